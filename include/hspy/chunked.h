@@ -1,0 +1,65 @@
+/*
+ * chunked: an incremental decoder for the chunked transfer coding (RFC 9112 section 7.1).
+ *
+ * It walks the framing bytes and hands out the payload as spans of the caller's input, so
+ * payload is never copied. Offsets in warnings count from the first byte of the chunked body.
+ * It is lenient like the head parser: bare LF line ends and missing CRLF after chunk data are
+ * warnings; a chunk size that is not hexadecimal or overflows ends the body (it cannot be
+ * framed any further) with CHUNKED_ERROR.
+ */
+#ifndef HSPY_CHUNKED_H
+#define HSPY_CHUNKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/dynbuf.h"
+#include "hspy/http.h"
+
+enum chunked_status {
+    CHUNKED_MORE = 0,  /* body not finished: feed more */
+    CHUNKED_DONE = 1,  /* last chunk and trailer section read */
+    CHUNKED_ERROR = 2, /* cannot frame further; see the warnings */
+};
+
+struct chunked {
+    uint8_t state;
+    uint8_t status;       /* enum chunked_status */
+    bool cr;              /* trailer: the previous byte was CR */
+    bool trailer_cut;     /* trailer: longer than the head limit */
+    uint32_t digits;      /* hex digits of the current size line */
+    uint32_t ext_len;     /* extension bytes of the size line; trailer: bytes of the line */
+    uint64_t size;        /* size of the current chunk */
+    uint64_t remaining;   /* payload bytes left in the current chunk */
+    uint64_t pos;         /* bytes consumed since the start of the body */
+    uint64_t payload;     /* payload bytes seen */
+    uint32_t chunks;      /* chunks with data (the last, empty, chunk not counted) */
+    uint64_t trailer_off; /* offset of the trailer section (from body start), once reached */
+    struct dynbuf trailer; /* trailer section bytes, up to limits->head_max */
+    const struct http_limits *limits;
+};
+
+/* Prepares a decoder; limits must outlive it. */
+void chunked_init(struct chunked *c, const struct http_limits *limits);
+void chunked_cleanup(struct chunked *c);
+
+/*
+ * Consumes bytes of p (n bytes) until one payload slice is found, the body ends, or the input
+ * runs out. Returns bytes consumed. When payload bytes were found, *payload is set to their
+ * span (relative to p) and has len > 0; otherwise its len is 0. Call again with the rest of the
+ * input until it returns 0 consumed or c->status is not CHUNKED_MORE. Warnings go to w (offsets
+ * relative to the body start) and may be NULL.
+ */
+size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_span *payload,
+                    struct http_warnings *w);
+
+/*
+ * Convenience for whole buffers (views, exports): de-chunks body (n bytes, starting at the
+ * first chunk-size line) into out. Returns the status reached and sets *used to the bytes of
+ * body that framing consumed.
+ */
+enum chunked_status chunked_decode_all(const uint8_t *body, size_t n, struct dynbuf *out,
+                                       size_t *used, const struct http_limits *limits);
+
+#endif

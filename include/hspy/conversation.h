@@ -1,0 +1,106 @@
+/*
+ * conversation: one connection's HTTP/1.x traffic turned into exchanges.
+ *
+ * It takes client->server and server->client bytes in whatever pieces and order they arrive
+ * (live sockets, reassembled captures) and emits exchanges. Requests are queued so pipelined
+ * responses pair with their requests in order (response framing depends on the request method);
+ * a response that starts before its request body is complete pairs with that request; 1xx
+ * responses are kept as interim responses of the same exchange; CONNECT 2xx and 101 turn the
+ * connection into a tunnel whose bytes are counted, not parsed. End of stream with a partial
+ * message yields a partial exchange flagged EX_INCOMPLETE, never silence.
+ *
+ * Exchanges are handed out through events. CONV_BEGIN passes ownership of a new exchange to the
+ * callee (which normally stores it); the conversation keeps writing into it until CONV_END and
+ * never touches it afterwards. The conversation does no I/O.
+ */
+#ifndef HSPY_CONVERSATION_H
+#define HSPY_CONVERSATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/endpoint.h"
+#include "hspy/exchange.h"
+#include "hspy/http.h"
+#include "hspy/side.h"
+
+enum conv_event {
+    CONV_BEGIN,        /* new exchange (first byte of a request, or an orphan response) */
+    CONV_REQ_HEAD,     /* request head parsed (framing known) */
+    CONV_REQ_BODY,     /* request payload bytes (de-chunked): data, len */
+    CONV_REQ_DONE,     /* request complete */
+    CONV_RESP_INTERIM, /* a 1xx response head parsed */
+    CONV_RESP_HEAD,    /* final response head parsed */
+    CONV_RESP_BODY,    /* response payload bytes (de-chunked): data, len */
+    CONV_RESP_DONE,    /* response complete */
+    CONV_TUNNEL,       /* the connection became a tunnel (after this exchange's response) */
+    CONV_TUNNEL_DATA,  /* tunnel bytes: side given by the event's side, data, len */
+    CONV_UPDATE,       /* something else visible changed (bytes counted, warning added) */
+    CONV_END,          /* the conversation is done with the exchange: ownership fully released */
+};
+
+enum conv_reaction {
+    CONV_CONTINUE = 0,
+    CONV_PAUSE = 1, /* stop consuming after this event; conversation_feed returns early */
+};
+
+struct conversation;
+
+struct conversation_events {
+    void *data;
+    /*
+     * Called for every event. data/len carry payload for *_BODY and TUNNEL_DATA (a slice of the
+     * bytes being fed, valid only during the call), else NULL/0. The return value is an
+     * enum conv_reaction; pausing is honoured for REQ_HEAD, RESP_HEAD, REQ_DONE and RESP_DONE.
+     */
+    int (*on_event)(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                    enum side side, const uint8_t *payload, size_t len);
+};
+
+struct conversation_config {
+    struct http_limits limits;
+    struct exchange_limits exchange;
+    uint64_t conn_id;
+    struct endpoint client, server;
+    bool hash_bodies;  /* compute sha256 of each payload (listen mode) */
+    bool capture;      /* bytes come from a capture: resynchronise after gaps, pick up mid-stream */
+};
+
+struct conversation *conversation_new(const struct conversation_config *cfg,
+                                      const struct conversation_events *events);
+/*
+ * Ends every exchange still in flight (as EX_INCOMPLETE unless complete) with CONV_END, then
+ * frees the conversation. NULL is a no-op.
+ */
+void conversation_free(struct conversation *c);
+
+/*
+ * Feeds n bytes sent by side at time ts (ns since the epoch). Returns bytes consumed: n, or
+ * fewer when an event asked to pause (the caller feeds the rest later, from the returned
+ * offset). Never fails: malformed traffic becomes warnings and flags.
+ */
+size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *p, size_t n,
+                         int64_t ts);
+/* A capture lost n bytes of side here. */
+void conversation_gap(struct conversation *c, enum side side, uint64_t n, int64_t ts);
+/* The side closed its direction (FIN, EOF) or the connection was reset (both sides). */
+void conversation_close(struct conversation *c, enum side side, int64_t ts);
+/* Flags the exchange currently receiving bytes on side (e.g. EX_SNAPLEN on a capture). */
+void conversation_flag(struct conversation *c, enum side side, uint32_t exchange_flags,
+                       uint32_t message_flags);
+
+/* True when the connection has become a tunnel. */
+bool conversation_is_tunnel(const struct conversation *c);
+/* True when the side's framing says no more messages can follow (Connection: close, errors). */
+bool conversation_side_closed(const struct conversation *c, enum side side);
+/* True when no exchange is in flight (safe point for an idle timeout to close). */
+bool conversation_idle(const struct conversation *c);
+/* The exchange currently receiving bytes on side, or NULL. */
+struct exchange *conversation_current(const struct conversation *c, enum side side);
+/* Framing decided for the current message on side (valid after its HEAD event). */
+const struct http_framing *conversation_framing(const struct conversation *c, enum side side);
+/* Exchanges this conversation produced so far. */
+uint32_t conversation_count(const struct conversation *c);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * dynbuf: a growable byte buffer created with its maximum size. Appending past the maximum
+ * stores what fits and reports the shortfall, so every buffer in hspy is bounded by
+ * construction. The data is always followed by a NUL byte (not counted in len) so text
+ * helpers may treat it as a C string.
+ */
+#ifndef HSPY_DYNBUF_H
+#define HSPY_DYNBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dynbuf {
+    uint8_t *data; /* NULL until the first append */
+    size_t len;
+    size_t cap;
+    size_t max; /* len never exceeds max */
+};
+
+void dynbuf_init(struct dynbuf *b, size_t max);
+void dynbuf_cleanup(struct dynbuf *b);
+/* Empties the buffer, keeping its memory. */
+void dynbuf_reset(struct dynbuf *b);
+/* Appends up to n bytes; returns how many were stored (less than n only at the maximum). */
+size_t dynbuf_append(struct dynbuf *b, const void *p, size_t n);
+size_t dynbuf_addc(struct dynbuf *b, uint8_t c);
+size_t dynbuf_adds(struct dynbuf *b, const char *s);
+/* printf-style append; returns bytes stored (output past the maximum is cut). */
+size_t dynbuf_printf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Removes the first n bytes (n <= len). */
+void dynbuf_consume(struct dynbuf *b, size_t n);
+/* Returns the data as a NUL-terminated string ("" when empty); valid until the next change. */
+const char *dynbuf_str(const struct dynbuf *b);
+/* Hands the data to the caller (free() it) and resets the buffer; never NULL. */
+char *dynbuf_take(struct dynbuf *b);
+
+#endif

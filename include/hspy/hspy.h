@@ -1,0 +1,58 @@
+/*
+ * hspy: the one session object. main builds it from the command line and passes it to the
+ * mode; callbacks reach it through their data pointers. There are no other globals.
+ */
+#ifndef HSPY_HSPY_H
+#define HSPY_HSPY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "hspy/http.h"
+#include "hspy/exchange.h"
+#include "hspy/options.h"
+#include "hspy/store.h"
+
+struct sinks;
+struct tui;
+
+struct hspy {
+    struct options opt;
+    struct http_limits limits;          /* from the options */
+    struct exchange_limits ex_limits;   /* from the options */
+    struct store store;
+    uv_loop_t loop;
+    bool interactive;                   /* the TUI owns the terminal */
+    struct sinks *sinks;                /* stdout printers and file writers */
+    struct tui *tui;                    /* NULL without a terminal */
+    /* The UI layer's entry points, set by main (the I/O layer does not link the UI). */
+    struct tui *(*tui_open)(struct hspy *h);
+    void (*tui_close)(struct tui *t);
+    uint64_t next_conn_id;              /* connection numbers, 1-based */
+    const char *title;                  /* "listen 127.0.0.1:8000" etc. for status lines */
+    char err[1024];                     /* "<what>: <why>" of an environment failure */
+};
+
+/* The wall clock in ns since the epoch. */
+int64_t hspy_now(void);
+
+
+
+/* Prepares h with defaults (before option parsing). */
+void hspy_init(struct hspy *h);
+/* Derives limits and store caps from h->opt and decides whether the TUI runs. */
+void hspy_configure(struct hspy *h);
+/*
+ * Opens the sinks (stdout printers, HAR file) and the TUI when interactive. Modes call it once
+ * their own environment checks (bind, open) passed, so errors come before any screen. Returns
+ * 0, or -1 with h->err set.
+ */
+int hspy_start(struct hspy *h);
+/* Closes the TUI (restoring the terminal) and finishes the sinks (HAR closed). Idempotent. */
+void hspy_finish(struct hspy *h);
+/* Frees everything; the loop must have stopped. */
+void hspy_cleanup(struct hspy *h);
+/* Records an environment failure ("what: why") for main to print; returns 1. */
+int hspy_fail(struct hspy *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#endif

@@ -1,0 +1,186 @@
+/*
+ * http: the HTTP/1.x head parser and the message-length rules of RFC 9112 section 6.
+ *
+ * The parser is a pure function over a caller's buffer, in the manner of picohttpparser: it
+ * returns how many bytes the head took, "need more" or an error, and its results are spans
+ * (offset, length) into that buffer, so nothing is copied and the spans stay valid when the
+ * caller moves the bytes (spans are relative). It is lenient: every deviation from RFC 9110 and
+ * RFC 9112 is reported as a warning with its offset and parsing goes on; only input that cannot
+ * be a start line at all is an error.
+ *
+ * Feeding a head whole, byte by byte or split anywhere gives identical results: the parser
+ * only looks at a head once its end has been found (struct http_scan remembers how far the
+ * search got, so repeated calls cost O(new bytes)).
+ */
+#ifndef HSPY_HTTP_H
+#define HSPY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/warning.h"
+
+enum http_kind { HTTP_REQUEST = 0, HTTP_RESPONSE = 1 };
+
+enum http_result {
+    HTTP_NEED_MORE = -1, /* no complete head yet */
+    HTTP_INVALID = -2,   /* the bytes cannot be an HTTP start line (cannot frame) */
+    HTTP_TOO_LARGE = -3, /* no end of head within limits.head_max bytes */
+};
+
+/* Named limits. Defaults are HTTP_LIMITS_DEFAULT; all are configurable from the CLI. */
+struct http_limits {
+    uint32_t head_max;         /* bytes of a head, start line to empty line (default 64 KiB) */
+    uint32_t headers_max;      /* header fields kept per head (default 256); more are counted */
+    uint32_t chunk_digits_max; /* hex digits of a chunk size, leading zeros included (16) */
+    uint32_t chunk_ext_max;    /* bytes of chunk extensions on one chunk line (4 KiB) */
+};
+#define HTTP_HEAD_MAX_DEFAULT 65536u
+#define HTTP_HEADERS_MAX_DEFAULT 256u
+#define HTTP_CHUNK_DIGITS_DEFAULT 16u
+#define HTTP_CHUNK_EXT_DEFAULT 4096u
+#define HTTP_LIMITS_DEFAULT                                                                        \
+    {                                                                                              \
+        HTTP_HEAD_MAX_DEFAULT, HTTP_HEADERS_MAX_DEFAULT, HTTP_CHUNK_DIGITS_DEFAULT,                \
+            HTTP_CHUNK_EXT_DEFAULT                                                                 \
+    }
+
+struct http_span {
+    uint32_t off; /* relative to the buffer the parser was given */
+    uint32_t len;
+};
+
+/* Fields the engine itself interprets; everything else is HF_OTHER. */
+enum http_field {
+    HF_OTHER = 0,
+    HF_CONTENT_LENGTH,
+    HF_TRANSFER_ENCODING,
+    HF_HOST,
+    HF_CONNECTION,
+    HF_EXPECT,
+    HF_UPGRADE,
+    HF_CONTENT_TYPE,
+    HF_CONTENT_ENCODING,
+    HF_TRAILER,
+    HF_TE,
+    HF_KEEP_ALIVE,
+    HF_PROXY_CONNECTION,
+    HF__COUNT
+};
+
+enum http_header_flag {
+    HDR_FOLDED = 1 << 0,          /* value continues on obs-fold lines (value span covers them) */
+    HDR_WS_BEFORE_COLON = 1 << 1, /* name span excludes the whitespace */
+    HDR_BAD_NAME = 1 << 2,        /* name has characters outside tchar */
+    HDR_BAD_VALUE = 1 << 3,       /* value has control characters */
+    HDR_NO_COLON = 1 << 4,        /* line had no colon: name is empty, value is the line */
+};
+
+struct http_header {
+    struct http_span name;  /* as sent */
+    struct http_span value; /* without leading and trailing whitespace */
+    uint32_t line;          /* offset of the field line */
+    uint16_t flags;         /* enum http_header_flag */
+    uint16_t field;         /* enum http_field */
+};
+
+enum http_head_flag {
+    HEAD_HTTP09 = 1 << 0,         /* request line without a version */
+    HEAD_ABSOLUTE_FORM = 1 << 1,  /* target is "scheme://authority..." */
+    HEAD_AUTHORITY_FORM = 1 << 2, /* target is "host:port" (CONNECT) */
+    HEAD_ASTERISK_FORM = 1 << 3,
+    HEAD_TRUNCATED = 1 << 4, /* head_max reached: fields after the limit are not parsed */
+    HEAD_BARE_LF = 1 << 5,   /* at least one line ended in bare LF */
+};
+
+struct http_head {
+    uint8_t kind;           /* enum http_kind */
+    uint8_t major, minor;   /* 1.1, 1.0; 0.9 for HTTP/0.9 requests; 0.0 when unreadable */
+    uint16_t status;        /* responses: 0-999 (0 when unreadable) */
+    uint16_t flags;         /* enum http_head_flag */
+    struct http_span method, target; /* requests */
+    struct http_span version;        /* "HTTP/1.1" as sent (empty for HTTP/0.9) */
+    struct http_span reason;         /* responses */
+    uint32_t start;         /* offset of the start line (after leading empty lines) */
+    uint32_t len;           /* bytes of the head including the empty line, from offset 0 */
+    struct http_header *headers; /* caller's array of cap entries */
+    uint32_t cap;
+    uint32_t nheaders;      /* stored (<= cap) */
+    uint32_t total_headers; /* seen, including those past cap */
+    int32_t field_index[HF__COUNT]; /* index of the first header of each known field, or -1 */
+};
+
+/* A warning as the parser reports it, before it is attached to an exchange. */
+struct http_warn {
+    uint16_t code;        /* enum warning_code */
+    uint16_t field;       /* enum http_field the warning is about (typo target), or 0 */
+    uint32_t off;         /* offset in the parsed buffer */
+    struct http_span arg; /* the offending text (a field name, a value), may be empty */
+};
+
+enum { HTTP_WARN_MAX = 32 };
+
+struct http_warnings {
+    struct http_warn w[HTTP_WARN_MAX];
+    uint16_t n;
+    uint16_t dropped; /* warnings past HTTP_WARN_MAX */
+};
+
+/* Progress through a head across calls; zero-initialise before the first call. */
+struct http_scan {
+    uint32_t pos;     /* offset of the first line not parsed yet */
+    uint32_t lf_from; /* when partial: [pos, lf_from) holds no LF */
+    uint8_t state;
+    uint8_t partial; /* the line at pos was incomplete at the last call */
+    uint8_t started; /* the head was reset by the first call */
+};
+
+void http_warnings_add(struct http_warnings *w, enum warning_code code, uint32_t off,
+                       struct http_span arg, uint16_t field);
+
+/*
+ * Parses the head at the start of buf (len bytes). head->headers and head->cap must be set by
+ * the caller. Returns the head length (> 0, equal to head->len) once the whole head is in buf,
+ * HTTP_NEED_MORE until then, HTTP_TOO_LARGE when limits->head_max bytes hold no end of head,
+ * HTTP_INVALID when the first line cannot be a start line of this kind. scan may be NULL (the
+ * buffer is then searched from its start); with a scan, bytes before scan->pos are not searched
+ * again. On HTTP_TOO_LARGE the head is parsed as far as head_max and HEAD_TRUNCATED is set, so
+ * what was seen can still be shown. Warnings are appended to w (may be NULL).
+ */
+int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
+                    const struct http_limits *limits, struct http_scan *scan,
+                    struct http_head *head, struct http_warnings *w);
+
+/*
+ * Cheap content sniffing for captures: returns 1 when buf starts like an HTTP message of this
+ * kind (a method and a space, or "HTTP/"), 0 when it cannot, -1 when more bytes are needed.
+ */
+int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind);
+
+/*
+ * Finds the next position in buf where a message of this kind plausibly starts (a start line
+ * at the beginning of a line), for resynchronising after a gap. Returns its offset, or len
+ * when there is none (keeping at most the last line's bytes undecided: see *keep).
+ */
+size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *keep);
+
+/* Case-insensitive name comparison helpers over a span of buf. */
+bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text);
+bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text);
+/* Known-field id for a name. */
+enum http_field http_field_id(const uint8_t *name, size_t len);
+/* The canonical spelling of a known field ("Content-Length"). */
+const char *http_field_name(enum http_field f);
+
+/* Value of the first header of a known field, or NULL (len set to 0). */
+const uint8_t *http_head_field(const uint8_t *buf, const struct http_head *h, enum http_field f,
+                               size_t *len);
+/* Value of the first header whose name equals name (case-insensitive), or NULL. */
+const uint8_t *http_head_find(const uint8_t *buf, const struct http_head *h, const char *name,
+                              size_t *len);
+/* True when a comma-separated header list (all headers of that field) has token (any case). */
+bool http_head_has_token(const uint8_t *buf, const struct http_head *h, enum http_field f,
+                         const char *token);
+
+#endif

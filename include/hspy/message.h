@@ -1,0 +1,100 @@
+/*
+ * message: one side of an exchange as it crossed the wire.
+ *
+ * raw holds the bytes this side sent for the exchange, in order and unchanged: on the server
+ * side that is any interim (1xx) responses, then the final head, then the body exactly as
+ * framed (chunk-size lines, trailers and all). raw is capped (the exchange's body_keep plus
+ * the head); wire_bytes counts everything, so wire_bytes > raw.len means MSG_TRUNCATED. Parsed
+ * fields are spans relative to raw.data + head_off, so they survive the buffer growing.
+ */
+#ifndef HSPY_MESSAGE_H
+#define HSPY_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/dynbuf.h"
+#include "hspy/framing.h"
+#include "hspy/http.h"
+
+enum message_flag {
+    MSG_STARTED = 1 << 0,    /* at least one byte seen */
+    MSG_HEAD = 1 << 1,       /* the (final) head was parsed */
+    MSG_COMPLETE = 1 << 2,   /* framing says the message ended */
+    MSG_TRUNCATED = 1 << 3,  /* raw reached its cap: later bytes were counted, not kept */
+    MSG_GAP = 1 << 4,        /* bytes missing from a capture inside this message */
+    MSG_HTTP09 = 1 << 5,     /* HTTP/0.9: no head */
+    MSG_UNPARSED = 1 << 6,   /* could not be parsed as HTTP; raw holds what was seen */
+    MSG_HEAD_LIMIT = 1 << 7, /* head exceeded the head limit */
+    MSG_SNAPLEN = 1 << 8,    /* packets of a capture were cut by the snap length */
+    MSG_EDITED = 1 << 9,     /* the user changed the bytes before they were sent */
+    MSG_HASHED = 1 << 10,    /* sha256 holds the hash of the whole payload */
+};
+
+enum { MESSAGE_INTERIM_MAX = 8, MESSAGE_GAPS_MAX = 16 };
+
+/* An interim (1xx) response kept in front of the final head in raw. */
+struct message_interim {
+    uint32_t off, len; /* in raw */
+    uint16_t status;
+};
+
+/* A stretch of bytes a capture did not have, at a side offset. */
+struct message_gap {
+    uint64_t off, len;
+};
+
+struct message {
+    struct dynbuf raw;
+    uint64_t wire_bytes;     /* every byte of this side of the exchange, kept or not */
+    uint32_t flags;          /* enum message_flag */
+    uint32_t head_off;       /* offset of the final head in raw */
+    struct http_head head;   /* spans relative to raw.data + head_off; headers in the arena */
+    uint8_t body_kind;       /* enum body_kind */
+    uint64_t content_length; /* declared length, for BODY_LENGTH */
+    uint64_t body_off;       /* side offset where the body starts (head_off + head.len) */
+    uint64_t body_wire;      /* body bytes on the wire, framing and trailers included */
+    uint64_t body_size;      /* payload bytes after removing the chunked framing */
+    uint32_t chunks;         /* chunks seen (chunked bodies) */
+    uint64_t trailer_off;    /* side offset of the trailer section, 0 when none */
+    uint8_t ninterim;
+    uint32_t interim_dropped;
+    struct message_interim interim[MESSAGE_INTERIM_MAX];
+    uint16_t ngaps;
+    uint64_t gap_bytes;       /* total bytes missing */
+    struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */
+    int64_t t_first, t_last;  /* ns since the epoch of the first and last byte, 0 = none */
+    uint8_t sha256[32];       /* MSG_HASHED: hash of the whole payload (de-chunked) */
+};
+
+void message_init(struct message *m, size_t raw_max);
+void message_cleanup(struct message *m);
+
+/* Pointer to a span of the final head (valid until raw changes). */
+static inline const uint8_t *message_at(const struct message *m, struct http_span s)
+{
+    return m->raw.data + m->head_off + s.off;
+}
+
+/* The head's bytes (buffer the head's spans are relative to); NULL when no head. */
+static inline const uint8_t *message_head_base(const struct message *m)
+{
+    return (m->flags & MSG_HEAD) ? m->raw.data + m->head_off : NULL;
+}
+
+/* Value of a header by name (case-insensitive), first occurrence; NULL when absent. */
+const uint8_t *message_header(const struct message *m, const char *name, size_t *len);
+/* Same, copied into buf as a C string (cut to buflen-1); returns buf, or NULL when absent. */
+char *message_header_str(const struct message *m, const char *name, char *buf, size_t buflen);
+
+/* Method, target, reason as C strings copied into buf ("" when absent). */
+char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen);
+
+/*
+ * The payload as kept: the body bytes in raw with chunked framing removed, appended to out.
+ * Returns true when out holds the whole payload (nothing truncated or missing).
+ */
+bool message_body(const struct message *m, struct dynbuf *out, const struct http_limits *limits);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * options: hspy's command line, as data.
+ *
+ * Every option is one row of a table (name, kind, the subcommands that accept it, where its
+ * value goes in struct options, help text). Parsing (getopt_long), help screens and the man
+ * page check are all generated from that table, so they cannot disagree. Parsing is pure: it
+ * reads argv and fills a struct; it opens nothing.
+ */
+#ifndef HSPY_OPTIONS_H
+#define HSPY_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/dynbuf.h"
+
+enum command {
+    CMD_NONE = 0,
+    CMD_LISTEN,
+    CMD_PROXY,
+    CMD_READ,
+    CMD_LINT,
+    CMD_SNIFF,
+    CMD__COUNT
+};
+
+#define CMD_BIT(c) (1u << (c))
+#define CMD_SERVERS (CMD_BIT(CMD_LISTEN) | CMD_BIT(CMD_PROXY))
+#define CMD_VIEWERS (CMD_SERVERS | CMD_BIT(CMD_READ) | CMD_BIT(CMD_SNIFF))
+#define CMD_ALL (CMD_VIEWERS | CMD_BIT(CMD_LINT))
+
+const char *command_name(enum command c);
+
+enum log_style { LOG_LINE = 0, LOG_FULL, LOG_NONE };
+
+/* A repeatable option's values, in command-line order (pointers into argv). */
+struct strlist {
+    const char **v;
+    size_t n;
+};
+
+struct options {
+    enum command cmd;
+
+    /* positional arguments */
+    const char *address;  /* listen/proxy: [HOST:]PORT as typed */
+    char host[256];       /* listen/proxy: host part ("127.0.0.1" when omitted) */
+    uint16_t port;        /* listen/proxy: port (0 = pick a free one) */
+    const char *upstream; /* proxy: UPSTREAM as typed */
+    const char *file;     /* read/lint: FILE or "-" */
+    const char *bpf;      /* read --bpf, sniff's trailing expression */
+    char *bpf_owned;      /* sniff: the words of the expression joined (freed by cleanup) */
+
+    /* output */
+    bool no_tui;
+    bool json;
+    const char *log;       /* "line" (default), "full", "none" */
+    enum log_style log_style;
+    const char *har_path;
+    size_t body_limit;     /* --log full: body bytes printed per message */
+
+    /* engine limits */
+    uint64_t head_max;
+    uint64_t headers_max;
+    uint64_t chunk_digits_max;
+    uint64_t chunk_ext_max;
+    size_t body_keep;      /* body bytes kept per message */
+    size_t decode_max;     /* decoded body cap (decompression bombs) */
+    uint64_t max_flows;    /* exchanges kept for the UI */
+    size_t max_memory;     /* memory for kept exchanges */
+
+    /* servers */
+    uint64_t max_conns;
+    uint64_t idle_timeout_ms;
+
+    /* lint */
+    bool lint_request;
+    bool lint_response;
+
+    /* sniff */
+    const char *iface;
+};
+
+enum options_result {
+    OPTIONS_RUN = 0,     /* run opt->cmd */
+    OPTIONS_HELP = 1,    /* print the help text that options_help gives for opt->cmd; exit 0 */
+    OPTIONS_VERSION = 2, /* print the version; exit 0 */
+    OPTIONS_USAGE = 3,   /* err holds a one-line error and hint; exit 2 */
+};
+
+/* Sets every option to its default. */
+void options_init(struct options *o);
+/* Frees what parsing allocated (repeatable option lists). */
+void options_cleanup(struct options *o);
+
+/*
+ * Parses argv (argv[0] is the program). Fills o and returns an enum options_result; for
+ * OPTIONS_USAGE, err receives "hspy: <problem>\nTry 'hspy <cmd> --help'." style text.
+ * The strings in o point into argv.
+ */
+int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
+
+/* Appends the help text for a subcommand (CMD_NONE: the program overview). */
+void options_help(struct dynbuf *out, enum command cmd);
+
+/* Table access for documentation checks: the i-th option's long name, or NULL past the end. */
+const char *options_name(size_t i, unsigned *commands);
+
+/* Parses sizes like "64k", "1M", "2GiB", "4096" (binary multiples). Returns 0 or -1. */
+int options_parse_size(const char *s, uint64_t *out);
+/* Parses durations like "250ms", "5s", "2m", "1h", "30" (seconds). Returns 0 or -1. */
+int options_parse_duration_ms(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * chunked owns the chunked transfer coding state machine (RFC 9112 section 7.1). It reads
+ * framing bytes, reports payload as spans of the input, keeps the trailer section (bounded by
+ * the head limit) and checks it. It never copies payload.
+ */
+#include "hspy/chunked.h"
+
+#include <string.h>
+
+enum {
+    ST_SIZE,       /* hex digits of the chunk size */
+    ST_SIZE_WS,    /* whitespace after the digits */
+    ST_EXT,        /* chunk extensions up to the line end */
+    ST_SIZE_LF,    /* CR seen, LF expected */
+    ST_DATA,       /* chunk payload */
+    ST_DATA_CR,    /* CR expected after the payload */
+    ST_DATA_LF,    /* LF expected after that CR */
+    ST_TRAILER,    /* trailer section, line by line */
+    ST_END,        /* done or failed */
+};
+
+void chunked_init(struct chunked *c, const struct http_limits *limits)
+{
+    memset(c, 0, sizeof *c);
+    c->limits = limits;
+    dynbuf_init(&c->trailer, limits->head_max);
+}
+
+void chunked_cleanup(struct chunked *c)
+{
+    dynbuf_cleanup(&c->trailer);
+}
+
+static void warn_at(struct http_warnings *w, enum warning_code code, uint64_t off)
+{
+    http_warnings_add(w, code, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off,
+                      (struct http_span){0, 0}, 0);
+}
+
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Trailer fields that must not be sent in a trailer (RFC 9110 6.5.1): framing, routing,
+ * request modifiers, authentication, response control and content handling fields. */
+static bool forbidden_trailer(const uint8_t *name, size_t n)
+{
+    static const char *const names[] = {
+        "content-length", "transfer-encoding", "host",      "content-encoding", "content-type",
+        "content-range",  "trailer",           "te",        "authorization",    "proxy-authorization",
+        "www-authenticate", "proxy-authenticate", "set-cookie", "cookie", "cache-control",
+        "expect",         "max-forwards",      "range",     "age",              "expires",
+        "date",           "location",          "retry-after", "vary",           "connection",
+        "upgrade",        "keep-alive",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t m = strlen(names[i]);
+        if (m != n)
+            continue;
+        size_t j = 0;
+        while (j < n && (uint8_t)(name[j] | 0x20) == (uint8_t)names[i][j])
+            j++;
+        if (j == n)
+            return true;
+    }
+    return false;
+}
+
+static void check_trailer(struct chunked *c, struct http_warnings *w)
+{
+    const uint8_t *p = c->trailer.data, *end = p + c->trailer.len;
+    while (p && p < end) {
+        const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *eol = lf ? lf : end;
+        const uint8_t *colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && p[0] != ' ' && p[0] != '\t') {
+            const uint8_t *ne = colon;
+            while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+                ne--;
+            if (forbidden_trailer(p, (size_t)(ne - p)))
+                warn_at(w, W_TRAILER_FORBIDDEN, c->trailer_off + (uint64_t)(p - c->trailer.data));
+        }
+        if (!lf)
+            break;
+        p = lf + 1;
+    }
+}
+
+static void finish(struct chunked *c, enum chunked_status st)
+{
+    c->state = ST_END;
+    c->status = (uint8_t)st;
+}
+
+/* The size line ended: start the chunk's data, or the trailer after the last chunk. */
+static void size_line_done(struct chunked *c)
+{
+    if (c->size == 0) {
+        c->state = ST_TRAILER;
+        c->ext_len = 0;
+        c->cr = false;
+        c->trailer_off = c->pos + 1;
+    } else {
+        c->state = ST_DATA;
+        c->remaining = c->size;
+        c->chunks++;
+    }
+}
+
+/* Handles one byte of a chunk-size line; failing framing ends the body with CHUNKED_ERROR. */
+static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
+{
+    int h = hexval(b);
+    if (c->state == ST_SIZE && h >= 0) {
+        if (c->size >> 60) {
+            warn_at(w, W_CHUNK_SIZE_OVERFLOW, c->pos);
+            finish(c, CHUNKED_ERROR);
+            return;
+        }
+        c->size = c->size * 16 + (uint64_t)h;
+        if (++c->digits == c->limits->chunk_digits_max + 1)
+            warn_at(w, W_CHUNK_SIZE_TOO_LONG, c->pos);
+        return;
+    }
+    if (c->state == ST_SIZE && c->digits == 0) {
+        warn_at(w, W_CHUNK_SIZE_INVALID, c->pos);
+        finish(c, CHUNKED_ERROR);
+        return;
+    }
+    if (b == '\r') {
+        c->state = ST_SIZE_LF;
+        return;
+    }
+    if (b == '\n') {
+        warn_at(w, W_BARE_LF, c->pos);
+        size_line_done(c);
+        return;
+    }
+    if (c->state == ST_SIZE) {
+        if (b == ';') {
+            c->state = ST_EXT;
+        } else if (b == ' ' || b == '\t') {
+            c->state = ST_SIZE_WS;
+        } else {
+            warn_at(w, W_CHUNK_SIZE_INVALID, c->pos);
+            finish(c, CHUNKED_ERROR);
+        }
+        return;
+    }
+    if (c->state == ST_SIZE_WS) {
+        if (b == ';') {
+            c->state = ST_EXT;
+        } else if (b != ' ' && b != '\t') {
+            warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
+            c->state = ST_EXT;
+        }
+        return;
+    }
+    /* ST_EXT: extensions are counted, not stored. */
+    if (++c->ext_len == c->limits->chunk_ext_max + 1)
+        warn_at(w, W_CHUNK_EXT_TOO_LONG, c->pos);
+    if (b < 0x20 && b != '\t')
+        warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
+}
+
+/* Trailer bytes are kept (up to the head limit) until an empty line ends the section. */
+static void trailer_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
+{
+    if (dynbuf_addc(&c->trailer, b) == 0 && !c->trailer_cut) {
+        c->trailer_cut = true;
+        warn_at(w, W_HEAD_TOO_LARGE, c->pos);
+    }
+    if (b != '\n') {
+        c->ext_len++; /* bytes on the current trailer line */
+        c->cr = b == '\r';
+        return;
+    }
+    bool empty = c->ext_len == 0 || (c->ext_len == 1 && c->cr);
+    if (!c->cr)
+        warn_at(w, W_BARE_LF, c->pos);
+    c->ext_len = 0;
+    c->cr = false;
+    if (empty) {
+        check_trailer(c, w);
+        finish(c, CHUNKED_DONE);
+    }
+}
+
+size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_span *payload,
+                    struct http_warnings *w)
+{
+    size_t i = 0;
+    payload->off = 0;
+    payload->len = 0;
+    while (i < n && c->state != ST_END) {
+        uint8_t b = p[i];
+        switch (c->state) {
+        case ST_SIZE:
+        case ST_SIZE_WS:
+        case ST_EXT: size_byte(c, b, w); break;
+        case ST_SIZE_LF:
+            if (b == '\n') {
+                size_line_done(c);
+            } else {
+                /* CR not followed by LF in a size line. */
+                warn_at(w, W_BARE_CR, c->pos);
+                finish(c, CHUNKED_ERROR);
+                continue;
+            }
+            break;
+        case ST_DATA: {
+            uint64_t take = c->remaining < (uint64_t)(n - i) ? c->remaining : (uint64_t)(n - i);
+            payload->off = (uint32_t)i;
+            payload->len = (uint32_t)take;
+            c->remaining -= take;
+            c->payload += take;
+            c->pos += take;
+            if (c->remaining == 0)
+                c->state = ST_DATA_CR;
+            return i + (size_t)take;
+        }
+        case ST_DATA_CR:
+            if (b == '\r') {
+                c->state = ST_DATA_LF;
+            } else if (b == '\n') {
+                warn_at(w, W_BARE_LF, c->pos);
+                c->state = ST_SIZE;
+                c->size = 0;
+                c->digits = 0;
+                c->ext_len = 0;
+            } else {
+                /* Data longer than announced: read the next size line from here. */
+                warn_at(w, W_CHUNK_MISSING_CRLF, c->pos);
+                c->state = ST_SIZE;
+                c->size = c->digits = 0;
+                c->ext_len = 0;
+                continue;
+            }
+            break;
+        case ST_DATA_LF:
+            if (b != '\n') {
+                warn_at(w, W_CHUNK_MISSING_CRLF, c->pos);
+                c->state = ST_SIZE;
+                c->size = c->digits = 0;
+                c->ext_len = 0;
+                continue;
+            }
+            c->state = ST_SIZE;
+            c->size = c->digits = 0;
+            c->ext_len = 0;
+            break;
+        case ST_TRAILER: trailer_byte(c, b, w); break;
+        }
+        i++;
+        c->pos++;
+    }
+    return i;
+}
+
+enum chunked_status chunked_decode_all(const uint8_t *body, size_t n, struct dynbuf *out,
+                                       size_t *used, const struct http_limits *limits)
+{
+    struct chunked c;
+    chunked_init(&c, limits);
+    size_t off = 0;
+    while (off < n && c.status == CHUNKED_MORE) {
+        struct http_span s;
+        size_t k = chunked_step(&c, body + off, n - off, &s, NULL);
+        if (s.len)
+            dynbuf_append(out, body + off + s.off, s.len);
+        if (k == 0)
+            break;
+        off += k;
+    }
+    enum chunked_status st = (enum chunked_status)c.status;
+    chunked_cleanup(&c);
+    *used = off;
+    return st;
+}

@@ -1,0 +1,942 @@
+/*
+ * http owns the HTTP/1.x head grammar (RFC 9112 sections 2-5) and its leniencies: it turns a
+ * caller's bytes into spans and warnings. It never allocates, never copies message bytes and
+ * never reads past the length it is given. Message length rules live in framing.c.
+ *
+ * Parsing is line-incremental: complete lines are parsed once and their results kept in the
+ * caller's head; a line is parsed again only if it was incomplete. So feeding a head whole, byte
+ * by byte or in any pieces gives the same result at about the same cost.
+ */
+#include "hspy/http.h"
+
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Parser states kept in struct http_scan.state. */
+enum {
+    SCAN_START_LINE = 0, /* before the start line (skipping leading empty lines) */
+    SCAN_FIELDS,         /* field lines */
+    SCAN_DONE,           /* empty line seen */
+};
+
+/* tchar per RFC 9110 5.6.2. */
+static const uint8_t TCHAR[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+static inline uint8_t lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+}
+
+/* Case-insensitive equality of two byte ranges. */
+static bool ieq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+static inline struct http_span span(const uint8_t *base, const uint8_t *from, const uint8_t *to)
+{
+    return (struct http_span){(uint32_t)(from - base), (uint32_t)(to - from)};
+}
+
+void http_warnings_add(struct http_warnings *w, enum warning_code code, uint32_t off,
+                       struct http_span arg, uint16_t field)
+{
+    if (!w)
+        return;
+    if (w->n >= HTTP_WARN_MAX) {
+        w->dropped++;
+        return;
+    }
+    w->w[w->n++] = (struct http_warn){(uint16_t)code, field, off, arg};
+}
+
+static inline void warn(struct http_warnings *w, enum warning_code code, const uint8_t *base,
+                        const uint8_t *at)
+{
+    http_warnings_add(w, code, (uint32_t)(at - base), (struct http_span){0, 0}, 0);
+}
+
+/* Warns once per head for codes that would otherwise repeat on every line. */
+static void warn_once(struct http_warnings *w, enum warning_code code, const uint8_t *base,
+                      const uint8_t *at)
+{
+    if (!w)
+        return;
+    for (uint16_t i = 0; i < w->n; i++)
+        if (w->w[i].code == code)
+            return;
+    warn(w, code, base, at);
+}
+
+/*
+ * Returns the first byte in [p, end) that is a control character (< 0x20) or DEL; end when
+ * there is none. Bytes >= 0x80 (obs-text) pass. Loads never cross end.
+ */
+static inline const uint8_t *find_ctl(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    const __m128i ctl_max = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i is_ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl_max), ctl_max);
+        __m128i is_del = _mm_cmpeq_epi8(v, del);
+        int mask = _mm_movemask_epi8(_mm_or_si128(is_ctl, is_del));
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p != 0x7f)
+        p++;
+    return p;
+}
+
+/* Returns the first byte in [p, end) that is <= 0x20 (space or control), DEL or >= 0x80. */
+static inline const uint8_t *find_target_stop(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* Signed compare: bytes >= 0x80 are negative, so "v <= 0x20" catches them too. */
+        __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
+        __m128i is_del = _mm_cmpeq_epi8(v, del);
+        int mask = _mm_movemask_epi8(_mm_or_si128(low, is_del));
+        (void)sp;
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p > 0x20 && *p < 0x7f)
+        p++;
+    return p;
+}
+
+/* First LF in [p, end), or NULL. */
+static inline const uint8_t *find_lf(const uint8_t *p, const uint8_t *end)
+{
+    return p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+}
+
+/* --- known fields --- */
+
+static const char *const FIELD_NAMES[HF__COUNT] = {
+    [HF_OTHER] = "",
+    [HF_CONTENT_LENGTH] = "Content-Length",
+    [HF_TRANSFER_ENCODING] = "Transfer-Encoding",
+    [HF_HOST] = "Host",
+    [HF_CONNECTION] = "Connection",
+    [HF_EXPECT] = "Expect",
+    [HF_UPGRADE] = "Upgrade",
+    [HF_CONTENT_TYPE] = "Content-Type",
+    [HF_CONTENT_ENCODING] = "Content-Encoding",
+    [HF_TRAILER] = "Trailer",
+    [HF_TE] = "TE",
+    [HF_KEEP_ALIVE] = "Keep-Alive",
+    [HF_PROXY_CONNECTION] = "Proxy-Connection",
+};
+
+const char *http_field_name(enum http_field f)
+{
+    return (unsigned)f < HF__COUNT ? FIELD_NAMES[f] : "";
+}
+
+/* Case-insensitive compare of n bytes against a lower-case literal. */
+static inline bool lower_eq(const uint8_t *p, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)(p[i] | 0x20) != (uint8_t)lit[i])
+            return false;
+    return true;
+}
+
+enum http_field http_field_id(const uint8_t *name, size_t len)
+{
+    switch (len) {
+    case 2: return lower_eq(name, "te", 2) ? HF_TE : HF_OTHER;
+    case 4: return lower_eq(name, "host", 4) ? HF_HOST : HF_OTHER;
+    case 6: return lower_eq(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
+    case 7:
+        if (lower_eq(name, "upgrade", 7))
+            return HF_UPGRADE;
+        return lower_eq(name, "trailer", 7) ? HF_TRAILER : HF_OTHER;
+    case 10:
+        if (lower_eq(name, "connection", 10))
+            return HF_CONNECTION;
+        return lower_eq(name, "keep-alive", 10) ? HF_KEEP_ALIVE : HF_OTHER;
+    case 12: return lower_eq(name, "content-type", 12) ? HF_CONTENT_TYPE : HF_OTHER;
+    case 14: return lower_eq(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
+    case 16:
+        if (lower_eq(name, "content-encoding", 16))
+            return HF_CONTENT_ENCODING;
+        return lower_eq(name, "proxy-connection", 16) ? HF_PROXY_CONNECTION : HF_OTHER;
+    case 17: return lower_eq(name, "transfer-encoding", 17) ? HF_TRANSFER_ENCODING : HF_OTHER;
+    default: return HF_OTHER;
+    }
+}
+
+/*
+ * Optimal string alignment distance between a (n bytes, any case) and a lower-case literal b,
+ * computed only within a band of 2 around the diagonal; returns 3 for anything farther.
+ */
+static int near_distance(const uint8_t *a, size_t n, const char *b)
+{
+    size_t m = strlen(b);
+    if (n + 2 < m || m + 2 < n)
+        return 3;
+    enum { W = 24 };
+    int prev2[W + 1], prev[W + 1], cur[W + 1];
+    if (m > W)
+        return 3;
+    for (size_t j = 0; j <= m; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int best = 99;
+        for (size_t j = 0; j <= m; j++) {
+            if (j + 2 < i || i + 2 < j) {
+                cur[j] = 99;
+                continue;
+            }
+            if (j == 0) {
+                cur[j] = (int)i;
+            } else {
+                int cost = lower(a[i - 1]) != (uint8_t)b[j - 1];
+                int v = prev[j - 1] + cost;
+                if (prev[j] + 1 < v)
+                    v = prev[j] + 1;
+                if (cur[j - 1] + 1 < v)
+                    v = cur[j - 1] + 1;
+                if (i > 1 && j > 1 && lower(a[i - 1]) == (uint8_t)b[j - 2] &&
+                    lower(a[i - 2]) == (uint8_t)b[j - 1] && prev2[j - 2] + 1 < v)
+                    v = prev2[j - 2] + 1;
+                cur[j] = v;
+            }
+            if (cur[j] < best)
+                best = cur[j];
+        }
+        if (best > 2)
+            return 3;
+        memcpy(prev2, prev, sizeof prev);
+        memcpy(prev, cur, sizeof cur);
+    }
+    return prev[m] > 2 ? 3 : prev[m];
+}
+
+/* Returns the framing field an unknown name is probably a typo of, or HF_OTHER. */
+static enum http_field typo_of(const uint8_t *name, size_t len)
+{
+    /* Cheap filter first: the name must be near the length of a framing field name and share
+     * its first or last two letters; only then run the edit distance. */
+    if (len >= 12 && len <= 16) {
+        bool ends = lower(name[len - 1]) == 'h' && lower(name[len - 2]) == 't';
+        bool starts = lower(name[0]) == 'c' && lower(name[1]) == 'o';
+        if ((ends || starts) && near_distance(name, len, "content-length") <= 2)
+            return HF_CONTENT_LENGTH;
+    }
+    if (len >= 15 && len <= 19) {
+        bool ends = lower(name[len - 1]) == 'g' && lower(name[len - 2]) == 'n';
+        bool starts = lower(name[0]) == 't' && lower(name[1]) == 'r';
+        /* Accept-Encoding is common and 8 edits away: skip it without the DP. */
+        if ((ends || starts) && !(len == 15 && lower_eq(name, "accept-encoding", 15)) &&
+            near_distance(name, len, "transfer-encoding") <= 2)
+            return HF_TRANSFER_ENCODING;
+    }
+    return HF_OTHER;
+}
+
+/* --- start lines --- */
+
+static bool is_http_version_prefix(const uint8_t *p, const uint8_t *end)
+{
+    return end - p >= 5 && lower_eq(p, "http/", 5);
+}
+
+/* Parses "HTTP/x.y" in [p, end); sets major/minor; warns unless exactly HTTP/1.0 or 1.1. */
+static void parse_version(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                          struct http_head *h, struct http_warnings *w)
+{
+    h->version = span(base, p, end);
+    size_t n = (size_t)(end - p);
+    if (n == 8 && memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '1' || p[7] == '0')) {
+        h->major = 1;
+        h->minor = (uint8_t)(p[7] - '0');
+        return;
+    }
+    warn(w, W_VERSION_INVALID, base, p);
+    if (n >= 8 && is_http_version_prefix(p, end) && p[5] >= '0' && p[5] <= '9' && p[6] == '.' &&
+        p[7] >= '0' && p[7] <= '9') {
+        h->major = (uint8_t)(p[5] - '0');
+        h->minor = (uint8_t)(p[7] - '0');
+    } else if (n >= 6 && is_http_version_prefix(p, end) && p[5] >= '0' && p[5] <= '9') {
+        h->major = (uint8_t)(p[5] - '0');
+        h->minor = 0;
+    } else {
+        h->major = 1; /* unreadable: assume HTTP/1.1 so framing rules still apply */
+        h->minor = 1;
+    }
+}
+
+static const uint8_t *skip_ws(const uint8_t *p, const uint8_t *end, bool *odd)
+{
+    const uint8_t *start = p;
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        if (*p == '\t')
+            *odd = true;
+        p++;
+    }
+    if (p - start > 1)
+        *odd = true;
+    return p;
+}
+
+static void classify_target(const uint8_t *base, struct http_head *h)
+{
+    const uint8_t *t = base + h->target.off;
+    size_t n = h->target.len;
+    if (n == 1 && t[0] == '*')
+        h->flags |= HEAD_ASTERISK_FORM;
+    else if (n > 0 && t[0] != '/') {
+        const uint8_t *colon = memchr(t, ':', n);
+        if (colon && (size_t)(colon - t) + 3 <= n && colon[1] == '/' && colon[2] == '/')
+            h->flags |= HEAD_ABSOLUTE_FORM;
+        else if (colon)
+            h->flags |= HEAD_AUTHORITY_FORM;
+    }
+}
+
+/* Request line in [p, eol) (eol excludes CR LF). */
+static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                               struct http_head *h, struct http_warnings *w)
+{
+    const uint8_t *m = p;
+    while (p < eol && TCHAR[*p])
+        p++;
+    if (p < eol && *p != ' ' && *p != '\t') {
+        warn(w, W_METHOD_CHAR, base, p);
+        while (p < eol && *p != ' ' && *p != '\t')
+            p++;
+    }
+    h->method = span(base, m, p);
+    bool odd = false;
+    if (p < eol && *p == '\t')
+        odd = true;
+    p = skip_ws(p, eol, &odd);
+    /* The version is the last space-separated word when it starts with "HTTP/"; anything
+     * between method and version is the target (spaces inside it are warned about). */
+    const uint8_t *last = eol;
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+        odd = true;
+    }
+    const uint8_t *vstart = last;
+    while (vstart > p && vstart[-1] != ' ' && vstart[-1] != '\t')
+        vstart--;
+    bool has_version = vstart > p && is_http_version_prefix(vstart, last);
+    const uint8_t *tend = has_version ? vstart : last;
+    while (has_version && tend > p && (tend[-1] == ' ' || tend[-1] == '\t')) {
+        if (tend[-1] == '\t' || (tend - 1 > p && (tend[-2] == ' ' || tend[-2] == '\t')))
+            odd = true;
+        tend--;
+    }
+    const uint8_t *stop = find_target_stop(p, tend);
+    if (stop < tend)
+        warn(w, W_TARGET_CHAR, base, stop);
+    h->target = span(base, p, tend);
+    if (odd)
+        warn(w, W_START_LINE_WS, base, p);
+    if (has_version) {
+        parse_version(base, vstart, last, h, w);
+    } else {
+        h->flags |= HEAD_HTTP09;
+        h->major = 0;
+        h->minor = 9;
+        h->version = span(base, last, last);
+        warn(w, W_HTTP09, base, m);
+    }
+    if (h->method.len == 0)
+        warn(w, W_METHOD_CHAR, base, m);
+    classify_target(base, h);
+}
+
+/* Status line in [p, eol). */
+static void parse_status_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                              struct http_head *h, struct http_warnings *w)
+{
+    const uint8_t *v = p;
+    while (p < eol && *p != ' ' && *p != '\t')
+        p++;
+    parse_version(base, v, p, h, w);
+    bool odd = false;
+    if (p < eol && *p == '\t')
+        odd = true;
+    p = skip_ws(p, eol, &odd);
+    const uint8_t *s = p;
+    unsigned status = 0;
+    while (p < eol && *p >= '0' && *p <= '9' && p - s < 3)
+        status = status * 10 + (unsigned)(*p++ - '0');
+    if (p - s != 3 || (p < eol && *p != ' ' && *p != '\t')) {
+        warn(w, W_STATUS_INVALID, base, s);
+        while (p < eol && *p != ' ' && *p != '\t')
+            p++;
+    }
+    h->status = (uint16_t)status;
+    if (p < eol) {
+        if (*p == '\t')
+            odd = true;
+        p++;
+    }
+    const uint8_t *r = p;
+    const uint8_t *bad = find_ctl(r, eol);
+    while (bad < eol && *bad == '\t')
+        bad = find_ctl(bad + 1, eol);
+    if (bad < eol)
+        warn(w, W_REASON_CHAR, base, bad);
+    h->reason = span(base, r, eol);
+    if (odd)
+        warn(w, W_START_LINE_WS, base, v);
+}
+
+/* --- field lines --- */
+
+/*
+ * Finds the end of the line starting at p: returns the position of its LF, or NULL when the
+ * line is not complete in [p, end). *eol is set to the end of the line's content (before CR
+ * LF or LF). Reports bare CR and bare LF.
+ */
+static const uint8_t *line_end(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                               const uint8_t **eol, struct http_head *h, struct http_warnings *w)
+{
+    const uint8_t *lf = find_lf(p, end);
+    if (!lf)
+        return NULL;
+    if (lf > p && lf[-1] == '\r') {
+        *eol = lf - 1;
+    } else {
+        *eol = lf;
+        h->flags |= HEAD_BARE_LF;
+        warn_once(w, W_BARE_LF, base, lf);
+    }
+    return lf;
+}
+
+/* Checks a field value [v, vend) for control characters. Returns true when it had any. */
+static bool check_value(const uint8_t *base, const uint8_t *v, const uint8_t *vend,
+                        struct http_warnings *w)
+{
+    bool bad = false;
+    const uint8_t *p = find_ctl(v, vend);
+    while (p < vend) {
+        if (*p == '\t') {
+            /* HTAB is allowed inside values. */
+        } else if (*p == '\r') {
+            warn_once(w, W_BARE_CR, base, p);
+            bad = true;
+        } else if (*p == 0) {
+            warn_once(w, W_NUL_BYTE, base, p);
+            bad = true;
+        } else {
+            warn(w, W_VALUE_CHAR, base, p);
+            bad = true;
+        }
+        p = find_ctl(p + 1, vend);
+    }
+    return bad;
+}
+
+static void add_header(const uint8_t *base, struct http_head *h, struct http_header *hd,
+                       struct http_warnings *w)
+{
+    h->total_headers++;
+    uint32_t limit = h->cap;
+    if (h->nheaders >= limit) {
+        if (h->total_headers == limit + 1)
+            warn(w, W_TOO_MANY_HEADERS, base, base + hd->line);
+        return;
+    }
+    if (hd->field != HF_OTHER && h->field_index[hd->field] < 0)
+        h->field_index[hd->field] = (int32_t)h->nheaders;
+    h->headers[h->nheaders++] = *hd;
+}
+
+/* Field line in [p, eol). */
+static void parse_field_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                             struct http_head *h, struct http_warnings *w)
+{
+    struct http_header hd = {.line = (uint32_t)(p - base)};
+    const uint8_t *n = p;
+    while (p < eol && TCHAR[*p])
+        p++;
+    const uint8_t *nend = p;
+    if (p < eol && *p != ':') {
+        const uint8_t *q = p;
+        while (q < eol && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < eol && *q == ':') {
+            hd.flags |= HDR_WS_BEFORE_COLON;
+            warn(w, W_WS_BEFORE_COLON, base, p);
+            p = q;
+        } else {
+            const uint8_t *colon = memchr(p, ':', (size_t)(eol - p));
+            if (colon) {
+                hd.flags |= HDR_BAD_NAME;
+                warn(w, W_NAME_CHAR, base, p);
+                nend = colon;
+                while (nend > n && (nend[-1] == ' ' || nend[-1] == '\t'))
+                    nend--;
+                p = colon;
+            } else {
+                hd.flags |= HDR_NO_COLON;
+                warn(w, W_NO_COLON, base, n);
+                check_value(base, n, eol, w);
+                hd.name = span(base, n, n);
+                hd.value = span(base, n, eol);
+                add_header(base, h, &hd, w);
+                return;
+            }
+        }
+    }
+    if (nend == n)
+        warn(w, W_EMPTY_NAME, base, n);
+    hd.name = span(base, n, nend);
+    p++; /* the colon */
+    while (p < eol && (*p == ' ' || *p == '\t'))
+        p++;
+    const uint8_t *vend = eol;
+    while (vend > p && (vend[-1] == ' ' || vend[-1] == '\t'))
+        vend--;
+    if (check_value(base, p, vend, w))
+        hd.flags |= HDR_BAD_VALUE;
+    hd.value = span(base, p, vend);
+    if (!(hd.flags & HDR_BAD_NAME)) {
+        hd.field = (uint16_t)http_field_id(base + hd.name.off, hd.name.len);
+        if (hd.field == HF_OTHER && hd.name.len >= 12) {
+            enum http_field t = typo_of(base + hd.name.off, hd.name.len);
+            if (t != HF_OTHER)
+                http_warnings_add(w, W_NAME_TYPO, hd.line, hd.name, (uint16_t)t);
+        }
+    }
+    add_header(base, h, &hd, w);
+}
+
+/* An obs-fold line [p, eol) continues the previous field's value. */
+static void fold_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                      struct http_head *h, struct http_warnings *w)
+{
+    warn(w, W_OBS_FOLD, base, p);
+    const uint8_t *v = p;
+    while (v < eol && (*v == ' ' || *v == '\t'))
+        v++;
+    check_value(base, v, eol, w);
+    if (h->total_headers == 0 || h->nheaders < h->total_headers || h->nheaders == 0)
+        return; /* the field it continues was not kept */
+    struct http_header *prev = &h->headers[h->nheaders - 1];
+    const uint8_t *vend = eol;
+    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+        vend--;
+    if (vend > v) {
+        if (prev->value.len == 0)
+            prev->value.off = (uint32_t)(v - base);
+        prev->value.len = (uint32_t)(vend - base) - prev->value.off;
+    }
+    prev->flags |= HDR_FOLDED;
+}
+
+/* Checks done once the whole head is known. */
+static void finish_head(const uint8_t *base, struct http_head *h, struct http_warnings *w)
+{
+    if (h->kind != HTTP_REQUEST || (h->flags & HEAD_HTTP09))
+        return;
+    unsigned hosts = 0;
+    const struct http_header *host = NULL;
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        if (h->headers[i].field == HF_HOST) {
+            if (++hosts == 2)
+                warn(w, W_HOST_DUPLICATE, base, base + h->headers[i].line);
+            host = host ? host : &h->headers[i];
+        }
+    }
+    if (hosts == 0 && h->major == 1 && h->minor >= 1)
+        warn(w, W_HOST_MISSING, base, base + h->start);
+    if (host && (h->flags & HEAD_ABSOLUTE_FORM)) {
+        const uint8_t *t = base + h->target.off;
+        const uint8_t *a = memchr(t, ':', h->target.len) + 3;
+        const uint8_t *tend = t + h->target.len;
+        const uint8_t *aend = a;
+        while (aend < tend && *aend != '/' && *aend != '?' && *aend != '#')
+            aend++;
+        const uint8_t *at = a;
+        for (const uint8_t *q = a; q < aend; q++)
+            if (*q == '@')
+                at = q + 1;
+        size_t alen = (size_t)(aend - at);
+        if (alen != host->value.len || !ieq(at, base + host->value.off, alen))
+            warn(w, W_HOST_MISMATCH, base, base + host->line);
+    }
+}
+
+/* --- the incremental driver --- */
+
+static void head_reset(struct http_head *h, enum http_kind kind, const struct http_limits *lim)
+{
+    struct http_header *headers = h->headers;
+    uint32_t cap = h->cap;
+    memset(h, 0, sizeof *h);
+    h->headers = headers;
+    h->cap = lim && lim->headers_max < cap ? lim->headers_max : cap;
+    h->kind = (uint8_t)kind;
+    for (int i = 0; i < HF__COUNT; i++)
+        h->field_index[i] = -1;
+}
+
+/*
+ * Parses one field line starting at p with the fast path (name, colon, value in one pass).
+ * Returns the position after its LF, or NULL when the line is incomplete in [p, end).
+ */
+static const uint8_t *field_line(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                 struct http_head *h, struct http_warnings *w)
+{
+    const uint8_t *n = p;
+    while (p < end && TCHAR[*p])
+        p++;
+    if (p == end)
+        return NULL;
+    if (*p != ':' || p == n) {
+        const uint8_t *eol;
+        const uint8_t *lf = line_end(base, n, end, &eol, h, w);
+        if (!lf)
+            return NULL;
+        parse_field_line(base, n, eol, h, w);
+        return lf + 1;
+    }
+    struct http_header hd = {.line = (uint32_t)(n - base), .name = span(base, n, p)};
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    const uint8_t *v = p, *eol, *lf;
+    for (;;) {
+        const uint8_t *q = find_ctl(p, end);
+        if (q == end)
+            return NULL;
+        if (*q == '\r') {
+            if (q + 1 == end)
+                return NULL;
+            if (q[1] == '\n') {
+                eol = q;
+                lf = q + 1;
+                break;
+            }
+            warn_once(w, W_BARE_CR, base, q);
+            hd.flags |= HDR_BAD_VALUE;
+        } else if (*q == '\n') {
+            eol = lf = q;
+            h->flags |= HEAD_BARE_LF;
+            warn_once(w, W_BARE_LF, base, q);
+            break;
+        } else if (*q == 0) {
+            warn_once(w, W_NUL_BYTE, base, q);
+            hd.flags |= HDR_BAD_VALUE;
+        } else if (*q != '\t') {
+            warn(w, W_VALUE_CHAR, base, q);
+            hd.flags |= HDR_BAD_VALUE;
+        }
+        p = q + 1;
+    }
+    const uint8_t *vend = eol;
+    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+        vend--;
+    hd.value = span(base, v, vend);
+    hd.field = (uint16_t)http_field_id(n, hd.name.len);
+    if (hd.field == HF_OTHER && hd.name.len >= 12) {
+        enum http_field t = typo_of(n, hd.name.len);
+        if (t != HF_OTHER)
+            http_warnings_add(w, W_NAME_TYPO, hd.line, hd.name, (uint16_t)t);
+    }
+    add_header(base, h, &hd, w);
+    return lf + 1;
+}
+
+/* Whether an incomplete first line can still become a start line of this kind. */
+static bool start_line_possible(const uint8_t *p, const uint8_t *end, enum http_kind kind)
+{
+    if (kind == HTTP_REQUEST)
+        return p == end || TCHAR[*p];
+    static const char prefix[] = "http/";
+    for (size_t i = 0; i < 5 && p + i < end; i++)
+        if ((uint8_t)(p[i] | 0x20) != (uint8_t)prefix[i])
+            return false;
+    return true;
+}
+
+/* Start line at p (not empty). Returns the position after its LF, NULL when incomplete, or
+ * sets *invalid. */
+static const uint8_t *start_line(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                 struct http_head *h, struct http_warnings *w, bool *invalid)
+{
+    const uint8_t *eol;
+    const uint8_t *lf = line_end(base, p, end, &eol, h, w);
+    if (!lf) {
+        *invalid = !start_line_possible(p, end, (enum http_kind)h->kind);
+        return NULL;
+    }
+    if (!start_line_possible(p, eol, (enum http_kind)h->kind) ||
+        (h->kind == HTTP_REQUEST && !memchr(p, ' ', (size_t)(eol - p)) &&
+         !memchr(p, '\t', (size_t)(eol - p)))) {
+        *invalid = true;
+        return NULL;
+    }
+    h->start = (uint32_t)(p - base);
+    if (h->kind == HTTP_REQUEST)
+        parse_request_line(base, p, eol, h, w);
+    else
+        parse_status_line(base, p, eol, h, w);
+    const uint8_t *bad = memchr(p, 0, (size_t)(eol - p));
+    if (bad)
+        warn_once(w, W_NUL_BYTE, base, bad);
+    return lf + 1;
+}
+
+int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
+                    const struct http_limits *limits, struct http_scan *scan,
+                    struct http_head *head, struct http_warnings *w)
+{
+    static const struct http_limits defaults = HTTP_LIMITS_DEFAULT;
+    struct http_scan local = {0};
+    if (!limits)
+        limits = &defaults;
+    if (!scan)
+        scan = &local;
+    if (!scan->started) {
+        head_reset(head, kind, limits);
+        scan->started = 1;
+    }
+    if (scan->state == SCAN_DONE)
+        return (int)head->len;
+
+    size_t limit = len < limits->head_max ? len : limits->head_max;
+    const uint8_t *base = buf, *end = buf + limit;
+    const uint8_t *p = base + scan->pos;
+    /* Resuming inside an incomplete line: nothing to do until a new LF arrived. */
+    if (scan->partial) {
+        const uint8_t *from = base + scan->lf_from;
+        if (from >= end || !memchr(from, '\n', (size_t)(end - from))) {
+            scan->lf_from = (uint32_t)limit;
+            goto incomplete;
+        }
+        scan->partial = 0;
+    }
+    while (p < end) {
+        const uint8_t *next;
+        uint16_t saved_n = w ? w->n : 0, saved_dropped = w ? w->dropped : 0;
+        if (scan->state == SCAN_START_LINE) {
+            if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+                warn_once(w, W_LEADING_EMPTY_LINES, base, p);
+                p += *p == '\n' ? 1 : 2;
+                scan->pos = (uint32_t)(p - base);
+                continue;
+            }
+            if (*p == '\r' && p + 1 == end)
+                break;
+            bool invalid = false;
+            next = start_line(base, p, end, head, w, &invalid);
+            if (invalid)
+                return HTTP_INVALID;
+            if (next) {
+                scan->state = SCAN_FIELDS;
+                if (head->flags & HEAD_HTTP09)
+                    scan->state = SCAN_DONE;
+            }
+        } else if (*p == '\n' || *p == '\r') {
+            if (*p == '\r' && p + 1 == end)
+                break;
+            if (*p == '\r' && p[1] != '\n') {
+                /* A CR that does not end the head: treat the line as a field line. */
+                next = field_line(base, p, end, head, w);
+            } else {
+                if (*p == '\n') {
+                    head->flags |= HEAD_BARE_LF;
+                    warn_once(w, W_BARE_LF, base, p);
+                }
+                next = p + (*p == '\n' ? 1 : 2);
+                scan->state = SCAN_DONE;
+            }
+        } else if (*p == ' ' || *p == '\t') {
+            const uint8_t *eol;
+            next = line_end(base, p, end, &eol, head, w);
+            if (next) {
+                if (head->total_headers == 0)
+                    warn(w, W_WS_AFTER_START_LINE, base, p);
+                else
+                    fold_line(base, p, eol, head, w);
+                next++;
+            }
+        } else {
+            next = field_line(base, p, end, head, w);
+        }
+        if (!next) {
+            if (w) {
+                w->n = saved_n;
+                w->dropped = saved_dropped;
+            }
+            scan->partial = 1;
+            scan->lf_from = (uint32_t)limit;
+            break;
+        }
+        p = next;
+        scan->pos = (uint32_t)(p - base);
+        if (scan->state == SCAN_DONE) {
+            head->len = scan->pos;
+            finish_head(base, head, w);
+            return (int)head->len;
+        }
+    }
+incomplete:
+    if (len >= limits->head_max) {
+        head->flags |= HEAD_TRUNCATED;
+        head->len = limits->head_max;
+        warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
+        scan->state = SCAN_DONE;
+        return HTTP_TOO_LARGE;
+    }
+    return HTTP_NEED_MORE;
+}
+
+int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind)
+{
+    if (kind == HTTP_RESPONSE) {
+        static const char prefix[] = "HTTP/1.";
+        for (size_t i = 0; i < 7; i++) {
+            if (i >= len)
+                return -1;
+            if (buf[i] != (uint8_t)prefix[i])
+                return 0;
+        }
+        return 1;
+    }
+    /* A method is 1 to 20 upper-case letters, '-' or '_', then one space and a target that
+     * starts with '/', '*' or a letter (absolute or authority form). */
+    size_t i = 0;
+    while (i < len && i <= 20 && ((buf[i] >= 'A' && buf[i] <= 'Z') || buf[i] == '-' ||
+                                  buf[i] == '_'))
+        i++;
+    if (i == len)
+        return i <= 20 ? -1 : 0;
+    if (i == 0 || i > 20 || buf[i] != ' ')
+        return 0;
+    if (i + 1 == len)
+        return -1;
+    uint8_t t = buf[i + 1];
+    return (t == '/' || t == '*' || (t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') ||
+            (t >= '0' && t <= '9') || t == '[')
+               ? 1
+               : 0;
+}
+
+size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *keep)
+{
+    *keep = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        int r = http_looks_like(buf + pos, len - pos, kind);
+        if (r == 1)
+            return pos;
+        if (r == -1) {
+            *keep = len - pos;
+            return len;
+        }
+        const uint8_t *lf = memchr(buf + pos, '\n', len - pos);
+        if (!lf)
+            return len;
+        pos = (size_t)(lf - buf) + 1;
+    }
+    return len;
+}
+
+bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
+{
+    size_t n = strlen(text);
+    return s.len == n && memcmp(buf + s.off, text, n) == 0;
+}
+
+bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)
+{
+    size_t n = strlen(text);
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(buf[s.off + i]) != lower((uint8_t)text[i]))
+            return false;
+    return true;
+}
+
+const uint8_t *http_head_field(const uint8_t *buf, const struct http_head *h, enum http_field f,
+                               size_t *len)
+{
+    int32_t i = (unsigned)f < HF__COUNT ? h->field_index[f] : -1;
+    if (i < 0) {
+        *len = 0;
+        return NULL;
+    }
+    *len = h->headers[i].value.len;
+    return buf + h->headers[i].value.off;
+}
+
+const uint8_t *http_head_find(const uint8_t *buf, const struct http_head *h, const char *name,
+                              size_t *len)
+{
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        if (http_span_ieq(buf, h->headers[i].name, name)) {
+            *len = h->headers[i].value.len;
+            return buf + h->headers[i].value.off;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+bool http_head_has_token(const uint8_t *buf, const struct http_head *h, enum http_field f,
+                         const char *token)
+{
+    size_t tn = strlen(token);
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        if (h->headers[i].field != f)
+            continue;
+        const uint8_t *v = buf + h->headers[i].value.off;
+        const uint8_t *end = v + h->headers[i].value.len;
+        while (v < end) {
+            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+                v++;
+            const uint8_t *t = v;
+            while (v < end && *v != ',' && *v != ';')
+                v++;
+            const uint8_t *te = v;
+            while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+                te--;
+            if ((size_t)(te - t) == tn && lower_eq(t, token, tn))
+                return true;
+            while (v < end && *v != ',')
+                v++;
+        }
+    }
+    return false;
+}

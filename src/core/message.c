@@ -1,0 +1,73 @@
+/*
+ * message owns one side of an exchange: its raw buffer and the views into it. It does not
+ * parse (the conversation fills the fields); it answers questions about what was parsed.
+ */
+#include "hspy/message.h"
+
+#include <string.h>
+
+#include "hspy/chunked.h"
+
+void message_init(struct message *m, size_t raw_max)
+{
+    memset(m, 0, sizeof *m);
+    dynbuf_init(&m->raw, raw_max);
+}
+
+void message_cleanup(struct message *m)
+{
+    dynbuf_cleanup(&m->raw);
+}
+
+const uint8_t *message_header(const struct message *m, const char *name, size_t *len)
+{
+    const uint8_t *base = message_head_base(m);
+    if (!base) {
+        *len = 0;
+        return NULL;
+    }
+    return http_head_find(base, &m->head, name, len);
+}
+
+char *message_header_str(const struct message *m, const char *name, char *buf, size_t buflen)
+{
+    size_t len;
+    const uint8_t *v = message_header(m, name, &len);
+    if (!v)
+        return NULL;
+    if (len >= buflen)
+        len = buflen - 1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen)
+{
+    buf[0] = '\0';
+    if (!(m->flags & MSG_HEAD) || buflen == 0)
+        return buf;
+    size_t len = s.len < buflen - 1 ? s.len : buflen - 1;
+    memcpy(buf, message_at(m, s), len);
+    buf[len] = '\0';
+    return buf;
+}
+
+bool message_body(const struct message *m, struct dynbuf *out, const struct http_limits *limits)
+{
+    if (m->body_off >= m->raw.len) {
+        return m->body_size == 0 && !(m->flags & (MSG_TRUNCATED | MSG_GAP));
+    }
+    const uint8_t *body = m->raw.data + m->body_off;
+    size_t n = m->raw.len - (size_t)m->body_off;
+    bool whole = !(m->flags & (MSG_TRUNCATED | MSG_GAP));
+    if (m->body_kind == BODY_CHUNKED) {
+        size_t used;
+        enum chunked_status st = chunked_decode_all(body, n, out, &used, limits);
+        return whole && st == CHUNKED_DONE;
+    }
+    if (m->body_kind == BODY_LENGTH && n > m->content_length)
+        n = (size_t)m->content_length;
+    size_t stored = dynbuf_append(out, body, n);
+    return whole && stored == n;
+}

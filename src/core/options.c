@@ -1,0 +1,514 @@
+/*
+ * options owns the command-line grammar: the option table, getopt_long parsing, value
+ * validation and the help text. It never opens files or sockets and never prints; callers
+ * decide what to do with the result.
+ */
+#include "hspy/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/endpoint.h"
+#include "hspy/exchange.h"
+#include "hspy/http.h"
+#include "hspy/store.h"
+#include "hspy/xmalloc.h"
+
+enum opt_kind {
+    OPT_FLAG,     /* bool */
+    OPT_STRING,   /* const char * */
+    OPT_LIST,     /* struct strlist, repeatable */
+    OPT_UINT,     /* uint64_t within [min, max] */
+    OPT_SIZE,     /* size_t (or uint64_t), binary suffixes */
+    OPT_DURATION, /* uint64_t milliseconds */
+};
+
+struct option_def {
+    const char *name;
+    char short_name;
+    uint8_t kind;
+    unsigned commands;
+    size_t offset;
+    size_t width; /* sizeof the field, for numeric kinds */
+    const char *metavar;
+    const char *help;
+    uint64_t min, max;
+};
+
+#define FIELD(f) offsetof(struct options, f), sizeof(((struct options *)0)->f)
+
+/* Options common to several subcommands first, then per subcommand. Keep help lines short:
+ * they are printed after a 28-column option column. */
+static const struct option_def OPTIONS[] = {
+    {"no-tui", 0, OPT_FLAG, CMD_VIEWERS, FIELD(no_tui), NULL,
+     "print to stdout even when it is a terminal", 0, 0},
+    {"log", 0, OPT_STRING, CMD_VIEWERS, FIELD(log), "STYLE",
+     "line (default): one line per exchange; full: heads and bodies; none", 0, 0},
+    {"json", 0, OPT_FLAG, CMD_VIEWERS | CMD_BIT(CMD_LINT), FIELD(json), NULL,
+     "print one JSON object per exchange (JSON lines)", 0, 0},
+    {"har", 0, OPT_STRING, CMD_VIEWERS, FIELD(har_path), "FILE",
+     "write the exchanges as HAR 1.2 to FILE", 0, 0},
+    {"body-limit", 0, OPT_SIZE, CMD_VIEWERS, FIELD(body_limit), "SIZE",
+     "--log full: body bytes printed per message (default 4k)", 0, UINT64_MAX},
+    {"head-max", 0, OPT_SIZE, CMD_ALL, FIELD(head_max), "SIZE",
+     "largest head parsed, start line to empty line (default 64k)", 256, UINT32_MAX / 2},
+    {"max-headers", 0, OPT_UINT, CMD_ALL, FIELD(headers_max), "N",
+     "header fields kept per message (default 256)", 1, 1000000},
+    {"chunk-digits", 0, OPT_UINT, CMD_ALL, FIELD(chunk_digits_max), "N",
+     "hex digits allowed in a chunk size (default 16)", 1, 1024},
+    {"chunk-ext-max", 0, OPT_SIZE, CMD_ALL, FIELD(chunk_ext_max), "SIZE",
+     "bytes of chunk extensions per chunk (default 4k)", 0, UINT32_MAX / 2},
+    {"body-keep", 0, OPT_SIZE, CMD_ALL, FIELD(body_keep), "SIZE",
+     "body bytes kept per message for display; the rest is counted (default 1M)", 0,
+     (uint64_t)1 << 40},
+    {"decode-max", 0, OPT_SIZE, CMD_ALL, FIELD(decode_max), "SIZE",
+     "largest decoded (decompressed) body shown (default 64M)", 1024, (uint64_t)1 << 40},
+    {"max-flows", 0, OPT_UINT, CMD_VIEWERS, FIELD(max_flows), "N",
+     "exchanges kept in memory for the interface (default 100000)", 0, UINT32_MAX},
+    {"max-memory", 0, OPT_SIZE, CMD_VIEWERS, FIELD(max_memory), "SIZE",
+     "memory for kept exchanges (default 1G)", 1 << 20, (uint64_t)1 << 44},
+    {"max-conns", 0, OPT_UINT, CMD_SERVERS, FIELD(max_conns), "N",
+     "concurrent client connections (default 1024); more are refused and counted", 1, 1000000},
+    {"idle-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(idle_timeout_ms), "TIME",
+     "close connections idle this long (default 60s; 0 = never)", 0, UINT32_MAX},
+    {"bpf", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(bpf), "EXPR",
+     "only decode packets matching this capture filter", 0, 0},
+    {"request", 0, OPT_FLAG, CMD_BIT(CMD_LINT), FIELD(lint_request), NULL,
+     "treat the input as requests", 0, 0},
+    {"response", 0, OPT_FLAG, CMD_BIT(CMD_LINT), FIELD(lint_response), NULL,
+     "treat the input as responses", 0, 0},
+    {"interface", 'i', OPT_STRING, CMD_BIT(CMD_SNIFF), FIELD(iface), "IFACE",
+     "capture on IFACE (default: the first one libpcap offers)", 0, 0},
+};
+
+enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
+
+struct command_def {
+    const char *name;
+    const char *usage;
+    const char *summary;
+};
+
+static const struct command_def COMMANDS[CMD__COUNT] = {
+    [CMD_NONE] = {"hspy", "hspy COMMAND [OPTIONS] ARGS", "inspect and debug HTTP/1.x traffic"},
+    [CMD_LISTEN] = {"listen", "hspy listen [OPTIONS] [HOST:]PORT",
+                    "run an echo/mock server and show every request it gets"},
+    [CMD_PROXY] = {"proxy", "hspy proxy [OPTIONS] [HOST:]PORT UPSTREAM",
+                   "run an inspecting proxy in front of UPSTREAM (host:port or http://host:port)"},
+    [CMD_READ] = {"read", "hspy read [OPTIONS] FILE|-",
+                  "decode HTTP exchanges from a pcap, pcapng or HAR file (- reads stdin)"},
+    [CMD_LINT] = {"lint", "hspy lint [OPTIONS] FILE|-",
+                  "check raw HTTP messages and explain every deviation (exit 3 on warnings)"},
+    [CMD_SNIFF] = {"sniff", "hspy sniff [OPTIONS] [BPF EXPRESSION]",
+                   "capture live from a network interface (needs root or CAP_NET_RAW)"},
+};
+
+const char *command_name(enum command c)
+{
+    return (unsigned)c < CMD__COUNT ? COMMANDS[c].name : "?";
+}
+
+const char *options_name(size_t i, unsigned *commands)
+{
+    if (i >= NOPTIONS)
+        return NULL;
+    if (commands)
+        *commands = OPTIONS[i].commands;
+    return OPTIONS[i].name;
+}
+
+void options_init(struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->log = "line";
+    o->log_style = LOG_LINE;
+    o->body_limit = 4096;
+    o->head_max = HTTP_HEAD_MAX_DEFAULT;
+    o->headers_max = HTTP_HEADERS_MAX_DEFAULT;
+    o->chunk_digits_max = HTTP_CHUNK_DIGITS_DEFAULT;
+    o->chunk_ext_max = HTTP_CHUNK_EXT_DEFAULT;
+    o->body_keep = EXCHANGE_BODY_KEEP_DEFAULT;
+    o->decode_max = (size_t)64 << 20;
+    o->max_flows = STORE_MAX_FLOWS_DEFAULT;
+    o->max_memory = STORE_MAX_MEMORY_DEFAULT;
+    o->max_conns = 1024;
+    o->idle_timeout_ms = 60000;
+    snprintf(o->host, sizeof o->host, "127.0.0.1");
+}
+
+void options_cleanup(struct options *o)
+{
+    free(o->bpf_owned);
+    o->bpf_owned = NULL;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (OPTIONS[i].kind != OPT_LIST)
+            continue;
+        struct strlist *l = (struct strlist *)((char *)o + OPTIONS[i].offset);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+    }
+}
+
+int options_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    uint64_t mult = 1;
+    switch (tolower((unsigned char)*end)) {
+    case 'k': mult = 1024; end++; break;
+    case 'm': mult = 1024 * 1024; end++; break;
+    case 'g': mult = 1024ull * 1024 * 1024; end++; break;
+    case 't': mult = 1024ull * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 || strcmp(end, "b") == 0))
+        end += strlen(end);
+    else if (mult == 1 && (strcmp(end, "B") == 0 || strcmp(end, "b") == 0))
+        end++;
+    if (*end != '\0' || (v && mult > UINT64_MAX / v))
+        return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
+}
+
+int options_parse_duration_ms(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || v < 0)
+        return -1;
+    double mult;
+    if (strcmp(end, "ms") == 0)
+        mult = 1;
+    else if (strcmp(end, "s") == 0 || *end == '\0')
+        mult = 1000;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mult = 60000;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600000;
+    else
+        return -1;
+    double ms = v * mult;
+    if (ms > 1e15)
+        return -1;
+    *out = (uint64_t)(ms + 0.5);
+    return 0;
+}
+
+static void store_uint(void *field, size_t width, uint64_t v)
+{
+    if (width == sizeof(uint64_t))
+        *(uint64_t *)field = v;
+    else if (width == sizeof(uint32_t))
+        *(uint32_t *)field = (uint32_t)v;
+    else if (width == sizeof(uint16_t))
+        *(uint16_t *)field = (uint16_t)v;
+    else
+        *(uint8_t *)field = (uint8_t)v;
+}
+
+static int apply(struct options *o, const struct option_def *d, const char *arg, char *err,
+                 size_t errlen)
+{
+    void *field = (char *)o + d->offset;
+    uint64_t v = 0;
+    switch (d->kind) {
+    case OPT_FLAG: *(bool *)field = true; return 0;
+    case OPT_STRING: *(const char **)field = arg; return 0;
+    case OPT_LIST: {
+        struct strlist *l = field;
+        l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+        l->v[l->n++] = arg;
+        return 0;
+    }
+    case OPT_UINT: {
+        char *end;
+        errno = 0;
+        unsigned long long u = strtoull(arg, &end, 10);
+        if (!isdigit((unsigned char)*arg) || *end || errno) {
+            snprintf(err, errlen, "--%s: '%s' is not a number", d->name, arg);
+            return -1;
+        }
+        v = u;
+        break;
+    }
+    case OPT_SIZE:
+        if (options_parse_size(arg, &v) != 0) {
+            snprintf(err, errlen, "--%s: '%s' is not a size (examples: 4096, 64k, 1M, 2G)",
+                     d->name, arg);
+            return -1;
+        }
+        break;
+    case OPT_DURATION:
+        if (options_parse_duration_ms(arg, &v) != 0) {
+            snprintf(err, errlen, "--%s: '%s' is not a duration (examples: 250ms, 5s, 2m)",
+                     d->name, arg);
+            return -1;
+        }
+        break;
+    }
+    if (v < d->min || v > d->max) {
+        snprintf(err, errlen, "--%s: %s is out of range (%" PRIu64 " to %" PRIu64 ")", d->name,
+                 arg, d->min, d->max);
+        return -1;
+    }
+    store_uint(field, d->width, v);
+    return 0;
+}
+
+static enum command find_command(const char *name)
+{
+    for (int c = 1; c < CMD__COUNT; c++)
+        if (strcmp(COMMANDS[c].name, name) == 0)
+            return (enum command)c;
+    return CMD_NONE;
+}
+
+static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cmd == CMD_NONE)
+        snprintf(err, errlen, "hspy: %s\nTry 'hspy --help'.", msg);
+    else
+        snprintf(err, errlen, "hspy %s: %s\nTry 'hspy %s --help'.", COMMANDS[cmd].name, msg,
+                 COMMANDS[cmd].name);
+    return OPTIONS_USAGE;
+}
+
+static int positional(struct options *o, int n, char **args, char *err, size_t errlen)
+{
+    char why[256];
+    switch (o->cmd) {
+    case CMD_LISTEN:
+    case CMD_PROXY: {
+        int want = o->cmd == CMD_PROXY ? 2 : 1;
+        if (n < want)
+            return usage(err, errlen, o->cmd, "missing %s",
+                         n == 0 ? "[HOST:]PORT" : "UPSTREAM (host:port)");
+        if (n > want)
+            return usage(err, errlen, o->cmd, "unexpected argument '%s'", args[want]);
+        o->address = args[0];
+        char host[sizeof o->host];
+        if (hostport_split(args[0], host, sizeof host, &o->port, 0, why, sizeof why) != 0)
+            return usage(err, errlen, o->cmd, "bad address: %s", why);
+        if (host[0])
+            snprintf(o->host, sizeof o->host, "%s", host);
+        if (o->cmd == CMD_PROXY) {
+            uint16_t up;
+            if (hostport_split(args[1], host, sizeof host, &up, 80, why, sizeof why) != 0)
+                return usage(err, errlen, o->cmd, "bad upstream: %s", why);
+            if (!host[0])
+                return usage(err, errlen, o->cmd, "bad upstream '%s': missing host", args[1]);
+            o->upstream = args[1];
+        }
+        return OPTIONS_RUN;
+    }
+    case CMD_READ:
+    case CMD_LINT:
+        if (n < 1)
+            return usage(err, errlen, o->cmd, "missing FILE (use - for stdin)");
+        if (n > 1)
+            return usage(err, errlen, o->cmd, "unexpected argument '%s'", args[1]);
+        o->file = args[0];
+        return OPTIONS_RUN;
+    case CMD_SNIFF:
+        if (n > 0) {
+            /* The capture filter may be given as several words, the way tcpdump takes it. */
+            struct dynbuf joined;
+            dynbuf_init(&joined, 1 << 16);
+            for (int i = 0; i < n; i++)
+                dynbuf_printf(&joined, "%s%s", i ? " " : "", args[i]);
+            o->bpf_owned = dynbuf_take(&joined);
+            o->bpf = o->bpf_owned;
+        }
+        return OPTIONS_RUN;
+    default: return OPTIONS_RUN;
+    }
+}
+
+static int validate(struct options *o, char *err, size_t errlen)
+{
+    if (strcmp(o->log, "line") == 0)
+        o->log_style = LOG_LINE;
+    else if (strcmp(o->log, "full") == 0)
+        o->log_style = LOG_FULL;
+    else if (strcmp(o->log, "none") == 0)
+        o->log_style = LOG_NONE;
+    else
+        return usage(err, errlen, o->cmd, "--log: '%s' is not one of line, full, none", o->log);
+    if (o->lint_request && o->lint_response)
+        return usage(err, errlen, o->cmd, "--request and --response exclude each other");
+    return OPTIONS_RUN;
+}
+
+/* Builds the getopt_long table for one subcommand; returns the short-option string. */
+static void build_getopt(enum command cmd, struct option *longs, char *shorts, int *index_of)
+{
+    size_t nl = 0, ns = 0;
+    shorts[ns++] = '+';
+    shorts[ns++] = ':';
+    shorts[ns++] = 'h';
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct option_def *d = &OPTIONS[i];
+        if (!(d->commands & CMD_BIT(cmd)))
+            continue;
+        longs[nl].name = d->name;
+        longs[nl].has_arg = d->kind == OPT_FLAG ? no_argument : required_argument;
+        longs[nl].flag = NULL;
+        longs[nl].val = 1000 + (int)i;
+        index_of[nl] = (int)i;
+        nl++;
+        if (d->short_name) {
+            shorts[ns++] = d->short_name;
+            if (d->kind != OPT_FLAG)
+                shorts[ns++] = ':';
+        }
+    }
+    longs[nl++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[nl] = (struct option){NULL, 0, NULL, 0};
+    shorts[ns] = '\0';
+}
+
+static const struct option_def *by_short(enum command cmd, int c)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (OPTIONS[i].short_name == c && (OPTIONS[i].commands & CMD_BIT(cmd)))
+            return &OPTIONS[i];
+    return NULL;
+}
+
+static int parse_global(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc < 2)
+        return usage(err, errlen, CMD_NONE, "missing command (listen, proxy, read, lint, sniff)");
+    const char *a = argv[1];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "help") == 0) {
+        o->cmd = argc > 2 ? find_command(argv[2]) : CMD_NONE;
+        return OPTIONS_HELP;
+    }
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0 || strcmp(a, "version") == 0)
+        return OPTIONS_VERSION;
+    if (a[0] == '-')
+        return usage(err, errlen, CMD_NONE, "unknown option '%s' (options follow the command)",
+                     a);
+    o->cmd = find_command(a);
+    if (o->cmd == CMD_NONE)
+        return usage(err, errlen, CMD_NONE,
+                     "unknown command '%s' (expected listen, proxy, read, lint or sniff)", a);
+    return -1;
+}
+
+int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = parse_global(o, argc, argv, err, errlen);
+    if (rc >= 0)
+        return rc;
+    struct option longs[NOPTIONS + 2];
+    int index_of[NOPTIONS + 1];
+    char shorts[2 * NOPTIONS + 8];
+    build_getopt(o->cmd, longs, shorts, index_of);
+
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    optind = 0; /* glibc: full reset, so options_parse can run more than once (tests) */
+    opterr = 0;
+    int c, li = -1;
+    while ((c = getopt_long(sub_argc, sub_argv, shorts, longs, &li)) != -1) {
+        const struct option_def *d = NULL;
+        if (c == 'h')
+            return OPTIONS_HELP;
+        if (c == '?') {
+            const char *bad = sub_argv[optind - 1];
+            if (optopt)
+                return usage(err, errlen, o->cmd, "unknown option '-%c'", optopt);
+            return usage(err, errlen, o->cmd, "unknown option '%s'", bad);
+        }
+        if (c == ':') {
+            const char *bad = sub_argv[optind - 1];
+            return usage(err, errlen, o->cmd, "option '%s' needs a value", bad);
+        }
+        if (c >= 1000)
+            d = &OPTIONS[c - 1000];
+        else
+            d = by_short(o->cmd, c);
+        if (!d)
+            return usage(err, errlen, o->cmd, "unknown option");
+        char why[512];
+        if (apply(o, d, optarg, why, sizeof why) != 0)
+            return usage(err, errlen, o->cmd, "%s", why);
+        li = -1;
+    }
+    rc = positional(o, sub_argc - optind, sub_argv + optind, err, errlen);
+    if (rc != OPTIONS_RUN)
+        return rc;
+    return validate(o, err, errlen);
+}
+
+static void help_overview(struct dynbuf *out)
+{
+    dynbuf_printf(out,
+                  "hspy %s - %s\n\nUsage: %s\n\nCommands:\n", HSPY_VERSION,
+                  COMMANDS[CMD_NONE].summary, COMMANDS[CMD_NONE].usage);
+    for (int c = 1; c < CMD__COUNT; c++)
+        dynbuf_printf(out, "  %-8s %s\n", COMMANDS[c].name, COMMANDS[c].summary);
+    dynbuf_adds(out, "\nExamples:\n"
+                     "  hspy listen 8000                  echo server on 127.0.0.1:8000\n"
+                     "  hspy proxy 8000 localhost:9000    inspecting proxy in front of :9000\n"
+                     "  hspy read dump.pcap               HTTP exchanges out of a capture\n"
+                     "  hspy lint request.txt             explain what is wrong with a message\n"
+                     "\nGlobal options:\n"
+                     "  -h, --help                 show this help ('hspy COMMAND --help' for one "
+                     "command)\n"
+                     "  -V, --version              show the version\n"
+                     "\nWithout a terminal on stdout (or with --no-tui) exchanges are printed one "
+                     "per line.\nSee hspy(1) for keys, filters, formats and limits.\n");
+}
+
+void options_help(struct dynbuf *out, enum command cmd)
+{
+    if (cmd == CMD_NONE || cmd >= CMD__COUNT) {
+        help_overview(out);
+        return;
+    }
+    dynbuf_printf(out, "Usage: %s\n\n%s.\n\nOptions:\n", COMMANDS[cmd].usage,
+                  COMMANDS[cmd].summary);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct option_def *d = &OPTIONS[i];
+        if (!(d->commands & CMD_BIT(cmd)))
+            continue;
+        char left[64];
+        if (d->short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name,
+                     d->metavar ? " " : "", d->metavar ? d->metavar : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", d->name, d->metavar ? " " : "",
+                     d->metavar ? d->metavar : "");
+        if (strlen(left) > 26)
+            dynbuf_printf(out, "  %s\n  %-26s %s\n", left, "", d->help);
+        else
+            dynbuf_printf(out, "  %-26s %s\n", left, d->help);
+    }
+    dynbuf_printf(out, "  %-26s %s\n", "-h, --help", "show this help");
+}

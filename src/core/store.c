@@ -1,0 +1,192 @@
+/*
+ * store owns every exchange of a session and the policy that bounds them. It is a ring of
+ * pointers indexed by id; evicted or removed slots become NULL. It never draws and never
+ * writes files: observers do.
+ */
+#include "hspy/store.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/xmalloc.h"
+
+void store_init(struct store *s, size_t max_flows, size_t max_memory)
+{
+    memset(s, 0, sizeof *s);
+    s->base = 1;
+    s->next = 1;
+    s->max_flows = max_flows;
+    s->max_memory = max_memory;
+}
+
+void store_cleanup(struct store *s)
+{
+    for (size_t i = 0; i < s->ring_cap; i++)
+        exchange_free(s->ring[i]);
+    free(s->ring);
+    memset(s, 0, sizeof *s);
+}
+
+void store_observe(struct store *s, const struct store_observer *o)
+{
+    assert(s->nobservers < STORE_OBSERVERS_MAX);
+    s->observers[s->nobservers++] = *o;
+}
+
+static struct exchange **slot_of(const struct store *s, uint64_t id)
+{
+    return &s->ring[id % s->ring_cap];
+}
+
+/* Ensures the ring can hold ids base .. next (inclusive of the one about to be added). */
+static void grow_ring(struct store *s)
+{
+    size_t span = (size_t)(s->next - s->base) + 1;
+    if (span <= s->ring_cap)
+        return;
+    size_t cap = s->ring_cap ? s->ring_cap * 2 : 1024;
+    while (cap < span)
+        cap *= 2;
+    struct exchange **ring = xcalloc(cap, sizeof *ring);
+    for (uint64_t id = s->base; id < s->next; id++)
+        ring[id % cap] = *slot_of(s, id);
+    free(s->ring);
+    s->ring = ring;
+    s->ring_cap = cap;
+}
+
+/* Moves base past evicted slots at the front so the ring does not grow without need. */
+static void advance_base(struct store *s)
+{
+    while (s->base < s->next && *slot_of(s, s->base) == NULL)
+        s->base++;
+}
+
+static void drop(struct store *s, uint64_t id, bool evicted)
+{
+    struct exchange **slot = slot_of(s, id);
+    struct exchange *ex = *slot;
+    if (!ex)
+        return;
+    for (size_t i = 0; i < s->nobservers; i++)
+        if (s->observers[i].on_evict)
+            s->observers[i].on_evict(s->observers[i].data, ex);
+    if (ex->flags & EX_DONE)
+        s->memory -= exchange_memory(ex) <= s->memory ? exchange_memory(ex) : s->memory;
+    if (evicted)
+        s->counters.evicted++;
+    *slot = NULL;
+    s->live--;
+    exchange_free(ex);
+    s->generation++;
+}
+
+static bool over_caps(const struct store *s)
+{
+    return s->live > s->max_flows || s->memory > s->max_memory;
+}
+
+/*
+ * Evicts the oldest unpinned exchanges while a cap is exceeded. evict_from remembers where the
+ * previous walk stopped so that pinned exchanges at the front (a long tunnel) are not walked
+ * over again and again; an exchange unpinned behind it moves it back.
+ */
+static void enforce_caps(struct store *s)
+{
+    if (s->evict_from < s->base)
+        s->evict_from = s->base;
+    while (over_caps(s) && s->evict_from < s->next) {
+        struct exchange *ex = *slot_of(s, s->evict_from);
+        if (ex && ex->pins == 0)
+            drop(s, s->evict_from, true);
+        s->evict_from++;
+    }
+    advance_base(s);
+}
+
+uint64_t store_add(struct store *s, struct exchange *ex)
+{
+    grow_ring(s);
+    ex->id = s->next++;
+    ex->pins++;
+    *slot_of(s, ex->id) = ex;
+    s->live++;
+    s->counters.added++;
+    s->generation++;
+    for (size_t i = 0; i < s->nobservers; i++)
+        if (s->observers[i].on_add)
+            s->observers[i].on_add(s->observers[i].data, ex);
+    return ex->id;
+}
+
+void store_touch(struct store *s, struct exchange *ex)
+{
+    s->generation++;
+    for (size_t i = 0; i < s->nobservers; i++)
+        if (s->observers[i].on_update)
+            s->observers[i].on_update(s->observers[i].data, ex);
+}
+
+void store_complete(struct store *s, struct exchange *ex)
+{
+    assert(ex->pins > 0);
+    ex->flags |= EX_DONE;
+    s->counters.completed++;
+    if (ex->nwarnings)
+        s->counters.with_warnings++;
+    s->counters.bytes += ex->req.wire_bytes + ex->resp.wire_bytes;
+    s->memory += exchange_memory(ex);
+    s->generation++;
+    for (size_t i = 0; i < s->nobservers; i++)
+        if (s->observers[i].on_complete)
+            s->observers[i].on_complete(s->observers[i].data, ex);
+    store_unpin(s, ex);
+}
+
+void store_pin(struct store *s, struct exchange *ex)
+{
+    (void)s;
+    ex->pins++;
+}
+
+void store_unpin(struct store *s, struct exchange *ex)
+{
+    assert(ex->pins > 0);
+    if (--ex->pins == 0) {
+        if (ex->id < s->evict_from)
+            s->evict_from = ex->id;
+        enforce_caps(s);
+    }
+}
+
+struct exchange *store_get(const struct store *s, uint64_t id)
+{
+    if (id < s->base || id >= s->next)
+        return NULL;
+    return *slot_of(s, id);
+}
+
+int store_remove(struct store *s, uint64_t id)
+{
+    struct exchange *ex = store_get(s, id);
+    if (!ex || ex->pins)
+        return -1;
+    drop(s, id, false);
+    advance_base(s);
+    return 0;
+}
+
+size_t store_clear(struct store *s)
+{
+    size_t n = 0;
+    for (uint64_t id = s->base; id < s->next; id++) {
+        struct exchange *ex = *slot_of(s, id);
+        if (ex && ex->pins == 0) {
+            drop(s, id, false);
+            n++;
+        }
+    }
+    advance_base(s);
+    return n;
+}

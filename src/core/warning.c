@@ -1,0 +1,138 @@
+/*
+ * warning owns the catalogue of warning codes: their stable names and explanations. It keeps
+ * no state; every function is a lookup.
+ */
+#include "hspy/warning.h"
+
+#include <string.h>
+
+static const char *const NAMES[W__COUNT] = {
+    [W_NONE] = "none",
+#define WARNING_NAME(e, name) [W_##e] = name,
+    WARNING_CODES(WARNING_NAME)
+#undef WARNING_NAME
+};
+
+/* Explanations say what was seen and, where readers disagree, how each would frame it. */
+static const char *const EXPLAIN[W__COUNT] = {
+    [W_NONE] = "no warning",
+    [W_CL_AND_TE] = "Content-Length and Transfer-Encoding both present: RFC 9112 says "
+                    "Transfer-Encoding wins and a server should reject the request; a reader "
+                    "that trusts Content-Length frames a different body (request smuggling)",
+    [W_CL_DUPLICATE] = "Content-Length repeated with the same value: lenient readers accept it, "
+                       "strict ones reject the message",
+    [W_CL_CONFLICT] = "Content-Length values disagree: the body length cannot be known; readers "
+                      "that pick the first or the last value frame different messages",
+    [W_CL_LIST] = "Content-Length given as a comma-separated list: allowed only when all members "
+                  "are equal; many readers reject it",
+    [W_CL_INVALID] = "Content-Length is not a plain decimal number: strict readers reject the "
+                     "message, lenient ones may read a prefix of the digits",
+    [W_CL_OVERFLOW] = "Content-Length does not fit in 64 bits: the body cannot be framed",
+    [W_TE_NOT_CHUNKED_LAST] = "Transfer-Encoding does not end in chunked: a request cannot be "
+                              "framed (servers answer 400); a response runs until close",
+    [W_TE_UNKNOWN] = "Transfer-Encoding names a coding hspy does not know: readers that skip "
+                     "unknown codings and readers that reject them disagree",
+    [W_TE_CHUNKED_TWICE] = "chunked applied more than once: RFC 9112 forbids it; some readers "
+                           "de-chunk once, others twice",
+    [W_TE_HTTP10] = "Transfer-Encoding in an HTTP/1.0 message: an HTTP/1.0 reader ignores it "
+                    "and frames by Content-Length or close; an HTTP/1.1 reader de-chunks",
+    [W_TE_OBFUSCATED] = "Transfer-Encoding written in an unusual way (odd case, whitespace or "
+                        "separators): readers that match it exactly and readers that normalise "
+                        "it frame different bodies",
+    [W_BARE_LF] = "line ends in LF without CR: most readers accept it, strict ones reject",
+    [W_BARE_CR] = "CR not followed by LF: strict readers reject; some treat it as a line end, "
+                  "others as part of the value",
+    [W_OBS_FOLD] = "obsolete line folding (a line starting with space or tab continues the "
+                   "previous field): readers that unfold and readers that reject disagree",
+    [W_WS_BEFORE_COLON] = "whitespace between a field name and the colon: RFC 9112 requires "
+                          "rejection; lenient readers strip it and see a different field name",
+    [W_WS_AFTER_START_LINE] = "whitespace at the start of the first field line: a reader may "
+                              "fold it into the start line or treat it as a field",
+    [W_LEADING_EMPTY_LINES] = "empty lines before the start line: allowed before a request, "
+                              "and ignored here",
+    [W_NO_COLON] = "field line without a colon: strict readers reject the message; here the "
+                   "line is kept as a nameless field and ignored for framing",
+    [W_EMPTY_NAME] = "field line with an empty name (starts with a colon)",
+    [W_NAME_CHAR] = "field name contains a character outside the token set",
+    [W_VALUE_CHAR] = "field value contains a control character: strict readers reject it; some "
+                     "cut the value there",
+    [W_METHOD_CHAR] = "method is not a valid token (or not upper case)",
+    [W_TARGET_CHAR] = "request target contains characters that are not allowed (spaces, "
+                      "controls or non-ASCII bytes)",
+    [W_VERSION_INVALID] = "HTTP version is not HTTP/1.0 or HTTP/1.1 written exactly",
+    [W_STATUS_INVALID] = "status code is not three digits",
+    [W_REASON_CHAR] = "reason phrase contains control characters",
+    [W_START_LINE_WS] = "start line separated by something other than single spaces",
+    [W_NUL_BYTE] = "NUL byte in the head: C-string based readers cut the field there",
+    [W_NAME_TYPO] = "field name is one or two edits away from a framing field: a strict reader "
+                    "ignores it, so the framing it was probably meant to set does not apply",
+    [W_HOST_MISSING] = "HTTP/1.1 request without Host: servers must answer 400",
+    [W_HOST_DUPLICATE] = "Host given more than once: servers must answer 400; proxies and "
+                         "origins may pick different ones",
+    [W_HOST_MISMATCH] = "Host disagrees with the authority of an absolute-form target: the "
+                        "target wins per RFC 9112, but some readers use Host",
+    [W_HTTP09] = "HTTP/0.9 simple request or response: no version, no headers; the response "
+                 "runs until close",
+    [W_HEAD_TOO_LARGE] = "head larger than the configured limit: the rest of it was not parsed "
+                         "(servers answer 431)",
+    [W_TOO_MANY_HEADERS] = "more header fields than the configured limit: the extra fields were "
+                           "counted but not kept",
+    [W_CHUNK_SIZE_INVALID] = "chunk size is not a hexadecimal number: the chunked body cannot be "
+                             "framed past this point",
+    [W_CHUNK_SIZE_OVERFLOW] = "chunk size does not fit in 64 bits: readers that wrap around "
+                              "frame a tiny chunk (request smuggling)",
+    [W_CHUNK_SIZE_TOO_LONG] = "chunk size has more digits than the configured limit (leading "
+                              "zeros included)",
+    [W_CHUNK_MISSING_CRLF] = "chunk data not followed by CRLF: readers that skip to the next "
+                             "line and readers that require CRLF disagree",
+    [W_CHUNK_EXT_TOO_LONG] = "chunk extension longer than the configured limit",
+    [W_CHUNK_EXT_INVALID] = "chunk extension is malformed",
+    [W_TRAILER_FORBIDDEN] = "trailer field that must not appear in a trailer (framing, routing "
+                            "or authentication field)",
+    [W_BODY_FORBIDDEN] = "bytes after a response that cannot have a body (HEAD, 1xx, 204, 304): "
+                         "a reader that honours the header's length would read them as body",
+    [W_EXTRA_BYTES] = "bytes after a complete message where none may follow (connection "
+                      "closing, or no request waiting)",
+    [W_RESPONSE_WITHOUT_REQUEST] = "response with no request to pair it with",
+    [W_EOF_MID_MESSAGE] = "connection ended in the middle of a message",
+    [W_TUNNEL_EARLY_DATA] = "client sent bytes before the tunnel was confirmed",
+    [W_TOO_MANY_INTERIM] = "more interim (1xx) responses than hspy keeps; the rest were counted",
+    [W_UNEXPECTED_100] = "100 Continue sent although the request did not ask for it",
+    [W_CAPTURE_GAP] = "bytes missing from the capture: what follows was resynchronised at the "
+                      "next message start",
+    [W_RETRANSMIT_DIFFERS] = "a retransmitted TCP segment carries different bytes than the "
+                             "original: receivers may have seen either",
+    [W_SNAPLEN_TRUNCATED] = "packets were cut by the capture's snap length: bytes are missing",
+    [W_MIDSTREAM] = "capture started in the middle of the connection: picked up at the first "
+                    "message boundary",
+    [W_DECODE_ERROR] = "content coding failed to decode: the body is corrupt at the given offset",
+    [W_DECODE_LIMIT] = "decoded body larger than the configured limit (possible decompression "
+                       "bomb): decoding stopped there",
+    [W_CE_UNKNOWN] = "Content-Encoding names a coding hspy cannot decode",
+    [W_UPSTREAM_ERROR] = "the upstream server failed (refused, reset, timed out or sent an "
+                         "unframeable response)",
+    [W_CLIENT_ABORT] = "the client went away before the exchange completed",
+    [W_TIMEOUT] = "a peer was idle longer than the configured timeout",
+};
+
+const char *warning_name(enum warning_code code)
+{
+    if ((unsigned)code >= W__COUNT)
+        return "?";
+    return NAMES[code];
+}
+
+const char *warning_explain(enum warning_code code)
+{
+    if ((unsigned)code >= W__COUNT || !EXPLAIN[code])
+        return "?";
+    return EXPLAIN[code];
+}
+
+enum warning_code warning_by_name(const char *name)
+{
+    for (int c = 1; c < W__COUNT; c++)
+        if (strcmp(NAMES[c], name) == 0)
+            return (enum warning_code)c;
+    return W_NONE;
+}

@@ -1,0 +1,95 @@
+/*
+ * hspy owns the session object's lifecycle: defaults, configuration derived from the options,
+ * and the start/finish of sinks and TUI around a mode's run.
+ */
+#include "hspy/hspy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hspy/sinks.h"
+
+int64_t hspy_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void hspy_init(struct hspy *h)
+{
+    memset(h, 0, sizeof *h);
+    options_init(&h->opt);
+    uv_loop_init(&h->loop);
+}
+
+void hspy_configure(struct hspy *h)
+{
+    const struct options *o = &h->opt;
+    h->limits.head_max = (uint32_t)o->head_max;
+    h->limits.headers_max = (uint32_t)o->headers_max;
+    h->limits.chunk_digits_max = (uint32_t)o->chunk_digits_max;
+    h->limits.chunk_ext_max = (uint32_t)o->chunk_ext_max;
+    h->ex_limits.head_max = (uint32_t)o->head_max;
+    h->ex_limits.body_keep = o->body_keep;
+    h->interactive = o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO) &&
+                     isatty(STDIN_FILENO);
+    /* Without a screen nothing reads old exchanges back: free them once the sinks saw them. */
+    size_t flows = h->interactive ? (size_t)o->max_flows : 0;
+    store_init(&h->store, flows, o->max_memory);
+}
+
+int hspy_start(struct hspy *h)
+{
+    h->sinks = sinks_open(h);
+    if (!h->sinks)
+        return -1;
+    if (h->interactive) {
+        if (!h->tui_open) {
+            hspy_fail(h, "terminal interface: not available in this build");
+            return -1;
+        }
+        h->tui = h->tui_open(h);
+        if (!h->tui)
+            return -1;
+    }
+    return 0;
+}
+
+void hspy_finish(struct hspy *h)
+{
+    if (h->tui && h->tui_close)
+        h->tui_close(h->tui);
+    h->tui = NULL;
+    sinks_close(h->sinks);
+    h->sinks = NULL;
+}
+
+static void close_walk(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+void hspy_cleanup(struct hspy *h)
+{
+    hspy_finish(h);
+    uv_walk(&h->loop, close_walk, NULL);
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&h->loop);
+    store_cleanup(&h->store);
+    options_cleanup(&h->opt);
+}
+
+int hspy_fail(struct hspy *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->err, sizeof h->err, fmt, ap);
+    va_end(ap);
+    return 1;
+}

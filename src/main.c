@@ -1,0 +1,61 @@
+/*
+ * main: parses the command line, builds the one struct hspy, runs the chosen mode and turns
+ * the outcome into an exit status: 0 success, 1 runtime failure, 2 usage error, 3 (lint only)
+ * warnings found. Environment failures are printed as "hspy: <what>: <why>" on stderr.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/dynbuf.h"
+#include "hspy/hspy.h"
+#include "hspy/mode.h"
+#include "hspy/tui.h"
+
+static const struct mode *const MODES[CMD__COUNT] = {
+    [CMD_LISTEN] = &mode_listen, [CMD_PROXY] = &mode_proxy, [CMD_READ] = &mode_read,
+    [CMD_LINT] = &mode_lint,     [CMD_SNIFF] = &mode_sniff,
+};
+
+static void print_help(enum command cmd)
+{
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    options_help(&out, cmd);
+    fwrite(out.data, 1, out.len, stdout);
+    dynbuf_cleanup(&out);
+}
+
+int main(int argc, char **argv)
+{
+    /* A peer closing early must be an error return on that socket, never a dead process. */
+    signal(SIGPIPE, SIG_IGN);
+
+    static struct hspy h; /* large; static storage rather than the stack, still one object */
+    hspy_init(&h);
+    h.tui_open = tui_new;
+    h.tui_close = tui_free;
+    char err[1024];
+    int rc = options_parse(&h.opt, argc, argv, err, sizeof err);
+    if (rc != OPTIONS_RUN) {
+        int status = 0;
+        if (rc == OPTIONS_HELP)
+            print_help(h.opt.cmd);
+        else if (rc == OPTIONS_VERSION)
+            printf("hspy %s\n", HSPY_VERSION);
+        else {
+            fprintf(stderr, "%s\n", err);
+            status = 2;
+        }
+        hspy_cleanup(&h);
+        return status;
+    }
+    hspy_configure(&h);
+    int status = MODES[h.opt.cmd]->run(&h);
+    hspy_finish(&h);
+    if (h.err[0])
+        fprintf(stderr, "hspy: %s\n", h.err);
+    hspy_cleanup(&h);
+    return status;
+}

@@ -1,0 +1,176 @@
+/* The store: ids, generation, observers, caps with visible eviction, pins, remove and clear. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "hspy/store.h"
+
+static const struct exchange_limits LIMITS = {1024, 4096};
+
+struct counts {
+    int added, updated, completed, evicted;
+};
+
+static void on_add(void *d, struct exchange *ex)
+{
+    (void)ex;
+    ((struct counts *)d)->added++;
+}
+static void on_update(void *d, struct exchange *ex)
+{
+    (void)ex;
+    ((struct counts *)d)->updated++;
+}
+static void on_complete(void *d, struct exchange *ex)
+{
+    assert_true(ex->flags & EX_DONE);
+    ((struct counts *)d)->completed++;
+}
+static void on_evict(void *d, struct exchange *ex)
+{
+    (void)ex;
+    ((struct counts *)d)->evicted++;
+}
+
+static struct exchange *make(const char *req)
+{
+    struct exchange *ex = exchange_new(&LIMITS);
+    dynbuf_append(&ex->req.raw, req, strlen(req));
+    ex->req.wire_bytes = strlen(req);
+    return ex;
+}
+
+static void test_ids_and_observers(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 10, 1 << 20);
+    struct counts c = {0};
+    store_observe(&s, &(struct store_observer){&c, on_add, on_update, on_complete, on_evict});
+    uint64_t g0 = s.generation;
+    struct exchange *a = make("GET / HTTP/1.1\r\n\r\n");
+    assert_int_equal(store_add(&s, a), 1);
+    assert_true(s.generation > g0);
+    struct exchange *b = make("GET /b HTTP/1.1\r\n\r\n");
+    assert_int_equal(store_add(&s, b), 2);
+    store_touch(&s, a);
+    assert_ptr_equal(store_get(&s, 1), a);
+    assert_ptr_equal(store_get(&s, 2), b);
+    assert_null(store_get(&s, 3));
+    assert_null(store_get(&s, 0));
+    store_complete(&s, a);
+    store_complete(&s, b);
+    assert_int_equal(c.added, 2);
+    assert_int_equal(c.updated, 1);
+    assert_int_equal(c.completed, 2);
+    assert_int_equal(c.evicted, 0);
+    assert_int_equal(s.counters.bytes, 2 * 18 + 1);
+    store_cleanup(&s);
+}
+
+static void test_cap_evicts_oldest_completed(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 3, 1 << 30);
+    struct counts c = {0};
+    store_observe(&s, &(struct store_observer){&c, NULL, NULL, NULL, on_evict});
+    struct exchange *pinned = make("POST /slow HTTP/1.1\r\n\r\n");
+    store_add(&s, pinned); /* id 1 stays in flight */
+    for (int i = 0; i < 10; i++) {
+        struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+        store_add(&s, ex);
+        store_complete(&s, ex);
+    }
+    /* Never more than 3 live; the pinned one survives; the newest completed remain. */
+    assert_int_equal(s.live, 3);
+    assert_ptr_equal(store_get(&s, 1), pinned);
+    assert_non_null(store_get(&s, 11));
+    assert_non_null(store_get(&s, 10));
+    assert_null(store_get(&s, 9));
+    assert_int_equal(s.counters.evicted, 8);
+    assert_int_equal(c.evicted, 8);
+    /* Once complete, the old pinned exchange is the oldest and goes first. */
+    store_complete(&s, pinned);
+    assert_ptr_equal(store_get(&s, 1), pinned);
+    struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+    store_add(&s, ex);
+    store_complete(&s, ex);
+    assert_null(store_get(&s, 1));
+    assert_non_null(store_get(&s, 10));
+    assert_int_equal(s.live, 3);
+    store_cleanup(&s);
+}
+
+static void test_zero_cap_frees_after_observers(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 0, 1 << 30);
+    struct counts c = {0};
+    store_observe(&s, &(struct store_observer){&c, NULL, NULL, on_complete, NULL});
+    for (int i = 0; i < 100000; i++) {
+        struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+        store_add(&s, ex);
+        store_complete(&s, ex);
+    }
+    assert_int_equal(c.completed, 100000);
+    assert_int_equal(s.live, 0);
+    /* The ring does not grow with the number of exchanges. */
+    assert_true(s.ring_cap <= 1024);
+    store_cleanup(&s);
+}
+
+static void test_memory_cap(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 1000, 64 * 1024);
+    for (int i = 0; i < 200; i++) {
+        struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+        char body[2000];
+        memset(body, 'x', sizeof body);
+        dynbuf_append(&ex->resp.raw, body, sizeof body);
+        store_add(&s, ex);
+        store_complete(&s, ex);
+        assert_true(s.memory <= 64 * 1024);
+    }
+    assert_true(s.counters.evicted > 0);
+    assert_true(s.live < 200);
+    store_cleanup(&s);
+}
+
+static void test_remove_and_clear(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 100, 1 << 30);
+    struct exchange *inflight = make("GET /a HTTP/1.1\r\n\r\n");
+    store_add(&s, inflight);
+    for (int i = 0; i < 5; i++) {
+        struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+        store_add(&s, ex);
+        store_complete(&s, ex);
+    }
+    assert_int_equal(store_remove(&s, 1), -1); /* pinned */
+    assert_int_equal(store_remove(&s, 3), 0);
+    assert_null(store_get(&s, 3));
+    assert_int_equal(store_remove(&s, 3), -1);
+    assert_int_equal(store_clear(&s), 4);
+    assert_int_equal(s.live, 1);
+    assert_int_equal(s.counters.evicted, 0); /* user removals are not evictions */
+    store_complete(&s, inflight);
+    store_cleanup(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids_and_observers),
+        cmocka_unit_test(test_cap_evicts_oldest_completed),
+        cmocka_unit_test(test_zero_cap_frees_after_observers),
+        cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_remove_and_clear),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

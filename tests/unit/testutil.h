@@ -1,0 +1,23 @@
+/*
+ * testutil: helpers shared by the cmocka unit tests (cmocka includes, file reading, escaped
+ * byte strings, the shared corpus location).
+ */
+#ifndef HSPY_TESTUTIL_H
+#define HSPY_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Reads a whole file; returns a malloc'ed buffer (NUL-terminated) or NULL. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+/* Decodes C-style escapes (\r \n \t \\ \xNN \0) in s into a malloc'ed buffer. */
+uint8_t *tu_unescape(const char *s, size_t *len);
+/* The shared corpus folder from $HSPY_CORPUS, or NULL when absent (tests then skip). */
+const char *tu_corpus(void);
+/* Joins a folder and a name into a static buffer (valid until the next call). */
+const char *tu_path(const char *dir, const char *name);
+
+#endif
