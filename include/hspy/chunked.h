@@ -25,17 +25,17 @@ enum chunked_status {
 
 struct chunked {
     uint8_t state;
-    uint8_t status;       /* enum chunked_status */
-    bool cr;              /* trailer: the previous byte was CR */
-    bool trailer_cut;     /* trailer: longer than the head limit */
-    uint32_t digits;      /* hex digits of the current size line */
-    uint32_t ext_len;     /* extension bytes of the size line; trailer: bytes of the line */
-    uint64_t size;        /* size of the current chunk */
-    uint64_t remaining;   /* payload bytes left in the current chunk */
-    uint64_t pos;         /* bytes consumed since the start of the body */
-    uint64_t payload;     /* payload bytes seen */
-    uint32_t chunks;      /* chunks with data (the last, empty, chunk not counted) */
-    uint64_t trailer_off; /* offset of the trailer section (from body start), once reached */
+    uint8_t status;        /* enum chunked_status */
+    bool cr;               /* trailer: the previous byte was CR */
+    bool trailer_cut;      /* trailer: longer than the head limit */
+    uint32_t digits;       /* hex digits of the current size line */
+    uint32_t ext_len;      /* extension bytes of the size line; trailer: bytes of the line */
+    uint64_t size;         /* size of the current chunk */
+    uint64_t remaining;    /* payload bytes left in the current chunk */
+    uint64_t pos;          /* bytes consumed since the start of the body */
+    uint64_t payload;      /* payload bytes seen */
+    uint32_t chunks;       /* chunks with data (the last, empty, chunk not counted) */
+    uint64_t trailer_off;  /* offset of the trailer section (from body start), once reached */
     struct dynbuf trailer; /* trailer section bytes, up to limits->head_max */
     const struct http_limits *limits;
 };

@@ -63,8 +63,8 @@ struct conversation_config {
     struct exchange_limits exchange;
     uint64_t conn_id;
     struct endpoint client, server;
-    bool hash_bodies;  /* compute sha256 of each payload (listen mode) */
-    bool capture;      /* bytes come from a capture: resynchronise after gaps, pick up mid-stream */
+    bool hash_bodies; /* compute sha256 of each payload (listen mode) */
+    bool capture;     /* bytes come from a capture: resynchronise after gaps, pick up mid-stream */
 };
 
 struct conversation *conversation_new(const struct conversation_config *cfg,

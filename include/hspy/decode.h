@@ -16,11 +16,11 @@
 #include "hspy/message.h"
 
 enum decode_status {
-    DECODE_OK = 0,      /* out holds the decoded body */
-    DECODE_IDENTITY,    /* no content coding: out holds the body as is */
-    DECODE_UNKNOWN,     /* a coding hspy cannot undo: out holds the body as is */
-    DECODE_ERROR,       /* corrupt input: out holds what decoded before the failure */
-    DECODE_LIMIT,       /* output reached the cap: out holds the first max bytes */
+    DECODE_OK = 0,   /* out holds the decoded body */
+    DECODE_IDENTITY, /* no content coding: out holds the body as is */
+    DECODE_UNKNOWN,  /* a coding hspy cannot undo: out holds the body as is */
+    DECODE_ERROR,    /* corrupt input: out holds what decoded before the failure */
+    DECODE_LIMIT,    /* output reached the cap: out holds the first max bytes */
 };
 
 struct decode_result {

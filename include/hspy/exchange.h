@@ -21,35 +21,35 @@
 #include "hspy/warning.h"
 
 enum exchange_flag {
-    EX_DONE = 1 << 0,         /* no more bytes will be added (complete or ended) */
-    EX_INCOMPLETE = 1 << 1,   /* ended before both messages completed */
-    EX_TRUNCATED = 1 << 2,    /* some bytes were counted but not kept (caps, snap length) */
-    EX_GAP = 1 << 3,          /* a capture was missing bytes */
-    EX_TUNNEL = 1 << 4,       /* CONNECT or Upgrade: the connection became a tunnel */
-    EX_HELD = 1 << 5,         /* currently held by an intercept */
-    EX_INTERCEPTED = 1 << 6,  /* was held at some point */
-    EX_EDITED = 1 << 7,       /* the user changed a message before it was sent */
-    EX_REPLAY = 1 << 8,       /* created by a replay; see replay_of */
-    EX_KILLED = 1 << 9,       /* the user killed the connection */
-    EX_TIMEOUT = 1 << 10,     /* a peer timed out */
-    EX_CLIENT_ABORT = 1 << 11, /* the client went away early */
+    EX_DONE = 1 << 0,           /* no more bytes will be added (complete or ended) */
+    EX_INCOMPLETE = 1 << 1,     /* ended before both messages completed */
+    EX_TRUNCATED = 1 << 2,      /* some bytes were counted but not kept (caps, snap length) */
+    EX_GAP = 1 << 3,            /* a capture was missing bytes */
+    EX_TUNNEL = 1 << 4,         /* CONNECT or Upgrade: the connection became a tunnel */
+    EX_HELD = 1 << 5,           /* currently held by an intercept */
+    EX_INTERCEPTED = 1 << 6,    /* was held at some point */
+    EX_EDITED = 1 << 7,         /* the user changed a message before it was sent */
+    EX_REPLAY = 1 << 8,         /* created by a replay; see replay_of */
+    EX_KILLED = 1 << 9,         /* the user killed the connection */
+    EX_TIMEOUT = 1 << 10,       /* a peer timed out */
+    EX_CLIENT_ABORT = 1 << 11,  /* the client went away early */
     EX_UPSTREAM_FAIL = 1 << 12, /* the upstream failed (see error) */
-    EX_REJECTED = 1 << 13,    /* hspy answered an error because framing was impossible */
-    EX_NO_REQUEST = 1 << 14,  /* response without a request */
-    EX_EVICTED = 1 << 15,     /* (store bookkeeping; never set on a live exchange) */
+    EX_REJECTED = 1 << 13,      /* hspy answered an error because framing was impossible */
+    EX_NO_REQUEST = 1 << 14,    /* response without a request */
+    EX_EVICTED = 1 << 15,       /* (store bookkeeping; never set on a live exchange) */
 };
 
 /* Phases; each is ns since the epoch, 0 when not reached. */
 enum exchange_time {
-    T_REQ_FIRST = 0,    /* first request byte */
-    T_REQ_HEAD,         /* request head complete */
-    T_REQ_LAST,         /* last request byte */
-    T_UP_CONNECT,       /* proxy: upstream connect started */
-    T_UP_CONNECTED,     /* proxy: upstream connected */
-    T_REQ_FORWARDED,    /* proxy: request fully written upstream */
-    T_RESP_FIRST,       /* first response byte (interim responses included) */
-    T_RESP_HEAD,        /* final response head complete */
-    T_RESP_LAST,        /* last response byte */
+    T_REQ_FIRST = 0, /* first request byte */
+    T_REQ_HEAD,      /* request head complete */
+    T_REQ_LAST,      /* last request byte */
+    T_UP_CONNECT,    /* proxy: upstream connect started */
+    T_UP_CONNECTED,  /* proxy: upstream connected */
+    T_REQ_FORWARDED, /* proxy: request fully written upstream */
+    T_RESP_FIRST,    /* first response byte (interim responses included) */
+    T_RESP_HEAD,     /* final response head complete */
+    T_RESP_LAST,     /* last response byte */
     T__COUNT
 };
 
@@ -57,17 +57,17 @@ const char *exchange_time_name(enum exchange_time t);
 
 /* Sizes an exchange's buffers. */
 struct exchange_limits {
-    uint32_t head_max;  /* bytes of head kept (matches http_limits.head_max) */
-    size_t body_keep;   /* body bytes kept per message; the rest is counted */
+    uint32_t head_max; /* bytes of head kept (matches http_limits.head_max) */
+    size_t body_keep;  /* body bytes kept per message; the rest is counted */
 };
 #define EXCHANGE_BODY_KEEP_DEFAULT ((size_t)1 << 20)
 enum { EXCHANGE_WARNINGS_MAX = 64 };
 
 struct exchange {
-    uint64_t id;        /* 1-based, assigned by the store; 0 until stored */
-    uint64_t conn_id;   /* connection number (1-based per session) */
-    uint32_t conn_seq;  /* 1-based position on its connection */
-    uint32_t flags;     /* enum exchange_flag */
+    uint64_t id;       /* 1-based, assigned by the store; 0 until stored */
+    uint64_t conn_id;  /* connection number (1-based per session) */
+    uint32_t conn_seq; /* 1-based position on its connection */
+    uint32_t flags;    /* enum exchange_flag */
     struct endpoint client, server;
     int64_t t[T__COUNT];
     struct message req, resp;
@@ -75,10 +75,10 @@ struct exchange {
     struct warning *warnings; /* in the arena, up to EXCHANGE_WARNINGS_MAX */
     uint16_t nwarnings;
     uint32_t warnings_dropped;
-    const char *error;   /* why it failed (arena string), or NULL */
-    const char *note;    /* source's remark (e.g. "rule: webhook-ok"), or NULL */
-    uint64_t replay_of;  /* EX_REPLAY: id of the original */
-    uint32_t pins;       /* >0 while a source may still change it; the store never evicts it */
+    const char *error;  /* why it failed (arena string), or NULL */
+    const char *note;   /* source's remark (e.g. "rule: webhook-ok"), or NULL */
+    uint64_t replay_of; /* EX_REPLAY: id of the original */
+    uint32_t pins;      /* >0 while a source may still change it; the store never evicts it */
     struct arena arena;
 };
 

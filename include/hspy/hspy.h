@@ -19,25 +19,23 @@ struct tui;
 
 struct hspy {
     struct options opt;
-    struct http_limits limits;          /* from the options */
-    struct exchange_limits ex_limits;   /* from the options */
+    struct http_limits limits;        /* from the options */
+    struct exchange_limits ex_limits; /* from the options */
     struct store store;
     uv_loop_t loop;
-    bool interactive;                   /* the TUI owns the terminal */
-    struct sinks *sinks;                /* stdout printers and file writers */
-    struct tui *tui;                    /* NULL without a terminal */
+    bool interactive;    /* the TUI owns the terminal */
+    struct sinks *sinks; /* stdout printers and file writers */
+    struct tui *tui;     /* NULL without a terminal */
     /* The UI layer's entry points, set by main (the I/O layer does not link the UI). */
     struct tui *(*tui_open)(struct hspy *h);
     void (*tui_close)(struct tui *t);
-    uint64_t next_conn_id;              /* connection numbers, 1-based */
-    const char *title;                  /* "listen 127.0.0.1:8000" etc. for status lines */
-    char err[1024];                     /* "<what>: <why>" of an environment failure */
+    uint64_t next_conn_id; /* connection numbers, 1-based */
+    const char *title;     /* "listen 127.0.0.1:8000" etc. for status lines */
+    char err[1024];        /* "<what>: <why>" of an environment failure */
 };
 
 /* The wall clock in ns since the epoch. */
 int64_t hspy_now(void);
-
-
 
 /* Prepares h with defaults (before option parsing). */
 void hspy_init(struct hspy *h);

@@ -36,10 +36,10 @@ struct http_limits {
     uint32_t chunk_digits_max; /* hex digits of a chunk size, leading zeros included (16) */
     uint32_t chunk_ext_max;    /* bytes of chunk extensions on one chunk line (4 KiB) */
 };
-#define HTTP_HEAD_MAX_DEFAULT 65536u
-#define HTTP_HEADERS_MAX_DEFAULT 256u
+#define HTTP_HEAD_MAX_DEFAULT     65536u
+#define HTTP_HEADERS_MAX_DEFAULT  256u
 #define HTTP_CHUNK_DIGITS_DEFAULT 16u
-#define HTTP_CHUNK_EXT_DEFAULT 4096u
+#define HTTP_CHUNK_EXT_DEFAULT    4096u
 #define HTTP_LIMITS_DEFAULT                                                                        \
     {                                                                                              \
         HTTP_HEAD_MAX_DEFAULT, HTTP_HEADERS_MAX_DEFAULT, HTTP_CHUNK_DIGITS_DEFAULT,                \
@@ -95,19 +95,19 @@ enum http_head_flag {
 };
 
 struct http_head {
-    uint8_t kind;           /* enum http_kind */
-    uint8_t major, minor;   /* 1.1, 1.0; 0.9 for HTTP/0.9 requests; 0.0 when unreadable */
-    uint16_t status;        /* responses: 0-999 (0 when unreadable) */
-    uint16_t flags;         /* enum http_head_flag */
+    uint8_t kind;                    /* enum http_kind */
+    uint8_t major, minor;            /* 1.1, 1.0; 0.9 for HTTP/0.9 requests; 0.0 when unreadable */
+    uint16_t status;                 /* responses: 0-999 (0 when unreadable) */
+    uint16_t flags;                  /* enum http_head_flag */
     struct http_span method, target; /* requests */
     struct http_span version;        /* "HTTP/1.1" as sent (empty for HTTP/0.9) */
     struct http_span reason;         /* responses */
-    uint32_t start;         /* offset of the start line (after leading empty lines) */
-    uint32_t len;           /* bytes of the head including the empty line, from offset 0 */
-    struct http_header *headers; /* caller's array of cap entries */
+    uint32_t start;                  /* offset of the start line (after leading empty lines) */
+    uint32_t len;                    /* bytes of the head including the empty line, from offset 0 */
+    struct http_header *headers;     /* caller's array of cap entries */
     uint32_t cap;
-    uint32_t nheaders;      /* stored (<= cap) */
-    uint32_t total_headers; /* seen, including those past cap */
+    uint32_t nheaders;              /* stored (<= cap) */
+    uint32_t total_headers;         /* seen, including those past cap */
     int32_t field_index[HF__COUNT]; /* index of the first header of each known field, or -1 */
 };
 

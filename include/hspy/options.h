@@ -15,20 +15,12 @@
 
 #include "hspy/dynbuf.h"
 
-enum command {
-    CMD_NONE = 0,
-    CMD_LISTEN,
-    CMD_PROXY,
-    CMD_READ,
-    CMD_LINT,
-    CMD_SNIFF,
-    CMD__COUNT
-};
+enum command { CMD_NONE = 0, CMD_LISTEN, CMD_PROXY, CMD_READ, CMD_LINT, CMD_SNIFF, CMD__COUNT };
 
-#define CMD_BIT(c) (1u << (c))
+#define CMD_BIT(c)  (1u << (c))
 #define CMD_SERVERS (CMD_BIT(CMD_LISTEN) | CMD_BIT(CMD_PROXY))
 #define CMD_VIEWERS (CMD_SERVERS | CMD_BIT(CMD_READ) | CMD_BIT(CMD_SNIFF))
-#define CMD_ALL (CMD_VIEWERS | CMD_BIT(CMD_LINT))
+#define CMD_ALL     (CMD_VIEWERS | CMD_BIT(CMD_LINT))
 
 const char *command_name(enum command c);
 
@@ -55,20 +47,20 @@ struct options {
     /* output */
     bool no_tui;
     bool json;
-    const char *log;       /* "line" (default), "full", "none" */
+    const char *log; /* "line" (default), "full", "none" */
     enum log_style log_style;
     const char *har_path;
-    size_t body_limit;     /* --log full: body bytes printed per message */
+    size_t body_limit; /* --log full: body bytes printed per message */
 
     /* engine limits */
     uint64_t head_max;
     uint64_t headers_max;
     uint64_t chunk_digits_max;
     uint64_t chunk_ext_max;
-    size_t body_keep;      /* body bytes kept per message */
-    size_t decode_max;     /* decoded body cap (decompression bombs) */
-    uint64_t max_flows;    /* exchanges kept for the UI */
-    size_t max_memory;     /* memory for kept exchanges */
+    size_t body_keep;   /* body bytes kept per message */
+    size_t decode_max;  /* decoded body cap (decompression bombs) */
+    uint64_t max_flows; /* exchanges kept for the UI */
+    size_t max_memory;  /* memory for kept exchanges */
 
     /* servers */
     uint64_t max_conns;

@@ -29,7 +29,7 @@ struct store_observer {
 };
 
 enum { STORE_OBSERVERS_MAX = 8 };
-#define STORE_MAX_FLOWS_DEFAULT 100000u
+#define STORE_MAX_FLOWS_DEFAULT  100000u
 #define STORE_MAX_MEMORY_DEFAULT ((size_t)1 << 30)
 
 struct store_counters {
@@ -44,14 +44,14 @@ struct store_counters {
 struct store {
     struct exchange **ring; /* slot (id - base) % cap for ids base .. next-1; NULL = evicted */
     size_t ring_cap;
-    uint64_t base;          /* lowest id still in the ring */
-    uint64_t next;          /* id the next exchange gets */
-    size_t live;            /* non-NULL entries */
-    uint64_t evict_from;    /* eviction walk resumes here (see store.c) */
-    size_t max_flows;       /* cap on completed exchanges kept */
-    size_t max_memory;      /* cap on exchange_memory() summed over kept exchanges */
-    size_t memory;          /* current sum for completed exchanges */
-    uint64_t generation;    /* changes whenever anything visible changed */
+    uint64_t base;       /* lowest id still in the ring */
+    uint64_t next;       /* id the next exchange gets */
+    size_t live;         /* non-NULL entries */
+    uint64_t evict_from; /* eviction walk resumes here (see store.c) */
+    size_t max_flows;    /* cap on completed exchanges kept */
+    size_t max_memory;   /* cap on exchange_memory() summed over kept exchanges */
+    size_t memory;       /* current sum for completed exchanges */
+    uint64_t generation; /* changes whenever anything visible changed */
     struct store_counters counters;
     struct store_observer observers[STORE_OBSERVERS_MAX];
     size_t nobservers;

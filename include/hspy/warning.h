@@ -91,9 +91,9 @@ enum warning_code {
 };
 
 struct warning {
-    uint16_t code;  /* enum warning_code */
-    uint8_t side;   /* enum side: whose bytes the offset counts */
-    uint64_t offset; /* byte offset in that side's bytes of the exchange (see struct message) */
+    uint16_t code;      /* enum warning_code */
+    uint8_t side;       /* enum side: whose bytes the offset counts */
+    uint64_t offset;    /* byte offset in that side's bytes of the exchange (see struct message) */
     const char *detail; /* specific text ("did you mean Content-Length?"), or NULL; owned by the
                            exchange's arena */
 };

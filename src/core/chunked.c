@@ -8,15 +8,15 @@
 #include <string.h>
 
 enum {
-    ST_SIZE,       /* hex digits of the chunk size */
-    ST_SIZE_WS,    /* whitespace after the digits */
-    ST_EXT,        /* chunk extensions up to the line end */
-    ST_SIZE_LF,    /* CR seen, LF expected */
-    ST_DATA,       /* chunk payload */
-    ST_DATA_CR,    /* CR expected after the payload */
-    ST_DATA_LF,    /* LF expected after that CR */
-    ST_TRAILER,    /* trailer section, line by line */
-    ST_END,        /* done or failed */
+    ST_SIZE,    /* hex digits of the chunk size */
+    ST_SIZE_WS, /* whitespace after the digits */
+    ST_EXT,     /* chunk extensions up to the line end */
+    ST_SIZE_LF, /* CR seen, LF expected */
+    ST_DATA,    /* chunk payload */
+    ST_DATA_CR, /* CR expected after the payload */
+    ST_DATA_LF, /* LF expected after that CR */
+    ST_TRAILER, /* trailer section, line by line */
+    ST_END,     /* done or failed */
 };
 
 void chunked_init(struct chunked *c, const struct http_limits *limits)
@@ -52,12 +52,33 @@ static int hexval(uint8_t c)
 static bool forbidden_trailer(const uint8_t *name, size_t n)
 {
     static const char *const names[] = {
-        "content-length", "transfer-encoding", "host",      "content-encoding", "content-type",
-        "content-range",  "trailer",           "te",        "authorization",    "proxy-authorization",
-        "www-authenticate", "proxy-authenticate", "set-cookie", "cookie", "cache-control",
-        "expect",         "max-forwards",      "range",     "age",              "expires",
-        "date",           "location",          "retry-after", "vary",           "connection",
-        "upgrade",        "keep-alive",
+        "content-length",
+        "transfer-encoding",
+        "host",
+        "content-encoding",
+        "content-type",
+        "content-range",
+        "trailer",
+        "te",
+        "authorization",
+        "proxy-authorization",
+        "www-authenticate",
+        "proxy-authenticate",
+        "set-cookie",
+        "cookie",
+        "cache-control",
+        "expect",
+        "max-forwards",
+        "range",
+        "age",
+        "expires",
+        "date",
+        "location",
+        "retry-after",
+        "vary",
+        "connection",
+        "upgrade",
+        "keep-alive",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t m = strlen(names[i]);

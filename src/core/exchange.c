@@ -11,10 +11,10 @@
 #include "hspy/xmalloc.h"
 
 static const char *const TIME_NAMES[T__COUNT] = {
-    [T_REQ_FIRST] = "request_first_byte", [T_REQ_HEAD] = "request_head",
-    [T_REQ_LAST] = "request_last_byte",   [T_UP_CONNECT] = "upstream_connect",
+    [T_REQ_FIRST] = "request_first_byte",    [T_REQ_HEAD] = "request_head",
+    [T_REQ_LAST] = "request_last_byte",      [T_UP_CONNECT] = "upstream_connect",
     [T_UP_CONNECTED] = "upstream_connected", [T_REQ_FORWARDED] = "request_forwarded",
-    [T_RESP_FIRST] = "response_first_byte", [T_RESP_HEAD] = "response_head",
+    [T_RESP_FIRST] = "response_first_byte",  [T_RESP_HEAD] = "response_head",
     [T_RESP_LAST] = "response_last_byte",
 };
 

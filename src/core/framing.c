@@ -13,7 +13,7 @@ static const char *const BODY_KIND_NAMES[] = {"none", "length", "chunked", "clos
 const char *body_kind_name(enum body_kind k)
 {
     return (unsigned)k < sizeof BODY_KIND_NAMES / sizeof BODY_KIND_NAMES[0] ? BODY_KIND_NAMES[k]
-                                                                              : "?";
+                                                                            : "?";
 }
 
 static bool ieq_lit(const uint8_t *p, size_t n, const char *lit)
@@ -179,8 +179,7 @@ static enum coding_result transfer_codings(const uint8_t *buf, const struct http
                         !ieq_lit(s, n, "compress") && !ieq_lit(s, n, "x-gzip") &&
                         !ieq_lit(s, n, "x-compress"))
                         http_warnings_add(w, W_TE_UNKNOWN, hd->line,
-                                          (struct http_span){(uint32_t)(s - buf), (uint32_t)n},
-                                          0);
+                                          (struct http_span){(uint32_t)(s - buf), (uint32_t)n}, 0);
                 }
             }
             p = e + 1;
@@ -233,8 +232,8 @@ void framing_request(const uint8_t *buf, const struct http_head *req, struct fra
     size_t n;
     const uint8_t *e = http_head_field(buf, req, HF_EXPECT, &n);
     f->expect_continue = e && ieq_lit(e, n, "100-continue");
-    f->upgrade = first_of(req, HF_UPGRADE) &&
-                 http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
+    f->upgrade =
+        first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
     enum coding_result te = transfer_codings(buf, req, w);
     bool has_cl = first_of(req, HF_CONTENT_LENGTH) != NULL;
     if (te != TE_ABSENT) {
@@ -269,14 +268,13 @@ void framing_request_facts(const uint8_t *buf, const struct http_head *req,
     facts->http09 = (req->flags & HEAD_HTTP09) != 0;
     facts->head = http_span_eq(buf, req->method, "HEAD");
     facts->connect = http_span_eq(buf, req->method, "CONNECT");
-    facts->upgrade = first_of(req, HF_UPGRADE) &&
-                     http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
+    facts->upgrade =
+        first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
     facts->close = facts->http09 || !persistent(buf, req);
 }
 
 void framing_response(const uint8_t *buf, const struct http_head *resp,
-                      const struct framing_request *req, struct framing *f,
-                      struct http_warnings *w)
+                      const struct framing_request *req, struct framing *f, struct http_warnings *w)
 {
     memset(f, 0, sizeof *f);
     unsigned status = resp->status;

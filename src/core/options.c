@@ -167,10 +167,22 @@ int options_parse_size(const char *s, uint64_t *out)
         return -1;
     uint64_t mult = 1;
     switch (tolower((unsigned char)*end)) {
-    case 'k': mult = 1024; end++; break;
-    case 'm': mult = 1024 * 1024; end++; break;
-    case 'g': mult = 1024ull * 1024 * 1024; end++; break;
-    case 't': mult = 1024ull * 1024 * 1024 * 1024; end++; break;
+    case 'k':
+        mult = 1024;
+        end++;
+        break;
+    case 'm':
+        mult = 1024 * 1024;
+        end++;
+        break;
+    case 'g':
+        mult = 1024ull * 1024 * 1024;
+        end++;
+        break;
+    case 't':
+        mult = 1024ull * 1024 * 1024 * 1024;
+        end++;
+        break;
     default: break;
     }
     if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 || strcmp(end, "b") == 0))
@@ -249,22 +261,22 @@ static int apply(struct options *o, const struct option_def *d, const char *arg,
     }
     case OPT_SIZE:
         if (options_parse_size(arg, &v) != 0) {
-            snprintf(err, errlen, "--%s: '%s' is not a size (examples: 4096, 64k, 1M, 2G)",
-                     d->name, arg);
+            snprintf(err, errlen, "--%s: '%s' is not a size (examples: 4096, 64k, 1M, 2G)", d->name,
+                     arg);
             return -1;
         }
         break;
     case OPT_DURATION:
         if (options_parse_duration_ms(arg, &v) != 0) {
-            snprintf(err, errlen, "--%s: '%s' is not a duration (examples: 250ms, 5s, 2m)",
-                     d->name, arg);
+            snprintf(err, errlen, "--%s: '%s' is not a duration (examples: 250ms, 5s, 2m)", d->name,
+                     arg);
             return -1;
         }
         break;
     }
     if (v < d->min || v > d->max) {
-        snprintf(err, errlen, "--%s: %s is out of range (%" PRIu64 " to %" PRIu64 ")", d->name,
-                 arg, d->min, d->max);
+        snprintf(err, errlen, "--%s: %s is out of range (%" PRIu64 " to %" PRIu64 ")", d->name, arg,
+                 d->min, d->max);
         return -1;
     }
     store_uint(field, d->width, v);
@@ -411,8 +423,7 @@ static int parse_global(struct options *o, int argc, char **argv, char *err, siz
     if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0 || strcmp(a, "version") == 0)
         return OPTIONS_VERSION;
     if (a[0] == '-')
-        return usage(err, errlen, CMD_NONE, "unknown option '%s' (options follow the command)",
-                     a);
+        return usage(err, errlen, CMD_NONE, "unknown option '%s' (options follow the command)", a);
     o->cmd = find_command(a);
     if (o->cmd == CMD_NONE)
         return usage(err, errlen, CMD_NONE,
@@ -468,8 +479,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 
 static void help_overview(struct dynbuf *out)
 {
-    dynbuf_printf(out,
-                  "hspy %s - %s\n\nUsage: %s\n\nCommands:\n", HSPY_VERSION,
+    dynbuf_printf(out, "hspy %s - %s\n\nUsage: %s\n\nCommands:\n", HSPY_VERSION,
                   COMMANDS[CMD_NONE].summary, COMMANDS[CMD_NONE].usage);
     for (int c = 1; c < CMD__COUNT; c++)
         dynbuf_printf(out, "  %-8s %s\n", COMMANDS[c].name, COMMANDS[c].summary);

@@ -6,10 +6,9 @@
 
 #include <string.h>
 
-static const char *const NAMES[W__COUNT] = {
-    [W_NONE] = "none",
+static const char *const NAMES[W__COUNT] = {[W_NONE] = "none",
 #define WARNING_NAME(e, name) [W_##e] = name,
-    WARNING_CODES(WARNING_NAME)
+                                            WARNING_CODES(WARNING_NAME)
 #undef WARNING_NAME
 };
 

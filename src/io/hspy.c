@@ -35,8 +35,8 @@ void hspy_configure(struct hspy *h)
     h->limits.chunk_ext_max = (uint32_t)o->chunk_ext_max;
     h->ex_limits.head_max = (uint32_t)o->head_max;
     h->ex_limits.body_keep = o->body_keep;
-    h->interactive = o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO) &&
-                     isatty(STDIN_FILENO);
+    h->interactive =
+        o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
     /* Without a screen nothing reads old exchanges back: free them once the sinks saw them. */
     size_t flows = h->interactive ? (size_t)o->max_flows : 0;
     store_init(&h->store, flows, o->max_memory);

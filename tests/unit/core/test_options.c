@@ -8,9 +8,9 @@
 
 struct cli_case {
     const char *argv[8];
-    int result;            /* enum options_result */
+    int result; /* enum options_result */
     enum command cmd;
-    const char *err_has;   /* substring of the error for OPTIONS_USAGE */
+    const char *err_has; /* substring of the error for OPTIONS_USAGE */
 };
 
 static const struct cli_case CASES[] = {
@@ -35,7 +35,9 @@ static const struct cli_case CASES[] = {
     {{"hspy", "listen", "--body-keep", "2M", "8000"}, OPTIONS_RUN, CMD_LISTEN, NULL},
     {{"hspy", "listen", "--body-keep", "2Q", "8000"}, OPTIONS_USAGE, CMD_LISTEN, "not a size"},
     {{"hspy", "listen", "--idle-timeout", "250ms", "8000"}, OPTIONS_RUN, CMD_LISTEN, NULL},
-    {{"hspy", "listen", "--idle-timeout", "soon", "8000"}, OPTIONS_USAGE, CMD_LISTEN,
+    {{"hspy", "listen", "--idle-timeout", "soon", "8000"},
+     OPTIONS_USAGE,
+     CMD_LISTEN,
      "not a duration"},
     {{"hspy", "listen", "--log", "loud", "8000"}, OPTIONS_USAGE, CMD_LISTEN, "--log"},
     {{"hspy", "proxy", "8000"}, OPTIONS_USAGE, CMD_PROXY, "missing UPSTREAM"},
@@ -82,8 +84,7 @@ static void test_cases(void **state)
 static void test_values(void **state)
 {
     (void)state;
-    char *argv[] = {"hspy", "listen", "--body-keep", "2M", "--idle-timeout", "1.5s",
-                    "[::1]:8080"};
+    char *argv[] = {"hspy", "listen", "--body-keep", "2M", "--idle-timeout", "1.5s", "[::1]:8080"};
     struct options o;
     options_init(&o);
     char err[256];
