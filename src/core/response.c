@@ -1,0 +1,195 @@
+/*
+ * response owns the formatting of response heads hspy writes and the Content-Length surgery on
+ * raw responses. It never decides what to answer (listen does) and never sends anything.
+ */
+#include "hspy/response.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hspy/http.h"
+
+struct reason_row {
+    uint16_t status;
+    const char *reason;
+};
+
+static const struct reason_row REASONS[] = {
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {102, "Processing"},
+    {103, "Early Hints"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {203, "Non-Authoritative Information"},
+    {204, "No Content"},
+    {205, "Reset Content"},
+    {206, "Partial Content"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {417, "Expectation Failed"},
+    {418, "I'm a teapot"},
+    {421, "Misdirected Request"},
+    {422, "Unprocessable Content"},
+    {425, "Too Early"},
+    {426, "Upgrade Required"},
+    {428, "Precondition Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {451, "Unavailable For Legal Reasons"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+};
+
+const char *response_reason(int status)
+{
+    for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++)
+        if (REASONS[i].status == status)
+            return REASONS[i].reason;
+    return "Unknown";
+}
+
+bool response_header_is(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncasecmp(line, name, n) != 0)
+        return false;
+    const char *p = line + n;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == ':';
+}
+
+static bool user_has(const struct response_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->nheaders; i++)
+        if (response_header_is(s->headers[i], name))
+            return true;
+    return false;
+}
+
+void response_head(struct dynbuf *out, const struct response_spec *s)
+{
+    dynbuf_printf(out, "HTTP/1.1 %03u %s\r\n", s->status,
+                  s->reason ? s->reason : response_reason(s->status));
+    if (s->date && !user_has(s, "date"))
+        dynbuf_printf(out, "Date: %s\r\n", s->date);
+    for (size_t i = 0; i < s->nheaders; i++) {
+        dynbuf_adds(out, s->headers[i]);
+        dynbuf_adds(out, "\r\n");
+    }
+    bool framed = user_has(s, "content-length") || user_has(s, "transfer-encoding");
+    if (!framed) {
+        if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length))
+            dynbuf_printf(out, "Content-Length: %" PRIu64 "\r\n", s->length);
+        else if (s->framing == RESPONSE_CHUNKED)
+            dynbuf_adds(out, "Transfer-Encoding: chunked\r\n");
+    }
+    if (!user_has(s, "connection")) {
+        if (s->close)
+            dynbuf_adds(out, "Connection: close\r\n");
+        else if (s->keep_alive)
+            dynbuf_adds(out, "Connection: keep-alive\r\n");
+    }
+    dynbuf_adds(out, "\r\n");
+}
+
+/* Parses the head at raw (one message); returns its length or -1. */
+static long one_head(const uint8_t *raw, size_t n, struct http_head *h, struct http_header *hdrs,
+                     uint32_t cap)
+{
+    struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    lim.head_max = n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n + 1;
+    lim.headers_max = cap;
+    h->headers = hdrs;
+    h->cap = cap;
+    int r = http_head_parse(raw, n, HTTP_RESPONSE, &lim, NULL, h, NULL);
+    return r > 0 ? r : -1;
+}
+
+enum { RAW_HEADERS_MAX = 512 };
+
+/* Offset of the final head and its length, skipping interim responses. */
+static long final_head(const uint8_t *raw, size_t n, size_t *off, struct http_head *h,
+                       struct http_header *hdrs)
+{
+    size_t pos = 0;
+    for (;;) {
+        long len = one_head(raw + pos, n - pos, h, hdrs, RAW_HEADERS_MAX);
+        if (len < 0)
+            return -1;
+        if (h->status < 100 || h->status >= 200 || h->status == 101) {
+            *off = pos;
+            return len;
+        }
+        pos += (size_t)len;
+    }
+}
+
+long response_head_len(const uint8_t *raw, size_t n)
+{
+    struct http_head h;
+    struct http_header hdrs[RAW_HEADERS_MAX];
+    size_t off;
+    long len = final_head(raw, n, &off, &h, hdrs);
+    return len < 0 ? -1 : (long)off + len;
+}
+
+int response_set_length(const uint8_t *raw, size_t n, uint64_t value, struct dynbuf *out)
+{
+    struct http_head h;
+    struct http_header hdrs[RAW_HEADERS_MAX];
+    size_t off;
+    long len = final_head(raw, n, &off, &h, hdrs);
+    if (len < 0)
+        return -1;
+    const uint8_t *base = raw + off;
+    /* The empty line ends the head: CRLF or a bare LF as the file has it. */
+    size_t end = (size_t)len;
+    size_t blank = end >= 2 && base[end - 2] == '\r' ? end - 2 : end - 1;
+    const char *eol = blank + 2 == end ? "\r\n" : "\n";
+    size_t pos = 0;
+    dynbuf_append(out, raw, off);
+    for (uint32_t i = 0; i < h.nheaders; i++) {
+        if (h.headers[i].field != HF_CONTENT_LENGTH)
+            continue;
+        /* Drop the whole field line, through its line end. */
+        size_t line = h.headers[i].line;
+        const uint8_t *lf = memchr(base + line, '\n', blank - line);
+        size_t after = lf ? (size_t)(lf - base) + 1 : blank;
+        dynbuf_append(out, base + pos, line - pos);
+        pos = after;
+    }
+    dynbuf_append(out, base + pos, blank - pos);
+    dynbuf_printf(out, "Content-Length: %" PRIu64 "%s", value, eol);
+    dynbuf_append(out, base + blank, n - off - blank);
+    return 0;
+}
