@@ -35,6 +35,7 @@ struct sender_events {
     void (*write)(void *data, const uint8_t *p, size_t n);
     void (*finish)(void *data, enum sender_finish how);
     void (*room)(void *data); /* the producer may supply again (after sender_full) */
+    void (*after)(void *data); /* the end of a timer callback: the sender acted on its own */
 };
 
 struct sender {

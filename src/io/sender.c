@@ -64,6 +64,8 @@ static void on_timer(uv_timer_t *t)
     s->waiting = false;
     delivery_waited(&s->st);
     pump(s);
+    if (s->ev.after)
+        s->ev.after(s->ev.data);
 }
 
 /* Releases pending bytes while the plan allows; reports room and the end. */
