@@ -250,6 +250,20 @@ static int har_commit(struct harfile *f)
     return 0;
 }
 
+/*
+ * A failed write may have overwritten the closing brackets with part of an entry: cut the file
+ * back to the last whole entry and close the document again, so it stays valid. Cutting frees
+ * the space the failed write took, so on a full disk the few bytes usually fit.
+ */
+static void har_repair(struct harfile *f)
+{
+    if (!f->seekable || !f->begun)
+        return;
+    if (ftruncate(f->fd, (off_t)f->end) == 0 &&
+        write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, (int64_t)f->end) == 0)
+        f->dirty_tail = false;
+}
+
 static void har_write(struct sinks *s, const struct exchange *ex)
 {
     struct harfile *f = &s->har;
@@ -267,6 +281,7 @@ static void har_write(struct sinks *s, const struct exchange *ex)
     int err = har_commit(f);
     if (err) {
         f->dirty_tail = f->seekable;
+        har_repair(f);
         failed(s, &f->health, err, 1);
         return;
     }
@@ -304,9 +319,8 @@ static void har_finish(struct sinks *s)
         if (err)
             failed(s, &f->health, err, 0);
     }
-    if (f->seekable && f->begun && f->dirty_tail &&
-        ftruncate(f->fd, (off_t)(f->end + END_LEN)) != 0)
-        failed(s, &f->health, errno, 0);
+    if (f->dirty_tail)
+        har_repair(f);
     if (close(f->fd) != 0)
         failed(s, &f->health, errno, 0);
     f->fd = -1;
