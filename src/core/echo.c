@@ -9,46 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hspy/base64.h"
 #include "hspy/form.h"
 #include "hspy/url.h"
+#include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
-
-static bool utf8_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        size_t len;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
-}
 
 /* A JSON string for bytes: as is when UTF-8, else Latin-1 widened. */
 static json_t *text(const uint8_t *p, size_t n)
@@ -72,23 +37,11 @@ static json_t *text(const uint8_t *p, size_t n)
 
 static json_t *base64(const uint8_t *p, size_t n)
 {
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t outlen = 4 * ((n + 2) / 3);
-    char *o = xmalloc(outlen + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        o[j++] = A[(v >> 18) & 63];
-        o[j++] = A[(v >> 12) & 63];
-        o[j++] = i + 1 < n ? A[(v >> 6) & 63] : '=';
-        o[j++] = i + 2 < n ? A[v & 63] : '=';
-    }
-    json_t *s = json_stringn(o, j);
-    free(o);
+    struct dynbuf b;
+    dynbuf_init(&b, base64_encoded_len(n) + 1);
+    base64_encode(&b, p, n);
+    json_t *s = json_stringn(dynbuf_str(&b), b.len);
+    dynbuf_cleanup(&b);
     return s;
 }
 
