@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "hspy/exchange.h"
+#include "hspy/framing.h"
 
 enum { CGI_ARGS_MAX = 256, CGI_HEAD_MAX = 64 * 1024 };
 
@@ -38,10 +39,13 @@ struct cgi_server {
 };
 
 /*
- * The environment for running a CGI command for ex's request (head parsed): a NULL-terminated
- * malloc'ed array of "NAME=value" strings (free with cgi_free_strv).
+ * The environment for running a CGI command for ex's request (head parsed; framing is the
+ * request's, as decided when its head was read): a NULL-terminated malloc'ed array of
+ * "NAME=value" strings (free with cgi_free_strv). CONTENT_LENGTH is set only for requests
+ * whose length is declared; a chunked body simply ends at the end of stdin.
  */
-char **cgi_env(const struct exchange *ex, const struct cgi_server *srv);
+char **cgi_env(const struct exchange *ex, const struct framing *framing,
+               const struct cgi_server *srv);
 
 enum cgi_kind {
     CGI_MORE = 0,    /* need more output to decide */

@@ -155,7 +155,8 @@ static void add_headers(char ***v, size_t *n, const struct message *m)
     }
 }
 
-static void add_request(char ***v, size_t *n, const struct exchange *ex)
+static void add_request(char ***v, size_t *n, const struct exchange *ex,
+                        const struct framing *f)
 {
     const struct message *m = &ex->req;
     char buf[ENDPOINT_STRLEN];
@@ -201,14 +202,15 @@ static void add_request(char ***v, size_t *n, const struct exchange *ex)
     const uint8_t *ct = message_header(m, "content-type", &clen);
     if (ct)
         add_var(v, n, "CONTENT_TYPE", ct, clen);
-    if (m->body_kind == BODY_LENGTH) {
+    if (f->kind == BODY_LENGTH) {
         char len[32];
-        snprintf(len, sizeof len, "%llu", (unsigned long long)m->content_length);
+        snprintf(len, sizeof len, "%llu", (unsigned long long)f->length);
         add_str(v, n, "CONTENT_LENGTH", len);
     }
 }
 
-char **cgi_env(const struct exchange *ex, const struct cgi_server *srv)
+char **cgi_env(const struct exchange *ex, const struct framing *framing,
+               const struct cgi_server *srv)
 {
     char **v = NULL;
     size_t n = 0;
@@ -218,7 +220,7 @@ char **cgi_env(const struct exchange *ex, const struct cgi_server *srv)
     if (srv->path)
         add_str(&v, &n, "PATH", srv->path);
     if (ex->req.flags & MSG_HEAD) {
-        add_request(&v, &n, ex);
+        add_request(&v, &n, ex, framing);
         add_headers(&v, &n, &ex->req);
     }
     return v;

@@ -123,11 +123,12 @@ static void note_stderr(struct execd *e)
     if (!ex || !e->errbuf.len)
         return;
     uint64_t more = e->err_total - e->errbuf.len;
+    char extra[64] = "";
     if (more)
-        ex->note = arena_printf(&ex->arena, "exec stderr: %s (%llu more bytes)",
-                                dynbuf_str(&e->errbuf), (unsigned long long)more);
-    else
-        ex->note = arena_printf(&ex->arena, "exec stderr: %s", dynbuf_str(&e->errbuf));
+        snprintf(extra, sizeof extra, " (%llu more bytes)", (unsigned long long)more);
+    /* Keep what is noted already (the rule that chose this command). */
+    ex->note = arena_printf(&ex->arena, "%s%sexec stderr: %s%s", ex->note ? ex->note : "",
+                            ex->note ? "; " : "", dynbuf_str(&e->errbuf), extra);
 }
 
 /* Why the command failed, or NULL when it succeeded. */
@@ -457,7 +458,7 @@ static void spawn(struct execd *e)
     e->in.data = e->out.data = e->err.data = e->timer.data = e->proc.data = e;
     e->open = 4;
     struct cgi_server srv = {e->cfg->software, getenv("PATH")};
-    char **env = e->base.env.ex ? cgi_env(e->base.env.ex, &srv) : NULL;
+    char **env = e->base.env.ex ? cgi_env(e->base.env.ex, &e->base.env.framing, &srv) : NULL;
     uv_stdio_container_t stdio[3];
     stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
     stdio[0].data.stream = (uv_stream_t *)&e->in;

@@ -90,7 +90,8 @@ static void test_env(void **state)
         "Proxy: http://evil\\r\\nX_Under: spoof\\r\\nX-Shell: $(rm -rf /); `id` | nc\\r\\n"
         "X-Fold: a\\r\\n  b\\r\\nX-Nul: a\\0b\\r\\n\\r\\nabc");
     struct cgi_server srv = {"hspy/test", "/usr/bin:/bin"};
-    char **env = cgi_env(ex, &srv);
+    struct framing f = {.kind = BODY_LENGTH, .length = 3};
+    char **env = cgi_env(ex, &f, &srv);
     static const struct {
         const char *name, *value; /* value NULL = absent */
     } want[] = {
