@@ -533,7 +533,13 @@ static void on_close(void *data, struct conn *conn, int status)
     reply_free(c->reply);
     c->reply = NULL;
     dynbuf_reset(&c->outq);
-    conversation_free(c->conv); /* ends what is in flight: every exchange reaches the store */
+    /* Both directions end here: partial messages are flagged as cut by the end of stream, then
+     * everything still in flight ends, so every exchange reaches the store. */
+    int64_t ts = now();
+    if (!c->eof_fed)
+        conversation_close(c->conv, SIDE_CLIENT, ts);
+    conversation_close(c->conv, SIDE_SERVER, ts);
+    conversation_free(c->conv);
     c->conv = NULL;
     dynbuf_cleanup(&c->held);
     dynbuf_cleanup(&c->outq);

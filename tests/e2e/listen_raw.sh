@@ -93,6 +93,6 @@ check "bare-lf warning recorded" test "$(pyq "$J" '[w["code"] for e in ex if e["
 check "garbage exchange rejected" test "$(pyq "$J" '[("rejected" in e["flags"], e["response"]["status"]) for e in ex if e["response"]["status"]==400][0]')" = "(True, 400)"
 check "431 exchange flagged" test "$(pyq "$J" '[e["response"]["status"] for e in ex if "head-too-large" in [w["code"] for w in e["warnings"]]]')" = "[431]"
 check "timeout recorded" test "$(pyq "$J" '[("timeout" in e["flags"], e["response"]["status"]) for e in ex if e["response"]["status"]==408][0]')" = "(True, 408)"
-check "chunk error on the exchange" test "$(pyq "$J" '[w["code"] for e in ex if e["request"]["target"]=="/ch" for w in e["warnings"]]')" = '["chunk-size-invalid"]'
+check "chunk error on the exchange" test "$(pyq "$J" '"chunk-size-invalid" in [w["code"] for e in ex if e["request"]["target"]=="/ch" for w in e["warnings"]]')" = True
 check "never answered, never recorded" test "$(pyq "$J" 'len([e for e in ex if e["request"]["target"]=="/never"])')" = 0
 finish
