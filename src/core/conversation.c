@@ -671,17 +671,33 @@ static void repair_pairing(struct conversation *c)
     }
 }
 
-static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
+/* Empty lines before a message are kept for its raw bytes; returns how many p starts with. */
+static size_t take_empty_lines(struct half *sd, const uint8_t *p, size_t n)
 {
-    struct half *sd = &c->side[SIDE_CLIENT];
-    /* Empty lines before a request are allowed and ignored (RFC 9112 section 2.2); they are
-     * kept in front of the request's raw bytes. */
     size_t i = 0;
     while (i < n && (p[i] == '\r' || p[i] == '\n')) {
         if (sd->ncrlf < sizeof sd->crlf)
             sd->crlf[sd->ncrlf++] = p[i];
         i++;
     }
+    return i;
+}
+
+/* A message starts after one that said the connection closes: none may follow. */
+static void check_after_close(struct half *sd, struct exchange *ex, enum side s)
+{
+    if (sd->no_more) {
+        exchange_warn(ex, W_EXTRA_BYTES, s, 0, "after a message that closed the connection");
+        sd->no_more = false;
+    }
+}
+
+static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    /* Empty lines before a request are allowed and ignored (RFC 9112 section 2.2); they are
+     * kept in front of the request's raw bytes. */
+    size_t i = take_empty_lines(sd, p, n);
     if (i == n)
         return n;
     if (!room_for_one(c, SIDE_CLIENT))
@@ -695,6 +711,7 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
                       (unsigned long long)sd->skipped);
         sd->skipped = 0;
     }
+    check_after_close(sd, ex, SIDE_CLIENT);
     start_head(c, SIDE_CLIENT);
     if (sd->ncrlf) {
         append_raw(&ex->req, sd->crlf, sd->ncrlf);
@@ -725,6 +742,9 @@ static struct exchange *orphan(struct conversation *c, const uint8_t *p, size_t 
 static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[SIDE_SERVER];
+    size_t blank = take_empty_lines(sd, p, n);
+    if (blank)
+        return blank;
     repair_pairing(c);
     struct inflight *f = next_response_slot(c);
     struct exchange *ex;
@@ -744,6 +764,11 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     touch_times(ex, SIDE_SERVER, c->now);
     ex->resp.flags |= MSG_STARTED;
     ex->resp.head_off = (uint32_t)ex->resp.raw.len;
+    check_after_close(sd, ex, SIDE_SERVER);
+    if (sd->ncrlf) {
+        append_raw(&ex->resp, sd->crlf, sd->ncrlf);
+        sd->ncrlf = 0;
+    }
     if (sd->skipped) {
         exchange_warn(ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "%llu bytes skipped before this response",
                       (unsigned long long)sd->skipped);
@@ -1077,6 +1102,15 @@ void conversation_free(struct conversation *c)
                 m->flags |= MSG_UNPARSED;
         }
         stop_chunked(sd);
+    }
+    struct half *cl = &c->side[SIDE_CLIENT];
+    if (cl->hold.len && cl->state == PS_WAIT_SWITCH && c->nfl) {
+        /* Bytes sent after a CONNECT or Upgrade that was never answered: keep them visible. */
+        struct exchange *ex = c->fl[c->nfl - 1].ex;
+        exchange_warn(ex, W_TUNNEL_EARLY_DATA, SIDE_CLIENT, ex->req.wire_bytes,
+                      "%zu bytes after the request, never answered", cl->hold.len);
+        append_raw(&ex->req, cl->hold.data, cl->hold.len);
+        dynbuf_reset(&cl->hold);
     }
     end_all(c, true, true);
     for (int s = 0; s < 2; s++) {

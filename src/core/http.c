@@ -441,6 +441,15 @@ static bool is_http_version_prefix(const uint8_t *p, const uint8_t *end)
     return end - p >= 5 && lower_eq(p, "http/", 5);
 }
 
+/* "NAME/digit..." such as RTSP/1.0 or ICE/1.0: another protocol's version, not a target. */
+static bool looks_like_protocol(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+    while (q < end && *q >= 'A' && *q <= 'Z')
+        q++;
+    return q > p && q + 1 < end && *q == '/' && q[1] >= '0' && q[1] <= '9';
+}
+
 /* Parses "HTTP/x.y" in [p, end); sets major/minor; warns unless exactly HTTP/1.0 or 1.1. */
 static void parse_version(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                           struct http_head *h, struct http_warnings *w)
@@ -523,7 +532,8 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
     const uint8_t *vstart = last;
     while (vstart > p && vstart[-1] != ' ' && vstart[-1] != '\t')
         vstart--;
-    bool has_version = vstart > p && is_http_version_prefix(vstart, last);
+    bool has_version =
+        vstart > p && (is_http_version_prefix(vstart, last) || looks_like_protocol(vstart, last));
     const uint8_t *tend = has_version ? vstart : last;
     while (has_version && tend > p && (tend[-1] == ' ' || tend[-1] == '\t')) {
         if (tend[-1] == '\t' || (tend - 1 > p && (tend[-2] == ' ' || tend[-2] == '\t')))
@@ -995,6 +1005,14 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             }
         } else if (eol == p) {
             scan->state = SCAN_DONE;
+        } else if (*p == '\r' && p[1] != '\n') {
+            /* A CR alone ends the head for readers that take CR as a line end. */
+            warn_once(w, W_BARE_CR, base, p);
+            scan->pos = (uint32_t)(p + 1 - base);
+            scan->state = SCAN_DONE;
+            head->len = scan->pos;
+            finish_head(base, head, w);
+            return (int)head->len;
         } else if (*p == ' ' || *p == '\t') {
             if (head->total_headers == 0)
                 warn(w, W_WS_AFTER_START_LINE, base, p);
@@ -1011,7 +1029,15 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             return (int)head->len;
         }
     }
-    /* The rest of the input holds no LF. */
+    /* The rest of the input holds no LF; a CR alone there may still end the head. */
+    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n') {
+        warn_once(w, W_BARE_CR, base, p);
+        scan->pos = (uint32_t)(p + 1 - base);
+        scan->state = SCAN_DONE;
+        head->len = scan->pos;
+        finish_head(base, head, w);
+        return (int)head->len;
+    }
     scan->partial = 1;
     scan->lf_from = (uint32_t)limit;
     if (scan->state == SCAN_START_LINE && !start_line_possible(p, input_end, kind))
