@@ -106,6 +106,26 @@ static void finish_flags(struct exchange *ex)
         ex->flags |= EX_INCOMPLETE;
 }
 
+static void stop_chunked(struct half *sd);
+static void release_scratch(struct half *sd);
+
+/*
+ * The side's exchange is going away while the side was still writing into it (end of a
+ * tunnel, a capture giving up): what the side receives next has no message to belong to.
+ */
+static void detach(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    sd->ex = NULL;
+    if (sd->state == PS_HEAD || sd->state == PS_BODY || sd->state == PS_TUNNEL ||
+        sd->state == PS_DEAD) {
+        stop_chunked(sd);
+        release_scratch(sd);
+        sd->hashing = false;
+        sd->state = c->cfg.capture ? PS_RESYNC : PS_DEAD;
+    }
+}
+
 /* Releases an exchange: removes it from the in-flight list and emits CONV_END. */
 static void end_exchange(struct conversation *c, struct exchange *ex)
 {
@@ -117,7 +137,7 @@ static void end_exchange(struct conversation *c, struct exchange *ex)
     c->nfl--;
     for (int s = 0; s < 2; s++)
         if (c->side[s].ex == ex)
-            c->side[s].ex = NULL;
+            detach(c, (enum side)s);
     finish_flags(ex);
     emit(c, ex, CONV_END, SIDE_CLIENT, NULL, 0);
     for (int s = 0; s < 2; s++) {
@@ -471,6 +491,8 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
                              s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE, &c->cfg.limits,
                              &sd->scan, &sd->head, &w);
     if (rc > 0) {
+        /* The parser only ends a head inside bytes it is seeing for the first time. */
+        assert(m->head_off + (size_t)rc >= before);
         size_t used = m->head_off + (size_t)rc - before;
         m->raw.len = m->head_off + (size_t)rc; /* bytes past the head are fed again as body */
         m->raw.data[m->raw.len] = '\0';
