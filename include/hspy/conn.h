@@ -12,6 +12,11 @@
  * deadline (an absolute point, e.g. "the request head must be complete by then"). The timer is
  * re-armed lazily, so activity costs no timer operations.
  *
+ * A conn is either accepted from a listener or connected outward (conn_connect, for a proxy's
+ * upstream); both work alike once connected. The owner may hand a conn over to another owner by
+ * replacing its callbacks (a pool of idle upstream connections does). A conn can be half-closed
+ * (conn_shutdown: our FIN, while the peer's bytes keep coming), which tunnels need.
+ *
  * Closing is always asynchronous: on_close is the last callback, after which the conn is freed.
  * Nothing here knows HTTP; listen and proxy build on it.
  */
@@ -78,6 +83,15 @@ struct conn_events {
      * that ended it (UV_ECONNRESET, UV_EPIPE, ...). Last callback; c is freed when it returns.
      */
     void (*on_close)(void *data, struct conn *c, int status);
+    /*
+     * conn_connect only (may be NULL otherwise): the outcome of the connection attempt. 0 means
+     * connected (reading starts after the call); a negative libuv error means it failed, and
+     * the conn closes with on_close(status) after this call.
+     */
+    void (*on_connect)(void *data, struct conn *c, int status);
+    /* The output queue became empty after it had held bytes (may be NULL). A write that went
+     * out at once does not call it: check conn_queued() after conn_write. */
+    void (*on_sent)(void *data, struct conn *c);
 };
 
 /*
@@ -87,6 +101,19 @@ struct conn_events {
 int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out);
 /* Sets the callbacks and starts reading. */
 void conn_start(struct conn *c, const struct conn_events *ev);
+
+/*
+ * Starts connecting to addr; the new conn joins group g with callbacks ev at once. Returns 0
+ * with *out set (on_connect reports the outcome later), or a negative libuv error (nothing
+ * allocated, no callback will come). Writes made while connecting are queued and go out once
+ * connected; timeouts apply from the start (a deadline makes a connect timeout).
+ */
+int conn_connect(struct conn_group *g, const struct sockaddr *addr, const struct conn_events *ev,
+                 struct conn **out);
+/* True once the conn is connected (accepted conns always are). */
+bool conn_connected(const struct conn *c);
+/* Replaces the callbacks (another owner takes the conn over); reading is not changed. */
+void conn_set_events(struct conn *c, const struct conn_events *ev);
 
 /*
  * Sends n bytes (copied when they cannot go at once). Returns 0, or -1 when the conn is closing
@@ -110,6 +137,15 @@ void conn_unhold(struct conn *c, unsigned reason);
 void conn_set_idle(struct conn *c, uint64_t ms);
 /* Deadline ms from now (0 clears it). */
 void conn_set_deadline(struct conn *c, uint64_t ms);
+
+/*
+ * Half-close: sends a FIN once the queued output is out; reading and on_read go on until the
+ * peer closes too. Later writes are refused (-1). A later conn_close(FLUSH) closes once the FIN
+ * is out. Idempotent.
+ */
+void conn_shutdown(struct conn *c);
+/* True after conn_shutdown. */
+bool conn_is_shut(const struct conn *c);
 
 /* Starts closing (enum conn_close). Further calls only escalate (FLUSH -> NOW -> RESET). */
 void conn_close(struct conn *c, int how);

@@ -567,7 +567,7 @@ void client_start(struct listen *l, struct conn *conn)
     };
     struct conversation_events cev = {c, on_event};
     c->conv = conversation_new(&cfg, &cev);
-    struct conn_events ev = {c, on_read, on_eof, on_drain, on_timeout, on_close};
+    struct conn_events ev = {c, on_read, on_eof, on_drain, on_timeout, on_close, NULL, NULL};
     conn_start(conn, &ev);
     conn_set_idle(conn, h->opt.idle_timeout_ms);
     if (l->stopping)

@@ -1,7 +1,7 @@
 /*
- * conn owns one accepted TCP socket: its libuv handles, its output queue, its read pausing, its
- * timeouts and its orderly or abortive close. It never interprets the bytes and never touches
- * the store; its owner does both through the callbacks.
+ * conn owns one TCP socket, accepted or connected outward: its libuv handles, its output queue,
+ * its read pausing, its timeouts, its half-close and its orderly or abortive close. It never
+ * interprets the bytes and never touches the store; its owner does both through the callbacks.
  */
 #include "hspy/conn.h"
 
@@ -23,6 +23,7 @@ struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_shutdown_t shutdown;
+    uv_connect_t connect;
     struct conn_group *g;
     struct conn *prev, *next;
     struct conn_events ev;
@@ -32,7 +33,11 @@ struct conn {
     bool corked;
     bool reading;
     bool eof;
-    uint8_t state; /* enum close_state */
+    bool connected;  /* accepted, or conn_connect succeeded */
+    bool shut;       /* conn_shutdown: our FIN is queued or sent */
+    bool shut_done;  /* the half-close's FIN went out */
+    bool close_shut; /* conn_close(FLUSH) came after conn_shutdown: close once the FIN is out */
+    uint8_t state;   /* enum close_state */
     uint8_t handles;
     unsigned hold;
     int status;
@@ -224,7 +229,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void update_reading(struct conn *c)
 {
     bool want = c->state == LINGERING || (c->state == OPEN && !c->eof && c->hold == 0);
-    if (c->eof || c->state == CLOSED)
+    if (c->eof || c->state == CLOSED || !c->connected)
         want = false;
     if (want == c->reading)
         return;
@@ -240,24 +245,37 @@ static void update_reading(struct conn *c)
     c->reading = want;
 }
 
-int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
+/* A new conn in group g with both handles initialised, linked into the group. */
+static struct conn *conn_alloc(struct conn_group *g)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->g = g;
     dynbuf_init(&c->cork, CONN_CORK_MAX);
     uv_tcp_init(g->loop, &c->tcp);
     c->tcp.data = c;
-    c->handles = 1;
-    int r = uv_accept(server, (uv_stream_t *)&c->tcp);
-    if (r) {
-        c->state = CLOSED;
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-        return r;
-    }
     uv_timer_init(g->loop, &c->timer);
     c->timer.data = c;
     c->handles = 2;
-    uv_tcp_nodelay(&c->tcp, 1);
+    c->next = g->first;
+    if (g->first)
+        g->first->prev = c;
+    g->first = c;
+    g->n++;
+    c->last_active = now_ms(c);
+    return c;
+}
+
+/* Frees a conn that never reached its owner (no callbacks are set yet). */
+static void discard(struct conn *c)
+{
+    c->state = CLOSED;
+    memset(&c->ev, 0, sizeof c->ev);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+static void learn_endpoints(struct conn *c)
+{
     struct sockaddr_storage ss;
     int len = sizeof ss;
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
@@ -265,14 +283,68 @@ int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
     len = sizeof ss;
     if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
         conn_endpoint_from(&c->local, (struct sockaddr *)&ss);
-    c->next = g->first;
-    if (g->first)
-        g->first->prev = c;
-    g->first = c;
-    g->n++;
-    c->last_active = now_ms(c);
+}
+
+int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
+{
+    struct conn *c = conn_alloc(g);
+    int r = uv_accept(server, (uv_stream_t *)&c->tcp);
+    if (r) {
+        discard(c);
+        return r;
+    }
+    c->connected = true;
+    uv_tcp_nodelay(&c->tcp, 1);
+    learn_endpoints(c);
     *out = c;
     return 0;
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    struct conn *c = req->data;
+    if (c->state == CLOSED)
+        return; /* closed while connecting: the close reports it */
+    if (status < 0) {
+        c->status = status;
+        if (c->ev.on_connect)
+            c->ev.on_connect(c->ev.data, c, status);
+        close_handles(c, false);
+        return;
+    }
+    c->connected = true;
+    c->last_active = now_ms(c);
+    uv_tcp_nodelay(&c->tcp, 1);
+    learn_endpoints(c);
+    if (c->ev.on_connect)
+        c->ev.on_connect(c->ev.data, c, 0);
+    update_reading(c);
+}
+
+int conn_connect(struct conn_group *g, const struct sockaddr *addr, const struct conn_events *ev,
+                 struct conn **out)
+{
+    struct conn *c = conn_alloc(g);
+    c->connect.data = c;
+    int r = uv_tcp_connect(&c->connect, &c->tcp, addr, on_connected);
+    if (r) {
+        discard(c);
+        return r;
+    }
+    c->ev = *ev;
+    conn_endpoint_from(&c->peer, addr);
+    *out = c;
+    return 0;
+}
+
+bool conn_connected(const struct conn *c)
+{
+    return c->connected;
+}
+
+void conn_set_events(struct conn *c, const struct conn_events *ev)
+{
+    c->ev = *ev;
 }
 
 void conn_start(struct conn *c, const struct conn_events *ev)
@@ -303,6 +375,8 @@ static void on_written(uv_write_t *req, int status)
     }
     c->last_active = now_ms(c);
     check_drain(c);
+    if (c->queued == 0 && c->cork.len == 0 && c->state == OPEN && c->ev.on_sent)
+        c->ev.on_sent(c->ev.data, c);
 }
 
 static int send_now(struct conn *c, const uint8_t *p, size_t n)
@@ -342,7 +416,7 @@ static int send_now(struct conn *c, const uint8_t *p, size_t n)
 /* Whether output may still be accepted: open, or flushing before the FIN went out. */
 static bool writable(const struct conn *c)
 {
-    return c->state == OPEN;
+    return c->state == OPEN && !c->shut;
 }
 
 int conn_write(struct conn *c, const void *p, size_t n)
@@ -462,12 +536,57 @@ void conn_close(struct conn *c, int how)
     if (c->state == CLOSED)
         return;
     if (how == CONN_CLOSE_FLUSH) {
-        if (c->state == OPEN)
+        if (c->state == OPEN && c->shut) {
+            /* The FIN is ours already; the peer's is not waited for (both sides chose). */
+            if (c->shut_done)
+                close_handles(c, false);
+            else
+                c->close_shut = true;
+        } else if (c->state == OPEN) {
             start_flush(c);
+        }
         return;
     }
     /* A reset after uv_shutdown is refused by libuv; close_handles falls back to a close. */
     close_handles(c, how == CONN_CLOSE_RESET);
+}
+
+static void on_half_shutdown(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    if (c->state == CLOSED)
+        return;
+    c->shut_done = true;
+    if (status < 0 && status != UV_ECANCELED) {
+        fail(c, status);
+        return;
+    }
+    if (c->close_shut)
+        close_handles(c, false);
+}
+
+void conn_shutdown(struct conn *c)
+{
+    if (c->state != OPEN || c->shut)
+        return;
+    if (c->corked) {
+        c->corked = false;
+        if (c->cork.len)
+            send_now(c, c->cork.data, c->cork.len);
+        dynbuf_reset(&c->cork);
+    }
+    if (c->state != OPEN)
+        return;
+    c->shut = true;
+    c->shutdown.data = c;
+    int r = uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_half_shutdown);
+    if (r)
+        fail(c, r);
+}
+
+bool conn_is_shut(const struct conn *c)
+{
+    return c->shut;
 }
 
 bool conn_closing(const struct conn *c)
