@@ -21,7 +21,19 @@ BG_PIDS=()
 PROXY_STARTS=0
 
 proxy_cleanup() {
-    local p
+    local p i
+    # TERM first: nginx's master then stops its workers (a KILLed master would orphan them).
+    for p in "${BG_PIDS[@]:-}"; do
+        [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+    done
+    for i in $(seq 40); do
+        local alive=0
+        for p in "${BG_PIDS[@]:-}"; do
+            [ -n "$p" ] && kill -0 "$p" 2>/dev/null && alive=1
+        done
+        [ "$alive" = 0 ] && break
+        sleep 0.05
+    done
     for p in "${BG_PIDS[@]:-}"; do
         [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
     done
