@@ -1045,7 +1045,8 @@ static void step_retire(struct relay *r)
 
 static void step_upstream_eof(struct relay *r)
 {
-    if (!r->up_eof || r->up_eof_done || r->stage_off < r->stage.len)
+    /* Staged bytes go first, unless they are a head that can never be completed now. */
+    if (!r->up_eof || r->up_eof_done || (r->stage_off < r->stage.len && r->rs != RS_HEAD))
         return;
     r->up_eof_done = true;
     upstream_ended(r, 0);
@@ -1132,8 +1133,9 @@ static void update_holds(struct relay *r)
             conn_unhold(r->cl, HOLD_INPUT);
     }
     if (r->up && r->up->conn) {
-        bool wait =
-            r->stage_off < r->stage.len || r->rs == RS_HELD || (!r->closed && conn_full(r->cl));
+        /* An incomplete head needs more bytes; anything else staged waits for the client. */
+        bool wait = (r->stage_off < r->stage.len && r->rs != RS_HEAD) || r->rs == RS_HELD ||
+                    (!r->closed && conn_full(r->cl));
         if (wait)
             conn_hold(r->up->conn, HOLD_PEER);
         else

@@ -82,7 +82,8 @@ proxy_start() {
     local i
     PPORT=
     for i in $(seq 100); do
-        PPORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$PROXY_ERR" | head -1)
+        [ -f "$PROXY_ERR" ] &&
+            PPORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$PROXY_ERR" | head -1)
         [ -n "$PPORT" ] && break
         kill -0 "$PROXY_PID" 2>/dev/null || break
         sleep 0.05

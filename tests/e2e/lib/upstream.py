@@ -26,6 +26,7 @@ HTTP routes (by path prefix):
   /odd            an odd but legal response head (case, duplicates, spaces), body "abc"
   /continue       sends 100 Continue before reading the body, then answers like /upload
   /early          answers 413 at once without reading the body, then closes
+  /drop           closes the connection without answering
 """
 import base64
 import hashlib
@@ -196,7 +197,7 @@ class Handler(socketserver.BaseRequestHandler):
             self.request.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
             chunked = self.read_body(c, fields, raw, h)
-        except EOFError:
+        except (EOFError, ConnectionError):
             got = sum(len(x) for x in raw) - len(head)
             self.event("aborted %s after %d body bytes" % (path, got))
             raise
@@ -231,6 +232,8 @@ class Handler(socketserver.BaseRequestHandler):
         elif path.startswith("/slow"):
             time.sleep(int(q.get("ms", "1000")) / 1000.0)
             self.send(b"200 OK", b"slow\n", close=close)
+        elif path.startswith("/drop"):
+            return False
         elif path.startswith("/silent"):
             time.sleep(60)
             return False
