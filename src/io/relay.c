@@ -89,6 +89,7 @@ struct relay {
     struct http_scan scan;
     struct http_head rhead;
     uint64_t resp_sent; /* bytes of the current response sent to the client */
+    bool final_out;     /* a final response head (not a 1xx) went to the client */
     bool resp_done;
     bool resp_hold; /* a hook asked to hold the response head being fed */
     bool extra;     /* the upstream sent bytes past its response */
@@ -205,7 +206,7 @@ static void answer(struct relay *r, uint16_t status, uint32_t flags, const char 
     r->rq = RQ_OVER;
     r->want_close = true;
     r->close_how = CONN_CLOSE_FLUSH;
-    if (r->resp_sent > 0 || r->stage_fed > 0 || r->closed) {
+    if (r->final_out || r->stage_fed > 0 || r->closed) {
         r->close_how = CONN_CLOSE_RESET;
         return;
     }
@@ -592,7 +593,7 @@ static void up_timeout(void *data, struct upstream *u, enum conn_timeout which)
              "(--upstream-timeout)",
              opt_of(r)->upstream_timeout_ms);
     r->px->counters.timeouts++;
-    if (r->rs == RS_HEAD && r->resp_sent == 0) {
+    if (r->rs == RS_HEAD && !r->final_out) {
         answer(r, 504, EX_UPSTREAM_FAIL | EX_TIMEOUT, why);
     } else {
         drop_upstream(r, CONN_CLOSE_NOW);
@@ -664,6 +665,7 @@ static long take_head(struct relay *r, const uint8_t *p, size_t n)
         r->stage_fed = len;
         return 0; /* the caller keeps the bytes; relay_release sends them */
     }
+    r->final_out |= !interim;
     to_client(r, p, len);
     return (long)len;
 }
@@ -1003,6 +1005,7 @@ static void next_request(struct relay *r)
     r->connect_method = r->reused = r->await_sent = false;
     r->retries = 0;
     r->body_sent = r->resp_sent = 0;
+    r->final_out = false;
     r->stage_fed = 0;
     r->stage_t0 = 0;
 }
@@ -1260,7 +1263,7 @@ static void cl_timeout(void *data, struct conn *c, enum conn_timeout which)
     if (ex)
         exchange_warn(ex, W_TIMEOUT, SIDE_CLIENT, ex->req.wire_bytes, "%s", why);
     drop_upstream(r, CONN_CLOSE_RESET);
-    if (r->resp_sent == 0 && r->rs != RS_BODY)
+    if (!r->final_out && r->rs != RS_BODY)
         answer(r, 408, EX_TIMEOUT, why);
     else
         cut(r, EX_TIMEOUT, CONN_CLOSE_NOW, why);
@@ -1351,6 +1354,7 @@ void relay_release(struct relay *r, enum side side, const uint8_t *replacement, 
         } else {
             to_client(r, r->stage.data + r->stage_off, r->stage_fed);
         }
+        r->final_out = true;
         if (ex)
             ex->flags &= ~(uint32_t)EX_HELD;
         r->stage_off += r->stage_fed;

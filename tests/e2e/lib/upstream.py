@@ -27,6 +27,7 @@ HTTP routes (by path prefix):
   /continue       sends 100 Continue before reading the body, then answers like /upload
   /early          answers 413 at once without reading the body, then closes
   /drop           closes the connection without answering
+  /bighead        a response head of 100 KB
 """
 import base64
 import hashlib
@@ -232,6 +233,9 @@ class Handler(socketserver.BaseRequestHandler):
         elif path.startswith("/slow"):
             time.sleep(int(q.get("ms", "1000")) / 1000.0)
             self.send(b"200 OK", b"slow\n", close=close)
+        elif path.startswith("/bighead"):
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 100000 +
+                                 b"\r\nContent-Length: 0\r\n\r\n")
         elif path.startswith("/drop"):
             return False
         elif path.startswith("/silent"):
