@@ -21,7 +21,7 @@ body = open(sys.argv[2], "rb").read()
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
 s.sendall(body[:1000000])
-time.sleep(1.0)
+time.sleep(2.0)
 s.sendall(body[1000000:])
 out = b""
 while True:
@@ -36,11 +36,15 @@ PY
 proxy_start --json --buffer-requests --buffer-memory 64k --buffer-max 4M "$UP"
 slow_upload "$PPORT" >"$T/up1" &
 up=$!
-sleep 0.6
-# Mid-upload: the spilled body is an unlinked private file held open by hspy.
+# Mid-upload (the client pauses 2 s after 1 MB): the spilled body is an unlinked private file
+# held open by hspy.
 spill=
-for fd in /proc/"$PROXY_PID"/fd/*; do
-    case "$(readlink "$fd")" in "$TMPDIR"/hspy-body-*" (deleted)") spill=$fd ;; esac
+for i in $(seq 30); do
+    for fd in /proc/"$PROXY_PID"/fd/*; do
+        case "$(readlink "$fd")" in "$TMPDIR"/hspy-body-*" (deleted)") spill=$fd ;; esac
+    done
+    [ -n "$spill" ] && break
+    sleep 0.05
 done
 check "spilled to a temporary file" test -n "$spill"
 check "the file is private (0600)" test "$(stat -L -c %a "$spill" 2>/dev/null)" = 600

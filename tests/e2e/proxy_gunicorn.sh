@@ -31,6 +31,8 @@ check "streamed response recorded as chunked" \
     test "$(pyq "$J" '[e["response"]["body_framing"] for e in ex if e["request"]["target"].startswith("/stream")][0]')" = chunked
 check "chunked upload recorded" \
     test "$(pyq "$J" '[(e["request"]["body_framing"], e["request"]["body_size"]) for e in ex if e["request"]["target"] == "/echo"][1]')" = "('chunked', 2000000)"
-check "no failures" test "$(pyq "$J" '[e["error"] for e in ex if e["error"]]')" = "[]"
+errors=$(pyq "$J" '[e["error"] for e in ex if e["error"]]')
+[ "$errors" = "[]" ] || echo "recorded errors: $errors"
+check "no failures" test "$errors" = "[]"
 check "the stale connection was not used" test "$(grep -c ' 0 failed' "$PROXY_ERR")" = 1
 finish

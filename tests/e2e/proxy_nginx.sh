@@ -64,5 +64,7 @@ check "gzip exchange: the coding is examined" \
     test "$(pyq "$J" '[e["response"]["decoded"] is not None for e in ex if e["request"]["target"] == "/gz/text.txt" and any(h[0].lower() == "content-encoding" for h in e["response"]["headers"])][0]')" = True
 check "HEAD exchange: no body, kept alive" \
     test "$(pyq "$J" '[(e["response"]["body_framing"], e["response"]["status"]) for e in ex if e["request"]["method"] == "HEAD"][0]')" = "('none', 200)"
-check "no failures" test "$(pyq "$J" '[e["error"] for e in ex if e["error"]]')" = "[]"
+errors=$(pyq "$J" '[e["error"] for e in ex if e["error"]]')
+[ "$errors" = "[]" ] || echo "recorded errors: $errors"
+check "no failures" test "$errors" = "[]"
 finish
