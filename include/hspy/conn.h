@@ -124,6 +124,8 @@ int conn_write(struct conn *c, const void *p, size_t n);
 /* Starts gathering writes; conn_uncork sends them as one. Corks do not nest. */
 void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);
+/* True between conn_cork and conn_uncork. */
+bool conn_corked(const struct conn *c);
 /* Output bytes accepted but not yet taken by the kernel (cork included). */
 size_t conn_queued(const struct conn *c);
 /* True when the queue is over the group's queue_max (stop producing until on_drain). */

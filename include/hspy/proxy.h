@@ -39,6 +39,9 @@ struct proxy_hooks {
     bool (*response_head)(void *data, struct relay *r, struct exchange *ex);
 };
 
+/* Longest time a printed record waits in the sinks' buffer before it is written. */
+enum { PROXY_FLUSH_MS = 50 };
+
 struct proxy_counters {
     uint64_t requests;    /* request heads routed */
     uint64_t tunnels;     /* CONNECT and Upgrade tunnels opened */
@@ -57,7 +60,9 @@ struct proxy {
     struct conn_group clients;
     struct upstream_pool pool;
     struct signals signals;
-    uv_prepare_t flush; /* sinks written once per loop turn */
+    uv_prepare_t flush;     /* notices new records before the loop waits */
+    uv_timer_t flush_timer; /* writes them PROXY_FLUSH_MS later */
+    uint64_t flushed_generation;
     bool flush_open;
     struct upstream_target upstream; /* where origin-form requests go */
     char upstream_name[300];         /* "host:port" for messages */

@@ -109,7 +109,9 @@ void upstream_pool_close_all(struct upstream_pool *p);
 void upstream_pool_cleanup(struct upstream_pool *p);
 
 /*
- * A connection to t for an owner with callbacks ev. Returns an idle connection when one to the
+ * A connection to t for an owner with callbacks ev. The owner sets the connection's idle timeout
+ * (conn_set_idle) to what it needs; a reused one still has the pool's until then. Returns an
+ * idle connection when one to the
  * same host and port is kept and fresh is false (*reused set; it is connected and nothing more
  * is called until it is used), else a new one whose on_connect or on_close follows. Never
  * NULL: failures are reported through on_close, from a later loop turn.

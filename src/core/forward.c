@@ -222,10 +222,15 @@ bool forward_head(const uint8_t *base, const struct http_head *h, const struct f
     for (size_t i = 0; i < es.n; i++) {
         const struct edit *x = &es.v[i];
         dynbuf_append(out, base + at, x->off - at);
-        if (x->name)
-            dynbuf_printf(out, "%s: %.*s%s", x->name, (int)x->len, x->text, nl);
-        else
-            dynbuf_printf(out, "%s%.*s%s", x->prefix, (int)x->len, x->text, x->suffix);
+        /* Plain appends: this runs for every proxied request. */
+        if (x->name) {
+            dynbuf_adds(out, x->name);
+            dynbuf_adds(out, ": ");
+        } else {
+            dynbuf_adds(out, x->prefix);
+        }
+        dynbuf_append(out, x->text, x->len);
+        dynbuf_adds(out, x->name ? nl : x->suffix);
         at = x->off + x->del;
     }
     dynbuf_append(out, base + at, h->len - at);

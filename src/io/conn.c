@@ -457,6 +457,11 @@ void conn_uncork(struct conn *c)
         dynbuf_cleanup(&c->cork);
 }
 
+bool conn_corked(const struct conn *c)
+{
+    return c->corked;
+}
+
 size_t conn_queued(const struct conn *c)
 {
     return c->queued + c->cork.len;

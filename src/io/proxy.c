@@ -138,10 +138,25 @@ static int open_listener(struct proxy *px)
     return 0;
 }
 
+static void on_flush_timer(uv_timer_t *t)
+{
+    struct proxy *px = t->data;
+    sinks_flush(px->h->sinks);
+}
+
+/*
+ * Before the loop waits: when exchanges changed since the last look, the printed records go out
+ * within PROXY_FLUSH_MS. Writing them once per loop turn instead would cost a system call per
+ * request at one connection; this keeps live output prompt and batches it under load.
+ */
 static void on_flush(uv_prepare_t *p)
 {
     struct proxy *px = p->data;
-    sinks_flush(px->h->sinks);
+    uint64_t gen = px->h->store.generation;
+    if (gen == px->flushed_generation || uv_is_active((uv_handle_t *)&px->flush_timer))
+        return;
+    px->flushed_generation = gen;
+    uv_timer_start(&px->flush_timer, on_flush_timer, PROXY_FLUSH_MS, 0);
 }
 
 static void stop(struct proxy *px)
@@ -186,6 +201,7 @@ static void close_flush(struct proxy *px)
         return;
     px->flush_open = false;
     uv_close((uv_handle_t *)&px->flush, NULL);
+    uv_close((uv_handle_t *)&px->flush_timer, NULL);
 }
 
 static int run(struct hspy *h)
@@ -213,6 +229,9 @@ static int run(struct hspy *h)
     px->flush_open = true;
     uv_prepare_start(&px->flush, on_flush);
     uv_unref((uv_handle_t *)&px->flush);
+    uv_timer_init(&h->loop, &px->flush_timer);
+    px->flush_timer.data = px;
+    uv_unref((uv_handle_t *)&px->flush_timer);
     signals_init(&px->signals, &h->loop, on_stop, px);
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */

@@ -68,6 +68,8 @@ struct relay {
     uint8_t rq, rs;      /* enum rq_state, enum rs_state */
     struct forward_route route;
     struct upstream_target target;
+    const char *target_name; /* "host:port" of target (the proxy's or name_buf) */
+    char name_buf[UPSTREAM_HOST_MAX + 16];
     struct dynbuf head;  /* the request head as it goes upstream */
     bool head_edited;    /* head differs from the received one (Host, X-Forwarded-For, ...) */
     bool req_done;       /* the conversation ended the current request */
@@ -97,7 +99,8 @@ struct relay {
     bool own; /* feeding hspy's own response (hooks are not asked) */
     bool cl_eof, cl_eof_done, cl_shut;
     bool up_eof, up_eof_done;
-    bool close_after; /* close the client once the current response is out */
+    bool close_after;   /* close the client once the current response is out */
+    bool head_deadline; /* the --head-timeout deadline runs for a head in progress */
     bool want_close, closing, closed;
     uint8_t close_how;
     bool pumping, again;
@@ -120,7 +123,7 @@ static const struct options *opt_of(struct relay *r)
 /* Writes to a conn, bypassing a cork for large pieces so they are not copied. */
 static void put(struct conn *c, const uint8_t *p, size_t n)
 {
-    if (n >= CONN_CORK_MAX / 4) {
+    if (n >= CONN_CORK_MAX / 4 && conn_corked(c)) {
         conn_uncork(c);
         conn_write(c, p, n);
         conn_cork(c);
@@ -277,13 +280,13 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
     switch (ev) {
     case CONV_BEGIN:
         store_add(store, ex);
-        if (side == SIDE_CLIENT) {
+        if (side == SIDE_CLIENT)
             r->ex = ex;
-            conn_set_deadline(r->cl, opt_of(r)->head_timeout_ms);
-        }
         return CONV_CONTINUE;
     case CONV_REQ_HEAD:
-        conn_set_deadline(r->cl, 0);
+        if (r->head_deadline)
+            conn_set_deadline(r->cl, 0);
+        r->head_deadline = false;
         store_touch(store, ex);
         if (r->rq == RQ_HEAD)
             r->rq = RQ_ROUTE;
@@ -304,7 +307,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
             ex->flags |= EX_HELD | EX_INTERCEPTED;
         }
         store_touch(store, ex);
-        return CONV_CONTINUE;
+        return r->resp_hold ? CONV_PAUSE : CONV_CONTINUE;
     }
     case CONV_RESP_DONE:
         r->resp_done = true;
@@ -351,16 +354,43 @@ static void request_forwarded(struct relay *r)
         r->await_sent = true;
 }
 
+/* Appends s to b[*at..cap) (cut when it does not fit). */
+static void cat(char *b, size_t *at, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > cap - 1 - *at)
+        n = cap - 1 - *at;
+    memcpy(b + *at, s, n);
+    *at += n;
+}
+
+/*
+ * "upstream HOST:PORT (new connection, request 1 on it)": which connection served the exchange.
+ * Built by hand: this runs for every request and printf would be a good part of its cost.
+ */
 static void note_upstream(struct relay *r, struct exchange *ex)
 {
-    char name[300];
-    upstream_target_format(&r->target, name, sizeof name);
-    const char *how = r->reused ? "reused connection" : "new connection";
-    if (r->retries)
-        how = "new connection after a reused one closed unanswered";
-    ex->note = arena_printf(&ex->arena, "upstream %s (%s, request %" PRIu32 " on it)%s", name, how,
-                            r->up->uses,
-                            r->head_edited ? "; head sent with Host/target/forwarding edits" : "");
+    char b[512], num[12];
+    size_t at = 0;
+    cat(b, &at, sizeof b, "upstream ");
+    cat(b, &at, sizeof b, r->target_name);
+    cat(b, &at, sizeof b,
+        r->retries  ? " (new connection after a reused one closed unanswered"
+        : r->reused ? " (reused connection"
+                    : " (new connection");
+    cat(b, &at, sizeof b, ", request ");
+    char *d = num + sizeof num;
+    *--d = '\0';
+    uint32_t v = r->up->uses;
+    do
+        *--d = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    cat(b, &at, sizeof b, d);
+    cat(b, &at, sizeof b, " on it)");
+    if (r->head_edited)
+        cat(b, &at, sizeof b, "; head sent with Host/target/forwarding edits");
+    b[at] = '\0';
+    ex->note = arena_memdup(&ex->arena, b, at + 1);
 }
 
 /* The upstream connection is ready: send the request (or, for CONNECT, open the tunnel). */
@@ -644,8 +674,48 @@ static void bad_head(struct relay *r, int rc, const uint8_t *p, size_t n)
  * forwarding it; 0 when more bytes are needed; -1 when the bytes cannot be a response head
  * (answered).
  */
+/*
+ * The common case, without a second parse: nothing is staged, the bytes start a final (not
+ * 1xx) response, and an empty line within head_max shows the head is all there. The
+ * conversation then takes the head and as much body as belongs to the response.
+ */
+static long take_whole_head(struct relay *r, const uint8_t *p, size_t n)
+{
+    size_t took;
+    feed_server(r, p, n, &took);
+    settle_response(r);
+    if (r->rs == RS_HELD) {
+        r->stage_fed = took;
+        return 0;
+    }
+    r->final_out = true;
+    to_client(r, p, took);
+    return (long)took;
+}
+
+/* True when p[0..n) holds CR LF CR LF. */
+static bool has_crlfcrlf(const uint8_t *p, size_t n)
+{
+    const uint8_t *end = p + n, *q = p;
+    while (end - q >= 4 && (q = memchr(q, '\r', (size_t)(end - q - 3))) != NULL) {
+        if (q[1] == '\n' && q[2] == '\r' && q[3] == '\n')
+            return true;
+        q++;
+    }
+    return false;
+}
+
+static bool whole_final_head(const struct relay *r, const uint8_t *p, size_t n)
+{
+    size_t limit = n < r->px->h->limits.head_max ? n : r->px->h->limits.head_max;
+    return !r->scan.started && limit >= 16 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ' &&
+           p[9] >= '2' && p[9] <= '9' && has_crlfcrlf(p, limit);
+}
+
 static long take_head(struct relay *r, const uint8_t *p, size_t n)
 {
+    if (whole_final_head(r, p, n))
+        return take_whole_head(r, p, n);
     if (!r->stage_t0)
         r->stage_t0 = hspy_now();
     int rc = http_head_parse(p, n, HTTP_RESPONSE, &r->px->h->limits, &r->scan, &r->rhead, NULL);
@@ -746,6 +816,9 @@ static void up_read(void *data, struct upstream *u, const uint8_t *p, size_t n)
 {
     (void)u;
     struct relay *r = data;
+    /* A head and the body after it go out in one write (pump uncorks). */
+    if (!r->closed)
+        conn_cork(r->cl);
     if (r->stage_off < r->stage.len) {
         stage_append(r, p, n);
         drain_stage(r);
@@ -798,6 +871,12 @@ static size_t feed_client(struct relay *r, const uint8_t *p, size_t n)
     }
     if (r->req_done && r->rq == RQ_BODY)
         request_forwarded(r);
+    /* A head that did not arrive whole must be complete within --head-timeout of its start.
+     * (Setting the deadline only now spares a timer update for every request that does.) */
+    if (r->rq == RQ_HEAD && r->ex && !r->head_deadline && !r->closed) {
+        conn_set_deadline(r->cl, opt_of(r)->head_timeout_ms);
+        r->head_deadline = true;
+    }
     return k;
 }
 
@@ -842,7 +921,8 @@ static void build_head(struct relay *r, struct exchange *ex)
         e.host_add = r->route.kind == FORWARD_ABSOLUTE;
         e.origin_form = true;
     }
-    endpoint_format_addr(&ex->client, client, sizeof client);
+    if (o->xff || o->forwarded)
+        endpoint_format_addr(&ex->client, client, sizeof client);
     if (o->xff)
         e.xff = client;
     if (o->forwarded) {
@@ -901,10 +981,12 @@ static bool route(struct relay *r, struct exchange *ex)
     if (!status) {
         if (r->route.kind == FORWARD_UPSTREAM) {
             r->target = r->px->upstream;
+            r->target_name = r->px->upstream_name;
         } else {
             memset(&r->target, 0, sizeof r->target);
             snprintf(r->target.host, sizeof r->target.host, "%s", r->route.host);
             r->target.port = r->route.port;
+            r->target_name = upstream_target_format(&r->target, r->name_buf, sizeof r->name_buf);
             if (loops_back(r)) {
                 status = 508;
                 snprintf(why, sizeof why, "the target is this proxy itself");
@@ -1127,10 +1209,15 @@ static void step_close(struct relay *r)
     conn_close(r->cl, r->close_how);
 }
 
+/*
+ * Reading stops only once bytes are waiting, never in advance: a request waiting for its
+ * response keeps the client's socket readable, so one read at most is held, and no read is
+ * stopped and restarted per request (each costs epoll system calls).
+ */
 static void update_holds(struct relay *r)
 {
     if (!r->closed && !r->closing) {
-        if (r->held_off < r->held.len || !can_feed_client(r))
+        if (r->held_off < r->held.len)
             conn_hold(r->cl, HOLD_INPUT);
         else
             conn_unhold(r->cl, HOLD_INPUT);
@@ -1192,6 +1279,8 @@ static void cl_read(void *data, struct conn *c, const uint8_t *p, size_t n)
 {
     (void)c;
     struct relay *r = data;
+    if (r->up && r->up->conn)
+        conn_cork(r->up->conn);
     if (r->held_off < r->held.len || !can_feed_client(r)) {
         hold_rest(r, p, n);
     } else {

@@ -292,7 +292,8 @@ struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_tar
         u->busy = true;
         u->ev = *ev;
         u->uses++;
-        conn_set_idle(u->conn, 0);
+        /* The pool's idle timeout stays until the owner sets its own (moving the timer for
+         * nothing would cost a timer update per request). */
         p->counters.reused++;
         *reused = true;
         return u;
