@@ -76,4 +76,16 @@ struct proxy {
     uint64_t refusal_report_ms;
 };
 
+/*
+ * Sets up px for the session h (whose options say where to listen and the upstream): resolves
+ * the upstream, binds the listener, prepares the pool. Returns 0, or -1 with h->err set (call
+ * proxy_cleanup either way). The mode runs the loop; tests and embedders may set hooks first.
+ */
+int proxy_open(struct proxy *px, struct hspy *h);
+/* Stops accepting and closes every connection at once; exchanges in flight end (recorded as
+ * cut). Idempotent. Run the loop afterwards to let the closes finish. */
+void proxy_stop(struct proxy *px);
+/* Releases what is left once the loop has finished the closes. */
+void proxy_cleanup(struct proxy *px);
+
 #endif

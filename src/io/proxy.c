@@ -204,9 +204,9 @@ static void close_flush(struct proxy *px)
     uv_close((uv_handle_t *)&px->flush_timer, NULL);
 }
 
-static int run(struct hspy *h)
+int proxy_open(struct proxy *px, struct hspy *h)
 {
-    struct proxy *px = xcalloc(1, sizeof *px);
+    memset(px, 0, sizeof *px);
     px->h = h;
     snprintf(px->software, sizeof px->software, "hspy/%s", HSPY_VERSION);
     conn_group_init(&px->clients, &h->loop);
@@ -216,34 +216,58 @@ static int run(struct hspy *h)
         .connect_ms = h->opt.connect_timeout_ms,
     };
     upstream_pool_init(&px->pool, &h->loop, &ucfg);
-    int status = 1;
     if (setup_upstream(px) != 0 || open_listener(px) != 0)
+        return -1;
+    return 0;
+}
+
+void proxy_stop(struct proxy *px)
+{
+    stop(px);
+}
+
+void proxy_cleanup(struct proxy *px)
+{
+    close_flush(px);
+    uv_run(&px->h->loop, UV_RUN_NOWAIT);
+    conn_group_cleanup(&px->clients);
+    upstream_pool_cleanup(&px->pool);
+}
+
+static void start_flush(struct proxy *px)
+{
+    uv_loop_t *loop = &px->h->loop;
+    uv_prepare_init(loop, &px->flush);
+    px->flush.data = px;
+    px->flush_open = true;
+    uv_prepare_start(&px->flush, on_flush);
+    uv_unref((uv_handle_t *)&px->flush);
+    uv_timer_init(loop, &px->flush_timer);
+    px->flush_timer.data = px;
+    uv_unref((uv_handle_t *)&px->flush_timer);
+}
+
+static int run(struct hspy *h)
+{
+    struct proxy *px = xcalloc(1, sizeof *px);
+    int status = 1;
+    if (proxy_open(px, h) != 0)
         goto out;
     if (hspy_start(h) != 0) {
         listener_close(&px->listener);
         uv_run(&h->loop, UV_RUN_NOWAIT);
         goto out;
     }
-    uv_prepare_init(&h->loop, &px->flush);
-    px->flush.data = px;
-    px->flush_open = true;
-    uv_prepare_start(&px->flush, on_flush);
-    uv_unref((uv_handle_t *)&px->flush);
-    uv_timer_init(&h->loop, &px->flush_timer);
-    px->flush_timer.data = px;
-    uv_unref((uv_handle_t *)&px->flush_timer);
+    start_flush(px);
     signals_init(&px->signals, &h->loop, on_stop, px);
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */
-    stop(px);
+    proxy_stop(px);
     uv_run(&h->loop, UV_RUN_DEFAULT);
-    close_flush(px);
-    uv_run(&h->loop, UV_RUN_NOWAIT);
     report(px);
     status = 0;
 out:
-    conn_group_cleanup(&px->clients);
-    upstream_pool_cleanup(&px->pool);
+    proxy_cleanup(px);
     free(px);
     return status;
 }
