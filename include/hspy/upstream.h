@@ -102,9 +102,9 @@ struct upstream {
 
 void upstream_pool_init(struct upstream_pool *p, uv_loop_t *loop,
                         const struct upstream_config *cfg);
-/* Closes every connection at once, idle or busy (shutdown); busy owners get on_close. Lookups
- * in progress finish on their own. */
-void upstream_pool_close_all(struct upstream_pool *p);
+/* Closes every idle connection (shutdown). Busy ones are their owners' to close; lookups in
+ * progress finish on their own. */
+void upstream_pool_close_idle(struct upstream_pool *p);
 /* Frees what is left; every connection must be gone (run the loop after closing them). */
 void upstream_pool_cleanup(struct upstream_pool *p);
 

@@ -168,7 +168,8 @@ static void stop(struct proxy *px)
     signals_cleanup(&px->signals);
     /* Connections end now; the conversation ends their exchanges, so the sinks see them all. */
     conn_group_close_all(&px->clients, CONN_CLOSE_NOW);
-    upstream_pool_close_all(&px->pool);
+    /* Busy upstream connections close with their clients' (which records why). */
+    upstream_pool_close_idle(&px->pool);
 }
 
 static void on_stop(void *data, int signum, bool urgent)

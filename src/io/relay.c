@@ -74,6 +74,7 @@ struct relay {
     bool head_edited;    /* head differs from the received one (Host, X-Forwarded-For, ...) */
     bool req_done;       /* the conversation ended the current request */
     bool connect_method; /* CONNECT: hspy answers 200 itself and tunnels */
+    bool http09;         /* HTTP/0.9 request: its response has no head */
     bool reused;         /* the upstream connection came from the pool */
     bool await_sent;     /* T_REQ_FORWARDED waits for the upstream queue to empty */
     uint8_t retries;
@@ -93,8 +94,10 @@ struct relay {
     uint64_t resp_sent; /* bytes of the current response sent to the client */
     bool final_out;     /* a final response head (not a 1xx) went to the client */
     bool resp_done;
-    bool resp_hold; /* a hook asked to hold the response head being fed */
-    bool extra;     /* the upstream sent bytes past its response */
+    bool resp_hold;  /* a hook asked to hold the response head being fed */
+    bool extra;      /* the upstream sent bytes past its response */
+    bool broken;     /* a message's framing broke: neither connection can carry another */
+    bool req_broken; /* the current request's body framing broke */
     bool tunnel;
     bool own; /* feeding hspy's own response (hooks are not asked) */
     bool cl_eof, cl_eof_done, cl_shut;
@@ -293,6 +296,8 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
         return CONV_PAUSE;
     case CONV_REQ_DONE:
         r->req_done = true;
+        r->req_broken = !(ex->req.flags & MSG_COMPLETE);
+        r->broken |= r->req_broken;
         store_touch(store, ex);
         return CONV_PAUSE;
     case CONV_RESP_INTERIM:
@@ -311,6 +316,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
     }
     case CONV_RESP_DONE:
         r->resp_done = true;
+        r->broken |= !(ex->resp.flags & MSG_COMPLETE);
         store_touch(store, ex);
         return CONV_PAUSE;
     case CONV_TUNNEL:
@@ -416,7 +422,8 @@ static void upstream_ready(struct relay *r)
     conn_set_idle(r->up->conn, opt_of(r)->upstream_timeout_ms);
     conn_cork(r->up->conn);
     to_upstream(r, r->head.data, r->head.len);
-    r->rs = RS_HEAD;
+    /* An HTTP/0.9 response has no head: whatever comes until the close is its body. */
+    r->rs = r->http09 ? RS_BODY : RS_HEAD;
     memset(&r->scan, 0, sizeof r->scan);
     if (r->spooling) {
         spool_rewind(&r->spool);
@@ -845,6 +852,25 @@ static bool can_feed_client(const struct relay *r)
     }
 }
 
+/*
+ * The request's body framing broke: the upstream got what framing allowed and would wait for
+ * the rest forever, so its request is aborted and the client told why.
+ */
+static void request_broke(struct relay *r)
+{
+    struct exchange *ex = current(r);
+    char why[256];
+    const char *code =
+        ex && ex->nwarnings ? warning_name(ex->warnings[ex->nwarnings - 1].code) : "framing";
+    snprintf(why, sizeof why,
+             "request body framing broke (%s) after %" PRIu64
+             " body bytes; the upstream request was aborted",
+             code, ex ? ex->req.body_wire : 0);
+    r->px->counters.rejected++;
+    drop_upstream(r, CONN_CLOSE_RESET);
+    answer(r, 400, EX_REJECTED, why);
+}
+
 static void spool_failed(struct relay *r, const char *err)
 {
     char why[512];
@@ -869,7 +895,9 @@ static size_t feed_client(struct relay *r, const uint8_t *p, size_t n)
         if (spool_write(&r->spool, p, k, err, sizeof err) != 0)
             spool_failed(r, err);
     }
-    if (r->req_done && r->rq == RQ_BODY)
+    if (r->req_broken && (rq == RQ_BODY || rq == RQ_SPOOL))
+        request_broke(r);
+    else if (r->req_done && r->rq == RQ_BODY)
         request_forwarded(r);
     /* A head that did not arrive whole must be complete within --head-timeout of its start.
      * (Setting the deadline only now spares a timer update for every request that does.) */
@@ -999,6 +1027,7 @@ static bool route(struct relay *r, struct exchange *ex)
         return false;
     }
     r->connect_method = r->route.kind == FORWARD_CONNECT;
+    r->http09 = (m->flags & MSG_HTTP09) != 0;
     if (!r->connect_method)
         build_head(r, ex);
     return true;
@@ -1083,7 +1112,7 @@ static void next_request(struct relay *r)
     r->spooling = false;
     r->rq = RQ_HEAD;
     r->rs = RS_NONE;
-    r->req_done = r->resp_done = r->resp_hold = r->extra = false;
+    r->req_done = r->resp_done = r->resp_hold = r->extra = r->req_broken = false;
     r->connect_method = r->reused = r->await_sent = false;
     r->retries = 0;
     r->body_sent = r->resp_sent = 0;
@@ -1108,7 +1137,7 @@ static void step_retire(struct relay *r)
     }
     if (r->rq != RQ_SENT)
         return; /* still sending the request (an early answer to a spooled body) */
-    bool reuse = r->up && !r->up_eof && !r->extra && !r->close_after &&
+    bool reuse = r->up && !r->up_eof && !r->extra && !r->close_after && !r->broken &&
                  conversation_framing(r->conv, SIDE_SERVER)->keep_alive;
     if (r->up) {
         if (reuse)
@@ -1118,7 +1147,8 @@ static void step_retire(struct relay *r)
         r->up = NULL;
     }
     r->up_eof = r->up_eof_done = false;
-    if (r->close_after || r->cl_eof || conversation_side_closed(r->conv, SIDE_CLIENT) ||
+    if (r->close_after || r->cl_eof || r->broken ||
+        conversation_side_closed(r->conv, SIDE_CLIENT) ||
         conversation_side_closed(r->conv, SIDE_SERVER)) {
         r->rq = RQ_OVER;
         r->want_close = true;
@@ -1197,7 +1227,7 @@ static void step_close(struct relay *r)
     if (r->rq == RQ_TUNNEL || r->rs == RS_TUNNEL)
         drop_upstream(r, r->close_how == CONN_CLOSE_RESET ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
     else if (r->up && r->rs == RS_DONE && r->rq == RQ_SENT && !r->up_eof && !r->extra &&
-             conversation_framing(r->conv, SIDE_SERVER)->keep_alive) {
+             !r->broken && conversation_framing(r->conv, SIDE_SERVER)->keep_alive) {
         upstream_put(r->up);
         r->up = NULL;
     } else {

@@ -357,9 +357,11 @@ void upstream_put(struct upstream *u)
     }
 }
 
-void upstream_pool_close_all(struct upstream_pool *p)
+void upstream_pool_close_idle(struct upstream_pool *p)
 {
-    while (p->idle_first)
-        unlink_idle(p->idle_first);
-    conn_group_close_all(&p->conns, CONN_CLOSE_NOW);
+    while (p->idle_first) {
+        struct upstream *u = p->idle_first;
+        unlink_idle(u);
+        conn_close(u->conn, CONN_CLOSE_NOW);
+    }
 }

@@ -36,6 +36,17 @@ got=$(curl -s --limit-rate 12M "$PURL/big.bin" -r 0-25165823 | sha256sum | cut -
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 check "slow reader: same bytes" test "$got" = "$(head -c 25165824 "$T/www/big.bin" | sha256sum | cut -c1-64)"
 check "slow reader took its time (backpressure, not buffering)" test "$elapsed" -ge 1500
+# Both directions at once: hspy listen echoes a 30 MB upload while it arrives.
+"$HSPY" listen --log none 0 >/dev/null 2>"$T/echo.err" &
+BG_PIDS+=("$!")
+for i in $(seq 100); do
+    ECHO=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$T/echo.err")
+    [ -n "$ECHO" ] && break
+    sleep 0.05
+done
+head -c 31457280 "$T/www/big.bin" >"$T/30m"
+got=$(curl -s -x "$PURL" --data-binary @"$T/30m" "http://127.0.0.1:$ECHO/echo" | tail -c 31457280 | sha256sum | cut -c1-64)
+check "30 MB echoed while uploading: same bytes" test "$got" = "$(sha256sum <"$T/30m" | cut -c1-64)"
 proxy_stop
 
 peak=$(rss_peak "$PROXY_PID")

@@ -9,6 +9,8 @@ proxy_setup
 mkdir -p "$T/rec"
 upstream_start http "$T/rec"
 UP=127.0.0.1:$UPORT
+upstream_start echo
+ECHO=$UPORT
 
 proxy_start --json --max-conns 2 --head-max 1k --head-timeout 1s --idle-timeout 2s "$UP"
 
@@ -62,9 +64,27 @@ check "CL.TE: framed as chunked" grep -aq "^3 $(printf abc | sha256sum | cut -c1
 rec=$(grep -l 'Content-Length: 4' "$T"/rec/req.* | head -1)
 printf 'POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' "$UP" >"$T/clte.want"
 check "CL.TE: forwarded byte for byte" cmp -s "$rec" "$T/clte.want"
+# HTTP/0.9 (to a TCP echo, which answers the way a 0.9 server would: no head): the request
+# goes as sent, the answer comes back as the body.
+$RAW "$PPORT" --send "GET http://127.0.0.1:$ECHO/hello\r\n" --timeout 1 >"$T/09"
+printf 'GET http://127.0.0.1:%s/hello\r\n' "$ECHO" >"$T/09.want"
+check "HTTP/0.9 request and answer passed as sent" cmp -s "$T/09" "$T/09.want"
+
+# Broken framing mid-message: what framing allowed passes, then the connection closes.
+start=$(date +%s%N)
+$RAW "$PPORT" --send 'GET /badchunk HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 5 >"$T/badchunk"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "broken chunked response: the good part passes" grep -aq '^hello' "$T/badchunk"
+check "broken chunked response: the rest does not" test -z "$(grep -a 'more' "$T/badchunk")"
+check "broken chunked response: the client connection closes at once" test "$elapsed" -lt 2000
+$RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n' --timeout 5 >"$T/badreq"
+check "broken chunked request: the connection ends" test $? = 0
+check "broken chunked request: 400 with the reason" grep -aq '^400 Bad Request: request body framing broke (chunk-size-invalid) after 8 body bytes' "$T/badreq"
 proxy_stop
 
 J=$PROXY_OUT
+check "broken chunked response recorded with its warning" \
+    test "$(pyq "$J" '[w["code"] for e in ex if e["request"]["target"] == "/badchunk" for w in e["warnings"]]' | grep -c chunk-size-invalid)" = 1
 check "431 recorded as rejected" test "$(pyq "$J" '[e["flags"] for e in ex if (e["response"] or {}).get("status") == 431][0]')" = '["done", "incomplete", "rejected"]'
 check "408 recorded as a timeout" test "$(pyq "$J" '["timeout" in e["flags"] for e in ex if (e["response"] or {}).get("status") == 408][0]')" = True
 check "CL.TE warning recorded" test "$(pyq "$J" '[w["code"] for e in ex for w in e["warnings"] if w["code"] == "cl-and-te"]')" = '["cl-and-te"]'
