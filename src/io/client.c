@@ -20,6 +20,9 @@
 #include "hspy/listen.h"
 #include "hspy/xmalloc.h"
 
+/* Bytes one pump may write before yielding to the loop (fairness between connections). */
+enum { PUMP_BUDGET = 1024 * 1024 };
+
 /* Reasons to stop reading from the client (conn_hold bits). */
 enum {
     HOLD_INPUT = 1 << 0,  /* bytes wait in held: the conversation paused or is full */
@@ -32,6 +35,8 @@ struct client {
     struct conn *conn;
     struct conversation *conv;
     struct sender sender;
+    uv_idle_t kick;        /* continues a reply that had more to give at the end of a pump */
+    unsigned handles;      /* libuv handles still open (sender timer, kick) */
     struct reply *reply;   /* the reply in progress, or NULL */
     struct exchange *ex;   /* the exchange whose request is arriving, or NULL */
     struct dynbuf held;    /* client bytes the conversation has not taken yet */
@@ -400,6 +405,23 @@ static void update_holds(struct client *c)
         conn_unhold(c->conn, HOLD_OUTPUT);
 }
 
+/* Lets the reply produce while there is room; returns whether it produced anything. */
+static bool give_room(struct client *c)
+{
+    if (!c->reply || c->reply_finished || output_full(c))
+        return false;
+    size_t before = c->outq.len;
+    c->reply->ops->room(c->reply);
+    return c->outq.len > before;
+}
+
+static void on_kick(uv_idle_t *h)
+{
+    struct client *c = h->data;
+    uv_idle_stop(h);
+    pump(c);
+}
+
 static void pump(struct client *c)
 {
     if (c->pumping) {
@@ -407,12 +429,12 @@ static void pump(struct client *c)
         return;
     }
     c->pumping = true;
-    int rounds = 0;
+    uint64_t out_before = conn_bytes_out(c->conn);
+    bool more = false;
     do {
         c->again = false;
         flush(c);
-        if (c->reply && !c->reply_finished && !output_full(c))
-            c->reply->ops->room(c->reply);
+        more = give_room(c);
         flush(c);
         retire(c);
         feed_held(c);
@@ -422,7 +444,13 @@ static void pump(struct client *c)
             sender_abort(&c->sender);
             conn_close(c->conn, c->close_how);
         }
-    } while (c->again && !c->closed && ++rounds < 1000);
+        /* A client that takes everything at once would keep us here: after PUMP_BUDGET bytes
+         * the rest waits for the next loop turn, so other connections get their share. */
+        if (more && !c->closed && conn_bytes_out(c->conn) - out_before < PUMP_BUDGET)
+            c->again = true;
+    } while (c->again && !c->closed);
+    if (more && !c->closed && !output_full(c))
+        uv_idle_start(&c->kick, on_kick);
     update_holds(c);
     c->pumping = false;
 }
@@ -513,7 +541,8 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
 static void free_client(uv_handle_t *h)
 {
     struct client *c = h->data;
-    free(c);
+    if (--c->handles == 0)
+        free(c);
 }
 
 static void on_close(void *data, struct conn *conn, int status)
@@ -522,6 +551,12 @@ static void on_close(void *data, struct conn *conn, int status)
     struct client *c = data;
     c->closed = true;
     sender_abort(&c->sender);
+    if (c->srv->stopping) {
+        struct exchange *ex[2] = {c->ex, c->reply ? c->reply->env.ex : NULL};
+        for (int i = 0; i < 2; i++)
+            if (ex[i] && (i == 0 || ex[i] != ex[0]) && !ex[i]->error)
+                exchange_fail(ex[i], 0, "hspy stopped while this exchange was in flight");
+    }
     if (status && status != UV_EOF) {
         struct exchange *ex = c->reply && c->reply->env.ex ? c->reply->env.ex : c->ex;
         if (ex) {
@@ -543,8 +578,10 @@ static void on_close(void *data, struct conn *conn, int status)
     c->conv = NULL;
     dynbuf_cleanup(&c->held);
     dynbuf_cleanup(&c->outq);
+    /* Both handles point back at the client for the close callbacks (not used otherwise). */
     c->sender.timer.data = c;
     sender_close(&c->sender, free_client);
+    uv_close((uv_handle_t *)&c->kick, free_client);
 }
 
 void client_start(struct listen *l, struct conn *conn)
@@ -557,6 +594,9 @@ void client_start(struct listen *l, struct conn *conn)
     dynbuf_init(&c->outq, (size_t)1 << 30);
     struct sender_events sev = {c, out_write, on_sender_finish, on_sender_room, on_sender_after};
     sender_init(&c->sender, l->conns.loop, &sev);
+    uv_idle_init(l->conns.loop, &c->kick);
+    c->kick.data = c;
+    c->handles = 2;
     struct conversation_config cfg = {
         .limits = h->limits,
         .exchange = h->ex_limits,
