@@ -73,8 +73,12 @@ static void flush(struct client *c)
 {
     if (!c->outq.len)
         return;
-    if (!c->closed)
-        conn_write(c->conn, c->outq.data, c->outq.len);
+    if (c->closed || conn_write(c->conn, c->outq.data, c->outq.len) != 0) {
+        /* The connection failed or is closing: these bytes never left, so they are not
+         * recorded as sent either. */
+        dynbuf_reset(&c->outq);
+        return;
+    }
     size_t off = 0;
     int64_t ts = now();
     while (off < c->outq.len) {
@@ -93,7 +97,7 @@ static void flush(struct client *c)
 static bool output_full(void *data)
 {
     struct client *c = data;
-    return c->closed || sender_full(&c->sender) ||
+    return c->closed || conn_closing(c->conn) || sender_full(&c->sender) ||
            c->outq.len + conn_queued(c->conn) > c->srv->conns.queue_max;
 }
 
@@ -547,7 +551,6 @@ static void free_client(uv_handle_t *h)
 
 static void on_close(void *data, struct conn *conn, int status)
 {
-    (void)conn;
     struct client *c = data;
     c->closed = true;
     sender_abort(&c->sender);
@@ -560,8 +563,14 @@ static void on_close(void *data, struct conn *conn, int status)
     if (status && status != UV_EOF) {
         struct exchange *ex = c->reply && c->reply->env.ex ? c->reply->env.ex : c->ex;
         if (ex) {
-            exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes, "%s",
-                          uv_strerror(status));
+            uint64_t lost = conn_bytes_dropped(conn);
+            if (lost)
+                exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes,
+                              "%s; the last %llu bytes recorded as sent never left hspy",
+                              uv_strerror(status), (unsigned long long)lost);
+            else
+                exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes, "%s",
+                              uv_strerror(status));
             ex->flags |= EX_CLIENT_ABORT;
         }
     }
