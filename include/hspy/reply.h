@@ -34,6 +34,7 @@ struct reply_env {
     const struct http_limits *limits;
     struct framing framing; /* the request's framing */
     const char *date;     /* Date header value for this response */
+    struct dynbuf *scratch; /* the connection's buffer for composing heads (reset before use) */
     const char *software; /* "hspy/VERSION" */
     bool head_request;    /* HEAD: headers only */
     bool http11;          /* the client speaks HTTP/1.1 (chunked responses possible) */

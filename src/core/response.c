@@ -4,7 +4,6 @@
  */
 #include "hspy/response.h"
 
-#include <inttypes.h>
 #include <string.h>
 #include <strings.h>
 
@@ -96,30 +95,57 @@ static bool user_has(const struct response_spec *s, const char *name)
     return false;
 }
 
+/* Appends a decimal number (hot path: no printf). */
+static void put_u64(struct dynbuf *out, uint64_t v)
+{
+    char buf[24];
+    size_t i = sizeof buf;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    dynbuf_append(out, buf + i, sizeof buf - i);
+}
+
+static void put(struct dynbuf *out, const char *s)
+{
+    dynbuf_append(out, s, strlen(s));
+}
+
 void response_head(struct dynbuf *out, const struct response_spec *s)
 {
-    dynbuf_printf(out, "HTTP/1.1 %03u %s\r\n", s->status,
-                  s->reason ? s->reason : response_reason(s->status));
-    if (s->date && !user_has(s, "date"))
-        dynbuf_printf(out, "Date: %s\r\n", s->date);
+    char status[4] = {(char)('0' + s->status / 100 % 10), (char)('0' + s->status / 10 % 10),
+                      (char)('0' + s->status % 10), ' '};
+    dynbuf_append(out, "HTTP/1.1 ", 9);
+    dynbuf_append(out, status, 4);
+    put(out, s->reason ? s->reason : response_reason(s->status));
+    dynbuf_append(out, "\r\n", 2);
+    if (s->date && !user_has(s, "date")) {
+        dynbuf_append(out, "Date: ", 6);
+        put(out, s->date);
+        dynbuf_append(out, "\r\n", 2);
+    }
     for (size_t i = 0; i < s->nheaders; i++) {
-        dynbuf_adds(out, s->headers[i]);
-        dynbuf_adds(out, "\r\n");
+        put(out, s->headers[i]);
+        dynbuf_append(out, "\r\n", 2);
     }
     bool framed = user_has(s, "content-length") || user_has(s, "transfer-encoding");
     if (!framed) {
-        if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length))
-            dynbuf_printf(out, "Content-Length: %" PRIu64 "\r\n", s->length);
-        else if (s->framing == RESPONSE_CHUNKED)
-            dynbuf_adds(out, "Transfer-Encoding: chunked\r\n");
+        if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length)) {
+            dynbuf_append(out, "Content-Length: ", 16);
+            put_u64(out, s->length);
+            dynbuf_append(out, "\r\n", 2);
+        } else if (s->framing == RESPONSE_CHUNKED) {
+            put(out, "Transfer-Encoding: chunked\r\n");
+        }
     }
     if (!user_has(s, "connection")) {
         if (s->close)
-            dynbuf_adds(out, "Connection: close\r\n");
+            put(out, "Connection: close\r\n");
         else if (s->keep_alive)
-            dynbuf_adds(out, "Connection: keep-alive\r\n");
+            put(out, "Connection: keep-alive\r\n");
     }
-    dynbuf_adds(out, "\r\n");
+    dynbuf_append(out, "\r\n", 2);
 }
 
 /* Parses the head at raw (one message); returns its length or -1. */
@@ -189,7 +215,9 @@ int response_set_length(const uint8_t *raw, size_t n, uint64_t value, struct dyn
         pos = after;
     }
     dynbuf_append(out, base + pos, blank - pos);
-    dynbuf_printf(out, "Content-Length: %" PRIu64 "%s", value, eol);
+    dynbuf_append(out, "Content-Length: ", 16);
+    put_u64(out, value);
+    put(out, eol);
     dynbuf_append(out, base + blank, n - off - blank);
     return 0;
 }

@@ -42,6 +42,7 @@ struct client {
     struct dynbuf held;    /* client bytes the conversation has not taken yet */
     size_t held_off;
     struct dynbuf outq;    /* bytes released this turn: written and fed as the server side */
+    struct dynbuf scratch; /* replies compose their heads here */
     bool paused;           /* the conversation paused at the end of a request */
     bool unblock;          /* the conversation asked to be fed again */
     bool reply_done_told;  /* the reply was told the request is complete */
@@ -158,6 +159,7 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
         .limits = &c->srv->h->limits,
         .framing = *f,
         .date = listen_date(c->srv),
+        .scratch = &c->scratch,
         .software = c->srv->software,
         .head_request = head_req,
         .http11 = http11,
@@ -587,6 +589,7 @@ static void on_close(void *data, struct conn *conn, int status)
     c->conv = NULL;
     dynbuf_cleanup(&c->held);
     dynbuf_cleanup(&c->outq);
+    dynbuf_cleanup(&c->scratch);
     /* Both handles point back at the client for the close callbacks (not used otherwise). */
     c->sender.timer.data = c;
     sender_close(&c->sender, free_client);
@@ -601,6 +604,7 @@ void client_start(struct listen *l, struct conn *conn)
     c->conn = conn;
     dynbuf_init(&c->held, CONN_READ_SIZE + CONVERSATION_PENDING_MAX);
     dynbuf_init(&c->outq, (size_t)1 << 30);
+    dynbuf_init(&c->scratch, (size_t)1 << 24);
     struct sender_events sev = {c, out_write, on_sender_finish, on_sender_room, on_sender_after};
     sender_init(&c->sender, l->conns.loop, &sev);
     uv_idle_init(l->conns.loop, &c->kick);

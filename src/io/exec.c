@@ -276,11 +276,10 @@ static void start_streaming(struct execd *e)
     if (!framed && !e->chunked)
         r->close_after = true;
     spec.close = r->env.close || r->close_after;
-    struct dynbuf h;
-    dynbuf_init(&h, (size_t)1 << 20);
-    response_head(&h, &spec);
-    sender_head(r->env.sender, h.data, h.len);
-    dynbuf_cleanup(&h);
+    struct dynbuf *h = r->env.scratch;
+    dynbuf_reset(h);
+    response_head(h, &spec);
+    sender_head(r->env.sender, h->data, h->len);
     stream_bytes(e, e->outbuf.data + head, e->outbuf.len - head);
     dynbuf_reset(&e->outbuf);
 }

@@ -71,11 +71,10 @@ static bool compose_head(struct reply *r, uint16_t status, const char *reason,
         spec.has_length = true;
         body = false;
     }
-    struct dynbuf head;
-    dynbuf_init(&head, (size_t)1 << 24);
-    response_head(&head, &spec);
-    sender_head(r->env.sender, head.data, head.len);
-    dynbuf_cleanup(&head);
+    struct dynbuf *head = r->env.scratch;
+    dynbuf_reset(head);
+    response_head(head, &spec);
+    sender_head(r->env.sender, head->data, head->len);
     return body;
 }
 
@@ -255,12 +254,11 @@ static void echo_start_text(struct echo *e)
             .framing = e->chunked ? RESPONSE_CHUNKED : RESPONSE_CLOSE,
             .close = r->env.close || r->close_after,
         };
-        struct dynbuf h;
-        dynbuf_init(&h, (size_t)1 << 20);
-        response_head(&h, &spec);
+        struct dynbuf *h = r->env.scratch;
+        dynbuf_reset(h);
+        response_head(h, &spec);
         if (!r->env.http09)
-            sender_head(r->env.sender, h.data, h.len);
-        dynbuf_cleanup(&h);
+            sender_head(r->env.sender, h->data, h->len);
         if (r->env.http09)
             r->close_after = true;
         e->bodyless = false;

@@ -295,14 +295,13 @@ static void serve_file(struct served *s, const char *path, const struct message 
         .close = r->env.close,
         .keep_alive = r->env.keep_alive10 && !r->env.close,
     };
-    struct dynbuf head;
-    dynbuf_init(&head, 1 << 20);
-    response_head(&head, &rs);
+    struct dynbuf *head = r->env.scratch;
+    dynbuf_reset(head);
+    response_head(head, &rs);
     if (!r->env.http09)
-        sender_head(r->env.sender, head.data, head.len);
+        sender_head(r->env.sender, head->data, head->len);
     else
         r->close_after = true;
-    dynbuf_cleanup(&head);
     file_push(s);
 }
 
