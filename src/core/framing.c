@@ -157,16 +157,18 @@ static enum coding_result transfer_codings(const uint8_t *buf, const struct http
             if (!e)
                 e = end;
             const uint8_t *s = p, *t = e;
-            for (const uint8_t *q = s; q < t; q++)
-                odd |= !tchar_or_param(*q);
             while (s < t && (*s == ' ' || *s == '\t'))
                 s++;
             size_t span_len = t > s ? (size_t)(t - s) : 0;
             const uint8_t *semi = span_len ? memchr(s, ';', span_len) : NULL;
+            for (const uint8_t *q = semi ? semi : t; q < t; q++)
+                odd |= !tchar_or_param(*q);
             if (semi)
                 t = semi;
             while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
                 t--;
+            for (const uint8_t *q = s; q < t; q++)
+                odd |= !tchar_or_param(*q) || *q == '"' || *q == ' ' || *q == '\t' || *q == '=';
             if (t > s) {
                 codings++;
                 size_t n = (size_t)(t - s);

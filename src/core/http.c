@@ -739,6 +739,8 @@ int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
         const uint8_t *from = base + scan->lf_from;
         if (from >= end || !memchr(from, '\n', (size_t)(end - from))) {
             scan->lf_from = (uint32_t)limit;
+            if (scan->state == SCAN_START_LINE && !start_line_possible(p, end, kind))
+                return HTTP_INVALID;
             goto incomplete;
         }
         scan->partial = 0;
