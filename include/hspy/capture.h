@@ -26,12 +26,13 @@
 #include "hspy/ipfrag.h"
 #include "hspy/store.h"
 
-#define CAPTURE_SNIFF_DEFAULT (64u * 1024) /* bytes examined for HTTP on a mid-stream connection */
+#define CAPTURE_SNIFF_DEFAULT (64u * 1024) /* bytes examined for HTTP on a mid-stream connection   \
+                                            */
 
 struct capture_config {
-    int linktype;                         /* enum packet_link (pcap LINKTYPE/DLT number) */
-    struct store *store;                  /* exchanges go here */
-    const struct http_limits *limits;     /* for the conversations */
+    int linktype;                     /* enum packet_link (pcap LINKTYPE/DLT number) */
+    struct store *store;              /* exchanges go here */
+    const struct http_limits *limits; /* for the conversations */
     const struct exchange_limits *ex_limits;
     uint64_t *next_conn_id; /* connection numbers (shared with the session), incremented here */
     bool interactive;       /* touch the store on body bytes too (the UI shows progress) */

@@ -23,10 +23,11 @@ enum flow_state {
 struct capture_flow {
     struct capture *cap;
     struct conversation *conv;
-    uint8_t state;      /* enum flow_state */
-    int8_t client;      /* index in flow->ep of the client, once known */
-    bool unaligned[2];  /* the stream's first bytes are not its beginning (gap, mid-stream) */
-    uint32_t sniffed;   /* bytes examined while SNIFFING */
+    uint8_t state;     /* enum flow_state */
+    int8_t client;     /* index in flow->ep of the client, once known */
+    bool unaligned[2]; /* the stream's first bytes are not its beginning (gap, mid-stream) */
+    bool midstream;    /* the conversation started without the connection's beginning */
+    uint32_t sniffed;  /* bytes examined while SNIFFING */
 };
 
 void capture_config_defaults(struct capture_config *cfg)
@@ -47,10 +48,17 @@ void capture_config_defaults(struct capture_config *cfg)
 static int on_conv_event(void *data, struct conversation *conv, struct exchange *ex,
                          enum conv_event ev, enum side side, const uint8_t *payload, size_t len)
 {
-    struct capture *c = data;
-    (void)conv, (void)side, (void)payload, (void)len;
+    struct capture_flow *cf = data;
+    struct capture *c = cf->cap;
+    (void)side, (void)payload, (void)len;
     switch (ev) {
-    case CONV_BEGIN: store_add(c->cfg.store, ex); break;
+    case CONV_BEGIN:
+        if (cf->midstream && conversation_count(conv) <= 1)
+            exchange_warn(ex, W_MIDSTREAM, SIDE_CLIENT, 0,
+                          "the capture starts inside this connection: earlier bytes are unknown");
+        store_add(c->cfg.store, ex);
+        break;
+    case CONV_UNBLOCK: break; /* never emitted for captures: they are never paused */
     case CONV_END: store_complete(c->cfg.store, ex); break;
     case CONV_REQ_BODY:
     case CONV_RESP_BODY:
@@ -94,7 +102,9 @@ static void start_http(struct capture *c, struct flow *f, struct capture_flow *c
     cc.client = f->ep[client];
     cc.server = f->ep[1 - client];
     cc.capture = true;
-    struct conversation_events ev = {c, on_conv_event};
+    cc.midstream = cf->unaligned[0] || cf->unaligned[1];
+    cf->midstream = cc.midstream;
+    struct conversation_events ev = {cf, on_conv_event};
     cf->conv = conversation_new(&cc, &ev);
     c->counters.connections++;
 }
@@ -129,7 +139,8 @@ static bool decide_aligned(const struct flow *f, int dir, const uint8_t *p, size
 static size_t decide(struct capture *c, struct flow *f, struct capture_flow *cf, int dir,
                      const uint8_t *p, size_t n)
 {
-    if (f->client >= 0 && !cf->unaligned[dir] && f->dir[dir].syn) {
+    cf->unaligned[dir] = cf->unaligned[dir] || !f->dir[dir].syn;
+    if (f->client >= 0 && !cf->unaligned[dir]) {
         if (decide_aligned(f, dir, p, n)) {
             start_http(c, f, cf, f->client);
             return 0;
@@ -171,10 +182,6 @@ static void flow_data(void *data, struct flow *f, int dir, const uint8_t *p, siz
         size_t from = decide(c, f, cf, dir, p, n);
         if (cf->state != HTTP)
             return;
-        if (from > 0 || cf->unaligned[0] || cf->unaligned[1]) {
-            /* Picked up mid-stream: the engine resynchronises at the next message start. */
-            conversation_gap(cf->conv, side_of(cf, dir), from, ts);
-        }
         p += from;
         n -= from;
     }
