@@ -26,6 +26,9 @@
 #define TCPSTREAM_WINDOW_DEFAULT  ((uint32_t)1 << 20) /* out-of-order bytes per direction */
 #define TCPSTREAM_HISTORY_DEFAULT 1024u               /* delivered bytes kept for comparison */
 #define TCPSTREAM_BUDGET_DEFAULT  ((size_t)16 << 20)  /* out-of-order bytes over all streams */
+/* A final gap (bytes acknowledged or before a FIN but never seen) larger than this is not
+ * believed: such an acknowledgement belongs to something else (a reused port pair). */
+#define TCPSTREAM_FINAL_GAP_MAX ((uint64_t)1 << 30)
 
 struct tcpstream_limits {
     uint32_t window;  /* out-of-order bytes held for one direction */
@@ -67,6 +70,7 @@ struct tcpstream {
     uint32_t next_seq;             /* sequence number of the next byte to deliver */
     uint64_t offset;               /* stream offset of next_seq (bytes delivered plus gaps) */
     uint64_t fin_off;              /* stream offset of the FIN (valid when fin_known) */
+    uint64_t acked;   /* highest stream offset the receiver acknowledged */
     bool started;                  /* next_seq is meaningful */
     bool syn;                      /* started at a SYN (not mid-stream) */
     bool fin_known;                /* a FIN was seen (maybe ahead of missing bytes) */
@@ -105,7 +109,11 @@ void tcpstream_segment(struct tcpstream *s, struct tcpstream_budget *budget, uin
 void tcpstream_ack(struct tcpstream *s, struct tcpstream_budget *budget, uint32_t ack,
                    const struct tcpstream_events *ev, void *ctx);
 
-/* End of the capture or of the connection: delivers everything buffered, holes as gaps. */
+/*
+ * End of the capture or of the connection: delivers everything buffered, holes as gaps, and
+ * reports as a last gap the bytes the receiver acknowledged (or that came before the FIN) but
+ * the capture never had.
+ */
 void tcpstream_flush(struct tcpstream *s, struct tcpstream_budget *budget,
                      const struct tcpstream_events *ev, void *ctx);
 

@@ -320,8 +320,28 @@ void tcpstream_segment(struct tcpstream *s, struct tcpstream_budget *budget, uin
 void tcpstream_ack(struct tcpstream *s, struct tcpstream_budget *budget, uint32_t ack,
                    const struct tcpstream_events *ev, void *ctx)
 {
-    while (s->started && s->ooo && seq_offset(s, ack) >= (int64_t)s->ooo->off)
+    if (!s->started)
+        return;
+    int64_t off = seq_offset(s, ack);
+    if (off > (int64_t)s->acked)
+        s->acked = (uint64_t)off;
+    while (s->ooo && off >= (int64_t)s->ooo->off)
         skip_hole(s, budget, ev, ctx);
+}
+
+/* Bytes the receiver acknowledged, or that lie before a FIN, but never appeared: a gap. */
+static void final_gap(struct tcpstream *s, const struct tcpstream_events *ev, void *ctx)
+{
+    /* The FIN takes a sequence number of its own: an acknowledgement of it is not a byte. */
+    uint64_t end = s->fin_known ? s->fin_off : s->acked;
+    if (s->finished || end <= s->offset || end - s->offset > TCPSTREAM_FINAL_GAP_MAX)
+        return;
+    uint64_t n = end - s->offset;
+    s->counters.gaps++;
+    s->counters.gap_bytes += n;
+    s->hist_len = 0;
+    ev->gap(ctx, n, false);
+    advance(s, n);
 }
 
 void tcpstream_flush(struct tcpstream *s, struct tcpstream_budget *budget,
@@ -329,5 +349,7 @@ void tcpstream_flush(struct tcpstream *s, struct tcpstream_budget *budget,
 {
     while (s->ooo)
         skip_hole(s, budget, ev, ctx);
+    if (s->started)
+        final_gap(s, ev, ctx);
     check_fin(s, ev, ctx);
 }

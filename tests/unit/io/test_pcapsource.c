@@ -103,9 +103,9 @@ static char *summarise(const char *path, char *err, size_t errlen)
     pcapsource_start(&src, &cfg, NULL);
     while (pcapsource_read(&src, 4096, false))
         ;
+    pcapsource_close(&src); /* ends the connections: final gaps are counted */
     struct capture_counters c = src.cap.counters;
     struct flowtable_counters fc = src.cap.flows.counters;
-    pcapsource_close(&src);
     dynbuf_printf(&sum.out,
                   "packets=%llu tcp=%llu other=%llu malformed=%llu snaplen=%llu connections=%llu "
                   "ignored=%llu gaps=%llu gap_bytes=%llu differs=%llu\n",
