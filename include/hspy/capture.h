@@ -5,10 +5,12 @@
  * connection.
  *
  * HTTP is recognised by content, on any port: a connection whose capture starts at the
- * handshake is HTTP when its first bytes start a request (client) or a response (server); a
- * connection picked up mid-stream, or after a gap at its start, is HTTP once a start line
- * appears at the beginning of a line within CAPTURE_SNIFF_DEFAULT bytes, and the side that sent
- * it tells the direction. Everything else is counted and ignored without reassembly.
+ * handshake is HTTP when its first bytes start a request (client; the request line must end in
+ * an HTTP/1.x version, or be an HTTP/0.9 GET) or a response (server). A connection picked up
+ * mid-stream, after a gap at its start, or starting with something else (a SOCKS handshake) is
+ * HTTP once such a start line appears at the beginning of a line within CAPTURE_SNIFF_DEFAULT
+ * bytes, and the side that sent it tells the direction. Everything else is counted and ignored
+ * without reassembly.
  *
  * The caller owns the I/O (pcap); this module is pure and its memory is bounded by the limits
  * of the connection table, the reassembly and fragment caps, and the store's caps.
@@ -26,8 +28,10 @@
 #include "hspy/ipfrag.h"
 #include "hspy/store.h"
 
-#define CAPTURE_SNIFF_DEFAULT (64u * 1024) /* bytes examined for HTTP on a mid-stream connection   \
-                                            */
+/* Bytes examined for HTTP on a connection picked up mid-stream (or after a preamble). */
+#define CAPTURE_SNIFF_DEFAULT (64u * 1024)
+/* Longest request line recognised while sniffing. */
+#define CAPTURE_LINE_MAX 8192u
 
 struct capture_config {
     int linktype;                     /* enum packet_link (pcap LINKTYPE/DLT number) */

@@ -70,7 +70,7 @@ struct tcpstream {
     uint32_t next_seq;             /* sequence number of the next byte to deliver */
     uint64_t offset;               /* stream offset of next_seq (bytes delivered plus gaps) */
     uint64_t fin_off;              /* stream offset of the FIN (valid when fin_known) */
-    uint64_t acked;   /* highest stream offset the receiver acknowledged */
+    uint64_t acked;                /* highest stream offset the receiver acknowledged */
     bool started;                  /* next_seq is meaningful */
     bool syn;                      /* started at a SYN (not mid-stream) */
     bool fin_known;                /* a FIN was seen (maybe ahead of missing bytes) */

@@ -27,6 +27,7 @@ struct capture_flow {
     int8_t client;     /* index in flow->ep of the client, once known */
     bool unaligned[2]; /* the stream's first bytes are not its beginning (gap, mid-stream) */
     bool midstream;    /* the conversation started without the connection's beginning */
+    bool preamble;     /* the connection began with bytes that are not HTTP */
     uint32_t sniffed;  /* bytes examined while SNIFFING */
 };
 
@@ -102,8 +103,8 @@ static void start_http(struct capture *c, struct flow *f, struct capture_flow *c
     cc.client = f->ep[client];
     cc.server = f->ep[1 - client];
     cc.capture = true;
-    cc.midstream = cf->unaligned[0] || cf->unaligned[1];
-    cf->midstream = cc.midstream;
+    cc.midstream = cf->unaligned[0] || cf->unaligned[1] || cf->preamble;
+    cf->midstream = !f->dir[client].syn;
     struct conversation_events ev = {cf, on_conv_event};
     cf->conv = conversation_new(&cc, &ev);
     c->counters.connections++;
@@ -115,21 +116,50 @@ static void ignore(struct capture *c, struct flow *f)
     flowtable_ignore(&c->flows, f);
 }
 
+/*
+ * Whether a request line starting at p is HTTP/1.x (or an HTTP/0.9 "GET /path"): other
+ * protocols with HTTP-like request lines (SIP, RTSP) end theirs with another version. Returns 1,
+ * 0, or -1 when the line is not complete within n bytes.
+ */
+static int request_line_ok(const uint8_t *p, size_t n)
+{
+    size_t lim = n < CAPTURE_LINE_MAX ? n : CAPTURE_LINE_MAX;
+    const uint8_t *lf = memchr(p, '\n', lim);
+    if (!lf)
+        return n < CAPTURE_LINE_MAX ? -1 : 0;
+    size_t len = (size_t)(lf - p);
+    if (len && p[len - 1] == '\r')
+        len--;
+    if (len >= 8 && memcmp(p + len - 8, "HTTP/1.", 7) == 0)
+        return 1;
+    /* HTTP/0.9: "GET" and a target, nothing else. */
+    return len > 5 && memcmp(p, "GET /", 5) == 0 && !memchr(p + 4, ' ', len - 4);
+}
+
+/* Whether bytes at p start a message of kind: 1 yes, 0 no, -1 cannot tell yet. */
+static int starts_message(const uint8_t *p, size_t n, enum http_kind kind)
+{
+    int r = http_looks_like(p, n, kind);
+    if (r != 1 || kind == HTTP_RESPONSE)
+        return r;
+    return request_line_ok(p, n);
+}
+
 /* Offset in p where an HTTP message of kind starts at a line start, or n. */
 static size_t find_start(const uint8_t *p, size_t n, enum http_kind kind)
 {
-    size_t keep;
-    return http_resync(p, n, kind, &keep);
-}
-
-/*
- * A connection whose beginning the capture has: its first bytes say whether it is HTTP (the
- * handshake already said who the client is). Too few bytes to tell counts as HTTP.
- */
-static bool decide_aligned(const struct flow *f, int dir, const uint8_t *p, size_t n)
-{
-    enum http_kind kind = dir == f->client ? HTTP_REQUEST : HTTP_RESPONSE;
-    return http_looks_like(p, n, kind) != 0;
+    size_t pos = 0;
+    while (pos < n) {
+        size_t keep;
+        size_t at = pos + http_resync(p + pos, n - pos, kind, &keep);
+        if (at >= n || starts_message(p + at, n - at, kind) != 0)
+            return at;
+        const uint8_t *lf = memchr(p + at, '\n', n - at);
+        if (!lf)
+            return n;
+        pos = (size_t)(lf - p) + 1;
+    }
+    return n;
 }
 
 /*
@@ -140,13 +170,14 @@ static size_t decide(struct capture *c, struct flow *f, struct capture_flow *cf,
                      const uint8_t *p, size_t n)
 {
     cf->unaligned[dir] = cf->unaligned[dir] || !f->dir[dir].syn;
-    if (f->client >= 0 && !cf->unaligned[dir]) {
-        if (decide_aligned(f, dir, p, n)) {
+    if (f->client >= 0 && !cf->unaligned[dir] && !cf->sniffed) {
+        enum http_kind kind = dir == f->client ? HTTP_REQUEST : HTTP_RESPONSE;
+        if (starts_message(p, n, kind) != 0) {
             start_http(c, f, cf, f->client);
             return 0;
         }
-        ignore(c, f);
-        return n;
+        /* Not HTTP from the first byte: maybe after a preamble (SOCKS, PROXY protocol). */
+        cf->preamble = true;
     }
     size_t req = find_start(p, n, HTTP_REQUEST);
     size_t resp = find_start(p, n, HTTP_RESPONSE);

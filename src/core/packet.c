@@ -91,13 +91,22 @@ static enum packet_result mpls(struct packet *p, struct slice s, int depth)
     return PACKET_MALFORMED;
 }
 
-/* PPPoE session: 6-byte PPPoE header, then a 2-byte PPP protocol. */
+/* PPPoE session: 6-byte PPPoE header, then the PPP protocol field. */
 static enum packet_result pppoe(struct packet *p, struct slice s, int depth)
 {
-    if (!skip(&s, 6) || s.cap < 2)
+    if (!skip(&s, 6) || s.cap < 1)
         return PACKET_MALFORMED;
-    uint16_t proto = be16(s.p);
-    skip(&s, 2);
+    /* With protocol-field compression (RFC 1661) an odd first byte is the whole field. */
+    uint16_t proto;
+    if (s.p[0] & 1) {
+        proto = s.p[0];
+        skip(&s, 1);
+    } else if (s.cap >= 2) {
+        proto = be16(s.p);
+        skip(&s, 2);
+    } else {
+        return PACKET_MALFORMED;
+    }
     if (proto == 0x0021 || proto == 0x0057)
         return ip_layer(p, s, depth + 1);
     return PACKET_OTHER;

@@ -66,6 +66,8 @@ static void on_complete(void *data, struct exchange *ex)
                   safe[0] ? safe : "-", exchange_status(ex), (unsigned long long)ex->req.wire_bytes,
                   (unsigned long long)ex->req.body_size, (unsigned long long)ex->resp.wire_bytes,
                   (unsigned long long)ex->resp.body_size);
+    if (ex->resp.ninterim)
+        dynbuf_printf(&s->out, " interim=%u", (unsigned)ex->resp.ninterim);
     if (ex->flags & EX_TUNNEL)
         dynbuf_printf(&s->out, " tunnel=%llu/%llu", (unsigned long long)ex->tunnel_bytes[0],
                       (unsigned long long)ex->tunnel_bytes[1]);
