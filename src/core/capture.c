@@ -128,12 +128,12 @@ static int request_line_ok(const uint8_t *p, size_t n)
     if (!lf)
         return n < CAPTURE_LINE_MAX ? -1 : 0;
     size_t len = (size_t)(lf - p);
-    if (len && p[len - 1] == '\r')
+    while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
         len--;
     if (len >= 8 && memcmp(p + len - 8, "HTTP/1.", 7) == 0)
         return 1;
     /* HTTP/0.9: "GET" and a target, nothing else. */
-    return len > 5 && memcmp(p, "GET /", 5) == 0 && !memchr(p + 4, ' ', len - 4);
+    return len >= 5 && memcmp(p, "GET /", 5) == 0 && !memchr(p + 4, ' ', len - 4);
 }
 
 /* Whether bytes at p start a message of kind: 1 yes, 0 no, -1 cannot tell yet. */
