@@ -171,7 +171,7 @@ static void test_byte_by_byte_reverse(void **state)
     char script[4096] = "S0";
     const char *msg = "HTTP/1.1_200_OK";
     for (size_t i = strlen(msg); i-- > 0;) {
-        char item[16];
+        char item[48];
         snprintf(item, sizeof item, " %zu:%c", i + 1, msg[i]);
         strcat(script, item);
     }
