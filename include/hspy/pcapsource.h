@@ -23,9 +23,10 @@ enum { PCAPSOURCE_NOTES_MAX = 4, PCAPSOURCE_NOTE_LEN = 256 };
 #define PCAPSOURCE_RESYNC_MAX ((long)16 << 20) /* bytes searched for a record after corruption */
 
 struct pcapsource {
-    void *pcap; /* pcap_t (kept opaque so users need no pcap include) */
-    FILE *file; /* the input (files and stdin) */
-    const char *name;
+    void *pcap;       /* pcap_t (kept opaque so users need no pcap include) */
+    FILE *file;       /* the input (files and stdin) */
+    const char *name; /* the path, "stdin", or iface below */
+    char iface[256];  /* live: the interface's name */
     int linktype;
     bool live;
     bool seekable; /* a regular file: progress and corruption recovery possible */

@@ -120,7 +120,8 @@ int pcapsource_open_live(struct pcapsource *s, const char *iface, char *err, siz
         iface = default_iface(first, sizeof first, ebuf);
     if (!iface)
         iface = any;
-    s->name = iface;
+    snprintf(s->iface, sizeof s->iface, "%s", iface);
+    iface = s->name = s->iface;
     s->live = true;
     pcap_t *p = pcap_create(iface, ebuf);
     if (!p) {
