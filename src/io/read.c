@@ -35,6 +35,8 @@ static void capture_setup(struct hspy *h, struct capture_config *cfg)
     cfg->ex_limits = &h->ex_limits;
     cfg->next_conn_id = &h->next_conn_id;
     cfg->interactive = h->interactive;
+    if (h->opt.capture_conns)
+        cfg->flows.flows = (uint32_t)h->opt.capture_conns;
 }
 
 static void print_notes(const struct pcapsource *s)

@@ -85,6 +85,8 @@ static int run(struct hspy *h)
     cfg.ex_limits = &h->ex_limits;
     cfg.next_conn_id = &h->next_conn_id;
     cfg.interactive = h->interactive;
+    if (h->opt.capture_conns)
+        cfg.flows.flows = (uint32_t)h->opt.capture_conns;
     pcapsource_start(&s.src, &cfg, &h->load);
     uv_poll_init(&h->loop, &s.poll, pcapsource_fd(&s.src));
     s.poll.data = &s;
