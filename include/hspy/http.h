@@ -113,6 +113,7 @@ struct http_head {
     uint32_t nheaders;              /* stored (<= cap) */
     uint32_t total_headers;         /* seen, including those past cap */
     int32_t field_index[HF__COUNT]; /* index of the first header of each known field, or -1 */
+    uint8_t field_count[HF__COUNT]; /* headers of each known field kept (saturates at 255) */
 };
 
 /* A warning as the parser reports it, before it is attached to an exchange. */
@@ -209,6 +210,8 @@ size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *
 /* Case-insensitive name comparison helpers over a span of buf. */
 bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text);
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text);
+/* p[0..n) equals lower (lower_len bytes of lower-case letters, digits and '-') in any case. */
+bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len);
 /* Known-field id for a name. */
 enum http_field http_field_id(const uint8_t *name, size_t len);
 /* The canonical spelling of a known field ("Content-Length"). */
