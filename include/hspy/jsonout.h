@@ -5,8 +5,9 @@
  * writes anywhere but the caller's buffer.
  *
  * Text or bytes: a JSON string must be valid Unicode, HTTP carries bytes. Everything that is
- * valid UTF-8 is written as a string (escaped by jansson; with JSONOUT_DUMP_FLAGS only ASCII
- * reaches the output, so a terminal shown the JSON never meets a raw control character).
+ * valid UTF-8 is written as a string (escaped by jansson, and DEL as \u007f: the output of
+ * jsonout_dump and jsonout_line is printable ASCII, so a terminal shown the JSON never meets a
+ * raw control character).
  * Bodies that are not valid UTF-8 are base64 with "body_encoding": "base64"; a header name or
  * value that is not valid UTF-8 is written as the object {"base64": "..."} in place of the
  * string.

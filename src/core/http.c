@@ -486,7 +486,8 @@ static void parse_field_line(const uint8_t *base, const uint8_t *p, const uint8_
     while (p < eol && TCHAR[*p])
         p++;
     const uint8_t *nend = p;
-    if (p < eol && *p != ':') {
+    /* p == eol: the whole line is name characters and there is no colon at all. */
+    if (p == eol || *p != ':') {
         const uint8_t *q = p;
         while (q < eol && (*q == ' ' || *q == '\t'))
             q++;

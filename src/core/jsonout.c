@@ -365,14 +365,30 @@ struct dump_state {
     int failed;
 };
 
+static int append_all(struct dump_state *st, const void *p, size_t n)
+{
+    if (dynbuf_append(st->out, p, n) == n)
+        return 0;
+    st->failed = 1;
+    return -1;
+}
+
+/*
+ * jansson escapes controls below 0x20 but passes DEL through; a DEL can only sit inside a
+ * string, where "\u007f" means the same, so the output stays printable ASCII.
+ */
 static int dump_cb(const char *buffer, size_t size, void *data)
 {
     struct dump_state *st = data;
-    if (dynbuf_append(st->out, buffer, size) != size) {
-        st->failed = 1;
-        return -1;
+    const char *del;
+    while ((del = memchr(buffer, 0x7f, size)) != NULL) {
+        size_t n = (size_t)(del - buffer);
+        if (append_all(st, buffer, n) != 0 || append_all(st, "\\u007f", 6) != 0)
+            return -1;
+        buffer += n + 1;
+        size -= n + 1;
     }
-    return 0;
+    return append_all(st, buffer, size);
 }
 
 int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
