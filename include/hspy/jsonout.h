@@ -50,6 +50,13 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
  */
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg);
 
+/*
+ * Appends any JSON value as compact, printable-ASCII JSON (jsonwrite); a JSON_REAL_PRECISION(n)
+ * in extra_flags sets the digits of reals. Returns 0, or -1 when it did not fit (out is then
+ * left as it was).
+ */
+int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags);
+
 /* Building blocks shared with the HAR writer. Each returns a new reference. */
 
 /* A string when p[0..n) is valid UTF-8, else {"base64": "..."}. */

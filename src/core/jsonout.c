@@ -362,6 +362,12 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
     return o;
 }
 
+int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
+{
+    /* JSON_REAL_PRECISION(n) keeps n in bits 11..15 of the flags. */
+    return jsonwrite_value(out, value, (int)((extra_flags >> 11) & 0x1f));
+}
+
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg)
 {
     size_t before = out->len;
