@@ -139,6 +139,7 @@ struct http_scan {
     uint8_t state;    /* enum http_scan_state */
     uint8_t partial;  /* the line at pos was incomplete at the last call */
     uint8_t started;  /* the head was reset by the first call */
+    uint8_t waiting;  /* partial field line: new bytes without a LF change nothing */
 };
 
 enum http_scan_state { HTTP_SCAN_START_LINE = 0, HTTP_SCAN_FIELDS, HTTP_SCAN_DONE };
@@ -185,8 +186,8 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
                                   const struct http_limits *limits, struct http_scan *scan,
                                   struct http_head *head, struct http_warnings *w)
 {
-    if (scan && scan->partial && scan->state == HTTP_SCAN_FIELDS && scan->lf_from < len &&
-        buf[scan->pos] != '\r' && len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
+    if (scan && scan->waiting && scan->lf_from < len &&
+        len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
         !http_has_lf(buf + scan->lf_from, len - scan->lf_from)) {
         scan->lf_from = (uint32_t)len;
         return HTTP_NEED_MORE;

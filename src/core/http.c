@@ -977,12 +977,14 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     if (!last) {
         scan->partial = 1;
         scan->lf_from = (uint32_t)limit;
+        scan->waiting = scan->state == SCAN_FIELDS && (p >= end || *p != '\r');
         const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
         if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
             return HTTP_INVALID;
         goto incomplete;
     }
     scan->partial = 0;
+    scan->waiting = 0;
     const uint8_t *input_end = end;
     end = last + 1;
     const uint8_t *lf = NULL; /* the next LF at or after p, once looked up */
@@ -1038,6 +1040,9 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         return end_at_bare_cr(base, p, scan, head, w);
     scan->partial = 1;
     scan->lf_from = (uint32_t)limit;
+    /* While a field line is incomplete, only a LF can change anything (a CR at its start is
+     * decided by the byte after it, so that case is not waiting). */
+    scan->waiting = scan->state == SCAN_FIELDS && (p >= input_end || *p != '\r');
     /* A CR at the very end may be the first half of a line end: judge the line without it. */
     const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
     if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
