@@ -18,17 +18,7 @@ const char *body_kind_name(enum body_kind k)
 
 static bool ieq_lit(const uint8_t *p, size_t n, const char *lit)
 {
-    size_t m = strlen(lit);
-    if (n != m)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c |= 0x20;
-        if (c != (uint8_t)lit[i])
-            return false;
-    }
-    return true;
+    return http_token_ieq(p, n, lit, strlen(lit));
 }
 
 static void add(struct http_warnings *w, enum warning_code code, const struct http_header *hd)
@@ -95,6 +85,8 @@ enum warning_code framing_parse_length(const uint8_t *v, size_t n, uint64_t *out
 static int content_length(const uint8_t *buf, const struct http_head *h, uint64_t *len,
                           struct http_warnings *w)
 {
+    if (h->field_index[HF_CONTENT_LENGTH] < 0)
+        return 0;
     int seen = 0;
     bool bad = false;
     uint64_t value = 0;
@@ -140,10 +132,12 @@ enum coding_result { TE_ABSENT, TE_CHUNKED_LAST, TE_OTHER_LAST };
 static enum coding_result transfer_codings(const uint8_t *buf, const struct http_head *h,
                                            struct http_warnings *w)
 {
+    if (h->field_index[HF_TRANSFER_ENCODING] < 0)
+        return TE_ABSENT;
     int chunked = 0, codings = 0;
     bool last_chunked = false;
     const struct http_header *first = NULL;
-    for (uint32_t i = 0; i < h->nheaders; i++) {
+    for (uint32_t i = (uint32_t)h->field_index[HF_TRANSFER_ENCODING]; i < h->nheaders; i++) {
         const struct http_header *hd = &h->headers[i];
         if (hd->field != HF_TRANSFER_ENCODING)
             continue;
@@ -211,6 +205,18 @@ static bool is_http11(const struct http_head *h)
 
 static bool persistent(const uint8_t *buf, const struct http_head *h)
 {
+    int32_t c = h->field_index[HF_CONNECTION];
+    if (c < 0)
+        return is_http11(h);
+    if ((uint32_t)c + 1 == h->nheaders || h->headers[c + 1].field != HF_CONNECTION) {
+        /* One Connection field with a single common token: no list to walk. */
+        const uint8_t *v = buf + h->headers[c].value.off;
+        size_t n = h->headers[c].value.len;
+        if (ieq_lit(v, n, "keep-alive"))
+            return true;
+        if (ieq_lit(v, n, "close"))
+            return false;
+    }
     if (http_head_has_token(buf, h, HF_CONNECTION, "close"))
         return false;
     if (is_http11(h))
@@ -236,6 +242,10 @@ void framing_request(const uint8_t *buf, const struct http_head *req, struct fra
     f->expect_continue = e && ieq_lit(e, n, "100-continue");
     f->upgrade =
         first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
+    /* A CONNECT request has no content (RFC 9110 9.3.6): what follows its head belongs to the
+     * tunnel, whatever Content-Length says. */
+    if (http_span_eq(buf, req->method, "CONNECT"))
+        return;
     enum coding_result te = transfer_codings(buf, req, w);
     bool has_cl = first_of(req, HF_CONTENT_LENGTH) != NULL;
     if (te != TE_ABSENT) {

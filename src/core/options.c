@@ -89,6 +89,8 @@ static const struct option_def OPTIONS[] = {
      FIELD(capture_conns), "N",
      "TCP connections tracked at once (default 16384); the least recently active are evicted",
      1, 1u << 24},
+    {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
+     "print and write (--har) only the exchanges matching EXPR", 0, 0},
 };
 
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };

@@ -55,11 +55,10 @@ static void stop(struct reader *r)
         uv_stop(&r->h->loop);
 }
 
-/* Lets what the sinks printed reach a pipe reader now rather than when stdio's buffer fills. */
+/* Lets what the sinks printed so far reach the reader (once per loop turn). */
 static void flush_output(struct reader *r)
 {
-    if (r->pipe)
-        fflush(stdout);
+    sinks_flush(r->h->sinks);
 }
 
 static void on_idle(uv_idle_t *idle)

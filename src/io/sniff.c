@@ -11,6 +11,7 @@
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/pcapsource.h"
+#include "hspy/sinks.h"
 
 enum { SNIFF_BATCH = 1024 };
 
@@ -41,7 +42,7 @@ static void drain(struct sniffer *s)
     if (!pcapsource_read(&s->src, SNIFF_BATCH, false))
         stop(s);
     else
-        fflush(stdout);
+        sinks_flush(s->h->sinks);
 }
 
 static void on_readable(uv_poll_t *p, int status, int events)
