@@ -5,8 +5,13 @@
 #   share/doc/hspy/                           README.md and docs/*.md
 # Without scdoc the build still succeeds, without the man page, and says so at configure time.
 
+cmake_policy(PUSH)
+if(POLICY CMP0109)
+    cmake_policy(SET CMP0109 NEW) # a program that is not executable is not found
+endif()
 find_program(SCDOC_EXECUTABLE scdoc)
 find_program(GZIP_EXECUTABLE gzip)
+cmake_policy(POP)
 set(HSPY_MAN_SOURCE ${PROJECT_SOURCE_DIR}/docs/hspy.1.scd)
 set(HSPY_MAN_PAGE ${PROJECT_BINARY_DIR}/docs/hspy.1)
 
@@ -38,5 +43,5 @@ endif()
 install(FILES ${PROJECT_SOURCE_DIR}/scripts/completion/hspy.bash
     DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME hspy)
 
-file(GLOB HSPY_DOCS ${PROJECT_SOURCE_DIR}/docs/*.md)
+file(GLOB HSPY_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${HSPY_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})
