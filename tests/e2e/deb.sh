@@ -29,14 +29,12 @@ if command -v flock >/dev/null; then
     exec 9>/run/lock/hspy-deb-test.lock 2>/dev/null || exec 9>/tmp/hspy-deb-test.lock
     flock -w 600 9 || skip "another package test holds the lock for over 10 minutes"
 fi
-if dpkg-query -W -f='${db:Status-Status}' hspy 2>/dev/null | grep -qv '^not-installed$'; then
-    skip "an hspy package is already known to dpkg here; not touching it"
-fi
-[ -e /usr/bin/hspy ] && skip "/usr/bin/hspy exists already; not touching it"
-
 export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-y -q -o DPkg::Lock::Timeout=300)
 installed_by_us=0
+# Written before installing and removed after removing: a run killed outright (no trap runs on
+# SIGKILL, which a test timeout sends) leaves it, and the next run knows the package is ours.
+marker=/var/tmp/hspy-deb-test.installed
 
 # True when dpkg knows any state of hspy other than "not installed" (config files left count).
 pkg_present() {
@@ -50,8 +48,18 @@ remove_package() {
     if pkg_present; then
         apt-get remove "${apt_opts[@]}" hspy >/dev/null 2>&1 || dpkg --purge hspy >/dev/null 2>&1
     fi
+    pkg_present || rm -f "$marker"
     installed_by_us=0
 }
+
+if [ -f "$marker" ] && pkg_present; then
+    echo "note: removing the package an interrupted run of this test left installed"
+    installed_by_us=1
+    remove_package
+fi
+pkg_present && skip "an hspy package is already known to dpkg here; not touching it"
+[ -e /usr/bin/hspy ] && skip "/usr/bin/hspy exists already; not touching it"
+rm -f "$marker"
 trap 'remove_package; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
 
@@ -111,6 +119,7 @@ done <"$WORK/libs"
 cd "$WORK/pkg" || exit 1
 start=$SECONDS
 installed_by_us=1
+echo "$deb" >"$marker"
 if ! apt-get install "${apt_opts[@]}" "./$(basename "$deb")" >"$WORK/apt.log" 2>&1; then
     if grep -qE 'Unable to locate|unmet dependencies|not installable' "$WORK/apt.log"; then
         echo "note: dependencies unresolved; refreshing the package lists once"
@@ -148,6 +157,7 @@ if pkg_present; then
     fail "hspy is still known to dpkg after apt-get remove: $(dpkg-query -W -f='${Status}' hspy)"
 else
     installed_by_us=0
+    rm -f "$marker"
     echo "ok: apt-get remove took $((SECONDS - start))s"
 fi
 left=0
