@@ -13,10 +13,11 @@ set(CPACK_PACKAGE_VENDOR "hspy")
 set(CPACK_PACKAGE_CONTACT ${HSPY_PACKAGE_MAINTAINER})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "HTTP/1.x inspection and debugging tool for the terminal")
 set(CPACK_PACKAGE_DESCRIPTION
-    "hspy shows HTTP/1.x traffic exactly as it crossed the wire: as an echo and mock server\n"
-    "(hspy listen), as an inspecting proxy (hspy proxy) and as a reader of pcap, pcapng and\n"
-    "HAR files (hspy read). A lenient parser records every deviation from RFC 9110/9112 as a\n"
-    "warning with its byte offset, and hspy lint explains what is wrong with a message.")
+    "hspy shows HTTP/1.x traffic exactly as it crossed the wire: as an echo and\n"
+    "mock server (hspy listen), as an inspecting proxy (hspy proxy) and as a reader\n"
+    "of pcap, pcapng and HAR files (hspy read). A lenient parser records every\n"
+    "deviation from RFC 9110/9112 as a warning with its byte offset, and hspy lint\n"
+    "explains what is wrong with a message.")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 set(CPACK_GENERATOR DEB)
 set(CPACK_STRIP_FILES ON)
