@@ -27,27 +27,34 @@ _hspy_commands()
 }
 
 # _hspy_options BINARY COMMAND: one option per line as "LONG US SHORT US VALUE-NAME", US being the
-# unit separator \037 (SHORT and VALUE-NAME empty when absent). Option lines are "  -X, --name VALUE  help" or
-# "      --name VALUE  help"; a value name may contain single spaces ('NAME: VALUE').
+# unit separator \037 (SHORT and VALUE-NAME empty when absent). An option line is
+# "  -X, --name VALUE" or "      --name VALUE" padded to the help column, then the help text;
+# a value name may contain single spaces ('NAME: VALUE'). An option column too wide for the
+# padding stands alone and its help follows on the next line, indented to the help column.
+# The help column is read off the "-h, --help" line that every help screen ends with.
 _hspy_options()
 {
     _hspy_help "$1" "$2" | awk '
-        /^  (-[A-Za-z0-9], |    )--[A-Za-z0-9][-A-Za-z0-9]*/ {
-            line = substr($0, 3)
-            short = ""
-            if (substr(line, 1, 1) == "-" && substr(line, 2, 1) != "-") {
-                short = substr(line, 1, 2)
+        { line[NR] = $0 }
+        /^  -h, --help +[^ ]/ { match($0, /^  -h, --help +/); col = RLENGTH + 1 }
+        END {
+            if (!col) exit
+            indent = sprintf("%" (col - 1) "s", "")
+            for (i = 1; i <= NR; i++) {
+                if (line[i] !~ /^  (-[A-Za-z0-9], |    )--[A-Za-z0-9]/) continue
+                if (substr(line[i + 1], 1, col - 1) == indent && substr(line[i + 1], col, 1) != " ")
+                    left = substr(line[i], 3)
+                else
+                    left = substr(line[i], 3, col - 4)
+                sub(/ +$/, "", left)
+                short = ""
+                if (left ~ /^-[A-Za-z0-9], /) short = substr(left, 1, 2)
+                sub(/^(-[A-Za-z0-9], |    )--/, "", left)
+                name = left
+                sub(/ .*/, "", name)
+                value = substr(left, length(name) + 2)
+                printf "%s\037%s\037%s\n", name, short, value
             }
-            sub(/^(-[A-Za-z0-9], |    )--/, "", line)
-            name = line
-            sub(/ .*/, "", name)
-            rest = substr(line, length(name) + 1)
-            value = ""
-            if (rest ~ /^ [^ ]/) {
-                value = substr(rest, 2)
-                sub(/  .*/, "", value)
-            }
-            printf "%s\037%s\037%s\n", name, short, value
         }'
 }
 

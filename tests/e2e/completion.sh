@@ -23,16 +23,17 @@ case "$1 $2" in
     printf 'hspy 9.9.9 - test\n\nUsage: hspy COMMAND\n\nCommands:\n  listen   serve\n  lint     check\n\nGlobal options:\n  -h, --help   help\n'
     ;;
 "listen --help")
-    printf 'Usage: hspy listen [OPTIONS] [HOST:]PORT\n\nserve.\n\nOptions:\n'
-    printf '      --serve DIR            static files\n'
-    printf '      --body TEXT|@FILE      the body\n'
-    printf '      --exec CMD             run it\n'
-    printf "  -H, --header 'NAME: VALUE' add a header\n"
-    printf '      --export curl|raw|nc   a format\n'
-    printf '      --frob                 a flag only this binary has\n'
-    printf '      --a-very-long-option-name FILE\n'
-    printf '                             its help on the next line\n'
-    printf '  -h, --help                 show this help\n'
+    # The layout of options_help: "  %-26s %s", a wider option column on a line of its own.
+    printf 'Usage: hspy listen [OPTIONS] FILE|-\n\nserve.\n\nOptions:\n'
+    row() { printf '  %-26s %s\n' "$1" "$2"; }
+    row '    --serve DIR' 'static files'
+    row '    --body TEXT|@FILE' 'the body'
+    row '    --exec CMD' 'run it'
+    row "-H, --header 'NAME: VALUE'" 'add a header (the option column is exactly full)'
+    row '    --export curl|raw|nc' 'a format'
+    row '    --frob' 'a flag only this binary has'
+    printf '  %s\n  %-26s %s\n' '    --a-very-long-option-name FILE' '' 'its help on the next line'
+    row '-h, --help' 'show this help'
     ;;
 *) exit 2 ;;
 esac
@@ -110,6 +111,7 @@ for mode in "${modes[@]}"; do
     expect "$mode" "$fake" "" hspy listen --body hello
     expect "$mode" "$fake" "curl" hspy listen --export c
     expect "$mode" "$fake" "" hspy listen -H X
+    expect "$mode" "$fake" "a.pcap" hspy listen -H 'X: 1' a
     expect "$mode" "$fake" "b.har" hspy listen --a-very-long-option-name b
     got=$(complete_words "$mode" "$fake" hspy listen --exec bas)
     case " $got " in

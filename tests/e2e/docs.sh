@@ -39,19 +39,28 @@ for cmd in "${commands[@]}"; do
 done
 
 # The left column of an option's line in a help screen: "-i, --interface IFACE", "--har FILE".
+# Help screens pad it to the help column (read off the "-h, --help" line); a wider one stands on
+# its own line, its help on the next, indented to that column.
 help_left() { # FILE OPTION
     awk -v opt="--$2" '
-        {
-            line = substr($0, 3)
-            if (substr($0, 1, 2) != "  ") next
-            if (line ~ /^-[A-Za-z0-9], --/) left = line
-            else if (substr(line, 1, 6) == "    --") left = substr(line, 5)
-            else next
-            sub(/  .*/, "", left)
-            name = left
-            sub(/^-[A-Za-z0-9], /, "", name)
-            sub(/ .*/, "", name)
-            if (name == opt) { print left; exit }
+        { line[NR] = $0 }
+        /^  -h, --help +[^ ]/ { match($0, /^  -h, --help +/); col = RLENGTH + 1 }
+        END {
+            if (!col) exit
+            indent = sprintf("%" (col - 1) "s", "")
+            for (i = 1; i <= NR; i++) {
+                if (line[i] !~ /^  (-[A-Za-z0-9], |    )--[A-Za-z0-9]/) continue
+                if (substr(line[i + 1], 1, col - 1) == indent && substr(line[i + 1], col, 1) != " ")
+                    left = substr(line[i], 3)
+                else
+                    left = substr(line[i], 3, col - 4)
+                sub(/ +$/, "", left)
+                sub(/^    /, "", left)
+                name = left
+                sub(/^-[A-Za-z0-9], /, "", name)
+                sub(/ .*/, "", name)
+                if (name == opt) { print left; exit }
+            }
         }' "$1"
 }
 
