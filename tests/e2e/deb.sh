@@ -18,6 +18,7 @@ done
 # CPack computes Depends with dpkg-shlibdeps (dpkg-dev) and finds binaries with file(1).
 command -v dpkg-shlibdeps >/dev/null || skip "dpkg-shlibdeps not available (package dpkg-dev)"
 command -v file >/dev/null || skip "file not available (package file)"
+command -v readelf >/dev/null || skip "readelf not available (package binutils)"
 
 cache=$HSPY_BUILD_DIR/CMakeCache.txt
 grep -q '^HSPY_SANITIZE:BOOL=ON' "$cache" &&
@@ -99,7 +100,11 @@ check "package holds the bash completion" \
 if grep -q '^HSPY_MAN_BUILT:INTERNAL=ON' "$cache"; then
     check "package holds the man page" test -f "$WORK/root/usr/share/man/man1/hspy.1.gz"
 fi
-ldd "$WORK/root/usr/bin/hspy" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' >"$WORK/libs"
+# The binary's own NEEDED entries (not what those libraries load in turn), located by ldd.
+readelf -d "$WORK/root/usr/bin/hspy" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >"$WORK/needed"
+ldd "$WORK/root/usr/bin/hspy" | awk 'NR == FNR { needed[$1] = 1; next }
+    $2 == "=>" && $3 ~ /^\// && needed[$1] { print $3 }' "$WORK/needed" - >"$WORK/libs"
+check "every NEEDED library located" test "$(wc -l <"$WORK/libs")" -eq "$(wc -l <"$WORK/needed")"
 [ -s "$WORK/libs" ] || fail "ldd found no shared libraries in the packaged binary"
 while read -r lib; do
     owners=$(dpkg -S "*/$(basename "$lib")" 2>/dev/null | cut -d: -f1 | tr -d ' ' | tr ',' '\n' | sort -u)
