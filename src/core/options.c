@@ -384,7 +384,8 @@ static int validate(struct options *o, char *err, size_t errlen)
 static void build_getopt(enum command cmd, struct option *longs, char *shorts, int *index_of)
 {
     size_t nl = 0, ns = 0;
-    shorts[ns++] = '+';
+    /* No leading '+': options may come after the arguments too ("hspy proxy 8000 up:80
+     * --har x.har"), as GNU tools allow; "--" ends the options. */
     shorts[ns++] = ':';
     shorts[ns++] = 'h';
     for (size_t i = 0; i < NOPTIONS; i++) {
