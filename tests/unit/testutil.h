@@ -20,4 +20,12 @@ const char *tu_corpus(void);
 /* Joins a folder and a name into a static buffer (valid until the next call). */
 const char *tu_path(const char *dir, const char *name);
 
+struct exchange;
+/*
+ * Builds an exchange the way the conversation engine fills one: request and response given as
+ * escaped text (tu_unescape; either may be NULL) become raw bytes, parsed heads, framing, body
+ * sizes, completion flags and the parser's warnings. Free it with exchange_free.
+ */
+struct exchange *tu_exchange(const char *req, const char *resp);
+
 #endif
