@@ -1244,6 +1244,10 @@ static void check_conflicts(struct ctx *c)
             continue;
         if (PAIRS[i].positive_b && cc->value[PAIRS[i].b] <= 0)
             continue;
+        /* must-understand with no-store as the fallback is the pattern RFC 9111 5.2.2.3
+         * recommends, lifetime included */
+        if (PAIRS[i].a == CC_NO_STORE && HAS(cc, CC_MUST_UNDERSTAND))
+            continue;
         finding(c->r, W_CACHE_DIRECTIVES_CONFLICT, SIDE_SERVER, off,
                 "%s contradicts %s: caches honour the more restrictive",
                 DIRECTIVES[PAIRS[i].a].name, DIRECTIVES[PAIRS[i].b].name);
