@@ -1339,7 +1339,9 @@ void filter_free(struct filter *f)
 static bool eval(const struct filter *f, uint32_t id, const struct exchange *ex)
 {
     const struct node *n = &f->nodes[id];
-    const uint32_t *k = f->kids + n->kids;
+    if (n->op == OP_TERM)
+        return TERMS[n->term].match(f, n, ex);
+    const uint32_t *k = f->kids + n->kids; /* groups only: kids stays NULL without any */
     switch (n->op) {
     case OP_AND:
         for (uint16_t i = 0; i < n->nkids; i++)
@@ -1351,8 +1353,7 @@ static bool eval(const struct filter *f, uint32_t id, const struct exchange *ex)
             if (eval(f, k[i], ex))
                 return true;
         return false;
-    case OP_NOT: return !eval(f, k[0], ex);
-    default: return TERMS[n->term].match(f, n, ex);
+    default: return !eval(f, k[0], ex); /* OP_NOT */
     }
 }
 
