@@ -154,6 +154,10 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
         finish(c, CHUNKED_ERROR);
         return;
     }
+    if ((b == '\r' || b == '\n') && c->state == ST_SIZE_WS)
+        warn_at(w, W_CHUNK_EXT_INVALID, c->pos); /* whitespace is allowed only before ';' */
+    if ((b == '\r' || b == '\n') && c->state == ST_EXT && c->ext_item == 0)
+        warn_at(w, W_CHUNK_EXT_INVALID, c->pos); /* ';' without an extension after it */
     if (b == '\r') {
         c->state = ST_SIZE_LF;
         return;
@@ -166,6 +170,7 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     if (c->state == ST_SIZE) {
         if (b == ';') {
             c->state = ST_EXT;
+            c->ext_item = 0;
         } else if (b == ' ' || b == '\t') {
             c->state = ST_SIZE_WS;
         } else {
@@ -177,13 +182,22 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     if (c->state == ST_SIZE_WS) {
         if (b == ';') {
             c->state = ST_EXT;
+            c->ext_item = 0;
         } else if (b != ' ' && b != '\t') {
             warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
             c->state = ST_EXT;
+            c->ext_item = 1;
         }
         return;
     }
     /* ST_EXT: extensions are counted, not stored. */
+    if (b == ';') {
+        if (c->ext_item == 0)
+            warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
+        c->ext_item = 0;
+    } else if (b != ' ' && b != '\t') {
+        c->ext_item++;
+    }
     if (++c->ext_len == c->limits->chunk_ext_max + 1)
         warn_at(w, W_CHUNK_EXT_TOO_LONG, c->pos);
     if (b < 0x20 && b != '\t')
@@ -224,7 +238,11 @@ size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_s
         switch (c->state) {
         case ST_SIZE:
         case ST_SIZE_WS:
-        case ST_EXT: size_byte(c, b, w); break;
+        case ST_EXT:
+            size_byte(c, b, w);
+            if (c->status == CHUNKED_ERROR)
+                return i; /* the offending byte is not part of the body */
+            break;
         case ST_SIZE_LF:
             if (b == '\n') {
                 size_line_done(c);

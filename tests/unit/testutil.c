@@ -1,11 +1,6 @@
 /* Helpers shared by the unit tests; see testutil.h. */
 #include "testutil.h"
 
-#include "hspy/chunked.h"
-#include "hspy/exchange.h"
-#include "hspy/framing.h"
-#include "hspy/http.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,74 +82,150 @@ const char *tu_path(const char *dir, const char *name)
     return buf;
 }
 
-/* Parses the message already in m->raw as the conversation engine would. */
-static void tu_fill(struct exchange *ex, enum side side, const struct framing_request *facts)
+/* ---- exchanges built by hand ------------------------------------------------------------ */
+
+#include "hspy/chunked.h"
+#include "hspy/exchange.h"
+#include "hspy/framing.h"
+
+static void tu_warnings(struct exchange *ex, enum side side, uint32_t base,
+                        const struct http_warnings *w)
 {
-    struct message *m = exchange_msg(ex, side);
-    struct http_limits lim = HTTP_LIMITS_DEFAULT;
-    struct http_warnings w = {0};
-    enum { CAP = 64 };
-    m->flags |= MSG_STARTED;
-    m->head.headers = arena_alloc(&ex->arena, CAP * sizeof *m->head.headers);
-    m->head.cap = CAP;
-    int rc =
-        http_head_parse(m->raw.data, m->raw.len, side == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE,
-                        &lim, NULL, &m->head, &w);
-    if (rc <= 0) {
-        m->flags |= MSG_UNPARSED;
-        return;
-    }
-    struct framing fr;
-    if (side == SIDE_CLIENT)
-        framing_request(m->raw.data, &m->head, &fr, &w);
-    else
-        framing_response(m->raw.data, &m->head, facts, &fr, &w);
-    m->flags |= MSG_HEAD;
-    m->body_off = (uint64_t)rc;
-    m->body_kind = fr.kind;
-    m->content_length = fr.length;
-    size_t avail = m->raw.len - (size_t)rc;
-    m->body_wire = avail;
-    if (fr.kind == BODY_LENGTH) {
-        m->body_size = avail < fr.length ? avail : fr.length;
-        if (avail >= fr.length)
-            m->flags |= MSG_COMPLETE;
-    } else if (fr.kind == BODY_CHUNKED) {
-        struct dynbuf out;
-        size_t used;
-        dynbuf_init(&out, m->raw.len + 1);
-        if (chunked_decode_all(m->raw.data + rc, avail, &out, &used, &lim) == CHUNKED_DONE)
-            m->flags |= MSG_COMPLETE;
-        m->body_size = out.len;
-        dynbuf_cleanup(&out);
-    } else {
-        m->body_size = fr.kind == BODY_CLOSE ? avail : 0;
-        m->flags |= MSG_COMPLETE;
-    }
-    for (uint16_t i = 0; i < w.n; i++)
-        exchange_warn(ex, (enum warning_code)w.w[i].code, side, w.w[i].off, NULL);
+    for (uint16_t i = 0; i < w->n; i++)
+        exchange_warn(ex, (enum warning_code)w->w[i].code, side, base + (uint64_t)w->w[i].off,
+                      NULL);
 }
 
-struct exchange *tu_exchange(const char *req, const char *resp)
+/* Frames the body that starts at m->body_off; sets sizes and completeness. */
+static void tu_body(struct message *m, const struct framing *f, const struct http_limits *hl,
+                    uint64_t total)
 {
-    static const struct exchange_limits limits = {HTTP_HEAD_MAX_DEFAULT, 1 << 20};
-    struct exchange *ex = exchange_new(&limits);
-    struct framing_request facts = {0};
-    const char *text[2] = {req, resp};
-    for (int s = 0; s < 2; s++) {
-        if (!text[s])
-            continue;
-        size_t n;
-        uint8_t *bytes = tu_unescape(text[s], &n);
-        struct message *m = exchange_msg(ex, (enum side)s);
-        dynbuf_append(&m->raw, bytes, n);
-        m->wire_bytes = n;
-        free(bytes);
-        tu_fill(ex, (enum side)s, &facts);
-        if (s == 0 && (m->flags & MSG_HEAD))
-            framing_request_facts(m->raw.data, &m->head, &facts);
+    uint64_t avail = total - m->body_off;
+    m->body_kind = f->kind;
+    m->content_length = f->length;
+    switch (f->kind) {
+    case BODY_LENGTH:
+        m->body_wire = avail < f->length ? avail : f->length;
+        m->body_size = m->body_wire;
+        if (avail >= f->length)
+            m->flags |= MSG_COMPLETE;
+        break;
+    case BODY_CHUNKED: {
+        struct chunked c;
+        chunked_init(&c, hl);
+        size_t off = 0, kept = m->raw.len - (size_t)m->body_off;
+        const uint8_t *p = m->raw.data + m->body_off;
+        while (off < kept && c.status == CHUNKED_MORE) {
+            struct http_span s;
+            size_t k = chunked_step(&c, p + off, kept - off, &s, NULL);
+            if (k == 0)
+                break;
+            off += k;
+        }
+        m->body_wire = off;
+        m->body_size = c.payload;
+        m->chunks = c.chunks;
+        m->trailer_off = c.trailer_off ? m->body_off + c.trailer_off : 0;
+        if (c.status == CHUNKED_DONE)
+            m->flags |= MSG_COMPLETE;
+        chunked_cleanup(&c);
+        break;
     }
-    if ((ex->req.flags & MSG_COMPLETE) && (ex->resp.flags & MSG_COMPLETE))
-        ex->flags |= EX_DONE;
+    case BODY_CLOSE:
+        m->body_wire = m->body_size = avail;
+        m->flags |= MSG_COMPLETE;
+        break;
+    default: m->flags |= MSG_COMPLETE; break;
+    }
+}
+
+static void tu_side(struct exchange *ex, enum side side, const uint8_t *p, size_t n,
+                    const struct http_limits *hl, const struct framing_request *facts)
+{
+    struct message *m = exchange_msg(ex, side);
+    enum http_kind kind = side == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    size_t kept = dynbuf_append(&m->raw, p, n);
+    m->wire_bytes = n;
+    if (kept < n)
+        m->flags |= MSG_TRUNCATED;
+    if (n)
+        m->flags |= MSG_STARTED;
+    uint32_t off = 0;
+    for (;;) {
+        struct http_head head;
+        memset(&head, 0, sizeof head);
+        head.headers = arena_alloc(&ex->arena, hl->headers_max * sizeof *head.headers);
+        head.cap = hl->headers_max;
+        struct http_warnings w;
+        memset(&w, 0, sizeof w);
+        int r = http_head_parse(m->raw.data + off, m->raw.len - off, kind, hl, NULL, &head, &w);
+        if (r <= 0) {
+            m->flags |= MSG_UNPARSED;
+            return;
+        }
+        const uint8_t *base = m->raw.data + off;
+        struct framing f;
+        if (kind == HTTP_REQUEST)
+            framing_request(base, &head, &f, &w);
+        else
+            framing_response(base, &head, facts, &f, &w);
+        tu_warnings(ex, side, off, &w);
+        if (f.interim && m->ninterim < MESSAGE_INTERIM_MAX) {
+            m->interim[m->ninterim++] = (struct message_interim){off, (uint32_t)r, head.status};
+            off += (uint32_t)r;
+            continue;
+        }
+        m->head_off = off;
+        m->head = head;
+        m->flags |= MSG_HEAD;
+        if (head.flags & HEAD_HTTP09)
+            m->flags |= MSG_HTTP09;
+        m->body_off = off + (uint64_t)r;
+        tu_body(m, &f, hl, n);
+        return;
+    }
+}
+
+struct exchange *tu_exchange(const uint8_t *req, size_t reqlen, const uint8_t *resp, size_t resplen,
+                             const struct exchange_limits *exl, const struct http_limits *hl,
+                             int64_t t0)
+{
+    struct exchange *ex = exchange_new(exl);
+    struct framing_request facts;
+    memset(&facts, 0, sizeof facts);
+    if (req) {
+        tu_side(ex, SIDE_CLIENT, req, reqlen, hl, NULL);
+        if (ex->req.flags & MSG_HEAD) {
+            framing_request_facts(message_head_base(&ex->req), &ex->req.head, &facts);
+            facts.present = true;
+        }
+    }
+    if (resp)
+        tu_side(ex, SIDE_SERVER, resp, resplen, hl, req ? &facts : NULL);
+    if (resp && !req)
+        ex->flags |= EX_NO_REQUEST;
+    if (t0) {
+        static const enum exchange_time PHASES[] = {T_REQ_FIRST,  T_REQ_HEAD,  T_REQ_LAST,
+                                                    T_RESP_FIRST, T_RESP_HEAD, T_RESP_LAST};
+        for (size_t i = 0; i < sizeof PHASES / sizeof PHASES[0]; i++)
+            if ((i < 3 && req) || (i >= 3 && resp))
+                ex->t[PHASES[i]] = t0 + (int64_t)(i + 1) * 1000000;
+        ex->req.t_first = ex->t[T_REQ_FIRST], ex->req.t_last = ex->t[T_REQ_LAST];
+        ex->resp.t_first = ex->t[T_RESP_FIRST], ex->resp.t_last = ex->t[T_RESP_LAST];
+    }
+    ex->flags |= EX_DONE;
+    return ex;
+}
+
+struct exchange *tu_exchange_text(const char *req, const char *resp, int64_t t0)
+{
+    static const struct exchange_limits exl = {HTTP_HEAD_MAX_DEFAULT, 1 << 20};
+    static const struct http_limits hl = HTTP_LIMITS_DEFAULT;
+    size_t rn = 0, sn = 0;
+    uint8_t *r = req ? tu_unescape(req, &rn) : NULL;
+    uint8_t *s = resp ? tu_unescape(resp, &sn) : NULL;
+    struct exchange *ex = tu_exchange(r, rn, s, sn, &exl, &hl, t0);
+    free(r);
+    free(s);
     return ex;
 }
