@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/utf8.h"
+
 /* ---- small text helpers ------------------------------------------------------------------ */
 
 static inline uint8_t lower(uint8_t c)
@@ -1515,25 +1517,19 @@ static void set_time(json_t *o, const char *key, int64_t t)
         json_object_set_new(o, key, json_string(cache_date_format(t, buf, sizeof buf)));
 }
 
-/*
- * A value copied from the wire may hold bytes that are not UTF-8, which JSON cannot carry:
- * those are written as \xNN text instead.
- */
+/* A value copied from the wire may hold bytes that are not UTF-8, which JSON cannot carry:
+ * those become U+FFFD, as everywhere in hspy's JSON. */
 static json_t *wire_string(const char *s)
 {
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    char buf[CACHE_VALUE_MAX * 4];
-    size_t n = 0;
-    for (const uint8_t *p = (const uint8_t *)s; *p && n + 5 < sizeof buf; p++) {
-        if (*p >= 0x20 && *p < 0x7f)
-            buf[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(buf + n, sizeof buf - n, "\\x%02x", *p);
-    }
-    buf[n] = '\0';
-    return json_string(buf);
+    size_t n = strlen(s);
+    if (utf8_valid((const uint8_t *)s, n))
+        return json_stringn(s, n);
+    struct dynbuf b;
+    dynbuf_init(&b, 3 * n + 1);
+    utf8_sanitize(&b, (const uint8_t *)s, n);
+    json_t *v = json_stringn(dynbuf_str(&b), b.len);
+    dynbuf_cleanup(&b);
+    return v;
 }
 
 static json_t *storage_json(bool storable, const char *why)

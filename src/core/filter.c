@@ -338,6 +338,70 @@ done:
     }
 }
 
+/*
+ * glibc's regcomp builds its automaton eagerly: every stacked repetition ("a++", "a*{2}")
+ * multiplies its memory by about four (22 of them take gigabytes), and nested counted
+ * repetitions multiply their bounds. POSIX leaves stacked repetition undefined anyway, so it is
+ * refused, as are bounds past FILTER_REPEAT_MAX and patterns whose estimated automaton exceeds
+ * FILTER_REGEX_WEIGHT_MAX positions. Returns NULL, or why the pattern is refused.
+ */
+enum { FILTER_REPEAT_MAX = 255, FILTER_REGEX_WEIGHT_MAX = 100000, GUARD_DEPTH = 64 };
+
+static const char *regex_guard(const char *src)
+{
+    uint64_t sum[GUARD_DEPTH + 1] = {0}; /* positions so far at each group depth */
+    uint64_t last = 0;                   /* positions of the atom a repetition would apply to */
+    int d = 0;
+    bool repeated = false;
+    size_t n = strlen(src);
+    for (size_t i = 0; i < n; i++) {
+        char c = src[i];
+        uint64_t times = 0;
+        if (c == '*' || c == '+' || c == '?') {
+            times = 1;
+        } else if (c == '{') {
+            unsigned long lo = strtoul(src + i + 1, NULL, 10), hi = lo;
+            const char *comma = memchr(src + i, ',', strcspn(src + i, "}"));
+            if (comma && comma[1] != '}')
+                hi = strtoul(comma + 1, NULL, 10);
+            else if (comma)
+                hi = lo + 1;
+            if (lo > FILTER_REPEAT_MAX || hi > FILTER_REPEAT_MAX)
+                return "a repetition bound above 255";
+            times = hi ? hi : 1;
+            i += strcspn(src + i, "}");
+        }
+        if (times) {
+            if (repeated)
+                return "a repetition applied twice in a row (like '++')";
+            repeated = true;
+            sum[d] += last * (times - 1);
+        } else {
+            repeated = false;
+            if (c == '(' && d < GUARD_DEPTH) {
+                sum[++d] = 0;
+                last = 0;
+                continue;
+            }
+            if (c == ')' && d > 0) {
+                last = sum[d] ? sum[d] : 1;
+                sum[--d] += last;
+                continue;
+            }
+            if (c == '\\')
+                i++;
+            else if (c == '[')
+                i = skip_bracket(src, i) - 1;
+            last = 1;
+            sum[d] += 1;
+        }
+        for (int k = 0; k <= d; k++)
+            if (sum[k] > FILTER_REGEX_WEIGHT_MAX)
+                return "nested repetitions too large";
+    }
+    return NULL;
+}
+
 static void pattern_cleanup(struct pattern *p)
 {
     if (p->regex)
@@ -918,6 +982,9 @@ static int add_pattern(struct parser *p, const char *src, size_t at)
     struct pattern pat;
     memset(&pat, 0, sizeof pat);
     if (!literal_of(src, &pat)) {
+        const char *refused = regex_guard(src);
+        if (refused)
+            return fail(p, at, "regular expression refused: %s", refused);
         int rc = regcomp(&pat.re, src, REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rc != 0) {
             char why[96];
