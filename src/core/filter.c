@@ -852,7 +852,7 @@ struct parser {
     const char *s;
     size_t len, pos;
     struct filter *f;
-    char msg[160];
+    char msg[256];
     size_t errpos;
     bool failed;
     unsigned depth;
