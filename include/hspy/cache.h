@@ -21,7 +21,7 @@
 
 enum {
     CACHE_FINDINGS_MAX = 16, /* findings kept per report; more are counted in findings_dropped */
-    CACHE_DETAIL_MAX = 112,  /* bytes of one finding's detail text, NUL included */
+    CACHE_DETAIL_MAX = 128,  /* bytes of one finding's detail text, NUL included */
     CACHE_LABEL_MAX = 24,    /* bytes of the flow-list label, NUL included */
     CACHE_VALUE_MAX = 96,    /* bytes kept of an ETag, Vary or field-list value, NUL included */
     CACHE_DATE_STRLEN = 30,  /* "Sun, 06 Nov 1994 08:49:37 GMT" plus NUL */

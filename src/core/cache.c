@@ -1296,8 +1296,8 @@ static void check_directive_use(struct ctx *c)
     if (any && revalidate && !HAS(cc, CC_NO_CACHE) && !c->explicit_expiry)
         finding(r, W_CACHE_MUST_REVALIDATE_NO_LIFETIME, SIDE_SERVER,
                 hv_field_offset(&c->resp, CF_CACHE_CONTROL),
-                "%s without max-age, s-maxage or Expires: the lifetime is a heuristic; add "
-                "max-age=0 or no-cache to force revalidation",
+                "%s without a lifetime waits for a heuristic one to expire; max-age=0 or "
+                "no-cache revalidates every time",
                 HAS(cc, CC_MUST_REVALIDATE) ? "must-revalidate" : "proxy-revalidate");
     if (any && !HAS(cc, CC_NO_CACHE) && hv_has_token(&c->resp, CF_PRAGMA, "no-cache"))
         finding(r, W_CACHE_PRAGMA_IN_RESPONSE, SIDE_SERVER, hv_field_offset(&c->resp, CF_PRAGMA),
