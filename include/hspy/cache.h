@@ -87,7 +87,8 @@ enum cache_directive {
 struct cache_control {
     uint32_t present;             /* bit (1 << enum cache_directive) per directive seen */
     uint32_t invalid;             /* bit per directive whose argument was unusable */
-    int64_t value[CC__COUNT];     /* delta-seconds argument of the first occurrence, -1 when none */
+    int64_t value[CC__COUNT];     /* for directives in present only: the delta-seconds
+                                     argument of the first occurrence, -1 when it had none */
     bool no_cache_fields;         /* no-cache="field-list": only those fields need revalidation */
     bool private_fields;          /* private="field-list": shared caches may store the rest */
     uint16_t unknown;             /* directives hspy does not know (extensions are allowed) */

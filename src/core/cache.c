@@ -758,6 +758,7 @@ static void directive_known(struct cache_control *cc, enum cache_directive id,
         return;
     }
     cc->present |= 1u << id;
+    cc->value[id] = -1;
     uint8_t here = hv->side == SIDE_CLIENT ? CC_REQ : CC_RESP;
     if (!(DIRECTIVES[id].sides & here))
         finding(r, W_CACHE_DIRECTIVE_MISPLACED, hv->side, off,
@@ -774,14 +775,12 @@ static void cc_init(struct cache_control *cc)
     cc->no_cache_fields = cc->private_fields = false;
     cc->unknown = 0;
     cc->fields[0] = '\0';
-    for (int i = 0; i < CC__COUNT; i++)
-        cc->value[i] = -1;
+    /* value[] is left alone: it is read only for directives in present */
 }
 
 static void parse_cache_control(const struct head_view *hv, struct cache_control *cc,
                                 struct cache_report *r)
 {
-    cc_init(cc);
     if (!hv->base || hv->first[CF_CACHE_CONTROL] < 0)
         return;
     for (uint32_t i = (uint32_t)hv->first[CF_CACHE_CONTROL]; i < hv->m->head.nheaders; i++) {
