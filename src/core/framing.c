@@ -18,17 +18,7 @@ const char *body_kind_name(enum body_kind k)
 
 static bool ieq_lit(const uint8_t *p, size_t n, const char *lit)
 {
-    size_t m = strlen(lit);
-    if (n != m)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c |= 0x20;
-        if (c != (uint8_t)lit[i])
-            return false;
-    }
-    return true;
+    return http_token_ieq(p, n, lit, strlen(lit));
 }
 
 static void add(struct http_warnings *w, enum warning_code code, const struct http_header *hd)
@@ -252,6 +242,10 @@ void framing_request(const uint8_t *buf, const struct http_head *req, struct fra
     f->expect_continue = e && ieq_lit(e, n, "100-continue");
     f->upgrade =
         first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
+    /* A CONNECT request has no content (RFC 9110 9.3.6): what follows its head belongs to the
+     * tunnel, whatever Content-Length says. */
+    if (http_span_eq(buf, req->method, "CONNECT"))
+        return;
     enum coding_result te = transfer_codings(buf, req, w);
     bool has_cl = first_of(req, HF_CONTENT_LENGTH) != NULL;
     if (te != TE_ABSENT) {

@@ -276,12 +276,6 @@ static inline const uint8_t *find_target_stop(const uint8_t *base, const uint8_t
     return p;
 }
 
-/* First LF in [p, end), or NULL. */
-static inline const uint8_t *find_lf(const uint8_t *p, const uint8_t *end)
-{
-    return p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
-}
-
 /* --- known fields --- */
 
 static const char *const FIELD_NAMES[HF__COUNT] = {
@@ -415,22 +409,17 @@ static int near_distance(const uint8_t *a, size_t n, const char *b)
 /* Returns the framing field an unknown name is probably a typo of, or HF_OTHER. */
 static inline enum http_field typo_of(const uint8_t *name, size_t len)
 {
-    /* Cheap filter first: the name must be near the length of a framing field name and share
-     * its first or last two letters; only then run the edit distance. */
-    if (len >= 12 && len <= 16) {
-        bool ends = lower(name[len - 1]) == 'h' && lower(name[len - 2]) == 't';
-        bool starts = lower(name[0]) == 'c' && lower(name[1]) == 'o';
-        if ((ends || starts) && near_distance(name, len, "content-length") <= 2)
-            return HF_CONTENT_LENGTH;
-    }
-    if (len >= 15 && len <= 19) {
-        bool ends = lower(name[len - 1]) == 'g' && lower(name[len - 2]) == 'n';
-        bool starts = lower(name[0]) == 't' && lower(name[1]) == 'r';
-        /* Accept-Encoding is common and 8 edits away: skip it without the DP. */
-        if ((ends || starts) && !(len == 15 && lower_eq(name, "accept-encoding", 15)) &&
-            near_distance(name, len, "transfer-encoding") <= 2)
-            return HF_TRANSFER_ENCODING;
-    }
+    /* Cheap filter first: near the length of a framing field name and sharing its first or
+     * its last two letters; only then the edit distance. */
+    uint8_t f0 = (uint8_t)(name[0] | 0x20), f1 = (uint8_t)(name[1] | 0x20);
+    uint8_t l1 = (uint8_t)(name[len - 2] | 0x20), l0 = (uint8_t)(name[len - 1] | 0x20);
+    if (len <= 16 && ((f0 == 'c' && f1 == 'o') || (l1 == 't' && l0 == 'h')) &&
+        near_distance(name, len, "content-length") <= 2)
+        return HF_CONTENT_LENGTH;
+    /* Accept-Encoding is common and 8 edits away: skip it without the edit distance. */
+    if (len >= 15 && ((f0 == 't' && f1 == 'r') || (l1 == 'n' && l0 == 'g' && f0 != 'a')) &&
+        near_distance(name, len, "transfer-encoding") <= 2)
+        return HF_TRANSFER_ENCODING;
     return HF_OTHER;
 }
 
@@ -439,6 +428,15 @@ static inline enum http_field typo_of(const uint8_t *name, size_t len)
 static bool is_http_version_prefix(const uint8_t *p, const uint8_t *end)
 {
     return end - p >= 5 && lower_eq(p, "http/", 5);
+}
+
+/* "NAME/digit..." such as RTSP/1.0 or ICE/1.0: another protocol's version, not a target. */
+static bool looks_like_protocol(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+    while (q < end && *q >= 'A' && *q <= 'Z')
+        q++;
+    return q > p && q + 1 < end && *q == '/' && q[1] >= '0' && q[1] <= '9';
 }
 
 /* Parses "HTTP/x.y" in [p, end); sets major/minor; warns unless exactly HTTP/1.0 or 1.1. */
@@ -523,7 +521,8 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
     const uint8_t *vstart = last;
     while (vstart > p && vstart[-1] != ' ' && vstart[-1] != '\t')
         vstart--;
-    bool has_version = vstart > p && is_http_version_prefix(vstart, last);
+    bool has_version =
+        (vstart > p && looks_like_protocol(vstart, last)) || is_http_version_prefix(vstart, last);
     const uint8_t *tend = has_version ? vstart : last;
     while (has_version && tend > p && (tend[-1] == ' ' || tend[-1] == '\t')) {
         if (tend[-1] == '\t' || (tend - 1 > p && (tend[-2] == ' ' || tend[-2] == '\t')))
@@ -531,7 +530,7 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
         tend--;
     }
     const uint8_t *stop = find_target_stop(base, p, tend);
-    if (stop < tend)
+    if (stop < tend || tend == p) /* odd characters, or no target at all */
         warn(w, W_TARGET_CHAR, base, stop);
     h->target = span(base, p, tend);
     if (odd)
@@ -624,8 +623,12 @@ static inline void add_header(const uint8_t *base, struct http_head *h, struct h
             warn(w, W_TOO_MANY_HEADERS, base, base + hd->line);
         return;
     }
-    if (hd->field != HF_OTHER && h->field_index[hd->field] < 0)
-        h->field_index[hd->field] = (int32_t)h->nheaders;
+    if (hd->field != HF_OTHER) {
+        if (h->field_index[hd->field] < 0)
+            h->field_index[hd->field] = (int32_t)h->nheaders;
+        if (h->field_count[hd->field] < 255)
+            h->field_count[hd->field]++;
+    }
     h->headers[h->nheaders++] = *hd;
 }
 
@@ -641,7 +644,7 @@ static void parse_field_line(const uint8_t *base, const uint8_t *p, const uint8_
     while (p < eol && TCHAR[*p])
         p++;
     const uint8_t *nend = p;
-    if (p < eol && *p != ':') {
+    if (p == eol || *p != ':') {
         const uint8_t *q = p;
         while (q < eol && (*q == ' ' || *q == '\t'))
             q++;
@@ -720,14 +723,13 @@ static void finish_head(const uint8_t *base, struct http_head *h, struct http_wa
 {
     if (h->kind != HTTP_REQUEST || (h->flags & HEAD_HTTP09))
         return;
-    unsigned hosts = 0;
-    const struct http_header *host = NULL;
-    uint32_t from = h->field_index[HF_HOST] < 0 ? h->nheaders : (uint32_t)h->field_index[HF_HOST];
-    for (uint32_t i = from; i < h->nheaders; i++) {
+    unsigned hosts = h->field_count[HF_HOST];
+    const struct http_header *host = hosts ? &h->headers[h->field_index[HF_HOST]] : NULL;
+    for (uint32_t i = host ? (uint32_t)h->field_index[HF_HOST] + 1 : h->nheaders;
+         hosts > 1 && i < h->nheaders; i++) {
         if (h->headers[i].field == HF_HOST) {
-            if (++hosts == 2)
-                warn(w, W_HOST_DUPLICATE, base, base + h->headers[i].line);
-            host = host ? host : &h->headers[i];
+            warn(w, W_HOST_DUPLICATE, base, base + h->headers[i].line);
+            break;
         }
     }
     if (hosts == 0 && h->major == 1 && h->minor >= 1)
@@ -932,6 +934,18 @@ static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol
     return true;
 }
 
+/* The head ends at the lone CR at p (a field line cannot start with CR). */
+static int end_at_bare_cr(const uint8_t *base, const uint8_t *p, struct http_scan *scan,
+                          struct http_head *head, struct http_warnings *w)
+{
+    warn_once(w, W_BARE_CR, base, p);
+    scan->pos = (uint32_t)(p + 1 - base);
+    scan->state = SCAN_DONE;
+    head->len = scan->pos;
+    finish_head(base, head, w);
+    return (int)head->len;
+}
+
 int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
                          const struct http_limits *limits, struct http_scan *scan,
                          struct http_head *head, struct http_warnings *w)
@@ -953,17 +967,24 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     const uint8_t *base = buf, *end = buf + limit;
     const uint8_t *p = base + scan->pos;
     /* Resuming inside an incomplete line: nothing to do until a new LF arrived. */
+    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
+     * end; decided as soon as the byte after it is known, whether or not a LF came since. */
+    if (scan->state == SCAN_FIELDS && p + 1 < end && p[0] == '\r' && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
     /* Only complete lines are parsed: they end at or before the last LF of the input. */
     const uint8_t *from = base + (scan->partial ? scan->lf_from : scan->pos);
     const uint8_t *last = find_last_lf(from, end);
     if (!last) {
         scan->partial = 1;
         scan->lf_from = (uint32_t)limit;
-        if (scan->state == SCAN_START_LINE && !start_line_possible(p, end, kind))
+        scan->waiting = scan->state == SCAN_FIELDS && (p >= end || *p != '\r');
+        const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
+        if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
             return HTTP_INVALID;
         goto incomplete;
     }
     scan->partial = 0;
+    scan->waiting = 0;
     const uint8_t *input_end = end;
     end = last + 1;
     const uint8_t *lf = NULL; /* the next LF at or after p, once looked up */
@@ -976,6 +997,8 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             scan->pos = (uint32_t)(p - base);
             continue;
         }
+        if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
+            return end_at_bare_cr(base, p, scan, head, w);
         if (!lf || lf < p) {
             lf = find_lf_in(base, p, end);
         }
@@ -995,6 +1018,7 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             }
         } else if (eol == p) {
             scan->state = SCAN_DONE;
+
         } else if (*p == ' ' || *p == '\t') {
             if (head->total_headers == 0)
                 warn(w, W_WS_AFTER_START_LINE, base, p);
@@ -1011,10 +1035,17 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             return (int)head->len;
         }
     }
-    /* The rest of the input holds no LF. */
+    /* The rest of the input holds no LF; a CR alone there may still end the head. */
+    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
     scan->partial = 1;
     scan->lf_from = (uint32_t)limit;
-    if (scan->state == SCAN_START_LINE && !start_line_possible(p, input_end, kind))
+    /* While a field line is incomplete, only a LF can change anything (a CR at its start is
+     * decided by the byte after it, so that case is not waiting). */
+    scan->waiting = scan->state == SCAN_FIELDS && (p >= input_end || *p != '\r');
+    /* A CR at the very end may be the first half of a line end: judge the line without it. */
+    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
+    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
         return HTTP_INVALID;
 incomplete:
     if (len >= limits->head_max) {
@@ -1080,8 +1111,21 @@ size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *
 
 bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
 {
+    if (s.len == 0 || buf[s.off] != (uint8_t)text[0])
+        return s.len == 0 && text[0] == '\0';
     size_t n = strlen(text);
     return s.len == n && memcmp(buf + s.off, text, n) == 0;
+}
+
+bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len)
+{
+    if (n != lower_len || !lower_eq(p, lower, n))
+        return false;
+    /* Folding maps a few control bytes onto '-' and digits: rule them out on a match. */
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20)
+            return false;
+    return true;
 }
 
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)
