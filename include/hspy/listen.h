@@ -43,15 +43,15 @@ struct answer {
     size_t raw_len;
     const struct serve *serve;
     const struct exec_cfg *exec;
-    int expect;                    /* status for Expect: 100-continue; -1 = the server's */
-    const struct delivery *plan;   /* NULL = none */
-    const char *name;              /* rule name for the exchange note, or NULL */
+    int expect;                  /* status for Expect: 100-continue; -1 = the server's */
+    const struct delivery *plan; /* NULL = none */
+    const char *name;            /* rule name for the exchange note, or NULL */
 };
 
 struct listen_counters {
-    uint64_t idle_closed;  /* keep-alive connections closed after the idle timeout */
-    uint64_t timed_out;    /* connections closed by a timeout with a request in flight */
-    uint64_t rejected;     /* requests answered 400/431 because framing was impossible */
+    uint64_t idle_closed; /* keep-alive connections closed after the idle timeout */
+    uint64_t timed_out;   /* connections closed by a timeout with a request in flight */
+    uint64_t rejected;    /* requests answered 400/431 because framing was impossible */
 };
 
 struct listen {

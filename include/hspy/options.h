@@ -73,7 +73,7 @@ struct options {
     uint64_t status;          /* --status (0 = not given) */
     struct strlist headers;   /* --header 'Name: value', repeatable */
     const char *body;         /* --body TEXT or @FILE */
-    const char *response;     /* --response FILE: a raw response sent as written */
+    const char *raw;          /* --raw FILE: a raw response sent as written */
     bool fix_length;          /* --fix-length: correct the raw response's Content-Length */
     const char *rules;        /* --rules FILE */
     const char *serve;        /* --serve DIR */

@@ -79,18 +79,17 @@ static const struct option_def OPTIONS[] = {
     {"idle-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(idle_timeout_ms), "TIME",
      "close connections idle this long (default 60s; 0 = never)", 0, UINT32_MAX},
     {"head-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(head_timeout_ms), "TIME",
-     "a request head must arrive within this time of its first byte (default 10s)", 0,
-     UINT32_MAX},
+     "a request head must arrive within this time of its first byte (default 10s)", 0, UINT32_MAX},
     {"status", 0, OPT_UINT, CMD_BIT(CMD_LISTEN), FIELD(status), "N",
      "answer every request with this status (a fixed response)", 100, 999},
     {"header", 'H', OPT_LIST, CMD_BIT(CMD_LISTEN), FIELD(headers), "'NAME: VALUE'",
      "add a header to the fixed response (repeatable)", 0, 0},
     {"body", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(body), "TEXT|@FILE",
      "body of the fixed response (@FILE reads a file)", 0, 0},
-    {"response", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(response), "FILE",
+    {"raw", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(raw), "FILE",
      "answer with this raw HTTP response, sent exactly as written", 0, 0},
     {"fix-length", 0, OPT_FLAG, CMD_BIT(CMD_LISTEN), FIELD(fix_length), NULL,
-     "--response: set Content-Length to the file's real body size", 0, 0},
+     "--raw: set Content-Length to the file's real body size", 0, 0},
     {"rules", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(rules), "FILE",
      "answer by the first matching rule of FILE (see the manual); others as usual", 0, 0},
     {"serve", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(serve), "DIR",
@@ -117,8 +116,7 @@ static const struct option_def OPTIONS[] = {
     {"reset-after", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(reset_after), "BYTES",
      "reset the connection (RST) after this many body bytes of a response", 0, UINT64_MAX - 1},
     {"content-length", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(content_length), "N",
-     "state Content-Length: N in responses whatever their body (then close)", 0,
-     UINT64_MAX - 1},
+     "state Content-Length: N in responses whatever their body (then close)", 0, UINT64_MAX - 1},
     {"bpf", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(bpf), "EXPR",
      "only decode packets matching this capture filter", 0, 0},
     {"request", 0, OPT_FLAG, CMD_BIT(CMD_LINT), FIELD(lint_request), NULL,
@@ -415,13 +413,13 @@ static int positional(struct options *o, int n, char **args, char *err, size_t e
 /* listen: one default answer at most, and options that only make sense with another. */
 static int validate_listen(struct options *o, char *err, size_t errlen)
 {
-    int answers = (o->status || o->headers.n || o->body) + (o->response != NULL) +
-                  (o->serve != NULL) + (o->exec != NULL);
+    int answers = (o->status || o->headers.n || o->body) + (o->raw != NULL) + (o->serve != NULL) +
+                  (o->exec != NULL);
     if (answers > 1)
         return usage(err, errlen, o->cmd,
-                     "choose one of --status/--header/--body, --response, --serve, --exec");
-    if (o->fix_length && !o->response)
-        return usage(err, errlen, o->cmd, "--fix-length goes with --response");
+                     "choose one of --status/--header/--body, --raw, --serve, --exec");
+    if (o->fix_length && !o->raw)
+        return usage(err, errlen, o->cmd, "--fix-length goes with --raw");
     if ((o->exec_shell) && !o->exec)
         return usage(err, errlen, o->cmd, "--exec-shell goes with --exec");
     if (o->expect && o->expect < 100)

@@ -74,14 +74,14 @@ static void compress_c(uint32_t h[8], const uint8_t *p, size_t n)
  * sha256rnds2 instructions, the message schedule by sha256msg1/msg2. The state lives in two
  * registers as (A,B,E,F) and (C,D,G,H), the order the instructions use.
  */
-__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8],
-                                                                   const uint8_t *p, size_t n)
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8], const uint8_t *p,
+                                                                    size_t n)
 {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);  /* CDAB */
     __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
-    __m128i s0 = _mm_alignr_epi8(t, s1, 8);   /* ABEF */
-    s1 = _mm_blend_epi16(s1, t, 0xF0);        /* CDGH */
+    __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                        /* ABEF */
+    s1 = _mm_blend_epi16(s1, t, 0xF0);                                             /* CDGH */
     for (; n; n--, p += 64) {
         __m128i save0 = s0, save1 = s1, w[4];
         for (int i = 0; i < 16; i++) {
@@ -115,8 +115,7 @@ typedef void compress_fn(uint32_t h[8], const uint8_t *p, size_t n);
  * Chooses the implementation once, when the program is loaded (an ELF ifunc: no global state
  * of ours). It runs before the sanitizers are set up, so it must not be instrumented.
  */
-__attribute__((no_sanitize_address, no_sanitize_undefined)) static compress_fn *
-pick_compress(void)
+__attribute__((no_sanitize_address, no_sanitize_undefined)) static compress_fn *pick_compress(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
@@ -127,7 +126,8 @@ pick_compress(void)
     return (b & bit_SHA) ? compress_ni : compress_c;
 }
 
-static void compress(uint32_t h[8], const uint8_t *p, size_t n) __attribute__((ifunc("pick_compress")));
+static void compress(uint32_t h[8], const uint8_t *p, size_t n)
+    __attribute__((ifunc("pick_compress")));
 #else
 static void compress(uint32_t h[8], const uint8_t *p, size_t n)
 {

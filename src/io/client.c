@@ -35,11 +35,11 @@ struct client {
     struct conn *conn;
     struct conversation *conv;
     struct sender sender;
-    uv_idle_t kick;        /* continues a reply that had more to give at the end of a pump */
-    unsigned handles;      /* libuv handles still open (sender timer, kick) */
-    struct reply *reply;   /* the reply in progress, or NULL */
-    struct exchange *ex;   /* the exchange whose request is arriving, or NULL */
-    struct dynbuf held;    /* client bytes the conversation has not taken yet */
+    uv_idle_t kick;      /* continues a reply that had more to give at the end of a pump */
+    unsigned handles;    /* libuv handles still open (sender timer, kick) */
+    struct reply *reply; /* the reply in progress, or NULL */
+    struct exchange *ex; /* the exchange whose request is arriving, or NULL */
+    struct dynbuf held;  /* client bytes the conversation has not taken yet */
     size_t held_off;
     struct dynbuf outq;    /* bytes released this turn: written and fed as the server side */
     struct dynbuf scratch; /* replies compose their heads here */
@@ -50,7 +50,7 @@ struct client {
     uint8_t finish_how;    /* enum sender_finish */
     bool close_when_done;  /* no further request on this connection */
     bool want_close;
-    uint8_t close_how;     /* enum conn_close */
+    uint8_t close_how; /* enum conn_close */
     bool eof, eof_fed;
     bool closed;
     bool pumping, again;
@@ -83,8 +83,8 @@ static void flush(struct client *c)
     size_t off = 0;
     int64_t ts = now();
     while (off < c->outq.len) {
-        size_t k = conversation_feed(c->conv, SIDE_SERVER, c->outq.data + off, c->outq.len - off,
-                                     ts);
+        size_t k =
+            conversation_feed(c->conv, SIDE_SERVER, c->outq.data + off, c->outq.len - off, ts);
         if (k == 0)
             break; /* cannot happen while requests are answered in order; never loop */
         off += k;
@@ -150,8 +150,8 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
 {
     const struct message *req = &ex->req;
     bool http11 = (req->flags & MSG_HEAD) && req->head.major == 1 && req->head.minor >= 1;
-    bool head_req = (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req),
-                                                            req->head.method, "HEAD");
+    bool head_req =
+        (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req), req->head.method, "HEAD");
     struct reply_env env = {
         .loop = c->srv->conns.loop,
         .sender = &c->sender,
@@ -178,8 +178,8 @@ static struct reply *make_reply(const struct answer *a, const struct reply_env *
 {
     switch (a->action) {
     case RULE_FIXED: {
-        struct reply_fixed_spec spec = {a->status, a->reason, a->headers, a->nheaders,
-                                        a->body, a->body_len, false};
+        struct reply_fixed_spec spec = {a->status, a->reason,   a->headers, a->nheaders,
+                                        a->body,   a->body_len, false};
         return reply_fixed_new(env, &spec);
     }
     case RULE_RAW: return reply_raw_new(env, a->raw, a->raw_len);
@@ -218,7 +218,7 @@ static void start_reply(struct client *c, struct exchange *ex)
         bool big = ex->req.flags & MSG_HEAD_LIMIT;
         const char *why = big ? "request head larger than the limit (--head-max)"
                           : (ex->req.flags & MSG_HEAD) ? "request length cannot be determined"
-                                                        : "not an HTTP request";
+                                                       : "not an HTTP request";
         exchange_fail(ex, EX_REJECTED, "answered %d: %s", big ? 431 : 400, why);
         c->srv->counters.rejected++;
         reject(c, ex, big ? 431 : 400, why);
@@ -298,9 +298,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
             c->reply->ops->body(c->reply, p, n);
         store_touch(store, ex);
         return CONV_CONTINUE;
-    case CONV_REQ_DONE:
-        store_touch(store, ex);
-        return request_done(c, ex);
+    case CONV_REQ_DONE: store_touch(store, ex); return request_done(c, ex);
     case CONV_END:
         reply_forget(c->reply, ex);
         if (c->ex == ex)
@@ -501,8 +499,7 @@ static void flag_timeout(struct client *c, const char *what)
         if (!ex || (i == 1 && ex == seen[0]))
             continue;
         exchange_warn(ex, W_TIMEOUT, i == 0 ? SIDE_CLIENT : SIDE_SERVER,
-                      exchange_msg(ex, i == 0 ? SIDE_CLIENT : SIDE_SERVER)->wire_bytes, "%s",
-                      what);
+                      exchange_msg(ex, i == 0 ? SIDE_CLIENT : SIDE_SERVER)->wire_bytes, "%s", what);
         exchange_fail(ex, EX_TIMEOUT, "%s", what);
         store_touch(&c->srv->h->store, ex);
     }
@@ -517,7 +514,8 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
     if (which == CONN_TIMEOUT_DEADLINE) {
         if (c->reply || !c->ex)
             return;
-        snprintf(what, sizeof what, "request head not complete after %" PRIu64 " ms (--head-timeout)",
+        snprintf(what, sizeof what,
+                 "request head not complete after %" PRIu64 " ms (--head-timeout)",
                  o->head_timeout_ms);
     } else {
         /* A deliberate pause or a command at work is our doing, not the client's. */

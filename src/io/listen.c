@@ -154,14 +154,14 @@ static int setup_fallback(struct listen *l, char *err, size_t errlen)
         }
         a->body = l->body;
         a->body_len = l->body_len;
-    } else if (o->response) {
+    } else if (o->raw) {
         a->action = RULE_RAW;
-        if (read_file(NULL, o->response, &l->raw, &l->raw_len, why, sizeof why) != 0) {
-            snprintf(err, errlen, "--response %s: %s", o->response, why);
+        if (read_file(NULL, o->raw, &l->raw, &l->raw_len, why, sizeof why) != 0) {
+            snprintf(err, errlen, "--raw %s: %s", o->raw, why);
             return -1;
         }
         char what[300];
-        snprintf(what, sizeof what, "--response %s", o->response);
+        snprintf(what, sizeof what, "--raw %s", o->raw);
         if (prepare_raw(&l->raw, &l->raw_len, o->fix_length, what, err, errlen) != 0)
             return -1;
         a->raw = l->raw;

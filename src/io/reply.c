@@ -89,8 +89,8 @@ struct fixed {
 static void fixed_done(struct reply *r)
 {
     struct fixed *f = (struct fixed *)r;
-    bool body = compose_head(r, f->spec.status, f->spec.reason, f->spec.headers,
-                             f->spec.nheaders, f->spec.body_len);
+    bool body = compose_head(r, f->spec.status, f->spec.reason, f->spec.headers, f->spec.nheaders,
+                             f->spec.body_len);
     f->body = (struct membody){f->spec.body, body ? f->spec.body_len : 0, 0, false};
     membody_push(r, &f->body);
 }
@@ -125,7 +125,7 @@ struct reply *reply_error_new(const struct reply_env *env, uint16_t status, cons
 {
     static const char *const HEADERS[] = {"Content-Type: text/plain; charset=utf-8"};
     char *text = xasprintf("%u %s: %s\n", status, response_reason(status), why);
-    struct reply_fixed_spec spec = {status, NULL, HEADERS, 1, (const uint8_t *)text,
+    struct reply_fixed_spec spec = {status,       NULL, HEADERS, 1, (const uint8_t *)text,
                                     strlen(text), true};
     struct reply *r = reply_fixed_new(env, &spec);
     r->close_after = true;
@@ -178,8 +178,7 @@ static bool raw_keeps_alive(const struct reply_env *env, const uint8_t *p, size_
     /* The final head is the last one in [0, head): find where it starts. */
     size_t off = 0;
     for (;;) {
-        int len = http_head_parse(p + off, (size_t)head - off, HTTP_RESPONSE, &lim, NULL, &h,
-                                  NULL);
+        int len = http_head_parse(p + off, (size_t)head - off, HTTP_RESPONSE, &lim, NULL, &h, NULL);
         if (len <= 0)
             return false;
         if (off + (size_t)len >= (size_t)head)
@@ -231,10 +230,10 @@ static void echo_start_text(struct echo *e)
     const struct message *req = &r->env.ex->req;
     const uint8_t *head = req->raw.data + req->head_off;
     size_t head_len = req->flags & MSG_HEAD ? req->head.len : req->raw.len - req->head_off;
-    uint16_t status = (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req),
-                                                               req->head.method, "CONNECT")
-                          ? 405
-                          : 200;
+    uint16_t status =
+        (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req), req->head.method, "CONNECT")
+            ? 405
+            : 200;
     uint64_t length = head_len;
     if (r->env.framing.kind == BODY_LENGTH)
         length += r->env.framing.length;

@@ -127,7 +127,8 @@ static void answer_listing(struct served *s, const char *dirpath, const char *ur
     qsort(names, n, sizeof *names, by_name);
     struct dynbuf html;
     dynbuf_init(&html, (size_t)1 << 30);
-    dynbuf_adds(&html, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ");
+    dynbuf_adds(&html,
+                "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ");
     html_escape(&html, urlpath);
     dynbuf_adds(&html, "</title>\n</head>\n<body>\n<h1>Index of ");
     html_escape(&html, urlpath);
@@ -271,8 +272,8 @@ static void serve_file(struct served *s, const char *path, const struct message 
         }
         if (br == BYTERANGE_OK) {
             status = 206;
-            snprintf(cr, sizeof cr, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-                     start, start + len - 1, size);
+            snprintf(cr, sizeof cr, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+                     start + len - 1, size);
         } else {
             start = 0;
             len = size;
@@ -369,7 +370,8 @@ static void serve_done(struct reply *r)
     dynbuf_cleanup(&rel);
     if (!real) {
         if (status == 403 && r->env.ex)
-            r->env.ex->note = arena_strdup(&r->env.ex->arena, "serve: path leads outside the directory");
+            r->env.ex->note =
+                arena_strdup(&r->env.ex->arena, "serve: path leads outside the directory");
         answer_error(s, status, status == 403 ? "Forbidden" : "Not Found");
         return;
     }

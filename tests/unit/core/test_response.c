@@ -38,7 +38,10 @@ static void test_head(void **state)
          "HTTP/1.1 200 OK\r\nX-A: 1\r\ncontent-length: 99\r\n\r\n"},
         {{.status = 304, .framing = RESPONSE_NO_BODY, .date = "D"},
          "HTTP/1.1 304 Not Modified\r\nDate: D\r\n\r\n"},
-        {{.status = 200, .framing = RESPONSE_NO_BODY, .has_length = true, .length = 7,
+        {{.status = 200,
+          .framing = RESPONSE_NO_BODY,
+          .has_length = true,
+          .length = 7,
           .keep_alive = true},
          "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\n"},
         {{.status = 200, .framing = RESPONSE_CLOSE, .close = true},
@@ -65,9 +68,8 @@ static void test_head_len(void **state)
         {"not http at all\r\n\r\n", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(
-            response_head_len((const uint8_t *)cases[i].raw, strlen(cases[i].raw)),
-            cases[i].len);
+        assert_int_equal(response_head_len((const uint8_t *)cases[i].raw, strlen(cases[i].raw)),
+                         cases[i].len);
 }
 
 static void test_set_length(void **state)
@@ -78,8 +80,8 @@ static void test_set_length(void **state)
         uint64_t value;
         const char *want;
     } cases[] = {
-        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nhello",
-         5, "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nhello", 5,
+         "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"},
         {"HTTP/1.1 200 OK\r\nX: y\r\n\r\nhi", 2,
          "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 2\r\n\r\nhi"},
         {"HTTP/1.1 200 OK\nContent-Length: 9\nContent-Length: 8\n\nabc", 3,
@@ -115,8 +117,8 @@ static void test_header_is(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reason),     cmocka_unit_test(test_head),
-        cmocka_unit_test(test_head_len),   cmocka_unit_test(test_set_length),
+        cmocka_unit_test(test_reason),    cmocka_unit_test(test_head),
+        cmocka_unit_test(test_head_len),  cmocka_unit_test(test_set_length),
         cmocka_unit_test(test_header_is),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
