@@ -88,8 +88,8 @@ struct listen {
 
 /* The answer for a request whose head was parsed: a matching rule's, else the fallback. */
 const struct answer *listen_answer(const struct listen *l, const struct message *req);
-/* The current Date header value (refreshed once a second). */
-const char *listen_date(struct listen *l);
+/* The Date header value for a response made at now_ns (formatted once a second). */
+const char *listen_date(struct listen *l, int64_t now_ns);
 
 /* Takes over an accepted connection (client.c). */
 void client_start(struct listen *l, struct conn *c);

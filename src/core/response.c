@@ -70,9 +70,17 @@ static const struct reason_row REASONS[] = {
 
 const char *response_reason(int status)
 {
-    for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++)
-        if (REASONS[i].status == status)
-            return REASONS[i].reason;
+    /* The table is sorted by status: a binary search (every response hspy writes asks). */
+    size_t lo = 0, hi = sizeof REASONS / sizeof REASONS[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (REASONS[mid].status == status)
+            return REASONS[mid].reason;
+        if (REASONS[mid].status < status)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return "Unknown";
 }
 
@@ -87,12 +95,31 @@ bool response_header_is(const char *line, const char *name)
     return *p == ':';
 }
 
-static bool user_has(const struct response_spec *s, const char *name)
+enum user_header {
+    USER_DATE = 1 << 0,
+    USER_FRAMING = 1 << 1, /* Content-Length or Transfer-Encoding */
+    USER_CONNECTION = 1 << 2,
+};
+
+/* Which of the headers hspy would add the user's headers already have (one pass). */
+static unsigned user_headers(const struct response_spec *s)
 {
-    for (size_t i = 0; i < s->nheaders; i++)
-        if (response_header_is(s->headers[i], name))
-            return true;
-    return false;
+    unsigned have = 0;
+    for (size_t i = 0; i < s->nheaders; i++) {
+        const char *h = s->headers[i];
+        switch (h[0] | 0x20) {
+        case 'd': have |= response_header_is(h, "date") ? USER_DATE : 0; break;
+        case 'c':
+            if (response_header_is(h, "content-length"))
+                have |= USER_FRAMING;
+            else if (response_header_is(h, "connection"))
+                have |= USER_CONNECTION;
+            break;
+        case 't': have |= response_header_is(h, "transfer-encoding") ? USER_FRAMING : 0; break;
+        default: break;
+        }
+    }
+    return have;
 }
 
 /* Appends a decimal number (hot path: no printf). */
@@ -120,7 +147,8 @@ void response_head(struct dynbuf *out, const struct response_spec *s)
     dynbuf_append(out, status, 4);
     put(out, s->reason ? s->reason : response_reason(s->status));
     dynbuf_append(out, "\r\n", 2);
-    if (s->date && !user_has(s, "date")) {
+    unsigned have = user_headers(s);
+    if (s->date && !(have & USER_DATE)) {
         dynbuf_append(out, "Date: ", 6);
         put(out, s->date);
         dynbuf_append(out, "\r\n", 2);
@@ -129,8 +157,7 @@ void response_head(struct dynbuf *out, const struct response_spec *s)
         put(out, s->headers[i]);
         dynbuf_append(out, "\r\n", 2);
     }
-    bool framed = user_has(s, "content-length") || user_has(s, "transfer-encoding");
-    if (!framed) {
+    if (!(have & USER_FRAMING)) {
         if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length)) {
             dynbuf_append(out, "Content-Length: ", 16);
             put_u64(out, s->length);
@@ -139,7 +166,7 @@ void response_head(struct dynbuf *out, const struct response_spec *s)
             put(out, "Transfer-Encoding: chunked\r\n");
         }
     }
-    if (!user_has(s, "connection")) {
+    if (!(have & USER_CONNECTION)) {
         if (s->close)
             put(out, "Connection: close\r\n");
         else if (s->keep_alive)

@@ -54,6 +54,7 @@ struct client {
     bool eof, eof_fed;
     bool closed;
     bool pumping, again;
+    int64_t turn_ns; /* when the bytes being fed arrived (also dates the responses to them) */
 };
 
 static int64_t now(void)
@@ -158,7 +159,7 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
         .ex = ex,
         .limits = &c->srv->h->limits,
         .framing = *f,
-        .date = listen_date(c->srv),
+        .date = listen_date(c->srv, c->turn_ns),
         .scratch = &c->scratch,
         .software = c->srv->software,
         .head_request = head_req,
@@ -333,7 +334,8 @@ static size_t feed_client(struct client *c, const uint8_t *p, size_t n)
 {
     c->paused = false;
     c->unblock = false;
-    return conversation_feed(c->conv, SIDE_CLIENT, p, n, now());
+    c->turn_ns = now();
+    return conversation_feed(c->conv, SIDE_CLIENT, p, n, c->turn_ns);
 }
 
 /* Feeds held bytes while the conversation takes them. */
@@ -511,6 +513,7 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
     struct client *c = data;
     const struct options *o = &c->srv->h->opt;
     char what[128];
+    c->turn_ns = now();
     if (which == CONN_TIMEOUT_DEADLINE) {
         if (c->reply || !c->ex)
             return;

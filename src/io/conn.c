@@ -398,12 +398,16 @@ bool conn_full(const struct conn *c)
 
 void conn_hold(struct conn *c, unsigned reason)
 {
+    if ((c->hold & reason) == reason)
+        return;
     c->hold |= reason;
     update_reading(c);
 }
 
 void conn_unhold(struct conn *c, unsigned reason)
 {
+    if (!(c->hold & reason))
+        return;
     c->hold &= ~reason;
     update_reading(c);
 }

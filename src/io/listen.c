@@ -24,9 +24,9 @@ static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
                               "\r\n"
                               "503 too many connections (--max-conns)\r\n\r\n";
 
-const char *listen_date(struct listen *l)
+const char *listen_date(struct listen *l, int64_t now_ns)
 {
-    int64_t sec = hspy_now() / 1000000000;
+    int64_t sec = now_ns / 1000000000;
     if (sec != l->date_sec) {
         l->date_sec = sec;
         httpdate_format(sec, l->date);

@@ -12,6 +12,11 @@ static void test_reason(void **state)
     assert_string_equal(response_reason(200), "OK");
     assert_string_equal(response_reason(431), "Request Header Fields Too Large");
     assert_string_equal(response_reason(599), "Unknown");
+    assert_string_equal(response_reason(100), "Continue");
+    assert_string_equal(response_reason(505), "HTTP Version Not Supported");
+    assert_string_equal(response_reason(418), "I'm a teapot");
+    assert_string_equal(response_reason(0), "Unknown");
+    assert_string_equal(response_reason(999), "Unknown");
 }
 
 static char *head(const struct response_spec *s)
