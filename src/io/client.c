@@ -54,6 +54,7 @@ struct client {
     bool eof, eof_fed;
     bool closed;
     bool pumping, again;
+    uint64_t conn_id;
     int64_t turn_ns; /* when the bytes being fed arrived (also dates the responses to them) */
 };
 
@@ -83,7 +84,7 @@ static void flush(struct client *c)
     }
     size_t off = 0;
     int64_t ts = now();
-    while (off < c->outq.len) {
+    while (c->conv && off < c->outq.len) {
         size_t k =
             conversation_feed(c->conv, SIDE_SERVER, c->outq.data + off, c->outq.len - off, ts);
         if (k == 0)
@@ -330,8 +331,30 @@ static void hold_rest(struct client *c, const uint8_t *p, size_t n)
     dynbuf_append(&c->held, p, n);
 }
 
+/*
+ * The conversation is made when the first byte arrives: a connection that never sends
+ * anything (an idle flood) then costs a few hundred bytes instead of a conversation's
+ * in-flight table.
+ */
+static void start_conversation(struct client *c)
+{
+    struct hspy *h = c->srv->h;
+    struct conversation_config cfg = {
+        .limits = h->limits,
+        .exchange = h->ex_limits,
+        .conn_id = c->conn_id,
+        .client = *conn_peer(c->conn),
+        .server = *conn_local(c->conn),
+        .hash_bodies = true,
+    };
+    struct conversation_events cev = {c, on_event};
+    c->conv = conversation_new(&cfg, &cev);
+}
+
 static size_t feed_client(struct client *c, const uint8_t *p, size_t n)
 {
+    if (!c->conv)
+        start_conversation(c);
     c->paused = false;
     c->unblock = false;
     c->turn_ns = now();
@@ -389,7 +412,8 @@ static void handle_eof(struct client *c)
     if (!c->eof || c->eof_fed || c->paused || c->held_off < c->held.len)
         return;
     c->eof_fed = true;
-    conversation_close(c->conv, SIDE_CLIENT, now());
+    if (c->conv)
+        conversation_close(c->conv, SIDE_CLIENT, now());
     flush(c);
     if (!c->reply)
         c->want_close = true;
@@ -494,7 +518,7 @@ static void on_drain(void *data, struct conn *conn)
 /* Flags the exchange in flight on either side with a timeout. */
 static void flag_timeout(struct client *c, const char *what)
 {
-    struct exchange *seen[2] = {conversation_current(c->conv, SIDE_CLIENT),
+    struct exchange *seen[2] = {c->conv ? conversation_current(c->conv, SIDE_CLIENT) : NULL,
                                 c->reply ? c->reply->env.ex : NULL};
     for (int i = 0; i < 2; i++) {
         struct exchange *ex = seen[i];
@@ -524,7 +548,7 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
         /* A deliberate pause or a command at work is our doing, not the client's. */
         if (c->reply && (sender_waiting(&c->sender) || !conn_full(c->conn)))
             return;
-        if (!c->reply && conversation_idle(c->conv) && c->held_off == c->held.len) {
+        if (!c->reply && (!c->conv || conversation_idle(c->conv)) && c->held_off == c->held.len) {
             c->srv->counters.idle_closed++;
             c->want_close = true;
             c->close_how = CONN_CLOSE_FLUSH;
@@ -583,9 +607,10 @@ static void on_close(void *data, struct conn *conn, int status)
     /* Both directions end here: partial messages are flagged as cut by the end of stream, then
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = now();
-    if (!c->eof_fed)
+    if (c->conv && !c->eof_fed)
         conversation_close(c->conv, SIDE_CLIENT, ts);
-    conversation_close(c->conv, SIDE_SERVER, ts);
+    if (c->conv)
+        conversation_close(c->conv, SIDE_SERVER, ts);
     conversation_free(c->conv);
     c->conv = NULL;
     dynbuf_cleanup(&c->held);
@@ -603,6 +628,7 @@ void client_start(struct listen *l, struct conn *conn)
     struct client *c = xcalloc(1, sizeof *c);
     c->srv = l;
     c->conn = conn;
+    c->conn_id = ++h->next_conn_id;
     dynbuf_init(&c->held, CONN_READ_SIZE + CONVERSATION_PENDING_MAX);
     dynbuf_init(&c->outq, (size_t)1 << 30);
     dynbuf_init(&c->scratch, (size_t)1 << 24);
@@ -611,16 +637,6 @@ void client_start(struct listen *l, struct conn *conn)
     uv_idle_init(l->conns.loop, &c->kick);
     c->kick.data = c;
     c->handles = 2;
-    struct conversation_config cfg = {
-        .limits = h->limits,
-        .exchange = h->ex_limits,
-        .conn_id = ++h->next_conn_id,
-        .client = *conn_peer(conn),
-        .server = *conn_local(conn),
-        .hash_bodies = true,
-    };
-    struct conversation_events cev = {c, on_event};
-    c->conv = conversation_new(&cfg, &cev);
     struct conn_events ev = {c, on_read, on_eof, on_drain, on_timeout, on_close};
     conn_start(conn, &ev);
     conn_set_idle(conn, h->opt.idle_timeout_ms);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "hspy/hspy.h"
@@ -318,6 +319,25 @@ static void on_stop(void *data, int signum, bool urgent)
     stop(l);
 }
 
+/*
+ * Each connection is a file descriptor: raise the soft limit toward what --max-conns needs
+ * (up to the hard limit), and say so when the cap cannot be reached.
+ */
+static void raise_fd_limit(const struct listen *l)
+{
+    rlim_t want = (rlim_t)l->h->opt.max_conns + 64;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+        fprintf(stderr,
+                "hspy: warning: only %llu file descriptors allowed (ulimit -n): fewer than "
+                "--max-conns %llu connections can be served; more are refused and counted\n",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)l->h->opt.max_conns);
+}
+
 static int open_listener(struct listen *l)
 {
     struct hspy *h = l->h;
@@ -338,6 +358,7 @@ static int open_listener(struct listen *l)
     snprintf(l->title, sizeof l->title, "listen %s", addr);
     h->title = l->title;
     fprintf(stderr, "hspy: listening on %s\n", addr);
+    raise_fd_limit(l);
     if (listener_public(&l->listener))
         fprintf(stderr,
                 "hspy: warning: %s is reachable from the network; anyone who can connect sees "
