@@ -157,6 +157,8 @@ const struct endpoint *conn_peer(const struct conn *c);
 const struct endpoint *conn_local(const struct conn *c);
 uint64_t conn_bytes_in(const struct conn *c);
 uint64_t conn_bytes_out(const struct conn *c);
+/* Output accepted by conn_write that was discarded because the connection ended first. */
+uint64_t conn_bytes_dropped(const struct conn *c);
 
 /* Converts a socket address to an endpoint (family 0 when neither IPv4 nor IPv6). */
 void conn_endpoint_from(struct endpoint *e, const struct sockaddr *sa);

@@ -19,14 +19,14 @@
 enum { DELIVERY_SPLIT_MAX = 64 }; /* piece sizes a plan can list */
 
 struct delivery {
-    uint64_t delay_head_ms;  /* before the first byte of the response */
-    uint64_t delay_body_ms;  /* between the end of the head and the body */
-    uint64_t trickle_bytes;  /* body bytes per write ... */
-    uint64_t trickle_ms;     /* ... with this pause between writes (0 with 0 bytes: off) */
+    uint64_t delay_head_ms; /* before the first byte of the response */
+    uint64_t delay_body_ms; /* between the end of the head and the body */
+    uint64_t trickle_bytes; /* body bytes per write ... */
+    uint64_t trickle_ms;    /* ... with this pause between writes (0 with 0 bytes: off) */
     uint64_t split[DELIVERY_SPLIT_MAX]; /* sizes of the first pieces of the whole response */
-    size_t nsplit;           /* the rest after the listed pieces goes as one piece */
-    uint64_t split_ms;       /* pause between pieces */
-    bool close_after_set;    /* close (FIN) after close_after body bytes */
+    size_t nsplit;                      /* the rest after the listed pieces goes as one piece */
+    uint64_t split_ms;                  /* pause between pieces */
+    bool close_after_set;               /* close (FIN) after close_after body bytes */
     uint64_t close_after;
     bool reset_after_set; /* reset (RST) after reset_after body bytes */
     uint64_t reset_after;

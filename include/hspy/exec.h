@@ -22,9 +22,9 @@
 #include "hspy/reply.h"
 
 enum {
-    EXEC_BUFFER = 64 * 1024,      /* output held back until the command's fate is known */
-    EXEC_STDIN_MAX = 256 * 1024,  /* request bytes queued for the command before reading pauses */
-    EXEC_STDERR_MAX = 8 * 1024,   /* stderr bytes kept for the exchange; the rest is counted */
+    EXEC_BUFFER = 64 * 1024,     /* output held back until the command's fate is known */
+    EXEC_STDIN_MAX = 256 * 1024, /* request bytes queued for the command before reading pauses */
+    EXEC_STDERR_MAX = 8 * 1024,  /* stderr bytes kept for the exchange; the rest is counted */
 };
 #define EXEC_TIMEOUT_DEFAULT_MS 30000u
 

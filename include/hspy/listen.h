@@ -43,15 +43,15 @@ struct answer {
     size_t raw_len;
     const struct serve *serve;
     const struct exec_cfg *exec;
-    int expect;                    /* status for Expect: 100-continue; -1 = the server's */
-    const struct delivery *plan;   /* NULL = none */
-    const char *name;              /* rule name for the exchange note, or NULL */
+    int expect;                  /* status for Expect: 100-continue; -1 = the server's */
+    const struct delivery *plan; /* NULL = none */
+    const char *name;            /* rule name for the exchange note, or NULL */
 };
 
 struct listen_counters {
-    uint64_t idle_closed;  /* keep-alive connections closed after the idle timeout */
-    uint64_t timed_out;    /* connections closed by a timeout with a request in flight */
-    uint64_t rejected;     /* requests answered 400/431 because framing was impossible */
+    uint64_t idle_closed; /* keep-alive connections closed after the idle timeout */
+    uint64_t timed_out;   /* connections closed by a timeout with a request in flight */
+    uint64_t rejected;    /* requests answered 400/431 because framing was impossible */
 };
 
 struct listen {
@@ -88,8 +88,8 @@ struct listen {
 
 /* The answer for a request whose head was parsed: a matching rule's, else the fallback. */
 const struct answer *listen_answer(const struct listen *l, const struct message *req);
-/* The current Date header value (refreshed once a second). */
-const char *listen_date(struct listen *l);
+/* The Date header value for a response made at now_ns (formatted once a second). */
+const char *listen_date(struct listen *l, int64_t now_ns);
 
 /* Takes over an accepted connection (client.c). */
 void client_start(struct listen *l, struct conn *c);

@@ -25,8 +25,8 @@ struct listener_config {
     const char *host; /* name or address literal (IPv6 without brackets) */
     uint16_t port;    /* 0 = the system picks a free port */
     uint64_t max_conns;
-    int backlog;          /* listen(2) backlog; 0 = LISTENER_BACKLOG_DEFAULT */
-    const char *refusal;  /* bytes sent to a connection refused at the cap, or NULL */
+    int backlog;         /* listen(2) backlog; 0 = LISTENER_BACKLOG_DEFAULT */
+    const char *refusal; /* bytes sent to a connection refused at the cap, or NULL */
     size_t refusal_len;
 };
 

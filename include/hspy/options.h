@@ -73,7 +73,7 @@ struct options {
     uint64_t status;          /* --status (0 = not given) */
     struct strlist headers;   /* --header 'Name: value', repeatable */
     const char *body;         /* --body TEXT or @FILE */
-    const char *response;     /* --response FILE: a raw response sent as written */
+    const char *raw;          /* --raw FILE: a raw response sent as written */
     bool fix_length;          /* --fix-length: correct the raw response's Content-Length */
     const char *rules;        /* --rules FILE */
     const char *serve;        /* --serve DIR */
@@ -96,6 +96,9 @@ struct options {
 
     /* sniff */
     const char *iface;
+
+    /* read and sniff */
+    uint64_t capture_conns; /* TCP connections tracked at once (0 = FLOWTABLE_FLOWS_DEFAULT) */
 
     /* proxy */
     bool preserve_host;           /* --preserve-host: forward Host as received */

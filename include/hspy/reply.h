@@ -30,17 +30,18 @@ enum { REPLY_STEP = 64 * 1024 };
 struct reply_env {
     uv_loop_t *loop;
     struct sender *sender;
-    struct exchange *ex;             /* the request's exchange; NULL once released */
+    struct exchange *ex; /* the request's exchange; NULL once released */
     const struct http_limits *limits;
     struct framing framing; /* the request's framing */
-    const char *date;     /* Date header value for this response */
-    const char *software; /* "hspy/VERSION" */
-    bool head_request;    /* HEAD: headers only */
-    bool http11;          /* the client speaks HTTP/1.1 (chunked responses possible) */
-    bool http09;          /* HTTP/0.9 request: the response has no head */
-    bool close;           /* the connection closes after this response */
-    bool keep_alive10;    /* HTTP/1.0 client asked for keep-alive */
-    void *data;           /* the connection */
+    const char *date;       /* Date header value for this response */
+    struct dynbuf *scratch; /* the connection's buffer for composing heads (reset before use) */
+    const char *software;   /* "hspy/VERSION" */
+    bool head_request;      /* HEAD: headers only */
+    bool http11;            /* the client speaks HTTP/1.1 (chunked responses possible) */
+    bool http09;            /* HTTP/0.9 request: the response has no head */
+    bool close;             /* the connection closes after this response */
+    bool keep_alive10;      /* HTTP/1.0 client asked for keep-alive */
+    void *data;             /* the connection */
     /* True while output should stop (sender or socket queue over its cap). */
     bool (*full)(void *data);
     /* Stops (on) or restarts reading the request (a reply that cannot take the body yet). */

@@ -30,14 +30,14 @@ enum rule_action {
 };
 
 struct rule_header {
-    char *name;   /* header name (matched case-insensitively) */
-    char *glob;   /* value glob, NULL = presence only */
-    bool absent;  /* "!Name": the header must not be there */
+    char *name;  /* header name (matched case-insensitively) */
+    char *glob;  /* value glob, NULL = presence only */
+    bool absent; /* "!Name": the header must not be there */
 };
 
 struct rule {
-    unsigned line; /* where the rule starts */
-    char *name;    /* shown on exchanges as "rule: NAME"; defaults to "LINE" */
+    unsigned line;  /* where the rule starts */
+    char *name;     /* shown on exchanges as "rule: NAME"; defaults to "LINE" */
     char **methods; /* NULL: any method */
     size_t nmethods;
     char *pattern; /* path glob, or the regular expression text */
@@ -48,7 +48,7 @@ struct rule {
 
     uint8_t action; /* enum rule_action */
     uint16_t status;
-    char *reason;  /* NULL: the standard phrase */
+    char *reason;   /* NULL: the standard phrase */
     char **headers; /* "Name: value" */
     size_t nheaders;
     uint8_t *body; /* body bytes (from text or, after rules_load, from body_file) */
@@ -97,6 +97,8 @@ const struct rule *rules_match(const struct rules *r, const struct message *req)
  * one character other than '/', '\' escapes the next character. Exposed for tests.
  */
 bool rules_glob(const char *pattern, const uint8_t *s, size_t n);
+/* The same for header values, where '*' and '?' match any character, '/' included. */
+bool rules_glob_value(const char *pattern, const uint8_t *s, size_t n);
 
 /* Decodes C escapes (\n \r \t \\ \xNN \@) of a body text into out. Returns 0 or -1. */
 int rules_unescape(const char *text, uint8_t **out, size_t *len);

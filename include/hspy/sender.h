@@ -34,7 +34,7 @@ struct sender_events {
     void *data;
     void (*write)(void *data, const uint8_t *p, size_t n);
     void (*finish)(void *data, enum sender_finish how);
-    void (*room)(void *data); /* the producer may supply again (after sender_full) */
+    void (*room)(void *data);  /* the producer may supply again (after sender_full) */
     void (*after)(void *data); /* the end of a timer callback: the sender acted on its own */
 };
 
@@ -46,10 +46,10 @@ struct sender {
     struct dynbuf head;    /* head held back for a Content-Length rewrite */
     struct dynbuf pending; /* released from pending_off on */
     size_t pending_off;
-    bool busy;      /* a response is in progress */
-    bool ended;     /* the producer called sender_end */
-    bool finished;  /* finish was reported */
-    bool waiting;   /* the plan's timer runs */
+    bool busy;     /* a response is in progress */
+    bool ended;    /* the producer called sender_end */
+    bool finished; /* finish was reported */
+    bool waiting;  /* the plan's timer runs */
     bool pumping;
     bool was_full;
     bool head_ended; /* the head was complete and handed on */

@@ -51,7 +51,7 @@ char **cgi_split(const char *cmd, char *err, size_t errlen)
                 else
                     dynbuf_addc(&w, (uint8_t)*p);
             } else if (*p == '\\' && p[1]) {
-                dynbuf_addc(&w, (uint8_t)*++p);
+                dynbuf_addc(&w, (uint8_t) * ++p);
             } else if (quote == '"' && *p == '"') {
                 quote = 0;
             } else if (!quote && (*p == '\'' || *p == '"')) {
@@ -155,8 +155,7 @@ static void add_headers(char ***v, size_t *n, const struct message *m)
     }
 }
 
-static void add_request(char ***v, size_t *n, const struct exchange *ex,
-                        const struct framing *f)
+static void add_request(char ***v, size_t *n, const struct exchange *ex, const struct framing *f)
 {
     const struct message *m = &ex->req;
     char buf[ENDPOINT_STRLEN];
@@ -303,9 +302,10 @@ void cgi_reply_parse(const uint8_t *p, size_t head_len, struct cgi_reply *r)
                 location |= nlen == 8 && strncasecmp((const char *)p + i, "location", 8) == 0;
                 r->has_length |=
                     nlen == 14 && strncasecmp((const char *)p + i, "content-length", 14) == 0;
-                r->has_type |= nlen == 12 && strncasecmp((const char *)p + i, "content-type", 12) == 0;
-                r->chunked |= nlen == 17 &&
-                              strncasecmp((const char *)p + i, "transfer-encoding", 17) == 0;
+                r->has_type |=
+                    nlen == 12 && strncasecmp((const char *)p + i, "content-type", 12) == 0;
+                r->chunked |=
+                    nlen == 17 && strncasecmp((const char *)p + i, "transfer-encoding", 17) == 0;
                 push(&r->headers, &n, xstrndup((const char *)p + i, le - i));
             }
         }

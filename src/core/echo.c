@@ -91,10 +91,10 @@ static int add_part(void *data, const struct form_part *part)
         return 0;
     }
     json_t *file = json_object();
-    json_object_set_new(file, "filename", text((const uint8_t *)part->filename,
-                                               strlen(part->filename)));
-    json_object_set_new(file, "content_type", text((const uint8_t *)part->content_type,
-                                                   strlen(part->content_type)));
+    json_object_set_new(file, "filename",
+                        text((const uint8_t *)part->filename, strlen(part->filename)));
+    json_object_set_new(file, "content_type",
+                        text((const uint8_t *)part->content_type, strlen(part->content_type)));
     json_object_set_new(file, "size", json_integer((json_int_t)part->len));
     if (utf8_valid(part->data, part->len))
         json_object_set_new(file, "content", json_stringn((const char *)part->data, part->len));
@@ -199,18 +199,18 @@ int echo_json(const struct exchange *ex, const struct http_limits *limits, struc
     const struct message *m = &ex->req;
     json_t *root = json_object();
     if (m->flags & MSG_HEAD) {
-        json_object_set_new(root, "method", text(message_at(m, m->head.method),
-                                                 m->head.method.len));
+        json_object_set_new(root, "method",
+                            text(message_at(m, m->head.method), m->head.method.len));
         add_target(root, ex);
-        json_object_set_new(root, "http_version", text(message_at(m, m->head.version),
-                                                       m->head.version.len));
+        json_object_set_new(root, "http_version",
+                            text(message_at(m, m->head.version), m->head.version.len));
         add_headers(root, m);
     }
     char addr[ENDPOINT_STRLEN];
-    json_object_set_new(root, "origin", json_string(endpoint_format_addr(&ex->client, addr,
-                                                                         sizeof addr)));
-    json_object_set_new(root, "client", json_string(endpoint_format(&ex->client, addr,
-                                                                    sizeof addr)));
+    json_object_set_new(root, "origin",
+                        json_string(endpoint_format_addr(&ex->client, addr, sizeof addr)));
+    json_object_set_new(root, "client",
+                        json_string(endpoint_format(&ex->client, addr, sizeof addr)));
     if (m->flags & MSG_HEAD)
         add_body(root, m, limits);
     int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(2));

@@ -14,7 +14,9 @@
 
 #include "hspy/decode.h"
 #include "hspy/framing.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
+#include "hspy/xmalloc.h"
 
 /* Cookies listed per message; more are counted in _hspy and left in the headers. */
 enum { HAR_COOKIES_MAX = 256 };
@@ -23,11 +25,7 @@ enum { HAR_QUERY_MAX = 1024 };
 
 static json_t *must(json_t *v)
 {
-    if (!v) {
-        fputs("hspy: out of memory\n", stderr);
-        exit(1);
-    }
-    return v;
+    return xnonnull(v);
 }
 
 static void set(json_t *obj, const char *key, json_t *value)
@@ -811,7 +809,7 @@ int har_stream_begin(struct dynbuf *out, const json_t *pages)
     json_t *log = log_head(pages ? json_incref((json_t *)pages) : NULL);
     /* jansson writes the values; the streamed framing around them is fixed text. */
     int rc =
-        dynbuf_adds(out, "{\"log\":") == 7 ? jsonout_dump(out, log, JSON_REAL_PRECISION(15)) : -1;
+        dynbuf_adds(out, "{\"log\":") == 7 ? jsonwrite_value(out, log, HAR_REAL_PRECISION) : -1;
     json_decref(log);
     if (rc == 0 && out->len > before + 7 && out->data[out->len - 1] == '}') {
         out->len--; /* reopen the log object */
@@ -830,7 +828,7 @@ int har_stream_entry(struct dynbuf *out, const struct exchange *ex, const struct
     size_t before = out->len;
     json_t *e = har_entry(ex, cfg);
     int rc = dynbuf_adds(out, first ? "\n" : ",\n") == (first ? 1u : 2u)
-                 ? jsonout_dump(out, e, JSON_REAL_PRECISION(15))
+                 ? jsonwrite_value(out, e, HAR_REAL_PRECISION)
                  : -1;
     json_decref(e);
     if (rc == 0)

@@ -44,9 +44,8 @@ char *httpdate_format(int64_t t, char *buf)
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
     int wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-    snprintf(buf, HTTPDATE_LEN, "%s, %02u %s %04d %02d:%02d:%02d GMT", DAYS[wday], d,
-             MONTHS[m - 1], (int)(y % 10000), (int)(secs / 3600), (int)(secs / 60 % 60),
-             (int)(secs % 60));
+    snprintf(buf, HTTPDATE_LEN, "%s, %02u %s %04d %02d:%02d:%02d GMT", DAYS[wday], d, MONTHS[m - 1],
+             (int)(y % 10000), (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
     return buf;
 }
 
@@ -70,8 +69,8 @@ int httpdate_parse(const char *s, size_t n, int64_t *t)
     if (sscanf(buf, "%15[A-Za-z], %2d %3s %4d %2d:%2d:%2d GMT%n", wd, &d, mon, &y, &hh, &mm, &ss,
                &used) == 7 &&
         used == (int)n) {
-    } else if (sscanf(buf, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT%n", wd, &d, mon, &y, &hh,
-                      &mm, &ss, &used) == 7 &&
+    } else if (sscanf(buf, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT%n", wd, &d, mon, &y, &hh, &mm,
+                      &ss, &used) == 7 &&
                used == (int)n) {
         /* RFC 850: two-digit year; RFC 9110 says interpret as at most 50 years ahead. */
         y += y < 70 ? 2000 : 1900;

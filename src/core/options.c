@@ -56,7 +56,7 @@ static const struct option_def OPTIONS[] = {
     {"har", 0, OPT_STRING, CMD_VIEWERS, FIELD(har_path), "FILE",
      "write the exchanges as HAR 1.2 to FILE", 0, 0},
     {"body-limit", 0, OPT_SIZE, CMD_VIEWERS, FIELD(body_limit), "SIZE",
-     "--log full: body bytes printed per message (default 4k)", 0, UINT64_MAX},
+     "body bytes shown per message by --log full and --json (default 4k)", 0, UINT64_MAX},
     {"head-max", 0, OPT_SIZE, CMD_ALL, FIELD(head_max), "SIZE",
      "largest head parsed, start line to empty line (default 64k)", 256, UINT32_MAX / 2},
     {"max-headers", 0, OPT_UINT, CMD_ALL, FIELD(headers_max), "N",
@@ -79,18 +79,17 @@ static const struct option_def OPTIONS[] = {
     {"idle-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(idle_timeout_ms), "TIME",
      "close connections idle this long (default 60s; 0 = never)", 0, UINT32_MAX},
     {"head-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(head_timeout_ms), "TIME",
-     "a request head must arrive within this time of its first byte (default 10s)", 0,
-     UINT32_MAX},
+     "a request head must arrive within this time of its first byte (default 10s)", 0, UINT32_MAX},
     {"status", 0, OPT_UINT, CMD_BIT(CMD_LISTEN), FIELD(status), "N",
      "answer every request with this status (a fixed response)", 100, 999},
     {"header", 'H', OPT_LIST, CMD_BIT(CMD_LISTEN), FIELD(headers), "'NAME: VALUE'",
      "add a header to the fixed response (repeatable)", 0, 0},
     {"body", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(body), "TEXT|@FILE",
      "body of the fixed response (@FILE reads a file)", 0, 0},
-    {"response", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(response), "FILE",
+    {"raw", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(raw), "FILE",
      "answer with this raw HTTP response, sent exactly as written", 0, 0},
     {"fix-length", 0, OPT_FLAG, CMD_BIT(CMD_LISTEN), FIELD(fix_length), NULL,
-     "--response: set Content-Length to the file's real body size", 0, 0},
+     "--raw: set Content-Length to the file's real body size", 0, 0},
     {"rules", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(rules), "FILE",
      "answer by the first matching rule of FILE (see the manual); others as usual", 0, 0},
     {"serve", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(serve), "DIR",
@@ -117,8 +116,7 @@ static const struct option_def OPTIONS[] = {
     {"reset-after", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(reset_after), "BYTES",
      "reset the connection (RST) after this many body bytes of a response", 0, UINT64_MAX - 1},
     {"content-length", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(content_length), "N",
-     "state Content-Length: N in responses whatever their body (then close)", 0,
-     UINT64_MAX - 1},
+     "state Content-Length: N in responses whatever their body (then close)", 0, UINT64_MAX - 1},
     {"bpf", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(bpf), "EXPR",
      "only decode packets matching this capture filter", 0, 0},
     {"request", 0, OPT_FLAG, CMD_BIT(CMD_LINT), FIELD(lint_request), NULL,
@@ -127,6 +125,9 @@ static const struct option_def OPTIONS[] = {
      "treat the input as responses", 0, 0},
     {"interface", 'i', OPT_STRING, CMD_BIT(CMD_SNIFF), FIELD(iface), "IFACE",
      "capture on IFACE (default: the first one libpcap offers)", 0, 0},
+    {"max-connections", 0, OPT_UINT, CMD_BIT(CMD_READ) | CMD_BIT(CMD_SNIFF), FIELD(capture_conns),
+     "N", "TCP connections tracked at once (default 16384); the least recently active are evicted",
+     1, 1u << 24},
     {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
      "print and write (--har) only the exchanges matching EXPR", 0, 0},
     {"preserve-host", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(preserve_host), NULL,
@@ -445,13 +446,13 @@ static int positional(struct options *o, int n, char **args, char *err, size_t e
 /* listen: one default answer at most, and options that only make sense with another. */
 static int validate_listen(struct options *o, char *err, size_t errlen)
 {
-    int answers = (o->status || o->headers.n || o->body) + (o->response != NULL) +
-                  (o->serve != NULL) + (o->exec != NULL);
+    int answers = (o->status || o->headers.n || o->body) + (o->raw != NULL) + (o->serve != NULL) +
+                  (o->exec != NULL);
     if (answers > 1)
         return usage(err, errlen, o->cmd,
-                     "choose one of --status/--header/--body, --response, --serve, --exec");
-    if (o->fix_length && !o->response)
-        return usage(err, errlen, o->cmd, "--fix-length goes with --response");
+                     "choose one of --status/--header/--body, --raw, --serve, --exec");
+    if (o->fix_length && !o->raw)
+        return usage(err, errlen, o->cmd, "--fix-length goes with --raw");
     if ((o->exec_shell) && !o->exec)
         return usage(err, errlen, o->cmd, "--exec-shell goes with --exec");
     if (o->expect && o->expect < 100)
@@ -494,7 +495,8 @@ static int validate(struct options *o, char *err, size_t errlen)
 static void build_getopt(enum command cmd, struct option *longs, char *shorts, int *index_of)
 {
     size_t nl = 0, ns = 0;
-    shorts[ns++] = '+';
+    /* No leading '+': options may come after the arguments too ("hspy proxy 8000 up:80
+     * --har x.har"), as GNU tools allow; "--" ends the options. */
     shorts[ns++] = ':';
     shorts[ns++] = 'h';
     for (size_t i = 0; i < NOPTIONS; i++) {

@@ -4,7 +4,6 @@
  */
 #include "hspy/response.h"
 
-#include <inttypes.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,9 +70,17 @@ static const struct reason_row REASONS[] = {
 
 const char *response_reason(int status)
 {
-    for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++)
-        if (REASONS[i].status == status)
-            return REASONS[i].reason;
+    /* The table is sorted by status: a binary search (every response hspy writes asks). */
+    size_t lo = 0, hi = sizeof REASONS / sizeof REASONS[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (REASONS[mid].status == status)
+            return REASONS[mid].reason;
+        if (REASONS[mid].status < status)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return "Unknown";
 }
 
@@ -88,38 +95,84 @@ bool response_header_is(const char *line, const char *name)
     return *p == ':';
 }
 
-static bool user_has(const struct response_spec *s, const char *name)
+enum user_header {
+    USER_DATE = 1 << 0,
+    USER_FRAMING = 1 << 1, /* Content-Length or Transfer-Encoding */
+    USER_CONNECTION = 1 << 2,
+};
+
+/* Which of the headers hspy would add the user's headers already have (one pass). */
+static unsigned user_headers(const struct response_spec *s)
 {
-    for (size_t i = 0; i < s->nheaders; i++)
-        if (response_header_is(s->headers[i], name))
-            return true;
-    return false;
+    unsigned have = 0;
+    for (size_t i = 0; i < s->nheaders; i++) {
+        const char *h = s->headers[i];
+        switch (h[0] | 0x20) {
+        case 'd': have |= response_header_is(h, "date") ? USER_DATE : 0; break;
+        case 'c':
+            if (response_header_is(h, "content-length"))
+                have |= USER_FRAMING;
+            else if (response_header_is(h, "connection"))
+                have |= USER_CONNECTION;
+            break;
+        case 't': have |= response_header_is(h, "transfer-encoding") ? USER_FRAMING : 0; break;
+        default: break;
+        }
+    }
+    return have;
+}
+
+/* Appends a decimal number (hot path: no printf). */
+static void put_u64(struct dynbuf *out, uint64_t v)
+{
+    char buf[24];
+    size_t i = sizeof buf;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    dynbuf_append(out, buf + i, sizeof buf - i);
+}
+
+static void put(struct dynbuf *out, const char *s)
+{
+    dynbuf_append(out, s, strlen(s));
 }
 
 void response_head(struct dynbuf *out, const struct response_spec *s)
 {
-    dynbuf_printf(out, "HTTP/1.1 %03u %s\r\n", s->status,
-                  s->reason ? s->reason : response_reason(s->status));
-    if (s->date && !user_has(s, "date"))
-        dynbuf_printf(out, "Date: %s\r\n", s->date);
+    char status[4] = {(char)('0' + s->status / 100 % 10), (char)('0' + s->status / 10 % 10),
+                      (char)('0' + s->status % 10), ' '};
+    dynbuf_append(out, "HTTP/1.1 ", 9);
+    dynbuf_append(out, status, 4);
+    put(out, s->reason ? s->reason : response_reason(s->status));
+    dynbuf_append(out, "\r\n", 2);
+    unsigned have = user_headers(s);
+    if (s->date && !(have & USER_DATE)) {
+        dynbuf_append(out, "Date: ", 6);
+        put(out, s->date);
+        dynbuf_append(out, "\r\n", 2);
+    }
     for (size_t i = 0; i < s->nheaders; i++) {
-        dynbuf_adds(out, s->headers[i]);
-        dynbuf_adds(out, "\r\n");
+        put(out, s->headers[i]);
+        dynbuf_append(out, "\r\n", 2);
     }
-    bool framed = user_has(s, "content-length") || user_has(s, "transfer-encoding");
-    if (!framed) {
-        if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length))
-            dynbuf_printf(out, "Content-Length: %" PRIu64 "\r\n", s->length);
-        else if (s->framing == RESPONSE_CHUNKED)
-            dynbuf_adds(out, "Transfer-Encoding: chunked\r\n");
+    if (!(have & USER_FRAMING)) {
+        if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length)) {
+            dynbuf_append(out, "Content-Length: ", 16);
+            put_u64(out, s->length);
+            dynbuf_append(out, "\r\n", 2);
+        } else if (s->framing == RESPONSE_CHUNKED) {
+            put(out, "Transfer-Encoding: chunked\r\n");
+        }
     }
-    if (!user_has(s, "connection")) {
+    if (!(have & USER_CONNECTION)) {
         if (s->close)
-            dynbuf_adds(out, "Connection: close\r\n");
+            put(out, "Connection: close\r\n");
         else if (s->keep_alive)
-            dynbuf_adds(out, "Connection: keep-alive\r\n");
+            put(out, "Connection: keep-alive\r\n");
     }
-    dynbuf_adds(out, "\r\n");
+    dynbuf_append(out, "\r\n", 2);
 }
 
 /* Parses the head at raw (one message); returns its length or -1. */
@@ -189,7 +242,9 @@ int response_set_length(const uint8_t *raw, size_t n, uint64_t value, struct dyn
         pos = after;
     }
     dynbuf_append(out, base + pos, blank - pos);
-    dynbuf_printf(out, "Content-Length: %" PRIu64 "%s", value, eol);
+    dynbuf_append(out, "Content-Length: ", 16);
+    put_u64(out, value);
+    put(out, eol);
     dynbuf_append(out, base + blank, n - off - blank);
     return 0;
 }

@@ -53,8 +53,11 @@ static void glob_closure(const struct gtok *t, size_t m, uint8_t *st)
             st[j + 1] = 1;
 }
 
-/* A set-of-states simulation: O(len(s) * len(pattern)) whatever the stars, never exponential. */
-bool rules_glob(const char *pattern, const uint8_t *s, size_t n)
+/*
+ * A set-of-states simulation: O(len(s) * len(pattern)) whatever the stars, never exponential.
+ * For paths '*' and '?' stop at '/'; for header values they match anything.
+ */
+static bool glob(const char *pattern, const uint8_t *s, size_t n, bool path)
 {
     size_t plen = strlen(pattern);
     struct gtok small[128];
@@ -78,8 +81,8 @@ bool rules_glob(const char *pattern, const uint8_t *s, size_t n)
                 continue;
             switch (t[j].kind) {
             case G_LIT: next[j + 1] |= t[j].c == ch; break;
-            case G_ONE: next[j + 1] |= ch != '/'; break;
-            case G_STAR: next[j] |= ch != '/'; break;
+            case G_ONE: next[j + 1] |= !path || ch != '/'; break;
+            case G_STAR: next[j] |= !path || ch != '/'; break;
             default: next[j] = 1; break;
             }
         }
@@ -97,6 +100,16 @@ bool rules_glob(const char *pattern, const uint8_t *s, size_t n)
         free(b);
     }
     return ok;
+}
+
+bool rules_glob(const char *pattern, const uint8_t *s, size_t n)
+{
+    return glob(pattern, s, n, true);
+}
+
+bool rules_glob_value(const char *pattern, const uint8_t *s, size_t n)
+{
+    return glob(pattern, s, n, false);
 }
 
 /* ---- escapes ---- */
@@ -166,7 +179,8 @@ struct directive {
     directive_fn fn;
 };
 
-static int say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int say(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int say(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -537,8 +551,7 @@ static int finish_rule(struct parse *ps, char *why, size_t whylen)
     if (!r->name)
         r->name = xasprintf("line %u", r->line);
     if (r->action == RULE_RAW && r->nheaders)
-        return say(why, whylen, "rule at line %u: 'raw' cannot be combined with 'header'",
-                   r->line);
+        return say(why, whylen, "rule at line %u: 'raw' cannot be combined with 'header'", r->line);
     return 0;
 }
 
@@ -697,7 +710,7 @@ static bool header_matches(const struct message *req, const struct rule_header *
         if (!http_span_ieq(base, hd->name, w->name))
             continue;
         present = true;
-        if (!w->glob || rules_glob(w->glob, base + hd->value.off, hd->value.len))
+        if (!w->glob || rules_glob_value(w->glob, base + hd->value.off, hd->value.len))
             return !w->absent;
     }
     return w->absent ? !present : false;
@@ -752,8 +765,7 @@ const struct rule *rules_match(const struct rules *r, const struct message *req)
     }
     for (size_t i = 0; i < r->n; i++) {
         const struct rule *ru = &r->v[i];
-        if (!method_matches(ru, method, req->head.method.len) ||
-            !path_matches(ru, path, plen))
+        if (!method_matches(ru, method, req->head.method.len) || !path_matches(ru, path, plen))
             continue;
         bool ok = true;
         for (size_t k = 0; k < ru->nwhen && ok; k++)

@@ -20,6 +20,9 @@
 #include "hspy/listen.h"
 #include "hspy/xmalloc.h"
 
+/* Bytes one pump may write before yielding to the loop (fairness between connections). */
+enum { PUMP_BUDGET = 1024 * 1024 };
+
 /* Reasons to stop reading from the client (conn_hold bits). */
 enum {
     HOLD_INPUT = 1 << 0,  /* bytes wait in held: the conversation paused or is full */
@@ -32,11 +35,14 @@ struct client {
     struct conn *conn;
     struct conversation *conv;
     struct sender sender;
-    struct reply *reply;   /* the reply in progress, or NULL */
-    struct exchange *ex;   /* the exchange whose request is arriving, or NULL */
-    struct dynbuf held;    /* client bytes the conversation has not taken yet */
+    uv_idle_t kick;      /* continues a reply that had more to give at the end of a pump */
+    unsigned handles;    /* libuv handles still open (sender timer, kick) */
+    struct reply *reply; /* the reply in progress, or NULL */
+    struct exchange *ex; /* the exchange whose request is arriving, or NULL */
+    struct dynbuf held;  /* client bytes the conversation has not taken yet */
     size_t held_off;
     struct dynbuf outq;    /* bytes released this turn: written and fed as the server side */
+    struct dynbuf scratch; /* replies compose their heads here */
     bool paused;           /* the conversation paused at the end of a request */
     bool unblock;          /* the conversation asked to be fed again */
     bool reply_done_told;  /* the reply was told the request is complete */
@@ -44,10 +50,12 @@ struct client {
     uint8_t finish_how;    /* enum sender_finish */
     bool close_when_done;  /* no further request on this connection */
     bool want_close;
-    uint8_t close_how;     /* enum conn_close */
+    uint8_t close_how; /* enum conn_close */
     bool eof, eof_fed;
     bool closed;
     bool pumping, again;
+    uint64_t conn_id;
+    int64_t turn_ns; /* when the bytes being fed arrived (also dates the responses to them) */
 };
 
 static int64_t now(void)
@@ -68,13 +76,17 @@ static void flush(struct client *c)
 {
     if (!c->outq.len)
         return;
-    if (!c->closed)
-        conn_write(c->conn, c->outq.data, c->outq.len);
+    if (c->closed || conn_write(c->conn, c->outq.data, c->outq.len) != 0) {
+        /* The connection failed or is closing: these bytes never left, so they are not
+         * recorded as sent either. */
+        dynbuf_reset(&c->outq);
+        return;
+    }
     size_t off = 0;
     int64_t ts = now();
-    while (off < c->outq.len) {
-        size_t k = conversation_feed(c->conv, SIDE_SERVER, c->outq.data + off, c->outq.len - off,
-                                     ts);
+    while (c->conv && off < c->outq.len) {
+        size_t k =
+            conversation_feed(c->conv, SIDE_SERVER, c->outq.data + off, c->outq.len - off, ts);
         if (k == 0)
             break; /* cannot happen while requests are answered in order; never loop */
         off += k;
@@ -88,7 +100,7 @@ static void flush(struct client *c)
 static bool output_full(void *data)
 {
     struct client *c = data;
-    return c->closed || sender_full(&c->sender) ||
+    return c->closed || conn_closing(c->conn) || sender_full(&c->sender) ||
            c->outq.len + conn_queued(c->conn) > c->srv->conns.queue_max;
 }
 
@@ -140,15 +152,16 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
 {
     const struct message *req = &ex->req;
     bool http11 = (req->flags & MSG_HEAD) && req->head.major == 1 && req->head.minor >= 1;
-    bool head_req = (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req),
-                                                            req->head.method, "HEAD");
+    bool head_req =
+        (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req), req->head.method, "HEAD");
     struct reply_env env = {
         .loop = c->srv->conns.loop,
         .sender = &c->sender,
         .ex = ex,
         .limits = &c->srv->h->limits,
         .framing = *f,
-        .date = listen_date(c->srv),
+        .date = listen_date(c->srv, c->turn_ns),
+        .scratch = &c->scratch,
         .software = c->srv->software,
         .head_request = head_req,
         .http11 = http11,
@@ -167,8 +180,8 @@ static struct reply *make_reply(const struct answer *a, const struct reply_env *
 {
     switch (a->action) {
     case RULE_FIXED: {
-        struct reply_fixed_spec spec = {a->status, a->reason, a->headers, a->nheaders,
-                                        a->body, a->body_len, false};
+        struct reply_fixed_spec spec = {a->status, a->reason,   a->headers, a->nheaders,
+                                        a->body,   a->body_len, false};
         return reply_fixed_new(env, &spec);
     }
     case RULE_RAW: return reply_raw_new(env, a->raw, a->raw_len);
@@ -207,7 +220,7 @@ static void start_reply(struct client *c, struct exchange *ex)
         bool big = ex->req.flags & MSG_HEAD_LIMIT;
         const char *why = big ? "request head larger than the limit (--head-max)"
                           : (ex->req.flags & MSG_HEAD) ? "request length cannot be determined"
-                                                        : "not an HTTP request";
+                                                       : "not an HTTP request";
         exchange_fail(ex, EX_REJECTED, "answered %d: %s", big ? 431 : 400, why);
         c->srv->counters.rejected++;
         reject(c, ex, big ? 431 : 400, why);
@@ -287,9 +300,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
             c->reply->ops->body(c->reply, p, n);
         store_touch(store, ex);
         return CONV_CONTINUE;
-    case CONV_REQ_DONE:
-        store_touch(store, ex);
-        return request_done(c, ex);
+    case CONV_REQ_DONE: store_touch(store, ex); return request_done(c, ex);
     case CONV_END:
         reply_forget(c->reply, ex);
         if (c->ex == ex)
@@ -320,11 +331,34 @@ static void hold_rest(struct client *c, const uint8_t *p, size_t n)
     dynbuf_append(&c->held, p, n);
 }
 
+/*
+ * The conversation is made when the first byte arrives: a connection that never sends
+ * anything (an idle flood) then costs a few hundred bytes instead of a conversation's
+ * in-flight table.
+ */
+static void start_conversation(struct client *c)
+{
+    struct hspy *h = c->srv->h;
+    struct conversation_config cfg = {
+        .limits = h->limits,
+        .exchange = h->ex_limits,
+        .conn_id = c->conn_id,
+        .client = *conn_peer(c->conn),
+        .server = *conn_local(c->conn),
+        .hash_bodies = true,
+    };
+    struct conversation_events cev = {c, on_event};
+    c->conv = conversation_new(&cfg, &cev);
+}
+
 static size_t feed_client(struct client *c, const uint8_t *p, size_t n)
 {
+    if (!c->conv)
+        start_conversation(c);
     c->paused = false;
     c->unblock = false;
-    return conversation_feed(c->conv, SIDE_CLIENT, p, n, now());
+    c->turn_ns = now();
+    return conversation_feed(c->conv, SIDE_CLIENT, p, n, c->turn_ns);
 }
 
 /* Feeds held bytes while the conversation takes them. */
@@ -378,7 +412,8 @@ static void handle_eof(struct client *c)
     if (!c->eof || c->eof_fed || c->paused || c->held_off < c->held.len)
         return;
     c->eof_fed = true;
-    conversation_close(c->conv, SIDE_CLIENT, now());
+    if (c->conv)
+        conversation_close(c->conv, SIDE_CLIENT, now());
     flush(c);
     if (!c->reply)
         c->want_close = true;
@@ -400,6 +435,23 @@ static void update_holds(struct client *c)
         conn_unhold(c->conn, HOLD_OUTPUT);
 }
 
+/* Lets the reply produce while there is room; returns whether it produced anything. */
+static bool give_room(struct client *c)
+{
+    if (!c->reply || c->reply_finished || output_full(c))
+        return false;
+    size_t before = c->outq.len;
+    c->reply->ops->room(c->reply);
+    return c->outq.len > before;
+}
+
+static void on_kick(uv_idle_t *h)
+{
+    struct client *c = h->data;
+    uv_idle_stop(h);
+    pump(c);
+}
+
 static void pump(struct client *c)
 {
     if (c->pumping) {
@@ -407,12 +459,12 @@ static void pump(struct client *c)
         return;
     }
     c->pumping = true;
-    int rounds = 0;
+    uint64_t out_before = conn_bytes_out(c->conn);
+    bool more = false;
     do {
         c->again = false;
         flush(c);
-        if (c->reply && !c->reply_finished && !output_full(c))
-            c->reply->ops->room(c->reply);
+        more = give_room(c);
         flush(c);
         retire(c);
         feed_held(c);
@@ -422,7 +474,13 @@ static void pump(struct client *c)
             sender_abort(&c->sender);
             conn_close(c->conn, c->close_how);
         }
-    } while (c->again && !c->closed && ++rounds < 1000);
+        /* A client that takes everything at once would keep us here: after PUMP_BUDGET bytes
+         * the rest waits for the next loop turn, so other connections get their share. */
+        if (more && !c->closed && conn_bytes_out(c->conn) - out_before < PUMP_BUDGET)
+            c->again = true;
+    } while (c->again && !c->closed);
+    if (more && !c->closed && !output_full(c))
+        uv_idle_start(&c->kick, on_kick);
     update_holds(c);
     c->pumping = false;
 }
@@ -460,15 +518,14 @@ static void on_drain(void *data, struct conn *conn)
 /* Flags the exchange in flight on either side with a timeout. */
 static void flag_timeout(struct client *c, const char *what)
 {
-    struct exchange *seen[2] = {conversation_current(c->conv, SIDE_CLIENT),
+    struct exchange *seen[2] = {c->conv ? conversation_current(c->conv, SIDE_CLIENT) : NULL,
                                 c->reply ? c->reply->env.ex : NULL};
     for (int i = 0; i < 2; i++) {
         struct exchange *ex = seen[i];
         if (!ex || (i == 1 && ex == seen[0]))
             continue;
         exchange_warn(ex, W_TIMEOUT, i == 0 ? SIDE_CLIENT : SIDE_SERVER,
-                      exchange_msg(ex, i == 0 ? SIDE_CLIENT : SIDE_SERVER)->wire_bytes, "%s",
-                      what);
+                      exchange_msg(ex, i == 0 ? SIDE_CLIENT : SIDE_SERVER)->wire_bytes, "%s", what);
         exchange_fail(ex, EX_TIMEOUT, "%s", what);
         store_touch(&c->srv->h->store, ex);
     }
@@ -480,16 +537,18 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
     struct client *c = data;
     const struct options *o = &c->srv->h->opt;
     char what[128];
+    c->turn_ns = now();
     if (which == CONN_TIMEOUT_DEADLINE) {
         if (c->reply || !c->ex)
             return;
-        snprintf(what, sizeof what, "request head not complete after %" PRIu64 " ms (--head-timeout)",
+        snprintf(what, sizeof what,
+                 "request head not complete after %" PRIu64 " ms (--head-timeout)",
                  o->head_timeout_ms);
     } else {
         /* A deliberate pause or a command at work is our doing, not the client's. */
         if (c->reply && (sender_waiting(&c->sender) || !conn_full(c->conn)))
             return;
-        if (!c->reply && conversation_idle(c->conv) && c->held_off == c->held.len) {
+        if (!c->reply && (!c->conv || conversation_idle(c->conv)) && c->held_off == c->held.len) {
             c->srv->counters.idle_closed++;
             c->want_close = true;
             c->close_how = CONN_CLOSE_FLUSH;
@@ -513,20 +572,32 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
 static void free_client(uv_handle_t *h)
 {
     struct client *c = h->data;
-    free(c);
+    if (--c->handles == 0)
+        free(c);
 }
 
 static void on_close(void *data, struct conn *conn, int status)
 {
-    (void)conn;
     struct client *c = data;
     c->closed = true;
     sender_abort(&c->sender);
+    if (c->srv->stopping) {
+        struct exchange *ex[2] = {c->ex, c->reply ? c->reply->env.ex : NULL};
+        for (int i = 0; i < 2; i++)
+            if (ex[i] && (i == 0 || ex[i] != ex[0]) && !ex[i]->error)
+                exchange_fail(ex[i], 0, "hspy stopped while this exchange was in flight");
+    }
     if (status && status != UV_EOF) {
         struct exchange *ex = c->reply && c->reply->env.ex ? c->reply->env.ex : c->ex;
         if (ex) {
-            exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes, "%s",
-                          uv_strerror(status));
+            uint64_t lost = conn_bytes_dropped(conn);
+            if (lost)
+                exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes,
+                              "%s; the last %llu bytes recorded as sent never left hspy",
+                              uv_strerror(status), (unsigned long long)lost);
+            else
+                exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes, "%s",
+                              uv_strerror(status));
             ex->flags |= EX_CLIENT_ABORT;
         }
     }
@@ -536,15 +607,19 @@ static void on_close(void *data, struct conn *conn, int status)
     /* Both directions end here: partial messages are flagged as cut by the end of stream, then
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = now();
-    if (!c->eof_fed)
+    if (c->conv && !c->eof_fed)
         conversation_close(c->conv, SIDE_CLIENT, ts);
-    conversation_close(c->conv, SIDE_SERVER, ts);
+    if (c->conv)
+        conversation_close(c->conv, SIDE_SERVER, ts);
     conversation_free(c->conv);
     c->conv = NULL;
     dynbuf_cleanup(&c->held);
     dynbuf_cleanup(&c->outq);
+    dynbuf_cleanup(&c->scratch);
+    /* Both handles point back at the client for the close callbacks (not used otherwise). */
     c->sender.timer.data = c;
     sender_close(&c->sender, free_client);
+    uv_close((uv_handle_t *)&c->kick, free_client);
 }
 
 void client_start(struct listen *l, struct conn *conn)
@@ -553,20 +628,15 @@ void client_start(struct listen *l, struct conn *conn)
     struct client *c = xcalloc(1, sizeof *c);
     c->srv = l;
     c->conn = conn;
+    c->conn_id = ++h->next_conn_id;
     dynbuf_init(&c->held, CONN_READ_SIZE + CONVERSATION_PENDING_MAX);
     dynbuf_init(&c->outq, (size_t)1 << 30);
+    dynbuf_init(&c->scratch, (size_t)1 << 24);
     struct sender_events sev = {c, out_write, on_sender_finish, on_sender_room, on_sender_after};
     sender_init(&c->sender, l->conns.loop, &sev);
-    struct conversation_config cfg = {
-        .limits = h->limits,
-        .exchange = h->ex_limits,
-        .conn_id = ++h->next_conn_id,
-        .client = *conn_peer(conn),
-        .server = *conn_local(conn),
-        .hash_bodies = true,
-    };
-    struct conversation_events cev = {c, on_event};
-    c->conv = conversation_new(&cfg, &cev);
+    uv_idle_init(l->conns.loop, &c->kick);
+    c->kick.data = c;
+    c->handles = 2;
     struct conn_events ev = {c, on_read, on_eof, on_drain, on_timeout, on_close, NULL, NULL};
     conn_start(conn, &ev);
     conn_set_idle(conn, h->opt.idle_timeout_ms);

@@ -47,6 +47,7 @@ struct conn {
     uint64_t deadline;    /* loop time (ms), 0 = none */
     uint64_t timer_due;   /* loop time the timer is armed for, 0 = not armed */
     uint64_t bytes_in, bytes_out;
+    uint64_t dropped; /* queued output discarded because the connection ended first */
 };
 
 struct wreq {
@@ -367,6 +368,8 @@ static void on_written(uv_write_t *req, int status)
     struct wreq *w = (struct wreq *)req;
     struct conn *c = w->c;
     c->queued -= w->len;
+    if (status < 0)
+        c->dropped += w->len;
     free(w);
     if (status < 0) {
         if (status != UV_ECANCELED)
@@ -474,12 +477,16 @@ bool conn_full(const struct conn *c)
 
 void conn_hold(struct conn *c, unsigned reason)
 {
+    if ((c->hold & reason) == reason)
+        return;
     c->hold |= reason;
     update_reading(c);
 }
 
 void conn_unhold(struct conn *c, unsigned reason)
 {
+    if (!(c->hold & reason))
+        return;
     c->hold &= ~reason;
     update_reading(c);
 }
@@ -617,4 +624,9 @@ uint64_t conn_bytes_in(const struct conn *c)
 uint64_t conn_bytes_out(const struct conn *c)
 {
     return c->bytes_out;
+}
+
+uint64_t conn_bytes_dropped(const struct conn *c)
+{
+    return c->dropped;
 }

@@ -212,8 +212,7 @@ static void finish(struct execd *e)
     if (fail) {
         /* Too late for an error status: cut the response so the client sees it failed. */
         if (e->base.env.ex)
-            exchange_fail(e->base.env.ex, EX_UPSTREAM_FAIL, "exec: %s (response cut short)",
-                          fail);
+            exchange_fail(e->base.env.ex, EX_UPSTREAM_FAIL, "exec: %s (response cut short)", fail);
         e->base.close_after = true;
     } else if (e->chunked) {
         sender_body(e->base.env.sender, (const uint8_t *)"0\r\n\r\n", 5);
@@ -261,8 +260,8 @@ static void start_streaming(struct execd *e)
         dynbuf_reset(&e->outbuf);
         return;
     }
-    struct response_spec spec = {.status = 200, .headers = TEXT, .nheaders = 1,
-                                 .date = r->env.date};
+    struct response_spec spec = {
+        .status = 200, .headers = TEXT, .nheaders = 1, .date = r->env.date};
     if (k == CGI_HEADERS) {
         cgi_reply_parse(e->outbuf.data, head, &e->cgi);
         spec.status = e->cgi.status;
@@ -276,11 +275,10 @@ static void start_streaming(struct execd *e)
     if (!framed && !e->chunked)
         r->close_after = true;
     spec.close = r->env.close || r->close_after;
-    struct dynbuf h;
-    dynbuf_init(&h, (size_t)1 << 20);
-    response_head(&h, &spec);
-    sender_head(r->env.sender, h.data, h.len);
-    dynbuf_cleanup(&h);
+    struct dynbuf *h = r->env.scratch;
+    dynbuf_reset(h);
+    response_head(h, &spec);
+    sender_head(r->env.sender, h->data, h->len);
     stream_bytes(e, e->outbuf.data + head, e->outbuf.len - head);
     dynbuf_reset(&e->outbuf);
 }

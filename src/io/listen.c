@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "hspy/hspy.h"
@@ -24,9 +25,9 @@ static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
                               "\r\n"
                               "503 too many connections (--max-conns)\r\n\r\n";
 
-const char *listen_date(struct listen *l)
+const char *listen_date(struct listen *l, int64_t now_ns)
 {
-    int64_t sec = hspy_now() / 1000000000;
+    int64_t sec = now_ns / 1000000000;
     if (sec != l->date_sec) {
         l->date_sec = sec;
         httpdate_format(sec, l->date);
@@ -154,14 +155,14 @@ static int setup_fallback(struct listen *l, char *err, size_t errlen)
         }
         a->body = l->body;
         a->body_len = l->body_len;
-    } else if (o->response) {
+    } else if (o->raw) {
         a->action = RULE_RAW;
-        if (read_file(NULL, o->response, &l->raw, &l->raw_len, why, sizeof why) != 0) {
-            snprintf(err, errlen, "--response %s: %s", o->response, why);
+        if (read_file(NULL, o->raw, &l->raw, &l->raw_len, why, sizeof why) != 0) {
+            snprintf(err, errlen, "--raw %s: %s", o->raw, why);
             return -1;
         }
         char what[300];
-        snprintf(what, sizeof what, "--response %s", o->response);
+        snprintf(what, sizeof what, "--raw %s", o->raw);
         if (prepare_raw(&l->raw, &l->raw_len, o->fix_length, what, err, errlen) != 0)
             return -1;
         a->raw = l->raw;
@@ -318,6 +319,25 @@ static void on_stop(void *data, int signum, bool urgent)
     stop(l);
 }
 
+/*
+ * Each connection is a file descriptor: raise the soft limit toward what --max-conns needs
+ * (up to the hard limit), and say so when the cap cannot be reached.
+ */
+static void raise_fd_limit(const struct listen *l)
+{
+    rlim_t want = (rlim_t)l->h->opt.max_conns + 64;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+        fprintf(stderr,
+                "hspy: warning: only %llu file descriptors allowed (ulimit -n): fewer than "
+                "--max-conns %llu connections can be served; more are refused and counted\n",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)l->h->opt.max_conns);
+}
+
 static int open_listener(struct listen *l)
 {
     struct hspy *h = l->h;
@@ -338,6 +358,7 @@ static int open_listener(struct listen *l)
     snprintf(l->title, sizeof l->title, "listen %s", addr);
     h->title = l->title;
     fprintf(stderr, "hspy: listening on %s\n", addr);
+    raise_fd_limit(l);
     if (listener_public(&l->listener))
         fprintf(stderr,
                 "hspy: warning: %s is reachable from the network; anyone who can connect sees "

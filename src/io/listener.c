@@ -105,8 +105,8 @@ static void on_connection(uv_stream_t *server, int status)
     l->on_conn(l->data, c);
 }
 
-static int give_up(struct listener *l, uv_loop_t *loop, char *err, size_t errlen,
-                   const char *where, int r)
+static int give_up(struct listener *l, uv_loop_t *loop, char *err, size_t errlen, const char *where,
+                   int r)
 {
     snprintf(err, errlen, "listen %s: %s", where, uv_strerror(r));
     uv_close((uv_handle_t *)&l->tcp, NULL);

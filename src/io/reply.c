@@ -71,11 +71,10 @@ static bool compose_head(struct reply *r, uint16_t status, const char *reason,
         spec.has_length = true;
         body = false;
     }
-    struct dynbuf head;
-    dynbuf_init(&head, (size_t)1 << 24);
-    response_head(&head, &spec);
-    sender_head(r->env.sender, head.data, head.len);
-    dynbuf_cleanup(&head);
+    struct dynbuf *head = r->env.scratch;
+    dynbuf_reset(head);
+    response_head(head, &spec);
+    sender_head(r->env.sender, head->data, head->len);
     return body;
 }
 
@@ -90,8 +89,8 @@ struct fixed {
 static void fixed_done(struct reply *r)
 {
     struct fixed *f = (struct fixed *)r;
-    bool body = compose_head(r, f->spec.status, f->spec.reason, f->spec.headers,
-                             f->spec.nheaders, f->spec.body_len);
+    bool body = compose_head(r, f->spec.status, f->spec.reason, f->spec.headers, f->spec.nheaders,
+                             f->spec.body_len);
     f->body = (struct membody){f->spec.body, body ? f->spec.body_len : 0, 0, false};
     membody_push(r, &f->body);
 }
@@ -126,7 +125,7 @@ struct reply *reply_error_new(const struct reply_env *env, uint16_t status, cons
 {
     static const char *const HEADERS[] = {"Content-Type: text/plain; charset=utf-8"};
     char *text = xasprintf("%u %s: %s\n", status, response_reason(status), why);
-    struct reply_fixed_spec spec = {status, NULL, HEADERS, 1, (const uint8_t *)text,
+    struct reply_fixed_spec spec = {status,       NULL, HEADERS, 1, (const uint8_t *)text,
                                     strlen(text), true};
     struct reply *r = reply_fixed_new(env, &spec);
     r->close_after = true;
@@ -179,8 +178,7 @@ static bool raw_keeps_alive(const struct reply_env *env, const uint8_t *p, size_
     /* The final head is the last one in [0, head): find where it starts. */
     size_t off = 0;
     for (;;) {
-        int len = http_head_parse(p + off, (size_t)head - off, HTTP_RESPONSE, &lim, NULL, &h,
-                                  NULL);
+        int len = http_head_parse(p + off, (size_t)head - off, HTTP_RESPONSE, &lim, NULL, &h, NULL);
         if (len <= 0)
             return false;
         if (off + (size_t)len >= (size_t)head)
@@ -232,10 +230,10 @@ static void echo_start_text(struct echo *e)
     const struct message *req = &r->env.ex->req;
     const uint8_t *head = req->raw.data + req->head_off;
     size_t head_len = req->flags & MSG_HEAD ? req->head.len : req->raw.len - req->head_off;
-    uint16_t status = (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req),
-                                                               req->head.method, "CONNECT")
-                          ? 405
-                          : 200;
+    uint16_t status =
+        (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req), req->head.method, "CONNECT")
+            ? 405
+            : 200;
     uint64_t length = head_len;
     if (r->env.framing.kind == BODY_LENGTH)
         length += r->env.framing.length;
@@ -255,12 +253,11 @@ static void echo_start_text(struct echo *e)
             .framing = e->chunked ? RESPONSE_CHUNKED : RESPONSE_CLOSE,
             .close = r->env.close || r->close_after,
         };
-        struct dynbuf h;
-        dynbuf_init(&h, (size_t)1 << 20);
-        response_head(&h, &spec);
+        struct dynbuf *h = r->env.scratch;
+        dynbuf_reset(h);
+        response_head(h, &spec);
         if (!r->env.http09)
-            sender_head(r->env.sender, h.data, h.len);
-        dynbuf_cleanup(&h);
+            sender_head(r->env.sender, h->data, h->len);
         if (r->env.http09)
             r->close_after = true;
         e->bodyless = false;

@@ -127,7 +127,8 @@ static void answer_listing(struct served *s, const char *dirpath, const char *ur
     qsort(names, n, sizeof *names, by_name);
     struct dynbuf html;
     dynbuf_init(&html, (size_t)1 << 30);
-    dynbuf_adds(&html, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ");
+    dynbuf_adds(&html,
+                "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ");
     html_escape(&html, urlpath);
     dynbuf_adds(&html, "</title>\n</head>\n<body>\n<h1>Index of ");
     html_escape(&html, urlpath);
@@ -271,8 +272,8 @@ static void serve_file(struct served *s, const char *path, const struct message 
         }
         if (br == BYTERANGE_OK) {
             status = 206;
-            snprintf(cr, sizeof cr, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-                     start, start + len - 1, size);
+            snprintf(cr, sizeof cr, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+                     start + len - 1, size);
         } else {
             start = 0;
             len = size;
@@ -295,14 +296,13 @@ static void serve_file(struct served *s, const char *path, const struct message 
         .close = r->env.close,
         .keep_alive = r->env.keep_alive10 && !r->env.close,
     };
-    struct dynbuf head;
-    dynbuf_init(&head, 1 << 20);
-    response_head(&head, &rs);
+    struct dynbuf *head = r->env.scratch;
+    dynbuf_reset(head);
+    response_head(head, &rs);
     if (!r->env.http09)
-        sender_head(r->env.sender, head.data, head.len);
+        sender_head(r->env.sender, head->data, head->len);
     else
         r->close_after = true;
-    dynbuf_cleanup(&head);
     file_push(s);
 }
 
@@ -370,7 +370,8 @@ static void serve_done(struct reply *r)
     dynbuf_cleanup(&rel);
     if (!real) {
         if (status == 403 && r->env.ex)
-            r->env.ex->note = arena_strdup(&r->env.ex->arena, "serve: path leads outside the directory");
+            r->env.ex->note =
+                arena_strdup(&r->env.ex->arena, "serve: path leads outside the directory");
         answer_error(s, status, status == 403 ? "Forbidden" : "Not Found");
         return;
     }

@@ -69,7 +69,7 @@ match * /viashell
   exec-shell echo "Content-Type: text/plain"; echo; echo "shell says \$REQUEST_METHOD"
 RULES
 
-listen_start --json --exec "$T/env.sh one 'two words' three;touch $T/pwned-args" --rules "$T/rules" --exec-timeout 1s
+listen_start --json --exec "$T/env.sh one 'two words' three;touch $T/pwned-args" --rules "$T/rules" --exec-timeout 3s
 
 # Hostile target and headers: the values arrive verbatim in the environment, nothing runs.
 $RAW "$PORT" --send "POST /cgi/%24(touch%20$T/pwned-q)?q=\$(touch+$T/pwned-q2)&r=\`id\` HTTP/1.1\\r\\nHost: x\\r\\nX-Shell: \$(touch $T/pwned-h); \`touch $T/pwned-h2\` | sh\\r\\nProxy: http://evil:1\\r\\nContent-Length: 11\\r\\nConnection: close\\r\\n\\r\\nbody;\$(id)\n" >"$T/r1"
@@ -109,6 +109,6 @@ listen_stop
 J=$LISTEN_OUT
 check "502 carries the error" test "$(pyq "$J" '[e["error"] for e in ex if e["request"]["target"]=="/fail"][0]')" = "exec: command exited with status 3"
 check "stderr on the exchange" test "$(pyq "$J" '[e["note"] for e in ex if e["request"]["target"]=="/fail"][0]')" = "rule: line 1; exec stderr: boom: the script failed"
-check "timeout on the exchange" test "$(pyq "$J" '[e["error"] for e in ex if e["request"]["target"]=="/slow"][0]')" = "exec: command timed out after 1000 ms"
+check "timeout on the exchange" test "$(pyq "$J" '[e["error"] for e in ex if e["request"]["target"]=="/slow"][0]')" = "exec: command timed out after 3000 ms"
 check "exchanges recorded" test "$(pyq "$J" 'len(ex)')" = 12
 finish

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hspy listen crafted answers: --status/--header/--body, --response (as written or with its
+# hspy listen crafted answers: --status/--header/--body, --raw (as written or with its
 # length fixed), --rules (matching, per-rule answers and delivery, errors with FILE:LINE), and
 # the delivery controls: delays, trickle, pieces, close/reset after N bytes, a wrong length.
 . "$(dirname "$0")/lib/listen.sh"
@@ -18,13 +18,13 @@ check "fixed type" grep -q '^Content-Type: text/x-test' "$T/h"
 check "fixed body from file" cmp -s "$T/b" "$T/body.txt"
 listen_stop
 
-# --response: sent as written (a wrong Content-Length stays wrong), or fixed with --fix-length.
+# --raw: sent as written (a wrong Content-Length stays wrong), or fixed with --fix-length.
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Raw: 1\r\n\r\nhello world' >"$T/raw.http"
-listen_start --response "$T/raw.http"
+listen_start --raw "$T/raw.http"
 python3 "$(dirname "$0")/lib/rawclient.py" "$PORT" --send 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 2 >"$T/r1"
 check "raw sent exactly as written" cmp -s "$T/r1" "$T/raw.http"
 listen_stop
-listen_start --response "$T/raw.http" --fix-length
+listen_start --raw "$T/raw.http" --fix-length
 check "raw with fixed length" test "$(curl -s "$URL/")" = "hello world"
 check "raw keeps its headers" test "$(curl -s -o /dev/null -D - "$URL/" | grep -c '^X-Raw: 1')" = 1
 listen_stop

@@ -2,7 +2,7 @@
 #
 #   listen_setup                 temp folder $T (removed on exit) and the exit trap
 #   listen_start [ARGS...]       starts `hspy listen ARGS 0`; sets LISTEN_PID, PORT, URL
-#   listen_stop                  SIGTERM and wait (bounded); returns hspy's exit status
+#   listen_stop                  SIGTERM and wait (bounded); a non-zero exit status fails
 #   need CMD...                  skips the test (exit 77) when a command is missing
 #   check NAME CONDITION...      runs the condition; counts and reports a failure
 #   finish                       exits 1 when any check failed
@@ -71,7 +71,15 @@ listen_stop() {
         kill -KILL "$LISTEN_PID"
         FAILS=$((FAILS + 1))
     fi
-    wait "$LISTEN_PID"
+    local rc=0
+    wait "$LISTEN_PID" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        # Sanitizer reports (leaks, errors) end up here too.
+        echo "FAIL: hspy exited with status $rc:"
+        tail -20 "$LISTEN_ERR"
+        FAILS=$((FAILS + 1))
+    fi
+    return $rc
 }
 
 check() {

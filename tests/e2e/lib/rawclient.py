@@ -2,8 +2,8 @@
 """Raw TCP client for the e2e tests: sends bytes exactly as given and prints what came back.
 
 usage: rawclient.py PORT [--send ESCAPED]... [--pause SECONDS]... [--half-close]
-                         [--timeout SECONDS] [--host HOST]
-Steps run in order. ESCAPED is a Python bytes literal body (\\r\\n, \\x00 ...). The reply is
+                         [--timeout SECONDS] [--host HOST] [--ready FILE]
+Steps run in order; --ready creates FILE once they have. ESCAPED is a Python bytes literal body (\\r\\n, \\x00 ...). The reply is
 written to stdout as raw bytes; the exit status is 0, or 3 when the connection was reset.
 """
 import socket
@@ -29,6 +29,8 @@ def main():
             timeout = float(args.pop(0))
         elif a == "--host":
             host = args.pop(0)
+        elif a == "--ready":
+            steps.append(("ready", args.pop(0)))
         else:
             raise SystemExit("unknown argument " + a)
     s = socket.create_connection((host, port))
@@ -38,6 +40,8 @@ def main():
             s.sendall(val)
         elif kind == "pause":
             time.sleep(val)
+        elif kind == "ready":
+            open(val, "w").close()
         else:
             s.shutdown(socket.SHUT_WR)
     out = b""

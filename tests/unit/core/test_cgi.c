@@ -158,8 +158,8 @@ static void test_classify(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t head = 0;
-        enum cgi_kind k = cgi_classify((const uint8_t *)cases[i].out, strlen(cases[i].out),
-                                       cases[i].eof, &head);
+        enum cgi_kind k =
+            cgi_classify((const uint8_t *)cases[i].out, strlen(cases[i].out), cases[i].eof, &head);
         if (k != cases[i].kind || (k == CGI_HEADERS && head != cases[i].head))
             fail_msg("case %zu: kind %d head %zu", i, k, head);
     }

@@ -108,9 +108,10 @@ static void test_json_body(void **state)
 static void test_forms(void **state)
 {
     (void)state;
-    json_t *j = echo("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                     "Content-Length: 19\r\n\r\nname=a+b&n%3D=%26&q",
-                     1 << 20);
+    json_t *j =
+        echo("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: 19\r\n\r\nname=a+b&n%3D=%26&q",
+             1 << 20);
     json_t *form = json_object_get(j, "form");
     assert_string_equal(str(form, "name"), "a b");
     assert_string_equal(str(form, "n="), "&");
@@ -178,7 +179,7 @@ static void test_wants_json(void **state)
         const char *accept;
         bool json;
     } cases[] = {
-        {"application/json", true},  {"text/html, Application/JSON;q=0.9", true},
+        {"application/json", true},    {"text/html, Application/JSON;q=0.9", true},
         {"application/ld+json", true}, {"*/*", false},
         {"text/plain", false},
     };
@@ -198,9 +199,9 @@ static void test_wants_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),      cmocka_unit_test(test_json_body),
-        cmocka_unit_test(test_forms),      cmocka_unit_test(test_binary_and_latin1),
-        cmocka_unit_test(test_truncated),  cmocka_unit_test(test_wants_json),
+        cmocka_unit_test(test_basic),     cmocka_unit_test(test_json_body),
+        cmocka_unit_test(test_forms),     cmocka_unit_test(test_binary_and_latin1),
+        cmocka_unit_test(test_truncated), cmocka_unit_test(test_wants_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,21 +42,22 @@ static int describe(void *data, const struct form_part *p)
     return 0;
 }
 
-static const char BODY[] = "preamble\r\n"
-                           "--XX\r\n"
-                           "Content-Disposition: form-data; name=\"a\"\r\n"
-                           "\r\n"
-                           "one\r\n"
-                           "--XX\r\n"
-                           "Content-Disposition: form-data; name=\"f\"; filename=\"x \\\"q\\\".txt\"\r\n"
-                           "Content-Type: text/plain\r\n"
-                           "\r\n"
-                           "line1\r\nline2\r\n"
-                           "--XX\r\n"
-                           "\r\n"
-                           "noheaders\r\n"
-                           "--XX--\r\n"
-                           "epilogue";
+static const char BODY[] =
+    "preamble\r\n"
+    "--XX\r\n"
+    "Content-Disposition: form-data; name=\"a\"\r\n"
+    "\r\n"
+    "one\r\n"
+    "--XX\r\n"
+    "Content-Disposition: form-data; name=\"f\"; filename=\"x \\\"q\\\".txt\"\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "line1\r\nline2\r\n"
+    "--XX\r\n"
+    "\r\n"
+    "noheaders\r\n"
+    "--XX--\r\n"
+    "epilogue";
 
 static void test_parts(void **state)
 {

@@ -12,6 +12,11 @@ static void test_reason(void **state)
     assert_string_equal(response_reason(200), "OK");
     assert_string_equal(response_reason(431), "Request Header Fields Too Large");
     assert_string_equal(response_reason(599), "Unknown");
+    assert_string_equal(response_reason(100), "Continue");
+    assert_string_equal(response_reason(505), "HTTP Version Not Supported");
+    assert_string_equal(response_reason(418), "I'm a teapot");
+    assert_string_equal(response_reason(0), "Unknown");
+    assert_string_equal(response_reason(999), "Unknown");
 }
 
 static char *head(const struct response_spec *s)
@@ -38,7 +43,10 @@ static void test_head(void **state)
          "HTTP/1.1 200 OK\r\nX-A: 1\r\ncontent-length: 99\r\n\r\n"},
         {{.status = 304, .framing = RESPONSE_NO_BODY, .date = "D"},
          "HTTP/1.1 304 Not Modified\r\nDate: D\r\n\r\n"},
-        {{.status = 200, .framing = RESPONSE_NO_BODY, .has_length = true, .length = 7,
+        {{.status = 200,
+          .framing = RESPONSE_NO_BODY,
+          .has_length = true,
+          .length = 7,
           .keep_alive = true},
          "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\n"},
         {{.status = 200, .framing = RESPONSE_CLOSE, .close = true},
@@ -65,9 +73,8 @@ static void test_head_len(void **state)
         {"not http at all\r\n\r\n", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(
-            response_head_len((const uint8_t *)cases[i].raw, strlen(cases[i].raw)),
-            cases[i].len);
+        assert_int_equal(response_head_len((const uint8_t *)cases[i].raw, strlen(cases[i].raw)),
+                         cases[i].len);
 }
 
 static void test_set_length(void **state)
@@ -78,8 +85,8 @@ static void test_set_length(void **state)
         uint64_t value;
         const char *want;
     } cases[] = {
-        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nhello",
-         5, "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nhello", 5,
+         "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"},
         {"HTTP/1.1 200 OK\r\nX: y\r\n\r\nhi", 2,
          "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 2\r\n\r\nhi"},
         {"HTTP/1.1 200 OK\nContent-Length: 9\nContent-Length: 8\n\nabc", 3,
@@ -115,8 +122,8 @@ static void test_header_is(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reason),     cmocka_unit_test(test_head),
-        cmocka_unit_test(test_head_len),   cmocka_unit_test(test_set_length),
+        cmocka_unit_test(test_reason),    cmocka_unit_test(test_head),
+        cmocka_unit_test(test_head_len),  cmocka_unit_test(test_set_length),
         cmocka_unit_test(test_header_is),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

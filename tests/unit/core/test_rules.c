@@ -60,6 +60,10 @@ static void test_glob(void **state)
         {"/*a*a*a*a*a*a*a*b", "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
         {"", "", true},
     };
+    assert_true(rules_glob_value("*/json*", (const uint8_t *)"application/json; q=1", 21));
+    assert_false(rules_glob("*/json*", (const uint8_t *)"a/b/json", 8));
+    assert_true(rules_glob_value("*/json*", (const uint8_t *)"a/b/json", 8));
+    assert_true(rules_glob_value("Bearer ?*", (const uint8_t *)"Bearer a/b", 10));
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bool m = rules_glob(cases[i].pattern, (const uint8_t *)cases[i].s, strlen(cases[i].s));
         if (m != cases[i].match)
@@ -116,45 +120,43 @@ static void test_errors(void **state)
     }
 }
 
-static const char RULES[] =
-    "# a comment\n"
-    "match GET,HEAD /health\n"
-    "  name health\n"
-    "  status 200 Fine\n"
-    "  header Content-Type: text/plain\n"
-    "  body ok\\n\n"
-    "  body second line\n"
-    "\n"
-    "match POST /api/*\n"
-    "  if-header Content-Type: application/json*\n"
-    "  if-header !X-Skip\n"
-    "  status 201\n"
-    "  body-file created.json\n"
-    "match * ~^/items/[0-9]+$\r\n"
-    "  name item\r\n"
-    "  raw item.http\r\n"
-    "  fix-length yes\r\n"
-    "  delay-head 2s\r\n"
-    "  trickle 16/100ms\r\n"
-    "  split 1,2/5ms\r\n"
-    "  close-after 10\r\n"
-    "  reset-after 20\r\n"
-    "  content-length 99\r\n"
-    "  expect 417\r\n"
-    "match GET /slow/**\n"
-    "  delay-body 250ms\n"
-    "match * /static/**\n"
-    "  serve /srv/www\n"
-    "match POST /hook\n"
-    "  exec-shell ./handler.sh \"$X\"\n";
+static const char RULES[] = "# a comment\n"
+                            "match GET,HEAD /health\n"
+                            "  name health\n"
+                            "  status 200 Fine\n"
+                            "  header Content-Type: text/plain\n"
+                            "  body ok\\n\n"
+                            "  body second line\n"
+                            "\n"
+                            "match POST /api/*\n"
+                            "  if-header Content-Type: application/json*\n"
+                            "  if-header !X-Skip\n"
+                            "  status 201\n"
+                            "  body-file created.json\n"
+                            "match * ~^/items/[0-9]+$\r\n"
+                            "  name item\r\n"
+                            "  raw item.http\r\n"
+                            "  fix-length yes\r\n"
+                            "  delay-head 2s\r\n"
+                            "  trickle 16/100ms\r\n"
+                            "  split 1,2/5ms\r\n"
+                            "  close-after 10\r\n"
+                            "  reset-after 20\r\n"
+                            "  content-length 99\r\n"
+                            "  expect 417\r\n"
+                            "match GET /slow/**\n"
+                            "  delay-body 250ms\n"
+                            "match * /static/**\n"
+                            "  serve /srv/www\n"
+                            "match POST /hook\n"
+                            "  exec-shell ./handler.sh \"$X\"\n";
 
 static void test_parse_ok(void **state)
 {
     (void)state;
     struct rules r;
     char err[256];
-    assert_int_equal(rules_parse(&r, RULES, strlen(RULES), "/etc/hspy/r.conf", err, sizeof err),
-                     0);
+    assert_int_equal(rules_parse(&r, RULES, strlen(RULES), "/etc/hspy/r.conf", err, sizeof err), 0);
     assert_int_equal(r.n, 6);
     const struct rule *h = &r.v[0];
     assert_string_equal(h->name, "health");
@@ -262,8 +264,7 @@ static void test_match(void **state)
         assert_non_null(ex);
         const struct rule *m = rules_match(&r, &ex->req);
         const char *got = m ? m->name : NULL;
-        if ((got == NULL) != (cases[i].rule == NULL) ||
-            (got && strcmp(got, cases[i].rule) != 0))
+        if ((got == NULL) != (cases[i].rule == NULL) || (got && strcmp(got, cases[i].rule) != 0))
             fail_msg("case %zu: matched '%s', want '%s'", i, got ? got : "(none)",
                      cases[i].rule ? cases[i].rule : "(none)");
         exchange_free(ex);
@@ -287,9 +288,8 @@ static void test_unescape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_glob),     cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_parse_ok), cmocka_unit_test(test_load),
-        cmocka_unit_test(test_match),    cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_glob), cmocka_unit_test(test_errors), cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_load), cmocka_unit_test(test_match),  cmocka_unit_test(test_unescape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

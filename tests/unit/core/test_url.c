@@ -11,16 +11,11 @@ struct split_case {
 };
 
 static const struct split_case SPLITS[] = {
-    {"/", "/", NULL},
-    {"/a/b?x=1&y", "/a/b", "x=1&y"},
-    {"/a?", "/a", ""},
-    {"/a#frag?no", "/a", NULL},
-    {"/a?q#frag", "/a", "q"},
-    {"http://h:8/p/q?z", "/p/q", "z"},
-    {"http://h", "", NULL},
-    {"http://h?x", "", "x"},
-    {"*", "", NULL},
-    {"example.com:443", "", NULL},
+    {"/", "/", NULL},         {"/a/b?x=1&y", "/a/b", "x=1&y"},
+    {"/a?", "/a", ""},        {"/a#frag?no", "/a", NULL},
+    {"/a?q#frag", "/a", "q"}, {"http://h:8/p/q?z", "/p/q", "z"},
+    {"http://h", "", NULL},   {"http://h?x", "", "x"},
+    {"*", "", NULL},          {"example.com:443", "", NULL},
 };
 
 static void test_split(void **state)
@@ -52,15 +47,9 @@ struct decode_case {
 };
 
 static const struct decode_case DECODES[] = {
-    {"a%20b", 0, "a b", 0},
-    {"a+b", 0, "a+b", 0},
-    {"a+b", URL_PLUS, "a b", 0},
-    {"%41%42%4a%4A", 0, "ABJJ", 0},
-    {"%", 0, "%", 1},
-    {"%4", 0, "%4", 1},
-    {"%zz%41", 0, "%zzA", 1},
-    {"100%", 0, "100%", 1},
-    {"%2e%2E", 0, "..", 0},
+    {"a%20b", 0, "a b", 0},         {"a+b", 0, "a+b", 0},   {"a+b", URL_PLUS, "a b", 0},
+    {"%41%42%4a%4A", 0, "ABJJ", 0}, {"%", 0, "%", 1},       {"%4", 0, "%4", 1},
+    {"%zz%41", 0, "%zzA", 1},       {"100%", 0, "100%", 1}, {"%2e%2E", 0, "..", 0},
 };
 
 static void test_decode(void **state)
@@ -167,9 +156,8 @@ static void test_encode(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split), cmocka_unit_test(test_decode),
-        cmocka_unit_test(test_query), cmocka_unit_test(test_clean),
-        cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_split), cmocka_unit_test(test_decode), cmocka_unit_test(test_query),
+        cmocka_unit_test(test_clean), cmocka_unit_test(test_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
