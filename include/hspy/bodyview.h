@@ -188,9 +188,10 @@ void bodyview_query_free(struct bodyview_query *q);
  * body bytes instead, across rows; offset is then the first matched byte.
  */
 struct bodyview_match {
+    bool match;          /* a match (false: a position to search from) */
     uint64_t row;        /* display row where the match starts */
     uint64_t line;       /* its line */
-    uint32_t start, len; /* bytes of the line's rendered text (len 0: a position, no match) */
+    uint32_t start, len; /* bytes of the line's rendered text (a regex may match empty) */
     uint32_t col;        /* display column of start within the line */
     uint64_t offset;     /* hex view byte search: body offset of the match */
 };
@@ -205,7 +206,7 @@ enum bodyview_find_result {
 };
 
 /*
- * Finds the next match after from (at or after it when from is a position, len 0) or, with
+ * Finds the next match after from (at or after it when from is a position) or, with
  * backward, the last one before it, across the whole body. Stops after about budget body bytes
  * (0 = no limit) with BODYVIEW_MORE. Does not wrap around: search again from row 0 (or from
  * the end: bodyview_position on the last row) for that.

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "hspy/termsafe.h"
+#include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
 
 /* Rendered text of one line is bounded: termsafe escapes take at most 10 bytes per source
@@ -202,24 +203,15 @@ static uint32_t cp_width(uint32_t cp)
     return 1;
 }
 
-/* Decodes one UTF-8 character (termsafe output is valid, but be robust). Returns its length. */
+/* Decodes one UTF-8 character (termsafe output is valid, but be robust: a stray byte counts
+   as one column). Returns its length. */
 static size_t u8_next(const uint8_t *s, size_t n, uint32_t *cp)
 {
-    uint8_t c = s[0];
-    size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-    if (k == 1 || k > n) {
-        *cp = c < 0x80 ? c : 0xfffd;
+    size_t k = utf8_decode(s, n, cp);
+    if (k == 0) {
+        *cp = 0xfffd;
         return 1;
     }
-    uint32_t v = c & (0x7f >> k);
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return 1;
-        }
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    *cp = v;
     return k;
 }
 
@@ -328,19 +320,13 @@ static void cp1252_convert(struct dynbuf *out, const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = s[i] < 0x80 ? s[i] : s[i] < 0xa0 ? CP1252[s[i] - 0x80] : s[i];
-        char buf[8];
         if (cp == 0) {
+            char buf[8];
             snprintf(buf, sizeof buf, "\\x%02x", s[i]);
             dynbuf_adds(out, buf);
-        } else if (cp < 0x80) {
-            dynbuf_addc(out, (uint8_t)cp);
-        } else if (cp < 0x800) {
-            uint8_t u[2] = {(uint8_t)(0xc0 | cp >> 6), (uint8_t)(0x80 | (cp & 0x3f))};
-            dynbuf_append(out, u, 2);
         } else {
-            uint8_t u[3] = {(uint8_t)(0xe0 | cp >> 12), (uint8_t)(0x80 | ((cp >> 6) & 0x3f)),
-                            (uint8_t)(0x80 | (cp & 0x3f))};
-            dynbuf_append(out, u, 3);
+            uint8_t u[4];
+            dynbuf_append(out, u, utf8_encode(cp, u));
         }
     }
 }
@@ -1179,22 +1165,15 @@ static bool binary_media(const char *m)
 /* Valid UTF-8, allowing a character cut by the end of the sample. */
 static bool valid_utf8(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n;) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = p[i] >= 0xf0 && p[i] <= 0xf4 ? 4 : p[i] >= 0xe0 ? 3 : p[i] >= 0xc2 ? 2 : 0;
-        if (k == 0 || (k == 4 && p[i] > 0xf4))
+    size_t k = utf8_valid_prefix(p, n);
+    if (k == n)
+        return true;
+    size_t need = p[k] >= 0xf0 ? 4 : p[k] >= 0xe0 ? 3 : p[k] >= 0xc2 ? 2 : 0;
+    if (need == 0 || n - k >= need)
+        return false;
+    for (size_t i = k + 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
             return false;
-        for (size_t j = 1; j < k; j++) {
-            if (i + j >= n)
-                return true;
-            if ((p[i + j] & 0xc0) != 0x80)
-                return false;
-        }
-        i += k;
-    }
     return true;
 }
 
@@ -1715,10 +1694,13 @@ bool bodyview_index(struct bodyview *v, size_t budget)
 
 static void add_matches(struct bodyview *v, struct line *l);
 
-/* Copies the part [a, b) of a line into a row, with its spans. */
-static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, size_t b)
+/* Copies the part [a, b) of a line into a row, with its spans, after pad spaces. */
+static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, size_t b,
+                     uint32_t pad)
 {
     dynbuf_reset(&r->text);
+    for (uint32_t i = 0; i < pad; i++)
+        dynbuf_addc(&r->text, ' ');
     dynbuf_append(&r->text, l->text.data + a, b - a);
     r->nspans = 0;
     for (uint16_t i = 0; i < l->nspans && r->nspans < BODYVIEW_SPANS_MAX; i++) {
@@ -1726,8 +1708,8 @@ static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, siz
         s = s < a ? a : s;
         e = e > b ? b : e;
         if (s < e)
-            r->span[r->nspans++] =
-                (struct bodyview_span){(uint32_t)(s - a), (uint32_t)(e - s), l->span[i].style};
+            r->span[r->nspans++] = (struct bodyview_span){(uint32_t)(s - a + pad),
+                                                          (uint32_t)(e - s), l->span[i].style};
     }
     r->flags = l->flags;
 }
@@ -1741,24 +1723,31 @@ static void row_emit(struct bodyview *v, struct line *l, uint64_t k, struct body
     size_t a = 0, b = n;
     if (width && v->lay.wrap) {
         wrap_pieces(l, width, k, &a, &b);
-        row_fill(r, l, a, b);
+        row_fill(r, l, a, b, 0);
         r->col = text_width(s, a);
         if (k > 0)
             r->flags |= BODYVIEW_ROW_CONT;
     } else if (width) {
         a = fit_cols(s, n, 0, v->lay.hscroll, &used);
-        b = fit_cols(s, n, a, width, &used);
+        uint32_t pad = 0;
+        if (used < v->lay.hscroll && a < n) {
+            /* A wide character straddles the left edge: its right half shows as a space. */
+            uint32_t cp;
+            a += u8_next(s + a, n - a, &cp);
+            pad = used + cp_width(cp) - v->lay.hscroll;
+        }
+        b = fit_cols(s, n, a, width - pad, &used);
         bool cut = b < n;
         if (cut)
-            b = fit_cols(s, n, a, width - 1, &used);
-        row_fill(r, l, a, b);
-        r->col = text_width(s, a);
+            b = fit_cols(s, n, a, width - pad - 1, &used);
+        row_fill(r, l, a, b, pad);
+        r->col = v->lay.hscroll < l->cols ? v->lay.hscroll : text_width(s, a);
         if (cut) {
             dynbuf_adds(&r->text, "…");
             r->flags |= BODYVIEW_ROW_CUT;
         }
     } else {
-        row_fill(r, l, 0, n);
+        row_fill(r, l, 0, n, 0);
         r->col = 0;
     }
     v->row_byte = (uint32_t)a;
@@ -1809,7 +1798,8 @@ bool bodyview_row(struct bodyview *v, uint64_t n, struct bodyview_row *r)
             row_emit(v, &v->tmp, n - start.row, r);
             r->line = start.line;
             r->offset = start.pos.off;
-            v->cache = start;
+            /* The next request is most likely the next row. */
+            v->cache = n + 1 < start.row + rows ? start : c;
             v->cache_ok = true;
             return true;
         }
@@ -2020,6 +2010,7 @@ static void match_set(const struct bodyview *v, const struct line *l, const stru
                       size_t s, size_t e, struct bodyview_match *m)
 {
     memset(m, 0, sizeof *m);
+    m->match = true;
     m->line = at->line;
     m->row = match_row(v, l, at->row, s);
     m->start = (uint32_t)s;
@@ -2087,7 +2078,7 @@ static enum bodyview_find_result find_forward(struct bodyview *v, const struct b
     struct cursor c;
     if (!seek_line(v, from->line, &c))
         return BODYVIEW_NOT_FOUND;
-    size_t min = from->start + (from->len ? 1 : 0);
+    size_t min = from->start + (from->match ? 1 : 0);
     uint64_t start = v->st.scanned;
     for (;;) {
         if (min == 0 && !prefilter_skip(v, q, &c))
@@ -2182,7 +2173,7 @@ static enum bodyview_find_result find_bytes(struct bodyview *v, const struct bod
     size_t at = from->offset < v->len ? (size_t)from->offset : v->len;
     size_t hit_at = SIZE_MAX;
     if (!backward) {
-        size_t lo = at + (from->len ? 1 : 0);
+        size_t lo = at + (from->match ? 1 : 0);
         size_t hi = budget && v->len - lo > budget ? lo + budget + q->plen : v->len;
         if (lo > v->len)
             return BODYVIEW_NOT_FOUND;
@@ -2226,6 +2217,7 @@ static enum bodyview_find_result find_bytes(struct bodyview *v, const struct bod
     if (hit_at == SIZE_MAX)
         return BODYVIEW_NOT_FOUND;
     memset(m, 0, sizeof *m);
+    m->match = true;
     m->offset = hit_at;
     m->line = m->row = hit_at / v->bpr;
     m->start = hex_cell(v, (uint32_t)(hit_at % v->bpr));
