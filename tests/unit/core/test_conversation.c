@@ -338,9 +338,10 @@ static void test_smuggling_cl_te(void **state)
         {NULL, NULL}};
     check(s, &LIVE,
           "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] !cl-and-te@c26 OPEN\n"
-          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] OPEN\n--\n"
+          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] !bytes-after-message@c0 OPEN\n--\n"
           "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] incomplete !cl-and-te@c26\n"
-          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] incomplete\n");
+          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] incomplete "
+          "!bytes-after-message@c0\n");
 }
 
 static void test_capture_gap_in_length_body(void **state)
