@@ -66,7 +66,7 @@ struct decode_result {
 };
 
 /* "ok", "identity", "unknown", "error", "limit". */
-const char *decode_status_name(enum decode_status st);
+const char *decode_status_label(enum decode_status st);
 
 /* True when token (one coding name, any case, no surrounding spaces) is one hspy can undo;
    "identity" counts as supported. */

@@ -83,7 +83,7 @@ struct chain {
 
 static const char *const STATUS_NAMES[] = {"ok", "identity", "unknown", "error", "limit"};
 
-const char *decode_status_name(enum decode_status st)
+const char *decode_status_label(enum decode_status st)
 {
     if ((unsigned)st >= sizeof STATUS_NAMES / sizeof STATUS_NAMES[0])
         return "?";

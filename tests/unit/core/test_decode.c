@@ -164,7 +164,7 @@ static void test_round_trips(void **state)
             enum decode_status st = run(ROUND_TRIPS[i].ce, &enc, 1 << 20, &out, &res);
             if (st != DECODE_OK)
                 fail_msg("%s (%zu bytes): %s %s", ROUND_TRIPS[i].ce, plain.n,
-                         decode_status_name(st), res.message);
+                         decode_status_label(st), res.message);
             expect_bytes(&out, plain.p, plain.n);
             assert_int_equal(res.consumed, enc.n);
             assert_int_equal(res.trailing, 0);
@@ -239,9 +239,9 @@ static void test_names(void **state)
         assert_int_equal(
             decode_coding_supported((const uint8_t *)cases[i].name, strlen(cases[i].name)),
             cases[i].ok);
-    assert_string_equal(decode_status_name(DECODE_OK), "ok");
-    assert_string_equal(decode_status_name(DECODE_LIMIT), "limit");
-    assert_string_equal(decode_status_name((enum decode_status)99), "?");
+    assert_string_equal(decode_status_label(DECODE_OK), "ok");
+    assert_string_equal(decode_status_label(DECODE_LIMIT), "limit");
+    assert_string_equal(decode_status_label((enum decode_status)99), "?");
 }
 
 static void test_too_many_layers(void **state)
@@ -368,7 +368,7 @@ static void test_truncated(void **state)
             struct decode_result res;
             enum decode_status st = run(cases[i].ce, &part, 1 << 20, &out, &res);
             if (st != DECODE_ERROR)
-                fail_msg("%s cut at %zu: %s", cases[i].ce, cuts[c], decode_status_name(st));
+                fail_msg("%s cut at %zu: %s", cases[i].ce, cuts[c], decode_status_label(st));
             assert_true(res.truncated);
             assert_int_equal(res.error_offset, cuts[c]);
             assert_string_equal(res.coding, cases[i].ce);
@@ -670,7 +670,7 @@ static void test_bombs(void **state)
         }
         enum decode_status st = run(cases[i].ce, &bomb, MIB, &out, &res);
         if (st != DECODE_LIMIT)
-            fail_msg("%s bomb: %s %s", cases[i].kind, decode_status_name(st), res.message);
+            fail_msg("%s bomb: %s %s", cases[i].kind, decode_status_label(st), res.message);
         assert_int_equal(out.len, MIB);
         assert_true(out.cap <= (size_t)MIB + 1); /* memory: the cap, never more */
         /* Work: it stopped after reading about 1/1000 of its input, not all of it. */
@@ -1036,8 +1036,8 @@ static void test_curl_corpus(void **state)
         dynbuf_init(&out, SIZE_MAX / 2);
         enum decode_status st = decode_message(&x.m, &LIMITS, cases[i].max, &out, &res);
         if (st != cases[i].st)
-            fail_msg("%s: %s (%s), expected %s", cases[i].name, decode_status_name(st), res.message,
-                     decode_status_name(cases[i].st));
+            fail_msg("%s: %s (%s), expected %s", cases[i].name, decode_status_label(st),
+                     res.message, decode_status_label(cases[i].st));
         assert_string_equal(res.coding, cases[i].coding);
         if (st == DECODE_ERROR)
             assert_true(res.error_offset < 16); /* these streams are broken at their start */
@@ -1114,7 +1114,7 @@ static void test_libhtp_gzip(void **state)
         struct decode_result res;
         enum decode_status st = run("gzip", &b, 4096, &out, &res);
         if (st != cases[i].st)
-            fail_msg("%s: %s (%s)", cases[i].file, decode_status_name(st), res.message);
+            fail_msg("%s: %s (%s)", cases[i].file, decode_status_label(st), res.message);
         if (cases[i].out)
             expect_bytes(&out, cases[i].out, strlen(cases[i].out));
         if (st == DECODE_ERROR) {
