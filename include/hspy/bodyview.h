@@ -14,7 +14,9 @@
  *     of the line; a row with more to its right ends in "…" and has BODYVIEW_ROW_CUT;
  *   - with wrapping, a line takes as many rows as it needs, width columns each (a double-width
  *     character that would straddle the edge moves to the next row); hscroll is ignored;
- *   - width 0 means unlimited (sinks printing a whole body): one row per line, never cut.
+ *   - width 0 means unlimited (sinks printing a whole body): one row per line, never cut;
+ *   - the hex view never wraps: it puts 16, 8 or 4 bytes on a row, whichever fits the width,
+ *     and cuts rows only when even 4 do not fit.
  * A source line longer than BODYVIEW_LINE_MAX bytes (minified JavaScript, one huge JSON
  * string, a body without newlines) is shown as several lines, the later ones flagged
  * BODYVIEW_ROW_CONT, so no single line costs more than a bounded amount to render.
@@ -47,7 +49,7 @@
 #define BODYVIEW_CHECKPOINT_BYTES 4096      /* body bytes between index checkpoints */
 #define BODYVIEW_SNIFF_MAX        4096      /* bytes looked at to choose a view */
 #define BODYVIEW_VALIDATE_MAX     (1 << 20) /* JSON bodies up to this size are validated whole */
-#define BODYVIEW_SPANS_MAX        64 /* styled spans per row; styling past it is dropped */
+#define BODYVIEW_SPANS_MAX        64        /* styled spans per row; styling past it is dropped */
 #define BODYVIEW_INDENT_MAX       32 /* JSON nesting levels indented; deeper ones show "(N)" */
 #define BODYVIEW_TAB              8
 
@@ -124,8 +126,8 @@ enum bodyview_mode bodyview_pick(const uint8_t *body, size_t len, const char *ct
  * A view over body[0..len) with the given Content-Type (may be NULL) in mode (BODYVIEW_AUTO
  * picks). Layout starts at width 0. Free with bodyview_free.
  */
-struct bodyview *bodyview_new(const uint8_t *body, size_t len, const char *ctype,
-                              size_t ctype_len, enum bodyview_mode mode);
+struct bodyview *bodyview_new(const uint8_t *body, size_t len, const char *ctype, size_t ctype_len,
+                              enum bodyview_mode mode);
 void bodyview_free(struct bodyview *v);
 
 /* Switches mode (BODYVIEW_AUTO = the picked one). A mode that cannot apply (multipart

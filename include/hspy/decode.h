@@ -61,8 +61,9 @@ struct decode_result {
     uint64_t consumed; /* bytes of the body read before decoding finished or stopped: all of it
                           normally, far less when a bomb hit the cap early */
     uint64_t trailing; /* bytes after the end of a complete stream that were ignored (garbage or
-                          padding after the last gzip member, zstd frame, zlib or brotli stream);
-                          the status stays DECODE_OK */
+                          padding after the last gzip member, zstd frame, zlib or brotli stream)
+                          in the layer named by coding (the first where it happened); the
+                          status stays DECODE_OK */
 };
 
 /* "ok", "identity", "unknown", "error", "limit". */

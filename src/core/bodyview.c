@@ -112,9 +112,15 @@ struct bodyview {
     struct checkpoint front; /* the first line not indexed yet */
     uint64_t since;          /* body bytes since the last checkpoint */
     bool complete;
-    struct cursor cache; /* start of the line last shown, for sequential row access */
+    struct cursor cache; /* where the next row most likely is, for sequential row access */
     bool cache_ok;
     uint32_t row_byte; /* byte in the line's text where the last row shown starts */
+    /* The line last shown, kept rendered (and split into rows) for the rows that follow. */
+    struct line shown;
+    bool shown_ok;
+    uint64_t shown_line, shown_row, shown_rows, shown_off;
+    uint32_t *starts; /* wrapping: where each of its rows starts, then its end */
+    size_t starts_cap;
     /* scratch */
     struct line tmp;
     struct dynbuf conv;    /* charset conversion */
@@ -294,7 +300,8 @@ static void put_lit(struct line *l, const char *s, enum bodyview_style style)
         return;
     size_t before = l->text.len;
     dynbuf_adds(&l->text, s);
-    l->cols += text_width(l->text.data + before, l->text.len - before);
+    if (l->text.len > before)
+        l->cols += text_width(l->text.data + before, l->text.len - before);
     span_add(l, before, l->text.len - before, style);
 }
 
@@ -305,7 +312,8 @@ static void put_safe(struct line *l, const uint8_t *p, size_t n, enum bodyview_s
         return;
     size_t before = l->text.len;
     termsafe_append(&l->text, p, n, 0);
-    l->cols += text_width(l->text.data + before, l->text.len - before);
+    if (l->text.len > before)
+        l->cols += text_width(l->text.data + before, l->text.len - before);
     span_add(l, before, l->text.len - before, style);
 }
 
@@ -481,8 +489,10 @@ static void hex_render(struct bodyview *v, size_t off, size_t count, struct line
         if (k == v->bpr / 2)
             put_lit(l, " ", BVS_PLAIN);
         if (k < count) {
-            snprintf(buf, sizeof buf, "%02x", v->body[off + k]);
-            put_lit(l, buf, mark[k] ? BVS_MATCH : BVS_PLAIN);
+            static const char digits[] = "0123456789abcdef";
+            uint8_t c = v->body[off + k];
+            char cell[3] = {digits[c >> 4], digits[c & 15], '\0'};
+            put_lit(l, cell, mark[k] ? BVS_MATCH : BVS_PLAIN);
             put_lit(l, " ", BVS_PLAIN);
         } else {
             put_lit(l, "   ", BVS_PLAIN);
@@ -1393,6 +1403,7 @@ static void index_reset(struct bodyview *v)
     v->since = 0;
     v->complete = false;
     v->cache_ok = false;
+    v->shown_ok = false;
     if (v->nck == v->ckcap)
         v->ck = xgrow(v->ck, &v->ckcap, v->nck + 1, sizeof *v->ck);
     v->ck[v->nck++] = v->front;
@@ -1433,6 +1444,7 @@ struct bodyview *bodyview_new(const uint8_t *body, size_t len, const char *ctype
         ;
     v->bpr = hex_bpr(v);
     line_init(&v->tmp);
+    line_init(&v->shown);
     dynbuf_init(&v->conv, LINE_TEXT_MAX);
     dynbuf_init(&v->decoded, LINE_TEXT_MAX);
     charset_choose(v);
@@ -1448,6 +1460,8 @@ void bodyview_free(struct bodyview *v)
     if (v->cd != (iconv_t)-1)
         iconv_close(v->cd);
     dynbuf_cleanup(&v->tmp.text);
+    dynbuf_cleanup(&v->shown.text);
+    free(v->starts);
     dynbuf_cleanup(&v->conv);
     dynbuf_cleanup(&v->decoded);
     free(v->ck);
@@ -1497,6 +1511,7 @@ void bodyview_set_layout(struct bodyview *v, const struct bodyview_layout *layou
     bool rows_change = old.wrap != layout->wrap || (layout->wrap && old.width != layout->width);
     bool hex_change = bpr != v->bpr;
     v->bpr = bpr;
+    v->shown_ok = false;
     if (rows_change || hex_change)
         index_reset(v);
 }
@@ -1526,41 +1541,55 @@ const char *bodyview_describe(struct bodyview *v)
 
 /* ---- the index ------------------------------------------------------------------------ */
 
-/* Rows a rendered line takes with wrapping; also where piece k starts and ends. */
-static uint64_t wrap_pieces(const struct line *l, uint32_t width, uint64_t k, size_t *a, size_t *b)
+/* Lines take several rows: wrapping is on, there is a width, and the mode's rows are not
+   arithmetic (the hex view cuts instead). */
+static bool wrapping(const struct bodyview *v)
+{
+    return v->lay.wrap && v->lay.width && !v->ops->arithmetic;
+}
+
+/*
+ * Walks a rendered line in rows of width columns, in one pass. Returns how many rows it takes.
+ * With starts, records where each row starts, then the line's end (count + 1 entries). With
+ * stop_at, stops at the row holding that byte and returns its index instead.
+ */
+static uint64_t wrap_walk(const struct line *l, uint32_t width, uint32_t **starts, size_t *cap,
+                          size_t stop_at)
 {
     const uint8_t *s = l->text.data ? l->text.data : (const uint8_t *)"";
     size_t n = l->text.len, i = 0;
     uint64_t count = 0;
-    *a = *b = 0;
     do {
         uint32_t used;
         size_t j = fit_cols(s, n, i, width, &used);
         if (j == i && i < n) /* a character wider than the width: alone on its row */
             j = i + u8_next(s + i, n - i, &(uint32_t){0});
-        if (count == k) {
-            *a = i;
-            *b = j;
+        if (starts) {
+            *starts = xgrow(*starts, cap, (size_t)count + 2, sizeof **starts);
+            (*starts)[count] = (uint32_t)i;
         }
+        if (stop_at < j)
+            return count;
         count++;
         i = j;
     } while (i < n);
-    return count;
+    if (starts)
+        (*starts)[count] = (uint32_t)n;
+    return stop_at == SIZE_MAX ? count : count - 1;
 }
 
 static uint64_t line_rows(const struct bodyview *v, const struct line *l)
 {
-    size_t a, b;
-    if (!v->lay.wrap || v->lay.width == 0 || !l)
+    if (!wrapping(v) || !l)
         return 1;
-    return wrap_pieces(l, v->lay.width, UINT64_MAX, &a, &b);
+    return wrap_walk(l, v->lay.width, NULL, NULL, SIZE_MAX);
 }
 
 /* Steps over the line at *p, rendering it into l when l is not NULL. Returns its rows, 0 at
    the end. With wrapping l must be given (rows depend on the rendering). */
 static uint64_t step(struct bodyview *v, struct pos *p, struct line *l)
 {
-    assert(l || !v->lay.wrap || v->lay.width == 0);
+    assert(l || !wrapping(v));
     uint64_t before = p->off;
     if (l)
         line_reset(l);
@@ -1574,7 +1603,7 @@ static uint64_t step(struct bodyview *v, struct pos *p, struct line *l)
 
 static struct line *wrap_line(struct bodyview *v, struct line *l)
 {
-    return l ? l : (v->lay.wrap && v->lay.width ? &v->tmp : NULL);
+    return l ? l : (wrapping(v) ? &v->tmp : NULL);
 }
 
 /* Indexes one more line (rendering it into l when given). False at the end. */
@@ -1695,13 +1724,13 @@ bool bodyview_index(struct bodyview *v, size_t budget)
 static void add_matches(struct bodyview *v, struct line *l);
 
 /* Copies the part [a, b) of a line into a row, with its spans, after pad spaces. */
-static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, size_t b,
-                     uint32_t pad)
+static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, size_t b, uint32_t pad)
 {
     dynbuf_reset(&r->text);
     for (uint32_t i = 0; i < pad; i++)
         dynbuf_addc(&r->text, ' ');
-    dynbuf_append(&r->text, l->text.data + a, b - a);
+    if (b > a)
+        dynbuf_append(&r->text, l->text.data + a, b - a);
     r->nspans = 0;
     for (uint16_t i = 0; i < l->nspans && r->nspans < BODYVIEW_SPANS_MAX; i++) {
         size_t s = l->span[i].off, e = s + l->span[i].len;
@@ -1714,15 +1743,16 @@ static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, siz
     r->flags = l->flags;
 }
 
-/* Row k of a rendered line, cut or wrapped to the layout. */
+/* Row k of a rendered line, cut or wrapped to the layout (wrapping: v->starts describe l). */
 static void row_emit(struct bodyview *v, struct line *l, uint64_t k, struct bodyview_row *r)
 {
     const uint8_t *s = l->text.data ? l->text.data : (const uint8_t *)"";
     size_t n = l->text.len;
     uint32_t width = v->lay.width, used;
     size_t a = 0, b = n;
-    if (width && v->lay.wrap) {
-        wrap_pieces(l, width, k, &a, &b);
+    if (wrapping(v)) {
+        a = v->starts[k];
+        b = v->starts[k + 1];
         row_fill(r, l, a, b, 0);
         r->col = text_width(s, a);
         if (k > 0)
@@ -1776,10 +1806,22 @@ static bool row_arith(struct bodyview *v, uint64_t n, struct bodyview_row *r)
     return true;
 }
 
+/* Row n from the line last shown. */
+static void row_shown(struct bodyview *v, uint64_t n, struct bodyview_row *r)
+{
+    row_emit(v, &v->shown, n - v->shown_row, r);
+    r->line = v->shown_line;
+    r->offset = v->shown_off;
+}
+
 bool bodyview_row(struct bodyview *v, uint64_t n, struct bodyview_row *r)
 {
     if (v->ops->arithmetic)
         return row_arith(v, n, r);
+    if (v->shown_ok && n >= v->shown_row && n < v->shown_row + v->shown_rows) {
+        row_shown(v, n, r);
+        return true;
+    }
     while (!v->complete && v->front.row <= n)
         index_one(v, NULL);
     if (n >= v->front.row)
@@ -1788,19 +1830,23 @@ bool bodyview_row(struct bodyview *v, uint64_t n, struct bodyview_row *r)
     cursor_at(&c, ck_find(v, BY_ROW, n));
     if (v->cache_ok && v->cache.row <= n && v->cache.row > c.row)
         c = v->cache;
-    bool wrap = v->lay.wrap && v->lay.width;
+    bool wrap = wrapping(v);
     for (;;) {
         struct cursor start = c;
-        uint64_t rows = cursor_step(v, &c, wrap || c.row == n ? &v->tmp : NULL);
+        uint64_t rows = cursor_step(v, &c, wrap || c.row == n ? &v->shown : NULL);
         assert(rows > 0);
         if (n < start.row + rows) {
-            add_matches(v, &v->tmp);
-            row_emit(v, &v->tmp, n - start.row, r);
-            r->line = start.line;
-            r->offset = start.pos.off;
-            /* The next request is most likely the next row. */
-            v->cache = n + 1 < start.row + rows ? start : c;
+            add_matches(v, &v->shown);
+            if (wrap)
+                wrap_walk(&v->shown, v->lay.width, &v->starts, &v->starts_cap, SIZE_MAX);
+            v->shown_ok = true;
+            v->shown_line = start.line;
+            v->shown_row = start.row;
+            v->shown_rows = rows;
+            v->shown_off = start.pos.off;
+            v->cache = c; /* the next line: where reading on goes */
             v->cache_ok = true;
+            row_shown(v, n, r);
             return true;
         }
     }
@@ -1989,21 +2035,15 @@ static void add_matches(struct bodyview *v, struct line *l)
 void bodyview_highlight(struct bodyview *v, const struct bodyview_query *q)
 {
     v->hl = q;
+    v->shown_ok = false;
 }
 
 /* Display row of byte s of line (whose first row is row). */
 static uint64_t match_row(const struct bodyview *v, const struct line *l, uint64_t row, size_t s)
 {
-    if (!v->lay.wrap || v->lay.width == 0)
+    if (!wrapping(v))
         return row;
-    size_t a, b;
-    uint64_t count = wrap_pieces(l, v->lay.width, UINT64_MAX, &a, &b);
-    for (uint64_t k = 0; k < count; k++) {
-        wrap_pieces(l, v->lay.width, k, &a, &b);
-        if (s < b || k + 1 == count)
-            return row + k;
-    }
-    return row;
+    return row + wrap_walk(l, v->lay.width, NULL, NULL, s);
 }
 
 static void match_set(const struct bodyview *v, const struct line *l, const struct cursor *at,

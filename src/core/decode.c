@@ -136,7 +136,8 @@ static int hit_limit(struct chain *c, const char *what)
     return -1;
 }
 
-/* n bytes after the end of a complete stream, starting at offset off, are ignored. */
+/* n bytes after the end of a complete stream, starting at offset off, are ignored. The result
+   reports the first layer this happens in. */
 static void trail(struct layer *l, uint64_t off, size_t n)
 {
     struct chain *c = l->chain;
@@ -146,7 +147,8 @@ static void trail(struct layer *l, uint64_t off, size_t n)
         c->trail_layer = l->index;
         c->trail_off = off;
     }
-    c->res->trailing += n;
+    if (c->trail_layer == l->index)
+        c->res->trailing += n;
     l->pos = off + n;
 }
 
@@ -721,9 +723,7 @@ static int zs_boundary(struct layer *l, const uint8_t *p, size_t n, size_t *used
         return 0;
     }
     if (!l->zs) {
-        l->zs = ZSTD_createDStream();
-        if (!l->zs)
-            return fail(l, l->mark, "out of memory");
+        l->zs = xnonnull(ZSTD_createDStream());
         ZSTD_DCtx_setParameter(l->zs, ZSTD_d_windowLogMax, DECODE_ZSTD_WINDOW_LOG_MAX);
     }
     l->state = ZS_FRAME;
