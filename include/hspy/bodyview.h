@@ -65,16 +65,16 @@ enum bodyview_mode {
 
 /* What a span of a row is, for colouring. */
 enum bodyview_style {
-    BVS_PLAIN = 0,
-    BVS_KEY,     /* JSON member names, form field names, multipart header names */
-    BVS_STRING,  /* JSON string values */
-    BVS_NUMBER,  /* JSON numbers */
-    BVS_LITERAL, /* true, false, null */
-    BVS_PUNCT,   /* JSON brackets, colons, commas */
-    BVS_META,    /* multipart delimiters, hex offsets and the ASCII column */
-    BVS_NOTICE,  /* lines hspy adds: invalid JSON from here, missing closing delimiter */
-    BVS_MATCH,   /* a search match (bodyview_highlight); drawn over the other styles */
-    BVS__COUNT
+    BODYVIEW_STYLE_PLAIN = 0,
+    BODYVIEW_STYLE_KEY,     /* JSON member names, form field names, multipart header names */
+    BODYVIEW_STYLE_STRING,  /* JSON string values */
+    BODYVIEW_STYLE_NUMBER,  /* JSON numbers */
+    BODYVIEW_STYLE_LITERAL, /* true, false, null */
+    BODYVIEW_STYLE_PUNCT,   /* JSON brackets, colons, commas */
+    BODYVIEW_STYLE_META,    /* multipart delimiters, hex offsets and the ASCII column */
+    BODYVIEW_STYLE_NOTICE,  /* lines hspy adds: invalid JSON from here, missing closing delimiter */
+    BODYVIEW_STYLE_MATCH,   /* a search match (bodyview_highlight); drawn over the other styles */
+    BODYVIEW_STYLE__COUNT
 };
 
 struct bodyview_span {
@@ -88,8 +88,8 @@ enum bodyview_row_flag {
     BODYVIEW_ROW_NOTICE = 1 << 2, /* a line hspy added, not body content */
 };
 
-/* One display row, filled by bodyview_row. Spans are in order; BVS_MATCH spans come after the
-   others and may overlap them (draw them last). */
+/* One display row, filled by bodyview_row. Spans are in order; BODYVIEW_STYLE_MATCH spans come
+   after the others and may overlap them (draw them last). */
 struct bodyview_row {
     struct dynbuf text; /* terminal-safe UTF-8, no newline, at most width columns */
     struct bodyview_span span[BODYVIEW_SPANS_MAX];

@@ -279,7 +279,7 @@ static size_t u8_boundary(const uint8_t *s, size_t lo, size_t i)
 
 static void span_add(struct line *l, size_t off, size_t len, enum bodyview_style style)
 {
-    if (style == BVS_PLAIN || len == 0)
+    if (style == BODYVIEW_STYLE_PLAIN || len == 0)
         return;
     if (l->nspans > 0) {
         struct bodyview_span *last = &l->span[l->nspans - 1];
@@ -381,7 +381,7 @@ static void put_text(struct bodyview *v, struct line *l, const uint8_t *s, size_
     while (n > 0) {
         const uint8_t *tab = memchr(s, '\t', n);
         size_t seg = tab ? (size_t)(tab - s) : n;
-        put_safe(l, s, seg, BVS_PLAIN);
+        put_safe(l, s, seg, BODYVIEW_STYLE_PLAIN);
         if (!tab)
             break;
         uint32_t spaces = BODYVIEW_TAB - l->cols % BODYVIEW_TAB;
@@ -404,7 +404,7 @@ __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, con
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     line_reset(l);
-    put_lit(l, buf, BVS_NOTICE);
+    put_lit(l, buf, BODYVIEW_STYLE_NOTICE);
     l->flags |= BODYVIEW_ROW_NOTICE;
 }
 
@@ -457,7 +457,7 @@ static bool text_piece(struct bodyview *v, struct pos *p, struct line *out,
 
 static bool text_line(struct bodyview *v, struct pos *p, struct line *out)
 {
-    return text_piece(v, p, out, BVS_PLAIN);
+    return text_piece(v, p, out, BODYVIEW_STYLE_PLAIN);
 }
 
 /* ---- hex ------------------------------------------------------------------------------ */
@@ -481,30 +481,30 @@ static void hex_render(struct bodyview *v, size_t off, size_t count, struct line
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%0*llx  ", (int)v->offw, (unsigned long long)off);
-    put_lit(l, buf, BVS_PLAIN);
-    span_add(l, 0, v->offw, BVS_META);
+    put_lit(l, buf, BODYVIEW_STYLE_PLAIN);
+    span_add(l, 0, v->offw, BODYVIEW_STYLE_META);
     bool mark[16] = {false};
     hex_marks(v, off, count, mark);
     for (uint32_t k = 0; k < v->bpr; k++) {
         if (k == v->bpr / 2)
-            put_lit(l, " ", BVS_PLAIN);
+            put_lit(l, " ", BODYVIEW_STYLE_PLAIN);
         if (k < count) {
             static const char digits[] = "0123456789abcdef";
             uint8_t c = v->body[off + k];
             char cell[3] = {digits[c >> 4], digits[c & 15], '\0'};
-            put_lit(l, cell, mark[k] ? BVS_MATCH : BVS_PLAIN);
-            put_lit(l, " ", BVS_PLAIN);
+            put_lit(l, cell, mark[k] ? BODYVIEW_STYLE_MATCH : BODYVIEW_STYLE_PLAIN);
+            put_lit(l, " ", BODYVIEW_STYLE_PLAIN);
         } else {
-            put_lit(l, "   ", BVS_PLAIN);
+            put_lit(l, "   ", BODYVIEW_STYLE_PLAIN);
         }
     }
-    put_lit(l, "|", BVS_META);
+    put_lit(l, "|", BODYVIEW_STYLE_META);
     for (uint32_t k = 0; k < count; k++) {
         uint8_t c = v->body[off + k];
         uint8_t shown = c >= 0x20 && c < 0x7f ? c : '.';
-        put_safe(l, &shown, 1, mark[k] ? BVS_MATCH : BVS_META);
+        put_safe(l, &shown, 1, mark[k] ? BODYVIEW_STYLE_MATCH : BODYVIEW_STYLE_META);
     }
-    put_lit(l, "|", BVS_META);
+    put_lit(l, "|", BODYVIEW_STYLE_META);
 }
 
 static bool hex_line(struct bodyview *v, struct pos *p, struct line *out)
@@ -586,17 +586,17 @@ static void jindent(struct jline *j, uint32_t depth)
         return;
     uint32_t shown = depth < BODYVIEW_INDENT_MAX ? depth : BODYVIEW_INDENT_MAX;
     for (uint32_t k = 0; k < shown; k++)
-        put_lit(j->out, "  ", BVS_PLAIN);
+        put_lit(j->out, "  ", BODYVIEW_STYLE_PLAIN);
     if (depth > BODYVIEW_INDENT_MAX) {
         char buf[24];
         snprintf(buf, sizeof buf, "(%u) ", depth);
-        put_lit(j->out, buf, BVS_META);
+        put_lit(j->out, buf, BODYVIEW_STYLE_META);
     }
 }
 
 static void jpunct(struct jline *j, const char *s)
 {
-    put_lit(j->out, s, BVS_PUNCT);
+    put_lit(j->out, s, BODYVIEW_STYLE_PUNCT);
 }
 
 /* A comma after a value stays on the value's line. */
@@ -663,10 +663,10 @@ static const char *jword(struct jline *j)
         k++;
     const uint8_t *w = v->body + j->i;
     size_t n = k - j->i;
-    enum bodyview_style style = BVS_NUMBER;
+    enum bodyview_style style = BODYVIEW_STYLE_NUMBER;
     if ((n == 4 && memcmp(w, "true", 4) == 0) || (n == 5 && memcmp(w, "false", 5) == 0) ||
         (n == 4 && memcmp(w, "null", 4) == 0))
-        style = BVS_LITERAL;
+        style = BODYVIEW_STYLE_LITERAL;
     else if (!jnumber(w, n))
         return "not a number, string or literal";
     put_safe(j->out, w, n, style);
@@ -687,7 +687,7 @@ static const char *jvalue(struct jline *j)
         return NULL;
     }
     if (c == '"') {
-        jstring(j, BVS_STRING, false);
+        jstring(j, BODYVIEW_STYLE_STRING, false);
         if (!(j->p->flags & PF_JSON_STR))
             jcomma(j);
         return NULL;
@@ -710,9 +710,9 @@ static const char *jafter_string(struct jline *j, size_t span_before)
         return NULL;
     }
     if (j->out && j->out->nspans > span_before)
-        j->out->span[j->out->nspans - 1].style = BVS_KEY;
+        j->out->span[j->out->nspans - 1].style = BODYVIEW_STYLE_KEY;
     jpunct(j, ":");
-    put_lit(j->out, " ", BVS_PLAIN);
+    put_lit(j->out, " ", BODYVIEW_STYLE_PLAIN);
     j->i = k + 1;
     return jvalue(j);
 }
@@ -739,7 +739,7 @@ static const char *jtoken(struct jline *j)
     if (c == '"') {
         jindent(j, j->p->depth);
         size_t spans = j->out ? j->out->nspans : 0;
-        jstring(j, BVS_STRING, false);
+        jstring(j, BODYVIEW_STYLE_STRING, false);
         if (j->p->flags & PF_JSON_STR)
             return NULL;
         return jafter_string(j, spans);
@@ -782,7 +782,7 @@ static bool json_line(struct bodyview *v, struct pos *p, struct line *out)
         if (out)
             out->flags |= BODYVIEW_ROW_CONT;
         jindent(&j, p->depth);
-        jstring(&j, BVS_STRING, true);
+        jstring(&j, BODYVIEW_STYLE_STRING, true);
         err = p->flags & PF_JSON_STR ? NULL : jafter_string(&j, out ? out->nspans : 0);
     } else {
         err = jtoken(&j);
@@ -847,14 +847,14 @@ static bool form_line(struct bodyview *v, struct pos *p, struct line *out)
         end -= v->body[end - 1] == '%' ? 1 : v->body[end - 2] == '%' ? 2 : 0;
     if (out && cont) {
         out->flags |= BODYVIEW_ROW_CONT;
-        form_put(v, out, v->body + i, end - i, BVS_PLAIN);
+        form_put(v, out, v->body + i, end - i, BODYVIEW_STYLE_PLAIN);
     } else if (out) {
         const uint8_t *eq = memchr(v->body + i, '=', end - i);
         size_t name_end = eq ? (size_t)(eq - v->body) : end;
-        form_put(v, out, v->body + i, name_end - i, BVS_KEY);
+        form_put(v, out, v->body + i, name_end - i, BODYVIEW_STYLE_KEY);
         if (eq) {
-            put_lit(out, ": ", BVS_PUNCT);
-            form_put(v, out, eq + 1, end - name_end - 1, BVS_PLAIN);
+            put_lit(out, ": ", BODYVIEW_STYLE_PUNCT);
+            form_put(v, out, eq + 1, end - name_end - 1, BODYVIEW_STYLE_PLAIN);
         }
     }
     p->off = amp ? end + 1 : end;
@@ -907,15 +907,15 @@ static int mp_delim(const struct bodyview *v, size_t off, size_t *end)
 static bool mp_delim_line(struct bodyview *v, struct pos *p, struct line *out, int kind, size_t end)
 {
     size_t shown = (size_t)p->off + 2 + v->ct.blen + (kind == 2 ? 2 : 0);
-    put_safe(out, v->body + p->off, shown - (size_t)p->off, BVS_META);
+    put_safe(out, v->body + p->off, shown - (size_t)p->off, BODYVIEW_STYLE_META);
     if (kind == 2) {
-        put_lit(out, "  (end)", BVS_META);
+        put_lit(out, "  (end)", BODYVIEW_STYLE_META);
         p->state = MP_EPILOGUE;
     } else {
         p->depth++;
         char buf[32];
         snprintf(buf, sizeof buf, "  (part %u)", p->depth);
-        put_lit(out, buf, BVS_META);
+        put_lit(out, buf, BODYVIEW_STYLE_META);
         p->state = MP_HEADERS;
     }
     p->flags &= (uint16_t) ~(PF_SPLIT | PF_PART_BIN);
@@ -956,8 +956,8 @@ static bool mp_header(struct bodyview *v, struct pos *p, struct line *out)
     const uint8_t *colon = p->flags & PF_SPLIT ? NULL : memchr(s, ':', n);
     if (colon) {
         size_t name = (size_t)(colon - s);
-        put_safe(out, s, name, BVS_KEY);
-        put_text(v, out, colon, n - name, BVS_PLAIN);
+        put_safe(out, s, name, BODYVIEW_STYLE_KEY);
+        put_text(v, out, colon, n - name, BODYVIEW_STYLE_PLAIN);
         if (name == 12 && strncasecmp((const char *)s, "content-type", 12) == 0) {
             char media[80];
             size_t k = 0;
@@ -971,7 +971,7 @@ static bool mp_header(struct bodyview *v, struct pos *p, struct line *out)
                 p->flags |= PF_PART_BIN;
         }
     } else {
-        put_text(v, out, s, n, BVS_PLAIN);
+        put_text(v, out, s, n, BODYVIEW_STYLE_PLAIN);
     }
     if (out && (p->flags & PF_SPLIT))
         out->flags |= BODYVIEW_ROW_CONT;
@@ -1012,8 +1012,8 @@ static bool mp_line(struct bodyview *v, struct pos *p, struct line *out)
     {
         switch (p->state) {
         case MP_PREAMBLE:
-        case MP_EPILOGUE: return text_piece(v, p, out, BVS_META);
-        case MP_TEXT: return text_piece(v, p, out, BVS_PLAIN);
+        case MP_EPILOGUE: return text_piece(v, p, out, BODYVIEW_STYLE_META);
+        case MP_TEXT: return text_piece(v, p, out, BODYVIEW_STYLE_PLAIN);
         case MP_HEX: return mp_hex(v, p, out);
         case MP_HEADERS: return mp_header(v, p, out);
         default: return false;
@@ -1255,6 +1255,29 @@ static bool looks_form(const uint8_t *p, size_t n)
     return eq && n > 0;
 }
 
+/* JSON lines: every non-empty line one value, at least two of them. */
+static bool valid_json_lines(const uint8_t *p, size_t n)
+{
+    int values = 0;
+    for (size_t a = 0; a < n;) {
+        const uint8_t *nl = memchr(p + a, '\n', n - a);
+        size_t b = nl ? (size_t)(nl - p) : n;
+        size_t k = a;
+        while (k < b && jws(p[k]))
+            k++;
+        if (k < b) {
+            json_error_t err;
+            json_t *doc = json_loadb((const char *)p + a, b - a, JSON_DECODE_ANY, &err);
+            if (!doc)
+                return false;
+            json_decref(doc);
+            values++;
+        }
+        a = b + 1;
+    }
+    return values > 1;
+}
+
 /* JSON validity: small bodies whole through jansson (one value, or one per line), large
    ones by walking their first BODYVIEW_SNIFF_MAX * 16 bytes with the JSON line stepper. */
 static bool valid_json(const uint8_t *p, size_t n, bool containers_only, uint64_t *scanned)
@@ -1269,28 +1292,8 @@ static bool valid_json(const uint8_t *p, size_t n, bool containers_only, uint64_
         *scanned += n;
         json_error_t err;
         json_t *doc = json_loadb((const char *)p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-        if (doc) {
-            json_decref(doc);
-            return true;
-        }
-        /* JSON lines: every non-empty line one value. */
-        int values = 0;
-        for (size_t a = 0; a < n;) {
-            const uint8_t *nl = memchr(p + a, '\n', n - a);
-            size_t b = nl ? (size_t)(nl - p) : n;
-            size_t k = a;
-            while (k < b && jws(p[k]))
-                k++;
-            if (k < b) {
-                doc = json_loadb((const char *)p + a, b - a, JSON_DECODE_ANY, &err);
-                if (!doc)
-                    return false;
-                json_decref(doc);
-                values++;
-            }
-            a = b + 1;
-        }
-        return values > 1;
+        json_decref(doc);
+        return doc != NULL || valid_json_lines(p, n);
     }
     struct bodyview probe;
     memset(&probe, 0, sizeof probe);
@@ -2017,7 +2020,7 @@ static void hex_marks(struct bodyview *v, size_t off, size_t count, bool *mark)
     }
 }
 
-/* BVS_MATCH spans over every match in a rendered line (not for hex byte searches). */
+/* BODYVIEW_STYLE_MATCH spans over every match in a rendered line (not for hex byte searches). */
 static void add_matches(struct bodyview *v, struct line *l)
 {
     if (!v->hl || hl_bytes(v) || !l->text.data)
@@ -2027,7 +2030,7 @@ static void add_matches(struct bodyview *v, struct line *l)
            text_find(v->hl, l->text.data, l->text.len, from, &s, &e)) {
         if (e > s)
             l->span[l->nspans++] =
-                (struct bodyview_span){(uint32_t)s, (uint32_t)(e - s), BVS_MATCH};
+                (struct bodyview_span){(uint32_t)s, (uint32_t)(e - s), BODYVIEW_STYLE_MATCH};
         from = e > s ? e : s + 1;
     }
 }
@@ -2205,64 +2208,86 @@ static enum bodyview_find_result find_backward(struct bodyview *v, const struct 
     }
 }
 
+/* A hex view byte match at offset at (or a position there when !match). */
+static void hex_hit(const struct bodyview *v, size_t at, bool match, struct bodyview_match *m)
+{
+    memset(m, 0, sizeof *m);
+    m->match = match;
+    m->offset = at;
+    m->line = m->row = at / v->bpr;
+    if (match) {
+        m->start = m->col = hex_cell(v, (uint32_t)(at % v->bpr));
+        m->len = 2;
+    }
+}
+
+/* Forward byte search from lo: SIZE_MAX when none; *more when the budget stopped it at *lo. */
+static size_t bytes_forward(struct bodyview *v, const struct bodyview_query *q, size_t *lo,
+                            size_t budget, bool *more)
+{
+    size_t hi = budget && v->len - *lo > budget ? *lo + budget + q->plen : v->len;
+    hi = hi > v->len ? v->len : hi;
+    const uint8_t *hit = bytes_find(q, v->body + *lo, hi - *lo);
+    v->st.scanned += hi - *lo;
+    *more = !hit && hi < v->len;
+    if (*more)
+        *lo = hi - q->plen + 1;
+    return hit ? (size_t)(hit - v->body) : SIZE_MAX;
+}
+
+/* The last match starting before at, in 64 KiB windows towards the start. */
+static size_t bytes_backward(struct bodyview *v, const struct bodyview_query *q, size_t *at,
+                             size_t budget, bool *more)
+{
+    size_t hi = *at + q->plen - 1 < v->len ? *at + q->plen - 1 : v->len, scanned = 0;
+    size_t hit_at = SIZE_MAX;
+    *more = false;
+    while (hi >= q->plen && hit_at == SIZE_MAX) {
+        size_t lo = hi > 65536 ? hi - 65536 : 0;
+        for (size_t i = lo; i < hi;) {
+            const uint8_t *hit = bytes_find(q, v->body + i, hi - i);
+            if (!hit || (size_t)(hit - v->body) >= *at)
+                break;
+            hit_at = (size_t)(hit - v->body);
+            i = hit_at + 1;
+        }
+        scanned += hi - lo;
+        if (lo == 0 || hit_at != SIZE_MAX)
+            break;
+        hi = lo + q->plen - 1;
+        if (budget && scanned >= budget) {
+            *more = true;
+            *at = lo;
+            break;
+        }
+    }
+    v->st.scanned += scanned;
+    return hit_at;
+}
+
 /* Hex view, plain query: the body bytes, across rows. */
 static enum bodyview_find_result find_bytes(struct bodyview *v, const struct bodyview_query *q,
                                             const struct bodyview_match *from, bool backward,
                                             size_t budget, struct bodyview_match *m)
 {
     size_t at = from->offset < v->len ? (size_t)from->offset : v->len;
-    size_t hit_at = SIZE_MAX;
-    if (!backward) {
-        size_t lo = at + (from->match ? 1 : 0);
-        size_t hi = budget && v->len - lo > budget ? lo + budget + q->plen : v->len;
-        if (lo > v->len)
-            return BODYVIEW_NOT_FOUND;
-        hi = hi > v->len ? v->len : hi;
-        const uint8_t *hit = bytes_find(q, v->body + lo, hi - lo);
-        v->st.scanned += hi - lo;
-        if (hit)
-            hit_at = (size_t)(hit - v->body);
-        else if (hi < v->len) {
-            memset(m, 0, sizeof *m);
-            m->offset = hi - q->plen + 1;
-            m->line = m->row = m->offset / v->bpr;
-            return BODYVIEW_MORE;
-        }
+    bool more;
+    size_t hit;
+    if (backward) {
+        hit = bytes_backward(v, q, &at, budget, &more);
     } else {
-        /* Windows of 64 KiB from the end towards the start, the last hit of each. */
-        size_t hi = at + q->plen - 1 < v->len ? at + q->plen - 1 : v->len, scanned = 0;
-        while (hi >= q->plen && hit_at == SIZE_MAX) {
-            size_t lo = hi > 65536 ? hi - 65536 : 0;
-            for (size_t i = lo; i < hi;) {
-                const uint8_t *hit = bytes_find(q, v->body + i, hi - i);
-                if (!hit || (size_t)(hit - v->body) >= at)
-                    break;
-                hit_at = (size_t)(hit - v->body);
-                i = hit_at + 1;
-            }
-            scanned += hi - lo;
-            if (lo == 0)
-                break;
-            hi = lo + q->plen - 1;
-            if (budget && scanned >= budget && hit_at == SIZE_MAX) {
-                memset(m, 0, sizeof *m);
-                m->offset = lo;
-                m->line = m->row = lo / v->bpr;
-                v->st.scanned += scanned;
-                return BODYVIEW_MORE;
-            }
-        }
-        v->st.scanned += scanned;
+        at += from->match ? 1 : 0;
+        if (at > v->len)
+            return BODYVIEW_NOT_FOUND;
+        hit = bytes_forward(v, q, &at, budget, &more);
     }
-    if (hit_at == SIZE_MAX)
+    if (more) {
+        hex_hit(v, at, false, m);
+        return BODYVIEW_MORE;
+    }
+    if (hit == SIZE_MAX)
         return BODYVIEW_NOT_FOUND;
-    memset(m, 0, sizeof *m);
-    m->match = true;
-    m->offset = hit_at;
-    m->line = m->row = hit_at / v->bpr;
-    m->start = hex_cell(v, (uint32_t)(hit_at % v->bpr));
-    m->len = 2;
-    m->col = m->start;
+    hex_hit(v, hit, true, m);
     return BODYVIEW_FOUND;
 }
 

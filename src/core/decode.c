@@ -363,8 +363,8 @@ static int gz_trailer(struct layer *l, uint8_t c)
     return 0;
 }
 
-/* One header, trailer or between-members byte. */
-static int gz_byte(struct layer *l, uint8_t c)
+/* One byte of a member's header. */
+static int gz_header_byte(struct layer *l, uint8_t c)
 {
     uint64_t at = l->pos;
     if (l->state < GZ_HCRC)
@@ -408,27 +408,32 @@ static int gz_byte(struct layer *l, uint8_t c)
             gz_next_field(l);
         }
         break;
-    case GZ_TRAILER: return gz_trailer(l, c);
-    case GZ_NEXT:
-        if (c != 0x1f) {
-            trail(l, at, 1);
-            l->state = GZ_TRAIL;
-            return 0;
-        }
-        l->mark = at;
-        l->state = GZ_NEXT1;
-        break;
-    case GZ_NEXT1:
-        if (c != 0x8b) {
-            trail(l, l->mark, 2);
-            l->state = GZ_TRAIL;
-            return 0;
-        }
-        l->hcrc = (uint32_t)crc32(0, (const Bytef *)"\x1f\x8b", 2);
-        l->state = GZ_METHOD;
-        break;
     default: assert(!"gzip state without a byte handler"); return -1;
     }
+    l->pos++;
+    return 0;
+}
+
+/* After a member: another member starts (1f 8b) or the rest is trailing bytes. */
+static int gz_between(struct layer *l, uint8_t c)
+{
+    if (l->state == GZ_NEXT) {
+        if (c != 0x1f) {
+            trail(l, l->pos, 1);
+            l->state = GZ_TRAIL;
+            return 0;
+        }
+        l->mark = l->pos++;
+        l->state = GZ_NEXT1;
+        return 0;
+    }
+    if (c != 0x8b) {
+        trail(l, l->mark, 2);
+        l->state = GZ_TRAIL;
+        return 0;
+    }
+    l->hcrc = (uint32_t)crc32(0, (const Bytef *)"\x1f\x8b", 2);
+    l->state = GZ_METHOD;
     l->pos++;
     return 0;
 }
@@ -480,7 +485,9 @@ static int gz_feed(struct layer *l, const uint8_t *p, size_t n)
                             sniff_hint(p + i, n - i));
             /* fall through */
         default:
-            if (gz_byte(l, p[i]) < 0)
+            if ((l->state == GZ_TRAILER ? gz_trailer(l, p[i])
+                 : l->state >= GZ_NEXT  ? gz_between(l, p[i])
+                                        : gz_header_byte(l, p[i])) < 0)
                 return -1;
             i++;
         }

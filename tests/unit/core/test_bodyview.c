@@ -44,10 +44,10 @@ static void expect_render(struct bodyview *v, const char *want)
     free(got);
 }
 
-/* The style of the span covering byte off of a row (BVS_PLAIN when none). */
+/* The style of the span covering byte off of a row (BODYVIEW_STYLE_PLAIN when none). */
 static int style_at(const struct bodyview_row *r, uint32_t off)
 {
-    int style = BVS_PLAIN;
+    int style = BODYVIEW_STYLE_PLAIN;
     for (uint16_t i = 0; i < r->nspans; i++)
         if (off >= r->span[i].off && off < r->span[i].off + r->span[i].len)
             style = r->span[i].style;
@@ -173,16 +173,16 @@ static void test_json_pretty(void **state)
     struct bodyview_row r;
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 1, &r));
-    assert_int_equal(style_at(&r, 0), BVS_PLAIN);
-    assert_int_equal(style_at(&r, 2), BVS_KEY);
-    assert_int_equal(style_at(&r, 7), BVS_KEY);
-    assert_int_equal(style_at(&r, 8), BVS_PUNCT);
-    assert_int_equal(style_at(&r, 10), BVS_STRING);
-    assert_int_equal(style_at(&r, 16), BVS_PUNCT);
+    assert_int_equal(style_at(&r, 0), BODYVIEW_STYLE_PLAIN);
+    assert_int_equal(style_at(&r, 2), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 7), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 8), BODYVIEW_STYLE_PUNCT);
+    assert_int_equal(style_at(&r, 10), BODYVIEW_STYLE_STRING);
+    assert_int_equal(style_at(&r, 16), BODYVIEW_STYLE_PUNCT);
     assert_true(bodyview_row(v, 4, &r)); /* -2.5e3, */
-    assert_int_equal(style_at(&r, 4), BVS_NUMBER);
+    assert_int_equal(style_at(&r, 4), BODYVIEW_STYLE_NUMBER);
     assert_true(bodyview_row(v, 5, &r)); /* true, */
-    assert_int_equal(style_at(&r, 4), BVS_LITERAL);
+    assert_int_equal(style_at(&r, 4), BODYVIEW_STYLE_LITERAL);
     assert_false(bodyview_row(v, 20, &r));
     bool complete;
     assert_int_equal(bodyview_rows(v, &complete), 20);
@@ -221,7 +221,7 @@ static void test_json_invalid(void **state)
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 2, &r));
     assert_true(r.flags & BODYVIEW_ROW_NOTICE);
-    assert_int_equal(style_at(&r, 0), BVS_NOTICE);
+    assert_int_equal(style_at(&r, 0), BODYVIEW_STYLE_NOTICE);
     assert_true(bodyview_row(v, 3, &r));
     assert_false(r.flags & BODYVIEW_ROW_NOTICE);
     bodyview_row_cleanup(&r);
@@ -325,9 +325,9 @@ static void test_form(void **state)
     struct bodyview_row r;
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 0, &r));
-    assert_int_equal(style_at(&r, 0), BVS_KEY);
-    assert_int_equal(style_at(&r, 4), BVS_PUNCT);
-    assert_int_equal(style_at(&r, 6), BVS_PLAIN);
+    assert_int_equal(style_at(&r, 0), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 4), BODYVIEW_STYLE_PUNCT);
+    assert_int_equal(style_at(&r, 6), BODYVIEW_STYLE_PLAIN);
     bodyview_row_cleanup(&r);
     assert_string_equal(bodyview_describe(v), "form, utf-8");
     bodyview_free(v);
@@ -389,10 +389,10 @@ static void test_multipart(void **state)
     struct bodyview_row r;
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 1, &r));
-    assert_int_equal(style_at(&r, 0), BVS_META);
+    assert_int_equal(style_at(&r, 0), BODYVIEW_STYLE_META);
     assert_true(bodyview_row(v, 2, &r));
-    assert_int_equal(style_at(&r, 0), BVS_KEY);
-    assert_int_equal(style_at(&r, 19), BVS_PLAIN);
+    assert_int_equal(style_at(&r, 0), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 19), BODYVIEW_STYLE_PLAIN);
     bodyview_row_cleanup(&r);
     assert_string_equal(bodyview_describe(v), "multipart, boundary XyZ");
     bodyview_free(v);
@@ -483,9 +483,9 @@ static void test_hex(void **state)
     struct bodyview_row r;
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 0, &r));
-    assert_int_equal(style_at(&r, 0), BVS_META);   /* offset */
-    assert_int_equal(style_at(&r, 10), BVS_PLAIN); /* bytes */
-    assert_int_equal(style_at(&r, 60), BVS_META);  /* ASCII column */
+    assert_int_equal(style_at(&r, 0), BODYVIEW_STYLE_META);   /* offset */
+    assert_int_equal(style_at(&r, 10), BODYVIEW_STYLE_PLAIN); /* bytes */
+    assert_int_equal(style_at(&r, 60), BODYVIEW_STYLE_META);  /* ASCII column */
     /* Narrower terminals get 8 or 4 bytes a row; rows follow the width. */
     layout(v, 60, 0, false);
     assert_int_equal(bodyview_rows(v, NULL), 5);
@@ -906,12 +906,12 @@ static void test_search_hex(void **state)
     struct bodyview_row r;
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 0, &r));
-    assert_int_equal(style_at(&r, 10 + 3 * 14 + 1), BVS_MATCH);
-    assert_int_equal(style_at(&r, 10 + 3 * 13 + 1), BVS_PLAIN);
-    assert_int_equal(style_at(&r, 61 + 14), BVS_MATCH);
+    assert_int_equal(style_at(&r, 10 + 3 * 14 + 1), BODYVIEW_STYLE_MATCH);
+    assert_int_equal(style_at(&r, 10 + 3 * 13 + 1), BODYVIEW_STYLE_PLAIN);
+    assert_int_equal(style_at(&r, 61 + 14), BODYVIEW_STYLE_MATCH);
     assert_true(bodyview_row(v, 1, &r));
-    assert_int_equal(style_at(&r, 10), BVS_MATCH);
-    assert_int_equal(style_at(&r, 10 + 3 * 4), BVS_PLAIN);
+    assert_int_equal(style_at(&r, 10), BODYVIEW_STYLE_MATCH);
+    assert_int_equal(style_at(&r, 10 + 3 * 4), BODYVIEW_STYLE_PLAIN);
     bodyview_highlight(v, NULL);
     bodyview_row_cleanup(&r);
     bodyview_query_free(q);
@@ -919,6 +919,38 @@ static void test_search_hex(void **state)
     assert_true(all_matches(v, q, m, 8) > 0);
     bodyview_query_free(q);
     bodyview_free(v);
+
+    /* A megabyte with a budget of 64 KiB: progress, then the hits, both ways. */
+    size_t n = 1 << 20;
+    uint8_t *big = calloc(1, n);
+    memcpy(big + 100, "\xde\xad\xbe\xef", 4);
+    memcpy(big + n - 100, "\xde\xad\xbe\xef", 4);
+    v = view(NULL, big, n, BODYVIEW_AUTO);
+    assert_int_equal(bodyview_mode(v), BODYVIEW_HEX);
+    q = query("\xde\xad\xbe\xef", 0);
+    struct bodyview_match from, hit;
+    static const struct {
+        bool backward;
+        uint64_t start, want;
+    } walks[] = {{false, 200, (1 << 20) - 100}, {true, (1 << 20) - 101, 100}};
+    for (int w = 0; w < 2; w++) {
+        bodyview_position(v, walks[w].start / 16, &from);
+        from.offset = walks[w].start;
+        int rounds = 0;
+        enum bodyview_find_result res;
+        while ((res = bodyview_find(v, q, &from, walks[w].backward, 65536, &hit)) ==
+               BODYVIEW_MORE) {
+            assert_false(hit.match);
+            from = hit;
+            rounds++;
+        }
+        assert_int_equal(res, BODYVIEW_FOUND);
+        assert_int_equal(hit.offset, walks[w].want);
+        assert_true(rounds >= 10);
+    }
+    bodyview_query_free(q);
+    bodyview_free(v);
+    free(big);
 }
 
 static void test_search_huge(void **state)
@@ -994,13 +1026,13 @@ static void test_highlight(void **state)
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 1, &r)); /*   "key": "a key" */
     assert_string_equal(dynbuf_str(&r.text), "  \"key\": \"a key\"");
-    assert_int_equal(style_at(&r, 3), BVS_MATCH);
-    assert_int_equal(style_at(&r, 2), BVS_KEY);
-    assert_int_equal(style_at(&r, 12), BVS_MATCH);
-    assert_int_equal(style_at(&r, 11), BVS_STRING);
+    assert_int_equal(style_at(&r, 3), BODYVIEW_STYLE_MATCH);
+    assert_int_equal(style_at(&r, 2), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 12), BODYVIEW_STYLE_MATCH);
+    assert_int_equal(style_at(&r, 11), BODYVIEW_STYLE_STRING);
     bodyview_highlight(v, NULL);
     assert_true(bodyview_row(v, 1, &r));
-    assert_int_equal(style_at(&r, 3), BVS_KEY);
+    assert_int_equal(style_at(&r, 3), BODYVIEW_STYLE_KEY);
     bodyview_row_cleanup(&r);
     bodyview_query_free(q);
     bodyview_free(v);
