@@ -7,12 +7,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "hspy/base64.h"
 #include "hspy/decode.h"
 #include "hspy/framing.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
 #include "hspy/warning.h"
 #include "hspy/xmalloc.h"
@@ -172,18 +174,43 @@ static json_t *span_json(const struct message *m, struct http_span s)
     return jsonout_text_or_base64(message_at(m, s), s.len);
 }
 
-/* Appends body, body_encoding and body_truncated: the payload as kept, chunked framing removed. */
+/* How much of p[0..n) to show under limit: cut back to a UTF-8 character start so that text
+ * stays text. */
+static size_t cut_at_char(const uint8_t *p, size_t n, size_t limit)
+{
+    if (n <= limit)
+        return n;
+    size_t cut = limit;
+    for (int back = 0; back < 3 && cut > 0 && (p[cut] & 0xc0) == 0x80; back++)
+        cut--;
+    return cut;
+}
+
+/* Appends body, body_encoding and body_truncated: the payload as kept, chunked framing removed,
+ * at most cfg->body_limit bytes of it. */
 static void add_body(json_t *o, const struct message *m, const struct jsonout_config *cfg)
 {
     struct dynbuf body;
     dynbuf_init(&body, m->raw.len + 1);
     bool whole = true;
-    if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL)
-        whole = message_body(m, &body, cfg->limits);
+    const uint8_t *p = body.data;
+    size_t n = 0;
+    if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL) {
+        /* Identity bodies are read in place; only chunked ones are copied to remove framing. */
+        p = message_body_view(m, &n, &whole);
+        if (!p) {
+            whole = message_body(m, &body, cfg->limits);
+            p = body.data;
+            n = body.len;
+        }
+    }
+    if (!p)
+        p = (const uint8_t *)"";
+    size_t shown = cut_at_char(p, n, cfg->body_limit);
     bool b64;
-    set(o, "body", jsonout_bytes(body.data, body.len, &b64));
+    set(o, "body", jsonout_bytes(p, shown, &b64));
     set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
-    set(o, "body_truncated", json_boolean(!whole));
+    set(o, "body_truncated", json_boolean(!whole || shown < n));
     dynbuf_cleanup(&body);
 }
 
@@ -209,9 +236,11 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
     set(o, "error_offset",
         st == DECODE_ERROR ? json_integer((json_int_t)res.error_offset) : json_null());
     set(o, "size", json_integer((json_int_t)out.len));
+    size_t shown = cut_at_char(out.data ? out.data : (const uint8_t *)"", out.len, cfg->body_limit);
     bool b64;
-    set(o, "body", jsonout_bytes(out.data, out.len, &b64));
+    set(o, "body", jsonout_bytes(out.data, shown, &b64));
     set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
+    set(o, "body_truncated", json_boolean(shown < out.len));
     dynbuf_cleanup(&out);
     return o;
 }
@@ -357,41 +386,17 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
     return o;
 }
 
-struct dump_state {
-    struct dynbuf *out;
-    int failed;
-};
-
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-    struct dump_state *st = data;
-    if (dynbuf_append(st->out, buffer, size) != size) {
-        st->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
 int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
 {
-    size_t before = out->len;
-    struct dump_state st = {out, 0};
-    int rc =
-        json_dump_callback(value, dump_cb, &st, JSONOUT_DUMP_FLAGS | JSON_ENCODE_ANY | extra_flags);
-    if (rc != 0 || st.failed) {
-        out->len = before;
-        if (out->data)
-            out->data[before] = '\0';
-        return -1;
-    }
-    return 0;
+    /* JSON_REAL_PRECISION(n) keeps n in bits 11..15 of the flags. */
+    return jsonwrite_value(out, value, (int)((extra_flags >> 11) & 0x1f));
 }
 
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg)
 {
     size_t before = out->len;
     json_t *o = jsonout_exchange(ex, cfg);
-    int rc = jsonout_dump(out, o, 0);
+    int rc = jsonwrite_value(out, o, 0);
     json_decref(o);
     if (rc == 0 && dynbuf_addc(out, '\n') == 1)
         return 0;
