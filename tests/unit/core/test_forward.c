@@ -84,42 +84,54 @@ struct edit_case {
 
 static const struct edit_case EDITS[] = {
     /* Host: replaced in place, or kept when equal; added only when asked. */
-    {"GET / HTTP/1.1\r\nhOsT:  a:1  \r\nX: y\r\n\r\n", {.host = "up:9"},
+    {"GET / HTTP/1.1\r\nhOsT:  a:1  \r\nX: y\r\n\r\n",
+     {.host = "up:9"},
      "GET / HTTP/1.1\r\nhOsT:  up:9  \r\nX: y\r\n\r\n"},
     {"GET / HTTP/1.1\r\nHost: up:9\r\n\r\n", {.host = "up:9"}, NULL},
-    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", {.host = "u"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+     {.host = "u"},
      "GET / HTTP/1.1\r\nHost: u\r\nHost: u\r\n\r\n"},
     {"GET / HTTP/1.0\r\nX: y\r\n\r\n", {.host = "u"}, NULL},
-    {"GET / HTTP/1.0\r\nX: y\r\n\r\n", {.host = "u", .host_add = true},
+    {"GET / HTTP/1.0\r\nX: y\r\n\r\n",
+     {.host = "u", .host_add = true},
      "GET / HTTP/1.0\r\nX: y\r\nHost: u\r\n\r\n"},
     {"GET / HTTP/1.0\n\n", {.host = "u", .host_add = true}, "GET / HTTP/1.0\nHost: u\n\n"},
     /* Absolute-form to origin-form (only when asked, only for absolute targets). */
-    {"GET http://h:8/p?q#f HTTP/1.1\r\nHost: h:8\r\n\r\n", {.host = "h:8", .origin_form = true},
+    {"GET http://h:8/p?q#f HTTP/1.1\r\nHost: h:8\r\n\r\n",
+     {.host = "h:8", .origin_form = true},
      "GET /p?q HTTP/1.1\r\nHost: h:8\r\n\r\n"},
-    {"GET http://h HTTP/1.1\r\nHost: h\r\n\r\n", {.origin_form = true},
+    {"GET http://h HTTP/1.1\r\nHost: h\r\n\r\n",
+     {.origin_form = true},
      "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
     {"GET http://h?x=1 HTTP/1.1\r\n\r\n", {.origin_form = true}, "GET /?x=1 HTTP/1.1\r\n\r\n"},
     {"OPTIONS http://h HTTP/1.1\r\n\r\n", {.origin_form = true}, "OPTIONS * HTTP/1.1\r\n\r\n"},
     {"GET /p HTTP/1.1\r\n\r\n", {.origin_form = true}, NULL},
-    {"GET http://h/ HTTP/1.1\r\n\r\n", {.host = "h", .host_add = true, .origin_form = true},
+    {"GET http://h/ HTTP/1.1\r\n\r\n",
+     {.host = "h", .host_add = true, .origin_form = true},
      "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
     /* X-Forwarded-For and Forwarded: appended to the last field of the name, else added. */
-    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", {.xff = "10.0.0.1"},
+    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+     {.xff = "10.0.0.1"},
      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"},
-    {"GET / HTTP/1.1\r\nx-forwarded-for: 1.2.3.4 \r\nHost: a\r\n\r\n", {.xff = "10.0.0.1"},
+    {"GET / HTTP/1.1\r\nx-forwarded-for: 1.2.3.4 \r\nHost: a\r\n\r\n",
+     {.xff = "10.0.0.1"},
      "GET / HTTP/1.1\r\nx-forwarded-for: 1.2.3.4, 10.0.0.1 \r\nHost: a\r\n\r\n"},
-    {"GET / HTTP/1.1\r\nX-Forwarded-For: a\r\nX-Forwarded-For: b\r\n\r\n", {.xff = "c"},
+    {"GET / HTTP/1.1\r\nX-Forwarded-For: a\r\nX-Forwarded-For: b\r\n\r\n",
+     {.xff = "c"},
      "GET / HTTP/1.1\r\nX-Forwarded-For: a\r\nX-Forwarded-For: b, c\r\n\r\n"},
-    {"GET / HTTP/1.1\r\nX-Forwarded-For:\r\n\r\n", {.xff = "c"},
+    {"GET / HTTP/1.1\r\nX-Forwarded-For:\r\n\r\n",
+     {.xff = "c"},
      "GET / HTTP/1.1\r\nX-Forwarded-For:c\r\n\r\n"},
-    {"GET / HTTP/1.1\r\nForwarded: for=x\r\n\r\n", {.forwarded = "for=y"},
+    {"GET / HTTP/1.1\r\nForwarded: for=x\r\n\r\n",
+     {.forwarded = "for=y"},
      "GET / HTTP/1.1\r\nForwarded: for=x, for=y\r\n\r\n"},
     /* Everything at once, bare LF heads keep bare LF. */
     {"GET http://h/ HTTP/1.1\nHost: z\n\n",
      {.host = "h", .origin_form = true, .xff = "1.1.1.1", .forwarded = "for=1.1.1.1"},
      "GET / HTTP/1.1\nHost: h\nX-Forwarded-For: 1.1.1.1\nForwarded: for=1.1.1.1\n\n"},
     /* Empty lines in front of the request line stay. */
-    {"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", {.host = "b"},
+    {"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+     {.host = "b"},
      "\r\nGET / HTTP/1.1\r\nHost: b\r\n\r\n"},
     /* HTTP/0.9 has no header section: never edited. */
     {"GET /\r\n", {.host = "b", .host_add = true, .xff = "1"}, NULL},
@@ -152,9 +164,8 @@ static void test_edit(void **state)
             memset(&h2, 0, sizeof h2);
             h2.headers = headers2;
             h2.cap = 64;
-            assert_int_equal(http_head_parse(out.data, out.len, HTTP_REQUEST, NULL, NULL, &h2,
-                                             NULL),
-                             (int)wlen);
+            assert_int_equal(
+                http_head_parse(out.data, out.len, HTTP_REQUEST, NULL, NULL, &h2, NULL), (int)wlen);
             free(want);
         }
         dynbuf_cleanup(&out);
