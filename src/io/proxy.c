@@ -103,6 +103,19 @@ static bool is_self(const struct proxy *px)
     return endpoint_equal(&e, &px->listener.local);
 }
 
+/* A proxied connection holds two descriptors, plus the idle upstream connections kept. */
+static void raise_fd_limit(const struct proxy *px)
+{
+    const struct options *o = &px->h->opt;
+    uint64_t want = 2 * o->max_conns + o->upstream_keepalive + 64;
+    uint64_t have = listener_fd_limit(want);
+    if (have < want)
+        fprintf(stderr,
+                "hspy: warning: only %" PRIu64 " file descriptors allowed (ulimit -n): fewer "
+                "than --max-conns %" PRIu64 " proxied connections can be served\n",
+                have, o->max_conns);
+}
+
 static int open_listener(struct proxy *px)
 {
     struct hspy *h = px->h;
@@ -116,6 +129,7 @@ static int open_listener(struct proxy *px)
     px->listener.data = px;
     px->listener.on_conn = on_conn;
     px->listener.on_refuse = on_refuse;
+    raise_fd_limit(px);
     if (listener_open(&px->listener, &h->loop, &cfg, &px->clients, h->err, sizeof h->err) != 0)
         return -1;
     char addr[ENDPOINT_STRLEN];

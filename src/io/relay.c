@@ -33,7 +33,7 @@
 
 /* Reasons to stop reading a connection (conn_hold bits). */
 enum {
-    HOLD_INPUT = 1 << 0, /* client: bytes wait in held, or the request cannot take more now */
+    HOLD_INPUT = 1 << 0, /* client: bytes wait in held (the request cannot take them yet) */
     HOLD_PEER = 1 << 1,  /* upstream: the client's queue is full or staged bytes wait */
 };
 
@@ -62,7 +62,8 @@ enum rs_state {
 struct relay {
     struct proxy *px;
     struct conn *cl;
-    struct conversation *conv;
+    uint64_t conn_id;
+    struct conversation *conv; /* created at the client's first byte (idle floods stay cheap) */
     struct upstream *up;
     struct exchange *ex; /* exchange of the current request (CONV_BEGIN .. CONV_END), or NULL */
     uint8_t rq, rs;      /* enum rq_state, enum rs_state */
@@ -1305,10 +1306,27 @@ static void pump(struct relay *r)
 
 /* ---- client connection callbacks ---- */
 
+static void start_conversation(struct relay *r)
+{
+    struct hspy *h = r->px->h;
+    struct conversation_config cfg = {
+        .limits = h->limits,
+        .exchange = h->ex_limits,
+        .conn_id = r->conn_id,
+        .client = *conn_peer(r->cl),
+        .server = *conn_local(r->cl),
+        .hash_bodies = h->opt.hash_bodies,
+    };
+    struct conversation_events cev = {r, on_event};
+    r->conv = conversation_new(&cfg, &cev);
+}
+
 static void cl_read(void *data, struct conn *c, const uint8_t *p, size_t n)
 {
     (void)c;
     struct relay *r = data;
+    if (!r->conv)
+        start_conversation(r);
     if (r->up && r->up->conn)
         conn_cork(r->up->conn);
     if (r->held_off < r->held.len || !can_feed_client(r)) {
@@ -1361,7 +1379,8 @@ static void cl_timeout(void *data, struct conn *c, enum conn_timeout which)
     } else {
         if (upstream_busy(r))
             return;
-        if (r->rq == RQ_HEAD && conversation_idle(r->conv) && r->held_off == r->held.len) {
+        if (r->rq == RQ_HEAD && (!r->conv || conversation_idle(r->conv)) &&
+            r->held_off == r->held.len) {
             r->px->counters.idle_closed++;
             r->want_close = true;
             r->close_how = CONN_CLOSE_FLUSH;
@@ -1411,9 +1430,11 @@ static void cl_close(void *data, struct conn *c, int status)
     /* Both directions end here: partial messages are flagged as cut by the end of stream, then
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = hspy_now();
-    conversation_close(r->conv, SIDE_CLIENT, ts);
-    conversation_close(r->conv, SIDE_SERVER, ts);
-    conversation_free(r->conv);
+    if (r->conv) {
+        conversation_close(r->conv, SIDE_CLIENT, ts);
+        conversation_close(r->conv, SIDE_SERVER, ts);
+        conversation_free(r->conv);
+    }
     if (r->spooling)
         spool_cleanup(&r->spool);
     dynbuf_cleanup(&r->held);
@@ -1431,16 +1452,7 @@ void relay_start(struct proxy *px, struct conn *c)
     dynbuf_init(&r->held, 2 * CONN_READ_SIZE);
     dynbuf_init(&r->stage, h->limits.head_max + 2 * (size_t)CONN_READ_SIZE);
     dynbuf_init(&r->head, 2 * (size_t)h->limits.head_max + 4096);
-    struct conversation_config cfg = {
-        .limits = h->limits,
-        .exchange = h->ex_limits,
-        .conn_id = ++h->next_conn_id,
-        .client = *conn_peer(c),
-        .server = *conn_local(c),
-        .hash_bodies = h->opt.hash_bodies,
-    };
-    struct conversation_events cev = {r, on_event};
-    r->conv = conversation_new(&cfg, &cev);
+    r->conn_id = ++h->next_conn_id;
     struct conn_events ev = {r, cl_read, cl_eof, cl_drain, cl_timeout, cl_close, NULL, NULL};
     conn_start(c, &ev);
     conn_set_idle(c, h->opt.idle_timeout_ms);
