@@ -50,9 +50,6 @@ struct forward_edits {
     const char *forwarded; /* element appended to Forwarded (added when absent) */
 };
 
-/* Edits applied at most (Host fields rewritten past this many are left as received). */
-enum { FORWARD_EDITS_MAX = 32 };
-
 /*
  * Appends the head as it goes upstream to out and returns true, or returns false (out
  * untouched) when no edit changes anything: the head then goes exactly as received. HTTP/0.9

@@ -5,11 +5,14 @@
  */
 #include "hspy/forward.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hspy/endpoint.h"
+#include "hspy/xmalloc.h"
 
 /* ---- routing ---- */
 
@@ -109,15 +112,17 @@ struct edit {
     const char *name; /* when set: a new field line "name: text" + eol */
 };
 
+/* One edit per Host field at most, plus the target and three additions. */
 struct edits {
-    struct edit v[FORWARD_EDITS_MAX];
-    size_t n;
+    struct edit *v;
+    size_t n, cap;
+    struct edit local[16]; /* enough for ordinary heads; larger ones allocate */
 };
 
 static void add_edit(struct edits *es, struct edit e)
 {
-    if (es->n < FORWARD_EDITS_MAX)
-        es->v[es->n++] = e;
+    assert(es->n < es->cap);
+    es->v[es->n++] = e;
 }
 
 /* The last header of that name (case-insensitive), or NULL. */
@@ -189,38 +194,30 @@ static void edit_target(const uint8_t *base, const struct http_head *h,
     add_edit(es, (struct edit){off, del, text, len, prefix, "", NULL});
 }
 
-/* Length of the line ending of the head's final empty line (1 for a bare LF, else 2). */
-static size_t final_eol(const uint8_t *base, const struct http_head *h)
+/*
+ * Offset of the head's last line, the empty line (just after the LF before it). It is usually
+ * CR LF or LF, but a lenient parser also ends heads on odd lines (a CR and a stray byte).
+ */
+static size_t empty_line_at(const uint8_t *base, const struct http_head *h)
 {
-    return h->len >= 2 && base[h->len - 2] == '\r' ? 2 : 1;
+    size_t i = h->len >= 2 ? h->len - 2 : 0;
+    while (i > 0 && base[i] != '\n')
+        i--;
+    return base[i] == '\n' ? i + 1 : h->len;
 }
 
-bool forward_head(const uint8_t *base, const struct http_head *h, const struct forward_edits *e,
-                  struct dynbuf *out)
+/* Writes the head with the edits (sorted by offset) applied. */
+static void apply(const uint8_t *base, const struct http_head *h, size_t end,
+                  const struct edits *es, struct dynbuf *out)
 {
-    if (h->flags & HEAD_HTTP09)
-        return false;
-    size_t eol = final_eol(base, h);
-    size_t end = h->len - eol; /* new field lines go in front of the empty line */
-    struct edits es = {.n = 0};
-    edit_target(base, h, e, &es);
-    edit_host(base, h, e, end, &es);
-    edit_append(base, h, "X-Forwarded-For", e->xff, end, &es);
-    edit_append(base, h, "Forwarded", e->forwarded, end, &es);
-    if (es.n == 0)
-        return false;
-    /* Edits come in header order, then additions at the end: sorted by offset already, except
-     * that Host rewrites and appends to earlier fields may interleave. */
-    for (size_t i = 1; i < es.n; i++)
-        for (size_t j = i; j > 0 && es.v[j - 1].off > es.v[j].off; j--) {
-            struct edit tmp = es.v[j];
-            es.v[j] = es.v[j - 1];
-            es.v[j - 1] = tmp;
-        }
-    const char *nl = eol == 2 ? "\r\n" : "\n";
+    /* New lines end in bare LF only in a bare-LF head (an LF empty line after an LF line);
+     * CR LF otherwise, which keeps whatever ended the head (an odd lone CR too) an ending. */
+    bool bare = h->len - end == 1 && base[end] == '\n' && end >= 2 && base[end - 1] == '\n' &&
+                base[end - 2] != '\r';
+    const char *nl = bare ? "\n" : "\r\n";
     size_t at = 0;
-    for (size_t i = 0; i < es.n; i++) {
-        const struct edit *x = &es.v[i];
+    for (size_t i = 0; i < es->n; i++) {
+        const struct edit *x = &es->v[i];
         dynbuf_append(out, base + at, x->off - at);
         /* Plain appends: this runs for every proxied request. */
         if (x->name) {
@@ -234,7 +231,35 @@ bool forward_head(const uint8_t *base, const struct http_head *h, const struct f
         at = x->off + x->del;
     }
     dynbuf_append(out, base + at, h->len - at);
-    return true;
+}
+
+bool forward_head(const uint8_t *base, const struct http_head *h, const struct forward_edits *e,
+                  struct dynbuf *out)
+{
+    if (h->flags & HEAD_HTTP09)
+        return false;
+    size_t end = empty_line_at(base, h); /* new field lines go in front of the empty line */
+    struct edits es = {.n = 0, .cap = (size_t)h->nheaders + 4};
+    bool local = es.cap <= sizeof es.local / sizeof es.local[0];
+    es.v = local ? es.local : xmalloc(es.cap * sizeof *es.v);
+    edit_target(base, h, e, &es);
+    edit_host(base, h, e, end, &es);
+    edit_append(base, h, "X-Forwarded-For", e->xff, end, &es);
+    edit_append(base, h, "Forwarded", e->forwarded, end, &es);
+    /* Edits come in header order, then additions at the end: sorted by offset already, except
+     * that Host rewrites and appends to earlier fields may interleave. */
+    for (size_t i = 1; i < es.n; i++)
+        for (size_t j = i; j > 0 && es.v[j - 1].off > es.v[j].off; j--) {
+            struct edit tmp = es.v[j];
+            es.v[j] = es.v[j - 1];
+            es.v[j - 1] = tmp;
+        }
+    bool edited = es.n > 0;
+    if (edited)
+        apply(base, h, end, &es, out);
+    if (!local)
+        free(es.v);
+    return edited;
 }
 
 void forward_element(struct dynbuf *out, const char *addr, const uint8_t *host, size_t hostlen)

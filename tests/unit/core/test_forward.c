@@ -198,6 +198,36 @@ static void test_element(void **state)
     }
 }
 
+/* More Host fields than the edit list keeps inline: every one is rewritten. */
+static void test_many_hosts(void **state)
+{
+    (void)state;
+    struct dynbuf in, out, want;
+    dynbuf_init(&in, 8192);
+    dynbuf_init(&want, 8192);
+    dynbuf_init(&out, 8192);
+    dynbuf_adds(&in, "GET / HTTP/1.1\r\n");
+    dynbuf_adds(&want, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 40; i++) {
+        dynbuf_printf(&in, "Host: h%d\r\n", i);
+        dynbuf_adds(&want, "Host: up\r\n");
+    }
+    dynbuf_adds(&in, "\r\n");
+    dynbuf_adds(&want, "X-Forwarded-For: 1.2.3.4\r\n\r\n");
+    struct http_head h;
+    struct http_header headers[64];
+    memset(&h, 0, sizeof h);
+    h.headers = headers;
+    h.cap = 64;
+    assert_true(http_head_parse(in.data, in.len, HTTP_REQUEST, NULL, NULL, &h, NULL) > 0);
+    struct forward_edits e = {.host = "up", .xff = "1.2.3.4"};
+    assert_true(forward_head(in.data, &h, &e, &out));
+    assert_string_equal(dynbuf_str(&out), dynbuf_str(&want));
+    dynbuf_cleanup(&in);
+    dynbuf_cleanup(&out);
+    dynbuf_cleanup(&want);
+}
+
 static void test_authority(void **state)
 {
     (void)state;
@@ -211,9 +241,8 @@ static void test_authority(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_route),
-        cmocka_unit_test(test_edit),
-        cmocka_unit_test(test_element),
+        cmocka_unit_test(test_route),     cmocka_unit_test(test_edit),
+        cmocka_unit_test(test_element),   cmocka_unit_test(test_many_hosts),
         cmocka_unit_test(test_authority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
