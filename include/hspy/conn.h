@@ -85,7 +85,17 @@ struct conn_events {
  * conn_start). Returns 0 with *out set, or a negative libuv error (nothing allocated).
  */
 int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out);
-/* Sets the callbacks and starts reading. */
+/*
+ * Starts connecting to addr, for a server's own clients (a proxy's upstream). The conn exists
+ * at once: its callbacks can be set with conn_start and writes are queued until the connection
+ * is made; reading starts then. on_connected reports the outcome: status 0, or a negative libuv
+ * error after which the conn closes by itself (on_close follows with the same status).
+ * Returns 0, or a negative libuv error (nothing allocated).
+ */
+int conn_connect(struct conn_group *g, const struct sockaddr *addr,
+                 void (*on_connected)(void *data, struct conn *c, int status), void *data,
+                 struct conn **out);
+/* Sets the callbacks and starts reading (once connected, for conn_connect). */
 void conn_start(struct conn *c, const struct conn_events *ev);
 
 /*

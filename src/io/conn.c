@@ -23,6 +23,10 @@ struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_shutdown_t shutdown;
+    uv_connect_t connect;
+    void (*on_connected)(void *data, struct conn *c, int status);
+    void *connect_data;
+    bool connecting;
     struct conn_group *g;
     struct conn *prev, *next;
     struct conn_events ev;
@@ -225,6 +229,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void update_reading(struct conn *c)
 {
     bool want = c->state == LINGERING || (c->state == OPEN && !c->eof && c->hold == 0);
+    if (c->connecting)
+        want = false;
     if (c->eof || c->state == CLOSED)
         want = false;
     if (want == c->reading)
@@ -239,6 +245,71 @@ static void update_reading(struct conn *c)
         uv_read_stop((uv_stream_t *)&c->tcp);
     }
     c->reading = want;
+}
+
+static void set_endpoints(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+        conn_endpoint_from(&c->peer, (struct sockaddr *)&ss);
+    len = sizeof ss;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+        conn_endpoint_from(&c->local, (struct sockaddr *)&ss);
+}
+
+static void join(struct conn_group *g, struct conn *c)
+{
+    c->next = g->first;
+    if (g->first)
+        g->first->prev = c;
+    g->first = c;
+    g->n++;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    struct conn *c = req->data;
+    c->connecting = false;
+    if (c->state == CLOSED)
+        return;
+    if (status == 0) {
+        set_endpoints(c);
+        c->last_active = now_ms(c);
+        update_reading(c);
+    }
+    if (c->on_connected)
+        c->on_connected(c->connect_data, c, status);
+    if (status < 0)
+        fail(c, status);
+}
+
+int conn_connect(struct conn_group *g, const struct sockaddr *addr,
+                 void (*on_connected)(void *data, struct conn *c, int status), void *data,
+                 struct conn **out)
+{
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->g = g;
+    dynbuf_init(&c->cork, CONN_CORK_MAX);
+    uv_tcp_init(g->loop, &c->tcp);
+    uv_timer_init(g->loop, &c->timer);
+    c->tcp.data = c->timer.data = c->connect.data = c;
+    c->handles = 2;
+    c->on_connected = on_connected;
+    c->connect_data = data;
+    c->connecting = true;
+    int r = uv_tcp_connect(&c->connect, &c->tcp, addr, on_connect);
+    if (r) {
+        c->state = CLOSED;
+        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        return r;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    join(g, c);
+    c->last_active = now_ms(c);
+    *out = c;
+    return 0;
 }
 
 int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
@@ -259,18 +330,8 @@ int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
     c->timer.data = c;
     c->handles = 2;
     uv_tcp_nodelay(&c->tcp, 1);
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-        conn_endpoint_from(&c->peer, (struct sockaddr *)&ss);
-    len = sizeof ss;
-    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-        conn_endpoint_from(&c->local, (struct sockaddr *)&ss);
-    c->next = g->first;
-    if (g->first)
-        g->first->prev = c;
-    g->first = c;
-    g->n++;
+    set_endpoints(c);
+    join(g, c);
     c->last_active = now_ms(c);
     *out = c;
     return 0;
