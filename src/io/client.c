@@ -10,6 +10,8 @@
  * `held`) and memory stays bounded. Every entry point (socket, timers, child processes) ends
  * in pump(), which runs the follow-ups in one place and never re-enters itself.
  */
+#include "hspy/client.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "hspy/client.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/response.h"
