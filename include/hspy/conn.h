@@ -13,9 +13,8 @@
  * re-armed lazily, so activity costs no timer operations.
  *
  * A conn is either accepted from a listener or connected outward (conn_connect, for a proxy's
- * upstream); both work alike once connected. The owner may hand a conn over to another owner by
- * replacing its callbacks (a pool of idle upstream connections does). A conn can be half-closed
- * (conn_shutdown: our FIN, while the peer's bytes keep coming), which tunnels need.
+ * upstream); both work alike once connected. A conn can be half-closed (conn_shutdown: our FIN,
+ * while the peer's bytes keep coming), which tunnels need.
  *
  * Closing is always asynchronous: on_close is the last callback, after which the conn is freed.
  * Nothing here knows HTTP; listen and proxy build on it.
@@ -83,15 +82,6 @@ struct conn_events {
      * that ended it (UV_ECONNRESET, UV_EPIPE, ...). Last callback; c is freed when it returns.
      */
     void (*on_close)(void *data, struct conn *c, int status);
-    /*
-     * conn_connect only (may be NULL otherwise): the outcome of the connection attempt. 0 means
-     * connected (reading starts after the call); a negative libuv error means it failed, and
-     * the conn closes with on_close(status) after this call.
-     */
-    void (*on_connect)(void *data, struct conn *c, int status);
-    /* The output queue became empty after it had held bytes (may be NULL). A write that went
-     * out at once does not call it: check conn_queued() after conn_write. */
-    void (*on_sent)(void *data, struct conn *c);
 };
 
 /*
@@ -99,21 +89,18 @@ struct conn_events {
  * conn_start). Returns 0 with *out set, or a negative libuv error (nothing allocated).
  */
 int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out);
-/* Sets the callbacks and starts reading. */
-void conn_start(struct conn *c, const struct conn_events *ev);
-
 /*
- * Starts connecting to addr; the new conn joins group g with callbacks ev at once. Returns 0
- * with *out set (on_connect reports the outcome later), or a negative libuv error (nothing
- * allocated, no callback will come). Writes made while connecting are queued and go out once
- * connected; timeouts apply from the start (a deadline makes a connect timeout).
+ * Starts connecting to addr, for a server's own clients (a proxy's upstream). The conn exists
+ * at once: its callbacks can be set with conn_start and writes are queued until the connection
+ * is made; reading starts then. on_connected reports the outcome: status 0, or a negative libuv
+ * error after which the conn closes by itself (on_close follows with the same status).
+ * Returns 0, or a negative libuv error (nothing allocated).
  */
-int conn_connect(struct conn_group *g, const struct sockaddr *addr, const struct conn_events *ev,
+int conn_connect(struct conn_group *g, const struct sockaddr *addr,
+                 void (*on_connected)(void *data, struct conn *c, int status), void *data,
                  struct conn **out);
-/* True once the conn is connected (accepted conns always are). */
-bool conn_connected(const struct conn *c);
-/* Replaces the callbacks (another owner takes the conn over); reading is not changed. */
-void conn_set_events(struct conn *c, const struct conn_events *ev);
+/* Sets the callbacks and starts reading (once connected, for conn_connect). */
+void conn_start(struct conn *c, const struct conn_events *ev);
 
 /*
  * Sends n bytes (copied when they cannot go at once). Returns 0, or -1 when the conn is closing
@@ -126,6 +113,12 @@ void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);
 /* True between conn_cork and conn_uncork. */
 bool conn_corked(const struct conn *c);
+/*
+ * Asks for on_sent(data of the callbacks, c) whenever the output queue becomes empty after it
+ * held bytes (NULL stops it). A write that went out at once does not call it: check
+ * conn_queued() after conn_write.
+ */
+void conn_on_sent(struct conn *c, void (*on_sent)(void *data, struct conn *c));
 /* Output bytes accepted but not yet taken by the kernel (cork included). */
 size_t conn_queued(const struct conn *c);
 /* True when the queue is over the group's queue_max (stop producing until on_drain). */

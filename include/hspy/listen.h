@@ -91,7 +91,4 @@ const struct answer *listen_answer(const struct listen *l, const struct message 
 /* The Date header value for a response made at now_ns (formatted once a second). */
 const char *listen_date(struct listen *l, int64_t now_ns);
 
-/* Takes over an accepted connection (client.c). */
-void client_start(struct listen *l, struct conn *c);
-
 #endif

@@ -10,6 +10,8 @@
  * `held`) and memory stays bounded. Every entry point (socket, timers, child processes) ends
  * in pump(), which runs the follow-ups in one place and never re-enters itself.
  */
+#include "hspy/client.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,7 +639,7 @@ void client_start(struct listen *l, struct conn *conn)
     uv_idle_init(l->conns.loop, &c->kick);
     c->kick.data = c;
     c->handles = 2;
-    struct conn_events ev = {c, on_read, on_eof, on_drain, on_timeout, on_close, NULL, NULL};
+    struct conn_events ev = {c, on_read, on_eof, on_drain, on_timeout, on_close};
     conn_start(conn, &ev);
     conn_set_idle(conn, h->opt.idle_timeout_ms);
     if (l->stopping)

@@ -24,6 +24,10 @@ struct conn {
     uv_timer_t timer;
     uv_shutdown_t shutdown;
     uv_connect_t connect;
+    void (*on_connected)(void *data, struct conn *c, int status);
+    void (*on_sent)(void *data, struct conn *c);
+    void *connect_data;
+    bool connecting;
     struct conn_group *g;
     struct conn *prev, *next;
     struct conn_events ev;
@@ -33,7 +37,6 @@ struct conn {
     bool corked;
     bool reading;
     bool eof;
-    bool connected;  /* accepted, or conn_connect succeeded */
     bool shut;       /* conn_shutdown: our FIN is queued or sent */
     bool shut_done;  /* the half-close's FIN went out */
     bool close_shut; /* conn_close(FLUSH) came after conn_shutdown: close once the FIN is out */
@@ -230,7 +233,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void update_reading(struct conn *c)
 {
     bool want = c->state == LINGERING || (c->state == OPEN && !c->eof && c->hold == 0);
-    if (c->eof || c->state == CLOSED || !c->connected)
+    if (c->connecting)
+        want = false;
+    if (c->eof || c->state == CLOSED)
         want = false;
     if (want == c->reading)
         return;
@@ -246,36 +251,7 @@ static void update_reading(struct conn *c)
     c->reading = want;
 }
 
-/* A new conn in group g with both handles initialised, linked into the group. */
-static struct conn *conn_alloc(struct conn_group *g)
-{
-    struct conn *c = xcalloc(1, sizeof *c);
-    c->g = g;
-    dynbuf_init(&c->cork, CONN_CORK_MAX);
-    uv_tcp_init(g->loop, &c->tcp);
-    c->tcp.data = c;
-    uv_timer_init(g->loop, &c->timer);
-    c->timer.data = c;
-    c->handles = 2;
-    c->next = g->first;
-    if (g->first)
-        g->first->prev = c;
-    g->first = c;
-    g->n++;
-    c->last_active = now_ms(c);
-    return c;
-}
-
-/* Frees a conn that never reached its owner (no callbacks are set yet). */
-static void discard(struct conn *c)
-{
-    c->state = CLOSED;
-    memset(&c->ev, 0, sizeof c->ev);
-    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-}
-
-static void learn_endpoints(struct conn *c)
+static void set_endpoints(struct conn *c)
 {
     struct sockaddr_storage ss;
     int len = sizeof ss;
@@ -286,66 +262,83 @@ static void learn_endpoints(struct conn *c)
         conn_endpoint_from(&c->local, (struct sockaddr *)&ss);
 }
 
-int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
+static void join(struct conn_group *g, struct conn *c)
 {
-    struct conn *c = conn_alloc(g);
-    int r = uv_accept(server, (uv_stream_t *)&c->tcp);
-    if (r) {
-        discard(c);
-        return r;
-    }
-    c->connected = true;
-    uv_tcp_nodelay(&c->tcp, 1);
-    learn_endpoints(c);
-    *out = c;
-    return 0;
+    c->next = g->first;
+    if (g->first)
+        g->first->prev = c;
+    g->first = c;
+    g->n++;
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static void on_connect(uv_connect_t *req, int status)
 {
     struct conn *c = req->data;
+    c->connecting = false;
     if (c->state == CLOSED)
-        return; /* closed while connecting: the close reports it */
-    if (status < 0) {
-        c->status = status;
-        if (c->ev.on_connect)
-            c->ev.on_connect(c->ev.data, c, status);
-        close_handles(c, false);
         return;
+    if (status == 0) {
+        set_endpoints(c);
+        c->last_active = now_ms(c);
+        update_reading(c);
     }
-    c->connected = true;
-    c->last_active = now_ms(c);
-    uv_tcp_nodelay(&c->tcp, 1);
-    learn_endpoints(c);
-    if (c->ev.on_connect)
-        c->ev.on_connect(c->ev.data, c, 0);
-    update_reading(c);
+    if (c->on_connected)
+        c->on_connected(c->connect_data, c, status);
+    if (status < 0)
+        fail(c, status);
 }
 
-int conn_connect(struct conn_group *g, const struct sockaddr *addr, const struct conn_events *ev,
+int conn_connect(struct conn_group *g, const struct sockaddr *addr,
+                 void (*on_connected)(void *data, struct conn *c, int status), void *data,
                  struct conn **out)
 {
-    struct conn *c = conn_alloc(g);
-    c->connect.data = c;
-    int r = uv_tcp_connect(&c->connect, &c->tcp, addr, on_connected);
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->g = g;
+    dynbuf_init(&c->cork, CONN_CORK_MAX);
+    uv_tcp_init(g->loop, &c->tcp);
+    uv_timer_init(g->loop, &c->timer);
+    c->tcp.data = c->timer.data = c->connect.data = c;
+    c->handles = 2;
+    c->on_connected = on_connected;
+    c->connect_data = data;
+    c->connecting = true;
+    int r = uv_tcp_connect(&c->connect, &c->tcp, addr, on_connect);
     if (r) {
-        discard(c);
+        c->state = CLOSED;
+        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
         return r;
     }
-    c->ev = *ev;
-    conn_endpoint_from(&c->peer, addr);
+    uv_tcp_nodelay(&c->tcp, 1);
+    join(g, c);
+    c->last_active = now_ms(c);
     *out = c;
     return 0;
 }
 
-bool conn_connected(const struct conn *c)
+int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
 {
-    return c->connected;
-}
-
-void conn_set_events(struct conn *c, const struct conn_events *ev)
-{
-    c->ev = *ev;
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->g = g;
+    dynbuf_init(&c->cork, CONN_CORK_MAX);
+    uv_tcp_init(g->loop, &c->tcp);
+    c->tcp.data = c;
+    c->handles = 1;
+    int r = uv_accept(server, (uv_stream_t *)&c->tcp);
+    if (r) {
+        c->state = CLOSED;
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        return r;
+    }
+    uv_timer_init(g->loop, &c->timer);
+    c->timer.data = c;
+    c->handles = 2;
+    uv_tcp_nodelay(&c->tcp, 1);
+    set_endpoints(c);
+    join(g, c);
+    c->last_active = now_ms(c);
+    *out = c;
+    return 0;
 }
 
 void conn_start(struct conn *c, const struct conn_events *ev)
@@ -378,8 +371,8 @@ static void on_written(uv_write_t *req, int status)
     }
     c->last_active = now_ms(c);
     check_drain(c);
-    if (c->queued == 0 && c->cork.len == 0 && c->state == OPEN && c->ev.on_sent)
-        c->ev.on_sent(c->ev.data, c);
+    if (c->queued == 0 && c->cork.len == 0 && c->state == OPEN && c->on_sent)
+        c->on_sent(c->ev.data, c);
 }
 
 static int send_now(struct conn *c, const uint8_t *p, size_t n)
@@ -458,6 +451,11 @@ void conn_uncork(struct conn *c)
     /* Keep a small cork buffer for the next turn; give back an unusually large one. */
     if (c->cork.cap > 4 * 1024)
         dynbuf_cleanup(&c->cork);
+}
+
+void conn_on_sent(struct conn *c, void (*on_sent)(void *data, struct conn *c))
+{
+    c->on_sent = on_sent;
 }
 
 bool conn_corked(const struct conn *c)

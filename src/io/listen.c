@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "hspy/client.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/response.h"
@@ -379,12 +380,14 @@ static int run(struct hspy *h)
         goto out;
     }
     signals_init(&l->signals, &h->loop, on_stop, l);
+    h->listener = &l->listener;
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */
     stop(l);
     uv_run(&h->loop, UV_RUN_DEFAULT);
     status = 0;
 out:
+    h->listener = NULL;
     conn_group_cleanup(&l->conns);
     cleanup_answers(l);
     free(l);

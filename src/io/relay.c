@@ -1453,7 +1453,7 @@ void relay_start(struct proxy *px, struct conn *c)
     dynbuf_init(&r->stage, h->limits.head_max + 2 * (size_t)CONN_READ_SIZE);
     dynbuf_init(&r->head, 2 * (size_t)h->limits.head_max + 4096);
     r->conn_id = ++h->next_conn_id;
-    struct conn_events ev = {r, cl_read, cl_eof, cl_drain, cl_timeout, cl_close, NULL, NULL};
+    struct conn_events ev = {r, cl_read, cl_eof, cl_drain, cl_timeout, cl_close};
     conn_start(c, &ev);
     conn_set_idle(c, h->opt.idle_timeout_ms);
     if (px->stopping)

@@ -219,20 +219,20 @@ static const struct conn_events CONN_EVENTS = {
     .on_drain = on_drain,
     .on_timeout = on_timeout,
     .on_close = on_close,
-    .on_connect = on_connect,
-    .on_sent = on_sent,
 };
 
 static void start_connect(struct upstream *u, const struct sockaddr *addr)
 {
     struct conn_events ev = CONN_EVENTS;
     ev.data = u;
-    int r = conn_connect(&u->pool->conns, addr, &ev, &u->conn);
+    int r = conn_connect(&u->pool->conns, addr, on_connect, u, &u->conn);
     if (r) {
         u->conn = NULL;
         fail_later(u, r);
         return;
     }
+    conn_start(u->conn, &ev);
+    conn_on_sent(u->conn, on_sent);
     conn_endpoint_from(&u->peer, addr);
     if (u->pool->cfg.connect_ms)
         conn_set_deadline(u->conn, u->pool->cfg.connect_ms);
