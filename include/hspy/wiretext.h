@@ -1,0 +1,26 @@
+/*
+ * wiretext: the Raw tab. Both directions' bytes exactly as they crossed the wire, CR and LF
+ * drawn as symbols, with the structure made visible by marker lines between the bytes:
+ * interim responses, start and end of the head, the body's framing, every chunk-size line,
+ * the last chunk, the trailer section, the end of the message, capture gaps and the point
+ * where bytes stopped being kept. Each byte line starts with its offset, which is the offset
+ * the Warnings tab reports.
+ *
+ * The line index (16 bytes a line) is built when the tab is opened; line text is rendered
+ * only when on screen.
+ */
+#ifndef HSPY_WIRETEXT_H
+#define HSPY_WIRETEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/detail.h"
+#include "hspy/doc.h"
+
+/* Longest byte line before it continues on the next line. */
+enum { WIRETEXT_LINE_MAX = 256 };
+
+void wiretext_build(struct doc *d, const struct detail_ctx *c);
+
+#endif

@@ -1,0 +1,582 @@
+/*
+ * flowlist owns the flow list's rows: the ids shown, their order, the cursor and the marks. It
+ * reads the store and deletes from it only on the user's request; it never draws.
+ *
+ * Invariant: ids[0..n) is ascending by (sort key, id) for sort_col, except that exchanges still
+ * in flight are placed by the key they had when last placed (they are re-placed when their key
+ * changes). Display position i maps to ids[i], or ids[n-1-i] when descending.
+ */
+#include "hspy/flowlist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/search.h"
+#include "hspy/xmalloc.h"
+
+static const size_t NPOS = (size_t)-1;
+
+void flowlist_init(struct flowlist *fl, struct store *store)
+{
+    memset(fl, 0, sizeof *fl);
+    fl->store = store;
+    fl->sort_col = FLOWCOL_ID;
+    fl->follow = true;
+    fl->scanned = store_first_id(store);
+    fl->removed_seen = store->counters.added - store->live;
+}
+
+void flowlist_cleanup(struct flowlist *fl)
+{
+    free(fl->ids);
+    free(fl->pending);
+    free(fl->marks);
+    free(fl->scratch);
+    filter_free(fl->filter);
+    memset(fl, 0, sizeof *fl);
+}
+
+/* --- ordering --- */
+
+static bool by_id(const struct flowlist *fl)
+{
+    return fl->sort_col == FLOWCOL_ID;
+}
+
+static uint64_t sort_key(const struct flowlist *fl, const struct exchange *ex)
+{
+    return FLOWROW_COLUMNS[fl->sort_col].key(ex);
+}
+
+/* <0, 0, >0 as a sorts before, equal to (same id), after b. */
+static int compare_ids(const struct flowlist *fl, uint64_t a, uint64_t b)
+{
+    if (a == b)
+        return 0;
+    if (!by_id(fl)) {
+        const struct exchange *ea = store_get(fl->store, a), *eb = store_get(fl->store, b);
+        if (ea && eb)
+            return flowrow_compare(fl->sort_col, ea, eb);
+    }
+    return a < b ? -1 : 1;
+}
+
+struct sort_item {
+    uint64_t key;
+    const struct exchange *ex;
+};
+
+static int compare_items(int col, const struct sort_item *a, const struct sort_item *b)
+{
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (FLOWROW_COLUMNS[col].cmp) {
+        int r = FLOWROW_COLUMNS[col].cmp(a->ex, b->ex);
+        if (r)
+            return r;
+    }
+    return a->ex->id < b->ex->id ? -1 : a->ex->id > b->ex->id;
+}
+
+/* Bottom-up merge sort: qsort has no context argument, and this one is stable and O(n log n). */
+static void merge_sort(int col, struct sort_item *v, size_t n)
+{
+    struct sort_item *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+    struct sort_item *src = v, *dst = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = compare_items(col, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        struct sort_item *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(tmp);
+}
+
+/* Sorts ids[0..n) by the current column (ids must resolve). */
+static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
+{
+    if (by_id(fl)) {
+        /* ids arrive ascending from scans; only the odd re-placed exchange is out of order. */
+        for (size_t i = 1; i < n; i++) {
+            uint64_t v = ids[i];
+            size_t j = i;
+            while (j > 0 && ids[j - 1] > v) {
+                ids[j] = ids[j - 1];
+                j--;
+            }
+            ids[j] = v;
+        }
+        return;
+    }
+    struct sort_item *items = xmalloc((n ? n : 1) * sizeof *items);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct exchange *ex = store_get(fl->store, ids[i]);
+        if (ex)
+            items[m++] = (struct sort_item){sort_key(fl, ex), ex};
+    }
+    merge_sort(fl->sort_col, items, m);
+    for (size_t i = 0; i < m; i++)
+        ids[i] = items[i].ex->id;
+    free(items);
+}
+
+/* First position in ids[0..hi) whose row sorts after id. */
+static size_t upper_bound(const struct flowlist *fl, size_t hi, uint64_t id)
+{
+    size_t lo = 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (compare_ids(fl, fl->ids[mid], id) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void reserve_ids(struct flowlist *fl, size_t need)
+{
+    if (need > fl->cap)
+        fl->ids = xgrow(fl->ids, &fl->cap, need, sizeof *fl->ids);
+}
+
+/* Inserts add[0..k) (sorted here) at their places: k binary searches and one pass of moves. */
+static void insert_sorted(struct flowlist *fl, uint64_t *add, size_t k)
+{
+    if (!k)
+        return;
+    sort_ids(fl, add, k);
+    reserve_ids(fl, fl->n + k);
+    size_t i = fl->n;
+    for (size_t j = k; j-- > 0;) {
+        size_t pos = upper_bound(fl, i, add[j]);
+        memmove(&fl->ids[pos + j + 1], &fl->ids[pos], (i - pos) * sizeof *fl->ids);
+        fl->ids[pos + j] = add[j];
+        i = pos;
+    }
+    fl->n += k;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Removes the ids in rm[0..k) from the rows in one pass. */
+static void remove_ids(struct flowlist *fl, uint64_t *rm, size_t k)
+{
+    if (!k)
+        return;
+    qsort(rm, k, sizeof *rm, cmp_u64);
+    size_t from = 0;
+    if (by_id(fl)) {
+        /* Rows are ascending ids: nothing before the smallest removed id moves. */
+        size_t lo = 0, hi = fl->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (fl->ids[mid] < rm[0])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        from = lo;
+    }
+    size_t w = from;
+    for (size_t i = from; i < fl->n; i++) {
+        uint64_t id = fl->ids[i];
+        if (id >= rm[0] && bsearch(&id, rm, k, sizeof *rm, cmp_u64))
+            continue;
+        fl->ids[w++] = id;
+    }
+    fl->n = w;
+}
+
+/* --- membership --- */
+
+static bool filtering(const struct flowlist *fl)
+{
+    return fl->filter || fl->marked_only;
+}
+
+static bool matches(const struct flowlist *fl, const struct exchange *ex)
+{
+    if (fl->marked_only && !flowlist_is_marked(fl, ex->id))
+        return false;
+    return !fl->filter || filter_match(fl->filter, ex);
+}
+
+static void push_scratch(struct flowlist *fl, size_t *k, uint64_t id)
+{
+    if (*k == fl->scratch_cap)
+        fl->scratch = xgrow(fl->scratch, &fl->scratch_cap, *k + 1, sizeof *fl->scratch);
+    fl->scratch[(*k)++] = id;
+}
+
+static void push_pending(struct flowlist *fl, uint64_t id, uint64_t key, bool shown)
+{
+    if (fl->npending == fl->pending_cap)
+        fl->pending =
+            xgrow(fl->pending, &fl->pending_cap, fl->npending + 1, sizeof *fl->pending);
+    fl->pending[fl->npending++] = (struct flowlist_pending){id, key, shown};
+}
+
+/* Appends ids the store gained since the last scan to add; in-flight ones become pending. */
+static size_t scan_new(struct flowlist *fl, size_t k)
+{
+    uint64_t start = fl->scanned > store_first_id(fl->store) ? fl->scanned
+                                                              : store_first_id(fl->store);
+    uint64_t end = store_end_id(fl->store);
+    for (uint64_t id = start; id < end; id++) {
+        const struct exchange *ex = store_get(fl->store, id);
+        if (!ex)
+            continue;
+        bool shown = matches(fl, ex);
+        if (!(ex->flags & EX_DONE))
+            push_pending(fl, id, by_id(fl) ? 0 : sort_key(fl, ex), shown);
+        if (shown)
+            push_scratch(fl, &k, id);
+    }
+    fl->scanned = end;
+    return k;
+}
+
+/*
+ * Re-examines in-flight exchanges: one that started or stopped matching, or whose sort key
+ * moved, is queued for removal (rm) and/or insertion (add). Completed ones leave the list.
+ */
+static void recheck_pending(struct flowlist *fl, uint64_t **rm, size_t *nrm, size_t *rm_cap,
+                            size_t *nadd)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < fl->npending; i++) {
+        struct flowlist_pending p = fl->pending[i];
+        const struct exchange *ex = store_get(fl->store, p.id);
+        if (!ex)
+            continue;
+        bool m = filtering(fl) ? matches(fl, ex) : true;
+        uint64_t key = by_id(fl) ? 0 : sort_key(fl, ex);
+        if (p.shown && (!m || key != p.key)) {
+            if (*nrm == *rm_cap)
+                *rm = xgrow(*rm, rm_cap, *nrm + 1, sizeof **rm);
+            (*rm)[(*nrm)++] = p.id;
+            p.shown = false;
+        }
+        if (m && !p.shown) {
+            push_scratch(fl, nadd, p.id);
+            p.shown = true;
+            p.key = key;
+        }
+        if (!(ex->flags & EX_DONE))
+            fl->pending[w++] = p;
+    }
+    fl->npending = w;
+}
+
+static void drop_gone_marks(struct flowlist *fl, bool full)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < fl->nmarks; i++) {
+        uint64_t id = fl->marks[i];
+        if (id < store_first_id(fl->store) || (full && !store_get(fl->store, id)))
+            continue;
+        fl->marks[w++] = id;
+    }
+    fl->nmarks = w;
+}
+
+/*
+ * Drops rows whose exchange left the store. Ids below the store's first id are all gone; only
+ * when the store has holes above it (deleted or evicted around pinned exchanges) is every row
+ * looked up.
+ */
+static bool compact(struct flowlist *fl)
+{
+    uint64_t removed = fl->store->counters.added - fl->store->live;
+    if (removed == fl->removed_seen)
+        return false;
+    fl->removed_seen = removed;
+    uint64_t base = store_first_id(fl->store);
+    bool holes = (store_end_id(fl->store) - base) != fl->store->live;
+    size_t w = 0;
+    for (size_t i = 0; i < fl->n; i++) {
+        uint64_t id = fl->ids[i];
+        if (id < base || (holes && !store_get(fl->store, id)))
+            continue;
+        fl->ids[w++] = id;
+    }
+    fl->n = w;
+    drop_gone_marks(fl, holes);
+    return true;
+}
+
+/* --- cursor --- */
+
+static size_t position_of(const struct flowlist *fl, uint64_t id)
+{
+    if (!id || !fl->n)
+        return NPOS;
+    size_t idx = NPOS;
+    if (by_id(fl)) {
+        size_t lo = 0, hi = fl->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (fl->ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < fl->n && fl->ids[lo] == id)
+            idx = lo;
+    } else {
+        for (size_t i = 0; i < fl->n; i++) {
+            if (fl->ids[i] == id) {
+                idx = i;
+                break;
+            }
+        }
+    }
+    if (idx == NPOS)
+        return NPOS;
+    return fl->descending ? fl->n - 1 - idx : idx;
+}
+
+size_t flowlist_find(const struct flowlist *fl, uint64_t id)
+{
+    return position_of(fl, id);
+}
+
+static void newest_recompute(struct flowlist *fl)
+{
+    fl->newest = 0;
+    if (by_id(fl)) {
+        if (fl->n)
+            fl->newest = fl->ids[fl->n - 1];
+        return;
+    }
+    for (size_t i = 0; i < fl->n; i++)
+        if (fl->ids[i] > fl->newest)
+            fl->newest = fl->ids[i];
+}
+
+/* After the rows changed: follow the newest, or keep the cursor on its exchange. */
+static void place_cursor(struct flowlist *fl)
+{
+    if (!fl->n) {
+        fl->cur = fl->top = 0;
+        fl->cur_id = 0;
+        return;
+    }
+    size_t pos = NPOS;
+    if (fl->follow)
+        pos = position_of(fl, fl->newest);
+    else if (fl->cur < fl->n && flowlist_at(fl, fl->cur) == fl->cur_id)
+        pos = fl->cur;
+    else
+        pos = position_of(fl, fl->cur_id);
+    if (pos == NPOS)
+        pos = fl->cur < fl->n ? fl->cur : fl->n - 1;
+    fl->cur = pos;
+    fl->cur_id = flowlist_at(fl, pos);
+}
+
+bool flowlist_update(struct flowlist *fl)
+{
+    bool changed = compact(fl);
+    size_t nadd = 0, nrm = 0, rm_cap = 0;
+    uint64_t *rm = NULL;
+    recheck_pending(fl, &rm, &nrm, &rm_cap, &nadd);
+    nadd = scan_new(fl, nadd);
+    if (nrm || nadd)
+        changed = true;
+    remove_ids(fl, rm, nrm);
+    free(rm);
+    for (size_t i = 0; i < nadd; i++)
+        if (fl->scratch[i] > fl->newest)
+            fl->newest = fl->scratch[i];
+    insert_sorted(fl, fl->scratch, nadd);
+    if (changed) {
+        if (nrm)
+            newest_recompute(fl);
+        place_cursor(fl);
+    }
+    return changed;
+}
+
+/* Rebuilds the rows from the whole store (filter, sort or view changed). */
+static void rebuild(struct flowlist *fl)
+{
+    fl->n = 0;
+    fl->npending = 0;
+    fl->scanned = store_first_id(fl->store);
+    fl->removed_seen = fl->store->counters.added - fl->store->live;
+    size_t k = scan_new(fl, 0);
+    reserve_ids(fl, k);
+    memcpy(fl->ids, fl->scratch, k * sizeof *fl->ids);
+    fl->n = k;
+    if (!by_id(fl))
+        sort_ids(fl, fl->ids, fl->n);
+    /* The scratch list may have grown to the whole store: give that memory back. */
+    free(fl->scratch);
+    fl->scratch = NULL;
+    fl->scratch_cap = 0;
+    newest_recompute(fl);
+    place_cursor(fl);
+}
+
+void flowlist_set_filter(struct flowlist *fl, struct filter *f)
+{
+    filter_free(fl->filter);
+    fl->filter = f;
+    rebuild(fl);
+}
+
+void flowlist_set_sort(struct flowlist *fl, int col, bool descending)
+{
+    bool same_order = col == fl->sort_col;
+    fl->sort_col = col;
+    fl->descending = descending;
+    if (same_order) {
+        place_cursor(fl);
+        return;
+    }
+    for (size_t i = 0; i < fl->npending; i++)
+        fl->pending[i].key =
+            by_id(fl) ? 0 : sort_key(fl, store_get(fl->store, fl->pending[i].id));
+    sort_ids(fl, fl->ids, fl->n);
+    place_cursor(fl);
+}
+
+void flowlist_set_marked_only(struct flowlist *fl, bool on)
+{
+    fl->marked_only = on;
+    rebuild(fl);
+}
+
+uint64_t flowlist_selected(const struct flowlist *fl)
+{
+    return fl->cur < fl->n ? flowlist_at(fl, fl->cur) : 0;
+}
+
+void flowlist_goto(struct flowlist *fl, size_t pos)
+{
+    if (!fl->n)
+        return;
+    fl->cur = pos < fl->n ? pos : fl->n - 1;
+    fl->cur_id = flowlist_at(fl, fl->cur);
+    if (fl->follow && fl->cur_id != fl->newest)
+        fl->follow = false;
+}
+
+void flowlist_move(struct flowlist *fl, long delta)
+{
+    if (!fl->n)
+        return;
+    long pos = (long)fl->cur + delta;
+    if (pos < 0)
+        pos = 0;
+    flowlist_goto(fl, (size_t)pos);
+}
+
+void flowlist_scroll(struct flowlist *fl, size_t rows)
+{
+    if (!rows)
+        return;
+    if (fl->cur < fl->top)
+        fl->top = fl->cur;
+    else if (fl->cur >= fl->top + rows)
+        fl->top = fl->cur - rows + 1;
+    /* No empty space below the last row while rows above are hidden. */
+    if (fl->n >= rows && fl->top > fl->n - rows)
+        fl->top = fl->n - rows;
+    if (fl->n < rows)
+        fl->top = 0;
+}
+
+bool flowlist_is_marked(const struct flowlist *fl, uint64_t id)
+{
+    return fl->nmarks && bsearch(&id, fl->marks, fl->nmarks, sizeof *fl->marks, cmp_u64);
+}
+
+bool flowlist_toggle_mark(struct flowlist *fl, uint64_t id)
+{
+    size_t lo = 0, hi = fl->nmarks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fl->marks[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < fl->nmarks && fl->marks[lo] == id) {
+        memmove(&fl->marks[lo], &fl->marks[lo + 1], (fl->nmarks - lo - 1) * sizeof *fl->marks);
+        fl->nmarks--;
+        return false;
+    }
+    if (fl->nmarks == fl->marks_cap)
+        fl->marks = xgrow(fl->marks, &fl->marks_cap, fl->nmarks + 1, sizeof *fl->marks);
+    memmove(&fl->marks[lo + 1], &fl->marks[lo], (fl->nmarks - lo) * sizeof *fl->marks);
+    fl->marks[lo] = id;
+    fl->nmarks++;
+    return true;
+}
+
+void flowlist_unmark_all(struct flowlist *fl)
+{
+    fl->nmarks = 0;
+    if (fl->marked_only)
+        rebuild(fl);
+}
+
+int flowlist_delete(struct flowlist *fl, uint64_t id)
+{
+    if (store_remove(fl->store, id) < 0)
+        return -1;
+    flowlist_update(fl);
+    return 0;
+}
+
+size_t flowlist_clear(struct flowlist *fl)
+{
+    size_t n = store_clear(fl->store);
+    flowlist_update(fl);
+    return n;
+}
+
+size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir,
+                       const struct glyphs *g)
+{
+    if (!fl->n || !*needle)
+        return NPOS;
+    struct dynbuf text;
+    dynbuf_init(&text, 64 * 1024);
+    size_t found = NPOS;
+    size_t pos = from < fl->n ? from : 0;
+    for (size_t step = 1; step <= fl->n; step++) {
+        pos = dir > 0 ? (pos + 1) % fl->n : (pos + fl->n - 1) % fl->n;
+        const struct exchange *ex = store_get(fl->store, flowlist_at(fl, pos));
+        if (!ex)
+            continue;
+        dynbuf_reset(&text);
+        flowrow_text(ex, g, &text);
+        if (search_find(dynbuf_str(&text), text.len, needle, strlen(needle)) != SEARCH_NONE) {
+            found = pos;
+            break;
+        }
+    }
+    dynbuf_cleanup(&text);
+    return found;
+}

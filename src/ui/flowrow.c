@@ -1,0 +1,618 @@
+/*
+ * flowrow owns the flow list's columns: what each shows, how wide it is, how it sorts, and the
+ * rendering of one exchange into one row. It reads exchanges and never changes them; it never
+ * draws on the terminal (rows go into canvas lines).
+ */
+#include "hspy/flowrow.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "hspy/termsafe.h"
+
+/* Cells between two columns. */
+enum { GAP = 1 };
+
+static uint8_t method_style(const char *m)
+{
+    static const struct {
+        const char *name;
+        uint8_t style;
+    } MAP[] = {
+        {"GET", STYLE_METHOD_GET},       {"HEAD", STYLE_METHOD_GET},
+        {"POST", STYLE_METHOD_POST},     {"PUT", STYLE_METHOD_PUT},
+        {"PATCH", STYLE_METHOD_PUT},     {"DELETE", STYLE_METHOD_DELETE},
+    };
+    for (size_t i = 0; i < sizeof MAP / sizeof MAP[0]; i++)
+        if (strcmp(m, MAP[i].name) == 0)
+            return MAP[i].style;
+    return STYLE_METHOD_OTHER;
+}
+
+static uint8_t status_style(int status)
+{
+    static const uint8_t BY_CLASS[] = {STYLE_NORMAL,  STYLE_STATUS1, STYLE_STATUS2,
+                                       STYLE_STATUS3, STYLE_STATUS4, STYLE_STATUS5};
+    int cls = status / 100;
+    return cls >= 1 && cls <= 5 ? BY_CLASS[cls] : STYLE_STATUS5;
+}
+
+/* Copies network bytes into buf through termsafe. */
+static void safe_copy(char *buf, const uint8_t *p, size_t n)
+{
+    termsafe_str(buf, FLOWROW_CELL_MAX, p, n, 0);
+}
+
+static int64_t start_time(const struct exchange *ex)
+{
+    return ex->t[T_REQ_FIRST] ? ex->t[T_REQ_FIRST] : ex->t[T_RESP_FIRST];
+}
+
+char *flowrow_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char UNITS[] = "kMGTPE";
+    if (bytes < 1000) {
+        snprintf(buf, len, "%u", (unsigned)bytes);
+        return buf;
+    }
+    double v = (double)bytes;
+    int u = -1;
+    while (v >= 1000 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (v < 10)
+        snprintf(buf, len, "%.1f%c", v, UNITS[u]);
+    else
+        snprintf(buf, len, "%.0f%c", v, UNITS[u]);
+    return buf;
+}
+
+char *flowrow_duration(int64_t ns, char *buf, size_t len)
+{
+    if (ns < 0)
+        snprintf(buf, len, "-");
+    else if (ns < 1000000)
+        snprintf(buf, len, "%.2fms", (double)ns / 1e6);
+    else if (ns < 10000000)
+        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
+    else if (ns < 1000000000)
+        snprintf(buf, len, "%dms", (int)(ns / 1000000));
+    else if (ns < 10000000000)
+        snprintf(buf, len, "%.1fs", (double)ns / 1e9);
+    else if (ns < 100000000000)
+        snprintf(buf, len, "%ds", (int)(ns / 1000000000));
+    else if (ns < (int64_t)6000 * 1000000000)
+        snprintf(buf, len, "%dm%02ds", (int)(ns / 60000000000), (int)(ns / 1000000000 % 60));
+    else
+        snprintf(buf, len, "%dh%02dm", (int)(ns / 3600000000000),
+                 (int)(ns / 60000000000 % 60));
+    return buf;
+}
+
+/* The short name of a media type: "json", "html", "png", "form". */
+static size_t short_type(const uint8_t *v, size_t n, const uint8_t **out)
+{
+    size_t end = 0;
+    while (end < n && v[end] != ';' && v[end] != ' ' && v[end] != '\t')
+        end++;
+    const uint8_t *slash = memchr(v, '/', end);
+    const uint8_t *sub = slash ? slash + 1 : v;
+    size_t len = (size_t)(v + end - sub);
+    const uint8_t *plus = memchr(sub, '+', len);
+    if (plus) {
+        len -= (size_t)(plus + 1 - sub);
+        sub = plus + 1;
+    }
+    if (len > 2 && strncasecmp((const char *)sub, "x-", 2) == 0)
+        sub += 2, len -= 2;
+    static const struct {
+        const char *sub, *name;
+    } ALIASES[] = {
+        {"javascript", "js"},       {"ecmascript", "js"},     {"plain", "text"},
+        {"www-form-urlencoded", "form"}, {"form-data", "multipart"}, {"octet-stream", "bin"},
+        {"svg", "svg"},             {"icon", "ico"},          {"vnd.microsoft.icon", "ico"},
+    };
+    for (size_t i = 0; i < sizeof ALIASES / sizeof ALIASES[0]; i++) {
+        if (strlen(ALIASES[i].sub) == len &&
+            strncasecmp((const char *)sub, ALIASES[i].sub, len) == 0) {
+            *out = (const uint8_t *)ALIASES[i].name;
+            return strlen(ALIASES[i].name);
+        }
+    }
+    *out = sub;
+    return len;
+}
+
+static const struct message *typed_message(const struct exchange *ex)
+{
+    return (ex->resp.flags & MSG_HEAD) ? &ex->resp : &ex->req;
+}
+
+/* Column texts. Each writes a NUL-terminated safe string into buf and returns its style. */
+
+static uint8_t text_mark(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)ex, (void)g;
+    buf[0] = '\0'; /* drawn by flowrow_format, which knows the marks */
+    return STYLE_MARKED;
+}
+
+static uint8_t text_id(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    snprintf(buf, FLOWROW_CELL_MAX, "%llu", (unsigned long long)ex->id);
+    return STYLE_DIM;
+}
+
+static uint8_t text_time(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    int64_t t = start_time(ex);
+    if (!t) {
+        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        return STYLE_DIM;
+    }
+    time_t sec = (time_t)(t / 1000000000);
+    struct tm tm;
+    localtime_r(&sec, &tm);
+    snprintf(buf, FLOWROW_CELL_MAX, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(t / 1000000 % 1000));
+    return STYLE_DIM;
+}
+
+static uint8_t text_client(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    endpoint_format(&ex->client, buf, FLOWROW_CELL_MAX);
+    return STYLE_NORMAL;
+}
+
+static uint8_t text_method(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    const struct message *m = &ex->req;
+    if (!(m->flags & MSG_HEAD)) {
+        snprintf(buf, FLOWROW_CELL_MAX, (m->flags & MSG_STARTED) ? "..." : "-");
+        return STYLE_DIM;
+    }
+    if (m->flags & MSG_HTTP09 || m->head.method.len == 0) {
+        snprintf(buf, FLOWROW_CELL_MAX, "?");
+        return STYLE_METHOD_OTHER;
+    }
+    safe_copy(buf, message_at(m, m->head.method), m->head.method.len);
+    return method_style(buf);
+}
+
+static uint8_t text_host(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    char raw[FLOWROW_CELL_MAX];
+    exchange_host(ex, raw, sizeof raw);
+    safe_copy(buf, (const uint8_t *)raw, strlen(raw));
+    return STYLE_NORMAL;
+}
+
+static uint8_t text_target(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    const struct message *m = &ex->req;
+    if (!(m->flags & MSG_HEAD)) {
+        buf[0] = '\0';
+        return STYLE_NORMAL;
+    }
+    safe_copy(buf, message_at(m, m->head.target), m->head.target.len);
+    return STYLE_NORMAL;
+}
+
+/* Markers in order of importance; the first two that apply are shown. */
+static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    const struct {
+        bool on;
+        const char *glyph;
+        uint8_t style;
+    } MARKS[] = {
+        {(ex->flags & EX_HELD) != 0, g->held, STYLE_HELD},
+        {ex->nwarnings > 0, g->warn, STYLE_WARN},
+        {(ex->flags & EX_TRUNCATED) || ((ex->req.flags | ex->resp.flags) & MSG_TRUNCATED),
+         g->truncated, STYLE_WARN},
+        {(ex->flags & EX_GAP) != 0, g->gap, STYLE_WARN},
+        {(ex->flags & EX_INCOMPLETE) != 0, g->partial, STYLE_DIM},
+    };
+    buf[0] = '\0';
+    uint8_t style = STYLE_NORMAL;
+    int shown = 0;
+    for (size_t i = 0; i < sizeof MARKS / sizeof MARKS[0] && shown < 2; i++) {
+        if (!MARKS[i].on)
+            continue;
+        if (!shown)
+            style = MARKS[i].style;
+        strcat(buf, MARKS[i].glyph);
+        shown++;
+    }
+    return style;
+}
+
+static uint8_t text_status(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    int status = exchange_status(ex);
+    if (status) {
+        snprintf(buf, FLOWROW_CELL_MAX, "%d", status);
+        return status_style(status);
+    }
+    static const struct {
+        uint32_t flag;
+        const char *text;
+        uint8_t style;
+    } NO_STATUS[] = {
+        {EX_HELD, "held", STYLE_HELD},         {EX_KILLED, "kill", STYLE_STATUS5},
+        {EX_UPSTREAM_FAIL, "ERR", STYLE_STATUS5}, {EX_TIMEOUT, "tout", STYLE_STATUS5},
+        {EX_CLIENT_ABORT, "abrt", STYLE_STATUS5}, {EX_TUNNEL, "tunl", STYLE_DIM},
+        {EX_DONE, "-", STYLE_DIM},
+    };
+    for (size_t i = 0; i < sizeof NO_STATUS / sizeof NO_STATUS[0]; i++) {
+        if (ex->flags & NO_STATUS[i].flag) {
+            snprintf(buf, FLOWROW_CELL_MAX, "%s", NO_STATUS[i].text);
+            return NO_STATUS[i].style;
+        }
+    }
+    snprintf(buf, FLOWROW_CELL_MAX, "...");
+    return STYLE_DIM;
+}
+
+static uint8_t text_type(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    size_t n;
+    const uint8_t *v = message_header(typed_message(ex), "content-type", &n);
+    if (!v) {
+        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        return STYLE_DIM;
+    }
+    const uint8_t *name;
+    size_t len = short_type(v, n, &name);
+    safe_copy(buf, name, len);
+    return STYLE_NORMAL;
+}
+
+static uint8_t text_size(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    if (!(ex->resp.flags & MSG_HEAD)) {
+        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        return STYLE_DIM;
+    }
+    flowrow_size(ex->resp.body_size, buf, FLOWROW_CELL_MAX);
+    return STYLE_NORMAL;
+}
+
+static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    if (!(ex->flags & EX_DONE)) {
+        snprintf(buf, FLOWROW_CELL_MAX, "...");
+        return STYLE_DIM;
+    }
+    flowrow_duration(exchange_duration(ex), buf, FLOWROW_CELL_MAX);
+    return STYLE_NORMAL;
+}
+
+/* Sort keys. */
+
+static uint64_t prefix_key(const uint8_t *p, size_t n, bool fold)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < 8; i++) {
+        uint8_t c = i < n ? p[i] : 0;
+        if (fold && c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c + 32);
+        k = (k << 8) | c;
+    }
+    return k;
+}
+
+static uint64_t key_id(const struct exchange *ex)
+{
+    return ex->id;
+}
+
+static uint64_t key_time(const struct exchange *ex)
+{
+    return (uint64_t)start_time(ex);
+}
+
+static uint64_t key_client(const struct exchange *ex)
+{
+    const struct endpoint *e = &ex->client;
+    const uint8_t *a = e->addr;
+    uint64_t k = (uint64_t)e->family << 56;
+    k |= (uint64_t)a[0] << 48 | (uint64_t)a[1] << 40 | (uint64_t)a[2] << 32 |
+         (uint64_t)a[3] << 24;
+    return k | e->port;
+}
+
+static int cmp_client(const struct exchange *a, const struct exchange *b)
+{
+    int c = memcmp(a->client.addr, b->client.addr, sizeof a->client.addr);
+    return c ? c : (int)a->client.port - (int)b->client.port;
+}
+
+static uint64_t span_key(const struct message *m, struct http_span s, bool fold)
+{
+    if (!(m->flags & MSG_HEAD))
+        return 0;
+    return prefix_key(message_at(m, s), s.len, fold);
+}
+
+static int span_cmp(const struct message *a, struct http_span sa, const struct message *b,
+                    struct http_span sb)
+{
+    uint32_t la = (a->flags & MSG_HEAD) ? sa.len : 0;
+    uint32_t lb = (b->flags & MSG_HEAD) ? sb.len : 0;
+    int c = memcmp(la ? message_at(a, sa) : (const uint8_t *)"",
+                   lb ? message_at(b, sb) : (const uint8_t *)"", la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+static uint64_t key_method(const struct exchange *ex)
+{
+    return span_key(&ex->req, ex->req.head.method, false);
+}
+
+static int cmp_method(const struct exchange *a, const struct exchange *b)
+{
+    return span_cmp(&a->req, a->req.head.method, &b->req, b->req.head.method);
+}
+
+static uint64_t key_host(const struct exchange *ex)
+{
+    char buf[FLOWROW_CELL_MAX];
+    exchange_host(ex, buf, sizeof buf);
+    return prefix_key((const uint8_t *)buf, strlen(buf), true);
+}
+
+static int cmp_host(const struct exchange *a, const struct exchange *b)
+{
+    char ha[FLOWROW_CELL_MAX], hb[FLOWROW_CELL_MAX];
+    exchange_host(a, ha, sizeof ha);
+    exchange_host(b, hb, sizeof hb);
+    return strcasecmp(ha, hb);
+}
+
+static uint64_t key_target(const struct exchange *ex)
+{
+    return span_key(&ex->req, ex->req.head.target, false);
+}
+
+static int cmp_target(const struct exchange *a, const struct exchange *b)
+{
+    return span_cmp(&a->req, a->req.head.target, &b->req, b->req.head.target);
+}
+
+static uint64_t key_flags(const struct exchange *ex)
+{
+    uint64_t k = 0;
+    if (ex->flags & EX_HELD)
+        k |= 1u << 4;
+    if (ex->nwarnings)
+        k |= 1u << 3;
+    if (ex->flags & EX_TRUNCATED || (ex->req.flags | ex->resp.flags) & MSG_TRUNCATED)
+        k |= 1u << 2;
+    if (ex->flags & EX_GAP)
+        k |= 1u << 1;
+    if (ex->flags & EX_INCOMPLETE)
+        k |= 1u;
+    return k << 16 | ex->nwarnings;
+}
+
+static uint64_t key_status(const struct exchange *ex)
+{
+    return (uint64_t)exchange_status(ex);
+}
+
+static uint64_t key_type(const struct exchange *ex)
+{
+    size_t n;
+    const uint8_t *v = message_header(typed_message(ex), "content-type", &n);
+    if (!v)
+        return 0;
+    const uint8_t *name;
+    size_t len = short_type(v, n, &name);
+    return prefix_key(name, len, true);
+}
+
+static int cmp_type(const struct exchange *a, const struct exchange *b)
+{
+    char ta[FLOWROW_CELL_MAX], tb[FLOWROW_CELL_MAX];
+    text_type(a, &GLYPHS_ASCII, ta);
+    text_type(b, &GLYPHS_ASCII, tb);
+    return strcasecmp(ta, tb);
+}
+
+static uint64_t key_size(const struct exchange *ex)
+{
+    return (ex->resp.flags & MSG_HEAD) ? ex->resp.body_size + 1 : 0;
+}
+
+static uint64_t key_duration(const struct exchange *ex)
+{
+    int64_t d = (ex->flags & EX_DONE) ? exchange_duration(ex) : -1;
+    return (uint64_t)(d + 1);
+}
+
+/* clang-format off */
+const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
+    [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL},
+    [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL},
+    [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, 5, CELLTEXT_LEFT,  text_time,     key_time,     NULL},
+    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, 8, CELLTEXT_LEFT,  text_client,   key_client,   cmp_client},
+    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  6, 0, 0, CELLTEXT_LEFT,  text_method,   key_method,   cmp_method},
+    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, 4, CELLTEXT_LEFT,  text_host,     key_host,     cmp_host},
+    [FLOWCOL_TARGET]   = {"target", "target",   6, 10, 3, 0, CELLTEXT_LEFT,  text_target,   key_target,   cmp_target},
+    [FLOWCOL_FLAGS]    = {"",       "flags",    2,  2, 0, 0, CELLTEXT_LEFT,  text_flags,    key_flags,    NULL},
+    [FLOWCOL_STATUS]   = {"st",     "status",   3,  4, 0, 0, CELLTEXT_LEFT,  text_status,   key_status,   NULL},
+    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, 6, CELLTEXT_LEFT,  text_type,     key_type,     cmp_type},
+    [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, 3, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
+    [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, 2, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
+};
+/* clang-format on */
+
+static int total_width(const int *w)
+{
+    int total = 0, shown = 0;
+    for (int c = 0; c < FLOWCOL__COUNT; c++) {
+        if (w[c]) {
+            total += w[c];
+            shown++;
+        }
+    }
+    return shown ? total + (shown - 1) * GAP : 0;
+}
+
+/* The shown column that goes first when the row is too wide, or -1. */
+static int next_to_drop(const int *w)
+{
+    int best = -1;
+    for (int c = 0; c < FLOWCOL__COUNT; c++)
+        if (w[c] && FLOWROW_COLUMNS[c].drop &&
+            (best < 0 || FLOWROW_COLUMNS[c].drop > FLOWROW_COLUMNS[best].drop))
+            best = c;
+    return best;
+}
+
+/* Hands spare cells to the growing columns in proportion to their share. */
+static void grow(int *w, int spare)
+{
+    int shares = 0;
+    for (int c = 0; c < FLOWCOL__COUNT; c++)
+        if (w[c])
+            shares += FLOWROW_COLUMNS[c].grow;
+    if (!shares || spare <= 0)
+        return;
+    int given = 0, last = -1;
+    for (int c = 0; c < FLOWCOL__COUNT; c++) {
+        if (!w[c] || !FLOWROW_COLUMNS[c].grow)
+            continue;
+        int add = spare * FLOWROW_COLUMNS[c].grow / shares;
+        w[c] += add;
+        given += add;
+        last = c;
+    }
+    w[last] += spare - given;
+}
+
+void flowrow_layout(struct flowrow_layout *l, int width, uint64_t max_id)
+{
+    memset(l, 0, sizeof *l);
+    l->width = width;
+    int *w = l->w;
+    for (int c = 0; c < FLOWCOL__COUNT; c++)
+        w[c] = FLOWROW_COLUMNS[c].ideal;
+    char digits[24];
+    int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)max_id);
+    if (nd > w[FLOWCOL_ID])
+        w[FLOWCOL_ID] = nd;
+    /* Too wide: first shrink columns to their minimum, then drop the least important. */
+    static const int SHRINK[] = {FLOWCOL_HOST, FLOWCOL_TARGET, FLOWCOL_CLIENT, FLOWCOL_TYPE,
+                                 FLOWCOL_METHOD, FLOWCOL_SIZE, FLOWCOL_DURATION, FLOWCOL_STATUS};
+    for (size_t i = 0; i < sizeof SHRINK / sizeof SHRINK[0] && total_width(w) > width; i++) {
+        int c = SHRINK[i];
+        int over = total_width(w) - width;
+        int can = w[c] - FLOWROW_COLUMNS[c].min;
+        w[c] -= over < can ? over : can;
+    }
+    while (total_width(w) > width) {
+        int c = next_to_drop(w);
+        if (c < 0)
+            break;
+        w[c] = 0;
+    }
+    while (total_width(w) > width && w[FLOWCOL_TARGET] > 1)
+        w[FLOWCOL_TARGET]--;
+    grow(w, width - total_width(w));
+    int x = 0;
+    for (int c = 0; c < FLOWCOL__COUNT; c++) {
+        if (!w[c])
+            continue;
+        l->x[c] = x;
+        x += w[c] + GAP;
+    }
+}
+
+void flowrow_heading(struct canvas_line *out, const struct flowrow_layout *l, int sort_col,
+                     bool descending, const struct glyphs *g)
+{
+    out->style = STYLE_COLHEAD;
+    bool first = true;
+    for (int c = 0; c < FLOWCOL__COUNT; c++) {
+        if (!l->w[c])
+            continue;
+        if (!first)
+            canvas_pad(out, STYLE_COLHEAD, GAP);
+        first = false;
+        char title[64];
+        snprintf(title, sizeof title, "%s%s", FLOWROW_COLUMNS[c].title,
+                 c == sort_col ? (descending ? g->down : g->up) : "");
+        canvas_put_fit(out, STYLE_COLHEAD, title, strlen(title), l->w[c],
+                       FLOWROW_COLUMNS[c].align, NULL);
+    }
+    canvas_pad(out, STYLE_COLHEAD, l->width - out->cells);
+}
+
+void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
+                    const struct exchange *ex, uint64_t id, bool marked, const struct glyphs *g)
+{
+    char buf[FLOWROW_CELL_MAX];
+    bool first = true;
+    for (int c = 0; c < FLOWCOL__COUNT; c++) {
+        if (!l->w[c])
+            continue;
+        if (!first)
+            canvas_pad(out, STYLE_NORMAL, GAP);
+        first = false;
+        uint8_t style;
+        if (c == FLOWCOL_MARK) {
+            snprintf(buf, sizeof buf, "%s", marked ? g->mark : "");
+            style = STYLE_MARKED;
+        } else if (!ex) {
+            if (c == FLOWCOL_ID)
+                snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+            else
+                snprintf(buf, sizeof buf, c == FLOWCOL_METHOD ? "(gone)" : "");
+            style = STYLE_DIM;
+        } else {
+            style = FLOWROW_COLUMNS[c].text(ex, g, buf);
+        }
+        canvas_put_fit(out, style, buf, strlen(buf), l->w[c], FLOWROW_COLUMNS[c].align,
+                       g->ellipsis);
+    }
+    canvas_pad(out, STYLE_NORMAL, l->width - out->cells);
+}
+
+void flowrow_text(const struct exchange *ex, const struct glyphs *g, struct dynbuf *out)
+{
+    char buf[FLOWROW_CELL_MAX];
+    for (int c = FLOWCOL_ID; c < FLOWCOL__COUNT; c++) {
+        FLOWROW_COLUMNS[c].text(ex, g, buf);
+        dynbuf_adds(out, buf);
+        dynbuf_addc(out, ' ');
+    }
+}
+
+int flowrow_compare(int col, const struct exchange *a, const struct exchange *b)
+{
+    const struct flowrow_column *c = &FLOWROW_COLUMNS[col];
+    uint64_t ka = c->key(a), kb = c->key(b);
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    if (c->cmp) {
+        int r = c->cmp(a, b);
+        if (r)
+            return r < 0 ? -1 : 1;
+    }
+    return a->id < b->id ? -1 : a->id > b->id;
+}
