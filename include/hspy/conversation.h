@@ -22,6 +22,7 @@
 
 #include "hspy/endpoint.h"
 #include "hspy/exchange.h"
+#include "hspy/framing.h"
 #include "hspy/http.h"
 #include "hspy/side.h"
 
@@ -38,6 +39,9 @@ enum conv_event {
     CONV_TUNNEL_DATA,  /* tunnel bytes: side given by the event's side, data, len */
     CONV_UPDATE,       /* something else visible changed (bytes counted, warning added) */
     CONV_END,          /* the conversation is done with the exchange: ownership fully released */
+    CONV_UNBLOCK,      /* ex is NULL: call conversation_feed for side again soon (with n = 0 if
+                          there is nothing new), from outside the callback: it holds bytes it can
+                          now process, or it returned short earlier and has room again */
 };
 
 enum conv_reaction {
@@ -64,7 +68,17 @@ struct conversation_config {
     uint64_t conn_id;
     struct endpoint client, server;
     bool hash_bodies; /* compute sha256 of each payload (listen mode) */
-    bool capture;     /* bytes come from a capture: resynchronise after gaps, pick up mid-stream */
+    bool capture;     /* bytes come from a capture: resynchronise after gaps and garbage
+                         instead of stopping; never return short from conversation_feed */
+    bool midstream;   /* capture without the connection's start: both sides first look for a
+                         message boundary */
+};
+
+/* Named limits of one conversation. */
+enum {
+    CONVERSATION_INFLIGHT_MAX = 256,  /* exchanges in flight (pipelining depth) */
+    CONVERSATION_PENDING_MAX = 65536, /* client bytes held while a switch (CONNECT, Upgrade)
+                                         is pending */
 };
 
 struct conversation *conversation_new(const struct conversation_config *cfg,
@@ -77,8 +91,12 @@ void conversation_free(struct conversation *c);
 
 /*
  * Feeds n bytes sent by side at time ts (ns since the epoch). Returns bytes consumed: n, or
- * fewer when an event asked to pause (the caller feeds the rest later, from the returned
- * offset). Never fails: malformed traffic becomes warnings and flags.
+ * fewer when an event asked to pause, or (live use only) when CONVERSATION_INFLIGHT_MAX
+ * exchanges are in flight or CONVERSATION_PENDING_MAX bytes wait for a protocol switch. The
+ * caller keeps the rest and feeds it later: after a pause whenever it wants (with n = 0 when it
+ * has nothing new: the conversation may hold bytes of its own), after a full queue when
+ * CONV_UNBLOCK is emitted for that side. Never feed from inside an event callback.
+ * Never fails: malformed traffic becomes warnings and flags.
  */
 size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *p, size_t n,
                          int64_t ts);
@@ -86,7 +104,8 @@ size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *
 void conversation_gap(struct conversation *c, enum side side, uint64_t n, int64_t ts);
 /* The side closed its direction (FIN, EOF) or the connection was reset (both sides). */
 void conversation_close(struct conversation *c, enum side side, int64_t ts);
-/* Flags the exchange currently receiving bytes on side (e.g. EX_SNAPLEN on a capture). */
+/* Flags the exchange currently receiving bytes on side (e.g. EX_TRUNCATED and MSG_SNAPLEN for
+ * packets a capture cut short). */
 void conversation_flag(struct conversation *c, enum side side, uint32_t exchange_flags,
                        uint32_t message_flags);
 
@@ -99,7 +118,7 @@ bool conversation_idle(const struct conversation *c);
 /* The exchange currently receiving bytes on side, or NULL. */
 struct exchange *conversation_current(const struct conversation *c, enum side side);
 /* Framing decided for the current message on side (valid after its HEAD event). */
-const struct http_framing *conversation_framing(const struct conversation *c, enum side side);
+const struct framing *conversation_framing(const struct conversation *c, enum side side);
 /* Exchanges this conversation produced so far. */
 uint32_t conversation_count(const struct conversation *c);
 

@@ -54,6 +54,9 @@ enum exchange_time {
 };
 
 const char *exchange_time_name(enum exchange_time t);
+/* Stable lowercase name of one enum exchange_flag bit ("truncated", "client-abort"); "?" for a
+ * value that is not a single known bit. Names are part of the JSON and HAR output. */
+const char *exchange_flag_name(uint32_t flag);
 
 /* Sizes an exchange's buffers. */
 struct exchange_limits {

@@ -18,6 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "hspy/warning.h"
 
@@ -131,10 +135,12 @@ struct http_warnings {
 struct http_scan {
     uint32_t pos;     /* offset of the first line not parsed yet */
     uint32_t lf_from; /* when partial: [pos, lf_from) holds no LF */
-    uint8_t state;
-    uint8_t partial; /* the line at pos was incomplete at the last call */
-    uint8_t started; /* the head was reset by the first call */
+    uint8_t state;    /* enum http_scan_state */
+    uint8_t partial;  /* the line at pos was incomplete at the last call */
+    uint8_t started;  /* the head was reset by the first call */
 };
+
+enum http_scan_state { HTTP_SCAN_START_LINE = 0, HTTP_SCAN_FIELDS, HTTP_SCAN_DONE };
 
 void http_warnings_add(struct http_warnings *w, enum warning_code code, uint32_t off,
                        struct http_span arg, uint16_t field);
@@ -144,13 +150,48 @@ void http_warnings_add(struct http_warnings *w, enum warning_code code, uint32_t
  * the caller. Returns the head length (> 0, equal to head->len) once the whole head is in buf,
  * HTTP_NEED_MORE until then, HTTP_TOO_LARGE when limits->head_max bytes hold no end of head,
  * HTTP_INVALID when the first line cannot be a start line of this kind. scan may be NULL (the
- * buffer is then searched from its start); with a scan, bytes before scan->pos are not searched
- * again. On HTTP_TOO_LARGE the head is parsed as far as head_max and HEAD_TRUNCATED is set, so
- * what was seen can still be shown. Warnings are appended to w (may be NULL).
+ * buffer is then parsed from its start); with a scan, the caller calls again with the same
+ * head, w and scan and a longer buffer whose earlier bytes are unchanged (the buffer may have
+ * moved), and only new bytes are looked at. On HTTP_TOO_LARGE the head is parsed as far as
+ * head_max and HEAD_TRUNCATED is set, so what was seen can still be shown. Warnings are
+ * appended to w (may be NULL). limits may be NULL (defaults).
  */
-int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
-                    const struct http_limits *limits, struct http_scan *scan,
-                    struct http_head *head, struct http_warnings *w);
+int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
+                         const struct http_limits *limits, struct http_scan *scan,
+                         struct http_head *head, struct http_warnings *w);
+
+/* True when p[0..n) holds a LF. */
+static inline bool http_has_lf(const uint8_t *p, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i lf = _mm_set1_epi8('\n');
+    while (n >= 16) {
+        if (_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), lf)))
+            return true;
+        p += 16;
+        n -= 16;
+    }
+#endif
+    return n && memchr(p, '\n', n) != NULL;
+}
+
+/*
+ * The usual entry point (see http_head_parse_full). Inline so that a caller feeding small
+ * pieces pays only a look at the new bytes while the current line is still incomplete.
+ */
+static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
+                                  const struct http_limits *limits, struct http_scan *scan,
+                                  struct http_head *head, struct http_warnings *w)
+{
+    if (scan && scan->partial && scan->state == HTTP_SCAN_FIELDS && scan->lf_from < len &&
+        len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
+        !http_has_lf(buf + scan->lf_from, len - scan->lf_from)) {
+        scan->lf_from = (uint32_t)len;
+        return HTTP_NEED_MORE;
+    }
+    return http_head_parse_full(buf, len, kind, limits, scan, head, w);
+}
 
 /*
  * Cheap content sniffing for captures: returns 1 when buf starts like an HTTP message of this

@@ -68,6 +68,9 @@ struct message {
     uint8_t sha256[32];       /* MSG_HASHED: hash of the whole payload (de-chunked) */
 };
 
+/* Stable lowercase name of one enum message_flag bit ("head-limit"); "?" otherwise. */
+const char *message_flag_name(uint32_t flag);
+
 void message_init(struct message *m, size_t raw_max);
 void message_cleanup(struct message *m);
 

@@ -51,6 +51,8 @@ struct options {
     enum log_style log_style;
     const char *har_path;
     size_t body_limit; /* --log full: body bytes printed per message */
+    /* --filter EXPR: only exchanges matching it are printed or written (--har) */
+    const char *filter;
 
     /* engine limits */
     uint64_t head_max;

@@ -62,6 +62,9 @@ void store_init(struct store *s, size_t max_flows, size_t max_memory);
 void store_cleanup(struct store *s);
 /* Registers an observer (up to STORE_OBSERVERS_MAX; asserts otherwise). */
 void store_observe(struct store *s, const struct store_observer *o);
+/* Removes every observer registered with this data pointer (a sink that closes before the
+ * store is cleaned up). Unknown data is a no-op. */
+void store_unobserve(struct store *s, const void *data);
 
 /*
  * Takes ownership of ex, gives it the next id and pins it (the source still writes to it).

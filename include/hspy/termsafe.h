@@ -1,12 +1,22 @@
 /*
  * termsafe: renders bytes from the network so that a terminal shows them and never obeys them.
  *
- * Printable ASCII and valid, printable UTF-8 pass through. Everything else becomes visible
- * text: C0 controls and DEL as "\xNN" (or "␍", "␊", "␉" symbols with TERMSAFE_SYMBOLS), ESC
- * therefore never reaches the terminal; C1 controls, bidirectional overrides and other
- * format characters as "\u{XXXX}"; invalid or overlong UTF-8 as "\xNN" per byte. The output of
- * every function here contains no byte below 0x20 except the newlines TERMSAFE_NEWLINES keeps,
- * and no DEL. Every text sink and the TUI go through this module.
+ * Printable ASCII (0x20..0x7e) and valid, printable UTF-8 pass through unchanged. Everything
+ * else becomes visible text:
+ *   - C0 controls and DEL as "\xNN" (lowercase hex), so ESC never reaches the terminal; CR, LF
+ *     and TAB as "\r", "\n", "\t" (or the symbols ␍ ␊ ␉ with TERMSAFE_SYMBOLS);
+ *   - C1 controls (U+0080..U+009F), line/paragraph separators, bidirectional controls and other
+ *     invisible format characters (U+00AD, U+061C, U+180E, U+200B..U+200F, U+2028..U+202E,
+ *     U+2060..U+2064, U+2066..U+206F, U+FEFF, U+FFF9..U+FFFB, U+FFFE, U+FFFF, U+1D173..U+1D17A,
+ *     U+E0000..U+E007F) as "\u{XXXX}" (lowercase hex, at least four digits);
+ *   - bytes that do not start valid UTF-8 (stray continuation bytes, overlong forms, surrogates,
+ *     code points past U+10FFFF, sequences cut short) as "\xNN", one escape per byte, after
+ *     which rendering resumes at the next byte.
+ * A backslash in the input is not doubled: the rendering is for eyes, not for parsing back.
+ *
+ * The output of every function here is valid UTF-8 and contains no byte below 0x20 other than
+ * the LF that TERMSAFE_NEWLINES keeps and the TAB that TERMSAFE_TABS keeps, no DEL and no C1
+ * control. Every text sink and the TUI go through this module.
  */
 #ifndef HSPY_TERMSAFE_H
 #define HSPY_TERMSAFE_H
@@ -17,23 +27,28 @@
 #include "hspy/dynbuf.h"
 
 enum termsafe_flag {
-    TERMSAFE_NEWLINES = 1 << 0, /* keep LF as a real line break (CR before it is dropped unless
-                                   TERMSAFE_SYMBOLS shows it) */
+    TERMSAFE_NEWLINES = 1 << 0, /* keep LF as a real line break; the CR of a CRLF is dropped
+                                   (with TERMSAFE_SYMBOLS: CR shows as ␍, LF as ␊ followed by
+                                   the real line break) */
     TERMSAFE_SYMBOLS = 1 << 1,  /* show CR, LF and TAB as ␍ ␊ ␉ instead of \r \n \t */
     TERMSAFE_TABS = 1 << 2,     /* keep TAB as a real tab */
     TERMSAFE_ASCII = 1 << 3,    /* escape every non-ASCII byte (no UTF-8 passes through) */
 };
 
-/* Appends the safe rendering of p[0..n) to out. Returns bytes appended. */
+/*
+ * Appends the safe rendering of p[0..n) to out. Returns bytes appended. When out reaches its
+ * maximum, rendering stops at the last whole escape or character that fit (never half of one).
+ */
 size_t termsafe_append(struct dynbuf *out, const uint8_t *p, size_t n, unsigned flags);
 
 /*
- * Writes the safe rendering into buf (always NUL-terminated, cut at a character boundary when
- * it does not fit; an ellipsis "…" marks the cut when buflen allows). Returns buf.
+ * Writes the safe rendering into buf (buflen bytes; always NUL-terminated when buflen > 0). When
+ * it does not fit it is cut at an escape or character boundary and ends in an ellipsis "…"
+ * (when buflen allows its 3 bytes). Returns buf.
  */
 char *termsafe_str(char *buf, size_t buflen, const uint8_t *p, size_t n, unsigned flags);
 
-/* True when p[0..n) would pass through unchanged (no escaping needed). */
+/* True when p[0..n) would pass through unchanged (no escaping needed) under these flags. */
 int termsafe_is_clean(const uint8_t *p, size_t n, unsigned flags);
 
 #endif

@@ -154,6 +154,8 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
         finish(c, CHUNKED_ERROR);
         return;
     }
+    if ((b == '\r' || b == '\n') && c->state == ST_SIZE_WS)
+        warn_at(w, W_CHUNK_EXT_INVALID, c->pos); /* whitespace is allowed only before ';' */
     if (b == '\r') {
         c->state = ST_SIZE_LF;
         return;
@@ -224,7 +226,11 @@ size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_s
         switch (c->state) {
         case ST_SIZE:
         case ST_SIZE_WS:
-        case ST_EXT: size_byte(c, b, w); break;
+        case ST_EXT:
+            size_byte(c, b, w);
+            if (c->status == CHUNKED_ERROR)
+                return i; /* the offending byte is not part of the body */
+            break;
         case ST_SIZE_LF:
             if (b == '\n') {
                 size_line_done(c);

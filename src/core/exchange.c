@@ -23,6 +23,20 @@ const char *exchange_time_name(enum exchange_time t)
     return (unsigned)t < T__COUNT ? TIME_NAMES[t] : "?";
 }
 
+static const char *const FLAG_NAMES[] = {
+    "done",          "incomplete", "truncated",  "gap",     "tunnel",  "held",
+    "intercepted",   "edited",     "replay",     "killed",  "timeout", "client-abort",
+    "upstream-fail", "rejected",   "no-request", "evicted",
+};
+
+const char *exchange_flag_name(uint32_t flag)
+{
+    for (size_t i = 0; i < sizeof FLAG_NAMES / sizeof FLAG_NAMES[0]; i++)
+        if (flag == (uint32_t)1 << i)
+            return FLAG_NAMES[i];
+    return "?";
+}
+
 struct exchange *exchange_new(const struct exchange_limits *limits)
 {
     struct exchange *ex = xcalloc(1, sizeof *ex);

@@ -95,6 +95,8 @@ enum warning_code framing_parse_length(const uint8_t *v, size_t n, uint64_t *out
 static int content_length(const uint8_t *buf, const struct http_head *h, uint64_t *len,
                           struct http_warnings *w)
 {
+    if (h->field_index[HF_CONTENT_LENGTH] < 0)
+        return 0;
     int seen = 0;
     bool bad = false;
     uint64_t value = 0;
@@ -140,10 +142,12 @@ enum coding_result { TE_ABSENT, TE_CHUNKED_LAST, TE_OTHER_LAST };
 static enum coding_result transfer_codings(const uint8_t *buf, const struct http_head *h,
                                            struct http_warnings *w)
 {
+    if (h->field_index[HF_TRANSFER_ENCODING] < 0)
+        return TE_ABSENT;
     int chunked = 0, codings = 0;
     bool last_chunked = false;
     const struct http_header *first = NULL;
-    for (uint32_t i = 0; i < h->nheaders; i++) {
+    for (uint32_t i = (uint32_t)h->field_index[HF_TRANSFER_ENCODING]; i < h->nheaders; i++) {
         const struct http_header *hd = &h->headers[i];
         if (hd->field != HF_TRANSFER_ENCODING)
             continue;
@@ -157,16 +161,18 @@ static enum coding_result transfer_codings(const uint8_t *buf, const struct http
             if (!e)
                 e = end;
             const uint8_t *s = p, *t = e;
-            for (const uint8_t *q = s; q < t; q++)
-                odd |= !tchar_or_param(*q);
             while (s < t && (*s == ' ' || *s == '\t'))
                 s++;
             size_t span_len = t > s ? (size_t)(t - s) : 0;
             const uint8_t *semi = span_len ? memchr(s, ';', span_len) : NULL;
+            for (const uint8_t *q = semi ? semi : t; q < t; q++)
+                odd |= !tchar_or_param(*q);
             if (semi)
                 t = semi;
             while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
                 t--;
+            for (const uint8_t *q = s; q < t; q++)
+                odd |= !tchar_or_param(*q) || *q == '"' || *q == ' ' || *q == '\t' || *q == '=';
             if (t > s) {
                 codings++;
                 size_t n = (size_t)(t - s);
@@ -209,6 +215,18 @@ static bool is_http11(const struct http_head *h)
 
 static bool persistent(const uint8_t *buf, const struct http_head *h)
 {
+    int32_t c = h->field_index[HF_CONNECTION];
+    if (c < 0)
+        return is_http11(h);
+    if ((uint32_t)c + 1 == h->nheaders || h->headers[c + 1].field != HF_CONNECTION) {
+        /* One Connection field with a single common token: no list to walk. */
+        const uint8_t *v = buf + h->headers[c].value.off;
+        size_t n = h->headers[c].value.len;
+        if (ieq_lit(v, n, "keep-alive"))
+            return true;
+        if (ieq_lit(v, n, "close"))
+            return false;
+    }
     if (http_head_has_token(buf, h, HF_CONNECTION, "close"))
         return false;
     if (is_http11(h))

@@ -9,6 +9,7 @@
  */
 #include "hspy/http.h"
 
+#include <assert.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -16,9 +17,9 @@
 
 /* Parser states kept in struct http_scan.state. */
 enum {
-    SCAN_START_LINE = 0, /* before the start line (skipping leading empty lines) */
-    SCAN_FIELDS,         /* field lines */
-    SCAN_DONE,           /* empty line seen */
+    SCAN_START_LINE = HTTP_SCAN_START_LINE, /* before the start line (leading empty lines) */
+    SCAN_FIELDS = HTTP_SCAN_FIELDS,         /* field lines */
+    SCAN_DONE = HTTP_SCAN_DONE,             /* empty line seen */
 };
 
 /* tchar per RFC 9110 5.6.2. */
@@ -108,24 +109,168 @@ static inline const uint8_t *find_ctl(const uint8_t *p, const uint8_t *end)
     return p;
 }
 
-/* Returns the first byte in [p, end) that is <= 0x20 (space or control), DEL or >= 0x80. */
-static inline const uint8_t *find_target_stop(const uint8_t *p, const uint8_t *end)
+#ifdef __SSE2__
+static inline unsigned ctl_mask(__m128i v)
+{
+    const __m128i ctl_max = _mm_set1_epi8(0x1f);
+    __m128i is_ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl_max), ctl_max);
+    __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(is_ctl, is_del));
+}
+#endif
+
+/*
+ * find_ctl for the hot path: base is the start of the caller's buffer, so the last partial
+ * block can be loaded ending exactly at end (overlapping bytes already seen) instead of being
+ * scanned byte by byte. Never reads outside [base, end).
+ */
+static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
-    const __m128i sp = _mm_set1_epi8(0x20);
-    const __m128i del = _mm_set1_epi8(0x7f);
     while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* Signed compare: bytes >= 0x80 are negative, so "v <= 0x20" catches them too. */
-        __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
-        __m128i is_del = _mm_cmpeq_epi8(v, del);
-        int mask = _mm_movemask_epi8(_mm_or_si128(low, is_del));
-        (void)sp;
+        unsigned mask = ctl_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
         if (mask)
-            return p + __builtin_ctz((unsigned)mask);
+            return p + __builtin_ctz(mask);
         p += 16;
     }
+    if (p < end && end - base >= 16) {
+        const uint8_t *q = end - 16;
+        unsigned mask = ctl_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+        mask >>= (unsigned)(p - q);
+        return mask ? p + __builtin_ctz(mask) : end;
+    }
 #endif
+    (void)base;
+    while (p < end && *p >= 0x20 && *p != 0x7f)
+        p++;
+    return p;
+}
+
+/* First LF in [p, end) or NULL; inline for the few bytes a resumed parse looks at. */
+static inline const uint8_t *find_lf_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    const __m128i lf = _mm_set1_epi8('\n');
+    while (end - p >= 16) {
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), lf));
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+    if (p < end && end - base >= 16) {
+        const uint8_t *q = end - 16;
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), lf));
+        mask >>= (unsigned)(p - q);
+        return mask ? p + __builtin_ctz(mask) : NULL;
+    }
+#endif
+    (void)base;
+    while (p < end && *p != '\n')
+        p++;
+    return p < end ? p : NULL;
+}
+
+#ifdef __SSE2__
+/* Bit i set when byte i of v is a letter, a digit or '-'. */
+static inline unsigned name_mask(__m128i v)
+{
+    __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    /* Letters are 'a'..'z' after folding; signed compares treat bytes >= 0x80 as negative. */
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), dash));
+}
+#endif
+
+/* Last LF in [p, end), or NULL. */
+static inline const uint8_t *find_last_lf(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    const __m128i lf = _mm_set1_epi8('\n');
+    while (end - p >= 16) {
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)), lf));
+        if (mask)
+            return end - 16 + (31 - __builtin_clz(mask));
+        end -= 16;
+    }
+#endif
+    while (end > p) {
+        if (*--end == '\n')
+            return end;
+    }
+    return NULL;
+}
+
+/*
+ * Returns the end of a run of letters, digits and '-' starting at p (the characters of
+ * virtually every real field name), checking 16 bytes at a time; callers fall back to the
+ * full tchar table for anything else.
+ */
+static inline const uint8_t *skip_name_chars(const uint8_t *base, const uint8_t *p,
+                                             const uint8_t *end)
+{
+#ifdef __SSE2__
+    (void)base;
+    while (end - p >= 16) {
+        unsigned ok = name_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (ok != 0xffff)
+            return p + __builtin_ctz(~ok);
+        p += 16;
+    }
+    if (p < end && end - base >= 16) {
+        const uint8_t *q = end - 16;
+        unsigned ok = name_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+        ok = ~ok & 0xffff;
+        ok >>= (unsigned)(p - q);
+        return ok ? p + __builtin_ctz(ok) : end;
+    }
+#endif
+    (void)base;
+    while (p < end) {
+        uint8_t c = *p, l = (uint8_t)(c | 0x20);
+        if (!((l >= 'a' && l <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            break;
+        p++;
+    }
+    return p;
+}
+
+#ifdef __SSE2__
+/* Bit i set when byte i of v is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
+static inline unsigned target_stop_mask(__m128i v)
+{
+    __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
+    __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, is_del));
+}
+#endif
+
+/* Returns the first byte in [p, end) that is <= 0x20 (space or control), DEL or >= 0x80.
+ * base is the start of the caller's buffer (see find_ctl_in). */
+static inline const uint8_t *find_target_stop(const uint8_t *base, const uint8_t *p,
+                                              const uint8_t *end)
+{
+#ifdef __SSE2__
+    while (end - p >= 16) {
+        unsigned mask = target_stop_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+    if (p < end && end - base >= 16) {
+        const uint8_t *q = end - 16;
+        unsigned mask = target_stop_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+        mask >>= (unsigned)(p - q);
+        return mask ? p + __builtin_ctz(mask) : end;
+    }
+#endif
+    (void)base;
     while (p<end && * p> 0x20 && *p < 0x7f)
         p++;
     return p;
@@ -160,9 +305,35 @@ const char *http_field_name(enum http_field f)
     return (unsigned)f < HF__COUNT ? FIELD_NAMES[f] : "";
 }
 
-/* Case-insensitive compare of n bytes against a lower-case literal. */
+/*
+ * Case-insensitive compare of n bytes against a lower-case literal made of letters, digits and
+ * '-' (folding with | 0x20 leaves those unchanged), eight bytes at a time.
+ */
 static inline bool lower_eq(const uint8_t *p, const char *lit, size_t n)
 {
+    if (n >= 8) {
+        const uint64_t fold = 0x2020202020202020ull;
+        uint64_t a, b;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, p + i, 8);
+            memcpy(&b, lit + i, 8);
+            if ((a | fold) != b)
+                return false;
+        }
+        /* The last 8 bytes, overlapping what the loop compared. */
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, lit + n - 8, 8);
+        return (a | fold) == b;
+    }
+    if (n >= 4) {
+        const uint32_t fold = 0x20202020u;
+        uint32_t a, b, c, d;
+        memcpy(&a, p, 4);
+        memcpy(&b, lit, 4);
+        memcpy(&c, p + n - 4, 4);
+        memcpy(&d, lit + n - 4, 4);
+        return (a | fold) == b && (c | fold) == d;
+    }
     for (size_t i = 0; i < n; i++)
         if ((uint8_t)(p[i] | 0x20) != (uint8_t)lit[i])
             return false;
@@ -242,7 +413,7 @@ static int near_distance(const uint8_t *a, size_t n, const char *b)
 }
 
 /* Returns the framing field an unknown name is probably a typo of, or HF_OTHER. */
-static enum http_field typo_of(const uint8_t *name, size_t len)
+static inline enum http_field typo_of(const uint8_t *name, size_t len)
 {
     /* Cheap filter first: the name must be near the length of a framing field name and share
      * its first or last two letters; only then run the edit distance. */
@@ -308,10 +479,12 @@ static const uint8_t *skip_ws(const uint8_t *p, const uint8_t *end, bool *odd)
     return p;
 }
 
-static void classify_target(const uint8_t *base, struct http_head *h)
+static inline void classify_target(const uint8_t *base, struct http_head *h)
 {
     const uint8_t *t = base + h->target.off;
     size_t n = h->target.len;
+    if (n > 0 && t[0] == '/')
+        return; /* origin form, the usual case */
     if (n == 1 && t[0] == '*')
         h->flags |= HEAD_ASTERISK_FORM;
     else if (n > 0 && t[0] != '/') {
@@ -357,7 +530,7 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
             odd = true;
         tend--;
     }
-    const uint8_t *stop = find_target_stop(p, tend);
+    const uint8_t *stop = find_target_stop(base, p, tend);
     if (stop < tend)
         warn(w, W_TARGET_CHAR, base, stop);
     h->target = span(base, p, tend);
@@ -417,27 +590,6 @@ static void parse_status_line(const uint8_t *base, const uint8_t *p, const uint8
 
 /* --- field lines --- */
 
-/*
- * Finds the end of the line starting at p: returns the position of its LF, or NULL when the
- * line is not complete in [p, end). *eol is set to the end of the line's content (before CR
- * LF or LF). Reports bare CR and bare LF.
- */
-static const uint8_t *line_end(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                               const uint8_t **eol, struct http_head *h, struct http_warnings *w)
-{
-    const uint8_t *lf = find_lf(p, end);
-    if (!lf)
-        return NULL;
-    if (lf > p && lf[-1] == '\r') {
-        *eol = lf - 1;
-    } else {
-        *eol = lf;
-        h->flags |= HEAD_BARE_LF;
-        warn_once(w, W_BARE_LF, base, lf);
-    }
-    return lf;
-}
-
 /* Checks a field value [v, vend) for control characters. Returns true when it had any. */
 static bool check_value(const uint8_t *base, const uint8_t *v, const uint8_t *vend,
                         struct http_warnings *w)
@@ -462,8 +614,8 @@ static bool check_value(const uint8_t *base, const uint8_t *v, const uint8_t *ve
     return bad;
 }
 
-static void add_header(const uint8_t *base, struct http_head *h, struct http_header *hd,
-                       struct http_warnings *w)
+static inline void add_header(const uint8_t *base, struct http_head *h, struct http_header *hd,
+                              struct http_warnings *w)
 {
     h->total_headers++;
     uint32_t limit = h->cap;
@@ -481,6 +633,9 @@ static void add_header(const uint8_t *base, struct http_head *h, struct http_hea
 static void parse_field_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
                              struct http_head *h, struct http_warnings *w)
 {
+    const uint8_t *cr = memchr(p, '\r', (size_t)(eol - p));
+    if (cr)
+        warn_once(w, W_BARE_CR, base, cr);
     struct http_header hd = {.line = (uint32_t)(p - base)};
     const uint8_t *n = p;
     while (p < eol && TCHAR[*p])
@@ -567,7 +722,8 @@ static void finish_head(const uint8_t *base, struct http_head *h, struct http_wa
         return;
     unsigned hosts = 0;
     const struct http_header *host = NULL;
-    for (uint32_t i = 0; i < h->nheaders; i++) {
+    uint32_t from = h->field_index[HF_HOST] < 0 ? h->nheaders : (uint32_t)h->field_index[HF_HOST];
+    for (uint32_t i = from; i < h->nheaders; i++) {
         if (h->headers[i].field == HF_HOST) {
             if (++hosts == 2)
                 warn(w, W_HOST_DUPLICATE, base, base + h->headers[i].line);
@@ -608,62 +764,32 @@ static void head_reset(struct http_head *h, enum http_kind kind, const struct ht
 }
 
 /*
- * Parses one field line starting at p with the fast path (name, colon, value in one pass).
- * Returns the position after its LF, or NULL when the line is incomplete in [p, end).
+ * Parses the complete field line [p, eol) (eol excludes CR LF). The fast path covers what real
+ * traffic sends (letters, digits and '-' in the name, no control characters in the value); any
+ * other line goes to parse_field_line, which produces the same entry for valid input plus the
+ * warnings.
  */
-static const uint8_t *field_line(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                                 struct http_head *h, struct http_warnings *w)
+static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                              struct http_head *h, struct http_warnings *w)
 {
     const uint8_t *n = p;
-    while (p < end && TCHAR[*p])
-        p++;
-    if (p == end)
-        return NULL;
-    if (*p != ':' || p == n) {
-        const uint8_t *eol;
-        const uint8_t *lf = line_end(base, n, end, &eol, h, w);
-        if (!lf)
-            return NULL;
+    p = skip_name_chars(base, p, eol);
+    if (p == eol || *p != ':' || p == n) {
         parse_field_line(base, n, eol, h, w);
-        return lf + 1;
+        return;
     }
-    struct http_header hd = {.line = (uint32_t)(n - base), .name = span(base, n, p)};
-    p++;
-    while (p < end && (*p == ' ' || *p == '\t'))
+    const uint8_t *nend = p++;
+    while (p < eol && (*p == ' ' || *p == '\t'))
         p++;
-    const uint8_t *v = p, *eol, *lf;
-    for (;;) {
-        const uint8_t *q = find_ctl(p, end);
-        if (q == end)
-            return NULL;
-        if (*q == '\r') {
-            if (q + 1 == end)
-                return NULL;
-            if (q[1] == '\n') {
-                eol = q;
-                lf = q + 1;
-                break;
-            }
-            warn_once(w, W_BARE_CR, base, q);
-            hd.flags |= HDR_BAD_VALUE;
-        } else if (*q == '\n') {
-            eol = lf = q;
-            h->flags |= HEAD_BARE_LF;
-            warn_once(w, W_BARE_LF, base, q);
-            break;
-        } else if (*q == 0) {
-            warn_once(w, W_NUL_BYTE, base, q);
-            hd.flags |= HDR_BAD_VALUE;
-        } else if (*q != '\t') {
-            warn(w, W_VALUE_CHAR, base, q);
-            hd.flags |= HDR_BAD_VALUE;
-        }
-        p = q + 1;
+    if (find_ctl_in(base, p, eol) != eol) {
+        parse_field_line(base, n, eol, h, w);
+        return;
     }
     const uint8_t *vend = eol;
-    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+    while (vend > p && (vend[-1] == ' ' || vend[-1] == '\t'))
         vend--;
-    hd.value = span(base, v, vend);
+    struct http_header hd = {
+        .line = (uint32_t)(n - base), .name = span(base, n, nend), .value = span(base, p, vend)};
     hd.field = (uint16_t)http_field_id(n, hd.name.len);
     if (hd.field == HF_OTHER && hd.name.len >= 12) {
         enum http_field t = typo_of(n, hd.name.len);
@@ -671,12 +797,59 @@ static const uint8_t *field_line(const uint8_t *base, const uint8_t *p, const ui
             http_warnings_add(w, W_NAME_TYPO, hd.line, hd.name, (uint16_t)t);
     }
     add_header(base, h, &hd, w);
+}
+
+/*
+ * Single-pass version of field_line for a line whose end is not known yet: finds the end while
+ * parsing. Returns the position after the line's LF, or NULL when the line is incomplete in
+ * [p, end) (nothing is recorded then).
+ */
+static inline const uint8_t *field_line_scan(const uint8_t *base, const uint8_t *p,
+                                             const uint8_t *end, struct http_head *h,
+                                             struct http_warnings *w)
+{
+    const uint8_t *n = p;
+    p = skip_name_chars(base, p, end);
+    if (p < end && *p == ':' && p > n) {
+        const uint8_t *nend = p++;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const uint8_t *q = find_ctl_in(base, p, end);
+        if (q + 1 < end && q[0] == '\r' && q[1] == '\n') {
+            const uint8_t *vend = q;
+            while (vend > p && (vend[-1] == ' ' || vend[-1] == '\t'))
+                vend--;
+            struct http_header hd = {.line = (uint32_t)(n - base),
+                                     .name = span(base, n, nend),
+                                     .value = span(base, p, vend)};
+            hd.field = (uint16_t)http_field_id(n, hd.name.len);
+            if (hd.field == HF_OTHER && hd.name.len >= 12) {
+                enum http_field t = typo_of(n, hd.name.len);
+                if (t != HF_OTHER)
+                    http_warnings_add(w, W_NAME_TYPO, hd.line, hd.name, (uint16_t)t);
+            }
+            add_header(base, h, &hd, w);
+            return q + 2;
+        }
+    }
+    /* Anything unusual: find the line's end, then take the careful path. */
+    const uint8_t *lf = find_lf_in(base, n, end);
+    if (!lf)
+        return NULL;
+    const uint8_t *eol = lf > n && lf[-1] == '\r' ? lf - 1 : lf;
+    if (eol == lf) {
+        h->flags |= HEAD_BARE_LF;
+        warn_once(w, W_BARE_LF, base, lf);
+    }
+    field_line(base, n, eol, h, w);
     return lf + 1;
 }
 
 /* Whether an incomplete first line can still become a start line of this kind. */
 static bool start_line_possible(const uint8_t *p, const uint8_t *end, enum http_kind kind)
 {
+    if (p < end && *p == '\r' && p + 1 == end)
+        return true; /* perhaps an empty line before the start line */
     if (kind == HTTP_REQUEST)
         return p == end || TCHAR[*p];
     static const char prefix[] = "http/";
@@ -686,24 +859,69 @@ static bool start_line_possible(const uint8_t *p, const uint8_t *end, enum http_
     return true;
 }
 
-/* Start line at p (not empty). Returns the position after its LF, NULL when incomplete, or
- * sets *invalid. */
-static const uint8_t *start_line(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                                 struct http_head *h, struct http_warnings *w, bool *invalid)
+/* Request line fast path: "METHOD SP target SP HTTP/1.x" with nothing unusual. */
+static bool request_line_fast(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                              struct http_head *h)
 {
-    const uint8_t *eol;
-    const uint8_t *lf = line_end(base, p, end, &eol, h, w);
-    if (!lf) {
-        *invalid = !start_line_possible(p, end, (enum http_kind)h->kind);
-        return NULL;
-    }
-    if (!start_line_possible(p, eol, (enum http_kind)h->kind) ||
-        (h->kind == HTTP_REQUEST && !memchr(p, ' ', (size_t)(eol - p)) &&
-         !memchr(p, '\t', (size_t)(eol - p)))) {
-        *invalid = true;
-        return NULL;
-    }
+    const uint8_t *m = p;
+    while (p < eol && *p >= 'A' && *p <= 'Z')
+        p++;
+    if (p == m || p == eol || *p != ' ')
+        return false;
+    const uint8_t *t = ++p;
+    p = find_target_stop(base, p, eol);
+    if (p == t || p == eol || *p != ' ' || eol - p != 9 || memcmp(p + 1, "HTTP/1.", 7) != 0 ||
+        (p[8] != '1' && p[8] != '0'))
+        return false;
+    h->method = span(base, m, t - 1);
+    h->target = span(base, t, p);
+    h->version = span(base, p + 1, eol);
+    h->major = 1;
+    h->minor = (uint8_t)(p[8] - '0');
+    classify_target(base, h);
+    return true;
+}
+
+/* Status line fast path: "HTTP/1.x NNN reason" with a clean reason. */
+static bool status_line_fast(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                             struct http_head *h)
+{
+    if (eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '1' && p[7] != '0') ||
+        p[8] != ' ' || p[9] < '0' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' ||
+        p[11] > '9')
+        return false;
+    const uint8_t *r = p + 12;
+    if (r < eol && (*r != ' ' || find_ctl_in(base, r, eol) != eol))
+        return false;
+    h->version = span(base, p, p + 8);
+    h->major = 1;
+    h->minor = (uint8_t)(p[7] - '0');
+    h->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+    h->reason = r < eol ? span(base, r + 1, eol) : span(base, eol, eol);
+    return true;
+}
+
+/* Whether the complete first line [p, eol) can be a start line of this kind at all. */
+static bool start_line_valid(const uint8_t *p, const uint8_t *eol, enum http_kind kind)
+{
+    if (!start_line_possible(p, eol, kind))
+        return false;
+    /* A request line needs at least a method and a target. */
+    return kind != HTTP_REQUEST || memchr(p, ' ', (size_t)(eol - p)) ||
+           memchr(p, '\t', (size_t)(eol - p));
+}
+
+/* Parses the complete start line [p, eol); false when it cannot be a start line. */
+static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol,
+                       struct http_head *h, struct http_warnings *w)
+{
     h->start = (uint32_t)(p - base);
+    bool fast = h->kind == HTTP_REQUEST ? request_line_fast(base, p, eol, h)
+                                        : status_line_fast(base, p, eol, h);
+    if (fast)
+        return true;
+    if (!start_line_valid(p, eol, (enum http_kind)h->kind))
+        return false;
     if (h->kind == HTTP_REQUEST)
         parse_request_line(base, p, eol, h, w);
     else
@@ -711,12 +929,12 @@ static const uint8_t *start_line(const uint8_t *base, const uint8_t *p, const ui
     const uint8_t *bad = memchr(p, 0, (size_t)(eol - p));
     if (bad)
         warn_once(w, W_NUL_BYTE, base, bad);
-    return lf + 1;
+    return true;
 }
 
-int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
-                    const struct http_limits *limits, struct http_scan *scan,
-                    struct http_head *head, struct http_warnings *w)
+int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
+                         const struct http_limits *limits, struct http_scan *scan,
+                         struct http_head *head, struct http_warnings *w)
 {
     static const struct http_limits defaults = HTTP_LIMITS_DEFAULT;
     struct http_scan local = {0};
@@ -735,72 +953,57 @@ int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
     const uint8_t *base = buf, *end = buf + limit;
     const uint8_t *p = base + scan->pos;
     /* Resuming inside an incomplete line: nothing to do until a new LF arrived. */
-    if (scan->partial) {
-        const uint8_t *from = base + scan->lf_from;
-        if (from >= end || !memchr(from, '\n', (size_t)(end - from))) {
-            scan->lf_from = (uint32_t)limit;
-            goto incomplete;
-        }
-        scan->partial = 0;
+    /* Only complete lines are parsed: they end at or before the last LF of the input. */
+    const uint8_t *from = base + (scan->partial ? scan->lf_from : scan->pos);
+    const uint8_t *last = find_last_lf(from, end);
+    if (!last) {
+        scan->partial = 1;
+        scan->lf_from = (uint32_t)limit;
+        if (scan->state == SCAN_START_LINE && !start_line_possible(p, end, kind))
+            return HTTP_INVALID;
+        goto incomplete;
     }
+    scan->partial = 0;
+    const uint8_t *input_end = end;
+    end = last + 1;
+    const uint8_t *lf = NULL; /* the next LF at or after p, once looked up */
     while (p < end) {
-        const uint8_t *next;
-        uint16_t saved_n = w ? w->n : 0, saved_dropped = w ? w->dropped : 0;
+        if (scan->state == SCAN_FIELDS && *p != '\r' && *p != '\n' && *p != ' ' && *p != '\t') {
+            /* The common case, a field line: parsed in one pass that also finds its end. */
+            const uint8_t *next = field_line_scan(base, p, end, head, w);
+            assert(next); /* every line before end is complete */
+            p = next;
+            scan->pos = (uint32_t)(p - base);
+            continue;
+        }
+        if (!lf || lf < p) {
+            lf = find_lf_in(base, p, end);
+        }
+        /* The line [p, lf] is complete; eol ends its content. */
+        const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+        if (eol == lf) {
+            head->flags |= HEAD_BARE_LF;
+            warn_once(w, W_BARE_LF, base, lf);
+        }
         if (scan->state == SCAN_START_LINE) {
-            if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+            if (eol == p) {
                 warn_once(w, W_LEADING_EMPTY_LINES, base, p);
-                p += *p == '\n' ? 1 : 2;
-                scan->pos = (uint32_t)(p - base);
-                continue;
-            }
-            if (*p == '\r' && p + 1 == end)
-                break;
-            bool invalid = false;
-            next = start_line(base, p, end, head, w, &invalid);
-            if (invalid)
-                return HTTP_INVALID;
-            if (next) {
-                scan->state = SCAN_FIELDS;
-                if (head->flags & HEAD_HTTP09)
-                    scan->state = SCAN_DONE;
-            }
-        } else if (*p == '\n' || *p == '\r') {
-            if (*p == '\r' && p + 1 == end)
-                break;
-            if (*p == '\r' && p[1] != '\n') {
-                /* A CR that does not end the head: treat the line as a field line. */
-                next = field_line(base, p, end, head, w);
             } else {
-                if (*p == '\n') {
-                    head->flags |= HEAD_BARE_LF;
-                    warn_once(w, W_BARE_LF, base, p);
-                }
-                next = p + (*p == '\n' ? 1 : 2);
-                scan->state = SCAN_DONE;
+                if (!start_line(base, p, eol, head, w))
+                    return HTTP_INVALID;
+                scan->state = (head->flags & HEAD_HTTP09) ? SCAN_DONE : SCAN_FIELDS;
             }
+        } else if (eol == p) {
+            scan->state = SCAN_DONE;
         } else if (*p == ' ' || *p == '\t') {
-            const uint8_t *eol;
-            next = line_end(base, p, end, &eol, head, w);
-            if (next) {
-                if (head->total_headers == 0)
-                    warn(w, W_WS_AFTER_START_LINE, base, p);
-                else
-                    fold_line(base, p, eol, head, w);
-                next++;
-            }
+            if (head->total_headers == 0)
+                warn(w, W_WS_AFTER_START_LINE, base, p);
+            else
+                fold_line(base, p, eol, head, w);
         } else {
-            next = field_line(base, p, end, head, w);
+            field_line(base, p, eol, head, w);
         }
-        if (!next) {
-            if (w) {
-                w->n = saved_n;
-                w->dropped = saved_dropped;
-            }
-            scan->partial = 1;
-            scan->lf_from = (uint32_t)limit;
-            break;
-        }
-        p = next;
+        p = lf + 1;
         scan->pos = (uint32_t)(p - base);
         if (scan->state == SCAN_DONE) {
             head->len = scan->pos;
@@ -808,6 +1011,11 @@ int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
             return (int)head->len;
         }
     }
+    /* The rest of the input holds no LF. */
+    scan->partial = 1;
+    scan->lf_from = (uint32_t)limit;
+    if (scan->state == SCAN_START_LINE && !start_line_possible(p, input_end, kind))
+        return HTTP_INVALID;
 incomplete:
     if (len >= limits->head_max) {
         head->flags |= HEAD_TRUNCATED;
@@ -915,8 +1123,10 @@ const uint8_t *http_head_find(const uint8_t *buf, const struct http_head *h, con
 bool http_head_has_token(const uint8_t *buf, const struct http_head *h, enum http_field f,
                          const char *token)
 {
+    if ((unsigned)f >= HF__COUNT || h->field_index[f] < 0)
+        return false;
     size_t tn = strlen(token);
-    for (uint32_t i = 0; i < h->nheaders; i++) {
+    for (uint32_t i = (uint32_t)h->field_index[f]; i < h->nheaders; i++) {
         if (h->headers[i].field != f)
             continue;
         const uint8_t *v = buf + h->headers[i].value.off;

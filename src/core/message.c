@@ -8,6 +8,19 @@
 
 #include "hspy/chunked.h"
 
+static const char *const FLAG_NAMES[] = {
+    "started",  "head",       "complete", "truncated", "gap",    "http09",
+    "unparsed", "head-limit", "snaplen",  "edited",    "hashed",
+};
+
+const char *message_flag_name(uint32_t flag)
+{
+    for (size_t i = 0; i < sizeof FLAG_NAMES / sizeof FLAG_NAMES[0]; i++)
+        if (flag == (uint32_t)1 << i)
+            return FLAG_NAMES[i];
+    return "?";
+}
+
 void message_init(struct message *m, size_t raw_max)
 {
     memset(m, 0, sizeof *m);

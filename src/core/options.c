@@ -85,6 +85,8 @@ static const struct option_def OPTIONS[] = {
      "treat the input as responses", 0, 0},
     {"interface", 'i', OPT_STRING, CMD_BIT(CMD_SNIFF), FIELD(iface), "IFACE",
      "capture on IFACE (default: the first one libpcap offers)", 0, 0},
+    {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
+     "print and write (--har) only the exchanges matching EXPR", 0, 0},
 };
 
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };

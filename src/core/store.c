@@ -34,6 +34,15 @@ void store_observe(struct store *s, const struct store_observer *o)
     s->observers[s->nobservers++] = *o;
 }
 
+void store_unobserve(struct store *s, const void *data)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nobservers; i++)
+        if (s->observers[i].data != data)
+            s->observers[kept++] = s->observers[i];
+    s->nobservers = kept;
+}
+
 static struct exchange **slot_of(const struct store *s, uint64_t id)
 {
     return &s->ring[id % s->ring_cap];

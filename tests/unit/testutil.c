@@ -81,3 +81,151 @@ const char *tu_path(const char *dir, const char *name)
     snprintf(buf, sizeof buf, "%s/%s", dir, name);
     return buf;
 }
+
+/* ---- exchanges built by hand ------------------------------------------------------------ */
+
+#include "hspy/chunked.h"
+#include "hspy/exchange.h"
+#include "hspy/framing.h"
+
+static void tu_warnings(struct exchange *ex, enum side side, uint32_t base,
+                        const struct http_warnings *w)
+{
+    for (uint16_t i = 0; i < w->n; i++)
+        exchange_warn(ex, (enum warning_code)w->w[i].code, side, base + (uint64_t)w->w[i].off,
+                      NULL);
+}
+
+/* Frames the body that starts at m->body_off; sets sizes and completeness. */
+static void tu_body(struct message *m, const struct framing *f, const struct http_limits *hl,
+                    uint64_t total)
+{
+    uint64_t avail = total - m->body_off;
+    m->body_kind = f->kind;
+    m->content_length = f->length;
+    switch (f->kind) {
+    case BODY_LENGTH:
+        m->body_wire = avail < f->length ? avail : f->length;
+        m->body_size = m->body_wire;
+        if (avail >= f->length)
+            m->flags |= MSG_COMPLETE;
+        break;
+    case BODY_CHUNKED: {
+        struct chunked c;
+        chunked_init(&c, hl);
+        size_t off = 0, kept = m->raw.len - (size_t)m->body_off;
+        const uint8_t *p = m->raw.data + m->body_off;
+        while (off < kept && c.status == CHUNKED_MORE) {
+            struct http_span s;
+            size_t k = chunked_step(&c, p + off, kept - off, &s, NULL);
+            if (k == 0)
+                break;
+            off += k;
+        }
+        m->body_wire = off;
+        m->body_size = c.payload;
+        m->chunks = c.chunks;
+        m->trailer_off = c.trailer_off ? m->body_off + c.trailer_off : 0;
+        if (c.status == CHUNKED_DONE)
+            m->flags |= MSG_COMPLETE;
+        chunked_cleanup(&c);
+        break;
+    }
+    case BODY_CLOSE:
+        m->body_wire = m->body_size = avail;
+        m->flags |= MSG_COMPLETE;
+        break;
+    default: m->flags |= MSG_COMPLETE; break;
+    }
+}
+
+static void tu_side(struct exchange *ex, enum side side, const uint8_t *p, size_t n,
+                    const struct http_limits *hl, const struct framing_request *facts)
+{
+    struct message *m = exchange_msg(ex, side);
+    enum http_kind kind = side == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    size_t kept = dynbuf_append(&m->raw, p, n);
+    m->wire_bytes = n;
+    if (kept < n)
+        m->flags |= MSG_TRUNCATED;
+    if (n)
+        m->flags |= MSG_STARTED;
+    uint32_t off = 0;
+    for (;;) {
+        struct http_head head;
+        memset(&head, 0, sizeof head);
+        head.headers = arena_alloc(&ex->arena, hl->headers_max * sizeof *head.headers);
+        head.cap = hl->headers_max;
+        struct http_warnings w;
+        memset(&w, 0, sizeof w);
+        int r = http_head_parse(m->raw.data + off, m->raw.len - off, kind, hl, NULL, &head, &w);
+        if (r <= 0) {
+            m->flags |= MSG_UNPARSED;
+            return;
+        }
+        const uint8_t *base = m->raw.data + off;
+        struct framing f;
+        if (kind == HTTP_REQUEST)
+            framing_request(base, &head, &f, &w);
+        else
+            framing_response(base, &head, facts, &f, &w);
+        tu_warnings(ex, side, off, &w);
+        if (f.interim && m->ninterim < MESSAGE_INTERIM_MAX) {
+            m->interim[m->ninterim++] = (struct message_interim){off, (uint32_t)r, head.status};
+            off += (uint32_t)r;
+            continue;
+        }
+        m->head_off = off;
+        m->head = head;
+        m->flags |= MSG_HEAD;
+        if (head.flags & HEAD_HTTP09)
+            m->flags |= MSG_HTTP09;
+        m->body_off = off + (uint64_t)r;
+        tu_body(m, &f, hl, n);
+        return;
+    }
+}
+
+struct exchange *tu_exchange(const uint8_t *req, size_t reqlen, const uint8_t *resp, size_t resplen,
+                             const struct exchange_limits *exl, const struct http_limits *hl,
+                             int64_t t0)
+{
+    struct exchange *ex = exchange_new(exl);
+    struct framing_request facts;
+    memset(&facts, 0, sizeof facts);
+    if (req) {
+        tu_side(ex, SIDE_CLIENT, req, reqlen, hl, NULL);
+        if (ex->req.flags & MSG_HEAD) {
+            framing_request_facts(message_head_base(&ex->req), &ex->req.head, &facts);
+            facts.present = true;
+        }
+    }
+    if (resp)
+        tu_side(ex, SIDE_SERVER, resp, resplen, hl, req ? &facts : NULL);
+    if (resp && !req)
+        ex->flags |= EX_NO_REQUEST;
+    if (t0) {
+        static const enum exchange_time PHASES[] = {T_REQ_FIRST,  T_REQ_HEAD,  T_REQ_LAST,
+                                                    T_RESP_FIRST, T_RESP_HEAD, T_RESP_LAST};
+        for (size_t i = 0; i < sizeof PHASES / sizeof PHASES[0]; i++)
+            if ((i < 3 && req) || (i >= 3 && resp))
+                ex->t[PHASES[i]] = t0 + (int64_t)(i + 1) * 1000000;
+        ex->req.t_first = ex->t[T_REQ_FIRST], ex->req.t_last = ex->t[T_REQ_LAST];
+        ex->resp.t_first = ex->t[T_RESP_FIRST], ex->resp.t_last = ex->t[T_RESP_LAST];
+    }
+    ex->flags |= EX_DONE;
+    return ex;
+}
+
+struct exchange *tu_exchange_text(const char *req, const char *resp, int64_t t0)
+{
+    static const struct exchange_limits exl = {HTTP_HEAD_MAX_DEFAULT, 1 << 20};
+    static const struct http_limits hl = HTTP_LIMITS_DEFAULT;
+    size_t rn = 0, sn = 0;
+    uint8_t *r = req ? tu_unescape(req, &rn) : NULL;
+    uint8_t *s = resp ? tu_unescape(resp, &sn) : NULL;
+    struct exchange *ex = tu_exchange(r, rn, s, sn, &exl, &hl, t0);
+    free(r);
+    free(s);
+    return ex;
+}

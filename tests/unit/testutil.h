@@ -20,4 +20,21 @@ const char *tu_corpus(void);
 /* Joins a folder and a name into a static buffer (valid until the next call). */
 const char *tu_path(const char *dir, const char *name);
 
+/*
+ * Builds a completed exchange the way the conversation engine would, from the raw bytes of each
+ * side (either may be NULL): heads parsed with http_head_parse, bodies framed with framing.h
+ * (chunked bodies walked with chunked.h), interim responses recorded, parser warnings attached
+ * at their side offsets, flags MSG_STARTED/HEAD/COMPLETE set, and phase times t0 + 1 ms, 2 ms,
+ * ... (request first/head/last, response first/head/last; t0 = 0 leaves them unset). Bytes past
+ * the exchange's cap are counted and flagged truncated. Free with exchange_free.
+ */
+struct exchange;
+struct exchange_limits;
+struct http_limits;
+struct exchange *tu_exchange(const uint8_t *req, size_t reqlen, const uint8_t *resp, size_t resplen,
+                             const struct exchange_limits *exl, const struct http_limits *hl,
+                             int64_t t0);
+/* Same from C-escaped text (tu_unescape). */
+struct exchange *tu_exchange_text(const char *req, const char *resp, int64_t t0);
+
 #endif

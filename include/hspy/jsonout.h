@@ -1,0 +1,86 @@
+/*
+ * jsonout: an exchange as one JSON object, the record behind --json (JSON lines). The schema is
+ * versioned ("hspy_json": JSONOUT_VERSION) and documented field by field in docs/json.md; fields
+ * are only ever added within a version. Pure: builds jansson values from an exchange and never
+ * writes anywhere but the caller's buffer.
+ *
+ * Text or bytes: a JSON string must be valid Unicode, HTTP carries bytes. Everything that is
+ * valid UTF-8 is written as a string (escaped by jansson; with JSONOUT_DUMP_FLAGS only ASCII
+ * reaches the output, so a terminal shown the JSON never meets a raw control character).
+ * Bodies that are not valid UTF-8 are base64 with "body_encoding": "base64"; a header name or
+ * value that is not valid UTF-8 is written as the object {"base64": "..."} in place of the
+ * string.
+ *
+ * The building blocks (warnings, flags, endpoints, bytes) are exported because the HAR writer
+ * records the same facts in its custom fields.
+ */
+#ifndef HSPY_JSONOUT_H
+#define HSPY_JSONOUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/dynbuf.h"
+#include "hspy/exchange.h"
+#include "hspy/http.h"
+
+enum { JSONOUT_VERSION = 1 };
+/* Header fields listed per interim (1xx) response; headers_total counts the rest. */
+enum { JSONOUT_INTERIM_HEADERS_MAX = 64 };
+
+/* jansson dump flags for every JSON hspy writes: compact, ASCII-only, keys in insertion order. */
+#define JSONOUT_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER)
+
+struct jsonout_config {
+    const struct http_limits *limits; /* for removing chunked framing from bodies */
+    size_t decode_max; /* cap on a decoded body ("decoded" object); 0 = never decode */
+};
+
+/*
+ * The JSON object for ex (schema in docs/json.md). Returns a new reference: the caller
+ * json_decref()s it. Reads ex only; nothing keeps a pointer into it.
+ */
+json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config *cfg);
+
+/*
+ * Appends ex as one JSON line (the object, then "\n") to out. Returns 0, or -1 when out's
+ * maximum could not hold the whole line (out is then left as it was).
+ */
+int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg);
+
+/*
+ * Appends the serialisation of any JSON value (JSONOUT_DUMP_FLAGS plus extra) to out. Returns 0,
+ * or -1 when it did not fit (out is then left as it was).
+ */
+int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags);
+
+/* Building blocks shared with the HAR writer. Each returns a new reference. */
+
+/* A string when p[0..n) is valid UTF-8, else {"base64": "..."}. */
+json_t *jsonout_text_or_base64(const uint8_t *p, size_t n);
+/* A string holding p[0..n) as text when valid UTF-8 (*base64 = false) or as base64 (true). */
+json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64);
+/* Base64 of p[0..n) as a string. */
+json_t *jsonout_base64(const uint8_t *p, size_t n);
+/* {"ip": "...", "port": N}, or null when the endpoint is unknown. */
+json_t *jsonout_endpoint(const struct endpoint *e);
+/* Names of the set bits of flags, through name_of (exchange_flag_name, message_flag_name). */
+json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t));
+/* The exchange's warnings: [{"code", "side", "offset", "detail", "explanation"}]. */
+json_t *jsonout_warnings(const struct exchange *ex);
+/* A head's headers as [[name, value], ...] in the order sent (head must be present). */
+json_t *jsonout_headers(const uint8_t *base, const struct http_head *head);
+/* "request" for the client side, "response" for the server side. */
+const char *jsonout_side_name(enum side side);
+/* An integer, or null when v is 0 (a phase not reached, an id not set). */
+json_t *jsonout_int_or_null(int64_t v);
+
+/*
+ * ISO 8601 UTC time of ns since the epoch with digits fractional digits (3 = ms, 6 = us,
+ * 9 = ns): "2024-05-01T12:00:00.123Z". buf needs 40 bytes. Returns buf.
+ */
+char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * sha256: incremental SHA-256 (FIPS 180-4) for body hashes, so a streamed body of any size can
+ * be compared with `sha256sum` without being kept.
+ */
+#ifndef HSPY_SHA256_H
+#define HSPY_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sha256 {
+    uint32_t h[8];
+    uint64_t len; /* bytes hashed */
+    uint8_t block[64];
+    size_t fill;
+};
+
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *p, size_t n);
+/* Writes the 32-byte digest; s must be re-initialised before reuse. */
+void sha256_final(struct sha256 *s, uint8_t out[32]);
+/* Writes the digest as 64 lower-case hex digits and a NUL into hex (65 bytes). */
+void sha256_hex(const uint8_t digest[32], char hex[65]);
+
+#endif

@@ -1,0 +1,1088 @@
+/*
+ * conversation owns the pairing of one connection's two byte streams into exchanges: it runs a
+ * small state machine per side (idle, head, body, tunnel, resync), keeps the exchanges in flight
+ * in order, decides framing through framing.c and de-chunks through chunked.c. It writes only
+ * into the exchanges it created and hands them out through events; it never does I/O.
+ *
+ * Offsets: every warning offset counts bytes of that side of the exchange as they were on the
+ * wire (message.wire_bytes before the byte), so gaps in a capture do not shift them.
+ */
+#include "hspy/conversation.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/chunked.h"
+#include "hspy/framing.h"
+#include "hspy/sha256.h"
+#include "hspy/xmalloc.h"
+
+enum side_state {
+    PS_IDLE,        /* between messages */
+    PS_HEAD,        /* reading a head */
+    PS_BODY,        /* reading a body as framed */
+    PS_WAIT_SWITCH, /* client: a CONNECT/Upgrade request waits for its response */
+    PS_TUNNEL,      /* the connection is a tunnel */
+    PS_RESYNC,      /* capture: looking for the next message start */
+    PS_DEAD,        /* live: framing was impossible; bytes are kept on the last exchange */
+};
+
+/* One exchange in flight and what the conversation knows about it. */
+struct inflight {
+    struct exchange *ex;
+    bool req_done;  /* the client side no longer writes into it */
+    bool resp_done; /* the server side no longer writes into it */
+    bool has_facts; /* the request head was parsed: facts are valid */
+    struct framing_request facts;
+};
+
+/* One direction of the connection. */
+struct half {
+    uint8_t state;               /* enum side_state */
+    struct exchange *ex;         /* exchange receiving this side's bytes, or NULL */
+    struct http_scan scan;       /* head parsing progress */
+    struct http_head head;       /* head in progress */
+    struct http_header *scratch; /* headers of the head in progress (freed when parsed) */
+    struct framing framing;      /* framing of the current message */
+    struct chunked chunked;
+    bool chunked_live;  /* chunked is initialised */
+    uint64_t remaining; /* BODY_LENGTH bytes left */
+    bool closed;        /* EOF seen on this side */
+    bool no_more;       /* framing said the connection closes after this message */
+    bool last_bodiless; /* server: the last response could not have a body */
+    bool blocked;       /* feed returned short for a full queue; UNBLOCK owed */
+    bool hashing;
+    struct sha256 hash;
+    uint64_t skipped;  /* capture: bytes skipped while resynchronising */
+    uint8_t crlf[256]; /* client: empty lines before the next request (RFC 9112 2.2) */
+    size_t ncrlf;
+    struct dynbuf hold;   /* resync: a partial start line; client: bytes during a switch */
+    struct dynbuf replay; /* bytes to process before any new input */
+    bool resynced;        /* server: a gap lost bytes; re-pair by time at the next response */
+};
+
+struct conversation {
+    struct conversation_config cfg;
+    struct conversation_events ev;
+    struct half side[2];
+    struct inflight fl[CONVERSATION_INFLIGHT_MAX];
+    size_t nfl;
+    uint32_t count; /* exchanges begun */
+    bool tunnel;
+    bool paused; /* an event asked to pause */
+    int64_t now; /* timestamp of the bytes being fed */
+};
+
+/* --- events --- */
+
+static void emit(struct conversation *c, struct exchange *ex, enum conv_event ev, enum side s,
+                 const uint8_t *p, size_t n)
+{
+    int r = c->ev.on_event ? c->ev.on_event(c->ev.data, c, ex, ev, s, p, n) : CONV_CONTINUE;
+    if (r == CONV_PAUSE && (ev == CONV_REQ_HEAD || ev == CONV_RESP_HEAD || ev == CONV_REQ_DONE ||
+                            ev == CONV_RESP_DONE))
+        c->paused = true;
+}
+
+static struct inflight *find(struct conversation *c, struct exchange *ex)
+{
+    for (size_t i = 0; i < c->nfl; i++)
+        if (c->fl[i].ex == ex)
+            return &c->fl[i];
+    return NULL;
+}
+
+static void finish_flags(struct exchange *ex)
+{
+    uint32_t both = ex->req.flags | ex->resp.flags;
+    if (both & MSG_TRUNCATED)
+        ex->flags |= EX_TRUNCATED;
+    if (both & MSG_GAP)
+        ex->flags |= EX_GAP;
+    bool req_ok = (ex->req.flags & MSG_COMPLETE) || (ex->flags & EX_NO_REQUEST);
+    bool resp_ok = (ex->resp.flags & MSG_COMPLETE) != 0;
+    if (!req_ok || !resp_ok)
+        ex->flags |= EX_INCOMPLETE;
+}
+
+/* Releases an exchange: removes it from the in-flight list and emits CONV_END. */
+static void end_exchange(struct conversation *c, struct exchange *ex)
+{
+    size_t i = 0;
+    while (i < c->nfl && c->fl[i].ex != ex)
+        i++;
+    assert(i < c->nfl);
+    memmove(&c->fl[i], &c->fl[i + 1], (c->nfl - i - 1) * sizeof c->fl[0]);
+    c->nfl--;
+    for (int s = 0; s < 2; s++)
+        if (c->side[s].ex == ex)
+            c->side[s].ex = NULL;
+    finish_flags(ex);
+    emit(c, ex, CONV_END, SIDE_CLIENT, NULL, 0);
+    for (int s = 0; s < 2; s++) {
+        if (c->side[s].blocked && c->nfl < CONVERSATION_INFLIGHT_MAX) {
+            c->side[s].blocked = false;
+            emit(c, NULL, CONV_UNBLOCK, (enum side)s, NULL, 0);
+        }
+    }
+}
+
+static void maybe_end(struct conversation *c, struct inflight *f)
+{
+    if (f && f->req_done && f->resp_done && !c->tunnel)
+        end_exchange(c, f->ex);
+}
+
+/* --- warnings --- */
+
+static void attach(struct exchange *ex, enum side s, uint64_t base, const uint8_t *buf,
+                   const struct http_warnings *w)
+{
+    for (uint16_t i = 0; i < w->n; i++) {
+        const struct http_warn *hw = &w->w[i];
+        uint64_t off = base + hw->off;
+        int alen = (int)(hw->arg.len > 80 ? 80 : hw->arg.len);
+        const char *arg = buf ? (const char *)buf + hw->arg.off : "";
+        if (hw->code == W_NAME_TYPO)
+            exchange_warn(ex, W_NAME_TYPO, s, off, "'%.*s': did you mean %s?", alen, arg,
+                          http_field_name((enum http_field)hw->field));
+        else if (buf && hw->arg.len)
+            exchange_warn(ex, (enum warning_code)hw->code, s, off, "'%.*s'", alen, arg);
+        else
+            exchange_warn(ex, (enum warning_code)hw->code, s, off, NULL);
+    }
+    ex->warnings_dropped += w->dropped;
+}
+
+/* --- raw bytes --- */
+
+static void append_raw(struct message *m, const uint8_t *p, size_t n)
+{
+    if (dynbuf_append(&m->raw, p, n) < n)
+        m->flags |= MSG_TRUNCATED;
+    m->wire_bytes += n;
+}
+
+static void touch_times(struct exchange *ex, enum side s, int64_t ts)
+{
+    struct message *m = exchange_msg(ex, s);
+    if (!m->t_first)
+        m->t_first = ts;
+    m->t_last = ts;
+    if (s == SIDE_CLIENT) {
+        if (!ex->t[T_REQ_FIRST])
+            ex->t[T_REQ_FIRST] = ts;
+    } else if (!ex->t[T_RESP_FIRST]) {
+        ex->t[T_RESP_FIRST] = ts;
+    }
+}
+
+/* --- beginning exchanges --- */
+
+static struct exchange *begin(struct conversation *c, bool has_request)
+{
+    struct exchange *ex = exchange_new(&c->cfg.exchange);
+    ex->conn_id = c->cfg.conn_id;
+    ex->conn_seq = ++c->count;
+    ex->client = c->cfg.client;
+    ex->server = c->cfg.server;
+    if (!has_request)
+        ex->flags |= EX_NO_REQUEST;
+    struct inflight *f = &c->fl[c->nfl++];
+    memset(f, 0, sizeof *f);
+    f->ex = ex;
+    f->req_done = !has_request;
+    emit(c, ex, CONV_BEGIN, has_request ? SIDE_CLIENT : SIDE_SERVER, NULL, 0);
+    return ex;
+}
+
+/* Makes room for one more exchange; false when the caller must wait (live use). */
+static bool room_for_one(struct conversation *c, enum side s)
+{
+    if (c->nfl < CONVERSATION_INFLIGHT_MAX)
+        return true;
+    if (!c->cfg.capture) {
+        c->side[s].blocked = true;
+        return false;
+    }
+    /* A capture cannot wait: give up on the oldest exchange. */
+    struct inflight *f = &c->fl[0];
+    f->req_done = f->resp_done = true;
+    for (int i = 0; i < 2; i++)
+        if (c->side[i].ex == f->ex) {
+            c->side[i].ex = NULL;
+            c->side[i].state = PS_RESYNC;
+        }
+    end_exchange(c, f->ex);
+    return true;
+}
+
+static void start_head(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    sd->state = PS_HEAD;
+    memset(&sd->scan, 0, sizeof sd->scan);
+    if (!sd->scratch)
+        sd->scratch = xmalloc(c->cfg.limits.headers_max * sizeof *sd->scratch);
+    sd->head.headers = sd->scratch;
+    sd->head.cap = c->cfg.limits.headers_max;
+}
+
+/* --- message completion --- */
+
+static void hash_payload(struct half *sd, const uint8_t *p, size_t n)
+{
+    if (sd->hashing)
+        sha256_update(&sd->hash, p, n);
+}
+
+static void body_payload(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct exchange *ex = sd->ex;
+    struct message *m = exchange_msg(ex, s);
+    m->body_size += n;
+    hash_payload(sd, p, n);
+    emit(c, ex, s == SIDE_CLIENT ? CONV_REQ_BODY : CONV_RESP_BODY, s, p, n);
+}
+
+static void stop_chunked(struct half *sd)
+{
+    if (sd->chunked_live) {
+        chunked_cleanup(&sd->chunked);
+        sd->chunked_live = false;
+    }
+}
+
+static void enter_tunnel(struct conversation *c, struct exchange *ex);
+static void release_held(struct conversation *c);
+
+/* The current message on side s ended; complete says whether framing was satisfied. */
+static void message_done(struct conversation *c, enum side s, bool complete)
+{
+    struct half *sd = &c->side[s];
+    struct exchange *ex = sd->ex;
+    struct message *m = exchange_msg(ex, s);
+    stop_chunked(sd);
+    if (complete)
+        m->flags |= MSG_COMPLETE;
+    if (sd->hashing && complete && !(m->flags & MSG_GAP)) {
+        sha256_final(&sd->hash, m->sha256);
+        m->flags |= MSG_HASHED;
+    }
+    sd->hashing = false;
+    struct inflight *f = find(c, ex);
+    sd->ex = NULL;
+    if (s == SIDE_CLIENT) {
+        ex->t[T_REQ_LAST] = m->t_last;
+        bool switching = f && f->has_facts && (f->facts.connect || f->facts.upgrade) &&
+                         !f->resp_done && complete;
+        sd->state = switching ? PS_WAIT_SWITCH : PS_IDLE;
+        if (f)
+            f->req_done = true;
+        emit(c, ex, CONV_REQ_DONE, s, NULL, 0);
+    } else {
+        ex->t[T_RESP_LAST] = m->t_last;
+        sd->state = PS_IDLE;
+        if (f)
+            f->resp_done = true;
+        emit(c, ex, CONV_RESP_DONE, s, NULL, 0);
+        if (m->body_kind == BODY_TUNNEL) {
+            enter_tunnel(c, ex);
+            return;
+        }
+    }
+    if (!complete && c->cfg.capture)
+        sd->state = PS_RESYNC;
+    else if (!complete)
+        sd->state = PS_DEAD;
+    if (sd->state == PS_DEAD) {
+        /* Live: later bytes are kept on this exchange while the peer is told 400 or 502. */
+        sd->ex = ex;
+        if (f && s == SIDE_CLIENT)
+            f->req_done = false;
+        else if (f)
+            f->resp_done = false;
+        return;
+    }
+    if (s == SIDE_SERVER)
+        release_held(c);
+    maybe_end(c, f);
+}
+
+/* --- heads --- */
+
+static void keep_headers(struct exchange *ex, struct half *sd)
+{
+    struct http_head *h = &sd->head;
+    struct http_header *kept =
+        arena_memdup(&ex->arena, h->headers, h->nheaders * sizeof *h->headers);
+    h->headers = kept;
+    h->cap = h->nheaders;
+}
+
+static void release_scratch(struct half *sd)
+{
+    free(sd->scratch);
+    sd->scratch = NULL;
+}
+
+static void begin_body(struct conversation *c, enum side s, uint64_t body_start)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    m->body_kind = sd->framing.kind;
+    m->content_length = sd->framing.length;
+    m->body_off = body_start;
+    /* Keep exactly body_keep bytes of body: the cap so far allowed for a whole head. */
+    if (m->raw.len <= body_start && body_start + c->cfg.exchange.body_keep < m->raw.max)
+        m->raw.max = (size_t)body_start + c->cfg.exchange.body_keep;
+    sd->hashing = c->cfg.hash_bodies;
+    if (sd->hashing)
+        sha256_init(&sd->hash);
+    switch (sd->framing.kind) {
+    case BODY_NONE: message_done(c, s, true); return;
+    case BODY_LENGTH: sd->remaining = sd->framing.length; break;
+    case BODY_CHUNKED:
+        chunked_init(&sd->chunked, &c->cfg.limits);
+        sd->chunked_live = true;
+        break;
+    case BODY_TUNNEL: message_done(c, s, true); return;
+    default: break;
+    }
+    sd->state = PS_BODY;
+}
+
+static void request_head_done(struct conversation *c, struct http_warnings *w)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    struct exchange *ex = sd->ex;
+    struct message *m = &ex->req;
+    const uint8_t *base = m->raw.data + m->head_off;
+    framing_request(base, &sd->head, &sd->framing, w);
+    keep_headers(ex, sd);
+    m->head = sd->head;
+    m->flags |= MSG_HEAD;
+    if (sd->head.flags & HEAD_HTTP09)
+        m->flags |= MSG_HTTP09;
+    ex->t[T_REQ_HEAD] = c->now;
+    attach(ex, SIDE_CLIENT, m->head_off, base, w);
+    struct inflight *f = find(c, ex);
+    framing_request_facts(base, &m->head, &f->facts);
+    f->has_facts = true;
+    sd->no_more = !sd->framing.keep_alive;
+    release_scratch(sd);
+    emit(c, ex, CONV_REQ_HEAD, SIDE_CLIENT, NULL, 0);
+    if (sd->framing.cannot_frame) {
+        message_done(c, SIDE_CLIENT, false);
+        return;
+    }
+    begin_body(c, SIDE_CLIENT, m->head_off + m->head.len);
+}
+
+static void record_interim(struct exchange *ex, const struct http_head *h)
+{
+    struct message *m = &ex->resp;
+    if (m->ninterim >= MESSAGE_INTERIM_MAX) {
+        if (m->interim_dropped++ == 0)
+            exchange_warn(ex, W_TOO_MANY_INTERIM, SIDE_SERVER, m->head_off, NULL);
+        return;
+    }
+    m->interim[m->ninterim++] = (struct message_interim){m->head_off, h->len, h->status};
+}
+
+static void response_head_done(struct conversation *c, struct http_warnings *w)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    struct exchange *ex = sd->ex;
+    struct message *m = &ex->resp;
+    struct inflight *f = find(c, ex);
+    const uint8_t *base = m->raw.data + m->head_off;
+    const struct framing_request *facts = f && f->has_facts ? &f->facts : NULL;
+    framing_response(base, &sd->head, facts, &sd->framing, w);
+    attach(ex, SIDE_SERVER, m->head_off, base, w);
+    if (sd->framing.interim) {
+        record_interim(ex, &sd->head);
+        uint32_t next = m->head_off + sd->head.len;
+        emit(c, ex, CONV_RESP_INTERIM, SIDE_SERVER, NULL, 0);
+        m->head_off = next;
+        start_head(c, SIDE_SERVER);
+        return;
+    }
+    keep_headers(ex, sd);
+    m->head = sd->head;
+    m->flags |= MSG_HEAD;
+    ex->t[T_RESP_HEAD] = c->now;
+    sd->no_more = !sd->framing.keep_alive;
+    sd->last_bodiless = sd->framing.kind == BODY_NONE;
+    release_scratch(sd);
+    emit(c, ex, CONV_RESP_HEAD, SIDE_SERVER, NULL, 0);
+    begin_body(c, SIDE_SERVER, m->head_off + m->head.len);
+}
+
+/* The head could not be parsed (not HTTP, or over the limit). */
+static void head_failed(struct conversation *c, enum side s, int rc)
+{
+    struct half *sd = &c->side[s];
+    struct exchange *ex = sd->ex;
+    struct message *m = exchange_msg(ex, s);
+    release_scratch(sd);
+    if (rc == HTTP_TOO_LARGE) {
+        m->flags |= MSG_HEAD_LIMIT;
+        exchange_warn(ex, W_HEAD_TOO_LARGE, s, m->head_off, "limit %u bytes",
+                      c->cfg.limits.head_max);
+    } else {
+        m->flags |= MSG_UNPARSED;
+    }
+    if (s == SIDE_SERVER && rc == HTTP_INVALID && !c->cfg.capture) {
+        /* A server that does not speak HTTP/1.x (or answers HTTP/0.9 style): what it sends
+         * until it closes is the response. */
+        m->flags |= MSG_HTTP09;
+        m->body_kind = BODY_CLOSE;
+        m->body_off = m->head_off;
+        exchange_warn(ex, W_HTTP09, s, m->head_off, "response has no status line");
+        sd->state = PS_BODY;
+        sd->framing.kind = BODY_CLOSE;
+        return;
+    }
+    if (s == SIDE_CLIENT) {
+        struct inflight *f = find(c, ex);
+        c->side[s].framing.cannot_frame = true;
+        if (f)
+            f->has_facts = false;
+        emit(c, ex, CONV_REQ_HEAD, SIDE_CLIENT, NULL, 0);
+    }
+    message_done(c, s, false);
+}
+
+/* Feeds head bytes; returns bytes consumed. */
+static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    size_t have = m->raw.len - m->head_off;
+    size_t room = c->cfg.limits.head_max > have ? c->cfg.limits.head_max - have : 0;
+    size_t take = n < room ? n : room;
+    size_t before = m->raw.len;
+    dynbuf_append(&m->raw, p, take);
+    struct http_warnings w = {.n = 0};
+    int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off,
+                             s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE, &c->cfg.limits,
+                             &sd->scan, &sd->head, &w);
+    if (rc > 0) {
+        size_t used = m->head_off + (size_t)rc - before;
+        m->raw.len = m->head_off + (size_t)rc; /* bytes past the head are fed again as body */
+        m->raw.data[m->raw.len] = '\0';
+        m->wire_bytes += used;
+        if (s == SIDE_CLIENT)
+            request_head_done(c, &w);
+        else
+            response_head_done(c, &w);
+        return used;
+    }
+    m->wire_bytes += take;
+    if (rc == HTTP_NEED_MORE && take == n)
+        return n;
+    if (rc == HTTP_NEED_MORE) /* no room below head_max: the parser will say too large */
+        rc = HTTP_TOO_LARGE;
+    head_failed(c, s, rc);
+    return take;
+}
+
+/* --- bodies --- */
+
+static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    if (sd->framing.kind == BODY_LENGTH) {
+        size_t take = sd->remaining < n ? (size_t)sd->remaining : n;
+        append_raw(m, p, take);
+        m->body_wire += take;
+        sd->remaining -= take;
+        body_payload(c, s, p, take);
+        if (sd->remaining == 0)
+            message_done(c, s, true);
+        return take;
+    }
+    if (sd->framing.kind == BODY_CHUNKED) {
+        struct http_span pay;
+        struct http_warnings w = {.n = 0};
+        uint64_t body_pos = sd->chunked.pos;
+        size_t k = chunked_step(&sd->chunked, p, n, &pay, &w);
+        append_raw(m, p, k);
+        m->body_wire += k;
+        m->chunks = sd->chunked.chunks;
+        if (w.n || w.dropped)
+            attach(sd->ex, s, m->body_off, NULL, &w);
+        (void)body_pos;
+        if (pay.len)
+            body_payload(c, s, p + pay.off, pay.len);
+        if (sd->chunked.status == CHUNKED_DONE) {
+            m->trailer_off = m->body_off + sd->chunked.trailer_off;
+            message_done(c, s, true);
+        } else if (sd->chunked.status == CHUNKED_ERROR) {
+            message_done(c, s, false);
+        }
+        return k;
+    }
+    /* BODY_CLOSE: everything until the peer closes. */
+    append_raw(m, p, n);
+    m->body_wire += n;
+    body_payload(c, s, p, n);
+    return n;
+}
+
+/* --- tunnels, resync, dead sides --- */
+
+static void feed_tunnel(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct exchange *ex = c->side[s].ex;
+    struct message *m = exchange_msg(ex, s);
+    append_raw(m, p, n);
+    m->body_wire += n;
+    m->body_size += n;
+    ex->tunnel_bytes[s] += n;
+    ex->t[s == SIDE_CLIENT ? T_REQ_LAST : T_RESP_LAST] = c->now;
+    emit(c, ex, CONV_TUNNEL_DATA, s, p, n);
+}
+
+static void enter_tunnel(struct conversation *c, struct exchange *ex)
+{
+    c->tunnel = true;
+    ex->flags |= EX_TUNNEL;
+    ex->req.body_kind = BODY_TUNNEL;
+    ex->resp.body_kind = BODY_TUNNEL;
+    ex->req.body_off = ex->req.wire_bytes;
+    ex->resp.body_off = ex->resp.wire_bytes;
+    for (int s = 0; s < 2; s++) {
+        c->side[s].ex = ex;
+        c->side[s].state = PS_TUNNEL;
+    }
+    emit(c, ex, CONV_TUNNEL, SIDE_SERVER, NULL, 0);
+    struct half *cl = &c->side[SIDE_CLIENT];
+    if (cl->hold.len) {
+        /* The client did not wait for the switch to be confirmed. */
+        exchange_warn(ex, W_TUNNEL_EARLY_DATA, SIDE_CLIENT, ex->req.wire_bytes, "%zu bytes",
+                      cl->hold.len);
+        struct dynbuf held = cl->hold;
+        dynbuf_init(&cl->hold, CONVERSATION_PENDING_MAX);
+        feed_tunnel(c, SIDE_CLIENT, held.data, held.len);
+        dynbuf_cleanup(&held);
+    }
+}
+
+/* The switch a CONNECT or Upgrade asked for did not happen: the held client bytes are HTTP. */
+static void release_held(struct conversation *c)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    if (sd->state != PS_WAIT_SWITCH)
+        return;
+    sd->state = PS_IDLE;
+    if (sd->hold.len) {
+        dynbuf_append(&sd->replay, sd->hold.data, sd->hold.len);
+        dynbuf_reset(&sd->hold);
+        emit(c, NULL, CONV_UNBLOCK, SIDE_CLIENT, NULL, 0);
+    }
+}
+
+/* Capture only: skips bytes until something that looks like a message start. */
+static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    if (sd->hold.len) {
+        /* A possible start line was cut by the previous input: decide with more bytes. */
+        size_t held = sd->hold.len;
+        size_t take = n < 64 ? n : 64;
+        dynbuf_append(&sd->hold, p, take);
+        int r = http_looks_like(sd->hold.data, sd->hold.len, kind);
+        if (r == -1 && sd->hold.len < 64)
+            return take;
+        if (r == 1) {
+            dynbuf_append(&sd->replay, sd->hold.data, held);
+            dynbuf_reset(&sd->hold);
+            sd->state = PS_IDLE;
+            return 0; /* the driver replays the held prefix, then continues with p */
+        }
+        dynbuf_reset(&sd->hold);
+        sd->skipped += held;
+    }
+    size_t keep;
+    size_t at = http_resync(p, n, kind, &keep);
+    if (at < n) {
+        sd->skipped += at;
+        sd->state = PS_IDLE;
+        return at;
+    }
+    sd->skipped += n - keep;
+    dynbuf_append(&sd->hold, p + n - keep, keep);
+    return n;
+}
+
+static void feed_dead(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    if (sd->ex) {
+        struct message *m = exchange_msg(sd->ex, s);
+        append_raw(m, p, n);
+        emit(c, sd->ex, CONV_UPDATE, s, NULL, 0);
+    }
+}
+
+static void feed_wait_switch(struct conversation *c, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    dynbuf_append(&sd->hold, p, n);
+}
+
+/* --- idle: the start of the next message --- */
+
+static struct inflight *next_response_slot(struct conversation *c)
+{
+    for (size_t i = 0; i < c->nfl; i++)
+        if (!c->fl[i].resp_done)
+            return &c->fl[i];
+    return NULL;
+}
+
+/*
+ * After a capture gap swallowed server bytes, responses may have been lost with it. A request
+ * whose successor was sent before this response started cannot be the one answered here when
+ * the connection is not pipelining, so those requests are closed without a response.
+ */
+static void repair_pairing(struct conversation *c)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    if (!sd->resynced)
+        return;
+    sd->resynced = false;
+    for (;;) {
+        struct inflight *f = next_response_slot(c);
+        if (!f || f + 1 >= c->fl + c->nfl)
+            return;
+        struct exchange *next = f[1].ex;
+        if (!next->t[T_REQ_FIRST] || next->t[T_REQ_FIRST] >= c->now)
+            return;
+        exchange_warn(f->ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "response lost in a capture gap");
+        f->resp_done = true;
+        maybe_end(c, f);
+    }
+}
+
+static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    /* Empty lines before a request are allowed and ignored (RFC 9112 section 2.2); they are
+     * kept in front of the request's raw bytes. */
+    size_t i = 0;
+    while (i < n && (p[i] == '\r' || p[i] == '\n')) {
+        if (sd->ncrlf < sizeof sd->crlf)
+            sd->crlf[sd->ncrlf++] = p[i];
+        i++;
+    }
+    if (i == n)
+        return n;
+    if (!room_for_one(c, SIDE_CLIENT))
+        return i;
+    struct exchange *ex = begin(c, true);
+    sd->ex = ex;
+    touch_times(ex, SIDE_CLIENT, c->now);
+    ex->req.flags |= MSG_STARTED;
+    if (sd->skipped) {
+        exchange_warn(ex, W_CAPTURE_GAP, SIDE_CLIENT, 0, "%llu bytes skipped before this request",
+                      (unsigned long long)sd->skipped);
+        sd->skipped = 0;
+    }
+    start_head(c, SIDE_CLIENT);
+    if (sd->ncrlf) {
+        append_raw(&ex->req, sd->crlf, sd->ncrlf);
+        sd->ncrlf = 0;
+    }
+    return i;
+}
+
+/* Server bytes with no request waiting: an orphan exchange shows them. */
+static struct exchange *orphan(struct conversation *c, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    struct exchange *ex = begin(c, false);
+    int looks = http_looks_like(p, n, HTTP_RESPONSE);
+    enum warning_code w = looks != 0          ? W_RESPONSE_WITHOUT_REQUEST
+                          : sd->last_bodiless ? W_BODY_FORBIDDEN
+                                              : W_EXTRA_BYTES;
+    exchange_warn(ex, w, SIDE_SERVER, 0, NULL);
+    if (looks == 0) {
+        /* Not a response: keep the bytes as an unparsed message until the server closes. */
+        ex->resp.flags |= MSG_UNPARSED;
+        sd->framing = (struct framing){.kind = BODY_CLOSE};
+        ex->resp.body_kind = BODY_CLOSE;
+    }
+    return ex;
+}
+
+static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    repair_pairing(c);
+    struct inflight *f = next_response_slot(c);
+    struct exchange *ex;
+    if (f) {
+        ex = f->ex;
+    } else {
+        if (!room_for_one(c, SIDE_SERVER))
+            return 0;
+        if (c->cfg.capture && http_looks_like(p, n, HTTP_RESPONSE) == 0) {
+            sd->state = PS_RESYNC;
+            return 0;
+        }
+        ex = orphan(c, p, n);
+        f = find(c, ex);
+    }
+    sd->ex = ex;
+    touch_times(ex, SIDE_SERVER, c->now);
+    ex->resp.flags |= MSG_STARTED;
+    ex->resp.head_off = (uint32_t)ex->resp.raw.len;
+    if (sd->skipped) {
+        exchange_warn(ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "%llu bytes skipped before this response",
+                      (unsigned long long)sd->skipped);
+        sd->skipped = 0;
+    }
+    if (ex->resp.flags & MSG_UNPARSED) {
+        sd->state = PS_BODY;
+        return 0;
+    }
+    if (f->has_facts && f->facts.http09) {
+        /* An HTTP/0.9 response has no head: the bytes until close are the body. */
+        ex->resp.flags |= MSG_HTTP09;
+        sd->framing = (struct framing){.kind = BODY_CLOSE};
+        ex->resp.body_kind = BODY_CLOSE;
+        ex->resp.body_off = ex->resp.wire_bytes;
+        sd->state = PS_BODY;
+        return 0;
+    }
+    start_head(c, SIDE_SERVER);
+    return 0;
+}
+
+/* --- the driver --- */
+
+/* Processes p until it is consumed, an event paused, a queue is full or replay bytes appeared. */
+static size_t feed_chunk(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    size_t done = 0;
+    while (done < n && !c->paused && !sd->replay.len) {
+        const uint8_t *q = p + done;
+        size_t left = n - done, k = 0;
+        if (sd->ex)
+            touch_times(sd->ex, s, c->now);
+        switch (sd->state) {
+        case PS_IDLE:
+            k = s == SIDE_CLIENT ? idle_client(c, q, left) : idle_server(c, q, left);
+            if (k == 0 && sd->blocked)
+                return done;
+            break;
+        case PS_HEAD: k = feed_head(c, s, q, left); break;
+        case PS_BODY: k = feed_body(c, s, q, left); break;
+        case PS_TUNNEL:
+            feed_tunnel(c, s, q, left);
+            k = left;
+            break;
+        case PS_DEAD:
+            feed_dead(c, s, q, left);
+            k = left;
+            break;
+        case PS_RESYNC: k = feed_resync(c, s, q, left); break;
+        case PS_WAIT_SWITCH:
+            if (sd->hold.len + left > CONVERSATION_PENDING_MAX && !c->cfg.capture) {
+                sd->blocked = true;
+                return done;
+            }
+            if (sd->hold.len + left > CONVERSATION_PENDING_MAX) {
+                release_held(c); /* a capture cannot wait: read them as HTTP */
+                continue;
+            }
+            feed_wait_switch(c, q, left);
+            k = left;
+            break;
+        }
+        done += k;
+    }
+    return done;
+}
+
+static size_t feed(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    size_t done = 0;
+    for (;;) {
+        while (sd->replay.len && !c->paused && sd->state != PS_WAIT_SWITCH) {
+            struct dynbuf r = sd->replay;
+            dynbuf_init(&sd->replay, CONVERSATION_PENDING_MAX);
+            size_t k = feed_chunk(c, s, r.data, r.len);
+            /* Whatever was not consumed goes back in front of anything replayed meanwhile. */
+            struct dynbuf rest;
+            dynbuf_init(&rest, CONVERSATION_PENDING_MAX);
+            dynbuf_append(&rest, r.data + k, r.len - k);
+            dynbuf_append(&rest, sd->replay.data, sd->replay.len);
+            dynbuf_cleanup(&sd->replay);
+            dynbuf_cleanup(&r);
+            sd->replay = rest;
+            if (k == 0)
+                break;
+        }
+        if (sd->replay.len || c->paused || sd->blocked)
+            return done;
+        if (done == n)
+            return done;
+        done += feed_chunk(c, s, p + done, n - done);
+        if (!sd->replay.len)
+            return done;
+    }
+}
+
+size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *p, size_t n,
+                         int64_t ts)
+{
+    c->now = ts;
+    c->paused = false;
+    c->side[side].blocked = false;
+    size_t done = feed(c, side, p, n);
+    c->paused = false;
+    return done;
+}
+
+static void add_gap(struct exchange *ex, struct message *m, enum side s, uint64_t n)
+{
+    if (!m->gaps)
+        m->gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *m->gaps);
+    if (m->ngaps < MESSAGE_GAPS_MAX)
+        m->gaps[m->ngaps++] = (struct message_gap){m->wire_bytes, n};
+    m->gap_bytes += n;
+    m->flags |= MSG_GAP;
+    ex->flags |= EX_GAP;
+    exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes, "%llu bytes missing", (unsigned long long)n);
+    m->wire_bytes += n;
+}
+
+/* A gap inside a body whose length is still known: count it and carry on. */
+static bool gap_in_body(struct conversation *c, enum side s, uint64_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    bool fits =
+        sd->framing.kind == BODY_CLOSE || (sd->framing.kind == BODY_LENGTH && sd->remaining >= n);
+    if (!fits)
+        return false;
+    add_gap(sd->ex, m, s, n);
+    m->body_wire += n;
+    m->body_size += n;
+    sd->hashing = false;
+    if (sd->framing.kind == BODY_LENGTH) {
+        sd->remaining -= n;
+        if (sd->remaining == 0)
+            message_done(c, s, true);
+    }
+    return true;
+}
+
+void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t ts)
+{
+    struct half *sd = &c->side[s];
+    c->now = ts;
+    if (n == 0)
+        return;
+    switch (sd->state) {
+    case PS_BODY:
+        if (gap_in_body(c, s, n))
+            return;
+        /* framing is lost */
+        __attribute__((fallthrough));
+    case PS_HEAD: {
+        struct message *m = exchange_msg(sd->ex, s);
+        if (sd->state == PS_BODY && sd->framing.kind == BODY_LENGTH && sd->remaining < n) {
+            /* The gap ends this body and swallows the start of what follows. */
+            uint64_t rest = sd->remaining;
+            add_gap(sd->ex, m, s, rest);
+            m->body_wire += rest;
+            m->body_size += rest;
+            sd->hashing = false;
+            message_done(c, s, true);
+            n -= rest;
+            sd->skipped += n;
+            sd->state = PS_RESYNC;
+        } else {
+            add_gap(sd->ex, m, s, n);
+            if (sd->state == PS_HEAD)
+                release_scratch(sd);
+            message_done(c, s, false);
+            sd->state = PS_RESYNC;
+        }
+        break;
+    }
+    case PS_TUNNEL: {
+        struct message *m = exchange_msg(sd->ex, s);
+        add_gap(sd->ex, m, s, n);
+        sd->ex->tunnel_bytes[s] += n;
+        break;
+    }
+    case PS_DEAD: break;
+    default:
+        sd->skipped += n;
+        sd->state = PS_RESYNC;
+        dynbuf_reset(&sd->hold);
+        break;
+    }
+    if (s == SIDE_SERVER)
+        sd->resynced = true;
+}
+
+/* The side's current message meets the end of its stream. */
+static void close_message(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    if (!sd->ex)
+        return;
+    struct message *m = exchange_msg(sd->ex, s);
+    if (sd->state == PS_BODY && sd->framing.kind == BODY_CLOSE) {
+        message_done(c, s, true);
+        return;
+    }
+    if (sd->state == PS_HEAD || sd->state == PS_BODY) {
+        exchange_warn(sd->ex, W_EOF_MID_MESSAGE, s, m->wire_bytes, NULL);
+        if (sd->state == PS_HEAD) {
+            release_scratch(sd);
+            if (!(m->flags & MSG_HEAD))
+                m->flags |= MSG_UNPARSED;
+        }
+        message_done(c, s, false);
+    }
+}
+
+static void end_all(struct conversation *c, bool request_side, bool response_side)
+{
+    size_t i = 0;
+    while (i < c->nfl) {
+        struct inflight *f = &c->fl[i];
+        if (request_side)
+            f->req_done = true;
+        if (response_side)
+            f->resp_done = true;
+        if (f->req_done && f->resp_done) {
+            end_exchange(c, f->ex);
+            continue;
+        }
+        i++;
+    }
+}
+
+void conversation_close(struct conversation *c, enum side s, int64_t ts)
+{
+    struct half *sd = &c->side[s];
+    c->now = ts;
+    if (sd->closed)
+        return;
+    sd->closed = true;
+    if (c->tunnel) {
+        if (c->side[SIDE_OTHER(s)].closed) {
+            c->tunnel = false;
+            end_all(c, true, true);
+        }
+        return;
+    }
+    close_message(c, s);
+    if (s == SIDE_SERVER)
+        end_all(c, false, true); /* no response can come any more */
+    else
+        for (size_t i = 0; i < c->nfl; i++)
+            if (c->fl[i].ex != c->side[SIDE_CLIENT].ex)
+                c->fl[i].req_done = true;
+}
+
+void conversation_flag(struct conversation *c, enum side side, uint32_t exchange_flags,
+                       uint32_t message_flags)
+{
+    struct exchange *ex = c->side[side].ex;
+    if (!ex)
+        return;
+    ex->flags |= exchange_flags;
+    exchange_msg(ex, side)->flags |= message_flags;
+}
+
+bool conversation_is_tunnel(const struct conversation *c)
+{
+    return c->tunnel;
+}
+
+bool conversation_side_closed(const struct conversation *c, enum side side)
+{
+    const struct half *sd = &c->side[side];
+    return sd->closed || sd->state == PS_DEAD || (sd->no_more && sd->state == PS_IDLE);
+}
+
+bool conversation_idle(const struct conversation *c)
+{
+    return c->nfl == 0 && c->side[SIDE_CLIENT].state == PS_IDLE && c->side[SIDE_CLIENT].ncrlf == 0;
+}
+
+struct exchange *conversation_current(const struct conversation *c, enum side side)
+{
+    return c->side[side].ex;
+}
+
+const struct framing *conversation_framing(const struct conversation *c, enum side side)
+{
+    return &c->side[side].framing;
+}
+
+uint32_t conversation_count(const struct conversation *c)
+{
+    return c->count;
+}
+
+/* --- construction --- */
+
+struct conversation *conversation_new(const struct conversation_config *cfg,
+                                      const struct conversation_events *events)
+{
+    struct conversation *c = xcalloc(1, sizeof *c);
+    c->cfg = *cfg;
+    if (c->cfg.limits.head_max == 0) {
+        struct http_limits d = HTTP_LIMITS_DEFAULT;
+        c->cfg.limits = d;
+    }
+    if (c->cfg.exchange.head_max == 0)
+        c->cfg.exchange.head_max = c->cfg.limits.head_max;
+    c->ev = *events;
+    for (int s = 0; s < 2; s++) {
+        dynbuf_init(&c->side[s].hold, CONVERSATION_PENDING_MAX);
+        dynbuf_init(&c->side[s].replay, CONVERSATION_PENDING_MAX);
+        c->side[s].state = cfg->midstream ? PS_RESYNC : PS_IDLE;
+    }
+    return c;
+}
+
+void conversation_free(struct conversation *c)
+{
+    if (!c)
+        return;
+    c->tunnel = false;
+    for (int s = 0; s < 2; s++) {
+        struct half *sd = &c->side[s];
+        if (sd->ex && (sd->state == PS_HEAD || sd->state == PS_BODY)) {
+            struct message *m = exchange_msg(sd->ex, (enum side)s);
+            if (!(m->flags & MSG_HEAD) && sd->state == PS_HEAD)
+                m->flags |= MSG_UNPARSED;
+        }
+        stop_chunked(sd);
+    }
+    end_all(c, true, true);
+    for (int s = 0; s < 2; s++) {
+        release_scratch(&c->side[s]);
+        dynbuf_cleanup(&c->side[s].hold);
+        dynbuf_cleanup(&c->side[s].replay);
+    }
+    free(c);
+}

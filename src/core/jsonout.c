@@ -1,0 +1,405 @@
+/*
+ * jsonout owns the --json record: the mapping from an exchange to a JSON object (schema in
+ * docs/json.md) and the small builders the HAR writer shares. It reads exchanges and never
+ * changes them; it writes only into jansson values and the caller's buffers.
+ */
+#include "hspy/jsonout.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "hspy/base64.h"
+#include "hspy/decode.h"
+#include "hspy/framing.h"
+#include "hspy/utf8.h"
+#include "hspy/warning.h"
+
+/* Builders never fail except on out-of-memory, which jansson reports as NULL: treat as fatal. */
+static json_t *must(json_t *v)
+{
+    if (!v) {
+        fputs("hspy: out of memory\n", stderr);
+        exit(1);
+    }
+    return v;
+}
+
+static void set(json_t *obj, const char *key, json_t *value)
+{
+    json_object_set_new_nocheck(obj, key, must(value));
+}
+
+/* Strings whose UTF-8 validity was checked (or that hspy wrote itself). */
+static json_t *str_n(const void *p, size_t n)
+{
+    return must(json_stringn_nocheck(p, n));
+}
+
+static json_t *str(const char *s)
+{
+    return str_n(s, strlen(s));
+}
+
+/* A string made valid by replacing bad bytes with U+FFFD (texts hspy composed from traffic). */
+static json_t *lossy(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    if (utf8_valid((const uint8_t *)s, n))
+        return str_n(s, n);
+    struct dynbuf b;
+    dynbuf_init(&b, 3 * n + 1);
+    utf8_sanitize(&b, (const uint8_t *)s, n);
+    json_t *v = str_n(dynbuf_str(&b), b.len);
+    dynbuf_cleanup(&b);
+    return v;
+}
+
+json_t *jsonout_base64(const uint8_t *p, size_t n)
+{
+    struct dynbuf b;
+    dynbuf_init(&b, base64_encoded_len(n) + 1);
+    base64_encode(&b, p, n);
+    json_t *v = str_n(dynbuf_str(&b), b.len);
+    dynbuf_cleanup(&b);
+    return v;
+}
+
+json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64)
+{
+    *base64 = !utf8_valid(p, n);
+    return *base64 ? jsonout_base64(p, n) : str_n(n ? (const char *)p : "", n);
+}
+
+json_t *jsonout_text_or_base64(const uint8_t *p, size_t n)
+{
+    bool b64;
+    json_t *v = jsonout_bytes(p, n, &b64);
+    if (!b64)
+        return v;
+    json_t *o = must(json_object());
+    set(o, "base64", v);
+    return o;
+}
+
+json_t *jsonout_int_or_null(int64_t v)
+{
+    return v ? must(json_integer(v)) : json_null();
+}
+
+json_t *jsonout_endpoint(const struct endpoint *e)
+{
+    if (e->family == 0)
+        return json_null();
+    char addr[ENDPOINT_STRLEN];
+    endpoint_format_addr(e, addr, sizeof addr);
+    json_t *o = must(json_object());
+    set(o, "ip", str(addr));
+    set(o, "port", json_integer(e->port));
+    return o;
+}
+
+json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t))
+{
+    json_t *a = must(json_array());
+    for (unsigned bit = 0; bit < 32; bit++)
+        if (flags & ((uint32_t)1 << bit))
+            json_array_append_new(a, str(name_of((uint32_t)1 << bit)));
+    return a;
+}
+
+const char *jsonout_side_name(enum side side)
+{
+    return side == SIDE_CLIENT ? "request" : "response";
+}
+
+json_t *jsonout_warnings(const struct exchange *ex)
+{
+    json_t *a = must(json_array());
+    for (uint16_t i = 0; i < ex->nwarnings; i++) {
+        const struct warning *w = &ex->warnings[i];
+        json_t *o = must(json_object());
+        set(o, "code", str(warning_name(w->code)));
+        set(o, "side", str(jsonout_side_name(w->side)));
+        set(o, "offset", json_integer((json_int_t)w->offset));
+        set(o, "detail", lossy(w->detail));
+        set(o, "explanation", lossy(warning_explain(w->code)));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+json_t *jsonout_headers(const uint8_t *base, const struct http_head *head)
+{
+    json_t *a = must(json_array());
+    for (uint32_t i = 0; i < head->nheaders; i++) {
+        const struct http_header *h = &head->headers[i];
+        json_t *pair = must(json_array());
+        json_array_append_new(pair, jsonout_text_or_base64(base + h->name.off, h->name.len));
+        json_array_append_new(pair, jsonout_text_or_base64(base + h->value.off, h->value.len));
+        json_array_append_new(a, pair);
+    }
+    return a;
+}
+
+char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
+{
+    if (ns < 0)
+        ns = 0;
+    time_t secs = (time_t)(ns / 1000000000);
+    long frac = (long)(ns % 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char date[20]; /* "YYYY-MM-DDTHH:MM:SS": int64 ns end in the year 2262 */
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (digits <= 0) {
+        snprintf(buf, len, "%sZ", date);
+        return buf;
+    }
+    if (digits > 9)
+        digits = 9;
+    for (int i = digits; i < 9; i++)
+        frac /= 10;
+    snprintf(buf, len, "%s.%0*uZ", date, digits, (unsigned)frac % 1000000000u);
+    return buf;
+}
+
+/* A span of the message's final head as a string (or {"base64"}), null without a head. */
+static json_t *span_json(const struct message *m, struct http_span s)
+{
+    if (!(m->flags & MSG_HEAD))
+        return json_null();
+    return jsonout_text_or_base64(message_at(m, s), s.len);
+}
+
+/* Appends body, body_encoding and body_truncated: the payload as kept, chunked framing removed. */
+static void add_body(json_t *o, const struct message *m, const struct jsonout_config *cfg)
+{
+    struct dynbuf body;
+    dynbuf_init(&body, m->raw.len + 1);
+    bool whole = true;
+    if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL)
+        whole = message_body(m, &body, cfg->limits);
+    bool b64;
+    set(o, "body", jsonout_bytes(body.data, body.len, &b64));
+    set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
+    set(o, "body_truncated", json_boolean(!whole));
+    dynbuf_cleanup(&body);
+}
+
+static const char *const DECODE_STATUS[] = {
+    [DECODE_OK] = "ok",       [DECODE_IDENTITY] = "identity", [DECODE_UNKNOWN] = "unknown",
+    [DECODE_ERROR] = "error", [DECODE_LIMIT] = "limit",
+};
+
+/* The body with its Content-Encoding undone, or null when the message declares no coding. */
+static json_t *decoded_json(const struct message *m, const struct jsonout_config *cfg)
+{
+    size_t celen;
+    if (cfg->decode_max == 0 || !message_header(m, "content-encoding", &celen))
+        return json_null();
+    struct dynbuf out;
+    dynbuf_init(&out, cfg->decode_max);
+    struct decode_result res;
+    enum decode_status st = decode_message(m, cfg->limits, cfg->decode_max, &out, &res);
+    json_t *o = must(json_object());
+    set(o, "status", str(DECODE_STATUS[st]));
+    set(o, "coding", res.coding[0] ? lossy(res.coding) : json_null());
+    set(o, "message", res.message[0] ? lossy(res.message) : json_null());
+    set(o, "error_offset",
+        st == DECODE_ERROR ? json_integer((json_int_t)res.error_offset) : json_null());
+    set(o, "size", json_integer((json_int_t)out.len));
+    bool b64;
+    set(o, "body", jsonout_bytes(out.data, out.len, &b64));
+    set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
+    dynbuf_cleanup(&out);
+    return o;
+}
+
+static json_t *hash_json(const struct message *m)
+{
+    if (!(m->flags & MSG_HASHED))
+        return json_null();
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", m->sha256[i]);
+    return str_n(hex, 64);
+}
+
+/* Interim (1xx) responses, re-parsed from raw: status, reason and headers of each. */
+static json_t *interim_json(const struct message *m, const struct jsonout_config *cfg)
+{
+    json_t *a = must(json_array());
+    struct http_header headers[JSONOUT_INTERIM_HEADERS_MAX];
+    for (uint8_t i = 0; i < m->ninterim; i++) {
+        const struct message_interim *in = &m->interim[i];
+        json_t *o = must(json_object());
+        set(o, "status", json_integer(in->status));
+        struct http_head head = {.headers = headers, .cap = JSONOUT_INTERIM_HEADERS_MAX};
+        const uint8_t *base = m->raw.data + in->off;
+        if (in->off + (size_t)in->len <= m->raw.len &&
+            http_head_parse(base, in->len, HTTP_RESPONSE, cfg->limits, NULL, &head, NULL) > 0) {
+            set(o, "reason", jsonout_text_or_base64(base + head.reason.off, head.reason.len));
+            set(o, "headers", jsonout_headers(base, &head));
+            set(o, "headers_total", json_integer(head.total_headers));
+        }
+        set(o, "size", json_integer(in->len));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void add_start_line(json_t *o, const struct message *m, enum side side,
+                           const struct jsonout_config *cfg)
+{
+    if (side == SIDE_CLIENT) {
+        set(o, "method", span_json(m, m->head.method));
+        set(o, "target", span_json(m, m->head.target));
+        set(o, "version", span_json(m, m->head.version));
+        return;
+    }
+    set(o, "status", (m->flags & MSG_HEAD) ? json_integer(m->head.status) : json_null());
+    set(o, "reason", span_json(m, m->head.reason));
+    set(o, "version", span_json(m, m->head.version));
+    set(o, "interim", interim_json(m, cfg));
+    set(o, "interim_dropped", json_integer(m->interim_dropped));
+}
+
+static json_t *message_json(const struct message *m, enum side side,
+                            const struct jsonout_config *cfg)
+{
+    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0)
+        return json_null();
+    json_t *o = must(json_object());
+    bool head = m->flags & MSG_HEAD;
+    add_start_line(o, m, side, cfg);
+    set(o, "headers", head ? jsonout_headers(message_head_base(m), &m->head) : json_array());
+    set(o, "headers_total", json_integer(head ? m->head.total_headers : 0));
+    set(o, "head_size", head ? json_integer(m->head.len) : json_null());
+    set(o, "wire_size", json_integer((json_int_t)m->wire_bytes));
+    set(o, "kept_size", json_integer((json_int_t)m->raw.len));
+    set(o, "body_framing", head ? str(body_kind_name(m->body_kind)) : json_null());
+    set(o, "content_length",
+        head && m->body_kind == BODY_LENGTH ? json_integer((json_int_t)m->content_length)
+                                            : json_null());
+    set(o, "body_size", json_integer((json_int_t)m->body_size));
+    set(o, "body_wire_size", json_integer((json_int_t)m->body_wire));
+    set(o, "chunks", json_integer(m->chunks));
+    add_body(o, m, cfg);
+    set(o, "decoded", head ? decoded_json(m, cfg) : json_null());
+    set(o, "gap_bytes", json_integer((json_int_t)m->gap_bytes));
+    set(o, "sha256", hash_json(m));
+    set(o, "flags", jsonout_flags(m->flags, message_flag_name));
+    if (!head) {
+        /* Nothing could be parsed: the bytes themselves are the only record. */
+        bool b64;
+        set(o, "raw", jsonout_bytes(m->raw.data, m->raw.len, &b64));
+        set(o, "raw_encoding", str(b64 ? "base64" : "utf-8"));
+    }
+    return o;
+}
+
+/* Earliest phase reached, 0 when none. */
+static int64_t started_ns(const struct exchange *ex)
+{
+    int64_t t0 = 0;
+    for (int i = 0; i < T__COUNT; i++)
+        if (ex->t[i] && (!t0 || ex->t[i] < t0))
+            t0 = ex->t[i];
+    return t0;
+}
+
+static void add_times(json_t *o, const struct exchange *ex)
+{
+    int64_t t0 = started_ns(ex);
+    char iso[40];
+    set(o, "started", t0 ? str(jsonout_iso8601(iso, sizeof iso, t0, 9)) : json_null());
+    set(o, "started_ns", jsonout_int_or_null(t0));
+    int64_t d = exchange_duration(ex);
+    set(o, "duration_ns", d >= 0 ? json_integer(d) : json_null());
+    json_t *t = must(json_object());
+    for (int i = 0; i < T__COUNT; i++)
+        set(t, exchange_time_name((enum exchange_time)i),
+            ex->t[i] ? json_integer(ex->t[i] - t0) : json_null());
+    set(o, "timings", t);
+}
+
+static json_t *tunnel_json(const struct exchange *ex)
+{
+    if (!(ex->flags & EX_TUNNEL))
+        return json_null();
+    json_t *o = must(json_object());
+    set(o, "client_bytes", json_integer((json_int_t)ex->tunnel_bytes[SIDE_CLIENT]));
+    set(o, "server_bytes", json_integer((json_int_t)ex->tunnel_bytes[SIDE_SERVER]));
+    return o;
+}
+
+json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config *cfg)
+{
+    json_t *o = must(json_object());
+    set(o, "hspy_json", json_integer(JSONOUT_VERSION));
+    set(o, "id", json_integer((json_int_t)ex->id));
+    set(o, "connection", json_integer((json_int_t)ex->conn_id));
+    set(o, "seq", json_integer(ex->conn_seq));
+    set(o, "client", jsonout_endpoint(&ex->client));
+    set(o, "server", jsonout_endpoint(&ex->server));
+    add_times(o, ex);
+    set(o, "request", message_json(&ex->req, SIDE_CLIENT, cfg));
+    set(o, "response", message_json(&ex->resp, SIDE_SERVER, cfg));
+    set(o, "tunnel", tunnel_json(ex));
+    set(o, "warnings", jsonout_warnings(ex));
+    set(o, "warnings_dropped", json_integer(ex->warnings_dropped));
+    set(o, "flags", jsonout_flags(ex->flags, exchange_flag_name));
+    set(o, "error", lossy(ex->error));
+    set(o, "note", lossy(ex->note));
+    set(o, "replay_of",
+        (ex->flags & EX_REPLAY) ? jsonout_int_or_null((int64_t)ex->replay_of) : json_null());
+    return o;
+}
+
+struct dump_state {
+    struct dynbuf *out;
+    int failed;
+};
+
+static int dump_cb(const char *buffer, size_t size, void *data)
+{
+    struct dump_state *st = data;
+    if (dynbuf_append(st->out, buffer, size) != size) {
+        st->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
+{
+    size_t before = out->len;
+    struct dump_state st = {out, 0};
+    int rc =
+        json_dump_callback(value, dump_cb, &st, JSONOUT_DUMP_FLAGS | JSON_ENCODE_ANY | extra_flags);
+    if (rc != 0 || st.failed) {
+        out->len = before;
+        if (out->data)
+            out->data[before] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg)
+{
+    size_t before = out->len;
+    json_t *o = jsonout_exchange(ex, cfg);
+    int rc = jsonout_dump(out, o, 0);
+    json_decref(o);
+    if (rc == 0 && dynbuf_addc(out, '\n') == 1)
+        return 0;
+    out->len = before;
+    if (out->data)
+        out->data[before] = '\0';
+    return -1;
+}

@@ -1,0 +1,289 @@
+/*
+ * textlog owns the human-readable records of the log printer: the access-log line and the
+ * full record (docs/log.md). It formats into the caller's buffer and never writes anywhere;
+ * every byte from the network passes through termsafe on the way.
+ */
+#include "hspy/textlog.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hspy/decode.h"
+#include "hspy/framing.h"
+#include "hspy/jsonout.h"
+#include "hspy/termsafe.h"
+
+/*
+ * A field of the line: rendered safely, with spaces escaped too so that the line splits on
+ * spaces; "-" when empty.
+ */
+static void field(struct dynbuf *out, const uint8_t *p, size_t n)
+{
+    if (n == 0) {
+        dynbuf_addc(out, '-');
+        return;
+    }
+    size_t i = 0;
+    while (i < n) {
+        const uint8_t *sp = memchr(p + i, ' ', n - i);
+        size_t end = sp ? (size_t)(sp - p) : n;
+        termsafe_append(out, p + i, end - i, 0);
+        if (sp)
+            dynbuf_adds(out, "\\x20");
+        i = end + 1;
+    }
+}
+
+static void span_field(struct dynbuf *out, const struct message *m, struct http_span s)
+{
+    if (m->flags & MSG_HEAD)
+        field(out, message_at(m, s), s.len);
+    else
+        dynbuf_addc(out, '-');
+}
+
+static int64_t start_of(const struct exchange *ex)
+{
+    if (ex->t[T_REQ_FIRST])
+        return ex->t[T_REQ_FIRST];
+    int64_t t0 = 0;
+    for (int i = 0; i < T__COUNT; i++)
+        if (ex->t[i] && (!t0 || ex->t[i] < t0))
+            t0 = ex->t[i];
+    return t0;
+}
+
+static void add_when_who(struct dynbuf *out, const struct exchange *ex)
+{
+    char buf[ENDPOINT_STRLEN > 40 ? ENDPOINT_STRLEN : 40];
+    int64_t t0 = start_of(ex);
+    dynbuf_adds(out, t0 ? jsonout_iso8601(buf, sizeof buf, t0, 3) : "-");
+    dynbuf_addc(out, ' ');
+    dynbuf_adds(out, ex->client.family ? endpoint_format(&ex->client, buf, sizeof buf) : "-");
+    if (ex->conn_id)
+        dynbuf_printf(out, " #%" PRIu64 ".%" PRIu32 " ", ex->conn_id, ex->conn_seq);
+    else
+        dynbuf_adds(out, " - ");
+}
+
+static void add_outcome(struct dynbuf *out, const struct exchange *ex)
+{
+    const struct message *r = &ex->resp;
+    if (r->flags & MSG_HEAD)
+        dynbuf_printf(out, " %u %" PRIu64, r->head.status, r->body_size);
+    else
+        dynbuf_adds(out, " - -");
+    int64_t d = exchange_duration(ex);
+    if (d >= 0)
+        dynbuf_printf(out, " %" PRId64 ".%03" PRId64 "ms", d / 1000000, d / 1000 % 1000);
+    else
+        dynbuf_adds(out, " -");
+}
+
+/* " !code,code" listing each warning code once, in order of first appearance. */
+static void add_warnings(struct dynbuf *out, const struct exchange *ex)
+{
+    if (ex->nwarnings == 0 && ex->warnings_dropped == 0)
+        return;
+    dynbuf_adds(out, " !");
+    bool any = false;
+    for (uint16_t i = 0; i < ex->nwarnings; i++) {
+        bool seen = false;
+        for (uint16_t j = 0; j < i && !seen; j++)
+            seen = ex->warnings[j].code == ex->warnings[i].code;
+        if (seen)
+            continue;
+        dynbuf_printf(out, "%s%s", any ? "," : "", warning_name(ex->warnings[i].code));
+        any = true;
+    }
+    if (ex->warnings_dropped)
+        dynbuf_printf(out, "%s+%" PRIu32, any ? "," : "", ex->warnings_dropped);
+}
+
+static void add_flags(struct dynbuf *out, const struct exchange *ex)
+{
+    uint32_t shown = ex->flags & ~(uint32_t)EX_DONE;
+    bool open = !(ex->flags & EX_DONE);
+    if (!shown && !open)
+        return;
+    dynbuf_adds(out, " +");
+    bool any = false;
+    if (open) {
+        dynbuf_adds(out, "in-flight");
+        any = true;
+    }
+    for (unsigned bit = 0; bit < 32; bit++) {
+        if (!(shown & ((uint32_t)1 << bit)))
+            continue;
+        dynbuf_printf(out, "%s%s", any ? "," : "", exchange_flag_name((uint32_t)1 << bit));
+        any = true;
+    }
+}
+
+size_t textlog_line(struct dynbuf *out, const struct exchange *ex)
+{
+    size_t before = out->len;
+    add_when_who(out, ex);
+    span_field(out, &ex->req, ex->req.head.method);
+    dynbuf_addc(out, ' ');
+    span_field(out, &ex->req, ex->req.head.target);
+    add_outcome(out, ex);
+    add_warnings(out, ex);
+    add_flags(out, ex);
+    if (ex->flags & EX_TUNNEL)
+        dynbuf_printf(out, " tunnel=%" PRIu64 "/%" PRIu64, ex->tunnel_bytes[SIDE_CLIENT],
+                      ex->tunnel_bytes[SIDE_SERVER]);
+    if (ex->error) {
+        dynbuf_adds(out, " error: ");
+        termsafe_append(out, (const uint8_t *)ex->error, strlen(ex->error), 0);
+    }
+    dynbuf_addc(out, '\n');
+    return out->len - before;
+}
+
+/* ---- full record --------------------------------------------------------------------------- */
+
+/* Lines of p[0..n), each prefixed, CR and LF shown as symbols, then a real line break. */
+static void head_lines(struct dynbuf *out, const char *prefix, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const uint8_t *lf = memchr(p + i, '\n', n - i);
+        size_t end = lf ? (size_t)(lf - p) + 1 : n;
+        dynbuf_adds(out, prefix);
+        termsafe_append(out, p + i, end - i, TERMSAFE_SYMBOLS);
+        dynbuf_addc(out, '\n');
+        i = end;
+    }
+}
+
+/* What the body section shows, and what to say about it. */
+struct shown {
+    struct dynbuf bytes; /* the payload, or its decoding */
+    bool decoded;        /* bytes hold the decoded body */
+    bool whole;          /* bytes hold everything (nothing was lost to caps or gaps) */
+    struct decode_result res;
+};
+
+static void body_of(struct shown *sh, const struct message *m, const struct textlog_config *cfg)
+{
+    dynbuf_init(&sh->bytes, cfg->decode_max > m->raw.len ? cfg->decode_max : m->raw.len);
+    size_t celen;
+    sh->decoded = false;
+    memset(&sh->res, 0, sizeof sh->res);
+    if (message_header(m, "content-encoding", &celen)) {
+        enum decode_status st =
+            decode_message(m, cfg->limits, cfg->decode_max, &sh->bytes, &sh->res);
+        if (st == DECODE_OK || st == DECODE_LIMIT) {
+            sh->decoded = true;
+            sh->whole = st == DECODE_OK && !(m->flags & (MSG_TRUNCATED | MSG_GAP));
+            return;
+        }
+        dynbuf_reset(&sh->bytes);
+    }
+    sh->whole = message_body(m, &sh->bytes, cfg->limits);
+}
+
+static void body_note(struct dynbuf *out, const char *side, const struct message *m,
+                      const struct shown *sh, size_t showing)
+{
+    dynbuf_printf(out, "* %s body: %" PRIu64 " bytes", side, m->body_size);
+    if (m->body_kind == BODY_CHUNKED)
+        dynbuf_printf(out, " in %" PRIu32 " chunks (%" PRIu64 " on the wire)", m->chunks,
+                      m->body_wire);
+    size_t celen;
+    const uint8_t *ce = message_header(m, "content-encoding", &celen);
+    if (ce) {
+        dynbuf_addc(out, ' ');
+        termsafe_append(out, ce, celen, 0);
+        if (sh->decoded)
+            dynbuf_printf(out, ", decoded to %zu bytes%s", sh->bytes.len,
+                          sh->res.status == DECODE_LIMIT ? " (--decode-max reached)" : "");
+        else
+            dynbuf_printf(out, ", shown as sent (%s)",
+                          sh->res.message[0] ? sh->res.message : "not decoded");
+    }
+    if (!sh->whole)
+        dynbuf_adds(out, "; incomplete");
+    if (showing < sh->bytes.len)
+        dynbuf_printf(out, "; first %zu shown", showing);
+    dynbuf_addc(out, '\n');
+}
+
+static void body_section(struct dynbuf *out, const char *side, const struct message *m,
+                         const struct textlog_config *cfg)
+{
+    if (!(m->flags & MSG_HEAD) || m->body_kind == BODY_NONE || m->body_kind == BODY_TUNNEL ||
+        (m->body_size == 0 && m->body_wire == 0))
+        return;
+    struct shown sh;
+    body_of(&sh, m, cfg);
+    size_t showing = sh.bytes.len < cfg->body_limit ? sh.bytes.len : cfg->body_limit;
+    body_note(out, side, m, &sh, showing);
+    if (showing) {
+        termsafe_append(out, sh.bytes.data, showing, TERMSAFE_NEWLINES | TERMSAFE_TABS);
+        if (out->len && out->data[out->len - 1] != '\n')
+            dynbuf_addc(out, '\n');
+    }
+    if (showing < sh.bytes.len)
+        dynbuf_printf(out, "* %zu more bytes not shown (--body-limit %zu)\n",
+                      sh.bytes.len - showing, cfg->body_limit);
+    dynbuf_cleanup(&sh.bytes);
+}
+
+static void message_section(struct dynbuf *out, const char *side, const char *prefix,
+                            const struct message *m, const struct textlog_config *cfg)
+{
+    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0)
+        return;
+    if (m->flags & MSG_HEAD) {
+        size_t end = (size_t)m->head_off + m->head.len;
+        head_lines(out, prefix, m->raw.data, end < m->raw.len ? end : m->raw.len);
+    } else {
+        size_t n = m->raw.len < cfg->body_limit ? m->raw.len : cfg->body_limit;
+        dynbuf_printf(out, "* %s: not parsed as HTTP; %zu bytes as received:\n", side, m->raw.len);
+        head_lines(out, prefix, m->raw.data, n);
+        if (n < m->raw.len)
+            dynbuf_printf(out, "* %zu more bytes not shown (--body-limit %zu)\n", m->raw.len - n,
+                          cfg->body_limit);
+    }
+    body_section(out, side, m, cfg);
+    if (m->wire_bytes > m->raw.len)
+        dynbuf_printf(out, "* %s: %" PRIu64 " bytes on the wire, %zu kept (--body-keep)\n", side,
+                      m->wire_bytes, m->raw.len);
+    if (m->gap_bytes)
+        dynbuf_printf(out, "* %s: %" PRIu64 " bytes missing from the capture\n", side,
+                      m->gap_bytes);
+}
+
+static void warning_lines(struct dynbuf *out, const struct exchange *ex)
+{
+    for (uint16_t i = 0; i < ex->nwarnings; i++) {
+        const struct warning *w = &ex->warnings[i];
+        dynbuf_printf(out, "* warning %s (%s, offset %" PRIu64 ")", warning_name(w->code),
+                      jsonout_side_name(w->side), w->offset);
+        if (w->detail) {
+            dynbuf_adds(out, ": ");
+            termsafe_append(out, (const uint8_t *)w->detail, strlen(w->detail), 0);
+        }
+        dynbuf_printf(out, " - %s\n", warning_explain(w->code));
+    }
+    if (ex->warnings_dropped)
+        dynbuf_printf(out, "* %" PRIu32 " more warnings not recorded\n", ex->warnings_dropped);
+}
+
+size_t textlog_full(struct dynbuf *out, const struct exchange *ex, const struct textlog_config *cfg)
+{
+    size_t before = out->len;
+    textlog_line(out, ex);
+    char c[ENDPOINT_STRLEN], s[ENDPOINT_STRLEN];
+    dynbuf_printf(out, "* client %s, server %s\n", endpoint_format(&ex->client, c, sizeof c),
+                  endpoint_format(&ex->server, s, sizeof s));
+    message_section(out, "request", "> ", &ex->req, cfg);
+    message_section(out, "response", "< ", &ex->resp, cfg);
+    warning_lines(out, ex);
+    dynbuf_addc(out, '\n');
+    return out->len - before;
+}

@@ -1,0 +1,167 @@
+/*
+ * The chunked decoder: one line per case (body bytes, payload, end status, consumed bytes,
+ * warnings). Every case is also fed byte by byte and split at every offset.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/chunked.h"
+
+struct chunk_case {
+    const char *in;
+    const char *payload;
+    int status; /* enum chunked_status */
+    int used;   /* bytes consumed (-1: all) */
+    const char *warnings;
+};
+
+static const struct chunk_case CASES[] = {
+    {"5\r\nhello\r\n0\r\n\r\n", "hello", CHUNKED_DONE, -1, ""},
+    {"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nNEXT", "hello world", CHUNKED_DONE, 26, ""},
+    {"A\r\n0123456789\r\n0\r\n\r\n", "0123456789", CHUNKED_DONE, -1, ""},
+    {"a;ext=1;q=\"x\"\r\n0123456789\r\n0;last\r\n\r\n", "0123456789", CHUNKED_DONE, -1, ""},
+    {"5\r\nhello\r\n0\r\nX-Trailer: v\r\n\r\n", "hello", CHUNKED_DONE, -1, ""},
+    {"5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n", "hello", CHUNKED_DONE, -1,
+     "trailer-forbidden"},
+    {"5\nhello\n0\n\n", "hello", CHUNKED_DONE, -1, "bare-lf"},
+    {"0005\r\nhello\r\n0\r\n\r\n", "hello", CHUNKED_DONE, -1, ""},
+    {"00000000000000005\r\nhello\r\n0\r\n\r\n", "hello", CHUNKED_DONE, -1, "chunk-size-too-long"},
+    {"5 \r\nhello\r\n0\r\n\r\n", "hello", CHUNKED_DONE, -1, "chunk-ext-invalid"},
+    {"5\r\nhelloXX\r\n0\r\n\r\n", "hello", CHUNKED_ERROR, 8,
+     "chunk-missing-crlf,chunk-size-invalid"},
+    {"x\r\nhello\r\n0\r\n\r\n", "", CHUNKED_ERROR, 0, "chunk-size-invalid"},
+    {"\r\n", "", CHUNKED_ERROR, 0, "chunk-size-invalid"},
+    {"-1\r\n", "", CHUNKED_ERROR, 0, "chunk-size-invalid"},
+    {"10000000000000000\r\nx", "", CHUNKED_ERROR, 16, "chunk-size-overflow"},
+    {"5\rhello", "", CHUNKED_ERROR, 2, "bare-cr"},
+    {"5\r\nhel", "hel", CHUNKED_MORE, -1, ""},
+    {"5\r\nhello\r\n0\r\n", "hello", CHUNKED_MORE, -1, ""},
+    {"3\r\n\\0\\0\\0\r\n0\r\n\r\n", "\\0\\0\\0", CHUNKED_DONE, -1, ""},
+};
+
+struct result {
+    struct dynbuf payload;
+    int status;
+    size_t used;
+    struct http_warnings w;
+};
+
+/* Feeds in pieces given by cuts (ascending, ending at n). */
+static void run(const uint8_t *in, size_t n, const size_t *cuts, size_t ncuts, struct result *r)
+{
+    static const struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    struct chunked c;
+    chunked_init(&c, &lim);
+    dynbuf_init(&r->payload, 1 << 20);
+    memset(&r->w, 0, sizeof r->w);
+    size_t from = 0;
+    r->used = 0;
+    for (size_t i = 0; i < ncuts && c.status == CHUNKED_MORE; i++) {
+        size_t off = from;
+        uint8_t *piece = malloc(cuts[i] - from + 1);
+        memcpy(piece, in + from, cuts[i] - from);
+        size_t len = cuts[i] - from;
+        size_t pos = 0;
+        while (pos < len && c.status == CHUNKED_MORE) {
+            struct http_span s;
+            size_t k = chunked_step(&c, piece + pos, len - pos, &s, &r->w);
+            if (s.len)
+                dynbuf_append(&r->payload, piece + pos + s.off, s.len);
+            if (k == 0)
+                break;
+            pos += k;
+        }
+        r->used = off + pos;
+        free(piece);
+        from = cuts[i];
+    }
+    r->status = c.status;
+    chunked_cleanup(&c);
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    for (size_t ci = 0; ci < sizeof CASES / sizeof CASES[0]; ci++) {
+        const struct chunk_case *c = &CASES[ci];
+        size_t n, pn;
+        uint8_t *in = tu_unescape(c->in, &n);
+        uint8_t *want = tu_unescape(c->payload, &pn);
+        size_t all[1] = {n};
+        struct result whole;
+        run(in, n, all, 1, &whole);
+        if (whole.status != c->status)
+            fail_msg("case %zu: status %d, want %d", ci, whole.status, c->status);
+        if (whole.payload.len != pn || memcmp(dynbuf_str(&whole.payload), want, pn))
+            fail_msg("case %zu: payload '%s'", ci, dynbuf_str(&whole.payload));
+        size_t used = c->used < 0 ? n : (size_t)c->used;
+        if (whole.used != used)
+            fail_msg("case %zu: used %zu, want %zu", ci, whole.used, used);
+        for (uint16_t k = 0; k < whole.w.n; k++)
+            if (!strstr(c->warnings, warning_name((enum warning_code)whole.w.w[k].code)))
+                fail_msg("case %zu: unexpected %s", ci,
+                         warning_name((enum warning_code)whole.w.w[k].code));
+        char list[128];
+        snprintf(list, sizeof list, "%s", c->warnings);
+        for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+            bool found = false;
+            for (uint16_t k = 0; k < whole.w.n; k++)
+                found |= strcmp(t, warning_name((enum warning_code)whole.w.w[k].code)) == 0;
+            if (!found)
+                fail_msg("case %zu: missing %s", ci, t);
+        }
+        /* Byte by byte and every split give the same payload, status and warnings. */
+        size_t *cuts = malloc((n + 1) * sizeof *cuts);
+        for (size_t i = 0; i < n; i++)
+            cuts[i] = i + 1;
+        for (int mode = 0; mode <= (int)n; mode++) {
+            struct result r;
+            if (mode == 0) {
+                run(in, n, cuts, n, &r);
+            } else {
+                size_t two[2] = {(size_t)mode, n};
+                run(in, n, two, mode == (int)n ? 1 : 2, &r);
+            }
+            if (r.status != whole.status || r.used != whole.used ||
+                r.payload.len != whole.payload.len ||
+                memcmp(dynbuf_str(&r.payload), dynbuf_str(&whole.payload), r.payload.len) ||
+                r.w.n != whole.w.n)
+                fail_msg("case %zu: split %d differs", ci, mode);
+            for (uint16_t k = 0; k < r.w.n; k++)
+                if (r.w.w[k].code != whole.w.w[k].code || r.w.w[k].off != whole.w.w[k].off)
+                    fail_msg("case %zu: split %d warning %u differs", ci, mode, k);
+            dynbuf_cleanup(&r.payload);
+        }
+        free(cuts);
+        dynbuf_cleanup(&whole.payload);
+        free(in);
+        free(want);
+    }
+}
+
+static void test_decode_all(void **state)
+{
+    (void)state;
+    static const struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    const char *body = "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    struct dynbuf out;
+    dynbuf_init(&out, 100);
+    size_t used;
+    assert_int_equal(chunked_decode_all((const uint8_t *)body, strlen(body), &out, &used, &lim),
+                     CHUNKED_DONE);
+    assert_string_equal(dynbuf_str(&out), "abcde");
+    assert_int_equal(used, strlen(body));
+    dynbuf_cleanup(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_decode_all),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,519 @@
+/*
+ * The conversation engine: scenarios of client and server bytes (plus capture gaps and closes)
+ * and the exchanges they must produce, summarised as text. Every scenario is replayed with
+ * each step fed byte by byte and in odd-sized pieces; the summary must not change.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/conversation.h"
+#include "hspy/sha256.h"
+
+#define C    "C" /* client bytes */
+#define S    "S" /* server bytes */
+#define GAPC "g" /* client gap: text is the byte count */
+#define GAPS "G"
+#define ENDC "x" /* client closes */
+#define ENDS "X"
+
+struct step {
+    const char *what;
+    const char *bytes;
+};
+
+struct recorder {
+    struct exchange *ex[512];
+    int n;
+    int ended[512];
+    int events[CONV_UNBLOCK + 1];
+    int pause_on; /* event to pause at, or -1 */
+    int unblocked;
+};
+
+static int on_event(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                    enum side side, const uint8_t *p, size_t n)
+{
+    (void)c;
+    (void)side;
+    (void)p;
+    (void)n;
+    struct recorder *r = data;
+    r->events[ev]++;
+    if (ev == CONV_BEGIN) {
+        assert_true(r->n < 512);
+        r->ex[r->n++] = ex;
+    }
+    if (ev == CONV_END) {
+        int i = 0;
+        while (i < r->n && r->ex[i] != ex)
+            i++;
+        assert_true(i < r->n);
+        assert_int_equal(r->ended[i], 0);
+        r->ended[i] = 1;
+    }
+    if (ev == CONV_UNBLOCK)
+        r->unblocked++;
+    return (int)ev == r->pause_on ? CONV_PAUSE : CONV_CONTINUE;
+}
+
+static void describe(struct recorder *r, struct dynbuf *out)
+{
+    for (int i = 0; i < r->n; i++) {
+        struct exchange *ex = r->ex[i];
+        char m[32], t[64];
+        exchange_method(ex, m, sizeof m);
+        exchange_target(ex, t, sizeof t);
+        dynbuf_printf(out, "#%u %s %s -> %d", ex->conn_seq, m[0] ? m : "-", t[0] ? t : "-",
+                      exchange_status(ex));
+        dynbuf_printf(out, " req[%s %llu/%llu]", body_kind_name((enum body_kind)ex->req.body_kind),
+                      (unsigned long long)ex->req.body_size,
+                      (unsigned long long)ex->req.wire_bytes);
+        dynbuf_printf(out, " resp[%s %llu/%llu i%u]",
+                      body_kind_name((enum body_kind)ex->resp.body_kind),
+                      (unsigned long long)ex->resp.body_size,
+                      (unsigned long long)ex->resp.wire_bytes, ex->resp.ninterim);
+        static const struct {
+            uint32_t bit;
+            const char *name;
+        } flags[] = {{EX_INCOMPLETE, "incomplete"},
+                     {EX_TUNNEL, "tunnel"},
+                     {EX_GAP, "gap"},
+                     {EX_NO_REQUEST, "norequest"},
+                     {EX_TRUNCATED, "truncated"}};
+        for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+            if (ex->flags & flags[k].bit)
+                dynbuf_printf(out, " %s", flags[k].name);
+        if (ex->flags & EX_TUNNEL)
+            dynbuf_printf(out, " t%llu/%llu", (unsigned long long)ex->tunnel_bytes[0],
+                          (unsigned long long)ex->tunnel_bytes[1]);
+        for (uint16_t k = 0; k < ex->nwarnings; k++)
+            dynbuf_printf(out, " !%s@%c%llu", warning_name((enum warning_code)ex->warnings[k].code),
+                          ex->warnings[k].side ? 's' : 'c',
+                          (unsigned long long)ex->warnings[k].offset);
+        dynbuf_printf(out, "%s\n", r->ended[i] ? "" : " OPEN");
+    }
+}
+
+/* Feeds the steps; piece = 0 feeds each step whole, else in pieces of that many bytes. */
+static void play(const struct step *steps, const struct conversation_config *cfg, size_t piece,
+                 struct dynbuf *out, struct recorder *r)
+{
+    memset(r, 0, sizeof *r);
+    r->pause_on = -1;
+    struct conversation_events ev = {r, on_event};
+    struct conversation *c = conversation_new(cfg, &ev);
+    int64_t ts = 1000;
+    for (const struct step *s = steps; s->what; s++) {
+        ts += 1000;
+        if (s->what[0] == 'g' || s->what[0] == 'G') {
+            conversation_gap(c, s->what[0] == 'g' ? SIDE_CLIENT : SIDE_SERVER,
+                             strtoull(s->bytes, NULL, 10), ts);
+            continue;
+        }
+        if (s->what[0] == 'x' || s->what[0] == 'X') {
+            conversation_close(c, s->what[0] == 'x' ? SIDE_CLIENT : SIDE_SERVER, ts);
+            continue;
+        }
+        enum side side = s->what[0] == 'C' ? SIDE_CLIENT : SIDE_SERVER;
+        size_t n;
+        uint8_t *b = tu_unescape(s->bytes, &n);
+        size_t step = piece ? piece : (n ? n : 1);
+        for (size_t off = 0; off < n; off += step) {
+            size_t len = n - off < step ? n - off : step;
+            uint8_t *exact = malloc(len);
+            memcpy(exact, b + off, len);
+            size_t used = conversation_feed(c, side, exact, len, ts);
+            assert_int_equal(used, len);
+            free(exact);
+        }
+        free(b);
+    }
+    dynbuf_init(out, 1 << 20);
+    describe(r, out);
+    dynbuf_adds(out, "--\n");
+    conversation_free(c);
+    describe(r, out);
+}
+
+static void check(const struct step *steps, const struct conversation_config *cfg, const char *want)
+{
+    struct recorder r;
+    struct dynbuf whole;
+    play(steps, cfg, 0, &whole, &r);
+    if (strcmp(dynbuf_str(&whole), want) != 0)
+        fail_msg("got:\n%s\nwant:\n%s", dynbuf_str(&whole), want);
+    for (int i = 0; i < r.n; i++)
+        exchange_free(r.ex[i]);
+    static const size_t pieces[] = {1, 2, 3, 7, 13};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct dynbuf split;
+        play(steps, cfg, pieces[k], &split, &r);
+        if (strcmp(dynbuf_str(&split), want) != 0)
+            fail_msg("pieces of %zu:\n%s\nwant:\n%s", pieces[k], dynbuf_str(&split), want);
+        for (int i = 0; i < r.n; i++)
+            exchange_free(r.ex[i]);
+        dynbuf_cleanup(&split);
+    }
+    dynbuf_cleanup(&whole);
+}
+
+static const struct conversation_config LIVE = {
+    .limits = HTTP_LIMITS_DEFAULT, .exchange = {65536, 1 << 20}, .conn_id = 1};
+static const struct conversation_config CAPTURE = {
+    .limits = HTTP_LIMITS_DEFAULT, .exchange = {65536, 1 << 20}, .conn_id = 1, .capture = true};
+
+static void test_simple(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"},
+                             {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 GET /a -> 200 req[none 0/28] resp[length 5/43 i0]\n--\n"
+          "#1 GET /a -> 200 req[none 0/28] resp[length 5/43 i0]\n");
+}
+
+static void test_pipelined_head(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+            "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n"},
+        {S,
+         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: "
+         "100\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+        {NULL, NULL}};
+    const char *want = "#1 GET /1 -> 200 req[none 0/28] resp[length 2/40 i0]\n"
+                       "#2 HEAD /2 -> 200 req[none 0/29] resp[none 0/40 i0]\n"
+                       "#3 GET /3 -> 200 req[none 0/28] resp[chunked 3/60 i0]\n";
+    char full[1024];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &LIVE, full);
+}
+
+static void test_continue_and_early_hints(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"},
+        {S, "HTTP/1.1 100 Continue\r\n\r\n"},
+        {C, "abc"},
+        {S, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 201 Created\r\n"
+            "Content-Length: 0\r\n\r\n"},
+        {NULL, NULL}};
+    const char *want = "#1 POST /u -> 201 req[length 3/73] resp[none 0/112 i2]\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &LIVE, full);
+}
+
+static void test_connect_tunnel(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n"},
+                             {S, "HTTP/1.1 200 Connection established\r\n\r\n"},
+                             {C, "\x16\x03\x01hello"},
+                             {S, "\x16\x03\x03world!"},
+                             {ENDC, ""},
+                             {ENDS, ""},
+                             {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 CONNECT x:443 -> 200 req[tunnel 8/47] resp[tunnel 9/48 i0] tunnel t8/9\n--\n"
+          "#1 CONNECT x:443 -> 200 req[tunnel 8/47] resp[tunnel 9/48 i0] tunnel t8/9\n");
+}
+
+static void test_upgrade_with_early_data(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
+        {C, "\x81\x02hi"},
+        {S,
+         "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
+        {S, "\x81\x02yo"},
+        {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 GET /ws -> 101 req[tunnel 4/74] resp[tunnel 4/81 i0] tunnel t4/4 "
+          "!tunnel-early-data@c70 OPEN\n--\n"
+          "#1 GET /ws -> 101 req[tunnel 4/74] resp[tunnel 4/81 i0] tunnel t4/4 "
+          "!tunnel-early-data@c70\n");
+}
+
+static void test_connect_refused_replays_held_bytes(void **state)
+{
+    (void)state;
+    struct recorder r;
+    memset(&r, 0, sizeof r);
+    r.pause_on = -1;
+    struct conversation_events ev = {&r, on_event};
+    struct conversation *c = conversation_new(&LIVE, &ev);
+    const char *req =
+        "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    assert_int_equal(conversation_feed(c, SIDE_CLIENT, (const uint8_t *)req, strlen(req), 1),
+                     strlen(req));
+    assert_int_equal(r.n, 1); /* the GET waits for the CONNECT's answer */
+    const char *resp = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
+    conversation_feed(c, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), 2);
+    assert_int_equal(r.unblocked, 1);
+    assert_int_equal(conversation_feed(c, SIDE_CLIENT, NULL, 0, 3), 0);
+    assert_int_equal(r.n, 2);
+    char t[32];
+    assert_string_equal(exchange_target(r.ex[1], t, sizeof t), "/next");
+    conversation_free(c);
+    for (int i = 0; i < r.n; i++)
+        exchange_free(r.ex[i]);
+}
+
+static void test_early_response_and_close(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345"},
+        {S, "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+        {C, "67890"},
+        {ENDS, ""},
+        {NULL, NULL}};
+    const char *want = "#1 POST /big -> 413 req[length 10/61] resp[none 0/72 i0]\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &LIVE, full);
+}
+
+static void test_eof_mid_body(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"},
+                             {ENDS, ""},
+                             {NULL, NULL}};
+    check(s, &CAPTURE,
+          "#1 GET / -> 200 req[none 0/27] resp[length 5/45 i0] incomplete "
+          "!eof-mid-message@s45\n--\n"
+          "#1 GET / -> 200 req[none 0/27] resp[length 5/45 i0] incomplete "
+          "!eof-mid-message@s45\n");
+}
+
+static void test_http09_and_close_delimited(void **state)
+{
+    (void)state;
+    const struct step s09[] = {
+        {C, "GET /old\r\n"}, {S, "<html>hi</html>"}, {ENDS, ""}, {NULL, NULL}};
+    check(s09, &LIVE,
+          "#1 GET /old -> 0 req[none 0/10] resp[close 15/15 i0] !http09@c0\n--\n"
+          "#1 GET /old -> 0 req[none 0/10] resp[close 15/15 i0] !http09@c0\n");
+    const struct step sc[] = {{C, "GET / HTTP/1.0\r\n\r\n"},
+                              {S, "HTTP/1.0 200 OK\r\n\r\nuntil close"},
+                              {ENDS, ""},
+                              {NULL, NULL}};
+    check(sc, &LIVE,
+          "#1 GET / -> 200 req[none 0/18] resp[close 11/30 i0]\n--\n"
+          "#1 GET / -> 200 req[none 0/18] resp[close 11/30 i0]\n");
+}
+
+static void test_body_on_204(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nbody"},
+                             {ENDS, ""},
+                             {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 GET / -> 204 req[none 0/27] resp[none 0/46 i0]\n"
+          "#2 - - -> 0 req[none 0/0] resp[close 4/4 i0] norequest "
+          "!body-on-bodiless-response@s0\n--\n"
+          "#1 GET / -> 204 req[none 0/27] resp[none 0/46 i0]\n"
+          "#2 - - -> 0 req[none 0/0] resp[close 4/4 i0] norequest "
+          "!body-on-bodiless-response@s0\n");
+}
+
+static void test_smuggling_cl_te(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"},
+        {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] !cl-and-te@c26 OPEN\n"
+          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] OPEN\n--\n"
+          "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] incomplete !cl-and-te@c26\n"
+          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] incomplete\n");
+}
+
+static void test_capture_gap_in_length_body(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"},
+                             {GAPS, "5"},
+                             {S, "fgh"},
+                             {C, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.1 304 Not Modified\r\n\r\n"},
+                             {NULL, NULL}};
+    const char *want = "#1 GET / -> 200 req[none 0/27] resp[length 10/49 i0] gap !capture-gap@s41\n"
+                       "#2 GET /2 -> 304 req[none 0/28] resp[none 0/29 i0]\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &CAPTURE, full);
+}
+
+static void test_capture_gap_in_chunked_resyncs(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"},
+        {S, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"},
+        {GAPS, "40"},
+        {S, "tail of lost stuff\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {NULL, NULL}};
+    check(s, &CAPTURE,
+          "#1 GET /1 -> 200 req[none 0/28] resp[chunked 2/92 i0] incomplete gap "
+          "!capture-gap@s52\n"
+          "#2 GET /2 -> 200 req[none 0/28] resp[length 2/40 i0] !capture-gap@s0\n--\n"
+          "#1 GET /1 -> 200 req[none 0/28] resp[chunked 2/92 i0] incomplete gap "
+          "!capture-gap@s52\n"
+          "#2 GET /2 -> 200 req[none 0/28] resp[length 2/40 i0] !capture-gap@s0\n");
+}
+
+static void test_midstream(void **state)
+{
+    (void)state;
+    struct conversation_config cfg = CAPTURE;
+    cfg.midstream = true;
+    const struct step s[] = {{C, "y body bytes\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "rest of a body\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+                             {NULL, NULL}};
+    check(s, &cfg,
+          "#1 GET /next -> 200 req[none 0/31] resp[none 0/38 i0] !capture-gap@c0 "
+          "!capture-gap@s0\n--\n"
+          "#1 GET /next -> 200 req[none 0/31] resp[none 0/38 i0] !capture-gap@c0 "
+          "!capture-gap@s0\n");
+}
+
+static void test_unframeable_request_live(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef"},
+        {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 POST / -> 0 req[none 0/72] resp[none 0/0 i0] !cl-conflict@c45 OPEN\n--\n"
+          "#1 POST / -> 0 req[none 0/72] resp[none 0/0 i0] incomplete !cl-conflict@c45\n");
+}
+
+static void test_response_without_request(void **state)
+{
+    (void)state;
+    const struct step s[] = {{S, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"},
+                             {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 - - -> 408 req[none 0/0] resp[none 0/51 i0] norequest "
+          "!response-without-request@s0\n--\n"
+          "#1 - - -> 408 req[none 0/0] resp[none 0/51 i0] norequest "
+          "!response-without-request@s0\n");
+}
+
+static void test_pause_at_request_head(void **state)
+{
+    (void)state;
+    struct recorder r;
+    memset(&r, 0, sizeof r);
+    r.pause_on = CONV_REQ_HEAD;
+    struct conversation_events ev = {&r, on_event};
+    struct conversation *c = conversation_new(&LIVE, &ev);
+    const char *in = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n"
+                     "Host: h\r\n\r\n";
+    size_t used = conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in, strlen(in), 1);
+    assert_int_equal(used, 47); /* exactly the first head */
+    assert_int_equal(r.events[CONV_REQ_BODY], 0);
+    /* The body, then the second head, which pauses again right at its end. */
+    used += conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in + used, strlen(in) - used, 2);
+    assert_int_equal(used, strlen(in));
+    assert_int_equal(r.events[CONV_REQ_BODY], 1);
+    assert_int_equal(conversation_feed(c, SIDE_CLIENT, NULL, 0, 3), 0);
+    assert_int_equal(r.n, 2);
+    conversation_free(c);
+    for (int i = 0; i < r.n; i++)
+        exchange_free(r.ex[i]);
+}
+
+static void test_inflight_cap_blocks_and_unblocks(void **state)
+{
+    (void)state;
+    struct recorder r;
+    memset(&r, 0, sizeof r);
+    r.pause_on = -1;
+    struct conversation_events ev = {&r, on_event};
+    struct conversation *c = conversation_new(&LIVE, &ev);
+    const char *one = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    size_t n1 = strlen(one);
+    struct dynbuf many;
+    dynbuf_init(&many, 1 << 20);
+    for (int i = 0; i < CONVERSATION_INFLIGHT_MAX + 10; i++)
+        dynbuf_adds(&many, one);
+    size_t used = conversation_feed(c, SIDE_CLIENT, many.data, many.len, 1);
+    assert_int_equal(used, n1 * CONVERSATION_INFLIGHT_MAX);
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    conversation_feed(c, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), 2);
+    assert_int_equal(r.unblocked, 1);
+    size_t more = conversation_feed(c, SIDE_CLIENT, many.data + used, many.len - used, 3);
+    assert_int_equal(more, n1);
+    conversation_free(c);
+    for (int i = 0; i < r.n; i++)
+        exchange_free(r.ex[i]);
+    dynbuf_cleanup(&many);
+}
+
+static void test_body_hash(void **state)
+{
+    (void)state;
+    struct recorder r;
+    memset(&r, 0, sizeof r);
+    r.pause_on = -1;
+    struct conversation_events ev = {&r, on_event};
+    struct conversation_config cfg = LIVE;
+    cfg.hash_bodies = true;
+    cfg.exchange.body_keep = 4; /* only 4 bytes kept, the hash covers all */
+    struct conversation *c = conversation_new(&cfg, &ev);
+    const char *in = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
+    conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in, strlen(in), 1);
+    struct exchange *ex = r.ex[0];
+    assert_true(ex->req.flags & MSG_HASHED);
+    assert_true(ex->req.flags & MSG_TRUNCATED);
+    char hex[65];
+    sha256_hex(ex->req.sha256, hex);
+    /* sha256("abcdef") */
+    assert_string_equal(hex, "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721");
+    conversation_free(c);
+    exchange_free(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simple),
+        cmocka_unit_test(test_pipelined_head),
+        cmocka_unit_test(test_continue_and_early_hints),
+        cmocka_unit_test(test_connect_tunnel),
+        cmocka_unit_test(test_upgrade_with_early_data),
+        cmocka_unit_test(test_connect_refused_replays_held_bytes),
+        cmocka_unit_test(test_early_response_and_close),
+        cmocka_unit_test(test_eof_mid_body),
+        cmocka_unit_test(test_http09_and_close_delimited),
+        cmocka_unit_test(test_body_on_204),
+        cmocka_unit_test(test_smuggling_cl_te),
+        cmocka_unit_test(test_capture_gap_in_length_body),
+        cmocka_unit_test(test_capture_gap_in_chunked_resyncs),
+        cmocka_unit_test(test_midstream),
+        cmocka_unit_test(test_unframeable_request_live),
+        cmocka_unit_test(test_response_without_request),
+        cmocka_unit_test(test_pause_at_request_head),
+        cmocka_unit_test(test_inflight_cap_blocks_and_unblocks),
+        cmocka_unit_test(test_body_hash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,323 @@
+/*
+ * The head parser: one line per case (input, expected result, fields, warnings). Every case is
+ * also fed byte by byte and split at every offset; the result must be identical.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/dynbuf.h"
+#include "hspy/http.h"
+
+struct head_case {
+    int kind;
+    const char *in;     /* C escapes allowed */
+    int rc;             /* > 0: expect consumed == strlen of the head part; use -1 for "whole" */
+    const char *method; /* or version for responses */
+    const char *target; /* or reason for responses */
+    int status;
+    int nheaders;
+    const char *warnings; /* comma-separated warning names expected, in any order; "" = none */
+};
+
+#define REQ   HTTP_REQUEST
+#define RESP  HTTP_RESPONSE
+#define WHOLE 0
+
+static const struct head_case CASES[] = {
+    /* plain requests */
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 1, ""},
+    {REQ, "GET /x?y=1 HTTP/1.0\r\n\r\n", WHOLE, "GET", "/x?y=1", 0, 0, ""},
+    {REQ, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", 48, "POST", "/p", 0, 2,
+     ""},
+    {REQ, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "OPTIONS", "*", 0, 1, ""},
+    {REQ, "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", WHOLE, "CONNECT",
+     "a.example:443", 0, 1, ""},
+    {REQ, "GET http://a/b HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "http://a/b", 0, 1, ""},
+    /* leniencies with warnings */
+    {REQ, "GET / HTTP/1.1\nHost: a\n\n", WHOLE, "GET", "/", 0, 1, "bare-lf"},
+    {REQ, "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 1,
+     "leading-empty-lines"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", WHOLE, "GET", "/", 0, 2, "obs-fold"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", WHOLE, "GET", "/", 0,
+     2, "ws-before-colon"},
+    {REQ, "GET / HTTP/1.1\r\n Host: a\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 1,
+     "ws-after-start-line"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nX-A\x01: b\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "invalid-name-char"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01z\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "invalid-value-char"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nX: a\rz\r\n\r\n", WHOLE, "GET", "/", 0, 2, "bare-cr"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nX: a\\0z\r\n\r\n", WHOLE, "GET", "/", 0, 2, "nul-byte"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "header-without-colon"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", WHOLE, "GET", "/", 0, 2, "empty-header-name"},
+    {REQ, "G@T / HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "G@T", "/", 0, 1, "invalid-method"},
+    {REQ, "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/a b", 0, 1, "invalid-target"},
+    {REQ, "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/\x7f", 0, 1, "invalid-target"},
+    {REQ, "GET / HTTP/1.2\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 1, "invalid-version"},
+    {REQ, "GET / http/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 1, "invalid-version"},
+    {REQ, "GET  /  HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 1, "start-line-whitespace"},
+    {REQ, "GET / HTTP/1.1\r\nContent-Lenght: 5\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "header-name-typo"},
+    {REQ, "GET / HTTP/1.1\r\nTransfer-Encodng: chunked\r\nHost: a\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "header-name-typo"},
+    {REQ, "GET / HTTP/1.1\r\nAccept-Encoding: gzip\r\nContent-Type: x\r\nHost: a\r\n\r\n", WHOLE,
+     "GET", "/", 0, 3, ""},
+    {REQ, "GET / HTTP/1.1\r\n\r\n", WHOLE, "GET", "/", 0, 0, "host-missing"},
+    {REQ, "GET / HTTP/1.0\r\n\r\n", WHOLE, "GET", "/", 0, 0, ""},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "host-duplicate"},
+    {REQ, "GET http://a/x HTTP/1.1\r\nHost: b\r\n\r\n", WHOLE, "GET", "http://a/x", 0, 1,
+     "host-mismatch"},
+    {REQ, "GET http://u@A:80/x HTTP/1.1\r\nHost: a:80\r\n\r\n", WHOLE, "GET", "http://u@A:80/x", 0,
+     1, ""},
+    {REQ, "GET /path\r\n", WHOLE, "GET", "/path", 0, 0, "http09"},
+    /* responses */
+    {RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", WHOLE, "HTTP/1.1", "OK", 200, 1, ""},
+    {RESP, "HTTP/1.1 404 Not Found\r\n\r\n", WHOLE, "HTTP/1.1", "Not Found", 404, 0, ""},
+    {RESP, "HTTP/1.1 200\r\n\r\n", WHOLE, "HTTP/1.1", "", 200, 0, ""},
+    {RESP, "HTTP/1.1 200 \r\n\r\n", WHOLE, "HTTP/1.1", "", 200, 0, ""},
+    {RESP, "HTTP/1.0 301 Moved Permanently\r\nLocation: /x\r\n\r\n", WHOLE, "HTTP/1.0",
+     "Moved Permanently", 301, 1, ""},
+    {RESP, "HTTP/1.1 20 OK\r\n\r\n", WHOLE, "HTTP/1.1", "OK", 20, 0, "invalid-status"},
+    {RESP, "HTTP/1.1 2000 OK\r\n\r\n", WHOLE, "HTTP/1.1", "OK", 200, 0, "invalid-status"},
+    {RESP, "HTTP/1.1 200 O\x01K\r\n\r\n", WHOLE, "HTTP/1.1", "O\x01K", 200, 0, "invalid-reason"},
+    {RESP, "HTTP/1.1 200 OK\nA: b\n\n", WHOLE, "HTTP/1.1", "OK", 200, 1, "bare-lf"},
+    {RESP, "HTTP/2 200 OK\r\n\r\n", WHOLE, "HTTP/2", "OK", 200, 0, "invalid-version"},
+    /* incomplete and invalid */
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\n", HTTP_NEED_MORE, NULL, NULL, 0, 0, ""},
+    {REQ, "GET / HTT", HTTP_NEED_MORE, NULL, NULL, 0, 0, ""},
+    {REQ, "\x16\x03\x01\x02\x00", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    {REQ, "GARBAGE\r\n\r\n", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    {RESP, "SSH-2.0-OpenSSH\r\n", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    {RESP, "HTTX", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    {RESP, "HTT", HTTP_NEED_MORE, NULL, NULL, 0, 0, ""},
+};
+
+/* A result reduced to what must not depend on how the input was split. */
+struct outcome {
+    int rc;
+    struct http_head head;
+    struct http_header headers[64];
+    struct http_warnings w;
+};
+
+static void parse_whole(int kind, const uint8_t *in, size_t n, struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->head.headers = o->headers;
+    o->head.cap = 64;
+    o->rc = http_head_parse(in, n, (enum http_kind)kind, NULL, NULL, &o->head, &o->w);
+}
+
+/* Feeds growing prefixes: cut points in cuts (ascending, ending with n). */
+static void parse_split(int kind, const uint8_t *in, size_t n, const size_t *cuts, size_t ncuts,
+                        struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->head.headers = o->headers;
+    o->head.cap = 64;
+    struct http_scan scan = {0};
+    uint8_t *buf = malloc(n + 1);
+    o->rc = HTTP_NEED_MORE;
+    for (size_t i = 0; i < ncuts && o->rc == HTTP_NEED_MORE; i++) {
+        /* Copy into a fresh exact-size buffer each time so over-reads show under ASan. */
+        uint8_t *exact = malloc(cuts[i] ? cuts[i] : 1);
+        memcpy(exact, in, cuts[i]);
+        o->rc = http_head_parse(exact, cuts[i], (enum http_kind)kind, NULL, &scan, &o->head, &o->w);
+        free(exact);
+    }
+    free(buf);
+}
+
+static void same(const struct outcome *a, const struct outcome *b, size_t ci, const char *how)
+{
+    if (a->rc != b->rc)
+        fail_msg("case %zu %s: rc %d vs %d", ci, how, a->rc, b->rc);
+    if (a->rc <= 0)
+        return;
+    const struct http_head *x = &a->head, *y = &b->head;
+    if (memcmp(&x->method, &y->method, sizeof x->method) ||
+        memcmp(&x->target, &y->target, sizeof x->target) ||
+        memcmp(&x->version, &y->version, sizeof x->version) ||
+        memcmp(&x->reason, &y->reason, sizeof x->reason) || x->status != y->status ||
+        x->nheaders != y->nheaders || x->flags != y->flags || x->len != y->len ||
+        x->major != y->major || x->minor != y->minor)
+        fail_msg("case %zu %s: head differs", ci, how);
+    if (memcmp(a->headers, b->headers, x->nheaders * sizeof a->headers[0]))
+        fail_msg("case %zu %s: headers differ", ci, how);
+    if (a->w.n != b->w.n || memcmp(a->w.w, b->w.w, a->w.n * sizeof a->w.w[0]))
+        fail_msg("case %zu %s: warnings differ (%u vs %u)", ci, how, a->w.n, b->w.n);
+}
+
+static void check_case(const struct head_case *c, size_t ci, const uint8_t *in, size_t n,
+                       const struct outcome *o)
+{
+    int want = c->rc == WHOLE ? (int)n : c->rc;
+    if (o->rc != want)
+        fail_msg("case %zu: rc %d, want %d", ci, o->rc, want);
+    if (o->rc <= 0)
+        return;
+    const struct http_head *h = &o->head;
+    char a[256], b[256];
+    if (c->kind == REQ) {
+        snprintf(a, sizeof a, "%.*s", (int)h->method.len, (const char *)in + h->method.off);
+        snprintf(b, sizeof b, "%.*s", (int)h->target.len, (const char *)in + h->target.off);
+    } else {
+        snprintf(a, sizeof a, "%.*s", (int)h->version.len, (const char *)in + h->version.off);
+        snprintf(b, sizeof b, "%.*s", (int)h->reason.len, (const char *)in + h->reason.off);
+        if (h->status != c->status)
+            fail_msg("case %zu: status %u, want %d", ci, h->status, c->status);
+    }
+    if (strcmp(a, c->method) || strcmp(b, c->target))
+        fail_msg("case %zu: got '%s' '%s', want '%s' '%s'", ci, a, b, c->method, c->target);
+    if ((int)h->nheaders != c->nheaders)
+        fail_msg("case %zu: %u headers, want %d", ci, h->nheaders, c->nheaders);
+    /* Every expected warning present, and no unexpected one. */
+    char list[256];
+    snprintf(list, sizeof list, "%s", c->warnings);
+    int expected = 0;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        expected++;
+        bool found = false;
+        for (uint16_t i = 0; i < o->w.n; i++)
+            found |= strcmp(warning_name((enum warning_code)o->w.w[i].code), tok) == 0;
+        if (!found)
+            fail_msg("case %zu: warning %s missing", ci, tok);
+    }
+    for (uint16_t i = 0; i < o->w.n; i++)
+        if (!strstr(c->warnings, warning_name((enum warning_code)o->w.w[i].code)))
+            fail_msg("case %zu: unexpected warning %s", ci,
+                     warning_name((enum warning_code)o->w.w[i].code));
+    (void)expected;
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    for (size_t ci = 0; ci < sizeof CASES / sizeof CASES[0]; ci++) {
+        const struct head_case *c = &CASES[ci];
+        size_t n;
+        uint8_t *in = tu_unescape(c->in, &n);
+        struct outcome whole, split;
+        parse_whole(c->kind, in, n, &whole);
+        check_case(c, ci, in, n, &whole);
+
+        size_t *cuts = malloc((n + 1) * sizeof *cuts);
+        for (size_t i = 0; i < n; i++)
+            cuts[i] = i + 1;
+        parse_split(c->kind, in, n, cuts, n, &split);
+        same(&whole, &split, ci, "byte by byte");
+        for (size_t at = 1; at < n; at++) {
+            size_t two[2] = {at, n};
+            parse_split(c->kind, in, n, two, 2, &split);
+            same(&whole, &split, ci, "split");
+        }
+        free(cuts);
+        free(in);
+    }
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    lim.head_max = 64;
+    lim.headers_max = 2;
+    const char *big =
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaa\r\n\r\n";
+    struct http_header hd[8];
+    struct http_head h = {.headers = hd, .cap = 8};
+    struct http_warnings w = {0};
+    int rc = http_head_parse((const uint8_t *)big, strlen(big), HTTP_REQUEST, &lim, NULL, &h, &w);
+    assert_int_equal(rc, HTTP_TOO_LARGE);
+    assert_true(h.flags & HEAD_TRUNCATED);
+    assert_string_equal(warning_name((enum warning_code)w.w[w.n - 1].code), "head-too-large");
+
+    const char *many = "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+    memset(&w, 0, sizeof w);
+    rc = http_head_parse((const uint8_t *)many, strlen(many), HTTP_REQUEST, &lim, NULL, &h, &w);
+    lim.head_max = 4096;
+    rc = http_head_parse((const uint8_t *)many, strlen(many), HTTP_REQUEST, &lim, NULL, &h, &w);
+    assert_int_equal(rc, (int)strlen(many));
+    assert_int_equal(h.nheaders, 2);
+    assert_int_equal(h.total_headers, 4);
+    bool found = false;
+    for (int i = 0; i < w.n; i++)
+        found |= w.w[i].code == W_TOO_MANY_HEADERS;
+    assert_true(found);
+}
+
+static void test_100k_headers(void **state)
+{
+    (void)state;
+    /* 100,000 header lines inside a 4 MB head limit: counted, not kept, no crash. */
+    struct dynbuf b;
+    dynbuf_init(&b, 8 << 20);
+    dynbuf_adds(&b, "GET / HTTP/1.1\r\nHost: a\r\n");
+    for (int i = 0; i < 100000; i++)
+        dynbuf_printf(&b, "X-%d: v\r\n", i);
+    dynbuf_adds(&b, "\r\n");
+    struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    lim.head_max = 8 << 20;
+    struct http_header hd[256];
+    struct http_head h = {.headers = hd, .cap = 256};
+    struct http_warnings w = {0};
+    int rc = http_head_parse(b.data, b.len, HTTP_REQUEST, &lim, NULL, &h, &w);
+    assert_int_equal(rc, (int)b.len);
+    assert_int_equal(h.nheaders, 256);
+    assert_int_equal(h.total_headers, 100001);
+    dynbuf_cleanup(&b);
+}
+
+static void test_field_lookup(void **state)
+{
+    (void)state;
+    const char *r = "GET / HTTP/1.1\r\nhOsT: x\r\nConnection: keep-alive, Upgrade\r\n"
+                    "Upgrade: websocket\r\n\r\n";
+    struct http_header hd[8];
+    struct http_head h = {.headers = hd, .cap = 8};
+    int rc = http_head_parse((const uint8_t *)r, strlen(r), HTTP_REQUEST, NULL, NULL, &h, NULL);
+    assert_true(rc > 0);
+    size_t n;
+    const uint8_t *v = http_head_field((const uint8_t *)r, &h, HF_HOST, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 1);
+    assert_true(http_head_has_token((const uint8_t *)r, &h, HF_CONNECTION, "upgrade"));
+    assert_false(http_head_has_token((const uint8_t *)r, &h, HF_CONNECTION, "close"));
+    assert_non_null(http_head_find((const uint8_t *)r, &h, "UPGRADE", &n));
+    assert_null(http_head_find((const uint8_t *)r, &h, "x-none", &n));
+}
+
+static void test_looks_like_and_resync(void **state)
+{
+    (void)state;
+    assert_int_equal(http_looks_like((const uint8_t *)"GET / HTTP/1.1", 14, HTTP_REQUEST), 1);
+    assert_int_equal(http_looks_like((const uint8_t *)"GE", 2, HTTP_REQUEST), -1);
+    assert_int_equal(http_looks_like((const uint8_t *)"\x16\x03", 2, HTTP_REQUEST), 0);
+    assert_int_equal(http_looks_like((const uint8_t *)"HTTP/1.1 200", 12, HTTP_RESPONSE), 1);
+    assert_int_equal(http_looks_like((const uint8_t *)"HTTP/", 5, HTTP_RESPONSE), -1);
+    assert_int_equal(http_looks_like((const uint8_t *)"get / x", 7, HTTP_REQUEST), 0);
+    const char *s = "junk body\r\nmore\r\nPOST /x HTTP/1.1\r\n";
+    size_t keep;
+    assert_int_equal(http_resync((const uint8_t *)s, strlen(s), HTTP_REQUEST, &keep), 17);
+    const char *t = "junk\r\nPO";
+    assert_int_equal(http_resync((const uint8_t *)t, strlen(t), HTTP_REQUEST, &keep), strlen(t));
+    assert_int_equal(keep, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_100k_headers),
+        cmocka_unit_test(test_field_lookup),
+        cmocka_unit_test(test_looks_like_and_resync),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
