@@ -21,36 +21,36 @@
 
 enum style {
     STYLE_NORMAL = 0,
-    STYLE_DIM,       /* secondary text, interim responses */
-    STYLE_BOLD,      /* emphasis */
-    STYLE_BAR,       /* status bar */
-    STYLE_BAR_HI,    /* highlighted text in the status bar */
-    STYLE_COLHEAD,   /* column headings */
-    STYLE_CURSOR,    /* the selected row (combined with the spans on it) */
-    STYLE_MARKED,    /* marker of a marked flow */
-    STYLE_KEY,       /* a key name in the hint line and help */
-    STYLE_HINT,      /* hint line text */
-    STYLE_ERROR,     /* errors (filter syntax, failures) */
-    STYLE_WARN,      /* warning markers and codes */
-    STYLE_MESSAGE,   /* transient status messages */
-    STYLE_STATUS1,   /* 1xx */
-    STYLE_STATUS2,   /* 2xx */
-    STYLE_STATUS3,   /* 3xx */
-    STYLE_STATUS4,   /* 4xx */
-    STYLE_STATUS5,   /* 5xx and failures */
+    STYLE_DIM,     /* secondary text, interim responses */
+    STYLE_BOLD,    /* emphasis */
+    STYLE_BAR,     /* status bar */
+    STYLE_BAR_HI,  /* highlighted text in the status bar */
+    STYLE_COLHEAD, /* column headings */
+    STYLE_CURSOR,  /* the selected row (combined with the spans on it) */
+    STYLE_MARKED,  /* marker of a marked flow */
+    STYLE_KEY,     /* a key name in the hint line and help */
+    STYLE_HINT,    /* hint line text */
+    STYLE_ERROR,   /* errors (filter syntax, failures) */
+    STYLE_WARN,    /* warning markers and codes */
+    STYLE_MESSAGE, /* transient status messages */
+    STYLE_STATUS1, /* 1xx */
+    STYLE_STATUS2, /* 2xx */
+    STYLE_STATUS3, /* 3xx */
+    STYLE_STATUS4, /* 4xx */
+    STYLE_STATUS5, /* 5xx and failures */
     STYLE_METHOD_GET,
     STYLE_METHOD_POST,
     STYLE_METHOD_PUT,
     STYLE_METHOD_DELETE,
     STYLE_METHOD_OTHER,
-    STYLE_BOUNDARY,  /* wire boundaries and annotations in Raw and Hex */
-    STYLE_HNAME,     /* header field names */
-    STYLE_MATCH,     /* search hits */
-    STYLE_TAB,       /* an inactive tab */
-    STYLE_TAB_ON,    /* the active tab */
-    STYLE_HELD,      /* held by an intercept */
-    STYLE_PROGRESS,  /* progress and timing bars */
-    STYLE_PROMPT,    /* prompt label */
+    STYLE_BOUNDARY, /* wire boundaries and annotations in Raw and Hex */
+    STYLE_HNAME,    /* header field names */
+    STYLE_MATCH,    /* search hits */
+    STYLE_TAB,      /* an inactive tab */
+    STYLE_TAB_ON,   /* the active tab */
+    STYLE_HELD,     /* held by an intercept */
+    STYLE_PROGRESS, /* progress and timing bars */
+    STYLE_PROMPT,   /* prompt label */
     STYLE__COUNT
 };
 
@@ -60,18 +60,18 @@ struct canvas_span {
 };
 
 struct canvas_line {
-    struct dynbuf text;         /* safe UTF-8, exactly what is drawn */
-    struct canvas_span *spans;  /* later spans win where they overlap */
+    struct dynbuf text;        /* safe UTF-8, exactly what is drawn */
+    struct canvas_span *spans; /* later spans win where they overlap */
     uint32_t nspans, spans_cap;
-    uint8_t style;   /* base style of the whole line (the cursor row, the status bar) */
-    int width;       /* cells available */
-    int cells;       /* cells used so far */
-    int skip;        /* cells still to drop from the left (horizontal scroll) */
-    const char *ellipsis; /* when text is cut at the right edge, end the line with this (safe
-                             text of one cell), or NULL */
-    bool clipped;    /* text was cut at the right edge */
-    size_t fit_off;  /* text length when the line last fitted in width - 1 cells */
-    int fit_cells;   /* cells at fit_off */
+    uint8_t style;         /* base style of the whole line (the cursor row, the status bar) */
+    int width;             /* cells available */
+    int cells;             /* cells used so far */
+    int skip;              /* cells still to drop from the left (horizontal scroll) */
+    const char *ellipsis;  /* when text is cut at the right edge, end the line with this (safe
+                              text of one cell), or NULL */
+    bool clipped;          /* text was cut at the right edge */
+    size_t fit_off;        /* text length when the line last fitted in width - 1 cells */
+    int fit_cells;         /* cells at fit_off */
     struct dynbuf scratch; /* termsafe rendering of network bytes */
 };
 

@@ -33,10 +33,10 @@ struct detail_ctx {
     const struct exchange *ex;
     const struct glyphs *g;
     const struct http_limits *limits;
-    int width;        /* cells of the text area */
-    bool as_sent;     /* bodies as sent (true) or with their content coding undone */
-    uint8_t body;     /* enum detail_body */
-    size_t body_max;  /* cap on a decoded body */
+    int width;       /* cells of the text area */
+    bool as_sent;    /* bodies as sent (true) or with their content coding undone */
+    uint8_t body;    /* enum detail_body */
+    size_t body_max; /* cap on a decoded body */
 };
 
 enum detail_tab_flag {
@@ -89,7 +89,7 @@ struct detail {
     struct detail_pos pos[DETAIL_TABS_MAX];
     bool as_sent;
     uint8_t body;
-    size_t rows; /* text rows at the last render (paging) */
+    size_t rows;                    /* text rows at the last render (paging) */
     int tab_x[DETAIL_TABS_MAX + 1]; /* cells where each tab label starts at the last render */
 };
 
@@ -129,7 +129,6 @@ void detail_render_tabs(struct detail *dt, struct canvas_line *out);
 /* The tab under cell x of the last rendered tab row, or (size_t)-1. */
 size_t detail_tab_at(const struct detail *dt, int x);
 /* The document lines from top into canvas rows [y0, y0+rows), search hits highlighted. */
-void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows,
-                        const char *needle);
+void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows, const char *needle);
 
 #endif

@@ -45,17 +45,17 @@ struct doc {
     size_t nsegs, segs_cap;
     struct doc_stored *stored; /* stored lines */
     size_t nstored, stored_cap;
-    struct dynbuf text;          /* their text */
-    struct canvas_span *spans;   /* their spans */
+    struct dynbuf text;        /* their text */
+    struct canvas_span *spans; /* their spans */
     size_t nspans, spans_cap;
-    size_t lines;                /* total */
-    struct doc_target *targets;  /* ascending lines */
+    size_t lines;               /* total */
+    struct doc_target *targets; /* ascending lines */
     size_t ntargets, targets_cap;
     /* Line showing byte offset of side, or (size_t)-1 (set by Raw and Hex). */
     size_t (*locate)(const struct doc *d, int side, uint64_t offset);
     void *locate_data;
     void (*locate_free)(void *locate_data); /* called when the document is reset; may be NULL */
-    struct canvas_line scratch; /* search rendering */
+    struct canvas_line scratch;             /* search rendering */
 };
 
 void doc_init(struct doc *d);

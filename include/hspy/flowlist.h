@@ -34,8 +34,8 @@ struct flowlist {
     struct store *store;
     uint64_t *ids; /* shown rows, ascending by (sort key, id) */
     size_t n, cap;
-    uint64_t scanned;      /* every id below this one has been considered */
-    uint64_t removed_seen; /* store removals already compacted away */
+    uint64_t scanned;                 /* every id below this one has been considered */
+    uint64_t removed_seen;            /* store removals already compacted away */
     struct flowlist_pending *pending; /* in-flight exchanges, ascending ids */
     size_t npending, pending_cap;
     struct filter *filter; /* owned; NULL shows everything */
@@ -46,10 +46,10 @@ struct flowlist {
     bool descending;
     /* cursor, in display positions (0 = top row) */
     size_t cur;
-    uint64_t cur_id; /* id under the cursor, followed across updates */
-    size_t top;      /* first row on screen */
-    bool follow;     /* keep the newest exchange selected */
-    uint64_t newest; /* highest id shown */
+    uint64_t cur_id;   /* id under the cursor, followed across updates */
+    size_t top;        /* first row on screen */
+    bool follow;       /* keep the newest exchange selected */
+    uint64_t newest;   /* highest id shown */
     uint64_t *scratch; /* ids added or removed in one update */
     size_t scratch_cap;
 };
@@ -108,7 +108,6 @@ size_t flowlist_clear(struct flowlist *fl);
  * row after (dir > 0) or before (dir < 0) display position from and wrapping around. Returns
  * the display position, or (size_t)-1 when no row matches.
  */
-size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir,
-                       const struct glyphs *g);
+size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir);
 
 #endif

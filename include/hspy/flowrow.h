@@ -26,8 +26,8 @@ enum flowrow_col {
     FLOWCOL_CLIENT,   /* client address:port */
     FLOWCOL_METHOD,
     FLOWCOL_HOST,
-    FLOWCOL_TARGET,   /* request target as sent */
-    FLOWCOL_FLAGS,    /* warnings, held, truncated, incomplete, gap */
+    FLOWCOL_TARGET, /* request target as sent */
+    FLOWCOL_FLAGS,  /* warnings, held, truncated, incomplete, gap */
     FLOWCOL_STATUS,
     FLOWCOL_TYPE,     /* short content type of the response */
     FLOWCOL_SIZE,     /* response payload size */
@@ -47,18 +47,21 @@ struct flowrow_column {
     uint8_t align;    /* enum celltext_align */
     /* Writes the cell text into buf (FLOWROW_CELL_MAX) and returns its style. */
     uint8_t (*text)(const struct exchange *ex, const struct glyphs *g, char *buf);
-    /* Sort key: a number, or the first 8 bytes of a string big-endian (ties go to cmp). */
+    /* Sort key: a number, or the first 8 bytes of the sort string big-endian. */
     uint64_t (*key)(const struct exchange *ex);
-    /* Full comparison for equal keys, or NULL when the key is exact. */
-    int (*cmp)(const struct exchange *a, const struct exchange *b);
+    /*
+     * For columns sorted as strings: writes the sort string (bytes compared with memcmp; may
+     * hold any byte) into buf and returns its length. NULL when the key is exact.
+     */
+    size_t (*sortstr)(const struct exchange *ex, char *buf, size_t len);
 };
 
 extern const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT];
 
 struct flowrow_layout {
-    int width;                 /* the terminal width it was made for */
-    int w[FLOWCOL__COUNT];     /* cells per column; 0 = not shown */
-    int x[FLOWCOL__COUNT];     /* first cell of each shown column */
+    int width;             /* the terminal width it was made for */
+    int w[FLOWCOL__COUNT]; /* cells per column; 0 = not shown */
+    int x[FLOWCOL__COUNT]; /* first cell of each shown column */
 };
 
 /* Fits the columns into width cells. ids up to max_id must fit the # column. */
@@ -76,13 +79,18 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
                     const struct exchange *ex, uint64_t id, bool marked, const struct glyphs *g);
 
 /*
- * The text a flow-list search looks at: every column's text separated by spaces (no padding).
- * Appended to out.
+ * The text a flow-list search looks at, appended to out: method, host, target, status, the
+ * whole Content-Type and (when client is true) the client address, separated by spaces. These
+ * are the raw bytes (the text is only matched, never drawn), built without formatting so that
+ * a search through a million flows stays around a second; formatting the address is the
+ * costly part, so callers ask for it only when the query could match one.
  */
-void flowrow_text(const struct exchange *ex, const struct glyphs *g, struct dynbuf *out);
+void flowrow_text(const struct exchange *ex, bool client, struct dynbuf *out);
 
 /* Orders a and b by column col (ties broken by id, so the order is total). */
 int flowrow_compare(int col, const struct exchange *a, const struct exchange *b);
+/* The sort key of ex for col whose string starts with s[0..n) (the prefix rule above). */
+uint64_t flowrow_prefix_key(const char *s, size_t n);
 
 /* Human sizes ("312", "4.1k", "2.0M") and durations ("850µs", "12ms", "3.0s"); return buf. */
 char *flowrow_size(uint64_t bytes, char *buf, size_t len);

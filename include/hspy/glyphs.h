@@ -7,22 +7,22 @@
 #define HSPY_GLYPHS_H
 
 struct glyphs {
-    const char *warn;      /* exchange carries warnings */
-    const char *held;      /* held by an intercept */
-    const char *truncated; /* bytes counted but not kept */
-    const char *partial;   /* incomplete, in flight */
-    const char *gap;       /* capture gap */
-    const char *mark;      /* marked by the user */
-    const char *ellipsis;  /* text cut here */
-    const char *hline;     /* separators */
-    const char *vline;     /* annotation gutter */
-    const char *full;      /* progress bar, done part */
-    const char *empty;     /* progress bar, rest */
-    const char *thin;      /* a phase too short for a cell */
-    const char *arrow;     /* "->" in headings */
-    const char *up, *down; /* sort direction */
-    const char *on, *off;  /* follow mode */
-    const char *enter;     /* the Enter key in hints and help */
+    const char *warn;                           /* exchange carries warnings */
+    const char *held;                           /* held by an intercept */
+    const char *truncated;                      /* bytes counted but not kept */
+    const char *partial;                        /* incomplete, in flight */
+    const char *gap;                            /* capture gap */
+    const char *mark;                           /* marked by the user */
+    const char *ellipsis;                       /* text cut here */
+    const char *hline;                          /* separators */
+    const char *vline;                          /* annotation gutter */
+    const char *full;                           /* progress bar, done part */
+    const char *empty;                          /* progress bar, rest */
+    const char *thin;                           /* a phase too short for a cell */
+    const char *arrow;                          /* "->" in headings */
+    const char *up, *down;                      /* sort direction */
+    const char *on, *off;                       /* follow mode */
+    const char *enter;                          /* the Enter key in hints and help */
     const char *left, *right, *upkey, *downkey; /* arrow keys in hints and help */
 };
 

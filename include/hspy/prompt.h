@@ -30,11 +30,11 @@ struct prompt_history {
 struct prompt {
     const char *label; /* "filter", "search" (static strings) */
     char text[PROMPT_MAX];
-    size_t len, cursor;  /* bytes; cursor is on a character boundary */
-    char error[256];     /* "" when none */
-    size_t errpos;       /* byte of text the error points at, or (size_t)-1 */
+    size_t len, cursor;             /* bytes; cursor is on a character boundary */
+    char error[256];                /* "" when none */
+    size_t errpos;                  /* byte of text the error points at, or (size_t)-1 */
     struct prompt_history *history; /* may be NULL */
-    size_t hpos;         /* 0 = the text being typed, k = history item k-1 */
+    size_t hpos;                    /* 0 = the text being typed, k = history item k-1 */
 };
 
 /* Starts editing with initial text (may be NULL) and the given history (may be NULL). */

@@ -20,11 +20,11 @@
 enum { SCREEN_COLORS = 9 }; /* default, then the 8 ANSI colours */
 
 struct screen {
-    void *term;          /* SCREEN * */
+    void *term; /* SCREEN * */
     FILE *out, *in;
-    bool active;         /* curses owns the terminal */
+    bool active; /* curses owns the terminal */
     bool color;
-    bool utf8;           /* the locale's charset is UTF-8 */
+    bool utf8; /* the locale's charset is UTF-8 */
     int rows, cols;
     short pairs[SCREEN_COLORS][SCREEN_COLORS]; /* pair number, 0 = not allocated yet */
     short npairs;
@@ -39,8 +39,8 @@ enum screen_event {
 };
 
 struct screen_input {
-    int key;     /* SCREEN_KEY: keymap code */
-    int button;  /* SCREEN_MOUSE: enum ui_button */
+    int key;    /* SCREEN_KEY: keymap code */
+    int button; /* SCREEN_MOUSE: enum ui_button */
     int x, y;
 };
 

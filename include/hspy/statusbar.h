@@ -18,17 +18,17 @@
 struct statusbar {
     const char *title;
     const struct store_counters *counters;
-    size_t live;        /* exchanges in the store */
-    size_t shown;       /* rows of the flow list */
-    bool filtered;      /* a filter or the marked-only view is active */
+    size_t live;   /* exchanges in the store */
+    size_t shown;  /* rows of the flow list */
+    bool filtered; /* a filter or the marked-only view is active */
     size_t marked;
     bool follow;
-    const char *sort;   /* column name, or NULL for the default order */
+    const char *sort; /* column name, or NULL for the default order */
     bool descending;
     const char *filter; /* expression, "" for none */
     bool loading;       /* progress applies */
     uint64_t done, total;
-    double rate;        /* bytes per second while loading, 0 unknown */
+    double rate; /* bytes per second while loading, 0 unknown */
 };
 
 /* Renders the status line into out (its width). */

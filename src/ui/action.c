@@ -156,8 +156,8 @@ static unsigned act_marked_only(struct ui *ui, int arg)
 {
     (void)arg;
     flowlist_set_marked_only(&ui->list, !ui->list.marked_only);
-    ui_message(ui, STYLE_MESSAGE, ui->list.marked_only ? "showing marked flows only"
-                                                       : "showing all flows");
+    ui_message(ui, STYLE_MESSAGE,
+               ui->list.marked_only ? "showing marked flows only" : "showing all flows");
     return UI_REDRAW;
 }
 

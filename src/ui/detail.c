@@ -114,10 +114,9 @@ static struct detail_sig signature(const struct detail *dt, const struct exchang
 static bool same_sig(const struct detail_sig *a, const struct detail_sig *b)
 {
     return a->id == b->id && a->req_len == b->req_len && a->resp_len == b->resp_len &&
-           a->flags == b->flags && a->req_flags == b->req_flags &&
-           a->resp_flags == b->resp_flags && a->nwarnings == b->nwarnings &&
-           a->width == b->width && a->as_sent == b->as_sent && a->body == b->body &&
-           a->present == b->present;
+           a->flags == b->flags && a->req_flags == b->req_flags && a->resp_flags == b->resp_flags &&
+           a->nwarnings == b->nwarnings && a->width == b->width && a->as_sent == b->as_sent &&
+           a->body == b->body && a->present == b->present;
 }
 
 /* Keeps the position inside the document. */
@@ -131,8 +130,7 @@ static void clamp(struct detail *dt)
         p->top = max_top;
     if (p->cursor != NPOS && p->cursor >= lines)
         p->cursor = lines ? lines - 1 : NPOS;
-    if ((DETAIL_TABS[dt->tab].flags & DETAIL_TAB_TARGETS) && dt->doc.ntargets &&
-        p->cursor == NPOS)
+    if ((DETAIL_TABS[dt->tab].flags & DETAIL_TAB_TARGETS) && dt->doc.ntargets && p->cursor == NPOS)
         p->cursor = dt->doc.targets[0].line;
 }
 
@@ -148,7 +146,7 @@ void detail_sync(struct detail *dt, int width)
                  "(exchange #%llu is no longer in the store: deleted or evicted by the caps)",
                  (unsigned long long)dt->id);
     } else {
-        struct detail_ctx ctx = {dt->store, ex,        dt->g,   dt->limits,
+        struct detail_ctx ctx = {dt->store, ex,          dt->g,    dt->limits,
                                  width,     dt->as_sent, dt->body, dt->body_max};
         DETAIL_TABS[dt->tab].build(&dt->doc, &ctx);
     }
@@ -315,8 +313,7 @@ void detail_render_tabs(struct detail *dt, struct canvas_line *out)
                   dt->as_sent ? "as sent" : "decoded");
 }
 
-void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows,
-                        const char *needle)
+void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows, const char *needle)
 {
     dt->rows = rows > 0 ? (size_t)rows : 1;
     clamp(dt);

@@ -12,7 +12,7 @@
 #include "hspy/xmalloc.h"
 
 struct doc_stored {
-    size_t off;          /* in d->text */
+    size_t off; /* in d->text */
     uint32_t len;
     uint32_t span_first; /* in d->spans */
     uint32_t nspans;
@@ -88,8 +88,8 @@ size_t doc_add(struct doc *d, const struct canvas_line *l)
         d->stored = xgrow(d->stored, &d->stored_cap, d->nstored + 1, sizeof *d->stored);
     struct doc_stored *st = &d->stored[d->nstored++];
     st->off = d->text.len;
-    st->len = (uint32_t)dynbuf_append(&d->text, l->text.data ? l->text.data : (uint8_t *)"",
-                                      l->text.len);
+    st->len =
+        (uint32_t)dynbuf_append(&d->text, l->text.data ? l->text.data : (uint8_t *)"", l->text.len);
     st->style = l->style;
     st->span_first = (uint32_t)d->nspans;
     st->nspans = 0;
@@ -176,8 +176,7 @@ static const struct doc_seg *seg_of(const struct doc *d, size_t line)
     return d->nsegs ? &d->segs[lo] : NULL;
 }
 
-static void render_stored(const struct doc *d, const struct doc_stored *st,
-                          struct canvas_line *out)
+static void render_stored(const struct doc *d, const struct doc_stored *st, struct canvas_line *out)
 {
     const char *text = (const char *)d->text.data + st->off;
     size_t pos = 0;
@@ -219,8 +218,8 @@ size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
         pos = dir > 0 ? (pos + 1) % d->lines : (pos + d->lines - 1) % d->lines;
         canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
         doc_render(d, pos, &d->scratch);
-        if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle,
-                        nlen) != SEARCH_NONE)
+        if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle, nlen) !=
+            SEARCH_NONE)
             return pos;
     }
     return NPOS;

@@ -63,23 +63,29 @@ static int compare_ids(const struct flowlist *fl, uint64_t a, uint64_t b)
 
 struct sort_item {
     uint64_t key;
-    const struct exchange *ex;
+    uint64_t id;
+    uint32_t off, len; /* sort string in the strings buffer (string columns) */
 };
 
-static int compare_items(int col, const struct sort_item *a, const struct sort_item *b)
+struct sort_ctx {
+    const char *strings;
+};
+
+static int compare_items(const struct sort_ctx *c, const struct sort_item *a,
+                         const struct sort_item *b)
 {
     if (a->key != b->key)
         return a->key < b->key ? -1 : 1;
-    if (FLOWROW_COLUMNS[col].cmp) {
-        int r = FLOWROW_COLUMNS[col].cmp(a->ex, b->ex);
-        if (r)
-            return r;
+    if (c->strings) {
+        int r = memcmp(c->strings + a->off, c->strings + b->off, a->len < b->len ? a->len : b->len);
+        if (r || a->len != b->len)
+            return r ? r : (a->len < b->len ? -1 : 1);
     }
-    return a->ex->id < b->ex->id ? -1 : a->ex->id > b->ex->id;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Bottom-up merge sort: qsort has no context argument, and this one is stable and O(n log n). */
-static void merge_sort(int col, struct sort_item *v, size_t n)
+/* Bottom-up merge sort: qsort has no context argument, and this one is O(n log n) always. */
+static void merge_sort(const struct sort_ctx *c, struct sort_item *v, size_t n)
 {
     struct sort_item *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
     struct sort_item *src = v, *dst = tmp;
@@ -89,7 +95,7 @@ static void merge_sort(int col, struct sort_item *v, size_t n)
             size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                dst[k++] = compare_items(col, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
+                dst[k++] = compare_items(c, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
             while (i < mid)
                 dst[k++] = src[i++];
             while (j < hi)
@@ -104,33 +110,50 @@ static void merge_sort(int col, struct sort_item *v, size_t n)
     free(tmp);
 }
 
-/* Sorts ids[0..n) by the current column (ids must resolve). */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sort strings are cut here; longer ones compare by this prefix, then by id. */
+enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
+
+/*
+ * Sorts ids[0..n) by the current column. Each row's key and sort string are computed once
+ * (not per comparison): 24 bytes per row plus the strings, freed before returning.
+ */
 static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
 {
     if (by_id(fl)) {
-        /* ids arrive ascending from scans; only the odd re-placed exchange is out of order. */
-        for (size_t i = 1; i < n; i++) {
-            uint64_t v = ids[i];
-            size_t j = i;
-            while (j > 0 && ids[j - 1] > v) {
-                ids[j] = ids[j - 1];
-                j--;
-            }
-            ids[j] = v;
-        }
+        qsort(ids, n, sizeof *ids, cmp_u64);
         return;
     }
+    const struct flowrow_column *col = &FLOWROW_COLUMNS[fl->sort_col];
     struct sort_item *items = xmalloc((n ? n : 1) * sizeof *items);
+    struct dynbuf strings;
+    dynbuf_init(&strings, (size_t)UINT32_MAX);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const struct exchange *ex = store_get(fl->store, ids[i]);
-        if (ex)
-            items[m++] = (struct sort_item){sort_key(fl, ex), ex};
+        if (!ex)
+            continue;
+        struct sort_item *it = &items[m++];
+        it->key = sort_key(fl, ex);
+        it->id = ex->id;
+        it->off = (uint32_t)strings.len;
+        it->len = 0;
+        if (col->sortstr) {
+            char buf[SORTSTR_MAX];
+            it->len = (uint32_t)dynbuf_append(&strings, buf, col->sortstr(ex, buf, sizeof buf));
+        }
     }
-    merge_sort(fl->sort_col, items, m);
+    struct sort_ctx c = {col->sortstr ? (const char *)strings.data : NULL};
+    merge_sort(&c, items, m);
     for (size_t i = 0; i < m; i++)
-        ids[i] = items[i].ex->id;
+        ids[i] = items[i].id;
     free(items);
+    dynbuf_cleanup(&strings);
 }
 
 /* First position in ids[0..hi) whose row sorts after id. */
@@ -168,12 +191,6 @@ static void insert_sorted(struct flowlist *fl, uint64_t *add, size_t k)
         i = pos;
     }
     fl->n += k;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* Removes the ids in rm[0..k) from the rows in one pass. */
@@ -229,16 +246,15 @@ static void push_scratch(struct flowlist *fl, size_t *k, uint64_t id)
 static void push_pending(struct flowlist *fl, uint64_t id, uint64_t key, bool shown)
 {
     if (fl->npending == fl->pending_cap)
-        fl->pending =
-            xgrow(fl->pending, &fl->pending_cap, fl->npending + 1, sizeof *fl->pending);
+        fl->pending = xgrow(fl->pending, &fl->pending_cap, fl->npending + 1, sizeof *fl->pending);
     fl->pending[fl->npending++] = (struct flowlist_pending){id, key, shown};
 }
 
 /* Appends ids the store gained since the last scan to add; in-flight ones become pending. */
 static size_t scan_new(struct flowlist *fl, size_t k)
 {
-    uint64_t start = fl->scanned > store_first_id(fl->store) ? fl->scanned
-                                                              : store_first_id(fl->store);
+    uint64_t start =
+        fl->scanned > store_first_id(fl->store) ? fl->scanned : store_first_id(fl->store);
     uint64_t end = store_end_id(fl->store);
     for (uint64_t id = start; id < end; id++) {
         const struct exchange *ex = store_get(fl->store, id);
@@ -454,8 +470,7 @@ void flowlist_set_sort(struct flowlist *fl, int col, bool descending)
         return;
     }
     for (size_t i = 0; i < fl->npending; i++)
-        fl->pending[i].key =
-            by_id(fl) ? 0 : sort_key(fl, store_get(fl->store, fl->pending[i].id));
+        fl->pending[i].key = by_id(fl) ? 0 : sort_key(fl, store_get(fl->store, fl->pending[i].id));
     sort_ids(fl, fl->ids, fl->n);
     place_cursor(fl);
 }
@@ -556,8 +571,7 @@ size_t flowlist_clear(struct flowlist *fl)
     return n;
 }
 
-size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir,
-                       const struct glyphs *g)
+size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir)
 {
     if (!fl->n || !*needle)
         return NPOS;
@@ -565,13 +579,14 @@ size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t fro
     dynbuf_init(&text, 64 * 1024);
     size_t found = NPOS;
     size_t pos = from < fl->n ? from : 0;
+    bool client = strpbrk(needle, "0123456789:") != NULL;
     for (size_t step = 1; step <= fl->n; step++) {
         pos = dir > 0 ? (pos + 1) % fl->n : (pos + fl->n - 1) % fl->n;
         const struct exchange *ex = store_get(fl->store, flowlist_at(fl, pos));
         if (!ex)
             continue;
         dynbuf_reset(&text);
-        flowrow_text(ex, g, &text);
+        flowrow_text(ex, client, &text);
         if (search_find(dynbuf_str(&text), text.len, needle, strlen(needle)) != SEARCH_NONE) {
             found = pos;
             break;

@@ -21,9 +21,8 @@ static uint8_t method_style(const char *m)
         const char *name;
         uint8_t style;
     } MAP[] = {
-        {"GET", STYLE_METHOD_GET},       {"HEAD", STYLE_METHOD_GET},
-        {"POST", STYLE_METHOD_POST},     {"PUT", STYLE_METHOD_PUT},
-        {"PATCH", STYLE_METHOD_PUT},     {"DELETE", STYLE_METHOD_DELETE},
+        {"GET", STYLE_METHOD_GET}, {"HEAD", STYLE_METHOD_GET},  {"POST", STYLE_METHOD_POST},
+        {"PUT", STYLE_METHOD_PUT}, {"PATCH", STYLE_METHOD_PUT}, {"DELETE", STYLE_METHOD_DELETE},
     };
     for (size_t i = 0; i < sizeof MAP / sizeof MAP[0]; i++)
         if (strcmp(m, MAP[i].name) == 0)
@@ -87,8 +86,7 @@ char *flowrow_duration(int64_t ns, char *buf, size_t len)
     else if (ns < (int64_t)6000 * 1000000000)
         snprintf(buf, len, "%dm%02ds", (int)(ns / 60000000000), (int)(ns / 1000000000 % 60));
     else
-        snprintf(buf, len, "%dh%02dm", (int)(ns / 3600000000000),
-                 (int)(ns / 60000000000 % 60));
+        snprintf(buf, len, "%dh%02dm", (int)(ns / 3600000000000), (int)(ns / 60000000000 % 60));
     return buf;
 }
 
@@ -111,9 +109,15 @@ static size_t short_type(const uint8_t *v, size_t n, const uint8_t **out)
     static const struct {
         const char *sub, *name;
     } ALIASES[] = {
-        {"javascript", "js"},       {"ecmascript", "js"},     {"plain", "text"},
-        {"www-form-urlencoded", "form"}, {"form-data", "multipart"}, {"octet-stream", "bin"},
-        {"svg", "svg"},             {"icon", "ico"},          {"vnd.microsoft.icon", "ico"},
+        {"javascript", "js"},
+        {"ecmascript", "js"},
+        {"plain", "text"},
+        {"www-form-urlencoded", "form"},
+        {"form-data", "multipart"},
+        {"octet-stream", "bin"},
+        {"svg", "svg"},
+        {"icon", "ico"},
+        {"vnd.microsoft.icon", "ico"},
     };
     for (size_t i = 0; i < sizeof ALIASES / sizeof ALIASES[0]; i++) {
         if (strlen(ALIASES[i].sub) == len &&
@@ -129,6 +133,31 @@ static size_t short_type(const uint8_t *v, size_t n, const uint8_t **out)
 static const struct message *typed_message(const struct exchange *ex)
 {
     return (ex->resp.flags & MSG_HEAD) ? &ex->resp : &ex->req;
+}
+
+/* A known field's first value through the head's field index (no scan of the headers). */
+static const uint8_t *field(const struct message *m, enum http_field f, size_t *n)
+{
+    const uint8_t *base = message_head_base(m);
+    if (!base) {
+        *n = 0;
+        return NULL;
+    }
+    return http_head_field(base, &m->head, f, n);
+}
+
+/* exchange_host with the common case (a Host header) answered from the field index. */
+static char *host_of(const struct exchange *ex, char *buf, size_t len)
+{
+    size_t n;
+    const uint8_t *v = field(&ex->req, HF_HOST, &n);
+    if (!v)
+        return exchange_host(ex, buf, len);
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return buf;
 }
 
 /* Column texts. Each writes a NUL-terminated safe string into buf and returns its style. */
@@ -190,7 +219,7 @@ static uint8_t text_host(const struct exchange *ex, const struct glyphs *g, char
 {
     (void)g;
     char raw[FLOWROW_CELL_MAX];
-    exchange_host(ex, raw, sizeof raw);
+    host_of(ex, raw, sizeof raw);
     safe_copy(buf, (const uint8_t *)raw, strlen(raw));
     return STYLE_NORMAL;
 }
@@ -249,9 +278,12 @@ static uint8_t text_status(const struct exchange *ex, const struct glyphs *g, ch
         const char *text;
         uint8_t style;
     } NO_STATUS[] = {
-        {EX_HELD, "held", STYLE_HELD},         {EX_KILLED, "kill", STYLE_STATUS5},
-        {EX_UPSTREAM_FAIL, "ERR", STYLE_STATUS5}, {EX_TIMEOUT, "tout", STYLE_STATUS5},
-        {EX_CLIENT_ABORT, "abrt", STYLE_STATUS5}, {EX_TUNNEL, "tunl", STYLE_DIM},
+        {EX_HELD, "held", STYLE_HELD},
+        {EX_KILLED, "kill", STYLE_STATUS5},
+        {EX_UPSTREAM_FAIL, "ERR", STYLE_STATUS5},
+        {EX_TIMEOUT, "tout", STYLE_STATUS5},
+        {EX_CLIENT_ABORT, "abrt", STYLE_STATUS5},
+        {EX_TUNNEL, "tunl", STYLE_DIM},
         {EX_DONE, "-", STYLE_DIM},
     };
     for (size_t i = 0; i < sizeof NO_STATUS / sizeof NO_STATUS[0]; i++) {
@@ -268,7 +300,7 @@ static uint8_t text_type(const struct exchange *ex, const struct glyphs *g, char
 {
     (void)g;
     size_t n;
-    const uint8_t *v = message_header(typed_message(ex), "content-type", &n);
+    const uint8_t *v = field(typed_message(ex), HF_CONTENT_TYPE, &n);
     if (!v) {
         snprintf(buf, FLOWROW_CELL_MAX, "-");
         return STYLE_DIM;
@@ -301,18 +333,32 @@ static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g, 
     return STYLE_NORMAL;
 }
 
-/* Sort keys. */
+/* Sort keys and sort strings. */
 
-static uint64_t prefix_key(const uint8_t *p, size_t n, bool fold)
+uint64_t flowrow_prefix_key(const char *s, size_t n)
 {
     uint64_t k = 0;
-    for (size_t i = 0; i < 8; i++) {
-        uint8_t c = i < n ? p[i] : 0;
-        if (fold && c >= 'A' && c <= 'Z')
-            c = (uint8_t)(c + 32);
-        k = (k << 8) | c;
-    }
+    for (size_t i = 0; i < 8; i++)
+        k = (k << 8) | (i < n ? (uint8_t)s[i] : 0);
     return k;
+}
+
+static size_t fold_copy(char *buf, size_t len, const char *s, size_t n)
+{
+    if (n > len)
+        n = len;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+    return n;
+}
+
+static size_t span_str(const struct message *m, struct http_span s, char *buf, size_t len)
+{
+    if (!(m->flags & MSG_HEAD))
+        return 0;
+    size_t n = s.len < len ? s.len : len;
+    memcpy(buf, message_at(m, s), n);
+    return n;
 }
 
 static uint64_t key_id(const struct exchange *ex)
@@ -325,72 +371,63 @@ static uint64_t key_time(const struct exchange *ex)
     return (uint64_t)start_time(ex);
 }
 
-static uint64_t key_client(const struct exchange *ex)
+static size_t str_client(const struct exchange *ex, char *buf, size_t len)
 {
     const struct endpoint *e = &ex->client;
-    const uint8_t *a = e->addr;
-    uint64_t k = (uint64_t)e->family << 56;
-    k |= (uint64_t)a[0] << 48 | (uint64_t)a[1] << 40 | (uint64_t)a[2] << 32 |
-         (uint64_t)a[3] << 24;
-    return k | e->port;
-}
-
-static int cmp_client(const struct exchange *a, const struct exchange *b)
-{
-    int c = memcmp(a->client.addr, b->client.addr, sizeof a->client.addr);
-    return c ? c : (int)a->client.port - (int)b->client.port;
-}
-
-static uint64_t span_key(const struct message *m, struct http_span s, bool fold)
-{
-    if (!(m->flags & MSG_HEAD))
+    if (len < 19)
         return 0;
-    return prefix_key(message_at(m, s), s.len, fold);
+    buf[0] = (char)e->family;
+    memcpy(buf + 1, e->addr, 16);
+    buf[17] = (char)(e->port >> 8);
+    buf[18] = (char)(e->port & 255);
+    return 19;
 }
 
-static int span_cmp(const struct message *a, struct http_span sa, const struct message *b,
-                    struct http_span sb)
+static size_t str_method(const struct exchange *ex, char *buf, size_t len)
 {
-    uint32_t la = (a->flags & MSG_HEAD) ? sa.len : 0;
-    uint32_t lb = (b->flags & MSG_HEAD) ? sb.len : 0;
-    int c = memcmp(la ? message_at(a, sa) : (const uint8_t *)"",
-                   lb ? message_at(b, sb) : (const uint8_t *)"", la < lb ? la : lb);
-    return c ? c : (la > lb) - (la < lb);
+    return span_str(&ex->req, ex->req.head.method, buf, len);
 }
 
-static uint64_t key_method(const struct exchange *ex)
+static size_t str_host(const struct exchange *ex, char *buf, size_t len)
 {
-    return span_key(&ex->req, ex->req.head.method, false);
+    char raw[FLOWROW_CELL_MAX];
+    host_of(ex, raw, sizeof raw);
+    return fold_copy(buf, len, raw, strlen(raw));
 }
 
-static int cmp_method(const struct exchange *a, const struct exchange *b)
+static size_t str_target(const struct exchange *ex, char *buf, size_t len)
 {
-    return span_cmp(&a->req, a->req.head.method, &b->req, b->req.head.method);
+    return span_str(&ex->req, ex->req.head.target, buf, len);
 }
+
+static size_t str_type(const struct exchange *ex, char *buf, size_t len)
+{
+    size_t n;
+    const uint8_t *v = field(typed_message(ex), HF_CONTENT_TYPE, &n);
+    if (!v)
+        return 0;
+    const uint8_t *name;
+    size_t k = short_type(v, n, &name);
+    return fold_copy(buf, len, (const char *)name, k);
+}
+
+/* String columns key on the first bytes of their sort string. */
+#define STRING_KEY(col)                                                                            \
+    static uint64_t key_##col(const struct exchange *ex)                                           \
+    {                                                                                              \
+        char buf[32];                                                                              \
+        return flowrow_prefix_key(buf, str_##col(ex, buf, sizeof buf));                            \
+    }
+STRING_KEY(client)
+STRING_KEY(method)
+STRING_KEY(target)
+STRING_KEY(type)
+#undef STRING_KEY
 
 static uint64_t key_host(const struct exchange *ex)
 {
     char buf[FLOWROW_CELL_MAX];
-    exchange_host(ex, buf, sizeof buf);
-    return prefix_key((const uint8_t *)buf, strlen(buf), true);
-}
-
-static int cmp_host(const struct exchange *a, const struct exchange *b)
-{
-    char ha[FLOWROW_CELL_MAX], hb[FLOWROW_CELL_MAX];
-    exchange_host(a, ha, sizeof ha);
-    exchange_host(b, hb, sizeof hb);
-    return strcasecmp(ha, hb);
-}
-
-static uint64_t key_target(const struct exchange *ex)
-{
-    return span_key(&ex->req, ex->req.head.target, false);
-}
-
-static int cmp_target(const struct exchange *a, const struct exchange *b)
-{
-    return span_cmp(&a->req, a->req.head.target, &b->req, b->req.head.target);
+    return flowrow_prefix_key(buf, str_host(ex, buf, sizeof buf));
 }
 
 static uint64_t key_flags(const struct exchange *ex)
@@ -414,25 +451,6 @@ static uint64_t key_status(const struct exchange *ex)
     return (uint64_t)exchange_status(ex);
 }
 
-static uint64_t key_type(const struct exchange *ex)
-{
-    size_t n;
-    const uint8_t *v = message_header(typed_message(ex), "content-type", &n);
-    if (!v)
-        return 0;
-    const uint8_t *name;
-    size_t len = short_type(v, n, &name);
-    return prefix_key(name, len, true);
-}
-
-static int cmp_type(const struct exchange *a, const struct exchange *b)
-{
-    char ta[FLOWROW_CELL_MAX], tb[FLOWROW_CELL_MAX];
-    text_type(a, &GLYPHS_ASCII, ta);
-    text_type(b, &GLYPHS_ASCII, tb);
-    return strcasecmp(ta, tb);
-}
-
 static uint64_t key_size(const struct exchange *ex)
 {
     return (ex->resp.flags & MSG_HEAD) ? ex->resp.body_size + 1 : 0;
@@ -449,13 +467,13 @@ const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
     [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL},
     [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL},
     [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, 5, CELLTEXT_LEFT,  text_time,     key_time,     NULL},
-    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, 8, CELLTEXT_LEFT,  text_client,   key_client,   cmp_client},
-    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  6, 0, 0, CELLTEXT_LEFT,  text_method,   key_method,   cmp_method},
-    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, 4, CELLTEXT_LEFT,  text_host,     key_host,     cmp_host},
-    [FLOWCOL_TARGET]   = {"target", "target",   6, 10, 3, 0, CELLTEXT_LEFT,  text_target,   key_target,   cmp_target},
+    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, 8, CELLTEXT_LEFT,  text_client,   key_client,   str_client},
+    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  6, 0, 0, CELLTEXT_LEFT,  text_method,   key_method,   str_method},
+    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, 4, CELLTEXT_LEFT,  text_host,     key_host,     str_host},
+    [FLOWCOL_TARGET]   = {"target", "target",   6, 10, 3, 0, CELLTEXT_LEFT,  text_target,   key_target,   str_target},
     [FLOWCOL_FLAGS]    = {"",       "flags",    2,  2, 0, 0, CELLTEXT_LEFT,  text_flags,    key_flags,    NULL},
     [FLOWCOL_STATUS]   = {"st",     "status",   3,  4, 0, 0, CELLTEXT_LEFT,  text_status,   key_status,   NULL},
-    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, 6, CELLTEXT_LEFT,  text_type,     key_type,     cmp_type},
+    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, 6, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
     [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, 3, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
     [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, 2, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
 };
@@ -517,8 +535,8 @@ void flowrow_layout(struct flowrow_layout *l, int width, uint64_t max_id)
     if (nd > w[FLOWCOL_ID])
         w[FLOWCOL_ID] = nd;
     /* Too wide: first shrink columns to their minimum, then drop the least important. */
-    static const int SHRINK[] = {FLOWCOL_HOST, FLOWCOL_TARGET, FLOWCOL_CLIENT, FLOWCOL_TYPE,
-                                 FLOWCOL_METHOD, FLOWCOL_SIZE, FLOWCOL_DURATION, FLOWCOL_STATUS};
+    static const int SHRINK[] = {FLOWCOL_HOST,   FLOWCOL_TARGET, FLOWCOL_CLIENT,   FLOWCOL_TYPE,
+                                 FLOWCOL_METHOD, FLOWCOL_SIZE,   FLOWCOL_DURATION, FLOWCOL_STATUS};
     for (size_t i = 0; i < sizeof SHRINK / sizeof SHRINK[0] && total_width(w) > width; i++) {
         int c = SHRINK[i];
         int over = total_width(w) - width;
@@ -557,8 +575,8 @@ void flowrow_heading(struct canvas_line *out, const struct flowrow_layout *l, in
         char title[64];
         snprintf(title, sizeof title, "%s%s", FLOWROW_COLUMNS[c].title,
                  c == sort_col ? (descending ? g->down : g->up) : "");
-        canvas_put_fit(out, STYLE_COLHEAD, title, strlen(title), l->w[c],
-                       FLOWROW_COLUMNS[c].align, NULL);
+        canvas_put_fit(out, STYLE_COLHEAD, title, strlen(title), l->w[c], FLOWROW_COLUMNS[c].align,
+                       NULL);
     }
     canvas_pad(out, STYLE_COLHEAD, l->width - out->cells);
 }
@@ -593,14 +611,32 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
     canvas_pad(out, STYLE_NORMAL, l->width - out->cells);
 }
 
-void flowrow_text(const struct exchange *ex, const struct glyphs *g, struct dynbuf *out)
+void flowrow_text(const struct exchange *ex, bool client, struct dynbuf *out)
 {
     char buf[FLOWROW_CELL_MAX];
-    for (int c = FLOWCOL_ID; c < FLOWCOL__COUNT; c++) {
-        FLOWROW_COLUMNS[c].text(ex, g, buf);
-        dynbuf_adds(out, buf);
+    const struct message *m = &ex->req;
+    if (m->flags & MSG_HEAD) {
+        dynbuf_append(out, message_at(m, m->head.method), m->head.method.len);
+        dynbuf_addc(out, ' ');
+        dynbuf_adds(out, host_of(ex, buf, sizeof buf));
+        dynbuf_addc(out, ' ');
+        dynbuf_append(out, message_at(m, m->head.target), m->head.target.len);
         dynbuf_addc(out, ' ');
     }
+    int status = exchange_status(ex);
+    if (status) {
+        char digits[4] = {(char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10),
+                          (char)('0' + status % 10), ' '};
+        dynbuf_append(out, digits, sizeof digits);
+    }
+    size_t n;
+    const uint8_t *v = field(typed_message(ex), HF_CONTENT_TYPE, &n);
+    if (v) {
+        dynbuf_append(out, v, n);
+        dynbuf_addc(out, ' ');
+    }
+    if (client)
+        dynbuf_adds(out, endpoint_format(&ex->client, buf, sizeof buf));
 }
 
 int flowrow_compare(int col, const struct exchange *a, const struct exchange *b)
@@ -609,10 +645,12 @@ int flowrow_compare(int col, const struct exchange *a, const struct exchange *b)
     uint64_t ka = c->key(a), kb = c->key(b);
     if (ka != kb)
         return ka < kb ? -1 : 1;
-    if (c->cmp) {
-        int r = c->cmp(a, b);
-        if (r)
-            return r < 0 ? -1 : 1;
+    if (c->sortstr) {
+        char sa[FLOWROW_CELL_MAX], sb[FLOWROW_CELL_MAX];
+        size_t na = c->sortstr(a, sa, sizeof sa), nb = c->sortstr(b, sb, sizeof sb);
+        int r = memcmp(sa, sb, na < nb ? na : nb);
+        if (r || na != nb)
+            return r ? (r < 0 ? -1 : 1) : (na < nb ? -1 : 1);
     }
     return a->id < b->id ? -1 : a->id > b->id;
 }

@@ -109,8 +109,8 @@ static bool shown_before(const struct keymap_table *tables, size_t ntables, size
     for (size_t u = 0; u <= t; u++) {
         size_t end = u == t ? i : tables[u].n;
         for (size_t j = 0; j < end; j++)
-            if (in_section(&tables[u].rows[j], ctx) && same_line(&tables[u].rows[j],
-                                                                &tables[t].rows[i]))
+            if (in_section(&tables[u].rows[j], ctx) &&
+                same_line(&tables[u].rows[j], &tables[t].rows[i]))
                 return true;
     }
     return false;
@@ -130,7 +130,8 @@ static void help_line(const struct keymap_table *tables, size_t ntables, size_t 
                 continue;
             if (keys[0])
                 strncat(keys, " ", sizeof keys - strlen(keys) - 1);
-            strncat(keys, keymap_name(o->key, g, name, sizeof name), sizeof keys - strlen(keys) - 1);
+            strncat(keys, keymap_name(o->key, g, name, sizeof name),
+                    sizeof keys - strlen(keys) - 1);
         }
     }
     struct canvas_line l;

@@ -86,8 +86,8 @@ static void annotate(struct canvas_line *out, const struct exchange *ex, int sid
  * Adds the lines of raw[from, to) split at LF. base_style applies to every line (interim
  * responses are dim); the first line is the start line.
  */
-static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side,
-                           const uint8_t *raw, size_t from, size_t to, bool dim)
+static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side, const uint8_t *raw,
+                           size_t from, size_t to, bool dim)
 {
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
@@ -288,9 +288,10 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
     if (side == SIDE_SERVER && ex->error)
         doc_addf(d, STYLE_ERROR, "%s %s", c->g->warn, ex->error);
     if (!(m->flags & MSG_STARTED)) {
-        doc_addf(d, STYLE_DIM, side == SIDE_CLIENT ? "(no request)"
-                               : (ex->flags & EX_DONE) ? "(no response)"
-                                                       : "(waiting for the response)");
+        doc_addf(d, STYLE_DIM,
+                 side == SIDE_CLIENT     ? "(no request)"
+                 : (ex->flags & EX_DONE) ? "(no response)"
+                                         : "(waiting for the response)");
         return;
     }
     for (uint8_t i = 0; i < m->ninterim; i++) {

@@ -211,8 +211,8 @@ void prompt_render(const struct prompt *p, struct canvas_line *out)
     canvas_put_bytes(out, STYLE_NORMAL, (const uint8_t *)p->text + from, p->cursor - from, 0);
     size_t end = next_char(p, p->cursor);
     if (p->cursor < p->len)
-        canvas_put_bytes(out, STYLE_CURSOR, (const uint8_t *)p->text + p->cursor,
-                         end - p->cursor, 0);
+        canvas_put_bytes(out, STYLE_CURSOR, (const uint8_t *)p->text + p->cursor, end - p->cursor,
+                         0);
     else
         canvas_put(out, STYLE_CURSOR, " ", 1);
     if (end < p->len)

@@ -18,9 +18,9 @@
 enum { ESC_DELAY_MS = 25 };
 
 struct look {
-    short fg, bg;   /* -1 = terminal default, else COLOR_* */
-    attr_t attr;    /* with colours */
-    attr_t mono;    /* without */
+    short fg, bg; /* -1 = terminal default, else COLOR_* */
+    attr_t attr;  /* with colours */
+    attr_t mono;  /* without */
 };
 
 /* clang-format off */

@@ -57,7 +57,8 @@ static void progress_item(const struct statusbar *s, const struct glyphs *g, str
                  flowrow_size(s->done, done, sizeof done),
                  flowrow_size(s->total, total, sizeof total));
     } else {
-        snprintf(it->text, sizeof it->text, "loading %sB", flowrow_size(s->done, done, sizeof done));
+        snprintf(it->text, sizeof it->text, "loading %sB",
+                 flowrow_size(s->done, done, sizeof done));
     }
     if (s->rate > 0) {
         o = strlen(it->text);
@@ -95,8 +96,7 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
              flowrow_size(c->bytes, a, sizeof a));
     if (s->marked)
         snprintf(add(items, &n, 4, STYLE_BAR)->text, ITEM_MAX, "marked %zu", s->marked);
-    snprintf(add(items, &n, 3, STYLE_BAR)->text, ITEM_MAX, "follow %s",
-             s->follow ? g->on : g->off);
+    snprintf(add(items, &n, 3, STYLE_BAR)->text, ITEM_MAX, "follow %s", s->follow ? g->on : g->off);
     if (s->sort)
         snprintf(add(items, &n, 6, STYLE_BAR)->text, ITEM_MAX, "sort %s%s", s->sort,
                  s->descending ? g->down : g->up);

@@ -35,10 +35,10 @@ struct tui {
     uv_timer_t timer;
     uv_poll_t input;
     uv_signal_t winch, sigint, sigterm, sighup;
-    int handles;      /* handles not yet closed */
-    bool closing;     /* handles closed or closing: the interface is finished */
-    bool freeing;     /* tui_free ran: free when the last handle has closed */
-    bool dirty;       /* the ui changed and wants a frame */
+    int handles;  /* handles not yet closed */
+    bool closing; /* handles closed or closing: the interface is finished */
+    bool freeing; /* tui_free ran: free when the last handle has closed */
+    bool dirty;   /* the ui changed and wants a frame */
     uint64_t last_frame;
     uint64_t drawn_generation;
     char drawn_err[64];

@@ -165,8 +165,8 @@ static void reveal_match(struct ui *ui, size_t line, const char *text)
 {
     canvas_line_reset(&ui->scratch, CANVAS_UNLIMITED, 0);
     doc_render(&ui->detail.doc, line, &ui->scratch);
-    size_t at = search_find((const char *)ui->scratch.text.data, ui->scratch.text.len, text,
-                            strlen(text));
+    size_t at =
+        search_find((const char *)ui->scratch.text.data, ui->scratch.text.len, text, strlen(text));
     if (at == SEARCH_NONE)
         return;
     int x = celltext_width((const char *)ui->scratch.text.data, at);
@@ -199,7 +199,7 @@ bool ui_search(struct ui *ui, const char *text, int dir)
     bool found = false;
     switch (ui->screen) {
     case UI_LIST: {
-        size_t pos = flowlist_search(&ui->list, text, ui->list.cur, dir, ui->g);
+        size_t pos = flowlist_search(&ui->list, text, ui->list.cur, dir);
         if (pos != NPOS) {
             flowlist_goto(&ui->list, pos);
             found = true;
@@ -277,8 +277,8 @@ static bool in_list(const struct ui *ui, int y)
 
 static bool in_text(const struct ui *ui, int y)
 {
-    return (ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split)) &&
-           y >= ui->text_y0 && y < ui->text_y0 + ui->text_rows;
+    return (ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split)) && y >= ui->text_y0 &&
+           y < ui->text_y0 + ui->text_rows;
 }
 
 static unsigned click_heading(struct ui *ui, int x)
@@ -399,8 +399,8 @@ static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
             continue;
         }
         uint64_t id = flowlist_at(fl, pos);
-        flowrow_format(row, &ui->layout, store_get(ui->store, id), id,
-                       flowlist_is_marked(fl, id), ui->g);
+        flowrow_format(row, &ui->layout, store_get(ui->store, id), id, flowlist_is_marked(fl, id),
+                       ui->g);
         if (pos == fl->cur)
             row->style = STYLE_CURSOR;
         if (ui->search[0])
@@ -468,8 +468,8 @@ static void render_message(struct ui *ui, struct canvas_line *out)
     }
     if (ui->message[0]) {
         canvas_puts(out, STYLE_NORMAL, " ");
-        canvas_put_bytes(out, ui->message_style, (const uint8_t *)ui->message,
-                         strlen(ui->message), 0);
+        canvas_put_bytes(out, ui->message_style, (const uint8_t *)ui->message, strlen(ui->message),
+                         0);
         return;
     }
     if (ui->cfg.error && ui->cfg.error[0]) {

@@ -33,8 +33,8 @@ static void add_warning(struct doc *d, const struct detail_ctx *c, const struct 
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
     canvas_printf(&l, STYLE_WARN, "%s %-26s", c->g->warn, warning_name(w->code));
-    canvas_printf(&l, STYLE_DIM, " %s byte %-8llu", w->side == SIDE_CLIENT ? "request " : "response",
-                  (unsigned long long)w->offset);
+    canvas_printf(&l, STYLE_DIM, " %s byte %-8llu",
+                  w->side == SIDE_CLIENT ? "request " : "response", (unsigned long long)w->offset);
     if (w->detail) {
         canvas_puts(&l, STYLE_NORMAL, " ");
         canvas_put_bytes(&l, STYLE_NORMAL, (const uint8_t *)w->detail, strlen(w->detail), 0);

@@ -67,8 +67,8 @@ static int64_t latest(const struct exchange *ex)
     return t1;
 }
 
-static void phase_line(struct doc *d, const struct detail_ctx *c, const struct phase *p,
-                       int64_t t0, int64_t total, int bar)
+static void phase_line(struct doc *d, const struct detail_ctx *c, const struct phase *p, int64_t t0,
+                       int64_t total, int bar)
 {
     const int64_t *t = c->ex->t;
     int64_t a = t[p->from] > t[p->from2] ? t[p->from] : t[p->from2];
@@ -117,8 +117,8 @@ void waterfall_build(struct doc *d, const struct detail_ctx *c)
     }
     char dur[16];
     doc_addf(d, STYLE_BOLD, "connection %llu, exchange %u on it; %s from first to last byte%s",
-             (unsigned long long)ex->conn_id, ex->conn_seq, flowrow_duration(total, dur, sizeof dur),
-             (ex->flags & EX_DONE) ? "" : " so far");
+             (unsigned long long)ex->conn_id, ex->conn_seq,
+             flowrow_duration(total, dur, sizeof dur), (ex->flags & EX_DONE) ? "" : " so far");
     doc_blank(d);
     int bar = c->width - NAME_CELLS - 10 - 10 - 32;
     bar = bar < BAR_MIN ? BAR_MIN : bar > BAR_MAX ? BAR_MAX : bar;

@@ -34,9 +34,9 @@ struct mark {
 };
 
 struct rawline {
-    uint64_t off;  /* byte lines: offset; mark lines: the mark's offset */
-    uint32_t len;  /* byte lines only */
-    int32_t mark;  /* index into marks, or -1 for a byte line */
+    uint64_t off; /* byte lines: offset; mark lines: the mark's offset */
+    uint32_t len; /* byte lines only */
+    int32_t mark; /* index into marks, or -1 for a byte line */
 };
 
 struct rawside {
@@ -176,7 +176,8 @@ static void render_mark(const struct rawside *r, const struct mark *mk, struct c
     switch ((enum mark_kind)mk->kind) {
     case MARK_INTERIM:
         canvas_printf(out, STYLE_BOUNDARY, "%s%s interim response %llu, %llu bytes (offset %llu)",
-                      g->hline, g->hline, (unsigned long long)mk->a, (unsigned long long)mk->b, off);
+                      g->hline, g->hline, (unsigned long long)mk->a, (unsigned long long)mk->b,
+                      off);
         break;
     case MARK_HEAD:
         canvas_printf(out, STYLE_BOUNDARY, "%s%s %s head, %llu bytes (offset %llu)", g->hline,
@@ -201,8 +202,8 @@ static void render_mark(const struct rawside *r, const struct mark *mk, struct c
         canvas_printf(out, STYLE_BOUNDARY, "%s trailer section (offset %llu)", g->vline, off);
         break;
     case MARK_END:
-        canvas_printf(out, STYLE_BOUNDARY, "%s%s end of %s (offset %llu)", g->hline, g->hline,
-                      who, off);
+        canvas_printf(out, STYLE_BOUNDARY, "%s%s end of %s (offset %llu)", g->hline, g->hline, who,
+                      off);
         break;
     case MARK_GAP:
         canvas_printf(out, STYLE_WARN, "%s capture gap: %llu bytes missing (offset %llu)", g->gap,

@@ -1,0 +1,388 @@
+/*
+ * tui_bench: the interface at a million exchanges. It fills a store with synthetic exchanges
+ * (real request and response bytes through the conversation engine: mixed methods, hosts,
+ * statuses, content types, sizes, some chunked, some with warnings), then measures what issue
+ * the interface's performance goals name:
+ *   - moving, paging and jumping: key handling plus a full frame (ui_render), and the same
+ *     frame drawn by curses into a pseudo-terminal whose other end is drained;
+ *   - applying (and clearing) filters over all exchanges;
+ *   - sorting by a column, searching the list, opening a detail view;
+ *   - memory: the flow list's bytes per row, and the resident size the list adds.
+ * Every figure is the median of several runs, printed in milliseconds.
+ *
+ * Usage: tui_bench [-n EXCHANGES] [-r RUNS]
+ *        tui_bench --interactive [-n EXCHANGES]   the real interface on this terminal over a
+ *                                                 synthetic store that keeps growing (a
+ *                                                 development harness: q quits)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <locale.h>
+#include <pthread.h>
+#include <pty.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hspy/canvas.h"
+#include "hspy/filter.h"
+#include "hspy/hspy.h"
+#include "hspy/keymap.h"
+#include "hspy/screen.h"
+#include "hspy/tui.h"
+#include "hspy/ui.h"
+#include "synth.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* --- synthetic traffic --- */
+
+static const char *const METHODS[] = {"GET", "GET", "GET", "POST", "PUT", "DELETE", "GET", "PATCH"};
+static const char *const HOSTS[] = {"api.example.com", "localhost:9000", "cdn.example.net",
+                                    "auth.internal", "shop.example.org"};
+static const int STATUSES[] = {200, 200, 201, 304, 200, 404, 500, 302, 200, 400};
+static const char *const TYPES[] = {"application/json", "text/html; charset=utf-8", "image/png",
+                                    "text/plain", "application/javascript"};
+
+static void add_one(struct synth *s, uint64_t i, int64_t t)
+{
+    char req[1024], resp[2048];
+    const char *method = METHODS[i % 8];
+    bool body = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+    /* One request in 97 carries a misspelt header, which the engine reports as a warning. */
+    int rl = snprintf(req, sizeof req,
+                      "%s /api/v1/items/%llu?page=%llu&sort=name HTTP/1.1\r\nHost: %s\r\n"
+                      "User-Agent: curl/8.5.0\r\nAccept: */*\r\n%s%s\r\n%s",
+                      method, (unsigned long long)i, (unsigned long long)(i % 50), HOSTS[i % 5],
+                      i % 97 == 0 ? "Content-Lenght: 0\r\n" : "",
+                      body ? "Content-Type: application/json\r\nContent-Length: 17\r\n" : "",
+                      body ? "{\"name\":\"widget\"}" : "");
+    int status = STATUSES[i % 10];
+    const char *payload = "{\"id\":12345,\"name\":\"widget\",\"tags\":[\"a\",\"b\"],\"ok\":true}\n";
+    int rs;
+    if (status == 304)
+        rs = snprintf(resp, sizeof resp, "HTTP/1.1 304 Not Modified\r\nETag: \"%llu\"\r\n\r\n",
+                      (unsigned long long)i);
+    else if (i % 7 == 0)
+        rs = snprintf(resp, sizeof resp,
+                      "HTTP/1.1 %d X\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "%zx\r\n%s\r\n0\r\n\r\n",
+                      status, TYPES[i % 5], strlen(payload), payload);
+    else
+        rs = snprintf(resp, sizeof resp,
+                      "HTTP/1.1 %d X\r\nContent-Type: %s\r\n"
+                      "Content-Length: %zu\r\n\r\n%s",
+                      status, TYPES[i % 5], strlen(payload), payload);
+    synth_exchange(s, req, (size_t)rl, resp, (size_t)rs, t, 1000000 + (int64_t)(i % 300) * 100000);
+}
+
+static void fill(struct synth *s, uint64_t n, int64_t t0)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (i % 10 == 0)
+            synth_connect(s, (unsigned)(i / 10 % 60000), (uint16_t)(30000 + i % 30000));
+        add_one(s, i, t0 + (int64_t)i * 1000000);
+    }
+    synth_close(s);
+}
+
+/* --- measuring --- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+struct bench {
+    struct store store;
+    struct ui ui;
+    struct canvas canvas;
+    struct screen screen;
+    bool pty;
+    int master;
+    pthread_t drain;
+    int runs;
+};
+
+static void *drain(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[65536];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    return NULL;
+}
+
+/* A curses screen on a pseudo-terminal of 50x200 whose output is read and dropped. */
+static bool open_pty(struct bench *b)
+{
+    int slave;
+    struct winsize ws = {.ws_row = 50, .ws_col = 200};
+    if (openpty(&b->master, &slave, NULL, NULL, &ws) != 0)
+        return false;
+    FILE *out = fdopen(slave, "w");
+    FILE *in = fdopen(dup(slave), "r");
+    setenv("TERM", "xterm-256color", 1);
+    char err[256];
+    if (!out || !in || screen_open(&b->screen, out, in, true, err, sizeof err) != 0) {
+        fprintf(stderr, "no pseudo-terminal screen: %s\n", err);
+        return false;
+    }
+    pthread_create(&b->drain, NULL, drain, &b->master);
+    return true;
+}
+
+/* Runs key (0: none) then a frame, `runs` times; returns the median milliseconds. */
+static double frame_ms(struct bench *b, int key, bool curses)
+{
+    double t[64];
+    for (int r = 0; r < b->runs; r++) {
+        double start = now_ms();
+        if (key)
+            ui_key(&b->ui, key);
+        ui_update(&b->ui);
+        ui_render(&b->ui, &b->canvas);
+        if (curses)
+            screen_draw(&b->screen, &b->canvas);
+        t[r] = now_ms() - start;
+    }
+    return median(t, b->runs);
+}
+
+static void report_moves(struct bench *b)
+{
+    static const struct {
+        const char *what;
+        int key;
+    } MOVES[] = {
+        {"move down (j)", 'j'},
+        {"move up (k)", 'k'},
+        {"page down (PgDn)", KEYMAP_PGDN},
+        {"page up (PgUp)", KEYMAP_PGUP},
+        {"jump to last (G)", 'G'},
+        {"jump to first (g)", 'g'},
+    };
+    printf("\nframes with %zu flows, 200x50 (median of %d), ms:\n", flowlist_count(&b->ui.list),
+           b->runs);
+    printf("  %-22s %10s %12s\n", "", "render", "render+draw");
+    for (size_t i = 0; i < sizeof MOVES / sizeof MOVES[0]; i++) {
+        double r = frame_ms(b, MOVES[i].key, false);
+        double d = b->pty ? frame_ms(b, MOVES[i].key, true) : -1;
+        printf("  %-22s %10.3f %12.3f\n", MOVES[i].what, r, d);
+    }
+}
+
+static void report_filters(struct bench *b)
+{
+    static const char *const EXPRS[] = {"~m POST",    "~c 404", "~d example.com",
+                                        "~u items/9", "~w",     "~t json & !~c 200",
+                                        "~h curl",    ""};
+    printf("\nfilters over %zu exchanges (median of %d), ms:\n", b->store.live, b->runs);
+    for (size_t i = 0; i < sizeof EXPRS / sizeof EXPRS[0]; i++) {
+        char err[256];
+        struct filter *probe = filter_compile(EXPRS[i], err, sizeof err, NULL);
+        if (!probe) {
+            printf("  %-22s skipped: %s\n", EXPRS[i], err);
+            continue;
+        }
+        filter_free(probe);
+        double t[64];
+        for (int r = 0; r < b->runs; r++) {
+            double start = now_ms();
+            ui_set_filter(&b->ui, EXPRS[i]);
+            t[r] = now_ms() - start;
+        }
+        printf("  %-22s %10.1f   %zu match\n", *EXPRS[i] ? EXPRS[i] : "(clear)", median(t, b->runs),
+               flowlist_count(&b->ui.list));
+    }
+    ui_set_filter(&b->ui, "");
+}
+
+static double once_ms(void (*fn)(struct bench *), struct bench *b)
+{
+    double start = now_ms();
+    fn(b);
+    return now_ms() - start;
+}
+
+static void sort_status(struct bench *b)
+{
+    flowlist_set_sort(&b->ui.list, FLOWCOL_STATUS, false);
+}
+static void sort_host(struct bench *b)
+{
+    flowlist_set_sort(&b->ui.list, FLOWCOL_HOST, true);
+}
+static void sort_id(struct bench *b)
+{
+    flowlist_set_sort(&b->ui.list, FLOWCOL_ID, false);
+}
+static void search_missing(struct bench *b)
+{
+    ui_search(&b->ui, "no-such-text", 1);
+}
+static void open_detail(struct bench *b)
+{
+    ui_key(&b->ui, KEYMAP_ENTER);
+    ui_render(&b->ui, &b->canvas);
+}
+static void raw_tab(struct bench *b)
+{
+    ui_key(&b->ui, KEYMAP_TAB);
+    ui_key(&b->ui, KEYMAP_TAB);
+    ui_render(&b->ui, &b->canvas);
+}
+
+static void report_others(struct bench *b)
+{
+    printf("\nother operations, ms:\n");
+    printf("  %-34s %10.1f\n", "sort by status (ascending)", once_ms(sort_status, b));
+    printf("  %-34s %10.1f\n", "sort by host (descending)", once_ms(sort_host, b));
+    printf("  %-34s %10.3f\n", "frame while sorted by host", frame_ms(b, 'j', false));
+    printf("  %-34s %10.1f\n", "back to the default order", once_ms(sort_id, b));
+    printf("  %-34s %10.1f\n", "search the list, no match", once_ms(search_missing, b));
+    printf("  %-34s %10.3f\n", "open a detail view (frame)", once_ms(open_detail, b));
+    printf("  %-34s %10.3f\n", "switch to the Raw tab (frame)", once_ms(raw_tab, b));
+}
+
+static int run_bench(uint64_t n, int runs)
+{
+    struct bench b;
+    memset(&b, 0, sizeof b);
+    b.runs = runs;
+    setlocale(LC_CTYPE, "C.UTF-8");
+    store_init(&b.store, n + 1, (size_t)-1);
+    struct synth s;
+    synth_init(&s, &b.store, 4096);
+    long rss0 = rss_kb();
+    double t = now_ms();
+    fill(&s, n, (int64_t)1700000000 * 1000000000);
+    printf("filled the store with %llu exchanges in %.0f ms (%ld MB resident)\n",
+           (unsigned long long)b.store.live, now_ms() - t, (rss_kb() - rss0) / 1024);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct ui_config cfg = {"bench", &limits, 64 << 20, &GLYPHS_UTF8, NULL, NULL};
+    long rss1 = rss_kb();
+    ui_init(&b.ui, &b.store, &cfg);
+    ui_resize(&b.ui, 50, 200);
+    canvas_init(&b.canvas, 50, 200);
+    t = now_ms();
+    ui_update(&b.ui);
+    double first = now_ms() - t;
+    printf("first scan of the store by the flow list: %.1f ms\n", first);
+    printf("flow list memory: %zu bytes per row (ids array %zu KB for %zu rows, capacity %zu); "
+           "resident growth %ld KB\n",
+           sizeof *b.ui.list.ids, b.ui.list.cap * sizeof *b.ui.list.ids / 1024,
+           flowlist_count(&b.ui.list), b.ui.list.cap, rss_kb() - rss1);
+    b.pty = open_pty(&b);
+    report_moves(&b);
+    report_filters(&b);
+    report_others(&b);
+    if (b.pty) {
+        screen_close(&b.screen);
+        close(b.master);
+    }
+    canvas_cleanup(&b.canvas);
+    ui_cleanup(&b.ui);
+    store_cleanup(&b.store);
+    return 0;
+}
+
+/* --- the development harness --- */
+
+struct live {
+    struct hspy *h;
+    struct synth synth;
+    uint64_t i;
+    uv_timer_t timer;
+};
+
+static void on_tick(uv_timer_t *timer)
+{
+    struct live *l = timer->data;
+    if (!l->h->tui) {
+        uv_close((uv_handle_t *)timer, NULL);
+        return;
+    }
+    if (l->i % 10 == 0)
+        synth_connect(&l->synth, (unsigned)(l->i % 300), (uint16_t)(40000 + l->i % 20000));
+    add_one(&l->synth, l->i++, hspy_now());
+}
+
+static int run_interactive(uint64_t n)
+{
+    static struct hspy h;
+    hspy_init(&h);
+    h.opt.cmd = CMD_LISTEN;
+    h.opt.max_flows = n + 100000;
+    hspy_configure(&h);
+    h.interactive = true;
+    h.tui_open = tui_new;
+    h.tui_close = tui_free;
+    h.title = "synthetic store (development harness)";
+    struct live l = {.h = &h};
+    synth_init(&l.synth, &h.store, h.ex_limits.body_keep);
+    fill(&l.synth, n, hspy_now() - (int64_t)n * 1000000);
+    l.i = n;
+    if (hspy_start(&h) != 0) {
+        fprintf(stderr, "tui_bench: %s\n", h.err);
+        return 1;
+    }
+    uv_timer_init(&h.loop, &l.timer);
+    l.timer.data = &l;
+    uv_timer_start(&l.timer, on_tick, 500, 250);
+    uv_unref((uv_handle_t *)&l.timer);
+    uv_run(&h.loop, UV_RUN_DEFAULT);
+    synth_cleanup(&l.synth);
+    hspy_finish(&h);
+    hspy_cleanup(&h);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t n = 1000000;
+    int runs = 15;
+    bool interactive = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+            n = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--interactive") == 0)
+            interactive = true;
+        else {
+            fprintf(stderr, "usage: tui_bench [--interactive] [-n EXCHANGES] [-r RUNS]\n");
+            return 2;
+        }
+    }
+    if (runs < 1 || runs > 64)
+        runs = 15;
+    return interactive ? run_interactive(n) : run_bench(n, runs);
+}
