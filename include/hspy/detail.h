@@ -41,7 +41,6 @@ struct detail_ctx {
 
 enum detail_tab_flag {
     DETAIL_TAB_TARGETS = 1 << 0, /* the cursor moves between targets; Enter jumps to them */
-    DETAIL_TAB_WIRE = 1 << 1,    /* can locate byte offsets (jump destination) */
 };
 
 struct detail_tab {
@@ -82,7 +81,6 @@ struct detail {
     size_t body_max;
     uint64_t id; /* exchange shown, 0 = none */
     size_t tab;
-    size_t jump_tab; /* wire tab that warnings jump to (the last one visited) */
     struct doc doc;
     struct detail_sig sig;
     bool built;
@@ -117,7 +115,7 @@ void detail_edge(struct detail *dt, bool end);
 /* Makes line the cursor line and scrolls it into view. */
 void detail_show_line(struct detail *dt, size_t line);
 /*
- * Jumps to the cursor's target in the wire tab (hex true: the Hex tab). Returns false when the
+ * Jumps to the cursor's target in the Raw tab (hex true: the Hex tab). Returns false when the
  * current tab has no target under the cursor.
  */
 bool detail_jump(struct detail *dt, bool hex);

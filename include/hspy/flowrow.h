@@ -3,10 +3,10 @@
  *
  * The columns are a const table (title, widths, alignment, what to show, how to sort), so a
  * new column is one row of data. flowrow_layout decides the width of each column for a
- * terminal width (narrow terminals shrink, then drop the least important columns; wide ones
- * give the rest to host and target); flowrow_format renders an exchange into a canvas line of
- * exactly that width. Everything that comes from the network (method, host, target, content
- * type) passes through termsafe. No curses here.
+ * terminal width (narrow terminals drop and shrink columns in a fixed order, least useful
+ * first; wide ones give the rest to host and target); flowrow_format renders an exchange into a
+ * canvas line of exactly that width. Everything that comes from the network (method, host, target,
+ * content type) passes through termsafe. No curses here.
  */
 #ifndef HSPY_FLOWROW_H
 #define HSPY_FLOWROW_H
@@ -43,7 +43,6 @@ struct flowrow_column {
     const char *name; /* for the sort prompt and help ("status", "size") */
     int min, ideal;   /* cells */
     int grow;         /* share of spare width (0: fixed) */
-    int drop;         /* drop order when too narrow: higher first; 0 never */
     uint8_t align;    /* enum celltext_align */
     /* Writes the cell text into buf (FLOWROW_CELL_MAX) and returns its style. */
     uint8_t (*text)(const struct exchange *ex, const struct glyphs *g, char *buf);

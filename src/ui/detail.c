@@ -21,8 +21,8 @@
 const struct detail_tab DETAIL_TABS[] = {
     {"Request",  msgtext_build_request,  0,                  NULL},
     {"Response", msgtext_build_response, 0,                  NULL},
-    {"Raw",      wiretext_build,         DETAIL_TAB_WIRE,    NULL},
-    {"Hex",      hexdump_build,          DETAIL_TAB_WIRE,    NULL},
+    {"Raw",      wiretext_build,         0,                  NULL},
+    {"Hex",      hexdump_build,          0,                  NULL},
     {"Timing",   waterfall_build,        0,                  NULL},
     {"Warnings", warnlist_build,         DETAIL_TAB_TARGETS, warnlist_count},
 };
@@ -57,8 +57,6 @@ void detail_init(struct detail *dt, const struct store *store, const struct http
     dt->body_max = body_max;
     dt->as_sent = false;
     dt->body = DETAIL_BODY_AUTO;
-    size_t raw = find_tab("Raw");
-    dt->jump_tab = raw == NPOS ? 0 : raw;
     doc_init(&dt->doc);
     reset_positions(dt);
 }
@@ -81,8 +79,6 @@ void detail_set_tab(struct detail *dt, size_t i)
     if (i >= DETAIL_NTABS || i == dt->tab)
         return;
     dt->tab = i;
-    if (DETAIL_TABS[i].flags & DETAIL_TAB_WIRE)
-        dt->jump_tab = i;
     dt->built = false;
 }
 
@@ -160,6 +156,12 @@ size_t detail_lines(const struct detail *dt)
     return dt->doc.lines;
 }
 
+/* Actions may come before the next frame rebuilt the document (several keys in one read). */
+static void ensure_built(struct detail *dt)
+{
+    detail_sync(dt, dt->sig.width > 0 ? dt->sig.width : 80);
+}
+
 static bool on_targets(const struct detail *dt)
 {
     return (DETAIL_TABS[dt->tab].flags & DETAIL_TAB_TARGETS) && dt->doc.ntargets;
@@ -180,6 +182,7 @@ static void keep_cursor_visible(struct detail *dt)
 
 void detail_move(struct detail *dt, long delta)
 {
+    ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
     if (on_targets(dt)) {
         size_t k = doc_target_at(&dt->doc, p->cursor == NPOS ? 0 : p->cursor);
@@ -199,6 +202,7 @@ void detail_move(struct detail *dt, long delta)
 
 void detail_page(struct detail *dt, long pages)
 {
+    ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
     long rows = dt->rows > 1 ? (long)dt->rows - 1 : 1;
     long top = (long)p->top + pages * rows;
@@ -215,6 +219,7 @@ void detail_page(struct detail *dt, long pages)
 
 void detail_edge(struct detail *dt, bool end)
 {
+    ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
     p->top = end ? dt->doc.lines : 0;
     clamp(dt);
@@ -226,6 +231,7 @@ void detail_edge(struct detail *dt, bool end)
 
 void detail_show_line(struct detail *dt, size_t line)
 {
+    ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
     size_t rows = dt->rows ? dt->rows : 1;
     p->cursor = line;
@@ -236,6 +242,7 @@ void detail_show_line(struct detail *dt, size_t line)
 
 bool detail_jump(struct detail *dt, bool hex)
 {
+    ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
     if (!on_targets(dt) || p->cursor == NPOS)
         return false;
@@ -243,7 +250,7 @@ bool detail_jump(struct detail *dt, bool hex)
     if (k >= dt->doc.ntargets || dt->doc.targets[k].line != p->cursor)
         return false;
     struct doc_target t = dt->doc.targets[k];
-    size_t tab = hex ? find_tab("Hex") : dt->jump_tab;
+    size_t tab = find_tab(hex ? "Hex" : "Raw");
     if (tab == NPOS)
         return false;
     detail_set_tab(dt, tab);

@@ -441,7 +441,8 @@ static void rebuild(struct flowlist *fl)
     fl->removed_seen = fl->store->counters.added - fl->store->live;
     size_t k = scan_new(fl, 0);
     reserve_ids(fl, k);
-    memcpy(fl->ids, fl->scratch, k * sizeof *fl->ids);
+    if (k)
+        memcpy(fl->ids, fl->scratch, k * sizeof *fl->ids);
     fl->n = k;
     if (!by_id(fl))
         sort_ids(fl, fl->ids, fl->n);

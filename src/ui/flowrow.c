@@ -52,13 +52,13 @@ static int64_t start_time(const struct exchange *ex)
 char *flowrow_size(uint64_t bytes, char *buf, size_t len)
 {
     static const char UNITS[] = "kMGTPE";
-    if (bytes < 1000) {
+    if (bytes < 1024) {
         snprintf(buf, len, "%u", (unsigned)bytes);
         return buf;
     }
     double v = (double)bytes;
     int u = -1;
-    while (v >= 1000 && u < 5) {
+    while (v >= 1024 && u < 5) {
         v /= 1024;
         u++;
     }
@@ -464,20 +464,32 @@ static uint64_t key_duration(const struct exchange *ex)
 
 /* clang-format off */
 const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
-    [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL},
-    [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL},
-    [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, 5, CELLTEXT_LEFT,  text_time,     key_time,     NULL},
-    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, 8, CELLTEXT_LEFT,  text_client,   key_client,   str_client},
-    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  6, 0, 0, CELLTEXT_LEFT,  text_method,   key_method,   str_method},
-    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, 4, CELLTEXT_LEFT,  text_host,     key_host,     str_host},
-    [FLOWCOL_TARGET]   = {"target", "target",   6, 10, 3, 0, CELLTEXT_LEFT,  text_target,   key_target,   str_target},
-    [FLOWCOL_FLAGS]    = {"",       "flags",    2,  2, 0, 0, CELLTEXT_LEFT,  text_flags,    key_flags,    NULL},
-    [FLOWCOL_STATUS]   = {"st",     "status",   3,  4, 0, 0, CELLTEXT_LEFT,  text_status,   key_status,   NULL},
-    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, 6, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
-    [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, 3, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
-    [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, 2, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
+    [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL},
+    [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL},
+    [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, CELLTEXT_LEFT,  text_time,     key_time,     NULL},
+    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, CELLTEXT_LEFT,  text_client,   key_client,   str_client},
+    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  6, 0, CELLTEXT_LEFT,  text_method,   key_method,   str_method},
+    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, CELLTEXT_LEFT,  text_host,     key_host,     str_host},
+    [FLOWCOL_TARGET]   = {"target", "target",   6, 10, 3, CELLTEXT_LEFT,  text_target,   key_target,   str_target},
+    [FLOWCOL_FLAGS]    = {"",       "flags",    2,  2, 0, CELLTEXT_LEFT,  text_flags,    key_flags,    NULL},
+    [FLOWCOL_STATUS]   = {"st",     "status",   3,  4, 0, CELLTEXT_LEFT,  text_status,   key_status,   NULL},
+    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
+    [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
+    [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
 };
 /* clang-format on */
+
+/* How a row narrows: the least useful columns go first, wide ones shrink before small ones
+ * disappear. The #, method, target, flags and status columns are never dropped. */
+static const struct {
+    uint8_t col;
+    bool drop; /* drop the column, else shrink it to its minimum */
+} NARROWING[] = {
+    {FLOWCOL_CLIENT, true},  {FLOWCOL_TYPE, true},     {FLOWCOL_HOST, false},
+    {FLOWCOL_TARGET, false}, {FLOWCOL_TIME, true},     {FLOWCOL_HOST, true},
+    {FLOWCOL_SIZE, true},    {FLOWCOL_DURATION, true}, {FLOWCOL_METHOD, false},
+    {FLOWCOL_STATUS, false},
+};
 
 static int total_width(const int *w)
 {
@@ -489,17 +501,6 @@ static int total_width(const int *w)
         }
     }
     return shown ? total + (shown - 1) * GAP : 0;
-}
-
-/* The shown column that goes first when the row is too wide, or -1. */
-static int next_to_drop(const int *w)
-{
-    int best = -1;
-    for (int c = 0; c < FLOWCOL__COUNT; c++)
-        if (w[c] && FLOWROW_COLUMNS[c].drop &&
-            (best < 0 || FLOWROW_COLUMNS[c].drop > FLOWROW_COLUMNS[best].drop))
-            best = c;
-    return best;
 }
 
 /* Hands spare cells to the growing columns in proportion to their share. */
@@ -534,20 +535,16 @@ void flowrow_layout(struct flowrow_layout *l, int width, uint64_t max_id)
     int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)max_id);
     if (nd > w[FLOWCOL_ID])
         w[FLOWCOL_ID] = nd;
-    /* Too wide: first shrink columns to their minimum, then drop the least important. */
-    static const int SHRINK[] = {FLOWCOL_HOST,   FLOWCOL_TARGET, FLOWCOL_CLIENT,   FLOWCOL_TYPE,
-                                 FLOWCOL_METHOD, FLOWCOL_SIZE,   FLOWCOL_DURATION, FLOWCOL_STATUS};
-    for (size_t i = 0; i < sizeof SHRINK / sizeof SHRINK[0] && total_width(w) > width; i++) {
-        int c = SHRINK[i];
+    /* Too wide: drop or shrink columns in this order until the row fits. */
+    for (size_t i = 0; i < sizeof NARROWING / sizeof NARROWING[0] && total_width(w) > width; i++) {
+        int c = NARROWING[i].col;
+        if (NARROWING[i].drop) {
+            w[c] = 0;
+            continue;
+        }
         int over = total_width(w) - width;
         int can = w[c] - FLOWROW_COLUMNS[c].min;
         w[c] -= over < can ? over : can;
-    }
-    while (total_width(w) > width) {
-        int c = next_to_drop(w);
-        if (c < 0)
-            break;
-        w[c] = 0;
     }
     while (total_width(w) > width && w[FLOWCOL_TARGET] > 1)
         w[FLOWCOL_TARGET]--;

@@ -502,8 +502,8 @@ static void render_too_small(struct ui *ui, struct canvas *c)
     for (int y = 0; y < c->rows; y++)
         canvas_row(c, y);
     if (c->rows)
-        canvas_printf(canvas_row(c, 0), STYLE_ERROR, "terminal too small (%dx%d); Q quits",
-                      ui->cols, ui->rows);
+        canvas_printf(canvas_row(c, 0), STYLE_ERROR, "too small (%dx%d); Q quits", ui->cols,
+                      ui->rows);
 }
 
 void ui_render(struct ui *ui, struct canvas *c)
