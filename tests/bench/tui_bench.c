@@ -8,7 +8,8 @@
  *   - applying (and clearing) filters over all exchanges;
  *   - sorting by a column, searching the list, opening a detail view;
  *   - memory: the flow list's bytes per row, and the resident size the list adds.
- * Every figure is the median of several runs, printed in milliseconds.
+ * Every figure is the median of several runs, in milliseconds of CPU time of this thread (what
+ * the work costs, whatever else the machine runs); wall-clock medians follow in parentheses.
  *
  * Usage: tui_bench [-n EXCHANGES] [-r RUNS]
  *        tui_bench --interactive [-n EXCHANGES]   the real interface on this terminal over a
@@ -35,11 +36,36 @@
 #include "hspy/ui.h"
 #include "synth.h"
 
-static double now_ms(void)
+static double clock_ms(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+static double cpu_ms(void)
+{
+    return clock_ms(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* A measurement: CPU and wall milliseconds. */
+struct cost {
+    double cpu, wall;
+};
+
+static struct cost cost_start(void)
+{
+    return (struct cost){cpu_ms(), now_ms()};
+}
+
+static struct cost cost_since(struct cost start)
+{
+    return (struct cost){cpu_ms() - start.cpu, now_ms() - start.wall};
 }
 
 static long rss_kb(void)
@@ -120,6 +146,19 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
+static struct cost median_cost(const struct cost *c, int n)
+{
+    double cpu[64], wall[64];
+    for (int i = 0; i < n; i++)
+        cpu[i] = c[i].cpu, wall[i] = c[i].wall;
+    return (struct cost){median(cpu, n), median(wall, n)};
+}
+
+static void print_cost(const char *what, struct cost c, int decimals)
+{
+    printf("  %-36s %9.*f  (%.*f)\n", what, decimals, c.cpu, decimals, c.wall);
+}
+
 struct bench {
     struct store store;
     struct ui ui;
@@ -159,21 +198,21 @@ static bool open_pty(struct bench *b)
     return true;
 }
 
-/* Runs key (0: none) then a frame, `runs` times; returns the median milliseconds. */
-static double frame_ms(struct bench *b, int key, bool curses)
+/* Runs key (0: none) then a frame, `runs` times; returns the median. */
+static struct cost frame_cost(struct bench *b, int key, bool curses)
 {
-    double t[64];
+    struct cost t[64];
     for (int r = 0; r < b->runs; r++) {
-        double start = now_ms();
+        struct cost start = cost_start();
         if (key)
             ui_key(&b->ui, key);
         ui_update(&b->ui);
         ui_render(&b->ui, &b->canvas);
         if (curses)
             screen_draw(&b->screen, &b->canvas);
-        t[r] = now_ms() - start;
+        t[r] = cost_since(start);
     }
-    return median(t, b->runs);
+    return median_cost(t, b->runs);
 }
 
 static void report_moves(struct bench *b)
@@ -189,13 +228,16 @@ static void report_moves(struct bench *b)
         {"jump to last (G)", 'G'},
         {"jump to first (g)", 'g'},
     };
-    printf("\nframes with %zu flows, 200x50 (median of %d), ms:\n", flowlist_count(&b->ui.list),
-           b->runs);
-    printf("  %-22s %10s %12s\n", "", "render", "render+draw");
+    printf("\nframes with %zu flows at 200x50: key + ui_render; then + curses drawing into a "
+           "pseudo-terminal (median of %d) ms cpu (wall)\n",
+           flowlist_count(&b->ui.list), b->runs);
+    char what[64];
     for (size_t i = 0; i < sizeof MOVES / sizeof MOVES[0]; i++) {
-        double r = frame_ms(b, MOVES[i].key, false);
-        double d = b->pty ? frame_ms(b, MOVES[i].key, true) : -1;
-        printf("  %-22s %10.3f %12.3f\n", MOVES[i].what, r, d);
+        print_cost(MOVES[i].what, frame_cost(b, MOVES[i].key, false), 3);
+        if (b->pty) {
+            snprintf(what, sizeof what, "%s, drawn", MOVES[i].what);
+            print_cost(what, frame_cost(b, MOVES[i].key, true), 3);
+        }
     }
 }
 
@@ -204,32 +246,35 @@ static void report_filters(struct bench *b)
     static const char *const EXPRS[] = {"~m POST",    "~c 404", "~d example.com",
                                         "~u items/9", "~w",     "~t json & !~c 200",
                                         "~h curl",    ""};
-    printf("\nfilters over %zu exchanges (median of %d), ms:\n", b->store.live, b->runs);
+    printf("\nfilters applied over %zu exchanges (median of %d) ms cpu (wall)\n", b->store.live,
+           b->runs);
     for (size_t i = 0; i < sizeof EXPRS / sizeof EXPRS[0]; i++) {
         char err[256];
         struct filter *probe = filter_compile(EXPRS[i], err, sizeof err, NULL);
         if (!probe) {
-            printf("  %-22s skipped: %s\n", EXPRS[i], err);
+            printf("  %-36s skipped: %s\n", EXPRS[i], err);
             continue;
         }
         filter_free(probe);
-        double t[64];
+        struct cost t[64];
         for (int r = 0; r < b->runs; r++) {
-            double start = now_ms();
+            struct cost start = cost_start();
             ui_set_filter(&b->ui, EXPRS[i]);
-            t[r] = now_ms() - start;
+            t[r] = cost_since(start);
         }
-        printf("  %-22s %10.1f   %zu match\n", *EXPRS[i] ? EXPRS[i] : "(clear)", median(t, b->runs),
-               flowlist_count(&b->ui.list));
+        char what[96];
+        snprintf(what, sizeof what, "%s (%zu match)", *EXPRS[i] ? EXPRS[i] : "(clear)",
+                 flowlist_count(&b->ui.list));
+        print_cost(what, median_cost(t, b->runs), 1);
     }
     ui_set_filter(&b->ui, "");
 }
 
-static double once_ms(void (*fn)(struct bench *), struct bench *b)
+static struct cost once(void (*fn)(struct bench *), struct bench *b)
 {
-    double start = now_ms();
+    struct cost start = cost_start();
     fn(b);
-    return now_ms() - start;
+    return cost_since(start);
 }
 
 static void sort_status(struct bench *b)
@@ -262,14 +307,14 @@ static void raw_tab(struct bench *b)
 
 static void report_others(struct bench *b)
 {
-    printf("\nother operations, ms:\n");
-    printf("  %-34s %10.1f\n", "sort by status (ascending)", once_ms(sort_status, b));
-    printf("  %-34s %10.1f\n", "sort by host (descending)", once_ms(sort_host, b));
-    printf("  %-34s %10.3f\n", "frame while sorted by host", frame_ms(b, 'j', false));
-    printf("  %-34s %10.1f\n", "back to the default order", once_ms(sort_id, b));
-    printf("  %-34s %10.1f\n", "search the list, no match", once_ms(search_missing, b));
-    printf("  %-34s %10.3f\n", "open a detail view (frame)", once_ms(open_detail, b));
-    printf("  %-34s %10.3f\n", "switch to the Raw tab (frame)", once_ms(raw_tab, b));
+    printf("\nother operations (once) ms cpu (wall)\n");
+    print_cost("sort by status (ascending)", once(sort_status, b), 1);
+    print_cost("sort by host (descending)", once(sort_host, b), 1);
+    print_cost("frame while sorted by host", frame_cost(b, 'j', false), 3);
+    print_cost("back to the default order", once(sort_id, b), 1);
+    print_cost("search the list, no match", once(search_missing, b), 1);
+    print_cost("open a detail view (frame)", once(open_detail, b), 3);
+    print_cost("switch to the Raw tab (frame)", once(raw_tab, b), 3);
 }
 
 static int run_bench(uint64_t n, int runs)
@@ -292,10 +337,11 @@ static int run_bench(uint64_t n, int runs)
     ui_init(&b.ui, &b.store, &cfg);
     ui_resize(&b.ui, 50, 200);
     canvas_init(&b.canvas, 50, 200);
-    t = now_ms();
+    struct cost first = cost_start();
     ui_update(&b.ui);
-    double first = now_ms() - t;
-    printf("first scan of the store by the flow list: %.1f ms\n", first);
+    first = cost_since(first);
+    printf("first scan of the store by the flow list: %.1f ms cpu (%.1f wall)\n", first.cpu,
+           first.wall);
     printf("flow list memory: %zu bytes per row (ids array %zu KB for %zu rows, capacity %zu); "
            "resident growth %ld KB\n",
            sizeof *b.ui.list.ids, b.ui.list.cap * sizeof *b.ui.list.ids / 1024,
