@@ -1,49 +1,19 @@
 /*
- * celltext owns the measuring of UTF-8 text in terminal cells. It decodes UTF-8 itself (so the
- * result never depends on the C library's multibyte state) and asks wcwidth() only for the
- * width of a code point. It never writes to the terminal and never allocates.
+ * celltext owns the measuring of UTF-8 text in terminal cells. It decodes UTF-8 with the utf8
+ * module (so the result never depends on the C library's multibyte state) and asks wcwidth()
+ * only for the width of a code point. It never writes to the terminal and never allocates.
  */
 #include "hspy/celltext.h"
 
 #include <stdint.h>
 #include <wchar.h>
 
-/* Length of a valid UTF-8 sequence at s, or 0 when the bytes are not one. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
+#include "hspy/utf8.h"
 
 size_t celltext_next(const char *s, size_t n, int *cells)
 {
     uint32_t cp;
-    size_t len = utf8_decode((const unsigned char *)s, n, &cp);
+    size_t len = utf8_decode((const uint8_t *)s, n, &cp);
     if (len == 0) {
         *cells = 1;
         return 1;

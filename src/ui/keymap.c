@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/utf8.h"
+
 const struct keymap_binding *keymap_lookup(const struct keymap_table *tables, size_t ntables,
                                            int key, unsigned ctx)
 {
@@ -15,30 +17,6 @@ const struct keymap_binding *keymap_lookup(const struct keymap_table *tables, si
             if (tables[t].rows[i].key == key && (tables[t].rows[i].contexts & ctx))
                 return &tables[t].rows[i];
     return NULL;
-}
-
-static size_t utf8_encode(unsigned cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
 }
 
 const char *keymap_name(int key, const struct glyphs *g, char *buf, size_t len)
@@ -68,9 +46,9 @@ const char *keymap_name(int key, const struct glyphs *g, char *buf, size_t len)
     } else if (key >= 1 && key <= 26) {
         snprintf(buf, len, "^%c", 'A' + key - 1);
     } else if (key > 0x20 && key < 0x110000 && key != 0x7f && !(key >= 0x80 && key < 0xa0)) {
-        char u[5] = {0};
-        utf8_encode((unsigned)key, u);
-        snprintf(buf, len, "%s", u);
+        uint8_t u[4];
+        size_t n = utf8_encode((uint32_t)key, u);
+        snprintf(buf, len, "%.*s", (int)n, (const char *)u);
     } else {
         snprintf(buf, len, "<%d>", key);
     }

@@ -17,6 +17,7 @@
 #include "hspy/hexdump.h"
 #include "hspy/side.h"
 #include "hspy/termsafe.h"
+#include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
 
 /* Longest body text line before it is continued on the next document line. */
@@ -46,20 +47,23 @@ bool msgtext_is_binary(const uint8_t *p, size_t n)
     if (n > SNIFF_BYTES)
         n = SNIFF_BYTES;
     size_t odd = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         uint8_t b = p[i];
         if (b == 0)
             return true;
-        if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n' && b != '\f') || b == 0x7f)
-            odd++;
-    }
-    if (n && !termsafe_is_clean(p, n, TERMSAFE_NEWLINES | TERMSAFE_TABS)) {
-        /* Invalid UTF-8 shows up as escapes: count how much the text would change. */
-        struct dynbuf tmp;
-        dynbuf_init(&tmp, 8 * n + 16);
-        termsafe_append(&tmp, p, n, TERMSAFE_NEWLINES | TERMSAFE_TABS);
-        odd += (tmp.len - n) / 3;
-        dynbuf_cleanup(&tmp);
+        if (b < 0x80) {
+            if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n' && b != '\f') || b == 0x7f)
+                odd++;
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        /* A sequence cut by the end of the sniffed bytes is not evidence of binary data. */
+        if (len == 0 && n - i < 4 && n == SNIFF_BYTES)
+            break;
+        odd += len == 0;
+        i += len ? len : 1;
     }
     return odd * 10 > n;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hspy/keymap.h"
+#include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
 
 void prompt_open(struct prompt *p, const char *label, const char *initial,
@@ -79,19 +80,8 @@ static void delete_range(struct prompt *p, size_t from, size_t to)
 
 static bool insert(struct prompt *p, int cp)
 {
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-    } else {
-        u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
-    }
+    uint8_t u[4];
+    size_t n = utf8_encode((uint32_t)cp, u);
     if (p->len + n >= PROMPT_MAX)
         return false;
     memmove(p->text + p->cursor + n, p->text + p->cursor, p->len - p->cursor);
@@ -161,7 +151,8 @@ enum prompt_result prompt_key(struct prompt *p, int key)
     case KEYMAP_CTRL('w'): delete_range(p, word_start(p), p->cursor); break;
     default:
         /* Control characters are never inserted: a prompt holds printable text only. */
-        if (key < 0x20 || key >= KEYMAP_SPECIAL || (key >= 0x7f && key < 0xa0))
+        if (key < 0x20 || key >= KEYMAP_SPECIAL || (key >= 0x7f && key < 0xa0) ||
+            (key >= 0xd800 && key <= 0xdfff))
             return PROMPT_EDITING;
         if (!insert(p, key))
             return PROMPT_EDITING;
