@@ -29,6 +29,7 @@ struct chunked {
     bool cr;               /* trailer: the previous byte was CR */
     bool trailer_cut;      /* trailer: longer than the head limit */
     uint32_t digits;       /* hex digits of the current size line */
+    uint32_t ext_item;     /* non-blank bytes of the current extension (since its ';') */
     uint32_t ext_len;      /* extension bytes of the size line; trailer: bytes of the line */
     uint64_t size;         /* size of the current chunk */
     uint64_t remaining;    /* payload bytes left in the current chunk */

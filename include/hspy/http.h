@@ -185,7 +185,7 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
                                   struct http_head *head, struct http_warnings *w)
 {
     if (scan && scan->partial && scan->state == HTTP_SCAN_FIELDS && scan->lf_from < len &&
-        len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
+        buf[scan->pos] != '\r' && len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
         !http_has_lf(buf + scan->lf_from, len - scan->lf_from)) {
         scan->lf_from = (uint32_t)len;
         return HTTP_NEED_MORE;

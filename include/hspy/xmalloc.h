@@ -14,6 +14,8 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Grows an array of count elements of size each to at least need elements; returns it. */
 void *xgrow(void *p, size_t *count, size_t need, size_t size);
+/* Returns p; a NULL p (a library's allocation failure, e.g. jansson's) is out of memory. */
+void *xnonnull(void *p);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -156,6 +156,8 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     }
     if ((b == '\r' || b == '\n') && c->state == ST_SIZE_WS)
         warn_at(w, W_CHUNK_EXT_INVALID, c->pos); /* whitespace is allowed only before ';' */
+    if ((b == '\r' || b == '\n') && c->state == ST_EXT && c->ext_item == 0)
+        warn_at(w, W_CHUNK_EXT_INVALID, c->pos); /* ';' without an extension after it */
     if (b == '\r') {
         c->state = ST_SIZE_LF;
         return;
@@ -168,6 +170,7 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     if (c->state == ST_SIZE) {
         if (b == ';') {
             c->state = ST_EXT;
+            c->ext_item = 0;
         } else if (b == ' ' || b == '\t') {
             c->state = ST_SIZE_WS;
         } else {
@@ -179,13 +182,22 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     if (c->state == ST_SIZE_WS) {
         if (b == ';') {
             c->state = ST_EXT;
+            c->ext_item = 0;
         } else if (b != ' ' && b != '\t') {
             warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
             c->state = ST_EXT;
+            c->ext_item = 1;
         }
         return;
     }
     /* ST_EXT: extensions are counted, not stored. */
+    if (b == ';') {
+        if (c->ext_item == 0)
+            warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
+        c->ext_item = 0;
+    } else if (b != ' ' && b != '\t') {
+        c->ext_item++;
+    }
     if (++c->ext_len == c->limits->chunk_ext_max + 1)
         warn_at(w, W_CHUNK_EXT_TOO_LONG, c->pos);
     if (b < 0x20 && b != '\t')

@@ -106,6 +106,26 @@ static void finish_flags(struct exchange *ex)
         ex->flags |= EX_INCOMPLETE;
 }
 
+static void stop_chunked(struct half *sd);
+static void release_scratch(struct half *sd);
+
+/*
+ * The side's exchange is going away while the side was still writing into it (end of a
+ * tunnel, a capture giving up): what the side receives next has no message to belong to.
+ */
+static void detach(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    sd->ex = NULL;
+    if (sd->state == PS_HEAD || sd->state == PS_BODY || sd->state == PS_TUNNEL ||
+        sd->state == PS_DEAD) {
+        stop_chunked(sd);
+        release_scratch(sd);
+        sd->hashing = false;
+        sd->state = c->cfg.capture ? PS_RESYNC : PS_DEAD;
+    }
+}
+
 /* Releases an exchange: removes it from the in-flight list and emits CONV_END. */
 static void end_exchange(struct conversation *c, struct exchange *ex)
 {
@@ -117,7 +137,7 @@ static void end_exchange(struct conversation *c, struct exchange *ex)
     c->nfl--;
     for (int s = 0; s < 2; s++)
         if (c->side[s].ex == ex)
-            c->side[s].ex = NULL;
+            detach(c, (enum side)s);
     finish_flags(ex);
     emit(c, ex, CONV_END, SIDE_CLIENT, NULL, 0);
     for (int s = 0; s < 2; s++) {
@@ -471,6 +491,8 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
                              s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE, &c->cfg.limits,
                              &sd->scan, &sd->head, &w);
     if (rc > 0) {
+        /* The parser only ends a head inside bytes it is seeing for the first time. */
+        assert(m->head_off + (size_t)rc >= before);
         size_t used = m->head_off + (size_t)rc - before;
         m->raw.len = m->head_off + (size_t)rc; /* bytes past the head are fed again as body */
         m->raw.data[m->raw.len] = '\0';
@@ -671,17 +693,33 @@ static void repair_pairing(struct conversation *c)
     }
 }
 
-static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
+/* Empty lines before a message are kept for its raw bytes; returns how many p starts with. */
+static size_t take_empty_lines(struct half *sd, const uint8_t *p, size_t n)
 {
-    struct half *sd = &c->side[SIDE_CLIENT];
-    /* Empty lines before a request are allowed and ignored (RFC 9112 section 2.2); they are
-     * kept in front of the request's raw bytes. */
     size_t i = 0;
     while (i < n && (p[i] == '\r' || p[i] == '\n')) {
         if (sd->ncrlf < sizeof sd->crlf)
             sd->crlf[sd->ncrlf++] = p[i];
         i++;
     }
+    return i;
+}
+
+/* A message starts after one that said the connection closes: none may follow. */
+static void check_after_close(struct half *sd, struct exchange *ex, enum side s)
+{
+    if (sd->no_more) {
+        exchange_warn(ex, W_EXTRA_BYTES, s, 0, "after a message that closed the connection");
+        sd->no_more = false;
+    }
+}
+
+static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    /* Empty lines before a request are allowed and ignored (RFC 9112 section 2.2); they are
+     * kept in front of the request's raw bytes. */
+    size_t i = take_empty_lines(sd, p, n);
     if (i == n)
         return n;
     if (!room_for_one(c, SIDE_CLIENT))
@@ -695,6 +733,7 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
                       (unsigned long long)sd->skipped);
         sd->skipped = 0;
     }
+    check_after_close(sd, ex, SIDE_CLIENT);
     start_head(c, SIDE_CLIENT);
     if (sd->ncrlf) {
         append_raw(&ex->req, sd->crlf, sd->ncrlf);
@@ -725,6 +764,9 @@ static struct exchange *orphan(struct conversation *c, const uint8_t *p, size_t 
 static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[SIDE_SERVER];
+    size_t blank = take_empty_lines(sd, p, n);
+    if (blank)
+        return blank;
     repair_pairing(c);
     struct inflight *f = next_response_slot(c);
     struct exchange *ex;
@@ -744,6 +786,11 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     touch_times(ex, SIDE_SERVER, c->now);
     ex->resp.flags |= MSG_STARTED;
     ex->resp.head_off = (uint32_t)ex->resp.raw.len;
+    check_after_close(sd, ex, SIDE_SERVER);
+    if (sd->ncrlf) {
+        append_raw(&ex->resp, sd->crlf, sd->ncrlf);
+        sd->ncrlf = 0;
+    }
     if (sd->skipped) {
         exchange_warn(ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "%llu bytes skipped before this response",
                       (unsigned long long)sd->skipped);
@@ -1077,6 +1124,15 @@ void conversation_free(struct conversation *c)
                 m->flags |= MSG_UNPARSED;
         }
         stop_chunked(sd);
+    }
+    struct half *cl = &c->side[SIDE_CLIENT];
+    if (cl->hold.len && cl->state == PS_WAIT_SWITCH && c->nfl) {
+        /* Bytes sent after a CONNECT or Upgrade that was never answered: keep them visible. */
+        struct exchange *ex = c->fl[c->nfl - 1].ex;
+        exchange_warn(ex, W_TUNNEL_EARLY_DATA, SIDE_CLIENT, ex->req.wire_bytes,
+                      "%zu bytes after the request, never answered", cl->hold.len);
+        append_raw(&ex->req, cl->hold.data, cl->hold.len);
+        dynbuf_reset(&cl->hold);
     }
     end_all(c, true, true);
     for (int s = 0; s < 2; s++) {

@@ -252,6 +252,10 @@ void framing_request(const uint8_t *buf, const struct http_head *req, struct fra
     f->expect_continue = e && ieq_lit(e, n, "100-continue");
     f->upgrade =
         first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
+    /* A CONNECT request has no content (RFC 9110 9.3.6): what follows its head belongs to the
+     * tunnel, whatever Content-Length says. */
+    if (http_span_eq(buf, req->method, "CONNECT"))
+        return;
     enum coding_result te = transfer_codings(buf, req, w);
     bool has_cl = first_of(req, HF_CONTENT_LENGTH) != NULL;
     if (te != TE_ABSENT) {

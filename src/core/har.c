@@ -15,6 +15,7 @@
 #include "hspy/decode.h"
 #include "hspy/framing.h"
 #include "hspy/utf8.h"
+#include "hspy/xmalloc.h"
 
 /* Cookies listed per message; more are counted in _hspy and left in the headers. */
 enum { HAR_COOKIES_MAX = 256 };
@@ -23,11 +24,7 @@ enum { HAR_QUERY_MAX = 1024 };
 
 static json_t *must(json_t *v)
 {
-    if (!v) {
-        fputs("hspy: out of memory\n", stderr);
-        exit(1);
-    }
-    return v;
+    return xnonnull(v);
 }
 
 static void set(json_t *obj, const char *key, json_t *value)

@@ -276,12 +276,6 @@ static inline const uint8_t *find_target_stop(const uint8_t *base, const uint8_t
     return p;
 }
 
-/* First LF in [p, end), or NULL. */
-static inline const uint8_t *find_lf(const uint8_t *p, const uint8_t *end)
-{
-    return p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
-}
-
 /* --- known fields --- */
 
 static const char *const FIELD_NAMES[HF__COUNT] = {
@@ -441,6 +435,15 @@ static bool is_http_version_prefix(const uint8_t *p, const uint8_t *end)
     return end - p >= 5 && lower_eq(p, "http/", 5);
 }
 
+/* "NAME/digit..." such as RTSP/1.0 or ICE/1.0: another protocol's version, not a target. */
+static bool looks_like_protocol(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+    while (q < end && *q >= 'A' && *q <= 'Z')
+        q++;
+    return q > p && q + 1 < end && *q == '/' && q[1] >= '0' && q[1] <= '9';
+}
+
 /* Parses "HTTP/x.y" in [p, end); sets major/minor; warns unless exactly HTTP/1.0 or 1.1. */
 static void parse_version(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                           struct http_head *h, struct http_warnings *w)
@@ -523,7 +526,8 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
     const uint8_t *vstart = last;
     while (vstart > p && vstart[-1] != ' ' && vstart[-1] != '\t')
         vstart--;
-    bool has_version = vstart > p && is_http_version_prefix(vstart, last);
+    bool has_version =
+        vstart > p && (is_http_version_prefix(vstart, last) || looks_like_protocol(vstart, last));
     const uint8_t *tend = has_version ? vstart : last;
     while (has_version && tend > p && (tend[-1] == ' ' || tend[-1] == '\t')) {
         if (tend[-1] == '\t' || (tend - 1 > p && (tend[-2] == ' ' || tend[-2] == '\t')))
@@ -641,7 +645,7 @@ static void parse_field_line(const uint8_t *base, const uint8_t *p, const uint8_
     while (p < eol && TCHAR[*p])
         p++;
     const uint8_t *nend = p;
-    if (p < eol && *p != ':') {
+    if (p == eol || *p != ':') {
         const uint8_t *q = p;
         while (q < eol && (*q == ' ' || *q == '\t'))
             q++;
@@ -932,6 +936,18 @@ static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol
     return true;
 }
 
+/* The head ends at the lone CR at p (a field line cannot start with CR). */
+static int end_at_bare_cr(const uint8_t *base, const uint8_t *p, struct http_scan *scan,
+                          struct http_head *head, struct http_warnings *w)
+{
+    warn_once(w, W_BARE_CR, base, p);
+    scan->pos = (uint32_t)(p + 1 - base);
+    scan->state = SCAN_DONE;
+    head->len = scan->pos;
+    finish_head(base, head, w);
+    return (int)head->len;
+}
+
 int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
                          const struct http_limits *limits, struct http_scan *scan,
                          struct http_head *head, struct http_warnings *w)
@@ -953,13 +969,18 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     const uint8_t *base = buf, *end = buf + limit;
     const uint8_t *p = base + scan->pos;
     /* Resuming inside an incomplete line: nothing to do until a new LF arrived. */
+    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
+     * end; decided as soon as the byte after it is known, whether or not a LF came since. */
+    if (scan->state == SCAN_FIELDS && p + 1 < end && p[0] == '\r' && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
     /* Only complete lines are parsed: they end at or before the last LF of the input. */
     const uint8_t *from = base + (scan->partial ? scan->lf_from : scan->pos);
     const uint8_t *last = find_last_lf(from, end);
     if (!last) {
         scan->partial = 1;
         scan->lf_from = (uint32_t)limit;
-        if (scan->state == SCAN_START_LINE && !start_line_possible(p, end, kind))
+        const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
+        if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
             return HTTP_INVALID;
         goto incomplete;
     }
@@ -976,6 +997,8 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             scan->pos = (uint32_t)(p - base);
             continue;
         }
+        if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
+            return end_at_bare_cr(base, p, scan, head, w);
         if (!lf || lf < p) {
             lf = find_lf_in(base, p, end);
         }
@@ -995,6 +1018,7 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             }
         } else if (eol == p) {
             scan->state = SCAN_DONE;
+
         } else if (*p == ' ' || *p == '\t') {
             if (head->total_headers == 0)
                 warn(w, W_WS_AFTER_START_LINE, base, p);
@@ -1011,10 +1035,14 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
             return (int)head->len;
         }
     }
-    /* The rest of the input holds no LF. */
+    /* The rest of the input holds no LF; a CR alone there may still end the head. */
+    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
     scan->partial = 1;
     scan->lf_from = (uint32_t)limit;
-    if (scan->state == SCAN_START_LINE && !start_line_possible(p, input_end, kind))
+    /* A CR at the very end may be the first half of a line end: judge the line without it. */
+    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
+    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
         return HTTP_INVALID;
 incomplete:
     if (len >= limits->head_max) {

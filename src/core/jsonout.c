@@ -15,15 +15,12 @@
 #include "hspy/framing.h"
 #include "hspy/utf8.h"
 #include "hspy/warning.h"
+#include "hspy/xmalloc.h"
 
 /* Builders never fail except on out-of-memory, which jansson reports as NULL: treat as fatal. */
 static json_t *must(json_t *v)
 {
-    if (!v) {
-        fputs("hspy: out of memory\n", stderr);
-        exit(1);
-    }
-    return v;
+    return xnonnull(v);
 }
 
 static void set(json_t *obj, const char *key, json_t *value)

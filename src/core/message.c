@@ -68,6 +68,8 @@ char *message_span_str(const struct message *m, struct http_span s, char *buf, s
 
 bool message_body(const struct message *m, struct dynbuf *out, const struct http_limits *limits)
 {
+    if (m->body_kind == BODY_NONE && !(m->flags & (MSG_HTTP09 | MSG_UNPARSED)))
+        return true; /* bytes kept after a bodiless message are not its body */
     if (m->body_off >= m->raw.len) {
         return m->body_size == 0 && !(m->flags & (MSG_TRUNCATED | MSG_GAP));
     }

@@ -54,6 +54,13 @@ void *xgrow(void *p, size_t *count, size_t need, size_t size)
     return p;
 }
 
+void *xnonnull(void *p)
+{
+    if (!p)
+        out_of_memory(0);
+    return p;
+}
+
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));

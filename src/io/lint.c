@@ -1,12 +1,158 @@
 /*
- * lint: placeholder until the engine lands.
+ * lint: `hspy lint FILE|-`. Reads raw bytes holding one or more HTTP messages, runs them through
+ * the same conversation engine as every other mode, and prints a report per message (text, or
+ * JSON lines with --json). Exit status: 0 when no message has a warning, 3 when one has, 1 on
+ * I/O errors. It reads in bounded pieces, so input of any size runs in constant memory.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hspy/conversation.h"
 #include "hspy/hspy.h"
+#include "hspy/jsonout.h"
+#include "hspy/lintreport.h"
 #include "hspy/mode.h"
+
+enum { LINT_READ_CHUNK = 64 * 1024 };
+
+struct lint {
+    struct hspy *h;
+    enum side side; /* which side the input is */
+    unsigned index; /* messages reported */
+    unsigned with_warnings;
+    uint64_t offset; /* input offset of the next message */
+    struct dynbuf out;
+    struct lintreport_config cfg;
+    bool write_failed;
+};
+
+static void flush_out(struct lint *l)
+{
+    if (l->out.len && fwrite(l->out.data, 1, l->out.len, stdout) != l->out.len)
+        l->write_failed = true;
+    dynbuf_reset(&l->out);
+}
+
+static void report(struct lint *l, struct exchange *ex)
+{
+    const struct message *msg = l->side == SIDE_CLIENT ? &ex->req : &ex->resp;
+    if (!(msg->flags & MSG_STARTED))
+        return;
+    struct lintreport_message m = {ex, l->side, ++l->index, l->offset};
+    l->offset += msg->wire_bytes;
+    if (lintreport_warnings(&m))
+        l->with_warnings++;
+    if (l->h->opt.json) {
+        json_t *o = lintreport_json(&m, &l->cfg);
+        jsonout_dump(&l->out, o, 0);
+        dynbuf_addc(&l->out, '\n');
+        json_decref(o);
+    } else {
+        lintreport_text(&l->out, &m, &l->cfg);
+    }
+    flush_out(l);
+}
+
+static int on_event(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                    enum side side, const uint8_t *p, size_t n)
+{
+    (void)c;
+    (void)side;
+    (void)p;
+    (void)n;
+    struct lint *l = data;
+    if (ev == CONV_END) {
+        report(l, ex);
+        exchange_free(ex);
+    }
+    return CONV_CONTINUE;
+}
+
+/* Requests unless the input starts (after empty lines) like a status line. */
+static enum side detect(const struct options *o, const uint8_t *p, size_t n)
+{
+    if (o->lint_request)
+        return SIDE_CLIENT;
+    if (o->lint_response)
+        return SIDE_SERVER;
+    size_t i = 0;
+    while (i < n && (p[i] == '\r' || p[i] == '\n' || p[i] == ' ' || p[i] == '\t'))
+        i++;
+    return n - i >= 5 && memcmp(p + i, "HTTP/", 5) == 0 ? SIDE_SERVER : SIDE_CLIENT;
+}
+
+static int open_input(struct hspy *h, int *fd)
+{
+    const char *file = h->opt.file;
+    if (strcmp(file, "-") == 0) {
+        *fd = STDIN_FILENO;
+        return 0;
+    }
+    *fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return hspy_fail(h, "%s: %s", file, strerror(errno));
+    return 0;
+}
+
+/* Reads the input into the conversation; returns 0 or 1 on a read error. */
+static int pump(struct lint *l, int fd, struct conversation **conv)
+{
+    uint8_t buf[LINT_READ_CHUNK];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return hspy_fail(l->h, "%s: %s", l->h->opt.file, strerror(errno));
+        if (n == 0)
+            return 0;
+        if (!*conv) {
+            l->side = detect(&l->h->opt, buf, (size_t)n);
+            struct conversation_config cfg = {
+                .limits = l->h->limits,
+                .exchange = l->h->ex_limits,
+                .conn_id = 1,
+            };
+            struct conversation_events ev = {l, on_event};
+            *conv = conversation_new(&cfg, &ev);
+        }
+        conversation_feed(*conv, l->side, buf, (size_t)n, 0);
+    }
+}
 
 static int run(struct hspy *h)
 {
-    return hspy_fail(h, "lint: not built yet in this version");
+    int fd;
+    if (open_input(h, &fd) != 0)
+        return 1;
+    struct lint l = {.h = h};
+    dynbuf_init(&l.out, (size_t)1 << 30);
+    l.cfg.limits = &h->limits;
+    l.cfg.decode_max = h->opt.decode_max;
+    struct conversation *conv = NULL;
+    int rc = pump(&l, fd, &conv);
+    if (conv) {
+        conversation_close(conv, l.side, 0);
+        conversation_free(conv);
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (!h->opt.json && rc == 0) {
+        dynbuf_printf(&l.out, "%u message%s, %u with warnings\n", l.index, l.index == 1 ? "" : "s",
+                      l.with_warnings);
+        flush_out(&l);
+    }
+    dynbuf_cleanup(&l.out);
+    if (fflush(stdout) != 0 || l.write_failed)
+        return hspy_fail(h, "stdout: %s", strerror(errno ? errno : EIO));
+    if (rc != 0)
+        return 1;
+    if (l.index == 0 && !h->opt.json)
+        fprintf(stderr, "hspy: %s: no HTTP message in the input\n", h->opt.file);
+    return l.with_warnings ? 3 : 0;
 }
 
 const struct mode mode_lint = {CMD_LINT, 0, run};

@@ -336,11 +336,13 @@ static void test_smuggling_cl_te(void **state)
         {C, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
             "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"},
         {NULL, NULL}};
-    check(s, &LIVE,
-          "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] !cl-and-te@c26 OPEN\n"
-          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] OPEN\n--\n"
-          "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] incomplete !cl-and-te@c26\n"
-          "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] incomplete\n");
+    check(
+        s, &LIVE,
+        "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] !cl-and-te@c26 OPEN\n"
+        "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] !bytes-after-message@c0 OPEN\n--\n"
+        "#1 POST / -> 0 req[chunked 0/80] resp[none 0/0 i0] incomplete !cl-and-te@c26\n"
+        "#2 GET /smuggled -> 0 req[none 0/35] resp[none 0/0 i0] incomplete "
+        "!bytes-after-message@c0\n");
 }
 
 static void test_capture_gap_in_length_body(void **state)

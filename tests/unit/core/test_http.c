@@ -53,6 +53,8 @@ static const struct head_case CASES[] = {
     {REQ, "GET / HTTP/1.1\r\nHost: a\r\nX: a\\0z\r\n\r\n", WHOLE, "GET", "/", 0, 2, "nul-byte"},
     {REQ, "GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n", WHOLE, "GET", "/", 0, 2,
      "header-without-colon"},
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", WHOLE, "GET", "/", 0, 2,
+     "header-without-colon"},
     {REQ, "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", WHOLE, "GET", "/", 0, 2, "empty-header-name"},
     {REQ, "G@T / HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "G@T", "/", 0, 1, "invalid-method"},
     {REQ, "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/a b", 0, 1, "invalid-target"},

@@ -1,0 +1,44 @@
+/*
+ * lintreport: what `hspy lint` says about one message: its start line, its headers exactly as
+ * sent, the framing decision, body sizes (raw, payload, decoded) and every warning with its code,
+ * offset and explanation; as text for people or as a JSON object for tools. Pure: it formats an
+ * exchange the conversation engine produced and writes only into the caller's buffers.
+ */
+#ifndef HSPY_LINTREPORT_H
+#define HSPY_LINTREPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/dynbuf.h"
+#include "hspy/exchange.h"
+#include "hspy/http.h"
+
+struct lintreport_config {
+    const struct http_limits *limits; /* for removing chunked framing */
+    size_t decode_max;                /* cap on the decoded body size computed */
+};
+
+/*
+ * Which message of ex is reported: the request (SIDE_CLIENT) or the response (SIDE_SERVER).
+ * index is its 1-based position in the input and offset its first byte in the input.
+ */
+struct lintreport_message {
+    const struct exchange *ex;
+    enum side side;
+    unsigned index;
+    uint64_t offset;
+};
+
+/* Warnings of the message that lint reports (those that describe the message itself). */
+unsigned lintreport_warnings(const struct lintreport_message *m);
+
+/* Appends the human-readable report. */
+void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
+                     const struct lintreport_config *cfg);
+
+/* The report as a JSON object (new reference; the schema is in the README). */
+json_t *lintreport_json(const struct lintreport_message *m, const struct lintreport_config *cfg);
+
+#endif

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The command line as a new user meets it: help for the program and every subcommand, the
+# version, usage errors (exit 2, one line naming the problem plus a hint) and environment
+# errors (exit 1, "hspy: <what>: <why>"), and lint's exit statuses.
+source "$(dirname "$0")/lib/common.sh"
+
+expect() { # expect STATUS STDERR-PATTERN -- ARGS...
+    local want=$1 pattern=$2
+    shift 3
+    local out err status
+    out=$("$HSPY" "$@" 2>"$WORK/err")
+    status=$?
+    err=$(cat "$WORK/err")
+    if [ "$status" -ne "$want" ]; then
+        fail "hspy $*: exit $status, want $want (stderr: $err)"
+        return
+    fi
+    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$WORK/err"; then
+        fail "hspy $*: stderr '$err' lacks /$pattern/"
+        return
+    fi
+    echo "ok: hspy $* -> $status"
+}
+
+"$HSPY" --help | grep -q "Commands:" || fail "program help"
+for cmd in listen proxy read lint sniff; do
+    "$HSPY" "$cmd" --help | grep -q "^Usage: hspy $cmd" || fail "$cmd --help"
+done
+"$HSPY" --version | grep -qE '^hspy [0-9]+\.[0-9]+' || fail "--version"
+
+expect 2 "unknown command 'bogus'" -- bogus
+expect 2 "Try 'hspy --help'" -- bogus
+expect 2 "unknown option '--frob'" -- listen --frob 8000
+expect 2 "Try 'hspy listen --help'" -- listen --frob 8000
+expect 2 "missing \[HOST:\]PORT" -- listen
+expect 2 "out of range" -- listen 70000
+expect 2 "missing UPSTREAM" -- proxy 8000
+expect 2 "missing FILE" -- read
+expect 2 "not a size" -- lint --body-keep 12Q -
+expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
+
+printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
+printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"
+expect 0 "" -- lint "$WORK/clean.txt"
+expect 3 "" -- lint "$WORK/typo.txt"
+"$HSPY" lint "$WORK/typo.txt" | grep -q "did you mean Content-Length" || fail "lint explains the typo"
+"$HSPY" lint --json "$WORK/typo.txt" | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+codes = [w["code"] for w in rows[0]["warnings"]]
+assert "header-name-typo" in codes and "host-missing" in codes, codes
+' || fail "lint --json lists the warnings"
+# Hostile bytes in the input never reach the terminal raw.
+printf 'GET /\033[31mred HTTP/1.1\r\nX: \033]0;title\007\r\n\r\n' | "$HSPY" lint - >"$WORK/out.txt"
+if LC_ALL=C grep -q $'\033' "$WORK/out.txt"; then fail "lint output carries a raw ESC"; else echo "ok: escapes rendered safely"; fi
+finish
