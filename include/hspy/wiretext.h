@@ -23,4 +23,12 @@ enum { WIRETEXT_LINE_MAX = 256 };
 
 void wiretext_build(struct doc *d, const struct detail_ctx *c);
 
+/*
+ * Offsets. Warnings and gaps count a side's bytes as they were on the wire; raw keeps only the
+ * bytes that were seen, so after a capture gap the two differ by the missing bytes. These
+ * convert between them using a message's gap list (gaps may be NULL when ngaps is 0).
+ */
+uint64_t wiretext_raw_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t wire);
+uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t raw);
+
 #endif

@@ -6,8 +6,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hspy/flowrow.h"
+#include "hspy/wiretext.h"
 #include "hspy/xmalloc.h"
 
 struct hexsrc {
@@ -72,19 +74,22 @@ size_t hexdump_add(struct doc *d, const struct bytesource *src, size_t len)
 
 struct hexdoc {
     size_t first[2]; /* document line of each side's first row, (size_t)-1 when empty */
+    struct message_gap gaps[2][MESSAGE_GAPS_MAX]; /* rows show kept bytes; warnings count gaps */
+    uint16_t ngaps[2];
 };
 
-static size_t locate(const struct doc *d, int side, uint64_t offset)
+static size_t locate(const struct doc *d, int side, uint64_t wire)
 {
     const struct hexdoc *hd = d->locate_data;
     if ((side != 0 && side != 1) || hd->first[side] == (size_t)-1)
         return (size_t)-1;
-    return hd->first[side] + (size_t)(offset / HEXDUMP_ROW);
+    uint64_t raw = wiretext_raw_offset(hd->gaps[side], hd->ngaps[side], wire);
+    return hd->first[side] + (size_t)(raw / HEXDUMP_ROW);
 }
 
 void hexdump_build(struct doc *d, const struct detail_ctx *c)
 {
-    struct hexdoc *hd = xmalloc(sizeof *hd);
+    struct hexdoc *hd = xcalloc(1, sizeof *hd);
     d->locate = locate;
     d->locate_data = hd;
     d->locate_free = free;
@@ -93,10 +98,16 @@ void hexdump_build(struct doc *d, const struct detail_ctx *c)
         char wire[16];
         if (side)
             doc_blank(d);
-        doc_addf(d, STYLE_BOLD, "[%s %s %s, %s bytes]", side == 0 ? "client" : "server",
+        char gap[16];
+        doc_addf(d, STYLE_BOLD, "[%s %s %s, %s bytes%s%s%s]", side == 0 ? "client" : "server",
                  c->g->arrow, side == 0 ? "server" : "client",
-                 flowrow_size(m->raw.len, wire, sizeof wire));
+                 flowrow_size(m->raw.len, wire, sizeof wire), m->gap_bytes ? "; " : "",
+                 m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
+                 m->gap_bytes ? " lost in capture gaps are not in these rows" : "");
         hd->first[side] = (size_t)-1;
+        hd->ngaps[side] = m->gaps ? m->ngaps : 0;
+        if (hd->ngaps[side])
+            memcpy(hd->gaps[side], m->gaps, m->ngaps * sizeof *m->gaps);
         if (!m->raw.len)
             continue;
         struct bytesource src;

@@ -10,6 +10,7 @@
 
 #include <locale.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ struct tui {
     uint64_t drawn_generation;
     char drawn_err[64];
     int empty_reads;
+    char title[300]; /* used when the mode set no title */
 };
 
 static void on_closed(uv_handle_t *handle)
@@ -236,8 +238,10 @@ static void start_loop_hooks(struct tui *t)
 static void start_ui(struct tui *t)
 {
     struct hspy *h = t->h;
+    const char *what = h->opt.file ? h->opt.file : h->opt.address ? h->opt.address : "";
+    snprintf(t->title, sizeof t->title, "%s %s", command_name(h->opt.cmd), what);
     struct ui_config cfg = {
-        .title = h->title ? h->title : command_name(h->opt.cmd),
+        .title = h->title ? h->title : t->title,
         .limits = &h->limits,
         .body_max = h->opt.decode_max,
         .glyphs = t->screen.utf8 ? &GLYPHS_UTF8 : &GLYPHS_ASCII,

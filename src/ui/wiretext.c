@@ -28,7 +28,8 @@ enum mark_kind {
 };
 
 struct mark {
-    uint64_t off;
+    uint64_t off; /* in raw */
+    uint64_t wire; /* the same place counted on the wire (what the mark line shows) */
     uint8_t kind;
     uint64_t a, b;
 };
@@ -42,6 +43,8 @@ struct rawline {
 struct rawside {
     struct bytesource bytes;
     int side;
+    struct message_gap gaps[MESSAGE_GAPS_MAX]; /* copied: offsets shown count missing bytes */
+    uint16_t ngaps;
     struct mark *marks;
     size_t nmarks, marks_cap;
     struct rawline *lines;
@@ -54,11 +57,43 @@ struct rawdoc {
     size_t first[2]; /* document line of each side's first table line */
 };
 
+uint64_t wiretext_raw_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t wire)
+{
+    uint64_t missing = 0;
+    for (uint16_t i = 0; i < ngaps; i++) {
+        const struct message_gap *g = &gaps[i];
+        if (g->off >= wire)
+            break;
+        missing += wire - g->off < g->len ? wire - g->off : g->len;
+    }
+    return wire - missing;
+}
+
+uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t raw)
+{
+    uint64_t wire = raw;
+    for (uint16_t i = 0; i < ngaps; i++) {
+        if (gaps[i].off > wire)
+            break;
+        wire += gaps[i].len;
+    }
+    return wire;
+}
+
+/* Adds a mark at a raw offset. */
 static void add_mark(struct rawside *r, uint64_t off, uint8_t kind, uint64_t a, uint64_t b)
 {
     if (r->nmarks == r->marks_cap)
         r->marks = xgrow(r->marks, &r->marks_cap, r->nmarks + 1, sizeof *r->marks);
-    r->marks[r->nmarks++] = (struct mark){off, kind, a, b};
+    r->marks[r->nmarks++] =
+        (struct mark){off, wiretext_wire_offset(r->gaps, r->ngaps, off), kind, a, b};
+}
+
+/* Adds a mark at a wire offset (gaps, the end of a message). */
+static void add_wire_mark(struct rawside *r, uint64_t wire, uint8_t kind, uint64_t a, uint64_t b)
+{
+    add_mark(r, wiretext_raw_offset(r->gaps, r->ngaps, wire), kind, a, b);
+    r->marks[r->nmarks - 1].wire = wire;
 }
 
 static void add_line(struct rawside *r, uint64_t off, uint32_t len, int32_t mark)
@@ -132,13 +167,14 @@ static void find_marks(struct rawside *r, const struct message *m, const struct 
         if (m->body_kind == BODY_CHUNKED)
             mark_chunks(r, m, lim);
         if (m->flags & MSG_COMPLETE)
-            add_mark(r, m->body_off + m->body_wire, MARK_END, 0, 0);
+            add_wire_mark(r, m->body_off + m->body_wire, MARK_END, 0, 0);
     }
     for (uint16_t i = 0; i < m->ngaps && m->gaps; i++)
-        add_mark(r, m->gaps[i].off, MARK_GAP, 0, m->gaps[i].len);
+        add_wire_mark(r, m->gaps[i].off, MARK_GAP, 0, m->gaps[i].len);
     qsort(r->marks, r->nmarks, sizeof *r->marks, cmp_marks);
-    if (m->wire_bytes > m->raw.len)
-        add_mark(r, m->raw.len, MARK_CUT, 0, m->wire_bytes - m->raw.len);
+    uint64_t cut = m->wire_bytes - m->gap_bytes;
+    if (cut > m->raw.len)
+        add_mark(r, m->raw.len, MARK_CUT, 0, cut - m->raw.len);
 }
 
 /* Byte lines for p[from, to): split after every LF and at WIRETEXT_LINE_MAX bytes. */
@@ -172,7 +208,7 @@ static void render_mark(const struct rawside *r, const struct mark *mk, struct c
     const struct glyphs *g = r->g;
     char size[16];
     const char *who = r->side == 0 ? "request" : "response";
-    unsigned long long off = (unsigned long long)mk->off;
+    unsigned long long off = (unsigned long long)mk->wire;
     switch ((enum mark_kind)mk->kind) {
     case MARK_INTERIM:
         canvas_printf(out, STYLE_BOUNDARY, "%s%s interim response %llu, %llu bytes (offset %llu)",
@@ -229,7 +265,8 @@ static void render(void *data, size_t i, struct canvas_line *out)
     }
     size_t len;
     const uint8_t *p = bytesource_get(&r->bytes, &len);
-    canvas_printf(out, STYLE_DIM, "%*llu ", GUTTER - 1, (unsigned long long)ln->off);
+    canvas_printf(out, STYLE_DIM, "%*llu ", GUTTER - 1,
+                  (unsigned long long)wiretext_wire_offset(r->gaps, r->ngaps, ln->off));
     if (!p || ln->off + ln->len > len) {
         canvas_puts(out, STYLE_DIM, "(bytes no longer available)");
         return;
@@ -251,13 +288,14 @@ static void rawdoc_free(void *data)
     free(data);
 }
 
-/* Line of the last byte line starting at or before offset. */
-static size_t locate(const struct doc *d, int side, uint64_t offset)
+/* Line of the last byte line starting at or before a wire offset. */
+static size_t locate(const struct doc *d, int side, uint64_t wire)
 {
     const struct rawdoc *rd = d->locate_data;
     const struct rawside *r = side == 0 || side == 1 ? rd->side[side] : NULL;
     if (!r || !r->nlines)
         return (size_t)-1;
+    uint64_t offset = wiretext_raw_offset(r->gaps, r->ngaps, wire);
     size_t lo = 0, hi = r->nlines, best = 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -291,6 +329,10 @@ static void build_side(struct doc *d, const struct detail_ctx *c, struct rawdoc 
     r->side = side;
     r->g = c->g;
     bytesource_init_wire(&r->bytes, c->store, ex->id, side);
+    if (m->gaps && m->ngaps) {
+        memcpy(r->gaps, m->gaps, m->ngaps * sizeof *r->gaps);
+        r->ngaps = m->ngaps;
+    }
     find_marks(r, m, c->limits);
     index_side(r, m);
     rd->side[side] = r;
