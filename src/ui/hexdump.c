@@ -101,9 +101,9 @@ void hexdump_build(struct doc *d, const struct detail_ctx *c)
         char gap[16];
         doc_addf(d, STYLE_BOLD, "[%s %s %s, %s bytes%s%s%s]", side == 0 ? "client" : "server",
                  c->g->arrow, side == 0 ? "server" : "client",
-                 flowrow_size(m->raw.len, wire, sizeof wire), m->gap_bytes ? "; " : "",
+                 flowrow_size(m->raw.len, wire, sizeof wire), m->gap_bytes ? " kept, " : "",
                  m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
-                 m->gap_bytes ? " lost in capture gaps are not in these rows" : "");
+                 m->gap_bytes ? " lost in capture gaps" : "");
         hd->first[side] = (size_t)-1;
         hd->ngaps[side] = m->gaps ? m->ngaps : 0;
         if (hd->ngaps[side])

@@ -67,8 +67,8 @@ tui_keys /
 tui_type "capture gap"
 tui_keys Enter
 check "Raw marks the missing bytes, found by searching" tui_wait "capture gap: "
-tui_keys BTab
-check "Hex says what is not in its rows" tui_wait "lost in capture gaps"
+tui_keys Tab
+check "Hex says what its rows lack" tui_wait "lost in capture gaps]"
 tui_keys Q
 check "Q quits from the detail view" tui_wait_exit
 check "terminal restored after Q" tui_restored
