@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The interface in a real terminal (tmux, 120x32) over `hspy listen`: curl requests appear
 # live; the detail view and its tabs; a search that finds text far down a body; a filter
-# applied and cleared; the help; a resize; quitting restores the terminal.
+# applied and cleared; the help; a resize; no CPU spent while idle; quitting restores the
+# terminal.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 
@@ -102,6 +103,16 @@ check "every line fits 80 columns" tui_lines_fit 80
 check "rows still listed" tui_wait "/second"
 tui_resize 150 40
 check "redrawn wider" tui_wait "/first?x=1"
+
+# Idle: nothing changes, so nothing is drawn and no CPU is spent (at most 3 ticks in 2 s, which
+# a busy-looping or periodically redrawing interface would exceed by far).
+pid=$(tui_hspy_pid)
+sleep 0.5
+before=$(tui_cpu_ticks "$pid")
+sleep 2
+after=$(tui_cpu_ticks "$pid")
+echo "idle CPU: $((after - before)) ticks in 2 s"
+check "idle costs (almost) no CPU" test $((after - before)) -le 3
 
 tui_keys q
 check "q quits" tui_wait_exit

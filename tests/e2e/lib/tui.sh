@@ -17,6 +17,8 @@
 #                                 same stty settings, normal screen, no mouse reporting,
 #                                 cursor visible
 #   tui_hspy_pid                  prints the PID of the hspy in the pane
+#   tui_cpu_ticks PID             CPU time a process used so far, in clock ticks
+#   tui_lines_fit WIDTH           no line on screen is wider than WIDTH columns
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TUI_SOCK=$WORK/tmux.sock
@@ -128,6 +130,11 @@ tui_hspy_pid() {
     local shell
     shell=$(tui_tmux display-message -p -t tui '#{pane_pid}')
     pgrep -P "$shell" -x hspy | head -1
+}
+
+# tui_cpu_ticks PID: user+system CPU time of a process so far, in clock ticks.
+tui_cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
 # tui_lines_fit WIDTH: no line of the screen is wider than WIDTH columns.
