@@ -16,12 +16,16 @@
 struct bytesource {
     const struct store *store; /* NULL: the bytes are in own */
     uint64_t id;
-    int side; /* enum side */
+    int side;           /* enum side */
+    uint64_t from, len; /* wire sources: the window of raw shown (len UINT64_MAX: to the end) */
     struct dynbuf own;
 };
 
 /* A source reading side `side` of exchange id from store. */
 void bytesource_init_wire(struct bytesource *b, const struct store *store, uint64_t id, int side);
+/* The same, limited to raw[from, from+len) (clipped to what raw holds). */
+void bytesource_init_window(struct bytesource *b, const struct store *store, uint64_t id, int side,
+                            uint64_t from, uint64_t len);
 /* A source owning a copy of data (up to max bytes). */
 void bytesource_init_copy(struct bytesource *b, const uint8_t *p, size_t n, size_t max);
 /* A source taking over buf's memory (buf is left empty). */

@@ -75,11 +75,12 @@ struct detail_sig {
 };
 
 struct detail {
-    const struct store *store;
+    struct store *store;
     const struct http_limits *limits;
     const struct glyphs *g;
     size_t body_max;
-    uint64_t id; /* exchange shown, 0 = none */
+    uint64_t id;     /* exchange shown, 0 = none */
+    uint64_t pinned; /* the exchange pinned in the store while shown, 0 = none */
     size_t tab;
     struct doc doc;
     struct detail_sig sig;
@@ -91,12 +92,19 @@ struct detail {
     int tab_x[DETAIL_TABS_MAX + 1]; /* cells where each tab label starts at the last render */
 };
 
-void detail_init(struct detail *dt, const struct store *store, const struct http_limits *limits,
+void detail_init(struct detail *dt, struct store *store, const struct http_limits *limits,
                  const struct glyphs *g, size_t body_max);
+/* Closes the view (unpinning its exchange). */
 void detail_cleanup(struct detail *dt);
 
-/* Shows exchange id (positions reset when it is another exchange). */
+/*
+ * Shows exchange id (positions reset when it is another exchange). The exchange is pinned in
+ * the store while shown, so the caps never evict it from under the view and its bytes stay
+ * where they are once it is complete.
+ */
 void detail_open(struct detail *dt, uint64_t id);
+/* Stops showing an exchange (it is unpinned and may be evicted or deleted again). */
+void detail_close(struct detail *dt);
 /* Switches to tab i (< DETAIL_NTABS); its remembered position comes back. */
 void detail_set_tab(struct detail *dt, size_t i);
 /* Rebuilds the document if the exchange, width or options changed since it was built. */

@@ -70,6 +70,8 @@ static unsigned act_open(struct ui *ui, int arg)
 static unsigned act_back(struct ui *ui, int arg)
 {
     (void)arg;
+    if (ui->screen == UI_DETAIL && !ui->split)
+        detail_close(&ui->detail);
     ui->screen = UI_LIST;
     return UI_REDRAW;
 }
@@ -78,6 +80,8 @@ static unsigned act_split(struct ui *ui, int arg)
 {
     (void)arg;
     ui->split = !ui->split;
+    if (!ui->split)
+        detail_close(&ui->detail);
     ui->screen = UI_LIST;
     ui_message(ui, STYLE_MESSAGE, "split layout %s", ui->split ? "on" : "off");
     return UI_REDRAW;
@@ -175,6 +179,8 @@ static unsigned act_delete(struct ui *ui, int arg)
     uint64_t id = flowlist_selected(&ui->list);
     if (!id)
         return UI_NONE;
+    if (ui->detail.id == id)
+        detail_close(&ui->detail); /* the split view's pin must not keep it */
     if (flowlist_delete(&ui->list, id) < 0)
         ui_message(ui, STYLE_ERROR, "flow #%llu is still in flight or held: not deleted",
                    (unsigned long long)id);
@@ -186,6 +192,7 @@ static unsigned act_delete(struct ui *ui, int arg)
 static unsigned clear_yes(struct ui *ui, void *data)
 {
     (void)data;
+    detail_close(&ui->detail);
     size_t n = flowlist_clear(&ui->list);
     ui_message(ui, STYLE_MESSAGE, "%zu flows deleted", n);
     return UI_REDRAW;

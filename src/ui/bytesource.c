@@ -6,13 +6,21 @@
 
 #include <string.h>
 
-void bytesource_init_wire(struct bytesource *b, const struct store *store, uint64_t id, int side)
+void bytesource_init_window(struct bytesource *b, const struct store *store, uint64_t id, int side,
+                            uint64_t from, uint64_t len)
 {
     memset(b, 0, sizeof *b);
     b->store = store;
     b->id = id;
     b->side = side;
+    b->from = from;
+    b->len = len;
     dynbuf_init(&b->own, 0);
+}
+
+void bytesource_init_wire(struct bytesource *b, const struct store *store, uint64_t id, int side)
+{
+    bytesource_init_window(b, store, id, side, 0, UINT64_MAX);
 }
 
 void bytesource_init_copy(struct bytesource *b, const uint8_t *p, size_t n, size_t max)
@@ -46,6 +54,11 @@ const uint8_t *bytesource_get(const struct bytesource *b, size_t *len)
         return NULL;
     }
     const struct message *m = b->side == SIDE_CLIENT ? &ex->req : &ex->resp;
-    *len = m->raw.len;
-    return m->raw.data;
+    if (b->from >= m->raw.len) {
+        *len = 0;
+        return m->raw.data;
+    }
+    uint64_t avail = m->raw.len - b->from;
+    *len = (size_t)(avail < b->len ? avail : b->len);
+    return m->raw.data + b->from;
 }

@@ -45,7 +45,7 @@ static void reset_positions(struct detail *dt)
         dt->pos[i] = (struct detail_pos){0, NPOS, 0};
 }
 
-void detail_init(struct detail *dt, const struct store *store, const struct http_limits *limits,
+void detail_init(struct detail *dt, struct store *store, const struct http_limits *limits,
                  const struct glyphs *g, size_t body_max)
 {
     _Static_assert(sizeof DETAIL_TABS / sizeof DETAIL_TABS[0] <= DETAIL_TABS_MAX,
@@ -61,15 +61,39 @@ void detail_init(struct detail *dt, const struct store *store, const struct http
     reset_positions(dt);
 }
 
+static void unpin(struct detail *dt)
+{
+    struct exchange *ex = dt->pinned ? store_get(dt->store, dt->pinned) : NULL;
+    dt->pinned = 0;
+    if (ex)
+        store_unpin(dt->store, ex);
+}
+
+void detail_close(struct detail *dt)
+{
+    unpin(dt);
+    dt->id = 0;
+    dt->built = false;
+    doc_reset(&dt->doc);
+}
+
 void detail_cleanup(struct detail *dt)
 {
+    unpin(dt);
     doc_cleanup(&dt->doc);
 }
 
 void detail_open(struct detail *dt, uint64_t id)
 {
-    if (id != dt->id)
+    if (id != dt->id) {
         reset_positions(dt);
+        unpin(dt);
+        struct exchange *ex = id ? store_get(dt->store, id) : NULL;
+        if (ex) {
+            store_pin(dt->store, ex);
+            dt->pinned = id;
+        }
+    }
     dt->id = id;
     dt->built = false;
 }

@@ -175,16 +175,34 @@ static void index_lines(struct textsrc *t, const uint8_t *p, size_t len)
     t->starts[t->n] = len;
 }
 
-static void add_text_body(struct doc *d, struct dynbuf *body)
+/* Adds body text from src (the document takes it over). */
+static void add_text_source(struct doc *d, const struct bytesource *src)
 {
     struct textsrc *t = xmalloc(sizeof *t);
-    index_lines(t, body->data, body->len);
-    bytesource_init_take(&t->bytes, body);
+    t->bytes = *src;
+    size_t len;
+    const uint8_t *p = bytesource_get(&t->bytes, &len);
+    index_lines(t, p, len);
     struct doc_source s = {t->n, text_render, text_free, t};
     doc_add_source(d, &s);
 }
 
+static void add_text_body(struct doc *d, struct dynbuf *body)
+{
+    struct bytesource src;
+    bytesource_init_take(&src, body);
+    add_text_source(d, &src);
+}
+
 /* --- body section --- */
+
+static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    uint64_t seen = m->wire_bytes - m->gap_bytes;
+    if (m->flags & MSG_TRUNCATED && seen > m->raw.len)
+        doc_addf(d, STYLE_WARN, "%s %llu more bytes were counted on the wire but not kept",
+                 c->g->truncated, (unsigned long long)(seen - m->raw.len));
+}
 
 static const char *coding_note(const struct decode_result *r)
 {
@@ -230,6 +248,35 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
     canvas_line_cleanup(&l);
 }
 
+/*
+ * A complete body framed by length or by close, shown as sent, is read in place: the exchange
+ * is pinned while shown and its bytes no longer move, so a body of any size opens without a
+ * copy. Returns false when the body must be copied (chunked, decoded, still arriving).
+ */
+static bool add_body_in_place(struct doc *d, const struct detail_ctx *c, const struct message *m,
+                              bool decode)
+{
+    if (decode || !(c->ex->flags & EX_DONE) || m->body_kind == BODY_CHUNKED ||
+        m->body_off >= m->raw.len)
+        return false;
+    int side = m == &c->ex->req ? 0 : 1;
+    uint64_t len = m->raw.len - m->body_off;
+    if (m->body_kind == BODY_LENGTH && len > m->content_length)
+        len = m->content_length;
+    struct decode_result none = {0};
+    body_heading(d, c, m, (size_t)len, false, &none);
+    struct bytesource src;
+    bytesource_init_window(&src, c->store, c->ex->id, side, m->body_off, len);
+    bool hex =
+        c->body == DETAIL_BODY_HEX ||
+        (c->body == DETAIL_BODY_AUTO && msgtext_is_binary(m->raw.data + m->body_off, (size_t)len));
+    if (hex)
+        hexdump_add(d, &src, (size_t)len);
+    else
+        add_text_source(d, &src);
+    return true;
+}
+
 static void add_body(struct doc *d, const struct detail_ctx *c, const struct message *m)
 {
     if (m->body_kind == BODY_NONE && m->body_wire == 0) {
@@ -242,12 +289,16 @@ static void add_body(struct doc *d, const struct detail_ctx *c, const struct mes
                  c->g->hline, c->g->hline, c->g->hline, c->g->hline);
         return;
     }
+    size_t n;
+    bool decoded = !c->as_sent && message_header(m, "content-encoding", &n) != NULL;
+    if (add_body_in_place(d, c, m, decoded)) {
+        add_truncation_note(d, c, m);
+        return;
+    }
     struct dynbuf body;
     dynbuf_init(&body, m->raw.len + 1);
     message_body(m, &body, c->limits);
     struct decode_result res = {0};
-    size_t n;
-    bool decoded = !c->as_sent && message_header(m, "content-encoding", &n) != NULL;
     if (decoded) {
         struct dynbuf out;
         dynbuf_init(&out, c->body_max);
@@ -269,9 +320,7 @@ static void add_body(struct doc *d, const struct detail_ctx *c, const struct mes
     } else {
         add_text_body(d, &body);
     }
-    if (m->flags & MSG_TRUNCATED)
-        doc_addf(d, STYLE_WARN, "%s %llu more bytes were counted on the wire but not kept",
-                 c->g->truncated, (unsigned long long)(m->wire_bytes - m->raw.len));
+    add_truncation_note(d, c, m);
 }
 
 /* --- the tabs --- */

@@ -28,7 +28,7 @@ enum mark_kind {
 };
 
 struct mark {
-    uint64_t off; /* in raw */
+    uint64_t off;  /* in raw */
     uint64_t wire; /* the same place counted on the wire (what the mark line shows) */
     uint8_t kind;
     uint64_t a, b;

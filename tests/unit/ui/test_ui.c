@@ -324,6 +324,23 @@ static void test_every_size(void **state)
     HAS("too small");
 }
 
+/* The flow shown in a detail view is pinned: the caps cannot evict it from under the view. */
+static void test_detail_pins(void **state)
+{
+    struct fixture *f = *state;
+    keys(f, (int[]){'g', KEYMAP_ENTER, 0});
+    assert_int_equal(store_remove(&f->store, 1), -1);
+    ui_key(&f->ui, 'q');
+    assert_int_equal(store_remove(&f->store, 1), 0);
+    screen(f);
+    /* In the split layout the selected flow is shown, yet d still deletes it. */
+    keys(f, (int[]){'s', 'g', 0});
+    screen(f);
+    ui_key(&f->ui, 'd');
+    HAS("flow #2 deleted");
+    HAS("1 flows");
+}
+
 static void test_keys_reach_actions(void **state)
 {
     struct fixture *f = *state;
@@ -363,6 +380,7 @@ int main(void)
         T(test_hostile_everywhere),
         T(test_every_size),
         T(test_keys_reach_actions),
+        T(test_detail_pins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
