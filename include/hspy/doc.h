@@ -21,11 +21,18 @@
 
 /* A part of the document rendered on demand. */
 struct doc_source {
-    size_t lines; /* fixed when added */
+    size_t lines; /* fixed when added (ignored when count is set) */
     /* Renders line i (< lines) into out, which the caller reset with its width and skip. */
     void (*render)(void *data, size_t i, struct canvas_line *out);
     void (*free)(void *data); /* releases data when the document goes; may be NULL */
     void *data;
+    /*
+     * A source that finds its lines as it goes (a body view indexing a large body): count says
+     * how many are known and whether that is all; extend makes at least `want` known (or all).
+     * Both NULL for a fixed source. Only the last source of a document may grow.
+     */
+    size_t (*count)(void *data, bool *complete);
+    void (*extend)(void *data, size_t want);
 };
 
 struct doc_target {
@@ -48,7 +55,8 @@ struct doc {
     struct dynbuf text;        /* their text */
     struct canvas_span *spans; /* their spans */
     size_t nspans, spans_cap;
-    size_t lines;               /* total */
+    size_t lines;               /* lines before a growing last source (all lines otherwise) */
+    bool growing;               /* the last source finds its lines as it goes */
     struct doc_target *targets; /* ascending lines */
     size_t ntargets, targets_cap;
     /* Line showing byte offset of side, or (size_t)-1 (set by Raw and Hex). */
@@ -71,18 +79,27 @@ size_t doc_addf(struct doc *d, uint8_t style, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Appends an empty line. */
 size_t doc_blank(struct doc *d);
-/* Appends a lazy source (the document takes ownership of src->data). Returns its first line. */
+/*
+ * Appends a lazy source (the document takes ownership of src->data). Returns its first line.
+ * Nothing may be added after a growing source.
+ */
 size_t doc_add_source(struct doc *d, const struct doc_source *src);
 /* Makes line a target for side and offset (lines must be added in ascending order). */
 void doc_target(struct doc *d, size_t line, int side, uint64_t offset);
 /* Index of the first target at or after line (ntargets when none). */
 size_t doc_target_at(const struct doc *d, size_t line);
 
+/* Lines known now (a growing last source counts what it found so far). */
+size_t doc_lines(const struct doc *d);
+/* Makes at least `want` lines known when the last source grows ((size_t)-1: all of them). */
+void doc_extend(struct doc *d, size_t want);
+
 /* Renders line i into out (reset by the caller with width and skip). */
 void doc_render(const struct doc *d, size_t i, struct canvas_line *out);
 
 /*
- * Searches for needle (search_find rules) in the rendered text of every line, starting after
+ * Searches for needle (search_find rules) in the rendered text of every line (a growing source
+ * is indexed to its end first), starting after
  * (dir > 0) or before (dir < 0) line `from` and wrapping. Returns the line or (size_t)-1.
  */
 size_t doc_search(struct doc *d, const char *needle, size_t from, int dir);

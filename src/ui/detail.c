@@ -143,8 +143,10 @@ static bool same_sig(const struct detail_sig *a, const struct detail_sig *b)
 static void clamp(struct detail *dt)
 {
     struct detail_pos *p = detail_pos(dt);
-    size_t lines = dt->doc.lines;
     size_t rows = dt->rows ? dt->rows : 1;
+    /* A growing document finds lines as far as the screen reaches (and a page beyond). */
+    doc_extend(&dt->doc, p->top + 2 * rows);
+    size_t lines = doc_lines(&dt->doc);
     size_t max_top = lines > rows ? lines - rows : 0;
     if (p->top > max_top)
         p->top = max_top;
@@ -177,7 +179,7 @@ void detail_sync(struct detail *dt, int width)
 
 size_t detail_lines(const struct detail *dt)
 {
-    return dt->doc.lines;
+    return doc_lines(&dt->doc);
 }
 
 /* Actions may come before the next frame rebuilt the document (several keys in one read). */
@@ -245,7 +247,9 @@ void detail_edge(struct detail *dt, bool end)
 {
     ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
-    p->top = end ? dt->doc.lines : 0;
+    if (end)
+        doc_extend(&dt->doc, (size_t)-1);
+    p->top = end ? doc_lines(&dt->doc) : 0;
     clamp(dt);
     if (on_targets(dt)) {
         p->cursor = dt->doc.targets[end ? dt->doc.ntargets - 1 : 0].line;
@@ -352,7 +356,7 @@ void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows, c
     for (int r = 0; r < rows; r++) {
         struct canvas_line *row = canvas_row(c, y0 + r);
         size_t line = p->top + (size_t)r;
-        if (line >= dt->doc.lines)
+        if (line >= doc_lines(&dt->doc))
             continue;
         row->skip = p->hscroll;
         row->ellipsis = dt->g->ellipsis;

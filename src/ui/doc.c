@@ -4,6 +4,7 @@
  */
 #include "hspy/doc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ void doc_reset(struct doc *d)
 {
     free_sources(d);
     d->nsegs = d->nstored = d->nspans = d->ntargets = d->lines = 0;
+    d->growing = false;
     dynbuf_reset(&d->text);
     d->locate = NULL;
 }
@@ -79,6 +81,7 @@ static struct doc_seg *new_seg(struct doc *d)
 
 size_t doc_add(struct doc *d, const struct canvas_line *l)
 {
+    assert(!d->growing);
     struct doc_seg *seg = d->nsegs ? &d->segs[d->nsegs - 1] : NULL;
     if (!seg || seg->lazy) {
         seg = new_seg(d);
@@ -135,12 +138,38 @@ size_t doc_blank(struct doc *d)
 
 size_t doc_add_source(struct doc *d, const struct doc_source *src)
 {
+    assert(!d->growing);
     struct doc_seg *seg = new_seg(d);
     seg->lazy = true;
     seg->src = *src;
+    if (src->count) {
+        d->growing = true;
+        return seg->first;
+    }
     seg->count = src->lines;
     d->lines += src->lines;
     return seg->first;
+}
+
+static const struct doc_seg *last_seg(const struct doc *d)
+{
+    return d->nsegs ? &d->segs[d->nsegs - 1] : NULL;
+}
+
+size_t doc_lines(const struct doc *d)
+{
+    if (!d->growing)
+        return d->lines;
+    const struct doc_seg *s = last_seg(d);
+    return d->lines + s->src.count(s->src.data, NULL);
+}
+
+void doc_extend(struct doc *d, size_t want)
+{
+    if (!d->growing || want <= d->lines)
+        return;
+    const struct doc_seg *s = last_seg(d);
+    s->src.extend(s->src.data, want == (size_t)-1 ? want : want - d->lines);
 }
 
 void doc_target(struct doc *d, size_t line, int side, uint64_t offset)
@@ -200,7 +229,7 @@ static void render_stored(const struct doc *d, const struct doc_stored *st, stru
 void doc_render(const struct doc *d, size_t i, struct canvas_line *out)
 {
     const struct doc_seg *seg = seg_of(d, i);
-    if (!seg || i >= d->lines)
+    if (!seg || i >= doc_lines(d))
         return;
     if (seg->lazy)
         seg->src.render(seg->src.data, i - seg->first, out);
@@ -210,12 +239,14 @@ void doc_render(const struct doc *d, size_t i, struct canvas_line *out)
 
 size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
 {
-    if (!d->lines || !*needle)
+    doc_extend(d, (size_t)-1);
+    size_t lines = doc_lines(d);
+    if (!lines || !*needle)
         return NPOS;
     size_t nlen = strlen(needle);
-    size_t pos = from < d->lines ? from : 0;
-    for (size_t step = 1; step <= d->lines; step++) {
-        pos = dir > 0 ? (pos + 1) % d->lines : (pos + d->lines - 1) % d->lines;
+    size_t pos = from < lines ? from : 0;
+    for (size_t step = 1; step <= lines; step++) {
+        pos = dir > 0 ? (pos + 1) % lines : (pos + lines - 1) % lines;
         canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
         doc_render(d, pos, &d->scratch);
         if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle, nlen) !=

@@ -68,7 +68,10 @@ size_t hexdump_add(struct doc *d, const struct bytesource *src, size_t len)
     struct hexsrc *h = xmalloc(sizeof *h);
     h->bytes = *src;
     h->len = len;
-    struct doc_source s = {(len + HEXDUMP_ROW - 1) / HEXDUMP_ROW, render, release, h};
+    struct doc_source s = {.lines = (len + HEXDUMP_ROW - 1) / HEXDUMP_ROW,
+                           .render = render,
+                           .free = release,
+                           .data = h};
     return doc_add_source(d, &s);
 }
 

@@ -183,7 +183,7 @@ static void add_text_source(struct doc *d, const struct bytesource *src)
     size_t len;
     const uint8_t *p = bytesource_get(&t->bytes, &len);
     index_lines(t, p, len);
-    struct doc_source s = {t->n, text_render, text_free, t};
+    struct doc_source s = {.lines = t->n, .render = text_render, .free = text_free, .data = t};
     doc_add_source(d, &s);
 }
 

@@ -336,7 +336,7 @@ static void build_side(struct doc *d, const struct detail_ctx *c, struct rawdoc 
     find_marks(r, m, c->limits);
     index_side(r, m);
     rd->side[side] = r;
-    struct doc_source s = {r->nlines, render, side_free, r};
+    struct doc_source s = {.lines = r->nlines, .render = render, .free = side_free, .data = r};
     rd->first[side] = doc_add_source(d, &s);
 }
 
