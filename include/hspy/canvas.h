@@ -51,6 +51,9 @@ enum style {
     STYLE_HELD,     /* held by an intercept */
     STYLE_PROGRESS, /* progress and timing bars */
     STYLE_PROMPT,   /* prompt label */
+    STYLE_STRING,   /* string values in structured bodies (JSON) */
+    STYLE_NUMBER,   /* numbers in structured bodies */
+    STYLE_LITERAL,  /* true, false, null */
     STYLE__COUNT
 };
 

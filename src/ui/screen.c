@@ -56,6 +56,9 @@ static const struct look LOOKS[STYLE__COUNT] = {
     [STYLE_HELD]          = {COLOR_MAGENTA, -1,         A_BOLD,                A_BOLD | A_REVERSE},
     [STYLE_PROGRESS]      = {COLOR_GREEN,   -1,         0,                     0},
     [STYLE_PROMPT]        = {-1,            -1,         A_BOLD,                A_BOLD},
+    [STYLE_STRING]        = {COLOR_GREEN,   -1,         0,                     0},
+    [STYLE_NUMBER]        = {COLOR_CYAN,    -1,         0,                     0},
+    [STYLE_LITERAL]       = {COLOR_MAGENTA, -1,         0,                     A_BOLD},
 };
 /* clang-format on */
 
