@@ -44,6 +44,7 @@ enum ui_screen { UI_LIST = 0, UI_DETAIL, UI_HELP };
 /* Read-mode progress, owned by whoever loads (read mode); all zero when not loading. */
 struct ui_progress {
     uint64_t done, total; /* bytes of input consumed and its size (0: unknown) */
+    double rate;          /* bytes per second so far (0: unknown) */
     bool active;          /* still loading */
 };
 

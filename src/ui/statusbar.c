@@ -80,8 +80,8 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
         snprintf(add(items, &n, 0, STYLE_BAR)->text, ITEM_MAX, "%s of %s flows",
                  statusbar_count(s->shown, a, sizeof a), statusbar_count(s->live, b, sizeof b));
     else
-        snprintf(add(items, &n, 0, STYLE_BAR)->text, ITEM_MAX, "%s flows",
-                 statusbar_count(s->live, a, sizeof a));
+        snprintf(add(items, &n, 0, STYLE_BAR)->text, ITEM_MAX, "%s flow%s",
+                 statusbar_count(s->live, a, sizeof a), s->live == 1 ? "" : "s");
     const struct store_counters *c = s->counters;
     if (c->with_warnings)
         snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "%s %s", g->warn,

@@ -338,7 +338,7 @@ static void test_detail_pins(void **state)
     screen(f);
     ui_key(&f->ui, 'd');
     HAS("flow #2 deleted");
-    HAS("1 flows");
+    HAS("1 flow ");
 }
 
 static void test_keys_reach_actions(void **state)
