@@ -28,7 +28,8 @@ struct statusbar {
     const char *filter; /* expression, "" for none */
     bool loading;       /* progress applies */
     uint64_t done, total;
-    double rate; /* bytes per second while loading, 0 unknown */
+    double rate;   /* bytes per second while loading, 0 unknown */
+    uint64_t gaps; /* capture gaps met so far */
 };
 
 /* Renders the status line into out (its width). */

@@ -45,6 +45,7 @@ enum ui_screen { UI_LIST = 0, UI_DETAIL, UI_HELP };
 struct ui_progress {
     uint64_t done, total; /* bytes of input consumed and its size (0: unknown) */
     double rate;          /* bytes per second so far (0: unknown) */
+    uint64_t gaps;        /* stretches of bytes missing from a capture */
     bool active;          /* still loading */
 };
 

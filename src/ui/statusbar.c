@@ -89,6 +89,9 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     if (c->held)
         snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "held %s",
                  statusbar_count(c->held, a, sizeof a));
+    if (s->gaps)
+        snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "gaps %s",
+                 statusbar_count(s->gaps, a, sizeof a));
     if (c->evicted)
         snprintf(add(items, &n, 3, STYLE_BAR)->text, ITEM_MAX, "evicted %s",
                  statusbar_count(c->evicted, a, sizeof a));

@@ -363,6 +363,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .done = pr ? pr->done : 0,
         .total = pr ? pr->total : 0,
         .rate = pr ? pr->rate : 0,
+        .gaps = pr ? pr->gaps : 0,
     };
     statusbar_render(&s, ui->g, out);
 }

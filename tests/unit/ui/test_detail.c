@@ -142,10 +142,11 @@ static void test_statusbar(void **state)
     }
     /* Loading: a progress bar. */
     s.loading = true;
-    s.done = 57, s.total = 100;
+    s.done = 57, s.total = 100, s.gaps = 3;
     canvas_line_reset(&l, 200, 0);
     statusbar_render(&s, &GLYPHS_ASCII, &l);
     assert_non_null(strstr((const char *)l.text.data, "###########.........  57%"));
+    assert_non_null(strstr((const char *)l.text.data, "gaps 3"));
     char buf[32];
     assert_string_equal(statusbar_count(1234567, buf, sizeof buf), "1,234,567");
     assert_string_equal(statusbar_count(12, buf, sizeof buf), "12");
