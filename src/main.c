@@ -31,8 +31,7 @@ int main(int argc, char **argv)
 {
     /* A peer closing early must be an error return on that socket, never a dead process. */
     signal(SIGPIPE, SIG_IGN);
-    /* Likewise a file size limit reached while writing --har: a failed write, not a dead process.
-     */
+    /* Likewise a file size limit reached while writing --har: a failed write, not a death. */
     signal(SIGXFSZ, SIG_IGN);
 
     static struct hspy h; /* large; static storage rather than the stack, still one object */

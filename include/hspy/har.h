@@ -26,8 +26,10 @@
 /* Version of the "_hspy" custom fields (log._hspy.version and entries[]._hspy.version). */
 enum { HAR_HSPY_VERSION = 1 };
 
-/* Dump flags for HAR text: JSONOUT_DUMP_FLAGS, and times in ms printed without float noise. */
-#define HAR_DUMP_FLAGS (JSONOUT_DUMP_FLAGS | JSON_REAL_PRECISION(15))
+/* Significant digits of HAR's reals (times in ms), so they print without float noise. */
+enum { HAR_REAL_PRECISION = 15 };
+/* jansson dump flags giving the same text as the streamed entries (for json_dump_file). */
+#define HAR_DUMP_FLAGS (JSONOUT_DUMP_FLAGS | JSON_REAL_PRECISION(HAR_REAL_PRECISION))
 
 /* Closes a document begun by har_stream_begin. */
 #define HAR_STREAM_END "\n]}}\n"

@@ -17,6 +17,18 @@
 struct sinks;
 struct tui;
 
+/* Progress of reading a capture (read and sniff modes), for status lines. */
+struct hspy_load {
+    uint64_t bytes_read;  /* bytes of the input consumed so far */
+    uint64_t file_size;   /* 0 when unknown (stdin, pipes, live capture) */
+    uint64_t packets;     /* frames read */
+    uint64_t connections; /* HTTP connections found */
+    uint64_t evicted;     /* open connections dropped by the connection table cap */
+    uint64_t gaps;        /* stretches of TCP bytes missing from the capture */
+    bool active;          /* a capture is being read */
+    bool done;            /* the whole input was read (or reading stopped at an error) */
+};
+
 struct hspy {
     struct options opt;
     struct http_limits limits;        /* from the options */
@@ -31,6 +43,7 @@ struct hspy {
     void (*tui_close)(struct tui *t);
     uint64_t next_conn_id; /* connection numbers, 1-based */
     const char *title;     /* "listen 127.0.0.1:8000" etc. for status lines */
+    struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
 };
 

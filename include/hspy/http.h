@@ -113,6 +113,7 @@ struct http_head {
     uint32_t nheaders;              /* stored (<= cap) */
     uint32_t total_headers;         /* seen, including those past cap */
     int32_t field_index[HF__COUNT]; /* index of the first header of each known field, or -1 */
+    uint8_t field_count[HF__COUNT]; /* headers of each known field kept (saturates at 255) */
 };
 
 /* A warning as the parser reports it, before it is attached to an exchange. */
@@ -138,6 +139,7 @@ struct http_scan {
     uint8_t state;    /* enum http_scan_state */
     uint8_t partial;  /* the line at pos was incomplete at the last call */
     uint8_t started;  /* the head was reset by the first call */
+    uint8_t waiting;  /* partial field line: new bytes without a LF change nothing */
 };
 
 enum http_scan_state { HTTP_SCAN_START_LINE = 0, HTTP_SCAN_FIELDS, HTTP_SCAN_DONE };
@@ -184,8 +186,8 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
                                   const struct http_limits *limits, struct http_scan *scan,
                                   struct http_head *head, struct http_warnings *w)
 {
-    if (scan && scan->partial && scan->state == HTTP_SCAN_FIELDS && scan->lf_from < len &&
-        buf[scan->pos] != '\r' && len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
+    if (scan && scan->waiting && scan->lf_from < len &&
+        len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
         !http_has_lf(buf + scan->lf_from, len - scan->lf_from)) {
         scan->lf_from = (uint32_t)len;
         return HTTP_NEED_MORE;
@@ -209,6 +211,8 @@ size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *
 /* Case-insensitive name comparison helpers over a span of buf. */
 bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text);
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text);
+/* p[0..n) equals lower (lower_len bytes of lower-case letters, digits and '-') in any case. */
+bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len);
 /* Known-field id for a name. */
 enum http_field http_field_id(const uint8_t *name, size_t len);
 /* The canonical spelling of a known field ("Content-Length"). */

@@ -5,8 +5,8 @@
  * writes anywhere but the caller's buffer.
  *
  * Text or bytes: a JSON string must be valid Unicode, HTTP carries bytes. Everything that is
- * valid UTF-8 is written as a string (escaped by jansson; with JSONOUT_DUMP_FLAGS only ASCII
- * reaches the output, so a terminal shown the JSON never meets a raw control character).
+ * valid UTF-8 is written as a string; the text (jsonwrite) is printable ASCII, so a terminal
+ * shown the JSON never meets a raw control character.
  * Bodies that are not valid UTF-8 are base64 with "body_encoding": "base64"; a header name or
  * value that is not valid UTF-8 is written as the object {"base64": "..."} in place of the
  * string.
@@ -30,8 +30,8 @@ enum { JSONOUT_VERSION = 1 };
 /* Header fields listed per interim (1xx) response; headers_total counts the rest. */
 enum { JSONOUT_INTERIM_HEADERS_MAX = 64 };
 
-/* jansson dump flags for every JSON hspy writes: compact, ASCII-only, keys in insertion order. */
-#define JSONOUT_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER)
+/* jansson dump flags giving the same text as jsonwrite (for json_dump_file and friends). */
+#define JSONOUT_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
 
 struct jsonout_config {
     const struct http_limits *limits; /* for removing chunked framing from bodies */
@@ -51,8 +51,9 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg);
 
 /*
- * Appends the serialisation of any JSON value (JSONOUT_DUMP_FLAGS plus extra) to out. Returns 0,
- * or -1 when it did not fit (out is then left as it was).
+ * Appends any JSON value as compact, printable-ASCII JSON (jsonwrite); a JSON_REAL_PRECISION(n)
+ * in extra_flags sets the digits of reals. Returns 0, or -1 when it did not fit (out is then
+ * left as it was).
  */
 int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags);
 

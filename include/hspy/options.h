@@ -74,6 +74,9 @@ struct options {
 
     /* sniff */
     const char *iface;
+
+    /* read and sniff */
+    uint64_t capture_conns; /* TCP connections tracked at once (0 = FLOWTABLE_FLOWS_DEFAULT) */
 };
 
 enum options_result {

@@ -18,17 +18,7 @@ const char *body_kind_name(enum body_kind k)
 
 static bool ieq_lit(const uint8_t *p, size_t n, const char *lit)
 {
-    size_t m = strlen(lit);
-    if (n != m)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c |= 0x20;
-        if (c != (uint8_t)lit[i])
-            return false;
-    }
-    return true;
+    return http_token_ieq(p, n, lit, strlen(lit));
 }
 
 static void add(struct http_warnings *w, enum warning_code code, const struct http_header *hd)

@@ -14,6 +14,7 @@
 
 #include "hspy/decode.h"
 #include "hspy/framing.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
 
@@ -808,7 +809,7 @@ int har_stream_begin(struct dynbuf *out, const json_t *pages)
     json_t *log = log_head(pages ? json_incref((json_t *)pages) : NULL);
     /* jansson writes the values; the streamed framing around them is fixed text. */
     int rc =
-        dynbuf_adds(out, "{\"log\":") == 7 ? jsonout_dump(out, log, JSON_REAL_PRECISION(15)) : -1;
+        dynbuf_adds(out, "{\"log\":") == 7 ? jsonwrite_value(out, log, HAR_REAL_PRECISION) : -1;
     json_decref(log);
     if (rc == 0 && out->len > before + 7 && out->data[out->len - 1] == '}') {
         out->len--; /* reopen the log object */
@@ -827,7 +828,7 @@ int har_stream_entry(struct dynbuf *out, const struct exchange *ex, const struct
     size_t before = out->len;
     json_t *e = har_entry(ex, cfg);
     int rc = dynbuf_adds(out, first ? "\n" : ",\n") == (first ? 1u : 2u)
-                 ? jsonout_dump(out, e, JSON_REAL_PRECISION(15))
+                 ? jsonwrite_value(out, e, HAR_REAL_PRECISION)
                  : -1;
     json_decref(e);
     if (rc == 0)

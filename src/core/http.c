@@ -409,22 +409,17 @@ static int near_distance(const uint8_t *a, size_t n, const char *b)
 /* Returns the framing field an unknown name is probably a typo of, or HF_OTHER. */
 static inline enum http_field typo_of(const uint8_t *name, size_t len)
 {
-    /* Cheap filter first: the name must be near the length of a framing field name and share
-     * its first or last two letters; only then run the edit distance. */
-    if (len >= 12 && len <= 16) {
-        bool ends = lower(name[len - 1]) == 'h' && lower(name[len - 2]) == 't';
-        bool starts = lower(name[0]) == 'c' && lower(name[1]) == 'o';
-        if ((ends || starts) && near_distance(name, len, "content-length") <= 2)
-            return HF_CONTENT_LENGTH;
-    }
-    if (len >= 15 && len <= 19) {
-        bool ends = lower(name[len - 1]) == 'g' && lower(name[len - 2]) == 'n';
-        bool starts = lower(name[0]) == 't' && lower(name[1]) == 'r';
-        /* Accept-Encoding is common and 8 edits away: skip it without the DP. */
-        if ((ends || starts) && !(len == 15 && lower_eq(name, "accept-encoding", 15)) &&
-            near_distance(name, len, "transfer-encoding") <= 2)
-            return HF_TRANSFER_ENCODING;
-    }
+    /* Cheap filter first: near the length of a framing field name and sharing its first or
+     * its last two letters; only then the edit distance. */
+    uint8_t f0 = (uint8_t)(name[0] | 0x20), f1 = (uint8_t)(name[1] | 0x20);
+    uint8_t l1 = (uint8_t)(name[len - 2] | 0x20), l0 = (uint8_t)(name[len - 1] | 0x20);
+    if (len <= 16 && ((f0 == 'c' && f1 == 'o') || (l1 == 't' && l0 == 'h')) &&
+        near_distance(name, len, "content-length") <= 2)
+        return HF_CONTENT_LENGTH;
+    /* Accept-Encoding is common and 8 edits away: skip it without the edit distance. */
+    if (len >= 15 && ((f0 == 't' && f1 == 'r') || (l1 == 'n' && l0 == 'g' && f0 != 'a')) &&
+        near_distance(name, len, "transfer-encoding") <= 2)
+        return HF_TRANSFER_ENCODING;
     return HF_OTHER;
 }
 
@@ -628,8 +623,12 @@ static inline void add_header(const uint8_t *base, struct http_head *h, struct h
             warn(w, W_TOO_MANY_HEADERS, base, base + hd->line);
         return;
     }
-    if (hd->field != HF_OTHER && h->field_index[hd->field] < 0)
-        h->field_index[hd->field] = (int32_t)h->nheaders;
+    if (hd->field != HF_OTHER) {
+        if (h->field_index[hd->field] < 0)
+            h->field_index[hd->field] = (int32_t)h->nheaders;
+        if (h->field_count[hd->field] < 255)
+            h->field_count[hd->field]++;
+    }
     h->headers[h->nheaders++] = *hd;
 }
 
@@ -724,14 +723,13 @@ static void finish_head(const uint8_t *base, struct http_head *h, struct http_wa
 {
     if (h->kind != HTTP_REQUEST || (h->flags & HEAD_HTTP09))
         return;
-    unsigned hosts = 0;
-    const struct http_header *host = NULL;
-    uint32_t from = h->field_index[HF_HOST] < 0 ? h->nheaders : (uint32_t)h->field_index[HF_HOST];
-    for (uint32_t i = from; i < h->nheaders; i++) {
+    unsigned hosts = h->field_count[HF_HOST];
+    const struct http_header *host = hosts ? &h->headers[h->field_index[HF_HOST]] : NULL;
+    for (uint32_t i = host ? (uint32_t)h->field_index[HF_HOST] + 1 : h->nheaders;
+         hosts > 1 && i < h->nheaders; i++) {
         if (h->headers[i].field == HF_HOST) {
-            if (++hosts == 2)
-                warn(w, W_HOST_DUPLICATE, base, base + h->headers[i].line);
-            host = host ? host : &h->headers[i];
+            warn(w, W_HOST_DUPLICATE, base, base + h->headers[i].line);
+            break;
         }
     }
     if (hosts == 0 && h->major == 1 && h->minor >= 1)
@@ -979,12 +977,14 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     if (!last) {
         scan->partial = 1;
         scan->lf_from = (uint32_t)limit;
+        scan->waiting = scan->state == SCAN_FIELDS && (p >= end || *p != '\r');
         const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
         if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
             return HTTP_INVALID;
         goto incomplete;
     }
     scan->partial = 0;
+    scan->waiting = 0;
     const uint8_t *input_end = end;
     end = last + 1;
     const uint8_t *lf = NULL; /* the next LF at or after p, once looked up */
@@ -1040,6 +1040,9 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         return end_at_bare_cr(base, p, scan, head, w);
     scan->partial = 1;
     scan->lf_from = (uint32_t)limit;
+    /* While a field line is incomplete, only a LF can change anything (a CR at its start is
+     * decided by the byte after it, so that case is not waiting). */
+    scan->waiting = scan->state == SCAN_FIELDS && (p >= input_end || *p != '\r');
     /* A CR at the very end may be the first half of a line end: judge the line without it. */
     const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
     if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
@@ -1108,8 +1111,21 @@ size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *
 
 bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
 {
+    if (s.len == 0 || buf[s.off] != (uint8_t)text[0])
+        return s.len == 0 && text[0] == '\0';
     size_t n = strlen(text);
     return s.len == n && memcmp(buf + s.off, text, n) == 0;
+}
+
+bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len)
+{
+    if (n != lower_len || !lower_eq(p, lower, n))
+        return false;
+    /* Folding maps a few control bytes onto '-' and digits: rule them out on a match. */
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20)
+            return false;
+    return true;
 }
 
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)

@@ -7,12 +7,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "hspy/base64.h"
 #include "hspy/decode.h"
 #include "hspy/framing.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
 #include "hspy/warning.h"
 #include "hspy/xmalloc.h"
@@ -357,41 +359,17 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
     return o;
 }
 
-struct dump_state {
-    struct dynbuf *out;
-    int failed;
-};
-
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-    struct dump_state *st = data;
-    if (dynbuf_append(st->out, buffer, size) != size) {
-        st->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
 int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
 {
-    size_t before = out->len;
-    struct dump_state st = {out, 0};
-    int rc =
-        json_dump_callback(value, dump_cb, &st, JSONOUT_DUMP_FLAGS | JSON_ENCODE_ANY | extra_flags);
-    if (rc != 0 || st.failed) {
-        out->len = before;
-        if (out->data)
-            out->data[before] = '\0';
-        return -1;
-    }
-    return 0;
+    /* JSON_REAL_PRECISION(n) keeps n in bits 11..15 of the flags. */
+    return jsonwrite_value(out, value, (int)((extra_flags >> 11) & 0x1f));
 }
 
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg)
 {
     size_t before = out->len;
     json_t *o = jsonout_exchange(ex, cfg);
-    int rc = jsonout_dump(out, o, 0);
+    int rc = jsonwrite_value(out, o, 0);
     json_decref(o);
     if (rc == 0 && dynbuf_addc(out, '\n') == 1)
         return 0;

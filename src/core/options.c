@@ -85,6 +85,9 @@ static const struct option_def OPTIONS[] = {
      "treat the input as responses", 0, 0},
     {"interface", 'i', OPT_STRING, CMD_BIT(CMD_SNIFF), FIELD(iface), "IFACE",
      "capture on IFACE (default: the first one libpcap offers)", 0, 0},
+    {"max-connections", 0, OPT_UINT, CMD_BIT(CMD_READ) | CMD_BIT(CMD_SNIFF), FIELD(capture_conns),
+     "N", "TCP connections tracked at once (default 16384); the least recently active are evicted",
+     1, 1u << 24},
     {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
      "print and write (--har) only the exchanges matching EXPR", 0, 0},
 };

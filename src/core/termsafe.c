@@ -14,6 +14,9 @@
 
 #include "hspy/utf8.h"
 
+/* dynbuf mode collects escapes here and appends them in blocks (one call per escape is slow). */
+enum { STAGE = 512 };
+
 /* Where rendered text goes: a caller's dynbuf, or a fixed buffer that may cut with "…". */
 struct dest {
     struct dynbuf *db; /* dynbuf mode when set */
@@ -21,6 +24,8 @@ struct dest {
     size_t len, cap;   /* fixed mode: cap excludes the NUL */
     size_t mark;       /* fixed mode: last boundary where an ellipsis still fits */
     bool full;
+    size_t staged; /* dynbuf mode: bytes in stage not yet appended */
+    uint8_t stage[STAGE];
 };
 
 static const char ELLIPSIS[] = "\xe2\x80\xa6";
@@ -28,7 +33,14 @@ enum { ELLIPSIS_LEN = 3 };
 
 static size_t dest_room(const struct dest *d)
 {
-    return d->db ? d->db->max - d->db->len : d->cap - d->len;
+    return d->db ? d->db->max - d->db->len - d->staged : d->cap - d->len;
+}
+
+static void unstage(struct dest *d)
+{
+    if (d->staged)
+        dynbuf_append(d->db, d->stage, d->staged);
+    d->staged = 0;
 }
 
 /* Remembers the furthest character boundary at or below cap - ELLIPSIS_LEN. */
@@ -52,7 +64,10 @@ static void put(struct dest *d, const void *s, size_t n)
         return;
     }
     if (d->db) {
-        dynbuf_append(d->db, s, n);
+        if (d->staged + n > STAGE)
+            unstage(d);
+        memcpy(d->stage + d->staged, s, n);
+        d->staged += n;
         return;
     }
     memcpy(d->buf + d->len, s, n);
@@ -67,7 +82,14 @@ static void put_run(struct dest *d, const uint8_t *s, size_t n)
         return;
     size_t room = dest_room(d);
     size_t take = n < room ? n : room;
-    if (d->db) {
+    if (d->db && take <= STAGE / 4) {
+        /* Short runs between escapes are staged like escapes. */
+        if (d->staged + take > STAGE)
+            unstage(d);
+        memcpy(d->stage + d->staged, s, take);
+        d->staged += take;
+    } else if (d->db) {
+        unstage(d);
         dynbuf_append(d->db, s, take);
     } else {
         size_t from = d->len;
@@ -207,6 +229,7 @@ size_t termsafe_append(struct dynbuf *out, const uint8_t *p, size_t n, unsigned 
     struct dest d = {.db = out};
     size_t before = out->len;
     render(&d, p, n, flags);
+    unstage(&d);
     return out->len - before;
 }
 

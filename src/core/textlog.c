@@ -191,8 +191,8 @@ static void body_note(struct dynbuf *out, const char *side, const struct message
 {
     dynbuf_printf(out, "* %s body: %" PRIu64 " bytes", side, m->body_size);
     if (m->body_kind == BODY_CHUNKED)
-        dynbuf_printf(out, " in %" PRIu32 " chunks (%" PRIu64 " on the wire)", m->chunks,
-                      m->body_wire);
+        dynbuf_printf(out, " in %" PRIu32 " chunk%s (%" PRIu64 " on the wire)", m->chunks,
+                      m->chunks == 1 ? "" : "s", m->body_wire);
     size_t celen;
     const uint8_t *ce = message_header(m, "content-encoding", &celen);
     if (ce) {

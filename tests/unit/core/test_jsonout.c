@@ -228,7 +228,7 @@ static void test_invalid_utf8_header(void **state)
     (void)state;
     struct exchange *ex =
         tu_exchange_text("GET / HTTP/1.1\\r\\nHost: h\\r\\nX-Latin: caf\\xe9\\r\\n"
-                         "X-Esc: \\x1b]0;title\\x07\\r\\n\\r\\n",
+                         "X-Esc: \\x1b]0;title\\x07\\r\\nX-Del: a\\x7fb\\r\\n\\r\\n",
                          "HTTP/1.1 200 \\xff\\xfe\\r\\nContent-Length: 0\\r\\n\\r\\n", 0);
     json_t *v = roundtrip(ex);
     json_t *h = json_object_get(json_object_get(v, "request"), "headers");
@@ -243,6 +243,9 @@ static void test_invalid_utf8_header(void **state)
     /* Control characters are valid UTF-8: a string, escaped by JSON. */
     assert_string_equal(json_string_value(json_array_get(json_array_get(h, 2), 1)),
                         "\x1b]0;title\x07");
+    /* DEL, which jansson would pass through raw, is escaped like the other controls. */
+    assert_string_equal(json_string_value(json_array_get(json_array_get(h, 3), 1)), "a\x7f"
+                                                                                    "b");
     json_t *reason = json_object_get(json_object_get(v, "response"), "reason");
     assert_true(json_is_object(reason));
     dynbuf_cleanup(&back);

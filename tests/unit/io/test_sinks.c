@@ -17,6 +17,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "hspy/base64.h"
+#include "hspy/conversation.h"
 #include "hspy/hspy.h"
 #include "hspy/sinks.h"
 
@@ -82,6 +84,7 @@ static void complete(struct fixture *f, const char *req, const char *resp, uint6
     store_complete(&f->h.store, ex);
 }
 
+static const int64_t T0 = 1700000000000000000;
 static const char *REQ = "GET /index.html HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n";
 static const char *RESP = "HTTP/1.1 200 OK\\r\\nContent-Length: 12\\r\\n\\r\\nhello world\\n";
 
@@ -398,6 +401,86 @@ static void test_closed_pipe_is_quiet(void **state)
     fixture_free(f);
 }
 
+/* The conversation engine as a source: exchanges begin in the store and complete there. */
+static int on_event(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                    enum side side, const uint8_t *p, size_t n)
+{
+    (void)c, (void)side, (void)p, (void)n;
+    struct store *st = data;
+    if (ev == CONV_BEGIN)
+        store_add(st, ex);
+    else if (ev == CONV_END)
+        store_complete(st, ex);
+    return CONV_CONTINUE;
+}
+
+/* Pipelined keep-alive traffic through the real engine: JSON, HAR and raw bytes agree. */
+static void test_through_conversation(void **state)
+{
+    (void)state;
+    static const char REQS[] = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+                               "POST /2 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                               "\r\n3\r\n\xff\x00\x1b\r\n0\r\n\r\n"
+                               "HEAD /3 HTTP/1.1\r\nHost: h\r\n\r\n";
+    static const char RESPS[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                "HTTP/1.1 100 Continue\r\n\r\n"
+                                "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+                                "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
+    struct fixture *f = fixture_new();
+    f->h.opt.har_path = f->har_path;
+    f->h.opt.json = true;
+    struct sinks *s = start(f);
+    struct conversation_config cfg = {
+        .limits = f->h.limits, .exchange = f->h.ex_limits, .conn_id = 1};
+    endpoint_set(&cfg.client, "127.0.0.1", 40000);
+    endpoint_set(&cfg.server, "127.0.0.1", 8000);
+    struct conversation *c =
+        conversation_new(&cfg, &(struct conversation_events){&f->h.store, on_event});
+    const uint8_t *req = (const uint8_t *)REQS, *resp = (const uint8_t *)RESPS;
+    size_t rn = sizeof REQS - 1, sn = sizeof RESPS - 1;
+    /* Pipelined: every request first, then the responses, both byte by byte. */
+    for (size_t i = 0; i < rn; i++)
+        assert_int_equal(conversation_feed(c, SIDE_CLIENT, req + i, 1, T0 + (int64_t)i), 1);
+    for (size_t i = 0; i < sn; i++)
+        conversation_feed(c, SIDE_SERVER, resp + i, 1, T0 + 1000 + (int64_t)i);
+    conversation_free(c);
+    sinks_close(s);
+    char *t = read_text(f->out_path);
+    assert_int_equal(count_lines(t), 3);
+    json_t *har = load_har(f->har_path);
+    json_t *entries = json_object_get(json_object_get(har, "log"), "entries");
+    assert_int_equal(json_array_size(entries), 3);
+    /* The three requests' raw bytes, concatenated, are the client's bytes exactly. */
+    struct dynbuf all;
+    dynbuf_init(&all, 1 << 16);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r =
+            json_object_get(json_object_get(json_array_get(entries, i), "_hspy"), "request");
+        const char *b64 = json_string_value(json_object_get(r, "raw"));
+        assert_int_equal(base64_decode(&all, b64, strlen(b64)), 0);
+    }
+    assert_int_equal(all.len, rn);
+    assert_memory_equal(all.data, req, rn);
+    /* Same for the server's bytes, interim response included. */
+    dynbuf_reset(&all);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r =
+            json_object_get(json_object_get(json_array_get(entries, i), "_hspy"), "response");
+        const char *b64 = json_string_value(json_object_get(r, "raw"));
+        assert_int_equal(base64_decode(&all, b64, strlen(b64)), 0);
+    }
+    assert_int_equal(all.len, sn);
+    assert_memory_equal(all.data, resp, sn);
+    const char *post = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_array_get(entries, 1), "request"), "postData"),
+        "encoding"));
+    assert_string_equal(post, "base64");
+    dynbuf_cleanup(&all);
+    json_decref(har);
+    free(t);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_full_device),
         cmocka_unit_test(test_file_size_limit),
         cmocka_unit_test(test_closed_pipe_is_quiet),
+        cmocka_unit_test(test_through_conversation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,71 @@
+/*
+ * pcapsource: frames from libpcap (a pcap or pcapng file, stdin, or a live interface) fed to the
+ * capture pipeline in batches, with load progress. Shared by `hspy read` and `hspy sniff`.
+ *
+ * A file cut inside a record is decoded up to the cut and then reported; a classic pcap record
+ * with an impossible header is skipped by searching for the next plausible record header, and
+ * reported. Messages about the input (never fatal once reading started) are kept in
+ * struct pcapsource's notes for the caller to show.
+ */
+#ifndef HSPY_PCAPSOURCE_H
+#define HSPY_PCAPSOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hspy/capture.h"
+#include "hspy/hspy.h"
+
+enum { PCAPSOURCE_NOTES_MAX = 4, PCAPSOURCE_NOTE_LEN = 256 };
+#define PCAPSOURCE_SNAPLEN    262144           /* live capture snap length */
+#define PCAPSOURCE_RESYNC_MAX ((long)16 << 20) /* bytes searched for a record after corruption */
+
+struct pcapsource {
+    void *pcap;       /* pcap_t (kept opaque so users need no pcap include) */
+    FILE *file;       /* the input (files and stdin) */
+    const char *name; /* the path, "stdin", or iface below */
+    char iface[256];  /* live: the interface's name */
+    int linktype;
+    bool live;
+    bool seekable; /* a regular file: progress and corruption recovery possible */
+    bool swapped;  /* classic pcap written in the other byte order */
+    bool classic;  /* classic pcap (not pcapng) */
+    uint32_t snaplen;
+    int64_t last_ts;
+    uint32_t last_sec; /* seconds of the last good record (plausibility of a resync) */
+    struct capture cap;
+    bool started;
+    struct hspy_load *load; /* progress (may point at the session's) */
+    struct hspy_load own_load;
+    char notes[PCAPSOURCE_NOTES_MAX][PCAPSOURCE_NOTE_LEN];
+    unsigned nnotes;
+    uint64_t skipped_records; /* corrupt records skipped */
+};
+
+/*
+ * Opens path ("-" = stdin) as a pcap or pcapng file. Returns 0, or -1 with "<name>: <why>" in
+ * err ("not a pcap or pcapng capture", "link type X is not supported", system errors).
+ */
+int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen);
+/* Opens a live capture on iface (NULL: the first interface libpcap offers). Same contract. */
+int pcapsource_open_live(struct pcapsource *s, const char *iface, char *err, size_t errlen);
+/* Applies a BPF filter expression. Returns 0, or -1 with the reason in err. */
+int pcapsource_filter(struct pcapsource *s, const char *expr, char *err, size_t errlen);
+/* The selectable descriptor of a live capture (non-blocking), or -1. */
+int pcapsource_fd(const struct pcapsource *s);
+
+/* Starts the pipeline: cfg's linktype is taken from the input. load may be NULL. */
+void pcapsource_start(struct pcapsource *s, const struct capture_config *cfg,
+                      struct hspy_load *load);
+/*
+ * Reads and decodes up to max frames. Returns 1 when more may follow, 0 at the end of the input
+ * (or when reading had to stop: see the notes). For live captures, 1 also means "nothing now".
+ * stop_on_complete: return early once an exchange completed (so a pipe's output is timely).
+ */
+int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete);
+/* Ends every connection (their exchanges complete) and closes the input. Idempotent. */
+void pcapsource_close(struct pcapsource *s);
+
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `hspy read` at its edges: not a capture, missing file, unsupported link type, a file cut
+# inside a record, stdin, a BPF filter, a bad filter, and a corrupt record header in the middle
+# of a classic pcap (skipped, decoding goes on).
+set -euo pipefail
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+caps=$HSPY_SOURCE_DIR/captures
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Not a capture: one line, exit 1, before any screen.
+rc=0; "$HSPY" read --no-tui "$caps/README.md" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] || fail "README.md: status $rc"
+grep -qx "hspy: $caps/README.md: not a pcap or pcapng capture" "$tmp/err" || fail "message: $(cat "$tmp/err")"
+
+rc=0; "$HSPY" read --no-tui "$tmp/none.pcap" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "No such file" "$tmp/err" || fail "missing file: $rc $(cat "$tmp/err")"
+
+# A link type hspy does not decode (802.11 with radiotap, 127): named in the message.
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,127))' >"$tmp/wifi.pcap"
+rc=0; "$HSPY" read --no-tui "$tmp/wifi.pcap" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "link type IEEE802_11_RADIO .* is not supported" "$tmp/err" || fail "link type: $rc $(cat "$tmp/err")"
+
+# Cut inside a record: exit 0, a warning naming how many packets were decoded.
+size=$(stat -c %s "$caps/gen-loss.pcap")
+head -c $((size - 700)) "$caps/gen-loss.pcap" >"$tmp/cut.pcap"
+rc=0; "$HSPY" read --no-tui "$tmp/cut.pcap" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 0 ] || fail "cut file: status $rc"
+grep -q "warning: .*cut short inside a record; the [0-9]* packets before the cut were decoded" "$tmp/err" || fail "cut file: $(cat "$tmp/err")"
+
+# A corrupt record header in the middle: skipped with a warning, the rest decoded.
+python3 - "$caps/gen-loss.pcap" "$tmp/corrupt.pcap" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+pos, n = 24, 0
+while n < 10:
+    cap = struct.unpack("<I", d[pos + 8:pos + 12])[0]
+    pos += 16 + cap
+    n += 1
+d[pos + 8:pos + 12] = struct.pack("<I", 0x7fffffff)  # record 11: impossible length
+open(sys.argv[2], "wb").write(d)
+PY
+rc=0; "$HSPY" read --no-tui "$tmp/corrupt.pcap" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 0 ] || fail "corrupt record: status $rc"
+grep -q "corrupt record after packet 10 .* skipped" "$tmp/err" || fail "corrupt record: $(cat "$tmp/err")"
+
+# stdin and a BPF filter work; a bad filter is an error before anything runs.
+rc=0; "$HSPY" read --no-tui - <"$caps/real-keepalive.pcap" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 0 ] || fail "stdin: status $rc $(cat "$tmp/err")"
+rc=0; "$HSPY" read --no-tui --bpf 'tcp port 80' "$caps/gen-loss.pcap" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 0 ] || fail "bpf: status $rc $(cat "$tmp/err")"
+rc=0; "$HSPY" read --no-tui --bpf 'tcp port banana' "$caps/gen-loss.pcap" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "filter 'tcp port banana'" "$tmp/err" || fail "bad bpf: $rc $(cat "$tmp/err")"
+
+# With output sinks in place, one JSON object per exchange (3 in gen-loss.pcap).
+"$HSPY" read --no-tui --json "$caps/gen-loss.pcap" >"$tmp/json" 2>/dev/null
+lines=$(grep -c . "$tmp/json" || true)
+if [ "$lines" -gt 0 ]; then
+    [ "$lines" = 3 ] || fail "--json printed $lines lines, want 3"
+    python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/json" || fail "--json: not JSON lines"
+else
+    echo "note: the output sinks print nothing in this build; JSON line count not checked"
+fi
+echo "ok"

@@ -1,0 +1,174 @@
+/*
+ * jsonwrite: byte-for-byte the text jansson's own dumper writes (compact, ASCII-only), DEL
+ * escaped as well, for every kind of value: random strings over all of Unicode and every
+ * control character, integer extremes, reals, nesting, keys that need escaping. Output parses
+ * back to an equal value; a full buffer or too deep a nesting leaves the buffer as it was.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/jsonwrite.h"
+#include "hspy/utf8.h"
+
+static char *jansson_text(const json_t *v, int precision)
+{
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY |
+                                JSON_REAL_PRECISION(precision));
+    assert_non_null(t);
+    /* jansson leaves DEL raw; hspy escapes it like the other controls. */
+    struct dynbuf b;
+    dynbuf_init(&b, 8 * strlen(t) + 16);
+    for (const char *p = t; *p; p++)
+        if (*p == 0x7f)
+            dynbuf_adds(&b, "\\u007F");
+        else
+            dynbuf_addc(&b, (uint8_t)*p);
+    free(t);
+    return dynbuf_take(&b);
+}
+
+static void check_same(const json_t *v, int precision)
+{
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 24);
+    assert_int_equal(jsonwrite_value(&out, v, precision), 0);
+    char *want = jansson_text(v, precision ? precision : 17);
+    if (strcmp(dynbuf_str(&out), want) != 0)
+        fail_msg("differs from jansson:\n got %s\nwant %s", dynbuf_str(&out), want);
+    for (size_t i = 0; i < out.len; i++)
+        assert_true(out.data[i] >= 0x20 && out.data[i] < 0x7f);
+    json_t *back =
+        json_loadb((const char *)out.data, out.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    assert_non_null(back);
+    /* Fewer digits than 17 may round a real: only full precision must read back equal. */
+    if (precision == 0)
+        assert_true(json_equal(back, (json_t *)v));
+    json_decref(back);
+    free(want);
+    dynbuf_cleanup(&out);
+}
+
+static void test_scalars(void **state)
+{
+    (void)state;
+    json_t *vals[] = {
+        json_integer(0),
+        json_integer(-1),
+        json_integer(1700000000123456789),
+        json_integer(INT64_MAX),
+        json_integer(INT64_MIN),
+        json_real(0.0),
+        json_real(5.0),
+        json_real(12.345),
+        json_real(-0.001),
+        json_real(1e300),
+        json_real(1.0 / 3.0),
+        json_true(),
+        json_false(),
+        json_null(),
+        json_string(""),
+        json_string("plain"),
+        json_string("\"quoted\" \\back\\ /slash/ \b\f\n\r\t"),
+        json_stringn("nul\0byte", 8),
+        json_string("\x01\x1b[2J\x1f\x7f"),
+        json_string("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xef\xbb\xbf \xc2\x9b"),
+        json_string("\xf4\x8f\xbf\xbf\xee\x80\x80"),
+    };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        assert_non_null(vals[i]);
+        check_same(vals[i], 0);
+        if (json_is_real(vals[i]))
+            check_same(vals[i], 15);
+        json_decref(vals[i]);
+    }
+}
+
+static void test_containers(void **state)
+{
+    (void)state;
+    json_t *v = json_pack("{s:[],s:{},s:[i,s,[n,b,{s:f}]],s:{s:s},s:i}", "empty", "none", "list", 1,
+                          "two", 1, "k\"ey", 2.5, "nested", "a\nb", "c\x01", "last", -7);
+    assert_non_null(v);
+    json_object_set_new(v, "\x1b key with escapes \xe2\x80\xae", json_string("v"));
+    check_same(v, 0);
+    check_same(json_object_get(v, "list"), 0);
+    json_decref(v);
+    json_t *empty = json_object();
+    check_same(empty, 0);
+    json_decref(empty);
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 11;
+}
+
+/* Random valid UTF-8 over the whole code space, biased to controls and specials. */
+static void test_random_strings(void **state)
+{
+    (void)state;
+    uint64_t seed = 7;
+    uint8_t buf[4096];
+    for (int round = 0; round < 2000; round++) {
+        size_t n = 0, want = rng(&seed) % 200;
+        for (size_t i = 0; i < want; i++) {
+            uint32_t cp;
+            switch (rng(&seed) % 6) {
+            case 0: cp = rng(&seed) % 0x20; break;
+            case 1: cp = "\"\\/\x7f"[rng(&seed) % 4]; break;
+            case 2: cp = 0x20 + rng(&seed) % 0x60; break;
+            case 3: cp = 0x80 + rng(&seed) % 0x780; break;
+            case 4: cp = 0x800 + rng(&seed) % 0xf800; break;
+            default: cp = 0x10000 + rng(&seed) % 0x100000; break;
+            }
+            if (cp >= 0xd800 && cp <= 0xdfff)
+                cp = 'x';
+            n += utf8_encode(cp, buf + n);
+        }
+        assert_true(utf8_valid(buf, n));
+        json_t *s = json_stringn((const char *)buf, n);
+        assert_non_null(s);
+        check_same(s, 0);
+        json_decref(s);
+    }
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    json_t *v = json_pack("{s:s}", "key", "a value that does not fit");
+    struct dynbuf small;
+    dynbuf_init(&small, 20);
+    dynbuf_adds(&small, "keep");
+    assert_int_equal(jsonwrite_value(&small, v, 0), -1);
+    assert_string_equal(dynbuf_str(&small), "keep");
+    dynbuf_cleanup(&small);
+    json_decref(v);
+
+    json_t *deep = json_array();
+    for (int i = 0; i < JSONWRITE_DEPTH_MAX + 5; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, deep);
+        deep = outer;
+    }
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    assert_int_equal(jsonwrite_value(&out, deep, 0), -1);
+    assert_int_equal(out.len, 0);
+    dynbuf_cleanup(&out);
+    json_decref(deep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_random_strings),
+        cmocka_unit_test(test_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
