@@ -44,7 +44,10 @@ struct tui {
     uint64_t drawn_generation;
     char drawn_err[64];
     int empty_reads;
-    char title[300]; /* used when the mode set no title */
+    char title[300];             /* used when the mode set no title */
+    struct ui_progress progress; /* read mode's load, as the status bar shows it */
+    uint64_t drawn_load;         /* bytes loaded at the last frame */
+    uint64_t load_start_ms;      /* when loading was first seen */
 };
 
 static void on_closed(uv_handle_t *handle)
@@ -84,10 +87,28 @@ static void quit(struct tui *t)
     uv_stop(&t->h->loop);
 }
 
+/* Copies the capture's progress for the status bar, with the rate since loading began. */
+static void sync_progress(struct tui *t)
+{
+    const struct hspy_load *l = &t->h->load;
+    struct ui_progress *p = &t->progress;
+    uint64_t now = uv_now(&t->h->loop);
+    if (l->active && !t->load_start_ms)
+        t->load_start_ms = now ? now : 1;
+    p->done = l->bytes_read;
+    p->total = l->file_size;
+    p->gaps = l->gaps;
+    p->active = l->active && !l->done;
+    uint64_t ms = now - t->load_start_ms;
+    p->rate = ms >= 200 ? (double)l->bytes_read * 1000.0 / (double)ms : 0;
+    t->drawn_load = l->bytes_read;
+}
+
 static void frame(struct tui *t)
 {
     if (t->closing || !t->screen.active)
         return;
+    sync_progress(t);
     ui_update(&t->ui);
     ui_render(&t->ui, &t->canvas);
     screen_draw(&t->screen, &t->canvas);
@@ -101,6 +122,8 @@ static void frame(struct tui *t)
 static bool changed(const struct tui *t)
 {
     return t->dirty || t->h->store.generation != t->drawn_generation ||
+           t->h->load.bytes_read != t->drawn_load ||
+           t->progress.active != (t->h->load.active && !t->h->load.done) ||
            strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
 }
 
@@ -245,7 +268,7 @@ static void start_ui(struct tui *t)
         .limits = &h->limits,
         .body_max = h->opt.decode_max,
         .glyphs = t->screen.utf8 ? &GLYPHS_UTF8 : &GLYPHS_ASCII,
-        .progress = NULL,
+        .progress = &t->progress,
         .error = h->err,
     };
     ui_init(&t->ui, &h->store, &cfg);
