@@ -39,15 +39,18 @@ enum keymap_key {
     KEYMAP_F1,
 };
 
-/* Where a binding applies; the interface is in exactly one context at a time. */
+/*
+ * Where a binding applies. The interface is in one of the first four at a time; KEYMAP_TARGETS
+ * is added to KEYMAP_DETAIL on a tab whose lines lead somewhere (Warnings).
+ */
 enum keymap_context {
-    KEYMAP_LIST = 1 << 0,   /* the flow list on the whole screen */
-    KEYMAP_SPLIT = 1 << 1,  /* the flow list with the detail below it */
-    KEYMAP_DETAIL = 1 << 2, /* the detail view on the whole screen */
-    KEYMAP_HELP = 1 << 3,   /* the help screen */
+    KEYMAP_LIST = 1 << 0,    /* the flow list on the whole screen */
+    KEYMAP_SPLIT = 1 << 1,   /* the flow list with the detail below it */
+    KEYMAP_DETAIL = 1 << 2,  /* the detail view on the whole screen */
+    KEYMAP_HELP = 1 << 3,    /* the help screen */
+    KEYMAP_TARGETS = 1 << 4, /* the detail view on a tab of targets (Warnings) */
     KEYMAP_ANY = KEYMAP_LIST | KEYMAP_SPLIT | KEYMAP_DETAIL | KEYMAP_HELP,
 };
-enum { KEYMAP_CONTEXTS = 4 };
 
 enum keymap_flag {
     KEYMAP_BACK = 1 << 0, /* the way back (or out): always shown in the hint line */

@@ -316,6 +316,7 @@ enum {
     S = KEYMAP_SPLIT,
     D = KEYMAP_DETAIL,
     H = KEYMAP_HELP,
+    W = KEYMAP_TARGETS,
     ANY = KEYMAP_ANY,
 };
 
@@ -362,8 +363,8 @@ const struct keymap_binding ACTION_BINDINGS[] = {
     {KEYMAP_LEFT,       D,     act_tab,         -1, NULL,      "previous tab", 0},
     {'l',               D,     act_tab,         1,  NULL,      "next tab", 0},
     {'h',               D,     act_tab,         -1, NULL,      "previous tab", 0},
-    {KEYMAP_ENTER,      D,     act_jump,        0,  "jump",    "Warnings tab: go to the warning's offset in Raw", 0},
-    {'x',               D,     act_jump,        1,  NULL,      "Warnings tab: go to the warning's offset in Hex", 0},
+    {KEYMAP_ENTER,      W,     act_jump,        0,  "jump",    "go to the warning's offset in Raw", 0},
+    {'x',               W,     act_jump,        1,  "hex",     "go to the warning's offset in Hex", 0},
     {'>',               D,     act_hscroll,     1,  NULL,      "scroll right", 0},
     {'<',               D,     act_hscroll,     -1, NULL,      "scroll left", 0},
     {'0',               D,     act_hscroll,     0,  NULL,      "scroll back to the first column", 0},

@@ -62,6 +62,7 @@ const char *keymap_context_name(unsigned ctx)
     case KEYMAP_SPLIT: return "Flow list with detail below (split layout)";
     case KEYMAP_DETAIL: return "Detail view";
     case KEYMAP_HELP: return "Help";
+    case KEYMAP_TARGETS: return "Detail view, on the Warnings tab";
     case KEYMAP_ANY: return "Everywhere";
     default: return "?";
     }
@@ -129,8 +130,8 @@ static void help_line(const struct keymap_table *tables, size_t ntables, size_t 
 void keymap_help(const struct keymap_table *tables, size_t ntables, const struct glyphs *g,
                  struct doc *out)
 {
-    static const unsigned SECTIONS[] = {KEYMAP_LIST, KEYMAP_SPLIT, KEYMAP_DETAIL, KEYMAP_HELP,
-                                        KEYMAP_ANY};
+    static const unsigned SECTIONS[] = {KEYMAP_LIST,    KEYMAP_SPLIT, KEYMAP_DETAIL,
+                                        KEYMAP_TARGETS, KEYMAP_HELP,  KEYMAP_ANY};
     for (size_t s = 0; s < sizeof SECTIONS / sizeof SECTIONS[0]; s++) {
         unsigned ctx = SECTIONS[s];
         if (s)

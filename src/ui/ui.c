@@ -72,7 +72,9 @@ unsigned ui_context(const struct ui *ui)
 {
     switch (ui->screen) {
     case UI_HELP: return KEYMAP_HELP;
-    case UI_DETAIL: return KEYMAP_DETAIL;
+    case UI_DETAIL:
+        return KEYMAP_DETAIL |
+               ((DETAIL_TABS[ui->detail.tab].flags & DETAIL_TAB_TARGETS) ? KEYMAP_TARGETS : 0);
     case UI_LIST: break;
     }
     return ui->split ? KEYMAP_SPLIT : KEYMAP_LIST;

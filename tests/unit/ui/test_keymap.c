@@ -154,7 +154,8 @@ static void test_hint(void **state)
     canvas_line_cleanup(&l);
 }
 
-static const unsigned CONTEXTS[] = {KEYMAP_LIST, KEYMAP_SPLIT, KEYMAP_DETAIL, KEYMAP_HELP};
+static const unsigned CONTEXTS[] = {KEYMAP_LIST, KEYMAP_SPLIT, KEYMAP_DETAIL, KEYMAP_HELP,
+                                    KEYMAP_DETAIL | KEYMAP_TARGETS};
 
 /* The built-in table: a way back in every context, shown in every hint line at 40 columns. */
 static void test_real_table(void **state)

@@ -201,8 +201,8 @@ static void test_warnings_jump(void **state)
     /* x jumps to the same offset in Hex. */
     keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'x', 0});
     HAS("[Hex]");
-    ui_key(&f->ui, KEYMAP_ENTER); /* nothing to jump to here: a message, no change */
-    HAS("nothing to jump to");
+    ui_key(&f->ui, KEYMAP_ENTER); /* Enter jumps only from the Warnings tab */
+    HAS("does nothing here");
 }
 
 static void test_help(void **state)
