@@ -52,16 +52,36 @@ struct flowlist {
     uint64_t newest;   /* highest id shown */
     uint64_t *scratch; /* ids added or removed in one update */
     size_t scratch_cap;
+    /*
+     * Exchanges examined per update at most (0: no limit). A new filter over a million flows
+     * is then applied over several frames instead of stalling the loop (and the traffic) for
+     * the whole scan; the list fills in as the scan goes.
+     */
+    size_t scan_budget;
+    uint64_t rebuild_from, rebuild_end; /* the scan of a rebuild, for its progress */
 };
+
+/* Exchanges a rebuild examines per update by default. */
+#define FLOWLIST_SCAN_BUDGET_DEFAULT 65536
 
 /* Prepares an empty list over store (which must outlive it). Follow starts on. */
 void flowlist_init(struct flowlist *fl, struct store *store);
 void flowlist_cleanup(struct flowlist *fl);
 
-/* Pulls what changed in the store since the last call. Returns true when rows changed. */
+/*
+ * Pulls what changed in the store since the last call (at most scan_budget exchanges of it).
+ * Returns true when rows changed.
+ */
 bool flowlist_update(struct flowlist *fl);
+/* True while exchanges wait to be examined: call flowlist_update again soon. */
+bool flowlist_busy(const struct flowlist *fl);
+/* Progress of a rebuild (new filter, marked-only view) in percent, or -1 when none runs. */
+int flowlist_rebuild_percent(const struct flowlist *fl);
 
-/* Shows only exchanges matching f (takes ownership; NULL shows all). Rebuilds the rows. */
+/*
+ * Shows only exchanges matching f (takes ownership; NULL shows all). Rebuilds the rows: the
+ * first scan_budget exchanges now, the rest in later updates (flowlist_busy).
+ */
 void flowlist_set_filter(struct flowlist *fl, struct filter *f);
 /* Orders by column col (enum flowrow_col). Rebuilds the order; the cursor stays on its flow. */
 void flowlist_set_sort(struct flowlist *fl, int col, bool descending);

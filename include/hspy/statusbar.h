@@ -30,6 +30,7 @@ struct statusbar {
     uint64_t done, total;
     double rate;   /* bytes per second while loading, 0 unknown */
     uint64_t gaps; /* capture gaps met so far */
+    int filtering; /* percent of a filter scan done, -1 when none runs */
 };
 
 /* Renders the status line into out (its width). */

@@ -120,8 +120,13 @@ void ui_add_keys(struct ui *ui, const struct keymap_binding *rows, size_t n);
 
 /* The terminal size changed. */
 void ui_resize(struct ui *ui, int rows, int cols);
-/* Pulls store changes; returns true when the screen would change. Cheap when nothing did. */
+/*
+ * Pulls store changes; returns true when the screen would change. Cheap when nothing did. Work
+ * is bounded per call (a filter over a million flows is applied over several calls).
+ */
 bool ui_update(struct ui *ui);
+/* True while the ui has work left for later ui_update calls (ask for another frame soon). */
+bool ui_busy(const struct ui *ui);
 /* Handles a key (enum keymap_key or a code point); returns enum ui_reaction bits. */
 unsigned ui_key(struct ui *ui, int key);
 

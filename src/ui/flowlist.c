@@ -42,6 +42,7 @@ void flowlist_init(struct flowlist *fl, struct store *store)
     fl->store = store;
     fl->sort_col = FLOWCOL_ID;
     fl->follow = true;
+    fl->scan_budget = FLOWLIST_SCAN_BUDGET_DEFAULT;
     fl->scanned = store_first_id(store);
     fl->removed_seen = store->counters.added - store->live;
 }
@@ -277,6 +278,8 @@ static size_t scan_new(struct flowlist *fl, size_t k)
     uint64_t start =
         fl->scanned > store_first_id(fl->store) ? fl->scanned : store_first_id(fl->store);
     uint64_t end = store_end_id(fl->store);
+    if (fl->scan_budget && end - start > fl->scan_budget)
+        end = start + fl->scan_budget;
     for (uint64_t id = start; id < end; id++) {
         prefetch(fl, id + PREFETCH_AHEAD);
         const struct exchange *ex = store_get(fl->store, id);
@@ -425,8 +428,14 @@ static void place_cursor(struct flowlist *fl)
         pos = fl->cur;
     else
         pos = position_of(fl, fl->cur_id);
-    if (pos == NPOS)
+    if (pos == NPOS) {
         pos = fl->cur < fl->n ? fl->cur : fl->n - 1;
+        /* A rebuild may not have reached the selected flow yet: keep looking for it. */
+        if (flowlist_busy(fl) && !fl->follow) {
+            fl->cur = pos;
+            return;
+        }
+    }
     fl->cur = pos;
     fl->cur_id = flowlist_at(fl, pos);
 }
@@ -466,23 +475,30 @@ bool flowlist_update(struct flowlist *fl)
     return changed;
 }
 
-/* Rebuilds the rows from the whole store (filter, sort or view changed). */
+/* Starts over from the first exchange of the store (filter or view changed). */
 static void rebuild(struct flowlist *fl)
 {
     fl->n = 0;
     fl->npending = 0;
+    fl->newest = 0;
     fl->scanned = store_first_id(fl->store);
     fl->removed_seen = fl->store->counters.added - fl->store->live;
-    size_t k = scan_new(fl, 0);
-    reserve_ids(fl, k);
-    if (k)
-        memcpy(fl->ids, fl->scratch, k * sizeof *fl->ids);
-    fl->n = k;
-    if (!by_id(fl))
-        sort_ids(fl, fl->ids, fl->n);
-    release_scratch(fl);
-    newest_recompute(fl);
+    fl->rebuild_from = fl->scanned;
+    fl->rebuild_end = store_end_id(fl->store);
+    flowlist_update(fl);
     place_cursor(fl);
+}
+
+bool flowlist_busy(const struct flowlist *fl)
+{
+    return fl->scanned < store_end_id(fl->store);
+}
+
+int flowlist_rebuild_percent(const struct flowlist *fl)
+{
+    if (fl->scanned >= fl->rebuild_end || fl->rebuild_end <= fl->rebuild_from)
+        return -1;
+    return (int)((fl->scanned - fl->rebuild_from) * 100 / (fl->rebuild_end - fl->rebuild_from));
 }
 
 void flowlist_set_filter(struct flowlist *fl, struct filter *f)

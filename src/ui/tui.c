@@ -121,7 +121,7 @@ static void frame(struct tui *t)
 
 static bool changed(const struct tui *t)
 {
-    return t->dirty || t->h->store.generation != t->drawn_generation ||
+    return t->dirty || ui_busy(&t->ui) || t->h->store.generation != t->drawn_generation ||
            t->h->load.bytes_read != t->drawn_load ||
            t->progress.active != (t->h->load.active && !t->h->load.done) ||
            strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;

@@ -61,11 +61,16 @@ void ui_resize(struct ui *ui, int rows, int cols)
 
 bool ui_update(struct ui *ui)
 {
-    if (ui->store->generation == ui->generation)
+    if (ui->store->generation == ui->generation && !flowlist_busy(&ui->list))
         return false;
     flowlist_update(&ui->list);
     ui->generation = ui->store->generation;
     return true;
+}
+
+bool ui_busy(const struct ui *ui)
+{
+    return flowlist_busy(&ui->list);
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -157,8 +162,11 @@ bool ui_set_filter(struct ui *ui, const char *expr)
     flowlist_set_filter(&ui->list, f);
     snprintf(ui->filter, sizeof ui->filter, "%s", expr);
     prompt_history_add(&ui->filter_history, expr);
-    ui_message(ui, STYLE_MESSAGE, "filter: %zu of %zu flows match", flowlist_count(&ui->list),
-               ui->store->live);
+    if (flowlist_busy(&ui->list))
+        ui_message(ui, STYLE_MESSAGE, "filtering %zu flows...", ui->store->live);
+    else
+        ui_message(ui, STYLE_MESSAGE, "filter: %zu of %zu flows match", flowlist_count(&ui->list),
+                   ui->store->live);
     return true;
 }
 
@@ -366,6 +374,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .total = pr ? pr->total : 0,
         .rate = pr ? pr->rate : 0,
         .gaps = pr ? pr->gaps : 0,
+        .filtering = flowlist_rebuild_percent(&ui->list),
     };
     statusbar_render(&s, ui->g, out);
 }

@@ -113,7 +113,8 @@ static void test_statusbar(void **state)
                           .follow = true,
                           .sort = "status",
                           .descending = true,
-                          .filter = "~c 5xx"};
+                          .filter = "~c 5xx",
+                          .filtering = -1};
     struct canvas_line l;
     canvas_line_init(&l, 200);
     statusbar_render(&s, &GLYPHS_UTF8, &l);

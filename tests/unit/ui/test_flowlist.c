@@ -192,6 +192,33 @@ static void test_delete_clear_evict(void **state)
     destroy(f);
 }
 
+/* A rebuild with a small budget fills the list over several updates, to the same result. */
+static void test_budgeted_rebuild(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 50);
+    f->fl.follow = false;
+    flowlist_goto(&f->fl, 44); /* id 45 */
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, false);
+    f->fl.scan_budget = 7;
+    flowlist_set_marked_only(&f->fl, false); /* a rebuild */
+    assert_int_equal(flowlist_count(&f->fl), 7);
+    assert_true(flowlist_busy(&f->fl));
+    assert_int_equal(flowlist_rebuild_percent(&f->fl), 14);
+    int updates = 1;
+    while (flowlist_busy(&f->fl)) {
+        add(f, 1); /* traffic goes on meanwhile */
+        flowlist_update(&f->fl);
+        updates++;
+    }
+    assert_true(updates >= 8);
+    assert_int_equal(flowlist_rebuild_percent(&f->fl), -1);
+    assert_int_equal(flowlist_count(&f->fl), f->n);
+    assert_sorted(f, FLOWCOL_STATUS, false);
+    assert_int_equal(flowlist_selected(&f->fl), 45); /* found again once scanned */
+    destroy(f);
+}
+
 static void test_search(void **state)
 {
     (void)state;
@@ -213,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_incremental_and_follow), cmocka_unit_test(test_sort),
         cmocka_unit_test(test_in_flight_moves),        cmocka_unit_test(test_marks),
         cmocka_unit_test(test_delete_clear_evict),     cmocka_unit_test(test_search),
+        cmocka_unit_test(test_budgeted_rebuild),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
