@@ -3,6 +3,7 @@
  * the outcome into an exit status: 0 success, 1 runtime failure, 2 usage error, 3 (lint only)
  * warnings found. Environment failures are printed as "hspy: <what>: <why>" on stderr.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* Likewise a file size limit reached while writing --har: a failed write, not a death. */
     signal(SIGXFSZ, SIG_IGN);
+
+    /* Bodies pass through buffers of up to a few MB each; keep such blocks in the heap rather
+     * than mapping and unmapping fresh (zeroed) pages for every exchange. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
     static struct hspy h; /* large; static storage rather than the stack, still one object */
     hspy_init(&h);

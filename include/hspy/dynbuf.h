@@ -30,6 +30,14 @@ size_t dynbuf_adds(struct dynbuf *b, const char *s);
 size_t dynbuf_printf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/*
+ * Space for writing up to n bytes at the end of the data without copying: returns a pointer
+ * to at least n writable bytes, or NULL when len + n would pass the maximum. Bytes written
+ * there count once dynbuf_commit(b, k) is called with k <= n; nothing else may touch b between
+ * the two calls.
+ */
+uint8_t *dynbuf_reserve(struct dynbuf *b, size_t n);
+void dynbuf_commit(struct dynbuf *b, size_t k);
 /* Removes the first n bytes (n <= len). */
 void dynbuf_consume(struct dynbuf *b, size_t n);
 /* Returns the data as a NUL-terminated string ("" when empty); valid until the next change. */

@@ -36,6 +36,7 @@ enum { JSONOUT_INTERIM_HEADERS_MAX = 64 };
 struct jsonout_config {
     const struct http_limits *limits; /* for removing chunked framing from bodies */
     size_t decode_max; /* cap on a decoded body ("decoded" object); 0 = never decode */
+    size_t body_limit; /* body bytes written per message (--body-limit); SIZE_MAX = all kept */
 };
 
 /*

@@ -100,4 +100,11 @@ char *message_span_str(const struct message *m, struct http_span s, char *buf, s
  */
 bool message_body(const struct message *m, struct dynbuf *out, const struct http_limits *limits);
 
+/*
+ * The kept payload in place when it needs no de-chunking: returns a pointer into raw (valid
+ * until raw changes) with *len bytes and *whole as message_body would say, or NULL for a
+ * chunked body (use message_body then). A message without a body gives an empty view.
+ */
+const uint8_t *message_body_view(const struct message *m, size_t *len, bool *whole);
+
 #endif

@@ -363,7 +363,12 @@ static void begin_body(struct conversation *c, enum side s, uint64_t body_start)
         sha256_init(&sd->hash);
     switch (sd->framing.kind) {
     case BODY_NONE: message_done(c, s, true); return;
-    case BODY_LENGTH: sd->remaining = sd->framing.length; break;
+    case BODY_LENGTH:
+        sd->remaining = sd->framing.length;
+        /* The size is known: one allocation instead of doubling steps. Bounded by the cap. */
+        dynbuf_reserve(&m->raw, sd->remaining < m->raw.max - m->raw.len ? (size_t)sd->remaining
+                                                                        : m->raw.max - m->raw.len);
+        break;
     case BODY_CHUNKED:
         chunked_init(&sd->chunked, &c->cfg.limits);
         sd->chunked_live = true;

@@ -93,6 +93,20 @@ size_t dynbuf_printf(struct dynbuf *b, const char *fmt, ...)
     return n;
 }
 
+uint8_t *dynbuf_reserve(struct dynbuf *b, size_t n)
+{
+    if (n > b->max - b->len)
+        return NULL;
+    reserve(b, b->len + n);
+    return b->data + b->len;
+}
+
+void dynbuf_commit(struct dynbuf *b, size_t k)
+{
+    b->len += k;
+    b->data[b->len] = '\0';
+}
+
 void dynbuf_consume(struct dynbuf *b, size_t n)
 {
     if (n >= b->len) {

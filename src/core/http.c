@@ -522,7 +522,7 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
     while (vstart > p && vstart[-1] != ' ' && vstart[-1] != '\t')
         vstart--;
     bool has_version =
-        vstart > p && (is_http_version_prefix(vstart, last) || looks_like_protocol(vstart, last));
+        (vstart > p && looks_like_protocol(vstart, last)) || is_http_version_prefix(vstart, last);
     const uint8_t *tend = has_version ? vstart : last;
     while (has_version && tend > p && (tend[-1] == ' ' || tend[-1] == '\t')) {
         if (tend[-1] == '\t' || (tend - 1 > p && (tend[-2] == ' ' || tend[-2] == '\t')))
@@ -530,7 +530,7 @@ static void parse_request_line(const uint8_t *base, const uint8_t *p, const uint
         tend--;
     }
     const uint8_t *stop = find_target_stop(base, p, tend);
-    if (stop < tend)
+    if (stop < tend || tend == p) /* odd characters, or no target at all */
         warn(w, W_TARGET_CHAR, base, stop);
     h->target = span(base, p, tend);
     if (odd)

@@ -174,18 +174,43 @@ static json_t *span_json(const struct message *m, struct http_span s)
     return jsonout_text_or_base64(message_at(m, s), s.len);
 }
 
-/* Appends body, body_encoding and body_truncated: the payload as kept, chunked framing removed. */
+/* How much of p[0..n) to show under limit: cut back to a UTF-8 character start so that text
+ * stays text. */
+static size_t cut_at_char(const uint8_t *p, size_t n, size_t limit)
+{
+    if (n <= limit)
+        return n;
+    size_t cut = limit;
+    for (int back = 0; back < 3 && cut > 0 && (p[cut] & 0xc0) == 0x80; back++)
+        cut--;
+    return cut;
+}
+
+/* Appends body, body_encoding and body_truncated: the payload as kept, chunked framing removed,
+ * at most cfg->body_limit bytes of it. */
 static void add_body(json_t *o, const struct message *m, const struct jsonout_config *cfg)
 {
     struct dynbuf body;
     dynbuf_init(&body, m->raw.len + 1);
     bool whole = true;
-    if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL)
-        whole = message_body(m, &body, cfg->limits);
+    const uint8_t *p = body.data;
+    size_t n = 0;
+    if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL) {
+        /* Identity bodies are read in place; only chunked ones are copied to remove framing. */
+        p = message_body_view(m, &n, &whole);
+        if (!p) {
+            whole = message_body(m, &body, cfg->limits);
+            p = body.data;
+            n = body.len;
+        }
+    }
+    if (!p)
+        p = (const uint8_t *)"";
+    size_t shown = cut_at_char(p, n, cfg->body_limit);
     bool b64;
-    set(o, "body", jsonout_bytes(body.data, body.len, &b64));
+    set(o, "body", jsonout_bytes(p, shown, &b64));
     set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
-    set(o, "body_truncated", json_boolean(!whole));
+    set(o, "body_truncated", json_boolean(!whole || shown < n));
     dynbuf_cleanup(&body);
 }
 
@@ -211,9 +236,11 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
     set(o, "error_offset",
         st == DECODE_ERROR ? json_integer((json_int_t)res.error_offset) : json_null());
     set(o, "size", json_integer((json_int_t)out.len));
+    size_t shown = cut_at_char(out.data ? out.data : (const uint8_t *)"", out.len, cfg->body_limit);
     bool b64;
-    set(o, "body", jsonout_bytes(out.data, out.len, &b64));
+    set(o, "body", jsonout_bytes(out.data, shown, &b64));
     set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
+    set(o, "body_truncated", json_boolean(shown < out.len));
     dynbuf_cleanup(&out);
     return o;
 }

@@ -12,6 +12,10 @@
 
 #include "hspy/utf8.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /*
  * Output goes through a stack stage flushed to the dynbuf in blocks: a record is hundreds of
  * small pieces, and one dynbuf_append per piece cost more than the escaping.
@@ -123,11 +127,100 @@ static size_t escape_one(struct writer *out, const uint8_t *p, size_t n)
     return k;
 }
 
+#ifdef __SSE2__
+/* Bit i set when byte i of v must be escaped: < 0x20, '"', '\\', DEL or non-ASCII. */
+static inline unsigned escape_mask(__m128i v)
+{
+    const __m128i ctl_max = _mm_set1_epi8(0x1f);
+    __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl_max), ctl_max);
+    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i bslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i high = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x7f)), v); /* >= 0x7f */
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(ctl, quote), _mm_or_si128(bslash, high)));
+}
+#endif
+
+/* The escape of a plain-ASCII special character, or NULL for others. */
+static inline const char *short_escape(uint8_t c)
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return NULL;
+    }
+}
+
+/*
+ * Large strings are escaped straight into the output buffer: 16 bytes are checked and copied
+ * at once, and the copy only advances past the clean ones. Room for the worst case (every byte
+ * a 6-byte \uXXXX) is reserved per block, so no byte is written twice.
+ */
+static size_t put_long_string(struct writer *out, const uint8_t *p, size_t n)
+{
+    enum { BLOCK = 4096 };
+    flush(out);
+    size_t i = 0;
+    while (i < n && !out->full) {
+        size_t chunk = n - i < BLOCK ? n - i : BLOCK;
+        uint8_t *dst = dynbuf_reserve(out->out, chunk * 6 + 16);
+        if (!dst)
+            return i; /* the caller finishes slowly; the maximum will refuse it anyway */
+        uint8_t *d = dst;
+        size_t end = i + chunk;
+#ifdef __SSE2__
+        while (i + 16 <= end) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            _mm_storeu_si128((__m128i *)(void *)d, v);
+            unsigned mask = escape_mask(v);
+            if (!mask) {
+                i += 16;
+                d += 16;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctz(mask);
+            i += k;
+            d += k;
+            const char *e = short_escape(p[i]);
+            if (!e)
+                break; /* \u escapes and UTF-8 go the careful way below */
+            d[0] = (uint8_t)e[0];
+            d[1] = (uint8_t)e[1];
+            d += 2;
+            i++;
+        }
+#endif
+        dynbuf_commit(out->out, (size_t)(d - dst));
+        /* The rest of the block (a tail under 16 bytes, or a character needing \u) byte-wise. */
+        while (i < end) {
+            if (plain(p[i])) {
+                put_char(out, (char)p[i]);
+                i++;
+                continue;
+            }
+#ifdef __SSE2__
+            if (i + 16 <= end && short_escape(p[i]) == NULL) {
+                i += escape_one(out, p + i, n - i);
+                break; /* back to the fast loop for the next block part */
+            }
+#endif
+            i += escape_one(out, p + i, n - i);
+        }
+        flush(out);
+    }
+    return i;
+}
+
 static void put_string(struct writer *out, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s;
     put_char(out, '"');
-    size_t i = 0;
+    size_t i = n >= 64 ? put_long_string(out, p, n) : 0;
     while (i < n) {
         size_t run = plain_run(p + i, n - i);
         put(out, p + i, run);

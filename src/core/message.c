@@ -76,6 +76,7 @@ bool message_body(const struct message *m, struct dynbuf *out, const struct http
     const uint8_t *body = m->raw.data + m->body_off;
     size_t n = m->raw.len - (size_t)m->body_off;
     bool whole = !(m->flags & (MSG_TRUNCATED | MSG_GAP));
+    dynbuf_reserve(out, n); /* one allocation rather than doubling steps */
     if (m->body_kind == BODY_CHUNKED) {
         size_t used;
         enum chunked_status st = chunked_decode_all(body, n, out, &used, limits);
@@ -85,4 +86,24 @@ bool message_body(const struct message *m, struct dynbuf *out, const struct http
         n = (size_t)m->content_length;
     size_t stored = dynbuf_append(out, body, n);
     return whole && stored == n;
+}
+
+const uint8_t *message_body_view(const struct message *m, size_t *len, bool *whole)
+{
+    static const uint8_t empty[1];
+    *len = 0;
+    *whole = true;
+    if (m->body_kind == BODY_CHUNKED && m->body_off < m->raw.len)
+        return NULL;
+    if ((m->body_kind == BODY_NONE && !(m->flags & (MSG_HTTP09 | MSG_UNPARSED))) ||
+        m->body_off >= m->raw.len) {
+        *whole = m->body_size == 0 && !(m->flags & (MSG_TRUNCATED | MSG_GAP));
+        return empty;
+    }
+    size_t n = m->raw.len - (size_t)m->body_off;
+    if (m->body_kind == BODY_LENGTH && n > m->content_length)
+        n = (size_t)m->content_length;
+    *len = n;
+    *whole = !(m->flags & (MSG_TRUNCATED | MSG_GAP));
+    return m->raw.data + m->body_off;
 }

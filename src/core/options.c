@@ -55,7 +55,7 @@ static const struct option_def OPTIONS[] = {
     {"har", 0, OPT_STRING, CMD_VIEWERS, FIELD(har_path), "FILE",
      "write the exchanges as HAR 1.2 to FILE", 0, 0},
     {"body-limit", 0, OPT_SIZE, CMD_VIEWERS, FIELD(body_limit), "SIZE",
-     "--log full: body bytes printed per message (default 4k)", 0, UINT64_MAX},
+     "body bytes shown per message by --log full and --json (default 4k)", 0, UINT64_MAX},
     {"head-max", 0, OPT_SIZE, CMD_ALL, FIELD(head_max), "SIZE",
      "largest head parsed, start line to empty line (default 64k)", 256, UINT32_MAX / 2},
     {"max-headers", 0, OPT_UINT, CMD_ALL, FIELD(headers_max), "N",
@@ -384,7 +384,8 @@ static int validate(struct options *o, char *err, size_t errlen)
 static void build_getopt(enum command cmd, struct option *longs, char *shorts, int *index_of)
 {
     size_t nl = 0, ns = 0;
-    shorts[ns++] = '+';
+    /* No leading '+': options may come after the arguments too ("hspy proxy 8000 up:80
+     * --har x.har"), as GNU tools allow; "--" ends the options. */
     shorts[ns++] = ':';
     shorts[ns++] = 'h';
     for (size_t i = 0; i < NOPTIONS; i++) {

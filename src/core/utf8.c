@@ -4,6 +4,10 @@
  */
 #include "hspy/utf8.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <string.h>
 
 /* Bytes 8 at a time: true when none has its high bit set (all ASCII). */
@@ -49,6 +53,18 @@ size_t utf8_valid_prefix(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+#ifdef __SSE2__
+        /* ASCII runs, 32 bytes at a time: no byte has its top bit set. */
+        while (i + 32 <= n) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+            if (_mm_movemask_epi8(_mm_or_si128(a, b)))
+                break;
+            i += 32;
+        }
+        if (i >= n)
+            break;
+#endif
         if (i + 8 <= n && all_ascii8(p + i)) {
             i += 8;
             continue;

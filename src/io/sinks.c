@@ -375,7 +375,7 @@ static size_t record_max(const struct options *o)
 static void configure(struct sinks *s, const struct hspy *h)
 {
     const struct options *o = &h->opt;
-    s->json = (struct jsonout_config){&h->limits, o->decode_max};
+    s->json = (struct jsonout_config){&h->limits, o->decode_max, o->body_limit};
     s->text = (struct textlog_config){&h->limits, o->body_limit, o->decode_max};
     s->har.cfg = (struct har_config){&h->limits, o->decode_max, NULL};
     s->quiet = h->interactive;

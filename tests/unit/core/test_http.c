@@ -77,6 +77,8 @@ static const struct head_case CASES[] = {
     {REQ, "GET http://u@A:80/x HTTP/1.1\r\nHost: a:80\r\n\r\n", WHOLE, "GET", "http://u@A:80/x", 0,
      1, ""},
     {REQ, "GET /path\r\n", WHOLE, "GET", "/path", 0, 0, "http09"},
+    {REQ, "GET HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "", 0, 1, "invalid-target"},
+    {REQ, "GET  HTTP/1.0\r\n\r\n", WHOLE, "GET", "", 0, 0, "invalid-target,start-line-whitespace"},
     /* responses */
     {RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", WHOLE, "HTTP/1.1", "OK", 200, 1, ""},
     {RESP, "HTTP/1.1 404 Not Found\r\n\r\n", WHOLE, "HTTP/1.1", "Not Found", 404, 0, ""},

@@ -14,7 +14,7 @@
 #include "hspy/jsonout.h"
 
 static const struct http_limits LIMITS = HTTP_LIMITS_DEFAULT;
-static const struct jsonout_config CFG = {&LIMITS, 1 << 20};
+static const struct jsonout_config CFG = {&LIMITS, 1 << 20, SIZE_MAX};
 
 /* Serialises ex as a line, checks the line, parses it back. Caller json_decref()s. */
 static json_t *roundtrip(const struct exchange *ex)

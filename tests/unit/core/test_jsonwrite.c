@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <stdbool.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,12 +113,15 @@ static void test_random_strings(void **state)
 {
     (void)state;
     uint64_t seed = 7;
-    uint8_t buf[4096];
-    for (int round = 0; round < 2000; round++) {
-        size_t n = 0, want = rng(&seed) % 200;
+    static uint8_t buf[4 * 3000];
+    for (int round = 0; round < 4000; round++) {
+        /* Odd rounds: long, mostly plain text, so the block-wise escaping paths run too. */
+        bool plainish = round & 1;
+        size_t n = 0, want = rng(&seed) % (plainish ? 3000 : 200);
         for (size_t i = 0; i < want; i++) {
             uint32_t cp;
-            switch (rng(&seed) % 6) {
+            uint64_t pick = rng(&seed) % (plainish ? 60 : 6);
+            switch (pick > 5 ? 2 : pick) {
             case 0: cp = rng(&seed) % 0x20; break;
             case 1: cp = "\"\\/\x7f"[rng(&seed) % 4]; break;
             case 2: cp = 0x20 + rng(&seed) % 0x60; break;

@@ -51,6 +51,9 @@ static const struct cli_case CASES[] = {
     {{"hspy", "lint", "--request", "--response", "-"}, OPTIONS_USAGE, CMD_LINT, "exclude"},
     {{"hspy", "lint", "--bpf", "x", "-"}, OPTIONS_USAGE, CMD_LINT, "unknown option"},
     {{"hspy", "sniff", "-i", "lo", "tcp", "port", "80"}, OPTIONS_RUN, CMD_SNIFF, NULL},
+    {{"hspy", "proxy", "8000", "localhost:9000", "--json"}, OPTIONS_RUN, CMD_PROXY, NULL},
+    {{"hspy", "lint", "-", "--request"}, OPTIONS_RUN, CMD_LINT, NULL},
+    {{"hspy", "lint", "--", "-x"}, OPTIONS_RUN, CMD_LINT, NULL},
 };
 
 static void test_cases(void **state)
