@@ -30,6 +30,7 @@ void bytesource_init_window(struct bytesource *b, const struct store *store, uin
 void bytesource_init_copy(struct bytesource *b, const uint8_t *p, size_t n, size_t max);
 /* A source taking over buf's memory (buf is left empty). */
 void bytesource_init_take(struct bytesource *b, struct dynbuf *buf);
+/* Frees an owned copy (nothing for wire sources). */
 void bytesource_cleanup(struct bytesource *b);
 
 /*

@@ -83,7 +83,9 @@ enum { CANVAS_UNLIMITED = 1 << 30 };
 /* Bytes of text one line may hold (a cut line is marked clipped). */
 #define CANVAS_LINE_MAX ((size_t)1 << 20)
 
+/* Prepares an empty line of `width` cells (CANVAS_UNLIMITED: no limit). */
 void canvas_line_init(struct canvas_line *l, int width);
+/* Frees the line's buffers. */
 void canvas_line_cleanup(struct canvas_line *l);
 /* Empties the line for reuse with a new width and horizontal skip. */
 void canvas_line_reset(struct canvas_line *l, int width, int skip);
@@ -117,6 +119,7 @@ struct canvas {
     struct canvas_line *line; /* rows entries */
 };
 
+/* Prepares rows empty lines of cols cells. */
 void canvas_init(struct canvas *c, int rows, int cols);
 void canvas_cleanup(struct canvas *c);
 /* Changes the size; every line is emptied. */

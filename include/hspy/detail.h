@@ -92,6 +92,7 @@ struct detail {
     int tab_x[DETAIL_TABS_MAX + 1]; /* cells where each tab label starts at the last render */
 };
 
+/* Prepares a view showing nothing over store (which must outlive it). */
 void detail_init(struct detail *dt, struct store *store, const struct http_limits *limits,
                  const struct glyphs *g, size_t body_max);
 /* Closes the view (unpinning its exchange). */

@@ -44,7 +44,7 @@ struct doc_target {
 struct doc_stored;
 struct doc_seg;
 
-/* Stored text is capped; past the cap lines are replaced by one "document cut" line. */
+/* Stored text is capped (no tab comes near it); text past the cap is cut short. */
 #define DOC_TEXT_MAX ((size_t)64 << 20)
 
 struct doc {
@@ -66,6 +66,7 @@ struct doc {
     struct canvas_line scratch;             /* search rendering */
 };
 
+/* Prepares an empty document. */
 void doc_init(struct doc *d);
 /* Frees stored lines and every source's data. */
 void doc_cleanup(struct doc *d);

@@ -66,6 +66,7 @@ struct flowlist {
 
 /* Prepares an empty list over store (which must outlive it). Follow starts on. */
 void flowlist_init(struct flowlist *fl, struct store *store);
+/* Frees the rows, marks and the filter. */
 void flowlist_cleanup(struct flowlist *fl);
 
 /*

@@ -25,7 +25,7 @@ void hexdump_row(struct canvas_line *out, const uint8_t *p, size_t n, uint64_t o
  */
 size_t hexdump_add(struct doc *d, const struct bytesource *src, size_t len);
 
-/* The Hex tab: both directions' wire bytes, each under a heading; locates offsets. */
+/* The Hex tab's document for c->ex, appended to d (with a locate hook for wire offsets). */
 void hexdump_build(struct doc *d, const struct detail_ctx *c);
 
 #endif

@@ -14,6 +14,7 @@
 #include "hspy/detail.h"
 #include "hspy/doc.h"
 
+/* The Request and Response tabs' documents for c->ex, appended to d. */
 void msgtext_build_request(struct doc *d, const struct detail_ctx *c);
 void msgtext_build_response(struct doc *d, const struct detail_ctx *c);
 

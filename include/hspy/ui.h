@@ -112,7 +112,10 @@ struct ui {
     struct canvas_line scratch;
 };
 
+/* Prepares the interface over store (which must outlive it); cfg is copied (its strings are
+   not: they must outlive the ui). */
 void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg);
+/* Frees everything the ui holds (unpinning the flow a detail view showed). */
 void ui_cleanup(struct ui *ui);
 
 /* Appends a key table searched after the built-in bindings (up to UI_KEY_TABLES_MAX). */

@@ -10,6 +10,7 @@
 #include "hspy/doc.h"
 #include "hspy/exchange.h"
 
+/* The Warnings tab's document for c->ex (one target per warning), appended to d. */
 void warnlist_build(struct doc *d, const struct detail_ctx *c);
 /* Warnings to show in the tab label (kept plus dropped). */
 int warnlist_count(const struct exchange *ex);

@@ -14,6 +14,7 @@
 #include "hspy/doc.h"
 #include "hspy/glyphs.h"
 
+/* The Timing tab's document for c->ex (bars as wide as c->width allows), appended to d. */
 void waterfall_build(struct doc *d, const struct detail_ctx *c);
 
 /*

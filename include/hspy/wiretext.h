@@ -21,6 +21,7 @@
 /* Longest byte line before it continues on the next line. */
 enum { WIRETEXT_LINE_MAX = 256 };
 
+/* The Raw tab's document for c->ex, appended to d (with a locate hook for wire offsets). */
 void wiretext_build(struct doc *d, const struct detail_ctx *c);
 
 /*

@@ -54,8 +54,7 @@ check "exit status 0" test "${TUI_STATUS:-x}" = 0
 check "terminal restored" tui_restored
 
 # A capture with a lost segment: the gap shows in the list and in Raw.
-tui_tmux kill-server
-rm -f "$WORK/exit" "$WORK/stty.after"
+tui_restart
 start_read "$loss"
 check "three flows" tui_wait "3 flows"
 check "gap marker on the row" tui_wait "░"

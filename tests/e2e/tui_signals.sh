@@ -6,8 +6,7 @@ tui_need
 
 # run_listen: starts `hspy listen` in a fresh tmux server and waits for the interface.
 run_listen() {
-    [ "$TUI_STARTED" = 1 ] && tui_tmux kill-server
-    rm -f "$WORK/exit" "$WORK/stty.after"
+    tui_restart
     PORT=$(free_port)
     tui_start 100 25 listen "127.0.0.1:$PORT"
     for _ in $(seq 100); do

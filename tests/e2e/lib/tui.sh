@@ -3,9 +3,12 @@
 # and reads the screen with capture-pane.
 #
 #   tui_need                      skips (exit 77) without tmux, curl or a UTF-8 locale
-#   tui_start W H ARGS...         runs `hspy ARGS` in the pane; the pane's shell records the
-#                                 terminal settings before and after, and hspy's exit status
-#   tui_screen                    prints the screen now
+#   tui_start W H ARGS...         runs `hspy ARGS` in the pane (with the variables of the
+#                                 TUI_ENV array, "NAME=value" each, set for hspy); the pane's
+#                                 shell records the terminal settings before and after, and
+#                                 hspy's exit status
+#   tui_screen                    prints the screen now (tui_screen_attrs: with attributes)
+#   tui_restart                   ends the previous run's tmux server before another tui_start
 #   tui_wait TEXT [SECONDS]       waits until the screen shows TEXT (fixed string); on timeout
 #                                 prints the screen and returns 1
 #   tui_wait_gone TEXT [SECONDS]  waits until TEXT is gone
@@ -23,6 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TUI_SOCK=$WORK/tmux.sock
 TUI_STARTED=0
+TUI_ENV=()
 
 tui_tmux() {
     tmux -u -S "$TUI_SOCK" "$@"
@@ -48,11 +52,12 @@ tui_need() {
 tui_start() {
     local w=$1 h=$2
     shift 2
-    local args
+    local args envs=""
     printf -v args '%q ' "$@"
+    [ ${#TUI_ENV[@]} -gt 0 ] && printf -v envs '%q ' "${TUI_ENV[@]}"
     cat >"$WORK/pane.sh" <<PANE
 stty -g >"$WORK/stty.before"
-"$HSPY" $args 2>"$WORK/hspy.err"
+env $envs "$HSPY" $args 2>"$WORK/hspy.err"
 echo "__hspy_exit=\$?" >"$WORK/exit"
 stty -g >"$WORK/stty.after"
 echo "hspy ended"
@@ -66,6 +71,17 @@ PANE
 
 tui_screen() {
     tui_tmux capture-pane -p -t tui
+}
+
+# tui_screen_attrs: the screen with its colours and attributes as escape sequences.
+tui_screen_attrs() {
+    tui_tmux capture-pane -p -e -t tui
+}
+
+# tui_restart: ends the tmux server of the previous run so that tui_start can run again.
+tui_restart() {
+    [ "$TUI_STARTED" = 1 ] && tui_tmux kill-server
+    rm -f "$WORK/exit" "$WORK/stty.after"
 }
 
 tui_wait() {
