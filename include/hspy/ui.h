@@ -54,6 +54,7 @@ struct ui_term {
     void *data;
     void (*suspend)(void *data); /* leave curses mode: the terminal is as it was before */
     void (*resume)(void *data);  /* take the terminal back and redraw everything */
+    void (*stop)(void *data);    /* job control (^Z): stop the process until it is continued */
 };
 
 struct ui_config {
@@ -159,6 +160,8 @@ void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *
 /* Hands the terminal to a child and back (no-ops without a terminal layer). */
 void ui_suspend(struct ui *ui);
 void ui_resume(struct ui *ui);
+/* Stops hspy as ^Z does in a shell, giving the terminal back until it is continued. */
+void ui_stop(struct ui *ui);
 
 /* Applies a filter expression ("" clears); returns false with the error shown when invalid. */
 bool ui_set_filter(struct ui *ui, const char *expr);

@@ -101,6 +101,13 @@ static unsigned act_quit(struct ui *ui, int arg)
     return UI_QUIT;
 }
 
+static unsigned act_stop(struct ui *ui, int arg)
+{
+    (void)arg;
+    ui_stop(ui);
+    return UI_REPAINT | UI_REDRAW;
+}
+
 static unsigned act_repaint(struct ui *ui, int arg)
 {
     (void)ui, (void)arg;
@@ -386,6 +393,7 @@ const struct keymap_binding ACTION_BINDINGS[] = {
     {'?',               L|S|D, act_help,        0,  "help",    "all keys (this screen)", 0},
     {KEYMAP_F1,         L|S|D, act_help,        0,  NULL,      "all keys (this screen)", 0},
     {KEYMAP_CTRL('l'),  ANY,   act_repaint,     0,  NULL,      "redraw the screen", 0},
+    {KEYMAP_CTRL('z'),  ANY,   act_stop,        0,  NULL,      "suspend hspy (the shell's fg resumes it)", 0},
     {'Q',               ANY,   act_quit,        0,  NULL,      "quit hspy", 0},
     {KEYMAP_CTRL('c'),  ANY,   act_quit,        0,  NULL,      "quit hspy", 0},
 };

@@ -224,6 +224,16 @@ static void term_resume(void *data)
     frame(t);
 }
 
+/* ^Z: the terminal goes back to the shell and the process stops until SIGCONT; the loop (and
+ * with it the traffic) waits, as with any program stopped by job control. */
+static void term_stop(void *data)
+{
+    struct tui *t = data;
+    term_suspend(t);
+    kill(getpid(), SIGTSTP);
+    term_resume(t);
+}
+
 static void init_handle(struct tui *t, uv_handle_t *handle)
 {
     handle->data = t;
@@ -272,7 +282,7 @@ static void start_ui(struct tui *t)
         .error = h->err,
     };
     ui_init(&t->ui, &h->store, &cfg);
-    t->ui.term = (struct ui_term){t, term_suspend, term_resume};
+    t->ui.term = (struct ui_term){t, term_suspend, term_resume, term_stop};
     ui_resize(&t->ui, t->screen.rows, t->screen.cols);
     canvas_init(&t->canvas, t->screen.rows, t->screen.cols);
 }

@@ -139,6 +139,12 @@ void ui_resume(struct ui *ui)
         ui->term.resume(ui->term.data);
 }
 
+void ui_stop(struct ui *ui)
+{
+    if (ui->term.stop)
+        ui->term.stop(ui->term.data);
+}
+
 /* --- filter and search --- */
 
 bool ui_set_filter(struct ui *ui, const char *expr)
