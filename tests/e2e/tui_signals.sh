@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The terminal is restored however the interface ends: SIGTERM, SIGINT and SIGHUP from outside,
-# Ctrl-C typed (it arrives as a key in raw mode), a terminal resized while hspy runs; Ctrl-Z
-# stops hspy with the terminal given back, and SIGCONT brings the interface back.
+# Ctrl-C typed (it arrives as a key in raw mode), and a terminal resized while hspy runs.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 
@@ -34,24 +33,6 @@ for sig in TERM INT HUP; do
     check "SIG$sig ends hspy" tui_wait_exit
     check "terminal restored after SIG$sig" tui_restored
 done
-
-# ^Z stops hspy with the terminal given back; SIGCONT brings the interface back.
-run_listen
-pid=$(tui_hspy_pid)
-tui_keys C-z
-for _ in $(seq 100); do
-    [ "$(awk '{print $3}' "/proc/$pid/stat")" = T ] && break
-    sleep 0.05
-done
-check "^Z stops hspy" test "$(awk '{print $3}' "/proc/$pid/stat")" = T
-check "the terminal is given back while stopped" \
-    test "$(tui_tmux display-message -p -t tui '#{alternate_on}')" = 0
-kill -CONT "$pid"
-check "SIGCONT brings the interface back" tui_wait "hspy listen"
-check "in curses mode again" test "$(tui_tmux display-message -p -t tui '#{alternate_on}')" = 1
-tui_keys q
-check "quits after a stop" tui_wait_exit
-check "terminal restored after a stop" tui_restored
 
 run_listen
 tui_resize 60 15
