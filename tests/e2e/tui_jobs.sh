@@ -14,16 +14,16 @@ check "an interactive shell" tui_wait 'shell$'
 tui_type "stty -g >$WORK/stty.before; $HSPY listen 127.0.0.1:$PORT 2>$WORK/hspy.err; echo __done=\$?"
 tui_keys Enter
 for _ in $(seq 100); do
-    tui_screen | grep -qF "hspy listen" && break
-    if tui_screen | grep -q "__done="; then
+    if tui_screen | grep -q "^__done="; then
         grep -q "not built yet" "$WORK/hspy.err" && skip "hspy listen is not built in this version"
         cat "$WORK/hspy.err"
         fail "hspy listen ended before showing the interface"
         finish
     fi
+    tui_screen | grep -qF "waiting for traffic" && break
     sleep 0.05
 done
-check "the interface runs" tui_wait "hspy listen 127.0.0.1:$PORT"
+check "the interface runs" tui_wait "waiting for traffic"
 curl -s -o /dev/null "http://127.0.0.1:$PORT/before-stop"
 check "a flow" tui_wait "/before-stop"
 
