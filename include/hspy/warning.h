@@ -80,7 +80,26 @@
     /* live peers (listen and proxy) */                                                            \
     X(UPSTREAM_ERROR, "upstream-error")                                                            \
     X(CLIENT_ABORT, "client-abort")                                                                \
-    X(TIMEOUT, "timeout")
+    X(TIMEOUT, "timeout")                                                                          \
+    /* caching (RFC 9111) */                                                                       \
+    X(CACHE_DATE_INVALID, "cache-date-invalid")                                                    \
+    X(CACHE_AGE_INVALID, "cache-age-invalid")                                                      \
+    X(CACHE_DIRECTIVE_INVALID, "cache-directive-invalid")                                          \
+    X(CACHE_DIRECTIVE_TYPO, "cache-directive-typo")                                                \
+    X(CACHE_DIRECTIVE_DUPLICATE, "cache-directive-duplicate")                                      \
+    X(CACHE_DIRECTIVES_CONFLICT, "cache-directives-conflict")                                      \
+    X(CACHE_DIRECTIVE_MISPLACED, "cache-directive-misplaced")                                      \
+    X(CACHE_FIELD_DUPLICATE, "cache-field-duplicate")                                              \
+    X(CACHE_EXPIRES_MAXAGE_DISAGREE, "cache-expires-maxage-disagree")                              \
+    X(CACHE_MUST_REVALIDATE_NO_LIFETIME, "cache-must-revalidate-without-lifetime")                 \
+    X(CACHE_NO_CACHE_PRIVATE_DATA, "cache-no-cache-private-data")                                  \
+    X(CACHE_SHARED_SET_COOKIE, "cache-shared-set-cookie")                                          \
+    X(CACHE_PRAGMA_IN_RESPONSE, "cache-pragma-in-response")                                        \
+    X(CACHE_VARY_STAR, "cache-vary-star")                                                          \
+    X(CACHE_ETAG_INVALID, "cache-etag-invalid")                                                    \
+    X(CACHE_304_UNCONDITIONAL, "cache-304-unconditional")                                          \
+    X(CACHE_304_WITHOUT_VALIDATORS, "cache-304-without-validators")                                \
+    X(CACHE_304_MISMATCH, "cache-304-validator-mismatch")
 
 enum warning_code {
     W_NONE = 0,

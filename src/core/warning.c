@@ -112,6 +112,51 @@ static const char *const EXPLAIN[W__COUNT] = {
                          "unframeable response)",
     [W_CLIENT_ABORT] = "the client went away before the exchange completed",
     [W_TIMEOUT] = "a peer was idle longer than the configured timeout",
+    [W_CACHE_DATE_INVALID] = "a date field (Date, Expires, Last-Modified, If-Modified-Since) is "
+                             "not an HTTP-date: caches treat an invalid Expires as already "
+                             "expired and cannot use an invalid Date or Last-Modified",
+    [W_CACHE_AGE_INVALID] = "Age is not a non-negative integer: caches ignore it, so the age "
+                            "they compute may be too small",
+    [W_CACHE_DIRECTIVE_INVALID] = "a Cache-Control directive has a missing, quoted or "
+                                  "non-numeric argument: caches are encouraged to treat invalid "
+                                  "freshness information as stale, some read a prefix",
+    [W_CACHE_DIRECTIVE_TYPO] = "a Cache-Control directive is a near miss of a known one: caches "
+                               "ignore unknown directives, so the intended one does not apply",
+    [W_CACHE_DIRECTIVE_DUPLICATE] = "a Cache-Control directive is repeated: caches use the first "
+                                    "value or consider the response stale",
+    [W_CACHE_DIRECTIVES_CONFLICT] = "Cache-Control directives contradict each other: caches "
+                                    "honour the most restrictive one",
+    [W_CACHE_DIRECTIVE_MISPLACED] = "a Cache-Control directive defined for the other direction "
+                                    "(a response directive in a request, or the reverse): it "
+                                    "has no effect there",
+    [W_CACHE_FIELD_DUPLICATE] = "a caching field (Date, Expires, Age, ETag, Last-Modified) is "
+                                "repeated with different values: caches pick different ones",
+    [W_CACHE_EXPIRES_MAXAGE_DISAGREE] = "Expires and max-age give different lifetimes: HTTP/1.1 "
+                                        "caches use max-age, HTTP/1.0 caches use Expires",
+    [W_CACHE_MUST_REVALIDATE_NO_LIFETIME] = "must-revalidate without an explicit lifetime: "
+                                            "caches fall back to a heuristic lifetime, so it "
+                                            "does not force revalidation on every use "
+                                            "(no-cache or max-age=0 does)",
+    [W_CACHE_NO_CACHE_PRIVATE_DATA] = "no-cache on a response carrying private data (a cookie, "
+                                      "or an answer to an authenticated request): no-cache lets "
+                                      "caches store it and only requires revalidation; "
+                                      "no-store keeps it out of caches",
+    [W_CACHE_SHARED_SET_COOKIE] = "a shared cache may store and reuse this response with its "
+                                  "Set-Cookie: other users may receive the cookie",
+    [W_CACHE_PRAGMA_IN_RESPONSE] = "Pragma: no-cache in a response has no defined meaning: "
+                                   "caches may still store and reuse it (use Cache-Control)",
+    [W_CACHE_VARY_STAR] = "Vary: * means no request ever matches the stored response: it can "
+                          "only be reused after revalidation",
+    [W_CACHE_ETAG_INVALID] = "ETag is not a quoted entity-tag: strict caches ignore it and "
+                             "cannot revalidate with it",
+    [W_CACHE_304_UNCONDITIONAL] = "304 Not Modified to a request without If-None-Match or "
+                                  "If-Modified-Since: the client has no stored response it "
+                                  "could refer to",
+    [W_CACHE_304_WITHOUT_VALIDATORS] = "304 Not Modified without the validator the request "
+                                       "used: a cache cannot tell which stored response to "
+                                       "freshen",
+    [W_CACHE_304_MISMATCH] = "304 Not Modified although the response's validator does not "
+                             "satisfy the request's condition: the client keeps a stale copy",
 };
 
 const char *warning_name(enum warning_code code)
