@@ -41,14 +41,14 @@ enum keymap_key {
 
 /*
  * Where a binding applies. The interface is in one of the first four at a time; KEYMAP_TARGETS
- * is added to KEYMAP_DETAIL on a tab whose lines lead somewhere (Warnings).
+ * is added to KEYMAP_DETAIL on a tab whose lines lead somewhere (Warnings, Cache).
  */
 enum keymap_context {
     KEYMAP_LIST = 1 << 0,    /* the flow list on the whole screen */
     KEYMAP_SPLIT = 1 << 1,   /* the flow list with the detail below it */
     KEYMAP_DETAIL = 1 << 2,  /* the detail view on the whole screen */
     KEYMAP_HELP = 1 << 3,    /* the help screen */
-    KEYMAP_TARGETS = 1 << 4, /* the detail view on a tab of targets (Warnings) */
+    KEYMAP_TARGETS = 1 << 4, /* the detail view on a tab of targets (Warnings, Cache) */
     KEYMAP_ANY = KEYMAP_LIST | KEYMAP_SPLIT | KEYMAP_DETAIL | KEYMAP_HELP,
 };
 

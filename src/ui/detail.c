@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/cachetab.h"
 #include "hspy/flowrow.h"
 #include "hspy/hexdump.h"
 #include "hspy/msgtext.h"
@@ -24,6 +25,7 @@ const struct detail_tab DETAIL_TABS[] = {
     {"Raw",      wiretext_build,         0,                  NULL},
     {"Hex",      hexdump_build,          0,                  NULL},
     {"Timing",   waterfall_build,        0,                  NULL},
+    {"Cache",    cachetab_build,         DETAIL_TAB_TARGETS, NULL},
     {"Warnings", warnlist_build,         DETAIL_TAB_TARGETS, warnlist_count},
 };
 /* clang-format on */

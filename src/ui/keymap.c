@@ -62,7 +62,7 @@ const char *keymap_context_name(unsigned ctx)
     case KEYMAP_SPLIT: return "Flow list with detail below (split layout)";
     case KEYMAP_DETAIL: return "Detail view";
     case KEYMAP_HELP: return "Help";
-    case KEYMAP_TARGETS: return "Detail view, on the Warnings tab";
+    case KEYMAP_TARGETS: return "Detail view, on the Warnings and Cache tabs";
     case KEYMAP_ANY: return "Everywhere";
     default: return "?";
     }

@@ -64,6 +64,8 @@ check "Hex tab" tui_wait "00000000  50 4f 53 54 20 2f 73 65  63 6f 6e 64 20 48 5
 tui_keys Tab
 check "Timing tab" tui_wait "response_last_byte"
 tui_keys Tab
+check "Cache tab" tui_wait "Caching (RFC 9111)"
+tui_keys Tab
 check "Warnings tab" tui_wait "[Warnings"
 tui_keys q
 check "back to the list" tui_wait "q quit"

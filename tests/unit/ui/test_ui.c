@@ -168,6 +168,10 @@ static void test_detail_tabs(void **state)
     HAS("waiting");
     HAS("response_last_byte");
     ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Cache]");
+    HAS("Caching (RFC 9111)");
+    HAS("private cache (browser)");
+    ui_key(&f->ui, KEYMAP_TAB);
     HAS("No warnings");
     ui_key(&f->ui, KEYMAP_TAB); /* wraps to the first tab */
     HAS("[Request]");
@@ -192,14 +196,14 @@ static void test_warnings_jump(void **state)
     doc_render(&f->ui.detail.doc, p->cursor, &l);
     assert_non_null(strstr((const char *)l.text.data, "Content-Lenght"));
     /* j moves to the next warning; Enter lands on its line. */
-    keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'j', KEYMAP_ENTER, 0});
+    keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'j', KEYMAP_ENTER, 0});
     HAS("[Raw]");
     canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
     doc_render(&f->ui.detail.doc, detail_pos(&f->ui.detail)->cursor, &l);
     assert_non_null(strstr((const char *)l.text.data, " b␍␊"));
     canvas_line_cleanup(&l);
     /* x jumps to the same offset in Hex. */
-    keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'x', 0});
+    keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'x', 0});
     HAS("[Hex]");
     ui_key(&f->ui, KEYMAP_ENTER); /* Enter jumps only from the Warnings tab */
     HAS("does nothing here");
