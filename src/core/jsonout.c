@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "hspy/base64.h"
+#include "hspy/cache.h"
 #include "hspy/decode.h"
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
@@ -376,6 +377,9 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
     set(o, "request", message_json(&ex->req, SIDE_CLIENT, cfg));
     set(o, "response", message_json(&ex->resp, SIDE_SERVER, cfg));
     set(o, "tunnel", tunnel_json(ex));
+    struct cache_report cache;
+    cache_analyze(ex, &cache);
+    set(o, "cache", cache_json(&cache));
     set(o, "warnings", jsonout_warnings(ex));
     set(o, "warnings_dropped", json_integer(ex->warnings_dropped));
     set(o, "flags", jsonout_flags(ex->flags, exchange_flag_name));

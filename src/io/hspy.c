@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hspy/cache.h"
 #include "hspy/sinks.h"
 
 int64_t hspy_now(void)
@@ -40,6 +41,7 @@ void hspy_configure(struct hspy *h)
     /* Without a screen nothing reads old exchanges back: free them once the sinks saw them. */
     size_t flows = h->interactive ? (size_t)o->max_flows : 0;
     store_init(&h->store, flows, o->max_memory);
+    h->store.analyze = cache_record; /* cache findings become warnings on every exchange */
 }
 
 int hspy_start(struct hspy *h)
