@@ -32,6 +32,7 @@ enum flowrow_col {
     FLOWCOL_TYPE,     /* short content type of the response */
     FLOWCOL_SIZE,     /* response payload size */
     FLOWCOL_DURATION, /* first request byte to last response byte */
+    FLOWCOL_CACHE,    /* what caches would do with the response ("cacheable 1h") */
     FLOWCOL__COUNT
 };
 

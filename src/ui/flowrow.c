@@ -333,6 +333,17 @@ static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g, 
     return STYLE_NORMAL;
 }
 
+static uint8_t text_cache(const struct exchange *ex, const struct glyphs *g, char *buf)
+{
+    (void)g;
+    if (!ex->cache_done || !ex->cache_label || !ex->cache_label[0]) {
+        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        return STYLE_DIM;
+    }
+    safe_copy(buf, (const uint8_t *)ex->cache_label, strlen(ex->cache_label));
+    return STYLE_NORMAL;
+}
+
 /* Sort keys and sort strings. */
 
 uint64_t flowrow_prefix_key(const char *s, size_t n)
@@ -456,6 +467,20 @@ static uint64_t key_size(const struct exchange *ex)
     return (ex->resp.flags & MSG_HEAD) ? ex->resp.body_size + 1 : 0;
 }
 
+static size_t str_cache(const struct exchange *ex, char *buf, size_t len)
+{
+    const char *l = ex->cache_done && ex->cache_label ? ex->cache_label : "";
+    size_t n = strlen(l) < len ? strlen(l) : len;
+    memcpy(buf, l, n);
+    return n;
+}
+
+static uint64_t key_cache(const struct exchange *ex)
+{
+    char buf[8];
+    return flowrow_prefix_key(buf, str_cache(ex, buf, sizeof buf));
+}
+
 static uint64_t key_duration(const struct exchange *ex)
 {
     int64_t d = (ex->flags & EX_DONE) ? exchange_duration(ex) : -1;
@@ -476,6 +501,7 @@ const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
     [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
     [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
     [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
+    [FLOWCOL_CACHE]    = {"cache",  "cache",    6, 12, 0, CELLTEXT_LEFT,  text_cache,    key_cache,    str_cache},
 };
 /* clang-format on */
 
@@ -485,10 +511,10 @@ static const struct {
     uint8_t col;
     bool drop; /* drop the column, else shrink it to its minimum */
 } NARROWING[] = {
-    {FLOWCOL_CLIENT, true},  {FLOWCOL_TYPE, true},     {FLOWCOL_HOST, false},
-    {FLOWCOL_TARGET, false}, {FLOWCOL_TIME, true},     {FLOWCOL_HOST, true},
-    {FLOWCOL_SIZE, true},    {FLOWCOL_DURATION, true}, {FLOWCOL_METHOD, false},
-    {FLOWCOL_STATUS, false},
+    {FLOWCOL_CACHE, true},   {FLOWCOL_CLIENT, true},  {FLOWCOL_TYPE, true},
+    {FLOWCOL_HOST, false},   {FLOWCOL_TARGET, false}, {FLOWCOL_TIME, true},
+    {FLOWCOL_HOST, true},    {FLOWCOL_SIZE, true},    {FLOWCOL_DURATION, true},
+    {FLOWCOL_METHOD, false}, {FLOWCOL_STATUS, false},
 };
 
 static int total_width(const int *w)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/cache.h"
 #include "hspy/flowrow.h"
 #include "synth.h"
 
@@ -84,7 +85,8 @@ static const char *const REQS[] = {
     "GET /in-flight HTTP/1.1\r\nHost: slow\r\n\r\n",
 };
 static const char *const RESPS[] = {
-    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=3600\r\n"
+    "Content-Length: 2\r\n\r\n{}",
     "HTTP/1.1 201 Created\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\n\r\n",
     "HTTP/1.1 502 Bad\x1b[5m Gateway\r\nContent-Type: te\x1bxt/pl\x07"
     "ain\r\nContent-Length: 0\r\n\r\n",
@@ -96,6 +98,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     store_init(&f->store, 1000, (size_t)-1);
+    f->store.analyze = cache_record; /* as the session does: the cache column has its label */
     synth_init(&f->synth, &f->store, 1 << 20);
     for (size_t i = 0; i < sizeof REQS / sizeof REQS[0]; i++) {
         synth_connect(&f->synth, (unsigned)i, 40000);
@@ -163,7 +166,7 @@ static void test_row_content(void **state)
         uint64_t id;
         const char *has[4];
     } CASES[] = {
-        {1, {"GET", "localhost:9000", "/api/users?page=2", "json"}},
+        {1, {"GET", "localhost:9000", "/api/users?page=2", "cacheable 1h"}},
         {2, {"POST", "例子.测试", "/上传/文件", "html"}},
         {3, {"\\x1b[2J", "evil\\x1b[31m.com", "502", "\\u{202e}"}},
         {4, {"DELETE", "⚠", "404", "12ms"}},
