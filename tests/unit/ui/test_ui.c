@@ -238,8 +238,19 @@ static void test_filter_prompt(void **state)
     assert_true(f->ui.prompting);
     ui_key(&f->ui, KEYMAP_ESC);
     assert_false(f->ui.prompting);
-    /* An empty filter clears. */
-    keys(f, (int[]){'f', KEYMAP_ENTER, 0});
+    /* A good one narrows the list; the status bar names it. */
+    ui_key(&f->ui, 'f');
+    type(f, "~m POST | ~c 502");
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("1 of 3 flows");
+    HAS("filter: ~m POST | ~c 502");
+    LACKS("/first");
+    /* Recalled from the history with Up. */
+    keys(f, (int[]){'f', KEYMAP_CTRL('u'), KEYMAP_UP, 0});
+    HAS("filter: ~m POST | ~c 502");
+    ui_key(&f->ui, KEYMAP_ESC);
+    /* An empty filter clears (the prompt opens on the current filter: ^U empties it). */
+    keys(f, (int[]){'f', KEYMAP_CTRL('u'), KEYMAP_ENTER, 0});
     HAS("filter cleared");
     HAS("3 flows");
 }
