@@ -147,7 +147,13 @@ enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
 static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
 {
     if (by_id(fl)) {
-        qsort(ids, n, sizeof *ids, cmp_u64);
+        /* Scans produce ascending ids: sort only when a re-placed exchange broke the order. */
+        for (size_t i = 1; i < n; i++) {
+            if (ids[i - 1] > ids[i]) {
+                qsort(ids, n, sizeof *ids, cmp_u64);
+                break;
+            }
+        }
         return;
     }
     const struct flowrow_column *col = &FLOWROW_COLUMNS[fl->sort_col];
