@@ -124,11 +124,31 @@ int flowlist_delete(struct flowlist *fl, uint64_t id);
 /* Deletes every completed exchange; returns how many went. */
 size_t flowlist_clear(struct flowlist *fl);
 
+/* A search through the rows, done in steps so that a million rows never stall the loop. */
+struct flowlist_search {
+    char needle[512]; /* cut to this many bytes */
+    size_t pos;       /* display position examined last */
+    size_t left;      /* rows still to examine */
+    int dir;          /* 1 forward, -1 backward */
+    bool client;      /* the needle could match an address: format clients too */
+};
+
+enum flowlist_found { FLOWLIST_MORE = 0, FLOWLIST_FOUND, FLOWLIST_MISSING };
+
 /*
- * Searches rows for needle (search_find rules, in the text flowrow_text gives), starting at the
- * row after (dir > 0) or before (dir < 0) display position from and wrapping around. Returns
- * the display position, or (size_t)-1 when no row matches.
+ * Starts a search for needle (search_find rules, in the text flowrow_text gives) at the row
+ * after (dir > 0) or before (dir < 0) display position from, wrapping around.
  */
+void flowlist_search_start(const struct flowlist *fl, struct flowlist_search *s, const char *needle,
+                           size_t from, int dir);
+/*
+ * Examines up to budget rows (0: all). FLOWLIST_FOUND sets *at to the display position;
+ * FLOWLIST_MISSING means every row was examined; FLOWLIST_MORE asks for another step. Rows
+ * that arrive or leave between steps are tolerated (positions are taken modulo the count).
+ */
+enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowlist_search *s,
+                                         size_t budget, size_t *at);
+/* The whole search at once: the display position of the first match, or (size_t)-1. */
 size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir);
 
 #endif

@@ -67,6 +67,8 @@ struct ui_config {
 };
 
 enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
+/* Rows a flow-list search examines per frame. */
+enum { UI_SEARCH_STEP = 32768 };
 
 /* Called with the submitted text; returns enum ui_reaction bits. */
 typedef unsigned (*ui_prompt_fn)(struct ui *ui, const char *text, void *data);
@@ -102,6 +104,9 @@ struct ui {
     void *confirm_data;
     /* search and filter */
     char search[PROMPT_MAX];
+    bool searching; /* a flow-list search goes on over the next frames */
+    struct flowlist_search list_search;
+    size_t search_rows; /* rows the search started with (progress) */
     char filter[UI_FILTER_MAX];
     /* transient message under the view */
     char message[UI_MESSAGE_MAX];

@@ -8,6 +8,7 @@
  */
 #include "hspy/flowlist.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -625,30 +626,54 @@ size_t flowlist_clear(struct flowlist *fl)
     return n;
 }
 
-size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir)
+void flowlist_search_start(const struct flowlist *fl, struct flowlist_search *s, const char *needle,
+                           size_t from, int dir)
 {
-    if (!fl->n || !*needle)
-        return NPOS;
+    snprintf(s->needle, sizeof s->needle, "%s", needle);
+    s->pos = from < fl->n ? from : 0;
+    s->left = *needle ? fl->n : 0;
+    s->dir = dir > 0 ? 1 : -1;
+    s->client = strpbrk(s->needle, "0123456789:") != NULL;
+}
+
+enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowlist_search *s,
+                                         size_t budget, size_t *at)
+{
+    if (s->left > fl->n)
+        s->left = fl->n;
+    if (!s->left)
+        return FLOWLIST_MISSING;
+    size_t n = fl->n, nlen = strlen(s->needle);
     struct dynbuf text;
     dynbuf_init(&text, 64 * 1024);
-    size_t found = NPOS;
-    size_t pos = from < fl->n ? from : 0;
-    bool client = strpbrk(needle, "0123456789:") != NULL;
-    for (size_t step = 1; step <= fl->n; step++) {
-        pos = dir > 0 ? (pos + 1) % fl->n : (pos + fl->n - 1) % fl->n;
-        size_t next = dir > 0 ? (pos + PREFETCH_AHEAD) % fl->n
-                              : (pos + fl->n - PREFETCH_AHEAD % fl->n) % fl->n;
-        prefetch(fl, flowlist_at(fl, next));
-        const struct exchange *ex = store_get(fl->store, flowlist_at(fl, pos));
+    enum flowlist_found r = FLOWLIST_MORE;
+    for (size_t done = 0; s->left && (!budget || done < budget); done++, s->left--) {
+        s->pos = s->dir > 0 ? (s->pos + 1) % n : (s->pos + n - 1) % n;
+        size_t ahead =
+            s->dir > 0 ? (s->pos + PREFETCH_AHEAD) % n : (s->pos + n - PREFETCH_AHEAD % n) % n;
+        prefetch(fl, flowlist_at(fl, ahead));
+        const struct exchange *ex = store_get(fl->store, flowlist_at(fl, s->pos));
         if (!ex)
             continue;
         dynbuf_reset(&text);
-        flowrow_text(ex, client, &text);
-        if (search_find(dynbuf_str(&text), text.len, needle, strlen(needle)) != SEARCH_NONE) {
-            found = pos;
+        flowrow_text(ex, s->client, &text);
+        if (search_find(dynbuf_str(&text), text.len, s->needle, nlen) != SEARCH_NONE) {
+            *at = s->pos;
+            s->left = 0;
+            r = FLOWLIST_FOUND;
             break;
         }
     }
     dynbuf_cleanup(&text);
-    return found;
+    if (r == FLOWLIST_MORE && !s->left)
+        r = FLOWLIST_MISSING;
+    return r;
+}
+
+size_t flowlist_search(const struct flowlist *fl, const char *needle, size_t from, int dir)
+{
+    struct flowlist_search s;
+    size_t at = NPOS;
+    flowlist_search_start(fl, &s, needle, from, dir);
+    return flowlist_search_step(fl, &s, 0, &at) == FLOWLIST_FOUND ? at : NPOS;
 }

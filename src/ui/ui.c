@@ -59,10 +59,15 @@ void ui_resize(struct ui *ui, int rows, int cols)
     ui->cols = cols;
 }
 
+static enum flowlist_found search_step(struct ui *ui);
+
 bool ui_update(struct ui *ui)
 {
+    bool searching = ui->searching;
+    if (searching)
+        search_step(ui);
     if (ui->store->generation == ui->generation && !flowlist_busy(&ui->list))
-        return false;
+        return searching;
     flowlist_update(&ui->list);
     ui->generation = ui->store->generation;
     return true;
@@ -70,7 +75,7 @@ bool ui_update(struct ui *ui)
 
 bool ui_busy(const struct ui *ui)
 {
-    return flowlist_busy(&ui->list);
+    return flowlist_busy(&ui->list) || ui->searching;
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -207,6 +212,33 @@ static bool search_detail(struct ui *ui, const char *text, int dir)
     return true;
 }
 
+/* One step of a flow-list search; the first one runs at once, the rest frame by frame. */
+static enum flowlist_found search_step(struct ui *ui)
+{
+    size_t at;
+    enum flowlist_found r = flowlist_search_step(&ui->list, &ui->list_search, UI_SEARCH_STEP, &at);
+    switch (r) {
+    case FLOWLIST_FOUND:
+        ui->searching = false;
+        flowlist_goto(&ui->list, at);
+        if (strncmp(ui->message, "searching", 9) == 0)
+            ui->message[0] = '\0';
+        break;
+    case FLOWLIST_MISSING:
+        ui->searching = false;
+        ui_message(ui, STYLE_ERROR, "not found: %s", ui->list_search.needle);
+        break;
+    case FLOWLIST_MORE:
+        ui->searching = true;
+        ui_message(ui, STYLE_MESSAGE, "searching %zu flows... %d%%", ui->search_rows,
+                   ui->search_rows
+                       ? (int)((ui->search_rows - ui->list_search.left) * 100 / ui->search_rows)
+                       : 0);
+        break;
+    }
+    return r;
+}
+
 bool ui_search(struct ui *ui, const char *text, int dir)
 {
     if (text != ui->search)
@@ -214,14 +246,10 @@ bool ui_search(struct ui *ui, const char *text, int dir)
     prompt_history_add(&ui->search_history, text);
     bool found = false;
     switch (ui->screen) {
-    case UI_LIST: {
-        size_t pos = flowlist_search(&ui->list, text, ui->list.cur, dir);
-        if (pos != NPOS) {
-            flowlist_goto(&ui->list, pos);
-            found = true;
-        }
-        break;
-    }
+    case UI_LIST:
+        flowlist_search_start(&ui->list, &ui->list_search, text, ui->list.cur, dir);
+        ui->search_rows = flowlist_count(&ui->list);
+        return search_step(ui) == FLOWLIST_FOUND;
     case UI_DETAIL: found = search_detail(ui, text, dir); break;
     case UI_HELP: {
         size_t line = doc_search(&ui->help, text, ui->help_top, dir);
@@ -276,6 +304,7 @@ unsigned ui_key(struct ui *ui, int key)
     if (ui->prompting)
         return prompt_dispatch(ui, key);
     ui->message[0] = '\0';
+    ui->searching = false; /* a key stops a search still going: the cursor stays the user's */
     const struct keymap_binding *b = keymap_lookup(ui->keys, ui->nkeys, key, ui_context(ui));
     if (!b) {
         char name[32];

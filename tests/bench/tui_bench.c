@@ -302,6 +302,12 @@ static void search_missing(struct bench *b)
 {
     ui_search(&b->ui, "no-such-text", 1);
 }
+static void search_missing_all(struct bench *b)
+{
+    ui_search(&b->ui, "no-such-text", 1);
+    while (b->ui.searching)
+        ui_update(&b->ui);
+}
 static void open_detail(struct bench *b)
 {
     ui_key(&b->ui, KEYMAP_ENTER);
@@ -321,7 +327,8 @@ static void report_others(struct bench *b)
     print_cost("sort by host (descending)", once(sort_host, b), 1);
     print_cost("frame while sorted by host", frame_cost(b, 'j', false), 3);
     print_cost("back to the default order", once(sort_id, b), 1);
-    print_cost("search the list, no match", once(search_missing, b), 1);
+    print_cost("search the list, no match: first frame", once(search_missing, b), 1);
+    print_cost("search the list, no match: all", once(search_missing_all, b), 1);
     print_cost("open a detail view (frame)", once(open_detail, b), 3);
     print_cost("switch to the Raw tab (frame)", once(raw_tab, b), 3);
 }

@@ -230,6 +230,19 @@ static void test_search(void **state)
     assert_int_equal(flowlist_search(&f->fl, "418", 0, 1), 6);
     assert_int_equal(flowlist_search(&f->fl, "10.0.0.1:1234", 0, 1), 1);
     assert_int_equal(flowlist_search(&f->fl, "nowhere", 0, 1), (size_t)-1);
+    /* In steps: a few rows at a time, the same answer. */
+    struct flowlist_search s;
+    size_t at = 0;
+    flowlist_search_start(&f->fl, &s, "item/7", 0, 1);
+    assert_int_equal(flowlist_search_step(&f->fl, &s, 3, &at), FLOWLIST_MORE);
+    assert_int_equal(flowlist_search_step(&f->fl, &s, 3, &at), FLOWLIST_MORE);
+    assert_int_equal(flowlist_search_step(&f->fl, &s, 3, &at), FLOWLIST_FOUND);
+    assert_int_equal(at, 7);
+    flowlist_search_start(&f->fl, &s, "nowhere", 0, -1);
+    int steps = 0;
+    while (flowlist_search_step(&f->fl, &s, 4, &at) == FLOWLIST_MORE)
+        steps++;
+    assert_int_equal(steps, 2); /* 10 rows, 4 a step */
     destroy(f);
 }
 
