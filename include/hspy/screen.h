@@ -12,6 +12,7 @@
 #define HSPY_SCREEN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "hspy/canvas.h"
@@ -28,7 +29,14 @@ struct screen {
     int rows, cols;
     short pairs[SCREEN_COLORS][SCREEN_COLORS]; /* pair number, 0 = not allocated yet */
     short npairs;
+    uint64_t *drawn; /* per row, a hash of the line drawn last (0: none); unchanged lines are
+                        skipped, which curses' own comparison would only find after redoing
+                        the multibyte conversion */
+    int ndrawn;
 };
+
+/* Bytes of a line whose styles are worked out on the stack (longer lines use the heap). */
+enum { SCREEN_LINE_STYLES = 4096 };
 
 enum screen_event {
     SCREEN_NONE = 0, /* nothing pending */

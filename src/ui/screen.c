@@ -13,6 +13,7 @@
 
 #include "hspy/keymap.h"
 #include "hspy/ui.h"
+#include "hspy/xmalloc.h"
 
 /* Milliseconds curses waits for the rest of an escape sequence after ESC. */
 enum { ESC_DELAY_MS = 25 };
@@ -83,6 +84,14 @@ static void setup_modes(void)
     mouseinterval(0);
 }
 
+/* Forgets what was drawn: the next frame hands every line to curses. */
+static void forget_lines(struct screen *s)
+{
+    free(s->drawn);
+    s->drawn = NULL;
+    s->ndrawn = 0;
+}
+
 int screen_open(struct screen *s, FILE *out, FILE *in, bool color, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -122,6 +131,7 @@ void screen_close(struct screen *s)
     delscreen(s->term);
     s->term = NULL;
     s->active = false;
+    forget_lines(s);
 }
 
 static short pair_for(struct screen *s, short fg, short bg)
@@ -151,21 +161,52 @@ static attr_t attr_for(struct screen *s, uint8_t style, uint8_t base)
     return a | COLOR_PAIR(pair);
 }
 
+/* Styles of a line's bytes: the base style, then every span over it in order (later wins). */
+static void byte_styles(const struct canvas_line *l, uint8_t *styles)
+{
+    memset(styles, l->style, l->text.len);
+    for (uint32_t k = 0; k < l->nspans; k++) {
+        const struct canvas_span *sp = &l->spans[k];
+        size_t end = (size_t)sp->off + sp->len;
+        if (end > l->text.len)
+            end = l->text.len;
+        for (size_t i = sp->off; i < end; i++)
+            styles[i] = sp->style;
+    }
+}
+
+/* A line's content, hashed (FNV-1a): an unchanged line is not handed to curses again. */
+static uint64_t line_hash(const struct canvas_line *l)
+{
+    uint64_t h = 1469598103934665603u;
+    const uint8_t *p = l->text.data;
+    for (size_t i = 0; i < l->text.len; i++)
+        h = (h ^ p[i]) * 1099511628211u;
+    const uint8_t *sp = (const uint8_t *)l->spans;
+    for (size_t i = 0; i < l->nspans * sizeof *l->spans; i++)
+        h = (h ^ sp[i]) * 1099511628211u;
+    return (h ^ l->style) * 1099511628211u;
+}
+
 static void draw_line(struct screen *s, int y, const struct canvas_line *l)
 {
     const char *text = l->text.data ? (const char *)l->text.data : "";
     size_t n = l->text.len, i = 0;
+    uint8_t local[SCREEN_LINE_STYLES];
+    uint8_t *styles = n <= sizeof local ? local : xmalloc(n);
+    byte_styles(l, styles);
     move(y, 0);
     while (i < n) {
-        uint8_t style = canvas_style_at(l, i);
         size_t j = i;
-        while (j < n && canvas_style_at(l, j) == style)
+        while (j < n && styles[j] == styles[i])
             j++;
         /* Runs end on character boundaries: spans are made from whole characters. */
-        attrset(attr_for(s, style, l->style));
+        attrset(attr_for(s, styles[i], l->style));
         addnstr(text + i, (int)(j - i));
         i = j;
     }
+    if (styles != local)
+        free(styles);
     attrset(attr_for(s, l->style, l->style));
     int x = getcurx(stdscr);
     if (getcury(stdscr) != y)
@@ -178,14 +219,25 @@ void screen_draw(struct screen *s, const struct canvas *c)
 {
     if (!s->active)
         return;
-    for (int y = 0; y < c->rows && y < s->rows; y++)
+    if (s->ndrawn != c->rows) {
+        forget_lines(s);
+        s->drawn = xcalloc((size_t)(c->rows ? c->rows : 1), sizeof *s->drawn);
+        s->ndrawn = c->rows;
+    }
+    for (int y = 0; y < c->rows && y < s->rows; y++) {
+        uint64_t h = line_hash(&c->line[y]) | 1; /* 0 means "not drawn" */
+        if (s->drawn[y] == h)
+            continue;
+        s->drawn[y] = h;
         draw_line(s, y, &c->line[y]);
+    }
     attrset(A_NORMAL);
     refresh();
 }
 
 void screen_repaint(struct screen *s)
 {
+    forget_lines(s);
     if (s->active)
         clearok(curscr, TRUE);
 }
@@ -269,6 +321,7 @@ bool screen_resize(struct screen *s)
     resizeterm(ws.ws_row, ws.ws_col);
     s->rows = ws.ws_row;
     s->cols = ws.ws_col;
+    forget_lines(s);
     clearok(curscr, TRUE);
     return true;
 }
@@ -288,6 +341,7 @@ void screen_resume(struct screen *s)
         return;
     reset_prog_mode();
     s->active = true;
+    forget_lines(s);
     screen_resize(s);
     clearok(curscr, TRUE);
     refresh();
