@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # tui_overhead: what the interface costs the traffic. hspy serves a load (wrk, keep-alive
-# connections) twice: once with the interface attached in a real terminal (tmux, 200x50), once
-# with --no-tui --log none; each time its CPU time (user + system, from /proc) is divided by
-# the requests served. Prints CPU microseconds per request for both and the ratio.
+# connections) with the interface attached in a real terminal (tmux, 200x50), with the
+# interface but --max-flows 1 (the screen is drawn as often, but no history of flows is kept:
+# this isolates drawing from keeping a hundred thousand exchanges in memory), and with
+# --no-tui --log none, alternately, RUNS times each; each time its CPU time (user + system,
+# from /proc) is divided by the requests served. Prints the median CPU microseconds per request
+# of both and the ratio (alternating and medians keep a busy machine from deciding the result).
 # `hspy listen` is measured always; `hspy proxy` (with nginx as the upstream) when it is built.
 #
-# Usage: tests/bench/tui_overhead.sh [HSPY] [SECONDS]   (default build/hspy, 10 s per run)
+# Usage: tests/bench/tui_overhead.sh [HSPY] [SECONDS] [RUNS]  (build/hspy, 10 s, 3 runs)
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HSPY=${1:-$top/build/hspy}
 SECONDS_PER_RUN=${2:-10}
+RUNS=${3:-3}
 for c in tmux wrk python3; do
     command -v "$c" >/dev/null || { echo "tui_overhead: $c is not installed" >&2; exit 1; }
 done
@@ -76,23 +80,39 @@ run_plain() {
     wait "$pid" 2>/dev/null || true
 }
 
-report() {
-    local what=$1 tui=$2 plain=$3
-    set -- $tui
-    local tui_reqs=$1 tui_us=$2
-    set -- $plain
-    local plain_reqs=$1 plain_us=$2
-    printf '%-8s with the interface: %9d requests, %7.2f us CPU each\n' "$what" "$tui_reqs" "$tui_us"
-    printf '%-8s without:            %9d requests, %7.2f us CPU each\n' "$what" "$plain_reqs" "$plain_us"
-    awk -v a="$tui_us" -v b="$plain_us" -v w="$what" \
-        'BEGIN { if (b > 0) printf "%-8s CPU per request with the interface: %+.1f%%\n", w, (a / b - 1) * 100 }'
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# compare WHAT ARGS...: alternates runs with and without the interface; ARGS has PORT where
+# the listening address goes.
+compare() {
+    local what=$1
+    shift
+    local i port tui=() bare=() plain=()
+    for ((i = 0; i < RUNS; i++)); do
+        port=$(free_port)
+        tui+=("$(run_tui "$port" "${@//PORT/$port}")")
+        port=$(free_port)
+        bare+=("$(run_tui "$port" "${@//PORT/$port}" --max-flows 1)")
+        port=$(free_port)
+        plain+=("$(run_plain "$port" "${@//PORT/$port}")")
+    done
+    local tui_us bare_us plain_us
+    tui_us=$(printf '%s\n' "${tui[@]}" | awk '{print $2}' | median)
+    bare_us=$(printf '%s\n' "${bare[@]}" | awk '{print $2}' | median)
+    plain_us=$(printf '%s\n' "${plain[@]}" | awk '{print $2}' | median)
+    runs() { printf '%s ' "$@" | awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}'; }
+    printf '%-6s interface, flows kept:   %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$tui_us" "$(runs "${tui[@]}")"
+    printf '%-6s interface, no history:   %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$bare_us" "$(runs "${bare[@]}")"
+    printf '%-6s no interface:            %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$plain_us" "$(runs "${plain[@]}")"
+    awk -v a="$tui_us" -v m="$bare_us" -v b="$plain_us" -v w="$what" 'BEGIN { if (b > 0) {
+        printf "%-6s drawing the interface: %+.1f%% CPU per request\n", w, (m / b - 1) * 100
+        printf "%-6s drawing and keeping the flows: %+.1f%%\n", w, (a / b - 1) * 100 } }'
 }
 
-port=$(free_port)
-tui=$(run_tui "$port" listen "127.0.0.1:$port")
-port=$(free_port)
-plain=$(run_plain "$port" listen "127.0.0.1:$port")
-report listen "$tui" "$plain"
+compare listen listen "127.0.0.1:PORT"
 
 if "$HSPY" proxy --help >/dev/null 2>&1 && command -v nginx >/dev/null &&
     ! "$HSPY" proxy --no-tui 127.0.0.1:1 127.0.0.1:1 2>&1 | grep -q "not built yet"; then
@@ -107,11 +127,7 @@ CONF
     nginx -p "$work/nginx" -c "$work/nginx.conf" &
     pids+=("$!")
     wait_port "$up"
-    port=$(free_port)
-    tui=$(run_tui "$port" proxy "127.0.0.1:$port" "127.0.0.1:$up")
-    port=$(free_port)
-    plain=$(run_plain "$port" proxy "127.0.0.1:$port" "127.0.0.1:$up")
-    report proxy "$tui" "$plain"
+    compare proxy proxy "127.0.0.1:PORT" "127.0.0.1:$up"
 else
     echo "proxy: not built in this version, not measured"
 fi
