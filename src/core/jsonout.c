@@ -215,11 +215,6 @@ static void add_body(json_t *o, const struct message *m, const struct jsonout_co
     dynbuf_cleanup(&body);
 }
 
-static const char *const DECODE_STATUS[] = {
-    [DECODE_OK] = "ok",       [DECODE_IDENTITY] = "identity", [DECODE_UNKNOWN] = "unknown",
-    [DECODE_ERROR] = "error", [DECODE_LIMIT] = "limit",
-};
-
 /* The body with its Content-Encoding undone, or null when the message declares no coding. */
 static json_t *decoded_json(const struct message *m, const struct jsonout_config *cfg)
 {
@@ -231,7 +226,7 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
     struct decode_result res;
     enum decode_status st = decode_message(m, cfg->limits, cfg->decode_max, &out, &res);
     json_t *o = must(json_object());
-    set(o, "status", str(DECODE_STATUS[st]));
+    set(o, "status", str(decode_status_label(st)));
     set(o, "coding", res.coding[0] ? lossy(res.coding) : json_null());
     set(o, "message", res.message[0] ? lossy(res.message) : json_null());
     set(o, "error_offset",
