@@ -24,9 +24,6 @@
 #include "hspy/http.h"
 #include "hspy/store.h"
 
-/* How a body is shown. */
-enum detail_body { DETAIL_BODY_AUTO = 0, DETAIL_BODY_TEXT, DETAIL_BODY_HEX, DETAIL_BODY__COUNT };
-
 /* What a tab builder gets. */
 struct detail_ctx {
     const struct store *store;

@@ -2,7 +2,7 @@
  * msgtext: the Request and Response tabs. The head is shown line by line exactly as it was
  * sent (case, order, duplicates and odd whitespace kept; control bytes escaped), interim (1xx)
  * responses before the final one, each warning beside the line it concerns, then a summary of
- * the body and the body itself, rendered lazily.
+ * the body and the body itself in the best body view (switchable), rendered lazily.
  */
 #ifndef HSPY_MSGTEXT_H
 #define HSPY_MSGTEXT_H
@@ -23,8 +23,5 @@ void msgtext_build_response(struct doc *d, const struct detail_ctx *c);
  * its own style, everything through termsafe.
  */
 void msgtext_head_line(struct canvas_line *out, const uint8_t *line, size_t n, bool start_line);
-
-/* True when p[0..n) looks like binary data rather than text (NUL bytes, many controls). */
-bool msgtext_is_binary(const uint8_t *p, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "hspy/bodyview.h"
 #include "hspy/ui.h"
 
 /* --- moving --- */
@@ -294,9 +295,8 @@ static unsigned act_jump(struct ui *ui, int arg)
 static unsigned act_body_view(struct ui *ui, int arg)
 {
     (void)arg;
-    static const char *const NAMES[] = {"auto", "text", "hex"};
-    ui->detail.body = (uint8_t)((ui->detail.body + 1) % DETAIL_BODY__COUNT);
-    ui_message(ui, STYLE_MESSAGE, "body view: %s", NAMES[ui->detail.body]);
+    ui->detail.body = (uint8_t)((ui->detail.body + 1) % BODYVIEW__COUNT);
+    ui_message(ui, STYLE_MESSAGE, "body view: %s", bodyview_mode_name(ui->detail.body));
     return UI_REDRAW;
 }
 
@@ -375,7 +375,7 @@ const struct keymap_binding ACTION_BINDINGS[] = {
     {'>',               D,     act_hscroll,     1,  NULL,      "scroll right", 0},
     {'<',               D,     act_hscroll,     -1, NULL,      "scroll left", 0},
     {'0',               D,     act_hscroll,     0,  NULL,      "scroll back to the first column", 0},
-    {'v',               D,     act_body_view,   0,  "view",    "body view: auto, text, hex", 0},
+    {'v',               D,     act_body_view,   0,  "view",    "body view: auto, text, json, form, multipart, hex", 0},
     {'d',               D,     act_decoded,     0,  "decoded", "bodies decoded or as sent", 0},
     {'J',               D,     act_flow,        1,  NULL,      "next flow", 0},
     {'K',               D,     act_flow,        -1, NULL,      "previous flow", 0},

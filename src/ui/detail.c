@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/bodyview.h"
 #include "hspy/cachetab.h"
 #include "hspy/flowrow.h"
 #include "hspy/hexdump.h"
@@ -58,7 +59,7 @@ void detail_init(struct detail *dt, struct store *store, const struct http_limit
     dt->g = g;
     dt->body_max = body_max;
     dt->as_sent = false;
-    dt->body = DETAIL_BODY_AUTO;
+    dt->body = BODYVIEW_AUTO;
     doc_init(&dt->doc);
     reset_positions(dt);
 }
@@ -345,8 +346,7 @@ void detail_render_tabs(struct detail *dt, struct canvas_line *out)
         canvas_puts(out, STYLE_NORMAL, " ");
     }
     dt->tab_x[DETAIL_NTABS] = out->cells;
-    const char *modes[] = {"auto", "text", "hex"};
-    canvas_printf(out, STYLE_DIM, "  body: %s, %s", modes[dt->body % DETAIL_BODY__COUNT],
+    canvas_printf(out, STYLE_DIM, "  body: %s, %s", bodyview_mode_name(dt->body),
                   dt->as_sent ? "as sent" : "decoded");
 }
 

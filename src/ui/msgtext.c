@@ -4,26 +4,23 @@
  * copies only of bodies (de-chunked or decoded, bounded by the caps); it never changes the
  * exchange and never writes to the terminal.
  *
- * The body text and hex renderings here are the plain fallbacks of the body views.
+ * Bodies are shown through the body views (bodysource): JSON, form fields, multipart, text in
+ * its charset, hex.
  */
 #include "hspy/msgtext.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/bodysource.h"
+#include "hspy/bodyview.h"
 #include "hspy/bytesource.h"
 #include "hspy/decode.h"
 #include "hspy/flowrow.h"
-#include "hspy/hexdump.h"
 #include "hspy/side.h"
 #include "hspy/termsafe.h"
 #include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
-
-/* Longest body text line before it is continued on the next document line. */
-enum { TEXT_LINE_MAX = 2048 };
-/* Bytes looked at to tell text from binary. */
-enum { SNIFF_BYTES = 8192 };
 
 void msgtext_head_line(struct canvas_line *out, const uint8_t *line, size_t n, bool start_line)
 {
@@ -40,32 +37,6 @@ void msgtext_head_line(struct canvas_line *out, const uint8_t *line, size_t n, b
     size_t name = (size_t)(colon - line);
     canvas_put_bytes(out, STYLE_HNAME, line, name, 0);
     canvas_put_bytes(out, STYLE_NORMAL, colon, n - name, 0);
-}
-
-bool msgtext_is_binary(const uint8_t *p, size_t n)
-{
-    if (n > SNIFF_BYTES)
-        n = SNIFF_BYTES;
-    size_t odd = 0;
-    for (size_t i = 0; i < n;) {
-        uint8_t b = p[i];
-        if (b == 0)
-            return true;
-        if (b < 0x80) {
-            if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n' && b != '\f') || b == 0x7f)
-                odd++;
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
-        /* A sequence cut by the end of the sniffed bytes is not evidence of binary data. */
-        if (len == 0 && n - i < 4 && n == SNIFF_BYTES)
-            break;
-        odd += len == 0;
-        i += len ? len : 1;
-    }
-    return odd * 10 > n;
 }
 
 /* --- warnings beside head lines --- */
@@ -119,81 +90,6 @@ static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side, 
     canvas_line_cleanup(&l);
 }
 
-/* --- body text (lazy) --- */
-
-struct textsrc {
-    struct bytesource bytes;
-    size_t *starts; /* line starts; starts[n] = end */
-    size_t n;
-};
-
-static void text_render(void *data, size_t i, struct canvas_line *out)
-{
-    const struct textsrc *t = data;
-    size_t len;
-    const uint8_t *p = bytesource_get(&t->bytes, &len);
-    size_t from = t->starts[i], to = t->starts[i + 1];
-    if (to > len)
-        to = len;
-    if (from >= to)
-        return;
-    if (p[to - 1] == '\n') {
-        to--;
-        if (to > from && p[to - 1] == '\r')
-            to--;
-    }
-    canvas_put_bytes(out, STYLE_NORMAL, p + from, to - from, 0);
-}
-
-static void text_free(void *data)
-{
-    struct textsrc *t = data;
-    bytesource_cleanup(&t->bytes);
-    free(t->starts);
-    free(t);
-}
-
-/* Indexes line starts: after every LF, and every TEXT_LINE_MAX bytes of a longer line. */
-static void index_lines(struct textsrc *t, const uint8_t *p, size_t len)
-{
-    size_t cap = 0;
-    t->n = 0;
-    t->starts = NULL;
-    size_t pos = 0;
-    while (pos < len) {
-        t->starts = xgrow(t->starts, &cap, t->n + 2, sizeof *t->starts);
-        t->starts[t->n++] = pos;
-        size_t room = len - pos < TEXT_LINE_MAX ? len - pos : TEXT_LINE_MAX;
-        const uint8_t *lf = memchr(p + pos, '\n', room);
-        size_t next = lf ? (size_t)(lf - p) + 1 : pos + room;
-        /* Never cut inside a UTF-8 sequence. */
-        while (!lf && next < len && next > pos + 1 && (p[next] & 0xc0) == 0x80)
-            next--;
-        pos = next;
-    }
-    t->starts = xgrow(t->starts, &cap, t->n + 1, sizeof *t->starts);
-    t->starts[t->n] = len;
-}
-
-/* Adds body text from src (the document takes it over). */
-static void add_text_source(struct doc *d, const struct bytesource *src)
-{
-    struct textsrc *t = xmalloc(sizeof *t);
-    t->bytes = *src;
-    size_t len;
-    const uint8_t *p = bytesource_get(&t->bytes, &len);
-    index_lines(t, p, len);
-    struct doc_source s = {.lines = t->n, .render = text_render, .free = text_free, .data = t};
-    doc_add_source(d, &s);
-}
-
-static void add_text_body(struct doc *d, struct dynbuf *body)
-{
-    struct bytesource src;
-    bytesource_init_take(&src, body);
-    add_text_source(d, &src);
-}
-
 /* --- body section --- */
 
 static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
@@ -217,14 +113,18 @@ static const char *coding_note(const struct decode_result *r)
 }
 
 static void body_heading(struct doc *d, const struct detail_ctx *c, const struct message *m,
-                         size_t shown, bool decoded, const struct decode_result *res)
+                         size_t shown, bool decoded, const struct decode_result *res,
+                         struct bodysource *view)
 {
     char size[16], kept[16];
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
     canvas_printf(&l, STYLE_BOUNDARY, "%s%s body: %s bytes", c->g->hline, c->g->hline,
                   flowrow_size(m->body_size, size, sizeof size));
-    if (shown != m->body_size && !decoded)
+    if (decoded)
+        canvas_printf(&l, STYLE_BOUNDARY, " (%s once decoded)",
+                      flowrow_size(shown, kept, sizeof kept));
+    else if (shown != m->body_size)
         canvas_printf(&l, STYLE_BOUNDARY, " (%s kept)", flowrow_size(shown, kept, sizeof kept));
     size_t n;
     const uint8_t *ct = message_header(m, "content-type", &n);
@@ -240,12 +140,22 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
         canvas_puts(&l, STYLE_BOUNDARY, ", coding ");
         canvas_put_bytes(&l, STYLE_BOUNDARY, ce, n, 0);
     }
-    canvas_printf(&l, STYLE_BOUNDARY, " (%s) %s%s", decoded ? coding_note(res) : "as sent",
-                  c->g->hline, c->g->hline);
+    canvas_printf(&l, STYLE_BOUNDARY, " (%s); view: %s %s%s",
+                  decoded ? coding_note(res) : "as sent", bodysource_describe(view), c->g->hline,
+                  c->g->hline);
     doc_add(d, &l);
     if (decoded && res->status != DECODE_OK && res->message[0])
         doc_addf(d, STYLE_WARN, "%s %s", c->g->warn, res->message);
     canvas_line_cleanup(&l);
+}
+
+/* The body's view: the lines of the Request or Response tab from here on. */
+static struct bodysource *view_of(const struct detail_ctx *c, const struct message *m,
+                                  const struct bytesource *src)
+{
+    size_t n;
+    const uint8_t *ct = message_header(m, "content-type", &n);
+    return bodysource_new(src, ct, n, c->body);
 }
 
 /*
@@ -263,17 +173,13 @@ static bool add_body_in_place(struct doc *d, const struct detail_ctx *c, const s
     uint64_t len = m->raw.len - m->body_off;
     if (m->body_kind == BODY_LENGTH && len > m->content_length)
         len = m->content_length;
-    struct decode_result none = {0};
-    body_heading(d, c, m, (size_t)len, false, &none);
     struct bytesource src;
     bytesource_init_window(&src, c->store, c->ex->id, side, m->body_off, len);
-    bool hex =
-        c->body == DETAIL_BODY_HEX ||
-        (c->body == DETAIL_BODY_AUTO && msgtext_is_binary(m->raw.data + m->body_off, (size_t)len));
-    if (hex)
-        hexdump_add(d, &src, (size_t)len);
-    else
-        add_text_source(d, &src);
+    struct bodysource *view = view_of(c, m, &src);
+    struct decode_result none = {0};
+    body_heading(d, c, m, (size_t)len, false, &none, view);
+    add_truncation_note(d, c, m);
+    bodysource_add(d, view);
     return true;
 }
 
@@ -291,10 +197,8 @@ static void add_body(struct doc *d, const struct detail_ctx *c, const struct mes
     }
     size_t n;
     bool decoded = !c->as_sent && message_header(m, "content-encoding", &n) != NULL;
-    if (add_body_in_place(d, c, m, decoded)) {
-        add_truncation_note(d, c, m);
+    if (add_body_in_place(d, c, m, decoded))
         return;
-    }
     struct dynbuf body;
     dynbuf_init(&body, m->raw.len + 1);
     message_body(m, &body, c->limits);
@@ -306,21 +210,13 @@ static void add_body(struct doc *d, const struct detail_ctx *c, const struct mes
         dynbuf_cleanup(&body);
         body = out;
     }
-    body_heading(d, c, m, body.len, decoded, &res);
-    bool hex = c->body == DETAIL_BODY_HEX ||
-               (c->body == DETAIL_BODY_AUTO && msgtext_is_binary(body.data, body.len));
-    if (body.len == 0) {
-        doc_addf(d, STYLE_DIM, "(empty)");
-        dynbuf_cleanup(&body);
-    } else if (hex) {
-        struct bytesource src;
-        size_t len = body.len;
-        bytesource_init_take(&src, &body);
-        hexdump_add(d, &src, len);
-    } else {
-        add_text_body(d, &body);
-    }
+    size_t shown = body.len;
+    struct bytesource src;
+    bytesource_init_take(&src, &body);
+    struct bodysource *view = view_of(c, m, &src);
+    body_heading(d, c, m, shown, decoded, &res, view);
     add_truncation_note(d, c, m);
+    bodysource_add(d, view);
 }
 
 /* --- the tabs --- */
@@ -328,10 +224,9 @@ static void add_body(struct doc *d, const struct detail_ctx *c, const struct mes
 static void add_unparsed(struct doc *d, const struct detail_ctx *c, const struct message *m)
 {
     doc_addf(d, STYLE_WARN, "%s not parsed as HTTP; the bytes as received:", c->g->warn);
-    struct dynbuf copy;
-    dynbuf_init(&copy, m->raw.len + 1);
-    dynbuf_append(&copy, m->raw.data, m->raw.len);
-    add_text_body(d, &copy);
+    struct bytesource src;
+    bytesource_init_copy(&src, m->raw.data, m->raw.len, m->raw.len + 1);
+    bodysource_add(d, bodysource_new(&src, NULL, 0, BODYVIEW_TEXT));
 }
 
 static void build(struct doc *d, const struct detail_ctx *c, int side)

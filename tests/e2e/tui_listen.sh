@@ -60,7 +60,7 @@ check "Raw tab" tui_wait "[Raw]"
 check "raw bytes with CR LF made visible" tui_wait "POST /second HTTP/1.1␍␊"
 check "head boundary marked" tui_wait "end of head; body: length"
 tui_keys Tab
-check "Hex tab" tui_wait "00000000  50 4f 53 54 20 2f 73 65  63 6f 6e 64 20 48 54 54  POST /second HTT"
+check "Hex tab" tui_wait "00000000  50 4f 53 54 20 2f 73 65  63 6f 6e 64 20 48 54 54 |POST /second HTT|"
 tui_keys Tab
 check "Timing tab" tui_wait "response_last_byte"
 tui_keys Tab

@@ -33,30 +33,6 @@ static void test_offsets(void **state)
     assert_int_equal(wiretext_raw_offset(NULL, 0, 77), 77);
 }
 
-static void test_binary(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *bytes;
-        size_t n;
-        bool binary;
-    } CASES[] = {
-        {"hello\r\nworld\r\n", 14, false},
-        {"{\"a\":1}\n", 8, false},
-        {"caf\xc3\xa9 na\xc3\xafve", 12, false},
-        {"\x89PNG\r\n\x1a\n\x00\x00", 10, true},
-        {"abc\x00"
-         "def",
-         7, true},
-        {"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", 8, true},
-        {"\x01\x02\x03\x04text", 8, true},
-        {"", 0, false},
-    };
-    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-        assert_int_equal(msgtext_is_binary((const uint8_t *)CASES[i].bytes, CASES[i].n),
-                         CASES[i].binary);
-}
-
 static void test_head_line(void **state)
 {
     (void)state;
@@ -158,8 +134,9 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),   cmocka_unit_test(test_binary),
-        cmocka_unit_test(test_head_line), cmocka_unit_test(test_waterfall_bar),
+        cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),
         cmocka_unit_test(test_statusbar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

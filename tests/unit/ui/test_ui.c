@@ -162,7 +162,7 @@ static void test_detail_tabs(void **state)
     HAS("end of head; body: length");
     ui_key(&f->ui, KEYMAP_TAB);
     HAS("[Hex]");
-    HAS("00000000  47 45 54 20 2f 66 69 72  73 74 20 48 54 54 50 2f  GET /first HTTP/");
+    HAS("00000000  47 45 54 20 2f 66 69 72  73 74 20 48 54 54 50 2f |GET /first HTTP/|");
     ui_key(&f->ui, KEYMAP_TAB);
     HAS("[Timing]");
     HAS("waiting");
