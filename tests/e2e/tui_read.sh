@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The interface over `hspy read` on the project's own captures (tmux, 120x30): the flows of a
 # capture of malformed requests with their warning markers; the Warnings tab and its jump to
-# the offending bytes in Raw; a capture with lost packets shows the gap; sorting by a column;
-# quitting restores the terminal.
+# the offending bytes in Raw; a capture with lost packets shows the gap; sorting by a column
+# with keys and with the mouse; clicks on rows and tabs; quitting restores the terminal.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 malformed=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
@@ -48,6 +48,18 @@ for _ in $(seq 7); do tui_keys o; done
 check "sorted by status" tui_wait "sorted by status, ascending"
 tui_keys v
 check "reversed" tui_wait "sorted by status, descending"
+
+# The mouse: a click on a heading sorts by that column, a click selects a row and a click on
+# the selected row opens it, a click on a tab shows it.
+tui_click "$(tui_column "size" 1)" 1
+check "click on a heading sorts" tui_wait "sort size"
+tui_click 5 4
+tui_click 5 4
+check "click on the selected row opens it" tui_wait " conn "
+tui_click "$(tui_column "Timing" 2)" 2
+check "click on a tab shows it" tui_wait "[Timing]"
+tui_click 5 10 wheel-down
+tui_keys q
 tui_keys q
 check "q quits" tui_wait_exit
 check "exit status 0" test "${TUI_STATUS:-x}" = 0

@@ -15,6 +15,8 @@
 #   tui_keys KEY...               tmux send-keys (key names: Enter, Tab, BTab, Escape, Up, ...)
 #   tui_type TEXT                 types TEXT literally
 #   tui_resize W H                resizes the window (SIGWINCH reaches hspy)
+#   tui_click X Y [wheel-up|wheel-down]   a mouse click (or wheel step) at a cell
+#   tui_column TEXT ROW           the column where TEXT appears on a screen row
 #   tui_wait_exit [SECONDS]       waits until hspy ended; sets TUI_STATUS
 #   tui_restored                  true when the terminal is as it was before hspy started:
 #                                 same stty settings, normal screen, no mouse reporting,
@@ -113,6 +115,21 @@ tui_keys() {
 
 tui_type() {
     tui_tmux send-keys -t tui -l -- "$1"
+}
+
+# tui_click X Y [wheel-up|wheel-down]: a mouse press and release at column X, row Y (0-based),
+# sent as the terminal would (X10 encoding, which the pane's TERM announces); or a wheel step.
+tui_click() {
+    local x=$(($1 + 33)) y=$(($2 + 33)) b=32
+    case "${3:-}" in wheel-up) b=96 ;; wheel-down) b=97 ;; esac
+    tui_tmux send-keys -t tui -H 1b 5b 4d "$(printf '%x' "$b")" "$(printf '%x' "$x")" "$(printf '%x' "$y")"
+    [ -z "${3:-}" ] && tui_tmux send-keys -t tui -H 1b 5b 4d 23 "$(printf '%x' "$x")" "$(printf '%x' "$y")"
+    return 0
+}
+
+# tui_column TEXT ROW: the 0-based column where TEXT first appears on screen row ROW.
+tui_column() {
+    tui_screen | awk -v t="$1" -v r="$2" 'NR == r + 1 { print index($0, t) - 1; exit }'
 }
 
 tui_resize() {
