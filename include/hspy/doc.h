@@ -33,6 +33,12 @@ struct doc_source {
      */
     size_t (*count)(void *data, bool *complete);
     void (*extend)(void *data, size_t want);
+    /*
+     * A faster search than rendering every line, or NULL: the first line in [from, from+count)
+     * (dir > 0) or [from-count+1, from] (dir < 0), nearest to from, whose text matches needle
+     * (search_find rules), or (size_t)-1.
+     */
+    size_t (*find)(void *data, const char *needle, size_t from, size_t count, int dir);
 };
 
 struct doc_target {

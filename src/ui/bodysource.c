@@ -6,10 +6,12 @@
  */
 #include "hspy/bodysource.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hspy/bodyview.h"
+#include "hspy/search.h"
 #include "hspy/xmalloc.h"
 
 enum { CTYPE_MAX = 256 };
@@ -19,6 +21,8 @@ struct bodysource {
     char ctype[CTYPE_MAX];
     struct bodyview *view;
     struct bodyview_row row;
+    struct bodyview_query *query; /* the last search, kept for n and N */
+    char needle[512];
 };
 
 static const uint8_t STYLES[BODYVIEW_STYLE__COUNT] = {
@@ -51,6 +55,7 @@ void bodysource_free(struct bodysource *b)
     if (!b)
         return;
     bodyview_free(b->view);
+    bodyview_query_free(b->query);
     bodyview_row_cleanup(&b->row);
     bytesource_cleanup(&b->bytes);
     free(b);
@@ -96,6 +101,52 @@ static void extend(void *data, size_t want)
         bodyview_row(b->view, want - 1, &b->row);
 }
 
+static bool has_upper(const char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            return true;
+    return false;
+}
+
+/* The view's own search: it scans the body once (a hex view searches the bytes themselves)
+ * instead of rendering every line. Smart case like every hspy search. */
+static size_t find(void *data, const char *needle, size_t from, size_t count, int dir)
+{
+    struct bodysource *b = data;
+    if (!b->query || strcmp(needle, b->needle) != 0) {
+        bodyview_query_free(b->query);
+        char err[128];
+        b->query = bodyview_query_new(needle, has_upper(needle) ? 0 : BODYVIEW_FIND_ICASE, err,
+                                      sizeof err);
+        snprintf(b->needle, sizeof b->needle, "%s", needle);
+        if (!b->query)
+            return (size_t)-1;
+    }
+    size_t rows = (size_t)bodyview_rows(b->view, NULL);
+    if (!count || from >= rows)
+        return (size_t)-1;
+    struct bodyview_match at, m;
+    bool backward = dir < 0;
+    /* Forward from the start of row `from`; backward from the start of the row after it, so
+     * that row `from` itself is looked at too. */
+    if (backward && from + 1 >= rows) {
+        bodyview_position(b->view, from, &at);
+        if (bodyview_row(b->view, from, &b->row) &&
+            search_find((const char *)b->row.text.data, b->row.text.len, needle, strlen(needle)) !=
+                SEARCH_NONE)
+            return from;
+        if (count == 1)
+            return (size_t)-1;
+    } else {
+        bodyview_position(b->view, backward ? from + 1 : from, &at);
+    }
+    if (bodyview_find(b->view, b->query, &at, backward, 0, &m) != BODYVIEW_FOUND)
+        return (size_t)-1;
+    bool inside = backward ? m.row + count > from : m.row < from + count;
+    return inside ? (size_t)m.row : (size_t)-1;
+}
+
 static void release(void *data)
 {
     bodysource_free(data);
@@ -105,7 +156,7 @@ size_t bodysource_add(struct doc *d, struct bodysource *b)
 {
     bool complete;
     uint64_t rows = bodyview_rows(b->view, &complete);
-    struct doc_source s = {.render = render, .free = release, .data = b};
+    struct doc_source s = {.render = render, .free = release, .data = b, .find = find};
     /* A view that knows all its rows (hex rows are arithmetic) is a fixed source. */
     if (complete)
         s.lines = (size_t)rows;

@@ -237,21 +237,52 @@ void doc_render(const struct doc *d, size_t i, struct canvas_line *out)
         render_stored(d, &d->stored[seg->stored_first + (i - seg->first)], out);
 }
 
+/* Lines of a segment (a growing one reaches to the end of the document). */
+static size_t seg_lines(const struct doc *d, const struct doc_seg *seg, size_t lines)
+{
+    return seg->lazy && seg->src.count ? lines - seg->first : seg->count;
+}
+
+/* Renders and matches lines one by one: pos and count lines towards dir. */
+static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t count, int dir)
+{
+    size_t nlen = strlen(needle);
+    for (size_t k = 0; k<count; k++, pos = dir> 0 ? pos + 1 : pos - 1) {
+        canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
+        doc_render(d, pos, &d->scratch);
+        if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle, nlen) !=
+            SEARCH_NONE)
+            return pos;
+    }
+    return NPOS;
+}
+
 size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
 {
     doc_extend(d, (size_t)-1);
     size_t lines = doc_lines(d);
     if (!lines || !*needle)
         return NPOS;
-    size_t nlen = strlen(needle);
-    size_t pos = from < lines ? from : 0;
-    for (size_t step = 1; step <= lines; step++) {
-        pos = dir > 0 ? (pos + 1) % lines : (pos + lines - 1) % lines;
-        canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
-        doc_render(d, pos, &d->scratch);
-        if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle, nlen) !=
-            SEARCH_NONE)
-            return pos;
+    size_t start = from < lines ? from : 0;
+    size_t pos = dir > 0 ? (start + 1) % lines : (start + lines - 1) % lines;
+    /* Segment by segment, so that a source with a search of its own does its part at once. */
+    for (size_t left = lines; left > 0;) {
+        const struct doc_seg *seg = seg_of(d, pos);
+        size_t end = seg->first + seg_lines(d, seg, lines);
+        size_t span = dir > 0 ? end - pos : pos - seg->first + 1;
+        if (span > left)
+            span = left;
+        size_t hit;
+        if (seg->lazy && seg->src.find) {
+            hit = seg->src.find(seg->src.data, needle, pos - seg->first, span, dir);
+            hit = hit == NPOS ? NPOS : seg->first + hit;
+        } else {
+            hit = scan_lines(d, needle, pos, span, dir);
+        }
+        if (hit != NPOS)
+            return hit;
+        left -= span;
+        pos = dir > 0 ? (pos + span) % lines : (pos + lines - span) % lines;
     }
     return NPOS;
 }

@@ -320,6 +320,52 @@ static void raw_tab(struct bench *b)
     ui_render(&b->ui, &b->canvas);
 }
 
+/* A 100 MB text body as the last exchange: opening it, jumping to its end, searching it. */
+enum { BIG_BODY = 100 << 20 };
+
+static void add_big(struct bench *b)
+{
+    struct synth big;
+    synth_init(&big, &b->store, (size_t)BIG_BODY + 4096);
+    synth_connect(&big, 9999, 9999);
+    char *resp = malloc((size_t)BIG_BODY + 256);
+    int h = snprintf(resp, 256,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: %d\r\n\r\n",
+                     BIG_BODY);
+    char *p = resp + h;
+    for (int i = 0; i < BIG_BODY / 64; i++, p += 64)
+        snprintf(p, 65, "line %010d of a very large body, sixty-four bytes long....\n", i);
+    memcpy(resp + h + BIG_BODY - 13, "needle-here!\n", 13);
+    const char *req = "GET /big HTTP/1.1\r\nHost: big\r\n\r\n";
+    synth_exchange(&big, req, strlen(req), resp, (size_t)h + BIG_BODY, hspy_now(), 1000);
+    synth_close(&big);
+    free(resp);
+}
+
+static void open_big(struct bench *b)
+{
+    ui_key(&b->ui, 'q');
+    ui_update(&b->ui);
+    ui_key(&b->ui, 'G');
+    ui_key(&b->ui, KEYMAP_ENTER);
+    detail_set_tab(&b->ui.detail, 1); /* Response */
+    ui_render(&b->ui, &b->canvas);
+}
+
+static void big_end(struct bench *b)
+{
+    ui_key(&b->ui, 'G');
+    ui_render(&b->ui, &b->canvas);
+}
+
+static void big_search(struct bench *b)
+{
+    ui_key(&b->ui, 'g');
+    ui_search(&b->ui, "needle-here", 1);
+    ui_render(&b->ui, &b->canvas);
+}
+
 static void report_others(struct bench *b)
 {
     printf("\nother operations (once) ms cpu (wall)\n");
@@ -331,6 +377,12 @@ static void report_others(struct bench *b)
     print_cost("search the list, no match: all", once(search_missing_all, b), 1);
     print_cost("open a detail view (frame)", once(open_detail, b), 3);
     print_cost("switch to the Raw tab (frame)", once(raw_tab, b), 3);
+    add_big(b);
+    print_cost("open a 100 MB body (frame)", once(open_big, b), 3);
+    print_cost("go to its end (frame)", once(big_end, b), 1);
+    print_cost("search it from the top (frame)", once(big_search, b), 1);
+    detail_set_tab(&b->ui.detail, 3); /* Hex */
+    print_cost("the same in its Hex tab (frame)", once(big_search, b), 1);
 }
 
 static int run_bench(uint64_t n, int runs)

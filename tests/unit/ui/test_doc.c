@@ -109,6 +109,50 @@ static void test_mixed(void **state)
     doc_cleanup(&d);
 }
 
+/* A source that answers searches itself: lines "item N", matches found by arithmetic. */
+struct finder {
+    int calls;
+};
+
+static void item_render(void *data, size_t i, struct canvas_line *out)
+{
+    (void)data;
+    canvas_printf(out, STYLE_NORMAL, "item %zu", i);
+}
+
+static size_t item_find(void *data, const char *needle, size_t from, size_t count, int dir)
+{
+    struct finder *f = data;
+    f->calls++;
+    char *end;
+    size_t want = (size_t)strtoul(needle + 5, &end, 10); /* only "item N" matches */
+    if (strncmp(needle, "item ", 5) != 0 || *end)
+        return (size_t)-1;
+    if (dir > 0)
+        return want >= from && want < from + count ? want : (size_t)-1;
+    return want <= from && want + count > from ? want : (size_t)-1;
+}
+
+static void test_search_delegated(void **state)
+{
+    (void)state;
+    struct doc d;
+    doc_init(&d);
+    struct finder f = {0};
+    doc_addf(&d, STYLE_NORMAL, "head");
+    doc_add_source(&d, &(struct doc_source){
+                           .lines = 100000, .render = item_render, .find = item_find, .data = &f});
+    doc_addf(&d, STYLE_NORMAL, "item 5 (a stored line)");
+    assert_int_equal(doc_search(&d, "item 77777", 0, 1), 77778);
+    assert_int_equal(f.calls, 1);
+    /* From the stored line at the end forward: wraps to "head", then the source. */
+    assert_int_equal(doc_search(&d, "item 5", 100001, 1), 6);
+    /* Backward from the middle of the source: the stored line after it is found last. */
+    assert_int_equal(doc_search(&d, "item 5 (a", 50000, -1), 100001);
+    assert_int_equal(doc_search(&d, "item 999999", 0, 1), (size_t)-1);
+    doc_cleanup(&d);
+}
+
 static void test_highlight(void **state)
 {
     (void)state;
@@ -131,6 +175,7 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_mixed),
+                                       cmocka_unit_test(test_search_delegated),
                                        cmocka_unit_test(test_highlight)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
