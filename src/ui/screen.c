@@ -99,10 +99,24 @@ int screen_open(struct screen *s, FILE *out, FILE *in, bool color, char *err, si
     s->in = in;
     const char *cs = nl_langinfo(CODESET);
     s->utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    const char *t = getenv("TERM");
     SCREEN *term = newterm(NULL, out, in);
     if (!term) {
-        const char *t = getenv("TERM");
-        snprintf(err, errlen, "terminal interface: cannot use terminal type '%s'",
+        snprintf(err, errlen,
+                 "terminal interface: cannot use terminal type '%s' (--no-tui prints "
+                 "lines instead)",
+                 t ? t : "(TERM unset)");
+        return -1;
+    }
+    /* A terminal that cannot place the cursor (dumb, an editor's shell buffer) cannot show a
+     * full-screen interface: say so rather than draw garbage. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {
+        endwin();
+        delscreen(term);
+        snprintf(err, errlen,
+                 "terminal interface: terminal type '%s' cannot move the cursor "
+                 "(--no-tui prints lines instead)",
                  t ? t : "(TERM unset)");
         return -1;
     }

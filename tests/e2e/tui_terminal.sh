@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the interface sends to different terminals: colours by default, none with NO_COLOR
-# (bold, reverse and underline still mark the same things), and plain ASCII symbols in a
-# locale that is not UTF-8. Uses `hspy read` on a project capture with warnings.
+# (bold, reverse and underline still mark the same things), plain ASCII symbols in a locale
+# that is not UTF-8, and a clear refusal on a terminal that cannot place the cursor. Uses `hspy read` on a project capture with warnings.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 capture=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
@@ -43,6 +43,15 @@ check "no colour with NO_COLOR" test "$(colours)" = 0
 check "attributes still mark things with NO_COLOR" test "$(tui_screen_attrs | grep -c $'\e\\[[0-9;]*m')" -gt 0
 tui_keys q
 tui_wait_exit >/dev/null
+
+# A terminal that cannot place the cursor: a clear error, the terminal untouched.
+TUI_ENV=(TERM=dumb)
+tui_restart
+tui_start 100 20 read "$capture"
+check "TERM=dumb: hspy ends" tui_wait_exit
+check "TERM=dumb: exit status 1" test "${TUI_STATUS:-x}" = 1
+check "TERM=dumb: the reason" grep -q "cannot move the cursor" "$WORK/hspy.err"
+check "TERM=dumb: terminal untouched" tui_restored
 
 TUI_ENV=(LANG=C LC_ALL=C)
 run

@@ -80,9 +80,19 @@ tui_screen_attrs() {
     tui_tmux capture-pane -p -e -t tui
 }
 
-# tui_restart: ends the tmux server of the previous run so that tui_start can run again.
+# tui_restart: ends the tmux server of the previous run (and waits until it is gone, so that
+# the next one can use the socket) so that tui_start can run again.
 tui_restart() {
-    [ "$TUI_STARTED" = 1 ] && tui_tmux kill-server
+    if [ "$TUI_STARTED" = 1 ]; then
+        local pid
+        pid=$(tui_tmux display-message -p '#{pid}' 2>/dev/null)
+        tui_tmux kill-server 2>/dev/null
+        for _ in $(seq 100); do
+            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+            sleep 0.02
+        done
+        rm -f "$TUI_SOCK"
+    fi
     rm -f "$WORK/exit" "$WORK/stty.after"
 }
 
