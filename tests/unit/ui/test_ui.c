@@ -339,6 +339,33 @@ static void test_every_size(void **state)
     HAS("too small");
 }
 
+/* A feature adds keys with a table of its own: they act, and help and hints show them. */
+static int extra_calls;
+
+static unsigned extra_action(struct ui *ui, int arg)
+{
+    extra_calls += arg;
+    assert_non_null(ui_exchange(ui)); /* the flow the user is on */
+    ui_message(ui, STYLE_MESSAGE, "extra ran on #%llu", (unsigned long long)ui_selected(ui));
+    return UI_REDRAW;
+}
+
+static void test_extension_keys(void **state)
+{
+    struct fixture *f = *state;
+    static const struct keymap_binding EXTRA[] = {
+        {'i', KEYMAP_LIST | KEYMAP_DETAIL, extra_action, 2, "intercept", "set an intercept", 0},
+    };
+    ui_add_keys(&f->ui, EXTRA, 1);
+    HAS("i intercept");
+    ui_key(&f->ui, 'i');
+    assert_int_equal(extra_calls, 2);
+    HAS("extra ran on #3");
+    assert_int_equal(ui_context(&f->ui), KEYMAP_LIST);
+    ui_key(&f->ui, '?');
+    HAS("set an intercept");
+}
+
 /* The flow shown in a detail view is pinned: the caps cannot evict it from under the view. */
 static void test_detail_pins(void **state)
 {
@@ -396,6 +423,7 @@ int main(void)
         T(test_every_size),
         T(test_keys_reach_actions),
         T(test_detail_pins),
+        T(test_extension_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
