@@ -1,12 +1,12 @@
 /*
  * tui_bench: the interface at a million exchanges. It fills a store with synthetic exchanges
  * (real request and response bytes through the conversation engine: mixed methods, hosts,
- * statuses, content types, sizes, some chunked, some with warnings), then measures what issue
- * the interface's performance goals name:
+ * statuses, content types, sizes, some chunked, some with warnings), then measures what the
+ * interface's performance goals are about:
  *   - moving, paging and jumping: key handling plus a full frame (ui_render), and the same
  *     frame drawn by curses into a pseudo-terminal whose other end is drained;
  *   - applying (and clearing) filters over all exchanges;
- *   - sorting by a column, searching the list, opening a detail view;
+ *   - sorting by a column, searching the list, opening a detail view, a 100 MB body;
  *   - memory: the flow list's bytes per row, and the resident size the list adds.
  * Every figure is the median of several runs, in milliseconds of CPU time of this thread (what
  * the work costs, whatever else the machine runs); wall-clock medians follow in parentheses.
