@@ -14,6 +14,7 @@
 #include "hspy/options.h"
 #include "hspy/store.h"
 
+struct listener;
 struct sinks;
 struct tui;
 
@@ -43,6 +44,9 @@ struct hspy {
     void (*tui_close)(struct tui *t);
     uint64_t next_conn_id; /* connection numbers, 1-based */
     const char *title;     /* "listen 127.0.0.1:8000" etc. for status lines */
+    /* listen, proxy: the listening socket with its connection counters (accepted, refused at
+     * --max-conns, accept failures, peak) and open connections (listener.h); NULL otherwise. */
+    const struct listener *listener;
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
 };
