@@ -28,9 +28,12 @@ struct statusbar {
     const char *filter; /* expression, "" for none */
     bool loading;       /* progress applies */
     uint64_t done, total;
-    double rate;   /* bytes per second while loading, 0 unknown */
-    uint64_t gaps; /* capture gaps met so far */
-    int filtering; /* percent of a filter scan done, -1 when none runs */
+    double rate;              /* bytes per second while loading, 0 unknown */
+    uint64_t gaps;            /* capture gaps met so far */
+    int filtering;            /* percent of a filter scan done, -1 when none runs */
+    bool server;              /* the counts below apply (listen, proxy) */
+    size_t conns;             /* connections open */
+    uint64_t refused, failed; /* connections refused at the cap, accept failures */
 };
 
 /* Renders the status line into out (its width). */

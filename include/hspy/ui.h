@@ -49,6 +49,14 @@ struct ui_progress {
     bool active;          /* still loading */
 };
 
+/* A server's connections (listen, proxy), owned by the terminal layer; NULL elsewhere. */
+struct ui_server {
+    bool active;      /* a listener runs: the counts apply */
+    size_t open;      /* connections open now */
+    uint64_t refused; /* refused at the connection cap */
+    uint64_t failed;  /* accept failures */
+};
+
 /* Hooks into the terminal layer for handing the terminal to a child process. */
 struct ui_term {
     void *data;
@@ -63,6 +71,7 @@ struct ui_config {
     size_t body_max;                    /* cap on a decoded body */
     const struct glyphs *glyphs;        /* GLYPHS_UTF8 or GLYPHS_ASCII */
     const struct ui_progress *progress; /* may be NULL */
+    const struct ui_server *server;     /* may be NULL */
     const char *error; /* the session's error buffer, shown when not empty (may be NULL) */
 };
 

@@ -89,6 +89,14 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     if (c->held)
         snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "held %s",
                  statusbar_count(c->held, a, sizeof a));
+    if (s->server)
+        snprintf(add(items, &n, 4, STYLE_BAR)->text, ITEM_MAX, "conns %zu", s->conns);
+    if (s->refused)
+        snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "refused %s",
+                 statusbar_count(s->refused, a, sizeof a));
+    if (s->failed)
+        snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "accept errors %s",
+                 statusbar_count(s->failed, a, sizeof a));
     if (s->gaps)
         snprintf(add(items, &n, 2, STYLE_BAR_HI)->text, ITEM_MAX, "gaps %s",
                  statusbar_count(s->gaps, a, sizeof a));

@@ -17,7 +17,9 @@
 
 #include "hspy/canvas.h"
 #include "hspy/glyphs.h"
+#include "hspy/conn.h"
 #include "hspy/hspy.h"
+#include "hspy/listener.h"
 #include "hspy/screen.h"
 #include "hspy/ui.h"
 #include "hspy/xmalloc.h"
@@ -46,6 +48,7 @@ struct tui {
     int empty_reads;
     char title[300];             /* used when the mode set no title */
     struct ui_progress progress; /* read mode's load, as the status bar shows it */
+    struct ui_server server;     /* listen and proxy: the listener's connections */
     uint64_t drawn_load;         /* bytes loaded at the last frame */
     uint64_t load_start_ms;      /* when loading was first seen */
 };
@@ -104,11 +107,33 @@ static void sync_progress(struct tui *t)
     t->drawn_load = l->bytes_read;
 }
 
+/* Copies the listener's connection counts for the status bar. */
+static void sync_server(struct tui *t)
+{
+    const struct listener *l = t->h->listener;
+    t->server.active = l != NULL;
+    if (!l)
+        return;
+    t->server.open = l->conns ? l->conns->n : 0;
+    t->server.refused = l->counters.refused;
+    t->server.failed = l->counters.failed;
+}
+
+/* True when the listener's counts differ from what the last frame showed. */
+static bool server_changed(const struct tui *t)
+{
+    const struct listener *l = t->h->listener;
+    return l &&
+           ((l->conns ? l->conns->n : 0) != t->server.open ||
+            l->counters.refused != t->server.refused || l->counters.failed != t->server.failed);
+}
+
 static void frame(struct tui *t)
 {
     if (t->closing || !t->screen.active)
         return;
     sync_progress(t);
+    sync_server(t);
     ui_update(&t->ui);
     ui_render(&t->ui, &t->canvas);
     screen_draw(&t->screen, &t->canvas);
@@ -121,7 +146,8 @@ static void frame(struct tui *t)
 
 static bool changed(const struct tui *t)
 {
-    return t->dirty || ui_busy(&t->ui) || t->h->store.generation != t->drawn_generation ||
+    return t->dirty || ui_busy(&t->ui) || server_changed(t) ||
+           t->h->store.generation != t->drawn_generation ||
            t->h->load.bytes_read != t->drawn_load ||
            t->progress.active != (t->h->load.active && !t->h->load.done) ||
            strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
@@ -279,6 +305,7 @@ static void start_ui(struct tui *t)
         .body_max = h->opt.decode_max,
         .glyphs = t->screen.utf8 ? &GLYPHS_UTF8 : &GLYPHS_ASCII,
         .progress = &t->progress,
+        .server = &t->server, /* the mode may set h->listener after the interface opened */
         .error = h->err,
     };
     ui_init(&t->ui, &h->store, &cfg);

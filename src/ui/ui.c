@@ -410,6 +410,10 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .rate = pr ? pr->rate : 0,
         .gaps = pr ? pr->gaps : 0,
         .filtering = flowlist_rebuild_percent(&ui->list),
+        .server = ui->cfg.server && ui->cfg.server->active,
+        .conns = ui->cfg.server ? ui->cfg.server->open : 0,
+        .refused = ui->cfg.server ? ui->cfg.server->refused : 0,
+        .failed = ui->cfg.server ? ui->cfg.server->failed : 0,
     };
     statusbar_render(&s, ui->g, out);
 }

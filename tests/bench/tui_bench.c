@@ -400,7 +400,8 @@ static int run_bench(uint64_t n, int runs)
     printf("filled the store with %llu exchanges in %.0f ms (%ld MB resident)\n",
            (unsigned long long)b.store.live, now_ms() - t, (rss_kb() - rss0) / 1024);
     struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct ui_config cfg = {"bench", &limits, 64 << 20, &GLYPHS_UTF8, NULL, NULL};
+    struct ui_config cfg = {
+        .title = "bench", .limits = &limits, .body_max = 64 << 20, .glyphs = &GLYPHS_UTF8};
     long rss1 = rss_kb();
     ui_init(&b.ui, &b.store, &cfg);
     ui_resize(&b.ui, 50, 200);

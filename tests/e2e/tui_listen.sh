@@ -33,6 +33,7 @@ curl -s -o /dev/null -H 'Content-Type: text/plain' --data-binary "@$WORK/body.tx
     "http://127.0.0.1:$PORT/second"
 curl -s -o /dev/null -H 'X-Evil: '$'\e''[31mred' "http://127.0.0.1:$PORT/third"
 check "three flows counted" tui_wait "3 flows"
+check "the listener's open connections" tui_wait "conns 0"
 check "POST row" tui_wait "POST"
 
 # Follow mode selected the newest flow: its hostile header shows escaped, not obeyed.

@@ -92,7 +92,8 @@ static void test_statusbar(void **state)
                           .filter = "~c 5xx",
                           .filtering = -1};
     struct canvas_line l;
-    canvas_line_init(&l, 200);
+    canvas_line_init(&l, 250);
+    canvas_line_reset(&l, 200, 0);
     statusbar_render(&s, &GLYPHS_UTF8, &l);
     const char *t = (const char *)l.text.data;
     assert_non_null(strstr(t, "hspy listen 127.0.0.1:8000\\x1b[2J"));
@@ -104,6 +105,14 @@ static void test_statusbar(void **state)
     assert_non_null(strstr(t, "follow ●"));
     assert_non_null(strstr(t, "sort status▼"));
     assert_non_null(strstr(t, "filter: ~c 5xx"));
+    assert_null(strstr(t, "conns"));
+    s.server = true, s.conns = 12, s.refused = 3;
+    canvas_line_reset(&l, 250, 0);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    t = (const char *)l.text.data;
+    assert_non_null(strstr(t, "conns 12"));
+    assert_non_null(strstr(t, "refused 3"));
+    s.server = false, s.refused = 0;
     /* Narrower: the least important items go first; the title and count stay. */
     for (int w = 20; w < 200; w++) {
         canvas_line_reset(&l, w, 0);

@@ -65,7 +65,10 @@ static int setup(void **state)
     synth_init(&f->synth, &f->store, 1 << 20);
     f->limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
     add_traffic(f);
-    struct ui_config cfg = {"test 127.0.0.1:8000", &f->limits, 1 << 20, &GLYPHS_UTF8, NULL, NULL};
+    struct ui_config cfg = {.title = "test 127.0.0.1:8000",
+                            .limits = &f->limits,
+                            .body_max = 1 << 20,
+                            .glyphs = &GLYPHS_UTF8};
     ui_init(&f->ui, &f->store, &cfg);
     ui_resize(&f->ui, 30, 120);
     canvas_init(&f->canvas, 30, 120);
