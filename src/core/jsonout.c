@@ -14,6 +14,7 @@
 #include "hspy/base64.h"
 #include "hspy/cache.h"
 #include "hspy/decode.h"
+#include "hspy/sha256.h"
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
@@ -268,13 +269,12 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
     return o;
 }
 
-static json_t *hash_json(const struct message *m)
+json_t *jsonout_sha256(const struct message *m)
 {
     if (!(m->flags & MSG_HASHED))
         return json_null();
     char hex[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", m->sha256[i]);
+    sha256_hex(m->sha256, hex);
     return str_n(hex, 64);
 }
 
@@ -340,7 +340,7 @@ static json_t *message_json(const struct message *m, enum side side,
     add_body(o, m, cfg);
     set(o, "decoded", head ? decoded_json(m, cfg) : json_null());
     set(o, "gap_bytes", json_integer((json_int_t)m->gap_bytes));
-    set(o, "sha256", hash_json(m));
+    set(o, "sha256", jsonout_sha256(m));
     set(o, "flags", jsonout_flags(m->flags, message_flag_name));
     if (!head) {
         /* Nothing could be parsed: the bytes themselves are the only record. */

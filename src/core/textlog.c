@@ -44,17 +44,6 @@ static void span_field(struct dynbuf *out, const struct message *m, struct http_
         dynbuf_addc(out, '-');
 }
 
-static int64_t start_of(const struct exchange *ex)
-{
-    if (ex->t[T_REQ_FIRST])
-        return ex->t[T_REQ_FIRST];
-    int64_t t0 = 0;
-    for (int i = 0; i < T__COUNT; i++)
-        if (ex->t[i] && (!t0 || ex->t[i] < t0))
-            t0 = ex->t[i];
-    return t0;
-}
-
 /* Appends a decimal number; the line is printed per exchange, so no printf on this path. */
 static void add_u64(struct dynbuf *out, uint64_t v)
 {
@@ -70,7 +59,7 @@ static void add_u64(struct dynbuf *out, uint64_t v)
 static void add_when_who(struct dynbuf *out, const struct exchange *ex)
 {
     char buf[ENDPOINT_STRLEN > 40 ? ENDPOINT_STRLEN : 40];
-    int64_t t0 = start_of(ex);
+    int64_t t0 = exchange_start(ex);
     dynbuf_adds(out, t0 ? jsonout_iso8601(buf, sizeof buf, t0, 3) : "-");
     dynbuf_addc(out, ' ');
     dynbuf_adds(out, ex->client.family ? endpoint_format(&ex->client, buf, sizeof buf) : "-");
