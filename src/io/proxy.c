@@ -275,6 +275,7 @@ static int run(struct hspy *h)
     }
     start_flush(px);
     signals_init(&px->signals, &h->loop, on_stop, px);
+    h->listener = &px->listener; /* the interface's status line shows its counters */
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */
     proxy_stop(px);
@@ -282,6 +283,7 @@ static int run(struct hspy *h)
     report(px);
     status = 0;
 out:
+    h->listener = NULL;
     proxy_cleanup(px);
     free(px);
     return status;
