@@ -914,8 +914,15 @@ static void hold_rest(struct relay *r, const uint8_t *p, size_t n)
     if (r->held_off == r->held.len) {
         dynbuf_reset(&r->held);
         r->held_off = 0;
+    } else if (r->held_off > 0 && r->held.len + n > r->held.max) {
+        dynbuf_consume(&r->held, r->held_off);
+        r->held_off = 0;
     }
-    dynbuf_append(&r->held, p, n);
+    if (dynbuf_append(&r->held, p, n) < n) {
+        /* Cannot happen: reading stops once a read is held. Fail visibly, never lose bytes. */
+        drop_upstream(r, CONN_CLOSE_RESET);
+        cut(r, EX_CLIENT_ABORT, CONN_CLOSE_RESET, "client input buffer overflow");
+    }
 }
 
 static void feed_held(struct relay *r)
