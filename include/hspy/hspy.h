@@ -14,6 +14,8 @@
 #include "hspy/options.h"
 #include "hspy/store.h"
 
+struct exportfile;
+struct pcapngsink;
 struct sinks;
 struct tui;
 
@@ -37,6 +39,9 @@ struct hspy {
     uv_loop_t loop;
     bool interactive;    /* the TUI owns the terminal */
     struct sinks *sinks; /* stdout printers and file writers */
+    struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
+    struct exportfile *export; /* read --export, or NULL */
+    bool started;              /* hspy_start succeeded (--save is written at the end) */
     struct tui *tui;     /* NULL without a terminal */
     /* The UI layer's entry points, set by main (the I/O layer does not link the UI). */
     struct tui *(*tui_open)(struct hspy *h);
@@ -60,7 +65,10 @@ void hspy_configure(struct hspy *h);
  * 0, or -1 with h->err set.
  */
 int hspy_start(struct hspy *h);
-/* Closes the TUI (restoring the terminal) and finishes the sinks (HAR closed). Idempotent. */
+/*
+ * Closes the TUI (restoring the terminal), finishes the sinks (HAR and pcapng closed), writes
+ * the export and the --save file. A failure of the last two is left in h->err. Idempotent.
+ */
 void hspy_finish(struct hspy *h);
 /* Frees everything; the loop must have stopped. */
 void hspy_cleanup(struct hspy *h);

@@ -77,6 +77,14 @@ struct options {
 
     /* read and sniff */
     uint64_t capture_conns; /* TCP connections tracked at once (0 = FLOWTABLE_FLOWS_DEFAULT) */
+
+    /* sessions: files in and out (docs/sessions.md) */
+    const char *pcapng_path;   /* --pcapng FILE: the session as synthesized packets */
+    const char *save_path;     /* --save FILE: the session's exchanges as HAR, at exit */
+    const char *export_format; /* read --export FORMAT (enum export_format by name) */
+    int export_kind;           /* the format, once validated */
+    uint64_t export_id;        /* --id N: the exchange to export (0 = not given) */
+    const char *output_path;   /* --output FILE for the export ("-" or NULL: stdout) */
 };
 
 enum options_result {

@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hspy/exportfile.h"
+#include "hspy/harfile.h"
+#include "hspy/pcapngsink.h"
 #include "hspy/sinks.h"
 
 int64_t hspy_now(void)
@@ -37,8 +40,9 @@ void hspy_configure(struct hspy *h)
     h->ex_limits.body_keep = o->body_keep;
     h->interactive =
         o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    /* Without a screen nothing reads old exchanges back: free them once the sinks saw them. */
-    size_t flows = h->interactive ? (size_t)o->max_flows : 0;
+    /* Without a screen nothing reads old exchanges back: free them once the sinks saw them
+     * (unless --save writes them at exit). */
+    size_t flows = h->interactive || o->save_path ? (size_t)o->max_flows : 0;
     store_init(&h->store, flows, o->max_memory);
 }
 
@@ -46,6 +50,10 @@ int hspy_start(struct hspy *h)
 {
     h->sinks = sinks_open(h);
     if (!h->sinks)
+        return -1;
+    if (h->opt.pcapng_path && !(h->pcapng = pcapngsink_open(h, h->opt.pcapng_path)))
+        return -1;
+    if (h->opt.export_format && !(h->export = exportfile_open(h)))
         return -1;
     if (h->interactive) {
         if (!h->tui_open) {
@@ -56,6 +64,7 @@ int hspy_start(struct hspy *h)
         if (!h->tui)
             return -1;
     }
+    h->started = true;
     return 0;
 }
 
@@ -64,8 +73,17 @@ void hspy_finish(struct hspy *h)
     if (h->tui && h->tui_close)
         h->tui_close(h->tui);
     h->tui = NULL;
+    bool started = h->started;
+    h->started = false;
     sinks_close(h->sinks);
     h->sinks = NULL;
+    pcapngsink_close(h->pcapng);
+    h->pcapng = NULL;
+    exportfile_close(h->export);
+    h->export = NULL;
+    /* --save once per session, and only when it ran (not after a failed start). */
+    if (started && h->opt.save_path)
+        harfile_save(h);
 }
 
 static void close_walk(uv_handle_t *handle, void *arg)
