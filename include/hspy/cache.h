@@ -159,6 +159,13 @@ void cache_analyze(const struct exchange *ex, struct cache_report *r);
 void cache_warn(struct exchange *ex);
 
 /*
+ * What the store does with every exchange as it completes: analyses it once, records the
+ * findings as warnings (as cache_warn) and keeps the outcome bits and the flow-list label on
+ * the exchange (cache_done), so that filters and views need not analyse it again.
+ */
+void cache_record(struct exchange *ex);
+
+/*
  * Builds the `cache` object of --json and HAR comments from r. Returns a new reference the
  * caller owns: an object, or JSON null when r was not analysed.
  */

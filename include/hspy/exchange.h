@@ -78,10 +78,13 @@ struct exchange {
     struct warning *warnings; /* in the arena, up to EXCHANGE_WARNINGS_MAX */
     uint16_t nwarnings;
     uint32_t warnings_dropped;
-    const char *error;  /* why it failed (arena string), or NULL */
-    const char *note;   /* source's remark (e.g. "rule: webhook-ok"), or NULL */
-    uint64_t replay_of; /* EX_REPLAY: id of the original */
-    uint32_t pins;      /* >0 while a source may still change it; the store never evicts it */
+    const char *error;       /* why it failed (arena string), or NULL */
+    const char *note;        /* source's remark (e.g. "rule: webhook-ok"), or NULL */
+    uint64_t replay_of;      /* EX_REPLAY: id of the original */
+    bool cache_done;         /* cache_record ran: the two fields below hold its result */
+    uint32_t cache_outcomes; /* enum cache_outcome bits */
+    const char *cache_label; /* flow-list label ("cacheable 1h"), arena string, or NULL */
+    uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
     struct arena arena;
 };
 

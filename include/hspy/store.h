@@ -55,6 +55,9 @@ struct store {
     struct store_counters counters;
     struct store_observer observers[STORE_OBSERVERS_MAX];
     size_t nobservers;
+    /* Called on each exchange as it completes, before any observer sees it (analyses that add
+     * warnings, such as cache_record); NULL for none. */
+    void (*analyze)(struct exchange *ex);
 };
 
 void store_init(struct store *s, size_t max_flows, size_t max_memory);

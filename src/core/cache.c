@@ -1475,15 +1475,30 @@ void cache_analyze(const struct exchange *ex, struct cache_report *r)
     label(&c);
 }
 
+static void warn_findings(struct exchange *ex, const struct cache_report *r)
+{
+    for (uint8_t i = 0; i < r->nfindings; i++) {
+        const struct cache_finding *f = &r->findings[i];
+        exchange_warn(ex, (enum warning_code)f->code, (enum side)f->side, f->offset, "%s",
+                      f->detail);
+    }
+}
+
 void cache_warn(struct exchange *ex)
 {
     struct cache_report r;
     cache_analyze(ex, &r);
-    for (uint8_t i = 0; i < r.nfindings; i++) {
-        const struct cache_finding *f = &r.findings[i];
-        exchange_warn(ex, (enum warning_code)f->code, (enum side)f->side, f->offset, "%s",
-                      f->detail);
-    }
+    warn_findings(ex, &r);
+}
+
+void cache_record(struct exchange *ex)
+{
+    struct cache_report r;
+    cache_analyze(ex, &r);
+    warn_findings(ex, &r);
+    ex->cache_outcomes = r.analysed ? r.outcomes : 0;
+    ex->cache_label = r.analysed && r.label[0] ? arena_strdup(&ex->arena, r.label) : NULL;
+    ex->cache_done = true;
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */

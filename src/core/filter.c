@@ -718,6 +718,8 @@ static bool m_id(const struct filter *f, const struct node *n, const struct exch
 static bool m_cache(const struct filter *f, const struct node *n, const struct exchange *ex)
 {
     (void)f;
+    if (ex->cache_done)
+        return (ex->cache_outcomes & n->mask) != 0; /* recorded when the exchange completed */
     struct cache_report r;
     cache_analyze(ex, &r);
     return (r.outcomes & n->mask) != 0;

@@ -529,11 +529,6 @@ static json_t *request(const struct exchange *ex, const struct har_config *cfg)
     return o;
 }
 
-static const char *const DECODE_STATUS[] = {
-    [DECODE_OK] = "ok",       [DECODE_IDENTITY] = "identity", [DECODE_UNKNOWN] = "unknown",
-    [DECODE_ERROR] = "error", [DECODE_LIMIT] = "limit",
-};
-
 /* response.content: the body with its content coding undone, as browsers record it. */
 static json_t *content(const struct message *m, const struct har_config *cfg,
                        struct decode_result *res)
@@ -690,7 +685,7 @@ static json_t *decode_info(const struct exchange *ex, const struct decode_result
     if (!message_header(&ex->resp, "content-encoding", &n))
         return json_null();
     json_t *o = must(json_object());
-    set(o, "status", str(DECODE_STATUS[res->status]));
+    set(o, "status", str(decode_status_label(res->status)));
     set(o, "coding", res->coding[0] ? text_s(res->coding) : json_null());
     set(o, "message", res->message[0] ? text_s(res->message) : json_null());
     set(o, "error_offset",

@@ -850,8 +850,6 @@ static inline const uint8_t *field_line_scan(const uint8_t *base, const uint8_t 
 /* Whether an incomplete first line can still become a start line of this kind. */
 static bool start_line_possible(const uint8_t *p, const uint8_t *end, enum http_kind kind)
 {
-    if (p < end && *p == '\r' && p + 1 == end)
-        return true; /* perhaps an empty line before the start line */
     if (kind == HTTP_REQUEST)
         return p == end || TCHAR[*p];
     static const char prefix[] = "http/";
@@ -977,7 +975,7 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     if (!last) {
         scan->partial = 1;
         scan->lf_from = (uint32_t)limit;
-        scan->waiting = scan->state == SCAN_FIELDS && (p >= end || *p != '\r');
+        scan->waiting = scan->state == SCAN_FIELDS && p < end && *p != '\r';
         const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
         if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
             return HTTP_INVALID;
@@ -1042,7 +1040,7 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     scan->lf_from = (uint32_t)limit;
     /* While a field line is incomplete, only a LF can change anything (a CR at its start is
      * decided by the byte after it, so that case is not waiting). */
-    scan->waiting = scan->state == SCAN_FIELDS && (p >= input_end || *p != '\r');
+    scan->waiting = scan->state == SCAN_FIELDS && p < input_end && *p != '\r';
     /* A CR at the very end may be the first half of a line end: judge the line without it. */
     const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
     if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))

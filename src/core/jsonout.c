@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "hspy/base64.h"
+#include "hspy/cache.h"
 #include "hspy/decode.h"
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
@@ -214,11 +215,6 @@ static void add_body(json_t *o, const struct message *m, const struct jsonout_co
     dynbuf_cleanup(&body);
 }
 
-static const char *const DECODE_STATUS[] = {
-    [DECODE_OK] = "ok",       [DECODE_IDENTITY] = "identity", [DECODE_UNKNOWN] = "unknown",
-    [DECODE_ERROR] = "error", [DECODE_LIMIT] = "limit",
-};
-
 /* The body with its Content-Encoding undone, or null when the message declares no coding. */
 static json_t *decoded_json(const struct message *m, const struct jsonout_config *cfg)
 {
@@ -230,7 +226,7 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
     struct decode_result res;
     enum decode_status st = decode_message(m, cfg->limits, cfg->decode_max, &out, &res);
     json_t *o = must(json_object());
-    set(o, "status", str(DECODE_STATUS[st]));
+    set(o, "status", str(decode_status_label(st)));
     set(o, "coding", res.coding[0] ? lossy(res.coding) : json_null());
     set(o, "message", res.message[0] ? lossy(res.message) : json_null());
     set(o, "error_offset",
@@ -376,6 +372,9 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
     set(o, "request", message_json(&ex->req, SIDE_CLIENT, cfg));
     set(o, "response", message_json(&ex->resp, SIDE_SERVER, cfg));
     set(o, "tunnel", tunnel_json(ex));
+    struct cache_report cache;
+    cache_analyze(ex, &cache);
+    set(o, "cache", cache_json(&cache));
     set(o, "warnings", jsonout_warnings(ex));
     set(o, "warnings_dropped", json_integer(ex->warnings_dropped));
     set(o, "flags", jsonout_flags(ex->flags, exchange_flag_name));

@@ -54,12 +54,6 @@ static void head_lines(struct dynbuf *out, const struct message *msg)
     }
 }
 
-static const char *decode_status_name(enum decode_status s)
-{
-    static const char *const names[] = {"decoded", "identity", "unknown-coding", "error", "limit"};
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
-}
-
 struct body_facts {
     uint64_t decoded;
     struct decode_result res;
@@ -121,7 +115,7 @@ void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
     if (b.have_decoded && b.res.status == DECODE_OK)
         dynbuf_printf(out, ", %" PRIu64 " decoded", b.decoded);
     else if (b.have_decoded && b.res.status != DECODE_IDENTITY)
-        dynbuf_printf(out, ", decoding %s: %s", decode_status_name(b.res.status), b.res.message);
+        dynbuf_printf(out, ", decoding %s: %s", decode_status_label(b.res.status), b.res.message);
     dynbuf_addc(out, '\n');
     unsigned nw = lintreport_warnings(m);
     if (nw == 0) {
@@ -183,7 +177,7 @@ static json_t *body_json(const struct message *msg, const struct lintreport_conf
                             ? json_integer((json_int_t)b.decoded)
                             : json_null());
     json_object_set_new(o, "decoding",
-                        json_string(b.have_decoded ? decode_status_name(b.res.status) : "none"));
+                        json_string(b.have_decoded ? decode_status_label(b.res.status) : "none"));
     /* The payload itself (as kept), so tools can compare what the message carries. */
     struct dynbuf pay;
     dynbuf_init(&pay, msg->raw.max);

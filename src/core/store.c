@@ -150,6 +150,8 @@ void store_touch(struct store *s, struct exchange *ex)
 void store_complete(struct store *s, struct exchange *ex)
 {
     assert(ex->pins > 0);
+    if (s->analyze)
+        s->analyze(ex);
     ex->flags |= EX_DONE;
     s->counters.completed++;
     if (ex->nwarnings)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hspy/cache.h"
 #include "hspy/exportfile.h"
 #include "hspy/harfile.h"
 #include "hspy/pcapngsink.h"
@@ -44,6 +45,7 @@ void hspy_configure(struct hspy *h)
      * (unless --save writes them at exit). */
     size_t flows = h->interactive || o->save_path ? (size_t)o->max_flows : 0;
     store_init(&h->store, flows, o->max_memory);
+    h->store.analyze = cache_record; /* cache findings become warnings on every exchange */
 }
 
 int hspy_start(struct hspy *h)
