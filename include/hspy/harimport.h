@@ -16,10 +16,13 @@
  * Content-Length set). The exchange's note says it was synthesized and what was adjusted.
  *
  * Ids: exchanges keep the ids of the session that wrote the file (so `--export --id N` and the
- * screen agree with that session) when the store can give them, and are numbered on otherwise.
- * The file's order (completion order) is kept for completion, so HAR written again lists the
- * entries in the same order. Entries whose exchange was still in flight when the file was
- * written stay in flight (never completed). Pure: no files.
+ * screen agree with that session). The store hands out ids in increasing order, so entries wait
+ * in a window of HARIMPORT_WINDOW until those with smaller ids have come; the file's order
+ * (completion order) is kept for completion, so HAR written again lists the entries in the same
+ * order. An entry whose id came too late (more than the window after it was due) is numbered
+ * after all others and completes last. Entries without an id are numbered where they stand. Entries
+ * whose exchange was still in flight when the file was written stay in flight (never completed).
+ * Pure: no files.
  */
 #ifndef HSPY_HARIMPORT_H
 #define HSPY_HARIMPORT_H
@@ -67,6 +70,9 @@ struct harimport {
     size_t head, count;            /* ring of waiting slots */
     uint16_t *heap;                /* window positions of slots not in the store yet */
     size_t nheap;
+    struct harimport_slot *late; /* ring of exchanges whose id was taken, in file order */
+    size_t late_head, late_count, late_memory;
+    uint64_t last_id; /* the latest recorded id (places entries without one) */
     size_t window_memory;
     uint64_t index;    /* entries seen (file order) */
     char creator[96];  /* "Chromium 120.0" for notes; "" until log.creator is read */

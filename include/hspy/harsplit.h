@@ -46,6 +46,7 @@ struct harsplit {
     bool in_entries; /* inside the entries array */
     bool seen_log, seen_entries, done;
     bool key_escaped; /* the key being read holds escapes (decoded when complete) */
+    uint8_t bom;      /* bytes of a UTF-8 byte order mark at the start */
     /* value capture */
     uint8_t kind;   /* what is captured: container, string, scalar */
     uint32_t depth; /* brackets open in the captured value */

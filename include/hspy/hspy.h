@@ -39,9 +39,6 @@ struct hspy {
     uv_loop_t loop;
     bool interactive;    /* the TUI owns the terminal */
     struct sinks *sinks; /* stdout printers and file writers */
-    struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
-    struct exportfile *export; /* read --export, or NULL */
-    bool started;              /* hspy_start succeeded (--save is written at the end) */
     struct tui *tui;     /* NULL without a terminal */
     /* The UI layer's entry points, set by main (the I/O layer does not link the UI). */
     struct tui *(*tui_open)(struct hspy *h);
@@ -50,6 +47,10 @@ struct hspy {
     const char *title;     /* "listen 127.0.0.1:8000" etc. for status lines */
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
+    /* Session files (docs/sessions.md). */
+    struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
+    struct exportfile *export; /* read --export, or NULL */
+    bool started;              /* hspy_start succeeded (--save is written at the end) */
 };
 
 /* The wall clock in ns since the epoch. */

@@ -20,10 +20,12 @@
 struct harimport_slot {
     struct exchange *ex;
     uint64_t id;    /* recorded id, 0 when none */
+    uint64_t key;   /* place in id order: the id, or the previous entry's for one without */
     uint64_t index; /* position in the file */
     size_t memory;
-    bool done; /* completed when released; else left in flight */
-    bool added;
+    bool done;  /* completed when released; else left in flight */
+    bool added; /* in the store */
+    bool late;  /* its id was taken already: it waits in the late queue */
 };
 
 /* ---- small JSON readers ------------------------------------------------------------------- */
@@ -898,6 +900,7 @@ void harimport_init(struct harimport *h, const struct harimport_config *cfg)
     h->cfg = *cfg;
     h->window = xcalloc(HARIMPORT_WINDOW, sizeof *h->window);
     h->heap = xcalloc(HARIMPORT_WINDOW, sizeof *h->heap);
+    h->late = xcalloc(HARIMPORT_WINDOW, sizeof *h->late);
 }
 
 void harimport_cleanup(struct harimport *h)
@@ -908,6 +911,11 @@ void harimport_cleanup(struct harimport *h)
         if (!s->added)
             exchange_free(s->ex);
     }
+    for (size_t i = 0; i < h->late_count; i++)
+        exchange_free(h->late[(h->late_head + i) % HARIMPORT_WINDOW].ex);
+    free(h->late);
+    h->late = NULL;
+    h->late_count = 0;
     free(h->window);
     free(h->heap);
     h->heap = NULL;
@@ -935,11 +943,10 @@ int harimport_log_member(struct harimport *h, const char *key, const json_t *val
     return 0;
 }
 
-/* Whether slot a goes into the store before slot b: recorded ids first in id order, then the
- * file's order. */
+/* Whether slot a goes into the store before slot b: in id order, then the file's order. */
 static bool before(const struct harimport_slot *a, const struct harimport_slot *b)
 {
-    return a->id != b->id ? a->id < b->id : a->index < b->index;
+    return a->key != b->key ? a->key < b->key : a->index < b->index;
 }
 
 static struct harimport_slot *heap_at(const struct harimport *h, size_t i)
@@ -983,34 +990,63 @@ static struct harimport_slot *heap_pop(struct harimport *h)
     return top;
 }
 
-/* Adds one slot's exchange under its recorded id when the store can still give it. */
+/*
+ * Adds one slot's exchange under its recorded id. An id the store has passed already cannot be
+ * kept: numbering it on would take the ids the following entries want, so it waits in the late
+ * queue and enters the store after them.
+ */
 static void add(struct harimport *h, struct harimport_slot *s)
 {
     struct store *st = h->cfg.store;
-    bool keep =
-        s->id && s->id >= store_end_id(st) && s->id - store_first_id(st) < HARIMPORT_ID_SPAN_MAX;
-    if (keep)
-        store_add_as(st, s->ex, s->id);
-    else
+    if (!s->id) {
         store_add(st, s->ex);
-    if (s->id && !keep)
+        s->added = true;
+    } else if (s->id >= store_end_id(st) && s->id - store_first_id(st) < HARIMPORT_ID_SPAN_MAX) {
+        store_add_as(st, s->ex, s->id);
+        s->added = true;
+    } else {
+        s->late = true;
         h->counters.renumbered++;
-    s->added = true;
+    }
+}
+
+/* The oldest late exchange enters the store with the next id. */
+static void flush_late(struct harimport *h)
+{
+    struct harimport_slot *s = &h->late[h->late_head];
+    store_add(h->cfg.store, s->ex);
+    if (s->done)
+        store_complete(h->cfg.store, s->ex);
+    h->late_memory -= s->memory;
+    s->ex = NULL;
+    h->late_head = (h->late_head + 1) % HARIMPORT_WINDOW;
+    h->late_count--;
+}
+
+static void defer(struct harimport *h, const struct harimport_slot *s)
+{
+    while (h->late_count >= HARIMPORT_WINDOW ||
+           (h->late_count && h->late_memory > HARIMPORT_WINDOW_MEMORY))
+        flush_late(h);
+    h->late[(h->late_head + h->late_count++) % HARIMPORT_WINDOW] = *s;
+    h->late_memory += s->memory;
 }
 
 /*
  * Releases the oldest slot: every waiting exchange whose id comes before it enters the store
- * first (so it keeps its id), then it enters (if it has not) and completes.
+ * first (so it keeps its id), then it enters (if it can) and completes.
  */
 static void release(struct harimport *h)
 {
     struct harimport_slot *head = &h->window[h->head];
-    while (!head->added)
+    while (!head->added && !head->late)
         add(h, heap_pop(h));
     while (h->nheap && before(heap_at(h, 0), head))
         add(h, heap_pop(h));
     h->window_memory -= head->memory;
-    if (head->done)
+    if (head->late)
+        defer(h, head);
+    else if (head->done)
         store_complete(h->cfg.store, head->ex);
     head->ex = NULL;
     h->head = (h->head + 1) % HARIMPORT_WINDOW;
@@ -1035,7 +1071,10 @@ void harimport_entry(struct harimport *h, const json_t *entry)
         release(h);
     size_t pos = (h->head + h->count) % HARIMPORT_WINDOW;
     struct harimport_slot *s = &h->window[pos];
-    *s = (struct harimport_slot){ex, id, index, exchange_memory(ex), done, false};
+    if (id)
+        h->last_id = id;
+    *s = (struct harimport_slot){
+        ex, id, id ? id : h->last_id, index, exchange_memory(ex), done, false, false};
     h->window_memory += s->memory;
     h->count++;
     heap_push(h, pos);
@@ -1045,4 +1084,6 @@ void harimport_finish(struct harimport *h)
 {
     while (h->count)
         release(h);
+    while (h->late_count)
+        flush_late(h);
 }

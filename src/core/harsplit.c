@@ -355,9 +355,9 @@ size_t harsplit_feed(struct harsplit *s, const uint8_t *p, size_t n, enum harspl
                 s->line++;
                 s->line_start = s->pos + 1;
             }
-        } else if (s->state == S_DOC && s->pos == 0 && n - i >= 3 &&
-                   memcmp(p + i, "\xEF\xBB\xBF", 3) == 0) {
-            used = 3; /* a UTF-8 byte order mark, as some tools write */
+        } else if (s->state == S_DOC && s->bom == s->pos && s->bom < 3 &&
+                   p[i] == (uint8_t) "\xEF\xBB\xBF"[s->bom]) {
+            s->bom++; /* a UTF-8 byte order mark, as some tools write */
         } else {
             e = structural(s, p[i]);
             /* A value's first byte is the capture's: it is taken again in S_CAPTURE. */
