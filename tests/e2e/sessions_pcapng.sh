@@ -5,6 +5,7 @@
 # exchanges (bytes, heads, warnings, flags; times may differ).
 # Where a capture holds evidence no synthesized packet can carry, the case is named below.
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/verify.sh"
 caps=$HSPY_SOURCE_DIR/captures
 command -v tshark >/dev/null || skip "tshark is needed"
 
@@ -95,11 +96,11 @@ PY
 
 # A --filter applies to the pcapng too; a file that cannot be created fails before reading.
 "$HSPY" read --no-tui --log none --filter '~u /b' --pcapng "$WORK/f.pcapng" "$caps/real-keepalive.pcap"
-check "--filter limits the pcapng" [ "$("$HSPY" read --no-tui "$WORK/f.pcapng" | grep -c 'GET /b.txt')" = 1 ] &&
-    [ "$("$HSPY" read --no-tui "$WORK/f.pcapng" | wc -l)" = 1 ]
+"$HSPY" read --no-tui "$WORK/f.pcapng" >"$WORK/f.log"
+verify "--filter limits the pcapng" '[ "$(wc -l <"$WORK/f.log")" = 1 ] && grep -q "GET /b.txt" "$WORK/f.log"'
 rc=0
 "$HSPY" read --no-tui --pcapng "$WORK/missing/x.pcapng" "$caps/real-keepalive.pcap" >/dev/null 2>"$WORK/err" || rc=$?
-check "--pcapng into a missing folder: status 1" [ "$rc" = 1 ] && grep -q "x.pcapng: No such file" "$WORK/err"
+verify "--pcapng into a missing folder: status 1" '[ "$rc" = 1 ] && grep -q "x.pcapng: No such file" "$WORK/err"'
 # A HAR read and written as pcapng: the session format and the capture format agree.
 "$HSPY" read --no-tui --log none --har "$WORK/k.har" "$caps/real-pipelining.pcap"
 "$HSPY" read --no-tui --log none --pcapng "$WORK/k.pcapng" "$WORK/k.har"
