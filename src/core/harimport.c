@@ -125,7 +125,11 @@ int harimport_parse_time(const char *s, int64_t *ns)
     } else if (*p != 'Z' && *p != '\0') {
         return -1;
     }
-    *ns = ((int64_t)timegm(&tm) - offset) * 1000000000 + frac;
+    int64_t secs = (int64_t)timegm(&tm) - offset;
+    /* Nanoseconds since the epoch run out in 2262. */
+    if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
+        return -1;
+    *ns = secs * 1000000000 + frac;
     return 0;
 }
 
@@ -749,6 +753,12 @@ static void synth_response(const json_t *resp, const char *method, struct synth 
     }
 }
 
+/* A HAR duration in ms as ns; negative (not applicable), absurd and non-numbers as 0. */
+static int64_t ms_ns(double ms)
+{
+    return ms > 0 && ms < 1e12 ? (int64_t)(ms * 1e6) : 0;
+}
+
 /* Phase times from startedDateTime and timings (ms; -1 when not applicable). */
 static void foreign_times(struct exchange *ex, const json_t *entry, bool response)
 {
@@ -756,26 +766,23 @@ static void foreign_times(struct exchange *ex, const json_t *entry, bool respons
     if (harimport_parse_time(jstr(entry, "startedDateTime"), &t0) != 0)
         return;
     const json_t *t = json_object_get(entry, "timings");
-    double blocked = jnum(t, "blocked", -1), dns = jnum(t, "dns", -1);
-    double connect = jnum(t, "connect", -1), send = jnum(t, "send", 0);
-    double wait = jnum(t, "wait", 0), receive = jnum(t, "receive", 0);
-    const double MS = 1e6;
-    int64_t at = t0 + (int64_t)(((blocked > 0 ? blocked : 0) + (dns > 0 ? dns : 0)) * MS);
+    double connect = jnum(t, "connect", -1);
+    int64_t at = t0 + ms_ns(jnum(t, "blocked", -1)) + ms_ns(jnum(t, "dns", -1));
     ex->t[T_REQ_FIRST] = t0;
     if (connect >= 0) {
         ex->t[T_UP_CONNECT] = at;
-        at += (int64_t)(connect * MS);
+        at += ms_ns(connect);
         ex->t[T_UP_CONNECTED] = at;
     }
     ex->t[T_REQ_HEAD] = at;
-    ex->t[T_REQ_LAST] = at + (int64_t)((send > 0 ? send : 0) * MS);
+    ex->t[T_REQ_LAST] = at + ms_ns(jnum(t, "send", 0));
     ex->req.t_first = t0;
     ex->req.t_last = ex->t[T_REQ_LAST];
     if (!response)
         return;
-    ex->t[T_RESP_FIRST] = ex->t[T_REQ_LAST] + (int64_t)((wait > 0 ? wait : 0) * MS);
+    ex->t[T_RESP_FIRST] = ex->t[T_REQ_LAST] + ms_ns(jnum(t, "wait", 0));
     ex->t[T_RESP_HEAD] = ex->t[T_RESP_FIRST];
-    ex->t[T_RESP_LAST] = ex->t[T_RESP_FIRST] + (int64_t)((receive > 0 ? receive : 0) * MS);
+    ex->t[T_RESP_LAST] = ex->t[T_RESP_FIRST] + ms_ns(jnum(t, "receive", 0));
     ex->resp.t_first = ex->t[T_RESP_FIRST];
     ex->resp.t_last = ex->t[T_RESP_LAST];
 }

@@ -430,7 +430,8 @@ static uint64_t send_range(struct sender *x, enum side s, const struct message *
             side = m->gaps[i].off + m->gaps[i].len, raw += kept;
             continue;
         }
-        send_piece(x, s, m, KEPT, m->raw.data + raw, side, kept, from, to);
+        if (kept)
+            send_piece(x, s, m, KEPT, m->raw.data + raw, side, kept, from, to);
         side += kept, raw += kept;
         if (i < ngaps) {
             uint64_t end = m->gaps[i].off + m->gaps[i].len;
