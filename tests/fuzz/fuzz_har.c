@@ -52,8 +52,8 @@ static void check_entry(const struct exchange *ex)
     CHECK(har_stream_entry(&text, ex, &cfg, true) == 0);
     json_t *e = json_loadb((const char *)text.data, text.len, JSON_ALLOW_NUL, NULL);
     CHECK(e != NULL);
-    const char *raw = json_string_value(json_object_get(
-        json_object_get(json_object_get(e, "_hspy"), "request"), "raw"));
+    const char *raw = json_string_value(
+        json_object_get(json_object_get(json_object_get(e, "_hspy"), "request"), "raw"));
     if (raw) {
         struct dynbuf bytes;
         dynbuf_init(&bytes, strlen(raw));
