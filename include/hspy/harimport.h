@@ -9,11 +9,9 @@
  * this engine finds that the record lacks (a newer hspy reading an older file) are added after
  * the recorded ones.
  *
- * Any other entry (browsers, mitmproxy, Charles) is rebuilt as HTTP/1.1 bytes from its fields:
- * request line from method and URL, headers as listed (HTTP/2 pseudo-headers become a Host
- * header), the body from postData or content.text, framing made consistent with that body (the
- * body is stored decoded, so Content-Encoding and Transfer-Encoding are dropped and
- * Content-Length set). The exchange's note says it was synthesized and what was adjusted.
+ * Any other entry (browsers, mitmproxy, Charles) is rebuilt as HTTP/1.x bytes from its fields
+ * (harsynth.h), which the engine then reads; the exchange's note says it was synthesized and
+ * what was adjusted.
  *
  * Ids: exchanges keep the ids of the session that wrote the file (so `--export --id N` and the
  * screen agree with that session). The store hands out ids in increasing order, so entries wait
@@ -33,6 +31,7 @@
 #include <stdint.h>
 
 #include "hspy/exchange.h"
+#include "hspy/harsynth.h"
 #include "hspy/http.h"
 #include "hspy/store.h"
 
@@ -41,10 +40,6 @@ enum { HARIMPORT_WINDOW = 1024 };
 #define HARIMPORT_WINDOW_MEMORY ((size_t)64 << 20)
 /* A recorded id is kept only while the store's ids span at most this many (its ring grows). */
 #define HARIMPORT_ID_SPAN_MAX ((uint64_t)1 << 22)
-/* Largest message synthesized from a foreign entry's fields. */
-#define HARIMPORT_MESSAGE_MAX ((size_t)1 << 30)
-/* Distinct connections numbered for foreign entries' connection ids. */
-enum { HARIMPORT_CONN_SLOTS = 1024 };
 
 struct harimport_config {
     struct store *store;
@@ -74,13 +69,9 @@ struct harimport {
     size_t late_head, late_count, late_memory;
     uint64_t last_id; /* the latest recorded id (places entries without one) */
     size_t window_memory;
-    uint64_t index;    /* entries seen (file order) */
-    char creator[96];  /* "Chromium 120.0" for notes; "" until log.creator is read */
-    char problem[256]; /* the first skipped entry's reason */
-    struct {
-        uint64_t conn_id;
-        uint32_t seq;
-    } conns[HARIMPORT_CONN_SLOTS];
+    uint64_t index;        /* entries seen (file order) */
+    char problem[256];     /* the first skipped entry's reason */
+    struct harsynth synth; /* entries of other tools (knows log.creator for their notes) */
     struct harimport_counters counters;
 };
 
@@ -111,8 +102,5 @@ void harimport_finish(struct harimport *h);
  */
 struct exchange *harimport_build(struct harimport *h, const json_t *entry, uint64_t *id, bool *done,
                                  char *why, size_t whylen);
-
-/* Parses an ISO 8601 date-time ("2024-05-01T12:00:00.123+02:00") to ns since the epoch. */
-int harimport_parse_time(const char *s, int64_t *ns);
 
 #endif

@@ -151,11 +151,11 @@ void harsource_start(struct harsource *s, const struct harimport_config *cfg,
                      struct hspy_load *load)
 {
     /* Keep what the scratch import learnt (the creator, for notes) in the real one. */
-    char creator[sizeof s->imp.creator];
-    memcpy(creator, s->imp.creator, sizeof creator);
+    char creator[sizeof s->imp.synth.creator];
+    memcpy(creator, s->imp.synth.creator, sizeof creator);
     harimport_cleanup(&s->imp);
     harimport_init(&s->imp, cfg);
-    memcpy(s->imp.creator, creator, sizeof creator);
+    memcpy(s->imp.synth.creator, creator, sizeof creator);
     s->load = load ? load : &s->own_load;
     uint64_t size = s->own_load.file_size, read = s->split.pos;
     memset(s->load, 0, sizeof *s->load);

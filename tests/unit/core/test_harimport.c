@@ -426,13 +426,13 @@ static void test_times(void **state)
     };
     for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
         int64_t ns = -1;
-        assert_int_equal(harimport_parse_time(T[i].text, &ns), 0);
+        assert_int_equal(harsynth_parse_time(T[i].text, &ns), 0);
         assert_int_equal(ns, T[i].ns);
     }
     int64_t ns;
-    assert_int_equal(harimport_parse_time("yesterday", &ns), -1);
-    assert_int_equal(harimport_parse_time("2024-05-01T10:00:00X", &ns), -1);
-    assert_int_equal(harimport_parse_time(NULL, &ns), -1);
+    assert_int_equal(harsynth_parse_time("yesterday", &ns), -1);
+    assert_int_equal(harsynth_parse_time("2024-05-01T10:00:00X", &ns), -1);
+    assert_int_equal(harsynth_parse_time(NULL, &ns), -1);
 }
 
 static void test_log_members(void **state)
@@ -458,7 +458,7 @@ static void test_log_members(void **state)
     json_decref(v);
     v = json_pack("{s:s,s:s}", "name", "Firefox", "version", "126.0");
     assert_int_equal(harimport_log_member(h, "creator", v, err, sizeof err), 0);
-    assert_string_equal(h->creator, "Firefox 126.0");
+    assert_string_equal(h->synth.creator, "Firefox 126.0");
     json_decref(v);
     harimport_cleanup(h);
     free(h);
