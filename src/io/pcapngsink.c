@@ -73,11 +73,24 @@ static void failed(struct pcapngsink *s, int err)
                 s->path, strerror(err));
 }
 
+/*
+ * Room for one exchange's blocks: its kept bytes, about 100 bytes of headers and framing per
+ * segment of at most PCAPNG_MSS (or per cut packet), a handshake and FINs. Sized per exchange:
+ * one read from a HAR may hold more than this session's --body-keep.
+ */
+static size_t blocks_max(const struct exchange *ex)
+{
+    size_t kept = ex->req.raw.len + ex->resp.raw.len;
+    uint64_t wire = ex->req.wire_bytes + ex->resp.wire_bytes;
+    return kept + (kept / PCAPNG_MSS + (size_t)(wire / PCAPNG_CUT_MAX) + 64) * 128;
+}
+
 static void write_exchange(struct pcapngsink *s, const struct exchange *ex)
 {
     if (s->filter && !filter_match(s->filter, ex))
         return;
     dynbuf_reset(&s->buf);
+    s->buf.max = blocks_max(ex);
     if (pcapng_exchange(&s->png, &s->buf, ex) != 0) {
         s->lost++;
         return;
@@ -94,13 +107,6 @@ static void write_exchange(struct pcapngsink *s, const struct exchange *ex)
 static void on_complete(void *data, struct exchange *ex)
 {
     write_exchange(data, ex);
-}
-
-/* Largest block run one exchange produces: its kept bytes plus per-segment overhead. */
-static size_t buffer_max(const struct options *o)
-{
-    size_t raw = (size_t)o->head_max + o->body_keep;
-    return 2 * (2 * raw + ((size_t)1 << 20));
 }
 
 static void destroy(struct pcapngsink *s)
@@ -128,7 +134,7 @@ struct pcapngsink *pcapngsink_open(struct hspy *h, const char *path)
     s->seekable = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
     s->path = xstrdup(path);
     pcapng_init(&s->png, 0);
-    dynbuf_init(&s->buf, buffer_max(&h->opt));
+    dynbuf_init(&s->buf, 1 << 20); /* the header, then each exchange sets its own maximum */
     char why[256];
     if (h->opt.filter)
         s->filter = filter_compile(h->opt.filter, why, sizeof why, NULL); /* sinks checked it */
@@ -160,6 +166,7 @@ void pcapngsink_close(struct pcapngsink *s)
             write_exchange(s, ex);
     }
     dynbuf_reset(&s->buf);
+    s->buf.max = (size_t)PCAPNG_CONNS_DEFAULT * 3 * 128;
     /* Each connection ends at its own last packet (a capture read today ended long ago). */
     pcapng_finish(&s->png, &s->buf, 0);
     int err = commit(s);
