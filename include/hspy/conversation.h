@@ -77,6 +77,8 @@ struct conversation_config {
 /* Named limits of one conversation. */
 enum {
     CONVERSATION_INFLIGHT_MAX = 256,  /* exchanges in flight (pipelining depth) */
+    CONVERSATION_SMALL_HEADERS = 24,  /* fields parsed without an allocation; more cost a
+                                         second parse of that head */
     CONVERSATION_PENDING_MAX = 65536, /* client bytes held while a switch (CONNECT, Upgrade)
                                          is pending */
 };

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct dynbuf {
     uint8_t *data; /* NULL until the first append */
@@ -23,7 +24,19 @@ void dynbuf_cleanup(struct dynbuf *b);
 /* Empties the buffer, keeping its memory. */
 void dynbuf_reset(struct dynbuf *b);
 /* Appends up to n bytes; returns how many were stored (less than n only at the maximum). */
-size_t dynbuf_append(struct dynbuf *b, const void *p, size_t n);
+size_t dynbuf_append_slow(struct dynbuf *b, const void *p, size_t n);
+static inline size_t dynbuf_append(struct dynbuf *b, const void *p, size_t n)
+{
+    /* The common case inline: room already there (the terminating NUL included). */
+    if (b->len + n < b->cap && n <= b->max - b->len) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return n;
+    }
+    return dynbuf_append_slow(b, p, n);
+}
 size_t dynbuf_addc(struct dynbuf *b, uint8_t c);
 size_t dynbuf_adds(struct dynbuf *b, const char *s);
 /* printf-style append; returns bytes stored (output past the maximum is cut). */

@@ -117,6 +117,9 @@ char *exchange_method(const struct exchange *ex, char *buf, size_t len);
 char *exchange_target(const struct exchange *ex, char *buf, size_t len);
 /* Status of the final response, 0 when none. */
 int exchange_status(const struct exchange *ex);
+/* When the exchange began: its first request byte, else the earliest phase reached (ns since
+ * the epoch, 0 when none). */
+int64_t exchange_start(const struct exchange *ex);
 /* Duration from first request byte to last response byte in ns, or -1 when unknown. */
 int64_t exchange_duration(const struct exchange *ex);
 /* Host: the Host header, else the authority of an absolute target, else the server endpoint. */

@@ -15,6 +15,7 @@
 #include "hspy/store.h"
 
 struct exportfile;
+struct listener;
 struct pcapngsink;
 struct sinks;
 struct tui;
@@ -45,6 +46,9 @@ struct hspy {
     void (*tui_close)(struct tui *t);
     uint64_t next_conn_id; /* connection numbers, 1-based */
     const char *title;     /* "listen 127.0.0.1:8000" etc. for status lines */
+    /* listen, proxy: the listening socket with its connection counters (accepted, refused at
+     * --max-conns, accept failures, peak) and open connections (listener.h); NULL otherwise. */
+    const struct listener *listener;
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
     /* Session files (docs/sessions.md). */

@@ -76,6 +76,8 @@ json_t *jsonout_warnings(const struct exchange *ex);
 json_t *jsonout_headers(const uint8_t *base, const struct http_head *head);
 /* "request" for the client side, "response" for the server side. */
 const char *jsonout_side_name(enum side side);
+/* The message's payload SHA-256 as 64 hex digits, or null when it was not hashed. */
+json_t *jsonout_sha256(const struct message *m);
 /* An integer, or null when v is 0 (a phase not reached, an id not set). */
 json_t *jsonout_int_or_null(int64_t v);
 

@@ -67,6 +67,28 @@ struct options {
     /* servers */
     uint64_t max_conns;
     uint64_t idle_timeout_ms;
+    uint64_t head_timeout_ms; /* a request head must be complete this long after its first byte */
+
+    /* listen: what to answer (default: the echo) */
+    uint64_t status;          /* --status (0 = not given) */
+    struct strlist headers;   /* --header 'Name: value', repeatable */
+    const char *body;         /* --body TEXT or @FILE */
+    const char *raw;          /* --raw FILE: a raw response sent as written */
+    bool fix_length;          /* --fix-length: correct the raw response's Content-Length */
+    const char *rules;        /* --rules FILE */
+    const char *serve;        /* --serve DIR */
+    const char *exec;         /* --exec CMD */
+    bool exec_shell;          /* --exec-shell: run CMD through /bin/sh -c */
+    uint64_t exec_timeout_ms; /* --exec-timeout */
+    uint64_t expect;          /* status answered to Expect: 100-continue (0 = none) */
+    /* listen: delivery controls (delays 0 = none; byte counts UINT64_MAX = not given) */
+    uint64_t delay_head_ms;
+    uint64_t delay_body_ms;
+    const char *trickle; /* "BYTES/TIME" */
+    const char *split;   /* "A,B,C[/TIME]" */
+    uint64_t close_after;
+    uint64_t reset_after;
+    uint64_t content_length;
 
     /* lint */
     bool lint_request;

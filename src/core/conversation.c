@@ -43,8 +43,10 @@ struct half {
     struct exchange *ex;         /* exchange receiving this side's bytes, or NULL */
     struct http_scan scan;       /* head parsing progress */
     struct http_head head;       /* head in progress */
-    struct http_header *scratch; /* headers of the head in progress (freed when parsed) */
-    struct framing framing;      /* framing of the current message */
+    struct http_header *scratch; /* headers of the head in progress: small, or a heap array */
+    struct http_header small[CONVERSATION_SMALL_HEADERS]; /* enough for most heads */
+    struct http_warnings warn; /* the head's warnings, gathered across the pieces it came in */
+    struct framing framing;    /* framing of the current message */
     struct chunked chunked;
     bool chunked_live;  /* chunked is initialised */
     uint64_t remaining; /* BODY_LENGTH bytes left */
@@ -243,10 +245,14 @@ static void start_head(struct conversation *c, enum side s)
     struct half *sd = &c->side[s];
     sd->state = PS_HEAD;
     memset(&sd->scan, 0, sizeof sd->scan);
-    if (!sd->scratch)
-        sd->scratch = xmalloc(c->cfg.limits.headers_max * sizeof *sd->scratch);
+    sd->warn.n = sd->warn.dropped = 0;
+    /* Most heads fit the small array; one with more fields is parsed again (see feed_head). */
+    release_scratch(sd);
+    sd->scratch = sd->small;
     sd->head.headers = sd->scratch;
-    sd->head.cap = c->cfg.limits.headers_max;
+    sd->head.cap = c->cfg.limits.headers_max < CONVERSATION_SMALL_HEADERS
+                       ? c->cfg.limits.headers_max
+                       : CONVERSATION_SMALL_HEADERS;
 }
 
 /* --- message completion --- */
@@ -344,7 +350,8 @@ static void keep_headers(struct exchange *ex, struct half *sd)
 
 static void release_scratch(struct half *sd)
 {
-    free(sd->scratch);
+    if (sd->scratch != sd->small)
+        free(sd->scratch);
     sd->scratch = NULL;
 }
 
@@ -358,7 +365,9 @@ static void begin_body(struct conversation *c, enum side s, uint64_t body_start)
     /* Keep exactly body_keep bytes of body: the cap so far allowed for a whole head. */
     if (m->raw.len <= body_start && body_start + c->cfg.exchange.body_keep < m->raw.max)
         m->raw.max = (size_t)body_start + c->cfg.exchange.body_keep;
-    sd->hashing = c->cfg.hash_bodies;
+    /* Only payload is hashed: a message without a body has nothing to hash. */
+    sd->hashing =
+        c->cfg.hash_bodies && sd->framing.kind != BODY_NONE && sd->framing.kind != BODY_TUNNEL;
     if (sd->hashing)
         sha256_init(&sd->hash);
     switch (sd->framing.kind) {
@@ -453,6 +462,8 @@ static void head_failed(struct conversation *c, enum side s, int rc)
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
     release_scratch(sd);
+    /* What the parser saw before giving up is still worth showing. */
+    attach(ex, s, m->head_off, m->raw.data + m->head_off, &sd->warn);
     if (rc == HTTP_TOO_LARGE) {
         m->flags |= MSG_HEAD_LIMIT;
         exchange_warn(ex, W_HEAD_TOO_LARGE, s, m->head_off, "limit %u bytes",
@@ -491,10 +502,22 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     size_t take = n < room ? n : room;
     size_t before = m->raw.len;
     dynbuf_append(&m->raw, p, take);
-    struct http_warnings w = {.n = 0};
-    int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off,
-                             s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE, &c->cfg.limits,
-                             &sd->scan, &sd->head, &w);
+    enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    struct http_warnings *w = &sd->warn;
+    int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off, kind,
+                             &c->cfg.limits, &sd->scan, &sd->head, w);
+    if (rc > 0 && sd->head.total_headers > sd->head.cap &&
+        sd->head.cap < c->cfg.limits.headers_max) {
+        /* More fields than the small array holds: parse the complete head again into one that
+         * takes the configured number. */
+        sd->scratch = xmalloc(c->cfg.limits.headers_max * sizeof *sd->scratch);
+        sd->head.headers = sd->scratch;
+        sd->head.cap = c->cfg.limits.headers_max;
+        w->n = w->dropped = 0;
+        struct http_scan fresh = {0};
+        rc = http_head_parse(m->raw.data + m->head_off, (size_t)rc, kind, &c->cfg.limits, &fresh,
+                             &sd->head, w);
+    }
     if (rc > 0) {
         /* The parser only ends a head inside bytes it is seeing for the first time. */
         assert(m->head_off + (size_t)rc >= before);
@@ -503,9 +526,9 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
         m->raw.data[m->raw.len] = '\0';
         m->wire_bytes += used;
         if (s == SIDE_CLIENT)
-            request_head_done(c, &w);
+            request_head_done(c, w);
         else
-            response_head_done(c, &w);
+            response_head_done(c, w);
         return used;
     }
     m->wire_bytes += take;

@@ -44,7 +44,7 @@ static void reserve(struct dynbuf *b, size_t need)
     b->cap = cap;
 }
 
-size_t dynbuf_append(struct dynbuf *b, const void *p, size_t n)
+size_t dynbuf_append_slow(struct dynbuf *b, const void *p, size_t n)
 {
     size_t room = b->max - b->len;
     if (n > room)

@@ -10,9 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "a.b.c.d" into p (at least 16 bytes); returns the length. Every log line formats one. */
+static size_t ipv4_text(const uint8_t a[4], char *p)
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            p[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            p[n++] = (char)('0' + v / 10 % 10);
+        p[n++] = (char)('0' + v % 10);
+        if (i < 3)
+            p[n++] = '.';
+    }
+    p[n] = '\0';
+    return n;
+}
+
 char *endpoint_format_addr(const struct endpoint *e, char *buf, size_t len)
 {
-    if (e->family == 4) {
+    if (e->family == 4 && len >= 16) {
+        ipv4_text(e->addr, buf);
+    } else if (e->family == 4) {
         inet_ntop(AF_INET, e->addr, buf, (socklen_t)len);
     } else if (e->family == 6) {
         inet_ntop(AF_INET6, e->addr, buf, (socklen_t)len);
@@ -25,7 +45,19 @@ char *endpoint_format_addr(const struct endpoint *e, char *buf, size_t len)
 char *endpoint_format(const struct endpoint *e, char *buf, size_t len)
 {
     char a[INET6_ADDRSTRLEN];
-    if (e->family == 4)
+    if (e->family == 4 && len >= 22) {
+        size_t n = ipv4_text(e->addr, buf);
+        char port[6];
+        size_t k = sizeof port;
+        unsigned v = e->port;
+        do {
+            port[--k] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        buf[n++] = ':';
+        memcpy(buf + n, port + k, sizeof port - k);
+        buf[n + sizeof port - k] = '\0';
+    } else if (e->family == 4)
         snprintf(buf, len, "%s:%u", endpoint_format_addr(e, a, sizeof a), e->port);
     else if (e->family == 6)
         snprintf(buf, len, "[%s]:%u", endpoint_format_addr(e, a, sizeof a), e->port);

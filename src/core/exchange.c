@@ -121,6 +121,17 @@ int exchange_status(const struct exchange *ex)
     return (ex->resp.flags & MSG_HEAD) ? ex->resp.head.status : 0;
 }
 
+int64_t exchange_start(const struct exchange *ex)
+{
+    if (ex->t[T_REQ_FIRST])
+        return ex->t[T_REQ_FIRST];
+    int64_t t0 = 0;
+    for (int i = 0; i < T__COUNT; i++)
+        if (ex->t[i] && (!t0 || ex->t[i] < t0))
+            t0 = ex->t[i];
+    return t0;
+}
+
 int64_t exchange_duration(const struct exchange *ex)
 {
     int64_t start = ex->t[T_REQ_FIRST] ? ex->t[T_REQ_FIRST] : ex->t[T_RESP_FIRST];

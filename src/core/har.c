@@ -637,16 +637,6 @@ static json_t *gap_list(const struct message *m)
     return a;
 }
 
-static json_t *sha256_hex(const struct message *m)
-{
-    if (!(m->flags & MSG_HASHED))
-        return json_null();
-    char hex[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", m->sha256[i]);
-    return str(hex);
-}
-
 /* Every field of struct message, so HAR import can rebuild it without guessing. */
 static json_t *wire_message(const struct message *m)
 {
@@ -673,7 +663,7 @@ static json_t *wire_message(const struct message *m)
     set(o, "interim_dropped", json_integer(m->interim_dropped));
     set(o, "gaps", gap_list(m));
     set(o, "gap_bytes", json_integer((json_int_t)m->gap_bytes));
-    set(o, "sha256", sha256_hex(m));
+    set(o, "sha256", jsonout_sha256(m));
     set(o, "first_byte_ns", jsonout_int_or_null(m->t_first));
     set(o, "last_byte_ns", jsonout_int_or_null(m->t_last));
     return o;
@@ -737,24 +727,13 @@ static json_t *custom(const struct exchange *ex, const struct decode_result *res
 
 /* ---- entries and documents ---------------------------------------------------------------- */
 
-static int64_t start_of(const struct exchange *ex)
-{
-    if (ex->t[T_REQ_FIRST])
-        return ex->t[T_REQ_FIRST];
-    int64_t t0 = 0;
-    for (int i = 0; i < T__COUNT; i++)
-        if (ex->t[i] && (!t0 || ex->t[i] < t0))
-            t0 = ex->t[i];
-    return t0;
-}
-
 json_t *har_entry(const struct exchange *ex, const struct har_config *cfg)
 {
     json_t *o = must(json_object());
     char iso[40];
     if (cfg->pageref)
         set(o, "pageref", text_s(cfg->pageref));
-    set(o, "startedDateTime", str(jsonout_iso8601(iso, sizeof iso, start_of(ex), 3)));
+    set(o, "startedDateTime", str(jsonout_iso8601(iso, sizeof iso, exchange_start(ex), 3)));
     double total;
     json_t *t = timings(ex, &total);
     set(o, "time", json_real(total));

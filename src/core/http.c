@@ -85,30 +85,6 @@ static void warn_once(struct http_warnings *w, enum warning_code code, const uin
     warn(w, code, base, at);
 }
 
-/*
- * Returns the first byte in [p, end) that is a control character (< 0x20) or DEL; end when
- * there is none. Bytes >= 0x80 (obs-text) pass. Loads never cross end.
- */
-static inline const uint8_t *find_ctl(const uint8_t *p, const uint8_t *end)
-{
-#ifdef __SSE2__
-    const __m128i ctl_max = _mm_set1_epi8(0x1f);
-    const __m128i del = _mm_set1_epi8(0x7f);
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i is_ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl_max), ctl_max);
-        __m128i is_del = _mm_cmpeq_epi8(v, del);
-        int mask = _mm_movemask_epi8(_mm_or_si128(is_ctl, is_del));
-        if (mask)
-            return p + __builtin_ctz((unsigned)mask);
-        p += 16;
-    }
-#endif
-    while (p < end && *p >= 0x20 && *p != 0x7f)
-        p++;
-    return p;
-}
-
 #ifdef __SSE2__
 static inline unsigned ctl_mask(__m128i v)
 {
@@ -119,31 +95,50 @@ static inline unsigned ctl_mask(__m128i v)
 }
 #endif
 
-/*
- * find_ctl for the hot path: base is the start of the caller's buffer, so the last partial
- * block can be loaded ending exactly at end (overlapping bytes already seen) instead of being
- * scanned byte by byte. Never reads outside [base, end).
- */
-static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
-{
 #ifdef __SSE2__
+/*
+ * The first byte in [p, end) whose bit is set by mask, or end. base is the start of the
+ * caller's buffer: the last partial block is loaded ending exactly at end (overlapping bytes
+ * already seen) instead of being scanned byte by byte. Never reads outside [base, end).
+ */
+static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                        unsigned (*mask_of)(__m128i))
+{
     while (end - p >= 16) {
-        unsigned mask = ctl_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p));
         if (mask)
             return p + __builtin_ctz(mask);
         p += 16;
     }
-    if (p < end && end - base >= 16) {
+    if (p == end)
+        return end;
+    if (end - base >= 16) {
         const uint8_t *q = end - 16;
-        unsigned mask = ctl_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)q));
         mask >>= (unsigned)(p - q);
         return mask ? p + __builtin_ctz(mask) : end;
     }
+    return NULL; /* the whole buffer is under 16 bytes: the caller goes byte by byte */
+}
+#endif
+
+/* The first control character (< 0x20) or DEL in [p, end), or end; bytes >= 0x80 pass. */
+static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    const uint8_t *hit = scan_block(base, p, end, ctl_mask);
+    if (hit)
+        return hit;
 #endif
     (void)base;
     while (p < end && *p >= 0x20 && *p != 0x7f)
         p++;
     return p;
+}
+
+static inline const uint8_t *find_ctl(const uint8_t *p, const uint8_t *end)
+{
+    return find_ctl_in(p, p, end);
 }
 
 /* First LF in [p, end) or NULL; inline for the few bytes a resumed parse looks at. */
@@ -257,18 +252,9 @@ static inline const uint8_t *find_target_stop(const uint8_t *base, const uint8_t
                                               const uint8_t *end)
 {
 #ifdef __SSE2__
-    while (end - p >= 16) {
-        unsigned mask = target_stop_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 16;
-    }
-    if (p < end && end - base >= 16) {
-        const uint8_t *q = end - 16;
-        unsigned mask = target_stop_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
-        mask >>= (unsigned)(p - q);
-        return mask ? p + __builtin_ctz(mask) : end;
-    }
+    const uint8_t *hit = scan_block(base, p, end, target_stop_mask);
+    if (hit)
+        return hit;
 #endif
     (void)base;
     while (p<end && * p> 0x20 && *p < 0x7f)

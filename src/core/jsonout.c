@@ -14,6 +14,7 @@
 #include "hspy/base64.h"
 #include "hspy/cache.h"
 #include "hspy/decode.h"
+#include "hspy/sha256.h"
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
@@ -145,25 +146,52 @@ json_t *jsonout_headers(const uint8_t *base, const struct http_head *head)
     return a;
 }
 
+/* Writes n decimal digits of v (zero-padded) at p; returns p + n. */
+static char *digits_at(char *p, unsigned long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
 char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
 {
     if (ns < 0)
         ns = 0;
     time_t secs = (time_t)(ns / 1000000000);
-    long frac = (long)(ns % 1000000000);
+    unsigned long frac = (unsigned long)(ns % 1000000000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    char date[20]; /* "YYYY-MM-DDTHH:MM:SS": int64 ns end in the year 2262 */
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (digits <= 0) {
-        snprintf(buf, len, "%sZ", date);
-        return buf;
+    /* "YYYY-MM-DDTHH:MM:SS[.fff]Z" written digit by digit: this runs once per printed
+     * exchange, and strftime plus snprintf cost more than the rest of a log line. */
+    char tmp[40], *p = tmp;
+    p = digits_at(p, (unsigned long)tm.tm_year + 1900, 4);
+    *p++ = '-';
+    p = digits_at(p, (unsigned long)tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = digits_at(p, (unsigned long)tm.tm_mday, 2);
+    *p++ = 'T';
+    p = digits_at(p, (unsigned long)tm.tm_hour, 2);
+    *p++ = ':';
+    p = digits_at(p, (unsigned long)tm.tm_min, 2);
+    *p++ = ':';
+    p = digits_at(p, (unsigned long)tm.tm_sec, 2);
+    if (digits > 0) {
+        if (digits > 9)
+            digits = 9;
+        for (int i = digits; i < 9; i++)
+            frac /= 10;
+        *p++ = '.';
+        p = digits_at(p, frac, digits);
     }
-    if (digits > 9)
-        digits = 9;
-    for (int i = digits; i < 9; i++)
-        frac /= 10;
-    snprintf(buf, len, "%s.%0*uZ", date, digits, (unsigned)frac % 1000000000u);
+    *p++ = 'Z';
+    size_t n = (size_t)(p - tmp);
+    if (len == 0)
+        return buf;
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
     return buf;
 }
 
@@ -241,13 +269,12 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
     return o;
 }
 
-static json_t *hash_json(const struct message *m)
+json_t *jsonout_sha256(const struct message *m)
 {
     if (!(m->flags & MSG_HASHED))
         return json_null();
     char hex[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", m->sha256[i]);
+    sha256_hex(m->sha256, hex);
     return str_n(hex, 64);
 }
 
@@ -313,7 +340,7 @@ static json_t *message_json(const struct message *m, enum side side,
     add_body(o, m, cfg);
     set(o, "decoded", head ? decoded_json(m, cfg) : json_null());
     set(o, "gap_bytes", json_integer((json_int_t)m->gap_bytes));
-    set(o, "sha256", hash_json(m));
+    set(o, "sha256", jsonout_sha256(m));
     set(o, "flags", jsonout_flags(m->flags, message_flag_name));
     if (!head) {
         /* Nothing could be parsed: the bytes themselves are the only record. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/delivery.h"
 #include "hspy/endpoint.h"
 #include "hspy/exchange.h"
 #include "hspy/export.h"
@@ -78,6 +79,45 @@ static const struct option_def OPTIONS[] = {
      "concurrent client connections (default 1024); more are refused and counted", 1, 1000000},
     {"idle-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(idle_timeout_ms), "TIME",
      "close connections idle this long (default 60s; 0 = never)", 0, UINT32_MAX},
+    {"head-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(head_timeout_ms), "TIME",
+     "a request head must arrive within this time of its first byte (default 10s)", 0, UINT32_MAX},
+    {"status", 0, OPT_UINT, CMD_BIT(CMD_LISTEN), FIELD(status), "N",
+     "answer every request with this status (a fixed response)", 100, 999},
+    {"header", 'H', OPT_LIST, CMD_BIT(CMD_LISTEN), FIELD(headers), "'NAME: VALUE'",
+     "add a header to the fixed response (repeatable)", 0, 0},
+    {"body", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(body), "TEXT|@FILE",
+     "body of the fixed response (@FILE reads a file)", 0, 0},
+    {"raw", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(raw), "FILE",
+     "answer with this raw HTTP response, sent exactly as written", 0, 0},
+    {"fix-length", 0, OPT_FLAG, CMD_BIT(CMD_LISTEN), FIELD(fix_length), NULL,
+     "--raw: set Content-Length to the file's real body size", 0, 0},
+    {"rules", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(rules), "FILE",
+     "answer by the first matching rule of FILE (see the manual); others as usual", 0, 0},
+    {"serve", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(serve), "DIR",
+     "serve static files from DIR (listings, Range, 304), never outside it", 0, 0},
+    {"exec", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(exec), "CMD",
+     "run CMD per request, CGI style (no shell); its output is the response", 0, 0},
+    {"exec-shell", 0, OPT_FLAG, CMD_BIT(CMD_LISTEN), FIELD(exec_shell), NULL,
+     "--exec: run CMD through /bin/sh -c (request data stays out of the command line)", 0, 0},
+    {"exec-timeout", 0, OPT_DURATION, CMD_BIT(CMD_LISTEN), FIELD(exec_timeout_ms), "TIME",
+     "--exec: kill the command after this long and answer 504 (default 30s; 0 = never)", 0,
+     UINT32_MAX},
+    {"expect", 0, OPT_UINT, CMD_BIT(CMD_LISTEN), FIELD(expect), "STATUS",
+     "answer to Expect: 100-continue: 100 (default), a final status like 417, 0 = none", 0, 999},
+    {"delay-head", 0, OPT_DURATION, CMD_BIT(CMD_LISTEN), FIELD(delay_head_ms), "TIME",
+     "wait this long before sending each response", 0, UINT32_MAX},
+    {"delay-body", 0, OPT_DURATION, CMD_BIT(CMD_LISTEN), FIELD(delay_body_ms), "TIME",
+     "wait this long between a response's head and its body", 0, UINT32_MAX},
+    {"trickle", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(trickle), "BYTES/TIME",
+     "send response bodies BYTES at a time every TIME (e.g. 16/100ms)", 0, 0},
+    {"split", 0, OPT_STRING, CMD_BIT(CMD_LISTEN), FIELD(split), "A,B,..[/TIME]",
+     "send responses in pieces of these sizes (the rest as one), TIME apart", 0, 0},
+    {"close-after", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(close_after), "BYTES",
+     "close the connection after this many body bytes of a response", 0, UINT64_MAX - 1},
+    {"reset-after", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(reset_after), "BYTES",
+     "reset the connection (RST) after this many body bytes of a response", 0, UINT64_MAX - 1},
+    {"content-length", 0, OPT_SIZE, CMD_BIT(CMD_LISTEN), FIELD(content_length), "N",
+     "state Content-Length: N in responses whatever their body (then close)", 0, UINT64_MAX - 1},
     {"bpf", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(bpf), "EXPR",
      "only decode packets matching this capture filter", 0, 0},
     {"request", 0, OPT_FLAG, CMD_BIT(CMD_LINT), FIELD(lint_request), NULL,
@@ -155,6 +195,11 @@ void options_init(struct options *o)
     o->max_memory = STORE_MAX_MEMORY_DEFAULT;
     o->max_conns = 1024;
     o->idle_timeout_ms = 60000;
+    o->head_timeout_ms = 10000;
+    o->exec_timeout_ms = 30000;
+    o->expect = 100;
+    o->delay_head_ms = o->delay_body_ms = 0;
+    o->close_after = o->reset_after = o->content_length = UINT64_MAX;
     snprintf(o->host, sizeof o->host, "127.0.0.1");
 }
 
@@ -403,6 +448,37 @@ static int validate_export(struct options *o, char *err, size_t errlen)
     return OPTIONS_RUN;
 }
 
+/* listen: one default answer at most, and options that only make sense with another. */
+static int validate_listen(struct options *o, char *err, size_t errlen)
+{
+    int answers = (o->status || o->headers.n || o->body) + (o->raw != NULL) + (o->serve != NULL) +
+                  (o->exec != NULL);
+    if (answers > 1)
+        return usage(err, errlen, o->cmd,
+                     "choose one of --status/--header/--body, --raw, --serve, --exec");
+    if (o->fix_length && !o->raw)
+        return usage(err, errlen, o->cmd, "--fix-length goes with --raw");
+    if ((o->exec_shell) && !o->exec)
+        return usage(err, errlen, o->cmd, "--exec-shell goes with --exec");
+    if (o->expect && o->expect < 100)
+        return usage(err, errlen, o->cmd, "--expect: %" PRIu64 " is not a status (100-999, or 0)",
+                     o->expect);
+    for (size_t i = 0; i < o->headers.n; i++) {
+        const char *h = o->headers.v[i], *colon = strchr(h, ':');
+        if (!colon || colon == h)
+            return usage(err, errlen, o->cmd, "--header '%s': expected 'Name: value'", h);
+    }
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    char why[200];
+    if (o->trickle && delivery_parse_trickle(o->trickle, &d.trickle_bytes, &d.trickle_ms) != 0)
+        return usage(err, errlen, o->cmd, "--trickle '%s': expected BYTES/TIME (e.g. 16/100ms)",
+                     o->trickle);
+    if (o->split && delivery_parse_split(o->split, &d, why, sizeof why) != 0)
+        return usage(err, errlen, o->cmd, "--split '%s': %s", o->split, why);
+    return OPTIONS_RUN;
+}
+
 static int validate(struct options *o, char *err, size_t errlen)
 {
     if (strcmp(o->log, "line") == 0)
@@ -415,6 +491,8 @@ static int validate(struct options *o, char *err, size_t errlen)
         return usage(err, errlen, o->cmd, "--log: '%s' is not one of line, full, none", o->log);
     if (o->lint_request && o->lint_response)
         return usage(err, errlen, o->cmd, "--request and --response exclude each other");
+    if (o->cmd == CMD_LISTEN)
+        return validate_listen(o, err, errlen);
     return validate_export(o, err, errlen);
 }
 

@@ -1,6 +1,7 @@
 /*
  * sha256 owns the SHA-256 compression function and its streaming state, written from the
- * FIPS 180-4 description. No allocation, no I/O.
+ * FIPS 180-4 description, with the x86 SHA extensions used when the processor has them. No
+ * allocation, no I/O.
  */
 #include "hspy/sha256.h"
 
@@ -22,7 +23,7 @@ static inline uint32_t rotr(uint32_t x, unsigned n)
     return (x >> n) | (x << (32 - n));
 }
 
-static void compress(uint32_t h[8], const uint8_t *p)
+static void compress_one(uint32_t h[8], const uint8_t *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
@@ -57,6 +58,83 @@ static void compress(uint32_t h[8], const uint8_t *p)
     h[7] += k;
 }
 
+/* Portable compression of n consecutive blocks. */
+static void compress_c(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    for (; n; n--, p += 64)
+        compress_one(h, p);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/*
+ * The same function with the x86 SHA extensions (SHA-NI): four rounds per pair of
+ * sha256rnds2 instructions, the message schedule by sha256msg1/msg2. The state lives in two
+ * registers as (A,B,E,F) and (C,D,G,H), the order the instructions use.
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8], const uint8_t *p,
+                                                                    size_t n)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);  /* CDAB */
+    __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                        /* ABEF */
+    s1 = _mm_blend_epi16(s1, t, 0xF0);                                             /* CDGH */
+    for (; n; n--, p += 64) {
+        __m128i save0 = s0, save1 = s1, w[4];
+        for (int i = 0; i < 16; i++) {
+            __m128i m;
+            if (i < 4) {
+                m = w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+            } else {
+                /* W[t..t+3] from W[t-16..t-1], held in w[] as four words each. */
+                __m128i x = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
+                x = _mm_add_epi32(x, _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4));
+                m = w[i % 4] = _mm_sha256msg2_epu32(x, w[(i + 3) % 4]);
+            }
+            __m128i k = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, k);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(k, 0x0E));
+        }
+        s0 = _mm_add_epi32(s0, save0);
+        s1 = _mm_add_epi32(s1, save1);
+    }
+    t = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);  /* DCHG */
+    s0 = _mm_blend_epi16(t, s1, 0xF0); /* DCBA */
+    s1 = _mm_alignr_epi8(s1, t, 8);    /* HGFE */
+    _mm_storeu_si128((__m128i *)&h[0], s0);
+    _mm_storeu_si128((__m128i *)&h[4], s1);
+}
+
+typedef void compress_fn(uint32_t h[8], const uint8_t *p, size_t n);
+
+/*
+ * Chooses the implementation once, when the program is loaded (an ELF ifunc: no global state
+ * of ours). It runs before the sanitizers are set up, so it must not be instrumented.
+ */
+__attribute__((no_sanitize_address, no_sanitize_undefined)) static compress_fn *pick_compress(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+        return compress_c;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return compress_c;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & bit_SHA) ? compress_ni : compress_c;
+}
+
+static void compress(uint32_t h[8], const uint8_t *p, size_t n)
+    __attribute__((ifunc("pick_compress")));
+#else
+static void compress(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    compress_c(h, p, n);
+}
+#endif
+
 void sha256_init(struct sha256 *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -78,13 +156,13 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
         n -= take;
         if (s->fill < 64)
             return;
-        compress(s->h, s->block);
+        compress(s->h, s->block, 1);
         s->fill = 0;
     }
-    while (n >= 64) {
-        compress(s->h, p);
-        p += 64;
-        n -= 64;
+    if (n >= 64) {
+        compress(s->h, p, n / 64);
+        p += n / 64 * 64;
+        n %= 64;
     }
     memcpy(s->block, p, n);
     s->fill = n;
@@ -93,17 +171,18 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 void sha256_final(struct sha256 *s, uint8_t out[32])
 {
     uint64_t bits = s->len * 8;
-    uint8_t pad = 0x80;
-    uint64_t len = s->len;
-    sha256_update(s, &pad, 1);
-    pad = 0;
-    while (s->fill != 56)
-        sha256_update(s, &pad, 1);
-    uint8_t be[8];
+    /* Padding: 0x80, zeros up to 56 bytes into a block, then the length in bits. */
+    s->block[s->fill++] = 0x80;
+    if (s->fill > 56) {
+        memset(s->block + s->fill, 0, 64 - s->fill);
+        compress(s->h, s->block, 1);
+        s->fill = 0;
+    }
+    memset(s->block + s->fill, 0, 56 - s->fill);
     for (int i = 0; i < 8; i++)
-        be[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(s, be, 8);
-    s->len = len;
+        s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    compress(s->h, s->block, 1);
+    s->fill = 0;
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);

@@ -44,41 +44,56 @@ static void span_field(struct dynbuf *out, const struct message *m, struct http_
         dynbuf_addc(out, '-');
 }
 
-static int64_t start_of(const struct exchange *ex)
+/* Appends a decimal number; the line is printed per exchange, so no printf on this path. */
+static void add_u64(struct dynbuf *out, uint64_t v)
 {
-    if (ex->t[T_REQ_FIRST])
-        return ex->t[T_REQ_FIRST];
-    int64_t t0 = 0;
-    for (int i = 0; i < T__COUNT; i++)
-        if (ex->t[i] && (!t0 || ex->t[i] < t0))
-            t0 = ex->t[i];
-    return t0;
+    char buf[24];
+    size_t i = sizeof buf;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    dynbuf_append(out, buf + i, sizeof buf - i);
 }
 
 static void add_when_who(struct dynbuf *out, const struct exchange *ex)
 {
     char buf[ENDPOINT_STRLEN > 40 ? ENDPOINT_STRLEN : 40];
-    int64_t t0 = start_of(ex);
+    int64_t t0 = exchange_start(ex);
     dynbuf_adds(out, t0 ? jsonout_iso8601(buf, sizeof buf, t0, 3) : "-");
     dynbuf_addc(out, ' ');
     dynbuf_adds(out, ex->client.family ? endpoint_format(&ex->client, buf, sizeof buf) : "-");
-    if (ex->conn_id)
-        dynbuf_printf(out, " #%" PRIu64 ".%" PRIu32 " ", ex->conn_id, ex->conn_seq);
-    else
+    if (ex->conn_id) {
+        dynbuf_adds(out, " #");
+        add_u64(out, ex->conn_id);
+        dynbuf_addc(out, '.');
+        add_u64(out, ex->conn_seq);
+        dynbuf_addc(out, ' ');
+    } else
         dynbuf_adds(out, " - ");
 }
 
 static void add_outcome(struct dynbuf *out, const struct exchange *ex)
 {
     const struct message *r = &ex->resp;
-    if (r->flags & MSG_HEAD)
-        dynbuf_printf(out, " %u %" PRIu64, r->head.status, r->body_size);
-    else
+    if (r->flags & MSG_HEAD) {
+        dynbuf_addc(out, ' ');
+        add_u64(out, r->head.status);
+        dynbuf_addc(out, ' ');
+        add_u64(out, r->body_size);
+    } else {
         dynbuf_adds(out, " - -");
+    }
     int64_t d = exchange_duration(ex);
-    if (d >= 0)
-        dynbuf_printf(out, " %" PRId64 ".%03" PRId64 "ms", d / 1000000, d / 1000 % 1000);
-    else
+    if (d >= 0) {
+        char ms[3] = {(char)('0' + d / 100000 % 10), (char)('0' + d / 10000 % 10),
+                      (char)('0' + d / 1000 % 10)};
+        dynbuf_addc(out, ' ');
+        add_u64(out, (uint64_t)(d / 1000000));
+        dynbuf_addc(out, '.');
+        dynbuf_append(out, ms, 3);
+        dynbuf_adds(out, "ms");
+    } else
         dynbuf_adds(out, " -");
 }
 

@@ -176,6 +176,24 @@ static void test_simple(void **state)
           "#1 GET /a -> 200 req[none 0/28] resp[length 5/43 i0]\n");
 }
 
+static void test_head_warnings_survive_pieces(void **state)
+{
+    (void)state;
+    /* Warnings found on early lines of a head must not be lost when the head arrives in
+     * pieces; 30 fields also take the path where a head outgrows the small field array. */
+    char req[2048];
+    int n = snprintf(req, sizeof req, "GET / HTTP/1.1\nHost: h\r\nContent-Lenght: 1\r\n");
+    for (int i = 0; i < 30; i++)
+        n += snprintf(req + n, sizeof req - (size_t)n, "X-%d: v\r\n", i);
+    snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+    const struct step s[] = {{C, req}, {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 GET / -> 0 req[none 0/305] resp[none 0/0 i0] !bare-lf@c14 "
+          "!header-name-typo@c24 OPEN\n--\n"
+          "#1 GET / -> 0 req[none 0/305] resp[none 0/0 i0] incomplete !bare-lf@c14 "
+          "!header-name-typo@c24\n");
+}
+
 static void test_pipelined_head(void **state)
 {
     (void)state;
@@ -498,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple),
+        cmocka_unit_test(test_head_warnings_survive_pieces),
         cmocka_unit_test(test_pipelined_head),
         cmocka_unit_test(test_continue_and_early_hints),
         cmocka_unit_test(test_connect_tunnel),

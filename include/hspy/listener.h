@@ -1,0 +1,65 @@
+/*
+ * listener: a listening TCP socket that accepts connections into a conn_group, up to a cap.
+ *
+ * listener_open resolves the host (names through uv_getaddrinfo), binds and listens, reporting
+ * failures as "listen HOST:PORT: reason" in the caller's buffer. Each accepted connection is
+ * handed to on_conn as a new conn (not reading yet). Past max_conns open connections a new one
+ * is accepted, sent the configured refusal bytes and closed at once; refusals and accept
+ * failures are counted and reported through on_refuse, never fatal. Nothing here knows HTTP
+ * (the refusal text is the owner's).
+ */
+#ifndef HSPY_LISTENER_H
+#define HSPY_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "hspy/conn.h"
+#include "hspy/endpoint.h"
+
+enum { LISTENER_BACKLOG_DEFAULT = 511 };
+
+struct listener_config {
+    const char *host; /* name or address literal (IPv6 without brackets) */
+    uint16_t port;    /* 0 = the system picks a free port */
+    uint64_t max_conns;
+    int backlog;         /* listen(2) backlog; 0 = LISTENER_BACKLOG_DEFAULT */
+    const char *refusal; /* bytes sent to a connection refused at the cap, or NULL */
+    size_t refusal_len;
+};
+
+struct listener_counters {
+    uint64_t accepted; /* connections handed to on_conn */
+    uint64_t refused;  /* closed at once because max_conns were open */
+    uint64_t failed;   /* accept errors (out of file descriptors and the like) */
+    size_t peak;       /* most connections open at once */
+};
+
+struct listener {
+    uv_tcp_t tcp;
+    struct conn_group *conns;
+    struct listener_config cfg;
+    struct endpoint local; /* the bound address, with the port the system picked */
+    struct listener_counters counters;
+    bool open;
+    void *data;
+    /* A new connection (owned by the callee, which must conn_start it). */
+    void (*on_conn)(void *data, struct conn *c);
+    /* A connection was refused (err 0: the cap; else the libuv accept error). May be NULL. */
+    void (*on_refuse)(void *data, int err);
+};
+
+/*
+ * Binds and listens on cfg->host:cfg->port; accepted conns join group g. The callbacks and data
+ * must be set before the loop runs. Returns 0, or -1 with "listen HOST:PORT: reason" in err.
+ */
+int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_config *cfg,
+                  struct conn_group *g, char *err, size_t errlen);
+/* Stops accepting (asynchronous; the loop finishes the close). Open conns are not touched. */
+void listener_close(struct listener *l);
+/* True when the bound address is reachable from other hosts (not loopback). */
+bool listener_public(const struct listener *l);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * listener owns a listening socket: name resolution, bind, listen, and the accept loop with
+ * its connection cap. It never reads from an accepted connection; it hands each one over.
+ */
+#include "hspy/listener.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/xmalloc.h"
+
+static void describe(char *buf, size_t len, const char *host, uint16_t port)
+{
+    if (strchr(host, ':'))
+        snprintf(buf, len, "[%s]:%u", host, port);
+    else
+        snprintf(buf, len, "%s:%u", host, port);
+}
+
+/* Resolves host to one address, preferring IPv4 (what "localhost" users mostly expect). */
+static int resolve(uv_loop_t *loop, const char *host, uint16_t port, struct sockaddr_storage *out,
+                   char *why, size_t whylen)
+{
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    uv_getaddrinfo_t req;
+    /* Without a callback libuv resolves synchronously: the server cannot start before it. */
+    int r = uv_getaddrinfo(loop, &req, NULL, host, NULL, &hints);
+    if (r) {
+        snprintf(why, whylen, "cannot resolve host: %s", uv_strerror(r));
+        return -1;
+    }
+    const struct addrinfo *pick = NULL;
+    for (const struct addrinfo *ai = req.addrinfo; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) {
+            pick = ai;
+            break;
+        }
+        if (ai->ai_family == AF_INET6 && !pick)
+            pick = ai;
+    }
+    if (!pick) {
+        uv_freeaddrinfo(req.addrinfo);
+        snprintf(why, whylen, "no IPv4 or IPv6 address for this host");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, pick->ai_addr, pick->ai_addrlen);
+    if (out->ss_family == AF_INET)
+        ((struct sockaddr_in *)out)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
+    uv_freeaddrinfo(req.addrinfo);
+    return 0;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void refuse(struct listener *l, uv_stream_t *server)
+{
+    uv_tcp_t *t = xmalloc(sizeof *t);
+    uv_tcp_init(server->loop, t);
+    if (uv_accept(server, (uv_stream_t *)t) == 0 && l->cfg.refusal) {
+        uv_buf_t b = uv_buf_init((char *)l->cfg.refusal, (unsigned)l->cfg.refusal_len);
+        uv_try_write((uv_stream_t *)t, &b, 1);
+    }
+    uv_close((uv_handle_t *)t, free_handle);
+    l->counters.refused++;
+    if (l->on_refuse)
+        l->on_refuse(l->data, 0);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct listener *l = server->data;
+    if (status < 0) {
+        l->counters.failed++;
+        if (l->on_refuse)
+            l->on_refuse(l->data, status);
+        return;
+    }
+    if (l->conns->n >= l->cfg.max_conns) {
+        refuse(l, server);
+        return;
+    }
+    struct conn *c;
+    int r = conn_accept(server, l->conns, &c);
+    if (r) {
+        l->counters.failed++;
+        if (l->on_refuse)
+            l->on_refuse(l->data, r);
+        return;
+    }
+    l->counters.accepted++;
+    if (l->conns->n > l->counters.peak)
+        l->counters.peak = l->conns->n;
+    l->on_conn(l->data, c);
+}
+
+static int give_up(struct listener *l, uv_loop_t *loop, char *err, size_t errlen, const char *where,
+                   int r)
+{
+    snprintf(err, errlen, "listen %s: %s", where, uv_strerror(r));
+    uv_close((uv_handle_t *)&l->tcp, NULL);
+    /* Let the close finish now: the handle's memory belongs to a caller about to return. */
+    uv_run(loop, UV_RUN_NOWAIT);
+    return -1;
+}
+
+int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_config *cfg,
+                  struct conn_group *g, char *err, size_t errlen)
+{
+    l->cfg = *cfg;
+    if (!l->cfg.backlog)
+        l->cfg.backlog = LISTENER_BACKLOG_DEFAULT;
+    l->conns = g;
+    memset(&l->counters, 0, sizeof l->counters);
+    char where[300], why[200];
+    describe(where, sizeof where, cfg->host, cfg->port);
+    struct sockaddr_storage ss;
+    if (resolve(loop, cfg->host, cfg->port, &ss, why, sizeof why) != 0) {
+        snprintf(err, errlen, "listen %s: %s", where, why);
+        return -1;
+    }
+    uv_tcp_init(loop, &l->tcp);
+    l->tcp.data = l;
+    int r = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&l->tcp, l->cfg.backlog, on_connection);
+    if (r)
+        return give_up(l, loop, err, errlen, where, r);
+    int len = sizeof ss;
+    r = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
+    if (r)
+        return give_up(l, loop, err, errlen, where, r);
+    conn_endpoint_from(&l->local, (struct sockaddr *)&ss);
+    l->open = true;
+    return 0;
+}
+
+void listener_close(struct listener *l)
+{
+    if (!l->open)
+        return;
+    l->open = false;
+    uv_close((uv_handle_t *)&l->tcp, NULL);
+}
+
+bool listener_public(const struct listener *l)
+{
+    return !endpoint_is_loopback(&l->local);
+}

@@ -1,0 +1,114 @@
+# Helpers for the `hspy listen` end-to-end tests (sourced, not a test).
+#
+#   listen_setup                 temp folder $T (removed on exit) and the exit trap
+#   listen_start [ARGS...]       starts `hspy listen ARGS 0`; sets LISTEN_PID, PORT, URL
+#   listen_stop                  SIGTERM and wait (bounded); a non-zero exit status fails
+#   need CMD...                  skips the test (exit 77) when a command is missing
+#   check NAME CONDITION...      runs the condition; counts and reports a failure
+#   finish                       exits 1 when any check failed
+#
+# hspy's stdout goes to $T/out.N and stderr to $T/err.N (N counts starts); LISTEN_OUT and
+# LISTEN_ERR name the current ones.
+
+set -u
+
+FAILS=0
+STARTS=0
+LISTEN_PIDS=()
+
+listen_cleanup() {
+    local p
+    for p in "${LISTEN_PIDS[@]:-}"; do
+        [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+    done
+    [ -n "${EXTRA_PIDS:-}" ] && kill -KILL $EXTRA_PIDS 2>/dev/null
+    [ -n "${T:-}" ] && rm -rf "$T"
+}
+
+listen_setup() {
+    : "${HSPY:?HSPY must name the hspy binary}"
+    T=$(mktemp -d)
+    trap listen_cleanup EXIT
+}
+
+need() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || { echo "SKIP: $c is not installed"; exit 77; }
+    done
+}
+
+listen_start() {
+    STARTS=$((STARTS + 1))
+    LISTEN_OUT=$T/out.$STARTS
+    LISTEN_ERR=$T/err.$STARTS
+    "$HSPY" listen "$@" 0 >"$LISTEN_OUT" 2>"$LISTEN_ERR" &
+    LISTEN_PID=$!
+    LISTEN_PIDS+=("$LISTEN_PID")
+    local i
+    for i in $(seq 100); do
+        PORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$LISTEN_ERR" | head -1)
+        [ -n "$PORT" ] && break
+        kill -0 "$LISTEN_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ -z "${PORT:-}" ]; then
+        echo "FAIL: hspy listen $* did not start:"; cat "$LISTEN_ERR"
+        exit 1
+    fi
+    URL=http://127.0.0.1:$PORT
+}
+
+listen_stop() {
+    kill -TERM "$LISTEN_PID" 2>/dev/null
+    local i
+    for i in $(seq 100); do
+        kill -0 "$LISTEN_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$LISTEN_PID" 2>/dev/null; then
+        echo "FAIL: hspy did not stop on SIGTERM"
+        kill -KILL "$LISTEN_PID"
+        FAILS=$((FAILS + 1))
+    fi
+    local rc=0
+    wait "$LISTEN_PID" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        # Sanitizer reports (leaks, errors) end up here too.
+        echo "FAIL: hspy exited with status $rc:"
+        tail -20 "$LISTEN_ERR"
+        FAILS=$((FAILS + 1))
+    fi
+    return $rc
+}
+
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "ok: $name"
+    else
+        echo "FAIL: $name"
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+finish() {
+    if [ "$FAILS" -gt 0 ]; then
+        echo "$FAILS check(s) failed"
+        exit 1
+    fi
+    echo "all checks passed"
+    exit 0
+}
+
+# jq-free JSON queries over the --json output: pyq FILE EXPR (EXPR sees `ex`, the list of
+# exchange objects, and prints its value).
+pyq() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+ex = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+v = eval(sys.argv[2])
+print(v if not isinstance(v, (dict, list)) else json.dumps(v))
+PY
+}

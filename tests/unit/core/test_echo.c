@@ -1,0 +1,207 @@
+/* echo: the JSON description of requests (fields, forms, files, binary and non-UTF-8 data). */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/conversation.h"
+#include "hspy/echo.h"
+
+static int grab(void *d, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                enum side s, const uint8_t *p, size_t n)
+{
+    (void)c, (void)s, (void)p, (void)n;
+    struct exchange **out = d;
+    if (ev == CONV_BEGIN && !*out)
+        *out = ex;
+    return CONV_CONTINUE;
+}
+
+static struct exchange *request_raw(const uint8_t *raw, size_t n, size_t keep)
+{
+    struct exchange *ex = NULL;
+    struct conversation_config cfg = {.exchange = {65536, keep}, .hash_bodies = true};
+    endpoint_set(&cfg.client, "10.1.2.3", 4567);
+    endpoint_set(&cfg.server, "127.0.0.1", 8000);
+    struct conversation_events ev = {&ex, grab};
+    struct conversation *c = conversation_new(&cfg, &ev);
+    conversation_feed(c, SIDE_CLIENT, raw, n, 1);
+    conversation_free(c);
+    return ex;
+}
+
+/* text uses C escapes as tu_unescape reads them (so NUL bytes can be written). */
+static struct exchange *request(const char *text, size_t keep)
+{
+    size_t n;
+    uint8_t *raw = tu_unescape(text, &n);
+    struct exchange *ex = request_raw(raw, n, keep);
+    free(raw);
+    return ex;
+}
+
+static json_t *echo(const char *text, size_t keep)
+{
+    struct exchange *ex = request(text, keep);
+    assert_non_null(ex);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 24);
+    struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    assert_int_equal(echo_json(ex, &lim, &out), 0);
+    json_error_t e;
+    json_t *j = json_loadb((const char *)out.data, out.len, 0, &e);
+    if (!j)
+        fail_msg("echo is not JSON: %s\n%s", e.text, dynbuf_str(&out));
+    dynbuf_cleanup(&out);
+    exchange_free(ex);
+    return j;
+}
+
+static const char *str(json_t *j, const char *path)
+{
+    json_t *v = json_object_get(j, path);
+    return v ? json_string_value(v) : NULL;
+}
+
+static void test_basic(void **state)
+{
+    (void)state;
+    json_t *j = echo("GET /p/a?x=1&y=2&x=3&z HTTP/1.1\r\nHost: h.test\r\nX-B: 1\r\nx-a: 2\r\n"
+                     "Accept: application/json\r\n\r\n",
+                     1 << 20);
+    assert_string_equal(str(j, "method"), "GET");
+    assert_string_equal(str(j, "target"), "/p/a?x=1&y=2&x=3&z");
+    assert_string_equal(str(j, "path"), "/p/a");
+    assert_string_equal(str(j, "url"), "http://h.test/p/a?x=1&y=2&x=3&z");
+    assert_string_equal(str(j, "http_version"), "HTTP/1.1");
+    assert_string_equal(str(j, "origin"), "10.1.2.3");
+    assert_string_equal(str(j, "client"), "10.1.2.3:4567");
+    json_t *args = json_object_get(j, "args");
+    assert_int_equal(json_array_size(json_object_get(args, "x")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(args, "x"), 1)), "3");
+    assert_string_equal(str(args, "y"), "2");
+    assert_string_equal(str(args, "z"), "");
+    json_t *h = json_object_get(j, "headers");
+    assert_int_equal(json_array_size(h), 4);
+    assert_string_equal(json_string_value(json_array_get(json_array_get(h, 1), 0)), "X-B");
+    assert_string_equal(json_string_value(json_array_get(json_array_get(h, 2), 0)), "x-a");
+    assert_string_equal(str(j, "body"), "");
+    assert_true(json_is_null(json_object_get(j, "json")));
+    assert_true(json_is_false(json_object_get(j, "body_truncated")));
+    json_decref(j);
+}
+
+static void test_json_body(void **state)
+{
+    (void)state;
+    json_t *j = echo("POST /j HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 17\r\n\r\n{\"a\":[1,2],\"b\":1}",
+                     1 << 20);
+    json_t *parsed = json_object_get(j, "json");
+    assert_int_equal(json_array_size(json_object_get(parsed, "a")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "body_size")), 17);
+    assert_int_equal(strlen(str(j, "body_sha256")), 64);
+    json_decref(j);
+}
+
+static void test_forms(void **state)
+{
+    (void)state;
+    json_t *j =
+        echo("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: 19\r\n\r\nname=a+b&n%3D=%26&q",
+             1 << 20);
+    json_t *form = json_object_get(j, "form");
+    assert_string_equal(str(form, "name"), "a b");
+    assert_string_equal(str(form, "n="), "&");
+    assert_string_equal(str(form, "q"), "");
+    json_decref(j);
+    /* multipart in a chunked body, with a binary file part */
+    static const char part[] = "--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n"
+                               "--B\r\nContent-Disposition: form-data; name=\"up\"; "
+                               "filename=\"a.bin\"\r\n\r\n\xff\0\x01\r\n--B--\r\n";
+    size_t plen = sizeof part - 1;
+    char head[256];
+    int hl = snprintf(head, sizeof head,
+                      "POST /m HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; "
+                      "boundary=B\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n",
+                      plen);
+    uint8_t buf[1024];
+    memcpy(buf, head, (size_t)hl);
+    memcpy(buf + hl, part, plen);
+    memcpy(buf + hl + plen, "\r\n0\r\n\r\n", 7);
+    struct exchange *ex = request_raw(buf, (size_t)hl + plen + 7, 1 << 20);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    assert_int_equal(echo_json(ex, &lim, &out), 0);
+    j = json_loadb((const char *)out.data, out.len, 0, NULL);
+    assert_non_null(j);
+    dynbuf_cleanup(&out);
+    exchange_free(ex);
+    form = json_object_get(j, "form");
+    assert_string_equal(str(form, "t"), "hello");
+    json_t *up = json_object_get(json_object_get(j, "files"), "up");
+    assert_string_equal(str(up, "filename"), "a.bin");
+    assert_int_equal(json_integer_value(json_object_get(up, "size")), 3);
+    assert_string_equal(str(up, "content_base64"), "/wAB");
+    json_decref(j);
+}
+
+static void test_binary_and_latin1(void **state)
+{
+    (void)state;
+    json_t *j = echo("PUT /b HTTP/1.1\\r\\nHost: h\\r\\nX-L: caf\\xe9\\r\\nContent-Length: 4"
+                     "\\r\\n\\r\\n\\0\\xff\\xfe\\x01",
+                     1 << 20);
+    assert_null(json_object_get(j, "body"));
+    assert_string_equal(str(j, "body_base64"), "AP/+AQ==");
+    json_t *h = json_array_get(json_object_get(j, "headers"), 1);
+    assert_string_equal(json_string_value(json_array_get(h, 1)), "caf\xc3\xa9");
+    json_decref(j);
+}
+
+static void test_truncated(void **state)
+{
+    (void)state;
+    json_t *j = echo("POST /t HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789", 4);
+    assert_string_equal(str(j, "body"), "0123");
+    assert_true(json_is_true(json_object_get(j, "body_truncated")));
+    assert_int_equal(json_integer_value(json_object_get(j, "body_size")), 10);
+    json_decref(j);
+}
+
+static void test_wants_json(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *accept;
+        bool json;
+    } cases[] = {
+        {"application/json", true},    {"text/html, Application/JSON;q=0.9", true},
+        {"application/ld+json", true}, {"*/*", false},
+        {"text/plain", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "GET / HTTP/1.1\\r\\nHost: h\\r\\nAccept: %s\\r\\n\\r\\n",
+                 cases[i].accept);
+        struct exchange *ex = request(req, 1024);
+        assert_int_equal(echo_wants_json(ex), cases[i].json);
+        exchange_free(ex);
+    }
+    struct exchange *ex = request("GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", 1024);
+    assert_false(echo_wants_json(ex));
+    exchange_free(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),     cmocka_unit_test(test_json_body),
+        cmocka_unit_test(test_forms),     cmocka_unit_test(test_binary_and_latin1),
+        cmocka_unit_test(test_truncated), cmocka_unit_test(test_wants_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

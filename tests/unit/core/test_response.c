@@ -1,0 +1,130 @@
+/* response: heads hspy writes, raw response head lengths and Content-Length surgery. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/response.h"
+
+static void test_reason(void **state)
+{
+    (void)state;
+    assert_string_equal(response_reason(200), "OK");
+    assert_string_equal(response_reason(431), "Request Header Fields Too Large");
+    assert_string_equal(response_reason(599), "Unknown");
+    assert_string_equal(response_reason(100), "Continue");
+    assert_string_equal(response_reason(505), "HTTP Version Not Supported");
+    assert_string_equal(response_reason(418), "I'm a teapot");
+    assert_string_equal(response_reason(0), "Unknown");
+    assert_string_equal(response_reason(999), "Unknown");
+}
+
+static char *head(const struct response_spec *s)
+{
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    response_head(&b, s);
+    return dynbuf_take(&b);
+}
+
+static void test_head(void **state)
+{
+    (void)state;
+    const char *hdrs[] = {"X-A: 1", "content-length: 99"};
+    struct {
+        struct response_spec spec;
+        const char *want;
+    } cases[] = {
+        {{.status = 200, .framing = RESPONSE_LENGTH, .length = 5},
+         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"},
+        {{.status = 404, .reason = "Nope", .framing = RESPONSE_CHUNKED, .close = true},
+         "HTTP/1.1 404 Nope\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"},
+        {{.status = 200, .headers = hdrs, .nheaders = 2, .framing = RESPONSE_LENGTH, .length = 5},
+         "HTTP/1.1 200 OK\r\nX-A: 1\r\ncontent-length: 99\r\n\r\n"},
+        {{.status = 304, .framing = RESPONSE_NO_BODY, .date = "D"},
+         "HTTP/1.1 304 Not Modified\r\nDate: D\r\n\r\n"},
+        {{.status = 200,
+          .framing = RESPONSE_NO_BODY,
+          .has_length = true,
+          .length = 7,
+          .keep_alive = true},
+         "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\n"},
+        {{.status = 200, .framing = RESPONSE_CLOSE, .close = true},
+         "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *h = head(&cases[i].spec);
+        assert_string_equal(h, cases[i].want);
+        free(h);
+    }
+}
+
+static void test_head_len(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw;
+        long len;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody", 25},
+        {"HTTP/1.1 200 OK\nA: b\n\nbody", 22},
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nx", 44},
+        {"HTTP/1.1 200 OK\r\nA: b\r\n", -1},
+        {"not http at all\r\n\r\n", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(response_head_len((const uint8_t *)cases[i].raw, strlen(cases[i].raw)),
+                         cases[i].len);
+}
+
+static void test_set_length(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw;
+        uint64_t value;
+        const char *want;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX: y\r\n\r\nhello", 5,
+         "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"},
+        {"HTTP/1.1 200 OK\r\nX: y\r\n\r\nhi", 2,
+         "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 2\r\n\r\nhi"},
+        {"HTTP/1.1 200 OK\nContent-Length: 9\nContent-Length: 8\n\nabc", 3,
+         "HTTP/1.1 200 OK\nContent-Length: 3\n\nabc"},
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nxyz", 99,
+         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nxyz"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dynbuf out;
+        dynbuf_init(&out, 4096);
+        assert_int_equal(response_set_length((const uint8_t *)cases[i].raw, strlen(cases[i].raw),
+                                             cases[i].value, &out),
+                         0);
+        assert_string_equal(dynbuf_str(&out), cases[i].want);
+        dynbuf_cleanup(&out);
+    }
+    struct dynbuf out;
+    dynbuf_init(&out, 64);
+    assert_int_equal(response_set_length((const uint8_t *)"garbage", 7, 1, &out), -1);
+    assert_int_equal(out.len, 0);
+    dynbuf_cleanup(&out);
+}
+
+static void test_header_is(void **state)
+{
+    (void)state;
+    assert_true(response_header_is("Content-Length: 5", "content-length"));
+    assert_true(response_header_is("content-length : 5", "content-length"));
+    assert_false(response_header_is("Content-Lengthy: 5", "content-length"));
+    assert_false(response_header_is("Content", "content-length"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason),    cmocka_unit_test(test_head),
+        cmocka_unit_test(test_head_len),  cmocka_unit_test(test_set_length),
+        cmocka_unit_test(test_header_is),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

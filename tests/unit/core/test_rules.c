@@ -1,0 +1,295 @@
+/* rules: the file grammar (accepted and rejected with FILE:LINE), globs, and matching. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/conversation.h"
+#include "hspy/rules.h"
+
+static int grab(void *d, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                enum side s, const uint8_t *p, size_t n)
+{
+    (void)c, (void)s, (void)p, (void)n;
+    struct exchange **out = d;
+    if (ev == CONV_BEGIN && !*out)
+        *out = ex;
+    return CONV_CONTINUE;
+}
+
+/* The request in text (C escapes) parsed into an exchange the caller frees. */
+static struct exchange *request(const char *text)
+{
+    size_t n;
+    uint8_t *raw = tu_unescape(text, &n);
+    struct exchange *ex = NULL;
+    struct conversation_config cfg = {.exchange = {65536, 1 << 20}};
+    struct conversation_events ev = {&ex, grab};
+    struct conversation *c = conversation_new(&cfg, &ev);
+    conversation_feed(c, SIDE_CLIENT, raw, n, 1);
+    conversation_free(c);
+    free(raw);
+    return ex;
+}
+
+static void test_glob(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern, *s;
+        bool match;
+    } cases[] = {
+        {"/a", "/a", true},
+        {"/a", "/ab", false},
+        {"/a/*", "/a/b", true},
+        {"/a/*", "/a/b/c", false},
+        {"/a/**", "/a/b/c", true},
+        {"/a/**", "/a/", true},
+        {"/**/x", "/p/q/x", true},
+        {"/**/x", "/x", false},
+        {"**", "/anything/at/all", true},
+        {"*", "/", false},
+        {"/?", "/a", true},
+        {"/?", "/", false},
+        {"/??", "//", false},
+        {"/a\\*", "/a*", true},
+        {"/a\\*", "/ab", false},
+        {"/*.json", "/x.json", true},
+        {"/*.json", "/x.jsonp", false},
+        {"/*a*a*a*a*a*a*a*b", "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+        {"", "", true},
+    };
+    assert_true(rules_glob_value("*/json*", (const uint8_t *)"application/json; q=1", 21));
+    assert_false(rules_glob("*/json*", (const uint8_t *)"a/b/json", 8));
+    assert_true(rules_glob_value("*/json*", (const uint8_t *)"a/b/json", 8));
+    assert_true(rules_glob_value("Bearer ?*", (const uint8_t *)"Bearer a/b", 10));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool m = rules_glob(cases[i].pattern, (const uint8_t *)cases[i].s, strlen(cases[i].s));
+        if (m != cases[i].match)
+            fail_msg("glob '%s' on '%s': got %d", cases[i].pattern, cases[i].s, m);
+    }
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *err;
+    } cases[] = {
+        {"", "r.conf: no rules"},
+        {"# only a comment\n\n", "r.conf: no rules"},
+        {"status 200\n", "r.conf:1: 'status' before the first 'match' line"},
+        {"match GET /a\nstauts 200\n", "r.conf:2: unknown directive 'stauts'"},
+        {"match GET\n", "r.conf:1: expected 'match METHODS PATTERN'"},
+        {"match GET a/b\n", "r.conf:1: path pattern 'a/b' must start with '/'"},
+        {"match G@T /a\n", "r.conf:1: 'G@T' is not a method name"},
+        {"match GET ~(unclosed\n", "r.conf:1: invalid regular expression"},
+        {"match GET /\n  status 99\n", "r.conf:2: status '99' is not a number from 100 to 999"},
+        {"match GET /\n  status abc\n", "r.conf:2: status 'abc'"},
+        {"match GET /\n  header NoColon\n", "r.conf:2: expected 'header NAME: VALUE'"},
+        {"match GET /\n  header Bad Name: x\n", "r.conf:2: 'Bad Name' is not a header name"},
+        {"match GET /\n  body \\q\n", "r.conf:2: bad escape in body"},
+        {"match GET /\n  status 200\n  raw x.http\n", "r.conf:3: 'raw' conflicts"},
+        {"match GET /\n  echo\n  status 201\n", "r.conf:3: 'status' conflicts"},
+        {"match GET /\n  serve d\n  exec ls\n", "r.conf:3: 'exec' conflicts"},
+        {"match GET /\n  delay-head soon\n", "r.conf:2: 'soon' is not a duration"},
+        {"match GET /\n  trickle 10\n  trickle x/y\n", "r.conf:3: expected 'trickle BYTES/TIME'"},
+        {"match GET /\n  split 1,0\n", "r.conf:2: split: '0' is not a piece size"},
+        {"match GET /\n  close-after many\n", "r.conf:2: 'many' is not a byte count"},
+        {"match GET /\n  echo now\n", "r.conf:2: 'echo' takes no value"},
+        {"match GET /\n  status\n", "r.conf:2: 'status' needs a value"},
+        {"match GET /\n  if-header\n", "r.conf:2: 'if-header' needs a value"},
+        {"match GET /\n  if-header !X: y\n", "r.conf:2: 'if-header !NAME' takes no value"},
+        {"match GET /\n  expect 42\n", "r.conf:2: expected 100, a final status"},
+        {"match GET /\n  fix-length maybe\n", "r.conf:2: expected yes or no"},
+        {"match GET /\n  body @a\n  body b\n", "r.conf:3: a body from a file cannot be combined"},
+        {"match GET /\n raw r.http\n header X: y\n", "r.conf:3: 'header' conflicts"},
+        {"match GET /\nx\0y\n", "r.conf:2: NUL byte in line"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rules r;
+        char err[512] = "";
+        size_t len = strlen(cases[i].text);
+        if (strstr(cases[i].err, "NUL"))
+            len = 19;
+        int rc = rules_parse(&r, cases[i].text, len, "r.conf", err, sizeof err);
+        if (rc != -1 || strncmp(err, cases[i].err, strlen(cases[i].err)) != 0)
+            fail_msg("case %zu: rc %d, err '%s', want '%s'", i, rc, err, cases[i].err);
+        rules_cleanup(&r);
+    }
+}
+
+static const char RULES[] = "# a comment\n"
+                            "match GET,HEAD /health\n"
+                            "  name health\n"
+                            "  status 200 Fine\n"
+                            "  header Content-Type: text/plain\n"
+                            "  body ok\\n\n"
+                            "  body second line\n"
+                            "\n"
+                            "match POST /api/*\n"
+                            "  if-header Content-Type: application/json*\n"
+                            "  if-header !X-Skip\n"
+                            "  status 201\n"
+                            "  body-file created.json\n"
+                            "match * ~^/items/[0-9]+$\r\n"
+                            "  name item\r\n"
+                            "  raw item.http\r\n"
+                            "  fix-length yes\r\n"
+                            "  delay-head 2s\r\n"
+                            "  trickle 16/100ms\r\n"
+                            "  split 1,2/5ms\r\n"
+                            "  close-after 10\r\n"
+                            "  reset-after 20\r\n"
+                            "  content-length 99\r\n"
+                            "  expect 417\r\n"
+                            "match GET /slow/**\n"
+                            "  delay-body 250ms\n"
+                            "match * /static/**\n"
+                            "  serve /srv/www\n"
+                            "match POST /hook\n"
+                            "  exec-shell ./handler.sh \"$X\"\n";
+
+static void test_parse_ok(void **state)
+{
+    (void)state;
+    struct rules r;
+    char err[256];
+    assert_int_equal(rules_parse(&r, RULES, strlen(RULES), "/etc/hspy/r.conf", err, sizeof err), 0);
+    assert_int_equal(r.n, 6);
+    const struct rule *h = &r.v[0];
+    assert_string_equal(h->name, "health");
+    assert_int_equal(h->nmethods, 2);
+    assert_int_equal(h->action, RULE_FIXED);
+    assert_int_equal(h->status, 200);
+    assert_string_equal(h->reason, "Fine");
+    assert_int_equal(h->nheaders, 1);
+    assert_int_equal(h->body_len, strlen("ok\n\nsecond line"));
+    assert_memory_equal(h->body, "ok\n\nsecond line", h->body_len);
+    const struct rule *api = &r.v[1];
+    assert_string_equal(api->name, "line 9");
+    assert_int_equal(api->nwhen, 2);
+    assert_true(api->when[1].absent);
+    assert_string_equal(api->body_file, "/etc/hspy/created.json");
+    const struct rule *item = &r.v[2];
+    assert_true(item->is_regex);
+    assert_int_equal(item->action, RULE_RAW);
+    assert_string_equal(item->raw_file, "/etc/hspy/item.http");
+    assert_true(item->fix_length);
+    assert_int_equal(item->delivery.delay_head_ms, 2000);
+    assert_int_equal(item->delivery.trickle_bytes, 16);
+    assert_int_equal(item->delivery.trickle_ms, 100);
+    assert_int_equal(item->delivery.nsplit, 2);
+    assert_int_equal(item->delivery.split_ms, 5);
+    assert_true(item->delivery.close_after_set);
+    assert_int_equal(item->delivery.reset_after, 20);
+    assert_int_equal(item->delivery.content_length, 99);
+    assert_int_equal(item->expect, 417);
+    assert_int_equal(r.v[3].action, RULE_ECHO); /* delivery only: answers the echo */
+    assert_int_equal(r.v[3].delivery.delay_body_ms, 250);
+    assert_int_equal(r.v[4].action, RULE_SERVE);
+    assert_string_equal(r.v[4].dir, "/srv/www");
+    assert_int_equal(r.v[5].action, RULE_EXEC);
+    assert_true(r.v[5].shell);
+    assert_string_equal(r.v[5].cmd, "./handler.sh \"$X\"");
+    rules_cleanup(&r);
+}
+
+static int fake_load(void *data, const char *path, uint8_t **buf, size_t *len, char *why,
+                     size_t whylen)
+{
+    (void)data;
+    if (strstr(path, "missing")) {
+        snprintf(why, whylen, "No such file or directory");
+        return -1;
+    }
+    *buf = (uint8_t *)strdup(path);
+    *len = strlen(path);
+    return 0;
+}
+
+static void test_load(void **state)
+{
+    (void)state;
+    struct rules r;
+    char err[256];
+    const char *ok = "match GET /a\n body @a.json\nmatch GET /b\n raw b.http\n";
+    assert_int_equal(rules_parse(&r, ok, strlen(ok), "dir/r.conf", err, sizeof err), 0);
+    assert_int_equal(rules_load(&r, fake_load, NULL, err, sizeof err), 0);
+    assert_memory_equal(r.v[0].body, "dir/a.json", 10);
+    assert_memory_equal(r.v[1].raw, "dir/b.http", 10);
+    rules_cleanup(&r);
+    const char *bad = "match GET /a\n status 200\n\nmatch GET /b\n body @missing.json\n";
+    assert_int_equal(rules_parse(&r, bad, strlen(bad), "r.conf", err, sizeof err), 0);
+    assert_int_equal(rules_load(&r, fake_load, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "r.conf:4: cannot read 'missing.json': No such file or directory");
+    rules_cleanup(&r);
+}
+
+static void test_match(void **state)
+{
+    (void)state;
+    struct rules r;
+    char err[256];
+    assert_int_equal(rules_parse(&r, RULES, strlen(RULES), "r.conf", err, sizeof err), 0);
+    static const struct {
+        const char *req, *rule; /* rule NULL = none */
+    } cases[] = {
+        {"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", "health"},
+        {"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n", "health"},
+        {"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", NULL},
+        {"GET /health?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", "health"},
+        {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", NULL},
+        {"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; charset=utf-8\r\n"
+         "Content-Length: 0\r\n\r\n",
+         "line 9"},
+        {"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+         "Content-Length: 0\r\n\r\n",
+         NULL},
+        {"POST /api/users HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+         "X-Skip: 1\r\nContent-Length: 0\r\n\r\n",
+         NULL},
+        {"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+         "Content-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+         "line 9"},
+        {"DELETE /items/42 HTTP/1.1\r\nHost: x\r\n\r\n", "item"},
+        {"DELETE /items/42x HTTP/1.1\r\nHost: x\r\n\r\n", NULL},
+        {"GET http://example.com/items/7?q HTTP/1.1\r\nHost: x\r\n\r\n", "item"},
+        {"GET /slow/a/b/c HTTP/1.1\r\nHost: x\r\n\r\n", "line 25"},
+        {"PUT /static/x.css HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "line 27"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct exchange *ex = request(cases[i].req);
+        assert_non_null(ex);
+        const struct rule *m = rules_match(&r, &ex->req);
+        const char *got = m ? m->name : NULL;
+        if ((got == NULL) != (cases[i].rule == NULL) || (got && strcmp(got, cases[i].rule) != 0))
+            fail_msg("case %zu: matched '%s', want '%s'", i, got ? got : "(none)",
+                     cases[i].rule ? cases[i].rule : "(none)");
+        exchange_free(ex);
+    }
+    rules_cleanup(&r);
+}
+
+static void test_unescape(void **state)
+{
+    (void)state;
+    uint8_t *out;
+    size_t n;
+    assert_int_equal(rules_unescape("a\\r\\n\\t\\\\\\x41\\@\\0z", &out, &n), 0);
+    assert_int_equal(n, 9);
+    assert_memory_equal(out, "a\r\n\t\\A@\0z", 9);
+    free(out);
+    assert_int_equal(rules_unescape("\\x4", &out, &n), -1);
+    assert_int_equal(rules_unescape("\\", &out, &n), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_glob), cmocka_unit_test(test_errors), cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_load), cmocka_unit_test(test_match),  cmocka_unit_test(test_unescape),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
