@@ -55,6 +55,8 @@ struct hspy {
     struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
     struct exportfile *export; /* read --export, or NULL */
     bool started;              /* hspy_start succeeded (--save is written at the end) */
+    char started_title[128];   /* the title when the session started (modes may free theirs) */
+    int64_t started_ns;        /* when it started */
 };
 
 /* The wall clock in ns since the epoch. */

@@ -67,6 +67,9 @@ int hspy_start(struct hspy *h)
             return -1;
     }
     h->started = true;
+    h->started_ns = hspy_now();
+    snprintf(h->started_title, sizeof h->started_title, "%s",
+             h->title ? h->title : command_name(h->opt.cmd));
     return 0;
 }
 
