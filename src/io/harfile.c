@@ -65,7 +65,7 @@ static int64_t earliest(const struct hspy *h, const uint64_t *ids, size_t n)
             if (ex->t[k] && (!t0 || ex->t[k] < t0))
                 t0 = ex->t[k];
     }
-    return t0 ? t0 : hspy_now();
+    return t0 ? t0 : h->started_ns ? h->started_ns : hspy_now();
 }
 
 static void entries(struct hspy *h, struct writer *w, const uint64_t *ids, size_t n,
