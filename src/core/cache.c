@@ -248,8 +248,44 @@ static bool parse_asctime(struct dcur *c, int *y, int *mo, int *d, int *h, int *
            c->p == c->end;
 }
 
+/* Two decimal digits at p, or -1. */
+static int two_digits(const char *p)
+{
+    return p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' ? (p[0] - '0') * 10 + p[1] - '0'
+                                                                    : -1;
+}
+
+/*
+ * The common case in one pass: an IMF-fixdate exactly as RFC 9110 writes it ("Sun, 06 Nov
+ * 1994 08:49:37 GMT", case as shown, weekday right). Anything else goes the general way.
+ */
+static bool parse_fixdate(const char *s, size_t n, int64_t *out)
+{
+    if (n != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+        s[19] != ':' || s[22] != ':' || memcmp(s + 25, " GMT", 4) != 0)
+        return false;
+    int d = two_digits(s + 5), y1 = two_digits(s + 12), y2 = two_digits(s + 14);
+    int h = two_digits(s + 17), mi = two_digits(s + 20), sec = two_digits(s + 23);
+    if (d < 1 || y1 < 0 || y2 < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return false;
+    int mo = 0;
+    for (int i = 0; i < 12 && !mo; i++)
+        if (s[8] == MONTH_ABBR[i][0] && s[9] == MONTH_ABBR[i][1] && s[10] == MONTH_ABBR[i][2])
+            mo = i + 1;
+    int y = y1 * 100 + y2;
+    if (!mo || d > days_in_month(y, mo))
+        return false;
+    int64_t days = civil_days((struct civil_date){y, mo, d});
+    if (memcmp(s, DAY_ABBR[civil_weekday(days)], 3) != 0)
+        return false;
+    *out = days * 86400 + h * 3600 + mi * 60 + sec;
+    return true;
+}
+
 int cache_date_parse(const char *str, size_t n, int64_t ref, int64_t *out)
 {
+    if (parse_fixdate(str, n, out))
+        return 0;
     struct dcur c = {(const uint8_t *)str, (const uint8_t *)str + n, false};
     char w[12];
     bool odd;

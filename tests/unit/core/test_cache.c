@@ -465,6 +465,29 @@ static void test_date_format(void **state)
         assert_int_equal(cache_date_parse(buf, strlen(buf), CACHE_TIME_NONE, &back), 0);
         assert_int_equal(back, TIMES[i]);
     }
+    /* Every day of four centuries (leap rules included) back through the parser, and the
+     * same text with its weekday wrong or in lower case: read, but as lenient (rc 1). */
+    for (int64_t t = INT64_C(-2208988800); t < INT64_C(10413792000); t += 86400 + 61) {
+        int64_t back;
+        cache_date_format(t, buf, sizeof buf);
+        assert_int_equal(cache_date_parse(buf, strlen(buf), CACHE_TIME_NONE, &back), 0);
+        assert_int_equal(back, t);
+        char wrong[CACHE_DATE_STRLEN];
+        memcpy(wrong, buf, sizeof wrong);
+        memcpy(wrong, memcmp(buf, "Mon", 3) == 0 ? "Tue" : "Mon", 3);
+        assert_int_equal(cache_date_parse(wrong, strlen(wrong), CACHE_TIME_NONE, &back), 1);
+        assert_int_equal(back, t);
+    }
+    static const char *const LENIENT[] = {
+        "sun, 06 nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 gmt",
+        "Sun,  06 Nov 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT"};
+    for (size_t i = 0; i < sizeof LENIENT / sizeof LENIENT[0]; i++) {
+        int64_t back = 0;
+        int rc = cache_date_parse(LENIENT[i], strlen(LENIENT[i]), CACHE_TIME_NONE, &back);
+        assert_true(rc != 0);
+        if (rc > 0)
+            assert_int_equal(back, 784111777);
+    }
 }
 
 static void test_durations(void **state)
