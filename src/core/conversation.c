@@ -62,6 +62,8 @@ struct half {
     struct dynbuf hold;   /* resync: a partial start line; client: bytes during a switch */
     struct dynbuf replay; /* bytes to process before any new input */
     bool resynced;        /* server: a gap lost bytes; re-pair by time at the next response */
+    bool unreadable;      /* capture: the head cannot be a message; its first line goes on */
+    bool mid_line;        /* resync: the bytes before the next input ended inside a line */
 };
 
 struct conversation {
@@ -245,6 +247,7 @@ static void start_head(struct conversation *c, enum side s)
     struct half *sd = &c->side[s];
     sd->state = PS_HEAD;
     memset(&sd->scan, 0, sizeof sd->scan);
+    sd->unreadable = false;
     sd->warn.n = sd->warn.dropped = 0;
     /* Most heads fit the small array; one with more fields is parsed again (see feed_head). */
     release_scratch(sd);
@@ -480,6 +483,11 @@ static void head_failed(struct conversation *c, enum side s, int rc)
         exchange_warn(ex, W_HTTP09, s, m->head_off, "response has no status line");
         sd->state = PS_BODY;
         sd->framing.kind = BODY_CLOSE;
+        /* The bytes read as a would-be status line are the start of that body. */
+        size_t got = m->raw.len - m->head_off;
+        m->body_wire += got;
+        if (got)
+            body_payload(c, s, m->raw.data + m->head_off, got);
         return;
     }
     if (s == SIDE_CLIENT) {
@@ -492,6 +500,38 @@ static void head_failed(struct conversation *c, enum side s, int rc)
     message_done(c, s, false);
 }
 
+/*
+ * Capture: a head that cannot start a message keeps exactly its first line (at most head_max
+ * bytes) however the input was cut, and the search for the next message starts after that line
+ * (a message found inside it would depend on where the pieces ended). The line's end is looked
+ * for in raw from offset from; [before, raw.len) are the take bytes just appended out of n.
+ * Returns the bytes of the input used.
+ */
+static size_t unreadable_line(struct conversation *c, enum side s, size_t from, size_t before,
+                              size_t take, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    const uint8_t *lf = memchr(m->raw.data + from, '\n', m->raw.len - from);
+    if (!lf && take == n && m->raw.len - m->head_off < c->cfg.limits.head_max) {
+        sd->unreadable = true; /* the line goes on in the next input */
+        m->wire_bytes += take;
+        return n;
+    }
+    sd->unreadable = false;
+    size_t end = lf ? (size_t)(lf - m->raw.data) + 1 : m->raw.len;
+    /* The parser judges a first line as soon as it is complete, so its end is new, unless the
+     * line ended inside the empty-line bytes kept in front of the head (CRs alone). */
+    if (end < before)
+        end = before;
+    m->raw.len = end;
+    m->raw.data[end] = '\0';
+    m->wire_bytes += end - before;
+    head_failed(c, s, HTTP_INVALID);
+    sd->mid_line = lf == NULL;
+    return end - before;
+}
+
 /* Feeds head bytes; returns bytes consumed. */
 static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
@@ -502,6 +542,8 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     size_t take = n < room ? n : room;
     size_t before = m->raw.len;
     dynbuf_append(&m->raw, p, take);
+    if (sd->unreadable)
+        return unreadable_line(c, s, before, before, take, n);
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
     struct http_warnings *w = &sd->warn;
     int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off, kind,
@@ -531,6 +573,8 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
             response_head_done(c, w);
         return used;
     }
+    if (rc == HTTP_INVALID && c->cfg.capture)
+        return unreadable_line(c, s, m->head_off + sd->scan.pos, before, take, n);
     m->wire_bytes += take;
     if (rc == HTTP_NEED_MORE && take == n)
         return n;
@@ -642,6 +686,14 @@ static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p,
 {
     struct half *sd = &c->side[s];
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    if (sd->mid_line) {
+        /* Only the start of a line can start a message. */
+        const uint8_t *lf = memchr(p, '\n', n);
+        size_t k = lf ? (size_t)(lf - p) + 1 : n;
+        sd->skipped += k;
+        sd->mid_line = lf == NULL;
+        return k;
+    }
     if (sd->hold.len) {
         /* A possible start line was cut by the previous input: decide with more bytes. */
         size_t held = sd->hold.len;
@@ -651,13 +703,18 @@ static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p,
         if (r == -1 && sd->hold.len < 64)
             return take;
         if (r == 1) {
-            dynbuf_append(&sd->replay, sd->hold.data, held);
+            /* The driver replays what decided it (so the start is seen whole), then goes on
+             * with the rest of p. */
+            dynbuf_append(&sd->replay, sd->hold.data, sd->hold.len);
             dynbuf_reset(&sd->hold);
             sd->state = PS_IDLE;
-            return 0; /* the driver replays the held prefix, then continues with p */
+            return take;
         }
         dynbuf_reset(&sd->hold);
         sd->skipped += held;
+        /* The held bytes began a line that is not a start line: p goes on with that line. */
+        sd->mid_line = true;
+        return 0;
     }
     size_t keep;
     size_t at = http_resync(p, n, kind, &keep);
@@ -668,6 +725,8 @@ static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p,
     }
     sd->skipped += n - keep;
     dynbuf_append(&sd->hold, p + n - keep, keep);
+    /* Without a possible start kept, the input ended inside a line unless it ended a line. */
+    sd->mid_line = keep == 0 && n > 0 && p[n - 1] != '\n';
     return n;
 }
 
@@ -803,7 +862,9 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     } else {
         if (!room_for_one(c, SIDE_SERVER))
             return 0;
-        if (c->cfg.capture && http_looks_like(p, n, HTTP_RESPONSE) == 0) {
+        /* A capture only takes a response without a request once its first bytes say so; the
+         * search holds an undecided prefix until they do, however the input was cut. */
+        if (c->cfg.capture && http_looks_like(p, n, HTTP_RESPONSE) != 1) {
             sd->state = PS_RESYNC;
             return 0;
         }
@@ -1007,6 +1068,7 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
     default:
         sd->skipped += n;
         sd->state = PS_RESYNC;
+        sd->mid_line = false; /* where a gap ends is unknown: look from there */
         dynbuf_reset(&sd->hold);
         break;
     }
