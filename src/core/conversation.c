@@ -59,11 +59,13 @@ struct half {
     uint64_t skipped;  /* capture: bytes skipped while resynchronising */
     uint8_t crlf[256]; /* client: empty lines before the next request (RFC 9112 2.2) */
     size_t ncrlf;
-    struct dynbuf hold;   /* resync: a partial start line; client: bytes during a switch */
-    struct dynbuf replay; /* bytes to process before any new input */
-    bool resynced;        /* server: a gap lost bytes; re-pair by time at the next response */
-    bool unreadable;      /* capture: the head cannot be a message; its first line goes on */
-    bool mid_line;        /* resync: the bytes before the next input ended inside a line */
+    struct dynbuf hold;    /* resync: a partial start line; client: bytes during a switch */
+    struct dynbuf replay;  /* bytes to process before any new input */
+    bool resynced;         /* server: a gap lost bytes; re-pair by time at the next response */
+    bool unreadable;       /* capture: the head cannot be a message; its first line goes on */
+    bool orphan_undecided; /* server: too few bytes yet to tell whether an orphan is a response */
+    uint32_t orphan_from;  /* server: where in raw the orphan's own bytes start */
+    bool mid_line;         /* resync: the bytes before the next input ended inside a line */
 };
 
 struct conversation {
@@ -532,6 +534,40 @@ static size_t unreadable_line(struct conversation *c, enum side s, size_t from, 
     return end - before;
 }
 
+static void not_a_response(struct conversation *c, struct exchange *ex);
+
+/*
+ * An orphan whose first bytes could not yet say whether it is a response: decides with the
+ * take bytes just appended at before. A response is then parsed from its start; anything else
+ * becomes the body of an unparsed message, the bytes so far included, as if it had been
+ * decided at once. Returns the bytes of the input used.
+ */
+static size_t undecided_orphan(struct conversation *c, size_t before, size_t take)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    struct message *m = &sd->ex->resp;
+    int looks =
+        http_looks_like(m->raw.data + sd->orphan_from, m->raw.len - sd->orphan_from, HTTP_RESPONSE);
+    if (looks == -1) {
+        m->wire_bytes += take;
+        return take;
+    }
+    sd->orphan_undecided = false;
+    m->raw.len = before; /* fed again, as head or as body */
+    m->raw.data[before] = '\0';
+    if (looks == 1) {
+        exchange_warn(sd->ex, W_RESPONSE_WITHOUT_REQUEST, SIDE_SERVER, 0, NULL);
+        return 0;
+    }
+    not_a_response(c, sd->ex);
+    sd->state = PS_BODY;
+    size_t got = before - sd->orphan_from;
+    m->body_wire += got;
+    if (got)
+        body_payload(c, SIDE_SERVER, m->raw.data + sd->orphan_from, got);
+    return 0;
+}
+
 /* Feeds head bytes; returns bytes consumed. */
 static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
@@ -544,6 +580,8 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     dynbuf_append(&m->raw, p, take);
     if (sd->unreadable)
         return unreadable_line(c, s, before, before, take, n);
+    if (sd->orphan_undecided)
+        return undecided_orphan(c, before, take);
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
     struct http_warnings *w = &sd->warn;
     int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off, kind,
@@ -829,23 +867,33 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
     return i;
 }
 
-/* Server bytes with no request waiting: an orphan exchange shows them. */
-static struct exchange *orphan(struct conversation *c, const uint8_t *p, size_t n)
+/* An orphan's bytes are not a response: keep them as an unparsed message until the server
+ * closes. */
+static void not_a_response(struct conversation *c, struct exchange *ex)
 {
     struct half *sd = &c->side[SIDE_SERVER];
-    struct exchange *ex = begin(c, false);
+    exchange_warn(ex, sd->last_bodiless ? W_BODY_FORBIDDEN : W_EXTRA_BYTES, SIDE_SERVER, 0, NULL);
+    ex->resp.flags |= MSG_UNPARSED;
+    sd->framing = (struct framing){.kind = BODY_CLOSE};
+    ex->resp.body_kind = BODY_CLOSE;
+}
+
+/*
+ * Server bytes with no request waiting: an orphan exchange shows them. Whether they are a
+ * response is decided by their first bytes alone (http_looks_like), so that the decision does
+ * not depend on how many of them came in this input; until they are known, the orphan waits
+ * (see undecided_orphan). Called once the exchange's other warnings are attached, so that the
+ * order of warnings is the same whenever the decision falls.
+ */
+static void classify_orphan(struct conversation *c, struct exchange *ex, const uint8_t *p, size_t n)
+{
     int looks = http_looks_like(p, n, HTTP_RESPONSE);
-    enum warning_code w = looks != 0          ? W_RESPONSE_WITHOUT_REQUEST
-                          : sd->last_bodiless ? W_BODY_FORBIDDEN
-                                              : W_EXTRA_BYTES;
-    exchange_warn(ex, w, SIDE_SERVER, 0, NULL);
-    if (looks == 0) {
-        /* Not a response: keep the bytes as an unparsed message until the server closes. */
-        ex->resp.flags |= MSG_UNPARSED;
-        sd->framing = (struct framing){.kind = BODY_CLOSE};
-        ex->resp.body_kind = BODY_CLOSE;
-    }
-    return ex;
+    if (looks == 1)
+        exchange_warn(ex, W_RESPONSE_WITHOUT_REQUEST, SIDE_SERVER, 0, NULL);
+    else if (looks == 0)
+        not_a_response(c, ex);
+    else
+        c->side[SIDE_SERVER].orphan_undecided = true;
 }
 
 static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
@@ -855,6 +903,7 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     if (blank)
         return blank;
     repair_pairing(c);
+    sd->orphan_undecided = false;
     struct inflight *f = next_response_slot(c);
     struct exchange *ex;
     if (f) {
@@ -868,7 +917,7 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
             sd->state = PS_RESYNC;
             return 0;
         }
-        ex = orphan(c, p, n);
+        ex = begin(c, false);
         f = find(c, ex);
     }
     sd->ex = ex;
@@ -880,11 +929,14 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
         append_raw(&ex->resp, sd->crlf, sd->ncrlf);
         sd->ncrlf = 0;
     }
+    sd->orphan_from = (uint32_t)ex->resp.raw.len;
     if (sd->skipped) {
         exchange_warn(ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "%llu bytes skipped before this response",
                       (unsigned long long)sd->skipped);
         sd->skipped = 0;
     }
+    if (ex->flags & EX_NO_REQUEST)
+        classify_orphan(c, ex, p, n);
     if (ex->resp.flags & MSG_UNPARSED) {
         sd->state = PS_BODY;
         return 0;
