@@ -139,7 +139,7 @@ struct http_scan {
     uint8_t state;    /* enum http_scan_state */
     uint8_t partial;  /* the line at pos was incomplete at the last call */
     uint8_t started;  /* the head was reset by the first call */
-    uint8_t waiting;  /* partial field line: new bytes without a LF change nothing */
+    uint8_t waiting;  /* partial line: new bytes without a LF change nothing */
 };
 
 enum http_scan_state { HTTP_SCAN_START_LINE = 0, HTTP_SCAN_FIELDS, HTTP_SCAN_DONE };

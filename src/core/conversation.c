@@ -60,9 +60,13 @@ struct half {
     uint64_t skipped;  /* capture: bytes skipped while resynchronising */
     uint8_t crlf[256]; /* client: empty lines before the next request (RFC 9112 2.2) */
     size_t ncrlf;
-    struct dynbuf hold;   /* resync: a partial start line; client: bytes during a switch */
-    struct dynbuf replay; /* bytes to process before any new input */
-    bool resynced;        /* server: a gap lost bytes; re-pair by time at the next response */
+    struct dynbuf hold;    /* resync: a partial start line; client: bytes during a switch */
+    struct dynbuf replay;  /* bytes to process before any new input */
+    bool resynced;         /* server: a gap lost bytes; re-pair by time at the next response */
+    bool unreadable;       /* capture: the head cannot be a message; its first line goes on */
+    bool orphan_undecided; /* server: too few bytes yet to tell whether an orphan is a response */
+    uint32_t orphan_from;  /* server: where in raw the orphan's own bytes start */
+    bool mid_line;         /* resync: the bytes before the next input ended inside a line */
 };
 
 struct conversation {
@@ -246,6 +250,7 @@ static void start_head(struct conversation *c, enum side s)
     struct half *sd = &c->side[s];
     sd->state = PS_HEAD;
     memset(&sd->scan, 0, sizeof sd->scan);
+    sd->unreadable = false;
     sd->warn.n = sd->warn.dropped = 0;
     /* Most heads fit the small array; one with more fields is parsed again (see feed_head). */
     release_scratch(sd);
@@ -504,6 +509,11 @@ static void head_failed(struct conversation *c, enum side s, int rc)
         exchange_warn(ex, W_HTTP09, s, m->head_off, "response has no status line");
         sd->state = PS_BODY;
         sd->framing.kind = BODY_CLOSE;
+        /* The bytes read as a would-be status line are the start of that body. */
+        size_t got = m->raw.len - m->head_off;
+        m->body_wire += got;
+        if (got)
+            body_payload(c, s, m->raw.data + m->head_off, got);
         return;
     }
     if (s == SIDE_CLIENT) {
@@ -516,6 +526,72 @@ static void head_failed(struct conversation *c, enum side s, int rc)
     message_done(c, s, false);
 }
 
+/*
+ * Capture: a head that cannot start a message keeps exactly its first line (at most head_max
+ * bytes) however the input was cut, and the search for the next message starts after that line
+ * (a message found inside it would depend on where the pieces ended). The line's end is looked
+ * for in raw from offset from; [before, raw.len) are the take bytes just appended out of n.
+ * Returns the bytes of the input used.
+ */
+static size_t unreadable_line(struct conversation *c, enum side s, size_t from, size_t before,
+                              size_t take, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    const uint8_t *lf = memchr(m->raw.data + from, '\n', m->raw.len - from);
+    if (!lf && take == n && m->raw.len - m->head_off < c->cfg.limits.head_max) {
+        sd->unreadable = true; /* the line goes on in the next input */
+        m->wire_bytes += take;
+        return n;
+    }
+    sd->unreadable = false;
+    size_t end = lf ? (size_t)(lf - m->raw.data) + 1 : m->raw.len;
+    /* The parser judges a first line as soon as it is complete, so its end is new, unless the
+     * line ended inside the empty-line bytes kept in front of the head (CRs alone). */
+    if (end < before)
+        end = before;
+    m->raw.len = end;
+    m->raw.data[end] = '\0';
+    m->wire_bytes += end - before;
+    head_failed(c, s, HTTP_INVALID);
+    sd->mid_line = lf == NULL;
+    return end - before;
+}
+
+static void not_a_response(struct conversation *c, struct exchange *ex);
+
+/*
+ * An orphan whose first bytes could not yet say whether it is a response: decides with the
+ * take bytes just appended at before. A response is then parsed from its start; anything else
+ * becomes the body of an unparsed message, the bytes so far included, as if it had been
+ * decided at once. Returns the bytes of the input used.
+ */
+static size_t undecided_orphan(struct conversation *c, size_t before, size_t take)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    struct message *m = &sd->ex->resp;
+    int looks =
+        http_looks_like(m->raw.data + sd->orphan_from, m->raw.len - sd->orphan_from, HTTP_RESPONSE);
+    if (looks == -1) {
+        m->wire_bytes += take;
+        return take;
+    }
+    sd->orphan_undecided = false;
+    m->raw.len = before; /* fed again, as head or as body */
+    m->raw.data[before] = '\0';
+    if (looks == 1) {
+        exchange_warn(sd->ex, W_RESPONSE_WITHOUT_REQUEST, SIDE_SERVER, 0, NULL);
+        return 0;
+    }
+    not_a_response(c, sd->ex);
+    sd->state = PS_BODY;
+    size_t got = before - sd->orphan_from;
+    m->body_wire += got;
+    if (got)
+        body_payload(c, SIDE_SERVER, m->raw.data + sd->orphan_from, got);
+    return 0;
+}
+
 /* Feeds head bytes; returns bytes consumed. */
 static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
@@ -526,6 +602,10 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     size_t take = n < room ? n : room;
     size_t before = m->raw.len;
     dynbuf_append(&m->raw, p, take);
+    if (sd->unreadable)
+        return unreadable_line(c, s, before, before, take, n);
+    if (sd->orphan_undecided)
+        return undecided_orphan(c, before, take);
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
     struct http_warnings *w = &sd->warn;
     int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off, kind,
@@ -555,6 +635,8 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
             response_head_done(c, w);
         return used;
     }
+    if (rc == HTTP_INVALID && c->cfg.capture)
+        return unreadable_line(c, s, m->head_off + sd->scan.pos, before, take, n);
     m->wire_bytes += take;
     if (rc == HTTP_NEED_MORE && take == n)
         return n;
@@ -666,6 +748,14 @@ static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p,
 {
     struct half *sd = &c->side[s];
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    if (sd->mid_line) {
+        /* Only the start of a line can start a message. */
+        const uint8_t *lf = memchr(p, '\n', n);
+        size_t k = lf ? (size_t)(lf - p) + 1 : n;
+        sd->skipped += k;
+        sd->mid_line = lf == NULL;
+        return k;
+    }
     if (sd->hold.len) {
         /* A possible start line was cut by the previous input: decide with more bytes. */
         size_t held = sd->hold.len;
@@ -675,13 +765,18 @@ static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p,
         if (r == -1 && sd->hold.len < 64)
             return take;
         if (r == 1) {
-            dynbuf_append(&sd->replay, sd->hold.data, held);
+            /* The driver replays what decided it (so the start is seen whole), then goes on
+             * with the rest of p. */
+            dynbuf_append(&sd->replay, sd->hold.data, sd->hold.len);
             dynbuf_reset(&sd->hold);
             sd->state = PS_IDLE;
-            return 0; /* the driver replays the held prefix, then continues with p */
+            return take;
         }
         dynbuf_reset(&sd->hold);
         sd->skipped += held;
+        /* The held bytes began a line that is not a start line: p goes on with that line. */
+        sd->mid_line = true;
+        return 0;
     }
     size_t keep;
     size_t at = http_resync(p, n, kind, &keep);
@@ -692,6 +787,8 @@ static size_t feed_resync(struct conversation *c, enum side s, const uint8_t *p,
     }
     sd->skipped += n - keep;
     dynbuf_append(&sd->hold, p + n - keep, keep);
+    /* Without a possible start kept, the input ended inside a line unless it ended a line. */
+    sd->mid_line = keep == 0 && n > 0 && p[n - 1] != '\n';
     return n;
 }
 
@@ -794,23 +891,33 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
     return i;
 }
 
-/* Server bytes with no request waiting: an orphan exchange shows them. */
-static struct exchange *orphan(struct conversation *c, const uint8_t *p, size_t n)
+/* An orphan's bytes are not a response: keep them as an unparsed message until the server
+ * closes. */
+static void not_a_response(struct conversation *c, struct exchange *ex)
 {
     struct half *sd = &c->side[SIDE_SERVER];
-    struct exchange *ex = begin(c, false);
+    exchange_warn(ex, sd->last_bodiless ? W_BODY_FORBIDDEN : W_EXTRA_BYTES, SIDE_SERVER, 0, NULL);
+    ex->resp.flags |= MSG_UNPARSED;
+    sd->framing = (struct framing){.kind = BODY_CLOSE};
+    ex->resp.body_kind = BODY_CLOSE;
+}
+
+/*
+ * Server bytes with no request waiting: an orphan exchange shows them. Whether they are a
+ * response is decided by their first bytes alone (http_looks_like), so that the decision does
+ * not depend on how many of them came in this input; until they are known, the orphan waits
+ * (see undecided_orphan). Called once the exchange's other warnings are attached, so that the
+ * order of warnings is the same whenever the decision falls.
+ */
+static void classify_orphan(struct conversation *c, struct exchange *ex, const uint8_t *p, size_t n)
+{
     int looks = http_looks_like(p, n, HTTP_RESPONSE);
-    enum warning_code w = looks != 0          ? W_RESPONSE_WITHOUT_REQUEST
-                          : sd->last_bodiless ? W_BODY_FORBIDDEN
-                                              : W_EXTRA_BYTES;
-    exchange_warn(ex, w, SIDE_SERVER, 0, NULL);
-    if (looks == 0) {
-        /* Not a response: keep the bytes as an unparsed message until the server closes. */
-        ex->resp.flags |= MSG_UNPARSED;
-        sd->framing = (struct framing){.kind = BODY_CLOSE};
-        ex->resp.body_kind = BODY_CLOSE;
-    }
-    return ex;
+    if (looks == 1)
+        exchange_warn(ex, W_RESPONSE_WITHOUT_REQUEST, SIDE_SERVER, 0, NULL);
+    else if (looks == 0)
+        not_a_response(c, ex);
+    else
+        c->side[SIDE_SERVER].orphan_undecided = true;
 }
 
 static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
@@ -820,6 +927,7 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     if (blank)
         return blank;
     repair_pairing(c);
+    sd->orphan_undecided = false;
     struct inflight *f = next_response_slot(c);
     struct exchange *ex;
     if (f) {
@@ -827,11 +935,13 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     } else {
         if (!room_for_one(c, SIDE_SERVER))
             return 0;
-        if (c->cfg.capture && http_looks_like(p, n, HTTP_RESPONSE) == 0) {
+        /* A capture only takes a response without a request once its first bytes say so; the
+         * search holds an undecided prefix until they do, however the input was cut. */
+        if (c->cfg.capture && http_looks_like(p, n, HTTP_RESPONSE) != 1) {
             sd->state = PS_RESYNC;
             return 0;
         }
-        ex = orphan(c, p, n);
+        ex = begin(c, false);
         f = find(c, ex);
     }
     sd->ex = ex;
@@ -843,11 +953,14 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
         append_raw(&ex->resp, sd->crlf, sd->ncrlf);
         sd->ncrlf = 0;
     }
+    sd->orphan_from = (uint32_t)ex->resp.raw.len;
     if (sd->skipped) {
         exchange_warn(ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "%llu bytes skipped before this response",
                       (unsigned long long)sd->skipped);
         sd->skipped = 0;
     }
+    if (ex->flags & EX_NO_REQUEST)
+        classify_orphan(c, ex, p, n);
     if (ex->resp.flags & MSG_UNPARSED) {
         sd->state = PS_BODY;
         return 0;
@@ -1031,6 +1144,7 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
     default:
         sd->skipped += n;
         sd->state = PS_RESYNC;
+        sd->mid_line = false; /* where a gap ends is unknown: look from there */
         dynbuf_reset(&sd->hold);
         break;
     }

@@ -918,6 +918,20 @@ static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol
     return true;
 }
 
+/*
+ * Whether, with the line at p incomplete in [p, end), new bytes without a LF can change nothing
+ * (the caller then only looks for a LF in them). A field line: yes, unless it starts with a CR,
+ * which the byte after it decides. A start line: yes once the bytes that decide whether it can
+ * be one (the first five, "HTTP/" for a response) are in [p, judge_end) and were found possible.
+ */
+static inline bool waits_for_lf(uint8_t state, const uint8_t *p, const uint8_t *end,
+                                const uint8_t *judge_end)
+{
+    if (state == SCAN_FIELDS)
+        return p < end && *p != '\r';
+    return state == SCAN_START_LINE && judge_end - p >= 5;
+}
+
 /* The head ends at the lone CR at p (a field line cannot start with CR). */
 static int end_at_bare_cr(const uint8_t *base, const uint8_t *p, struct http_scan *scan,
                           struct http_head *head, struct http_warnings *w)
@@ -961,10 +975,10 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
     if (!last) {
         scan->partial = 1;
         scan->lf_from = (uint32_t)limit;
-        scan->waiting = scan->state == SCAN_FIELDS && p < end && *p != '\r';
         const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
         if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
             return HTTP_INVALID;
+        scan->waiting = waits_for_lf(scan->state, p, end, judge_end);
         goto incomplete;
     }
     scan->partial = 0;
@@ -989,6 +1003,10 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         /* The line [p, lf] is complete; eol ends its content. */
         const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
         if (eol == lf) {
+            /* A line that cannot be a start line gets no warnings: fed in pieces, its first
+             * bytes would have ruled it out before its end was seen. */
+            if (scan->state == SCAN_START_LINE && eol > p && !start_line_valid(p, eol, kind))
+                return HTTP_INVALID;
             head->flags |= HEAD_BARE_LF;
             warn_once(w, W_BARE_LF, base, lf);
         }
@@ -1024,13 +1042,11 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         return end_at_bare_cr(base, p, scan, head, w);
     scan->partial = 1;
     scan->lf_from = (uint32_t)limit;
-    /* While a field line is incomplete, only a LF can change anything (a CR at its start is
-     * decided by the byte after it, so that case is not waiting). */
-    scan->waiting = scan->state == SCAN_FIELDS && p < input_end && *p != '\r';
     /* A CR at the very end may be the first half of a line end: judge the line without it. */
     const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
     if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
         return HTTP_INVALID;
+    scan->waiting = waits_for_lf(scan->state, p, input_end, judge_end);
 incomplete:
     if (len >= limits->head_max) {
         head->flags |= HEAD_TRUNCATED;

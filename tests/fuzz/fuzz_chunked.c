@@ -1,7 +1,7 @@
 /*
  * Fuzzes the chunked decoder: the input is a chunked body. Invariants: consumed bytes never
  * exceed the input, payload slices lie inside it, and feeding whole or byte by byte yields the
- * same payload, status and consumed count.
+ * same payload, status, consumed count and warnings (codes and body offsets).
  */
 #include "fuzzcheck.h"
 #include <stdint.h>
@@ -10,7 +10,8 @@
 
 #include "hspy/chunked.h"
 
-static size_t run(const uint8_t *p, size_t n, size_t piece, struct dynbuf *out, int *status)
+static size_t run(const uint8_t *p, size_t n, size_t piece, struct dynbuf *out, int *status,
+                  struct http_warnings *all)
 {
     static const struct http_limits lim = {1024, 64, 16, 64};
     struct chunked c;
@@ -27,6 +28,9 @@ static size_t run(const uint8_t *p, size_t n, size_t piece, struct dynbuf *out, 
             CHECK((size_t)s.off + s.len <= k);
             if (s.len)
                 dynbuf_append(out, p + off + pos + s.off, s.len);
+            for (uint16_t i = 0; i < w.n; i++)
+                http_warnings_add(all, (enum warning_code)w.w[i].code, w.w[i].off,
+                                  (struct http_span){0, 0}, w.w[i].field);
             if (k == 0)
                 break;
             pos += k;
@@ -46,11 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dynbuf_init(&a, 1 << 20);
     dynbuf_init(&b, 1 << 20);
     int sa, sb;
-    size_t ua = run(data, size, 0, &a, &sa);
-    size_t ub = run(data, size, 1, &b, &sb);
+    struct http_warnings wa = {0}, wb = {0};
+    size_t ua = run(data, size, 0, &a, &sa, &wa);
+    size_t ub = run(data, size, 1, &b, &sb, &wb);
     CHECK(ua <= size);
     CHECK(ua == ub && sa == sb && a.len == b.len);
     CHECK(a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+    CHECK(wa.n == wb.n && memcmp(wa.w, wb.w, wa.n * sizeof wa.w[0]) == 0);
     dynbuf_cleanup(&a);
     dynbuf_cleanup(&b);
     return 0;

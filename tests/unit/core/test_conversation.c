@@ -97,9 +97,12 @@ static void describe(struct recorder *r, struct dynbuf *out)
     }
 }
 
-/* Feeds the steps; piece = 0 feeds each step whole, else in pieces of that many bytes. */
-static void play(const struct step *steps, const struct conversation_config *cfg, size_t piece,
-                 struct dynbuf *out, struct recorder *r)
+/*
+ * Feeds the steps; piece = 0 feeds each step whole, else in pieces of that many bytes; cut > 0
+ * feeds each step in two pieces, the first cut bytes long.
+ */
+static void play_cut(const struct step *steps, const struct conversation_config *cfg, size_t piece,
+                     size_t cut, struct dynbuf *out, struct recorder *r)
 {
     memset(r, 0, sizeof *r);
     r->pause_on = -1;
@@ -123,6 +126,10 @@ static void play(const struct step *steps, const struct conversation_config *cfg
         size_t step = piece ? piece : (n ? n : 1);
         for (size_t off = 0; off < n; off += step) {
             size_t len = n - off < step ? n - off : step;
+            if (cut && off == 0 && cut < n)
+                step = len = cut;
+            else if (cut)
+                step = len = n - off;
             uint8_t *exact = malloc(len);
             memcpy(exact, b + off, len);
             size_t used = conversation_feed(c, side, exact, len, ts);
@@ -136,6 +143,12 @@ static void play(const struct step *steps, const struct conversation_config *cfg
     dynbuf_adds(out, "--\n");
     conversation_free(c);
     describe(r, out);
+}
+
+static void play(const struct step *steps, const struct conversation_config *cfg, size_t piece,
+                 struct dynbuf *out, struct recorder *r)
+{
+    play_cut(steps, cfg, piece, 0, out, r);
 }
 
 static void check(const struct step *steps, const struct conversation_config *cfg, const char *want)
@@ -153,6 +166,22 @@ static void check(const struct step *steps, const struct conversation_config *cf
         play(steps, cfg, pieces[k], &split, &r);
         if (strcmp(dynbuf_str(&split), want) != 0)
             fail_msg("pieces of %zu:\n%s\nwant:\n%s", pieces[k], dynbuf_str(&split), want);
+        for (int i = 0; i < r.n; i++)
+            exchange_free(r.ex[i]);
+        dynbuf_cleanup(&split);
+    }
+    /* Every step in two pieces, at every offset of the longest step. */
+    size_t longest = 0;
+    for (const struct step *st = steps; st->what; st++) {
+        size_t n;
+        free(tu_unescape(st->bytes, &n));
+        longest = n > longest ? n : longest;
+    }
+    for (size_t cut = 1; cut < longest; cut++) {
+        struct dynbuf split;
+        play_cut(steps, cfg, 0, cut, &split, &r);
+        if (strcmp(dynbuf_str(&split), want) != 0)
+            fail_msg("cut at %zu:\n%s\nwant:\n%s", cut, dynbuf_str(&split), want);
         for (int i = 0; i < r.n; i++)
             exchange_free(r.ex[i]);
         dynbuf_cleanup(&split);
@@ -192,6 +221,73 @@ static void test_head_warnings_survive_pieces(void **state)
           "!header-name-typo@c24 OPEN\n--\n"
           "#1 GET / -> 0 req[none 0/305] resp[none 0/0 i0] incomplete !bare-lf@c14 "
           "!header-name-typo@c24\n");
+}
+
+/* Bare LF on every line and an empty field value: the warning is the first line's. */
+static void test_bare_lf_empty_value(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET / HTTP/1.0\nUser-Agent:\n\n"},
+                             {S, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+                             {NULL, NULL}};
+    const char *want = "#1 GET / -> 200 req[none 0/28] resp[length 2/40 i0] !bare-lf@c14\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &LIVE, full);
+    check(s, &CAPTURE, full);
+}
+
+/*
+ * Capture: a head ended by a CR alone, then lines that cannot start a request, then a request.
+ * The unreadable message keeps exactly its first line and the rest is skipped up to the
+ * request, however the bytes were cut.
+ */
+static void test_capture_unreadable_line(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C,
+         "GET /\xd9 HTTP/1.1\r\nA\x01: b\x02\n\\0x\n\r*--\n--\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {NULL, NULL}};
+    check(s, &CAPTURE,
+          "#1 GET /\xd9 -> 0 req[none 0/28] resp[none 0/0 i0] !invalid-target@c5 !bare-lf@c23 "
+          "!invalid-name-char@c18 !invalid-value-char@c22 !header-without-colon@c24 "
+          "!nul-byte@c24 !bare-cr@c27 !host-missing@c0 OPEN\n"
+          "#2 - - -> 0 req[none 0/4] resp[none 0/0 i0] OPEN\n"
+          "#3 GET / -> 0 req[none 0/27] resp[none 0/0 i0] !capture-gap@c0 OPEN\n--\n"
+          "#1 GET /\xd9 -> 0 req[none 0/28] resp[none 0/0 i0] incomplete !invalid-target@c5 "
+          "!bare-lf@c23 !invalid-name-char@c18 !invalid-value-char@c22 "
+          "!header-without-colon@c24 !nul-byte@c24 !bare-cr@c27 !host-missing@c0\n"
+          "#2 - - -> 0 req[none 0/4] resp[none 0/0 i0] incomplete\n"
+          "#3 GET / -> 0 req[none 0/27] resp[none 0/0 i0] incomplete !capture-gap@c0\n");
+}
+
+/* Capture: a garbage line in front of a request is a message of its own, never the request. */
+static void test_capture_garbage_line(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GARBAGE\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+                             {S, "HTTX/1.1 200 OK\r\n\r\nHTTP/1.1 204 No\r\n\r\n"},
+                             {NULL, NULL}};
+    const char *want = "#1 - - -> 0 req[none 0/9] resp[none 0/17 i0] incomplete\n"
+                       "#2 GET / -> 204 req[none 0/27] resp[none 0/19 i0] !capture-gap@s0\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &CAPTURE, full);
+}
+
+/* Live: a server that does not answer with a status line sends a body until it closes. */
+static void test_live_response_without_status_line(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+                             {S, "\x01\nHTTP/1.1 200 OK\r\n\r\n"},
+                             {ENDS, ""},
+                             {NULL, NULL}};
+    const char *want = "#1 GET / -> 0 req[none 0/27] resp[close 21/21 i0] !http09@s0\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &LIVE, full);
 }
 
 static void test_pipelined_head(void **state)
@@ -557,6 +653,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple),
         cmocka_unit_test(test_head_warnings_survive_pieces),
+        cmocka_unit_test(test_bare_lf_empty_value),
+        cmocka_unit_test(test_capture_unreadable_line),
+        cmocka_unit_test(test_capture_garbage_line),
+        cmocka_unit_test(test_live_response_without_status_line),
         cmocka_unit_test(test_pipelined_head),
         cmocka_unit_test(test_continue_and_early_hints),
         cmocka_unit_test(test_connect_tunnel),

@@ -99,7 +99,21 @@ static const struct head_case CASES[] = {
     {RESP, "SSH-2.0-OpenSSH\r\n", HTTP_INVALID, NULL, NULL, 0, 0, ""},
     {RESP, "HTTX", HTTP_INVALID, NULL, NULL, 0, 0, ""},
     {RESP, "HTT", HTTP_NEED_MORE, NULL, NULL, 0, 0, ""},
+    /* a line that cannot start a message has no warnings, however it is cut */
+    {REQ, "\x16\x03\x01\n", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    {RESP, "HTTX/1.1 200 OK\n\n", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    {REQ, "*--\n--\n", HTTP_INVALID, NULL, NULL, 0, 0, ""},
+    /* bare LF on every line and an empty value (a capture of an empty User-Agent) */
+    {REQ, "GET / HTTP/1.0\nUser-Agent:\n\n", WHOLE, "GET", "/", 0, 1, "bare-lf"},
+    /* odd target, control characters, bare LF, a line without a colon holding a NUL, and a
+     * head ended by a CR alone (reduced from a fuzzed capture) */
+    {REQ, "GET /\xd9 HTTP/1.1\r\nA\x01: b\x02\n\\0x\n\r*--\n", 28, "GET", "/\xd9", 0, 2,
+     "invalid-target,invalid-name-char,invalid-value-char,bare-lf,header-without-colon,nul-byte,"
+     "bare-cr,host-missing"},
 };
+
+/* Limits small enough that the table's heads reach them. */
+static const struct http_limits SMALL = {40, 2, 16, 4096};
 
 /* A result reduced to what must not depend on how the input was split. */
 struct outcome {
@@ -109,17 +123,18 @@ struct outcome {
     struct http_warnings w;
 };
 
-static void parse_whole(int kind, const uint8_t *in, size_t n, struct outcome *o)
+static void parse_whole(int kind, const uint8_t *in, size_t n, const struct http_limits *lim,
+                        struct outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->head.headers = o->headers;
     o->head.cap = 64;
-    o->rc = http_head_parse(in, n, (enum http_kind)kind, NULL, NULL, &o->head, &o->w);
+    o->rc = http_head_parse(in, n, (enum http_kind)kind, lim, NULL, &o->head, &o->w);
 }
 
 /* Feeds growing prefixes: cut points in cuts (ascending, ending with n). */
 static void parse_split(int kind, const uint8_t *in, size_t n, const size_t *cuts, size_t ncuts,
-                        struct outcome *o)
+                        const struct http_limits *lim, struct outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->head.headers = o->headers;
@@ -131,30 +146,66 @@ static void parse_split(int kind, const uint8_t *in, size_t n, const size_t *cut
         /* Copy into a fresh exact-size buffer each time so over-reads show under ASan. */
         uint8_t *exact = malloc(cuts[i] ? cuts[i] : 1);
         memcpy(exact, in, cuts[i]);
-        o->rc = http_head_parse(exact, cuts[i], (enum http_kind)kind, NULL, &scan, &o->head, &o->w);
+        o->rc = http_head_parse(exact, cuts[i], (enum http_kind)kind, lim, &scan, &o->head, &o->w);
         free(exact);
     }
     free(buf);
 }
 
+/* Everything the parser reports must be identical, whatever the cuts were. */
 static void same(const struct outcome *a, const struct outcome *b, size_t ci, const char *how)
 {
     if (a->rc != b->rc)
         fail_msg("case %zu %s: rc %d vs %d", ci, how, a->rc, b->rc);
-    if (a->rc <= 0)
-        return;
+    if (a->w.n != b->w.n || a->w.dropped != b->w.dropped ||
+        memcmp(a->w.w, b->w.w, a->w.n * sizeof a->w.w[0])) {
+        for (uint16_t i = 0; i < a->w.n || i < b->w.n; i++)
+            print_message("  %-28s %-28s\n",
+                          i < a->w.n ? warning_name((enum warning_code)a->w.w[i].code) : "",
+                          i < b->w.n ? warning_name((enum warning_code)b->w.w[i].code) : "");
+        fail_msg("case %zu %s: warnings differ (%u vs %u)", ci, how, a->w.n, b->w.n);
+    }
+    if (a->rc == HTTP_INVALID)
+        return; /* no head */
     const struct http_head *x = &a->head, *y = &b->head;
     if (memcmp(&x->method, &y->method, sizeof x->method) ||
         memcmp(&x->target, &y->target, sizeof x->target) ||
         memcmp(&x->version, &y->version, sizeof x->version) ||
         memcmp(&x->reason, &y->reason, sizeof x->reason) || x->status != y->status ||
-        x->nheaders != y->nheaders || x->flags != y->flags || x->len != y->len ||
-        x->major != y->major || x->minor != y->minor)
+        x->nheaders != y->nheaders || x->total_headers != y->total_headers ||
+        x->flags != y->flags || x->len != y->len || x->start != y->start || x->major != y->major ||
+        x->minor != y->minor || x->kind != y->kind ||
+        memcmp(x->field_index, y->field_index, sizeof x->field_index) ||
+        memcmp(x->field_count, y->field_count, sizeof x->field_count))
         fail_msg("case %zu %s: head differs", ci, how);
     if (memcmp(a->headers, b->headers, x->nheaders * sizeof a->headers[0]))
         fail_msg("case %zu %s: headers differ", ci, how);
-    if (a->w.n != b->w.n || memcmp(a->w.w, b->w.w, a->w.n * sizeof a->w.w[0]))
-        fail_msg("case %zu %s: warnings differ (%u vs %u)", ci, how, a->w.n, b->w.n);
+}
+
+/* Whole (with and without a scan), byte by byte and in two pieces at every offset. */
+static void check_splits(int kind, const uint8_t *in, size_t n, const struct http_limits *lim,
+                         size_t ci)
+{
+    struct outcome whole, split;
+    parse_whole(kind, in, n, lim, &whole);
+    size_t all[1] = {n};
+    parse_split(kind, in, n, all, 1, lim, &split);
+    same(&whole, &split, ci, "whole with a scan");
+    size_t *cuts = malloc((n + 1) * sizeof *cuts);
+    for (size_t i = 0; i < n; i++)
+        cuts[i] = i + 1;
+    if (n) {
+        parse_split(kind, in, n, cuts, n, lim, &split);
+        same(&whole, &split, ci, "byte by byte");
+    }
+    for (size_t at = 1; at < n; at++) {
+        size_t two[2] = {at, n};
+        parse_split(kind, in, n, two, 2, lim, &split);
+        if (whole.rc != split.rc || memcmp(&whole.w, &split.w, sizeof whole.w))
+            print_message("case %zu: cut at %zu\n", ci, at);
+        same(&whole, &split, ci, "split");
+    }
+    free(cuts);
 }
 
 static void check_case(const struct head_case *c, size_t ci, const uint8_t *in, size_t n,
@@ -206,21 +257,12 @@ static void test_table(void **state)
         const struct head_case *c = &CASES[ci];
         size_t n;
         uint8_t *in = tu_unescape(c->in, &n);
-        struct outcome whole, split;
-        parse_whole(c->kind, in, n, &whole);
+        struct outcome whole;
+        parse_whole(c->kind, in, n, NULL, &whole);
         check_case(c, ci, in, n, &whole);
-
-        size_t *cuts = malloc((n + 1) * sizeof *cuts);
-        for (size_t i = 0; i < n; i++)
-            cuts[i] = i + 1;
-        parse_split(c->kind, in, n, cuts, n, &split);
-        same(&whole, &split, ci, "byte by byte");
-        for (size_t at = 1; at < n; at++) {
-            size_t two[2] = {at, n};
-            parse_split(c->kind, in, n, two, 2, &split);
-            same(&whole, &split, ci, "split");
-        }
-        free(cuts);
+        check_splits(c->kind, in, n, NULL, ci);
+        /* Small limits: the head and field caps are reached at different calls when cut. */
+        check_splits(c->kind, in, n, &SMALL, ci);
         free(in);
     }
 }
@@ -314,14 +356,118 @@ static void test_looks_like_and_resync(void **state)
     assert_int_equal(keep, 2);
 }
 
+/* --- generated heads --- */
+
+static uint32_t next_rand(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static const char *pick(uint32_t *s, const char *const *v, size_t n)
+{
+    return v[next_rand(s) % n];
+}
+
+/*
+ * A head built from pieces real and broken traffic is made of: start lines, field lines, line
+ * ends and a few random bytes, so that every parser path meets every kind of cut.
+ */
+static size_t generate(uint32_t *s, uint8_t *out, size_t cap, int *kind)
+{
+    static const char *const req_lines[] = {"GET / HTTP/1.1",
+                                            "POST /a?b=c HTTP/1.0",
+                                            "GET /x",
+                                            "G@T / HTTP/1.1",
+                                            "GET  /a b  HTTP/1.1",
+                                            "CONNECT h:443 HTTP/1.1",
+                                            "GET http://h/x HTTP/1.1",
+                                            "GET / HTTP/1.2",
+                                            "\x16\x03",
+                                            "*--",
+                                            "GET HTTP/1.1",
+                                            "OPTIONS * HTTP/1.1",
+                                            "GET /\xd9 HTTP/1.1",
+                                            "GET\t/\tHTTP/1.1"};
+    static const char *const resp_lines[] = {
+        "HTTP/1.1 200 OK", "HTTP/1.0 404 Not Found", "HTTP/1.1 20 OK", "HTTP/1.1 200 O\x01K",
+        "HTTP/2 200",      "HTTX/1.1 200 OK",        "HTTP/1.1 2000",  "HTTP/1.1\t204\tNo"};
+    static const char *const fields[] = {
+        "Host: a",
+        "Host: b",
+        "Content-Length: 5",
+        "Content-Length: 1, 1",
+        "Transfer-Encoding: chunked",
+        "Content-Lenght: 3",
+        "Transfer-Encodng: chunked",
+        "X: a\x01b",
+        "X: a\rb",
+        "NoColon",
+        " folded",
+        "\tfolded",
+        "A : b",
+        ": v",
+        "X\x01Y: z",
+        "N: \\0",
+        "User-Agent:",
+        "Connection: close",
+        "X-Long-Header-Name-For-Blocks: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "Accept-Encoding: gzip, deflate, br",
+        "Expect: 100-continue"};
+    static const char *const ends[] = {"\r\n", "\r\n", "\r\n", "\n", "\r"};
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 16);
+    *kind = (int)(next_rand(s) % 2);
+    if (next_rand(s) % 8 == 0)
+        dynbuf_adds(&b, pick(s, ends, 4));
+    if (*kind == REQ)
+        dynbuf_adds(&b, pick(s, req_lines, sizeof req_lines / sizeof req_lines[0]));
+    else
+        dynbuf_adds(&b, pick(s, resp_lines, sizeof resp_lines / sizeof resp_lines[0]));
+    dynbuf_adds(&b, pick(s, ends, 4));
+    for (uint32_t i = 0, nf = next_rand(s) % 7; i < nf; i++) {
+        dynbuf_adds(&b, pick(s, fields, sizeof fields / sizeof fields[0]));
+        dynbuf_adds(&b, pick(s, ends, sizeof ends / sizeof ends[0]));
+    }
+    if (next_rand(s) % 4)
+        dynbuf_adds(&b, pick(s, ends, sizeof ends / sizeof ends[0]));
+    if (next_rand(s) % 2)
+        dynbuf_adds(&b, "body\r\n");
+    size_t n;
+    uint8_t *raw = tu_unescape(dynbuf_str(&b), &n);
+    dynbuf_cleanup(&b);
+    /* Now and then a byte or two become something else, CR and LF above all. */
+    static const uint8_t odd[] = {'\r', '\n', ' ', '\t', ':', 0, 0x7f, 0xff};
+    for (uint32_t i = 0, nm = next_rand(s) % 4 == 0 ? 1 + next_rand(s) % 2 : 0; i < nm && n; i++)
+        raw[next_rand(s) % n] = odd[next_rand(s) % sizeof odd];
+    if (n > cap)
+        n = cap;
+    memcpy(out, raw, n);
+    free(raw);
+    return n;
+}
+
+static void test_generated_splits(void **state)
+{
+    (void)state;
+    uint32_t seed = 0x9e3779b9u;
+    uint8_t in[1024];
+    for (size_t i = 0; i < 1500; i++) {
+        int kind;
+        size_t n = generate(&seed, in, sizeof in, &kind);
+        check_splits(kind, in, n, NULL, 1000 + i);
+        check_splits(kind, in, n, &SMALL, 1000 + i);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_100k_headers),
-        cmocka_unit_test(test_field_lookup),
-        cmocka_unit_test(test_looks_like_and_resync),
+        cmocka_unit_test(test_table),        cmocka_unit_test(test_generated_splits),
+        cmocka_unit_test(test_limits),       cmocka_unit_test(test_100k_headers),
+        cmocka_unit_test(test_field_lookup), cmocka_unit_test(test_looks_like_and_resync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
