@@ -918,8 +918,8 @@ int rules_format(struct dynbuf *out, const struct rule *r, char *err, size_t err
 }
 
 /* The response's fields as "Name: value" strings in r (nothing else of r is touched). */
-static int response_fields(struct rule *r, const uint8_t *raw, const struct http_head *h,
-                           char *err, size_t errlen)
+static int response_fields(struct rule *r, const uint8_t *raw, const struct http_head *h, char *err,
+                           size_t errlen)
 {
     if (h->nheaders > RULES_HEADERS_MAX)
         return say(err, errlen, "more than %d header fields", RULES_HEADERS_MAX);
@@ -932,9 +932,9 @@ static int response_fields(struct rule *r, const uint8_t *raw, const struct http
         for (uint32_t k = 0; k < f->value.len; k++)
             if (raw[f->value.off + k] < 0x20 && raw[f->value.off + k] != '\t')
                 return say(err, errlen, "field at offset %u holds a control character", f->line);
-        r->headers[r->nheaders++] = xasprintf("%.*s: %.*s", (int)f->name.len,
-                                              (const char *)raw + f->name.off, (int)f->value.len,
-                                              (const char *)raw + f->value.off);
+        r->headers[r->nheaders++] =
+            xasprintf("%.*s: %.*s", (int)f->name.len, (const char *)raw + f->name.off,
+                      (int)f->value.len, (const char *)raw + f->value.off);
     }
     return 0;
 }
@@ -985,7 +985,8 @@ int rules_format_response(struct dynbuf *out, const char *name, const char *meth
     r.pattern = exact_glob(path, pathlen, err, errlen);
     if (r.pattern && response_fields(&r, raw, &h, err, errlen) == 0) {
         char reason[256];
-        snprintf(reason, sizeof reason, "%.*s", (int)h.reason.len, (const char *)raw + h.reason.off);
+        snprintf(reason, sizeof reason, "%.*s", (int)h.reason.len,
+                 (const char *)raw + h.reason.off);
         if (strcmp(reason, response_reason(h.status)) != 0 && reason[0])
             r.reason = xstrdup(reason);
         r.body = (uint8_t *)(raw + head);

@@ -408,7 +408,7 @@ static void test_format_response(void **state)
         {"GET", "/a*b[c]", "HTTP/1.1 418 Short And Stout\r\nContent-Length: 0\r\n\r\n",
          "match GET /a\\*b[c]\n  name saved\n  status 418 Short And Stout\n"
          "  header Content-Length: 0\n"},
-        {"GET", "/x", "HTTP/1.1 200 OK\nA: b\n\n", NULL},          /* bare LF heads */
+        {"GET", "/x", "HTTP/1.1 200 OK\nA: b\n\n", NULL},             /* bare LF heads */
         {"GET", "/x", "HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", NULL}, /* obs-fold */
         {"GET", "/x", "not a response", NULL},
         {"GET", "x", "HTTP/1.1 200 OK\r\n\r\n", NULL},    /* not a path */
@@ -418,10 +418,9 @@ static void test_format_response(void **state)
         struct dynbuf out;
         dynbuf_init(&out, 1 << 20);
         char err[256];
-        int rc = rules_format_response(&out, "saved", cases[i].method,
-                                       (const uint8_t *)cases[i].path, strlen(cases[i].path),
-                                       (const uint8_t *)cases[i].resp, strlen(cases[i].resp), err,
-                                       sizeof err);
+        int rc = rules_format_response(
+            &out, "saved", cases[i].method, (const uint8_t *)cases[i].path, strlen(cases[i].path),
+            (const uint8_t *)cases[i].resp, strlen(cases[i].resp), err, sizeof err);
         if (!cases[i].text) {
             assert_int_equal(rc, -1);
             assert_int_equal(out.len, 0);
@@ -462,9 +461,14 @@ static void test_format_response(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_glob), cmocka_unit_test(test_errors), cmocka_unit_test(test_parse_ok),
-        cmocka_unit_test(test_load), cmocka_unit_test(test_match),  cmocka_unit_test(test_unescape),
-        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_format_bodies),
+        cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_match),
+        cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_format_bodies),
         cmocka_unit_test(test_format_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
