@@ -14,6 +14,7 @@
 #include "hspy/options.h"
 #include "hspy/store.h"
 
+struct intercept;
 struct listener;
 struct sinks;
 struct tui;
@@ -47,6 +48,9 @@ struct hspy {
     /* listen, proxy: the listening socket with its connection counters (accepted, refused at
      * --max-conns, accept failures, peak) and open connections (listener.h); NULL otherwise. */
     const struct listener *listener;
+    /* listen, proxy: the intercept holds (intercept.h), set by the mode once it runs; NULL
+     * otherwise. */
+    struct intercept *intercept;
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
 };

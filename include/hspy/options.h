@@ -99,6 +99,15 @@ struct options {
 
     /* read and sniff */
     uint64_t capture_conns; /* TCP connections tracked at once (0 = FLOWTABLE_FLOWS_DEFAULT) */
+
+    /* intercept and replay */
+    const char *intercept;    /* --intercept EXPR: hold matching messages */
+    uint64_t hold_timeout_ms; /* --hold-timeout (0 = hold until the user decides) */
+    const char *hold_action;  /* --hold-timeout-action: "accept" (default) or "kill" */
+    bool hold_kills;          /* hold_action is "kill" */
+    const char *replay_to;    /* --replay-to HOST:PORT as typed */
+    char replay_host[256];    /* its host part */
+    uint16_t replay_port;     /* its port */
 };
 
 enum options_result {

@@ -10,6 +10,7 @@
 
 #include "hspy/bodyview.h"
 #include "hspy/cachetab.h"
+#include "hspy/difftab.h"
 #include "hspy/flowrow.h"
 #include "hspy/hexdump.h"
 #include "hspy/msgtext.h"
@@ -28,6 +29,7 @@ const struct detail_tab DETAIL_TABS[] = {
     {"Timing",   waterfall_build,        0,                  NULL},
     {"Cache",    cachetab_build,         DETAIL_TAB_TARGETS, NULL},
     {"Warnings", warnlist_build,         DETAIL_TAB_TARGETS, warnlist_count},
+    {"Diff",     difftab_build,          0,                  difftab_count},
 };
 /* clang-format on */
 const size_t DETAIL_NTABS = sizeof DETAIL_TABS / sizeof DETAIL_TABS[0];
