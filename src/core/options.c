@@ -131,6 +131,32 @@ static const struct option_def OPTIONS[] = {
      1, 1u << 24},
     {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
      "print and write (--har) only the exchanges matching EXPR", 0, 0},
+    {"preserve-host", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(preserve_host), NULL,
+     "forward Host as received (default: rewritten to the host connected to)", 0, 0},
+    {"xff", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(xff), NULL,
+     "append the client address to X-Forwarded-For (added when absent)", 0, 0},
+    {"forwarded", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(forwarded), NULL,
+     "append for=/host=/proto= to Forwarded (RFC 7239; added when absent)", 0, 0},
+    {"reverse-only", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(reverse_only), NULL,
+     "refuse absolute-form (http://host/...) requests and CONNECT with 403", 0, 0},
+    {"buffer-requests", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(buffer_requests), NULL,
+     "read each request body whole before contacting the upstream", 0, 0},
+    {"buffer-memory", 0, OPT_SIZE, CMD_BIT(CMD_PROXY), FIELD(buffer_memory), "SIZE",
+     "--buffer-requests: body bytes kept in memory, then a temp file (default 1M)", 0,
+     (uint64_t)1 << 32},
+    {"buffer-max", 0, OPT_SIZE, CMD_BIT(CMD_PROXY), FIELD(buffer_max), "SIZE",
+     "--buffer-requests: larger bodies are answered 413 (default 1G)", 0, UINT64_MAX - 1},
+    {"connect-timeout", 0, OPT_DURATION, CMD_BIT(CMD_PROXY), FIELD(connect_timeout_ms), "TIME",
+     "give up connecting upstream after this long and answer 504 (default 10s)", 1, UINT32_MAX},
+    {"upstream-timeout", 0, OPT_DURATION, CMD_BIT(CMD_PROXY), FIELD(upstream_timeout_ms), "TIME",
+     "upstream silent this long while a response is due: 504 (default 60s; 0 = never)", 0,
+     UINT32_MAX},
+    {"upstream-keepalive", 0, OPT_UINT, CMD_BIT(CMD_PROXY), FIELD(upstream_keepalive), "N",
+     "idle upstream connections kept for reuse (default 32; 0 = none)", 0, 100000},
+    {"upstream-idle", 0, OPT_DURATION, CMD_BIT(CMD_PROXY), FIELD(upstream_idle_ms), "TIME",
+     "close an idle upstream connection after this long (default 30s)", 1, UINT32_MAX},
+    {"hash-bodies", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(hash_bodies), NULL,
+     "record the SHA-256 of every body (--json, HAR; costs CPU)", 0, 0},
     {"intercept", 0, OPT_STRING, CMD_SERVERS, FIELD(intercept), "EXPR",
      "hold messages matching EXPR until released in the interface (key i)", 0, 0},
     {"hold-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(hold_timeout_ms), "TIME",
@@ -199,6 +225,12 @@ void options_init(struct options *o)
     o->delay_head_ms = o->delay_body_ms = 0;
     o->close_after = o->reset_after = o->content_length = UINT64_MAX;
     snprintf(o->host, sizeof o->host, "127.0.0.1");
+    o->buffer_memory = (uint64_t)1 << 20;
+    o->buffer_max = (uint64_t)1 << 30;
+    o->connect_timeout_ms = 10000;
+    o->upstream_timeout_ms = 60000;
+    o->upstream_keepalive = 32;
+    o->upstream_idle_ms = 30000;
 }
 
 void options_cleanup(struct options *o)
