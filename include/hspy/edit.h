@@ -131,5 +131,15 @@ const struct dynbuf *edit_pending(const struct exchange *ex, enum side side);
  */
 void edit_record(struct exchange *ex, enum side side, const uint8_t *before, size_t n,
                  const char *label);
+/*
+ * Makes side of ex the message that was sent in place of the one received (a proxy forwarding
+ * an edit): the received bytes are kept (edit_record, with label), then the message is rebuilt
+ * from sent[0..n) as the conversation engine reads it (a response after ex's request), and the
+ * warnings of that side are replaced by the new message's. Its timestamps stay. Only for a side
+ * the engine is done with (its message ended).
+ */
+void edit_replace(struct exchange *ex, enum side side, const uint8_t *sent, size_t n,
+                  const char *label, const struct http_limits *limits,
+                  const struct exchange_limits *exl);
 
 #endif

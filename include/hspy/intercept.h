@@ -149,9 +149,10 @@ void intercept_drop(struct intercept *ic, struct intercept_hold *h);
 /* The hold of exchange id, or NULL. */
 struct intercept_hold *intercept_find(const struct intercept *ic, uint64_t id);
 /*
- * Ends the hold of exchange id with r. An INTERCEPT_BYTES release records on the exchange what
- * the edited side was before (the bytes received, or the answer the mode would have given),
- * for the diff. Returns 0, or -1 when id is not held.
+ * Ends the hold of exchange id with r; a staged edit is dropped from the exchange (r carries
+ * what goes out). An INTERCEPT_BYTES answer to a held request (listen) records the answer the
+ * mode would have given, for the diff; a mode replacing a message that arrived records it
+ * itself (edit_replace) once it has all of it. Returns 0, or -1 when id is not held.
  */
 int intercept_release(struct intercept *ic, uint64_t id, const struct intercept_release *r);
 /* Releases id with what was chosen while held: the staged edit, else the answer picked, else

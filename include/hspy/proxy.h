@@ -18,6 +18,7 @@
 
 #include "hspy/conn.h"
 #include "hspy/exchange.h"
+#include "hspy/intercept.h"
 #include "hspy/listener.h"
 #include "hspy/signals.h"
 #include "hspy/upstream.h"
@@ -37,6 +38,9 @@ struct proxy_hooks {
     void *data;
     bool (*request_head)(void *data, struct relay *r, struct exchange *ex);
     bool (*response_head)(void *data, struct relay *r, struct exchange *ex);
+    /* The connection of a held message went away (client gone, upstream failed, killed): the
+     * hold is over and r is about to be freed. May be NULL. */
+    void (*dropped)(void *data, struct relay *r, struct exchange *ex);
 };
 
 /* Longest time a printed record waits in the sinks' buffer before it is written. */
@@ -74,6 +78,9 @@ struct proxy {
     char software[32]; /* "hspy/VERSION" for hspy's own answers */
     uint64_t refusals_reported;
     uint64_t refusal_report_ms;
+    /* the mode's intercept (--intercept, key i): its holds and the hooks that feed it */
+    struct intercept intercept;
+    struct proxy_hooks intercept_hooks;
 };
 
 /*

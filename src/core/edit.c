@@ -536,3 +536,63 @@ void edit_record(struct exchange *ex, enum side side, const uint8_t *before, siz
     exchange_msg(ex, side)->flags |= MSG_EDITED;
     edit_revert(ex, side);
 }
+
+/* Moves side of src into side of dst; dst's old message is freed, its times kept. */
+static void move_message(struct exchange *dst, struct exchange *src, enum side side)
+{
+    struct message *d = exchange_msg(dst, side), *m = exchange_msg(src, side);
+    int64_t t_first = d->t_first, t_last = d->t_last;
+    message_cleanup(d);
+    *d = *m;
+    /* The header array lives in src's arena: copy it into dst's. */
+    d->head.headers = d->head.nheaders ? arena_memdup(&dst->arena, m->head.headers,
+                                                      d->head.nheaders * sizeof *d->head.headers)
+                                       : NULL;
+    d->head.cap = d->head.nheaders;
+    d->gaps = NULL;
+    d->ngaps = 0;
+    d->t_first = t_first;
+    d->t_last = t_last;
+    d->flags |= MSG_EDITED;
+    message_init(m, 0); /* src no longer owns the bytes */
+}
+
+/* Replaces the warnings of side in dst by those of src. */
+static void move_warnings(struct exchange *dst, const struct exchange *src, enum side side)
+{
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < dst->nwarnings; i++)
+        if (dst->warnings[i].side != side)
+            dst->warnings[kept++] = dst->warnings[i];
+    dst->nwarnings = kept;
+    for (uint16_t i = 0; i < src->nwarnings; i++) {
+        const struct warning *w = &src->warnings[i];
+        if (w->side != side)
+            continue;
+        if (w->detail)
+            exchange_warn(dst, (enum warning_code)w->code, side, w->offset, "%s", w->detail);
+        else
+            exchange_warn(dst, (enum warning_code)w->code, side, w->offset, NULL);
+    }
+}
+
+void edit_replace(struct exchange *ex, enum side side, const uint8_t *sent, size_t n,
+                  const char *label, const struct http_limits *limits,
+                  const struct exchange_limits *exl)
+{
+    const struct message *m = exchange_msg(ex, side);
+    edit_record(ex, side, m->raw.data, m->raw.len, label);
+    struct exchange *tmp = side == SIDE_CLIENT ? read_bytes(sent, n, NULL, 0, side, limits, exl)
+                                               : read_bytes(ex->req.raw.data, ex->req.raw.len, sent,
+                                                            n, side, limits, exl);
+    if (tmp) {
+        move_message(ex, tmp, side);
+        move_warnings(ex, tmp, side);
+        exchange_free(tmp);
+    } else {
+        struct message *d = exchange_msg(ex, side);
+        dynbuf_reset(&d->raw);
+        d->wire_bytes = 0;
+        d->flags = MSG_EDITED;
+    }
+}

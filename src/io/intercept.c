@@ -99,7 +99,8 @@ static void on_timer(uv_timer_t *t)
         struct exchange *ex = store_get(ic->store, ids[i]);
         if (!ex || !intercept_find(ic, ids[i]))
             continue;
-        exchange_warn(ex, W_HOLD_TIMEOUT, SIDE_CLIENT, 0, "held for %" PRIu64 " ms: %s",
+        struct intercept_hold *h = intercept_find(ic, ids[i]);
+        exchange_warn(ex, W_HOLD_TIMEOUT, (enum side)h->side, 0, "held for %" PRIu64 " ms: %s",
                       ic->timeout_ms, ic->timeout_kills ? "killed" : "released as it was");
         ic->counters.timed_out++;
         if (ic->timeout_kills)
@@ -197,26 +198,25 @@ struct intercept_hold *intercept_find(const struct intercept *ic, uint64_t id)
     return NULL;
 }
 
-/* Keeps what the edited side was before the edit replaced it, for the diff. */
+/*
+ * An answer the mode composes (listen) replaces what it would have given: kept for the diff
+ * here. A message that arrived (proxy) is replaced by the mode once it has all of it
+ * (edit_replace), since only the mode knows when that is.
+ */
 static void record_before(struct intercept *ic, struct exchange *ex, enum side edits,
                           const struct intercept_release *r)
 {
-    const struct message *m = exchange_msg(ex, edits);
-    struct dynbuf before;
-    dynbuf_init(&before, EDIT_MAX);
-    const char *label = "received";
-    if (m->flags & MSG_STARTED) {
-        dynbuf_append(&before, m->raw.data, m->raw.len);
-    } else if (ic->answers && ic->answers->preview) {
+    if (!ic->answers)
+        return;
+    if (!(exchange_msg(ex, edits)->flags & MSG_STARTED) && ic->answers->preview) {
+        struct dynbuf before;
+        dynbuf_init(&before, EDIT_MAX);
         ic->answers->preview(ic->answers->data, ex, &before);
-        label = "default answer";
+        edit_record(ex, edits, before.data, before.len, "default answer");
+        dynbuf_cleanup(&before);
     }
-    edit_record(ex, edits, before.data, before.len, label);
-    dynbuf_cleanup(&before);
-    if (ic->answers) {
-        dynbuf_reset(&ic->last_crafted);
-        dynbuf_append(&ic->last_crafted, r->bytes, r->len);
-    }
+    dynbuf_reset(&ic->last_crafted);
+    dynbuf_append(&ic->last_crafted, r->bytes, r->len);
 }
 
 int intercept_release(struct intercept *ic, uint64_t id, const struct intercept_release *r)
@@ -230,8 +230,8 @@ int intercept_release(struct intercept *ic, uint64_t id, const struct intercept_
         ic->counters.edited++;
     if (ex && r->answer == INTERCEPT_BYTES)
         record_before(ic, ex, (enum side)h->edits, r);
-    else if (ex)
-        edit_revert(ex, (enum side)h->edits);
+    if (ex)
+        edit_revert(ex, (enum side)h->edits); /* staged: it goes out now (or not at all) */
     const struct intercept_hold_ops *ops = h->ops;
     void *data = h->data;
     free(h);

@@ -692,7 +692,7 @@ static int run(struct hspy *h)
     if (h->opt.intercept && !h->interactive && !h->opt.hold_timeout_ms) {
         hspy_fail(h, "--intercept: held requests are released in the interface; without it, "
                      "give --hold-timeout");
-        goto out;
+        goto out; /* nothing was opened yet: out only frees */
     }
     if (setup_fallback(l, h->err, sizeof h->err) != 0 ||
         setup_rules(l, h->err, sizeof h->err) != 0 || open_listener(l) != 0)

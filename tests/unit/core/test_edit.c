@@ -318,6 +318,42 @@ static void test_duplicate(void **state)
     exchange_free(ex);
 }
 
+static void test_replace(void **state)
+{
+    (void)state;
+    struct exchange *ex =
+        tu_exchange_text("POST /a HTTP/1.1\\r\\nHost: h\\r\\nContent-Lenght: 2\\r\\n\\r\\n",
+                         "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok", 1000);
+    int64_t first = ex->req.t_first;
+    assert_true(exchange_has_warning(ex, W_NAME_TYPO));
+    const char *sent = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nnew";
+    edit_replace(ex, SIDE_CLIENT, (const uint8_t *)sent, strlen(sent), "received", &LIMITS, &EXL);
+    /* The exchange shows what was sent, and keeps what was received for the diff. */
+    assert_int_equal(ex->req.raw.len, strlen(sent));
+    assert_memory_equal(ex->req.raw.data, sent, strlen(sent));
+    char target[32];
+    assert_string_equal(exchange_target(ex, target, sizeof target), "/b");
+    assert_int_equal(ex->req.body_kind, BODY_LENGTH);
+    assert_int_equal(ex->req.content_length, 3);
+    assert_true(ex->req.flags & MSG_EDITED);
+    assert_true(ex->req.flags & MSG_COMPLETE);
+    assert_true(ex->flags & EX_EDITED);
+    assert_int_equal(ex->req.t_first, first);
+    assert_false(exchange_has_warning(ex, W_NAME_TYPO)); /* the sent message has no typo */
+    assert_string_equal(ex->edit->before_label[SIDE_CLIENT], "received");
+    assert_memory_equal(ex->edit->before[SIDE_CLIENT].data, "POST /a", 7);
+    size_t len;
+    assert_memory_equal(message_header(&ex->req, "content-length", &len), "3", 1);
+    /* A response is read after its (now edited) request. */
+    const char *resp = "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nabc";
+    edit_replace(ex, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), "received", &LIMITS, &EXL);
+    assert_int_equal(exchange_status(ex), 404);
+    assert_false(ex->resp.flags & MSG_COMPLETE);
+    assert_true(exchange_has_warning(ex, W_EOF_MID_MESSAGE));
+    assert_memory_equal(ex->edit->before[SIDE_SERVER].data, "HTTP/1.1 200 OK", 15);
+    exchange_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_check),       cmocka_unit_test(test_quick),
         cmocka_unit_test(test_head_len),    cmocka_unit_test(test_text),
         cmocka_unit_test(test_bookkeeping), cmocka_unit_test(test_duplicate),
+        cmocka_unit_test(test_replace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
