@@ -29,10 +29,12 @@ struct relay;
 /*
  * Where a message can be held before it is passed on (intercept). Each hook is called with the
  * parsed head in ex and returns true to hold the message: nothing of it goes on until
- * relay_release (see relay.h). request_head is called once the request is routed, before any
- * upstream contact; response_head once a final response head arrived, before any of it reaches
- * the client. Other connections keep flowing meanwhile. A hook that keeps ex beyond the
- * call pins it (store_pin): the engine may complete a bodiless response's exchange right away.
+ * relay_release (see relay.h), and its body keeps being read (and recorded) meanwhile.
+ * request_head is called once the request is routed, before any upstream contact;
+ * response_head once a final response head arrived, before any of it reaches the client. Other
+ * connections keep flowing meanwhile. A hook that keeps ex beyond the call pins it
+ * (store_pin); an exchange whose messages end while held reaches the store's observers only
+ * once the hold ends, so they see what was sent.
  */
 struct proxy_hooks {
     void *data;

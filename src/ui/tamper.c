@@ -30,6 +30,7 @@ struct pending_text {
     uint64_t id;
     uint8_t side;       /* enum side */
     bool replay;        /* R: replay as soon as the edit is staged */
+    bool arriving;      /* the held message was still arriving when the editor opened */
     struct dynbuf base; /* what the editor started from (to tell "no change") */
     struct dynbuf text; /* what the editor left */
 };
@@ -334,6 +335,9 @@ static void on_edited(void *data, int status, const uint8_t *text, size_t n, con
         char q[96];
         snprintf(q, sizeof q, "#%llu edited (%zu bytes):", (unsigned long long)p->id, n);
         ui_choose(ui, q, FIX_CHOICES, 2, fix_choice, t);
+        if (p->arriving)
+            say(ui, "the body was still arriving when the editor opened: the edit replaces the "
+                    "whole message with what you wrote");
     }
     /* Last: taking the terminal back draws a frame, which shows the question. */
     ui_resume(ui);
@@ -352,6 +356,8 @@ static void start_editor(struct tamper *t, struct exchange *ex, bool replay_afte
     p->id = ex->id;
     p->side = (uint8_t)side;
     p->replay = replay_after;
+    const struct message *m = exchange_msg(ex, side);
+    p->arriving = hold_of(t, ex, NULL) && (m->flags & MSG_STARTED) && !(m->flags & MSG_COMPLETE);
     char err[512];
     ui_suspend(ui);
     t->editor = editor_start(&t->h->loop, p->base.data ? p->base.data : (const uint8_t *)"",
