@@ -314,9 +314,11 @@ static void hold_dropped(void *data, struct relay *r, struct exchange *ex)
     struct intercept_hold *h = intercept_find(&px->intercept, ex->id);
     if (!h || h->data != r)
         return;
+    const char *what = h->side == SIDE_CLIENT ? "request" : "response";
     if (!ex->error)
-        exchange_fail(ex, 0, "the connection ended while the %s was held",
-                      h->side == SIDE_CLIENT ? "request" : "response");
+        exchange_fail(ex, 0, "the connection ended while the %s was held", what);
+    else if (!ex->note)
+        ex->note = arena_printf(&ex->arena, "the connection ended while the %s was held", what);
     intercept_drop(&px->intercept, h);
 }
 

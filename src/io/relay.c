@@ -117,6 +117,7 @@ struct relay {
     struct dynbuf resp_sent_buf; /* the response that went instead of the upstream's */
     bool resp_replaced;
     bool no_reuse;               /* an edited message went up: the connection is not reused */
+    bool hooked;                 /* a hook holds a message that was not released yet */
     struct exchange *ended_held; /* ended while its response was held: completed later */
 };
 
@@ -333,6 +334,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
         const struct proxy_hooks *hk = r->px->hooks;
         if (!r->own && hk && hk->response_head && hk->response_head(hk->data, r, ex)) {
             r->resp_hold = true;
+            r->hooked = true;
             ex->flags |= EX_HELD | EX_INTERCEPTED;
         }
         store_touch(store, ex);
@@ -1161,6 +1163,7 @@ static void step_route(struct relay *r)
     const struct proxy_hooks *hk = r->px->hooks;
     if (hk && hk->request_head && hk->request_head(hk->data, r, ex)) {
         r->rq = RQ_HELD;
+        r->hooked = true;
         ex->flags |= EX_HELD | EX_INTERCEPTED;
         hold_body(r, ex);
         store_touch(store_of(r), ex);
@@ -1524,7 +1527,9 @@ static void cl_close(void *data, struct conn *c, int status)
     }
     const struct proxy_hooks *hk = r->px->hooks;
     struct exchange *held = ex ? ex : r->ended_held;
-    if ((r->rq == RQ_HELD || r->rs == RS_HELD) && held && hk && hk->dropped)
+    /* Whatever ended the connection (the client, an answer of hspy's, a failure), a hold of
+     * it is over. */
+    if (r->hooked && held && hk && hk->dropped)
         hk->dropped(hk->data, r, held);
     bool mid_exchange =
         !(r->rs == RS_NONE || r->rs == RS_DONE) || (r->rq != RQ_HEAD && !r->req_done);
@@ -1616,6 +1621,7 @@ void relay_release(struct relay *r, enum side side, const uint8_t *replacement, 
         release_response(r, replacement, len);
     else
         return;
+    r->hooked = false;
     if (ex) {
         ex->flags &= ~(uint32_t)EX_HELD;
         store_touch(store_of(r), ex);
