@@ -328,6 +328,7 @@ static void on_hold_release(void *data, struct exchange *ex, const struct interc
     c->held_ex = NULL;
     if (c->closed)
         return;
+    c->turn_ns = now(); /* the answer is made (and dated) now */
     struct answer scratch;
     const struct answer *a = chosen_answer(c, ex, r, &scratch);
     const struct delivery *plan = NULL;
@@ -337,7 +338,7 @@ static void on_hold_release(void *data, struct exchange *ex, const struct interc
     }
     answer_with(c, ex, &c->held_framing, a, plan);
     if (r->answer == INTERCEPT_BYTES)
-        ex->note = "crafted in the interface";
+        ex->note = arena_strdup(&ex->arena, "crafted in the interface");
     catch_up(c, ex);
     if (c->held_done) {
         c->reply_done_told = true;

@@ -915,21 +915,28 @@ static unsigned act_change(struct ui *ui, int arg)
 #define L KEYMAP_LIST
 #define S KEYMAP_SPLIT
 #define D KEYMAP_DETAIL
-static const struct keymap_binding KEYS[] = {
-    {'i', L|S|D, act_intercept,  0, "intercept", "set the intercept filter: matching messages are held (empty: none)", 0},
-    {'a', L|S|D, act_accept,     0, "accept",    "release the held flow (with its staged edit)", 0},
-    {'A', L|S|D, act_accept_all, 0, NULL,        "release every held flow", 0},
-    {'x', L|S|D, act_kill,       0, NULL,        "kill the held flow: reset its connection", 0},
+/* Every mode: edits for replays, replays, duplicates. */
+static const struct keymap_binding FLOW_KEYS[] = {
     {'e', L|S|D, act_edit,       0, "edit",      "edit in $EDITOR: the held message (listen: the answer), else the request for a replay", 0},
     {'c', L|S|D, act_change,     0, NULL,        "quick edit: status, a header, the body, delivery", 0},
-    {'p', L|S|D, act_pick,       0, NULL,        "answer a held request (listen): echo, default, last crafted, a rule", 0},
     {'V', L|S|D, act_revert,     0, NULL,        "revert the unsent edit", 0},
     {'r', L|S|D, act_replay,     0, "replay",    "replay the request (its staged edit if any) as a new flow", 0},
     {'R', L|S|D, act_edit,       1, NULL,        "edit the request in $EDITOR, then replay it", 0},
     {'D', L|S|D, act_duplicate,  0, NULL,        "duplicate the flow", 0},
-    {'S', L|S|D, act_save_rule,  0, NULL,        "save the response (crafted or staged) as a rule (listen)", 0},
-    {'W', L|S|D, act_write_rules, 0, NULL,       "write the rules back to the --rules file (listen)", 0},
-    {'T', L|S|D, act_default,    0, NULL,        "default answer: the last crafted response, or back (listen)", 0},
+};
+/* Servers (listen, proxy): holds. */
+static const struct keymap_binding HOLD_KEYS[] = {
+    {'i', L|S|D, act_intercept,  0, "intercept", "set the intercept filter: matching messages are held (empty: none)", 0},
+    {'a', L|S|D, act_accept,     0, "accept",    "release the held flow (with its staged edit)", 0},
+    {'A', L|S|D, act_accept_all, 0, NULL,        "release every held flow", 0},
+    {'x', L|S|D, act_kill,       0, NULL,        "kill the held flow: reset its connection", 0},
+};
+/* listen: prepared answers and rules. */
+static const struct keymap_binding ANSWER_KEYS[] = {
+    {'p', L|S|D, act_pick,       0, NULL,        "answer the held request: echo, default, last crafted, a rule", 0},
+    {'S', L|S|D, act_save_rule,  0, NULL,        "save the response (crafted or staged) as a rule", 0},
+    {'W', L|S|D, act_write_rules, 0, NULL,       "write the rules back to the --rules file", 0},
+    {'T', L|S|D, act_default,    0, NULL,        "default answer: the last crafted response, or back", 0},
 };
 #undef L
 #undef S
@@ -943,7 +950,13 @@ struct tamper *tamper_new(struct ui *ui, struct hspy *h)
     t->h = h;
     dynbuf_init(&t->edit.base, EDIT_MAX);
     dynbuf_init(&t->edit.text, EDIT_MAX);
-    ui_add_keys_data(ui, KEYS, sizeof KEYS / sizeof KEYS[0], t);
+    /* Keys only where they can act, so that the hints and the help say what works here. */
+    enum command cmd = h->opt.cmd;
+    if (cmd == CMD_LISTEN || cmd == CMD_PROXY)
+        ui_add_keys_data(ui, HOLD_KEYS, sizeof HOLD_KEYS / sizeof HOLD_KEYS[0], t);
+    ui_add_keys_data(ui, FLOW_KEYS, sizeof FLOW_KEYS / sizeof FLOW_KEYS[0], t);
+    if (cmd == CMD_LISTEN)
+        ui_add_keys_data(ui, ANSWER_KEYS, sizeof ANSWER_KEYS / sizeof ANSWER_KEYS[0], t);
     return t;
 }
 

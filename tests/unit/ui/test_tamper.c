@@ -147,6 +147,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     struct hspy *h = &f->h;
     hspy_init(h);
+    h->opt.cmd = CMD_LISTEN;
     h->limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
     h->ex_limits = (struct exchange_limits){HTTP_HEAD_MAX_DEFAULT, 1 << 20};
     store_init(&h->store, 1000, (size_t)-1);
