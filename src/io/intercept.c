@@ -208,7 +208,7 @@ static void record_before(struct intercept *ic, struct exchange *ex, enum side e
 {
     if (!ic->answers)
         return;
-    if (!(exchange_msg(ex, edits)->flags & MSG_STARTED) && ic->answers->preview) {
+    if (!(exchange_msg(ex, edits)->flags & MSG_HEAD) && ic->answers->preview) {
         struct dynbuf before;
         dynbuf_init(&before, EDIT_MAX);
         ic->answers->preview(ic->answers->data, ex, &before);

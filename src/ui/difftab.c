@@ -105,9 +105,10 @@ static void show_side(struct doc *d, const struct detail_ctx *c, enum side side)
         doc_addf(d, STYLE_BOLD, "%s: edit staged, not sent yet (a sends it, V reverts it)",
                  SIDE_NAMES[side]);
         show_check(d, c, side, &e->pending[side]);
-        const char *la = m->flags & MSG_STARTED ? "received" : "nothing yet";
-        show_diff(d, m->raw.data, m->raw.len, la, e->pending[side].data, e->pending[side].len,
-                  "staged edit");
+        const char *la = m->flags & MSG_HEAD ? "received" : "nothing yet";
+        bool has = m->flags & MSG_HEAD;
+        show_diff(d, has ? m->raw.data : NULL, has ? m->raw.len : 0, la, e->pending[side].data,
+                  e->pending[side].len, "staged edit");
         doc_blank(d);
     }
     if (e->before_label[side]) {

@@ -129,7 +129,8 @@ static bool base_bytes(struct tamper *t, struct exchange *ex, enum side side, bo
         dynbuf_append(out, staged->data, staged->len);
         return true;
     }
-    if (m->flags & MSG_STARTED) {
+    /* A final head: the message exists (an interim 100 Continue alone is not an answer). */
+    if (m->flags & MSG_HEAD) {
         bool whole = editor
                          ? edit_text(m, &t->h->limits, out)
                          : (dynbuf_append(out, m->raw.data + m->head_off, m->raw.len - m->head_off),

@@ -48,8 +48,10 @@ select_flow() {
 }
 
 # --- a held request, a second client served meanwhile, a response crafted in the editor ---
-curl -s -m 20 -o "$WORK/craft.body" -w '%{http_code}' -d 'a=1' "http://127.0.0.1:$PORT/craft" \
-    >"$WORK/craft.code" 2>&1 &
+# A body over 1 KiB: curl asks Expect: 100-continue, which is answered while the request is held.
+head -c 3000 /dev/zero | tr '\0' 'a' >"$WORK/big.txt"
+curl -s -m 20 -o "$WORK/craft.body" -w '%{http_code}' --data-binary "@$WORK/big.txt" \
+    "http://127.0.0.1:$PORT/craft" >"$WORK/craft.code" 2>&1 &
 CURL1=$!
 BG_PIDS+=("$CURL1")
 check "the POST is held" tui_wait "held 1"
@@ -59,8 +61,11 @@ check "the held request has no answer yet" test ! -s "$WORK/craft.code"
 select_flow /craft
 tui_keys e
 check "after the editor: fix or as typed" tui_wait "f fix Content-Length/chunking"
+seen=$(ls "$WORK"/hspy-*.http.seen | head -1)
 check "the editor got the default answer (the echo) to start from" \
-    grep -q 'POST /craft HTTP/1.1' "$(ls "$WORK"/hspy-*.http.seen | head -1)"
+    grep -q 'POST /craft HTTP/1.1' "$seen"
+check "with the whole body (sent after 100 Continue)" grep -q 'aaaaaaaaaa' "$seen"
+check "the default answer starts with its own head" sh -c "head -1 '$seen' | grep -q '^HTTP/1.1 200 OK'"
 check "the editor's file is removed" test -z "$(ls "$WORK"/hspy-*.http 2>/dev/null)"
 tui_keys f
 check "the staged edit is checked by the engine" tui_wait "Content-Length 16 matches the body"
