@@ -113,6 +113,13 @@ struct options {
     uint64_t upstream_keepalive;  /* --upstream-keepalive: idle upstream connections kept */
     uint64_t upstream_idle_ms;    /* --upstream-idle: how long an idle one is kept */
     bool hash_bodies;             /* --hash-bodies: SHA-256 of every proxied body */
+    /* sessions: files in and out (docs/sessions.md) */
+    const char *pcapng_path;   /* --pcapng FILE: the session as synthesized packets */
+    const char *save_path;     /* --save FILE: the session's exchanges as HAR, at exit */
+    const char *export_format; /* read --export FORMAT (enum export_format by name) */
+    int export_kind;           /* the format, once validated */
+    uint64_t export_id;        /* --id N: the exchange to export (0 = not given) */
+    const char *output_path;   /* --output FILE for the export ("-" or NULL: stdout) */
     /* intercept and replay */
     const char *intercept;    /* --intercept EXPR: hold matching messages */
     uint64_t hold_timeout_ms; /* --hold-timeout (0 = hold until the user decides) */

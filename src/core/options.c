@@ -17,6 +17,7 @@
 #include "hspy/delivery.h"
 #include "hspy/endpoint.h"
 #include "hspy/exchange.h"
+#include "hspy/export.h"
 #include "hspy/filter.h"
 #include "hspy/http.h"
 #include "hspy/store.h"
@@ -157,6 +158,16 @@ static const struct option_def OPTIONS[] = {
      "close an idle upstream connection after this long (default 30s)", 1, UINT32_MAX},
     {"hash-bodies", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(hash_bodies), NULL,
      "record the SHA-256 of every body (--json, HAR; costs CPU)", 0, 0},
+    {"pcapng", 0, OPT_STRING, CMD_VIEWERS, FIELD(pcapng_path), "FILE",
+     "write the exchanges as pcapng (synthesized TCP packets) to FILE", 0, 0},
+    {"save", 0, OPT_STRING, CMD_VIEWERS, FIELD(save_path), "FILE",
+     "save the session's exchanges as HAR to FILE on exit", 0, 0},
+    {"export", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(export_format), "FORMAT",
+     "export exchange --id as curl, nc, raw-request, raw-response, body, ...", 0, 0},
+    {"id", 0, OPT_UINT, CMD_BIT(CMD_READ), FIELD(export_id), "N",
+     "the exchange to export (its id, as --json shows it)", 1, UINT64_MAX},
+    {"output", 'o', OPT_STRING, CMD_BIT(CMD_READ), FIELD(output_path), "FILE",
+     "write the export to FILE instead of stdout", 0, 0},
     {"intercept", 0, OPT_STRING, CMD_SERVERS, FIELD(intercept), "EXPR",
      "hold messages matching EXPR until released in the interface (key i)", 0, 0},
     {"hold-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(hold_timeout_ms), "TIME",
@@ -451,6 +462,33 @@ static int positional(struct options *o, int n, char **args, char *err, size_t e
     }
 }
 
+/* --export, --id and --output go together; the export is then the only thing on stdout. */
+static int validate_export(struct options *o, char *err, size_t errlen)
+{
+    if (!o->export_format) {
+        if (o->export_id || o->output_path)
+            return usage(err, errlen, o->cmd, "--%s needs --export FORMAT",
+                         o->export_id ? "id" : "output");
+        return OPTIONS_RUN;
+    }
+    o->export_kind = export_format_by_name(o->export_format);
+    if (o->export_kind < 0) {
+        char names[256] = "";
+        for (int f = 0; f < EXPORT__COUNT; f++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", f ? ", " : "",
+                     export_format_name((enum export_format)f));
+        return usage(err, errlen, o->cmd, "--export: '%s' is not one of %s", o->export_format,
+                     names);
+    }
+    if (!o->export_id)
+        return usage(err, errlen, o->cmd, "--export needs --id N (the exchange's id)");
+    if (o->json)
+        return usage(err, errlen, o->cmd, "--export and --json exclude each other");
+    o->no_tui = true;
+    o->log_style = LOG_NONE;
+    return OPTIONS_RUN;
+}
+
 /* listen: one default answer at most, and options that only make sense with another. */
 static int validate_listen(struct options *o, char *err, size_t errlen)
 {
@@ -525,7 +563,7 @@ static int validate(struct options *o, char *err, size_t errlen)
         return rc;
     if (o->cmd == CMD_LISTEN)
         return validate_listen(o, err, errlen);
-    return OPTIONS_RUN;
+    return validate_export(o, err, errlen);
 }
 
 /* Builds the getopt_long table for one subcommand; returns the short-option string. */
