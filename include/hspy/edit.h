@@ -47,6 +47,7 @@ struct edit_fix_report {
     bool length_set;     /* a Content-Length field now states the body size */
     bool length_removed; /* Content-Length fields were dropped (chunked body, or none needed) */
     bool rechunked;      /* the body was framed again as chunks */
+    bool blank_removed;  /* empty lines before the start line were left out */
     uint64_t length;     /* the body size stated (length_set) or payload re-chunked */
 };
 
@@ -56,7 +57,8 @@ struct edit_fix_report {
  * Content-Length field is removed; otherwise every Content-Length field is replaced by one
  * stating the body's size, placed where the first one was (a new one goes at the end of the
  * head when the body is not empty). The start line, header order, spelling and values are
- * kept. A text without an empty line is taken as a head without a body. rep may be NULL.
+ * kept; empty lines before the start line are left out. A text without an empty line is taken
+ * as a head without a body. rep may be NULL.
  * Returns 0, or -1 (out untouched) when p is empty.
  */
 int edit_fix(const uint8_t *p, size_t n, struct dynbuf *out, struct edit_fix_report *rep);

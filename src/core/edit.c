@@ -199,6 +199,11 @@ int edit_fix(const uint8_t *p, size_t n, struct dynbuf *out, struct edit_fix_rep
         if (skipping && is_continuation(p, &l))
             continue;
         skipping = false;
+        /* Empty lines before the start line are left out: a peer ignores them at best. */
+        if (first && l.len == 0) {
+            rep->blank_removed = true;
+            continue;
+        }
         if (!first && name_is(p, &l, "content-length")) {
             skipping = true;
             if (chunked || had_length) {

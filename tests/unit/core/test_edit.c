@@ -65,6 +65,9 @@ static void test_fix(void **state)
         /* The start line is never taken for a field, even one that looks like it. */
         {"content-length: 5 HTTP/1.1\r\n\r\n", "content-length: 5 HTTP/1.1\r\n\r\n", false, false,
          false, false},
+        /* Empty lines before the start line are left out; a text of empty lines is only the end. */
+        {"\r\n\nGET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n", true, false, false, false},
+        {"\r\n", "\r\n", false, false, false, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n;
