@@ -20,6 +20,7 @@
 #include "hspy/conn.h"
 #include "hspy/hspy.h"
 #include "hspy/listener.h"
+#include "hspy/outbox.h"
 #include "hspy/screen.h"
 #include "hspy/tamper.h"
 #include "hspy/ui.h"
@@ -34,6 +35,7 @@ struct tui {
     struct hspy *h;
     struct ui ui;
     struct tamper *tamper; /* intercept, edit and replay keys */
+    struct outbox *outbox; /* export and HAR keys */
     struct screen screen;
     struct canvas canvas;
     uv_prepare_t prepare;
@@ -320,6 +322,7 @@ static void start_ui(struct tui *t)
     ui_init(&t->ui, &h->store, &cfg);
     t->ui.term = (struct ui_term){t, term_suspend, term_resume, term_stop};
     t->tamper = tamper_new(&t->ui, h);
+    t->outbox = outbox_new(&t->ui, h, t->screen.out);
     ui_resize(&t->ui, t->screen.rows, t->screen.cols);
     canvas_init(&t->canvas, t->screen.rows, t->screen.cols);
 }
@@ -351,6 +354,8 @@ void tui_free(struct tui *t)
     screen_close(&t->screen);
     tamper_free(t->tamper);
     t->tamper = NULL;
+    outbox_free(t->outbox);
+    t->outbox = NULL;
     ui_cleanup(&t->ui);
     canvas_cleanup(&t->canvas);
     t->freeing = true;
