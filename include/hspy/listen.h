@@ -100,7 +100,6 @@ struct listen {
     struct intercept_answers answers;
 
     char software[32]; /* "hspy/VERSION" */
-    char title[320];
     char date[HTTPDATE_LEN];
     int64_t date_sec;
     uint64_t refusals_reported;
