@@ -173,8 +173,8 @@ void detail_sync(struct detail *dt, int width)
                  "(exchange #%llu is no longer in the store: deleted or evicted by the caps)",
                  (unsigned long long)dt->id);
     } else {
-        struct detail_ctx ctx = {dt->store, ex,          dt->g,    dt->limits,
-                                 width,     dt->as_sent, dt->body, dt->body_max};
+        struct detail_ctx ctx = {dt->store,   ex,       dt->g,        dt->limits,    width,
+                                 dt->as_sent, dt->body, dt->body_max, dt->diff_split};
         DETAIL_TABS[dt->tab].build(&dt->doc, &ctx);
     }
     dt->sig = sig;

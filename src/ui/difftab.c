@@ -14,6 +14,8 @@
 
 /* Unchanged lines shown around each change. */
 enum { CONTEXT = 3 };
+/* Fewest cells of a side-by-side half; a narrower screen shows the diff unified. */
+enum { DIFF_SPLIT_MIN = 20 };
 
 static const char *const SIDE_NAMES[2] = {"Request", "Response"};
 
@@ -37,8 +39,65 @@ static void diff_line(struct doc *d, char mark, uint8_t style, const struct diff
     canvas_line_cleanup(&out);
 }
 
-static void show_diff(struct doc *d, const uint8_t *a, size_t an, const char *la, const uint8_t *b,
-                      size_t bn, const char *lb)
+/* One side of a side-by-side row: the line's bytes (or nothing) fitted to exactly cells. */
+static void half_line(struct canvas_line *out, char mark, uint8_t style, const struct diff_line *l,
+                      int cells)
+{
+    if (!l) {
+        canvas_pad(out, STYLE_NORMAL, cells);
+        return;
+    }
+    struct canvas_line part;
+    canvas_line_init(&part, cells);
+    canvas_printf(&part, style, "%c ", mark);
+    canvas_put_bytes(&part, style, l->p, l->len, TERMSAFE_SYMBOLS);
+    /* part holds safe text already (termsafe output), cut at its width. */
+    int used = canvas_put(out, style, (const char *)part.text.data, part.text.len);
+    canvas_pad(out, STYLE_NORMAL, cells - used);
+    canvas_line_cleanup(&part);
+}
+
+static void split_row(struct doc *d, int cells, const struct diff_line *a, uint8_t sa,
+                      const struct diff_line *b, uint8_t sb, char mark_a, char mark_b)
+{
+    struct canvas_line out;
+    canvas_line_init(&out, CANVAS_UNLIMITED);
+    canvas_puts(&out, STYLE_NORMAL, "  ");
+    half_line(&out, mark_a, sa, a, cells);
+    canvas_puts(&out, STYLE_DIM, " | ");
+    half_line(&out, mark_b, sb, b, cells);
+    doc_add(d, &out);
+    canvas_line_cleanup(&out);
+}
+
+/* A hunk side by side: removed lines face the added lines that replace them. */
+static void split_hunk(struct doc *d, const struct diff *df, const struct diff_hunk *h, int cells)
+{
+    size_t k = h->from;
+    while (k < h->to) {
+        const struct diff_entry *e = &df->v[k];
+        if (e->op == DIFF_SAME) {
+            split_row(d, cells, &df->a[e->a], STYLE_NORMAL, &df->b[e->b], STYLE_NORMAL, ' ', ' ');
+            k++;
+            continue;
+        }
+        size_t del = k, add;
+        while (k < h->to && df->v[k].op == DIFF_DEL)
+            k++;
+        add = k;
+        while (k < h->to && df->v[k].op == DIFF_ADD)
+            k++;
+        size_t ndel = add - del, nadd = k - add;
+        for (size_t i = 0; i < ndel || i < nadd; i++) {
+            const struct diff_line *a = i < ndel ? &df->a[df->v[del + i].a] : NULL;
+            const struct diff_line *b = i < nadd ? &df->b[df->v[add + i].b] : NULL;
+            split_row(d, cells, a, STYLE_STATUS5, b, STYLE_STATUS2, '-', '+');
+        }
+    }
+}
+
+static void show_diff(struct doc *d, const struct detail_ctx *c, const uint8_t *a, size_t an,
+                      const char *la, const uint8_t *b, size_t bn, const char *lb)
 {
     struct diff df;
     diff_compute(&df, a, an, b, bn);
@@ -47,6 +106,9 @@ static void show_diff(struct doc *d, const uint8_t *a, size_t an, const char *la
         diff_cleanup(&df);
         return;
     }
+    /* Two halves, the margin and the separator; narrower than this stays unified. */
+    int cells = (c->width - 5) / 2;
+    bool split = c->diff_split && cells >= DIFF_SPLIT_MIN;
     doc_addf(d, STYLE_STATUS5, "  --- %s (%zu bytes)", la, an);
     doc_addf(d, STYLE_STATUS2, "  +++ %s (%zu bytes)", lb, bn);
     if (df.approximate)
@@ -56,6 +118,10 @@ static void show_diff(struct doc *d, const uint8_t *a, size_t an, const char *la
     while (diff_next_hunk(&df, &pos, CONTEXT, &h)) {
         doc_addf(d, STYLE_BOUNDARY, "  @@ -%zu,%zu +%zu,%zu @@", h.na ? h.a0 + 1 : h.a0, h.na,
                  h.nb ? h.b0 + 1 : h.b0, h.nb);
+        if (split) {
+            split_hunk(d, &df, &h, cells);
+            continue;
+        }
         for (size_t k = h.from; k < h.to; k++) {
             const struct diff_entry *e = &df.v[k];
             if (e->op == DIFF_ADD)
@@ -107,14 +173,14 @@ static void show_side(struct doc *d, const struct detail_ctx *c, enum side side)
         show_check(d, c, side, &e->pending[side]);
         const char *la = m->flags & MSG_HEAD ? "received" : "nothing yet";
         bool has = m->flags & MSG_HEAD;
-        show_diff(d, has ? m->raw.data : NULL, has ? m->raw.len : 0, la, e->pending[side].data,
+        show_diff(d, c, has ? m->raw.data : NULL, has ? m->raw.len : 0, la, e->pending[side].data,
                   e->pending[side].len, "staged edit");
         doc_blank(d);
     }
     if (e->before_label[side]) {
         doc_addf(d, STYLE_BOLD, "%s: sent edited", SIDE_NAMES[side]);
-        show_diff(d, e->before[side].data, e->before[side].len, e->before_label[side], m->raw.data,
-                  m->raw.len, "sent");
+        show_diff(d, c, e->before[side].data, e->before[side].len, e->before_label[side],
+                  m->raw.data, m->raw.len, "sent");
         doc_blank(d);
     }
 }

@@ -912,6 +912,15 @@ static unsigned act_change(struct ui *ui, int arg)
     return UI_REDRAW;
 }
 
+static unsigned act_diff_layout(struct ui *ui, int arg)
+{
+    (void)arg;
+    ui->detail.diff_split = !ui->detail.diff_split;
+    ui->detail.built = false;
+    say(ui, "Diff tab: %s", ui->detail.diff_split ? "side by side" : "unified");
+    return UI_REDRAW;
+}
+
 /* clang-format off */
 #define L KEYMAP_LIST
 #define S KEYMAP_SPLIT
@@ -924,6 +933,7 @@ static const struct keymap_binding FLOW_KEYS[] = {
     {'r', L|S|D, act_replay,     0, "replay",    "replay the request (its staged edit if any) as a new flow", 0},
     {'R', L|S|D, act_edit,       1, NULL,        "edit the request in $EDITOR, then replay it", 0},
     {'D', L|S|D, act_duplicate,  0, NULL,        "duplicate the flow", 0},
+    {'u', D,     act_diff_layout, 0, NULL,       "Diff tab: side by side or unified", 0},
 };
 /* Servers (listen, proxy): holds. */
 static const struct keymap_binding HOLD_KEYS[] = {

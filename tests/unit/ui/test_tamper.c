@@ -278,6 +278,13 @@ static void test_quick_edit_and_revert(void **state)
     HAS("edit staged, not sent yet");
     HAS("Content-Length 9 matches the body");
     HAS("+ HTTP/1.1 418 I'm a teapot␍␊");
+    /* Side by side: nothing was received yet, so the staged lines face empty cells. */
+    keys(f, "u");
+    HAS("Diff tab: side by side");
+    HAS(" | + HTTP/1.1 418 I'm a teapot␍␊");
+    keys(f, "u");
+    HAS("Diff tab: unified");
+    HAS("  + HTTP/1.1 418 I'm a teapot␍␊");
     keys(f, "a");
     assert_int_equal(f->fake.answer, INTERCEPT_BYTES);
     assert_true(ex->flags & EX_EDITED);
