@@ -281,10 +281,10 @@ static unsigned save_to_file(struct ui *ui, const char *text, void *data)
     uint64_t *ids = scope_ids(o, &n);
     struct harfile_stats st;
     if (n == 0)
-        ui_message(ui, STYLE_ERROR, "no %s flows: nothing saved",
-                   o->scope == SCOPE_MARKED ? "marked"
+        ui_message(ui, STYLE_ERROR, "nothing saved: no %sflows",
+                   o->scope == SCOPE_MARKED ? "marked "
                    : o->scope == SCOPE_ALL  ? ""
-                                            : "shown");
+                                            : "shown ");
     else if (harfile_write(o->h, ids, n, path, &st, err, sizeof err) != 0)
         ui_message(ui, STYLE_ERROR, "save: %s", err);
     else if (st.missing || st.dropped)
