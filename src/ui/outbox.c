@@ -263,8 +263,10 @@ static uint64_t *scope_ids(const struct outbox *o, size_t *n)
     const uint64_t *src = o->scope == SCOPE_MARKED ? fl->marks : fl->ids;
     size_t k = o->scope == SCOPE_MARKED ? fl->nmarks : fl->n;
     uint64_t *ids = xmalloc((k ? k : 1) * sizeof *ids);
-    memcpy(ids, src, k * sizeof *ids);
-    qsort(ids, k, sizeof *ids, by_id);
+    if (k) {
+        memcpy(ids, src, k * sizeof *ids);
+        qsort(ids, k, sizeof *ids, by_id);
+    }
     *n = k;
     return ids;
 }

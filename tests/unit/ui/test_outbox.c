@@ -127,6 +127,7 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     assert_int_equal(system(cmd), 0);
+    uv_loop_close(&f->h.loop);
     store_cleanup(&f->h.store);
     options_cleanup(&f->h.opt);
     free(f);
