@@ -65,7 +65,8 @@ struct message {
     uint64_t gap_bytes;       /* total bytes missing */
     struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */
     int64_t t_first, t_last;  /* ns since the epoch of the first and last byte, 0 = none */
-    uint8_t sha256[32];       /* MSG_HASHED: hash of the whole payload (de-chunked) */
+    uint8_t sha256[32];       /* MSG_HASHED: hash of the whole payload; use message_sha256 */
+    bool sha256_lazy;         /* MSG_HASHED, sha256 not filled: the payload is whole in raw */
 };
 
 /* Stable lowercase name of one enum message_flag bit ("head-limit"); "?" otherwise. */
@@ -106,5 +107,11 @@ bool message_body(const struct message *m, struct dynbuf *out, const struct http
  * chunked body (use message_body then). A message without a body gives an empty view.
  */
 const uint8_t *message_body_view(const struct message *m, size_t *len, bool *whole);
+
+/*
+ * The SHA-256 of the whole payload into out: true when it is known (MSG_HASHED), computed
+ * from raw when the conversation deferred it (a body kept whole needs no streaming hash).
+ */
+bool message_sha256(const struct message *m, uint8_t out[32]);
 
 #endif

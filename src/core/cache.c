@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/civil.h"
 #include "hspy/utf8.h"
 
 /* ---- small text helpers ------------------------------------------------------------------ */
@@ -93,30 +94,6 @@ static const char *const DAYS[7] = {"sunday",   "monday", "tuesday", "wednesday"
 static const char DAY_ABBR[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char MONTH_ABBR[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (era arithmetic, exact for any year). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
 
 static int days_in_month(int64_t y, int m)
 {
@@ -214,9 +191,7 @@ static int resolve_two_digit_year(int yy, int64_t ref)
 {
     if (ref == CACHE_TIME_NONE)
         return yy < 70 ? 2000 + yy : 1900 + yy;
-    int64_t ry;
-    int rm, rd;
-    civil_from_days(ref >= 0 ? ref / 86400 : -((-ref + 86399) / 86400), &ry, &rm, &rd);
+    int64_t ry = civil_date_of(civil_day_of_time(ref)).year;
     int64_t y = ry - ry % 100 + yy;
     if (y > ry + 50)
         y -= 100;
@@ -294,8 +269,8 @@ int cache_date_parse(const char *str, size_t n, int64_t ref, int64_t *out)
         ok = wl == 3 && parse_asctime(&c, &y, &mo, &d, &h, &mi, &s);
     if (!ok || c.p != c.end || d < 1 || d > days_in_month(y, mo))
         return -1;
-    int64_t days = days_from_civil(y, mo, d);
-    int64_t actual_wday = ((days % 7) + 11) % 7; /* 1970-01-01 was a Thursday */
+    int64_t days = civil_days((struct civil_date){y, mo, d});
+    int64_t actual_wday = civil_weekday(days);
     if (actual_wday != wday)
         c.lenient = true;
     *out = days * 86400 + h * 3600 + mi * 60 + s;
@@ -304,14 +279,12 @@ int cache_date_parse(const char *str, size_t n, int64_t ref, int64_t *out)
 
 char *cache_date_format(int64_t t, char *buf, size_t len)
 {
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t days = civil_day_of_time(t);
     int64_t secs = t - days * 86400;
-    int64_t y;
-    int m, d;
-    civil_from_days(days, &y, &m, &d);
-    int wday = (int)(((days % 7) + 11) % 7);
-    snprintf(buf, len, "%s, %02d %s %04" PRId64 " %02d:%02d:%02d GMT", DAY_ABBR[wday], d,
-             MONTH_ABBR[m - 1], y, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    struct civil_date d = civil_date_of(days);
+    snprintf(buf, len, "%s, %02d %s %04" PRId64 " %02d:%02d:%02d GMT",
+             DAY_ABBR[civil_weekday(days)], d.day, MONTH_ABBR[d.month - 1], d.year,
+             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
     return buf;
 }
 

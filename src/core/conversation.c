@@ -54,7 +54,8 @@ struct half {
     bool no_more;       /* framing said the connection closes after this message */
     bool last_bodiless; /* server: the last response could not have a body */
     bool blocked;       /* feed returned short for a full queue; UNBLOCK owed */
-    bool hashing;
+    bool hashing;       /* the payload's SHA-256 is wanted */
+    bool hash_deferred; /* hashing, and every payload byte so far is kept in raw: not hashed yet */
     struct sha256 hash;
     uint64_t skipped;  /* capture: bytes skipped while resynchronising */
     uint8_t crlf[256]; /* client: empty lines before the next request (RFC 9112 2.2) */
@@ -257,10 +258,28 @@ static void start_head(struct conversation *c, enum side s)
 
 /* --- message completion --- */
 
-static void hash_payload(struct half *sd, const uint8_t *p, size_t n)
+/*
+ * Hashes the payload piece p, n (already appended to raw and counted in body_size). While
+ * the whole payload stays in raw the hash is deferred: most bodies are small and nobody may
+ * ask for their hash (message_sha256 computes it from raw). The first piece that raw cannot
+ * keep starts the streaming hash with the payload kept before it.
+ */
+static void hash_payload(struct half *sd, struct message *m, const uint8_t *p, size_t n)
 {
-    if (sd->hashing)
-        sha256_update(&sd->hash, p, n);
+    if (!sd->hashing)
+        return;
+    if (sd->hash_deferred) {
+        size_t kept;
+        bool whole;
+        const uint8_t *view = message_body_view(m, &kept, &whole);
+        if (view && whole && kept >= m->body_size)
+            return;
+        sd->hash_deferred = false;
+        sha256_init(&sd->hash);
+        if (view)
+            sha256_update(&sd->hash, view, (size_t)(m->body_size - n));
+    }
+    sha256_update(&sd->hash, p, n);
 }
 
 static void body_payload(struct conversation *c, enum side s, const uint8_t *p, size_t n)
@@ -269,7 +288,7 @@ static void body_payload(struct conversation *c, enum side s, const uint8_t *p, 
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
     m->body_size += n;
-    hash_payload(sd, p, n);
+    hash_payload(sd, m, p, n);
     emit(c, ex, s == SIDE_CLIENT ? CONV_REQ_BODY : CONV_RESP_BODY, s, p, n);
 }
 
@@ -294,10 +313,13 @@ static void message_done(struct conversation *c, enum side s, bool complete)
     if (complete)
         m->flags |= MSG_COMPLETE;
     if (sd->hashing && complete && !(m->flags & MSG_GAP)) {
-        sha256_final(&sd->hash, m->sha256);
+        if (sd->hash_deferred)
+            m->sha256_lazy = true;
+        else
+            sha256_final(&sd->hash, m->sha256);
         m->flags |= MSG_HASHED;
     }
-    sd->hashing = false;
+    sd->hashing = sd->hash_deferred = false;
     struct inflight *f = find(c, ex);
     sd->ex = NULL;
     if (s == SIDE_CLIENT) {
@@ -368,7 +390,9 @@ static void begin_body(struct conversation *c, enum side s, uint64_t body_start)
     /* Only payload is hashed: a message without a body has nothing to hash. */
     sd->hashing =
         c->cfg.hash_bodies && sd->framing.kind != BODY_NONE && sd->framing.kind != BODY_TUNNEL;
-    if (sd->hashing)
+    /* A chunked payload is not contiguous in raw: it is hashed as it streams. */
+    sd->hash_deferred = sd->hashing && sd->framing.kind != BODY_CHUNKED;
+    if (sd->hashing && !sd->hash_deferred)
         sha256_init(&sd->hash);
     switch (sd->framing.kind) {
     case BODY_NONE: message_done(c, s, true); return;

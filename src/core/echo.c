@@ -11,6 +11,7 @@
 
 #include "hspy/base64.h"
 #include "hspy/form.h"
+#include "hspy/sha256.h"
 #include "hspy/url.h"
 #include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
@@ -175,10 +176,10 @@ static void add_body(json_t *root, const struct message *m, const struct http_li
         json_object_set_new(root, "body_base64", base64(p, body.len));
     json_object_set_new(root, "body_size", json_integer((json_int_t)m->body_size));
     json_object_set_new(root, "body_truncated", json_boolean(!whole));
-    if (m->flags & MSG_HASHED) {
+    uint8_t sum[32];
+    if (message_sha256(m, sum)) {
         char hex[65];
-        for (int i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", m->sha256[i]);
+        sha256_hex(sum, hex);
         json_object_set_new(root, "body_sha256", json_string(hex));
     }
     add_forms(root, m, &body);

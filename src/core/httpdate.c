@@ -8,44 +8,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hspy/civil.h"
+
 static const char *const DAYS[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const MONTHS[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 char *httpdate_format(int64_t t, char *buf)
 {
-    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int64_t days = civil_day_of_time(t);
     int64_t secs = t - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    int wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-    snprintf(buf, HTTPDATE_LEN, "%s, %02u %s %04d %02d:%02d:%02d GMT", DAYS[wday], d, MONTHS[m - 1],
-             (int)(y % 10000), (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    struct civil_date d = civil_date_of(days);
+    snprintf(buf, HTTPDATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", DAYS[civil_weekday(days)],
+             d.day, MONTHS[d.month - 1], (int)(d.year % 10000), (int)(secs / 3600),
+             (int)(secs / 60 % 60), (int)(secs % 60));
     return buf;
 }
 
@@ -84,6 +60,6 @@ int httpdate_parse(const char *s, size_t n, int64_t *t)
     int m = month_of(mon);
     if (!m || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1900)
         return -1;
-    *t = days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
+    *t = civil_days((struct civil_date){y, m, d}) * 86400 + hh * 3600 + mm * 60 + ss;
     return 0;
 }

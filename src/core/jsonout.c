@@ -9,14 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "hspy/base64.h"
 #include "hspy/cache.h"
+#include "hspy/civil.h"
 #include "hspy/decode.h"
-#include "hspy/sha256.h"
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
+#include "hspy/sha256.h"
 #include "hspy/utf8.h"
 #include "hspy/warning.h"
 #include "hspy/xmalloc.h"
@@ -158,24 +158,24 @@ char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
 {
     if (ns < 0)
         ns = 0;
-    time_t secs = (time_t)(ns / 1000000000);
+    int64_t secs = ns / 1000000000;
     unsigned long frac = (unsigned long)(ns % 1000000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
+    int64_t days = civil_day_of_time(secs), rem = secs - days * 86400;
+    struct civil_date date = civil_date_of(days);
     /* "YYYY-MM-DDTHH:MM:SS[.fff]Z" written digit by digit: this runs once per printed
      * exchange, and strftime plus snprintf cost more than the rest of a log line. */
     char tmp[40], *p = tmp;
-    p = digits_at(p, (unsigned long)tm.tm_year + 1900, 4);
+    p = digits_at(p, (unsigned long)date.year, 4);
     *p++ = '-';
-    p = digits_at(p, (unsigned long)tm.tm_mon + 1, 2);
+    p = digits_at(p, (unsigned long)date.month, 2);
     *p++ = '-';
-    p = digits_at(p, (unsigned long)tm.tm_mday, 2);
+    p = digits_at(p, (unsigned long)date.day, 2);
     *p++ = 'T';
-    p = digits_at(p, (unsigned long)tm.tm_hour, 2);
+    p = digits_at(p, (unsigned long)(rem / 3600), 2);
     *p++ = ':';
-    p = digits_at(p, (unsigned long)tm.tm_min, 2);
+    p = digits_at(p, (unsigned long)(rem / 60 % 60), 2);
     *p++ = ':';
-    p = digits_at(p, (unsigned long)tm.tm_sec, 2);
+    p = digits_at(p, (unsigned long)(rem % 60), 2);
     if (digits > 0) {
         if (digits > 9)
             digits = 9;
@@ -271,10 +271,11 @@ static json_t *decoded_json(const struct message *m, const struct jsonout_config
 
 json_t *jsonout_sha256(const struct message *m)
 {
-    if (!(m->flags & MSG_HASHED))
+    uint8_t sum[32];
+    if (!message_sha256(m, sum))
         return json_null();
     char hex[65];
-    sha256_hex(m->sha256, hex);
+    sha256_hex(sum, hex);
     return str_n(hex, 64);
 }
 

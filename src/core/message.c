@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hspy/chunked.h"
+#include "hspy/sha256.h"
 
 static const char *const FLAG_NAMES[] = {
     "started",  "head",       "complete", "truncated", "gap",    "http09",
@@ -106,4 +107,24 @@ const uint8_t *message_body_view(const struct message *m, size_t *len, bool *who
     *len = n;
     *whole = !(m->flags & (MSG_TRUNCATED | MSG_GAP));
     return m->raw.data + m->body_off;
+}
+
+bool message_sha256(const struct message *m, uint8_t out[32])
+{
+    if (!(m->flags & MSG_HASHED))
+        return false;
+    if (!m->sha256_lazy) {
+        memcpy(out, m->sha256, 32);
+        return true;
+    }
+    size_t len;
+    bool whole;
+    const uint8_t *view = message_body_view(m, &len, &whole);
+    if (!view || !whole || len != m->body_size)
+        return false; /* raw changed since: the hash is no longer known */
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_update(&h, view, len);
+    sha256_final(&h, out);
+    return true;
 }

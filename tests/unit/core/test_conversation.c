@@ -505,11 +505,51 @@ static void test_body_hash(void **state)
     assert_true(ex->req.flags & MSG_HASHED);
     assert_true(ex->req.flags & MSG_TRUNCATED);
     char hex[65];
-    sha256_hex(ex->req.sha256, hex);
+    uint8_t sum[32];
+    assert_true(message_sha256(&ex->req, sum));
+    sha256_hex(sum, hex);
     /* sha256("abcdef") */
     assert_string_equal(hex, "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721");
     conversation_free(c);
     exchange_free(ex);
+}
+
+/*
+ * Length-framed bodies: one kept whole is hashed only when asked (from raw); one past the kept
+ * size, fed in pieces of every size, streams its hash from the piece raw could not keep.
+ */
+static void test_body_hash_deferred(void **state)
+{
+    (void)state;
+    static const char *want = /* sha256("abcdefghij") */
+        "72399361da6a7754fec986dca5b7cbaf1c810a28ded4abaf56b2106d06cb78b0";
+    const char *in = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabcdefghij";
+    size_t len = strlen(in);
+    for (size_t keep = 4; keep <= 64; keep += 60) {
+        for (size_t piece = 1; piece <= len; piece++) {
+            struct recorder r;
+            memset(&r, 0, sizeof r);
+            r.pause_on = -1;
+            struct conversation_events ev = {&r, on_event};
+            struct conversation_config cfg = LIVE;
+            cfg.hash_bodies = true;
+            cfg.exchange.body_keep = keep;
+            struct conversation *c = conversation_new(&cfg, &ev);
+            for (size_t off = 0; off < len; off += piece)
+                conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in + off,
+                                  off + piece < len ? piece : len - off, 1);
+            struct exchange *ex = r.ex[0];
+            assert_true(ex->req.flags & MSG_HASHED);
+            assert_int_equal(ex->req.sha256_lazy, keep >= 10);
+            uint8_t sum[32];
+            char hex[65];
+            assert_true(message_sha256(&ex->req, sum));
+            sha256_hex(sum, hex);
+            assert_string_equal(hex, want);
+            conversation_free(c);
+            exchange_free(ex);
+        }
+    }
 }
 
 int main(void)
@@ -535,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_pause_at_request_head),
         cmocka_unit_test(test_inflight_cap_blocks_and_unblocks),
         cmocka_unit_test(test_body_hash),
+        cmocka_unit_test(test_body_hash_deferred),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hspy/base64.h"
 #include "hspy/jsonout.h"
@@ -316,6 +317,24 @@ static void test_iso8601(void **state)
                         "2023-11-14T22:13:20.123456789Z");
     assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 0),
                         "2023-11-14T22:13:20Z");
+    /* Leap days, century rules (2100 is not a leap year, 2000 is) and year ends. */
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 951782400LL * 1000000000, 0),
+                        "2000-02-29T00:00:00Z");
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 4107542399LL * 1000000000, 0),
+                        "2100-02-28T23:59:59Z");
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 4107542400LL * 1000000000, 0),
+                        "2100-03-01T00:00:00Z");
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1798761599LL * 1000000000, 0),
+                        "2026-12-31T23:59:59Z");
+    /* Every day (at a moving time of day) up to 2262 agrees with the C library. */
+    for (int64_t secs = 0; secs < INT64_MAX / 1000000000 - 86400; secs += 86400 + 3607) {
+        time_t t = (time_t)secs;
+        struct tm tm;
+        char want[40];
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        assert_string_equal(jsonout_iso8601(buf, sizeof buf, secs * 1000000000, 0), want);
+    }
 }
 
 /* Hostile bytes everywhere: the line stays printable ASCII and parses (checked by roundtrip). */
