@@ -34,6 +34,7 @@ struct detail_ctx {
     bool as_sent;    /* bodies as sent (true) or with their content coding undone */
     uint8_t body;    /* enum detail_body */
     size_t body_max; /* cap on a decoded body */
+    bool diff_split; /* the Diff tab side by side (else unified) */
 };
 
 enum detail_tab_flag {
@@ -85,6 +86,7 @@ struct detail {
     struct detail_pos pos[DETAIL_TABS_MAX];
     bool as_sent;
     uint8_t body;
+    bool diff_split;                /* the Diff tab side by side (else unified) */
     size_t rows;                    /* text rows at the last render (paging) */
     int tab_x[DETAIL_TABS_MAX + 1]; /* cells where each tab label starts at the last render */
 };

@@ -66,6 +66,15 @@ struct exchange_limits {
 #define EXCHANGE_BODY_KEEP_DEFAULT ((size_t)1 << 20)
 enum { EXCHANGE_WARNINGS_MAX = 64 };
 
+/* The user's changes to an exchange (intercept, craft, replay; see edit.h). Index: enum side. */
+struct exchange_edit {
+    struct dynbuf before[2];     /* the side's bytes before the edit that was sent replaced them */
+    const char *before_label[2]; /* static text ("received"), or NULL when the side was not sent
+                                    edited */
+    struct dynbuf pending[2];    /* an edit made while held, not sent yet */
+    bool has_pending[2];
+};
+
 struct exchange {
     uint64_t id;       /* 1-based, assigned by the store; 0 until stored */
     uint64_t conn_id;  /* connection number (1-based per session) */
@@ -85,6 +94,7 @@ struct exchange {
     uint32_t cache_outcomes; /* enum cache_outcome bits */
     const char *cache_label; /* flow-list label ("cacheable 1h"), arena string, or NULL */
     uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
+    struct exchange_edit *edit; /* the user's changes, or NULL (owned; freed with the exchange) */
     struct arena arena;
 };
 

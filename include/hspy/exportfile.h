@@ -9,6 +9,11 @@
 #ifndef HSPY_EXPORTFILE_H
 #define HSPY_EXPORTFILE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hspy/dynbuf.h"
+
 struct hspy;
 struct exportfile;
 
@@ -24,5 +29,11 @@ struct exportfile *exportfile_open(struct hspy *h);
  * failed). NULL is a no-op returning 0.
  */
 int exportfile_close(struct exportfile *x);
+/*
+ * Writes b to path (created or truncated; mode 0777 less the umask when executable, else
+ * 0666). Returns 0, or -1 with "path: why" in err.
+ */
+int exportfile_write(const char *path, const struct dynbuf *b, bool executable, char *err,
+                     size_t errlen);
 
 #endif

@@ -24,6 +24,8 @@ struct glyphs {
     const char *on, *off;                       /* follow mode */
     const char *enter;                          /* the Enter key in hints and help */
     const char *left, *right, *upkey, *downkey; /* arrow keys in hints and help */
+    const char *edited;                         /* a message was changed by the user */
+    const char *replay;                         /* created by a replay */
 };
 
 extern const struct glyphs GLYPHS_UTF8;

@@ -15,6 +15,7 @@
 #include "hspy/store.h"
 
 struct exportfile;
+struct intercept;
 struct listener;
 struct pcapngsink;
 struct sinks;
@@ -49,6 +50,9 @@ struct hspy {
     /* listen, proxy: the listening socket with its connection counters (accepted, refused at
      * --max-conns, accept failures, peak) and open connections (listener.h); NULL otherwise. */
     const struct listener *listener;
+    /* listen, proxy: the intercept holds (intercept.h), set by the mode once it runs; NULL
+     * otherwise. */
+    struct intercept *intercept;
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
     /* Session files (docs/sessions.md). */

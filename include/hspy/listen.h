@@ -19,6 +19,7 @@
 #include "hspy/delivery.h"
 #include "hspy/exec.h"
 #include "hspy/httpdate.h"
+#include "hspy/intercept.h"
 #include "hspy/listener.h"
 #include "hspy/reply.h"
 #include "hspy/rules.h"
@@ -46,6 +47,17 @@ struct answer {
     int expect;                  /* status for Expect: 100-continue; -1 = the server's */
     const struct delivery *plan; /* NULL = none */
     const char *name;            /* rule name for the exchange note, or NULL */
+    bool raw_copy;               /* RULE_RAW: each reply sends its own copy of raw (the bytes
+                                    may be replaced while replies are in flight) */
+};
+
+/* A rule added from the interface (a crafted response saved as a rule). */
+struct listen_added {
+    struct rules rules; /* one rule */
+    struct answer answer;
+    char *text;   /* its rules-file text */
+    bool written; /* already written to the --rules file */
+    struct listen_added *next;
 };
 
 struct listen_counters {
@@ -77,6 +89,15 @@ struct listen {
     struct serve *rule_serve;
     struct exec_cfg *rule_exec;
     uint8_t **rule_raw;
+    /* from the interface: rules added (newest first, in front of the file's), the crafted
+     * response made the default answer */
+    struct listen_added *added;
+    size_t nadded;
+    struct answer crafted;
+    uint8_t *crafted_raw;
+    bool use_crafted;
+    struct intercept intercept;
+    struct intercept_answers answers;
 
     char software[32]; /* "hspy/VERSION" */
     char date[HTTPDATE_LEN];
@@ -85,8 +106,12 @@ struct listen {
     uint64_t refusal_report_ms;
 };
 
-/* The answer for a request whose head was parsed: a matching rule's, else the fallback. */
+/* The answer for a request whose head was parsed: a matching rule's (rules added from the
+ * interface first), else the crafted default when one was chosen, else the fallback. */
 const struct answer *listen_answer(const struct listen *l, const struct message *req);
+/* The answer of rule i, counting the added rules (newest first) and then the file's; NULL past
+ * the last. */
+const struct answer *listen_rule_answer(const struct listen *l, size_t i);
 /* The Date header value for a response made at now_ns (formatted once a second). */
 const char *listen_date(struct listen *l, int64_t now_ns);
 

@@ -120,6 +120,14 @@ struct options {
     int export_kind;           /* the format, once validated */
     uint64_t export_id;        /* --id N: the exchange to export (0 = not given) */
     const char *output_path;   /* --output FILE for the export ("-" or NULL: stdout) */
+    /* intercept and replay */
+    const char *intercept;    /* --intercept EXPR: hold matching messages */
+    uint64_t hold_timeout_ms; /* --hold-timeout (0 = hold until the user decides) */
+    const char *hold_action;  /* --hold-timeout-action: "accept" (default) or "kill" */
+    bool hold_kills;          /* hold_action is "kill" */
+    const char *replay_to;    /* --replay-to HOST:PORT as typed */
+    char replay_host[256];    /* its host part */
+    uint16_t replay_port;     /* its port */
 };
 
 enum options_result {

@@ -18,6 +18,7 @@
 
 #include "hspy/conn.h"
 #include "hspy/exchange.h"
+#include "hspy/intercept.h"
 #include "hspy/listener.h"
 #include "hspy/signals.h"
 #include "hspy/upstream.h"
@@ -28,15 +29,20 @@ struct relay;
 /*
  * Where a message can be held before it is passed on (intercept). Each hook is called with the
  * parsed head in ex and returns true to hold the message: nothing of it goes on until
- * relay_release (see relay.h). request_head is called once the request is routed, before any
- * upstream contact; response_head once a final response head arrived, before any of it reaches
- * the client. Other connections keep flowing meanwhile. A hook that keeps ex beyond the
- * call pins it (store_pin): the engine may complete a bodiless response's exchange right away.
+ * relay_release (see relay.h), and its body keeps being read (and recorded) meanwhile.
+ * request_head is called once the request is routed, before any upstream contact;
+ * response_head once a final response head arrived, before any of it reaches the client. Other
+ * connections keep flowing meanwhile. A hook that keeps ex beyond the call pins it
+ * (store_pin); an exchange whose messages end while held reaches the store's observers only
+ * once the hold ends, so they see what was sent.
  */
 struct proxy_hooks {
     void *data;
     bool (*request_head)(void *data, struct relay *r, struct exchange *ex);
     bool (*response_head)(void *data, struct relay *r, struct exchange *ex);
+    /* The connection of a held message went away (client gone, upstream failed, killed): the
+     * hold is over and r is about to be freed. May be NULL. */
+    void (*dropped)(void *data, struct relay *r, struct exchange *ex);
 };
 
 /* Longest time a printed record waits in the sinks' buffer before it is written. */
@@ -73,6 +79,9 @@ struct proxy {
     char software[32]; /* "hspy/VERSION" for hspy's own answers */
     uint64_t refusals_reported;
     uint64_t refusal_report_ms;
+    /* the mode's intercept (--intercept, key i): its holds and the hooks that feed it */
+    struct intercept intercept;
+    struct proxy_hooks intercept_hooks;
 };
 
 /*

@@ -27,10 +27,16 @@ struct relay;
 void relay_start(struct proxy *px, struct conn *c);
 
 /*
- * Lets a head held by a proxy hook go on: side SIDE_CLIENT for a request, SIDE_SERVER for a
- * response. replacement NULL forwards the head as it would have gone; otherwise those len
- * bytes go instead (copied) and the exchange is flagged edited (it keeps the received bytes).
- * A relay with nothing held ignores the call.
+ * Lets a message held by a proxy hook go on: side SIDE_CLIENT for a request, SIDE_SERVER for a
+ * response. While held, a request's body is read into the spool and a response is fed into a
+ * buffer (up to --head-max plus --body-keep; then the upstream waits), nothing of either going
+ * on. replacement NULL sends the message as it would have gone; otherwise those len bytes are
+ * the whole message that goes instead (copied), exactly as given: the received request body
+ * (still read to its end) or the rest of the upstream's response (still read to its end) is
+ * dropped, and once the received message has ended the exchange shows the bytes sent, flagged
+ * edited, with the received ones kept for the diff (edit_replace). After an edited response the
+ * client connection closes (its framing was the user's); after an edited request the upstream
+ * connection is not reused. A relay with nothing held ignores the call.
  */
 void relay_release(struct relay *r, enum side side, const uint8_t *replacement, size_t len);
 /* Closes both connections at once with a reset; the exchange in flight is flagged killed. */

@@ -87,6 +87,8 @@ struct reply *reply_fixed_new(const struct reply_env *env, const struct reply_fi
 struct reply *reply_error_new(const struct reply_env *env, uint16_t status, const char *why);
 /* A raw response sent as written (bytes not copied; they outlive the reply). */
 struct reply *reply_raw_new(const struct reply_env *env, const uint8_t *raw, size_t n);
+/* The same, taking ownership of raw (a malloc'ed buffer freed with the reply). */
+struct reply *reply_raw_take(const struct reply_env *env, uint8_t *raw, size_t n);
 /* The echo of the request (text, or JSON when the request asks for it). Streams bodies. */
 struct reply *reply_echo_new(const struct reply_env *env);
 

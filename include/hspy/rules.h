@@ -103,4 +103,24 @@ bool rules_glob_value(const char *pattern, const uint8_t *s, size_t n);
 /* Decodes C escapes (\n \r \t \\ \xNN \@) of a body text into out. Returns 0 or -1. */
 int rules_unescape(const char *text, uint8_t **out, size_t *len);
 
+/*
+ * Appends the rules-file text of one rule (its match line, then one directive per line) that
+ * rules_parse reads back as the same rule: body bytes are escaped and split into several body
+ * lines at newlines; file paths (body-file, raw, serve) are written as stored, that is
+ * resolved against the folder of the file the rule came from. Returns 0, or -1 with a reason
+ * in err when a line would pass RULES_LINE_MAX (out is then unchanged).
+ */
+int rules_format(struct dynbuf *out, const struct rule *r, char *err, size_t errlen);
+
+/*
+ * Appends the text of a rule named name that answers method and path (matched exactly: glob
+ * characters are escaped) with the response raw[0..n): its status (and reason when it is not
+ * the standard one), every header field as written, and its body. Returns 0, or -1 with a
+ * reason in err when raw has no response head a rule can express (obs-fold, a field without a
+ * name) or a line would be too long.
+ */
+int rules_format_response(struct dynbuf *out, const char *name, const char *method,
+                          const uint8_t *path, size_t pathlen, const uint8_t *raw, size_t n,
+                          char *err, size_t errlen);
+
 #endif

@@ -57,6 +57,14 @@ struct ui_server {
     uint64_t failed;  /* accept failures */
 };
 
+/* One answer of a one-key question (ui_choose). */
+struct ui_choice {
+    int key;
+    const char *label;
+};
+enum { UI_CHOICES_MAX = 12 };
+typedef unsigned (*ui_choose_fn)(struct ui *ui, int key, void *data);
+
 /* Hooks into the terminal layer for handing the terminal to a child process. */
 struct ui_term {
     void *data;
@@ -98,6 +106,7 @@ struct ui {
     struct doc help;
     size_t help_top;
     struct keymap_table keys[UI_KEY_TABLES_MAX];
+    void *keys_data[UI_KEY_TABLES_MAX]; /* each table's owner state (ui_add_keys_data) */
     size_t nkeys;
     /* prompt */
     bool prompting;
@@ -111,6 +120,13 @@ struct ui {
     char question[128];
     unsigned (*confirm_yes)(struct ui *ui, void *data);
     void *confirm_data;
+    /* one-key question with several answers */
+    bool choosing;
+    struct ui_choice choices[UI_CHOICES_MAX];
+    size_t nchoices;
+    ui_choose_fn choose;
+    void *choose_data;
+    void *key_data; /* data of the key table whose action runs now */
     /* search and filter */
     char search[PROMPT_MAX];
     bool searching; /* a flow-list search goes on over the next frames */
@@ -135,6 +151,10 @@ void ui_cleanup(struct ui *ui);
 
 /* Appends a key table searched after the built-in bindings (up to UI_KEY_TABLES_MAX). */
 void ui_add_keys(struct ui *ui, const struct keymap_binding *rows, size_t n);
+/* The same with the owner's state, which the table's actions get from ui_key_data. */
+void ui_add_keys_data(struct ui *ui, const struct keymap_binding *rows, size_t n, void *data);
+/* While an action runs: the data its key table was added with (NULL for none). */
+void *ui_key_data(const struct ui *ui);
 
 /* The terminal size changed. */
 void ui_resize(struct ui *ui, int rows, int cols);
@@ -171,6 +191,12 @@ void ui_prompt(struct ui *ui, const char *label, const char *initial,
 /* Asks a yes/no question; yes is called on 'y'. */
 void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
                 void *data);
+/*
+ * Asks a question answered by one key among choices (at most UI_CHOICES_MAX, copied; labels
+ * must outlive the question); fn gets the key. Any other key (Esc) cancels.
+ */
+void ui_choose(struct ui *ui, const char *question, const struct ui_choice *choices, size_t n,
+               ui_choose_fn fn, void *data);
 /* Hands the terminal to a child and back (no-ops without a terminal layer). */
 void ui_suspend(struct ui *ui);
 void ui_resume(struct ui *ui);

@@ -99,7 +99,9 @@
     X(CACHE_ETAG_INVALID, "cache-etag-invalid")                                                    \
     X(CACHE_304_UNCONDITIONAL, "cache-304-unconditional")                                          \
     X(CACHE_304_WITHOUT_VALIDATORS, "cache-304-without-validators")                                \
-    X(CACHE_304_MISMATCH, "cache-304-validator-mismatch")
+    X(CACHE_304_MISMATCH, "cache-304-validator-mismatch")                                          \
+    /* intercept */                                                                                \
+    X(HOLD_TIMEOUT, "hold-timeout")
 
 enum warning_code {
     W_NONE = 0,

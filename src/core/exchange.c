@@ -54,6 +54,13 @@ void exchange_free(struct exchange *ex)
     message_cleanup(&ex->req);
     message_cleanup(&ex->resp);
     arena_cleanup(&ex->arena);
+    if (ex->edit) {
+        for (int s = 0; s < 2; s++) {
+            dynbuf_cleanup(&ex->edit->before[s]);
+            dynbuf_cleanup(&ex->edit->pending[s]);
+        }
+        free(ex->edit);
+    }
     free(ex);
 }
 
@@ -103,7 +110,11 @@ void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
 
 size_t exchange_memory(const struct exchange *ex)
 {
-    return sizeof *ex + ex->req.raw.cap + ex->resp.raw.cap + ex->arena.bytes;
+    size_t edit = 0;
+    if (ex->edit)
+        for (int s = 0; s < 2; s++)
+            edit += ex->edit->before[s].cap + ex->edit->pending[s].cap;
+    return sizeof *ex + ex->req.raw.cap + ex->resp.raw.cap + ex->arena.bytes + edit;
 }
 
 char *exchange_method(const struct exchange *ex, char *buf, size_t len)

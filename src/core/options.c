@@ -18,6 +18,7 @@
 #include "hspy/endpoint.h"
 #include "hspy/exchange.h"
 #include "hspy/export.h"
+#include "hspy/filter.h"
 #include "hspy/http.h"
 #include "hspy/store.h"
 #include "hspy/xmalloc.h"
@@ -167,6 +168,14 @@ static const struct option_def OPTIONS[] = {
      "the exchange to export (its id, as --json shows it)", 1, UINT64_MAX},
     {"output", 'o', OPT_STRING, CMD_BIT(CMD_READ), FIELD(output_path), "FILE",
      "write the export to FILE instead of stdout", 0, 0},
+    {"intercept", 0, OPT_STRING, CMD_SERVERS, FIELD(intercept), "EXPR",
+     "hold messages matching EXPR until released in the interface (key i)", 0, 0},
+    {"hold-timeout", 0, OPT_DURATION, CMD_SERVERS, FIELD(hold_timeout_ms), "TIME",
+     "a held message goes on after this long (default 0 = held until released)", 0, UINT32_MAX},
+    {"hold-timeout-action", 0, OPT_STRING, CMD_SERVERS, FIELD(hold_action), "accept|kill",
+     "what --hold-timeout does: let the message go on (default) or kill its connection", 0, 0},
+    {"replay-to", 0, OPT_STRING, CMD_VIEWERS, FIELD(replay_to), "HOST:PORT",
+     "where replayed requests go (key r; proxy: the upstream by default)", 0, 0},
 };
 
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
@@ -511,6 +520,32 @@ static int validate_listen(struct options *o, char *err, size_t errlen)
     return OPTIONS_RUN;
 }
 
+/* --intercept, --hold-timeout-action and --replay-to. */
+static int validate_intercept(struct options *o, char *err, size_t errlen)
+{
+    char why[512];
+    if (o->intercept) {
+        size_t pos = 0;
+        struct filter *f = filter_compile(o->intercept, why, sizeof why, &pos);
+        if (!f)
+            return usage(err, errlen, o->cmd, "--intercept: %s (at offset %zu)", why, pos);
+        filter_free(f);
+    }
+    if (o->hold_action && strcmp(o->hold_action, "accept") != 0 &&
+        strcmp(o->hold_action, "kill") != 0)
+        return usage(err, errlen, o->cmd, "--hold-timeout-action: '%s' is not accept or kill",
+                     o->hold_action);
+    o->hold_kills = o->hold_action && strcmp(o->hold_action, "kill") == 0;
+    if (o->replay_to) {
+        if (hostport_split(o->replay_to, o->replay_host, sizeof o->replay_host, &o->replay_port, 80,
+                           why, sizeof why) != 0)
+            return usage(err, errlen, o->cmd, "--replay-to: %s", why);
+        if (!o->replay_host[0] || !o->replay_port)
+            return usage(err, errlen, o->cmd, "--replay-to '%s': expected HOST:PORT", o->replay_to);
+    }
+    return OPTIONS_RUN;
+}
+
 static int validate(struct options *o, char *err, size_t errlen)
 {
     if (strcmp(o->log, "line") == 0)
@@ -523,6 +558,9 @@ static int validate(struct options *o, char *err, size_t errlen)
         return usage(err, errlen, o->cmd, "--log: '%s' is not one of line, full, none", o->log);
     if (o->lint_request && o->lint_response)
         return usage(err, errlen, o->cmd, "--request and --response exclude each other");
+    int rc = validate_intercept(o, err, errlen);
+    if (rc != OPTIONS_RUN)
+        return rc;
     if (o->cmd == CMD_LISTEN)
         return validate_listen(o, err, errlen);
     return validate_export(o, err, errlen);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "hspy/options.h"
+#include "hspy/response.h"
 #include "hspy/xmalloc.h"
 
 /* ---- glob ---- */
@@ -774,4 +775,230 @@ const struct rule *rules_match(const struct rules *r, const struct message *req)
             return ru;
     }
     return NULL;
+}
+
+/* ---- writing rules back as text ---- */
+
+/* Escapes one byte of a body the way rules_unescape reads it back. */
+static void escape_byte(struct dynbuf *o, uint8_t c, bool edge)
+{
+    switch (c) {
+    case '\\': dynbuf_adds(o, "\\\\"); return;
+    case '\r': dynbuf_adds(o, "\\r"); return;
+    case '\t': dynbuf_adds(o, "\\t"); return;
+    case '\n': dynbuf_adds(o, "\\n"); return;
+    default: break;
+    }
+    /* Line parsing trims blanks at both ends of a line: keep those as escapes. */
+    if (c < 0x20 || c == 0x7f || (edge && c == ' '))
+        dynbuf_printf(o, "\\x%02x", c);
+    else
+        dynbuf_addc(o, c);
+}
+
+/*
+ * The body as directive lines: a newline between two non-empty pieces becomes the line break
+ * that joins body lines; other newlines are written as \n escapes.
+ */
+static void format_body(struct dynbuf *o, const uint8_t *p, size_t n)
+{
+    bool open = false; /* a body line is being written */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' && open && i + 1 < n) {
+            dynbuf_addc(o, '\n');
+            open = false;
+            continue;
+        }
+        if (!open) {
+            dynbuf_adds(o, "  body ");
+            open = true;
+            if (p[i] == '@') {
+                dynbuf_adds(o, "\\@");
+                continue;
+            }
+        }
+        bool edge = i + 1 == n || p[i + 1] == '\n' || o->data[o->len - 1] == ' ';
+        escape_byte(o, p[i], edge);
+    }
+    if (open)
+        dynbuf_addc(o, '\n');
+}
+
+static void format_match(struct dynbuf *o, const struct rule *r)
+{
+    dynbuf_adds(o, "match ");
+    if (!r->methods)
+        dynbuf_addc(o, '*');
+    for (size_t i = 0; i < r->nmethods; i++)
+        dynbuf_printf(o, "%s%s", i ? "," : "", r->methods[i]);
+    dynbuf_printf(o, " %s%s\n", r->is_regex ? "~" : "", r->pattern);
+    char dflt[32];
+    snprintf(dflt, sizeof dflt, "line %u", r->line);
+    if (r->name && strcmp(r->name, dflt) != 0)
+        dynbuf_printf(o, "  name %s\n", r->name);
+    for (size_t i = 0; i < r->nwhen; i++) {
+        const struct rule_header *w = &r->when[i];
+        dynbuf_printf(o, "  if-header %s%s%s%s\n", w->absent ? "!" : "", w->name,
+                      w->glob ? ": " : "", w->glob ? w->glob : "");
+    }
+}
+
+static void format_answer(struct dynbuf *o, const struct rule *r)
+{
+    switch (r->action) {
+    case RULE_FIXED:
+        dynbuf_printf(o, "  status %u%s%s\n", r->status, r->reason ? " " : "",
+                      r->reason ? r->reason : "");
+        for (size_t i = 0; i < r->nheaders; i++)
+            dynbuf_printf(o, "  header %s\n", r->headers[i]);
+        if (r->body)
+            format_body(o, r->body, r->body_len);
+        else if (r->body_file)
+            dynbuf_printf(o, "  body-file %s\n", r->body_file);
+        break;
+    case RULE_RAW:
+        dynbuf_printf(o, "  raw %s\n", r->raw_file ? r->raw_file : "");
+        if (r->fix_length)
+            dynbuf_adds(o, "  fix-length yes\n");
+        break;
+    case RULE_ECHO: dynbuf_adds(o, "  echo\n"); break;
+    case RULE_SERVE: dynbuf_printf(o, "  serve %s\n", r->dir); break;
+    case RULE_EXEC: dynbuf_printf(o, "  %s %s\n", r->shell ? "exec-shell" : "exec", r->cmd); break;
+    default: break;
+    }
+    if (r->expect >= 0)
+        dynbuf_printf(o, "  expect %d\n", r->expect);
+}
+
+static void format_delivery(struct dynbuf *o, const struct delivery *d)
+{
+    if (d->delay_head_ms)
+        dynbuf_printf(o, "  delay-head %llums\n", (unsigned long long)d->delay_head_ms);
+    if (d->delay_body_ms)
+        dynbuf_printf(o, "  delay-body %llums\n", (unsigned long long)d->delay_body_ms);
+    if (d->trickle_bytes)
+        dynbuf_printf(o, "  trickle %llu/%llums\n", (unsigned long long)d->trickle_bytes,
+                      (unsigned long long)d->trickle_ms);
+    if (d->nsplit) {
+        dynbuf_adds(o, "  split ");
+        for (size_t i = 0; i < d->nsplit; i++)
+            dynbuf_printf(o, "%s%llu", i ? "," : "", (unsigned long long)d->split[i]);
+        dynbuf_printf(o, "/%llums\n", (unsigned long long)d->split_ms);
+    }
+    if (d->close_after_set)
+        dynbuf_printf(o, "  close-after %llu\n", (unsigned long long)d->close_after);
+    if (d->reset_after_set)
+        dynbuf_printf(o, "  reset-after %llu\n", (unsigned long long)d->reset_after);
+    if (d->content_length_set)
+        dynbuf_printf(o, "  content-length %llu\n", (unsigned long long)d->content_length);
+}
+
+int rules_format(struct dynbuf *out, const struct rule *r, char *err, size_t errlen)
+{
+    struct dynbuf o;
+    dynbuf_init(&o, out->max);
+    format_match(&o, r);
+    format_answer(&o, r);
+    format_delivery(&o, &r->delivery);
+    size_t start = 0;
+    for (size_t i = 0; i <= o.len; i++) {
+        if (i < o.len && o.data[i] != '\n')
+            continue;
+        if (i - start >= RULES_LINE_MAX) {
+            snprintf(err, errlen, "a line of the rule would be longer than %d bytes",
+                     RULES_LINE_MAX - 1);
+            dynbuf_cleanup(&o);
+            return -1;
+        }
+        start = i + 1;
+    }
+    dynbuf_append(out, o.data, o.len);
+    dynbuf_cleanup(&o);
+    return 0;
+}
+
+/* The response's fields as "Name: value" strings in r (nothing else of r is touched). */
+static int response_fields(struct rule *r, const uint8_t *raw, const struct http_head *h, char *err,
+                           size_t errlen)
+{
+    if (h->nheaders > RULES_HEADERS_MAX)
+        return say(err, errlen, "more than %d header fields", RULES_HEADERS_MAX);
+    r->headers = xcalloc(h->nheaders ? h->nheaders : 1, sizeof *r->headers);
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        const struct http_header *f = &h->headers[i];
+        if (f->flags & (HDR_FOLDED | HDR_NO_COLON | HDR_BAD_NAME) || !f->name.len)
+            return say(err, errlen, "field at offset %u cannot be written as a rule header",
+                       f->line);
+        for (uint32_t k = 0; k < f->value.len; k++)
+            if (raw[f->value.off + k] < 0x20 && raw[f->value.off + k] != '\t')
+                return say(err, errlen, "field at offset %u holds a control character", f->line);
+        r->headers[r->nheaders++] =
+            xasprintf("%.*s: %.*s", (int)f->name.len, (const char *)raw + f->name.off,
+                      (int)f->value.len, (const char *)raw + f->value.off);
+    }
+    return 0;
+}
+
+/* The path as an exact glob: '*', '?' and '\' escaped. */
+static char *exact_glob(const uint8_t *path, size_t n, char *err, size_t errlen)
+{
+    if (!n || path[0] != '/') {
+        say(err, errlen, "the request path does not start with '/'");
+        return NULL;
+    }
+    struct dynbuf g;
+    dynbuf_init(&g, RULES_LINE_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (path[i] <= 0x20 || path[i] == 0x7f) {
+            say(err, errlen, "the request path holds a blank or control character");
+            dynbuf_cleanup(&g);
+            return NULL;
+        }
+        if (path[i] == '*' || path[i] == '?' || path[i] == '\\')
+            dynbuf_addc(&g, '\\');
+        dynbuf_addc(&g, path[i]);
+    }
+    return dynbuf_take(&g);
+}
+
+int rules_format_response(struct dynbuf *out, const char *name, const char *method,
+                          const uint8_t *path, size_t pathlen, const uint8_t *raw, size_t n,
+                          char *err, size_t errlen)
+{
+    struct http_header fields[RULES_HEADERS_MAX + 1];
+    struct http_head h = {.headers = fields, .cap = RULES_HEADERS_MAX + 1};
+    long head = response_head_len(raw, n);
+    int len = head > 0 ? http_head_parse(raw, (size_t)head, HTTP_RESPONSE, NULL, NULL, &h, NULL)
+                       : HTTP_INVALID;
+    if (len <= 0 || len != head || h.status < 100 || (h.flags & HEAD_BARE_LF))
+        return say(err, errlen, "not a single response head with CRLF line ends");
+    struct rule r;
+    memset(&r, 0, sizeof r);
+    r.expect = -1;
+    r.action = RULE_FIXED;
+    r.status = h.status;
+    r.name = xstrdup(name);
+    char *m = xstrdup(method);
+    r.methods = &m;
+    r.nmethods = 1;
+    int rc = -1;
+    r.pattern = exact_glob(path, pathlen, err, errlen);
+    if (r.pattern && response_fields(&r, raw, &h, err, errlen) == 0) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%.*s", (int)h.reason.len,
+                 (const char *)raw + h.reason.off);
+        if (strcmp(reason, response_reason(h.status)) != 0 && reason[0])
+            r.reason = xstrdup(reason);
+        r.body = (uint8_t *)(raw + head);
+        r.body_len = n - (size_t)head;
+        if (!r.body_len)
+            r.body = NULL;
+        rc = rules_format(out, &r, err, errlen);
+    }
+    r.methods = NULL;
+    r.nmethods = 0;
+    r.body = NULL;
+    free(m);
+    rule_free(&r);
+    return rc;
 }

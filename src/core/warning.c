@@ -157,6 +157,8 @@ static const char *const EXPLAIN[W__COUNT] = {
                                        "freshen",
     [W_CACHE_304_MISMATCH] = "304 Not Modified although the response's validator does not "
                              "satisfy the request's condition: the client keeps a stale copy",
+    [W_HOLD_TIMEOUT] = "the message was held by the intercept longer than --hold-timeout: it "
+                       "went on as it was (or its connection was killed, as configured)",
 };
 
 const char *warning_name(enum warning_code code)

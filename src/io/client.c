@@ -19,6 +19,7 @@
 
 #include "hspy/conversation.h"
 #include "hspy/hspy.h"
+#include "hspy/intercept.h"
 #include "hspy/listen.h"
 #include "hspy/xmalloc.h"
 
@@ -58,6 +59,12 @@ struct client {
     bool pumping, again;
     uint64_t conn_id;
     int64_t turn_ns; /* when the bytes being fed arrived (also dates the responses to them) */
+    /* intercept: the request held for the user's answer (no reply exists meanwhile) */
+    struct intercept_hold *hold;
+    struct exchange *held_ex;    /* the held exchange (pinned while held) */
+    struct framing held_framing; /* its request's framing */
+    bool held_done;              /* its request ended while held */
+    struct delivery plan;        /* delivery controls chosen while it was held */
 };
 
 static int64_t now(void)
@@ -186,7 +193,13 @@ static struct reply *make_reply(const struct answer *a, const struct reply_env *
                                         a->body,   a->body_len, false};
         return reply_fixed_new(env, &spec);
     }
-    case RULE_RAW: return reply_raw_new(env, a->raw, a->raw_len);
+    case RULE_RAW:
+        if (a->raw_copy) {
+            uint8_t *copy = xmalloc(a->raw_len ? a->raw_len : 1);
+            memcpy(copy, a->raw, a->raw_len);
+            return reply_raw_take(env, copy, a->raw_len);
+        }
+        return reply_raw_new(env, a->raw, a->raw_len);
     case RULE_SERVE: return reply_serve_new(env, a->serve);
     case RULE_EXEC: return reply_exec_new(env, a->exec);
     default: return reply_echo_new(env);
@@ -215,6 +228,25 @@ static void reject(struct client *c, struct exchange *ex, uint16_t status, const
     c->reply->ops->done(c->reply);
 }
 
+static void hold_request(struct client *c, struct exchange *ex, const struct framing *f);
+
+/* Installs the reply of answer a (plan NULL: the answer's own) for ex. */
+static void answer_with(struct client *c, struct exchange *ex, const struct framing *f,
+                        const struct answer *a, const struct delivery *plan)
+{
+    if (a->name)
+        ex->note = arena_printf(&ex->arena, "rule: %s", a->name);
+    if (!plan)
+        plan = a->plan;
+    if (plan && delivery_breaks_framing(plan))
+        c->close_when_done = true;
+    if (!f->keep_alive)
+        c->close_when_done = true;
+    struct reply_env env = make_env(c, ex, f);
+    sender_begin(&c->sender, plan);
+    install(c, make_reply(a, &env));
+}
+
 static void start_reply(struct client *c, struct exchange *ex)
 {
     const struct framing *f = conversation_framing(c->conv, SIDE_CLIENT);
@@ -229,13 +261,6 @@ static void start_reply(struct client *c, struct exchange *ex)
         return;
     }
     const struct answer *a = listen_answer(c->srv, &ex->req);
-    if (a->name)
-        ex->note = arena_printf(&ex->arena, "rule: %s", a->name);
-    const struct delivery *plan = a->plan;
-    if (plan && delivery_breaks_framing(plan))
-        c->close_when_done = true;
-    if (!f->keep_alive)
-        c->close_when_done = true;
     int expect = a->expect >= 0 ? a->expect : c->srv->expect;
     bool body_follows = f->kind == BODY_CHUNKED || (f->kind == BODY_LENGTH && f->length > 0);
     if (f->expect_continue && body_follows && ex->req.head.minor >= 1) {
@@ -246,9 +271,105 @@ static void start_reply(struct client *c, struct exchange *ex)
             return;
         }
     }
-    struct reply_env env = make_env(c, ex, f);
-    sender_begin(&c->sender, plan);
-    install(c, make_reply(a, &env));
+    struct intercept *ic = c->srv->h->intercept;
+    if (ic && intercept_wants(ic, ex)) {
+        hold_request(c, ex, f);
+        return;
+    }
+    answer_with(c, ex, f, a, NULL);
+}
+
+/* ---- intercept: a request waiting for the user's answer ---- */
+
+/* Gives a reply made after the request's body arrived the payload received so far. */
+static void catch_up(struct client *c, struct exchange *ex)
+{
+    if (!c->reply->ops->body)
+        return;
+    struct dynbuf body;
+    dynbuf_init(&body, (size_t)1 << 30);
+    if (!message_body(&ex->req, &body, &c->srv->h->limits))
+        c->close_when_done = true; /* part of the body was not kept: the answer is short */
+    if (body.len)
+        c->reply->ops->body(c->reply, body.data, body.len);
+    dynbuf_cleanup(&body);
+}
+
+static const struct answer *chosen_answer(struct client *c, struct exchange *ex,
+                                          const struct intercept_release *r, struct answer *scratch)
+{
+    memset(scratch, 0, sizeof *scratch);
+    scratch->expect = -1;
+    switch (r->answer) {
+    case INTERCEPT_ECHO: scratch->action = RULE_ECHO; return scratch;
+    case INTERCEPT_RULE: {
+        const struct answer *a = listen_rule_answer(c->srv, r->rule);
+        if (a)
+            return a;
+        break;
+    }
+    case INTERCEPT_BYTES:
+        scratch->action = RULE_RAW;
+        scratch->raw = r->bytes;
+        scratch->raw_len = r->len;
+        scratch->raw_copy = true;
+        scratch->plan = c->srv->fallback.plan;
+        scratch->name = NULL;
+        return scratch;
+    default: break;
+    }
+    return listen_answer(c->srv, &ex->req);
+}
+
+static void on_hold_release(void *data, struct exchange *ex, const struct intercept_release *r)
+{
+    struct client *c = data;
+    c->hold = NULL;
+    c->held_ex = NULL;
+    if (c->closed)
+        return;
+    c->turn_ns = now(); /* the answer is made (and dated) now */
+    struct answer scratch;
+    const struct answer *a = chosen_answer(c, ex, r, &scratch);
+    const struct delivery *plan = NULL;
+    if (r->plan) {
+        c->plan = *r->plan;
+        plan = &c->plan;
+    }
+    answer_with(c, ex, &c->held_framing, a, plan);
+    if (r->answer == INTERCEPT_BYTES)
+        ex->note = arena_strdup(&ex->arena, "crafted in the interface");
+    catch_up(c, ex);
+    if (c->held_done) {
+        c->reply_done_told = true;
+        c->reply->ops->done(c->reply);
+    }
+    store_touch(&c->srv->h->store, ex);
+    pump(c);
+}
+
+static void on_hold_kill(void *data, struct exchange *ex)
+{
+    struct client *c = data;
+    c->hold = NULL;
+    c->held_ex = NULL;
+    exchange_fail(ex, EX_KILLED, "killed by the user while held");
+    if (c->closed)
+        return;
+    c->want_close = true;
+    c->close_how = CONN_CLOSE_RESET;
+    pump(c);
+}
+
+static const struct intercept_hold_ops HOLD_OPS = {on_hold_release, on_hold_kill};
+
+/* The request stays unanswered until the user decides; its body is still read (and shown). */
+static void hold_request(struct client *c, struct exchange *ex, const struct framing *f)
+{
+    c->held_ex = ex;
+    c->held_framing = *f;
+    c->held_done = false;
+    c->hold = intercept_hold(c->srv->h->intercept, ex, SIDE_CLIENT, SIDE_SERVER, &HOLD_OPS, c);
 }
 
 /* The request ended: tell the reply; pause the conversation until the reply is out. */
@@ -256,6 +377,10 @@ static int request_done(struct client *c, struct exchange *ex)
 {
     if (!(ex->req.flags & MSG_COMPLETE))
         c->close_when_done = true; /* framing broke mid-body: nothing reliable can follow */
+    if (c->hold && c->held_ex == ex) {
+        c->held_done = true;
+        goto pause;
+    }
     if (c->reply && !c->reply_done_told) {
         c->reply_done_told = true;
         c->reply->ops->done(c->reply);
@@ -417,7 +542,7 @@ static void handle_eof(struct client *c)
     if (c->conv)
         conversation_close(c->conv, SIDE_CLIENT, now());
     flush(c);
-    if (!c->reply)
+    if (!c->reply && !c->hold)
         c->want_close = true;
     else
         c->close_when_done = true;
@@ -547,8 +672,9 @@ static void on_timeout(void *data, struct conn *conn, enum conn_timeout which)
                  "request head not complete after %" PRIu64 " ms (--head-timeout)",
                  o->head_timeout_ms);
     } else {
-        /* A deliberate pause or a command at work is our doing, not the client's. */
-        if (c->reply && (sender_waiting(&c->sender) || !conn_full(c->conn)))
+        /* A deliberate pause, a command at work or a held request is our doing, not the
+         * client's (a hold has its own timeout). */
+        if (c->hold || (c->reply && (sender_waiting(&c->sender) || !conn_full(c->conn))))
             return;
         if (!c->reply && (!c->conv || conversation_idle(c->conv)) && c->held_off == c->held.len) {
             c->srv->counters.idle_closed++;
@@ -583,6 +709,13 @@ static void on_close(void *data, struct conn *conn, int status)
     struct client *c = data;
     c->closed = true;
     sender_abort(&c->sender);
+    if (c->hold) {
+        if (!c->held_ex->error)
+            exchange_fail(c->held_ex, 0, "the connection ended while the request was held");
+        intercept_drop(c->srv->h->intercept, c->hold);
+        c->hold = NULL;
+        c->held_ex = NULL;
+    }
     if (c->srv->stopping) {
         struct exchange *ex[2] = {c->ex, c->reply ? c->reply->env.ex : NULL};
         for (int i = 0; i < 2; i++)

@@ -6,6 +6,7 @@
  */
 #include "hspy/exportfile.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,6 +53,13 @@ static int write_file(const char *path, const struct dynbuf *b, bool executable,
     if (e)
         snprintf(err, errlen, "%s: %s", path ? path : "stdout", strerror(e));
     return e ? -1 : 0;
+}
+
+int exportfile_write(const char *path, const struct dynbuf *b, bool executable, char *err,
+                     size_t errlen)
+{
+    assert(path);
+    return write_file(path, b, executable, err, errlen);
 }
 
 /* Room for the largest export of ex: scripts escape a byte in up to 4 characters. */

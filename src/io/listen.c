@@ -12,8 +12,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hspy/client.h"
+#include "hspy/echo.h"
+#include "hspy/edit.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/response.h"
@@ -38,12 +41,23 @@ const char *listen_date(struct listen *l, int64_t now_ns)
 
 const struct answer *listen_answer(const struct listen *l, const struct message *req)
 {
+    for (const struct listen_added *a = l->added; a; a = a->next)
+        if (rules_match(&a->rules, req))
+            return &a->answer;
     if (l->rules.n) {
         const struct rule *r = rules_match(&l->rules, req);
         if (r)
             return &l->rule_answers[r - l->rules.v];
     }
-    return &l->fallback;
+    return l->use_crafted ? &l->crafted : &l->fallback;
+}
+
+const struct answer *listen_rule_answer(const struct listen *l, size_t i)
+{
+    for (const struct listen_added *a = l->added; a; a = a->next, i--)
+        if (i == 0)
+            return &a->answer;
+    return i < l->rules.n ? &l->rule_answers[i] : NULL;
 }
 
 /* ---- files ---- */
@@ -271,6 +285,308 @@ static void cleanup_answers(struct listen *l)
     free(l->raw);
 }
 
+/* ---- answers made in the interface (struct intercept_answers) ---- */
+
+static const char *const TEXT_TYPE[] = {"Content-Type: text/plain; charset=utf-8"};
+static const char *const JSON_TYPE[] = {"Content-Type: application/json"};
+
+/* The echo's body for ex as it stands (text: head and payload kept; JSON on request). */
+static const char *const *echo_preview(const struct listen *l, const struct exchange *ex,
+                                       struct dynbuf *body)
+{
+    if ((ex->req.flags & MSG_HEAD) && echo_wants_json(ex)) {
+        echo_json(ex, &l->h->limits, body);
+        return JSON_TYPE;
+    }
+    const struct message *m = &ex->req;
+    size_t head = m->flags & MSG_HEAD ? m->head.len : m->raw.len - m->head_off;
+    dynbuf_append(body, m->raw.data + m->head_off, head);
+    message_body(m, body, &l->h->limits);
+    return TEXT_TYPE;
+}
+
+/* The bytes answer a gives ex now; -1 (and a plain 200) when they are not fixed in advance. */
+static int preview_answer(const struct listen *l, const struct answer *a, const struct exchange *ex,
+                          struct dynbuf *out)
+{
+    if (a->action == RULE_RAW) {
+        dynbuf_append(out, a->raw, a->raw_len);
+        return 0;
+    }
+    struct dynbuf body;
+    dynbuf_init(&body, EDIT_MAX);
+    struct response_spec spec = {.status = 200, .headers = TEXT_TYPE, .nheaders = 1};
+    int rc = 0;
+    if (a->action == RULE_FIXED) {
+        spec.status = a->status;
+        spec.reason = a->reason;
+        spec.headers = a->headers;
+        spec.nheaders = a->nheaders;
+        dynbuf_append(&body, a->body, a->body_len);
+    } else if (a->action == RULE_ECHO) {
+        spec.headers = echo_preview(l, ex, &body);
+    } else {
+        rc = -1; /* static files and commands answer only when asked */
+    }
+    spec.framing = RESPONSE_LENGTH;
+    spec.length = body.len;
+    response_head(out, &spec);
+    dynbuf_append(out, body.data, body.len);
+    dynbuf_cleanup(&body);
+    return rc;
+}
+
+static int answers_preview(void *data, const struct exchange *ex, struct dynbuf *out)
+{
+    struct listen *l = data;
+    return preview_answer(l, listen_answer(l, &ex->req), ex, out);
+}
+
+static size_t answers_nrules(void *data)
+{
+    const struct listen *l = data;
+    return l->nadded + l->rules.n;
+}
+
+static const struct rule *rule_at(const struct listen *l, size_t i)
+{
+    for (const struct listen_added *a = l->added; a; a = a->next, i--)
+        if (i == 0)
+            return &a->rules.v[0];
+    return i < l->rules.n ? &l->rules.v[i] : NULL;
+}
+
+static const char *const ACTION_NAMES[] = {"fixed", "raw", "echo", "serve", "exec"};
+
+static const char *answers_rule(void *data, size_t i, char *buf, size_t len)
+{
+    const struct listen *l = data;
+    const struct rule *r = rule_at(l, i);
+    if (!r) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    char methods[128] = "*";
+    for (size_t k = 0; k < r->nmethods; k++) {
+        size_t at = k ? strlen(methods) : 0;
+        snprintf(methods + at, sizeof methods - at, "%s%s", k ? "," : "", r->methods[k]);
+    }
+    char what[32];
+    if (r->action == RULE_FIXED)
+        snprintf(what, sizeof what, "%u", r->status);
+    else
+        snprintf(what, sizeof what, "%s", ACTION_NAMES[r->action < 5 ? r->action : 0]);
+    snprintf(buf, len, "%s: %s %s%s -> %s%s", r->name, methods, r->is_regex ? "~" : "", r->pattern,
+             what, i < l->nadded ? " (added here)" : "");
+    return buf;
+}
+
+static long answers_find_rule(void *data, const char *name)
+{
+    const struct listen *l = data;
+    size_t n = l->nadded + l->rules.n;
+    char *end;
+    long k = strtol(name, &end, 10);
+    if (end != name && !*end)
+        return k >= 1 && (size_t)k <= n ? k - 1 : -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rule_at(l, i)->name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void fill_answer(struct listen *l, struct answer *a, const struct rule *r)
+{
+    memset(a, 0, sizeof *a);
+    a->action = r->action;
+    a->status = r->status;
+    a->reason = r->reason;
+    a->headers = (const char *const *)r->headers;
+    a->nheaders = r->nheaders;
+    a->body = r->body;
+    a->body_len = r->body_len;
+    a->raw = r->raw;
+    a->raw_len = r->raw_len;
+    a->expect = r->expect;
+    a->name = r->name;
+    a->plan = delivery_active(&r->delivery) ? &r->delivery : l->fallback.plan;
+}
+
+static int answers_add_rule(void *data, const char *text, char *err, size_t errlen)
+{
+    struct listen *l = data;
+    if (l->nadded >= RULES_MAX)
+        return snprintf(err, errlen, "already %d rules added", RULES_MAX), -1;
+    struct listen_added *a = xcalloc(1, sizeof *a);
+    const char *file = l->rules.file ? l->rules.file : "(added rule)";
+    if (rules_parse(&a->rules, text, strlen(text), file, err, errlen) != 0 ||
+        rules_load(&a->rules, read_file, NULL, err, errlen) != 0) {
+        rules_cleanup(&a->rules);
+        free(a);
+        return -1;
+    }
+    const struct rule *r = &a->rules.v[0];
+    if (a->rules.n != 1 || r->action == RULE_SERVE || r->action == RULE_EXEC) {
+        snprintf(err, errlen, "one rule answering with a fixed, raw or echo response is expected");
+        rules_cleanup(&a->rules);
+        free(a);
+        return -1;
+    }
+    fill_answer(l, &a->answer, r);
+    a->text = xstrdup(text);
+    a->next = l->added;
+    l->added = a;
+    l->nadded++;
+    return 0;
+}
+
+/* The text of the rules to write: rules added here and not written yet (newest first), then
+ * the --rules file as it is now. */
+static int rules_text(struct listen *l, struct dynbuf *out, char *err, size_t errlen)
+{
+    bool header = false;
+    for (const struct listen_added *a = l->added; a; a = a->next) {
+        if (a->written)
+            continue;
+        if (!header)
+            dynbuf_adds(out, "# rules saved from the hspy interface\n");
+        header = true;
+        dynbuf_printf(out, "%s\n", a->text);
+    }
+    if (!l->rules.file)
+        return 0;
+    uint8_t *text;
+    size_t len;
+    char why[256];
+    if (read_file(NULL, l->rules.file, &text, &len, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", l->rules.file, why);
+        return -1;
+    }
+    dynbuf_append(out, text, len);
+    free(text);
+    return 0;
+}
+
+/* Writes text to path through a temporary file in the same folder and a rename, so the file
+ * is never seen half written. */
+static int write_atomic(const char *path, const struct dynbuf *text, char *err, size_t errlen)
+{
+    char *tmp = xasprintf("%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    struct stat st;
+    fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
+    size_t off = 0;
+    while (off < text->len) {
+        ssize_t k = write(fd, text->data + off, text->len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        off += (size_t)k;
+    }
+    int failed = off < text->len || fsync(fd) != 0;
+    failed |= close(fd) != 0;
+    if (failed || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+static long answers_write_rules(void *data, const char *path, char *err, size_t errlen)
+{
+    struct listen *l = data;
+    if (!path && !l->rules.file)
+        return snprintf(err, errlen, "no --rules file: name the file to write"), -1;
+    const char *to = path ? path : l->rules.file;
+    struct dynbuf text;
+    dynbuf_init(&text, (size_t)1 << 30);
+    struct rules check;
+    long n = -1;
+    /* What is written must read back: check before replacing anything. */
+    if (rules_text(l, &text, err, errlen) == 0 &&
+        rules_parse(&check, (const char *)text.data, text.len, to, err, errlen) == 0) {
+        n = (long)check.n;
+        rules_cleanup(&check);
+        if (write_atomic(to, &text, err, errlen) != 0)
+            n = -1;
+    }
+    dynbuf_cleanup(&text);
+    if (n >= 0 && l->rules.file && strcmp(to, l->rules.file) == 0)
+        for (struct listen_added *a = l->added; a; a = a->next)
+            a->written = true;
+    return n;
+}
+
+static const char *answers_rules_file(void *data)
+{
+    const struct listen *l = data;
+    return l->rules.file;
+}
+
+static void answers_set_default(void *data, const uint8_t *raw, size_t n)
+{
+    struct listen *l = data;
+    l->use_crafted = raw != NULL;
+    if (!raw)
+        return;
+    /* Replies copy crafted bytes (raw_copy), so the old buffer can go now. */
+    free(l->crafted_raw);
+    l->crafted_raw = xmalloc(n ? n : 1);
+    memcpy(l->crafted_raw, raw, n);
+    memset(&l->crafted, 0, sizeof l->crafted);
+    l->crafted.action = RULE_RAW;
+    l->crafted.raw = l->crafted_raw;
+    l->crafted.raw_len = n;
+    l->crafted.raw_copy = true;
+    l->crafted.expect = -1;
+    l->crafted.plan = l->fallback.plan;
+    l->crafted.name = "crafted default";
+}
+
+static void setup_intercept(struct listen *l)
+{
+    struct hspy *h = l->h;
+    l->answers = (struct intercept_answers){
+        l,
+        answers_preview,
+        answers_nrules,
+        answers_rule,
+        answers_find_rule,
+        answers_add_rule,
+        answers_write_rules,
+        answers_rules_file,
+        answers_set_default,
+    };
+    intercept_init(&l->intercept, &h->loop, &h->store, h->opt.hold_timeout_ms, h->opt.hold_kills);
+    l->intercept.answers = &l->answers;
+    if (h->opt.intercept) {
+        char err[256];
+        intercept_set_filter(&l->intercept, h->opt.intercept, err, sizeof err, NULL);
+    }
+    h->intercept = &l->intercept;
+}
+
+static void cleanup_added(struct listen *l)
+{
+    while (l->added) {
+        struct listen_added *a = l->added;
+        l->added = a->next;
+        rules_cleanup(&a->rules);
+        free(a->text);
+        free(a);
+    }
+    free(l->crafted_raw);
+}
+
 /* ---- running ---- */
 
 static void on_conn(void *data, struct conn *c)
@@ -307,6 +623,8 @@ static void stop(struct listen *l)
     l->stopping = true;
     listener_close(&l->listener);
     signals_cleanup(&l->signals);
+    if (l->intercept.loop)
+        intercept_close(&l->intercept);
     /* Connections end now; the conversation ends their exchanges, so the sinks see them all. */
     conn_group_close_all(&l->conns, CONN_CLOSE_NOW);
 }
@@ -370,6 +688,11 @@ static int run(struct hspy *h)
     snprintf(l->software, sizeof l->software, "hspy/%s", HSPY_VERSION);
     conn_group_init(&l->conns, &h->loop);
     int status = 1;
+    if (h->opt.intercept && !h->interactive && !h->opt.hold_timeout_ms) {
+        hspy_fail(h, "--intercept: held requests are released in the interface; without it, "
+                     "give --hold-timeout");
+        goto out; /* nothing was opened yet: out only frees */
+    }
     if (setup_fallback(l, h->err, sizeof h->err) != 0 ||
         setup_rules(l, h->err, sizeof h->err) != 0 || open_listener(l) != 0)
         goto out;
@@ -379,6 +702,7 @@ static int run(struct hspy *h)
         goto out;
     }
     signals_init(&l->signals, &h->loop, on_stop, l);
+    setup_intercept(l);
     h->listener = &l->listener;
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */
@@ -387,7 +711,11 @@ static int run(struct hspy *h)
     status = 0;
 out:
     h->listener = NULL;
+    h->intercept = NULL;
     conn_group_cleanup(&l->conns);
+    if (l->intercept.loop)
+        intercept_cleanup(&l->intercept);
+    cleanup_added(l);
     cleanup_answers(l);
     free(l);
     return status;

@@ -179,6 +179,8 @@ static void stop(struct proxy *px)
     px->stopping = true;
     listener_close(&px->listener);
     signals_cleanup(&px->signals);
+    if (px->intercept.loop)
+        intercept_close(&px->intercept);
     /* Connections end now; the conversation ends their exchanges, so the sinks see them all. */
     conn_group_close_all(&px->clients, CONN_CLOSE_NOW);
     /* Busy upstream connections close with their clients' (which records why). */
@@ -261,8 +263,82 @@ static void start_flush(struct proxy *px)
     uv_unref((uv_handle_t *)&px->flush_timer);
 }
 
+/* ---- intercept: the relay's hold points feed the session's holds ---- */
+
+static void release_request(void *data, struct exchange *ex, const struct intercept_release *r)
+{
+    (void)ex;
+    bool edit = r->answer == INTERCEPT_BYTES;
+    relay_release(data, SIDE_CLIENT, edit ? r->bytes : NULL, edit ? r->len : 0);
+}
+
+static void release_response(void *data, struct exchange *ex, const struct intercept_release *r)
+{
+    (void)ex;
+    bool edit = r->answer == INTERCEPT_BYTES;
+    relay_release(data, SIDE_SERVER, edit ? r->bytes : NULL, edit ? r->len : 0);
+}
+
+static void kill_held(void *data, struct exchange *ex)
+{
+    (void)ex;
+    relay_kill(data);
+}
+
+static const struct intercept_hold_ops REQUEST_OPS = {release_request, kill_held};
+static const struct intercept_hold_ops RESPONSE_OPS = {release_response, kill_held};
+
+static bool hold_request(void *data, struct relay *r, struct exchange *ex)
+{
+    struct proxy *px = data;
+    if (!intercept_wants(&px->intercept, ex))
+        return false;
+    intercept_hold(&px->intercept, ex, SIDE_CLIENT, SIDE_CLIENT, &REQUEST_OPS, r);
+    return true;
+}
+
+static bool hold_response(void *data, struct relay *r, struct exchange *ex)
+{
+    struct proxy *px = data;
+    /* A protocol switch goes on at once: the connection is a tunnel from here. */
+    if (ex->resp.head.status == 101 || !intercept_wants(&px->intercept, ex))
+        return false;
+    intercept_hold(&px->intercept, ex, SIDE_SERVER, SIDE_SERVER, &RESPONSE_OPS, r);
+    return true;
+}
+
+static void hold_dropped(void *data, struct relay *r, struct exchange *ex)
+{
+    struct proxy *px = data;
+    struct intercept_hold *h = intercept_find(&px->intercept, ex->id);
+    if (!h || h->data != r)
+        return;
+    const char *what = h->side == SIDE_CLIENT ? "request" : "response";
+    if (!ex->error)
+        exchange_fail(ex, 0, "the connection ended while the %s was held", what);
+    else if (!ex->note)
+        ex->note = arena_printf(&ex->arena, "the connection ended while the %s was held", what);
+    intercept_drop(&px->intercept, h);
+}
+
+static void setup_intercept(struct proxy *px)
+{
+    struct hspy *h = px->h;
+    intercept_init(&px->intercept, &h->loop, &h->store, h->opt.hold_timeout_ms, h->opt.hold_kills);
+    if (h->opt.intercept) {
+        char err[256];
+        intercept_set_filter(&px->intercept, h->opt.intercept, err, sizeof err, NULL);
+    }
+    px->intercept_hooks = (struct proxy_hooks){px, hold_request, hold_response, hold_dropped};
+    px->hooks = &px->intercept_hooks;
+    h->intercept = &px->intercept;
+}
+
 static int run(struct hspy *h)
 {
+    if (h->opt.intercept && !h->interactive && !h->opt.hold_timeout_ms)
+        return hspy_fail(h, "--intercept: held messages are released in the interface; "
+                            "without it, give --hold-timeout");
     struct proxy *px = xcalloc(1, sizeof *px);
     int status = 1;
     if (proxy_open(px, h) != 0)
@@ -274,6 +350,7 @@ static int run(struct hspy *h)
     }
     start_flush(px);
     signals_init(&px->signals, &h->loop, on_stop, px);
+    setup_intercept(px);
     h->listener = &px->listener; /* the interface's status line shows its counters */
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */
@@ -283,7 +360,10 @@ static int run(struct hspy *h)
     status = 0;
 out:
     h->listener = NULL;
+    h->intercept = NULL;
     proxy_cleanup(px);
+    if (px->intercept.loop)
+        intercept_cleanup(&px->intercept);
     free(px);
     return status;
 }

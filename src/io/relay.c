@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "hspy/conversation.h"
+#include "hspy/edit.h"
 #include "hspy/forward.h"
 #include "hspy/hspy.h"
 #include "hspy/proxy.h"
@@ -53,8 +54,10 @@ enum rq_state {
 enum rs_state {
     RS_NONE,   /* no response due */
     RS_HEAD,   /* staging upstream bytes until a complete head */
-    RS_HELD,   /* a final head was fed and a hook holds it */
+    RS_HELD,   /* a final head was fed and a hook holds it: the response is fed into resp_buf
+                  (up to its cap), nothing goes to the client */
     RS_BODY,   /* body bytes are fed and forwarded */
+    RS_DROP,   /* the client got an edited response instead: the rest is fed, not forwarded */
     RS_DONE,   /* the response ended */
     RS_TUNNEL, /* upstream bytes are tunnel bytes */
 };
@@ -85,10 +88,9 @@ struct relay {
     /* client input not fed yet */
     struct dynbuf held;
     size_t held_off;
-    /* upstream input not fed (or, RS_HELD, fed but not sent) yet */
+    /* upstream input not fed yet */
     struct dynbuf stage;
     size_t stage_off;
-    size_t stage_fed; /* RS_HELD: bytes at stage_off already fed */
     int64_t stage_t0; /* arrival of the first staged head byte */
     struct http_scan scan;
     struct http_head rhead;
@@ -108,6 +110,15 @@ struct relay {
     bool want_close, closing, closed;
     uint8_t close_how;
     bool pumping, again;
+    /* intercept (proxy_hooks): a held request's body is spooled, a held response is kept in
+     * resp_buf; what the user sent instead replaces the recorded message once it has ended */
+    struct dynbuf resp_buf;      /* RS_HELD: the response fed so far, not sent */
+    bool req_replaced;           /* head holds the whole request that goes instead */
+    struct dynbuf resp_sent_buf; /* the response that went instead of the upstream's */
+    bool resp_replaced;
+    bool no_reuse;               /* an edited message went up: the connection is not reused */
+    bool hooked;                 /* a hook holds a message that was not released yet */
+    struct exchange *ended_held; /* ended while its response was held: completed later */
 };
 
 static void pump(struct relay *r);
@@ -213,7 +224,7 @@ static void answer(struct relay *r, uint16_t status, uint32_t flags, const char 
     r->rq = RQ_OVER;
     r->want_close = true;
     r->close_how = CONN_CLOSE_FLUSH;
-    if (r->final_out || r->stage_fed > 0 || r->closed) {
+    if (r->final_out || r->resp_buf.len > 0 || r->closed) {
         r->close_how = CONN_CLOSE_RESET;
         return;
     }
@@ -265,6 +276,19 @@ static void cut(struct relay *r, uint32_t flags, int how, const char *why)
 
 /* ---- conversation events ---- */
 
+/* The exchange ended: a response the client got edited becomes what was sent, then it goes to
+ * the store's observers. */
+static void complete(struct relay *r, struct exchange *ex)
+{
+    struct hspy *h = r->px->h;
+    if (r->resp_replaced && (ex->resp.flags & MSG_STARTED)) {
+        r->resp_replaced = false;
+        edit_replace(ex, SIDE_SERVER, r->resp_sent_buf.data, r->resp_sent_buf.len, "received",
+                     &h->limits, &h->ex_limits);
+    }
+    store_complete(store_of(r), ex);
+}
+
 /* The first response byte arrived when staging began, not when the complete head was fed. */
 static void fix_first_byte(struct relay *r, struct exchange *ex)
 {
@@ -310,6 +334,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
         const struct proxy_hooks *hk = r->px->hooks;
         if (!r->own && hk && hk->response_head && hk->response_head(hk->data, r, ex)) {
             r->resp_hold = true;
+            r->hooked = true;
             ex->flags |= EX_HELD | EX_INTERCEPTED;
         }
         store_touch(store, ex);
@@ -328,7 +353,11 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
     case CONV_END:
         if (r->ex == ex)
             r->ex = NULL;
-        store_complete(store, ex);
+        if (ex->flags & EX_HELD) {
+            r->ended_held = ex; /* completed once the hold ends (relay_release, cl_close) */
+            return CONV_CONTINUE;
+        }
+        complete(r, ex);
         return CONV_CONTINUE;
     case CONV_UNBLOCK: r->again = true; return CONV_CONTINUE;
     default:
@@ -353,6 +382,13 @@ static void request_forwarded(struct relay *r)
 {
     r->rq = RQ_SENT;
     struct exchange *ex = current(r);
+    if (ex && r->req_replaced && !(ex->edit && ex->edit->before_label[SIDE_CLIENT])) {
+        /* The whole request was received and the edit went instead: that is what was sent. */
+        struct hspy *h = r->px->h;
+        edit_replace(ex, SIDE_CLIENT, r->head.data, r->head.len, "received", &h->limits,
+                     &h->ex_limits);
+        store_touch(store_of(r), ex);
+    }
     if (!ex || !r->up || !r->up->conn)
         return;
     if (conn_queued(r->up->conn) == 0)
@@ -426,7 +462,13 @@ static void upstream_ready(struct relay *r)
     /* An HTTP/0.9 response has no head: whatever comes until the close is its body. */
     r->rs = r->http09 ? RS_BODY : RS_HEAD;
     memset(&r->scan, 0, sizeof r->scan);
-    if (r->spooling) {
+    if (r->req_replaced) {
+        /* The edit is the whole request; the received body (spooled) stays here. */
+        if (r->req_done)
+            request_forwarded(r);
+        else
+            r->rq = RQ_BODY; /* a bodiless request: its end follows at once */
+    } else if (r->spooling) {
         spool_rewind(&r->spool);
         r->rq = RQ_SEND_SPOOL;
     } else if (r->req_done) {
@@ -520,12 +562,15 @@ static void upstream_ended(struct relay *r, int status)
         return;
     }
     case RS_HELD:
+    case RS_DROP:
     case RS_BODY: {
         const struct framing *f = conversation_framing(r->conv, SIDE_SERVER);
         if (status == 0 && f->kind == BODY_CLOSE) {
-            /* The body was framed by the close: it is complete; so is this connection. */
+            /* The body was framed by the close: it is complete; so is this connection. A held
+             * response stays held: relay_release sends it. */
             conversation_close(r->conv, SIDE_SERVER, hspy_now());
-            r->rs = RS_DONE;
+            if (r->rs != RS_HELD)
+                r->rs = RS_DONE;
             r->resp_done = true;
             r->close_after = true;
             drop_upstream(r, CONN_CLOSE_NOW);
@@ -693,8 +738,8 @@ static long take_whole_head(struct relay *r, const uint8_t *p, size_t n)
     feed_server(r, p, n, &took);
     settle_response(r);
     if (r->rs == RS_HELD) {
-        r->stage_fed = took;
-        return 0;
+        dynbuf_append(&r->resp_buf, p, took);
+        return (long)took;
     }
     r->final_out = true;
     to_client(r, p, took);
@@ -740,12 +785,32 @@ static long take_head(struct relay *r, const uint8_t *p, size_t n)
     if (!interim)
         settle_response(r);
     if (r->rs == RS_HELD) {
-        r->stage_fed = len;
-        return 0; /* the caller keeps the bytes; relay_release sends them */
+        dynbuf_append(&r->resp_buf, p, len); /* relay_release sends them */
+        return (long)len;
     }
     r->final_out |= !interim;
     to_client(r, p, len);
     return (long)len;
+}
+
+/*
+ * A held response is fed (recorded) into resp_buf up to its cap; a dropped one (the client got
+ * an edit instead) is fed and discarded. Returns bytes used; 0 when held and full or done.
+ */
+static size_t take_unsent(struct relay *r, const uint8_t *p, size_t n)
+{
+    bool held = r->rs == RS_HELD;
+    if (r->resp_done)
+        return 0;
+    size_t room = held ? r->resp_buf.max - r->resp_buf.len : n;
+    size_t k = 0;
+    if (room)
+        feed_server(r, p, n < room ? n : room, &k);
+    if (held)
+        dynbuf_append(&r->resp_buf, p, k);
+    else if (r->resp_done)
+        r->rs = RS_DONE;
+    return k;
 }
 
 /* Feeds and forwards upstream bytes as far as the response's state allows; returns bytes used. */
@@ -769,6 +834,11 @@ static size_t take_upstream(struct relay *r, const uint8_t *p, size_t n)
             off += k;
             if (r->resp_done && !r->tunnel)
                 r->rs = RS_DONE;
+            if (k == 0)
+                break;
+        } else if (r->rs == RS_HELD || r->rs == RS_DROP) {
+            size_t k = take_unsent(r, p + off, n - off);
+            off += k;
             if (k == 0)
                 break;
         } else if (r->rs == RS_DONE) {
@@ -804,7 +874,7 @@ static void stage_append(struct relay *r, const uint8_t *p, size_t n)
 /* Staged bytes go first; returns true when the stage is empty afterwards. */
 static bool drain_stage(struct relay *r)
 {
-    while (r->stage_off < r->stage.len && r->rs != RS_HELD && !r->closed) {
+    while (r->stage_off < r->stage.len && !r->closed) {
         size_t before = r->stage_off;
         r->stage_off += take_upstream(r, r->stage.data + r->stage_off, r->stage.len - r->stage_off);
         if (r->stage_off == before)
@@ -847,6 +917,7 @@ static bool can_feed_client(const struct relay *r)
     switch (r->rq) {
     case RQ_HEAD:
     case RQ_SPOOL: return true;
+    case RQ_HELD: return r->spooling;
     case RQ_BODY:
     case RQ_TUNNEL: return r->up && r->up->conn && !conn_full(r->up->conn) && !r->cl_eof_done;
     default: return false;
@@ -891,12 +962,12 @@ static size_t feed_client(struct relay *r, const uint8_t *p, size_t n)
     if (rq == RQ_BODY || rq == RQ_TUNNEL) {
         to_upstream(r, p, k);
         r->body_sent += k;
-    } else if (rq == RQ_SPOOL) {
+    } else if (rq == RQ_SPOOL || (rq == RQ_HELD && r->spooling)) {
         char err[300];
         if (spool_write(&r->spool, p, k, err, sizeof err) != 0)
             spool_failed(r, err);
     }
-    if (r->req_broken && (rq == RQ_BODY || rq == RQ_SPOOL))
+    if (r->req_broken && (rq == RQ_BODY || rq == RQ_SPOOL || rq == RQ_HELD))
         request_broke(r);
     else if (r->req_done && r->rq == RQ_BODY)
         request_forwarded(r);
@@ -1060,6 +1131,22 @@ static void proceed(struct relay *r)
     connect_upstream(r, false);
 }
 
+/* A held request's body is read into the spool meanwhile, so it can be shown and edited; the
+ * client waiting for 100 Continue gets it. */
+static void hold_body(struct relay *r, struct exchange *ex)
+{
+    const struct framing *f = conversation_framing(r->conv, SIDE_CLIENT);
+    if (r->connect_method || f->kind == BODY_NONE || r->spooling)
+        return;
+    const struct options *o = opt_of(r);
+    spool_init(&r->spool, (size_t)o->buffer_memory, o->buffer_max);
+    r->spooling = true;
+    if (f->expect_continue && ex->req.head.minor >= 1) {
+        static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        send_own(r, CONTINUE, sizeof CONTINUE - 1);
+    }
+}
+
 static void step_route(struct relay *r)
 {
     if (r->rq != RQ_ROUTE)
@@ -1076,7 +1163,9 @@ static void step_route(struct relay *r)
     const struct proxy_hooks *hk = r->px->hooks;
     if (hk && hk->request_head && hk->request_head(hk->data, r, ex)) {
         r->rq = RQ_HELD;
+        r->hooked = true;
         ex->flags |= EX_HELD | EX_INTERCEPTED;
+        hold_body(r, ex);
         store_touch(store_of(r), ex);
         return;
     }
@@ -1125,8 +1214,10 @@ static void next_request(struct relay *r)
     r->retries = 0;
     r->body_sent = r->resp_sent = 0;
     r->final_out = false;
-    r->stage_fed = 0;
     r->stage_t0 = 0;
+    r->req_replaced = r->resp_replaced = false;
+    dynbuf_reset(&r->resp_buf);
+    dynbuf_reset(&r->resp_sent_buf);
 }
 
 /* The response is out: the upstream goes back to the pool or closes; the next request may
@@ -1146,7 +1237,8 @@ static void step_retire(struct relay *r)
     if (r->rq != RQ_SENT)
         return; /* still sending the request (an early answer to a spooled body) */
     bool reuse = r->up && !r->up_eof && !r->extra && !r->close_after && !r->broken &&
-                 conversation_framing(r->conv, SIDE_SERVER)->keep_alive;
+                 !r->no_reuse && conversation_framing(r->conv, SIDE_SERVER)->keep_alive;
+    r->no_reuse = false;
     if (r->up) {
         if (reuse)
             upstream_put(r->up);
@@ -1235,7 +1327,7 @@ static void step_close(struct relay *r)
     if (r->rq == RQ_TUNNEL || r->rs == RS_TUNNEL)
         drop_upstream(r, r->close_how == CONN_CLOSE_RESET ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
     else if (r->up && r->rs == RS_DONE && r->rq == RQ_SENT && !r->up_eof && !r->extra &&
-             !r->broken && conversation_framing(r->conv, SIDE_SERVER)->keep_alive) {
+             !r->broken && !r->no_reuse && conversation_framing(r->conv, SIDE_SERVER)->keep_alive) {
         upstream_put(r->up);
         r->up = NULL;
     } else {
@@ -1262,7 +1354,8 @@ static void update_holds(struct relay *r)
     }
     if (r->up && r->up->conn) {
         /* An incomplete head needs more bytes; anything else staged waits for the client. */
-        bool wait = (r->stage_off < r->stage.len && r->rs != RS_HEAD) || r->rs == RS_HELD ||
+        bool held_full = r->rs == RS_HELD && (r->resp_done || r->resp_buf.len >= r->resp_buf.max);
+        bool wait = (r->stage_off < r->stage.len && r->rs != RS_HEAD) || held_full ||
                     (!r->closed && conn_full(r->cl));
         if (wait)
             conn_hold(r->up->conn, HOLD_PEER);
@@ -1288,7 +1381,7 @@ static void pump(struct relay *r)
         r->again = false;
         step_route(r);
         step_spool(r);
-        if (r->stage_off < r->stage.len && r->rs != RS_HELD && !(r->closed))
+        if (r->stage_off < r->stage.len && !(r->closed))
             drain_stage(r);
         step_upstream_eof(r);
         step_retire(r);
@@ -1365,7 +1458,8 @@ static bool upstream_busy(const struct relay *r)
 {
     if (r->rq == RQ_CONNECT || r->rq == RQ_HELD || r->rs == RS_HELD)
         return true;
-    if ((r->rq == RQ_SENT || r->rq == RQ_SEND_SPOOL) && (r->rs == RS_HEAD || r->rs == RS_BODY))
+    if ((r->rq == RQ_SENT || r->rq == RQ_SEND_SPOOL) &&
+        (r->rs == RS_HEAD || r->rs == RS_BODY || r->rs == RS_DROP))
         return !conn_full(r->cl);
     return r->rq == RQ_BODY && r->up && r->up->conn && conn_full(r->up->conn);
 }
@@ -1431,6 +1525,12 @@ static void cl_close(void *data, struct conn *c, int status)
             exchange_fail(ex, EX_CLIENT_ABORT, "client went away: %s", uv_strerror(status));
         r->px->counters.client_aborts++;
     }
+    const struct proxy_hooks *hk = r->px->hooks;
+    struct exchange *held = ex ? ex : r->ended_held;
+    /* Whatever ended the connection (the client, an answer of hspy's, a failure), a hold of
+     * it is over. */
+    if (r->hooked && held && hk && hk->dropped)
+        hk->dropped(hk->data, r, held);
     bool mid_exchange =
         !(r->rs == RS_NONE || r->rs == RS_DONE) || (r->rq != RQ_HEAD && !r->req_done);
     drop_upstream(r, mid_exchange ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
@@ -1442,11 +1542,15 @@ static void cl_close(void *data, struct conn *c, int status)
         conversation_close(r->conv, SIDE_SERVER, ts);
         conversation_free(r->conv);
     }
+    if (r->ended_held)
+        complete(r, r->ended_held);
     if (r->spooling)
         spool_cleanup(&r->spool);
     dynbuf_cleanup(&r->held);
     dynbuf_cleanup(&r->stage);
     dynbuf_cleanup(&r->head);
+    dynbuf_cleanup(&r->resp_buf);
+    dynbuf_cleanup(&r->resp_sent_buf);
     free(r);
 }
 
@@ -1458,7 +1562,9 @@ void relay_start(struct proxy *px, struct conn *c)
     r->cl = c;
     dynbuf_init(&r->held, 2 * CONN_READ_SIZE);
     dynbuf_init(&r->stage, h->limits.head_max + 2 * (size_t)CONN_READ_SIZE);
-    dynbuf_init(&r->head, 2 * (size_t)h->limits.head_max + 4096);
+    dynbuf_init(&r->head, 2 * (size_t)h->limits.head_max + 4096 + EDIT_MAX);
+    dynbuf_init(&r->resp_buf, (size_t)h->limits.head_max + h->ex_limits.body_keep);
+    dynbuf_init(&r->resp_sent_buf, EDIT_MAX);
     r->conn_id = ++h->next_conn_id;
     struct conn_events ev = {r, cl_read, cl_eof, cl_drain, cl_timeout, cl_close};
     conn_start(c, &ev);
@@ -1467,47 +1573,70 @@ void relay_start(struct proxy *px, struct conn *c)
         conn_close(c, CONN_CLOSE_NOW);
 }
 
+/* The held exchange: the current one, or one whose messages ended while its response was held. */
+static struct exchange *held_exchange(struct relay *r)
+{
+    return current(r) ? current(r) : r->ended_held;
+}
+
+static void release_request(struct relay *r, const uint8_t *replacement, size_t len)
+{
+    if (replacement) {
+        dynbuf_reset(&r->head);
+        dynbuf_append(&r->head, replacement, len);
+        r->req_replaced = true;
+        r->no_reuse = true; /* the edit's framing, as typed, decides what the upstream reads */
+    }
+    if (r->spooling)
+        r->rq = RQ_SPOOL; /* goes upstream once the received body is in */
+    else
+        proceed(r);
+}
+
+static void release_response(struct relay *r, const uint8_t *replacement, size_t len)
+{
+    r->resp_hold = false;
+    r->final_out = true;
+    if (replacement) {
+        to_client(r, replacement, len);
+        dynbuf_reset(&r->resp_sent_buf);
+        dynbuf_append(&r->resp_sent_buf, replacement, len);
+        r->resp_replaced = true;
+        /* What the client reads after it depends on the edit's framing, as typed. */
+        r->close_after = true;
+        r->rs = r->resp_done ? RS_DONE : RS_DROP;
+    } else {
+        to_client(r, r->resp_buf.data, r->resp_buf.len);
+        settle_response(r);
+    }
+    dynbuf_reset(&r->resp_buf);
+}
+
 void relay_release(struct relay *r, enum side side, const uint8_t *replacement, size_t len)
 {
-    struct exchange *ex = current(r);
-    if (side == SIDE_CLIENT && r->rq == RQ_HELD) {
-        if (replacement) {
-            dynbuf_reset(&r->head);
-            dynbuf_append(&r->head, replacement, len);
-            if (ex) {
-                ex->flags |= EX_EDITED;
-                ex->req.flags |= MSG_EDITED;
-            }
-        }
-        if (ex)
-            ex->flags &= ~(uint32_t)EX_HELD;
-        proceed(r);
-    } else if (side == SIDE_SERVER && r->rs == RS_HELD) {
-        if (replacement) {
-            to_client(r, replacement, len);
-            if (ex) {
-                ex->flags |= EX_EDITED;
-                ex->resp.flags |= MSG_EDITED;
-            }
-        } else {
-            to_client(r, r->stage.data + r->stage_off, r->stage_fed);
-        }
-        r->final_out = true;
-        if (ex)
-            ex->flags &= ~(uint32_t)EX_HELD;
-        r->stage_off += r->stage_fed;
-        r->stage_fed = 0;
-        r->resp_hold = false;
-        settle_response(r);
-    } else {
+    struct exchange *ex = held_exchange(r);
+    if (side == SIDE_CLIENT && r->rq == RQ_HELD)
+        release_request(r, replacement, len);
+    else if (side == SIDE_SERVER && r->rs == RS_HELD)
+        release_response(r, replacement, len);
+    else
         return;
+    r->hooked = false;
+    if (ex) {
+        ex->flags &= ~(uint32_t)EX_HELD;
+        store_touch(store_of(r), ex);
+    }
+    if (r->ended_held) {
+        struct exchange *done = r->ended_held;
+        r->ended_held = NULL;
+        complete(r, done);
     }
     pump(r);
 }
 
 void relay_kill(struct relay *r)
 {
-    struct exchange *ex = current(r);
+    struct exchange *ex = held_exchange(r);
     if (ex)
         exchange_fail(ex, EX_KILLED, "killed by the user");
     drop_upstream(r, CONN_CLOSE_RESET);

@@ -140,6 +140,7 @@ struct raw {
     const uint8_t *p;
     size_t n;
     long head_len;
+    bool owned; /* p is the reply's to free */
 };
 
 static void raw_done(struct reply *r)
@@ -161,6 +162,9 @@ static void raw_room(struct reply *r)
 
 static void raw_free(struct reply *r)
 {
+    struct raw *w = (struct raw *)r;
+    if (w->owned)
+        free((void *)w->p);
     free(r);
 }
 
@@ -206,6 +210,13 @@ struct reply *reply_raw_new(const struct reply_env *env, const uint8_t *raw, siz
     w->head_len = response_head_len(raw, n);
     w->base.close_after = !raw_keeps_alive(env, raw, n, w->head_len);
     return &w->base;
+}
+
+struct reply *reply_raw_take(const struct reply_env *env, uint8_t *raw, size_t n)
+{
+    struct reply *r = reply_raw_new(env, raw, n);
+    ((struct raw *)r)->owned = true;
+    return r;
 }
 
 /* ---- echo ---- */

@@ -10,6 +10,7 @@
 
 #include "hspy/bodyview.h"
 #include "hspy/cachetab.h"
+#include "hspy/difftab.h"
 #include "hspy/flowrow.h"
 #include "hspy/hexdump.h"
 #include "hspy/msgtext.h"
@@ -28,6 +29,7 @@ const struct detail_tab DETAIL_TABS[] = {
     {"Timing",   waterfall_build,        0,                  NULL},
     {"Cache",    cachetab_build,         DETAIL_TAB_TARGETS, NULL},
     {"Warnings", warnlist_build,         DETAIL_TAB_TARGETS, warnlist_count},
+    {"Diff",     difftab_build,          0,                  difftab_count},
 };
 /* clang-format on */
 const size_t DETAIL_NTABS = sizeof DETAIL_TABS / sizeof DETAIL_TABS[0];
@@ -171,8 +173,8 @@ void detail_sync(struct detail *dt, int width)
                  "(exchange #%llu is no longer in the store: deleted or evicted by the caps)",
                  (unsigned long long)dt->id);
     } else {
-        struct detail_ctx ctx = {dt->store, ex,          dt->g,    dt->limits,
-                                 width,     dt->as_sent, dt->body, dt->body_max};
+        struct detail_ctx ctx = {dt->store,   ex,       dt->g,        dt->limits,    width,
+                                 dt->as_sent, dt->body, dt->body_max, dt->diff_split};
         DETAIL_TABS[dt->tab].build(&dt->doc, &ctx);
     }
     dt->sig = sig;

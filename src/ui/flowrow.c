@@ -246,6 +246,8 @@ static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g, cha
     } MARKS[] = {
         {(ex->flags & EX_HELD) != 0, g->held, STYLE_HELD},
         {ex->nwarnings > 0, g->warn, STYLE_WARN},
+        {(ex->flags & EX_EDITED) != 0, g->edited, STYLE_HELD},
+        {(ex->flags & EX_REPLAY) != 0, g->replay, STYLE_HELD},
         {(ex->flags & EX_TRUNCATED) || ((ex->req.flags | ex->resp.flags) & MSG_TRUNCATED),
          g->truncated, STYLE_WARN},
         {(ex->flags & EX_GAP) != 0, g->gap, STYLE_WARN},

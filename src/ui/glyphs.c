@@ -27,6 +27,8 @@ const struct glyphs GLYPHS_UTF8 = {
     .right = "→",
     .upkey = "↑",
     .downkey = "↓",
+    .edited = "✎",
+    .replay = "↻",
 };
 
 const struct glyphs GLYPHS_ASCII = {
@@ -52,4 +54,6 @@ const struct glyphs GLYPHS_ASCII = {
     .right = "Right",
     .upkey = "Up",
     .downkey = "Down",
+    .edited = "E",
+    .replay = "R",
 };

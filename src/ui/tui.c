@@ -20,7 +20,9 @@
 #include "hspy/conn.h"
 #include "hspy/hspy.h"
 #include "hspy/listener.h"
+#include "hspy/outbox.h"
 #include "hspy/screen.h"
+#include "hspy/tamper.h"
 #include "hspy/ui.h"
 #include "hspy/xmalloc.h"
 
@@ -32,6 +34,8 @@ enum { EMPTY_READS_MAX = 64 };
 struct tui {
     struct hspy *h;
     struct ui ui;
+    struct tamper *tamper; /* intercept, edit and replay keys */
+    struct outbox *outbox; /* export and HAR keys */
     struct screen screen;
     struct canvas canvas;
     uv_prepare_t prepare;
@@ -85,6 +89,7 @@ static void quit(struct tui *t)
 {
     if (t->closing)
         return;
+    tamper_stop(t->tamper);
     close_handles(t);
     screen_close(&t->screen);
     uv_stop(&t->h->loop);
@@ -238,11 +243,17 @@ static void term_suspend(void *data)
     struct tui *t = data;
     uv_poll_stop(&t->input);
     screen_suspend(&t->screen);
+    /* ^C typed in a child that has the terminal (an editor) is the child's: it reaches the
+     * whole foreground process group, so hspy ignores it until it takes the terminal back. */
+    uv_signal_stop(&t->sigint);
+    signal(SIGINT, SIG_IGN);
 }
 
 static void term_resume(void *data)
 {
     struct tui *t = data;
+    if (!t->closing)
+        uv_signal_start(&t->sigint, on_quit_signal, SIGINT);
     screen_resume(&t->screen);
     ui_resize(&t->ui, t->screen.rows, t->screen.cols);
     uv_poll_start(&t->input, UV_READABLE, on_input);
@@ -310,6 +321,8 @@ static void start_ui(struct tui *t)
     };
     ui_init(&t->ui, &h->store, &cfg);
     t->ui.term = (struct ui_term){t, term_suspend, term_resume, term_stop};
+    t->tamper = tamper_new(&t->ui, h);
+    t->outbox = outbox_new(&t->ui, h, t->screen.out);
     ui_resize(&t->ui, t->screen.rows, t->screen.cols);
     canvas_init(&t->canvas, t->screen.rows, t->screen.cols);
 }
@@ -339,6 +352,10 @@ void tui_free(struct tui *t)
         return;
     close_handles(t);
     screen_close(&t->screen);
+    tamper_free(t->tamper);
+    t->tamper = NULL;
+    outbox_free(t->outbox);
+    t->outbox = NULL;
     ui_cleanup(&t->ui);
     canvas_cleanup(&t->canvas);
     t->freeing = true;

@@ -48,9 +48,20 @@ void ui_cleanup(struct ui *ui)
 
 void ui_add_keys(struct ui *ui, const struct keymap_binding *rows, size_t n)
 {
+    ui_add_keys_data(ui, rows, n, NULL);
+}
+
+void ui_add_keys_data(struct ui *ui, const struct keymap_binding *rows, size_t n, void *data)
+{
     assert(ui->nkeys < UI_KEY_TABLES_MAX);
+    ui->keys_data[ui->nkeys] = data;
     ui->keys[ui->nkeys++] = (struct keymap_table){rows, n};
     doc_reset(&ui->help); /* regenerated from the tables when next shown */
+}
+
+void *ui_key_data(const struct ui *ui)
+{
+    return ui->key_data;
 }
 
 void ui_resize(struct ui *ui, int rows, int cols)
@@ -130,6 +141,18 @@ void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *
     ui->confirming = true;
     ui->confirm_yes = yes;
     ui->confirm_data = data;
+}
+
+void ui_choose(struct ui *ui, const char *question, const struct ui_choice *choices, size_t n,
+               ui_choose_fn fn, void *data)
+{
+    assert(n <= UI_CHOICES_MAX);
+    snprintf(ui->question, sizeof ui->question, "%s", question);
+    memcpy(ui->choices, choices, n * sizeof *choices);
+    ui->nchoices = n;
+    ui->choose = fn;
+    ui->choose_data = data;
+    ui->choosing = true;
 }
 
 void ui_suspend(struct ui *ui)
@@ -301,6 +324,14 @@ unsigned ui_key(struct ui *ui, int key)
         ui_message(ui, STYLE_MESSAGE, "cancelled");
         return UI_REDRAW;
     }
+    if (ui->choosing) {
+        ui->choosing = false;
+        for (size_t i = 0; i < ui->nchoices; i++)
+            if (ui->choices[i].key == key)
+                return ui->choose(ui, key, ui->choose_data) | UI_REDRAW;
+        ui_message(ui, STYLE_MESSAGE, "cancelled");
+        return UI_REDRAW;
+    }
     if (ui->prompting)
         return prompt_dispatch(ui, key);
     ui->message[0] = '\0';
@@ -312,7 +343,13 @@ unsigned ui_key(struct ui *ui, int key)
                    keymap_name(key, ui->g, name, sizeof name));
         return UI_REDRAW;
     }
-    return b->action(ui, b->arg) | UI_REDRAW;
+    ui->key_data = NULL;
+    for (size_t i = 0; i < ui->nkeys; i++)
+        if (b >= ui->keys[i].rows && b < ui->keys[i].rows + ui->keys[i].n)
+            ui->key_data = ui->keys_data[i];
+    unsigned r = b->action(ui, b->arg) | UI_REDRAW;
+    ui->key_data = NULL;
+    return r;
 }
 
 static bool in_list(const struct ui *ui, int y)
@@ -368,7 +405,7 @@ static unsigned click(struct ui *ui, int x, int y)
 
 unsigned ui_mouse(struct ui *ui, enum ui_button button, int x, int y)
 {
-    if (ui->prompting || ui->confirming)
+    if (ui->prompting || ui->confirming || ui->choosing)
         return UI_NONE;
     if (button == UI_CLICK)
         return click(ui, x, y);
@@ -544,6 +581,17 @@ static void render_bottom(struct ui *ui, struct canvas_line *out)
         canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
         canvas_puts(out, STYLE_KEY, "y");
         canvas_puts(out, STYLE_HINT, " yes   any other key: no");
+        return;
+    }
+    if (ui->choosing) {
+        canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
+        char name[32];
+        for (size_t i = 0; i < ui->nchoices; i++) {
+            canvas_puts(out, STYLE_HINT, " ");
+            canvas_puts(out, STYLE_KEY, keymap_name(ui->choices[i].key, ui->g, name, sizeof name));
+            canvas_printf(out, STYLE_HINT, " %s ", ui->choices[i].label);
+        }
+        canvas_puts(out, STYLE_HINT, "  Esc cancel");
         return;
     }
     keymap_hint(ui->keys, ui->nkeys, ui_context(ui), ui->g, out);

@@ -34,7 +34,7 @@ check "warning marker on a row" tui_wait "⚠  400"
 # The first flow: Content-Length with Transfer-Encoding.
 tui_keys g Enter
 check "detail of /smuggle" tui_wait "POST /smuggle"
-tui_keys BTab
+tui_keys BTab BTab
 check "Warnings tab" tui_wait "[Warnings(1)]"
 check "the warning's code" tui_wait "cl-and-te"
 check "its explanation" tui_wait "Transfer-Encoding wins"

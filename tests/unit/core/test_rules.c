@@ -285,11 +285,191 @@ static void test_unescape(void **state)
     assert_int_equal(rules_unescape("\\", &out, &n), -1);
 }
 
+/* Two rules read from text agree in everything a rule answers with. */
+static void same_rule(const struct rule *a, const struct rule *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->nmethods, b->nmethods);
+    for (size_t i = 0; i < a->nmethods; i++)
+        assert_string_equal(a->methods[i], b->methods[i]);
+    assert_string_equal(a->pattern, b->pattern);
+    assert_int_equal(a->is_regex, b->is_regex);
+    assert_int_equal(a->nwhen, b->nwhen);
+    for (size_t i = 0; i < a->nwhen; i++) {
+        assert_string_equal(a->when[i].name, b->when[i].name);
+        assert_int_equal(a->when[i].absent, b->when[i].absent);
+        assert_true((a->when[i].glob == NULL) == (b->when[i].glob == NULL));
+        if (a->when[i].glob)
+            assert_string_equal(a->when[i].glob, b->when[i].glob);
+    }
+    assert_int_equal(a->action, b->action);
+    assert_int_equal(a->status, b->status);
+    assert_true((a->reason == NULL) == (b->reason == NULL));
+    if (a->reason)
+        assert_string_equal(a->reason, b->reason);
+    assert_int_equal(a->nheaders, b->nheaders);
+    for (size_t i = 0; i < a->nheaders; i++)
+        assert_string_equal(a->headers[i], b->headers[i]);
+    assert_int_equal(a->body_len, b->body_len);
+    if (a->body_len)
+        assert_memory_equal(a->body, b->body, a->body_len);
+    assert_true((a->body_file == NULL) == (b->body_file == NULL));
+    assert_int_equal(a->fix_length, b->fix_length);
+    assert_int_equal(a->shell, b->shell);
+    assert_int_equal(a->expect, b->expect);
+    assert_memory_equal(&a->delivery, &b->delivery, sizeof a->delivery);
+}
+
+/* Every rule of a file written back as text and read again is the same rule. */
+static void test_format_round_trip(void **state)
+{
+    (void)state;
+    static const char TEXT[] =
+        "match GET,HEAD /health\n name health\n status 200\n header Content-Type: text/plain\n"
+        " body ok\n"
+        "match POST /api/users\n if-header Content-Type: application/json*\n if-header !X-Skip\n"
+        " if-header X-Present\n status 201 Made It\n header Location: /u/42\n"
+        " body {\"id\":42}\\n\n body second line\n"
+        "match * ~^/items/[0-9]+$\n status 404\n body \\@at \\x00nul\\ttab \\\\ back\\r\\n\n"
+        "match GET /slow/**\n delay-head 2s\n delay-body 30ms\n trickle 16/100ms\n"
+        " split 1,2,3/5ms\n close-after 10\n reset-after 20\n content-length 99\n expect 417\n"
+        "match GET /legacy\n raw legacy.http\n fix-length yes\n"
+        "match * /static/**\n serve ./public\n"
+        "match POST /hooks/*\n exec-shell ./hook.sh \"$X\"\n"
+        "match GET /esc\\*aped?\n body  leading and trailing  \n"
+        "match GET /nl\n body \\n\\nstarts with newlines\\n\\n\n";
+    struct rules r, back;
+    char err[256];
+    assert_int_equal(rules_parse(&r, TEXT, strlen(TEXT), "r.conf", err, sizeof err), 0);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    for (size_t i = 0; i < r.n; i++)
+        assert_int_equal(rules_format(&out, &r.v[i], err, sizeof err), 0);
+    if (rules_parse(&back, (const char *)out.data, out.len, "r.conf", err, sizeof err) != 0)
+        fail_msg("%s in:\n%s", err, dynbuf_str(&out));
+    assert_int_equal(back.n, r.n);
+    for (size_t i = 0; i < r.n; i++) {
+        /* Default names follow the line a rule starts on, which moves: compare the others. */
+        if (strncmp(r.v[i].name, "line ", 5) == 0) {
+            free(back.v[i].name);
+            back.v[i].name = strdup(r.v[i].name);
+        }
+        same_rule(&r.v[i], &back.v[i]);
+    }
+    rules_cleanup(&back);
+    rules_cleanup(&r);
+    dynbuf_cleanup(&out);
+}
+
+/* Bodies of every byte value survive, whatever the newlines around them. */
+static void test_format_bodies(void **state)
+{
+    (void)state;
+    static const char *const BODIES[] = {
+        "x", "a\nb", "a\n\nb", "\n", "\n\n", "a\n", " a ", "@x", "a\n@b\n", "\t\r\n\\", "\n a\n",
+    };
+    uint8_t all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    for (size_t i = 0; i <= sizeof BODIES / sizeof BODIES[0]; i++) {
+        const uint8_t *b = i < sizeof BODIES / sizeof BODIES[0] ? (const uint8_t *)BODIES[i] : all;
+        size_t n = i < sizeof BODIES / sizeof BODIES[0] ? strlen(BODIES[i]) : sizeof all;
+        struct rule rule;
+        memset(&rule, 0, sizeof rule);
+        rule.name = (char *)"b";
+        rule.pattern = (char *)"/b";
+        rule.expect = -1;
+        rule.status = 200;
+        rule.body = (uint8_t *)b;
+        rule.body_len = n;
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 20);
+        char err[256];
+        assert_int_equal(rules_format(&out, &rule, err, sizeof err), 0);
+        struct rules r;
+        if (rules_parse(&r, (const char *)out.data, out.len, "r", err, sizeof err) != 0)
+            fail_msg("body %zu: %s in:\n%s", i, err, dynbuf_str(&out));
+        assert_int_equal(r.v[0].body_len, n);
+        assert_memory_equal(r.v[0].body, b, n);
+        rules_cleanup(&r);
+        dynbuf_cleanup(&out);
+    }
+}
+
+static void test_format_response(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *path, *resp, *text; /* text NULL: refused */
+    } cases[] = {
+        {"POST", "/hook", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}",
+         "match POST /hook\n  name saved\n  status 200\n  header Content-Type: application/json\n"
+         "  body {\"ok\":true}\n"},
+        {"GET", "/a*b[c]", "HTTP/1.1 418 Short And Stout\r\nContent-Length: 0\r\n\r\n",
+         "match GET /a\\*b[c]\n  name saved\n  status 418 Short And Stout\n"
+         "  header Content-Length: 0\n"},
+        {"GET", "/x", "HTTP/1.1 200 OK\nA: b\n\n", NULL},             /* bare LF heads */
+        {"GET", "/x", "HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", NULL}, /* obs-fold */
+        {"GET", "/x", "not a response", NULL},
+        {"GET", "x", "HTTP/1.1 200 OK\r\n\r\n", NULL},    /* not a path */
+        {"GET", "/a b", "HTTP/1.1 200 OK\r\n\r\n", NULL}, /* blank in the path */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 20);
+        char err[256];
+        int rc = rules_format_response(
+            &out, "saved", cases[i].method, (const uint8_t *)cases[i].path, strlen(cases[i].path),
+            (const uint8_t *)cases[i].resp, strlen(cases[i].resp), err, sizeof err);
+        if (!cases[i].text) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(out.len, 0);
+        } else {
+            if (rc != 0)
+                fail_msg("case %zu: %s", i, err);
+            assert_string_equal(dynbuf_str(&out), cases[i].text);
+            /* The rule matches the request it was saved from. */
+            struct rules r;
+            assert_int_equal(rules_parse(&r, (const char *)out.data, out.len, "r", err, sizeof err),
+                             0);
+            char req[256];
+            snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n", cases[i].method,
+                     cases[i].path);
+            struct exchange *ex = request(req);
+            assert_non_null(rules_match(&r, &ex->req));
+            exchange_free(ex);
+            rules_cleanup(&r);
+        }
+        dynbuf_cleanup(&out);
+    }
+    /* A body line past the line limit is refused rather than cut. */
+    struct dynbuf big, out;
+    dynbuf_init(&big, 1 << 20);
+    dynbuf_init(&out, 1 << 20);
+    dynbuf_adds(&big, "HTTP/1.1 200 OK\r\n\r\n");
+    for (int i = 0; i < RULES_LINE_MAX; i++)
+        dynbuf_addc(&big, 'x');
+    char err[256];
+    assert_int_equal(rules_format_response(&out, "big", "GET", (const uint8_t *)"/", 1, big.data,
+                                           big.len, err, sizeof err),
+                     -1);
+    assert_int_equal(out.len, 0);
+    dynbuf_cleanup(&big);
+    dynbuf_cleanup(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_glob), cmocka_unit_test(test_errors), cmocka_unit_test(test_parse_ok),
-        cmocka_unit_test(test_load), cmocka_unit_test(test_match),  cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_match),
+        cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_format_bodies),
+        cmocka_unit_test(test_format_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

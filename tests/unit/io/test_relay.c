@@ -163,7 +163,7 @@ static void run(struct fixture *f)
     f->h.interactive = false;
     store_observe(&f->h.store, &(struct store_observer){f, NULL, NULL, on_complete, NULL});
     assert_int_equal(proxy_open(&f->px, &f->h), 0);
-    static const struct proxy_hooks HOOKS_TEMPLATE = {NULL, hold_request, hold_response};
+    static const struct proxy_hooks HOOKS_TEMPLATE = {NULL, hold_request, hold_response, NULL};
     struct proxy_hooks *hooks = malloc(sizeof *hooks);
     *hooks = HOOKS_TEMPLATE;
     hooks->data = f;

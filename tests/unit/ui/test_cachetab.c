@@ -43,7 +43,8 @@ static void test_report(void **state)
     synth_exchange(&s, REQ, sizeof REQ - 1, RESP, sizeof RESP - 1, 1000000000, 1000);
     synth_close(&s);
     struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, store_get(&store, 1), &GLYPHS_UTF8, &limits, 100, true, 0, 0};
+    struct detail_ctx c = {&store, store_get(&store, 1), &GLYPHS_UTF8, &limits, 100, true, 0, 0,
+                           false};
     struct doc d;
     doc_init(&d);
     cachetab_build(&d, &c);

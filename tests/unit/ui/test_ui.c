@@ -176,6 +176,9 @@ static void test_detail_tabs(void **state)
     HAS("private cache (browser)");
     ui_key(&f->ui, KEYMAP_TAB);
     HAS("No warnings");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Diff]");
+    HAS("Not edited.");
     ui_key(&f->ui, KEYMAP_TAB); /* wraps to the first tab */
     HAS("[Request]");
     ui_key(&f->ui, 'q');
@@ -185,7 +188,7 @@ static void test_detail_tabs(void **state)
 static void test_warnings_jump(void **state)
 {
     struct fixture *f = *state;
-    keys(f, (int[]){'g', 'j', KEYMAP_ENTER, KEYMAP_BTAB, 0});
+    keys(f, (int[]){'g', 'j', KEYMAP_ENTER, KEYMAP_BTAB, KEYMAP_BTAB, 0});
     HAS("[Warnings(");
     HAS("header-name-typo");
     HAS("obs-fold");

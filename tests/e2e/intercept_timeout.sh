@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Holds without the interface: --intercept with --hold-timeout delays matching messages (listen
+# and proxy, request and response), the outcome is on the exchange (warning hold-timeout, flags
+# intercepted or killed), other requests are not delayed, a client that gives up while held is
+# recorded and the server goes on; --intercept without the interface or --hold-timeout, and a
+# bad expression, are refused.
+source "$(dirname "$0")/lib/common.sh"
+command -v curl >/dev/null || skip "curl is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
+LIB=$(cd "$(dirname "$0")/lib" && pwd)
+
+# ms CMD...: runs CMD and prints how long it took in milliseconds.
+ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}
+
+# json_has FILE PYTHON-EXPR: some JSON line o of FILE makes the expression true.
+json_has() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if any(eval(sys.argv[2], {"o": o}) for o in lines) else 1)
+PY
+}
+
+# --- listen: matching requests wait, then go on; others do not wait ---
+PORT=$(free_port)
+start_bg "$HSPY" listen --no-tui --json --intercept '~m POST' --hold-timeout 400ms \
+    "127.0.0.1:$PORT" >"$WORK/listen.json" 2>"$WORK/listen.err"
+LPID=$LAST_PID
+wait_for_port "$PORT" || fail "listen did not start"
+t=$(ms curl -s -m 5 -d x=1 "http://127.0.0.1:$PORT/held")
+check "a held POST waits for the timeout (${t} ms)" test "$t" -ge 380
+t=$(ms curl -s -m 5 "http://127.0.0.1:$PORT/free")
+check "a GET is not delayed (${t} ms)" test "$t" -lt 300
+got=$(curl -s -m 5 -d x=1 "http://127.0.0.1:$PORT/echoed")
+check "the held request still gets its answer (the echo)" grep -q 'POST /echoed HTTP/1.1' <<<"$got"
+stop_pid "$LPID"
+check "the timeout is on the exchange" \
+    json_has "$WORK/listen.json" '"intercepted" in o["flags"] and any(w["code"] == "hold-timeout" for w in o["warnings"])'
+check "the GET was not intercepted" \
+    json_has "$WORK/listen.json" 'o["request"]["target"] == "/free" and "intercepted" not in o["flags"]'
+
+# --- listen, --hold-timeout-action kill ---
+PORT=$(free_port)
+start_bg "$HSPY" listen --no-tui --json --intercept '~m POST' --hold-timeout 200ms \
+    --hold-timeout-action kill "127.0.0.1:$PORT" >"$WORK/kill.json" 2>"$WORK/kill.err"
+LPID=$LAST_PID
+wait_for_port "$PORT" || fail "listen did not start"
+curl -s -m 5 -d x=1 "http://127.0.0.1:$PORT/doomed" >/dev/null 2>&1
+status=$?
+check "the held request's connection is reset (curl exit 56, got $status)" test "$status" = 56
+check "the server goes on" test "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ok")" = 200
+stop_pid "$LPID"
+check "the exchange is killed" json_has "$WORK/kill.json" '"killed" in o["flags"]'
+
+# --- proxy: request and response both held, the body intact upstream ---
+mkdir -p "$WORK/rec"
+start_bg python3 "$LIB/upstream.py" http "$WORK/uport" "$WORK/rec"
+for _ in $(seq 100); do [ -s "$WORK/uport" ] && break; sleep 0.05; done
+UPORT=$(cat "$WORK/uport" 2>/dev/null)
+[ -n "$UPORT" ] || skip "the test upstream did not start"
+PORT=$(free_port)
+start_bg "$HSPY" proxy --no-tui --json --intercept '~u upload' --hold-timeout 300ms \
+    "127.0.0.1:$PORT" "127.0.0.1:$UPORT" >"$WORK/proxy.json" 2>"$WORK/proxy.err"
+PPID_=$LAST_PID
+wait_for_port "$PORT" || fail "proxy did not start"
+head -c 100000 /dev/urandom >"$WORK/body.bin"
+want=$(sha256sum "$WORK/body.bin" | cut -d' ' -f1)
+t0=$(date +%s%N)
+got=$(curl -s -m 10 --data-binary "@$WORK/body.bin" "http://127.0.0.1:$PORT/upload")
+t=$((($(date +%s%N) - t0) / 1000000))
+check "request and response were each held (${t} ms)" test "$t" -ge 580
+check "the upstream got the whole body, intact" test "${got% *}" = "100000 $want"
+t=$(ms curl -s -m 5 "http://127.0.0.1:$PORT/hello")
+check "other requests go through at once (${t} ms)" test "$t" -lt 250
+# A client that gives up (resets its connection) while held: recorded, and the proxy goes on.
+python3 - "$PORT" <<'PY'
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /upload?gone HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
+time.sleep(0.1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PY
+sleep 0.5
+check "the proxy still serves" test "$(curl -s -m 5 "http://127.0.0.1:$PORT/hello")" = hello
+stop_pid "$PPID_"
+check "both holds timed out on the exchange" \
+    json_has "$WORK/proxy.json" 'o["request"]["target"] == "/upload" and sum(w["code"] == "hold-timeout" for w in o["warnings"]) == 2'
+check "the abandoned hold is recorded" \
+    json_has "$WORK/proxy.json" 'o["request"]["target"] == "/upload?gone" and "client-abort" in o["flags"] and "held" in (o.get("note") or o.get("error") or "")'
+check "the abandoned request never reached the upstream" \
+    sh -c "! grep -l 'upload?gone' '$WORK'/rec/req.* >/dev/null 2>&1"
+
+# --- refused command lines ---
+"$HSPY" listen --no-tui --intercept '~q' 0 >/dev/null 2>"$WORK/err1"
+check "--intercept without the interface needs --hold-timeout (exit 1)" test $? = 1
+check "and says so" grep -q 'give --hold-timeout' "$WORK/err1"
+"$HSPY" proxy --no-tui --intercept '~c (' --hold-timeout 1s 0 127.0.0.1:1 >/dev/null 2>"$WORK/err2"
+check "a bad expression is a usage error (exit 2)" test $? = 2
+check "which points at the problem" grep -q -- '--intercept:' "$WORK/err2"
+"$HSPY" listen --hold-timeout-action maybe 0 >/dev/null 2>"$WORK/err3"
+check "a bad --hold-timeout-action is a usage error" test $? = 2
+finish
