@@ -1,17 +1,347 @@
 /*
- * tui: placeholder until the terminal interface lands; it refuses to start.
+ * tui owns the interface's life on the event loop: it opens the screen, builds the ui over the
+ * session's store, and wires them to h->loop. Keys arrive through a poll on stdin, SIGWINCH
+ * through a signal handle; frames are drawn from a prepare hook (before the loop blocks) when
+ * the store or the ui changed, at most once per FRAME_MS, with a one-shot timer for a frame
+ * that had to wait. Nothing runs while nothing changes. It never touches a socket: quitting
+ * stops the loop and the mode winds down its own connections.
  */
 #include "hspy/tui.h"
 
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hspy/canvas.h"
+#include "hspy/glyphs.h"
+#include "hspy/conn.h"
 #include "hspy/hspy.h"
+#include "hspy/listener.h"
+#include "hspy/screen.h"
+#include "hspy/ui.h"
+#include "hspy/xmalloc.h"
+
+/* At most one frame per this many milliseconds for changes that do not come from the user. */
+enum { FRAME_MS = 33 };
+/* Readable stdin that yields no key this many times in a row means the terminal went away. */
+enum { EMPTY_READS_MAX = 64 };
+
+struct tui {
+    struct hspy *h;
+    struct ui ui;
+    struct screen screen;
+    struct canvas canvas;
+    uv_prepare_t prepare;
+    uv_timer_t timer;
+    uv_poll_t input;
+    uv_signal_t winch, sigint, sigterm, sighup;
+    int handles;  /* handles not yet closed */
+    bool closing; /* handles closed or closing: the interface is finished */
+    bool freeing; /* tui_free ran: free when the last handle has closed */
+    bool dirty;   /* the ui changed and wants a frame */
+    uint64_t last_frame;
+    uint64_t drawn_generation;
+    char drawn_err[64];
+    int empty_reads;
+    char title[300];             /* used when the mode set no title */
+    struct ui_progress progress; /* read mode's load, as the status bar shows it */
+    struct ui_server server;     /* listen and proxy: the listener's connections */
+    uint64_t drawn_load;         /* bytes loaded at the last frame */
+    uint64_t load_start_ms;      /* when loading was first seen */
+};
+
+static void on_closed(uv_handle_t *handle)
+{
+    struct tui *t = handle->data;
+    if (--t->handles == 0 && t->freeing)
+        free(t);
+}
+
+static void close_handle(struct tui *t, uv_handle_t *handle)
+{
+    if (handle->loop && !uv_is_closing(handle))
+        uv_close(handle, on_closed);
+}
+
+static void close_handles(struct tui *t)
+{
+    if (t->closing)
+        return;
+    t->closing = true;
+    close_handle(t, (uv_handle_t *)&t->prepare);
+    close_handle(t, (uv_handle_t *)&t->timer);
+    close_handle(t, (uv_handle_t *)&t->input);
+    close_handle(t, (uv_handle_t *)&t->winch);
+    close_handle(t, (uv_handle_t *)&t->sigint);
+    close_handle(t, (uv_handle_t *)&t->sigterm);
+    close_handle(t, (uv_handle_t *)&t->sighup);
+}
+
+/* The user (or a signal) ends the session: give the terminal back now and stop the loop. */
+static void quit(struct tui *t)
+{
+    if (t->closing)
+        return;
+    close_handles(t);
+    screen_close(&t->screen);
+    uv_stop(&t->h->loop);
+}
+
+/* Copies the capture's progress for the status bar, with the rate since loading began. */
+static void sync_progress(struct tui *t)
+{
+    const struct hspy_load *l = &t->h->load;
+    struct ui_progress *p = &t->progress;
+    uint64_t now = uv_now(&t->h->loop);
+    if (l->active && !t->load_start_ms)
+        t->load_start_ms = now ? now : 1;
+    p->done = l->bytes_read;
+    p->total = l->file_size;
+    p->gaps = l->gaps;
+    p->active = l->active && !l->done;
+    uint64_t ms = now - t->load_start_ms;
+    p->rate = ms >= 200 ? (double)l->bytes_read * 1000.0 / (double)ms : 0;
+    t->drawn_load = l->bytes_read;
+}
+
+/* Copies the listener's connection counts for the status bar. */
+static void sync_server(struct tui *t)
+{
+    const struct listener *l = t->h->listener;
+    t->server.active = l != NULL;
+    if (!l)
+        return;
+    t->server.open = l->conns ? l->conns->n : 0;
+    t->server.refused = l->counters.refused;
+    t->server.failed = l->counters.failed;
+}
+
+/* True when the listener's counts differ from what the last frame showed. */
+static bool server_changed(const struct tui *t)
+{
+    const struct listener *l = t->h->listener;
+    return l &&
+           ((l->conns ? l->conns->n : 0) != t->server.open ||
+            l->counters.refused != t->server.refused || l->counters.failed != t->server.failed);
+}
+
+static void frame(struct tui *t)
+{
+    if (t->closing || !t->screen.active)
+        return;
+    sync_progress(t);
+    sync_server(t);
+    ui_update(&t->ui);
+    ui_render(&t->ui, &t->canvas);
+    screen_draw(&t->screen, &t->canvas);
+    t->last_frame = uv_now(&t->h->loop);
+    t->drawn_generation = t->h->store.generation;
+    memcpy(t->drawn_err, t->h->err, sizeof t->drawn_err - 1);
+    t->dirty = false;
+    uv_timer_stop(&t->timer);
+}
+
+static bool changed(const struct tui *t)
+{
+    return t->dirty || ui_busy(&t->ui) || server_changed(t) ||
+           t->h->store.generation != t->drawn_generation ||
+           t->h->load.bytes_read != t->drawn_load ||
+           t->progress.active != (t->h->load.active && !t->h->load.done) ||
+           strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    struct tui *t = timer->data;
+    if (changed(t))
+        frame(t);
+}
+
+/* Before the loop blocks: draw what changed, or arm the timer when the last frame is recent. */
+static void on_prepare(uv_prepare_t *prepare)
+{
+    struct tui *t = prepare->data;
+    if (t->closing || !changed(t))
+        return;
+    uint64_t now = uv_now(&t->h->loop);
+    if (now - t->last_frame >= FRAME_MS) {
+        frame(t);
+        return;
+    }
+    if (!uv_is_active((uv_handle_t *)&t->timer))
+        uv_timer_start(&t->timer, on_timer, FRAME_MS - (now - t->last_frame), 0);
+}
+
+static void resize(struct tui *t)
+{
+    if (screen_resize(&t->screen)) {
+        ui_resize(&t->ui, t->screen.rows, t->screen.cols);
+        t->dirty = true;
+    }
+}
+
+static void on_input(uv_poll_t *poll, int status, int events)
+{
+    struct tui *t = poll->data;
+    (void)events;
+    if (status < 0) {
+        quit(t);
+        return;
+    }
+    unsigned r = 0;
+    bool any = false;
+    struct screen_input in;
+    enum screen_event ev;
+    while (!t->closing && (ev = screen_read(&t->screen, &in)) != SCREEN_NONE) {
+        any = true;
+        if (ev == SCREEN_KEY)
+            r |= ui_key(&t->ui, in.key);
+        else if (ev == SCREEN_MOUSE)
+            r |= ui_mouse(&t->ui, in.button, in.x, in.y);
+        else if (ev == SCREEN_RESIZE)
+            resize(t);
+        if (r & UI_QUIT) {
+            quit(t);
+            return;
+        }
+    }
+    t->empty_reads = any ? 0 : t->empty_reads + 1;
+    if (t->empty_reads >= EMPTY_READS_MAX) {
+        quit(t); /* readable without input again and again: the terminal hung up */
+        return;
+    }
+    if (r & UI_REPAINT)
+        screen_repaint(&t->screen);
+    if (r & UI_REDRAW || t->dirty)
+        frame(t);
+}
+
+static void on_winch(uv_signal_t *sig, int signum)
+{
+    (void)signum;
+    struct tui *t = sig->data;
+    resize(t);
+    frame(t);
+}
+
+static void on_quit_signal(uv_signal_t *sig, int signum)
+{
+    (void)signum;
+    quit(sig->data);
+}
+
+static void term_suspend(void *data)
+{
+    struct tui *t = data;
+    uv_poll_stop(&t->input);
+    screen_suspend(&t->screen);
+}
+
+static void term_resume(void *data)
+{
+    struct tui *t = data;
+    screen_resume(&t->screen);
+    ui_resize(&t->ui, t->screen.rows, t->screen.cols);
+    uv_poll_start(&t->input, UV_READABLE, on_input);
+    t->dirty = true;
+    frame(t);
+}
+
+/* ^Z: the terminal goes back to the shell and the process stops until SIGCONT; the loop (and
+ * with it the traffic) waits, as with any program stopped by job control. */
+static void term_stop(void *data)
+{
+    struct tui *t = data;
+    term_suspend(t);
+    kill(getpid(), SIGTSTP);
+    term_resume(t);
+}
+
+static void init_handle(struct tui *t, uv_handle_t *handle)
+{
+    handle->data = t;
+    t->handles++;
+}
+
+static void start_signals(struct tui *t)
+{
+    uv_loop_t *loop = &t->h->loop;
+    uv_signal_t *sigs[] = {&t->winch, &t->sigint, &t->sigterm, &t->sighup};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        uv_signal_init(loop, sigs[i]);
+        init_handle(t, (uv_handle_t *)sigs[i]);
+    }
+    /* Before curses starts, so that curses leaves SIGWINCH to the loop. */
+    uv_signal_start(&t->winch, on_winch, SIGWINCH);
+    uv_signal_start(&t->sigint, on_quit_signal, SIGINT);
+    uv_signal_start(&t->sigterm, on_quit_signal, SIGTERM);
+    uv_signal_start(&t->sighup, on_quit_signal, SIGHUP);
+}
+
+static void start_loop_hooks(struct tui *t)
+{
+    uv_loop_t *loop = &t->h->loop;
+    uv_prepare_init(loop, &t->prepare);
+    init_handle(t, (uv_handle_t *)&t->prepare);
+    uv_prepare_start(&t->prepare, on_prepare);
+    uv_timer_init(loop, &t->timer);
+    init_handle(t, (uv_handle_t *)&t->timer);
+    uv_poll_init(loop, &t->input, STDIN_FILENO);
+    init_handle(t, (uv_handle_t *)&t->input);
+    uv_poll_start(&t->input, UV_READABLE, on_input);
+}
+
+static void start_ui(struct tui *t)
+{
+    struct hspy *h = t->h;
+    const char *what = h->opt.file ? h->opt.file : h->opt.address ? h->opt.address : "";
+    snprintf(t->title, sizeof t->title, "%s %s", command_name(h->opt.cmd), what);
+    struct ui_config cfg = {
+        .title = h->title ? h->title : t->title,
+        .limits = &h->limits,
+        .body_max = h->opt.decode_max,
+        .glyphs = t->screen.utf8 ? &GLYPHS_UTF8 : &GLYPHS_ASCII,
+        .progress = &t->progress,
+        .server = &t->server, /* the mode may set h->listener after the interface opened */
+        .error = h->err,
+    };
+    ui_init(&t->ui, &h->store, &cfg);
+    t->ui.term = (struct ui_term){t, term_suspend, term_resume, term_stop};
+    ui_resize(&t->ui, t->screen.rows, t->screen.cols);
+    canvas_init(&t->canvas, t->screen.rows, t->screen.cols);
+}
 
 struct tui *tui_new(struct hspy *h)
 {
-    hspy_fail(h, "terminal interface: not built yet (use --no-tui or redirect stdout)");
-    return NULL;
+    struct tui *t = xcalloc(1, sizeof *t);
+    t->h = h;
+    /* Wide characters need the user's character set; only LC_CTYPE, so that number
+     * formatting elsewhere stays in the C locale. */
+    setlocale(LC_CTYPE, "");
+    start_signals(t);
+    if (screen_open(&t->screen, stdout, stdin, true, h->err, sizeof h->err) != 0) {
+        t->freeing = true;
+        close_handles(t);
+        return NULL;
+    }
+    start_ui(t);
+    start_loop_hooks(t);
+    t->dirty = true;
+    return t;
 }
 
 void tui_free(struct tui *t)
 {
-    (void)t;
+    if (!t)
+        return;
+    close_handles(t);
+    screen_close(&t->screen);
+    ui_cleanup(&t->ui);
+    canvas_cleanup(&t->canvas);
+    t->freeing = true;
+    if (t->handles == 0)
+        free(t);
 }

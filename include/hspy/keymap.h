@@ -1,0 +1,102 @@
+/*
+ * keymap: key bindings as data. A binding is one row {key, contexts, action, argument, hint,
+ * help}; the interface looks a key up in its tables for the current context, the help screen
+ * is generated from the same rows, and so is the one-line hint at the bottom of every screen.
+ * A key and its help can therefore never disagree.
+ *
+ * Keys are plain integers: Unicode code points for characters, 1..26 for Ctrl+letter, and the
+ * KEYMAP_* values above Unicode for special keys. The terminal layer translates curses codes
+ * into these, so nothing here depends on curses.
+ */
+#ifndef HSPY_KEYMAP_H
+#define HSPY_KEYMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hspy/canvas.h"
+#include "hspy/doc.h"
+#include "hspy/glyphs.h"
+
+#define KEYMAP_CTRL(c) ((c)&0x1f)
+
+enum keymap_key {
+    KEYMAP_SPECIAL = 0x110000, /* above every code point */
+    KEYMAP_UP,
+    KEYMAP_DOWN,
+    KEYMAP_LEFT,
+    KEYMAP_RIGHT,
+    KEYMAP_HOME,
+    KEYMAP_END,
+    KEYMAP_PGUP,
+    KEYMAP_PGDN,
+    KEYMAP_ENTER,
+    KEYMAP_TAB,
+    KEYMAP_BTAB, /* Shift+Tab */
+    KEYMAP_ESC,
+    KEYMAP_BACKSPACE,
+    KEYMAP_DELETE,
+    KEYMAP_F1,
+};
+
+/*
+ * Where a binding applies. The interface is in one of the first four at a time; KEYMAP_TARGETS
+ * is added to KEYMAP_DETAIL on a tab whose lines lead somewhere (Warnings, Cache).
+ */
+enum keymap_context {
+    KEYMAP_LIST = 1 << 0,    /* the flow list on the whole screen */
+    KEYMAP_SPLIT = 1 << 1,   /* the flow list with the detail below it */
+    KEYMAP_DETAIL = 1 << 2,  /* the detail view on the whole screen */
+    KEYMAP_HELP = 1 << 3,    /* the help screen */
+    KEYMAP_TARGETS = 1 << 4, /* the detail view on a tab of targets (Warnings, Cache) */
+    KEYMAP_ANY = KEYMAP_LIST | KEYMAP_SPLIT | KEYMAP_DETAIL | KEYMAP_HELP,
+};
+
+enum keymap_flag {
+    KEYMAP_BACK = 1 << 0, /* the way back (or out): always shown in the hint line */
+};
+
+struct ui;
+
+struct keymap_binding {
+    int key;
+    unsigned contexts; /* enum keymap_context bits */
+    /* Returns enum ui_reaction bits. */
+    unsigned (*action)(struct ui *ui, int arg);
+    int arg;
+    const char *hint; /* short label for the hint line, or NULL */
+    const char *help; /* one line for the help screen */
+    unsigned flags;   /* enum keymap_flag */
+};
+
+/* A table and its length; the interface searches several in order. */
+struct keymap_table {
+    const struct keymap_binding *rows;
+    size_t n;
+};
+
+/* The first binding of key in context ctx across tables[0..ntables), or NULL. */
+const struct keymap_binding *keymap_lookup(const struct keymap_table *tables, size_t ntables,
+                                           int key, unsigned ctx);
+
+/* A key's name as shown ("j", "Enter", "Tab", "^C", "PgDn", "Space"). Returns buf. */
+const char *keymap_name(int key, const struct glyphs *g, char *buf, size_t len);
+
+/* A context's name ("Flow list"). */
+const char *keymap_context_name(unsigned ctx);
+
+/*
+ * The help screen: one section per context, one line per action (keys with the same action,
+ * argument and help text share a line), generated from the tables.
+ */
+void keymap_help(const struct keymap_table *tables, size_t ntables, const struct glyphs *g,
+                 struct doc *out);
+
+/*
+ * The hint line for context ctx fitted into out's width: "key label" items in table order
+ * (keys sharing a label joined by '/'), the KEYMAP_BACK item always last and always kept.
+ */
+void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx,
+                 const struct glyphs *g, struct canvas_line *out);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * ui: the interface's state and behaviour, without a terminal. It holds the flow list, the
+ * detail view, the help screen, the prompt and the messages; it takes keys and mouse events and
+ * renders a whole screen into a canvas. The terminal layer (tui.c, screen.c) feeds it events
+ * and copies its canvas to the screen; tests and benchmarks drive it directly.
+ *
+ * Extension points for features that act on flows (intercept, edit, replay):
+ *   - key tables: ui_add_keys() appends a table of bindings searched after the built-in one;
+ *     its actions get the ui and use the functions below;
+ *   - ui_selected() / ui_exchange() name the flow the user is on; ui_message() reports;
+ *   - ui_prompt() asks for a line of text with a callback; ui_confirm() asks yes or no;
+ *   - ui_suspend()/ui_resume() hand the terminal to a child (an editor) and take it back;
+ *   - KEYMAP_* contexts say where a binding applies; ui_context() says where the user is.
+ */
+#ifndef HSPY_UI_H
+#define HSPY_UI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/canvas.h"
+#include "hspy/detail.h"
+#include "hspy/doc.h"
+#include "hspy/flowlist.h"
+#include "hspy/flowrow.h"
+#include "hspy/glyphs.h"
+#include "hspy/http.h"
+#include "hspy/keymap.h"
+#include "hspy/prompt.h"
+#include "hspy/store.h"
+
+/* What an action or event asks of the terminal layer. */
+enum ui_reaction {
+    UI_NONE = 0,
+    UI_REDRAW = 1 << 0,  /* draw a new frame */
+    UI_QUIT = 1 << 1,    /* end the session */
+    UI_REPAINT = 1 << 2, /* clear the terminal and draw everything again (^L) */
+};
+
+enum ui_screen { UI_LIST = 0, UI_DETAIL, UI_HELP };
+
+/* Read-mode progress, owned by whoever loads (read mode); all zero when not loading. */
+struct ui_progress {
+    uint64_t done, total; /* bytes of input consumed and its size (0: unknown) */
+    double rate;          /* bytes per second so far (0: unknown) */
+    uint64_t gaps;        /* stretches of bytes missing from a capture */
+    bool active;          /* still loading */
+};
+
+/* A server's connections (listen, proxy), owned by the terminal layer; NULL elsewhere. */
+struct ui_server {
+    bool active;      /* a listener runs: the counts apply */
+    size_t open;      /* connections open now */
+    uint64_t refused; /* refused at the connection cap */
+    uint64_t failed;  /* accept failures */
+};
+
+/* Hooks into the terminal layer for handing the terminal to a child process. */
+struct ui_term {
+    void *data;
+    void (*suspend)(void *data); /* leave curses mode: the terminal is as it was before */
+    void (*resume)(void *data);  /* take the terminal back and redraw everything */
+    void (*stop)(void *data);    /* job control (^Z): stop the process until it is continued */
+};
+
+struct ui_config {
+    const char *title;                  /* "listen 127.0.0.1:8000", "read dump.pcap" */
+    const struct http_limits *limits;   /* for de-chunking in views */
+    size_t body_max;                    /* cap on a decoded body */
+    const struct glyphs *glyphs;        /* GLYPHS_UTF8 or GLYPHS_ASCII */
+    const struct ui_progress *progress; /* may be NULL */
+    const struct ui_server *server;     /* may be NULL */
+    const char *error; /* the session's error buffer, shown when not empty (may be NULL) */
+};
+
+enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
+/* Rows a flow-list search examines per frame. */
+enum { UI_SEARCH_STEP = 32768 };
+
+/* Called with the submitted text; returns enum ui_reaction bits. */
+typedef unsigned (*ui_prompt_fn)(struct ui *ui, const char *text, void *data);
+/* Called on every change (live validation); may set an error with prompt_error. */
+typedef void (*ui_prompt_change_fn)(struct ui *ui, struct prompt *p, void *data);
+
+struct ui {
+    struct store *store;
+    struct ui_config cfg;
+    const struct glyphs *g;
+    int rows, cols;
+    enum ui_screen screen;
+    bool split;
+    struct flowlist list;
+    struct flowrow_layout layout;
+    uint64_t layout_ids; /* digits of the # column were sized for ids below this */
+    struct detail detail;
+    struct doc help;
+    size_t help_top;
+    struct keymap_table keys[UI_KEY_TABLES_MAX];
+    size_t nkeys;
+    /* prompt */
+    bool prompting;
+    struct prompt prompt;
+    ui_prompt_fn prompt_submit;
+    ui_prompt_change_fn prompt_change;
+    void *prompt_data;
+    struct prompt_history filter_history, search_history;
+    /* yes/no question */
+    bool confirming;
+    char question[128];
+    unsigned (*confirm_yes)(struct ui *ui, void *data);
+    void *confirm_data;
+    /* search and filter */
+    char search[PROMPT_MAX];
+    bool searching; /* a flow-list search goes on over the next frames */
+    struct flowlist_search list_search;
+    size_t search_rows; /* rows the search started with (progress) */
+    char filter[UI_FILTER_MAX];
+    /* transient message under the view */
+    char message[UI_MESSAGE_MAX];
+    uint8_t message_style;
+    /* geometry of the last frame, for the mouse */
+    int list_y0, list_rows, tabs_y, text_y0, text_rows;
+    uint64_t generation; /* store generation the list was updated to */
+    struct ui_term term;
+    struct canvas_line scratch;
+};
+
+/* Prepares the interface over store (which must outlive it); cfg is copied (its strings are
+   not: they must outlive the ui). */
+void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg);
+/* Frees everything the ui holds (unpinning the flow a detail view showed). */
+void ui_cleanup(struct ui *ui);
+
+/* Appends a key table searched after the built-in bindings (up to UI_KEY_TABLES_MAX). */
+void ui_add_keys(struct ui *ui, const struct keymap_binding *rows, size_t n);
+
+/* The terminal size changed. */
+void ui_resize(struct ui *ui, int rows, int cols);
+/*
+ * Pulls store changes; returns true when the screen would change. Cheap when nothing did. Work
+ * is bounded per call (a filter over a million flows is applied over several calls).
+ */
+bool ui_update(struct ui *ui);
+/* True while the ui has work left for later ui_update calls (ask for another frame soon). */
+bool ui_busy(const struct ui *ui);
+/* Handles a key (enum keymap_key or a code point); returns enum ui_reaction bits. */
+unsigned ui_key(struct ui *ui, int key);
+
+enum ui_button { UI_CLICK = 1, UI_WHEEL_UP, UI_WHEEL_DOWN };
+/* Handles a mouse event at cell (x, y); returns enum ui_reaction bits. */
+unsigned ui_mouse(struct ui *ui, enum ui_button button, int x, int y);
+
+/* Renders the whole screen into c (resized to the ui's size). */
+void ui_render(struct ui *ui, struct canvas *c);
+
+/* The context keys are looked up in now (enum keymap_context). */
+unsigned ui_context(const struct ui *ui);
+/* Id of the flow the user is on (list cursor or detail), 0 when none. */
+uint64_t ui_selected(const struct ui *ui);
+/* That flow, or NULL. */
+struct exchange *ui_exchange(const struct ui *ui);
+/* Shows a one-line message under the view until the next key. */
+void ui_message(struct ui *ui, uint8_t style, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Opens the prompt; submit is called on Enter (the prompt closes unless it set an error). */
+void ui_prompt(struct ui *ui, const char *label, const char *initial,
+               struct prompt_history *history, ui_prompt_change_fn change, ui_prompt_fn submit,
+               void *data);
+/* Asks a yes/no question; yes is called on 'y'. */
+void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
+                void *data);
+/* Hands the terminal to a child and back (no-ops without a terminal layer). */
+void ui_suspend(struct ui *ui);
+void ui_resume(struct ui *ui);
+/* Stops hspy as ^Z does in a shell, giving the terminal back until it is continued. */
+void ui_stop(struct ui *ui);
+
+/* Applies a filter expression ("" clears); returns false with the error shown when invalid. */
+bool ui_set_filter(struct ui *ui, const char *expr);
+/* Searches the current view for text from the current position (dir 1 or -1). */
+bool ui_search(struct ui *ui, const char *text, int dir);
+
+#endif

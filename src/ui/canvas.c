@@ -1,0 +1,298 @@
+/*
+ * canvas owns styled lines of safe text and the rules that keep them inside their width. It
+ * never touches the terminal (screen.c draws a finished canvas) and never lets network bytes
+ * in without termsafe.
+ */
+#include "hspy/canvas.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/termsafe.h"
+#include "hspy/xmalloc.h"
+
+/* termsafe output of one line is capped like the line itself. */
+#define SCRATCH_MAX CANVAS_LINE_MAX
+
+void canvas_line_init(struct canvas_line *l, int width)
+{
+    memset(l, 0, sizeof *l);
+    dynbuf_init(&l->text, CANVAS_LINE_MAX);
+    dynbuf_init(&l->scratch, SCRATCH_MAX);
+    l->width = width;
+}
+
+void canvas_line_cleanup(struct canvas_line *l)
+{
+    dynbuf_cleanup(&l->text);
+    dynbuf_cleanup(&l->scratch);
+    free(l->spans);
+    memset(l, 0, sizeof *l);
+}
+
+void canvas_line_reset(struct canvas_line *l, int width, int skip)
+{
+    dynbuf_reset(&l->text);
+    l->nspans = 0;
+    l->style = STYLE_NORMAL;
+    l->width = width;
+    l->cells = 0;
+    l->skip = skip;
+    l->ellipsis = NULL;
+    l->clipped = false;
+    l->fit_off = 0;
+    l->fit_cells = 0;
+}
+
+static void add_span(struct canvas_line *l, uint32_t off, uint32_t len, uint8_t style)
+{
+    if (len == 0)
+        return;
+    if (l->nspans) {
+        struct canvas_span *last = &l->spans[l->nspans - 1];
+        if (last->style == style && last->off + last->len == off) {
+            last->len += len;
+            return;
+        }
+    }
+    if (l->nspans == l->spans_cap) {
+        l->spans_cap = l->spans_cap ? l->spans_cap * 2 : 8;
+        l->spans = xrealloc(l->spans, l->spans_cap * sizeof *l->spans);
+    }
+    l->spans[l->nspans++] = (struct canvas_span){off, len, style};
+}
+
+/* Appends text already known to fit. */
+static void append(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells)
+{
+    size_t off = l->text.len;
+    size_t stored = dynbuf_append(&l->text, s, n);
+    if (stored < n) {
+        /* The byte cap cut a character: drop the partial one and call the line clipped. */
+        size_t keep = celltext_fit((const char *)l->text.data + off, stored, cells, &cells);
+        l->text.len = off + keep;
+        l->text.data[l->text.len] = '\0';
+        l->clipped = true;
+        n = keep;
+        cells = celltext_width(s, keep);
+    }
+    if (style != STYLE_NORMAL)
+        add_span(l, (uint32_t)off, (uint32_t)n, style);
+    l->cells += cells;
+    if (l->cells <= l->width - 1) {
+        l->fit_off = l->text.len;
+        l->fit_cells = l->cells;
+    }
+}
+
+/* Cuts the line back to where it last fitted in width - 1 cells and adds the ellipsis. */
+static void cut_with_ellipsis(struct canvas_line *l)
+{
+    l->text.len = l->fit_off;
+    l->text.data[l->text.len] = '\0';
+    l->cells = l->fit_cells;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < l->nspans; i++) {
+        struct canvas_span *sp = &l->spans[i];
+        if (sp->off >= l->fit_off)
+            continue;
+        if (sp->off + sp->len > l->fit_off)
+            sp->len = (uint32_t)(l->fit_off - sp->off);
+        l->spans[n++] = *sp;
+    }
+    l->nspans = n;
+    size_t elen = strlen(l->ellipsis);
+    int ew = celltext_width(l->ellipsis, elen);
+    if (l->cells + ew <= l->width)
+        append(l, STYLE_DIM, l->ellipsis, elen, ew);
+    while (l->cells < l->width)
+        append(l, STYLE_NORMAL, " ", 1, 1);
+}
+
+int canvas_put(struct canvas_line *l, uint8_t style, const char *s, size_t n)
+{
+    if (l->clipped || n == 0)
+        return 0;
+    int before = l->cells;
+    if (l->skip > 0) {
+        int lost;
+        size_t k = celltext_skip(s, n, l->skip, &lost);
+        int w = celltext_width(s, k);
+        if (w < l->skip) {
+            l->skip -= w;
+            return 0;
+        }
+        l->skip = 0;
+        s += k;
+        n -= k;
+        for (int i = 0; i < lost && l->cells < l->width; i++)
+            append(l, style, " ", 1, 1);
+    }
+    int room = l->width - l->cells;
+    int used;
+    size_t fit = celltext_fit(s, n, room, &used);
+    if (fit == n) {
+        append(l, style, s, n, used);
+        return l->cells - before;
+    }
+    /* Too wide: keep what fits, then cut back for the ellipsis when one is wanted. */
+    if (l->ellipsis && l->cells <= l->width - 1) {
+        int used1;
+        size_t fit1 = celltext_fit(s, n, room - 1, &used1);
+        append(l, style, s, fit1, used1);
+        l->fit_off = l->text.len;
+        l->fit_cells = l->cells;
+    } else {
+        append(l, style, s, fit, used);
+    }
+    l->clipped = true;
+    if (l->ellipsis)
+        cut_with_ellipsis(l);
+    return l->cells - before;
+}
+
+int canvas_puts(struct canvas_line *l, uint8_t style, const char *s)
+{
+    return canvas_put(l, style, s, strlen(s));
+}
+
+int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return 0;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    return canvas_put(l, style, buf, (size_t)n);
+}
+
+int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
+                     unsigned flags)
+{
+    if (l->clipped)
+        return 0;
+    /* A visible character takes at most 4 input bytes, so more than this can never show; the
+     * cap keeps a megabyte-long line from being escaped on every frame. */
+    if (l->width < CANVAS_UNLIMITED) {
+        size_t need = 4 * ((size_t)l->skip + (size_t)(l->width - l->cells) + 1) + 64;
+        if (n > need)
+            n = need;
+    }
+    dynbuf_reset(&l->scratch);
+    termsafe_append(&l->scratch, p, n, flags);
+    return canvas_put(l, style, (const char *)l->scratch.data, l->scratch.len);
+}
+
+void canvas_pad(struct canvas_line *l, uint8_t style, int cells)
+{
+    static const char spaces[] = "                                ";
+    while (cells > 0 && !l->clipped) {
+        int k = cells < (int)sizeof spaces - 1 ? cells : (int)sizeof spaces - 1;
+        canvas_put(l, style, spaces, (size_t)k);
+        cells -= k;
+    }
+}
+
+void canvas_put_fit(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
+                    enum celltext_align align, const char *ellipsis)
+{
+    if (cells <= 0)
+        return;
+    int w = celltext_width(s, n);
+    if (w <= cells) {
+        if (align == CELLTEXT_RIGHT)
+            canvas_pad(l, style, cells - w);
+        canvas_put(l, style, s, n);
+        if (align == CELLTEXT_LEFT)
+            canvas_pad(l, style, cells - w);
+        return;
+    }
+    size_t elen = ellipsis ? strlen(ellipsis) : 0;
+    int ew = ellipsis ? celltext_width(ellipsis, elen) : 0;
+    if (ew > cells)
+        ew = 0, elen = 0;
+    int used;
+    size_t k = celltext_fit(s, n, cells - ew, &used);
+    canvas_put(l, style, s, k);
+    if (elen)
+        canvas_put(l, STYLE_DIM, ellipsis, elen);
+    canvas_pad(l, style, cells - used - ew);
+}
+
+void canvas_restyle(struct canvas_line *l, uint32_t off, uint32_t len, uint8_t style)
+{
+    if (off >= l->text.len)
+        return;
+    if (len > l->text.len - off)
+        len = (uint32_t)(l->text.len - off);
+    /* A restyle may overlap the last span: never merge it into that one. */
+    if (l->nspans == l->spans_cap) {
+        l->spans_cap = l->spans_cap ? l->spans_cap * 2 : 8;
+        l->spans = xrealloc(l->spans, l->spans_cap * sizeof *l->spans);
+    }
+    if (len)
+        l->spans[l->nspans++] = (struct canvas_span){off, len, style};
+}
+
+uint8_t canvas_style_at(const struct canvas_line *l, size_t off)
+{
+    for (uint32_t i = l->nspans; i-- > 0;) {
+        const struct canvas_span *sp = &l->spans[i];
+        if (off >= sp->off && off < (size_t)sp->off + sp->len)
+            return sp->style;
+    }
+    return l->style;
+}
+
+void canvas_init(struct canvas *c, int rows, int cols)
+{
+    c->rows = 0;
+    c->cols = 0;
+    c->line = NULL;
+    canvas_resize(c, rows, cols);
+}
+
+void canvas_cleanup(struct canvas *c)
+{
+    for (int y = 0; y < c->rows; y++)
+        canvas_line_cleanup(&c->line[y]);
+    free(c->line);
+    c->line = NULL;
+    c->rows = c->cols = 0;
+}
+
+void canvas_resize(struct canvas *c, int rows, int cols)
+{
+    assert(rows >= 0 && cols >= 0);
+    for (int y = rows; y < c->rows; y++)
+        canvas_line_cleanup(&c->line[y]);
+    c->line = xrealloc(c->line, (size_t)(rows ? rows : 1) * sizeof *c->line);
+    for (int y = c->rows; y < rows; y++)
+        canvas_line_init(&c->line[y], cols);
+    c->rows = rows;
+    c->cols = cols;
+    for (int y = 0; y < rows; y++)
+        canvas_line_reset(&c->line[y], cols, 0);
+}
+
+struct canvas_line *canvas_row(struct canvas *c, int y)
+{
+    assert(y >= 0 && y < c->rows);
+    canvas_line_reset(&c->line[y], c->cols, 0);
+    return &c->line[y];
+}
+
+void canvas_dump(const struct canvas *c, struct dynbuf *out)
+{
+    for (int y = 0; y < c->rows; y++) {
+        dynbuf_append(out, c->line[y].text.data ? c->line[y].text.data : (const uint8_t *)"",
+                      c->line[y].text.len);
+        dynbuf_addc(out, '\n');
+    }
+}

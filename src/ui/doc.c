@@ -1,0 +1,304 @@
+/*
+ * doc owns a document's lines: stored ones (text, spans, base style) and lazy sources with the
+ * data they render from. It renders into canvas lines and never touches the terminal.
+ */
+#include "hspy/doc.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/search.h"
+#include "hspy/xmalloc.h"
+
+struct doc_stored {
+    size_t off; /* in d->text */
+    uint32_t len;
+    uint32_t span_first; /* in d->spans */
+    uint32_t nspans;
+    uint8_t style;
+};
+
+/* A run of consecutive stored lines, or one lazy source. */
+struct doc_seg {
+    size_t first, count; /* document lines */
+    size_t stored_first; /* stored runs: index of the first stored line */
+    bool lazy;
+    struct doc_source src;
+};
+
+static const size_t NPOS = (size_t)-1;
+
+void doc_init(struct doc *d)
+{
+    memset(d, 0, sizeof *d);
+    dynbuf_init(&d->text, DOC_TEXT_MAX);
+    canvas_line_init(&d->scratch, CANVAS_UNLIMITED);
+}
+
+static void free_sources(struct doc *d)
+{
+    for (size_t i = 0; i < d->nsegs; i++)
+        if (d->segs[i].lazy && d->segs[i].src.free)
+            d->segs[i].src.free(d->segs[i].src.data);
+    if (d->locate_free)
+        d->locate_free(d->locate_data);
+    d->locate_free = NULL;
+    d->locate_data = NULL;
+}
+
+void doc_cleanup(struct doc *d)
+{
+    free_sources(d);
+    free(d->segs);
+    free(d->stored);
+    free(d->spans);
+    free(d->targets);
+    dynbuf_cleanup(&d->text);
+    canvas_line_cleanup(&d->scratch);
+    memset(d, 0, sizeof *d);
+}
+
+void doc_reset(struct doc *d)
+{
+    free_sources(d);
+    d->nsegs = d->nstored = d->nspans = d->ntargets = d->lines = 0;
+    d->growing = false;
+    dynbuf_reset(&d->text);
+    d->locate = NULL;
+}
+
+static struct doc_seg *new_seg(struct doc *d)
+{
+    if (d->nsegs == d->segs_cap)
+        d->segs = xgrow(d->segs, &d->segs_cap, d->nsegs + 1, sizeof *d->segs);
+    struct doc_seg *s = &d->segs[d->nsegs++];
+    memset(s, 0, sizeof *s);
+    s->first = d->lines;
+    return s;
+}
+
+size_t doc_add(struct doc *d, const struct canvas_line *l)
+{
+    assert(!d->growing);
+    struct doc_seg *seg = d->nsegs ? &d->segs[d->nsegs - 1] : NULL;
+    if (!seg || seg->lazy) {
+        seg = new_seg(d);
+        seg->stored_first = d->nstored;
+    }
+    if (d->nstored == d->stored_cap)
+        d->stored = xgrow(d->stored, &d->stored_cap, d->nstored + 1, sizeof *d->stored);
+    struct doc_stored *st = &d->stored[d->nstored++];
+    st->off = d->text.len;
+    st->len =
+        (uint32_t)dynbuf_append(&d->text, l->text.data ? l->text.data : (uint8_t *)"", l->text.len);
+    st->style = l->style;
+    st->span_first = (uint32_t)d->nspans;
+    st->nspans = 0;
+    for (uint32_t i = 0; i < l->nspans; i++) {
+        if (l->spans[i].off >= st->len)
+            break;
+        if (d->nspans == d->spans_cap)
+            d->spans = xgrow(d->spans, &d->spans_cap, d->nspans + 1, sizeof *d->spans);
+        d->spans[d->nspans++] = l->spans[i];
+        st->nspans++;
+    }
+    seg->count++;
+    return d->lines++;
+}
+
+size_t doc_addf(struct doc *d, uint8_t style, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    canvas_put(&l, style, buf, (size_t)n);
+    size_t line = doc_add(d, &l);
+    canvas_line_cleanup(&l);
+    return line;
+}
+
+size_t doc_blank(struct doc *d)
+{
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    size_t line = doc_add(d, &l);
+    canvas_line_cleanup(&l);
+    return line;
+}
+
+size_t doc_add_source(struct doc *d, const struct doc_source *src)
+{
+    assert(!d->growing);
+    struct doc_seg *seg = new_seg(d);
+    seg->lazy = true;
+    seg->src = *src;
+    if (src->count) {
+        d->growing = true;
+        return seg->first;
+    }
+    seg->count = src->lines;
+    d->lines += src->lines;
+    return seg->first;
+}
+
+static const struct doc_seg *last_seg(const struct doc *d)
+{
+    return d->nsegs ? &d->segs[d->nsegs - 1] : NULL;
+}
+
+size_t doc_lines(const struct doc *d)
+{
+    if (!d->growing)
+        return d->lines;
+    const struct doc_seg *s = last_seg(d);
+    return d->lines + s->src.count(s->src.data, NULL);
+}
+
+void doc_extend(struct doc *d, size_t want)
+{
+    if (!d->growing || want <= d->lines)
+        return;
+    const struct doc_seg *s = last_seg(d);
+    s->src.extend(s->src.data, want == (size_t)-1 ? want : want - d->lines);
+}
+
+void doc_target(struct doc *d, size_t line, int side, uint64_t offset)
+{
+    if (d->ntargets == d->targets_cap)
+        d->targets = xgrow(d->targets, &d->targets_cap, d->ntargets + 1, sizeof *d->targets);
+    d->targets[d->ntargets++] = (struct doc_target){line, (uint8_t)side, offset};
+}
+
+size_t doc_target_at(const struct doc *d, size_t line)
+{
+    size_t lo = 0, hi = d->ntargets;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->targets[mid].line < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static const struct doc_seg *seg_of(const struct doc *d, size_t line)
+{
+    size_t lo = 0, hi = d->nsegs;
+    while (lo + 1 < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->segs[mid].first <= line)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return d->nsegs ? &d->segs[lo] : NULL;
+}
+
+static void render_stored(const struct doc *d, const struct doc_stored *st, struct canvas_line *out)
+{
+    const char *text = (const char *)d->text.data + st->off;
+    size_t pos = 0;
+    out->style = st->style;
+    for (uint32_t i = 0; i < st->nspans; i++) {
+        const struct canvas_span *sp = &d->spans[st->span_first + i];
+        if (sp->off > pos)
+            canvas_put(out, STYLE_NORMAL, text + pos, sp->off - pos);
+        size_t end = (size_t)sp->off + sp->len;
+        if (end > st->len)
+            end = st->len;
+        if (end > pos && sp->off >= pos)
+            canvas_put(out, sp->style, text + sp->off, end - sp->off);
+        if (end > pos)
+            pos = end;
+    }
+    if (pos < st->len)
+        canvas_put(out, STYLE_NORMAL, text + pos, st->len - pos);
+}
+
+void doc_render(const struct doc *d, size_t i, struct canvas_line *out)
+{
+    const struct doc_seg *seg = seg_of(d, i);
+    if (!seg || i >= doc_lines(d))
+        return;
+    if (seg->lazy)
+        seg->src.render(seg->src.data, i - seg->first, out);
+    else
+        render_stored(d, &d->stored[seg->stored_first + (i - seg->first)], out);
+}
+
+/* Lines of a segment (a growing one reaches to the end of the document). */
+static size_t seg_lines(const struct doc *d, const struct doc_seg *seg, size_t lines)
+{
+    return seg->lazy && seg->src.count ? lines - seg->first : seg->count;
+}
+
+/* Renders and matches lines one by one: pos and count lines towards dir. */
+static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t count, int dir)
+{
+    size_t nlen = strlen(needle);
+    for (size_t k = 0; k<count; k++, pos = dir> 0 ? pos + 1 : pos - 1) {
+        canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
+        doc_render(d, pos, &d->scratch);
+        if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle, nlen) !=
+            SEARCH_NONE)
+            return pos;
+    }
+    return NPOS;
+}
+
+size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
+{
+    doc_extend(d, (size_t)-1);
+    size_t lines = doc_lines(d);
+    if (!lines || !*needle)
+        return NPOS;
+    size_t start = from < lines ? from : 0;
+    size_t pos = dir > 0 ? (start + 1) % lines : (start + lines - 1) % lines;
+    /* Segment by segment, so that a source with a search of its own does its part at once. */
+    for (size_t left = lines; left > 0;) {
+        const struct doc_seg *seg = seg_of(d, pos);
+        size_t end = seg->first + seg_lines(d, seg, lines);
+        size_t span = dir > 0 ? end - pos : pos - seg->first + 1;
+        if (span > left)
+            span = left;
+        size_t hit;
+        if (seg->lazy && seg->src.find) {
+            hit = seg->src.find(seg->src.data, needle, pos - seg->first, span, dir);
+            hit = hit == NPOS ? NPOS : seg->first + hit;
+        } else {
+            hit = scan_lines(d, needle, pos, span, dir);
+        }
+        if (hit != NPOS)
+            return hit;
+        left -= span;
+        pos = dir > 0 ? (pos + span) % lines : (pos + lines - span) % lines;
+    }
+    return NPOS;
+}
+
+void doc_highlight(struct canvas_line *l, const char *needle)
+{
+    size_t nlen = strlen(needle);
+    if (!nlen || !l->text.len)
+        return;
+    const char *text = (const char *)l->text.data;
+    size_t pos = 0;
+    while (pos < l->text.len) {
+        size_t at = search_find(text + pos, l->text.len - pos, needle, nlen);
+        if (at == SEARCH_NONE)
+            break;
+        canvas_restyle(l, (uint32_t)(pos + at), (uint32_t)nlen, STYLE_MATCH);
+        pos += at + nlen;
+    }
+}

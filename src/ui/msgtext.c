@@ -1,0 +1,274 @@
+/*
+ * msgtext owns the rendering of one message as the user reads it: head lines as sent with
+ * their warnings, a body summary, and the body. It reads the exchange while building and keeps
+ * copies only of bodies (de-chunked or decoded, bounded by the caps); it never changes the
+ * exchange and never writes to the terminal.
+ *
+ * Bodies are shown through the body views (bodysource): JSON, form fields, multipart, text in
+ * its charset, hex.
+ */
+#include "hspy/msgtext.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/bodysource.h"
+#include "hspy/bodyview.h"
+#include "hspy/bytesource.h"
+#include "hspy/decode.h"
+#include "hspy/flowrow.h"
+#include "hspy/side.h"
+#include "hspy/termsafe.h"
+#include "hspy/utf8.h"
+#include "hspy/xmalloc.h"
+
+void msgtext_head_line(struct canvas_line *out, const uint8_t *line, size_t n, bool start_line)
+{
+    if (start_line) {
+        canvas_put_bytes(out, STYLE_BOLD, line, n, 0);
+        return;
+    }
+    const uint8_t *colon = memchr(line, ':', n);
+    bool folded = n > 0 && (line[0] == ' ' || line[0] == '\t');
+    if (!colon || folded) {
+        canvas_put_bytes(out, STYLE_NORMAL, line, n, 0);
+        return;
+    }
+    size_t name = (size_t)(colon - line);
+    canvas_put_bytes(out, STYLE_HNAME, line, name, 0);
+    canvas_put_bytes(out, STYLE_NORMAL, colon, n - name, 0);
+}
+
+/* --- warnings beside head lines --- */
+
+static void annotate(struct canvas_line *out, const struct exchange *ex, int side, uint64_t from,
+                     uint64_t to, const struct glyphs *g)
+{
+    for (uint16_t i = 0; i < ex->nwarnings; i++) {
+        const struct warning *w = &ex->warnings[i];
+        if (w->side != side || w->offset < from || w->offset >= to)
+            continue;
+        canvas_puts(out, STYLE_NORMAL, "   ");
+        canvas_printf(out, STYLE_WARN, "%s %s", g->warn, warning_name(w->code));
+        if (w->detail) {
+            canvas_puts(out, STYLE_WARN, ": ");
+            canvas_put_bytes(out, STYLE_WARN, (const uint8_t *)w->detail, strlen(w->detail), 0);
+        }
+    }
+}
+
+/*
+ * Adds the lines of raw[from, to) split at LF. base_style applies to every line (interim
+ * responses are dim); the first line is the start line.
+ */
+static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side, const uint8_t *raw,
+                           size_t from, size_t to, bool dim)
+{
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    size_t pos = from;
+    bool first = true;
+    while (pos < to) {
+        const uint8_t *lf = memchr(raw + pos, '\n', to - pos);
+        size_t end = lf ? (size_t)(lf - raw) : to;
+        size_t next = lf ? end + 1 : to;
+        size_t n = end - pos;
+        if (n && raw[pos + n - 1] == '\r')
+            n--;
+        if (n == 0 && lf && !first) /* the empty line that ends the head */
+            break;
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        if (dim)
+            canvas_put_bytes(&l, STYLE_DIM, raw + pos, n, 0);
+        else
+            msgtext_head_line(&l, raw + pos, n, first);
+        annotate(&l, c->ex, side, pos, next, c->g);
+        doc_add(d, &l);
+        first = false;
+        pos = next;
+    }
+    canvas_line_cleanup(&l);
+}
+
+/* --- body section --- */
+
+static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    uint64_t seen = m->wire_bytes - m->gap_bytes;
+    if (m->flags & MSG_TRUNCATED && seen > m->raw.len)
+        doc_addf(d, STYLE_WARN, "%s %llu more bytes were counted on the wire but not kept",
+                 c->g->truncated, (unsigned long long)(seen - m->raw.len));
+}
+
+static const char *coding_note(const struct decode_result *r)
+{
+    switch (r->status) {
+    case DECODE_OK: return "decoded";
+    case DECODE_IDENTITY: return "no content coding";
+    case DECODE_UNKNOWN: return "coding not decodable, shown as sent";
+    case DECODE_ERROR: return "decoding failed, showing what decoded";
+    case DECODE_LIMIT: return "decoded up to the cap";
+    }
+    return "";
+}
+
+static void body_heading(struct doc *d, const struct detail_ctx *c, const struct message *m,
+                         size_t shown, bool decoded, const struct decode_result *res,
+                         struct bodysource *view)
+{
+    char size[16], kept[16];
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body: %s bytes", c->g->hline, c->g->hline,
+                  flowrow_size(m->body_size, size, sizeof size));
+    if (decoded)
+        canvas_printf(&l, STYLE_BOUNDARY, " (%s once decoded)",
+                      flowrow_size(shown, kept, sizeof kept));
+    else if (shown != m->body_size)
+        canvas_printf(&l, STYLE_BOUNDARY, " (%s kept)", flowrow_size(shown, kept, sizeof kept));
+    size_t n;
+    const uint8_t *ct = message_header(m, "content-type", &n);
+    if (ct) {
+        canvas_puts(&l, STYLE_BOUNDARY, ", ");
+        canvas_put_bytes(&l, STYLE_BOUNDARY, ct, n, 0);
+    }
+    canvas_printf(&l, STYLE_BOUNDARY, ", %s", body_kind_name((enum body_kind)m->body_kind));
+    if (m->body_kind == BODY_CHUNKED)
+        canvas_printf(&l, STYLE_BOUNDARY, " (%u chunks)", m->chunks);
+    const uint8_t *ce = message_header(m, "content-encoding", &n);
+    if (ce) {
+        canvas_puts(&l, STYLE_BOUNDARY, ", coding ");
+        canvas_put_bytes(&l, STYLE_BOUNDARY, ce, n, 0);
+    }
+    canvas_printf(&l, STYLE_BOUNDARY, " (%s); view: %s %s%s",
+                  decoded ? coding_note(res) : "as sent", bodysource_describe(view), c->g->hline,
+                  c->g->hline);
+    doc_add(d, &l);
+    if (decoded && res->status != DECODE_OK && res->message[0])
+        doc_addf(d, STYLE_WARN, "%s %s", c->g->warn, res->message);
+    canvas_line_cleanup(&l);
+}
+
+/* The body's view: the lines of the Request or Response tab from here on. */
+static struct bodysource *view_of(const struct detail_ctx *c, const struct message *m,
+                                  const struct bytesource *src)
+{
+    size_t n;
+    const uint8_t *ct = message_header(m, "content-type", &n);
+    return bodysource_new(src, ct, n, c->body);
+}
+
+/*
+ * A complete body framed by length or by close, shown as sent, is read in place: the exchange
+ * is pinned while shown and its bytes no longer move, so a body of any size opens without a
+ * copy. Returns false when the body must be copied (chunked, decoded, still arriving).
+ */
+static bool add_body_in_place(struct doc *d, const struct detail_ctx *c, const struct message *m,
+                              bool decode)
+{
+    if (decode || !(c->ex->flags & EX_DONE) || m->body_kind == BODY_CHUNKED ||
+        m->body_off >= m->raw.len)
+        return false;
+    int side = m == &c->ex->req ? 0 : 1;
+    uint64_t len = m->raw.len - m->body_off;
+    if (m->body_kind == BODY_LENGTH && len > m->content_length)
+        len = m->content_length;
+    struct bytesource src;
+    bytesource_init_window(&src, c->store, c->ex->id, side, m->body_off, len);
+    struct bodysource *view = view_of(c, m, &src);
+    struct decode_result none = {0};
+    body_heading(d, c, m, (size_t)len, false, &none, view);
+    add_truncation_note(d, c, m);
+    bodysource_add(d, view);
+    return true;
+}
+
+static void add_body(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    if (m->body_kind == BODY_NONE && m->body_wire == 0) {
+        doc_addf(d, STYLE_BOUNDARY, "%s%s no body %s%s", c->g->hline, c->g->hline, c->g->hline,
+                 c->g->hline);
+        return;
+    }
+    if (m->body_kind == BODY_TUNNEL) {
+        doc_addf(d, STYLE_BOUNDARY, "%s%s tunnel: the bytes that follow are not HTTP %s%s",
+                 c->g->hline, c->g->hline, c->g->hline, c->g->hline);
+        return;
+    }
+    size_t n;
+    bool decoded = !c->as_sent && message_header(m, "content-encoding", &n) != NULL;
+    if (add_body_in_place(d, c, m, decoded))
+        return;
+    struct dynbuf body;
+    dynbuf_init(&body, m->raw.len + 1);
+    message_body(m, &body, c->limits);
+    struct decode_result res = {0};
+    if (decoded) {
+        struct dynbuf out;
+        dynbuf_init(&out, c->body_max);
+        decode_message(m, c->limits, c->body_max, &out, &res);
+        dynbuf_cleanup(&body);
+        body = out;
+    }
+    size_t shown = body.len;
+    struct bytesource src;
+    bytesource_init_take(&src, &body);
+    struct bodysource *view = view_of(c, m, &src);
+    body_heading(d, c, m, shown, decoded, &res, view);
+    add_truncation_note(d, c, m);
+    bodysource_add(d, view);
+}
+
+/* --- the tabs --- */
+
+static void add_unparsed(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    doc_addf(d, STYLE_WARN, "%s not parsed as HTTP; the bytes as received:", c->g->warn);
+    struct bytesource src;
+    bytesource_init_copy(&src, m->raw.data, m->raw.len, m->raw.len + 1);
+    bodysource_add(d, bodysource_new(&src, NULL, 0, BODYVIEW_TEXT));
+}
+
+static void build(struct doc *d, const struct detail_ctx *c, int side)
+{
+    const struct exchange *ex = c->ex;
+    const struct message *m = side == SIDE_CLIENT ? &ex->req : &ex->resp;
+    if (side == SIDE_SERVER && ex->error)
+        doc_addf(d, STYLE_ERROR, "%s %s", c->g->warn, ex->error);
+    if (!(m->flags & MSG_STARTED)) {
+        doc_addf(d, STYLE_DIM,
+                 side == SIDE_CLIENT     ? "(no request)"
+                 : (ex->flags & EX_DONE) ? "(no response)"
+                                         : "(waiting for the response)");
+        return;
+    }
+    for (uint8_t i = 0; i < m->ninterim; i++) {
+        const struct message_interim *in = &m->interim[i];
+        add_head_lines(d, c, side, m->raw.data, in->off, (size_t)in->off + in->len, true);
+    }
+    if (!(m->flags & MSG_HEAD)) {
+        if (m->flags & (MSG_UNPARSED | MSG_HTTP09) || (ex->flags & EX_DONE))
+            add_unparsed(d, c, m);
+        else
+            doc_addf(d, STYLE_DIM, "(head not complete: %zu bytes so far)", m->raw.len);
+        return;
+    }
+    size_t head_end = (size_t)m->head_off + m->head.len;
+    if (head_end > m->raw.len)
+        head_end = m->raw.len;
+    add_head_lines(d, c, side, m->raw.data, (size_t)m->head_off + m->head.start, head_end, false);
+    if (m->head.flags & HEAD_TRUNCATED)
+        doc_addf(d, STYLE_WARN, "%s head longer than the limit: later fields not parsed",
+                 c->g->truncated);
+    add_body(d, c, m);
+}
+
+void msgtext_build_request(struct doc *d, const struct detail_ctx *c)
+{
+    build(d, c, SIDE_CLIENT);
+}
+
+void msgtext_build_response(struct doc *d, const struct detail_ctx *c)
+{
+    build(d, c, SIDE_SERVER);
+}

@@ -1,0 +1,588 @@
+/*
+ * ui owns the interface's state and the composition of a screen: status bar, flow list, detail
+ * view, help, message line and hint or prompt line. It dispatches keys through the key tables
+ * and mouse events by the geometry of the last frame. It renders into a canvas and never
+ * touches the terminal; the terminal layer calls it.
+ */
+#include "hspy/ui.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hspy/action.h"
+#include "hspy/filter.h"
+#include "hspy/search.h"
+#include "hspy/statusbar.h"
+
+static const size_t NPOS = (size_t)-1;
+
+/* Below this size the screen only says it is too small. */
+enum { MIN_ROWS = 6, MIN_COLS = 20, WHEEL_LINES = 3 };
+
+void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg)
+{
+    memset(ui, 0, sizeof *ui);
+    ui->store = store;
+    ui->cfg = *cfg;
+    ui->g = cfg->glyphs ? cfg->glyphs : &GLYPHS_ASCII;
+    if (!ui->cfg.title)
+        ui->cfg.title = "";
+    flowlist_init(&ui->list, store);
+    detail_init(&ui->detail, store, cfg->limits, ui->g, cfg->body_max);
+    doc_init(&ui->help);
+    canvas_line_init(&ui->scratch, CANVAS_UNLIMITED);
+    ui_add_keys(ui, ACTION_BINDINGS, ACTION_NBINDINGS);
+    ui->generation = store->generation - 1;
+}
+
+void ui_cleanup(struct ui *ui)
+{
+    flowlist_cleanup(&ui->list);
+    detail_cleanup(&ui->detail);
+    doc_cleanup(&ui->help);
+    canvas_line_cleanup(&ui->scratch);
+    prompt_history_cleanup(&ui->filter_history);
+    prompt_history_cleanup(&ui->search_history);
+}
+
+void ui_add_keys(struct ui *ui, const struct keymap_binding *rows, size_t n)
+{
+    assert(ui->nkeys < UI_KEY_TABLES_MAX);
+    ui->keys[ui->nkeys++] = (struct keymap_table){rows, n};
+    doc_reset(&ui->help); /* regenerated from the tables when next shown */
+}
+
+void ui_resize(struct ui *ui, int rows, int cols)
+{
+    ui->rows = rows;
+    ui->cols = cols;
+}
+
+static enum flowlist_found search_step(struct ui *ui);
+
+bool ui_update(struct ui *ui)
+{
+    bool searching = ui->searching;
+    if (searching)
+        search_step(ui);
+    if (ui->store->generation == ui->generation && !flowlist_busy(&ui->list))
+        return searching;
+    flowlist_update(&ui->list);
+    ui->generation = ui->store->generation;
+    return true;
+}
+
+bool ui_busy(const struct ui *ui)
+{
+    return flowlist_busy(&ui->list) || ui->searching;
+}
+
+unsigned ui_context(const struct ui *ui)
+{
+    switch (ui->screen) {
+    case UI_HELP: return KEYMAP_HELP;
+    case UI_DETAIL:
+        return KEYMAP_DETAIL |
+               ((DETAIL_TABS[ui->detail.tab].flags & DETAIL_TAB_TARGETS) ? KEYMAP_TARGETS : 0);
+    case UI_LIST: break;
+    }
+    return ui->split ? KEYMAP_SPLIT : KEYMAP_LIST;
+}
+
+uint64_t ui_selected(const struct ui *ui)
+{
+    return ui->screen == UI_DETAIL ? ui->detail.id : flowlist_selected(&ui->list);
+}
+
+struct exchange *ui_exchange(const struct ui *ui)
+{
+    uint64_t id = ui_selected(ui);
+    return id ? store_get(ui->store, id) : NULL;
+}
+
+void ui_message(struct ui *ui, uint8_t style, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ui->message, sizeof ui->message, fmt, ap);
+    va_end(ap);
+    ui->message_style = style;
+}
+
+void ui_prompt(struct ui *ui, const char *label, const char *initial,
+               struct prompt_history *history, ui_prompt_change_fn change, ui_prompt_fn submit,
+               void *data)
+{
+    prompt_open(&ui->prompt, label, initial, history);
+    ui->prompting = true;
+    ui->prompt_change = change;
+    ui->prompt_submit = submit;
+    ui->prompt_data = data;
+    if (change)
+        change(ui, &ui->prompt, data);
+}
+
+void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
+                void *data)
+{
+    snprintf(ui->question, sizeof ui->question, "%s", question);
+    ui->confirming = true;
+    ui->confirm_yes = yes;
+    ui->confirm_data = data;
+}
+
+void ui_suspend(struct ui *ui)
+{
+    if (ui->term.suspend)
+        ui->term.suspend(ui->term.data);
+}
+
+void ui_resume(struct ui *ui)
+{
+    if (ui->term.resume)
+        ui->term.resume(ui->term.data);
+}
+
+void ui_stop(struct ui *ui)
+{
+    if (ui->term.stop)
+        ui->term.stop(ui->term.data);
+}
+
+/* --- filter and search --- */
+
+bool ui_set_filter(struct ui *ui, const char *expr)
+{
+    if (!*expr) {
+        flowlist_set_filter(&ui->list, NULL);
+        ui->filter[0] = '\0';
+        ui_message(ui, STYLE_MESSAGE, "filter cleared: %zu flows", flowlist_count(&ui->list));
+        return true;
+    }
+    char err[256];
+    size_t pos = NPOS;
+    struct filter *f = filter_compile(expr, err, sizeof err, &pos);
+    if (!f) {
+        if (ui->prompting)
+            prompt_error(&ui->prompt, err, pos);
+        else
+            ui_message(ui, STYLE_ERROR, "filter: %s", err);
+        return false;
+    }
+    flowlist_set_filter(&ui->list, f);
+    snprintf(ui->filter, sizeof ui->filter, "%s", expr);
+    prompt_history_add(&ui->filter_history, expr);
+    if (flowlist_busy(&ui->list))
+        ui_message(ui, STYLE_MESSAGE, "filtering %zu flows...", ui->store->live);
+    else
+        ui_message(ui, STYLE_MESSAGE, "filter: %zu of %zu flows match", flowlist_count(&ui->list),
+                   ui->store->live);
+    return true;
+}
+
+/* Scrolls the detail view sideways so that the match on line is visible. */
+static void reveal_match(struct ui *ui, size_t line, const char *text)
+{
+    canvas_line_reset(&ui->scratch, CANVAS_UNLIMITED, 0);
+    doc_render(&ui->detail.doc, line, &ui->scratch);
+    size_t at =
+        search_find((const char *)ui->scratch.text.data, ui->scratch.text.len, text, strlen(text));
+    if (at == SEARCH_NONE)
+        return;
+    int x = celltext_width((const char *)ui->scratch.text.data, at);
+    int w = celltext_width(text, strlen(text));
+    struct detail_pos *p = detail_pos(&ui->detail);
+    if (x < p->hscroll || x + w > p->hscroll + ui->cols)
+        p->hscroll = x > ui->cols / 3 ? x - ui->cols / 3 : 0;
+}
+
+static bool search_detail(struct ui *ui, const char *text, int dir)
+{
+    struct detail *dt = &ui->detail;
+    detail_sync(dt, ui->cols);
+    struct detail_pos *p = detail_pos(dt);
+    size_t lines = detail_lines(dt);
+    size_t from = p->cursor != NPOS ? p->cursor : p->top ? p->top - 1 : lines ? lines - 1 : 0;
+    size_t line = doc_search(&dt->doc, text, from, dir);
+    if (line == NPOS)
+        return false;
+    detail_show_line(dt, line);
+    reveal_match(ui, line, text);
+    return true;
+}
+
+/* One step of a flow-list search; the first one runs at once, the rest frame by frame. */
+static enum flowlist_found search_step(struct ui *ui)
+{
+    size_t at;
+    enum flowlist_found r = flowlist_search_step(&ui->list, &ui->list_search, UI_SEARCH_STEP, &at);
+    switch (r) {
+    case FLOWLIST_FOUND:
+        ui->searching = false;
+        flowlist_goto(&ui->list, at);
+        if (strncmp(ui->message, "searching", 9) == 0)
+            ui->message[0] = '\0';
+        break;
+    case FLOWLIST_MISSING:
+        ui->searching = false;
+        ui_message(ui, STYLE_ERROR, "not found: %s", ui->list_search.needle);
+        break;
+    case FLOWLIST_MORE:
+        ui->searching = true;
+        ui_message(ui, STYLE_MESSAGE, "searching %zu flows... %d%%", ui->search_rows,
+                   ui->search_rows
+                       ? (int)((ui->search_rows - ui->list_search.left) * 100 / ui->search_rows)
+                       : 0);
+        break;
+    }
+    return r;
+}
+
+bool ui_search(struct ui *ui, const char *text, int dir)
+{
+    if (text != ui->search)
+        snprintf(ui->search, sizeof ui->search, "%s", text);
+    prompt_history_add(&ui->search_history, text);
+    bool found = false;
+    switch (ui->screen) {
+    case UI_LIST:
+        flowlist_search_start(&ui->list, &ui->list_search, text, ui->list.cur, dir);
+        ui->search_rows = flowlist_count(&ui->list);
+        return search_step(ui) == FLOWLIST_FOUND;
+    case UI_DETAIL: found = search_detail(ui, text, dir); break;
+    case UI_HELP: {
+        size_t line = doc_search(&ui->help, text, ui->help_top, dir);
+        if (line != NPOS) {
+            ui->help_top = line;
+            found = true;
+        }
+        break;
+    }
+    }
+    if (!found)
+        ui_message(ui, STYLE_ERROR, "not found: %s", text);
+    return found;
+}
+
+/* --- keys and mouse --- */
+
+static unsigned prompt_dispatch(struct ui *ui, int key)
+{
+    switch (prompt_key(&ui->prompt, key)) {
+    case PROMPT_CHANGED:
+        if (ui->prompt_change)
+            ui->prompt_change(ui, &ui->prompt, ui->prompt_data);
+        else
+            prompt_error(&ui->prompt, NULL, NPOS);
+        break;
+    case PROMPT_SUBMIT: {
+        char text[PROMPT_MAX];
+        snprintf(text, sizeof text, "%s", ui->prompt.text);
+        prompt_error(&ui->prompt, NULL, NPOS);
+        unsigned r = ui->prompt_submit ? ui->prompt_submit(ui, text, ui->prompt_data) : 0;
+        /* A submit that set an error keeps the prompt open to fix the text. */
+        if (!ui->prompt.error[0])
+            ui->prompting = false;
+        return r | UI_REDRAW;
+    }
+    case PROMPT_CANCEL: ui->prompting = false; break;
+    case PROMPT_EDITING: break;
+    }
+    return UI_REDRAW;
+}
+
+unsigned ui_key(struct ui *ui, int key)
+{
+    if (ui->confirming) {
+        ui->confirming = false;
+        if (key == 'y' || key == 'Y')
+            return ui->confirm_yes(ui, ui->confirm_data) | UI_REDRAW;
+        ui_message(ui, STYLE_MESSAGE, "cancelled");
+        return UI_REDRAW;
+    }
+    if (ui->prompting)
+        return prompt_dispatch(ui, key);
+    ui->message[0] = '\0';
+    ui->searching = false; /* a key stops a search still going: the cursor stays the user's */
+    const struct keymap_binding *b = keymap_lookup(ui->keys, ui->nkeys, key, ui_context(ui));
+    if (!b) {
+        char name[32];
+        ui_message(ui, STYLE_MESSAGE, "%s does nothing here; ? lists the keys",
+                   keymap_name(key, ui->g, name, sizeof name));
+        return UI_REDRAW;
+    }
+    return b->action(ui, b->arg) | UI_REDRAW;
+}
+
+static bool in_list(const struct ui *ui, int y)
+{
+    return ui->screen == UI_LIST && y > ui->list_y0 && y <= ui->list_y0 + ui->list_rows;
+}
+
+static bool in_text(const struct ui *ui, int y)
+{
+    return (ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split)) && y >= ui->text_y0 &&
+           y < ui->text_y0 + ui->text_rows;
+}
+
+static unsigned click_heading(struct ui *ui, int x)
+{
+    for (int col = 0; col < FLOWCOL__COUNT; col++) {
+        if (!ui->layout.w[col] || col == FLOWCOL_MARK)
+            continue;
+        if (x >= ui->layout.x[col] && x < ui->layout.x[col] + ui->layout.w[col]) {
+            bool desc = col == ui->list.sort_col ? !ui->list.descending : false;
+            flowlist_set_sort(&ui->list, col, desc);
+            return UI_REDRAW;
+        }
+    }
+    return UI_NONE;
+}
+
+static unsigned click(struct ui *ui, int x, int y)
+{
+    if (ui->screen == UI_LIST && y == ui->list_y0)
+        return click_heading(ui, x);
+    if (in_list(ui, y)) {
+        size_t pos = ui->list.top + (size_t)(y - ui->list_y0 - 1);
+        if (pos >= flowlist_count(&ui->list))
+            return UI_NONE;
+        if (pos == ui->list.cur && !ui->split) {
+            detail_open(&ui->detail, flowlist_selected(&ui->list));
+            ui->screen = UI_DETAIL;
+        } else {
+            flowlist_goto(&ui->list, pos);
+        }
+        return UI_REDRAW;
+    }
+    if (ui->screen != UI_HELP && y == ui->tabs_y && ui->tabs_y > 0) {
+        size_t tab = detail_tab_at(&ui->detail, x);
+        if (tab != NPOS) {
+            detail_set_tab(&ui->detail, tab);
+            return UI_REDRAW;
+        }
+    }
+    return UI_NONE;
+}
+
+unsigned ui_mouse(struct ui *ui, enum ui_button button, int x, int y)
+{
+    if (ui->prompting || ui->confirming)
+        return UI_NONE;
+    if (button == UI_CLICK)
+        return click(ui, x, y);
+    int delta = button == UI_WHEEL_UP ? -WHEEL_LINES : WHEEL_LINES;
+    if (ui->screen == UI_HELP) {
+        long top = (long)ui->help_top + delta;
+        ui->help_top = top < 0 ? 0 : (size_t)top;
+    } else if (in_text(ui, y)) {
+        struct detail_pos *p = detail_pos(&ui->detail);
+        long top = (long)p->top + delta;
+        p->top = top < 0 ? 0 : (size_t)top;
+        detail_move(&ui->detail, 0);
+    } else if (ui->screen == UI_LIST) {
+        flowlist_move(&ui->list, delta);
+    }
+    return UI_REDRAW;
+}
+
+/* --- rendering --- */
+
+static void render_status(struct ui *ui, struct canvas_line *out)
+{
+    const struct ui_progress *pr = ui->cfg.progress;
+    bool sorted = ui->list.sort_col != FLOWCOL_ID || ui->list.descending;
+    struct statusbar s = {
+        .title = ui->cfg.title,
+        .counters = &ui->store->counters,
+        .live = ui->store->live,
+        .shown = flowlist_count(&ui->list),
+        .filtered = ui->list.filter || ui->list.marked_only,
+        .marked = ui->list.nmarks,
+        .follow = ui->list.follow,
+        .sort = sorted ? FLOWROW_COLUMNS[ui->list.sort_col].name : NULL,
+        .descending = ui->list.descending,
+        .filter = ui->filter,
+        .loading = pr && pr->active,
+        .done = pr ? pr->done : 0,
+        .total = pr ? pr->total : 0,
+        .rate = pr ? pr->rate : 0,
+        .gaps = pr ? pr->gaps : 0,
+        .filtering = flowlist_rebuild_percent(&ui->list),
+        .server = ui->cfg.server && ui->cfg.server->active,
+        .conns = ui->cfg.server ? ui->cfg.server->open : 0,
+        .refused = ui->cfg.server ? ui->cfg.server->refused : 0,
+        .failed = ui->cfg.server ? ui->cfg.server->failed : 0,
+    };
+    statusbar_render(&s, ui->g, out);
+}
+
+static int digits(uint64_t v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
+{
+    uint64_t end = store_end_id(ui->store);
+    if (ui->layout.width != ui->cols || digits(end) != digits(ui->layout_ids)) {
+        flowrow_layout(&ui->layout, ui->cols, end);
+        ui->layout_ids = end;
+    }
+    struct flowlist *fl = &ui->list;
+    flowrow_heading(canvas_row(c, y0), &ui->layout, fl->sort_col, fl->descending, ui->g);
+    ui->list_y0 = y0;
+    ui->list_rows = n - 1;
+    flowlist_scroll(fl, (size_t)(n - 1));
+    for (int i = 0; i < n - 1; i++) {
+        struct canvas_line *row = canvas_row(c, y0 + 1 + i);
+        size_t pos = fl->top + (size_t)i;
+        if (pos >= flowlist_count(fl)) {
+            if (i == 0)
+                canvas_puts(row, STYLE_DIM,
+                            ui->store->live ? "  no flow matches (f changes the filter)"
+                                            : "  waiting for traffic...");
+            continue;
+        }
+        uint64_t id = flowlist_at(fl, pos);
+        flowrow_format(row, &ui->layout, store_get(ui->store, id), id, flowlist_is_marked(fl, id),
+                       ui->g);
+        if (pos == fl->cur)
+            row->style = STYLE_CURSOR;
+        if (ui->search[0])
+            doc_highlight(row, ui->search);
+    }
+}
+
+static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
+{
+    struct detail *dt = &ui->detail;
+    if (ui->screen == UI_LIST) {
+        uint64_t id = flowlist_selected(&ui->list);
+        if (id != dt->id)
+            detail_open(dt, id);
+    }
+    ui->tabs_y = y0 + 1;
+    ui->text_y0 = y0 + 2;
+    ui->text_rows = n - 2;
+    if (!dt->id) {
+        canvas_puts(canvas_row(c, y0), STYLE_DIM, " (no flow selected)");
+        ui->tabs_y = -1;
+        return;
+    }
+    detail_sync(dt, ui->cols);
+    struct canvas_line *title = canvas_row(c, y0);
+    title->ellipsis = ui->g->ellipsis;
+    detail_render_title(dt, title);
+    detail_render_tabs(dt, canvas_row(c, y0 + 1));
+    detail_render_text(dt, c, y0 + 2, n - 2, ui->search);
+}
+
+static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
+{
+    if (!ui->help.lines)
+        keymap_help(ui->keys, ui->nkeys, ui->g, &ui->help);
+    canvas_puts(canvas_row(c, y0), STYLE_BOLD,
+                " hspy keys (this page is generated from the key table)");
+    size_t rows = (size_t)(n - 1);
+    if (ui->help_top + rows > ui->help.lines)
+        ui->help_top = ui->help.lines > rows ? ui->help.lines - rows : 0;
+    for (int i = 0; i < n - 1; i++) {
+        struct canvas_line *row = canvas_row(c, y0 + 1 + i);
+        size_t line = ui->help_top + (size_t)i;
+        if (line >= ui->help.lines)
+            continue;
+        doc_render(&ui->help, line, row);
+        if (ui->search[0])
+            doc_highlight(row, ui->search);
+    }
+    ui->text_rows = n - 1;
+}
+
+static void render_message(struct ui *ui, struct canvas_line *out)
+{
+    const struct glyphs *g = ui->g;
+    if (ui->prompting) {
+        if (ui->prompt.error[0]) {
+            prompt_render_error(&ui->prompt, out);
+            canvas_puts(out, STYLE_HINT, "   Esc cancel");
+        } else {
+            canvas_printf(out, STYLE_HINT, " %s apply   %s%s history   Esc cancel", g->enter,
+                          g->upkey, g->downkey);
+        }
+        return;
+    }
+    if (ui->message[0]) {
+        canvas_puts(out, STYLE_NORMAL, " ");
+        canvas_put_bytes(out, ui->message_style, (const uint8_t *)ui->message, strlen(ui->message),
+                         0);
+        return;
+    }
+    if (ui->cfg.error && ui->cfg.error[0]) {
+        canvas_puts(out, STYLE_ERROR, " error: ");
+        canvas_put_bytes(out, STYLE_ERROR, (const uint8_t *)ui->cfg.error, strlen(ui->cfg.error),
+                         0);
+        return;
+    }
+    for (int x = 0; x < out->width; x++)
+        canvas_puts(out, STYLE_DIM, g->hline);
+}
+
+static void render_bottom(struct ui *ui, struct canvas_line *out)
+{
+    if (ui->prompting) {
+        prompt_render(&ui->prompt, out);
+        return;
+    }
+    if (ui->confirming) {
+        canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
+        canvas_puts(out, STYLE_KEY, "y");
+        canvas_puts(out, STYLE_HINT, " yes   any other key: no");
+        return;
+    }
+    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), ui->g, out);
+}
+
+static void render_too_small(struct ui *ui, struct canvas *c)
+{
+    for (int y = 0; y < c->rows; y++)
+        canvas_row(c, y);
+    if (c->rows)
+        canvas_printf(canvas_row(c, 0), STYLE_ERROR, "too small (%dx%d); Q quits", ui->cols,
+                      ui->rows);
+}
+
+void ui_render(struct ui *ui, struct canvas *c)
+{
+    if (c->rows != ui->rows || c->cols != ui->cols)
+        canvas_resize(c, ui->rows, ui->cols);
+    if (ui->rows < MIN_ROWS || ui->cols < MIN_COLS) {
+        render_too_small(ui, c);
+        return;
+    }
+    render_status(ui, canvas_row(c, 0));
+    int y0 = 1, body = ui->rows - 3;
+    ui->tabs_y = -1;
+    ui->text_rows = 0;
+    switch (ui->screen) {
+    case UI_LIST:
+        if (ui->split && body >= 8) {
+            int top = body * 2 / 5 < 3 ? 3 : body * 2 / 5;
+            render_list(ui, c, y0, top);
+            render_detail(ui, c, y0 + top, body - top);
+        } else {
+            render_list(ui, c, y0, body);
+        }
+        break;
+    case UI_DETAIL: render_detail(ui, c, y0, body); break;
+    case UI_HELP: render_help(ui, c, y0, body); break;
+    }
+    render_message(ui, canvas_row(c, ui->rows - 2));
+    render_bottom(ui, canvas_row(c, ui->rows - 1));
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# tui_overhead: what the interface costs the traffic. hspy serves a load (wrk, keep-alive
+# connections) with the interface attached in a real terminal (tmux, 200x50), with the
+# interface but --max-flows 1 (the screen is drawn as often, but no history of flows is kept:
+# this isolates drawing from keeping a hundred thousand exchanges in memory), and with
+# --no-tui --log none, alternately, RUNS times each; each time its CPU time (user + system,
+# from /proc) is divided by the requests served. Prints the median CPU microseconds per request
+# of both and the ratio (alternating and medians keep a busy machine from deciding the result).
+# `hspy listen` is measured always; `hspy proxy` (with nginx as the upstream) when it is built.
+#
+# Usage: tests/bench/tui_overhead.sh [HSPY] [SECONDS] [RUNS]  (build/hspy, 10 s, 3 runs)
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HSPY=${1:-$top/build/hspy}
+SECONDS_PER_RUN=${2:-10}
+RUNS=${3:-3}
+for c in tmux wrk python3; do
+    command -v "$c" >/dev/null || { echo "tui_overhead: $c is not installed" >&2; exit 1; }
+done
+work=$(mktemp -d)
+sock=$work/tmux.sock
+pids=()
+cleanup() {
+    tmux -S "$sock" kill-server 2>/dev/null || true
+    local p
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure PID PORT: runs wrk against the port and prints "requests cpu_us_per_request".
+measure() {
+    local pid=$1 port=$2 before after reqs
+    before=$(ticks "$pid")
+    reqs=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/bench" 2>/dev/null |
+        awk '/requests in/ {print $1}')
+    after=$(ticks "$pid")
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v r="$reqs" -v t=$((after - before)) -v hz="$hz" \
+        'BEGIN { printf "%d %.2f\n", r, r ? t * 1e6 / hz / r : 0 }'
+}
+
+# run_tui ARGS...: hspy ARGS in tmux with the interface; prints its measurement.
+run_tui() {
+    local port=$1
+    shift
+    tmux -S "$sock" -f /dev/null new-session -d -s bench -x 200 -y 50 -e LANG=C.UTF-8 \
+        "$HSPY $* 2>$work/err; sleep 600"
+    wait_port "$port" || { cat "$work/err" >&2; return 1; }
+    local shell pid
+    shell=$(tmux -S "$sock" display-message -p -t bench '#{pane_pid}')
+    pid=$(pgrep -P "$shell" -x hspy | head -1)
+    measure "$pid" "$port"
+    tmux -S "$sock" kill-server
+}
+
+# run_plain ARGS...: hspy ARGS --no-tui --log none in the background; prints its measurement.
+run_plain() {
+    local port=$1
+    shift
+    "$HSPY" "$@" --no-tui --log none >/dev/null 2>"$work/err" &
+    local pid=$!
+    pids+=("$pid")
+    wait_port "$port" || { cat "$work/err" >&2; return 1; }
+    measure "$pid" "$port"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# compare WHAT ARGS...: alternates runs with and without the interface; ARGS has PORT where
+# the listening address goes.
+compare() {
+    local what=$1
+    shift
+    local i port tui=() bare=() plain=()
+    for ((i = 0; i < RUNS; i++)); do
+        port=$(free_port)
+        tui+=("$(run_tui "$port" "${@//PORT/$port}")")
+        port=$(free_port)
+        bare+=("$(run_tui "$port" "${@//PORT/$port}" --max-flows 1)")
+        port=$(free_port)
+        plain+=("$(run_plain "$port" "${@//PORT/$port}")")
+    done
+    local tui_us bare_us plain_us
+    tui_us=$(printf '%s\n' "${tui[@]}" | awk '{print $2}' | median)
+    bare_us=$(printf '%s\n' "${bare[@]}" | awk '{print $2}' | median)
+    plain_us=$(printf '%s\n' "${plain[@]}" | awk '{print $2}' | median)
+    runs() { printf '%s ' "$@" | awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}'; }
+    printf '%-6s interface, flows kept:   %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$tui_us" "$(runs "${tui[@]}")"
+    printf '%-6s interface, no history:   %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$bare_us" "$(runs "${bare[@]}")"
+    printf '%-6s no interface:            %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$plain_us" "$(runs "${plain[@]}")"
+    awk -v a="$tui_us" -v m="$bare_us" -v b="$plain_us" -v w="$what" 'BEGIN { if (b > 0) {
+        printf "%-6s drawing the interface: %+.1f%% CPU per request\n", w, (m / b - 1) * 100
+        printf "%-6s drawing and keeping the flows: %+.1f%%\n", w, (a / b - 1) * 100 } }'
+}
+
+compare listen listen "127.0.0.1:PORT"
+
+if "$HSPY" proxy --help >/dev/null 2>&1 && command -v nginx >/dev/null &&
+    ! "$HSPY" proxy --no-tui 127.0.0.1:1 127.0.0.1:1 2>&1 | grep -q "not built yet"; then
+    up=$(free_port)
+    mkdir -p "$work/nginx/logs" "$work/www"
+    echo "hello" >"$work/www/bench"
+    cat >"$work/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$up; root $work/www; } }
+CONF
+    nginx -p "$work/nginx" -c "$work/nginx.conf" &
+    pids+=("$!")
+    wait_port "$up"
+    compare proxy proxy "127.0.0.1:PORT" "127.0.0.1:$up"
+else
+    echo "proxy: not built in this version, not measured"
+fi

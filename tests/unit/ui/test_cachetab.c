@@ -1,0 +1,94 @@
+/*
+ * cachetab: the Cache tab lays out the cache analysis: verdicts with lifetimes, validators
+ * (escaped: they come from the network), directives, and findings that are jump targets.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/cachetab.h"
+#include "synth.h"
+
+static char *doc_text(struct doc *d)
+{
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    for (size_t i = 0; i < doc_lines(d); i++) {
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        doc_render(d, i, &l);
+        dynbuf_append(&out, l.text.data ? l.text.data : (uint8_t *)"", l.text.len);
+        dynbuf_addc(&out, '\n');
+    }
+    canvas_line_cleanup(&l);
+    return dynbuf_take(&out);
+}
+
+static void test_report(void **state)
+{
+    (void)state;
+    struct store store;
+    store_init(&store, 100, (size_t)-1);
+    struct synth s;
+    synth_init(&s, &store, 1 << 20);
+    static const char REQ[] = "GET /a HTTP/1.1\r\nHost: h\r\nCache-Control: max-age=0\r\n\r\n";
+    static const char RESP[] = "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                               "Cache-Control: public, max-age=3600, max-agee=5\r\n"
+                               "ETag: \"v1\x1b[2J\"\r\nVary: Accept-Encoding\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    synth_exchange(&s, REQ, sizeof REQ - 1, RESP, sizeof RESP - 1, 1000000000, 1000);
+    synth_close(&s);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, store_get(&store, 1), &GLYPHS_UTF8, &limits, 100, true, 0, 0};
+    struct doc d;
+    doc_init(&d);
+    cachetab_build(&d, &c);
+    char *text = doc_text(&d);
+    static const char *const HAS[] = {
+        "Caching (RFC 9111)",
+        "shared cache (CDN, proxy)",
+        "may store",
+        "1h (max-age)",
+        "ETag",
+        "\\x1b[2J", /* escaped */
+        "Vary",
+        "Accept-Encoding",
+        "Cache-Control (request)",
+        "max-age=0",
+        "max-age=3600, public, 1 unknown",
+        "Findings",
+        "cache-directive-typo",
+    };
+    for (size_t i = 0; i < sizeof HAS / sizeof HAS[0]; i++)
+        if (!strstr(text, HAS[i]))
+            fail_msg("the Cache tab lacks '%s':\n%s", HAS[i], text);
+    assert_null(strchr(text, '\x1b'));
+    assert_true(d.ntargets >= 1); /* the typo is a target */
+    assert_int_equal(d.targets[0].side, SIDE_SERVER);
+    free(text);
+    doc_cleanup(&d);
+
+    /* No response yet: a notice. */
+    doc_init(&d);
+    static const char ONLY[] = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    synth_exchange(&s, ONLY, sizeof ONLY - 1, NULL, 0, 2000000000, 0);
+    c.ex = store_get(&store, 2);
+    cachetab_build(&d, &c);
+    text = doc_text(&d);
+    assert_non_null(strstr(text, "no final response head"));
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_report)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,162 @@
+/*
+ * canvas: lines never exceed their width at any width, wide characters and skips keep columns
+ * aligned, ellipses mark cuts, and bytes from the network are escaped.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <string.h>
+
+#include "hspy/canvas.h"
+
+static const char *line_text(const struct canvas_line *l)
+{
+    return l->text.data ? (const char *)l->text.data : "";
+}
+
+static void test_put_clip(void **state)
+{
+    (void)state;
+    static const struct {
+        int width, skip;
+        const char *ellipsis;
+        const char *in;
+        const char *out;
+    } CASES[] = {
+        {10, 0, NULL, "hello", "hello"}, {3, 0, NULL, "hello", "hel"}, {3, 0, "…", "hello", "he…"},
+        {5, 0, NULL, "ab中文", "ab中"}, /* 文 would straddle the edge */
+        {5, 0, "…", "ab中文", "ab中…"},  {4, 0, "…", "ab中文", "ab…"}, /* 中 cannot stay with the
+                                                                          ellipsis: padded */
+        {4, 1, NULL, "中abc", " abc"}, /* half of a skipped wide character: a space */
+        {4, 2, NULL, "中abc", "abc"},    {3, 10, NULL, "hello", ""},   {1, 0, "…", "hello", "…"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct canvas_line l;
+        canvas_line_init(&l, CASES[i].width);
+        canvas_line_reset(&l, CASES[i].width, CASES[i].skip);
+        l.ellipsis = CASES[i].ellipsis;
+        canvas_puts(&l, STYLE_NORMAL, CASES[i].in);
+        const char *got = line_text(&l);
+        /* The padded case ends in a space after the ellipsis. */
+        if (strncmp(got, CASES[i].out, strlen(CASES[i].out)) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, got, CASES[i].out);
+        assert_true(l.cells <= CASES[i].width);
+        assert_int_equal(celltext_width(got, l.text.len), l.cells);
+        canvas_line_cleanup(&l);
+    }
+}
+
+/* Every width from 0 to 40 over mixed text: cells never exceed the width. */
+static void test_every_width(void **state)
+{
+    (void)state;
+    const char *parts[] = {"GET ", "/中文/路径", "e\xcc\x81", "\xf0\x9f\x98\x80", "x"};
+    for (int w = 0; w <= 40; w++) {
+        for (int skip = 0; skip < 4; skip++) {
+            struct canvas_line l;
+            canvas_line_init(&l, w);
+            canvas_line_reset(&l, w, skip);
+            l.ellipsis = w % 2 ? "…" : NULL;
+            for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+                canvas_puts(&l, (uint8_t)(i + 1), parts[i]);
+            assert_true(l.cells <= w);
+            assert_int_equal(celltext_width(line_text(&l), l.text.len), l.cells);
+            for (uint32_t s = 0; s < l.nspans; s++)
+                assert_true(l.spans[s].off + l.spans[s].len <= l.text.len);
+            canvas_line_cleanup(&l);
+        }
+    }
+}
+
+static void test_fit_align(void **state)
+{
+    (void)state;
+    struct canvas_line l;
+    canvas_line_init(&l, 40);
+    canvas_put_fit(&l, STYLE_NORMAL, "42", 2, 5, CELLTEXT_RIGHT, "…");
+    canvas_put_fit(&l, STYLE_NORMAL, "ab", 2, 4, CELLTEXT_LEFT, "…");
+    canvas_put_fit(&l, STYLE_NORMAL, "abcdef", 6, 4, CELLTEXT_LEFT, "…");
+    canvas_put_fit(&l, STYLE_NORMAL, "中文中", 9, 4, CELLTEXT_LEFT, "…");
+    assert_string_equal(line_text(&l), "   42ab  abc…中… ");
+    assert_int_equal(l.cells, 5 + 4 + 4 + 4);
+    canvas_line_cleanup(&l);
+}
+
+/* Nothing below 0x20, no DEL and no C1 control reaches a line from canvas_put_bytes. */
+static void test_hostile_bytes(void **state)
+{
+    (void)state;
+    static const char *const INPUTS[] = {
+        "\x1b[31mred\x1b[0m",
+        "\x1b]0;title\x07",
+        "a\rb\nc\td",
+        "\x7f\x00\x01",
+        "\xc2\x9b"
+        "31m", /* C1 CSI */
+        "\xe2\x80\xae"
+        "evil", /* right-to-left override */
+        "\xff\xfe\xc0\xaf",
+    };
+    for (size_t i = 0; i < sizeof INPUTS / sizeof INPUTS[0]; i++) {
+        struct canvas_line l;
+        canvas_line_init(&l, CANVAS_UNLIMITED);
+        size_t n = strlen(INPUTS[i]) + (i == 3 ? 2 : 0);
+        canvas_put_bytes(&l, STYLE_NORMAL, (const uint8_t *)INPUTS[i], n, 0);
+        for (size_t k = 0; k < l.text.len; k++) {
+            uint8_t b = l.text.data[k];
+            assert_true(b >= 0x20 && b != 0x7f);
+            if (b == 0xc2 && k + 1 < l.text.len)
+                assert_false(l.text.data[k + 1] >= 0x80 && l.text.data[k + 1] < 0xa0);
+        }
+        assert_null(strstr(line_text(&l), "\xe2\x80\xae"));
+        canvas_line_cleanup(&l);
+    }
+}
+
+static void test_spans(void **state)
+{
+    (void)state;
+    struct canvas_line l;
+    canvas_line_init(&l, 80);
+    l.style = STYLE_CURSOR;
+    canvas_puts(&l, STYLE_WARN, "abc");
+    canvas_puts(&l, STYLE_WARN, "def"); /* merged with the previous span */
+    canvas_puts(&l, STYLE_NORMAL, "ghi");
+    assert_int_equal(l.nspans, 1);
+    assert_int_equal(canvas_style_at(&l, 5), STYLE_WARN);
+    assert_int_equal(canvas_style_at(&l, 7), STYLE_CURSOR); /* base style */
+    canvas_restyle(&l, 4, 4, STYLE_MATCH);
+    assert_int_equal(canvas_style_at(&l, 3), STYLE_WARN);
+    assert_int_equal(canvas_style_at(&l, 6), STYLE_MATCH);
+    canvas_line_cleanup(&l);
+}
+
+static void test_canvas_rows(void **state)
+{
+    (void)state;
+    struct canvas c;
+    canvas_init(&c, 3, 10);
+    canvas_puts(canvas_row(&c, 0), STYLE_NORMAL, "first");
+    canvas_puts(canvas_row(&c, 2), STYLE_NORMAL, "third line is long");
+    struct dynbuf out;
+    dynbuf_init(&out, 1024);
+    canvas_dump(&c, &out);
+    assert_string_equal(dynbuf_str(&out), "first\n\nthird line\n");
+    canvas_resize(&c, 1, 4);
+    dynbuf_reset(&out);
+    canvas_dump(&c, &out);
+    assert_string_equal(dynbuf_str(&out), "\n");
+    dynbuf_cleanup(&out);
+    canvas_cleanup(&c);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_clip),  cmocka_unit_test(test_every_width),
+        cmocka_unit_test(test_fit_align), cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_spans),     cmocka_unit_test(test_canvas_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,152 @@
+/*
+ * Pieces of the detail view and the status bar: wire and raw offsets across capture gaps,
+ * binary detection, head lines, waterfall bars, the status bar at every width.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hspy/msgtext.h"
+#include "hspy/statusbar.h"
+#include "hspy/waterfall.h"
+#include "hspy/wiretext.h"
+
+static void test_offsets(void **state)
+{
+    (void)state;
+    /* Two gaps: 100 bytes missing at wire offset 50, 10 at wire offset 300. */
+    const struct message_gap gaps[] = {{50, 100}, {300, 10}};
+    static const struct {
+        uint64_t wire, raw;
+    } CASES[] = {{0, 0},    {49, 49},  {50, 50},   {120, 50} /* inside the gap */,
+                 {150, 50}, {151, 51}, {299, 199}, {310, 200},
+                 {400, 290}};
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
+        assert_int_equal(wiretext_raw_offset(gaps, 2, CASES[i].wire), CASES[i].raw);
+    static const struct {
+        uint64_t raw, wire;
+    } BACK[] = {{0, 0}, {49, 49}, {50, 150}, {199, 299}, {200, 310}, {290, 400}};
+    for (size_t i = 0; i < sizeof BACK / sizeof BACK[0]; i++)
+        assert_int_equal(wiretext_wire_offset(gaps, 2, BACK[i].raw), BACK[i].wire);
+    assert_int_equal(wiretext_raw_offset(NULL, 0, 77), 77);
+}
+
+static void test_head_line(void **state)
+{
+    (void)state;
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    msgtext_head_line(&l, (const uint8_t *)"Content-Type: a\x1b[0m", 19, false);
+    assert_string_equal((const char *)l.text.data, "Content-Type: a\\x1b[0m");
+    assert_int_equal(canvas_style_at(&l, 0), STYLE_HNAME);
+    assert_int_equal(canvas_style_at(&l, 14), STYLE_NORMAL);
+    canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+    msgtext_head_line(&l, (const uint8_t *)" folded: value", 14, false); /* obs-fold */
+    assert_int_equal(canvas_style_at(&l, 2), STYLE_NORMAL);
+    canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+    msgtext_head_line(&l, (const uint8_t *)"GET / HTTP/1.1", 14, true);
+    assert_int_equal(canvas_style_at(&l, 0), STYLE_BOLD);
+    canvas_line_cleanup(&l);
+}
+
+static void test_waterfall_bar(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t start, len, total;
+        int width;
+        const char *bar;
+    } CASES[] =
+        {
+            {0, 10, 10, 10, "##########"},  {5, 5, 10, 10, "     #####"},
+            {0, 0, 10, 10, "|         "},   {9, 0, 10, 10, "         |"},
+            {0, 1, 1000, 10, "|         "}, /* too short for a cell: a thin mark */
+            {2, 3, 10, 4, "#   "},          /* starts are cut down to a cell */
+        };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct canvas_line l;
+        canvas_line_init(&l, 100);
+        waterfall_bar(&l, CASES[i].start, CASES[i].len, CASES[i].total, CASES[i].width,
+                      &GLYPHS_ASCII);
+        if (strcmp((const char *)l.text.data, CASES[i].bar) != 0)
+            fail_msg("case %zu: '%s' want '%s'", i, (const char *)l.text.data, CASES[i].bar);
+        canvas_line_cleanup(&l);
+    }
+}
+
+static void test_statusbar(void **state)
+{
+    (void)state;
+    struct store_counters c = {
+        .added = 1234, .with_warnings = 3, .evicted = 7, .bytes = 5 << 20, .held = 1};
+    struct statusbar s = {.title = "listen 127.0.0.1:8000\x1b[2J",
+                          .counters = &c,
+                          .live = 1204,
+                          .shown = 31,
+                          .filtered = true,
+                          .follow = true,
+                          .sort = "status",
+                          .descending = true,
+                          .filter = "~c 5xx",
+                          .filtering = -1};
+    struct canvas_line l;
+    canvas_line_init(&l, 250);
+    canvas_line_reset(&l, 200, 0);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    const char *t = (const char *)l.text.data;
+    assert_non_null(strstr(t, "hspy listen 127.0.0.1:8000\\x1b[2J"));
+    assert_non_null(strstr(t, "31 of 1,204 flows"));
+    assert_non_null(strstr(t, "⚠ 3"));
+    assert_non_null(strstr(t, "held 1"));
+    assert_non_null(strstr(t, "evicted 7"));
+    assert_non_null(strstr(t, "5.0MB"));
+    assert_non_null(strstr(t, "follow ●"));
+    assert_non_null(strstr(t, "sort status▼"));
+    assert_non_null(strstr(t, "filter: ~c 5xx"));
+    assert_null(strstr(t, "conns"));
+    s.server = true, s.conns = 12, s.refused = 3;
+    canvas_line_reset(&l, 250, 0);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    t = (const char *)l.text.data;
+    assert_non_null(strstr(t, "conns 12"));
+    assert_non_null(strstr(t, "refused 3"));
+    s.server = false, s.refused = 0;
+    /* Narrower: the least important items go first; the title and count stay. */
+    for (int w = 20; w < 200; w++) {
+        canvas_line_reset(&l, w, 0);
+        statusbar_render(&s, &GLYPHS_UTF8, &l);
+        assert_true(l.cells <= w);
+        t = (const char *)l.text.data;
+        if (w >= 80) {
+            assert_non_null(strstr(t, "31 of 1,204 flows"));
+            assert_non_null(strstr(t, "filter"));
+        }
+        if (w < 120)
+            assert_null(strstr(t, "sort status"));
+    }
+    /* Loading: a progress bar. */
+    s.loading = true;
+    s.done = 57, s.total = 100, s.gaps = 3;
+    canvas_line_reset(&l, 200, 0);
+    statusbar_render(&s, &GLYPHS_ASCII, &l);
+    assert_non_null(strstr((const char *)l.text.data, "###########.........  57%"));
+    assert_non_null(strstr((const char *)l.text.data, "gaps 3"));
+    char buf[32];
+    assert_string_equal(statusbar_count(1234567, buf, sizeof buf), "1,234,567");
+    assert_string_equal(statusbar_count(12, buf, sizeof buf), "12");
+    canvas_line_cleanup(&l);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),
+        cmocka_unit_test(test_statusbar),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

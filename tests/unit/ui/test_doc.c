@@ -1,0 +1,181 @@
+/*
+ * doc: stored lines with their styles, fixed and growing lazy sources, targets, search across
+ * every line (a growing source is indexed to its end first) and highlighting.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/doc.h"
+
+/* A fixed source of n numbered lines. */
+static void numbered(void *data, size_t i, struct canvas_line *out)
+{
+    canvas_printf(out, STYLE_NORMAL, "%s %zu", (const char *)data, i);
+}
+
+/* A growing source of 1000 lines that knows only what it was asked for. */
+struct growing {
+    size_t known, total, extends;
+};
+
+static void grow_render(void *data, size_t i, struct canvas_line *out)
+{
+    (void)data;
+    canvas_printf(out, STYLE_NORMAL, i == 999 ? "the last line" : "body %zu", i);
+}
+
+static size_t grow_count(void *data, bool *complete)
+{
+    struct growing *g = data;
+    if (complete)
+        *complete = g->known == g->total;
+    return g->known;
+}
+
+static void grow_extend(void *data, size_t want)
+{
+    struct growing *g = data;
+    g->extends++;
+    g->known = want < g->total ? want : g->total;
+}
+
+static char *line_text(struct doc *d, size_t i)
+{
+    static char buf[256];
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    doc_render(d, i, &l);
+    snprintf(buf, sizeof buf, "%s", l.text.data ? (const char *)l.text.data : "");
+    canvas_line_cleanup(&l);
+    return buf;
+}
+
+static void test_mixed(void **state)
+{
+    (void)state;
+    struct doc d;
+    doc_init(&d);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    l.style = STYLE_CURSOR;
+    canvas_puts(&l, STYLE_HNAME, "Host");
+    canvas_puts(&l, STYLE_NORMAL, ": a");
+    assert_int_equal(doc_add(&d, &l), 0);
+    canvas_line_cleanup(&l);
+    assert_int_equal(doc_addf(&d, STYLE_BOLD, "second %d", 2), 1);
+    assert_int_equal(
+        doc_add_source(&d, &(struct doc_source){.lines = 5, .render = numbered, .data = "lazy"}),
+        2);
+    assert_int_equal(doc_blank(&d), 7);
+    doc_target(&d, 1, 0, 10);
+    doc_target(&d, 4, 1, 20);
+    struct growing g = {0, 1000, 0};
+    assert_int_equal(doc_add_source(&d, &(struct doc_source){.render = grow_render,
+                                                             .count = grow_count,
+                                                             .extend = grow_extend,
+                                                             .data = &g}),
+                     8);
+    assert_int_equal(doc_lines(&d), 8);
+    doc_extend(&d, 20);
+    assert_int_equal(doc_lines(&d), 20);
+    assert_string_equal(line_text(&d, 0), "Host: a");
+    assert_string_equal(line_text(&d, 1), "second 2");
+    assert_string_equal(line_text(&d, 6), "lazy 4");
+    assert_string_equal(line_text(&d, 7), "");
+    assert_string_equal(line_text(&d, 8), "body 0");
+    assert_string_equal(line_text(&d, 19), "body 11");
+    assert_string_equal(line_text(&d, 20), ""); /* not known yet */
+    /* Styles survive storage: the name keeps its style, the base style its own. */
+    struct canvas_line r;
+    canvas_line_init(&r, CANVAS_UNLIMITED);
+    doc_render(&d, 0, &r);
+    assert_int_equal(canvas_style_at(&r, 1), STYLE_HNAME);
+    assert_int_equal(canvas_style_at(&r, 5), STYLE_CURSOR);
+    canvas_line_cleanup(&r);
+    /* Targets. */
+    assert_int_equal(doc_target_at(&d, 0), 0);
+    assert_int_equal(doc_target_at(&d, 2), 1);
+    assert_int_equal(doc_target_at(&d, 5), 2);
+    /* Search reaches the end of the growing source and wraps. */
+    assert_int_equal(doc_search(&d, "last line", 0, 1), 1007);
+    assert_int_equal(doc_lines(&d), 1008);
+    assert_int_equal(doc_search(&d, "second", 1007, 1), 1);
+    assert_int_equal(doc_search(&d, "lazy 4", 0, -1), 6);
+    assert_int_equal(doc_search(&d, "nowhere", 0, 1), (size_t)-1);
+    doc_cleanup(&d);
+}
+
+/* A source that answers searches itself: lines "item N", matches found by arithmetic. */
+struct finder {
+    int calls;
+};
+
+static void item_render(void *data, size_t i, struct canvas_line *out)
+{
+    (void)data;
+    canvas_printf(out, STYLE_NORMAL, "item %zu", i);
+}
+
+static size_t item_find(void *data, const char *needle, size_t from, size_t count, int dir)
+{
+    struct finder *f = data;
+    f->calls++;
+    char *end;
+    size_t want = (size_t)strtoul(needle + 5, &end, 10); /* only "item N" matches */
+    if (strncmp(needle, "item ", 5) != 0 || *end)
+        return (size_t)-1;
+    if (dir > 0)
+        return want >= from && want < from + count ? want : (size_t)-1;
+    return want <= from && want + count > from ? want : (size_t)-1;
+}
+
+static void test_search_delegated(void **state)
+{
+    (void)state;
+    struct doc d;
+    doc_init(&d);
+    struct finder f = {0};
+    doc_addf(&d, STYLE_NORMAL, "head");
+    doc_add_source(&d, &(struct doc_source){
+                           .lines = 100000, .render = item_render, .find = item_find, .data = &f});
+    doc_addf(&d, STYLE_NORMAL, "item 5 (a stored line)");
+    assert_int_equal(doc_search(&d, "item 77777", 0, 1), 77778);
+    assert_int_equal(f.calls, 1);
+    /* From the stored line at the end forward: wraps to "head", then the source. */
+    assert_int_equal(doc_search(&d, "item 5", 100001, 1), 6);
+    /* Backward from the middle of the source: the stored line after it is found last. */
+    assert_int_equal(doc_search(&d, "item 5 (a", 50000, -1), 100001);
+    assert_int_equal(doc_search(&d, "item 999999", 0, 1), (size_t)-1);
+    doc_cleanup(&d);
+}
+
+static void test_highlight(void **state)
+{
+    (void)state;
+    struct canvas_line l;
+    canvas_line_init(&l, 80);
+    canvas_puts(&l, STYLE_NORMAL, "abc ABC abc");
+    doc_highlight(&l, "abc");
+    assert_int_equal(canvas_style_at(&l, 0), STYLE_MATCH);
+    assert_int_equal(canvas_style_at(&l, 4), STYLE_MATCH); /* smart case: lower matches any */
+    assert_int_equal(canvas_style_at(&l, 3), STYLE_NORMAL);
+    canvas_line_reset(&l, 80, 0);
+    canvas_puts(&l, STYLE_NORMAL, "abc ABC abc");
+    doc_highlight(&l, "ABC");
+    assert_int_equal(canvas_style_at(&l, 0), STYLE_NORMAL);
+    assert_int_equal(canvas_style_at(&l, 4), STYLE_MATCH);
+    canvas_line_cleanup(&l);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_mixed),
+                                       cmocka_unit_test(test_search_delegated),
+                                       cmocka_unit_test(test_highlight)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,259 @@
+/*
+ * flowlist: incremental updates, follow mode, sorting in both directions with the cursor kept
+ * on its flow, exchanges in flight moving when their response arrives, marks and the
+ * marked-only view, delete and clear, eviction, and search.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/flowlist.h"
+#include "synth.h"
+
+static const int STATUS[] = {200, 404, 301, 500, 201, 204, 418, 302, 200, 503};
+static const char *const HOST[] = {"b.example", "a.example", "c.example"};
+
+struct fixture {
+    struct store store;
+    struct synth synth;
+    struct flowlist fl;
+    unsigned n;
+};
+
+static void add(struct fixture *f, unsigned count)
+{
+    for (unsigned k = 0; k < count; k++, f->n++) {
+        char req[256], resp[256];
+        int rl = snprintf(req, sizeof req, "GET /item/%u HTTP/1.1\r\nHost: %s\r\n\r\n", f->n,
+                          HOST[f->n % 3]);
+        int rs = snprintf(resp, sizeof resp, "HTTP/1.1 %d X\r\nContent-Length: 0\r\n\r\n",
+                          STATUS[f->n % 10]);
+        synth_exchange(&f->synth, req, (size_t)rl, resp, (size_t)rs, 1000 + f->n, 5);
+    }
+}
+
+static struct fixture *make(size_t max_flows, unsigned count)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    store_init(&f->store, max_flows, (size_t)-1);
+    synth_init(&f->synth, &f->store, 4096);
+    synth_connect(&f->synth, 1, 1234);
+    add(f, count);
+    flowlist_init(&f->fl, &f->store);
+    flowlist_update(&f->fl);
+    return f;
+}
+
+static void destroy(struct fixture *f)
+{
+    flowlist_cleanup(&f->fl);
+    synth_cleanup(&f->synth);
+    store_cleanup(&f->store);
+    free(f);
+}
+
+static void test_incremental_and_follow(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 10);
+    assert_int_equal(flowlist_count(&f->fl), 10);
+    assert_true(f->fl.follow);
+    assert_int_equal(flowlist_selected(&f->fl), 10);
+    add(f, 5);
+    assert_true(flowlist_update(&f->fl));
+    assert_false(flowlist_update(&f->fl)); /* nothing new */
+    assert_int_equal(flowlist_count(&f->fl), 15);
+    assert_int_equal(flowlist_selected(&f->fl), 15);
+    /* Moving up leaves follow mode; new flows then leave the cursor where it is. */
+    flowlist_move(&f->fl, -3);
+    assert_false(f->fl.follow);
+    assert_int_equal(flowlist_selected(&f->fl), 12);
+    add(f, 5);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_selected(&f->fl), 12);
+    /* Scrolling keeps the cursor in the window. */
+    flowlist_scroll(&f->fl, 4);
+    assert_true(f->fl.cur >= f->fl.top && f->fl.cur < f->fl.top + 4);
+    flowlist_goto(&f->fl, 0);
+    flowlist_scroll(&f->fl, 4);
+    assert_int_equal(f->fl.top, 0);
+    destroy(f);
+}
+
+static void assert_sorted(struct fixture *f, int col, bool desc)
+{
+    for (size_t i = 1; i < flowlist_count(&f->fl); i++) {
+        const struct exchange *a = store_get(&f->store, flowlist_at(&f->fl, i - 1));
+        const struct exchange *b = store_get(&f->store, flowlist_at(&f->fl, i));
+        int c = flowrow_compare(col, a, b);
+        assert_true(desc ? c > 0 : c < 0);
+    }
+}
+
+static void test_sort(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 50);
+    f->fl.follow = false;
+    flowlist_goto(&f->fl, 7); /* id 8 */
+    static const struct {
+        int col;
+        bool desc;
+    } CASES[] = {{FLOWCOL_STATUS, false}, {FLOWCOL_STATUS, true}, {FLOWCOL_HOST, false},
+                 {FLOWCOL_TARGET, true},  {FLOWCOL_ID, true},     {FLOWCOL_ID, false}};
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        flowlist_set_sort(&f->fl, CASES[i].col, CASES[i].desc);
+        assert_int_equal(flowlist_count(&f->fl), 50);
+        assert_sorted(f, CASES[i].col, CASES[i].desc);
+        assert_int_equal(flowlist_selected(&f->fl), 8); /* the cursor stays on its flow */
+    }
+    /* New flows land in their place in a sorted view. */
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, false);
+    add(f, 30);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 80);
+    assert_sorted(f, FLOWCOL_STATUS, false);
+    destroy(f);
+}
+
+/* An exchange in flight has no status yet; when its response comes it moves to its place. */
+static void test_in_flight_moves(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 10);
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, true);
+    synth_connect(&f->synth, 2, 999);
+    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
+    synth_exchange(&f->synth, req, strlen(req), NULL, 0, 5000, 0);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 11);
+    assert_int_equal(flowlist_at(&f->fl, 10), 11); /* status 0 sorts last descending */
+    const char *resp = "HTTP/1.1 599 Late\r\nContent-Length: 0\r\n\r\n";
+    conversation_feed(f->synth.conv, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), 6000);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_at(&f->fl, 0), 11); /* 599 now sorts first */
+    assert_sorted(f, FLOWCOL_STATUS, true);
+    destroy(f);
+}
+
+static void test_marks(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 10);
+    assert_true(flowlist_toggle_mark(&f->fl, 3));
+    assert_true(flowlist_toggle_mark(&f->fl, 7));
+    assert_true(flowlist_toggle_mark(&f->fl, 5));
+    assert_false(flowlist_toggle_mark(&f->fl, 7));
+    assert_true(flowlist_is_marked(&f->fl, 5));
+    assert_false(flowlist_is_marked(&f->fl, 7));
+    flowlist_set_marked_only(&f->fl, true);
+    assert_int_equal(flowlist_count(&f->fl), 2);
+    assert_int_equal(flowlist_at(&f->fl, 0), 3);
+    add(f, 5); /* unmarked newcomers stay hidden */
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 2);
+    flowlist_unmark_all(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 0);
+    flowlist_set_marked_only(&f->fl, false);
+    assert_int_equal(flowlist_count(&f->fl), 15);
+    destroy(f);
+}
+
+static void test_delete_clear_evict(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 10);
+    assert_int_equal(flowlist_delete(&f->fl, 4), 0);
+    assert_int_equal(flowlist_count(&f->fl), 9);
+    assert_int_equal(flowlist_find(&f->fl, 4), (size_t)-1);
+    /* An exchange in flight cannot be deleted. */
+    synth_connect(&f->synth, 2, 999);
+    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
+    synth_exchange(&f->synth, req, strlen(req), NULL, 0, 5000, 0);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_delete(&f->fl, 11), -1);
+    assert_int_equal(flowlist_clear(&f->fl), 9);
+    assert_int_equal(flowlist_count(&f->fl), 1);
+    synth_close(&f->synth);
+    flowlist_update(&f->fl);
+    destroy(f);
+
+    /* Caps: the list follows evictions (held ids gone, marks of gone flows dropped). */
+    f = make(20, 10);
+    flowlist_toggle_mark(&f->fl, 2);
+    add(f, 40);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 20);
+    assert_int_equal(flowlist_at(&f->fl, 0), 31);
+    assert_int_equal(f->fl.nmarks, 0);
+    destroy(f);
+}
+
+/* A rebuild with a small budget fills the list over several updates, to the same result. */
+static void test_budgeted_rebuild(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 50);
+    f->fl.follow = false;
+    flowlist_goto(&f->fl, 44); /* id 45 */
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, false);
+    f->fl.scan_budget = 7;
+    flowlist_set_marked_only(&f->fl, false); /* a rebuild */
+    assert_int_equal(flowlist_count(&f->fl), 7);
+    assert_true(flowlist_busy(&f->fl));
+    assert_int_equal(flowlist_rebuild_percent(&f->fl), 14);
+    int updates = 1;
+    while (flowlist_busy(&f->fl)) {
+        add(f, 1); /* traffic goes on meanwhile */
+        flowlist_update(&f->fl);
+        updates++;
+    }
+    assert_true(updates >= 8);
+    assert_int_equal(flowlist_rebuild_percent(&f->fl), -1);
+    assert_int_equal(flowlist_count(&f->fl), f->n);
+    assert_sorted(f, FLOWCOL_STATUS, false);
+    assert_int_equal(flowlist_selected(&f->fl), 45); /* found again once scanned */
+    destroy(f);
+}
+
+static void test_search(void **state)
+{
+    (void)state;
+    struct fixture *f = make(1000, 10);
+    flowlist_goto(&f->fl, 0);
+    assert_int_equal(flowlist_search(&f->fl, "item/7", 0, 1), 7);
+    assert_int_equal(flowlist_search(&f->fl, "a.example", 1, 1), 4);  /* ids 2,5,8: next after 1 */
+    assert_int_equal(flowlist_search(&f->fl, "a.example", 1, -1), 7); /* wraps backwards */
+    assert_int_equal(flowlist_search(&f->fl, "418", 0, 1), 6);
+    assert_int_equal(flowlist_search(&f->fl, "10.0.0.1:1234", 0, 1), 1);
+    assert_int_equal(flowlist_search(&f->fl, "nowhere", 0, 1), (size_t)-1);
+    /* In steps: a few rows at a time, the same answer. */
+    struct flowlist_search s;
+    size_t at = 0;
+    flowlist_search_start(&f->fl, &s, "item/7", 0, 1);
+    assert_int_equal(flowlist_search_step(&f->fl, &s, 3, &at), FLOWLIST_MORE);
+    assert_int_equal(flowlist_search_step(&f->fl, &s, 3, &at), FLOWLIST_MORE);
+    assert_int_equal(flowlist_search_step(&f->fl, &s, 3, &at), FLOWLIST_FOUND);
+    assert_int_equal(at, 7);
+    flowlist_search_start(&f->fl, &s, "nowhere", 0, -1);
+    int steps = 0;
+    while (flowlist_search_step(&f->fl, &s, 4, &at) == FLOWLIST_MORE)
+        steps++;
+    assert_int_equal(steps, 2); /* 10 rows, 4 a step */
+    destroy(f);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_incremental_and_follow), cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_in_flight_moves),        cmocka_unit_test(test_marks),
+        cmocka_unit_test(test_delete_clear_evict),     cmocka_unit_test(test_search),
+        cmocka_unit_test(test_budgeted_rebuild),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

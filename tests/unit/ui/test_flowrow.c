@@ -1,0 +1,210 @@
+/*
+ * flowrow: column layout at every width, rows of exactly the terminal width (wide characters
+ * included), hostile bytes escaped, sizes and durations, and the column sort order.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/cache.h"
+#include "hspy/flowrow.h"
+#include "synth.h"
+
+static void test_size_duration(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t bytes;
+        const char *text;
+    } SIZES[] = {{0, "0"},         {999, "999"},       {1000, "1000"},
+                 {1024, "1.0k"},   {4200, "4.1k"},     {10240, "10k"},
+                 {999999, "977k"}, {2u << 20, "2.0M"}, {(uint64_t)3 << 30, "3.0G"}};
+    char buf[16];
+    for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
+        assert_string_equal(flowrow_size(SIZES[i].bytes, buf, sizeof buf), SIZES[i].text);
+    static const struct {
+        int64_t ns;
+        const char *text;
+    } TIMES[] = {{-1, "-"},
+                 {40000, "0.04ms"},
+                 {1200000, "1.2ms"},
+                 {12000000, "12ms"},
+                 {3000000000, "3.0s"},
+                 {42000000000, "42s"},
+                 {125000000000, "2m05s"},
+                 {(int64_t)7200 * 1000000000, "2h00m"}};
+    for (size_t i = 0; i < sizeof TIMES / sizeof TIMES[0]; i++)
+        assert_string_equal(flowrow_duration(TIMES[i].ns, buf, sizeof buf), TIMES[i].text);
+}
+
+static int used_width(const struct flowrow_layout *l)
+{
+    int end = 0;
+    for (int c = 0; c < FLOWCOL__COUNT; c++)
+        if (l->w[c] && l->x[c] + l->w[c] > end)
+            end = l->x[c] + l->w[c];
+    return end;
+}
+
+static void test_layout(void **state)
+{
+    (void)state;
+    for (int width = 36; width <= 300; width++) {
+        struct flowrow_layout l;
+        flowrow_layout(&l, width, 123456);
+        assert_int_equal(used_width(&l), width);
+        /* What a row cannot lose. */
+        static const int KEEP[] = {FLOWCOL_ID, FLOWCOL_METHOD, FLOWCOL_TARGET, FLOWCOL_STATUS,
+                                   FLOWCOL_FLAGS};
+        for (size_t k = 0; k < sizeof KEEP / sizeof KEEP[0]; k++)
+            assert_true(l.w[KEEP[k]] > 0);
+        assert_true(l.w[FLOWCOL_ID] >= 6); /* "123456" fits */
+    }
+    struct flowrow_layout wide, narrow;
+    flowrow_layout(&wide, 200, 99);
+    for (int c = 0; c < FLOWCOL__COUNT; c++)
+        assert_true(wide.w[c] > 0);
+    flowrow_layout(&narrow, 70, 99);
+    assert_int_equal(narrow.w[FLOWCOL_CLIENT], 0); /* dropped first */
+    assert_int_equal(narrow.w[FLOWCOL_TYPE], 0);
+}
+
+struct fixture {
+    struct store store;
+    struct synth synth;
+};
+
+static const char *const REQS[] = {
+    "GET /api/users?page=2 HTTP/1.1\r\nHost: localhost:9000\r\n\r\n",
+    "POST /上传/文件 HTTP/1.1\r\nHost: 例子.测试\r\nContent-Length: 2\r\n\r\nhi",
+    "GET /\x1b[2J\x1b]0;pwned\x07\xe2\x80\xae HTTP/1.1\r\nHost: evil\x1b[31m.com\r\n\r\n",
+    "DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Lenght: 3\r\n\r\n",
+    "GET /in-flight HTTP/1.1\r\nHost: slow\r\n\r\n",
+};
+static const char *const RESPS[] = {
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=3600\r\n"
+    "Content-Length: 2\r\n\r\n{}",
+    "HTTP/1.1 201 Created\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1 502 Bad\x1b[5m Gateway\r\nContent-Type: te\x1bxt/pl\x07"
+    "ain\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    NULL,
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    store_init(&f->store, 1000, (size_t)-1);
+    f->store.analyze = cache_record; /* as the session does: the cache column has its label */
+    synth_init(&f->synth, &f->store, 1 << 20);
+    for (size_t i = 0; i < sizeof REQS / sizeof REQS[0]; i++) {
+        synth_connect(&f->synth, (unsigned)i, 40000);
+        synth_exchange(&f->synth, REQS[i], strlen(REQS[i]), RESPS[i],
+                       RESPS[i] ? strlen(RESPS[i]) : 0, 1700000000000000000 + (int64_t)i * 1000000,
+                       12000000);
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    synth_cleanup(&f->synth);
+    store_cleanup(&f->store);
+    free(f);
+    return 0;
+}
+
+static void assert_safe(const struct canvas_line *l)
+{
+    for (size_t k = 0; k < l->text.len; k++) {
+        uint8_t b = l->text.data[k];
+        assert_true(b >= 0x20 && b != 0x7f);
+    }
+    assert_null(strstr((const char *)l->text.data, "\xe2\x80\xae"));
+}
+
+/* Every exchange at every width: exactly the width, nothing unsafe. */
+static void test_rows_at_every_width(void **state)
+{
+    struct fixture *f = *state;
+    struct canvas_line l;
+    canvas_line_init(&l, 10);
+    for (int width = 36; width <= 240; width++) {
+        struct flowrow_layout lay;
+        flowrow_layout(&lay, width, store_end_id(&f->store));
+        for (uint64_t id = store_first_id(&f->store); id < store_end_id(&f->store); id++) {
+            for (int marked = 0; marked < 2; marked++) {
+                canvas_line_reset(&l, width, 0);
+                flowrow_format(&l, &lay, store_get(&f->store, id), id, marked, &GLYPHS_UTF8);
+                assert_int_equal(l.cells, width);
+                assert_safe(&l);
+            }
+        }
+        canvas_line_reset(&l, width, 0);
+        flowrow_heading(&l, &lay, FLOWCOL_STATUS, true, &GLYPHS_ASCII);
+        assert_int_equal(l.cells, width);
+        canvas_line_reset(&l, width, 0);
+        flowrow_format(&l, &lay, NULL, 77, false, &GLYPHS_ASCII); /* evicted */
+        assert_int_equal(l.cells, width);
+    }
+    canvas_line_cleanup(&l);
+}
+
+static void test_row_content(void **state)
+{
+    struct fixture *f = *state;
+    struct flowrow_layout lay;
+    flowrow_layout(&lay, 200, 10);
+    struct canvas_line l;
+    canvas_line_init(&l, 200);
+    static const struct {
+        uint64_t id;
+        const char *has[4];
+    } CASES[] = {
+        {1, {"GET", "localhost:9000", "/api/users?page=2", "cacheable 1h"}},
+        {2, {"POST", "例子.测试", "/上传/文件", "html"}},
+        {3, {"\\x1b[2J", "evil\\x1b[31m.com", "502", "\\u{202e}"}},
+        {4, {"DELETE", "⚠", "404", "12ms"}},
+        {5, {"/in-flight", "...", NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        canvas_line_reset(&l, 200, 0);
+        flowrow_format(&l, &lay, store_get(&f->store, CASES[i].id), CASES[i].id, i == 0,
+                       &GLYPHS_UTF8);
+        for (int k = 0; k < 4 && CASES[i].has[k]; k++)
+            if (!strstr((const char *)l.text.data, CASES[i].has[k]))
+                fail_msg("row %llu lacks '%s': %s", (unsigned long long)CASES[i].id,
+                         CASES[i].has[k], (const char *)l.text.data);
+    }
+    canvas_line_cleanup(&l);
+}
+
+static void test_compare(void **state)
+{
+    struct fixture *f = *state;
+    const struct exchange *a = store_get(&f->store, 1), *b = store_get(&f->store, 4);
+    assert_true(flowrow_compare(FLOWCOL_STATUS, a, b) < 0); /* 200 < 404 */
+    assert_true(flowrow_compare(FLOWCOL_METHOD, a, b) > 0); /* GET > DELETE */
+    assert_true(flowrow_compare(FLOWCOL_HOST, b, a) < 0);   /* "a" < "localhost" */
+    assert_true(flowrow_compare(FLOWCOL_ID, a, b) < 0);
+    assert_int_equal(flowrow_compare(FLOWCOL_HOST, a, a), 0);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    setenv("TZ", "UTC", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_size_duration),
+        cmocka_unit_test(test_layout),
+        cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,119 @@
+/* prompt: editing keys, UTF-8 text, history, and the inline error's caret. */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hspy/keymap.h"
+#include "hspy/prompt.h"
+
+#define END 0
+
+/* Keys typed into an empty prompt, the text and cursor that result. */
+static void test_editing(void **state)
+{
+    (void)state;
+    static const struct {
+        int keys[16];
+        const char *text;
+        size_t cursor;
+    } CASES[] = {
+        {{'a', 'b', 'c', END}, "abc", 3},
+        {{'a', 'b', KEYMAP_LEFT, 'x', END}, "axb", 2},
+        {{'a', 'b', KEYMAP_HOME, 'x', END}, "xab", 1},
+        {{'a', 'b', KEYMAP_BACKSPACE, END}, "a", 1},
+        {{'a', 'b', KEYMAP_HOME, KEYMAP_DELETE, END}, "b", 0},
+        {{'a', ' ', 'b', 'c', KEYMAP_CTRL('w'), END}, "a ", 2},
+        {{'a', 'b', KEYMAP_LEFT, KEYMAP_CTRL('k'), END}, "a", 1},
+        {{'a', 'b', KEYMAP_LEFT, KEYMAP_CTRL('u'), END}, "b", 0},
+        {{0x4e2d, 'x', KEYMAP_LEFT, KEYMAP_LEFT, KEYMAP_DELETE, END}, "x", 0},
+        {{0x4e2d, KEYMAP_BACKSPACE, END}, "", 0},
+        {{'a', 0x1b, 0x07, 0x9b, 'b', END}, "ab", 2}, /* controls are never inserted */
+        {{'a', KEYMAP_END, KEYMAP_RIGHT, 'b', END}, "ab", 2},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct prompt p;
+        prompt_open(&p, "t", NULL, NULL);
+        for (const int *k = CASES[i].keys; *k; k++)
+            prompt_key(&p, *k);
+        if (strcmp(p.text, CASES[i].text) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, p.text, CASES[i].text);
+        assert_int_equal(p.cursor, CASES[i].cursor);
+    }
+}
+
+static void test_results(void **state)
+{
+    (void)state;
+    struct prompt p;
+    prompt_open(&p, "filter", "~c 5", NULL);
+    assert_int_equal(prompt_key(&p, 'x'), PROMPT_CHANGED);
+    assert_int_equal(prompt_key(&p, KEYMAP_LEFT), PROMPT_EDITING);
+    assert_int_equal(prompt_key(&p, KEYMAP_ENTER), PROMPT_SUBMIT);
+    assert_int_equal(prompt_key(&p, KEYMAP_ESC), PROMPT_CANCEL);
+    assert_int_equal(prompt_key(&p, KEYMAP_CTRL('c')), PROMPT_CANCEL);
+}
+
+static void test_history(void **state)
+{
+    (void)state;
+    struct prompt_history h = {0};
+    prompt_history_add(&h, "one");
+    prompt_history_add(&h, "two");
+    prompt_history_add(&h, "one"); /* moves to the front */
+    assert_int_equal(h.n, 2);
+    assert_string_equal(h.items[0], "one");
+    for (int i = 0; i < 40; i++) {
+        char s[16];
+        snprintf(s, sizeof s, "q%d", i);
+        prompt_history_add(&h, s);
+    }
+    assert_int_equal(h.n, PROMPT_HISTORY);
+    struct prompt p;
+    prompt_open(&p, "search", NULL, &h);
+    prompt_key(&p, KEYMAP_UP);
+    assert_string_equal(p.text, "q39");
+    prompt_key(&p, KEYMAP_UP);
+    assert_string_equal(p.text, "q38");
+    prompt_key(&p, KEYMAP_DOWN);
+    prompt_key(&p, KEYMAP_DOWN);
+    assert_string_equal(p.text, "");
+    prompt_history_cleanup(&h);
+}
+
+static void test_render(void **state)
+{
+    (void)state;
+    struct prompt p;
+    prompt_open(&p, "filter", "~c 5xx | (", NULL);
+    prompt_error(&p, "unbalanced parenthesis", 9);
+    struct canvas_line l;
+    canvas_line_init(&l, 40);
+    prompt_render(&p, &l);
+    assert_string_equal((const char *)l.text.data, "filter: ~c 5xx | ( ");
+    canvas_line_reset(&l, 40, 0);
+    prompt_render_error(&p, &l);
+    /* The caret sits under the parenthesis: "filter: " is 8 cells, then 9 bytes of text. */
+    assert_string_equal((const char *)l.text.data, "                 ^ unbalanced parenthesi");
+    /* A long text keeps the cursor on screen. */
+    struct prompt q;
+    prompt_open(&q, "search", "0123456789012345678901234567890123456789XYZ", NULL);
+    canvas_line_reset(&l, 20, 0);
+    prompt_render(&q, &l);
+    assert_non_null(strstr((const char *)l.text.data, "XYZ"));
+    assert_true(l.cells <= 20);
+    canvas_line_cleanup(&l);
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_editing),
+        cmocka_unit_test(test_results),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_render),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,432 @@
+/*
+ * ui: whole screens rendered into a canvas and driven by keys, without a terminal. The list,
+ * every detail tab, the warnings jump, search across a body, the help generated from the key
+ * table, the filter prompt's inline error, the split layout, mouse clicks, and the guarantee
+ * that no byte from the network reaches the screen unescaped, at any size.
+ */
+#include "testutil.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/ui.h"
+#include "synth.h"
+
+struct fixture {
+    struct store store;
+    struct synth synth;
+    struct http_limits limits;
+    struct ui ui;
+    struct canvas canvas;
+    struct dynbuf screen;
+};
+
+/* A body long enough that its end is far below the first screen. */
+static char long_body[8192];
+
+static void add_traffic(struct fixture *f)
+{
+    int n = 0;
+    for (int i = 0; i < 200; i++)
+        n += snprintf(long_body + n, sizeof long_body - (size_t)n, "line %03d of the body\n", i);
+    memcpy(long_body + n - 21, "needle-at-the-end   \n", 21);
+    char resp[9000];
+    int rl = snprintf(resp, sizeof resp,
+                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s",
+                      n, long_body);
+    static const char *const REQ1 = "GET /first HTTP/1.1\r\nHost: one.test\r\n\r\n";
+    static const char *const REQ2 = "POST /typo HTTP/1.1\r\nHost: two.test\r\nContent-Lenght: 5\r\n"
+                                    "X-Folded: a\r\n b\r\n"
+                                    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    static const char *const RESP2 = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
+    /* An array, not a pointer: the request holds a NUL byte, so its length is sizeof - 1. */
+    static const char REQ3[] =
+        "GET /\x1b[2J\x1b]0;pwned\x07\xe2\x80\xae\xc2\x9b HTTP/1.1\r\nHost: evil\x1b[31m\r\n"
+        "X-\x1b: \x1b[5m\x00\x7f\r\n\r\n";
+    static const char *const RESP3 = "HTTP/1.1 200 \x1b[1mOK\r\nContent-Type: text/plain\r\n"
+                                     "Content-Length: 13\r\n\r\n\x1b[31mred\x07\x1b]2;";
+    synth_connect(&f->synth, 1, 5000);
+    synth_exchange(&f->synth, REQ1, strlen(REQ1), resp, (size_t)rl, 1000000000, 3000000);
+    synth_connect(&f->synth, 2, 5001);
+    synth_exchange(&f->synth, REQ2, strlen(REQ2), RESP2, strlen(RESP2), 2000000000, 4000000);
+    synth_connect(&f->synth, 3, 5002);
+    synth_exchange(&f->synth, REQ3, sizeof REQ3 - 1, RESP3, strlen(RESP3), 3000000000, 5000000);
+    synth_close(&f->synth);
+}
+
+static const char *screen(struct fixture *f);
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    store_init(&f->store, 1000, (size_t)-1);
+    synth_init(&f->synth, &f->store, 1 << 20);
+    f->limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
+    add_traffic(f);
+    struct ui_config cfg = {.title = "test 127.0.0.1:8000",
+                            .limits = &f->limits,
+                            .body_max = 1 << 20,
+                            .glyphs = &GLYPHS_UTF8};
+    ui_init(&f->ui, &f->store, &cfg);
+    ui_resize(&f->ui, 30, 120);
+    canvas_init(&f->canvas, 30, 120);
+    dynbuf_init(&f->screen, 1 << 20);
+    *state = f;
+    screen(f); /* the first frame, as the terminal layer draws before any key */
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    ui_cleanup(&f->ui);
+    canvas_cleanup(&f->canvas);
+    dynbuf_cleanup(&f->screen);
+    synth_cleanup(&f->synth);
+    store_cleanup(&f->store);
+    free(f);
+    return 0;
+}
+
+/* Renders and returns the screen as text (valid until the next call). */
+static const char *screen(struct fixture *f)
+{
+    ui_update(&f->ui);
+    ui_render(&f->ui, &f->canvas);
+    dynbuf_reset(&f->screen);
+    canvas_dump(&f->canvas, &f->screen);
+    return dynbuf_str(&f->screen);
+}
+
+static void keys(struct fixture *f, const int *k)
+{
+    for (; *k; k++)
+        ui_key(&f->ui, *k);
+}
+
+static void type(struct fixture *f, const char *s)
+{
+    for (; *s; s++)
+        ui_key(&f->ui, (unsigned char)*s);
+}
+
+#define HAS(text)   assert_has(f, text, __LINE__)
+#define LACKS(text) assert_lacks(f, text, __LINE__)
+
+static void assert_has(struct fixture *f, const char *text, int line)
+{
+    const char *s = screen(f);
+    if (!strstr(s, text))
+        fail_msg("line %d: screen lacks '%s':\n%s", line, text, s);
+}
+
+static void assert_lacks(struct fixture *f, const char *text, int line)
+{
+    const char *s = screen(f);
+    if (strstr(s, text))
+        fail_msg("line %d: screen has '%s':\n%s", line, text, s);
+}
+
+static void test_list(void **state)
+{
+    struct fixture *f = *state;
+    HAS("hspy test 127.0.0.1:8000");
+    HAS("3 flows");
+    HAS("/first");
+    HAS("two.test");
+    HAS("502");
+    HAS("q quit");
+    HAS("⚠ 2"); /* the misspelt header and the hostile request */
+    assert_int_equal(flowlist_selected(&f->ui.list), 3); /* follow: the newest */
+}
+
+static void test_detail_tabs(void **state)
+{
+    struct fixture *f = *state;
+    keys(f, (int[]){'g', KEYMAP_ENTER, 0});
+    HAS("[Request]");
+    HAS("GET /first HTTP/1.1");
+    HAS("q back");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Response]");
+    HAS("HTTP/1.1 200 OK");
+    HAS("line 000 of the body");
+    LACKS("needle-at-the-end");
+    /* Search finds text far below the screen and scrolls to it. */
+    ui_key(&f->ui, '/');
+    type(f, "needle");
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("needle-at-the-end");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Raw]");
+    HAS("␍␊");
+    HAS("end of head; body: length");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Hex]");
+    HAS("00000000  47 45 54 20 2f 66 69 72  73 74 20 48 54 54 50 2f |GET /first HTTP/|");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Timing]");
+    HAS("waiting");
+    HAS("response_last_byte");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Cache]");
+    HAS("Caching (RFC 9111)");
+    HAS("private cache (browser)");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("No warnings");
+    ui_key(&f->ui, KEYMAP_TAB); /* wraps to the first tab */
+    HAS("[Request]");
+    ui_key(&f->ui, 'q');
+    HAS("q quit");
+}
+
+static void test_warnings_jump(void **state)
+{
+    struct fixture *f = *state;
+    keys(f, (int[]){'g', 'j', KEYMAP_ENTER, KEYMAP_BTAB, 0});
+    HAS("[Warnings(");
+    HAS("header-name-typo");
+    HAS("obs-fold");
+    /* Enter on the first warning opens Raw with the offending line under the cursor. */
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("[Raw]");
+    struct detail_pos *p = detail_pos(&f->ui.detail);
+    assert_int_not_equal(p->cursor, (size_t)-1);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    doc_render(&f->ui.detail.doc, p->cursor, &l);
+    assert_non_null(strstr((const char *)l.text.data, "Content-Lenght"));
+    /* j moves to the next warning; Enter lands on its line. */
+    keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'j', KEYMAP_ENTER, 0});
+    HAS("[Raw]");
+    canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+    doc_render(&f->ui.detail.doc, detail_pos(&f->ui.detail)->cursor, &l);
+    assert_non_null(strstr((const char *)l.text.data, " b␍␊"));
+    canvas_line_cleanup(&l);
+    /* x jumps to the same offset in Hex. */
+    keys(f, (int[]){KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, KEYMAP_TAB, 'x', 0});
+    HAS("[Hex]");
+    ui_key(&f->ui, KEYMAP_ENTER); /* Enter jumps only from the Warnings tab */
+    HAS("does nothing here");
+}
+
+static void test_help(void **state)
+{
+    struct fixture *f = *state;
+    ui_key(&f->ui, '?');
+    HAS("generated from the key table");
+    HAS("Flow list");
+    HAS("open the flow in the detail view");
+    HAS("q back");
+    ui_key(&f->ui, '/');
+    type(f, "Everywhere");
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("redraw the screen");
+    ui_key(&f->ui, 'q');
+    HAS("q quit");
+}
+
+static void test_filter_prompt(void **state)
+{
+    struct fixture *f = *state;
+    ui_key(&f->ui, 'f');
+    HAS("filter: ");
+    HAS("Esc cancel");
+    type(f, "~zz(");
+    /* The filter module's error shows under the text with a caret (whatever its wording). */
+    HAS("^ ");
+    ui_key(&f->ui, KEYMAP_ENTER); /* refused: the prompt stays */
+    assert_true(f->ui.prompting);
+    ui_key(&f->ui, KEYMAP_ESC);
+    assert_false(f->ui.prompting);
+    /* A good one narrows the list; the status bar names it. */
+    ui_key(&f->ui, 'f');
+    type(f, "~m POST | ~c 502");
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("1 of 3 flows");
+    HAS("filter: ~m POST | ~c 502");
+    LACKS("/first");
+    /* Recalled from the history with Up. */
+    keys(f, (int[]){'f', KEYMAP_CTRL('u'), KEYMAP_UP, 0});
+    HAS("filter: ~m POST | ~c 502");
+    ui_key(&f->ui, KEYMAP_ESC);
+    /* An empty filter clears (the prompt opens on the current filter: ^U empties it). */
+    keys(f, (int[]){'f', KEYMAP_CTRL('u'), KEYMAP_ENTER, 0});
+    HAS("filter cleared");
+    HAS("3 flows");
+}
+
+static void test_split_and_mouse(void **state)
+{
+    struct fixture *f = *state;
+    ui_key(&f->ui, 's');
+    HAS("[Request]");
+    HAS("GET /\\x1b[2J"); /* the detail follows the list's cursor */
+    ui_key(&f->ui, 'k');
+    HAS("POST /typo HTTP/1.1");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Response]");
+    /* Click on the first row selects it; on the tab row, switches tabs. */
+    ui_mouse(&f->ui, UI_CLICK, 10, f->ui.list_y0 + 1);
+    assert_int_equal(flowlist_selected(&f->ui.list), 1);
+    screen(f);
+    ui_mouse(&f->ui, UI_CLICK, f->ui.detail.tab_x[2] + 1, f->ui.tabs_y);
+    HAS("[Raw]");
+    /* Clicking a heading sorts; again reverses. */
+    ui_key(&f->ui, 's');
+    screen(f);
+    ui_mouse(&f->ui, UI_CLICK, f->ui.layout.x[FLOWCOL_STATUS], f->ui.list_y0);
+    assert_int_equal(f->ui.list.sort_col, FLOWCOL_STATUS);
+    ui_mouse(&f->ui, UI_CLICK, f->ui.layout.x[FLOWCOL_STATUS], f->ui.list_y0);
+    assert_true(f->ui.list.descending);
+    ui_mouse(&f->ui, UI_WHEEL_DOWN, 5, 5);
+}
+
+/* No byte below 0x20, no DEL, no C1 and no bidi override anywhere on any screen. */
+static void assert_screen_safe(struct fixture *f)
+{
+    const char *s = screen(f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n')
+            continue;
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
+            fail_msg("unsafe byte 0x%02x on screen:\n%s", *p, s);
+    }
+    assert_null(strstr(s, "\xe2\x80\xae"));
+}
+
+static void test_hostile_everywhere(void **state)
+{
+    struct fixture *f = *state;
+    assert_screen_safe(f);
+    HAS("\\x1b[2J"); /* shown, escaped */
+    ui_key(&f->ui, KEYMAP_ENTER);
+    for (int body = 0; body < 3; body++) {
+        for (size_t t = 0; t < DETAIL_NTABS; t++) {
+            assert_screen_safe(f);
+            ui_key(&f->ui, KEYMAP_TAB);
+        }
+        ui_key(&f->ui, 'v');
+    }
+    ui_key(&f->ui, 'd');
+    assert_screen_safe(f);
+    ui_key(&f->ui, 's');
+    assert_screen_safe(f);
+}
+
+static void test_every_size(void **state)
+{
+    struct fixture *f = *state;
+    static const int SCREENS[][8] = {
+        {0},      {KEYMAP_ENTER, 0}, {KEYMAP_ENTER, KEYMAP_TAB, KEYMAP_TAB, 0},
+        {'s', 0}, {'?', 0},          {'f', '~', 0},
+    };
+    for (size_t s = 0; s < sizeof SCREENS / sizeof SCREENS[0]; s++) {
+        keys(f, SCREENS[s]);
+        for (int rows = 1; rows <= 40; rows += 3) {
+            for (int cols = 1; cols <= 200; cols += 7) {
+                ui_resize(&f->ui, rows, cols);
+                screen(f);
+                for (int y = 0; y < f->canvas.rows; y++)
+                    assert_true(f->canvas.line[y].cells <= cols);
+            }
+        }
+        ui_key(&f->ui, KEYMAP_ESC);
+        ui_key(&f->ui, KEYMAP_ESC);
+        f->ui.screen = UI_LIST;
+        f->ui.split = false;
+    }
+    ui_resize(&f->ui, 4, 10);
+    HAS("too small");
+}
+
+/* A feature adds keys with a table of its own: they act, and help and hints show them. */
+static int extra_calls;
+
+static unsigned extra_action(struct ui *ui, int arg)
+{
+    extra_calls += arg;
+    assert_non_null(ui_exchange(ui)); /* the flow the user is on */
+    ui_message(ui, STYLE_MESSAGE, "extra ran on #%llu", (unsigned long long)ui_selected(ui));
+    return UI_REDRAW;
+}
+
+static void test_extension_keys(void **state)
+{
+    struct fixture *f = *state;
+    static const struct keymap_binding EXTRA[] = {
+        {'i', KEYMAP_LIST | KEYMAP_DETAIL, extra_action, 2, "intercept", "set an intercept", 0},
+    };
+    ui_add_keys(&f->ui, EXTRA, 1);
+    HAS("i intercept");
+    ui_key(&f->ui, 'i');
+    assert_int_equal(extra_calls, 2);
+    HAS("extra ran on #3");
+    assert_int_equal(ui_context(&f->ui), KEYMAP_LIST);
+    ui_key(&f->ui, '?');
+    HAS("set an intercept");
+}
+
+/* The flow shown in a detail view is pinned: the caps cannot evict it from under the view. */
+static void test_detail_pins(void **state)
+{
+    struct fixture *f = *state;
+    keys(f, (int[]){'g', KEYMAP_ENTER, 0});
+    assert_int_equal(store_remove(&f->store, 1), -1);
+    ui_key(&f->ui, 'q');
+    assert_int_equal(store_remove(&f->store, 1), 0);
+    screen(f);
+    /* In the split layout the selected flow is shown, yet d still deletes it. */
+    keys(f, (int[]){'s', 'g', 0});
+    screen(f);
+    ui_key(&f->ui, 'd');
+    HAS("flow #2 deleted");
+    HAS("1 flow ");
+}
+
+static void test_keys_reach_actions(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(ui_key(&f->ui, 'q'), UI_QUIT | UI_REDRAW);
+    assert_int_equal(ui_key(&f->ui, KEYMAP_CTRL('c')), UI_QUIT | UI_REDRAW);
+    assert_true(ui_key(&f->ui, KEYMAP_CTRL('l')) & UI_REPAINT);
+    ui_key(&f->ui, '@');
+    HAS("@ does nothing here");
+    ui_key(&f->ui, 'F');
+    assert_false(f->ui.list.follow);
+    HAS("follow off");
+    keys(f, (int[]){'g', 'm', 0});
+    assert_true(flowlist_is_marked(&f->ui.list, 1));
+    keys(f, (int[]){'M', 0});
+    HAS("1 of 3 flows");
+    keys(f, (int[]){'M', 'o', 0});
+    assert_int_equal(f->ui.list.sort_col, FLOWCOL_TIME);
+    keys(f, (int[]){'z', 'n', 0});
+    HAS("cancelled");
+    keys(f, (int[]){'z', 'y', 0});
+    HAS("3 flows deleted");
+    HAS("waiting for traffic");
+}
+
+int main(void)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    setenv("TZ", "UTC", 1);
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_list),
+        T(test_detail_tabs),
+        T(test_warnings_jump),
+        T(test_help),
+        T(test_filter_prompt),
+        T(test_split_and_mouse),
+        T(test_hostile_everywhere),
+        T(test_every_size),
+        T(test_keys_reach_actions),
+        T(test_detail_pins),
+        T(test_extension_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
