@@ -877,6 +877,180 @@ def cmd_mixed(args):
     result(requested=n, seconds=round(time.time() - t0, 2), failures=failures, **stats)
 
 
+async def stream(port, conns, seconds, out, pipeline_depth):
+    """conns keep-alive connections sending requests with unique targets (/lost/C/I, some with
+    bodies, `pipeline_depth` in flight per connection) until the server goes away or time is
+    up; every request whose whole response arrived is written to `out` at once, so the list is
+    right even when the server is stopped mid-run."""
+    done = open(out, "w")
+    stop = time.time() + seconds
+    stats = {"completed": 0, "sent": 0, "ended_by_server": 0}
+
+    async def one(c):
+        try:
+            r, w = await open_conn(port)
+        except (OSError, asyncio.TimeoutError):
+            return
+        i = 0
+        waiting = []
+        try:
+            while time.time() < stop or waiting:
+                while len(waiting) < pipeline_depth and time.time() < stop:
+                    body = b"x" * (i % 5 * 700)
+                    target = "/lost/%d/%d" % (c, i)
+                    w.write(b"POST %s HTTP/1.1\r\nHost: l\r\nContent-Length: %d\r\n\r\n%s"
+                            % (target.encode(), len(body), body))
+                    waiting.append(target)
+                    stats["sent"] += 1
+                    i += 1
+                await w.drain()
+                head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 10)
+                cl = int(re.search(rb"\r\nContent-Length: (\d+)", head, re.I).group(1))
+                await r.readexactly(cl)
+                done.write(waiting.pop(0) + "\n")
+                done.flush()
+                stats["completed"] += 1
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, AttributeError):
+            stats["ended_by_server"] += 1
+        w.close()
+
+    await asyncio.gather(*(one(c) for c in range(conns)))
+    done.close()
+    return stats
+
+
+def cmd_stream(args):
+    port, conns, seconds, out = int(args[0]), int(args[1]), float(args[2]), args[3]
+    depth = int(args[4]) if len(args) > 4 else 1
+    result(connections=conns, pipeline_depth=depth, **asyncio.run(
+        stream(port, conns, seconds, out, depth)))
+
+
+def cmd_recorded(args):
+    """COMPLETED JSONL HAR: every request in COMPLETED (one target a line) must be in the JSON
+    lines and in the HAR exactly once; reports what is missing or doubled."""
+    completed = [l.strip() for l in open(args[0]) if l.strip()]
+    jl = [json.loads(l) for l in open(args[1]) if l.strip()]
+    har = json.load(open(args[2]))["log"]["entries"]
+    in_json = {}
+    for e in jl:
+        t = e["request"]["target"]
+        in_json[t] = in_json.get(t, 0) + 1
+    in_har = {}
+    for e in har:
+        t = "/" + e["request"]["url"].split("/", 3)[3] if e["request"]["url"].count("/") >= 3 \
+            else e["request"]["url"]
+        in_har[t] = in_har.get(t, 0) + 1
+    missing_json = [t for t in completed if t not in in_json]
+    missing_har = [t for t in completed if t not in in_har]
+    doubled = [t for t, n in list(in_json.items()) + list(in_har.items()) if n > 1]
+    unfinished = sum(1 for e in jl if "incomplete" in e["flags"] or e.get("error"))
+    result(completed_by_client=len(completed), json_records=len(jl), har_entries=len(har),
+           missing_json=missing_json[:5], missing_json_n=len(missing_json),
+           missing_har=missing_har[:5], missing_har_n=len(missing_har), doubled=doubled[:5],
+           in_flight_or_failed=unfinished)
+
+
+def traversal_targets(name):
+    """Ways out of a served folder toward `name` (a file beside it, in `../outside/`), and
+    absolute paths, in every spelling a server has been fooled by."""
+    dots = ["..", "%2e%2e", "%2E%2E", ".%2e", "%2e.", "%252e%252e", "%c0%ae%c0%ae", "..%00",
+            "%2e%2e%00", "...", "..;", ".%u002e"]
+    seps = ["/", "%2f", "%2F", "%5c", "\\", "%252f", "%c0%af", "//", "/./"]
+    out = set()
+    for d in dots:
+        for s in seps:
+            for depth in (1, 2, 5):
+                out.add("/" + (d + s) * depth + "outside" + s + name)
+                out.add("/sub/" + (d + s) * (depth + 1) + "outside" + s + name)
+    for p in ("/etc/passwd", "//etc/passwd", "/%2fetc%2fpasswd", "/..%2f..%2f..%2fetc/passwd",
+              "/proc/self/environ", "/%00/etc/passwd", "/link-out/" + name, "/link-out%2f" + name,
+              "/sub/../link-out/" + name, "/./link-out/./" + name, "/link-file",
+              "/." + "/.." * 40 + "/etc/passwd", "/" + "a/" * 2000 + ("../" * 2001) + "etc/passwd",
+              "http://x/../outside/" + name, "http://x/%2e%2e/outside/" + name, "*", "../outside/"
+              + name, "outside/" + name, "/sub/..\\..\\outside\\" + name):
+        out.add(p)
+    return sorted(out)
+
+
+def cmd_traversal(args):
+    """PORT NAME MARKER: requests every traversal target; none may answer with MARKER (the
+    content of files outside the folder) or with /etc/passwd's first line."""
+    port, name, marker = int(args[0]), args[1], args[2].encode()
+    leaks, statuses = [], {}
+    targets = traversal_targets(name)
+    for t in targets:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(b"GET " + t.encode("latin-1") + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        data = b""
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        except OSError:
+            pass
+        s.close()
+        code = status_of(data)
+        statuses[str(code)] = statuses.get(str(code), 0) + 1
+        if marker in data or b"root:x:0:0" in data:
+            leaks.append(t)
+    result(targets=len(targets), statuses=statuses, leaks=leaks[:10], leaked=len(leaks))
+
+
+SHELL_PAYLOADS = [
+    "$(touch {m}-a)", "`touch {m}-b`", ";touch {m}-c;", "|touch {m}-d", "&&touch {m}-e",
+    "\ntouch {m}-f\n", "'$(touch {m}-g)'", "\"$(touch {m}-h)\"", "${{IFS}}touch${{IFS}}{m}-i",
+    "$((1))$(touch {m}-j)", "<(touch {m}-k)", ">{m}-l",
+]
+
+
+def cmd_shellmeta(args):
+    """PORT MARKER_PREFIX: requests carrying shell metacharacters that would create files named
+    MARKER_PREFIX-* if any part of a request reached a shell: in the target, the query, header
+    names and values, cookies and the body."""
+    port, m = int(args[0]), args[1]
+    sent = 0
+    statuses = {}
+    for k, tmpl in enumerate(SHELL_PAYLOADS):
+        p = tmpl.format(m=m)
+        q = urllib_quote(p)
+        value = p.replace("\n", " ")
+        reqs = [
+            "GET /x/%s?a=%s HTTP/1.1\r\nHost: s\r\n\r\n" % (q, q),
+            "GET /x?%s HTTP/1.1\r\nHost: s\r\nX-Evil: %s\r\nCookie: c=%s\r\nUser-Agent: %s\r\n"
+            "Referer: %s\r\n\r\n" % (p.replace(" ", "+").replace("\n", "%0a"), value, value,
+                                     value, value),
+            "POST /x HTTP/1.1\r\nHost: s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s"
+            % (value, len(p.encode()), p),
+            "GET /x HTTP/1.1\r\nHost: %s\r\nX-%d-%s: v\r\n\r\n" % (value, k, q.replace("%", "")),
+        ]
+        for r in reqs:
+            s = socket.create_connection(("127.0.0.1", port), timeout=15)
+            s.sendall(r.encode("utf-8", "surrogateescape").replace(b"\r\n\r\n", b"\r\nConnection:"
+                                                                  b" close\r\n\r\n", 1))
+            data = b""
+            try:
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    data += d
+            except OSError:
+                pass
+            s.close()
+            sent += 1
+            code = str(status_of(data))
+            statuses[code] = statuses.get(code, 0) + 1
+    result(requests=sent, payloads=len(SHELL_PAYLOADS), statuses=statuses)
+
+
+def urllib_quote(s):
+    from urllib.parse import quote
+    return quote(s, safe="")
+
+
 # --- clients that give up ---------------------------------------------------------------------
 
 
@@ -943,7 +1117,7 @@ COMMANDS = {
     "termcheck": cmd_termcheck, "expect": cmd_expect, "lint": cmd_lint, "slowloris": cmd_slowloris, "idle": cmd_idle,
     "pipeline": cmd_pipeline, "flood": cmd_flood, "upload": cmd_upload,
     "download": cmd_download, "origin": cmd_origin, "mixed": cmd_mixed, "abort": cmd_abort,
-    "sample": cmd_sample, "proc": cmd_proc,
+    "traversal": cmd_traversal, "shellmeta": cmd_shellmeta, "stream": cmd_stream, "recorded": cmd_recorded, "sample": cmd_sample, "proc": cmd_proc,
 }
 
 if __name__ == "__main__":
