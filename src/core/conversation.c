@@ -455,6 +455,16 @@ static void response_head_done(struct conversation *c, struct http_warnings *w)
     begin_body(c, SIDE_SERVER, m->head_off + m->head.len);
 }
 
+/* Removes every warning with this code from w. */
+static void forget(struct http_warnings *w, enum warning_code code)
+{
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < w->n; i++)
+        if (w->w[i].code != code)
+            w->w[kept++] = w->w[i];
+    w->n = kept;
+}
+
 /* The head could not be parsed (not HTTP, or over the limit). */
 static void head_failed(struct conversation *c, enum side s, int rc)
 {
@@ -462,6 +472,10 @@ static void head_failed(struct conversation *c, enum side s, int rc)
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
     release_scratch(sd);
+    /* The parser notes the limit where it stopped; the warning below also names the limit:
+     * one warning for one head, not two. */
+    if (rc == HTTP_TOO_LARGE)
+        forget(&sd->warn, W_HEAD_TOO_LARGE);
     /* What the parser saw before giving up is still worth showing. */
     attach(ex, s, m->head_off, m->raw.data + m->head_off, &sd->warn);
     if (rc == HTTP_TOO_LARGE) {

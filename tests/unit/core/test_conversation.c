@@ -194,6 +194,26 @@ static void test_head_warnings_survive_pieces(void **state)
           "!header-name-typo@c24\n");
 }
 
+static void test_head_too_large_warned_once(void **state)
+{
+    (void)state;
+    /* A head over the limit is one warning (with the limit), not the parser's and the
+     * conversation's both. */
+    static const struct conversation_config small = {.limits = {.head_max = 64,
+                                                                .headers_max = 256,
+                                                                .chunk_digits_max = 16,
+                                                                .chunk_ext_max = 4096},
+                                                     .exchange = {65536, 1 << 20},
+                                                     .conn_id = 1};
+    const struct step s[] = {
+        {C, "GET / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            "aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"},
+        {NULL, NULL}};
+    check(s, &small,
+          "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] !head-too-large@c0 OPEN\n--\n"
+          "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] incomplete !head-too-large@c0\n");
+}
+
 static void test_pipelined_head(void **state)
 {
     (void)state;
@@ -517,6 +537,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple),
         cmocka_unit_test(test_head_warnings_survive_pieces),
+        cmocka_unit_test(test_head_too_large_warned_once),
         cmocka_unit_test(test_pipelined_head),
         cmocka_unit_test(test_continue_and_early_hints),
         cmocka_unit_test(test_connect_tunnel),
