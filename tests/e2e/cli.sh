@@ -43,6 +43,10 @@ printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
 printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"
 expect 0 "" -- lint "$WORK/clean.txt"
 expect 3 "" -- lint "$WORK/typo.txt"
+# Bytes that are not HTTP at all (no warning applies to them) still fail the check.
+printf '\033[2J\033[H / HTTP/1.1\r\n\r\n' >"$WORK/nothttp.txt"
+expect 3 "" -- lint "$WORK/nothttp.txt"
+"$HSPY" lint "$WORK/nothttp.txt" | grep -q "^1 message, 0 with warnings, 1 not HTTP$" || fail "lint counts what is not HTTP"
 "$HSPY" lint "$WORK/typo.txt" | grep -q "did you mean Content-Length" || fail "lint explains the typo"
 "$HSPY" lint --json "$WORK/typo.txt" | python3 -c '
 import json, sys
