@@ -15,7 +15,8 @@
 
 STRESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HSPY_SOURCE_DIR=${HSPY_SOURCE_DIR:-$(cd "$STRESS_LIB/../../.." && pwd)}
-. "$HSPY_SOURCE_DIR/tests/e2e/lib/common.sh"
+# (already sourced when a scenario loaded tests/e2e/lib/tui.sh first)
+declare -F cleanup >/dev/null || . "$HSPY_SOURCE_DIR/tests/e2e/lib/common.sh"
 STRESS_MODE=${STRESS_MODE:-quick}
 # The interpreter itself, not a version manager's wrapper script (which costs a tenth of a
 # second per start, and the scenarios start it hundreds of times).
