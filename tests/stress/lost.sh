@@ -33,4 +33,12 @@ for sig in TERM INT; do
     check "thousands of exchanges went through" test "$(lastjson "$r" completed_by_client)" -ge 1000
     verdict
 done
+scene stop-at-once "SIGTERM the instant the address is printed, $(pick 50 500 20) times"
+stress racestop "$(pick 50 500 20)" listen --har "$WORK/race.har" 0 >"$WORK/race.json"
+sent "$(lastjson "$WORK/race.json" runs) starts of hspy listen --har, each stopped as soon as its port was read"
+back "exit statuses $(lastjson "$WORK/race.json" statuses); HAR files not complete: $(lastjson "$WORK/race.json" broken_har)"
+check "every run stopped cleanly (exit 0)" test "$(lastjson "$WORK/race.json" statuses)" = "{\"0\": $(lastjson "$WORK/race.json" runs)}"
+check "every HAR complete" test "$(lastjson "$WORK/race.json" broken_har)" = 0
+verdict
+
 finish

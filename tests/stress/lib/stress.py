@@ -926,6 +926,30 @@ def cmd_stream(args):
         stream(port, conns, seconds, out, depth)))
 
 
+def cmd_racestop(args):
+    """N HSPY_ARGS...: starts hspy N times and sends SIGTERM the instant its address line is
+    read (scripts do exactly that); every run must end with status 0 and, when a --har FILE
+    is given, leave a complete document."""
+    import subprocess
+    import signal
+    n, argv = int(args[0]), [os.environ["HSPY"]] + args[1:]
+    har = args[args.index("--har") + 1] if "--har" in args else None
+    statuses, bad_har = {}, 0
+    for _ in range(n):
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p.stderr.readline()
+        os.kill(p.pid, signal.SIGTERM)
+        p.stderr.read()
+        rc = p.wait()
+        statuses[str(rc)] = statuses.get(str(rc), 0) + 1
+        if har:
+            try:
+                json.load(open(har))["log"]["entries"]
+            except (OSError, ValueError, KeyError):
+                bad_har += 1
+    result(runs=n, statuses=statuses, broken_har=bad_har)
+
+
 def cmd_recorded(args):
     """COMPLETED JSONL HAR: every request in COMPLETED (one target a line) must be in the JSON
     lines and in the HAR exactly once; reports what is missing or doubled."""
@@ -1113,11 +1137,29 @@ def cmd_proc(args):
 
 
 COMMANDS = {
-    "send": cmd_send, "pcap": cmd_pcap, "large": cmd_large, "garden": cmd_garden,
-    "termcheck": cmd_termcheck, "expect": cmd_expect, "lint": cmd_lint, "slowloris": cmd_slowloris, "idle": cmd_idle,
-    "pipeline": cmd_pipeline, "flood": cmd_flood, "upload": cmd_upload,
-    "download": cmd_download, "origin": cmd_origin, "mixed": cmd_mixed, "abort": cmd_abort,
-    "traversal": cmd_traversal, "shellmeta": cmd_shellmeta, "stream": cmd_stream, "recorded": cmd_recorded, "sample": cmd_sample, "proc": cmd_proc,
+    "send": cmd_send,
+    "pcap": cmd_pcap,
+    "large": cmd_large,
+    "garden": cmd_garden,
+    "expect": cmd_expect,
+    "lint": cmd_lint,
+    "termcheck": cmd_termcheck,
+    "slowloris": cmd_slowloris,
+    "idle": cmd_idle,
+    "pipeline": cmd_pipeline,
+    "flood": cmd_flood,
+    "upload": cmd_upload,
+    "download": cmd_download,
+    "origin": cmd_origin,
+    "mixed": cmd_mixed,
+    "abort": cmd_abort,
+    "traversal": cmd_traversal,
+    "shellmeta": cmd_shellmeta,
+    "stream": cmd_stream,
+    "racestop": cmd_racestop,
+    "recorded": cmd_recorded,
+    "sample": cmd_sample,
+    "proc": cmd_proc,
 }
 
 if __name__ == "__main__":
