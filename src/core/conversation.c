@@ -215,6 +215,7 @@ static struct exchange *begin(struct conversation *c, bool has_request)
     memset(f, 0, sizeof *f);
     f->ex = ex;
     f->req_done = !has_request;
+    f->resp_done = has_request && c->cfg.one_side;
     emit(c, ex, CONV_BEGIN, has_request ? SIDE_CLIENT : SIDE_SERVER, NULL, 0);
     return ex;
 }
@@ -515,11 +516,20 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     size_t room = c->cfg.limits.head_max > have ? c->cfg.limits.head_max - have : 0;
     size_t take = n < room ? n : room;
     size_t before = m->raw.len;
-    dynbuf_append(&m->raw, p, take);
+    /* A head that begins in this input is parsed where it lies and only its own bytes are
+     * kept: otherwise each pipelined request would copy, and keep room for, the whole rest of
+     * the input (up to --head-max each). The parser's offsets are relative to its buffer, so
+     * they hold in the copy too. */
+    bool in_place = have == 0;
+    if (!in_place)
+        dynbuf_append(&m->raw, p, take);
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
     struct http_warnings *w = &sd->warn;
-    int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off, kind,
-                             &c->cfg.limits, &sd->scan, &sd->head, w);
+    int rc = http_head_parse(in_place ? p : m->raw.data + m->head_off,
+                             in_place ? take : m->raw.len - m->head_off, kind, &c->cfg.limits,
+                             &sd->scan, &sd->head, w);
+    if (in_place)
+        dynbuf_append(&m->raw, p, rc > 0 ? (size_t)rc : take);
     if (rc > 0 && sd->head.total_headers > sd->head.cap &&
         sd->head.cap < c->cfg.limits.headers_max) {
         /* More fields than the small array holds: parse the complete head again into one that
