@@ -62,6 +62,9 @@ int main(int argc, char **argv)
     hspy_configure(&h);
     int status = MODES[h.opt.cmd]->run(&h);
     hspy_finish(&h);
+    /* Output written at the end (an export, --save) can fail after the mode succeeded. */
+    if (status == 0 && h.err[0])
+        status = 1;
     if (h.err[0])
         fprintf(stderr, "hspy: %s\n", h.err);
     hspy_cleanup(&h);

@@ -12,6 +12,10 @@
  * deadline (an absolute point, e.g. "the request head must be complete by then"). The timer is
  * re-armed lazily, so activity costs no timer operations.
  *
+ * A conn is either accepted from a listener or connected outward (conn_connect, for a proxy's
+ * upstream); both work alike once connected. A conn can be half-closed (conn_shutdown: our FIN,
+ * while the peer's bytes keep coming), which tunnels need.
+ *
  * Closing is always asynchronous: on_close is the last callback, after which the conn is freed.
  * Nothing here knows HTTP; listen and proxy build on it.
  */
@@ -107,6 +111,14 @@ int conn_write(struct conn *c, const void *p, size_t n);
 /* Starts gathering writes; conn_uncork sends them as one. Corks do not nest. */
 void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);
+/* True between conn_cork and conn_uncork. */
+bool conn_corked(const struct conn *c);
+/*
+ * Asks for on_sent(data of the callbacks, c) whenever the output queue becomes empty after it
+ * held bytes (NULL stops it). A write that went out at once does not call it: check
+ * conn_queued() after conn_write.
+ */
+void conn_on_sent(struct conn *c, void (*on_sent)(void *data, struct conn *c));
 /* Output bytes accepted but not yet taken by the kernel (cork included). */
 size_t conn_queued(const struct conn *c);
 /* True when the queue is over the group's queue_max (stop producing until on_drain). */
@@ -120,6 +132,15 @@ void conn_unhold(struct conn *c, unsigned reason);
 void conn_set_idle(struct conn *c, uint64_t ms);
 /* Deadline ms from now (0 clears it). */
 void conn_set_deadline(struct conn *c, uint64_t ms);
+
+/*
+ * Half-close: sends a FIN once the queued output is out; reading and on_read go on until the
+ * peer closes too. Later writes are refused (-1). A later conn_close(FLUSH) closes once the FIN
+ * is out. Idempotent.
+ */
+void conn_shutdown(struct conn *c);
+/* True after conn_shutdown. */
+bool conn_is_shut(const struct conn *c);
 
 /* Starts closing (enum conn_close). Further calls only escalate (FLUSH -> NOW -> RESET). */
 void conn_close(struct conn *c, int how);

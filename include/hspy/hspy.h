@@ -14,7 +14,9 @@
 #include "hspy/options.h"
 #include "hspy/store.h"
 
+struct exportfile;
 struct listener;
+struct pcapngsink;
 struct sinks;
 struct tui;
 
@@ -49,6 +51,12 @@ struct hspy {
     const struct listener *listener;
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
+    /* Session files (docs/sessions.md). */
+    struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
+    struct exportfile *export; /* read --export, or NULL */
+    bool started;              /* hspy_start succeeded (--save is written at the end) */
+    char started_title[128];   /* the title when the session started (modes may free theirs) */
+    int64_t started_ns;        /* when it started */
 };
 
 /* The wall clock in ns since the epoch. */
@@ -64,7 +72,10 @@ void hspy_configure(struct hspy *h);
  * 0, or -1 with h->err set.
  */
 int hspy_start(struct hspy *h);
-/* Closes the TUI (restoring the terminal) and finishes the sinks (HAR closed). Idempotent. */
+/*
+ * Closes the TUI (restoring the terminal), finishes the sinks (HAR and pcapng closed), writes
+ * the export and the --save file. A failure of the last two is left in h->err. Idempotent.
+ */
 void hspy_finish(struct hspy *h);
 /* Frees everything; the loop must have stopped. */
 void hspy_cleanup(struct hspy *h);

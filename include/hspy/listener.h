@@ -62,4 +62,11 @@ void listener_close(struct listener *l);
 /* True when the bound address is reachable from other hosts (not loopback). */
 bool listener_public(const struct listener *l);
 
+/*
+ * Raises the soft limit on open file descriptors toward want (each connection holds one; a
+ * proxied one two), up to the hard limit. Returns the limit now in force (UINT64_MAX when
+ * unlimited), so the caller can warn when it is below want.
+ */
+uint64_t listener_fd_limit(uint64_t want);
+
 #endif

@@ -99,6 +99,27 @@ struct options {
 
     /* read and sniff */
     uint64_t capture_conns; /* TCP connections tracked at once (0 = FLOWTABLE_FLOWS_DEFAULT) */
+
+    /* proxy */
+    bool preserve_host;           /* --preserve-host: forward Host as received */
+    bool xff;                     /* --xff: append the client address to X-Forwarded-For */
+    bool forwarded;               /* --forwarded: append an RFC 7239 Forwarded element */
+    bool reverse_only;            /* --reverse-only: refuse absolute-form targets and CONNECT */
+    bool buffer_requests;         /* --buffer-requests: whole request body before upstream */
+    uint64_t buffer_memory;       /* --buffer-memory: spooled bytes kept in memory */
+    uint64_t buffer_max;          /* --buffer-max: largest spooled request body */
+    uint64_t connect_timeout_ms;  /* --connect-timeout */
+    uint64_t upstream_timeout_ms; /* --upstream-timeout: upstream silent while a response is due */
+    uint64_t upstream_keepalive;  /* --upstream-keepalive: idle upstream connections kept */
+    uint64_t upstream_idle_ms;    /* --upstream-idle: how long an idle one is kept */
+    bool hash_bodies;             /* --hash-bodies: SHA-256 of every proxied body */
+    /* sessions: files in and out (docs/sessions.md) */
+    const char *pcapng_path;   /* --pcapng FILE: the session as synthesized packets */
+    const char *save_path;     /* --save FILE: the session's exchanges as HAR, at exit */
+    const char *export_format; /* read --export FORMAT (enum export_format by name) */
+    int export_kind;           /* the format, once validated */
+    uint64_t export_id;        /* --id N: the exchange to export (0 = not given) */
+    const char *output_path;   /* --output FILE for the export ("-" or NULL: stdout) */
 };
 
 enum options_result {

@@ -5,6 +5,7 @@
 #ifndef HSPY_SHA256_H
 #define HSPY_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,7 @@ struct sha256 {
     uint64_t len; /* bytes hashed */
     uint8_t block[64];
     size_t fill;
+    bool ni; /* use the processor's SHA instructions (decided by sha256_init) */
 };
 
 void sha256_init(struct sha256 *s);

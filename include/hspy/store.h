@@ -74,6 +74,11 @@ void store_unobserve(struct store *s, const void *data);
  * Returns the id.
  */
 uint64_t store_add(struct store *s, struct exchange *ex);
+/*
+ * store_add with a chosen id (HAR import gives exchanges back the ids of the session that
+ * wrote them): id must be at least store_end_id; the ids skipped never resolve. Returns id.
+ */
+uint64_t store_add_as(struct store *s, struct exchange *ex, uint64_t id);
 /* The exchange changed (bytes, head, flags): observers' on_update, generation bump. */
 void store_touch(struct store *s, struct exchange *ex);
 /*

@@ -17,6 +17,7 @@
 #include "hspy/delivery.h"
 #include "hspy/endpoint.h"
 #include "hspy/exchange.h"
+#include "hspy/export.h"
 #include "hspy/http.h"
 #include "hspy/store.h"
 #include "hspy/xmalloc.h"
@@ -130,6 +131,42 @@ static const struct option_def OPTIONS[] = {
      1, 1u << 24},
     {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
      "print and write (--har) only the exchanges matching EXPR", 0, 0},
+    {"preserve-host", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(preserve_host), NULL,
+     "forward Host as received (default: rewritten to the host connected to)", 0, 0},
+    {"xff", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(xff), NULL,
+     "append the client address to X-Forwarded-For (added when absent)", 0, 0},
+    {"forwarded", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(forwarded), NULL,
+     "append for=/host=/proto= to Forwarded (RFC 7239; added when absent)", 0, 0},
+    {"reverse-only", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(reverse_only), NULL,
+     "refuse absolute-form (http://host/...) requests and CONNECT with 403", 0, 0},
+    {"buffer-requests", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(buffer_requests), NULL,
+     "read each request body whole before contacting the upstream", 0, 0},
+    {"buffer-memory", 0, OPT_SIZE, CMD_BIT(CMD_PROXY), FIELD(buffer_memory), "SIZE",
+     "--buffer-requests: body bytes kept in memory, then a temp file (default 1M)", 0,
+     (uint64_t)1 << 32},
+    {"buffer-max", 0, OPT_SIZE, CMD_BIT(CMD_PROXY), FIELD(buffer_max), "SIZE",
+     "--buffer-requests: larger bodies are answered 413 (default 1G)", 0, UINT64_MAX - 1},
+    {"connect-timeout", 0, OPT_DURATION, CMD_BIT(CMD_PROXY), FIELD(connect_timeout_ms), "TIME",
+     "give up connecting upstream after this long and answer 504 (default 10s)", 1, UINT32_MAX},
+    {"upstream-timeout", 0, OPT_DURATION, CMD_BIT(CMD_PROXY), FIELD(upstream_timeout_ms), "TIME",
+     "upstream silent this long while a response is due: 504 (default 60s; 0 = never)", 0,
+     UINT32_MAX},
+    {"upstream-keepalive", 0, OPT_UINT, CMD_BIT(CMD_PROXY), FIELD(upstream_keepalive), "N",
+     "idle upstream connections kept for reuse (default 32; 0 = none)", 0, 100000},
+    {"upstream-idle", 0, OPT_DURATION, CMD_BIT(CMD_PROXY), FIELD(upstream_idle_ms), "TIME",
+     "close an idle upstream connection after this long (default 30s)", 1, UINT32_MAX},
+    {"hash-bodies", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(hash_bodies), NULL,
+     "record the SHA-256 of every body (--json, HAR; costs CPU)", 0, 0},
+    {"pcapng", 0, OPT_STRING, CMD_VIEWERS, FIELD(pcapng_path), "FILE",
+     "write the exchanges as pcapng (synthesized TCP packets) to FILE", 0, 0},
+    {"save", 0, OPT_STRING, CMD_VIEWERS, FIELD(save_path), "FILE",
+     "save the session's exchanges as HAR to FILE on exit", 0, 0},
+    {"export", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(export_format), "FORMAT",
+     "export exchange --id as curl, nc, raw-request, raw-response, body, ...", 0, 0},
+    {"id", 0, OPT_UINT, CMD_BIT(CMD_READ), FIELD(export_id), "N",
+     "the exchange to export (its id, as --json shows it)", 1, UINT64_MAX},
+    {"output", 'o', OPT_STRING, CMD_BIT(CMD_READ), FIELD(output_path), "FILE",
+     "write the export to FILE instead of stdout", 0, 0},
 };
 
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
@@ -190,6 +227,12 @@ void options_init(struct options *o)
     o->delay_head_ms = o->delay_body_ms = 0;
     o->close_after = o->reset_after = o->content_length = UINT64_MAX;
     snprintf(o->host, sizeof o->host, "127.0.0.1");
+    o->buffer_memory = (uint64_t)1 << 20;
+    o->buffer_max = (uint64_t)1 << 30;
+    o->connect_timeout_ms = 10000;
+    o->upstream_timeout_ms = 60000;
+    o->upstream_keepalive = 32;
+    o->upstream_idle_ms = 30000;
 }
 
 void options_cleanup(struct options *o)
@@ -410,6 +453,33 @@ static int positional(struct options *o, int n, char **args, char *err, size_t e
     }
 }
 
+/* --export, --id and --output go together; the export is then the only thing on stdout. */
+static int validate_export(struct options *o, char *err, size_t errlen)
+{
+    if (!o->export_format) {
+        if (o->export_id || o->output_path)
+            return usage(err, errlen, o->cmd, "--%s needs --export FORMAT",
+                         o->export_id ? "id" : "output");
+        return OPTIONS_RUN;
+    }
+    o->export_kind = export_format_by_name(o->export_format);
+    if (o->export_kind < 0) {
+        char names[256] = "";
+        for (int f = 0; f < EXPORT__COUNT; f++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", f ? ", " : "",
+                     export_format_name((enum export_format)f));
+        return usage(err, errlen, o->cmd, "--export: '%s' is not one of %s", o->export_format,
+                     names);
+    }
+    if (!o->export_id)
+        return usage(err, errlen, o->cmd, "--export needs --id N (the exchange's id)");
+    if (o->json)
+        return usage(err, errlen, o->cmd, "--export and --json exclude each other");
+    o->no_tui = true;
+    o->log_style = LOG_NONE;
+    return OPTIONS_RUN;
+}
+
 /* listen: one default answer at most, and options that only make sense with another. */
 static int validate_listen(struct options *o, char *err, size_t errlen)
 {
@@ -455,7 +525,7 @@ static int validate(struct options *o, char *err, size_t errlen)
         return usage(err, errlen, o->cmd, "--request and --response exclude each other");
     if (o->cmd == CMD_LISTEN)
         return validate_listen(o, err, errlen);
-    return OPTIONS_RUN;
+    return validate_export(o, err, errlen);
 }
 
 /* Builds the getopt_long table for one subcommand; returns the short-option string. */

@@ -5,6 +5,7 @@
  */
 #include "hspy/sha256.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -109,29 +110,35 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8
     _mm_storeu_si128((__m128i *)&h[4], s1);
 }
 
-typedef void compress_fn(uint32_t h[8], const uint8_t *p, size_t n);
-
-/*
- * Chooses the implementation once, when the program is loaded (an ELF ifunc: no global state
- * of ours). It runs before the sanitizers are set up, so it must not be instrumented.
- */
-__attribute__((no_sanitize_address, no_sanitize_undefined)) static compress_fn *pick_compress(void)
+/* Whether this processor has the SHA extensions (and the SSE levels compress_ni uses). Asked
+ * once per hash, in sha256_init: no global state, no load-time resolver. */
+static bool have_sha_ni(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
-        return compress_c;
+        return false;
     if (__get_cpuid_max(0, NULL) < 7)
-        return compress_c;
+        return false;
     __cpuid_count(7, 0, a, b, c, d);
-    return (b & bit_SHA) ? compress_ni : compress_c;
+    return (b & bit_SHA) != 0;
 }
 
-static void compress(uint32_t h[8], const uint8_t *p, size_t n)
-    __attribute__((ifunc("pick_compress")));
-#else
-static void compress(uint32_t h[8], const uint8_t *p, size_t n)
+static void compress(struct sha256 *s, const uint8_t *p, size_t n)
 {
-    compress_c(h, p, n);
+    if (s->ni)
+        compress_ni(s->h, p, n);
+    else
+        compress_c(s->h, p, n);
+}
+#else
+static bool have_sha_ni(void)
+{
+    return false;
+}
+
+static void compress(struct sha256 *s, const uint8_t *p, size_t n)
+{
+    compress_c(s->h, p, n);
 }
 #endif
 
@@ -142,6 +149,7 @@ void sha256_init(struct sha256 *s)
     memcpy(s->h, iv, sizeof iv);
     s->len = 0;
     s->fill = 0;
+    s->ni = have_sha_ni();
 }
 
 void sha256_update(struct sha256 *s, const void *data, size_t n)
@@ -156,11 +164,11 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
         n -= take;
         if (s->fill < 64)
             return;
-        compress(s->h, s->block, 1);
+        compress(s, s->block, 1);
         s->fill = 0;
     }
     if (n >= 64) {
-        compress(s->h, p, n / 64);
+        compress(s, p, n / 64);
         p += n / 64 * 64;
         n %= 64;
     }
@@ -175,13 +183,13 @@ void sha256_final(struct sha256 *s, uint8_t out[32])
     s->block[s->fill++] = 0x80;
     if (s->fill > 56) {
         memset(s->block + s->fill, 0, 64 - s->fill);
-        compress(s->h, s->block, 1);
+        compress(s, s->block, 1);
         s->fill = 0;
     }
     memset(s->block + s->fill, 0, 56 - s->fill);
     for (int i = 0; i < 8; i++)
         s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(s->h, s->block, 1);
+    compress(s, s->block, 1);
     s->fill = 0;
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->h[i] >> 24);

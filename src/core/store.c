@@ -129,6 +129,16 @@ uint64_t store_add(struct store *s, struct exchange *ex)
     return ex->id;
 }
 
+uint64_t store_add_as(struct store *s, struct exchange *ex, uint64_t id)
+{
+    assert(id >= s->next);
+    /* With nothing kept the ring restarts at id; otherwise the skipped slots stay empty. */
+    if (s->live == 0)
+        s->base = s->evict_from = id;
+    s->next = id;
+    return store_add(s, ex);
+}
+
 void store_touch(struct store *s, struct exchange *ex)
 {
     s->generation++;

@@ -1,7 +1,7 @@
 /*
- * conn owns one accepted TCP socket: its libuv handles, its output queue, its read pausing, its
- * timeouts and its orderly or abortive close. It never interprets the bytes and never touches
- * the store; its owner does both through the callbacks.
+ * conn owns one TCP socket, accepted or connected outward: its libuv handles, its output queue,
+ * its read pausing, its timeouts, its half-close and its orderly or abortive close. It never
+ * interprets the bytes and never touches the store; its owner does both through the callbacks.
  */
 #include "hspy/conn.h"
 
@@ -25,6 +25,7 @@ struct conn {
     uv_shutdown_t shutdown;
     uv_connect_t connect;
     void (*on_connected)(void *data, struct conn *c, int status);
+    void (*on_sent)(void *data, struct conn *c);
     void *connect_data;
     bool connecting;
     struct conn_group *g;
@@ -36,7 +37,10 @@ struct conn {
     bool corked;
     bool reading;
     bool eof;
-    uint8_t state; /* enum close_state */
+    bool shut;       /* conn_shutdown: our FIN is queued or sent */
+    bool shut_done;  /* the half-close's FIN went out */
+    bool close_shut; /* conn_close(FLUSH) came after conn_shutdown: close once the FIN is out */
+    uint8_t state;   /* enum close_state */
     uint8_t handles;
     unsigned hold;
     int status;
@@ -367,6 +371,8 @@ static void on_written(uv_write_t *req, int status)
     }
     c->last_active = now_ms(c);
     check_drain(c);
+    if (c->queued == 0 && c->cork.len == 0 && c->state == OPEN && c->on_sent)
+        c->on_sent(c->ev.data, c);
 }
 
 static int send_now(struct conn *c, const uint8_t *p, size_t n)
@@ -406,7 +412,7 @@ static int send_now(struct conn *c, const uint8_t *p, size_t n)
 /* Whether output may still be accepted: open, or flushing before the FIN went out. */
 static bool writable(const struct conn *c)
 {
-    return c->state == OPEN;
+    return c->state == OPEN && !c->shut;
 }
 
 int conn_write(struct conn *c, const void *p, size_t n)
@@ -445,6 +451,16 @@ void conn_uncork(struct conn *c)
     /* Keep a small cork buffer for the next turn; give back an unusually large one. */
     if (c->cork.cap > 4 * 1024)
         dynbuf_cleanup(&c->cork);
+}
+
+void conn_on_sent(struct conn *c, void (*on_sent)(void *data, struct conn *c))
+{
+    c->on_sent = on_sent;
+}
+
+bool conn_corked(const struct conn *c)
+{
+    return c->corked;
 }
 
 size_t conn_queued(const struct conn *c)
@@ -530,12 +546,57 @@ void conn_close(struct conn *c, int how)
     if (c->state == CLOSED)
         return;
     if (how == CONN_CLOSE_FLUSH) {
-        if (c->state == OPEN)
+        if (c->state == OPEN && c->shut) {
+            /* The FIN is ours already; the peer's is not waited for (both sides chose). */
+            if (c->shut_done)
+                close_handles(c, false);
+            else
+                c->close_shut = true;
+        } else if (c->state == OPEN) {
             start_flush(c);
+        }
         return;
     }
     /* A reset after uv_shutdown is refused by libuv; close_handles falls back to a close. */
     close_handles(c, how == CONN_CLOSE_RESET);
+}
+
+static void on_half_shutdown(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    if (c->state == CLOSED)
+        return;
+    c->shut_done = true;
+    if (status < 0 && status != UV_ECANCELED) {
+        fail(c, status);
+        return;
+    }
+    if (c->close_shut)
+        close_handles(c, false);
+}
+
+void conn_shutdown(struct conn *c)
+{
+    if (c->state != OPEN || c->shut)
+        return;
+    if (c->corked) {
+        c->corked = false;
+        if (c->cork.len)
+            send_now(c, c->cork.data, c->cork.len);
+        dynbuf_reset(&c->cork);
+    }
+    if (c->state != OPEN)
+        return;
+    c->shut = true;
+    c->shutdown.data = c;
+    int r = uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_half_shutdown);
+    if (r)
+        fail(c, r);
+}
+
+bool conn_is_shut(const struct conn *c)
+{
+    return c->shut;
 }
 
 bool conn_closing(const struct conn *c)

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "hspy/cache.h"
+#include "hspy/exportfile.h"
+#include "hspy/harfile.h"
+#include "hspy/pcapngsink.h"
 #include "hspy/sinks.h"
 
 int64_t hspy_now(void)
@@ -38,8 +41,9 @@ void hspy_configure(struct hspy *h)
     h->ex_limits.body_keep = o->body_keep;
     h->interactive =
         o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    /* Without a screen nothing reads old exchanges back: free them once the sinks saw them. */
-    size_t flows = h->interactive ? (size_t)o->max_flows : 0;
+    /* Without a screen nothing reads old exchanges back: free them once the sinks saw them
+     * (unless --save writes them at exit). */
+    size_t flows = h->interactive || o->save_path ? (size_t)o->max_flows : 0;
     store_init(&h->store, flows, o->max_memory);
     h->store.analyze = cache_record; /* cache findings become warnings on every exchange */
 }
@@ -48,6 +52,10 @@ int hspy_start(struct hspy *h)
 {
     h->sinks = sinks_open(h);
     if (!h->sinks)
+        return -1;
+    if (h->opt.pcapng_path && !(h->pcapng = pcapngsink_open(h, h->opt.pcapng_path)))
+        return -1;
+    if (h->opt.export_format && !(h->export = exportfile_open(h)))
         return -1;
     if (h->interactive) {
         if (!h->tui_open) {
@@ -58,6 +66,10 @@ int hspy_start(struct hspy *h)
         if (!h->tui)
             return -1;
     }
+    h->started = true;
+    h->started_ns = hspy_now();
+    snprintf(h->started_title, sizeof h->started_title, "%s",
+             h->title ? h->title : command_name(h->opt.cmd));
     return 0;
 }
 
@@ -66,8 +78,17 @@ void hspy_finish(struct hspy *h)
     if (h->tui && h->tui_close)
         h->tui_close(h->tui);
     h->tui = NULL;
+    bool started = h->started;
+    h->started = false;
     sinks_close(h->sinks);
     h->sinks = NULL;
+    pcapngsink_close(h->pcapng);
+    h->pcapng = NULL;
+    exportfile_close(h->export);
+    h->export = NULL;
+    /* --save once per session, and only when it ran (not after a failed start). */
+    if (started && h->opt.save_path)
+        harfile_save(h);
 }
 
 static void close_walk(uv_handle_t *handle, void *arg)

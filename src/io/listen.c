@@ -326,17 +326,12 @@ static void on_stop(void *data, int signum, bool urgent)
  */
 static void raise_fd_limit(const struct listen *l)
 {
-    rlim_t want = (rlim_t)l->h->opt.max_conns + 64;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+    uint64_t want = l->h->opt.max_conns + 64, have = listener_fd_limit(want);
+    if (have < want)
         fprintf(stderr,
                 "hspy: warning: only %llu file descriptors allowed (ulimit -n): fewer than "
                 "--max-conns %llu connections can be served; more are refused and counted\n",
-                (unsigned long long)rl.rlim_cur, (unsigned long long)l->h->opt.max_conns);
+                (unsigned long long)have, (unsigned long long)l->h->opt.max_conns);
 }
 
 static int open_listener(struct listen *l)

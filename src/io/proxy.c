@@ -1,13 +1,292 @@
 /*
- * proxy: placeholder until the proxy subcommand lands. It reports that it is not built and fails;
- * it never pretends to work.
+ * proxy owns the `hspy proxy` subcommand: it resolves the upstream named on the command line,
+ * binds the listener, sets up the pool of upstream connections, runs the loop until a signal
+ * (or the interface) stops it, then winds down so every exchange in flight reaches the store
+ * and the sinks. Connections are relay.c's; upstream connections are upstream.c's.
  */
+#include "hspy/proxy.h"
+
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/endpoint.h"
+#include "hspy/forward.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
+#include "hspy/relay.h"
+#include "hspy/sinks.h"
+#include "hspy/xmalloc.h"
+
+static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n"
+                              "Content-Length: 41\r\n"
+                              "Connection: close\r\n"
+                              "\r\n"
+                              "503 too many connections (--max-conns)\r\n\r\n";
+
+/* Resolves the upstream once, before serving: a typo is reported at once, not per request. */
+static int setup_upstream(struct proxy *px)
+{
+    struct hspy *h = px->h;
+    struct upstream_target *t = &px->upstream;
+    char why[256];
+    if (hostport_split(h->opt.upstream, t->host, sizeof t->host, &t->port, 80, why, sizeof why) !=
+        0)
+        return hspy_fail(h, "upstream %s: %s", h->opt.upstream, why);
+    upstream_target_format(t, px->upstream_name, sizeof px->upstream_name);
+    forward_authority(px->upstream_host, sizeof px->upstream_host, t->host, t->port);
+    if (upstream_target_literal(t) == 0)
+        return 0;
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    uv_getaddrinfo_t req;
+    /* Without a callback libuv resolves synchronously. */
+    int r = uv_getaddrinfo(&h->loop, &req, NULL, t->host, NULL, &hints);
+    if (r)
+        return hspy_fail(h, "upstream %s: cannot resolve host: %s", px->upstream_name,
+                         uv_strerror(r));
+    const struct addrinfo *pick = NULL;
+    for (const struct addrinfo *ai = req.addrinfo; ai; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET || (ai->ai_family == AF_INET6 && !pick))
+            pick = ai->ai_family == AF_INET && pick && pick->ai_family == AF_INET ? pick : ai;
+    if (!pick) {
+        uv_freeaddrinfo(req.addrinfo);
+        return hspy_fail(h, "upstream %s: no IPv4 or IPv6 address", px->upstream_name);
+    }
+    memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+    if (t->addr.ss_family == AF_INET)
+        ((struct sockaddr_in *)&t->addr)->sin_port = htons(t->port);
+    else
+        ((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(t->port);
+    t->has_addr = true;
+    uv_freeaddrinfo(req.addrinfo);
+    return 0;
+}
+
+static void on_conn(void *data, struct conn *c)
+{
+    relay_start(data, c);
+}
+
+static void on_refuse(void *data, int err)
+{
+    struct proxy *px = data;
+    if (px->h->interactive)
+        return; /* counted; the interface shows the counters */
+    uint64_t now = uv_now(&px->h->loop);
+    if (px->refusals_reported && now - px->refusal_report_ms < 1000)
+        return;
+    px->refusal_report_ms = now;
+    px->refusals_reported++;
+    const struct listener_counters *k = &px->listener.counters;
+    if (err)
+        fprintf(stderr, "hspy: accept failed: %s (%" PRIu64 " so far)\n", uv_strerror(err),
+                k->failed);
+    else
+        fprintf(stderr,
+                "hspy: refused a connection: %zu open, the limit (--max-conns) is %" PRIu64
+                " (%" PRIu64 " refused so far)\n",
+                px->clients.n, px->h->opt.max_conns, k->refused);
+}
+
+static bool is_self(const struct proxy *px)
+{
+    if (!px->upstream.has_addr)
+        return false;
+    struct endpoint e;
+    conn_endpoint_from(&e, (const struct sockaddr *)&px->upstream.addr);
+    return endpoint_equal(&e, &px->listener.local);
+}
+
+/* A proxied connection holds two descriptors, plus the idle upstream connections kept. */
+static void raise_fd_limit(const struct proxy *px)
+{
+    const struct options *o = &px->h->opt;
+    uint64_t want = 2 * o->max_conns + o->upstream_keepalive + 64;
+    uint64_t have = listener_fd_limit(want);
+    if (have < want)
+        fprintf(stderr,
+                "hspy: warning: only %" PRIu64 " file descriptors allowed (ulimit -n): fewer "
+                "than --max-conns %" PRIu64 " proxied connections can be served\n",
+                have, o->max_conns);
+}
+
+static int open_listener(struct proxy *px)
+{
+    struct hspy *h = px->h;
+    struct listener_config cfg = {
+        .host = h->opt.host,
+        .port = h->opt.port,
+        .max_conns = h->opt.max_conns,
+        .refusal = REFUSAL,
+        .refusal_len = sizeof REFUSAL - 1,
+    };
+    px->listener.data = px;
+    px->listener.on_conn = on_conn;
+    px->listener.on_refuse = on_refuse;
+    raise_fd_limit(px);
+    if (listener_open(&px->listener, &h->loop, &cfg, &px->clients, h->err, sizeof h->err) != 0)
+        return -1;
+    char addr[ENDPOINT_STRLEN];
+    endpoint_format(&px->listener.local, addr, sizeof addr);
+    if (is_self(px)) {
+        listener_close(&px->listener);
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        return hspy_fail(h, "upstream %s: that is this proxy's own address", px->upstream_name);
+    }
+    snprintf(px->title, sizeof px->title, "proxy %s -> %s", addr, px->upstream_name);
+    h->title = px->title;
+    fprintf(stderr, "hspy: listening on %s\n", addr);
+    fprintf(stderr, "hspy: upstream %s%s\n", px->upstream_name,
+            h->opt.reverse_only ? "" : " (and any host named by absolute-form or CONNECT)");
+    if (listener_public(&px->listener))
+        fprintf(stderr,
+                "hspy: warning: %s is reachable from the network; anyone who can connect may "
+                "use this proxy%s\n",
+                addr, h->opt.reverse_only ? "" : " to reach any host (see --reverse-only)");
+    return 0;
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    struct proxy *px = t->data;
+    sinks_flush(px->h->sinks);
+}
+
+/*
+ * Before the loop waits: when exchanges changed since the last look, the printed records go out
+ * within PROXY_FLUSH_MS. Writing them once per loop turn instead would cost a system call per
+ * request at one connection; this keeps live output prompt and batches it under load.
+ */
+static void on_flush(uv_prepare_t *p)
+{
+    struct proxy *px = p->data;
+    uint64_t gen = px->h->store.generation;
+    if (gen == px->flushed_generation || uv_is_active((uv_handle_t *)&px->flush_timer))
+        return;
+    px->flushed_generation = gen;
+    uv_timer_start(&px->flush_timer, on_flush_timer, PROXY_FLUSH_MS, 0);
+}
+
+static void stop(struct proxy *px)
+{
+    if (px->stopping)
+        return;
+    px->stopping = true;
+    listener_close(&px->listener);
+    signals_cleanup(&px->signals);
+    /* Connections end now; the conversation ends their exchanges, so the sinks see them all. */
+    conn_group_close_all(&px->clients, CONN_CLOSE_NOW);
+    /* Busy upstream connections close with their clients' (which records why). */
+    upstream_pool_close_idle(&px->pool);
+}
+
+static void on_stop(void *data, int signum, bool urgent)
+{
+    (void)signum;
+    struct proxy *px = data;
+    if (urgent)
+        uv_stop(&px->h->loop);
+    stop(px);
+}
+
+static void report(const struct proxy *px)
+{
+    if (px->h->interactive)
+        return;
+    const struct proxy_counters *k = &px->counters;
+    const struct upstream_counters *u = &px->pool.counters;
+    fprintf(stderr,
+            "hspy: proxy: %" PRIu64 " requests, %" PRIu64 " tunnels; upstream: %" PRIu64
+            " connections, %" PRIu64 " reuses, %" PRIu64 " failed; answered %" PRIu64
+            " x 502, %" PRIu64 " timeouts, %" PRIu64 " rejected; %" PRIu64 " cut, %" PRIu64
+            " client aborts\n",
+            k->requests, k->tunnels, u->connects, u->reused, u->connect_failed, k->bad_gateway,
+            k->timeouts, k->rejected, k->cut, k->client_aborts);
+}
+
+static void close_flush(struct proxy *px)
+{
+    if (!px->flush_open)
+        return;
+    px->flush_open = false;
+    uv_close((uv_handle_t *)&px->flush, NULL);
+    uv_close((uv_handle_t *)&px->flush_timer, NULL);
+}
+
+int proxy_open(struct proxy *px, struct hspy *h)
+{
+    memset(px, 0, sizeof *px);
+    px->h = h;
+    snprintf(px->software, sizeof px->software, "hspy/%s", HSPY_VERSION);
+    conn_group_init(&px->clients, &h->loop);
+    struct upstream_config ucfg = {
+        .idle_max = (size_t)h->opt.upstream_keepalive,
+        .idle_ms = h->opt.upstream_idle_ms,
+        .connect_ms = h->opt.connect_timeout_ms,
+    };
+    upstream_pool_init(&px->pool, &h->loop, &ucfg);
+    if (setup_upstream(px) != 0 || open_listener(px) != 0)
+        return -1;
+    return 0;
+}
+
+void proxy_stop(struct proxy *px)
+{
+    stop(px);
+}
+
+void proxy_cleanup(struct proxy *px)
+{
+    close_flush(px);
+    uv_run(&px->h->loop, UV_RUN_NOWAIT);
+    conn_group_cleanup(&px->clients);
+    upstream_pool_cleanup(&px->pool);
+}
+
+static void start_flush(struct proxy *px)
+{
+    uv_loop_t *loop = &px->h->loop;
+    uv_prepare_init(loop, &px->flush);
+    px->flush.data = px;
+    px->flush_open = true;
+    uv_prepare_start(&px->flush, on_flush);
+    uv_unref((uv_handle_t *)&px->flush);
+    uv_timer_init(loop, &px->flush_timer);
+    px->flush_timer.data = px;
+    uv_unref((uv_handle_t *)&px->flush_timer);
+}
 
 static int run(struct hspy *h)
 {
-    return hspy_fail(h, "proxy: not built yet in this version");
+    struct proxy *px = xcalloc(1, sizeof *px);
+    int status = 1;
+    if (proxy_open(px, h) != 0)
+        goto out;
+    if (hspy_start(h) != 0) {
+        listener_close(&px->listener);
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        goto out;
+    }
+    start_flush(px);
+    signals_init(&px->signals, &h->loop, on_stop, px);
+    h->listener = &px->listener; /* the interface's status line shows its counters */
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    /* Stopped by a signal or by the interface: close whatever is left and let it finish. */
+    proxy_stop(px);
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    report(px);
+    status = 0;
+out:
+    h->listener = NULL;
+    proxy_cleanup(px);
+    free(px);
+    return status;
 }
 
 const struct mode mode_proxy = {CMD_PROXY, 1, run};

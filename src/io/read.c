@@ -1,14 +1,17 @@
 /*
- * read: the `hspy read FILE|-` subcommand. It opens the capture before any screen appears (so a
+ * read: the `hspy read FILE|-` subcommand. It opens the input before any screen appears (so a
  * bad file is a plain error), then reads it in batches from an idle handle of the session's
  * loop, so the interface stays responsive and output starts while a large file is still
- * loading. It owns the idle handle and the pcapsource; exchanges go to the store, where sinks
- * and the interface find them. It never draws and never formats exchanges.
+ * loading. The input is a capture (pcapsource) or a HAR document (harsource), told apart by its
+ * first bytes; each kind is a row of INPUTS. It owns the idle handle and the sources; exchanges
+ * go to the store, where sinks and the interface find them. It never draws and never formats
+ * exchanges.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/harsource.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/pcapsource.h"
@@ -17,9 +20,23 @@
 /* Frames per loop turn: large enough to amortise the turn, small enough to keep keys snappy. */
 enum { READ_BATCH = 4096 };
 
+struct reader;
+
+/* One kind of input: how it is opened, started, read in batches, closed and reported. */
+struct input {
+    int (*open)(struct reader *r, char *err, size_t errlen);
+    void (*start)(struct reader *r);
+    int (*read)(struct reader *r); /* 1 while more may follow */
+    void (*close)(struct reader *r);
+    int (*report)(struct reader *r); /* after the end: notes on stderr; the exit status */
+};
+
 struct reader {
     struct hspy *h;
+    const struct input *in;
     struct pcapsource src;
+    struct harsource har;
+    struct harimport_config har_cfg;
     uv_idle_t idle;
     uv_signal_t sigint, sigterm;
     bool pipe; /* input is a pipe or terminal: flush output as exchanges complete */
@@ -39,10 +56,110 @@ static void capture_setup(struct hspy *h, struct capture_config *cfg)
         cfg->flows.flows = (uint32_t)h->opt.capture_conns;
 }
 
-static void print_notes(const struct pcapsource *s)
+/* ---- captures ---- */
+
+static int pcap_open(struct reader *r, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < s->nnotes; i++)
-        fprintf(stderr, "hspy: warning: %s\n", s->notes[i]);
+    struct hspy *h = r->h;
+    if (pcapsource_open_file(&r->src, h->opt.file, err, errlen) < 0)
+        return -1;
+    if (h->opt.bpf && pcapsource_filter(&r->src, h->opt.bpf, err, errlen) < 0) {
+        pcapsource_close(&r->src);
+        return -1;
+    }
+    r->pipe = !r->src.seekable;
+    return 0;
+}
+
+static void pcap_start(struct reader *r)
+{
+    struct capture_config cfg;
+    capture_setup(r->h, &cfg);
+    pcapsource_start(&r->src, &cfg, &r->h->load);
+}
+
+static int pcap_read(struct reader *r)
+{
+    return pcapsource_read(&r->src, READ_BATCH, r->pipe);
+}
+
+static void pcap_close(struct reader *r)
+{
+    pcapsource_close(&r->src);
+}
+
+static int pcap_report(struct reader *r)
+{
+    for (unsigned i = 0; i < r->src.nnotes; i++)
+        fprintf(stderr, "hspy: warning: %s\n", r->src.notes[i]);
+    return 0;
+}
+
+/* ---- HAR documents ---- */
+
+static int har_open(struct reader *r, char *err, size_t errlen)
+{
+    if (r->h->opt.bpf) {
+        snprintf(err, errlen, "%s: --bpf filters captures; this is a HAR file (use --filter)",
+                 r->h->opt.file);
+        return -1;
+    }
+    if (harsource_open(&r->har, r->h->opt.file, err, errlen) < 0)
+        return -1;
+    r->pipe = !r->har.seekable;
+    return 0;
+}
+
+static void har_start(struct reader *r)
+{
+    struct hspy *h = r->h;
+    r->har_cfg = (struct harimport_config){&h->store, &h->limits, &h->ex_limits, &h->next_conn_id};
+    harsource_start(&r->har, &r->har_cfg, &h->load);
+}
+
+static int har_read(struct reader *r)
+{
+    return harsource_read(&r->har);
+}
+
+static void har_close(struct reader *r)
+{
+    harsource_close(&r->har);
+}
+
+static int har_report(struct reader *r)
+{
+    for (unsigned i = 0; i < r->har.nnotes; i++)
+        fprintf(stderr, "hspy: warning: %s\n", r->har.notes[i]);
+    const char *err = harsource_error(&r->har);
+    return err ? hspy_fail(r->h, "%s", err) : 0;
+}
+
+static const struct input INPUT_PCAP = {pcap_open, pcap_start, pcap_read, pcap_close, pcap_report};
+static const struct input INPUT_HAR = {har_open, har_start, har_read, har_close, har_report};
+
+/*
+ * Which input FILE is, from its first bytes. A pipe can only be peeked at one byte (pushed
+ * back for the reader); a file is read from its start again.
+ */
+static const struct input *input_of(const char *path)
+{
+    uint8_t head[64];
+    size_t n = 0;
+    if (strcmp(path, "-") == 0) {
+        int c = getc(stdin);
+        if (c == EOF)
+            return &INPUT_PCAP;
+        ungetc(c, stdin);
+        head[n++] = (uint8_t)c;
+    } else {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return &INPUT_PCAP; /* the capture reader reports why it cannot be opened */
+        n = fread(head, 1, sizeof head, f);
+        fclose(f);
+    }
+    return harsource_sniff(head, n) ? &INPUT_HAR : &INPUT_PCAP;
 }
 
 static void stop(struct reader *r)
@@ -50,7 +167,7 @@ static void stop(struct reader *r)
     uv_idle_stop(&r->idle);
     uv_signal_stop(&r->sigint);
     uv_signal_stop(&r->sigterm);
-    pcapsource_close(&r->src);
+    r->in->close(r);
     if (!r->h->interactive)
         uv_stop(&r->h->loop);
 }
@@ -64,7 +181,7 @@ static void flush_output(struct reader *r)
 static void on_idle(uv_idle_t *idle)
 {
     struct reader *r = idle->data;
-    if (!pcapsource_read(&r->src, READ_BATCH, r->pipe))
+    if (!r->in->read(r))
         stop(r);
     flush_output(r);
 }
@@ -78,32 +195,19 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_stop(&r->h->loop);
 }
 
-static int open_input(struct hspy *h, struct reader *r)
-{
-    if (pcapsource_open_file(&r->src, h->opt.file, h->err, sizeof h->err) < 0)
-        return -1;
-    if (h->opt.bpf && pcapsource_filter(&r->src, h->opt.bpf, h->err, sizeof h->err) < 0) {
-        pcapsource_close(&r->src);
-        return -1;
-    }
-    r->pipe = !r->src.seekable;
-    return 0;
-}
-
 static int run(struct hspy *h)
 {
     static struct reader r; /* lives as long as the loop's handles */
     memset(&r, 0, sizeof r);
     r.h = h;
-    if (open_input(h, &r) < 0)
+    r.in = input_of(h->opt.file);
+    if (r.in->open(&r, h->err, sizeof h->err) < 0)
         return 1;
     if (hspy_start(h) < 0) {
-        pcapsource_close(&r.src);
+        r.in->close(&r);
         return 1;
     }
-    struct capture_config cfg;
-    capture_setup(h, &cfg);
-    pcapsource_start(&r.src, &cfg, &h->load);
+    r.in->start(&r);
     uv_idle_init(&h->loop, &r.idle);
     r.idle.data = &r;
     uv_idle_start(&r.idle, on_idle);
@@ -118,8 +222,7 @@ static int run(struct hspy *h)
     uv_run(&h->loop, UV_RUN_DEFAULT);
     stop(&r);
     hspy_finish(h);
-    print_notes(&r.src);
-    return 0;
+    return r.in->report(&r);
 }
 
 const struct mode mode_read = {CMD_READ, 1, run};

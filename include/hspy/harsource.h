@@ -1,0 +1,74 @@
+/*
+ * harsource: a HAR file (or stdin) read into the store in batches, for `hspy read`. The file is
+ * streamed (harsplit) so memory holds one entry at a time plus the store; each entry becomes an
+ * exchange (harimport). Problems with the document's frame found before the first entry are
+ * errors of harsource_open; later ones stop reading and are reported by harsource_error, with
+ * every entry before them kept.
+ */
+#ifndef HSPY_HARSOURCE_H
+#define HSPY_HARSOURCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hspy/harimport.h"
+#include "hspy/harsplit.h"
+#include "hspy/hspy.h"
+
+/* Bytes read from the file per read call. */
+enum { HARSOURCE_READ = 1 << 20 };
+/* Entries imported per harsource_read call (the interface stays responsive between calls). */
+enum { HARSOURCE_BATCH = 256 };
+enum { HARSOURCE_NOTES_MAX = 4, HARSOURCE_NOTE_LEN = 320 };
+
+struct harsource {
+    FILE *file;
+    const char *name; /* the path, or "stdin" */
+    bool seekable;
+    struct harsplit split;
+    struct harimport imp;
+    bool imp_live;
+    uint8_t *buf; /* HARSOURCE_READ bytes */
+    size_t len, pos;
+    bool eof;
+    json_t *pending; /* the first entry, parsed while opening, imported at the first read */
+    bool done;       /* the document ended (or reading stopped at an error) */
+    struct hspy_load *load;
+    struct hspy_load own_load;
+    char error[512]; /* why reading stopped early ("" when it did not) */
+    char notes[HARSOURCE_NOTES_MAX][HARSOURCE_NOTE_LEN];
+    unsigned nnotes;
+};
+
+/*
+ * Whether the input starts like a HAR (JSON) document rather than a capture: the first bytes
+ * of a file, or the first byte of a pipe (n == 1). Only a document that starts with '{' or
+ * '[' (after whitespace and a byte order mark) is taken for JSON; pcapng's block type, which
+ * starts with a newline, is recognised first.
+ */
+bool harsource_sniff(const uint8_t *p, size_t n);
+
+/*
+ * Opens path ("-" = stdin, whose first byte may have been pushed back) and reads the document up
+ * to its first entry, so a file that is no HAR fails here. Returns 0, or -1 with
+ * "<name>: <why>" in err.
+ */
+int harsource_open(struct harsource *s, const char *path, char *err, size_t errlen);
+
+/* Starts importing into the store (cfg's pointers must outlive s). load may be NULL. */
+void harsource_start(struct harsource *s, const struct harimport_config *cfg,
+                     struct hspy_load *load);
+
+/* Imports up to HARSOURCE_BATCH entries. Returns 1 while more may follow, 0 at the end. */
+int harsource_read(struct harsource *s);
+
+/* Finishes the import (every exchange reaches the store) and closes the file. Idempotent. */
+void harsource_close(struct harsource *s);
+
+/* Why reading stopped early ("<name>: <why>"), or NULL when the whole document was read. */
+const char *harsource_error(const struct harsource *s);
+
+#endif

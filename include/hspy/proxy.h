@@ -1,0 +1,91 @@
+/*
+ * proxy: `hspy proxy`, the inspecting HTTP/1.x proxy.
+ *
+ * struct proxy is the server: the listener and its client connections, the pool of upstream
+ * connections, the default (reverse) upstream, what may change in a request head on its way
+ * (Host, X-Forwarded-For, Forwarded), the limits and timeouts, and the hooks where intercept,
+ * edit and replay plug in. Each client connection is a struct relay (relay.c): it feeds both
+ * directions to the conversation engine, forwards what the engine consumed, and records every
+ * byte the client sent and received.
+ */
+#ifndef HSPY_PROXY_H
+#define HSPY_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "hspy/conn.h"
+#include "hspy/exchange.h"
+#include "hspy/listener.h"
+#include "hspy/signals.h"
+#include "hspy/upstream.h"
+
+struct hspy;
+struct relay;
+
+/*
+ * Where a message can be held before it is passed on (intercept). Each hook is called with the
+ * parsed head in ex and returns true to hold the message: nothing of it goes on until
+ * relay_release (see relay.h). request_head is called once the request is routed, before any
+ * upstream contact; response_head once a final response head arrived, before any of it reaches
+ * the client. Other connections keep flowing meanwhile. A hook that keeps ex beyond the
+ * call pins it (store_pin): the engine may complete a bodiless response's exchange right away.
+ */
+struct proxy_hooks {
+    void *data;
+    bool (*request_head)(void *data, struct relay *r, struct exchange *ex);
+    bool (*response_head)(void *data, struct relay *r, struct exchange *ex);
+};
+
+/* Longest time a printed record waits in the sinks' buffer before it is written. */
+enum { PROXY_FLUSH_MS = 50 };
+
+struct proxy_counters {
+    uint64_t requests;    /* request heads routed */
+    uint64_t tunnels;     /* CONNECT and Upgrade tunnels opened */
+    uint64_t bad_gateway; /* answered 502 */
+    uint64_t timeouts;    /* answered 504 or cut for an upstream timeout */
+    uint64_t rejected;    /* answered 4xx/5xx because the request could not be forwarded */
+    uint64_t cut;         /* responses cut because the upstream failed mid-response */
+    uint64_t client_aborts;
+    uint64_t retries;     /* requests resent after a reused connection closed unanswered */
+    uint64_t idle_closed; /* client connections closed idle between requests */
+};
+
+struct proxy {
+    struct hspy *h;
+    struct listener listener;
+    struct conn_group clients;
+    struct upstream_pool pool;
+    struct signals signals;
+    uv_prepare_t flush;     /* notices new records before the loop waits */
+    uv_timer_t flush_timer; /* writes them PROXY_FLUSH_MS later */
+    uint64_t flushed_generation;
+    bool flush_open;
+    struct upstream_target upstream; /* where origin-form requests go */
+    char upstream_name[300];         /* "host:port" for messages */
+    char upstream_host[300];         /* Host value for them (unless --preserve-host) */
+    const struct proxy_hooks *hooks; /* NULL: nothing is held */
+    struct proxy_counters counters;
+    bool stopping;
+    char title[640];
+    char software[32]; /* "hspy/VERSION" for hspy's own answers */
+    uint64_t refusals_reported;
+    uint64_t refusal_report_ms;
+};
+
+/*
+ * Sets up px for the session h (whose options say where to listen and the upstream): resolves
+ * the upstream, binds the listener, prepares the pool. Returns 0, or -1 with h->err set (call
+ * proxy_cleanup either way). The mode runs the loop; tests and embedders may set hooks first.
+ */
+int proxy_open(struct proxy *px, struct hspy *h);
+/* Stops accepting and closes every connection at once; exchanges in flight end (recorded as
+ * cut). Idempotent. Run the loop afterwards to let the closes finish. */
+void proxy_stop(struct proxy *px);
+/* Releases what is left once the loop has finished the closes. */
+void proxy_cleanup(struct proxy *px);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * relay: one client connection of `hspy proxy` and the upstream connection serving its current
+ * request.
+ *
+ * Requests are handled one at a time, in order: a request head is parsed before any of it is
+ * forwarded (so it can be routed, edited as configured and held), then its body streams to the
+ * upstream as it arrives; the response streams back the same way once its head is complete.
+ * Pipelined requests wait, unread, until the response before them is out. What is forwarded is
+ * exactly what the conversation engine consumed, so the recorded exchange and the bytes on the
+ * wire agree; everything sent to the client (hspy's own 502 included) is recorded as the
+ * server side. Each direction is flow-controlled: a full output queue stops reading from the
+ * other side, so memory per relay stays within the queue caps plus one read per side.
+ */
+#ifndef HSPY_RELAY_H
+#define HSPY_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hspy/conn.h"
+#include "hspy/side.h"
+
+struct proxy;
+struct relay;
+
+/* Takes over an accepted client connection (from the proxy's listener). */
+void relay_start(struct proxy *px, struct conn *c);
+
+/*
+ * Lets a head held by a proxy hook go on: side SIDE_CLIENT for a request, SIDE_SERVER for a
+ * response. replacement NULL forwards the head as it would have gone; otherwise those len
+ * bytes go instead (copied) and the exchange is flagged edited (it keeps the received bytes).
+ * A relay with nothing held ignores the call.
+ */
+void relay_release(struct relay *r, enum side side, const uint8_t *replacement, size_t len);
+/* Closes both connections at once with a reset; the exchange in flight is flagged killed. */
+void relay_kill(struct relay *r);
+
+#endif

@@ -1,0 +1,713 @@
+/*
+ * harimport owns the way back from HAR to exchanges: restoring hspy's own entries from their
+ * raw bytes and records, running the engine over the bytes harsynth makes for entries of other
+ * tools, and the window that hands exchanges to the store in id order and completes them in
+ * file order. Bytes always go through the conversation engine; this file never parses HTTP
+ * itself, never reads files and never writes anything but the exchanges it builds and the store
+ * it was given.
+ */
+#include "hspy/harimport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/base64.h"
+#include "hspy/conversation.h"
+#include "hspy/framing.h"
+#include "hspy/harsynth.h"
+#include "hspy/xmalloc.h"
+
+struct harimport_slot {
+    struct exchange *ex;
+    uint64_t id;    /* recorded id, 0 when none */
+    uint64_t key;   /* place in id order: the id, or the previous entry's for one without */
+    uint64_t index; /* position in the file */
+    size_t memory;
+    bool done;  /* completed when released; else left in flight */
+    bool added; /* in the store */
+    bool late;  /* its id was taken already: it waits in the late queue */
+};
+
+/* ---- small JSON readers ------------------------------------------------------------------- */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static size_t jstrlen(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_length(v) : 0;
+}
+
+static int64_t jint(const json_t *o, const char *key, int64_t fallback)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : fallback;
+}
+
+/* A flag bit by its name through name_of (exchange_flag_name, message_flag_name); 0 if none. */
+static uint32_t flag_bits(const json_t *names, const char *(*name_of)(uint32_t))
+{
+    uint32_t bits = 0;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        for (unsigned b = 0; b < 32; b++)
+            if (strcmp(name_of((uint32_t)1 << b), json_string_value(v)) == 0)
+                bits |= (uint32_t)1 << b;
+    }
+    return bits;
+}
+
+static void endpoint_of(const json_t *o, struct endpoint *e)
+{
+    memset(e, 0, sizeof *e);
+    const char *ip = jstr(o, "ip");
+    int64_t port = jint(o, "port", 0);
+    if (ip && port >= 0 && port <= 65535)
+        endpoint_set(e, ip, (uint16_t)port);
+}
+
+/* ---- the engine pass ---------------------------------------------------------------------- */
+
+/* The bytes one side sent as the record lists them: kept bytes, plus gaps at side offsets. */
+struct side_bytes {
+    struct dynbuf raw;
+    struct message_gap gaps[MESSAGE_GAPS_MAX];
+    uint16_t ngaps;
+    int64_t t_first, t_last;
+    bool present;
+};
+
+struct replay {
+    struct exchange *first;
+};
+
+static int on_replay(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                     enum side side, const uint8_t *payload, size_t len)
+{
+    struct replay *r = data;
+    (void)c, (void)side, (void)payload, (void)len;
+    /* Bytes past the first message make further exchanges: not part of this entry. */
+    if (ev == CONV_BEGIN && !r->first)
+        r->first = ex;
+    else if (ev == CONV_END && ex != r->first)
+        exchange_free(ex);
+    return CONV_CONTINUE;
+}
+
+/* Feeds all of p; false when the engine stopped taking bytes (it then holds an edited file). */
+static bool feed_all(struct conversation *c, enum side s, const uint8_t *p, size_t n, int64_t ts)
+{
+    while (n > 0) {
+        size_t k = conversation_feed(c, s, p, n, ts);
+        if (k == 0)
+            return false;
+        p += k, n -= k;
+    }
+    return true;
+}
+
+/* Feeds side offsets [from, to) of b: kept bytes as bytes, gaps as gaps. */
+static bool feed_range(struct conversation *c, enum side s, const struct side_bytes *b,
+                       uint64_t from, uint64_t to)
+{
+    uint64_t side = 0, raw = 0;
+    bool ok = true;
+    for (uint16_t i = 0; i <= b->ngaps && ok; i++) {
+        uint64_t until = i < b->ngaps ? b->gaps[i].off : UINT64_MAX;
+        uint64_t kept = until > side ? until - side : 0;
+        if (kept > b->raw.len - raw)
+            kept = b->raw.len - raw;
+        uint64_t lo = side > from ? side : from, hi = side + kept < to ? side + kept : to;
+        if (lo < hi)
+            ok = feed_all(c, s, b->raw.data + raw + (lo - side), (size_t)(hi - lo), b->t_first);
+        side += kept, raw += kept;
+        if (i < b->ngaps && side >= from && side < to) {
+            conversation_gap(c, s, b->gaps[i].len, b->t_first);
+            side += b->gaps[i].len;
+        } else if (i < b->ngaps) {
+            side += b->gaps[i].len;
+        }
+    }
+    return ok;
+}
+
+/*
+ * Runs the engine over both sides: the request head, then (for tunnels and interim responses,
+ * whose bytes went back and forth) the response up to its split, then the rest of each.
+ */
+static struct exchange *replay(const struct conversation_config *cc, struct side_bytes sb[2],
+                               uint64_t req_split, uint64_t resp_split, bool close, bool *complete)
+{
+    struct replay r = {NULL};
+    struct conversation_events ev = {&r, on_replay};
+    struct conversation *c = conversation_new(cc, &ev);
+    bool ok = true;
+    if (sb[SIDE_CLIENT].present)
+        ok &= feed_range(c, SIDE_CLIENT, &sb[SIDE_CLIENT], 0, req_split);
+    if (sb[SIDE_SERVER].present)
+        ok &= feed_range(c, SIDE_SERVER, &sb[SIDE_SERVER], 0, resp_split);
+    if (sb[SIDE_CLIENT].present)
+        ok &= feed_range(c, SIDE_CLIENT, &sb[SIDE_CLIENT], req_split, UINT64_MAX);
+    if (sb[SIDE_SERVER].present)
+        ok &= feed_range(c, SIDE_SERVER, &sb[SIDE_SERVER], resp_split, UINT64_MAX);
+    if (close) {
+        conversation_close(c, SIDE_CLIENT, sb[SIDE_CLIENT].t_last);
+        conversation_close(c, SIDE_SERVER, sb[SIDE_SERVER].t_last);
+    }
+    conversation_free(c);
+    *complete = ok;
+    return r.first ? r.first : exchange_new(&cc->exchange);
+}
+
+/* ---- hspy's own entries ------------------------------------------------------------------- */
+
+static bool is_hspy_record(const json_t *hs)
+{
+    if (!json_is_object(hs) || jint(hs, "version", 0) < 1)
+        return false;
+    const json_t *q = json_object_get(hs, "request"), *r = json_object_get(hs, "response");
+    return (json_is_object(q) && jstr(q, "raw")) || (json_is_object(r) && jstr(r, "raw"));
+}
+
+/* Reads one side's record into sb; false when its raw is not base64. */
+static bool side_record(const json_t *rec, struct side_bytes *sb)
+{
+    memset(sb, 0, sizeof *sb);
+    if (!json_is_object(rec))
+        return true;
+    const char *raw = jstr(rec, "raw");
+    size_t n = jstrlen(rec, "raw");
+    dynbuf_init(&sb->raw, n);
+    if (!raw || base64_decode(&sb->raw, raw, n) != 0)
+        return false;
+    sb->present = true;
+    size_t i;
+    const json_t *g;
+    json_array_foreach(json_object_get(rec, "gaps"), i, g)
+    {
+        if (sb->ngaps >= MESSAGE_GAPS_MAX)
+            break;
+        sb->gaps[sb->ngaps++] =
+            (struct message_gap){(uint64_t)jint(g, "offset", 0), (uint64_t)jint(g, "size", 0)};
+    }
+    sb->t_first = jint(rec, "first_byte_ns", 0);
+    sb->t_last = jint(rec, "last_byte_ns", 0);
+    return true;
+}
+
+static enum body_kind body_kind_named(const char *name, enum body_kind fallback)
+{
+    for (int k = BODY_NONE; k <= BODY_TUNNEL; k++)
+        if (name && strcmp(body_kind_name((enum body_kind)k), name) == 0)
+            return (enum body_kind)k;
+    return fallback;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static bool sha256_of(const char *hex, uint8_t out[32])
+{
+    if (!hex || strlen(hex) != 64)
+        return false;
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static uint64_t clamp(int64_t v, uint64_t max)
+{
+    return v < 0 ? 0 : (uint64_t)v > max ? max : (uint64_t)v;
+}
+
+/* Whether the engine's head was read from the very bytes the record holds. */
+static bool head_matches(const struct message *m, const struct dynbuf *raw)
+{
+    if (!(m->flags & MSG_HEAD))
+        return false;
+    size_t end = (size_t)m->head_off + m->head.len;
+    return end <= raw->len && end <= m->raw.len && memcmp(m->raw.data, raw->data, end) == 0;
+}
+
+static void restore_gaps(struct exchange *ex, struct message *m, const struct side_bytes *sb)
+{
+    m->ngaps = 0;
+    if (!sb->ngaps)
+        return;
+    if (!m->gaps)
+        m->gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *m->gaps);
+    memcpy(m->gaps, sb->gaps, sb->ngaps * sizeof *m->gaps);
+    m->ngaps = sb->ngaps;
+}
+
+static void restore_interim(struct message *m, const json_t *list)
+{
+    size_t i;
+    const json_t *v;
+    m->ninterim = 0;
+    json_array_foreach(list, i, v)
+    {
+        if (m->ninterim >= MESSAGE_INTERIM_MAX)
+            break;
+        uint64_t off = clamp(jint(v, "offset", 0), m->raw.len);
+        uint64_t len = clamp(jint(v, "size", 0), m->raw.len - off);
+        m->interim[m->ninterim++] = (struct message_interim){
+            (uint32_t)off, (uint32_t)len, (uint16_t)clamp(jint(v, "status", 0), 999)};
+    }
+}
+
+/* The message as recorded: the recorded bytes, the engine's head when it read those bytes. */
+static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
+                            struct side_bytes *sb)
+{
+    struct message *m = exchange_msg(ex, s);
+    if (!sb->present)
+        return true;
+    uint32_t flags = flag_bits(json_object_get(rec, "flags"), message_flag_name);
+    bool head = head_matches(m, &sb->raw) && (flags & MSG_HEAD);
+    bool same = head == ((flags & MSG_HEAD) != 0);
+    if (m->raw.max < sb->raw.len)
+        m->raw.max = sb->raw.len;
+    dynbuf_reset(&m->raw);
+    dynbuf_append(&m->raw, sb->raw.data, sb->raw.len);
+    m->flags = head ? flags : flags & ~(uint32_t)MSG_HEAD;
+    if (!head)
+        m->head_off = (uint32_t)clamp(jint(rec, "head_offset", 0), m->raw.len);
+    m->wire_bytes = (uint64_t)jint(rec, "wire_size", (int64_t)m->raw.len);
+    m->body_kind =
+        (uint8_t)body_kind_named(jstr(rec, "body_framing"), (enum body_kind)m->body_kind);
+    m->content_length = (uint64_t)jint(rec, "content_length", (int64_t)m->content_length);
+    m->body_off = clamp(jint(rec, "body_offset", 0), m->raw.len);
+    m->body_wire = (uint64_t)jint(rec, "body_wire_size", 0);
+    m->body_size = (uint64_t)jint(rec, "body_size", 0);
+    m->chunks = (uint32_t)jint(rec, "chunks", 0);
+    m->trailer_off = clamp(jint(rec, "trailer_offset", 0), m->raw.len);
+    m->interim_dropped = (uint32_t)jint(rec, "interim_dropped", 0);
+    restore_interim(m, json_object_get(rec, "interim"));
+    restore_gaps(ex, m, sb);
+    m->gap_bytes = (uint64_t)jint(rec, "gap_bytes", 0);
+    if (!sha256_of(jstr(rec, "sha256"), m->sha256))
+        m->flags &= ~(uint32_t)MSG_HASHED;
+    m->t_first = sb->t_first;
+    m->t_last = sb->t_last;
+    return same;
+}
+
+/* Engine warnings that come from replaying one exchange alone, not from its bytes. */
+static bool replay_artifact(uint16_t code)
+{
+    return code == W_EOF_MID_MESSAGE || code == W_TUNNEL_EARLY_DATA || code == W_CAPTURE_GAP ||
+           code == W_MIDSTREAM || code == W_EXTRA_BYTES || code == W_RETRANSMIT_DIFFERS ||
+           code == W_SNAPLEN_TRUNCATED;
+}
+
+static bool listed(const json_t *list, uint16_t code)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *name = jstr(v, "code");
+        if (name && warning_by_name(name) == code)
+            return true;
+    }
+    return false;
+}
+
+/* The recorded warnings in their order (the engine's detail text when it found the same one,
+ * as that keeps bytes a record had to make lossy), then what only the engine found. */
+static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dropped)
+{
+    uint16_t n = ex->nwarnings;
+    struct warning engine[EXCHANGE_WARNINGS_MAX];
+    if (n)
+        memcpy(engine, ex->warnings, n * sizeof *engine);
+    ex->nwarnings = 0;
+    ex->warnings_dropped = 0;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        enum warning_code code = warning_by_name(jstr(v, "code") ? jstr(v, "code") : "");
+        const char *side_name = jstr(v, "side");
+        enum side side =
+            side_name && strcmp(side_name, "response") == 0 ? SIDE_SERVER : SIDE_CLIENT;
+        uint64_t off = (uint64_t)jint(v, "offset", 0);
+        if (code == W_NONE) {
+            ex->warnings_dropped++; /* a code this version does not know */
+            continue;
+        }
+        const char *detail = jstr(v, "detail");
+        for (uint16_t k = 0; k < n; k++)
+            if (engine[k].code == code && engine[k].side == side && engine[k].offset == off)
+                detail = engine[k].detail;
+        if (detail)
+            exchange_warn(ex, code, side, off, "%s", detail);
+        else
+            exchange_warn(ex, code, side, off, NULL);
+    }
+    /* Only codes the record never mentions: where it does, the engine that saw the bytes as
+     * they arrived decided the offsets (a split head can report a bare LF at another line). */
+    for (uint16_t k = 0; k < n; k++)
+        if (!replay_artifact(engine[k].code) && !listed(list, engine[k].code)) {
+            if (engine[k].detail)
+                exchange_warn(ex, engine[k].code, engine[k].side, engine[k].offset, "%s",
+                              engine[k].detail);
+            else
+                exchange_warn(ex, engine[k].code, engine[k].side, engine[k].offset, NULL);
+        }
+    ex->warnings_dropped += (uint32_t)(dropped > 0 ? dropped : 0);
+}
+
+static const char *arena_str(struct exchange *ex, const char *s)
+{
+    return s ? arena_strdup(&ex->arena, s) : NULL;
+}
+
+/* Everything of the exchange the record holds besides its messages. */
+static void restore_exchange(struct exchange *ex, const json_t *hs, bool *done)
+{
+    ex->conn_id = (uint64_t)jint(hs, "connection", 0);
+    ex->conn_seq = (uint32_t)jint(hs, "seq", 0);
+    endpoint_of(json_object_get(hs, "client"), &ex->client);
+    endpoint_of(json_object_get(hs, "server"), &ex->server);
+    uint32_t flags = flag_bits(json_object_get(hs, "flags"), exchange_flag_name);
+    *done = (flags & EX_DONE) != 0;
+    /* The store sets done; nothing holds the exchange any more. */
+    ex->flags = flags & ~(uint32_t)(EX_DONE | EX_HELD | EX_EVICTED);
+    const json_t *times = json_object_get(hs, "timings_ns");
+    for (int i = 0; i < T__COUNT; i++)
+        ex->t[i] = jint(times, exchange_time_name((enum exchange_time)i), 0);
+    const json_t *tunnel = json_object_get(hs, "tunnel");
+    ex->tunnel_bytes[SIDE_CLIENT] = (uint64_t)jint(tunnel, "client_bytes", 0);
+    ex->tunnel_bytes[SIDE_SERVER] = (uint64_t)jint(tunnel, "server_bytes", 0);
+    restore_warnings(ex, json_object_get(hs, "warnings"), jint(hs, "warnings_dropped", 0));
+    ex->error = arena_str(ex, jstr(hs, "error"));
+    ex->note = arena_str(ex, jstr(hs, "note"));
+    ex->replay_of = (uint64_t)jint(hs, "replay_of", 0);
+}
+
+static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t *id, bool *done)
+{
+    const json_t *rec[2] = {json_object_get(hs, "request"), json_object_get(hs, "response")};
+    struct side_bytes sb[2];
+    bool readable = side_record(rec[0], &sb[0]);
+    readable &= side_record(rec[1], &sb[1]);
+    if (!readable) {
+        dynbuf_cleanup(&sb[0].raw);
+        dynbuf_cleanup(&sb[1].raw);
+        return NULL;
+    }
+    struct conversation_config cc;
+    memset(&cc, 0, sizeof cc);
+    cc.limits = *h->cfg.limits;
+    cc.exchange = *h->cfg.ex_limits;
+    /* Capture rules: bytes that are no HTTP stay unparsed rather than being read as HTTP/0.9
+     * (the record says what the session made of them). */
+    cc.capture = true;
+    /* The engine must see every kept byte even when this session keeps fewer. */
+    for (int s = 0; s < 2; s++)
+        if (sb[s].raw.len > cc.exchange.body_keep)
+            cc.exchange.body_keep = sb[s].raw.len;
+    uint32_t exflags = flag_bits(json_object_get(hs, "flags"), exchange_flag_name);
+    bool interim = json_array_size(json_object_get(rec[1], "interim")) > 0;
+    uint64_t req_split = UINT64_MAX, resp_split = 0;
+    if (exflags & EX_TUNNEL) {
+        req_split = (uint64_t)jint(rec[0], "body_offset", 0);
+        resp_split = (uint64_t)jint(rec[1], "body_offset", 0);
+    } else if (interim) {
+        req_split = (uint64_t)jint(rec[0], "body_offset", 0);
+        resp_split = (uint64_t)jint(rec[1], "head_offset", 0);
+    }
+    bool fed;
+    struct exchange *ex = replay(&cc, sb, req_split, resp_split, false, &fed);
+    bool same = restore_message(ex, SIDE_CLIENT, rec[0], &sb[0]);
+    same &= restore_message(ex, SIDE_SERVER, rec[1], &sb[1]);
+    if (!same || !fed)
+        h->counters.differs++;
+    restore_exchange(ex, hs, done);
+    int64_t rid = jint(hs, "id", 0);
+    *id = rid > 0 ? (uint64_t)rid : 0;
+    dynbuf_cleanup(&sb[0].raw);
+    dynbuf_cleanup(&sb[1].raw);
+    h->counters.hspy++;
+    return ex;
+}
+
+/* ---- entries of other tools --------------------------------------------------------------- */
+
+/* Feeds a synthesized message: its bytes, then a gap for the body the HAR lacks. */
+static void feed_synth(struct conversation *c, enum side s, const struct harsynth_message *m)
+{
+    if (!m->present)
+        return;
+    feed_all(c, s, m->bytes.data, m->bytes.len, 0);
+    if (m->missing)
+        conversation_gap(c, s, m->missing, 0);
+}
+
+/* The engine reads the synthesized bytes like any connection's: request, response, close. */
+static struct exchange *synthesize(struct harimport *h, const json_t *entry, char *why,
+                                   size_t whylen)
+{
+    struct harsynth_message msg[2];
+    struct dynbuf note;
+    dynbuf_init(&note, 4096);
+    struct exchange *ex = NULL;
+    if (harsynth_messages(&h->synth, entry, msg, &note, why, whylen) == 0) {
+        struct conversation_config cc;
+        memset(&cc, 0, sizeof cc);
+        cc.limits = *h->cfg.limits;
+        cc.exchange = *h->cfg.ex_limits;
+        struct replay rp = {NULL};
+        struct conversation_events ev = {&rp, on_replay};
+        struct conversation *c = conversation_new(&cc, &ev);
+        feed_synth(c, SIDE_CLIENT, &msg[SIDE_CLIENT]);
+        feed_synth(c, SIDE_SERVER, &msg[SIDE_SERVER]);
+        conversation_close(c, SIDE_CLIENT, 0);
+        conversation_close(c, SIDE_SERVER, 0);
+        conversation_free(c);
+        ex = rp.first ? rp.first : exchange_new(&cc.exchange);
+        harsynth_apply(&h->synth, entry, ex, dynbuf_str(&note));
+        h->counters.foreign++;
+    }
+    harsynth_messages_cleanup(msg);
+    dynbuf_cleanup(&note);
+    return ex;
+}
+
+struct exchange *harimport_build(struct harimport *h, const json_t *entry, uint64_t *id, bool *done,
+                                 char *why, size_t whylen)
+{
+    *id = 0;
+    *done = true;
+    if (!json_is_object(entry)) {
+        snprintf(why, whylen, "not an object");
+        return NULL;
+    }
+    const json_t *hs = json_object_get(entry, "_hspy");
+    if (is_hspy_record(hs)) {
+        struct exchange *ex = restore(h, hs, id, done);
+        if (ex)
+            return ex;
+        /* Unreadable raw bytes: the standard fields still show the exchange. */
+        *done = true;
+    }
+    return synthesize(h, entry, why, whylen);
+}
+
+/* ---- the window: ids in order, completion in file order ---------------------------------- */
+
+void harimport_init(struct harimport *h, const struct harimport_config *cfg)
+{
+    memset(h, 0, sizeof *h);
+    h->cfg = *cfg;
+    harsynth_init(&h->synth, cfg->next_conn_id);
+    h->window = xcalloc(HARIMPORT_WINDOW, sizeof *h->window);
+    h->heap = xcalloc(HARIMPORT_WINDOW, sizeof *h->heap);
+    h->late = xcalloc(HARIMPORT_WINDOW, sizeof *h->late);
+}
+
+void harimport_cleanup(struct harimport *h)
+{
+    /* Exchanges already added belong to the store (they stay in flight there). */
+    for (size_t i = 0; i < h->count; i++) {
+        struct harimport_slot *s = &h->window[(h->head + i) % HARIMPORT_WINDOW];
+        if (!s->added)
+            exchange_free(s->ex);
+    }
+    for (size_t i = 0; i < h->late_count; i++)
+        exchange_free(h->late[(h->late_head + i) % HARIMPORT_WINDOW].ex);
+    free(h->late);
+    h->late = NULL;
+    h->late_count = 0;
+    free(h->window);
+    free(h->heap);
+    h->heap = NULL;
+    h->nheap = 0;
+    h->window = NULL;
+    h->count = 0;
+}
+
+int harimport_log_member(struct harimport *h, const char *key, const json_t *value, char *err,
+                         size_t errlen)
+{
+    if (strcmp(key, "version") == 0) {
+        const char *v = json_string_value(value);
+        if (!json_is_string(value) || (v[0] && strcmp(v, "1.2") != 0 && strcmp(v, "1.1") != 0)) {
+            snprintf(err, errlen, "not a HAR 1.2 file: log.version is %s%.20s%s",
+                     json_is_string(value) ? "\"" : "not a string", json_is_string(value) ? v : "",
+                     json_is_string(value) ? "\"" : "");
+            return -1;
+        }
+    } else if (strcmp(key, "creator") == 0 && json_is_object(value)) {
+        snprintf(h->synth.creator, sizeof h->synth.creator, "%.48s%s%.40s",
+                 jstr(value, "name") ? jstr(value, "name") : "?", jstr(value, "version") ? " " : "",
+                 jstr(value, "version") ? jstr(value, "version") : "");
+    }
+    return 0;
+}
+
+/* Whether slot a goes into the store before slot b: in id order, then the file's order. */
+static bool before(const struct harimport_slot *a, const struct harimport_slot *b)
+{
+    return a->key != b->key ? a->key < b->key : a->index < b->index;
+}
+
+static struct harimport_slot *heap_at(const struct harimport *h, size_t i)
+{
+    return &h->window[h->heap[i]];
+}
+
+static void heap_swap(struct harimport *h, size_t a, size_t b)
+{
+    uint16_t t = h->heap[a];
+    h->heap[a] = h->heap[b];
+    h->heap[b] = t;
+}
+
+/* The slots not in the store yet form a binary heap ordered by before(). */
+static void heap_push(struct harimport *h, size_t pos)
+{
+    size_t i = h->nheap++;
+    h->heap[i] = (uint16_t)pos;
+    while (i > 0 && before(heap_at(h, i), heap_at(h, (i - 1) / 2))) {
+        heap_swap(h, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static struct harimport_slot *heap_pop(struct harimport *h)
+{
+    struct harimport_slot *top = heap_at(h, 0);
+    h->heap[0] = h->heap[--h->nheap];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->nheap && before(heap_at(h, l), heap_at(h, m)))
+            m = l;
+        if (r < h->nheap && before(heap_at(h, r), heap_at(h, m)))
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(h, i, m);
+        i = m;
+    }
+    return top;
+}
+
+/*
+ * Adds one slot's exchange under its recorded id. An id the store has passed already cannot be
+ * kept: numbering it on would take the ids the following entries want, so it waits in the late
+ * queue and enters the store after them.
+ */
+static void add(struct harimport *h, struct harimport_slot *s)
+{
+    struct store *st = h->cfg.store;
+    if (!s->id) {
+        store_add(st, s->ex);
+        s->added = true;
+    } else if (s->id >= store_end_id(st) && s->id - store_first_id(st) < HARIMPORT_ID_SPAN_MAX) {
+        store_add_as(st, s->ex, s->id);
+        s->added = true;
+    } else {
+        s->late = true;
+        h->counters.renumbered++;
+    }
+}
+
+/* The oldest late exchange enters the store with the next id. */
+static void flush_late(struct harimport *h)
+{
+    struct harimport_slot *s = &h->late[h->late_head];
+    store_add(h->cfg.store, s->ex);
+    if (s->done)
+        store_complete(h->cfg.store, s->ex);
+    h->late_memory -= s->memory;
+    s->ex = NULL;
+    h->late_head = (h->late_head + 1) % HARIMPORT_WINDOW;
+    h->late_count--;
+}
+
+static void defer(struct harimport *h, const struct harimport_slot *s)
+{
+    while (h->late_count >= HARIMPORT_WINDOW ||
+           (h->late_count && h->late_memory > HARIMPORT_WINDOW_MEMORY))
+        flush_late(h);
+    h->late[(h->late_head + h->late_count++) % HARIMPORT_WINDOW] = *s;
+    h->late_memory += s->memory;
+}
+
+/*
+ * Releases the oldest slot: every waiting exchange whose id comes before it enters the store
+ * first (so it keeps its id), then it enters (if it can) and completes.
+ */
+static void release(struct harimport *h)
+{
+    struct harimport_slot *head = &h->window[h->head];
+    while (!head->added && !head->late)
+        add(h, heap_pop(h));
+    while (h->nheap && before(heap_at(h, 0), head))
+        add(h, heap_pop(h));
+    h->window_memory -= head->memory;
+    if (head->late)
+        defer(h, head);
+    else if (head->done)
+        store_complete(h->cfg.store, head->ex);
+    head->ex = NULL;
+    h->head = (h->head + 1) % HARIMPORT_WINDOW;
+    h->count--;
+}
+
+void harimport_entry(struct harimport *h, const json_t *entry)
+{
+    char why[200];
+    uint64_t id;
+    bool done;
+    h->counters.entries++;
+    struct exchange *ex = harimport_build(h, entry, &id, &done, why, sizeof why);
+    uint64_t index = h->index++;
+    if (!ex) {
+        if (h->counters.skipped++ == 0)
+            snprintf(h->problem, sizeof h->problem, "entry %llu: %s", (unsigned long long)index + 1,
+                     why);
+        return;
+    }
+    while (h->count >= HARIMPORT_WINDOW || (h->count && h->window_memory > HARIMPORT_WINDOW_MEMORY))
+        release(h);
+    size_t pos = (h->head + h->count) % HARIMPORT_WINDOW;
+    struct harimport_slot *s = &h->window[pos];
+    if (id)
+        h->last_id = id;
+    *s = (struct harimport_slot){
+        ex, id, id ? id : h->last_id, index, exchange_memory(ex), done, false, false};
+    h->window_memory += s->memory;
+    h->count++;
+    heap_push(h, pos);
+}
+
+void harimport_finish(struct harimport *h)
+{
+    while (h->count)
+        release(h);
+    while (h->late_count)
+        flush_late(h);
+}

@@ -1,0 +1,238 @@
+/*
+ * harsource owns reading a HAR file: the file handle, the read buffer, the splitter and the
+ * import, batch by batch, with progress and notes. jansson parses each piece the splitter
+ * hands out; harimport turns entries into exchanges. It never draws and never prints: errors
+ * and notes are kept for the caller.
+ */
+#include "hspy/harsource.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hspy/xmalloc.h"
+
+static void note(struct harsource *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct harsource *s, const char *fmt, ...)
+{
+    if (s->nnotes >= HARSOURCE_NOTES_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->notes[s->nnotes++], HARSOURCE_NOTE_LEN, fmt, ap);
+    va_end(ap);
+}
+
+bool harsource_sniff(const uint8_t *p, size_t n)
+{
+    if (n >= 4 && memcmp(p, "\n\r\r\n", 4) == 0)
+        return false; /* pcapng section header block */
+    if (n == 1 && p[0] == '\n')
+        return false; /* a pipe: one byte cannot tell, and captures are what pipes carry */
+    size_t i = 0;
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    else if (n == 1 && p[0] == 0xEF)
+        return true;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i == n ? n == 1 && p[0] != '\n' : p[i] == '{' || p[i] == '[';
+}
+
+/* Reads more of the file into the buffer; false at the end or on an error (s->error set). */
+static bool fill(struct harsource *s)
+{
+    if (s->eof)
+        return false;
+    s->len = fread(s->buf, 1, HARSOURCE_READ, s->file);
+    s->pos = 0;
+    if (s->len == 0) {
+        s->eof = true;
+        if (ferror(s->file))
+            snprintf(s->error, sizeof s->error, "%s: %s", s->name, strerror(errno));
+        return false;
+    }
+    if (s->load)
+        s->load->bytes_read += s->len;
+    return true;
+}
+
+/* Parses a piece's JSON text; NULL with s->error set when it is not valid JSON. */
+static json_t *parse(struct harsource *s, const struct harsplit_piece *p)
+{
+    json_error_t e;
+    json_t *v = json_loadb((const char *)p->text, p->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (v)
+        return v;
+    /* jansson counts from the piece's start; the user wants the file's line and column. */
+    uint32_t line = p->line + (uint32_t)(e.line > 0 ? e.line - 1 : 0);
+    uint32_t col = e.line <= 1 ? p->column + (uint32_t)(e.column > 0 ? e.column - 1 : 0)
+                               : (uint32_t)(e.column > 0 ? e.column : 1);
+    snprintf(s->error, sizeof s->error, "%s: not valid JSON at line %u, column %u: %s", s->name,
+             line, col, e.text);
+    return NULL;
+}
+
+enum step { STEP_MORE, STEP_ENTRY, STEP_END, STEP_FAIL };
+
+/*
+ * Advances to the next entry (returned in *entry, new reference), handling log members on the
+ * way. STEP_END at the document's end, STEP_FAIL with s->error set.
+ */
+static enum step next(struct harsource *s, json_t **entry)
+{
+    for (;;) {
+        if (s->pos == s->len && !fill(s)) {
+            if (s->error[0])
+                return STEP_FAIL;
+            if (harsplit_end(&s->split) == HARSPLIT_DONE)
+                return STEP_END;
+            snprintf(s->error, sizeof s->error, "%s: %s", s->name, s->split.error);
+            return STEP_FAIL;
+        }
+        enum harsplit_event ev;
+        const struct harsplit_piece *piece;
+        s->pos += harsplit_feed(&s->split, s->buf + s->pos, s->len - s->pos, &ev, &piece);
+        if (ev == HARSPLIT_ERROR) {
+            snprintf(s->error, sizeof s->error, "%s: %s", s->name, s->split.error);
+            return STEP_FAIL;
+        }
+        if (ev != HARSPLIT_MEMBER && ev != HARSPLIT_ENTRY)
+            continue;
+        json_t *v = parse(s, piece);
+        if (!v)
+            return STEP_FAIL;
+        if (ev == HARSPLIT_ENTRY) {
+            *entry = v;
+            return STEP_ENTRY;
+        }
+        char why[256] = "";
+        int rc = piece->top ? 0 : harimport_log_member(&s->imp, piece->key, v, why, sizeof why);
+        json_decref(v);
+        if (rc != 0) {
+            snprintf(s->error, sizeof s->error, "%s: %s", s->name, why);
+            return STEP_FAIL;
+        }
+    }
+}
+
+int harsource_open(struct harsource *s, const char *path, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    bool use_stdin = strcmp(path, "-") == 0;
+    s->name = use_stdin ? "stdin" : path;
+    s->file = use_stdin ? stdin : fopen(path, "rb");
+    if (!s->file) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    s->seekable = fstat(fileno(s->file), &st) == 0 && S_ISREG(st.st_mode);
+    s->own_load.file_size = s->seekable ? (uint64_t)st.st_size : 0;
+    s->buf = xmalloc(HARSOURCE_READ);
+    harsplit_init(&s->split, 0);
+    /* Log members before the first entry (log.version) are checked with a scratch import. */
+    struct harimport_config none = {0};
+    harimport_init(&s->imp, &none);
+    s->imp_live = true;
+    enum step st0 = next(s, &s->pending);
+    if (st0 == STEP_FAIL) {
+        snprintf(err, errlen, "%s", s->error);
+        harsource_close(s);
+        return -1;
+    }
+    s->done = st0 == STEP_END;
+    return 0;
+}
+
+void harsource_start(struct harsource *s, const struct harimport_config *cfg,
+                     struct hspy_load *load)
+{
+    /* Keep what the scratch import learnt (the creator, for notes) in the real one. */
+    char creator[sizeof s->imp.synth.creator];
+    memcpy(creator, s->imp.synth.creator, sizeof creator);
+    harimport_cleanup(&s->imp);
+    harimport_init(&s->imp, cfg);
+    memcpy(s->imp.synth.creator, creator, sizeof creator);
+    s->load = load ? load : &s->own_load;
+    uint64_t size = s->own_load.file_size, read = s->split.pos;
+    memset(s->load, 0, sizeof *s->load);
+    s->load->file_size = size;
+    s->load->bytes_read = read;
+    s->load->active = true;
+}
+
+static void import(struct harsource *s, json_t *entry)
+{
+    harimport_entry(&s->imp, entry);
+    json_decref(entry);
+    s->load->packets = s->imp.counters.entries;
+}
+
+int harsource_read(struct harsource *s)
+{
+    if (s->pending) {
+        import(s, s->pending);
+        s->pending = NULL;
+    }
+    for (unsigned i = 0; i < HARSOURCE_BATCH && !s->done; i++) {
+        json_t *entry = NULL;
+        enum step st = next(s, &entry);
+        if (st == STEP_ENTRY)
+            import(s, entry);
+        else
+            s->done = true;
+    }
+    if (s->load)
+        s->load->bytes_read = s->split.pos;
+    return !s->done;
+}
+
+static void final_notes(struct harsource *s)
+{
+    const struct harimport_counters *c = &s->imp.counters;
+    if (c->skipped)
+        note(s, "%s: %llu entries could not be read (%s)", s->name, (unsigned long long)c->skipped,
+             s->imp.problem);
+    if (c->renumbered)
+        note(s, "%s: %llu exchanges could not keep the id they had in the file", s->name,
+             (unsigned long long)c->renumbered);
+    if (c->differs)
+        note(s,
+             "%s: %llu entries' bytes do not read as their record says (edited?); their raw "
+             "bytes are shown as recorded",
+             s->name, (unsigned long long)c->differs);
+}
+
+void harsource_close(struct harsource *s)
+{
+    if (s->pending) {
+        json_decref(s->pending);
+        s->pending = NULL;
+    }
+    if (s->imp_live) {
+        if (s->imp.cfg.store) {
+            harimport_finish(&s->imp);
+            final_notes(s);
+        }
+        harimport_cleanup(&s->imp);
+        s->imp_live = false;
+        harsplit_cleanup(&s->split);
+    }
+    if (s->load && s->load->active) {
+        s->load->done = true;
+        s->load->active = false;
+    }
+    if (s->file && s->file != stdin)
+        fclose(s->file);
+    s->file = NULL;
+    free(s->buf);
+    s->buf = NULL;
+}
+
+const char *harsource_error(const struct harsource *s)
+{
+    return s->error[0] ? s->error : NULL;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Limits of hspy proxy, as in listen: the connection cap (503 and a report), the head size
+# (431 for a request, 502 for a response), the head timeout (408), the idle timeout, requests
+# whose length cannot be known (400, never forwarded), and a smuggling-shaped request forwarded
+# as sent with its warnings.
+. "$(dirname "$0")/lib/proxy.sh"
+need python3 curl
+proxy_setup
+mkdir -p "$T/rec"
+upstream_start http "$T/rec"
+UP=127.0.0.1:$UPORT
+upstream_start echo
+ECHO=$UPORT
+
+proxy_start --json --max-conns 2 --head-max 1k --head-timeout 1s --idle-timeout 2s "$UP"
+
+# Two idle connections fill the cap; a third is refused.
+python3 -c '
+import socket, sys, time
+a = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+b = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+time.sleep(0.3)
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.settimeout(3)
+print(c.recv(4096).split(b"\r\n")[0].decode())' "$PPORT" >"$T/cap"
+check "past --max-conns: 503" test "$(cat "$T/cap")" = "HTTP/1.1 503 Service Unavailable"
+check "the refusal is reported" grep -q 'refused a connection: 2 open, the limit (--max-conns) is 2' "$PROXY_ERR"
+sleep 0.3
+check "after they close, requests go through" test "$(curl -s "$PURL/hello")" = hello
+
+# Head size.
+check "request head over --head-max: 431" \
+    test "$(curl -s -o "$T/431" -w '%{http_code}' -H "X-Big: $(head -c 2000 /dev/zero | tr '\0' a)" "$PURL/hello")" = 431
+check "response head over --head-max: 502" test "$(curl -s -o "$T/502" -w '%{http_code}' "$PURL/bighead")" = 502
+check "... with the reason" grep -q 'upstream response head larger than 1024 bytes (--head-max)' "$T/502"
+
+# Slow head: 408 after --head-timeout.
+start=$(date +%s%N)
+$RAW "$PPORT" --send 'GET /hello HTTP/1.1\r\nHo' --pause 0.3 --send 'st: x\r\n' --timeout 5 >"$T/slow"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "slow head: 408" grep -aq '^HTTP/1.1 408' "$T/slow"
+check "slow head: after about --head-timeout" test "$elapsed" -ge 900 -a "$elapsed" -lt 3000
+
+# Idle keep-alive client connection: closed after --idle-timeout, nothing recorded for it.
+start=$(date +%s%N)
+$RAW "$PPORT" --send 'GET /hello/idle HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 6 >"$T/idle"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "idle connection answered" grep -aq '^hello' "$T/idle"
+check "idle connection closed after about --idle-timeout" test "$elapsed" -ge 1800 -a "$elapsed" -lt 4000
+
+# Lengths that cannot be known: 400, and the upstream never sees the request.
+before=$(ls "$T/rec" | wc -l)
+$RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello' >"$T/cl"
+check "conflicting Content-Length: 400" grep -aq '^HTTP/1.1 400' "$T/cl"
+$RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nhello' >"$T/te"
+check "Transfer-Encoding without chunked: 400" grep -aq '^HTTP/1.1 400' "$T/te"
+$RAW "$PPORT" --send '\x16\x03\x01\x00\xa5hello\r\n\r\n' >"$T/tls"
+check "not HTTP: 400" grep -aq '^HTTP/1.1 400' "$T/tls"
+check "none of them reached the upstream" test "$(ls "$T/rec" | wc -l)" = "$before"
+
+# CL.TE: chunked framing wins (as RFC 9112 says); forwarded as sent, with its warning.
+$RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' >"$T/clte"
+check "CL.TE: framed as chunked" grep -aq "^3 $(printf abc | sha256sum | cut -c1-64) chunked" "$T/clte"
+rec=$(grep -l 'Content-Length: 4' "$T"/rec/req.* | head -1)
+printf 'POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' "$UP" >"$T/clte.want"
+check "CL.TE: forwarded byte for byte" cmp -s "$rec" "$T/clte.want"
+# HTTP/0.9 (to a TCP echo, which answers the way a 0.9 server would: no head): the request
+# goes as sent, the answer comes back as the body.
+$RAW "$PPORT" --send "GET http://127.0.0.1:$ECHO/hello\r\n" --timeout 1 >"$T/09"
+printf 'GET http://127.0.0.1:%s/hello\r\n' "$ECHO" >"$T/09.want"
+check "HTTP/0.9 request and answer passed as sent" cmp -s "$T/09" "$T/09.want"
+
+# Broken framing mid-message: what framing allowed passes, then the connection closes.
+start=$(date +%s%N)
+$RAW "$PPORT" --send 'GET /badchunk HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 5 >"$T/badchunk"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "broken chunked response: the good part passes" grep -aq '^hello' "$T/badchunk"
+check "broken chunked response: the rest does not" test -z "$(grep -a 'more' "$T/badchunk")"
+check "broken chunked response: the client connection closes at once" test "$elapsed" -lt 2000
+$RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n' --timeout 5 >"$T/badreq"
+check "broken chunked request: the connection ends" test $? = 0
+check "broken chunked request: 400 with the reason" grep -aq '^400 Bad Request: request body framing broke (chunk-size-invalid) after 8 body bytes' "$T/badreq"
+proxy_stop
+
+J=$PROXY_OUT
+check "broken chunked response recorded with its warning" \
+    test "$(pyq "$J" '[w["code"] for e in ex if e["request"]["target"] == "/badchunk" for w in e["warnings"]]' | grep -c chunk-size-invalid)" = 1
+check "431 recorded as rejected" test "$(pyq "$J" '[e["flags"] for e in ex if (e["response"] or {}).get("status") == 431][0]')" = '["done", "incomplete", "rejected"]'
+check "408 recorded as a timeout" test "$(pyq "$J" '["timeout" in e["flags"] for e in ex if (e["response"] or {}).get("status") == 408][0]')" = True
+check "CL.TE warning recorded" test "$(pyq "$J" '[w["code"] for e in ex for w in e["warnings"] if w["code"] == "cl-and-te"]')" = '["cl-and-te"]'
+check "bad length recorded with its warning" test "$(pyq "$J" '[e["error"] for e in ex if any(w["code"] == "cl-conflict" for w in e["warnings"])][0]')" = "answered 400: request length cannot be determined"
+finish

@@ -1,0 +1,481 @@
+/*
+ * harimport: HAR entries back into exchanges. Exchanges made by the real engine (keep-alive,
+ * chunked, interim responses, tunnels, malformed heads, orphans, capture gaps, truncation,
+ * HTTP/0.9, requests still in flight) are written as HAR entries, imported, and written again:
+ * the entries must be identical. Entries of other tools become HTTP/1.x bytes with a note. The
+ * window keeps recorded ids and completes in file order. Times in ISO 8601 with offsets.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/conversation.h"
+#include "hspy/har.h"
+#include "hspy/harimport.h"
+
+static const struct http_limits LIMITS = HTTP_LIMITS_DEFAULT;
+static const struct exchange_limits EXL = {HTTP_HEAD_MAX_DEFAULT, 1 << 20};
+static const struct har_config HCFG = {&LIMITS, 1 << 20, "hspy"};
+
+struct made {
+    struct exchange *ex[8];
+    size_t n;
+};
+
+static int on_event(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
+                    enum side side, const uint8_t *p, size_t len)
+{
+    struct made *m = data;
+    (void)c, (void)side, (void)p, (void)len;
+    if (ev == CONV_BEGIN && m->n < 8)
+        m->ex[m->n++] = ex;
+    if (ev == CONV_END)
+        ex->flags |= EX_DONE;
+    return CONV_CONTINUE;
+}
+
+/* Feeds the pieces ("C:" client, "S:" server, "G:n" gap on the next side named, "c"/"s" close)
+ * through a capture conversation; returns the first exchange, the others freed. */
+static struct exchange *engine(const char *const *steps, size_t body_keep, bool end)
+{
+    struct made m = {{0}, 0};
+    struct conversation_config cc;
+    memset(&cc, 0, sizeof cc);
+    cc.limits = LIMITS;
+    cc.exchange = EXL;
+    cc.exchange.body_keep = body_keep;
+    cc.conn_id = 4;
+    cc.capture = true;
+    endpoint_set(&cc.client, "192.0.2.1", 50000);
+    endpoint_set(&cc.server, "192.0.2.2", 80);
+    struct conversation_events ev = {&m, on_event};
+    struct conversation *c = conversation_new(&cc, &ev);
+    int64_t ts = 1700000000000000000;
+    for (size_t i = 0; steps[i]; i++, ts += 1000) {
+        const char *s = steps[i];
+        enum side side = s[0] == 'C' || s[0] == 'c' ? SIDE_CLIENT : SIDE_SERVER;
+        if (s[0] == 'c' || s[0] == 's') {
+            conversation_close(c, side, ts);
+        } else if (s[1] == 'G') {
+            conversation_gap(c, side, (uint64_t)atoi(s + 2), ts);
+        } else {
+            size_t n;
+            uint8_t *b = tu_unescape(s + 2, &n);
+            conversation_feed(c, side, b, n, ts);
+            free(b);
+        }
+    }
+    conversation_free(c);
+    struct exchange *first = m.ex[0];
+    first->id = 7;
+    if (!end) /* as a session that ended with it in flight wrote it */
+        first->flags &= ~(uint32_t)EX_DONE;
+    for (size_t i = 1; i < m.n; i++)
+        exchange_free(m.ex[i]);
+    return first;
+}
+
+static json_t *entry_json(const struct exchange *ex)
+{
+    struct dynbuf t;
+    dynbuf_init(&t, 64 << 20);
+    assert_int_equal(har_stream_entry(&t, ex, &HCFG, true), 0);
+    json_t *v = json_loadb((const char *)t.data, t.len, 0, NULL);
+    assert_non_null(v);
+    dynbuf_cleanup(&t);
+    return v;
+}
+
+static struct harimport *importer(struct store *st, uint64_t *conn)
+{
+    struct harimport *h = calloc(1, sizeof *h);
+    struct harimport_config cfg = {st, &LIMITS, &EXL, conn};
+    harimport_init(h, &cfg);
+    return h;
+}
+
+struct rt_case {
+    const char *name;
+    const char *steps[10];
+    size_t body_keep;
+};
+
+static const struct rt_case ROUND_TRIPS[] = {
+    {"get",
+     {"C:GET /a HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+      "S:HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"},
+     1 << 20},
+    {"chunked",
+     {"C:POST /p HTTP/1.1\\r\\nHost: h\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n",
+      "C:3;x=y\\r\\nabc\\r\\n0\\r\\nT: 1\\r\\n\\r\\n",
+      "S:HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n1\\r\\nz\\r\\n",
+      "S:0\\r\\n\\r\\n"},
+     1 << 20},
+    {"continue",
+     {"C:PUT /u HTTP/1.1\\r\\nHost: h\\r\\nExpect: 100-continue\\r\\n"
+      "Content-Length: 2\\r\\n\\r\\n",
+      "S:HTTP/1.1 100 Continue\\r\\n\\r\\n", "C:hi",
+      "S:HTTP/1.1 201 Created\\r\\nContent-Length: 0\\r\\n\\r\\n"},
+     1 << 20},
+    {"tunnel",
+     {"C:CONNECT h:443 HTTP/1.1\\r\\nHost: h:443\\r\\n\\r\\n",
+      "S:HTTP/1.1 200 Connection established\\r\\n\\r\\n", "C:\\x16\\x03\\x01\\0\\x05",
+      "S:\\x16\\x03\\x03", "c", "s"},
+     1 << 20},
+    {"malformed",
+     {"C:GET /x HTTP/1.1\\nHost: h\\nX-Fold: a\\n  b\\nContent-Lenght: 3\\n\\n",
+      "S:HTTP/1.1 200 OK\\r\\nContent-Length: 1\\r\\nContent-Length: 1\\r\\n\\r\\n!"},
+     1 << 20},
+    {"orphan", {"S:HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\n\\r\\n"}, 1 << 20},
+    {"gap",
+     {"C:GET /g HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+      "S:HTTP/1.1 200 OK\\r\\nContent-Length: 10\\r\\n\\r\\nab", "SG5", "S:xyz"},
+     1 << 20},
+    {"truncated",
+     {"C:GET /t HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+      "S:HTTP/1.1 200 OK\\r\\nContent-Length: 12\\r\\n\\r\\n0123456789ab"},
+     4},
+    {"http09", {"C:GET /old\\r\\n", "S:<html>old</html>", "s"}, 1 << 20},
+    {"binary",
+     {"C:POST /b HTTP/1.1\\r\\nHost: h\\r\\nContent-Length: 4\\r\\n\\r\\n\\xff\\0\\xfe\\x80",
+      "S:HTTP/1.1 200 OK\\r\\nContent-Type: application/octet-stream\\r\\n"
+      "Content-Length: 3\\r\\n\\r\\n\\x89PN"},
+     1 << 20},
+    {"close",
+     {"C:GET /c HTTP/1.0\\r\\n\\r\\n", "S:HTTP/1.0 200 OK\\r\\n\\r\\nuntil close", "s"},
+     1 << 20},
+};
+
+static void round_trip(struct exchange *ex, const char *name)
+{
+    json_t *a = entry_json(ex);
+    struct store st;
+    store_init(&st, 100, (size_t)1 << 30);
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    uint64_t id;
+    bool done;
+    char why[200];
+    struct exchange *back = harimport_build(h, a, &id, &done, why, sizeof why);
+    assert_non_null(back);
+    assert_int_equal(id, 7);
+    assert_int_equal(done, (ex->flags & EX_DONE) != 0);
+    back->id = id;
+    if (done)
+        back->flags |= EX_DONE;
+    json_t *b = entry_json(back);
+    if (!json_equal(a, b)) {
+        char *sa = json_dumps(a, JSON_SORT_KEYS | JSON_INDENT(1));
+        char *sb = json_dumps(b, JSON_SORT_KEYS | JSON_INDENT(1));
+        fail_msg("%s: entries differ\n--- written\n%s\n--- after import\n%s", name, sa, sb);
+    }
+    assert_int_equal(back->req.raw.len, ex->req.raw.len);
+    assert_int_equal(back->resp.raw.len, ex->resp.raw.len);
+    assert_int_equal(h->counters.differs, 0);
+    json_decref(a);
+    json_decref(b);
+    exchange_free(back);
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
+static void test_round_trips(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ROUND_TRIPS / sizeof ROUND_TRIPS[0]; i++) {
+        const struct rt_case *c = &ROUND_TRIPS[i];
+        struct exchange *ex = engine(c->steps, c->body_keep, true);
+        round_trip(ex, c->name);
+        exchange_free(ex);
+    }
+}
+
+static void test_in_flight(void **state)
+{
+    (void)state;
+    static const char *const steps[] = {"C:POST /slow HTTP/1.1\\r\\nHost: h\\r\\n"
+                                        "Content-Length: 100\\r\\n\\r\\nabc",
+                                        NULL};
+    struct exchange *ex = engine(steps, 1 << 20, false);
+    assert_false(ex->flags & EX_DONE);
+    round_trip(ex, "in flight");
+    exchange_free(ex);
+}
+
+/* A foreign entry's request and response as bytes, and what its note says. */
+struct foreign_case {
+    const char *entry;
+    const char *req;  /* C-escaped */
+    const char *resp; /* C-escaped, or NULL for none */
+    const char *note; /* substring */
+};
+
+static const struct foreign_case FOREIGN[] = {
+    {"{\"request\":{\"method\":\"GET\",\"url\":\"http://a.example/p?q=1#frag\",\"httpVersion\":"
+     "\"HTTP/1.1\",\"headers\":[{\"name\":\"Host\",\"value\":\"a.example\"},{\"name\":\"X-A\","
+     "\"value\":\"1\"}]},\"response\":{\"status\":404,\"statusText\":\"Not Found\",\"httpVersion\":"
+     "\"HTTP/1.1\",\"headers\":[{\"name\":\"Content-Length\",\"value\":\"2\"}],\"content\":{"
+     "\"size\":2,\"text\":\"no\"}}}",
+     "GET /p?q=1 HTTP/1.1\\r\\nHost: a.example\\r\\nX-A: 1\\r\\n\\r\\n",
+     "HTTP/1.1 404 Not Found\\r\\nContent-Length: 2\\r\\n\\r\\nno", "bytes synthesized"},
+    /* HTTP/2: pseudo-headers out, Host from :authority's URL, decoded body, framing fixed. */
+    {"{\"request\":{\"method\":\"POST\",\"url\":\"https://b.example/up\",\"httpVersion\":\"h2\","
+     "\"headers\":[{\"name\":\":method\",\"value\":\"POST\"},{\"name\":\"content-length\","
+     "\"value\":\"9\"}],\"postData\":{\"mimeType\":\"x\",\"text\":\"AAH/"
+     "\",\"encoding\":\"base64\"}},"
+     "\"response\":{\"status\":200,\"statusText\":\"\",\"httpVersion\":\"h2\",\"headers\":[{"
+     "\"name\":\"content-encoding\",\"value\":\"br\"},{\"name\":\"transfer-encoding\",\"value\":"
+     "\"chunked\"}],\"content\":{\"size\":3,\"text\":\"abc\"}}}",
+     "POST https://b.example/up HTTP/1.1\\r\\nHost: b.example\\r\\ncontent-length: 3\\r\\n\\r\\n"
+     "\\0\\x01\\xff",
+     "HTTP/1.1 200 \\r\\nContent-Length: 3\\r\\n\\r\\nabc", "Content-Encoding dropped"},
+    /* No response; a header value with a line break cannot stay one. */
+    {"{\"request\":{\"method\":\"GET\",\"url\":\"http://c/\",\"headers\":[{\"name\":\"X\","
+     "\"value\":\"a\\r\\nEvil: 1\"}]},\"response\":{\"status\":0}}",
+     "GET / HTTP/1.1\\r\\nHost: c\\r\\nX: a  Evil: 1\\r\\n\\r\\n", NULL, "replaced by spaces"},
+    /* 304: no body whatever the content says. */
+    {"{\"request\":{\"method\":\"GET\",\"url\":\"http://d/\",\"headers\":[]},\"response\":{"
+     "\"status\":304,\"statusText\":\"Not Modified\",\"headers\":[{\"name\":\"Content-Length\","
+     "\"value\":\"10\"}],\"content\":{\"size\":10,\"text\":\"0123456789\"}}}",
+     "GET / HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n",
+     "HTTP/1.1 304 Not Modified\\r\\nContent-Length: 10\\r\\n\\r\\n", "Host added"},
+};
+
+static void test_foreign(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof FOREIGN / sizeof FOREIGN[0]; i++) {
+        const struct foreign_case *c = &FOREIGN[i];
+        json_error_t err;
+        json_t *e = json_loads(c->entry, 0, &err);
+        if (!e)
+            fail_msg("case %zu: %s", i, err.text);
+        struct store st;
+        store_init(&st, 100, (size_t)1 << 30);
+        uint64_t conn = 0;
+        struct harimport *h = importer(&st, &conn);
+        uint64_t id;
+        bool done;
+        char why[200];
+        struct exchange *ex = harimport_build(h, e, &id, &done, why, sizeof why);
+        assert_non_null(ex);
+        assert_int_equal(id, 0);
+        assert_true(done);
+        size_t n;
+        uint8_t *want = tu_unescape(c->req, &n);
+        if (ex->req.raw.len != n || memcmp(ex->req.raw.data, want, n) != 0)
+            fail_msg("case %zu: request '%.*s'", i, (int)ex->req.raw.len, ex->req.raw.data);
+        free(want);
+        if (c->resp) {
+            want = tu_unescape(c->resp, &n);
+            if (ex->resp.raw.len != n || memcmp(ex->resp.raw.data, want, n) != 0)
+                fail_msg("case %zu: response '%.*s'", i, (int)ex->resp.raw.len, ex->resp.raw.data);
+            free(want);
+        } else {
+            assert_int_equal(ex->resp.raw.len, 0);
+        }
+        assert_non_null(ex->note);
+        if (!strstr(ex->note, c->note))
+            fail_msg("case %zu: note '%s' lacks '%s'", i, ex->note, c->note);
+        assert_int_equal(ex->conn_id, 1);
+        exchange_free(ex);
+        json_decref(e);
+        harimport_cleanup(h);
+        free(h);
+        store_cleanup(&st);
+    }
+}
+
+static void test_foreign_times_and_gap(void **state)
+{
+    (void)state;
+    const char *entry =
+        "{\"startedDateTime\":\"2024-05-01T12:00:00.500+02:00\",\"connection\":\"77\","
+        "\"serverIPAddress\":\"[2001:db8::5]\",\"timings\":{\"blocked\":1,\"dns\":-1,\"connect\":2,"
+        "\"send\":3,\"wait\":4,\"receive\":5},\"request\":{\"method\":\"GET\",\"url\":"
+        "\"http://e:8081/\",\"headers\":[]},\"response\":{\"status\":200,\"statusText\":\"OK\","
+        "\"headers\":[],\"content\":{\"size\":1000}}}";
+    json_t *e = json_loads(entry, 0, NULL);
+    struct store st;
+    store_init(&st, 100, (size_t)1 << 30);
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    uint64_t id;
+    bool done;
+    char why[200];
+    struct exchange *ex = harimport_build(h, e, &id, &done, why, sizeof why);
+    assert_non_null(ex);
+    int64_t t0 = 1714557600500000000; /* 10:00:00.5 UTC */
+    assert_int_equal(ex->t[T_REQ_FIRST], t0);
+    assert_int_equal(ex->t[T_UP_CONNECT], t0 + 1000000);
+    assert_int_equal(ex->t[T_UP_CONNECTED], t0 + 3000000);
+    assert_int_equal(ex->t[T_REQ_LAST], t0 + 6000000);
+    assert_int_equal(ex->t[T_RESP_FIRST], t0 + 10000000);
+    assert_int_equal(ex->t[T_RESP_LAST], t0 + 15000000);
+    assert_int_equal(ex->conn_id, 77);
+    assert_int_equal(ex->server.family, 6);
+    assert_int_equal(ex->server.port, 8081);
+    /* The body the HAR lacks is a gap of its size: counted, flagged, never invented. */
+    assert_true(ex->flags & EX_GAP);
+    assert_int_equal(ex->resp.body_size, 1000);
+    assert_non_null(strstr(ex->note, "not in the HAR (1000 bytes)"));
+    exchange_free(ex);
+    json_decref(e);
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
+struct order {
+    uint64_t ids[16];
+    size_t n;
+};
+
+static void on_complete(void *data, struct exchange *ex)
+{
+    struct order *o = data;
+    o->ids[o->n++] = ex->id;
+}
+
+/* An entry of hspy's own with the given id (and done or not). */
+static json_t *hspy_entry(uint64_t id, bool done)
+{
+    static const char *const steps[] = {"C:GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+                                        "S:HTTP/1.1 204 No Content\\r\\n\\r\\n", NULL};
+    struct exchange *ex = engine(steps, 1 << 20, true);
+    ex->id = id;
+    if (!done)
+        ex->flags &= ~(uint32_t)EX_DONE;
+    json_t *e = entry_json(ex);
+    exchange_free(ex);
+    return e;
+}
+
+static void test_window_ids_and_order(void **state)
+{
+    (void)state;
+    struct store st;
+    store_init(&st, 100, (size_t)1 << 30);
+    struct order o = {{0}, 0};
+    store_observe(&st, &(struct store_observer){&o, NULL, NULL, on_complete, NULL});
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    /* Completion order 3, 1, 2, then 9 still in flight, then 5 (too late to keep its id). */
+    static const uint64_t IDS[] = {3, 1, 2, 9, 5};
+    for (size_t i = 0; i < 5; i++) {
+        json_t *e = hspy_entry(IDS[i], IDS[i] != 9);
+        harimport_entry(h, e);
+        json_decref(e);
+    }
+    harimport_finish(h);
+    assert_int_equal(o.n, 4);
+    assert_int_equal(o.ids[0], 3);
+    assert_int_equal(o.ids[1], 1);
+    assert_int_equal(o.ids[2], 2);
+    assert_int_equal(o.ids[3], 5);
+    assert_non_null(store_get(&st, 9));
+    assert_false(store_get(&st, 9)->flags & EX_DONE);
+    assert_int_equal(h->counters.renumbered, 0);
+    assert_int_equal(h->counters.hspy, 5);
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
+static void test_window_renumbers(void **state)
+{
+    (void)state;
+    struct store st;
+    store_init(&st, 100, (size_t)1 << 30);
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    /* More entries than the window holds: the late small id cannot be kept. */
+    for (uint64_t i = 0; i < HARIMPORT_WINDOW + 5; i++) {
+        json_t *e = hspy_entry(i == HARIMPORT_WINDOW + 2 ? 1 : i + 10, true);
+        harimport_entry(h, e);
+        json_decref(e);
+    }
+    json_t *bad = json_loads("[1]", 0, NULL);
+    harimport_entry(h, bad);
+    json_decref(bad);
+    harimport_finish(h);
+    assert_int_equal(h->counters.renumbered, 1);
+    assert_int_equal(h->counters.skipped, 1);
+    assert_non_null(strstr(h->problem, "not an object"));
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
+static void test_times(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t ns;
+    } T[] = {
+        {"1970-01-01T00:00:00Z", 0},
+        {"1970-01-01T00:00:01.5Z", 1500000000},
+        {"1970-01-01T01:00:00+01:00", 0},
+        {"1970-01-01T00:00:00.123456789-0030", 1800123456789},
+        {"2024-05-01T10:00:00.000", 1714557600000000000},
+        {"2024-05-01 10:00:00Z", 1714557600000000000},
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        int64_t ns = -1;
+        assert_int_equal(harsynth_parse_time(T[i].text, &ns), 0);
+        assert_int_equal(ns, T[i].ns);
+    }
+    int64_t ns;
+    assert_int_equal(harsynth_parse_time("yesterday", &ns), -1);
+    assert_int_equal(harsynth_parse_time("2024-05-01T10:00:00X", &ns), -1);
+    assert_int_equal(harsynth_parse_time(NULL, &ns), -1);
+}
+
+static void test_log_members(void **state)
+{
+    (void)state;
+    struct store st;
+    store_init(&st, 10, (size_t)1 << 30);
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    char err[256];
+    json_t *v = json_string("1.2");
+    assert_int_equal(harimport_log_member(h, "version", v, err, sizeof err), 0);
+    json_decref(v);
+    v = json_string("");
+    assert_int_equal(harimport_log_member(h, "version", v, err, sizeof err), 0);
+    json_decref(v);
+    v = json_string("2.0");
+    assert_int_equal(harimport_log_member(h, "version", v, err, sizeof err), -1);
+    assert_string_equal(err, "not a HAR 1.2 file: log.version is \"2.0\"");
+    json_decref(v);
+    v = json_integer(12);
+    assert_int_equal(harimport_log_member(h, "version", v, err, sizeof err), -1);
+    json_decref(v);
+    v = json_pack("{s:s,s:s}", "name", "Firefox", "version", "126.0");
+    assert_int_equal(harimport_log_member(h, "creator", v, err, sizeof err), 0);
+    assert_string_equal(h->synth.creator, "Firefox 126.0");
+    json_decref(v);
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_in_flight),
+        cmocka_unit_test(test_foreign),
+        cmocka_unit_test(test_foreign_times_and_gap),
+        cmocka_unit_test(test_window_ids_and_order),
+        cmocka_unit_test(test_window_renumbers),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_log_members),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
