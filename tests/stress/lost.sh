@@ -33,12 +33,16 @@ for sig in TERM INT; do
     check "thousands of exchanges went through" test "$(lastjson "$r" completed_by_client)" -ge 1000
     verdict
 done
-scene stop-at-once "SIGTERM the instant the address is printed, $(pick 50 500 20) times"
-stress racestop "$(pick 50 500 20)" listen --har "$WORK/race.har" 0 >"$WORK/race.json"
-sent "$(lastjson "$WORK/race.json" runs) starts of hspy listen --har, each stopped as soon as its port was read"
-back "exit statuses $(lastjson "$WORK/race.json" statuses); HAR files not complete: $(lastjson "$WORK/race.json" broken_har)"
-check "every run stopped cleanly (exit 0)" test "$(lastjson "$WORK/race.json" statuses)" = "{\"0\": $(lastjson "$WORK/race.json" runs)}"
-check "every HAR complete" test "$(lastjson "$WORK/race.json" broken_har)" = 0
+N_RACE=$(pick 50 500 20)
+scene stop-at-once "SIGTERM the instant the address is printed, $N_RACE times each for listen and proxy"
+stress racestop "$N_RACE" listen --har "$WORK/race.har" 0 >"$WORK/race.json"
+stress racestop "$N_RACE" proxy --har "$WORK/race-proxy.har" 0 127.0.0.1:9 >"$WORK/race-proxy.json"
+sent "$N_RACE starts of hspy listen --har and of hspy proxy --har, each stopped as soon as its port was read"
+back "exit statuses $(lastjson "$WORK/race.json" statuses) and $(lastjson "$WORK/race-proxy.json" statuses); HAR files not complete: $(lastjson "$WORK/race.json" broken_har) and $(lastjson "$WORK/race-proxy.json" broken_har)"
+for r in race race-proxy; do
+    check "$r: every run stopped cleanly (exit 0)" test "$(lastjson "$WORK/$r.json" statuses)" = "{\"0\": $N_RACE}"
+    check "$r: every HAR complete" test "$(lastjson "$WORK/$r.json" broken_har)" = 0
+done
 verdict
 
 finish
