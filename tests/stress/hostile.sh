@@ -21,6 +21,14 @@ else
     echo "note: shared corpus not found (HSPY_CORPUS); the HTTP Garden payloads are left out"
 fi
 ALL_REQ=("${REQ[@]}" "${GARDEN[@]}")
+# hspy listen answers GET /resp-NAME with tests/hostile/resp-NAME.http, sent as written.
+rules=$WORK/hostile.rules
+: >"$rules"
+for f in "${RESP[@]}"; do
+    b=$(basename "$f" .http)
+    printf 'match * /%s\n  raw %s\n\n' "$b" "$f" >>"$rules"
+    printf 'GET /%s HTTP/1.1\r\nHost: h\r\n\r\n' "$b" >"$WORK/get-$b.http"
+done
 inputs_desc="${#REQ[@]} hostile requests, ${#RESP[@]} hostile responses, ${#GARDEN[@]} HTTP Garden payloads"
 
 # json_ok FILE: every line of FILE is a JSON object (JSON lines output intact).
@@ -115,13 +123,6 @@ check "listen --head-max 4M: no terminal control in the text" \
 verdict
 
 scene listen-responses "hspy listen --rules answering with ${#RESP[@]} hostile raw responses"
-rules=$WORK/hostile.rules
-: >"$rules"
-for f in "${RESP[@]}"; do
-    b=$(basename "$f" .http)
-    printf 'match * /%s\n  raw %s\n\n' "$b" "$f" >>"$rules"
-    printf 'GET /%s HTTP/1.1\r\nHost: h\r\n\r\n' "$b" >"$WORK/get-$b.http"
-done
 for fmt in json text; do
     args=(--json)
     [ $fmt = text ] && args=(--log full)
@@ -152,6 +153,44 @@ check "read: warnings as in tests/hostile/EXPECTED ($(lastjson "$WORK/expect.rea
     expect_ok "$WORK/expect.read"
 check "read: JSON lines intact" json_ok "$WORK/read.out"
 check "read --log full: no terminal control" text_clean "$WORK/read.txt" "$WORK/read-text.err"
+verdict
+
+scene proxy "hspy proxy in front of hspy listen --rules: $inputs_desc, $ROUNDS rounds"
+hs_start upstream listen --rules "$rules" 0
+UPID=$HS_PID UPORT=$HS_PORT
+hs_start proxy proxy --json --har "$WORK/proxy.har" --upstream-timeout 5s 0 "127.0.0.1:$UPORT"
+PPID_=$HS_PID PPORT=$HS_PORT
+stress send "$PPORT" "${REQ[@]}" >"$WORK/psend.1"
+stress send "$PPORT" "$WORK"/get-resp-*.http >"$WORK/psend.resp"
+rss_first=$(proc_kb "$PPID_" VmRSS)
+for ((r = 2; r <= ROUNDS; r++)); do
+    stress send "$PPORT" "${ALL_REQ[@]}" "$WORK"/get-resp-*.http >"$WORK/psend.$r"
+done
+rss_last=$(proc_kb "$PPID_" VmRSS)
+sent "$(lastjson "$WORK/psend.1" sent) bytes of requests and ${#RESP[@]} GETs answered with hostile responses in round 1, $(lastjson "$WORK/psend.$ROUNDS" sent) bytes in each later round"
+back "$(lastjson "$WORK/psend.$ROUNDS" back) bytes; statuses $(lastjson "$WORK/psend.$ROUNDS" statuses); inputs left hanging: $(lastjson "$WORK/psend.$ROUNDS" hung)"
+mem "$PPID_"
+note "rss after round 1 $(kb "$rss_first"), after round $ROUNDS $(kb "$rss_last")"
+check "proxy: alive and still relaying the echo correctly" echo_still_right "$PPORT"
+check "proxy: no input left hanging" test "$(lastjson "$WORK/psend.$ROUNDS" hung)" = "[]"
+if [ "$SANITIZED" = 0 ]; then
+    check "proxy: memory flat over the rounds (grew $(((rss_last - rss_first) / 1024)) MB, limit 4)" \
+        test $((rss_last - rss_first)) -lt 4096
+fi
+hs_stop "$PPID_" proxy
+stress expect "$EXPECTED" proxy "$WORK/proxy.out" conn "${REQ[@]}" "${RESP[@]}" >"$WORK/expect.proxy"
+check "proxy: warnings as in tests/hostile/EXPECTED ($(lastjson "$WORK/expect.proxy" checked) inputs)" \
+    expect_ok "$WORK/expect.proxy"
+check "proxy: JSON lines intact" json_ok "$WORK/proxy.out"
+check "proxy: HAR is a complete document" har_ok "$WORK/proxy.har"
+hs_start proxy-text proxy --log full --upstream-timeout 5s 0 "127.0.0.1:$UPORT"
+stress send "$HS_PORT" "${ALL_REQ[@]}" "$WORK"/get-resp-*.http >"$WORK/psend.text"
+check "proxy --log full: alive" echo_still_right "$HS_PORT"
+hs_stop "$HS_PID" proxy-text
+check "proxy --log full: no terminal control in stdout or stderr ($(wc -c <"$WORK/proxy-text.out") bytes)" \
+    text_clean "$WORK/proxy-text.out" "$WORK/proxy-text.err"
+check "the upstream listen survived too" echo_still_right "$UPORT"
+hs_stop "$UPID" upstream
 verdict
 
 finish
