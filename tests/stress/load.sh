@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Load on hspy listen: slow clients (slowloris) while wrk measures throughput, thousands of
-# idle connections against the --max-conns cap, pipelining storms (clients that read and one
-# that never does), and large uploads and downloads with resident memory under the cap
-# documented in docs/stress.md.
+# Load: slow clients (slowloris) while wrk measures the throughput of hspy listen; then, for
+# hspy listen and for hspy proxy (in front of a hspy listen): thousands of idle connections
+# against the --max-conns cap, pipelining storms (clients that read, and clients that never
+# do), and large uploads and downloads with resident memory under the cap documented in
+# docs/stress.md.
 . "$(dirname "$0")/lib/common.sh"
 need() { command -v "$1" >/dev/null || skip "$1 is not installed"; }
 need wrk
@@ -73,102 +74,149 @@ check "slowloris: still serving" curl -sf -o /dev/null --max-time 5 "$URL"
 hs_stop "$SPID" slow
 verdict
 
+# Each scenario below runs against MODE: "listen" (hspy listen itself) or "proxy" (hspy proxy
+# in front of a hspy listen that does the answering). target_start MODE NAME [ARGS...] starts
+# it (the upstream first, with UPSTREAM_ARGS) and sets T_PID and T_PORT; target_stop ends both.
+target_start() {
+    local mode=$1 name=$2
+    shift 2
+    UP_PID=
+    if [ "$mode" = proxy ]; then
+        hs_start "$name-upstream" listen --log none "${UPSTREAM_ARGS[@]}" 0
+        UP_PID=$HS_PID
+        hs_start "$name" proxy "$@" --upstream-timeout 20s 0 "127.0.0.1:$HS_PORT"
+    else
+        hs_start "$name" listen "$@" "${UPSTREAM_ARGS[@]}" 0
+    fi
+    T_PID=$HS_PID T_PORT=$HS_PORT
+}
+
+target_stop() {
+    hs_stop "$T_PID" "$1"
+    [ -n "$UP_PID" ] && hs_stop "$UP_PID" "$1-upstream"
+    return 0
+}
+
 # --- idle connections against the cap -------------------------------------------------------
-scene idle "$IDLE idle connections against --max-conns $CAP"
-hs_start idle listen --max-conns "$CAP" 0
-IPID=$HS_PID
-fds_before=$(fd_count "$IPID")
-stress idle "$HS_PORT" "$IDLE" 2 >"$WORK/idle.json"
-fds_during=$(lastjson "$WORK/idle.json" open)
-sleep 0.5
-fds_after=$(fd_count "$IPID")
-sent "$IDLE connections, no bytes (connected in $(lastjson "$WORK/idle.json" connect_seconds) s), held 2 s"
-back "open $(lastjson "$WORK/idle.json" open), refused with 503 $(lastjson "$WORK/idle.json" refused_503), closed silently $(lastjson "$WORK/idle.json" closed_silently), reset $(lastjson "$WORK/idle.json" reset), connect errors $(lastjson "$WORK/idle.json" connect_error); a request on an idle one: $(lastjson "$WORK/idle.json" request_on_idle)"
-mem "$IPID"
-note "hspy descriptors: $fds_before before, $fds_after after the clients left"
-grep -o 'refused [^"]*' "$WORK/idle.err" | tail -1 | sed 's/^/    note:   stderr: /'
-check "exactly the cap accepted ($(lastjson "$WORK/idle.json" open) of $CAP)" test "$(lastjson "$WORK/idle.json" open)" = "$CAP"
-check "the rest refused with 503" test "$(lastjson "$WORK/idle.json" refused_503)" = $((IDLE - CAP))
-check "no reset, no silent close, no connect error" test "$(lastjson "$WORK/idle.json" reset)$(lastjson "$WORK/idle.json" closed_silently)$(lastjson "$WORK/idle.json" connect_error)" = 000
-check "an idle connection still answers (200)" test "$(lastjson "$WORK/idle.json" request_on_idle)" = 200
-check "descriptors released ($fds_after after, $fds_before before)" test "$fds_after" -le $((fds_before + 2))
-check "idle: still serving" curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$HS_PORT/after"
-hs_stop "$IPID" idle
-verdict
+idle_scene() {
+    local mode=$1
+    scene "idle-$mode" "$IDLE idle connections against hspy $mode --max-conns $CAP"
+    UPSTREAM_ARGS=()
+    target_start "$mode" "idle-$mode" --max-conns "$CAP"
+    local fds_before fds_after r=$WORK/idle-$mode.json
+    fds_before=$(fd_count "$T_PID")
+    stress idle "$T_PORT" "$IDLE" 2 >"$r"
+    sleep 0.5
+    fds_after=$(fd_count "$T_PID")
+    sent "$IDLE connections, no bytes (connected in $(lastjson "$r" connect_seconds) s), held 2 s"
+    back "open $(lastjson "$r" open), refused with 503 $(lastjson "$r" refused_503), closed silently $(lastjson "$r" closed_silently), reset $(lastjson "$r" reset), connect errors $(lastjson "$r" connect_error); a request on an idle one: $(lastjson "$r" request_on_idle)"
+    mem "$T_PID"
+    note "hspy descriptors: $fds_before before, $fds_after after the clients left"
+    grep -o 'refused [^"]*' "$WORK/idle-$mode.err" | tail -1 | sed 's/^/    note:   stderr: /'
+    check "exactly the cap accepted ($(lastjson "$r" open) of $CAP)" test "$(lastjson "$r" open)" = "$CAP"
+    check "the rest refused with 503" test "$(lastjson "$r" refused_503)" = $((IDLE - CAP))
+    check "no reset, no silent close, no connect error" test "$(lastjson "$r" reset)$(lastjson "$r" closed_silently)$(lastjson "$r" connect_error)" = 000
+    check "an idle connection still answers (200)" test "$(lastjson "$r" request_on_idle)" = 200
+    check "descriptors released ($fds_after after, $fds_before before)" test "$fds_after" -le $((fds_before + 2))
+    check "still serving" curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$T_PORT/after"
+    target_stop "idle-$mode"
+    verdict
+}
 
 # --- pipelining storms ----------------------------------------------------------------------
-scene pipeline "$PIPE_CONNS connections x $PIPE_REQS pipelined requests, answers read as they come"
-hs_start pipe listen --json 0
-PPID_=$HS_PID PPORT=$HS_PORT
-stress pipeline "$PPORT" "$PIPE_CONNS" "$PIPE_REQS" >"$WORK/pipeline.json"
-sent "$(lastjson "$WORK/pipeline.json" sent_requests) requests, $(lastjson "$WORK/pipeline.json" sent_bytes) bytes"
-back "$(lastjson "$WORK/pipeline.json" answers) answers in order, $(lastjson "$WORK/pipeline.json" back_bytes) bytes in $(lastjson "$WORK/pipeline.json" seconds) s; out of order $(lastjson "$WORK/pipeline.json" out_of_order), errors $(lastjson "$WORK/pipeline.json" errors)"
-mem "$PPID_"
-total=$((PIPE_CONNS * PIPE_REQS))
-check "every pipelined request answered, in order" test "$(lastjson "$WORK/pipeline.json" answers)" = "$total" -a "$(lastjson "$WORK/pipeline.json" out_of_order)" = 0
-verdict
+pipeline_scene() {
+    local mode=$1 r=$WORK/pipeline-$mode.json
+    scene "pipeline-$mode" "hspy $mode: $PIPE_CONNS connections x $PIPE_REQS pipelined requests, answers read as they come"
+    UPSTREAM_ARGS=()
+    target_start "$mode" "pipe-$mode" --json
+    stress pipeline "$T_PORT" "$PIPE_CONNS" "$PIPE_REQS" >"$r"
+    sent "$(lastjson "$r" sent_requests) requests, $(lastjson "$r" sent_bytes) bytes"
+    back "$(lastjson "$r" answers) answers in order, $(lastjson "$r" back_bytes) bytes in $(lastjson "$r" seconds) s; out of order $(lastjson "$r" out_of_order), errors $(lastjson "$r" errors)"
+    mem "$T_PID"
+    local total=$((PIPE_CONNS * PIPE_REQS))
+    check "every pipelined request answered, in order" test "$(lastjson "$r" answers)" = "$total" -a "$(lastjson "$r" out_of_order)" = 0
+    verdict
 
-scene flood "4 clients pipelining as fast as hspy takes it for ${FLOOD_SECS}s without ever reading"
-rss0=$(proc_kb "$PPID_" VmHWM)
-for k in 1 2 3 4; do
-    stress flood "$PPORT" "$FLOOD_SECS" >"$WORK/flood.$k.json" &
-    BG_PIDS+=($!)
-done
-sleep 1
-during=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PPORT/during-flood")
-wait "${BG_PIDS[@]: -4}"
-sent "$(for k in 1 2 3 4; do lastjson "$WORK/flood.$k.json" sent_requests; done | paste -sd+ | bc) requests written before hspy stopped taking them (stalled $(lastjson "$WORK/flood.1.json" stalled_seconds) s of ${FLOOD_SECS} s on client 1)"
-back "nothing read by the flooders; another client during the flood got $during"
-mem "$PPID_"
-peak=$(proc_kb "$PPID_" VmHWM)
-check "backpressure: hspy stopped reading the flooders" test "$(lastjson "$WORK/flood.1.json" stalled_seconds)" != 0
-check "another client served during the flood" test "$during" = 200
-check "memory under the cap during the flood ($(kb "$peak"))" test "$peak" -lt "$RSS_CAP_KB"
-check "flood: still serving" curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$PPORT/after"
-hs_stop "$PPID_" pipe
-check "every answered pipelined request recorded" test "$(grep -c '"/c[0-9]*/r[0-9]*"' "$WORK/pipe.out")" -ge "$total"
-verdict
+    scene "flood-$mode" "hspy $mode: 4 clients pipelining as fast as it takes them for ${FLOOD_SECS}s, never reading"
+    local k pids=() during peak
+    for k in 1 2 3 4; do
+        stress flood "$T_PORT" "$FLOOD_SECS" >"$WORK/flood-$mode.$k.json" &
+        pids+=($!)
+    done
+    BG_PIDS+=("${pids[@]}")
+    sleep 1
+    during=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$T_PORT/during-flood")
+    wait "${pids[@]}"
+    sent "$(for k in 1 2 3 4; do lastjson "$WORK/flood-$mode.$k.json" sent_requests; done | paste -sd+ | bc) requests written before hspy stopped taking them (client 1 stalled $(lastjson "$WORK/flood-$mode.1.json" stalled_seconds) s of ${FLOOD_SECS} s)"
+    back "nothing read by the flooders; another client during the flood got $during"
+    mem "$T_PID"
+    peak=$(proc_kb "$T_PID" VmHWM)
+    check "backpressure: hspy stopped reading the flooders" test "$(lastjson "$WORK/flood-$mode.1.json" stalled_seconds)" != 0
+    check "another client served during the flood" test "$during" = 200
+    check "memory under the cap ($(kb "$peak") < $(kb "$RSS_CAP_KB"))" test "$peak" -lt "$RSS_CAP_KB"
+    check "still serving" curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$T_PORT/after"
+    target_stop "pipe-$mode"
+    check "every answered pipelined request recorded" test "$(grep -c '"/c[0-9]*/r[0-9]*"' "$WORK/pipe-$mode.out")" -ge "$total"
+    verdict
+}
 
 # --- large transfers ------------------------------------------------------------------------
-mb=$((BIG >> 20))
-scene upload "uploads of $mb MiB through the echo (Content-Length and chunked)"
-hs_start up listen --json 0
-for how in length chunked; do
-    flag=
-    [ $how = chunked ] && flag=--chunked
-    stress upload "$HS_PORT" "$BIG" $flag >"$WORK/upload.$how.json"
-    sent "$mb MiB by $how ($(lastjson "$WORK/upload.$how.json" mb_per_s) MB/s)"
-    back "$(lastjson "$WORK/upload.$how.json" back) bytes, status $(lastjson "$WORK/upload.$how.json" status)"
-    check "$how upload: status 200" test "$(lastjson "$WORK/upload.$how.json" status)" = 200
-done
-check "the echo of the length-framed upload is identical (SHA-256)" \
-    test "$(lastjson "$WORK/upload.length.json" sent_sha256)" = "$(lastjson "$WORK/upload.length.json" echo_sha256)"
-mem "$HS_PID"
-peak=$(proc_kb "$HS_PID" VmHWM)
-check "memory under the cap ($(kb "$peak") < $(kb "$RSS_CAP_KB"))" test "$peak" -lt "$RSS_CAP_KB"
-hs_stop "$HS_PID" up
-check "both uploads recorded whole, with the payload's SHA-256" "$PYTHON" -c '
+upload_scene() {
+    local mode=$1 how flag peak mb=$((BIG >> 20))
+    scene "upload-$mode" "hspy $mode: uploads of $mb MiB through the echo (Content-Length and chunked)"
+    UPSTREAM_ARGS=()
+    target_start "$mode" "up-$mode" --json
+    for how in length chunked; do
+        flag=
+        [ $how = chunked ] && flag=--chunked
+        stress upload "$T_PORT" "$BIG" $flag >"$WORK/upload-$mode.$how.json"
+        sent "$mb MiB by $how ($(lastjson "$WORK/upload-$mode.$how.json" mb_per_s) MB/s)"
+        back "$(lastjson "$WORK/upload-$mode.$how.json" back) bytes, status $(lastjson "$WORK/upload-$mode.$how.json" status)"
+        check "$how upload: status 200" test "$(lastjson "$WORK/upload-$mode.$how.json" status)" = 200
+    done
+    check "the echo of the length-framed upload is identical (SHA-256)" \
+        test "$(lastjson "$WORK/upload-$mode.length.json" sent_sha256)" = "$(lastjson "$WORK/upload-$mode.length.json" echo_sha256)"
+    mem "$T_PID"
+    peak=$(proc_kb "$T_PID" VmHWM)
+    check "memory under the cap ($(kb "$peak") < $(kb "$RSS_CAP_KB"))" test "$peak" -lt "$RSS_CAP_KB"
+    if [ -n "$UP_PID" ]; then
+        peak=$(proc_kb "$UP_PID" VmHWM)
+        check "the upstream listen's memory under the cap too ($(kb "$peak"))" test "$peak" -lt "$RSS_CAP_KB"
+    fi
+    target_stop "up-$mode"
+    check "both uploads recorded whole" "$PYTHON" -c '
 import json, sys
 ex = [json.loads(l) for l in open(sys.argv[1])]
 want = int(sys.argv[2])
 assert len(ex) == 2, len(ex)
 assert all(e["request"]["body_size"] == want for e in ex), [e["request"]["body_size"] for e in ex]
-assert ex[0]["request"]["sha256"] == sys.argv[3], ex[0]["request"]["sha256"]
-assert all("incomplete" not in e["flags"] for e in ex)' "$WORK/up.out" "$BIG" "$(lastjson "$WORK/upload.length.json" sent_sha256)"
-verdict
+assert all("incomplete" not in e["flags"] for e in ex)' "$WORK/up-$mode.out" "$BIG"
+    verdict
+}
 
-scene download "a $mb MiB download from --serve"
-mkdir -p "$WORK/files"
-truncate -s "$BIG" "$WORK/files/big.bin"
-hs_start down listen --json --serve "$WORK/files" 0
-stress download /big.bin "$HS_PORT" "$BIG" >"$WORK/download.json"
-sent "GET /big.bin"
-back "$(lastjson "$WORK/download.json" body) body bytes, status $(lastjson "$WORK/download.json" status), $(lastjson "$WORK/download.json" mb_per_s) MB/s"
-mem "$HS_PID"
-peak=$(proc_kb "$HS_PID" VmHWM)
-check "every byte arrived" test "$(lastjson "$WORK/download.json" body)" = "$BIG" -a "$(lastjson "$WORK/download.json" nonzero)" = 0
-check "memory under the cap ($(kb "$peak"))" test "$peak" -lt "$RSS_CAP_KB"
-hs_stop "$HS_PID" down
-verdict
+download_scene() {
+    local mode=$1 peak r=$WORK/download-$mode.json mb=$((BIG >> 20))
+    scene "download-$mode" "hspy $mode: a $mb MiB download from --serve"
+    mkdir -p "$WORK/files"
+    [ -e "$WORK/files/big.bin" ] || truncate -s "$BIG" "$WORK/files/big.bin"
+    UPSTREAM_ARGS=(--serve "$WORK/files")
+    target_start "$mode" "down-$mode" --json
+    stress download /big.bin "$T_PORT" "$BIG" >"$r"
+    sent "GET /big.bin"
+    back "$(lastjson "$r" body) body bytes, status $(lastjson "$r" status), $(lastjson "$r" mb_per_s) MB/s"
+    mem "$T_PID"
+    peak=$(proc_kb "$T_PID" VmHWM)
+    check "every byte arrived" test "$(lastjson "$r" body)" = "$BIG" -a "$(lastjson "$r" nonzero)" = 0
+    check "memory under the cap ($(kb "$peak"))" test "$peak" -lt "$RSS_CAP_KB"
+    target_stop "down-$mode"
+    verdict
+}
+
+for mode in listen proxy; do
+    idle_scene $mode
+    pipeline_scene $mode
+    upload_scene $mode
+    download_scene $mode
+done
 
 finish
