@@ -45,7 +45,7 @@ struct hspy {
     struct tui *(*tui_open)(struct hspy *h);
     void (*tui_close)(struct tui *t);
     uint64_t next_conn_id; /* connection numbers, 1-based */
-    const char *title;     /* "listen 127.0.0.1:8000" etc. for status lines */
+    char title[640]; /* "listen 127.0.0.1:8000" etc. for status lines; "" until a mode sets it */
     /* listen, proxy: the listening socket with its connection counters (accepted, refused at
      * --max-conns, accept failures, peak) and open connections (listener.h); NULL otherwise. */
     const struct listener *listener;
@@ -55,7 +55,6 @@ struct hspy {
     struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
     struct exportfile *export; /* read --export, or NULL */
     bool started;              /* hspy_start succeeded (--save is written at the end) */
-    char started_title[128];   /* the title when the session started (modes may free theirs) */
     int64_t started_ns;        /* when it started */
 };
 

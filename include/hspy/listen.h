@@ -79,7 +79,6 @@ struct listen {
     uint8_t **rule_raw;
 
     char software[32]; /* "hspy/VERSION" */
-    char title[320];
     char date[HTTPDATE_LEN];
     int64_t date_sec;
     uint64_t refusals_reported;

@@ -70,7 +70,6 @@ struct proxy {
     const struct proxy_hooks *hooks; /* NULL: nothing is held */
     struct proxy_counters counters;
     bool stopping;
-    char title[640];
     char software[32]; /* "hspy/VERSION" for hspy's own answers */
     uint64_t refusals_reported;
     uint64_t refusal_report_ms;

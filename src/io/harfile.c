@@ -123,8 +123,7 @@ int harfile_write(struct hspy *h, const uint64_t *ids, size_t n, const char *pat
         set_mode(w.fd);
     dynbuf_init(&w.buf, HARFILE_FLUSH_AT + entry_max(&h->opt));
     json_t *pages = json_array();
-    /* The mode's own title may be gone at exit (--save): the copy taken at the start stays. */
-    const char *title = h->started_title[0] ? h->started_title : command_name(h->opt.cmd);
+    const char *title = h->title[0] ? h->title : command_name(h->opt.cmd);
     json_array_append_new(pages, har_page("hspy", title, earliest(h, ids, n)));
     har_stream_begin(&w.buf, pages);
     json_decref(pages);

@@ -68,8 +68,8 @@ int hspy_start(struct hspy *h)
     }
     h->started = true;
     h->started_ns = hspy_now();
-    snprintf(h->started_title, sizeof h->started_title, "%s",
-             h->title ? h->title : command_name(h->opt.cmd));
+    if (!h->title[0])
+        snprintf(h->title, sizeof h->title, "%s", command_name(h->opt.cmd));
     return 0;
 }
 

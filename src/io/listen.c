@@ -351,8 +351,7 @@ static int open_listener(struct listen *l)
         return -1;
     char addr[ENDPOINT_STRLEN];
     endpoint_format(&l->listener.local, addr, sizeof addr);
-    snprintf(l->title, sizeof l->title, "listen %s", addr);
-    h->title = l->title;
+    snprintf(h->title, sizeof h->title, "listen %s", addr);
     fprintf(stderr, "hspy: listening on %s\n", addr);
     raise_fd_limit(l);
     if (listener_public(&l->listener))

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "hspy/packet.h"
+#include "hspy/xmalloc.h"
 
 static pcap_t *P(const struct pcapsource *s)
 {
@@ -235,7 +236,7 @@ static bool resync(struct pcapsource *s)
     if (start < 0)
         return false;
     enum { WIN = 1 << 20 };
-    uint8_t *buf = malloc(WIN + 16);
+    uint8_t *buf = xmalloc(WIN + 16);
     bool found = false;
     for (long base = start - 15; base < start + PCAPSOURCE_RESYNC_MAX && !found; base += WIN) {
         if (base < 24 || fseek(s->file, base, SEEK_SET) != 0)
@@ -264,6 +265,8 @@ static int read_error(struct pcapsource *s)
 {
     const char *msg = pcap_geterr(P(s));
     uint64_t n = s->cap.counters.packets;
+    if (strstr(msg, strerror(EINTR)))
+        return 0; /* a signal ends the reading: the reader's owner says so, not a file error */
     if (strstr(msg, "truncated")) {
         note(s,
              "%s: the file is cut short inside a record; the %llu packets before the cut "

@@ -139,8 +139,7 @@ static int open_listener(struct proxy *px)
         uv_run(&h->loop, UV_RUN_NOWAIT);
         return hspy_fail(h, "upstream %s: that is this proxy's own address", px->upstream_name);
     }
-    snprintf(px->title, sizeof px->title, "proxy %s -> %s", addr, px->upstream_name);
-    h->title = px->title;
+    snprintf(h->title, sizeof h->title, "proxy %s -> %s", addr, px->upstream_name);
     fprintf(stderr, "hspy: listening on %s\n", addr);
     fprintf(stderr, "hspy: upstream %s%s\n", px->upstream_name,
             h->opt.reverse_only ? "" : " (and any host named by absolute-form or CONNECT)");

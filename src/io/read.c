@@ -9,6 +9,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hspy/harsource.h"
@@ -16,6 +17,7 @@
 #include "hspy/mode.h"
 #include "hspy/pcapsource.h"
 #include "hspy/sinks.h"
+#include "hspy/xmalloc.h"
 
 /* Frames per loop turn: large enough to amortise the turn, small enough to keep keys snappy. */
 enum { READ_BATCH = 4096 };
@@ -39,7 +41,8 @@ struct reader {
     struct harimport_config har_cfg;
     uv_idle_t idle;
     uv_signal_t sigint, sigterm;
-    bool pipe; /* input is a pipe or terminal: flush output as exchanges complete */
+    unsigned open_handles; /* the reader is freed when the last of its handles has closed */
+    bool pipe;             /* input is a pipe or terminal: flush output as exchanges complete */
 };
 
 /* Capture settings derived from the session's options. */
@@ -195,34 +198,69 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_stop(&r->h->loop);
 }
 
+/*
+ * A read from a pipe blocks while the writer is quiet (tcpdump -w - on an idle network), and
+ * libuv installs its handlers with SA_RESTART, which resumes such a read after the signal.
+ * Without it the read fails with EINTR, the reader stops, and the loop runs the watcher.
+ */
+static void interrupt_blocking_reads(int signum)
+{
+    struct sigaction sa;
+    if (sigaction(signum, NULL, &sa) == 0 && (sa.sa_flags & SA_RESTART)) {
+        sa.sa_flags &= ~SA_RESTART;
+        sigaction(signum, &sa, NULL);
+    }
+}
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    struct reader *r = handle->data;
+    if (--r->open_handles == 0)
+        free(r);
+}
+
+/* Closes the reader's handles; the loop frees the reader once they are closed. */
+static void reader_release(struct reader *r)
+{
+    r->open_handles = 3;
+    uv_close((uv_handle_t *)&r->idle, on_handle_closed);
+    uv_close((uv_handle_t *)&r->sigint, on_handle_closed);
+    uv_close((uv_handle_t *)&r->sigterm, on_handle_closed);
+}
+
 static int run(struct hspy *h)
 {
-    static struct reader r; /* lives as long as the loop's handles */
-    memset(&r, 0, sizeof r);
-    r.h = h;
-    r.in = input_of(h->opt.file);
-    if (r.in->open(&r, h->err, sizeof h->err) < 0)
-        return 1;
-    if (hspy_start(h) < 0) {
-        r.in->close(&r);
+    struct reader *r = xcalloc(1, sizeof *r);
+    r->h = h;
+    r->in = input_of(h->opt.file);
+    int opened = r->in->open(r, h->err, sizeof h->err);
+    if (opened < 0 || hspy_start(h) < 0) {
+        if (opened == 0)
+            r->in->close(r);
+        free(r);
         return 1;
     }
-    r.in->start(&r);
-    uv_idle_init(&h->loop, &r.idle);
-    r.idle.data = &r;
-    uv_idle_start(&r.idle, on_idle);
-    uv_signal_init(&h->loop, &r.sigint);
-    uv_signal_init(&h->loop, &r.sigterm);
-    r.sigint.data = r.sigterm.data = &r;
+    r->in->start(r);
+    uv_idle_init(&h->loop, &r->idle);
+    uv_idle_start(&r->idle, on_idle);
+    uv_signal_init(&h->loop, &r->sigint);
+    uv_signal_init(&h->loop, &r->sigterm);
+    r->idle.data = r->sigint.data = r->sigterm.data = r;
     /* With a screen, the interface owns Ctrl-C; without one it ends the read cleanly. */
     if (!h->interactive) {
-        uv_signal_start(&r.sigint, on_signal, SIGINT);
-        uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+        uv_signal_start(&r->sigint, on_signal, SIGINT);
+        uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+        if (r->pipe) {
+            interrupt_blocking_reads(SIGINT);
+            interrupt_blocking_reads(SIGTERM);
+        }
     }
     uv_run(&h->loop, UV_RUN_DEFAULT);
-    stop(&r);
+    stop(r);
     hspy_finish(h);
-    return r.in->report(&r);
+    int status = r->in->report(r);
+    reader_release(r);
+    return status;
 }
 
 const struct mode mode_read = {CMD_READ, 1, run};

@@ -414,7 +414,7 @@ struct sinks *sinks_open_fd(struct hspy *h, int out_fd)
             return NULL;
         }
     }
-    const char *title = h->title ? h->title : command_name(h->opt.cmd);
+    const char *title = h->title[0] ? h->title : command_name(h->opt.cmd);
     if (h->opt.har_path && har_open(s, h->opt.har_path, title) != 0) {
         destroy(s);
         return NULL;

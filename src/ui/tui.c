@@ -300,7 +300,7 @@ static void start_ui(struct tui *t)
     const char *what = h->opt.file ? h->opt.file : h->opt.address ? h->opt.address : "";
     snprintf(t->title, sizeof t->title, "%s %s", command_name(h->opt.cmd), what);
     struct ui_config cfg = {
-        .title = h->title ? h->title : t->title,
+        .title = h->title[0] ? h->title : t->title,
         .limits = &h->limits,
         .body_max = h->opt.decode_max,
         .glyphs = t->screen.utf8 ? &GLYPHS_UTF8 : &GLYPHS_ASCII,

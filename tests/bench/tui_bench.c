@@ -461,7 +461,7 @@ static int run_interactive(uint64_t n)
     h.interactive = true;
     h.tui_open = tui_new;
     h.tui_close = tui_free;
-    h.title = "synthetic store (development harness)";
+    snprintf(h.title, sizeof h.title, "synthetic store (development harness)");
     struct live l = {.h = &h};
     synth_init(&l.synth, &h.store, h.ex_limits.body_keep);
     fill(&l.synth, n, hspy_now() - (int64_t)n * 1000000);

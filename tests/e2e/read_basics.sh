@@ -52,6 +52,22 @@ rc=0; "$HSPY" read --no-tui --bpf 'tcp port 80' "$caps/gen-loss.pcap" >/dev/null
 rc=0; "$HSPY" read --no-tui --bpf 'tcp port banana' "$caps/gen-loss.pcap" >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] && grep -q "filter 'tcp port banana'" "$tmp/err" || fail "bad bpf: $rc $(cat "$tmp/err")"
 
+# A pipe whose writer goes quiet (tcpdump -w - on an idle network): SIGTERM still ends the
+# reading at once, with what arrived printed and status 0.
+mkfifo "$tmp/fifo"
+"$HSPY" read --no-tui - <"$tmp/fifo" >"$tmp/quiet" 2>"$tmp/err" &
+reader=$!
+exec 7>"$tmp/fifo"
+cat "$caps/real-keepalive.pcap" >&7
+for _ in $(seq 50); do [ "$(grep -c . "$tmp/quiet")" = 3 ] && break; sleep 0.1; done
+kill -TERM "$reader"
+for _ in $(seq 50); do kill -0 "$reader" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$reader" 2>/dev/null && { kill -KILL "$reader"; fail "SIGTERM did not end a read blocked on a quiet pipe"; }
+exec 7>&-
+rc=0; wait "$reader" || rc=$?
+[ "$rc" = 0 ] || fail "quiet pipe stopped by SIGTERM: status $rc $(cat "$tmp/err")"
+[ "$(grep -c . "$tmp/quiet")" = 3 ] || fail "quiet pipe: $(cat "$tmp/quiet")"
+
 # With output sinks in place, one JSON object per exchange (3 in gen-loss.pcap).
 "$HSPY" read --no-tui --json "$caps/gen-loss.pcap" >"$tmp/json" 2>/dev/null
 lines=$(grep -c . "$tmp/json" || true)

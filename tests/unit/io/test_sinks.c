@@ -49,7 +49,7 @@ static struct sinks *start(struct fixture *f)
 {
     hspy_configure(&f->h);
     f->h.interactive = false;
-    f->h.title = "read test.pcap";
+    snprintf(f->h.title, sizeof f->h.title, "read test.pcap");
     return sinks_open_fd(&f->h, f->out_fd);
 }
 
