@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Faults around hspy: clients that give up mid-upload and mid-download (FIN and RST), a full
-# disk and a file size limit under --har, readers of stdout and of the HAR that go away
-# (SIGPIPE), a command that exits without reading its request body. Each is shown where it
-# belongs (on the exchange, or on standard error for outputs) and the process keeps serving.
+# Faults around hspy: an upstream that refuses, stalls, resets mid-head and mid-body, sends
+# garbage or closes early (proxy); clients that give up mid-upload and mid-download (FIN and
+# RST; listen and proxy); a full disk and a file size limit under --har; readers of stdout and
+# of the HAR that go away (SIGPIPE); a command that exits without reading its request body.
+# Each is shown where it belongs (on the exchange, or on standard error for outputs) and the
+# process keeps serving.
 . "$(dirname "$0")/lib/common.sh"
 command -v curl >/dev/null || skip "curl is not installed"
 
@@ -44,6 +46,84 @@ sent "downloads of a 200 MB file left after $(lastjson "$WORK/download-fin.json"
 back "$(exchanges "$WORK/aborts.out" '[(e["request"]["method"], e["flags"], sorted(set(w["code"] for w in e["warnings"]))) for e in ex if e["request"]["target"] != "/still-serving"]')"
 check "every abandoned transfer is flagged client-abort" test "$(exchanges "$WORK/aborts.out" 'sum("client-abort" in e["flags"] and any(w["code"] == "client-abort" for w in e["warnings"]) for e in ex)')" = 4
 check "and incomplete" test "$(exchanges "$WORK/aborts.out" 'sum("incomplete" in e["flags"] for e in ex)')" = 4
+verdict
+
+# --- upstream faults (proxy) -----------------------------------------------------------------
+scene upstream-faults "hspy proxy in front of an upstream that misbehaves in every way, then a closed port"
+rm -f "$WORK/origin.port"
+stress origin "$WORK/origin.port" &
+BG_PIDS+=($!)
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/origin.port" ] && break; sleep 0.05; done
+[ -s "$WORK/origin.port" ] || { echo "FAIL: the origin did not start"; exit 1; }
+OPORT=$(cat "$WORK/origin.port")
+hs_start proxy proxy --json --upstream-timeout 2s 0 "127.0.0.1:$OPORT"
+XPID=$HS_PID XPORT=$HS_PORT
+FAULTS=(stall reset-head reset-body garbage close-head close-early)
+got=()
+for f in ok "${FAULTS[@]}" ok; do
+    got+=("$f=$(curl -s -o /dev/null -w '%{http_code}/%{size_download}' --max-time 10 "http://127.0.0.1:$XPORT/$f")")
+done
+# the upstream resets while hspy still writes a 20 MB request body to it (EPIPE/ECONNRESET on
+# hspy's side: SIGPIPE must not end it)
+for ((i = 0; i < 3; i++)); do
+    got+=("drop-upload=$(head -c 20000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -H 'Expect:' -T - --max-time 20 "http://127.0.0.1:$XPORT/drop-upload")")
+done
+check "alive and serving after every fault" serving "$XPORT"
+mem "$XPID"
+hs_stop "$XPID" proxy
+hs_start refused proxy --json 0 "127.0.0.1:$(free_port)"
+refused=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$HS_PORT/refused")
+check "refused upstream: 502" test "$refused" = 502
+hs_stop "$HS_PID" refused
+sent "GET /ok, then /${FAULTS[*]} (the upstream stalls, resets or closes mid-head and mid-body, sends garbage), /ok; 3 uploads of 20 MB reset by the upstream after 64 KiB; and one request to an upstream port nobody listens on"
+back "status/body bytes: ${got[*]} refused=$refused"
+faults_seen=$(exchanges "$WORK/proxy.out" '" ".join("%s:%s:%s" % (e["request"]["target"][1:], e["response"]["status"] if e["response"] else None, ",".join(f for f in e["flags"] if f != "done")) for e in ex)')
+note "recorded: $faults_seen"
+check "every fault shown on its exchange (flag, upstream-error warning, the reason)" "$PYTHON" -c '
+import json, sys
+all_ = [json.loads(l) for l in open(sys.argv[1])]
+ex = {e["request"]["target"]: e for e in all_}
+want = {"/stall": 504, "/reset-head": 502, "/garbage": 502, "/close-head": 502,
+        "/reset-body": 200, "/close-early": 200}
+for t, st in want.items():
+    e = ex[t]
+    assert e["response"]["status"] == st, (t, e["response"]["status"])
+    assert "upstream-fail" in e["flags"], (t, e["flags"])
+    assert any(w["code"] == "upstream-error" for w in e["warnings"]), (t, e["warnings"])
+    assert e["error"], t
+for t in ("/reset-body", "/close-early"):
+    assert "incomplete" in ex[t]["flags"], (t, ex[t]["flags"])
+drops = [e for e in all_ if e["request"]["target"] == "/drop-upload"]
+assert len(drops) == 3, len(drops)
+for e in drops:
+    assert "upstream-fail" in e["flags"], e["flags"]
+    assert any(w["code"] == "upstream-error" for w in e["warnings"]), e["warnings"]
+oks = [e for e in all_ if e["request"]["target"] == "/ok"]
+assert len(oks) == 2 and all(e["response"]["status"] == 200 and "upstream-fail" not in e["flags"]
+                             for e in oks), oks
+assert "\x1b" not in open(sys.argv[1]).read()' "$WORK/proxy.out"
+check "the clients were told (502/504 before any answer, the answer cut short after)" test \
+    "$(echo "${got[*]}" | sed -E 's#(=50[24])/[0-9]+#\1#g')" = "ok=200/2 stall=504 reset-head=502 reset-body=200/5000 garbage=502 close-head=502 close-early=200/1000 ok=200/2 drop-upload=502 drop-upload=502 drop-upload=502"
+check "the refusal shown on its exchange" grep -q '"upstream-fail"' "$WORK/refused.out"
+verdict
+
+scene client-abort-proxy "clients walking away through hspy proxy mid-download and mid-upload (FIN and RST)"
+echo ok >"$WORK/files/still-serving"
+hs_start serve-up listen --log none --serve "$WORK/files" 0
+SUPID=$HS_PID
+hs_start pabort proxy --json 0 "127.0.0.1:$HS_PORT"
+PAPID=$HS_PID PAPORT=$HS_PORT
+for kind in download-fin download-rst upload-fin upload-rst; do
+    stress abort "$PAPORT" "$kind" /big.bin >"$WORK/p-$kind.json"
+done
+sleep 0.3
+check "alive and serving after the aborts" serving "$PAPORT"
+mem "$PAPID"
+hs_stop "$PAPID" pabort
+hs_stop "$SUPID" serve-up
+sent "through the proxy: downloads of a 200 MB file left after $(lastjson "$WORK/p-download-fin.json" moved) and $(lastjson "$WORK/p-download-rst.json" moved) bytes; uploads declaring 100 MB left after $(lastjson "$WORK/p-upload-fin.json" moved) bytes"
+back "$(exchanges "$WORK/pabort.out" '[(e["request"]["method"], e["flags"], sorted(set(w["code"] for w in e["warnings"]))) for e in ex if e["request"]["target"] != "/still-serving"]')"
+check "every abandoned transfer is flagged client-abort" test "$(exchanges "$WORK/pabort.out" 'sum("client-abort" in e["flags"] for e in ex)')" = 4
 verdict
 
 # --- a command that does not read its input ---------------------------------------------------

@@ -53,7 +53,10 @@ pick() {
     fi
 }
 
+# In a subshell (`stress ... &`, `$(stress ...)`) the interpreter replaces it, so the PID the
+# caller keeps for cleanup ($!) is the interpreter's and not an idle shell's.
 stress() {
+    [ "$BASHPID" != "$$" ] && exec "$PYTHON" "$STRESS_LIB/stress.py" "$@"
     "$PYTHON" "$STRESS_LIB/stress.py" "$@"
 }
 
@@ -66,6 +69,7 @@ print(json.dumps(v) if isinstance(v,(dict,list)) else v)' "$2"
 hs_start() {
     local name=$1
     shift
+    : >"$WORK/$name.err" # (read below before the child has opened it)
     "$HSPY" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     HS_PID=$!
     BG_PIDS+=("$HS_PID")

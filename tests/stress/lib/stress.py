@@ -657,13 +657,19 @@ def parse_plan(target):
 
 async def origin_conn(reader, writer):
     """One upstream connection. The request path chooses the behaviour: /ok, /mix?..., and the
-    faults /stall, /reset-head, /reset-body, /garbage, /close-head, /close-early."""
+    faults /stall, /reset-head, /reset-body, /garbage, /close-head, /close-early and
+    /drop-upload (a reset while the request body is still coming)."""
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             line = head.split(b"\r\n", 1)[0].decode("latin-1")
             parts = line.split(" ")
             target = parts[1] if len(parts) > 1 else "/"
+            if target == "/drop-upload":
+                # mid-upload: the proxy is still sending the body when the reset comes
+                await reader.read(1 << 16)
+                rst(writer)
+                return
             body_hash = hashlib.sha256()
             cl = re.search(rb"\r\ncontent-length: *(\d+)", head, re.I)
             if re.search(rb"\r\ntransfer-encoding: *chunked", head, re.I):
