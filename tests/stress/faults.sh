@@ -140,7 +140,7 @@ check "the exchange recorded the whole body" test "$(exchanges "$WORK/exec.out" 
 verdict
 
 # --- outputs failing ------------------------------------------------------------------------
-N=$(pick 200 2000 100)
+N=$(pick 100 2000 100)
 # flood_requests PORT N: N requests with 300 bytes of header each.
 flood_requests() {
     local i

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/common.sh"
 HOSTILE=$HSPY_SOURCE_DIR/tests/hostile
 EXPECTED=$HOSTILE/EXPECTED
-ROUNDS=$(pick 3 20 2)
+ROUNDS=$(pick 2 20 2)
 
 stress large "$WORK/large" >/dev/null
 REQ=("$HOSTILE"/req-*.http "$WORK"/large/*.http)

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/common.sh"
 tui_need
 HOSTILE=$HSPY_SOURCE_DIR/tests/hostile
-VISIT=$(pick 16 1000 8)
+VISIT=$(pick 8 1000 8)
 
 stress large "$WORK/large" >/dev/null
 FIRST=("$HOSTILE"/req-esc-*.http "$HOSTILE"/req-nul-*.http "$HOSTILE"/req-utf8-*.http \
