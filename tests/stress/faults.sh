@@ -137,6 +137,14 @@ check "alive and serving" serving "$HS_PORT"
 mem "$HS_PID"
 hs_stop "$HS_PID" exec
 check "the exchange recorded the whole body" test "$(exchanges "$WORK/exec.out" 'ex[0]["request"]["body_size"]')" = 50000000
+# hspy ignores SIGPIPE; its commands must not inherit that (a pipeline in a handler would
+# then see write errors instead of ending quietly)
+hs_start exec-sig listen --exec "sh -c 'echo; grep SigIgn /proc/self/status'" 0
+ign=$(curl -s --max-time 10 "http://127.0.0.1:$HS_PORT/" | awk '$1 == "SigIgn:" {print $2}')
+hs_stop "$HS_PID" exec-sig
+note "ignored signals of a command: ${ign:-none read}"
+check "commands start with SIGPIPE at its default action" \
+    "$PYTHON" -c 'import sys; sys.exit(1 if int(sys.argv[1], 16) & (1 << 12) else 0)' "${ign:-1000}"
 verdict
 
 # --- outputs failing ------------------------------------------------------------------------
