@@ -233,40 +233,53 @@ def cmd_expect(args):
     result(inputs=len(names), checked=checked, exchanges_seen=len(got), wrong=wrong)
 
 
+def lint_one(hspy, path):
+    """Runs `hspy lint` and `hspy lint --json` on one file: (problem or None, warning codes of
+    the JSON run, bytes of text, slowest run in seconds)."""
+    import subprocess
+    name = os.path.basename(path)
+    mode = ["--response"] if name.startswith("resp-") else ["--request"]
+    problem, codes, text_bytes, slowest = None, set(), 0, 0.0
+    for fmt in ([], ["--json"]):
+        t0 = time.time()
+        try:
+            p = subprocess.run([hspy, "lint"] + fmt + mode + [path], capture_output=True,
+                               timeout=120)
+        except subprocess.TimeoutExpired:
+            problem = "lint %s did not end in 120 s" % " ".join(fmt)
+            continue
+        slowest = max(slowest, time.time() - t0)
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode not in (0, 3) or re.search("Sanitizer|runtime error:", err):
+            problem = "lint %s: exit %d %s" % (" ".join(fmt), p.returncode, err[-300:])
+        if fmt:
+            for line in p.stdout.splitlines():
+                codes.update(w["code"] for w in json.loads(line)["warnings"])
+        else:
+            text_bytes += len(p.stdout)
+            b = bad_in_text(p.stdout) or bad_in_text(p.stderr)
+            if b:
+                problem = "text output: %s at %d" % b
+    return problem, codes, text_bytes, slowest
+
+
 def cmd_lint(args):
     """EXPECTED FILE...: runs `hspy lint` and `hspy lint --json` on every file (the binary from
-    $HSPY); checks exit status 0 or 3, a bounded run time, no sanitizer report, text without
-    terminal controls, and the table's lint column."""
-    import subprocess
+    $HSPY; one file per processor at a time); checks exit status 0 or 3, a bounded run time,
+    no sanitizer report, text without terminal controls, and the table's lint column."""
+    from concurrent.futures import ThreadPoolExecutor
     hspy = os.environ["HSPY"]
     table = read_expected(args[0])
     files = args[1:]
     problems, wrong, checked, text_bytes, slowest = {}, {}, 0, 0, (0, None)
-    for path in files:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        runs = list(pool.map(lambda f: lint_one(hspy, f), files))
+    for path, (problem, codes, nbytes, took) in zip(files, runs):
         name = os.path.basename(path)
-        mode = ["--response"] if name.startswith("resp-") else ["--request"]
-        codes = set()
-        for fmt in ([], ["--json"]):
-            t0 = time.time()
-            try:
-                p = subprocess.run([hspy, "lint"] + fmt + mode + [path], capture_output=True,
-                                   timeout=120)
-            except subprocess.TimeoutExpired:
-                problems[name] = "lint %s did not end in 120 s" % " ".join(fmt)
-                continue
-            took = time.time() - t0
-            slowest = max(slowest, (took, name))
-            err = p.stderr.decode("utf-8", "replace")
-            if p.returncode not in (0, 3) or re.search("Sanitizer|runtime error:", err):
-                problems[name] = "lint %s: exit %d %s" % (" ".join(fmt), p.returncode, err[-300:])
-            if fmt:
-                for line in p.stdout.splitlines():
-                    codes.update(w["code"] for w in json.loads(line)["warnings"])
-            else:
-                text_bytes += len(p.stdout)
-                b = bad_in_text(p.stdout) or bad_in_text(p.stderr)
-                if b:
-                    problems[name] = "text output: %s at %d" % b
+        if problem:
+            problems[name] = problem
+        text_bytes += nbytes
+        slowest = max(slowest, (took, name))
         want = table.get(name, {}).get("lint")
         if want is not None:
             checked += 1
