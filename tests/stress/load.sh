@@ -13,9 +13,9 @@ FDS=$(raise_fds 30000)
 [ "$FDS" -ge 2200 ] || skip "only $FDS file descriptors allowed (ulimit -Hn); the load scenarios need thousands"
 SLOW=$(pick 300 1000 200)
 SLOW_INTERVAL=2
-# The head timeout (the default in the long run) cuts every slow client once within the run. A
-# much shorter one would turn the run into a measure of reconnect churn on the client's side.
-HEAD_TIMEOUT=$(pick 4 10 4)
+# The head timeout (the default) cuts every slow client once within the run. A shorter one
+# would turn the run into a measure of reconnect churn on the client's side.
+HEAD_TIMEOUT=10
 WRK_SECS=$(pick 2 10 2)
 IDLE=$(pick 2000 10000 1000)
 CAP=$(pick 1000 5000 500)
