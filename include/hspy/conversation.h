@@ -72,6 +72,8 @@ struct conversation_config {
                          instead of stopping; never return short from conversation_feed */
     bool midstream;   /* capture without the connection's start: both sides first look for a
                          message boundary */
+    bool one_side;    /* only one side's bytes will ever come (lint): an exchange ends with its
+                         request instead of waiting for a response */
 };
 
 /* Named limits of one conversation. */

@@ -18,7 +18,14 @@ struct signals {
     void (*on_stop)(void *data, int signum, bool urgent);
 };
 
-/* Starts watching both signals. The handles do not keep the loop alive (they are unref'd). */
+/*
+ * Holds SIGINT and SIGTERM back (blocked) until signals_init starts watching them, so that one
+ * arriving while a server is still starting (its address already printed) waits for the
+ * watchers instead of killing the process with the default action.
+ */
+void signals_defer(void);
+/* Starts watching both signals (and lets deferred ones through to the watchers). The handles do
+ * not keep the loop alive (they are unref'd). */
 void signals_init(struct signals *s, uv_loop_t *loop, void (*on_stop)(void *, int, bool),
                   void *data);
 /* Stops watching (asynchronous close; the loop finishes it). Idempotent. */

@@ -220,6 +220,7 @@ static struct exchange *begin(struct conversation *c, bool has_request)
     memset(f, 0, sizeof *f);
     f->ex = ex;
     f->req_done = !has_request;
+    f->resp_done = has_request && c->cfg.one_side;
     emit(c, ex, CONV_BEGIN, has_request ? SIDE_CLIENT : SIDE_SERVER, NULL, 0);
     return ex;
 }
@@ -484,6 +485,16 @@ static void response_head_done(struct conversation *c, struct http_warnings *w)
     begin_body(c, SIDE_SERVER, m->head_off + m->head.len);
 }
 
+/* Removes every warning with this code from w. */
+static void forget(struct http_warnings *w, enum warning_code code)
+{
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < w->n; i++)
+        if (w->w[i].code != code)
+            w->w[kept++] = w->w[i];
+    w->n = kept;
+}
+
 /* The head could not be parsed (not HTTP, or over the limit). */
 static void head_failed(struct conversation *c, enum side s, int rc)
 {
@@ -491,6 +502,10 @@ static void head_failed(struct conversation *c, enum side s, int rc)
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
     release_scratch(sd);
+    /* The parser notes the limit where it stopped; the warning below also names the limit:
+     * one warning for one head, not two. */
+    if (rc == HTTP_TOO_LARGE)
+        forget(&sd->warn, W_HEAD_TOO_LARGE);
     /* What the parser saw before giving up is still worth showing. */
     attach(ex, s, m->head_off, m->raw.data + m->head_off, &sd->warn);
     if (rc == HTTP_TOO_LARGE) {
@@ -601,15 +616,26 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     size_t room = c->cfg.limits.head_max > have ? c->cfg.limits.head_max - have : 0;
     size_t take = n < room ? n : room;
     size_t before = m->raw.len;
-    dynbuf_append(&m->raw, p, take);
-    if (sd->unreadable)
-        return unreadable_line(c, s, before, before, take, n);
-    if (sd->orphan_undecided)
+    if (sd->unreadable || sd->orphan_undecided) {
+        dynbuf_append(&m->raw, p, take);
+        if (sd->unreadable)
+            return unreadable_line(c, s, before, before, take, n);
         return undecided_orphan(c, before, take);
+    }
+    /* A head that begins in this input is parsed where it lies and only its own bytes are
+     * kept: otherwise each pipelined request would copy, and keep room for, the whole rest of
+     * the input (up to --head-max each). The parser's offsets are relative to its buffer, so
+     * they hold in the copy too. */
+    bool in_place = have == 0;
+    if (!in_place)
+        dynbuf_append(&m->raw, p, take);
     enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
     struct http_warnings *w = &sd->warn;
-    int rc = http_head_parse(m->raw.data + m->head_off, m->raw.len - m->head_off, kind,
-                             &c->cfg.limits, &sd->scan, &sd->head, w);
+    int rc = http_head_parse(in_place ? p : m->raw.data + m->head_off,
+                             in_place ? take : m->raw.len - m->head_off, kind, &c->cfg.limits,
+                             &sd->scan, &sd->head, w);
+    if (in_place)
+        dynbuf_append(&m->raw, p, rc > 0 ? (size_t)rc : take);
     if (rc > 0 && sd->head.total_headers > sd->head.cap &&
         sd->head.cap < c->cfg.limits.headers_max) {
         /* More fields than the small array holds: parse the complete head again into one that

@@ -1,8 +1,9 @@
 /*
  * lint: `hspy lint FILE|-`. Reads raw bytes holding one or more HTTP messages, runs them through
  * the same conversation engine as every other mode, and prints a report per message (text, or
- * JSON lines with --json). Exit status: 0 when no message has a warning, 3 when one has, 1 on
- * I/O errors. It reads in bounded pieces, so input of any size runs in constant memory.
+ * JSON lines with --json). Exit status: 0 when every message is HTTP without a warning, 3 when one
+ * has a warning or is not HTTP at all, 1 on I/O errors. It reads in bounded pieces, so input of any
+ * size runs in constant memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,8 @@ struct lint {
     enum side side; /* which side the input is */
     unsigned index; /* messages reported */
     unsigned with_warnings;
-    uint64_t offset; /* input offset of the next message */
+    unsigned not_http; /* messages whose start could not be parsed as HTTP */
+    uint64_t offset;   /* input offset of the next message */
     struct dynbuf out;
     struct lintreport_config cfg;
     bool write_failed;
@@ -45,6 +47,8 @@ static void report(struct lint *l, struct exchange *ex)
     l->offset += msg->wire_bytes;
     if (lintreport_warnings(&m))
         l->with_warnings++;
+    if (msg->flags & MSG_UNPARSED)
+        l->not_http++;
     if (l->h->opt.json) {
         json_t *o = lintreport_json(&m, &l->cfg);
         jsonout_dump(&l->out, o, 0);
@@ -115,6 +119,9 @@ static int pump(struct lint *l, int fd, struct conversation **conv)
                 .limits = l->h->limits,
                 .exchange = l->h->ex_limits,
                 .conn_id = 1,
+                /* Requests alone never get responses: each is reported (and freed) as it ends,
+                 * so any number of pipelined requests is read, in constant memory. */
+                .one_side = true,
             };
             struct conversation_events ev = {l, on_event};
             *conv = conversation_new(&cfg, &ev);
@@ -141,8 +148,11 @@ static int run(struct hspy *h)
     if (fd != STDIN_FILENO)
         close(fd);
     if (!h->opt.json && rc == 0) {
-        dynbuf_printf(&l.out, "%u message%s, %u with warnings\n", l.index, l.index == 1 ? "" : "s",
+        dynbuf_printf(&l.out, "%u message%s, %u with warnings", l.index, l.index == 1 ? "" : "s",
                       l.with_warnings);
+        if (l.not_http)
+            dynbuf_printf(&l.out, ", %u not HTTP", l.not_http);
+        dynbuf_addc(&l.out, '\n');
         flush_out(&l);
     }
     dynbuf_cleanup(&l.out);
@@ -152,7 +162,8 @@ static int run(struct hspy *h)
         return 1;
     if (l.index == 0 && !h->opt.json)
         fprintf(stderr, "hspy: %s: no HTTP message in the input\n", h->opt.file);
-    return l.with_warnings ? 3 : 0;
+    /* Bytes that are not HTTP at all are the worst finding a script can meet, warning or not. */
+    return l.with_warnings || l.not_http ? 3 : 0;
 }
 
 const struct mode mode_lint = {CMD_LINT, 0, run};

@@ -693,15 +693,17 @@ static int run(struct hspy *h)
                      "give --hold-timeout");
         goto out; /* nothing was opened yet: out only frees */
     }
-    if (setup_fallback(l, h->err, sizeof h->err) != 0 ||
-        setup_rules(l, h->err, sizeof h->err) != 0 || open_listener(l) != 0)
+    if (setup_fallback(l, h->err, sizeof h->err) != 0 || setup_rules(l, h->err, sizeof h->err) != 0)
         goto out;
-    if (hspy_start(h) != 0) {
+    /* Watched before the address is printed: a script that stops hspy as soon as it has read
+     * the port gets a clean stop (outputs finished), never the default death. */
+    signals_init(&l->signals, &h->loop, on_stop, l);
+    if (open_listener(l) != 0 || hspy_start(h) != 0) {
         listener_close(&l->listener);
+        signals_cleanup(&l->signals);
         uv_run(&h->loop, UV_RUN_NOWAIT);
         goto out;
     }
-    signals_init(&l->signals, &h->loop, on_stop, l);
     setup_intercept(l);
     h->listener = &l->listener;
     uv_run(&h->loop, UV_RUN_DEFAULT);

@@ -341,6 +341,9 @@ static int run(struct hspy *h)
                             "without it, give --hold-timeout");
     struct proxy *px = xcalloc(1, sizeof *px);
     int status = 1;
+    /* proxy_open prints the address: a script that stops hspy as soon as it has read the port
+     * must get a clean stop (outputs finished), so the signals wait for their watchers. */
+    signals_defer();
     if (proxy_open(px, h) != 0)
         goto out;
     if (hspy_start(h) != 0) {

@@ -4,6 +4,22 @@
  */
 #include "hspy/signals.h"
 
+#include <signal.h>
+
+static void mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(how, &set, NULL);
+}
+
+void signals_defer(void)
+{
+    mask(SIG_BLOCK);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct signals *s = h->data;
@@ -26,6 +42,7 @@ void signals_init(struct signals *s, uv_loop_t *loop, void (*on_stop)(void *, in
     uv_unref((uv_handle_t *)&s->sigint);
     uv_unref((uv_handle_t *)&s->sigterm);
     s->open = true;
+    mask(SIG_UNBLOCK);
 }
 
 void signals_cleanup(struct signals *s)

@@ -171,7 +171,8 @@ static void find_marks(struct rawside *r, const struct message *m, const struct 
     }
     for (uint16_t i = 0; i < m->ngaps && m->gaps; i++)
         add_wire_mark(r, m->gaps[i].off, MARK_GAP, 0, m->gaps[i].len);
-    qsort(r->marks, r->nmarks, sizeof *r->marks, cmp_marks);
+    if (r->nmarks > 1) /* (a side with no mark has no array at all: qsort must not see NULL) */
+        qsort(r->marks, r->nmarks, sizeof *r->marks, cmp_marks);
     uint64_t cut = m->wire_bytes - m->gap_bytes;
     if (cut > m->raw.len)
         add_mark(r, m->raw.len, MARK_CUT, 0, cut - m->raw.len);

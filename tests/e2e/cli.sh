@@ -43,6 +43,10 @@ printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
 printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"
 expect 0 "" -- lint "$WORK/clean.txt"
 expect 3 "" -- lint "$WORK/typo.txt"
+# Bytes that are not HTTP at all (no warning applies to them) still fail the check.
+printf '\033[2J\033[H / HTTP/1.1\r\n\r\n' >"$WORK/nothttp.txt"
+expect 3 "" -- lint "$WORK/nothttp.txt"
+"$HSPY" lint "$WORK/nothttp.txt" | grep -q "^1 message, 0 with warnings, 1 not HTTP$" || fail "lint counts what is not HTTP"
 "$HSPY" lint "$WORK/typo.txt" | grep -q "did you mean Content-Length" || fail "lint explains the typo"
 "$HSPY" lint --json "$WORK/typo.txt" | python3 -c '
 import json, sys
@@ -50,6 +54,10 @@ rows = [json.loads(l) for l in sys.stdin]
 codes = [w["code"] for w in rows[0]["warnings"]]
 assert "header-name-typo" in codes and "host-missing" in codes, codes
 ' || fail "lint --json lists the warnings"
+# More pipelined requests than the engine keeps in flight at once: every one is checked.
+python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 1000)' >"$WORK/many.txt"
+test "$("$HSPY" lint "$WORK/many.txt" | tail -1)" = "1000 messages, 0 with warnings" ||
+    fail "lint reads every one of 1000 pipelined requests"
 # Hostile bytes in the input never reach the terminal raw.
 printf 'GET /\033[31mred HTTP/1.1\r\nX: \033]0;title\007\r\n\r\n' | "$HSPY" lint - >"$WORK/out.txt"
 if LC_ALL=C grep -q $'\033' "$WORK/out.txt"; then fail "lint output carries a raw ESC"; else echo "ok: escapes rendered safely"; fi

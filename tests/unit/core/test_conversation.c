@@ -290,6 +290,73 @@ static void test_live_response_without_status_line(void **state)
     check(s, &LIVE, full);
 }
 
+static void test_head_too_large_warned_once(void **state)
+{
+    (void)state;
+    /* A head over the limit is one warning (with the limit), not the parser's and the
+     * conversation's both. */
+    static const struct conversation_config small = {.limits = {.head_max = 64,
+                                                                .headers_max = 256,
+                                                                .chunk_digits_max = 16,
+                                                                .chunk_ext_max = 4096},
+                                                     .exchange = {65536, 1 << 20},
+                                                     .conn_id = 1};
+    const struct step s[] = {
+        {C, "GET / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            "aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"},
+        {NULL, NULL}};
+    check(s, &small,
+          "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] !head-too-large@c0 OPEN\n--\n"
+          "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] incomplete !head-too-large@c0\n");
+}
+
+static void test_pipelined_heads_keep_only_their_bytes(void **state)
+{
+    (void)state;
+    /* 200 pipelined requests arriving in one piece: each exchange keeps its own head, not a
+     * copy of (and room for) the rest of the input. */
+    static char req[200 * 40];
+    size_t n = 0;
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(req + n, sizeof req - n, "GET /%03d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+    const struct step s[] = {{C, req}, {NULL, NULL}};
+    struct recorder r;
+    struct dynbuf out;
+    play(s, &CAPTURE, 0, &out, &r);
+    assert_int_equal(r.n, 200);
+    for (int i = 0; i < r.n; i++) {
+        assert_int_equal(r.ex[i]->req.raw.len, 30);
+        assert_true(r.ex[i]->req.raw.cap <= 64);
+        exchange_free(r.ex[i]);
+    }
+    dynbuf_cleanup(&out);
+}
+
+static void test_one_side_requests_end_alone(void **state)
+{
+    (void)state;
+    /* Requests with no server side at all (lint): each exchange ends with its request, so
+     * more of them than CONVERSATION_INFLIGHT_MAX are all read. */
+    static const struct conversation_config one_side = {.limits = HTTP_LIMITS_DEFAULT,
+                                                        .exchange = {65536, 1 << 20},
+                                                        .conn_id = 1,
+                                                        .one_side = true};
+    static char req[400 * 32];
+    size_t n = 0;
+    for (int i = 0; i < 400; i++)
+        n += (size_t)snprintf(req + n, sizeof req - n, "GET /%03d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+    const struct step s[] = {{C, req}, {NULL, NULL}};
+    struct recorder r;
+    struct dynbuf out;
+    play(s, &one_side, 0, &out, &r);
+    assert_int_equal(r.n, 400);
+    for (int i = 0; i < r.n; i++) {
+        assert_int_equal(r.ended[i], 1);
+        exchange_free(r.ex[i]);
+    }
+    dynbuf_cleanup(&out);
+}
+
 static void test_pipelined_head(void **state)
 {
     (void)state;
@@ -657,6 +724,9 @@ int main(void)
         cmocka_unit_test(test_capture_unreadable_line),
         cmocka_unit_test(test_capture_garbage_line),
         cmocka_unit_test(test_live_response_without_status_line),
+        cmocka_unit_test(test_head_too_large_warned_once),
+        cmocka_unit_test(test_pipelined_heads_keep_only_their_bytes),
+        cmocka_unit_test(test_one_side_requests_end_alone),
         cmocka_unit_test(test_pipelined_head),
         cmocka_unit_test(test_continue_and_early_hints),
         cmocka_unit_test(test_connect_tunnel),

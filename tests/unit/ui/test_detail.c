@@ -1,6 +1,7 @@
 /*
  * Pieces of the detail view and the status bar: wire and raw offsets across capture gaps,
- * binary detection, head lines, waterfall bars, the status bar at every width.
+ * binary detection, head lines, waterfall bars, the status bar at every width; the Raw tab of
+ * exchanges whose sides carry no structure at all (nothing to mark).
  */
 #include "testutil.h"
 
@@ -12,6 +13,7 @@
 #include "hspy/statusbar.h"
 #include "hspy/waterfall.h"
 #include "hspy/wiretext.h"
+#include "synth.h"
 
 static void test_offsets(void **state)
 {
@@ -139,14 +141,49 @@ static void test_statusbar(void **state)
     canvas_line_cleanup(&l);
 }
 
+/* The Raw tab of sides without a single mark (no head, no gap, nothing received): every byte
+ * shown, and no sort of an empty mark list (a null array, which qsort must never be given). */
+static void test_raw_unmarked(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *req, *resp; /* resp NULL: never answered */
+        size_t min_lines;
+    } CASES[] = {
+        {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", NULL, 1},
+        {"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", NULL, 2},
+        {"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", "SSH-2.0-OpenSSH\r\n\x1b[2J", 3},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        struct store store;
+        store_init(&store, 10, (size_t)-1);
+        struct synth s;
+        synth_init(&s, &store, 1 << 20);
+        synth_exchange(&s, CASES[i].req, strlen(CASES[i].req), CASES[i].resp,
+                       CASES[i].resp ? strlen(CASES[i].resp) : 0, 1000000000, 1000);
+        synth_close(&s);
+        const struct exchange *ex = store_get(&store, 1);
+        assert_non_null(ex);
+        struct http_limits limits = HTTP_LIMITS_DEFAULT;
+        struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+        struct doc d;
+        doc_init(&d);
+        wiretext_build(&d, &c);
+        doc_extend(&d, SIZE_MAX);
+        assert_true(doc_lines(&d) >= CASES[i].min_lines);
+        doc_cleanup(&d);
+        synth_cleanup(&s);
+        store_cleanup(&store);
+    }
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),
-        cmocka_unit_test(test_head_line),
-        cmocka_unit_test(test_waterfall_bar),
-        cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_raw_unmarked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
