@@ -191,9 +191,12 @@ void store_unpin(struct store *s, struct exchange *ex)
     if (--ex->pins == 0) {
         if (ex->id < s->evict_from)
             s->evict_from = ex->id;
+        uint64_t id = ex->id;
         enforce_caps(s);
-        if (store_get(s, ex->id) == ex && (ex->flags & EX_DONE))
-            keep(s, ex);
+        /* The caps may have freed ex: only the id is safe to look at again. */
+        struct exchange *kept = store_get(s, id);
+        if (kept && (kept->flags & EX_DONE))
+            keep(s, kept);
     }
 }
 
