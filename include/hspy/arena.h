@@ -7,6 +7,7 @@
 #define HSPY_ARENA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena_block;
@@ -20,6 +21,16 @@ void arena_init(struct arena *a);
 void arena_cleanup(struct arena *a);
 /* Returns n bytes aligned for any object; valid until arena_cleanup. */
 void *arena_alloc(struct arena *a, size_t n);
+/* n rounded up the way arena_alloc rounds each allocation (sizing an arena_reserve). */
+size_t arena_rounded(size_t n);
+/*
+ * Makes sure the next allocations totalling n bytes (each counted with arena_rounded) fit in
+ * the current block, adding one block of exactly that size when they do not: an arena filled
+ * with known sizes after arena_reserve holds them in one right-sized allocation.
+ */
+void arena_reserve(struct arena *a, size_t n);
+/* Whether p points into memory of this arena (O(blocks)). */
+bool arena_owns(const struct arena *a, const void *p);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

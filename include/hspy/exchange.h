@@ -65,6 +65,9 @@ struct exchange_limits {
 };
 #define EXCHANGE_BODY_KEEP_DEFAULT ((size_t)1 << 20)
 enum { EXCHANGE_WARNINGS_MAX = 64 };
+/* exchange_compact copies a raw buffer up to this size (NUL included) into the arena block;
+ * larger ones are trimmed to their length where they are. */
+enum { EXCHANGE_COMPACT_INLINE_MAX = 1024 };
 
 /* The user's changes to an exchange (intercept, craft, replay; see edit.h). Index: enum side. */
 struct exchange_edit {
@@ -95,6 +98,8 @@ struct exchange {
     const char *cache_label; /* flow-list label ("cacheable 1h"), arena string, or NULL */
     uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
     struct exchange_edit *edit; /* the user's changes, or NULL (owned; freed with the exchange) */
+    /* Holds only what these fields point to: req/resp head.headers and gaps, warnings and
+     * their details, error, note, cache_label (exchange_compact moves exactly those). */
     struct arena arena;
 };
 
@@ -118,6 +123,16 @@ bool exchange_has_warning(const struct exchange *ex, enum warning_code code);
 /* Sets ex->error (copied into the arena) and the given flags. */
 void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Moves a finished exchange's memory into as few allocations as possible: the arena's
+ * objects, and the raw buffers up to EXCHANGE_COMPACT_INLINE_MAX, go into one block of
+ * exactly their size; larger raw buffers are trimmed to their length. Pointers into the
+ * arena and raw.data change (spans stay valid); the struct itself stays where it is. Only for
+ * an exchange no source will change again: its raw buffers cannot grow afterwards. The store
+ * calls it on each exchange it keeps. Compacting twice is harmless.
+ */
+void exchange_compact(struct exchange *ex);
 
 /* Bytes of memory the exchange holds (for the store's memory cap). */
 size_t exchange_memory(const struct exchange *ex);

@@ -5,6 +5,7 @@
 #include "hspy/arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,39 @@ void arena_cleanup(struct arena *a)
     a->bytes = 0;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+size_t arena_rounded(size_t n)
 {
     const size_t align = alignof(max_align_t);
-    n = (n + align - 1) & ~(align - 1);
+    return (n + align - 1) & ~(align - 1);
+}
+
+void arena_reserve(struct arena *a, size_t n)
+{
+    n = arena_rounded(n);
+    struct arena_block *b = a->head;
+    if (n == 0 || (b && b->size - b->used >= n))
+        return;
+    /* Exactly the size asked for: the caller knows what will follow (a compacted exchange). */
+    struct arena_block *nb = xmalloc(sizeof *nb + n);
+    nb->size = n;
+    nb->used = 0;
+    nb->next = b;
+    a->head = nb;
+    a->bytes += sizeof *nb + n;
+}
+
+bool arena_owns(const struct arena *a, const void *p)
+{
+    const unsigned char *q = p;
+    for (const struct arena_block *b = a->head; b; b = b->next)
+        if (q >= b->mem && q < b->mem + b->size)
+            return true;
+    return false;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    n = arena_rounded(n);
     struct arena_block *b = a->head;
     if (!b || b->size - b->used < n) {
         size_t size = b ? b->size * 2 : ARENA_FIRST_BLOCK;

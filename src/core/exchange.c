@@ -4,11 +4,14 @@
  */
 #include "hspy/exchange.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hspy/xmalloc.h"
+
+enum { WARNINGS_FIRST = 4 };
 
 static const char *const TIME_NAMES[T__COUNT] = {
     [T_REQ_FIRST] = "request_first_byte",    [T_REQ_HEAD] = "request_head",
@@ -51,6 +54,11 @@ void exchange_free(struct exchange *ex)
 {
     if (!ex)
         return;
+    /* After exchange_compact small raw buffers live in the arena. */
+    if (arena_owns(&ex->arena, ex->req.raw.data))
+        ex->req.raw.data = NULL;
+    if (arena_owns(&ex->arena, ex->resp.raw.data))
+        ex->resp.raw.data = NULL;
     message_cleanup(&ex->req);
     message_cleanup(&ex->resp);
     arena_cleanup(&ex->arena);
@@ -62,6 +70,27 @@ void exchange_free(struct exchange *ex)
         free(ex->edit);
     }
     free(ex);
+}
+
+/* Room in the warnings array for n warnings: it grows by doubling from WARNINGS_FIRST, so the
+ * count alone tells (exchange_compact keeps that much). */
+static size_t warnings_cap(size_t n)
+{
+    size_t cap = WARNINGS_FIRST;
+    while (cap < n)
+        cap *= 2;
+    return n ? cap : 0;
+}
+
+static void grow_warnings(struct exchange *ex)
+{
+    size_t n = ex->nwarnings;
+    if (n < warnings_cap(n))
+        return;
+    struct warning *w = arena_alloc(&ex->arena, warnings_cap(n + 1) * sizeof *w);
+    if (n)
+        memcpy(w, ex->warnings, n * sizeof *w);
+    ex->warnings = w;
 }
 
 void exchange_warn(struct exchange *ex, enum warning_code code, enum side side, uint64_t offset,
@@ -76,8 +105,7 @@ void exchange_warn(struct exchange *ex, enum warning_code code, enum side side, 
         ex->warnings_dropped++;
         return;
     }
-    if (!ex->warnings)
-        ex->warnings = arena_alloc(&ex->arena, EXCHANGE_WARNINGS_MAX * sizeof *ex->warnings);
+    grow_warnings(ex);
     struct warning *w = &ex->warnings[ex->nwarnings++];
     w->code = (uint16_t)code;
     w->side = (uint8_t)side;
@@ -110,11 +138,100 @@ void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
 
 size_t exchange_memory(const struct exchange *ex)
 {
-    size_t edit = 0;
+    size_t n = sizeof *ex + ex->arena.bytes;
     if (ex->edit)
         for (int s = 0; s < 2; s++)
-            edit += ex->edit->before[s].cap + ex->edit->pending[s].cap;
-    return sizeof *ex + ex->req.raw.cap + ex->resp.raw.cap + ex->arena.bytes + edit;
+            n += ex->edit->before[s].cap + ex->edit->pending[s].cap;
+    if (!arena_owns(&ex->arena, ex->req.raw.data))
+        n += ex->req.raw.cap;
+    if (!arena_owns(&ex->arena, ex->resp.raw.data))
+        n += ex->resp.raw.cap;
+    return n;
+}
+
+/*
+ * Compaction rebuilds the arena object by object into one block of the exact size. Each
+ * pointer is moved only when it points into the old arena, so a pointer to anything else (a
+ * constant string) stays valid as it is. size_of and move_to run over the same fields in the
+ * same way: one sizes the block, the other fills it.
+ */
+struct compaction {
+    struct arena *old;
+    struct arena *into; /* NULL while sizing */
+    size_t size;
+};
+
+static const void *move(struct compaction *c, const void *p, size_t n)
+{
+    if (!p || !arena_owns(c->old, p))
+        return p;
+    c->size += arena_rounded(n ? n : 1);
+    return c->into ? arena_memdup(c->into, p, n) : p;
+}
+
+static const char *move_str(struct compaction *c, const char *s)
+{
+    return s ? move(c, s, strlen(s) + 1) : NULL;
+}
+
+static void move_raw(struct compaction *c, struct dynbuf *raw)
+{
+    if (!raw->data)
+        return;
+    bool owned = arena_owns(c->old, raw->data);
+    if (!owned && raw->len + 1 > EXCHANGE_COMPACT_INLINE_MAX) {
+        /* Large: trimmed in place rather than copied (the growth by doubling left slack). */
+        if (c->into && raw->cap > raw->len + 1) {
+            raw->data = xrealloc(raw->data, raw->len + 1);
+            raw->cap = raw->len + 1;
+        }
+        return;
+    }
+    c->size += arena_rounded(raw->len + 1);
+    if (!c->into)
+        return;
+    uint8_t *copy = arena_memdup(c->into, raw->data, raw->len + 1);
+    if (!owned)
+        free(raw->data);
+    raw->data = copy;
+    raw->cap = raw->len + 1;
+}
+
+static void move_message(struct compaction *c, struct message *m)
+{
+    move_raw(c, &m->raw);
+    /* Casts: the moved copies are this exchange's own memory, as the originals were. */
+    m->head.headers =
+        (struct http_header *)move(c, m->head.headers, m->head.cap * sizeof *m->head.headers);
+    if (m->gaps)
+        m->gaps = (struct message_gap *)move(c, m->gaps, MESSAGE_GAPS_MAX * sizeof *m->gaps);
+}
+
+static void move_all(struct compaction *c, struct exchange *ex)
+{
+    move_message(c, &ex->req);
+    move_message(c, &ex->resp);
+    for (uint16_t i = 0; i < ex->nwarnings; i++)
+        ex->warnings[i].detail = move_str(c, ex->warnings[i].detail);
+    ex->warnings =
+        (struct warning *)move(c, ex->warnings, warnings_cap(ex->nwarnings) * sizeof *ex->warnings);
+    ex->error = move_str(c, ex->error);
+    ex->note = move_str(c, ex->note);
+    ex->cache_label = move_str(c, ex->cache_label);
+}
+
+void exchange_compact(struct exchange *ex)
+{
+    struct arena old = ex->arena;
+    struct compaction sizing = {.old = &old};
+    /* The sizing pass changes nothing: with into == NULL every move returns its input. */
+    move_all(&sizing, ex);
+    arena_init(&ex->arena);
+    arena_reserve(&ex->arena, sizing.size);
+    struct compaction filling = {.old = &old, .into = &ex->arena};
+    move_all(&filling, ex);
+    assert(filling.size == sizing.size);
+    arena_cleanup(&old);
 }
 
 char *exchange_method(const struct exchange *ex, char *buf, size_t len)

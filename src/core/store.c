@@ -165,6 +165,20 @@ void store_complete(struct store *s, struct exchange *ex)
     store_unpin(s, ex);
 }
 
+/*
+ * A finished exchange stays: its memory is moved into one right-sized block (see
+ * exchange_compact), so what a long history costs is what the exchanges hold, not the slack
+ * their buffers grew with, and the buffers it leaves are freed while still warm in the cache
+ * for the next exchange to reuse.
+ */
+static void keep(struct store *s, struct exchange *ex)
+{
+    size_t before = exchange_memory(ex);
+    exchange_compact(ex);
+    size_t after = exchange_memory(ex);
+    s->memory = s->memory - (before <= s->memory ? before : s->memory) + after;
+}
+
 void store_pin(struct store *s, struct exchange *ex)
 {
     (void)s;
@@ -177,7 +191,12 @@ void store_unpin(struct store *s, struct exchange *ex)
     if (--ex->pins == 0) {
         if (ex->id < s->evict_from)
             s->evict_from = ex->id;
+        uint64_t id = ex->id;
         enforce_caps(s);
+        /* The caps may have freed ex: only the id is safe to look at again. */
+        struct exchange *kept = store_get(s, id);
+        if (kept && (kept->flags & EX_DONE))
+            keep(s, kept);
     }
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tui_overhead: what the interface costs the traffic. hspy serves a load (wrk, keep-alive
 # connections) with the interface attached in a real terminal (tmux, 200x50), with the
-# interface but --max-flows 1 (the screen is drawn as often, but no history of flows is kept:
-# this isolates drawing from keeping a hundred thousand exchanges in memory), and with
+# interface but --max-flows 1 (the screen is drawn as often, but no history of flows is kept),
+# with the history but follow mode turned off (F: the rows on screen stay still, so this is
+# what keeping a hundred thousand exchanges costs without redrawing a scrolling list), and with
 # --no-tui --log none, alternately, RUNS times each; each time its CPU time (user + system,
 # from /proc) is divided by the requests served. Prints the median CPU microseconds per request
 # of both and the ratio (alternating and medians keep a busy machine from deciding the result).
@@ -63,6 +64,11 @@ run_tui() {
     local shell pid
     shell=$(tmux -S "$sock" display-message -p -t bench '#{pane_pid}')
     pid=$(pgrep -P "$shell" -x hspy | head -1)
+    if [ -n "${TUI_KEYS:-}" ]; then
+        sleep 0.3
+        tmux -S "$sock" send-keys -t bench "$TUI_KEYS"
+        sleep 0.2
+    fi
     measure "$pid" "$port"
     tmux -S "$sock" kill-server
 }
@@ -87,27 +93,33 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 compare() {
     local what=$1
     shift
-    local i port tui=() bare=() plain=()
+    local i port tui=() still=() bare=() plain=()
     for ((i = 0; i < RUNS; i++)); do
         port=$(free_port)
         tui+=("$(run_tui "$port" "${@//PORT/$port}")")
+        port=$(free_port)
+        still+=("$(TUI_KEYS=F run_tui "$port" "${@//PORT/$port}")")
         port=$(free_port)
         bare+=("$(run_tui "$port" "${@//PORT/$port}" --max-flows 1)")
         port=$(free_port)
         plain+=("$(run_plain "$port" "${@//PORT/$port}")")
     done
-    local tui_us bare_us plain_us
+    local tui_us still_us bare_us plain_us
     tui_us=$(printf '%s\n' "${tui[@]}" | awk '{print $2}' | median)
+    still_us=$(printf '%s\n' "${still[@]}" | awk '{print $2}' | median)
     bare_us=$(printf '%s\n' "${bare[@]}" | awk '{print $2}' | median)
     plain_us=$(printf '%s\n' "${plain[@]}" | awk '{print $2}' | median)
     runs() { printf '%s ' "$@" | awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}'; }
     printf '%-6s interface, flows kept:   %7.2f us CPU per request (runs: %s)\n' "$what" \
         "$tui_us" "$(runs "${tui[@]}")"
+    printf '%-6s flows kept, follow off:  %7.2f us CPU per request (runs: %s)\n' "$what" \
+        "$still_us" "$(runs "${still[@]}")"
     printf '%-6s interface, no history:   %7.2f us CPU per request (runs: %s)\n' "$what" \
         "$bare_us" "$(runs "${bare[@]}")"
     printf '%-6s no interface:            %7.2f us CPU per request (runs: %s)\n' "$what" \
         "$plain_us" "$(runs "${plain[@]}")"
-    awk -v a="$tui_us" -v m="$bare_us" -v b="$plain_us" -v w="$what" 'BEGIN { if (b > 0) {
+    awk -v a="$tui_us" -v m="$bare_us" -v b="$plain_us" -v k="$still_us" -v w="$what" 'BEGIN { if (b > 0) {
+        printf "%-6s keeping the flows (follow off, the list still): %+.1f%%\n", w, (k / b - 1) * 100
         printf "%-6s drawing the interface: %+.1f%% CPU per request\n", w, (m / b - 1) * 100
         printf "%-6s drawing and keeping the flows: %+.1f%%\n", w, (a / b - 1) * 100 } }'
 }

@@ -163,6 +163,36 @@ static void test_remove_and_clear(void **state)
     store_cleanup(&s);
 }
 
+/* A completed exchange the store keeps is compacted, and the memory account follows it down
+ * to zero when everything leaves; one it drops at once (cap 0) is not compacted first. */
+static void test_kept_exchanges_are_compacted(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 10, 1 << 20);
+    struct exchange *a = make("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    a->req.head.headers = arena_alloc(&a->arena, sizeof *a->req.head.headers);
+    a->req.head.nheaders = a->req.head.cap = 1;
+    store_add(&s, a);
+    size_t loose = exchange_memory(a);
+    store_pin(&s, a); /* another holder: still loose after completion */
+    store_complete(&s, a);
+    assert_false(arena_owns(&a->arena, a->req.raw.data));
+    assert_int_equal(s.memory, loose);
+    store_unpin(&s, a);
+    assert_true(arena_owns(&a->arena, a->req.raw.data));
+    assert_true(arena_owns(&a->arena, a->req.head.headers));
+    assert_true(exchange_memory(a) < loose);
+    assert_int_equal(s.memory, exchange_memory(a));
+    struct exchange *b = make("GET /b HTTP/1.1\r\n\r\n");
+    store_add(&s, b);
+    store_complete(&s, b);
+    assert_int_equal(s.memory, exchange_memory(a) + exchange_memory(b));
+    assert_int_equal(store_clear(&s), 2);
+    assert_int_equal(s.memory, 0);
+    store_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_zero_cap_frees_after_observers),
         cmocka_unit_test(test_memory_cap),
         cmocka_unit_test(test_remove_and_clear),
+        cmocka_unit_test(test_kept_exchanges_are_compacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,170 @@
+/* The exchange: warnings (growth, cap, repeats) and compaction into one right-sized block. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hspy/exchange.h"
+
+static const struct exchange_limits LIMITS = {8192, 1 << 20};
+
+/* Raw bytes appended in small pieces, so the buffer grows with slack as in live traffic. */
+static void append(struct message *m, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += 7)
+        dynbuf_append(&m->raw, s + i, n - i < 7 ? n - i : 7);
+    m->wire_bytes = n;
+}
+
+static struct exchange *make(size_t resp_body, int nwarn, bool strings, bool gaps)
+{
+    struct exchange *ex = exchange_new(&LIMITS);
+    static const char req[] = "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n";
+    append(&ex->req, req, sizeof req - 1);
+    ex->req.head.nheaders = ex->req.head.cap = 2;
+    ex->req.head.headers = arena_alloc(&ex->arena, 2 * sizeof *ex->req.head.headers);
+    for (uint32_t i = 0; i < 2; i++)
+        ex->req.head.headers[i] = (struct http_header){.name = {17 + 10 * i, 4}, .line = i};
+    char *resp = malloc(resp_body + 64);
+    int n = sprintf(resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", resp_body);
+    memset(resp + n, 'b', resp_body);
+    append(&ex->resp, resp, (size_t)n + resp_body);
+    free(resp);
+    for (int i = 0; i < nwarn; i++)
+        exchange_warn(ex, W_CL_AND_TE, SIDE_CLIENT, (uint64_t)i, i % 2 ? "detail %d" : NULL, i);
+    if (strings) {
+        exchange_fail(ex, EX_UPSTREAM_FAIL, "connect: %s", "refused");
+        ex->note = arena_strdup(&ex->arena, "rule: webhook-ok");
+        ex->cache_label = "static label"; /* not in the arena: must stay as it is */
+    }
+    if (gaps) {
+        ex->resp.gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *ex->resp.gaps);
+        ex->resp.gaps[ex->resp.ngaps++] = (struct message_gap){5, 10};
+    }
+    ex->flags |= EX_DONE;
+    return ex;
+}
+
+/* What an exchange shows, copied out so that it can be compared after compaction. */
+struct view {
+    char req[256], resp[8192];
+    size_t reqlen, resplen;
+    struct http_header h[2];
+    int nwarn;
+    char details[64][32];
+    char error[64], note[64];
+    const char *label;
+    struct message_gap gap;
+};
+
+static void snapshot(const struct exchange *ex, struct view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->reqlen = ex->req.raw.len;
+    memcpy(v->req, ex->req.raw.data, v->reqlen);
+    v->resplen = ex->resp.raw.len;
+    if (v->resplen <= sizeof v->resp)
+        memcpy(v->resp, ex->resp.raw.data, v->resplen);
+    memcpy(v->h, ex->req.head.headers, sizeof v->h);
+    v->nwarn = ex->nwarnings;
+    for (int i = 0; i < ex->nwarnings; i++)
+        snprintf(v->details[i], sizeof v->details[i], "%d %llu %s", ex->warnings[i].code,
+                 (unsigned long long)ex->warnings[i].offset,
+                 ex->warnings[i].detail ? ex->warnings[i].detail : "-");
+    snprintf(v->error, sizeof v->error, "%s", ex->error ? ex->error : "-");
+    snprintf(v->note, sizeof v->note, "%s", ex->note ? ex->note : "-");
+    v->label = ex->cache_label;
+    if (ex->resp.gaps)
+        v->gap = ex->resp.gaps[0];
+}
+
+static void test_compact_keeps_everything(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t body;
+        int nwarn;
+        bool strings, gaps;
+    } cases[] = {
+        {0, 0, false, false},
+        {45, 0, false, false},
+        {45, 1, true, false},
+        {100, 5, true, true},
+        {900, 64, true, true},
+        {3000, 2, false, false},
+        {EXCHANGE_COMPACT_INLINE_MAX, 0, true, false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct exchange *ex = make(cases[c].body, cases[c].nwarn, cases[c].strings, cases[c].gaps);
+        struct view before, after;
+        snapshot(ex, &before);
+        size_t mem = exchange_memory(ex);
+        exchange_compact(ex);
+        snapshot(ex, &after);
+        assert_memory_equal(&before, &after, sizeof before);
+        assert_ptr_equal(ex->cache_label, before.label);
+        assert_true(exchange_memory(ex) <= mem);
+        bool small = ex->resp.raw.len + 1 <= EXCHANGE_COMPACT_INLINE_MAX;
+        assert_int_equal(arena_owns(&ex->arena, ex->resp.raw.data), small);
+        assert_true(arena_owns(&ex->arena, ex->req.raw.data));
+        assert_int_equal(ex->resp.raw.cap, ex->resp.raw.len + 1);
+        assert_int_equal(ex->resp.raw.data[ex->resp.raw.len], '\0');
+        /* Twice is harmless and changes nothing visible. */
+        size_t once = exchange_memory(ex);
+        exchange_compact(ex);
+        snapshot(ex, &after);
+        assert_memory_equal(&before, &after, sizeof before);
+        assert_int_equal(exchange_memory(ex), once);
+        /* A warning after compaction still has room (the array grows again). */
+        exchange_warn(ex, W_CL_CONFLICT, SIDE_SERVER, 999, "late");
+        assert_true(exchange_has_warning(ex, W_CL_CONFLICT) || ex->warnings_dropped);
+        exchange_free(ex);
+    }
+}
+
+/* A small exchange ends up as the struct plus one block: far less than before. */
+static void test_compact_small_is_small(void **state)
+{
+    (void)state;
+    struct exchange *ex = make(45, 0, false, false);
+    size_t before = exchange_memory(ex);
+    exchange_compact(ex);
+    size_t after = exchange_memory(ex);
+    assert_true(after < before);
+    /* struct, one block header, two raw copies, one header array */
+    assert_true(after <= sizeof *ex + 64 + arena_rounded(ex->req.raw.len + 1) +
+                             arena_rounded(ex->resp.raw.len + 1) +
+                             arena_rounded(2 * sizeof(struct http_header)));
+    exchange_free(ex);
+}
+
+static void test_warnings_grow_cap_and_repeat(void **state)
+{
+    (void)state;
+    struct exchange *ex = exchange_new(&LIMITS);
+    for (int i = 0; i < EXCHANGE_WARNINGS_MAX + 10; i++) {
+        exchange_warn(ex, W_CL_AND_TE, SIDE_CLIENT, (uint64_t)i, "n%d", i);
+        exchange_warn(ex, W_CL_AND_TE, SIDE_CLIENT, (uint64_t)i, "again"); /* ignored */
+    }
+    assert_int_equal(ex->nwarnings, EXCHANGE_WARNINGS_MAX);
+    /* past the cap the repeats are not recognised: they count as dropped too */
+    assert_int_equal(ex->warnings_dropped, 20);
+    for (int i = 0; i < EXCHANGE_WARNINGS_MAX; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "n%d", i);
+        assert_int_equal(ex->warnings[i].offset, (uint64_t)i);
+        assert_string_equal(ex->warnings[i].detail, want);
+    }
+    exchange_free(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compact_keeps_everything),
+        cmocka_unit_test(test_compact_small_is_small),
+        cmocka_unit_test(test_warnings_grow_cap_and_repeat),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
