@@ -110,10 +110,19 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8
     _mm_storeu_si128((__m128i *)&h[4], s1);
 }
 
-/* Whether this processor has the SHA extensions (and the SSE levels compress_ni uses). Asked
- * once per hash, in sha256_init: no global state, no load-time resolver. */
+/*
+ * Whether this processor has the SHA extensions (and the SSE levels compress_ni uses), asked
+ * in sha256_init: no state of ours, no load-time resolver. With gcc the answer comes from
+ * what its runtime read of the processor at start-up; asking the processor itself (CPUID)
+ * per hash costs microseconds in a virtual machine, where the instruction traps. clang 14's
+ * runtime does not report the SHA extensions, so its builds ask the processor.
+ */
 static bool have_sha_ni(void)
 {
+#if defined(__GNUC__) && !defined(__clang__)
+    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
+           __builtin_cpu_supports("ssse3");
+#else
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
         return false;
@@ -121,6 +130,7 @@ static bool have_sha_ni(void)
         return false;
     __cpuid_count(7, 0, a, b, c, d);
     return (b & bit_SHA) != 0;
+#endif
 }
 
 static void compress(struct sha256 *s, const uint8_t *p, size_t n)
