@@ -688,29 +688,78 @@ static void help_overview(struct dynbuf *out)
                      "per line.\nSee hspy(1) for keys, filters, formats and limits.\n");
 }
 
+/*
+ * The headings of a subcommand's help, each with the options it gathers (in the table's
+ * order). An option no group names is listed under the last heading, so none is ever lost.
+ */
+static const struct {
+    const char *title;
+    const char *const *names;
+} HELP_GROUPS[] = {
+    {"Output", (const char *const[]){"no-tui", "log", "json", "har", "body-limit", "filter", "save",
+                                     "pcapng", "hash-bodies", NULL}},
+    {"Intercept and replay",
+     (const char *const[]){"intercept", "hold-timeout", "hold-timeout-action", "replay-to", NULL}},
+    {"Answers",
+     (const char *const[]){"status", "header", "body", "raw", "fix-length", "rules", "serve",
+                           "exec", "exec-shell", "exec-timeout", "expect", NULL}},
+    {"Delivery of answers",
+     (const char *const[]){"delay-head", "delay-body", "trickle", "split", "close-after",
+                           "reset-after", "content-length", NULL}},
+    {"Upstream",
+     (const char *const[]){"preserve-host", "xff", "forwarded", "reverse-only", "buffer-requests",
+                           "buffer-memory", "buffer-max", "connect-timeout", "upstream-timeout",
+                           "upstream-keepalive", "upstream-idle", NULL}},
+    {"Input",
+     (const char *const[]){"interface", "bpf", "max-connections", "request", "response", NULL}},
+    {"Export", (const char *const[]){"export", "id", "output", NULL}},
+    {"Connections", (const char *const[]){"max-conns", "idle-timeout", "head-timeout", NULL}},
+    {"Limits", NULL},
+};
+enum { HELP_GROUP_OTHER = sizeof HELP_GROUPS / sizeof HELP_GROUPS[0] - 1 };
+
+static size_t help_group(const struct option_def *d)
+{
+    for (size_t g = 0; g < HELP_GROUP_OTHER; g++)
+        for (const char *const *n = HELP_GROUPS[g].names; *n; n++)
+            if (strcmp(*n, d->name) == 0)
+                return g;
+    return HELP_GROUP_OTHER;
+}
+
+static void help_option(struct dynbuf *out, const struct option_def *d)
+{
+    char left[64];
+    if (d->short_name)
+        snprintf(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name, d->metavar ? " " : "",
+                 d->metavar ? d->metavar : "");
+    else
+        snprintf(left, sizeof left, "    --%s%s%s", d->name, d->metavar ? " " : "",
+                 d->metavar ? d->metavar : "");
+    if (strlen(left) > 26)
+        dynbuf_printf(out, "  %s\n  %-26s %s\n", left, "", d->help);
+    else
+        dynbuf_printf(out, "  %-26s %s\n", left, d->help);
+}
+
 void options_help(struct dynbuf *out, enum command cmd)
 {
     if (cmd == CMD_NONE || cmd >= CMD__COUNT) {
         help_overview(out);
         return;
     }
-    dynbuf_printf(out, "Usage: %s\n\n%s.\n\nOptions:\n", COMMANDS[cmd].usage,
-                  COMMANDS[cmd].summary);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_def *d = &OPTIONS[i];
-        if (!(d->commands & CMD_BIT(cmd)))
-            continue;
-        char left[64];
-        if (d->short_name)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name,
-                     d->metavar ? " " : "", d->metavar ? d->metavar : "");
-        else
-            snprintf(left, sizeof left, "    --%s%s%s", d->name, d->metavar ? " " : "",
-                     d->metavar ? d->metavar : "");
-        if (strlen(left) > 26)
-            dynbuf_printf(out, "  %s\n  %-26s %s\n", left, "", d->help);
-        else
-            dynbuf_printf(out, "  %-26s %s\n", left, d->help);
+    dynbuf_printf(out, "Usage: %s\n\n%s.\n", COMMANDS[cmd].usage, COMMANDS[cmd].summary);
+    for (size_t g = 0; g <= HELP_GROUP_OTHER; g++) {
+        bool titled = false;
+        for (size_t i = 0; i < NOPTIONS; i++) {
+            const struct option_def *d = &OPTIONS[i];
+            if (!(d->commands & CMD_BIT(cmd)) || help_group(d) != g)
+                continue;
+            if (!titled)
+                dynbuf_printf(out, "\n%s:\n", HELP_GROUPS[g].title);
+            titled = true;
+            help_option(out, d);
+        }
     }
-    dynbuf_printf(out, "  %-26s %s\n", "-h, --help", "show this help");
+    dynbuf_printf(out, "\n  %-26s %s\n", "-h, --help", "show this help");
 }
