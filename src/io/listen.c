@@ -201,11 +201,10 @@ static int setup_fallback(struct listen *l, char *err, size_t errlen)
 
 /* ---- rules ---- */
 
-static int setup_rule(struct listen *l, size_t i, char *err, size_t errlen)
+/* The answer a rule gives, as the senders take it (files and commands are set up apart). */
+static void fill_answer(struct listen *l, struct answer *a, const struct rule *r)
 {
-    struct rule *r = &l->rules.v[i];
-    struct answer *a = &l->rule_answers[i];
-    const struct options *o = &l->h->opt;
+    memset(a, 0, sizeof *a);
     a->action = r->action;
     a->status = r->status;
     a->reason = r->reason;
@@ -213,10 +212,20 @@ static int setup_rule(struct listen *l, size_t i, char *err, size_t errlen)
     a->nheaders = r->nheaders;
     a->body = r->body;
     a->body_len = r->body_len;
+    a->raw = r->raw;
+    a->raw_len = r->raw_len;
     a->expect = r->expect;
     a->name = r->name;
     /* A rule with its own delivery controls uses them; otherwise the command line's. */
     a->plan = delivery_active(&r->delivery) ? &r->delivery : l->fallback.plan;
+}
+
+static int setup_rule(struct listen *l, size_t i, char *err, size_t errlen)
+{
+    struct rule *r = &l->rules.v[i];
+    struct answer *a = &l->rule_answers[i];
+    const struct options *o = &l->h->opt;
+    fill_answer(l, a, r);
     char where[512], inner[1024];
     snprintf(where, sizeof where, "%s:%u", l->rules.file, r->line);
     if (r->action == RULE_RAW) {
@@ -393,23 +402,6 @@ static long answers_find_rule(void *data, const char *name)
         if (strcmp(rule_at(l, i)->name, name) == 0)
             return (long)i;
     return -1;
-}
-
-static void fill_answer(struct listen *l, struct answer *a, const struct rule *r)
-{
-    memset(a, 0, sizeof *a);
-    a->action = r->action;
-    a->status = r->status;
-    a->reason = r->reason;
-    a->headers = (const char *const *)r->headers;
-    a->nheaders = r->nheaders;
-    a->body = r->body;
-    a->body_len = r->body_len;
-    a->raw = r->raw;
-    a->raw_len = r->raw_len;
-    a->expect = r->expect;
-    a->name = r->name;
-    a->plan = delivery_active(&r->delivery) ? &r->delivery : l->fallback.plan;
 }
 
 static int answers_add_rule(void *data, const char *text, char *err, size_t errlen)
