@@ -21,7 +21,8 @@ struct harfile_stats {
 
 /*
  * Writes the exchanges with the given ids (n of them, in that order; ids that no longer
- * resolve are counted as missing) to path. stats may be NULL. Returns 0, or -1 with "path: why" in err.
+ * resolve are counted as missing) to path. stats may be NULL. Returns 0, or -1 with "path: why" in
+ * err.
  */
 int harfile_write(struct hspy *h, const uint64_t *ids, size_t n, const char *path,
                   struct harfile_stats *stats, char *err, size_t errlen);
