@@ -18,6 +18,7 @@
 #include "hspy/conn.h"
 #include "hspy/delivery.h"
 #include "hspy/exec.h"
+#include "hspy/flusher.h"
 #include "hspy/httpdate.h"
 #include "hspy/intercept.h"
 #include "hspy/listener.h"
@@ -71,6 +72,7 @@ struct listen {
     struct listener listener;
     struct conn_group conns;
     struct signals signals;
+    struct flusher flusher; /* printed records out within FLUSHER_MS */
     struct listen_counters counters;
     bool stopping;
 

@@ -18,6 +18,7 @@
 
 #include "hspy/conn.h"
 #include "hspy/exchange.h"
+#include "hspy/flusher.h"
 #include "hspy/intercept.h"
 #include "hspy/listener.h"
 #include "hspy/signals.h"
@@ -46,7 +47,6 @@ struct proxy_hooks {
 };
 
 /* Longest time a printed record waits in the sinks' buffer before it is written. */
-enum { PROXY_FLUSH_MS = 50 };
 
 struct proxy_counters {
     uint64_t requests;    /* request heads routed */
@@ -66,10 +66,7 @@ struct proxy {
     struct conn_group clients;
     struct upstream_pool pool;
     struct signals signals;
-    uv_prepare_t flush;     /* notices new records before the loop waits */
-    uv_timer_t flush_timer; /* writes them PROXY_FLUSH_MS later */
-    uint64_t flushed_generation;
-    bool flush_open;
+    struct flusher flusher;          /* printed records out within FLUSHER_MS */
     struct upstream_target upstream; /* where origin-form requests go */
     char upstream_name[300];         /* "host:port" for messages */
     char upstream_host[300];         /* Host value for them (unless --preserve-host) */

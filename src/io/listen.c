@@ -615,6 +615,7 @@ static void stop(struct listen *l)
     l->stopping = true;
     listener_close(&l->listener);
     signals_cleanup(&l->signals);
+    flusher_close(&l->flusher);
     if (l->intercept.loop)
         intercept_close(&l->intercept);
     /* Connections end now; the conversation ends their exchanges, so the sinks see them all. */
@@ -697,6 +698,7 @@ static int run(struct hspy *h)
         goto out;
     }
     setup_intercept(l);
+    flusher_open(&l->flusher, h);
     h->listener = &l->listener;
     uv_run(&h->loop, UV_RUN_DEFAULT);
     /* Stopped by a signal or by the interface: close whatever is left and let it finish. */

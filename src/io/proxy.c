@@ -14,6 +14,7 @@
 
 #include "hspy/endpoint.h"
 #include "hspy/forward.h"
+#include "hspy/flusher.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/relay.h"
@@ -151,27 +152,6 @@ static int open_listener(struct proxy *px)
     return 0;
 }
 
-static void on_flush_timer(uv_timer_t *t)
-{
-    struct proxy *px = t->data;
-    sinks_flush(px->h->sinks);
-}
-
-/*
- * Before the loop waits: when exchanges changed since the last look, the printed records go out
- * within PROXY_FLUSH_MS. Writing them once per loop turn instead would cost a system call per
- * request at one connection; this keeps live output prompt and batches it under load.
- */
-static void on_flush(uv_prepare_t *p)
-{
-    struct proxy *px = p->data;
-    uint64_t gen = px->h->store.generation;
-    if (gen == px->flushed_generation || uv_is_active((uv_handle_t *)&px->flush_timer))
-        return;
-    px->flushed_generation = gen;
-    uv_timer_start(&px->flush_timer, on_flush_timer, PROXY_FLUSH_MS, 0);
-}
-
 static void stop(struct proxy *px)
 {
     if (px->stopping)
@@ -211,15 +191,6 @@ static void report(const struct proxy *px)
             k->timeouts, k->rejected, k->cut, k->client_aborts);
 }
 
-static void close_flush(struct proxy *px)
-{
-    if (!px->flush_open)
-        return;
-    px->flush_open = false;
-    uv_close((uv_handle_t *)&px->flush, NULL);
-    uv_close((uv_handle_t *)&px->flush_timer, NULL);
-}
-
 int proxy_open(struct proxy *px, struct hspy *h)
 {
     memset(px, 0, sizeof *px);
@@ -244,7 +215,7 @@ void proxy_stop(struct proxy *px)
 
 void proxy_cleanup(struct proxy *px)
 {
-    close_flush(px);
+    flusher_close(&px->flusher);
     uv_run(&px->h->loop, UV_RUN_NOWAIT);
     conn_group_cleanup(&px->clients);
     upstream_pool_cleanup(&px->pool);
@@ -252,15 +223,7 @@ void proxy_cleanup(struct proxy *px)
 
 static void start_flush(struct proxy *px)
 {
-    uv_loop_t *loop = &px->h->loop;
-    uv_prepare_init(loop, &px->flush);
-    px->flush.data = px;
-    px->flush_open = true;
-    uv_prepare_start(&px->flush, on_flush);
-    uv_unref((uv_handle_t *)&px->flush);
-    uv_timer_init(loop, &px->flush_timer);
-    px->flush_timer.data = px;
-    uv_unref((uv_handle_t *)&px->flush_timer);
+    flusher_open(&px->flusher, px->h);
 }
 
 /* ---- intercept: the relay's hold points feed the session's holds ---- */

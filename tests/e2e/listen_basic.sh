@@ -13,6 +13,10 @@ printf 'GET /hello/world?x=1&x=2 HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUser-Agent: t
 check "GET echo is the head as sent" cmp -s "$T/b1" "$T/want1"
 check "GET echo is text/plain" grep -qi '^content-type: text/plain' "$T/h1"
 
+# Live output: the record reaches stdout while hspy runs, not when it stops.
+for _ in $(seq 40); do grep -q '"/hello/world?x=1&x=2"' "$LISTEN_OUT" && break; sleep 0.05; done
+check "the record is printed while hspy runs" grep -q '"/hello/world?x=1&x=2"' "$LISTEN_OUT"
+
 # POST JSON asking for JSON: the httpbin-like description.
 curl -s -o "$T/b2" -H 'Accept: application/json' -H 'Content-Type: application/json' \
     --data '{"name":"hspy","n":[1,2,3]}' "$URL/api/items?debug=1"

@@ -30,12 +30,11 @@ check "100 MB chunked upload: same bytes" test "$got" = "$SIZE $BIG_SHA chunked"
 # Download, chunked (1600 chunks of 64 KiB).
 got=$(curl -s -x "$PURL" "http://$APP/chunked?n=1600&s=65536" | sha256sum | cut -c1-64)
 check "100 MB chunked download: same bytes" test "$got" = "$(pattern_sha $SIZE)"
-# A slow reader: 24 MB at 12 MB/s; hspy must not buffer what the client does not take.
-start=$(date +%s%N)
+# A slow reader: 24 MB at 12 MB/s; hspy must not buffer what the client does not take (the
+# resident memory watched over the whole test, checked below, says whether it did; how long
+# curl took says nothing about hspy, since curl paces itself).
 got=$(curl -s --limit-rate 12M "$PURL/big.bin" -r 0-25165823 | sha256sum | cut -c1-64)
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 check "slow reader: same bytes" test "$got" = "$(head -c 25165824 "$T/www/big.bin" | sha256sum | cut -c1-64)"
-check "slow reader took its time (backpressure, not buffering)" test "$elapsed" -ge 1500
 # Both directions at once: hspy listen echoes a 30 MB upload while it arrives.
 "$HSPY" listen --log none 0 >/dev/null 2>"$T/echo.err" &
 BG_PIDS+=("$!")
