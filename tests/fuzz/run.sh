@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer harness for a bounded time on its seed corpus.
 #
-#   tests/fuzz/run.sh [SECONDS]     default 8 seconds per harness (what the test command runs)
+#   tests/fuzz/run.sh [SECONDS]     default 3 seconds per harness (what the test command runs)
 #   HSPY_FUZZ_SECONDS=3600 tests/fuzz/run.sh     an hour per harness
 #
 # Builds with clang, libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer in
@@ -12,7 +12,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${HSPY_BUILD:-$top/build}-fuzz
-secs=${1:-${HSPY_FUZZ_SECONDS:-8}}
+secs=${1:-${HSPY_FUZZ_SECONDS:-3}}
 jobs=${HSPY_JOBS:-$(nproc 2>/dev/null || echo 2)}
 command -v clang >/dev/null || { echo "SKIP: clang not installed: fuzzing not run"; exit 77; }
 
