@@ -48,6 +48,8 @@ struct store {
     uint64_t next;       /* id the next exchange gets */
     size_t live;         /* non-NULL entries */
     uint64_t evict_from; /* eviction walk resumes here (see store.c) */
+    uint64_t *behind;    /* ids unpinned behind evict_from, oldest candidates first */
+    size_t nbehind, behind_cap;
     size_t max_flows;    /* cap on completed exchanges kept */
     size_t max_memory;   /* cap on exchange_memory() summed over kept exchanges */
     size_t memory;       /* current sum for completed exchanges */

@@ -25,6 +25,7 @@ void store_cleanup(struct store *s)
     for (size_t i = 0; i < s->ring_cap; i++)
         exchange_free(s->ring[i]);
     free(s->ring);
+    free(s->behind);
     memset(s, 0, sizeof *s);
 }
 
@@ -98,13 +99,25 @@ static bool over_caps(const struct store *s)
 
 /*
  * Evicts the oldest unpinned exchanges while a cap is exceeded. evict_from remembers where the
- * previous walk stopped so that pinned exchanges at the front (a long tunnel) are not walked
- * over again and again; an exchange unpinned behind it moves it back.
+ * previous walk stopped so that pinned exchanges at the front (a long tunnel, a slow client)
+ * are not walked over again and again: every exchange behind it was evicted, or pinned when
+ * the walk passed. Those unpinned since are listed in behind and go first; the walk never
+ * moves back, so slots are visited once each however many exchanges stay pinned.
  */
 static void enforce_caps(struct store *s)
 {
     if (s->evict_from < s->base)
         s->evict_from = s->base;
+    size_t k = 0;
+    while (k < s->nbehind && over_caps(s)) {
+        struct exchange *ex = store_get(s, s->behind[k++]);
+        if (ex && ex->pins == 0)
+            drop(s, ex->id, true);
+    }
+    if (k > 0) {
+        memmove(s->behind, s->behind + k, (s->nbehind - k) * sizeof *s->behind);
+        s->nbehind -= k;
+    }
     while (over_caps(s) && s->evict_from < s->next) {
         struct exchange *ex = *slot_of(s, s->evict_from);
         if (ex && ex->pins == 0)
@@ -112,6 +125,23 @@ static void enforce_caps(struct store *s)
         s->evict_from++;
     }
     advance_base(s);
+}
+
+/* Lists id as unpinned behind the walk; entries gone or pinned again are pruned as it grows. */
+static void note_behind(struct store *s, uint64_t id)
+{
+    if (s->nbehind == s->behind_cap) {
+        size_t w = 0;
+        for (size_t i = 0; i < s->nbehind; i++) {
+            const struct exchange *ex = store_get(s, s->behind[i]);
+            if (ex && ex->pins == 0)
+                s->behind[w++] = s->behind[i];
+        }
+        s->nbehind = w;
+        if (s->nbehind == s->behind_cap)
+            s->behind = xgrow(s->behind, &s->behind_cap, s->nbehind + 1, sizeof *s->behind);
+    }
+    s->behind[s->nbehind++] = id;
 }
 
 uint64_t store_add(struct store *s, struct exchange *ex)
@@ -190,7 +220,7 @@ void store_unpin(struct store *s, struct exchange *ex)
     assert(ex->pins > 0);
     if (--ex->pins == 0) {
         if (ex->id < s->evict_from)
-            s->evict_from = ex->id;
+            note_behind(s, ex->id);
         uint64_t id = ex->id;
         enforce_caps(s);
         /* The caps may have freed ex: only the id is safe to look at again. */

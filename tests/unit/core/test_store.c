@@ -102,6 +102,45 @@ static void test_cap_evicts_oldest_completed(void **state)
     store_cleanup(&s);
 }
 
+/*
+ * Without a history (no interface), slow clients keep old exchanges pinned while thousands of
+ * others come and go after them: each of those is freed as it completes, the pinned ones when
+ * they end, in whatever order, and then the store is empty again.
+ */
+static void test_zero_cap_with_pinned_stragglers(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 0, 1 << 30);
+    enum { SLOW = 300, FAST = 20000 };
+    struct exchange *slow[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = make("GET /slow HTTP/1.1\r\n");
+        store_add(&s, slow[i]);
+    }
+    int ended = 0;
+    for (int i = 0; i < FAST; i++) {
+        struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+        store_add(&s, ex);
+        store_complete(&s, ex);
+        assert_int_equal(s.live, SLOW - ended);
+        if (i % 100 == 0) { /* the slow ones end in a shuffled order while traffic goes on */
+            int k = (i / 100 * 7) % SLOW;
+            store_complete(&s, slow[k]);
+            slow[k] = NULL;
+            ended++;
+            assert_int_equal(s.live, SLOW - ended);
+            assert_true(s.nbehind <= SLOW);
+        }
+    }
+    for (int i = 0; i < SLOW; i++)
+        if (slow[i])
+            store_complete(&s, slow[i]);
+    assert_int_equal(s.live, 0);
+    assert_int_equal(s.base, s.next);
+    store_cleanup(&s);
+}
+
 static void test_zero_cap_frees_after_observers(void **state)
 {
     (void)state;
@@ -199,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_ids_and_observers),
         cmocka_unit_test(test_cap_evicts_oldest_completed),
         cmocka_unit_test(test_zero_cap_frees_after_observers),
+        cmocka_unit_test(test_zero_cap_with_pinned_stragglers),
         cmocka_unit_test(test_memory_cap),
         cmocka_unit_test(test_remove_and_clear),
         cmocka_unit_test(test_kept_exchanges_are_compacted),
