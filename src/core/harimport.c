@@ -16,6 +16,7 @@
 #include "hspy/conversation.h"
 #include "hspy/framing.h"
 #include "hspy/harsynth.h"
+#include "hspy/jsonget.h"
 #include "hspy/xmalloc.h"
 
 struct harimport_slot {
@@ -30,24 +31,6 @@ struct harimport_slot {
 };
 
 /* ---- small JSON readers ------------------------------------------------------------------- */
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static size_t jstrlen(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_length(v) : 0;
-}
-
-static int64_t jint(const json_t *o, const char *key, int64_t fallback)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : fallback;
-}
 
 /* A flag bit by its name through name_of (exchange_flag_name, message_flag_name); 0 if none. */
 static uint32_t flag_bits(const json_t *names, const char *(*name_of)(uint32_t))
@@ -69,8 +52,8 @@ static uint32_t flag_bits(const json_t *names, const char *(*name_of)(uint32_t))
 static void endpoint_of(const json_t *o, struct endpoint *e)
 {
     memset(e, 0, sizeof *e);
-    const char *ip = jstr(o, "ip");
-    int64_t port = jint(o, "port", 0);
+    const char *ip = jsonget_str(o, "ip");
+    int64_t port = jsonget_int(o, "port", 0);
     if (ip && port >= 0 && port <= 65535)
         endpoint_set(e, ip, (uint16_t)port);
 }
@@ -172,10 +155,11 @@ static struct exchange *replay(const struct conversation_config *cc, struct side
 
 static bool is_hspy_record(const json_t *hs)
 {
-    if (!json_is_object(hs) || jint(hs, "version", 0) < 1)
+    if (!json_is_object(hs) || jsonget_int(hs, "version", 0) < 1)
         return false;
     const json_t *q = json_object_get(hs, "request"), *r = json_object_get(hs, "response");
-    return (json_is_object(q) && jstr(q, "raw")) || (json_is_object(r) && jstr(r, "raw"));
+    return (json_is_object(q) && jsonget_str(q, "raw")) ||
+           (json_is_object(r) && jsonget_str(r, "raw"));
 }
 
 /* Reads one side's record into sb; false when its raw is not base64. */
@@ -184,8 +168,8 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
     memset(sb, 0, sizeof *sb);
     if (!json_is_object(rec))
         return true;
-    const char *raw = jstr(rec, "raw");
-    size_t n = jstrlen(rec, "raw");
+    const char *raw = jsonget_str(rec, "raw");
+    size_t n = jsonget_strlen(rec, "raw");
     dynbuf_init(&sb->raw, n);
     if (!raw || base64_decode(&sb->raw, raw, n) != 0)
         return false;
@@ -196,11 +180,11 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
     {
         if (sb->ngaps >= MESSAGE_GAPS_MAX)
             break;
-        sb->gaps[sb->ngaps++] =
-            (struct message_gap){(uint64_t)jint(g, "offset", 0), (uint64_t)jint(g, "size", 0)};
+        sb->gaps[sb->ngaps++] = (struct message_gap){(uint64_t)jsonget_int(g, "offset", 0),
+                                                     (uint64_t)jsonget_int(g, "size", 0)};
     }
-    sb->t_first = jint(rec, "first_byte_ns", 0);
-    sb->t_last = jint(rec, "last_byte_ns", 0);
+    sb->t_first = jsonget_int(rec, "first_byte_ns", 0);
+    sb->t_last = jsonget_int(rec, "last_byte_ns", 0);
     return true;
 }
 
@@ -268,10 +252,10 @@ static void restore_interim(struct message *m, const json_t *list)
     {
         if (m->ninterim >= MESSAGE_INTERIM_MAX)
             break;
-        uint64_t off = clamp(jint(v, "offset", 0), m->raw.len);
-        uint64_t len = clamp(jint(v, "size", 0), m->raw.len - off);
+        uint64_t off = clamp(jsonget_int(v, "offset", 0), m->raw.len);
+        uint64_t len = clamp(jsonget_int(v, "size", 0), m->raw.len - off);
         m->interim[m->ninterim++] = (struct message_interim){
-            (uint32_t)off, (uint32_t)len, (uint16_t)clamp(jint(v, "status", 0), 999)};
+            (uint32_t)off, (uint32_t)len, (uint16_t)clamp(jsonget_int(v, "status", 0), 999)};
     }
 }
 
@@ -291,21 +275,21 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     dynbuf_append(&m->raw, sb->raw.data, sb->raw.len);
     m->flags = head ? flags : flags & ~(uint32_t)MSG_HEAD;
     if (!head)
-        m->head_off = (uint32_t)clamp(jint(rec, "head_offset", 0), m->raw.len);
-    m->wire_bytes = (uint64_t)jint(rec, "wire_size", (int64_t)m->raw.len);
+        m->head_off = (uint32_t)clamp(jsonget_int(rec, "head_offset", 0), m->raw.len);
+    m->wire_bytes = (uint64_t)jsonget_int(rec, "wire_size", (int64_t)m->raw.len);
     m->body_kind =
-        (uint8_t)body_kind_named(jstr(rec, "body_framing"), (enum body_kind)m->body_kind);
-    m->content_length = (uint64_t)jint(rec, "content_length", (int64_t)m->content_length);
-    m->body_off = clamp(jint(rec, "body_offset", 0), m->raw.len);
-    m->body_wire = (uint64_t)jint(rec, "body_wire_size", 0);
-    m->body_size = (uint64_t)jint(rec, "body_size", 0);
-    m->chunks = (uint32_t)jint(rec, "chunks", 0);
-    m->trailer_off = clamp(jint(rec, "trailer_offset", 0), m->raw.len);
-    m->interim_dropped = (uint32_t)jint(rec, "interim_dropped", 0);
+        (uint8_t)body_kind_named(jsonget_str(rec, "body_framing"), (enum body_kind)m->body_kind);
+    m->content_length = (uint64_t)jsonget_int(rec, "content_length", (int64_t)m->content_length);
+    m->body_off = clamp(jsonget_int(rec, "body_offset", 0), m->raw.len);
+    m->body_wire = (uint64_t)jsonget_int(rec, "body_wire_size", 0);
+    m->body_size = (uint64_t)jsonget_int(rec, "body_size", 0);
+    m->chunks = (uint32_t)jsonget_int(rec, "chunks", 0);
+    m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->raw.len);
+    m->interim_dropped = (uint32_t)jsonget_int(rec, "interim_dropped", 0);
     restore_interim(m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);
-    m->gap_bytes = (uint64_t)jint(rec, "gap_bytes", 0);
-    if (!sha256_of(jstr(rec, "sha256"), m->sha256))
+    m->gap_bytes = (uint64_t)jsonget_int(rec, "gap_bytes", 0);
+    if (!sha256_of(jsonget_str(rec, "sha256"), m->sha256))
         m->flags &= ~(uint32_t)MSG_HASHED;
     m->t_first = sb->t_first;
     m->t_last = sb->t_last;
@@ -326,7 +310,7 @@ static bool listed(const json_t *list, uint16_t code)
     const json_t *v;
     json_array_foreach(list, i, v)
     {
-        const char *name = jstr(v, "code");
+        const char *name = jsonget_str(v, "code");
         if (name && warning_by_name(name) == code)
             return true;
     }
@@ -347,16 +331,17 @@ static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dr
     const json_t *v;
     json_array_foreach(list, i, v)
     {
-        enum warning_code code = warning_by_name(jstr(v, "code") ? jstr(v, "code") : "");
-        const char *side_name = jstr(v, "side");
+        enum warning_code code =
+            warning_by_name(jsonget_str(v, "code") ? jsonget_str(v, "code") : "");
+        const char *side_name = jsonget_str(v, "side");
         enum side side =
             side_name && strcmp(side_name, "response") == 0 ? SIDE_SERVER : SIDE_CLIENT;
-        uint64_t off = (uint64_t)jint(v, "offset", 0);
+        uint64_t off = (uint64_t)jsonget_int(v, "offset", 0);
         if (code == W_NONE) {
             ex->warnings_dropped++; /* a code this version does not know */
             continue;
         }
-        const char *detail = jstr(v, "detail");
+        const char *detail = jsonget_str(v, "detail");
         for (uint16_t k = 0; k < n; k++)
             if (engine[k].code == code && engine[k].side == side && engine[k].offset == off)
                 detail = engine[k].detail;
@@ -386,8 +371,8 @@ static const char *arena_str(struct exchange *ex, const char *s)
 /* Everything of the exchange the record holds besides its messages. */
 static void restore_exchange(struct exchange *ex, const json_t *hs, bool *done)
 {
-    ex->conn_id = (uint64_t)jint(hs, "connection", 0);
-    ex->conn_seq = (uint32_t)jint(hs, "seq", 0);
+    ex->conn_id = (uint64_t)jsonget_int(hs, "connection", 0);
+    ex->conn_seq = (uint32_t)jsonget_int(hs, "seq", 0);
     endpoint_of(json_object_get(hs, "client"), &ex->client);
     endpoint_of(json_object_get(hs, "server"), &ex->server);
     uint32_t flags = flag_bits(json_object_get(hs, "flags"), exchange_flag_name);
@@ -396,14 +381,14 @@ static void restore_exchange(struct exchange *ex, const json_t *hs, bool *done)
     ex->flags = flags & ~(uint32_t)(EX_DONE | EX_HELD | EX_EVICTED);
     const json_t *times = json_object_get(hs, "timings_ns");
     for (int i = 0; i < T__COUNT; i++)
-        ex->t[i] = jint(times, exchange_time_name((enum exchange_time)i), 0);
+        ex->t[i] = jsonget_int(times, exchange_time_name((enum exchange_time)i), 0);
     const json_t *tunnel = json_object_get(hs, "tunnel");
-    ex->tunnel_bytes[SIDE_CLIENT] = (uint64_t)jint(tunnel, "client_bytes", 0);
-    ex->tunnel_bytes[SIDE_SERVER] = (uint64_t)jint(tunnel, "server_bytes", 0);
-    restore_warnings(ex, json_object_get(hs, "warnings"), jint(hs, "warnings_dropped", 0));
-    ex->error = arena_str(ex, jstr(hs, "error"));
-    ex->note = arena_str(ex, jstr(hs, "note"));
-    ex->replay_of = (uint64_t)jint(hs, "replay_of", 0);
+    ex->tunnel_bytes[SIDE_CLIENT] = (uint64_t)jsonget_int(tunnel, "client_bytes", 0);
+    ex->tunnel_bytes[SIDE_SERVER] = (uint64_t)jsonget_int(tunnel, "server_bytes", 0);
+    restore_warnings(ex, json_object_get(hs, "warnings"), jsonget_int(hs, "warnings_dropped", 0));
+    ex->error = arena_str(ex, jsonget_str(hs, "error"));
+    ex->note = arena_str(ex, jsonget_str(hs, "note"));
+    ex->replay_of = (uint64_t)jsonget_int(hs, "replay_of", 0);
 }
 
 static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t *id, bool *done)
@@ -432,11 +417,11 @@ static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t 
     bool interim = json_array_size(json_object_get(rec[1], "interim")) > 0;
     uint64_t req_split = UINT64_MAX, resp_split = 0;
     if (exflags & EX_TUNNEL) {
-        req_split = (uint64_t)jint(rec[0], "body_offset", 0);
-        resp_split = (uint64_t)jint(rec[1], "body_offset", 0);
+        req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
+        resp_split = (uint64_t)jsonget_int(rec[1], "body_offset", 0);
     } else if (interim) {
-        req_split = (uint64_t)jint(rec[0], "body_offset", 0);
-        resp_split = (uint64_t)jint(rec[1], "head_offset", 0);
+        req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
+        resp_split = (uint64_t)jsonget_int(rec[1], "head_offset", 0);
     }
     bool fed;
     struct exchange *ex = replay(&cc, sb, req_split, resp_split, false, &fed);
@@ -445,7 +430,7 @@ static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t 
     if (!same || !fed)
         h->counters.differs++;
     restore_exchange(ex, hs, done);
-    int64_t rid = jint(hs, "id", 0);
+    int64_t rid = jsonget_int(hs, "id", 0);
     *id = rid > 0 ? (uint64_t)rid : 0;
     dynbuf_cleanup(&sb[0].raw);
     dynbuf_cleanup(&sb[1].raw);
@@ -561,8 +546,9 @@ int harimport_log_member(struct harimport *h, const char *key, const json_t *val
         }
     } else if (strcmp(key, "creator") == 0 && json_is_object(value)) {
         snprintf(h->synth.creator, sizeof h->synth.creator, "%.48s%s%.40s",
-                 jstr(value, "name") ? jstr(value, "name") : "?", jstr(value, "version") ? " " : "",
-                 jstr(value, "version") ? jstr(value, "version") : "");
+                 jsonget_str(value, "name") ? jsonget_str(value, "name") : "?",
+                 jsonget_str(value, "version") ? " " : "",
+                 jsonget_str(value, "version") ? jsonget_str(value, "version") : "");
     }
     return 0;
 }

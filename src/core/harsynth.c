@@ -14,24 +14,7 @@
 #include <time.h>
 
 #include "hspy/base64.h"
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static size_t jstrlen(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_length(v) : 0;
-}
-
-static int64_t jint(const json_t *o, const char *key, int64_t fallback)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : fallback;
-}
+#include "hspy/jsonget.h"
 
 static double jnum(const json_t *o, const char *key, double fallback)
 {
@@ -186,14 +169,14 @@ static void synth_headers(struct synth *m, const json_t *headers, bool has_body,
     bool has_host = false, cl_done = false, cleaned = false;
     size_t i;
     const json_t *h;
-    json_array_foreach(headers, i, h) has_host |= name_is(jstr(h, "name"), "host");
+    json_array_foreach(headers, i, h) has_host |= name_is(jsonget_str(h, "name"), "host");
     if (!has_host && host_first) {
         dynbuf_printf(&m->msg->bytes, "Host: %s\r\n", host_first);
         add_note(m->note, "Host added from the URL");
     }
     json_array_foreach(headers, i, h)
     {
-        const char *name = jstr(h, "name"), *value = jstr(h, "value");
+        const char *name = jsonget_str(h, "name"), *value = jsonget_str(h, "value");
         if (!name || name[0] == ':')
             continue;
         if (has_body && name_is(name, "transfer-encoding")) {
@@ -204,7 +187,7 @@ static void synth_headers(struct synth *m, const json_t *headers, bool has_body,
             add_note(m->note, "Content-Encoding dropped (the HAR holds the decoded body)");
             continue;
         }
-        cleaned |= put_clean(&m->msg->bytes, name, jstrlen(h, "name"));
+        cleaned |= put_clean(&m->msg->bytes, name, jsonget_strlen(h, "name"));
         dynbuf_adds(&m->msg->bytes, ": ");
         if (has_body && name_is(name, "content-length")) {
             if (cl_done)
@@ -215,7 +198,7 @@ static void synth_headers(struct synth *m, const json_t *headers, bool has_body,
             cl_done = true;
             continue;
         }
-        cleaned |= put_clean(&m->msg->bytes, value ? value : "", jstrlen(h, "value"));
+        cleaned |= put_clean(&m->msg->bytes, value ? value : "", jsonget_strlen(h, "value"));
         dynbuf_adds(&m->msg->bytes, "\r\n");
     }
     if (has_body && !cl_done)
@@ -228,11 +211,11 @@ static void synth_headers(struct synth *m, const json_t *headers, bool has_body,
 /* The body text of postData or content: base64 decoded when so marked. */
 static bool body_of(const json_t *o, struct dynbuf *body)
 {
-    const char *text = jstr(o, "text");
+    const char *text = jsonget_str(o, "text");
     if (!text)
         return false;
-    size_t n = jstrlen(o, "text");
-    const char *enc = jstr(o, "encoding");
+    size_t n = jsonget_strlen(o, "text");
+    const char *enc = jsonget_str(o, "encoding");
     if (enc && strcmp(enc, "base64") == 0) {
         dynbuf_init(body, n);
         if (base64_decode(body, text, n) == 0)
@@ -255,20 +238,22 @@ static bool params_of(const json_t *post, struct dynbuf *body)
     const json_t *p;
     json_array_foreach(params, i, p)
     {
-        dynbuf_printf(body, "%s%s=%s", i ? "&" : "", jstr(p, "name") ? jstr(p, "name") : "",
-                      jstr(p, "value") ? jstr(p, "value") : "");
+        dynbuf_printf(body, "%s%s=%s", i ? "&" : "",
+                      jsonget_str(p, "name") ? jsonget_str(p, "name") : "",
+                      jsonget_str(p, "value") ? jsonget_str(p, "value") : "");
     }
     return true;
 }
 
 static void synth_request(const json_t *req, const struct url *url, struct synth *m)
 {
-    const char *method = jstr(req, "method");
+    const char *method = jsonget_str(req, "method");
     dynbuf_adds(&m->msg->bytes, method && method[0] ? method : "GET");
     dynbuf_addc(&m->msg->bytes, ' ');
     if (url->authority && strcmp(url->scheme, "http") != 0) {
         /* Not plain http: the request line keeps the whole URL, so nothing of it is lost. */
-        dynbuf_append(&m->msg->bytes, jstr(req, "url"), (size_t)(url->target - jstr(req, "url")));
+        dynbuf_append(&m->msg->bytes, jsonget_str(req, "url"),
+                      (size_t)(url->target - jsonget_str(req, "url")));
         add_note(m->note, "the request line holds the absolute URL");
     }
     if (url->target_len)
@@ -276,7 +261,7 @@ static void synth_request(const json_t *req, const struct url *url, struct synth
     else
         dynbuf_addc(&m->msg->bytes, '/');
     dynbuf_addc(&m->msg->bytes, ' ');
-    dynbuf_adds(&m->msg->bytes, version_of(jstr(req, "httpVersion"), m->note, "request"));
+    dynbuf_adds(&m->msg->bytes, version_of(jsonget_str(req, "httpVersion"), m->note, "request"));
     dynbuf_adds(&m->msg->bytes, "\r\n");
     char host[300] = "";
     if (url->authority)
@@ -300,11 +285,11 @@ static bool bodiless(int status, const char *method)
 
 static void synth_response(const json_t *resp, const char *method, struct synth *m)
 {
-    int status = (int)jint(resp, "status", 0);
-    const char *reason = jstr(resp, "statusText");
+    int status = (int)jsonget_int(resp, "status", 0);
+    const char *reason = jsonget_str(resp, "statusText");
     dynbuf_printf(&m->msg->bytes, "%s %03d ",
-                  version_of(jstr(resp, "httpVersion"), m->note, "response"), status);
-    put_clean(&m->msg->bytes, reason ? reason : "", jstrlen(resp, "statusText"));
+                  version_of(jsonget_str(resp, "httpVersion"), m->note, "response"), status);
+    put_clean(&m->msg->bytes, reason ? reason : "", jsonget_strlen(resp, "statusText"));
     dynbuf_adds(&m->msg->bytes, "\r\n");
     const json_t *content = json_object_get(resp, "content");
     const json_t *headers = json_object_get(resp, "headers");
@@ -319,7 +304,7 @@ static void synth_response(const json_t *resp, const char *method, struct synth 
         dynbuf_cleanup(&body);
         return;
     }
-    int64_t size = jint(content, "size", 0);
+    int64_t size = jsonget_int(content, "size", 0);
     m->msg->missing = size > 0 ? (uint64_t)size : 0;
     synth_headers(m, headers, true, m->msg->missing, true, NULL);
     if (m->msg->missing) {
@@ -340,7 +325,7 @@ static int64_t ms_ns(double ms)
 static void foreign_times(struct exchange *ex, const json_t *entry, bool response)
 {
     int64_t t0;
-    if (harsynth_parse_time(jstr(entry, "startedDateTime"), &t0) != 0)
+    if (harsynth_parse_time(jsonget_str(entry, "startedDateTime"), &t0) != 0)
         return;
     const json_t *t = json_object_get(entry, "timings");
     double connect = jnum(t, "connect", -1);
@@ -367,7 +352,7 @@ static void foreign_times(struct exchange *ex, const json_t *entry, bool respons
 /* Connection numbers: the entry's own when numeric, else a new one; position counted. */
 static void foreign_connection(struct harsynth *h, struct exchange *ex, const json_t *entry)
 {
-    const char *conn = jstr(entry, "connection");
+    const char *conn = jsonget_str(entry, "connection");
     char *end = NULL;
     unsigned long long id = conn ? strtoull(conn, &end, 10) : 0;
     ex->conn_id = conn && *conn && end && !*end && id ? (uint64_t)id : ++*h->next_conn_id;
@@ -379,7 +364,7 @@ static void foreign_connection(struct harsynth *h, struct exchange *ex, const js
 
 static void foreign_server(struct exchange *ex, const json_t *entry, const struct url *url)
 {
-    const char *ip = jstr(entry, "serverIPAddress");
+    const char *ip = jsonget_str(entry, "serverIPAddress");
     if (!ip)
         return;
     char addr[64];
@@ -412,19 +397,19 @@ int harsynth_messages(struct harsynth *h, const json_t *entry, struct harsynth_m
     const json_t *resp = json_object_get(entry, "response");
     synth_init(&msg[SIDE_CLIENT]);
     synth_init(&msg[SIDE_SERVER]);
-    if (!json_is_object(req) || !jstr(req, "url")) {
+    if (!json_is_object(req) || !jsonget_str(req, "url")) {
         snprintf(why, whylen, "request.url is missing");
         return -1;
     }
     dynbuf_printf(note, "imported from a HAR entry%s%s: HTTP/1.x bytes synthesized",
                   h->creator[0] ? " of " : "", h->creator);
     struct url url;
-    parse_url(jstr(req, "url"), &url);
+    parse_url(jsonget_str(req, "url"), &url);
     struct synth q = {&msg[SIDE_CLIENT], note}, r = {&msg[SIDE_SERVER], note};
     synth_request(req, &url, &q);
     msg[SIDE_CLIENT].present = true;
-    if (json_is_object(resp) && jint(resp, "status", 0) > 0) {
-        synth_response(resp, jstr(req, "method"), &r);
+    if (json_is_object(resp) && jsonget_int(resp, "status", 0) > 0) {
+        synth_response(resp, jsonget_str(req, "method"), &r);
         msg[SIDE_SERVER].present = true;
     }
     return 0;
@@ -441,13 +426,13 @@ void harsynth_apply(struct harsynth *h, const json_t *entry, struct exchange *ex
     const json_t *req = json_object_get(entry, "request");
     const json_t *resp = json_object_get(entry, "response");
     struct url url;
-    parse_url(jstr(req, "url") ? jstr(req, "url") : "", &url);
+    parse_url(jsonget_str(req, "url") ? jsonget_str(req, "url") : "", &url);
     memset(ex->t, 0, sizeof ex->t);
-    foreign_times(ex, entry, json_is_object(resp) && jint(resp, "status", 0) > 0);
+    foreign_times(ex, entry, json_is_object(resp) && jsonget_int(resp, "status", 0) > 0);
     foreign_connection(h, ex, entry);
     foreign_server(ex, entry, &url);
     ex->note = arena_strdup(&ex->arena, note);
-    const char *error = resp ? jstr(resp, "_error") : NULL;
+    const char *error = resp ? jsonget_str(resp, "_error") : NULL;
     if (error && error[0])
         ex->error = arena_strdup(&ex->arena, error);
 }

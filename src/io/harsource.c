@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hspy/infile.h"
 #include "hspy/xmalloc.h"
 
 static void note(struct harsource *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -121,16 +122,13 @@ static enum step next(struct harsource *s, json_t **entry)
 int harsource_open(struct harsource *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    bool use_stdin = strcmp(path, "-") == 0;
-    s->name = use_stdin ? "stdin" : path;
-    s->file = use_stdin ? stdin : fopen(path, "rb");
-    if (!s->file) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    struct infile in;
+    if (infile_open(&in, path, err, errlen) < 0)
         return -1;
-    }
-    struct stat st;
-    s->seekable = fstat(fileno(s->file), &st) == 0 && S_ISREG(st.st_mode);
-    s->own_load.file_size = s->seekable ? (uint64_t)st.st_size : 0;
+    s->file = in.file;
+    s->name = in.name;
+    s->seekable = in.seekable;
+    s->own_load.file_size = in.size;
     s->buf = xmalloc(HARSOURCE_READ);
     harsplit_init(&s->split, 0);
     /* Log members before the first entry (log.version) are checked with a scratch import. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hspy/infile.h"
 #include "hspy/packet.h"
 #include "hspy/xmalloc.h"
 
@@ -54,21 +55,13 @@ static int check_link(struct pcapsource *s, char *err, size_t errlen)
 int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    bool use_stdin = strcmp(path, "-") == 0;
-    s->name = use_stdin ? "stdin" : path;
-    s->file = use_stdin ? stdin : fopen(path, "rb");
-    if (!s->file) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    struct infile in;
+    if (infile_open(&in, path, err, errlen) < 0)
         return -1;
-    }
-    struct stat st;
-    if (fstat(fileno(s->file), &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", path);
-        pcapsource_close(s);
-        return -1;
-    }
-    s->seekable = fstat(fileno(s->file), &st) == 0 && S_ISREG(st.st_mode);
-    s->own_load.file_size = s->seekable ? (uint64_t)st.st_size : 0;
+    s->file = in.file;
+    s->name = in.name;
+    s->seekable = in.seekable;
+    s->own_load.file_size = in.size;
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     s->pcap = pcap_fopen_offline_with_tstamp_precision(s->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!s->pcap) {

@@ -52,6 +52,11 @@ rc=0; "$HSPY" read --no-tui --bpf 'tcp port 80' "$caps/gen-loss.pcap" >/dev/null
 rc=0; "$HSPY" read --no-tui --bpf 'tcp port banana' "$caps/gen-loss.pcap" >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] && grep -q "filter 'tcp port banana'" "$tmp/err" || fail "bad bpf: $rc $(cat "$tmp/err")"
 
+# A directory is refused by name, before anything runs.
+mkdir "$tmp/adir"
+rc=0; "$HSPY" read --no-tui "$tmp/adir" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "adir: is a directory" "$tmp/err" || fail "directory: $rc $(cat "$tmp/err")"
+
 # A pipe whose writer goes quiet (tcpdump -w - on an idle network): SIGTERM still ends the
 # reading at once, with what arrived printed and status 0.
 mkfifo "$tmp/fifo"

@@ -1,0 +1,23 @@
+/*
+ * infile: an input named on the command line, opened for reading: a file, or standard input
+ * for "-". One place says why an input cannot be read (missing, unreadable, a directory).
+ */
+#ifndef HSPY_INFILE_H
+#define HSPY_INFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct infile {
+    FILE *file;       /* stdin for "-" (never to be closed by the reader) */
+    const char *name; /* "stdin", or the path as given (the caller's string) */
+    bool seekable;    /* a regular file: its size is known and it can be read again */
+    uint64_t size;    /* bytes, when seekable; 0 otherwise */
+};
+
+/* Opens path; returns 0, or -1 with "path: why" in err (nothing left open). */
+int infile_open(struct infile *f, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * infile opens the inputs of read and lint-like commands. It never reads them: the capture and
+ * HAR readers do, from the FILE it hands over.
+ */
+#include "hspy/infile.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int infile_open(struct infile *f, const char *path, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    bool use_stdin = strcmp(path, "-") == 0;
+    f->name = use_stdin ? "stdin" : path;
+    f->file = use_stdin ? stdin : fopen(path, "rb");
+    if (!f->file) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    bool known = fstat(fileno(f->file), &st) == 0;
+    if (known && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory", path);
+        if (f->file != stdin)
+            fclose(f->file);
+        f->file = NULL;
+        return -1;
+    }
+    f->seekable = known && S_ISREG(st.st_mode);
+    f->size = f->seekable ? (uint64_t)st.st_size : 0;
+    return 0;
+}
