@@ -165,6 +165,11 @@ void ui_resize(struct ui *ui, int rows, int cols);
 bool ui_update(struct ui *ui);
 /* True while the ui has work left for later ui_update calls (ask for another frame soon). */
 bool ui_busy(const struct ui *ui);
+/*
+ * True while the user waits on that work: a filter or sort being applied, a search running.
+ * New traffic not yet placed in the list makes the ui busy but not waited on.
+ */
+bool ui_waited_on(const struct ui *ui);
 /* Handles a key (enum keymap_key or a code point); returns enum ui_reaction bits. */
 unsigned ui_key(struct ui *ui, int key);
 

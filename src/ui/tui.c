@@ -3,8 +3,10 @@
  * session's store, and wires them to h->loop. Keys arrive through a poll on stdin, SIGWINCH
  * through a signal handle; frames are drawn from a prepare hook (before the loop blocks) when
  * the store or the ui changed, at most once per FRAME_MS, with a one-shot timer for a frame
- * that had to wait. Nothing runs while nothing changes. It never touches a socket: quitting
- * stops the loop and the mode winds down its own connections.
+ * that had to wait. Frames that only show new traffic are paced further by their own cost, so
+ * that drawing takes at most FRAME_SHARE_PERCENT of the time under load; frames the user asked
+ * for (a key, a click, a resize) are never delayed. Nothing runs while nothing changes. It never
+ * touches a socket: quitting stops the loop and the mode winds down its own connections.
  */
 #include "hspy/tui.h"
 
@@ -28,6 +30,14 @@
 
 /* At most one frame per this many milliseconds for changes that do not come from the user. */
 enum { FRAME_MS = 33 };
+/*
+ * Traffic-driven frames wait at least 100 / FRAME_SHARE_PERCENT times as long as the last frame
+ * took: a following list at a hundred thousand requests a second costs a few milliseconds per
+ * frame, and at 30 frames a second that was a fifth of the process's CPU.
+ */
+enum { FRAME_SHARE_PERCENT = 3 };
+/* However slow frames are, new traffic shows at least this often (ms). */
+enum { FRAME_GAP_MAX_MS = 250 };
 /* Readable stdin that yields no key this many times in a row means the terminal went away. */
 enum { EMPTY_READS_MAX = 64 };
 
@@ -47,6 +57,7 @@ struct tui {
     bool freeing; /* tui_free ran: free when the last handle has closed */
     bool dirty;   /* the ui changed and wants a frame */
     uint64_t last_frame;
+    uint64_t frame_gap; /* ms a traffic-driven frame waits after the last one */
     uint64_t drawn_generation;
     char drawn_err[64];
     int empty_reads;
@@ -137,16 +148,28 @@ static void frame(struct tui *t)
 {
     if (t->closing || !t->screen.active)
         return;
+    uint64_t start_ns = uv_hrtime();
     sync_progress(t);
     sync_server(t);
     ui_update(&t->ui);
     ui_render(&t->ui, &t->canvas);
     screen_draw(&t->screen, &t->canvas);
+    uint64_t paced = (uv_hrtime() - start_ns) * 100 / FRAME_SHARE_PERCENT / 1000000;
+    t->frame_gap = paced < FRAME_MS           ? FRAME_MS
+                   : paced > FRAME_GAP_MAX_MS ? FRAME_GAP_MAX_MS
+                                              : paced;
     t->last_frame = uv_now(&t->h->loop);
     t->drawn_generation = t->h->store.generation;
     memcpy(t->drawn_err, t->h->err, sizeof t->drawn_err - 1);
     t->dirty = false;
     uv_timer_stop(&t->timer);
+}
+
+/* True when the user is waiting on this frame (as opposed to new traffic only). */
+static bool wanted(const struct tui *t)
+{
+    return t->dirty || ui_waited_on(&t->ui) ||
+           strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
 }
 
 static bool changed(const struct tui *t)
@@ -172,12 +195,15 @@ static void on_prepare(uv_prepare_t *prepare)
     if (t->closing || !changed(t))
         return;
     uint64_t now = uv_now(&t->h->loop);
-    if (now - t->last_frame >= FRAME_MS) {
+    bool user = wanted(t);
+    uint64_t gap = user ? FRAME_MS : t->frame_gap;
+    if (now - t->last_frame >= gap) {
         frame(t);
         return;
     }
-    if (!uv_is_active((uv_handle_t *)&t->timer))
-        uv_timer_start(&t->timer, on_timer, FRAME_MS - (now - t->last_frame), 0);
+    /* a timer armed for a paced frame is brought forward when the user wants one */
+    if (!uv_is_active((uv_handle_t *)&t->timer) || user)
+        uv_timer_start(&t->timer, on_timer, gap - (now - t->last_frame), 0);
 }
 
 static void resize(struct tui *t)

@@ -89,6 +89,11 @@ bool ui_busy(const struct ui *ui)
     return flowlist_busy(&ui->list) || ui->searching;
 }
 
+bool ui_waited_on(const struct ui *ui)
+{
+    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->searching;
+}
+
 unsigned ui_context(const struct ui *ui)
 {
     switch (ui->screen) {

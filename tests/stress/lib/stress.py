@@ -331,39 +331,35 @@ async def open_conn(port, timeout=10):
     return await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
 
 
-async def slowloris(port, n, seconds, interval):
+def slowloris(port, n, seconds, interval):
     """n clients each trickling a never-ending head, one byte every `interval` seconds; when the
-    server ends one (408 at its head timeout), it reconnects, as a real attacker would."""
+    server ends one (408 at its head timeout), it reconnects, as a real attacker would. Plain
+    non-blocking sockets, one epoll and a heap of due sends: the clients must cost next to
+    nothing, or a throughput measured beside them measures them rather than the server."""
+    import heapq
+    import select
     stats = {"connections": 0, "bytes_sent": 0, "408": 0, "503": 0, "other_status": 0,
              "closed_silently": 0, "connect_errors": 0, "reset": 0}
     head = b"GET /slow HTTP/1.1\r\nHost: slow\r\nX-Trickle: " + b"a" * 10000
     stop = time.time() + seconds
+    ep = select.epoll()
+    sock = [None] * n      # client k's connection, or None while it is to (re)connect
+    pos = [0] * n          # next byte of the head client k sends
+    gen = [0] * n          # bumped when client k's connection ends: older due entries are void
+    by_fd = {}
+    due = [(time.time() + interval * k / n, k, 0) for k in range(n)]  # spread over the interval
+    heapq.heapify(due)
 
-    async def one(k):
-        await asyncio.sleep(interval * k / n)  # spread the bytes over the interval
-        while time.time() < stop:
-            try:
-                r, w = await open_conn(port)
-            except (OSError, asyncio.TimeoutError):
-                stats["connect_errors"] += 1
-                await asyncio.sleep(0.5)
-                continue
-            stats["connections"] += 1
-            i = 0
-            reply = b""
-            try:
-                while time.time() < stop:
-                    w.write(head[i:i + 1])
-                    await w.drain()
-                    stats["bytes_sent"] += 1
-                    i = (i + 1) % len(head)
-                    try:
-                        reply = await asyncio.wait_for(r.read(4096), interval)
-                    except asyncio.TimeoutError:
-                        continue
-                    break  # the server answered or closed
-            except (ConnectionResetError, BrokenPipeError):
-                stats["reset"] += 1
+    def end(k, reply, reset):
+        s = sock[k]
+        ep.unregister(s.fileno())
+        del by_fd[s.fileno()]
+        s.close()
+        sock[k] = None
+        gen[k] += 1
+        if reset:
+            stats["reset"] += 1
+        else:
             code = status_of(reply)
             if code in (408, 503):
                 stats[str(code)] += 1
@@ -371,16 +367,63 @@ async def slowloris(port, n, seconds, interval):
                 stats["other_status"] += 1
             elif time.time() < stop:
                 stats["closed_silently"] += 1
-            w.close()
+        heapq.heappush(due, (time.time(), k, gen[k]))  # reconnect at once
 
-    await asyncio.gather(*(one(k) for k in range(n)))
+    def act(k):
+        if sock[k] is None:
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            except OSError:
+                stats["connect_errors"] += 1
+                heapq.heappush(due, (time.time() + 0.5, k, gen[k]))
+                return
+            s.setblocking(False)
+            sock[k], pos[k] = s, 0
+            by_fd[s.fileno()] = k
+            ep.register(s.fileno(), select.EPOLLIN)
+            stats["connections"] += 1
+        try:
+            sock[k].send(head[pos[k]:pos[k] + 1])
+        except (ConnectionResetError, BrokenPipeError):
+            end(k, b"", True)
+            return
+        stats["bytes_sent"] += 1
+        pos[k] = (pos[k] + 1) % len(head)
+        heapq.heappush(due, (time.time() + interval, k, gen[k]))
+
+    while True:
+        now = time.time()
+        if now >= stop:
+            break
+        wait = min(due[0][0] - now if due else 1.0, stop - now)
+        for fd, _ in ep.poll(max(wait, 0)):
+            k = by_fd.get(fd)
+            if k is None:
+                continue
+            try:
+                reply = sock[k].recv(4096)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                end(k, b"", True)
+                continue
+            end(k, reply, False)  # the server answered or closed
+        now = time.time()
+        while due and due[0][0] <= now and now < stop:
+            _, k, g = heapq.heappop(due)
+            if g == gen[k]:
+                act(k)
+    for s in sock:
+        if s is not None:
+            s.close()
+    ep.close()
     return stats
 
 
 def cmd_slowloris(args):
     port, n, seconds = int(args[0]), int(args[1]), float(args[2])
     interval = float(args[3]) if len(args) > 3 else 2.0
-    stats = asyncio.run(slowloris(port, n, seconds, interval))
+    stats = slowloris(port, n, seconds, interval)
     result(clients=n, interval=interval, **stats)
 
 
