@@ -3,10 +3,10 @@
  * session's store, and wires them to h->loop. Keys arrive through a poll on stdin, SIGWINCH
  * through a signal handle; frames are drawn from a prepare hook (before the loop blocks) when
  * the store or the ui changed, at most once per FRAME_MS, with a one-shot timer for a frame
- * that had to wait. Frames that only show new traffic are paced further by their own cost, so
- * that drawing takes at most FRAME_SHARE_PERCENT of the time under load; frames the user asked
- * for (a key, a click, a resize) are never delayed. Nothing runs while nothing changes. It never
- * touches a socket: quitting stops the loop and the mode winds down its own connections.
+ * that had to wait. Under heavy traffic, frames that only show it are paced further by their own
+ * cost, so that drawing takes at most FRAME_SHARE_PERCENT of the process's time; frames the user
+ * asked for (a key, a click, a resize) are never delayed. Nothing runs while nothing changes. It
+ * never touches a socket: quitting stops the loop and the mode winds down its own connections.
  */
 #include "hspy/tui.h"
 
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hspy/canvas.h"
@@ -31,13 +32,14 @@
 /* At most one frame per this many milliseconds for changes that do not come from the user. */
 enum { FRAME_MS = 33 };
 /*
- * Traffic-driven frames wait at least 100 / FRAME_SHARE_PERCENT times as long as the last frame
- * took: a following list at a hundred thousand requests a second costs a few milliseconds per
- * frame, and at 30 frames a second that was a fifth of the process's CPU.
+ * Under heavy traffic a frame waits until the process has used 100 / FRAME_SHARE_PERCENT times
+ * the processor time the last frame took, so drawing costs each request at most that share: a
+ * following list at tens of thousands of requests a second costs a few milliseconds per frame,
+ * and at 30 frames a second that was a fifth of the process's time. Traffic is heavy when more
+ * than FRAME_QUIET_ADDS exchanges arrived since the last frame; below that, frames come every
+ * FRAME_MS as ever. However slow frames are, new traffic shows every FRAME_GAP_MAX_MS.
  */
-enum { FRAME_SHARE_PERCENT = 3 };
-/* However slow frames are, new traffic shows at least this often (ms). */
-enum { FRAME_GAP_MAX_MS = 250 };
+enum { FRAME_SHARE_PERCENT = 2, FRAME_QUIET_ADDS = 64, FRAME_GAP_MAX_MS = 250 };
 /* Readable stdin that yields no key this many times in a row means the terminal went away. */
 enum { EMPTY_READS_MAX = 64 };
 
@@ -57,7 +59,9 @@ struct tui {
     bool freeing; /* tui_free ran: free when the last handle has closed */
     bool dirty;   /* the ui changed and wants a frame */
     uint64_t last_frame;
-    uint64_t frame_gap; /* ms a traffic-driven frame waits after the last one */
+    uint64_t frame_cpu_end;  /* this thread's processor time (ns) when the last frame ended */
+    uint64_t frame_cpu_need; /* processor time (ns) to be used before a traffic-driven frame */
+    uint64_t drawn_added;    /* the store's exchanges ever added, at the last frame */
     uint64_t drawn_generation;
     char drawn_err[64];
     int empty_reads;
@@ -144,20 +148,28 @@ static bool server_changed(const struct tui *t)
             l->counters.refused != t->server.refused || l->counters.failed != t->server.failed);
 }
 
+/* Processor time this thread has used: what a frame costs, whatever else runs meanwhile. */
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return uv_hrtime();
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void frame(struct tui *t)
 {
     if (t->closing || !t->screen.active)
         return;
-    uint64_t start_ns = uv_hrtime();
+    uint64_t start_ns = cpu_ns();
     sync_progress(t);
     sync_server(t);
     ui_update(&t->ui);
     ui_render(&t->ui, &t->canvas);
     screen_draw(&t->screen, &t->canvas);
-    uint64_t paced = (uv_hrtime() - start_ns) * 100 / FRAME_SHARE_PERCENT / 1000000;
-    t->frame_gap = paced < FRAME_MS           ? FRAME_MS
-                   : paced > FRAME_GAP_MAX_MS ? FRAME_GAP_MAX_MS
-                                              : paced;
+    t->frame_cpu_end = cpu_ns();
+    t->frame_cpu_need = (t->frame_cpu_end - start_ns) * 100 / FRAME_SHARE_PERCENT;
+    t->drawn_added = t->h->store.counters.added;
     t->last_frame = uv_now(&t->h->loop);
     t->drawn_generation = t->h->store.generation;
     memcpy(t->drawn_err, t->h->err, sizeof t->drawn_err - 1);
@@ -181,11 +193,44 @@ static bool changed(const struct tui *t)
            strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
 }
 
+/*
+ * Milliseconds until the next frame may be drawn (0: now). Frames the user waits on come after
+ * FRAME_MS; under heavy traffic they wait for the processor time the pacing asks (see
+ * FRAME_SHARE_PERCENT). Reads the processor clock only once FRAME_MS has passed.
+ */
+static uint64_t frame_wait(const struct tui *t)
+{
+    uint64_t since = uv_now(&t->h->loop) - t->last_frame;
+    if (since < FRAME_MS)
+        return FRAME_MS - since;
+    if (wanted(t) || t->h->store.counters.added - t->drawn_added <= FRAME_QUIET_ADDS ||
+        since >= FRAME_GAP_MAX_MS)
+        return 0;
+    uint64_t used = cpu_ns() - t->frame_cpu_end;
+    if (used >= t->frame_cpu_need)
+        return 0;
+    /* the processor time cannot pass faster than the clock: wait at least what is missing */
+    uint64_t ms = (t->frame_cpu_need - used) / 1000000 + 1;
+    return ms < FRAME_GAP_MAX_MS - since ? ms : FRAME_GAP_MAX_MS - since;
+}
+
+static void on_timer(uv_timer_t *timer);
+
+/* Draws when allowed, or arms the timer for when it will be. */
+static void frame_soon(struct tui *t)
+{
+    uint64_t ms = frame_wait(t);
+    if (ms == 0)
+        frame(t);
+    else
+        uv_timer_start(&t->timer, on_timer, ms, 0);
+}
+
 static void on_timer(uv_timer_t *timer)
 {
     struct tui *t = timer->data;
-    if (changed(t))
-        frame(t);
+    if (!t->closing && changed(t))
+        frame_soon(t);
 }
 
 /* Before the loop blocks: draw what changed, or arm the timer when the last frame is recent. */
@@ -194,16 +239,9 @@ static void on_prepare(uv_prepare_t *prepare)
     struct tui *t = prepare->data;
     if (t->closing || !changed(t))
         return;
-    uint64_t now = uv_now(&t->h->loop);
-    bool user = wanted(t);
-    uint64_t gap = user ? FRAME_MS : t->frame_gap;
-    if (now - t->last_frame >= gap) {
-        frame(t);
-        return;
-    }
-    /* a timer armed for a paced frame is brought forward when the user wants one */
-    if (!uv_is_active((uv_handle_t *)&t->timer) || user)
-        uv_timer_start(&t->timer, on_timer, gap - (now - t->last_frame), 0);
+    /* an armed timer is brought forward when the user waits on a frame */
+    if (!uv_is_active((uv_handle_t *)&t->timer) || wanted(t))
+        frame_soon(t);
 }
 
 static void resize(struct tui *t)
