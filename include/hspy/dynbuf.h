@@ -37,8 +37,15 @@ static inline size_t dynbuf_append(struct dynbuf *b, const void *p, size_t n)
     }
     return dynbuf_append_slow(b, p, n);
 }
-size_t dynbuf_addc(struct dynbuf *b, uint8_t c);
-size_t dynbuf_adds(struct dynbuf *b, const char *s);
+/* One byte, and a NUL-terminated string (inline too: formatters call these per field). */
+static inline size_t dynbuf_addc(struct dynbuf *b, uint8_t c)
+{
+    return dynbuf_append(b, &c, 1);
+}
+static inline size_t dynbuf_adds(struct dynbuf *b, const char *s)
+{
+    return dynbuf_append(b, s, strlen(s));
+}
 /* printf-style append; returns bytes stored (output past the maximum is cut). */
 size_t dynbuf_printf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap)

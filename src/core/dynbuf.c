@@ -57,16 +57,6 @@ size_t dynbuf_append_slow(struct dynbuf *b, const void *p, size_t n)
     return n;
 }
 
-size_t dynbuf_addc(struct dynbuf *b, uint8_t c)
-{
-    return dynbuf_append(b, &c, 1);
-}
-
-size_t dynbuf_adds(struct dynbuf *b, const char *s)
-{
-    return dynbuf_append(b, s, strlen(s));
-}
-
 size_t dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap)
 {
     char small[256];

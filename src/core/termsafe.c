@@ -226,6 +226,9 @@ static void render(struct dest *d, const uint8_t *p, size_t n, unsigned flags)
 
 size_t termsafe_append(struct dynbuf *out, const uint8_t *p, size_t n, unsigned flags)
 {
+    /* Most fields are plain printable ASCII: copied as they are, without staging. */
+    if (ascii_run(p, n) == n)
+        return dynbuf_append(out, p, n);
     struct dest d = {.db = out};
     size_t before = out->len;
     render(&d, p, n, flags);
