@@ -1217,6 +1217,41 @@ static void end_all(struct conversation *c, bool request_side, bool response_sid
     }
 }
 
+/*
+ * Capture: bytes skipped while looking for a message start that never came before the end of
+ * the stream are reported, so that nothing read vanishes silently: on the exchange still waiting
+ * for its response, or on an exchange of their own. Only once the connection has shown HTTP; a
+ * stream that never did is not HTTP and is not shown at all.
+ */
+static void report_skipped_tail(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    uint64_t n = sd->skipped + sd->hold.len;
+    if (!c->cfg.capture || sd->state != PS_RESYNC || n == 0 || c->count == 0)
+        return;
+    sd->skipped = 0;
+    dynbuf_reset(&sd->hold);
+    struct inflight *waiting = NULL;
+    for (size_t i = 0; s == SIDE_SERVER && !waiting && i < c->nfl; i++)
+        if (!c->fl[i].resp_done && c->fl[i].ex != sd->ex)
+            waiting = &c->fl[i];
+    struct exchange *ex = waiting ? waiting->ex : NULL;
+    if (!ex) {
+        room_for_one(c, s);
+        ex = begin(c, s == SIDE_CLIENT);
+        ex->t[s == SIDE_CLIENT ? T_REQ_FIRST : T_RESP_FIRST] = c->now;
+    }
+    ex->flags |= EX_GAP;
+    exchange_warn(ex, W_CAPTURE_GAP, s, 0,
+                  "%llu bytes skipped at the end of the stream: no message start in them",
+                  (unsigned long long)n);
+    if (!waiting) {
+        struct inflight *f = find(c, ex);
+        f->req_done = f->resp_done = true;
+        end_exchange(c, ex);
+    }
+}
+
 void conversation_close(struct conversation *c, enum side s, int64_t ts)
 {
     struct half *sd = &c->side[s];
@@ -1231,6 +1266,7 @@ void conversation_close(struct conversation *c, enum side s, int64_t ts)
         }
         return;
     }
+    report_skipped_tail(c, s);
     close_message(c, s);
     if (s == SIDE_SERVER)
         end_all(c, false, true); /* no response can come any more */

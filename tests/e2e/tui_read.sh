@@ -26,8 +26,8 @@ start_read() {
 
 start_read "$malformed"
 check "status bar names the file" tui_wait "gen-malformed.pcap"
-check "five flows read" tui_wait "5 flows"
-check "all five carry warnings" tui_wait "⚠ 5"
+check "six flows read (five requests, and the bytes skipped after the last one)" tui_wait "6 flows"
+check "all six carry warnings" tui_wait "⚠ 6"
 check "rows listed" tui_wait "/smuggle"
 check "warning marker on a row" tui_wait "⚠  400"
 

@@ -561,6 +561,29 @@ static void test_capture_gap_in_chunked_resyncs(void **state)
           "#2 GET /2 -> 200 req[none 0/28] resp[length 2/40 i0] !capture-gap@s0\n");
 }
 
+/* Bytes skipped at the end of a stream are reported, never dropped silently. */
+static void test_capture_skipped_tail(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+                             {C, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {GAPS, "7"},
+                             {S, "lost tail\r\n"},
+                             {GAPC, "3"},
+                             {C, "junk"},
+                             {ENDC, ""},
+                             {ENDS, ""},
+                             {NULL, NULL}};
+    const char *want =
+        "#1 GET / -> 200 req[none 0/27] resp[length 2/40 i0]\n"
+        "#2 GET /2 -> 0 req[none 0/28] resp[none 0/0 i0] incomplete gap !capture-gap@s0\n"
+        "#3 - - -> 0 req[none 0/0] resp[none 0/0 i0] incomplete gap !capture-gap@c0\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want, want);
+    check(s, &CAPTURE, full);
+}
+
 static void test_midstream(void **state)
 {
     (void)state;
@@ -739,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_smuggling_cl_te),
         cmocka_unit_test(test_capture_gap_in_length_body),
         cmocka_unit_test(test_capture_gap_in_chunked_resyncs),
+        cmocka_unit_test(test_capture_skipped_tail),
         cmocka_unit_test(test_midstream),
         cmocka_unit_test(test_unframeable_request_live),
         cmocka_unit_test(test_response_without_request),
