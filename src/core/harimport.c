@@ -158,8 +158,11 @@ static bool is_hspy_record(const json_t *hs)
     if (!json_is_object(hs) || jsonget_int(hs, "version", 0) < 1)
         return false;
     const json_t *q = json_object_get(hs, "request"), *r = json_object_get(hs, "response");
+    /* An exchange that saw no byte on either side (bytes skipped at the end of a capture) is
+     * still a record of hspy's: it carries its flags and warnings. */
     return (json_is_object(q) && jsonget_str(q, "raw")) ||
-           (json_is_object(r) && jsonget_str(r, "raw"));
+           (json_is_object(r) && jsonget_str(r, "raw")) ||
+           (!json_is_object(q) && !json_is_object(r));
 }
 
 /* Reads one side's record into sb; false when its raw is not base64. */

@@ -66,7 +66,8 @@ for out in sys.argv[1:]:
 sys.exit(1 if bad else 0)
 PY
 
-# The same exchanges when hspy reads the pcapng: everything but times.
+# The same exchanges when hspy reads the pcapng: everything but times. A record without a byte
+# on either side (bytes skipped at the end of a stream, reported) has no packets to write.
 check "hspy reads back the same exchanges (${#pairs[@]} files)" python3 - "${pairs[@]}" <<'PY'
 import json, sys
 TIMES = {"started", "started_ns", "duration_ns", "timings"}
@@ -74,6 +75,8 @@ def load(path):
     out = []
     for line in open(path):
         o = json.loads(line)
+        if o.get("request") is None and o.get("response") is None:
+            continue
         for k in TIMES:
             o.pop(k, None)
         out.append(o)
