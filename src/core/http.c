@@ -998,6 +998,97 @@ static int end_at_bare_cr(const uint8_t *base, const uint8_t *p, struct http_sca
     return (int)head->len;
 }
 
+/*
+ * Parses the one complete line at p (its LF is before end) that the fast lane did not take: a
+ * start line or an empty line before it, the empty line that ends the head, an obs-fold line or
+ * a field line that needs a closer look. Advances *pp and scan->pos past it. Returns the head
+ * length once the head ends, HTTP_INVALID when the line cannot be a start line, 0 to go on.
+ */
+static int careful_line(const uint8_t *base, const uint8_t **pp, const uint8_t *end,
+                        enum http_kind kind, struct http_scan *scan, struct http_head *head,
+                        struct http_warnings *w)
+{
+    const uint8_t *p = *pp;
+    if (scan->state == SCAN_FIELDS && *p != '\r' && *p != '\n' && *p != ' ' && *p != '\t') {
+        p = field_line_odd(base, p, end, head, w);
+        *pp = p;
+        scan->pos = (uint32_t)(p - base);
+        return 0;
+    }
+    if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
+    const uint8_t *lf = find_lf_in(base, p, end);
+    /* The line [p, lf] is complete; eol ends its content. */
+    const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+    if (eol == lf) {
+        /* A line that cannot be a start line gets no warnings: fed in pieces, its first
+         * bytes would have ruled it out before its end was seen. */
+        if (scan->state == SCAN_START_LINE && eol > p && !start_line_valid(p, eol, kind))
+            return HTTP_INVALID;
+        head->flags |= HEAD_BARE_LF;
+        warn_once(w, W_BARE_LF, base, lf);
+    }
+    if (scan->state == SCAN_START_LINE) {
+        if (eol == p) {
+            warn_once(w, W_LEADING_EMPTY_LINES, base, p);
+        } else {
+            if (!start_line(base, p, eol, head, w))
+                return HTTP_INVALID;
+            scan->state = (head->flags & HEAD_HTTP09) ? SCAN_DONE : SCAN_FIELDS;
+        }
+    } else if (eol == p) {
+        scan->state = SCAN_DONE;
+    } else if (*p == ' ' || *p == '\t') {
+        if (head->total_headers == 0)
+            warn(w, W_WS_AFTER_START_LINE, base, p);
+        else
+            fold_line(base, p, eol, head, w);
+    } else {
+        field_line(base, p, eol, head, w);
+    }
+    p = lf + 1;
+    *pp = p;
+    scan->pos = (uint32_t)(p - base);
+    if (scan->state == SCAN_DONE) {
+        head->len = scan->pos;
+        finish_head(base, head, w);
+        return (int)head->len;
+    }
+    return 0;
+}
+
+/*
+ * The input [base + scan->pos, input_end) holds no LF (limit bytes of the input are looked at,
+ * len were given): records how far the search for one got, decides what a CR alone or the
+ * first bytes of a start line already settle, and whether the head is too large.
+ */
+static int incomplete(const uint8_t *base, const uint8_t *input_end, size_t len,
+                      enum http_kind kind, const struct http_limits *limits, struct http_scan *scan,
+                      struct http_head *head, struct http_warnings *w)
+{
+    const uint8_t *p = base + scan->pos;
+    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
+     * end; decided as soon as the byte after it is known. */
+    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
+    uint32_t limit = (uint32_t)(input_end - base);
+    scan->partial = 1;
+    scan->lf_from = limit;
+    /* A CR at the very end may be the first half of a line end: judge the line without it. */
+    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
+    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
+        return HTTP_INVALID;
+    scan->wait_lf = waits_for_lf(scan->state, p, input_end, judge_end) ? limit + 1 : 0;
+    if (len >= limits->head_max) {
+        head->flags |= HEAD_TRUNCATED;
+        head->len = limits->head_max;
+        warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
+        scan->state = SCAN_DONE;
+        return HTTP_TOO_LARGE;
+    }
+    return HTTP_NEED_MORE;
+}
+
 int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
                          const struct http_limits *limits, struct http_scan *scan,
                          struct http_head *head, struct http_warnings *w)
@@ -1016,104 +1107,32 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         return (int)head->len;
 
     size_t limit = len < limits->head_max ? len : limits->head_max;
-    const uint8_t *base = buf, *end = buf + limit;
+    const uint8_t *base = buf, *input_end = buf + limit;
     const uint8_t *p = base + scan->pos;
-    /* Resuming inside an incomplete line: nothing to do until a new LF arrived. */
-    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
-     * end; decided as soon as the byte after it is known, whether or not a LF came since. */
-    if (scan->state == SCAN_FIELDS && p + 1 < end && p[0] == '\r' && p[1] != '\n')
-        return end_at_bare_cr(base, p, scan, head, w);
     /* Only complete lines are parsed: they end at or before the last LF of the input. */
-    const uint8_t *from = base + (scan->partial ? scan->lf_from : scan->pos);
-    const uint8_t *last = find_last_lf(from, end);
-    if (!last) {
-        scan->partial = 1;
-        scan->lf_from = (uint32_t)limit;
-        const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
-        if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
-            return HTTP_INVALID;
-        scan->waiting = waits_for_lf(scan->state, p, end, judge_end);
-        goto incomplete;
-    }
-    scan->partial = 0;
-    scan->waiting = 0;
-    const uint8_t *input_end = end;
-    end = last + 1;
-    const uint8_t *lf = NULL; /* the next LF at or after p, once looked up */
-    while (p < end) {
-        if (scan->state == SCAN_FIELDS) {
-            /* The common case, ordinary field lines: parsed in one pass that finds their ends. */
-            p = fields_fast(base, p, end, head, w);
-            scan->pos = (uint32_t)(p - base);
-            if (p == end)
-                break;
-            if (*p != '\r' && *p != '\n' && *p != ' ' && *p != '\t') {
-                p = field_line_odd(base, p, end, head, w);
+    const uint8_t *from = base + (scan->wait_lf   ? scan->wait_lf - 1
+                                  : scan->partial ? scan->lf_from
+                                                  : scan->pos);
+    const uint8_t *last = find_last_lf(from, input_end);
+    if (last) {
+        scan->partial = 0;
+        scan->wait_lf = 0;
+        const uint8_t *end = last + 1;
+        while (p < end) {
+            if (scan->state == SCAN_FIELDS) {
+                /* The common case, ordinary field lines: parsed in one pass that finds their
+                 * ends. */
+                p = fields_fast(base, p, end, head, w);
                 scan->pos = (uint32_t)(p - base);
-                continue;
+                if (p == end)
+                    break;
             }
-        }
-        if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
-            return end_at_bare_cr(base, p, scan, head, w);
-        if (!lf || lf < p) {
-            lf = find_lf_in(base, p, end);
-        }
-        /* The line [p, lf] is complete; eol ends its content. */
-        const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
-        if (eol == lf) {
-            /* A line that cannot be a start line gets no warnings: fed in pieces, its first
-             * bytes would have ruled it out before its end was seen. */
-            if (scan->state == SCAN_START_LINE && eol > p && !start_line_valid(p, eol, kind))
-                return HTTP_INVALID;
-            head->flags |= HEAD_BARE_LF;
-            warn_once(w, W_BARE_LF, base, lf);
-        }
-        if (scan->state == SCAN_START_LINE) {
-            if (eol == p) {
-                warn_once(w, W_LEADING_EMPTY_LINES, base, p);
-            } else {
-                if (!start_line(base, p, eol, head, w))
-                    return HTTP_INVALID;
-                scan->state = (head->flags & HEAD_HTTP09) ? SCAN_DONE : SCAN_FIELDS;
-            }
-        } else if (eol == p) {
-            scan->state = SCAN_DONE;
-
-        } else if (*p == ' ' || *p == '\t') {
-            if (head->total_headers == 0)
-                warn(w, W_WS_AFTER_START_LINE, base, p);
-            else
-                fold_line(base, p, eol, head, w);
-        } else {
-            field_line(base, p, eol, head, w);
-        }
-        p = lf + 1;
-        scan->pos = (uint32_t)(p - base);
-        if (scan->state == SCAN_DONE) {
-            head->len = scan->pos;
-            finish_head(base, head, w);
-            return (int)head->len;
+            int rc = careful_line(base, &p, end, kind, scan, head, w);
+            if (rc)
+                return rc;
         }
     }
-    /* The rest of the input holds no LF; a CR alone there may still end the head. */
-    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
-        return end_at_bare_cr(base, p, scan, head, w);
-    scan->partial = 1;
-    scan->lf_from = (uint32_t)limit;
-    /* A CR at the very end may be the first half of a line end: judge the line without it. */
-    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
-    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
-        return HTTP_INVALID;
-    scan->waiting = waits_for_lf(scan->state, p, input_end, judge_end);
-incomplete:
-    if (len >= limits->head_max) {
-        head->flags |= HEAD_TRUNCATED;
-        head->len = limits->head_max;
-        warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
-        scan->state = SCAN_DONE;
-        return HTTP_TOO_LARGE;
-    }
-    return HTTP_NEED_MORE;
+    return incomplete(base, input_end, len, kind, limits, scan, head, w);
 }
 
 int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind)
