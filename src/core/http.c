@@ -104,7 +104,15 @@ static inline unsigned ctl_mask(__m128i v)
 static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                                         unsigned (*mask_of)(__m128i))
 {
-    while (end - p >= 16) {
+    /* Two blocks per step: values are often longer than 32 bytes. */
+    while (end - p >= 32) {
+        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p)) |
+                        mask_of(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) << 16;
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 32;
+    }
+    if (end - p >= 16) {
         unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p));
         if (mask)
             return p + __builtin_ctz(mask);
