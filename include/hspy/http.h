@@ -136,10 +136,12 @@ struct http_warnings {
 struct http_scan {
     uint32_t pos;     /* offset of the first line not parsed yet */
     uint32_t lf_from; /* when partial: [pos, lf_from) holds no LF */
-    uint8_t state;    /* enum http_scan_state */
-    uint8_t partial;  /* the line at pos was incomplete at the last call */
-    uint8_t started;  /* the head was reset by the first call */
-    uint8_t waiting;  /* partial line: new bytes without a LF change nothing */
+    /* When the line at pos is incomplete and new bytes without a LF can change nothing: 1 +
+     * the offset from which only a LF matters (it supersedes lf_from); 0 otherwise. */
+    uint32_t wait_lf;
+    uint8_t state;   /* enum http_scan_state */
+    uint8_t partial; /* the line at pos was incomplete at the last call */
+    uint8_t started; /* the head was reset by the first call */
 };
 
 enum http_scan_state { HTTP_SCAN_START_LINE = 0, HTTP_SCAN_FIELDS, HTTP_SCAN_DONE };
@@ -179,6 +181,22 @@ static inline bool http_has_lf(const uint8_t *p, size_t n)
 }
 
 /*
+ * True when buf[from..len) holds a LF (from < len). A piece of at most 16 bytes in a buffer of at
+ * least 16 is looked at with one load of the 16 bytes that end at len.
+ */
+static inline bool http_has_lf_from(const uint8_t *buf, size_t from, size_t len)
+{
+#ifdef __SSE2__
+    if (len - from <= 16 && len >= 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16)), _mm_set1_epi8('\n')));
+        return (m >> (16 - (len - from))) != 0;
+    }
+#endif
+    return http_has_lf(buf + from, len - from);
+}
+
+/*
  * The usual entry point (see http_head_parse_full). Inline so that a caller feeding small
  * pieces pays only a look at the new bytes while the current line is still incomplete.
  */
@@ -186,11 +204,15 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
                                   const struct http_limits *limits, struct http_scan *scan,
                                   struct http_head *head, struct http_warnings *w)
 {
-    if (scan && scan->waiting && scan->lf_from < len &&
-        len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
-        !http_has_lf(buf + scan->lf_from, len - scan->lf_from)) {
-        scan->lf_from = (uint32_t)len;
-        return HTTP_NEED_MORE;
+    if (scan) {
+        /* One comparison covers "waiting" too: from is UINT32_MAX when wait_lf is 0, and no
+         * len below head_max exceeds it. */
+        uint32_t from = scan->wait_lf - 1;
+        if (from < len && len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
+            !http_has_lf_from(buf, from, len)) {
+            scan->wait_lf = (uint32_t)len + 1;
+            return HTTP_NEED_MORE;
+        }
     }
     return http_head_parse_full(buf, len, kind, limits, scan, head, w);
 }

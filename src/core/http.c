@@ -104,7 +104,15 @@ static inline unsigned ctl_mask(__m128i v)
 static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                                         unsigned (*mask_of)(__m128i))
 {
-    while (end - p >= 16) {
+    /* Two blocks per step: values are often longer than 32 bytes. */
+    while (end - p >= 32) {
+        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p)) |
+                        mask_of(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) << 16;
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 32;
+    }
+    if (end - p >= 16) {
         unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p));
         if (mask)
             return p + __builtin_ctz(mask);
@@ -320,29 +328,41 @@ static inline bool lower_eq(const uint8_t *p, const char *lit, size_t n)
     return true;
 }
 
-enum http_field http_field_id(const uint8_t *name, size_t len)
+/* Known-field id; the first letter rules out most other names before any comparison. */
+static inline __attribute__((always_inline)) enum http_field field_id(const uint8_t *name,
+                                                                      size_t len)
 {
+    if (len < 2)
+        return HF_OTHER;
+    uint8_t c = (uint8_t)(name[0] | 0x20);
     switch (len) {
     case 2: return lower_eq(name, "te", 2) ? HF_TE : HF_OTHER;
-    case 4: return lower_eq(name, "host", 4) ? HF_HOST : HF_OTHER;
-    case 6: return lower_eq(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
+    case 4: return c == 'h' && lower_eq(name, "host", 4) ? HF_HOST : HF_OTHER;
+    case 6: return c == 'e' && lower_eq(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
     case 7:
-        if (lower_eq(name, "upgrade", 7))
-            return HF_UPGRADE;
-        return lower_eq(name, "trailer", 7) ? HF_TRAILER : HF_OTHER;
+        if (c == 'u')
+            return lower_eq(name, "upgrade", 7) ? HF_UPGRADE : HF_OTHER;
+        return c == 't' && lower_eq(name, "trailer", 7) ? HF_TRAILER : HF_OTHER;
     case 10:
-        if (lower_eq(name, "connection", 10))
-            return HF_CONNECTION;
-        return lower_eq(name, "keep-alive", 10) ? HF_KEEP_ALIVE : HF_OTHER;
-    case 12: return lower_eq(name, "content-type", 12) ? HF_CONTENT_TYPE : HF_OTHER;
-    case 14: return lower_eq(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
+        if (c == 'c')
+            return lower_eq(name, "connection", 10) ? HF_CONNECTION : HF_OTHER;
+        return c == 'k' && lower_eq(name, "keep-alive", 10) ? HF_KEEP_ALIVE : HF_OTHER;
+    case 12: return c == 'c' && lower_eq(name, "content-type", 12) ? HF_CONTENT_TYPE : HF_OTHER;
+    case 14: return c == 'c' && lower_eq(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
     case 16:
-        if (lower_eq(name, "content-encoding", 16))
-            return HF_CONTENT_ENCODING;
-        return lower_eq(name, "proxy-connection", 16) ? HF_PROXY_CONNECTION : HF_OTHER;
-    case 17: return lower_eq(name, "transfer-encoding", 17) ? HF_TRANSFER_ENCODING : HF_OTHER;
+        if (c == 'c')
+            return lower_eq(name, "content-encoding", 16) ? HF_CONTENT_ENCODING : HF_OTHER;
+        return c == 'p' && lower_eq(name, "proxy-connection", 16) ? HF_PROXY_CONNECTION : HF_OTHER;
+    case 17:
+        return c == 't' && lower_eq(name, "transfer-encoding", 17) ? HF_TRANSFER_ENCODING
+                                                                   : HF_OTHER;
     default: return HF_OTHER;
     }
+}
+
+enum http_field http_field_id(const uint8_t *name, size_t len)
+{
+    return field_id(name, len);
 }
 
 /*
@@ -788,48 +808,90 @@ static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8
 }
 
 /*
- * Single-pass version of field_line for a line whose end is not known yet: finds the end while
- * parsing. Returns the position after the line's LF, or NULL when the line is incomplete in
- * [p, end) (nothing is recorded then).
+ * Records an ordinary field line: name [n, nend), value [v, vend), both already checked. The
+ * known-field lookup and the typo check are the only look at the name after its scan.
  */
-static inline const uint8_t *field_line_scan(const uint8_t *base, const uint8_t *p,
-                                             const uint8_t *end, struct http_head *h,
-                                             struct http_warnings *w)
+static inline void add_plain_field(const uint8_t *base, struct http_head *h,
+                                   struct http_warnings *w, const uint8_t *n, const uint8_t *nend,
+                                   const uint8_t *v, const uint8_t *vend)
 {
-    const uint8_t *n = p;
-    p = skip_name_chars(base, p, end);
-    if (p < end && *p == ':' && p > n) {
+    uint32_t line = (uint32_t)(n - base), nlen = (uint32_t)(nend - n);
+    enum http_field f = field_id(n, nlen);
+    if (f == HF_OTHER && nlen >= 12) {
+        enum http_field t = typo_of(n, nlen);
+        if (t != HF_OTHER)
+            http_warnings_add(w, W_NAME_TYPO, line, (struct http_span){line, nlen}, (uint16_t)t);
+    }
+    /* What add_header does, written straight into the caller's array. */
+    h->total_headers++;
+    if (h->nheaders >= h->cap) {
+        if (h->total_headers == h->cap + 1)
+            warn(w, W_TOO_MANY_HEADERS, base, n);
+        return;
+    }
+    if (f != HF_OTHER) {
+        if (h->field_index[f] < 0)
+            h->field_index[f] = (int32_t)h->nheaders;
+        if (h->field_count[f] < 255)
+            h->field_count[f]++;
+    }
+    struct http_header *d = &h->headers[h->nheaders++];
+    d->name = (struct http_span){line, nlen};
+    d->value = span(base, v, vend);
+    d->line = line;
+    d->flags = 0;
+    d->field = (uint16_t)f;
+}
+
+/*
+ * The fast lane through the field lines of a head: parses consecutive ordinary lines from p (a
+ * name of letters, digits and '-', a colon, a value without control characters, CR LF) and
+ * returns where it stopped: end, or the start of the first line that is not ordinary (the empty
+ * line, an obs-fold, anything that needs a warning), which the caller parses carefully. Every
+ * line in [p, end) is complete (end[-1] is a LF), so each scan stops at that LF at the latest
+ * and needs no other bound.
+ */
+static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                         struct http_head *h, struct http_warnings *w)
+{
+    while (p < end) {
+        const uint8_t *n = p;
+        p = skip_name_chars(base, p, end);
+        if (*p != ':' || p == n)
+            return n;
         const uint8_t *nend = p++;
-        while (p < end && (*p == ' ' || *p == '\t'))
+        if (*p == ' ')
+            p++; /* the usual single space: the loop below then does not run */
+        while (*p == ' ' || *p == '\t')
             p++;
         const uint8_t *q = find_ctl_in(base, p, end);
-        if (q + 1 < end && q[0] == '\r' && q[1] == '\n') {
-            const uint8_t *vend = q;
-            while (vend > p && (vend[-1] == ' ' || vend[-1] == '\t'))
-                vend--;
-            struct http_header hd = {.line = (uint32_t)(n - base),
-                                     .name = span(base, n, nend),
-                                     .value = span(base, p, vend)};
-            hd.field = (uint16_t)http_field_id(n, hd.name.len);
-            if (hd.field == HF_OTHER && hd.name.len >= 12) {
-                enum http_field t = typo_of(n, hd.name.len);
-                if (t != HF_OTHER)
-                    http_warnings_add(w, W_NAME_TYPO, hd.line, hd.name, (uint16_t)t);
-            }
-            add_header(base, h, &hd, w);
-            return q + 2;
-        }
+        /* A CR found here is before the final LF, so q[1] is inside the input. */
+        if (q[0] != '\r' || q[1] != '\n')
+            return n;
+        const uint8_t *vend = q;
+        while (vend > p && (vend[-1] == ' ' || vend[-1] == '\t'))
+            vend--;
+        add_plain_field(base, h, w, n, nend, p, vend);
+        p = q + 2;
     }
-    /* Anything unusual: find the line's end, then take the careful path. */
-    const uint8_t *lf = find_lf_in(base, n, end);
-    if (!lf)
-        return NULL;
-    const uint8_t *eol = lf > n && lf[-1] == '\r' ? lf - 1 : lf;
+    return p;
+}
+
+/*
+ * A complete field line at p that the fast lane did not take: finds its end (before end), warns
+ * about a bare LF ending it and parses it carefully. Returns the position after its LF.
+ */
+static const uint8_t *field_line_odd(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                     struct http_head *h, struct http_warnings *w)
+{
+    const uint8_t *lf = find_lf_in(base, p, end);
+    assert(lf); /* every line before end is complete */
+    const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
     if (eol == lf) {
         h->flags |= HEAD_BARE_LF;
         warn_once(w, W_BARE_LF, base, lf);
     }
-    field_line(base, n, eol, h, w);
+    field_line(base, p, eol, h, w);
     return lf + 1;
 }
 
@@ -944,6 +1006,97 @@ static int end_at_bare_cr(const uint8_t *base, const uint8_t *p, struct http_sca
     return (int)head->len;
 }
 
+/*
+ * Parses the one complete line at p (its LF is before end) that the fast lane did not take: a
+ * start line or an empty line before it, the empty line that ends the head, an obs-fold line or
+ * a field line that needs a closer look. Advances *pp and scan->pos past it. Returns the head
+ * length once the head ends, HTTP_INVALID when the line cannot be a start line, 0 to go on.
+ */
+static int careful_line(const uint8_t *base, const uint8_t **pp, const uint8_t *end,
+                        enum http_kind kind, struct http_scan *scan, struct http_head *head,
+                        struct http_warnings *w)
+{
+    const uint8_t *p = *pp;
+    if (scan->state == SCAN_FIELDS && *p != '\r' && *p != '\n' && *p != ' ' && *p != '\t') {
+        p = field_line_odd(base, p, end, head, w);
+        *pp = p;
+        scan->pos = (uint32_t)(p - base);
+        return 0;
+    }
+    if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
+    const uint8_t *lf = find_lf_in(base, p, end);
+    /* The line [p, lf] is complete; eol ends its content. */
+    const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+    if (eol == lf) {
+        /* A line that cannot be a start line gets no warnings: fed in pieces, its first
+         * bytes would have ruled it out before its end was seen. */
+        if (scan->state == SCAN_START_LINE && eol > p && !start_line_valid(p, eol, kind))
+            return HTTP_INVALID;
+        head->flags |= HEAD_BARE_LF;
+        warn_once(w, W_BARE_LF, base, lf);
+    }
+    if (scan->state == SCAN_START_LINE) {
+        if (eol == p) {
+            warn_once(w, W_LEADING_EMPTY_LINES, base, p);
+        } else {
+            if (!start_line(base, p, eol, head, w))
+                return HTTP_INVALID;
+            scan->state = (head->flags & HEAD_HTTP09) ? SCAN_DONE : SCAN_FIELDS;
+        }
+    } else if (eol == p) {
+        scan->state = SCAN_DONE;
+    } else if (*p == ' ' || *p == '\t') {
+        if (head->total_headers == 0)
+            warn(w, W_WS_AFTER_START_LINE, base, p);
+        else
+            fold_line(base, p, eol, head, w);
+    } else {
+        field_line(base, p, eol, head, w);
+    }
+    p = lf + 1;
+    *pp = p;
+    scan->pos = (uint32_t)(p - base);
+    if (scan->state == SCAN_DONE) {
+        head->len = scan->pos;
+        finish_head(base, head, w);
+        return (int)head->len;
+    }
+    return 0;
+}
+
+/*
+ * The input [base + scan->pos, input_end) holds no LF (limit bytes of the input are looked at,
+ * len were given): records how far the search for one got, decides what a CR alone or the
+ * first bytes of a start line already settle, and whether the head is too large.
+ */
+static int incomplete(const uint8_t *base, const uint8_t *input_end, size_t len,
+                      enum http_kind kind, const struct http_limits *limits, struct http_scan *scan,
+                      struct http_head *head, struct http_warnings *w)
+{
+    const uint8_t *p = base + scan->pos;
+    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
+     * end; decided as soon as the byte after it is known. */
+    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
+        return end_at_bare_cr(base, p, scan, head, w);
+    uint32_t limit = (uint32_t)(input_end - base);
+    scan->partial = 1;
+    scan->lf_from = limit;
+    /* A CR at the very end may be the first half of a line end: judge the line without it. */
+    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
+    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
+        return HTTP_INVALID;
+    scan->wait_lf = waits_for_lf(scan->state, p, input_end, judge_end) ? limit + 1 : 0;
+    if (len >= limits->head_max) {
+        head->flags |= HEAD_TRUNCATED;
+        head->len = limits->head_max;
+        warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
+        scan->state = SCAN_DONE;
+        return HTTP_TOO_LARGE;
+    }
+    return HTTP_NEED_MORE;
+}
+
 int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
                          const struct http_limits *limits, struct http_scan *scan,
                          struct http_head *head, struct http_warnings *w)
@@ -962,100 +1115,32 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         return (int)head->len;
 
     size_t limit = len < limits->head_max ? len : limits->head_max;
-    const uint8_t *base = buf, *end = buf + limit;
+    const uint8_t *base = buf, *input_end = buf + limit;
     const uint8_t *p = base + scan->pos;
-    /* Resuming inside an incomplete line: nothing to do until a new LF arrived. */
-    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
-     * end; decided as soon as the byte after it is known, whether or not a LF came since. */
-    if (scan->state == SCAN_FIELDS && p + 1 < end && p[0] == '\r' && p[1] != '\n')
-        return end_at_bare_cr(base, p, scan, head, w);
     /* Only complete lines are parsed: they end at or before the last LF of the input. */
-    const uint8_t *from = base + (scan->partial ? scan->lf_from : scan->pos);
-    const uint8_t *last = find_last_lf(from, end);
-    if (!last) {
-        scan->partial = 1;
-        scan->lf_from = (uint32_t)limit;
-        const uint8_t *judge_end = end > p && end[-1] == '\r' ? end - 1 : end;
-        if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
-            return HTTP_INVALID;
-        scan->waiting = waits_for_lf(scan->state, p, end, judge_end);
-        goto incomplete;
-    }
-    scan->partial = 0;
-    scan->waiting = 0;
-    const uint8_t *input_end = end;
-    end = last + 1;
-    const uint8_t *lf = NULL; /* the next LF at or after p, once looked up */
-    while (p < end) {
-        if (scan->state == SCAN_FIELDS && *p != '\r' && *p != '\n' && *p != ' ' && *p != '\t') {
-            /* The common case, a field line: parsed in one pass that also finds its end. */
-            const uint8_t *next = field_line_scan(base, p, end, head, w);
-            assert(next); /* every line before end is complete */
-            p = next;
-            scan->pos = (uint32_t)(p - base);
-            continue;
-        }
-        if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
-            return end_at_bare_cr(base, p, scan, head, w);
-        if (!lf || lf < p) {
-            lf = find_lf_in(base, p, end);
-        }
-        /* The line [p, lf] is complete; eol ends its content. */
-        const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
-        if (eol == lf) {
-            /* A line that cannot be a start line gets no warnings: fed in pieces, its first
-             * bytes would have ruled it out before its end was seen. */
-            if (scan->state == SCAN_START_LINE && eol > p && !start_line_valid(p, eol, kind))
-                return HTTP_INVALID;
-            head->flags |= HEAD_BARE_LF;
-            warn_once(w, W_BARE_LF, base, lf);
-        }
-        if (scan->state == SCAN_START_LINE) {
-            if (eol == p) {
-                warn_once(w, W_LEADING_EMPTY_LINES, base, p);
-            } else {
-                if (!start_line(base, p, eol, head, w))
-                    return HTTP_INVALID;
-                scan->state = (head->flags & HEAD_HTTP09) ? SCAN_DONE : SCAN_FIELDS;
+    const uint8_t *from = base + (scan->wait_lf   ? scan->wait_lf - 1
+                                  : scan->partial ? scan->lf_from
+                                                  : scan->pos);
+    const uint8_t *last = find_last_lf(from, input_end);
+    if (last) {
+        scan->partial = 0;
+        scan->wait_lf = 0;
+        const uint8_t *end = last + 1;
+        while (p < end) {
+            if (scan->state == SCAN_FIELDS) {
+                /* The common case, ordinary field lines: parsed in one pass that finds their
+                 * ends. */
+                p = fields_fast(base, p, end, head, w);
+                scan->pos = (uint32_t)(p - base);
+                if (p == end)
+                    break;
             }
-        } else if (eol == p) {
-            scan->state = SCAN_DONE;
-
-        } else if (*p == ' ' || *p == '\t') {
-            if (head->total_headers == 0)
-                warn(w, W_WS_AFTER_START_LINE, base, p);
-            else
-                fold_line(base, p, eol, head, w);
-        } else {
-            field_line(base, p, eol, head, w);
-        }
-        p = lf + 1;
-        scan->pos = (uint32_t)(p - base);
-        if (scan->state == SCAN_DONE) {
-            head->len = scan->pos;
-            finish_head(base, head, w);
-            return (int)head->len;
+            int rc = careful_line(base, &p, end, kind, scan, head, w);
+            if (rc)
+                return rc;
         }
     }
-    /* The rest of the input holds no LF; a CR alone there may still end the head. */
-    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
-        return end_at_bare_cr(base, p, scan, head, w);
-    scan->partial = 1;
-    scan->lf_from = (uint32_t)limit;
-    /* A CR at the very end may be the first half of a line end: judge the line without it. */
-    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
-    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
-        return HTTP_INVALID;
-    scan->waiting = waits_for_lf(scan->state, p, input_end, judge_end);
-incomplete:
-    if (len >= limits->head_max) {
-        head->flags |= HEAD_TRUNCATED;
-        head->len = limits->head_max;
-        warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
-        scan->state = SCAN_DONE;
-        return HTTP_TOO_LARGE;
-    }
-    return HTTP_NEED_MORE;
+    return incomplete(base, input_end, len, kind, limits, scan, head, w);
 }
 
 int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind)

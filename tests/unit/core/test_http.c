@@ -462,12 +462,151 @@ static void test_generated_splits(void **state)
     }
 }
 
+/* --- the block scanners, against byte-by-byte references --- */
+
+/* http_has_lf_from on every length up to 48, every start and every LF position (or none), the
+ * other bytes cycling through every value; each buffer has exactly len bytes (ASan catches an
+ * over-read). */
+static void test_has_lf_from(void **state)
+{
+    (void)state;
+    for (size_t len = 1; len <= 48; len++) {
+        uint8_t *buf = malloc(len);
+        for (size_t lf = 0; lf <= len; lf++) { /* lf == len: no LF at all */
+            for (size_t i = 0; i < len; i++) {
+                uint8_t c = (uint8_t)(i * 37 + len);
+                buf[i] = c == '\n' ? 'x' : c;
+            }
+            if (lf < len)
+                buf[lf] = '\n';
+            for (size_t from = 0; from < len; from++) {
+                bool want = memchr(buf + from, '\n', len - from) != NULL;
+                if (http_has_lf_from(buf, from, len) != want)
+                    fail_msg("len %zu from %zu lf %zu: got %d", len, from, lf, !want);
+            }
+        }
+        free(buf);
+    }
+}
+
+static bool ref_tchar(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Parses "GET / HTTP/1.1\r\nHost: a\r\n" + line + "\r\n\r\n" from an exact-size buffer. */
+static int parse_line(const uint8_t *line, size_t n, struct outcome *o)
+{
+    static const char pre[] = "GET / HTTP/1.1\r\nHost: a\r\n";
+    size_t np = sizeof pre - 1, total = np + n + 4;
+    uint8_t *in = malloc(total);
+    memcpy(in, pre, np);
+    memcpy(in + np, line, n);
+    memcpy(in + np + n, "\r\n\r\n", 4);
+    memset(o, 0, sizeof *o);
+    o->head.headers = o->headers;
+    o->head.cap = 64;
+    o->rc = http_head_parse(in, total, HTTP_REQUEST, NULL, NULL, &o->head, &o->w);
+    free(in);
+    return (int)np;
+}
+
+/*
+ * Every byte value (but CR and LF) at every position of values of lengths around the block
+ * sizes, the value starting at every alignment: the value scan must stop exactly where the
+ * byte-by-byte rule does (a control character other than HTAB, or DEL).
+ */
+static void test_value_scan_every_byte(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65};
+    uint8_t line[128];
+    struct outcome o;
+    for (size_t align = 1; align <= 16; align++) {
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t len = lens[li];
+            for (size_t k = 0; k < len; k++) {
+                for (unsigned b = 0; b < 256; b++) {
+                    if (b == '\r' || b == '\n')
+                        continue;
+                    memset(line, 'n', align);
+                    line[align] = ':';
+                    line[align + 1] = ' ';
+                    uint8_t *v = line + align + 2;
+                    memset(v, 'v', len);
+                    v[k] = (uint8_t)b;
+                    int off = parse_line(line, align + 2 + len, &o);
+                    bool ws = b == ' ' || b == '\t';
+                    bool bad = (b < 0x20 && !ws) || b == 0x7f;
+                    size_t vs = ws && k == 0 ? 1 : 0, ve = ws && k == len - 1 ? len - 1 : len;
+                    if (ws && len == 1)
+                        vs = ve = 0; /* a value of only whitespace is empty */
+                    const struct http_header *h = &o.headers[1];
+                    uint32_t at = (uint32_t)off + (uint32_t)align + 2 + (uint32_t)k;
+                    bool ok = o.rc > 0 && o.head.nheaders == 2 &&
+                              h->value.len == (uint32_t)(ve - vs) &&
+                              (ve == vs || h->value.off == (uint32_t)off + align + 2 + vs);
+                    if (bad)
+                        ok = ok && (h->flags & HDR_BAD_VALUE) && o.w.n == 1 && o.w.w[0].off == at &&
+                             o.w.w[0].code == (b == 0 ? W_NUL_BYTE : W_VALUE_CHAR);
+                    else
+                        ok = ok && h->flags == 0 && o.w.n == 0;
+                    if (!ok)
+                        fail_msg("value: align %zu len %zu pos %zu byte 0x%02x", align, len, k, b);
+                }
+            }
+        }
+    }
+}
+
+/* The same for names: every byte (but CR, LF and the colon) at every position. */
+static void test_name_scan_every_byte(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1, 2, 3, 15, 16, 17, 31, 32, 33};
+    uint8_t line[64];
+    struct outcome o;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t len = lens[li];
+        for (size_t k = 0; k < len; k++) {
+            for (unsigned b = 0; b < 256; b++) {
+                bool ws = b == ' ' || b == '\t';
+                if (b == '\r' || b == '\n' || b == ':' || (ws && k == 0))
+                    continue;
+                memset(line, 'n', len);
+                line[k] = (uint8_t)b;
+                memcpy(line + len, ": v", 3);
+                int off = parse_line(line, len + 3, &o);
+                const struct http_header *h = &o.headers[1];
+                bool ok = o.rc > 0 && o.head.nheaders == 2 && h->value.len == 1;
+                if (ref_tchar((uint8_t)b))
+                    ok = ok && h->flags == 0 && o.w.n == 0 && h->name.off == (uint32_t)off &&
+                         h->name.len == len;
+                else if (ws && k == len - 1)
+                    ok = ok && h->flags == HDR_WS_BEFORE_COLON && h->name.len == len - 1;
+                else
+                    ok = ok && (h->flags & HDR_BAD_NAME) && o.w.n >= 1 &&
+                         o.w.w[0].code == W_NAME_CHAR;
+                if (!ok)
+                    fail_msg("name: len %zu pos %zu byte 0x%02x", len, k, b);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),        cmocka_unit_test(test_generated_splits),
-        cmocka_unit_test(test_limits),       cmocka_unit_test(test_100k_headers),
-        cmocka_unit_test(test_field_lookup), cmocka_unit_test(test_looks_like_and_resync),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_generated_splits),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_100k_headers),
+        cmocka_unit_test(test_field_lookup),
+        cmocka_unit_test(test_looks_like_and_resync),
+        cmocka_unit_test(test_has_lf_from),
+        cmocka_unit_test(test_value_scan_every_byte),
+        cmocka_unit_test(test_name_scan_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
