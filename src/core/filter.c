@@ -30,9 +30,18 @@ struct pattern {
     bool regex;        /* re is compiled; otherwise lit is the whole pattern */
     bool anchor_start; /* literal only: ^ */
     bool anchor_end;   /* literal only: $ */
+    /*
+     * The pattern is a literal whose unescaped dots match any one character (DOT_ANY in lit):
+     * lit and the anchors match subjects of ASCII text without regexec ("example.com" is the
+     * common case), and re, compiled too, matches the rest.
+     */
+    bool dotted;
     char *lit; /* lower-cased literal; for a regex, a substring every match contains (or NULL) */
     size_t litlen;
 };
+
+/* In a dotted literal: any one character. */
+static const char DOT_ANY = '\x01';
 
 /* A numeric condition: lo <= v <= hi, or its negation. */
 struct range {
@@ -101,11 +110,11 @@ static bool is_alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* needle is lower case. */
+/* needle is lower case; DOT_ANY in it matches any byte (see struct pattern). */
 static bool ci_eq(const char *s, const char *needle, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != (unsigned char)needle[i])
+        if (lower((unsigned char)s[i]) != (unsigned char)needle[i] && needle[i] != DOT_ANY)
             return false;
     return true;
 }
@@ -124,6 +133,12 @@ static bool ci_find(const char *hay, size_t n, const char *needle, size_t m)
     unsigned char first = (unsigned char)needle[0];
     unsigned char fold = (first >= 'a' && first <= 'z') ? 0x20 : 0;
     const char *p = hay, *last = hay + (n - m);
+    if (first == (unsigned char)DOT_ANY) {
+        for (; p <= last; p++)
+            if (ci_eq(p, needle, m))
+                return true;
+        return false;
+    }
     if (!fold && n >= MEMCHR_FROM) {
         while (p <= last && (p = memchr(p, first, (size_t)(last - p) + 1)) != NULL) {
             if (ci_eq(p + 1, needle + 1, m - 1))
@@ -192,12 +207,24 @@ static bool literal_match(const struct pattern *p, const char *s, size_t n)
     return m == 0 || ci_find(s, n, p->lit, m);
 }
 
+/*
+ * True when a dot of a dotted literal matches exactly one byte of s[0..n): no NUL (a dot does not
+ * match it) and no byte of a multibyte character.
+ */
+static bool dot_safe(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] - 1u >= 0x7fu)
+            return false;
+    return true;
+}
+
 /* s[0..n) need not be NUL-terminated and may contain NUL bytes. */
 static bool pattern_match(const struct pattern *p, const char *s, size_t n)
 {
-    if (!p->regex)
+    if (!p->regex || (p->dotted && dot_safe(s, n)))
         return literal_match(p, s, n);
-    if (p->litlen && !ci_find(s, n, p->lit, p->litlen))
+    if (p->litlen && !p->dotted && !ci_find(s, n, p->lit, p->litlen))
         return false;
 #ifdef REG_STARTEND
     regmatch_t m[1] = {{0, (regoff_t)n}};
@@ -216,9 +243,9 @@ static bool is_meta(char c)
 }
 
 /*
- * When pattern is plain text (escaped punctuation allowed, ^ and $ at the ends), fills
- * lit/anchors and returns true. Non-ASCII text is left to regcomp, whose case folding follows
- * the locale.
+ * When pattern is plain text (escaped punctuation allowed, ^ and $ at the ends, unescaped dots
+ * as DOT_ANY with dotted set), fills lit/anchors and returns true. Non-ASCII text is left to
+ * regcomp, whose case folding follows the locale.
  */
 static bool literal_of(const char *src, struct pattern *p)
 {
@@ -228,16 +255,19 @@ static bool literal_of(const char *src, struct pattern *p)
     i = p->anchor_start ? 1 : 0;
     for (; i < n; i++) {
         char c = src[i];
-        if ((unsigned char)c >= 0x80)
+        if ((unsigned char)c >= 0x80 || (unsigned char)c < 0x20)
             break;
         if (c == '\\') {
             char e = src[i + 1];
-            if (!e || is_alnum(e) || (unsigned char)e >= 0x80)
+            if (!e || is_alnum(e) || (unsigned char)e >= 0x80 || (unsigned char)e < 0x20)
                 break;
             lit[k++] = (char)lower((unsigned char)e);
             i++;
         } else if (c == '$' && i == n - 1) {
             p->anchor_end = true;
+        } else if (c == '.') {
+            lit[k++] = DOT_ANY;
+            p->dotted = true;
         } else if (is_meta(c)) {
             break;
         } else {
@@ -246,7 +276,7 @@ static bool literal_of(const char *src, struct pattern *p)
     }
     if (i < n) {
         free(lit);
-        p->anchor_start = p->anchor_end = false;
+        p->anchor_start = p->anchor_end = p->dotted = false;
         return false;
     }
     lit[k] = '\0';
@@ -983,18 +1013,23 @@ static int add_pattern(struct parser *p, const char *src, size_t at)
 {
     struct pattern pat;
     memset(&pat, 0, sizeof pat);
-    if (!literal_of(src, &pat)) {
+    bool literal = literal_of(src, &pat);
+    if (!literal || pat.dotted) {
         const char *refused = regex_guard(src);
-        if (refused)
+        if (refused) {
+            free(pat.lit);
             return fail(p, at, "regular expression refused: %s", refused);
+        }
         int rc = regcomp(&pat.re, src, REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rc != 0) {
             char why[96];
             regerror(rc, &pat.re, why, sizeof why);
+            free(pat.lit);
             return fail(p, at, "bad regular expression: %s", why);
         }
         pat.regex = true;
-        required_substring(src, &pat);
+        if (!literal)
+            required_substring(src, &pat);
     }
     struct filter *f = p->f;
     f->pats = xgrow(f->pats, &f->cap_pats, f->npats + 1, sizeof *f->pats);

@@ -20,20 +20,34 @@ static const size_t NPOS = (size_t)-1;
 /* Scratch ids kept between updates; a bigger scratch list is freed after use. */
 enum { SCRATCH_KEEP = 4096 };
 
-/* How far ahead a pass over many exchanges prefetches them. */
-enum { PREFETCH_AHEAD = 8 };
+/*
+ * How far ahead a pass over many exchanges prefetches them: the exchange's own lines (the
+ * flags, the request's buffers and head, the response's status) PREFETCH_FAR rows ahead, then
+ * what they point to (the request's bytes and header array) PREFETCH_AHEAD rows ahead, when the
+ * exchange is in the cache and reading its pointers costs no wait.
+ */
+enum { PREFETCH_AHEAD = 8, PREFETCH_FAR = 16 };
 
 /*
  * Exchanges are scattered in memory: passes over many of them (filtering, sorting, searching)
- * ask for one a few rows ahead while the current one is examined, so that they wait on memory
- * far less (a scan of a million went from about 240 to 85 ms).
+ * ask for them a few rows ahead while the current one is examined, so that they wait on memory
+ * far less (a scan of a million went from about 240 to 85 ms with one stage). near and far are
+ * the ids PREFETCH_AHEAD and PREFETCH_FAR rows on (0 for none).
  */
-static void prefetch(const struct flowlist *fl, uint64_t id)
+static void prefetch(const struct flowlist *fl, uint64_t near, uint64_t far)
 {
-    const struct exchange *ex = id ? store_get(fl->store, id) : NULL;
+    const struct exchange *f = far ? store_get(fl->store, far) : NULL;
+    if (f) {
+        __builtin_prefetch(&f->flags);
+        __builtin_prefetch(&f->req.raw);
+        __builtin_prefetch(&f->req.head.headers);
+        __builtin_prefetch(&f->resp.head.status);
+    }
+    const struct exchange *ex = near ? store_get(fl->store, near) : NULL;
     if (ex) {
-        __builtin_prefetch(&ex->flags);
         __builtin_prefetch(ex->req.raw.data);
+        __builtin_prefetch(ex->req.raw.data + 64); /* the Host line of most requests */
+        __builtin_prefetch(ex->req.head.headers);
     }
 }
 
@@ -163,7 +177,8 @@ static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
     dynbuf_init(&strings, (size_t)UINT32_MAX);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        prefetch(fl, i + PREFETCH_AHEAD < n ? ids[i + PREFETCH_AHEAD] : 0);
+        prefetch(fl, i + PREFETCH_AHEAD < n ? ids[i + PREFETCH_AHEAD] : 0,
+                 i + PREFETCH_FAR < n ? ids[i + PREFETCH_FAR] : 0);
         const struct exchange *ex = store_get(fl->store, ids[i]);
         if (!ex)
             continue;
@@ -288,7 +303,7 @@ static size_t scan_new(struct flowlist *fl, size_t k)
     if (fl->scan_budget && end - start > fl->scan_budget)
         end = start + fl->scan_budget;
     for (uint64_t id = start; id < end; id++) {
-        prefetch(fl, id + PREFETCH_AHEAD);
+        prefetch(fl, id + PREFETCH_AHEAD, id + PREFETCH_FAR);
         const struct exchange *ex = store_get(fl->store, id);
         if (!ex)
             continue;
@@ -651,7 +666,8 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
         s->pos = s->dir > 0 ? (s->pos + 1) % n : (s->pos + n - 1) % n;
         size_t ahead =
             s->dir > 0 ? (s->pos + PREFETCH_AHEAD) % n : (s->pos + n - PREFETCH_AHEAD % n) % n;
-        prefetch(fl, flowlist_at(fl, ahead));
+        size_t far = s->dir > 0 ? (s->pos + PREFETCH_FAR) % n : (s->pos + n - PREFETCH_FAR % n) % n;
+        prefetch(fl, flowlist_at(fl, ahead), flowlist_at(fl, far));
         const struct exchange *ex = store_get(fl->store, flowlist_at(fl, s->pos));
         if (!ex)
             continue;

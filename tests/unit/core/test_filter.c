@@ -247,6 +247,18 @@ static const struct match_case {
     /* host, addresses */
     {"~d example\\.com", "0 4 5 7"},
     {"~d ^proxy", "2"},
+    /* dots of a plain pattern match any one character, without regexec for ASCII subjects */
+    {"~d example.com", "0 4 5 7"},
+    {"~d e.ample", "0 1 4 5 6 7"},
+    {"~d EXAMPLE.COM$", "0 4 7"},
+    {"~d ^bank.exam", "6"},
+    {"~d .test$", "2"},
+    {"~d ^.roxy", "2"},
+    {"~d ^proxy.test$", "2"},
+    {"~d ^proxy..test$", ""},
+    {"~u /a.i/", "0"},
+    {"~h host:.example.com", "0 4 5 7"},
+    {"~d ...............................", ""},
     {"~d localhost:8000", "3"},
     {"~src 127\\.0\\.0\\.1:50003", "3"},
     {"~dst :8080$", ALL},
