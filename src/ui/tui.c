@@ -39,7 +39,7 @@ enum { FRAME_MS = 33 };
  * than FRAME_QUIET_ADDS exchanges arrived since the last frame; below that, frames come every
  * FRAME_MS as ever. However slow frames are, new traffic shows every FRAME_GAP_MAX_MS.
  */
-enum { FRAME_SHARE_PERCENT = 2, FRAME_QUIET_ADDS = 64, FRAME_GAP_MAX_MS = 250 };
+enum { FRAME_SHARE_PERCENT = 1, FRAME_QUIET_ADDS = 64, FRAME_GAP_MAX_MS = 250 };
 /* Readable stdin that yields no key this many times in a row means the terminal went away. */
 enum { EMPTY_READS_MAX = 64 };
 
