@@ -12,7 +12,8 @@
  * way, and the text target never builds a tree: no allocation per value.
  *
  * Calls must nest properly (a key before each object member, end() closing what begin
- * opened); that is a caller bug and asserted. Strings must be valid UTF-8 (hspy checks the
+ * opened); that is a caller bug and asserted. Keys of one object must differ (text would keep
+ * both members, a tree only the last; nothing checks). Strings must be valid UTF-8 (hspy checks the
  * bytes it takes from traffic). Failures (the dynbuf's maximum, nesting past
  * JSONWRITE_DEPTH_MAX, NaN or infinity) are remembered and reported by jsonwrite_finish.
  */

@@ -325,13 +325,13 @@ static void write_shown_body(struct jsonwrite *w, const uint8_t *p, size_t n, si
 static void write_body(struct jsonwrite *w, const struct message *m,
                        const struct jsonout_config *cfg)
 {
-    /* A chunked body is de-framed into a copy, and only as far as it can be shown: a few bytes
-     * past the limit tell cut_at_char where a character starts and that the body goes on. */
-    size_t max = m->raw.len;
-    if (max > 4 && cfg->body_limit < max - 4)
-        max = cfg->body_limit + 4;
+    /* A chunked body is de-framed into a copy, and only as far as it can be shown: one byte
+     * past the limit tells cut_at_char where a character starts and that the body goes on. */
+    size_t keep = m->raw.len;
+    if (cfg->body_limit < keep)
+        keep = cfg->body_limit + 1;
     struct dynbuf body;
-    dynbuf_init(&body, max + 1);
+    dynbuf_init(&body, keep);
     bool whole = true;
     const uint8_t *p = body.data;
     size_t n = 0;

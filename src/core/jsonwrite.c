@@ -30,8 +30,29 @@ static void flush(struct jsonwrite *w)
     w->used = 0;
 }
 
+/* Copies n <= 16 bytes with fixed-size moves the compiler inlines (most pieces are keys and
+ * numbers of a few bytes, for which a call to memcpy costs more than the copy). */
+static inline void copy_small(char *d, const uint8_t *p, size_t n)
+{
+    if (n >= 8) {
+        memcpy(d, p, 8);
+        memcpy(d + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, p, 4);
+        memcpy(d + n - 4, p + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = (char)p[i];
+    }
+}
+
 static void put(struct jsonwrite *w, const void *p, size_t n)
 {
+    if (n <= 16 && n <= JSONWRITE_STAGE - w->used) {
+        copy_small(w->stage + w->used, p, n);
+        w->used += n;
+        return;
+    }
     if (n > JSONWRITE_STAGE - w->used) {
         flush(w);
         if (n > JSONWRITE_STAGE) {
@@ -76,6 +97,9 @@ static size_t plain_run(const uint8_t *p, size_t n)
     size_t i = 0;
     while (i + 8 <= n && !needs_escape8(p + i))
         i += 8;
+    /* A tail under 8 bytes: its last 8 bytes (overlapping what was checked) in one test. */
+    if (i < n && n >= 8 && i + 8 > n && !needs_escape8(p + n - 8))
+        return n;
     while (i < n && plain(p[i]))
         i++;
     return i;
@@ -213,6 +237,15 @@ static size_t put_long_string(struct jsonwrite *out, const uint8_t *p, size_t n)
 static void put_string(struct jsonwrite *out, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s;
+    /* Short clean strings (keys, names, numbers' neighbours) in one piece, quotes included. */
+    if (n <= 16 && out->used + 18 <= JSONWRITE_STAGE && plain_run(p, n) == n) {
+        char *d = out->stage + out->used;
+        d[0] = '"';
+        copy_small(d + 1, p, n);
+        d[n + 1] = '"';
+        out->used += n + 2;
+        return;
+    }
     put_char(out, '"');
     size_t i = n >= 64 ? put_long_string(out, p, n) : 0;
     while (i < n) {
