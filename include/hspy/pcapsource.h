@@ -20,7 +20,7 @@
 
 enum { PCAPSOURCE_NOTES_MAX = 4, PCAPSOURCE_NOTE_LEN = 256 };
 /* Bytes of the stdio buffer a capture file is read through (stdio's own is 4 KiB: one read
- * system call per 4 KiB cost a fifth of reading a large capture). */
+ * system call per 4 KiB cost a tenth of reading a large capture). */
 enum { PCAPSOURCE_FILE_BUFFER = 256 << 10 };
 #define PCAPSOURCE_SNAPLEN    262144           /* live capture snap length */
 #define PCAPSOURCE_RESYNC_MAX ((long)16 << 20) /* bytes searched for a record after corruption */

@@ -1513,19 +1513,13 @@ void cache_record(struct exchange *ex)
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
-/* The key of the next member: hspy's names, plain ASCII. */
-static void member(struct jsonwrite *w, const char *k)
-{
-    jsonwrite_key(w, k, strlen(k));
-}
-
 static void write_directives(struct jsonwrite *w, const struct cache_control *cc)
 {
     jsonwrite_begin_object(w);
     for (int d = 0; d < CC__COUNT; d++) {
         if (!HAS(cc, d))
             continue;
-        member(w, DIRECTIVES[d].name);
+        jsonwrite_name(w, DIRECTIVES[d].name);
         size_t n;
         if (cc->invalid >> d & 1)
             jsonwrite_null(w);
@@ -1547,17 +1541,17 @@ static void write_time(struct jsonwrite *w, const char *k, int64_t t)
     char buf[CACHE_DATE_STRLEN];
     if (t == CACHE_TIME_NONE)
         return;
-    member(w, k);
+    jsonwrite_name(w, k);
     jsonwrite_cstring(w, cache_date_format(t, buf, sizeof buf));
 }
 
 static void write_storage(struct jsonwrite *w, const char *k, bool storable, const char *why)
 {
-    member(w, k);
+    jsonwrite_name(w, k);
     jsonwrite_begin_object(w);
-    member(w, "storable");
+    jsonwrite_name(w, "storable");
     jsonwrite_bool(w, storable);
-    member(w, "why");
+    jsonwrite_name(w, "why");
     jsonwrite_cstring(w, why ? why : "");
     jsonwrite_end(w);
 }
@@ -1565,12 +1559,12 @@ static void write_storage(struct jsonwrite *w, const char *k, bool storable, con
 static void write_lifetime(struct jsonwrite *w, const char *k, int64_t lifetime,
                            const char *source_key, enum cache_source source)
 {
-    member(w, k);
+    jsonwrite_name(w, k);
     if (lifetime >= 0)
         jsonwrite_int(w, lifetime);
     else
         jsonwrite_null(w);
-    member(w, source_key);
+    jsonwrite_name(w, source_key);
     jsonwrite_cstring(w, cache_source_name(source));
 }
 
@@ -1578,7 +1572,7 @@ static void write_lifetime(struct jsonwrite *w, const char *k, int64_t lifetime,
 static void write_names(struct jsonwrite *w, const char *k, unsigned bits, const char *const *names,
                         int count)
 {
-    member(w, k);
+    jsonwrite_name(w, k);
     jsonwrite_begin_array(w);
     for (int i = 0; i < count; i++)
         if (bits >> i & 1)
@@ -1588,14 +1582,14 @@ static void write_names(struct jsonwrite *w, const char *k, unsigned bits, const
 
 static void write_not_modified(struct jsonwrite *w, const struct cache_report *r)
 {
-    member(w, "not_modified");
+    jsonwrite_name(w, "not_modified");
     jsonwrite_begin_object(w);
-    member(w, "consistent");
+    jsonwrite_name(w, "consistent");
     if (r->not_modified_ok < 0)
         jsonwrite_null(w);
     else
         jsonwrite_bool(w, r->not_modified_ok == 1);
-    member(w, "why");
+    jsonwrite_name(w, "why");
     jsonwrite_cstring(w, r->not_modified_why ? r->not_modified_why : "");
     jsonwrite_end(w);
 }
@@ -1609,7 +1603,7 @@ void cache_write(struct jsonwrite *w, const struct cache_report *r)
         return;
     }
     jsonwrite_begin_object(w);
-    member(w, "label");
+    jsonwrite_name(w, "label");
     jsonwrite_cstring(w, r->label);
     write_names(w, "outcomes", r->outcomes, OUTCOME_NAMES, CACHE_OUTCOME_COUNT);
     write_storage(w, "shared", r->shared_storable, r->shared_why);
@@ -1617,28 +1611,28 @@ void cache_write(struct jsonwrite *w, const struct cache_report *r)
     write_lifetime(w, "lifetime", r->lifetime, "lifetime_source", r->source);
     write_lifetime(w, "shared_lifetime", r->shared_lifetime, "shared_lifetime_source",
                    r->shared_source);
-    member(w, "age");
+    jsonwrite_name(w, "age");
     jsonwrite_int(w, r->age);
     if (r->age_field >= 0) {
-        member(w, "age_field");
+        jsonwrite_name(w, "age_field");
         jsonwrite_int(w, r->age_field);
     }
     write_time(w, "date", r->date);
     write_time(w, "expires", r->expires);
     write_time(w, "last_modified", r->last_modified);
     if (r->etag[0]) {
-        member(w, "etag");
+        jsonwrite_name(w, "etag");
         jsonwrite_lossy(w, r->etag, strlen(r->etag));
-        member(w, "etag_weak");
+        jsonwrite_name(w, "etag_weak");
         jsonwrite_bool(w, r->etag_weak);
     }
     if (r->vary[0]) {
-        member(w, "vary");
+        jsonwrite_name(w, "vary");
         jsonwrite_lossy(w, r->vary, strlen(r->vary));
     }
-    member(w, "request_directives");
+    jsonwrite_name(w, "request_directives");
     write_directives(w, &r->req_cc);
-    member(w, "response_directives");
+    jsonwrite_name(w, "response_directives");
     write_directives(w, &r->resp_cc);
     write_names(w, "conditional", r->conditional, CONDS, 5);
     if (r->status == 304)

@@ -23,12 +23,6 @@
 #include "hspy/warning.h"
 #include "hspy/xmalloc.h"
 
-/* The key of the next member: hspy's names, plain ASCII. */
-static void member(struct jsonwrite *w, const char *k)
-{
-    jsonwrite_key(w, k, strlen(k));
-}
-
 static void int_or_null(struct jsonwrite *w, bool known, int64_t v)
 {
     if (known)
@@ -73,7 +67,7 @@ static void write_text_or_base64(struct jsonwrite *w, const uint8_t *p, size_t n
         return;
     }
     jsonwrite_begin_object(w);
-    member(w, "base64");
+    jsonwrite_name(w, "base64");
     write_base64(w, p, n);
     jsonwrite_end(w);
 }
@@ -87,9 +81,9 @@ static void write_endpoint(struct jsonwrite *w, const struct endpoint *e)
     char addr[ENDPOINT_STRLEN];
     endpoint_format_addr(e, addr, sizeof addr);
     jsonwrite_begin_object(w);
-    member(w, "ip");
+    jsonwrite_name(w, "ip");
     jsonwrite_cstring(w, addr);
-    member(w, "port");
+    jsonwrite_name(w, "port");
     jsonwrite_int(w, e->port);
     jsonwrite_end(w);
 }
@@ -109,15 +103,15 @@ static void write_warnings(struct jsonwrite *w, const struct exchange *ex)
     for (uint16_t i = 0; i < ex->nwarnings; i++) {
         const struct warning *wa = &ex->warnings[i];
         jsonwrite_begin_object(w);
-        member(w, "code");
+        jsonwrite_name(w, "code");
         jsonwrite_cstring(w, warning_name(wa->code));
-        member(w, "side");
+        jsonwrite_name(w, "side");
         jsonwrite_cstring(w, jsonout_side_name(wa->side));
-        member(w, "offset");
+        jsonwrite_name(w, "offset");
         jsonwrite_int(w, (int64_t)wa->offset);
-        member(w, "detail");
+        jsonwrite_name(w, "detail");
         lossy(w, wa->detail);
-        member(w, "explanation");
+        jsonwrite_name(w, "explanation");
         lossy(w, warning_explain(wa->code));
         jsonwrite_end(w);
     }
@@ -312,11 +306,11 @@ static void write_shown_body(struct jsonwrite *w, const uint8_t *p, size_t n, si
     if (!p)
         p = (const uint8_t *)"";
     size_t shown = cut_at_char(p, n, limit);
-    member(w, "body");
+    jsonwrite_name(w, "body");
     bool b64 = write_bytes(w, p, shown);
-    member(w, "body_encoding");
+    jsonwrite_name(w, "body_encoding");
     jsonwrite_cstring(w, b64 ? "base64" : "utf-8");
-    member(w, "body_truncated");
+    jsonwrite_name(w, "body_truncated");
     jsonwrite_bool(w, !whole || shown < n);
 }
 
@@ -362,15 +356,15 @@ static void write_decoded(struct jsonwrite *w, const struct message *m,
     struct decode_result res;
     enum decode_status st = decode_message(m, cfg->limits, cfg->decode_max, &out, &res);
     jsonwrite_begin_object(w);
-    member(w, "status");
+    jsonwrite_name(w, "status");
     jsonwrite_cstring(w, decode_status_label(st));
-    member(w, "coding");
+    jsonwrite_name(w, "coding");
     lossy(w, res.coding[0] ? res.coding : NULL);
-    member(w, "message");
+    jsonwrite_name(w, "message");
     lossy(w, res.message[0] ? res.message : NULL);
-    member(w, "error_offset");
+    jsonwrite_name(w, "error_offset");
     int_or_null(w, st == DECODE_ERROR, (int64_t)res.error_offset);
-    member(w, "size");
+    jsonwrite_name(w, "size");
     jsonwrite_int(w, (int64_t)out.len);
     write_shown_body(w, out.data, out.len, cfg->body_limit, true);
     jsonwrite_end(w);
@@ -386,20 +380,20 @@ static void write_interim(struct jsonwrite *w, const struct message *m,
     for (uint8_t i = 0; i < m->ninterim; i++) {
         const struct message_interim *in = &m->interim[i];
         jsonwrite_begin_object(w);
-        member(w, "status");
+        jsonwrite_name(w, "status");
         jsonwrite_int(w, in->status);
         struct http_head head = {.headers = headers, .cap = JSONOUT_INTERIM_HEADERS_MAX};
         const uint8_t *base = m->raw.data + in->off;
         if (in->off + (size_t)in->len <= m->raw.len &&
             http_head_parse(base, in->len, HTTP_RESPONSE, cfg->limits, NULL, &head, NULL) > 0) {
-            member(w, "reason");
+            jsonwrite_name(w, "reason");
             write_text_or_base64(w, base + head.reason.off, head.reason.len);
-            member(w, "headers");
+            jsonwrite_name(w, "headers");
             write_headers(w, base, &head);
-            member(w, "headers_total");
+            jsonwrite_name(w, "headers_total");
             jsonwrite_int(w, head.total_headers);
         }
-        member(w, "size");
+        jsonwrite_name(w, "size");
         jsonwrite_int(w, in->len);
         jsonwrite_end(w);
     }
@@ -410,49 +404,49 @@ static void write_start_line(struct jsonwrite *w, const struct message *m, enum 
                              const struct jsonout_config *cfg)
 {
     if (side == SIDE_CLIENT) {
-        member(w, "method");
+        jsonwrite_name(w, "method");
         write_span(w, m, m->head.method);
-        member(w, "target");
+        jsonwrite_name(w, "target");
         write_span(w, m, m->head.target);
-        member(w, "version");
+        jsonwrite_name(w, "version");
         write_span(w, m, m->head.version);
         return;
     }
-    member(w, "status");
+    jsonwrite_name(w, "status");
     int_or_null(w, m->flags & MSG_HEAD, m->head.status);
-    member(w, "reason");
+    jsonwrite_name(w, "reason");
     write_span(w, m, m->head.reason);
-    member(w, "version");
+    jsonwrite_name(w, "version");
     write_span(w, m, m->head.version);
-    member(w, "interim");
+    jsonwrite_name(w, "interim");
     write_interim(w, m, cfg);
-    member(w, "interim_dropped");
+    jsonwrite_name(w, "interim_dropped");
     jsonwrite_int(w, m->interim_dropped);
 }
 
 /* Sizes and framing of a message (head is whether it has a parsed head). */
 static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
 {
-    member(w, "headers_total");
+    jsonwrite_name(w, "headers_total");
     jsonwrite_int(w, head ? m->head.total_headers : 0);
-    member(w, "head_size");
+    jsonwrite_name(w, "head_size");
     int_or_null(w, head, m->head.len);
-    member(w, "wire_size");
+    jsonwrite_name(w, "wire_size");
     jsonwrite_int(w, (int64_t)m->wire_bytes);
-    member(w, "kept_size");
+    jsonwrite_name(w, "kept_size");
     jsonwrite_int(w, (int64_t)m->raw.len);
-    member(w, "body_framing");
+    jsonwrite_name(w, "body_framing");
     if (head)
         jsonwrite_cstring(w, body_kind_name(m->body_kind));
     else
         jsonwrite_null(w);
-    member(w, "content_length");
+    jsonwrite_name(w, "content_length");
     int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
-    member(w, "body_size");
+    jsonwrite_name(w, "body_size");
     jsonwrite_int(w, (int64_t)m->body_size);
-    member(w, "body_wire_size");
+    jsonwrite_name(w, "body_wire_size");
     jsonwrite_int(w, (int64_t)m->body_wire);
-    member(w, "chunks");
+    jsonwrite_name(w, "chunks");
     jsonwrite_int(w, m->chunks);
 }
 
@@ -466,7 +460,7 @@ static void write_message(struct jsonwrite *w, const struct message *m, enum sid
     bool head = m->flags & MSG_HEAD;
     jsonwrite_begin_object(w);
     write_start_line(w, m, side, cfg);
-    member(w, "headers");
+    jsonwrite_name(w, "headers");
     if (head) {
         write_headers(w, message_head_base(m), &m->head);
     } else {
@@ -475,22 +469,22 @@ static void write_message(struct jsonwrite *w, const struct message *m, enum sid
     }
     write_sizes(w, m, head);
     write_body(w, m, cfg);
-    member(w, "decoded");
+    jsonwrite_name(w, "decoded");
     if (head)
         write_decoded(w, m, cfg);
     else
         jsonwrite_null(w);
-    member(w, "gap_bytes");
+    jsonwrite_name(w, "gap_bytes");
     jsonwrite_int(w, (int64_t)m->gap_bytes);
-    member(w, "sha256");
+    jsonwrite_name(w, "sha256");
     write_sha256(w, m);
-    member(w, "flags");
+    jsonwrite_name(w, "flags");
     write_flags(w, m->flags, message_flag_name);
     if (!head) {
         /* Nothing could be parsed: the bytes themselves are the only record. */
-        member(w, "raw");
+        jsonwrite_name(w, "raw");
         bool b64 = write_bytes(w, m->raw.data ? m->raw.data : (const uint8_t *)"", m->raw.len);
-        member(w, "raw_encoding");
+        jsonwrite_name(w, "raw_encoding");
         jsonwrite_cstring(w, b64 ? "base64" : "utf-8");
     }
     jsonwrite_end(w);
@@ -510,20 +504,20 @@ static void write_times(struct jsonwrite *w, const struct exchange *ex)
 {
     int64_t t0 = started_ns(ex);
     char iso[40];
-    member(w, "started");
+    jsonwrite_name(w, "started");
     if (t0)
         jsonwrite_cstring(w, jsonout_iso8601(iso, sizeof iso, t0, 9));
     else
         jsonwrite_null(w);
-    member(w, "started_ns");
+    jsonwrite_name(w, "started_ns");
     int_or_null(w, t0 != 0, t0);
     int64_t d = exchange_duration(ex);
-    member(w, "duration_ns");
+    jsonwrite_name(w, "duration_ns");
     int_or_null(w, d >= 0, d);
-    member(w, "timings");
+    jsonwrite_name(w, "timings");
     jsonwrite_begin_object(w);
     for (int i = 0; i < T__COUNT; i++) {
-        member(w, exchange_time_name((enum exchange_time)i));
+        jsonwrite_name(w, exchange_time_name((enum exchange_time)i));
         int_or_null(w, ex->t[i] != 0, ex->t[i] - t0);
     }
     jsonwrite_end(w);
@@ -536,9 +530,9 @@ static void write_tunnel(struct jsonwrite *w, const struct exchange *ex)
         return;
     }
     jsonwrite_begin_object(w);
-    member(w, "client_bytes");
+    jsonwrite_name(w, "client_bytes");
     jsonwrite_int(w, (int64_t)ex->tunnel_bytes[SIDE_CLIENT]);
-    member(w, "server_bytes");
+    jsonwrite_name(w, "server_bytes");
     jsonwrite_int(w, (int64_t)ex->tunnel_bytes[SIDE_SERVER]);
     jsonwrite_end(w);
 }
@@ -546,40 +540,40 @@ static void write_tunnel(struct jsonwrite *w, const struct exchange *ex)
 void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct jsonout_config *cfg)
 {
     jsonwrite_begin_object(w);
-    member(w, "hspy_json");
+    jsonwrite_name(w, "hspy_json");
     jsonwrite_int(w, JSONOUT_VERSION);
-    member(w, "id");
+    jsonwrite_name(w, "id");
     jsonwrite_int(w, (int64_t)ex->id);
-    member(w, "connection");
+    jsonwrite_name(w, "connection");
     jsonwrite_int(w, (int64_t)ex->conn_id);
-    member(w, "seq");
+    jsonwrite_name(w, "seq");
     jsonwrite_int(w, ex->conn_seq);
-    member(w, "client");
+    jsonwrite_name(w, "client");
     write_endpoint(w, &ex->client);
-    member(w, "server");
+    jsonwrite_name(w, "server");
     write_endpoint(w, &ex->server);
     write_times(w, ex);
-    member(w, "request");
+    jsonwrite_name(w, "request");
     write_message(w, &ex->req, SIDE_CLIENT, cfg);
-    member(w, "response");
+    jsonwrite_name(w, "response");
     write_message(w, &ex->resp, SIDE_SERVER, cfg);
-    member(w, "tunnel");
+    jsonwrite_name(w, "tunnel");
     write_tunnel(w, ex);
     struct cache_report cache;
     cache_analyze(ex, &cache);
-    member(w, "cache");
+    jsonwrite_name(w, "cache");
     cache_write(w, &cache);
-    member(w, "warnings");
+    jsonwrite_name(w, "warnings");
     write_warnings(w, ex);
-    member(w, "warnings_dropped");
+    jsonwrite_name(w, "warnings_dropped");
     jsonwrite_int(w, ex->warnings_dropped);
-    member(w, "flags");
+    jsonwrite_name(w, "flags");
     write_flags(w, ex->flags, exchange_flag_name);
-    member(w, "error");
+    jsonwrite_name(w, "error");
     lossy(w, ex->error);
-    member(w, "note");
+    jsonwrite_name(w, "note");
     lossy(w, ex->note);
-    member(w, "replay_of");
+    jsonwrite_name(w, "replay_of");
     int_or_null(w, (ex->flags & EX_REPLAY) && ex->replay_of, (int64_t)ex->replay_of);
     jsonwrite_end(w);
 }

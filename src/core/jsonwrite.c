@@ -313,6 +313,7 @@ struct jsonwrite_target {
     void (*begin)(struct jsonwrite *w, bool object);
     void (*end)(struct jsonwrite *w, bool object);
     void (*key)(struct jsonwrite *w, const char *key, size_t n);
+    void (*name)(struct jsonwrite *w, const char *name, size_t n); /* a key needing no escape */
     void (*string)(struct jsonwrite *w, const char *s, size_t n);
     void (*integer)(struct jsonwrite *w, int64_t v);
     void (*real)(struct jsonwrite *w, double v);
@@ -350,6 +351,25 @@ static void text_key(struct jsonwrite *w, const char *key, size_t n)
     text_separate(w);
     put_string(w, key, n);
     put_char(w, ':');
+}
+
+static void text_name(struct jsonwrite *w, const char *name, size_t n)
+{
+    text_separate(w);
+    if (n + 3 > JSONWRITE_STAGE - w->used) {
+        put_string(w, name, n);
+        put_char(w, ':');
+        return;
+    }
+    char *d = w->stage + w->used;
+    d[0] = '"';
+    if (n <= 16)
+        copy_small(d + 1, (const uint8_t *)name, n);
+    else
+        memcpy(d + 1, name, n);
+    d[n + 1] = '"';
+    d[n + 2] = ':';
+    w->used += n + 3;
 }
 
 static void text_string(struct jsonwrite *w, const char *s, size_t n)
@@ -416,7 +436,8 @@ static void text_json(struct jsonwrite *w, const json_t *v)
 }
 
 static const struct jsonwrite_target TEXT = {
-    text_begin, text_end, text_key, text_string, text_integer, text_real, text_literal, text_json,
+    text_begin,   text_end,  text_key,     text_name, text_string,
+    text_integer, text_real, text_literal, text_json,
 };
 
 /* Puts a new value (reference stolen) where the writer stands: root, array item or member. */
@@ -485,7 +506,8 @@ static void tree_json(struct jsonwrite *w, const json_t *v)
 }
 
 static const struct jsonwrite_target TREE = {
-    tree_begin, tree_end, tree_key, tree_string, tree_integer, tree_real, tree_literal, tree_json,
+    tree_begin,   tree_end,  tree_key,     tree_key,  tree_string,
+    tree_integer, tree_real, tree_literal, tree_json,
 };
 
 /* ---- the writer -------------------------------------------------------------------------- */
@@ -609,6 +631,17 @@ void jsonwrite_key(struct jsonwrite *w, const char *key, size_t n)
         return;
     assert(in_object(w) && !w->after_key);
     w->target->key(w, key, n);
+    w->after_key = true;
+}
+
+void jsonwrite_name(struct jsonwrite *w, const char *name)
+{
+    if (w->failed)
+        return;
+    assert(in_object(w) && !w->after_key);
+    size_t n = strlen(name);
+    assert(plain_run((const uint8_t *)name, n) == n);
+    w->target->name(w, name, n);
     w->after_key = true;
 }
 

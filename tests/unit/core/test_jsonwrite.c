@@ -267,6 +267,36 @@ static void test_calls_text_and_tree(void **state)
     free(w);
 }
 
+/* Names (keys written without a check) across many stage flushes equal jansson's text. */
+static void test_names(void **state)
+{
+    (void)state;
+    struct jsonwrite *w = malloc(sizeof *w);
+    assert_non_null(w);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    json_t *want = json_object();
+    char names[900][40];
+    jsonwrite_init_text(w, &out, 0);
+    jsonwrite_begin_object(w);
+    for (int i = 0; i < 900; i++) {
+        /* lengths 1 to 33: some over the 16 bytes copied inline */
+        snprintf(names[i], sizeof names[i], "%.*s%d", i % 30, "abcdefghijklmnopqrstuvwxyz_-+.", i);
+        jsonwrite_name(w, names[i]);
+        jsonwrite_int(w, i);
+        json_object_set_new(want, names[i], json_integer(i));
+    }
+    jsonwrite_end(w);
+    assert_int_equal(jsonwrite_finish(w), 0);
+    assert_true(out.len > 2 * JSONWRITE_STAGE);
+    char *t = json_dumps(want, JSON_COMPACT | JSON_ENSURE_ASCII);
+    assert_string_equal(dynbuf_str(&out), t);
+    free(t);
+    json_decref(want);
+    dynbuf_cleanup(&out);
+    free(w);
+}
+
 /* Failures of calls: NaN, a full buffer, too deep a nesting. Text is rolled back; a tree is not
  * returned (it has no size limit, so only NaN and nesting fail it). */
 static void test_call_failures(void **state)
@@ -337,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_random_strings),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_calls_text_and_tree),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_call_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
