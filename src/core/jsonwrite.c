@@ -318,7 +318,7 @@ struct jsonwrite_target {
     void (*integer)(struct jsonwrite *w, int64_t v);
     void (*real)(struct jsonwrite *w, double v);
     void (*literal)(struct jsonwrite *w, json_type type); /* true, false or null */
-    void (*json)(struct jsonwrite *w, const json_t *v); /* counts itself done, as calls do */
+    void (*json)(struct jsonwrite *w, const json_t *v);   /* counts itself done, as calls do */
 };
 
 static uint64_t depth_bit(int depth)
