@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hspy/exchange.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/warning.h"
 
 enum {
@@ -166,9 +167,12 @@ void cache_warn(struct exchange *ex);
 void cache_record(struct exchange *ex);
 
 /*
- * Builds the `cache` object of --json and HAR comments from r. Returns a new reference the
- * caller owns: an object, or JSON null when r was not analysed.
+ * Writes the `cache` object of --json and HAR comments for r to w (schema in docs/cache.md):
+ * an object, or null when r was not analysed.
  */
+void cache_write(struct jsonwrite *w, const struct cache_report *r);
+
+/* The same as a jansson value: a new reference the caller owns. */
 json_t *cache_json(const struct cache_report *r);
 
 /* Stable name of one outcome bit ("fresh"), or NULL for a value that is not one bit. */

@@ -1,8 +1,8 @@
 /*
  * jsonout: an exchange as one JSON object, the record behind --json (JSON lines). The schema is
  * versioned ("hspy_json": JSONOUT_VERSION) and documented field by field in docs/json.md; fields
- * are only ever added within a version. Pure: builds jansson values from an exchange and never
- * writes anywhere but the caller's buffer.
+ * are only ever added within a version. Pure: writes an exchange through a jsonwrite (as text
+ * or as a jansson value) and never anywhere but the caller's buffer.
  *
  * Text or bytes: a JSON string must be valid Unicode, HTTP carries bytes. Everything that is
  * valid UTF-8 is written as a string; the text (jsonwrite) is printable ASCII, so a terminal
@@ -25,6 +25,7 @@
 #include "hspy/dynbuf.h"
 #include "hspy/exchange.h"
 #include "hspy/http.h"
+#include "hspy/jsonwrite.h"
 
 enum { JSONOUT_VERSION = 1 };
 /* Header fields listed per interim (1xx) response; headers_total counts the rest. */
@@ -40,14 +41,20 @@ struct jsonout_config {
 };
 
 /*
- * The JSON object for ex (schema in docs/json.md). Returns a new reference: the caller
- * json_decref()s it. Reads ex only; nothing keeps a pointer into it.
+ * Writes the JSON object for ex (schema in docs/json.md) to w, as its next value. Reads ex only;
+ * nothing keeps a pointer into it.
+ */
+void jsonout_write(struct jsonwrite *w, const struct exchange *ex,
+                   const struct jsonout_config *cfg);
+
+/*
+ * The same object as a jansson value. Returns a new reference: the caller json_decref()s it.
  */
 json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config *cfg);
 
 /*
- * Appends ex as one JSON line (the object, then "\n") to out. Returns 0, or -1 when out's
- * maximum could not hold the whole line (out is then left as it was).
+ * Appends ex as one JSON line (the object written as text, then "\n") to out. Returns 0, or -1
+ * when out's maximum could not hold the whole line (out is then left as it was).
  */
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hspy/civil.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
 
 /* ---- small text helpers ------------------------------------------------------------------ */
@@ -1512,104 +1513,137 @@ void cache_record(struct exchange *ex)
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
-static json_t *directives_json(const struct cache_control *cc)
+static void write_directives(struct jsonwrite *w, const struct cache_control *cc)
 {
-    json_t *o = json_object();
+    jsonwrite_begin_object(w);
     for (int d = 0; d < CC__COUNT; d++) {
         if (!HAS(cc, d))
             continue;
-        json_t *v;
+        jsonwrite_name(w, DIRECTIVES[d].name);
+        size_t n;
         if (cc->invalid >> d & 1)
-            v = json_null();
+            jsonwrite_null(w);
         else if (cc->value[d] >= 0)
-            v = json_integer(cc->value[d]);
-        else if ((d == CC_NO_CACHE && cc->no_cache_fields) ||
-                 (d == CC_PRIVATE && cc->private_fields))
-            v = json_string(cc->fields);
+            jsonwrite_int(w, cc->value[d]);
+        else if (!((d == CC_NO_CACHE && cc->no_cache_fields) ||
+                   (d == CC_PRIVATE && cc->private_fields)))
+            jsonwrite_bool(w, true);
+        else if (utf8_valid((const uint8_t *)cc->fields, n = strlen(cc->fields)))
+            jsonwrite_string(w, cc->fields, n);
         else
-            v = json_true();
-        json_object_set_new(o, DIRECTIVES[d].name, v ? v : json_null());
+            jsonwrite_null(w);
     }
-    return o;
+    jsonwrite_end(w);
 }
 
-static void set_time(json_t *o, const char *key, int64_t t)
+static void write_time(struct jsonwrite *w, const char *k, int64_t t)
 {
     char buf[CACHE_DATE_STRLEN];
-    if (t != CACHE_TIME_NONE)
-        json_object_set_new(o, key, json_string(cache_date_format(t, buf, sizeof buf)));
+    if (t == CACHE_TIME_NONE)
+        return;
+    jsonwrite_name(w, k);
+    jsonwrite_cstring(w, cache_date_format(t, buf, sizeof buf));
 }
 
-/* A value copied from the wire may hold bytes that are not UTF-8, which JSON cannot carry:
- * those become U+FFFD, as everywhere in hspy's JSON. */
-static json_t *wire_string(const char *s)
+static void write_storage(struct jsonwrite *w, const char *k, bool storable, const char *why)
 {
-    size_t n = strlen(s);
-    if (utf8_valid((const uint8_t *)s, n))
-        return json_stringn(s, n);
-    struct dynbuf b;
-    dynbuf_init(&b, 3 * n + 1);
-    utf8_sanitize(&b, (const uint8_t *)s, n);
-    json_t *v = json_stringn(dynbuf_str(&b), b.len);
-    dynbuf_cleanup(&b);
-    return v;
+    jsonwrite_name(w, k);
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "storable");
+    jsonwrite_bool(w, storable);
+    jsonwrite_name(w, "why");
+    jsonwrite_cstring(w, why ? why : "");
+    jsonwrite_end(w);
 }
 
-static json_t *storage_json(bool storable, const char *why)
+static void write_lifetime(struct jsonwrite *w, const char *k, int64_t lifetime,
+                           const char *source_key, enum cache_source source)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "storable", json_boolean(storable));
-    json_object_set_new(o, "why", json_string(why ? why : ""));
-    return o;
+    jsonwrite_name(w, k);
+    if (lifetime >= 0)
+        jsonwrite_int(w, lifetime);
+    else
+        jsonwrite_null(w);
+    jsonwrite_name(w, source_key);
+    jsonwrite_cstring(w, cache_source_name(source));
+}
+
+/* The names of the set bits of bits, as an array. */
+static void write_names(struct jsonwrite *w, const char *k, unsigned bits, const char *const *names,
+                        int count)
+{
+    jsonwrite_name(w, k);
+    jsonwrite_begin_array(w);
+    for (int i = 0; i < count; i++)
+        if (bits >> i & 1)
+            jsonwrite_cstring(w, names[i]);
+    jsonwrite_end(w);
+}
+
+static void write_not_modified(struct jsonwrite *w, const struct cache_report *r)
+{
+    jsonwrite_name(w, "not_modified");
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "consistent");
+    if (r->not_modified_ok < 0)
+        jsonwrite_null(w);
+    else
+        jsonwrite_bool(w, r->not_modified_ok == 1);
+    jsonwrite_name(w, "why");
+    jsonwrite_cstring(w, r->not_modified_why ? r->not_modified_why : "");
+    jsonwrite_end(w);
+}
+
+void cache_write(struct jsonwrite *w, const struct cache_report *r)
+{
+    static const char *const CONDS[] = {"if-none-match", "if-modified-since", "if-match",
+                                        "if-unmodified-since", "if-range"};
+    if (!r->analysed) {
+        jsonwrite_null(w);
+        return;
+    }
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "label");
+    jsonwrite_cstring(w, r->label);
+    write_names(w, "outcomes", r->outcomes, OUTCOME_NAMES, CACHE_OUTCOME_COUNT);
+    write_storage(w, "shared", r->shared_storable, r->shared_why);
+    write_storage(w, "private", r->private_storable, r->private_why);
+    write_lifetime(w, "lifetime", r->lifetime, "lifetime_source", r->source);
+    write_lifetime(w, "shared_lifetime", r->shared_lifetime, "shared_lifetime_source",
+                   r->shared_source);
+    jsonwrite_name(w, "age");
+    jsonwrite_int(w, r->age);
+    if (r->age_field >= 0) {
+        jsonwrite_name(w, "age_field");
+        jsonwrite_int(w, r->age_field);
+    }
+    write_time(w, "date", r->date);
+    write_time(w, "expires", r->expires);
+    write_time(w, "last_modified", r->last_modified);
+    if (r->etag[0]) {
+        jsonwrite_name(w, "etag");
+        jsonwrite_lossy(w, r->etag, strlen(r->etag));
+        jsonwrite_name(w, "etag_weak");
+        jsonwrite_bool(w, r->etag_weak);
+    }
+    if (r->vary[0]) {
+        jsonwrite_name(w, "vary");
+        jsonwrite_lossy(w, r->vary, strlen(r->vary));
+    }
+    jsonwrite_name(w, "request_directives");
+    write_directives(w, &r->req_cc);
+    jsonwrite_name(w, "response_directives");
+    write_directives(w, &r->resp_cc);
+    write_names(w, "conditional", r->conditional, CONDS, 5);
+    if (r->status == 304)
+        write_not_modified(w, r);
+    jsonwrite_end(w);
 }
 
 json_t *cache_json(const struct cache_report *r)
 {
-    if (!r->analysed)
-        return json_null();
-    json_t *o = json_object();
-    json_object_set_new(o, "label", json_string(r->label));
-    json_t *outcomes = json_array();
-    for (int i = 0; i < CACHE_OUTCOME_COUNT; i++)
-        if (r->outcomes >> i & 1)
-            json_array_append_new(outcomes, json_string(OUTCOME_NAMES[i]));
-    json_object_set_new(o, "outcomes", outcomes);
-    json_object_set_new(o, "shared", storage_json(r->shared_storable, r->shared_why));
-    json_object_set_new(o, "private", storage_json(r->private_storable, r->private_why));
-    json_object_set_new(o, "lifetime", r->lifetime >= 0 ? json_integer(r->lifetime) : json_null());
-    json_object_set_new(o, "lifetime_source", json_string(cache_source_name(r->source)));
-    json_object_set_new(o, "shared_lifetime",
-                        r->shared_lifetime >= 0 ? json_integer(r->shared_lifetime) : json_null());
-    json_object_set_new(o, "shared_lifetime_source",
-                        json_string(cache_source_name(r->shared_source)));
-    json_object_set_new(o, "age", json_integer(r->age));
-    if (r->age_field >= 0)
-        json_object_set_new(o, "age_field", json_integer(r->age_field));
-    set_time(o, "date", r->date);
-    set_time(o, "expires", r->expires);
-    set_time(o, "last_modified", r->last_modified);
-    if (r->etag[0]) {
-        json_object_set_new(o, "etag", wire_string(r->etag));
-        json_object_set_new(o, "etag_weak", json_boolean(r->etag_weak));
-    }
-    if (r->vary[0])
-        json_object_set_new(o, "vary", wire_string(r->vary));
-    json_object_set_new(o, "request_directives", directives_json(&r->req_cc));
-    json_object_set_new(o, "response_directives", directives_json(&r->resp_cc));
-    static const char *const CONDS[] = {"if-none-match", "if-modified-since", "if-match",
-                                        "if-unmodified-since", "if-range"};
-    json_t *conds = json_array();
-    for (int i = 0; i < 5; i++)
-        if (r->conditional >> i & 1)
-            json_array_append_new(conds, json_string(CONDS[i]));
-    json_object_set_new(o, "conditional", conds);
-    if (r->status == 304) {
-        json_t *nm = json_object();
-        json_object_set_new(nm, "consistent",
-                            r->not_modified_ok < 0 ? json_null()
-                                                   : json_boolean(r->not_modified_ok == 1));
-        json_object_set_new(nm, "why", json_string(r->not_modified_why ? r->not_modified_why : ""));
-        json_object_set_new(o, "not_modified", nm);
-    }
-    return o;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    cache_write(&w, r);
+    return jsonwrite_take(&w);
 }

@@ -1,7 +1,10 @@
 /*
  * jsonout owns the --json record: the mapping from an exchange to a JSON object (schema in
- * docs/json.md) and the small builders the HAR writer shares. It reads exchanges and never
- * changes them; it writes only into jansson values and the caller's buffers.
+ * docs/json.md) and the small pieces the HAR writer shares. Each is described once, as calls on
+ * a jsonwrite, so the JSON line is written straight as text (no tree per exchange: building
+ * and freeing one cost more than the rest of reading a capture) and the same description gives
+ * a jansson value where one is wanted. It reads exchanges and never changes them; it writes only
+ * into the writer and the caller's buffers.
  */
 #include "hspy/jsonout.h"
 
@@ -15,101 +18,129 @@
 #include "hspy/civil.h"
 #include "hspy/decode.h"
 #include "hspy/framing.h"
-#include "hspy/jsonwrite.h"
 #include "hspy/sha256.h"
 #include "hspy/utf8.h"
 #include "hspy/warning.h"
 #include "hspy/xmalloc.h"
 
-/* Builders never fail except on out-of-memory, which jansson reports as NULL: treat as fatal. */
-static json_t *must(json_t *v)
+static void int_or_null(struct jsonwrite *w, bool known, int64_t v)
 {
-    return xnonnull(v);
+    if (known)
+        jsonwrite_int(w, v);
+    else
+        jsonwrite_null(w);
 }
 
-static void set(json_t *obj, const char *key, json_t *value)
+/* A text hspy composed (it may hold bytes of traffic), or null. */
+static void lossy(struct jsonwrite *w, const char *s)
 {
-    json_object_set_new_nocheck(obj, key, must(value));
+    if (s)
+        jsonwrite_lossy(w, s, strlen(s));
+    else
+        jsonwrite_null(w);
 }
 
-/* Strings whose UTF-8 validity was checked (or that hspy wrote itself). */
-static json_t *str_n(const void *p, size_t n)
-{
-    return must(json_stringn_nocheck(p, n));
-}
-
-static json_t *str(const char *s)
-{
-    return str_n(s, strlen(s));
-}
-
-/* A string made valid by replacing bad bytes with U+FFFD (texts hspy composed from traffic). */
-static json_t *lossy(const char *s)
-{
-    if (!s)
-        return json_null();
-    size_t n = strlen(s);
-    if (utf8_valid((const uint8_t *)s, n))
-        return str_n(s, n);
-    struct dynbuf b;
-    dynbuf_init(&b, 3 * n + 1);
-    utf8_sanitize(&b, (const uint8_t *)s, n);
-    json_t *v = str_n(dynbuf_str(&b), b.len);
-    dynbuf_cleanup(&b);
-    return v;
-}
-
-json_t *jsonout_base64(const uint8_t *p, size_t n)
+static void write_base64(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
     struct dynbuf b;
     dynbuf_init(&b, base64_encoded_len(n) + 1);
     base64_encode(&b, p, n);
-    json_t *v = str_n(dynbuf_str(&b), b.len);
+    jsonwrite_string(w, dynbuf_str(&b), b.len);
     dynbuf_cleanup(&b);
-    return v;
 }
 
-json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64)
+/* p[0..n) as a string: text when valid UTF-8, else base64. Returns true for base64. */
+static bool write_bytes(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
-    *base64 = !utf8_valid(p, n);
-    return *base64 ? jsonout_base64(p, n) : str_n(n ? (const char *)p : "", n);
+    if (utf8_valid(p, n)) {
+        jsonwrite_string(w, (const char *)p, n);
+        return false;
+    }
+    write_base64(w, p, n);
+    return true;
 }
 
-json_t *jsonout_text_or_base64(const uint8_t *p, size_t n)
+static void write_text_or_base64(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
-    bool b64;
-    json_t *v = jsonout_bytes(p, n, &b64);
-    if (!b64)
-        return v;
-    json_t *o = must(json_object());
-    set(o, "base64", v);
-    return o;
+    if (utf8_valid(p, n)) {
+        jsonwrite_string(w, (const char *)p, n);
+        return;
+    }
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "base64");
+    write_base64(w, p, n);
+    jsonwrite_end(w);
 }
 
-json_t *jsonout_int_or_null(int64_t v)
+static void write_endpoint(struct jsonwrite *w, const struct endpoint *e)
 {
-    return v ? must(json_integer(v)) : json_null();
-}
-
-json_t *jsonout_endpoint(const struct endpoint *e)
-{
-    if (e->family == 0)
-        return json_null();
+    if (e->family == 0) {
+        jsonwrite_null(w);
+        return;
+    }
     char addr[ENDPOINT_STRLEN];
     endpoint_format_addr(e, addr, sizeof addr);
-    json_t *o = must(json_object());
-    set(o, "ip", str(addr));
-    set(o, "port", json_integer(e->port));
-    return o;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "ip");
+    jsonwrite_cstring(w, addr);
+    jsonwrite_name(w, "port");
+    jsonwrite_int(w, e->port);
+    jsonwrite_end(w);
 }
 
-json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t))
+static void write_flags(struct jsonwrite *w, uint32_t flags, const char *(*name_of)(uint32_t))
 {
-    json_t *a = must(json_array());
+    jsonwrite_begin_array(w);
     for (unsigned bit = 0; bit < 32; bit++)
         if (flags & ((uint32_t)1 << bit))
-            json_array_append_new(a, str(name_of((uint32_t)1 << bit)));
-    return a;
+            jsonwrite_cstring(w, name_of((uint32_t)1 << bit));
+    jsonwrite_end(w);
+}
+
+static void write_warnings(struct jsonwrite *w, const struct exchange *ex)
+{
+    jsonwrite_begin_array(w);
+    for (uint16_t i = 0; i < ex->nwarnings; i++) {
+        const struct warning *wa = &ex->warnings[i];
+        jsonwrite_begin_object(w);
+        jsonwrite_name(w, "code");
+        jsonwrite_cstring(w, warning_name(wa->code));
+        jsonwrite_name(w, "side");
+        jsonwrite_cstring(w, jsonout_side_name(wa->side));
+        jsonwrite_name(w, "offset");
+        jsonwrite_int(w, (int64_t)wa->offset);
+        jsonwrite_name(w, "detail");
+        lossy(w, wa->detail);
+        jsonwrite_name(w, "explanation");
+        lossy(w, warning_explain(wa->code));
+        jsonwrite_end(w);
+    }
+    jsonwrite_end(w);
+}
+
+static void write_headers(struct jsonwrite *w, const uint8_t *base, const struct http_head *head)
+{
+    jsonwrite_begin_array(w);
+    for (uint32_t i = 0; i < head->nheaders; i++) {
+        const struct http_header *h = &head->headers[i];
+        jsonwrite_begin_array(w);
+        write_text_or_base64(w, base + h->name.off, h->name.len);
+        write_text_or_base64(w, base + h->value.off, h->value.len);
+        jsonwrite_end(w);
+    }
+    jsonwrite_end(w);
+}
+
+static void write_sha256(struct jsonwrite *w, const struct message *m)
+{
+    uint8_t sum[32];
+    if (!message_sha256(m, sum)) {
+        jsonwrite_null(w);
+        return;
+    }
+    char hex[65];
+    sha256_hex(sum, hex);
+    jsonwrite_string(w, hex, 64);
 }
 
 const char *jsonout_side_name(enum side side)
@@ -117,33 +148,83 @@ const char *jsonout_side_name(enum side side)
     return side == SIDE_CLIENT ? "request" : "response";
 }
 
+/* ---- the building blocks as jansson values ----------------------------------------------- */
+
+static json_t *take(struct jsonwrite *w)
+{
+    return xnonnull(jsonwrite_take(w));
+}
+
+json_t *jsonout_base64(const uint8_t *p, size_t n)
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_base64(&w, p, n);
+    return take(&w);
+}
+
+json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64)
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    *base64 = write_bytes(&w, p, n);
+    return take(&w);
+}
+
+json_t *jsonout_text_or_base64(const uint8_t *p, size_t n)
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_text_or_base64(&w, p, n);
+    return take(&w);
+}
+
+json_t *jsonout_int_or_null(int64_t v)
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    int_or_null(&w, v != 0, v);
+    return take(&w);
+}
+
+json_t *jsonout_endpoint(const struct endpoint *e)
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_endpoint(&w, e);
+    return take(&w);
+}
+
+json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t))
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_flags(&w, flags, name_of);
+    return take(&w);
+}
+
 json_t *jsonout_warnings(const struct exchange *ex)
 {
-    json_t *a = must(json_array());
-    for (uint16_t i = 0; i < ex->nwarnings; i++) {
-        const struct warning *w = &ex->warnings[i];
-        json_t *o = must(json_object());
-        set(o, "code", str(warning_name(w->code)));
-        set(o, "side", str(jsonout_side_name(w->side)));
-        set(o, "offset", json_integer((json_int_t)w->offset));
-        set(o, "detail", lossy(w->detail));
-        set(o, "explanation", lossy(warning_explain(w->code)));
-        json_array_append_new(a, o);
-    }
-    return a;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_warnings(&w, ex);
+    return take(&w);
 }
 
 json_t *jsonout_headers(const uint8_t *base, const struct http_head *head)
 {
-    json_t *a = must(json_array());
-    for (uint32_t i = 0; i < head->nheaders; i++) {
-        const struct http_header *h = &head->headers[i];
-        json_t *pair = must(json_array());
-        json_array_append_new(pair, jsonout_text_or_base64(base + h->name.off, h->name.len));
-        json_array_append_new(pair, jsonout_text_or_base64(base + h->value.off, h->value.len));
-        json_array_append_new(a, pair);
-    }
-    return a;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_headers(&w, base, head);
+    return take(&w);
+}
+
+json_t *jsonout_sha256(const struct message *m)
+{
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_sha256(&w, m);
+    return take(&w);
 }
 
 /* Writes n decimal digits of v (zero-padded) at p; returns p + n. */
@@ -195,12 +276,15 @@ char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
     return buf;
 }
 
+/* ---- the record ------------------------------------------------------------------------- */
+
 /* A span of the message's final head as a string (or {"base64"}), null without a head. */
-static json_t *span_json(const struct message *m, struct http_span s)
+static void write_span(struct jsonwrite *w, const struct message *m, struct http_span s)
 {
-    if (!(m->flags & MSG_HEAD))
-        return json_null();
-    return jsonout_text_or_base64(message_at(m, s), s.len);
+    if (m->flags & MSG_HEAD)
+        write_text_or_base64(w, message_at(m, s), s.len);
+    else
+        jsonwrite_null(w);
 }
 
 /* How much of p[0..n) to show under limit: cut back to a UTF-8 character start so that text
@@ -215,17 +299,38 @@ static size_t cut_at_char(const uint8_t *p, size_t n, size_t limit)
     return cut;
 }
 
-/* Appends body, body_encoding and body_truncated: the payload as kept, chunked framing removed,
- * at most cfg->body_limit bytes of it. */
-static void add_body(json_t *o, const struct message *m, const struct jsonout_config *cfg)
+/* body, body_encoding and body_truncated of p[0..n): at most limit bytes of it shown. */
+static void write_shown_body(struct jsonwrite *w, const uint8_t *p, size_t n, size_t limit,
+                             bool whole)
 {
+    if (!p)
+        p = (const uint8_t *)"";
+    size_t shown = cut_at_char(p, n, limit);
+    jsonwrite_name(w, "body");
+    bool b64 = write_bytes(w, p, shown);
+    jsonwrite_name(w, "body_encoding");
+    jsonwrite_cstring(w, b64 ? "base64" : "utf-8");
+    jsonwrite_name(w, "body_truncated");
+    jsonwrite_bool(w, !whole || shown < n);
+}
+
+/* The body members: the payload as kept, chunked framing removed, at most cfg->body_limit bytes
+ * of it. */
+static void write_body(struct jsonwrite *w, const struct message *m,
+                       const struct jsonout_config *cfg)
+{
+    /* A chunked body is de-framed into a copy, and only as far as it can be shown: one byte
+     * past the limit tells cut_at_char where a character starts and that the body goes on. */
+    size_t keep = m->raw.len;
+    if (cfg->body_limit < keep)
+        keep = cfg->body_limit + 1;
     struct dynbuf body;
-    dynbuf_init(&body, m->raw.len + 1);
+    dynbuf_init(&body, keep);
     bool whole = true;
     const uint8_t *p = body.data;
     size_t n = 0;
     if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL) {
-        /* Identity bodies are read in place; only chunked ones are copied to remove framing. */
+        /* Identity bodies are read in place. */
         p = message_body_view(m, &n, &whole);
         if (!p) {
             whole = message_body(m, &body, cfg->limits);
@@ -233,123 +338,156 @@ static void add_body(json_t *o, const struct message *m, const struct jsonout_co
             n = body.len;
         }
     }
-    if (!p)
-        p = (const uint8_t *)"";
-    size_t shown = cut_at_char(p, n, cfg->body_limit);
-    bool b64;
-    set(o, "body", jsonout_bytes(p, shown, &b64));
-    set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
-    set(o, "body_truncated", json_boolean(!whole || shown < n));
+    write_shown_body(w, p, n, cfg->body_limit, whole);
     dynbuf_cleanup(&body);
 }
 
 /* The body with its Content-Encoding undone, or null when the message declares no coding. */
-static json_t *decoded_json(const struct message *m, const struct jsonout_config *cfg)
+static void write_decoded(struct jsonwrite *w, const struct message *m,
+                          const struct jsonout_config *cfg)
 {
     size_t celen;
-    if (cfg->decode_max == 0 || !message_header(m, "content-encoding", &celen))
-        return json_null();
+    if (cfg->decode_max == 0 || !message_header(m, "content-encoding", &celen)) {
+        jsonwrite_null(w);
+        return;
+    }
     struct dynbuf out;
     dynbuf_init(&out, cfg->decode_max);
     struct decode_result res;
     enum decode_status st = decode_message(m, cfg->limits, cfg->decode_max, &out, &res);
-    json_t *o = must(json_object());
-    set(o, "status", str(decode_status_label(st)));
-    set(o, "coding", res.coding[0] ? lossy(res.coding) : json_null());
-    set(o, "message", res.message[0] ? lossy(res.message) : json_null());
-    set(o, "error_offset",
-        st == DECODE_ERROR ? json_integer((json_int_t)res.error_offset) : json_null());
-    set(o, "size", json_integer((json_int_t)out.len));
-    size_t shown = cut_at_char(out.data ? out.data : (const uint8_t *)"", out.len, cfg->body_limit);
-    bool b64;
-    set(o, "body", jsonout_bytes(out.data, shown, &b64));
-    set(o, "body_encoding", str(b64 ? "base64" : "utf-8"));
-    set(o, "body_truncated", json_boolean(shown < out.len));
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "status");
+    jsonwrite_cstring(w, decode_status_label(st));
+    jsonwrite_name(w, "coding");
+    lossy(w, res.coding[0] ? res.coding : NULL);
+    jsonwrite_name(w, "message");
+    lossy(w, res.message[0] ? res.message : NULL);
+    jsonwrite_name(w, "error_offset");
+    int_or_null(w, st == DECODE_ERROR, (int64_t)res.error_offset);
+    jsonwrite_name(w, "size");
+    jsonwrite_int(w, (int64_t)out.len);
+    write_shown_body(w, out.data, out.len, cfg->body_limit, true);
+    jsonwrite_end(w);
     dynbuf_cleanup(&out);
-    return o;
-}
-
-json_t *jsonout_sha256(const struct message *m)
-{
-    uint8_t sum[32];
-    if (!message_sha256(m, sum))
-        return json_null();
-    char hex[65];
-    sha256_hex(sum, hex);
-    return str_n(hex, 64);
 }
 
 /* Interim (1xx) responses, re-parsed from raw: status, reason and headers of each. */
-static json_t *interim_json(const struct message *m, const struct jsonout_config *cfg)
+static void write_interim(struct jsonwrite *w, const struct message *m,
+                          const struct jsonout_config *cfg)
 {
-    json_t *a = must(json_array());
     struct http_header headers[JSONOUT_INTERIM_HEADERS_MAX];
+    jsonwrite_begin_array(w);
     for (uint8_t i = 0; i < m->ninterim; i++) {
         const struct message_interim *in = &m->interim[i];
-        json_t *o = must(json_object());
-        set(o, "status", json_integer(in->status));
+        jsonwrite_begin_object(w);
+        jsonwrite_name(w, "status");
+        jsonwrite_int(w, in->status);
         struct http_head head = {.headers = headers, .cap = JSONOUT_INTERIM_HEADERS_MAX};
         const uint8_t *base = m->raw.data + in->off;
         if (in->off + (size_t)in->len <= m->raw.len &&
             http_head_parse(base, in->len, HTTP_RESPONSE, cfg->limits, NULL, &head, NULL) > 0) {
-            set(o, "reason", jsonout_text_or_base64(base + head.reason.off, head.reason.len));
-            set(o, "headers", jsonout_headers(base, &head));
-            set(o, "headers_total", json_integer(head.total_headers));
+            jsonwrite_name(w, "reason");
+            write_text_or_base64(w, base + head.reason.off, head.reason.len);
+            jsonwrite_name(w, "headers");
+            write_headers(w, base, &head);
+            jsonwrite_name(w, "headers_total");
+            jsonwrite_int(w, head.total_headers);
         }
-        set(o, "size", json_integer(in->len));
-        json_array_append_new(a, o);
+        jsonwrite_name(w, "size");
+        jsonwrite_int(w, in->len);
+        jsonwrite_end(w);
     }
-    return a;
+    jsonwrite_end(w);
 }
 
-static void add_start_line(json_t *o, const struct message *m, enum side side,
-                           const struct jsonout_config *cfg)
+static void write_start_line(struct jsonwrite *w, const struct message *m, enum side side,
+                             const struct jsonout_config *cfg)
 {
     if (side == SIDE_CLIENT) {
-        set(o, "method", span_json(m, m->head.method));
-        set(o, "target", span_json(m, m->head.target));
-        set(o, "version", span_json(m, m->head.version));
+        jsonwrite_name(w, "method");
+        write_span(w, m, m->head.method);
+        jsonwrite_name(w, "target");
+        write_span(w, m, m->head.target);
+        jsonwrite_name(w, "version");
+        write_span(w, m, m->head.version);
         return;
     }
-    set(o, "status", (m->flags & MSG_HEAD) ? json_integer(m->head.status) : json_null());
-    set(o, "reason", span_json(m, m->head.reason));
-    set(o, "version", span_json(m, m->head.version));
-    set(o, "interim", interim_json(m, cfg));
-    set(o, "interim_dropped", json_integer(m->interim_dropped));
+    jsonwrite_name(w, "status");
+    int_or_null(w, m->flags & MSG_HEAD, m->head.status);
+    jsonwrite_name(w, "reason");
+    write_span(w, m, m->head.reason);
+    jsonwrite_name(w, "version");
+    write_span(w, m, m->head.version);
+    jsonwrite_name(w, "interim");
+    write_interim(w, m, cfg);
+    jsonwrite_name(w, "interim_dropped");
+    jsonwrite_int(w, m->interim_dropped);
 }
 
-static json_t *message_json(const struct message *m, enum side side,
-                            const struct jsonout_config *cfg)
+/* Sizes and framing of a message (head is whether it has a parsed head). */
+static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
 {
-    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0)
-        return json_null();
-    json_t *o = must(json_object());
+    jsonwrite_name(w, "headers_total");
+    jsonwrite_int(w, head ? m->head.total_headers : 0);
+    jsonwrite_name(w, "head_size");
+    int_or_null(w, head, m->head.len);
+    jsonwrite_name(w, "wire_size");
+    jsonwrite_int(w, (int64_t)m->wire_bytes);
+    jsonwrite_name(w, "kept_size");
+    jsonwrite_int(w, (int64_t)m->raw.len);
+    jsonwrite_name(w, "body_framing");
+    if (head)
+        jsonwrite_cstring(w, body_kind_name(m->body_kind));
+    else
+        jsonwrite_null(w);
+    jsonwrite_name(w, "content_length");
+    int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
+    jsonwrite_name(w, "body_size");
+    jsonwrite_int(w, (int64_t)m->body_size);
+    jsonwrite_name(w, "body_wire_size");
+    jsonwrite_int(w, (int64_t)m->body_wire);
+    jsonwrite_name(w, "chunks");
+    jsonwrite_int(w, m->chunks);
+}
+
+static void write_message(struct jsonwrite *w, const struct message *m, enum side side,
+                          const struct jsonout_config *cfg)
+{
+    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0) {
+        jsonwrite_null(w);
+        return;
+    }
     bool head = m->flags & MSG_HEAD;
-    add_start_line(o, m, side, cfg);
-    set(o, "headers", head ? jsonout_headers(message_head_base(m), &m->head) : json_array());
-    set(o, "headers_total", json_integer(head ? m->head.total_headers : 0));
-    set(o, "head_size", head ? json_integer(m->head.len) : json_null());
-    set(o, "wire_size", json_integer((json_int_t)m->wire_bytes));
-    set(o, "kept_size", json_integer((json_int_t)m->raw.len));
-    set(o, "body_framing", head ? str(body_kind_name(m->body_kind)) : json_null());
-    set(o, "content_length",
-        head && m->body_kind == BODY_LENGTH ? json_integer((json_int_t)m->content_length)
-                                            : json_null());
-    set(o, "body_size", json_integer((json_int_t)m->body_size));
-    set(o, "body_wire_size", json_integer((json_int_t)m->body_wire));
-    set(o, "chunks", json_integer(m->chunks));
-    add_body(o, m, cfg);
-    set(o, "decoded", head ? decoded_json(m, cfg) : json_null());
-    set(o, "gap_bytes", json_integer((json_int_t)m->gap_bytes));
-    set(o, "sha256", jsonout_sha256(m));
-    set(o, "flags", jsonout_flags(m->flags, message_flag_name));
+    jsonwrite_begin_object(w);
+    write_start_line(w, m, side, cfg);
+    jsonwrite_name(w, "headers");
+    if (head) {
+        write_headers(w, message_head_base(m), &m->head);
+    } else {
+        jsonwrite_begin_array(w);
+        jsonwrite_end(w);
+    }
+    write_sizes(w, m, head);
+    write_body(w, m, cfg);
+    jsonwrite_name(w, "decoded");
+    if (head)
+        write_decoded(w, m, cfg);
+    else
+        jsonwrite_null(w);
+    jsonwrite_name(w, "gap_bytes");
+    jsonwrite_int(w, (int64_t)m->gap_bytes);
+    jsonwrite_name(w, "sha256");
+    write_sha256(w, m);
+    jsonwrite_name(w, "flags");
+    write_flags(w, m->flags, message_flag_name);
     if (!head) {
         /* Nothing could be parsed: the bytes themselves are the only record. */
-        bool b64;
-        set(o, "raw", jsonout_bytes(m->raw.data, m->raw.len, &b64));
-        set(o, "raw_encoding", str(b64 ? "base64" : "utf-8"));
+        jsonwrite_name(w, "raw");
+        bool b64 = write_bytes(w, m->raw.data ? m->raw.data : (const uint8_t *)"", m->raw.len);
+        jsonwrite_name(w, "raw_encoding");
+        jsonwrite_cstring(w, b64 ? "base64" : "utf-8");
     }
-    return o;
+    jsonwrite_end(w);
 }
 
 /* Earliest phase reached, 0 when none. */
@@ -362,55 +500,90 @@ static int64_t started_ns(const struct exchange *ex)
     return t0;
 }
 
-static void add_times(json_t *o, const struct exchange *ex)
+static void write_times(struct jsonwrite *w, const struct exchange *ex)
 {
     int64_t t0 = started_ns(ex);
     char iso[40];
-    set(o, "started", t0 ? str(jsonout_iso8601(iso, sizeof iso, t0, 9)) : json_null());
-    set(o, "started_ns", jsonout_int_or_null(t0));
+    jsonwrite_name(w, "started");
+    if (t0)
+        jsonwrite_cstring(w, jsonout_iso8601(iso, sizeof iso, t0, 9));
+    else
+        jsonwrite_null(w);
+    jsonwrite_name(w, "started_ns");
+    int_or_null(w, t0 != 0, t0);
     int64_t d = exchange_duration(ex);
-    set(o, "duration_ns", d >= 0 ? json_integer(d) : json_null());
-    json_t *t = must(json_object());
-    for (int i = 0; i < T__COUNT; i++)
-        set(t, exchange_time_name((enum exchange_time)i),
-            ex->t[i] ? json_integer(ex->t[i] - t0) : json_null());
-    set(o, "timings", t);
+    jsonwrite_name(w, "duration_ns");
+    int_or_null(w, d >= 0, d);
+    jsonwrite_name(w, "timings");
+    jsonwrite_begin_object(w);
+    for (int i = 0; i < T__COUNT; i++) {
+        jsonwrite_name(w, exchange_time_name((enum exchange_time)i));
+        int_or_null(w, ex->t[i] != 0, ex->t[i] - t0);
+    }
+    jsonwrite_end(w);
 }
 
-static json_t *tunnel_json(const struct exchange *ex)
+static void write_tunnel(struct jsonwrite *w, const struct exchange *ex)
 {
-    if (!(ex->flags & EX_TUNNEL))
-        return json_null();
-    json_t *o = must(json_object());
-    set(o, "client_bytes", json_integer((json_int_t)ex->tunnel_bytes[SIDE_CLIENT]));
-    set(o, "server_bytes", json_integer((json_int_t)ex->tunnel_bytes[SIDE_SERVER]));
-    return o;
+    if (!(ex->flags & EX_TUNNEL)) {
+        jsonwrite_null(w);
+        return;
+    }
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "client_bytes");
+    jsonwrite_int(w, (int64_t)ex->tunnel_bytes[SIDE_CLIENT]);
+    jsonwrite_name(w, "server_bytes");
+    jsonwrite_int(w, (int64_t)ex->tunnel_bytes[SIDE_SERVER]);
+    jsonwrite_end(w);
+}
+
+void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct jsonout_config *cfg)
+{
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "hspy_json");
+    jsonwrite_int(w, JSONOUT_VERSION);
+    jsonwrite_name(w, "id");
+    jsonwrite_int(w, (int64_t)ex->id);
+    jsonwrite_name(w, "connection");
+    jsonwrite_int(w, (int64_t)ex->conn_id);
+    jsonwrite_name(w, "seq");
+    jsonwrite_int(w, ex->conn_seq);
+    jsonwrite_name(w, "client");
+    write_endpoint(w, &ex->client);
+    jsonwrite_name(w, "server");
+    write_endpoint(w, &ex->server);
+    write_times(w, ex);
+    jsonwrite_name(w, "request");
+    write_message(w, &ex->req, SIDE_CLIENT, cfg);
+    jsonwrite_name(w, "response");
+    write_message(w, &ex->resp, SIDE_SERVER, cfg);
+    jsonwrite_name(w, "tunnel");
+    write_tunnel(w, ex);
+    struct cache_report cache;
+    cache_analyze(ex, &cache);
+    jsonwrite_name(w, "cache");
+    cache_write(w, &cache);
+    jsonwrite_name(w, "warnings");
+    write_warnings(w, ex);
+    jsonwrite_name(w, "warnings_dropped");
+    jsonwrite_int(w, ex->warnings_dropped);
+    jsonwrite_name(w, "flags");
+    write_flags(w, ex->flags, exchange_flag_name);
+    jsonwrite_name(w, "error");
+    lossy(w, ex->error);
+    jsonwrite_name(w, "note");
+    lossy(w, ex->note);
+    jsonwrite_name(w, "replay_of");
+    int_or_null(w, (ex->flags & EX_REPLAY) && ex->replay_of, (int64_t)ex->replay_of);
+    jsonwrite_end(w);
 }
 
 json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config *cfg)
 {
-    json_t *o = must(json_object());
-    set(o, "hspy_json", json_integer(JSONOUT_VERSION));
-    set(o, "id", json_integer((json_int_t)ex->id));
-    set(o, "connection", json_integer((json_int_t)ex->conn_id));
-    set(o, "seq", json_integer(ex->conn_seq));
-    set(o, "client", jsonout_endpoint(&ex->client));
-    set(o, "server", jsonout_endpoint(&ex->server));
-    add_times(o, ex);
-    set(o, "request", message_json(&ex->req, SIDE_CLIENT, cfg));
-    set(o, "response", message_json(&ex->resp, SIDE_SERVER, cfg));
-    set(o, "tunnel", tunnel_json(ex));
-    struct cache_report cache;
-    cache_analyze(ex, &cache);
-    set(o, "cache", cache_json(&cache));
-    set(o, "warnings", jsonout_warnings(ex));
-    set(o, "warnings_dropped", json_integer(ex->warnings_dropped));
-    set(o, "flags", jsonout_flags(ex->flags, exchange_flag_name));
-    set(o, "error", lossy(ex->error));
-    set(o, "note", lossy(ex->note));
-    set(o, "replay_of",
-        (ex->flags & EX_REPLAY) ? jsonout_int_or_null((int64_t)ex->replay_of) : json_null());
-    return o;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    jsonout_write(&w, ex, cfg);
+    return take(&w);
 }
 
 int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
@@ -422,10 +595,10 @@ int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)
 int jsonout_line(struct dynbuf *out, const struct exchange *ex, const struct jsonout_config *cfg)
 {
     size_t before = out->len;
-    json_t *o = jsonout_exchange(ex, cfg);
-    int rc = jsonwrite_value(out, o, 0);
-    json_decref(o);
-    if (rc == 0 && dynbuf_addc(out, '\n') == 1)
+    struct jsonwrite w;
+    jsonwrite_init_text(&w, out, 0);
+    jsonout_write(&w, ex, cfg);
+    if (jsonwrite_finish(&w) == 0 && dynbuf_addc(out, '\n') == 1)
         return 0;
     out->len = before;
     if (out->data)

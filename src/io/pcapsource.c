@@ -61,6 +61,11 @@ int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size
     s->file = in.file;
     s->name = in.name;
     s->seekable = in.seekable;
+    if (s->file != stdin) {
+        /* Before the first read, as stdio requires; stdin may have been read already. */
+        s->file_buf = xmalloc(PCAPSOURCE_FILE_BUFFER);
+        setvbuf(s->file, s->file_buf, _IOFBF, PCAPSOURCE_FILE_BUFFER);
+    }
     s->own_load.file_size = in.size;
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     s->pcap = pcap_fopen_offline_with_tstamp_precision(s->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
@@ -69,6 +74,8 @@ int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size
         if (s->file != stdin)
             fclose(s->file);
         s->file = NULL;
+        free(s->file_buf);
+        s->file_buf = NULL;
         return -1;
     }
     s->swapped = pcap_is_swapped(P(s));
@@ -335,4 +342,6 @@ void pcapsource_close(struct pcapsource *s)
     if (s->file && s->file != stdin)
         fclose(s->file);
     s->file = NULL;
+    free(s->file_buf); /* only once the FILE using it is closed */
+    s->file_buf = NULL;
 }

@@ -1,9 +1,10 @@
 /*
  * Fuzzes the record writers (jsonout, har, textlog) over exchanges parsed from arbitrary bytes.
  * Input: byte 0 picks how much body is kept; the rest is the request, then (after the first
- * "\n--\n") the response. Aborts when a JSON line is not printable ASCII or does not parse,
- * when a HAR entry does not parse or its "_hspy" raw bytes differ from what the exchange kept,
- * or when a text record holds a control byte other than LF.
+ * "\n--\n") the response. Aborts when a JSON line is not printable ASCII, does not parse or
+ * differs from the record built as a jansson value, when a HAR entry does not parse or its
+ * "_hspy" raw bytes differ from what the exchange kept, or when a text record holds a control
+ * byte other than LF.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +78,11 @@ static void check_json(const struct exchange *ex)
         if (line.data[i] < 0x20 || line.data[i] > 0x7e)
             abort();
     json_t *v = json_loadb((const char *)line.data, line.len, JSON_ALLOW_NUL, NULL);
-    if (!v)
+    /* The line written as text is the record built as a tree. */
+    json_t *tree = jsonout_exchange(ex, &cfg);
+    if (!v || !json_equal(v, tree))
         abort();
+    json_decref(tree);
     json_decref(v);
     dynbuf_cleanup(&line);
 }

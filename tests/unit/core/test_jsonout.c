@@ -13,6 +13,7 @@
 
 #include "hspy/base64.h"
 #include "hspy/jsonout.h"
+#include "hspy/jsonwrite.h"
 
 static const struct http_limits LIMITS = HTTP_LIMITS_DEFAULT;
 static const struct jsonout_config CFG = {&LIMITS, 1 << 20, SIZE_MAX};
@@ -31,7 +32,7 @@ static json_t *roundtrip(const struct exchange *ex)
     json_t *v = json_loadb((const char *)line.data, line.len, JSON_ALLOW_NUL, &err);
     if (!v)
         fail_msg("JSON does not parse: %s at %d", err.text, err.position);
-    /* The object built directly equals the one read back. */
+    /* The object built as a tree equals the one read back. */
     json_t *direct = jsonout_exchange(ex, &CFG);
     assert_true(json_equal(direct, v));
     json_decref(direct);
@@ -372,6 +373,205 @@ static void test_hostile_bytes_everywhere(void **state)
     }
 }
 
+/* ---- the record written as text against the record built as a tree ----------------------- */
+
+/* The text jansson's own dumper writes for v (DEL escaped as hspy does). */
+static char *jansson_text(const json_t *v)
+{
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    assert_non_null(t);
+    struct dynbuf b;
+    dynbuf_init(&b, 8 * strlen(t) + 16);
+    for (const char *p = t; *p; p++)
+        if (*p == 0x7f)
+            dynbuf_adds(&b, "\\u007F");
+        else
+            dynbuf_addc(&b, (uint8_t)*p);
+    free(t);
+    return dynbuf_take(&b);
+}
+
+#define GZ                                                                                         \
+    "\\x1f\\x8b\\x08\\x00\\x00\\x00\\x00\\x00\\x02\\x03\\x4b\\x4e\\x4c\\x3b\\xbc\\x52\\x21\\x23\\" \
+    "x35\\x27\\x27\\x1f\\x99\\xe4\\x02\\x00\\x3f\\x19\\x41\\x25\\x18\\x00\\x00\\x00"
+#define GZ_LEN "34"
+
+static const struct record_case {
+    const char *name;
+    const char *req, *resp; /* C-escaped (tu_exchange_text) */
+    uint32_t ex_flags;
+    const char *error, *note;
+    uint64_t replay_of;
+    size_t kept; /* bytes kept per message; 0 = all */
+} RECORDS[] = {
+    {"simple", "GET /a?b=1 HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhello", 0, NULL, NULL, 0, 0},
+    {"binary body",
+     "POST / HTTP/1.1\\r\\nContent-Length: 6\\r\\n\\r\\n\\x00\\x01\\xff\\xfe\\x80\\x7f",
+     "HTTP/1.1 204 No Content\\r\\n\\r\\n", 0, NULL, NULL, 0, 0},
+    {"not UTF-8 in the head", "G\\xe9T /caf\\xe9 HTTP/1.1\\r\\nX-\\xff: caf\\xe9\\r\\n\\r\\n",
+     "HTTP/1.1 200 \\xff\\xfe\\r\\nContent-Length: 0\\r\\n\\r\\n", 0, NULL, NULL, 0, 0},
+    {"control bytes", "GET / HTTP/1.1\\r\\nX-Esc: \\x1b]0;t\\x07\\r\\nX-Del: a\\x7fb\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 8\\r\\n\\r\\n\\x1b[2J\\x00\\t\\x7f\\n", 0, NULL, NULL, 0,
+     0},
+    {"warnings",
+     "POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
+     "0\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nContent-Length: 3\\r\\n\\r\\nab", 0, NULL, NULL,
+     0, 0},
+    {"incomplete", "GET /x HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL,
+     EX_INCOMPLETE | EX_UPSTREAM_FAIL, "refused \x1b[31m \xff", NULL, 0, 0},
+    {"no request", NULL, "HTTP/1.1 200 OK\\r\\nContent-Length: 1\\r\\n\\r\\nx", EX_NO_REQUEST, NULL,
+     NULL, 0, 0},
+    {"tunnel", "CONNECT example.com:443 HTTP/1.1\\r\\nHost: example.com:443\\r\\n\\r\\n",
+     "HTTP/1.1 200 Connection established\\r\\n\\r\\n", EX_TUNNEL, NULL, NULL, 0, 0},
+    {"interim", "PUT /x HTTP/1.1\\r\\nExpect: 100-continue\\r\\nContent-Length: 2\\r\\n\\r\\nok",
+     "HTTP/1.1 100 Continue\\r\\n\\r\\nHTTP/1.1 103 Early Hints\\r\\nLink: </s.css>\\r\\n\\r\\n"
+     "HTTP/1.1 201 Created\\r\\nContent-Length: 0\\r\\n\\r\\n",
+     0, NULL, NULL, 0, 0},
+    {"chunked", "GET / HTTP/1.1\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3\\r\\nab\\xc3\\r\\n"
+     "5;x=1\\r\\n\\xa9\\xe6\\x97\\xa5z\\r\\n7\\r\\n0123456\\r\\n0\\r\\nT: 1\\r\\n\\r\\n",
+     0, NULL, NULL, 0, 0},
+    {"chunked, cut", "GET / HTTP/1.1\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3\\r\\nabc\\r\\n9\\r\\n0123",
+     EX_INCOMPLETE, NULL, NULL, 0, 0},
+    {"gzip", "GET / HTTP/1.1\\r\\nAccept-Encoding: gzip\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nContent-Length: " GZ_LEN "\\r\\n\\r\\n" GZ,
+     0, NULL, NULL, 0, 0},
+    {"gzip, chunked", "GET / HTTP/1.1\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
+     "10\\r\\n"
+     "\\x1f\\x8b\\x08\\x00\\x00\\x00\\x00\\x00\\x02\\x03\\x4b\\x4e\\x4c\\x3b\\xbc\\x52"
+     "\\r\\n12\\r\\n"
+     "\\x21\\x23\\x35\\x27\\x27\\x1f\\x99\\xe4\\x02\\x00\\x3f\\x19\\x41\\x25\\x18\\x00\\x00\\x0"
+     "0"
+     "\\r\\n0\\r\\n\\r\\n",
+     0, NULL, NULL, 0, 0},
+    {"gzip, broken", "GET / HTTP/1.1\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip, br\\r\\nContent-Length: "
+     "4\\r\\n\\r\\n\\x1f\\x8bxx",
+     0, NULL, NULL, 0, 0},
+    {"cache", "GET / HTTP/1.1\\r\\nIf-None-Match: \"a\"\\r\\nCache-Control: no-cache\\r\\n\\r\\n",
+     "HTTP/1.1 304 Not Modified\\r\\nDate: Tue, 14 Nov 2023 22:13:20 GMT\\r\\n"
+     "ETag: W/\"a\\xff\"\\r\\nCache-Control: private=\"x-a\", max-age=60, s-maxage=x\\r\\n"
+     "Vary: Accept\\xe9\\r\\nAge: 5\\r\\nExpires: Tue, 14 Nov 2023 23:13:20 GMT\\r\\n"
+     "Last-Modified: Mon, 13 Nov 2023 22:13:20 GMT\\r\\n\\r\\n",
+     0, NULL, NULL, 0, 0},
+    {"replay", "GET / HTTP/1.1\\r\\n\\r\\n", "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n",
+     EX_REPLAY, NULL, "rule: \xe2\x80\xae webhook", 42, 0},
+    {"unparsed", "\\x16\\x03\\x01\\xff\\xfe\\x00", "\\x15\\x03", 0, NULL, NULL, 0, 0},
+    {"truncated",
+     "POST / HTTP/1.1\\r\\nContent-Length: "
+     "40\\r\\n\\r\\n0123456789012345678901234567890123456789",
+     "HTTP/1.1 200 OK\\r\\nTransfer-Encoding: "
+     "chunked\\r\\n\\r\\n14\\r\\n01234567890123456789\\r\\n0\\r\\n\\r\\n",
+     EX_TRUNCATED, NULL, NULL, 0, 10},
+};
+
+/* Writes ex as a line under cfg and checks it against the tree of the same record: the text
+ * parses back to the tree, and is byte for byte what jansson and jsonwrite make of the tree. */
+static json_t *check_record(const char *name, const struct exchange *ex,
+                            const struct jsonout_config *cfg)
+{
+    struct dynbuf line, via;
+    dynbuf_init(&line, 1 << 20);
+    dynbuf_init(&via, 1 << 20);
+    assert_int_equal(jsonout_line(&line, ex, cfg), 0);
+    json_t *tree = jsonout_exchange(ex, cfg);
+    json_t *back = json_loadb((const char *)line.data, line.len, JSON_ALLOW_NUL, NULL);
+    if (!back || !json_equal(back, tree))
+        fail_msg("%s: the line does not read back as the tree:\n%s", name, dynbuf_str(&line));
+    assert_int_equal(jsonwrite_value(&via, tree, 0), 0);
+    dynbuf_addc(&via, '\n');
+    if (strcmp(dynbuf_str(&via), dynbuf_str(&line)) != 0)
+        fail_msg("%s: text differs from the tree's:\n text %s tree %s", name, dynbuf_str(&line),
+                 dynbuf_str(&via));
+    char *dumped = jansson_text(tree);
+    assert_int_equal(strlen(dumped) + 1, line.len);
+    assert_memory_equal(dumped, line.data, line.len - 1);
+    free(dumped);
+    json_decref(back);
+    dynbuf_cleanup(&via);
+    dynbuf_cleanup(&line);
+    return tree;
+}
+
+/* Checks a message's body under a limit against the same body shown whole. */
+static void check_cut(const char *name, const json_t *whole, const json_t *cut, size_t limit)
+{
+    if (!json_is_object(whole))
+        return;
+    const char *full = json_string_value(json_object_get(whole, "body"));
+    const char *shown = json_string_value(json_object_get(cut, "body"));
+    bool text = strcmp(json_string_value(json_object_get(whole, "body_encoding")), "utf-8") == 0;
+    if (!text || strcmp(json_string_value(json_object_get(cut, "body_encoding")), "utf-8") != 0)
+        return; /* base64 of a cut is not a prefix of the whole's base64 */
+    size_t fn = json_string_length(json_object_get(whole, "body"));
+    size_t sn = json_string_length(json_object_get(cut, "body"));
+    bool over = fn > limit;
+    if (sn > limit || memcmp(full, shown, sn) != 0 || (over && sn + 3 < limit) ||
+        (!over && sn != fn))
+        fail_msg("%s: body cut at %zu shows %zu of %zu bytes", name, limit, sn, fn);
+    bool was = json_is_true(json_object_get(whole, "body_truncated"));
+    if (json_is_true(json_object_get(cut, "body_truncated")) != (was || over))
+        fail_msg("%s: body_truncated wrong at limit %zu", name, limit);
+}
+
+static void test_record_text_equals_tree(void **state)
+{
+    (void)state;
+    static const size_t limits[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 18, 19, 20, 21, 24};
+    for (size_t i = 0; i < sizeof RECORDS / sizeof RECORDS[0]; i++) {
+        const struct record_case *c = &RECORDS[i];
+        struct exchange *ex;
+        if (c->kept) {
+            size_t rn, sn;
+            uint8_t *req = tu_unescape(c->req, &rn), *resp = tu_unescape(c->resp, &sn);
+            struct exchange_limits exl = {HTTP_HEAD_MAX_DEFAULT, c->kept};
+            ex = tu_exchange(req, rn, resp, sn, &exl, &LIMITS, 1700000000000000000);
+            free(req);
+            free(resp);
+        } else {
+            ex = tu_exchange_text(c->req, c->resp, i ? 1700000000000000000 : 0);
+        }
+        ex->flags |= c->ex_flags;
+        if (c->error)
+            exchange_fail(ex, c->ex_flags, "%s", c->error);
+        if (c->note)
+            ex->note = c->note;
+        ex->replay_of = c->replay_of;
+        ex->id = i + 1, ex->conn_id = 9, ex->conn_seq = (uint32_t)i;
+        endpoint_set(&ex->client, "::1", 50000);
+        if (i % 2)
+            endpoint_set(&ex->server, "127.0.0.1", 80);
+        if (c->ex_flags & EX_TUNNEL)
+            ex->tunnel_bytes[SIDE_CLIENT] = 517, ex->tunnel_bytes[SIDE_SERVER] = 1 << 20;
+        json_t *whole = check_record(c->name, ex, &CFG);
+        if (strncmp(c->name, "gzip", 4) == 0) {
+            /* The table reaches the decoded object: a body, or an error for the broken one. */
+            json_t *dec = json_object_get(json_object_get(whole, "response"), "decoded");
+            if (strstr(c->name, "broken"))
+                assert_true(json_is_integer(json_object_get(dec, "error_offset")));
+            else
+                assert_string_equal(sget(dec, "body"), "caf\xc3\xa9 hello hello hello\n");
+        }
+        for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+            struct jsonout_config cfg = {&LIMITS, 1 << 20, limits[k]};
+            json_t *cut = check_record(c->name, ex, &cfg);
+            for (int side = 0; side < 2; side++) {
+                const char *m = side ? "response" : "request";
+                check_cut(c->name, json_object_get(whole, m), json_object_get(cut, m), limits[k]);
+                check_cut(c->name, json_object_get(json_object_get(whole, m), "decoded"),
+                          json_object_get(json_object_get(cut, m), "decoded"), limits[k]);
+            }
+            json_decref(cut);
+        }
+        json_decref(whole);
+        exchange_free(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_line_too_large),
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_hostile_bytes_everywhere),
+        cmocka_unit_test(test_record_text_equals_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,12 @@
  * escaped as well, for every kind of value: random strings over all of Unicode and every
  * control character, integer extremes, reals, nesting, keys that need escaping. Output parses
  * back to an equal value; a full buffer or too deep a nesting leaves the buffer as it was.
+ * Values written call by call give the same text directly as through the tree target, and
+ * failures (nesting, NaN, a full buffer) are reported by both.
  */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdbool.h>
 
 #include <stdlib.h>
@@ -167,6 +170,195 @@ static void test_limits(void **state)
     json_decref(deep);
 }
 
+/*
+ * A script of writer calls, one character each: '{' '[' open, '.' end, 'k' a key (the next
+ * word of keys), 's' a string (the next of strings), 'i' 'r' 't' 'f' 'n' an integer, a real,
+ * true, false, null, 'l' a lossy string, 'j' an embedded jansson value.
+ */
+static const char *const KEYS[] = {"a", "key with \"quotes\"", "", "\x1b\xe2\x80\xae",
+                                   "long_key_name"};
+static const char *const STRINGS[] = {"", "plain", "tab\there \x7f", "caf\xc3\xa9 \xf0\x9f\x98\x80",
+                                      "a string long enough for the block-wise path of escaping, "
+                                      "with a \n newline and \x01 control near its end"};
+
+static void run_script(struct jsonwrite *w, const char *script)
+{
+    size_t k = 0, s = 0;
+    int64_t ints[] = {0, -1, INT64_MAX, INT64_MIN, 1700000000123456789};
+    size_t i = 0;
+    for (const char *c = script; *c; c++) {
+        switch (*c) {
+        case '{': jsonwrite_begin_object(w); break;
+        case '[': jsonwrite_begin_array(w); break;
+        case '.': jsonwrite_end(w); break;
+        case 'k': {
+            const char *key = KEYS[k++ % 5];
+            jsonwrite_key(w, key, strlen(key));
+            break;
+        }
+        case 's': jsonwrite_cstring(w, STRINGS[s++ % 5]); break;
+        case 'l': jsonwrite_lossy(w, "bad \xff\xfe utf-8 \xc3", 14); break;
+        case 'i': jsonwrite_int(w, ints[i++ % 5]); break;
+        case 'r': jsonwrite_real(w, 2.5e-7); break;
+        case 't': jsonwrite_bool(w, true); break;
+        case 'f': jsonwrite_bool(w, false); break;
+        case 'n': jsonwrite_null(w); break;
+        case 'j': {
+            json_t *v = json_pack("{s:[i,s,{}],s:n}", "x", 1, "y\n", "z");
+            jsonwrite_json(w, v);
+            json_decref(v);
+            break;
+        }
+        default: fail_msg("bad script character %c", *c);
+        }
+    }
+}
+
+static void test_calls_text_and_tree(void **state)
+{
+    (void)state;
+    static const char *const scripts[] = {
+        "i",
+        "s",
+        "n",
+        "t",
+        "r",
+        "l",
+        "j",
+        "{.",
+        "[.",
+        "{ks.",
+        "[sifnt.",
+        "{kskikn.",
+        "{k[.k{.kj.",
+        "[[[[....",
+        "{k{k{k{ks....",
+        "[j{kj.j[j..",
+        "{kskskskskl.",
+        "[{ki.{ks.{k[..{kr..",
+        "{k[{k[{k[{k[s........",
+    };
+    struct jsonwrite *w = malloc(sizeof *w);
+    assert_non_null(w);
+    for (size_t n = 0; n < sizeof scripts / sizeof scripts[0]; n++) {
+        const char *script = scripts[n];
+        struct dynbuf text, via;
+        dynbuf_init(&text, 1 << 16);
+        dynbuf_init(&via, 1 << 16);
+        dynbuf_adds(&text, ">");
+        dynbuf_adds(&via, ">");
+        jsonwrite_init_text(w, &text, 0);
+        run_script(w, script);
+        assert_int_equal(jsonwrite_finish(w), 0);
+        jsonwrite_init_tree(w);
+        run_script(w, script);
+        json_t *tree = jsonwrite_take(w);
+        assert_non_null(tree);
+        /* The tree written whole (proven to be jansson's text) is the text written call by
+         * call, after what the buffer held. */
+        assert_int_equal(jsonwrite_value(&via, tree, 0), 0);
+        if (strcmp(dynbuf_str(&text), dynbuf_str(&via)) != 0)
+            fail_msg("script %s:\n text %s\n tree %s", script, dynbuf_str(&text), dynbuf_str(&via));
+        check_same(tree, 0);
+        json_decref(tree);
+        dynbuf_cleanup(&via);
+        dynbuf_cleanup(&text);
+    }
+    free(w);
+}
+
+/* Names (keys written without a check) across many stage flushes equal jansson's text. */
+static void test_names(void **state)
+{
+    (void)state;
+    struct jsonwrite *w = malloc(sizeof *w);
+    assert_non_null(w);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    json_t *want = json_object();
+    char names[900][40];
+    jsonwrite_init_text(w, &out, 0);
+    jsonwrite_begin_object(w);
+    for (int i = 0; i < 900; i++) {
+        /* lengths 1 to 33: some over the 16 bytes copied inline */
+        snprintf(names[i], sizeof names[i], "%.*s%d", i % 30, "abcdefghijklmnopqrstuvwxyz_-+.", i);
+        jsonwrite_name(w, names[i]);
+        jsonwrite_int(w, i);
+        json_object_set_new(want, names[i], json_integer(i));
+    }
+    jsonwrite_end(w);
+    assert_int_equal(jsonwrite_finish(w), 0);
+    assert_true(out.len > 2 * JSONWRITE_STAGE);
+    char *t = json_dumps(want, JSON_COMPACT | JSON_ENSURE_ASCII);
+    assert_string_equal(dynbuf_str(&out), t);
+    free(t);
+    json_decref(want);
+    dynbuf_cleanup(&out);
+    free(w);
+}
+
+/* Failures of calls: NaN, a full buffer, too deep a nesting. Text is rolled back; a tree is not
+ * returned (it has no size limit, so only NaN and nesting fail it). */
+static void test_call_failures(void **state)
+{
+    (void)state;
+    struct jsonwrite *w = malloc(sizeof *w);
+    assert_non_null(w);
+    char deep[2 * (JSONWRITE_DEPTH_MAX + 1) + 1];
+    memset(deep, '[', JSONWRITE_DEPTH_MAX + 1);
+    memset(deep + JSONWRITE_DEPTH_MAX + 1, '.', JSONWRITE_DEPTH_MAX + 1);
+    deep[sizeof deep - 1] = '\0';
+    static const struct {
+        const char *script; /* NULL: the too deep one */
+        bool tree_fails;
+    } cases[] = {
+        {"[inrn.", true}, /* 'n' then 'r' of NaN below */
+        {"[sssssssssssssssssssss.", false},
+        {NULL, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int tree = 0; tree < 2; tree++) {
+            struct dynbuf out;
+            dynbuf_init(&out, 256);
+            dynbuf_adds(&out, "keep");
+            if (tree)
+                jsonwrite_init_tree(w);
+            else
+                jsonwrite_init_text(w, &out, 0);
+            if (i == 0) {
+                jsonwrite_begin_array(w);
+                jsonwrite_int(w, 1);
+                jsonwrite_real(w, NAN);
+                jsonwrite_null(w);
+                jsonwrite_end(w);
+            } else {
+                run_script(w, cases[i].script ? cases[i].script : deep);
+            }
+            if (tree) {
+                json_t *v = jsonwrite_take(w);
+                assert_true((v == NULL) == cases[i].tree_fails);
+                json_decref(v);
+            } else {
+                assert_int_equal(jsonwrite_finish(w), -1);
+                assert_string_equal(dynbuf_str(&out), "keep");
+            }
+            dynbuf_cleanup(&out);
+        }
+    }
+    /* The deepest nesting allowed still works. */
+    struct dynbuf out;
+    dynbuf_init(&out, 1024);
+    jsonwrite_init_text(w, &out, 0);
+    for (int d = 0; d < JSONWRITE_DEPTH_MAX; d++)
+        jsonwrite_begin_array(w);
+    for (int d = 0; d < JSONWRITE_DEPTH_MAX; d++)
+        jsonwrite_end(w);
+    assert_int_equal(jsonwrite_finish(w), 0);
+    assert_int_equal(out.len, 2 * JSONWRITE_DEPTH_MAX);
+    free(w);
+    dynbuf_cleanup(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +366,9 @@ int main(void)
         cmocka_unit_test(test_containers),
         cmocka_unit_test(test_random_strings),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_calls_text_and_tree),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_call_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
