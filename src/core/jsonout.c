@@ -227,11 +227,22 @@ json_t *jsonout_sha256(const struct message *m)
     return take(&w);
 }
 
+/* "00" to "99": two digits per division when writing numbers. */
+static const char DIGIT_PAIRS[] = "0001020304050607080910111213141516171819202122232425262728293031"
+                                  "323334353637383940414243444546474849"
+                                  "5051525354555657585960616263646566676869707172737475767778798081"
+                                  "828384858687888990919293949596979899";
+
 /* Writes n decimal digits of v (zero-padded) at p; returns p + n. */
 static char *digits_at(char *p, unsigned long v, int n)
 {
-    for (int i = n - 1; i >= 0; i--, v /= 10)
-        p[i] = (char)('0' + v % 10);
+    char *q = p + n;
+    for (; q - p >= 2; v /= 100) {
+        q -= 2;
+        memcpy(q, DIGIT_PAIRS + 2 * (v % 100), 2);
+    }
+    if (q > p)
+        *--q = (char)('0' + v % 10);
     return p + n;
 }
 
@@ -258,10 +269,11 @@ char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
     *p++ = ':';
     p = digits_at(p, (unsigned long)(rem % 60), 2);
     if (digits > 0) {
+        static const unsigned long DROP[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                               10000,      1000,      100,      10,      1};
         if (digits > 9)
             digits = 9;
-        for (int i = digits; i < 9; i++)
-            frac /= 10;
+        frac /= DROP[digits];
         *p++ = '.';
         p = digits_at(p, frac, digits);
     }

@@ -318,6 +318,12 @@ static void test_iso8601(void **state)
                         "2023-11-14T22:13:20.123456789Z");
     assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 0),
                         "2023-11-14T22:13:20Z");
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 1),
+                        "2023-11-14T22:13:20.1Z");
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 8),
+                        "2023-11-14T22:13:20.12345678Z");
+    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000012345678, 5),
+                        "2023-11-14T22:13:20.01234Z");
     /* Leap days, century rules (2100 is not a leap year, 2000 is) and year ends. */
     assert_string_equal(jsonout_iso8601(buf, sizeof buf, 951782400LL * 1000000000, 0),
                         "2000-02-29T00:00:00Z");
