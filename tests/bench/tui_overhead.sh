@@ -39,9 +39,11 @@ wait_port() {
     done
     return 1
 }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# ticks PID: "user system" clock ticks the process has used.
+ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
-# measure PID PORT: runs wrk against the port and prints "requests cpu_us_per_request".
+# measure PID PORT: runs wrk against the port and prints "requests cpu_us user_us" (CPU time,
+# and its user part, per request).
 measure() {
     local pid=$1 port=$2 before after reqs
     before=$(ticks "$pid")
@@ -50,8 +52,10 @@ measure() {
     after=$(ticks "$pid")
     local hz
     hz=$(getconf CLK_TCK)
-    awk -v r="$reqs" -v t=$((after - before)) -v hz="$hz" \
-        'BEGIN { printf "%d %.2f\n", r, r ? t * 1e6 / hz / r : 0 }'
+    awk -v r="$reqs" -v b="$before" -v a="$after" -v hz="$hz" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        u = y[1] - x[1]; t = u + y[2] - x[2]
+        printf "%d %.2f %.2f\n", r, r ? t * 1e6 / hz / r : 0, r ? u * 1e6 / hz / r : 0 }'
 }
 
 # run_tui ARGS...: hspy ARGS in tmux with the interface; prints its measurement.
@@ -104,24 +108,32 @@ compare() {
         port=$(free_port)
         plain+=("$(run_plain "$port" "${@//PORT/$port}")")
     done
+    # col N ARRAY...: the median of field N of the measurements.
+    col() {
+        local n=$1
+        shift
+        printf '%s\n' "$@" | awk -v n="$n" '{print $n}' | median
+    }
+    runs() { printf '%s\n' "$@" | awk '{printf "%s ", $2}'; }
     local tui_us still_us bare_us plain_us
-    tui_us=$(printf '%s\n' "${tui[@]}" | awk '{print $2}' | median)
-    still_us=$(printf '%s\n' "${still[@]}" | awk '{print $2}' | median)
-    bare_us=$(printf '%s\n' "${bare[@]}" | awk '{print $2}' | median)
-    plain_us=$(printf '%s\n' "${plain[@]}" | awk '{print $2}' | median)
-    runs() { printf '%s ' "$@" | awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}'; }
-    printf '%-6s interface, flows kept:   %7.2f us CPU per request (runs: %s)\n' "$what" \
-        "$tui_us" "$(runs "${tui[@]}")"
-    printf '%-6s flows kept, follow off:  %7.2f us CPU per request (runs: %s)\n' "$what" \
-        "$still_us" "$(runs "${still[@]}")"
-    printf '%-6s interface, no history:   %7.2f us CPU per request (runs: %s)\n' "$what" \
-        "$bare_us" "$(runs "${bare[@]}")"
-    printf '%-6s no interface:            %7.2f us CPU per request (runs: %s)\n' "$what" \
-        "$plain_us" "$(runs "${plain[@]}")"
-    awk -v a="$tui_us" -v m="$bare_us" -v b="$plain_us" -v k="$still_us" -v w="$what" 'BEGIN { if (b > 0) {
+    tui_us=$(col 2 "${tui[@]}")
+    still_us=$(col 2 "${still[@]}")
+    bare_us=$(col 2 "${bare[@]}")
+    plain_us=$(col 2 "${plain[@]}")
+    printf '%-6s interface, flows kept:   %7.2f us CPU per request, %5.2f in user mode (runs: %s)\n' \
+        "$what" "$tui_us" "$(col 3 "${tui[@]}")" "$(runs "${tui[@]}")"
+    printf '%-6s flows kept, follow off:  %7.2f us CPU per request, %5.2f in user mode (runs: %s)\n' \
+        "$what" "$still_us" "$(col 3 "${still[@]}")" "$(runs "${still[@]}")"
+    printf '%-6s interface, no history:   %7.2f us CPU per request, %5.2f in user mode (runs: %s)\n' \
+        "$what" "$bare_us" "$(col 3 "${bare[@]}")" "$(runs "${bare[@]}")"
+    printf '%-6s no interface:            %7.2f us CPU per request, %5.2f in user mode (runs: %s)\n' \
+        "$what" "$plain_us" "$(col 3 "${plain[@]}")" "$(runs "${plain[@]}")"
+    awk -v a="$tui_us" -v m="$bare_us" -v b="$plain_us" -v k="$still_us" -v w="$what" \
+        -v au="$(col 3 "${tui[@]}")" -v bu="$(col 3 "${plain[@]}")" 'BEGIN { if (b > 0) {
         printf "%-6s keeping the flows (follow off, the list still): %+.1f%%\n", w, (k / b - 1) * 100
         printf "%-6s drawing the interface: %+.1f%% CPU per request\n", w, (m / b - 1) * 100
-        printf "%-6s drawing and keeping the flows: %+.1f%%\n", w, (a / b - 1) * 100 } }'
+        printf "%-6s drawing and keeping the flows: %+.1f%% (user mode alone: %+.1f%%)\n", w,
+            (a / b - 1) * 100, (bu > 0 ? (au / bu - 1) * 100 : 0) } }'
 }
 
 compare listen listen "127.0.0.1:PORT"
