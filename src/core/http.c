@@ -88,34 +88,36 @@ static void warn_once(struct http_warnings *w, enum warning_code code, const uin
 }
 
 #ifdef __SSE2__
-static inline unsigned ctl_mask(__m128i v)
+/* 0xff in each byte of v that is a control character (< 0x20) or DEL. */
+static inline __m128i ctl_hits(__m128i v)
 {
     const __m128i ctl_max = _mm_set1_epi8(0x1f);
     __m128i is_ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl_max), ctl_max);
     __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(is_ctl, is_del));
+    return _mm_or_si128(is_ctl, is_del);
 }
-#endif
 
-#ifdef __SSE2__
 /*
- * The first byte in [p, end) whose bit is set by mask, or end. base is the start of the
+ * The first byte in [p, end) that hits_of marks (0xff), or end. base is the start of the
  * caller's buffer: the last partial block is loaded ending exactly at end (overlapping bytes
  * already seen) instead of being scanned byte by byte. Never reads outside [base, end).
  */
 static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                                        unsigned (*mask_of)(__m128i))
+                                        __m128i (*hits_of)(__m128i))
 {
-    /* Two blocks per step: values are often longer than 32 bytes. */
+    /* Two blocks per step, one test for both: values are often longer than 32 bytes. */
     while (end - p >= 32) {
-        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p)) |
-                        mask_of(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) << 16;
-        if (mask)
+        __m128i a = hits_of(_mm_loadu_si128((const __m128i *)(const void *)p));
+        __m128i b = hits_of(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        if (_mm_movemask_epi8(_mm_or_si128(a, b))) {
+            unsigned mask = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
             return p + __builtin_ctz(mask);
+        }
         p += 32;
     }
     if (end - p >= 16) {
-        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p));
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(hits_of(_mm_loadu_si128((const __m128i *)(const void *)p)));
         if (mask)
             return p + __builtin_ctz(mask);
         p += 16;
@@ -124,7 +126,8 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
         return end;
     if (end - base >= 16) {
         const uint8_t *q = end - 16;
-        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)q));
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(hits_of(_mm_loadu_si128((const __m128i *)(const void *)q)));
         mask >>= (unsigned)(p - q);
         return mask ? p + __builtin_ctz(mask) : end;
     }
@@ -136,7 +139,7 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
 static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
-    const uint8_t *hit = scan_block(base, p, end, ctl_mask);
+    const uint8_t *hit = scan_block(base, p, end, ctl_hits);
     if (hit)
         return hit;
 #endif
@@ -227,12 +230,12 @@ static inline const uint8_t *skip_name_chars(const uint8_t *base, const uint8_t 
 }
 
 #ifdef __SSE2__
-/* Bit i set when byte i of v is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
-static inline unsigned target_stop_mask(__m128i v)
+/* 0xff in each byte of v that is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
+static inline __m128i target_stop_hits(__m128i v)
 {
     __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
     __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, is_del));
+    return _mm_or_si128(low, is_del);
 }
 #endif
 
@@ -242,7 +245,7 @@ static inline const uint8_t *find_target_stop(const uint8_t *base, const uint8_t
                                               const uint8_t *end)
 {
 #ifdef __SSE2__
-    const uint8_t *hit = scan_block(base, p, end, target_stop_mask);
+    const uint8_t *hit = scan_block(base, p, end, target_stop_hits);
     if (hit)
         return hit;
 #endif
@@ -789,70 +792,83 @@ static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8
     add_header(base, h, &hd, w);
 }
 
+/* The header array of a head while the fast lane fills it, kept out of the head in locals. */
+struct fill {
+    struct http_header *headers;
+    uint32_t cap, n, total;
+};
+
 /*
  * Records an ordinary field line: name [n, nend), value [v, vend), both already checked. The
  * known-field lookup and the typo check are the only look at the name after its scan.
  */
-static inline void add_plain_field(const uint8_t *base, struct http_head *h,
+static inline void add_plain_field(const uint8_t *base, struct http_head *h, struct fill *f,
                                    struct http_warnings *w, const uint8_t *n, const uint8_t *nend,
                                    const uint8_t *v, const uint8_t *vend)
 {
     uint32_t line = (uint32_t)(n - base), nlen = (uint32_t)(nend - n);
-    enum http_field f = field_id(n, nlen);
-    if (f == HF_OTHER && nlen >= 12) {
+    enum http_field id = field_id(n, nlen);
+    if (id == HF_OTHER && nlen >= 12) {
         enum http_field t = typo_of(n, nlen);
         if (t != HF_OTHER)
             http_warnings_add(w, W_NAME_TYPO, line, (struct http_span){line, nlen}, (uint16_t)t);
     }
-    /* What add_header does, written straight into the caller's array. */
-    h->total_headers++;
-    if (h->nheaders >= h->cap) {
-        if (h->total_headers == h->cap + 1)
+    /* What add_header does. */
+    f->total++;
+    if (f->n >= f->cap) {
+        if (f->total == f->cap + 1)
             warn(w, W_TOO_MANY_HEADERS, base, n);
         return;
     }
-    if (f != HF_OTHER) {
-        if (h->field_index[f] < 0)
-            h->field_index[f] = (int32_t)h->nheaders;
-        if (h->field_count[f] < 255)
-            h->field_count[f]++;
+    if (id != HF_OTHER) {
+        if (h->field_index[id] < 0)
+            h->field_index[id] = (int32_t)f->n;
+        if (h->field_count[id] < 255)
+            h->field_count[id]++;
     }
-    struct http_header *d = &h->headers[h->nheaders++];
+    struct http_header *d = &f->headers[f->n++];
     d->name = (struct http_span){line, nlen};
     d->value = span(base, v, vend);
     d->line = line;
     d->flags = 0;
-    d->field = (uint16_t)f;
+    d->field = (uint16_t)id;
 }
 
 /*
  * The fast lane through the field lines of a head: parses consecutive ordinary lines from p (a
- * name of letters, digits and '-', a colon, a value without control characters, CR LF) and
- * returns where it stopped: the start of the first line that is not ordinary (the empty line,
- * an obs-fold, anything that needs a warning, a line not complete before end), which the caller
- * looks at carefully.
+ * name of letters, digits and '-', a colon, optional spaces, a value without control
+ * characters, CR LF) and returns where it stopped: the start of the first line that is not
+ * ordinary (the empty line, an obs-fold, a HTAB, anything that needs a warning, a line not
+ * complete before end), which the caller looks at carefully.
  */
 static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                                          struct http_head *h, struct http_warnings *w)
 {
+    struct fill f = {h->headers, h->cap, h->nheaders, h->total_headers};
+    const uint8_t *n;
     for (;;) {
-        const uint8_t *n = p;
+        n = p;
         p = skip_name_chars(base, p, end);
         if (p == end || *p != ':' || p == n)
-            return n;
+            break;
         const uint8_t *nend = p++;
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
         const uint8_t *q = find_ctl_in(base, p, end);
         if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
-            return n;
-        /* [p, q) holds no control character, so no HTAB either: only spaces to trim. */
+            break;
+        /* [p, q) holds no control character, HTAB included, and *q is a CR: the whitespace
+         * around the value is spaces, and the skip stops at q at the latest. */
+        while (*p == ' ')
+            p++;
         const uint8_t *vend = q;
-        while (vend > p && vend[-1] == ' ')
-            vend--;
-        add_plain_field(base, h, w, n, nend, p, vend);
+        if (p < q)
+            while (vend[-1] == ' ')
+                vend--;
+        add_plain_field(base, h, &f, w, n, nend, p, vend);
         p = q + 2;
     }
+    h->nheaders = f.n;
+    h->total_headers = f.total;
+    return n;
 }
 
 /* Whether an incomplete first line can still become a start line of this kind. */
@@ -1262,15 +1278,38 @@ bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
     return s.len == n && memcmp(buf + s.off, text, n) == 0;
 }
 
+/*
+ * Whether word a equals the lower-case literal word b in any case. Folding with | 0x20 maps a
+ * control byte onto '-' or a digit (CR onto '-'): those are the literal's bytes without 0x40
+ * (letters have it), where a must match exactly.
+ */
+static inline bool token_word_eq(uint64_t a, uint64_t b)
+{
+    const uint64_t fold = 0x2020202020202020ull, letter = 0x4040404040404040ull;
+    return (a | fold) == b && ((a ^ b) & ((~b & letter) >> 1)) == 0;
+}
+
 bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len)
 {
-    if (n != lower_len || !lower_eq(p, lower, n))
+    if (n != lower_len)
         return false;
-    /* Folding maps a few control bytes onto '-' and digits: rule them out on a match. */
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < 0x20)
-            return false;
-    return true;
+    /* Short words are padded with the same bytes on both sides. */
+    uint64_t a = 0x2020202020202020ull, b = a;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, p + i, 8);
+            memcpy(&b, lower + i, 8);
+            if (!token_word_eq(a, b))
+                return false;
+        }
+        /* The last 8 bytes, overlapping what the loop compared. */
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, lower + n - 8, 8);
+        return token_word_eq(a, b);
+    }
+    memcpy(&a, p, n);
+    memcpy(&b, lower, n);
+    return token_word_eq(a, b);
 }
 
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)

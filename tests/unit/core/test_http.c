@@ -595,6 +595,36 @@ static void test_name_scan_every_byte(void **state)
     }
 }
 
+/*
+ * http_token_ieq against the byte rule (same length; each byte equal to the literal's in any
+ * case, and never a control byte, which folding would map onto '-' or a digit): every byte value
+ * at every position of literals of lengths around the word size, from exact-size buffers.
+ */
+static void test_token_ieq_every_byte(void **state)
+{
+    (void)state;
+    static const char *const lits[] = {"te",         "close",        "chunked",           "upgrade",
+                                       "keep-alive", "100-continue", "transfer-encoding", "a-1",
+                                       "x"};
+    for (size_t li = 0; li < sizeof lits / sizeof lits[0]; li++) {
+        const char *lit = lits[li];
+        size_t n = strlen(lit);
+        uint8_t *buf = malloc(n);
+        for (size_t k = 0; k < n; k++) {
+            for (unsigned b = 0; b < 256; b++) {
+                memcpy(buf, lit, n);
+                buf[k] = (uint8_t)b;
+                bool want = b >= 0x20 && (uint8_t)(b | 0x20) == (uint8_t)lit[k] &&
+                            (b == (uint8_t)lit[k] || (lit[k] >= 'a' && lit[k] <= 'z'));
+                if (http_token_ieq(buf, n, lit, n) != want)
+                    fail_msg("token %s pos %zu byte 0x%02x: got %d", lit, k, b, !want);
+            }
+        }
+        assert_false(http_token_ieq(buf, n - 1, lit, n));
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_has_lf_from),
         cmocka_unit_test(test_value_scan_every_byte),
         cmocka_unit_test(test_name_scan_every_byte),
+        cmocka_unit_test(test_token_ieq_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
