@@ -1137,6 +1137,9 @@ static void fields_undo(struct http_head *h, struct http_warnings *w, const stru
         h->field_index[i] = -1;
     memset(h->field_count, 0, sizeof h->field_count);
     if (w) {
+        /* Warnings past n are not looked at; cleared all the same, so that what a caller finds
+         * there does not depend on how the bytes were cut. */
+        memset(&w->w[u->warn_n], 0, (size_t)(w->n - u->warn_n) * sizeof w->w[0]);
         w->n = u->warn_n;
         w->dropped = u->warn_dropped;
     }
