@@ -752,8 +752,7 @@ static void head_reset(struct http_head *h, enum http_kind kind, const struct ht
     h->headers = headers;
     h->cap = lim && lim->headers_max < cap ? lim->headers_max : cap;
     h->kind = (uint8_t)kind;
-    for (int i = 0; i < HF__COUNT; i++)
-        h->field_index[i] = -1;
+    memset(h->field_index, 0xff, sizeof h->field_index); /* all -1 */
 }
 
 /*
@@ -1133,8 +1132,7 @@ static void fields_undo(struct http_head *h, struct http_warnings *w, const stru
 {
     h->flags = u->flags;
     h->nheaders = h->total_headers = 0;
-    for (int i = 0; i < HF__COUNT; i++)
-        h->field_index[i] = -1;
+    memset(h->field_index, 0xff, sizeof h->field_index); /* all -1 */
     memset(h->field_count, 0, sizeof h->field_count);
     if (w) {
         /* Warnings past n are not looked at; cleared all the same, so that what a caller finds
