@@ -988,6 +988,7 @@ static int too_large(const uint8_t *base, const struct http_limits *limits, stru
     head->len = limits->head_max;
     warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
     scan->state = SCAN_DONE;
+    scan->wait_lf = 0; /* a call after the end goes to the parser, which repeats the result */
     return HTTP_TOO_LARGE;
 }
 
@@ -1171,6 +1172,7 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
     if (rc > 0) {
         scan->pos = (uint32_t)rc;
         scan->state = SCAN_DONE;
+        scan->wait_lf = 0;
         head->len = (uint32_t)rc;
         finish_head(base, head, w);
         return rc;
