@@ -1122,7 +1122,7 @@ static const uint8_t *head_end_scan(const uint8_t *base, const uint8_t *from, co
 
 /* Bytes after a fresh start line below which the end of the head is looked for before parsing
  * (few bytes are likely a piece of a head still coming). */
-enum { FIELDS_SEARCH_FIRST = 64 };
+enum { FIELDS_SEARCH_FIRST = 16 };
 
 /* What field parsing changed in a head, restored when the head turns out incomplete. */
 struct fields_undo {
