@@ -791,6 +791,14 @@ static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8
     add_header(base, h, &hd, w);
 }
 
+/* CR LF read as one 16-bit word in the machine's byte order. */
+#define CRLF16                                                                                     \
+    ((uint16_t)(((const union {                                                                    \
+                    uint8_t b[2];                                                                  \
+                    uint16_t w;                                                                    \
+                }){{'\r', '\n'}})                                                                  \
+                    .w))
+
 /* The header array of a head while the fast lane fills it, kept out of the head in locals. */
 struct fill {
     struct http_header *headers;
@@ -852,7 +860,8 @@ static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, 
             break;
         const uint8_t *nend = p++;
         const uint8_t *q = find_ctl_in(base, p, end);
-        if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
+        uint16_t crlf;
+        if (end - q < 2 || (memcpy(&crlf, q, 2), crlf != CRLF16))
             break;
         /* [p, q) holds no control character, HTAB included, and *q is a CR: the whitespace
          * around the value is spaces, and the skip stops at q at the latest. */
