@@ -9,8 +9,8 @@
  * be a start line at all is an error.
  *
  * Feeding a head whole, byte by byte or split anywhere gives identical results: the parser
- * only looks at a head once its end has been found (struct http_scan remembers how far the
- * search got, so repeated calls cost O(new bytes)).
+ * parses the field lines only once the end of the head has been found (struct http_scan
+ * remembers how far the search got, so repeated calls cost O(new bytes)).
  */
 #ifndef HSPY_HTTP_H
 #define HSPY_HTTP_H
@@ -132,15 +132,20 @@ struct http_warnings {
     uint16_t dropped; /* warnings past HTTP_WARN_MAX */
 };
 
-/* Progress through a head across calls; zero-initialise before the first call. */
+/*
+ * Progress through a head across calls; zero-initialise before the first call. In the start line
+ * state, pos is the first line not parsed yet and the search for its LF resumes at lf_from. In
+ * the field lines state, pos is the first field line and the search for the end of the head (a
+ * LF followed by a CR or a LF) resumes at lf_from. wait_lf, when set, supersedes lf_from.
+ */
 struct http_scan {
-    uint32_t pos;     /* offset of the first line not parsed yet */
-    uint32_t lf_from; /* when partial: [pos, lf_from) holds no LF */
-    /* When the line at pos is incomplete and new bytes without a LF can change nothing: 1 +
-     * the offset from which only a LF matters (it supersedes lf_from); 0 otherwise. */
+    uint32_t pos;
+    uint32_t lf_from;
+    /* 1 + the offset (15 or more) from which new bytes matter only through their LFs (start line
+     * state: any LF; field lines state: a LF and the byte after it); 0 when the next call must
+     * look closer. */
     uint32_t wait_lf;
     uint8_t state;   /* enum http_scan_state */
-    uint8_t partial; /* the line at pos was incomplete at the last call */
     uint8_t started; /* the head was reset by the first call */
 };
 
@@ -156,9 +161,15 @@ void http_warnings_add(struct http_warnings *w, enum warning_code code, uint32_t
  * HTTP_INVALID when the first line cannot be a start line of this kind. scan may be NULL (the
  * buffer is then parsed from its start); with a scan, the caller calls again with the same
  * head, w and scan and a longer buffer whose earlier bytes are unchanged (the buffer may have
- * moved), and only new bytes are looked at. On HTTP_TOO_LARGE the head is parsed as far as
- * head_max and HEAD_TRUNCATED is set, so what was seen can still be shown. Warnings are
- * appended to w (may be NULL). limits may be NULL (defaults).
+ * moved), and only new bytes are looked at. Warnings are appended to w (may be NULL). limits
+ * may be NULL (defaults).
+ *
+ * The start line is judged and parsed as soon as its line is complete (HTTP_INVALID at once for
+ * another protocol). The field lines are parsed only when the end of the head is in buf: on
+ * HTTP_NEED_MORE the head holds the start line (once complete) and no field lines, and w holds
+ * only the start line's warnings, however the bytes were split. On HTTP_TOO_LARGE the complete
+ * lines within head_max are parsed and HEAD_TRUNCATED is set, so what was seen can still be
+ * shown. The header count limit (headers_max) is applied when the field lines are parsed.
  */
 int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
                          const struct http_limits *limits, struct http_scan *scan,
@@ -197,19 +208,60 @@ static inline bool http_has_lf_from(const uint8_t *buf, size_t from, size_t len)
 }
 
 /*
+ * Past the start line, with LFs in buf[from, len) (bit k of lfs: a LF at from + k): true when
+ * none of them is followed by a CR or a LF (the end of the head starts so), scan->wait_lf then
+ * moved past them.
+ */
+static inline bool http_scan_lfs_idle(const uint8_t *buf, size_t from, size_t len, unsigned lfs,
+                                      struct http_scan *scan)
+{
+    size_t next = len;
+    for (; lfs; lfs &= lfs - 1) {
+        size_t i = from + (size_t)__builtin_ctz(lfs);
+        if (i + 1 == len) {
+            next = i; /* the byte after this LF is still to come */
+            break;
+        }
+        if (buf[i + 1] == '\r' || buf[i + 1] == '\n')
+            return false;
+    }
+    scan->wait_lf = (uint32_t)next + 1;
+    return true;
+}
+
+/*
  * The usual entry point (see http_head_parse_full). Inline so that a caller feeding small
- * pieces pays only a look at the new bytes while the current line is still incomplete.
+ * pieces pays only a look at the new bytes while they cannot end the start line or the head:
+ * a piece of at most 16 bytes (from the offset the scan waits at) is looked at with one load
+ * for LFs, and past the start line only the byte after each LF is looked at.
  */
 static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
                                   const struct http_limits *limits, struct http_scan *scan,
                                   struct http_head *head, struct http_warnings *w)
 {
     if (scan) {
-        /* One comparison covers "waiting" too: from is UINT32_MAX when wait_lf is 0, and no
-         * len below head_max exceeds it. */
-        uint32_t from = scan->wait_lf - 1;
-        if (from < len && len < (limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT) &&
-            !http_has_lf_from(buf, from, len)) {
+        /* from is UINT32_MAX when wait_lf is 0 (not waiting): then neither test below holds,
+         * since no len below head_max exceeds it. */
+        size_t from = (uint32_t)(scan->wait_lf - 1);
+        size_t head_max = limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT;
+#ifdef __SSE2__
+        /* 1 to 16 new bytes: the 16 ending at len (the parser sets wait_lf only for from >= 15,
+         * so they are all in buf). */
+        if (len - from - 1 < 16 && len < head_max) {
+            unsigned lfs = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16)),
+                               _mm_set1_epi8('\n')));
+            lfs >>= 16 - (len - from);
+            if (!lfs) {
+                scan->wait_lf = (uint32_t)len + 1;
+                return HTTP_NEED_MORE;
+            }
+            if (scan->state == HTTP_SCAN_FIELDS && http_scan_lfs_idle(buf, from, len, lfs, scan))
+                return HTTP_NEED_MORE;
+            return http_head_parse_full(buf, len, kind, limits, scan, head, w);
+        }
+#endif
+        if (from < len && len < head_max && !http_has_lf_from(buf, from, len)) {
             scan->wait_lf = (uint32_t)len + 1;
             return HTTP_NEED_MORE;
         }

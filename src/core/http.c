@@ -3,9 +3,11 @@
  * caller's bytes into spans and warnings. It never allocates, never copies message bytes and
  * never reads past the length it is given. Message length rules live in framing.c.
  *
- * Parsing is line-incremental: complete lines are parsed once and their results kept in the
- * caller's head; a line is parsed again only if it was incomplete. So feeding a head whole, byte
- * by byte or in any pieces gives the same result at about the same cost.
+ * The start line is parsed as soon as it is complete (so that bytes of another protocol are
+ * refused at once). The field lines are parsed in one pass once the end of the head is in the
+ * buffer; until then a call only carries on the search for that end from where the previous
+ * call left it. So feeding a head whole, byte by byte or in any pieces gives the same result at
+ * about the same cost.
  */
 #include "hspy/http.h"
 
@@ -86,34 +88,36 @@ static void warn_once(struct http_warnings *w, enum warning_code code, const uin
 }
 
 #ifdef __SSE2__
-static inline unsigned ctl_mask(__m128i v)
+/* 0xff in each byte of v that is a control character (< 0x20) or DEL. */
+static inline __m128i ctl_hits(__m128i v)
 {
     const __m128i ctl_max = _mm_set1_epi8(0x1f);
     __m128i is_ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl_max), ctl_max);
     __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(is_ctl, is_del));
+    return _mm_or_si128(is_ctl, is_del);
 }
-#endif
 
-#ifdef __SSE2__
 /*
- * The first byte in [p, end) whose bit is set by mask, or end. base is the start of the
+ * The first byte in [p, end) that hits_of marks (0xff), or end. base is the start of the
  * caller's buffer: the last partial block is loaded ending exactly at end (overlapping bytes
  * already seen) instead of being scanned byte by byte. Never reads outside [base, end).
  */
 static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                                        unsigned (*mask_of)(__m128i))
+                                        __m128i (*hits_of)(__m128i))
 {
-    /* Two blocks per step: values are often longer than 32 bytes. */
+    /* Two blocks per step, one test for both: values are often longer than 32 bytes. */
     while (end - p >= 32) {
-        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p)) |
-                        mask_of(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) << 16;
-        if (mask)
+        __m128i a = hits_of(_mm_loadu_si128((const __m128i *)(const void *)p));
+        __m128i b = hits_of(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        if (_mm_movemask_epi8(_mm_or_si128(a, b))) {
+            unsigned mask = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
             return p + __builtin_ctz(mask);
+        }
         p += 32;
     }
     if (end - p >= 16) {
-        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)p));
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(hits_of(_mm_loadu_si128((const __m128i *)(const void *)p)));
         if (mask)
             return p + __builtin_ctz(mask);
         p += 16;
@@ -122,7 +126,8 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
         return end;
     if (end - base >= 16) {
         const uint8_t *q = end - 16;
-        unsigned mask = mask_of(_mm_loadu_si128((const __m128i *)(const void *)q));
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(hits_of(_mm_loadu_si128((const __m128i *)(const void *)q)));
         mask >>= (unsigned)(p - q);
         return mask ? p + __builtin_ctz(mask) : end;
     }
@@ -134,7 +139,7 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
 static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
-    const uint8_t *hit = scan_block(base, p, end, ctl_mask);
+    const uint8_t *hit = scan_block(base, p, end, ctl_hits);
     if (hit)
         return hit;
 #endif
@@ -190,26 +195,6 @@ static inline unsigned name_mask(__m128i v)
 }
 #endif
 
-/* Last LF in [p, end), or NULL. */
-static inline const uint8_t *find_last_lf(const uint8_t *p, const uint8_t *end)
-{
-#ifdef __SSE2__
-    const __m128i lf = _mm_set1_epi8('\n');
-    while (end - p >= 16) {
-        unsigned mask = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)), lf));
-        if (mask)
-            return end - 16 + (31 - __builtin_clz(mask));
-        end -= 16;
-    }
-#endif
-    while (end > p) {
-        if (*--end == '\n')
-            return end;
-    }
-    return NULL;
-}
-
 /*
  * Returns the end of a run of letters, digits and '-' starting at p (the characters of
  * virtually every real field name), checking 16 bytes at a time; callers fall back to the
@@ -245,12 +230,12 @@ static inline const uint8_t *skip_name_chars(const uint8_t *base, const uint8_t 
 }
 
 #ifdef __SSE2__
-/* Bit i set when byte i of v is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
-static inline unsigned target_stop_mask(__m128i v)
+/* 0xff in each byte of v that is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
+static inline __m128i target_stop_hits(__m128i v)
 {
     __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
     __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, is_del));
+    return _mm_or_si128(low, is_del);
 }
 #endif
 
@@ -260,7 +245,7 @@ static inline const uint8_t *find_target_stop(const uint8_t *base, const uint8_t
                                               const uint8_t *end)
 {
 #ifdef __SSE2__
-    const uint8_t *hit = scan_block(base, p, end, target_stop_mask);
+    const uint8_t *hit = scan_block(base, p, end, target_stop_hits);
     if (hit)
         return hit;
 #endif
@@ -767,8 +752,7 @@ static void head_reset(struct http_head *h, enum http_kind kind, const struct ht
     h->headers = headers;
     h->cap = lim && lim->headers_max < cap ? lim->headers_max : cap;
     h->kind = (uint8_t)kind;
-    for (int i = 0; i < HF__COUNT; i++)
-        h->field_index[i] = -1;
+    memset(h->field_index, 0xff, sizeof h->field_index); /* all -1 */
 }
 
 /*
@@ -807,92 +791,92 @@ static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8
     add_header(base, h, &hd, w);
 }
 
+/* CR LF read as one 16-bit word in the machine's byte order. */
+#define CRLF16                                                                                     \
+    ((uint16_t)(((const union {                                                                    \
+                    uint8_t b[2];                                                                  \
+                    uint16_t w;                                                                    \
+                }){{'\r', '\n'}})                                                                  \
+                    .w))
+
+/* The header array of a head while the fast lane fills it, kept out of the head in locals. */
+struct fill {
+    struct http_header *headers;
+    uint32_t cap, n, total;
+};
+
 /*
  * Records an ordinary field line: name [n, nend), value [v, vend), both already checked. The
  * known-field lookup and the typo check are the only look at the name after its scan.
  */
-static inline void add_plain_field(const uint8_t *base, struct http_head *h,
+static inline void add_plain_field(const uint8_t *base, struct http_head *h, struct fill *f,
                                    struct http_warnings *w, const uint8_t *n, const uint8_t *nend,
                                    const uint8_t *v, const uint8_t *vend)
 {
     uint32_t line = (uint32_t)(n - base), nlen = (uint32_t)(nend - n);
-    enum http_field f = field_id(n, nlen);
-    if (f == HF_OTHER && nlen >= 12) {
+    enum http_field id = field_id(n, nlen);
+    if (id == HF_OTHER && nlen >= 12) {
         enum http_field t = typo_of(n, nlen);
         if (t != HF_OTHER)
             http_warnings_add(w, W_NAME_TYPO, line, (struct http_span){line, nlen}, (uint16_t)t);
     }
-    /* What add_header does, written straight into the caller's array. */
-    h->total_headers++;
-    if (h->nheaders >= h->cap) {
-        if (h->total_headers == h->cap + 1)
+    /* What add_header does. */
+    f->total++;
+    if (f->n >= f->cap) {
+        if (f->total == f->cap + 1)
             warn(w, W_TOO_MANY_HEADERS, base, n);
         return;
     }
-    if (f != HF_OTHER) {
-        if (h->field_index[f] < 0)
-            h->field_index[f] = (int32_t)h->nheaders;
-        if (h->field_count[f] < 255)
-            h->field_count[f]++;
+    if (id != HF_OTHER) {
+        if (h->field_index[id] < 0)
+            h->field_index[id] = (int32_t)f->n;
+        if (h->field_count[id] < 255)
+            h->field_count[id]++;
     }
-    struct http_header *d = &h->headers[h->nheaders++];
+    struct http_header *d = &f->headers[f->n++];
     d->name = (struct http_span){line, nlen};
     d->value = span(base, v, vend);
     d->line = line;
     d->flags = 0;
-    d->field = (uint16_t)f;
+    d->field = (uint16_t)id;
 }
 
 /*
  * The fast lane through the field lines of a head: parses consecutive ordinary lines from p (a
- * name of letters, digits and '-', a colon, a value without control characters, CR LF) and
- * returns where it stopped: end, or the start of the first line that is not ordinary (the empty
- * line, an obs-fold, anything that needs a warning), which the caller parses carefully. Every
- * line in [p, end) is complete (end[-1] is a LF), so each scan stops at that LF at the latest
- * and needs no other bound.
+ * name of letters, digits and '-', a colon, optional spaces, a value without control
+ * characters, CR LF) and returns where it stopped: the start of the first line that is not
+ * ordinary (the empty line, an obs-fold, a HTAB, anything that needs a warning, a line not
+ * complete before end), which the caller looks at carefully.
  */
 static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                                          struct http_head *h, struct http_warnings *w)
 {
-    while (p < end) {
-        const uint8_t *n = p;
+    struct fill f = {h->headers, h->cap, h->nheaders, h->total_headers};
+    const uint8_t *n;
+    for (;;) {
+        n = p;
         p = skip_name_chars(base, p, end);
-        if (*p != ':' || p == n)
-            return n;
+        if (p == end || *p != ':' || p == n)
+            break;
         const uint8_t *nend = p++;
-        if (*p == ' ')
-            p++; /* the usual single space: the loop below then does not run */
-        while (*p == ' ' || *p == '\t')
-            p++;
         const uint8_t *q = find_ctl_in(base, p, end);
-        /* A CR found here is before the final LF, so q[1] is inside the input. */
-        if (q[0] != '\r' || q[1] != '\n')
-            return n;
+        uint16_t crlf;
+        if (end - q < 2 || (memcpy(&crlf, q, 2), crlf != CRLF16))
+            break;
+        /* [p, q) holds no control character, HTAB included, and *q is a CR: the whitespace
+         * around the value is spaces, and the skip stops at q at the latest. */
+        while (*p == ' ')
+            p++;
         const uint8_t *vend = q;
-        while (vend > p && (vend[-1] == ' ' || vend[-1] == '\t'))
-            vend--;
-        add_plain_field(base, h, w, n, nend, p, vend);
+        if (p < q)
+            while (vend[-1] == ' ')
+                vend--;
+        add_plain_field(base, h, &f, w, n, nend, p, vend);
         p = q + 2;
     }
-    return p;
-}
-
-/*
- * A complete field line at p that the fast lane did not take: finds its end (before end), warns
- * about a bare LF ending it and parses it carefully. Returns the position after its LF.
- */
-static const uint8_t *field_line_odd(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                                     struct http_head *h, struct http_warnings *w)
-{
-    const uint8_t *lf = find_lf_in(base, p, end);
-    assert(lf); /* every line before end is complete */
-    const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
-    if (eol == lf) {
-        h->flags |= HEAD_BARE_LF;
-        warn_once(w, W_BARE_LF, base, lf);
-    }
-    field_line(base, p, eol, h, w);
-    return lf + 1;
+    h->nheaders = f.n;
+    h->total_headers = f.total;
+    return n;
 }
 
 /* Whether an incomplete first line can still become a start line of this kind. */
@@ -981,119 +965,237 @@ static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol
 }
 
 /*
- * Whether, with the line at p incomplete in [p, end), new bytes without a LF can change nothing
- * (the caller then only looks for a LF in them). A field line: yes, unless it starts with a CR,
- * which the byte after it decides. A start line: yes once the bytes that decide whether it can
- * be one (the first five, "HTTP/" for a response) are in [p, judge_end) and were found possible.
+ * Records that the search for a LF (start line state) or for the end of the head (field lines
+ * state) resumes at off, and whether the caller's inline check may skip new bytes from there
+ * (see http_head_parse): only at offsets of 15 or more, so that the 16 bytes it loads are inside
+ * the buffer.
  */
-static inline bool waits_for_lf(uint8_t state, const uint8_t *p, const uint8_t *end,
-                                const uint8_t *judge_end)
+static inline void resume_at(struct http_scan *scan, uint32_t off, bool may_wait)
 {
-    if (state == SCAN_FIELDS)
-        return p < end && *p != '\r';
-    return state == SCAN_START_LINE && judge_end - p >= 5;
+    scan->lf_from = off;
+    scan->wait_lf = may_wait && off >= 15 ? off + 1 : 0;
 }
 
-/* The head ends at the lone CR at p (a field line cannot start with CR). */
-static int end_at_bare_cr(const uint8_t *base, const uint8_t *p, struct http_scan *scan,
-                          struct http_head *head, struct http_warnings *w)
+/*
+ * Start line state: new bytes without a LF change nothing once the bytes that decide whether
+ * the line can be a start line (the first five, "HTTP/" for a response) are in [p, judge_end)
+ * and were found possible.
+ */
+static inline bool start_waits_for_lf(const uint8_t *p, const uint8_t *judge_end)
 {
-    warn_once(w, W_BARE_CR, base, p);
-    scan->pos = (uint32_t)(p + 1 - base);
+    return judge_end - p >= 5;
+}
+
+/*
+ * The head is too large: head_max bytes hold no end of head. What was parsed stays for the
+ * caller to show; pos is the line where parsing stopped.
+ */
+static int too_large(const uint8_t *base, const struct http_limits *limits, struct http_scan *scan,
+                     struct http_head *head, struct http_warnings *w)
+{
+    head->flags |= HEAD_TRUNCATED;
+    head->len = limits->head_max;
+    warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
+    scan->state = SCAN_DONE;
+    scan->wait_lf = 0; /* a call after the end goes to the parser, which repeats the result */
+    return HTTP_TOO_LARGE;
+}
+
+/*
+ * Start line state, with [base + scan->pos, input_end) holding no LF (len bytes were given):
+ * records how far the search for one got and decides what the first bytes of a start line
+ * already settle.
+ */
+static int start_incomplete(const uint8_t *base, const uint8_t *input_end, size_t len,
+                            enum http_kind kind, const struct http_limits *limits,
+                            struct http_scan *scan, struct http_head *head, struct http_warnings *w)
+{
+    const uint8_t *p = base + scan->pos;
+    /* A CR at the very end may be the first half of a line end: judge the line without it. */
+    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
+    if (!start_line_possible(p, judge_end, kind))
+        return HTTP_INVALID;
+    resume_at(scan, (uint32_t)(input_end - base), start_waits_for_lf(p, judge_end));
+    if (len >= limits->head_max)
+        return too_large(base, limits, scan, head, w);
+    return HTTP_NEED_MORE;
+}
+
+/*
+ * Parses the complete line [p, lf] in the start line state: an empty line before the start
+ * line, or the start line. Returns HTTP_INVALID when it cannot be a start line, the head length
+ * for an HTTP/0.9 request line (a head of one line), 0 to go on.
+ */
+static int start_state_line(const uint8_t *base, const uint8_t *p, const uint8_t *lf,
+                            enum http_kind kind, struct http_scan *scan, struct http_head *head,
+                            struct http_warnings *w)
+{
+    const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+    if (eol == lf) {
+        /* A line that cannot be a start line gets no warnings: fed in pieces, its first
+         * bytes would have ruled it out before its end was seen. */
+        if (eol > p && !start_line_valid(p, eol, kind))
+            return HTTP_INVALID;
+        head->flags |= HEAD_BARE_LF;
+        warn_once(w, W_BARE_LF, base, lf);
+    }
+    if (eol != p && !start_line(base, p, eol, head, w))
+        return HTTP_INVALID; /* pos stays at the line that cannot be a start line */
+    scan->pos = (uint32_t)(lf + 1 - base);
+    resume_at(scan, scan->pos, false);
+    if (eol == p) {
+        warn_once(w, W_LEADING_EMPTY_LINES, base, p);
+        return 0;
+    }
+    if (!(head->flags & HEAD_HTTP09)) {
+        /* The search for the end of the head starts at this LF: the first field line may
+         * already be the empty line. */
+        resume_at(scan, scan->pos - 1, false);
+        scan->state = SCAN_FIELDS;
+        return 0;
+    }
     scan->state = SCAN_DONE;
     head->len = scan->pos;
     finish_head(base, head, w);
     return (int)head->len;
 }
 
-/*
- * Parses the one complete line at p (its LF is before end) that the fast lane did not take: a
- * start line or an empty line before it, the empty line that ends the head, an obs-fold line or
- * a field line that needs a closer look. Advances *pp and scan->pos past it. Returns the head
- * length once the head ends, HTTP_INVALID when the line cannot be a start line, 0 to go on.
- */
-static int careful_line(const uint8_t *base, const uint8_t **pp, const uint8_t *end,
-                        enum http_kind kind, struct http_scan *scan, struct http_head *head,
-                        struct http_warnings *w)
+/* A field line at p (complete: its LF is lf) that the fast lane did not take. */
+static void odd_line(const uint8_t *base, const uint8_t *p, const uint8_t *lf, struct http_head *h,
+                     struct http_warnings *w)
 {
-    const uint8_t *p = *pp;
-    if (scan->state == SCAN_FIELDS && *p != '\r' && *p != '\n' && *p != ' ' && *p != '\t') {
-        p = field_line_odd(base, p, end, head, w);
-        *pp = p;
-        scan->pos = (uint32_t)(p - base);
-        return 0;
-    }
-    if (scan->state == SCAN_FIELDS && *p == '\r' && p + 1 < end && p[1] != '\n')
-        return end_at_bare_cr(base, p, scan, head, w);
-    const uint8_t *lf = find_lf_in(base, p, end);
-    /* The line [p, lf] is complete; eol ends its content. */
     const uint8_t *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
     if (eol == lf) {
-        /* A line that cannot be a start line gets no warnings: fed in pieces, its first
-         * bytes would have ruled it out before its end was seen. */
-        if (scan->state == SCAN_START_LINE && eol > p && !start_line_valid(p, eol, kind))
-            return HTTP_INVALID;
-        head->flags |= HEAD_BARE_LF;
+        h->flags |= HEAD_BARE_LF;
         warn_once(w, W_BARE_LF, base, lf);
     }
-    if (scan->state == SCAN_START_LINE) {
-        if (eol == p) {
-            warn_once(w, W_LEADING_EMPTY_LINES, base, p);
-        } else {
-            if (!start_line(base, p, eol, head, w))
-                return HTTP_INVALID;
-            scan->state = (head->flags & HEAD_HTTP09) ? SCAN_DONE : SCAN_FIELDS;
-        }
-    } else if (eol == p) {
-        scan->state = SCAN_DONE;
-    } else if (*p == ' ' || *p == '\t') {
-        if (head->total_headers == 0)
-            warn(w, W_WS_AFTER_START_LINE, base, p);
-        else
-            fold_line(base, p, eol, head, w);
-    } else {
-        field_line(base, p, eol, head, w);
-    }
-    p = lf + 1;
-    *pp = p;
-    scan->pos = (uint32_t)(p - base);
-    if (scan->state == SCAN_DONE) {
-        head->len = scan->pos;
-        finish_head(base, head, w);
-        return (int)head->len;
-    }
-    return 0;
+    if (*p != ' ' && *p != '\t')
+        field_line(base, p, eol, h, w);
+    else if (h->total_headers == 0)
+        warn(w, W_WS_AFTER_START_LINE, base, p);
+    else
+        fold_line(base, p, eol, h, w);
 }
 
 /*
- * The input [base + scan->pos, input_end) holds no LF (limit bytes of the input are looked at,
- * len were given): records how far the search for one got, decides what a CR alone or the
- * first bytes of a start line already settle, and whether the head is too large.
+ * Parses the field lines from p up to the end of the head: an empty line (CR LF or a bare LF),
+ * or a CR alone at the start of a line (readers that take CR as a line end see an empty line
+ * there). Returns the head length, or 0 with *stop at the first line not complete before end.
  */
-static int incomplete(const uint8_t *base, const uint8_t *input_end, size_t len,
-                      enum http_kind kind, const struct http_limits *limits, struct http_scan *scan,
-                      struct http_head *head, struct http_warnings *w)
+static int parse_fields(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                        struct http_head *h, struct http_warnings *w, const uint8_t **stop)
 {
-    const uint8_t *p = base + scan->pos;
-    /* A CR alone at the start of a field line ends the head for readers that take CR as a line
-     * end; decided as soon as the byte after it is known. */
-    if (scan->state == SCAN_FIELDS && p + 1 < input_end && p[0] == '\r' && p[1] != '\n')
-        return end_at_bare_cr(base, p, scan, head, w);
-    uint32_t limit = (uint32_t)(input_end - base);
-    scan->partial = 1;
-    scan->lf_from = limit;
-    /* A CR at the very end may be the first half of a line end: judge the line without it. */
-    const uint8_t *judge_end = input_end > p && input_end[-1] == '\r' ? input_end - 1 : input_end;
-    if (scan->state == SCAN_START_LINE && !start_line_possible(p, judge_end, kind))
-        return HTTP_INVALID;
-    scan->wait_lf = waits_for_lf(scan->state, p, input_end, judge_end) ? limit + 1 : 0;
-    if (len >= limits->head_max) {
-        head->flags |= HEAD_TRUNCATED;
-        head->len = limits->head_max;
-        warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
-        scan->state = SCAN_DONE;
-        return HTTP_TOO_LARGE;
+    for (;;) {
+        p = fields_fast(base, p, end, h, w);
+        if (p < end && (*p == '\r' || *p == '\n')) {
+            if (*p == '\n') {
+                h->flags |= HEAD_BARE_LF;
+                warn_once(w, W_BARE_LF, base, p);
+                return (int)(p + 1 - base);
+            }
+            if (end - p >= 2 && p[1] == '\n')
+                return (int)(p + 2 - base);
+            if (end - p >= 2) {
+                warn_once(w, W_BARE_CR, base, p);
+                return (int)(p + 1 - base);
+            }
+        }
+        const uint8_t *lf = p < end && *p != '\r' ? find_lf_in(base, p, end) : NULL;
+        if (!lf) {
+            *stop = p;
+            return 0;
+        }
+        odd_line(base, p, lf, h, w);
+        p = lf + 1;
     }
+}
+
+/*
+ * Looks for the end of the head in [from, end), from being a LF whose next line was not looked
+ * at yet or a byte inside a line: a LF followed by a LF or a CR (the empty line or a CR alone;
+ * see parse_fields). Returns NULL when it is there, or where the next search starts.
+ */
+static const uint8_t *head_end_scan(const uint8_t *base, const uint8_t *from, const uint8_t *end)
+{
+    for (;;) {
+        const uint8_t *lf = find_lf_in(base, from, end);
+        if (!lf)
+            return end;
+        if (end - lf < 2 || (lf[1] == '\r' && end - lf < 3))
+            return lf; /* the byte(s) deciding are still to come */
+        if (lf[1] == '\n' || lf[1] == '\r')
+            return NULL;
+        from = lf + 1;
+    }
+}
+
+/* Bytes after a fresh start line below which the end of the head is looked for before parsing
+ * (few bytes are likely a piece of a head still coming). */
+enum { FIELDS_SEARCH_FIRST = 16 };
+
+/* What field parsing changed in a head, restored when the head turns out incomplete. */
+struct fields_undo {
+    uint16_t flags, warn_n, warn_dropped;
+};
+
+static void fields_undo(struct http_head *h, struct http_warnings *w, const struct fields_undo *u)
+{
+    h->flags = u->flags;
+    h->nheaders = h->total_headers = 0;
+    memset(h->field_index, 0xff, sizeof h->field_index); /* all -1 */
+    memset(h->field_count, 0, sizeof h->field_count);
+    if (w) {
+        /* Warnings past n are not looked at; cleared all the same, so that what a caller finds
+         * there does not depend on how the bytes were cut. */
+        memset(&w->w[u->warn_n], 0, (size_t)(w->n - u->warn_n) * sizeof w->w[0]);
+        w->n = u->warn_n;
+        w->dropped = u->warn_dropped;
+    }
+}
+
+/*
+ * Field lines state: the start line is parsed; the field lines are parsed only once the end of
+ * the head is in [base, input_end), found by a search that goes on where the previous call left
+ * it (scan->lf_from, or scan->wait_lf when set). fresh: the start line was parsed by this call,
+ * so nothing after it was looked at; when many bytes follow (a whole head usually comes in one
+ * piece) they are parsed at once without that search, and the parse is undone if the head turns
+ * out incomplete.
+ */
+static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t len,
+                        const struct http_limits *limits, struct http_scan *scan,
+                        struct http_head *head, struct http_warnings *w, bool fresh)
+{
+    bool over = len >= limits->head_max;
+    bool search = !fresh || input_end - (base + scan->pos) < FIELDS_SEARCH_FIRST;
+    if (search) {
+        uint32_t from = scan->wait_lf ? scan->wait_lf - 1 : scan->lf_from;
+        const uint8_t *next = head_end_scan(base, base + from, input_end);
+        if (next && !over) {
+            resume_at(scan, (uint32_t)(next - base), true);
+            return HTTP_NEED_MORE;
+        }
+    }
+    struct fields_undo undo = {head->flags, w ? w->n : 0, w ? w->dropped : 0};
+    const uint8_t *stop = input_end;
+    int rc = parse_fields(base, base + scan->pos, input_end, head, w, &stop);
+    if (rc > 0) {
+        scan->pos = (uint32_t)rc;
+        scan->state = SCAN_DONE;
+        scan->wait_lf = 0;
+        head->len = (uint32_t)rc;
+        finish_head(base, head, w);
+        return rc;
+    }
+    if (over) {
+        scan->pos = (uint32_t)(stop - base);
+        return too_large(base, limits, scan, head, w);
+    }
+    assert(!search);
+    fields_undo(head, w, &undo);
+    /* Every line before stop is known not to end the head; so is the line at stop when its
+     * first byte is there and not a CR. */
+    const uint8_t *next = stop < input_end && *stop != '\r' ? input_end : stop - 1;
+    resume_at(scan, (uint32_t)(next - base), true);
     return HTTP_NEED_MORE;
 }
 
@@ -1111,36 +1213,22 @@ int http_head_parse_full(const uint8_t *buf, size_t len, enum http_kind kind,
         head_reset(head, kind, limits);
         scan->started = 1;
     }
-    if (scan->state == SCAN_DONE)
-        return (int)head->len;
-
     size_t limit = len < limits->head_max ? len : limits->head_max;
     const uint8_t *base = buf, *input_end = buf + limit;
-    const uint8_t *p = base + scan->pos;
-    /* Only complete lines are parsed: they end at or before the last LF of the input. */
-    const uint8_t *from = base + (scan->wait_lf   ? scan->wait_lf - 1
-                                  : scan->partial ? scan->lf_from
-                                                  : scan->pos);
-    const uint8_t *last = find_last_lf(from, input_end);
-    if (last) {
-        scan->partial = 0;
-        scan->wait_lf = 0;
-        const uint8_t *end = last + 1;
-        while (p < end) {
-            if (scan->state == SCAN_FIELDS) {
-                /* The common case, ordinary field lines: parsed in one pass that finds their
-                 * ends. */
-                p = fields_fast(base, p, end, head, w);
-                scan->pos = (uint32_t)(p - base);
-                if (p == end)
-                    break;
-            }
-            int rc = careful_line(base, &p, end, kind, scan, head, w);
-            if (rc)
-                return rc;
-        }
+    bool fresh = false;
+    while (scan->state == SCAN_START_LINE) {
+        const uint8_t *from = base + (scan->wait_lf ? scan->wait_lf - 1 : scan->lf_from);
+        const uint8_t *lf = from < input_end ? find_lf_in(base, from, input_end) : NULL;
+        if (!lf)
+            return start_incomplete(base, input_end, len, kind, limits, scan, head, w);
+        int rc = start_state_line(base, base + scan->pos, lf, kind, scan, head, w);
+        if (rc)
+            return rc;
+        fresh = true;
     }
-    return incomplete(base, input_end, len, kind, limits, scan, head, w);
+    if (scan->state == SCAN_DONE)
+        return (int)head->len;
+    return fields_state(base, input_end, len, limits, scan, head, w, fresh);
 }
 
 int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind)
@@ -1202,15 +1290,38 @@ bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
     return s.len == n && memcmp(buf + s.off, text, n) == 0;
 }
 
+/*
+ * Whether word a equals the lower-case literal word b in any case. Folding with | 0x20 maps a
+ * control byte onto '-' or a digit (CR onto '-'): those are the literal's bytes without 0x40
+ * (letters have it), where a must match exactly.
+ */
+static inline bool token_word_eq(uint64_t a, uint64_t b)
+{
+    const uint64_t fold = 0x2020202020202020ull, letter = 0x4040404040404040ull;
+    return (a | fold) == b && ((a ^ b) & ((~b & letter) >> 1)) == 0;
+}
+
 bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len)
 {
-    if (n != lower_len || !lower_eq(p, lower, n))
+    if (n != lower_len)
         return false;
-    /* Folding maps a few control bytes onto '-' and digits: rule them out on a match. */
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < 0x20)
-            return false;
-    return true;
+    /* Short words are padded with the same bytes on both sides. */
+    uint64_t a = 0x2020202020202020ull, b = a;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, p + i, 8);
+            memcpy(&b, lower + i, 8);
+            if (!token_word_eq(a, b))
+                return false;
+        }
+        /* The last 8 bytes, overlapping what the loop compared. */
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, lower + n - 8, 8);
+        return token_word_eq(a, b);
+    }
+    memcpy(&a, p, n);
+    memcpy(&b, lower, n);
+    return token_word_eq(a, b);
 }
 
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)

@@ -339,6 +339,97 @@ static void test_field_lookup(void **state)
     assert_null(http_head_find((const uint8_t *)r, &h, "x-none", &n));
 }
 
+/*
+ * A head whose end has not arrived reports its start line only: no field line and no warning
+ * about one (the bare LF of the start line is its own), whole and in every split.
+ */
+static void test_incomplete_head_start_line_only(void **state)
+{
+    (void)state;
+    static const char *const ins[] = {
+        "GET /a HTTP/1.1\nHost: a\nX: a\x01b\nContent-Lenght: 5\n",
+        "GET /a HTTP/1.1\nHost: a\r\nX: b\r\n\r",        /* CR LF CR: the next byte decides */
+        "GET /a HTTP/1.1\nHost: a\r\n X: b\r\nNo colon", /* no LF at the end */
+    };
+    for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++) {
+        size_t n;
+        uint8_t *in = tu_unescape(ins[i], &n);
+        struct outcome o;
+        parse_whole(REQ, in, n, NULL, &o);
+        assert_int_equal(o.rc, HTTP_NEED_MORE);
+        assert_int_equal(o.head.nheaders, 0);
+        assert_int_equal(o.head.total_headers, 0);
+        assert_int_equal(o.head.field_index[HF_HOST], -1);
+        assert_int_equal(o.head.method.len, 3);
+        assert_int_equal(o.head.target.len, 2);
+        assert_int_equal(o.w.n, 1);
+        assert_int_equal(o.w.w[0].code, W_BARE_LF);
+        assert_int_equal(o.w.w[0].off, 15);
+        check_splits(REQ, in, n, NULL, 2000 + i);
+        free(in);
+    }
+}
+
+/* Every way a head can end, right after the start line and after a field line. */
+static void test_head_ends(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int rc;
+        int nheaders;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\n\r\n", 18, 0},
+        {"GET / HTTP/1.1\r\n\n", 17, 0},
+        {"GET / HTTP/1.1\r\n\rX", 17, 0},
+        {"GET / HTTP/1.1\r\n\r", HTTP_NEED_MORE, 0},
+        {"GET / HTTP/1.1\r\nA: b\r\n\r\nbody", 24, 1},
+        {"GET / HTTP/1.1\r\nA: b\n\nbody", 22, 1},
+        {"GET / HTTP/1.1\r\nA: b\r\n\rbody", 23, 1},
+        {"GET / HTTP/1.1\r\nA: b\r\n\r", HTTP_NEED_MORE, 0},
+        {"GET / HTTP/1.1\r\nA: b\r\n", HTTP_NEED_MORE, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n;
+        uint8_t *in = tu_unescape(cases[i].in, &n);
+        struct outcome o;
+        parse_whole(REQ, in, n, NULL, &o);
+        if (o.rc != cases[i].rc || (int)o.head.nheaders != cases[i].nheaders)
+            fail_msg("end %zu: rc %d with %u headers", i, o.rc, o.head.nheaders);
+        check_splits(REQ, in, n, NULL, 3000 + i);
+        free(in);
+    }
+}
+
+/*
+ * A head of tiny field lines that never ends, fed in 16-byte pieces: the search for its end
+ * stops at head_max (too large, parsed as far as the limit, with the header cap applied then),
+ * exactly as when the same bytes come whole.
+ */
+static void test_endless_tiny_lines(void **state)
+{
+    (void)state;
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 20);
+    dynbuf_adds(&b, "GET / HTTP/1.1\r\n");
+    while (b.len < 70000)
+        dynbuf_adds(&b, "A:\r\n");
+    struct outcome whole, split;
+    parse_whole(REQ, b.data, b.len, NULL, &whole);
+    assert_int_equal(whole.rc, HTTP_TOO_LARGE);
+    assert_true(whole.head.flags & HEAD_TRUNCATED);
+    assert_int_equal(whole.head.nheaders, 64);
+    assert_int_equal(whole.head.total_headers, (HTTP_HEAD_MAX_DEFAULT - 16) / 4);
+    size_t ncuts = (b.len + 15) / 16;
+    size_t *cuts = malloc(ncuts * sizeof *cuts);
+    for (size_t i = 0; i < ncuts; i++)
+        cuts[i] = (i + 1) * 16 < b.len ? (i + 1) * 16 : b.len;
+    parse_split(REQ, b.data, b.len, cuts, ncuts, NULL, &split);
+    same(&whole, &split, 4000, "16-byte pieces");
+    free(cuts);
+    dynbuf_cleanup(&b);
+}
+
 static void test_looks_like_and_resync(void **state)
 {
     (void)state;
@@ -595,6 +686,36 @@ static void test_name_scan_every_byte(void **state)
     }
 }
 
+/*
+ * http_token_ieq against the byte rule (same length; each byte equal to the literal's in any
+ * case, and never a control byte, which folding would map onto '-' or a digit): every byte value
+ * at every position of literals of lengths around the word size, from exact-size buffers.
+ */
+static void test_token_ieq_every_byte(void **state)
+{
+    (void)state;
+    static const char *const lits[] = {"te",         "close",        "chunked",           "upgrade",
+                                       "keep-alive", "100-continue", "transfer-encoding", "a-1",
+                                       "x"};
+    for (size_t li = 0; li < sizeof lits / sizeof lits[0]; li++) {
+        const char *lit = lits[li];
+        size_t n = strlen(lit);
+        uint8_t *buf = malloc(n);
+        for (size_t k = 0; k < n; k++) {
+            for (unsigned b = 0; b < 256; b++) {
+                memcpy(buf, lit, n);
+                buf[k] = (uint8_t)b;
+                bool want = b >= 0x20 && (uint8_t)(b | 0x20) == (uint8_t)lit[k] &&
+                            (b == (uint8_t)lit[k] || (lit[k] >= 'a' && lit[k] <= 'z'));
+                if (http_token_ieq(buf, n, lit, n) != want)
+                    fail_msg("token %s pos %zu byte 0x%02x: got %d", lit, k, b, !want);
+            }
+        }
+        assert_false(http_token_ieq(buf, n - 1, lit, n));
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,10 +724,14 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_100k_headers),
         cmocka_unit_test(test_field_lookup),
+        cmocka_unit_test(test_incomplete_head_start_line_only),
+        cmocka_unit_test(test_head_ends),
+        cmocka_unit_test(test_endless_tiny_lines),
         cmocka_unit_test(test_looks_like_and_resync),
         cmocka_unit_test(test_has_lf_from),
         cmocka_unit_test(test_value_scan_every_byte),
         cmocka_unit_test(test_name_scan_every_byte),
+        cmocka_unit_test(test_token_ieq_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
