@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 uint8_t *tu_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -228,4 +230,19 @@ struct exchange *tu_exchange_text(const char *req, const char *resp, int64_t t0)
     free(r);
     free(s);
     return ex;
+}
+
+char *tu_jansson_text(const json_t *v, size_t extra_flags)
+{
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | extra_flags);
+    assert_non_null(t);
+    struct dynbuf b;
+    dynbuf_init(&b, 8 * strlen(t) + 16);
+    for (const char *p = t; *p; p++)
+        if (*p == 0x7f)
+            dynbuf_adds(&b, "\\u007F");
+        else
+            dynbuf_addc(&b, (uint8_t)*p);
+    free(t);
+    return dynbuf_take(&b);
 }

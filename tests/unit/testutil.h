@@ -37,4 +37,12 @@ struct exchange *tu_exchange(const uint8_t *req, size_t reqlen, const uint8_t *r
 /* Same from C-escaped text (tu_unescape). */
 struct exchange *tu_exchange_text(const char *req, const char *resp, int64_t t0);
 
+/*
+ * The text jansson's own dumper writes for v, compact and ASCII-only, with extra_flags added
+ * (JSON_ENCODE_ANY, JSON_REAL_PRECISION...), and DEL escaped as hspy escapes it (jansson leaves
+ * it raw): what hspy's JSON writer must produce byte for byte. Returns a malloc'ed string.
+ */
+struct json_t;
+char *tu_jansson_text(const struct json_t *v, size_t extra_flags);
+
 #endif

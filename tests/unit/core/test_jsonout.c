@@ -381,22 +381,6 @@ static void test_hostile_bytes_everywhere(void **state)
 
 /* ---- the record written as text against the record built as a tree ----------------------- */
 
-/* The text jansson's own dumper writes for v (DEL escaped as hspy does). */
-static char *jansson_text(const json_t *v)
-{
-    char *t = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
-    assert_non_null(t);
-    struct dynbuf b;
-    dynbuf_init(&b, 8 * strlen(t) + 16);
-    for (const char *p = t; *p; p++)
-        if (*p == 0x7f)
-            dynbuf_adds(&b, "\\u007F");
-        else
-            dynbuf_addc(&b, (uint8_t)*p);
-    free(t);
-    return dynbuf_take(&b);
-}
-
 #define GZ                                                                                         \
     "\\x1f\\x8b\\x08\\x00\\x00\\x00\\x00\\x00\\x02\\x03\\x4b\\x4e\\x4c\\x3b\\xbc\\x52\\x21\\x23\\" \
     "x35\\x27\\x27\\x1f\\x99\\xe4\\x02\\x00\\x3f\\x19\\x41\\x25\\x18\\x00\\x00\\x00"
@@ -493,7 +477,7 @@ static json_t *check_record(const char *name, const struct exchange *ex,
     if (strcmp(dynbuf_str(&via), dynbuf_str(&line)) != 0)
         fail_msg("%s: text differs from the tree's:\n text %s tree %s", name, dynbuf_str(&line),
                  dynbuf_str(&via));
-    char *dumped = jansson_text(tree);
+    char *dumped = tu_jansson_text(tree, 0);
     assert_int_equal(strlen(dumped) + 1, line.len);
     assert_memory_equal(dumped, line.data, line.len - 1);
     free(dumped);

@@ -17,29 +17,13 @@
 #include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
 
-static char *jansson_text(const json_t *v, int precision)
-{
-    char *t = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY |
-                                JSON_REAL_PRECISION(precision));
-    assert_non_null(t);
-    /* jansson leaves DEL raw; hspy escapes it like the other controls. */
-    struct dynbuf b;
-    dynbuf_init(&b, 8 * strlen(t) + 16);
-    for (const char *p = t; *p; p++)
-        if (*p == 0x7f)
-            dynbuf_adds(&b, "\\u007F");
-        else
-            dynbuf_addc(&b, (uint8_t)*p);
-    free(t);
-    return dynbuf_take(&b);
-}
-
 static void check_same(const json_t *v, int precision)
 {
     struct dynbuf out;
     dynbuf_init(&out, 1 << 24);
     assert_int_equal(jsonwrite_value(&out, v, precision), 0);
-    char *want = jansson_text(v, precision ? precision : 17);
+    char *want =
+        tu_jansson_text(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(precision ? precision : 17));
     if (strcmp(dynbuf_str(&out), want) != 0)
         fail_msg("differs from jansson:\n got %s\nwant %s", dynbuf_str(&out), want);
     for (size_t i = 0; i < out.len; i++)
