@@ -184,13 +184,13 @@ static bool wanted(const struct tui *t)
            strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
 }
 
+/* True when a frame would show something new: what the user waits on, or new traffic. */
 static bool changed(const struct tui *t)
 {
-    return t->dirty || ui_busy(&t->ui) || server_changed(t) ||
+    return wanted(t) || ui_busy(&t->ui) || server_changed(t) ||
            t->h->store.generation != t->drawn_generation ||
            t->h->load.bytes_read != t->drawn_load ||
-           t->progress.active != (t->h->load.active && !t->h->load.done) ||
-           strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
+           t->progress.active != (t->h->load.active && !t->h->load.done);
 }
 
 /*
