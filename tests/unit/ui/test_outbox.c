@@ -15,6 +15,7 @@
 #include "hspy/hspy.h"
 #include "hspy/outbox.h"
 #include "hspy/ui.h"
+#include "screentest.h"
 #include "synth.h"
 
 static const char REQ[] = "POST /up HTTP/1.1\r\nHost: one.test\r\nContent-Length: 5\r\n\r\nhello";
@@ -34,25 +35,14 @@ struct fixture {
 
 static const char *screen(struct fixture *f)
 {
-    ui_update(&f->ui);
-    ui_render(&f->ui, &f->canvas);
-    dynbuf_reset(&f->screen);
-    canvas_dump(&f->canvas, &f->screen);
-    return dynbuf_str(&f->screen);
+    return screentest_text(&f->ui, &f->canvas, &f->screen);
 }
 
-#define HAS(text) assert_has(f, text, __LINE__)
-static void assert_has(struct fixture *f, const char *text, int line)
-{
-    const char *s = screen(f);
-    if (!strstr(s, text))
-        fail_msg("line %d: screen lacks '%s':\n%s", line, text, s);
-}
+#define HAS(text) screentest_check(&f->ui, &f->canvas, &f->screen, text, true, __LINE__)
 
 static void keys(struct fixture *f, const char *k)
 {
-    for (; *k; k++)
-        ui_key(&f->ui, *k == '\n' ? KEYMAP_ENTER : (unsigned char)*k);
+    screentest_type(&f->ui, k);
 }
 
 /* Answers the open prompt with the file name (in the test's folder) in place of its text. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hspy/ui.h"
+#include "screentest.h"
 #include "synth.h"
 
 struct fixture {
@@ -93,11 +94,7 @@ static int teardown(void **state)
 /* Renders and returns the screen as text (valid until the next call). */
 static const char *screen(struct fixture *f)
 {
-    ui_update(&f->ui);
-    ui_render(&f->ui, &f->canvas);
-    dynbuf_reset(&f->screen);
-    canvas_dump(&f->canvas, &f->screen);
-    return dynbuf_str(&f->screen);
+    return screentest_text(&f->ui, &f->canvas, &f->screen);
 }
 
 static void keys(struct fixture *f, const int *k)
@@ -112,22 +109,8 @@ static void type(struct fixture *f, const char *s)
         ui_key(&f->ui, (unsigned char)*s);
 }
 
-#define HAS(text)   assert_has(f, text, __LINE__)
-#define LACKS(text) assert_lacks(f, text, __LINE__)
-
-static void assert_has(struct fixture *f, const char *text, int line)
-{
-    const char *s = screen(f);
-    if (!strstr(s, text))
-        fail_msg("line %d: screen lacks '%s':\n%s", line, text, s);
-}
-
-static void assert_lacks(struct fixture *f, const char *text, int line)
-{
-    const char *s = screen(f);
-    if (strstr(s, text))
-        fail_msg("line %d: screen has '%s':\n%s", line, text, s);
-}
+#define HAS(text)   screentest_check(&f->ui, &f->canvas, &f->screen, text, true, __LINE__)
+#define LACKS(text) screentest_check(&f->ui, &f->canvas, &f->screen, text, false, __LINE__)
 
 static void test_list(void **state)
 {
