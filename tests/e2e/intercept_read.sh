@@ -5,15 +5,10 @@
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 command -v python3 >/dev/null || skip "python3 is not installed"
-LIB=$(cd "$(dirname "$0")/lib" && pwd)
 CAP=$HSPY_SOURCE_DIR/captures/real-keepalive.pcap
 [ -f "$CAP" ] || skip "captures/real-keepalive.pcap is missing"
 
-mkdir -p "$WORK/rec"
-start_bg python3 "$LIB/upstream.py" http "$WORK/uport" "$WORK/rec"
-for _ in $(seq 100); do [ -s "$WORK/uport" ] && break; sleep 0.05; done
-UPORT=$(cat "$WORK/uport" 2>/dev/null)
-[ -n "$UPORT" ] || skip "the test upstream did not start"
+start_recording_upstream "$WORK/rec"
 
 cat >"$WORK/edit.sh" <<'EOF2'
 #!/bin/sh

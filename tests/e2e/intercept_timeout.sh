@@ -7,7 +7,6 @@
 source "$(dirname "$0")/lib/common.sh"
 command -v curl >/dev/null || skip "curl is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
-LIB=$(cd "$(dirname "$0")/lib" && pwd)
 
 # ms CMD...: runs CMD and prints how long it took in milliseconds.
 ms() {
@@ -59,11 +58,7 @@ stop_pid "$LPID"
 check "the exchange is killed" json_has "$WORK/kill.json" '"killed" in o["flags"]'
 
 # --- proxy: request and response both held, the body intact upstream ---
-mkdir -p "$WORK/rec"
-start_bg python3 "$LIB/upstream.py" http "$WORK/uport" "$WORK/rec"
-for _ in $(seq 100); do [ -s "$WORK/uport" ] && break; sleep 0.05; done
-UPORT=$(cat "$WORK/uport" 2>/dev/null)
-[ -n "$UPORT" ] || skip "the test upstream did not start"
+start_recording_upstream "$WORK/rec"
 PORT=$(free_port)
 start_bg "$HSPY" proxy --no-tui --json --intercept '~u upload' --hold-timeout 300ms \
     "127.0.0.1:$PORT" "127.0.0.1:$UPORT" >"$WORK/proxy.json" 2>"$WORK/proxy.err"

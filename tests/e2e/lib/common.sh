@@ -1,7 +1,7 @@
 # Shared helpers for the end-to-end scripts (sourced, not a test itself).
 # Provides: $HSPY (the binary), $WORK (a private temporary folder removed on exit), skip,
-# fail, check, free_port, wait_for_port, stop_pid and a cleanup trap that stops every process
-# started with start_bg.
+# fail, check, free_port, wait_for_port, stop_pid, start_recording_upstream and a cleanup trap
+# that stops every process started with start_bg.
 
 set -u
 : "${HSPY:?HSPY must name the hspy binary}"
@@ -45,6 +45,17 @@ start_bg() {
     "$@" &
     LAST_PID=$!
     BG_PIDS+=("$LAST_PID")
+}
+
+# start_recording_upstream DIR: lib/upstream.py in http mode, writing what it receives into DIR;
+# sets UPORT, or skips the test when it does not come up.
+start_recording_upstream() {
+    mkdir -p "$1"
+    start_bg python3 "$(dirname "${BASH_SOURCE[0]}")/upstream.py" http "$WORK/uport" "$1"
+    local i
+    for i in $(seq 100); do [ -s "$WORK/uport" ] && break; sleep 0.05; done
+    UPORT=$(cat "$WORK/uport" 2>/dev/null)
+    [ -n "$UPORT" ] || skip "the test upstream did not start"
 }
 
 stop_pid() {
