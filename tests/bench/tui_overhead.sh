@@ -138,8 +138,7 @@ compare() {
 
 compare listen listen "127.0.0.1:PORT"
 
-if "$HSPY" proxy --help >/dev/null 2>&1 && command -v nginx >/dev/null &&
-    ! "$HSPY" proxy --no-tui 127.0.0.1:1 127.0.0.1:1 2>&1 | grep -q "not built yet"; then
+if command -v nginx >/dev/null; then
     up=$(free_port)
     mkdir -p "$work/nginx/logs" "$work/www"
     echo "hello" >"$work/www/bench"
@@ -153,5 +152,5 @@ CONF
     wait_port "$up"
     compare proxy proxy "127.0.0.1:PORT" "127.0.0.1:$up"
 else
-    echo "proxy: not built in this version, not measured"
+    echo "proxy: nginx is not installed, not measured"
 fi

@@ -41,16 +41,7 @@ select_flow() {
 PORT=$(free_port)
 TUI_ENV=("EDITOR=$WORK/edit.sh" "VISUAL=" "TMPDIR=$WORK")
 tui_start 150 40 proxy --intercept '~m POST & ~q' "127.0.0.1:$PORT" "127.0.0.1:$UPORT"
-for _ in $(seq 100); do
-    tui_screen | grep -qF "hspy proxy" && break
-    if [ -s "$WORK/exit" ]; then
-        grep -q "not built yet" "$WORK/hspy.err" && skip "hspy proxy is not built in this version"
-        cat "$WORK/hspy.err"
-        fail "hspy proxy ended before showing the interface"
-        finish
-    fi
-    sleep 0.05
-done
+tui_wait_up "hspy proxy"
 check "interface up" tui_wait "hspy proxy 127.0.0.1:$PORT"
 wait_for_port "$PORT" || fail "the proxy does not listen"
 

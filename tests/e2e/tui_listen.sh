@@ -8,16 +8,7 @@ tui_need
 
 PORT=$(free_port)
 tui_start 120 32 listen "127.0.0.1:$PORT"
-for _ in $(seq 100); do
-    tui_screen | grep -qF "hspy listen 127.0.0.1:$PORT" && break
-    if [ -s "$WORK/exit" ]; then
-        grep -q "not built yet" "$WORK/hspy.err" && skip "hspy listen is not built in this version"
-        cat "$WORK/hspy.err"
-        fail "hspy listen ended before showing the interface"
-        finish
-    fi
-    sleep 0.05
-done
+tui_wait_up "hspy listen 127.0.0.1:$PORT"
 check "status bar names the mode and address" tui_wait "hspy listen 127.0.0.1:$PORT"
 check "an empty list says it waits" tui_wait "waiting for traffic"
 check "the hint line shows how to quit" tui_wait "q quit"

@@ -15,16 +15,7 @@ wait_for_port "$UPORT" || skip "python's http.server did not start"
 
 PORT=$(free_port)
 tui_start 120 30 proxy "127.0.0.1:$PORT" "127.0.0.1:$UPORT"
-for _ in $(seq 100); do
-    tui_screen | grep -qF "hspy proxy" && break
-    if [ -s "$WORK/exit" ]; then
-        grep -q "not built yet" "$WORK/hspy.err" && skip "hspy proxy is not built in this version"
-        cat "$WORK/hspy.err"
-        fail "hspy proxy ended before showing the interface"
-        finish
-    fi
-    sleep 0.05
-done
+tui_wait_up "hspy proxy"
 check "status bar names the proxy" tui_wait "hspy proxy"
 wait_for_port "$PORT" || fail "the proxy does not listen"
 

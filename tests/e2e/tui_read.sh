@@ -9,19 +9,10 @@ malformed=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
 loss=$HSPY_SOURCE_DIR/captures/gen-loss.pcap
 [ -f "$malformed" ] && [ -f "$loss" ] || skip "the project's captures are not in this tree"
 
-# start_read FILE: runs hspy read in the pane; skips when read mode is not built.
+# start_read FILE: runs hspy read in the pane and waits for the interface.
 start_read() {
     tui_start 120 30 read "$1"
-    for _ in $(seq 100); do
-        tui_screen | grep -qF "hspy read" && return 0
-        if [ -s "$WORK/exit" ]; then
-            grep -q "not built yet" "$WORK/hspy.err" && skip "hspy read is not built in this version"
-            cat "$WORK/hspy.err"
-            fail "hspy read ended before showing the interface"
-            finish
-        fi
-        sleep 0.05
-    done
+    tui_wait_up "hspy read"
 }
 
 start_read "$malformed"

@@ -9,18 +9,7 @@ run_listen() {
     tui_restart
     PORT=$(free_port)
     tui_start 100 25 listen "127.0.0.1:$PORT"
-    for _ in $(seq 100); do
-        tui_screen | grep -qF "hspy listen" && return 0
-        if [ -s "$WORK/exit" ]; then
-            grep -q "not built yet" "$WORK/hspy.err" && skip "hspy listen is not built in this version"
-            cat "$WORK/hspy.err"
-            fail "hspy listen ended before showing the interface"
-            finish
-        fi
-        sleep 0.05
-    done
-    fail "no interface"
-    finish
+    tui_wait_up "hspy listen"
 }
 
 for sig in TERM INT HUP; do

@@ -11,18 +11,7 @@ capture=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
 run() {
     tui_restart
     tui_start 120 20 read "$capture"
-    for _ in $(seq 100); do
-        tui_screen | grep -qF "/smuggle" && return 0
-        if [ -s "$WORK/exit" ]; then
-            grep -q "not built yet" "$WORK/hspy.err" && skip "hspy read is not built in this version"
-            cat "$WORK/hspy.err"
-            fail "hspy read ended early"
-            finish
-        fi
-        sleep 0.05
-    done
-    fail "no rows"
-    tui_screen
+    tui_wait_up "/smuggle"
 }
 
 # colours: the SGR colour codes (30-37, 40-47, 38;/48;) on the screen.

@@ -11,6 +11,9 @@
 #   tui_restart                   ends the previous run's tmux server before another tui_start
 #   tui_wait TEXT [SECONDS]       waits until the screen shows TEXT (fixed string); on timeout
 #                                 prints the screen and returns 1
+#   tui_wait_up TEXT              waits until the interface is up and shows TEXT; when hspy ends
+#                                 first (or it does not come up in 10 s), prints hspy's standard
+#                                 error, fails and finishes the test
 #   tui_wait_gone TEXT [SECONDS]  waits until TEXT is gone
 #   tui_keys KEY...               tmux send-keys (key names: Enter, Tab, BTab, Escape, Up, ...)
 #   tui_type TEXT                 types TEXT literally
@@ -106,6 +109,18 @@ tui_wait() {
     tui_screen
     echo "---"
     return 1
+}
+
+tui_wait_up() {
+    local text=$1 i
+    for ((i = 0; i < 200; i++)); do
+        tui_screen | grep -qF -- "$text" && return 0
+        [ -s "$WORK/exit" ] && break
+        sleep 0.05
+    done
+    cat "$WORK/hspy.err"
+    fail "the interface did not come up showing '$text'"
+    finish
 }
 
 tui_wait_gone() {
