@@ -97,8 +97,8 @@ static const char *const EXPLAIN[W__COUNT] = {
     [W_TUNNEL_EARLY_DATA] = "client sent bytes before the tunnel was confirmed",
     [W_TOO_MANY_INTERIM] = "more interim (1xx) responses than hspy keeps; the rest were counted",
     [W_UNEXPECTED_100] = "100 Continue sent although the request did not ask for it",
-    [W_CAPTURE_GAP] = "bytes missing from the capture: what follows was resynchronised at the "
-                      "next message start",
+    [W_CAPTURE_GAP] = "bytes missing from the capture, or skipped because no message could be "
+                      "framed in them: parsing resumed at the next message start, if any",
     [W_RETRANSMIT_DIFFERS] = "a retransmitted TCP segment carries different bytes than the "
                              "original: receivers may have seen either",
     [W_SNAPLEN_TRUNCATED] = "packets were cut by the capture's snap length: bytes are missing",
