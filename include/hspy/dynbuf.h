@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hspy/decimal.h"
+
 struct dynbuf {
     uint8_t *data; /* NULL until the first append */
     size_t len;
@@ -45,6 +47,12 @@ static inline size_t dynbuf_addc(struct dynbuf *b, uint8_t c)
 static inline size_t dynbuf_adds(struct dynbuf *b, const char *s)
 {
     return dynbuf_append(b, s, strlen(s));
+}
+/* v in decimal (no printf: formatters call this per field). */
+static inline size_t dynbuf_add_u64(struct dynbuf *b, uint64_t v)
+{
+    char d[DECIMAL_U64_MAX];
+    return dynbuf_append(b, d, decimal_u64(d, v));
 }
 /* printf-style append; returns bytes stored (output past the maximum is cut). */
 size_t dynbuf_printf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

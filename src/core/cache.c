@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hspy/civil.h"
+#include "hspy/decimal.h"
 #include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
 
@@ -328,22 +329,18 @@ char *cache_date_format(int64_t t, char *buf, size_t len)
 /* Appends to a bounded C string (labels are built per exchange: no printf on this path). */
 static void put(char *buf, size_t len, const char *s)
 {
-    size_t n = strlen(buf);
-    while (*s && n + 1 < len)
-        buf[n++] = *s++;
-    buf[n] = '\0';
+    size_t n = strlen(buf), k = strlen(s);
+    if (k > len - 1 - n)
+        k = len - 1 - n;
+    memcpy(buf + n, s, k);
+    buf[n + k] = '\0';
 }
 
 static void put_int(char *buf, size_t len, int64_t v)
 {
-    char digits[24];
-    size_t k = sizeof digits;
-    digits[--k] = '\0';
-    do {
-        digits[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0 && k > 0);
-    put(buf, len, digits + k);
+    char digits[DECIMAL_U64_MAX + 1];
+    digits[decimal_u64(digits, v > 0 ? (uint64_t)v : 0)] = '\0';
+    put(buf, len, digits);
 }
 
 char *cache_duration_format(int64_t s, char *buf, size_t len)

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/decimal.h"
+
 /* "a.b.c.d" into p (at least 16 bytes); returns the length. Every log line formats one. */
 static size_t ipv4_text(const uint8_t a[4], char *p)
 {
@@ -47,16 +49,8 @@ char *endpoint_format(const struct endpoint *e, char *buf, size_t len)
     char a[INET6_ADDRSTRLEN];
     if (e->family == 4 && len >= 22) {
         size_t n = ipv4_text(e->addr, buf);
-        char port[6];
-        size_t k = sizeof port;
-        unsigned v = e->port;
-        do {
-            port[--k] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
         buf[n++] = ':';
-        memcpy(buf + n, port + k, sizeof port - k);
-        buf[n + sizeof port - k] = '\0';
+        buf[n + decimal_u64(buf + n, e->port)] = '\0';
     } else if (e->family == 4)
         snprintf(buf, len, "%s:%u", endpoint_format_addr(e, a, sizeof a), e->port);
     else if (e->family == 6)

@@ -16,6 +16,7 @@
 #include "hspy/base64.h"
 #include "hspy/cache.h"
 #include "hspy/civil.h"
+#include "hspy/decimal.h"
 #include "hspy/decode.h"
 #include "hspy/framing.h"
 #include "hspy/sha256.h"
@@ -227,25 +228,6 @@ json_t *jsonout_sha256(const struct message *m)
     return take(&w);
 }
 
-/* "00" to "99": two digits per division when writing numbers. */
-static const char DIGIT_PAIRS[] = "0001020304050607080910111213141516171819202122232425262728293031"
-                                  "323334353637383940414243444546474849"
-                                  "5051525354555657585960616263646566676869707172737475767778798081"
-                                  "828384858687888990919293949596979899";
-
-/* Writes n decimal digits of v (zero-padded) at p; returns p + n. */
-static char *digits_at(char *p, unsigned long v, int n)
-{
-    char *q = p + n;
-    for (; q - p >= 2; v /= 100) {
-        q -= 2;
-        memcpy(q, DIGIT_PAIRS + 2 * (v % 100), 2);
-    }
-    if (q > p)
-        *--q = (char)('0' + v % 10);
-    return p + n;
-}
-
 /* Spells the whole second secs ("YYYY-MM-DDTHH:MM:SS") into c and remembers it. */
 static void clock_set(struct jsonout_clock *c, int64_t secs)
 {
@@ -254,17 +236,17 @@ static void clock_set(struct jsonout_clock *c, int64_t secs)
     /* Written digit by digit: this runs once per printed exchange (or second), and strftime
      * plus snprintf cost more than the rest of a log line. */
     char *p = c->text;
-    p = digits_at(p, (unsigned long)date.year, 4);
+    p = decimal_padded(p, (uint64_t)date.year, 4);
     *p++ = '-';
-    p = digits_at(p, (unsigned long)date.month, 2);
+    p = decimal_padded(p, (uint64_t)date.month, 2);
     *p++ = '-';
-    p = digits_at(p, (unsigned long)date.day, 2);
+    p = decimal_padded(p, (uint64_t)date.day, 2);
     *p++ = 'T';
-    p = digits_at(p, (unsigned long)(rem / 3600), 2);
+    p = decimal_padded(p, (uint64_t)(rem / 3600), 2);
     *p++ = ':';
-    p = digits_at(p, (unsigned long)(rem / 60 % 60), 2);
+    p = decimal_padded(p, (uint64_t)(rem / 60 % 60), 2);
     *p++ = ':';
-    digits_at(p, (unsigned long)(rem % 60), 2);
+    decimal_padded(p, (uint64_t)(rem % 60), 2);
     c->sec = secs;
 }
 
@@ -278,7 +260,7 @@ char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t
     if (ns < 0)
         ns = 0;
     int64_t secs = ns / 1000000000;
-    unsigned long frac = (unsigned long)(ns % 1000000000);
+    unsigned long frac = (uint64_t)(ns % 1000000000);
     if (c->sec != secs)
         clock_set(c, secs);
     char tmp[40], *p = tmp;
@@ -291,7 +273,7 @@ char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t
             digits = 9;
         frac /= DROP[digits];
         *p++ = '.';
-        p = digits_at(p, frac, digits);
+        p = decimal_padded(p, frac, digits);
     }
     *p++ = 'Z';
     size_t n = (size_t)(p - tmp);

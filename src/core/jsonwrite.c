@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/decimal.h"
 #include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
 
@@ -260,17 +261,12 @@ static void put_string(struct jsonwrite *out, const char *s, size_t n)
 
 static void put_integer(struct jsonwrite *out, int64_t v)
 {
-    char buf[24];
-    size_t i = sizeof buf;
+    char buf[1 + DECIMAL_U64_MAX];
     /* Negate in unsigned arithmetic so the most negative value works too. */
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        buf[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        buf[--i] = '-';
-    put(out, buf + i, sizeof buf - i);
+    uint64_t u = v < 0 ? 0ull - (uint64_t)v : (uint64_t)v;
+    size_t sign = v < 0;
+    buf[0] = '-';
+    put(out, buf + 1 - sign, sign + decimal_u64(buf + 1, u));
 }
 
 static void put_real(struct jsonwrite *out, double v)

@@ -122,18 +122,6 @@ static unsigned user_headers(const struct response_spec *s)
     return have;
 }
 
-/* Appends a decimal number (hot path: no printf). */
-static void put_u64(struct dynbuf *out, uint64_t v)
-{
-    char buf[24];
-    size_t i = sizeof buf;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    dynbuf_append(out, buf + i, sizeof buf - i);
-}
-
 static void put(struct dynbuf *out, const char *s)
 {
     dynbuf_append(out, s, strlen(s));
@@ -160,7 +148,7 @@ void response_head(struct dynbuf *out, const struct response_spec *s)
     if (!(have & USER_FRAMING)) {
         if (s->framing == RESPONSE_LENGTH || (s->framing == RESPONSE_NO_BODY && s->has_length)) {
             dynbuf_append(out, "Content-Length: ", 16);
-            put_u64(out, s->length);
+            dynbuf_add_u64(out, s->length);
             dynbuf_append(out, "\r\n", 2);
         } else if (s->framing == RESPONSE_CHUNKED) {
             put(out, "Transfer-Encoding: chunked\r\n");
@@ -243,7 +231,7 @@ int response_set_length(const uint8_t *raw, size_t n, uint64_t value, struct dyn
     }
     dynbuf_append(out, base + pos, blank - pos);
     dynbuf_append(out, "Content-Length: ", 16);
-    put_u64(out, value);
+    dynbuf_add_u64(out, value);
     put(out, eol);
     dynbuf_append(out, base + blank, n - off - blank);
     return 0;

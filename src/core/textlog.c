@@ -44,18 +44,6 @@ static void span_field(struct dynbuf *out, const struct message *m, struct http_
         dynbuf_addc(out, '-');
 }
 
-/* Appends a decimal number; the line is printed per exchange, so no printf on this path. */
-static void add_u64(struct dynbuf *out, uint64_t v)
-{
-    char buf[24];
-    size_t i = sizeof buf;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    dynbuf_append(out, buf + i, sizeof buf - i);
-}
-
 static void add_when_who(struct dynbuf *out, const struct exchange *ex, struct jsonout_clock *clock)
 {
     char buf[ENDPOINT_STRLEN > 40 ? ENDPOINT_STRLEN : 40];
@@ -70,9 +58,9 @@ static void add_when_who(struct dynbuf *out, const struct exchange *ex, struct j
     dynbuf_adds(out, ex->client.family ? endpoint_format(&ex->client, buf, sizeof buf) : "-");
     if (ex->conn_id) {
         dynbuf_adds(out, " #");
-        add_u64(out, ex->conn_id);
+        dynbuf_add_u64(out, ex->conn_id);
         dynbuf_addc(out, '.');
-        add_u64(out, ex->conn_seq);
+        dynbuf_add_u64(out, ex->conn_seq);
         dynbuf_addc(out, ' ');
     } else
         dynbuf_adds(out, " - ");
@@ -83,9 +71,9 @@ static void add_outcome(struct dynbuf *out, const struct exchange *ex)
     const struct message *r = &ex->resp;
     if (r->flags & MSG_HEAD) {
         dynbuf_addc(out, ' ');
-        add_u64(out, r->head.status);
+        dynbuf_add_u64(out, r->head.status);
         dynbuf_addc(out, ' ');
-        add_u64(out, r->body_size);
+        dynbuf_add_u64(out, r->body_size);
     } else {
         dynbuf_adds(out, " - -");
     }
@@ -94,7 +82,7 @@ static void add_outcome(struct dynbuf *out, const struct exchange *ex)
         char ms[3] = {(char)('0' + d / 100000 % 10), (char)('0' + d / 10000 % 10),
                       (char)('0' + d / 1000 % 10)};
         dynbuf_addc(out, ' ');
-        add_u64(out, (uint64_t)(d / 1000000));
+        dynbuf_add_u64(out, (uint64_t)(d / 1000000));
         dynbuf_addc(out, '.');
         dynbuf_append(out, ms, 3);
         dynbuf_adds(out, "ms");

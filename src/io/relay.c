@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "hspy/conversation.h"
+#include "hspy/decimal.h"
 #include "hspy/edit.h"
 #include "hspy/forward.h"
 #include "hspy/hspy.h"
@@ -413,7 +414,7 @@ static void cat(char *b, size_t *at, size_t cap, const char *s)
  */
 static void note_upstream(struct relay *r, struct exchange *ex)
 {
-    char b[512], num[12];
+    char b[512], num[DECIMAL_U64_MAX + 1];
     size_t at = 0;
     cat(b, &at, sizeof b, "upstream ");
     cat(b, &at, sizeof b, r->target_name);
@@ -422,13 +423,8 @@ static void note_upstream(struct relay *r, struct exchange *ex)
         : r->reused ? " (reused connection"
                     : " (new connection");
     cat(b, &at, sizeof b, ", request ");
-    char *d = num + sizeof num;
-    *--d = '\0';
-    uint32_t v = r->up->uses;
-    do
-        *--d = (char)('0' + v % 10);
-    while ((v /= 10) > 0);
-    cat(b, &at, sizeof b, d);
+    num[decimal_u64(num, r->up->uses)] = '\0';
+    cat(b, &at, sizeof b, num);
     cat(b, &at, sizeof b, " on it)");
     if (r->head_edited)
         cat(b, &at, sizeof b, "; head sent with Host/target/forwarding edits");
