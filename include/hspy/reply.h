@@ -106,4 +106,18 @@ static inline void reply_free(struct reply *r)
         r->ops->free(r);
 }
 
+/*
+ * Ends a finished reply: frees it, or returns it when its memory can serve the connection's
+ * next fixed reply (a fixed reply owning nothing), to be passed to reply_fixed_reuse or freed
+ * with reply_free. NULL gives NULL.
+ */
+struct reply *reply_retire(struct reply *r);
+/*
+ * As reply_fixed_new, in the memory of spare when reply_retire kept it (spare is consumed
+ * either way; NULL is fine): a connection answering request after request with the same fixed
+ * response then allocates nothing per request.
+ */
+struct reply *reply_fixed_reuse(struct reply *spare, const struct reply_env *env,
+                                const struct reply_fixed_spec *spec);
+
 #endif

@@ -41,6 +41,7 @@ struct client {
     uv_idle_t kick;      /* continues a reply that had more to give at the end of a pump */
     unsigned handles;    /* libuv handles still open (sender timer, kick) */
     struct reply *reply; /* the reply in progress, or NULL */
+    struct reply *spare; /* a finished reply kept for reuse (reply_retire), or NULL */
     struct exchange *ex; /* the exchange whose request is arriving, or NULL */
     struct dynbuf held;  /* client bytes the conversation has not taken yet */
     size_t held_off;
@@ -185,13 +186,16 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
     return env;
 }
 
-static struct reply *make_reply(const struct answer *a, const struct reply_env *env)
+static struct reply *make_reply(struct client *c, const struct answer *a,
+                                const struct reply_env *env)
 {
     switch (a->action) {
     case RULE_FIXED: {
         struct reply_fixed_spec spec = {a->status, a->reason,   a->headers, a->nheaders,
                                         a->body,   a->body_len, false};
-        return reply_fixed_new(env, &spec);
+        struct reply *r = reply_fixed_reuse(c->spare, env, &spec);
+        c->spare = NULL;
+        return r;
     }
     case RULE_RAW:
         if (a->raw_copy) {
@@ -244,7 +248,7 @@ static void answer_with(struct client *c, struct exchange *ex, const struct fram
         c->close_when_done = true;
     struct reply_env env = make_env(c, ex, f);
     sender_begin(&c->sender, plan);
-    install(c, make_reply(a, &env));
+    install(c, make_reply(c, a, &env));
 }
 
 static void start_reply(struct client *c, struct exchange *ex)
@@ -392,7 +396,8 @@ static int request_done(struct client *c, struct exchange *ex)
     if (c->outq.len > c->srv->conns.queue_max / 2 || conn_full(c->conn))
         goto pause;
     if (c->reply) {
-        reply_free(c->reply);
+        reply_free(c->spare);
+        c->spare = reply_retire(c->reply);
         c->reply = NULL;
     }
     return CONV_CONTINUE;
@@ -752,6 +757,8 @@ static void on_close(void *data, struct conn *conn, int status)
     dynbuf_cleanup(&c->held);
     dynbuf_cleanup(&c->outq);
     dynbuf_cleanup(&c->scratch);
+    reply_free(c->spare);
+    c->spare = NULL;
     /* Both handles point back at the client for the close callbacks (not used otherwise). */
     c->sender.timer.data = c;
     sender_close(&c->sender, free_client);

@@ -121,6 +121,31 @@ struct reply *reply_fixed_new(const struct reply_env *env, const struct reply_fi
     return &f->base;
 }
 
+struct reply *reply_retire(struct reply *r)
+{
+    if (r && r->ops == &FIXED_OPS && !((struct fixed *)r)->spec.owned)
+        return r;
+    reply_free(r);
+    return NULL;
+}
+
+struct reply *reply_fixed_reuse(struct reply *spare, const struct reply_env *env,
+                                const struct reply_fixed_spec *spec)
+{
+    if (!spare || spare->ops != &FIXED_OPS) {
+        reply_free(spare);
+        return reply_fixed_new(env, spec);
+    }
+    struct fixed *f = (struct fixed *)spare;
+    if (f->spec.owned)
+        free((void *)f->spec.body);
+    memset(f, 0, sizeof *f);
+    f->base.ops = &FIXED_OPS;
+    f->base.env = *env;
+    f->spec = *spec;
+    return &f->base;
+}
+
 struct reply *reply_error_new(const struct reply_env *env, uint16_t status, const char *why)
 {
     static const char *const HEADERS[] = {"Content-Type: text/plain; charset=utf-8"};
