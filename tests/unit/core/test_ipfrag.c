@@ -13,7 +13,8 @@
 #include "hspy/packet.h"
 #include "pktbuild.h"
 
-static uint8_t DATA[64];
+/* Room for fragments at any offset an IPv4 header can give (the oversize case too). */
+static uint8_t DATA[65536 + 64];
 
 static struct packet frag(uint32_t id, uint32_t off, uint32_t len, bool more)
 {
