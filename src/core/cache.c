@@ -616,7 +616,7 @@ static int field_of(const uint8_t *name, size_t n)
         [19] = {F(IF_UNMODIFIED_SINCE)},
     };
 #undef F
-    if (n >= 20)
+    if (n >= 20 || !BY_LEN[n][0])
         return -1;
     uint8_t c = lower(name[0]);
     for (int k = 0; k < 4 && BY_LEN[n][k]; k++) {
@@ -640,8 +640,7 @@ static void hv_init(struct head_view *hv, const struct message *m, enum side sid
     hv->side = side;
     hv->base = message_head_base(m);
     hv->differs = 0;
-    for (int f = 0; f < CF__COUNT; f++)
-        hv->first[f] = -1;
+    memset(hv->first, 0xff, sizeof hv->first); /* every entry -1 */
     if (!hv->base)
         return;
     for (uint32_t i = 0; i < m->head.nheaders; i++) {
@@ -1091,8 +1090,8 @@ static int64_t lifetime(const struct ctx *c, bool shared, uint8_t *source)
         return r->expires > base ? r->expires - base : 0;
     }
     int64_t base = base_time(c);
-    if ((heuristically_cacheable(r->status) || HAS(cc, CC_PUBLIC)) &&
-        r->last_modified != CACHE_TIME_NONE && base != CACHE_TIME_NONE && base > r->last_modified) {
+    if (r->last_modified != CACHE_TIME_NONE && base != CACHE_TIME_NONE && base > r->last_modified &&
+        (heuristically_cacheable(r->status) || HAS(cc, CC_PUBLIC))) {
         *source = CACHE_SRC_HEURISTIC;
         return (base - r->last_modified) * CACHE_HEURISTIC_PERCENT / 100;
     }
@@ -1246,6 +1245,8 @@ static void check_conflicts(struct ctx *c)
         {CC_PRIVATE, CC_S_MAXAGE, false},
     };
     const struct cache_control *cc = &c->r->resp_cc;
+    if (!cc->present) /* no Cache-Control at all: nothing to contradict */
+        return;
     uint64_t off = hv_field_offset(&c->resp, CF_CACHE_CONTROL);
     for (size_t i = 0; i < sizeof PAIRS / sizeof PAIRS[0]; i++) {
         if (!HAS(cc, PAIRS[i].a) || !HAS(cc, PAIRS[i].b))

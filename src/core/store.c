@@ -82,8 +82,10 @@ static void drop(struct store *s, uint64_t id, bool evicted)
     for (size_t i = 0; i < s->nobservers; i++)
         if (s->observers[i].on_evict)
             s->observers[i].on_evict(s->observers[i].data, ex);
-    if (ex->flags & EX_DONE)
-        s->memory -= exchange_memory(ex) <= s->memory ? exchange_memory(ex) : s->memory;
+    if (ex->flags & EX_DONE) {
+        size_t held = exchange_memory(ex);
+        s->memory -= held <= s->memory ? held : s->memory;
+    }
     if (evicted)
         s->counters.evicted++;
     *slot = NULL;
