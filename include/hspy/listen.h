@@ -104,8 +104,6 @@ struct listen {
     char software[32]; /* "hspy/VERSION" */
     char date[HTTPDATE_LEN];
     int64_t date_sec;
-    uint64_t refusals_reported;
-    uint64_t refusal_report_ms;
 };
 
 /* The answer for a request whose head was parsed: a matching rule's (rules added from the

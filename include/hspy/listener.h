@@ -43,6 +43,8 @@ struct listener {
     struct listener_config cfg;
     struct endpoint local; /* the bound address, with the port the system picked */
     struct listener_counters counters;
+    uint64_t refusals_reported; /* lines listener_report_refusal printed */
+    uint64_t refusal_report_ms; /* when it printed the last one (loop time) */
     bool open;
     void *data;
     /* A new connection (owned by the callee, which must conn_start it). */
@@ -59,6 +61,13 @@ int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_con
                   struct conn_group *g, char *err, size_t errlen);
 /* Stops accepting (asynchronous; the loop finishes the close). Open conns are not touched. */
 void listener_close(struct listener *l);
+/*
+ * Prints why a connection was refused (err as given to on_refuse; open connections and the
+ * --max-conns cap for the message) on stderr, at most once a second (now_ms: loop time), with
+ * the counts so far. For runs without the interface, which shows the counters instead.
+ */
+void listener_report_refusal(struct listener *l, int err, size_t open, uint64_t max_conns,
+                             uint64_t now_ms);
 /* True when the bound address is reachable from other hosts (not loopback). */
 bool listener_public(const struct listener *l);
 

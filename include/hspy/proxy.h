@@ -74,8 +74,6 @@ struct proxy {
     struct proxy_counters counters;
     bool stopping;
     char software[32]; /* "hspy/VERSION" for hspy's own answers */
-    uint64_t refusals_reported;
-    uint64_t refusal_report_ms;
     /* the mode's intercept (--intercept, key i): its holds and the hooks that feed it */
     struct intercept intercept;
     struct proxy_hooks intercept_hooks;

@@ -589,23 +589,9 @@ static void on_conn(void *data, struct conn *c)
 static void on_refuse(void *data, int err)
 {
     struct listen *l = data;
-    if (l->h->interactive)
-        return; /* counted; the interface shows the counters */
-    uint64_t now = uv_now(&l->h->loop);
-    if (l->refusals_reported && now - l->refusal_report_ms < 1000)
-        return;
-    l->refusal_report_ms = now;
-    l->refusals_reported++;
-    const struct listener_counters *k = &l->listener.counters;
-    if (err)
-        fprintf(stderr, "hspy: accept failed: %s (%llu so far)\n", uv_strerror(err),
-                (unsigned long long)k->failed);
-    else
-        fprintf(stderr,
-                "hspy: refused a connection: %zu open, the limit (--max-conns) is %llu "
-                "(%llu refused so far)\n",
-                l->conns.n, (unsigned long long)l->h->opt.max_conns,
-                (unsigned long long)k->refused);
+    if (!l->h->interactive) /* else counted; the interface shows the counters */
+        listener_report_refusal(&l->listener, err, l->conns.n, l->h->opt.max_conns,
+                                uv_now(&l->h->loop));
 }
 
 static void stop(struct listen *l)

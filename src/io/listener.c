@@ -4,6 +4,7 @@
  */
 #include "hspy/listener.h"
 
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -153,6 +154,24 @@ void listener_close(struct listener *l)
         return;
     l->open = false;
     uv_close((uv_handle_t *)&l->tcp, NULL);
+}
+
+void listener_report_refusal(struct listener *l, int err, size_t open, uint64_t max_conns,
+                             uint64_t now_ms)
+{
+    if (l->refusals_reported && now_ms - l->refusal_report_ms < 1000)
+        return;
+    l->refusal_report_ms = now_ms;
+    l->refusals_reported++;
+    const struct listener_counters *k = &l->counters;
+    if (err)
+        fprintf(stderr, "hspy: accept failed: %s (%" PRIu64 " so far)\n", uv_strerror(err),
+                k->failed);
+    else
+        fprintf(stderr,
+                "hspy: refused a connection: %zu open, the limit (--max-conns) is %" PRIu64
+                " (%" PRIu64 " refused so far)\n",
+                open, max_conns, k->refused);
 }
 
 bool listener_public(const struct listener *l)

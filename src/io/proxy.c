@@ -77,22 +77,9 @@ static void on_conn(void *data, struct conn *c)
 static void on_refuse(void *data, int err)
 {
     struct proxy *px = data;
-    if (px->h->interactive)
-        return; /* counted; the interface shows the counters */
-    uint64_t now = uv_now(&px->h->loop);
-    if (px->refusals_reported && now - px->refusal_report_ms < 1000)
-        return;
-    px->refusal_report_ms = now;
-    px->refusals_reported++;
-    const struct listener_counters *k = &px->listener.counters;
-    if (err)
-        fprintf(stderr, "hspy: accept failed: %s (%" PRIu64 " so far)\n", uv_strerror(err),
-                k->failed);
-    else
-        fprintf(stderr,
-                "hspy: refused a connection: %zu open, the limit (--max-conns) is %" PRIu64
-                " (%" PRIu64 " refused so far)\n",
-                px->clients.n, px->h->opt.max_conns, k->refused);
+    if (!px->h->interactive) /* else counted; the interface shows the counters */
+        listener_report_refusal(&px->listener, err, px->clients.n, px->h->opt.max_conns,
+                                uv_now(&px->h->loop));
 }
 
 static bool is_self(const struct proxy *px)
