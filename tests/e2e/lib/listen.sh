@@ -3,6 +3,7 @@
 #   listen_setup                 temp folder $T (removed on exit) and the exit trap
 #   listen_start [ARGS...]       starts `hspy listen ARGS 0`; sets LISTEN_PID, PORT, URL
 #   listen_stop                  SIGTERM and wait (bounded); a non-zero exit status fails
+#   stop_by_term PID WHAT        SIGTERM, bounded wait; a failure (and SIGKILL) if it lingers
 #   need CMD...                  skips the test (exit 77) when a command is missing
 #   check NAME CONDITION...      runs the condition; counts and reports a failure
 #   finish                       exits 1 when any check failed
@@ -59,18 +60,22 @@ listen_start() {
     URL=http://127.0.0.1:$PORT
 }
 
-listen_stop() {
-    kill -TERM "$LISTEN_PID" 2>/dev/null
+# stop_by_term PID WHAT: SIGTERM, then up to 5 s for PID to exit; a failure (and SIGKILL) when
+# it does not.
+stop_by_term() {
+    kill -TERM "$1" 2>/dev/null
     local i
     for i in $(seq 100); do
-        kill -0 "$LISTEN_PID" 2>/dev/null || break
+        kill -0 "$1" 2>/dev/null || return 0
         sleep 0.05
     done
-    if kill -0 "$LISTEN_PID" 2>/dev/null; then
-        echo "FAIL: hspy did not stop on SIGTERM"
-        kill -KILL "$LISTEN_PID"
-        FAILS=$((FAILS + 1))
-    fi
+    echo "FAIL: $2 did not stop on SIGTERM"
+    kill -KILL "$1"
+    FAILS=$((FAILS + 1))
+}
+
+listen_stop() {
+    stop_by_term "$LISTEN_PID" hspy
     local rc=0
     wait "$LISTEN_PID" || rc=$?
     if [ "$rc" -ne 0 ]; then

@@ -97,17 +97,7 @@ proxy_start() {
 }
 
 proxy_stop() {
-    kill -TERM "$PROXY_PID" 2>/dev/null
-    local i
-    for i in $(seq 100); do
-        kill -0 "$PROXY_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$PROXY_PID" 2>/dev/null; then
-        echo "FAIL: hspy proxy did not stop on SIGTERM"
-        kill -KILL "$PROXY_PID"
-        FAILS=$((FAILS + 1))
-    fi
+    stop_by_term "$PROXY_PID" "hspy proxy"
     wait "$PROXY_PID"
 }
 
