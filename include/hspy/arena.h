@@ -28,6 +28,8 @@ void arena_cleanup(struct arena *a);
  * allocations. Everything allocated before is invalid afterwards.
  */
 void arena_clear(struct arena *a);
+/* Bytes handed out so far (each allocation counted as arena_rounded counts it). */
+size_t arena_used(const struct arena *a);
 /* Returns n bytes aligned for any object; valid until arena_cleanup. */
 void *arena_alloc(struct arena *a, size_t n);
 /* n rounded up the way arena_alloc rounds each allocation (sizing an arena_reserve). */

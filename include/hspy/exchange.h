@@ -147,8 +147,9 @@ void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
 
 /*
  * Moves a finished exchange's memory into as few allocations as possible: the arena's
- * objects, and the raw buffers up to EXCHANGE_COMPACT_INLINE_MAX, go into one block of
- * exactly their size; larger raw buffers are trimmed to their length. Pointers into the
+ * objects, and the raw buffers up to EXCHANGE_COMPACT_INLINE_MAX, go into one block of their
+ * size (plus whatever the arena held that nothing pointed to any more); larger raw buffers are
+ * trimmed to their length. Pointers into the
  * arena and raw.data change (spans stay valid); the struct itself stays where it is. Only for
  * an exchange no source will change again: its raw buffers cannot grow afterwards. The store
  * calls it on each exchange it keeps. Compacting twice is harmless.

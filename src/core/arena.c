@@ -58,6 +58,14 @@ void arena_clear(struct arena *a)
     }
 }
 
+size_t arena_used(const struct arena *a)
+{
+    size_t n = 0;
+    for (const struct arena_block *b = a->head; b; b = b->next)
+        n += b->used;
+    return n;
+}
+
 size_t arena_rounded(size_t n)
 {
     const size_t align = alignof(max_align_t);

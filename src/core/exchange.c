@@ -210,15 +210,16 @@ size_t exchange_memory(const struct exchange *ex)
 }
 
 /*
- * Compaction rebuilds the arena object by object into one block of the exact size. Each
- * pointer is moved only when it points into the old arena, so a pointer to anything else (a
- * constant string) stays valid as it is. size_of and move_to run over the same fields in the
- * same way: one sizes the block, the other fills it.
+ * Compaction rebuilds the arena object by object into one block. Each pointer is moved only
+ * when it points into the old arena, so a pointer to anything else (a constant string) stays
+ * valid as it is. The block is sized in advance from what the old arena handed out plus the
+ * small raw buffers: everything moved came from there, and what nothing points to any more (a
+ * warnings array that grew, a replaced note) is all the block can have to spare.
  */
 struct compaction {
     struct arena *old;
-    struct arena *into; /* NULL while sizing */
-    size_t size;
+    struct arena *into;
+    size_t size; /* bytes moved into the new block */
 };
 
 static const void *move(struct compaction *c, const void *p, size_t n)
@@ -226,7 +227,7 @@ static const void *move(struct compaction *c, const void *p, size_t n)
     if (!p || !arena_owns(c->old, p))
         return p;
     c->size += arena_rounded(n ? n : 1);
-    return c->into ? arena_memdup(c->into, p, n) : p;
+    return arena_memdup(c->into, p, n);
 }
 
 static const char *move_str(struct compaction *c, const char *s)
@@ -241,15 +242,13 @@ static void move_raw(struct compaction *c, struct dynbuf *raw)
     bool owned = arena_owns(c->old, raw->data);
     if (!owned && raw->len + 1 > EXCHANGE_COMPACT_INLINE_MAX) {
         /* Large: trimmed in place rather than copied (the growth by doubling left slack). */
-        if (c->into && raw->cap > raw->len + 1) {
+        if (raw->cap > raw->len + 1) {
             raw->data = xrealloc(raw->data, raw->len + 1);
             raw->cap = raw->len + 1;
         }
         return;
     }
     c->size += arena_rounded(raw->len + 1);
-    if (!c->into)
-        return;
     uint8_t *copy = arena_memdup(c->into, raw->data, raw->len + 1);
     if (!owned)
         free(raw->data);
@@ -280,17 +279,23 @@ static void move_all(struct compaction *c, struct exchange *ex)
     ex->cache_label = move_str(c, ex->cache_label);
 }
 
+/* What a raw buffer adds to the compacted block: a small one not yet in the arena moves in. */
+static size_t raw_share(const struct dynbuf *raw, const struct arena *old)
+{
+    if (!raw->data || arena_owns(old, raw->data) || raw->len + 1 > EXCHANGE_COMPACT_INLINE_MAX)
+        return 0;
+    return arena_rounded(raw->len + 1);
+}
+
 void exchange_compact(struct exchange *ex)
 {
     struct arena old = ex->arena;
-    struct compaction sizing = {.old = &old};
-    /* The sizing pass changes nothing: with into == NULL every move returns its input. */
-    move_all(&sizing, ex);
+    size_t size = arena_used(&old) + raw_share(&ex->req.raw, &old) + raw_share(&ex->resp.raw, &old);
     arena_init(&ex->arena);
-    arena_reserve(&ex->arena, sizing.size);
+    arena_reserve(&ex->arena, size);
     struct compaction filling = {.old = &old, .into = &ex->arena};
     move_all(&filling, ex);
-    assert(filling.size == sizing.size);
+    assert(filling.size <= size);
     arena_cleanup(&old);
 }
 

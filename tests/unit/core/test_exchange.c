@@ -116,12 +116,16 @@ static void test_compact_keeps_everything(void **state)
         assert_true(arena_owns(&ex->arena, ex->req.raw.data));
         assert_int_equal(ex->resp.raw.cap, ex->resp.raw.len + 1);
         assert_int_equal(ex->resp.raw.data[ex->resp.raw.len], '\0');
-        /* Twice is harmless and changes nothing visible. */
+        /* Twice is harmless: nothing visible changes, and the memory does not grow (it shrinks
+         * by what the first block kept for allocations nothing pointed to, such as the homes
+         * a growing warnings array left). */
         size_t once = exchange_memory(ex);
         exchange_compact(ex);
         snapshot(ex, &after);
         assert_memory_equal(&before, &after, sizeof before);
-        assert_int_equal(exchange_memory(ex), once);
+        assert_true(exchange_memory(ex) <= once);
+        if (cases[c].nwarn <= 4) /* one warnings array (WARNINGS_FIRST): no slack at all */
+            assert_int_equal(exchange_memory(ex), once);
         /* A warning after compaction still has room (the array grows again). */
         exchange_warn(ex, W_CL_CONFLICT, SIDE_SERVER, 999, "late");
         assert_true(exchange_has_warning(ex, W_CL_CONFLICT) || ex->warnings_dropped);
