@@ -25,7 +25,11 @@
 #include "hspy/sender.h"
 
 /* Body bytes a reply hands to the sender per step before checking for room again. */
-enum { REPLY_STEP = 64 * 1024 };
+enum {
+    REPLY_STEP = 64 * 1024,     /* body bytes handed to the sender per step */
+    REPLY_HEAD_MEMO_MAX = 4096, /* a fixed reply keeps its last head (and what it was made of)
+                                   up to this size for the connection's next request */
+};
 
 struct reply_env {
     uv_loop_t *loop;

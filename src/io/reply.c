@@ -41,10 +41,16 @@ static bool bodiless_status(uint16_t status)
     return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-/* Writes the head of a response hspy composes; returns whether a body may follow. */
-static bool compose_head(struct reply *r, uint16_t status, const char *reason,
-                         const char *const *headers, size_t nheaders, uint64_t length)
+/*
+ * The head of a response hspy composes, as a spec (HTTP/0.9 requests get no head: *spec is
+ * then untouched and the result says so). Returns whether a body may follow; *has_head
+ * whether there is a head to send.
+ */
+static bool head_spec(struct reply *r, uint16_t status, const char *reason,
+                      const char *const *headers, size_t nheaders, uint64_t length,
+                      struct response_spec *out, bool *has_head)
 {
+    *has_head = !r->env.http09;
     if (r->env.http09) {
         r->close_after = true;
         return true;
@@ -71,26 +77,130 @@ static bool compose_head(struct reply *r, uint16_t status, const char *reason,
         spec.has_length = true;
         body = false;
     }
+    *out = spec;
+    return body;
+}
+
+/* Composes spec's head in the connection's scratch buffer; returns the buffer. */
+static const struct dynbuf *compose(struct reply *r, const struct response_spec *spec)
+{
     struct dynbuf *head = r->env.scratch;
     dynbuf_reset(head);
-    response_head(head, &spec);
-    sender_head(r->env.sender, head->data, head->len);
+    response_head(head, spec);
+    return head;
+}
+
+/* Writes the head of a response hspy composes; returns whether a body may follow. */
+static bool compose_head(struct reply *r, uint16_t status, const char *reason,
+                         const char *const *headers, size_t nheaders, uint64_t length)
+{
+    struct response_spec spec;
+    bool has_head;
+    bool body = head_spec(r, status, reason, headers, nheaders, length, &spec, &has_head);
+    if (has_head) {
+        const struct dynbuf *head = compose(r, &spec);
+        sender_head(r->env.sender, head->data, head->len);
+    }
     return body;
 }
 
 /* ---- fixed ---- */
 
+/*
+ * The last head a fixed reply composed, kept across reply_fixed_reuse: a connection answering
+ * the same fixed response again within the same second sends it as it is. Strings are compared
+ * by content, never by address (the Date text changes in place, and an answer edited in the
+ * interface may reuse the memory of the one it replaced).
+ */
+struct head_memo {
+    struct response_spec spec; /* numbers and flags; its pointers only say NULL or not */
+    struct dynbuf key;         /* reason, date and header lines, each with its NUL */
+    struct dynbuf bytes;       /* the head; empty: nothing kept */
+};
+
+static void memo_init(struct head_memo *m)
+{
+    dynbuf_init(&m->key, REPLY_HEAD_MEMO_MAX);
+    dynbuf_init(&m->bytes, REPLY_HEAD_MEMO_MAX);
+}
+
+static void memo_cleanup(struct head_memo *m)
+{
+    dynbuf_cleanup(&m->key);
+    dynbuf_cleanup(&m->bytes);
+}
+
+/* Whether the NUL-terminated string at *p is s (NULL counts as ""); moves *p past it. */
+static bool key_next(const char **p, const char *end, const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    if ((size_t)(end - *p) < n || memcmp(*p, s ? s : "", n) != 0)
+        return false;
+    *p += n;
+    return true;
+}
+
+static bool memo_matches(const struct head_memo *m, const struct response_spec *s)
+{
+    const struct response_spec *k = &m->spec;
+    if (!m->bytes.len || k->status != s->status || k->nheaders != s->nheaders ||
+        k->framing != s->framing || k->length != s->length || k->has_length != s->has_length ||
+        k->close != s->close || k->keep_alive != s->keep_alive || !k->reason != !s->reason ||
+        !k->date != !s->date)
+        return false;
+    const char *p = (const char *)m->key.data, *end = p + m->key.len;
+    if (!key_next(&p, end, s->reason) || !key_next(&p, end, s->date))
+        return false;
+    for (size_t i = 0; i < s->nheaders; i++)
+        if (!key_next(&p, end, s->headers[i]))
+            return false;
+    return p == end;
+}
+
+/* Adds s (NULL as "") with its NUL to the key; false when it does not fit. */
+static bool key_add(struct head_memo *m, const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    return dynbuf_append(&m->key, s ? s : "", n) == n;
+}
+
+/* Keeps head as what spec s composes (nothing, when it or its key passes the memo's cap). */
+static void memo_keep(struct head_memo *m, const struct response_spec *s, const struct dynbuf *head)
+{
+    dynbuf_reset(&m->key);
+    dynbuf_reset(&m->bytes);
+    bool fits = key_add(m, s->reason) && key_add(m, s->date);
+    for (size_t i = 0; fits && i < s->nheaders; i++)
+        fits = key_add(m, s->headers[i]);
+    if (!fits || dynbuf_append(&m->bytes, head->data, head->len) != head->len) {
+        dynbuf_reset(&m->key);
+        dynbuf_reset(&m->bytes);
+        return;
+    }
+    m->spec = *s;
+}
+
 struct fixed {
     struct reply base;
     struct reply_fixed_spec spec;
     struct membody body;
+    struct head_memo memo;
 };
 
 static void fixed_done(struct reply *r)
 {
     struct fixed *f = (struct fixed *)r;
-    bool body = compose_head(r, f->spec.status, f->spec.reason, f->spec.headers, f->spec.nheaders,
-                             f->spec.body_len);
+    struct response_spec spec;
+    bool has_head;
+    bool body = head_spec(r, f->spec.status, f->spec.reason, f->spec.headers, f->spec.nheaders,
+                          f->spec.body_len, &spec, &has_head);
+    if (has_head && memo_matches(&f->memo, &spec)) {
+        sender_head(r->env.sender, f->memo.bytes.data, f->memo.bytes.len);
+    } else if (has_head) {
+        const struct dynbuf *head = compose(r, &spec);
+        memo_keep(&f->memo, &spec, head);
+        sender_head(r->env.sender, head->data, head->len);
+    }
     f->body = (struct membody){f->spec.body, body ? f->spec.body_len : 0, 0, false};
     membody_push(r, &f->body);
 }
@@ -107,6 +217,7 @@ static void fixed_free(struct reply *r)
     struct fixed *f = (struct fixed *)r;
     if (f->spec.owned)
         free((void *)f->spec.body);
+    memo_cleanup(&f->memo);
     free(f);
 }
 
@@ -118,6 +229,7 @@ struct reply *reply_fixed_new(const struct reply_env *env, const struct reply_fi
     f->base.ops = &FIXED_OPS;
     f->base.env = *env;
     f->spec = *spec;
+    memo_init(&f->memo);
     return &f->base;
 }
 
@@ -139,10 +251,12 @@ struct reply *reply_fixed_reuse(struct reply *spare, const struct reply_env *env
     struct fixed *f = (struct fixed *)spare;
     if (f->spec.owned)
         free((void *)f->spec.body);
+    struct head_memo memo = f->memo; /* the previous head: likely this one again */
     memset(f, 0, sizeof *f);
     f->base.ops = &FIXED_OPS;
     f->base.env = *env;
     f->spec = *spec;
+    f->memo = memo;
     return &f->base;
 }
 
