@@ -11,6 +11,26 @@
 
 #include "hspy/xmalloc.h"
 
+/*
+ * With AddressSanitizer, an exchange waiting in the pool is poisoned: a pointer someone kept to
+ * an exchange the store dropped fails as loudly as it would if the exchange had been freed.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define HSPY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HSPY_ASAN 1
+#endif
+#endif
+#ifdef HSPY_ASAN
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n)   ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 enum { WARNINGS_FIRST = 4 };
 
 static const char *const TIME_NAMES[T__COUNT] = {
@@ -94,11 +114,23 @@ static void raw_restore(struct message *m, const struct dynbuf *kept)
     m->raw.data[0] = '\0';
 }
 
+/* The pool's last exchange, taken out (and usable again under AddressSanitizer). */
+static struct exchange *pool_pop(struct exchange_pool *pool)
+{
+    struct exchange *ex = pool->free[--pool->n];
+    POOL_UNPOISON(ex, sizeof *ex);
+    if (ex->req.raw.data)
+        POOL_UNPOISON(ex->req.raw.data, ex->req.raw.cap);
+    if (ex->resp.raw.data)
+        POOL_UNPOISON(ex->resp.raw.data, ex->resp.raw.cap);
+    return ex;
+}
+
 struct exchange *exchange_pool_get(struct exchange_pool *pool, const struct exchange_limits *limits)
 {
     if (!pool || pool->n == 0)
         return exchange_new(limits);
-    struct exchange *ex = pool->free[--pool->n];
+    struct exchange *ex = pool_pop(pool);
     struct dynbuf req = ex->req.raw, resp = ex->resp.raw;
     struct arena arena = ex->arena;
     /* One memset for everything: the messages are then as message_init leaves them. */
@@ -123,13 +155,18 @@ void exchange_pool_put(struct exchange_pool *pool, struct exchange *ex)
     raw_clear(ex, &ex->req);
     raw_clear(ex, &ex->resp);
     arena_clear(&ex->arena);
+    if (ex->req.raw.data)
+        POOL_POISON(ex->req.raw.data, ex->req.raw.cap);
+    if (ex->resp.raw.data)
+        POOL_POISON(ex->resp.raw.data, ex->resp.raw.cap);
+    POOL_POISON(ex, sizeof *ex);
     pool->free[pool->n++] = ex;
 }
 
 void exchange_pool_cleanup(struct exchange_pool *pool)
 {
     while (pool->n > 0)
-        exchange_free(pool->free[--pool->n]);
+        exchange_free(pool_pop(pool));
 }
 
 /* Room in the warnings array for n warnings: it grows by doubling from WARNINGS_FIRST, so the

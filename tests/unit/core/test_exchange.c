@@ -7,6 +7,14 @@
 
 #include "hspy/exchange.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* A pooled exchange is poisoned: touching it is an error, as after free. */
+#define ASSERT_POOLED(ex) assert_true(__asan_address_is_poisoned(ex))
+#else
+#define ASSERT_POOLED(ex) ((void)(ex))
+#endif
+
 static const struct exchange_limits LIMITS = {8192, 1 << 20};
 
 /* Raw bytes appended in small pieces, so the buffer grows with slack as in live traffic. */
@@ -215,6 +223,7 @@ static void test_pool_reuse(void **state)
                 exchange_free(want);
                 exchange_pool_put(&pool, got);
                 assert_int_equal(pool.n, 1);
+                ASSERT_POOLED(got);
                 struct exchange *again = exchange_pool_get(&pool, &LIMITS);
                 assert_ptr_equal(again, got);
                 assert_fresh(again);
