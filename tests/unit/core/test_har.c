@@ -652,6 +652,54 @@ static void test_set_cookie_repeated_attributes(void **state)
     exchange_free(ex);
 }
 
+/* One real written by jsonwrite at precision digits, as text. */
+static void real_text(double v, int precision, struct dynbuf *out)
+{
+    dynbuf_reset(out);
+    struct jsonwrite w;
+    jsonwrite_init_text(&w, out, precision);
+    jsonwrite_real(&w, v);
+    assert_int_equal(jsonwrite_finish(&w), 0);
+}
+
+/*
+ * HAR's times (whole thousandths of a millisecond) are written by a short path; every real must
+ * still read exactly as jansson writes it, at HAR's precision and at others.
+ */
+static void test_reals_as_jansson_writes_them(void **state)
+{
+    (void)state;
+    static const int precisions[] = {HAR_REAL_PRECISION, 17, 10, 3};
+    static const double odd[] = {0.0,    -0.0,       0.1 + 0.2,        1e-5,   123.4567, -1.5,
+                                 1e15,   1e14 + 0.5, 999999999999.999, 0.0005, 2.675,    1e300,
+                                 5e-324, 0.001};
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 10);
+    uint64_t x = 88172645463325252ull;
+    for (size_t p = 0; p < sizeof precisions / sizeof precisions[0]; p++) {
+        for (uint64_t i = 0; i < 60000 + sizeof odd / sizeof odd[0]; i++) {
+            double v;
+            if (i < 40000) {
+                v = (double)i / 1000.0;
+            } else if (i < 60000) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: thousandths up to 1e15 */
+                v = (double)(x % 1000000000000000000ull >> (i % 50)) / 1000.0;
+            } else {
+                v = odd[i - 60000];
+            }
+            real_text(v, precisions[p], &out);
+            json_t *r = json_real(v);
+            char *want = tu_jansson_text(r, JSON_ENCODE_ANY | JSON_REAL_PRECISION(precisions[p]));
+            if (strcmp(dynbuf_str(&out), want) != 0)
+                fail_msg("%.17g at %d digits: %s, jansson %s", v, precisions[p], dynbuf_str(&out),
+                         want);
+            free(want);
+            json_decref(r);
+        }
+    }
+    dynbuf_cleanup(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_entry_text_equals_tree),
         cmocka_unit_test(test_set_cookie_repeated_attributes),
+        cmocka_unit_test(test_reals_as_jansson_writes_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
