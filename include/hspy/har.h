@@ -1,7 +1,9 @@
 /*
  * har: HAR 1.2 (the HTTP Archive format browsers, mitmproxy and Charles read) built from
- * exchanges. Pure builders: jansson values and text in the caller's buffer, no files. The sinks
- * stream a document entry by entry; the TUI's save and exports build whole documents.
+ * exchanges. Pure builders, no files: each entry is described once as jsonwrite calls, written
+ * straight to text in the caller's buffer for streamed documents (no jansson tree per entry) or
+ * built as a jansson value by the same calls. The sinks and the TUI's save stream a document
+ * entry by entry.
  *
  * Standard fields are filled the way browsers fill them (absolute URL, decoded response text,
  * base64 for binary). Every entry also carries an "_hspy" object with what HAR has no place
@@ -46,7 +48,9 @@ json_t *har_creator(void);
 /* A page: {"startedDateTime", "id", "title", "pageTimings": {}}. New reference. */
 json_t *har_page(const char *id, const char *title, int64_t started_ns);
 
-/* One entries[] element for ex. New reference; reads ex only. */
+/* One entries[] element for ex as a jansson value: the tree of the calls har_stream_entry writes
+ * as text, so jsonwrite_value(out, entry, HAR_REAL_PRECISION) gives the same bytes. New
+ * reference; reads ex only. */
 json_t *har_entry(const struct exchange *ex, const struct har_config *cfg);
 
 /*

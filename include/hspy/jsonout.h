@@ -89,6 +89,18 @@ json_t *jsonout_sha256(const struct message *m);
 json_t *jsonout_int_or_null(int64_t v);
 
 /*
+ * The same building blocks written to w as its next value (text or tree, as w was started), for
+ * writers that describe their records as jsonwrite calls. They read their arguments only.
+ */
+void jsonout_write_base64(struct jsonwrite *w, const uint8_t *p, size_t n);
+/* Returns true when p[0..n) went as base64 (not valid UTF-8). */
+bool jsonout_write_bytes(struct jsonwrite *w, const uint8_t *p, size_t n);
+void jsonout_write_endpoint(struct jsonwrite *w, const struct endpoint *e);
+void jsonout_write_flags(struct jsonwrite *w, uint32_t flags, const char *(*name_of)(uint32_t));
+void jsonout_write_warnings(struct jsonwrite *w, const struct exchange *ex);
+void jsonout_write_sha256(struct jsonwrite *w, const struct message *m);
+
+/*
  * ISO 8601 UTC time of ns since the epoch with digits fractional digits (3 = ms, 6 = us,
  * 9 = ns): "2024-05-01T12:00:00.123Z". buf needs 40 bytes. Returns buf.
  */

@@ -1,8 +1,10 @@
 /*
  * har owns the mapping from exchanges to HAR 1.2 (standard fields plus the "_hspy" custom
- * fields documented in docs/har.md) and the text framing of a streamed document. It builds
- * jansson values and text in caller buffers; it never opens or writes files (the sinks do) and
- * never changes an exchange.
+ * fields documented in docs/har.md) and the text framing of a streamed document. Each entry is
+ * described once, as calls on a jsonwrite: streamed entries go straight to text (no jansson tree
+ * per entry; building, hashing and freeing one cost several times the writing), and the same
+ * calls give a jansson value where one is wanted. It writes only into the writer and the
+ * caller's buffers; it never opens or writes files (the sinks do) and never changes an exchange.
  */
 #include "hspy/har.h"
 
@@ -18,81 +20,87 @@
 #include "hspy/utf8.h"
 #include "hspy/xmalloc.h"
 
-/* Cookies listed per message; more are counted in _hspy and left in the headers. */
+/* Cookies listed per message; more are left in the headers only. */
 enum { HAR_COOKIES_MAX = 256 };
 /* Query parameters listed per request; the URL still holds all of them. */
 enum { HAR_QUERY_MAX = 1024 };
 
-static json_t *must(json_t *v)
-{
-    return xnonnull(v);
-}
-
-static void set(json_t *obj, const char *key, json_t *value)
-{
-    json_object_set_new_nocheck(obj, key, must(value));
-}
-
-static json_t *str(const char *s)
-{
-    return must(json_string_nocheck(s));
-}
-
 /* HAR fields are strings: bytes that are not UTF-8 become U+FFFD (the raw bytes are in _hspy). */
-static json_t *text(const uint8_t *p, size_t n)
+static void text(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
-    if (utf8_valid(p, n))
-        return must(json_stringn_nocheck(n ? (const char *)p : "", n));
-    struct dynbuf b;
-    dynbuf_init(&b, 3 * n + 1);
-    utf8_sanitize(&b, p, n);
-    json_t *v = must(json_stringn_nocheck(dynbuf_str(&b), b.len));
-    dynbuf_cleanup(&b);
-    return v;
+    jsonwrite_lossy(w, n ? (const char *)p : "", n);
 }
 
-static json_t *text_s(const char *s)
+static void text_s(struct jsonwrite *w, const char *s)
 {
-    return s ? text((const uint8_t *)s, strlen(s)) : json_null();
+    if (s)
+        jsonwrite_lossy(w, s, strlen(s));
+    else
+        jsonwrite_null(w);
 }
 
-static json_t *span_text(const struct message *m, struct http_span s)
+static void span_text(struct jsonwrite *w, const struct message *m, struct http_span s)
 {
-    if (!(m->flags & MSG_HEAD))
-        return str("");
-    return text(message_at(m, s), s.len);
+    if (m->flags & MSG_HEAD)
+        text(w, message_at(m, s), s.len);
+    else
+        jsonwrite_string(w, "", 0);
 }
 
-/* Milliseconds for HAR timings, rounded to the microsecond. */
-static double ms(int64_t ns)
+static void int_or_null(struct jsonwrite *w, bool known, int64_t v)
 {
-    return round((double)ns / 1000.0) / 1000.0;
+    if (known)
+        jsonwrite_int(w, v);
+    else
+        jsonwrite_null(w);
 }
 
-static json_t *ms_or_unknown(int64_t from, int64_t to)
+/* An empty object ("cache", "pageTimings"). */
+static void empty_object(struct jsonwrite *w)
 {
-    if (!from || !to)
-        return must(json_integer(-1));
-    return must(json_real(to > from ? ms(to - from) : 0.0));
+    jsonwrite_begin_object(w);
+    jsonwrite_end(w);
+}
+
+static json_t *take(struct jsonwrite *w)
+{
+    return xnonnull(jsonwrite_take(w));
+}
+
+static void write_creator(struct jsonwrite *w)
+{
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "name");
+    jsonwrite_cstring(w, "hspy");
+    jsonwrite_name(w, "version");
+    jsonwrite_cstring(w, HSPY_VERSION);
+    jsonwrite_end(w);
 }
 
 json_t *har_creator(void)
 {
-    json_t *o = must(json_object());
-    set(o, "name", str("hspy"));
-    set(o, "version", str(HSPY_VERSION));
-    return o;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    write_creator(&w);
+    return take(&w);
 }
 
 json_t *har_page(const char *id, const char *title, int64_t started_ns)
 {
     char iso[40];
-    json_t *o = must(json_object());
-    set(o, "startedDateTime", str(jsonout_iso8601(iso, sizeof iso, started_ns, 3)));
-    set(o, "id", text_s(id));
-    set(o, "title", text_s(title ? title : ""));
-    set(o, "pageTimings", json_object());
-    return o;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    jsonwrite_begin_object(&w);
+    jsonwrite_name(&w, "startedDateTime");
+    jsonwrite_cstring(&w, jsonout_iso8601(iso, sizeof iso, started_ns, 3));
+    jsonwrite_name(&w, "id");
+    text_s(&w, id);
+    jsonwrite_name(&w, "title");
+    text_s(&w, title ? title : "");
+    jsonwrite_name(&w, "pageTimings");
+    empty_object(&w);
+    jsonwrite_end(&w);
+    return take(&w);
 }
 
 /* ---- URL and query ------------------------------------------------------------------------ */
@@ -204,7 +212,7 @@ static int hex_value(uint8_t c)
 }
 
 /* Query parameter names and values are shown percent-decoded ('+' is left alone). */
-static json_t *decoded_text(const uint8_t *p, size_t n)
+static void decoded_text(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
     struct dynbuf b;
     dynbuf_init(&b, n + 1);
@@ -216,44 +224,62 @@ static json_t *decoded_text(const uint8_t *p, size_t n)
             dynbuf_addc(&b, p[i]);
         }
     }
-    json_t *v = text(b.data ? b.data : (const uint8_t *)"", b.len);
+    text(w, b.data ? b.data : (const uint8_t *)"", b.len);
     dynbuf_cleanup(&b);
-    return v;
 }
 
-static json_t *name_value(json_t *name, json_t *value)
+/* {"name": ..., "value": ...} of two pieces of traffic. */
+static void name_value(struct jsonwrite *w, const uint8_t *name, size_t nn, const uint8_t *value,
+                       size_t vn)
 {
-    json_t *o = must(json_object());
-    set(o, "name", name);
-    set(o, "value", value);
-    return o;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "name");
+    text(w, name, nn);
+    jsonwrite_name(w, "value");
+    text(w, value, vn);
+    jsonwrite_end(w);
 }
 
-static json_t *query_string(const struct message *m)
+static void query_param(struct jsonwrite *w, const uint8_t *p, const uint8_t *stop)
 {
-    json_t *a = must(json_array());
-    if (!(m->flags & MSG_HEAD))
-        return a;
-    const uint8_t *t = message_at(m, m->head.target);
-    size_t n = m->head.target.len;
-    const uint8_t *q = memchr(t, '?', n);
-    if (!q)
-        return a;
-    const uint8_t *end = memchr(q, '#', n - (size_t)(q - t));
-    end = end ? end : t + n;
-    for (const uint8_t *p = q + 1; p < end && json_array_size(a) < HAR_QUERY_MAX;) {
-        const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
-        const uint8_t *stop = amp ? amp : end;
-        if (stop > p) {
-            const uint8_t *eq = memchr(p, '=', (size_t)(stop - p));
-            const uint8_t *name_end = eq ? eq : stop;
-            json_array_append_new(
-                a, name_value(decoded_text(p, (size_t)(name_end - p)),
-                              eq ? decoded_text(eq + 1, (size_t)(stop - eq - 1)) : str("")));
-        }
-        p = stop + 1;
+    const uint8_t *eq = memchr(p, '=', (size_t)(stop - p));
+    const uint8_t *name_end = eq ? eq : stop;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "name");
+    decoded_text(w, p, (size_t)(name_end - p));
+    jsonwrite_name(w, "value");
+    if (eq)
+        decoded_text(w, eq + 1, (size_t)(stop - eq - 1));
+    else
+        jsonwrite_string(w, "", 0);
+    jsonwrite_end(w);
+}
+
+static void query_string(struct jsonwrite *w, const struct message *m)
+{
+    jsonwrite_begin_array(w);
+    const uint8_t *t = NULL, *q = NULL;
+    size_t n = 0;
+    if (m->flags & MSG_HEAD) {
+        t = message_at(m, m->head.target);
+        n = m->head.target.len;
+        q = memchr(t, '?', n);
     }
-    return a;
+    if (q) {
+        const uint8_t *end = memchr(q, '#', n - (size_t)(q - t));
+        end = end ? end : t + n;
+        size_t listed = 0;
+        for (const uint8_t *p = q + 1; p < end && listed < HAR_QUERY_MAX;) {
+            const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
+            const uint8_t *stop = amp ? amp : end;
+            if (stop > p) {
+                query_param(w, p, stop);
+                listed++;
+            }
+            p = stop + 1;
+        }
+    }
+    jsonwrite_end(w);
 }
 
 /* ---- cookies ------------------------------------------------------------------------------ */
@@ -382,97 +408,164 @@ static bool cookie_date(struct piece s, int64_t *secs)
     return true;
 }
 
-/* Applies one Set-Cookie attribute to the cookie object. */
-static void cookie_attribute(json_t *c, struct piece attr)
+/*
+ * A Set-Cookie being read: its attributes are gathered before it is written, because a
+ * repeated attribute keeps the place of its first (valid) occurrence with the value of the last.
+ */
+enum cookie_attr { ATTR_PATH, ATTR_DOMAIN, ATTR_EXPIRES, ATTR__COUNT };
+
+struct set_cookie {
+    struct piece name, value;
+    bool http_only, secure;
+    struct piece path, domain;
+    int64_t expires;            /* seconds since the epoch */
+    uint8_t order[ATTR__COUNT]; /* attributes in the order they first appeared */
+    uint8_t nattrs;
+    bool seen[ATTR__COUNT];
+};
+
+static void attr_seen(struct set_cookie *c, enum cookie_attr a)
+{
+    if (!c->seen[a]) {
+        c->seen[a] = true;
+        c->order[c->nattrs++] = (uint8_t)a;
+    }
+}
+
+/* Applies one Set-Cookie attribute to the cookie. */
+static void cookie_attribute(struct set_cookie *c, struct piece attr)
 {
     struct piece name, value;
     split_pair(attr, &name, &value);
     if (piece_ieq(name, "path")) {
-        set(c, "path", text(value.p, value.n));
+        c->path = value;
+        attr_seen(c, ATTR_PATH);
     } else if (piece_ieq(name, "domain")) {
-        set(c, "domain", text(value.p, value.n));
+        c->domain = value;
+        attr_seen(c, ATTR_DOMAIN);
     } else if (piece_ieq(name, "expires")) {
-        int64_t secs;
-        char iso[40];
-        if (cookie_date(value, &secs))
-            set(c, "expires", str(jsonout_iso8601(iso, sizeof iso, secs * 1000000000, 3)));
+        if (cookie_date(value, &c->expires))
+            attr_seen(c, ATTR_EXPIRES);
     } else if (piece_ieq(name, "httponly")) {
-        set(c, "httpOnly", json_true());
+        c->http_only = true;
     } else if (piece_ieq(name, "secure")) {
-        set(c, "secure", json_true());
+        c->secure = true;
     }
 }
 
-/* Appends the cookies of one Cookie (request) or Set-Cookie (response) field value. */
-static void cookies_of(json_t *a, const uint8_t *v, size_t n, bool set_cookie)
+static void write_set_cookie(struct jsonwrite *w, const struct set_cookie *c)
 {
-    json_t *cookie = NULL;
-    for (size_t i = 0; i <= n && json_array_size(a) < HAR_COOKIES_MAX;) {
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "name");
+    text(w, c->name.p, c->name.n);
+    jsonwrite_name(w, "value");
+    text(w, c->value.p, c->value.n);
+    jsonwrite_name(w, "httpOnly");
+    jsonwrite_bool(w, c->http_only);
+    jsonwrite_name(w, "secure");
+    jsonwrite_bool(w, c->secure);
+    for (uint8_t i = 0; i < c->nattrs; i++) {
+        char iso[40];
+        switch ((enum cookie_attr)c->order[i]) {
+        case ATTR_PATH:
+            jsonwrite_name(w, "path");
+            text(w, c->path.p, c->path.n);
+            break;
+        case ATTR_DOMAIN:
+            jsonwrite_name(w, "domain");
+            text(w, c->domain.p, c->domain.n);
+            break;
+        case ATTR_EXPIRES:
+            jsonwrite_name(w, "expires");
+            jsonwrite_cstring(w, jsonout_iso8601(iso, sizeof iso, c->expires * 1000000000, 3));
+            break;
+        case ATTR__COUNT: break;
+        }
+    }
+    jsonwrite_end(w);
+}
+
+/*
+ * Writes the cookies of one Cookie (request) or Set-Cookie (response) field value; *listed
+ * counts the cookies of the message so far. Attributes of the cookie that reaches
+ * HAR_COOKIES_MAX are not read.
+ */
+static void cookies_of(struct jsonwrite *w, const uint8_t *v, size_t n, bool set_cookie,
+                       size_t *listed)
+{
+    struct set_cookie c;
+    bool open = false;
+    for (size_t i = 0; i <= n && *listed < HAR_COOKIES_MAX;) {
         const uint8_t *semi = memchr(v + i, ';', n - i);
         size_t end = semi ? (size_t)(semi - v) : n;
         struct piece s = trim(v + i, end - i);
         i = end + 1;
         if (s.n == 0)
             continue;
-        if (cookie && set_cookie) {
-            cookie_attribute(cookie, s);
+        if (open) {
+            cookie_attribute(&c, s);
             continue;
         }
         struct piece name, value;
         split_pair(s, &name, &value);
-        cookie = name_value(text(name.p, name.n), text(value.p, value.n));
-        if (set_cookie) {
-            set(cookie, "httpOnly", json_false());
-            set(cookie, "secure", json_false());
+        ++*listed;
+        if (!set_cookie) {
+            name_value(w, name.p, name.n, value.p, value.n);
+            continue;
         }
-        json_array_append_new(a, cookie);
+        memset(&c, 0, sizeof c);
+        c.name = name;
+        c.value = value;
+        open = true;
     }
+    if (open)
+        write_set_cookie(w, &c);
 }
 
-static json_t *cookies(const struct message *m, const char *field, bool set_cookie)
+static void cookies(struct jsonwrite *w, const struct message *m, const char *field,
+                    bool set_cookie)
 {
-    json_t *a = must(json_array());
+    jsonwrite_begin_array(w);
     const uint8_t *base = message_head_base(m);
-    if (!base)
-        return a;
-    for (uint32_t i = 0; i < m->head.nheaders; i++) {
+    size_t listed = 0;
+    for (uint32_t i = 0; base && i < m->head.nheaders; i++) {
         const struct http_header *h = &m->head.headers[i];
         if (http_span_ieq(base, h->name, field))
-            cookies_of(a, base + h->value.off, h->value.len, set_cookie);
+            cookies_of(w, base + h->value.off, h->value.len, set_cookie, &listed);
     }
-    return a;
+    jsonwrite_end(w);
 }
 
 /* ---- request and response ----------------------------------------------------------------- */
 
-static json_t *headers(const struct message *m)
+static void headers(struct jsonwrite *w, const struct message *m)
 {
-    json_t *a = must(json_array());
+    jsonwrite_begin_array(w);
     const uint8_t *base = message_head_base(m);
-    if (!base)
-        return a;
-    for (uint32_t i = 0; i < m->head.nheaders; i++) {
+    for (uint32_t i = 0; base && i < m->head.nheaders; i++) {
         const struct http_header *h = &m->head.headers[i];
-        json_array_append_new(a, name_value(text(base + h->name.off, h->name.len),
-                                            text(base + h->value.off, h->value.len)));
+        name_value(w, base + h->name.off, h->name.len, base + h->value.off, h->value.len);
     }
-    return a;
+    jsonwrite_end(w);
 }
 
-static json_t *http_version(const struct message *m)
+static void http_version(struct jsonwrite *w, const struct message *m)
 {
-    if (!(m->flags & MSG_HEAD))
-        return str("");
-    if (m->head.version.len == 0 && (m->head.flags & HEAD_HTTP09))
-        return str("HTTP/0.9");
-    return span_text(m, m->head.version);
+    if ((m->flags & MSG_HEAD) && m->head.version.len == 0 && (m->head.flags & HEAD_HTTP09))
+        jsonwrite_cstring(w, "HTTP/0.9");
+    else
+        span_text(w, m, m->head.version);
 }
 
-static json_t *header_text(const struct message *m, const char *name, const char *fallback)
+static void header_text(struct jsonwrite *w, const struct message *m, const char *name,
+                        const char *fallback)
 {
     size_t n;
     const uint8_t *v = message_header(m, name, &n);
-    return v ? text(v, n) : str(fallback);
+    if (v)
+        text(w, v, n);
+    else
+        jsonwrite_cstring(w, fallback);
 }
 
 static bool has_body(const struct message *m)
@@ -480,58 +573,80 @@ static bool has_body(const struct message *m)
     return (m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL;
 }
 
-/* The payload as kept (chunked framing removed); out must be initialised by the caller. */
-static void payload(const struct message *m, const struct har_config *cfg, struct dynbuf *out)
+/* "text" (and "encoding": "base64" when the bytes are not UTF-8) of a body. */
+static void body_text(struct jsonwrite *w, const struct dynbuf *body)
 {
-    if (has_body(m))
-        message_body(m, out, cfg->limits);
+    jsonwrite_name(w, "text");
+    if (jsonout_write_bytes(w, body->data, body->len)) {
+        jsonwrite_name(w, "encoding");
+        jsonwrite_cstring(w, "base64");
+    }
 }
 
-static json_t *post_data(const struct message *m, const struct har_config *cfg)
+static void post_data(struct jsonwrite *w, const struct message *m, const struct har_config *cfg)
 {
     struct dynbuf body;
     dynbuf_init(&body, m->raw.len + 1);
-    payload(m, cfg, &body);
-    json_t *o = must(json_object());
-    set(o, "mimeType", header_text(m, "content-type", ""));
-    bool b64;
-    set(o, "text", jsonout_bytes(body.data, body.len, &b64));
-    if (b64)
-        set(o, "encoding", str("base64"));
+    message_body(m, &body, cfg->limits); /* the payload as kept, chunked framing removed */
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "mimeType");
+    header_text(w, m, "content-type", "");
+    body_text(w, &body);
+    jsonwrite_end(w);
     dynbuf_cleanup(&body);
-    return o;
 }
 
-static json_t *int_or_unknown(bool known, int64_t v)
+static void int_or_unknown(struct jsonwrite *w, bool known, int64_t v)
 {
-    return must(json_integer(known ? v : -1));
+    jsonwrite_int(w, known ? v : -1);
 }
 
-static json_t *request(const struct exchange *ex, const struct har_config *cfg)
+/* headersSize and bodySize, -1 without a head. */
+static void sizes(struct jsonwrite *w, const struct message *m)
+{
+    bool head = m->flags & MSG_HEAD;
+    jsonwrite_name(w, "headersSize");
+    int_or_unknown(w, head, m->head.len);
+    jsonwrite_name(w, "bodySize");
+    int_or_unknown(w, head, (int64_t)m->body_wire);
+}
+
+static void url(struct jsonwrite *w, const struct exchange *ex)
+{
+    struct dynbuf b;
+    dynbuf_init(&b, 3 * (size_t)(ex->req.head.target.len + 1024) + 64);
+    har_url(&b, ex);
+    jsonwrite_string(w, dynbuf_str(&b), b.len);
+    dynbuf_cleanup(&b);
+}
+
+static void request(struct jsonwrite *w, const struct exchange *ex, const struct har_config *cfg)
 {
     const struct message *m = &ex->req;
-    bool head = m->flags & MSG_HEAD;
-    json_t *o = must(json_object());
-    set(o, "method", span_text(m, m->head.method));
-    struct dynbuf url;
-    dynbuf_init(&url, 3 * (size_t)(m->head.target.len + 1024) + 64);
-    har_url(&url, ex);
-    set(o, "url", str(dynbuf_str(&url)));
-    dynbuf_cleanup(&url);
-    set(o, "httpVersion", http_version(m));
-    set(o, "cookies", cookies(m, "cookie", false));
-    set(o, "headers", headers(m));
-    set(o, "queryString", query_string(m));
-    if (has_body(m) && (m->body_size > 0 || m->body_wire > 0))
-        set(o, "postData", post_data(m, cfg));
-    set(o, "headersSize", int_or_unknown(head, m->head.len));
-    set(o, "bodySize", int_or_unknown(head, (int64_t)m->body_wire));
-    return o;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "method");
+    span_text(w, m, m->head.method);
+    jsonwrite_name(w, "url");
+    url(w, ex);
+    jsonwrite_name(w, "httpVersion");
+    http_version(w, m);
+    jsonwrite_name(w, "cookies");
+    cookies(w, m, "cookie", false);
+    jsonwrite_name(w, "headers");
+    headers(w, m);
+    jsonwrite_name(w, "queryString");
+    query_string(w, m);
+    if (has_body(m) && (m->body_size > 0 || m->body_wire > 0)) {
+        jsonwrite_name(w, "postData");
+        post_data(w, m, cfg);
+    }
+    sizes(w, m);
+    jsonwrite_end(w);
 }
 
 /* response.content: the body with its content coding undone, as browsers record it. */
-static json_t *content(const struct message *m, const struct har_config *cfg,
-                       struct decode_result *res)
+static void content(struct jsonwrite *w, const struct message *m, const struct har_config *cfg,
+                    struct decode_result *res)
 {
     struct dynbuf body;
     dynbuf_init(&body, cfg->decode_max);
@@ -539,254 +654,394 @@ static json_t *content(const struct message *m, const struct har_config *cfg,
     res->status = DECODE_IDENTITY;
     if (has_body(m))
         decode_message(m, cfg->limits, cfg->decode_max, &body, res);
-    json_t *o = must(json_object());
+    jsonwrite_begin_object(w);
     /* Without a coding the true size is known even when not every byte was kept. */
     uint64_t size = res->status == DECODE_IDENTITY ? m->body_size : body.len;
-    set(o, "size", json_integer((json_int_t)size));
-    if (res->status == DECODE_OK && size > m->body_size)
-        set(o, "compression", json_integer((json_int_t)(size - m->body_size)));
-    set(o, "mimeType", header_text(m, "content-type", "x-unknown"));
-    bool b64;
-    set(o, "text", jsonout_bytes(body.data, body.len, &b64));
-    if (b64)
-        set(o, "encoding", str("base64"));
+    jsonwrite_name(w, "size");
+    jsonwrite_int(w, (int64_t)size);
+    if (res->status == DECODE_OK && size > m->body_size) {
+        jsonwrite_name(w, "compression");
+        jsonwrite_int(w, (int64_t)(size - m->body_size));
+    }
+    jsonwrite_name(w, "mimeType");
+    header_text(w, m, "content-type", "x-unknown");
+    body_text(w, &body);
+    jsonwrite_end(w);
     dynbuf_cleanup(&body);
-    return o;
 }
 
-static json_t *response(const struct exchange *ex, const struct har_config *cfg,
-                        struct decode_result *res)
+static void response(struct jsonwrite *w, const struct exchange *ex, const struct har_config *cfg,
+                     struct decode_result *res)
 {
     const struct message *m = &ex->resp;
-    bool head = m->flags & MSG_HEAD;
-    json_t *o = must(json_object());
-    set(o, "status", json_integer(head ? m->head.status : 0));
-    set(o, "statusText", span_text(m, m->head.reason));
-    set(o, "httpVersion", http_version(m));
-    set(o, "cookies", cookies(m, "set-cookie", true));
-    set(o, "headers", headers(m));
-    set(o, "content", content(m, cfg, res));
-    set(o, "redirectURL", header_text(m, "location", ""));
-    set(o, "headersSize", int_or_unknown(head, m->head.len));
-    set(o, "bodySize", int_or_unknown(head, (int64_t)m->body_wire));
-    if (ex->error)
-        set(o, "_error", text_s(ex->error));
-    return o;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "status");
+    jsonwrite_int(w, (m->flags & MSG_HEAD) ? m->head.status : 0);
+    jsonwrite_name(w, "statusText");
+    span_text(w, m, m->head.reason);
+    jsonwrite_name(w, "httpVersion");
+    http_version(w, m);
+    jsonwrite_name(w, "cookies");
+    cookies(w, m, "set-cookie", true);
+    jsonwrite_name(w, "headers");
+    headers(w, m);
+    jsonwrite_name(w, "content");
+    content(w, m, cfg, res);
+    jsonwrite_name(w, "redirectURL");
+    header_text(w, m, "location", "");
+    sizes(w, m);
+    if (ex->error) {
+        jsonwrite_name(w, "_error");
+        text_s(w, ex->error);
+    }
+    jsonwrite_end(w);
+}
+
+/* ---- timings ------------------------------------------------------------------------------ */
+
+/* The measured HAR timings, in the order they are written (dns and ssl are always -1). */
+enum { PHASE_BLOCKED, PHASE_CONNECT, PHASE_SEND, PHASE_WAIT, PHASE_RECEIVE, PHASE__COUNT };
+
+/* Milliseconds for HAR timings, rounded to the microsecond; negative when unknown. */
+struct har_timings {
+    double ms[PHASE__COUNT];
+    double total; /* the sum of the known ones, rounded to the microsecond */
+};
+
+static double ms(int64_t ns)
+{
+    return round((double)ns / 1000.0) / 1000.0;
+}
+
+static double ms_or_unknown(int64_t from, int64_t to)
+{
+    if (!from || !to)
+        return -1;
+    return to > from ? ms(to - from) : 0.0;
 }
 
 /*
  * HAR timings from the phases. blocked: request start to upstream connect (proxy); connect:
  * the upstream connect; send: request (after any connect) until fully sent or forwarded; wait:
- * sent until the first response byte; receive: first to last response byte. -1 when unknown.
+ * sent until the first response byte; receive: first to last response byte.
  */
-static json_t *timings(const struct exchange *ex, double *total)
+static void timings_of(const struct exchange *ex, struct har_timings *h)
 {
     const int64_t *t = ex->t;
     int64_t send_from = t[T_UP_CONNECTED] ? t[T_UP_CONNECTED] : t[T_REQ_FIRST];
     int64_t sent = t[T_REQ_FORWARDED] ? t[T_REQ_FORWARDED] : t[T_REQ_LAST];
-    json_t *o = must(json_object());
-    set(o, "blocked", ms_or_unknown(t[T_REQ_FIRST], t[T_UP_CONNECT]));
-    set(o, "dns", json_integer(-1));
-    set(o, "connect", ms_or_unknown(t[T_UP_CONNECT], t[T_UP_CONNECTED]));
-    set(o, "send", ms_or_unknown(send_from, sent));
-    set(o, "wait", ms_or_unknown(sent, t[T_RESP_FIRST]));
-    set(o, "receive", ms_or_unknown(t[T_RESP_FIRST], t[T_RESP_LAST]));
-    set(o, "ssl", json_integer(-1));
-    *total = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        double x = json_number_value(v);
-        if (x > 0)
-            *total += x;
-    }
-    *total = round(*total * 1000.0) / 1000.0;
-    return o;
+    h->ms[PHASE_BLOCKED] = ms_or_unknown(t[T_REQ_FIRST], t[T_UP_CONNECT]);
+    h->ms[PHASE_CONNECT] = ms_or_unknown(t[T_UP_CONNECT], t[T_UP_CONNECTED]);
+    h->ms[PHASE_SEND] = ms_or_unknown(send_from, sent);
+    h->ms[PHASE_WAIT] = ms_or_unknown(sent, t[T_RESP_FIRST]);
+    h->ms[PHASE_RECEIVE] = ms_or_unknown(t[T_RESP_FIRST], t[T_RESP_LAST]);
+    /* Summed in the order written, so the rounding is always the same. */
+    double total = 0;
+    for (int i = 0; i < PHASE__COUNT; i++)
+        if (h->ms[i] > 0)
+            total += h->ms[i];
+    h->total = round(total * 1000.0) / 1000.0;
+}
+
+/* A known timing is a real (0.0 included), an unknown one the integer -1. */
+static void timing(struct jsonwrite *w, const char *name, double v)
+{
+    jsonwrite_name(w, name);
+    if (v < 0)
+        jsonwrite_int(w, -1);
+    else
+        jsonwrite_real(w, v);
+}
+
+static void timings(struct jsonwrite *w, const struct har_timings *h)
+{
+    jsonwrite_begin_object(w);
+    timing(w, "blocked", h->ms[PHASE_BLOCKED]);
+    timing(w, "dns", -1);
+    timing(w, "connect", h->ms[PHASE_CONNECT]);
+    timing(w, "send", h->ms[PHASE_SEND]);
+    timing(w, "wait", h->ms[PHASE_WAIT]);
+    timing(w, "receive", h->ms[PHASE_RECEIVE]);
+    timing(w, "ssl", -1);
+    jsonwrite_end(w);
 }
 
 /* ---- _hspy: what HAR has no field for --------------------------------------------------- */
 
-static json_t *int_or_null_u(bool known, uint64_t v)
+static void interim_list(struct jsonwrite *w, const struct message *m)
 {
-    return known ? must(json_integer((json_int_t)v)) : json_null();
-}
-
-static json_t *interim_list(const struct message *m)
-{
-    json_t *a = must(json_array());
+    jsonwrite_begin_array(w);
     for (uint8_t i = 0; i < m->ninterim; i++) {
-        json_t *o = must(json_object());
-        set(o, "offset", json_integer(m->interim[i].off));
-        set(o, "size", json_integer(m->interim[i].len));
-        set(o, "status", json_integer(m->interim[i].status));
-        json_array_append_new(a, o);
+        jsonwrite_begin_object(w);
+        jsonwrite_name(w, "offset");
+        jsonwrite_int(w, m->interim[i].off);
+        jsonwrite_name(w, "size");
+        jsonwrite_int(w, m->interim[i].len);
+        jsonwrite_name(w, "status");
+        jsonwrite_int(w, m->interim[i].status);
+        jsonwrite_end(w);
     }
-    return a;
+    jsonwrite_end(w);
 }
 
-static json_t *gap_list(const struct message *m)
+static void gap_list(struct jsonwrite *w, const struct message *m)
 {
-    json_t *a = must(json_array());
+    jsonwrite_begin_array(w);
     for (uint16_t i = 0; m->gaps && i < m->ngaps && i < MESSAGE_GAPS_MAX; i++) {
-        json_t *o = must(json_object());
-        set(o, "offset", json_integer((json_int_t)m->gaps[i].off));
-        set(o, "size", json_integer((json_int_t)m->gaps[i].len));
-        json_array_append_new(a, o);
+        jsonwrite_begin_object(w);
+        jsonwrite_name(w, "offset");
+        jsonwrite_int(w, (int64_t)m->gaps[i].off);
+        jsonwrite_name(w, "size");
+        jsonwrite_int(w, (int64_t)m->gaps[i].len);
+        jsonwrite_end(w);
     }
-    return a;
+    jsonwrite_end(w);
+}
+
+static void member_int(struct jsonwrite *w, const char *name, int64_t v)
+{
+    jsonwrite_name(w, name);
+    jsonwrite_int(w, v);
+}
+
+/* An integer, or null when v is 0 (a phase not reached, an id not set). */
+static void member_int_or_null(struct jsonwrite *w, const char *name, int64_t v)
+{
+    jsonwrite_name(w, name);
+    int_or_null(w, v != 0, v);
 }
 
 /* Every field of struct message, so HAR import can rebuild it without guessing. */
-static json_t *wire_message(const struct message *m)
+static void wire_message(struct jsonwrite *w, const struct message *m)
 {
-    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0)
-        return json_null();
+    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0) {
+        jsonwrite_null(w);
+        return;
+    }
     bool head = m->flags & MSG_HEAD;
-    json_t *o = must(json_object());
-    set(o, "raw", jsonout_base64(m->raw.data, m->raw.len));
-    set(o, "kept_size", json_integer((json_int_t)m->raw.len));
-    set(o, "wire_size", json_integer((json_int_t)m->wire_bytes));
-    set(o, "truncated", json_boolean(m->flags & MSG_TRUNCATED));
-    set(o, "flags", jsonout_flags(m->flags, message_flag_name));
-    set(o, "head_offset", json_integer(m->head_off));
-    set(o, "head_size", int_or_null_u(head, m->head.len));
-    set(o, "headers_total", json_integer(head ? m->head.total_headers : 0));
-    set(o, "body_framing", head ? str(body_kind_name(m->body_kind)) : json_null());
-    set(o, "content_length", int_or_null_u(head && m->body_kind == BODY_LENGTH, m->content_length));
-    set(o, "body_offset", json_integer((json_int_t)m->body_off));
-    set(o, "body_wire_size", json_integer((json_int_t)m->body_wire));
-    set(o, "body_size", json_integer((json_int_t)m->body_size));
-    set(o, "chunks", json_integer(m->chunks));
-    set(o, "trailer_offset", int_or_null_u(m->trailer_off != 0, m->trailer_off));
-    set(o, "interim", interim_list(m));
-    set(o, "interim_dropped", json_integer(m->interim_dropped));
-    set(o, "gaps", gap_list(m));
-    set(o, "gap_bytes", json_integer((json_int_t)m->gap_bytes));
-    set(o, "sha256", jsonout_sha256(m));
-    set(o, "first_byte_ns", jsonout_int_or_null(m->t_first));
-    set(o, "last_byte_ns", jsonout_int_or_null(m->t_last));
-    return o;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "raw");
+    jsonout_write_base64(w, m->raw.data, m->raw.len);
+    member_int(w, "kept_size", (int64_t)m->raw.len);
+    member_int(w, "wire_size", (int64_t)m->wire_bytes);
+    jsonwrite_name(w, "truncated");
+    jsonwrite_bool(w, m->flags & MSG_TRUNCATED);
+    jsonwrite_name(w, "flags");
+    jsonout_write_flags(w, m->flags, message_flag_name);
+    member_int(w, "head_offset", m->head_off);
+    jsonwrite_name(w, "head_size");
+    int_or_null(w, head, m->head.len);
+    member_int(w, "headers_total", head ? m->head.total_headers : 0);
+    jsonwrite_name(w, "body_framing");
+    if (head)
+        jsonwrite_cstring(w, body_kind_name(m->body_kind));
+    else
+        jsonwrite_null(w);
+    jsonwrite_name(w, "content_length");
+    int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
+    member_int(w, "body_offset", (int64_t)m->body_off);
+    member_int(w, "body_wire_size", (int64_t)m->body_wire);
+    member_int(w, "body_size", (int64_t)m->body_size);
+    member_int(w, "chunks", m->chunks);
+    jsonwrite_name(w, "trailer_offset");
+    int_or_null(w, m->trailer_off != 0, (int64_t)m->trailer_off);
+    jsonwrite_name(w, "interim");
+    interim_list(w, m);
+    member_int(w, "interim_dropped", m->interim_dropped);
+    jsonwrite_name(w, "gaps");
+    gap_list(w, m);
+    member_int(w, "gap_bytes", (int64_t)m->gap_bytes);
+    jsonwrite_name(w, "sha256");
+    jsonout_write_sha256(w, m);
+    member_int_or_null(w, "first_byte_ns", m->t_first);
+    member_int_or_null(w, "last_byte_ns", m->t_last);
+    jsonwrite_end(w);
 }
 
-static json_t *decode_info(const struct exchange *ex, const struct decode_result *res)
+static void decode_info(struct jsonwrite *w, const struct exchange *ex,
+                        const struct decode_result *res)
 {
     size_t n;
-    if (!message_header(&ex->resp, "content-encoding", &n))
-        return json_null();
-    json_t *o = must(json_object());
-    set(o, "status", str(decode_status_label(res->status)));
-    set(o, "coding", res->coding[0] ? text_s(res->coding) : json_null());
-    set(o, "message", res->message[0] ? text_s(res->message) : json_null());
-    set(o, "error_offset",
-        res->status == DECODE_ERROR ? json_integer((json_int_t)res->error_offset) : json_null());
-    return o;
+    if (!message_header(&ex->resp, "content-encoding", &n)) {
+        jsonwrite_null(w);
+        return;
+    }
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "status");
+    jsonwrite_cstring(w, decode_status_label(res->status));
+    jsonwrite_name(w, "coding");
+    text_s(w, res->coding[0] ? res->coding : NULL);
+    jsonwrite_name(w, "message");
+    text_s(w, res->message[0] ? res->message : NULL);
+    jsonwrite_name(w, "error_offset");
+    int_or_null(w, res->status == DECODE_ERROR, (int64_t)res->error_offset);
+    jsonwrite_end(w);
 }
 
-static json_t *phase_times(const struct exchange *ex)
+static void phase_times(struct jsonwrite *w, const struct exchange *ex)
 {
-    json_t *o = must(json_object());
+    jsonwrite_begin_object(w);
     for (int i = 0; i < T__COUNT; i++)
-        set(o, exchange_time_name((enum exchange_time)i), jsonout_int_or_null(ex->t[i]));
-    return o;
+        member_int_or_null(w, exchange_time_name((enum exchange_time)i), ex->t[i]);
+    jsonwrite_end(w);
 }
 
-static json_t *tunnel(const struct exchange *ex)
+static void tunnel(struct jsonwrite *w, const struct exchange *ex)
 {
-    if (!(ex->flags & EX_TUNNEL))
-        return json_null();
-    json_t *o = must(json_object());
-    set(o, "client_bytes", json_integer((json_int_t)ex->tunnel_bytes[SIDE_CLIENT]));
-    set(o, "server_bytes", json_integer((json_int_t)ex->tunnel_bytes[SIDE_SERVER]));
-    return o;
+    if (!(ex->flags & EX_TUNNEL)) {
+        jsonwrite_null(w);
+        return;
+    }
+    jsonwrite_begin_object(w);
+    member_int(w, "client_bytes", (int64_t)ex->tunnel_bytes[SIDE_CLIENT]);
+    member_int(w, "server_bytes", (int64_t)ex->tunnel_bytes[SIDE_SERVER]);
+    jsonwrite_end(w);
 }
 
-static json_t *custom(const struct exchange *ex, const struct decode_result *res)
+static void custom(struct jsonwrite *w, const struct exchange *ex, const struct decode_result *res)
 {
-    json_t *o = must(json_object());
-    set(o, "version", json_integer(HAR_HSPY_VERSION));
-    set(o, "id", json_integer((json_int_t)ex->id));
-    set(o, "connection", json_integer((json_int_t)ex->conn_id));
-    set(o, "seq", json_integer(ex->conn_seq));
-    set(o, "client", jsonout_endpoint(&ex->client));
-    set(o, "server", jsonout_endpoint(&ex->server));
-    set(o, "flags", jsonout_flags(ex->flags, exchange_flag_name));
-    set(o, "error", text_s(ex->error));
-    set(o, "note", text_s(ex->note));
-    set(o, "replay_of",
-        (ex->flags & EX_REPLAY) ? jsonout_int_or_null((int64_t)ex->replay_of) : json_null());
-    set(o, "timings_ns", phase_times(ex));
-    set(o, "warnings", jsonout_warnings(ex));
-    set(o, "warnings_dropped", json_integer(ex->warnings_dropped));
-    set(o, "tunnel", tunnel(ex));
-    set(o, "decode", decode_info(ex, res));
-    set(o, "request", wire_message(&ex->req));
-    set(o, "response", wire_message(&ex->resp));
-    return o;
+    jsonwrite_begin_object(w);
+    member_int(w, "version", HAR_HSPY_VERSION);
+    member_int(w, "id", (int64_t)ex->id);
+    member_int(w, "connection", (int64_t)ex->conn_id);
+    member_int(w, "seq", ex->conn_seq);
+    jsonwrite_name(w, "client");
+    jsonout_write_endpoint(w, &ex->client);
+    jsonwrite_name(w, "server");
+    jsonout_write_endpoint(w, &ex->server);
+    jsonwrite_name(w, "flags");
+    jsonout_write_flags(w, ex->flags, exchange_flag_name);
+    jsonwrite_name(w, "error");
+    text_s(w, ex->error);
+    jsonwrite_name(w, "note");
+    text_s(w, ex->note);
+    if (ex->flags & EX_REPLAY) {
+        member_int_or_null(w, "replay_of", (int64_t)ex->replay_of);
+    } else {
+        jsonwrite_name(w, "replay_of");
+        jsonwrite_null(w);
+    }
+    jsonwrite_name(w, "timings_ns");
+    phase_times(w, ex);
+    jsonwrite_name(w, "warnings");
+    jsonout_write_warnings(w, ex);
+    member_int(w, "warnings_dropped", ex->warnings_dropped);
+    jsonwrite_name(w, "tunnel");
+    tunnel(w, ex);
+    jsonwrite_name(w, "decode");
+    decode_info(w, ex, res);
+    jsonwrite_name(w, "request");
+    wire_message(w, &ex->req);
+    jsonwrite_name(w, "response");
+    wire_message(w, &ex->resp);
+    jsonwrite_end(w);
 }
 
 /* ---- entries and documents ---------------------------------------------------------------- */
 
-json_t *har_entry(const struct exchange *ex, const struct har_config *cfg)
+/* One entries[] element for ex, as the writer's next value. */
+static void entry(struct jsonwrite *w, const struct exchange *ex, const struct har_config *cfg)
 {
-    json_t *o = must(json_object());
-    char iso[40];
-    if (cfg->pageref)
-        set(o, "pageref", text_s(cfg->pageref));
-    set(o, "startedDateTime", str(jsonout_iso8601(iso, sizeof iso, exchange_start(ex), 3)));
-    double total;
-    json_t *t = timings(ex, &total);
-    set(o, "time", json_real(total));
-    set(o, "request", request(ex, cfg));
+    char buf[40];
+    struct har_timings t;
+    timings_of(ex, &t);
+    jsonwrite_begin_object(w);
+    if (cfg->pageref) {
+        jsonwrite_name(w, "pageref");
+        text_s(w, cfg->pageref);
+    }
+    jsonwrite_name(w, "startedDateTime");
+    jsonwrite_cstring(w, jsonout_iso8601(buf, sizeof buf, exchange_start(ex), 3));
+    jsonwrite_name(w, "time");
+    jsonwrite_real(w, t.total);
+    jsonwrite_name(w, "request");
+    request(w, ex, cfg);
     struct decode_result res;
-    set(o, "response", response(ex, cfg, &res));
-    set(o, "cache", json_object());
-    set(o, "timings", t);
+    jsonwrite_name(w, "response");
+    response(w, ex, cfg, &res);
+    jsonwrite_name(w, "cache");
+    empty_object(w);
+    jsonwrite_name(w, "timings");
+    timings(w, &t);
     if (ex->server.family) {
         char addr[ENDPOINT_STRLEN];
-        set(o, "serverIPAddress", str(endpoint_format_addr(&ex->server, addr, sizeof addr)));
+        jsonwrite_name(w, "serverIPAddress");
+        jsonwrite_cstring(w, endpoint_format_addr(&ex->server, addr, sizeof addr));
     }
     if (ex->conn_id) {
-        char conn[24];
-        snprintf(conn, sizeof conn, "%llu", (unsigned long long)ex->conn_id);
-        set(o, "connection", str(conn));
+        int n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)ex->conn_id);
+        jsonwrite_name(w, "connection");
+        jsonwrite_string(w, buf, (size_t)n);
     }
-    set(o, "_hspy", custom(ex, &res));
-    return o;
+    jsonwrite_name(w, "_hspy");
+    custom(w, ex, &res);
+    jsonwrite_end(w);
 }
 
-/* The log object without its entries (the streamed document appends them after). */
-static json_t *log_head(json_t *pages)
+json_t *har_entry(const struct exchange *ex, const struct har_config *cfg)
 {
-    json_t *o = must(json_object());
-    set(o, "version", str("1.2"));
-    set(o, "creator", har_creator());
-    set(o, "pages", pages ? pages : json_array());
-    json_t *h = must(json_object());
-    set(h, "version", json_integer(HAR_HSPY_VERSION));
-    set(o, "_hspy", h);
-    return o;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    entry(&w, ex, cfg);
+    return take(&w);
+}
+
+/* The log object's members before its entries (pages borrowed; NULL: an empty list). */
+static void log_head(struct jsonwrite *w, const json_t *pages)
+{
+    jsonwrite_name(w, "version");
+    jsonwrite_cstring(w, "1.2");
+    jsonwrite_name(w, "creator");
+    write_creator(w);
+    jsonwrite_name(w, "pages");
+    if (pages) {
+        jsonwrite_json(w, pages);
+    } else {
+        jsonwrite_begin_array(w);
+        jsonwrite_end(w);
+    }
+    jsonwrite_name(w, "_hspy");
+    jsonwrite_begin_object(w);
+    member_int(w, "version", HAR_HSPY_VERSION);
+    jsonwrite_end(w);
 }
 
 json_t *har_document(json_t *pages, json_t *entries)
 {
-    json_t *log = log_head(pages);
-    set(log, "entries", entries ? entries : json_array());
-    json_t *doc = must(json_object());
-    set(doc, "log", log);
-    return doc;
+    struct jsonwrite w;
+    jsonwrite_init_tree(&w);
+    jsonwrite_begin_object(&w);
+    jsonwrite_name(&w, "log");
+    jsonwrite_begin_object(&w);
+    log_head(&w, pages);
+    jsonwrite_name(&w, "entries");
+    if (entries) {
+        jsonwrite_json(&w, entries);
+    } else {
+        jsonwrite_begin_array(&w);
+        jsonwrite_end(&w);
+    }
+    jsonwrite_end(&w);
+    jsonwrite_end(&w);
+    json_decref(pages); /* the tree holds its own references */
+    json_decref(entries);
+    return take(&w);
 }
 
 int har_stream_begin(struct dynbuf *out, const json_t *pages)
 {
     size_t before = out->len;
-    json_t *log = log_head(pages ? json_incref((json_t *)pages) : NULL);
-    /* jansson writes the values; the streamed framing around them is fixed text. */
-    int rc =
-        dynbuf_adds(out, "{\"log\":") == 7 ? jsonwrite_value(out, log, HAR_REAL_PRECISION) : -1;
-    json_decref(log);
-    if (rc == 0 && out->len > before + 7 && out->data[out->len - 1] == '}') {
-        out->len--; /* reopen the log object */
+    struct jsonwrite w;
+    jsonwrite_init_text(&w, out, HAR_REAL_PRECISION);
+    jsonwrite_begin_object(&w);
+    jsonwrite_name(&w, "log");
+    jsonwrite_begin_object(&w);
+    log_head(&w, pages);
+    jsonwrite_end(&w);
+    jsonwrite_end(&w);
+    /* Written whole, then reopened: the entries follow as the stream goes on. */
+    if (jsonwrite_finish(&w) == 0 && out->len >= before + 2) {
+        out->len -= 2;
         if (dynbuf_adds(out, ",\"entries\":[") == 12)
             return 0;
     }
@@ -800,13 +1055,13 @@ int har_stream_entry(struct dynbuf *out, const struct exchange *ex, const struct
                      bool first)
 {
     size_t before = out->len;
-    json_t *e = har_entry(ex, cfg);
-    int rc = dynbuf_adds(out, first ? "\n" : ",\n") == (first ? 1u : 2u)
-                 ? jsonwrite_value(out, e, HAR_REAL_PRECISION)
-                 : -1;
-    json_decref(e);
-    if (rc == 0)
-        return 0;
+    if (dynbuf_adds(out, first ? "\n" : ",\n") == (first ? 1u : 2u)) {
+        struct jsonwrite w;
+        jsonwrite_init_text(&w, out, HAR_REAL_PRECISION);
+        entry(&w, ex, cfg);
+        if (jsonwrite_finish(&w) == 0)
+            return 0;
+    }
     out->len = before;
     if (out->data)
         out->data[before] = '\0';

@@ -41,7 +41,7 @@ static void lossy(struct jsonwrite *w, const char *s)
         jsonwrite_null(w);
 }
 
-static void write_base64(struct jsonwrite *w, const uint8_t *p, size_t n)
+void jsonout_write_base64(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
     struct dynbuf b;
     dynbuf_init(&b, base64_encoded_len(n) + 1);
@@ -51,13 +51,13 @@ static void write_base64(struct jsonwrite *w, const uint8_t *p, size_t n)
 }
 
 /* p[0..n) as a string: text when valid UTF-8, else base64. Returns true for base64. */
-static bool write_bytes(struct jsonwrite *w, const uint8_t *p, size_t n)
+bool jsonout_write_bytes(struct jsonwrite *w, const uint8_t *p, size_t n)
 {
     if (utf8_valid(p, n)) {
         jsonwrite_string(w, (const char *)p, n);
         return false;
     }
-    write_base64(w, p, n);
+    jsonout_write_base64(w, p, n);
     return true;
 }
 
@@ -69,11 +69,11 @@ static void write_text_or_base64(struct jsonwrite *w, const uint8_t *p, size_t n
     }
     jsonwrite_begin_object(w);
     jsonwrite_name(w, "base64");
-    write_base64(w, p, n);
+    jsonout_write_base64(w, p, n);
     jsonwrite_end(w);
 }
 
-static void write_endpoint(struct jsonwrite *w, const struct endpoint *e)
+void jsonout_write_endpoint(struct jsonwrite *w, const struct endpoint *e)
 {
     if (e->family == 0) {
         jsonwrite_null(w);
@@ -89,7 +89,7 @@ static void write_endpoint(struct jsonwrite *w, const struct endpoint *e)
     jsonwrite_end(w);
 }
 
-static void write_flags(struct jsonwrite *w, uint32_t flags, const char *(*name_of)(uint32_t))
+void jsonout_write_flags(struct jsonwrite *w, uint32_t flags, const char *(*name_of)(uint32_t))
 {
     jsonwrite_begin_array(w);
     for (unsigned bit = 0; bit < 32; bit++)
@@ -98,7 +98,7 @@ static void write_flags(struct jsonwrite *w, uint32_t flags, const char *(*name_
     jsonwrite_end(w);
 }
 
-static void write_warnings(struct jsonwrite *w, const struct exchange *ex)
+void jsonout_write_warnings(struct jsonwrite *w, const struct exchange *ex)
 {
     jsonwrite_begin_array(w);
     for (uint16_t i = 0; i < ex->nwarnings; i++) {
@@ -132,7 +132,7 @@ static void write_headers(struct jsonwrite *w, const uint8_t *base, const struct
     jsonwrite_end(w);
 }
 
-static void write_sha256(struct jsonwrite *w, const struct message *m)
+void jsonout_write_sha256(struct jsonwrite *w, const struct message *m)
 {
     uint8_t sum[32];
     if (!message_sha256(m, sum)) {
@@ -160,7 +160,7 @@ json_t *jsonout_base64(const uint8_t *p, size_t n)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    write_base64(&w, p, n);
+    jsonout_write_base64(&w, p, n);
     return take(&w);
 }
 
@@ -168,7 +168,7 @@ json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    *base64 = write_bytes(&w, p, n);
+    *base64 = jsonout_write_bytes(&w, p, n);
     return take(&w);
 }
 
@@ -192,7 +192,7 @@ json_t *jsonout_endpoint(const struct endpoint *e)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    write_endpoint(&w, e);
+    jsonout_write_endpoint(&w, e);
     return take(&w);
 }
 
@@ -200,7 +200,7 @@ json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t))
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    write_flags(&w, flags, name_of);
+    jsonout_write_flags(&w, flags, name_of);
     return take(&w);
 }
 
@@ -208,7 +208,7 @@ json_t *jsonout_warnings(const struct exchange *ex)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    write_warnings(&w, ex);
+    jsonout_write_warnings(&w, ex);
     return take(&w);
 }
 
@@ -224,7 +224,7 @@ json_t *jsonout_sha256(const struct message *m)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    write_sha256(&w, m);
+    jsonout_write_sha256(&w, m);
     return take(&w);
 }
 
@@ -324,7 +324,7 @@ static void write_shown_body(struct jsonwrite *w, const uint8_t *p, size_t n, si
         p = (const uint8_t *)"";
     size_t shown = cut_at_char(p, n, limit);
     jsonwrite_name(w, "body");
-    bool b64 = write_bytes(w, p, shown);
+    bool b64 = jsonout_write_bytes(w, p, shown);
     jsonwrite_name(w, "body_encoding");
     jsonwrite_cstring(w, b64 ? "base64" : "utf-8");
     jsonwrite_name(w, "body_truncated");
@@ -494,13 +494,14 @@ static void write_message(struct jsonwrite *w, const struct message *m, enum sid
     jsonwrite_name(w, "gap_bytes");
     jsonwrite_int(w, (int64_t)m->gap_bytes);
     jsonwrite_name(w, "sha256");
-    write_sha256(w, m);
+    jsonout_write_sha256(w, m);
     jsonwrite_name(w, "flags");
-    write_flags(w, m->flags, message_flag_name);
+    jsonout_write_flags(w, m->flags, message_flag_name);
     if (!head) {
         /* Nothing could be parsed: the bytes themselves are the only record. */
         jsonwrite_name(w, "raw");
-        bool b64 = write_bytes(w, m->raw.data ? m->raw.data : (const uint8_t *)"", m->raw.len);
+        bool b64 =
+            jsonout_write_bytes(w, m->raw.data ? m->raw.data : (const uint8_t *)"", m->raw.len);
         jsonwrite_name(w, "raw_encoding");
         jsonwrite_cstring(w, b64 ? "base64" : "utf-8");
     }
@@ -566,9 +567,9 @@ void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct 
     jsonwrite_name(w, "seq");
     jsonwrite_int(w, ex->conn_seq);
     jsonwrite_name(w, "client");
-    write_endpoint(w, &ex->client);
+    jsonout_write_endpoint(w, &ex->client);
     jsonwrite_name(w, "server");
-    write_endpoint(w, &ex->server);
+    jsonout_write_endpoint(w, &ex->server);
     write_times(w, ex);
     jsonwrite_name(w, "request");
     write_message(w, &ex->req, SIDE_CLIENT, cfg);
@@ -581,11 +582,11 @@ void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct 
     jsonwrite_name(w, "cache");
     cache_write(w, &cache);
     jsonwrite_name(w, "warnings");
-    write_warnings(w, ex);
+    jsonout_write_warnings(w, ex);
     jsonwrite_name(w, "warnings_dropped");
     jsonwrite_int(w, ex->warnings_dropped);
     jsonwrite_name(w, "flags");
-    write_flags(w, ex->flags, exchange_flag_name);
+    jsonout_write_flags(w, ex->flags, exchange_flag_name);
     jsonwrite_name(w, "error");
     lossy(w, ex->error);
     jsonwrite_name(w, "note");

@@ -2,7 +2,8 @@
  * har: HAR 1.2 entries and documents. Exchanges built by hand (real head parser and framing),
  * written as HAR text, parsed back with jansson and checked: the fields HAR 1.2 requires,
  * absolute URLs, query and cookie parsing, timings from the phases (proxy phases too), base64
- * for binary bodies, and every raw byte of both sides recoverable bit-exact from "_hspy".
+ * for binary bodies, every raw byte of both sides recoverable bit-exact from "_hspy", and the
+ * streamed text of an entry byte for byte what its tree (the same writer calls) dumps to.
  */
 #include "testutil.h"
 
@@ -11,6 +12,7 @@
 
 #include "hspy/base64.h"
 #include "hspy/har.h"
+#include "hspy/jsonwrite.h"
 
 static const struct http_limits LIMITS = HTTP_LIMITS_DEFAULT;
 static const struct har_config CFG = {&LIMITS, 1 << 20, "hspy"};
@@ -473,6 +475,231 @@ static void test_too_large(void **state)
     exchange_free(ex);
 }
 
+/* ---- the entry written as text against the entry built as a tree -------------------------- */
+
+#define GZ                                                                                         \
+    "\\x1f\\x8b\\x08\\x00\\x00\\x00\\x00\\x00\\x02\\x03\\x4b\\x4e\\x4c\\x3b\\xbc\\x52\\x21\\x23\\" \
+    "x35\\x27\\x27\\x1f\\x99\\xe4\\x02\\x00\\x3f\\x19\\x41\\x25\\x18\\x00\\x00\\x00"
+
+static const struct entry_case {
+    const char *name;
+    const char *req, *resp; /* C-escaped (tu_exchange_text) */
+    uint32_t ex_flags;
+    const char *error;
+    bool proxy; /* upstream phases with sub-millisecond times */
+} ENTRIES[] = {
+    {"simple", "GET /a?b=1&c=%41%zz&&d&=e#f HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 5\\r\\n\\r\\nhello", 0,
+     NULL, false},
+    {"cookies",
+     "GET / HTTP/1.1\\r\\nCookie: a=1; b = two ;; c; =x\\r\\nCookie: d=\\xff\\r\\n\\r\\n",
+     "HTTP/1.1 302 Found\\r\\nLocation: /n\\r\\n"
+     "Set-Cookie: s=1; Path=/; Domain=x; path=/b; HttpOnly; Expires=Wed, 21 Oct 2037 07:28:00 "
+     "GMT; expires=bad; Expires=Thu, 22 Oct 2037 07:28:00 GMT\\r\\n"
+     "Set-Cookie: t=2; secure; Secure; Max-Age=1\\r\\nset-cookie: u\\r\\n"
+     "Set-Cookie: v=3; expires=nope; domain=a; DOMAIN=b\\r\\nContent-Length: 0\\r\\n\\r\\n",
+     0, NULL, true},
+    {"binary post",
+     "POST /u HTTP/1.1\\r\\nContent-Type: application/x\\r\\nContent-Length: "
+     "6\\r\\n\\r\\n\\x00\\x01\\xff\\xfe\\x80\\x7f",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 4\\r\\n\\r\\n\\x89PNG", 0, NULL, false},
+    {"text post, chunked",
+     "PUT /j HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
+     "4\\r\\n{\"a\"\\r\\n3;x=y\\r\\n:1}\\r\\n0\\r\\nT: 1\\r\\n\\r\\n",
+     "HTTP/1.1 201 Created\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3\\r\\nab\\xc3\\r\\n"
+     "2\\r\\n\\xa9\\x01\\r\\n0\\r\\n\\r\\n",
+     0, NULL, true},
+    {"not UTF-8 in the head",
+     "G\\xe9T /caf\\xe9?q=\\xff HTTP/1.1\\r\\nX-\\xff: caf\\xe9\\r\\n\\r\\n",
+     "HTTP/1.1 200 \\xff\\xfe\\r\\nContent-Length: 0\\r\\n\\r\\n", 0, NULL, false},
+    {"control bytes", "GET / HTTP/1.1\\r\\nX-Esc: \\x1b]0;t\\x07\\r\\nX-Del: a\\x7fb\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 8\\r\\n\\r\\n\\x1b[2J\\x00\\t\\x7f\\n", 0, NULL, false},
+    {"warnings",
+     "POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
+     "0\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nContent-Length: 3\\r\\n\\r\\nab", 0, NULL, false},
+    {"gzip", "GET / HTTP/1.1\\r\\nAccept-Encoding: gzip\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nContent-Length: 34\\r\\n\\r\\n" GZ, 0, NULL,
+     true},
+    {"gzip, broken", "GET / HTTP/1.1\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip, br\\r\\nContent-Length: "
+     "4\\r\\n\\r\\n\\x1f\\x8bxx",
+     0, NULL, false},
+    {"interim", "PUT /x HTTP/1.1\\r\\nExpect: 100-continue\\r\\nContent-Length: 2\\r\\n\\r\\nok",
+     "HTTP/1.1 100 Continue\\r\\n\\r\\nHTTP/1.1 103 Early Hints\\r\\nLink: </s.css>\\r\\n\\r\\n"
+     "HTTP/1.1 201 Created\\r\\nContent-Length: 0\\r\\n\\r\\n",
+     0, NULL, false},
+    {"tunnel", "CONNECT example.com:443 HTTP/1.1\\r\\nHost: example.com:443\\r\\n\\r\\n",
+     "HTTP/1.1 200 Connection established\\r\\n\\r\\n", EX_TUNNEL, NULL, true},
+    {"absolute form", "GET http://Ex.com:8080?x=%E2%98%83 HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n",
+     "HTTP/1.0 404 Not Found\\r\\n\\r\\ngone", 0, NULL, true},
+    {"HEAD", "HEAD /h HTTP/1.1\\r\\nHost: [::1]:8\\r\\n\\r\\n",
+     "HTTP/1.1 200 OK\\r\\nContent-Length: 1000\\r\\n\\r\\n", 0, NULL, false},
+    {"incomplete", "GET /x HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL,
+     EX_INCOMPLETE | EX_UPSTREAM_FAIL, "refused \x1b[31m \xff", true},
+    {"no request", NULL, "HTTP/1.1 200 OK\\r\\nContent-Length: 1\\r\\n\\r\\nx", EX_NO_REQUEST, NULL,
+     false},
+    {"replay", "GET / HTTP/1.1\\r\\n\\r\\n", "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n",
+     EX_REPLAY, NULL, false},
+    {"unparsed", "\\x16\\x03\\x01\\xff\\xfe\\x00", "\\x15\\x03", 0, NULL, false},
+};
+
+/* Phase times that make HAR's millisecond reals show their digits. */
+static void proxy_phases(struct exchange *ex, int64_t t0)
+{
+    static const int64_t AT[T__COUNT] = {0,       1234,    987654,  1000001,  2333333,
+                                         2999999, 7654321, 7654322, 123456789};
+    for (int i = 0; i < T__COUNT; i++)
+        ex->t[i] = t0 + AT[i];
+}
+
+/*
+ * Checks that har_stream_entry's text for ex is, byte for byte, what the entry built as a tree
+ * gives when dumped (by jsonwrite, as streamed entries were written from trees, and by jansson
+ * itself): so no member is written twice, none is missing, and every value is written alike.
+ */
+static void check_entry(const char *name, const struct exchange *ex, const struct har_config *cfg)
+{
+    struct dynbuf text, via;
+    dynbuf_init(&text, 64 << 20);
+    dynbuf_init(&via, 64 << 20);
+    assert_int_equal(har_stream_entry(&text, ex, cfg, true), 0);
+    json_t *tree = har_entry(ex, cfg);
+    assert_int_equal(jsonwrite_value(&via, tree, HAR_REAL_PRECISION), 0);
+    if (text.len != via.len + 1 || memcmp(text.data + 1, via.data, via.len) != 0)
+        fail_msg("%s: text differs from the tree's:\n text %s\n tree %s", name,
+                 dynbuf_str(&text) + 1, dynbuf_str(&via));
+    char *dumped = tu_jansson_text(tree, JSON_REAL_PRECISION(HAR_REAL_PRECISION));
+    if (strcmp(dumped, dynbuf_str(&via)) != 0)
+        fail_msg("%s: jansson dumps the tree as\n %s", name, dumped);
+    json_t *back = json_loadb((const char *)text.data, text.len, JSON_ALLOW_NUL, NULL);
+    assert_non_null(back);
+    assert_int_equal(json_object_size(back), json_object_size(tree));
+    free(dumped);
+    json_decref(back);
+    json_decref(tree);
+    dynbuf_cleanup(&via);
+    dynbuf_cleanup(&text);
+}
+
+static void test_entry_text_equals_tree(void **state)
+{
+    (void)state;
+    /* Bytes kept per message (0: all) and the decoded-body cap of response.content. */
+    static const size_t kept[] = {0, 1, 7, 16, 40};
+    static const size_t decode_max[] = {1 << 20, 0, 1, 5, 17};
+    static const char *const pageref[] = {"hspy", NULL, "p\xff\x1b"};
+    size_t checked = 0;
+    for (size_t i = 0; i < sizeof ENTRIES / sizeof ENTRIES[0]; i++) {
+        const struct entry_case *c = &ENTRIES[i];
+        for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++) {
+            int64_t t0 = i % 3 ? 1700000000123456789 : 0;
+            struct exchange *ex;
+            if (kept[k]) {
+                size_t rn = 0, sn = 0;
+                uint8_t *req = c->req ? tu_unescape(c->req, &rn) : NULL;
+                uint8_t *resp = c->resp ? tu_unescape(c->resp, &sn) : NULL;
+                struct exchange_limits exl = {HTTP_HEAD_MAX_DEFAULT, kept[k]};
+                ex = tu_exchange(req, rn, resp, sn, &exl, &LIMITS, t0);
+                free(req);
+                free(resp);
+            } else {
+                ex = tu_exchange_text(c->req, c->resp, t0);
+            }
+            ex->flags |= c->ex_flags;
+            if (c->error)
+                exchange_fail(ex, c->ex_flags, "%s", c->error);
+            if (c->ex_flags & EX_REPLAY)
+                ex->replay_of = 42, ex->note = "rule: \xe2\x80\xae webhook";
+            if (c->ex_flags & EX_TUNNEL)
+                ex->tunnel_bytes[SIDE_CLIENT] = 517, ex->tunnel_bytes[SIDE_SERVER] = 1 << 20;
+            if (c->proxy)
+                proxy_phases(ex, 1700000000000000000 + (int64_t)k * 999);
+            ex->id = i + 1, ex->conn_id = i % 2 ? 0 : 7 + i, ex->conn_seq = (uint32_t)k;
+            endpoint_set(&ex->client, "::1", 50000);
+            if (i % 2)
+                endpoint_set(&ex->server, "127.0.0.1", 80);
+            for (size_t d = 0; d < sizeof decode_max / sizeof decode_max[0]; d++) {
+                struct har_config cfg = {&LIMITS, decode_max[d], pageref[(i + d) % 3]};
+                check_entry(c->name, ex, &cfg);
+                checked++;
+            }
+            exchange_free(ex);
+        }
+    }
+    assert_int_equal(checked, 25 * (sizeof ENTRIES / sizeof ENTRIES[0]));
+}
+
+/* A repeated attribute keeps the place of its first valid occurrence and the last value. */
+static void test_set_cookie_repeated_attributes(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text(ENTRIES[1].req, ENTRIES[1].resp, 0);
+    struct dynbuf text;
+    dynbuf_init(&text, 1 << 20);
+    assert_int_equal(har_stream_entry(&text, ex, &CFG, true), 0);
+    static const char *const want[] = {
+        "{\"name\":\"s\",\"value\":\"1\",\"httpOnly\":true,\"secure\":false,\"path\":\"/b\","
+        "\"domain\":\"x\",\"expires\":\"2037-10-22T07:28:00.000Z\"}",
+        "{\"name\":\"t\",\"value\":\"2\",\"httpOnly\":false,\"secure\":true}",
+        "{\"name\":\"u\",\"value\":\"\",\"httpOnly\":false,\"secure\":false}",
+        "{\"name\":\"v\",\"value\":\"3\",\"httpOnly\":false,\"secure\":false,\"domain\":\"b\"}",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(dynbuf_str(&text), want[i]))
+            fail_msg("cookie %zu is not %s in\n%s", i, want[i], dynbuf_str(&text));
+    dynbuf_cleanup(&text);
+    exchange_free(ex);
+}
+
+/* One real written by jsonwrite at precision digits, as text. */
+static void real_text(double v, int precision, struct dynbuf *out)
+{
+    dynbuf_reset(out);
+    struct jsonwrite w;
+    jsonwrite_init_text(&w, out, precision);
+    jsonwrite_real(&w, v);
+    assert_int_equal(jsonwrite_finish(&w), 0);
+}
+
+/*
+ * HAR's times (whole thousandths of a millisecond) are written by a short path; every real must
+ * still read exactly as jansson writes it, at HAR's precision and at others.
+ */
+static void test_reals_as_jansson_writes_them(void **state)
+{
+    (void)state;
+    static const int precisions[] = {HAR_REAL_PRECISION, 17, 10, 3};
+    static const double odd[] = {0.0,    -0.0,       0.1 + 0.2,        1e-5,   123.4567, -1.5,
+                                 1e15,   1e14 + 0.5, 999999999999.999, 0.0005, 2.675,    1e300,
+                                 5e-324, 0.001};
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 10);
+    uint64_t x = 88172645463325252ull;
+    for (size_t p = 0; p < sizeof precisions / sizeof precisions[0]; p++) {
+        for (uint64_t i = 0; i < 60000 + sizeof odd / sizeof odd[0]; i++) {
+            double v;
+            if (i < 40000) {
+                v = (double)i / 1000.0;
+            } else if (i < 60000) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: thousandths up to 1e15 */
+                v = (double)(x % 1000000000000000000ull >> (i % 50)) / 1000.0;
+            } else {
+                v = odd[i - 60000];
+            }
+            real_text(v, precisions[p], &out);
+            json_t *r = json_real(v);
+            char *want = tu_jansson_text(r, JSON_ENCODE_ANY | JSON_REAL_PRECISION(precisions[p]));
+            if (strcmp(dynbuf_str(&out), want) != 0)
+                fail_msg("%.17g at %d digits: %s, jansson %s", v, precisions[p], dynbuf_str(&out),
+                         want);
+            free(want);
+            json_decref(r);
+        }
+    }
+    dynbuf_cleanup(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +713,9 @@ int main(void)
         cmocka_unit_test(test_stream_equals_document),
         cmocka_unit_test(test_set_cookie),
         cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_entry_text_equals_tree),
+        cmocka_unit_test(test_set_cookie_repeated_attributes),
+        cmocka_unit_test(test_reals_as_jansson_writes_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
