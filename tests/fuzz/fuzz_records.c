@@ -14,6 +14,7 @@
 #include "hspy/framing.h"
 #include "hspy/har.h"
 #include "hspy/jsonout.h"
+#include "hspy/jsonwrite.h"
 #include "hspy/textlog.h"
 
 static const struct http_limits LIMITS = {4096, 64, 16, 256};
@@ -114,6 +115,17 @@ static void check_har(const struct exchange *ex)
     check_raw(json_object_get(custom, "request"), &ex->req);
     check_raw(json_object_get(custom, "response"), &ex->resp);
     json_decref(e);
+    /* The entry streamed as text (after the line break that separates entries) is, byte for
+     * byte, the tree of the same calls written out. */
+    json_t *tree = har_entry(ex, &cfg);
+    struct dynbuf dumped;
+    dynbuf_init(&dumped, 64 << 20);
+    dynbuf_addc(&dumped, '\n');
+    jsonwrite_value(&dumped, tree, HAR_REAL_PRECISION);
+    if (dumped.len != text.len || memcmp(dumped.data, text.data, text.len) != 0)
+        abort();
+    json_decref(tree);
+    dynbuf_cleanup(&dumped);
     dynbuf_cleanup(&text);
 }
 
