@@ -182,7 +182,8 @@ static void same(const struct outcome *a, const struct outcome *b, size_t ci, co
         fail_msg("case %zu %s: headers differ", ci, how);
 }
 
-/* Whole (with and without a scan), byte by byte and in two pieces at every offset. */
+/* Whole (with and without a scan), byte by byte, in pieces of 2 to 17 bytes and in two pieces at
+ * every offset. */
 static void check_splits(int kind, const uint8_t *in, size_t n, const struct http_limits *lim,
                          size_t ci)
 {
@@ -197,6 +198,15 @@ static void check_splits(int kind, const uint8_t *in, size_t n, const struct htt
     if (n) {
         parse_split(kind, in, n, cuts, n, lim, &split);
         same(&whole, &split, ci, "byte by byte");
+    }
+    /* Pieces of every size up to 17: the caller's inline check sees every offset of a LF, a CR
+     * and the end of a head within the 16 bytes it looks at. */
+    for (size_t k = 2; k <= 17 && k < n; k++) {
+        size_t m = 0;
+        for (size_t at = k; at < n + k; at += k)
+            cuts[m++] = at < n ? at : n;
+        parse_split(kind, in, n, cuts, m, lim, &split);
+        same(&whole, &split, ci, "pieces");
     }
     for (size_t at = 1; at < n; at++) {
         size_t two[2] = {at, n};
