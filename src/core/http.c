@@ -137,23 +137,54 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
 
 #ifdef __SSE2__
 /*
- * 0xff in each byte of v that is a control character, DEL or >= 0x80: ctl_hits plus the bytes
- * >= 0x80, in two operations instead of four (adding 1 maps the control characters onto 0x01 to
- * 0x20 and DEL onto 0x80, below 0x21 as signed bytes, with every byte >= 0x80).
+ * Bit i set when byte i of v is none of what ctl_hits marks and below 0x80, in two operations
+ * instead of four: adding 1 maps the control characters onto 0x01 to 0x20 and DEL and every
+ * byte >= 0x80 onto negative values, so the bytes left above 0x20 (signed) are the others.
  */
-static inline __m128i ctl_or_high_hits(__m128i v)
+static inline unsigned plain_ascii_mask(__m128i v)
 {
-    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x21));
+    return (unsigned)_mm_movemask_epi8(
+        _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20)));
+}
+
+/*
+ * The first byte in [p, end) that is a control character, DEL or >= 0x80, or end; NULL when
+ * the whole buffer [base, end) is under 16 bytes. Like scan_block, with plain_ascii_mask.
+ */
+static inline const uint8_t *find_ctl_or_high(const uint8_t *base, const uint8_t *p,
+                                              const uint8_t *end)
+{
+    for (; end - p >= 32; p += 32) {
+        unsigned a = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+        unsigned b = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        if ((a & b) != 0xffff)
+            return p + __builtin_ctz(~(a | b << 16));
+    }
+    if (end - p >= 16) {
+        unsigned a = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (a != 0xffff)
+            return p + __builtin_ctz(~a);
+        p += 16;
+    }
+    if (p == end)
+        return end;
+    if (end - base >= 16) {
+        const uint8_t *q = end - 16;
+        unsigned dirty = ~plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+        dirty = (dirty & 0xffff) >> (unsigned)(p - q);
+        return dirty ? p + __builtin_ctz(dirty) : end;
+    }
+    return NULL;
 }
 #endif
 
 /* The first control character (< 0x20) or DEL in [p, end), or end; bytes >= 0x80 pass. */
-static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
+static inline __attribute__((always_inline)) const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
     /* Field values are nearly always ASCII: the cheaper scan runs until a byte >= 0x80, then
      * the exact one takes over. */
-    const uint8_t *hit = scan_block(base, p, end, ctl_or_high_hits);
+    const uint8_t *hit = find_ctl_or_high(base, p, end);
     if (hit && hit < end && *hit >= 0x80)
         hit = scan_block(base, hit + 1, end, ctl_hits);
     if (hit)
