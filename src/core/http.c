@@ -362,12 +362,13 @@ static inline bool lower_eq(const uint8_t *p, const char *lit, size_t n)
     return true;
 }
 
-/* Known-field id; the first letter rules out most other names before any comparison. */
+/*
+ * Known-field id of a name of len bytes, len > 0; the first letter rules out most other names
+ * before any comparison.
+ */
 static inline __attribute__((always_inline)) enum http_field field_id(const uint8_t *name,
                                                                       size_t len)
 {
-    if (len < 2)
-        return HF_OTHER;
     uint8_t c = (uint8_t)(name[0] | 0x20);
     switch (len) {
     case 2: return lower_eq(name, "te", 2) ? HF_TE : HF_OTHER;
@@ -396,7 +397,7 @@ static inline __attribute__((always_inline)) enum http_field field_id(const uint
 
 enum http_field http_field_id(const uint8_t *name, size_t len)
 {
-    return field_id(name, len);
+    return len ? field_id(name, len) : HF_OTHER;
 }
 
 /*
