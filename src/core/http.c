@@ -179,7 +179,8 @@ static inline const uint8_t *find_ctl_or_high(const uint8_t *base, const uint8_t
 #endif
 
 /* The first control character (< 0x20) or DEL in [p, end), or end; bytes >= 0x80 pass. */
-static inline __attribute__((always_inline)) const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
+static inline __attribute__((always_inline)) const uint8_t *
+find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
     /* Field values are nearly always ASCII: the cheaper scan runs until a byte >= 0x80, then
@@ -856,10 +857,13 @@ static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8
                 }){{'\r', '\n'}})                                                                  \
                     .w))
 
-/* The header array of a head while the fast lane fills it, kept out of the head in locals. */
+/*
+ * The header array of a head while the fast lane fills it, kept out of the head in locals. One
+ * count does: the head keeps min(total, cap) headers.
+ */
 struct fill {
     struct http_header *headers;
-    uint32_t cap, n, total;
+    uint32_t cap, total;
 };
 
 /*
@@ -878,24 +882,20 @@ static inline void add_plain_field(const uint8_t *base, struct http_head *h, str
             http_warnings_add(w, W_NAME_TYPO, line, (struct http_span){line, nlen}, (uint16_t)t);
     }
     /* What add_header does. */
-    f->total++;
-    if (f->n >= f->cap) {
-        if (f->total == f->cap + 1)
+    uint32_t i = f->total++;
+    if (i >= f->cap) {
+        if (i == f->cap)
             warn(w, W_TOO_MANY_HEADERS, base, n);
         return;
     }
     if (id != HF_OTHER) {
         if (h->field_index[id] < 0)
-            h->field_index[id] = (int32_t)f->n;
+            h->field_index[id] = (int32_t)i;
         if (h->field_count[id] < 255)
             h->field_count[id]++;
     }
-    struct http_header *d = &f->headers[f->n++];
-    d->name = (struct http_span){line, nlen};
-    d->value = span(base, v, vend);
-    d->line = line;
-    d->flags = 0;
-    d->field = (uint16_t)id;
+    f->headers[i] = (struct http_header){
+        .name = {line, nlen}, .value = span(base, v, vend), .line = line, .field = (uint16_t)id};
 }
 
 /*
@@ -908,7 +908,8 @@ static inline void add_plain_field(const uint8_t *base, struct http_head *h, str
 static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                                          struct http_head *h, struct http_warnings *w)
 {
-    struct fill f = {h->headers, h->cap, h->nheaders, h->total_headers};
+    assert(h->nheaders == (h->total_headers < h->cap ? h->total_headers : h->cap));
+    struct fill f = {h->headers, h->cap, h->total_headers};
     const uint8_t *n;
     for (;;) {
         n = p;
@@ -931,7 +932,7 @@ static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, 
         add_plain_field(base, h, &f, w, n, nend, p, vend);
         p = q + 2;
     }
-    h->nheaders = f.n;
+    h->nheaders = f.total < f.cap ? f.total : f.cap;
     h->total_headers = f.total;
     return n;
 }
