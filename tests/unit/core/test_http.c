@@ -613,48 +613,61 @@ static int parse_line(const uint8_t *line, size_t n, struct outcome *o)
     return (int)np;
 }
 
+/* Parses the line built by test_value_scan_every_byte and checks its value and warnings. */
+static void check_value_byte(const uint8_t *line, size_t align, size_t len, size_t k, unsigned b)
+{
+    struct outcome o;
+    int off = parse_line(line, align + 2 + len, &o);
+    bool ws = b == ' ' || b == '\t';
+    bool bad = (b < 0x20 && !ws) || b == 0x7f;
+    size_t vs = ws && k == 0 ? 1 : 0, ve = ws && k == len - 1 ? len - 1 : len;
+    if (ws && len == 1)
+        vs = ve = 0; /* a value of only whitespace is empty */
+    const struct http_header *h = &o.headers[1];
+    uint32_t at = (uint32_t)off + (uint32_t)align + 2 + (uint32_t)k;
+    bool ok = o.rc > 0 && o.head.nheaders == 2 && h->value.len == (uint32_t)(ve - vs) &&
+              (ve == vs || h->value.off == (uint32_t)off + align + 2 + vs);
+    if (bad)
+        ok = ok && (h->flags & HDR_BAD_VALUE) && o.w.n == 1 && o.w.w[0].off == at &&
+             o.w.w[0].code == (b == 0 ? W_NUL_BYTE : W_VALUE_CHAR);
+    else
+        ok = ok && h->flags == 0 && o.w.n == 0;
+    if (!ok)
+        fail_msg("value: align %zu len %zu pos %zu byte 0x%02x (byte before 0x%02x)", align, len, k,
+                 b, k ? line[align + 2 + k - 1] : 0);
+}
+
 /*
  * Every byte value (but CR and LF) at every position of values of lengths around the block
  * sizes, the value starting at every alignment: the value scan must stop exactly where the
- * byte-by-byte rule does (a control character other than HTAB, or DEL).
+ * byte-by-byte rule does (a control character other than HTAB, or DEL). The scan looks for
+ * bytes >= 0x80 too and then goes on with an exact test: so the same again with a byte >= 0x80
+ * just before the byte under test, and with every other byte of the value >= 0x80.
  */
 static void test_value_scan_every_byte(void **state)
 {
     (void)state;
-    static const size_t lens[] = {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65};
+    static const size_t lens[] = {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 95, 96, 97};
+    enum { ASCII, HIGH_BEFORE, HIGH_ALL };
     uint8_t line[128];
-    struct outcome o;
-    for (size_t align = 1; align <= 16; align++) {
-        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-            size_t len = lens[li];
-            for (size_t k = 0; k < len; k++) {
-                for (unsigned b = 0; b < 256; b++) {
-                    if (b == '\r' || b == '\n')
-                        continue;
-                    memset(line, 'n', align);
-                    line[align] = ':';
-                    line[align + 1] = ' ';
-                    uint8_t *v = line + align + 2;
-                    memset(v, 'v', len);
-                    v[k] = (uint8_t)b;
-                    int off = parse_line(line, align + 2 + len, &o);
-                    bool ws = b == ' ' || b == '\t';
-                    bool bad = (b < 0x20 && !ws) || b == 0x7f;
-                    size_t vs = ws && k == 0 ? 1 : 0, ve = ws && k == len - 1 ? len - 1 : len;
-                    if (ws && len == 1)
-                        vs = ve = 0; /* a value of only whitespace is empty */
-                    const struct http_header *h = &o.headers[1];
-                    uint32_t at = (uint32_t)off + (uint32_t)align + 2 + (uint32_t)k;
-                    bool ok = o.rc > 0 && o.head.nheaders == 2 &&
-                              h->value.len == (uint32_t)(ve - vs) &&
-                              (ve == vs || h->value.off == (uint32_t)off + align + 2 + vs);
-                    if (bad)
-                        ok = ok && (h->flags & HDR_BAD_VALUE) && o.w.n == 1 && o.w.w[0].off == at &&
-                             o.w.w[0].code == (b == 0 ? W_NUL_BYTE : W_VALUE_CHAR);
-                    else
-                        ok = ok && h->flags == 0 && o.w.n == 0;
-                    if (!ok)
-                        fail_msg("value: align %zu len %zu pos %zu byte 0x%02x", align, len, k, b);
+    for (int fill = ASCII; fill <= HIGH_ALL; fill++) {
+        for (size_t align = 1; align <= 16; align += fill == ASCII ? 1 : 5) {
+            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+                size_t len = lens[li];
+                for (size_t k = 0; k < len; k++) {
+                    for (unsigned b = 0; b < 256; b++) {
+                        if (b == '\r' || b == '\n')
+                            continue;
+                        memset(line, 'n', align);
+                        line[align] = ':';
+                        line[align + 1] = ' ';
+                        uint8_t *v = line + align + 2;
+                        memset(v, fill == HIGH_ALL ? 0xc3 : 'v', len);
+                        if (fill == HIGH_BEFORE && k > 0)
+                            v[k - 1] = 0xc3;
+                        v[k] = (uint8_t)b;
+                        check_value_byte(line, align, len, k, b);
+                    }
                 }
             }
         }
