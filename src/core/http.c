@@ -137,14 +137,18 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
 
 #ifdef __SSE2__
 /*
- * Bit i set when byte i of v is none of what ctl_hits marks and below 0x80, in two operations
+ * 0xff in each byte of v that is none of what ctl_hits marks and below 0x80, in two operations
  * instead of four: adding 1 maps the control characters onto 0x01 to 0x20 and DEL and every
  * byte >= 0x80 onto negative values, so the bytes left above 0x20 (signed) are the others.
  */
+static inline __m128i plain_ascii(__m128i v)
+{
+    return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20));
+}
+
 static inline unsigned plain_ascii_mask(__m128i v)
 {
-    return (unsigned)_mm_movemask_epi8(
-        _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(plain_ascii(v));
 }
 
 /*
@@ -155,10 +159,12 @@ static inline const uint8_t *find_ctl_or_high(const uint8_t *base, const uint8_t
                                               const uint8_t *end)
 {
     for (; end - p >= 32; p += 32) {
-        unsigned a = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
-        unsigned b = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
-        if ((a & b) != 0xffff)
-            return p + __builtin_ctz(~(a | b << 16));
+        __m128i a = plain_ascii(_mm_loadu_si128((const __m128i *)(const void *)p));
+        __m128i b = plain_ascii(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        if (_mm_movemask_epi8(_mm_and_si128(a, b)) != 0xffff) {
+            unsigned m = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
+            return p + __builtin_ctz(~m);
+        }
     }
     if (end - p >= 16) {
         unsigned a = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
