@@ -12,6 +12,9 @@
 
 struct arena_block;
 
+/* The size of an arena's first block; later blocks double up to a maximum. */
+enum { ARENA_FIRST_BLOCK_SIZE = 512 };
+
 struct arena {
     struct arena_block *head;
     size_t bytes; /* total allocated from the system, for memory accounting */
@@ -19,6 +22,12 @@ struct arena {
 
 void arena_init(struct arena *a);
 void arena_cleanup(struct arena *a);
+/*
+ * Empties the arena for reuse: frees every block but one small block (at most
+ * ARENA_FIRST_BLOCK_SIZE bytes, the last of the chain), which stays, empty, for the next
+ * allocations. Everything allocated before is invalid afterwards.
+ */
+void arena_clear(struct arena *a);
 /* Returns n bytes aligned for any object; valid until arena_cleanup. */
 void *arena_alloc(struct arena *a, size_t n);
 /* n rounded up the way arena_alloc rounds each allocation (sizing an arena_reserve). */

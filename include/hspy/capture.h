@@ -38,8 +38,9 @@ struct capture_config {
     struct store *store;              /* exchanges go here */
     const struct http_limits *limits; /* for the conversations */
     const struct exchange_limits *ex_limits;
-    uint64_t *next_conn_id; /* connection numbers (shared with the session), incremented here */
-    bool interactive;       /* touch the store on body bytes too (the UI shows progress) */
+    struct exchange_pool *pool; /* where exchanges come from (NULL: allocated afresh) */
+    uint64_t *next_conn_id;     /* connection numbers (shared with the session), incremented here */
+    bool interactive;           /* touch the store on body bytes too (the UI shows progress) */
     struct flowtable_limits flows;
     struct ipfrag_limits frags;
     uint32_t sniff_max; /* CAPTURE_SNIFF_DEFAULT */

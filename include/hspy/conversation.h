@@ -74,6 +74,7 @@ struct conversation_config {
                          message boundary */
     bool one_side;    /* only one side's bytes will ever come (lint): an exchange ends with its
                          request instead of waiting for a response */
+    struct exchange_pool *pool; /* where new exchanges come from; NULL: allocated afresh */
 };
 
 /* Named limits of one conversation. */

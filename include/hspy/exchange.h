@@ -107,6 +107,27 @@ struct exchange *exchange_new(const struct exchange_limits *limits);
 /* Frees everything the exchange owns. NULL is a no-op. */
 void exchange_free(struct exchange *ex);
 
+/*
+ * Freed exchanges kept for reuse, with their small arena block and small raw buffers, so that
+ * a busy server does not call malloc and free several times per request. Holds only exchanges
+ * nothing points to any more; a source takes from it (exchange_pool_get) and the store gives
+ * back (exchange_pool_put). Zero-initialise; exchange_pool_cleanup frees what it holds.
+ */
+enum {
+    EXCHANGE_POOL_MAX = 64,       /* exchanges kept; more are freed */
+    EXCHANGE_POOL_RAW_MAX = 4096, /* raw buffers up to this capacity are kept with them */
+};
+struct exchange_pool {
+    struct exchange *free[EXCHANGE_POOL_MAX];
+    size_t n;
+};
+/* As exchange_new, reusing a pooled exchange when there is one. pool may be NULL. */
+struct exchange *exchange_pool_get(struct exchange_pool *pool,
+                                   const struct exchange_limits *limits);
+/* As exchange_free, keeping ex in the pool when there is room. pool may be NULL. */
+void exchange_pool_put(struct exchange_pool *pool, struct exchange *ex);
+void exchange_pool_cleanup(struct exchange_pool *pool);
+
 static inline struct message *exchange_msg(struct exchange *ex, enum side s)
 {
     return s == SIDE_CLIENT ? &ex->req : &ex->resp;

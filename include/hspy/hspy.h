@@ -38,6 +38,7 @@ struct hspy {
     struct http_limits limits;        /* from the options */
     struct exchange_limits ex_limits; /* from the options */
     struct store store;
+    struct exchange_pool pool; /* exchanges the store dropped, for the sources to reuse */
     uv_loop_t loop;
     bool interactive;    /* the TUI owns the terminal */
     struct sinks *sinks; /* stdout printers and file writers */

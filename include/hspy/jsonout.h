@@ -94,4 +94,18 @@ json_t *jsonout_int_or_null(int64_t v);
  */
 char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits);
 
+/*
+ * The calendar part of the last time spelled, kept by a caller that writes many times
+ * (a printer, per exchange): times within the same second reuse it. Initialise with
+ * jsonout_clock_init; it holds no pointers.
+ */
+struct jsonout_clock {
+    int64_t sec;   /* the second text spells; -1 before the first time */
+    char text[19]; /* "YYYY-MM-DDTHH:MM:SS", no NUL */
+};
+void jsonout_clock_init(struct jsonout_clock *c);
+
+/* jsonout_iso8601 through the clock c (updated when the second changes). */
+char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t ns, int digits);
+
 #endif

@@ -72,6 +72,8 @@ struct message {
 /* Stable lowercase name of one enum message_flag bit ("head-limit"); "?" otherwise. */
 const char *message_flag_name(uint32_t flag);
 
+/* Zeroes m and gives its raw buffer the maximum raw_max; nothing more (exchange_pool_get does
+ * the same for a recycled exchange with one memset). */
 void message_init(struct message *m, size_t raw_max);
 void message_cleanup(struct message *m);
 

@@ -60,6 +60,8 @@ struct store {
     /* Called on each exchange as it completes, before any observer sees it (analyses that add
      * warnings, such as cache_record); NULL for none. */
     void (*analyze)(struct exchange *ex);
+    /* Where dropped exchanges go for reuse; NULL: they are freed. */
+    struct exchange_pool *pool;
 };
 
 void store_init(struct store *s, size_t max_flows, size_t max_memory);

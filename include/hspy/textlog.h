@@ -12,6 +12,7 @@
 #include "hspy/dynbuf.h"
 #include "hspy/exchange.h"
 #include "hspy/http.h"
+#include "hspy/jsonout.h"
 
 struct textlog_config {
     const struct http_limits *limits; /* for removing chunked framing */
@@ -23,9 +24,10 @@ struct textlog_config {
  * Appends the access-log line of ex, newline included:
  *   TIME CLIENT #CONN.SEQ METHOD TARGET STATUS SIZE DURATION [!WARNINGS] [+FLAGS]
  *   [tunnel=UP/DOWN] [error: TEXT]
- * Absent values are "-". Returns bytes appended (cut only at out's maximum).
+ * Absent values are "-". Returns bytes appended (cut only at out's maximum). clock, when not
+ * NULL, is the caller's memory of the last time spelled (see jsonout_clock), updated here.
  */
-size_t textlog_line(struct dynbuf *out, const struct exchange *ex);
+size_t textlog_line(struct dynbuf *out, const struct exchange *ex, struct jsonout_clock *clock);
 
 /*
  * Appends the full record of ex: the access-log line, then the request and response heads

@@ -1,6 +1,6 @@
 /*
  * arena owns block-allocated memory for objects that share one lifetime. Blocks grow
- * geometrically from ARENA_FIRST_BLOCK; an allocation larger than a block gets its own block.
+ * geometrically from ARENA_FIRST_BLOCK_SIZE; an allocation larger than a block gets its own block.
  */
 #include "hspy/arena.h"
 
@@ -13,7 +13,7 @@
 
 #include "hspy/xmalloc.h"
 
-enum { ARENA_FIRST_BLOCK = 512, ARENA_MAX_BLOCK = 64 * 1024 };
+enum { ARENA_MAX_BLOCK = 64 * 1024 };
 
 struct arena_block {
     struct arena_block *next;
@@ -37,6 +37,25 @@ void arena_cleanup(struct arena *a)
     }
     a->head = NULL;
     a->bytes = 0;
+}
+
+void arena_clear(struct arena *a)
+{
+    struct arena_block *b = a->head, *keep = NULL;
+    while (b) {
+        struct arena_block *next = b->next;
+        if (!next && b->size <= ARENA_FIRST_BLOCK_SIZE)
+            keep = b;
+        else
+            free(b);
+        b = next;
+    }
+    a->head = keep;
+    a->bytes = 0;
+    if (keep) {
+        keep->used = 0;
+        a->bytes = sizeof *keep + keep->size;
+    }
 }
 
 size_t arena_rounded(size_t n)
@@ -74,7 +93,7 @@ void *arena_alloc(struct arena *a, size_t n)
     n = arena_rounded(n);
     struct arena_block *b = a->head;
     if (!b || b->size - b->used < n) {
-        size_t size = b ? b->size * 2 : ARENA_FIRST_BLOCK;
+        size_t size = b ? b->size * 2 : ARENA_FIRST_BLOCK_SIZE;
         if (size > ARENA_MAX_BLOCK)
             size = ARENA_MAX_BLOCK;
         if (size < n)

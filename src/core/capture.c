@@ -99,6 +99,7 @@ static void start_http(struct capture *c, struct flow *f, struct capture_flow *c
     memset(&cc, 0, sizeof cc);
     cc.limits = *c->cfg.limits;
     cc.exchange = *c->cfg.ex_limits;
+    cc.pool = c->cfg.pool;
     cc.conn_id = ++*c->cfg.next_conn_id;
     cc.client = f->ep[client];
     cc.server = f->ep[1 - client];

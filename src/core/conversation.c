@@ -209,7 +209,7 @@ static void touch_times(struct exchange *ex, enum side s, int64_t ts)
 
 static struct exchange *begin(struct conversation *c, bool has_request)
 {
-    struct exchange *ex = exchange_new(&c->cfg.exchange);
+    struct exchange *ex = exchange_pool_get(c->cfg.pool, &c->cfg.exchange);
     ex->conn_id = c->cfg.conn_id;
     ex->conn_seq = ++c->count;
     ex->client = c->cfg.client;

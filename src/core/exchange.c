@@ -72,6 +72,66 @@ void exchange_free(struct exchange *ex)
     free(ex);
 }
 
+/* Empties m's raw buffer for reuse, or frees it when it is large or lives in the arena. */
+static void raw_clear(struct exchange *ex, struct message *m)
+{
+    if (arena_owns(&ex->arena, m->raw.data) || m->raw.cap > EXCHANGE_POOL_RAW_MAX) {
+        if (!arena_owns(&ex->arena, m->raw.data))
+            dynbuf_cleanup(&m->raw);
+        m->raw.data = NULL;
+        m->raw.cap = 0;
+    }
+    m->raw.len = 0;
+}
+
+/* A kept raw buffer back into a freshly initialised message. */
+static void raw_restore(struct message *m, const struct dynbuf *kept)
+{
+    if (!kept->data)
+        return;
+    m->raw.data = kept->data;
+    m->raw.cap = kept->cap;
+    m->raw.data[0] = '\0';
+}
+
+struct exchange *exchange_pool_get(struct exchange_pool *pool, const struct exchange_limits *limits)
+{
+    if (!pool || pool->n == 0)
+        return exchange_new(limits);
+    struct exchange *ex = pool->free[--pool->n];
+    struct dynbuf req = ex->req.raw, resp = ex->resp.raw;
+    struct arena arena = ex->arena;
+    /* One memset for everything: the messages are then as message_init leaves them. */
+    memset(ex, 0, sizeof *ex);
+    size_t raw_max = (size_t)limits->head_max + limits->body_keep;
+    dynbuf_init(&ex->req.raw, raw_max);
+    dynbuf_init(&ex->resp.raw, raw_max);
+    raw_restore(&ex->req, &req);
+    raw_restore(&ex->resp, &resp);
+    ex->arena = arena;
+    return ex;
+}
+
+void exchange_pool_put(struct exchange_pool *pool, struct exchange *ex)
+{
+    if (!ex)
+        return;
+    if (!pool || pool->n == EXCHANGE_POOL_MAX || ex->edit) {
+        exchange_free(ex);
+        return;
+    }
+    raw_clear(ex, &ex->req);
+    raw_clear(ex, &ex->resp);
+    arena_clear(&ex->arena);
+    pool->free[pool->n++] = ex;
+}
+
+void exchange_pool_cleanup(struct exchange_pool *pool)
+{
+    while (pool->n > 0)
+        exchange_free(pool->free[--pool->n]);
+}
+
 /* Room in the warnings array for n warnings: it grows by doubling from WARNINGS_FIRST, so the
  * count alone tells (exchange_compact keeps that much). */
 static size_t warnings_cap(size_t n)

@@ -246,17 +246,14 @@ static char *digits_at(char *p, unsigned long v, int n)
     return p + n;
 }
 
-char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
+/* Spells the whole second secs ("YYYY-MM-DDTHH:MM:SS") into c and remembers it. */
+static void clock_set(struct jsonout_clock *c, int64_t secs)
 {
-    if (ns < 0)
-        ns = 0;
-    int64_t secs = ns / 1000000000;
-    unsigned long frac = (unsigned long)(ns % 1000000000);
     int64_t days = civil_day_of_time(secs), rem = secs - days * 86400;
     struct civil_date date = civil_date_of(days);
-    /* "YYYY-MM-DDTHH:MM:SS[.fff]Z" written digit by digit: this runs once per printed
-     * exchange, and strftime plus snprintf cost more than the rest of a log line. */
-    char tmp[40], *p = tmp;
+    /* Written digit by digit: this runs once per printed exchange (or second), and strftime
+     * plus snprintf cost more than the rest of a log line. */
+    char *p = c->text;
     p = digits_at(p, (unsigned long)date.year, 4);
     *p++ = '-';
     p = digits_at(p, (unsigned long)date.month, 2);
@@ -267,7 +264,26 @@ char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
     *p++ = ':';
     p = digits_at(p, (unsigned long)(rem / 60 % 60), 2);
     *p++ = ':';
-    p = digits_at(p, (unsigned long)(rem % 60), 2);
+    digits_at(p, (unsigned long)(rem % 60), 2);
+    c->sec = secs;
+}
+
+void jsonout_clock_init(struct jsonout_clock *c)
+{
+    c->sec = -1;
+}
+
+char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t ns, int digits)
+{
+    if (ns < 0)
+        ns = 0;
+    int64_t secs = ns / 1000000000;
+    unsigned long frac = (unsigned long)(ns % 1000000000);
+    if (c->sec != secs)
+        clock_set(c, secs);
+    char tmp[40], *p = tmp;
+    memcpy(p, c->text, sizeof c->text);
+    p += sizeof c->text;
     if (digits > 0) {
         static const unsigned long DROP[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
                                                10000,      1000,      100,      10,      1};
@@ -286,6 +302,13 @@ char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
     memcpy(buf, tmp, n);
     buf[n] = '\0';
     return buf;
+}
+
+char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)
+{
+    struct jsonout_clock c;
+    jsonout_clock_init(&c);
+    return jsonout_iso8601_at(&c, buf, len, ns, digits);
 }
 
 /* ---- the record ------------------------------------------------------------------------- */

@@ -88,7 +88,7 @@ static void drop(struct store *s, uint64_t id, bool evicted)
         s->counters.evicted++;
     *slot = NULL;
     s->live--;
-    exchange_free(ex);
+    exchange_pool_put(s->pool, ex);
     s->generation++;
 }
 

@@ -56,11 +56,16 @@ static void add_u64(struct dynbuf *out, uint64_t v)
     dynbuf_append(out, buf + i, sizeof buf - i);
 }
 
-static void add_when_who(struct dynbuf *out, const struct exchange *ex)
+static void add_when_who(struct dynbuf *out, const struct exchange *ex, struct jsonout_clock *clock)
 {
     char buf[ENDPOINT_STRLEN > 40 ? ENDPOINT_STRLEN : 40];
     int64_t t0 = exchange_start(ex);
-    dynbuf_adds(out, t0 ? jsonout_iso8601(buf, sizeof buf, t0, 3) : "-");
+    if (!t0)
+        dynbuf_addc(out, '-');
+    else if (clock)
+        dynbuf_adds(out, jsonout_iso8601_at(clock, buf, sizeof buf, t0, 3));
+    else
+        dynbuf_adds(out, jsonout_iso8601(buf, sizeof buf, t0, 3));
     dynbuf_addc(out, ' ');
     dynbuf_adds(out, ex->client.family ? endpoint_format(&ex->client, buf, sizeof buf) : "-");
     if (ex->conn_id) {
@@ -137,10 +142,10 @@ static void add_flags(struct dynbuf *out, const struct exchange *ex)
     }
 }
 
-size_t textlog_line(struct dynbuf *out, const struct exchange *ex)
+size_t textlog_line(struct dynbuf *out, const struct exchange *ex, struct jsonout_clock *clock)
 {
     size_t before = out->len;
-    add_when_who(out, ex);
+    add_when_who(out, ex, clock);
     span_field(out, &ex->req, ex->req.head.method);
     dynbuf_addc(out, ' ');
     span_field(out, &ex->req, ex->req.head.target);
@@ -292,7 +297,7 @@ static void warning_lines(struct dynbuf *out, const struct exchange *ex)
 size_t textlog_full(struct dynbuf *out, const struct exchange *ex, const struct textlog_config *cfg)
 {
     size_t before = out->len;
-    textlog_line(out, ex);
+    textlog_line(out, ex, NULL);
     char c[ENDPOINT_STRLEN], s[ENDPOINT_STRLEN];
     dynbuf_printf(out, "* client %s, server %s\n", endpoint_format(&ex->client, c, sizeof c),
                   endpoint_format(&ex->server, s, sizeof s));

@@ -473,6 +473,7 @@ static void start_conversation(struct client *c)
         .client = *conn_peer(c->conn),
         .server = *conn_local(c->conn),
         .hash_bodies = true,
+        .pool = &h->pool,
     };
     struct conversation_events cev = {c, on_event};
     c->conv = conversation_new(&cfg, &cev);

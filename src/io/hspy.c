@@ -46,6 +46,7 @@ void hspy_configure(struct hspy *h)
     size_t flows = h->interactive || o->save_path ? (size_t)o->max_flows : 0;
     store_init(&h->store, flows, o->max_memory);
     h->store.analyze = cache_record; /* cache findings become warnings on every exchange */
+    h->store.pool = &h->pool;
 }
 
 int hspy_start(struct hspy *h)
@@ -105,6 +106,7 @@ void hspy_cleanup(struct hspy *h)
     uv_run(&h->loop, UV_RUN_DEFAULT);
     uv_loop_close(&h->loop);
     store_cleanup(&h->store);
+    exchange_pool_cleanup(&h->pool);
     options_cleanup(&h->opt);
 }
 

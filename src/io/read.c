@@ -53,6 +53,7 @@ static void capture_setup(struct hspy *h, struct capture_config *cfg)
     cfg->store = &h->store;
     cfg->limits = &h->limits;
     cfg->ex_limits = &h->ex_limits;
+    cfg->pool = &h->pool;
     cfg->next_conn_id = &h->next_conn_id;
     cfg->interactive = h->interactive;
     if (h->opt.capture_conns)

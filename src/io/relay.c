@@ -1416,6 +1416,7 @@ static void start_conversation(struct relay *r)
         .client = *conn_peer(r->cl),
         .server = *conn_local(r->cl),
         .hash_bodies = h->opt.hash_bodies,
+        .pool = &h->pool,
     };
     struct conversation_events cev = {r, on_event};
     r->conv = conversation_new(&cfg, &cev);

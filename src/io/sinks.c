@@ -64,7 +64,7 @@ struct sinks;
 
 /* A stdout format: appends one exchange's record to out; returns -1 when it did not fit. */
 struct printer {
-    int (*render)(const struct sinks *s, struct dynbuf *out, const struct exchange *ex);
+    int (*render)(struct sinks *s, struct dynbuf *out, const struct exchange *ex);
 };
 
 struct sinks {
@@ -75,6 +75,7 @@ struct sinks {
     struct filter *filter;
     struct jsonout_config json;
     struct textlog_config text;
+    struct jsonout_clock clock; /* the log line's time of day, kept between lines */
     struct sinks_counters counters;
     bool quiet; /* the TUI owns the terminal: no stderr lines until close */
     char error[512];
@@ -82,20 +83,19 @@ struct sinks {
 
 /* ---- printers ---------------------------------------------------------------------------- */
 
-static int render_line(const struct sinks *s, struct dynbuf *out, const struct exchange *ex)
+static int render_line(struct sinks *s, struct dynbuf *out, const struct exchange *ex)
 {
-    (void)s;
-    textlog_line(out, ex);
+    textlog_line(out, ex, &s->clock);
     return out->len < out->max ? 0 : -1;
 }
 
-static int render_full(const struct sinks *s, struct dynbuf *out, const struct exchange *ex)
+static int render_full(struct sinks *s, struct dynbuf *out, const struct exchange *ex)
 {
     textlog_full(out, ex, &s->text);
     return out->len < out->max ? 0 : -1;
 }
 
-static int render_json(const struct sinks *s, struct dynbuf *out, const struct exchange *ex)
+static int render_json(struct sinks *s, struct dynbuf *out, const struct exchange *ex)
 {
     return jsonout_line(out, ex, &s->json);
 }
@@ -377,6 +377,7 @@ static void configure(struct sinks *s, const struct hspy *h)
     const struct options *o = &h->opt;
     s->json = (struct jsonout_config){&h->limits, o->decode_max, o->body_limit};
     s->text = (struct textlog_config){&h->limits, o->body_limit, o->decode_max};
+    jsonout_clock_init(&s->clock);
     s->har.cfg = (struct har_config){&h->limits, o->decode_max, NULL};
     s->quiet = h->interactive;
     if (!h->interactive)

@@ -84,6 +84,7 @@ static int run(struct hspy *h)
     cfg.store = &h->store;
     cfg.limits = &h->limits;
     cfg.ex_limits = &h->ex_limits;
+    cfg.pool = &h->pool;
     cfg.next_conn_id = &h->next_conn_id;
     cfg.interactive = h->interactive;
     if (h->opt.capture_conns)

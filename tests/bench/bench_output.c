@@ -109,13 +109,15 @@ static void bench_records(const struct exchange *ex, enum kind k, const char *na
     dynbuf_init(&out, 1 << 26);
     struct jsonout_config jc = {&LIMITS, 1 << 20, SIZE_MAX};
     struct har_config hc = {&LIMITS, 1 << 20, NULL};
+    struct jsonout_clock clock;
+    jsonout_clock_init(&clock);
     double t0 = now();
     long count = 0;
     size_t bytes = 0;
     do {
         for (int i = 0; i < 1000; i++) {
             if (k == LINE)
-                textlog_line(&out, ex);
+                textlog_line(&out, ex, &clock);
             else if (k == JSON)
                 jsonout_line(&out, ex, &jc);
             else

@@ -17,9 +17,10 @@ static void append(struct message *m, const char *s, size_t n)
     m->wire_bytes = n;
 }
 
-static struct exchange *make(size_t resp_body, int nwarn, bool strings, bool gaps)
+static struct exchange *make_in(struct exchange_pool *pool, size_t resp_body, int nwarn,
+                                bool strings, bool gaps)
 {
-    struct exchange *ex = exchange_new(&LIMITS);
+    struct exchange *ex = exchange_pool_get(pool, &LIMITS);
     static const char req[] = "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n";
     append(&ex->req, req, sizeof req - 1);
     ex->req.head.nheaders = ex->req.head.cap = 2;
@@ -44,6 +45,11 @@ static struct exchange *make(size_t resp_body, int nwarn, bool strings, bool gap
     }
     ex->flags |= EX_DONE;
     return ex;
+}
+
+static struct exchange *make(size_t resp_body, int nwarn, bool strings, bool gaps)
+{
+    return make_in(NULL, resp_body, nwarn, strings, gaps);
 }
 
 /* What an exchange shows, copied out so that it can be compared after compaction. */
@@ -159,12 +165,87 @@ static void test_warnings_grow_cap_and_repeat(void **state)
     exchange_free(ex);
 }
 
+/* Nothing of an exchange's previous use shows in the one the pool hands out next. */
+static void assert_fresh(const struct exchange *ex)
+{
+    assert_int_equal(ex->flags, 0);
+    assert_int_equal(ex->nwarnings, 0);
+    assert_null(ex->warnings);
+    assert_null(ex->error);
+    assert_null(ex->note);
+    assert_null(ex->cache_label);
+    assert_null(ex->edit);
+    assert_int_equal(ex->req.raw.len, 0);
+    assert_int_equal(ex->resp.raw.len, 0);
+    assert_int_equal(ex->resp.ngaps, 0);
+    assert_int_equal(ex->req.head.nheaders, 0);
+    assert_int_equal(ex->req.raw.max, (size_t)LIMITS.head_max + LIMITS.body_keep);
+    assert_true(exchange_memory(ex) <=
+                sizeof *ex + ARENA_FIRST_BLOCK_SIZE + 64 + 2 * EXCHANGE_POOL_RAW_MAX + 2);
+}
+
+/* Exchanges used, given back and taken again (plain, compacted, with large bodies, warnings
+ * and gaps) read exactly like exchanges made afresh. */
+static void test_pool_reuse(void **state)
+{
+    (void)state;
+    static const size_t BODIES[] = {0, 10, 3000, 5000, 100000};
+    struct exchange_pool pool = {0};
+    for (int round = 0; round < 3; round++)
+        for (size_t b = 0; b < sizeof BODIES / sizeof BODIES[0]; b++)
+            for (int variant = 0; variant < 4; variant++) {
+                bool compact = variant & 1, extras = variant & 2;
+                int nwarn = extras ? 20 : 0;
+                struct exchange *want = make(BODIES[b], nwarn, extras, extras);
+                struct exchange *got = make_in(&pool, BODIES[b], nwarn, extras, extras);
+                if (compact) {
+                    exchange_compact(want);
+                    exchange_compact(got);
+                }
+                struct view *vw = malloc(sizeof *vw), *vg = malloc(sizeof *vg);
+                snapshot(want, vw);
+                snapshot(got, vg);
+                assert_memory_equal(vw, vg, sizeof *vw);
+                free(vw);
+                free(vg);
+                exchange_free(want);
+                exchange_pool_put(&pool, got);
+                assert_int_equal(pool.n, 1);
+                struct exchange *again = exchange_pool_get(&pool, &LIMITS);
+                assert_ptr_equal(again, got);
+                assert_fresh(again);
+                exchange_pool_put(&pool, again);
+            }
+    exchange_pool_cleanup(&pool);
+    assert_int_equal(pool.n, 0);
+}
+
+/* The pool keeps at most EXCHANGE_POOL_MAX exchanges, frees edited ones, and NULL means none. */
+static void test_pool_limits(void **state)
+{
+    (void)state;
+    struct exchange_pool pool = {0};
+    for (int i = 0; i < EXCHANGE_POOL_MAX + 5; i++)
+        exchange_pool_put(&pool, make_in(NULL, 10, 1, true, false));
+    assert_int_equal(pool.n, EXCHANGE_POOL_MAX);
+    struct exchange *ex = exchange_pool_get(&pool, &LIMITS);
+    ex->edit = calloc(1, sizeof *ex->edit);
+    exchange_pool_put(&pool, ex);
+    assert_int_equal(pool.n, EXCHANGE_POOL_MAX - 1);
+    exchange_pool_put(&pool, NULL);
+    exchange_pool_put(NULL, make_in(NULL, 10, 0, false, false));
+    exchange_pool_cleanup(&pool);
+    assert_int_equal(pool.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compact_keeps_everything),
         cmocka_unit_test(test_compact_small_is_small),
         cmocka_unit_test(test_warnings_grow_cap_and_repeat),
+        cmocka_unit_test(test_pool_reuse),
+        cmocka_unit_test(test_pool_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

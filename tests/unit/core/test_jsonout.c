@@ -344,6 +344,38 @@ static void test_iso8601(void **state)
     }
 }
 
+/* A clock kept between calls gives what a fresh conversion gives, whatever order times come in:
+ * within a second, across seconds and days, backwards, and before the epoch (clamped). */
+static void test_iso8601_clock(void **state)
+{
+    (void)state;
+    static const int64_t TIMES[] = {
+        1700000000123456789,
+        1700000000999999999,
+        1700000001000000000,
+        1700000000000000001,
+        1700086400500000000,
+        0,
+        -5,
+        999999999,
+        1000000000,
+        1700000001000000000,
+        1700000001000000000,
+        4107542399999999999,
+    };
+    struct jsonout_clock clock;
+    jsonout_clock_init(&clock);
+    char got[40], want[40];
+    for (int digits = 0; digits <= 9; digits += 3)
+        for (size_t i = 0; i < sizeof TIMES / sizeof TIMES[0]; i++) {
+            jsonout_iso8601(want, sizeof want, TIMES[i], digits);
+            assert_string_equal(jsonout_iso8601_at(&clock, got, sizeof got, TIMES[i], digits),
+                                want);
+        }
+    /* A short buffer is cut, NUL-terminated, as without a clock. */
+    assert_string_equal(jsonout_iso8601_at(&clock, got, 11, TIMES[0], 3), "2023-11-14");
+}
+
 /* Hostile bytes everywhere: the line stays printable ASCII and parses (checked by roundtrip). */
 static void test_hostile_bytes_everywhere(void **state)
 {
@@ -574,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_unparsed_message),
         cmocka_unit_test(test_line_too_large),
         cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_iso8601_clock),
         cmocka_unit_test(test_hostile_bytes_everywhere),
         cmocka_unit_test(test_record_text_equals_tree),
     };

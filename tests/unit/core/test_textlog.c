@@ -13,11 +13,23 @@
 static const struct http_limits LIMITS = HTTP_LIMITS_DEFAULT;
 static const int64_t T0 = 1700000000000000000;
 
+/* The line of ex; rendering it through a clock that has seen other times gives the same. */
 static char *line_of(struct exchange *ex)
 {
-    struct dynbuf out;
+    struct dynbuf out, again;
     dynbuf_init(&out, 1 << 20);
-    textlog_line(&out, ex);
+    dynbuf_init(&again, 1 << 20);
+    textlog_line(&out, ex, NULL);
+    struct jsonout_clock clock;
+    jsonout_clock_init(&clock);
+    struct exchange *other =
+        tu_exchange_text("GET / HTTP/1.1\\r\\n\\r\\n", NULL, T0 - 86400000000000);
+    textlog_line(&again, other, &clock);
+    exchange_free(other);
+    dynbuf_reset(&again);
+    textlog_line(&again, ex, &clock);
+    assert_string_equal(dynbuf_str(&again), dynbuf_str(&out));
+    dynbuf_cleanup(&again);
     return dynbuf_take(&out);
 }
 
