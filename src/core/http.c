@@ -286,12 +286,13 @@ static inline const uint8_t *skip_name_chars(const uint8_t *base, const uint8_t 
 }
 
 #ifdef __SSE2__
-/* 0xff in each byte of v that is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
+/*
+ * 0xff in each byte of v that is <= 0x20, DEL or >= 0x80: adding 1 maps DEL and the bytes
+ * >= 0x80 onto negative values and the others onto 0x01 to 0x21, so one signed compare does.
+ */
 static inline __m128i target_stop_hits(__m128i v)
 {
-    __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
-    __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return _mm_or_si128(low, is_del);
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x22));
 }
 #endif
 

@@ -713,6 +713,49 @@ static void test_name_scan_every_byte(void **state)
 }
 
 /*
+ * The same for request targets: every byte (but the whitespace that separates the words of the
+ * request line) at every position of targets of lengths around the block sizes; a byte <= 0x20,
+ * DEL or >= 0x80 is warned about at its offset, and the target is the whole word either way.
+ */
+static void test_target_scan_every_byte(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65};
+    static const char tail[] = " HTTP/1.1\r\nHost: a\r\n\r\n";
+    uint8_t in[128];
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t len = lens[li], n = 4 + len + sizeof tail - 1;
+        for (size_t k = 1; k < len; k++) {
+            for (unsigned b = 0; b < 256; b++) {
+                if (b == ' ' || b == '\t' || b == '\r' || b == '\n')
+                    continue;
+                memcpy(in, "GET /", 5);
+                memset(in + 5, 'a', len - 1);
+                in[4 + k] = (uint8_t)b;
+                memcpy(in + 4 + len, tail, sizeof tail - 1);
+                struct outcome o;
+                memset(&o, 0, sizeof o);
+                o.head.headers = o.headers;
+                o.head.cap = 64;
+                uint8_t *exact = malloc(n);
+                memcpy(exact, in, n);
+                o.rc = http_head_parse(exact, n, HTTP_REQUEST, NULL, NULL, &o.head, &o.w);
+                free(exact);
+                bool stop = b <= 0x20 || b >= 0x7f;
+                bool ok = o.rc == (int)n && o.head.target.off == 4 && o.head.target.len == len;
+                if (stop)
+                    ok = ok && o.w.n == (b == 0 ? 2 : 1) && o.w.w[0].code == W_TARGET_CHAR &&
+                         o.w.w[0].off == 4 + k;
+                else
+                    ok = ok && o.w.n == 0;
+                if (!ok)
+                    fail_msg("target: len %zu pos %zu byte 0x%02x", len, k, b);
+            }
+        }
+    }
+}
+
+/*
  * http_token_ieq against the byte rule (same length; each byte equal to the literal's in any
  * case, and never a control byte, which folding would map onto '-' or a digit): every byte value
  * at every position of literals of lengths around the word size, from exact-size buffers.
@@ -757,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_has_lf_from),
         cmocka_unit_test(test_value_scan_every_byte),
         cmocka_unit_test(test_name_scan_every_byte),
+        cmocka_unit_test(test_target_scan_every_byte),
         cmocka_unit_test(test_token_ieq_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
