@@ -455,18 +455,30 @@ static int near_distance(const uint8_t *a, size_t n, const char *b)
     return prev[m] > 2 ? 3 : prev[m];
 }
 
+/* Two bytes read as one 16-bit word in the machine's byte order. */
+static inline uint16_t pair(const char *two)
+{
+    uint16_t w;
+    memcpy(&w, two, 2);
+    return w;
+}
+
 /* Returns the framing field an unknown name is probably a typo of, or HF_OTHER. */
 static inline enum http_field typo_of(const uint8_t *name, size_t len)
 {
     /* Cheap filter first: near the length of a framing field name and sharing its first or
-     * its last two letters; only then the edit distance. */
-    uint8_t f0 = (uint8_t)(name[0] | 0x20), f1 = (uint8_t)(name[1] | 0x20);
-    uint8_t l1 = (uint8_t)(name[len - 2] | 0x20), l0 = (uint8_t)(name[len - 1] | 0x20);
-    if (len <= 16 && ((f0 == 'c' && f1 == 'o') || (l1 == 't' && l0 == 'h')) &&
+     * its last two letters (each pair folded and compared as one 16-bit word); only then the
+     * edit distance. */
+    uint16_t first, last;
+    memcpy(&first, name, 2);
+    memcpy(&last, name + len - 2, 2);
+    first |= 0x2020;
+    last |= 0x2020;
+    if (len <= 16 && (first == pair("co") || last == pair("th")) &&
         near_distance(name, len, "content-length") <= 2)
         return HF_CONTENT_LENGTH;
     /* Accept-Encoding is common and 8 edits away: skip it without the edit distance. */
-    if (len >= 15 && ((f0 == 't' && f1 == 'r') || (l1 == 'n' && l0 == 'g' && f0 != 'a')) &&
+    if (len >= 15 && (first == pair("tr") || (last == pair("ng") && (name[0] | 0x20) != 'a')) &&
         near_distance(name, len, "transfer-encoding") <= 2)
         return HF_TRANSFER_ENCODING;
     return HF_OTHER;
