@@ -973,10 +973,14 @@ static bool request_line_fast(const uint8_t *base, const uint8_t *p, const uint8
                               struct http_head *h)
 {
     const uint8_t *m = p;
-    while (p < eol && *p >= 'A' && *p <= 'Z')
-        p++;
-    if (p == m || p == eol || *p != ' ')
-        return false;
+    if (eol - p >= 4 && memcmp(p, "GET ", 4) == 0) {
+        p += 3; /* the usual method, in one comparison */
+    } else {
+        while (p < eol && *p >= 'A' && *p <= 'Z')
+            p++;
+        if (p == m || p == eol || *p != ' ')
+            return false;
+    }
     const uint8_t *t = ++p;
     p = find_target_stop(base, p, eol);
     if (p == t || p == eol || *p != ' ' || eol - p != 9 || memcmp(p + 1, "HTTP/1.", 7) != 0 ||
