@@ -208,32 +208,10 @@ static inline bool http_has_lf_from(const uint8_t *buf, size_t from, size_t len)
 }
 
 /*
- * Past the start line, with LFs in buf[from, len) (bit k of lfs: a LF at from + k): true when
- * none of them is followed by a CR or a LF (the end of the head starts so), scan->wait_lf then
- * moved past them.
- */
-static inline bool http_scan_lfs_idle(const uint8_t *buf, size_t from, size_t len, unsigned lfs,
-                                      struct http_scan *scan)
-{
-    size_t next = len;
-    for (; lfs; lfs &= lfs - 1) {
-        size_t i = from + (size_t)__builtin_ctz(lfs);
-        if (i + 1 == len) {
-            next = i; /* the byte after this LF is still to come */
-            break;
-        }
-        if (buf[i + 1] == '\r' || buf[i + 1] == '\n')
-            return false;
-    }
-    scan->wait_lf = (uint32_t)next + 1;
-    return true;
-}
-
-/*
  * The usual entry point (see http_head_parse_full). Inline so that a caller feeding small
  * pieces pays only a look at the new bytes while they cannot end the start line or the head:
- * a piece of at most 16 bytes (from the offset the scan waits at) is looked at with one load
- * for LFs, and past the start line only the byte after each LF is looked at.
+ * a piece of at most 16 bytes (from the offset the scan waits at) is looked at with one load,
+ * for a LF (start line) or a LF followed by a CR or a LF (field lines), without a branch per LF.
  */
 static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
                                   const struct http_limits *limits, struct http_scan *scan,
@@ -246,18 +224,20 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
         size_t head_max = limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT;
 #ifdef __SSE2__
         /* 1 to 16 new bytes: the 16 ending at len (the parser sets wait_lf only for from >= 15,
-         * so they are all in buf). */
+         * so they are all in buf). They decide nothing unless they hold a LF (start line state)
+         * or a LF followed by a CR or a LF (field lines state); a LF at the very end waits for
+         * the byte after it. Bytes before from may be looked at again: at worst that sends a
+         * call to the parser, which decides exactly. */
         if (len - from - 1 < 16 && len < head_max) {
-            unsigned lfs = (unsigned)_mm_movemask_epi8(
-                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16)),
-                               _mm_set1_epi8('\n')));
-            lfs >>= 16 - (len - from);
-            if (!lfs) {
-                scan->wait_lf = (uint32_t)len + 1;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
+            unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+            unsigned cr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+            /* All ones in the start line state, 0 in the field lines state. */
+            unsigned any_lf = (unsigned)scan->state - HTTP_SCAN_FIELDS;
+            if (!(lf & (((lf | cr) >> 1) | any_lf))) {
+                scan->wait_lf = (uint32_t)(len + 1 - (lf >> 15));
                 return HTTP_NEED_MORE;
             }
-            if (scan->state == HTTP_SCAN_FIELDS && http_scan_lfs_idle(buf, from, len, lfs, scan))
-                return HTTP_NEED_MORE;
             return http_head_parse_full(buf, len, kind, limits, scan, head, w);
         }
 #endif

@@ -135,11 +135,65 @@ static inline const uint8_t *scan_block(const uint8_t *base, const uint8_t *p, c
 }
 #endif
 
+#ifdef __SSE2__
+/*
+ * 0xff in each byte of v that is none of what ctl_hits marks and below 0x80, in two operations
+ * instead of four: adding 1 maps the control characters onto 0x01 to 0x20 and DEL and every
+ * byte >= 0x80 onto negative values, so the bytes left above 0x20 (signed) are the others.
+ */
+static inline __m128i plain_ascii(__m128i v)
+{
+    return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20));
+}
+
+static inline unsigned plain_ascii_mask(__m128i v)
+{
+    return (unsigned)_mm_movemask_epi8(plain_ascii(v));
+}
+
+/*
+ * The first byte in [p, end) that is a control character, DEL or >= 0x80, or end; NULL when
+ * the whole buffer [base, end) is under 16 bytes. Like scan_block, with plain_ascii_mask.
+ */
+static inline const uint8_t *find_ctl_or_high(const uint8_t *base, const uint8_t *p,
+                                              const uint8_t *end)
+{
+    for (; end - p >= 32; p += 32) {
+        __m128i a = plain_ascii(_mm_loadu_si128((const __m128i *)(const void *)p));
+        __m128i b = plain_ascii(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        if (_mm_movemask_epi8(_mm_and_si128(a, b)) != 0xffff) {
+            unsigned m = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
+            return p + __builtin_ctz(~m);
+        }
+    }
+    if (end - p >= 16) {
+        unsigned a = plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (a != 0xffff)
+            return p + __builtin_ctz(~a);
+        p += 16;
+    }
+    if (p == end)
+        return end;
+    if (end - base >= 16) {
+        const uint8_t *q = end - 16;
+        unsigned dirty = ~plain_ascii_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+        dirty = (dirty & 0xffff) >> (unsigned)(p - q);
+        return dirty ? p + __builtin_ctz(dirty) : end;
+    }
+    return NULL;
+}
+#endif
+
 /* The first control character (< 0x20) or DEL in [p, end), or end; bytes >= 0x80 pass. */
-static inline const uint8_t *find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
+static inline __attribute__((always_inline)) const uint8_t *
+find_ctl_in(const uint8_t *base, const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
-    const uint8_t *hit = scan_block(base, p, end, ctl_hits);
+    /* Field values are nearly always ASCII: the cheaper scan runs until a byte >= 0x80, then
+     * the exact one takes over. */
+    const uint8_t *hit = find_ctl_or_high(base, p, end);
+    if (hit && hit < end && *hit >= 0x80)
+        hit = scan_block(base, hit + 1, end, ctl_hits);
     if (hit)
         return hit;
 #endif
@@ -184,12 +238,14 @@ static inline const uint8_t *find_lf_in(const uint8_t *base, const uint8_t *p, c
 /* Bit i set when byte i of v is a letter, a digit or '-'. */
 static inline unsigned name_mask(__m128i v)
 {
+    /* A range check is one add and one signed compare: the add moves the range's first value
+     * onto -128, so that the range is what lies below -128 + its size. Letters are checked
+     * after folding to lower case. */
     __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    /* Letters are 'a'..'z' after folding; signed compares treat bytes >= 0x80 as negative. */
-    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
-                                  _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
-    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(low, _mm_set1_epi8((char)(0x80 - 'a'))),
+                                   _mm_set1_epi8((char)(0x80 + 26)));
+    __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
+                                   _mm_set1_epi8((char)(0x80 + 10)));
     __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), dash));
 }
@@ -230,12 +286,13 @@ static inline const uint8_t *skip_name_chars(const uint8_t *base, const uint8_t 
 }
 
 #ifdef __SSE2__
-/* 0xff in each byte of v that is <= 0x20, DEL or >= 0x80 (signed compare: those are < 0x21). */
+/*
+ * 0xff in each byte of v that is <= 0x20, DEL or >= 0x80: adding 1 maps DEL and the bytes
+ * >= 0x80 onto negative values and the others onto 0x01 to 0x21, so one signed compare does.
+ */
 static inline __m128i target_stop_hits(__m128i v)
 {
-    __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
-    __m128i is_del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return _mm_or_si128(low, is_del);
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x22));
 }
 #endif
 
@@ -313,12 +370,13 @@ static inline bool lower_eq(const uint8_t *p, const char *lit, size_t n)
     return true;
 }
 
-/* Known-field id; the first letter rules out most other names before any comparison. */
+/*
+ * Known-field id of a name of len bytes, len > 0; the first letter rules out most other names
+ * before any comparison.
+ */
 static inline __attribute__((always_inline)) enum http_field field_id(const uint8_t *name,
                                                                       size_t len)
 {
-    if (len < 2)
-        return HF_OTHER;
     uint8_t c = (uint8_t)(name[0] | 0x20);
     switch (len) {
     case 2: return lower_eq(name, "te", 2) ? HF_TE : HF_OTHER;
@@ -347,7 +405,7 @@ static inline __attribute__((always_inline)) enum http_field field_id(const uint
 
 enum http_field http_field_id(const uint8_t *name, size_t len)
 {
-    return field_id(name, len);
+    return len ? field_id(name, len) : HF_OTHER;
 }
 
 /*
@@ -397,18 +455,30 @@ static int near_distance(const uint8_t *a, size_t n, const char *b)
     return prev[m] > 2 ? 3 : prev[m];
 }
 
+/* Two bytes read as one 16-bit word in the machine's byte order. */
+static inline uint16_t pair(const char *two)
+{
+    uint16_t w;
+    memcpy(&w, two, 2);
+    return w;
+}
+
 /* Returns the framing field an unknown name is probably a typo of, or HF_OTHER. */
 static inline enum http_field typo_of(const uint8_t *name, size_t len)
 {
     /* Cheap filter first: near the length of a framing field name and sharing its first or
-     * its last two letters; only then the edit distance. */
-    uint8_t f0 = (uint8_t)(name[0] | 0x20), f1 = (uint8_t)(name[1] | 0x20);
-    uint8_t l1 = (uint8_t)(name[len - 2] | 0x20), l0 = (uint8_t)(name[len - 1] | 0x20);
-    if (len <= 16 && ((f0 == 'c' && f1 == 'o') || (l1 == 't' && l0 == 'h')) &&
+     * its last two letters (each pair folded and compared as one 16-bit word); only then the
+     * edit distance. */
+    uint16_t first, last;
+    memcpy(&first, name, 2);
+    memcpy(&last, name + len - 2, 2);
+    first |= 0x2020;
+    last |= 0x2020;
+    if (len <= 16 && (first == pair("co") || last == pair("th")) &&
         near_distance(name, len, "content-length") <= 2)
         return HF_CONTENT_LENGTH;
     /* Accept-Encoding is common and 8 edits away: skip it without the edit distance. */
-    if (len >= 15 && ((f0 == 't' && f1 == 'r') || (l1 == 'n' && l0 == 'g' && f0 != 'a')) &&
+    if (len >= 15 && (first == pair("tr") || (last == pair("ng") && (name[0] | 0x20) != 'a')) &&
         near_distance(name, len, "transfer-encoding") <= 2)
         return HF_TRANSFER_ENCODING;
     return HF_OTHER;
@@ -746,13 +816,20 @@ static void finish_head(const uint8_t *base, struct http_head *h, struct http_wa
 
 static void head_reset(struct http_head *h, enum http_kind kind, const struct http_limits *lim)
 {
-    struct http_header *headers = h->headers;
-    uint32_t cap = h->cap;
-    memset(h, 0, sizeof *h);
-    h->headers = headers;
-    h->cap = lim && lim->headers_max < cap ? lim->headers_max : cap;
+    /* Member by member: a memset of the whole head becomes a string instruction that takes
+     * longer to start than these stores take. */
+    const struct http_span none = {0, 0};
     h->kind = (uint8_t)kind;
+    h->major = h->minor = 0;
+    h->status = 0;
+    h->flags = 0;
+    h->method = h->target = h->version = h->reason = none;
+    h->start = h->len = 0;
+    if (lim && lim->headers_max < h->cap)
+        h->cap = lim->headers_max;
+    h->nheaders = h->total_headers = 0;
     memset(h->field_index, 0xff, sizeof h->field_index); /* all -1 */
+    memset(h->field_count, 0, sizeof h->field_count);
 }
 
 /*
@@ -799,10 +876,13 @@ static inline void field_line(const uint8_t *base, const uint8_t *p, const uint8
                 }){{'\r', '\n'}})                                                                  \
                     .w))
 
-/* The header array of a head while the fast lane fills it, kept out of the head in locals. */
+/*
+ * The header array of a head while the fast lane fills it, kept out of the head in locals. One
+ * count does: the head keeps min(total, cap) headers.
+ */
 struct fill {
     struct http_header *headers;
-    uint32_t cap, n, total;
+    uint32_t cap, total;
 };
 
 /*
@@ -821,24 +901,20 @@ static inline void add_plain_field(const uint8_t *base, struct http_head *h, str
             http_warnings_add(w, W_NAME_TYPO, line, (struct http_span){line, nlen}, (uint16_t)t);
     }
     /* What add_header does. */
-    f->total++;
-    if (f->n >= f->cap) {
-        if (f->total == f->cap + 1)
+    uint32_t i = f->total++;
+    if (i >= f->cap) {
+        if (i == f->cap)
             warn(w, W_TOO_MANY_HEADERS, base, n);
         return;
     }
     if (id != HF_OTHER) {
         if (h->field_index[id] < 0)
-            h->field_index[id] = (int32_t)f->n;
+            h->field_index[id] = (int32_t)i;
         if (h->field_count[id] < 255)
             h->field_count[id]++;
     }
-    struct http_header *d = &f->headers[f->n++];
-    d->name = (struct http_span){line, nlen};
-    d->value = span(base, v, vend);
-    d->line = line;
-    d->flags = 0;
-    d->field = (uint16_t)id;
+    f->headers[i] = (struct http_header){
+        .name = {line, nlen}, .value = span(base, v, vend), .line = line, .field = (uint16_t)id};
 }
 
 /*
@@ -851,7 +927,8 @@ static inline void add_plain_field(const uint8_t *base, struct http_head *h, str
 static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end,
                                          struct http_head *h, struct http_warnings *w)
 {
-    struct fill f = {h->headers, h->cap, h->nheaders, h->total_headers};
+    assert(h->nheaders == (h->total_headers < h->cap ? h->total_headers : h->cap));
+    struct fill f = {h->headers, h->cap, h->total_headers};
     const uint8_t *n;
     for (;;) {
         n = p;
@@ -874,7 +951,7 @@ static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, 
         add_plain_field(base, h, &f, w, n, nend, p, vend);
         p = q + 2;
     }
-    h->nheaders = f.n;
+    h->nheaders = f.total < f.cap ? f.total : f.cap;
     h->total_headers = f.total;
     return n;
 }
@@ -896,10 +973,14 @@ static bool request_line_fast(const uint8_t *base, const uint8_t *p, const uint8
                               struct http_head *h)
 {
     const uint8_t *m = p;
-    while (p < eol && *p >= 'A' && *p <= 'Z')
-        p++;
-    if (p == m || p == eol || *p != ' ')
-        return false;
+    if (eol - p >= 4 && memcmp(p, "GET ", 4) == 0) {
+        p += 3; /* the usual method, in one comparison */
+    } else {
+        while (p < eol && *p >= 'A' && *p <= 'Z')
+            p++;
+        if (p == m || p == eol || *p != ' ')
+            return false;
+    }
     const uint8_t *t = ++p;
     p = find_target_stop(base, p, eol);
     if (p == t || p == eol || *p != ' ' || eol - p != 9 || memcmp(p + 1, "HTTP/1.", 7) != 0 ||

@@ -59,10 +59,13 @@ static volatile size_t sink;
 
 static size_t hspy_whole(const char *msg, size_t len, enum http_kind kind)
 {
+    /* As a caller sets them up: the parser resets everything in h but headers and cap. */
     struct http_header hd[64];
-    struct http_head h = {.headers = hd, .cap = 64};
+    struct http_head h;
+    h.headers = hd;
+    h.cap = 64;
     struct http_warnings w;
-    w.n = 0;
+    w.n = w.dropped = 0;
     int rc = http_head_parse((const uint8_t *)msg, len, kind, NULL, NULL, &h, &w);
     struct framing f;
     if (kind == HTTP_REQUEST)
@@ -76,10 +79,13 @@ static size_t hspy_pieces(const char *msg, size_t len, enum http_kind kind, size
 {
     /* What a server does when reads of `piece` bytes land one after the other in its buffer:
      * ask again after each read. */
+    /* As a caller sets them up: the parser resets everything in h but headers and cap. */
     struct http_header hd[64];
-    struct http_head h = {.headers = hd, .cap = 64};
+    struct http_head h;
+    h.headers = hd;
+    h.cap = 64;
     struct http_warnings w;
-    w.n = 0;
+    w.n = w.dropped = 0;
     struct http_scan scan = {0};
     int rc = HTTP_NEED_MORE;
     size_t have = 0;

@@ -182,7 +182,8 @@ static void same(const struct outcome *a, const struct outcome *b, size_t ci, co
         fail_msg("case %zu %s: headers differ", ci, how);
 }
 
-/* Whole (with and without a scan), byte by byte and in two pieces at every offset. */
+/* Whole (with and without a scan), byte by byte, in pieces of several sizes up to 17 bytes and in
+ * two pieces at every offset. */
 static void check_splits(int kind, const uint8_t *in, size_t n, const struct http_limits *lim,
                          size_t ci)
 {
@@ -197,6 +198,18 @@ static void check_splits(int kind, const uint8_t *in, size_t n, const struct htt
     if (n) {
         parse_split(kind, in, n, cuts, n, lim, &split);
         same(&whole, &split, ci, "byte by byte");
+    }
+    /* Pieces of sizes around the 16 bytes the caller's inline check looks at, and sizes prime to
+     * each other, so that a LF, a CR and the end of a head come at every offset in them. */
+    static const size_t piece_sizes[] = {2, 3, 5, 7, 13, 15, 16, 17};
+    for (size_t pi = 0; pi < sizeof piece_sizes / sizeof piece_sizes[0]; pi++) {
+        size_t k = piece_sizes[pi], m = 0;
+        if (k >= n)
+            break;
+        for (size_t at = k; at < n + k; at += k)
+            cuts[m++] = at < n ? at : n;
+        parse_split(kind, in, n, cuts, m, lim, &split);
+        same(&whole, &split, ci, "pieces");
     }
     for (size_t at = 1; at < n; at++) {
         size_t two[2] = {at, n};
@@ -603,48 +616,61 @@ static int parse_line(const uint8_t *line, size_t n, struct outcome *o)
     return (int)np;
 }
 
+/* Parses the line built by test_value_scan_every_byte and checks its value and warnings. */
+static void check_value_byte(const uint8_t *line, size_t align, size_t len, size_t k, unsigned b)
+{
+    struct outcome o;
+    int off = parse_line(line, align + 2 + len, &o);
+    bool ws = b == ' ' || b == '\t';
+    bool bad = (b < 0x20 && !ws) || b == 0x7f;
+    size_t vs = ws && k == 0 ? 1 : 0, ve = ws && k == len - 1 ? len - 1 : len;
+    if (ws && len == 1)
+        vs = ve = 0; /* a value of only whitespace is empty */
+    const struct http_header *h = &o.headers[1];
+    uint32_t at = (uint32_t)off + (uint32_t)align + 2 + (uint32_t)k;
+    bool ok = o.rc > 0 && o.head.nheaders == 2 && h->value.len == (uint32_t)(ve - vs) &&
+              (ve == vs || h->value.off == (uint32_t)off + align + 2 + vs);
+    if (bad)
+        ok = ok && (h->flags & HDR_BAD_VALUE) && o.w.n == 1 && o.w.w[0].off == at &&
+             o.w.w[0].code == (b == 0 ? W_NUL_BYTE : W_VALUE_CHAR);
+    else
+        ok = ok && h->flags == 0 && o.w.n == 0;
+    if (!ok)
+        fail_msg("value: align %zu len %zu pos %zu byte 0x%02x (byte before 0x%02x)", align, len, k,
+                 b, k ? line[align + 2 + k - 1] : 0);
+}
+
 /*
  * Every byte value (but CR and LF) at every position of values of lengths around the block
  * sizes, the value starting at every alignment: the value scan must stop exactly where the
- * byte-by-byte rule does (a control character other than HTAB, or DEL).
+ * byte-by-byte rule does (a control character other than HTAB, or DEL). The scan looks for
+ * bytes >= 0x80 too and then goes on with an exact test: so the same again with a byte >= 0x80
+ * just before the byte under test, and with every other byte of the value >= 0x80.
  */
 static void test_value_scan_every_byte(void **state)
 {
     (void)state;
-    static const size_t lens[] = {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65};
+    static const size_t lens[] = {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 66};
+    enum { ASCII, HIGH_BEFORE, HIGH_ALL };
     uint8_t line[128];
-    struct outcome o;
-    for (size_t align = 1; align <= 16; align++) {
-        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-            size_t len = lens[li];
-            for (size_t k = 0; k < len; k++) {
-                for (unsigned b = 0; b < 256; b++) {
-                    if (b == '\r' || b == '\n')
-                        continue;
-                    memset(line, 'n', align);
-                    line[align] = ':';
-                    line[align + 1] = ' ';
-                    uint8_t *v = line + align + 2;
-                    memset(v, 'v', len);
-                    v[k] = (uint8_t)b;
-                    int off = parse_line(line, align + 2 + len, &o);
-                    bool ws = b == ' ' || b == '\t';
-                    bool bad = (b < 0x20 && !ws) || b == 0x7f;
-                    size_t vs = ws && k == 0 ? 1 : 0, ve = ws && k == len - 1 ? len - 1 : len;
-                    if (ws && len == 1)
-                        vs = ve = 0; /* a value of only whitespace is empty */
-                    const struct http_header *h = &o.headers[1];
-                    uint32_t at = (uint32_t)off + (uint32_t)align + 2 + (uint32_t)k;
-                    bool ok = o.rc > 0 && o.head.nheaders == 2 &&
-                              h->value.len == (uint32_t)(ve - vs) &&
-                              (ve == vs || h->value.off == (uint32_t)off + align + 2 + vs);
-                    if (bad)
-                        ok = ok && (h->flags & HDR_BAD_VALUE) && o.w.n == 1 && o.w.w[0].off == at &&
-                             o.w.w[0].code == (b == 0 ? W_NUL_BYTE : W_VALUE_CHAR);
-                    else
-                        ok = ok && h->flags == 0 && o.w.n == 0;
-                    if (!ok)
-                        fail_msg("value: align %zu len %zu pos %zu byte 0x%02x", align, len, k, b);
+    for (int fill = ASCII; fill <= HIGH_ALL; fill++) {
+        for (size_t align = 1; align <= 16; align += fill == ASCII ? 1 : 7) {
+            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+                size_t len = lens[li];
+                for (size_t k = 0; k < len; k++) {
+                    for (unsigned b = 0; b < 256; b++) {
+                        if (b == '\r' || b == '\n')
+                            continue;
+                        memset(line, 'n', align);
+                        line[align] = ':';
+                        line[align + 1] = ' ';
+                        uint8_t *v = line + align + 2;
+                        memset(v, fill == HIGH_ALL ? 0xc3 : 'v', len);
+                        if (fill == HIGH_BEFORE && k > 0)
+                            v[k - 1] = 0xc3;
+                        v[k] = (uint8_t)b;
+                        check_value_byte(line, align, len, k, b);
+                    }
                 }
             }
         }
@@ -681,6 +707,49 @@ static void test_name_scan_every_byte(void **state)
                          o.w.w[0].code == W_NAME_CHAR;
                 if (!ok)
                     fail_msg("name: len %zu pos %zu byte 0x%02x", len, k, b);
+            }
+        }
+    }
+}
+
+/*
+ * The same for request targets: every byte (but the whitespace that separates the words of the
+ * request line) at every position of targets of lengths around the block sizes; a byte <= 0x20,
+ * DEL or >= 0x80 is warned about at its offset, and the target is the whole word either way.
+ */
+static void test_target_scan_every_byte(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65};
+    static const char tail[] = " HTTP/1.1\r\nHost: a\r\n\r\n";
+    uint8_t in[128];
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t len = lens[li], n = 4 + len + sizeof tail - 1;
+        for (size_t k = 1; k < len; k++) {
+            for (unsigned b = 0; b < 256; b++) {
+                if (b == ' ' || b == '\t' || b == '\r' || b == '\n')
+                    continue;
+                memcpy(in, "GET /", 5);
+                memset(in + 5, 'a', len - 1);
+                in[4 + k] = (uint8_t)b;
+                memcpy(in + 4 + len, tail, sizeof tail - 1);
+                struct outcome o;
+                memset(&o, 0, sizeof o);
+                o.head.headers = o.headers;
+                o.head.cap = 64;
+                uint8_t *exact = malloc(n);
+                memcpy(exact, in, n);
+                o.rc = http_head_parse(exact, n, HTTP_REQUEST, NULL, NULL, &o.head, &o.w);
+                free(exact);
+                bool stop = b <= 0x20 || b >= 0x7f;
+                bool ok = o.rc == (int)n && o.head.target.off == 4 && o.head.target.len == len;
+                if (stop)
+                    ok = ok && o.w.n == (b == 0 ? 2 : 1) && o.w.w[0].code == W_TARGET_CHAR &&
+                         o.w.w[0].off == 4 + k;
+                else
+                    ok = ok && o.w.n == 0;
+                if (!ok)
+                    fail_msg("target: len %zu pos %zu byte 0x%02x", len, k, b);
             }
         }
     }
@@ -731,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_has_lf_from),
         cmocka_unit_test(test_value_scan_every_byte),
         cmocka_unit_test(test_name_scan_every_byte),
+        cmocka_unit_test(test_target_scan_every_byte),
         cmocka_unit_test(test_token_ieq_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
