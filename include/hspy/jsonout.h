@@ -99,6 +99,8 @@ void jsonout_write_endpoint(struct jsonwrite *w, const struct endpoint *e);
 void jsonout_write_flags(struct jsonwrite *w, uint32_t flags, const char *(*name_of)(uint32_t));
 void jsonout_write_warnings(struct jsonwrite *w, const struct exchange *ex);
 void jsonout_write_sha256(struct jsonwrite *w, const struct message *m);
+/* {"client_bytes", "server_bytes"} relayed after a CONNECT or Upgrade switch, or null. */
+void jsonout_write_tunnel(struct jsonwrite *w, const struct exchange *ex);
 
 /*
  * ISO 8601 UTC time of ns since the epoch with digits fractional digits (3 = ms, 6 = us,

@@ -91,6 +91,8 @@ void jsonwrite_cstring(struct jsonwrite *w, const char *s);
  * (texts hspy composed from traffic, such as warning details). */
 void jsonwrite_lossy(struct jsonwrite *w, const char *s, size_t n);
 void jsonwrite_int(struct jsonwrite *w, int64_t v);
+/* v when known, else null (a time not reached, a length not given). */
+void jsonwrite_int_or_null(struct jsonwrite *w, bool known, int64_t v);
 void jsonwrite_real(struct jsonwrite *w, double v);
 void jsonwrite_bool(struct jsonwrite *w, bool v);
 void jsonwrite_null(struct jsonwrite *w);

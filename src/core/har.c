@@ -47,14 +47,6 @@ static void span_text(struct jsonwrite *w, const struct message *m, struct http_
         jsonwrite_string(w, "", 0);
 }
 
-static void int_or_null(struct jsonwrite *w, bool known, int64_t v)
-{
-    if (known)
-        jsonwrite_int(w, v);
-    else
-        jsonwrite_null(w);
-}
-
 /* An empty object ("cache", "pageTimings"). */
 static void empty_object(struct jsonwrite *w)
 {
@@ -808,7 +800,7 @@ static void member_int(struct jsonwrite *w, const char *name, int64_t v)
 static void member_int_or_null(struct jsonwrite *w, const char *name, int64_t v)
 {
     jsonwrite_name(w, name);
-    int_or_null(w, v != 0, v);
+    jsonwrite_int_or_null(w, v != 0, v);
 }
 
 /* Every field of struct message, so HAR import can rebuild it without guessing. */
@@ -830,7 +822,7 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     jsonout_write_flags(w, m->flags, message_flag_name);
     member_int(w, "head_offset", m->head_off);
     jsonwrite_name(w, "head_size");
-    int_or_null(w, head, m->head.len);
+    jsonwrite_int_or_null(w, head, m->head.len);
     member_int(w, "headers_total", head ? m->head.total_headers : 0);
     jsonwrite_name(w, "body_framing");
     if (head)
@@ -838,13 +830,13 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     else
         jsonwrite_null(w);
     jsonwrite_name(w, "content_length");
-    int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
+    jsonwrite_int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
     member_int(w, "body_offset", (int64_t)m->body_off);
     member_int(w, "body_wire_size", (int64_t)m->body_wire);
     member_int(w, "body_size", (int64_t)m->body_size);
     member_int(w, "chunks", m->chunks);
     jsonwrite_name(w, "trailer_offset");
-    int_or_null(w, m->trailer_off != 0, (int64_t)m->trailer_off);
+    jsonwrite_int_or_null(w, m->trailer_off != 0, (int64_t)m->trailer_off);
     jsonwrite_name(w, "interim");
     interim_list(w, m);
     member_int(w, "interim_dropped", m->interim_dropped);
@@ -874,7 +866,7 @@ static void decode_info(struct jsonwrite *w, const struct exchange *ex,
     jsonwrite_name(w, "message");
     text_s(w, res->message[0] ? res->message : NULL);
     jsonwrite_name(w, "error_offset");
-    int_or_null(w, res->status == DECODE_ERROR, (int64_t)res->error_offset);
+    jsonwrite_int_or_null(w, res->status == DECODE_ERROR, (int64_t)res->error_offset);
     jsonwrite_end(w);
 }
 
@@ -883,18 +875,6 @@ static void phase_times(struct jsonwrite *w, const struct exchange *ex)
     jsonwrite_begin_object(w);
     for (int i = 0; i < T__COUNT; i++)
         member_int_or_null(w, exchange_time_name((enum exchange_time)i), ex->t[i]);
-    jsonwrite_end(w);
-}
-
-static void tunnel(struct jsonwrite *w, const struct exchange *ex)
-{
-    if (!(ex->flags & EX_TUNNEL)) {
-        jsonwrite_null(w);
-        return;
-    }
-    jsonwrite_begin_object(w);
-    member_int(w, "client_bytes", (int64_t)ex->tunnel_bytes[SIDE_CLIENT]);
-    member_int(w, "server_bytes", (int64_t)ex->tunnel_bytes[SIDE_SERVER]);
     jsonwrite_end(w);
 }
 
@@ -927,7 +907,7 @@ static void custom(struct jsonwrite *w, const struct exchange *ex, const struct 
     jsonout_write_warnings(w, ex);
     member_int(w, "warnings_dropped", ex->warnings_dropped);
     jsonwrite_name(w, "tunnel");
-    tunnel(w, ex);
+    jsonout_write_tunnel(w, ex);
     jsonwrite_name(w, "decode");
     decode_info(w, ex, res);
     jsonwrite_name(w, "request");

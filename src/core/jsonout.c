@@ -24,14 +24,6 @@
 #include "hspy/warning.h"
 #include "hspy/xmalloc.h"
 
-static void int_or_null(struct jsonwrite *w, bool known, int64_t v)
-{
-    if (known)
-        jsonwrite_int(w, v);
-    else
-        jsonwrite_null(w);
-}
-
 /* A text hspy composed (it may hold bytes of traffic), or null. */
 static void lossy(struct jsonwrite *w, const char *s)
 {
@@ -184,7 +176,7 @@ json_t *jsonout_int_or_null(int64_t v)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
-    int_or_null(&w, v != 0, v);
+    jsonwrite_int_or_null(&w, v != 0, v);
     return take(&w);
 }
 
@@ -380,7 +372,7 @@ static void write_decoded(struct jsonwrite *w, const struct message *m,
     jsonwrite_name(w, "message");
     lossy(w, res.message[0] ? res.message : NULL);
     jsonwrite_name(w, "error_offset");
-    int_or_null(w, st == DECODE_ERROR, (int64_t)res.error_offset);
+    jsonwrite_int_or_null(w, st == DECODE_ERROR, (int64_t)res.error_offset);
     jsonwrite_name(w, "size");
     jsonwrite_int(w, (int64_t)out.len);
     write_shown_body(w, out.data, out.len, cfg->body_limit, true);
@@ -430,7 +422,7 @@ static void write_start_line(struct jsonwrite *w, const struct message *m, enum 
         return;
     }
     jsonwrite_name(w, "status");
-    int_or_null(w, m->flags & MSG_HEAD, m->head.status);
+    jsonwrite_int_or_null(w, m->flags & MSG_HEAD, m->head.status);
     jsonwrite_name(w, "reason");
     write_span(w, m, m->head.reason);
     jsonwrite_name(w, "version");
@@ -447,7 +439,7 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_name(w, "headers_total");
     jsonwrite_int(w, head ? m->head.total_headers : 0);
     jsonwrite_name(w, "head_size");
-    int_or_null(w, head, m->head.len);
+    jsonwrite_int_or_null(w, head, m->head.len);
     jsonwrite_name(w, "wire_size");
     jsonwrite_int(w, (int64_t)m->wire_bytes);
     jsonwrite_name(w, "kept_size");
@@ -458,7 +450,7 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     else
         jsonwrite_null(w);
     jsonwrite_name(w, "content_length");
-    int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
+    jsonwrite_int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
     jsonwrite_name(w, "body_size");
     jsonwrite_int(w, (int64_t)m->body_size);
     jsonwrite_name(w, "body_wire_size");
@@ -528,20 +520,20 @@ static void write_times(struct jsonwrite *w, const struct exchange *ex)
     else
         jsonwrite_null(w);
     jsonwrite_name(w, "started_ns");
-    int_or_null(w, t0 != 0, t0);
+    jsonwrite_int_or_null(w, t0 != 0, t0);
     int64_t d = exchange_duration(ex);
     jsonwrite_name(w, "duration_ns");
-    int_or_null(w, d >= 0, d);
+    jsonwrite_int_or_null(w, d >= 0, d);
     jsonwrite_name(w, "timings");
     jsonwrite_begin_object(w);
     for (int i = 0; i < T__COUNT; i++) {
         jsonwrite_name(w, exchange_time_name((enum exchange_time)i));
-        int_or_null(w, ex->t[i] != 0, ex->t[i] - t0);
+        jsonwrite_int_or_null(w, ex->t[i] != 0, ex->t[i] - t0);
     }
     jsonwrite_end(w);
 }
 
-static void write_tunnel(struct jsonwrite *w, const struct exchange *ex)
+void jsonout_write_tunnel(struct jsonwrite *w, const struct exchange *ex)
 {
     if (!(ex->flags & EX_TUNNEL)) {
         jsonwrite_null(w);
@@ -576,7 +568,7 @@ void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct 
     jsonwrite_name(w, "response");
     write_message(w, &ex->resp, SIDE_SERVER, cfg);
     jsonwrite_name(w, "tunnel");
-    write_tunnel(w, ex);
+    jsonout_write_tunnel(w, ex);
     struct cache_report cache;
     cache_analyze(ex, &cache);
     jsonwrite_name(w, "cache");
@@ -592,7 +584,7 @@ void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct 
     jsonwrite_name(w, "note");
     lossy(w, ex->note);
     jsonwrite_name(w, "replay_of");
-    int_or_null(w, (ex->flags & EX_REPLAY) && ex->replay_of, (int64_t)ex->replay_of);
+    jsonwrite_int_or_null(w, (ex->flags & EX_REPLAY) && ex->replay_of, (int64_t)ex->replay_of);
     jsonwrite_end(w);
 }
 

@@ -736,6 +736,14 @@ void jsonwrite_null(struct jsonwrite *w)
     literal(w, JSON_NULL);
 }
 
+void jsonwrite_int_or_null(struct jsonwrite *w, bool known, int64_t v)
+{
+    if (known)
+        jsonwrite_int(w, v);
+    else
+        jsonwrite_null(w);
+}
+
 void jsonwrite_json(struct jsonwrite *w, const json_t *value)
 {
     if (value_starts(w))
