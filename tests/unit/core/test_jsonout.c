@@ -308,31 +308,29 @@ static void test_line_too_large(void **state)
 static void test_iso8601(void **state)
 {
     (void)state;
+    static const struct {
+        int64_t ns;
+        int digits;
+        const char *want;
+    } CASES[] = {
+        {0, 3, "1970-01-01T00:00:00.000Z"},
+        {1700000000123456789, 3, "2023-11-14T22:13:20.123Z"},
+        {1700000000123456789, 6, "2023-11-14T22:13:20.123456Z"},
+        {1700000000123456789, 9, "2023-11-14T22:13:20.123456789Z"},
+        {1700000000123456789, 0, "2023-11-14T22:13:20Z"},
+        {1700000000123456789, 1, "2023-11-14T22:13:20.1Z"},
+        {1700000000123456789, 8, "2023-11-14T22:13:20.12345678Z"},
+        {1700000000012345678, 5, "2023-11-14T22:13:20.01234Z"},
+        /* Leap days, century rules (2100 is not a leap year, 2000 is) and year ends. */
+        {951782400LL * 1000000000, 0, "2000-02-29T00:00:00Z"},
+        {4107542399LL * 1000000000, 0, "2100-02-28T23:59:59Z"},
+        {4107542400LL * 1000000000, 0, "2100-03-01T00:00:00Z"},
+        {1798761599LL * 1000000000, 0, "2026-12-31T23:59:59Z"},
+    };
     char buf[40];
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 0, 3), "1970-01-01T00:00:00.000Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 3),
-                        "2023-11-14T22:13:20.123Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 6),
-                        "2023-11-14T22:13:20.123456Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 9),
-                        "2023-11-14T22:13:20.123456789Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 0),
-                        "2023-11-14T22:13:20Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 1),
-                        "2023-11-14T22:13:20.1Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000123456789, 8),
-                        "2023-11-14T22:13:20.12345678Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1700000000012345678, 5),
-                        "2023-11-14T22:13:20.01234Z");
-    /* Leap days, century rules (2100 is not a leap year, 2000 is) and year ends. */
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 951782400LL * 1000000000, 0),
-                        "2000-02-29T00:00:00Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 4107542399LL * 1000000000, 0),
-                        "2100-02-28T23:59:59Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 4107542400LL * 1000000000, 0),
-                        "2100-03-01T00:00:00Z");
-    assert_string_equal(jsonout_iso8601(buf, sizeof buf, 1798761599LL * 1000000000, 0),
-                        "2026-12-31T23:59:59Z");
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
+        assert_string_equal(jsonout_iso8601(buf, sizeof buf, CASES[i].ns, CASES[i].digits),
+                            CASES[i].want);
     /* Every day (at a moving time of day) up to 2262 agrees with the C library. */
     for (int64_t secs = 0; secs < INT64_MAX / 1000000000 - 86400; secs += 86400 + 3607) {
         time_t t = (time_t)secs;
