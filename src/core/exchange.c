@@ -95,12 +95,11 @@ void exchange_free(struct exchange *ex)
 /* Empties m's raw buffer for reuse, or frees it when it is large or lives in the arena. */
 static void raw_clear(struct exchange *ex, struct message *m)
 {
-    if (arena_owns(&ex->arena, m->raw.data) || m->raw.cap > EXCHANGE_POOL_RAW_MAX) {
-        if (!arena_owns(&ex->arena, m->raw.data))
-            dynbuf_cleanup(&m->raw);
+    if (arena_owns(&ex->arena, m->raw.data)) { /* compacted: goes with the arena */
         m->raw.data = NULL;
         m->raw.cap = 0;
-    }
+    } else if (m->raw.cap > EXCHANGE_POOL_RAW_MAX)
+        dynbuf_cleanup(&m->raw);
     m->raw.len = 0;
 }
 
