@@ -34,10 +34,14 @@ enum { JSONOUT_INTERIM_HEADERS_MAX = 64 };
 /* jansson dump flags giving the same text as jsonwrite (for json_dump_file and friends). */
 #define JSONOUT_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
 
+struct jsonout_clock;
+
 struct jsonout_config {
     const struct http_limits *limits; /* for removing chunked framing from bodies */
     size_t decode_max; /* cap on a decoded body ("decoded" object); 0 = never decode */
     size_t body_limit; /* body bytes written per message (--body-limit); SIZE_MAX = all kept */
+    struct jsonout_clock *clock; /* NULL, or the writer's memory of the last time it spelled
+                                    (see jsonout_clock): records in the same second reuse it */
 };
 
 /*

@@ -510,13 +510,14 @@ static int64_t started_ns(const struct exchange *ex)
     return t0;
 }
 
-static void write_times(struct jsonwrite *w, const struct exchange *ex)
+static void write_times(struct jsonwrite *w, const struct exchange *ex, struct jsonout_clock *clock)
 {
     int64_t t0 = started_ns(ex);
     char iso[40];
     jsonwrite_name(w, "started");
     if (t0)
-        jsonwrite_cstring(w, jsonout_iso8601(iso, sizeof iso, t0, 9));
+        jsonwrite_cstring(w, clock ? jsonout_iso8601_at(clock, iso, sizeof iso, t0, 9)
+                                   : jsonout_iso8601(iso, sizeof iso, t0, 9));
     else
         jsonwrite_null(w);
     jsonwrite_name(w, "started_ns");
@@ -562,7 +563,7 @@ void jsonout_write(struct jsonwrite *w, const struct exchange *ex, const struct 
     jsonout_write_endpoint(w, &ex->client);
     jsonwrite_name(w, "server");
     jsonout_write_endpoint(w, &ex->server);
-    write_times(w, ex);
+    write_times(w, ex, cfg->clock);
     jsonwrite_name(w, "request");
     write_message(w, &ex->req, SIDE_CLIENT, cfg);
     jsonwrite_name(w, "response");

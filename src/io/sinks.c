@@ -75,7 +75,7 @@ struct sinks {
     struct filter *filter;
     struct jsonout_config json;
     struct textlog_config text;
-    struct jsonout_clock clock; /* the log line's time of day, kept between lines */
+    struct jsonout_clock clock; /* the printed record's time of day, kept between records */
     struct sinks_counters counters;
     bool quiet; /* the TUI owns the terminal: no stderr lines until close */
     char error[512];
@@ -375,9 +375,10 @@ static size_t record_max(const struct options *o)
 static void configure(struct sinks *s, const struct hspy *h)
 {
     const struct options *o = &h->opt;
-    s->json = (struct jsonout_config){&h->limits, o->decode_max, o->body_limit};
-    s->text = (struct textlog_config){&h->limits, o->body_limit, o->decode_max};
+    /* One printer per run: the line or the JSON record keeps the clock. */
     jsonout_clock_init(&s->clock);
+    s->json = (struct jsonout_config){&h->limits, o->decode_max, o->body_limit, &s->clock};
+    s->text = (struct textlog_config){&h->limits, o->body_limit, o->decode_max};
     s->har.cfg = (struct har_config){&h->limits, o->decode_max, NULL};
     s->quiet = h->interactive;
     if (!h->interactive)

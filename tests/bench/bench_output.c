@@ -107,10 +107,11 @@ static void bench_records(const struct exchange *ex, enum kind k, const char *na
 {
     struct dynbuf out;
     dynbuf_init(&out, 1 << 26);
-    struct jsonout_config jc = {&LIMITS, 1 << 20, SIZE_MAX};
-    struct har_config hc = {&LIMITS, 1 << 20, NULL};
+    /* The clock a printer keeps between records. */
     struct jsonout_clock clock;
     jsonout_clock_init(&clock);
+    struct jsonout_config jc = {&LIMITS, 1 << 20, SIZE_MAX, &clock};
+    struct har_config hc = {&LIMITS, 1 << 20, NULL};
     double t0 = now();
     long count = 0;
     size_t bytes = 0;

@@ -72,7 +72,7 @@ static void check_json(const struct exchange *ex)
 {
     struct dynbuf line;
     dynbuf_init(&line, 64 << 20);
-    struct jsonout_config cfg = {&LIMITS, 1 << 16, 4096};
+    struct jsonout_config cfg = {&LIMITS, 1 << 16, 4096, NULL};
     if (jsonout_line(&line, ex, &cfg) != 0)
         abort();
     for (size_t i = 0; i + 1 < line.len; i++)
