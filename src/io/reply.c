@@ -42,15 +42,13 @@ static bool bodiless_status(uint16_t status)
 }
 
 /*
- * The head of a response hspy composes, as a spec (HTTP/0.9 requests get no head: *spec is
- * then untouched and the result says so). Returns whether a body may follow; *has_head
- * whether there is a head to send.
+ * The head of a response hspy composes, as a spec. Returns whether a body may follow. An
+ * HTTP/0.9 request (r->env.http09) gets no head: *out is then untouched.
  */
 static bool head_spec(struct reply *r, uint16_t status, const char *reason,
                       const char *const *headers, size_t nheaders, uint64_t length,
-                      struct response_spec *out, bool *has_head)
+                      struct response_spec *out)
 {
-    *has_head = !r->env.http09;
     if (r->env.http09) {
         r->close_after = true;
         return true;
@@ -95,9 +93,8 @@ static bool compose_head(struct reply *r, uint16_t status, const char *reason,
                          const char *const *headers, size_t nheaders, uint64_t length)
 {
     struct response_spec spec;
-    bool has_head;
-    bool body = head_spec(r, status, reason, headers, nheaders, length, &spec, &has_head);
-    if (has_head) {
+    bool body = head_spec(r, status, reason, headers, nheaders, length, &spec);
+    if (!r->env.http09) {
         const struct dynbuf *head = compose(r, &spec);
         sender_head(r->env.sender, head->data, head->len);
     }
@@ -191,12 +188,13 @@ static void fixed_done(struct reply *r)
 {
     struct fixed *f = (struct fixed *)r;
     struct response_spec spec;
-    bool has_head;
     bool body = head_spec(r, f->spec.status, f->spec.reason, f->spec.headers, f->spec.nheaders,
-                          f->spec.body_len, &spec, &has_head);
-    if (has_head && memo_matches(&f->memo, &spec)) {
+                          f->spec.body_len, &spec);
+    if (r->env.http09) {
+        /* no head at all */
+    } else if (memo_matches(&f->memo, &spec)) {
         sender_head(r->env.sender, f->memo.bytes.data, f->memo.bytes.len);
-    } else if (has_head) {
+    } else {
         const struct dynbuf *head = compose(r, &spec);
         memo_keep(&f->memo, &spec, head);
         sender_head(r->env.sender, head->data, head->len);
