@@ -111,17 +111,28 @@ void exchange_free(struct exchange *ex);
  * Freed exchanges kept for reuse, with their small arena block and small raw buffers, so that
  * a busy server does not call malloc and free several times per request. Holds only exchanges
  * nothing points to any more; a source takes from it (exchange_pool_get) and the store gives
- * back (exchange_pool_put). Zero-initialise; exchange_pool_cleanup frees what it holds.
+ * back (exchange_pool_put). It also keeps the parts a compaction leaves behind (the arena's
+ * small first block and small raw buffers, see exchange_compact): while the store keeps every
+ * exchange it is given, no exchange comes back, and a new one gets those parts instead of
+ * fresh allocations. Zero-initialise; exchange_pool_cleanup frees what it holds.
  */
 enum {
-    EXCHANGE_POOL_MAX = 64,       /* exchanges kept; more are freed */
+    EXCHANGE_POOL_MAX = 64,       /* exchanges kept, and sets of parts kept; more are freed */
     EXCHANGE_POOL_RAW_MAX = 4096, /* raw buffers up to this capacity are kept with them */
+};
+/* What one exchange's buffers were, without the exchange. */
+struct exchange_parts {
+    struct arena arena;   /* one small empty block, or none */
+    struct dynbuf raw[2]; /* index: enum side; only data and cap count */
 };
 struct exchange_pool {
     struct exchange *free[EXCHANGE_POOL_MAX];
     size_t n;
+    struct exchange_parts parts[EXCHANGE_POOL_MAX];
+    size_t nparts;
 };
-/* As exchange_new, reusing a pooled exchange when there is one. pool may be NULL. */
+/* As exchange_new, reusing a pooled exchange, or pooled parts, when there are some. pool may be
+ * NULL. */
 struct exchange *exchange_pool_get(struct exchange_pool *pool,
                                    const struct exchange_limits *limits);
 /* As exchange_free, keeping ex in the pool when there is room. pool may be NULL. */
@@ -149,12 +160,14 @@ void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
  * Moves a finished exchange's memory into as few allocations as possible: the arena's
  * objects, and the raw buffers up to EXCHANGE_COMPACT_INLINE_MAX, go into one block of their
  * size (plus whatever the arena held that nothing pointed to any more); larger raw buffers are
- * trimmed to their length. Pointers into the
- * arena and raw.data change (spans stay valid); the struct itself stays where it is. Only for
- * an exchange no source will change again: its raw buffers cannot grow afterwards. The store
- * calls it on each exchange it keeps. Compacting twice is harmless.
+ * trimmed to their length. Pointers into the arena and raw.data change (spans stay valid); the
+ * struct itself stays where it is. Only for an exchange no source will change again: its raw
+ * buffers cannot grow afterwards. The store calls it on each exchange it keeps. Compacting
+ * twice is harmless. What is left behind (the old arena's small first block, raw buffers up to
+ * EXCHANGE_POOL_RAW_MAX) goes to spares when it has room, for the next exchange, else is freed;
+ * spares may be NULL.
  */
-void exchange_compact(struct exchange *ex);
+void exchange_compact(struct exchange *ex, struct exchange_pool *spares);
 
 /* Bytes of memory the exchange holds (for the store's memory cap). */
 size_t exchange_memory(const struct exchange *ex);

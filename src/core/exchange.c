@@ -125,13 +125,40 @@ static struct exchange *pool_pop(struct exchange_pool *pool)
     return ex;
 }
 
+/* The pool's last set of parts, taken out into the arena and raw buffers given. */
+static void parts_pop(struct exchange_pool *pool, struct arena *arena, struct dynbuf *req,
+                      struct dynbuf *resp)
+{
+    struct exchange_parts *p = &pool->parts[--pool->nparts];
+    *arena = p->arena;
+    *req = p->raw[SIDE_CLIENT];
+    *resp = p->raw[SIDE_SERVER];
+    for (int s = 0; s < 2; s++)
+        if (p->raw[s].data)
+            POOL_UNPOISON(p->raw[s].data, p->raw[s].cap);
+}
+
 struct exchange *exchange_pool_get(struct exchange_pool *pool, const struct exchange_limits *limits)
 {
-    if (!pool || pool->n == 0)
+    if (!pool || (pool->n == 0 && pool->nparts == 0))
         return exchange_new(limits);
-    struct exchange *ex = pool_pop(pool);
-    struct dynbuf req = ex->req.raw, resp = ex->resp.raw;
-    struct arena arena = ex->arena;
+    struct exchange *ex;
+    struct dynbuf req = {0}, resp = {0};
+    struct arena arena;
+    arena_init(&arena);
+    if (pool->n) {
+        ex = pool_pop(pool);
+        req = ex->req.raw;
+        resp = ex->resp.raw;
+        arena = ex->arena;
+    } else
+        ex = xmalloc(sizeof *ex);
+    /* An exchange that comes back compacted has no raw buffers left (and at most the block it
+     * was compacted into): a set of parts has them, and a first block of the usual size. */
+    if (!req.data && !resp.data && pool->nparts) {
+        arena_cleanup(&arena);
+        parts_pop(pool, &arena, &req, &resp);
+    }
     /* One memset for everything: the messages are then as message_init leaves them. */
     memset(ex, 0, sizeof *ex);
     size_t raw_max = (size_t)limits->head_max + limits->body_keep;
@@ -166,6 +193,14 @@ void exchange_pool_cleanup(struct exchange_pool *pool)
 {
     while (pool->n > 0)
         exchange_free(pool_pop(pool));
+    while (pool->nparts > 0) {
+        struct arena arena;
+        struct dynbuf req, resp;
+        parts_pop(pool, &arena, &req, &resp);
+        arena_cleanup(&arena);
+        free(req.data);
+        free(resp.data);
+    }
 }
 
 /* Room in the warnings array for n warnings: it grows by doubling from WARNINGS_FIRST, so the
@@ -255,7 +290,8 @@ size_t exchange_memory(const struct exchange *ex)
 struct compaction {
     struct arena *old;
     struct arena *into;
-    size_t size; /* bytes moved into the new block */
+    size_t size;                  /* bytes moved into the new block */
+    struct exchange_parts *spare; /* where buffers left behind go, or NULL: freed */
 };
 
 static const void *move(struct compaction *c, const void *p, size_t n)
@@ -271,7 +307,17 @@ static const char *move_str(struct compaction *c, const char *s)
     return s ? move(c, s, strlen(s) + 1) : NULL;
 }
 
-static void move_raw(struct compaction *c, struct dynbuf *raw)
+/* A raw buffer left behind: kept in the spare parts when small enough, else freed. */
+static void leave_raw(struct compaction *c, struct dynbuf *raw, enum side side)
+{
+    if (c->spare && raw->cap <= EXCHANGE_POOL_RAW_MAX) {
+        c->spare->raw[side] = (struct dynbuf){.data = raw->data, .cap = raw->cap};
+        POOL_POISON(raw->data, raw->cap);
+    } else
+        free(raw->data);
+}
+
+static void move_raw(struct compaction *c, struct dynbuf *raw, enum side side)
 {
     if (!raw->data)
         return;
@@ -287,14 +333,14 @@ static void move_raw(struct compaction *c, struct dynbuf *raw)
     c->size += arena_rounded(raw->len + 1);
     uint8_t *copy = arena_memdup(c->into, raw->data, raw->len + 1);
     if (!owned)
-        free(raw->data);
+        leave_raw(c, raw, side);
     raw->data = copy;
     raw->cap = raw->len + 1;
 }
 
-static void move_message(struct compaction *c, struct message *m)
+static void move_message(struct compaction *c, struct message *m, enum side side)
 {
-    move_raw(c, &m->raw);
+    move_raw(c, &m->raw, side);
     /* Casts: the moved copies are this exchange's own memory, as the originals were. */
     m->head.headers =
         (struct http_header *)move(c, m->head.headers, m->head.cap * sizeof *m->head.headers);
@@ -304,8 +350,8 @@ static void move_message(struct compaction *c, struct message *m)
 
 static void move_all(struct compaction *c, struct exchange *ex)
 {
-    move_message(c, &ex->req);
-    move_message(c, &ex->resp);
+    move_message(c, &ex->req, SIDE_CLIENT);
+    move_message(c, &ex->resp, SIDE_SERVER);
     for (uint16_t i = 0; i < ex->nwarnings; i++)
         ex->warnings[i].detail = move_str(c, ex->warnings[i].detail);
     ex->warnings =
@@ -323,16 +369,27 @@ static size_t raw_share(const struct dynbuf *raw, const struct arena *old)
     return arena_rounded(raw->len + 1);
 }
 
-void exchange_compact(struct exchange *ex)
+void exchange_compact(struct exchange *ex, struct exchange_pool *spares)
 {
     struct arena old = ex->arena;
     size_t size = arena_used(&old) + raw_share(&ex->req.raw, &old) + raw_share(&ex->resp.raw, &old);
     arena_init(&ex->arena);
     arena_reserve(&ex->arena, size);
-    struct compaction filling = {.old = &old, .into = &ex->arena};
+    struct exchange_parts *spare = NULL;
+    if (spares && spares->nparts < EXCHANGE_POOL_MAX) {
+        spare = &spares->parts[spares->nparts];
+        *spare = (struct exchange_parts){0};
+    }
+    struct compaction filling = {.old = &old, .into = &ex->arena, .spare = spare};
     move_all(&filling, ex);
     assert(filling.size <= size);
-    arena_cleanup(&old);
+    if (spare) {
+        arena_clear(&old); /* keeps the small first block, empty */
+        spare->arena = old;
+        if (old.head || spare->raw[SIDE_CLIENT].data || spare->raw[SIDE_SERVER].data)
+            spares->nparts++;
+    } else
+        arena_cleanup(&old);
 }
 
 char *exchange_method(const struct exchange *ex, char *buf, size_t len)

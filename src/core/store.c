@@ -206,7 +206,7 @@ void store_complete(struct store *s, struct exchange *ex)
 static void keep(struct store *s, struct exchange *ex)
 {
     size_t before = exchange_memory(ex);
-    exchange_compact(ex);
+    exchange_compact(ex, s->pool);
     size_t after = exchange_memory(ex);
     s->memory = s->memory - (before <= s->memory ? before : s->memory) + after;
 }

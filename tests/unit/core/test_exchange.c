@@ -114,7 +114,7 @@ static void test_compact_keeps_everything(void **state)
         struct view before, after;
         snapshot(ex, &before);
         size_t mem = exchange_memory(ex);
-        exchange_compact(ex);
+        exchange_compact(ex, NULL);
         snapshot(ex, &after);
         assert_memory_equal(&before, &after, sizeof before);
         assert_ptr_equal(ex->cache_label, before.label);
@@ -128,7 +128,7 @@ static void test_compact_keeps_everything(void **state)
          * by what the first block kept for allocations nothing pointed to, such as the homes
          * a growing warnings array left). */
         size_t once = exchange_memory(ex);
-        exchange_compact(ex);
+        exchange_compact(ex, NULL);
         snapshot(ex, &after);
         assert_memory_equal(&before, &after, sizeof before);
         assert_true(exchange_memory(ex) <= once);
@@ -147,7 +147,7 @@ static void test_compact_small_is_small(void **state)
     (void)state;
     struct exchange *ex = make(45, 0, false, false);
     size_t before = exchange_memory(ex);
-    exchange_compact(ex);
+    exchange_compact(ex, NULL);
     size_t after = exchange_memory(ex);
     assert_true(after < before);
     /* struct, one block header, two raw copies, one header array */
@@ -211,8 +211,8 @@ static void test_pool_reuse(void **state)
                 struct exchange *want = make(BODIES[b], nwarn, extras, extras);
                 struct exchange *got = make_in(&pool, BODIES[b], nwarn, extras, extras);
                 if (compact) {
-                    exchange_compact(want);
-                    exchange_compact(got);
+                    exchange_compact(want, NULL);
+                    exchange_compact(got, NULL);
                 }
                 struct view *vw = malloc(sizeof *vw), *vg = malloc(sizeof *vg);
                 snapshot(want, vw);
@@ -231,6 +231,67 @@ static void test_pool_reuse(void **state)
             }
     exchange_pool_cleanup(&pool);
     assert_int_equal(pool.n, 0);
+}
+
+/* A compaction with spares leaves its old arena block and small raw buffers there, and the next
+ * new exchange is built from them: fresh as ever, with the very same buffers. Kept exchanges that
+ * keep coming (a history that is not full yet) thus cost no allocation but their own block. */
+static void test_compact_leaves_spares(void **state)
+{
+    (void)state;
+    static const size_t BODIES[] = {0, 10, 3000, 5000, 100000};
+    struct exchange_pool pool = {0};
+    for (size_t b = 0; b < sizeof BODIES / sizeof BODIES[0]; b++)
+        for (int extras = 0; extras < 2; extras++) {
+            struct exchange *want = make(BODIES[b], extras ? 20 : 0, extras, extras);
+            struct exchange *got = make_in(&pool, BODIES[b], extras ? 20 : 0, extras, extras);
+            uint8_t *req_raw = got->req.raw.data, *resp_raw = got->resp.raw.data;
+            size_t resp_cap = got->resp.raw.cap;
+            exchange_compact(want, NULL);
+            exchange_compact(got, &pool);
+            struct view *vw = malloc(sizeof *vw), *vg = malloc(sizeof *vg);
+            snapshot(want, vw);
+            snapshot(got, vg);
+            assert_memory_equal(vw, vg, sizeof *vw);
+            free(vw);
+            free(vg);
+            /* the request buffer is small: it went to the spares, and comes back next */
+            assert_int_equal(pool.nparts, 1);
+            assert_ptr_equal(pool.parts[0].raw[SIDE_CLIENT].data, req_raw);
+            ASSERT_POOLED(req_raw);
+            /* the response buffer was moved into the block only while small, and is spare only
+             * when it is also small enough to keep */
+            bool resp_spare = got->resp.raw.len + 1 <= EXCHANGE_COMPACT_INLINE_MAX &&
+                              resp_cap <= EXCHANGE_POOL_RAW_MAX;
+            assert_ptr_equal(pool.parts[0].raw[SIDE_SERVER].data, resp_spare ? resp_raw : NULL);
+            assert_non_null(pool.parts[0].arena.head);
+            struct exchange *next = exchange_pool_get(&pool, &LIMITS);
+            assert_int_equal(pool.nparts, 0);
+            assert_fresh(next);
+            assert_ptr_equal(next->req.raw.data, req_raw);
+            exchange_free(want);
+            exchange_free(got);
+            exchange_free(next);
+        }
+    /* at most EXCHANGE_POOL_MAX sets are kept; the rest is freed (the leak checker sees it) */
+    for (int i = 0; i < EXCHANGE_POOL_MAX + 3; i++) {
+        struct exchange *ex = make(10, 0, false, false);
+        exchange_compact(ex, &pool);
+        exchange_free(ex);
+    }
+    assert_int_equal(pool.nparts, EXCHANGE_POOL_MAX);
+    /* a pooled exchange that came back compacted takes a set of parts along */
+    struct exchange *kept = make(10, 0, false, false);
+    exchange_compact(kept, NULL);
+    exchange_pool_put(&pool, kept);
+    struct exchange *again = exchange_pool_get(&pool, &LIMITS);
+    assert_ptr_equal(again, kept);
+    assert_int_equal(pool.nparts, EXCHANGE_POOL_MAX - 1);
+    assert_non_null(again->req.raw.data);
+    assert_fresh(again);
+    exchange_free(again);
+    exchange_pool_cleanup(&pool);
+    assert_int_equal(pool.nparts, 0);
 }
 
 /* The pool keeps at most EXCHANGE_POOL_MAX exchanges, frees edited ones, and NULL means none. */
@@ -258,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_compact_small_is_small),
         cmocka_unit_test(test_warnings_grow_cap_and_repeat),
         cmocka_unit_test(test_pool_reuse),
+        cmocka_unit_test(test_compact_leaves_spares),
         cmocka_unit_test(test_pool_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
