@@ -220,7 +220,8 @@ static void reserve_ids(struct flowlist *fl, size_t need)
         fl->ids = xgrow(fl->ids, &fl->cap, need, sizeof *fl->ids);
 }
 
-/* Inserts add[0..k) (sorted here) at their places: k binary searches and one pass of moves. */
+/* Inserts add[0..k) (sorted here) at their places: at most k binary searches and one pass of
+ * moves. */
 static void insert_sorted(struct flowlist *fl, uint64_t *add, size_t k)
 {
     if (!k)
@@ -229,7 +230,9 @@ static void insert_sorted(struct flowlist *fl, uint64_t *add, size_t k)
     reserve_ids(fl, fl->n + k);
     size_t i = fl->n;
     for (size_t j = k; j-- > 0;) {
-        size_t pos = upper_bound(fl, i, add[j]);
+        /* New traffic sorts after every row in the usual order: one comparison, no search. */
+        size_t pos =
+            i > 0 && compare_ids(fl, fl->ids[i - 1], add[j]) > 0 ? upper_bound(fl, i, add[j]) : i;
         memmove(&fl->ids[pos + j + 1], &fl->ids[pos], (i - pos) * sizeof *fl->ids);
         fl->ids[pos + j] = add[j];
         i = pos;
