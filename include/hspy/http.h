@@ -231,12 +231,17 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
         if (len - from - 1 < 16 && len < head_max) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
             unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-            unsigned cr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
-            /* All ones in the start line state, 0 in the field lines state. */
-            unsigned any_lf = (unsigned)scan->state - HTTP_SCAN_FIELDS;
-            if (!(lf & (((lf | cr) >> 1) | any_lf))) {
-                scan->wait_lf = (uint32_t)(len + 1 - (lf >> 15));
+            /* Most pieces hold no LF at all: they are done with here. */
+            if (!lf) {
+                scan->wait_lf = (uint32_t)len + 1;
                 return HTTP_NEED_MORE;
+            }
+            if (scan->state == HTTP_SCAN_FIELDS) {
+                unsigned cr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+                if (!(lf & ((lf | cr) >> 1))) {
+                    scan->wait_lf = (uint32_t)(len + 1 - (lf >> 15));
+                    return HTTP_NEED_MORE;
+                }
             }
             return http_head_parse_full(buf, len, kind, limits, scan, head, w);
         }
@@ -262,11 +267,52 @@ int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind);
  */
 size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *keep);
 
-/* Case-insensitive name comparison helpers over a span of buf. */
-bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text);
+/* The span of buf equals text exactly. Inline: with a literal, the length test comes first. */
+static inline bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
+{
+    size_t n = strlen(text);
+    return s.len == n && (n == 0 || memcmp(buf + s.off, text, n) == 0);
+}
+/* Case-insensitive comparison of a span of buf with text. */
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text);
-/* p[0..n) equals lower (lower_len bytes of lower-case letters, digits and '-') in any case. */
-bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len);
+
+/*
+ * Whether word a equals the lower-case literal word b in any case. Folding with | 0x20 maps a
+ * control byte onto '-' or a digit (CR onto '-'): those are the literal's bytes without 0x40
+ * (letters have it), where a must match exactly.
+ */
+static inline bool http_token_word_eq(uint64_t a, uint64_t b)
+{
+    const uint64_t fold = 0x2020202020202020ull, letter = 0x4040404040404040ull;
+    return (a | fold) == b && ((a ^ b) & ((~b & letter) >> 1)) == 0;
+}
+
+/*
+ * p[0..n) equals lower (lower_len bytes of lower-case letters, digits and '-') in any case.
+ * Inline: with a literal, the words of lower and their masks are constants.
+ */
+static inline bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len)
+{
+    if (n != lower_len)
+        return false;
+    /* Short words are padded with the same bytes on both sides. */
+    uint64_t a = 0x2020202020202020ull, b = a;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, p + i, 8);
+            memcpy(&b, lower + i, 8);
+            if (!http_token_word_eq(a, b))
+                return false;
+        }
+        /* The last 8 bytes, overlapping what the loop compared. */
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, lower + n - 8, 8);
+        return http_token_word_eq(a, b);
+    }
+    memcpy(&a, p, n);
+    memcpy(&b, lower, n);
+    return http_token_word_eq(a, b);
+}
 /* Known-field id for a name. */
 enum http_field http_field_id(const uint8_t *name, size_t len);
 /* The canonical spelling of a known field ("Content-Length"). */

@@ -129,11 +129,22 @@ static bool tchar_or_param(uint8_t c)
 enum coding_result { TE_ABSENT, TE_CHUNKED_LAST, TE_OTHER_LAST };
 
 /* Reads every Transfer-Encoding header as one list of codings. */
-static enum coding_result transfer_codings(const uint8_t *buf, const struct http_head *h,
-                                           struct http_warnings *w)
+static enum coding_result codings_listed(const uint8_t *buf, const struct http_head *h,
+                                         struct http_warnings *w);
+
+/* Inline: most messages have no Transfer-Encoding, and pay one test for it. */
+static inline enum coding_result transfer_codings(const uint8_t *buf, const struct http_head *h,
+                                                  struct http_warnings *w)
 {
     if (h->field_index[HF_TRANSFER_ENCODING] < 0)
         return TE_ABSENT;
+    return codings_listed(buf, h, w);
+}
+
+/* The Transfer-Encoding fields of h (there is at least one), judged. */
+static enum coding_result codings_listed(const uint8_t *buf, const struct http_head *h,
+                                         struct http_warnings *w)
+{
     int chunked = 0, codings = 0;
     bool last_chunked = false;
     const struct http_header *first = NULL;

@@ -1363,48 +1363,6 @@ size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *
     return len;
 }
 
-bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
-{
-    if (s.len == 0 || buf[s.off] != (uint8_t)text[0])
-        return s.len == 0 && text[0] == '\0';
-    size_t n = strlen(text);
-    return s.len == n && memcmp(buf + s.off, text, n) == 0;
-}
-
-/*
- * Whether word a equals the lower-case literal word b in any case. Folding with | 0x20 maps a
- * control byte onto '-' or a digit (CR onto '-'): those are the literal's bytes without 0x40
- * (letters have it), where a must match exactly.
- */
-static inline bool token_word_eq(uint64_t a, uint64_t b)
-{
-    const uint64_t fold = 0x2020202020202020ull, letter = 0x4040404040404040ull;
-    return (a | fold) == b && ((a ^ b) & ((~b & letter) >> 1)) == 0;
-}
-
-bool http_token_ieq(const uint8_t *p, size_t n, const char *lower, size_t lower_len)
-{
-    if (n != lower_len)
-        return false;
-    /* Short words are padded with the same bytes on both sides. */
-    uint64_t a = 0x2020202020202020ull, b = a;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 <= n; i += 8) {
-            memcpy(&a, p + i, 8);
-            memcpy(&b, lower + i, 8);
-            if (!token_word_eq(a, b))
-                return false;
-        }
-        /* The last 8 bytes, overlapping what the loop compared. */
-        memcpy(&a, p + n - 8, 8);
-        memcpy(&b, lower + n - 8, 8);
-        return token_word_eq(a, b);
-    }
-    memcpy(&a, p, n);
-    memcpy(&b, lower, n);
-    return token_word_eq(a, b);
-}
-
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)
 {
     size_t n = strlen(text);
