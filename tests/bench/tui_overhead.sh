@@ -8,13 +8,27 @@
 # from /proc) is divided by the requests served. Prints the median CPU microseconds per request
 # of both and the ratio (alternating and medians keep a busy machine from deciding the result).
 # `hspy listen` is measured always; `hspy proxy` (with nginx as the upstream) when it is built.
+# As in proxy_bench, hspy runs alone on one CPU and everything else (wrk, nginx, tmux) on
+# another, so that the terminal's own work does not take the processor from hspy.
 #
-# Usage: tests/bench/tui_overhead.sh [HSPY] [SECONDS] [RUNS]  (build/hspy, 10 s, 3 runs)
+# Usage: tests/bench/tui_overhead.sh [HSPY] [SECONDS] [RUNS]  (build/hspy, 10 s, 5 runs)
+# Environment: BENCH_CPU_HSPY / BENCH_CPU_LOAD (CPU lists for taskset; defaults 1 and 0 when
+# there are at least two CPUs).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HSPY=${1:-$top/build/hspy}
 SECONDS_PER_RUN=${2:-10}
-RUNS=${3:-3}
+RUNS=${3:-5}
+ncpu=$(nproc)
+CPU_HSPY=${BENCH_CPU_HSPY:-$([ "$ncpu" -ge 2 ] && echo 1 || echo 0)}
+CPU_LOAD=${BENCH_CPU_LOAD:-0}
+# Command prefixes that pin (empty without taskset). Run in the foreground or with & directly:
+# taskset runs the command in its own process, so $! is the command's PID.
+PIN_HSPY=() PIN_LOAD=()
+if command -v taskset >/dev/null; then
+    PIN_HSPY=(taskset -c "$CPU_HSPY")
+    PIN_LOAD=(taskset -c "$CPU_LOAD")
+fi
 for c in tmux wrk python3; do
     command -v "$c" >/dev/null || { echo "tui_overhead: $c is not installed" >&2; exit 1; }
 done
@@ -47,7 +61,7 @@ ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 measure() {
     local pid=$1 port=$2 before after reqs
     before=$(ticks "$pid")
-    reqs=$(wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/bench" 2>/dev/null |
+    reqs=$("${PIN_LOAD[@]}" wrk -t1 -c16 -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$port/bench" 2>/dev/null |
         awk '/requests in/ {print $1}')
     after=$(ticks "$pid")
     local hz
@@ -62,8 +76,8 @@ measure() {
 run_tui() {
     local port=$1
     shift
-    tmux -S "$sock" -f /dev/null new-session -d -s bench -x 200 -y 50 -e LANG=C.UTF-8 \
-        "$HSPY $* 2>$work/err; sleep 600"
+    "${PIN_LOAD[@]}" tmux -S "$sock" -f /dev/null new-session -d -s bench -x 200 -y 50 \
+        -e LANG=C.UTF-8 "${PIN_HSPY[*]} $HSPY $* 2>$work/err; sleep 600"
     wait_port "$port" || { cat "$work/err" >&2; return 1; }
     local shell pid
     shell=$(tmux -S "$sock" display-message -p -t bench '#{pane_pid}')
@@ -81,7 +95,7 @@ run_tui() {
 run_plain() {
     local port=$1
     shift
-    "$HSPY" "$@" --no-tui --log none >/dev/null 2>"$work/err" &
+    "${PIN_HSPY[@]}" "$HSPY" "$@" --no-tui --log none >/dev/null 2>"$work/err" &
     local pid=$!
     pids+=("$pid")
     wait_port "$port" || { cat "$work/err" >&2; return 1; }
@@ -147,7 +161,7 @@ daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx/error
 events { worker_connections 1024; }
 http { access_log off; server { listen 127.0.0.1:$up; root $work/www; } }
 CONF
-    nginx -p "$work/nginx" -c "$work/nginx.conf" &
+    "${PIN_LOAD[@]}" nginx -p "$work/nginx" -c "$work/nginx.conf" &
     pids+=("$!")
     wait_port "$up"
     compare proxy proxy "127.0.0.1:PORT" "127.0.0.1:$up"
