@@ -290,16 +290,31 @@ size_t exchange_memory(const struct exchange *ex)
 struct compaction {
     struct arena *old;
     struct arena *into;
-    size_t size;                  /* bytes moved into the new block */
+    uint8_t *block;               /* the new block, taken from into in one piece */
+    size_t cap;                   /* its size */
+    size_t size;                  /* bytes of it moved into so far */
     struct exchange_parts *spare; /* where buffers left behind go, or NULL: freed */
 };
+
+/* n bytes from p at the next place in the block, rounded as the arena rounds. The block was
+ * sized for everything; should it ever fall short, the rest goes to the arena as usual. */
+static void *copy_in(struct compaction *c, const void *p, size_t n)
+{
+    size_t r = arena_rounded(n ? n : 1);
+    if (r > c->cap - c->size)
+        return arena_memdup(c->into, p, n);
+    void *q = c->block + c->size;
+    c->size += r;
+    if (n)
+        memcpy(q, p, n);
+    return q;
+}
 
 static const void *move(struct compaction *c, const void *p, size_t n)
 {
     if (!p || !arena_owns(c->old, p))
         return p;
-    c->size += arena_rounded(n ? n : 1);
-    return arena_memdup(c->into, p, n);
+    return copy_in(c, p, n);
 }
 
 static const char *move_str(struct compaction *c, const char *s)
@@ -330,8 +345,7 @@ static void move_raw(struct compaction *c, struct dynbuf *raw, enum side side)
         }
         return;
     }
-    c->size += arena_rounded(raw->len + 1);
-    uint8_t *copy = arena_memdup(c->into, raw->data, raw->len + 1);
+    uint8_t *copy = copy_in(c, raw->data, raw->len + 1);
     if (!owned)
         leave_raw(c, raw, side);
     raw->data = copy;
@@ -375,12 +389,15 @@ void exchange_compact(struct exchange *ex, struct exchange_pool *spares)
     size_t size = arena_used(&old) + raw_share(&ex->req.raw, &old) + raw_share(&ex->resp.raw, &old);
     arena_init(&ex->arena);
     arena_reserve(&ex->arena, size);
+    /* The block is exactly size: one allocation takes all of it, and the moves fill it. */
+    uint8_t *block = size ? arena_alloc(&ex->arena, size) : NULL;
     struct exchange_parts *spare = NULL;
     if (spares && spares->nparts < EXCHANGE_POOL_MAX) {
         spare = &spares->parts[spares->nparts];
         *spare = (struct exchange_parts){0};
     }
-    struct compaction filling = {.old = &old, .into = &ex->arena, .spare = spare};
+    struct compaction filling = {
+        .old = &old, .into = &ex->arena, .block = block, .cap = size, .spare = spare};
     move_all(&filling, ex);
     assert(filling.size <= size);
     if (spare) {

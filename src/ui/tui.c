@@ -180,8 +180,9 @@ static void frame(struct tui *t)
 /* True when the user is waiting on this frame (as opposed to new traffic only). */
 static bool wanted(const struct tui *t)
 {
-    return t->dirty || ui_waited_on(&t->ui) ||
-           strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0;
+    /* The first bytes decide while no error shows: this runs on every turn of the loop. */
+    return t->dirty || ui_waited_on(&t->ui) || t->h->err[0] != t->drawn_err[0] ||
+           (t->h->err[0] && strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0);
 }
 
 /* True when a frame would show something new: what the user waits on, or new traffic. */
@@ -233,14 +234,20 @@ static void on_timer(uv_timer_t *timer)
         frame_soon(t);
 }
 
-/* Before the loop blocks: draw what changed, or arm the timer when the last frame is recent. */
+/*
+ * Before the loop blocks: draw what changed, or arm the timer when the last frame is recent.
+ * Runs on every turn of the loop, so under traffic it stays short: while the timer is armed,
+ * only what the user waits on (which brings the frame forward) is looked at.
+ */
 static void on_prepare(uv_prepare_t *prepare)
 {
     struct tui *t = prepare->data;
-    if (t->closing || !changed(t))
+    if (t->closing)
         return;
-    /* an armed timer is brought forward when the user waits on a frame */
-    if (!uv_is_active((uv_handle_t *)&t->timer) || wanted(t))
+    if (uv_is_active((uv_handle_t *)&t->timer)) {
+        if (wanted(t))
+            frame_soon(t);
+    } else if (changed(t))
         frame_soon(t);
 }
 
