@@ -99,7 +99,8 @@ struct exchange {
     uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
     struct exchange_edit *edit; /* the user's changes, or NULL (owned; freed with the exchange) */
     /* Holds only what these fields point to: req/resp head.headers and gaps, warnings and
-     * their details, error, note, cache_label (exchange_compact moves exactly those). */
+     * their details, error, note, cache_label, req/resp interim (exchange_compact moves exactly
+     * those). */
     struct arena arena;
 };
 
@@ -152,6 +153,9 @@ static inline struct message *exchange_msg(struct exchange *ex, enum side s)
 void exchange_warn(struct exchange *ex, enum warning_code code, enum side side, uint64_t offset,
                    const char *detail, ...) __attribute__((format(printf, 5, 6)));
 bool exchange_has_warning(const struct exchange *ex, enum warning_code code);
+/* Appends an interim (1xx) response to m, one of ex's messages. Returns false, keeping nothing,
+ * when MESSAGE_INTERIM_MAX are kept already. */
+bool exchange_add_interim(struct exchange *ex, struct message *m, struct message_interim in);
 /* Sets ex->error (copied into the arena) and the given flags. */
 void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -60,7 +60,9 @@ struct message {
     uint64_t trailer_off;    /* side offset of the trailer section, 0 when none */
     uint8_t ninterim;
     uint32_t interim_dropped;
-    struct message_interim interim[MESSAGE_INTERIM_MAX];
+    /* MESSAGE_INTERIM_MAX entries in the exchange's arena, allocated at the first interim
+     * response (exchange_add_interim), or NULL */
+    struct message_interim *interim;
     uint16_t ngaps;
     uint64_t gap_bytes;       /* total bytes missing */
     struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */

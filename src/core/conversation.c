@@ -448,12 +448,9 @@ static void request_head_done(struct conversation *c, struct http_warnings *w)
 static void record_interim(struct exchange *ex, const struct http_head *h)
 {
     struct message *m = &ex->resp;
-    if (m->ninterim >= MESSAGE_INTERIM_MAX) {
-        if (m->interim_dropped++ == 0)
-            exchange_warn(ex, W_TOO_MANY_INTERIM, SIDE_SERVER, m->head_off, NULL);
-        return;
-    }
-    m->interim[m->ninterim++] = (struct message_interim){m->head_off, h->len, h->status};
+    if (!exchange_add_interim(ex, m, (struct message_interim){m->head_off, h->len, h->status}) &&
+        m->interim_dropped++ == 0)
+        exchange_warn(ex, W_TOO_MANY_INTERIM, SIDE_SERVER, m->head_off, NULL);
 }
 
 static void response_head_done(struct conversation *c, struct http_warnings *w)

@@ -556,6 +556,10 @@ static void move_message(struct exchange *dst, struct exchange *src, enum side s
     d->head.cap = d->head.nheaders;
     d->gaps = NULL;
     d->ngaps = 0;
+    /* So do the interim responses: copied with room for more, as exchange_add_interim leaves. */
+    d->interim = d->ninterim ? arena_memdup(&dst->arena, m->interim,
+                                            MESSAGE_INTERIM_MAX * sizeof *d->interim)
+                             : NULL;
     d->t_first = t_first;
     d->t_last = t_last;
     d->flags |= MSG_EDITED;

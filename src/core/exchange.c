@@ -250,6 +250,16 @@ void exchange_warn(struct exchange *ex, enum warning_code code, enum side side, 
     }
 }
 
+bool exchange_add_interim(struct exchange *ex, struct message *m, struct message_interim in)
+{
+    if (m->ninterim >= MESSAGE_INTERIM_MAX)
+        return false;
+    if (!m->interim)
+        m->interim = arena_alloc(&ex->arena, MESSAGE_INTERIM_MAX * sizeof *m->interim);
+    m->interim[m->ninterim++] = in;
+    return true;
+}
+
 bool exchange_has_warning(const struct exchange *ex, enum warning_code code)
 {
     for (uint16_t i = 0; i < ex->nwarnings; i++)
@@ -360,6 +370,9 @@ static void move_message(struct compaction *c, struct message *m, enum side side
         (struct http_header *)move(c, m->head.headers, m->head.cap * sizeof *m->head.headers);
     if (m->gaps)
         m->gaps = (struct message_gap *)move(c, m->gaps, MESSAGE_GAPS_MAX * sizeof *m->gaps);
+    if (m->interim)
+        m->interim =
+            (struct message_interim *)move(c, m->interim, MESSAGE_INTERIM_MAX * sizeof *m->interim);
 }
 
 static void move_all(struct compaction *c, struct exchange *ex)

@@ -246,19 +246,20 @@ static void restore_gaps(struct exchange *ex, struct message *m, const struct si
     m->ngaps = sb->ngaps;
 }
 
-static void restore_interim(struct message *m, const json_t *list)
+static void restore_interim(struct exchange *ex, struct message *m, const json_t *list)
 {
     size_t i;
     const json_t *v;
     m->ninterim = 0;
     json_array_foreach(list, i, v)
     {
-        if (m->ninterim >= MESSAGE_INTERIM_MAX)
-            break;
         uint64_t off = clamp(jsonget_int(v, "offset", 0), m->raw.len);
         uint64_t len = clamp(jsonget_int(v, "size", 0), m->raw.len - off);
-        m->interim[m->ninterim++] = (struct message_interim){
-            (uint32_t)off, (uint32_t)len, (uint16_t)clamp(jsonget_int(v, "status", 0), 999)};
+        if (!exchange_add_interim(
+                ex, m,
+                (struct message_interim){(uint32_t)off, (uint32_t)len,
+                                         (uint16_t)clamp(jsonget_int(v, "status", 0), 999)}))
+            break;
     }
 }
 
@@ -289,7 +290,7 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     m->chunks = (uint32_t)jsonget_int(rec, "chunks", 0);
     m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->raw.len);
     m->interim_dropped = (uint32_t)jsonget_int(rec, "interim_dropped", 0);
-    restore_interim(m, json_object_get(rec, "interim"));
+    restore_interim(ex, m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);
     m->gap_bytes = (uint64_t)jsonget_int(rec, "gap_bytes", 0);
     if (!sha256_of(jsonget_str(rec, "sha256"), m->sha256))

@@ -172,8 +172,8 @@ static void tu_side(struct exchange *ex, enum side side, const uint8_t *p, size_
         else
             framing_response(base, &head, facts, &f, &w);
         tu_warnings(ex, side, off, &w);
-        if (f.interim && m->ninterim < MESSAGE_INTERIM_MAX) {
-            m->interim[m->ninterim++] = (struct message_interim){off, (uint32_t)r, head.status};
+        if (f.interim &&
+            exchange_add_interim(ex, m, (struct message_interim){off, (uint32_t)r, head.status})) {
             off += (uint32_t)r;
             continue;
         }
