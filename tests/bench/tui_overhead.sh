@@ -148,6 +148,14 @@ compare() {
         printf "%-6s drawing the interface: %+.1f%% CPU per request\n", w, (m / b - 1) * 100
         printf "%-6s drawing and keeping the flows: %+.1f%% (user mode alone: %+.1f%%)\n", w,
             (a / b - 1) * 100, (bu > 0 ? (au / bu - 1) * 100 : 0) } }'
+    # Rounds that ran one after the other share the machine's state: the median of the ratio of
+    # each round with the interface to the round without it next to it.
+    local pairs
+    pairs=$(paste -d' ' <(printf '%s\n' "${tui[@]}" | awk '{print $2}') \
+        <(printf '%s\n' "${plain[@]}" | awk '{print $2}') |
+        awk '$2 > 0 {printf "%.4f\n", ($1 / $2 - 1) * 100}' | median)
+    printf '%-6s drawing and keeping the flows, round by round: %+.1f%% (median of the pairs)\n' \
+        "$what" "$pairs"
 }
 
 compare listen listen "127.0.0.1:PORT"
