@@ -1,11 +1,11 @@
 /*
  * store_bench: what keeping a history of exchanges costs, apart from the network and the
- * screen. The same exchanges (made by the conversation engine, as the modes make them) go
- * into a store that drops each one once complete (a run without the interface, --max-flows 0)
- * and into one that keeps up to 100,000 (the interface's default), alternately; the second
- * half of a keeping run is past the cap, so eviction is part of it. Prints per exchange the
- * CPU time of this thread, the page faults taken and, for the kept history, its resident
- * bytes and the store's own account (exchange_memory).
+ * screen. The same exchanges (made by the conversation engine from an exchange pool, as the
+ * modes make them) go into a store that drops each one once complete (a run without the
+ * interface, --max-flows 0) and into one that keeps up to 100,000 (the interface's default),
+ * alternately; the second half of a keeping run is past the cap, so eviction is part of it.
+ * Prints per exchange the CPU time of this thread, the page faults taken and, for the kept
+ * history, its resident bytes and the store's own account (exchange_memory).
  *
  * Usage: store_bench [-n EXCHANGES] [-r RUNS]   (200000 exchanges, 3 runs)
  */
@@ -95,8 +95,12 @@ static struct result run(size_t max_flows, size_t n, const char *req, const char
 {
     struct store store;
     store_init(&store, max_flows, STORE_MAX_MEMORY_DEFAULT);
+    /* As hspy does: exchanges come from the pool and go back to it when dropped. */
+    struct exchange_pool pool = {0};
+    store.pool = &pool;
     struct synth s;
     synth_init(&s, &store, EXCHANGE_BODY_KEEP_DEFAULT);
+    s.cfg.pool = &pool;
     size_t reqlen = strlen(req), resplen = strlen(resp);
     struct result r = {0};
     long rss0 = rss_kb(), f0 = minflt();
@@ -114,6 +118,7 @@ static struct result run(size_t max_flows, size_t n, const char *req, const char
     r.faults = (double)(minflt() - f0) / (double)n;
     synth_cleanup(&s);
     store_cleanup(&store);
+    exchange_pool_cleanup(&pool);
     return r;
 }
 
