@@ -73,6 +73,9 @@ int jsonwrite_finish(struct jsonwrite *w);
 /* Ends a tree value: returns it (a new reference, the caller json_decref()s it) or NULL when
  * nothing was written or a value could not be. */
 json_t *jsonwrite_take(struct jsonwrite *w);
+/* As jsonwrite_take for a value that can fail only for want of memory: that stops the program,
+ * as any allocation failure does (xnonnull). Never NULL. */
+json_t *jsonwrite_take_all(struct jsonwrite *w);
 
 void jsonwrite_begin_object(struct jsonwrite *w);
 void jsonwrite_begin_array(struct jsonwrite *w);

@@ -18,7 +18,6 @@
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
 #include "hspy/utf8.h"
-#include "hspy/xmalloc.h"
 
 /* Cookies listed per message; more are left in the headers only. */
 enum { HAR_COOKIES_MAX = 256 };
@@ -54,11 +53,6 @@ static void empty_object(struct jsonwrite *w)
     jsonwrite_end(w);
 }
 
-static json_t *take(struct jsonwrite *w)
-{
-    return xnonnull(jsonwrite_take(w));
-}
-
 static void write_creator(struct jsonwrite *w)
 {
     jsonwrite_begin_object(w);
@@ -74,7 +68,7 @@ json_t *har_creator(void)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     write_creator(&w);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *har_page(const char *id, const char *title, int64_t started_ns)
@@ -92,7 +86,7 @@ json_t *har_page(const char *id, const char *title, int64_t started_ns)
     jsonwrite_name(&w, "pageTimings");
     empty_object(&w);
     jsonwrite_end(&w);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 /* ---- URL and query ------------------------------------------------------------------------ */
@@ -963,7 +957,7 @@ json_t *har_entry(const struct exchange *ex, const struct har_config *cfg)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     entry(&w, ex, cfg);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 /* The log object's members before its entries (pages borrowed; NULL: an empty list). */
@@ -1005,7 +999,7 @@ json_t *har_document(json_t *pages, json_t *entries)
     jsonwrite_end(&w);
     json_decref(pages); /* the tree holds its own references */
     json_decref(entries);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 int har_stream_begin(struct dynbuf *out, const json_t *pages)

@@ -22,7 +22,6 @@
 #include "hspy/sha256.h"
 #include "hspy/utf8.h"
 #include "hspy/warning.h"
-#include "hspy/xmalloc.h"
 
 /* A text hspy composed (it may hold bytes of traffic), or null. */
 static void lossy(struct jsonwrite *w, const char *s)
@@ -143,17 +142,12 @@ const char *jsonout_side_name(enum side side)
 
 /* ---- the building blocks as jansson values ----------------------------------------------- */
 
-static json_t *take(struct jsonwrite *w)
-{
-    return xnonnull(jsonwrite_take(w));
-}
-
 json_t *jsonout_base64(const uint8_t *p, size_t n)
 {
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonout_write_base64(&w, p, n);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64)
@@ -161,7 +155,7 @@ json_t *jsonout_bytes(const uint8_t *p, size_t n, bool *base64)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     *base64 = jsonout_write_bytes(&w, p, n);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_text_or_base64(const uint8_t *p, size_t n)
@@ -169,7 +163,7 @@ json_t *jsonout_text_or_base64(const uint8_t *p, size_t n)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     write_text_or_base64(&w, p, n);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_int_or_null(int64_t v)
@@ -177,7 +171,7 @@ json_t *jsonout_int_or_null(int64_t v)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonwrite_int_or_null(&w, v != 0, v);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_endpoint(const struct endpoint *e)
@@ -185,7 +179,7 @@ json_t *jsonout_endpoint(const struct endpoint *e)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonout_write_endpoint(&w, e);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t))
@@ -193,7 +187,7 @@ json_t *jsonout_flags(uint32_t flags, const char *(*name_of)(uint32_t))
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonout_write_flags(&w, flags, name_of);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_warnings(const struct exchange *ex)
@@ -201,7 +195,7 @@ json_t *jsonout_warnings(const struct exchange *ex)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonout_write_warnings(&w, ex);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_headers(const uint8_t *base, const struct http_head *head)
@@ -209,7 +203,7 @@ json_t *jsonout_headers(const uint8_t *base, const struct http_head *head)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     write_headers(&w, base, head);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 json_t *jsonout_sha256(const struct message *m)
@@ -217,7 +211,7 @@ json_t *jsonout_sha256(const struct message *m)
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonout_write_sha256(&w, m);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 /* Spells the whole second secs ("YYYY-MM-DDTHH:MM:SS") into c and remembers it. */
@@ -594,7 +588,7 @@ json_t *jsonout_exchange(const struct exchange *ex, const struct jsonout_config 
     struct jsonwrite w;
     jsonwrite_init_tree(&w);
     jsonout_write(&w, ex, cfg);
-    return take(&w);
+    return jsonwrite_take_all(&w);
 }
 
 int jsonout_dump(struct dynbuf *out, const json_t *value, size_t extra_flags)

@@ -593,6 +593,11 @@ json_t *jsonwrite_take(struct jsonwrite *w)
     return v;
 }
 
+json_t *jsonwrite_take_all(struct jsonwrite *w)
+{
+    return xnonnull(jsonwrite_take(w));
+}
+
 static bool in_object(const struct jsonwrite *w)
 {
     return w->depth > 0 && (w->objects & depth_bit(w->depth));
