@@ -357,6 +357,30 @@ static void test_replace(void **state)
     exchange_free(ex);
 }
 
+/* A response replaced by one with interim responses keeps them, in the exchange's own arena:
+ * the exchange it was read into is gone (ASan sees any pointer left into it). */
+static void test_replace_interim(void **state)
+{
+    (void)state;
+    struct exchange *ex =
+        tu_exchange_text("GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+                         "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok", 1000);
+    assert_int_equal(ex->resp.ninterim, 0);
+    const char *resp =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    edit_replace(ex, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), "received", &LIMITS, &EXL);
+    assert_int_equal(exchange_status(ex), 200);
+    assert_int_equal(ex->resp.ninterim, 2);
+    assert_int_equal(ex->resp.interim[0].status, 100);
+    assert_int_equal(ex->resp.interim[1].status, 103);
+    assert_memory_equal(ex->resp.raw.data + ex->resp.interim[1].off, "HTTP/1.1 103", 12);
+    /* still room for more, as exchange_add_interim leaves it */
+    assert_true(exchange_add_interim(ex, &ex->resp, (struct message_interim){0, 1, 102}));
+    assert_int_equal(ex->resp.ninterim, 3);
+    exchange_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,7 +388,7 @@ int main(void)
         cmocka_unit_test(test_check),       cmocka_unit_test(test_quick),
         cmocka_unit_test(test_head_len),    cmocka_unit_test(test_text),
         cmocka_unit_test(test_bookkeeping), cmocka_unit_test(test_duplicate),
-        cmocka_unit_test(test_replace),
+        cmocka_unit_test(test_replace),     cmocka_unit_test(test_replace_interim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
