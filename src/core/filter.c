@@ -21,6 +21,7 @@
 
 #include "hspy/cache.h"
 #include "hspy/decode.h"
+#include "hspy/termsafe.h"
 #include "hspy/xmalloc.h"
 
 /* ---- compiled form ----------------------------------------------------------------------- */
@@ -899,10 +900,14 @@ static int fail(struct parser *p, size_t pos, const char *fmt, ...)
         return -1;
     p->failed = true;
     p->errpos = pos;
+    /* The message quotes the expression, which may hold any byte: it is made one safe line. */
+    char text[sizeof p->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+    termsafe_str(p->msg, sizeof p->msg, (const uint8_t *)text, len, 0);
     return -1;
 }
 
