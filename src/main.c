@@ -12,12 +12,22 @@
 #include "hspy/dynbuf.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
+#include "hspy/termsafe.h"
 #include "hspy/tui.h"
 
 static const struct mode *const MODES[CMD__COUNT] = {
     [CMD_LISTEN] = &mode_listen, [CMD_PROXY] = &mode_proxy, [CMD_READ] = &mode_read,
     [CMD_LINT] = &mode_lint,     [CMD_SNIFF] = &mode_sniff,
 };
+
+/* Prints an error on stderr. It may quote what the user or the network gave (a file name, a
+ * filter, a header): shown, never obeyed, with its line breaks kept. */
+static void print_error(const char *prefix, const char *msg)
+{
+    char safe[4 * sizeof((struct hspy *)0)->err];
+    termsafe_str(safe, sizeof safe, (const uint8_t *)msg, strlen(msg), TERMSAFE_NEWLINES);
+    fprintf(stderr, "%s%s\n", prefix, safe);
+}
 
 static void print_help(enum command cmd)
 {
@@ -53,7 +63,7 @@ int main(int argc, char **argv)
         else if (rc == OPTIONS_VERSION)
             printf("hspy %s\n", HSPY_VERSION);
         else {
-            fprintf(stderr, "%s\n", err);
+            print_error("", err);
             status = 2;
         }
         hspy_cleanup(&h);
@@ -66,7 +76,7 @@ int main(int argc, char **argv)
     if (status == 0 && h.err[0])
         status = 1;
     if (h.err[0])
-        fprintf(stderr, "hspy: %s\n", h.err);
+        print_error("hspy: ", h.err);
     hspy_cleanup(&h);
     return status;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `hspy read` at its edges: not a capture, missing file, unsupported link type, a file cut
-# inside a record, stdin, a BPF filter, a bad filter, and a corrupt record header in the middle
-# of a classic pcap (skipped, decoding goes on).
+# `hspy read` at its edges: not a capture, missing file (its name shown safely), unsupported
+# link type, a file cut inside a record, stdin, a BPF filter, a bad filter, and a corrupt record
+# header in the middle of a classic pcap (skipped, decoding goes on).
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -15,6 +15,11 @@ grep -qx "hspy: $caps/README.md: not a pcap or pcapng capture" "$tmp/err" || fai
 
 rc=0; "$HSPY" read --no-tui "$tmp/none.pcap" 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] && grep -q "No such file" "$tmp/err" || fail "missing file: $rc $(cat "$tmp/err")"
+
+# An error quoting a name with control bytes shows them, never sends them to the terminal.
+rc=0; "$HSPY" read --no-tui "$tmp/none"$'\e[2J'".pcap" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -qF 'none\x1b[2J.pcap: No such file' "$tmp/err" &&
+    ! grep -q $'\e' "$tmp/err" || fail "escaped name: $rc $(cat -v "$tmp/err")"
 
 # A link type hspy does not decode (802.11 with radiotap, 127): named in the message.
 python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,127))' >"$tmp/wifi.pcap"
