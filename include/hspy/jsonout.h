@@ -111,6 +111,9 @@ void jsonout_write_tunnel(struct jsonwrite *w, const struct exchange *ex);
  * 9 = ns): "2024-05-01T12:00:00.123Z". buf needs 40 bytes. Returns buf.
  */
 char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits);
+/* As jsonout_iso8601 for whole seconds since the epoch (not before it), up to the year 9999:
+ * nanoseconds in 64 bits end in 2262, a cookie's expiry date need not. */
+char *jsonout_iso8601_s(char *buf, size_t len, int64_t secs, int digits);
 
 /*
  * The calendar part of the last time spelled, kept by a caller that writes many times

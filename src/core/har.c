@@ -463,7 +463,7 @@ static void write_set_cookie(struct jsonwrite *w, const struct set_cookie *c)
             break;
         case ATTR_EXPIRES:
             jsonwrite_name(w, "expires");
-            jsonwrite_cstring(w, jsonout_iso8601(iso, sizeof iso, c->expires * 1000000000, 3));
+            jsonwrite_cstring(w, jsonout_iso8601_s(iso, sizeof iso, c->expires, 3));
             break;
         case ATTR__COUNT: break;
         }

@@ -241,12 +241,10 @@ void jsonout_clock_init(struct jsonout_clock *c)
     c->sec = -1;
 }
 
-char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t ns, int digits)
+/* secs (not negative) and frac nanoseconds, spelled through the clock c. */
+static char *spell(struct jsonout_clock *c, char *buf, size_t len, int64_t secs, unsigned long frac,
+                   int digits)
 {
-    if (ns < 0)
-        ns = 0;
-    int64_t secs = ns / 1000000000;
-    unsigned long frac = (uint64_t)(ns % 1000000000);
     if (c->sec != secs)
         clock_set(c, secs);
     char tmp[40], *p = tmp;
@@ -270,6 +268,20 @@ char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t
     memcpy(buf, tmp, n);
     buf[n] = '\0';
     return buf;
+}
+
+char *jsonout_iso8601_at(struct jsonout_clock *c, char *buf, size_t len, int64_t ns, int digits)
+{
+    if (ns < 0)
+        ns = 0;
+    return spell(c, buf, len, ns / 1000000000, (unsigned long)(ns % 1000000000), digits);
+}
+
+char *jsonout_iso8601_s(char *buf, size_t len, int64_t secs, int digits)
+{
+    struct jsonout_clock c;
+    jsonout_clock_init(&c);
+    return spell(&c, buf, len, secs < 0 ? 0 : secs, 0, digits);
 }
 
 char *jsonout_iso8601(char *buf, size_t len, int64_t ns, int digits)

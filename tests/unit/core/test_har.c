@@ -429,6 +429,9 @@ static const struct cookie_case COOKIES[] = {
     {"b=2; expires=Thursday, 01-Jan-70 00:00:01 GMT", "b", "2", "1970-01-01T00:00:01.000Z"},
     {"c=; Expires=Sun Nov  6 08:49:37 1994", "c", "", "1994-11-06T08:49:37.000Z"},
     {"d=4; Expires=garbage", "d", "4", NULL},
+    /* past 2262, where nanoseconds in 64 bits end: still the date sent */
+    {"g=7; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "g", "7", "9999-12-31T23:59:59.000Z"},
+    {"h=8; Expires=Tue, 12 Apr 2262 00:00:00 GMT", "h", "8", "2262-04-12T00:00:00.000Z"},
     {"e=5; Expires=Wed, 31 Feb 2015 25:00:00 GMT", "e", "5", NULL},
     {"novalue", "novalue", "", NULL},
     {" f = x=y ; Path=/p", "f", "x=y", NULL},

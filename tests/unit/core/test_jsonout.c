@@ -339,7 +339,12 @@ static void test_iso8601(void **state)
         gmtime_r(&t, &tm);
         strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
         assert_string_equal(jsonout_iso8601(buf, sizeof buf, secs * 1000000000, 0), want);
+        assert_string_equal(jsonout_iso8601_s(buf, sizeof buf, secs, 0), want);
     }
+    /* whole seconds reach further: to the year 9999; before the epoch is the epoch, as for ns */
+    assert_string_equal(jsonout_iso8601_s(buf, sizeof buf, 253402300799, 3),
+                        "9999-12-31T23:59:59.000Z");
+    assert_string_equal(jsonout_iso8601_s(buf, sizeof buf, -5, 0), "1970-01-01T00:00:00Z");
 }
 
 /* A clock kept between calls gives what a fresh conversion gives, whatever order times come in:
