@@ -6,6 +6,7 @@
 #include "hspy/celltext.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <wchar.h>
 
 #include "hspy/utf8.h"
@@ -29,10 +30,29 @@ size_t celltext_next(const char *s, size_t n, int *cells)
     return len;
 }
 
+/*
+ * Bytes of s[0..n) before the first one that is not ASCII: each of them is a character of one
+ * cell (see celltext_next), so most text is measured without decoding.
+ */
+static size_t ascii_run(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (n - i >= 8) {
+        uint64_t word;
+        memcpy(&word, s + i, 8);
+        if (word & 0x8080808080808080u)
+            break;
+        i += 8;
+    }
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    return i;
+}
+
 int celltext_width(const char *s, size_t n)
 {
-    int total = 0;
-    size_t i = 0;
+    size_t i = ascii_run(s, n);
+    int total = (int)i;
     while (i < n) {
         int w;
         i += celltext_next(s + i, n - i, &w);
@@ -43,8 +63,12 @@ int celltext_width(const char *s, size_t n)
 
 size_t celltext_fit(const char *s, size_t n, int max, int *used)
 {
-    int total = 0;
-    size_t i = 0;
+    size_t i = ascii_run(s, n);
+    if (max <= 0)
+        i = 0;
+    else if (i > (size_t)max)
+        i = (size_t)max; /* the next byte is ASCII too: one cell more than max */
+    int total = (int)i;
     while (i < n) {
         int w;
         size_t len = celltext_next(s + i, n - i, &w);
@@ -60,8 +84,10 @@ size_t celltext_fit(const char *s, size_t n, int max, int *used)
 
 size_t celltext_skip(const char *s, size_t n, int skip, int *lost)
 {
-    int total = 0;
-    size_t i = 0;
+    size_t i = skip > 0 ? ascii_run(s, n) : 0;
+    if (i > (size_t)skip)
+        i = (size_t)skip;
+    int total = (int)i;
     if (lost)
         *lost = 0;
     while (i < n && total < skip) {

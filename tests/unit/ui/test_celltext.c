@@ -67,6 +67,85 @@ static void test_skip(void **state)
     }
 }
 
+/* The measures one character at a time (celltext_next), as the fast paths must agree with. */
+static int ref_width(const char *s, size_t n)
+{
+    int total = 0;
+    for (size_t i = 0; i < n;) {
+        int w;
+        i += celltext_next(s + i, n - i, &w);
+        total += w;
+    }
+    return total;
+}
+
+static size_t ref_fit(const char *s, size_t n, int max, int *used)
+{
+    int total = 0;
+    size_t i = 0;
+    while (i < n) {
+        int w;
+        size_t len = celltext_next(s + i, n - i, &w);
+        if (total + w > max)
+            break;
+        total += w;
+        i += len;
+    }
+    *used = total;
+    return i;
+}
+
+static size_t ref_skip(const char *s, size_t n, int skip, int *lost)
+{
+    int total = 0;
+    size_t i = 0;
+    while (i < n && total < skip) {
+        int w;
+        i += celltext_next(s + i, n - i, &w);
+        total += w;
+    }
+    while (i < n) {
+        int w;
+        size_t len = celltext_next(s + i, n - i, &w);
+        if (w != 0)
+            break;
+        i += len;
+    }
+    *lost = total > skip ? total - skip : 0;
+    return i;
+}
+
+/*
+ * ASCII runs of every length from 0 to 19 (across the 8-byte words the fast paths read) before
+ * and after a wide character, a combining mark, an invalid byte and a control byte: width, fit
+ * and skip at every budget agree with the measures taken one character at a time.
+ */
+static void test_ascii_runs_agree(void **state)
+{
+    (void)state;
+    static const char *const OTHERS[] = {"中", "\xcc\x81", "\xff", "\x01", "\xf0\x9f\x98\x80"};
+    char s[64];
+    for (size_t o = 0; o < sizeof OTHERS / sizeof OTHERS[0]; o++)
+        for (size_t before = 0; before < 20; before++)
+            for (size_t after = 0; after < 4; after++) {
+                memset(s, 'a', before);
+                size_t n = before;
+                memcpy(s + n, OTHERS[o], strlen(OTHERS[o]));
+                n += strlen(OTHERS[o]);
+                memset(s + n, 'b', after);
+                n += after;
+                assert_int_equal(celltext_width(s, n), ref_width(s, n));
+                for (int max = -1; max <= (int)n + 2; max++) {
+                    int used, ref_used, lost, ref_lost;
+                    assert_int_equal(celltext_fit(s, n, max, &used), ref_fit(s, n, max, &ref_used));
+                    assert_int_equal(used, ref_used);
+                    assert_int_equal(celltext_skip(s, n, max, &lost),
+                                     ref_skip(s, n, max, &ref_lost));
+                    assert_int_equal(lost, ref_lost);
+                }
+            }
+}
+
 static void test_wrap(void **state)
 {
     (void)state;
@@ -89,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_skip),
         cmocka_unit_test(test_wrap),
+        cmocka_unit_test(test_ascii_runs_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
