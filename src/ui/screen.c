@@ -202,6 +202,63 @@ static uint64_t line_hash(const struct canvas_line *l)
     return (h ^ l->style) * 1099511628211u;
 }
 
+/* Cells handed to curses per call by put_cells. */
+enum { CELLS_BATCH = 256 };
+
+static bool printable_ascii(char c)
+{
+    return c >= 0x20 && c < 0x7f;
+}
+
+/*
+ * Puts n cells at (y, *x) with attributes a: the printable ASCII text[0..n), or n spaces when
+ * text is NULL. They go to curses as finished cells (waddchnstr), which skips the per-character
+ * work of addnstr; nothing here can be a control character.
+ */
+static void put_cells(struct screen *s, int y, int *x, const char *text, size_t n, attr_t a)
+{
+    chtype cells[CELLS_BATCH];
+    while (n > 0 && *x < s->cols) {
+        size_t k = n < CELLS_BATCH ? n : CELLS_BATCH;
+        for (size_t i = 0; i < k; i++)
+            cells[i] = (text ? (chtype)(unsigned char)text[i] : (chtype)' ') | a;
+        mvaddchnstr(y, *x, cells, (int)k);
+        *x += (int)k;
+        if (text)
+            text += k;
+        n -= k;
+    }
+}
+
+/*
+ * Draws [text, end) (one style) from (y, *x): printable ASCII as cells, anything else (UTF-8
+ * characters) through addnstr. Returns false when the text reached the end of the line.
+ */
+static bool draw_run(struct screen *s, int y, int *x, const char *text, const char *end, attr_t a)
+{
+    while (text < end) {
+        const char *e = text;
+        while (e < end && printable_ascii(*e))
+            e++;
+        put_cells(s, y, x, text, (size_t)(e - text), a);
+        if (*x >= s->cols)
+            return false;
+        text = e;
+        while (e < end && !printable_ascii(*e))
+            e++;
+        if (e == text)
+            continue;
+        move(y, *x);
+        attrset(a);
+        addnstr(text, (int)(e - text));
+        if (getcury(stdscr) != y)
+            return false; /* the last cell was written: curses went on to the next line */
+        *x = getcurx(stdscr);
+        text = e;
+    }
+    return true;
+}
+
 static void draw_line(struct screen *s, int y, const struct canvas_line *l)
 {
     const char *text = l->text.data ? (const char *)l->text.data : "";
@@ -209,24 +266,20 @@ static void draw_line(struct screen *s, int y, const struct canvas_line *l)
     uint8_t local[SCREEN_LINE_STYLES];
     uint8_t *styles = n <= sizeof local ? local : xmalloc(n);
     byte_styles(l, styles);
-    move(y, 0);
-    while (i < n) {
+    int x = 0;
+    bool room = true;
+    while (i < n && room) {
         size_t j = i;
         while (j < n && styles[j] == styles[i])
             j++;
         /* Runs end on character boundaries: spans are made from whole characters. */
-        attrset(attr_for(s, styles[i], l->style));
-        addnstr(text + i, (int)(j - i));
+        room = draw_run(s, y, &x, text + i, text + j, attr_for(s, styles[i], l->style));
         i = j;
     }
     if (styles != local)
         free(styles);
-    attrset(attr_for(s, l->style, l->style));
-    int x = getcurx(stdscr);
-    if (getcury(stdscr) != y)
-        return;
-    for (; x < s->cols; x++)
-        addch(' ');
+    if (room && x < s->cols)
+        put_cells(s, y, &x, NULL, (size_t)(s->cols - x), attr_for(s, l->style, l->style));
 }
 
 void screen_draw(struct screen *s, const struct canvas *c)
