@@ -9,8 +9,9 @@
  * be a start line at all is an error.
  *
  * Feeding a head whole, byte by byte or split anywhere gives identical results: the parser
- * parses the field lines only once the end of the head has been found (struct http_scan
- * remembers how far the search got, so repeated calls cost O(new bytes)).
+ * shows the field lines only once the end of the head has been found (struct http_scan
+ * remembers how far the search got, and the lines parsed ahead when many bytes came at once,
+ * so repeated calls cost O(new bytes) and no line is parsed twice).
  */
 #ifndef HSPY_HTTP_H
 #define HSPY_HTTP_H
@@ -147,6 +148,13 @@ struct http_scan {
     uint32_t wait_lf;
     uint8_t state;   /* enum http_scan_state */
     uint8_t started; /* the head was reset by the first call */
+    /* Field lines parsed ahead of the end of the head and put aside (the head shows none until
+     * it is complete): the lines before kept_at, as they left the head's count, flags and
+     * warnings. Their entries stay in head->headers and w->w past the counts shown, so the call
+     * that finds the end of the head parses on from kept_at instead of from pos. 0: none. */
+    uint32_t kept_at;
+    uint32_t kept_headers, kept_total;
+    uint16_t kept_flags, kept_warn_n, kept_warn_dropped;
 };
 
 enum http_scan_state { HTTP_SCAN_START_LINE = 0, HTTP_SCAN_FIELDS, HTTP_SCAN_DONE };
@@ -165,9 +173,10 @@ void http_warnings_add(struct http_warnings *w, enum warning_code code, uint32_t
  * may be NULL (defaults).
  *
  * The start line is judged and parsed as soon as its line is complete (HTTP_INVALID at once for
- * another protocol). The field lines are parsed only when the end of the head is in buf: on
+ * another protocol). The field lines are shown only once the end of the head is in buf: on
  * HTTP_NEED_MORE the head holds the start line (once complete) and no field lines, and w holds
- * only the start line's warnings, however the bytes were split. On HTTP_TOO_LARGE the complete
+ * only the start line's warnings, however the bytes were split. (Lines parsed ahead, when many
+ * bytes came at once, are kept aside in scan and not parsed again.) On HTTP_TOO_LARGE the complete
  * lines within head_max are parsed and HEAD_TRUNCATED is set, so what was seen can still be
  * shown. The header count limit (headers_max) is applied when the field lines are parsed.
  */

@@ -1214,24 +1214,60 @@ static const uint8_t *head_end_scan(const uint8_t *base, const uint8_t *from, co
  * (few bytes are likely a piece of a head still coming). */
 enum { FIELDS_SEARCH_FIRST = 16 };
 
-/* What field parsing changed in a head, restored when the head turns out incomplete. */
+/* The head and warnings as the start line left them: what HTTP_NEED_MORE shows. */
 struct fields_undo {
     uint16_t flags, warn_n, warn_dropped;
 };
 
-static void fields_undo(struct http_head *h, struct http_warnings *w, const struct fields_undo *u)
+/*
+ * The head turned out incomplete after field lines were parsed up to stop: puts them aside in
+ * scan (see struct http_scan) and shows the head as the start line left it. The entries stay
+ * in h->headers and w->w, past the counts.
+ */
+static void fields_put_aside(struct http_scan *scan, const uint8_t *base, const uint8_t *stop,
+                             struct http_head *h, struct http_warnings *w,
+                             const struct fields_undo *u)
 {
+    scan->kept_at = (uint32_t)(stop - base);
+    scan->kept_headers = h->nheaders;
+    scan->kept_total = h->total_headers;
+    scan->kept_flags = h->flags;
+    scan->kept_warn_n = w ? w->n : 0;
+    scan->kept_warn_dropped = w ? w->dropped : 0;
     h->flags = u->flags;
     h->nheaders = h->total_headers = 0;
     memset(h->field_index, 0xff, sizeof h->field_index); /* all -1 */
     memset(h->field_count, 0, sizeof h->field_count);
     if (w) {
-        /* Warnings past n are not looked at; cleared all the same, so that what a caller finds
-         * there does not depend on how the bytes were cut. */
-        memset(&w->w[u->warn_n], 0, (size_t)(w->n - u->warn_n) * sizeof w->w[0]);
         w->n = u->warn_n;
         w->dropped = u->warn_dropped;
     }
+}
+
+/* Brings back the field lines put aside (the head shows the start line's state); returns where
+ * parsing goes on. */
+static const uint8_t *fields_take_back(struct http_scan *scan, const uint8_t *base,
+                                       struct http_head *h, struct http_warnings *w)
+{
+    h->flags = scan->kept_flags;
+    h->nheaders = scan->kept_headers;
+    h->total_headers = scan->kept_total;
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        uint16_t f = h->headers[i].field;
+        if (f == HF_OTHER)
+            continue;
+        if (h->field_index[f] < 0)
+            h->field_index[f] = (int32_t)i;
+        if (h->field_count[f] < 255)
+            h->field_count[f]++;
+    }
+    if (w) {
+        w->n = scan->kept_warn_n;
+        w->dropped = scan->kept_warn_dropped;
+    }
+    const uint8_t *at = base + scan->kept_at;
+    scan->kept_at = 0;
+    return at;
 }
 
 /*
@@ -1257,8 +1293,9 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
         }
     }
     struct fields_undo undo = {head->flags, w ? w->n : 0, w ? w->dropped : 0};
+    const uint8_t *from = scan->kept_at ? fields_take_back(scan, base, head, w) : base + scan->pos;
     const uint8_t *stop = input_end;
-    int rc = parse_fields(base, base + scan->pos, input_end, head, w, &stop);
+    int rc = parse_fields(base, from, input_end, head, w, &stop);
     if (rc > 0) {
         scan->pos = (uint32_t)rc;
         scan->state = SCAN_DONE;
@@ -1272,7 +1309,7 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
         return too_large(base, limits, scan, head, w);
     }
     assert(!search);
-    fields_undo(head, w, &undo);
+    fields_put_aside(scan, base, stop, head, w, &undo);
     /* Every line before stop is known not to end the head; so is the line at stop when its
      * first byte is there and not a CR. */
     const uint8_t *next = stop < input_end && *stop != '\r' ? input_end : stop - 1;

@@ -383,6 +383,40 @@ static void test_incomplete_head_start_line_only(void **state)
     }
 }
 
+/*
+ * A head whose first read holds the start line and many field lines, but not the end: those
+ * lines are parsed once and put aside (the head still shows none of them), and the read that
+ * completes the head parses on from where that stopped, with the same result as the whole head.
+ */
+static void test_lines_parsed_ahead_are_kept(void **state)
+{
+    (void)state;
+    size_t n;
+    uint8_t *in = tu_unescape("GET /a HTTP/1.1\r\nHost: a\r\nX-One: 1\r\nContent-Lenght: 2\r\n"
+                              "Bad\x01Name: v\r\nAccept: */*\r\nX-Two: 2\r\n\r\n",
+                              &n);
+    struct outcome whole, split;
+    parse_whole(REQ, in, n, NULL, &whole);
+    assert_true(whole.rc > 0);
+    memset(&split, 0, sizeof split);
+    split.head.headers = split.headers;
+    split.head.cap = 64;
+    struct http_scan scan = {0};
+    size_t first = n - 8; /* inside "X-Two: 2" */
+    split.rc = http_head_parse(in, first, HTTP_REQUEST, NULL, &scan, &split.head, &split.w);
+    assert_int_equal(split.rc, HTTP_NEED_MORE);
+    assert_int_equal(split.head.nheaders, 0);
+    assert_int_equal(split.head.field_index[HF_HOST], -1);
+    assert_int_equal(split.w.n, 0);
+    assert_int_equal(scan.kept_at, n - 12); /* the start of the line not complete yet */
+    assert_int_equal(scan.kept_headers, 5);
+    assert_true(scan.kept_warn_n >= 2); /* the name typo and the bad name */
+    split.rc = http_head_parse(in, n, HTTP_REQUEST, NULL, &scan, &split.head, &split.w);
+    assert_int_equal(scan.kept_at, 0);
+    same(&whole, &split, 0, "two reads");
+    free(in);
+}
+
 /* Every way a head can end, right after the start line and after a field line. */
 static void test_head_ends(void **state)
 {
@@ -794,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_100k_headers),
         cmocka_unit_test(test_field_lookup),
         cmocka_unit_test(test_incomplete_head_start_line_only),
+        cmocka_unit_test(test_lines_parsed_ahead_are_kept),
         cmocka_unit_test(test_head_ends),
         cmocka_unit_test(test_endless_tiny_lines),
         cmocka_unit_test(test_looks_like_and_resync),
