@@ -177,12 +177,24 @@ static void frame(struct tui *t)
     uv_timer_stop(&t->timer);
 }
 
-/* True when the user is waiting on this frame (as opposed to new traffic only). */
+/*
+ * True when something the user must see came up since the last frame: a key, a click or a
+ * resize (dirty), or a new error message. Runs on every turn of the loop: the first bytes
+ * decide while no error shows.
+ */
+static bool news_for_user(const struct tui *t)
+{
+    return t->dirty || t->h->err[0] != t->drawn_err[0] ||
+           (t->h->err[0] && strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0);
+}
+
+/*
+ * True when the user is waiting on this frame (as opposed to new traffic only): news, or work
+ * the user started that goes on over several frames (a filter being applied, a search).
+ */
 static bool wanted(const struct tui *t)
 {
-    /* The first bytes decide while no error shows: this runs on every turn of the loop. */
-    return t->dirty || ui_waited_on(&t->ui) || t->h->err[0] != t->drawn_err[0] ||
-           (t->h->err[0] && strncmp(t->h->err, t->drawn_err, sizeof t->drawn_err - 1) != 0);
+    return news_for_user(t) || ui_waited_on(&t->ui);
 }
 
 /* True when a frame would show something new: what the user waits on, or new traffic. */
@@ -237,7 +249,8 @@ static void on_timer(uv_timer_t *timer)
 /*
  * Before the loop blocks: draw what changed, or arm the timer when the last frame is recent.
  * Runs on every turn of the loop, so under traffic it stays short: while the timer is armed,
- * only what the user waits on (which brings the frame forward) is looked at.
+ * only news for the user (which brings the frame forward) is looked at. Work the user started
+ * earlier needs no look here: frame_wait gives it a frame every FRAME_MS.
  */
 static void on_prepare(uv_prepare_t *prepare)
 {
@@ -245,7 +258,7 @@ static void on_prepare(uv_prepare_t *prepare)
     if (t->closing)
         return;
     if (uv_is_active((uv_handle_t *)&t->timer)) {
-        if (wanted(t))
+        if (news_for_user(t))
             frame_soon(t);
     } else if (changed(t))
         frame_soon(t);
