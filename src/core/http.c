@@ -922,10 +922,13 @@ static inline void add_plain_field(const uint8_t *base, struct http_head *h, str
  * name of letters, digits and '-', a colon, optional spaces, a value without control
  * characters, CR LF) and returns where it stopped: the start of the first line that is not
  * ordinary (the empty line, an obs-fold, a HTAB, anything that needs a warning, a line not
- * complete before end), which the caller looks at carefully.
+ * complete before end), which the caller looks at carefully. A function of its own, aligned to a
+ * cache line: inlined, its speed moved by up to a tenth with unrelated edits elsewhere in the
+ * parser (where the hot loops happened to fall).
  */
-static inline const uint8_t *fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end,
-                                         struct http_head *h, struct http_warnings *w)
+static __attribute__((noinline, aligned(64))) const uint8_t *
+fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end, struct http_head *h,
+            struct http_warnings *w)
 {
     assert(h->nheaders == (h->total_headers < h->cap ? h->total_headers : h->cap));
     struct fill f = {h->headers, h->cap, h->total_headers};
