@@ -1218,7 +1218,7 @@ static const uint8_t *head_end_scan(const uint8_t *base, const uint8_t *from, co
 enum { FIELDS_SEARCH_FIRST = 16 };
 
 /* The head and warnings as the start line left them: what HTTP_NEED_MORE shows. */
-struct fields_undo {
+struct start_line_state {
     uint16_t flags, warn_n, warn_dropped;
 };
 
@@ -1231,7 +1231,7 @@ struct fields_undo {
 static __attribute__((noinline)) void fields_put_aside(struct http_scan *scan, const uint8_t *base,
                                                        const uint8_t *stop, struct http_head *h,
                                                        struct http_warnings *w,
-                                                       const struct fields_undo *u)
+                                                       const struct start_line_state *u)
 {
     scan->kept_at = (uint32_t)(stop - base);
     scan->kept_headers = h->nheaders;
@@ -1278,12 +1278,12 @@ static __attribute__((noinline)) const uint8_t *fields_take_back(struct http_sca
 }
 
 /*
- * Field lines state: the start line is parsed; the field lines are parsed only once the end of
+ * Field lines state: the start line is parsed; the field lines are shown only once the end of
  * the head is in [base, input_end), found by a search that goes on where the previous call left
  * it (scan->lf_from, or scan->wait_lf when set). fresh: the start line was parsed by this call,
  * so nothing after it was looked at; when many bytes follow (a whole head usually comes in one
- * piece) they are parsed at once without that search, and the parse is undone if the head turns
- * out incomplete.
+ * piece) they are parsed at once without that search, and if the head turns out incomplete the
+ * lines parsed are put aside for the call that completes it (fields_put_aside).
  */
 static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t len,
                         const struct http_limits *limits, struct http_scan *scan,
@@ -1299,7 +1299,7 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
             return HTTP_NEED_MORE;
         }
     }
-    struct fields_undo undo = {head->flags, w ? w->n : 0, w ? w->dropped : 0};
+    struct start_line_state shown = {head->flags, w ? w->n : 0, w ? w->dropped : 0};
     const uint8_t *from = scan->kept_at ? fields_take_back(scan, base, head, w) : base + scan->pos;
     const uint8_t *stop = input_end;
     int rc = parse_fields(base, from, input_end, head, w, &stop);
@@ -1316,7 +1316,7 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
         return too_large(base, limits, scan, head, w);
     }
     assert(!search);
-    fields_put_aside(scan, base, stop, head, w, &undo);
+    fields_put_aside(scan, base, stop, head, w, &shown);
     /* Every line before stop is known not to end the head; so is the line at stop when its
      * first byte is there and not a CR. */
     const uint8_t *next = stop < input_end && *stop != '\r' ? input_end : stop - 1;
