@@ -63,10 +63,8 @@ int celltext_width(const char *s, size_t n)
 
 size_t celltext_fit(const char *s, size_t n, int max, int *used)
 {
-    size_t i = ascii_run(s, n);
-    if (max <= 0)
-        i = 0;
-    else if (i > (size_t)max)
+    size_t i = max > 0 ? ascii_run(s, n) : 0;
+    if (i > (size_t)max)
         i = (size_t)max; /* the next byte is ASCII too: one cell more than max */
     int total = (int)i;
     while (i < n) {
