@@ -67,52 +67,56 @@ static void test_skip(void **state)
     }
 }
 
-/* The measures one character at a time (celltext_next), as the fast paths must agree with. */
-static int ref_width(const char *s, size_t n)
+/*
+ * The reference the fast paths must agree with: s[0..n) decoded one character at a time
+ * (celltext_next) into where each character starts and the cells it takes; at[count] is n.
+ */
+enum { REF_CHARS_MAX = 64 };
+struct ref_chars {
+    size_t count;
+    size_t at[REF_CHARS_MAX + 1];
+    int cells[REF_CHARS_MAX];
+};
+
+static void ref_chars(const char *s, size_t n, struct ref_chars *c)
 {
-    int total = 0;
-    for (size_t i = 0; i < n;) {
-        int w;
-        i += celltext_next(s + i, n - i, &w);
-        total += w;
+    c->count = 0;
+    for (size_t i = 0; i < n; c->count++) {
+        assert_true(c->count < REF_CHARS_MAX);
+        c->at[c->count] = i;
+        i += celltext_next(s + i, n - i, &c->cells[c->count]);
     }
-    return total;
+    c->at[c->count] = n;
 }
 
-static size_t ref_fit(const char *s, size_t n, int max, int *used)
+/* Width: the cells of every character. Fit: the characters that keep the total within max.
+ * Skip: the characters until skip cells are gone, then any zero-width ones after them. */
+static void check_against_reference(const char *s, size_t n)
 {
-    int total = 0;
-    size_t i = 0;
-    while (i < n) {
-        int w;
-        size_t len = celltext_next(s + i, n - i, &w);
-        if (total + w > max)
-            break;
-        total += w;
-        i += len;
+    struct ref_chars c;
+    ref_chars(s, n, &c);
+    int width = 0;
+    for (size_t k = 0; k < c.count; k++)
+        width += c.cells[k];
+    assert_int_equal(celltext_width(s, n), width);
+    for (int max = -1; max <= (int)n + 2; max++) {
+        size_t k = 0;
+        int total = 0;
+        while (k < c.count && total + c.cells[k] <= max)
+            total += c.cells[k++];
+        int used;
+        assert_int_equal(celltext_fit(s, n, max, &used), c.at[k]);
+        assert_int_equal(used, total);
+        k = 0;
+        total = 0;
+        while (k < c.count && total < max)
+            total += c.cells[k++];
+        while (k < c.count && c.cells[k] == 0)
+            k++;
+        int lost;
+        assert_int_equal(celltext_skip(s, n, max, &lost), c.at[k]);
+        assert_int_equal(lost, total > max ? total - max : 0);
     }
-    *used = total;
-    return i;
-}
-
-static size_t ref_skip(const char *s, size_t n, int skip, int *lost)
-{
-    int total = 0;
-    size_t i = 0;
-    while (i < n && total < skip) {
-        int w;
-        i += celltext_next(s + i, n - i, &w);
-        total += w;
-    }
-    while (i < n) {
-        int w;
-        size_t len = celltext_next(s + i, n - i, &w);
-        if (w != 0)
-            break;
-        i += len;
-    }
-    *lost = total > skip ? total - skip : 0;
-    return i;
 }
 
 /*
@@ -134,15 +138,7 @@ static void test_ascii_runs_agree(void **state)
                 n += strlen(OTHERS[o]);
                 memset(s + n, 'b', after);
                 n += after;
-                assert_int_equal(celltext_width(s, n), ref_width(s, n));
-                for (int max = -1; max <= (int)n + 2; max++) {
-                    int used, ref_used, lost, ref_lost;
-                    assert_int_equal(celltext_fit(s, n, max, &used), ref_fit(s, n, max, &ref_used));
-                    assert_int_equal(used, ref_used);
-                    assert_int_equal(celltext_skip(s, n, max, &lost),
-                                     ref_skip(s, n, max, &ref_lost));
-                    assert_int_equal(lost, ref_lost);
-                }
+                check_against_reference(s, n);
             }
 }
 
