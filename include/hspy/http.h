@@ -142,7 +142,7 @@ struct http_warnings {
 struct http_scan {
     uint32_t pos;
     uint32_t lf_from;
-    /* 1 + the offset (15 or more) from which new bytes matter only through their LFs (start line
+    /* 1 + the offset from which new bytes matter only through their LFs (start line
      * state: any LF; field lines state: a LF and the byte after it); 0 when the next call must
      * look closer. */
     uint32_t wait_lf;
@@ -227,21 +227,20 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
                                   struct http_head *head, struct http_warnings *w)
 {
     if (scan) {
-        /* from is UINT32_MAX when wait_lf is 0 (not waiting): then neither test below holds,
-         * since no len below head_max exceeds it. */
-        size_t from = (uint32_t)(scan->wait_lf - 1);
         size_t head_max = limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT;
 #ifdef __SSE2__
-        /* 1 to 16 new bytes: the 16 ending at len (the parser sets wait_lf only for from >= 15,
-         * so they are all in buf). They decide nothing unless they hold a LF (start line state)
-         * or a LF followed by a CR or a LF (field lines state); a LF at the very end waits for
-         * the byte after it. Bytes before from may be looked at again: at worst that sends a
-         * call to the parser, which decides exactly. */
-        if (len - from - 1 < 16 && len < head_max) {
+        /* The 16 bytes ending at len, when they hold every byte from the offset the scan waits
+         * at (wait_lf - 1) on: len - 16 <= wait_lf - 1, which also needs len >= 16 and never
+         * holds when wait_lf is 0 (not waiting). They decide nothing unless they hold a LF (start
+         * line state) or a LF followed by a CR or a LF (field lines state); a LF at the very end
+         * waits for the byte after it. Bytes before the waiting offset may be looked at again
+         * (a call with no new bytes looks only at those): at worst that sends a call to the
+         * parser, which decides exactly. */
+        if (len < head_max && (uint32_t)len - 16 < scan->wait_lf) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
             unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
             /* Most pieces hold no LF at all: they are done with here. */
-            if (!lf) {
+            if (__builtin_expect(!lf, 1)) {
                 scan->wait_lf = (uint32_t)len + 1;
                 return HTTP_NEED_MORE;
             }
@@ -255,6 +254,9 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
             return http_head_parse_full(buf, len, kind, limits, scan, head, w);
         }
 #endif
+        /* from is UINT32_MAX when wait_lf is 0 (not waiting): then the test below fails, since
+         * no len below head_max exceeds it. */
+        size_t from = (uint32_t)(scan->wait_lf - 1);
         if (from < len && len < head_max && !http_has_lf_from(buf, from, len)) {
             scan->wait_lf = (uint32_t)len + 1;
             return HTTP_NEED_MORE;

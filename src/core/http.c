@@ -1051,13 +1051,12 @@ static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol
 /*
  * Records that the search for a LF (start line state) or for the end of the head (field lines
  * state) resumes at off, and whether the caller's inline check may skip new bytes from there
- * (see http_head_parse): only at offsets of 15 or more, so that the 16 bytes it loads are inside
- * the buffer.
+ * (see http_head_parse).
  */
 static inline void resume_at(struct http_scan *scan, uint32_t off, bool may_wait)
 {
     scan->lf_from = off;
-    scan->wait_lf = may_wait && off >= 15 ? off + 1 : 0;
+    scan->wait_lf = may_wait ? off + 1 : 0;
 }
 
 /*

@@ -88,12 +88,15 @@ static size_t hspy_pieces(const char *msg, size_t len, enum http_kind kind, size
     w.n = w.dropped = 0;
     struct http_scan scan = {0};
     int rc = HTTP_NEED_MORE;
-    size_t have = 0;
     const uint8_t *buf = (const uint8_t *)msg;
-    while (rc == HTTP_NEED_MORE && have < len) {
-        have += len - have < piece ? len - have : piece;
+    /* Whole pieces, then the rest: the head ends at the end of each message. */
+    for (size_t have = piece; have < len; have += piece) {
         rc = http_head_parse(buf, have, kind, NULL, &scan, &h, &w);
+        if (rc != HTTP_NEED_MORE)
+            break;
     }
+    if (rc == HTTP_NEED_MORE)
+        rc = http_head_parse(buf, len, kind, NULL, &scan, &h, &w);
     struct framing f;
     if (kind == HTTP_REQUEST)
         framing_request(buf, &h, &f, &w);

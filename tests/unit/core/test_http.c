@@ -210,6 +210,14 @@ static void check_splits(int kind, const uint8_t *in, size_t n, const struct htt
             cuts[m++] = at < n ? at : n;
         parse_split(kind, in, n, cuts, m, lim, &split);
         same(&whole, &split, ci, "pieces");
+        /* Each piece asked about twice: a call with no new bytes (a caller polled, or a read
+         * brought nothing) changes nothing. */
+        size_t *twice = malloc(2 * m * sizeof *twice);
+        for (size_t i = 0; i < m; i++)
+            twice[2 * i] = twice[2 * i + 1] = cuts[i];
+        parse_split(kind, in, n, twice, 2 * m, lim, &split);
+        same(&whole, &split, ci, "pieces, each twice");
+        free(twice);
     }
     for (size_t at = 1; at < n; at++) {
         size_t two[2] = {at, n};
