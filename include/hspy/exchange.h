@@ -176,6 +176,13 @@ void exchange_compact(struct exchange *ex, struct exchange_pool *spares);
 /* Bytes of memory the exchange holds (for the store's memory cap). */
 size_t exchange_memory(const struct exchange *ex);
 
+/*
+ * Asks the processor to bring the exchange's struct (all) and, when `block` is set, the first
+ * lines of its arena's newest block into the cache, without waiting for them. Reading the arena
+ * pointer waits for that line: ask for the struct first, the block later. Changes nothing.
+ */
+void exchange_prefetch(const struct exchange *ex, bool block);
+
 /* Convenience views used by every sink. Strings are copied into buf; "" when absent. */
 char *exchange_method(const struct exchange *ex, char *buf, size_t len);
 char *exchange_target(const struct exchange *ex, char *buf, size_t len);

@@ -290,6 +290,20 @@ size_t exchange_memory(const struct exchange *ex)
     return n;
 }
 
+void exchange_prefetch(const struct exchange *ex, bool block)
+{
+    enum { LINE = 64, BLOCK_LINES = 8 };
+    const char *p = (const char *)ex;
+    if (!block) {
+        for (size_t off = 0; off < sizeof *ex; off += LINE)
+            __builtin_prefetch(p + off, 1);
+        return;
+    }
+    const char *b = (const char *)ex->arena.head;
+    for (size_t i = 0; b && i < BLOCK_LINES; i++)
+        __builtin_prefetch(b + i * LINE, 1);
+}
+
 /*
  * Compaction rebuilds the arena object by object into one block. Each pointer is moved only
  * when it points into the old arena, so a pointer to anything else (a constant string) stays

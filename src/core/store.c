@@ -106,10 +106,27 @@ static bool over_caps(const struct store *s)
  * the walk passed. Those unpinned since are listed in behind and go first; the walk never
  * moves back, so slots are visited once each however many exchanges stay pinned.
  */
+/*
+ * Kept exchanges are evicted oldest first, long after they were last touched: their memory is
+ * far from the cache. Evicting one reads its struct, and the next exchange reuses the struct
+ * and the block it leaves. So after an eviction the next two candidates are fetched ahead, in
+ * the background: the struct of the one after next, the arena block of the next one (whose
+ * struct was fetched the time before).
+ */
+static void prefetch_victims(const struct store *s)
+{
+    uint64_t id = s->evict_from;
+    if (id + 1 < s->next && *slot_of(s, id + 1))
+        exchange_prefetch(*slot_of(s, id + 1), false);
+    if (id < s->next && *slot_of(s, id))
+        exchange_prefetch(*slot_of(s, id), true);
+}
+
 static void enforce_caps(struct store *s)
 {
     if (s->evict_from < s->base)
         s->evict_from = s->base;
+    uint64_t evicted = s->counters.evicted;
     size_t k = 0;
     while (k < s->nbehind && over_caps(s)) {
         struct exchange *ex = store_get(s, s->behind[k++]);
@@ -127,6 +144,8 @@ static void enforce_caps(struct store *s)
         s->evict_from++;
     }
     advance_base(s);
+    if (s->counters.evicted != evicted)
+        prefetch_victims(s);
 }
 
 /* Lists id as unpinned behind the walk; entries gone or pinned again are pruned as it grows. */

@@ -5,7 +5,8 @@
  * interface, --max-flows 0) and into one that keeps up to 100,000 (the interface's default),
  * alternately; the second half of a keeping run is past the cap, so eviction is part of it.
  * Prints per exchange the CPU time of this thread, the page faults taken and, for the kept
- * history, its resident bytes and the store's own account (exchange_memory).
+ * history, its resident bytes and the store's own account (exchange_memory). The part of a
+ * keeping run past the cap (the history full, evicting) is also printed on its own.
  *
  * Usage: store_bench [-n EXCHANGES] [-r RUNS]   (200000 exchanges, 3 runs)
  */
@@ -69,6 +70,7 @@ static long rss_kb(void)
 
 struct result {
     double ns;        /* CPU per exchange */
+    double ns_full;   /* the same once the history is full (evicting), or 0 when never full */
     double faults;    /* minor page faults per exchange */
     double rss;       /* resident bytes per kept exchange (at the cap) */
     double accounted; /* exchange_memory per kept exchange */
@@ -104,7 +106,7 @@ static struct result run(size_t max_flows, size_t n, const char *req, const char
     size_t reqlen = strlen(req), resplen = strlen(resp);
     struct result r = {0};
     long rss0 = rss_kb(), f0 = minflt();
-    double t0 = cpu_ns();
+    double t0 = cpu_ns(), t_full = 0;
     for (size_t i = 0; i < n; i++) {
         if (i % 1000 == 0)
             synth_connect(&s, (unsigned)(i / 1000), (uint16_t)(40000 + i / 1000 % 20000));
@@ -112,9 +114,13 @@ static struct result run(size_t max_flows, size_t n, const char *req, const char
         if (i + 1 == (max_flows < n ? max_flows : n) && max_flows) {
             r.rss = (double)(rss_kb() - rss0) * 1024 / (double)store.live;
             r.accounted = (double)store.memory / (double)store.live;
+            t_full = cpu_ns();
         }
     }
-    r.ns = (cpu_ns() - t0) / (double)n;
+    double t_end = cpu_ns();
+    r.ns = (t_end - t0) / (double)n;
+    if (max_flows && max_flows < n)
+        r.ns_full = (t_end - t_full) / (double)(n - max_flows);
     r.faults = (double)(minflt() - f0) / (double)n;
     synth_cleanup(&s);
     store_cleanup(&store);
@@ -138,21 +144,25 @@ enum { RUNS_MAX = 32 };
 
 static void compare(const char *what, size_t n, int runs, const char *req, const char *resp)
 {
-    double drop[RUNS_MAX], keep[RUNS_MAX];
+    double drop[RUNS_MAX], keep[RUNS_MAX], full[RUNS_MAX];
     struct result k = {0}, d = {0};
     for (int i = 0; i < runs; i++) {
         d = run(0, n, req, resp);
         k = run(STORE_MAX_FLOWS_DEFAULT, n, req, resp);
         drop[i] = d.ns;
         keep[i] = k.ns;
+        full[i] = k.ns_full;
         /* Give the kept history's memory back so every run starts from the same heap. */
         malloc_trim(0);
     }
-    double dm = median(drop, runs), km = median(keep, runs);
+    double dm = median(drop, runs), km = median(keep, runs), fm = median(full, runs);
     printf("%-6s dropped at once: %7.0f ns CPU, %.3f page faults per exchange\n", what, dm,
            d.faults);
     printf("%-6s kept (cap %u):  %7.0f ns CPU, %.3f page faults per exchange: %+.0f ns\n", what,
            STORE_MAX_FLOWS_DEFAULT, km, k.faults, km - dm);
+    if (fm > 0)
+        printf("%-6s kept, history full (evicting): %7.0f ns CPU per exchange: %+.0f ns\n", what,
+               fm, fm - dm);
     printf("%-6s memory per kept exchange: %.0f bytes resident, %.0f bytes accounted\n", what,
            k.rss, k.accounted);
 }
