@@ -32,8 +32,12 @@ struct flowlist_pending {
 
 struct flowlist {
     struct store *store;
-    uint64_t *ids; /* shown rows, ascending by (sort key, id) */
-    size_t n, cap;
+    uint64_t *ids; /* shown rows, ascending by (sort key, id): ids_mem + front */
+    size_t n;
+    /* The rows' allocation, cap slots. Rows that leave from the front (the oldest, evicted)
+     * only move ids on: their front slots are reclaimed when room is needed. */
+    uint64_t *ids_mem;
+    size_t front, cap;
     uint64_t scanned;                 /* every id below this one has been considered */
     uint64_t removed_seen;            /* store removals already compacted away */
     struct flowlist_pending *pending; /* in-flight exchanges, ascending ids */

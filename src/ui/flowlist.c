@@ -64,7 +64,7 @@ void flowlist_init(struct flowlist *fl, struct store *store)
 
 void flowlist_cleanup(struct flowlist *fl)
 {
-    free(fl->ids);
+    free(fl->ids_mem);
     free(fl->pending);
     free(fl->marks);
     free(fl->scratch);
@@ -156,10 +156,13 @@ static int cmp_u64(const void *a, const void *b)
 enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
 
 /*
- * Sorts ids[0..n) by the current column. Each row's key and sort string are computed once
- * (not per comparison): 24 bytes per row plus the strings, freed before returning.
+ * Sorts ids[0..n) by the current column and returns how many are left: sorting by another
+ * column than the id looks every exchange up, and drops the ids of those gone from the store
+ * (evicted since the last update); by id, they stay for compact. Each row's key and sort string
+ * are computed once (not per comparison): 24 bytes per row plus the strings, freed before
+ * returning.
  */
-static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
+static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
 {
     if (by_id(fl)) {
         /* Scans produce ascending ids: sort only when a re-placed exchange broke the order. */
@@ -169,7 +172,7 @@ static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
                 break;
             }
         }
-        return;
+        return n;
     }
     const struct flowrow_column *col = &FLOWROW_COLUMNS[fl->sort_col];
     struct sort_item *items = xmalloc((n ? n : 1) * sizeof *items);
@@ -198,6 +201,7 @@ static void sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
         ids[i] = items[i].id;
     free(items);
     dynbuf_cleanup(&strings);
+    return m;
 }
 
 /* First position in ids[0..hi) whose row sorts after id. */
@@ -214,10 +218,31 @@ static size_t upper_bound(const struct flowlist *fl, size_t hi, uint64_t id)
     return lo;
 }
 
+/*
+ * Makes room for need rows. The slots of rows gone from the front are reclaimed by sliding the
+ * rows down, which moves them all: only when room is needed, and the allocation then keeps a
+ * quarter to spare, so that each row moves a few times on average however long the traffic
+ * goes on (rather than every row at every frame).
+ */
 static void reserve_ids(struct flowlist *fl, size_t need)
 {
-    if (need > fl->cap)
-        fl->ids = xgrow(fl->ids, &fl->cap, need, sizeof *fl->ids);
+    if (fl->front + need <= fl->cap)
+        return;
+    if (fl->front) {
+        memmove(fl->ids_mem, fl->ids, fl->n * sizeof *fl->ids);
+        fl->front = 0;
+    }
+    if (need + need / 4 > fl->cap)
+        fl->ids_mem = xgrow(fl->ids_mem, &fl->cap, need + need / 4, sizeof *fl->ids_mem);
+    fl->ids = fl->ids_mem;
+}
+
+/* Takes the first k rows off the front without moving the others. */
+static void drop_front(struct flowlist *fl, size_t k)
+{
+    fl->ids += k;
+    fl->front += k;
+    fl->n -= k;
 }
 
 /* Inserts add[0..k) (sorted here) at their places: at most k binary searches and one pass of
@@ -226,7 +251,7 @@ static void insert_sorted(struct flowlist *fl, uint64_t *add, size_t k)
 {
     if (!k)
         return;
-    sort_ids(fl, add, k);
+    k = sort_ids(fl, add, k);
     reserve_ids(fl, fl->n + k);
     size_t i = fl->n;
     for (size_t j = k; j-- > 0;) {
@@ -367,7 +392,8 @@ static void drop_gone_marks(struct flowlist *fl, bool full)
 /*
  * Drops rows whose exchange left the store. Ids below the store's first id are all gone; only
  * when the store has holes above it (deleted or evicted around pinned exchanges) is every row
- * looked up.
+ * looked up. Without holes and in id order (the usual case: the oldest evicted while traffic
+ * flows), the gone rows are the first ones and are dropped without a pass over the others.
  */
 static bool compact(struct flowlist *fl)
 {
@@ -377,6 +403,19 @@ static bool compact(struct flowlist *fl)
     fl->removed_seen = removed;
     uint64_t base = store_first_id(fl->store);
     bool holes = (store_end_id(fl->store) - base) != fl->store->live;
+    if (!holes && by_id(fl)) {
+        size_t lo = 0, hi = fl->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (fl->ids[mid] < base)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        drop_front(fl, lo);
+        drop_gone_marks(fl, false);
+        return true;
+    }
     size_t w = 0;
     for (size_t i = 0; i < fl->n; i++) {
         uint64_t id = fl->ids[i];
@@ -504,6 +543,8 @@ bool flowlist_update(struct flowlist *fl)
 static void rebuild(struct flowlist *fl)
 {
     fl->n = 0;
+    fl->front = 0;
+    fl->ids = fl->ids_mem;
     fl->npending = 0;
     fl->newest = 0;
     fl->scanned = store_first_id(fl->store);
@@ -544,7 +585,7 @@ void flowlist_set_sort(struct flowlist *fl, int col, bool descending)
     }
     for (size_t i = 0; i < fl->npending; i++)
         fl->pending[i].key = by_id(fl) ? 0 : sort_key(fl, store_get(fl->store, fl->pending[i].id));
-    sort_ids(fl, fl->ids, fl->n);
+    fl->n = sort_ids(fl, fl->ids, fl->n);
     place_cursor(fl);
 }
 
