@@ -517,7 +517,8 @@ static void release_scratch(struct flowlist *fl)
 
 bool flowlist_update(struct flowlist *fl)
 {
-    bool changed = compact(fl);
+    bool compacted = compact(fl);
+    bool changed = compacted;
     size_t nadd = 0, nrm = 0, rm_cap = 0;
     uint64_t *rm = NULL;
     recheck_pending(fl, &rm, &nrm, &rm_cap, &nadd);
@@ -532,7 +533,8 @@ bool flowlist_update(struct flowlist *fl)
     insert_sorted(fl, fl->scratch, nadd);
     release_scratch(fl);
     if (changed) {
-        if (nrm)
+        /* Rows that left (deleted, evicted) may have taken the newest with them. */
+        if (nrm || (compacted && fl->newest && !store_get(fl->store, fl->newest)))
             newest_recompute(fl);
         place_cursor(fl);
     }
@@ -653,6 +655,14 @@ bool flowlist_toggle_mark(struct flowlist *fl, uint64_t id)
     if (lo < fl->nmarks && fl->marks[lo] == id) {
         memmove(&fl->marks[lo], &fl->marks[lo + 1], (fl->nmarks - lo - 1) * sizeof *fl->marks);
         fl->nmarks--;
+        if (fl->marked_only) {
+            /* The view shows marked flows only: this one leaves it at once (the cursor goes to
+             * the next row), as all do when every mark is cleared. */
+            remove_ids(fl, &id, 1);
+            if (id == fl->newest)
+                newest_recompute(fl);
+            place_cursor(fl);
+        }
         return false;
     }
     if (fl->nmarks == fl->marks_cap)

@@ -1,7 +1,8 @@
 /*
  * flowlist: incremental updates, follow mode, sorting in both directions with the cursor kept
  * on its flow, exchanges in flight moving when their response arrives, marks and the
- * marked-only view, delete and clear, eviction, and search.
+ * marked-only view, delete and clear, eviction, and search; and long random sequences of all of
+ * these checked against what the rows must be.
  */
 #include "testutil.h"
 
@@ -10,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/filter.h"
 #include "hspy/flowlist.h"
+#include "hspy/flowrow.h"
 #include "synth.h"
 
 static const int STATUS[] = {200, 404, 301, 500, 201, 204, 418, 302, 200, 503};
@@ -233,6 +236,118 @@ static void test_rows_follow_long_eviction(void **state)
     destroy(f);
 }
 
+/*
+ * Random operations against what the rows must be. Traffic (some of it in flight, on a second
+ * connection), evictions past a small cap, sorts by every column both ways, filters, marks and
+ * the marked-only view, deletes and clears, cursor moves, and updates with a small scan budget
+ * (so rebuilds take several). Once an update has nothing left to scan, the rows are exactly the
+ * stored exchanges that match, each once, completed ones in the column's order (in-flight ones
+ * keep the place they had when last placed), and follow mode selects the newest row.
+ */
+static void check_rows(const struct fixture *f, uint32_t seed, int step)
+{
+    const struct flowlist *fl = &f->fl;
+    size_t n = flowlist_count(fl), expect = 0;
+    for (uint64_t id = store_first_id(&f->store); id < store_end_id(&f->store); id++) {
+        const struct exchange *ex = store_get(&f->store, id);
+        if (ex && (!fl->marked_only || flowlist_is_marked(fl, id)) &&
+            (!fl->filter || filter_match(fl->filter, ex))) {
+            expect++;
+            if (flowlist_find(fl, id) == (size_t)-1)
+                fail_msg("seed %u step %d: id %llu matches but is not shown", seed, step,
+                         (unsigned long long)id);
+        }
+    }
+    if (n != expect) /* with each expected id found: no duplicates, no strays */
+        fail_msg("seed %u step %d: %zu rows, %zu expected", seed, step, n, expect);
+    const struct exchange *prev = NULL;
+    uint64_t newest = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct exchange *ex = store_get(&f->store, fl->ids[i]);
+        assert_non_null(ex);
+        newest = ex->id > newest ? ex->id : newest;
+        if (!(ex->flags & EX_DONE))
+            continue;
+        if (prev && flowrow_compare(fl->sort_col, prev, ex) >= 0)
+            fail_msg("seed %u step %d: rows %llu and %llu out of order for column %d", seed, step,
+                     (unsigned long long)prev->id, (unsigned long long)ex->id, fl->sort_col);
+        prev = ex;
+    }
+    if (fl->follow && n && flowlist_selected(fl) != newest)
+        fail_msg("seed %u step %d: follow selects %llu, the newest is %llu", seed, step,
+                 (unsigned long long)flowlist_selected(fl), (unsigned long long)newest);
+}
+
+static void random_operations(uint32_t seed)
+{
+    static const char *const FILTERS[] = {"~c 404", "~h a.example", "!~c 200", "~m GET & ~c 5xx"};
+    static const int COLS[] = {FLOWCOL_ID,     FLOWCOL_TIME,   FLOWCOL_METHOD, FLOWCOL_HOST,
+                               FLOWCOL_TARGET, FLOWCOL_STATUS, FLOWCOL_SIZE,   FLOWCOL_DURATION};
+    struct fixture *f = make(60, 0);
+    struct synth slow;
+    synth_init(&slow, &f->store, 4096);
+    synth_connect(&slow, 9, 999);
+    bool slow_open = false;
+    f->fl.scan_budget = 16;
+    uint32_t rng = seed;
+    for (int step = 0; step < 3000; step++) {
+        rng = rng * 1103515245u + 12345u;
+        uint32_t r = rng >> 8, what = r % 100;
+        if (what < 35) {
+            add(f, 1 + r / 100 % 9);
+        } else if (what < 40) {
+            const char *req = "GET /slow HTTP/1.1\r\nHost: c.example\r\n\r\n";
+            const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            if (slow_open)
+                synth_exchange(&slow, resp, 0, resp, strlen(resp), 9000 + step, 1);
+            else
+                synth_exchange(&slow, req, strlen(req), NULL, 0, 9000 + step, 0);
+            slow_open = !slow_open;
+        } else if (what < 50) {
+            flowlist_set_sort(&f->fl, COLS[r / 100 % 8], r / 1000 % 2);
+        } else if (what < 56) {
+            struct filter *flt = NULL;
+            if (r / 100 % 5 < 4) {
+                char err[128];
+                size_t at;
+                flt = filter_compile(FILTERS[r / 100 % 5], err, sizeof err, &at);
+                assert_non_null(flt);
+            }
+            flowlist_set_filter(&f->fl, flt);
+        } else if (what < 66 && flowlist_count(&f->fl)) {
+            flowlist_toggle_mark(&f->fl, flowlist_at(&f->fl, r / 100 % flowlist_count(&f->fl)));
+        } else if (what < 69) {
+            flowlist_set_marked_only(&f->fl, !f->fl.marked_only);
+        } else if (what < 75 && flowlist_count(&f->fl)) {
+            flowlist_delete(&f->fl, flowlist_at(&f->fl, r / 100 % flowlist_count(&f->fl)));
+        } else if (what < 76) {
+            flowlist_clear(&f->fl);
+        } else if (what < 86) {
+            flowlist_move(&f->fl, (long)(r / 100 % 21) - 10);
+        } else if (what < 88) {
+            /* Follow turned on as the interface does it: the cursor goes to the newest. */
+            f->fl.follow = true;
+            size_t pos = flowlist_find(&f->fl, f->fl.newest);
+            if (pos != (size_t)-1)
+                flowlist_goto(&f->fl, pos);
+        }
+        flowlist_update(&f->fl);
+        if (!flowlist_busy(&f->fl))
+            check_rows(f, seed, step);
+    }
+    synth_cleanup(&slow);
+    destroy(f);
+}
+
+/* Twenty sequences of 3,000 operations (a few hundredths of a second each). */
+static void test_random_operations(void **state)
+{
+    (void)state;
+    for (uint32_t seed = 1; seed <= 20; seed++) {
+        random_operations(seed);
+    }
+}
+
 /* A rebuild with a small budget fills the list over several updates, to the same result. */
 static void test_budgeted_rebuild(void **state)
 {
@@ -297,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_marks),
         cmocka_unit_test(test_delete_clear_evict),
         cmocka_unit_test(test_rows_follow_long_eviction),
+        cmocka_unit_test(test_random_operations),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_budgeted_rebuild),
     };
