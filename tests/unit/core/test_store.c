@@ -1,6 +1,8 @@
-/* The store: ids, generation, observers, caps with visible eviction, pins, remove and clear. */
+/* The store: ids, generation, observers, caps with visible eviction, pins, remove and clear;
+ * and random sequences of all of these checked against its promises. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hspy/store.h"
@@ -232,10 +234,127 @@ static void test_kept_exchanges_are_compacted(void **state)
     store_cleanup(&s);
 }
 
+/*
+ * Random sequences against the store's promises: exchanges added (pinned while in flight),
+ * completed in any order, pinned again and unpinned (an open detail view, a held exchange),
+ * removed, cleared, under a flow cap and a memory cap, with and without an exchange pool. After
+ * every step: each slot holds its own id, live counts them, no pinned exchange is gone, the
+ * memory account equals what the kept completed exchanges hold, and once an unpin let the caps
+ * act, a cap is exceeded only when nothing left can be evicted.
+ */
+enum { RAND_MAX_IDS = 4096 };
+
+struct model {
+    uint32_t pins[RAND_MAX_IDS]; /* by id: pins this test holds (in flight counts as one) */
+    bool done[RAND_MAX_IDS];
+};
+
+static void check_store(const struct store *s, const struct model *m, bool caps_acted,
+                        uint32_t seed, int step)
+{
+    size_t live = 0, memory = 0;
+    bool evictable = false;
+    for (uint64_t id = store_first_id(s); id < store_end_id(s); id++) {
+        const struct exchange *ex = store_get(s, id);
+        if (!ex)
+            continue;
+        live++;
+        if (ex->id != id || ex->pins != m->pins[id])
+            fail_msg("seed %u step %d: slot %llu holds id %llu with %u pins (%u expected)", seed,
+                     step, (unsigned long long)id, (unsigned long long)ex->id, ex->pins,
+                     m->pins[id]);
+        if (ex->flags & EX_DONE)
+            memory += exchange_memory(ex);
+        evictable |= ex->pins == 0;
+    }
+    for (uint64_t id = 1; id < store_end_id(s); id++)
+        if (m->pins[id] && !store_get(s, id))
+            fail_msg("seed %u step %d: pinned %llu is gone", seed, step, (unsigned long long)id);
+    if (live != s->live || memory != s->memory)
+        fail_msg("seed %u step %d: live %zu (counted %zu), memory %zu (held %zu)", seed, step,
+                 s->live, live, s->memory, memory);
+    if (caps_acted && (s->live > s->max_flows || s->memory > s->max_memory) && evictable)
+        fail_msg("seed %u step %d: over a cap (%zu flows, %zu bytes) with evictable exchanges",
+                 seed, step, s->live, s->memory);
+}
+
+static void random_store(uint32_t seed, struct exchange_pool *pool)
+{
+    struct store s;
+    store_init(&s, 20 + seed % 30, seed % 2 ? 24 * 1024 : (size_t)1 << 30);
+    s.pool = pool;
+    struct model *m = calloc(1, sizeof *m);
+    uint32_t rng = seed;
+    for (int step = 0; step < 3000 && store_end_id(&s) + 1 < RAND_MAX_IDS; step++) {
+        rng = rng * 1103515245u + 12345u;
+        uint32_t r = rng >> 8, what = r % 100;
+        uint64_t first = store_first_id(&s), end = store_end_id(&s);
+        uint64_t pick = end > first ? first + r / 100 % (end - first) : 0;
+        struct exchange *ex = pick ? store_get(&s, pick) : NULL;
+        bool caps_acted = false;
+        if (what < 40) {
+            struct exchange *n = make("GET /random HTTP/1.1\r\nHost: example\r\n\r\n");
+            char body[700];
+            memset(body, 'b', sizeof body);
+            dynbuf_append(&n->resp.raw, body, r / 100 % sizeof body);
+            uint64_t id = store_add(&s, n);
+            m->pins[id] = 1;
+        } else if (what < 70 && ex && !m->done[pick] && m->pins[pick]) {
+            m->done[pick] = true;
+            m->pins[pick]--;
+            store_complete(&s, ex);
+            caps_acted = m->pins[pick] == 0;
+        } else if (what < 78 && ex && m->done[pick]) {
+            m->pins[pick]++;
+            store_pin(&s, ex);
+        } else if (what < 86 && ex && m->done[pick] && m->pins[pick]) {
+            m->pins[pick]--;
+            store_unpin(&s, ex);
+            caps_acted = m->pins[pick] == 0;
+        } else if (what < 95 && pick) {
+            int rc = store_remove(&s, pick);
+            assert_int_equal(rc, ex && !m->pins[pick] ? 0 : -1);
+        } else if (what < 96) {
+            store_clear(&s);
+        }
+        check_store(&s, m, caps_acted, seed, step);
+    }
+    /* The rest end; then only the caps decide what stays. */
+    for (uint64_t id = store_first_id(&s); id < store_end_id(&s); id++) {
+        struct exchange *ex = store_get(&s, id);
+        while (ex && m->pins[id]) {
+            m->pins[id]--;
+            if (!m->done[id]) {
+                m->done[id] = true;
+                store_complete(&s, ex);
+            } else
+                store_unpin(&s, ex);
+            ex = store_get(&s, id);
+        }
+    }
+    check_store(&s, m, true, seed, -1);
+    assert_true(s.live <= s.max_flows);
+    store_clear(&s);
+    assert_int_equal(s.live, 0);
+    assert_int_equal(s.memory, 0);
+    store_cleanup(&s);
+    free(m);
+}
+
+static void test_random_sequences(void **state)
+{
+    (void)state;
+    struct exchange_pool pool = {0};
+    for (uint32_t seed = 1; seed <= 24; seed++)
+        random_store(seed, seed % 3 ? &pool : NULL);
+    exchange_pool_cleanup(&pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids_and_observers),
+        cmocka_unit_test(test_random_sequences),
         cmocka_unit_test(test_cap_evicts_oldest_completed),
         cmocka_unit_test(test_zero_cap_frees_after_observers),
         cmocka_unit_test(test_zero_cap_with_pinned_stragglers),
