@@ -71,7 +71,8 @@ static void render(void *data, size_t i, struct canvas_line *out)
     struct bodysource *b = data;
     if (!bodyview_row(b->view, i, &b->row))
         return;
-    const char *text = (const char *)b->row.text.data;
+    /* An empty row may have no buffer at all. */
+    const char *text = b->row.text.data ? (const char *)b->row.text.data : "";
     size_t n = b->row.text.len, pos = 0;
     /* Spans are in order and do not overlap (no match spans: searching is the document's). */
     for (uint16_t k = 0; k < b->row.nspans; k++) {
