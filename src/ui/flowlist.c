@@ -44,7 +44,7 @@ static void prefetch(const struct flowlist *fl, uint64_t near, uint64_t far)
         __builtin_prefetch(&f->resp.head.status);
     }
     const struct exchange *ex = near ? store_get(fl->store, near) : NULL;
-    if (ex) {
+    if (ex && ex->req.raw.data) { /* no buffer: a response without a request, say */
         __builtin_prefetch(ex->req.raw.data);
         __builtin_prefetch(ex->req.raw.data + 64); /* the Host line of most requests */
         __builtin_prefetch(ex->req.head.headers);
