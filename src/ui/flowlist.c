@@ -204,6 +204,26 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
     return m;
 }
 
+/* In v[0..n) ascending: the first position holding x or more (n: none). */
+static size_t lower_bound(const uint64_t *v, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Sorted by id (the rows ascending): the first position whose id is id or more (n: none). */
+static size_t first_at_or_after(const struct flowlist *fl, uint64_t id)
+{
+    return lower_bound(fl->ids, fl->n, id);
+}
+
 /* First position in ids[0..hi) whose row sorts after id. */
 static size_t upper_bound(const struct flowlist *fl, size_t hi, uint64_t id)
 {
@@ -274,15 +294,7 @@ static void remove_ids(struct flowlist *fl, uint64_t *rm, size_t k)
     size_t from = 0;
     if (by_id(fl)) {
         /* Rows are ascending ids: nothing before the smallest removed id moves. */
-        size_t lo = 0, hi = fl->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (fl->ids[mid] < rm[0])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        from = lo;
+        from = first_at_or_after(fl, rm[0]);
     }
     size_t w = from;
     for (size_t i = from; i < fl->n; i++) {
@@ -404,15 +416,7 @@ static bool compact(struct flowlist *fl)
     uint64_t base = store_first_id(fl->store);
     bool holes = (store_end_id(fl->store) - base) != fl->store->live;
     if (!holes && by_id(fl)) {
-        size_t lo = 0, hi = fl->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (fl->ids[mid] < base)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        drop_front(fl, lo);
+        drop_front(fl, first_at_or_after(fl, base));
         drop_gone_marks(fl, false);
         return true;
     }
@@ -436,14 +440,7 @@ static size_t position_of(const struct flowlist *fl, uint64_t id)
         return NPOS;
     size_t idx = NPOS;
     if (by_id(fl)) {
-        size_t lo = 0, hi = fl->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (fl->ids[mid] < id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = first_at_or_after(fl, id);
         if (lo < fl->n && fl->ids[lo] == id)
             idx = lo;
     } else {
@@ -644,14 +641,7 @@ bool flowlist_is_marked(const struct flowlist *fl, uint64_t id)
 
 bool flowlist_toggle_mark(struct flowlist *fl, uint64_t id)
 {
-    size_t lo = 0, hi = fl->nmarks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (fl->marks[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = lower_bound(fl->marks, fl->nmarks, id);
     if (lo < fl->nmarks && fl->marks[lo] == id) {
         memmove(&fl->marks[lo], &fl->marks[lo + 1], (fl->nmarks - lo - 1) * sizeof *fl->marks);
         fl->nmarks--;

@@ -20,40 +20,24 @@
 /* Bounds that keep one input quick: steps, bytes of one message, updates after a step. */
 enum { STEPS_MAX = 400, MESSAGE_MAX = 4096, UPDATES_MAX = 8, HISTORY = 48 };
 
-/* Keys beyond printable ASCII that a script can press: the special keys, control keys, and
- * characters that are wide, combining or bidirectional once typed into a prompt. */
-static const int EXTRA_KEYS[] = {
-    KEYMAP_UP,
-    KEYMAP_DOWN,
-    KEYMAP_LEFT,
-    KEYMAP_RIGHT,
-    KEYMAP_HOME,
-    KEYMAP_END,
-    KEYMAP_PGUP,
-    KEYMAP_PGDN,
-    KEYMAP_ENTER,
-    KEYMAP_TAB,
-    KEYMAP_BTAB,
-    KEYMAP_ESC,
-    KEYMAP_BACKSPACE,
-    KEYMAP_DELETE,
-    KEYMAP_F1,
-    KEYMAP_CTRL('a'),
-    KEYMAP_CTRL('e'),
-    KEYMAP_CTRL('u'),
-    KEYMAP_CTRL('w'),
-    KEYMAP_CTRL('k'),
-    KEYMAP_CTRL('f'),
-    KEYMAP_CTRL('b'),
-    KEYMAP_CTRL('l'),
-    KEYMAP_CTRL('z'),
-    0xe9,
-    0x301,
-    0x202e,
-    0x4e2d,
-    0x1f600,
-    0x7f,
-};
+/* Keys beyond printable ASCII: every special key (KEYMAP_SPECIAL + 1 to KEYMAP_F1), then control
+ * keys, and characters that are wide, combining or bidirectional once typed into a prompt. */
+enum { SPECIAL_KEYS = KEYMAP_F1 - KEYMAP_SPECIAL };
+static const int OTHER_KEYS[] = {KEYMAP_CTRL('a'),
+                                 KEYMAP_CTRL('e'),
+                                 KEYMAP_CTRL('u'),
+                                 KEYMAP_CTRL('w'),
+                                 KEYMAP_CTRL('k'),
+                                 KEYMAP_CTRL('f'),
+                                 KEYMAP_CTRL('b'),
+                                 KEYMAP_CTRL('l'),
+                                 KEYMAP_CTRL('z'),
+                                 0xe9,
+                                 0x301,
+                                 0x202e,
+                                 0x4e2d,
+                                 0x1f600,
+                                 0x7f};
 
 struct script {
     const uint8_t *p, *end;
@@ -68,7 +52,8 @@ static int key_of(unsigned b)
 {
     if (b >= 0x20 && b < 0x7f)
         return (int)b;
-    return EXTRA_KEYS[b % (sizeof EXTRA_KEYS / sizeof EXTRA_KEYS[0])];
+    unsigned i = b % (SPECIAL_KEYS + sizeof OTHER_KEYS / sizeof OTHER_KEYS[0]);
+    return i < SPECIAL_KEYS ? KEYMAP_SPECIAL + 1 + (int)i : OTHER_KEYS[i - SPECIAL_KEYS];
 }
 
 /* A request and a response cut from the script (either may be empty: then the exchange stays in
