@@ -100,13 +100,6 @@ static bool over_caps(const struct store *s)
 }
 
 /*
- * Evicts the oldest unpinned exchanges while a cap is exceeded. evict_from remembers where the
- * previous walk stopped so that pinned exchanges at the front (a long tunnel, a slow client)
- * are not walked over again and again: every exchange behind it was evicted, or pinned when
- * the walk passed. Those unpinned since are listed in behind and go first; the walk never
- * moves back, so slots are visited once each however many exchanges stay pinned.
- */
-/*
  * Kept exchanges are evicted oldest first, long after they were last touched: their memory is
  * far from the cache. Evicting one reads its struct, and the next exchange reuses the struct
  * and the block it leaves. So after an eviction the next two candidates are fetched ahead, in
@@ -115,13 +108,21 @@ static bool over_caps(const struct store *s)
  */
 static void prefetch_victims(const struct store *s)
 {
-    uint64_t id = s->evict_from;
-    if (id + 1 < s->next && *slot_of(s, id + 1))
-        exchange_prefetch(*slot_of(s, id + 1), false);
-    if (id < s->next && *slot_of(s, id))
-        exchange_prefetch(*slot_of(s, id), true);
+    const struct exchange *after_next = store_get(s, s->evict_from + 1);
+    const struct exchange *next = store_get(s, s->evict_from);
+    if (after_next)
+        exchange_prefetch(after_next, false);
+    if (next)
+        exchange_prefetch(next, true);
 }
 
+/*
+ * Evicts the oldest unpinned exchanges while a cap is exceeded. evict_from remembers where the
+ * previous walk stopped so that pinned exchanges at the front (a long tunnel, a slow client)
+ * are not walked over again and again: every exchange behind it was evicted, or pinned when
+ * the walk passed. Those unpinned since are listed in behind and go first; the walk never
+ * moves back, so slots are visited once each however many exchanges stay pinned.
+ */
 static void enforce_caps(struct store *s)
 {
     if (s->evict_from < s->base)
