@@ -218,12 +218,6 @@ static size_t lower_bound(const uint64_t *v, size_t n, uint64_t x)
     return lo;
 }
 
-/* Sorted by id (the rows ascending): the first position whose id is id or more (n: none). */
-static size_t first_at_or_after(const struct flowlist *fl, uint64_t id)
-{
-    return lower_bound(fl->ids, fl->n, id);
-}
-
 /* First position in ids[0..hi) whose row sorts after id. */
 static size_t upper_bound(const struct flowlist *fl, size_t hi, uint64_t id)
 {
@@ -294,7 +288,7 @@ static void remove_ids(struct flowlist *fl, uint64_t *rm, size_t k)
     size_t from = 0;
     if (by_id(fl)) {
         /* Rows are ascending ids: nothing before the smallest removed id moves. */
-        from = first_at_or_after(fl, rm[0]);
+        from = lower_bound(fl->ids, fl->n, rm[0]);
     }
     size_t w = from;
     for (size_t i = from; i < fl->n; i++) {
@@ -416,7 +410,7 @@ static bool compact(struct flowlist *fl)
     uint64_t base = store_first_id(fl->store);
     bool holes = (store_end_id(fl->store) - base) != fl->store->live;
     if (!holes && by_id(fl)) {
-        drop_front(fl, first_at_or_after(fl, base));
+        drop_front(fl, lower_bound(fl->ids, fl->n, base));
         drop_gone_marks(fl, false);
         return true;
     }
@@ -440,7 +434,7 @@ static size_t position_of(const struct flowlist *fl, uint64_t id)
         return NPOS;
     size_t idx = NPOS;
     if (by_id(fl)) {
-        size_t lo = first_at_or_after(fl, id);
+        size_t lo = lower_bound(fl->ids, fl->n, id);
         if (lo < fl->n && fl->ids[lo] == id)
             idx = lo;
     } else {
@@ -636,7 +630,8 @@ void flowlist_scroll(struct flowlist *fl, size_t rows)
 
 bool flowlist_is_marked(const struct flowlist *fl, uint64_t id)
 {
-    return fl->nmarks && bsearch(&id, fl->marks, fl->nmarks, sizeof *fl->marks, cmp_u64);
+    size_t i = lower_bound(fl->marks, fl->nmarks, id);
+    return i < fl->nmarks && fl->marks[i] == id;
 }
 
 bool flowlist_toggle_mark(struct flowlist *fl, uint64_t id)
