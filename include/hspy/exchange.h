@@ -177,11 +177,13 @@ void exchange_compact(struct exchange *ex, struct exchange_pool *spares);
 size_t exchange_memory(const struct exchange *ex);
 
 /*
- * Asks the processor to bring the exchange's struct (all) and, when `block` is set, the first
- * lines of its arena's newest block into the cache, without waiting for them. Reading the arena
- * pointer waits for that line: ask for the struct first, the block later. Changes nothing.
+ * Ask the processor to bring memory of the exchange into the cache without waiting for it;
+ * they change nothing. exchange_prefetch: the whole struct. exchange_prefetch_arena: the first
+ * lines of the arena's newest block, whose address is read from the struct (a wait unless the
+ * struct was fetched before: ask for the struct first, the arena later).
  */
-void exchange_prefetch(const struct exchange *ex, bool block);
+void exchange_prefetch(const struct exchange *ex);
+void exchange_prefetch_arena(const struct exchange *ex);
 
 /* Convenience views used by every sink. Strings are copied into buf; "" when absent. */
 char *exchange_method(const struct exchange *ex, char *buf, size_t len);

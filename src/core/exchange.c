@@ -290,18 +290,20 @@ size_t exchange_memory(const struct exchange *ex)
     return n;
 }
 
-void exchange_prefetch(const struct exchange *ex, bool block)
+/* Cache line size, and the lines of an arena block worth asking for (a small exchange's). */
+enum { PREFETCH_LINE = 64, PREFETCH_ARENA_LINES = 8 };
+
+void exchange_prefetch(const struct exchange *ex)
 {
-    enum { LINE = 64, BLOCK_LINES = 8 };
-    const char *p = (const char *)ex;
-    if (!block) {
-        for (size_t off = 0; off < sizeof *ex; off += LINE)
-            __builtin_prefetch(p + off, 1);
-        return;
-    }
+    for (size_t off = 0; off < sizeof *ex; off += PREFETCH_LINE)
+        __builtin_prefetch((const char *)ex + off, 1);
+}
+
+void exchange_prefetch_arena(const struct exchange *ex)
+{
     const char *b = (const char *)ex->arena.head;
-    for (size_t i = 0; b && i < BLOCK_LINES; i++)
-        __builtin_prefetch(b + i * LINE, 1);
+    for (size_t i = 0; b && i < PREFETCH_ARENA_LINES; i++)
+        __builtin_prefetch(b + i * PREFETCH_LINE, 1);
 }
 
 /*

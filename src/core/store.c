@@ -111,9 +111,9 @@ static void prefetch_victims(const struct store *s)
     const struct exchange *after_next = store_get(s, s->evict_from + 1);
     const struct exchange *next = store_get(s, s->evict_from);
     if (after_next)
-        exchange_prefetch(after_next, false);
+        exchange_prefetch(after_next);
     if (next)
-        exchange_prefetch(next, true);
+        exchange_prefetch_arena(next);
 }
 
 /*
