@@ -39,13 +39,11 @@ static int replay_file(const char *path)
         return -1;
     /* As libFuzzer does: the input in an allocation of exactly its size, so that a read past
      * its end is caught under AddressSanitizer. */
-    uint8_t *exact = malloc(len ? len : 1);
+    uint8_t *exact = realloc(buf, len ? len : 1);
     if (!exact) {
         free(buf);
         return -1;
     }
-    memcpy(exact, buf, len);
-    free(buf);
     LLVMFuzzerTestOneInput(exact, len);
     free(exact);
     return 0;
