@@ -234,9 +234,9 @@ static size_t upper_bound(const struct flowlist *fl, size_t hi, uint64_t id)
 
 /*
  * Makes room for need rows. The slots of rows gone from the front are reclaimed by sliding the
- * rows down, which moves them all: only when room is needed, and the allocation then keeps a
- * quarter to spare, so that each row moves a few times on average however long the traffic
- * goes on (rather than every row at every frame).
+ * rows down, which moves them all: only when room is needed, and the allocation then has room
+ * for at least a quarter more rows, so that each row moves a few times on average however long
+ * the traffic goes on (rather than every row at every frame).
  */
 static void reserve_ids(struct flowlist *fl, size_t need)
 {
