@@ -88,15 +88,15 @@ struct exchange {
     struct message req, resp;
     uint64_t tunnel_bytes[2]; /* EX_TUNNEL: bytes relayed per side after the switch */
     struct warning *warnings; /* in the arena, up to EXCHANGE_WARNINGS_MAX */
-    uint16_t nwarnings;
     uint32_t warnings_dropped;
+    uint16_t nwarnings;
+    bool cache_done;         /* cache_record ran: cache_outcomes and cache_label hold its result */
+    uint32_t cache_outcomes; /* enum cache_outcome bits */
+    uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
+    const char *cache_label; /* flow-list label ("cacheable 1h"), arena string, or NULL */
     const char *error;       /* why it failed (arena string), or NULL */
     const char *note;        /* source's remark (e.g. "rule: webhook-ok"), or NULL */
     uint64_t replay_of;      /* EX_REPLAY: id of the original */
-    bool cache_done;         /* cache_record ran: the two fields below hold its result */
-    uint32_t cache_outcomes; /* enum cache_outcome bits */
-    const char *cache_label; /* flow-list label ("cacheable 1h"), arena string, or NULL */
-    uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
     struct exchange_edit *edit; /* the user's changes, or NULL (owned; freed with the exchange) */
     /* Holds only what these fields point to: req/resp head.headers and gaps, warnings and
      * their details, error, note, cache_label, req/resp interim (exchange_compact moves exactly

@@ -45,30 +45,31 @@ struct message_gap {
     uint64_t off, len;
 };
 
+/* Members are grouped by size, so that a kept exchange (two of these) carries no padding. */
 struct message {
     struct dynbuf raw;
-    uint64_t wire_bytes;     /* every byte of this side of the exchange, kept or not */
-    uint32_t flags;          /* enum message_flag */
-    uint32_t head_off;       /* offset of the final head in raw */
     struct http_head head;   /* spans relative to raw.data + head_off; headers in the arena */
-    uint8_t body_kind;       /* enum body_kind */
+    uint64_t wire_bytes;     /* every byte of this side of the exchange, kept or not */
     uint64_t content_length; /* declared length, for BODY_LENGTH */
     uint64_t body_off;       /* side offset where the body starts (head_off + head.len) */
     uint64_t body_wire;      /* body bytes on the wire, framing and trailers included */
     uint64_t body_size;      /* payload bytes after removing the chunked framing */
-    uint32_t chunks;         /* chunks seen (chunked bodies) */
     uint64_t trailer_off;    /* side offset of the trailer section, 0 when none */
-    uint8_t ninterim;
-    uint32_t interim_dropped;
+    uint64_t gap_bytes;      /* total bytes missing */
+    int64_t t_first, t_last; /* ns since the epoch of the first and last byte, 0 = none */
     /* MESSAGE_INTERIM_MAX entries in the exchange's arena, allocated at the first interim
      * response (exchange_add_interim), or NULL */
     struct message_interim *interim;
-    uint16_t ngaps;
-    uint64_t gap_bytes;       /* total bytes missing */
     struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */
-    int64_t t_first, t_last;  /* ns since the epoch of the first and last byte, 0 = none */
-    uint8_t sha256[32];       /* MSG_HASHED: hash of the whole payload; use message_sha256 */
-    bool sha256_lazy;         /* MSG_HASHED, sha256 not filled: the payload is whole in raw */
+    uint32_t flags;           /* enum message_flag */
+    uint32_t head_off;        /* offset of the final head in raw */
+    uint32_t chunks;          /* chunks seen (chunked bodies) */
+    uint32_t interim_dropped;
+    uint16_t ngaps;
+    uint8_t ninterim;
+    uint8_t body_kind;  /* enum body_kind */
+    bool sha256_lazy;   /* MSG_HASHED, sha256 not filled: the payload is whole in raw */
+    uint8_t sha256[32]; /* MSG_HASHED: hash of the whole payload; use message_sha256 */
 };
 
 /* Stable lowercase name of one enum message_flag bit ("head-limit"); "?" otherwise. */
