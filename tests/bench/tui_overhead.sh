@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tui_overhead: what the interface costs the proxy, in CPU time per request. Two hspy processes
 # serve the same load side by side: "tui" with the interface attached to a real terminal and
-# "plain" with --no-tui --log none. Both run in tmux (one server, 200x50, LANG=C.UTF-8), so
-# that their environments match; both are pinned to the same CPU, where nothing else of the
+# "plain" without a terminal: --no-tui with its line log written to a file, as proxy_bench runs
+# the proxy (TUI_OVERHEAD_BASELINE=log, the default), or --no-tui --log none, which writes
+# nothing at all (TUI_OVERHEAD_BASELINE=none, the strictest comparison). Both run in tmux (one
+# server, 200x50, LANG=C.UTF-8), so that their environments match; both are pinned to the same CPU, where nothing else of the
 # benchmark runs; each gets its own wrk (-t1 -c8, keep-alive), and the two wrks run at the same
 # time. Each round divides each process's CPU time (user + system, from /proc) by the requests
 # it served and takes the ratio tui / plain. Rounds of one configuration run one after the other
@@ -35,8 +37,9 @@
 #   TUI_ARGS                        more arguments for the interface instance, split at spaces;
 #                                   "--max-flows 1" measures drawing without the history (its
 #                                   --max-flows also sets where filling ends)
-#   TUI_OVERHEAD_CONTROL=1          the "tui" instance runs --no-tui --log none as well: plain
-#                                   against plain, which shows the method's own bias (about 0%)
+#   TUI_OVERHEAD_BASELINE           what "plain" is: "log" (default) or "none" (see above)
+#   TUI_OVERHEAD_CONTROL=1          the "tui" instance runs as "plain" does: plain against
+#                                   plain, which shows the method's own bias (about 0%)
 #   TUI_OVERHEAD_MODES              what to measure: "proxy" (default), "listen" or both
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,6 +48,7 @@ ROUND_SECONDS=${2:-3}
 ROUNDS=${3:-20}
 MODES=${TUI_OVERHEAD_MODES:-proxy}
 CONTROL=${TUI_OVERHEAD_CONTROL:-0}
+BASELINE=${TUI_OVERHEAD_BASELINE:-log}
 ncpu=$(nproc)
 CPU_HSPY=${BENCH_CPU_HSPY:-$([ "$ncpu" -ge 2 ] && echo 1 || echo 0)}
 CPU_LOAD=${BENCH_CPU_LOAD:-0}
@@ -73,7 +77,13 @@ for ((i = 0; i < ${#tui_args[@]}; i++)); do
     --max-flows=*) history=${tui_args[i]#*=} ;;
     esac
 done
-[ "$CONTROL" = 1 ] && tui_args+=(--no-tui --log none)
+# The instance without a terminal: its arguments, and whether its stdout goes to a file.
+case $BASELINE in
+log) plain_args=(--no-tui) ;;
+none) plain_args=(--no-tui --log none) ;;
+*) echo "tui_overhead: TUI_OVERHEAD_BASELINE is log or none, not '$BASELINE'" >&2; exit 1 ;;
+esac
+[ "$CONTROL" = 1 ] && tui_args+=("${plain_args[@]}")
 
 work=$(mktemp -d)
 chmod 755 "$work" # nginx's worker (another user) reads the page under it
@@ -102,12 +112,14 @@ wait_port() {
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # start ROLE ARGS...: runs hspy ARGS in a new tmux session named ROLE, waits until it listens
-# on port[ROLE] and sets pid[ROLE] to its PID.
+# on port[ROLE] and sets pid[ROLE] to its PID. An instance without the interface writes its
+# stdout (the line log, if any) to a file.
 start() {
     local role=$1
     shift
-    local cmd shell
-    cmd="$(printf '%q ' "${PIN_HSPY[@]}" "$HSPY" "$@")2>$(printf '%q' "$work/err.$role"); sleep 600"
+    local cmd shell out=""
+    [[ $role == plain || $CONTROL == 1 ]] && out=">$(printf '%q' "$work/out.$role") "
+    cmd="$(printf '%q ' "${PIN_HSPY[@]}" "$HSPY" "$@")${out}2>$(printf '%q' "$work/err.$role"); sleep 600"
     "${PIN_LOAD[@]}" tmux -S "$sock" -f /dev/null new-session -d -s "$role" -x 200 -y 50 \
         -e LANG=C.UTF-8 "$cmd"
     wait_port "${port[$role]}" || {
@@ -170,7 +182,7 @@ pass() {
         if [ "$role" = tui ]; then
             start tui "$what" "${@//PORT/${port[tui]}}" "${tui_args[@]}"
         else
-            start plain "$what" "${@//PORT/${port[plain]}}" --no-tui --log none
+            start plain "$what" "${@//PORT/${port[plain]}}" "${plain_args[@]}"
         fi
     done
     sleep 0.5 # the interface's first frames
@@ -249,10 +261,12 @@ compare() {
     report "$1"
 }
 
+plain_desc="hspy ${plain_args[*]} in tmux"
+[ "$BASELINE" = none ] || plain_desc+=", stdout to a file"
 if [ "$CONTROL" = 1 ]; then
-    echo "control: tui runs --no-tui --log none too (the result is the method's own bias)"
+    echo "control: tui and plain both run $plain_desc (the result is the method's own bias)"
 else
-    echo "tui: hspy with the interface in tmux; plain: hspy --no-tui --log none in tmux"
+    echo "tui: hspy with the interface in tmux; plain: $plain_desc"
 fi
 echo "hspy on CPU $CPU_HSPY, tmux, wrk and nginx on CPU $CPU_LOAD; 2 passes of $ROUNDS rounds of" \
     "$ROUND_SECONDS s; history $history flows; tui's extra arguments: ${tui_args[*]:-none}"
