@@ -98,8 +98,8 @@ struct exchange {
     const char *note;        /* source's remark (e.g. "rule: webhook-ok"), or NULL */
     uint64_t replay_of;      /* EX_REPLAY: id of the original */
     struct exchange_edit *edit; /* the user's changes, or NULL (owned; freed with the exchange) */
-    /* Holds only what these fields point to: req/resp head.headers and gaps, warnings and
-     * their details, error, note, cache_label, req/resp interim (exchange_compact moves exactly
+    /* Holds only what these fields point to: req/resp head.headers, gaps, interim and sha256,
+     * warnings and their details, error, note, cache_label (exchange_compact moves exactly
      * those). */
     struct arena arena;
 };

@@ -61,15 +61,16 @@ struct message {
      * response (exchange_add_interim), or NULL */
     struct message_interim *interim;
     struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */
-    uint32_t flags;           /* enum message_flag */
-    uint32_t head_off;        /* offset of the final head in raw */
-    uint32_t chunks;          /* chunks seen (chunked bodies) */
+    /* MSG_HASHED: the payload's hash, 32 bytes in the exchange's arena; NULL while the payload
+     * is whole in raw, which message_sha256 then hashes on demand. Use message_sha256. */
+    const uint8_t *sha256;
+    uint32_t flags;    /* enum message_flag */
+    uint32_t head_off; /* offset of the final head in raw */
+    uint32_t chunks;   /* chunks seen (chunked bodies) */
     uint32_t interim_dropped;
     uint16_t ngaps;
     uint8_t ninterim;
-    uint8_t body_kind;  /* enum body_kind */
-    bool sha256_lazy;   /* MSG_HASHED, sha256 not filled: the payload is whole in raw */
-    uint8_t sha256[32]; /* MSG_HASHED: hash of the whole payload; use message_sha256 */
+    uint8_t body_kind; /* enum body_kind */
 };
 
 /* Stable lowercase name of one enum message_flag bit ("head-limit"); "?" otherwise. */

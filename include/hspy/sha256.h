@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+enum { SHA256_DIGEST_LEN = 32 }; /* bytes of a digest */
+
 struct sha256 {
     uint32_t h[8];
     uint64_t len; /* bytes hashed */

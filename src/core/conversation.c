@@ -319,10 +319,11 @@ static void message_done(struct conversation *c, enum side s, bool complete)
     if (complete)
         m->flags |= MSG_COMPLETE;
     if (sd->hashing && complete && !(m->flags & MSG_GAP)) {
-        if (sd->hash_deferred)
-            m->sha256_lazy = true;
-        else
-            sha256_final(&sd->hash, m->sha256);
+        if (!sd->hash_deferred) {
+            uint8_t *sum = arena_alloc(&ex->arena, SHA256_DIGEST_LEN);
+            sha256_final(&sd->hash, sum);
+            m->sha256 = sum;
+        }
         m->flags |= MSG_HASHED;
     }
     sd->hashing = sd->hash_deferred = false;

@@ -15,6 +15,7 @@
 
 #include "hspy/conversation.h"
 #include "hspy/response.h"
+#include "hspy/sha256.h"
 #include "hspy/xmalloc.h"
 
 /* ---- the editable text ---- */
@@ -561,6 +562,7 @@ static void move_message(struct exchange *dst, struct exchange *src, enum side s
     d->interim = d->ninterim ? arena_memdup(&dst->arena, m->interim,
                                             MESSAGE_INTERIM_MAX * sizeof *d->interim)
                              : NULL;
+    d->sha256 = m->sha256 ? arena_memdup(&dst->arena, m->sha256, SHA256_DIGEST_LEN) : NULL;
     d->t_first = t_first;
     d->t_last = t_last;
     d->flags |= MSG_EDITED;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/sha256.h"
 #include "hspy/xmalloc.h"
 
 /*
@@ -392,6 +393,7 @@ static void move_message(struct compaction *c, struct message *m, enum side side
     if (m->interim)
         m->interim =
             (struct message_interim *)move(c, m->interim, MESSAGE_INTERIM_MAX * sizeof *m->interim);
+    m->sha256 = move(c, m->sha256, SHA256_DIGEST_LEN);
 }
 
 static void move_all(struct compaction *c, struct exchange *ex)

@@ -17,6 +17,7 @@
 #include "hspy/framing.h"
 #include "hspy/harsynth.h"
 #include "hspy/jsonget.h"
+#include "hspy/sha256.h"
 #include "hspy/xmalloc.h"
 
 struct harimport_slot {
@@ -293,7 +294,10 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     restore_interim(ex, m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);
     m->gap_bytes = (uint64_t)jsonget_int(rec, "gap_bytes", 0);
-    if (!sha256_of(jsonget_str(rec, "sha256"), m->sha256))
+    uint8_t sum[SHA256_DIGEST_LEN];
+    if (sha256_of(jsonget_str(rec, "sha256"), sum))
+        m->sha256 = arena_memdup(&ex->arena, sum, sizeof sum);
+    else
         m->flags &= ~(uint32_t)MSG_HASHED;
     m->t_first = sb->t_first;
     m->t_last = sb->t_last;

@@ -113,8 +113,8 @@ bool message_sha256(const struct message *m, uint8_t out[32])
 {
     if (!(m->flags & MSG_HASHED))
         return false;
-    if (!m->sha256_lazy) {
-        memcpy(out, m->sha256, 32);
+    if (m->sha256) {
+        memcpy(out, m->sha256, SHA256_DIGEST_LEN);
         return true;
     }
     size_t len;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hspy/exchange.h"
+#include "hspy/sha256.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -52,6 +53,12 @@ static struct exchange *make_in(struct exchange_pool *pool, size_t resp_body, in
         ex->resp.gaps[ex->resp.ngaps++] = (struct message_gap){5, 10};
         /* an interim response record, in the arena too */
         assert_true(exchange_add_interim(ex, &ex->resp, (struct message_interim){0, 12, 103}));
+        /* a stored body hash (a body too large to hash again from raw), in the arena too */
+        uint8_t sum[SHA256_DIGEST_LEN];
+        for (size_t i = 0; i < sizeof sum; i++)
+            sum[i] = (uint8_t)(i * 7 + 1);
+        ex->resp.sha256 = arena_memdup(&ex->arena, sum, sizeof sum);
+        ex->resp.flags |= MSG_HASHED;
     }
     ex->flags |= EX_DONE;
     return ex;
@@ -73,6 +80,8 @@ struct view {
     const char *label;
     struct message_gap gap;
     uint32_t interim[4]; /* count, then the first one's offset, length and status */
+    bool hashed;
+    uint8_t sha256[SHA256_DIGEST_LEN];
 };
 
 static void snapshot(const struct exchange *ex, struct view *v)
@@ -100,6 +109,7 @@ static void snapshot(const struct exchange *ex, struct view *v)
         v->interim[2] = ex->resp.interim[0].len;
         v->interim[3] = ex->resp.interim[0].status;
     }
+    v->hashed = message_sha256(&ex->resp, v->sha256);
 }
 
 /* want and got show the same (the views are large: on the heap). */
@@ -142,6 +152,9 @@ static void test_compact_keeps_everything(void **state)
         bool small = ex->resp.raw.len + 1 <= EXCHANGE_COMPACT_INLINE_MAX;
         assert_int_equal(arena_owns(&ex->arena, ex->resp.raw.data), small);
         assert_true(arena_owns(&ex->arena, ex->req.raw.data));
+        assert_int_equal(before.hashed, cases[c].gaps);
+        if (ex->resp.sha256)
+            assert_true(arena_owns(&ex->arena, ex->resp.sha256));
         assert_int_equal(ex->resp.raw.cap, ex->resp.raw.len + 1);
         assert_int_equal(ex->resp.raw.data[ex->resp.raw.len], '\0');
         /* Twice is harmless: nothing visible changes, and the memory does not grow (it shrinks
