@@ -642,8 +642,8 @@ static void test_set_cookie_repeated_attributes(void **state)
     dynbuf_init(&text, 1 << 20);
     assert_int_equal(har_stream_entry(&text, ex, &CFG, true), 0);
     static const char *const want[] = {
-        "{\"name\":\"s\",\"value\":\"1\",\"httpOnly\":true,\"secure\":false,\"path\":\"/b\","
-        "\"domain\":\"x\",\"expires\":\"2037-10-22T07:28:00.000Z\"}",
+        ("{\"name\":\"s\",\"value\":\"1\",\"httpOnly\":true,\"secure\":false,\"path\":\"/b\","
+         "\"domain\":\"x\",\"expires\":\"2037-10-22T07:28:00.000Z\"}"),
         "{\"name\":\"t\",\"value\":\"2\",\"httpOnly\":false,\"secure\":true}",
         "{\"name\":\"u\",\"value\":\"\",\"httpOnly\":false,\"secure\":false}",
         "{\"name\":\"v\",\"value\":\"3\",\"httpOnly\":false,\"secure\":false,\"domain\":\"b\"}",

@@ -162,8 +162,8 @@ static void test_limits(void **state)
 static const char *const KEYS[] = {"a", "key with \"quotes\"", "", "\x1b\xe2\x80\xae",
                                    "long_key_name"};
 static const char *const STRINGS[] = {"", "plain", "tab\there \x7f", "caf\xc3\xa9 \xf0\x9f\x98\x80",
-                                      "a string long enough for the block-wise path of escaping, "
-                                      "with a \n newline and \x01 control near its end"};
+                                      ("a string long enough for the block-wise path of escaping, "
+                                       "with a \n newline and \x01 control near its end")};
 
 static void run_script(struct jsonwrite *w, const char *script)
 {
