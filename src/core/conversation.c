@@ -646,6 +646,12 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
         rc = http_head_parse(m->raw.data + m->head_off, (size_t)rc, kind, &c->cfg.limits, &fresh,
                              &sd->head, w);
     }
+    if (rc > 0 && m->head_off + (size_t)rc > m->raw.len) {
+        /* The head is not all in raw: its cap (lowered for an earlier body of this message)
+         * cut the bytes short. Never reached by the engine's own states; kept so that no path
+         * can set raw.len past what raw holds. */
+        rc = HTTP_TOO_LARGE;
+    }
     if (rc > 0) {
         /* The parser only ends a head inside bytes it is seeing for the first time. */
         assert(m->head_off + (size_t)rc >= before);
@@ -1153,8 +1159,10 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
             add_gap(sd->ex, m, s, n);
             if (sd->state == PS_HEAD)
                 release_scratch(sd);
+            /* A capture resynchronises after the gap (message_done sees to it). A live side
+             * stays dead on this exchange, as after any framing it cannot follow: resuming
+             * there would read what comes next as another message of the same exchange. */
             message_done(c, s, false);
-            sd->state = PS_RESYNC;
         }
         break;
     }

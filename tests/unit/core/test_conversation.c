@@ -561,6 +561,29 @@ static void test_capture_gap_in_chunked_resyncs(void **state)
           "#2 GET /2 -> 200 req[none 0/28] resp[length 2/40 i0] !capture-gap@s0\n");
 }
 
+/*
+ * The same gap on a live connection (only a capture has gaps, but the engine takes them from any
+ * source): the response's framing is lost, so the server side stays dead on that exchange, as
+ * after any other framing it cannot follow. What follows is kept as bytes of that response and
+ * never parsed as another head of it (which once wrote past the end of its raw buffer).
+ */
+static void test_live_gap_in_chunked_stays_dead(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"},
+        {S, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"},
+        {GAPS, "40"},
+        {S, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+        {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 GET /1 -> 200 req[none 0/28] resp[chunked 2/132 i0] gap !capture-gap@s52 OPEN\n"
+          "#2 GET /2 -> 0 req[none 0/28] resp[none 0/0 i0] OPEN\n--\n"
+          "#1 GET /1 -> 200 req[none 0/28] resp[chunked 2/132 i0] incomplete gap "
+          "!capture-gap@s52\n"
+          "#2 GET /2 -> 0 req[none 0/28] resp[none 0/0 i0] incomplete\n");
+}
+
 /* Bytes skipped at the end of a stream are reported, never dropped silently. */
 static void test_capture_skipped_tail(void **state)
 {
@@ -763,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_smuggling_cl_te),
         cmocka_unit_test(test_capture_gap_in_length_body),
         cmocka_unit_test(test_capture_gap_in_chunked_resyncs),
+        cmocka_unit_test(test_live_gap_in_chunked_stays_dead),
         cmocka_unit_test(test_capture_skipped_tail),
         cmocka_unit_test(test_midstream),
         cmocka_unit_test(test_unframeable_request_live),
