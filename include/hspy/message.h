@@ -17,6 +17,7 @@
 #include "hspy/dynbuf.h"
 #include "hspy/framing.h"
 #include "hspy/http.h"
+#include "hspy/sha256.h"
 
 enum message_flag {
     MSG_STARTED = 1 << 0,    /* at least one byte seen */
@@ -29,7 +30,7 @@ enum message_flag {
     MSG_HEAD_LIMIT = 1 << 7, /* head exceeded the head limit */
     MSG_SNAPLEN = 1 << 8,    /* packets of a capture were cut by the snap length */
     MSG_EDITED = 1 << 9,     /* the user changed the bytes before they were sent */
-    MSG_HASHED = 1 << 10,    /* sha256 holds the hash of the whole payload */
+    MSG_HASHED = 1 << 10,    /* the payload's hash is known: see message_sha256 */
 };
 
 enum { MESSAGE_INTERIM_MAX = 8, MESSAGE_GAPS_MAX = 16 };
@@ -118,6 +119,6 @@ const uint8_t *message_body_view(const struct message *m, size_t *len, bool *who
  * The SHA-256 of the whole payload into out: true when it is known (MSG_HASHED), computed
  * from raw when the conversation deferred it (a body kept whole needs no streaming hash).
  */
-bool message_sha256(const struct message *m, uint8_t out[32]);
+bool message_sha256(const struct message *m, uint8_t out[SHA256_DIGEST_LEN]);
 
 #endif

@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { SHA256_DIGEST_LEN = 32 }; /* bytes of a digest */
+enum {
+    SHA256_DIGEST_LEN = 32,                     /* bytes of a digest */
+    SHA256_HEX_SIZE = 2 * SHA256_DIGEST_LEN + 1 /* its hex digits and a NUL */
+};
 
 struct sha256 {
     uint32_t h[8];
@@ -22,8 +25,8 @@ struct sha256 {
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *p, size_t n);
 /* Writes the 32-byte digest; s must be re-initialised before reuse. */
-void sha256_final(struct sha256 *s, uint8_t out[32]);
+void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN]);
 /* Writes the digest as 64 lower-case hex digits and a NUL into hex (65 bytes). */
-void sha256_hex(const uint8_t digest[32], char hex[65]);
+void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char hex[SHA256_HEX_SIZE]);
 
 #endif

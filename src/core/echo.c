@@ -176,9 +176,9 @@ static void add_body(json_t *root, const struct message *m, const struct http_li
         json_object_set_new(root, "body_base64", base64(p, body.len));
     json_object_set_new(root, "body_size", json_integer((json_int_t)m->body_size));
     json_object_set_new(root, "body_truncated", json_boolean(!whole));
-    uint8_t sum[32];
+    uint8_t sum[SHA256_DIGEST_LEN];
     if (message_sha256(m, sum)) {
-        char hex[65];
+        char hex[SHA256_HEX_SIZE];
         sha256_hex(sum, hex);
         json_object_set_new(root, "body_sha256", json_string(hex));
     }

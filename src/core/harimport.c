@@ -209,11 +209,11 @@ static int hex_digit(char c)
     return -1;
 }
 
-static bool sha256_of(const char *hex, uint8_t out[32])
+static bool sha256_of(const char *hex, uint8_t out[SHA256_DIGEST_LEN])
 {
-    if (!hex || strlen(hex) != 64)
+    if (!hex || strlen(hex) != 2 * SHA256_DIGEST_LEN)
         return false;
-    for (int i = 0; i < 32; i++) {
+    for (int i = 0; i < SHA256_DIGEST_LEN; i++) {
         int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;

@@ -125,12 +125,12 @@ static void write_headers(struct jsonwrite *w, const uint8_t *base, const struct
 
 void jsonout_write_sha256(struct jsonwrite *w, const struct message *m)
 {
-    uint8_t sum[32];
+    uint8_t sum[SHA256_DIGEST_LEN];
     if (!message_sha256(m, sum)) {
         jsonwrite_null(w);
         return;
     }
-    char hex[65];
+    char hex[SHA256_HEX_SIZE];
     sha256_hex(sum, hex);
     jsonwrite_string(w, hex, 64);
 }

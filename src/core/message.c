@@ -109,7 +109,7 @@ const uint8_t *message_body_view(const struct message *m, size_t *len, bool *who
     return m->raw.data + m->body_off;
 }
 
-bool message_sha256(const struct message *m, uint8_t out[32])
+bool message_sha256(const struct message *m, uint8_t out[SHA256_DIGEST_LEN])
 {
     if (!(m->flags & MSG_HASHED))
         return false;

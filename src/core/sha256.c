@@ -186,7 +186,7 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
     s->fill = n;
 }
 
-void sha256_final(struct sha256 *s, uint8_t out[32])
+void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN])
 {
     uint64_t bits = s->len * 8;
     /* Padding: 0x80, zeros up to 56 bytes into a block, then the length in bits. */
@@ -209,7 +209,7 @@ void sha256_final(struct sha256 *s, uint8_t out[32])
     }
 }
 
-void sha256_hex(const uint8_t digest[32], char hex[65])
+void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char hex[SHA256_HEX_SIZE])
 {
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
