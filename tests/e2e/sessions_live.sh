@@ -6,7 +6,6 @@
 # the same files from `hspy sniff` on loopback watching curl and python's http.server (needs
 # root for the capture).
 source "$(dirname "$0")/lib/common.sh"
-
 source "$(dirname "$0")/lib/verify.sh"
 command -v curl >/dev/null || skip "curl is needed"
 har() { python3 "$HSPY_SOURCE_DIR/tests/e2e/lib/har.py" "$@"; }

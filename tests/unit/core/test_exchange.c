@@ -26,8 +26,10 @@ static void append(struct message *m, const char *s, size_t n)
     m->wire_bytes = n;
 }
 
+/* rare: also what few exchanges have, each in the arena (a gap, an interim response, a stored
+ * body hash). */
 static struct exchange *make_in(struct exchange_pool *pool, size_t resp_body, int nwarn,
-                                bool strings, bool gaps)
+                                bool strings, bool rare)
 {
     struct exchange *ex = exchange_pool_get(pool, &LIMITS);
     static const char req[] = "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n";
@@ -48,12 +50,12 @@ static struct exchange *make_in(struct exchange_pool *pool, size_t resp_body, in
         ex->note = arena_strdup(&ex->arena, "rule: webhook-ok");
         ex->cache_label = "static label"; /* not in the arena: must stay as it is */
     }
-    if (gaps) {
+    if (rare) {
         ex->resp.gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *ex->resp.gaps);
         ex->resp.gaps[ex->resp.ngaps++] = (struct message_gap){5, 10};
-        /* an interim response record, in the arena too */
+        /* an interim response record */
         assert_true(exchange_add_interim(ex, &ex->resp, (struct message_interim){0, 12, 103}));
-        /* a stored body hash (a body too large to hash again from raw), in the arena too */
+        /* a stored body hash (a body too large to hash again from raw) */
         uint8_t sum[SHA256_DIGEST_LEN];
         for (size_t i = 0; i < sizeof sum; i++)
             sum[i] = (uint8_t)(i * 7 + 1);
@@ -64,9 +66,9 @@ static struct exchange *make_in(struct exchange_pool *pool, size_t resp_body, in
     return ex;
 }
 
-static struct exchange *make(size_t resp_body, int nwarn, bool strings, bool gaps)
+static struct exchange *make(size_t resp_body, int nwarn, bool strings, bool rare)
 {
-    return make_in(NULL, resp_body, nwarn, strings, gaps);
+    return make_in(NULL, resp_body, nwarn, strings, rare);
 }
 
 /* What an exchange shows, copied out so that it can be compared after compaction. */
@@ -129,7 +131,7 @@ static void test_compact_keeps_everything(void **state)
     static const struct {
         size_t body;
         int nwarn;
-        bool strings, gaps;
+        bool strings, rare;
     } cases[] = {
         {0, 0, false, false},
         {45, 0, false, false},
@@ -140,7 +142,7 @@ static void test_compact_keeps_everything(void **state)
         {EXCHANGE_COMPACT_INLINE_MAX, 0, true, false},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        struct exchange *ex = make(cases[c].body, cases[c].nwarn, cases[c].strings, cases[c].gaps);
+        struct exchange *ex = make(cases[c].body, cases[c].nwarn, cases[c].strings, cases[c].rare);
         struct view before, after;
         snapshot(ex, &before);
         size_t mem = exchange_memory(ex);
@@ -152,7 +154,7 @@ static void test_compact_keeps_everything(void **state)
         bool small = ex->resp.raw.len + 1 <= EXCHANGE_COMPACT_INLINE_MAX;
         assert_int_equal(arena_owns(&ex->arena, ex->resp.raw.data), small);
         assert_true(arena_owns(&ex->arena, ex->req.raw.data));
-        assert_int_equal(before.hashed, cases[c].gaps);
+        assert_int_equal(before.hashed, cases[c].rare);
         if (ex->resp.sha256)
             assert_true(arena_owns(&ex->arena, ex->resp.sha256));
         assert_int_equal(ex->resp.raw.cap, ex->resp.raw.len + 1);
@@ -230,7 +232,7 @@ static void assert_fresh(const struct exchange *ex)
 }
 
 /* Exchanges used, given back and taken again (plain, compacted, with large bodies, warnings
- * and gaps) read exactly like exchanges made afresh. */
+ * and the rare parts) read exactly like exchanges made afresh. */
 static void test_pool_reuse(void **state)
 {
     (void)state;
