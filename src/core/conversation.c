@@ -611,7 +611,11 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
     struct half *sd = &c->side[s];
     struct message *m = exchange_msg(sd->ex, s);
     size_t have = m->raw.len - m->head_off;
+    /* The head may grow to head_max, and never past what raw may hold (a message's cap is
+     * lowered once its body begins): a head the parser ends is then always all in raw. */
     size_t room = c->cfg.limits.head_max > have ? c->cfg.limits.head_max - have : 0;
+    if (room > m->raw.max - m->raw.len)
+        room = m->raw.max - m->raw.len;
     size_t take = n < room ? n : room;
     size_t before = m->raw.len;
     if (sd->unreadable || sd->orphan_undecided) {
@@ -645,12 +649,6 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
         struct http_scan fresh = {0};
         rc = http_head_parse(m->raw.data + m->head_off, (size_t)rc, kind, &c->cfg.limits, &fresh,
                              &sd->head, w);
-    }
-    if (rc > 0 && m->head_off + (size_t)rc > m->raw.len) {
-        /* The head is not all in raw: its cap (lowered for an earlier body of this message)
-         * cut the bytes short. Never reached by the engine's own states; kept so that no path
-         * can set raw.len past what raw holds. */
-        rc = HTTP_TOO_LARGE;
     }
     if (rc > 0) {
         /* The parser only ends a head inside bytes it is seeing for the first time. */
