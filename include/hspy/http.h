@@ -239,17 +239,15 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
         if (len < head_max && (uint32_t)len - 16 < scan->wait_lf) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
             unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-            /* Most pieces hold no LF at all: they are done with here. */
-            if (__builtin_expect(!lf, 1)) {
-                scan->wait_lf = (uint32_t)len + 1;
-                return HTTP_NEED_MORE;
-            }
             if (scan->state == HTTP_SCAN_FIELDS) {
                 unsigned cr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
-                if (!(lf & ((lf | cr) >> 1))) {
+                if (__builtin_expect(!(lf & ((lf | cr) >> 1)), 1)) {
                     scan->wait_lf = (uint32_t)(len + 1 - (lf >> 15));
                     return HTTP_NEED_MORE;
                 }
+            } else if (!lf) {
+                scan->wait_lf = (uint32_t)len + 1;
+                return HTTP_NEED_MORE;
             }
             return http_head_parse_full(buf, len, kind, limits, scan, head, w);
         }
