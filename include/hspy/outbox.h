@@ -5,8 +5,10 @@
  * the filtered or the marked exchanges to a HAR file (harfile.h).
  *
  * It is one key table added to the ui (ui_add_keys_data) with the state between a key and the
- * answers to its questions. Files are written at once on the loop; a HAR of many exchanges
- * takes the time its writing takes.
+ * answers to its questions. Exports are written at once on the loop; a HAR file is written in
+ * steps of OUTBOX_SAVE_STEP_MS, one a frame interval (a ui task), with its progress under the
+ * view, so that the network is served while a large history is saved. Quitting during a save
+ * finishes it first and reports on stderr.
  */
 #ifndef HSPY_OUTBOX_H
 #define HSPY_OUTBOX_H

@@ -92,6 +92,12 @@ typedef unsigned (*ui_prompt_fn)(struct ui *ui, const char *text, void *data);
 /* Called on every change (live validation); may set an error with prompt_error. */
 typedef void (*ui_prompt_change_fn)(struct ui *ui, struct prompt *p, void *data);
 
+/*
+ * One step of work that goes on over several frames (a HAR file being written): does a bounded
+ * part of it and returns true while more remains. It may show its progress with ui_message.
+ */
+typedef bool (*ui_task_fn)(struct ui *ui, void *data);
+
 struct ui {
     struct store *store;
     struct ui_config cfg;
@@ -127,6 +133,9 @@ struct ui {
     ui_choose_fn choose;
     void *choose_data;
     void *key_data; /* data of the key table whose action runs now */
+    /* work a key table's owner goes on with over the next frames (ui_task_start), or NULL */
+    ui_task_fn task;
+    void *task_data;
     /* search and filter */
     char search[PROMPT_MAX];
     bool searching; /* a flow-list search goes on over the next frames */
@@ -172,6 +181,15 @@ bool ui_busy(const struct ui *ui);
 bool ui_waited_on(const struct ui *ui);
 /* Handles a key (enum keymap_key or a code point); returns enum ui_reaction bits. */
 unsigned ui_key(struct ui *ui, int key);
+/*
+ * Has ui_update call step(ui, data) until it returns false: the ui is busy and waited on
+ * meanwhile, so frames (and steps) come every frame interval whatever the traffic. One task at
+ * a time: returns false when one is running. The owner finishes or abandons a task still
+ * running when it is freed (ui_cleanup never calls it).
+ */
+bool ui_task_start(struct ui *ui, ui_task_fn step, void *data);
+/* Forgets the running task when it was started with data (its owner ends it itself). */
+void ui_task_cancel(struct ui *ui, const void *data);
 
 enum ui_button { UI_CLICK = 1, UI_WHEEL_UP, UI_WHEEL_DOWN };
 /* Handles a mouse event at cell (x, y); returns enum ui_reaction bits. */

@@ -22,6 +22,12 @@
 
 /* Longest file name a prompt answer gives after "~/" is expanded. */
 enum { OUTBOX_PATH_MAX = 4096 };
+/*
+ * Time one step of a HAR save takes on the loop (at least one entry). Steps come once a frame
+ * interval, so the network is served in between: a million flows take longer to save than in
+ * one go, and nothing waits on them meanwhile.
+ */
+enum { OUTBOX_SAVE_STEP_MS = 10 };
 
 /* Which exchanges w saves. */
 enum outbox_scope { SCOPE_ALL = 'a', SCOPE_SHOWN = 'f', SCOPE_MARKED = 'm' };
@@ -36,7 +42,35 @@ struct outbox {
     char labels[3][64];        /* w's answers with their counts (labels must outlive them) */
     char label[128];           /* the open prompt's label (it must outlive the prompt) */
     struct prompt_history paths;
+    struct harfile_job *job; /* the HAR file being written by w, or NULL */
+    struct save_sync *sync;  /* its fsync on a worker thread, or NULL */
 };
+
+/*
+ * The fsync of a finished HAR document, run on libuv's worker threads so that the loop goes on
+ * while the disk catches up (hundreds of milliseconds for a large file). Allocated apart from
+ * the outbox: when the outbox is freed first, the request is orphaned (o = NULL) and frees
+ * itself when it completes.
+ */
+struct save_sync {
+    uv_fs_t req;
+    struct outbox *o;
+    bool done;
+    int err; /* errno of the fsync, or 0 */
+};
+
+static void on_synced(uv_fs_t *req)
+{
+    struct save_sync *sync = req->data;
+    int result = (int)req->result;
+    uv_fs_req_cleanup(req);
+    if (!sync->o) {
+        free(sync);
+        return;
+    }
+    sync->done = true;
+    sync->err = result < 0 ? -result : 0;
+}
 
 static struct outbox *of(struct ui *ui)
 {
@@ -271,6 +305,77 @@ static uint64_t *scope_ids(const struct outbox *o, size_t *n)
     return ids;
 }
 
+/* Puts the document in place and says how it went. */
+static void save_done(struct ui *ui, struct outbox *o)
+{
+    char path[OUTBOX_PATH_MAX], err[UI_MESSAGE_MAX];
+    snprintf(path, sizeof path, "%s", harfile_path(o->job));
+    struct harfile_stats st;
+    int rc = harfile_finish(o->job, &st, err, sizeof err);
+    o->job = NULL;
+    if (rc != 0)
+        ui_message(ui, STYLE_ERROR, "save: %s", err);
+    else if (st.missing || st.dropped)
+        ui_message(ui, STYLE_MESSAGE,
+                   "%" PRIu64 " flows saved to %s (%" PRIu64 " gone from the store, %" PRIu64
+                   " too large for an entry)",
+                   st.written, path, st.missing, st.dropped);
+    else
+        ui_message(ui, STYLE_MESSAGE, "%" PRIu64 " flows saved to %s", st.written, path);
+}
+
+static void save_progress(struct ui *ui, const struct outbox *o)
+{
+    size_t total, done = harfile_progress(o->job, &total);
+    if (o->sync)
+        ui_message(ui, STYLE_MESSAGE, "saving %zu flows to %s... writing to disk", total,
+                   harfile_path(o->job));
+    else
+        ui_message(ui, STYLE_MESSAGE, "saving %zu flows to %s... %zu%%", total,
+                   harfile_path(o->job), done * 100 / total);
+}
+
+/* Starts the fsync of the ended document on a worker thread; false when it cannot be. */
+static bool start_sync(struct outbox *o, int fd)
+{
+    struct save_sync *sync = xcalloc(1, sizeof *sync);
+    sync->o = o;
+    sync->req.data = sync;
+    if (uv_fs_fsync(&o->h->loop, &sync->req, fd, on_synced) != 0) {
+        free(sync);
+        return false;
+    }
+    o->sync = sync;
+    return true;
+}
+
+/*
+ * One step of the save (ui_task_fn): entries for OUTBOX_SAVE_STEP_MS, then the progress; once
+ * all are written, the fsync runs on a worker thread and the steps wait for it.
+ */
+static bool save_step(struct ui *ui, void *data)
+{
+    struct outbox *o = data;
+    if (o->sync) {
+        if (!o->sync->done)
+            return true;
+        harfile_synced(o->job, o->sync->err);
+        free(o->sync);
+        o->sync = NULL;
+    } else if (harfile_step(o->job, (uint64_t)OUTBOX_SAVE_STEP_MS * 1000000u)) {
+        save_progress(ui, o);
+        return true;
+    } else {
+        int fd = harfile_end(o->job);
+        if (fd >= 0 && start_sync(o, fd)) {
+            save_progress(ui, o);
+            return true;
+        }
+    }
+    save_done(ui, o);
+    return false;
+}
+
 static unsigned save_to_file(struct ui *ui, const char *text, void *data)
 {
     struct outbox *o = data;
@@ -281,21 +386,15 @@ static unsigned save_to_file(struct ui *ui, const char *text, void *data)
     }
     size_t n;
     uint64_t *ids = scope_ids(o, &n);
-    struct harfile_stats st;
     if (n == 0)
         ui_message(ui, STYLE_ERROR, "nothing saved: no %sflows",
                    o->scope == SCOPE_MARKED ? "marked "
                    : o->scope == SCOPE_ALL  ? ""
                                             : "shown ");
-    else if (harfile_write(o->h, ids, n, path, &st, err, sizeof err) != 0)
+    else if (!(o->job = harfile_begin(o->h, ids, n, path, err, sizeof err)))
         ui_message(ui, STYLE_ERROR, "save: %s", err);
-    else if (st.missing || st.dropped)
-        ui_message(ui, STYLE_MESSAGE,
-                   "%" PRIu64 " flows saved to %s (%" PRIu64 " gone from the store, %" PRIu64
-                   " too large for an entry)",
-                   st.written, path, st.missing, st.dropped);
-    else
-        ui_message(ui, STYLE_MESSAGE, "%" PRIu64 " flows saved to %s", st.written, path);
+    else if (save_step(ui, o)) /* a small save is done at once */
+        ui_task_start(ui, save_step, o);
     free(ids);
     return UI_REDRAW;
 }
@@ -316,6 +415,10 @@ static unsigned act_save(struct ui *ui, int arg)
 {
     (void)arg;
     struct outbox *o = of(ui);
+    if (o->job) { /* one save at a time: w shows how far the running one got */
+        save_progress(ui, o);
+        return UI_REDRAW;
+    }
     const struct flowlist *fl = &ui->list;
     snprintf(o->labels[0], sizeof o->labels[0], "all (%zu)", o->h->store.live);
     snprintf(o->labels[1], sizeof o->labels[1], "shown (%zu)", flowlist_count(fl));
@@ -356,6 +459,24 @@ void outbox_free(struct outbox *o)
 {
     if (!o)
         return;
+    if (o->job) {
+        /* The user quit during a save: it is finished, not lost (the terminal is the user's
+         * again, so the outcome goes to stderr). */
+        ui_task_cancel(o->ui, o);
+        if (o->sync && !o->sync->done)
+            o->sync->o = NULL; /* frees itself; harfile_finish syncs again, here */
+        else
+            free(o->sync);
+        o->sync = NULL;
+        char path[OUTBOX_PATH_MAX], err[UI_MESSAGE_MAX];
+        snprintf(path, sizeof path, "%s", harfile_path(o->job));
+        struct harfile_stats st;
+        if (harfile_finish(o->job, &st, err, sizeof err) != 0)
+            fprintf(stderr, "hspy: save: %s\n", err);
+        else
+            fprintf(stderr, "hspy: %" PRIu64 " flows saved to %s\n", st.written, path);
+        o->job = NULL;
+    }
     prompt_history_cleanup(&o->paths);
     free(o);
 }

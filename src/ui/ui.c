@@ -72,13 +72,30 @@ void ui_resize(struct ui *ui, int rows, int cols)
 
 static enum flowlist_found search_step(struct ui *ui);
 
+bool ui_task_start(struct ui *ui, ui_task_fn step, void *data)
+{
+    if (ui->task)
+        return false;
+    ui->task = step;
+    ui->task_data = data;
+    return true;
+}
+
+void ui_task_cancel(struct ui *ui, const void *data)
+{
+    if (ui->task && ui->task_data == data)
+        ui->task = NULL;
+}
+
 bool ui_update(struct ui *ui)
 {
-    bool searching = ui->searching;
-    if (searching)
+    bool stepped = ui->searching || ui->task;
+    if (ui->task && !ui->task(ui, ui->task_data))
+        ui->task = NULL;
+    if (ui->searching)
         search_step(ui);
     if (ui->store->generation == ui->generation && !flowlist_busy(&ui->list))
-        return searching;
+        return stepped; /* a step may have changed what shows */
     flowlist_update(&ui->list);
     ui->generation = ui->store->generation;
     return true;
@@ -86,12 +103,12 @@ bool ui_update(struct ui *ui)
 
 bool ui_busy(const struct ui *ui)
 {
-    return flowlist_busy(&ui->list) || ui->searching;
+    return flowlist_busy(&ui->list) || ui->searching || ui->task;
 }
 
 bool ui_waited_on(const struct ui *ui)
 {
-    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->searching;
+    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->searching || ui->task;
 }
 
 unsigned ui_context(const struct ui *ui)

@@ -2,7 +2,9 @@
  * outbox: the export (E) and HAR (w) keys driven through the ui without a terminal: each form
  * written to the file named at the prompt (scripts executable), the clipboard as an OSC 52
  * sequence on the terminal stream, all and marked flows saved as HAR, a failed write and a
- * cancelled question reported without writing anything.
+ * cancelled question reported without writing anything. A large save goes on in steps (frames
+ * keep coming, a second w is refused, quitting finishes it), and exchanges evicted between steps
+ * are counted, not written.
  */
 #include "testutil.h"
 
@@ -10,8 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "hspy/base64.h"
+#include "hspy/harfile.h"
 #include "hspy/hspy.h"
 #include "hspy/outbox.h"
 #include "hspy/ui.h"
@@ -21,6 +27,9 @@
 static const char REQ[] = "POST /up HTTP/1.1\r\nHost: one.test\r\nContent-Length: 5\r\n\r\nhello";
 static const char RESP[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 static const char REQ2[] = "GET /two HTTP/1.1\r\nHost: two.test\r\n\r\n";
+
+/* Flows of the large save: well over what one step (OUTBOX_SAVE_STEP_MS) writes. */
+enum { BIG_SAVE = 6000 };
 
 struct fixture {
     struct hspy h;
@@ -55,6 +64,21 @@ static const char *answer_path(struct fixture *f, const char *name)
     return f->path;
 }
 
+/*
+ * Runs frames, and the loop (for the fsync on a worker thread), until the ui has no work left;
+ * returns how many frames that took (at most a minute's worth).
+ */
+static int settle(struct fixture *f)
+{
+    int frames = 0;
+    for (time_t end = time(NULL) + 60; ui_busy(&f->ui) && time(NULL) < end; frames++) {
+        ui_update(&f->ui);
+        uv_run(&f->h.loop, UV_RUN_NOWAIT);
+    }
+    assert_false(ui_busy(&f->ui));
+    return frames;
+}
+
 static char *slurp(const char *path, size_t *n)
 {
     FILE *fp = fopen(path, "rb");
@@ -83,7 +107,7 @@ static int setup(void **state)
     h->limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
     h->ex_limits = (struct exchange_limits){HTTP_HEAD_MAX_DEFAULT, 1 << 20};
     unsetenv("TMUX");
-    store_init(&h->store, 1000, (size_t)-1);
+    store_init(&h->store, BIG_SAVE, (size_t)-1);
     synth_init(&f->synth, &h->store, 1 << 20);
     synth_exchange(&f->synth, REQ, strlen(REQ), RESP, strlen(RESP), 1000000000, 1000000);
     synth_exchange(&f->synth, REQ2, strlen(REQ2), RESP, strlen(RESP), 2000000000, 1000000);
@@ -184,6 +208,10 @@ static void test_har(void **state)
     keys(f, "wa");
     HAS("save all flows to HAR file");
     answer_path(f, "all.har");
+    /* Both entries went in the first step; the fsync runs on a worker thread, the loop goes on. */
+    HAS("saving 2 flows to");
+    HAS("writing to disk");
+    settle(f);
     HAS("2 flows saved to");
     size_t n;
     char *text = slurp(f->path, &n);
@@ -198,11 +226,108 @@ static void test_har(void **state)
     HAS("marked (1)");
     keys(f, "m");
     answer_path(f, "marked.har");
+    settle(f);
     HAS("1 flows saved to");
     text = slurp(f->path, &n);
     assert_int_equal(count(text, "\"timings\""), 1);
     assert_non_null(strstr(text, "one.test"));
     free(text);
+}
+
+/* Adds n more flows on one connection, one second apart after the first two. */
+static void add_flows(struct fixture *f, size_t n, int64_t from)
+{
+    struct synth s;
+    synth_init(&s, &f->h.store, 1 << 20);
+    for (size_t i = 0; i < n; i++)
+        synth_exchange(&s, REQ2, strlen(REQ2), RESP, strlen(RESP), (from + (int64_t)i) * 1000000000,
+                       1000000);
+    synth_cleanup(&s);
+}
+
+/* Entries in a HAR document, which must parse as JSON. */
+static size_t har_entries(const char *path)
+{
+    json_error_t e;
+    json_t *doc = json_load_file(path, 0, &e);
+    assert_non_null(doc);
+    json_t *entries = json_object_get(json_object_get(doc, "log"), "entries");
+    assert_true(json_is_array(entries));
+    size_t n = json_array_size(entries);
+    json_decref(doc);
+    return n;
+}
+
+static void test_har_in_steps(void **state)
+{
+    struct fixture *f = *state;
+    add_flows(f, BIG_SAVE - 2, 3);
+    keys(f, "w");
+    HAS("all (6000)");
+    keys(f, "a");
+    answer_path(f, "big.har");
+    /* The first step ran at once and did not write everything: the rest comes frame by frame. */
+    HAS("saving 6000 flows to");
+    assert_true(ui_busy(&f->ui));
+    assert_true(ui_waited_on(&f->ui));
+    size_t n;
+    assert_null(slurp(f->path, &n)); /* only the temporary file exists so far */
+    keys(f, "w");                    /* one save at a time: no question, the progress again */
+    assert_false(f->ui.choosing);
+    HAS("saving 6000 flows to");
+    assert_true(settle(f) > 1);
+    HAS("6000 flows saved to");
+    assert_int_equal(har_entries(f->path), BIG_SAVE);
+}
+
+static void test_quit_during_save(void **state)
+{
+    struct fixture *f = *state;
+    add_flows(f, BIG_SAVE - 2, 3);
+    keys(f, "wa");
+    answer_path(f, "quit.har");
+    HAS("saving 6000 flows to");
+    /* The interface ends (as when the user quits): the save is finished, not lost. */
+    outbox_free(f->outbox);
+    f->outbox = NULL;
+    assert_int_equal(har_entries(f->path), BIG_SAVE);
+    assert_false(ui_busy(&f->ui)); /* the task is gone with its owner */
+}
+
+static void test_har_job_eviction(void **state)
+{
+    struct fixture *f = *state;
+    add_flows(f, BIG_SAVE - 2, 3);
+    struct store *st = &f->h.store;
+    uint64_t *ids = calloc(BIG_SAVE, sizeof *ids);
+    size_t k = 0;
+    for (uint64_t id = store_first_id(st); id < store_end_id(st); id++)
+        ids[k++] = id;
+    assert_int_equal(k, BIG_SAVE);
+    snprintf(f->path, sizeof f->path, "%s/job.har", f->dir);
+    char err[256];
+    struct harfile_job *j = harfile_begin(&f->h, ids, k, f->path, err, sizeof err);
+    assert_non_null(j);
+    /* No time to spare: one entry a step. */
+    size_t total;
+    assert_true(harfile_step(j, 0));
+    assert_int_equal(harfile_progress(j, &total), 1);
+    assert_int_equal(total, BIG_SAVE);
+    assert_true(harfile_step(j, 0));
+    assert_int_equal(harfile_progress(j, &total), 2);
+    /* Ten new flows evict the ten oldest: two are written already, eight are gone. */
+    add_flows(f, 10, 10000);
+    struct harfile_stats stats;
+    assert_int_equal(harfile_finish(j, &stats, err, sizeof err), 0);
+    assert_int_equal(stats.written, BIG_SAVE - 8);
+    assert_int_equal(stats.missing, 8);
+    assert_int_equal(stats.dropped, 0);
+    assert_int_equal(har_entries(f->path), BIG_SAVE - 8);
+    /* A file that cannot be made is an error at the start. */
+    snprintf(f->path, sizeof f->path, "%s/no/such/dir.har", f->dir);
+    assert_null(harfile_begin(&f->h, ids, k, f->path, err, sizeof err));
+    assert_non_null(strstr(err, "No such file or directory"));
+    free(ids);
 }
 
 static void test_failures(void **state)
@@ -225,10 +350,8 @@ static void test_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_export_files),
-        T(test_clipboard),
-        T(test_har),
-        T(test_failures),
+        T(test_export_files),     T(test_clipboard),        T(test_har),      T(test_har_in_steps),
+        T(test_quit_during_save), T(test_har_job_eviction), T(test_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
