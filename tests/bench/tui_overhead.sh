@@ -128,7 +128,12 @@ start() {
         exit 1
     }
     shell=$(tmux -S "$sock" display-message -p -t "$role" '#{pane_pid}')
-    pid[$role]=$(pgrep -P "$shell" -x hspy | head -1)
+    # The process is named after the binary's file (the kernel keeps its first 15 bytes).
+    pid[$role]=$(pgrep -P "$shell" -x "$(basename "$HSPY" | cut -c1-15)" | head -1)
+    [ -n "${pid[$role]}" ] || {
+        echo "tui_overhead: hspy ($role) answers, but no process of $HSPY runs in its pane" >&2
+        exit 1
+    }
 }
 
 # stop: ends both hspy processes and the tmux server, and waits until the processes are gone
