@@ -37,7 +37,7 @@ struct harfile_job *harfile_begin(struct hspy *h, const uint64_t *ids, size_t n,
                                   char *err, size_t errlen);
 /*
  * Writes entries until budget_ns of time has passed (at least one entry, however long it
- * takes). Returns true while entries remain and no write failed.
+ * takes; UINT64_MAX: all of them). Returns true while entries remain and no write failed.
  */
 bool harfile_step(struct harfile_job *j, uint64_t budget_ns);
 /* Ids looked at so far; *total gets how many there are. */

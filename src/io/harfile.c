@@ -166,7 +166,8 @@ static uint64_t monotonic_ns(void)
 
 bool harfile_step(struct harfile_job *j, uint64_t budget_ns)
 {
-    uint64_t until = monotonic_ns() + budget_ns;
+    uint64_t now = monotonic_ns();
+    uint64_t until = budget_ns > UINT64_MAX - now ? UINT64_MAX : now + budget_ns;
     while (j->next < j->n && !j->w.err) {
         entry_step(j);
         if (monotonic_ns() >= until)
@@ -189,8 +190,7 @@ const char *harfile_path(const struct harfile_job *j)
 int harfile_end(struct harfile_job *j)
 {
     if (!j->ended) {
-        while (j->next < j->n && !j->w.err)
-            entry_step(j);
+        harfile_step(j, UINT64_MAX);
         dynbuf_adds(&j->w.buf, HAR_STREAM_END);
         flush(&j->w);
         j->ended = true;

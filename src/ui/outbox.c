@@ -22,6 +22,8 @@
 
 /* Longest file name a prompt answer gives after "~/" is expanded. */
 enum { OUTBOX_PATH_MAX = 4096 };
+/* A save's outcome: a file name and an error or three counts (the screen shows what fits). */
+enum { OUTBOX_OUTCOME_MAX = OUTBOX_PATH_MAX + UI_MESSAGE_MAX };
 /*
  * Time one step of a HAR save takes on the loop (at least one entry). Steps come once a frame
  * interval, so the network is served in between: a million flows take longer to save than in
@@ -305,8 +307,11 @@ static uint64_t *scope_ids(const struct outbox *o, size_t *n)
     return ids;
 }
 
-/* Puts the document in place and says how it went. */
-static void save_done(struct ui *ui, struct outbox *o)
+/*
+ * Puts the document in place and writes how it went into msg (the error, or the count and
+ * where). Returns 0, or -1 when the save failed.
+ */
+static int save_finish(struct outbox *o, char *msg, size_t len)
 {
     char path[OUTBOX_PATH_MAX], err[UI_MESSAGE_MAX];
     snprintf(path, sizeof path, "%s", harfile_path(o->job));
@@ -314,14 +319,22 @@ static void save_done(struct ui *ui, struct outbox *o)
     int rc = harfile_finish(o->job, &st, err, sizeof err);
     o->job = NULL;
     if (rc != 0)
-        ui_message(ui, STYLE_ERROR, "save: %s", err);
+        snprintf(msg, len, "save: %s", err);
     else if (st.missing || st.dropped)
-        ui_message(ui, STYLE_MESSAGE,
-                   "%" PRIu64 " flows saved to %s (%" PRIu64 " gone from the store, %" PRIu64
-                   " too large for an entry)",
-                   st.written, path, st.missing, st.dropped);
+        snprintf(msg, len,
+                 "%" PRIu64 " flows saved to %s (%" PRIu64 " gone from the store, %" PRIu64
+                 " too large for an entry)",
+                 st.written, path, st.missing, st.dropped);
     else
-        ui_message(ui, STYLE_MESSAGE, "%" PRIu64 " flows saved to %s", st.written, path);
+        snprintf(msg, len, "%" PRIu64 " flows saved to %s", st.written, path);
+    return rc;
+}
+
+static void save_done(struct ui *ui, struct outbox *o)
+{
+    char msg[OUTBOX_OUTCOME_MAX];
+    int rc = save_finish(o, msg, sizeof msg);
+    ui_message(ui, rc ? STYLE_ERROR : STYLE_MESSAGE, "%s", msg);
 }
 
 static void save_progress(struct ui *ui, const struct outbox *o)
@@ -468,14 +481,9 @@ void outbox_free(struct outbox *o)
         else
             free(o->sync);
         o->sync = NULL;
-        char path[OUTBOX_PATH_MAX], err[UI_MESSAGE_MAX];
-        snprintf(path, sizeof path, "%s", harfile_path(o->job));
-        struct harfile_stats st;
-        if (harfile_finish(o->job, &st, err, sizeof err) != 0)
-            fprintf(stderr, "hspy: save: %s\n", err);
-        else
-            fprintf(stderr, "hspy: %" PRIu64 " flows saved to %s\n", st.written, path);
-        o->job = NULL;
+        char msg[OUTBOX_OUTCOME_MAX];
+        save_finish(o, msg, sizeof msg);
+        fprintf(stderr, "hspy: %s\n", msg);
     }
     prompt_history_cleanup(&o->paths);
     free(o);
