@@ -3,8 +3,8 @@
  * written to the file named at the prompt (scripts executable), the clipboard as an OSC 52
  * sequence on the terminal stream, all and marked flows saved as HAR, a failed write and a
  * cancelled question reported without writing anything. A large save goes on in steps (frames
- * keep coming, a second w is refused, quitting finishes it), and exchanges evicted between steps
- * are counted, not written.
+ * keep coming, a second w shows its progress, quitting finishes it); exchanges evicted between
+ * steps are counted, not written; a disk that fills up during a save is reported.
  */
 #include "testutil.h"
 
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -330,6 +331,25 @@ static void test_har_job_eviction(void **state)
     free(ids);
 }
 
+/* A disk that fills up during a large save: the error is shown and the steps stop. */
+static void test_save_write_error(void **state)
+{
+    struct fixture *f = *state;
+    if (access("/dev/full", W_OK) != 0) {
+        print_message("skipped: no writable /dev/full on this machine\n");
+        skip();
+    }
+    add_flows(f, BIG_SAVE - 2, 3);
+    keys(f, "wa");
+    ui_key(&f->ui, KEYMAP_CTRL('u'));
+    keys(f, "/dev/full\n");
+    settle(f);
+    HAS("save: /dev/full: No space left on device");
+    /* The next w asks again: the failed save is over. */
+    keys(f, "w");
+    HAS("all (6000)");
+}
+
 static void test_failures(void **state)
 {
     struct fixture *f = *state;
@@ -350,8 +370,9 @@ static void test_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_export_files),     T(test_clipboard),        T(test_har),      T(test_har_in_steps),
-        T(test_quit_during_save), T(test_har_job_eviction), T(test_failures),
+        T(test_export_files),     T(test_clipboard),        T(test_har),
+        T(test_har_in_steps),     T(test_quit_during_save), T(test_har_job_eviction),
+        T(test_save_write_error), T(test_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
