@@ -47,7 +47,8 @@ struct harfile_job {
 /*
  * Writes the buffered text. Where the system can, the disk writes of what was just written start
  * now, without waiting for them: by the end of a long document most of it is on disk, and the
- * fsync that puts the document in place (on the interface's loop, for w) waits only for the rest.
+ * fsync that puts the document in place (a worker thread's, for the interface's w) waits only
+ * for the rest.
  */
 static void flush(struct writer *w)
 {
