@@ -31,6 +31,8 @@ struct statusbar {
     double rate;              /* bytes per second while loading, 0 unknown */
     uint64_t gaps;            /* capture gaps met so far */
     int filtering;            /* percent of a filter scan done, -1 when none runs */
+    const char *sorting;      /* column name of a re-sort in steps, or NULL */
+    int sorting_percent;      /* its progress */
     bool server;              /* the counts below apply (listen, proxy) */
     size_t conns;             /* connections open */
     uint64_t refused, failed; /* connections refused at the cap, accept failures */

@@ -139,8 +139,8 @@ static unsigned act_follow(struct ui *ui, int arg)
 
 static unsigned act_sort(struct ui *ui, int arg)
 {
-    int col = ui->list.sort_col;
-    bool desc = ui->list.descending;
+    int col = flowlist_sort_col(&ui->list);
+    bool desc = flowlist_sort_descending(&ui->list);
     if (arg) {
         desc = !desc;
     } else {
@@ -150,8 +150,12 @@ static unsigned act_sort(struct ui *ui, int arg)
         desc = false;
     }
     flowlist_set_sort(&ui->list, col, desc);
-    ui_message(ui, STYLE_MESSAGE, "sorted by %s, %s", FLOWROW_COLUMNS[col].name,
-               desc ? "descending" : "ascending");
+    if (ui->list.sorting)
+        ui_message(ui, STYLE_MESSAGE, "sorting %zu flows by %s, %s...", flowlist_count(&ui->list),
+                   FLOWROW_COLUMNS[col].name, desc ? "descending" : "ascending");
+    else
+        ui_message(ui, STYLE_MESSAGE, "sorted by %s, %s", FLOWROW_COLUMNS[col].name,
+                   desc ? "descending" : "ascending");
     return UI_REDRAW;
 }
 

@@ -17,6 +17,8 @@
 
 static const size_t NPOS = (size_t)-1;
 
+static void sort_cancel(struct flowlist *fl);
+
 /* Scratch ids kept between updates; a bigger scratch list is freed after use. */
 enum { SCRATCH_KEEP = 4096 };
 
@@ -58,12 +60,14 @@ void flowlist_init(struct flowlist *fl, struct store *store)
     fl->sort_col = FLOWCOL_ID;
     fl->follow = true;
     fl->scan_budget = FLOWLIST_SCAN_BUDGET_DEFAULT;
+    fl->sort_budget = FLOWLIST_SORT_BUDGET_DEFAULT;
     fl->scanned = store_first_id(store);
     fl->removed_seen = store->counters.added - store->live;
 }
 
 void flowlist_cleanup(struct flowlist *fl)
 {
+    sort_cancel(fl);
     free(fl->ids_mem);
     free(fl->pending);
     free(fl->marks);
@@ -103,47 +107,158 @@ struct sort_item {
     uint32_t off, len; /* sort string in the strings buffer (string columns) */
 };
 
-struct sort_ctx {
-    const char *strings;
+/* Sort strings are cut here; longer ones compare by this prefix, then by id. */
+enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
+/* For progress: gathering a row's key costs about as much as this many merge moves. */
+enum { SORT_GATHER_MOVES = 8 };
+
+/*
+ * Rows being sorted by one column: each row's key and sort string are computed once (gathered),
+ * then a bottom-up merge sort orders them (O(n log n) always; qsort has no context argument).
+ * Both can be done in steps: the merge keeps its place (the pass's run width, the pair of runs
+ * being merged and the positions in them) between calls. 24 bytes per row, twice (the merge's
+ * other buffer), plus the strings.
+ */
+struct sort_run {
+    int col;
+    const struct flowrow_column *column;
+    struct sort_item *items, *other; /* cap each; the merge goes from src to dst */
+    size_t n, cap;
+    struct dynbuf strings;
+    struct sort_item *src, *dst;
+    size_t width;           /* runs of this many items are merged in pairs */
+    size_t lo, mid, hi;     /* the pair being merged: [lo, mid) and [mid, hi) */
+    size_t i, j, k;         /* next item of each run, next slot of dst */
+    bool merging;           /* a pair is under way */
+    uint64_t moves, passes; /* for progress */
 };
 
-static int compare_items(const struct sort_ctx *c, const struct sort_item *a,
-                         const struct sort_item *b)
+static void sort_run_init(struct sort_run *r, int col, size_t cap)
+{
+    memset(r, 0, sizeof *r);
+    r->col = col;
+    r->column = &FLOWROW_COLUMNS[col];
+    r->cap = cap ? cap : 1;
+    r->items = xmalloc(r->cap * sizeof *r->items);
+    r->other = xmalloc(r->cap * sizeof *r->other);
+    dynbuf_init(&r->strings, (size_t)UINT32_MAX);
+    r->src = r->items;
+    r->dst = r->other;
+    r->width = 1;
+}
+
+static void sort_run_free(struct sort_run *r)
+{
+    free(r->items);
+    free(r->other);
+    dynbuf_cleanup(&r->strings);
+    memset(r, 0, sizeof *r);
+}
+
+/*
+ * Gathers the keys of ids[0..n) (at most cap - r->n of them), skipping exchanges gone from the
+ * store. The merge buffer's share of these rows is written too, so that a first merge pass in
+ * steps does not also pay for faulting all of its fresh pages in.
+ */
+static void sort_run_add(const struct flowlist *fl, struct sort_run *r, const uint64_t *ids,
+                         size_t n)
+{
+    size_t first = r->n;
+    for (size_t i = 0; i < n && r->n < r->cap; i++) {
+        prefetch(fl, i + PREFETCH_AHEAD < n ? ids[i + PREFETCH_AHEAD] : 0,
+                 i + PREFETCH_FAR < n ? ids[i + PREFETCH_FAR] : 0);
+        const struct exchange *ex = store_get(fl->store, ids[i]);
+        if (!ex)
+            continue;
+        struct sort_item *it = &r->items[r->n++];
+        it->key = r->column->key(ex);
+        it->id = ex->id;
+        it->off = (uint32_t)r->strings.len;
+        it->len = 0;
+        if (r->column->sortstr) {
+            char buf[SORTSTR_MAX];
+            it->len =
+                (uint32_t)dynbuf_append(&r->strings, buf, r->column->sortstr(ex, buf, sizeof buf));
+        }
+    }
+    memset(r->other + first, 0, (r->n - first) * sizeof *r->other);
+}
+
+static int compare_items(const char *strings, const struct sort_item *a, const struct sort_item *b)
 {
     if (a->key != b->key)
         return a->key < b->key ? -1 : 1;
-    if (c->strings) {
-        int r = memcmp(c->strings + a->off, c->strings + b->off, a->len < b->len ? a->len : b->len);
+    if (strings) {
+        int r = memcmp(strings + a->off, strings + b->off, a->len < b->len ? a->len : b->len);
         if (r || a->len != b->len)
             return r ? r : (a->len < b->len ? -1 : 1);
     }
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Bottom-up merge sort: qsort has no context argument, and this one is O(n log n) always. */
-static void merge_sort(const struct sort_ctx *c, struct sort_item *v, size_t n)
+/*
+ * Merges on for at most budget moves (0: to the end), once every key is gathered. Returns true
+ * when the items are in order: sort_run_sorted gives them.
+ */
+static bool sort_run_merge(struct sort_run *r, uint64_t budget)
 {
-    struct sort_item *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
-    struct sort_item *src = v, *dst = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = compare_items(c, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
-            while (i < mid)
+    const char *strings = r->column->sortstr ? (const char *)r->strings.data : NULL;
+    uint64_t stop = budget ? r->moves + budget : UINT64_MAX;
+    while (r->width < r->n) {
+        if (!r->merging) {
+            if (r->lo >= r->n) { /* the pass is over: its output is the next one's input */
+                struct sort_item *t = r->src;
+                r->src = r->dst;
+                r->dst = t;
+                r->width *= 2;
+                r->lo = 0;
+                r->passes++;
+                continue;
+            }
+            r->mid = r->lo + r->width < r->n ? r->lo + r->width : r->n;
+            r->hi = r->lo + 2 * r->width < r->n ? r->lo + 2 * r->width : r->n;
+            r->i = r->k = r->lo;
+            r->j = r->mid;
+            r->merging = true;
+        }
+        if (r->moves >= stop)
+            return false;
+        size_t end = r->hi;
+        if (stop - r->moves < end - r->k)
+            end = r->k + (size_t)(stop - r->moves);
+        r->moves += end - r->k;
+        const struct sort_item *src = r->src;
+        struct sort_item *dst = r->dst;
+        size_t i = r->i, j = r->j, k = r->k, mid = r->mid, hi = r->hi;
+        while (k < end) {
+            /* The left run's item first when equal (never: ids differ), so the sort is stable. */
+            if (j >= hi || (i < mid && compare_items(strings, &src[j], &src[i]) >= 0))
                 dst[k++] = src[i++];
-            while (j < hi)
+            else
                 dst[k++] = src[j++];
         }
-        struct sort_item *t = src;
-        src = dst;
-        dst = t;
+        r->i = i, r->j = j, r->k = k;
+        if (k == hi) {
+            r->merging = false;
+            r->lo = hi;
+        }
     }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
-    free(tmp);
+    return true;
+}
+
+/* The items in order, after sort_run_merge returned true. */
+static const struct sort_item *sort_run_sorted(const struct sort_run *r)
+{
+    return r->src;
+}
+
+/* Merge moves a sort of n items makes in all: n per pass, ceil(log2 n) passes. */
+static uint64_t sort_moves_total(size_t n)
+{
+    uint64_t passes = 0;
+    for (size_t w = 1; w < n; w *= 2)
+        passes++;
+    return (uint64_t)n * passes;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -152,15 +267,41 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sort strings are cut here; longer ones compare by this prefix, then by id. */
-enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
+/* A span of ids at most this many times the count is sorted through a bitmap of the span. */
+enum { ID_BITMAP_SPREAD = 8 };
+
+/*
+ * Sorts distinct ids v[0..n). Rows hold ids from a window of the store's numbering, so a
+ * bitmap of that window orders a million of them in one pass each way (a few ms where qsort
+ * takes about 100).
+ */
+static void sort_u64(uint64_t *v, size_t n)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    if (n < 2 || hi - lo >= (uint64_t)n * ID_BITMAP_SPREAD) {
+        qsort(v, n, sizeof *v, cmp_u64);
+        return;
+    }
+    size_t words = (size_t)((hi - lo) / 64 + 1);
+    uint64_t *bits = xmalloc(words * sizeof *bits);
+    memset(bits, 0, words * sizeof *bits);
+    for (size_t i = 0; i < n; i++)
+        bits[(v[i] - lo) / 64] |= (uint64_t)1 << ((v[i] - lo) % 64);
+    size_t k = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t b = bits[w]; b; b &= b - 1)
+            v[k++] = lo + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
+    free(bits);
+}
 
 /*
  * Sorts ids[0..n) by the current column and returns how many are left: sorting by another
  * column than the id looks every exchange up, and drops the ids of those gone from the store
- * (evicted since the last update); by id, they stay for compact. Each row's key and sort string
- * are computed once (not per comparison): 24 bytes per row plus the strings, freed before
- * returning.
+ * (evicted since the last update); by id, they stay for compact.
  */
 static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
 {
@@ -168,40 +309,61 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
         /* Scans produce ascending ids: sort only when a re-placed exchange broke the order. */
         for (size_t i = 1; i < n; i++) {
             if (ids[i - 1] > ids[i]) {
-                qsort(ids, n, sizeof *ids, cmp_u64);
+                sort_u64(ids, n);
                 break;
             }
         }
         return n;
     }
-    const struct flowrow_column *col = &FLOWROW_COLUMNS[fl->sort_col];
-    struct sort_item *items = xmalloc((n ? n : 1) * sizeof *items);
-    struct dynbuf strings;
-    dynbuf_init(&strings, (size_t)UINT32_MAX);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        prefetch(fl, i + PREFETCH_AHEAD < n ? ids[i + PREFETCH_AHEAD] : 0,
-                 i + PREFETCH_FAR < n ? ids[i + PREFETCH_FAR] : 0);
-        const struct exchange *ex = store_get(fl->store, ids[i]);
-        if (!ex)
-            continue;
-        struct sort_item *it = &items[m++];
-        it->key = sort_key(fl, ex);
-        it->id = ex->id;
-        it->off = (uint32_t)strings.len;
-        it->len = 0;
-        if (col->sortstr) {
-            char buf[SORTSTR_MAX];
-            it->len = (uint32_t)dynbuf_append(&strings, buf, col->sortstr(ex, buf, sizeof buf));
-        }
-    }
-    struct sort_ctx c = {col->sortstr ? (const char *)strings.data : NULL};
-    merge_sort(&c, items, m);
+    struct sort_run r;
+    sort_run_init(&r, fl->sort_col, n);
+    sort_run_add(fl, &r, ids, n);
+    sort_run_merge(&r, 0);
+    const struct sort_item *sorted = sort_run_sorted(&r);
+    size_t m = r.n;
     for (size_t i = 0; i < m; i++)
-        ids[i] = items[i].id;
-    free(items);
-    dynbuf_cleanup(&strings);
+        ids[i] = sorted[i].id;
+    sort_run_free(&r);
     return m;
+}
+
+/*
+ * A re-sort in steps. The rows as they were when it started (snap) have their keys gathered,
+ * then merged, while the rows keep their old order and follow the traffic. Rows that may have
+ * left or moved meanwhile are known without looking at every row again: in-flight exchanges
+ * (pending when it started) and rows added since (new traffic, in-flight exchanges re-placed)
+ * are "unsettled" and placed afresh at the end; a completed exchange's key and filter match do
+ * not change, so the others only need to be still in the store (compact checks that, as
+ * usual) and still marked in a marked-only view.
+ */
+struct flowlist_sort {
+    bool descending;
+    uint64_t *snap; /* the rows when it started; freed once gathered */
+    size_t nsnap, gathered;
+    struct sort_run run;
+    uint64_t *unsettled; /* ids, in no order until the end */
+    size_t nunsettled, unsettled_cap;
+    uint64_t removed_seen; /* the list's removed_seen when it started */
+};
+
+static void push_unsettled(struct flowlist_sort *s, uint64_t id)
+{
+    if (s->nunsettled == s->unsettled_cap)
+        s->unsettled =
+            xgrow(s->unsettled, &s->unsettled_cap, s->nunsettled + 1, sizeof *s->unsettled);
+    s->unsettled[s->nunsettled++] = id;
+}
+
+static void sort_cancel(struct flowlist *fl)
+{
+    struct flowlist_sort *s = fl->sorting;
+    if (!s)
+        return;
+    free(s->snap);
+    sort_run_free(&s->run);
+    free(s->unsettled);
+    free(s);
+    fl->sorting = NULL;
 }
 
 /* In v[0..n) ascending: the first position holding x or more (n: none). */
@@ -506,6 +668,114 @@ static void release_scratch(struct flowlist *fl)
     fl->scratch_cap = 0;
 }
 
+/* The pending entry of id, or NULL. */
+static const struct flowlist_pending *pending_find(const struct flowlist *fl, uint64_t id)
+{
+    size_t lo = 0, hi = fl->npending;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fl->pending[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < fl->npending && fl->pending[lo].id == id ? &fl->pending[lo] : NULL;
+}
+
+/* Starts a re-sort in steps by col; the rows keep their order until it ends. */
+static void sort_start(struct flowlist *fl, int col, bool descending)
+{
+    struct flowlist_sort *s = xmalloc(sizeof *s);
+    memset(s, 0, sizeof *s);
+    s->descending = descending;
+    s->nsnap = fl->n;
+    s->snap = xmalloc((fl->n ? fl->n : 1) * sizeof *s->snap);
+    memcpy(s->snap, fl->ids, fl->n * sizeof *s->snap);
+    sort_run_init(&s->run, col, fl->n);
+    for (size_t i = 0; i < fl->npending; i++)
+        push_unsettled(s, fl->pending[i].id);
+    s->removed_seen = fl->removed_seen;
+    fl->sorting = s;
+}
+
+/*
+ * The end of a re-sort: the rows become the sorted ones that are settled and still marked (in a
+ * marked-only view), then the unsettled ones still shown are placed by their current keys.
+ * Rows gone from the store meanwhile are dropped by compact, which looks again at every removal
+ * since the re-sort started.
+ */
+static void sort_apply(struct flowlist *fl)
+{
+    struct flowlist_sort *s = fl->sorting;
+    uint64_t *u = s->unsettled;
+    size_t nu = 0;
+    if (s->nunsettled)
+        qsort(u, s->nunsettled, sizeof *u, cmp_u64);
+    for (size_t i = 0; i < s->nunsettled; i++)
+        if (!nu || u[nu - 1] != u[i])
+            u[nu++] = u[i];
+    const struct sort_item *sorted = sort_run_sorted(&s->run);
+    fl->n = 0;
+    fl->front = 0;
+    fl->ids = fl->ids_mem;
+    reserve_ids(fl, s->run.n);
+    for (size_t i = 0; i < s->run.n; i++) {
+        uint64_t id = sorted[i].id;
+        if ((nu && bsearch(&id, u, nu, sizeof *u, cmp_u64)) ||
+            (fl->marked_only && !flowlist_is_marked(fl, id)))
+            continue;
+        fl->ids[fl->n++] = id;
+    }
+    fl->sort_col = s->run.col;
+    fl->descending = s->descending;
+    for (size_t i = 0; i < fl->npending; i++) {
+        const struct exchange *ex = store_get(fl->store, fl->pending[i].id);
+        fl->pending[i].key = by_id(fl) || !ex ? 0 : sort_key(fl, ex);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nu; i++) {
+        const struct exchange *ex = store_get(fl->store, u[i]);
+        if (!ex)
+            continue;
+        const struct flowlist_pending *p = pending_find(fl, u[i]);
+        if (p ? p->shown : matches(fl, ex))
+            push_scratch(fl, &k, u[i]);
+    }
+    fl->removed_seen = s->removed_seen;
+    sort_cancel(fl);
+    compact(fl);
+    insert_sorted(fl, fl->scratch, k);
+    release_scratch(fl);
+    newest_recompute(fl);
+    place_cursor(fl);
+}
+
+/*
+ * One update's share of a re-sort: the keys of up to scan_budget rows, or (once all are
+ * gathered) up to sort_budget merge moves, and the new order once they are done. Returns true
+ * when the rows changed.
+ */
+static bool sort_step(struct flowlist *fl)
+{
+    struct flowlist_sort *s = fl->sorting;
+    if (s->snap) {
+        size_t k = s->nsnap - s->gathered;
+        if (fl->scan_budget && k > fl->scan_budget)
+            k = fl->scan_budget;
+        sort_run_add(fl, &s->run, s->snap + s->gathered, k);
+        s->gathered += k;
+        if (s->gathered == s->nsnap) {
+            free(s->snap);
+            s->snap = NULL;
+        }
+        return false;
+    }
+    if (!sort_run_merge(&s->run, fl->sort_budget))
+        return false;
+    sort_apply(fl);
+    return true;
+}
+
 bool flowlist_update(struct flowlist *fl)
 {
     bool compacted = compact(fl);
@@ -518,11 +788,16 @@ bool flowlist_update(struct flowlist *fl)
         changed = true;
     remove_ids(fl, rm, nrm);
     free(rm);
-    for (size_t i = 0; i < nadd; i++)
+    for (size_t i = 0; i < nadd; i++) {
         if (fl->scratch[i] > fl->newest)
             fl->newest = fl->scratch[i];
+        if (fl->sorting)
+            push_unsettled(fl->sorting, fl->scratch[i]);
+    }
     insert_sorted(fl, fl->scratch, nadd);
     release_scratch(fl);
+    if (fl->sorting && sort_step(fl))
+        changed = true;
     if (changed) {
         /* Rows that left (deleted, evicted) may have taken the newest with them. */
         if (nrm || (compacted && fl->newest && !store_get(fl->store, fl->newest)))
@@ -535,6 +810,11 @@ bool flowlist_update(struct flowlist *fl)
 /* Starts over from the first exchange of the store (filter or view changed). */
 static void rebuild(struct flowlist *fl)
 {
+    if (fl->sorting) { /* the rows are built afresh: in the order asked for */
+        fl->sort_col = fl->sorting->run.col;
+        fl->descending = fl->sorting->descending;
+        sort_cancel(fl);
+    }
     fl->n = 0;
     fl->front = 0;
     fl->ids = fl->ids_mem;
@@ -550,7 +830,7 @@ static void rebuild(struct flowlist *fl)
 
 bool flowlist_busy(const struct flowlist *fl)
 {
-    return fl->scanned < store_end_id(fl->store);
+    return fl->scanned < store_end_id(fl->store) || fl->sorting;
 }
 
 int flowlist_rebuild_percent(const struct flowlist *fl)
@@ -569,7 +849,16 @@ void flowlist_set_filter(struct flowlist *fl, struct filter *f)
 
 void flowlist_set_sort(struct flowlist *fl, int col, bool descending)
 {
+    if (fl->sorting && col == fl->sorting->run.col) {
+        fl->sorting->descending = descending;
+        return;
+    }
+    sort_cancel(fl);
     bool same_order = col == fl->sort_col;
+    if (!same_order && col != FLOWCOL_ID && fl->scan_budget && fl->n > fl->scan_budget) {
+        sort_start(fl, col, descending);
+        return;
+    }
     fl->sort_col = col;
     fl->descending = descending;
     if (same_order) {
@@ -580,6 +869,28 @@ void flowlist_set_sort(struct flowlist *fl, int col, bool descending)
         fl->pending[i].key = by_id(fl) ? 0 : sort_key(fl, store_get(fl->store, fl->pending[i].id));
     fl->n = sort_ids(fl, fl->ids, fl->n);
     place_cursor(fl);
+}
+
+int flowlist_sort_col(const struct flowlist *fl)
+{
+    return fl->sorting ? fl->sorting->run.col : fl->sort_col;
+}
+
+bool flowlist_sort_descending(const struct flowlist *fl)
+{
+    return fl->sorting ? fl->sorting->descending : fl->descending;
+}
+
+int flowlist_sort_percent(const struct flowlist *fl)
+{
+    const struct flowlist_sort *s = fl->sorting;
+    if (!s)
+        return -1;
+    /* Gathering a row's key costs about as much as a few merge moves. */
+    uint64_t moves = sort_moves_total(s->nsnap);
+    uint64_t total = (uint64_t)s->nsnap * SORT_GATHER_MOVES + moves;
+    uint64_t done = (uint64_t)s->gathered * SORT_GATHER_MOVES + s->run.moves;
+    return total ? (int)(done * 100 / total > 99 ? 99 : done * 100 / total) : 0;
 }
 
 void flowlist_set_marked_only(struct flowlist *fl, bool on)

@@ -113,6 +113,9 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
                  s->descending ? g->down : g->up);
     if (s->filtering >= 0)
         snprintf(add(items, &n, 0, STYLE_PROGRESS)->text, ITEM_MAX, "filtering %d%%", s->filtering);
+    if (s->sorting)
+        snprintf(add(items, &n, 0, STYLE_PROGRESS)->text, ITEM_MAX, "sorting by %s %d%%",
+                 s->sorting, s->sorting_percent);
     if (s->filter && *s->filter) {
         char safe[ITEM_MAX - 16];
         termsafe_str(safe, sizeof safe, (const uint8_t *)s->filter, strlen(s->filter), 0);

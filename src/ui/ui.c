@@ -108,7 +108,8 @@ bool ui_busy(const struct ui *ui)
 
 bool ui_waited_on(const struct ui *ui)
 {
-    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->searching || ui->task;
+    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->list.sorting || ui->searching ||
+           ui->task;
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -391,7 +392,8 @@ static unsigned click_heading(struct ui *ui, int x)
         if (!ui->layout.w[col] || col == FLOWCOL_MARK)
             continue;
         if (x >= ui->layout.x[col] && x < ui->layout.x[col] + ui->layout.w[col]) {
-            bool desc = col == ui->list.sort_col ? !ui->list.descending : false;
+            bool desc =
+                col == flowlist_sort_col(&ui->list) ? !flowlist_sort_descending(&ui->list) : false;
             flowlist_set_sort(&ui->list, col, desc);
             return UI_REDRAW;
         }
@@ -469,6 +471,8 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .rate = pr ? pr->rate : 0,
         .gaps = pr ? pr->gaps : 0,
         .filtering = flowlist_rebuild_percent(&ui->list),
+        .sorting = ui->list.sorting ? FLOWROW_COLUMNS[flowlist_sort_col(&ui->list)].name : NULL,
+        .sorting_percent = flowlist_sort_percent(&ui->list),
         .server = ui->cfg.server && ui->cfg.server->active,
         .conns = ui->cfg.server ? ui->cfg.server->open : 0,
         .refused = ui->cfg.server ? ui->cfg.server->refused : 0,

@@ -99,12 +99,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct synth sy;
     synth_init(&sy, &store, 1 << 16);
     struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    unsigned setup = next(&s);
     struct ui_config cfg = {.title = "fuzz 127.0.0.1:8000",
                             .limits = &limits,
                             .body_max = 1 << 16,
-                            .glyphs = next(&s) % 2 ? &GLYPHS_UTF8 : &GLYPHS_ASCII};
+                            .glyphs = setup % 2 ? &GLYPHS_UTF8 : &GLYPHS_ASCII};
     struct ui ui;
     ui_init(&ui, &store, &cfg);
+    /* Small budgets, so that filters and re-sorts of the few flows held run in steps too. */
+    if (setup & 2)
+        ui.list.scan_budget = 4;
+    if (setup & 4)
+        ui.list.sort_budget = 16;
     int rows = 1 + (int)(next(&s) % 60);
     int cols = 1 + (int)(next(&s) % 220);
     ui_resize(&ui, rows, cols);

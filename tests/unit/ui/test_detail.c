@@ -108,6 +108,12 @@ static void test_statusbar(void **state)
     assert_non_null(strstr(t, "sort status▼"));
     assert_non_null(strstr(t, "filter: ~c 5xx"));
     assert_null(strstr(t, "conns"));
+    assert_null(strstr(t, "sorting"));
+    s.sorting = "host", s.sorting_percent = 42;
+    canvas_line_reset(&l, 250, 0);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    assert_non_null(strstr((const char *)l.text.data, "sorting by host 42%"));
+    s.sorting = NULL;
     s.server = true, s.conns = 12, s.refused = 3;
     canvas_line_reset(&l, 250, 0);
     statusbar_render(&s, &GLYPHS_UTF8, &l);

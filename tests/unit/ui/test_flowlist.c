@@ -289,7 +289,9 @@ static void random_operations(uint32_t seed)
     synth_connect(&slow, 9, 999);
     bool slow_open = false;
     f->fl.scan_budget = 16;
+    f->fl.sort_budget = 40; /* a re-sort of 60 rows takes several updates */
     uint32_t rng = seed;
+    int sorts_checked = 0;
     for (int step = 0; step < 3000; step++) {
         rng = rng * 1103515245u + 12345u;
         uint32_t r = rng >> 8, what = r % 100;
@@ -331,10 +333,17 @@ static void random_operations(uint32_t seed)
             if (pos != (size_t)-1)
                 flowlist_goto(&f->fl, pos);
         }
+        bool sorting = f->fl.sorting != NULL;
         flowlist_update(&f->fl);
-        if (!flowlist_busy(&f->fl))
+        if (!flowlist_busy(&f->fl)) {
             check_rows(f, seed, step);
+            sorts_checked += sorting;
+        }
     }
+    /* Re-sorts in steps ended amid the traffic, deletions, marks and in-flight exchanges. */
+    if (sorts_checked < 10)
+        fail_msg("seed %u: only %d re-sorts in steps were checked at their end", seed,
+                 sorts_checked);
     synth_cleanup(&slow);
     destroy(f);
 }
@@ -372,6 +381,113 @@ static void test_budgeted_rebuild(void **state)
     assert_int_equal(flowlist_count(&f->fl), f->n);
     assert_sorted(f, FLOWCOL_STATUS, false);
     assert_int_equal(flowlist_selected(&f->fl), 45); /* found again once scanned */
+    destroy(f);
+}
+
+/*
+ * A re-sort of more rows than an update examines runs in steps: the rows keep their order
+ * (and follow traffic, deletions, an in-flight exchange completing) until the new order is
+ * taken at once, with every row in it, the cursor on its flow.
+ */
+static void test_sort_in_steps(void **state)
+{
+    (void)state;
+    struct fixture *f = make(5000, 1000);
+    f->fl.scan_budget = 100;
+    f->fl.sort_budget = 2000;
+    f->fl.follow = false;
+    flowlist_goto(&f->fl, 44); /* id 45 */
+    struct synth other;        /* its own connection, where the response comes late */
+    synth_init(&other, &f->store, 4096);
+    synth_connect(&other, 9, 999);
+    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
+    synth_exchange(&other, req, strlen(req), NULL, 0, 5000, 0);
+    flowlist_update(&f->fl);
+    uint64_t slow = f->store.counters.added;
+    assert_int_equal(flowlist_count(&f->fl), 1001);
+
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, true);
+    assert_non_null(f->fl.sorting);
+    assert_true(flowlist_busy(&f->fl));
+    assert_int_equal(f->fl.sort_col, FLOWCOL_ID); /* the rows' order, until the end */
+    assert_int_equal(flowlist_sort_col(&f->fl), FLOWCOL_STATUS);
+    assert_true(flowlist_sort_descending(&f->fl));
+    assert_int_equal(flowlist_sort_percent(&f->fl), 0);
+    /* The same column again only changes the direction it heads to. */
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, false);
+    assert_false(flowlist_sort_descending(&f->fl));
+
+    int updates = 0, last_percent = 0;
+    size_t deleted = 0;
+    while (f->fl.sorting) {
+        add(f, 3);
+        /* A row deleted meanwhile, and the in-flight exchange completing halfway. */
+        if (flowlist_delete(&f->fl, flowlist_at(&f->fl, 100)) == 0)
+            deleted++;
+        if (updates == 3) {
+            const char *resp = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 599 Late\r\n"
+                               "Content-Length: 0\r\n\r\n";
+            conversation_feed(other.conv, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), 6000);
+        }
+        flowlist_update(&f->fl);
+        updates++;
+        if (f->fl.sorting) {
+            assert_int_equal(f->fl.sort_col, FLOWCOL_ID);
+            assert_sorted(f, FLOWCOL_ID, false);
+            int pc = flowlist_sort_percent(&f->fl);
+            assert_true(pc >= last_percent && pc < 100);
+            last_percent = pc;
+        }
+        assert_true(updates < 1000);
+    }
+    /* Two updates a round (flowlist_delete updates too): 11 gather the keys, about 1,000 x 10
+     * passes / 2,000 moves merge them. */
+    if (updates < 8)
+        fail_msg("the re-sort ended after %d rounds", updates);
+    assert_true(last_percent >= 50);
+    assert_int_equal(flowlist_sort_percent(&f->fl), -1);
+    assert_int_equal(f->fl.sort_col, FLOWCOL_STATUS);
+    assert_false(f->fl.descending);
+    assert_true(deleted > 0);
+    assert_int_equal(flowlist_count(&f->fl), f->store.live);
+    assert_sorted(f, FLOWCOL_STATUS, false);
+    /* The exchange that completed meanwhile sorts by its final status: last. */
+    assert_int_equal(flowlist_at(&f->fl, flowlist_count(&f->fl) - 1), slow);
+    assert_int_equal(flowlist_selected(&f->fl), 45);
+
+    /* Back to the rows' own column: the re-sort is dropped, nothing moves. */
+    flowlist_set_sort(&f->fl, FLOWCOL_HOST, false);
+    assert_non_null(f->fl.sorting);
+    flowlist_update(&f->fl);
+    flowlist_set_sort(&f->fl, FLOWCOL_STATUS, true);
+    assert_null(f->fl.sorting);
+    assert_false(flowlist_busy(&f->fl));
+    assert_sorted(f, FLOWCOL_STATUS, true);
+
+    /* A filter during a re-sort rebuilds the rows in the order asked for. */
+    flowlist_set_sort(&f->fl, FLOWCOL_HOST, false);
+    char err[128];
+    size_t at;
+    struct filter *flt = filter_compile("!~c 404", err, sizeof err, &at);
+    assert_non_null(flt);
+    flowlist_set_filter(&f->fl, flt);
+    assert_null(f->fl.sorting);
+    assert_int_equal(f->fl.sort_col, FLOWCOL_HOST);
+    while (flowlist_busy(&f->fl))
+        flowlist_update(&f->fl);
+    assert_sorted(f, FLOWCOL_HOST, false);
+    size_t expect = 0;
+    for (uint64_t id = store_first_id(&f->store); id < store_end_id(&f->store); id++) {
+        const struct exchange *ex = store_get(&f->store, id);
+        expect += ex && exchange_status(ex) != 404;
+    }
+    assert_int_equal(flowlist_count(&f->fl), expect);
+
+    /* Back to the numbers: at once, through a bitmap of the ids. */
+    flowlist_set_sort(&f->fl, FLOWCOL_ID, false);
+    assert_null(f->fl.sorting);
+    assert_sorted(f, FLOWCOL_ID, false);
+    synth_cleanup(&other);
     destroy(f);
 }
 
@@ -415,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_random_operations),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_budgeted_rebuild),
+        cmocka_unit_test(test_sort_in_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -394,6 +394,33 @@ static void test_keys_reach_actions(void **state)
     HAS("waiting for traffic");
 }
 
+/* A sort over more flows than a frame examines runs in steps, shown in the status bar; o and v
+ * meanwhile change where it heads. */
+static void test_sort_in_steps(void **state)
+{
+    struct fixture *f = *state;
+    f->ui.list.scan_budget = 1;
+    f->ui.list.sort_budget = 1;
+    keys(f, (int[]){'o', 0});
+    HAS("sorting 3 flows by time, ascending...");
+    HAS("sorting by time ");
+    assert_true(ui_busy(&f->ui) && ui_waited_on(&f->ui));
+    keys(f, (int[]){'o', 'v', 0});
+    HAS("sorting 3 flows by client, descending...");
+    assert_int_equal(f->ui.list.sort_col, FLOWCOL_ID);
+    int frames = 0;
+    while (ui_busy(&f->ui) && frames < 100) {
+        ui_update(&f->ui);
+        screen(f);
+        frames++;
+    }
+    assert_true(frames > 3 && frames < 100);
+    assert_int_equal(f->ui.list.sort_col, FLOWCOL_CLIENT);
+    assert_true(f->ui.list.descending);
+    HAS("sort client▼");
+    LACKS("sorting by");
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -401,6 +428,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_list),
+        T(test_sort_in_steps),
         T(test_detail_tabs),
         T(test_warnings_jump),
         T(test_help),
