@@ -105,8 +105,9 @@ void flowlist_set_filter(struct flowlist *fl, struct filter *f);
 /*
  * Orders by column col (enum flowrow_col), the cursor staying on its flow. Reversing the order
  * is immediate, and so is a new column for at most scan_budget rows; more rows are re-sorted in
- * steps (flowlist_busy, flowlist_sort_percent), and a rebuild (new filter, marked-only view)
- * meanwhile builds the rows in the new order instead.
+ * steps (flowlist_busy, flowlist_sort_percent). A rebuild (new filter, marked-only view) in
+ * another order than by number builds the rows by number, where each batch goes at the end, and
+ * then re-sorts them in steps.
  */
 void flowlist_set_sort(struct flowlist *fl, int col, bool descending);
 /* The order asked for last: the one a re-sort in steps is heading to, else the rows' own. */

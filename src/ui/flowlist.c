@@ -328,8 +328,10 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
 }
 
 /*
- * A re-sort in steps. The rows as they were when it started (snap) have their keys gathered,
- * then merged, while the rows keep their old order and follow the traffic. Rows that may have
+ * A re-sort in steps. It starts once no rebuild is under way (a rebuild scans the store into
+ * rows by number, the cheap order to build, and is then re-sorted). The rows as they were when
+ * it started (snap) have their keys gathered, then merged, while the rows keep their old order
+ * and follow the traffic. Rows that may have
  * left or moved meanwhile are known without looking at every row again: in-flight exchanges
  * (pending when it started) and rows added since (new traffic, in-flight exchanges re-placed)
  * are "unsettled" and placed afresh at the end; a completed exchange's key and filter match do
@@ -337,7 +339,9 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
  * usual) and still marked in a marked-only view.
  */
 struct flowlist_sort {
+    int col;
     bool descending;
+    bool started;   /* the snapshot is taken */
     uint64_t *snap; /* the rows when it started; freed once gathered */
     size_t nsnap, gathered;
     struct sort_run run;
@@ -682,20 +686,47 @@ static const struct flowlist_pending *pending_find(const struct flowlist *fl, ui
     return lo < fl->npending && fl->pending[lo].id == id ? &fl->pending[lo] : NULL;
 }
 
-/* Starts a re-sort in steps by col; the rows keep their order until it ends. */
-static void sort_start(struct flowlist *fl, int col, bool descending)
+/* A rebuild's scan of the store has not reached where the store ended when it began. */
+static bool rebuilding(const struct flowlist *fl)
+{
+    return fl->scanned < fl->rebuild_end;
+}
+
+/* Asks for a re-sort in steps by col; the rows keep their order until it ends. */
+static void sort_later(struct flowlist *fl, int col, bool descending)
 {
     struct flowlist_sort *s = xmalloc(sizeof *s);
     memset(s, 0, sizeof *s);
+    s->col = col;
     s->descending = descending;
+    fl->sorting = s;
+}
+
+/* Sorts the rows by col at once. */
+static void sort_now(struct flowlist *fl, int col, bool descending)
+{
+    fl->sort_col = col;
+    fl->descending = descending;
+    for (size_t i = 0; i < fl->npending; i++) {
+        const struct exchange *ex = store_get(fl->store, fl->pending[i].id);
+        fl->pending[i].key = by_id(fl) || !ex ? 0 : sort_key(fl, ex);
+    }
+    fl->n = sort_ids(fl, fl->ids, fl->n);
+    place_cursor(fl);
+}
+
+/* Takes the snapshot a re-sort in steps works on. */
+static void sort_begin(struct flowlist *fl)
+{
+    struct flowlist_sort *s = fl->sorting;
+    s->started = true;
     s->nsnap = fl->n;
     s->snap = xmalloc((fl->n ? fl->n : 1) * sizeof *s->snap);
     memcpy(s->snap, fl->ids, fl->n * sizeof *s->snap);
-    sort_run_init(&s->run, col, fl->n);
+    sort_run_init(&s->run, s->col, fl->n);
     for (size_t i = 0; i < fl->npending; i++)
         push_unsettled(s, fl->pending[i].id);
     s->removed_seen = fl->removed_seen;
-    fl->sorting = s;
 }
 
 /*
@@ -726,7 +757,7 @@ static void sort_apply(struct flowlist *fl)
             continue;
         fl->ids[fl->n++] = id;
     }
-    fl->sort_col = s->run.col;
+    fl->sort_col = s->col;
     fl->descending = s->descending;
     for (size_t i = 0; i < fl->npending; i++) {
         const struct exchange *ex = store_get(fl->store, fl->pending[i].id);
@@ -751,13 +782,27 @@ static void sort_apply(struct flowlist *fl)
 }
 
 /*
- * One update's share of a re-sort: the keys of up to scan_budget rows, or (once all are
- * gathered) up to sort_budget merge moves, and the new order once they are done. Returns true
- * when the rows changed.
+ * One update's share of a re-sort: its start once no rebuild runs (at once for at most
+ * scan_budget rows), the keys of up to scan_budget rows, or (once all are gathered) up to
+ * sort_budget merge moves, and the new order once they are done. Returns true when the rows
+ * changed.
  */
 static bool sort_step(struct flowlist *fl)
 {
     struct flowlist_sort *s = fl->sorting;
+    if (!s->started) {
+        if (rebuilding(fl))
+            return false;
+        if (!fl->scan_budget || fl->n <= fl->scan_budget) {
+            int col = s->col;
+            bool descending = s->descending;
+            sort_cancel(fl);
+            sort_now(fl, col, descending);
+            return true;
+        }
+        sort_begin(fl);
+        return false;
+    }
     if (s->snap) {
         size_t k = s->nsnap - s->gathered;
         if (fl->scan_budget && k > fl->scan_budget)
@@ -791,7 +836,7 @@ bool flowlist_update(struct flowlist *fl)
     for (size_t i = 0; i < nadd; i++) {
         if (fl->scratch[i] > fl->newest)
             fl->newest = fl->scratch[i];
-        if (fl->sorting)
+        if (fl->sorting && fl->sorting->started) /* rows before the start are in its snapshot */
             push_unsettled(fl->sorting, fl->scratch[i]);
     }
     insert_sorted(fl, fl->scratch, nadd);
@@ -810,10 +855,16 @@ bool flowlist_update(struct flowlist *fl)
 /* Starts over from the first exchange of the store (filter or view changed). */
 static void rebuild(struct flowlist *fl)
 {
-    if (fl->sorting) { /* the rows are built afresh: in the order asked for */
-        fl->sort_col = fl->sorting->run.col;
-        fl->descending = fl->sorting->descending;
-        sort_cancel(fl);
+    /* In the order asked for: with a budget, the rows are built by number (each batch then
+     * goes at the end) and re-sorted in steps once the scan is done. */
+    int col = flowlist_sort_col(fl);
+    bool descending = flowlist_sort_descending(fl);
+    sort_cancel(fl);
+    fl->sort_col = col;
+    fl->descending = descending;
+    if (col != FLOWCOL_ID && fl->scan_budget) {
+        fl->sort_col = FLOWCOL_ID;
+        sort_later(fl, col, descending);
     }
     fl->n = 0;
     fl->front = 0;
@@ -849,31 +900,25 @@ void flowlist_set_filter(struct flowlist *fl, struct filter *f)
 
 void flowlist_set_sort(struct flowlist *fl, int col, bool descending)
 {
-    if (fl->sorting && col == fl->sorting->run.col) {
+    if (fl->sorting && col == fl->sorting->col) {
         fl->sorting->descending = descending;
         return;
     }
     sort_cancel(fl);
-    bool same_order = col == fl->sort_col;
-    if (!same_order && col != FLOWCOL_ID && fl->scan_budget && fl->n > fl->scan_budget) {
-        sort_start(fl, col, descending);
-        return;
-    }
-    fl->sort_col = col;
-    fl->descending = descending;
-    if (same_order) {
+    if (col == fl->sort_col) {
+        fl->descending = descending;
         place_cursor(fl);
-        return;
+    } else if (col != FLOWCOL_ID && fl->scan_budget &&
+               (fl->n > fl->scan_budget || rebuilding(fl))) {
+        sort_later(fl, col, descending);
+    } else {
+        sort_now(fl, col, descending);
     }
-    for (size_t i = 0; i < fl->npending; i++)
-        fl->pending[i].key = by_id(fl) ? 0 : sort_key(fl, store_get(fl->store, fl->pending[i].id));
-    fl->n = sort_ids(fl, fl->ids, fl->n);
-    place_cursor(fl);
 }
 
 int flowlist_sort_col(const struct flowlist *fl)
 {
-    return fl->sorting ? fl->sorting->run.col : fl->sort_col;
+    return fl->sorting ? fl->sorting->col : fl->sort_col;
 }
 
 bool flowlist_sort_descending(const struct flowlist *fl)

@@ -287,16 +287,15 @@ static struct cost once(void (*fn)(struct bench *), struct bench *b)
 }
 
 /*
- * A re-sort as the interface runs it: the key, then a frame (update and render) at a time until
- * the rows are in the new order. Prints the longest frame and the whole.
+ * Frames as the interface runs them (update and render) until it is idle again, after work
+ * begun at start: prints the longest frame (the first includes what began the work) and the
+ * whole.
  */
-static void report_sort(struct bench *b, const char *what, int col, bool desc)
+static void report_frames(struct bench *b, const char *what, struct cost start)
 {
-    struct cost start = cost_start(), longest = {0, 0};
-    flowlist_set_sort(&b->ui.list, col, desc);
     ui_render(&b->ui, &b->canvas);
     int frames = 1;
-    longest = cost_since(start);
+    struct cost longest = cost_since(start);
     while (ui_busy(&b->ui)) {
         struct cost f = cost_start();
         ui_update(&b->ui);
@@ -312,6 +311,22 @@ static void report_sort(struct bench *b, const char *what, int col, bool desc)
     print_cost(line, longest, 1);
     snprintf(line, sizeof line, "%s: all (%d frames)", what, frames);
     print_cost(line, all, 1);
+}
+
+/* A re-sort, frame after frame until the rows are in the new order. */
+static void report_sort(struct bench *b, const char *what, int col, bool desc)
+{
+    struct cost start = cost_start();
+    flowlist_set_sort(&b->ui.list, col, desc);
+    report_frames(b, what, start);
+}
+
+/* A filter applied (or cleared), frame after frame until the rows are complete and in order. */
+static void report_filter_steps(struct bench *b, const char *what, const char *expr)
+{
+    struct cost start = cost_start();
+    ui_set_filter(&b->ui, expr);
+    report_frames(b, what, start);
 }
 static void search_missing(struct bench *b)
 {
@@ -387,6 +402,8 @@ static void report_others(struct bench *b)
     report_sort(b, "sort by status", FLOWCOL_STATUS, false);
     report_sort(b, "sort by host (descending)", FLOWCOL_HOST, true);
     print_cost("frame while sorted by host", frame_cost(b, 'j', false), 3);
+    report_filter_steps(b, "~c 404 while sorted by host", "~c 404");
+    report_filter_steps(b, "clear it while sorted by host", "");
     report_sort(b, "back to the default order", FLOWCOL_ID, false);
     print_cost("search the list, no match: first frame", once(search_missing, b), 1);
     print_cost("search the list, no match: all", once(search_missing_all, b), 1);
