@@ -33,12 +33,18 @@ struct doc_source {
      */
     size_t (*count)(void *data, bool *complete);
     void (*extend)(void *data, size_t want);
+    /* For a growing source, or NULL: finds lines through about budget more bytes of what it
+     * shows (0: to the end); true once all are known. */
+    bool (*index)(void *data, size_t budget);
     /*
      * A faster search than rendering every line, or NULL: the first line in [from, from+count)
      * (dir > 0) or [from-count+1, from] (dir < 0), nearest to from, whose text matches needle
-     * (search_find rules), or (size_t)-1.
+     * (search_find rules), or (size_t)-1. With a budget (0: none) it may stop after about that
+     * many bytes, setting *more: a call with the same needle, from, count and dir then goes on
+     * where it stopped.
      */
-    size_t (*find)(void *data, const char *needle, size_t from, size_t count, int dir);
+    size_t (*find)(void *data, const char *needle, size_t from, size_t count, int dir,
+                   size_t budget, bool *more);
 };
 
 struct doc_target {
@@ -70,6 +76,7 @@ struct doc {
     void *locate_data;
     void (*locate_free)(void *locate_data); /* called when the document is reset; may be NULL */
     struct canvas_line scratch;             /* search rendering */
+    uint64_t generation;                    /* counts resets: a search in steps checks it */
 };
 
 /* Prepares an empty document. */
@@ -110,6 +117,27 @@ void doc_render(const struct doc *d, size_t i, struct canvas_line *out);
  * (dir > 0) or before (dir < 0) line `from` and wrapping. Returns the line or (size_t)-1.
  */
 size_t doc_search(struct doc *d, const char *needle, size_t from, int dir);
+
+/* The same search in steps, so that a large body never stalls the loop. */
+enum { DOC_NEEDLE_MAX = 512 };
+struct doc_search {
+    char needle[DOC_NEEDLE_MAX]; /* cut to this many bytes */
+    size_t from;
+    int dir;
+    uint64_t generation; /* the document's when the search started */
+    bool indexed;        /* lines counted: pos and left are set */
+    size_t pos, left;    /* next line to look at, lines left to look at */
+};
+enum doc_found { DOC_MORE = 0, DOC_FOUND, DOC_MISSING, DOC_CHANGED };
+
+void doc_search_start(const struct doc *d, struct doc_search *s, const char *needle, size_t from,
+                      int dir);
+/*
+ * Goes on for about budget bytes of a source that searches itself or indexes as it goes (0: to
+ * the end; stored lines are looked at whole). DOC_FOUND sets *at; DOC_MORE asks for another
+ * step; DOC_CHANGED means the document was rebuilt meanwhile (the search is over).
+ */
+enum doc_found doc_search_step(struct doc *d, struct doc_search *s, size_t budget, size_t *at);
 
 /* Restyles every match of needle in an already rendered line (search highlighting). */
 void doc_highlight(struct canvas_line *l, const char *needle);

@@ -86,6 +86,8 @@ struct ui_config {
 enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
 /* Rows a flow-list search examines per frame. */
 enum { UI_SEARCH_STEP = 32768 };
+/* Body bytes a search of the detail view examines per frame (about 8 ms). */
+#define UI_DOC_SEARCH_STEP ((size_t)8 << 20)
 
 /* Called with the submitted text; returns enum ui_reaction bits. */
 typedef unsigned (*ui_prompt_fn)(struct ui *ui, const char *text, void *data);
@@ -141,6 +143,9 @@ struct ui {
     bool searching; /* a flow-list search goes on over the next frames */
     struct flowlist_search list_search;
     size_t search_rows; /* rows the search started with (progress) */
+    bool doc_searching; /* a search of the detail view goes on over the next frames */
+    struct doc_search doc_search;
+    size_t doc_search_budget; /* UI_DOC_SEARCH_STEP */
     char filter[UI_FILTER_MAX];
     /* transient message under the view */
     char message[UI_MESSAGE_MAX];

@@ -2091,27 +2091,41 @@ void bodyview_position(struct bodyview *v, uint64_t n, struct bodyview_match *po
     bodyview_row_cleanup(&r);
 }
 
+/* What prefilter_skip found. */
+enum skip { SKIP_NONE, SKIP_CANDIDATE, SKIP_BUDGET };
+
 /*
  * Text view, plain query: jumps the cursor to the next line whose bytes hold the query's anchor
- * at all (lines without it cannot match). Returns false when no line further on can match.
+ * at all (lines without it cannot match). SKIP_NONE when no line further on can match; with a
+ * budget, at most about that many bytes are looked through and passed: SKIP_BUDGET when none of
+ * them holds the anchor (the cursor has moved on as far as it safely can).
  */
-static bool prefilter_skip(struct bodyview *v, const struct bodyview_query *q, struct cursor *c)
+static enum skip prefilter_skip(struct bodyview *v, const struct bodyview_query *q,
+                                struct cursor *c, size_t budget)
 {
     if (q->regex || q->alen == 0 || v->mode != BODYVIEW_TEXT || !(v->utf8 || v->cp1252) ||
         c->pos.flags & PF_SPLIT)
-        return true;
-    const uint8_t *hit = find_in(v->body + c->pos.off, v->len - (size_t)c->pos.off,
-                                 q->pat + q->anchor, q->alen, q->icase);
-    if (!hit)
-        return false;
-    size_t at = (size_t)(hit - v->body);
+        return SKIP_CANDIDATE;
+    size_t rest = v->len - (size_t)c->pos.off;
+    size_t window = budget && budget < rest ? budget : rest;
+    const uint8_t *hit =
+        find_in(v->body + c->pos.off, window, q->pat + q->anchor, q->alen, q->icase);
+    if (!hit && window == rest)
+        return SKIP_NONE;
+    /* Without a hit in the window, an anchor may still start in its last alen - 1 bytes. */
+    size_t at = hit                 ? (size_t)(hit - v->body)
+                : window >= q->alen ? (size_t)c->pos.off + window - (q->alen - 1)
+                                    : (size_t)c->pos.off;
+    uint64_t from = c->pos.off;
     for (;;) {
         struct cursor save = *c;
         if (cursor_step(v, c, NULL) == 0 || c->pos.off > at) {
             *c = save;
-            return true;
+            break;
         }
     }
+    /* A window inside one long line moves nothing: that line is looked at as a candidate. */
+    return hit || c->pos.off == from ? SKIP_CANDIDATE : SKIP_BUDGET;
 }
 
 static enum bodyview_find_result find_forward(struct bodyview *v, const struct bodyview_query *q,
@@ -2124,8 +2138,15 @@ static enum bodyview_find_result find_forward(struct bodyview *v, const struct b
     size_t min = from->start + (from->match ? 1 : 0);
     uint64_t start = v->st.scanned;
     for (;;) {
-        if (min == 0 && !prefilter_skip(v, q, &c))
-            return BODYVIEW_NOT_FOUND;
+        if (min == 0) {
+            enum skip k = prefilter_skip(v, q, &c, budget);
+            if (k == SKIP_NONE)
+                return BODYVIEW_NOT_FOUND;
+            if (k == SKIP_BUDGET) {
+                position_set(&c, m);
+                return BODYVIEW_MORE;
+            }
+        }
         struct cursor at = c;
         if (cursor_step(v, &c, &v->tmp) == 0)
             return BODYVIEW_NOT_FOUND;

@@ -23,6 +23,11 @@ struct bodysource {
     struct bodyview_row row;
     struct bodyview_query *query; /* the last search, kept for n and N */
     char needle[512];
+    /* A search in steps that stopped on its budget: where it goes on, for which call. */
+    bool resuming;
+    struct bodyview_match resume;
+    size_t resume_from, resume_count;
+    int resume_dir;
 };
 
 static const uint8_t STYLES[BODYVIEW_STYLE__COUNT] = {
@@ -102,6 +107,12 @@ static void extend(void *data, size_t want)
         bodyview_row(b->view, want - 1, &b->row);
 }
 
+static bool index_some(void *data, size_t budget)
+{
+    struct bodysource *b = data;
+    return bodyview_index(b->view, budget);
+}
+
 static bool has_upper(const char *s)
 {
     for (; *s; s++)
@@ -111,10 +122,16 @@ static bool has_upper(const char *s)
 }
 
 /* The view's own search: it scans the body once (a hex view searches the bytes themselves)
- * instead of rendering every line. Smart case like every hspy search. */
-static size_t find(void *data, const char *needle, size_t from, size_t count, int dir)
+ * instead of rendering every line, in steps of about budget bytes when asked. Smart case like
+ * every hspy search. */
+static size_t find(void *data, const char *needle, size_t from, size_t count, int dir,
+                   size_t budget, bool *more)
 {
     struct bodysource *b = data;
+    *more = false;
+    bool resuming = b->resuming && b->resume_from == from && b->resume_count == count &&
+                    b->resume_dir == dir && b->query && strcmp(needle, b->needle) == 0;
+    b->resuming = false;
     if (!b->query || strcmp(needle, b->needle) != 0) {
         bodyview_query_free(b->query);
         char err[128];
@@ -131,7 +148,9 @@ static size_t find(void *data, const char *needle, size_t from, size_t count, in
     bool backward = dir < 0;
     /* Forward from the start of row `from`; backward from the start of the row after it, so
      * that row `from` itself is looked at too. */
-    if (backward && from + 1 >= rows) {
+    if (resuming) {
+        at = b->resume;
+    } else if (backward && from + 1 >= rows) {
         bodyview_position(b->view, from, &at);
         if (bodyview_row(b->view, from, &b->row) &&
             search_find((const char *)b->row.text.data, b->row.text.len, needle, strlen(needle)) !=
@@ -142,10 +161,17 @@ static size_t find(void *data, const char *needle, size_t from, size_t count, in
     } else {
         bodyview_position(b->view, backward ? from + 1 : from, &at);
     }
-    if (bodyview_find(b->view, b->query, &at, backward, 0, &m) != BODYVIEW_FOUND)
+    enum bodyview_find_result r = bodyview_find(b->view, b->query, &at, backward, budget, &m);
+    if (r == BODYVIEW_NOT_FOUND)
         return (size_t)-1;
     bool inside = backward ? m.row + count > from : m.row < from + count;
-    return inside ? (size_t)m.row : (size_t)-1;
+    if (r == BODYVIEW_MORE && inside) {
+        b->resuming = true;
+        b->resume = m;
+        b->resume_from = from, b->resume_count = count, b->resume_dir = dir;
+        *more = true;
+    }
+    return inside && r == BODYVIEW_FOUND ? (size_t)m.row : (size_t)-1;
 }
 
 static void release(void *data)
@@ -162,7 +188,7 @@ size_t bodysource_add(struct doc *d, struct bodysource *b)
     if (complete)
         s.lines = (size_t)rows;
     else
-        s.count = count, s.extend = extend;
+        s.count = count, s.extend = extend, s.index = index_some;
     return doc_add_source(d, &s);
 }
 

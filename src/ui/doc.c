@@ -63,6 +63,7 @@ void doc_cleanup(struct doc *d)
 void doc_reset(struct doc *d)
 {
     free_sources(d);
+    d->generation++;
     d->nsegs = d->nstored = d->nspans = d->ntargets = d->lines = 0;
     d->growing = false;
     dynbuf_reset(&d->text);
@@ -257,34 +258,76 @@ static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t c
     return NPOS;
 }
 
-size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
+void doc_search_start(const struct doc *d, struct doc_search *s, const char *needle, size_t from,
+                      int dir)
 {
-    doc_extend(d, (size_t)-1);
+    memset(s, 0, sizeof *s);
+    snprintf(s->needle, sizeof s->needle, "%s", needle);
+    s->from = from;
+    s->dir = dir > 0 ? 1 : -1;
+    s->generation = d->generation;
+}
+
+enum doc_found doc_search_step(struct doc *d, struct doc_search *s, size_t budget, size_t *at)
+{
+    if (s->generation != d->generation)
+        return DOC_CHANGED;
+    if (!s->indexed) {
+        /* A growing source is indexed to its end first: the lines are then counted. */
+        if (d->growing) {
+            const struct doc_seg *last = last_seg(d);
+            if (last->src.index) {
+                if (!last->src.index(last->src.data, budget))
+                    return DOC_MORE;
+            } else {
+                doc_extend(d, NPOS);
+            }
+        }
+        size_t lines = doc_lines(d);
+        if (!lines || !*s->needle)
+            return DOC_MISSING;
+        size_t start = s->from < lines ? s->from : 0;
+        s->pos = s->dir > 0 ? (start + 1) % lines : (start + lines - 1) % lines;
+        s->left = lines;
+        s->indexed = true;
+    }
     size_t lines = doc_lines(d);
-    if (!lines || !*needle)
-        return NPOS;
-    size_t start = from < lines ? from : 0;
-    size_t pos = dir > 0 ? (start + 1) % lines : (start + lines - 1) % lines;
-    /* Segment by segment, so that a source with a search of its own does its part at once. */
-    for (size_t left = lines; left > 0;) {
-        const struct doc_seg *seg = seg_of(d, pos);
+    /* Segment by segment, so that a source with a search of its own does its part at once (or
+     * in steps, by bytes). */
+    while (s->left > 0) {
+        const struct doc_seg *seg = seg_of(d, s->pos);
         size_t end = seg->first + seg_lines(d, seg, lines);
-        size_t span = dir > 0 ? end - pos : pos - seg->first + 1;
-        if (span > left)
-            span = left;
+        size_t span = s->dir > 0 ? end - s->pos : s->pos - seg->first + 1;
+        if (span > s->left)
+            span = s->left;
         size_t hit;
         if (seg->lazy && seg->src.find) {
-            hit = seg->src.find(seg->src.data, needle, pos - seg->first, span, dir);
+            bool more = false;
+            hit = seg->src.find(seg->src.data, s->needle, s->pos - seg->first, span, s->dir, budget,
+                                &more);
+            if (more)
+                return DOC_MORE;
             hit = hit == NPOS ? NPOS : seg->first + hit;
         } else {
-            hit = scan_lines(d, needle, pos, span, dir);
+            hit = scan_lines(d, s->needle, s->pos, span, s->dir);
         }
-        if (hit != NPOS)
-            return hit;
-        left -= span;
-        pos = dir > 0 ? (pos + span) % lines : (pos + lines - span) % lines;
+        if (hit != NPOS) {
+            *at = hit;
+            s->left = 0;
+            return DOC_FOUND;
+        }
+        s->left -= span;
+        s->pos = s->dir > 0 ? (s->pos + span) % lines : (s->pos + lines - span) % lines;
     }
-    return NPOS;
+    return DOC_MISSING;
+}
+
+size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
+{
+    struct doc_search s;
+    size_t at = NPOS;
+    doc_search_start(d, &s, needle, from, dir);
+    return doc_search_step(d, &s, 0, &at) == DOC_FOUND ? at : NPOS;
 }
 
 void doc_highlight(struct canvas_line *l, const char *needle)

@@ -29,6 +29,7 @@ void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg)
     if (!ui->cfg.title)
         ui->cfg.title = "";
     flowlist_init(&ui->list, store);
+    ui->doc_search_budget = UI_DOC_SEARCH_STEP;
     detail_init(&ui->detail, store, cfg->limits, ui->g, cfg->body_max);
     doc_init(&ui->help);
     canvas_line_init(&ui->scratch, CANVAS_UNLIMITED);
@@ -71,6 +72,7 @@ void ui_resize(struct ui *ui, int rows, int cols)
 }
 
 static enum flowlist_found search_step(struct ui *ui);
+static enum doc_found detail_search_step(struct ui *ui);
 
 bool ui_task_start(struct ui *ui, ui_task_fn step, void *data)
 {
@@ -89,11 +91,13 @@ void ui_task_cancel(struct ui *ui, const void *data)
 
 bool ui_update(struct ui *ui)
 {
-    bool stepped = ui->searching || ui->task;
+    bool stepped = ui->searching || ui->doc_searching || ui->task;
     if (ui->task && !ui->task(ui, ui->task_data))
         ui->task = NULL;
     if (ui->searching)
         search_step(ui);
+    if (ui->doc_searching)
+        detail_search_step(ui);
     if (ui->store->generation == ui->generation && !flowlist_busy(&ui->list))
         return stepped; /* a step may have changed what shows */
     flowlist_update(&ui->list);
@@ -103,13 +107,13 @@ bool ui_update(struct ui *ui)
 
 bool ui_busy(const struct ui *ui)
 {
-    return flowlist_busy(&ui->list) || ui->searching || ui->task;
+    return flowlist_busy(&ui->list) || ui->searching || ui->doc_searching || ui->task;
 }
 
 bool ui_waited_on(const struct ui *ui)
 {
     return flowlist_rebuild_percent(&ui->list) >= 0 || ui->list.sorting || ui->searching ||
-           ui->task;
+           ui->doc_searching || ui->task;
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -243,19 +247,38 @@ static void reveal_match(struct ui *ui, size_t line, const char *text)
         p->hscroll = x > ui->cols / 3 ? x - ui->cols / 3 : 0;
 }
 
-static bool search_detail(struct ui *ui, const char *text, int dir)
+/* Starts a search of the detail view from the cursor (or the top); its first step runs at once.
+ */
+static void search_detail(struct ui *ui, const char *text, int dir)
 {
     struct detail *dt = &ui->detail;
     detail_sync(dt, ui->cols);
     struct detail_pos *p = detail_pos(dt);
     size_t lines = detail_lines(dt);
     size_t from = p->cursor != NPOS ? p->cursor : p->top ? p->top - 1 : lines ? lines - 1 : 0;
-    size_t line = doc_search(&dt->doc, text, from, dir);
-    if (line == NPOS)
-        return false;
-    detail_show_line(dt, line);
-    reveal_match(ui, line, text);
-    return true;
+    doc_search_start(&dt->doc, &ui->doc_search, text, from, dir);
+}
+
+/* One step of a search of the detail view: UI_DOC_SEARCH_STEP body bytes. */
+static enum doc_found detail_search_step(struct ui *ui)
+{
+    struct detail *dt = &ui->detail;
+    detail_sync(dt, ui->cols); /* a rebuilt view ends the search (DOC_CHANGED) */
+    size_t line;
+    enum doc_found r = doc_search_step(&dt->doc, &ui->doc_search, ui->doc_search_budget, &line);
+    ui->doc_searching = r == DOC_MORE;
+    switch (r) {
+    case DOC_FOUND:
+        detail_show_line(dt, line);
+        reveal_match(ui, line, ui->doc_search.needle);
+        if (strncmp(ui->message, "searching", 9) == 0)
+            ui->message[0] = '\0';
+        break;
+    case DOC_MISSING: ui_message(ui, STYLE_ERROR, "not found: %s", ui->doc_search.needle); break;
+    case DOC_CHANGED: ui_message(ui, STYLE_ERROR, "search stopped: the view changed"); break;
+    case DOC_MORE: ui_message(ui, STYLE_MESSAGE, "searching the body... (any key stops)"); break;
+    }
+    return r;
 }
 
 /* One step of a flow-list search; the first one runs at once, the rest frame by frame. */
@@ -296,7 +319,7 @@ bool ui_search(struct ui *ui, const char *text, int dir)
         flowlist_search_start(&ui->list, &ui->list_search, text, ui->list.cur, dir);
         ui->search_rows = flowlist_count(&ui->list);
         return search_step(ui) == FLOWLIST_FOUND;
-    case UI_DETAIL: found = search_detail(ui, text, dir); break;
+    case UI_DETAIL: search_detail(ui, text, dir); return detail_search_step(ui) == DOC_FOUND;
     case UI_HELP: {
         size_t line = doc_search(&ui->help, text, ui->help_top, dir);
         if (line != NPOS) {
@@ -358,7 +381,8 @@ unsigned ui_key(struct ui *ui, int key)
     if (ui->prompting)
         return prompt_dispatch(ui, key);
     ui->message[0] = '\0';
-    ui->searching = false; /* a key stops a search still going: the cursor stays the user's */
+    /* A key stops a search still going: the cursor stays the user's. */
+    ui->searching = ui->doc_searching = false;
     const struct keymap_binding *b = keymap_lookup(ui->keys, ui->nkeys, key, ui_context(ui));
     if (!b) {
         char name[32];

@@ -54,6 +54,29 @@ static void search(struct bodyview *v, uint64_t rows)
     bodyview_query_free(q);
 }
 
+/* A plain search in steps of a few bytes finds the same first match as one without a budget. */
+static void search_in_steps(struct bodyview *v, const char *needle)
+{
+    char err[128];
+    struct bodyview_query *q = bodyview_query_new(needle, BODYVIEW_FIND_ICASE, err, sizeof err);
+    CHECK(q != NULL);
+    struct bodyview_match start, from, whole, m;
+    bodyview_position(v, 0, &start);
+    from = start;
+    enum bodyview_find_result r0 = bodyview_find(v, q, &from, false, 0, &whole), r;
+    from = start;
+    size_t calls = 0;
+    while ((r = bodyview_find(v, q, &from, false, 7, &m)) == BODYVIEW_MORE) {
+        CHECK(!m.match && ++calls < ((size_t)1 << 24));
+        from = m;
+    }
+    CHECK(r == r0);
+    if (r == BODYVIEW_FOUND)
+        CHECK(m.row == whole.row && m.line == whole.line && m.start == whole.start &&
+              m.offset == whole.offset);
+    bodyview_query_free(q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
@@ -92,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rows) {
             CHECK(bodyview_row_of_offset(w, n / 2) < rows);
             search(w, rows);
+            search_in_steps(w, "ab");
         }
         bodyview_free(w);
     }

@@ -106,11 +106,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .glyphs = setup % 2 ? &GLYPHS_UTF8 : &GLYPHS_ASCII};
     struct ui ui;
     ui_init(&ui, &store, &cfg);
-    /* Small budgets, so that filters and re-sorts of the few flows held run in steps too. */
+    /* Small budgets, so that filters, re-sorts and searches of the little held run in steps
+     * too. */
     if (setup & 2)
         ui.list.scan_budget = 4;
     if (setup & 4)
         ui.list.sort_budget = 16;
+    if (setup & 8)
+        ui.doc_search_budget = 64;
     int rows = 1 + (int)(next(&s) % 60);
     int cols = 1 + (int)(next(&s) % 220);
     ui_resize(&ui, rows, cols);

@@ -953,6 +953,32 @@ static void test_search_hex(void **state)
     free(big);
 }
 
+/* One line of 4 MB: a budgeted skip cannot move past a line, so the line itself is looked at. */
+static void test_search_one_long_line(void **state)
+{
+    (void)state;
+    size_t n = 4 << 20;
+    uint8_t *b = malloc(n);
+    memset(b, 'x', n);
+    memcpy(b + n - 10, "needle", 6);
+    struct bodyview *v = view("text/plain", b, n, BODYVIEW_AUTO);
+    struct bodyview_query *q = query("needle", 0);
+    struct bodyview_match from, m;
+    bodyview_position(v, 0, &from);
+    int rounds = 0;
+    enum bodyview_find_result res;
+    while ((res = bodyview_find(v, q, &from, false, 65536, &m)) == BODYVIEW_MORE &&
+           rounds < 100000) {
+        from = m;
+        rounds++;
+    }
+    assert_int_equal(res, BODYVIEW_FOUND);
+    assert_true(m.match);
+    bodyview_query_free(q);
+    bodyview_free(v);
+    free(b);
+}
+
 static void test_search_huge(void **state)
 {
     (void)state;
@@ -978,13 +1004,33 @@ static void test_search_huge(void **state)
     assert_true(st.lines_rendered < 100);
     from = m;
     assert_int_equal(bodyview_find(v, q, &from, false, 0, &m), BODYVIEW_NOT_FOUND);
+    /* With a budget the skip stops on it too (about 512 KB a call), and resumes. */
+    bodyview_position(v, 20, &from);
+    int rounds = 0;
+    enum bodyview_find_result res;
+    while ((res = bodyview_find(v, q, &from, false, 512 << 10, &m)) == BODYVIEW_MORE) {
+        assert_false(m.match);
+        from = m;
+        rounds++;
+    }
+    assert_int_equal(res, BODYVIEW_FOUND);
+    assert_int_equal(m.line, (n - 500) / 80);
+    assert_true(rounds >= 20);
+    /* A budget smaller than the needle still moves on, a line a call. */
+    bodyview_position(v, (n - 4000) / 80, &from);
+    rounds = 0;
+    while ((res = bodyview_find(v, q, &from, false, 3, &m)) == BODYVIEW_MORE && rounds < 1000) {
+        from = m;
+        rounds++;
+    }
+    assert_int_equal(res, BODYVIEW_FOUND);
+    assert_int_equal(m.line, (n - 500) / 80);
     bodyview_query_free(q);
 
     /* A regex renders every line: with a budget it reports progress and resumes. */
     q = query("ne+dle", BODYVIEW_FIND_REGEX);
     bodyview_position(v, 20, &from);
-    int rounds = 0;
-    enum bodyview_find_result res;
+    rounds = 0;
     while ((res = bodyview_find(v, q, &from, false, 512 << 10, &m)) == BODYVIEW_MORE) {
         assert_false(m.match);
         from = m;
@@ -1078,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_search_hex),
         cmocka_unit_test(test_search_huge),
+        cmocka_unit_test(test_search_one_long_line),
         cmocka_unit_test(test_highlight),
         cmocka_unit_test(test_render_for_sinks),
     };

@@ -109,9 +109,12 @@ static void test_mixed(void **state)
     doc_cleanup(&d);
 }
 
-/* A source that answers searches itself: lines "item N", matches found by arithmetic. */
+/* A source that answers searches itself: lines "item N", matches found by arithmetic. With a
+ * budget, each call covers at most that many of its lines and asks for more. */
 struct finder {
     int calls;
+    size_t resume; /* next line a search in steps looks at */
+    bool resuming;
 };
 
 static void item_render(void *data, size_t i, struct canvas_line *out)
@@ -120,17 +123,33 @@ static void item_render(void *data, size_t i, struct canvas_line *out)
     canvas_printf(out, STYLE_NORMAL, "item %zu", i);
 }
 
-static size_t item_find(void *data, const char *needle, size_t from, size_t count, int dir)
+static size_t item_find(void *data, const char *needle, size_t from, size_t count, int dir,
+                        size_t budget, bool *more)
 {
     struct finder *f = data;
     f->calls++;
+    *more = false;
     char *end;
     size_t want = (size_t)strtoul(needle + 5, &end, 10); /* only "item N" matches */
     if (strncmp(needle, "item ", 5) != 0 || *end)
         return (size_t)-1;
-    if (dir > 0)
-        return want >= from && want < from + count ? want : (size_t)-1;
-    return want <= from && want + count > from ? want : (size_t)-1;
+    /* The lines this call covers: from where the last one stopped, at most budget of them. */
+    size_t lo = dir > 0 ? from : from - count + 1, hi = dir > 0 ? from + count : from + 1;
+    if (f->resuming && dir > 0)
+        lo = f->resume;
+    else if (f->resuming)
+        hi = f->resume;
+    f->resuming = false;
+    if (budget && hi - lo > budget) {
+        size_t cut = dir > 0 ? lo + budget : hi - budget;
+        if (dir > 0 ? want >= lo && want < cut : want >= cut && want < hi)
+            return want;
+        f->resume = cut;
+        f->resuming = true;
+        *more = true;
+        return (size_t)-1;
+    }
+    return want >= lo && want < hi ? want : (size_t)-1;
 }
 
 static void test_search_delegated(void **state)
@@ -150,6 +169,41 @@ static void test_search_delegated(void **state)
     /* Backward from the middle of the source: the stored line after it is found last. */
     assert_int_equal(doc_search(&d, "item 5 (a", 50000, -1), 100001);
     assert_int_equal(doc_search(&d, "item 999999", 0, 1), (size_t)-1);
+
+    /* In steps of 1,000 of the source's lines: the same answers, over many steps. */
+    static const struct {
+        const char *needle;
+        size_t from;
+        int dir;
+        size_t expect;
+        int steps_min;
+    } STEPS[] = {
+        {"item 77777", 0, 1, 77778, 70},     {"item 5", 100001, 1, 6, 0},
+        {"item 5 (a", 50000, -1, 100001, 0}, {"item 999999", 0, 1, (size_t)-1, 99},
+        {"item 20", 90000, -1, 21, 80},
+    };
+    for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
+        struct doc_search s;
+        doc_search_start(&d, &s, STEPS[i].needle, STEPS[i].from, STEPS[i].dir);
+        size_t at = (size_t)-1;
+        enum doc_found r;
+        int steps = 0;
+        while ((r = doc_search_step(&d, &s, 1000, &at)) == DOC_MORE)
+            steps++;
+        assert_int_equal(r, STEPS[i].expect == (size_t)-1 ? DOC_MISSING : DOC_FOUND);
+        if (r == DOC_FOUND)
+            assert_int_equal(at, STEPS[i].expect);
+        if (steps < STEPS[i].steps_min)
+            fail_msg("%s: %d steps", STEPS[i].needle, steps);
+    }
+    /* A document rebuilt between steps ends the search. */
+    struct doc_search s;
+    size_t at;
+    doc_search_start(&d, &s, "item 99999", 0, 1);
+    assert_int_equal(doc_search_step(&d, &s, 1000, &at), DOC_MORE);
+    doc_reset(&d);
+    doc_addf(&d, STYLE_NORMAL, "item 99999");
+    assert_int_equal(doc_search_step(&d, &s, 1000, &at), DOC_CHANGED);
     doc_cleanup(&d);
 }
 

@@ -169,6 +169,45 @@ static void test_detail_tabs(void **state)
     HAS("q quit");
 }
 
+/* A search of the detail view goes through a large body in steps (here 256 bytes a frame), the
+ * loop going on meanwhile; a key stops it. */
+static void test_detail_search_in_steps(void **state)
+{
+    struct fixture *f = *state;
+    f->ui.doc_search_budget = 256;
+    keys(f, (int[]){'g', KEYMAP_ENTER, KEYMAP_TAB, 0});
+    HAS("line 000 of the body");
+    assert_false(ui_search(&f->ui, "needle", 1));
+    assert_true(f->ui.doc_searching && ui_busy(&f->ui) && ui_waited_on(&f->ui));
+    assert_string_equal(f->ui.message, "searching the body... (any key stops)");
+    /* A key stops it where it is. */
+    ui_key(&f->ui, 'j');
+    assert_false(f->ui.doc_searching);
+    assert_false(ui_search(&f->ui, "needle", 1));
+    HAS("searching the body"); /* a frame (and a step) on: the view has not moved */
+    HAS("line 000 of the body");
+    int frames = 2;
+    while (f->ui.doc_searching && frames < 1000) {
+        screen(f);
+        frames++;
+    }
+    assert_true(frames > 5 && frames < 1000); /* about 4 KB of body in 256-byte steps */
+    HAS("needle-at-the-end");
+    assert_false(ui_busy(&f->ui));
+    /* Backward, from there to the top of the body (the view steps back through the body a
+     * checkpoint interval at a time: a body this small is one). */
+    LACKS("line 000 of the body");
+    ui_search(&f->ui, "line 000", -1);
+    for (frames = 0; f->ui.doc_searching && frames < 1000; frames++)
+        screen(f);
+    HAS("line 000 of the body");
+    /* A needle nowhere: every byte looked at, then "not found". */
+    assert_false(ui_search(&f->ui, "nowhere-at-all", 1));
+    while (f->ui.doc_searching)
+        screen(f);
+    HAS("not found: nowhere-at-all");
+}
+
 static void test_warnings_jump(void **state)
 {
     struct fixture *f = *state;
@@ -430,6 +469,7 @@ int main(void)
         T(test_list),
         T(test_sort_in_steps),
         T(test_detail_tabs),
+        T(test_detail_search_in_steps),
         T(test_warnings_jump),
         T(test_help),
         T(test_filter_prompt),
