@@ -107,6 +107,9 @@ size_t doc_target_at(const struct doc *d, size_t line);
 size_t doc_lines(const struct doc *d);
 /* Makes at least `want` lines known when the last source grows ((size_t)-1: all of them). */
 void doc_extend(struct doc *d, size_t want);
+/* Makes all lines known in steps: a growing source looks through about budget more bytes (0:
+ * to the end). True once every line is known. */
+bool doc_index(struct doc *d, size_t budget);
 
 /* Renders line i into out (reset by the caller with width and skip). */
 void doc_render(const struct doc *d, size_t i, struct canvas_line *out);

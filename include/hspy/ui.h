@@ -86,8 +86,9 @@ struct ui_config {
 enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
 /* Rows a flow-list search examines per frame. */
 enum { UI_SEARCH_STEP = 32768 };
-/* Body bytes a search of the detail view examines per frame (about 8 ms). */
-#define UI_DOC_SEARCH_STEP ((size_t)8 << 20)
+/* Body bytes a search of the detail view, or the search for a large body's end, examines per
+ * frame (about 8 ms). */
+#define UI_DOC_STEP ((size_t)8 << 20)
 
 /* Called with the submitted text; returns enum ui_reaction bits. */
 typedef unsigned (*ui_prompt_fn)(struct ui *ui, const char *text, void *data);
@@ -145,7 +146,9 @@ struct ui {
     size_t search_rows; /* rows the search started with (progress) */
     bool doc_searching; /* a search of the detail view goes on over the next frames */
     struct doc_search doc_search;
-    size_t doc_search_budget; /* UI_DOC_SEARCH_STEP */
+    bool doc_bottom;           /* the detail view goes to its bottom once its lines are known */
+    uint64_t doc_bottom_since; /* the document's generation when that was asked */
+    size_t doc_step_budget;    /* UI_DOC_STEP */
     char filter[UI_FILTER_MAX];
     /* transient message under the view */
     char message[UI_MESSAGE_MAX];
@@ -233,7 +236,13 @@ void ui_stop(struct ui *ui);
 
 /* Applies a filter expression ("" clears); returns false with the error shown when invalid. */
 bool ui_set_filter(struct ui *ui, const char *expr);
-/* Searches the current view for text from the current position (dir 1 or -1). */
+/*
+ * Searches the current view for text from the current position (dir 1 or -1). True when found
+ * at once; a search through many flows or a large body goes on over the next frames (ui_busy).
+ */
 bool ui_search(struct ui *ui, const char *text, int dir);
+/* Puts the detail view at its top or bottom; the bottom of a large body is found over the
+ * next frames. */
+void ui_detail_edge(struct ui *ui, bool end);
 
 #endif

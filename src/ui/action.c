@@ -47,7 +47,7 @@ static unsigned act_edge(struct ui *ui, int arg)
         if (flowlist_count(&ui->list))
             flowlist_goto(&ui->list, arg ? flowlist_count(&ui->list) - 1 : 0);
         break;
-    case UI_DETAIL: detail_edge(&ui->detail, arg != 0); break;
+    case UI_DETAIL: ui_detail_edge(ui, arg != 0); break;
     case UI_HELP: ui->help_top = arg ? ui->help.lines : 0; break;
     }
     return UI_REDRAW;

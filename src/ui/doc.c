@@ -258,6 +258,17 @@ static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t c
     return NPOS;
 }
 
+bool doc_index(struct doc *d, size_t budget)
+{
+    if (!d->growing)
+        return true;
+    const struct doc_seg *last = last_seg(d);
+    if (last->src.index)
+        return last->src.index(last->src.data, budget);
+    doc_extend(d, NPOS);
+    return true;
+}
+
 void doc_search_start(const struct doc *d, struct doc_search *s, const char *needle, size_t from,
                       int dir)
 {
@@ -274,15 +285,8 @@ enum doc_found doc_search_step(struct doc *d, struct doc_search *s, size_t budge
         return DOC_CHANGED;
     if (!s->indexed) {
         /* A growing source is indexed to its end first: the lines are then counted. */
-        if (d->growing) {
-            const struct doc_seg *last = last_seg(d);
-            if (last->src.index) {
-                if (!last->src.index(last->src.data, budget))
-                    return DOC_MORE;
-            } else {
-                doc_extend(d, NPOS);
-            }
-        }
+        if (!doc_index(d, budget))
+            return DOC_MORE;
         size_t lines = doc_lines(d);
         if (!lines || !*s->needle)
             return DOC_MISSING;

@@ -29,7 +29,7 @@ void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg)
     if (!ui->cfg.title)
         ui->cfg.title = "";
     flowlist_init(&ui->list, store);
-    ui->doc_search_budget = UI_DOC_SEARCH_STEP;
+    ui->doc_step_budget = UI_DOC_STEP;
     detail_init(&ui->detail, store, cfg->limits, ui->g, cfg->body_max);
     doc_init(&ui->help);
     canvas_line_init(&ui->scratch, CANVAS_UNLIMITED);
@@ -73,6 +73,7 @@ void ui_resize(struct ui *ui, int rows, int cols)
 
 static enum flowlist_found search_step(struct ui *ui);
 static enum doc_found detail_search_step(struct ui *ui);
+static void detail_bottom_step(struct ui *ui);
 
 bool ui_task_start(struct ui *ui, ui_task_fn step, void *data)
 {
@@ -91,13 +92,15 @@ void ui_task_cancel(struct ui *ui, const void *data)
 
 bool ui_update(struct ui *ui)
 {
-    bool stepped = ui->searching || ui->doc_searching || ui->task;
+    bool stepped = ui->searching || ui->doc_searching || ui->doc_bottom || ui->task;
     if (ui->task && !ui->task(ui, ui->task_data))
         ui->task = NULL;
     if (ui->searching)
         search_step(ui);
     if (ui->doc_searching)
         detail_search_step(ui);
+    if (ui->doc_bottom)
+        detail_bottom_step(ui);
     if (ui->store->generation == ui->generation && !flowlist_busy(&ui->list))
         return stepped; /* a step may have changed what shows */
     flowlist_update(&ui->list);
@@ -107,13 +110,14 @@ bool ui_update(struct ui *ui)
 
 bool ui_busy(const struct ui *ui)
 {
-    return flowlist_busy(&ui->list) || ui->searching || ui->doc_searching || ui->task;
+    return flowlist_busy(&ui->list) || ui->searching || ui->doc_searching || ui->doc_bottom ||
+           ui->task;
 }
 
 bool ui_waited_on(const struct ui *ui)
 {
     return flowlist_rebuild_percent(&ui->list) >= 0 || ui->list.sorting || ui->searching ||
-           ui->doc_searching || ui->task;
+           ui->doc_searching || ui->doc_bottom || ui->task;
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -259,13 +263,13 @@ static void search_detail(struct ui *ui, const char *text, int dir)
     doc_search_start(&dt->doc, &ui->doc_search, text, from, dir);
 }
 
-/* One step of a search of the detail view: UI_DOC_SEARCH_STEP body bytes. */
+/* One step of a search of the detail view: UI_DOC_STEP body bytes. */
 static enum doc_found detail_search_step(struct ui *ui)
 {
     struct detail *dt = &ui->detail;
     detail_sync(dt, ui->cols); /* a rebuilt view ends the search (DOC_CHANGED) */
     size_t line;
-    enum doc_found r = doc_search_step(&dt->doc, &ui->doc_search, ui->doc_search_budget, &line);
+    enum doc_found r = doc_search_step(&dt->doc, &ui->doc_search, ui->doc_step_budget, &line);
     ui->doc_searching = r == DOC_MORE;
     switch (r) {
     case DOC_FOUND:
@@ -306,6 +310,38 @@ static enum flowlist_found search_step(struct ui *ui)
         break;
     }
     return r;
+}
+
+/* One step towards the bottom of the detail view: UI_DOC_STEP more body bytes indexed. */
+static void detail_bottom_step(struct ui *ui)
+{
+    struct detail *dt = &ui->detail;
+    detail_sync(dt, ui->cols);
+    if (dt->doc.generation != ui->doc_bottom_since) { /* another view now */
+        ui->doc_bottom = false;
+        return;
+    }
+    ui->doc_bottom = !doc_index(&dt->doc, ui->doc_step_budget);
+    if (ui->doc_bottom) {
+        ui_message(ui, STYLE_MESSAGE, "finding the end of the body... (any key stops)");
+        return;
+    }
+    detail_edge(dt, true);
+    if (strncmp(ui->message, "finding", 7) == 0)
+        ui->message[0] = '\0';
+}
+
+void ui_detail_edge(struct ui *ui, bool end)
+{
+    struct detail *dt = &ui->detail;
+    if (!end) {
+        detail_edge(dt, false);
+        return;
+    }
+    detail_sync(dt, ui->cols);
+    ui->doc_bottom = true;
+    ui->doc_bottom_since = dt->doc.generation;
+    detail_bottom_step(ui);
 }
 
 bool ui_search(struct ui *ui, const char *text, int dir)
@@ -382,7 +418,7 @@ unsigned ui_key(struct ui *ui, int key)
         return prompt_dispatch(ui, key);
     ui->message[0] = '\0';
     /* A key stops a search still going: the cursor stays the user's. */
-    ui->searching = ui->doc_searching = false;
+    ui->searching = ui->doc_searching = ui->doc_bottom = false;
     const struct keymap_binding *b = keymap_lookup(ui->keys, ui->nkeys, key, ui_context(ui));
     if (!b) {
         char name[32];

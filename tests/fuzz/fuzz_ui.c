@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (setup & 4)
         ui.list.sort_budget = 16;
     if (setup & 8)
-        ui.doc_search_budget = 64;
+        ui.doc_step_budget = 64;
     int rows = 1 + (int)(next(&s) % 60);
     int cols = 1 + (int)(next(&s) % 220);
     ui_resize(&ui, rows, cols);

@@ -170,12 +170,26 @@ static void test_detail_tabs(void **state)
 }
 
 /* A search of the detail view goes through a large body in steps (here 256 bytes a frame), the
- * loop going on meanwhile; a key stops it. */
+ * loop going on meanwhile; a key stops it. So does finding the body's end for G. */
 static void test_detail_search_in_steps(void **state)
 {
     struct fixture *f = *state;
-    f->ui.doc_search_budget = 256;
+    f->ui.doc_step_budget = 256;
     keys(f, (int[]){'g', KEYMAP_ENTER, KEYMAP_TAB, 0});
+    HAS("line 000 of the body");
+    /* G: the body's end is found (its lines counted) in steps too, then shown. */
+    ui_key(&f->ui, 'G');
+    assert_true(f->ui.doc_bottom && ui_busy(&f->ui));
+    assert_string_equal(f->ui.message, "finding the end of the body... (any key stops)");
+    int frames = 0;
+    while (f->ui.doc_bottom && frames < 1000) {
+        screen(f);
+        frames++;
+    }
+    assert_true(frames > 3 && frames < 1000);
+    HAS("needle-at-the-end");
+    LACKS("finding the end");
+    ui_key(&f->ui, 'g');
     HAS("line 000 of the body");
     assert_false(ui_search(&f->ui, "needle", 1));
     assert_true(f->ui.doc_searching && ui_busy(&f->ui) && ui_waited_on(&f->ui));
@@ -186,7 +200,7 @@ static void test_detail_search_in_steps(void **state)
     assert_false(ui_search(&f->ui, "needle", 1));
     HAS("searching the body"); /* a frame (and a step) on: the view has not moved */
     HAS("line 000 of the body");
-    int frames = 2;
+    frames = 2;
     while (f->ui.doc_searching && frames < 1000) {
         screen(f);
         frames++;
