@@ -74,6 +74,11 @@ struct flowlist {
      */
     size_t sort_budget;
     struct flowlist_sort *sorting; /* owned; NULL when no re-sort runs */
+    /* A clear in steps over the store's ids [clear_start, clear_end): those from clear_from on
+     * are still to be looked at (a quarter of scan_budget an update); cleared counts the
+     * exchanges it deleted. */
+    uint64_t clear_start, clear_from, clear_end;
+    size_t cleared;
 };
 
 /* Exchanges a rebuild examines per update by default. */
@@ -150,8 +155,14 @@ void flowlist_unmark_all(struct flowlist *fl);
  * exchange is still in flight or held).
  */
 int flowlist_delete(struct flowlist *fl, uint64_t id);
-/* Deletes every completed exchange; returns how many went. */
+/*
+ * Deletes every completed exchange the store holds now: up to a quarter of scan_budget of the
+ * store's exchanges are looked at at once, the rest over the next updates (flowlist_busy,
+ * flowlist_clear_percent). Returns how many went at once; fl->cleared counts them all.
+ */
 size_t flowlist_clear(struct flowlist *fl);
+/* Progress of a clear in steps in percent, or -1 when none runs. */
+int flowlist_clear_percent(const struct flowlist *fl);
 
 /* A search through the rows, done in steps so that a million rows never stall the loop. */
 struct flowlist_search {

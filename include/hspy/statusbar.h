@@ -33,6 +33,7 @@ struct statusbar {
     int filtering;            /* percent of a filter scan done, -1 when none runs */
     const char *sorting;      /* column name of a re-sort in steps, or NULL */
     int sorting_percent;      /* its progress */
+    int deleting;             /* percent of a clear in steps done, -1 when none runs */
     bool server;              /* the counts below apply (listen, proxy) */
     size_t conns;             /* connections open */
     uint64_t refused, failed; /* connections refused at the cap, accept failures */

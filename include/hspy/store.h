@@ -109,5 +109,10 @@ static inline uint64_t store_end_id(const struct store *s)
 int store_remove(struct store *s, uint64_t id);
 /* Removes every completed exchange (clear key); returns how many went. */
 size_t store_clear(struct store *s);
+/*
+ * The same in steps: removes the completed exchanges with ids in [*from, end), looking at most
+ * budget ids (0: no limit) and moving *from past them. Returns how many went.
+ */
+size_t store_clear_some(struct store *s, uint64_t *from, uint64_t end, size_t budget);
 
 #endif

@@ -146,6 +146,7 @@ struct ui {
     size_t search_rows; /* rows the search started with (progress) */
     bool doc_searching; /* a search of the detail view goes on over the next frames */
     struct doc_search doc_search;
+    bool clearing;             /* every completed flow is being deleted, over the next frames */
     bool doc_bottom;           /* the detail view goes to its bottom once its lines are known */
     uint64_t doc_bottom_since; /* the document's generation when that was asked */
     size_t doc_step_budget;    /* UI_DOC_STEP */

@@ -269,16 +269,29 @@ int store_remove(struct store *s, uint64_t id)
     return 0;
 }
 
-size_t store_clear(struct store *s)
+size_t store_clear_some(struct store *s, uint64_t *from, uint64_t end, size_t budget)
 {
     size_t n = 0;
-    for (uint64_t id = s->base; id < s->next; id++) {
+    uint64_t id = *from > s->base ? *from : s->base;
+    if (end > s->next)
+        end = s->next;
+    if (budget && end > id && end - id > budget)
+        end = id + budget;
+    for (; id < end; id++) {
         struct exchange *ex = *slot_of(s, id);
         if (ex && ex->pins == 0) {
             drop(s, id, false);
             n++;
         }
     }
+    if (id > *from)
+        *from = id;
     advance_base(s);
     return n;
+}
+
+size_t store_clear(struct store *s)
+{
+    uint64_t from = s->base;
+    return store_clear_some(s, &from, s->next, 0);
 }

@@ -206,7 +206,11 @@ static unsigned clear_yes(struct ui *ui, void *data)
     (void)data;
     detail_close(&ui->detail);
     size_t n = flowlist_clear(&ui->list);
-    ui_message(ui, STYLE_MESSAGE, "%zu flows deleted", n);
+    ui->clearing = flowlist_clear_percent(&ui->list) >= 0;
+    if (ui->clearing)
+        ui_message(ui, STYLE_MESSAGE, "deleting %zu flows...", ui->store->live);
+    else
+        ui_message(ui, STYLE_MESSAGE, "%zu flows deleted", n);
     return UI_REDRAW;
 }
 

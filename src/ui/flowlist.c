@@ -823,6 +823,11 @@ static bool sort_step(struct flowlist *fl)
 
 bool flowlist_update(struct flowlist *fl)
 {
+    if (fl->clear_from < fl->clear_end) {
+        /* Freeing an exchange costs about four times looking at one. */
+        size_t budget = fl->scan_budget ? (fl->scan_budget + 3) / 4 : 0;
+        fl->cleared += store_clear_some(fl->store, &fl->clear_from, fl->clear_end, budget);
+    }
     bool compacted = compact(fl);
     bool changed = compacted;
     size_t nadd = 0, nrm = 0, rm_cap = 0;
@@ -881,7 +886,7 @@ static void rebuild(struct flowlist *fl)
 
 bool flowlist_busy(const struct flowlist *fl)
 {
-    return fl->scanned < store_end_id(fl->store) || fl->sorting;
+    return fl->scanned < store_end_id(fl->store) || fl->sorting || fl->clear_from < fl->clear_end;
 }
 
 int flowlist_rebuild_percent(const struct flowlist *fl)
@@ -1031,9 +1036,19 @@ int flowlist_delete(struct flowlist *fl, uint64_t id)
 
 size_t flowlist_clear(struct flowlist *fl)
 {
-    size_t n = store_clear(fl->store);
+    fl->clear_start = fl->clear_from = store_first_id(fl->store);
+    fl->clear_end = store_end_id(fl->store);
+    fl->cleared = 0;
     flowlist_update(fl);
-    return n;
+    return fl->cleared;
+}
+
+int flowlist_clear_percent(const struct flowlist *fl)
+{
+    if (fl->clear_from >= fl->clear_end)
+        return -1;
+    uint64_t total = fl->clear_end - fl->clear_start;
+    return total ? (int)((fl->clear_from - fl->clear_start) * 100 / total) : 0;
 }
 
 void flowlist_search_start(const struct flowlist *fl, struct flowlist_search *s, const char *needle,

@@ -116,6 +116,8 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     if (s->sorting)
         snprintf(add(items, &n, 0, STYLE_PROGRESS)->text, ITEM_MAX, "sorting by %s %d%%",
                  s->sorting, s->sorting_percent);
+    if (s->deleting >= 0)
+        snprintf(add(items, &n, 0, STYLE_PROGRESS)->text, ITEM_MAX, "deleting %d%%", s->deleting);
     if (s->filter && *s->filter) {
         char safe[ITEM_MAX - 16];
         termsafe_str(safe, sizeof safe, (const uint8_t *)s->filter, strlen(s->filter), 0);

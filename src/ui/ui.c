@@ -105,6 +105,10 @@ bool ui_update(struct ui *ui)
         return stepped; /* a step may have changed what shows */
     flowlist_update(&ui->list);
     ui->generation = ui->store->generation;
+    if (ui->clearing && flowlist_clear_percent(&ui->list) < 0) {
+        ui->clearing = false;
+        ui_message(ui, STYLE_MESSAGE, "%zu flows deleted", ui->list.cleared);
+    }
     return true;
 }
 
@@ -116,8 +120,8 @@ bool ui_busy(const struct ui *ui)
 
 bool ui_waited_on(const struct ui *ui)
 {
-    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->list.sorting || ui->searching ||
-           ui->doc_searching || ui->doc_bottom || ui->task;
+    return flowlist_rebuild_percent(&ui->list) >= 0 || ui->list.sorting || ui->clearing ||
+           ui->searching || ui->doc_searching || ui->doc_bottom || ui->task;
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -533,6 +537,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .filtering = flowlist_rebuild_percent(&ui->list),
         .sorting = ui->list.sorting ? FLOWROW_COLUMNS[flowlist_sort_col(&ui->list)].name : NULL,
         .sorting_percent = flowlist_sort_percent(&ui->list),
+        .deleting = flowlist_clear_percent(&ui->list),
         .server = ui->cfg.server && ui->cfg.server->active,
         .conns = ui->cfg.server ? ui->cfg.server->open : 0,
         .refused = ui->cfg.server ? ui->cfg.server->refused : 0,

@@ -420,6 +420,12 @@ static void report_others(struct bench *b)
     report_big_search(b, "search it from the top");
     detail_set_tab(&b->ui.detail, 3); /* Hex */
     report_big_search(b, "the same in its Hex tab");
+    ui_key(&b->ui, 'q'); /* back to the list */
+    ui_update(&b->ui);
+    struct cost start = cost_start();
+    ui_key(&b->ui, 'z');
+    ui_key(&b->ui, 'y');
+    report_frames(b, "delete every flow (z)", start);
 }
 
 static int run_bench(uint64_t n, int runs)

@@ -92,7 +92,8 @@ static void test_statusbar(void **state)
                           .sort = "status",
                           .descending = true,
                           .filter = "~c 5xx",
-                          .filtering = -1};
+                          .filtering = -1,
+                          .deleting = -1};
     struct canvas_line l;
     canvas_line_init(&l, 250);
     canvas_line_reset(&l, 200, 0);
@@ -113,7 +114,12 @@ static void test_statusbar(void **state)
     canvas_line_reset(&l, 250, 0);
     statusbar_render(&s, &GLYPHS_UTF8, &l);
     assert_non_null(strstr((const char *)l.text.data, "sorting by host 42%"));
-    s.sorting = NULL;
+    assert_null(strstr((const char *)l.text.data, "deleting"));
+    s.sorting = NULL, s.deleting = 37;
+    canvas_line_reset(&l, 250, 0);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    assert_non_null(strstr((const char *)l.text.data, "deleting 37%"));
+    s.deleting = -1;
     s.server = true, s.conns = 12, s.refused = 3;
     canvas_line_reset(&l, 250, 0);
     statusbar_render(&s, &GLYPHS_UTF8, &l);

@@ -502,6 +502,43 @@ static void test_sort_in_steps(void **state)
     destroy(f);
 }
 
+/* Clearing more exchanges than an update looks at runs in steps; traffic that arrives meanwhile
+ * and the exchange in flight stay. */
+static void test_clear_in_steps(void **state)
+{
+    (void)state;
+    struct fixture *f = make(5000, 1000);
+    f->fl.scan_budget = 100;
+    struct synth other;
+    synth_init(&other, &f->store, 4096);
+    synth_connect(&other, 9, 999);
+    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
+    synth_exchange(&other, req, strlen(req), NULL, 0, 5000, 0);
+    flowlist_update(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 1001);
+    assert_int_equal(flowlist_clear(&f->fl), 25); /* a quarter of the budget an update */
+    assert_true(flowlist_busy(&f->fl));
+    assert_int_equal(flowlist_clear_percent(&f->fl), 2); /* 25 of 1,001 */
+    assert_int_equal(flowlist_count(&f->fl), 976);
+    int updates = 0;
+    while (flowlist_clear_percent(&f->fl) >= 0) {
+        add(f, 2);
+        flowlist_update(&f->fl);
+        updates++;
+        assert_true(updates < 100);
+    }
+    assert_int_equal(updates, 40);
+    assert_int_equal(f->fl.cleared, 1000);
+    /* What is left: the one in flight and the 80 that came meanwhile. */
+    assert_int_equal(f->store.live, 81);
+    while (flowlist_busy(&f->fl))
+        flowlist_update(&f->fl);
+    assert_int_equal(flowlist_count(&f->fl), 81);
+    assert_sorted(f, FLOWCOL_ID, false);
+    synth_cleanup(&other);
+    destroy(f);
+}
+
 static void test_search(void **state)
 {
     (void)state;
@@ -543,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_budgeted_rebuild),
         cmocka_unit_test(test_sort_in_steps),
+        cmocka_unit_test(test_clear_in_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

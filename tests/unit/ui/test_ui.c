@@ -474,6 +474,25 @@ static void test_sort_in_steps(void **state)
     LACKS("sorting by");
 }
 
+/* Deleting every flow in steps: the progress, then the count. */
+static void test_clear_in_steps(void **state)
+{
+    struct fixture *f = *state;
+    f->ui.list.scan_budget = 1;
+    keys(f, (int[]){'z', 'y', 0});
+    assert_string_equal(f->ui.message, "deleting 2 flows...");
+    assert_true(ui_busy(&f->ui) && ui_waited_on(&f->ui));
+    HAS("deleting ");
+    int frames = 1;
+    while (ui_busy(&f->ui) && frames < 100) {
+        screen(f);
+        frames++;
+    }
+    assert_true(frames >= 2 && frames < 100);
+    HAS("3 flows deleted");
+    HAS("waiting for traffic");
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -482,6 +501,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_list),
         T(test_sort_in_steps),
+        T(test_clear_in_steps),
         T(test_detail_tabs),
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
