@@ -885,6 +885,27 @@ static void test_search(void **state)
     bodyview_free(v);
 }
 
+/*
+ * Runs a search in steps of about budget bytes from `from` until it ends: returns its result,
+ * with the match (or the last position) in *m and how many steps asked for more in *rounds
+ * (each of those gave a position, not a match). Gives up after ROUNDS_MAX steps.
+ */
+enum { ROUNDS_MAX = 100000 };
+static enum bodyview_find_result find_in_steps(struct bodyview *v, const struct bodyview_query *q,
+                                               struct bodyview_match from, bool backward,
+                                               size_t budget, struct bodyview_match *m, int *rounds)
+{
+    enum bodyview_find_result res;
+    *rounds = 0;
+    while ((res = bodyview_find(v, q, &from, backward, budget, m)) == BODYVIEW_MORE &&
+           *rounds < ROUNDS_MAX) {
+        assert_false(m->match);
+        from = *m;
+        (*rounds)++;
+    }
+    return res;
+}
+
 static void test_search_hex(void **state)
 {
     (void)state;
@@ -936,15 +957,9 @@ static void test_search_hex(void **state)
     for (int w = 0; w < 2; w++) {
         bodyview_position(v, walks[w].start / 16, &from);
         from.offset = walks[w].start;
-        int rounds = 0;
-        enum bodyview_find_result res;
-        while ((res = bodyview_find(v, q, &from, walks[w].backward, 65536, &hit)) ==
-               BODYVIEW_MORE) {
-            assert_false(hit.match);
-            from = hit;
-            rounds++;
-        }
-        assert_int_equal(res, BODYVIEW_FOUND);
+        int rounds;
+        assert_int_equal(find_in_steps(v, q, from, walks[w].backward, 65536, &hit, &rounds),
+                         BODYVIEW_FOUND);
         assert_int_equal(hit.offset, walks[w].want);
         assert_true(rounds >= 10);
     }
@@ -965,14 +980,8 @@ static void test_search_one_long_line(void **state)
     struct bodyview_query *q = query("needle", 0);
     struct bodyview_match from, m;
     bodyview_position(v, 0, &from);
-    int rounds = 0;
-    enum bodyview_find_result res;
-    while ((res = bodyview_find(v, q, &from, false, 65536, &m)) == BODYVIEW_MORE &&
-           rounds < 100000) {
-        from = m;
-        rounds++;
-    }
-    assert_int_equal(res, BODYVIEW_FOUND);
+    int rounds;
+    assert_int_equal(find_in_steps(v, q, from, false, 65536, &m, &rounds), BODYVIEW_FOUND);
     assert_true(m.match);
     bodyview_query_free(q);
     bodyview_free(v);
@@ -1006,56 +1015,28 @@ static void test_search_huge(void **state)
     assert_int_equal(bodyview_find(v, q, &from, false, 0, &m), BODYVIEW_NOT_FOUND);
     /* With a budget the skip stops on it too (about 512 KB a call), and resumes. */
     bodyview_position(v, 20, &from);
-    int rounds = 0;
-    enum bodyview_find_result res;
-    while ((res = bodyview_find(v, q, &from, false, 512 << 10, &m)) == BODYVIEW_MORE) {
-        assert_false(m.match);
-        from = m;
-        rounds++;
-    }
-    assert_int_equal(res, BODYVIEW_FOUND);
+    int rounds;
+    assert_int_equal(find_in_steps(v, q, from, false, 512 << 10, &m, &rounds), BODYVIEW_FOUND);
     assert_int_equal(m.line, (n - 500) / 80);
     assert_true(rounds >= 20);
     /* A budget smaller than the needle still moves on, a line a call. */
     bodyview_position(v, (n - 4000) / 80, &from);
-    rounds = 0;
-    while ((res = bodyview_find(v, q, &from, false, 3, &m)) == BODYVIEW_MORE && rounds < 1000) {
-        from = m;
-        rounds++;
-    }
-    assert_int_equal(res, BODYVIEW_FOUND);
+    assert_int_equal(find_in_steps(v, q, from, false, 3, &m, &rounds), BODYVIEW_FOUND);
     assert_int_equal(m.line, (n - 500) / 80);
     bodyview_query_free(q);
 
     /* A regex renders every line: with a budget it reports progress and resumes. */
     q = query("ne+dle", BODYVIEW_FIND_REGEX);
     bodyview_position(v, 20, &from);
-    rounds = 0;
-    while ((res = bodyview_find(v, q, &from, false, 512 << 10, &m)) == BODYVIEW_MORE) {
-        assert_false(m.match);
-        from = m;
-        rounds++;
-    }
-    assert_int_equal(res, BODYVIEW_FOUND);
+    assert_int_equal(find_in_steps(v, q, from, false, 512 << 10, &m, &rounds), BODYVIEW_FOUND);
     assert_int_equal(m.line, (n - 500) / 80);
     assert_true(rounds >= 20);
     /* And backward from the end, in steps too. */
     bodyview_position(v, bodyview_rows(v, NULL), &from);
-    rounds = 0;
-    while ((res = bodyview_find(v, q, &from, true, 512 << 10, &m)) == BODYVIEW_MORE) {
-        from = m;
-        rounds++;
-    }
-    assert_int_equal(res, BODYVIEW_FOUND);
+    assert_int_equal(find_in_steps(v, q, from, true, 512 << 10, &m, &rounds), BODYVIEW_FOUND);
     assert_int_equal(m.line, (n - 500) / 80);
-    from = m;
-    rounds = 0;
-    while ((res = bodyview_find(v, q, &from, true, 512 << 10, &m)) == BODYVIEW_MORE) {
-        from = m;
-        rounds++;
-    }
+    assert_int_equal(find_in_steps(v, q, m, true, 512 << 10, &m, &rounds), BODYVIEW_FOUND);
     assert_true(rounds >= 20);
-    assert_int_equal(res, BODYVIEW_FOUND);
     assert_int_equal(m.line, 1000 / 80);
     bodyview_query_free(q);
     bodyview_free(v);

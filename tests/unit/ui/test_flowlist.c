@@ -384,6 +384,18 @@ static void test_budgeted_rebuild(void **state)
     destroy(f);
 }
 
+/* Starts an exchange whose response has not come, on its own connection (other, which the caller
+ * cleans up); returns its id. */
+static uint64_t add_in_flight(struct fixture *f, struct synth *other)
+{
+    synth_init(other, &f->store, 4096);
+    synth_connect(other, 9, 999);
+    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
+    synth_exchange(other, req, strlen(req), NULL, 0, 5000, 0);
+    flowlist_update(&f->fl);
+    return f->store.counters.added;
+}
+
 /*
  * A re-sort of more rows than an update examines runs in steps: the rows keep their order
  * (and follow traffic, deletions, an in-flight exchange completing) until the new order is
@@ -398,12 +410,7 @@ static void test_sort_in_steps(void **state)
     f->fl.follow = false;
     flowlist_goto(&f->fl, 44); /* id 45 */
     struct synth other;        /* its own connection, where the response comes late */
-    synth_init(&other, &f->store, 4096);
-    synth_connect(&other, 9, 999);
-    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
-    synth_exchange(&other, req, strlen(req), NULL, 0, 5000, 0);
-    flowlist_update(&f->fl);
-    uint64_t slow = f->store.counters.added;
+    uint64_t slow = add_in_flight(f, &other);
     assert_int_equal(flowlist_count(&f->fl), 1001);
 
     flowlist_set_sort(&f->fl, FLOWCOL_STATUS, true);
@@ -510,11 +517,7 @@ static void test_clear_in_steps(void **state)
     struct fixture *f = make(5000, 1000);
     f->fl.scan_budget = 100;
     struct synth other;
-    synth_init(&other, &f->store, 4096);
-    synth_connect(&other, 9, 999);
-    const char *req = "GET /slow HTTP/1.1\r\nHost: slow\r\n\r\n";
-    synth_exchange(&other, req, strlen(req), NULL, 0, 5000, 0);
-    flowlist_update(&f->fl);
+    add_in_flight(f, &other);
     assert_int_equal(flowlist_count(&f->fl), 1001);
     assert_int_equal(flowlist_clear(&f->fl), 25); /* a quarter of the budget an update */
     assert_true(flowlist_busy(&f->fl));
