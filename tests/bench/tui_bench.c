@@ -168,6 +168,8 @@ struct bench {
     int master;
     pthread_t drain;
     int runs;
+    struct synth *synth; /* makes more exchanges (report_traffic) */
+    uint64_t made;       /* exchanges it made so far */
 };
 
 static void *drain(void *arg)
@@ -401,12 +403,41 @@ static void report_big_search(struct bench *b, const char *what)
     report_frames(b, what, start);
 }
 
+/*
+ * New flows taken in while the list shows some order, `per` of them an update (a frame under
+ * load takes hundreds): CPU per new flow, making the exchange included (compare the orders with
+ * each other). Each new flow evicts the oldest, as in a full history.
+ */
+static void report_traffic(struct bench *b, const char *what, int per)
+{
+    enum { NEW = 2048 };
+    struct cost start = cost_start();
+    for (int i = 0; i < NEW; i++, b->made++) {
+        if (i % 10 == 0)
+            synth_connect(b->synth, (unsigned)(b->made / 10 % 60000),
+                          (uint16_t)(30000 + b->made % 30000));
+        add_one(b->synth, b->made, (int64_t)1700000000 * 1000000000 + (int64_t)b->made * 1000000);
+        if ((i + 1) % per == 0)
+            ui_update(&b->ui);
+    }
+    synth_close(b->synth);
+    ui_update(&b->ui);
+    struct cost c = cost_since(start);
+    char line[96];
+    snprintf(line, sizeof line, "%s, %d a frame", what, per);
+    printf("  %-46s %7.1f  (%.1f) us a flow\n", line, c.cpu * 1000 / NEW, c.wall * 1000 / NEW);
+}
+
 static void report_others(struct bench *b)
 {
     printf("\nother operations (once) ms cpu (wall)\n");
+    report_traffic(b, "new flows by number", 1);
+    report_traffic(b, "new flows by number", 256);
     report_sort(b, "sort by status", FLOWCOL_STATUS, false);
     report_sort(b, "sort by host (descending)", FLOWCOL_HOST, true);
     print_cost("frame while sorted by host", frame_cost(b, 'j', false), 3);
+    report_traffic(b, "new flows sorted by host", 1);
+    report_traffic(b, "new flows sorted by host", 256);
     report_filter_steps(b, "~c 404 while sorted by host", "~c 404");
     report_filter_steps(b, "clear it while sorted by host", "");
     report_sort(b, "back to the default order", FLOWCOL_ID, false);
@@ -440,6 +471,8 @@ static int run_bench(uint64_t n, int runs)
     long rss0 = rss_kb();
     double t = now_ms();
     fill(&s, n, (int64_t)1700000000 * 1000000000);
+    b.synth = &s;
+    b.made = n;
     printf("filled the store with %llu exchanges in %.0f ms (%ld MB resident)\n",
            (unsigned long long)b.store.live, now_ms() - t, (rss_kb() - rss0) / 1024);
     struct http_limits limits = HTTP_LIMITS_DEFAULT;
