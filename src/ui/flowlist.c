@@ -184,12 +184,23 @@ static void sort_run_add(const struct flowlist *fl, struct sort_run *r, const ui
     memset(r->other + first, 0, (r->n - first) * sizeof *r->other);
 }
 
-static int compare_items(const char *strings, const struct sort_item *a, const struct sort_item *b)
+/* The run's sort strings ("" when it has none yet), or NULL for a column without them. */
+static const char *sort_run_strings(const struct sort_run *r)
+{
+    if (!r->column->sortstr)
+        return NULL;
+    return r->strings.data ? (const char *)r->strings.data : "";
+}
+
+/* <0, >0 as item a (strings at sa) sorts before, after item b (strings at sb). */
+static int compare_items(const char *sa, const struct sort_item *a, const char *sb,
+                         const struct sort_item *b)
 {
     if (a->key != b->key)
         return a->key < b->key ? -1 : 1;
-    if (strings) {
-        int r = memcmp(strings + a->off, strings + b->off, a->len < b->len ? a->len : b->len);
+    if (sa && sb) {
+        size_t n = a->len < b->len ? a->len : b->len;
+        int r = n ? memcmp(sa + a->off, sb + b->off, n) : 0;
         if (r || a->len != b->len)
             return r ? r : (a->len < b->len ? -1 : 1);
     }
@@ -202,7 +213,7 @@ static int compare_items(const char *strings, const struct sort_item *a, const s
  */
 static bool sort_run_merge(struct sort_run *r, uint64_t budget)
 {
-    const char *strings = r->column->sortstr ? (const char *)r->strings.data : NULL;
+    const char *strings = sort_run_strings(r);
     uint64_t stop = budget ? r->moves + budget : UINT64_MAX;
     while (r->width < r->n) {
         if (!r->merging) {
@@ -232,7 +243,7 @@ static bool sort_run_merge(struct sort_run *r, uint64_t budget)
         size_t i = r->i, j = r->j, k = r->k, mid = r->mid, hi = r->hi;
         while (k < end) {
             /* The left run's item first when equal (never: ids differ), so the sort is stable. */
-            if (j >= hi || (i < mid && compare_items(strings, &src[j], &src[i]) >= 0))
+            if (j >= hi || (i < mid && compare_items(strings, &src[j], strings, &src[i]) >= 0))
                 dst[k++] = src[i++];
             else
                 dst[k++] = src[j++];
@@ -269,6 +280,38 @@ static int cmp_u64(const void *a, const void *b)
 
 /* A span of ids at most this many times the count is sorted through a bitmap of the span. */
 enum { ID_BITMAP_SPREAD = 8 };
+/* A set of ids tested for membership is a bitmap when they span at most this many (2 MB). */
+#define ID_SET_SPAN_MAX ((uint64_t)1 << 24)
+
+/* A set of ids as a bitmap of the window [lo, hi] they span: the ids of rows and exchanges are
+ * dense in the store's numbering. */
+struct idset {
+    uint64_t lo, hi;
+    uint64_t *bits;
+};
+
+/* Builds the set of v[0..n) (n > 0) when they span at most max_span ids; false otherwise. */
+static bool idset_build(struct idset *s, const uint64_t *v, size_t n, uint64_t max_span)
+{
+    s->lo = UINT64_MAX, s->hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        s->lo = v[i] < s->lo ? v[i] : s->lo;
+        s->hi = v[i] > s->hi ? v[i] : s->hi;
+    }
+    if (s->hi - s->lo >= max_span)
+        return false;
+    size_t words = (size_t)((s->hi - s->lo) / 64 + 1);
+    s->bits = xmalloc(words * sizeof *s->bits);
+    memset(s->bits, 0, words * sizeof *s->bits);
+    for (size_t i = 0; i < n; i++)
+        s->bits[(v[i] - s->lo) / 64] |= (uint64_t)1 << ((v[i] - s->lo) % 64);
+    return true;
+}
+
+static bool idset_has(const struct idset *s, uint64_t id)
+{
+    return id >= s->lo && id <= s->hi && (s->bits[(id - s->lo) / 64] >> ((id - s->lo) % 64) & 1);
+}
 
 /*
  * Sorts distinct ids v[0..n). Rows hold ids from a window of the store's numbering, so a
@@ -277,25 +320,16 @@ enum { ID_BITMAP_SPREAD = 8 };
  */
 static void sort_u64(uint64_t *v, size_t n)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        lo = v[i] < lo ? v[i] : lo;
-        hi = v[i] > hi ? v[i] : hi;
-    }
-    if (n < 2 || hi - lo >= (uint64_t)n * ID_BITMAP_SPREAD) {
+    struct idset set;
+    if (n < 2 || !idset_build(&set, v, n, (uint64_t)n * ID_BITMAP_SPREAD)) {
         qsort(v, n, sizeof *v, cmp_u64);
         return;
     }
-    size_t words = (size_t)((hi - lo) / 64 + 1);
-    uint64_t *bits = xmalloc(words * sizeof *bits);
-    memset(bits, 0, words * sizeof *bits);
-    for (size_t i = 0; i < n; i++)
-        bits[(v[i] - lo) / 64] |= (uint64_t)1 << ((v[i] - lo) % 64);
-    size_t k = 0;
+    size_t k = 0, words = (size_t)((set.hi - set.lo) / 64 + 1);
     for (size_t w = 0; w < words; w++)
-        for (uint64_t b = bits[w]; b; b &= b - 1)
-            v[k++] = lo + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
-    free(bits);
+        for (uint64_t b = set.bits[w]; b; b &= b - 1)
+            v[k++] = set.lo + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
+    free(set.bits);
 }
 
 /*
@@ -745,24 +779,16 @@ static void sort_apply(struct flowlist *fl)
     for (size_t i = 0; i < s->nunsettled; i++)
         if (!nu || u[nu - 1] != u[i])
             u[nu++] = u[i];
-    const struct sort_item *sorted = sort_run_sorted(&s->run);
-    fl->n = 0;
-    fl->front = 0;
-    fl->ids = fl->ids_mem;
-    reserve_ids(fl, s->run.n);
-    for (size_t i = 0; i < s->run.n; i++) {
-        uint64_t id = sorted[i].id;
-        if ((nu && bsearch(&id, u, nu, sizeof *u, cmp_u64)) ||
-            (fl->marked_only && !flowlist_is_marked(fl, id)))
-            continue;
-        fl->ids[fl->n++] = id;
-    }
+    /* Every sorted row is tested against them: a bitmap, unless they span too many ids. */
+    struct idset unsettled = {0};
+    bool bitmap = nu && idset_build(&unsettled, u, nu, ID_SET_SPAN_MAX);
     fl->sort_col = s->col;
     fl->descending = s->descending;
     for (size_t i = 0; i < fl->npending; i++) {
         const struct exchange *ex = store_get(fl->store, fl->pending[i].id);
         fl->pending[i].key = by_id(fl) || !ex ? 0 : sort_key(fl, ex);
     }
+    /* The unsettled rows still shown, sorted by their keys now. */
     size_t k = 0;
     for (size_t i = 0; i < nu; i++) {
         const struct exchange *ex = store_get(fl->store, u[i]);
@@ -772,11 +798,35 @@ static void sort_apply(struct flowlist *fl)
         if (p ? p->shown : matches(fl, ex))
             push_scratch(fl, &k, u[i]);
     }
+    struct sort_run fresh;
+    sort_run_init(&fresh, s->col, k);
+    sort_run_add(fl, &fresh, fl->scratch, k);
+    sort_run_merge(&fresh, 0);
+    release_scratch(fl);
+    /* Both in order: one merge, comparing the keys and strings already made. */
+    const struct sort_item *a = sort_run_sorted(&s->run), *b = sort_run_sorted(&fresh);
+    const char *sa = sort_run_strings(&s->run), *sb = sort_run_strings(&fresh);
+    fl->n = 0;
+    fl->front = 0;
+    fl->ids = fl->ids_mem;
+    reserve_ids(fl, s->run.n + fresh.n);
+    size_t i = 0, j = 0;
+    while (i < s->run.n || j < fresh.n) {
+        bool gone =
+            i < s->run.n && (bitmap ? idset_has(&unsettled, a[i].id)
+                                    : nu && bsearch(&a[i].id, u, nu, sizeof *u, cmp_u64) != NULL);
+        if (i < s->run.n && (gone || (fl->marked_only && !flowlist_is_marked(fl, a[i].id)))) {
+            i++;
+            continue;
+        }
+        bool take_b = j < fresh.n && (i == s->run.n || compare_items(sa, &a[i], sb, &b[j]) > 0);
+        fl->ids[fl->n++] = take_b ? b[j++].id : a[i++].id;
+    }
+    sort_run_free(&fresh);
+    free(unsettled.bits);
     fl->removed_seen = s->removed_seen;
     sort_cancel(fl);
     compact(fl);
-    insert_sorted(fl, fl->scratch, k);
-    release_scratch(fl);
     newest_recompute(fl);
     place_cursor(fl);
 }
