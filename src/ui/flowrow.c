@@ -679,3 +679,20 @@ int flowrow_compare(int col, const struct exchange *a, const struct exchange *b)
     }
     return a->id < b->id ? -1 : a->id > b->id;
 }
+
+void flowrow_prefetch(const struct store *store, uint64_t near, uint64_t far)
+{
+    const struct exchange *f = far ? store_get(store, far) : NULL;
+    if (f) {
+        __builtin_prefetch(&f->flags);
+        __builtin_prefetch(&f->req.raw);
+        __builtin_prefetch(&f->req.head.headers);
+        __builtin_prefetch(&f->resp.head.status);
+    }
+    const struct exchange *ex = near ? store_get(store, near) : NULL;
+    if (ex && ex->req.raw.data) { /* no buffer: a response without a request, say */
+        __builtin_prefetch(ex->req.raw.data);
+        __builtin_prefetch(ex->req.raw.data + 64); /* the Host line of most requests */
+        __builtin_prefetch(ex->req.head.headers);
+    }
+}
