@@ -293,20 +293,24 @@ static struct cost once(void (*fn)(struct bench *), struct bench *b)
  * begun at start: prints the longest frame (the first includes what began the work) and the
  * whole.
  */
+/* One frame as the interface draws it (update and render); *longest keeps the longest. */
+static void timed_frame(struct bench *b, struct cost *longest)
+{
+    struct cost f = cost_start();
+    ui_update(&b->ui);
+    ui_render(&b->ui, &b->canvas);
+    f = cost_since(f);
+    if (f.cpu > longest->cpu)
+        *longest = f;
+}
+
 static void report_frames(struct bench *b, const char *what, struct cost start)
 {
     ui_render(&b->ui, &b->canvas);
     int frames = 1;
     struct cost longest = cost_since(start);
-    while (ui_busy(&b->ui)) {
-        struct cost f = cost_start();
-        ui_update(&b->ui);
-        ui_render(&b->ui, &b->canvas);
-        f = cost_since(f);
-        if (f.cpu > longest.cpu)
-            longest = f;
-        frames++;
-    }
+    for (; ui_busy(&b->ui); frames++)
+        timed_frame(b, &longest);
     struct cost all = cost_since(start);
     char line[96];
     snprintf(line, sizeof line, "%s: longest frame", what);
@@ -439,17 +443,13 @@ static void report_traffic(struct bench *b, const char *what, int per)
 static void report_sort_under_traffic(struct bench *b, const char *what, int col, bool desc,
                                       int per)
 {
-    flowlist_set_sort(&b->ui.list, col, desc);
-    struct cost longest = {0, 0};
+    struct cost longest = cost_start();
+    flowlist_set_sort(&b->ui.list, col, desc); /* at once for a short list */
+    longest = cost_since(longest);
     int frames = 0;
     do {
         make_flows(b, per);
-        struct cost f = cost_start();
-        ui_update(&b->ui);
-        ui_render(&b->ui, &b->canvas);
-        f = cost_since(f);
-        if (f.cpu > longest.cpu)
-            longest = f;
+        timed_frame(b, &longest);
         frames++;
     } while (b->ui.list.sorting);
     char line[96];
