@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/idset.h"
 #include "hspy/rowsort.h"
 #include "hspy/search.h"
 #include "hspy/xmalloc.h"
@@ -80,60 +81,6 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A span of ids at most this many times the count is sorted through a bitmap of the span. */
-enum { ID_BITMAP_SPREAD = 8 };
-/* A set of ids tested for membership is a bitmap when they span at most this many (2 MB). */
-#define ID_SET_SPAN_MAX ((uint64_t)1 << 24)
-
-/* A set of ids as a bitmap of the window [lo, hi] they span: the ids of rows and exchanges are
- * dense in the store's numbering. */
-struct idset {
-    uint64_t lo, hi;
-    uint64_t *bits;
-};
-
-/* Builds the set of v[0..n) (n > 0) when they span at most max_span ids; false otherwise. */
-static bool idset_build(struct idset *s, const uint64_t *v, size_t n, uint64_t max_span)
-{
-    s->lo = UINT64_MAX, s->hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        s->lo = v[i] < s->lo ? v[i] : s->lo;
-        s->hi = v[i] > s->hi ? v[i] : s->hi;
-    }
-    if (s->hi - s->lo >= max_span)
-        return false;
-    size_t words = (size_t)((s->hi - s->lo) / 64 + 1);
-    s->bits = xmalloc(words * sizeof *s->bits);
-    memset(s->bits, 0, words * sizeof *s->bits);
-    for (size_t i = 0; i < n; i++)
-        s->bits[(v[i] - s->lo) / 64] |= (uint64_t)1 << ((v[i] - s->lo) % 64);
-    return true;
-}
-
-static bool idset_has(const struct idset *s, uint64_t id)
-{
-    return id >= s->lo && id <= s->hi && (s->bits[(id - s->lo) / 64] >> ((id - s->lo) % 64) & 1);
-}
-
-/*
- * Sorts distinct ids v[0..n). Rows hold ids from a window of the store's numbering, so a
- * bitmap of that window orders a million of them in one pass each way (a few ms where qsort
- * takes about 100).
- */
-static void sort_u64(uint64_t *v, size_t n)
-{
-    struct idset set;
-    if (n < 2 || !idset_build(&set, v, n, (uint64_t)n * ID_BITMAP_SPREAD)) {
-        qsort(v, n, sizeof *v, cmp_u64);
-        return;
-    }
-    size_t k = 0, words = (size_t)((set.hi - set.lo) / 64 + 1);
-    for (size_t w = 0; w < words; w++)
-        for (uint64_t b = set.bits[w]; b; b &= b - 1)
-            v[k++] = set.lo + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
-    free(set.bits);
-}
-
 /*
  * Sorts ids[0..n) by the current column and returns how many are left: sorting by another
  * column than the id looks every exchange up, and drops the ids of those gone from the store
@@ -145,7 +92,7 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
         /* Scans produce ascending ids: sort only when a re-placed exchange broke the order. */
         for (size_t i = 1; i < n; i++) {
             if (ids[i - 1] > ids[i]) {
-                sort_u64(ids, n);
+                idset_sort(ids, n);
                 break;
             }
         }
@@ -583,7 +530,7 @@ static void sort_apply(struct flowlist *fl)
             u[nu++] = u[i];
     /* Every sorted row is tested against them: a bitmap, unless they span too many ids. */
     struct idset unsettled = {0};
-    bool bitmap = nu && idset_build(&unsettled, u, nu, ID_SET_SPAN_MAX);
+    bool bitmap = nu && idset_build(&unsettled, u, nu, IDSET_SPAN_MAX);
     fl->sort_col = s->col;
     fl->descending = s->descending;
     for (size_t i = 0; i < fl->npending; i++) {
@@ -625,7 +572,7 @@ static void sort_apply(struct flowlist *fl)
         fl->ids[fl->n++] = take_b ? b[j++].id : a[i++].id;
     }
     rowsort_free(&fresh);
-    free(unsettled.bits);
+    idset_free(&unsettled);
     fl->removed_seen = s->removed_seen;
     sort_cancel(fl);
     compact(fl);

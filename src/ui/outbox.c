@@ -16,6 +16,7 @@
 #include "hspy/export.h"
 #include "hspy/exportfile.h"
 #include "hspy/harfile.h"
+#include "hspy/idset.h"
 #include "hspy/hspy.h"
 #include "hspy/ui.h"
 #include "hspy/xmalloc.h"
@@ -276,12 +277,6 @@ static unsigned act_export(struct ui *ui, int arg)
 
 /* ---- w: HAR ---- */
 
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The ids of the chosen scope in ascending order (*n of them). */
 static uint64_t *scope_ids(const struct outbox *o, size_t *n)
 {
@@ -301,7 +296,7 @@ static uint64_t *scope_ids(const struct outbox *o, size_t *n)
     uint64_t *ids = xmalloc((k ? k : 1) * sizeof *ids);
     if (k) {
         memcpy(ids, src, k * sizeof *ids);
-        qsort(ids, k, sizeof *ids, by_id);
+        idset_sort(ids, k);
     }
     *n = k;
     return ids;
