@@ -50,6 +50,8 @@ size_t filter_match_many(const struct filter *f, struct exchange *const *exs, si
                          uint8_t *out);
 /* The expression the filter was compiled from (owned by the filter). */
 const char *filter_text(const struct filter *f);
+/* True when matching may read bodies (~b, ~bq, ~bs): its cost then grows with their size. */
+bool filter_reads_bodies(const struct filter *f);
 
 /*
  * The terms of the language, for help screens: the i-th term's syntax ("~c CODE") and a

@@ -65,6 +65,9 @@ struct flowlist {
      * the whole scan; the list fills in as the scan goes.
      */
     size_t scan_budget;
+    /* With a filter that reads bodies, an update also stops once the exchanges it examined
+     * hold this many bytes (0: no limit): 65,536 flows of a megabyte each are not one frame. */
+    size_t scan_bytes;
     uint64_t rebuild_from, rebuild_end; /* the scan of a rebuild, for its progress */
     /*
      * A re-sort of more rows than scan_budget runs in steps: each update looks up at most
@@ -83,6 +86,8 @@ struct flowlist {
 
 /* Exchanges a rebuild examines per update by default. */
 #define FLOWLIST_SCAN_BUDGET_DEFAULT 65536
+/* Bytes of exchanges a filter reading bodies examines per update by default. */
+#define FLOWLIST_SCAN_BYTES_DEFAULT ((size_t)8 << 20)
 /* Merge moves a re-sort makes per update by default: 3 to 6 ms at a million rows (a first pass
  * over fresh memory about twice that). */
 #define FLOWLIST_SORT_BUDGET_DEFAULT 524288

@@ -769,10 +769,14 @@ enum arg_kind {
     ARG_CACHE,    /* cache outcome word */
 };
 
+/* The cost the table below gives the terms that read bodies: the highest. */
+enum { COST_BODY = 4 };
+
 struct term_def {
     const char *name;
     uint8_t arg;  /* enum arg_kind */
-    uint8_t cost; /* 0 reads a field, 1 short text, 2 headers/URL text, 3 cache analysis, 4 body */
+    uint8_t cost; /* 0 reads a field, 1 short text, 2 headers/URL text, 3 cache analysis,
+                     COST_BODY body */
     uint8_t sides;
     uint16_t needs; /* enum need: what filter_match_many prefetches for it */
     uint32_t ex_flags, msg_flags;
@@ -1560,4 +1564,10 @@ size_t filter_match_many(const struct filter *f, struct exchange *const *exs, si
 const char *filter_text(const struct filter *f)
 {
     return f ? f->text : "";
+}
+
+bool filter_reads_bodies(const struct filter *f)
+{
+    /* A node's cost is its costliest child's. */
+    return f && f->root >= 0 && f->nodes[f->root].cost >= COST_BODY;
 }

@@ -31,6 +31,7 @@ void flowlist_init(struct flowlist *fl, struct store *store)
     fl->sort_col = FLOWCOL_ID;
     fl->follow = true;
     fl->scan_budget = FLOWLIST_SCAN_BUDGET_DEFAULT;
+    fl->scan_bytes = FLOWLIST_SCAN_BYTES_DEFAULT;
     fl->sort_budget = FLOWLIST_SORT_BUDGET_DEFAULT;
     fl->scanned = store_first_id(store);
     fl->removed_seen = store->counters.added - store->live;
@@ -277,7 +278,10 @@ static void push_pending(struct flowlist *fl, uint64_t id, uint64_t key, bool sh
     fl->pending[fl->npending++] = (struct flowlist_pending){id, key, shown};
 }
 
-/* Appends ids the store gained since the last scan to add; in-flight ones become pending. */
+/*
+ * Appends ids the store gained since the last scan to add; in-flight ones become pending. At
+ * most scan_budget exchanges, and with a filter reading bodies, about scan_bytes of them.
+ */
 static size_t scan_new(struct flowlist *fl, size_t k)
 {
     uint64_t start =
@@ -285,18 +289,26 @@ static size_t scan_new(struct flowlist *fl, size_t k)
     uint64_t end = store_end_id(fl->store);
     if (fl->scan_budget && end - start > fl->scan_budget)
         end = start + fl->scan_budget;
-    for (uint64_t id = start; id < end; id++) {
+    size_t bytes_left = fl->scan_bytes && filter_reads_bodies(fl->filter) ? fl->scan_bytes : 0;
+    uint64_t id = start;
+    while (id < end) {
         flowrow_prefetch(fl->store, id + FLOWROW_PREFETCH_AHEAD, id + FLOWROW_PREFETCH_FAR);
-        const struct exchange *ex = store_get(fl->store, id);
+        const struct exchange *ex = store_get(fl->store, id++);
         if (!ex)
             continue;
         bool shown = matches(fl, ex);
         if (!(ex->flags & EX_DONE))
-            push_pending(fl, id, by_id(fl) ? 0 : sort_key(fl, ex), shown);
+            push_pending(fl, ex->id, by_id(fl) ? 0 : sort_key(fl, ex), shown);
         if (shown)
-            push_scratch(fl, &k, id);
+            push_scratch(fl, &k, ex->id);
+        if (bytes_left) {
+            size_t held = ex->req.raw.len + ex->resp.raw.len;
+            if (held >= bytes_left)
+                break;
+            bytes_left -= held;
+        }
     }
-    fl->scanned = end;
+    fl->scanned = id;
     return k;
 }
 

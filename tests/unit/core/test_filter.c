@@ -354,7 +354,37 @@ static void test_null_filter(void **state)
     struct filter *f = filter_compile(NULL, NULL, 0, NULL);
     assert_non_null(f);
     assert_true(filter_match(f, fx->ex[2]));
+    assert_false(filter_reads_bodies(f));
     filter_free(f);
+    assert_false(filter_reads_bodies(NULL));
+}
+
+/* Whether matching may read bodies, anywhere in the expression. */
+static void test_reads_bodies(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *expr;
+        bool bodies;
+    } CASES[] = {
+        {"~b x", true},
+        {"~bq x", true},
+        {"~bs x", true},
+        {"~c 200 | ~bs x", true},
+        {"!(~m GET & ~bq x)", true},
+        {"~c 200", false},
+        {"~h x & ~u y", false},
+        {"~s >1k", false},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char err[128];
+        size_t pos;
+        struct filter *f = filter_compile(CASES[i].expr, err, sizeof err, &pos);
+        assert_non_null(f);
+        if (filter_reads_bodies(f) != CASES[i].bodies)
+            fail_msg("%s: reads bodies %d", CASES[i].expr, !CASES[i].bodies);
+        filter_free(f);
+    }
 }
 
 /* ---- invalid expressions: message and byte offset ------------------------------------------ */
@@ -651,7 +681,7 @@ int main(void)
         cmocka_unit_test(test_null_filter), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_limits),      cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_term_info),   cmocka_unit_test(test_match_many),
-        cmocka_unit_test(test_million),
+        cmocka_unit_test(test_million),     cmocka_unit_test(test_reads_bodies),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -542,6 +542,35 @@ static void test_clear_in_steps(void **state)
     destroy(f);
 }
 
+/* A filter that reads bodies examines a bounded number of bytes per update, one that does not
+ * the usual number of exchanges. */
+static void test_body_filter_in_steps(void **state)
+{
+    (void)state;
+    struct fixture *f = make(2000, 1000);
+    f->fl.scan_bytes = 1000; /* each exchange holds about 80 bytes */
+    char err[128];
+    size_t at;
+    struct filter *flt = filter_compile("~c 200 | ~b nowhere", err, sizeof err, &at);
+    assert_non_null(flt);
+    flowlist_set_filter(&f->fl, flt);
+    assert_true(flowlist_busy(&f->fl));
+    assert_in_range(f->fl.scanned - store_first_id(&f->store), 5, 14);
+    int updates = 1;
+    while (flowlist_busy(&f->fl)) {
+        flowlist_update(&f->fl);
+        updates++;
+    }
+    assert_in_range(updates, 60, 120);             /* 1,000 exchanges, about 13 an update */
+    assert_int_equal(flowlist_count(&f->fl), 200); /* STATUS has 200 twice in ten */
+    /* Without body terms, the bytes do not count. */
+    flt = filter_compile("~c 200", err, sizeof err, &at);
+    flowlist_set_filter(&f->fl, flt);
+    assert_false(flowlist_busy(&f->fl));
+    assert_int_equal(flowlist_count(&f->fl), 200);
+    destroy(f);
+}
+
 static void test_search(void **state)
 {
     (void)state;
@@ -584,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_budgeted_rebuild),
         cmocka_unit_test(test_sort_in_steps),
         cmocka_unit_test(test_clear_in_steps),
+        cmocka_unit_test(test_body_filter_in_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
