@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "hspy/canvas.h"
+#include "hspy/search.h"
 
 /* A part of the document rendered on demand. */
 struct doc_source {
@@ -122,9 +123,8 @@ void doc_render(const struct doc *d, size_t i, struct canvas_line *out);
 size_t doc_search(struct doc *d, const char *needle, size_t from, int dir);
 
 /* The same search in steps, so that a large body never stalls the loop. */
-enum { DOC_NEEDLE_MAX = 512 };
 struct doc_search {
-    char needle[DOC_NEEDLE_MAX]; /* cut to this many bytes */
+    char needle[SEARCH_NEEDLE_MAX];
     size_t from;
     int dir;
     uint64_t generation; /* the document's when the search started */

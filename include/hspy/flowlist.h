@@ -23,6 +23,7 @@
 
 #include "hspy/filter.h"
 #include "hspy/flowrow.h"
+#include "hspy/search.h"
 #include "hspy/store.h"
 
 struct flowlist_pending {
@@ -171,7 +172,7 @@ int flowlist_clear_percent(const struct flowlist *fl);
 
 /* A search through the rows, done in steps so that a million rows never stall the loop. */
 struct flowlist_search {
-    char needle[512]; /* cut to this many bytes */
+    char needle[SEARCH_NEEDLE_MAX];
     size_t pos;       /* display position examined last */
     size_t left;      /* rows still to examine */
     int dir;          /* 1 forward, -1 backward */

@@ -84,6 +84,9 @@ struct ui_config {
 };
 
 enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
+/* A search takes the prompt's whole text: nothing of it is cut. */
+_Static_assert((int)PROMPT_MAX <= (int)SEARCH_NEEDLE_MAX,
+               "a search's room holds what the prompt holds");
 /* Rows a flow-list search examines per frame. */
 enum { UI_SEARCH_STEP = 32768 };
 /* Body bytes a search of the detail view, or the search for a large body's end, examines per

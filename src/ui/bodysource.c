@@ -22,7 +22,7 @@ struct bodysource {
     struct bodyview *view;
     struct bodyview_row row;
     struct bodyview_query *query; /* the last search, kept for n and N */
-    char needle[512];
+    char needle[SEARCH_NEEDLE_MAX];
     /* A search in steps that stopped on its budget: where it goes on, for which call. */
     bool resuming;
     struct bodyview_match resume;

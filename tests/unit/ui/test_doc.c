@@ -152,6 +152,29 @@ static size_t item_find(void *data, const char *needle, size_t from, size_t coun
     return want >= lo && want < hi ? want : (size_t)-1;
 }
 
+/* A needle as long as the prompt allows is searched whole, not a prefix of it. */
+static void test_search_long_needle(void **state)
+{
+    (void)state;
+    struct doc d;
+    doc_init(&d);
+    char line[700], needle[SEARCH_NEEDLE_MAX];
+    memset(line, 'a', 600);
+    line[600] = '\0';
+    doc_addf(&d, STYLE_NORMAL, "head");
+    doc_addf(&d, STYLE_NORMAL, "%s", line);
+    memset(needle, 'a', 600);
+    strcpy(needle + 600, "b");
+    assert_int_equal(doc_search(&d, needle, 0, 1), (size_t)-1);
+    needle[600] = '\0';
+    assert_int_equal(doc_search(&d, needle, 0, 1), 1);
+    /* The longest text a prompt holds. */
+    memset(needle, 'a', sizeof needle - 1);
+    needle[sizeof needle - 1] = '\0';
+    assert_int_equal(doc_search(&d, needle, 0, 1), (size_t)-1);
+    doc_cleanup(&d);
+}
+
 static void test_search_delegated(void **state)
 {
     (void)state;
@@ -228,8 +251,8 @@ static void test_highlight(void **state)
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_mixed),
-                                       cmocka_unit_test(test_search_delegated),
-                                       cmocka_unit_test(test_highlight)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mixed), cmocka_unit_test(test_search_delegated),
+        cmocka_unit_test(test_search_long_needle), cmocka_unit_test(test_highlight)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
