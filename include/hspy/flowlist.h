@@ -173,10 +173,10 @@ int flowlist_clear_percent(const struct flowlist *fl);
 /* A search through the rows, done in steps so that a million rows never stall the loop. */
 struct flowlist_search {
     char needle[SEARCH_NEEDLE_MAX];
-    size_t pos;       /* display position examined last */
-    size_t left;      /* rows still to examine */
-    int dir;          /* 1 forward, -1 backward */
-    bool client;      /* the needle could match an address: format clients too */
+    size_t pos;  /* display position examined last */
+    size_t left; /* rows still to examine */
+    int dir;     /* 1 forward, -1 backward */
+    bool client; /* the needle could match an address: format clients too */
 };
 
 enum flowlist_found { FLOWLIST_MORE = 0, FLOWLIST_FOUND, FLOWLIST_MISSING };
