@@ -90,13 +90,9 @@ static int cmp_u64(const void *a, const void *b)
 static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
 {
     if (by_id(fl)) {
-        /* Scans produce ascending ids: sort only when a re-placed exchange broke the order. */
-        for (size_t i = 1; i < n; i++) {
-            if (ids[i - 1] > ids[i]) {
-                idset_sort(ids, n);
-                break;
-            }
-        }
+        /* Scans produce ascending ids: idset_sort leaves them as they are unless a re-placed
+         * exchange broke the order. */
+        idset_sort(ids, n);
         return n;
     }
     struct rowsort r;
@@ -115,12 +111,11 @@ static size_t sort_ids(const struct flowlist *fl, uint64_t *ids, size_t n)
  * A re-sort in steps. It starts once no rebuild is under way (a rebuild scans the store into
  * rows by number, the cheap order to build, and is then re-sorted). The rows as they were when
  * it started (snap) have their keys gathered, then merged, while the rows keep their old order
- * and follow the traffic. Rows that may have
- * left or moved meanwhile are known without looking at every row again: in-flight exchanges
- * (pending when it started) and rows added since (new traffic, in-flight exchanges re-placed)
- * are "unsettled" and placed afresh at the end; a completed exchange's key and filter match do
- * not change, so the others only need to be still in the store (compact checks that, as
- * usual) and still marked in a marked-only view.
+ * and follow the traffic. Rows that may have left or moved meanwhile are known without looking
+ * at every row again: in-flight exchanges (pending when it started) and rows added since (new
+ * traffic, in-flight exchanges re-placed) are "unsettled" and placed afresh at the end; a
+ * completed exchange's key and filter match do not change, so the others only need to be
+ * still in the store (compact checks that, as usual) and still marked in a marked-only view.
  */
 struct flowlist_sort {
     int col;
@@ -497,8 +492,8 @@ static void sort_later(struct flowlist *fl, int col, bool descending)
     fl->sorting = s;
 }
 
-/* Sorts the rows by col at once. */
-static void sort_now(struct flowlist *fl, int col, bool descending)
+/* The rows' order becomes col: in-flight exchanges are then placed by their keys in it. */
+static void set_order(struct flowlist *fl, int col, bool descending)
 {
     fl->sort_col = col;
     fl->descending = descending;
@@ -506,6 +501,12 @@ static void sort_now(struct flowlist *fl, int col, bool descending)
         const struct exchange *ex = store_get(fl->store, fl->pending[i].id);
         fl->pending[i].key = by_id(fl) || !ex ? 0 : sort_key(fl, ex);
     }
+}
+
+/* Sorts the rows by col at once. */
+static void sort_now(struct flowlist *fl, int col, bool descending)
+{
+    set_order(fl, col, descending);
     fl->n = sort_ids(fl, fl->ids, fl->n);
     place_cursor(fl);
 }
@@ -543,12 +544,7 @@ static void sort_apply(struct flowlist *fl)
     /* Every sorted row is tested against them: a bitmap, unless they span too many ids. */
     struct idset unsettled = {0};
     bool bitmap = nu && idset_build(&unsettled, u, nu, IDSET_SPAN_MAX);
-    fl->sort_col = s->col;
-    fl->descending = s->descending;
-    for (size_t i = 0; i < fl->npending; i++) {
-        const struct exchange *ex = store_get(fl->store, fl->pending[i].id);
-        fl->pending[i].key = by_id(fl) || !ex ? 0 : sort_key(fl, ex);
-    }
+    set_order(fl, s->col, s->descending);
     /* The unsettled rows still shown, sorted by their keys now. */
     size_t k = 0;
     for (size_t i = 0; i < nu; i++) {

@@ -90,9 +90,15 @@ void ui_task_cancel(struct ui *ui, const void *data)
         ui->task = NULL;
 }
 
+/* Work of the ui's own that goes on over the next frames (searches, G, a key table's task). */
+static bool stepping(const struct ui *ui)
+{
+    return ui->searching || ui->doc_searching || ui->doc_bottom || ui->task;
+}
+
 bool ui_update(struct ui *ui)
 {
-    bool stepped = ui->searching || ui->doc_searching || ui->doc_bottom || ui->task;
+    bool stepped = stepping(ui);
     if (ui->task && !ui->task(ui, ui->task_data))
         ui->task = NULL;
     if (ui->searching)
@@ -114,14 +120,13 @@ bool ui_update(struct ui *ui)
 
 bool ui_busy(const struct ui *ui)
 {
-    return flowlist_busy(&ui->list) || ui->searching || ui->doc_searching || ui->doc_bottom ||
-           ui->task;
+    return flowlist_busy(&ui->list) || stepping(ui);
 }
 
 bool ui_waited_on(const struct ui *ui)
 {
     return flowlist_rebuild_percent(&ui->list) >= 0 || ui->list.sorting || ui->clearing ||
-           ui->searching || ui->doc_searching || ui->doc_bottom || ui->task;
+           stepping(ui);
 }
 
 unsigned ui_context(const struct ui *ui)
@@ -255,6 +260,13 @@ static void reveal_match(struct ui *ui, size_t line, const char *text)
         p->hscroll = x > ui->cols / 3 ? x - ui->cols / 3 : 0;
 }
 
+/* Work that showed its progress under the view ("searching ...") is done: the message goes. */
+static void progress_done(struct ui *ui, const char *progress)
+{
+    if (strncmp(ui->message, progress, strlen(progress)) == 0)
+        ui->message[0] = '\0';
+}
+
 /* Starts a search of the detail view from the cursor (or the top); its first step runs at once.
  */
 static void search_detail(struct ui *ui, const char *text, int dir)
@@ -279,8 +291,7 @@ static enum doc_found detail_search_step(struct ui *ui)
     case DOC_FOUND:
         detail_show_line(dt, line);
         reveal_match(ui, line, ui->doc_search.needle);
-        if (strncmp(ui->message, "searching", 9) == 0)
-            ui->message[0] = '\0';
+        progress_done(ui, "searching");
         break;
     case DOC_MISSING: ui_message(ui, STYLE_ERROR, "not found: %s", ui->doc_search.needle); break;
     case DOC_CHANGED: ui_message(ui, STYLE_ERROR, "search stopped: the view changed"); break;
@@ -298,8 +309,7 @@ static enum flowlist_found search_step(struct ui *ui)
     case FLOWLIST_FOUND:
         ui->searching = false;
         flowlist_goto(&ui->list, at);
-        if (strncmp(ui->message, "searching", 9) == 0)
-            ui->message[0] = '\0';
+        progress_done(ui, "searching");
         break;
     case FLOWLIST_MISSING:
         ui->searching = false;
@@ -331,8 +341,7 @@ static void detail_bottom_step(struct ui *ui)
         return;
     }
     detail_edge(dt, true);
-    if (strncmp(ui->message, "finding", 7) == 0)
-        ui->message[0] = '\0';
+    progress_done(ui, "finding");
 }
 
 void ui_detail_edge(struct ui *ui, bool end)
