@@ -29,13 +29,13 @@ struct doc_source {
     void *data;
     /*
      * A source that finds its lines as it goes (a body view indexing a large body): count says
-     * how many are known and whether that is all; extend makes at least `want` known (or all).
-     * Both NULL for a fixed source. Only the last source of a document may grow.
+     * how many are known and whether that is all; extend makes at least `want` known; index
+     * finds lines through about budget more bytes of what it shows (0: to the end) and says
+     * whether all are known. All three NULL for a fixed source, all three set for a growing
+     * one. Only the last source of a document may grow.
      */
     size_t (*count)(void *data, bool *complete);
     void (*extend)(void *data, size_t want);
-    /* For a growing source, or NULL: finds lines through about budget more bytes of what it
-     * shows (0: to the end); true once all are known. */
     bool (*index)(void *data, size_t budget);
     /*
      * A faster search than rendering every line, or NULL: the first line in [from, from+count)
@@ -106,7 +106,7 @@ size_t doc_target_at(const struct doc *d, size_t line);
 
 /* Lines known now (a growing last source counts what it found so far). */
 size_t doc_lines(const struct doc *d);
-/* Makes at least `want` lines known when the last source grows ((size_t)-1: all of them). */
+/* Makes at least `want` lines known when the last source grows (doc_index: all of them). */
 void doc_extend(struct doc *d, size_t want);
 /* Makes all lines known in steps: a growing source looks through about budget more bytes (0:
  * to the end). True once every line is known. */

@@ -101,9 +101,7 @@ static size_t count(void *data, bool *complete)
 static void extend(void *data, size_t want)
 {
     struct bodysource *b = data;
-    if (want == (size_t)-1)
-        bodyview_index(b->view, 0);
-    else if (want > 0)
+    if (want > 0)
         bodyview_row(b->view, want - 1, &b->row);
 }
 

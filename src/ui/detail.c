@@ -253,7 +253,7 @@ void detail_edge(struct detail *dt, bool end)
     ensure_built(dt);
     struct detail_pos *p = detail_pos(dt);
     if (end)
-        doc_extend(&dt->doc, (size_t)-1);
+        doc_index(&dt->doc, 0);
     p->top = end ? doc_lines(&dt->doc) : 0;
     clamp(dt);
     if (on_targets(dt)) {

@@ -144,6 +144,7 @@ size_t doc_add_source(struct doc *d, const struct doc_source *src)
     seg->lazy = true;
     seg->src = *src;
     if (src->count) {
+        assert(src->extend && src->index);
         d->growing = true;
         return seg->first;
     }
@@ -170,7 +171,7 @@ void doc_extend(struct doc *d, size_t want)
     if (!d->growing || want <= d->lines)
         return;
     const struct doc_seg *s = last_seg(d);
-    s->src.extend(s->src.data, want == (size_t)-1 ? want : want - d->lines);
+    s->src.extend(s->src.data, want - d->lines);
 }
 
 void doc_target(struct doc *d, size_t line, int side, uint64_t offset)
@@ -260,13 +261,8 @@ static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t c
 
 bool doc_index(struct doc *d, size_t budget)
 {
-    if (!d->growing)
-        return true;
     const struct doc_seg *last = last_seg(d);
-    if (last->src.index)
-        return last->src.index(last->src.data, budget);
-    doc_extend(d, NPOS);
-    return true;
+    return !d->growing || last->src.index(last->src.data, budget);
 }
 
 void doc_search_start(const struct doc *d, struct doc_search *s, const char *needle, size_t from,

@@ -43,6 +43,14 @@ static void grow_extend(void *data, size_t want)
     g->known = want < g->total ? want : g->total;
 }
 
+/* Finds budget more lines (0: all). */
+static bool grow_index(void *data, size_t budget)
+{
+    struct growing *g = data;
+    g->known = budget && g->total - g->known > budget ? g->known + budget : g->total;
+    return g->known == g->total;
+}
+
 static char *line_text(struct doc *d, size_t i)
 {
     static char buf[256];
@@ -77,6 +85,7 @@ static void test_mixed(void **state)
     assert_int_equal(doc_add_source(&d, &(struct doc_source){.render = grow_render,
                                                              .count = grow_count,
                                                              .extend = grow_extend,
+                                                             .index = grow_index,
                                                              .data = &g}),
                      8);
     assert_int_equal(doc_lines(&d), 8);
@@ -89,6 +98,12 @@ static void test_mixed(void **state)
     assert_string_equal(line_text(&d, 8), "body 0");
     assert_string_equal(line_text(&d, 19), "body 11");
     assert_string_equal(line_text(&d, 20), ""); /* not known yet */
+    /* Indexing in steps, then to the end. */
+    assert_false(doc_index(&d, 100));
+    assert_int_equal(doc_lines(&d), 8 + 112);
+    assert_true(doc_index(&d, 0));
+    assert_int_equal(doc_lines(&d), 8 + 1000);
+    assert_string_equal(line_text(&d, 1007), "the last line");
     /* Styles survive storage: the name keeps its style, the base style its own. */
     struct canvas_line r;
     canvas_line_init(&r, CANVAS_UNLIMITED);
