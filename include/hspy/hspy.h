@@ -11,6 +11,7 @@
 
 #include "hspy/http.h"
 #include "hspy/exchange.h"
+#include "hspy/heap.h"
 #include "hspy/options.h"
 #include "hspy/store.h"
 
@@ -39,6 +40,7 @@ struct hspy {
     struct exchange_limits ex_limits; /* from the options */
     struct store store;
     struct exchange_pool pool; /* exchanges the store dropped, for the sources to reuse */
+    struct heap_advice heap;   /* huge pages for the heap while a history grows (heap.h) */
     uv_loop_t loop;
     bool interactive;    /* the TUI owns the terminal */
     struct sinks *sinks; /* stdout printers and file writers */
