@@ -935,11 +935,40 @@ fields_fast(const uint8_t *base, const uint8_t *p, const uint8_t *end, struct ht
     const uint8_t *n;
     for (;;) {
         n = p;
-        p = skip_name_chars(base, p, end);
-        if (p == end || *p != ':' || p == n)
-            break;
-        const uint8_t *nend = p++;
-        const uint8_t *q = find_ctl_in(base, p, end);
+        const uint8_t *nend, *q;
+        /* Bits of the 32 bytes at the line's start: name characters, and the bytes that end
+         * a plain value (a control character, DEL or >= 0x80). 0 when fewer are left. */
+        uint32_t names = 0, dirty = 0;
+#ifdef __SSE2__
+        if (end - p >= 32) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+            names = name_mask(a) | name_mask(b) << 16;
+            dirty = ~(plain_ascii_mask(a) | plain_ascii_mask(b) << 16);
+        }
+#endif
+        if (names != 0 && names != UINT32_MAX) {
+            /* Most names, and many values, end within those 32 bytes: the value's end comes
+             * from the same look as the name's, not from a second look that must wait for
+             * the name's end (lines are parsed one after the other, so that wait was on the
+             * path of every line). */
+            unsigned i = (unsigned)__builtin_ctz(~names);
+            if (i == 0 || p[i] != ':')
+                break;
+            nend = p + i;
+            dirty >>= i; /* bit 0 is the colon: not dirty */
+            if (!dirty)
+                q = find_ctl_in(base, p + 32, end);
+            else if (*(q = nend + __builtin_ctz(dirty)) >= 0x80)
+                q = find_ctl_in(base, q, end); /* the exact test from there on */
+            p = nend + 1;
+        } else {
+            p = skip_name_chars(base, p, end);
+            if (p == end || *p != ':' || p == n)
+                break;
+            nend = p++;
+            q = find_ctl_in(base, p, end);
+        }
         uint16_t crlf;
         if (end - q < 2 || (memcpy(&crlf, q, 2), crlf != CRLF16))
             break;

@@ -56,6 +56,9 @@ static const struct head_case CASES[] = {
     {REQ, "GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", WHOLE, "GET", "/", 0, 2,
      "header-without-colon"},
     {REQ, "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", WHOLE, "GET", "/", 0, 2, "empty-header-name"},
+    /* the same with 32 bytes or more from the line's start to the end: another lane of the scan */
+    {REQ, "GET / HTTP/1.1\r\nHost: a\r\n: a value that runs past 32 bytes\r\n\r\n", WHOLE, "GET",
+     "/", 0, 2, "empty-header-name"},
     {REQ, "G@T / HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "G@T", "/", 0, 1, "invalid-method"},
     {REQ, "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/a b", 0, 1, "invalid-target"},
     {REQ, "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", WHOLE, "GET", "/\x7f", 0, 1, "invalid-target"},
