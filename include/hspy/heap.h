@@ -10,10 +10,10 @@
  *
  * How: the C library's heap grows HEAP_GROWTH_STEP at a time (allocations below
  * HEAP_MMAP_THRESHOLD come from it, and it shrinks only when twice that is free at its end, as
- * glibc's adaptive defaults would settle on), and each new part
- * of it is marked MADV_HUGEPAGE soon after it appears. Only the kernel's "madvise" and "always"
- * modes of transparent huge pages act on the mark; elsewhere (another C library, another
- * kernel) heap_advice_start returns false and nothing changes.
+ * glibc's adaptive defaults would settle on), and each new part of it is marked MADV_HUGEPAGE
+ * soon after it appears. Only the kernel's "madvise" and "always" modes of transparent huge
+ * pages act on the mark; elsewhere (another C library, another kernel) heap_advice_start
+ * returns false and nothing changes.
  */
 #include <stdbool.h>
 #include <stdint.h>
