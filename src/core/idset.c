@@ -1,5 +1,6 @@
 /*
- * idset: sets of exchange ids as bitmaps of the window they span (see idset.h).
+ * idset: sets of exchange ids, as bitmaps of the window they span or sorted arrays (see
+ * idset.h).
  */
 #include "hspy/idset.h"
 
@@ -11,17 +12,37 @@
 /* A span of ids at most this many times the count is sorted through a bitmap of the span. */
 enum { IDSET_SORT_SPREAD = 8 };
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static size_t bitmap_words(const struct idset *s)
+{
+    return (size_t)((s->hi - s->lo) / 64 + 1);
+}
+
 bool idset_build(struct idset *s, const uint64_t *v, size_t n, uint64_t max_span)
 {
-    s->lo = UINT64_MAX, s->hi = 0;
-    s->bits = NULL;
+    memset(s, 0, sizeof *s);
+    s->lo = UINT64_MAX;
     for (size_t i = 0; i < n; i++) {
         s->lo = v[i] < s->lo ? v[i] : s->lo;
         s->hi = v[i] > s->hi ? v[i] : s->hi;
     }
-    if (!n || s->hi - s->lo >= max_span)
+    if (!n)
         return false;
-    size_t words = (size_t)((s->hi - s->lo) / 64 + 1);
+    if (s->hi - s->lo >= max_span) {
+        s->sorted = xmalloc(n * sizeof *s->sorted);
+        memcpy(s->sorted, v, n * sizeof *v);
+        qsort(s->sorted, n, sizeof *s->sorted, cmp_u64);
+        for (size_t i = 0; i < n; i++)
+            if (!s->nsorted || s->sorted[s->nsorted - 1] != s->sorted[i])
+                s->sorted[s->nsorted++] = s->sorted[i];
+        return false;
+    }
+    size_t words = bitmap_words(s);
     s->bits = xmalloc(words * sizeof *s->bits);
     memset(s->bits, 0, words * sizeof *s->bits);
     for (size_t i = 0; i < n; i++)
@@ -29,16 +50,31 @@ bool idset_build(struct idset *s, const uint64_t *v, size_t n, uint64_t max_span
     return true;
 }
 
+bool idset_has_sorted(const struct idset *s, uint64_t id)
+{
+    return s->nsorted && bsearch(&id, s->sorted, s->nsorted, sizeof id, cmp_u64) != NULL;
+}
+
+size_t idset_members(const struct idset *s, uint64_t *out)
+{
+    if (!s->bits) {
+        if (s->nsorted)
+            memmove(out, s->sorted, s->nsorted * sizeof *out);
+        return s->nsorted;
+    }
+    size_t k = 0, words = bitmap_words(s);
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t b = s->bits[w]; b; b &= b - 1)
+            out[k++] = s->lo + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
+    return k;
+}
+
 void idset_free(struct idset *s)
 {
     free(s->bits);
-    s->bits = NULL;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    free(s->sorted);
+    s->bits = s->sorted = NULL;
+    s->nsorted = 0;
 }
 
 void idset_sort(uint64_t *v, size_t n)
@@ -48,14 +84,9 @@ void idset_sort(uint64_t *v, size_t n)
         i++;
     if (i >= n)
         return;
+    /* Dense: through the bitmap; sparse: the set's sorted copy. */
     struct idset set;
-    if (!idset_build(&set, v, n, (uint64_t)n * IDSET_SORT_SPREAD)) {
-        qsort(v, n, sizeof *v, cmp_u64);
-        return;
-    }
-    size_t k = 0, words = (size_t)((set.hi - set.lo) / 64 + 1);
-    for (size_t w = 0; w < words; w++)
-        for (uint64_t b = set.bits[w]; b; b &= b - 1)
-            v[k++] = set.lo + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b);
+    idset_build(&set, v, n, (uint64_t)n * IDSET_SORT_SPREAD);
+    idset_members(&set, v);
     idset_free(&set);
 }

@@ -76,12 +76,6 @@ static int compare_ids(const struct flowlist *fl, uint64_t a, uint64_t b)
 /* For progress: gathering a row's key costs about as much as this many merge moves. */
 enum { SORT_GATHER_MOVES = 8 };
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /*
  * Sorts ids[0..n) by the current column and returns how many are left: sorting by another
  * column than the id looks every exchange up, and drops the ids of those gone from the store
@@ -225,24 +219,27 @@ static void insert_sorted(struct flowlist *fl, uint64_t *add, size_t k)
 }
 
 /* Removes the ids in rm[0..k) from the rows in one pass. */
-static void remove_ids(struct flowlist *fl, uint64_t *rm, size_t k)
+static void remove_ids(struct flowlist *fl, const uint64_t *rm, size_t k)
 {
     if (!k)
         return;
-    qsort(rm, k, sizeof *rm, cmp_u64);
+    /* A bitmap of at most a word per id, else a sorted array. */
+    struct idset gone;
+    idset_build(&gone, rm, k, (uint64_t)k * 64);
     size_t from = 0;
     if (by_id(fl)) {
         /* Rows are ascending ids: nothing before the smallest removed id moves. */
-        from = lower_bound(fl->ids, fl->n, rm[0]);
+        from = lower_bound(fl->ids, fl->n, gone.lo);
     }
     size_t w = from;
     for (size_t i = from; i < fl->n; i++) {
         uint64_t id = fl->ids[i];
-        if (id >= rm[0] && bsearch(&id, rm, k, sizeof *rm, cmp_u64))
+        if (idset_has(&gone, id))
             continue;
         fl->ids[w++] = id;
     }
     fl->n = w;
+    idset_free(&gone);
 }
 
 /* --- membership --- */
@@ -534,16 +531,11 @@ static void sort_begin(struct flowlist *fl)
 static void sort_apply(struct flowlist *fl)
 {
     struct flowlist_sort *s = fl->sorting;
+    /* Every sorted row is tested against the unsettled ones, which may repeat. */
+    struct idset unsettled;
+    idset_build(&unsettled, s->unsettled, s->nunsettled, IDSET_SPAN_MAX);
     uint64_t *u = s->unsettled;
-    size_t nu = 0;
-    if (s->nunsettled)
-        qsort(u, s->nunsettled, sizeof *u, cmp_u64);
-    for (size_t i = 0; i < s->nunsettled; i++)
-        if (!nu || u[nu - 1] != u[i])
-            u[nu++] = u[i];
-    /* Every sorted row is tested against them: a bitmap, unless they span too many ids. */
-    struct idset unsettled = {0};
-    bool bitmap = nu && idset_build(&unsettled, u, nu, IDSET_SPAN_MAX);
+    size_t nu = idset_members(&unsettled, u);
     set_order(fl, s->col, s->descending);
     /* The unsettled rows still shown, sorted by their keys now. */
     size_t k = 0;
@@ -569,9 +561,7 @@ static void sort_apply(struct flowlist *fl)
     reserve_ids(fl, s->run.n + fresh.n);
     size_t i = 0, j = 0;
     while (i < s->run.n || j < fresh.n) {
-        bool gone =
-            i < s->run.n && (bitmap ? idset_has(&unsettled, a[i].id)
-                                    : nu && bsearch(&a[i].id, u, nu, sizeof *u, cmp_u64) != NULL);
+        bool gone = i < s->run.n && idset_has(&unsettled, a[i].id);
         if (i < s->run.n && (gone || (fl->marked_only && !flowlist_is_marked(fl, a[i].id)))) {
             i++;
             continue;

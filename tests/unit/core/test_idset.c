@@ -1,6 +1,7 @@
 /*
- * idset: membership in a bitmap of the ids' window, the span limit, and sorting ids dense
- * (through the bitmap), sparse (qsort), already in order, and of every small size.
+ * idset: membership in a bitmap of the ids' window and, past the span limit, in a sorted array
+ * (repeats kept once, the members in order, the empty set), and sorting ids dense (through the
+ * bitmap), sparse (the sorted array), already in order, and of every small size.
  */
 #include "testutil.h"
 
@@ -21,11 +22,31 @@ static void test_membership(void **state)
     }
     idset_free(&s);
     assert_null(s.bits);
-    /* Ids that span more than the limit are refused, nothing held. */
-    const uint64_t far[] = {5, (uint64_t)1 << 40};
-    assert_false(idset_build(&s, far, 2, IDSET_SPAN_MAX));
+    /* Ids that span more than the limit get no bitmap: a sorted array, repeats once. */
+    const uint64_t far[] = {(uint64_t)1 << 40, 5, 77, 5, (uint64_t)1 << 40};
+    assert_false(idset_build(&s, far, 5, IDSET_SPAN_MAX));
     assert_null(s.bits);
+    for (uint64_t id = 0; id < 100; id++)
+        assert_int_equal(idset_has(&s, id), id == 5 || id == 77);
+    assert_true(idset_has(&s, (uint64_t)1 << 40));
+    assert_false(idset_has(&s, ((uint64_t)1 << 40) + 1));
+    uint64_t out[5];
+    assert_int_equal(idset_members(&s, out), 3);
+    assert_true(out[0] == 5 && out[1] == 77 && out[2] == (uint64_t)1 << 40);
+    idset_free(&s);
     idset_free(&s); /* harmless */
+    /* Repeats in a bitmap, and the members in order. */
+    const uint64_t rep[] = {9, 3, 9, 4, 3};
+    assert_true(idset_build(&s, rep, 5, IDSET_SPAN_MAX));
+    assert_int_equal(idset_members(&s, out), 3);
+    assert_true(out[0] == 3 && out[1] == 4 && out[2] == 9);
+    idset_free(&s);
+    /* The empty set holds nothing. */
+    assert_false(idset_build(&s, NULL, 0, IDSET_SPAN_MAX));
+    assert_false(idset_has(&s, 0));
+    assert_false(idset_has(&s, UINT64_MAX));
+    assert_int_equal(idset_members(&s, out), 0);
+    idset_free(&s);
 }
 
 static int cmp(const void *a, const void *b)
@@ -59,7 +80,7 @@ static void test_sort(void **state)
     for (size_t i = 0; i < N; i++)
         v[i] = 7000000 + N - i;
     check_sort(v, N);
-    /* Sparse: qsort. */
+    /* Sparse: the sorted array. */
     for (size_t i = 0; i < N; i++)
         v[i] = ((uint64_t)(i * 7919 % N) << 20) + 3;
     check_sort(v, N);
