@@ -137,14 +137,17 @@ struct http_warnings {
  * Progress through a head across calls; zero-initialise before the first call. In the start line
  * state, pos is the first line not parsed yet and the search for its LF resumes at lf_from. In
  * the field lines state, pos is the first field line and the search for the end of the head (a
- * LF followed by a CR or a LF) resumes at lf_from. wait_lf, when set, supersedes lf_from.
+ * LF followed by a CR or a LF) resumes at lf_from. wait_lf or wait_end (at most one is set)
+ * supersedes lf_from.
  */
 struct http_scan {
     uint32_t pos;
     uint32_t lf_from;
-    /* 1 + the offset from which new bytes matter only through their LFs (start line
-     * state: any LF; field lines state: a LF and the byte after it); 0 when the next call must
-     * look closer. */
+    /* 1 + the offset from which new bytes matter only through their LFs, in the field lines
+     * state (a LF and the byte after it); 0 when the next call must look closer. Kept apart from
+     * wait_lf so that the inline check of a field lines piece tests no state. */
+    uint32_t wait_end;
+    /* The same in the start line state (any LF); 0 in the other states. */
     uint32_t wait_lf;
     uint8_t state;   /* enum http_scan_state */
     uint8_t started; /* the head was reset by the first call */
@@ -219,8 +222,9 @@ static inline bool http_has_lf_from(const uint8_t *buf, size_t from, size_t len)
 /*
  * The usual entry point (see http_head_parse_full). Inline so that a caller feeding small
  * pieces pays only a look at the new bytes while they cannot end the start line or the head:
- * a piece of at most 16 bytes (from the offset the scan waits at) is looked at with one load,
- * for a LF (start line) or a LF followed by a CR or a LF (field lines), without a branch per LF.
+ * a piece of at most 16 bytes (from the offset the scan waits at) is looked at with one load
+ * for a LF (start line), or with two overlapping loads for a LF and the byte after it (field
+ * lines), without a branch per LF.
  */
 static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind kind,
                                   const struct http_limits *limits, struct http_scan *scan,
@@ -229,34 +233,49 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
     if (scan) {
         size_t head_max = limits ? limits->head_max : HTTP_HEAD_MAX_DEFAULT;
 #ifdef __SSE2__
-        /* The 16 bytes ending at len, when they hold every byte from the offset the scan waits
-         * at (wait_lf - 1) on: len - 16 <= wait_lf - 1, which also needs len >= 16 and never
-         * holds when wait_lf is 0 (not waiting). They decide nothing unless they hold a LF (start
-         * line state) or a LF followed by a CR or a LF (field lines state); a LF at the very end
-         * waits for the byte after it. Bytes before the waiting offset may be looked at again
-         * (a call with no new bytes looks only at those): at worst that sends a call to the
-         * parser, which decides exactly. */
-        if (len < head_max && (uint32_t)len - 16 < scan->wait_lf) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
-            unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-            if (scan->state == HTTP_SCAN_FIELDS) {
-                unsigned cr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
-                if (__builtin_expect(!(lf & ((lf | cr) >> 1)), 1)) {
-                    scan->wait_lf = (uint32_t)(len + 1 - (lf >> 15));
+        /* Field lines state (tested first, and without a test of the state: wait_end is 0 in
+         * the others). The LFs among the 16 bytes at len - 17 are looked at, each with the byte
+         * after it, when they include the first one not looked at yet (wait_end - 1): len - 17
+         * < wait_end, which also needs len >= 17 and never holds when wait_end is 0 (not
+         * waiting). No LF followed by a byte in 0x08-0x0f (CR and LF, and controls rare after a
+         * LF) decides nothing, and the search waits from the last byte, whose next byte has not
+         * come. Bytes already looked at may be looked at again (a call with no new bytes looks
+         * only at those): at worst that sends a call to the parser, which decides exactly. */
+        if (len < head_max) {
+            if ((uint32_t)len - 17 < scan->wait_end) {
+                const uint8_t *p = buf + len - 17;
+                __m128i lfs = _mm_loadu_si128((const __m128i *)(const void *)p);
+                __m128i next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+                unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lfs, _mm_set1_epi8('\n')));
+                unsigned ctl = (unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(_mm_or_si128(next, _mm_set1_epi8(0x07)), _mm_set1_epi8(0x0f)));
+                if (__builtin_expect(!(lf & ctl), 1)) {
+                    scan->wait_end = (uint32_t)len;
                     return HTTP_NEED_MORE;
                 }
-            } else if (!lf) {
-                scan->wait_lf = (uint32_t)len + 1;
-                return HTTP_NEED_MORE;
+                return http_head_parse_full(buf, len, kind, limits, scan, head, w);
             }
-            return http_head_parse_full(buf, len, kind, limits, scan, head, w);
+            /* Start line state: the 16 bytes ending at len, when they hold every byte from the
+             * first one not looked at (wait_lf - 1) on, decide nothing unless they hold a LF. */
+            uint32_t from16 = (uint32_t)len - 16;
+            if (from16 < scan->wait_lf) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
+                if (!_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))) {
+                    scan->wait_lf = (uint32_t)len + 1;
+                    return HTTP_NEED_MORE;
+                }
+                return http_head_parse_full(buf, len, kind, limits, scan, head, w);
+            }
         }
 #endif
-        /* from is UINT32_MAX when wait_lf is 0 (not waiting): then the test below fails, since
-         * no len below head_max exceeds it. */
-        size_t from = (uint32_t)(scan->wait_lf - 1);
+        /* from is UINT32_MAX when neither wait is set (not waiting): then the test below fails,
+         * since no len below head_max exceeds it. */
+        size_t from = (uint32_t)((scan->wait_lf | scan->wait_end) - 1);
         if (from < len && len < head_max && !http_has_lf_from(buf, from, len)) {
-            scan->wait_lf = (uint32_t)len + 1;
+            if (scan->state == HTTP_SCAN_FIELDS)
+                scan->wait_end = (uint32_t)len + 1;
+            else
+                scan->wait_lf = (uint32_t)len + 1;
             return HTTP_NEED_MORE;
         }
     }

@@ -1084,8 +1084,10 @@ static bool start_line(const uint8_t *base, const uint8_t *p, const uint8_t *eol
  */
 static inline void resume_at(struct http_scan *scan, uint32_t off, bool may_wait)
 {
+    uint32_t wait = may_wait ? off + 1 : 0;
     scan->lf_from = off;
-    scan->wait_lf = may_wait ? off + 1 : 0;
+    scan->wait_lf = scan->state == SCAN_START_LINE ? wait : 0;
+    scan->wait_end = scan->state == SCAN_FIELDS ? wait : 0;
 }
 
 /*
@@ -1109,7 +1111,8 @@ static int too_large(const uint8_t *base, const struct http_limits *limits, stru
     head->len = limits->head_max;
     warn_once(w, W_HEAD_TOO_LARGE, base, base + scan->pos);
     scan->state = SCAN_DONE;
-    scan->wait_lf = 0; /* a call after the end goes to the parser, which repeats the result */
+    /* a call after the end goes to the parser, which repeats the result */
+    scan->wait_lf = scan->wait_end = 0;
     return HTTP_TOO_LARGE;
 }
 
@@ -1308,7 +1311,7 @@ static __attribute__((noinline)) const uint8_t *fields_take_back(struct http_sca
 /*
  * Field lines state: the start line is parsed; the field lines are shown only once the end of
  * the head is in [base, input_end), found by a search that goes on where the previous call left
- * it (scan->lf_from, or scan->wait_lf when set). fresh: the start line was parsed by this call,
+ * it (scan->lf_from, or scan->wait_end when set). fresh: the start line was parsed by this call,
  * so nothing after it was looked at; when many bytes follow (a whole head usually comes in one
  * piece) they are parsed at once without that search, and if the head turns out incomplete the
  * lines parsed are put aside for the call that completes it (fields_put_aside).
@@ -1320,7 +1323,7 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
     bool over = len >= limits->head_max;
     bool search = !fresh || input_end - (base + scan->pos) < FIELDS_SEARCH_FIRST;
     if (search) {
-        uint32_t from = scan->wait_lf ? scan->wait_lf - 1 : scan->lf_from;
+        uint32_t from = scan->wait_end ? scan->wait_end - 1 : scan->lf_from;
         const uint8_t *next = head_end_scan(base, base + from, input_end);
         if (next && !over) {
             resume_at(scan, (uint32_t)(next - base), true);
@@ -1334,7 +1337,7 @@ static int fields_state(const uint8_t *base, const uint8_t *input_end, size_t le
     if (rc > 0) {
         scan->pos = (uint32_t)rc;
         scan->state = SCAN_DONE;
-        scan->wait_lf = 0;
+        scan->wait_end = 0;
         head->len = (uint32_t)rc;
         finish_head(base, head, w);
         return rc;

@@ -460,6 +460,28 @@ static void test_head_ends(void **state)
 }
 
 /*
+ * The inline check of a field lines piece takes a LF followed by any byte in 0x08-0x0f (CR and
+ * LF among them) as a possible end of the head and asks the parser. Each such byte after a
+ * field line's LF, with the LF at every position of a 16-byte piece (and the byte after it in
+ * the next piece or the same one), parses as when the head comes whole: an obs-fold line (TAB),
+ * a line starting with another control, the real ends.
+ */
+static void test_lf_then_control_every_alignment(void **state)
+{
+    (void)state;
+    for (unsigned b = 0x08; b <= 0x0f; b++) {
+        for (size_t pad = 0; pad < 16; pad++) {
+            char text[160];
+            int n =
+                snprintf(text, sizeof text, "GET / HTTP/1.1\r\nHost: h\r\nA: %.*s\n%cX: y\r\n\r\n",
+                         (int)pad, "0123456789abcdef", (char)b);
+            assert_true(n > 0 && (size_t)n < sizeof text);
+            check_splits(REQ, (const uint8_t *)text, (size_t)n, NULL, 5000 + b * 16 + pad);
+        }
+    }
+}
+
+/*
  * A head of tiny field lines that never ends, fed in 16-byte pieces: the search for its end
  * stops at head_max (too large, parsed as far as the limit, with the header cap applied then),
  * exactly as when the same bytes come whole.
@@ -835,6 +857,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_generated_splits),
+        cmocka_unit_test(test_lf_then_control_every_alignment),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_100k_headers),
         cmocka_unit_test(test_field_lookup),
