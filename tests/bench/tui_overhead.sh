@@ -23,7 +23,10 @@
 # request costs less. Rounds that begin before the interface instance has served that many
 # requests are reported as "filling", the rest as "steady", never mixed. The defaults give at
 # least 3 filling rounds a pass at up to about 13,000 requests per second an instance, and take
-# a little over two minutes.
+# a little over two minutes. What new memory costs depends on the machine far more than on hspy
+# (in a virtual machine whose host takes free memory back, ten times what it costs on another),
+# so the script first measures that price (newmem_bench) and reports, for the filling rounds,
+# the memory the interface kept per request and what it comes to at that price.
 #
 # `hspy proxy` runs in front of nginx (wrk, nginx and tmux on the other CPU, as in proxy_bench).
 # `hspy listen` (no upstream) is measured the same way when asked; it serves faster, so its
@@ -41,6 +44,9 @@
 #   TUI_OVERHEAD_CONTROL=1          the "tui" instance runs as "plain" does: plain against
 #                                   plain, which shows the method's own bias (about 0%)
 #   TUI_OVERHEAD_MODES              what to measure: "proxy" (default), "listen" or both
+#   NEWMEM_BENCH                    the newmem_bench program (build/tests/newmem_bench beside
+#                                   HSPY's build/hspy): the price of new memory, printed first
+#                                   and set against the memory the interface keeps per request
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HSPY=${1:-$top/build/hspy}
@@ -110,6 +116,8 @@ wait_port() {
 }
 # ticks PID: "user system" clock ticks the process (all its threads) has used.
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+# rss PID: resident memory of the process in KiB.
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # start ROLE ARGS...: runs hspy ARGS in a new tmux session named ROLE, waits until it listens
 # on port[ROLE] and sets pid[ROLE] to its PID. An instance without the interface writes its
@@ -150,12 +158,15 @@ stop() {
 
 # round N R ROLE ROLE: round R of pass N, the two wrks launched in that order. Appends to
 # $work/rounds "N R" and, for tui then plain, "requests ticks user_ticks" (CPU clock ticks used
-# during the round, all of them and the user-mode part).
+# during the round, all of them and the user-mode part), then how many KiB tui's resident memory
+# grew.
 round() {
     local line="$1 $2" role p reqs
     shift 2
     declare -A before=() after=()
+    local rss_before rss_after
     for role in tui plain; do before[$role]=$(ticks "${pid[$role]}"); done
+    rss_before=$(rss "${pid[tui]}")
     wrk_pids=()
     for role in "$@"; do
         "${PIN_LOAD[@]}" wrk -t1 -c8 -d"${ROUND_SECONDS}s" "http://127.0.0.1:${port[$role]}/bench" \
@@ -165,6 +176,7 @@ round() {
     for p in "${wrk_pids[@]}"; do wait "$p" || true; done
     wrk_pids=()
     for role in tui plain; do after[$role]=$(ticks "${pid[$role]}"); done
+    rss_after=$(rss "${pid[tui]}")
     for role in tui plain; do
         reqs=$(awk '/requests in/ {print $1}' "$work/wrk.$role")
         [ "${reqs:-0}" -gt 0 ] || { echo "tui_overhead: wrk ($role) failed:" >&2; cat "$work/wrk.$role" >&2; exit 1; }
@@ -173,7 +185,7 @@ round() {
             split(b, x, " "); split(a, y, " ")
             printf " %d %d %d", r, y[1] - x[1] + y[2] - x[2], y[1] - x[1] }')
     done
-    echo "$line" >>"$work/rounds"
+    echo "$line $((rss_after - rss_before))" >>"$work/rounds"
 }
 
 # pass N FIRST SECOND WHAT ARGS...: starts FIRST then SECOND (the roles tui and plain) with
@@ -199,7 +211,8 @@ pass() {
 
 # report WHAT: the two passes' rounds of $work/rounds, by phase.
 report() {
-    awk -v what="$1" -v hist="$history" -v hz="$(getconf CLK_TCK)" -v secs="$ROUND_SECONDS" '
+    awk -v what="$1" -v hist="$history" -v hz="$(getconf CLK_TCK)" -v secs="$ROUND_SECONDS" \
+        -v price="$newmem_price" '
     function median(list, n, v, i, j, t) {
         n = split(list, v, " ")
         for (i = 1; i <= n; i++) v[i] += 0
@@ -221,6 +234,7 @@ report() {
         us["tui", ph] = us["tui", ph] " " tus; us["plain", ph] = us["plain", ph] " " pus
         uu["tui", ph] = uu["tui", ph] " " tuu; uu["plain", ph] = uu["plain", ph] " " puu
         rate["tui", p] = rate["tui", p] " " $3 / secs; rate["plain", p] = rate["plain", p] " " $6 / secs
+        grown[ph] += $9; served[ph] += $3
     }
     END {
         for (p = 1; p <= 2; p++) {
@@ -253,6 +267,14 @@ report() {
                 pct(r1), pct(r2), pct(u1), pct(u2)
             verdict[k] = sprintf("%-6s %s: %s CPU per request (user mode alone: %s)", what, ph,
                 pct(sqrt(r1 * r2)), pct(sqrt(u1 * u2)))
+            if (ph == "filling" && served[ph] > 0) {
+                kib = grown[ph] / served[ph]
+                line = sprintf("%-6s filling: tui kept %.0f bytes a request (resident memory)", what, kib * 1024)
+                if (price > 0)
+                    line = line sprintf("; at %.2f us per KiB of new memory that is %.2f us a request, %+.1f%% of plain'"'"'s CPU",
+                        price, kib * price, kib * price / median(us["plain", ph]) * 100)
+                print line
+            }
         }
         for (k = 1; k <= 2; k++) if (k in verdict) print verdict[k]
     }' "$work/rounds"
@@ -275,6 +297,21 @@ else
 fi
 echo "hspy on CPU $CPU_HSPY, tmux, wrk and nginx on CPU $CPU_LOAD; 2 passes of $ROUNDS rounds of" \
     "$ROUND_SECONDS s; history $history flows; tui's extra arguments: ${tui_args[*]:-none}"
+
+# The price of new memory on this machine, which the interface pays for its history while it
+# fills. Measured first, after a pause: memory freed just before (a build, an earlier run) can be
+# handed out again cheaply for a few seconds, which is not what a growing history gets.
+newmem=${NEWMEM_BENCH:-$(dirname "$HSPY")/tests/newmem_bench}
+newmem_price=0
+if [ -x "$newmem" ]; then
+    sleep 3
+    if line=$("${PIN_HSPY[@]}" "$newmem"); then
+        echo "$line"
+        newmem_price=$(awk '{print $3}' <<<"$line")
+    fi
+else
+    echo "new memory: price not measured (no $newmem)"
+fi
 
 for what in $MODES; do
     case $what in
