@@ -162,6 +162,9 @@ static void frame(struct tui *t)
     if (t->closing || !t->screen.active)
         return;
     uint64_t start_ns = cpu_ns();
+    /* What the last frame allocated (a sort's or a filter's buffers, written over the next
+     * frames) gets huge pages before this one writes it, even while no traffic comes in. */
+    heap_advice_update(&t->h->heap);
     sync_progress(t);
     sync_server(t);
     ui_update(&t->ui);
