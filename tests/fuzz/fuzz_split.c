@@ -3,9 +3,9 @@
  * the target and the side: bit 0 responses instead of requests, bit 1 the conversation engine
  * instead of the head parser, bit 2 capture mode (conversation). The rest is the input, fed
  * whole, byte by byte and in two pieces at every offset (at a sample of offsets for long
- * inputs). Everything observable must be identical: the result code, every field of the head,
- * every header, every warning with its code and offset; for the conversation, every exchange
- * with its flags, sizes, framing and warnings.
+ * inputs); to the head parser also in pieces of 15, 16 and 17 bytes. Everything observable must be
+ * identical: the result code, every field of the head, every header, every warning with its code
+ * and offset; for the conversation, every exchange with its flags, sizes, framing and warnings.
  */
 #include "fuzzcheck.h"
 #include <stdint.h>
@@ -97,6 +97,15 @@ static void split_parser(const uint8_t *in, size_t n, enum http_kind kind, uint3
         size_t at = n <= EXHAUSTIVE ? k + 1 : 1 + (seed >> 8) % (n - 1);
         size_t two[2] = {at, n};
         parse_cuts(in, n, kind, two, 2, &other);
+        same_outcome(&whole, &other);
+    }
+    /* Pieces of 15, 16 and 17 bytes: the inline check of a piece and the edges of its window. */
+    for (size_t k = 15; n && k <= 17; k++) {
+        size_t m = 0;
+        for (size_t at = k; at < n; at += k)
+            cuts[m++] = at;
+        cuts[m++] = n;
+        parse_cuts(in, n, kind, cuts, m, &other);
         same_outcome(&whole, &other);
     }
     free(cuts);
