@@ -45,12 +45,19 @@ struct chunked {
 void chunked_init(struct chunked *c, const struct http_limits *limits);
 void chunked_cleanup(struct chunked *c);
 
+/* The most warnings one byte of a chunked body can add (a trailer line's LF: the trailer too
+ * large, a bare LF, a forbidden field). */
+enum { CHUNKED_WARNINGS_PER_BYTE = 3 };
+
 /*
  * Consumes bytes of p (n bytes) until one payload slice is found, the body ends, or the input
  * runs out. Returns bytes consumed. When payload bytes were found, *payload is set to their
  * span (relative to p) and has len > 0; otherwise its len is 0. Call again with the rest of the
  * input until it returns 0 consumed or c->status is not CHUNKED_MORE. Warnings go to w (offsets
- * relative to the body start) and may be NULL.
+ * relative to the body start) and may be NULL. A step also ends before a byte that could make
+ * w drop a warning (fewer than CHUNKED_WARNINGS_PER_BYTE entries free), so that a caller that
+ * takes w's warnings after each step keeps the same ones however the body was cut; one given
+ * an empty w always consumes at least one byte.
  */
 size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_span *payload,
                     struct http_warnings *w);

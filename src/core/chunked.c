@@ -93,24 +93,18 @@ static bool forbidden_trailer(const uint8_t *name, size_t n)
     return false;
 }
 
-static void check_trailer(struct chunked *c, struct http_warnings *w)
+/* The trailer line [p, eol) (kept whole) names a field that must not be sent in a trailer. */
+static void check_trailer_line(struct chunked *c, const uint8_t *p, const uint8_t *eol,
+                               struct http_warnings *w)
 {
-    const uint8_t *p = c->trailer.data, *end = p + c->trailer.len;
-    while (p && p < end) {
-        const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
-        const uint8_t *eol = lf ? lf : end;
-        const uint8_t *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon && p[0] != ' ' && p[0] != '\t') {
-            const uint8_t *ne = colon;
-            while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
-                ne--;
-            if (forbidden_trailer(p, (size_t)(ne - p)))
-                warn_at(w, W_TRAILER_FORBIDDEN, c->trailer_off + (uint64_t)(p - c->trailer.data));
-        }
-        if (!lf)
-            break;
-        p = lf + 1;
-    }
+    const uint8_t *colon = memchr(p, ':', (size_t)(eol - p));
+    if (!colon || p[0] == ' ' || p[0] == '\t')
+        return;
+    const uint8_t *ne = colon;
+    while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+        ne--;
+    if (forbidden_trailer(p, (size_t)(ne - p)))
+        warn_at(w, W_TRAILER_FORBIDDEN, c->trailer_off + (uint64_t)(p - c->trailer.data));
 }
 
 static void finish(struct chunked *c, enum chunked_status st)
@@ -219,12 +213,16 @@ static void trailer_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     bool empty = c->ext_len == 0 || (c->ext_len == 1 && c->cr);
     if (!c->cr)
         warn_at(w, W_BARE_LF, c->pos);
+    /* Each field line is judged as its LF comes (at most one warning a byte, see
+     * CHUNKED_WARNINGS_PER_BYTE), when all of it was kept. */
+    if (!empty && !c->trailer_cut && c->trailer.len > c->ext_len) {
+        const uint8_t *lf = c->trailer.data + c->trailer.len - 1;
+        check_trailer_line(c, lf - c->ext_len, lf, w);
+    }
     c->ext_len = 0;
     c->cr = false;
-    if (empty) {
-        check_trailer(c, w);
+    if (empty)
         finish(c, CHUNKED_DONE);
-    }
 }
 
 size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_span *payload,
@@ -234,6 +232,10 @@ size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_s
     payload->off = 0;
     payload->len = 0;
     while (i < n && c->state != ST_END) {
+        /* A step ends before w could drop a warning, so that where the input was cut never
+         * decides which warnings are kept: the caller takes them and calls again. */
+        if (w && w->n > HTTP_WARN_MAX - CHUNKED_WARNINGS_PER_BYTE)
+            return i;
         uint8_t b = p[i];
         switch (c->state) {
         case ST_SIZE:

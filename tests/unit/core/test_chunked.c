@@ -142,6 +142,64 @@ static void test_table(void **state)
     }
 }
 
+/* Feeds in[0..n) in pieces of piece bytes, each step with an empty w, as the conversation does;
+ * collects every warning (code and offset) into out, and checks that no step dropped one. */
+static size_t collect_steps(const uint8_t *in, size_t n, size_t piece, struct http_warn *out,
+                            size_t cap)
+{
+    static const struct http_limits lim = HTTP_LIMITS_DEFAULT;
+    struct chunked c;
+    chunked_init(&c, &lim);
+    size_t nout = 0;
+    for (size_t from = 0; from < n && c.status == CHUNKED_MORE; from += piece) {
+        size_t len = n - from < piece ? n - from : piece, pos = 0;
+        while (pos < len && c.status == CHUNKED_MORE) {
+            struct http_span s;
+            struct http_warnings w = {.n = 0};
+            size_t k = chunked_step(&c, in + from + pos, len - pos, &s, &w);
+            assert_int_equal(w.dropped, 0);
+            for (uint16_t i = 0; i < w.n && nout < cap; i++)
+                out[nout++] = w.w[i];
+            assert_true(k > 0);
+            pos += k;
+        }
+    }
+    assert_int_equal(c.status, CHUNKED_DONE);
+    chunked_cleanup(&c);
+    return nout;
+}
+
+/*
+ * More warnings than one step's list holds (HTTP_WARN_MAX), all in one piece: a control byte
+ * in a chunk extension is one each, a forbidden trailer field one each. A step ends before its
+ * list could drop one, so fed whole the caller gets every warning, the same as byte by byte.
+ */
+static void test_step_never_drops(void **state)
+{
+    (void)state;
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 16);
+    dynbuf_adds(&b, "0;");
+    for (int i = 0; i < 40; i++)
+        dynbuf_addc(&b, 0x01);
+    dynbuf_adds(&b, "\r\n");
+    for (int i = 0; i < 12; i++)
+        dynbuf_adds(&b, i % 2 ? "Host: h\r\n" : "Content-Length: 1\r\n");
+    dynbuf_adds(&b, "\r\n");
+    static struct http_warn whole[128], bytes[128];
+    size_t nw = collect_steps(b.data, b.len, b.len, whole, 128);
+    size_t nb = collect_steps(b.data, b.len, 1, bytes, 128);
+    assert_int_equal(nw, 52);
+    assert_int_equal(nb, nw);
+    for (size_t i = 0; i < nw; i++) {
+        assert_int_equal(whole[i].code, bytes[i].code);
+        assert_int_equal(whole[i].off, bytes[i].off);
+    }
+    assert_int_equal(whole[0].code, W_CHUNK_EXT_INVALID);
+    assert_int_equal(whole[nw - 1].code, W_TRAILER_FORBIDDEN);
+    dynbuf_cleanup(&b);
+}
+
 static void test_decode_all(void **state)
 {
     (void)state;
@@ -162,6 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_decode_all),
+        cmocka_unit_test(test_step_never_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
