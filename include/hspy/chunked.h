@@ -28,6 +28,7 @@ struct chunked {
     uint8_t status;        /* enum chunked_status */
     bool cr;               /* trailer: the previous byte was CR */
     bool trailer_cut;      /* trailer: longer than the head limit */
+    bool ext_ctl_seen;     /* a control byte in this size line's extensions was reported */
     uint32_t digits;       /* hex digits of the current size line */
     uint32_t ext_item;     /* non-blank bytes of the current extension (since its ';') */
     uint32_t ext_len;      /* extension bytes of the size line; trailer: bytes of the line */

@@ -113,6 +113,16 @@ static void finish(struct chunked *c, enum chunked_status st)
     c->status = (uint8_t)st;
 }
 
+/* The next chunk-size line starts. */
+static void next_size_line(struct chunked *c)
+{
+    c->state = ST_SIZE;
+    c->size = 0;
+    c->digits = 0;
+    c->ext_len = 0;
+    c->ext_ctl_seen = false;
+}
+
 /* The size line ended: start the chunk's data, or the trailer after the last chunk. */
 static void size_line_done(struct chunked *c)
 {
@@ -194,8 +204,12 @@ static void size_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     }
     if (++c->ext_len == c->limits->chunk_ext_max + 1)
         warn_at(w, W_CHUNK_EXT_TOO_LONG, c->pos);
-    if (b < 0x20 && b != '\t')
+    /* Control bytes: the first of the line is reported (a run of them would fill the
+     * exchange's warnings with one finding). */
+    if (b < 0x20 && b != '\t' && !c->ext_ctl_seen) {
         warn_at(w, W_CHUNK_EXT_INVALID, c->pos);
+        c->ext_ctl_seen = true;
+    }
 }
 
 /* Trailer bytes are kept (up to the head limit) until an empty line ends the section. */
@@ -271,30 +285,21 @@ size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_s
                 c->state = ST_DATA_LF;
             } else if (b == '\n') {
                 warn_at(w, W_BARE_LF, c->pos);
-                c->state = ST_SIZE;
-                c->size = 0;
-                c->digits = 0;
-                c->ext_len = 0;
+                next_size_line(c);
             } else {
                 /* Data longer than announced: read the next size line from here. */
                 warn_at(w, W_CHUNK_MISSING_CRLF, c->pos);
-                c->state = ST_SIZE;
-                c->size = c->digits = 0;
-                c->ext_len = 0;
+                next_size_line(c);
                 continue;
             }
             break;
         case ST_DATA_LF:
             if (b != '\n') {
                 warn_at(w, W_CHUNK_MISSING_CRLF, c->pos);
-                c->state = ST_SIZE;
-                c->size = c->digits = 0;
-                c->ext_len = 0;
+                next_size_line(c);
                 continue;
             }
-            c->state = ST_SIZE;
-            c->size = c->digits = 0;
-            c->ext_len = 0;
+            next_size_line(c);
             break;
         case ST_TRAILER: trailer_byte(c, b, w); break;
         }
