@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hspy/store.h"
+
 /* How far the heap grows at a time, and the size of a transparent huge page on x86-64 and
  * arm64 with 4 KiB pages (a mark on less than one does nothing). */
 #define HEAP_GROWTH_STEP    ((size_t)32 << 20)
@@ -33,7 +35,12 @@ struct heap_advice {
 bool heap_advice_start(struct heap_advice *a);
 
 /* Marks the heap grown since the last call. Without growth it costs a compare (no system
- * call); call it as often as allocations happen (each new exchange). */
+ * call); call it as often as allocations happen (each new exchange, each frame). */
 void heap_advice_update(struct heap_advice *a);
+
+/* What a process that keeps a history in store does: heap_advice_start, then an update on each
+ * exchange the store is given (a store observer; a must outlive the store). Returns false, and
+ * observes nothing, where the advice cannot work. */
+bool heap_advice_follow(struct heap_advice *a, struct store *store);
 
 #endif

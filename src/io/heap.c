@@ -71,3 +71,17 @@ void heap_advice_update(struct heap_advice *a)
     (void)a;
 #endif
 }
+
+static void on_add(void *data, struct exchange *ex)
+{
+    (void)ex;
+    heap_advice_update(data);
+}
+
+bool heap_advice_follow(struct heap_advice *a, struct store *store)
+{
+    if (!heap_advice_start(a))
+        return false;
+    store_observe(store, &(struct store_observer){a, on_add, NULL, NULL, NULL});
+    return true;
+}

@@ -30,13 +30,6 @@ void hspy_init(struct hspy *h)
     uv_loop_init(&h->loop);
 }
 
-/* A history keeps each exchange: mark the heap it grows (see heap.h). */
-static void on_add_heap(void *data, struct exchange *ex)
-{
-    (void)ex;
-    heap_advice_update(data);
-}
-
 void hspy_configure(struct hspy *h)
 {
     const struct options *o = &h->opt;
@@ -54,8 +47,8 @@ void hspy_configure(struct hspy *h)
     store_init(&h->store, flows, o->max_memory);
     h->store.analyze = cache_record; /* cache findings become warnings on every exchange */
     h->store.pool = &h->pool;
-    if (flows && heap_advice_start(&h->heap))
-        store_observe(&h->store, &(struct store_observer){&h->heap, on_add_heap, NULL, NULL, NULL});
+    if (flows) /* a history keeps each exchange: mark the heap it grows (see heap.h) */
+        heap_advice_follow(&h->heap, &h->store);
 }
 
 int hspy_start(struct hspy *h)

@@ -184,13 +184,6 @@ static bool bench_update(struct bench *b)
     return ui_update(&b->ui);
 }
 
-/* As hspy marks the heap on each exchange its history keeps. */
-static void on_add_heap(void *data, struct exchange *ex)
-{
-    (void)ex;
-    heap_advice_update(data);
-}
-
 static void *drain(void *arg)
 {
     int fd = *(int *)arg;
@@ -517,10 +510,8 @@ static int run_bench(uint64_t n, int runs)
     setlocale(LC_CTYPE, "C.UTF-8");
     /* The heap as hspy's is when it keeps a history (huge pages, see heap.h), so that the
      * figures are what its interface pays for new memory. */
-    bool huge = heap_advice_start(&b.heap);
     store_init(&b.store, n + 1, (size_t)-1);
-    if (huge)
-        store_observe(&b.store, &(struct store_observer){&b.heap, on_add_heap, NULL, NULL, NULL});
+    bool huge = heap_advice_follow(&b.heap, &b.store);
     printf("heap: %s\n", huge ? "huge pages advised as it grows, as hspy's with a history"
                               : "as the C library sets it (huge pages not available here)");
     struct synth s;
