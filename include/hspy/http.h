@@ -257,8 +257,7 @@ static inline int http_head_parse(const uint8_t *buf, size_t len, enum http_kind
             }
             /* Start line state: the 16 bytes ending at len, when they hold every byte from the
              * first one not looked at (wait_lf - 1) on, decide nothing unless they hold a LF. */
-            uint32_t from16 = (uint32_t)len - 16;
-            if (from16 < scan->wait_lf) {
+            if ((uint32_t)len - 16 < scan->wait_lf) {
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + len - 16));
                 if (!_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))) {
                     scan->wait_lf = (uint32_t)len + 1;

@@ -5,6 +5,7 @@
  */
 #include "hspy/chunked.h"
 
+#include <assert.h>
 #include <string.h>
 
 enum {
@@ -228,8 +229,10 @@ static void trailer_byte(struct chunked *c, uint8_t b, struct http_warnings *w)
     if (!c->cr)
         warn_at(w, W_BARE_LF, c->pos);
     /* Each field line is judged as its LF comes (at most one warning a byte, see
-     * CHUNKED_WARNINGS_PER_BYTE), when all of it was kept. */
-    if (!empty && !c->trailer_cut && c->trailer.len > c->ext_len) {
+     * CHUNKED_WARNINGS_PER_BYTE), when all of it was kept: then the line and its LF end the
+     * trailer bytes. */
+    if (!empty && !c->trailer_cut) {
+        assert(c->trailer.len > c->ext_len);
         const uint8_t *lf = c->trailer.data + c->trailer.len - 1;
         check_trailer_line(c, lf - c->ext_len, lf, w);
     }
