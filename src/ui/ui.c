@@ -71,6 +71,12 @@ void ui_resize(struct ui *ui, int rows, int cols)
     ui->cols = cols;
 }
 
+/* The screen shows only that it is too small: no key but Q (quit) may act unseen. */
+static bool too_small(const struct ui *ui)
+{
+    return ui->rows < MIN_ROWS || ui->cols < MIN_COLS;
+}
+
 static enum flowlist_found search_step(struct ui *ui);
 static enum doc_found detail_search_step(struct ui *ui);
 static void detail_bottom_step(struct ui *ui);
@@ -412,6 +418,11 @@ static unsigned prompt_dispatch(struct ui *ui, int key)
 
 unsigned ui_key(struct ui *ui, int key)
 {
+    if (too_small(ui)) {
+        if (key != 'Q')
+            return UI_NONE;
+        ui->confirming = ui->choosing = ui->prompting = false;
+    }
     if (ui->confirming) {
         ui->confirming = false;
         if (key == 'y' || key == 'Y')
@@ -502,7 +513,7 @@ static unsigned click(struct ui *ui, int x, int y)
 
 unsigned ui_mouse(struct ui *ui, enum ui_button button, int x, int y)
 {
-    if (ui->prompting || ui->confirming || ui->choosing)
+    if (ui->prompting || ui->confirming || ui->choosing || too_small(ui))
         return UI_NONE;
     if (button == UI_CLICK)
         return click(ui, x, y);
@@ -701,16 +712,19 @@ static void render_too_small(struct ui *ui, struct canvas *c)
 {
     for (int y = 0; y < c->rows; y++)
         canvas_row(c, y);
+    /* The shortest line first: it must fit the narrowest screen that is too small. */
     if (c->rows)
-        canvas_printf(canvas_row(c, 0), STYLE_ERROR, "too small (%dx%d); Q quits", ui->cols,
-                      ui->rows);
+        canvas_puts(canvas_row(c, 0), STYLE_ERROR, "too small; Q quits");
+    if (c->rows > 1)
+        canvas_printf(canvas_row(c, 1), STYLE_ERROR, "%dx%d, needs %dx%d", ui->cols, ui->rows,
+                      MIN_COLS, MIN_ROWS);
 }
 
 void ui_render(struct ui *ui, struct canvas *c)
 {
     if (c->rows != ui->rows || c->cols != ui->cols)
         canvas_resize(c, ui->rows, ui->cols);
-    if (ui->rows < MIN_ROWS || ui->cols < MIN_COLS) {
+    if (too_small(ui)) {
         render_too_small(ui, c);
         return;
     }

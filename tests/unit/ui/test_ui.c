@@ -379,6 +379,25 @@ static void test_every_size(void **state)
     HAS("too small");
 }
 
+/* While the screen only says it is too small, keys and clicks act on nothing unseen; Q quits. */
+static void test_too_small_ignores_keys(void **state)
+{
+    struct fixture *f = *state;
+    HAS("3 flows");
+    ui_resize(&f->ui, 5, 20);
+    HAS("too small; Q quits");
+    HAS("20x5, needs 20x6");
+    static const int BLIND[] = {'g', 'd', KEYMAP_ENTER, KEYMAP_TAB, '?', 'f', 'q', 'q', 0};
+    for (const int *k = BLIND; *k; k++)
+        assert_int_equal(ui_key(&f->ui, *k), UI_NONE);
+    assert_int_equal(ui_mouse(&f->ui, UI_CLICK, 3, 2), UI_NONE);
+    ui_resize(&f->ui, 30, 120);
+    HAS("3 flows");
+    assert_int_equal(f->ui.screen, UI_LIST);
+    assert_false(f->ui.prompting);
+    assert_true(ui_key(&f->ui, 'Q') & UI_QUIT);
+}
+
 /* A feature adds keys with a table of its own: they act, and help and hints show them. */
 static int extra_calls;
 
@@ -510,6 +529,7 @@ int main(void)
         T(test_split_and_mouse),
         T(test_hostile_everywhere),
         T(test_every_size),
+        T(test_too_small_ignores_keys),
         T(test_keys_reach_actions),
         T(test_detail_pins),
         T(test_extension_keys),
