@@ -91,6 +91,7 @@ struct exchange {
     uint32_t warnings_dropped;
     uint16_t nwarnings;
     bool cache_done;         /* cache_record ran: cache_outcomes and cache_label hold its result */
+    bool warned_counted;     /* (store bookkeeping: counted in store counters.with_warnings) */
     uint32_t cache_outcomes; /* enum cache_outcome bits */
     uint32_t pins;           /* >0 while a source may still change it; the store never evicts it */
     const char *cache_label; /* flow-list label ("cacheable 1h"), arena string, or NULL */

@@ -35,7 +35,7 @@ enum { STORE_OBSERVERS_MAX = 8 };
 struct store_counters {
     uint64_t added;         /* exchanges ever added */
     uint64_t completed;     /* exchanges ever completed */
-    uint64_t with_warnings; /* completed exchanges carrying at least one warning */
+    uint64_t with_warnings; /* kept completed exchanges that carried a warning when completed */
     uint64_t evicted;       /* exchanges dropped by the caps */
     uint64_t bytes;         /* wire bytes of completed exchanges (both sides) */
     uint64_t held;          /* exchanges currently held */

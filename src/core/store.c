@@ -86,6 +86,8 @@ static void drop(struct store *s, uint64_t id, bool evicted)
         size_t held = exchange_memory(ex);
         s->memory -= held <= s->memory ? held : s->memory;
     }
+    if (ex->warned_counted)
+        s->counters.with_warnings--;
     if (evicted)
         s->counters.evicted++;
     *slot = NULL;
@@ -206,8 +208,10 @@ void store_complete(struct store *s, struct exchange *ex)
         s->analyze(ex);
     ex->flags |= EX_DONE;
     s->counters.completed++;
-    if (ex->nwarnings)
+    if (ex->nwarnings) {
         s->counters.with_warnings++;
+        ex->warned_counted = true;
+    }
     s->counters.bytes += ex->req.wire_bytes + ex->resp.wire_bytes;
     s->memory += exchange_memory(ex);
     s->generation++;

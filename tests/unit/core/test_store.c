@@ -204,6 +204,37 @@ static void test_remove_and_clear(void **state)
     store_cleanup(&s);
 }
 
+/* The count of flows with warnings is of those kept: removal, clearing and eviction lower it;
+ * a warning that comes after completion does not make a removal lower it twice. */
+static void test_warned_count_follows_the_kept(void **state)
+{
+    (void)state;
+    struct store s;
+    store_init(&s, 3, 1 << 30);
+    for (int i = 0; i < 5; i++) {
+        struct exchange *ex = make("GET / HTTP/1.1\r\n\r\n");
+        store_add(&s, ex);
+        if (i != 1)
+            exchange_warn(ex, W_BARE_LF, SIDE_CLIENT, 0, NULL);
+        store_complete(&s, ex);
+    }
+    /* Ids 1 and 2 were evicted (1 warned); 3, 4 and 5 are kept, all warned. */
+    assert_int_equal(s.counters.evicted, 2);
+    assert_int_equal(s.counters.with_warnings, 3);
+    struct exchange *quiet = make("GET / HTTP/1.1\r\n\r\n");
+    store_add(&s, quiet);
+    store_complete(&s, quiet); /* evicts 3 */
+    assert_int_equal(s.counters.with_warnings, 2);
+    exchange_warn(quiet, W_BARE_LF, SIDE_CLIENT, 0, NULL); /* after completion: not counted */
+    assert_int_equal(store_remove(&s, quiet->id), 0);
+    assert_int_equal(s.counters.with_warnings, 2);
+    assert_int_equal(store_remove(&s, 4), 0);
+    assert_int_equal(s.counters.with_warnings, 1);
+    assert_int_equal(store_clear(&s), 1);
+    assert_int_equal(s.counters.with_warnings, 0);
+    store_cleanup(&s);
+}
+
 /* A completed exchange the store keeps is compacted, and the memory account follows it down
  * to zero when everything leaves; one it drops at once (cap 0) is not compacted first. */
 static void test_kept_exchanges_are_compacted(void **state)
@@ -360,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_zero_cap_with_pinned_stragglers),
         cmocka_unit_test(test_memory_cap),
         cmocka_unit_test(test_remove_and_clear),
+        cmocka_unit_test(test_warned_count_follows_the_kept),
         cmocka_unit_test(test_kept_exchanges_are_compacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
