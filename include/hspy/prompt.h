@@ -13,7 +13,8 @@
 #include "hspy/canvas.h"
 #include "hspy/glyphs.h"
 
-enum { PROMPT_MAX = 1024, PROMPT_HISTORY = 16 };
+/* PROMPT_MAX - 1 bytes of text: the longest filter expression (FILTER_EXPR_MAX) fits. */
+enum { PROMPT_MAX = 4096, PROMPT_HISTORY = 16 };
 
 enum prompt_result {
     PROMPT_EDITING = 0, /* nothing to do */

@@ -11,7 +11,7 @@
 
 #define SEARCH_NONE ((size_t)-1)
 /* Room for a search's text (its NUL included): every text the prompt can hold. */
-enum { SEARCH_NEEDLE_MAX = 1024 };
+enum { SEARCH_NEEDLE_MAX = 4096 };
 
 /* Offset of the first match of needle[0..nlen) in hay[0..n), or SEARCH_NONE. */
 size_t search_find(const char *hay, size_t n, const char *needle, size_t nlen);

@@ -23,6 +23,7 @@
 #include "hspy/canvas.h"
 #include "hspy/detail.h"
 #include "hspy/doc.h"
+#include "hspy/filter.h"
 #include "hspy/flowlist.h"
 #include "hspy/flowrow.h"
 #include "hspy/glyphs.h"
@@ -84,6 +85,8 @@ struct ui_config {
 };
 
 enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
+/* The filter prompt takes the longest expression the filter language accepts. */
+_Static_assert((int)PROMPT_MAX > (int)FILTER_EXPR_MAX - 1, "the prompt holds any filter");
 /* A search takes the prompt's whole text: nothing of it is cut. */
 _Static_assert((int)PROMPT_MAX <= (int)SEARCH_NEEDLE_MAX,
                "a search's room holds what the prompt holds");

@@ -4,6 +4,7 @@
  */
 #include "hspy/prompt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,8 +155,12 @@ enum prompt_result prompt_key(struct prompt *p, int key)
         if (key < 0x20 || key >= KEYMAP_SPECIAL || (key >= 0x7f && key < 0xa0) ||
             (key >= 0xd800 && key <= 0xdfff))
             return PROMPT_EDITING;
-        if (!insert(p, key))
+        if (!insert(p, key)) {
+            char full[64];
+            snprintf(full, sizeof full, "full: a prompt holds at most %d bytes", PROMPT_MAX - 1);
+            prompt_error(p, full, (size_t)-1);
             return PROMPT_EDITING;
+        }
         return PROMPT_CHANGED;
     }
     return p->len != before ? PROMPT_CHANGED : PROMPT_EDITING;
@@ -190,15 +195,25 @@ void prompt_history_cleanup(struct prompt_history *h)
     h->n = 0;
 }
 
+/* The first byte of text the prompt line shows on a line of width cells whose label takes
+ * label cells: whole characters are dropped from the left while the cursor would not fit. */
+static size_t shown_from(const struct prompt *p, int label, int width)
+{
+    size_t from = 0;
+    while (from < p->cursor && label + celltext_width(p->text + from, p->cursor - from) >= width - 1)
+        from = next_char(p, from);
+    return from;
+}
+
+static int label_cells(const struct prompt *p)
+{
+    return celltext_width(p->label, strlen(p->label)) + 2; /* "label: " */
+}
+
 void prompt_render(const struct prompt *p, struct canvas_line *out)
 {
     canvas_printf(out, STYLE_PROMPT, "%s: ", p->label);
-    /* Keep the cursor on screen: drop whole characters from the left while it would not fit. */
-    size_t from = 0;
-    int label = out->cells;
-    while (from < p->cursor &&
-           label + celltext_width(p->text + from, p->cursor - from) >= out->width - 1)
-        from = next_char(p, from);
+    size_t from = shown_from(p, out->cells, out->width);
     canvas_put_bytes(out, STYLE_NORMAL, (const uint8_t *)p->text + from, p->cursor - from, 0);
     size_t end = next_char(p, p->cursor);
     if (p->cursor < p->len)
@@ -214,14 +229,24 @@ void prompt_render_error(const struct prompt *p, struct canvas_line *out)
 {
     if (!p->error[0])
         return;
-    int x = (int)strlen(p->label) + 2;
-    if (p->errpos != (size_t)-1) {
-        size_t at = p->errpos < p->len ? p->errpos : p->len;
-        x += celltext_width(p->text, at);
+    int label = label_cells(p);
+    int msg = celltext_width(p->error, strlen(p->error));
+    size_t from = shown_from(p, label, out->width);
+    size_t at = p->errpos < p->len ? p->errpos : p->len;
+    if (p->errpos == (size_t)-1 || at < from) { /* no caret, or its character is scrolled off */
+        canvas_pad(out, STYLE_NORMAL, label);
+        canvas_puts(out, STYLE_ERROR, p->error);
+        return;
+    }
+    int x = label + celltext_width(p->text + from, at - from);
+    if (x + 2 + msg <= out->width || x < msg + 1) { /* "^ message" after the caret */
         canvas_pad(out, STYLE_NORMAL, x);
         canvas_puts(out, STYLE_ERROR, "^ ");
-    } else {
-        canvas_pad(out, STYLE_NORMAL, x);
+    } else { /* near the right edge: "message ^", ending at the caret */
+        canvas_pad(out, STYLE_NORMAL, x - msg - 1);
+        canvas_puts(out, STYLE_ERROR, p->error);
+        canvas_puts(out, STYLE_ERROR, " ^");
+        return;
     }
     canvas_puts(out, STYLE_ERROR, p->error);
 }

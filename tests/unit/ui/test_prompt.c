@@ -106,6 +106,53 @@ static void test_render(void **state)
     canvas_line_cleanup(&l);
 }
 
+/* The error stays on screen wherever its caret falls: after the caret when it fits, before it
+ * near the right edge, at the start when the caret's character is scrolled off. */
+static void test_render_error_edges(void **state)
+{
+    (void)state;
+    char text[128] = "~u ";
+    memset(text + 3, 'a', 100);
+    strcpy(text + 103, " & (~m");
+    struct prompt p;
+    prompt_open(&p, "filter", text, NULL);
+    prompt_error(&p, "~m needs a value", strlen(text) - 2);
+    struct canvas_line l, e;
+    canvas_line_init(&l, 60);
+    canvas_line_init(&e, 60);
+    prompt_render(&p, &l);
+    prompt_render_error(&p, &e);
+    const char *shown = (const char *)l.text.data, *err = (const char *)e.text.data;
+    const char *caret = strstr(err, "~m needs a value ^");
+    assert_non_null(caret);
+    assert_true(e.cells <= 60);
+    /* The caret is under the ~ of ~m as the prompt line shows it. */
+    size_t col = (size_t)(caret - err) + strlen("~m needs a value ");
+    assert_non_null(strstr(shown, "(~m"));
+    assert_int_equal(col, (size_t)(strstr(shown, "(~m") - shown) + 1);
+    /* The caret's character is scrolled off to the left: the message starts after the label. */
+    prompt_error(&p, "bad start", 0);
+    canvas_line_reset(&e, 60, 0);
+    prompt_render_error(&p, &e);
+    assert_string_equal((const char *)e.text.data, "        bad start");
+    canvas_line_cleanup(&l);
+    canvas_line_cleanup(&e);
+}
+
+/* A full prompt says so instead of dropping keys silently. */
+static void test_full(void **state)
+{
+    (void)state;
+    struct prompt p;
+    prompt_open(&p, "filter", NULL, NULL);
+    for (int i = 0; i < PROMPT_MAX - 1; i++)
+        assert_int_equal(prompt_key(&p, 'a'), PROMPT_CHANGED);
+    assert_int_equal(p.len, PROMPT_MAX - 1);
+    assert_int_equal(prompt_key(&p, 'b'), PROMPT_EDITING);
+    assert_non_null(strstr(p.error, "at most 4095 bytes"));
+    assert_int_equal(p.len, PROMPT_MAX - 1);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -114,6 +161,8 @@ int main(void)
         cmocka_unit_test(test_results),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_render_error_edges),
+        cmocka_unit_test(test_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
