@@ -5,6 +5,7 @@
  */
 #include "hspy/detail.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -329,22 +330,40 @@ void detail_render_title(const struct detail *dt, struct canvas_line *out)
                   ex->conn_seq);
 }
 
+/*
+ * The tab bar. On a line too narrow for every tab, tabs are dropped from the left until the
+ * current one fits, an ellipsis standing for them, and the line is cut at the right with one:
+ * the current tab is always in view.
+ */
 void detail_render_tabs(struct detail *dt, struct canvas_line *out)
 {
     const struct exchange *ex = dt->id ? store_get(dt->store, dt->id) : NULL;
-    canvas_puts(out, STYLE_NORMAL, " ");
+    char label[DETAIL_NTABS][64];
+    int count[DETAIL_NTABS], cells[DETAIL_NTABS];
     for (size_t i = 0; i < DETAIL_NTABS; i++) {
         const struct detail_tab *t = &DETAIL_TABS[i];
-        char label[64];
-        int count = t->count && ex ? t->count(ex) : -1;
-        if (count >= 0)
-            snprintf(label, sizeof label, "%s(%d)", t->name, count);
+        count[i] = t->count && ex ? t->count(ex) : -1;
+        if (count[i] >= 0)
+            snprintf(label[i], sizeof label[i], "%s(%d)", t->name, count[i]);
         else
-            snprintf(label, sizeof label, "%s", t->name);
+            snprintf(label[i], sizeof label[i], "%s", t->name);
+        cells[i] = (int)strlen(label[i]) + 3; /* "[name]" or " name ", then a space */
+    }
+    size_t first = 0;
+    int upto = 1; /* the lead cell, then every tab up to the current one */
+    for (size_t i = 0; i <= dt->tab && i < DETAIL_NTABS; i++)
+        upto += cells[i];
+    while (first < dt->tab && upto > out->width)
+        upto -= cells[first++];
+    out->ellipsis = dt->g->ellipsis;
+    canvas_puts(out, STYLE_DIM, first ? dt->g->ellipsis : " ");
+    for (size_t i = 0; i < first; i++)
+        dt->tab_x[i] = INT_MAX; /* not on screen: no click reaches it */
+    for (size_t i = first; i < DETAIL_NTABS; i++) {
         bool on = i == dt->tab;
-        uint8_t style = on ? STYLE_TAB_ON : count > 0 ? STYLE_WARN : STYLE_TAB;
+        uint8_t style = on ? STYLE_TAB_ON : count[i] > 0 ? STYLE_WARN : STYLE_TAB;
         dt->tab_x[i] = out->cells;
-        canvas_printf(out, style, on ? "[%s]" : " %s ", label);
+        canvas_printf(out, style, on ? "[%s]" : " %s ", label[i]);
         canvas_puts(out, STYLE_NORMAL, " ");
     }
     dt->tab_x[DETAIL_NTABS] = out->cells;

@@ -200,7 +200,8 @@ void prompt_history_cleanup(struct prompt_history *h)
 static size_t shown_from(const struct prompt *p, int label, int width)
 {
     size_t from = 0;
-    while (from < p->cursor && label + celltext_width(p->text + from, p->cursor - from) >= width - 1)
+    while (from < p->cursor &&
+           label + celltext_width(p->text + from, p->cursor - from) >= width - 1)
         from = next_char(p, from);
     return from;
 }

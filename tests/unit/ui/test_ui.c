@@ -169,6 +169,27 @@ static void test_detail_tabs(void **state)
     HAS("q quit");
 }
 
+/* On a terminal too narrow for every tab the current one stays in view, the tabs dropped at
+ * the left shown by an ellipsis; a click on the tab row reaches only what is shown. */
+static void test_narrow_tabs(void **state)
+{
+    struct fixture *f = *state;
+    ui_resize(&f->ui, 12, 40);
+    keys(f, (int[]){'g', KEYMAP_ENTER, 0});
+    HAS("[Request]");
+    static const char *const LATER[] = {"[Response]", "[Raw]",         "[Hex]", "[Timing]",
+                                        "[Cache]",    "[Warnings(0)]", "[Diff]"};
+    for (size_t i = 0; i < sizeof LATER / sizeof LATER[0]; i++) {
+        ui_key(&f->ui, KEYMAP_TAB);
+        HAS(LATER[i]);
+    }
+    HAS("…"); /* Request and others are off to the left */
+    LACKS(" Request ");
+    assert_int_equal(detail_tab_at(&f->ui.detail, 0), (size_t)-1);
+    ui_mouse(&f->ui, UI_CLICK, f->ui.detail.tab_x[5] + 1, f->ui.tabs_y);
+    HAS("[Cache]");
+}
+
 /* A search of the detail view goes through a large body in steps (here 256 bytes a frame), the
  * loop going on meanwhile; a key stops it. So does finding the body's end for G. */
 static void test_detail_search_in_steps(void **state)
@@ -530,6 +551,7 @@ int main(void)
         T(test_hostile_everywhere),
         T(test_every_size),
         T(test_too_small_ignores_keys),
+        T(test_narrow_tabs),
         T(test_keys_reach_actions),
         T(test_detail_pins),
         T(test_extension_keys),
