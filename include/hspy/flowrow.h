@@ -93,8 +93,12 @@ int flowrow_compare(int col, const struct exchange *a, const struct exchange *b)
 /* The sort key of ex for col whose string starts with s[0..n) (the prefix rule above). */
 uint64_t flowrow_prefix_key(const char *s, size_t n);
 
-/* Human sizes ("312", "4.1k", "2.0M") and durations ("850µs", "12ms", "3.0s"); return buf. */
+/* Human sizes ("312", "4.1k", "2.0M", binary: k is 1,024) and durations ("850µs", "12ms",
+ * "3.0s"); return buf. */
 char *flowrow_size(uint64_t bytes, char *buf, size_t len);
+/* The same size with its unit spelt out, for prose and the status bar: "312B", "4.1KiB",
+ * "2.0MiB". Returns buf. */
+char *flowrow_bytes(uint64_t bytes, char *buf, size_t len);
 char *flowrow_duration(int64_t ns, char *buf, size_t len);
 
 /*

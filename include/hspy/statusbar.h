@@ -26,6 +26,7 @@ struct statusbar {
     const char *sort; /* column name, or NULL for the default order */
     bool descending;
     const char *filter; /* expression, "" for none */
+    const char *intercept; /* the intercept filter, NULL or "" for none */
     bool loading;       /* progress applies */
     uint64_t done, total;
     double rate;              /* bytes per second while loading, 0 unknown */

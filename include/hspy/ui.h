@@ -56,6 +56,7 @@ struct ui_server {
     size_t open;      /* connections open now */
     uint64_t refused; /* refused at the connection cap */
     uint64_t failed;  /* accept failures */
+    const char *intercept; /* the intercept filter's text; NULL or "" when nothing is held */
 };
 
 /* One answer of a one-key question (ui_choose). */

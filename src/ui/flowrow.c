@@ -69,6 +69,17 @@ char *flowrow_size(uint64_t bytes, char *buf, size_t len)
     return buf;
 }
 
+char *flowrow_bytes(uint64_t bytes, char *buf, size_t len)
+{
+    char n[16];
+    flowrow_size(bytes, n, sizeof n);
+    size_t l = strlen(n);
+    if (bytes >= 1024 && n[l - 1] == 'k')
+        n[l - 1] = 'K'; /* the binary prefix is a capital K */
+    snprintf(buf, len, "%s%s", n, bytes < 1024 ? "B" : "iB");
+    return buf;
+}
+
 char *flowrow_duration(int64_t ns, char *buf, size_t len)
 {
     if (ns < 0)

@@ -4,13 +4,15 @@
  */
 #include "hspy/statusbar.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hspy/flowrow.h"
 #include "hspy/termsafe.h"
 
-enum { BAR_CELLS = 20, ITEM_MAX = 512, ITEMS_MAX = 12 };
+/* ITEMS_MAX: room for every item collect() can add at once (it adds at most 19). */
+enum { BAR_CELLS = 20, ITEM_MAX = 512, ITEMS_MAX = 24 };
 
 char *statusbar_count(uint64_t n, char *buf, size_t len)
 {
@@ -34,6 +36,7 @@ struct item {
 
 static struct item *add(struct item *items, size_t *n, int priority, uint8_t style)
 {
+    assert(*n < ITEMS_MAX);
     struct item *it = &items[(*n)++];
     it->text[0] = '\0';
     it->style = style;
@@ -52,18 +55,18 @@ static void progress_item(const struct statusbar *s, const struct glyphs *g, str
         for (int i = 0; i < BAR_CELLS; i++)
             o += (size_t)snprintf(it->text + o, sizeof it->text - o, "%s",
                                   i < full ? g->full : g->empty);
-        snprintf(it->text + o, sizeof it->text - o, " %3d%%  %sB/%sB",
+        snprintf(it->text + o, sizeof it->text - o, " %3d%%  %s/%s",
                  (int)((double)s->done * 100 / (double)s->total),
-                 flowrow_size(s->done, done, sizeof done),
-                 flowrow_size(s->total, total, sizeof total));
+                 flowrow_bytes(s->done, done, sizeof done),
+                 flowrow_bytes(s->total, total, sizeof total));
     } else {
-        snprintf(it->text, sizeof it->text, "loading %sB",
-                 flowrow_size(s->done, done, sizeof done));
+        snprintf(it->text, sizeof it->text, "loading %s",
+                 flowrow_bytes(s->done, done, sizeof done));
     }
     if (s->rate > 0) {
         o = strlen(it->text);
-        snprintf(it->text + o, sizeof it->text - o, "  %sB/s",
-                 flowrow_size((uint64_t)s->rate, rate, sizeof rate));
+        snprintf(it->text + o, sizeof it->text - o, "  %s/s",
+                 flowrow_bytes((uint64_t)s->rate, rate, sizeof rate));
     }
 }
 
@@ -103,8 +106,8 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     if (c->evicted)
         snprintf(add(items, &n, 3, STYLE_BAR)->text, ITEM_MAX, "evicted %s",
                  statusbar_count(c->evicted, a, sizeof a));
-    snprintf(add(items, &n, 5, STYLE_BAR)->text, ITEM_MAX, "%sB",
-             flowrow_size(c->bytes, a, sizeof a));
+    snprintf(add(items, &n, 5, STYLE_BAR)->text, ITEM_MAX, "%s",
+             flowrow_bytes(c->bytes, a, sizeof a));
     if (s->marked)
         snprintf(add(items, &n, 4, STYLE_BAR)->text, ITEM_MAX, "marked %zu", s->marked);
     snprintf(add(items, &n, 3, STYLE_BAR)->text, ITEM_MAX, "follow %s", s->follow ? g->on : g->off);
@@ -122,6 +125,11 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
         char safe[ITEM_MAX - 16];
         termsafe_str(safe, sizeof safe, (const uint8_t *)s->filter, strlen(s->filter), 0);
         snprintf(add(items, &n, 1, STYLE_BAR_HI)->text, ITEM_MAX, "filter: %s", safe);
+    }
+    if (s->intercept && *s->intercept) {
+        char safe[ITEM_MAX - 16];
+        termsafe_str(safe, sizeof safe, (const uint8_t *)s->intercept, strlen(s->intercept), 0);
+        snprintf(add(items, &n, 1, STYLE_BAR_HI)->text, ITEM_MAX, "intercept: %s", safe);
     }
     return n;
 }

@@ -22,6 +22,7 @@
 #include "hspy/glyphs.h"
 #include "hspy/conn.h"
 #include "hspy/hspy.h"
+#include "hspy/intercept.h"
 #include "hspy/listener.h"
 #include "hspy/outbox.h"
 #include "hspy/screen.h"
@@ -137,6 +138,8 @@ static void sync_server(struct tui *t)
     t->server.open = l->conns ? l->conns->n : 0;
     t->server.refused = l->counters.refused;
     t->server.failed = l->counters.failed;
+    const struct intercept *ic = t->h->intercept;
+    t->server.intercept = ic && ic->filter ? ic->expr : NULL;
 }
 
 /* True when the listener's counts differ from what the last frame showed. */

@@ -562,6 +562,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .conns = ui->cfg.server ? ui->cfg.server->open : 0,
         .refused = ui->cfg.server ? ui->cfg.server->refused : 0,
         .failed = ui->cfg.server ? ui->cfg.server->failed : 0,
+        .intercept = ui->cfg.server ? ui->cfg.server->intercept : NULL,
     };
     statusbar_render(&s, ui->g, out);
 }

@@ -104,12 +104,28 @@ static void test_statusbar(void **state)
     assert_non_null(strstr(t, "⚠ 3"));
     assert_non_null(strstr(t, "held 1"));
     assert_non_null(strstr(t, "evicted 7"));
-    assert_non_null(strstr(t, "5.0MB"));
+    assert_non_null(strstr(t, "5.0MiB"));
     assert_non_null(strstr(t, "follow ●"));
     assert_non_null(strstr(t, "sort status▼"));
     assert_non_null(strstr(t, "filter: ~c 5xx"));
     assert_null(strstr(t, "conns"));
+    assert_null(strstr(t, "intercept"));
     assert_null(strstr(t, "sorting"));
+    s.intercept = "~m POST\x1b[2J";
+    canvas_line_reset(&l, 250, 0);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    assert_non_null(strstr((const char *)l.text.data, "intercept: ~m POST\\x1b[2J"));
+    /* Every item at once fits the bar's room for items, narrow or wide. */
+    struct statusbar all = s;
+    all.loading = true, all.done = 10, all.total = 100, all.rate = 5, all.gaps = 2;
+    all.marked = 4, all.filtering = 50, all.sorting = "host", all.deleting = 20;
+    all.server = true, all.conns = 3, all.refused = 1, all.failed = 1;
+    for (int w = 20; w <= 250; w += 115) {
+        canvas_line_reset(&l, w, 0);
+        statusbar_render(&all, &GLYPHS_UTF8, &l);
+        assert_true(l.cells <= w);
+    }
+    s.intercept = NULL;
     s.sorting = "host", s.sorting_percent = 42;
     canvas_line_reset(&l, 250, 0);
     statusbar_render(&s, &GLYPHS_UTF8, &l);
