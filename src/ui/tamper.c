@@ -340,6 +340,11 @@ static void on_edited(void *data, int status, const uint8_t *text, size_t n, con
             say(ui, "the body was still arriving when the editor opened: the edit replaces the "
                     "whole message with what you wrote");
     }
+    /* Follow may have moved the cursor while the editor ran: the flow edited is put back under
+     * it (which turns follow off unless it is still the newest), so the next key acts on it. */
+    size_t pos = flowlist_find(&ui->list, p->id);
+    if (pos != (size_t)-1 && ui->screen != UI_DETAIL)
+        flowlist_goto(&ui->list, pos);
     /* Last: taking the terminal back draws a frame, which shows the question. */
     ui_resume(ui);
 }

@@ -368,10 +368,20 @@ static void test_editor(void **state)
     setenv("VISUAL", script, 1);
     setenv("TMPDIR", f->dir, 1);
     struct exchange *ex = held_post(f, "/ed");
+    assert_true(f->ui.list.follow);
     keys(f, "e");
+    /* A flow arrives while the editor runs: follow moves the cursor to it... */
+    const char *req = "GET /later HTTP/1.1\r\nHost: h\r\n\r\n";
+    const char *resp = "HTTP/1.1 204 No Content\r\n\r\n";
+    synth_exchange(&f->synth, req, strlen(req), resp, strlen(resp), 3000000000, 1000000);
+    screen(f);
+    assert_int_not_equal(ui_selected(&f->ui), ex->id);
     for (int i = 0; i < 500 && !f->ui.choosing; i++)
         uv_run(&f->h.loop, UV_RUN_ONCE);
     assert_true(f->ui.choosing);
+    /* ...and the edit's end puts it back on the flow edited, follow off. */
+    assert_int_equal(ui_selected(&f->ui), ex->id);
+    assert_false(f->ui.list.follow);
     HAS("f fix Content-Length/chunking");
     keys(f, "f");
     const struct dynbuf *p = edit_pending(ex, SIDE_SERVER);
