@@ -296,7 +296,9 @@ static unsigned act_hscroll(struct ui *ui, int arg)
 static unsigned act_jump(struct ui *ui, int arg)
 {
     if (!detail_jump(&ui->detail, arg != 0))
-        ui_message(ui, STYLE_MESSAGE, "nothing to jump to: select a warning in the Warnings tab");
+        ui_message(ui, STYLE_MESSAGE,
+                   "nothing to jump to: Enter jumps from a warning (Warnings tab) or a finding "
+                   "(Cache tab)");
     return UI_REDRAW;
 }
 

@@ -134,7 +134,7 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
     }
     canvas_printf(&l, STYLE_BOUNDARY, ", %s", body_kind_name((enum body_kind)m->body_kind));
     if (m->body_kind == BODY_CHUNKED)
-        canvas_printf(&l, STYLE_BOUNDARY, " (%u chunks)", m->chunks);
+        canvas_printf(&l, STYLE_BOUNDARY, " (%u chunk%s)", m->chunks, m->chunks == 1 ? "" : "s");
     const uint8_t *ce = message_header(m, "content-encoding", &n);
     if (ce) {
         canvas_puts(&l, STYLE_BOUNDARY, ", coding ");

@@ -595,8 +595,9 @@ static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
         if (pos >= flowlist_count(fl)) {
             if (i == 0)
                 canvas_puts(row, STYLE_DIM,
-                            ui->store->live ? "  no flow matches (f changes the filter)"
-                                            : "  waiting for traffic...");
+                            !ui->store->live ? "  waiting for traffic..."
+                            : fl->filter     ? "  no flow matches (f changes the filter)"
+                                             : "  no flow is marked (M shows all flows)");
             continue;
         }
         uint64_t id = flowlist_at(fl, pos);
