@@ -99,6 +99,16 @@ const uint8_t *message_header(const struct message *m, const char *name, size_t 
 /* Same, copied into buf as a C string (cut to buflen-1); returns buf, or NULL when absent. */
 char *message_header_str(const struct message *m, const char *name, char *buf, size_t buflen);
 
+/*
+ * The method and target of a request whose head was not parsed (still arriving, or over the
+ * head limit), read from the kept bytes for display: after any empty lines, the method is the
+ * text before the first space and the target the text after it, up to the next space or the
+ * line's end (cut where the kept bytes end). Spans are relative to m->raw.data. Returns false
+ * when the head was parsed or no space follows a method yet.
+ */
+bool message_peek_request_line(const struct message *m, struct http_span *method,
+                               struct http_span *target);
+
 /* Method, target, reason as C strings copied into buf ("" when absent). */
 char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen);
 

@@ -56,6 +56,28 @@ char *message_header_str(const struct message *m, const char *name, char *buf, s
     return buf;
 }
 
+bool message_peek_request_line(const struct message *m, struct http_span *method,
+                               struct http_span *target)
+{
+    if (m->flags & MSG_HEAD || !m->raw.data)
+        return false;
+    const uint8_t *p = m->raw.data;
+    size_t n = m->raw.len, i = 0;
+    while (i < n && (p[i] == '\r' || p[i] == '\n'))
+        i++;
+    size_t start = i;
+    while (i < n && p[i] != ' ' && p[i] != '\r' && p[i] != '\n')
+        i++;
+    if (i == start || i >= n || p[i] != ' ')
+        return false;
+    *method = (struct http_span){(uint32_t)start, (uint32_t)(i - start)};
+    size_t t = ++i;
+    while (i < n && p[i] != ' ' && p[i] != '\r' && p[i] != '\n')
+        i++;
+    *target = (struct http_span){(uint32_t)t, (uint32_t)(i - t)};
+    return true;
+}
+
 char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen)
 {
     buf[0] = '\0';

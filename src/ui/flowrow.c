@@ -214,6 +214,11 @@ static uint8_t text_method(const struct exchange *ex, const struct glyphs *g, ch
 {
     (void)g;
     const struct message *m = &ex->req;
+    struct http_span method, target;
+    if (message_peek_request_line(m, &method, &target)) { /* a head not parsed: dimmed */
+        safe_copy(buf, m->raw.data + method.off, method.len);
+        return STYLE_DIM;
+    }
     if (!(m->flags & MSG_HEAD)) {
         snprintf(buf, FLOWROW_CELL_MAX, (m->flags & MSG_STARTED) ? "..." : "-");
         return STYLE_DIM;
@@ -239,6 +244,11 @@ static uint8_t text_target(const struct exchange *ex, const struct glyphs *g, ch
 {
     (void)g;
     const struct message *m = &ex->req;
+    struct http_span method, target;
+    if (message_peek_request_line(m, &method, &target)) {
+        safe_copy(buf, m->raw.data + target.off, target.len);
+        return STYLE_DIM;
+    }
     if (!(m->flags & MSG_HEAD)) {
         buf[0] = '\0';
         return STYLE_NORMAL;

@@ -83,6 +83,7 @@ static const char *const REQS[] = {
     "POST /上传/文件 HTTP/1.1\r\nHost: 例子.测试\r\nContent-Length: 2\r\n\r\nhi",
     "GET /\x1b[2J\x1b]0;pwned\x07\xe2\x80\xae HTTP/1.1\r\nHost: evil\x1b[31m.com\r\n\r\n",
     "DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Lenght: 3\r\n\r\n",
+    "\r\nPUT /upload/part\x1b[2J HTTP/1.1\r\nHost: x\r\nX-Long: aaaa", /* a head cut short */
     "GET /in-flight HTTP/1.1\r\nHost: slow\r\n\r\n",
 };
 static const char *const RESPS[] = {
@@ -92,6 +93,7 @@ static const char *const RESPS[] = {
     "HTTP/1.1 502 Bad\x1b[5m Gateway\r\nContent-Type: te\x1bxt/pl\x07"
     "ain\r\nContent-Length: 0\r\n\r\n",
     "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    NULL,
     NULL,
 };
 
@@ -168,7 +170,8 @@ static void test_row_content(void **state)
         {2, {"POST", "例子.测试", "/上传/文件", "html"}},
         {3, {"\\x1b[2J", "evil\\x1b[31m.com", "502", "\\u{202e}"}},
         {4, {"DELETE", "⚠", "404", "12ms"}},
-        {5, {"/in-flight", "...", NULL, NULL}},
+        {5, {"PUT", "/upload/part\\x1b[2J", "…", NULL}}, /* from its kept start line */
+        {6, {"/in-flight", "...", NULL, NULL}},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         canvas_line_reset(&l, 200, 0);
