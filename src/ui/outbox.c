@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hspy/export.h"
 #include "hspy/exportfile.h"
@@ -47,7 +48,37 @@ struct outbox {
     struct prompt_history paths;
     struct harfile_job *job; /* the HAR file being written by w, or NULL */
     struct save_sync *sync;  /* its fsync on a worker thread, or NULL */
+    /* A file that exists is replaced only once the user said y: the path asked about, the
+     * write to run then, and whether it is running with that consent. */
+    char asked[OUTBOX_PATH_MAX];
+    unsigned (*write)(struct ui *ui, const char *path, void *data);
+    bool consented;
 };
+
+static unsigned overwrite_yes(struct ui *ui, void *data)
+{
+    struct outbox *o = data;
+    o->consented = true;
+    unsigned r = o->write(ui, o->asked, o);
+    o->consented = false;
+    return r;
+}
+
+/* True (and the question asked) when path names a regular file that exists and the user has not
+ * yet agreed to replace it; write runs with the path once they do. */
+static bool ask_overwrite(struct outbox *o, const char *path,
+                          unsigned (*write)(struct ui *ui, const char *path, void *data))
+{
+    struct stat st;
+    if (o->consented || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false; /* devices and pipes (/dev/stdout, a FIFO) are written, not replaced */
+    snprintf(o->asked, sizeof o->asked, "%s", path);
+    o->write = write;
+    char q[UI_MESSAGE_MAX];
+    snprintf(q, sizeof q, "%.400s exists: replace it?", path);
+    ui_confirm(o->ui, q, overwrite_yes, o);
+    return true;
+}
 
 /*
  * The fsync of a finished HAR document, run on libuv's worker threads so that the loop goes on
@@ -163,6 +194,8 @@ static unsigned export_to_file(struct ui *ui, const char *text, void *data)
         ui_message(ui, STYLE_ERROR, "export: %s", *text ? "file name too long" : "no file named");
         return UI_REDRAW;
     }
+    if (ask_overwrite(o, path, export_to_file))
+        return UI_REDRAW;
     char *body_path = xasprintf("%s.body", path);
     struct dynbuf out;
     struct export_result res;
@@ -392,6 +425,8 @@ static unsigned save_to_file(struct ui *ui, const char *text, void *data)
         ui_message(ui, STYLE_ERROR, "save: %s", *text ? "file name too long" : "no file named");
         return UI_REDRAW;
     }
+    if (ask_overwrite(o, path, save_to_file))
+        return UI_REDRAW;
     size_t n;
     uint64_t *ids = scope_ids(o, &n);
     if (n == 0)

@@ -183,6 +183,23 @@ static void test_export_files(void **state)
     assert_int_equal(n, strlen(REQ));
     assert_memory_equal(raw, REQ, n);
     free(raw);
+    /* A file that exists is replaced only after y: the response over the request's file. */
+    keys(f, "ERf");
+    answer_path(f, "up.req");
+    HAS("up.req exists: replace it?");
+    keys(f, "n");
+    HAS("cancelled");
+    raw = slurp(path, &n);
+    assert_memory_equal(raw, REQ, strlen(REQ));
+    free(raw);
+    keys(f, "ERf");
+    answer_path(f, "up.req");
+    keys(f, "y");
+    HAS("written to");
+    raw = slurp(path, &n);
+    assert_int_equal(n, strlen(RESP));
+    assert_memory_equal(raw, RESP, n);
+    free(raw);
 }
 
 static void test_clipboard(void **state)
