@@ -12,7 +12,6 @@
 #include "hspy/bytesource.h"
 #include "hspy/chunked.h"
 #include "hspy/flowrow.h"
-#include "hspy/termsafe.h"
 #include "hspy/xmalloc.h"
 
 enum mark_kind {
@@ -272,7 +271,7 @@ static void render(void *data, size_t i, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, "(bytes no longer available)");
         return;
     }
-    canvas_put_bytes(out, STYLE_NORMAL, p + ln->off, ln->len, TERMSAFE_SYMBOLS);
+    canvas_put_bytes(out, STYLE_NORMAL, p + ln->off, ln->len, r->g->wire_flags);
 }
 
 static void side_free(void *data)

@@ -7,6 +7,7 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hspy/msgtext.h"
@@ -189,13 +190,76 @@ static void test_raw_unmarked(void **state)
     }
 }
 
+/* Every line of d as text, '\n' after each (caller frees). */
+static char *doc_text(struct doc *d)
+{
+    doc_index(d, 0);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 24);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    for (size_t i = 0; i < doc_lines(d); i++) {
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        doc_render(d, i, &l);
+        dynbuf_append(&out, l.text.data ? l.text.data : (const uint8_t *)"", l.text.len);
+        dynbuf_addc(&out, '\n');
+    }
+    canvas_line_cleanup(&l);
+    return dynbuf_take(&out);
+}
+
+/* One exchange in a fresh store: the request, and the response unless NULL. */
+static const struct exchange *one_exchange(struct store *store, struct synth *s, const char *req,
+                                           const char *resp)
+{
+    store_init(store, 10, (size_t)-1);
+    synth_init(s, store, 1 << 20);
+    synth_exchange(s, req, strlen(req), resp, resp ? strlen(resp) : 0, 1000000000, 1000);
+    synth_close(s);
+    return store_get(store, 1);
+}
+
+/* The Raw tab draws CR and LF as the glyph set says: symbols in UTF-8; in ASCII the escapes, and
+ * no byte that an ASCII terminal would show as mojibake (a non-UTF-8 locale). */
+static void test_raw_glyphs(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /file1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\xc3\xa9!");
+    assert_non_null(ex);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    const struct glyphs *sets[] = {&GLYPHS_UTF8, &GLYPHS_ASCII};
+    for (size_t k = 0; k < 2; k++) {
+        struct detail_ctx c = {&store, ex, sets[k], &limits, 100, true, 0, 0, false};
+        struct doc d;
+        doc_init(&d);
+        wiretext_build(&d, &c);
+        char *text = doc_text(&d);
+        if (k == 0) {
+            assert_non_null(strstr(text, "GET /file1 HTTP/1.1␍␊"));
+        } else {
+            assert_non_null(strstr(text, "GET /file1 HTTP/1.1\\r\\n"));
+            assert_non_null(strstr(text, "\\xc3\\xa9!"));
+            for (const char *p = text; *p; p++)
+                assert_true((unsigned char)*p < 0x80);
+        }
+        free(text);
+        doc_cleanup(&d);
+    }
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
         cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),
+        cmocka_unit_test(test_raw_unmarked),  cmocka_unit_test(test_raw_glyphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
