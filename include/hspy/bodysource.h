@@ -32,6 +32,9 @@ const char *bodysource_describe(struct bodysource *b);
 size_t bodysource_add(struct doc *d, struct bodysource *b);
 /* The row (from the source's first line) that shows byte offset off of the body. */
 size_t bodysource_row_of(struct bodysource *b, uint64_t off);
+/* Hex rows count their offsets from origin (where the bytes start in a side's wire bytes); call it
+ * before bodysource_add. */
+void bodysource_set_origin(struct bodysource *b, uint64_t origin);
 /* Frees a source that was not added. NULL is a no-op. */
 void bodysource_free(struct bodysource *b);
 

@@ -32,4 +32,9 @@ void wiretext_build(struct doc *d, const struct detail_ctx *c);
 uint64_t wiretext_raw_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t wire);
 uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t raw);
 
+/* Appends the words that mark a capture gap of `missing` bytes at wire offset `wire` to out (Raw
+ * and Hex say it the same way). */
+void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
+                       uint64_t wire);
+
 #endif

@@ -194,3 +194,8 @@ size_t bodysource_row_of(struct bodysource *b, uint64_t off)
 {
     return (size_t)bodyview_row_of_offset(b->view, off);
 }
+
+void bodysource_set_origin(struct bodysource *b, uint64_t origin)
+{
+    bodyview_set_origin(b->view, origin);
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/hexdump.h"
 #include "hspy/msgtext.h"
 #include "hspy/statusbar.h"
 #include "hspy/waterfall.h"
@@ -253,6 +254,76 @@ static void test_raw_glyphs(void **state)
     store_cleanup(&store);
 }
 
+/* Line `line` of d as text (a static buffer). */
+static const char *line_text(struct doc *d, size_t line)
+{
+    static char buf[512];
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    doc_render(d, line, &l);
+    snprintf(buf, sizeof buf, "%.*s", (int)l.text.len, l.text.data ? (char *)l.text.data : "");
+    canvas_line_cleanup(&l);
+    return buf;
+}
+
+/* The Hex tab after a capture gap: offsets are wire offsets as in Raw and the warnings, a gap
+ * line stands where bytes are missing, and a wire offset locates the row holding it. */
+static void test_hex_gap(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    /* Head 40 bytes; body 30 bytes of 'a' (wire 40-69), 20 lost (70-89), 50 of 'b' (90-139). */
+    char resp[128], rest[51];
+    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n%030d", 0);
+    memset(resp + 40, 'a', 30);
+    memset(rest, 'b', 50);
+    store_init(&store, 10, (size_t)-1);
+    synth_init(&s, &store, 1 << 20);
+    const char *req = "GET /f HTTP/1.1\r\nHost: h\r\n\r\n";
+    synth_exchange(&s, req, strlen(req), resp, 70, 1000000000, 1000);
+    conversation_gap(s.conv, SIDE_SERVER, 20, 1000002000);
+    conversation_feed(s.conv, SIDE_SERVER, (const uint8_t *)rest, 50, 1000003000);
+    synth_close(&s);
+    const struct exchange *ex = store_get(&store, 1);
+    assert_non_null(ex);
+    assert_int_equal(ex->resp.raw.len, 120);
+    assert_int_equal(ex->resp.gap_bytes, 20);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct doc d;
+    doc_init(&d);
+    hexdump_build(&d, &c);
+    char *text = doc_text(&d);
+    assert_non_null(strstr(text, "00000040  61 61 61 61 61 61"));
+    assert_non_null(strstr(text, "|aaaaaa|\n░ capture gap: 20 bytes missing (offset 70)\n"
+                                 "0000005a  62 62 62 62 62 62 62 62  62 62"));
+    assert_non_null(strstr(text, "0000008a  62 62    "));
+    free(text);
+    /* Wire offsets (a warning's) locate their row; one inside the gap its gap line. */
+    static const struct {
+        uint64_t wire;
+        const char *starts;
+    } CASES[] = {
+        {0, "00000000  48 54"}, {69, "00000040  61"},   {70, "░ capture gap"},
+        {89, "░ capture gap"},  {95, "0000005a  62"},   {106, "0000006a  62"},
+        {139, "0000008a  62"},  {5000, "0000008a  62"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        const char *t = line_text(&d, d.locate(&d, 1, CASES[i].wire));
+        if (strncmp(t, CASES[i].starts, strlen(CASES[i].starts)) != 0)
+            fail_msg("wire %llu: \"%s\"", (unsigned long long)CASES[i].wire, t);
+    }
+    doc_cleanup(&d);
+    /* Raw shows the same offsets: the bytes after the gap start at 90 there too. */
+    doc_init(&d);
+    wiretext_build(&d, &c);
+    assert_int_equal(strncmp(line_text(&d, d.locate(&d, 1, 95)), "     90 bbbb", 12), 0);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -260,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
         cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
         cmocka_unit_test(test_raw_unmarked),  cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
