@@ -68,6 +68,7 @@ static void add_bytes(struct doc *d, const struct detail_ctx *c, const struct me
                              (size_t)(to - from) + 1);
     p->view = bodysource_new(&src, NULL, 0, BODYVIEW_HEX);
     bodysource_set_origin(p->view, p->wire);
+    bodysource_fit(p->view, c->width);
     p->line = bodysource_add(d, p->view);
 }
 

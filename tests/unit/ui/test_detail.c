@@ -324,6 +324,110 @@ static void test_hex_gap(void **state)
     store_cleanup(&store);
 }
 
+/* A search in a detail body: "/re/" is a regular expression (POSIX extended, smart case), in the
+ * body's lines and the head's alike; anything else is plain text. */
+static void test_body_regex(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /t HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 36\r\n\r\n"
+                     "line 001990\nline 002000\nline 003010\n");
+    assert_non_null(ex);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct doc d;
+    doc_init(&d);
+    msgtext_build_response(&d, &c);
+    doc_index(&d, 0);
+    size_t last = doc_lines(&d) - 1;
+    static const struct {
+        const char *needle, *line; /* line NULL: not found */
+    } CASES[] = {
+        {"/line 0020[0-9]0/", "line 002000"},
+        {"/LINE 0020[0-9]0/", NULL}, /* a capital letter: exact case */
+        {"/line 00(20|30)10$/", "line 003010"},
+        {"/^content-type: +text/", "Content-Type: text/plain"},
+        {"line 0020[0-9]0", NULL}, /* without slashes: plain text */
+        {"/line 00[/", NULL},      /* does not compile: nothing matches */
+        {"line 002000", "line 002000"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        size_t at = doc_search(&d, CASES[i].needle, last, 1);
+        if (!CASES[i].line) {
+            if (at != (size_t)-1)
+                fail_msg("%s: found \"%s\"", CASES[i].needle, line_text(&d, at));
+            continue;
+        }
+        if (at == (size_t)-1 || strstr(line_text(&d, at), CASES[i].line) == NULL)
+            fail_msg("%s: not found", CASES[i].needle);
+        /* Backward from the end too. */
+        at = doc_search(&d, CASES[i].needle, 0, -1);
+        if (at == (size_t)-1 || strstr(line_text(&d, at), CASES[i].line) == NULL)
+            fail_msg("%s: not found backward", CASES[i].needle);
+    }
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
+/* Hex rows fit narrow terminals: 16, 8 or 4 bytes a row, the ASCII column kept, in a body's hex
+ * view and in the Hex tab. */
+static void test_hex_narrow(void **state)
+{
+    (void)state;
+    char resp[160];
+    int head = snprintf(resp, sizeof resp,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                        "Content-Length: 40\r\n\r\n");
+    for (int i = 0; i < 40; i++)
+        resp[head + i] = (char)(i + 1);
+    resp[head + 40] = '\0';
+    struct store store;
+    struct synth s;
+    store_init(&store, 10, (size_t)-1);
+    synth_init(&s, &store, 1 << 20);
+    const char *req = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    synth_exchange(&s, req, strlen(req), resp, (size_t)head + 40, 1000000000, 1000);
+    synth_close(&s);
+    const struct exchange *ex = store_get(&store, 1);
+    assert_non_null(ex);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    static const struct {
+        bool tab; /* the Hex tab, else the body of the Response tab */
+        int width;
+        const char *row;
+    } CASES[] = {
+        {false, 100,
+         "00000000  01 02 03 04 05 06 07 08  09 0a 0b 0c 0d 0e 0f 10 |................|"},
+        {false, 50, "00000000  01 02 03 04  05 06 07 08 |........|"},
+        {false, 40, "00000000  01 02  03 04 |....|"},
+        {true, 100,
+         "00000000  47 45 54 20 2f 62 20 48  54 54 50 2f 31 2e 31 0d |GET /b HTTP/1.1.|"},
+        {true, 50, "00000000  47 45 54 20  2f 62 20 48 |GET /b H|"},
+        {true, 40, "00000000  47 45  54 20 |GET |"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, CASES[i].width, true,
+                               0,      0,  false};
+        struct doc d;
+        doc_init(&d);
+        if (CASES[i].tab)
+            hexdump_build(&d, &c);
+        else
+            msgtext_build_response(&d, &c);
+        char *text = doc_text(&d);
+        if (!strstr(text, CASES[i].row))
+            fail_msg("width %d: no row \"%s\" in\n%s", CASES[i].width, CASES[i].row, text);
+        free(text);
+        doc_cleanup(&d);
+    }
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -331,7 +435,8 @@ int main(void)
         cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
         cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
         cmocka_unit_test(test_raw_unmarked),  cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),
+        cmocka_unit_test(test_hex_gap),       cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
