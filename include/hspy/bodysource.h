@@ -32,6 +32,15 @@ const char *bodysource_describe(struct bodysource *b);
 size_t bodysource_add(struct doc *d, struct bodysource *b);
 /* The row (from the source's first line) that shows byte offset off of the body. */
 size_t bodysource_row_of(struct bodysource *b, uint64_t off);
+/* Hex rows count their offsets from origin (where the bytes start in a side's wire bytes); call it
+ * before bodysource_add. */
+void bodysource_set_origin(struct bodysource *b, uint64_t origin);
+/*
+ * Fits a hex view's rows to width cells, call it before bodysource_add: 16, 8 or 4 bytes a row,
+ * whichever fits (bodyview_set_layout). Other views keep an unlimited width: the canvas cuts
+ * their lines and scrolls them sideways.
+ */
+void bodysource_fit(struct bodysource *b, int width);
 /* Frees a source that was not added. NULL is a no-op. */
 void bodysource_free(struct bodysource *b);
 

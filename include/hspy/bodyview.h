@@ -138,6 +138,13 @@ enum bodyview_mode bodyview_mode(const struct bodyview *v);
 enum bodyview_mode bodyview_next_mode(const struct bodyview *v);
 /* Changes the layout. Row numbers change only when wrapping or the hex layout depends on it. */
 void bodyview_set_layout(struct bodyview *v, const struct bodyview_layout *layout);
+/*
+ * Hex rows (the hex view and binary multipart parts) show offsets counted from origin (0 when
+ * never set) instead of from the body's start: for bytes that sit further into a longer stream,
+ * such as a side's bytes after a capture gap. Body offsets everywhere else (rows of an offset,
+ * matches) stay counted from the body's start. More digits may change the hex rows' layout.
+ */
+void bodyview_set_origin(struct bodyview *v, uint64_t origin);
 /* One line about the view ("json", "text, windows-1252 (declared iso-8859-1)", "hex"); terminal
    safe; valid until the next call that changes the view. */
 const char *bodyview_describe(struct bodyview *v);

@@ -40,9 +40,9 @@ struct doc_source {
     /*
      * A faster search than rendering every line, or NULL: the first line in [from, from+count)
      * (dir > 0) or [from-count+1, from] (dir < 0), nearest to from, whose text matches needle
-     * (search_find rules), or (size_t)-1. With a budget (0: none) it may stop after about that
-     * many bytes, setting *more: a call with the same needle, from, count and dir then goes on
-     * where it stopped.
+     * (search rules: plain text, or "/re/" a regular expression), or (size_t)-1. With a budget (0:
+     * none) it may stop after about that many bytes, setting *more: a call with the same needle,
+     * from, count and dir then goes on where it stopped.
      */
     size_t (*find)(void *data, const char *needle, size_t from, size_t count, int dir,
                    size_t budget, bool *more);
@@ -116,9 +116,9 @@ bool doc_index(struct doc *d, size_t budget);
 void doc_render(const struct doc *d, size_t i, struct canvas_line *out);
 
 /*
- * Searches for needle (search_find rules) in the rendered text of every line (a growing source
- * is indexed to its end first), starting after
- * (dir > 0) or before (dir < 0) line `from` and wrapping. Returns the line or (size_t)-1.
+ * Searches for needle (search rules, "/re/" included) in the rendered text of every line (a growing
+ * source is indexed to its end first), starting after (dir > 0) or before (dir < 0) line `from` and
+ * wrapping. Returns the line or (size_t)-1.
  */
 size_t doc_search(struct doc *d, const char *needle, size_t from, int dir);
 

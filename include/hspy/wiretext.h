@@ -1,10 +1,10 @@
 /*
  * wiretext: the Raw tab. Both directions' bytes exactly as they crossed the wire, CR and LF
- * drawn as symbols, with the structure made visible by marker lines between the bytes:
- * interim responses, start and end of the head, the body's framing, every chunk-size line,
- * the last chunk, the trailer section, the end of the message, capture gaps and the point
- * where bytes stopped being kept. Each byte line starts with its offset, which is the offset
- * the Warnings tab reports.
+ * drawn as the glyph set shows wire bytes (symbols, or escapes in ASCII), with the structure made
+ * visible by marker lines between the bytes: interim responses, start and end of the head, the
+ * body's framing, every chunk-size line, the last chunk, the trailer section, the end of the
+ * message, capture gaps and the point where bytes stopped being kept. Each byte line starts with
+ * its offset, which is the offset the Warnings tab reports.
  *
  * The line index (16 bytes a line) is built when the tab is opened; line text is rendered
  * only when on screen.
@@ -31,5 +31,10 @@ void wiretext_build(struct doc *d, const struct detail_ctx *c);
  */
 uint64_t wiretext_raw_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t wire);
 uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t raw);
+
+/* Appends the words that mark a capture gap of `missing` bytes at wire offset `wire` to out (Raw
+ * and Hex say it the same way). */
+void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
+                       uint64_t wire);
 
 #endif

@@ -96,8 +96,9 @@ struct bodyview {
     enum bodyview_mode picked, mode;
     const struct mode_ops *ops;
     struct bodyview_layout lay;
-    uint32_t bpr;  /* hex bytes per row */
-    uint32_t offw; /* hex offset digits */
+    uint32_t bpr;    /* hex bytes per row */
+    uint32_t offw;   /* hex offset digits */
+    uint64_t origin; /* hex offsets shown: origin + body offset */
     /* text charset */
     bool utf8;   /* no conversion */
     bool cp1252; /* windows-1252 by table; otherwise iconv through cd */
@@ -476,11 +477,12 @@ static uint32_t hex_cell(const struct bodyview *v, uint32_t k)
     return v->offw + 2 + 3 * k + (k >= v->bpr / 2 ? 1 : 0);
 }
 
-/* "00000010  48 65 6c 6c 6f 0a 00 ff  ...  |Hello...|": count bytes from off. */
+/* "00000010  48 65 6c 6c 6f 0a 00 ff  ...  |Hello...|": count bytes from off (shown counted
+   from the origin). */
 static void hex_render(struct bodyview *v, size_t off, size_t count, struct line *l)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%0*llx  ", (int)v->offw, (unsigned long long)off);
+    snprintf(buf, sizeof buf, "%0*llx  ", (int)v->offw, (unsigned long long)(v->origin + off));
     put_lit(l, buf, BODYVIEW_STYLE_PLAIN);
     span_add(l, 0, v->offw, BODYVIEW_STYLE_META);
     bool mark[16] = {false};
@@ -1421,6 +1423,16 @@ static uint32_t hex_bpr(const struct bodyview *v)
     return w >= hex_cols(v->offw, 8) ? 8 : 4;
 }
 
+/* Hex digits of the largest offset shown: 8 at least, 16 at most. */
+static uint32_t offset_digits(uint64_t origin, size_t len)
+{
+    uint64_t top = origin + (len ? (uint64_t)len - 1 : 0);
+    uint32_t w = 8;
+    while (w < 16 && top >> (4 * w))
+        w++;
+    return w;
+}
+
 static void apply_mode(struct bodyview *v, enum bodyview_mode mode)
 {
     if (mode == BODYVIEW_AUTO || mode >= BODYVIEW__COUNT)
@@ -1441,10 +1453,7 @@ struct bodyview *bodyview_new(const uint8_t *body, size_t len, const char *ctype
     v->cd = (iconv_t)-1;
     ctype_parse(ctype, ctype_len, &v->ct);
     v->nlen = (size_t)snprintf((char *)v->needle, sizeof v->needle, "\n--%s", v->ct.boundary);
-    v->offw = 8;
-    for (uint64_t top = v->len ? (uint64_t)v->len - 1 : 0; v->offw < 16 && top >> (4 * v->offw);
-         v->offw++)
-        ;
+    v->offw = offset_digits(0, v->len);
     v->bpr = hex_bpr(v);
     line_init(&v->tmp);
     line_init(&v->shown);
@@ -1517,6 +1526,18 @@ void bodyview_set_layout(struct bodyview *v, const struct bodyview_layout *layou
     v->shown_ok = false;
     if (rows_change || hex_change)
         index_reset(v);
+}
+
+void bodyview_set_origin(struct bodyview *v, uint64_t origin)
+{
+    v->origin = origin;
+    v->offw = offset_digits(origin, v->len);
+    uint32_t bpr = hex_bpr(v);
+    v->shown_ok = false;
+    if (bpr != v->bpr) {
+        v->bpr = bpr;
+        index_reset(v);
+    }
 }
 
 const char *bodyview_describe(struct bodyview *v)

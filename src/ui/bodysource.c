@@ -119,6 +119,27 @@ static bool has_upper(const char *s)
     return false;
 }
 
+/* The view's query for a search: "/re/" is a regular expression (search_regex_len), anything
+ * else plain text. NULL when the expression does not compile. */
+static struct bodyview_query *query_new(const char *needle)
+{
+    char err[128], pattern[SEARCH_NEEDLE_MAX];
+    unsigned flags = has_upper(needle) ? 0 : BODYVIEW_FIND_ICASE;
+    size_t len = search_regex_len(needle);
+    if (!len)
+        return bodyview_query_new(needle, flags, err, sizeof err);
+    snprintf(pattern, sizeof pattern, "%.*s", (int)len, needle + 1);
+    return bodyview_query_new(pattern, flags | BODYVIEW_FIND_REGEX, err, sizeof err);
+}
+
+/* Whether row n itself holds a match of the query. */
+static bool row_matches(struct bodysource *b, size_t n)
+{
+    struct bodyview_match at, m;
+    bodyview_position(b->view, n, &at);
+    return bodyview_find(b->view, b->query, &at, false, 0, &m) == BODYVIEW_FOUND && m.row == n;
+}
+
 /* The view's own search: it scans the body once (a hex view searches the bytes themselves)
  * instead of rendering every line, in steps of about budget bytes when asked. Smart case like
  * every hspy search. */
@@ -132,9 +153,7 @@ static size_t find(void *data, const char *needle, size_t from, size_t count, in
     b->resuming = false;
     if (!b->query || strcmp(needle, b->needle) != 0) {
         bodyview_query_free(b->query);
-        char err[128];
-        b->query = bodyview_query_new(needle, has_upper(needle) ? 0 : BODYVIEW_FIND_ICASE, err,
-                                      sizeof err);
+        b->query = query_new(needle);
         snprintf(b->needle, sizeof b->needle, "%s", needle);
         if (!b->query)
             return (size_t)-1;
@@ -150,9 +169,7 @@ static size_t find(void *data, const char *needle, size_t from, size_t count, in
         at = b->resume;
     } else if (backward && from + 1 >= rows) {
         bodyview_position(b->view, from, &at);
-        if (bodyview_row(b->view, from, &b->row) &&
-            search_find((const char *)b->row.text.data, b->row.text.len, needle, strlen(needle)) !=
-                SEARCH_NONE)
+        if (row_matches(b, from))
             return from;
         if (count == 1)
             return (size_t)-1;
@@ -193,4 +210,17 @@ size_t bodysource_add(struct doc *d, struct bodysource *b)
 size_t bodysource_row_of(struct bodysource *b, uint64_t off)
 {
     return (size_t)bodyview_row_of_offset(b->view, off);
+}
+
+void bodysource_set_origin(struct bodysource *b, uint64_t origin)
+{
+    bodyview_set_origin(b->view, origin);
+}
+
+void bodysource_fit(struct bodysource *b, int width)
+{
+    if (bodyview_mode(b->view) != BODYVIEW_HEX || width <= 0)
+        return;
+    struct bodyview_layout lay = {(uint32_t)width, 0, false};
+    bodyview_set_layout(b->view, &lay);
 }

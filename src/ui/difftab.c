@@ -10,7 +10,6 @@
 
 #include "hspy/diff.h"
 #include "hspy/edit.h"
-#include "hspy/termsafe.h"
 
 /* Unchanged lines shown around each change. */
 enum { CONTEXT = 3 };
@@ -29,19 +28,21 @@ int difftab_count(const struct exchange *ex)
     return n ? n : -1;
 }
 
-static void diff_line(struct doc *d, char mark, uint8_t style, const struct diff_line *l)
+/* flags: the glyph set's termsafe flags for wire bytes (wire_flags). */
+static void diff_line(struct doc *d, unsigned flags, char mark, uint8_t style,
+                      const struct diff_line *l)
 {
     struct canvas_line out;
     canvas_line_init(&out, CANVAS_UNLIMITED);
     canvas_printf(&out, style, "  %c ", mark);
-    canvas_put_bytes(&out, style, l->p, l->len, TERMSAFE_SYMBOLS);
+    canvas_put_bytes(&out, style, l->p, l->len, flags);
     doc_add(d, &out);
     canvas_line_cleanup(&out);
 }
 
 /* One side of a side-by-side row: the line's bytes (or nothing) fitted to exactly cells. */
-static void half_line(struct canvas_line *out, char mark, uint8_t style, const struct diff_line *l,
-                      int cells)
+static void half_line(struct canvas_line *out, unsigned flags, char mark, uint8_t style,
+                      const struct diff_line *l, int cells)
 {
     if (!l) {
         canvas_pad(out, STYLE_NORMAL, cells);
@@ -50,34 +51,36 @@ static void half_line(struct canvas_line *out, char mark, uint8_t style, const s
     struct canvas_line part;
     canvas_line_init(&part, cells);
     canvas_printf(&part, style, "%c ", mark);
-    canvas_put_bytes(&part, style, l->p, l->len, TERMSAFE_SYMBOLS);
+    canvas_put_bytes(&part, style, l->p, l->len, flags);
     /* part holds safe text already (termsafe output), cut at its width. */
     int used = canvas_put(out, style, (const char *)part.text.data, part.text.len);
     canvas_pad(out, STYLE_NORMAL, cells - used);
     canvas_line_cleanup(&part);
 }
 
-static void split_row(struct doc *d, int cells, const struct diff_line *a, uint8_t sa,
-                      const struct diff_line *b, uint8_t sb, char mark_a, char mark_b)
+static void split_row(struct doc *d, unsigned flags, int cells, const struct diff_line *a,
+                      uint8_t sa, const struct diff_line *b, uint8_t sb, char mark_a, char mark_b)
 {
     struct canvas_line out;
     canvas_line_init(&out, CANVAS_UNLIMITED);
     canvas_puts(&out, STYLE_NORMAL, "  ");
-    half_line(&out, mark_a, sa, a, cells);
+    half_line(&out, flags, mark_a, sa, a, cells);
     canvas_puts(&out, STYLE_DIM, " | ");
-    half_line(&out, mark_b, sb, b, cells);
+    half_line(&out, flags, mark_b, sb, b, cells);
     doc_add(d, &out);
     canvas_line_cleanup(&out);
 }
 
 /* A hunk side by side: removed lines face the added lines that replace them. */
-static void split_hunk(struct doc *d, const struct diff *df, const struct diff_hunk *h, int cells)
+static void split_hunk(struct doc *d, unsigned flags, const struct diff *df,
+                       const struct diff_hunk *h, int cells)
 {
     size_t k = h->from;
     while (k < h->to) {
         const struct diff_entry *e = &df->v[k];
         if (e->op == DIFF_SAME) {
-            split_row(d, cells, &df->a[e->a], STYLE_NORMAL, &df->b[e->b], STYLE_NORMAL, ' ', ' ');
+            split_row(d, flags, cells, &df->a[e->a], STYLE_NORMAL, &df->b[e->b], STYLE_NORMAL, ' ',
+                      ' ');
             k++;
             continue;
         }
@@ -91,7 +94,7 @@ static void split_hunk(struct doc *d, const struct diff *df, const struct diff_h
         for (size_t i = 0; i < ndel || i < nadd; i++) {
             const struct diff_line *a = i < ndel ? &df->a[df->v[del + i].a] : NULL;
             const struct diff_line *b = i < nadd ? &df->b[df->v[add + i].b] : NULL;
-            split_row(d, cells, a, STYLE_STATUS5, b, STYLE_STATUS2, '-', '+');
+            split_row(d, flags, cells, a, STYLE_STATUS5, b, STYLE_STATUS2, '-', '+');
         }
     }
 }
@@ -119,17 +122,17 @@ static void show_diff(struct doc *d, const struct detail_ctx *c, const uint8_t *
         doc_addf(d, STYLE_BOUNDARY, "  @@ -%zu,%zu +%zu,%zu @@", h.na ? h.a0 + 1 : h.a0, h.na,
                  h.nb ? h.b0 + 1 : h.b0, h.nb);
         if (split) {
-            split_hunk(d, &df, &h, cells);
+            split_hunk(d, c->g->wire_flags, &df, &h, cells);
             continue;
         }
         for (size_t k = h.from; k < h.to; k++) {
             const struct diff_entry *e = &df.v[k];
             if (e->op == DIFF_ADD)
-                diff_line(d, '+', STYLE_STATUS2, &df.b[e->b]);
+                diff_line(d, c->g->wire_flags, '+', STYLE_STATUS2, &df.b[e->b]);
             else if (e->op == DIFF_DEL)
-                diff_line(d, '-', STYLE_STATUS5, &df.a[e->a]);
+                diff_line(d, c->g->wire_flags, '-', STYLE_STATUS5, &df.a[e->a]);
             else
-                diff_line(d, ' ', STYLE_NORMAL, &df.a[e->a]);
+                diff_line(d, c->g->wire_flags, ' ', STYLE_NORMAL, &df.a[e->a]);
         }
     }
     diff_cleanup(&df);

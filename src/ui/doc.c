@@ -245,18 +245,29 @@ static size_t seg_lines(const struct doc *d, const struct doc_seg *seg, size_t l
     return seg->lazy && seg->src.count ? lines - seg->first : seg->count;
 }
 
-/* Renders and matches lines one by one: pos and count lines towards dir. */
+/* Renders and matches lines one by one: pos and count lines towards dir. A "/re/" needle is a
+ * regular expression (one that does not compile matches nothing). */
 static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t count, int dir)
 {
-    size_t nlen = strlen(needle);
+    size_t nlen = strlen(needle), hit = NPOS;
+    regex_t re;
+    bool regex = search_regex_len(needle) > 0;
+    if (regex && !search_regex_compile(needle, &re))
+        return NPOS;
     for (size_t k = 0; k<count; k++, pos = dir> 0 ? pos + 1 : pos - 1) {
         canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
         doc_render(d, pos, &d->scratch);
-        if (search_find((const char *)d->scratch.text.data, d->scratch.text.len, needle, nlen) !=
-            SEARCH_NONE)
-            return pos;
+        const char *text = (const char *)d->scratch.text.data;
+        size_t n = d->scratch.text.len;
+        if (regex ? search_regex_match(&re, text, n)
+                  : search_find(text, n, needle, nlen) != SEARCH_NONE) {
+            hit = pos;
+            break;
+        }
     }
-    return NPOS;
+    if (regex)
+        regfree(&re);
+    return hit;
 }
 
 bool doc_index(struct doc *d, size_t budget)

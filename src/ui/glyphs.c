@@ -29,6 +29,7 @@ const struct glyphs GLYPHS_UTF8 = {
     .downkey = "↓",
     .edited = "✎",
     .replay = "↻",
+    .wire_flags = TERMSAFE_SYMBOLS,
 };
 
 const struct glyphs GLYPHS_ASCII = {
@@ -56,4 +57,6 @@ const struct glyphs GLYPHS_ASCII = {
     .downkey = "Down",
     .edited = "E",
     .replay = "R",
+    /* The symbols are UTF-8: an ASCII terminal would show their bytes as mojibake. */
+    .wire_flags = TERMSAFE_ASCII,
 };

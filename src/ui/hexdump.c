@@ -1,7 +1,9 @@
 /*
- * hexdump owns the Hex tab's document: a heading and a hex view per direction, and the mapping
- * from a wire offset to a row. The rows come from the body views' hex mode (one hex renderer in
- * hspy); this module never formats bytes itself.
+ * hexdump owns the Hex tab's document: a heading per direction, then its kept bytes as hex rows
+ * in pieces split at the capture gaps, a gap line between pieces, and the mapping from a wire
+ * offset to a row. Offsets shown are wire offsets, the ones Raw shows and warnings carry. The
+ * rows come from the body views' hex mode (one hex renderer in hspy) and the gap arithmetic
+ * and words from wiretext; this module never formats bytes itself.
  */
 #include "hspy/hexdump.h"
 
@@ -14,20 +16,33 @@
 #include "hspy/wiretext.h"
 #include "hspy/xmalloc.h"
 
-struct hexdoc {
-    size_t first[2];            /* document line of each side's first row, (size_t)-1 when empty */
-    struct bodysource *view[2]; /* owned by the document's sources */
-    struct message_gap gaps[2][MESSAGE_GAPS_MAX]; /* rows show kept bytes; warnings count gaps */
-    uint16_t ngaps[2];
+/* A side is at most a run of bytes before, between and after its gaps, and the gaps. */
+enum { HEXDUMP_PIECES_MAX = 2 * MESSAGE_GAPS_MAX + 1 };
+
+/* A run of kept bytes, or a gap line. */
+struct piece {
+    uint64_t wire;           /* wire offset where it starts */
+    size_t line;             /* document line of its first row */
+    struct bodysource *view; /* the bytes' rows (owned by the document's sources); NULL: a gap */
 };
 
+struct hexdoc {
+    struct piece piece[2][HEXDUMP_PIECES_MAX]; /* per side, in wire order */
+    size_t npieces[2];
+};
+
+/* The line of the last piece starting at or before wire; inside a gap, its gap line. */
 static size_t locate(const struct doc *d, int side, uint64_t wire)
 {
     const struct hexdoc *hd = d->locate_data;
-    if ((side != 0 && side != 1) || hd->first[side] == (size_t)-1)
+    if ((side != 0 && side != 1) || !hd->npieces[side])
         return (size_t)-1;
-    uint64_t raw = wiretext_raw_offset(hd->gaps[side], hd->ngaps[side], wire);
-    return hd->first[side] + bodysource_row_of(hd->view[side], raw);
+    const struct piece *p = &hd->piece[side][0];
+    for (size_t i = 1; i < hd->npieces[side] && hd->piece[side][i].wire <= wire; i++)
+        p = &hd->piece[side][i];
+    if (!p->view)
+        return p->line;
+    return p->line + bodysource_row_of(p->view, wire > p->wire ? wire - p->wire : 0);
 }
 
 static void heading(struct doc *d, const struct detail_ctx *c, const struct message *m, int side)
@@ -38,6 +53,59 @@ static void heading(struct doc *d, const struct detail_ctx *c, const struct mess
              flowrow_size(m->raw.len, kept, sizeof kept), m->gap_bytes ? " kept, " : "",
              m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
              m->gap_bytes ? " lost in capture gaps" : "");
+}
+
+/* Rows of raw[from, to) (which starts at wire offset wire). */
+static void add_bytes(struct doc *d, const struct detail_ctx *c, const struct message *m, int side,
+                      uint64_t from, uint64_t to, struct piece *p)
+{
+    /* A complete exchange is pinned and its bytes stay put; one in flight is copied. */
+    struct bytesource src;
+    if (c->ex->flags & EX_DONE)
+        bytesource_init_window(&src, c->store, c->ex->id, side, from, to - from);
+    else
+        bytesource_init_copy(&src, m->raw.data + from, (size_t)(to - from),
+                             (size_t)(to - from) + 1);
+    p->view = bodysource_new(&src, NULL, 0, BODYVIEW_HEX);
+    bodysource_set_origin(p->view, p->wire);
+    bodysource_fit(p->view, c->width);
+    p->line = bodysource_add(d, p->view);
+}
+
+static void add_gap(struct doc *d, const struct detail_ctx *c, const struct message_gap *g,
+                    struct piece *p)
+{
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    wiretext_gap_line(&l, c->g, g->len, g->off);
+    p->line = doc_add(d, &l);
+    p->view = NULL;
+    canvas_line_cleanup(&l);
+}
+
+/* A side's pieces: the kept bytes cut where each gap sits in them, a gap line at each cut. */
+static void build_side(struct doc *d, const struct detail_ctx *c, struct hexdoc *hd, int side)
+{
+    const struct message *m = side == 0 ? &c->ex->req : &c->ex->resp;
+    uint16_t ngaps = m->gaps ? m->ngaps : 0;
+    uint64_t pos = 0; /* in raw */
+    size_t n = 0;
+    for (uint16_t i = 0; i <= ngaps; i++) {
+        /* Where the next gap is in raw (a gap past the kept bytes is after all of them). */
+        uint64_t cut = i < ngaps ? wiretext_raw_offset(m->gaps, ngaps, m->gaps[i].off) : UINT64_MAX;
+        if (cut > m->raw.len)
+            cut = m->raw.len;
+        if (cut > pos) {
+            hd->piece[side][n].wire = wiretext_wire_offset(m->gaps, ngaps, pos);
+            add_bytes(d, c, m, side, pos, cut, &hd->piece[side][n++]);
+            pos = cut;
+        }
+        if (i < ngaps) {
+            hd->piece[side][n].wire = m->gaps[i].off;
+            add_gap(d, c, &m->gaps[i], &hd->piece[side][n++]);
+        }
+    }
+    hd->npieces[side] = n;
 }
 
 void hexdump_build(struct doc *d, const struct detail_ctx *c)
@@ -51,19 +119,6 @@ void hexdump_build(struct doc *d, const struct detail_ctx *c)
         if (side)
             doc_blank(d);
         heading(d, c, m, side);
-        hd->first[side] = (size_t)-1;
-        hd->ngaps[side] = m->gaps ? m->ngaps : 0;
-        if (hd->ngaps[side])
-            memcpy(hd->gaps[side], m->gaps, m->ngaps * sizeof *m->gaps);
-        if (!m->raw.len)
-            continue;
-        /* A complete exchange is pinned and its bytes stay put; one in flight is copied. */
-        struct bytesource src;
-        if (c->ex->flags & EX_DONE)
-            bytesource_init_wire(&src, c->store, c->ex->id, side);
-        else
-            bytesource_init_copy(&src, m->raw.data, m->raw.len, m->raw.len + 1);
-        hd->view[side] = bodysource_new(&src, NULL, 0, BODYVIEW_HEX);
-        hd->first[side] = bodysource_add(d, hd->view[side]);
+        build_side(d, c, hd, side);
     }
 }

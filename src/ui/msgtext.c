@@ -155,7 +155,9 @@ static struct bodysource *view_of(const struct detail_ctx *c, const struct messa
 {
     size_t n;
     const uint8_t *ct = message_header(m, "content-type", &n);
-    return bodysource_new(src, ct, n, c->body);
+    struct bodysource *b = bodysource_new(src, ct, n, c->body);
+    bodysource_fit(b, c->width);
+    return b;
 }
 
 /*

@@ -48,3 +48,28 @@ size_t search_find(const char *hay, size_t n, const char *needle, size_t nlen)
     }
     return SEARCH_NONE;
 }
+
+size_t search_regex_len(const char *needle)
+{
+    size_t n = strlen(needle);
+    return n >= 3 && needle[0] == '/' && needle[n - 1] == '/' ? n - 2 : 0;
+}
+
+bool search_regex_compile(const char *needle, regex_t *re)
+{
+    size_t len = search_regex_len(needle);
+    char pattern[SEARCH_NEEDLE_MAX];
+    if (!len || len >= sizeof pattern)
+        return false;
+    memcpy(pattern, needle + 1, len);
+    pattern[len] = '\0';
+    int flags = REG_EXTENDED | REG_NOSUB | (has_upper(pattern, len) ? 0 : REG_ICASE);
+    return regcomp(re, pattern, flags) == 0;
+}
+
+bool search_regex_match(const regex_t *re, const char *text, size_t n)
+{
+    /* REG_STARTEND: the text is not NUL-terminated and may hold NUL bytes. */
+    regmatch_t m[1] = {{0, (regoff_t)n}};
+    return regexec(re, n ? text : "", 0, m, REG_STARTEND) == 0;
+}

@@ -12,7 +12,6 @@
 #include "hspy/bytesource.h"
 #include "hspy/chunked.h"
 #include "hspy/flowrow.h"
-#include "hspy/termsafe.h"
 #include "hspy/xmalloc.h"
 
 enum mark_kind {
@@ -78,6 +77,13 @@ uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, ui
         wire += gaps[i].len;
     }
     return wire;
+}
+
+void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
+                       uint64_t wire)
+{
+    canvas_printf(out, STYLE_WARN, "%s capture gap: %llu bytes missing (offset %llu)", g->gap,
+                  (unsigned long long)missing, (unsigned long long)wire);
 }
 
 /* Adds a mark at a raw offset. */
@@ -242,10 +248,7 @@ static void render_mark(const struct rawside *r, const struct mark *mk, struct c
         canvas_printf(out, STYLE_BOUNDARY, "%s%s end of %s (offset %llu)", g->hline, g->hline, who,
                       off);
         break;
-    case MARK_GAP:
-        canvas_printf(out, STYLE_WARN, "%s capture gap: %llu bytes missing (offset %llu)", g->gap,
-                      (unsigned long long)mk->b, off);
-        break;
+    case MARK_GAP: wiretext_gap_line(out, g, mk->b, mk->wire); break;
     case MARK_CUT:
         canvas_printf(out, STYLE_WARN, "%s %llu more bytes crossed the wire but were not kept",
                       g->truncated, (unsigned long long)mk->b);
@@ -272,7 +275,7 @@ static void render(void *data, size_t i, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, "(bytes no longer available)");
         return;
     }
-    canvas_put_bytes(out, STYLE_NORMAL, p + ln->off, ln->len, TERMSAFE_SYMBOLS);
+    canvas_put_bytes(out, STYLE_NORMAL, p + ln->off, ln->len, r->g->wire_flags);
 }
 
 static void side_free(void *data)

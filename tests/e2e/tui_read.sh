@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The interface over `hspy read` on the project's own captures (tmux, 120x30): the flows of a
 # capture of malformed requests with their warning markers; the Warnings tab and its jump to
-# the offending bytes in Raw; a capture with lost packets shows the gap; sorting by a column
+# the offending bytes in Raw; a capture with lost packets shows the gap (in Raw and in Hex, at
+# the same wire offsets); sorting by a column
 # with keys and with the mouse; clicks on rows and tabs; quitting restores the terminal.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
@@ -71,6 +72,11 @@ tui_keys Enter
 check "Raw marks the missing bytes, found by searching" tui_wait "capture gap: "
 tui_keys Tab
 check "Hex says what its rows lack" tui_wait "lost in capture gaps]"
+tui_keys /
+tui_type "bytes missing"
+tui_keys Enter
+check "Hex marks the gap at its wire offset, as Raw" tui_wait "capture gap: 1448 bytes missing (offset 2896)"
+check "Hex rows after the gap count wire offsets (4344), as Raw" tui_wait "000010f8  "
 tui_keys Q
 check "Q quits from the detail view" tui_wait_exit
 check "terminal restored after Q" tui_restored

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the interface sends to different terminals: colours by default, none with NO_COLOR
 # (bold, reverse and underline still mark the same things), plain ASCII symbols in a locale
-# that is not UTF-8, and a clear refusal on a terminal that cannot place the cursor. Uses `hspy read` on a project capture with warnings.
+# that is not UTF-8 (in the list and in Raw's CR and LF), and a clear refusal on a terminal that cannot place the cursor. Uses `hspy read` on a project capture with warnings.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 capture=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
@@ -47,7 +47,12 @@ run
 check "ASCII markers in the C locale" tui_wait "!  400"
 check "ASCII follow mark" tui_wait "follow *"
 check "no UTF-8 at all in the C locale" test "$(tui_screen | LC_ALL=C grep -c $'[\x80-\xff]')" = 0
-tui_keys q
+# Raw draws CR and LF in ASCII too (the UTF-8 symbols were mojibake there).
+tui_keys g Enter Tab Tab
+check "Raw tab in the C locale" tui_wait "[Raw]"
+check "CR and LF as escapes in the C locale" tui_wait 'POST /smuggle HTTP/1.1\r\n'
+check "no UTF-8 in Raw in the C locale" test "$(tui_screen | LC_ALL=C grep -c $'[\x80-\xff]')" = 0
+tui_keys q q
 check "quits" tui_wait_exit
 check "terminal restored" tui_restored
 finish

@@ -459,6 +459,38 @@ static void test_charsets(void **state)
 
 /* ---- hex ------------------------------------------------------------------------------ */
 
+/* Hex offsets counted from an origin (bytes that sit further into a stream); rows, offsets of
+   rows and byte matches stay counted from the body's start. */
+static void test_hex_origin(void **state)
+{
+    (void)state;
+    const char *b = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nxyz";
+    struct bodyview *v = view(NULL, b, strlen(b), BODYVIEW_HEX);
+    bodyview_set_origin(v, 0x10f8);
+    expect_render(v, "000010f8  47 45 54 20 2f 61 20 48  54 54 50 2f 31 2e 31 0d "
+                     "|GET /a HTTP/1.1.|\n"
+                     "00001108  0a 48 6f 73 74 3a 20 68  0d 0a 0d 0a 78 79 7a    "
+                     "|.Host: h....xyz|\n");
+    assert_int_equal(bodyview_row_of_offset(v, 17), 1);
+    char err[64];
+    struct bodyview_query *q = bodyview_query_new("xyz", 0, err, sizeof err);
+    struct bodyview_match from, m;
+    bodyview_position(v, 0, &from);
+    assert_int_equal(bodyview_find(v, q, &from, false, 0, &m), BODYVIEW_FOUND);
+    assert_int_equal(m.offset, 28);
+    assert_int_equal(m.row, 1);
+    bodyview_query_free(q);
+    /* Past 4 GiB the offsets take a ninth digit, and the narrower layouts follow. */
+    bodyview_set_origin(v, (uint64_t)1 << 32);
+    layout(v, 46, 0, false);
+    struct bodyview_row r;
+    bodyview_row_init(&r);
+    assert_true(bodyview_row(v, 0, &r));
+    assert_string_equal(dynbuf_str(&r.text), "100000000  47 45 54 20  2f 61 20 48 |GET /a H|");
+    bodyview_row_cleanup(&r);
+    bodyview_free(v);
+}
+
 static void test_hex(void **state)
 {
     (void)state;
@@ -1097,6 +1129,7 @@ int main(void)
         cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_charsets),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_hex_origin),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_cut_and_wrap),
         cmocka_unit_test(test_random_access),

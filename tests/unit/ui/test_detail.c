@@ -7,8 +7,10 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hspy/hexdump.h"
 #include "hspy/msgtext.h"
 #include "hspy/statusbar.h"
 #include "hspy/waterfall.h"
@@ -205,13 +207,252 @@ static void test_raw_unmarked(void **state)
     }
 }
 
+/* Every line of d as text, '\n' after each (caller frees). */
+static char *doc_text(struct doc *d)
+{
+    doc_index(d, 0);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 24);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    for (size_t i = 0; i < doc_lines(d); i++) {
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        doc_render(d, i, &l);
+        dynbuf_append(&out, l.text.data ? l.text.data : (const uint8_t *)"", l.text.len);
+        dynbuf_addc(&out, '\n');
+    }
+    canvas_line_cleanup(&l);
+    return dynbuf_take(&out);
+}
+
+/* One exchange in a fresh store: the request, and the response unless NULL. */
+static const struct exchange *one_exchange(struct store *store, struct synth *s, const char *req,
+                                           const char *resp)
+{
+    store_init(store, 10, (size_t)-1);
+    synth_init(s, store, 1 << 20);
+    synth_exchange(s, req, strlen(req), resp, resp ? strlen(resp) : 0, 1000000000, 1000);
+    synth_close(s);
+    return store_get(store, 1);
+}
+
+/* The Raw tab draws CR and LF as the glyph set says: symbols in UTF-8; in ASCII the escapes, and
+ * no byte that an ASCII terminal would show as mojibake (a non-UTF-8 locale). */
+static void test_raw_glyphs(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /file1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\xc3\xa9!");
+    assert_non_null(ex);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    const struct glyphs *sets[] = {&GLYPHS_UTF8, &GLYPHS_ASCII};
+    for (size_t k = 0; k < 2; k++) {
+        struct detail_ctx c = {&store, ex, sets[k], &limits, 100, true, 0, 0, false};
+        struct doc d;
+        doc_init(&d);
+        wiretext_build(&d, &c);
+        char *text = doc_text(&d);
+        if (k == 0) {
+            assert_non_null(strstr(text, "GET /file1 HTTP/1.1␍␊"));
+        } else {
+            assert_non_null(strstr(text, "GET /file1 HTTP/1.1\\r\\n"));
+            assert_non_null(strstr(text, "\\xc3\\xa9!"));
+            for (const char *p = text; *p; p++)
+                assert_true((unsigned char)*p < 0x80);
+        }
+        free(text);
+        doc_cleanup(&d);
+    }
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
+/* Line `line` of d as text (a static buffer). */
+static const char *line_text(struct doc *d, size_t line)
+{
+    static char buf[512];
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    doc_render(d, line, &l);
+    snprintf(buf, sizeof buf, "%.*s", (int)l.text.len, l.text.data ? (char *)l.text.data : "");
+    canvas_line_cleanup(&l);
+    return buf;
+}
+
+/* The Hex tab after a capture gap: offsets are wire offsets as in Raw and the warnings, a gap
+ * line stands where bytes are missing, and a wire offset locates the row holding it. */
+static void test_hex_gap(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    /* Head 40 bytes; body 30 bytes of 'a' (wire 40-69), 20 lost (70-89), 50 of 'b' (90-139). */
+    char resp[128], rest[51];
+    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n%030d", 0);
+    memset(resp + 40, 'a', 30);
+    memset(rest, 'b', 50);
+    store_init(&store, 10, (size_t)-1);
+    synth_init(&s, &store, 1 << 20);
+    const char *req = "GET /f HTTP/1.1\r\nHost: h\r\n\r\n";
+    synth_exchange(&s, req, strlen(req), resp, 70, 1000000000, 1000);
+    conversation_gap(s.conv, SIDE_SERVER, 20, 1000002000);
+    conversation_feed(s.conv, SIDE_SERVER, (const uint8_t *)rest, 50, 1000003000);
+    synth_close(&s);
+    const struct exchange *ex = store_get(&store, 1);
+    assert_non_null(ex);
+    assert_int_equal(ex->resp.raw.len, 120);
+    assert_int_equal(ex->resp.gap_bytes, 20);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct doc d;
+    doc_init(&d);
+    hexdump_build(&d, &c);
+    char *text = doc_text(&d);
+    assert_non_null(strstr(text, "00000040  61 61 61 61 61 61"));
+    assert_non_null(strstr(text, "|aaaaaa|\n░ capture gap: 20 bytes missing (offset 70)\n"
+                                 "0000005a  62 62 62 62 62 62 62 62  62 62"));
+    assert_non_null(strstr(text, "0000008a  62 62    "));
+    free(text);
+    /* Wire offsets (a warning's) locate their row; one inside the gap its gap line. */
+    static const struct {
+        uint64_t wire;
+        const char *starts;
+    } CASES[] = {
+        {0, "00000000  48 54"}, {69, "00000040  61"},   {70, "░ capture gap"},
+        {89, "░ capture gap"},  {95, "0000005a  62"},   {106, "0000006a  62"},
+        {139, "0000008a  62"},  {5000, "0000008a  62"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        const char *t = line_text(&d, d.locate(&d, 1, CASES[i].wire));
+        if (strncmp(t, CASES[i].starts, strlen(CASES[i].starts)) != 0)
+            fail_msg("wire %llu: \"%s\"", (unsigned long long)CASES[i].wire, t);
+    }
+    doc_cleanup(&d);
+    /* Raw shows the same offsets: the bytes after the gap start at 90 there too. */
+    doc_init(&d);
+    wiretext_build(&d, &c);
+    assert_int_equal(strncmp(line_text(&d, d.locate(&d, 1, 95)), "     90 bbbb", 12), 0);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
+/* A search in a detail body: "/re/" is a regular expression (POSIX extended, smart case), in the
+ * body's lines and the head's alike; anything else is plain text. */
+static void test_body_regex(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /t HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 36\r\n\r\n"
+                     "line 001990\nline 002000\nline 003010\n");
+    assert_non_null(ex);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct doc d;
+    doc_init(&d);
+    msgtext_build_response(&d, &c);
+    doc_index(&d, 0);
+    size_t last = doc_lines(&d) - 1;
+    static const struct {
+        const char *needle, *line; /* line NULL: not found */
+    } CASES[] = {
+        {"/line 0020[0-9]0/", "line 002000"},
+        {"/LINE 0020[0-9]0/", NULL}, /* a capital letter: exact case */
+        {"/line 00(20|30)10$/", "line 003010"},
+        {"/^content-type: +text/", "Content-Type: text/plain"},
+        {"line 0020[0-9]0", NULL}, /* without slashes: plain text */
+        {"/line 00[/", NULL},      /* does not compile: nothing matches */
+        {"line 002000", "line 002000"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        size_t at = doc_search(&d, CASES[i].needle, last, 1);
+        if (!CASES[i].line) {
+            if (at != (size_t)-1)
+                fail_msg("%s: found \"%s\"", CASES[i].needle, line_text(&d, at));
+            continue;
+        }
+        if (at == (size_t)-1 || strstr(line_text(&d, at), CASES[i].line) == NULL)
+            fail_msg("%s: not found", CASES[i].needle);
+        /* Backward from the end too. */
+        at = doc_search(&d, CASES[i].needle, 0, -1);
+        if (at == (size_t)-1 || strstr(line_text(&d, at), CASES[i].line) == NULL)
+            fail_msg("%s: not found backward", CASES[i].needle);
+    }
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
+/* Hex rows fit narrow terminals: 16, 8 or 4 bytes a row, the ASCII column kept, in a body's hex
+ * view and in the Hex tab. */
+static void test_hex_narrow(void **state)
+{
+    (void)state;
+    char resp[160];
+    int head = snprintf(resp, sizeof resp,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                        "Content-Length: 40\r\n\r\n");
+    for (int i = 0; i < 40; i++)
+        resp[head + i] = (char)(i + 1);
+    resp[head + 40] = '\0';
+    struct store store;
+    struct synth s;
+    store_init(&store, 10, (size_t)-1);
+    synth_init(&s, &store, 1 << 20);
+    const char *req = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    synth_exchange(&s, req, strlen(req), resp, (size_t)head + 40, 1000000000, 1000);
+    synth_close(&s);
+    const struct exchange *ex = store_get(&store, 1);
+    assert_non_null(ex);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    static const struct {
+        bool tab; /* the Hex tab, else the body of the Response tab */
+        int width;
+        const char *row;
+    } CASES[] = {
+        {false, 100,
+         "00000000  01 02 03 04 05 06 07 08  09 0a 0b 0c 0d 0e 0f 10 |................|"},
+        {false, 50, "00000000  01 02 03 04  05 06 07 08 |........|"},
+        {false, 40, "00000000  01 02  03 04 |....|"},
+        {true, 100,
+         "00000000  47 45 54 20 2f 62 20 48  54 54 50 2f 31 2e 31 0d |GET /b HTTP/1.1.|"},
+        {true, 50, "00000000  47 45 54 20  2f 62 20 48 |GET /b H|"},
+        {true, 40, "00000000  47 45  54 20 |GET |"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, CASES[i].width, true,
+                               0,      0,  false};
+        struct doc d;
+        doc_init(&d);
+        if (CASES[i].tab)
+            hexdump_build(&d, &c);
+        else
+            msgtext_build_response(&d, &c);
+        char *text = doc_text(&d);
+        if (!strstr(text, CASES[i].row))
+            fail_msg("width %d: no row \"%s\" in\n%s", CASES[i].width, CASES[i].row, text);
+        free(text);
+        doc_cleanup(&d);
+    }
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
         cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),
+        cmocka_unit_test(test_raw_unmarked),  cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),       cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
