@@ -33,6 +33,10 @@
 #include "hspy/termsafe.h"
 #include "hspy/xmalloc.h"
 
+/* The error of a request received but never forwarded. */
+static const char RELAY_LEFTOVER[] =
+    "not forwarded: the connection closed after the previous response";
+
 /* Reasons to stop reading a connection (conn_hold bits). */
 enum {
     HOLD_INPUT = 1 << 0, /* client: bytes wait in held (the request cannot take them yet) */
@@ -306,6 +310,12 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
     (void)conv, (void)p, (void)n;
     struct relay *r = data;
     struct store *store = store_of(r);
+    /* Once the client connection is closed, only the record follows (leftover requests). */
+    if (r->closed && ev != CONV_BEGIN && ev != CONV_END) {
+        if (ex)
+            store_touch(store, ex);
+        return CONV_CONTINUE;
+    }
     switch (ev) {
     case CONV_BEGIN:
         store_add(store, ex);
@@ -1535,6 +1545,13 @@ static void cl_close(void *data, struct conn *c, int status)
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = hspy_now();
     if (r->conv) {
+        /* Requests that waited behind the last response were received: they are recorded. */
+        if (r->held_off < r->held.len) {
+            uint32_t before = conversation_count(r->conv);
+            conversation_feed_leftover(r->conv, SIDE_CLIENT, r->held.data + r->held_off,
+                                       r->held.len - r->held_off, ts, RELAY_LEFTOVER);
+            r->px->counters.unforwarded += conversation_count(r->conv) - before;
+        }
         conversation_close(r->conv, SIDE_CLIENT, ts);
         conversation_close(r->conv, SIDE_SERVER, ts);
         conversation_free(r->conv);
