@@ -228,7 +228,6 @@ static void reject(struct client *c, struct exchange *ex, uint16_t status, const
     struct framing none = {.kind = BODY_NONE};
     struct reply_env env = make_env(c, ex, &none);
     env.close = true;
-    env.head_request = false;
     env.http09 = false;
     sender_begin(&c->sender, NULL);
     install(c, reply_error_new(&env, status, why));

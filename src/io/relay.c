@@ -235,26 +235,21 @@ static void answer(struct relay *r, uint16_t status, uint32_t flags, const char 
     }
     dynbuf_reset(&r->stage);
     r->stage_off = 0;
-    static const char *const HEADERS[] = {"Content-Type: text/plain; charset=utf-8"};
-    char body[640];
-    int blen = snprintf(body, sizeof body, "%u %s: %s\n", status, response_reason(status), why);
-    if (blen < 0 || (size_t)blen >= sizeof body)
-        blen = (int)strlen(body);
     char server[64];
     snprintf(server, sizeof server, "Server: %s", r->px->software);
-    const char *headers[2] = {HEADERS[0], server};
-    struct response_spec spec = {
+    const char *headers[] = {server};
+    const struct message *req = ex ? &ex->req : NULL;
+    struct response_error spec = {
         .status = status,
+        .why = why,
         .headers = headers,
-        .nheaders = 2,
-        .framing = RESPONSE_LENGTH,
-        .length = (uint64_t)blen,
-        .close = true,
+        .nheaders = 1,
+        .head_request = req && (req->flags & MSG_HEAD) &&
+                        http_span_eq(message_head_base(req), req->head.method, "HEAD"),
     };
     struct dynbuf out;
     dynbuf_init(&out, 2048);
-    response_head(&out, &spec);
-    dynbuf_append(&out, body, (size_t)blen);
+    response_error(&out, &spec);
     send_own(r, (const char *)out.data, out.len);
     dynbuf_cleanup(&out);
     r->rs = RS_DONE;
