@@ -105,6 +105,19 @@ void conversation_free(struct conversation *c);
  */
 size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *p, size_t n,
                          int64_t ts);
+/*
+ * The connection is closing while n client bytes that were received have not been fed (they
+ * waited behind a response after which the connection closes; side must be SIDE_CLIENT). They are
+ * read as if fed, so that nothing received goes unrecorded: bytes that continue the message in
+ * progress go to it, and every exchange they begin gets why (copied) as its error and as the detail
+ * of a bytes-after-message warning, waits for no response and ends, incomplete, as soon as its
+ * request does (a request cut short ends at conversation_close). Events are emitted as by
+ * conversation_feed, pauses are not honoured, and nothing is fed once the connection is a
+ * tunnel (its bytes count only as relayed). Call before conversation_close for the side; never
+ * from an event callback.
+ */
+void conversation_feed_leftover(struct conversation *c, enum side side, const uint8_t *p, size_t n,
+                                int64_t ts, const char *why);
 /* A capture lost n bytes of side here. */
 void conversation_gap(struct conversation *c, enum side side, uint64_t n, int64_t ts);
 /* The side closed its direction (FIN, EOF) or the connection was reset (both sides). */

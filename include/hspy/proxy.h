@@ -50,6 +50,8 @@ struct proxy_hooks {
 
 struct proxy_counters {
     uint64_t requests;    /* request heads routed */
+    uint64_t unforwarded; /* requests received after the connection's last response, recorded
+                             but never forwarded */
     uint64_t tunnels;     /* CONNECT and Upgrade tunnels opened */
     uint64_t bad_gateway; /* answered 502 */
     uint64_t timeouts;    /* answered 504 or cut for an upstream timeout */

@@ -29,6 +29,7 @@ enum {
     REPLY_STEP = 64 * 1024,     /* body bytes handed to the sender per step */
     REPLY_HEAD_MEMO_MAX = 4096, /* a fixed reply keeps its last head (and what it was made of)
                                    up to this size for the connection's next request */
+    REPLY_ERROR_MAX = 2048,     /* an error response hspy gives itself, head and text */
 };
 
 struct reply_env {
@@ -87,7 +88,8 @@ struct reply_fixed_spec {
 };
 
 struct reply *reply_fixed_new(const struct reply_env *env, const struct reply_fixed_spec *spec);
-/* An error response hspy itself gives (400, 431, 408, 502...) with a one-line text body. */
+/* An error response hspy itself gives (400, 431, 408, 502...) with a one-line text body, left
+ * out for a HEAD request (response_error); closes the connection after it. */
 struct reply *reply_error_new(const struct reply_env *env, uint16_t status, const char *why);
 /* A raw response sent as written (bytes not copied; they outlive the reply). */
 struct reply *reply_raw_new(const struct reply_env *env, const uint8_t *raw, size_t n);

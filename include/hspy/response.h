@@ -40,6 +40,24 @@ const char *response_reason(int status);
 /* Appends "HTTP/1.1 STATUS REASON", the headers and the empty line to out. */
 void response_head(struct dynbuf *out, const struct response_spec *spec);
 
+/* An error response hspy gives itself (400, 408, 431, 502, 504...). */
+struct response_error {
+    uint16_t status;
+    const char *why;            /* the reason, one line */
+    const char *const *headers; /* more "Name: value" lines (Server, say), or NULL */
+    size_t nheaders;
+    const char *date;  /* value of the Date header, or NULL for none */
+    bool head_request; /* the request was HEAD */
+};
+
+/*
+ * Appends the whole error response to out: a text/plain body "STATUS REASON: why\n" with its
+ * Content-Length, and Connection: close (the connection ends after it). To a HEAD request the
+ * head states the length the body would have and the body is left out (RFC 9110 9.3.2): the
+ * client reads no body, and bytes after the head would be taken for the next response.
+ */
+void response_error(struct dynbuf *out, const struct response_error *e);
+
 /* True when line ("Name: value") names the field (case-insensitive). */
 bool response_header_is(const char *line, const char *name);
 

@@ -77,8 +77,9 @@ struct conversation {
     size_t nfl;
     uint32_t count; /* exchanges begun */
     bool tunnel;
-    bool paused; /* an event asked to pause */
-    int64_t now; /* timestamp of the bytes being fed */
+    bool paused;          /* an event asked to pause */
+    int64_t now;          /* timestamp of the bytes being fed */
+    const char *leftover; /* conversation_feed_leftover: why its bytes are not acted on */
 };
 
 /* --- events --- */
@@ -220,7 +221,8 @@ static struct exchange *begin(struct conversation *c, bool has_request)
     memset(f, 0, sizeof *f);
     f->ex = ex;
     f->req_done = !has_request;
-    f->resp_done = has_request && c->cfg.one_side;
+    /* A request read from leftover bytes is never answered: no response is waited for. */
+    f->resp_done = has_request && (c->cfg.one_side || c->leftover);
     emit(c, ex, CONV_BEGIN, has_request ? SIDE_CLIENT : SIDE_SERVER, NULL, 0);
     return ex;
 }
@@ -910,6 +912,11 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
                       (unsigned long long)sd->skipped);
         sd->skipped = 0;
     }
+    if (c->leftover) {
+        /* Before check_after_close: one warning at this offset, the one that says why. */
+        exchange_warn(ex, W_EXTRA_BYTES, SIDE_CLIENT, 0, "%s", c->leftover);
+        exchange_fail(ex, EX_INCOMPLETE, "%s", c->leftover);
+    }
     check_after_close(sd, ex, SIDE_CLIENT);
     start_head(c, SIDE_CLIENT);
     if (sd->ncrlf) {
@@ -1092,6 +1099,29 @@ size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *
     size_t done = feed(c, side, p, n);
     c->paused = false;
     return done;
+}
+
+void conversation_feed_leftover(struct conversation *c, enum side side, const uint8_t *p, size_t n,
+                                int64_t ts, const char *why)
+{
+    assert(side == SIDE_CLIENT);
+    struct half *sd = &c->side[side];
+    c->now = ts;
+    c->leftover = why;
+    size_t done = 0;
+    while (!c->tunnel && !sd->closed && (done < n || sd->replay.len)) {
+        c->paused = false;
+        sd->blocked = false;
+        size_t replay = sd->replay.len;
+        size_t k = feed(c, side, p + done, n - done);
+        done += k;
+        /* Only a full in-flight table (never in live use, which answers in order) or a pending
+         * switch holding CONVERSATION_PENDING_MAX bytes stops it. */
+        if (k == 0 && sd->replay.len == replay)
+            break;
+    }
+    c->paused = false;
+    c->leftover = NULL;
 }
 
 static void add_gap(struct exchange *ex, struct message *m, enum side s, uint64_t n)

@@ -180,6 +180,9 @@ static enum coding_result codings_listed(const uint8_t *buf, const struct http_h
                 if (ieq_lit(s, n, "chunked")) {
                     chunked++;
                     last_chunked = true;
+                    /* Case-insensitive by RFC 9112 7, but a reader that compares bytes misses
+                     * any other spelling: still chunked, and reported. */
+                    odd |= memcmp(s, "chunked", n) != 0;
                 } else {
                     last_chunked = false;
                     if (!ieq_lit(s, n, "gzip") && !ieq_lit(s, n, "deflate") &&

@@ -4,6 +4,7 @@
  */
 #include "hspy/response.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -161,6 +162,34 @@ void response_head(struct dynbuf *out, const struct response_spec *s)
             put(out, "Connection: keep-alive\r\n");
     }
     dynbuf_append(out, "\r\n", 2);
+}
+
+/* The reason of an error response fits in its body; a longer one is cut there. */
+enum { ERROR_BODY_MAX = 640, ERROR_HEADERS_MAX = 8 };
+
+void response_error(struct dynbuf *out, const struct response_error *e)
+{
+    char body[ERROR_BODY_MAX];
+    int n = snprintf(body, sizeof body, "%u %s: %s\n", e->status, response_reason(e->status),
+                     e->why ? e->why : "");
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof body ? (size_t)n : sizeof body - 1;
+    const char *headers[1 + ERROR_HEADERS_MAX] = {"Content-Type: text/plain; charset=utf-8"};
+    size_t nheaders = 1;
+    for (size_t i = 0; i < e->nheaders && nheaders < sizeof headers / sizeof headers[0]; i++)
+        headers[nheaders++] = e->headers[i];
+    struct response_spec spec = {
+        .status = e->status,
+        .headers = headers,
+        .nheaders = nheaders,
+        .date = e->date,
+        .framing = e->head_request ? RESPONSE_NO_BODY : RESPONSE_LENGTH,
+        .length = len,
+        .has_length = true,
+        .close = true,
+    };
+    response_head(out, &spec);
+    if (!e->head_request)
+        dynbuf_append(out, body, len);
 }
 
 /* Parses the head at raw (one message); returns its length or -1. */

@@ -26,6 +26,10 @@
 /* Bytes one pump may write before yielding to the loop (fairness between connections). */
 enum { PUMP_BUDGET = 1024 * 1024 };
 
+/* The error of a request received but never answered. */
+static const char CLIENT_LEFTOVER[] =
+    "not answered: the connection closed after the previous response";
+
 /* Reasons to stop reading from the client (conn_hold bits). */
 enum {
     HOLD_INPUT = 1 << 0,  /* bytes wait in held: the conversation paused or is full */
@@ -224,7 +228,6 @@ static void reject(struct client *c, struct exchange *ex, uint16_t status, const
     struct framing none = {.kind = BODY_NONE};
     struct reply_env env = make_env(c, ex, &none);
     env.close = true;
-    env.head_request = false;
     env.http09 = false;
     sender_begin(&c->sender, NULL);
     install(c, reply_error_new(&env, status, why));
@@ -414,10 +417,17 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
     (void)conv;
     struct client *c = data;
     struct store *store = &c->srv->h->store;
+    /* Once the connection is closed, nothing is answered: only the record follows (leftover
+     * requests). */
+    if (c->closed && ev != CONV_BEGIN && ev != CONV_END) {
+        if (ex)
+            store_touch(store, ex);
+        return CONV_CONTINUE;
+    }
     switch (ev) {
     case CONV_BEGIN:
         store_add(store, ex);
-        if (side == SIDE_CLIENT) {
+        if (side == SIDE_CLIENT && !c->closed) {
             c->ex = ex;
             conn_set_deadline(c->conn, c->srv->h->opt.head_timeout_ms);
         }
@@ -748,6 +758,10 @@ static void on_close(void *data, struct conn *conn, int status)
     /* Both directions end here: partial messages are flagged as cut by the end of stream, then
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = now();
+    /* Requests that waited behind the last response were received: they are recorded. */
+    if (c->conv && c->held_off < c->held.len)
+        conversation_feed_leftover(c->conv, SIDE_CLIENT, c->held.data + c->held_off,
+                                   c->held.len - c->held_off, ts, CLIENT_LEFTOVER);
     if (c->conv && !c->eof_fed)
         conversation_close(c->conv, SIDE_CLIENT, ts);
     if (c->conv)

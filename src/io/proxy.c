@@ -170,12 +170,12 @@ static void report(const struct proxy *px)
     const struct proxy_counters *k = &px->counters;
     const struct upstream_counters *u = &px->pool.counters;
     fprintf(stderr,
-            "hspy: proxy: %" PRIu64 " requests, %" PRIu64 " tunnels; upstream: %" PRIu64
-            " connections, %" PRIu64 " reuses, %" PRIu64 " failed; answered %" PRIu64
-            " x 502, %" PRIu64 " timeouts, %" PRIu64 " rejected; %" PRIu64 " cut, %" PRIu64
-            " client aborts\n",
-            k->requests, k->tunnels, u->connects, u->reused, u->connect_failed, k->bad_gateway,
-            k->timeouts, k->rejected, k->cut, k->client_aborts);
+            "hspy: proxy: %" PRIu64 " requests, %" PRIu64 " not forwarded, %" PRIu64
+            " tunnels; upstream: %" PRIu64 " connections, %" PRIu64 " reuses, %" PRIu64
+            " failed; answered %" PRIu64 " x 502, %" PRIu64 " timeouts, %" PRIu64
+            " rejected; %" PRIu64 " cut, %" PRIu64 " client aborts\n",
+            k->requests, k->unforwarded, k->tunnels, u->connects, u->reused, u->connect_failed,
+            k->bad_gateway, k->timeouts, k->rejected, k->cut, k->client_aborts);
 }
 
 int proxy_open(struct proxy *px, struct hspy *h)

@@ -33,6 +33,10 @@
 #include "hspy/termsafe.h"
 #include "hspy/xmalloc.h"
 
+/* The error of a request received but never forwarded. */
+static const char RELAY_LEFTOVER[] =
+    "not forwarded: the connection closed after the previous response";
+
 /* Reasons to stop reading a connection (conn_hold bits). */
 enum {
     HOLD_INPUT = 1 << 0, /* client: bytes wait in held (the request cannot take them yet) */
@@ -231,26 +235,21 @@ static void answer(struct relay *r, uint16_t status, uint32_t flags, const char 
     }
     dynbuf_reset(&r->stage);
     r->stage_off = 0;
-    static const char *const HEADERS[] = {"Content-Type: text/plain; charset=utf-8"};
-    char body[640];
-    int blen = snprintf(body, sizeof body, "%u %s: %s\n", status, response_reason(status), why);
-    if (blen < 0 || (size_t)blen >= sizeof body)
-        blen = (int)strlen(body);
     char server[64];
     snprintf(server, sizeof server, "Server: %s", r->px->software);
-    const char *headers[2] = {HEADERS[0], server};
-    struct response_spec spec = {
+    const char *headers[] = {server};
+    const struct message *req = ex ? &ex->req : NULL;
+    struct response_error spec = {
         .status = status,
+        .why = why,
         .headers = headers,
-        .nheaders = 2,
-        .framing = RESPONSE_LENGTH,
-        .length = (uint64_t)blen,
-        .close = true,
+        .nheaders = 1,
+        .head_request = req && (req->flags & MSG_HEAD) &&
+                        http_span_eq(message_head_base(req), req->head.method, "HEAD"),
     };
     struct dynbuf out;
     dynbuf_init(&out, 2048);
-    response_head(&out, &spec);
-    dynbuf_append(&out, body, (size_t)blen);
+    response_error(&out, &spec);
     send_own(r, (const char *)out.data, out.len);
     dynbuf_cleanup(&out);
     r->rs = RS_DONE;
@@ -306,6 +305,12 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
     (void)conv, (void)p, (void)n;
     struct relay *r = data;
     struct store *store = store_of(r);
+    /* Once the client connection is closed, only the record follows (leftover requests). */
+    if (r->closed && ev != CONV_BEGIN && ev != CONV_END) {
+        if (ex)
+            store_touch(store, ex);
+        return CONV_CONTINUE;
+    }
     switch (ev) {
     case CONV_BEGIN:
         store_add(store, ex);
@@ -1535,6 +1540,13 @@ static void cl_close(void *data, struct conn *c, int status)
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = hspy_now();
     if (r->conv) {
+        /* Requests that waited behind the last response were received: they are recorded. */
+        if (r->held_off < r->held.len) {
+            uint32_t before = conversation_count(r->conv);
+            conversation_feed_leftover(r->conv, SIDE_CLIENT, r->held.data + r->held_off,
+                                       r->held.len - r->held_off, ts, RELAY_LEFTOVER);
+            r->px->counters.unforwarded += conversation_count(r->conv) - before;
+        }
         conversation_close(r->conv, SIDE_CLIENT, ts);
         conversation_close(r->conv, SIDE_SERVER, ts);
         conversation_free(r->conv);

@@ -260,11 +260,22 @@ struct reply *reply_fixed_reuse(struct reply *spare, const struct reply_env *env
 
 struct reply *reply_error_new(const struct reply_env *env, uint16_t status, const char *why)
 {
-    static const char *const HEADERS[] = {"Content-Type: text/plain; charset=utf-8"};
-    char *text = xasprintf("%u %s: %s\n", status, response_reason(status), why);
-    struct reply_fixed_spec spec = {status,       NULL, HEADERS, 1, (const uint8_t *)text,
-                                    strlen(text), true};
-    struct reply *r = reply_fixed_new(env, &spec);
+    struct reply *r;
+    if (env->http09) {
+        /* No head at all: the text alone, until the connection closes. */
+        char *text = xasprintf("%u %s: %s\n", status, response_reason(status), why);
+        struct reply_fixed_spec spec = {status,       NULL, NULL, 0, (const uint8_t *)text,
+                                        strlen(text), true};
+        r = reply_fixed_new(env, &spec);
+    } else {
+        struct response_error spec = {
+            .status = status, .why = why, .date = env->date, .head_request = env->head_request};
+        struct dynbuf out;
+        dynbuf_init(&out, REPLY_ERROR_MAX);
+        response_error(&out, &spec);
+        size_t n = out.len;
+        r = reply_raw_take(env, (uint8_t *)dynbuf_take(&out), n);
+    }
     r->close_after = true;
     return r;
 }

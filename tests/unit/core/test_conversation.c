@@ -12,12 +12,13 @@
 #include "hspy/conversation.h"
 #include "hspy/sha256.h"
 
-#define C    "C" /* client bytes */
-#define S    "S" /* server bytes */
-#define GAPC "g" /* client gap: text is the byte count */
-#define GAPS "G"
-#define ENDC "x" /* client closes */
-#define ENDS "X"
+#define C     "C" /* client bytes */
+#define S     "S" /* server bytes */
+#define GAPC  "g" /* client gap: text is the byte count */
+#define GAPS  "G"
+#define ENDC  "x" /* client closes */
+#define ENDS  "X"
+#define LEFTC "l" /* client bytes left over when the connection closes */
 
 struct step {
     const char *what;
@@ -93,6 +94,8 @@ static void describe(struct recorder *r, struct dynbuf *out)
             dynbuf_printf(out, " !%s@%c%llu", warning_name((enum warning_code)ex->warnings[k].code),
                           ex->warnings[k].side ? 's' : 'c',
                           (unsigned long long)ex->warnings[k].offset);
+        if (ex->error)
+            dynbuf_printf(out, " error='%s'", ex->error);
         dynbuf_printf(out, "%s\n", r->ended[i] ? "" : " OPEN");
     }
 }
@@ -120,7 +123,8 @@ static void play_cut(const struct step *steps, const struct conversation_config 
             conversation_close(c, s->what[0] == 'x' ? SIDE_CLIENT : SIDE_SERVER, ts);
             continue;
         }
-        enum side side = s->what[0] == 'C' ? SIDE_CLIENT : SIDE_SERVER;
+        bool leftover = s->what[0] == 'l';
+        enum side side = s->what[0] == 'C' || leftover ? SIDE_CLIENT : SIDE_SERVER;
         size_t n;
         uint8_t *b = tu_unescape(s->bytes, &n);
         size_t step = piece ? piece : (n ? n : 1);
@@ -132,8 +136,12 @@ static void play_cut(const struct step *steps, const struct conversation_config 
                 step = len = n - off;
             uint8_t *exact = malloc(len);
             memcpy(exact, b + off, len);
-            size_t used = conversation_feed(c, side, exact, len, ts);
-            assert_int_equal(used, len);
+            if (leftover) {
+                conversation_feed_leftover(c, side, exact, len, ts, "not answered");
+            } else {
+                size_t used = conversation_feed(c, side, exact, len, ts);
+                assert_int_equal(used, len);
+            }
             free(exact);
         }
         free(b);
@@ -526,6 +534,63 @@ static void test_smuggling_cl_te(void **state)
         "!bytes-after-message@c0\n");
 }
 
+/*
+ * Requests that waited behind a response after which the connection closes are still read:
+ * each is an exchange of its own, never answered, saying why; bytes that cannot start a request
+ * are kept too.
+ */
+static void test_leftover_requests_after_close(void **state)
+{
+    (void)state;
+    const struct step s[] = {{C, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"},
+                             {S, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi"},
+                             {LEFTC, "GET /b HTTP/1.1\r\nHost: h\r\n\r\nHEAD /c HTTP/1.1\r\n\r\n"
+                                     "\r\nnot http\r\nmore"},
+                             {ENDS, ""},
+                             {ENDC, ""},
+                             {NULL, NULL}};
+    /* Without a version "not http" reads as an HTTP/0.9 request, as it would have if fed. */
+    check(s, &LIVE,
+          "#1 GET /a -> 200 req[none 0/28] resp[length 2/40 i0]\n"
+          "#2 GET /b -> 0 req[none 0/28] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "error='not answered'\n"
+          "#3 HEAD /c -> 0 req[none 0/20] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!host-missing@c0 error='not answered'\n"
+          "#4 not http -> 0 req[none 0/12] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!leading-empty-lines@c0 !http09@c2 error='not answered'\n"
+          "#5 - - -> 0 req[none 0/4] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!eof-mid-message@c4 error='not answered' OPEN\n--\n"
+          "#1 GET /a -> 200 req[none 0/28] resp[length 2/40 i0]\n"
+          "#2 GET /b -> 0 req[none 0/28] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "error='not answered'\n"
+          "#3 HEAD /c -> 0 req[none 0/20] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!host-missing@c0 error='not answered'\n"
+          "#4 not http -> 0 req[none 0/12] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!leading-empty-lines@c0 !http09@c2 error='not answered'\n"
+          "#5 - - -> 0 req[none 0/4] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!eof-mid-message@c4 error='not answered'\n");
+}
+
+/* Leftover bytes finish the request in progress first; a request cut short ends at the close. */
+static void test_leftover_ends_body_then_partial_head(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab"},
+        {S, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
+        {LEFTC, "cdGET /b HTTP/1.1\r\nHo"},
+        {ENDC, ""},
+        {ENDS, ""},
+        {NULL, NULL}};
+    check(s, &LIVE,
+          "#1 POST /up -> 502 req[length 4/53] resp[none 0/66 i0]\n"
+          "#2 - - -> 0 req[none 0/19] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!eof-mid-message@c19 error='not answered' OPEN\n--\n"
+          "#1 POST /up -> 502 req[length 4/53] resp[none 0/66 i0]\n"
+          "#2 - - -> 0 req[none 0/19] resp[none 0/0 i0] incomplete !bytes-after-message@c0 "
+          "!eof-mid-message@c19 error='not answered'\n");
+}
+
 static void test_capture_gap_in_length_body(void **state)
 {
     (void)state;
@@ -669,6 +734,32 @@ static void test_pause_at_request_head(void **state)
         exchange_free(r.ex[i]);
 }
 
+/* A caller that pauses at every request's end still gets every leftover request read. */
+static void test_leftover_ignores_pauses(void **state)
+{
+    (void)state;
+    struct recorder r;
+    memset(&r, 0, sizeof r);
+    r.pause_on = CONV_REQ_DONE;
+    struct conversation_events ev = {&r, on_event};
+    struct conversation *c = conversation_new(&LIVE, &ev);
+    const char *in = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+                     "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n";
+    size_t used = conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in, strlen(in), 1);
+    assert_int_equal(used, 28);
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    conversation_feed(c, SIDE_SERVER, (const uint8_t *)resp, strlen(resp), 2);
+    conversation_feed_leftover(c, SIDE_CLIENT, (const uint8_t *)in + used, strlen(in) - used, 3,
+                               "why");
+    assert_int_equal(r.n, 3);
+    for (int i = 0; i < r.n; i++)
+        assert_int_equal(r.ended[i], 1);
+    assert_string_equal(r.ex[2]->error, "why");
+    conversation_free(c);
+    for (int i = 0; i < r.n; i++)
+        exchange_free(r.ex[i]);
+}
+
 static void test_inflight_cap_blocks_and_unblocks(void **state)
 {
     (void)state;
@@ -784,6 +875,8 @@ int main(void)
         cmocka_unit_test(test_http09_and_close_delimited),
         cmocka_unit_test(test_body_on_204),
         cmocka_unit_test(test_smuggling_cl_te),
+        cmocka_unit_test(test_leftover_requests_after_close),
+        cmocka_unit_test(test_leftover_ends_body_then_partial_head),
         cmocka_unit_test(test_capture_gap_in_length_body),
         cmocka_unit_test(test_capture_gap_in_chunked_resyncs),
         cmocka_unit_test(test_live_gap_in_chunked_stays_dead),
@@ -792,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_unframeable_request_live),
         cmocka_unit_test(test_response_without_request),
         cmocka_unit_test(test_pause_at_request_head),
+        cmocka_unit_test(test_leftover_ignores_pauses),
         cmocka_unit_test(test_inflight_cap_blocks_and_unblocks),
         cmocka_unit_test(test_body_hash),
         cmocka_unit_test(test_body_hash_deferred),

@@ -110,6 +110,35 @@ static void test_set_length(void **state)
     dynbuf_cleanup(&out);
 }
 
+/* hspy's own error: to HEAD the same head as to GET, Content-Length included, and no body. */
+static void test_error_head_request(void **state)
+{
+    (void)state;
+    const char *const server[] = {"Server: hspy/x"};
+    struct response_error e = {502,  "upstream down", server, 1, "Thu, 01 Jan 2026 00:00:00 GMT",
+                               false};
+    struct dynbuf get, head;
+    dynbuf_init(&get, 4096);
+    dynbuf_init(&head, 4096);
+    response_error(&get, &e);
+    e.head_request = true;
+    response_error(&head, &e);
+    const char *want_head = "HTTP/1.1 502 Bad Gateway\r\n"
+                            "Date: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Server: hspy/x\r\n"
+                            "Content-Length: 31\r\n"
+                            "Connection: close\r\n\r\n";
+    const char *body = "502 Bad Gateway: upstream down\n";
+    assert_int_equal(strlen(body), 31);
+    assert_string_equal(dynbuf_str(&head), want_head);
+    assert_int_equal(get.len, strlen(want_head) + strlen(body));
+    assert_memory_equal(get.data, want_head, strlen(want_head));
+    assert_memory_equal(get.data + strlen(want_head), body, strlen(body));
+    dynbuf_cleanup(&get);
+    dynbuf_cleanup(&head);
+}
+
 static void test_header_is(void **state)
 {
     (void)state;
@@ -124,7 +153,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reason),    cmocka_unit_test(test_head),
         cmocka_unit_test(test_head_len),  cmocka_unit_test(test_set_length),
-        cmocka_unit_test(test_header_is),
+        cmocka_unit_test(test_header_is), cmocka_unit_test(test_error_head_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
