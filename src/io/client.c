@@ -357,7 +357,10 @@ static void on_hold_kill(void *data, struct exchange *ex)
     struct client *c = data;
     c->hold = NULL;
     c->held_ex = NULL;
-    exchange_fail(ex, EX_KILLED, "killed by the user while held");
+    exchange_fail(ex, EX_KILLED,
+                  "killed while the request was held: no answer was sent, the "
+                  "client got a reset");
+    exchange_warn(ex, W_KILLED, SIDE_CLIENT, ex->req.wire_bytes, "%s", ex->error);
     if (c->closed)
         return;
     c->want_close = true;

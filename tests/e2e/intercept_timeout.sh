@@ -92,6 +92,25 @@ check "the abandoned hold is recorded" \
 check "the abandoned request never reached the upstream" \
     sh -c "! grep -l 'upload?gone' '$WORK'/rec/req.* >/dev/null 2>&1"
 
+# --- proxy, --hold-timeout-action kill: a killed response says it was not delivered ---
+PORT=$(free_port)
+start_bg "$HSPY" proxy --no-tui --json --intercept '(~s & ~c 4xx) | (~q & ~u doomed-request)' \
+    --hold-timeout 200ms --hold-timeout-action kill "127.0.0.1:$PORT" "127.0.0.1:$UPORT" \
+    >"$WORK/pkill.json" 2>"$WORK/pkill.err"
+PPID_=$LAST_PID
+wait_for_port "$PORT" || fail "proxy did not start"
+curl -s -m 5 "http://127.0.0.1:$PORT/missing-doomed" >/dev/null 2>&1
+status=$?
+check "the held 404's client is reset (curl exit 56, got $status)" test "$status" = 56
+curl -s -m 5 "http://127.0.0.1:$PORT/doomed-request" >/dev/null 2>&1
+stop_pid "$PPID_"
+check "the killed response is marked like a killed request (flag, warning, error)" \
+    json_has "$WORK/pkill.json" 'o["request"]["target"] == "/missing-doomed" and o["response"]["status"] == 404 and "killed" in o["flags"] and any(w["code"] == "killed" and w["side"] == "response" for w in o["warnings"]) and "not delivered" in o["error"]'
+check "the killed request is marked the same way" \
+    json_has "$WORK/pkill.json" 'o["request"]["target"] == "/doomed-request" and o["response"] is None and "killed" in o["flags"] and any(w["code"] == "killed" and w["side"] == "request" for w in o["warnings"]) and "not sent upstream" in o["error"]'
+check "a killed request has no duration" \
+    json_has "$WORK/pkill.json" 'o["request"]["target"] == "/doomed-request" and o["duration_ns"] is None'
+
 # --- refused command lines ---
 "$HSPY" listen --no-tui --intercept '~q' 0 >/dev/null 2>"$WORK/err1"
 check "--intercept without the interface needs --hold-timeout (exit 1)" test $? = 1

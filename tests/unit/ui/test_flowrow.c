@@ -218,6 +218,28 @@ static void test_unanswered_duration(void **state)
     exchange_free(fast);
 }
 
+/* A response killed while held never reached the client: the status cell says kill, as for a
+ * killed request, and sorts with the exchanges that got no status. */
+static void test_killed_response(void **state)
+{
+    (void)state;
+    struct exchange *killed =
+        tu_exchange_text("GET /missing HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
+                         "HTTP/1.1 404 Not Found\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    struct exchange *ok = tu_exchange_text("GET /ok HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
+                                           "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    exchange_fail(killed, EX_KILLED | EX_INTERCEPTED, "killed while the response was held");
+    char buf[FLOWROW_CELL_MAX];
+    const struct flowrow_column *st = &FLOWROW_COLUMNS[FLOWCOL_STATUS];
+    st->text(killed, &GLYPHS_UTF8, buf);
+    assert_string_equal(buf, "kill");
+    st->text(ok, &GLYPHS_UTF8, buf);
+    assert_string_equal(buf, "200");
+    assert_true(flowrow_compare(FLOWCOL_STATUS, killed, ok) < 0);
+    exchange_free(killed);
+    exchange_free(ok);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -225,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_duration),
         cmocka_unit_test(test_unanswered_duration),
+        cmocka_unit_test(test_killed_response),
         cmocka_unit_test(test_layout),
         cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),
