@@ -1287,6 +1287,17 @@ static void step_client_eof(struct relay *r)
 {
     if (!r->cl_eof || r->cl_eof_done || r->held_off < r->held.len)
         return;
+    if (r->hooked) {
+        /* A half-close cannot be told from a close, a hold may last minutes, and a message
+         * released to a closed socket would look delivered: the client is taken as gone. */
+        r->cl_eof_done = true;
+        r->px->counters.client_aborts++;
+        cut(r, EX_CLIENT_ABORT, CONN_CLOSE_NOW,
+            r->rs == RS_HELD
+                ? "the client went away while the response was held: it was not delivered"
+                : "the client went away while the request was held: it was not sent upstream");
+        return;
+    }
     switch (r->rq) {
     case RQ_TUNNEL:
         r->cl_eof_done = true;
