@@ -194,7 +194,9 @@ int exchange_status(const struct exchange *ex);
 /* When the exchange began: its first request byte, else the earliest phase reached (ns since
  * the epoch, 0 when none). */
 int64_t exchange_start(const struct exchange *ex);
-/* Duration from first request byte to last response byte in ns, or -1 when unknown. */
+/* Duration in ns from the first request byte (without a request: the first response byte) to
+ * the last response byte; -1 when the response has not ended (or never began) or the times are
+ * out of order. */
 int64_t exchange_duration(const struct exchange *ex);
 /* Host: the Host header, else the authority of an absolute target, else the server endpoint. */
 char *exchange_host(const struct exchange *ex, char *buf, size_t len);

@@ -39,7 +39,8 @@ void relay_start(struct proxy *px, struct conn *c);
  * connection is not reused. A relay with nothing held ignores the call.
  */
 void relay_release(struct relay *r, enum side side, const uint8_t *replacement, size_t len);
-/* Closes both connections at once with a reset; the exchange in flight is flagged killed. */
+/* Closes both connections at once with a reset; the exchange in flight, and one whose response
+ * is held, are flagged killed with the warning killed saying which message was not delivered. */
 void relay_kill(struct relay *r);
 
 #endif

@@ -101,7 +101,8 @@
     X(CACHE_304_WITHOUT_VALIDATORS, "cache-304-without-validators")                                \
     X(CACHE_304_MISMATCH, "cache-304-validator-mismatch")                                          \
     /* intercept */                                                                                \
-    X(HOLD_TIMEOUT, "hold-timeout")
+    X(HOLD_TIMEOUT, "hold-timeout")                                                                \
+    X(KILLED, "killed")
 
 enum warning_code {
     W_NONE = 0,

@@ -470,8 +470,10 @@ int64_t exchange_start(const struct exchange *ex)
 
 int64_t exchange_duration(const struct exchange *ex)
 {
+    /* Only a response that ended says how long the exchange took: a request alone (killed,
+     * unanswered, cut short) has no duration, not the time its own bytes took. */
     int64_t start = ex->t[T_REQ_FIRST] ? ex->t[T_REQ_FIRST] : ex->t[T_RESP_FIRST];
-    int64_t end = ex->t[T_RESP_LAST] ? ex->t[T_RESP_LAST] : ex->t[T_REQ_LAST];
+    int64_t end = ex->t[T_RESP_LAST];
     if (!start || !end || end < start)
         return -1;
     return end - start;

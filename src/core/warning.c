@@ -159,6 +159,9 @@ static const char *const EXPLAIN[W__COUNT] = {
                              "satisfy the request's condition: the client keeps a stale copy",
     [W_HOLD_TIMEOUT] = "the message was held by the intercept longer than --hold-timeout: it "
                        "went on as it was (or its connection was killed, as configured)",
+    [W_KILLED] = "the connection was killed while a message was held (x in the interface, or "
+                 "--hold-timeout-action kill): the peers got a reset and the held message was "
+                 "not delivered",
 };
 
 const char *warning_name(enum warning_code code)

@@ -360,7 +360,10 @@ static void on_hold_kill(void *data, struct exchange *ex)
     struct client *c = data;
     c->hold = NULL;
     c->held_ex = NULL;
-    exchange_fail(ex, EX_KILLED, "killed by the user while held");
+    exchange_fail(ex, EX_KILLED,
+                  "killed while the request was held: no answer was sent, the "
+                  "client got a reset");
+    exchange_warn(ex, W_KILLED, SIDE_CLIENT, ex->req.wire_bytes, "%s", ex->error);
     if (c->closed)
         return;
     c->want_close = true;
@@ -564,11 +567,16 @@ static void handle_eof(struct client *c)
         c->close_when_done = true;
 }
 
+/*
+ * Reading stops while bytes wait, and while the conversation is paused, except under a hold
+ * with nothing waiting: a hold may last minutes, and only a readable socket tells that the
+ * client went away meanwhile (on_eof). Bytes it pipelines then wait in held, and reading stops.
+ */
 static void update_holds(struct client *c)
 {
     if (c->closed)
         return;
-    if (c->held_off < c->held.len || c->paused)
+    if (c->held_off < c->held.len || (c->paused && !c->hold))
         conn_hold(c->conn, HOLD_INPUT);
     else
         conn_unhold(c->conn, HOLD_INPUT);
@@ -644,11 +652,29 @@ static void on_read(void *data, struct conn *conn, const uint8_t *p, size_t n)
     pump(c);
 }
 
+/*
+ * The client closed its side while its request is held. A half-close cannot be told from a
+ * close, and an answer written to a closed socket would look delivered, so the client is taken
+ * as gone: the exchange says so and the connection closes, which ends the hold (on_close).
+ */
+static void gone_while_held(struct client *c)
+{
+    struct exchange *ex = c->held_ex;
+    exchange_fail(ex, EX_CLIENT_ABORT,
+                  "the client went away while the request was held: no answer was sent");
+    exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes, "%s", ex->error);
+    store_touch(&c->srv->h->store, ex);
+    c->want_close = true;
+    c->close_how = CONN_CLOSE_NOW;
+}
+
 static void on_eof(void *data, struct conn *conn)
 {
     (void)conn;
     struct client *c = data;
     c->eof = true;
+    if (c->hold)
+        gone_while_held(c);
     pump(c);
 }
 

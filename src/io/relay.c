@@ -255,19 +255,38 @@ static void answer(struct relay *r, uint16_t status, uint32_t flags, const char 
     r->rs = RS_DONE;
 }
 
-/* Closes the client connection because the response cannot be completed. */
+/*
+ * Records on ex that its connection is cut: why, the flags, and a warning on the side at fault
+ * (a kill: the side that was held; a client that went away: the request; else the upstream).
+ */
+static void mark_cut(struct relay *r, struct exchange *ex, uint32_t flags, const char *why)
+{
+    enum warning_code code = W_UPSTREAM_ERROR;
+    enum side side = SIDE_SERVER;
+    if (flags & EX_KILLED) {
+        code = W_KILLED;
+        side = r->rs == RS_HELD ? SIDE_SERVER : SIDE_CLIENT;
+    } else if (flags & EX_CLIENT_ABORT) {
+        code = W_CLIENT_ABORT;
+        side = SIDE_CLIENT;
+    }
+    exchange_fail(ex, flags, "%s", why);
+    exchange_warn(ex, code, side, exchange_msg(ex, side)->wire_bytes, "%s", why);
+    store_touch(store_of(r), ex);
+}
+
+/*
+ * Closes the client connection because the response cannot be completed. Both the current
+ * exchange and one whose response is held after its messages ended lose their answer: both
+ * are marked, so a held response that never reaches the client says so like a held request.
+ */
 static void cut(struct relay *r, uint32_t flags, int how, const char *why)
 {
     struct exchange *ex = current(r);
-    if (ex) {
-        exchange_fail(ex, flags, "%s", why);
-        exchange_warn(
-            ex, (flags & EX_CLIENT_ABORT) ? W_CLIENT_ABORT : W_UPSTREAM_ERROR,
-            (flags & EX_CLIENT_ABORT) ? SIDE_CLIENT : SIDE_SERVER,
-            exchange_msg(ex, (flags & EX_CLIENT_ABORT) ? SIDE_CLIENT : SIDE_SERVER)->wire_bytes,
-            "%s", why);
-        store_touch(store_of(r), ex);
-    }
+    if (ex)
+        mark_cut(r, ex, flags, why);
+    if (r->ended_held && r->ended_held != ex)
+        mark_cut(r, r->ended_held, flags, why);
     r->rq = RQ_OVER;
     r->want_close = true;
     if (!r->closing || how > r->close_how)
@@ -1273,6 +1292,17 @@ static void step_client_eof(struct relay *r)
 {
     if (!r->cl_eof || r->cl_eof_done || r->held_off < r->held.len)
         return;
+    if (r->hooked) {
+        /* A half-close cannot be told from a close, a hold may last minutes, and a message
+         * released to a closed socket would look delivered: the client is taken as gone. */
+        r->cl_eof_done = true;
+        r->px->counters.client_aborts++;
+        cut(r, EX_CLIENT_ABORT, CONN_CLOSE_NOW,
+            r->rs == RS_HELD
+                ? "the client went away while the response was held: it was not delivered"
+                : "the client went away while the request was held: it was not sent upstream");
+        return;
+    }
     switch (r->rq) {
     case RQ_TUNNEL:
         r->cl_eof_done = true;
@@ -1645,10 +1675,13 @@ void relay_release(struct relay *r, enum side side, const uint8_t *replacement, 
 
 void relay_kill(struct relay *r)
 {
-    struct exchange *ex = held_exchange(r);
-    if (ex)
-        exchange_fail(ex, EX_KILLED, "killed by the user");
+    /* Marked through cut, like every end of a connection: the held side decides the words. */
+    const char *why = r->rs == RS_HELD
+                          ? "killed while the response was held: it was not delivered, the "
+                            "client got a reset"
+                          : "killed while the request was held: it was not sent upstream, the "
+                            "client got a reset";
     drop_upstream(r, CONN_CLOSE_RESET);
-    cut(r, EX_KILLED, CONN_CLOSE_RESET, "killed by the user");
+    cut(r, EX_KILLED, CONN_CLOSE_RESET, why);
     pump(r);
 }

@@ -292,7 +292,9 @@ static uint8_t text_status(const struct exchange *ex, const struct glyphs *g, ch
 {
     (void)g;
     int status = exchange_status(ex);
-    if (status) {
+    /* A kill ends a hold before anything of the response reached the client: whatever status
+     * came from upstream, the client got a reset. */
+    if (status && !(ex->flags & EX_KILLED)) {
         snprintf(buf, FLOWROW_CELL_MAX, "%d", status);
         return status_style(status);
     }
@@ -482,7 +484,7 @@ static uint64_t key_flags(const struct exchange *ex)
 
 static uint64_t key_status(const struct exchange *ex)
 {
-    return (uint64_t)exchange_status(ex);
+    return (ex->flags & EX_KILLED) ? 0 : (uint64_t)exchange_status(ex); /* as text_status shows */
 }
 
 static uint64_t key_size(const struct exchange *ex)

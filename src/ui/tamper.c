@@ -94,9 +94,14 @@ static struct intercept *holds(const struct tamper *t)
 static struct intercept_hold *hold_of(struct tamper *t, const struct exchange *ex, const char *why)
 {
     struct intercept_hold *h = holds(t) ? intercept_find(holds(t), ex->id) : NULL;
-    if (!h && why)
+    if (h || !why)
+        return h;
+    /* A hold that ended without the user (the client went away, a kill): say how. */
+    if ((ex->flags & EX_INTERCEPTED) && ex->error)
+        oops(t->ui, "flow #%llu is no longer held: %s", (unsigned long long)ex->id, ex->error);
+    else
         oops(t->ui, "flow #%llu is not held%s", (unsigned long long)ex->id, why);
-    return h;
+    return NULL;
 }
 
 /* The detail view shows staged edits: rebuild it after one changed. */

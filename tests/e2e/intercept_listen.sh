@@ -123,6 +123,15 @@ status=$?
 check "curl sees its connection reset (exit 56, got $status)" test "$status" = 56
 check "the flow shows as killed" tui_wait "kill"
 
+# --- a client that gives up while held: the hold ends, the flow says so, a says why ---
+curl -s -m 1 -d 'g=1' "http://127.0.0.1:$PORT/gone-away" >/dev/null 2>&1
+check "the abandoned flow shows the client went away" tui_wait "abrt"
+check "nothing is held any more" tui_wait_gone "held 1"
+select_flow /gone-away
+tui_keys a
+check "a says the client is gone instead of answering" \
+    tui_wait "no longer held: the client went away while the request was held"
+
 # --- a crafted response saved as a rule, written back, answering by itself ---
 curl -s -m 20 -o "$WORK/hook1.body" -d 'h=1' "http://127.0.0.1:$PORT/craft/hook" >/dev/null 2>&1 &
 CURL4=$!

@@ -31,6 +31,11 @@ rec_with() {
     grep -lF -- "$1" "$WORK"/rec/req.* 2>/dev/null | head -1
 }
 
+# row_has TARGET TEXT: the flow list row showing TARGET also shows TEXT (fixed strings).
+row_has() {
+    tui_screen | grep -F -- "$1" | grep -qF -- "$2"
+}
+
 select_flow() {
     tui_keys g /
     tui_type "$1"
@@ -123,6 +128,29 @@ wait "$CURL4"
 status=$?
 check "curl sees its connection reset (exit 56, got $status)" test "$status" = 56
 check "nothing of the killed request reached the upstream" test -z "$(rec_with 'hello?kill')"
+check "the killed request's row shows kill" row_has 'hello?kill ' ' kill '
+check "and the warning marker" row_has 'hello?kill ' '⚠'
+
+# --- kill a held response: the client is reset and the flow says it was not delivered ---
+tui_keys i C-u
+tui_type '~s & ~u doomed'
+tui_keys Enter
+check "intercepting the response" tui_wait "intercepting ~s & ~u doomed"
+curl -s -m 30 "http://127.0.0.1:$PORT/hello?doomed" >/dev/null 2>&1 &
+CURL5=$!
+BG_PIDS+=("$CURL5")
+check "the response to kill is held" tui_wait "held 1"
+check "the upstream answered it" test -n "$(rec_with 'hello?doomed')"
+tui_keys G x
+wait "$CURL5"
+status=$?
+check "curl sees its connection reset (exit 56, got $status)" test "$status" = 56
+sleep 0.2
+check "its row shows kill, not the upstream's 200" row_has 'hello?doomed' ' kill '
+check "and the warning marker, as a killed request" row_has 'hello?doomed' '⚠'
+tui_keys Enter
+check "the detail lists the warning" tui_wait "Warnings(1)"
+tui_keys q
 
 # --- replay: the same request reaches the upstream again, as a new flow ---
 tui_keys i C-u Enter

@@ -92,6 +92,80 @@ check "the abandoned hold is recorded" \
 check "the abandoned request never reached the upstream" \
     sh -c "! grep -l 'upload?gone' '$WORK'/rec/req.* >/dev/null 2>&1"
 
+# --- proxy, --hold-timeout-action kill: a killed response says it was not delivered ---
+PORT=$(free_port)
+start_bg "$HSPY" proxy --no-tui --json --intercept '(~s & ~c 4xx) | (~q & ~u doomed-request)' \
+    --hold-timeout 200ms --hold-timeout-action kill "127.0.0.1:$PORT" "127.0.0.1:$UPORT" \
+    >"$WORK/pkill.json" 2>"$WORK/pkill.err"
+PPID_=$LAST_PID
+wait_for_port "$PORT" || fail "proxy did not start"
+curl -s -m 5 "http://127.0.0.1:$PORT/missing-doomed" >/dev/null 2>&1
+status=$?
+check "the held 404's client is reset (curl exit 56, got $status)" test "$status" = 56
+curl -s -m 5 "http://127.0.0.1:$PORT/doomed-request" >/dev/null 2>&1
+stop_pid "$PPID_"
+check "the killed response is marked like a killed request (flag, warning, error)" \
+    json_has "$WORK/pkill.json" 'o["request"]["target"] == "/missing-doomed" and o["response"]["status"] == 404 and "killed" in o["flags"] and any(w["code"] == "killed" and w["side"] == "response" for w in o["warnings"]) and "not delivered" in o["error"]'
+check "the killed request is marked the same way" \
+    json_has "$WORK/pkill.json" 'o["request"]["target"] == "/doomed-request" and o["response"] is None and "killed" in o["flags"] and any(w["code"] == "killed" and w["side"] == "request" for w in o["warnings"]) and "not sent upstream" in o["error"]'
+check "a killed request has no duration" \
+    json_has "$WORK/pkill.json" 'o["request"]["target"] == "/doomed-request" and o["duration_ns"] is None'
+
+# --- a client that closes (FIN, not reset) while its message is held ends the hold at once ---
+# gone PORT TARGET: sends a GET for TARGET, waits 300 ms, closes; prints nothing.
+gone() {
+    python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET " + sys.argv[2].encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(0.3)
+s.close()
+PY
+}
+# recorded_within FILE TARGET MS: a JSON line for TARGET appears in FILE within MS (wall clock;
+# the holds below last 30 s, so only the client's close can end them that soon).
+recorded_within() {
+    local deadline=$(($(date +%s%N) / 1000000 + $3))
+    while [ "$(($(date +%s%N) / 1000000))" -lt "$deadline" ]; do
+        grep -qF "\"target\":\"$2\"" "$1" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+GONE='"client-abort" in o["flags"] and any(w["code"] == "client-abort" for w in o["warnings"]) and "went away while the" in o["error"] and not any(w["code"] == "hold-timeout" for w in o["warnings"])'
+PORT=$(free_port)
+start_bg "$HSPY" listen --no-tui --json --intercept '~u gone' --hold-timeout 30s \
+    "127.0.0.1:$PORT" >"$WORK/lgone.json" 2>"$WORK/lgone.err"
+LPID=$LAST_PID
+wait_for_port "$PORT" || fail "listen did not start"
+gone "$PORT" /gone
+check "listen: the hold ends when the client closes, not at the timeout" \
+    recorded_within "$WORK/lgone.json" /gone 10000
+check "listen: no connection is left waiting" \
+    test -z "$(ss -Htn state close-wait "( sport = :$PORT )" 2>/dev/null)"
+stop_pid "$LPID"
+check "listen: the exchange says the client went away, with no answer" \
+    json_has "$WORK/lgone.json" 'o["request"]["target"] == "/gone" and o["response"] is None and '"$GONE"
+
+PORT=$(free_port)
+start_bg "$HSPY" proxy --no-tui --json --intercept '(~q & ~u gone-request) | (~s & ~u gone-response)' \
+    --hold-timeout 30s "127.0.0.1:$PORT" "127.0.0.1:$UPORT" >"$WORK/pgone.json" 2>"$WORK/pgone.err"
+PPID_=$LAST_PID
+wait_for_port "$PORT" || fail "proxy did not start"
+gone "$PORT" /hello?gone-request
+gone "$PORT" /hello?gone-response
+check "proxy: a held request ends when the client closes" \
+    recorded_within "$WORK/pgone.json" /hello?gone-request 10000
+check "proxy: a held response ends when the client closes" \
+    recorded_within "$WORK/pgone.json" /hello?gone-response 10000
+stop_pid "$PPID_"
+check "proxy: the held request is marked, and never went upstream" \
+    json_has "$WORK/pgone.json" 'o["request"]["target"] == "/hello?gone-request" and "not sent upstream" in o["error"] and '"$GONE"
+check "proxy: the held response is marked as not delivered" \
+    json_has "$WORK/pgone.json" 'o["request"]["target"] == "/hello?gone-response" and o["response"]["status"] == 200 and "not delivered" in o["error"] and '"$GONE"
+check "proxy: the abandoned request never reached the upstream" \
+    sh -c "! grep -l 'gone-request' '$WORK'/rec/req.* >/dev/null 2>&1"
+
 # --- refused command lines ---
 "$HSPY" listen --no-tui --intercept '~q' 0 >/dev/null 2>"$WORK/err1"
 check "--intercept without the interface needs --hold-timeout (exit 1)" test $? = 1

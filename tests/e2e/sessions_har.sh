@@ -95,7 +95,7 @@ cat >"$WORK/browser.want" <<'EOF'
 2024-05-01T10:00:00.010Z - #4711.1 GET /index.html?q=1 200 26 35.200ms
 2024-05-01T10:00:00.500Z - #1.1 POST https://api.example.com:8443/v1/up 201 11 12.000ms
 2024-05-01T10:00:01.000Z - #2.1 GET /big.bin 200 5000 1.000ms !capture-gap +gap
-2024-05-01T10:00:02.000Z - #3.1 GET /down - - 0.000ms +incomplete error: net::ERR_CONNECTION_REFUSED
+2024-05-01T10:00:02.000Z - #3.1 GET /down - - - +incomplete error: net::ERR_CONNECTION_REFUSED
 EOF
 check "browser HAR: the exchanges" diff "$WORK/browser.want" "$WORK/browser.log"
 "$HSPY" read --no-tui --log none --har "$WORK/browser-out.har" "$WORK/browser.har"

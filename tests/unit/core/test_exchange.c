@@ -337,6 +337,41 @@ static void test_pool_limits(void **state)
     assert_int_equal(pool.n, 0);
 }
 
+/* A duration runs from the first request byte (a response without a request: its first byte) to
+ * the last response byte; without a last response byte there is none, whatever the request did. */
+static const struct duration_case {
+    int64_t req_first, req_last, resp_first, resp_last;
+    int64_t want;
+} DURATIONS[] = {
+    {100, 150, 200, 300, 200}, /* both sides */
+    {100, 100, 0, 0, -1},      /* a request head alone (killed while held) */
+    {100, 5000, 0, 0, -1},     /* a whole request, no answer (upstream failed) */
+    {100, 0, 0, 0, -1},        /* a partial head, then the client went away */
+    {100, 150, 200, 0, -1},    /* a response that started and never ended */
+    {0, 0, 200, 260, 60},      /* a response without a request (capture) */
+    {100, 150, 200, 200, 100}, /* the response in the same instant as its first byte */
+    {300, 350, 0, 200, -1},    /* clocks out of order */
+    {0, 0, 0, 0, -1},          /* nothing */
+};
+
+static void test_duration(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof DURATIONS / sizeof DURATIONS[0]; i++) {
+        const struct duration_case *c = &DURATIONS[i];
+        struct exchange *ex = exchange_new(&LIMITS);
+        ex->t[T_REQ_FIRST] = c->req_first;
+        ex->t[T_REQ_HEAD] = c->req_first;
+        ex->t[T_REQ_LAST] = c->req_last;
+        ex->t[T_RESP_FIRST] = c->resp_first;
+        ex->t[T_RESP_LAST] = c->resp_last;
+        if (exchange_duration(ex) != c->want)
+            fail_msg("case %zu: duration %lld, want %lld", i, (long long)exchange_duration(ex),
+                     (long long)c->want);
+        exchange_free(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_pool_reuse),
         cmocka_unit_test(test_compact_leaves_spares),
         cmocka_unit_test(test_pool_limits),
+        cmocka_unit_test(test_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,12 +196,61 @@ static void test_compare(void **state)
     assert_int_equal(flowrow_compare(FLOWCOL_HOST, a, a), 0);
 }
 
+/* A request that got no response has no duration: the cell says so, the filter's rule, and a
+ * sort by duration puts it before every measured one. */
+static void test_unanswered_duration(void **state)
+{
+    (void)state;
+    const int64_t t0 = 1700000000000000000;
+    struct exchange *alone =
+        tu_exchange_text("GET /killed HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n", NULL, t0);
+    struct exchange *fast = tu_exchange_text("GET /ok HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
+                                             "HTTP/1.1 204 No Content\\r\\n\\r\\n", t0);
+    alone->flags |= EX_DONE;
+    fast->flags |= EX_DONE;
+    fast->t[T_RESP_LAST] = fast->t[T_REQ_FIRST]; /* answered in no measurable time */
+    char buf[FLOWROW_CELL_MAX];
+    const struct flowrow_column *dur = &FLOWROW_COLUMNS[FLOWCOL_DURATION];
+    dur->text(alone, &GLYPHS_UTF8, buf);
+    assert_string_equal(buf, "-");
+    dur->text(fast, &GLYPHS_UTF8, buf);
+    assert_string_equal(buf, "0.00ms");
+    assert_true(flowrow_compare(FLOWCOL_DURATION, alone, fast) < 0);
+    assert_true(flowrow_compare(FLOWCOL_DURATION, fast, alone) > 0);
+    exchange_free(alone);
+    exchange_free(fast);
+}
+
+/* A response killed while held never reached the client: the status cell says kill, as for a
+ * killed request, and sorts with the exchanges that got no status. */
+static void test_killed_response(void **state)
+{
+    (void)state;
+    struct exchange *killed =
+        tu_exchange_text("GET /missing HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
+                         "HTTP/1.1 404 Not Found\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    struct exchange *ok = tu_exchange_text("GET /ok HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
+                                           "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    exchange_fail(killed, EX_KILLED | EX_INTERCEPTED, "killed while the response was held");
+    char buf[FLOWROW_CELL_MAX];
+    const struct flowrow_column *st = &FLOWROW_COLUMNS[FLOWCOL_STATUS];
+    st->text(killed, &GLYPHS_UTF8, buf);
+    assert_string_equal(buf, "kill");
+    st->text(ok, &GLYPHS_UTF8, buf);
+    assert_string_equal(buf, "200");
+    assert_true(flowrow_compare(FLOWCOL_STATUS, killed, ok) < 0);
+    exchange_free(killed);
+    exchange_free(ok);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     setenv("TZ", "UTC", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_duration),
+        cmocka_unit_test(test_unanswered_duration),
+        cmocka_unit_test(test_killed_response),
         cmocka_unit_test(test_layout),
         cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),
