@@ -180,6 +180,10 @@ static const struct option_def OPTIONS[] = {
 
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
 
+/* getopt_long returns a long option as OPT_VAL_BASE + its index in OPTIONS, clear of every
+ * short option character. */
+enum { OPT_VAL_BASE = 1000 };
+
 struct command_def {
     const char *name;
     const char *usage;
@@ -581,7 +585,7 @@ static void build_getopt(enum command cmd, struct option *longs, char *shorts, i
         longs[nl].name = d->name;
         longs[nl].has_arg = d->kind == OPT_FLAG ? no_argument : required_argument;
         longs[nl].flag = NULL;
-        longs[nl].val = 1000 + (int)i;
+        longs[nl].val = OPT_VAL_BASE + (int)i;
         index_of[nl] = (int)i;
         nl++;
         if (d->short_name) {
@@ -601,6 +605,24 @@ static const struct option_def *by_short(enum command cmd, int c)
         if (OPTIONS[i].short_name == c && (OPTIONS[i].commands & CMD_BIT(cmd)))
             return &OPTIONS[i];
     return NULL;
+}
+
+/*
+ * What getopt_long refused: an unknown option, or "--name=value" given to an option that takes
+ * no value. getopt then puts the option's val in optopt: a table index past OPT_VAL_BASE or
+ * 'h' (--help), which only name the option through the table.
+ */
+static int refused(enum command cmd, const char *bad, char *err, size_t errlen)
+{
+    bool is_long = strncmp(bad, "--", 2) == 0;
+    if (is_long && optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)NOPTIONS)
+        return usage(err, errlen, cmd, "option '--%s' takes no value",
+                     OPTIONS[optopt - OPT_VAL_BASE].name);
+    if (is_long && optopt == 'h')
+        return usage(err, errlen, cmd, "option '--help' takes no value");
+    if (optopt && !is_long)
+        return usage(err, errlen, cmd, "unknown option '-%c'", optopt);
+    return usage(err, errlen, cmd, "unknown option '%s'", bad);
 }
 
 static int parse_global(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -642,18 +664,14 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
         const struct option_def *d = NULL;
         if (c == 'h')
             return OPTIONS_HELP;
-        if (c == '?') {
-            const char *bad = sub_argv[optind - 1];
-            if (optopt)
-                return usage(err, errlen, o->cmd, "unknown option '-%c'", optopt);
-            return usage(err, errlen, o->cmd, "unknown option '%s'", bad);
-        }
+        if (c == '?')
+            return refused(o->cmd, sub_argv[optind - 1], err, errlen);
         if (c == ':') {
             const char *bad = sub_argv[optind - 1];
             return usage(err, errlen, o->cmd, "option '%s' needs a value", bad);
         }
-        if (c >= 1000)
-            d = &OPTIONS[c - 1000];
+        if (c >= OPT_VAL_BASE)
+            d = &OPTIONS[c - OPT_VAL_BASE];
         else
             d = by_short(o->cmd, c);
         if (!d)

@@ -54,6 +54,18 @@ static const struct cli_case CASES[] = {
     {{"hspy", "proxy", "8000", "localhost:9000", "--json"}, OPTIONS_RUN, CMD_PROXY, NULL},
     {{"hspy", "lint", "-", "--request"}, OPTIONS_RUN, CMD_LINT, NULL},
     {{"hspy", "lint", "--", "-x"}, OPTIONS_RUN, CMD_LINT, NULL},
+    /* A value given to an option that takes none names the option, never getopt's inner id. */
+    {{"hspy", "read", "--json=yes", "x.pcap"},
+     OPTIONS_USAGE,
+     CMD_READ,
+     "hspy read: option '--json' takes no value\nTry 'hspy read --help'."},
+    {{"hspy", "proxy", "--xf=1", "8000", "up:80"},
+     OPTIONS_USAGE,
+     CMD_PROXY,
+     "option '--xff' takes no value"},
+    {{"hspy", "lint", "--help=x", "-"}, OPTIONS_USAGE, CMD_LINT, "option '--help' takes no value"},
+    {{"hspy", "lint", "--frob=1", "-"}, OPTIONS_USAGE, CMD_LINT, "unknown option '--frob=1'"},
+    {{"hspy", "sniff", "-q"}, OPTIONS_USAGE, CMD_SNIFF, "unknown option '-q'"},
 };
 
 static void test_cases(void **state)
