@@ -227,7 +227,8 @@ static int setup_rule(struct listen *l, size_t i, char *err, size_t errlen)
     const struct options *o = &l->h->opt;
     fill_answer(l, a, r);
     char where[512], inner[1024];
-    snprintf(where, sizeof where, "%s:%u", l->rules.file, r->line);
+    snprintf(where, sizeof where, "%s:%u", l->rules.file,
+             r->answer_line ? r->answer_line : r->line);
     if (r->action == RULE_RAW) {
         if (prepare_raw(&r->raw, &r->raw_len, r->fix_length, where, err, errlen) != 0)
             return -1;
