@@ -20,6 +20,7 @@
 #include "hspy/export.h"
 #include "hspy/filter.h"
 #include "hspy/http.h"
+#include "hspy/rules.h"
 #include "hspy/store.h"
 #include "hspy/xmalloc.h"
 
@@ -400,19 +401,34 @@ static enum command find_command(const char *name)
 static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+static int vusage(char *err, size_t errlen, enum command cmd, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (cmd == CMD_NONE)
         snprintf(err, errlen, "hspy: %s\nTry 'hspy --help'.", msg);
     else
         snprintf(err, errlen, "hspy %s: %s\nTry 'hspy %s --help'.", COMMANDS[cmd].name, msg,
                  COMMANDS[cmd].name);
     return OPTIONS_USAGE;
+}
+
+static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vusage(err, errlen, cmd, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int options_usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vusage(err, errlen, cmd, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static int positional(struct options *o, int n, char **args, char *err, size_t errlen)
@@ -521,20 +537,41 @@ static int validate_listen(struct options *o, char *err, size_t errlen)
                      o->trickle);
     if (o->split && delivery_parse_split(o->split, &d, why, sizeof why) != 0)
         return usage(err, errlen, o->cmd, "--split '%s': %s", o->split, why);
+    uint8_t *text;
+    size_t len;
+    if (o->body && o->body[0] != '@') {
+        if (rules_unescape(o->body, &text, &len) != 0)
+            return usage(err, errlen, o->cmd,
+                         "--body: bad escape (use \\n \\r \\t \\\\ \\xNN \\@)");
+        free(text);
+    }
     return OPTIONS_RUN;
 }
 
-/* --intercept, --hold-timeout-action and --replay-to. */
+/* A filter expression given as option --name (NULL: not given) must compile. */
+static int validate_filter(enum command cmd, const char *name, const char *expr, char *err,
+                           size_t errlen)
+{
+    if (!expr)
+        return OPTIONS_RUN;
+    char why[512];
+    size_t pos = 0;
+    struct filter *f = filter_compile(expr, why, sizeof why, &pos);
+    if (!f)
+        return usage(err, errlen, cmd, "--%s: %s (at offset %zu)", name, why, pos);
+    filter_free(f);
+    return OPTIONS_RUN;
+}
+
+/* --filter, --intercept, --hold-timeout-action and --replay-to. */
 static int validate_intercept(struct options *o, char *err, size_t errlen)
 {
     char why[512];
-    if (o->intercept) {
-        size_t pos = 0;
-        struct filter *f = filter_compile(o->intercept, why, sizeof why, &pos);
-        if (!f)
-            return usage(err, errlen, o->cmd, "--intercept: %s (at offset %zu)", why, pos);
-        filter_free(f);
-    }
+    int rc = validate_filter(o->cmd, "filter", o->filter, err, errlen);
+    if (rc == OPTIONS_RUN)
+        rc = validate_filter(o->cmd, "intercept", o->intercept, err, errlen);
+    if (rc != OPTIONS_RUN)
+        return rc;
     if (o->hold_action && strcmp(o->hold_action, "accept") != 0 &&
         strcmp(o->hold_action, "kill") != 0)
         return usage(err, errlen, o->cmd, "--hold-timeout-action: '%s' is not accept or kill",

@@ -120,3 +120,15 @@ int hspy_fail(struct hspy *h, const char *fmt, ...)
     va_end(ap);
     return 1;
 }
+
+int hspy_usage(struct hspy *h, const char *fmt, ...)
+{
+    char msg[sizeof h->err];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    options_usage(h->err, sizeof h->err, h->opt.cmd, "%s", msg);
+    h->usage = true;
+    return 2;
+}

@@ -669,8 +669,8 @@ static int run(struct hspy *h)
     conn_group_init(&l->conns, &h->loop);
     int status = 1;
     if (h->opt.intercept && !h->interactive && !h->opt.hold_timeout_ms) {
-        hspy_fail(h, "--intercept: held requests are released in the interface; without it, "
-                     "give --hold-timeout");
+        status = hspy_usage(h, "--intercept: held requests are released in the interface; "
+                               "without it, give --hold-timeout");
         goto out; /* nothing was opened yet: out only frees */
     }
     if (setup_fallback(l, h->err, sizeof h->err) != 0 || setup_rules(l, h->err, sizeof h->err) != 0)

@@ -38,6 +38,17 @@ expect 2 "missing UPSTREAM" -- proxy 8000
 expect 2 "missing FILE" -- read
 expect 2 "not a size" -- lint --body-keep 12Q -
 expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
+# Bad values are usage errors whichever part of hspy judges them: the offset of a bad filter,
+# the hint, exit 2, and nothing served or read.
+cap=$HSPY_SOURCE_DIR/captures/real-keepalive.pcap
+expect 2 "^hspy read: --filter: missing '\)' .* \(at offset 7\)$" -- read --filter '(~m GET' "$cap"
+expect 2 "^Try 'hspy read --help'" -- read --filter '(~m GET' "$cap"
+expect 2 "^hspy listen: --body: bad escape" -- listen --no-tui --body 'x\q' 0
+expect 2 "^Try 'hspy listen --help'" -- listen --no-tui --body 'x\q' 0
+expect 2 "^hspy read: --bpf: filter 'tcp port nope'" -- read --bpf 'tcp port nope' "$cap"
+expect 2 "^Try 'hspy read --help'" -- read --bpf 'tcp port nope' "$cap"
+expect 2 "give --hold-timeout" -- listen --intercept '~m POST' 0
+expect 2 "^Try 'hspy proxy --help'" -- proxy --intercept '~m POST' 0 127.0.0.1:1
 
 printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
 printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"

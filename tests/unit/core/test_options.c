@@ -66,6 +66,15 @@ static const struct cli_case CASES[] = {
     {{"hspy", "lint", "--help=x", "-"}, OPTIONS_USAGE, CMD_LINT, "option '--help' takes no value"},
     {{"hspy", "lint", "--frob=1", "-"}, OPTIONS_USAGE, CMD_LINT, "unknown option '--frob=1'"},
     {{"hspy", "sniff", "-q"}, OPTIONS_USAGE, CMD_SNIFF, "unknown option '-q'"},
+    /* Bad values of --filter and --body are usage errors, found before anything runs. */
+    {{"hspy", "read", "--filter", "~m GET &", "x.pcap"},
+     OPTIONS_USAGE,
+     CMD_READ,
+     "hspy read: --filter: expected a term at the end of the expression (at offset 8)\nTry"},
+    {{"hspy", "read", "--filter", "~c 5xx | ~e", "x.pcap"}, OPTIONS_RUN, CMD_READ, NULL},
+    {{"hspy", "listen", "--body", "x\\q", "0"}, OPTIONS_USAGE, CMD_LISTEN, "--body: bad escape"},
+    {{"hspy", "listen", "--body", "a\\tb\\x41\\@", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
+    {{"hspy", "listen", "--body", "@x\\q", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
 };
 
 static void test_cases(void **state)
