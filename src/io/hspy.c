@@ -53,6 +53,10 @@ void hspy_configure(struct hspy *h)
 
 int hspy_start(struct hspy *h)
 {
+    /* --save writes at the end: a path it can never write is refused now, not after the
+     * session (first, so that no other output file is created for a session that never ran). */
+    if (h->opt.save_path && harfile_probe(h->opt.save_path, h->err, sizeof h->err) != 0)
+        return -1;
     h->sinks = sinks_open(h);
     if (!h->sinks)
         return -1;

@@ -50,6 +50,23 @@ expect 2 "^Try 'hspy read --help'" -- read --bpf 'tcp port nope' "$cap"
 expect 2 "give --hold-timeout" -- listen --intercept '~m POST' 0
 expect 2 "^Try 'hspy proxy --help'" -- proxy --intercept '~m POST' 0 127.0.0.1:1
 
+# --save FILE is written at the end, but a path it could never write is refused at start, like
+# --har's and --pcapng's: before serving or reading, and before any output.
+rc=0
+timeout 10 "$HSPY" listen --no-tui --save "$WORK/nodir/x.har" 0 >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "listen --save into a missing folder: refused at start (exit $rc)" test "$rc" = 1
+check "which says why" grep -q "^hspy: $WORK/nodir/x.har: No such file or directory" "$WORK/err"
+rc=0
+"$HSPY" read --save "$WORK/nodir/x.har" "$cap" >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "read --save into a missing folder: exit 1 ($rc)" test "$rc" = 1
+check "before anything is read" test ! -s "$WORK/out"
+rc=0
+"$HSPY" read --save "$WORK" "$cap" >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "read --save onto a folder: refused at start" test "$rc" = 1 -a ! -s "$WORK/out"
+mkdir "$WORK/saved"
+"$HSPY" read --log none --save "$WORK/saved/x.har" "$cap" || fail "read --save into a folder"
+check "the check leaves nothing behind, the save its file" test "$(ls "$WORK/saved")" = x.har
+
 printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
 printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"
 expect 0 "" -- lint "$WORK/clean.txt"
