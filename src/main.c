@@ -73,10 +73,11 @@ int main(int argc, char **argv)
     hspy_configure(&h);
     int status = MODES[h.opt.cmd]->run(&h);
     hspy_finish(&h);
-    /* Output written at the end (an export, --save) can fail after the mode succeeded. */
+    /* Output can fail after the mode succeeded: written at the end (an export, --save) or on
+     * the way (stdout, --har, --pcapng; the sinks said what was lost). */
     if (h.usage)
         status = 2;
-    else if (status == 0 && h.err[0])
+    else if (status == 0 && (h.err[0] || h.write_failed))
         status = 1;
     if (h.err[0])
         print_error(h.usage ? "" : "hspy: ", h.err);

@@ -59,6 +59,9 @@ struct hspy {
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
     bool usage;            /* err is a usage error, with its hint (exit status 2) */
+    /* An output (stdout, --har, --pcapng) lost records to a write error, reported on stderr by
+     * the sink; the exit status is then 1. A closed pipe on stdout is not a write error. */
+    bool write_failed;
     /* Session files (docs/sessions.md). */
     struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
     struct exportfile *export; /* read --export, or NULL */

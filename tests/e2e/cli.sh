@@ -67,6 +67,24 @@ mkdir "$WORK/saved"
 "$HSPY" read --log none --save "$WORK/saved/x.har" "$cap" || fail "read --save into a folder"
 check "the check leaves nothing behind, the save its file" test "$(ls "$WORK/saved")" = x.har
 
+# A write error on any output ends with exit status 1 and says what was lost; stdout's reader
+# going away (| head) is no error.
+rc=0
+"$HSPY" read "$cap" >/dev/full 2>"$WORK/err" || rc=$?
+check "stdout on a full disk: exit 1 ($rc)" test "$rc" = 1
+check "with what was lost" grep -q "^hspy: stdout: 3 records could not be written" "$WORK/err"
+for out in har pcapng save; do
+    rc=0
+    "$HSPY" read --log none "--$out" /dev/full "$cap" 2>"$WORK/err" || rc=$?
+    check "--$out on a full disk: exit 1 ($rc)" test "$rc" = 1
+    check "--$out: and says why" grep -q "/dev/full: .*No space left on device" "$WORK/err"
+done
+rc=0
+"$HSPY" read --json "$cap" 2>"$WORK/err" | head -1 >/dev/null
+rc=${PIPESTATUS[0]}
+check "read | head -1: exit 0 ($rc)" test "$rc" = 0
+check "read | head -1: quiet" test ! -s "$WORK/err"
+
 printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
 printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"
 expect 0 "" -- lint "$WORK/clean.txt"
