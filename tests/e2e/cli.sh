@@ -104,6 +104,29 @@ assert "header-name-typo" in codes and "host-missing" in codes, codes
 python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 1000)' >"$WORK/many.txt"
 test "$("$HSPY" lint "$WORK/many.txt" | tail -1)" = "1000 messages, 0 with warnings" ||
     fail "lint reads every one of 1000 pipelined requests"
+# Standard output whose reader already left (| head): printing stops quietly, as in every mode;
+# lint still checks the whole input, so its exit status is the verdict on all of it.
+closed_stdout() { # closed_stdout ARGS...: runs hspy with a pipe nobody reads as stdout
+    python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)
+sys.stderr.buffer.write(p.stderr)
+sys.exit(p.returncode)' "$HSPY" "$@"
+}
+python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 3000)' >"$WORK/big.txt"
+python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 3000 + "GET / HTTP/1.1\r\n\r\n")' >"$WORK/bigwarn.txt"
+for args in "lint $WORK/big.txt:0" "lint --json $WORK/big.txt:0" "lint $WORK/bigwarn.txt:3" \
+    "read $cap:0" "read --export raw-request --id 1 $cap:0"; do
+    rc=0
+    # shellcheck disable=SC2086 # the words of args are the arguments
+    closed_stdout ${args%:*} 2>"$WORK/err" || rc=$?
+    check "hspy ${args%:*} into a closed pipe: exit ${args##*:} ($rc)" test "$rc" = "${args##*:}"
+    check "hspy ${args%:*} into a closed pipe: nothing on stderr" test ! -s "$WORK/err"
+done
+"$HSPY" lint "$WORK/big.txt" | head -1 | grep -q "^── message 1" || fail "lint | head -1"
+
 # Hostile bytes in the input never reach the terminal raw.
 printf 'GET /\033[31mred HTTP/1.1\r\nX: \033]0;title\007\r\n\r\n' | "$HSPY" lint - >"$WORK/out.txt"
 if LC_ALL=C grep -q $'\033' "$WORK/out.txt"; then fail "lint output carries a raw ESC"; else echo "ok: escapes rendered safely"; fi
