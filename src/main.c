@@ -1,7 +1,8 @@
 /*
  * main: parses the command line, builds the one struct hspy, runs the chosen mode and turns
- * the outcome into an exit status: 0 success, 1 runtime failure, 2 usage error, 3 (lint only)
- * warnings found. Environment failures are printed as "hspy: <what>: <why>" on stderr.
+ * the outcome into an exit status: 0 success, 1 runtime failure, 2 usage error (found by the
+ * parser, or by the mode for values it judges: hspy_usage), 3 (lint only) warnings found.
+ * Environment failures are printed as "hspy: <what>: <why>" on stderr.
  */
 #include <malloc.h>
 #include <signal.h>
@@ -72,11 +73,14 @@ int main(int argc, char **argv)
     hspy_configure(&h);
     int status = MODES[h.opt.cmd]->run(&h);
     hspy_finish(&h);
-    /* Output written at the end (an export, --save) can fail after the mode succeeded. */
-    if (status == 0 && h.err[0])
+    /* Output can fail after the mode succeeded: written at the end (an export, --save) or on
+     * the way (stdout, --har, --pcapng; the sinks said what was lost). */
+    if (h.usage)
+        status = 2;
+    else if (status == 0 && (h.err[0] || h.write_failed))
         status = 1;
     if (h.err[0])
-        print_error("hspy: ", h.err);
+        print_error(h.usage ? "" : "hspy: ", h.err);
     hspy_cleanup(&h);
     return status;
 }

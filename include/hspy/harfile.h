@@ -69,6 +69,15 @@ int harfile_write(struct hspy *h, const uint64_t *ids, size_t n, const char *pat
                   struct harfile_stats *stats, char *err, size_t errlen);
 
 /*
+ * Checks, without writing anything at path, that a document can be written there later: the
+ * folder must take the temporary file (one is created and removed at once), and path must not
+ * be a folder; a pipe or a device must be writable. A session checks its --save FILE at start
+ * with it, so that a path it could never write is refused before the session, not at its end.
+ * Returns 0, or -1 with "path: why" in err.
+ */
+int harfile_probe(const char *path, char *err, size_t errlen);
+
+/*
  * --save: every exchange the store holds that --filter keeps, written to opt.save_path.
  * Prints a summary line on stderr when exchanges were evicted before the save. Returns 0, or
  * -1 with h->err set.

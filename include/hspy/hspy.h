@@ -58,6 +58,10 @@ struct hspy {
     struct intercept *intercept;
     struct hspy_load load; /* read/sniff: how far the capture got */
     char err[1024];        /* "<what>: <why>" of an environment failure */
+    bool usage;            /* err is a usage error, with its hint (exit status 2) */
+    /* An output (stdout, --har, --pcapng) lost records to a write error, reported on stderr by
+     * the sink; the exit status is then 1. A closed pipe on stdout is not a write error. */
+    bool write_failed;
     /* Session files (docs/sessions.md). */
     struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
     struct exportfile *export; /* read --export, or NULL */
@@ -87,4 +91,9 @@ void hspy_finish(struct hspy *h);
 void hspy_cleanup(struct hspy *h);
 /* Records an environment failure ("what: why") for main to print; returns 1. */
 int hspy_fail(struct hspy *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Records a usage error found once the mode runs (a bad value that parsing could not judge)
+ * for main to print as options_parse's are, with the "Try" line; returns 2, the exit status.
+ */
+int hspy_usage(struct hspy *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #endif

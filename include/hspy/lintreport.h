@@ -38,7 +38,7 @@ unsigned lintreport_warnings(const struct lintreport_message *m);
 void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
                      const struct lintreport_config *cfg);
 
-/* The report as a JSON object (new reference; the schema is in the README). */
+/* The report as a JSON object (new reference; the schema is in the man page, LINT REPORTS). */
 json_t *lintreport_json(const struct lintreport_message *m, const struct lintreport_config *cfg);
 
 #endif

@@ -149,6 +149,14 @@ void options_cleanup(struct options *o);
  */
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
 
+/*
+ * Formats a usage error about cmd's command line into err exactly as options_parse does
+ * ("hspy CMD: problem\nTry 'hspy CMD --help'."), for a value that can only be judged once the
+ * mode runs (a capture filter against the capture's link type). Returns OPTIONS_USAGE.
+ */
+int options_usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Appends the help text for a subcommand (CMD_NONE: the program overview). */
 void options_help(struct dynbuf *out, enum command cmd);
 

@@ -4,7 +4,7 @@
  * completes (--filter applies), exchanges still in flight and FIN segments for the open
  * connections are written at close. The file is a valid pcapng capture after every exchange,
  * so a crash loses no completed exchange. Write failures are reported on stderr, counted and
- * never fatal.
+ * never fatal; they set h->write_failed (exit status 1).
  */
 #ifndef HSPY_PCAPNGSINK_H
 #define HSPY_PCAPNGSINK_H

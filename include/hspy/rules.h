@@ -36,7 +36,10 @@ struct rule_header {
 };
 
 struct rule {
-    unsigned line;  /* where the rule starts */
+    unsigned line; /* where the rule starts */
+    /* The line of the directive naming what the answer needs from outside the rules file (body
+     * @FILE, raw, serve, exec), for messages about it; 0 when there is none. */
+    unsigned answer_line;
     char *name;     /* shown on exchanges as "rule: NAME"; defaults to "LINE" */
     char **methods; /* NULL: any method */
     size_t nmethods;
@@ -82,7 +85,8 @@ void rules_cleanup(struct rules *r);
 
 /*
  * Reads every file the rules name through load (which returns 0 and a malloc'ed buffer, or -1
- * with a reason in why). Returns 0, or -1 with "FILE:LINE: cannot read 'PATH': why" in err.
+ * with a reason in why). Returns 0, or -1 with "FILE:LINE: cannot read 'PATH': why" in err,
+ * LINE being that of the directive naming PATH.
  */
 int rules_load(struct rules *r,
                int (*load)(void *data, const char *path, uint8_t **buf, size_t *len, char *why,

@@ -9,7 +9,8 @@
  * sinks_flush once per loop turn so live output stays prompt); the HAR file gets each entry
  * as its exchange completes and is a valid document after every entry, so a crash loses no
  * completed entry. Write failures (a full disk, a closed pipe) are counted and reported on
- * stderr in one line, never fatal: serving goes on.
+ * stderr in one line, never fatal: serving goes on; sinks_close then sets h->write_failed
+ * (exit status 1), except for stdout's reader going away, which is quiet.
  */
 #ifndef HSPY_SINKS_H
 #define HSPY_SINKS_H
@@ -34,8 +35,8 @@ struct sinks_counters {
 
 /*
  * Opens the sinks the options ask for and registers them with h->store. Returns NULL with
- * h->err set ("FILE: why", "--filter: why") when the HAR file cannot be created or the filter
- * does not compile.
+ * h->err set ("FILE: why", "--filter: why") when the HAR file cannot be created or written
+ * at all, or the filter does not compile.
  */
 struct sinks *sinks_open(struct hspy *h);
 /* Same, printing to out_fd instead of standard output (tests, exports). */
@@ -44,8 +45,8 @@ struct sinks *sinks_open_fd(struct hspy *h, int out_fd);
 void sinks_flush(struct sinks *s);
 /*
  * Writes exchanges still in flight (they show without the "done" flag), flushes and finishes
- * every sink (closes the HAR document), reports lost output on stderr, unregisters from the
- * store and frees s. NULL is a no-op.
+ * every sink (closes the HAR document), reports lost output on stderr, sets h->write_failed when
+ * a write failed, unregisters from the store and frees s. NULL is a no-op.
  */
 void sinks_close(struct sinks *s);
 

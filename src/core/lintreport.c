@@ -235,5 +235,7 @@ json_t *lintreport_json(const struct lintreport_message *m, const struct lintrep
     json_object_set_new(o, "body", body_json(msg, cfg));
     json_object_set_new(o, "flags", jsonout_flags(msg->flags, message_flag_name));
     json_object_set_new(o, "warnings", warnings_json(m));
+    /* Warnings past the exchange's cap are only counted: say how many, as the JSON lines do. */
+    json_object_set_new(o, "warnings_dropped", json_integer(m->ex->warnings_dropped));
     return o;
 }

@@ -20,6 +20,7 @@
 #include "hspy/export.h"
 #include "hspy/filter.h"
 #include "hspy/http.h"
+#include "hspy/rules.h"
 #include "hspy/store.h"
 #include "hspy/xmalloc.h"
 
@@ -179,6 +180,10 @@ static const struct option_def OPTIONS[] = {
 };
 
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
+
+/* getopt_long returns a long option as OPT_VAL_BASE + its index in OPTIONS, clear of every
+ * short option character. */
+enum { OPT_VAL_BASE = 1000 };
 
 struct command_def {
     const char *name;
@@ -396,19 +401,34 @@ static enum command find_command(const char *name)
 static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+static int vusage(char *err, size_t errlen, enum command cmd, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (cmd == CMD_NONE)
         snprintf(err, errlen, "hspy: %s\nTry 'hspy --help'.", msg);
     else
         snprintf(err, errlen, "hspy %s: %s\nTry 'hspy %s --help'.", COMMANDS[cmd].name, msg,
                  COMMANDS[cmd].name);
     return OPTIONS_USAGE;
+}
+
+static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vusage(err, errlen, cmd, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int options_usage(char *err, size_t errlen, enum command cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vusage(err, errlen, cmd, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static int positional(struct options *o, int n, char **args, char *err, size_t errlen)
@@ -517,20 +537,41 @@ static int validate_listen(struct options *o, char *err, size_t errlen)
                      o->trickle);
     if (o->split && delivery_parse_split(o->split, &d, why, sizeof why) != 0)
         return usage(err, errlen, o->cmd, "--split '%s': %s", o->split, why);
+    uint8_t *text;
+    size_t len;
+    if (o->body && o->body[0] != '@') {
+        if (rules_unescape(o->body, &text, &len) != 0)
+            return usage(err, errlen, o->cmd,
+                         "--body: bad escape (use \\n \\r \\t \\\\ \\xNN \\@)");
+        free(text);
+    }
     return OPTIONS_RUN;
 }
 
-/* --intercept, --hold-timeout-action and --replay-to. */
+/* A filter expression given as option --name (NULL: not given) must compile. */
+static int validate_filter(enum command cmd, const char *name, const char *expr, char *err,
+                           size_t errlen)
+{
+    if (!expr)
+        return OPTIONS_RUN;
+    char why[512];
+    size_t pos = 0;
+    struct filter *f = filter_compile(expr, why, sizeof why, &pos);
+    if (!f)
+        return usage(err, errlen, cmd, "--%s: %s (at offset %zu)", name, why, pos);
+    filter_free(f);
+    return OPTIONS_RUN;
+}
+
+/* --filter, --intercept, --hold-timeout-action and --replay-to. */
 static int validate_intercept(struct options *o, char *err, size_t errlen)
 {
     char why[512];
-    if (o->intercept) {
-        size_t pos = 0;
-        struct filter *f = filter_compile(o->intercept, why, sizeof why, &pos);
-        if (!f)
-            return usage(err, errlen, o->cmd, "--intercept: %s (at offset %zu)", why, pos);
-        filter_free(f);
-    }
+    int rc = validate_filter(o->cmd, "filter", o->filter, err, errlen);
+    if (rc == OPTIONS_RUN)
+        rc = validate_filter(o->cmd, "intercept", o->intercept, err, errlen);
+    if (rc != OPTIONS_RUN)
+        return rc;
     if (o->hold_action && strcmp(o->hold_action, "accept") != 0 &&
         strcmp(o->hold_action, "kill") != 0)
         return usage(err, errlen, o->cmd, "--hold-timeout-action: '%s' is not accept or kill",
@@ -581,7 +622,7 @@ static void build_getopt(enum command cmd, struct option *longs, char *shorts, i
         longs[nl].name = d->name;
         longs[nl].has_arg = d->kind == OPT_FLAG ? no_argument : required_argument;
         longs[nl].flag = NULL;
-        longs[nl].val = 1000 + (int)i;
+        longs[nl].val = OPT_VAL_BASE + (int)i;
         index_of[nl] = (int)i;
         nl++;
         if (d->short_name) {
@@ -601,6 +642,24 @@ static const struct option_def *by_short(enum command cmd, int c)
         if (OPTIONS[i].short_name == c && (OPTIONS[i].commands & CMD_BIT(cmd)))
             return &OPTIONS[i];
     return NULL;
+}
+
+/*
+ * What getopt_long refused: an unknown option, or "--name=value" given to an option that takes
+ * no value. getopt then puts the option's val in optopt: a table index past OPT_VAL_BASE or
+ * 'h' (--help), which only name the option through the table.
+ */
+static int refused(enum command cmd, const char *bad, char *err, size_t errlen)
+{
+    bool is_long = strncmp(bad, "--", 2) == 0;
+    if (is_long && optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)NOPTIONS)
+        return usage(err, errlen, cmd, "option '--%s' takes no value",
+                     OPTIONS[optopt - OPT_VAL_BASE].name);
+    if (is_long && optopt == 'h')
+        return usage(err, errlen, cmd, "option '--help' takes no value");
+    if (optopt && !is_long)
+        return usage(err, errlen, cmd, "unknown option '-%c'", optopt);
+    return usage(err, errlen, cmd, "unknown option '%s'", bad);
 }
 
 static int parse_global(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -642,18 +701,14 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
         const struct option_def *d = NULL;
         if (c == 'h')
             return OPTIONS_HELP;
-        if (c == '?') {
-            const char *bad = sub_argv[optind - 1];
-            if (optopt)
-                return usage(err, errlen, o->cmd, "unknown option '-%c'", optopt);
-            return usage(err, errlen, o->cmd, "unknown option '%s'", bad);
-        }
+        if (c == '?')
+            return refused(o->cmd, sub_argv[optind - 1], err, errlen);
         if (c == ':') {
             const char *bad = sub_argv[optind - 1];
             return usage(err, errlen, o->cmd, "option '%s' needs a value", bad);
         }
-        if (c >= 1000)
-            d = &OPTIONS[c - 1000];
+        if (c >= OPT_VAL_BASE)
+            d = &OPTIONS[c - OPT_VAL_BASE];
         else
             d = by_short(o->cmd, c);
         if (!d)

@@ -354,6 +354,7 @@ static int d_body(struct parse *ps, const char *arg, char *why, size_t whylen)
         if (!arg[1])
             return say(why, whylen, "expected a file name after '@'");
         r->body_file = resolve_path(ps, arg + 1);
+        r->answer_line = ps->line;
         return 0;
     }
     if (r->body_file)
@@ -386,6 +387,7 @@ static int d_raw(struct parse *ps, const char *arg, char *why, size_t whylen)
         return -1;
     free(ps->cur->raw_file);
     ps->cur->raw_file = resolve_path(ps, arg[0] == '@' ? arg + 1 : arg);
+    ps->cur->answer_line = ps->line;
     return 0;
 }
 
@@ -401,6 +403,7 @@ static int d_serve(struct parse *ps, const char *arg, char *why, size_t whylen)
         return -1;
     free(ps->cur->dir);
     ps->cur->dir = resolve_path(ps, arg);
+    ps->cur->answer_line = ps->line;
     return 0;
 }
 
@@ -411,6 +414,7 @@ static int exec_common(struct parse *ps, const char *arg, bool shell, char *why,
     free(ps->cur->cmd);
     ps->cur->cmd = xstrdup(arg);
     ps->cur->shell = shell;
+    ps->cur->answer_line = ps->line;
     return 0;
 }
 
@@ -677,10 +681,11 @@ int rules_load(struct rules *r,
         const char *path = ru->body_file ? ru->body_file : ru->raw_file;
         if (!path)
             continue;
+        unsigned line = ru->answer_line ? ru->answer_line : ru->line;
         uint8_t *buf;
         size_t len;
         if (load(data, path, &buf, &len, why, sizeof why) != 0) {
-            snprintf(err, errlen, "%s:%u: cannot read '%s': %s", r->file, ru->line, path, why);
+            snprintf(err, errlen, "%s:%u: cannot read '%s': %s", r->file, line, path, why);
             return -1;
         }
         if (ru->body_file) {
@@ -693,7 +698,7 @@ int rules_load(struct rules *r,
             ru->raw_len = len;
         }
         if (ru->raw && !ru->fix_length && len == 0) {
-            snprintf(err, errlen, "%s:%u: '%s' is empty", r->file, ru->line, path);
+            snprintf(err, errlen, "%s:%u: '%s' is empty", r->file, line, path);
             return -1;
         }
     }

@@ -50,6 +50,9 @@ static int write_file(const char *path, const struct dynbuf *b, bool executable,
     }
     if (path && close(fd) != 0 && !e)
         e = errno;
+    /* Standard output's reader went away (| head): it wanted no more, as in every mode. */
+    if (!path && e == EPIPE)
+        e = 0;
     if (e)
         snprintf(err, errlen, "%s: %s", path ? path : "stdout", strerror(e));
     return e ? -1 : 0;

@@ -231,6 +231,31 @@ int harfile_finish(struct harfile_job *j, struct harfile_stats *stats, char *err
     return rc;
 }
 
+int harfile_probe(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    int e = 0;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        e = EISDIR;
+    } else if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (access(path, W_OK) != 0)
+            e = errno;
+    } else {
+        char *tmp = xasprintf("%s.XXXXXX", path);
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            e = errno;
+        } else {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+    }
+    if (e)
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+    return e ? -1 : 0;
+}
+
 int harfile_write(struct hspy *h, const uint64_t *ids, size_t n, const char *path,
                   struct harfile_stats *stats, char *err, size_t errlen)
 {

@@ -53,6 +53,10 @@ void hspy_configure(struct hspy *h)
 
 int hspy_start(struct hspy *h)
 {
+    /* --save writes at the end: a path it can never write is refused now, not after the
+     * session (first, so that no other output file is created for a session that never ran). */
+    if (h->opt.save_path && harfile_probe(h->opt.save_path, h->err, sizeof h->err) != 0)
+        return -1;
     h->sinks = sinks_open(h);
     if (!h->sinks)
         return -1;
@@ -119,4 +123,16 @@ int hspy_fail(struct hspy *h, const char *fmt, ...)
     vsnprintf(h->err, sizeof h->err, fmt, ap);
     va_end(ap);
     return 1;
+}
+
+int hspy_usage(struct hspy *h, const char *fmt, ...)
+{
+    char msg[sizeof h->err];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    options_usage(h->err, sizeof h->err, h->opt.cmd, "%s", msg);
+    h->usage = true;
+    return 2;
 }

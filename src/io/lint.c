@@ -3,10 +3,12 @@
  * the same conversation engine as every other mode, and prints a report per message (text, or
  * JSON lines with --json). Exit status: 0 when every message is HTTP without a warning, 3 when one
  * has a warning or is not HTTP at all, 1 on I/O errors. It reads in bounded pieces, so input of any
- * size runs in constant memory.
+ * size runs in constant memory. When the reader of stdout goes away (| head) printing stops
+ * quietly, as in every mode, and the rest of the input is still checked for the exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,13 +30,29 @@ struct lint {
     uint64_t offset;   /* input offset of the next message */
     struct dynbuf out;
     struct lintreport_config cfg;
-    bool write_failed;
+    bool closed;   /* the reader of stdout went away: nothing more is printed */
+    int write_err; /* errno of a failed write to stdout (0: none): exit status 1 */
 };
 
+/* Writes the buffered report to stdout; after a failure, or once the reader left, reports are
+ * only counted. */
 static void flush_out(struct lint *l)
 {
-    if (l->out.len && fwrite(l->out.data, 1, l->out.len, stdout) != l->out.len)
-        l->write_failed = true;
+    const uint8_t *p = l->out.data;
+    size_t n = l->out.len;
+    while (n > 0 && !l->closed && !l->write_err) {
+        ssize_t k = write(STDOUT_FILENO, p, n);
+        if (k >= 0) {
+            p += k, n -= (size_t)k;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            struct pollfd pf = {.fd = STDOUT_FILENO, .events = POLLOUT};
+            poll(&pf, 1, -1);
+        } else if (errno == EPIPE) {
+            l->closed = true;
+        } else if (errno != EINTR) {
+            l->write_err = errno;
+        }
+    }
     dynbuf_reset(&l->out);
 }
 
@@ -49,6 +67,8 @@ static void report(struct lint *l, struct exchange *ex)
         l->with_warnings++;
     if (msg->flags & MSG_UNPARSED)
         l->not_http++;
+    if (l->closed || l->write_err)
+        return;
     if (l->h->opt.json) {
         json_t *o = lintreport_json(&m, &l->cfg);
         jsonout_dump(&l->out, o, 0);
@@ -156,8 +176,8 @@ static int run(struct hspy *h)
         flush_out(&l);
     }
     dynbuf_cleanup(&l.out);
-    if (fflush(stdout) != 0 || l.write_failed)
-        return hspy_fail(h, "stdout: %s", strerror(errno ? errno : EIO));
+    if (l.write_err)
+        return hspy_fail(h, "stdout: %s", strerror(l.write_err));
     if (rc != 0)
         return 1;
     if (l.index == 0 && !h->opt.json)

@@ -227,7 +227,8 @@ static int setup_rule(struct listen *l, size_t i, char *err, size_t errlen)
     const struct options *o = &l->h->opt;
     fill_answer(l, a, r);
     char where[512], inner[1024];
-    snprintf(where, sizeof where, "%s:%u", l->rules.file, r->line);
+    snprintf(where, sizeof where, "%s:%u", l->rules.file,
+             r->answer_line ? r->answer_line : r->line);
     if (r->action == RULE_RAW) {
         if (prepare_raw(&r->raw, &r->raw_len, r->fix_length, where, err, errlen) != 0)
             return -1;
@@ -668,8 +669,8 @@ static int run(struct hspy *h)
     conn_group_init(&l->conns, &h->loop);
     int status = 1;
     if (h->opt.intercept && !h->interactive && !h->opt.hold_timeout_ms) {
-        hspy_fail(h, "--intercept: held requests are released in the interface; without it, "
-                     "give --hold-timeout");
+        status = hspy_usage(h, "--intercept: held requests are released in the interface; "
+                               "without it, give --hold-timeout");
         goto out; /* nothing was opened yet: out only frees */
     }
     if (setup_fallback(l, h->err, sizeof h->err) != 0 || setup_rules(l, h->err, sizeof h->err) != 0)

@@ -65,6 +65,7 @@ static int commit(struct pcapngsink *s)
 static void failed(struct pcapngsink *s, int err)
 {
     s->lost++;
+    s->h->write_failed = true;
     if (s->err == err)
         return;
     s->err = err;

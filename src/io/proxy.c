@@ -287,8 +287,8 @@ static void setup_intercept(struct proxy *px)
 static int run(struct hspy *h)
 {
     if (h->opt.intercept && !h->interactive && !h->opt.hold_timeout_ms)
-        return hspy_fail(h, "--intercept: held messages are released in the interface; "
-                            "without it, give --hold-timeout");
+        return hspy_usage(h, "--intercept: held messages are released in the interface; "
+                             "without it, give --hold-timeout");
     struct proxy *px = xcalloc(1, sizeof *px);
     int status = 1;
     /* proxy_open prints the address: a script that stops hspy as soon as it has read the port

@@ -67,7 +67,11 @@ static int pcap_open(struct reader *r, char *err, size_t errlen)
     struct hspy *h = r->h;
     if (pcapsource_open_file(&r->src, h->opt.file, err, errlen) < 0)
         return -1;
-    if (h->opt.bpf && pcapsource_filter(&r->src, h->opt.bpf, err, errlen) < 0) {
+    char why[512];
+    if (h->opt.bpf && pcapsource_filter(&r->src, h->opt.bpf, why, sizeof why) < 0) {
+        /* Only the open capture's link type can judge the expression: a bad value all the
+         * same. */
+        hspy_usage(h, "--bpf: %s", why);
         pcapsource_close(&r->src);
         return -1;
     }
@@ -104,8 +108,7 @@ static int pcap_report(struct reader *r)
 static int har_open(struct reader *r, char *err, size_t errlen)
 {
     if (r->h->opt.bpf) {
-        snprintf(err, errlen, "%s: --bpf filters captures; this is a HAR file (use --filter)",
-                 r->h->opt.file);
+        hspy_usage(r->h, "--bpf filters captures; %s is a HAR file (use --filter)", r->h->opt.file);
         return -1;
     }
     if (harsource_open(&r->har, r->h->opt.file, err, errlen) < 0)

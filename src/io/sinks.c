@@ -36,6 +36,7 @@ struct health {
     int err;           /* errno of the failure being reported, 0 when writing works */
     uint64_t lost;     /* records this destination could not take */
     uint64_t lost_err; /* lost when err was first reported */
+    int last_err;      /* errno of the latest failure, kept after writing recovers */
 };
 
 struct stream {
@@ -160,6 +161,7 @@ static void failed(struct sinks *s, struct health *hl, int err, uint64_t records
     s->counters.write_errors++;
     s->counters.lost += records;
     hl->lost += records;
+    hl->last_err = err;
     snprintf(s->error, sizeof s->error, "%s: %s", hl->name, strerror(err));
     if (hl->err == err)
         return;
@@ -291,31 +293,33 @@ static void har_write(struct sinks *s, const struct exchange *ex)
     succeeded(s, &f->health);
 }
 
-/* Writes the beginning (and, when seekable, the end) of an empty document. */
-static void har_begin(struct sinks *s)
+/* Writes the beginning (and, when seekable, the end) of an empty document. Returns 0 or the
+ * errno of a failed write, for the caller to report. */
+static int har_begin(struct sinks *s)
 {
     struct harfile *f = &s->har;
     dynbuf_reset(&f->buf);
     if (har_prefix(f) != 0)
-        return;
+        return 0;
     if (f->seekable)
         dynbuf_adds(&f->buf, HAR_STREAM_END);
     int err = har_commit(f);
     if (err) {
         f->dirty_tail = f->seekable;
-        failed(s, &f->health, err, 0);
-        return;
+        return err;
     }
     f->begun = true;
+    return 0;
 }
 
 static void har_finish(struct sinks *s)
 {
     struct harfile *f = &s->har;
-    if (!f->begun)
-        har_begin(s);
+    int err = f->begun ? 0 : har_begin(s);
+    if (err)
+        failed(s, &f->health, err, 0);
     if (f->begun && !f->seekable) {
-        int err = write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, -1);
+        err = write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, -1);
         if (err)
             failed(s, &f->health, err, 0);
     }
@@ -340,7 +344,10 @@ static int har_open(struct sinks *s, const char *path, const char *title)
     f->pages = json_array();
     json_array_append_new(f->pages, har_page("hspy", title, hspy_now()));
     f->cfg.pageref = "hspy";
-    har_begin(s);
+    /* A file that cannot take even the document's beginning is refused now, as --pcapng's. */
+    int err = har_begin(s);
+    if (err)
+        return hspy_fail(s->h, "%s: %s", path, strerror(err)), -1;
     return 0;
 }
 
@@ -447,6 +454,8 @@ static void emit_in_flight(struct sinks *s)
     }
 }
 
+/* Says what each destination lost. A write error anywhere (not a closed pipe on stdout) makes
+ * the session's exit status 1. */
 static void report_losses(struct sinks *s)
 {
     const struct health *all[] = {&s->out.health, &s->har.health};
@@ -457,6 +466,11 @@ static void report_losses(struct sinks *s)
         else if (all[i]->lost)
             fprintf(stderr, "hspy: %s: %" PRIu64 " records could not be written\n", all[i]->name,
                     all[i]->lost);
+        else if (all[i]->last_err) /* only the document's end or the close failed */
+            fprintf(stderr, "hspy: %s: write failed: %s\n", all[i]->name,
+                    strerror(all[i]->last_err));
+    if (s->counters.write_errors)
+        s->h->write_failed = true;
 }
 
 void sinks_close(struct sinks *s)

@@ -70,9 +70,11 @@ static int run(struct hspy *h)
     s.h = h;
     if (pcapsource_open_live(&s.src, h->opt.iface, h->err, sizeof h->err) < 0)
         return 1;
-    if (h->opt.bpf && pcapsource_filter(&s.src, h->opt.bpf, h->err, sizeof h->err) < 0) {
+    char why[512];
+    if (h->opt.bpf && pcapsource_filter(&s.src, h->opt.bpf, why, sizeof why) < 0) {
+        /* Compiled against the interface's link type, so only once it is open. */
         pcapsource_close(&s.src);
-        return 1;
+        return hspy_usage(h, "%s", why);
     }
     if (hspy_start(h) < 0) {
         pcapsource_close(&s.src);

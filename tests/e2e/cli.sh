@@ -38,6 +38,52 @@ expect 2 "missing UPSTREAM" -- proxy 8000
 expect 2 "missing FILE" -- read
 expect 2 "not a size" -- lint --body-keep 12Q -
 expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
+# Bad values are usage errors whichever part of hspy judges them: the offset of a bad filter,
+# the hint, exit 2, and nothing served or read.
+cap=$HSPY_SOURCE_DIR/captures/real-keepalive.pcap
+expect 2 "^hspy read: --filter: missing '\)' .* \(at offset 7\)$" -- read --filter '(~m GET' "$cap"
+expect 2 "^Try 'hspy read --help'" -- read --filter '(~m GET' "$cap"
+expect 2 "^hspy listen: --body: bad escape" -- listen --no-tui --body 'x\q' 0
+expect 2 "^Try 'hspy listen --help'" -- listen --no-tui --body 'x\q' 0
+expect 2 "^hspy read: --bpf: filter 'tcp port nope'" -- read --bpf 'tcp port nope' "$cap"
+expect 2 "^Try 'hspy read --help'" -- read --bpf 'tcp port nope' "$cap"
+expect 2 "give --hold-timeout" -- listen --intercept '~m POST' 0
+expect 2 "^Try 'hspy proxy --help'" -- proxy --intercept '~m POST' 0 127.0.0.1:1
+
+# --save FILE is written at the end, but a path it could never write is refused at start, like
+# --har's and --pcapng's: before serving or reading, and before any output.
+rc=0
+timeout 10 "$HSPY" listen --no-tui --save "$WORK/nodir/x.har" 0 >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "listen --save into a missing folder: refused at start (exit $rc)" test "$rc" = 1
+check "which says why" grep -q "^hspy: $WORK/nodir/x.har: No such file or directory" "$WORK/err"
+rc=0
+"$HSPY" read --save "$WORK/nodir/x.har" "$cap" >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "read --save into a missing folder: exit 1 ($rc)" test "$rc" = 1
+check "before anything is read" test ! -s "$WORK/out"
+rc=0
+"$HSPY" read --save "$WORK" "$cap" >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "read --save onto a folder: refused at start" test "$rc" = 1 -a ! -s "$WORK/out"
+mkdir "$WORK/saved"
+"$HSPY" read --log none --save "$WORK/saved/x.har" "$cap" || fail "read --save into a folder"
+check "the check leaves nothing behind, the save its file" test "$(ls "$WORK/saved")" = x.har
+
+# A write error on any output ends with exit status 1 and says what was lost; stdout's reader
+# going away (| head) is no error.
+rc=0
+"$HSPY" read "$cap" >/dev/full 2>"$WORK/err" || rc=$?
+check "stdout on a full disk: exit 1 ($rc)" test "$rc" = 1
+check "with what was lost" grep -q "^hspy: stdout: 3 records could not be written" "$WORK/err"
+for out in har pcapng save; do
+    rc=0
+    "$HSPY" read --log none "--$out" /dev/full "$cap" 2>"$WORK/err" || rc=$?
+    check "--$out on a full disk: exit 1 ($rc)" test "$rc" = 1
+    check "--$out: and says why" grep -q "/dev/full: .*No space left on device" "$WORK/err"
+done
+rc=0
+"$HSPY" read --json "$cap" 2>"$WORK/err" | head -1 >/dev/null
+rc=${PIPESTATUS[0]}
+check "read | head -1: exit 0 ($rc)" test "$rc" = 0
+check "read | head -1: quiet" test ! -s "$WORK/err"
 
 printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/clean.txt"
 printf 'GET / HTTP/1.1\r\nContent-Lenght: 2\r\n\r\n' >"$WORK/typo.txt"
@@ -58,6 +104,29 @@ assert "header-name-typo" in codes and "host-missing" in codes, codes
 python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 1000)' >"$WORK/many.txt"
 test "$("$HSPY" lint "$WORK/many.txt" | tail -1)" = "1000 messages, 0 with warnings" ||
     fail "lint reads every one of 1000 pipelined requests"
+# Standard output whose reader already left (| head): printing stops quietly, as in every mode;
+# lint still checks the whole input, so its exit status is the verdict on all of it.
+closed_stdout() { # closed_stdout ARGS...: runs hspy with a pipe nobody reads as stdout
+    python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)
+sys.stderr.buffer.write(p.stderr)
+sys.exit(p.returncode)' "$HSPY" "$@"
+}
+python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 3000)' >"$WORK/big.txt"
+python3 -c 'import sys; sys.stdout.write("GET /n HTTP/1.1\r\nHost: a\r\n\r\n" * 3000 + "GET / HTTP/1.1\r\n\r\n")' >"$WORK/bigwarn.txt"
+for args in "lint $WORK/big.txt:0" "lint --json $WORK/big.txt:0" "lint $WORK/bigwarn.txt:3" \
+    "read $cap:0" "read --export raw-request --id 1 $cap:0"; do
+    rc=0
+    # shellcheck disable=SC2086 # the words of args are the arguments
+    closed_stdout ${args%:*} 2>"$WORK/err" || rc=$?
+    check "hspy ${args%:*} into a closed pipe: exit ${args##*:} ($rc)" test "$rc" = "${args##*:}"
+    check "hspy ${args%:*} into a closed pipe: nothing on stderr" test ! -s "$WORK/err"
+done
+"$HSPY" lint "$WORK/big.txt" | head -1 | grep -q "^── message 1" || fail "lint | head -1"
+
 # Hostile bytes in the input never reach the terminal raw.
 printf 'GET /\033[31mred HTTP/1.1\r\nX: \033]0;title\007\r\n\r\n' | "$HSPY" lint - >"$WORK/out.txt"
 if LC_ALL=C grep -q $'\033' "$WORK/out.txt"; then fail "lint output carries a raw ESC"; else echo "ok: escapes rendered safely"; fi

@@ -168,8 +168,9 @@ check "proxy: the abandoned request never reached the upstream" \
 
 # --- refused command lines ---
 "$HSPY" listen --no-tui --intercept '~q' 0 >/dev/null 2>"$WORK/err1"
-check "--intercept without the interface needs --hold-timeout (exit 1)" test $? = 1
+check "--intercept without the interface needs --hold-timeout (a usage error, exit 2)" test $? = 2
 check "and says so" grep -q 'give --hold-timeout' "$WORK/err1"
+check "with the hint" grep -q "^Try 'hspy listen --help'" "$WORK/err1"
 "$HSPY" proxy --no-tui --intercept '~c (' --hold-timeout 1s 0 127.0.0.1:1 >/dev/null 2>"$WORK/err2"
 check "a bad expression is a usage error (exit 2)" test $? = 2
 check "which points at the problem" grep -q -- '--intercept:' "$WORK/err2"

@@ -125,7 +125,7 @@ expect_error syntax.har $'{"log":{"entries":[\n{"request": tru}]}}' 'not valid J
 expect_error cut.har '{"log":{"entries":[{"request":{"url":"http://a/"}},{"req' 'cut short inside log.entries after 1 entry'
 rc=0
 "$HSPY" read --no-tui --bpf 'tcp' "$WORK/browser.har" >/dev/null 2>"$WORK/err" || rc=$?
-verify "--bpf on a HAR: status 1" '[ "$rc" = 1 ] && grep -q "use --filter" "$WORK/err"'
+verify "--bpf on a HAR: a usage error" '[ "$rc" = 2 ] && grep -q "use --filter" "$WORK/err"'
 # An entry that cannot be read is skipped with a warning; the others are shown.
 printf '{"log":{"entries":[7,{"request":{"url":"http://a/x"}}]}}' >"$WORK/skip.har"
 rc=0

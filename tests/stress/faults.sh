@@ -199,7 +199,7 @@ if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
         sent "$N requests (+1 probe), HAR on a 64 KiB file system"
         back "stderr: $(grep -c 'write failed: No space left' "$WORK/full.err") 'write failed' report(s); $(grep -o '[0-9]* records could not be written.*' "$WORK/full.err")"
         note "file system at the end: $(cat "$WORK/full.df")"
-        check "exit status 0" test "$(cat "$WORK/full.rc")" = 0
+        check "exit status 1: output was lost" test "$(cat "$WORK/full.rc")" = 1
         check "the failure is reported on stderr" grep -q "out.har: write failed: No space left on device" "$WORK/full.err"
         check "losses are counted" grep -q "records could not be written" "$WORK/full.err"
         check "no sanitizer report" sanitizer_clean "$WORK/full.err"
@@ -226,7 +226,7 @@ LPORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$WORK/fsize.err
 flood_requests "$LPORT" "$N"
 check "alive and serving past the limit" serving "$LPORT"
 mem "$LPID"
-hs_stop "$LPID" fsize "$WORK/fsize.rc"
+hs_stop "$LPID" fsize "$WORK/fsize.rc" 1 # HAR entries were lost
 entries=$(har_entries "$WORK/limited.har" || echo invalid)
 sent "$N requests (+1 probe), HAR limited to 32 KiB"
 back "HAR $(stat -c %s "$WORK/limited.har") bytes, $entries entries; $(grep -o '[0-9]* records could not be written.*' "$WORK/fsize.err")"
@@ -250,7 +250,7 @@ BG_PIDS+=("$PPID_")
 flood_requests "$PPORT" "$N"
 check "alive and serving after both readers left" serving "$PPORT"
 mem "$PPID_"
-hs_stop "$PPID_" pipe "$WORK/pipe.rc"
+hs_stop "$PPID_" pipe "$WORK/pipe.rc" 1 # stdout's reader leaving is quiet, the HAR's is not
 sent "$N requests; both readers gone after 100 bytes"
 back "stderr: $(grep -v 'listening on' "$WORK/pipe.err" | tr '\n' ' ')"
 check "the HAR reader's departure is reported" grep -q "har.fifo: write failed: Broken pipe" "$WORK/pipe.err"

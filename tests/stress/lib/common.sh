@@ -91,11 +91,11 @@ sanitizer_clean() {
     ! grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:|SUMMARY: ' "$1"
 }
 
-# hs_stop PID NAME [RCFILE]: SIGTERM, bounded wait, then checks exit status 0 (read from
-# RCFILE when hspy is not a child of this shell, e.g. a pipeline member) and no sanitizer
-# report in $WORK/NAME.err.
+# hs_stop PID NAME [RCFILE [STATUS]]: SIGTERM, bounded wait, then checks exit status STATUS
+# (default 0; read from RCFILE when hspy is not a child of this shell, e.g. a pipeline member)
+# and no sanitizer report in $WORK/NAME.err.
 hs_stop() {
-    local pid=$1 name=$2 rcfile=${3:-} i rc=0
+    local pid=$1 name=$2 rcfile=${3:-} want=${4:-0} i rc=0
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < 300; i++)); do
         kill -0 "$pid" 2>/dev/null || break
@@ -114,9 +114,9 @@ hs_stop() {
     else
         wait "$pid" 2>/dev/null || rc=$?
     fi
-    check "$name: exit status 0 after SIGTERM (got $rc)" test "$rc" = 0
+    check "$name: exit status $want after SIGTERM (got $rc)" test "$rc" = "$want"
     check "$name: no sanitizer report" sanitizer_clean "$WORK/$name.err"
-    [ "$rc" = 0 ] || tail -5 "$WORK/$name.err"
+    [ "$rc" = "$want" ] || tail -5 "$WORK/$name.err"
     return 0
 }
 

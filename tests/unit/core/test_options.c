@@ -54,6 +54,27 @@ static const struct cli_case CASES[] = {
     {{"hspy", "proxy", "8000", "localhost:9000", "--json"}, OPTIONS_RUN, CMD_PROXY, NULL},
     {{"hspy", "lint", "-", "--request"}, OPTIONS_RUN, CMD_LINT, NULL},
     {{"hspy", "lint", "--", "-x"}, OPTIONS_RUN, CMD_LINT, NULL},
+    /* A value given to an option that takes none names the option, never getopt's inner id. */
+    {{"hspy", "read", "--json=yes", "x.pcap"},
+     OPTIONS_USAGE,
+     CMD_READ,
+     "hspy read: option '--json' takes no value\nTry 'hspy read --help'."},
+    {{"hspy", "proxy", "--xf=1", "8000", "up:80"},
+     OPTIONS_USAGE,
+     CMD_PROXY,
+     "option '--xff' takes no value"},
+    {{"hspy", "lint", "--help=x", "-"}, OPTIONS_USAGE, CMD_LINT, "option '--help' takes no value"},
+    {{"hspy", "lint", "--frob=1", "-"}, OPTIONS_USAGE, CMD_LINT, "unknown option '--frob=1'"},
+    {{"hspy", "sniff", "-q"}, OPTIONS_USAGE, CMD_SNIFF, "unknown option '-q'"},
+    /* Bad values of --filter and --body are usage errors, found before anything runs. */
+    {{"hspy", "read", "--filter", "~m GET &", "x.pcap"},
+     OPTIONS_USAGE,
+     CMD_READ,
+     "hspy read: --filter: expected a term at the end of the expression (at offset 8)\nTry"},
+    {{"hspy", "read", "--filter", "~c 5xx | ~e", "x.pcap"}, OPTIONS_RUN, CMD_READ, NULL},
+    {{"hspy", "listen", "--body", "x\\q", "0"}, OPTIONS_USAGE, CMD_LISTEN, "--body: bad escape"},
+    {{"hspy", "listen", "--body", "a\\tb\\x41\\@", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
+    {{"hspy", "listen", "--body", "@x\\q", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
 };
 
 static void test_cases(void **state)

@@ -223,7 +223,14 @@ static void test_load(void **state)
     const char *bad = "match GET /a\n status 200\n\nmatch GET /b\n body @missing.json\n";
     assert_int_equal(rules_parse(&r, bad, strlen(bad), "r.conf", err, sizeof err), 0);
     assert_int_equal(rules_load(&r, fake_load, NULL, err, sizeof err), -1);
-    assert_string_equal(err, "r.conf:4: cannot read 'missing.json': No such file or directory");
+    /* The line of the directive naming the file, not the rule's match line (4). */
+    assert_string_equal(err, "r.conf:5: cannot read 'missing.json': No such file or directory");
+    rules_cleanup(&r);
+    const char *far =
+        "match GET /a\n # a comment\n\n name far\n\n delay-head 1s\n raw missing.http\n";
+    assert_int_equal(rules_parse(&r, far, strlen(far), "r.conf", err, sizeof err), 0);
+    assert_int_equal(rules_load(&r, fake_load, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "r.conf:7: cannot read 'missing.http': No such file or directory");
     rules_cleanup(&r);
 }
 
