@@ -25,9 +25,9 @@ struct statusbar {
     bool follow;
     const char *sort; /* column name, or NULL for the default order */
     bool descending;
-    const char *filter; /* expression, "" for none */
+    const char *filter;    /* expression, "" for none */
     const char *intercept; /* the intercept filter, NULL or "" for none */
-    bool loading;       /* progress applies */
+    bool loading;          /* progress applies */
     uint64_t done, total;
     double rate;              /* bytes per second while loading, 0 unknown */
     uint64_t gaps;            /* capture gaps met so far */

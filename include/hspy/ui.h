@@ -52,10 +52,10 @@ struct ui_progress {
 
 /* A server's connections (listen, proxy), owned by the terminal layer; NULL elsewhere. */
 struct ui_server {
-    bool active;      /* a listener runs: the counts apply */
-    size_t open;      /* connections open now */
-    uint64_t refused; /* refused at the connection cap */
-    uint64_t failed;  /* accept failures */
+    bool active;           /* a listener runs: the counts apply */
+    size_t open;           /* connections open now */
+    uint64_t refused;      /* refused at the connection cap */
+    uint64_t failed;       /* accept failures */
     const char *intercept; /* the intercept filter's text; NULL or "" when nothing is held */
 };
 
