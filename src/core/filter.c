@@ -857,7 +857,7 @@ static const struct term_def TERMS[] = {
     FLAG("intercepted", EX_INTERCEPTED, 0, "was held by an intercept"),
     FLAG("edited", EX_EDITED, MSG_EDITED, "a message was edited before it was sent"),
     FLAG("replay", EX_REPLAY, 0, "created by a replay"),
-    FLAG("killed", EX_KILLED, 0, "the connection was killed by the user"),
+    FLAG("killed", EX_KILLED, 0, "the connection was killed (by the user or a hold timeout)"),
     FLAG("timeout", EX_TIMEOUT, 0, "a peer timed out"),
     FLAG("aborted", EX_CLIENT_ABORT, 0, "the client went away early"),
     FLAG("rejected", EX_REJECTED, 0, "hspy answered an error because framing was impossible"),
