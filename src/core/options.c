@@ -402,6 +402,8 @@ static int usage(char *err, size_t errlen, enum command cmd, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 
 static int vusage(char *err, size_t errlen, enum command cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vusage(char *err, size_t errlen, enum command cmd, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
