@@ -70,6 +70,16 @@ static void progress_item(const struct statusbar *s, const struct glyphs *g, str
     }
 }
 
+/* "label: EXPR" for a filter expression the user typed, escaped; nothing for NULL or "". */
+static void expression_item(struct item *items, size_t *n, const char *label, const char *expr)
+{
+    if (!expr || !*expr)
+        return;
+    char safe[ITEM_MAX - 16];
+    termsafe_str(safe, sizeof safe, (const uint8_t *)expr, strlen(expr), 0);
+    snprintf(add(items, n, 1, STYLE_BAR_HI)->text, ITEM_MAX, "%s: %s", label, safe);
+}
+
 static size_t collect(const struct statusbar *s, const struct glyphs *g, struct item *items)
 {
     size_t n = 0;
@@ -121,16 +131,8 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
                  s->sorting, s->sorting_percent);
     if (s->deleting >= 0)
         snprintf(add(items, &n, 0, STYLE_PROGRESS)->text, ITEM_MAX, "deleting %d%%", s->deleting);
-    if (s->filter && *s->filter) {
-        char safe[ITEM_MAX - 16];
-        termsafe_str(safe, sizeof safe, (const uint8_t *)s->filter, strlen(s->filter), 0);
-        snprintf(add(items, &n, 1, STYLE_BAR_HI)->text, ITEM_MAX, "filter: %s", safe);
-    }
-    if (s->intercept && *s->intercept) {
-        char safe[ITEM_MAX - 16];
-        termsafe_str(safe, sizeof safe, (const uint8_t *)s->intercept, strlen(s->intercept), 0);
-        snprintf(add(items, &n, 1, STYLE_BAR_HI)->text, ITEM_MAX, "intercept: %s", safe);
-    }
+    expression_item(items, &n, "filter", s->filter);
+    expression_item(items, &n, "intercept", s->intercept);
     return n;
 }
 
