@@ -206,13 +206,19 @@ static void curl_body(struct dynbuf *out, const struct message *m, const struct 
         dynbuf_adds(out, "''");
         return;
     }
-    struct dynbuf at;
     const char *path = cfg->body_path ? cfg->body_path : "body.bin";
-    dynbuf_init(&at, strlen(path) + 2);
-    dynbuf_addc(&at, '@');
-    dynbuf_adds(&at, path);
-    shell_word(out, at.data, at.len, 0);
-    dynbuf_cleanup(&at);
+    if (cfg->body_beside) {
+        const char *slash = strrchr(path, '/');
+        dynbuf_adds(out, "@\"$(dirname -- \"$0\")\"/");
+        shell_str(out, slash ? slash + 1 : path);
+    } else {
+        struct dynbuf at;
+        dynbuf_init(&at, strlen(path) + 2);
+        dynbuf_addc(&at, '@');
+        dynbuf_adds(&at, path);
+        shell_word(out, at.data, at.len, 0);
+        dynbuf_cleanup(&at);
+    }
     res->body_file = true;
 }
 

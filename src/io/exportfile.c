@@ -65,10 +65,25 @@ int exportfile_write(const char *path, const struct dynbuf *b, bool executable, 
     return write_file(path, b, executable, err, errlen);
 }
 
-/* Room for the largest export of ex: scripts escape a byte in up to 4 characters. */
-static size_t export_max(const struct hspy *h, const struct exchange *ex)
+size_t exportfile_room(const struct exchange *ex, size_t decode_max)
 {
-    return 8 * (ex->req.raw.len + ex->resp.raw.len) + h->opt.decode_max + ((size_t)1 << 20);
+    return 8 * (ex->req.raw.len + ex->resp.raw.len) + decode_max + ((size_t)1 << 20);
+}
+
+int exportfile_write_body(const struct exchange *ex, const struct export_config *cfg, char *err,
+                          size_t errlen)
+{
+    assert(cfg->body_path);
+    struct dynbuf body;
+    dynbuf_init(&body, exportfile_room(ex, cfg->decode_max));
+    struct export_result res;
+    int rc = export_render(&body, ex, EXPORT_REQUEST_BODY, cfg, &res);
+    if (rc == 0)
+        rc = write_file(cfg->body_path, &body, false, err, errlen);
+    else
+        snprintf(err, errlen, "%s: %s", cfg->body_path, res.note);
+    dynbuf_cleanup(&body);
+    return rc;
 }
 
 /* The curl command reads a body that is not plain text from this file. */
@@ -79,31 +94,14 @@ static char *body_path(const struct exportfile *x)
     return xasprintf("hspy-%" PRIu64 "-request.body", x->id);
 }
 
-static int write_body_file(struct exportfile *x, const struct exchange *ex,
-                           const struct export_config *cfg, const char *path)
-{
-    struct dynbuf body;
-    dynbuf_init(&body, export_max(x->h, ex));
-    struct export_result res;
-    int rc = export_render(&body, ex, EXPORT_REQUEST_BODY, cfg, &res);
-    if (rc == 0)
-        rc = write_file(path, &body, false, x->err, sizeof x->err);
-    else
-        snprintf(x->err, sizeof x->err, "%s: %s", path, res.note);
-    if (rc == 0)
-        fprintf(stderr, "hspy: the request body is in %s (the command reads it)\n", path);
-    dynbuf_cleanup(&body);
-    return rc;
-}
-
 static void run_export(struct exportfile *x, const struct exchange *ex)
 {
     x->done = true;
     struct hspy *h = x->h;
     char *bpath = body_path(x);
-    struct export_config cfg = {&h->limits, h->opt.decode_max, bpath};
+    struct export_config cfg = {&h->limits, h->opt.decode_max, bpath, x->output != NULL};
     struct dynbuf out;
-    dynbuf_init(&out, export_max(h, ex));
+    dynbuf_init(&out, exportfile_room(ex, h->opt.decode_max));
     struct export_result res;
     const char *name = export_format_name(x->format);
     if (export_render(&out, ex, x->format, &cfg, &res) != 0) {
@@ -113,8 +111,11 @@ static void run_export(struct exportfile *x, const struct exchange *ex)
     } else {
         bool script = !export_format_binary(x->format);
         x->rc = write_file(x->output, &out, script, x->err, sizeof x->err);
-        if (x->rc == 0 && res.body_file)
-            x->rc = write_body_file(x, ex, &cfg, bpath);
+        if (x->rc == 0 && res.body_file) {
+            x->rc = exportfile_write_body(ex, &cfg, x->err, sizeof x->err);
+            if (x->rc == 0)
+                fprintf(stderr, "hspy: the request body is in %s (the command reads it)\n", bpath);
+        }
         /* The notes of a script are in its comments; for bytes they go to stderr. */
         if (x->rc == 0 && res.note[0] && !script)
             fprintf(stderr, "hspy: note: exchange %" PRIu64 ": %s\n", x->id, res.note);

@@ -144,12 +144,6 @@ static bool expand_path(const char *path, char *out, size_t outlen)
     return k >= 0 && (size_t)k < outlen;
 }
 
-/* Room for the largest export of ex: scripts escape a byte in up to 4 characters. */
-static size_t export_room(const struct hspy *h, const struct exchange *ex)
-{
-    return 8 * (ex->req.raw.len + ex->resp.raw.len) + h->opt.decode_max + ((size_t)1 << 20);
-}
-
 /*
  * Renders the chosen form of the exchange into out. Returns the exchange, or NULL with the
  * reason shown (gone, nothing to export in that form).
@@ -162,8 +156,8 @@ static const struct exchange *render(struct outbox *o, struct dynbuf *out, const
         ui_message(o->ui, STYLE_ERROR, "flow #%" PRIu64 " is gone: nothing exported", o->id);
         return NULL;
     }
-    dynbuf_init(out, export_room(o->h, ex));
-    struct export_config cfg = {&o->h->limits, o->h->opt.decode_max, body_path};
+    dynbuf_init(out, exportfile_room(ex, o->h->opt.decode_max));
+    struct export_config cfg = {&o->h->limits, o->h->opt.decode_max, body_path, body_path != NULL};
     if (export_render(out, ex, o->format, &cfg, res) != 0) {
         ui_message(o->ui, STYLE_ERROR, "export %s of #%" PRIu64 ": %s",
                    export_format_name(o->format), o->id, res->note);
@@ -206,16 +200,8 @@ static unsigned export_to_file(struct ui *ui, const char *text, void *data)
         int rc = exportfile_write(path, &out, script, err, sizeof err);
         if (rc == 0 && res.body_file) {
             /* The curl command reads a body that is not plain text from the file beside it. */
-            struct dynbuf body;
-            struct export_result bres;
-            dynbuf_init(&body, export_room(o->h, ex));
-            struct export_config cfg = {&o->h->limits, o->h->opt.decode_max, body_path};
-            rc = export_render(&body, ex, EXPORT_REQUEST_BODY, &cfg, &bres);
-            if (rc != 0)
-                snprintf(err, sizeof err, "%.200s: %.300s", body_path, bres.note);
-            else
-                rc = exportfile_write(body_path, &body, false, err, sizeof err);
-            dynbuf_cleanup(&body);
+            struct export_config cfg = {&o->h->limits, o->h->opt.decode_max, body_path, true};
+            rc = exportfile_write_body(ex, &cfg, err, sizeof err);
         }
         if (rc == 0)
             report_file(o, path, &res, body_path);

@@ -3,7 +3,8 @@
 #  - every request of the project captures that curl can send as it was (the export says so by
 #    carrying no note) arrives byte for byte as the raw-request export holds it when its curl
 #    command runs (connected to the recorder with curl's --connect-to, as a user redirects it);
-#  - a request body that is not text goes to a file beside the command and arrives exactly;
+#  - a request body that is not text goes to a file beside the command and arrives exactly,
+#    the command run from another directory;
 #  - the nc script sends malformed requests (bare LF, obs-fold, NUL, CR alone, bytes past
 #    ASCII) byte for byte through netcat-openbsd;
 #  - raw and body exports equal the HAR's bytes and the decoded payload; raw bytes are refused
@@ -65,11 +66,12 @@ cat >"$WORK/bin.har" <<'EOF'
    "content": {"size": 0, "mimeType": "x-unknown"}, "redirectURL": "", "headersSize": -1, "bodySize": -1}}]}}
 EOF
 (cd "$WORK" && "$HSPY" read --no-tui bin.har --export curl --id 1 -o put.sh 2>"$WORK/err")
-check "binary body: the command reads it from a file" grep -q -- "--data-binary '@put.sh.body'" "$WORK/put.sh"
+check "binary body: the command reads it from the file beside it" grep -qF -- "--data-binary @\"\$(dirname -- \"\$0\")\"/'put.sh.body'" "$WORK/put.sh"
 check "binary body: the file holds the body" cmp -s "$WORK/put.sh.body" <(printf '\000\001\002\377\n@')
 "$HSPY" read --no-tui "$WORK/bin.har" --export raw-request --id 1 -o "$WORK/want.bin"
 sent=$((sent + 1))
-(cd "$WORK" && CURL_HOME=$WORK timeout 10 bash put.sh) || fail "the PUT command failed"
+# Run from another directory: the command finds its body file beside itself.
+(cd / && CURL_HOME=$WORK timeout 10 bash "$WORK/put.sh") || fail "the PUT command failed"
 for _ in $(seq 100); do [ -e "$WORK/rec/$sent.bin" ] && break; sleep 0.05; done
 check "binary body: curl sends the request byte for byte" cmp "$WORK/want.bin" "$WORK/rec/$sent.bin"
 

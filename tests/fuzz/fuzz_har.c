@@ -31,7 +31,7 @@ struct run {
 
 static void check_exports(const struct exchange *ex)
 {
-    struct export_config cfg = {&LIMITS, 1 << 16, "body.bin"};
+    struct export_config cfg = {&LIMITS, 1 << 16, "dir/body.bin", true};
     for (int f = 0; f < EXPORT__COUNT; f++) {
         struct dynbuf out;
         dynbuf_init(&out, 1 << 22);

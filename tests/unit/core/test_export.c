@@ -15,7 +15,7 @@
 #include "hspy/export.h"
 
 static const struct http_limits LIMITS = HTTP_LIMITS_DEFAULT;
-static const struct export_config CFG = {&LIMITS, 1 << 20, "req.body"};
+static const struct export_config CFG = {&LIMITS, 1 << 20, "req.body", false};
 
 static char *render(const struct exchange *ex, enum export_format f, struct export_result *res,
                     size_t *len)
@@ -221,6 +221,28 @@ static void test_curl(void **state)
     }
 }
 
+/* A command written to a file names its body file in the script's own directory, by the last
+ * component of the path, quoted like any other word. */
+static void test_curl_body_beside(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text(
+        "PUT /bin HTTP/1.1\\r\\nHost: h\\r\\nContent-Length: 2\\r\\n\\r\\n\\0\\x01", NULL, 0);
+    const struct export_config cfg = {&LIMITS, 1 << 20, "out dir/it's.sh.body", true};
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    struct export_result res;
+    assert_int_equal(export_render(&out, ex, EXPORT_CURL, &cfg, &res), 0);
+    dynbuf_addc(&out, 0);
+    const char *cmd = (const char *)out.data;
+    assert_true(res.body_file);
+    if (!strstr(cmd, "--data-binary @\"$(dirname -- \"$0\")\"/'it'\\''s.sh.body'"))
+        fail_msg("body not named beside the script in:\n%s", cmd);
+    assert_null(strstr(cmd, "out dir"));
+    dynbuf_cleanup(&out);
+    exchange_free(ex);
+}
+
 static void test_nothing_to_export(void **state)
 {
     (void)state;
@@ -323,9 +345,13 @@ static void test_osc52(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nc_byte_exact),  cmocka_unit_test(test_nc_target),
-        cmocka_unit_test(test_curl),           cmocka_unit_test(test_nothing_to_export),
-        cmocka_unit_test(test_raw_and_bodies), cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_nc_byte_exact),
+        cmocka_unit_test(test_nc_target),
+        cmocka_unit_test(test_curl),
+        cmocka_unit_test(test_curl_body_beside),
+        cmocka_unit_test(test_nothing_to_export),
+        cmocka_unit_test(test_raw_and_bodies),
+        cmocka_unit_test(test_formats),
         cmocka_unit_test(test_osc52),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
