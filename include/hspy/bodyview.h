@@ -73,7 +73,8 @@ enum bodyview_style {
     BODYVIEW_STYLE_PUNCT,   /* JSON brackets, colons, commas */
     BODYVIEW_STYLE_META,    /* multipart delimiters, hex offsets and the ASCII column */
     BODYVIEW_STYLE_NOTICE,  /* lines hspy adds: invalid JSON from here, missing closing delimiter */
-    BODYVIEW_STYLE_MATCH,   /* a search match (bodyview_highlight); drawn over the other styles */
+    BODYVIEW_STYLE_LINE_END, /* CR and LF bytes in hex rows, in both columns */
+    BODYVIEW_STYLE_MATCH,    /* a search match (bodyview_highlight); drawn over the other styles */
     BODYVIEW_STYLE__COUNT
 };
 

@@ -54,6 +54,7 @@ enum style {
     STYLE_STRING,   /* string values in structured bodies (JSON) */
     STYLE_NUMBER,   /* numbers in structured bodies */
     STYLE_LITERAL,  /* true, false, null */
+    STYLE_LINE_END, /* CR and LF bytes in hex rows */
     STYLE__COUNT
 };
 

@@ -477,6 +477,13 @@ static uint32_t hex_cell(const struct bodyview *v, uint32_t k)
     return v->offw + 2 + 3 * k + (k >= v->bpr / 2 ? 1 : 0);
 }
 
+/* A byte's style in a hex row: CR and LF stand out, so that line ends can be told at a glance;
+   others have the column's style. */
+static enum bodyview_style hex_style(uint8_t c, enum bodyview_style column)
+{
+    return c == '\r' || c == '\n' ? BODYVIEW_STYLE_LINE_END : column;
+}
+
 /* "00000010  48 65 6c 6c 6f 0a 00 ff  ...  |Hello...|": count bytes from off (shown counted
    from the origin). */
 static void hex_render(struct bodyview *v, size_t off, size_t count, struct line *l)
@@ -494,7 +501,7 @@ static void hex_render(struct bodyview *v, size_t off, size_t count, struct line
             static const char digits[] = "0123456789abcdef";
             uint8_t c = v->body[off + k];
             char cell[3] = {digits[c >> 4], digits[c & 15], '\0'};
-            put_lit(l, cell, mark[k] ? BODYVIEW_STYLE_MATCH : BODYVIEW_STYLE_PLAIN);
+            put_lit(l, cell, mark[k] ? BODYVIEW_STYLE_MATCH : hex_style(c, BODYVIEW_STYLE_PLAIN));
             put_lit(l, " ", BODYVIEW_STYLE_PLAIN);
         } else {
             put_lit(l, "   ", BODYVIEW_STYLE_PLAIN);
@@ -504,7 +511,7 @@ static void hex_render(struct bodyview *v, size_t off, size_t count, struct line
     for (uint32_t k = 0; k < count; k++) {
         uint8_t c = v->body[off + k];
         uint8_t shown = c >= 0x20 && c < 0x7f ? c : '.';
-        put_safe(l, &shown, 1, mark[k] ? BODYVIEW_STYLE_MATCH : BODYVIEW_STYLE_META);
+        put_safe(l, &shown, 1, mark[k] ? BODYVIEW_STYLE_MATCH : hex_style(c, BODYVIEW_STYLE_META));
     }
     put_lit(l, "|", BODYVIEW_STYLE_META);
 }

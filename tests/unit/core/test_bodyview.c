@@ -536,6 +536,24 @@ static void test_hex(void **state)
     bodyview_row_cleanup(&r);
     bodyview_free(v);
 
+    /* CR and LF stand out in both columns; the bytes around them keep their column's style. */
+    static const uint8_t crlf[] = "ab\r\ncd";
+    v = view("application/octet-stream", crlf, sizeof crlf - 1, BODYVIEW_HEX);
+    bodyview_row_init(&r);
+    assert_true(bodyview_row(v, 0, &r));
+    assert_string_equal(dynbuf_str(&r.text),
+                        "00000000  61 62 0d 0a 63 64                                |ab..cd|");
+    assert_int_equal(style_at(&r, 13), BODYVIEW_STYLE_PLAIN);    /* 62 */
+    assert_int_equal(style_at(&r, 16), BODYVIEW_STYLE_LINE_END); /* 0d */
+    assert_int_equal(style_at(&r, 19), BODYVIEW_STYLE_LINE_END); /* 0a */
+    assert_int_equal(style_at(&r, 22), BODYVIEW_STYLE_PLAIN);    /* 63 */
+    assert_int_equal(style_at(&r, 61), BODYVIEW_STYLE_META);     /* b */
+    assert_int_equal(style_at(&r, 62), BODYVIEW_STYLE_LINE_END); /* . for CR */
+    assert_int_equal(style_at(&r, 63), BODYVIEW_STYLE_LINE_END); /* . for LF */
+    assert_int_equal(style_at(&r, 64), BODYVIEW_STYLE_META);     /* c */
+    bodyview_row_cleanup(&r);
+    bodyview_free(v);
+
     /* Offsets past 4 GiB get more digits (rows are arithmetic: only row 0's bytes are read,
        and choosing the view reads BODYVIEW_SNIFF_MAX, so a small buffer stands in). */
     uint8_t *small = calloc(1, BODYVIEW_SNIFF_MAX * 2);
