@@ -134,7 +134,9 @@ void detail_render_title(const struct detail *dt, struct canvas_line *out);
 void detail_render_tabs(struct detail *dt, struct canvas_line *out);
 /* The tab under cell x of the last rendered tab row, or (size_t)-1. */
 size_t detail_tab_at(const struct detail *dt, int x);
-/* The document lines from top into canvas rows [y0, y0+rows), search hits highlighted. */
-void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows, const char *needle);
+/* The document lines from top into canvas rows [y0, y0+rows), the matches of q (may be NULL)
+ * highlighted. */
+void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows,
+                        const struct search_query *q);
 
 #endif

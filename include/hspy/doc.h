@@ -142,7 +142,7 @@ void doc_search_start(const struct doc *d, struct doc_search *s, const char *nee
  */
 enum doc_found doc_search_step(struct doc *d, struct doc_search *s, size_t budget, size_t *at);
 
-/* Restyles every match of needle in an already rendered line (search highlighting). */
-void doc_highlight(struct canvas_line *l, const char *needle);
+/* Restyles every match of q in an already rendered line (search highlighting); q may be NULL. */
+void doc_highlight(struct canvas_line *l, const struct search_query *q);
 
 #endif

@@ -182,8 +182,8 @@ struct flowlist_search {
 enum flowlist_found { FLOWLIST_MORE = 0, FLOWLIST_FOUND, FLOWLIST_MISSING };
 
 /*
- * Starts a search for needle (search_find rules, in the text flowrow_text gives) at the row
- * after (dir > 0) or before (dir < 0) display position from, wrapping around.
+ * Starts a search for needle (search rules, "/re/" included, in the text flowrow_text gives) at the
+ * row after (dir > 0) or before (dir < 0) display position from, wrapping around.
  */
 void flowlist_search_start(const struct flowlist *fl, struct flowlist_search *s, const char *needle,
                            size_t from, int dir);

@@ -148,7 +148,8 @@ struct ui {
     void *task_data;
     /* search and filter */
     char search[PROMPT_MAX];
-    bool searching; /* a flow-list search goes on over the next frames */
+    struct search_query shown; /* search compiled for highlighting (ui_shown_query) */
+    bool searching;            /* a flow-list search goes on over the next frames */
     struct flowlist_search list_search;
     size_t search_rows; /* rows the search started with (progress) */
     bool doc_searching; /* a search of the detail view goes on over the next frames */

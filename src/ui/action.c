@@ -257,10 +257,21 @@ static unsigned search_submit(struct ui *ui, const char *text, void *data)
     return UI_REDRAW;
 }
 
+/* A "/re/" that does not compile says why while it is typed. */
+static void search_change(struct ui *ui, struct prompt *p, void *data)
+{
+    (void)ui, (void)data;
+    char err[SEARCH_ERROR_MAX];
+    struct search_query q = {0};
+    bool ok = search_query_set(&q, p->text, err, sizeof err);
+    search_query_cleanup(&q);
+    prompt_error(p, ok ? NULL : err, (size_t)-1);
+}
+
 static unsigned act_search(struct ui *ui, int arg)
 {
     (void)arg;
-    ui_prompt(ui, "search", NULL, &ui->search_history, NULL, search_submit, NULL);
+    ui_prompt(ui, "search", NULL, &ui->search_history, search_change, search_submit, NULL);
     return UI_REDRAW;
 }
 

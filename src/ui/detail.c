@@ -371,7 +371,8 @@ void detail_render_tabs(struct detail *dt, struct canvas_line *out)
                   dt->as_sent ? "as sent" : "decoded");
 }
 
-void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows, const char *needle)
+void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows,
+                        const struct search_query *q)
 {
     dt->rows = rows > 0 ? (size_t)rows : 1;
     clamp(dt);
@@ -384,8 +385,7 @@ void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows, c
         row->skip = p->hscroll;
         row->ellipsis = dt->g->ellipsis;
         doc_render(&dt->doc, line, row);
-        if (needle && *needle)
-            doc_highlight(row, needle);
+        doc_highlight(row, q);
         if (line == p->cursor)
             row->style = STYLE_CURSOR;
     }

@@ -249,24 +249,21 @@ static size_t seg_lines(const struct doc *d, const struct doc_seg *seg, size_t l
  * regular expression (one that does not compile matches nothing). */
 static size_t scan_lines(struct doc *d, const char *needle, size_t pos, size_t count, int dir)
 {
-    size_t nlen = strlen(needle), hit = NPOS;
-    regex_t re;
-    bool regex = search_regex_len(needle) > 0;
-    if (regex && !search_regex_compile(needle, &re))
-        return NPOS;
+    size_t hit = NPOS, s, e;
+    struct search_query q = {0};
+    char err[SEARCH_ERROR_MAX];
+    if (!search_query_set(&q, needle, err, sizeof err))
+        count = 0;
     for (size_t k = 0; k<count; k++, pos = dir> 0 ? pos + 1 : pos - 1) {
         canvas_line_reset(&d->scratch, CANVAS_UNLIMITED, 0);
         doc_render(d, pos, &d->scratch);
-        const char *text = (const char *)d->scratch.text.data;
-        size_t n = d->scratch.text.len;
-        if (regex ? search_regex_match(&re, text, n)
-                  : search_find(text, n, needle, nlen) != SEARCH_NONE) {
+        if (search_query_find(&q, (const char *)d->scratch.text.data, d->scratch.text.len, 0, &s,
+                              &e)) {
             hit = pos;
             break;
         }
     }
-    if (regex)
-        regfree(&re);
+    search_query_cleanup(&q);
     return hit;
 }
 
@@ -341,18 +338,15 @@ size_t doc_search(struct doc *d, const char *needle, size_t from, int dir)
     return doc_search_step(d, &s, 0, &at) == DOC_FOUND ? at : NPOS;
 }
 
-void doc_highlight(struct canvas_line *l, const char *needle)
+void doc_highlight(struct canvas_line *l, const struct search_query *q)
 {
-    size_t nlen = strlen(needle);
-    if (!nlen || !l->text.len)
+    if (!q || !l->text.len)
         return;
     const char *text = (const char *)l->text.data;
-    size_t pos = 0;
-    while (pos < l->text.len) {
-        size_t at = search_find(text + pos, l->text.len - pos, needle, nlen);
-        if (at == SEARCH_NONE)
-            break;
-        canvas_restyle(l, (uint32_t)(pos + at), (uint32_t)nlen, STYLE_MATCH);
-        pos += at + nlen;
+    size_t from = 0, s, e;
+    while (from < l->text.len && search_query_find(q, text, l->text.len, from, &s, &e)) {
+        if (e > s)
+            canvas_restyle(l, (uint32_t)s, (uint32_t)(e - s), STYLE_MATCH);
+        from = e > s ? e : s + 1;
     }
 }

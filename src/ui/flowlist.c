@@ -865,7 +865,11 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
         s->left = fl->n;
     if (!s->left)
         return FLOWLIST_MISSING;
-    size_t n = fl->n, nlen = strlen(s->needle);
+    size_t n = fl->n, ms, me;
+    struct search_query q = {0};
+    char err[SEARCH_ERROR_MAX];
+    if (!search_query_set(&q, s->needle, err, sizeof err))
+        s->left = 0; /* an expression that does not compile matches nothing */
     struct dynbuf text;
     dynbuf_init(&text, 64 * 1024);
     enum flowlist_found r = FLOWLIST_MORE;
@@ -881,7 +885,7 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
             continue;
         dynbuf_reset(&text);
         flowrow_text(ex, s->client, &text);
-        if (search_find(dynbuf_str(&text), text.len, s->needle, nlen) != SEARCH_NONE) {
+        if (search_query_find(&q, dynbuf_str(&text), text.len, 0, &ms, &me)) {
             *at = s->pos;
             s->left = 0;
             r = FLOWLIST_FOUND;
@@ -889,6 +893,7 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
         }
     }
     dynbuf_cleanup(&text);
+    search_query_cleanup(&q);
     if (r == FLOWLIST_MORE && !s->left)
         r = FLOWLIST_MISSING;
     return r;

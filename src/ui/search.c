@@ -5,6 +5,7 @@
 #include "hspy/search.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool has_upper(const char *s, size_t n)
@@ -55,21 +56,55 @@ size_t search_regex_len(const char *needle)
     return n >= 3 && needle[0] == '/' && needle[n - 1] == '/' ? n - 2 : 0;
 }
 
-bool search_regex_compile(const char *needle, regex_t *re)
+void search_query_cleanup(struct search_query *q)
 {
-    size_t len = search_regex_len(needle);
-    char pattern[SEARCH_NEEDLE_MAX];
-    if (!len || len >= sizeof pattern)
-        return false;
-    memcpy(pattern, needle + 1, len);
-    pattern[len] = '\0';
-    int flags = REG_EXTENDED | REG_NOSUB | (has_upper(pattern, len) ? 0 : REG_ICASE);
-    return regcomp(re, pattern, flags) == 0;
+    if (q->regex)
+        regfree(&q->re);
+    q->regex = false;
+    q->nlen = 0;
+    q->needle[0] = '\0';
 }
 
-bool search_regex_match(const regex_t *re, const char *text, size_t n)
+bool search_query_set(struct search_query *q, const char *needle, char *err, size_t errlen)
 {
-    /* REG_STARTEND: the text is not NUL-terminated and may hold NUL bytes. */
-    regmatch_t m[1] = {{0, (regoff_t)n}};
-    return regexec(re, n ? text : "", 0, m, REG_STARTEND) == 0;
+    search_query_cleanup(q);
+    snprintf(q->needle, sizeof q->needle, "%s", needle);
+    size_t len = search_regex_len(q->needle);
+    if (!len) {
+        q->nlen = strlen(q->needle);
+        return true;
+    }
+    char pattern[SEARCH_NEEDLE_MAX];
+    memcpy(pattern, q->needle + 1, len);
+    pattern[len] = '\0';
+    int rc = regcomp(&q->re, pattern, REG_EXTENDED | (has_upper(pattern, len) ? 0 : REG_ICASE));
+    if (rc != 0) {
+        regerror(rc, &q->re, err, errlen);
+        return false;
+    }
+    q->regex = true;
+    return true;
+}
+
+bool search_query_find(const struct search_query *q, const char *text, size_t n, size_t from,
+                       size_t *start, size_t *end)
+{
+    if (from > n)
+        return false;
+    if (!q->regex) {
+        size_t at = search_find(text + from, n - from, q->needle, q->nlen);
+        if (at == SEARCH_NONE)
+            return false;
+        *start = from + at;
+        *end = *start + q->nlen;
+        return true;
+    }
+    /* REG_STARTEND: the text is not NUL-terminated and may hold NUL bytes; offsets stay
+     * relative to text. A search that starts inside the text is not at a line's beginning. */
+    regmatch_t m[1] = {{(regoff_t)from, (regoff_t)n}};
+    if (regexec(&q->re, n ? text : "", 1, m, REG_STARTEND | (from ? REG_NOTBOL : 0)) != 0)
+        return false;
+    *start = (size_t)m[0].rm_so;
+    *end = (size_t)m[0].rm_eo;
+    return true;
 }

@@ -45,6 +45,20 @@ void ui_cleanup(struct ui *ui)
     canvas_line_cleanup(&ui->scratch);
     prompt_history_cleanup(&ui->filter_history);
     prompt_history_cleanup(&ui->search_history);
+    search_query_cleanup(&ui->shown);
+}
+
+/* The search whose matches are highlighted (the last one made, ui->search), or NULL when there
+ * is none. Compiled again only when the search changed. */
+static const struct search_query *shown_query(struct ui *ui)
+{
+    if (!ui->search[0])
+        return NULL;
+    if (strcmp(ui->shown.needle, ui->search) != 0) {
+        char err[SEARCH_ERROR_MAX];
+        search_query_set(&ui->shown, ui->search, err, sizeof err);
+    }
+    return &ui->shown;
 }
 
 void ui_add_keys(struct ui *ui, const struct keymap_binding *rows, size_t n)
@@ -251,16 +265,17 @@ bool ui_set_filter(struct ui *ui, const char *expr)
 }
 
 /* Scrolls the detail view sideways so that the match on line is visible. */
-static void reveal_match(struct ui *ui, size_t line, const char *text)
+static void reveal_match(struct ui *ui, size_t line)
 {
+    const struct search_query *q = shown_query(ui);
+    size_t s, e;
     canvas_line_reset(&ui->scratch, CANVAS_UNLIMITED, 0);
     doc_render(&ui->detail.doc, line, &ui->scratch);
-    size_t at =
-        search_find((const char *)ui->scratch.text.data, ui->scratch.text.len, text, strlen(text));
-    if (at == SEARCH_NONE)
+    const char *text = (const char *)ui->scratch.text.data;
+    if (!q || !search_query_find(q, text, ui->scratch.text.len, 0, &s, &e))
         return;
-    int x = celltext_width((const char *)ui->scratch.text.data, at);
-    int w = celltext_width(text, strlen(text));
+    int x = celltext_width(text, s);
+    int w = celltext_width(text + s, e - s);
     struct detail_pos *p = detail_pos(&ui->detail);
     if (x < p->hscroll || x + w > p->hscroll + ui->cols)
         p->hscroll = x > ui->cols / 3 ? x - ui->cols / 3 : 0;
@@ -296,7 +311,7 @@ static enum doc_found detail_search_step(struct ui *ui)
     switch (r) {
     case DOC_FOUND:
         detail_show_line(dt, line);
-        reveal_match(ui, line, ui->doc_search.needle);
+        reveal_match(ui, line);
         progress_done(ui, "searching");
         break;
     case DOC_MISSING: ui_message(ui, STYLE_ERROR, "not found: %s", ui->doc_search.needle); break;
@@ -368,6 +383,11 @@ bool ui_search(struct ui *ui, const char *text, int dir)
     if (text != ui->search)
         snprintf(ui->search, sizeof ui->search, "%s", text);
     prompt_history_add(&ui->search_history, text);
+    char err[SEARCH_ERROR_MAX];
+    if (!search_query_set(&ui->shown, ui->search, err, sizeof err)) {
+        ui_message(ui, STYLE_ERROR, "search %s: not a regular expression (%s)", ui->search, err);
+        return false;
+    }
     bool found = false;
     switch (ui->screen) {
     case UI_LIST:
@@ -605,8 +625,7 @@ static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
                        ui->g);
         if (pos == fl->cur)
             row->style = STYLE_CURSOR;
-        if (ui->search[0])
-            doc_highlight(row, ui->search);
+        doc_highlight(row, shown_query(ui));
     }
 }
 
@@ -631,7 +650,7 @@ static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
     title->ellipsis = ui->g->ellipsis;
     detail_render_title(dt, title);
     detail_render_tabs(dt, canvas_row(c, y0 + 1));
-    detail_render_text(dt, c, y0 + 2, n - 2, ui->search);
+    detail_render_text(dt, c, y0 + 2, n - 2, shown_query(ui));
 }
 
 static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
@@ -649,8 +668,7 @@ static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
         if (line >= ui->help.lines)
             continue;
         doc_render(&ui->help, line, row);
-        if (ui->search[0])
-            doc_highlight(row, ui->search);
+        doc_highlight(row, shown_query(ui));
     }
     ui->text_rows = n - 1;
 }

@@ -44,6 +44,15 @@ tui_keys /
 tui_type "needle"
 tui_keys Enter
 check "search finds text far down the body" tui_wait "needle-at-the-end"
+# A /regular expression/ finds and highlights what it matched, not the text typed.
+tui_keys /
+tui_type "/ne+dle-at-the-[a-z]+/"
+tui_keys Enter
+check "a regular expression's match is highlighted" tui_wait_attrs $'\e[43mneedle-at-the-end'
+tui_keys /
+tui_type "/(/"
+check "a regular expression that does not compile says why as it is typed" tui_wait "Unmatched ("
+tui_keys Escape
 tui_keys Tab
 check "Response tab" tui_wait "[Response]"
 check "response head" tui_wait "HTTP/1.1 200"

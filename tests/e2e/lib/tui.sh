@@ -111,6 +111,20 @@ tui_wait() {
     return 1
 }
 
+# tui_wait_attrs TEXT [SECONDS]: as tui_wait, for text that includes escape sequences (colours
+# and attributes, as tui_screen_attrs shows them).
+tui_wait_attrs() {
+    local text=$1 limit=${2:-10} i
+    for ((i = 0; i < limit * 20; i++)); do
+        tui_screen_attrs | grep -qF -- "$text" && return 0
+        sleep 0.05
+    done
+    echo "--- screen (attributes as escapes) while waiting for '$text':"
+    tui_screen_attrs | cat -v
+    echo "---"
+    return 1
+}
+
 tui_wait_up() {
     local text=$1 i
     for ((i = 0; i < 200; i++)); do

@@ -245,21 +245,44 @@ static void test_search_delegated(void **state)
     doc_cleanup(&d);
 }
 
+/* Highlights the matches of query in "abc ABC abc"; returns the line (clean it up). */
+static void highlight(struct canvas_line *l, const char *query)
+{
+    struct search_query q = {0};
+    char err[SEARCH_ERROR_MAX];
+    assert_true(search_query_set(&q, query, err, sizeof err));
+    canvas_line_reset(l, 80, 0);
+    canvas_puts(l, STYLE_NORMAL, "abc ABC abc");
+    doc_highlight(l, &q);
+    search_query_cleanup(&q);
+}
+
 static void test_highlight(void **state)
 {
     (void)state;
     struct canvas_line l;
     canvas_line_init(&l, 80);
-    canvas_puts(&l, STYLE_NORMAL, "abc ABC abc");
-    doc_highlight(&l, "abc");
+    highlight(&l, "abc");
     assert_int_equal(canvas_style_at(&l, 0), STYLE_MATCH);
     assert_int_equal(canvas_style_at(&l, 4), STYLE_MATCH); /* smart case: lower matches any */
     assert_int_equal(canvas_style_at(&l, 3), STYLE_NORMAL);
-    canvas_line_reset(&l, 80, 0);
-    canvas_puts(&l, STYLE_NORMAL, "abc ABC abc");
-    doc_highlight(&l, "ABC");
+    highlight(&l, "ABC");
     assert_int_equal(canvas_style_at(&l, 0), STYLE_NORMAL);
     assert_int_equal(canvas_style_at(&l, 4), STYLE_MATCH);
+    /* A regular expression's matches, each where it is; an empty match styles nothing. */
+    highlight(&l, "/b. a/");
+    assert_int_equal(canvas_style_at(&l, 0), STYLE_NORMAL);
+    for (int x = 1; x <= 4; x++)
+        assert_int_equal(canvas_style_at(&l, x), STYLE_MATCH);
+    assert_int_equal(canvas_style_at(&l, 5), STYLE_MATCH); /* "BC a" matches too, ignoring case */
+    assert_int_equal(canvas_style_at(&l, 9), STYLE_NORMAL);
+    highlight(&l, "/x*/");
+    for (int x = 0; x < 11; x++)
+        assert_int_equal(canvas_style_at(&l, x), STYLE_NORMAL);
+    highlight(&l, "/^abc/");
+    assert_int_equal(canvas_style_at(&l, 0), STYLE_MATCH);
+    assert_int_equal(canvas_style_at(&l, 8), STYLE_NORMAL); /* not at the line's start */
+    doc_highlight(&l, NULL);                                /* no search: nothing changes */
     canvas_line_cleanup(&l);
 }
 
