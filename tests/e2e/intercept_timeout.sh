@@ -71,8 +71,7 @@ got=$(curl -s -m 10 --data-binary "@$WORK/body.bin" "http://127.0.0.1:$PORT/uplo
 t=$((($(date +%s%N) - t0) / 1000000))
 check "request and response were each held (${t} ms)" test "$t" -ge 580
 check "the upstream got the whole body, intact" test "${got% *}" = "100000 $want"
-t=$(ms curl -s -m 5 "http://127.0.0.1:$PORT/hello")
-check "other requests go through at once (${t} ms)" test "$t" -lt 250
+check "other requests are answered" test "$(curl -s -m 5 "http://127.0.0.1:$PORT/hello")" = hello
 # A client that gives up (resets its connection) while held: recorded, and the proxy goes on.
 python3 - "$PORT" <<'PY'
 import socket, struct, sys, time
@@ -87,6 +86,9 @@ check "the proxy still serves" test "$(curl -s -m 5 "http://127.0.0.1:$PORT/hell
 stop_pid "$PPID_"
 check "both holds timed out on the exchange" \
     json_has "$WORK/proxy.json" 'o["request"]["target"] == "/upload" and sum(w["code"] == "hold-timeout" for w in o["warnings"]) == 2'
+# Not matching the filter, not held (a timing would only say the machine was quick).
+check "other requests go through without a hold" \
+    json_has "$WORK/proxy.json" 'o["request"]["target"] == "/hello" and "intercepted" not in o["flags"] and not o["warnings"]'
 check "the abandoned hold is recorded" \
     json_has "$WORK/proxy.json" 'o["request"]["target"] == "/upload?gone" and "client-abort" in o["flags"] and "held" in (o.get("note") or o.get("error") or "")'
 check "the abandoned request never reached the upstream" \
