@@ -10,7 +10,8 @@
 #   tui_screen                    prints the screen now (tui_screen_attrs: with attributes)
 #   tui_restart                   ends the previous run's tmux server before another tui_start
 #   tui_wait TEXT [SECONDS]       waits until the screen shows TEXT (fixed string); on timeout
-#                                 prints the screen and returns 1
+#                                 prints the screen and returns 1 (tui_wait_attrs: TEXT holds
+#                                 colours and attributes as tui_screen_attrs prints them)
 #   tui_wait_up TEXT              waits until the interface is up and shows TEXT; when hspy ends
 #                                 first (or it does not come up in 10 s), prints hspy's standard
 #                                 error, fails and finishes the test
@@ -99,31 +100,22 @@ tui_restart() {
     rm -f "$WORK/exit" "$WORK/stty.after"
 }
 
-tui_wait() {
-    local text=$1 limit=${2:-10} i
+# tui_wait_on SCREEN TEXT [SECONDS]: waits up to SECONDS (10) until what SCREEN prints
+# (tui_screen, or tui_screen_attrs for colours and attributes as escape sequences) holds TEXT;
+# else shows that screen (escapes made visible) and fails.
+tui_wait_on() {
+    local screen=$1 text=$2 limit=${3:-10} i
     for ((i = 0; i < limit * 20; i++)); do
-        tui_screen | grep -qF -- "$text" && return 0
+        "$screen" | grep -qF -- "$text" && return 0
         sleep 0.05
     done
     echo "--- screen while waiting for '$text':"
-    tui_screen
+    if [ "$screen" = tui_screen ]; then "$screen"; else "$screen" | cat -v; fi
     echo "---"
     return 1
 }
-
-# tui_wait_attrs TEXT [SECONDS]: as tui_wait, for text that includes escape sequences (colours
-# and attributes, as tui_screen_attrs shows them).
-tui_wait_attrs() {
-    local text=$1 limit=${2:-10} i
-    for ((i = 0; i < limit * 20; i++)); do
-        tui_screen_attrs | grep -qF -- "$text" && return 0
-        sleep 0.05
-    done
-    echo "--- screen (attributes as escapes) while waiting for '$text':"
-    tui_screen_attrs | cat -v
-    echo "---"
-    return 1
-}
+tui_wait() { tui_wait_on tui_screen "$@"; }
+tui_wait_attrs() { tui_wait_on tui_screen_attrs "$@"; }
 
 tui_wait_up() {
     local text=$1 i
