@@ -6,6 +6,8 @@
 #   stop_by_term PID WHAT        SIGTERM, bounded wait; a failure (and SIGKILL) if it lingers
 #   same_head_no_body NAME       checks $T/NAME.GET has its body, $T/NAME.HEAD the same head
 #                                and none (hspy's own answers to HEAD)
+#   sent_before_accept PID PORT OUT [RAWARGS...]
+#                                rawclient.py to PORT while PID is stopped (reply in OUT)
 #   need CMD...                  skips the test (exit 77) when a command is missing
 #   check NAME CONDITION...      runs the condition; counts and reports a failure
 #   finish                       exits 1 when any check failed
@@ -74,6 +76,23 @@ stop_by_term() {
     echo "FAIL: $2 did not stop on SIGTERM"
     kill -KILL "$1"
     FAILS=$((FAILS + 1))
+}
+
+# sent_before_accept PID PORT OUT [RAWARGS...]: stops PID (hspy), has rawclient.py connect to
+# PORT and run RAWARGS, then lets PID go on: what the client sent is there before hspy accepts
+# the connection (a refusal at --max-conns can look at it). The reply goes to OUT.
+sent_before_accept() {
+    local pid=$1 port=$2 out=$3 ready=$T/ready.$RANDOM c i
+    shift 3
+    kill -STOP "$pid"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/rawclient.py" "$port" "$@" --ready "$ready" >"$out" &
+    c=$!
+    for i in $(seq 200); do
+        [ -e "$ready" ] && break
+        sleep 0.05
+    done
+    kill -CONT "$pid"
+    wait "$c" || true
 }
 
 listen_stop() {
