@@ -294,6 +294,25 @@ int http_looks_like(const uint8_t *buf, size_t len, enum http_kind kind);
  */
 size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *keep);
 
+/*
+ * The request line at the start of buf (len bytes a client sent) read without parsing, for a
+ * head not parsed (still arriving, over the head limit, or not read at all): after any empty
+ * lines, the method is the text before the first space and the target the text after it, up to
+ * the next space or the line's end (cut where buf ends). Returns false when no space follows a
+ * method yet; else sets the spans (relative to buf) and *whole, true when the line's LF is in
+ * buf. Never reads past buf + len.
+ */
+bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *method,
+                            struct http_span *target, bool *whole);
+
+/*
+ * True when buf (len bytes a client sent, not parsed) begins with a whole request line, its LF
+ * included, whose method is HEAD (case-sensitive, as methods are: RFC 9110 9.1). What hspy's
+ * answer to a head it did not parse goes by: a line still arriving tells nothing for sure, and
+ * gives false.
+ */
+bool http_request_line_is_head(const uint8_t *buf, size_t len);
+
 /* The span of buf equals text exactly. Inline: with a literal, the length test comes first. */
 static inline bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
 {

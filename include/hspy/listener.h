@@ -4,9 +4,10 @@
  * listener_open resolves the host (names through uv_getaddrinfo), binds and listens, reporting
  * failures as "listen HOST:PORT: reason" in the caller's buffer. Each accepted connection is
  * handed to on_conn as a new conn (not reading yet). Past max_conns open connections a new one
- * is accepted, sent the configured refusal bytes and closed at once; refusals and accept
- * failures are counted and reported through on_refuse, never fatal. Nothing here knows HTTP
- * (the refusal text is the owner's).
+ * is accepted, sent the owner's refusal and closed at once; refusals and accept failures are
+ * counted and reported through on_refuse, never fatal. Nothing here knows HTTP: the refusal is
+ * composed by the owner from what the connection had sent by then (looked at, never read, never
+ * waited for).
  */
 #ifndef HSPY_LISTENER_H
 #define HSPY_LISTENER_H
@@ -17,17 +18,27 @@
 #include <uv.h>
 
 #include "hspy/conn.h"
+#include "hspy/dynbuf.h"
 #include "hspy/endpoint.h"
 
-enum { LISTENER_BACKLOG_DEFAULT = 511 };
+enum {
+    LISTENER_BACKLOG_DEFAULT = 511,
+    LISTENER_PEEK_MAX = 4096,    /* bytes of a refused connection shown to the refusal */
+    LISTENER_REFUSAL_MAX = 2048, /* the refusal's bytes */
+};
 
 struct listener_config {
     const char *host; /* name or address literal (IPv6 without brackets) */
     uint16_t port;    /* 0 = the system picks a free port */
     uint64_t max_conns;
-    int backlog;         /* listen(2) backlog; 0 = LISTENER_BACKLOG_DEFAULT */
-    const char *refusal; /* bytes sent to a connection refused at the cap, or NULL */
-    size_t refusal_len;
+    int backlog; /* listen(2) backlog; 0 = LISTENER_BACKLOG_DEFAULT */
+    /*
+     * Appends to out (at most LISTENER_REFUSAL_MAX) what a connection refused at the cap is
+     * sent, given the first n bytes it had sent when it was accepted (sent, at most
+     * LISTENER_PEEK_MAX; often none): they are looked at, not read, and not waited for. NULL:
+     * nothing is sent.
+     */
+    void (*refusal)(struct dynbuf *out, const uint8_t *sent, size_t n);
 };
 
 struct listener_counters {

@@ -101,13 +101,20 @@ char *message_header_str(const struct message *m, const char *name, char *buf, s
 
 /*
  * The method and target of a request whose head was not parsed (still arriving, or over the
- * head limit), read from the kept bytes for display: after any empty lines, the method is the
- * text before the first space and the target the text after it, up to the next space or the
- * line's end (cut where the kept bytes end). Spans are relative to m->raw.data. Returns false
- * when the head was parsed or no space follows a method yet.
+ * head limit), read from the kept bytes for display (http_peek_request_line: the target is cut
+ * where the kept bytes end). Spans are relative to m->raw.data. Returns false when the head was
+ * parsed or no space follows a method yet.
  */
 bool message_peek_request_line(const struct message *m, struct http_span *method,
                                struct http_span *target);
+
+/*
+ * True when the request m is a HEAD request: by its parsed method, or, when its head was not
+ * parsed (over the head limit, unfinished, not HTTP), by a whole request line at the start of
+ * the kept bytes (http_request_line_is_head). The one test hspy's own answers and the framing
+ * of the response go by.
+ */
+bool message_is_head_request(const struct message *m);
 
 /* Method, target, reason as C strings copied into buf ("" when absent). */
 char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen);

@@ -58,6 +58,15 @@ struct response_error {
  */
 void response_error(struct dynbuf *out, const struct response_error *e);
 
+/*
+ * Appends the answer to a connection refused because --max-conns connections are open: a 503
+ * error response (response_error), sent before anything of the connection is read. sent holds
+ * the n bytes the client had sent by then (often none): when they begin with a whole HEAD
+ * request line (http_request_line_is_head) the body is left out; else it is there, since the
+ * method is not known.
+ */
+void response_refusal(struct dynbuf *out, const uint8_t *sent, size_t n);
+
 /* True when line ("Name: value") names the field (case-insensitive). */
 bool response_header_is(const char *line, const char *name);
 

@@ -456,6 +456,22 @@ static void record_interim(struct exchange *ex, const struct http_head *h)
         exchange_warn(ex, W_TOO_MANY_INTERIM, SIDE_SERVER, m->head_off, NULL);
 }
 
+/*
+ * What the framing of the response to f's request (ex's) goes by: the parsed head's facts; for a
+ * head not parsed (over the limit, unfinished) whose whole request line names HEAD, that alone,
+ * since the answer to it (a server's, or hspy's own 431 or 408) has no body; else NULL.
+ */
+static const struct framing_request *request_facts(const struct inflight *f,
+                                                   const struct exchange *ex)
+{
+    static const struct framing_request unparsed_head = {.present = true, .head = true};
+    if (!f)
+        return NULL;
+    if (f->has_facts)
+        return &f->facts;
+    return message_is_head_request(&ex->req) ? &unparsed_head : NULL;
+}
+
 static void response_head_done(struct conversation *c, struct http_warnings *w)
 {
     struct half *sd = &c->side[SIDE_SERVER];
@@ -463,8 +479,7 @@ static void response_head_done(struct conversation *c, struct http_warnings *w)
     struct message *m = &ex->resp;
     struct inflight *f = find(c, ex);
     const uint8_t *base = m->raw.data + m->head_off;
-    const struct framing_request *facts = f && f->has_facts ? &f->facts : NULL;
-    framing_response(base, &sd->head, facts, &sd->framing, w);
+    framing_response(base, &sd->head, request_facts(f, ex), &sd->framing, w);
     attach(ex, SIDE_SERVER, m->head_off, base, w);
     if (sd->framing.interim) {
         record_interim(ex, &sd->head);

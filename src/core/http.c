@@ -1438,6 +1438,34 @@ size_t http_resync(const uint8_t *buf, size_t len, enum http_kind kind, size_t *
     return len;
 }
 
+bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *method,
+                            struct http_span *target, bool *whole)
+{
+    size_t i = 0;
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    size_t start = i;
+    while (i < len && buf[i] != ' ' && buf[i] != '\r' && buf[i] != '\n')
+        i++;
+    if (i == start || i >= len || buf[i] != ' ')
+        return false;
+    *method = (struct http_span){(uint32_t)start, (uint32_t)(i - start)};
+    size_t t = ++i;
+    while (i < len && buf[i] != ' ' && buf[i] != '\r' && buf[i] != '\n')
+        i++;
+    *target = (struct http_span){(uint32_t)t, (uint32_t)(i - t)};
+    *whole = memchr(buf + i, '\n', len - i) != NULL;
+    return true;
+}
+
+bool http_request_line_is_head(const uint8_t *buf, size_t len)
+{
+    struct http_span method, target;
+    bool whole;
+    return http_peek_request_line(buf, len, &method, &target, &whole) && whole &&
+           http_span_eq(buf, method, "HEAD");
+}
+
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)
 {
     size_t n = strlen(text);

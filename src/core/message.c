@@ -59,23 +59,17 @@ char *message_header_str(const struct message *m, const char *name, char *buf, s
 bool message_peek_request_line(const struct message *m, struct http_span *method,
                                struct http_span *target)
 {
+    bool whole;
     if (m->flags & MSG_HEAD || !m->raw.data)
         return false;
-    const uint8_t *p = m->raw.data;
-    size_t n = m->raw.len, i = 0;
-    while (i < n && (p[i] == '\r' || p[i] == '\n'))
-        i++;
-    size_t start = i;
-    while (i < n && p[i] != ' ' && p[i] != '\r' && p[i] != '\n')
-        i++;
-    if (i == start || i >= n || p[i] != ' ')
-        return false;
-    *method = (struct http_span){(uint32_t)start, (uint32_t)(i - start)};
-    size_t t = ++i;
-    while (i < n && p[i] != ' ' && p[i] != '\r' && p[i] != '\n')
-        i++;
-    *target = (struct http_span){(uint32_t)t, (uint32_t)(i - t)};
-    return true;
+    return http_peek_request_line(m->raw.data, m->raw.len, method, target, &whole);
+}
+
+bool message_is_head_request(const struct message *m)
+{
+    if (m->flags & MSG_HEAD)
+        return http_span_eq(message_head_base(m), m->head.method, "HEAD");
+    return m->raw.data && http_request_line_is_head(m->raw.data, m->raw.len);
 }
 
 char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen)

@@ -192,6 +192,16 @@ void response_error(struct dynbuf *out, const struct response_error *e)
         dynbuf_append(out, body, len);
 }
 
+void response_refusal(struct dynbuf *out, const uint8_t *sent, size_t n)
+{
+    struct response_error e = {
+        .status = 503,
+        .why = "too many connections (--max-conns)",
+        .head_request = http_request_line_is_head(sent, n),
+    };
+    response_error(out, &e);
+}
+
 /* Parses the head at raw (one message); returns its length or -1. */
 static long one_head(const uint8_t *raw, size_t n, struct http_head *h, struct http_header *hdrs,
                      uint32_t cap)

@@ -166,8 +166,6 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
 {
     const struct message *req = &ex->req;
     bool http11 = (req->flags & MSG_HEAD) && req->head.major == 1 && req->head.minor >= 1;
-    bool head_req =
-        (req->flags & MSG_HEAD) && http_span_eq(message_head_base(req), req->head.method, "HEAD");
     struct reply_env env = {
         .loop = c->srv->conns.loop,
         .sender = &c->sender,
@@ -177,7 +175,7 @@ static struct reply_env make_env(struct client *c, struct exchange *ex, const st
         .date = listen_date(c->srv, c->turn_ns),
         .scratch = &c->scratch,
         .software = c->srv->software,
-        .head_request = head_req,
+        .head_request = message_is_head_request(req),
         .http11 = http11,
         .http09 = (req->flags & MSG_HTTP09) != 0,
         .close = c->close_when_done || !f->keep_alive || c->srv->stopping,

@@ -22,13 +22,6 @@
 #include "hspy/response.h"
 #include "hspy/xmalloc.h"
 
-static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
-                              "Content-Type: text/plain; charset=utf-8\r\n"
-                              "Content-Length: 41\r\n"
-                              "Connection: close\r\n"
-                              "\r\n"
-                              "503 too many connections (--max-conns)\r\n\r\n";
-
 const char *listen_date(struct listen *l, int64_t now_ns)
 {
     int64_t sec = now_ns / 1000000000;
@@ -639,8 +632,7 @@ static int open_listener(struct listen *l)
         .host = h->opt.host,
         .port = h->opt.port,
         .max_conns = h->opt.max_conns,
-        .refusal = REFUSAL,
-        .refusal_len = sizeof REFUSAL - 1,
+        .refusal = response_refusal,
     };
     l->listener.data = l;
     l->listener.on_conn = on_conn;

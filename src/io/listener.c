@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,13 +67,32 @@ static void free_handle(uv_handle_t *h)
     free(h);
 }
 
+/*
+ * The bytes a connection just accepted has sent so far, up to cap, left unread (MSG_PEEK) and
+ * not waited for (MSG_DONTWAIT): what a refusal can go by without holding the connection.
+ */
+static size_t peek(uv_tcp_t *t, uint8_t *buf, size_t cap)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)t, &fd) != 0)
+        return 0;
+    ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 ? (size_t)n : 0;
+}
+
 static void refuse(struct listener *l, uv_stream_t *server)
 {
     uv_tcp_t *t = xmalloc(sizeof *t);
     uv_tcp_init(server->loop, t);
     if (uv_accept(server, (uv_stream_t *)t) == 0 && l->cfg.refusal) {
-        uv_buf_t b = uv_buf_init((char *)l->cfg.refusal, (unsigned)l->cfg.refusal_len);
-        uv_try_write((uv_stream_t *)t, &b, 1);
+        uint8_t sent[LISTENER_PEEK_MAX];
+        struct dynbuf out;
+        dynbuf_init(&out, LISTENER_REFUSAL_MAX);
+        l->cfg.refusal(&out, sent, peek(t, sent, sizeof sent));
+        uv_buf_t b = uv_buf_init((char *)out.data, (unsigned)out.len);
+        if (out.len)
+            uv_try_write((uv_stream_t *)t, &b, 1);
+        dynbuf_cleanup(&out);
     }
     uv_close((uv_handle_t *)t, free_handle);
     l->counters.refused++;

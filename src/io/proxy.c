@@ -18,15 +18,9 @@
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/relay.h"
+#include "hspy/response.h"
 #include "hspy/sinks.h"
 #include "hspy/xmalloc.h"
-
-static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
-                              "Content-Type: text/plain; charset=utf-8\r\n"
-                              "Content-Length: 41\r\n"
-                              "Connection: close\r\n"
-                              "\r\n"
-                              "503 too many connections (--max-conns)\r\n\r\n";
 
 /* Resolves the upstream once, before serving: a typo is reported at once, not per request. */
 static int setup_upstream(struct proxy *px)
@@ -111,8 +105,7 @@ static int open_listener(struct proxy *px)
         .host = h->opt.host,
         .port = h->opt.port,
         .max_conns = h->opt.max_conns,
-        .refusal = REFUSAL,
-        .refusal_len = sizeof REFUSAL - 1,
+        .refusal = response_refusal,
     };
     px->listener.data = px;
     px->listener.on_conn = on_conn;

@@ -244,8 +244,7 @@ static void answer(struct relay *r, uint16_t status, uint32_t flags, const char 
         .why = why,
         .headers = headers,
         .nheaders = 1,
-        .head_request = req && (req->flags & MSG_HEAD) &&
-                        http_span_eq(message_head_base(req), req->head.method, "HEAD"),
+        .head_request = req && message_is_head_request(req),
     };
     struct dynbuf out;
     dynbuf_init(&out, 2048);

@@ -2,6 +2,7 @@
  * Fuzzes the head parser. The first byte picks requests or responses and a split point; the
  * rest is the input. Invariants: the result never exceeds the input, every span lies inside
  * it, counts respect the capacity, and parsing whole or in two pieces gives the same result.
+ * Requests are also read as an unparsed request line (http_peek_request_line).
  */
 #include "fuzzcheck.h"
 #include <stdint.h>
@@ -38,6 +39,29 @@ static int parse(const uint8_t *p, size_t n, enum http_kind kind, size_t cut, st
             return rc;
     }
     return http_head_parse(p, n, kind, &lim, &scan, h, w);
+}
+
+/*
+ * The request line read without parsing: spans inside the input, HEAD only with the line whole,
+ * and a prefix that says HEAD (read from an exact-size copy) says what the whole input says.
+ */
+static void check_peek(const uint8_t *p, size_t n, size_t cut)
+{
+    struct http_span method, target;
+    bool whole = false;
+    bool head = http_request_line_is_head(p, n);
+    if (http_peek_request_line(p, n, &method, &target, &whole)) {
+        check_span(method, n);
+        check_span(target, n);
+        CHECK(method.len > 0 && target.off > method.off);
+    } else {
+        CHECK(!head);
+    }
+    CHECK(!head || whole);
+    uint8_t *first = malloc(cut ? cut : 1);
+    memcpy(first, p, cut);
+    CHECK(!http_request_line_is_head(first, cut) || head);
+    free(first);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,6 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (uint16_t i = 0; i < wa.n; i++)
         CHECK(wa.w[i].code < W__COUNT && wa.w[i].off <= n);
+    if (kind == HTTP_REQUEST)
+        check_peek(p, n, n ? (size_t)(data[0] >> 1) % (n + 1) : 0);
     free(p);
     return 0;
 }

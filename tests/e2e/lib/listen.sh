@@ -4,6 +4,10 @@
 #   listen_start [ARGS...]       starts `hspy listen ARGS 0`; sets LISTEN_PID, PORT, URL
 #   listen_stop                  SIGTERM and wait (bounded); a non-zero exit status fails
 #   stop_by_term PID WHAT        SIGTERM, bounded wait; a failure (and SIGKILL) if it lingers
+#   same_head_no_body NAME       checks $T/NAME.GET has its body, $T/NAME.HEAD the same head
+#                                and none (hspy's own answers to HEAD)
+#   sent_before_accept PID PORT OUT [RAWARGS...]
+#                                rawclient.py to PORT while PID is stopped (reply in OUT)
 #   need CMD...                  skips the test (exit 77) when a command is missing
 #   check NAME CONDITION...      runs the condition; counts and reports a failure
 #   finish                       exits 1 when any check failed
@@ -74,6 +78,23 @@ stop_by_term() {
     FAILS=$((FAILS + 1))
 }
 
+# sent_before_accept PID PORT OUT [RAWARGS...]: stops PID (hspy), has rawclient.py connect to
+# PORT and run RAWARGS, then lets PID go on: what the client sent is there before hspy accepts
+# the connection (a refusal at --max-conns can look at it). The reply goes to OUT.
+sent_before_accept() {
+    local pid=$1 port=$2 out=$3 ready=$T/ready.$RANDOM c i
+    shift 3
+    kill -STOP "$pid"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/rawclient.py" "$port" "$@" --ready "$ready" >"$out" &
+    c=$!
+    for i in $(seq 200); do
+        [ -e "$ready" ] && break
+        sleep 0.05
+    done
+    kill -CONT "$pid"
+    wait "$c" || true
+}
+
 listen_stop() {
     stop_by_term "$LISTEN_PID" hspy
     local rc=0
@@ -105,6 +126,25 @@ finish() {
     fi
     echo "all checks passed"
     exit 0
+}
+
+# The Content-Length of the response in FILE; the number of bytes after its head (999 when it
+# has no end).
+answer_length() { sed -n 's/^Content-Length: \([0-9]*\)\r$/\1/p' "$1"; }
+body_after_head() {
+    python3 -c 'import sys; print(len((open(sys.argv[1], "rb").read().split(b"\r\n\r\n", 1) + [b"?" * 999])[1]))' "$1"
+}
+
+# same_head_no_body NAME: hspy's answer to GET ($T/NAME.GET) has a body of its Content-Length,
+# the one to HEAD ($T/NAME.HEAD) the same status and Content-Length, and nothing after its head
+# (RFC 9110 9.3.2).
+same_head_no_body() {
+    local get=$T/$1.GET head=$T/$1.HEAD
+    check "$1 GET: a body of its Content-Length" \
+        test -n "$(answer_length "$get")" -a "$(body_after_head "$get")" = "$(answer_length "$get")"
+    check "$1 HEAD: the same status" test "$(head -1 "$head")" = "$(head -1 "$get")"
+    check "$1 HEAD: the same Content-Length" test "$(answer_length "$head")" = "$(answer_length "$get")"
+    check "$1 HEAD: nothing after the head" test "$(body_after_head "$head")" = 0
 }
 
 # jq-free JSON queries over the --json output: pyq FILE EXPR (EXPR sees `ex`, the list of

@@ -318,6 +318,38 @@ static void test_head_too_large_warned_once(void **state)
           "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] incomplete !head-too-large@c0\n");
 }
 
+static void test_answer_to_unparsed_head_request(void **state)
+{
+    (void)state;
+    /* A request head never parsed (over the limit, or unfinished when the server gave up)
+     * whose whole request line says HEAD: the answer has no body, whatever its Content-Length
+     * says. A request line not yet whole says nothing: the answer is framed as for GET. */
+    static const struct conversation_config small = {.limits = {.head_max = 64,
+                                                                .headers_max = 256,
+                                                                .chunk_digits_max = 16,
+                                                                .chunk_ext_max = 4096},
+                                                     .exchange = {65536, 1 << 20},
+                                                     .conn_id = 1};
+    static const char answer[] = "HTTP/1.1 431 Too Large\r\nContent-Length: 5\r\n"
+                                 "Connection: close\r\n\r\n";
+    const struct step big[] = {
+        {C, "HEAD / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            "aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"},
+        {S, answer},
+        {NULL, NULL}};
+    check(big, &small,
+          "#1 - - -> 431 req[none 0/107] resp[none 0/64 i0] !head-too-large@c0 OPEN\n--\n"
+          "#1 - - -> 431 req[none 0/107] resp[none 0/64 i0] incomplete !head-too-large@c0\n");
+    const struct step slow[] = {{C, "HEAD /x HTTP/1.1\r\nHost: h\r\n"}, {S, answer}, {NULL, NULL}};
+    check(slow, &LIVE,
+          "#1 - - -> 431 req[none 0/27] resp[none 0/64 i0] OPEN\n--\n"
+          "#1 - - -> 431 req[none 0/27] resp[none 0/64 i0] incomplete\n");
+    const struct step part[] = {{C, "HEAD /x HT"}, {S, answer}, {S, "hello"}, {NULL, NULL}};
+    check(part, &LIVE,
+          "#1 - - -> 431 req[none 0/10] resp[length 5/69 i0] OPEN\n--\n"
+          "#1 - - -> 431 req[none 0/10] resp[length 5/69 i0] incomplete\n");
+}
+
 static void test_pipelined_heads_keep_only_their_bytes(void **state)
 {
     (void)state;
@@ -863,6 +895,7 @@ int main(void)
         cmocka_unit_test(test_capture_garbage_line),
         cmocka_unit_test(test_live_response_without_status_line),
         cmocka_unit_test(test_head_too_large_warned_once),
+        cmocka_unit_test(test_answer_to_unparsed_head_request),
         cmocka_unit_test(test_pipelined_heads_keep_only_their_bytes),
         cmocka_unit_test(test_one_side_requests_end_alone),
         cmocka_unit_test(test_pipelined_head),

@@ -527,6 +527,73 @@ static void test_looks_like_and_resync(void **state)
     assert_int_equal(keep, 2);
 }
 
+/* The request line read before (or without) parsing: one line per case, "-" for no method. */
+static const struct {
+    const char *in;
+    const char *method, *target;
+    bool whole, head;
+} PEEKS[] = {
+    {"HEAD /x HTTP/1.1\r\n", "HEAD", "/x", true, true},
+    {"HEAD /x HTTP/1.1\nHost: a\n", "HEAD", "/x", true, true},
+    {"\r\n\nHEAD / HTTP/1.1\r\nHost: a", "HEAD", "/", true, true},
+    {"HEAD /x\r\n", "HEAD", "/x", true, true},
+    {"HEAD  /x HTTP/1.1\r\n", "HEAD", "", true, true},
+    {"HEAD /x HT", "HEAD", "/x", false, false},
+    {"HEAD /x HTTP/1.1\r", "HEAD", "/x", false, false},
+    {"HEAD ", "HEAD", "", false, false},
+    {"HEAD", "-", "", false, false},
+    {"HEAD\r\n", "-", "", false, false},
+    {"head / HTTP/1.1\r\n", "head", "/", true, false},
+    {"HEADER / HTTP/1.1\r\n", "HEADER", "/", true, false},
+    {"GET / HTTP/1.1\r\n", "GET", "/", true, false},
+    {" HEAD / HTTP/1.1\r\n", "-", "", false, false},
+    {"", "-", "", false, false},
+    {"\x16\x03\x01\\0\xa5 \n", "\x16\x03\x01\\0\xa5", "", true, false},
+};
+
+static void test_peek_request_line(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof PEEKS / sizeof PEEKS[0]; i++) {
+        size_t n;
+        uint8_t *in = tu_unescape(PEEKS[i].in, &n);
+        size_t mlen;
+        uint8_t *want_method = tu_unescape(PEEKS[i].method, &mlen);
+        struct http_span method, target;
+        bool whole = false;
+        bool got = http_peek_request_line(in, n, &method, &target, &whole);
+        if (strcmp(PEEKS[i].method, "-") == 0) {
+            if (got)
+                fail_msg("case %zu (%s): a method where none is", i, PEEKS[i].in);
+        } else {
+            if (!got)
+                fail_msg("case %zu (%s): no method", i, PEEKS[i].in);
+            assert_int_equal(method.len, mlen);
+            assert_memory_equal(in + method.off, want_method, mlen);
+            assert_true(http_span_eq(in, target, PEEKS[i].target));
+            if (whole != PEEKS[i].whole)
+                fail_msg("case %zu (%s): whole %d", i, PEEKS[i].in, whole);
+        }
+        if (http_request_line_is_head(in, n) != PEEKS[i].head)
+            fail_msg("case %zu (%s): is_head %d", i, PEEKS[i].in, !PEEKS[i].head);
+        /* Every prefix, in an exact-size copy so that a read past it is caught: HEAD only
+         * once the line is whole, and from then on. */
+        bool seen = false;
+        for (size_t k = 0; k <= n; k++) {
+            uint8_t *cut = malloc(k ? k : 1);
+            memcpy(cut, in, k);
+            bool head = http_request_line_is_head(cut, k);
+            free(cut);
+            if (seen && !head)
+                fail_msg("case %zu (%s): HEAD at a shorter prefix, not at %zu", i, PEEKS[i].in, k);
+            seen = head;
+        }
+        assert_int_equal(seen, PEEKS[i].head);
+        free(in);
+        free(want_method);
+    }
+}
+
 /* --- generated heads --- */
 
 static uint32_t next_rand(uint32_t *s)
@@ -866,6 +933,7 @@ int main(void)
         cmocka_unit_test(test_head_ends),
         cmocka_unit_test(test_endless_tiny_lines),
         cmocka_unit_test(test_looks_like_and_resync),
+        cmocka_unit_test(test_peek_request_line),
         cmocka_unit_test(test_has_lf_from),
         cmocka_unit_test(test_value_scan_every_byte),
         cmocka_unit_test(test_name_scan_every_byte),

@@ -139,6 +139,41 @@ static void test_error_head_request(void **state)
     dynbuf_cleanup(&head);
 }
 
+/* The 503 of --max-conns, by what the refused connection had sent when it was accepted. */
+static void test_refusal(void **state)
+{
+    (void)state;
+    const char *want_head = "HTTP/1.1 503 Service Unavailable\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Length: 60\r\n"
+                            "Connection: close\r\n\r\n";
+    const char *body = "503 Service Unavailable: too many connections (--max-conns)\n";
+    assert_int_equal(strlen(body), 60);
+    static const struct {
+        const char *sent;
+        bool body;
+    } CASES[] = {
+        {"", true},
+        {"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", false},
+        {"HEAD / HTTP/1.1\n", false},
+        {"HEAD / HTTP/1.1", true}, /* the line not whole yet: the method is not sure */
+        {"GET / HTTP/1.1\r\n\r\n", true},
+        {"head / HTTP/1.1\r\n\r\n", true},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct dynbuf out;
+        dynbuf_init(&out, 4096);
+        response_refusal(&out, (const uint8_t *)CASES[i].sent, strlen(CASES[i].sent));
+        size_t want = strlen(want_head) + (CASES[i].body ? strlen(body) : 0);
+        if (out.len != want)
+            fail_msg("case %zu (%s): %zu bytes, not %zu", i, CASES[i].sent, out.len, want);
+        assert_memory_equal(out.data, want_head, strlen(want_head));
+        if (CASES[i].body)
+            assert_memory_equal(out.data + strlen(want_head), body, strlen(body));
+        dynbuf_cleanup(&out);
+    }
+}
+
 static void test_header_is(void **state)
 {
     (void)state;
@@ -154,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_reason),    cmocka_unit_test(test_head),
         cmocka_unit_test(test_head_len),  cmocka_unit_test(test_set_length),
         cmocka_unit_test(test_header_is), cmocka_unit_test(test_error_head_request),
+        cmocka_unit_test(test_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

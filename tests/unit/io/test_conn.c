@@ -1,11 +1,16 @@
 /*
  * conn and listener on a real loop over loopback: accept and connect, echo, the connection cap
- * with its refusal, backpressure (full queue, drain), read holds, idle and deadline timeouts,
- * a flushing close that delivers everything, a reset, a refused connect.
+ * with its refusal (composed from the bytes already sent, left unread), backpressure (full
+ * queue, drain), read holds, idle and deadline timeouts, a flushing close that delivers
+ * everything, a reset, a refused connect.
  */
 #include "testutil.h"
 
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "hspy/conn.h"
 #include "hspy/listener.h"
@@ -88,6 +93,14 @@ static void on_refuse(void *data, int err)
     ((struct ctx *)data)->refused++;
 }
 
+/* The refusal: "NO", the bytes the connection had sent, a LF. */
+static void refusal(struct dynbuf *out, const uint8_t *sent, size_t n)
+{
+    dynbuf_append(out, "NO", 2);
+    dynbuf_append(out, sent, n);
+    dynbuf_append(out, "\n", 1);
+}
+
 static void on_connected(void *data, struct conn *c, int status)
 {
     (void)c;
@@ -105,7 +118,7 @@ static void setup(struct ctx *x, uint64_t max_conns)
     x->l.data = x;
     x->l.on_conn = on_conn;
     x->l.on_refuse = on_refuse;
-    struct listener_config cfg = {"127.0.0.1", 0, max_conns, 0, "NO\n", 3};
+    struct listener_config cfg = {"127.0.0.1", 0, max_conns, 0, refusal};
     char err[256];
     assert_int_equal(listener_open(&x->l, &x->loop, &cfg, &x->g, err, sizeof err), 0);
     assert_int_not_equal(x->l.local.port, 0);
@@ -181,6 +194,39 @@ static void test_cap(void **state)
     assert_int_equal(x.l.counters.refused, 1);
     assert_int_equal(extra.got, 3);
     assert_memory_equal(extra.first, "NO\n", 3);
+    assert_int_equal(x.accepted, 1);
+    teardown(&x);
+}
+
+/*
+ * A connection over the cap that sent bytes before it was accepted (a blocking socket: connected
+ * and written before the loop runs): the refusal sees them, and they stay unread.
+ */
+static void test_cap_sees_what_was_sent(void **state)
+{
+    (void)state;
+    struct ctx x;
+    setup(&x, 1);
+    connect_client(&x, &x.cli, x.l.local.port);
+    RUN_UNTIL(&x, x.accepted == 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.0.1", x.l.local.port, &a);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    static const char line[] = "HEAD / HTTP/1.1\r\n";
+    assert_int_equal(send(fd, line, sizeof line - 1, 0), (ssize_t)sizeof line - 1);
+    RUN_UNTIL(&x, x.refused == 1);
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char got[64];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof got && (r = recv(fd, got + n, sizeof got - n, 0)) > 0)
+        n += (size_t)r;
+    close(fd);
+    assert_int_equal(n, 2 + sizeof line - 1 + 1);
+    assert_memory_equal(got, "NOHEAD / HTTP/1.1\r\n\n", n);
     assert_int_equal(x.accepted, 1);
     teardown(&x);
 }
@@ -292,13 +338,13 @@ static void test_bind_errors(void **state)
     struct ctx x;
     setup(&x, 10);
     struct listener other = {0};
-    struct listener_config cfg = {"127.0.0.1", x.l.local.port, 10, 0, NULL, 0};
+    struct listener_config cfg = {"127.0.0.1", x.l.local.port, 10, 0, NULL};
     char err[256];
     assert_int_equal(listener_open(&other, &x.loop, &cfg, &x.g, err, sizeof err), -1);
     char want[128];
     snprintf(want, sizeof want, "listen 127.0.0.1:%u: address already in use", x.l.local.port);
     assert_string_equal(err, want);
-    struct listener_config bad = {"no-such-host.invalid", 0, 10, 0, NULL, 0};
+    struct listener_config bad = {"no-such-host.invalid", 0, 10, 0, NULL};
     assert_int_equal(listener_open(&other, &x.loop, &bad, &x.g, err, sizeof err), -1);
     assert_non_null(strstr(err, "listen no-such-host.invalid:0: cannot resolve host"));
     assert_false(listener_public(&x.l));
@@ -308,10 +354,15 @@ static void test_bind_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_echo),         cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_backpressure), cmocka_unit_test(test_timeouts),
-        cmocka_unit_test(test_close_flush),  cmocka_unit_test(test_reset),
-        cmocka_unit_test(test_refused),      cmocka_unit_test(test_bind_errors),
+        cmocka_unit_test(test_echo),
+        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_cap_sees_what_was_sent),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_close_flush),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_bind_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
