@@ -30,6 +30,7 @@ struct hspy_load {
     uint64_t connections; /* HTTP connections found */
     uint64_t evicted;     /* open connections dropped by the connection table cap */
     uint64_t gaps;        /* stretches of TCP bytes missing from the capture */
+    bool stream;          /* the input is a stream (a pipe): no size, bytes as they come */
     bool active;          /* a capture is being read */
     bool done;            /* the whole input was read (or reading stopped at an error) */
 };
