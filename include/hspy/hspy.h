@@ -46,6 +46,10 @@ struct hspy {
     bool interactive;    /* the TUI owns the terminal */
     struct sinks *sinks; /* stdout printers and file writers */
     struct tui *tui;     /* NULL without a terminal */
+    /* The controlling terminal (/dev/tty), open when the input comes on stdin ("-") and the
+     * interface runs: keys are read from it, and children that need the terminal get it as
+     * their stdin. -1 otherwise: keys come from stdin. */
+    int tty_fd;
     /* The UI layer's entry points, set by main (the I/O layer does not link the UI). */
     struct tui *(*tui_open)(struct hspy *h);
     void (*tui_close)(struct tui *t);
