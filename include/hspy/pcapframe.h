@@ -66,12 +66,12 @@ void pcapframe_init(struct pcapframe *f);
 long pcapframe_scan(struct pcapframe *f, const uint8_t *data, size_t len);
 
 /*
- * True when a reader at stream offset pos (where libpcap stopped: a record boundary at or past
- * f->header_end) has a whole packet ahead, with every block before it, among the bytes scanned.
+ * True when a reader that has taken `taken` packets (libpcap returns them in stream order) has
+ * the next one whole, with every block before it, among the bytes scanned.
  */
-static inline bool pcapframe_ready(const struct pcapframe *f, uint64_t pos)
+static inline bool pcapframe_ready(const struct pcapframe *f, uint64_t taken)
 {
-    return f->packet_end > pos;
+    return f->packets > taken;
 }
 
 /* True once what libpcap reads while opening the stream is scanned (or it is not a capture). */

@@ -26,11 +26,12 @@ enum { PCAPSOURCE_FILE_BUFFER = 256 << 10 };
 #define PCAPSOURCE_RESYNC_MAX ((long)16 << 20) /* bytes searched for a record after corruption */
 
 /*
- * A stream's gate: ready(data) says whether libpcap can read the next packet without waiting
- * (every byte it will read for it is there, or the input ended). Asked before each packet.
+ * A stream's gate: ready(data, taken) says whether libpcap, having returned `taken` packets,
+ * can read the next one without waiting (every byte it will read for it is there, or the input
+ * ended). Asked before each packet.
  */
 struct pcapsource_gate {
-    bool (*ready)(const void *data);
+    bool (*ready)(const void *data, uint64_t taken);
     const void *data;
 };
 
@@ -56,7 +57,8 @@ struct pcapsource {
     unsigned nnotes;
     uint64_t skipped_records;    /* corrupt records skipped */
     struct pcapsource_gate gate; /* streams: asked before each packet; ready NULL otherwise */
-    void *bpf; /* streams with --bpf: the compiled filter (struct bpf_program), else NULL */
+    uint64_t taken; /* streams: packets libpcap returned (those --bpf dropped included) */
+    void *bpf;      /* streams with --bpf: the compiled filter (struct bpf_program), else NULL */
 };
 
 /*

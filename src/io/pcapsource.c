@@ -319,9 +319,10 @@ int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
     for (unsigned i = 0; i < max; i++) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
-        if (s->gate.ready && !s->gate.ready(s->gate.data))
+        if (s->gate.ready && !s->gate.ready(s->gate.data, s->taken))
             break; /* the next packet has not arrived whole: libpcap would wait for it */
         int rc = pcap_next_ex(P(s), &hdr, &data);
+        s->taken += rc == 1;
         if (rc == 1 && s->bpf && !pcap_offline_filter(s->bpf, hdr, data))
             continue;
         if (rc == 1) {

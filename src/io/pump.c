@@ -54,11 +54,21 @@ static void append(struct pump *p, const uint8_t *data, size_t n)
     p->read_total += n;
 }
 
-/* libpcap's reads: served from the buffer, never waiting (see pump_ready). */
+/*
+ * libpcap's reads (through stdio's buffer): served from the buffer, never waiting, and never
+ * past the last whole block scanned, so that the bytes of a record not yet whole stay here to be
+ * framed. At the end of the input, or for a stream that is no capture, everything goes.
+ */
 static ssize_t cookie_read(void *cookie, char *out, size_t size)
 {
     struct pump *p = cookie;
-    size_t n = pending(p) < size ? pending(p) : size;
+    size_t avail = pending(p);
+    if (!p->eof && p->frame.format != PCAPFRAME_OTHER) {
+        uint64_t whole =
+            p->frame.scanned > pump_consumed(p) ? p->frame.scanned - pump_consumed(p) : 0;
+        avail = whole < avail ? (size_t)whole : avail;
+    }
+    size_t n = avail < size ? avail : size;
     memcpy(out, p->buf + p->head, n);
     p->head += n;
     return (ssize_t)n;
@@ -71,16 +81,14 @@ static int cookie_close(void *cookie)
     return 0;
 }
 
-/* Bytes stdio already holds (the peek at the input's first byte): with the descriptor
- * non-blocking, fread hands them over and stops at EAGAIN instead of waiting. */
-static void take_stdio_buffer(struct pump *p, FILE *in)
+/* The byte stdio holds: the peek at the input's first byte, pushed back on an unbuffered
+ * stream (see pump_open). With the descriptor non-blocking, getc returns it without a read. */
+static void take_pushed_back(struct pump *p, FILE *in)
 {
-    uint8_t chunk[4096];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, in)) > 0) {
-        append(p, chunk, k);
-        if (k < sizeof chunk)
-            break;
+    int c = getc(in);
+    if (c != EOF) {
+        uint8_t byte = (uint8_t)c;
+        append(p, &byte, 1);
     }
     p->eof = feof(in) != 0;
     clearerr(in);
@@ -98,7 +106,7 @@ int pump_open(struct pump *p, FILE *in, const char *name, char *err, size_t errl
         p->open = false;
         return -1;
     }
-    take_stdio_buffer(p, in);
+    take_pushed_back(p, in);
     scan(p);
     static const cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
     p->file = fopencookie(p, "rb", io);
@@ -107,9 +115,9 @@ int pump_open(struct pump *p, FILE *in, const char *name, char *err, size_t errl
         pump_close(p);
         return -1;
     }
-    /* Unbuffered: each of libpcap's reads takes exactly its bytes from the buffer, so what it
-     * consumed is known (stdio read-ahead would take bytes of records not yet whole). */
-    setvbuf(p->file, NULL, _IONBF, 0);
+    /* A buffer of its own: unbuffered, glibc reads a cookie stream one byte per call. */
+    p->file_buf = xmalloc(PUMP_FILE_BUFFER);
+    setvbuf(p->file, p->file_buf, _IOFBF, PUMP_FILE_BUFFER);
     return 0;
 }
 
@@ -131,29 +139,29 @@ static size_t room(struct pump *p)
     return free_bytes < PUMP_READ_CHUNK ? free_bytes : PUMP_READ_CHUNK;
 }
 
-bool pump_ready(const struct pump *p)
+bool pump_ready(const struct pump *p, uint64_t taken)
 {
-    if (pcapframe_ready(&p->frame, pump_consumed(p)))
+    if (pcapframe_ready(&p->frame, taken))
         return true;
     return p->eof && !p->error[0];
 }
 
-bool pump_done(const struct pump *p)
+bool pump_done(const struct pump *p, uint64_t taken)
 {
-    return p->error[0] && !pcapframe_ready(&p->frame, pump_consumed(p));
+    return p->error[0] && !pcapframe_ready(&p->frame, taken);
 }
 
-bool pump_wants_input(const struct pump *p)
+bool pump_wants_input(const struct pump *p, uint64_t taken)
 {
     if (p->eof || p->error[0])
         return false;
-    return !(pending(p) >= PUMP_HIGH_WATER && pump_ready(p));
+    return !(pending(p) >= PUMP_HIGH_WATER && pump_ready(p, taken));
 }
 
-size_t pump_fill(struct pump *p)
+size_t pump_fill(struct pump *p, uint64_t taken)
 {
     size_t total = 0;
-    while (pump_wants_input(p)) {
+    while (pump_wants_input(p, taken)) {
         size_t want = room(p);
         if (want == 0) {
             /* PUMP_BUFFER_MAX bytes and still no whole packet: blocks that never end in one. */
@@ -187,7 +195,7 @@ int pump_wait_opening(struct pump *p, const char *name, char *err, size_t errlen
             snprintf(err, errlen, "%s: %s", name, strerror(errno));
             return -1;
         }
-        pump_fill(p);
+        pump_fill(p, 0);
     }
     if (p->err) {
         snprintf(err, errlen, "%s: %s", name, strerror(p->err));
@@ -213,6 +221,8 @@ void pump_close(struct pump *p)
     p->open = false;
     if (p->file)
         fclose(p->file); /* cookie_close forgets it */
+    free(p->file_buf);   /* only once the FILE using it is closed */
+    p->file_buf = NULL;
     fcntl(p->fd, F_SETFL, p->fd_flags);
     free(p->buf);
     p->buf = NULL;

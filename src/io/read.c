@@ -122,9 +122,9 @@ static int pcap_report(struct reader *r)
 
 /* ---- captures through a pipe ---- */
 
-static bool stream_ready(const void *pump)
+static bool stream_ready(const void *pump, uint64_t taken)
 {
-    return pump_ready(pump);
+    return pump_ready(pump, taken);
 }
 
 static void on_idle(uv_idle_t *idle);
@@ -134,7 +134,7 @@ static void on_stream_readable(uv_poll_t *poll, int status, int events);
 static void sync_poll(struct reader *r)
 {
     bool active = uv_is_active((uv_handle_t *)&r->poll);
-    bool wanted = pump_wants_input(&r->pump);
+    bool wanted = pump_wants_input(&r->pump, r->src.taken);
     if (wanted && !active)
         uv_poll_start(&r->poll, UV_READABLE, on_stream_readable);
     else if (!wanted && active)
@@ -145,9 +145,9 @@ static void on_stream_readable(uv_poll_t *poll, int status, int events)
 {
     struct reader *r = poll->data;
     (void)status, (void)events; /* an error shows as a failed read */
-    pump_fill(&r->pump);
+    pump_fill(&r->pump, r->src.taken);
     sync_poll(r);
-    if (pump_ready(&r->pump) || pump_done(&r->pump))
+    if (pump_ready(&r->pump, r->src.taken) || pump_done(&r->pump, r->src.taken))
         uv_idle_start(&r->idle, on_idle);
 }
 
@@ -181,12 +181,12 @@ static void stream_start(struct reader *r)
 static int stream_read(struct reader *r)
 {
     struct pump *p = &r->pump;
-    int more = pump_ready(p) ? pcapsource_read(&r->src, READ_BATCH, true) : 1;
+    int more = pump_ready(p, r->src.taken) ? pcapsource_read(&r->src, READ_BATCH, true) : 1;
     r->h->load.bytes_read = pump_consumed(p);
-    if (!more || pump_done(p))
+    if (!more || pump_done(p, r->src.taken))
         return READ_END;
     sync_poll(r);
-    return pump_ready(p) ? READ_MORE : READ_WAIT;
+    return pump_ready(p, r->src.taken) ? READ_MORE : READ_WAIT;
 }
 
 static void stream_close(struct reader *r)
@@ -272,6 +272,10 @@ static const struct input *input_of(const char *path)
     uint8_t head[64];
     size_t n = 0;
     if (strcmp(path, "-") == 0) {
+        /* A pipe is pumped (pump.h), which takes over the descriptor: stdio must not have read
+         * ahead of the byte peeked at. The HAR reader's large freads go straight to read(). */
+        if (stdin_is_pipe())
+            setvbuf(stdin, NULL, _IONBF, 0);
         int c = getc(stdin);
         if (c == EOF)
             return &INPUT_PCAP;
