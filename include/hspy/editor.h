@@ -29,11 +29,12 @@ typedef void (*editor_done_fn)(void *data, int status, const uint8_t *text, size
                                const char *err);
 
 /*
- * Starts the editor on a copy of text. Returns the running editor, or NULL with the reason in
- * err (nothing is left behind: no file, no process).
+ * Starts the editor on a copy of text, with term_fd (the terminal: stdin, or /dev/tty when stdin
+ * carries the input) as its standard input. Returns the running editor, or NULL with the reason
+ * in err (nothing is left behind: no file, no process).
  */
-struct editor *editor_start(uv_loop_t *loop, const uint8_t *text, size_t n, editor_done_fn done,
-                            void *data, char *err, size_t errlen);
+struct editor *editor_start(uv_loop_t *loop, int term_fd, const uint8_t *text, size_t n,
+                            editor_done_fn done, void *data, char *err, size_t errlen);
 /* Ends a running editor (SIGTERM) and removes its file; done is not called. */
 void editor_cancel(struct editor *e);
 

@@ -30,6 +30,7 @@ struct hspy_load {
     uint64_t connections; /* HTTP connections found */
     uint64_t evicted;     /* open connections dropped by the connection table cap */
     uint64_t gaps;        /* stretches of TCP bytes missing from the capture */
+    bool stream;          /* the input is a stream (a pipe): no size, bytes as they come */
     bool active;          /* a capture is being read */
     bool done;            /* the whole input was read (or reading stopped at an error) */
 };
@@ -45,6 +46,10 @@ struct hspy {
     bool interactive;    /* the TUI owns the terminal */
     struct sinks *sinks; /* stdout printers and file writers */
     struct tui *tui;     /* NULL without a terminal */
+    /* The controlling terminal (/dev/tty), open when the input comes on stdin ("-") and the
+     * interface runs: keys are read from it, and children that need the terminal get it as
+     * their stdin. -1 otherwise: keys come from stdin. */
+    int tty_fd;
     /* The UI layer's entry points, set by main (the I/O layer does not link the UI). */
     struct tui *(*tui_open)(struct hspy *h);
     void (*tui_close)(struct tui *t);

@@ -25,6 +25,16 @@ enum { PCAPSOURCE_FILE_BUFFER = 256 << 10 };
 #define PCAPSOURCE_SNAPLEN    262144           /* live capture snap length */
 #define PCAPSOURCE_RESYNC_MAX ((long)16 << 20) /* bytes searched for a record after corruption */
 
+/*
+ * A stream's gate: ready(data, taken) says whether libpcap, having returned `taken` packets,
+ * can read the next one without waiting (every byte it will read for it is there, or the input
+ * ended). Asked before each packet.
+ */
+struct pcapsource_gate {
+    bool (*ready)(const void *data, uint64_t taken);
+    const void *data;
+};
+
 struct pcapsource {
     void *pcap;       /* pcap_t (kept opaque so users need no pcap include) */
     FILE *file;       /* the input (files and stdin) */
@@ -45,7 +55,10 @@ struct pcapsource {
     struct hspy_load own_load;
     char notes[PCAPSOURCE_NOTES_MAX][PCAPSOURCE_NOTE_LEN];
     unsigned nnotes;
-    uint64_t skipped_records; /* corrupt records skipped */
+    uint64_t skipped_records;    /* corrupt records skipped */
+    struct pcapsource_gate gate; /* streams: asked before each packet; ready NULL otherwise */
+    uint64_t taken; /* streams: packets libpcap returned (those --bpf dropped included) */
+    void *bpf;      /* streams with --bpf: the compiled filter (struct bpf_program), else NULL */
 };
 
 /*
@@ -53,6 +66,14 @@ struct pcapsource {
  * err ("not a pcap or pcapng capture", "link type X is not supported", system errors).
  */
 int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen);
+/*
+ * Opens a capture arriving through f, a FILE whose reads never wait (a pump's), named name (the
+ * caller's string, kept). gate says when the next packet may be read; a BPF filter is then
+ * applied per packet. pcapsource_close closes f. Same contract as pcapsource_open_file; on
+ * failure f is closed.
+ */
+int pcapsource_open_stream(struct pcapsource *s, FILE *f, const char *name,
+                           const struct pcapsource_gate *gate, char *err, size_t errlen);
 /* Opens a live capture on iface (NULL: the first interface libpcap offers). Same contract. */
 int pcapsource_open_live(struct pcapsource *s, const char *iface, char *err, size_t errlen);
 /* Applies a BPF filter expression. Returns 0, or -1 with the reason in err. */

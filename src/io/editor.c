@@ -126,8 +126,8 @@ static void on_editor_exit(uv_process_t *p, int64_t status, int signo)
     uv_close((uv_handle_t *)p, on_closed);
 }
 
-struct editor *editor_start(uv_loop_t *loop, const uint8_t *text, size_t n, editor_done_fn done,
-                            void *data, char *err, size_t errlen)
+struct editor *editor_start(uv_loop_t *loop, int term_fd, const uint8_t *text, size_t n,
+                            editor_done_fn done, void *data, char *err, size_t errlen)
 {
     struct editor *e = xcalloc(1, sizeof *e);
     if (write_temp(e, text, n, err, errlen) != 0) {
@@ -141,7 +141,7 @@ struct editor *editor_start(uv_loop_t *loop, const uint8_t *text, size_t n, edit
     e->cmd = xasprintf("%s \"$1\"", editor_command());
     char *args[] = {"sh", "-c", e->cmd, "hspy-editor", e->path, NULL};
     uv_stdio_container_t stdio[3] = {
-        {.flags = UV_INHERIT_FD, .data.fd = 0},
+        {.flags = UV_INHERIT_FD, .data.fd = term_fd},
         {.flags = UV_INHERIT_FD, .data.fd = 1},
         {.flags = UV_INHERIT_FD, .data.fd = 2},
     };

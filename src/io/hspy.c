@@ -4,6 +4,7 @@
  */
 #include "hspy/hspy.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ int64_t hspy_now(void)
 void hspy_init(struct hspy *h)
 {
     memset(h, 0, sizeof *h);
+    h->tty_fd = -1;
     options_init(&h->opt);
     uv_loop_init(&h->loop);
 }
@@ -39,8 +41,15 @@ void hspy_configure(struct hspy *h)
     h->limits.chunk_ext_max = (uint32_t)o->chunk_ext_max;
     h->ex_limits.head_max = (uint32_t)o->head_max;
     h->ex_limits.body_keep = o->body_keep;
-    h->interactive =
-        o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+    h->interactive = o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO);
+    /* The input on stdin (a pipe from tcpdump, say): keys come from the controlling terminal,
+     * and without one (cron, a service) hspy prints lines. */
+    if (h->interactive && o->file && strcmp(o->file, "-") == 0 && !isatty(STDIN_FILENO)) {
+        h->tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        h->interactive = h->tty_fd >= 0;
+    } else {
+        h->interactive = h->interactive && isatty(STDIN_FILENO);
+    }
     /* Without a screen nothing reads old exchanges back: free them once the sinks saw them
      * (unless --save writes them at exit). */
     size_t flows = h->interactive || o->save_path ? (size_t)o->max_flows : 0;
@@ -113,6 +122,9 @@ void hspy_cleanup(struct hspy *h)
     uv_loop_close(&h->loop);
     store_cleanup(&h->store);
     exchange_pool_cleanup(&h->pool);
+    if (h->tty_fd >= 0)
+        close(h->tty_fd);
+    h->tty_fd = -1;
     options_cleanup(&h->opt);
 }
 

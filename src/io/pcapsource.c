@@ -1,7 +1,8 @@
 /*
- * pcapsource owns a libpcap handle and the capture pipeline it feeds: opening files, stdin and
- * interfaces, BPF filters, batched reading with progress, and recovery from damaged files. It
- * never draws and never prints: problems with the input become notes for the caller.
+ * pcapsource owns a libpcap handle and the capture pipeline it feeds: opening files, stdin,
+ * streams fed through a gate (a pipe's pump) and interfaces, BPF filters, batched reading with
+ * progress, and recovery from damaged files. It never draws and never prints: problems with the
+ * input become notes for the caller.
  */
 #include "hspy/pcapsource.h"
 
@@ -52,21 +53,9 @@ static int check_link(struct pcapsource *s, char *err, size_t errlen)
     return -1;
 }
 
-int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen)
+/* Opens the savefile in s->file; on failure closes what it opened (never stdin). */
+static int open_offline(struct pcapsource *s, char *err, size_t errlen)
 {
-    memset(s, 0, sizeof *s);
-    struct infile in;
-    if (infile_open(&in, path, err, errlen) < 0)
-        return -1;
-    s->file = in.file;
-    s->name = in.name;
-    s->seekable = in.seekable;
-    if (s->file != stdin) {
-        /* Before the first read, as stdio requires; stdin may have been read already. */
-        s->file_buf = xmalloc(PCAPSOURCE_FILE_BUFFER);
-        setvbuf(s->file, s->file_buf, _IOFBF, PCAPSOURCE_FILE_BUFFER);
-    }
-    s->own_load.file_size = in.size;
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     s->pcap = pcap_fopen_offline_with_tstamp_precision(s->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!s->pcap) {
@@ -87,6 +76,34 @@ int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size
         return -1;
     }
     return 0;
+}
+
+int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    struct infile in;
+    if (infile_open(&in, path, err, errlen) < 0)
+        return -1;
+    s->file = in.file;
+    s->name = in.name;
+    s->seekable = in.seekable;
+    if (s->file != stdin) {
+        /* Before the first read, as stdio requires; stdin may have been read already. */
+        s->file_buf = xmalloc(PCAPSOURCE_FILE_BUFFER);
+        setvbuf(s->file, s->file_buf, _IOFBF, PCAPSOURCE_FILE_BUFFER);
+    }
+    s->own_load.file_size = in.size;
+    return open_offline(s, err, errlen);
+}
+
+int pcapsource_open_stream(struct pcapsource *s, FILE *f, const char *name,
+                           const struct pcapsource_gate *gate, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->file = f;
+    s->name = name;
+    s->gate = *gate;
+    return open_offline(s, err, errlen);
 }
 
 static const char *default_iface(char *buf, size_t len, char *ebuf)
@@ -159,6 +176,13 @@ int pcapsource_filter(struct pcapsource *s, const char *expr, char *err, size_t 
     if (pcap_compile(P(s), &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
         snprintf(err, errlen, "filter '%s': %s", expr, pcap_geterr(P(s)));
         return -1;
+    }
+    if (s->gate.ready) {
+        /* libpcap's own filter reads on past a packet it rejects, maybe into bytes that have not
+         * arrived: a gated source filters each packet itself. */
+        s->bpf = xmalloc(sizeof prog);
+        memcpy(s->bpf, &prog, sizeof prog);
+        return 0;
     }
     int rc = pcap_setfilter(P(s), &prog);
     pcap_freecode(&prog);
@@ -295,7 +319,12 @@ int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
     for (unsigned i = 0; i < max; i++) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
+        if (s->gate.ready && !s->gate.ready(s->gate.data, s->taken))
+            break; /* the next packet has not arrived whole: libpcap would wait for it */
         int rc = pcap_next_ex(P(s), &hdr, &data);
+        s->taken += rc == 1;
+        if (rc == 1 && s->bpf && !pcap_offline_filter(s->bpf, hdr, data))
+            continue;
         if (rc == 1) {
             int64_t ts = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
             s->last_ts = ts;
@@ -324,6 +353,11 @@ int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
 
 void pcapsource_close(struct pcapsource *s)
 {
+    if (s->bpf) {
+        pcap_freecode(s->bpf);
+        free(s->bpf);
+        s->bpf = NULL;
+    }
     if (s->started) {
         capture_cleanup(&s->cap, s->last_ts);
         s->started = false;

@@ -3,19 +3,24 @@
  * bad file is a plain error), then reads it in batches from an idle handle of the session's
  * loop, so the interface stays responsive and output starts while a large file is still
  * loading. The input is a capture (pcapsource) or a HAR document (harsource), told apart by its
- * first bytes; each kind is a row of INPUTS. It owns the idle handle and the sources; exchanges
- * go to the store, where sinks and the interface find them. It never draws and never formats
- * exchanges.
+ * first bytes, or a capture arriving through a pipe on stdin, read through a pump (pump.h) that
+ * the loop fills whenever the pipe is readable, so that a writer quiet between packets never
+ * stops the loop; each kind is a row of INPUTS. It owns the idle and poll handles and the
+ * sources; exchanges go to the store, where sinks and the interface find them. It never draws
+ * and never formats exchanges.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hspy/harsource.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/pcapsource.h"
+#include "hspy/pump.h"
 #include "hspy/sinks.h"
 #include "hspy/xmalloc.h"
 
@@ -24,11 +29,14 @@ enum { READ_BATCH = 4096 };
 
 struct reader;
 
+/* What an input's read says: the end, more now, or nothing until the input wakes the reader. */
+enum { READ_END = 0, READ_MORE = 1, READ_WAIT = 2 };
+
 /* One kind of input: how it is opened, started, read in batches, closed and reported. */
 struct input {
     int (*open)(struct reader *r, char *err, size_t errlen);
     void (*start)(struct reader *r);
-    int (*read)(struct reader *r); /* 1 while more may follow */
+    int (*read)(struct reader *r); /* READ_MORE while more may follow, READ_END, READ_WAIT */
     void (*close)(struct reader *r);
     int (*report)(struct reader *r); /* after the end: notes on stderr; the exit status */
 };
@@ -41,6 +49,9 @@ struct reader {
     struct harimport_config har_cfg;
     uv_idle_t idle;
     uv_signal_t sigint, sigterm;
+    struct pump pump;      /* a capture through a pipe: its bytes and framing */
+    uv_poll_t poll;        /* the pipe, while the pump wants input */
+    bool pumped;           /* the poll handle was initialised (closed with the reader) */
     unsigned open_handles; /* the reader is freed when the last of its handles has closed */
     bool pipe;             /* input is a pipe or terminal: flush output as exchanges complete */
 };
@@ -62,11 +73,10 @@ static void capture_setup(struct hspy *h, struct capture_config *cfg)
 
 /* ---- captures ---- */
 
-static int pcap_open(struct reader *r, char *err, size_t errlen)
+/* Applies --bpf to the open capture; on a bad expression closes it and returns -1. */
+static int apply_bpf(struct reader *r)
 {
     struct hspy *h = r->h;
-    if (pcapsource_open_file(&r->src, h->opt.file, err, errlen) < 0)
-        return -1;
     char why[512];
     if (h->opt.bpf && pcapsource_filter(&r->src, h->opt.bpf, why, sizeof why) < 0) {
         /* Only the open capture's link type can judge the expression: a bad value all the
@@ -75,6 +85,13 @@ static int pcap_open(struct reader *r, char *err, size_t errlen)
         pcapsource_close(&r->src);
         return -1;
     }
+    return 0;
+}
+
+static int pcap_open(struct reader *r, char *err, size_t errlen)
+{
+    if (pcapsource_open_file(&r->src, r->h->opt.file, err, errlen) < 0 || apply_bpf(r) < 0)
+        return -1;
     r->pipe = !r->src.seekable;
     return 0;
 }
@@ -100,6 +117,97 @@ static int pcap_report(struct reader *r)
 {
     for (unsigned i = 0; i < r->src.nnotes; i++)
         fprintf(stderr, "hspy: warning: %s\n", r->src.notes[i]);
+    return 0;
+}
+
+/* ---- captures through a pipe ---- */
+
+static bool stream_ready(const void *pump, uint64_t taken)
+{
+    return pump_ready(pump, taken);
+}
+
+static void on_idle(uv_idle_t *idle);
+static void on_stream_readable(uv_poll_t *poll, int status, int events);
+
+/* Polls the pipe while the pump wants bytes, and not otherwise (a full pump, the end). */
+static void sync_poll(struct reader *r)
+{
+    bool active = uv_is_active((uv_handle_t *)&r->poll);
+    bool wanted = pump_wants_input(&r->pump, r->src.taken);
+    if (wanted && !active)
+        uv_poll_start(&r->poll, UV_READABLE, on_stream_readable);
+    else if (!wanted && active)
+        uv_poll_stop(&r->poll);
+}
+
+static void on_stream_readable(uv_poll_t *poll, int status, int events)
+{
+    struct reader *r = poll->data;
+    (void)status, (void)events; /* an error shows as a failed read */
+    pump_fill(&r->pump, r->src.taken);
+    sync_poll(r);
+    if (pump_ready(&r->pump, r->src.taken) || pump_done(&r->pump, r->src.taken))
+        uv_idle_start(&r->idle, on_idle);
+}
+
+/* Waits (before any screen, as a file's open does) for what libpcap reads while opening. */
+static int stream_open(struct reader *r, char *err, size_t errlen)
+{
+    struct pump *p = &r->pump;
+    if (pump_open(p, stdin, "stdin", err, errlen) < 0)
+        return -1;
+    const struct pcapsource_gate gate = {stream_ready, p};
+    if (pump_wait_opening(p, "stdin", err, errlen) < 0 ||
+        pcapsource_open_stream(&r->src, pump_file(p), "stdin", &gate, err, errlen) < 0 ||
+        apply_bpf(r) < 0) {
+        pump_close(p);
+        return -1;
+    }
+    r->pipe = true;
+    return 0;
+}
+
+static void stream_start(struct reader *r)
+{
+    pcap_start(r);
+    r->h->load.stream = true; /* after pcap_start, which resets the load */
+    uv_poll_init(&r->h->loop, &r->poll, pump_fd(&r->pump));
+    r->poll.data = r;
+    r->pumped = true;
+    sync_poll(r);
+}
+
+static int stream_read(struct reader *r)
+{
+    struct pump *p = &r->pump;
+    int more = pump_ready(p, r->src.taken) ? pcapsource_read(&r->src, READ_BATCH, true) : 1;
+    r->h->load.bytes_read = pump_consumed(p);
+    if (!more || pump_done(p, r->src.taken))
+        return READ_END;
+    sync_poll(r);
+    return pump_ready(p, r->src.taken) ? READ_MORE : READ_WAIT;
+}
+
+static void stream_close(struct reader *r)
+{
+    if (r->pumped)
+        uv_poll_stop(&r->poll);
+    pcapsource_close(&r->src); /* closes the pump's FILE */
+    pump_close(&r->pump);
+}
+
+static int stream_report(struct reader *r)
+{
+    pcap_report(r);
+    const struct pump *p = &r->pump;
+    if (p->error[0])
+        fprintf(stderr,
+                "hspy: warning: stdin: corrupt capture after packet %llu (%s); reading stopped "
+                "there\n",
+                (unsigned long long)r->h->load.packets, p->error);
+    if (p->err)
+        fprintf(stderr, "hspy: warning: stdin: %s\n", strerror(p->err));
     return 0;
 }
 
@@ -144,16 +252,30 @@ static int har_report(struct reader *r)
 
 static const struct input INPUT_PCAP = {pcap_open, pcap_start, pcap_read, pcap_close, pcap_report};
 static const struct input INPUT_HAR = {har_open, har_start, har_read, har_close, har_report};
+static const struct input INPUT_STREAM = {stream_open, stream_start, stream_read, stream_close,
+                                          stream_report};
+
+/* Standard input is a pipe or a socket: bytes that come when the writer sends them. */
+static bool stdin_is_pipe(void)
+{
+    struct stat st;
+    return fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
 
 /*
  * Which input FILE is, from its first bytes. A pipe can only be peeked at one byte (pushed
- * back for the reader); a file is read from its start again.
+ * back for the reader); a file is read from its start again. A capture from a pipe goes
+ * through the pump; stdin redirected from a file is read as a file.
  */
 static const struct input *input_of(const char *path)
 {
     uint8_t head[64];
     size_t n = 0;
     if (strcmp(path, "-") == 0) {
+        /* A pipe is pumped (pump.h), which takes over the descriptor: stdio must not have read
+         * ahead of the byte peeked at. The HAR reader's large freads go straight to read(). */
+        if (stdin_is_pipe())
+            setvbuf(stdin, NULL, _IONBF, 0);
         int c = getc(stdin);
         if (c == EOF)
             return &INPUT_PCAP;
@@ -166,7 +288,9 @@ static const struct input *input_of(const char *path)
         n = fread(head, 1, sizeof head, f);
         fclose(f);
     }
-    return harsource_sniff(head, n) ? &INPUT_HAR : &INPUT_PCAP;
+    if (harsource_sniff(head, n))
+        return &INPUT_HAR;
+    return strcmp(path, "-") == 0 && stdin_is_pipe() ? &INPUT_STREAM : &INPUT_PCAP;
 }
 
 static void stop(struct reader *r)
@@ -188,8 +312,11 @@ static void flush_output(struct reader *r)
 static void on_idle(uv_idle_t *idle)
 {
     struct reader *r = idle->data;
-    if (!r->in->read(r))
+    int rc = r->in->read(r);
+    if (rc == READ_END)
         stop(r);
+    else if (rc == READ_WAIT)
+        uv_idle_stop(idle); /* the input starts it again when it has more */
     flush_output(r);
 }
 
@@ -226,10 +353,12 @@ static void on_handle_closed(uv_handle_t *handle)
 /* Closes the reader's handles; the loop frees the reader once they are closed. */
 static void reader_release(struct reader *r)
 {
-    r->open_handles = 3;
+    r->open_handles = r->pumped ? 4 : 3;
     uv_close((uv_handle_t *)&r->idle, on_handle_closed);
     uv_close((uv_handle_t *)&r->sigint, on_handle_closed);
     uv_close((uv_handle_t *)&r->sigterm, on_handle_closed);
+    if (r->pumped)
+        uv_close((uv_handle_t *)&r->poll, on_handle_closed);
 }
 
 static int run(struct hspy *h)

@@ -70,6 +70,20 @@ static void progress_item(const struct statusbar *s, const struct glyphs *g, str
     }
 }
 
+/* A stream has no size: what came so far, and whether the writer ended it. */
+static void stream_item(const struct statusbar *s, struct item *it)
+{
+    char done[16], packets[32], rate[16];
+    snprintf(it->text, sizeof it->text, "%s %s, %s packet%s",
+             s->loading ? "stream" : "end of input:", flowrow_bytes(s->done, done, sizeof done),
+             statusbar_count(s->packets, packets, sizeof packets), s->packets == 1 ? "" : "s");
+    if (s->loading && s->rate > 0) {
+        size_t o = strlen(it->text);
+        snprintf(it->text + o, sizeof it->text - o, "  %s/s",
+                 flowrow_bytes((uint64_t)s->rate, rate, sizeof rate));
+    }
+}
+
 /* "label: EXPR" for a filter expression the user typed, escaped; nothing for NULL or "". */
 static void expression_item(struct item *items, size_t *n, const char *label, const char *expr)
 {
@@ -87,7 +101,9 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     char title[ITEM_MAX - 8];
     termsafe_str(title, sizeof title, (const uint8_t *)s->title, strlen(s->title), 0);
     snprintf(add(items, &n, 0, STYLE_BAR_HI)->text, ITEM_MAX, "hspy %s", title);
-    if (s->loading)
+    if (s->stream)
+        stream_item(s, add(items, &n, 1, s->loading ? STYLE_PROGRESS : STYLE_BAR_HI));
+    else if (s->loading)
         progress_item(s, g, add(items, &n, 1, STYLE_PROGRESS));
     if (s->filtered)
         snprintf(add(items, &n, 0, STYLE_BAR)->text, ITEM_MAX, "%s of %s flows",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hspy/edit.h"
 #include "hspy/editor.h"
@@ -371,8 +372,10 @@ static void start_editor(struct tamper *t, struct exchange *ex, bool replay_afte
     p->arriving = hold_of(t, ex, NULL) && (m->flags & MSG_STARTED) && !(m->flags & MSG_COMPLETE);
     char err[512];
     ui_suspend(ui);
-    t->editor = editor_start(&t->h->loop, p->base.data ? p->base.data : (const uint8_t *)"",
-                             p->base.len, on_edited, t, err, sizeof err);
+    int term_fd = t->h->tty_fd >= 0 ? t->h->tty_fd : STDIN_FILENO;
+    t->editor =
+        editor_start(&t->h->loop, term_fd, p->base.data ? p->base.data : (const uint8_t *)"",
+                     p->base.len, on_edited, t, err, sizeof err);
     if (!t->editor) {
         ui_resume(ui);
         oops(ui, "%s", err);

@@ -1,6 +1,7 @@
 /*
  * tui owns the interface's life on the event loop: it opens the screen, builds the ui over the
- * session's store, and wires them to h->loop. Keys arrive through a poll on stdin, SIGWINCH
+ * session's store, and wires them to h->loop. Keys arrive through a poll on stdin (on the
+ * controlling terminal, /dev/tty, when stdin carries the input of `hspy read -`), SIGWINCH
  * through a signal handle; frames are drawn from a prepare hook (before the loop blocks) when
  * the store or the ui changed, at most once per FRAME_MS, with a one-shot timer for a frame
  * that had to wait. Under heavy traffic, frames that only show it are paced further by their own
@@ -10,6 +11,7 @@
  */
 #include "hspy/tui.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +52,7 @@ struct tui {
     struct tamper *tamper; /* intercept, edit and replay keys */
     struct outbox *outbox; /* export and HAR keys */
     struct screen screen;
+    FILE *keys; /* /dev/tty when stdin carries the input (owned), else NULL: keys on stdin */
     struct canvas canvas;
     uv_prepare_t prepare;
     uv_timer_t timer;
@@ -123,6 +126,8 @@ static void sync_progress(struct tui *t)
     p->total = l->file_size;
     p->gaps = l->gaps;
     p->active = l->active && !l->done;
+    p->stream = l->stream;
+    p->packets = l->packets;
     uint64_t ms = now - t->load_start_ms;
     p->rate = ms >= 200 ? (double)l->bytes_read * 1000.0 / (double)ms : 0;
     t->drawn_load = l->bytes_read;
@@ -390,7 +395,7 @@ static void start_loop_hooks(struct tui *t)
     uv_prepare_start(&t->prepare, on_prepare);
     uv_timer_init(loop, &t->timer);
     init_handle(t, (uv_handle_t *)&t->timer);
-    uv_poll_init(loop, &t->input, STDIN_FILENO);
+    uv_poll_init(loop, &t->input, fileno(t->screen.in));
     init_handle(t, (uv_handle_t *)&t->input);
     uv_poll_start(&t->input, UV_READABLE, on_input);
 }
@@ -425,7 +430,15 @@ struct tui *tui_new(struct hspy *h)
      * formatting elsewhere stays in the C locale. */
     setlocale(LC_CTYPE, "");
     start_signals(t);
-    if (screen_open(&t->screen, stdout, stdin, true, h->err, sizeof h->err) != 0) {
+    int keys_fd = h->tty_fd >= 0 ? dup(h->tty_fd) : -1;
+    if (keys_fd >= 0 && !(t->keys = fdopen(keys_fd, "r")))
+        close(keys_fd);
+    if ((h->tty_fd >= 0 && !t->keys) || screen_open(&t->screen, stdout, t->keys ? t->keys : stdin,
+                                                    true, h->err, sizeof h->err) != 0) {
+        if (!h->err[0])
+            hspy_fail(h, "terminal interface: /dev/tty: %s", strerror(errno));
+        if (t->keys)
+            fclose(t->keys);
         t->freeing = true;
         close_handles(t);
         return NULL;
@@ -442,6 +455,9 @@ void tui_free(struct tui *t)
         return;
     close_handles(t);
     screen_close(&t->screen);
+    if (t->keys) /* after curses let go of it */
+        fclose(t->keys);
+    t->keys = NULL;
     tamper_free(t->tamper);
     t->tamper = NULL;
     outbox_free(t->outbox);

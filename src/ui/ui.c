@@ -574,6 +574,8 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .total = pr ? pr->total : 0,
         .rate = pr ? pr->rate : 0,
         .gaps = pr ? pr->gaps : 0,
+        .stream = pr && pr->stream,
+        .packets = pr ? pr->packets : 0,
         .filtering = flowlist_rebuild_percent(&ui->list),
         .sorting = ui->list.sorting ? FLOWROW_COLUMNS[flowlist_sort_col(&ui->list)].name : NULL,
         .sorting_percent = flowlist_sort_percent(&ui->list),

@@ -165,6 +165,18 @@ static void test_statusbar(void **state)
     statusbar_render(&s, &GLYPHS_ASCII, &l);
     assert_non_null(strstr((const char *)l.text.data, "###########.........  57%"));
     assert_non_null(strstr((const char *)l.text.data, "gaps 3"));
+    /* A stream (a pipe): no size, so no bar and no percentage; bytes and packets, and once it
+     * ended, that it did. */
+    s.stream = true;
+    s.done = 2800, s.total = 0, s.packets = 1234;
+    canvas_line_reset(&l, 200, 0);
+    statusbar_render(&s, &GLYPHS_ASCII, &l);
+    assert_non_null(strstr((const char *)l.text.data, "stream 2.7KiB, 1,234 packets"));
+    assert_null(strstr((const char *)l.text.data, "%"));
+    s.loading = false;
+    canvas_line_reset(&l, 200, 0);
+    statusbar_render(&s, &GLYPHS_ASCII, &l);
+    assert_non_null(strstr((const char *)l.text.data, "end of input: 2.7KiB, 1,234 packets"));
     char buf[32];
     assert_string_equal(statusbar_count(1234567, buf, sizeof buf), "1,234,567");
     assert_string_equal(statusbar_count(12, buf, sizeof buf), "12");

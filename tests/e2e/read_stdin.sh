@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `hspy read -` from a pipe, without a terminal: every capture of the project (tcpdump-made and
+# generated, pcap and pcapng) piped in prints what reading the file prints; a capture that
+# arrives in two parts with a pause between them (cut inside a record) prints its first
+# exchange during the pause and the rest after; --bpf works on a pipe; Ctrl-C during a quiet
+# pipe ends the reading cleanly; a record announcing 2 GiB is reported as corruption at once,
+# without waiting for the writer to finish and without buffering it.
+source "$(dirname "$0")/lib/common.sh"
+caps=$HSPY_SOURCE_DIR/captures
+slowpipe=$HSPY_SOURCE_DIR/tests/e2e/lib/slowpipe.py
+[ -f "$caps/real-python.pcapng" ] || skip "the project's captures are not in this tree"
+
+# same_as_file FILE ARGS...: cat FILE | hspy read - ARGS prints what hspy read FILE ARGS does
+# (standard output, and standard error with the file's name read as stdin).
+same_as_file() {
+    local f=$1
+    shift
+    cat "$f" | "$HSPY" read - --no-tui "$@" >"$WORK/pipe.out" 2>"$WORK/pipe.err" || return 1
+    "$HSPY" read "$f" --no-tui "$@" >"$WORK/file.out" 2>"$WORK/file.err" || return 1
+    sed -i "s|$f|stdin|g" "$WORK/file.err"
+    cmp -s "$WORK/pipe.out" "$WORK/file.out" && cmp -s "$WORK/pipe.err" "$WORK/file.err" || {
+        diff "$WORK/pipe.out" "$WORK/file.out" | head -5
+        diff "$WORK/pipe.err" "$WORK/file.err" | head -5
+        return 1
+    }
+}
+
+n=0
+for f in "$caps"/*.pcap "$caps"/*.pcapng; do
+    check "$(basename "$f") through a pipe, log lines" same_as_file "$f"
+    check "$(basename "$f") through a pipe, JSON lines" same_as_file "$f" --json
+    n=$((n + 1))
+done
+[ "$n" -ge 20 ] || fail "only $n captures found"
+check "the filter language on a pipe" same_as_file "$caps/real-pipelining.pcap" --filter '~c 2xx'
+check "--bpf on a pipe (packets the filter drops are skipped)" \
+    same_as_file "$caps/real-python.pcapng" --bpf 'tcp port 8000'
+cat "$caps/real-python.pcapng" | "$HSPY" read - --no-tui --bpf 'tcp port 1' >"$WORK/none.out"
+check "--bpf that matches nothing gives nothing" test ! -s "$WORK/none.out"
+
+# A cut file through a pipe: the same warning as the file, counting the packets before the cut.
+size=$(stat -c %s "$caps/real-python.pcapng")
+head -c $((size - 700)) "$caps/real-python.pcapng" >"$WORK/cut.pcapng"
+check "a capture cut inside a record" same_as_file "$WORK/cut.pcapng"
+grep -q "stdin: the file is cut short inside a record; the [0-9]* packets before the cut" \
+    "$WORK/pipe.err" || fail "cut warning: $(cat "$WORK/pipe.err")"
+
+# slow_read FILE CUT: the capture arrives in two parts; the first exchange must be printed while
+# the writer waits, and everything once it ends.
+slow_read() {
+    local f=$1 cut=$2 i
+    rm -f "$WORK/go" "$WORK/slow.out"
+    python3 "$slowpipe" "$f" "$cut" "$WORK/go" | "$HSPY" read - --no-tui >"$WORK/slow.out" 2>&1 &
+    local pid=$!
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$WORK/slow.out" ] && break
+        sleep 0.05
+    done
+    local early=0
+    [ -s "$WORK/slow.out" ] && early=1
+    touch "$WORK/go"
+    wait "$pid" || return 1
+    [ "$early" = 1 ] || { echo "nothing printed during the pause"; return 1; }
+    "$HSPY" read "$f" --no-tui >"$WORK/file.out" 2>&1
+    cmp -s "$WORK/slow.out" "$WORK/file.out" || { diff "$WORK/slow.out" "$WORK/file.out"; return 1; }
+}
+check "pcapng in two parts, cut inside a block" slow_read "$caps/real-python.pcapng" 3000
+check "pcap in two parts, cut inside a record" slow_read "$caps/real-keepalive.pcap" 1500
+
+# Ctrl-C while the pipe is quiet: what was read is printed, exit status 0.
+rm -f "$WORK/go"
+python3 "$slowpipe" "$caps/real-python.pcapng" 3000 "$WORK/go" |
+    "$HSPY" read - --no-tui >"$WORK/int.out" 2>"$WORK/int.err" &
+pid=$!
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/int.out" ] && break; sleep 0.05; done
+kill -INT "$pid" # $! of a pipeline: its last command, hspy
+rc=0
+wait "$pid" || rc=$?
+touch "$WORK/go"
+check "Ctrl-C on a quiet pipe: exit status 0" test "$rc" = 0
+check "Ctrl-C on a quiet pipe: the first exchange printed" grep -q "GET /a.txt 200" "$WORK/int.out"
+
+# A record announcing 2 GiB, with the writer still there: reported at once, nothing buffered.
+python3 - "$caps/real-keepalive.pcap" "$WORK/huge.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+# the second record's header claims 2 GiB
+caplen = struct.unpack_from("<I", d, 24 + 8)[0]
+at = 24 + 16 + caplen
+b = bytearray(d)
+struct.pack_into("<I", b, at + 8, 0x7FFFFFFF)
+open(sys.argv[2], "wb").write(b)
+PY
+mkfifo "$WORK/fifo"
+(cat "$WORK/huge.pcap" && exec sleep 30) >"$WORK/fifo" &
+writer=$!
+BG_PIDS+=("$writer")
+rc=0
+timeout 10 "$HSPY" read - --no-tui <"$WORK/fifo" >"$WORK/huge.out" 2>"$WORK/huge.err" || rc=$?
+stop_pid "$writer"
+check "a hostile length ends the reading without waiting for the writer" test "$rc" = 0
+check "a hostile length is reported as corruption after the packet before it" \
+    grep -q "hspy: warning: stdin: corrupt capture after packet 1 (a record announcing 2147483647 bytes" "$WORK/huge.err"
+finish
