@@ -37,6 +37,8 @@ void capture_config_defaults(struct capture_config *cfg)
     cfg->flows.idle_ns = FLOWTABLE_IDLE_DEFAULT;
     cfg->flows.stream.window = TCPSTREAM_WINDOW_DEFAULT;
     cfg->flows.stream.history = TCPSTREAM_HISTORY_DEFAULT;
+    cfg->flows.stream.reorder = TCPSTREAM_REORDER_DEFAULT;
+    cfg->flows.stream.reorder_ns = TCPSTREAM_REORDER_NS_DEFAULT;
     cfg->flows.budget = TCPSTREAM_BUDGET_DEFAULT;
     cfg->frags.datagrams = IPFRAG_DATAGRAMS_DEFAULT;
     cfg->frags.bytes = IPFRAG_BYTES_DEFAULT;
