@@ -242,6 +242,48 @@ def scenario_ack_first(path):
     w.close()
 
 
+def scenario_retransmit_late(path):
+    """A retransmission with other bytes of the segment that completed a message: on a
+    keep-alive connection before the next exchange, at the very end of a connection, and of an
+    early response (a 413 while the upload goes on) whose exchange is still in flight."""
+    rng = random.Random(12)
+    w = Writer(path)
+    clock = [1_700_000_000_000_000_000]
+
+    def altered_last(conn, data):
+        pieces = conn.segments(1, data)
+        conn.seq[1] -= len(data)
+        last = bytearray(pieces[-1][1])
+        last[-3] ^= 0x20
+        return {len(pieces) - 1: bytes(last)}
+
+    c = Conn(w, clock, "10.1.0.1", "10.1.0.2", 40012, 80)
+    c.handshake()
+    c.send(0, request("GET", "/a"))
+    resp = response(200, body_of(rng, 3000), ["Content-Type: text/plain"])
+    c.send(1, resp, dup=altered_last(c, resp))
+    c.send(0, request("GET", "/b"))
+    c.send(1, response(200, body_of(rng, 500), ["Content-Type: text/plain"]))
+    c.close()
+
+    c = Conn(w, clock, "10.1.0.1", "10.1.0.2", 40013, 80)
+    c.handshake()
+    c.send(0, request("GET", "/last"))
+    resp = response(200, body_of(rng, 2000), ["Content-Type: text/plain"])
+    c.send(1, resp, dup=altered_last(c, resp))
+    c.close()
+
+    c = Conn(w, clock, "10.1.0.1", "10.1.0.2", 40014, 80)
+    c.handshake()
+    req = request("POST", "/upload", body=body_of(rng, 4000), headers=["Content-Type: text/plain"])
+    c.send(0, req[:1000])
+    resp = response(413, b"too large\n", ["Content-Type: text/plain"], reason="Content Too Large")
+    c.send(1, resp, dup=altered_last(c, resp))
+    c.send(0, req[1000:])
+    c.close()
+    w.close()
+
+
 def scenario_midstream(path):
     """The capture starts inside a response body on a keep-alive connection; two more
     exchanges follow. Ethernet with an 802.1Q tag."""
@@ -395,6 +437,7 @@ SCENARIOS = {
     "gen-retransmit-differs.pcap": scenario_retransmit_differs,
     "gen-midstream.pcap": scenario_midstream,
     "gen-ack-first.pcap": scenario_ack_first,
+    "gen-retransmit-late.pcap": scenario_retransmit_late,
     "gen-wraparound.pcap": scenario_wraparound,
     "gen-snaplen.pcap": scenario_snaplen,
     "gen-websocket.pcap": scenario_websocket,

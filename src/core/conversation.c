@@ -1252,6 +1252,26 @@ static void end_all(struct conversation *c, bool request_side, bool response_sid
 }
 
 /*
+ * Capture: begins an exchange of its own for something no exchange in flight can carry (a
+ * request without its response when s is the client, a response without a request when s is the
+ * server); end_record ends it.
+ */
+static struct exchange *begin_record(struct conversation *c, enum side s)
+{
+    (void)room_for_one(c, s); /* true in a capture: it gives up the oldest exchange */
+    struct exchange *ex = begin(c, s == SIDE_CLIENT);
+    ex->t[s == SIDE_CLIENT ? T_REQ_FIRST : T_RESP_FIRST] = c->now;
+    return ex;
+}
+
+static void end_record(struct conversation *c, struct exchange *ex)
+{
+    struct inflight *f = find(c, ex);
+    f->req_done = f->resp_done = true;
+    end_exchange(c, ex);
+}
+
+/*
  * Capture: bytes skipped while looking for a message start that never came before the end of
  * the stream are reported, so that nothing read vanishes silently: on the exchange still waiting
  * for its response, or on an exchange of their own. Only once the connection has shown HTTP; a
@@ -1269,21 +1289,22 @@ static void report_skipped_tail(struct conversation *c, enum side s)
     for (size_t i = 0; s == SIDE_SERVER && !waiting && i < c->nfl; i++)
         if (!c->fl[i].resp_done && c->fl[i].ex != sd->ex)
             waiting = &c->fl[i];
-    struct exchange *ex = waiting ? waiting->ex : NULL;
-    if (!ex) {
-        (void)room_for_one(c, s); /* true in a capture: it gives up the oldest exchange */
-        ex = begin(c, s == SIDE_CLIENT);
-        ex->t[s == SIDE_CLIENT ? T_REQ_FIRST : T_RESP_FIRST] = c->now;
-    }
+    struct exchange *ex = waiting ? waiting->ex : begin_record(c, s);
     ex->flags |= EX_GAP;
     exchange_warn(ex, W_CAPTURE_GAP, s, 0,
                   "%llu bytes skipped at the end of the stream: no message start in them",
                   (unsigned long long)n);
-    if (!waiting) {
-        struct inflight *f = find(c, ex);
-        f->req_done = f->resp_done = true;
-        end_exchange(c, ex);
-    }
+    if (!waiting)
+        end_record(c, ex);
+}
+
+void conversation_record(struct conversation *c, enum side side, enum warning_code code,
+                         const char *detail)
+{
+    assert(c->cfg.capture);
+    struct exchange *ex = begin_record(c, side);
+    exchange_warn(ex, code, side, 0, "%s", detail);
+    end_record(c, ex);
 }
 
 void conversation_close(struct conversation *c, enum side s, int64_t ts)
@@ -1339,6 +1360,15 @@ bool conversation_idle(const struct conversation *c)
 struct exchange *conversation_current(const struct conversation *c, enum side side)
 {
     return c->side[side].ex;
+}
+
+struct exchange *conversation_inflight(const struct conversation *c, uint32_t seq)
+{
+    /* fl is in the order the exchanges began, which is the order of their numbers. */
+    for (size_t i = 0; i < c->nfl; i++)
+        if (c->fl[i].ex->conn_seq >= seq)
+            return c->fl[i].ex;
+    return NULL;
 }
 
 const struct framing *conversation_framing(const struct conversation *c, enum side side)
