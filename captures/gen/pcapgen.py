@@ -219,6 +219,71 @@ def scenario_retransmit_differs(path):
     w.close()
 
 
+def scenario_ack_first(path):
+    """Capture reordering as segmentation offload and capture on several queues produce it: two
+    response segments swapped, and the client's ACK of both captured between them, before the
+    data at the start of the hole. Every byte is in the file: no gap."""
+    rng = random.Random(11)
+    w = Writer(path)
+    c = Conn(w, [1_700_000_000_000_000_000], "10.1.0.1", "10.1.0.2", 40011, 80)
+    c.handshake()
+    c.send(0, request("GET", "/first"))
+    pieces = c.segments(1, response(200, body_of(rng, 6000), ["Content-Type: text/plain"]))
+    end2 = pieces[2][0] + len(pieces[2][1])
+    for i in (0, 2):
+        c.emit(c.frame(1, PSH | ACK, pieces[i][1], seq=pieces[i][0]), dt=5_000)
+    c.emit(c.frame(0, ACK, ack=end2), dt=5_000)
+    for i in (1, 3, 4):
+        c.emit(c.frame(1, PSH | ACK, pieces[i][1], seq=pieces[i][0]), dt=5_000)
+    c.emit(c.frame(0, ACK))
+    c.send(0, request("GET", "/second"))
+    c.send(1, response(200, body_of(rng, 2000), ["Content-Type: text/plain"]))
+    c.close()
+    w.close()
+
+
+def scenario_retransmit_late(path):
+    """A retransmission with other bytes of the segment that completed a message: on a
+    keep-alive connection before the next exchange, at the very end of a connection, and of an
+    early response (a 413 while the upload goes on) whose exchange is still in flight."""
+    rng = random.Random(12)
+    w = Writer(path)
+    clock = [1_700_000_000_000_000_000]
+
+    def altered_last(conn, data):
+        pieces = conn.segments(1, data)
+        conn.seq[1] -= len(data)
+        last = bytearray(pieces[-1][1])
+        last[-3] ^= 0x20
+        return {len(pieces) - 1: bytes(last)}
+
+    c = Conn(w, clock, "10.1.0.1", "10.1.0.2", 40012, 80)
+    c.handshake()
+    c.send(0, request("GET", "/a"))
+    resp = response(200, body_of(rng, 3000), ["Content-Type: text/plain"])
+    c.send(1, resp, dup=altered_last(c, resp))
+    c.send(0, request("GET", "/b"))
+    c.send(1, response(200, body_of(rng, 500), ["Content-Type: text/plain"]))
+    c.close()
+
+    c = Conn(w, clock, "10.1.0.1", "10.1.0.2", 40013, 80)
+    c.handshake()
+    c.send(0, request("GET", "/last"))
+    resp = response(200, body_of(rng, 2000), ["Content-Type: text/plain"])
+    c.send(1, resp, dup=altered_last(c, resp))
+    c.close()
+
+    c = Conn(w, clock, "10.1.0.1", "10.1.0.2", 40014, 80)
+    c.handshake()
+    req = request("POST", "/upload", body=body_of(rng, 4000), headers=["Content-Type: text/plain"])
+    c.send(0, req[:1000])
+    resp = response(413, b"too large\n", ["Content-Type: text/plain"], reason="Content Too Large")
+    c.send(1, resp, dup=altered_last(c, resp))
+    c.send(0, req[1000:])
+    c.close()
+    w.close()
+
+
 def scenario_midstream(path):
     """The capture starts inside a response body on a keep-alive connection; two more
     exchanges follow. Ethernet with an 802.1Q tag."""
@@ -371,6 +436,8 @@ SCENARIOS = {
     "gen-reorder.pcap": scenario_reorder,
     "gen-retransmit-differs.pcap": scenario_retransmit_differs,
     "gen-midstream.pcap": scenario_midstream,
+    "gen-ack-first.pcap": scenario_ack_first,
+    "gen-retransmit-late.pcap": scenario_retransmit_late,
     "gen-wraparound.pcap": scenario_wraparound,
     "gen-snaplen.pcap": scenario_snaplen,
     "gen-websocket.pcap": scenario_websocket,

@@ -135,6 +135,18 @@ bool conversation_side_closed(const struct conversation *c, enum side side);
 bool conversation_idle(const struct conversation *c);
 /* The exchange currently receiving bytes on side, or NULL. */
 struct exchange *conversation_current(const struct conversation *c, enum side side);
+/* The exchange in flight (begun, not yet ended) with the lowest number (conn_seq) at least seq,
+ * or NULL. Valid until its CONV_END. */
+struct exchange *conversation_inflight(const struct conversation *c, uint32_t seq);
+/*
+ * Capture only: an exchange of its own that carries one warning (code, side, detail copied)
+ * about bytes whose exchanges have all ended, such as a differing retransmission after the
+ * connection's last message. It has no request when side is the server, no response when it is
+ * the client; CONV_BEGIN and CONV_END are emitted before this returns. Never from an event
+ * callback.
+ */
+void conversation_record(struct conversation *c, enum side side, enum warning_code code,
+                         const char *detail);
 /* Framing decided for the current message on side (valid after its HEAD event). */
 const struct framing *conversation_framing(const struct conversation *c, enum side side);
 /* Exchanges this conversation produced so far. */

@@ -18,7 +18,7 @@
 #include "hspy/capture.h"
 #include "hspy/hspy.h"
 
-enum { PCAPSOURCE_NOTES_MAX = 4, PCAPSOURCE_NOTE_LEN = 256 };
+enum { PCAPSOURCE_NOTES_MAX = 4, PCAPSOURCE_NOTE_LEN = 256, PCAPSOURCE_ERROR_LEN = 512 };
 /* Bytes of the stdio buffer a capture file is read through (stdio's own is 4 KiB: one read
  * system call per 4 KiB cost a tenth of reading a large capture). */
 enum { PCAPSOURCE_FILE_BUFFER = 256 << 10 };
@@ -59,6 +59,10 @@ struct pcapsource {
     struct pcapsource_gate gate; /* streams: asked before each packet; ready NULL otherwise */
     uint64_t taken; /* streams: packets libpcap returned (those --bpf dropped included) */
     void *bpf;      /* streams with --bpf: the compiled filter (struct bpf_program), else NULL */
+    /* Why reading stopped before the end of a valid input that hspy cannot read on (a pcapng
+     * whose interfaces have different link types); empty when it did not. The caller reports it
+     * as an error and exits 1. */
+    char error[PCAPSOURCE_ERROR_LEN];
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "hspy/capture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,14 @@ struct capture_flow {
     bool midstream;    /* the conversation started without the connection's beginning */
     bool preamble;     /* the connection began with bytes that are not HTTP */
     uint32_t sniffed;  /* bytes examined while SNIFFING */
+    /* Per side: the exchange (conn_seq) that last received bytes, and the one before it. */
+    uint32_t seq[2], prev_seq[2];
+    /* A differing retransmission of bytes whose exchange had ended, waiting for the next
+     * exchange to begin on the connection (or for its end: a record of its own). Only the first
+     * is kept; the flow table counts them all. */
+    bool late;
+    uint8_t late_side; /* enum side */
+    uint64_t late_off; /* stream offset of the first differing byte */
 };
 
 void capture_config_defaults(struct capture_config *cfg)
@@ -37,6 +46,8 @@ void capture_config_defaults(struct capture_config *cfg)
     cfg->flows.idle_ns = FLOWTABLE_IDLE_DEFAULT;
     cfg->flows.stream.window = TCPSTREAM_WINDOW_DEFAULT;
     cfg->flows.stream.history = TCPSTREAM_HISTORY_DEFAULT;
+    cfg->flows.stream.reorder = TCPSTREAM_REORDER_DEFAULT;
+    cfg->flows.stream.reorder_ns = TCPSTREAM_REORDER_NS_DEFAULT;
     cfg->flows.budget = TCPSTREAM_BUDGET_DEFAULT;
     cfg->frags.datagrams = IPFRAG_DATAGRAMS_DEFAULT;
     cfg->frags.bytes = IPFRAG_BYTES_DEFAULT;
@@ -46,17 +57,59 @@ void capture_config_defaults(struct capture_config *cfg)
 
 /* ---- conversation events into the store ---- */
 
+/* The side whose bytes an event reports, or -1 (CONV_BEGIN: the side that began it). */
+static int event_side(enum conv_event ev, enum side side)
+{
+    switch (ev) {
+    case CONV_BEGIN:
+    case CONV_TUNNEL_DATA: return (int)side;
+    case CONV_REQ_HEAD:
+    case CONV_REQ_BODY:
+    case CONV_REQ_DONE: return SIDE_CLIENT;
+    case CONV_RESP_INTERIM:
+    case CONV_RESP_HEAD:
+    case CONV_RESP_BODY:
+    case CONV_RESP_DONE: return SIDE_SERVER;
+    default: return -1;
+    }
+}
+
+static void track_seq(struct capture_flow *cf, int side, uint32_t seq)
+{
+    if (side < 0 || cf->seq[side] == seq)
+        return;
+    cf->prev_seq[side] = cf->seq[side];
+    cf->seq[side] = seq;
+}
+
+#define LATE_DIFFERS                                                                               \
+    "a retransmission of bytes of an exchange that had already ended carried other bytes than "    \
+    "the first copy (stream offset %llu)"
+
+/* Puts a waiting late retransmit-differs on ex (the next exchange of the connection). */
+static void give_late(struct capture_flow *cf, struct exchange *ex)
+{
+    if (!cf->late)
+        return;
+    cf->late = false;
+    exchange_warn(ex, W_RETRANSMIT_DIFFERS, (enum side)cf->late_side, 0, LATE_DIFFERS,
+                  (unsigned long long)cf->late_off);
+}
+
 static int on_conv_event(void *data, struct conversation *conv, struct exchange *ex,
                          enum conv_event ev, enum side side, const uint8_t *payload, size_t len)
 {
     struct capture_flow *cf = data;
     struct capture *c = cf->cap;
-    (void)side, (void)payload, (void)len;
+    (void)payload, (void)len;
+    if (ex)
+        track_seq(cf, event_side(ev, side), ex->conn_seq);
     switch (ev) {
     case CONV_BEGIN:
         if (cf->midstream && conversation_count(conv) <= 1)
             exchange_warn(ex, W_MIDSTREAM, SIDE_CLIENT, 0,
                           "the capture starts inside this connection: earlier bytes are unknown");
+        give_late(cf, ex);
         store_add(c->cfg.store, ex);
         break;
     case CONV_UNBLOCK: break; /* never emitted for captures: they are never paused */
@@ -241,6 +294,14 @@ static void flow_gap(void *data, struct flow *f, int dir, uint64_t n, bool snapl
     conversation_gap(cf->conv, side, n, ts);
 }
 
+/*
+ * A retransmission differs from the bytes first seen at stream offset off. The warning goes to
+ * the exchange that held those bytes while it is in flight. An exchange that ended was handed
+ * to the store and may already be printed or freed, so it is never changed afterwards: the
+ * warning goes to the next exchange of the connection (in flight, or the next to begin), or,
+ * when none comes before the connection ends, to a record of its own; the detail names the
+ * stream offset.
+ */
 static void flow_differs(void *data, struct flow *f, int dir, uint64_t off, int64_t ts)
 {
     struct capture *c = data;
@@ -250,14 +311,41 @@ static void flow_differs(void *data, struct flow *f, int dir, uint64_t off, int6
         return;
     enum side side = side_of(cf, dir);
     struct exchange *ex = conversation_current(cf->conv, side);
-    if (!ex)
-        return;
     /* The differing byte lies behind the current position by (stream offset - off). */
     uint64_t back = f->dir[dir].offset - off;
-    uint64_t pos = exchange_msg(ex, side)->wire_bytes;
-    exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, back <= pos ? pos - back : 0,
-                  "a retransmission carried other bytes than the first copy (stream offset %llu)",
-                  (unsigned long long)off);
+    uint32_t holder = cf->seq[side];
+    if (ex) {
+        uint64_t pos = exchange_msg(ex, side)->wire_bytes;
+        if (back <= pos) {
+            exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, pos - back,
+                          "a retransmission carried other bytes than the first copy (stream "
+                          "offset %llu)",
+                          (unsigned long long)off);
+            store_touch(c->cfg.store, ex);
+            return;
+        }
+        /* The bytes belong to a message before the current one. */
+        holder = ex->conn_seq == holder ? cf->prev_seq[side] : holder;
+    }
+    if (cf->late)
+        return;
+    cf->late = true;
+    cf->late_side = (uint8_t)side;
+    cf->late_off = off;
+    ex = conversation_inflight(cf->conv, holder);
+    if (!ex)
+        return; /* waits for the next exchange, or the connection's end */
+    if (ex->conn_seq == holder) {
+        /* Still in flight, its message on this side complete and the last one read there. */
+        uint64_t pos = exchange_msg(ex, side)->wire_bytes;
+        cf->late = false;
+        exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, back <= pos ? pos - back : 0,
+                      "a retransmission carried other bytes than the first copy (stream offset "
+                      "%llu)",
+                      (unsigned long long)off);
+    } else {
+        give_late(cf, ex);
+    }
     store_touch(c->cfg.store, ex);
 }
 
@@ -281,6 +369,12 @@ static void flow_end(void *data, struct flow *f, enum flow_end why, int64_t ts)
     (void)data, (void)why, (void)ts;
     if (!cf)
         return;
+    if (cf->late && cf->conv) {
+        char detail[256];
+        cf->late = false;
+        snprintf(detail, sizeof detail, LATE_DIFFERS, (unsigned long long)cf->late_off);
+        conversation_record(cf->conv, (enum side)cf->late_side, W_RETRANSMIT_DIFFERS, detail);
+    }
     conversation_free(cf->conv);
     free(cf);
     f->user = NULL;

@@ -58,6 +58,8 @@ struct half {
     bool hash_deferred; /* hashing, and every payload byte so far is kept in raw: not hashed yet */
     struct sha256 hash;
     uint64_t skipped;  /* capture: bytes skipped while resynchronising */
+    bool stray;        /* capture, server: the skipped bytes came right after a response that
+                          cannot have a body (no gap among them): that body, sent anyway */
     uint8_t crlf[256]; /* client: empty lines before the next request (RFC 9112 2.2) */
     size_t ncrlf;
     struct dynbuf hold;    /* resync: a partial start line; client: bytes during a switch */
@@ -163,6 +165,34 @@ static void maybe_end(struct conversation *c, struct inflight *f)
 }
 
 /* --- warnings --- */
+
+/*
+ * Capture: tells ex about the bytes skipped on s while resynchronising, before the next
+ * response or at the end of the stream, and forgets them. Bytes the server sent right after a
+ * response that cannot have a body are that body (body-on-bodiless-response, as in live use),
+ * not a loss; any others were lost by the capture or were not a message (capture-gap, and at
+ * the end of a stream the gap flag).
+ */
+static void report_skipped(struct exchange *ex, struct half *sd, enum side s, bool at_end)
+{
+    unsigned long long n = (unsigned long long)sd->skipped;
+    if (sd->stray)
+        exchange_warn(ex, W_BODY_FORBIDDEN, s, 0,
+                      at_end ? "%llu bytes after a response that cannot have a body, at the end "
+                               "of the stream"
+                             : "%llu bytes after a response that cannot have a body, skipped "
+                               "before this response",
+                      n);
+    else if (at_end)
+        exchange_warn(ex, W_CAPTURE_GAP, s, 0,
+                      "%llu bytes skipped at the end of the stream: no message start in them", n);
+    else
+        exchange_warn(ex, W_CAPTURE_GAP, s, 0, "%llu bytes skipped before this response", n);
+    if (at_end && !sd->stray)
+        ex->flags |= EX_GAP;
+    sd->skipped = 0;
+    sd->stray = false;
+}
 
 static void attach(struct exchange *ex, enum side s, uint64_t base, const uint8_t *buf,
                    const struct http_warnings *w)
@@ -988,6 +1018,9 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
         /* A capture only takes a response without a request once its first bytes say so; the
          * search holds an undecided prefix until they do, however the input was cut. */
         if (c->cfg.capture && http_looks_like(p, n, HTTP_RESPONSE) != 1) {
+            /* Right after a response that cannot have a body, these are its body: live use
+             * warns body-on-bodiless-response on them, and so does a capture. */
+            sd->stray = sd->skipped == 0 && sd->last_bodiless;
             sd->state = PS_RESYNC;
             return 0;
         }
@@ -1004,11 +1037,8 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
         sd->ncrlf = 0;
     }
     sd->orphan_from = (uint32_t)ex->resp.raw.len;
-    if (sd->skipped) {
-        exchange_warn(ex, W_CAPTURE_GAP, SIDE_SERVER, 0, "%llu bytes skipped before this response",
-                      (unsigned long long)sd->skipped);
-        sd->skipped = 0;
-    }
+    if (sd->skipped)
+        report_skipped(ex, sd, SIDE_SERVER, false);
     if (ex->flags & EX_NO_REQUEST)
         classify_orphan(c, ex, p, n);
     if (ex->resp.flags & MSG_UNPARSED) {
@@ -1197,6 +1227,7 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
             message_done(c, s, true);
             n -= rest;
             sd->skipped += n;
+            sd->stray = false;
             sd->state = PS_RESYNC;
         } else {
             add_gap(sd->ex, m, s, n);
@@ -1218,6 +1249,7 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
     case PS_DEAD: break;
     default:
         sd->skipped += n;
+        sd->stray = false;
         sd->state = PS_RESYNC;
         sd->mid_line = false; /* where a gap ends is unknown: look from there */
         dynbuf_reset(&sd->hold);
@@ -1267,6 +1299,26 @@ static void end_all(struct conversation *c, bool request_side, bool response_sid
 }
 
 /*
+ * Capture: begins an exchange of its own for something no exchange in flight can carry (a
+ * request without its response when s is the client, a response without a request when s is the
+ * server); end_record ends it.
+ */
+static struct exchange *begin_record(struct conversation *c, enum side s)
+{
+    (void)room_for_one(c, s); /* true in a capture: it gives up the oldest exchange */
+    struct exchange *ex = begin(c, s == SIDE_CLIENT);
+    ex->t[s == SIDE_CLIENT ? T_REQ_FIRST : T_RESP_FIRST] = c->now;
+    return ex;
+}
+
+static void end_record(struct conversation *c, struct exchange *ex)
+{
+    struct inflight *f = find(c, ex);
+    f->req_done = f->resp_done = true;
+    end_exchange(c, ex);
+}
+
+/*
  * Capture: bytes skipped while looking for a message start that never came before the end of
  * the stream are reported, so that nothing read vanishes silently: on the exchange still waiting
  * for its response, or on an exchange of their own. Only once the connection has shown HTTP; a
@@ -1278,27 +1330,25 @@ static void report_skipped_tail(struct conversation *c, enum side s)
     uint64_t n = sd->skipped + sd->hold.len;
     if (!c->cfg.capture || sd->state != PS_RESYNC || n == 0 || c->count == 0)
         return;
-    sd->skipped = 0;
     dynbuf_reset(&sd->hold);
     struct inflight *waiting = NULL;
     for (size_t i = 0; s == SIDE_SERVER && !waiting && i < c->nfl; i++)
         if (!c->fl[i].resp_done && c->fl[i].ex != sd->ex)
             waiting = &c->fl[i];
-    struct exchange *ex = waiting ? waiting->ex : NULL;
-    if (!ex) {
-        (void)room_for_one(c, s); /* true in a capture: it gives up the oldest exchange */
-        ex = begin(c, s == SIDE_CLIENT);
-        ex->t[s == SIDE_CLIENT ? T_REQ_FIRST : T_RESP_FIRST] = c->now;
-    }
-    ex->flags |= EX_GAP;
-    exchange_warn(ex, W_CAPTURE_GAP, s, 0,
-                  "%llu bytes skipped at the end of the stream: no message start in them",
-                  (unsigned long long)n);
-    if (!waiting) {
-        struct inflight *f = find(c, ex);
-        f->req_done = f->resp_done = true;
-        end_exchange(c, ex);
-    }
+    struct exchange *ex = waiting ? waiting->ex : begin_record(c, s);
+    sd->skipped = n;
+    report_skipped(ex, sd, s, true);
+    if (!waiting)
+        end_record(c, ex);
+}
+
+void conversation_record(struct conversation *c, enum side side, enum warning_code code,
+                         const char *detail)
+{
+    assert(c->cfg.capture);
+    struct exchange *ex = begin_record(c, side);
+    exchange_warn(ex, code, side, 0, "%s", detail);
+    end_record(c, ex);
 }
 
 void conversation_close(struct conversation *c, enum side s, int64_t ts)
@@ -1354,6 +1404,15 @@ bool conversation_idle(const struct conversation *c)
 struct exchange *conversation_current(const struct conversation *c, enum side side)
 {
     return c->side[side].ex;
+}
+
+struct exchange *conversation_inflight(const struct conversation *c, uint32_t seq)
+{
+    /* fl is in the order the exchanges began, which is the order of their numbers. */
+    for (size_t i = 0; i < c->nfl; i++)
+        if (c->fl[i].ex->conn_seq >= seq)
+            return c->fl[i].ex;
+    return NULL;
 }
 
 const struct framing *conversation_framing(const struct conversation *c, enum side side)

@@ -20,19 +20,19 @@ struct stream_ctx {
     int64_t ts;
 };
 
-static void s_data(void *ctx, const uint8_t *p, size_t n)
+static void s_data(void *ctx, const uint8_t *p, size_t n, int64_t ts)
 {
     struct stream_ctx *c = ctx;
-    c->t->ev.on_data(c->t->ev.data, c->f, c->dir, p, n, c->ts);
+    c->t->ev.on_data(c->t->ev.data, c->f, c->dir, p, n, ts);
 }
 
-static void s_gap(void *ctx, uint64_t n, bool snaplen)
+static void s_gap(void *ctx, uint64_t n, bool snaplen, int64_t ts)
 {
     struct stream_ctx *c = ctx;
     c->t->counters.gaps++;
     c->t->counters.gap_bytes += n;
     if (c->t->ev.on_gap)
-        c->t->ev.on_gap(c->t->ev.data, c->f, c->dir, n, snaplen, c->ts);
+        c->t->ev.on_gap(c->t->ev.data, c->f, c->dir, n, snaplen, ts);
 }
 
 static void s_differs(void *ctx, uint64_t off)
@@ -43,11 +43,11 @@ static void s_differs(void *ctx, uint64_t off)
         c->t->ev.on_differs(c->t->ev.data, c->f, c->dir, off, c->ts);
 }
 
-static void s_fin(void *ctx)
+static void s_fin(void *ctx, int64_t ts)
 {
     struct stream_ctx *c = ctx;
     if (c->t->ev.on_close)
-        c->t->ev.on_close(c->t->ev.data, c->f, c->dir, c->ts);
+        c->t->ev.on_close(c->t->ev.data, c->f, c->dir, ts);
 }
 
 static const struct tcpstream_events STREAM_EVENTS = {s_data, s_gap, s_differs, s_fin};
@@ -63,6 +63,8 @@ void flowtable_init(struct flowtable *t, const struct flowtable_limits *limits,
         t->limits.idle_ns = FLOWTABLE_IDLE_DEFAULT;
         t->limits.stream.window = TCPSTREAM_WINDOW_DEFAULT;
         t->limits.stream.history = TCPSTREAM_HISTORY_DEFAULT;
+        t->limits.stream.reorder = TCPSTREAM_REORDER_DEFAULT;
+        t->limits.stream.reorder_ns = TCPSTREAM_REORDER_NS_DEFAULT;
         t->limits.budget = TCPSTREAM_BUDGET_DEFAULT;
     }
     if (t->limits.flows == 0)
@@ -151,7 +153,7 @@ static void flush_streams(struct flowtable *t, struct flow *f, int64_t ts)
         return;
     for (int d = 0; d < 2; d++) {
         struct stream_ctx c = {t, f, d, ts};
-        tcpstream_flush(&f->dir[d], &t->budget, &STREAM_EVENTS, &c);
+        tcpstream_flush(&f->dir[d], &t->budget, ts, &STREAM_EVENTS, &c);
     }
 }
 
@@ -260,14 +262,14 @@ static void handle_segment(struct flowtable *t, struct flow *f, int dir, const s
 {
     if (p->flags & TCP_ACK) {
         struct stream_ctx c = {t, f, 1 - dir, ts};
-        tcpstream_ack(&f->dir[1 - dir], &t->budget, p->ack, &STREAM_EVENTS, &c);
+        tcpstream_ack(&f->dir[1 - dir], &t->budget, p->ack, ts, &STREAM_EVENTS, &c);
     }
     if (f->ended || f->ignore)
         return;
     uint32_t seq = p->seq + ((p->flags & TCP_SYN) ? 1 : 0);
     struct stream_ctx c = {t, f, dir, ts};
     tcpstream_segment(&f->dir[dir], &t->budget, seq, p->payload, p->payload_len, p->payload_wire,
-                      p->flags & TCP_FIN, &STREAM_EVENTS, &c);
+                      p->flags & TCP_FIN, ts, &STREAM_EVENTS, &c);
     if (!f->ended && f->dir[0].finished && f->dir[1].finished)
         end(t, f, FLOW_END_CLOSED, ts);
 }

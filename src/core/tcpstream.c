@@ -19,6 +19,7 @@ struct tcpstream_segment {
     uint64_t off;  /* stream offset of the first byte */
     uint32_t wire; /* bytes the segment covers */
     uint32_t len;  /* bytes present (< wire when cut by the snap length) */
+    int64_t ts;    /* when it was captured */
     uint8_t data[];
 };
 
@@ -30,6 +31,8 @@ void tcpstream_init(struct tcpstream *s, const struct tcpstream_limits *limits)
     } else {
         s->limits.window = TCPSTREAM_WINDOW_DEFAULT;
         s->limits.history = TCPSTREAM_HISTORY_DEFAULT;
+        s->limits.reorder = TCPSTREAM_REORDER_DEFAULT;
+        s->limits.reorder_ns = TCPSTREAM_REORDER_NS_DEFAULT;
     }
 }
 
@@ -119,11 +122,11 @@ static void recheck(struct tcpstream *s, uint64_t off, const uint8_t *p, size_t 
     }
 }
 
-static void deliver(struct tcpstream *s, const uint8_t *p, uint32_t len, uint32_t wire,
+static void deliver(struct tcpstream *s, const uint8_t *p, uint32_t len, uint32_t wire, int64_t ts,
                     const struct tcpstream_events *ev, void *ctx)
 {
     if (len) {
-        ev->data(ctx, p, len);
+        ev->data(ctx, p, len, ts);
         remember(s, p, len);
         s->counters.bytes += len;
         advance(s, len);
@@ -132,22 +135,24 @@ static void deliver(struct tcpstream *s, const uint8_t *p, uint32_t len, uint32_
         s->counters.gaps++;
         s->counters.gap_bytes += wire - len;
         s->hist_len = 0;
-        ev->gap(ctx, wire - len, true);
+        ev->gap(ctx, wire - len, true, ts);
         advance(s, wire - len);
     }
 }
 
-static void check_fin(struct tcpstream *s, const struct tcpstream_events *ev, void *ctx)
+/* Reports the FIN once reached, at ts (when the bytes before it came) or when it was captured. */
+static void check_fin(struct tcpstream *s, int64_t ts, const struct tcpstream_events *ev, void *ctx)
 {
     if (s->fin_known && !s->finished && s->offset >= s->fin_off) {
         s->finished = true;
         if (ev->fin)
-            ev->fin(ctx);
+            ev->fin(ctx, s->fin_ts > ts ? s->fin_ts : ts);
     }
 }
 
-/* Delivers buffered segments that the next expected byte has reached. */
-static void drain(struct tcpstream *s, struct tcpstream_budget *b,
+/* Delivers buffered segments that the next expected byte has reached, each at its own capture
+ * time or at ts (when the hole in front of it closed), whichever is later. */
+static void drain(struct tcpstream *s, struct tcpstream_budget *b, int64_t ts,
                   const struct tcpstream_events *ev, void *ctx)
 {
     while (s->ooo && s->ooo->off <= s->offset) {
@@ -158,38 +163,44 @@ static void drain(struct tcpstream *s, struct tcpstream_budget *b,
             uint32_t skipped = (uint32_t)(s->offset - g->off);
             uint32_t have = skipped < g->len ? skipped : g->len;
             recheck(s, g->off, g->data, have, ev, ctx);
-            deliver(s, g->data + have, g->len - have, g->wire - skipped, ev, ctx);
+            deliver(s, g->data + have, g->len - have, g->wire - skipped, g->ts > ts ? g->ts : ts,
+                    ev, ctx);
         } else {
             recheck(s, g->off, g->data, g->len, ev, ctx);
         }
         seg_free(s, b, g);
     }
-    check_fin(s, ev, ctx);
+    check_fin(s, ts, ev, ctx);
 }
 
-/* Gives up the hole in front of the first buffered segment: it becomes a gap. */
+/*
+ * Gives up the hole in front of the first buffered segment: it becomes a gap, dated like the
+ * segment after it (the capture went on from there without the hole's bytes).
+ */
 static void skip_hole(struct tcpstream *s, struct tcpstream_budget *b,
                       const struct tcpstream_events *ev, void *ctx)
 {
     if (!s->ooo)
         return;
+    int64_t ts = s->ooo->ts;
     uint64_t n = s->ooo->off - s->offset;
     if (n) {
         s->counters.gaps++;
         s->counters.gap_bytes += n;
         s->hist_len = 0;
-        ev->gap(ctx, n, false);
+        ev->gap(ctx, n, false, ts);
         advance(s, n);
     }
-    drain(s, b, ev, ctx);
+    drain(s, b, ts, ev, ctx);
 }
 
 static struct tcpstream_segment *seg_new(struct tcpstream *s, struct tcpstream_budget *b,
                                          uint64_t off, const uint8_t *p, uint32_t len,
-                                         uint32_t wire)
+                                         uint32_t wire, int64_t ts)
 {
     struct tcpstream_segment *g = xmalloc(sizeof *g + len);
     g->next = NULL;
+    g->ts = ts;
     g->off = off;
     g->wire = wire;
     g->len = len;
@@ -213,7 +224,8 @@ static uint32_t present(uint64_t off, uint32_t len, uint64_t from, uint64_t to)
  * they cover are compared with them and dropped, the rest is inserted in order.
  */
 static void buffer(struct tcpstream *s, struct tcpstream_budget *b, uint64_t off, const uint8_t *p,
-                   uint32_t len, uint32_t wire, const struct tcpstream_events *ev, void *ctx)
+                   uint32_t len, uint32_t wire, int64_t ts, const struct tcpstream_events *ev,
+                   void *ctx)
 {
     uint64_t cur = off, end = off + wire;
     struct tcpstream_segment **link = &s->ooo;
@@ -228,7 +240,7 @@ static void buffer(struct tcpstream *s, struct tcpstream_budget *b, uint64_t off
         if (stop > cur) {
             uint32_t n = present(off, len, cur, stop);
             struct tcpstream_segment *ng =
-                seg_new(s, b, cur, p + (cur - off), n, (uint32_t)(stop - cur));
+                seg_new(s, b, cur, p + (cur - off), n, (uint32_t)(stop - cur), ts);
             ng->next = g;
             *link = ng;
             link = &ng->next;
@@ -262,19 +274,41 @@ static void enforce_caps(struct tcpstream *s, struct tcpstream_budget *b,
 
 /* Payload at stream offset off, known to start at or after s->offset. */
 static void accept(struct tcpstream *s, struct tcpstream_budget *b, uint64_t off, const uint8_t *p,
-                   uint32_t len, uint32_t wire, const struct tcpstream_events *ev, void *ctx)
+                   uint32_t len, uint32_t wire, int64_t ts, const struct tcpstream_events *ev,
+                   void *ctx)
 {
     if (off == s->offset) {
-        deliver(s, p, len, wire, ev, ctx);
-        drain(s, b, ev, ctx);
+        deliver(s, p, len, wire, ts, ev, ctx);
+        drain(s, b, ts, ev, ctx);
         return;
     }
-    buffer(s, b, off, p, len, wire, ev, ctx);
+    buffer(s, b, off, p, len, wire, ts, ev, ctx);
     enforce_caps(s, b, ev, ctx);
 }
 
+/*
+ * Gives up the holes the receiver acknowledged once the capture went on without them for the
+ * reorder allowance: limits.reorder bytes buffered past the hole, or limits.reorder_ns of
+ * capture time since an acknowledged hole was first seen. Until then the acknowledgement may
+ * simply have been captured before the data it acknowledges.
+ */
+static void settle(struct tcpstream *s, struct tcpstream_budget *b, int64_t ts,
+                   const struct tcpstream_events *ev, void *ctx)
+{
+    while (s->ooo && s->acked >= s->ooo->off) {
+        if (!s->hole_acked) {
+            s->hole_acked = true;
+            s->hole_acked_ts = ts;
+        }
+        if (s->ooo_bytes < s->limits.reorder && ts - s->hole_acked_ts < s->limits.reorder_ns)
+            return;
+        skip_hole(s, b, ev, ctx);
+    }
+    s->hole_acked = false;
+}
+
 void tcpstream_segment(struct tcpstream *s, struct tcpstream_budget *budget, uint32_t seq,
-                       const uint8_t *p, uint32_t caplen, uint32_t wirelen, bool fin,
+                       const uint8_t *p, uint32_t caplen, uint32_t wirelen, bool fin, int64_t ts,
                        const struct tcpstream_events *ev, void *ctx)
 {
     if (caplen > wirelen)
@@ -291,6 +325,7 @@ void tcpstream_segment(struct tcpstream *s, struct tcpstream_budget *budget, uin
     if (fin && !s->fin_known && off + (int64_t)wirelen >= (int64_t)s->offset) {
         s->fin_known = true;
         s->fin_off = (uint64_t)(off + wirelen);
+        s->fin_ts = ts;
     }
     if (wirelen) {
         if (off + (int64_t)wirelen <= (int64_t)s->offset) {
@@ -311,13 +346,14 @@ void tcpstream_segment(struct tcpstream *s, struct tcpstream_budget *budget, uin
                 wirelen -= old;
                 off = (int64_t)s->offset;
             }
-            accept(s, budget, (uint64_t)off, p, caplen, wirelen, ev, ctx);
+            accept(s, budget, (uint64_t)off, p, caplen, wirelen, ts, ev, ctx);
         }
     }
-    check_fin(s, ev, ctx);
+    settle(s, budget, ts, ev, ctx);
+    check_fin(s, ts, ev, ctx);
 }
 
-void tcpstream_ack(struct tcpstream *s, struct tcpstream_budget *budget, uint32_t ack,
+void tcpstream_ack(struct tcpstream *s, struct tcpstream_budget *budget, uint32_t ack, int64_t ts,
                    const struct tcpstream_events *ev, void *ctx)
 {
     if (!s->started)
@@ -325,12 +361,11 @@ void tcpstream_ack(struct tcpstream *s, struct tcpstream_budget *budget, uint32_
     int64_t off = seq_offset(s, ack);
     if (off > (int64_t)s->acked)
         s->acked = (uint64_t)off;
-    while (s->ooo && off >= (int64_t)s->ooo->off)
-        skip_hole(s, budget, ev, ctx);
+    settle(s, budget, ts, ev, ctx);
 }
 
 /* Bytes the receiver acknowledged, or that lie before a FIN, but never appeared: a gap. */
-static void final_gap(struct tcpstream *s, const struct tcpstream_events *ev, void *ctx)
+static void final_gap(struct tcpstream *s, int64_t ts, const struct tcpstream_events *ev, void *ctx)
 {
     /* The FIN takes a sequence number of its own: an acknowledgement of it is not a byte. */
     uint64_t end = s->fin_known ? s->fin_off : s->acked;
@@ -340,16 +375,16 @@ static void final_gap(struct tcpstream *s, const struct tcpstream_events *ev, vo
     s->counters.gaps++;
     s->counters.gap_bytes += n;
     s->hist_len = 0;
-    ev->gap(ctx, n, false);
+    ev->gap(ctx, n, false, ts);
     advance(s, n);
 }
 
-void tcpstream_flush(struct tcpstream *s, struct tcpstream_budget *budget,
+void tcpstream_flush(struct tcpstream *s, struct tcpstream_budget *budget, int64_t ts,
                      const struct tcpstream_events *ev, void *ctx)
 {
     while (s->ooo)
         skip_hole(s, budget, ev, ctx);
     if (s->started)
-        final_gap(s, ev, ctx);
-    check_fin(s, ev, ctx);
+        final_gap(s, ts, ev, ctx);
+    check_fin(s, ts, ev, ctx);
 }

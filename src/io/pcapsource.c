@@ -284,6 +284,13 @@ static bool resync(struct pcapsource *s)
     return found;
 }
 
+/* A link type's name for a message. */
+static const char *link_name(int linktype)
+{
+    const char *name = pcap_datalink_val_to_name(linktype);
+    return name ? name : "?";
+}
+
 /* libpcap stopped with an error: note it, and go on when the file can be resynchronised. */
 static int read_error(struct pcapsource *s)
 {
@@ -291,6 +298,19 @@ static int read_error(struct pcapsource *s)
     uint64_t n = s->cap.counters.packets;
     if (strstr(msg, strerror(EINTR)))
         return 0; /* a signal ends the reading: the reader's owner says so, not a file error */
+    const char *other = strstr(msg, "has a type ");
+    if (other && strstr(msg, "different from the type of the first interface")) {
+        /* A valid pcapng that libpcap's reader refuses: not damage, and nothing after it can be
+         * read. */
+        int type = atoi(other + strlen("has a type "));
+        snprintf(s->error, sizeof s->error,
+                 "%s: its interfaces have different link types (%s, then %s), which libpcap's "
+                 "reader does not support; the %llu packets before were decoded, the rest was "
+                 "not read: split the file by interface (editcap, or tshark -Y "
+                 "frame.interface_id==N) and read each part",
+                 s->name, link_name(s->linktype), link_name(type), (unsigned long long)n);
+        return 0;
+    }
     if (strstr(msg, "truncated")) {
         note(s,
              "%s: the file is cut short inside a record; the %llu packets before the cut "

@@ -117,7 +117,10 @@ static int pcap_report(struct reader *r)
 {
     for (unsigned i = 0; i < r->src.nnotes; i++)
         fprintf(stderr, "hspy: warning: %s\n", r->src.notes[i]);
-    return 0;
+    if (!r->src.error[0])
+        return 0;
+    fprintf(stderr, "hspy: %s\n", r->src.error);
+    return 1;
 }
 
 /* ---- captures through a pipe ---- */

@@ -33,6 +33,34 @@ rc=0; "$HSPY" read --no-tui "$tmp/cut.pcap" >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" = 0 ] || fail "cut file: status $rc"
 grep -q "warning: .*cut short inside a record; the [0-9]* packets before the cut were decoded" "$tmp/err" || fail "cut file: $(cat "$tmp/err")"
 
+# A pcapng whose second interface has another link type (mergecap of a loopback and an "any"
+# capture): libpcap refuses it there. The packets before are decoded, the message says why the
+# rest was not read (not "corrupt"), and the status is 1.
+python3 - "$caps/gen-loss.pcap" "$tmp/mixed.pcapng" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+def block(t, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", t, n) + body + struct.pack("<I", n)
+out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+out += block(1, struct.pack("<HHI", 1, 0, 65535))
+off = 24
+while off + 16 <= len(d):
+    sec, usec, incl, orig = struct.unpack_from("<IIII", d, off)
+    ts = sec * 1000000 + usec
+    out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff, incl, orig) + d[off + 16:off + 16 + incl])
+    off += 16 + incl
+out += block(1, struct.pack("<HHI", 276, 0, 65535))
+out += block(6, struct.pack("<IIIII", 1, 0, 0, 4, 4) + b"\0" * 4)
+open(sys.argv[2], "wb").write(out)
+PY
+rc=0; "$HSPY" read --no-tui "$tmp/mixed.pcapng" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] || fail "mixed link types: status $rc"
+grep -q "different link types (EN10MB, then LINUX_SLL2), which libpcap's reader does not support" "$tmp/err" &&
+    ! grep -q corrupt "$tmp/err" || fail "mixed link types: $(cat "$tmp/err")"
+[ "$(grep -c ' GET /file' "$tmp/out")" = 3 ] || fail "mixed link types: packets before: $(cat "$tmp/out")"
+
 # A corrupt record header in the middle: skipped with a warning, the rest decoded.
 python3 - "$caps/gen-loss.pcap" "$tmp/corrupt.pcap" <<'PY'
 import struct, sys

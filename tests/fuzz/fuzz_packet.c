@@ -2,8 +2,8 @@
  * Fuzzes the capture path: frames of a link type chosen by the first byte, each prefixed with
  * a 2-byte length, go through packet decoding, fragment reassembly, TCP reassembly, HTTP
  * recognition and the conversations into a store that frees exchanges as they complete.
- * Small caps make eviction, window overflow and budget paths reachable. Invariants: no crash,
- * no leak, no sanitizer report; counters add up.
+ * Small caps make eviction, window overflow, budget and reorder allowance paths reachable.
+ * Invariants: no crash, no leak, no sanitizer report; counters add up.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -38,6 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.next_conn_id = &conn_id;
     cfg.flows.flows = 4;
     cfg.flows.stream.window = 2048;
+    cfg.flows.stream.reorder = 1024;
+    cfg.flows.stream.reorder_ns = 5000; /* five frames */
     cfg.flows.budget = 4096;
     cfg.frags.datagrams = 2;
     cfg.frags.bytes = 8192;

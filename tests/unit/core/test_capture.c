@@ -1,7 +1,9 @@
 /*
  * capture: HTTP recognised by content on any port, with the direction from the handshake or
  * from the content; look-alike protocols ignored; HTTP after a non-HTTP preamble; mid-stream
- * pickup with its warning; snap-length cuts flagged; evicted connections counted.
+ * pickup with its warning; snap-length cuts flagged; evicted connections counted; a differing
+ * retransmission of bytes whose exchange had ended reported on the next exchange or on a record
+ * of its own.
  */
 #include "testutil.h"
 
@@ -28,9 +30,10 @@ static void on_complete(void *data, struct exchange *ex)
 {
     struct rig *r = data;
     char m[32], t[64];
-    dynbuf_printf(&r->log, "%s %s %d%s%s%s;", exchange_method(ex, m, sizeof m),
+    dynbuf_printf(&r->log, "%s %s %d%s%s%s%s;", exchange_method(ex, m, sizeof m),
                   exchange_target(ex, t, sizeof t), exchange_status(ex),
                   exchange_has_warning(ex, W_MIDSTREAM) ? " midstream" : "",
+                  exchange_has_warning(ex, W_RETRANSMIT_DIFFERS) ? " differs" : "",
                   (ex->flags & EX_TRUNCATED) ? " truncated" : "",
                   ex->client.port == 40000 ? "" : " (client port?)");
 }
@@ -161,6 +164,32 @@ static void test_snaplen(void **state)
     free(log);
 }
 
+/*
+ * The segment that completed a response comes again with other bytes after its exchange ended
+ * (and was handed to the store): the next exchange of the connection carries the warning, or,
+ * when none follows, a record of its own at the connection's end.
+ */
+static void test_late_differs(void **state)
+{
+    (void)state;
+    static const char OTHER[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\noK";
+    uint32_t q = (uint32_t)strlen(REQ), p = (uint32_t)strlen(RESP);
+    struct rig r;
+    rig_init(&r, 16);
+    seg(&r, 40000, 80, false, 10, S, NULL, 0);
+    seg(&r, 40000, 80, true, 90, S | A, NULL, 0);
+    seg(&r, 40000, 80, false, 11, A, REQ, 0);
+    seg(&r, 40000, 80, true, 91, A, RESP, 0);
+    seg(&r, 40000, 80, true, 91, A, OTHER, 0); /* #1 has ended */
+    seg(&r, 40000, 80, false, 11 + q, A, REQ, 0);
+    seg(&r, 40000, 80, true, 91 + p, A, RESP, 0);
+    seg(&r, 40000, 80, true, 91 + p, A, OTHER, 0); /* the last exchange has ended */
+    char *log = rig_finish(&r);
+    assert_string_equal(log, "GET /x 200;GET /x 200 differs;  0 differs;");
+    assert_int_equal(r.cap.flows.counters.differs, 2);
+    free(log);
+}
+
 /* A full table evicts the least recently active connection and counts it. */
 static void test_eviction(void **state)
 {
@@ -183,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_any_port),          cmocka_unit_test(test_midstream_direction),
         cmocka_unit_test(test_lookalike_ignored), cmocka_unit_test(test_preamble),
         cmocka_unit_test(test_snaplen),           cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_late_differs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

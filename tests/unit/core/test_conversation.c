@@ -704,6 +704,43 @@ static void test_capture_skipped_tail(void **state)
     check(s, &CAPTURE, full);
 }
 
+/*
+ * Capture: bytes a server sends right after a response that cannot have a body (a 304 with a
+ * Content-Length, say) are that body, as live use says (body-on-bodiless-response), not a loss of
+ * the capture: no gap flag. With a gap among them, they are a capture gap as before.
+ */
+static void test_capture_bodiless_stray(void **state)
+{
+    (void)state;
+    static const char REQ_A[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+    static const char R304[] = "HTTP/1.1 304 Not Modified\r\nContent-Length: 4\r\n\r\n";
+    const struct step tail[] = {{C, REQ_A}, {S, R304}, {S, "ok\r\n"}, {ENDS, ""}, {NULL, NULL}};
+    const char *want_tail = "#1 GET /a -> 304 req[none 0/28] resp[none 0/48 i0]\n"
+                            "#2 - - -> 0 req[none 0/0] resp[none 0/0 i0] incomplete norequest "
+                            "!body-on-bodiless-response@s0\n";
+    const struct step before[] = {{C, REQ_A},
+                                  {S, R304},
+                                  {S, "ok\r\n"},
+                                  {C, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"},
+                                  {S, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+                                  {NULL, NULL}};
+    const char *want_before = "#1 GET /a -> 304 req[none 0/28] resp[none 0/48 i0]\n"
+                              "#2 GET /b -> 200 req[none 0/28] resp[none 0/38 i0] "
+                              "!body-on-bodiless-response@s0\n";
+    const struct step lost[] = {{C, REQ_A},  {S, R304},  {S, "ok\r\n"},
+                                {GAPS, "5"}, {ENDS, ""}, {NULL, NULL}};
+    const char *want_lost = "#1 GET /a -> 304 req[none 0/28] resp[none 0/48 i0]\n"
+                            "#2 - - -> 0 req[none 0/0] resp[none 0/0 i0] incomplete gap norequest "
+                            "!capture-gap@s0\n";
+    char full[512];
+    snprintf(full, sizeof full, "%s--\n%s", want_tail, want_tail);
+    check(tail, &CAPTURE, full);
+    snprintf(full, sizeof full, "%s--\n%s", want_before, want_before);
+    check(before, &CAPTURE, full);
+    snprintf(full, sizeof full, "%s--\n%s", want_lost, want_lost);
+    check(lost, &CAPTURE, full);
+}
+
 static void test_midstream(void **state)
 {
     (void)state;
@@ -914,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_capture_gap_in_chunked_resyncs),
         cmocka_unit_test(test_live_gap_in_chunked_stays_dead),
         cmocka_unit_test(test_capture_skipped_tail),
+        cmocka_unit_test(test_capture_bodiless_stray),
         cmocka_unit_test(test_midstream),
         cmocka_unit_test(test_unframeable_request_live),
         cmocka_unit_test(test_response_without_request),

@@ -48,7 +48,11 @@ static struct log logbuf;
 static void setup_table(uint32_t flows, int64_t idle)
 {
     static struct flowtable t;
-    struct flowtable_limits lim = {flows, idle, {1 << 20, 256}, 1 << 20};
+    struct flowtable_limits lim = {
+        flows,
+        idle,
+        {1 << 20, 256, TCPSTREAM_REORDER_DEFAULT, TCPSTREAM_REORDER_NS_DEFAULT},
+        1 << 20};
     memset(&logbuf, 0, sizeof logbuf);
     dynbuf_init(&logbuf.b, 1 << 16);
     struct flowtable_events ev = {&logbuf, on_data, on_gap, NULL, on_close, on_end};

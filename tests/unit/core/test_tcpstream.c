@@ -1,9 +1,11 @@
 /*
  * tcpstream: in-order and out-of-order delivery, retransmissions and overlaps (same and
- * differing bytes), gaps from the window cap, from acknowledgements and at the end, snap-length
- * cuts, FIN, sequence wrap-around and mid-stream starts. Each case is one line: segments as
- * "seq:bytes" (F suffix = FIN, A prefix = acknowledgement from the receiver), and the expected
- * output where "[gap N]", "[cut N]", "[differs@O]" and "[fin]" mark events.
+ * differing bytes), gaps from the window cap, from acknowledgements once the reorder allowance
+ * ran out (bytes past the hole or capture time) and at the end, acknowledgements captured before
+ * the data they acknowledge, snap-length cuts, FIN, sequence wrap-around and mid-stream starts.
+ * Each case is one line: segments as "seq:bytes" (F suffix = FIN, A prefix = acknowledgement from
+ * the receiver), and the expected output where "[gap N]", "[cut N]", "[differs@O]" and "[fin]" mark
+ * events.
  */
 #include "testutil.h"
 
@@ -16,14 +18,23 @@
 
 struct out {
     struct dynbuf b;
+    bool times; /* each event is preceded by "@<ts>" */
 };
 
-static void on_data(void *ctx, const uint8_t *p, size_t n)
+static void stamp(struct out *o, int64_t ts)
 {
+    if (o->times)
+        dynbuf_printf(&o->b, "@%lld", (long long)ts);
+}
+
+static void on_data(void *ctx, const uint8_t *p, size_t n, int64_t ts)
+{
+    stamp(ctx, ts);
     dynbuf_append(&((struct out *)ctx)->b, p, n);
 }
-static void on_gap(void *ctx, uint64_t n, bool snaplen)
+static void on_gap(void *ctx, uint64_t n, bool snaplen, int64_t ts)
 {
+    stamp(ctx, ts);
     dynbuf_printf(&((struct out *)ctx)->b, "[%s %llu]", snaplen ? "cut" : "gap",
                   (unsigned long long)n);
 }
@@ -31,8 +42,9 @@ static void on_differs(void *ctx, uint64_t off)
 {
     dynbuf_printf(&((struct out *)ctx)->b, "[differs@%llu]", (unsigned long long)off);
 }
-static void on_fin(void *ctx)
+static void on_fin(void *ctx, int64_t ts)
 {
+    stamp(ctx, ts);
     dynbuf_adds(&((struct out *)ctx)->b, "[fin]");
 }
 static const struct tcpstream_events EV = {on_data, on_gap, on_differs, on_fin};
@@ -43,25 +55,33 @@ static const struct tcpstream_events EV = {on_data, on_gap, on_differs, on_fin};
  *   <seq>:<bytes>   a segment (bytes may not contain spaces); "<seq>:<bytes>~<wire>" cut by the
  *                   snap length to the bytes shown out of <wire>; a trailing "!" adds FIN
  *   A<ack>          acknowledgement from the receiver
+ *   T<ns>           the capture time of what follows (0 at the start)
  *   E               end of capture (flush)
- * Sequence numbers are decimal, taken modulo 2^32.
+ * Sequence numbers are decimal, taken modulo 2^32. The reorder allowance is RUN_REORDER bytes
+ * or RUN_REORDER_NS.
  */
-static char *run(const char *script, uint32_t window, size_t budget_max)
+#define RUN_REORDER    16u
+#define RUN_REORDER_NS 1000
+static char *run_timed(const char *script, uint32_t window, size_t budget_max, bool times)
 {
     struct tcpstream s;
-    struct tcpstream_limits lim = {window, 64};
+    struct tcpstream_limits lim = {window, 64, RUN_REORDER, RUN_REORDER_NS};
+    int64_t ts = 0;
     struct tcpstream_budget budget = {0, budget_max, 0};
     tcpstream_init(&s, &lim);
     struct out o;
     dynbuf_init(&o.b, 1 << 20);
+    o.times = times;
     char *copy = strdup(script), *save = NULL;
     for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (tok[0] == 'S') {
             tcpstream_syn(&s, (uint32_t)strtoull(tok + 1, NULL, 10));
         } else if (tok[0] == 'A') {
-            tcpstream_ack(&s, &budget, (uint32_t)strtoull(tok + 1, NULL, 10), &EV, &o);
+            tcpstream_ack(&s, &budget, (uint32_t)strtoull(tok + 1, NULL, 10), ts, &EV, &o);
+        } else if (tok[0] == 'T') {
+            ts = strtoll(tok + 1, NULL, 10);
         } else if (tok[0] == 'E') {
-            tcpstream_flush(&s, &budget, &EV, &o);
+            tcpstream_flush(&s, &budget, ts, &EV, &o);
         } else {
             char *colon = strchr(tok, ':');
             uint32_t seq = (uint32_t)strtoull(tok, NULL, 10);
@@ -77,14 +97,19 @@ static char *run(const char *script, uint32_t window, size_t budget_max)
                 n = strlen(bytes);
                 wire = (uint32_t)strtoul(slash + 1, NULL, 10);
             }
-            tcpstream_segment(&s, &budget, seq, (const uint8_t *)bytes, (uint32_t)n, wire, fin, &EV,
-                              &o);
+            tcpstream_segment(&s, &budget, seq, (const uint8_t *)bytes, (uint32_t)n, wire, fin, ts,
+                              &EV, &o);
         }
     }
     free(copy);
     tcpstream_cleanup(&s, &budget);
     assert_int_equal(budget.held, 0);
     return dynbuf_take(&o.b);
+}
+
+static char *run(const char *script, uint32_t window, size_t budget_max)
+{
+    return run_timed(script, window, budget_max, false);
 }
 
 struct tcase {
@@ -104,7 +129,17 @@ static const struct tcase CASES[] = {
     {"buffered duplicate", "S0 5:efgh 5:efgh 1:abcd", "abcdefgh", 0},
     {"buffered covers two", "S0 3:c 5:e 2:bcdef 1:a", "abcdef", 0},
     {"gap at end", "S0 1:ab 6:fg E", "ab[gap 3]fg", 0},
-    {"gap by ack", "S0 1:ab 6:fg A8", "ab[gap 3]fg", 0},
+    {"ack alone is no gap", "S0 1:ab 6:fg A8", "ab", 0},
+    {"ack before the data", "S0 1:ab 6:fg A8 3:cde", "abcdefg", 0},
+    {"ack before the data, later", "S0 1:ab 6:fg A8 T999 3:cde", "abcdefg", 0},
+    {"acked hole, time ran out", "S0 1:ab 6:fg A8 T1000 8:h", "ab[gap 3]fgh", 0},
+    {"acked hole, time on next ack", "S0 1:ab 6:fg A8 T1000 A8", "ab[gap 3]fg", 0},
+    {"acked hole, bytes past it", "S0 1:ab 6:fg A8 8:0123456789abcd", "ab[gap 3]fg0123456789abcd",
+     0},
+    {"acked hole, bytes short", "S0 1:ab 6:fg A8 8:0123456789abc 3:cde", "abcdefg0123456789abc", 0},
+    {"time counts from the ack", "S0 1:ab T5000 6:fg T5999 A8 T6998 3:cde", "abcdefg", 0},
+    {"acked hole at the end", "S0 1:ab 6:fg A8 E", "ab[gap 3]fg", 0},
+    {"two acked holes", "S0 1:a 3:c 5:e A6 T1000 A6", "a[gap 1]c[gap 1]e", 0},
     {"ack short of data", "S0 1:a 3:c A2 E", "a[gap 1]c", 0},
     {"acked never seen", "S0 1:ab A9 E", "ab[gap 6]", 0},
     {"fin acked", "S0 1:ab 9:! A10 E", "ab[gap 6][fin]", 0},
@@ -180,6 +215,31 @@ static void test_byte_by_byte_reverse(void **state)
     free(got);
 }
 
+/*
+ * Bytes are dated when they became deliverable: buffered bytes at their own capture time or
+ * when the hole in front of them was filled, whichever is later; a hole given up at the time of
+ * the bytes after it, not when the allowance ran out; a FIN when it was captured or reached.
+ */
+static void test_times(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *script, *want;
+    } cases[] = {
+        {"S0 T10 1:ab T20 6:fg T30 3:cde", "@10ab@30cde@30fg"},
+        {"S0 T10 1:ab T20 6:fg T30 A8 T2000 8:h", "@10ab@20[gap 3]@20fg@2000h"},
+        {"S0 T10 1:ab T20 6:fg! T30 A9 T40 3:cde", "@10ab@40cde@40fg@40[fin]"},
+        {"S0 T10 1:ab T20 6:fg! T30 A9 T40 E", "@10ab@20[gap 3]@20fg@20[fin]"},
+        {"S0 T10 1:ab T20 A9 T40 E", "@10ab@40[gap 6]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = run_timed(cases[i].script, 1 << 20, 1 << 20, true);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("%s: got \"%s\", want \"%s\"", cases[i].script, got, cases[i].want);
+        free(got);
+    }
+}
+
 /* The shared budget caps buffering over streams: past it the hole is given up. */
 static void test_budget(void **state)
 {
@@ -196,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_every_split),
         cmocka_unit_test(test_byte_by_byte_reverse),
         cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
