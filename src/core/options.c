@@ -560,7 +560,7 @@ static int validate_filter(enum command cmd, const char *name, const char *expr,
     size_t pos = 0;
     struct filter *f = filter_compile(expr, why, sizeof why, &pos);
     if (!f)
-        return usage(err, errlen, cmd, "--%s: %s (at offset %zu)", name, why, pos);
+        return usage(err, errlen, cmd, "--%s: at offset %zu: %s", name, pos, why);
     filter_free(f);
     return OPTIONS_RUN;
 }

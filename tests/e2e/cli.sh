@@ -41,7 +41,8 @@ expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
 # Bad values are usage errors whichever part of hspy judges them: the offset of a bad filter,
 # the hint, exit 2, and nothing served or read.
 cap=$HSPY_SOURCE_DIR/captures/real-keepalive.pcap
-expect 2 "^hspy read: --filter: missing '\)' .* \(at offset 7\)$" -- read --filter '(~m GET' "$cap"
+expect 2 "^hspy read: --filter: at offset 0: '\(' without a matching '\)'$" -- read --filter '(~m GET' "$cap"
+expect 2 "^hspy listen: --intercept: at offset 8: expected a term at the end of the expression$" -- listen --intercept '~m GET &' 0
 expect 2 "^Try 'hspy read --help'" -- read --filter '(~m GET' "$cap"
 expect 2 "^hspy listen: --body: bad escape" -- listen --no-tui --body 'x\q' 0
 expect 2 "^Try 'hspy listen --help'" -- listen --no-tui --body 'x\q' 0
