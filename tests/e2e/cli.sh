@@ -35,6 +35,9 @@ expect 2 "Try 'hspy listen --help'" -- listen --frob 8000
 expect 2 "missing \[HOST:\]PORT" -- listen
 expect 2 "out of range" -- listen 70000
 expect 2 "missing UPSTREAM" -- proxy 8000
+expect 2 "^hspy proxy: bad upstream: port 0 in '127.0.0.1:0' \(a port to connect to is 1 to 65535\)$" -- proxy 20002 127.0.0.1:0
+expect 2 "^Try 'hspy proxy --help'" -- proxy 20002 127.0.0.1:0
+expect 2 "^hspy listen: --replay-to: port 0 in '127.0.0.1:0'" -- listen --replay-to 127.0.0.1:0 20002
 expect 2 "missing FILE" -- read
 expect 2 "not a size" -- lint --body-keep 12Q -
 expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
