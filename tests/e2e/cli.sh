@@ -49,6 +49,7 @@ expect 2 "^hspy listen: --intercept: at offset 8: expected a term at the end of 
 expect 2 "^Try 'hspy read --help'" -- read --filter '(~m GET' "$cap"
 expect 2 "^hspy listen: --body: bad escape" -- listen --no-tui --body 'x\q' 0
 expect 2 "^Try 'hspy listen --help'" -- listen --no-tui --body 'x\q' 0
+expect 2 "^hspy listen: --trickle '16': expected BYTES/TIME" -- listen --no-tui --trickle 16 0
 expect 2 "^hspy read: --bpf: filter 'tcp port nope'" -- read --bpf 'tcp port nope' "$cap"
 expect 2 "^Try 'hspy read --help'" -- read --bpf 'tcp port nope' "$cap"
 expect 2 "give --hold-timeout" -- listen --intercept '~m POST' 0

@@ -98,6 +98,11 @@ static const struct cli_case CASES[] = {
     {{"hspy", "listen", "--body", "x\\q", "0"}, OPTIONS_USAGE, CMD_LISTEN, "--body: bad escape"},
     {{"hspy", "listen", "--body", "a\\tb\\x41\\@", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
     {{"hspy", "listen", "--body", "@x\\q", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
+    {{"hspy", "listen", "--trickle", "16/100ms", "0"}, OPTIONS_RUN, CMD_LISTEN, NULL},
+    {{"hspy", "listen", "--trickle", "16", "0"},
+     OPTIONS_USAGE,
+     CMD_LISTEN,
+     "hspy listen: --trickle '16': expected BYTES/TIME (e.g. 16/100ms)\nTry"},
 };
 
 static void test_cases(void **state)
