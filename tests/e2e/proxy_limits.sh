@@ -81,6 +81,8 @@ $RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chu
 check "broken chunked request: the connection ends" test $? = 0
 check "broken chunked request: 400 with the reason" grep -aq '^400 Bad Request: request body framing broke (chunk-size-invalid) after 8 body bytes' "$T/badreq"
 proxy_stop
+check "the refusals summed up at exit" \
+    grep -q '^hspy: 1 connection refused in all (--max-conns 2); [0-9]* accepted, at most 2 open at once$' "$PROXY_ERR"
 
 J=$PROXY_OUT
 check "broken chunked response recorded with its warning" \
