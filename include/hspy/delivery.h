@@ -39,7 +39,7 @@ bool delivery_active(const struct delivery *d);
 /* True when the plan breaks the connection's framing, so it must close after the response. */
 bool delivery_breaks_framing(const struct delivery *d);
 
-/* Parses "N/TIME" ("16/100ms", "1k/1s"; "N" alone means per second). Returns 0 or -1. */
+/* Parses "N/TIME" ("16/100ms", "1k/1s"); both are required. Returns 0 or -1. */
 int delivery_parse_trickle(const char *s, uint64_t *bytes, uint64_t *ms);
 /* Parses "A,B,C[/TIME]" into the plan's split fields. Returns 0 or -1 with a reason in err. */
 int delivery_parse_split(const char *s, struct delivery *d, char *err, size_t errlen);

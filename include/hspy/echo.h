@@ -25,7 +25,28 @@
  */
 int echo_json(const struct exchange *ex, const struct http_limits *limits, struct dynbuf *out);
 
-/* True when the request's Accept header asks for JSON (application/json or a +json type). */
+/* The forms the echo answers in. */
+enum echo_form {
+    ECHO_FORM_TEXT, /* text/plain: the request head as received, then its body */
+    ECHO_FORM_JSON, /* application/json: echo_json's document */
+};
+
+/*
+ * The form an Accept field value (accept[0..len), no NUL needed) asks for, by RFC 9110 12.5.1:
+ * each form takes the weight (q, default 1) of the most specific media range that matches it
+ * (for text: text/plain, then the text/ wildcard, then the full wildcard; for JSON:
+ * application/json, then any +json type, then the application/ wildcard, then the full
+ * wildcard; among equally specific ranges the highest weight), and no matching range or q=0
+ * makes it unacceptable. The heavier form wins; on a tie JSON
+ * when its weight comes from a range naming JSON, text otherwise; when neither is acceptable,
+ * text (the echo answers rather than 406). Elements with a malformed weight are ignored. Pure.
+ */
+enum echo_form echo_negotiate(const char *accept, size_t len);
+
+/*
+ * True when the request's Accept fields (all of them, as one list) choose JSON by
+ * echo_negotiate; false without an Accept field.
+ */
 bool echo_wants_json(const struct exchange *ex);
 
 #endif

@@ -34,5 +34,13 @@ int endpoint_is_loopback(const struct endpoint *e);
  */
 int hostport_split(const char *text, char *host, size_t hostlen, uint16_t *port,
                    uint16_t default_port, char *err, size_t errlen);
+/*
+ * The address of a server hspy connects to (proxy's UPSTREAM, --replay-to, a replay target),
+ * split as hostport_split does with port 80 by default. A host is required, and port 0 is
+ * refused: it names no server (only a listener takes it, to have the system pick a port).
+ * Returns 0, or -1 with the reason in err.
+ */
+int hostport_peer(const char *text, char *host, size_t hostlen, uint16_t *port, char *err,
+                  size_t errlen);
 
 #endif

@@ -31,8 +31,9 @@ enum {
 
 /*
  * Compiles expr. Returns NULL on a syntax error, with a one-line message in err and the byte
- * offset of the problem in *errpos (errpos may be NULL). An empty expression matches
- * everything. The filter does not keep a pointer to expr.
+ * offset of the problem in *errpos (errpos may be NULL); the message names no offset itself,
+ * so a caller shows *errpos once beside it. An empty expression matches everything. The filter
+ * does not keep a pointer to expr.
  */
 struct filter *filter_compile(const char *expr, char *err, size_t errlen, size_t *errpos);
 /* NULL is a no-op. */

@@ -5,9 +5,11 @@
  * failures as "listen HOST:PORT: reason" in the caller's buffer. Each accepted connection is
  * handed to on_conn as a new conn (not reading yet). Past max_conns open connections a new one
  * is accepted, sent the owner's refusal and closed at once; refusals and accept failures are
- * counted and reported through on_refuse, never fatal. Nothing here knows HTTP: the refusal is
- * composed by the owner from what the connection had sent by then (looked at, never read, never
- * waited for).
+ * counted and reported through on_refuse, never fatal. With a report stream they are also
+ * written there: the first at once, the rest of a burst in one line per kind when the report
+ * interval ends (so a connection storm writes a line a second, never one per refusal), and a
+ * summary at listener_close. Nothing here knows HTTP: the refusal is composed by the owner from
+ * what the connection had sent by then (looked at, never read, never waited for).
  */
 #ifndef HSPY_LISTENER_H
 #define HSPY_LISTENER_H
@@ -15,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "hspy/conn.h"
@@ -23,8 +26,9 @@
 
 enum {
     LISTENER_BACKLOG_DEFAULT = 511,
-    LISTENER_PEEK_MAX = 4096,    /* bytes of a refused connection shown to the refusal */
-    LISTENER_REFUSAL_MAX = 2048, /* the refusal's bytes */
+    LISTENER_PEEK_MAX = 4096,          /* bytes of a refused connection shown to the refusal */
+    LISTENER_REFUSAL_MAX = 2048,       /* the refusal's bytes */
+    LISTENER_REPORT_MS_DEFAULT = 1000, /* at most one report line of each kind this often */
 };
 
 struct listener_config {
@@ -39,6 +43,11 @@ struct listener_config {
      * nothing is sent.
      */
     void (*refusal)(struct dynbuf *out, const uint8_t *sent, size_t n);
+    /* Where refusals and accept failures are reported as they happen and summed up at
+     * listener_close (runs without the interface, which shows the counters instead); NULL:
+     * counted only. Not owned. */
+    FILE *report;
+    uint64_t report_ms; /* the report interval; 0 = LISTENER_REPORT_MS_DEFAULT */
 };
 
 struct listener_counters {
@@ -54,8 +63,11 @@ struct listener {
     struct listener_config cfg;
     struct endpoint local; /* the bound address, with the port the system picked */
     struct listener_counters counters;
-    uint64_t refusals_reported; /* lines listener_report_refusal printed */
-    uint64_t refusal_report_ms; /* when it printed the last one (loop time) */
+    /* cfg.report: running for one interval after each report line; what the lines so far
+     * covered of the counters; the latest accept error, for its line. */
+    uv_timer_t report_timer;
+    uint64_t refused_reported, failed_reported;
+    int last_error;
     bool open;
     void *data;
     /* A new connection (owned by the callee, which must conn_start it). */
@@ -70,15 +82,12 @@ struct listener {
  */
 int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_config *cfg,
                   struct conn_group *g, char *err, size_t errlen);
-/* Stops accepting (asynchronous; the loop finishes the close). Open conns are not touched. */
-void listener_close(struct listener *l);
 /*
- * Prints why a connection was refused (err as given to on_refuse; open connections and the
- * --max-conns cap for the message) on stderr, at most once a second (now_ms: loop time), with
- * the counts so far. For runs without the interface, which shows the counters instead.
+ * Stops accepting (asynchronous; the loop finishes the close). Open conns are not touched. With
+ * cfg.report, first writes what was not reported yet and, when any connection was refused or
+ * failed, a summary with the final counts.
  */
-void listener_report_refusal(struct listener *l, int err, size_t open, uint64_t max_conns,
-                             uint64_t now_ms);
+void listener_close(struct listener *l);
 /* True when the bound address is reachable from other hosts (not loopback). */
 bool listener_public(const struct listener *l);
 

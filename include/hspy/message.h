@@ -120,6 +120,13 @@ bool message_is_head_request(const struct message *m);
 char *message_span_str(const struct message *m, struct http_span s, char *buf, size_t buflen);
 
 /*
+ * True when m has a body to show: a parsed head whose framing gives one (not none, not a
+ * tunnel, whose bytes are no message body), or an HTTP/0.9 response, which has no head and
+ * whose every byte up to the close is body. message_body and message_body_view give its bytes.
+ */
+bool message_has_body(const struct message *m);
+
+/*
  * The payload as kept: the body bytes in raw with chunked framing removed, appended to out.
  * Returns true when out holds the whole payload (nothing truncated or missing).
  */

@@ -24,18 +24,17 @@ bool delivery_breaks_framing(const struct delivery *d)
 int delivery_parse_trickle(const char *s, uint64_t *bytes, uint64_t *ms)
 {
     char num[64];
+    /* Both halves are required: a pace the user did not write would be a guess. */
     const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (!slash)
+        return -1;
+    size_t n = (size_t)(slash - s);
     if (n == 0 || n >= sizeof num)
         return -1;
     memcpy(num, s, n);
     num[n] = '\0';
     if (options_parse_size(num, bytes) != 0 || *bytes == 0)
         return -1;
-    if (!slash) {
-        *ms = 1000;
-        return 0;
-    }
     return options_parse_duration_ms(slash + 1, ms);
 }
 

@@ -1,5 +1,6 @@
 /*
- * echo owns the JSON form of a request as hspy's echo server answers it. It reads a parsed
+ * echo owns the JSON form of a request as hspy's echo server answers it, and the choice
+ * between that form and the text one by the request's Accept fields. It reads a parsed
  * exchange and writes JSON through jansson; it never sends anything and never sees sockets.
  */
 #include "hspy/echo.h"
@@ -221,13 +222,192 @@ int echo_json(const struct exchange *ex, const struct http_limits *limits, struc
     return rc;
 }
 
+/* ---- content negotiation (RFC 9110 12.4.2, 12.5.1) --------------------------------------- */
+
+/* How specifically a media range names a form: the most specific match sets its weight. */
+enum {
+    SPEC_NONE = -1, /* no range matched: not acceptable */
+    SPEC_ANY,       /* the full wildcard */
+    SPEC_TYPE,      /* the text/ or application/ wildcard */
+    SPEC_SUFFIX,    /* a +json type (RFC 6839 structured syntax suffix) */
+    SPEC_EXACT,     /* text/plain, application/json */
+};
+
+enum { Q_ONE = 1000 }; /* weights in thousandths: a qvalue has at most three decimals */
+
+struct ranking {
+    int spec[2];   /* per enum echo_form */
+    unsigned q[2]; /* per enum echo_form, meaningful when spec != SPEC_NONE */
+};
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void trim(const char **p, size_t *n)
+{
+    while (*n && is_ows(**p))
+        (*p)++, (*n)--;
+    while (*n && is_ows((*p)[*n - 1]))
+        (*n)--;
+}
+
+/* Bytes before the first stop outside a quoted string (RFC 9110 5.6.4), or n. */
+static size_t until(const char *p, size_t n, char stop)
+{
+    bool quoted = false;
+    for (size_t i = 0; i < n; i++) {
+        if (quoted && p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && p[i] == stop)
+            return i;
+    }
+    return n;
+}
+
+static bool ci_equal(const char *p, size_t n, const char *word)
+{
+    return n == strlen(word) && strncasecmp(p, word, n) == 0;
+}
+
+/* A qvalue in thousandths, or -1: "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"]. */
+static int qvalue(const char *p, size_t n)
+{
+    if (n == 0 || n > 5 || (p[0] != '0' && p[0] != '1') || (n > 1 && p[1] != '.'))
+        return -1;
+    unsigned q = (unsigned)(p[0] - '0') * Q_ONE, scale = Q_ONE / 10;
+    for (size_t i = 2; i < n; i++, scale /= 10) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        q += (unsigned)(p[i] - '0') * scale;
+    }
+    return q > Q_ONE ? -1 : (int)q;
+}
+
+/* The weight of one element's parameters p[0..n) (after the media range): Q_ONE without a q,
+ * -1 when the q is malformed. */
+static int element_weight(const char *p, size_t n)
+{
+    int q = Q_ONE;
+    while (n) {
+        size_t k = until(p, n, ';');
+        const char *param = p, *eq = memchr(p, '=', k);
+        p += k < n ? k + 1 : k, n -= k < n ? k + 1 : k;
+        if (!eq)
+            continue;
+        const char *name = param, *value = eq + 1;
+        size_t nl = (size_t)(eq - param), vl = k - nl - 1;
+        trim(&name, &nl);
+        trim(&value, &vl);
+        if (ci_equal(name, nl, "q"))
+            q = qvalue(value, vl);
+    }
+    return q;
+}
+
+/* How specifically type/sub (both trimmed) names each form. */
+static void range_spec(const char *type, size_t tl, const char *sub, size_t sl, int spec[2])
+{
+    bool any_sub = ci_equal(sub, sl, "*");
+    spec[ECHO_FORM_TEXT] = spec[ECHO_FORM_JSON] = SPEC_NONE;
+    if (ci_equal(type, tl, "*") && any_sub) {
+        spec[ECHO_FORM_TEXT] = spec[ECHO_FORM_JSON] = SPEC_ANY;
+        return;
+    }
+    if (ci_equal(type, tl, "text"))
+        spec[ECHO_FORM_TEXT] = any_sub                      ? SPEC_TYPE
+                               : ci_equal(sub, sl, "plain") ? SPEC_EXACT
+                                                            : SPEC_NONE;
+    if (ci_equal(type, tl, "application"))
+        spec[ECHO_FORM_JSON] = any_sub                     ? SPEC_TYPE
+                               : ci_equal(sub, sl, "json") ? SPEC_EXACT
+                                                           : SPEC_NONE;
+    if (sl > 5 && ci_equal(sub + sl - 5, 5, "+json"))
+        spec[ECHO_FORM_JSON] = SPEC_SUFFIX;
+}
+
+/* Ranks both forms by one list element p[0..n): media-range *( OWS ";" OWS parameter ). */
+static void rank_element(struct ranking *r, const char *p, size_t n)
+{
+    size_t k = until(p, n, ';');
+    const char *range = p, *slash = memchr(p, '/', k);
+    if (!slash)
+        return; /* not a media range */
+    const char *type = range, *sub = slash + 1;
+    size_t tl = (size_t)(slash - range), sl = k - tl - 1;
+    trim(&type, &tl);
+    trim(&sub, &sl);
+    if (!tl || !sl)
+        return;
+    int q = element_weight(p + k, n - k);
+    if (q < 0)
+        return; /* a weight that cannot be read says nothing */
+    int spec[2];
+    range_spec(type, tl, sub, sl, spec);
+    for (int f = 0; f < 2; f++) {
+        if (spec[f] == SPEC_NONE || spec[f] < r->spec[f])
+            continue;
+        if (spec[f] > r->spec[f] || (unsigned)q > r->q[f])
+            r->q[f] = (unsigned)q;
+        r->spec[f] = spec[f];
+    }
+}
+
+/* Ranks both forms by an Accept field value: a comma-separated list, empty elements allowed. */
+static void rank_list(struct ranking *r, const char *p, size_t n)
+{
+    while (n) {
+        size_t k = until(p, n, ',');
+        const char *e = p;
+        size_t el = k;
+        trim(&e, &el);
+        if (el)
+            rank_element(r, e, el);
+        p += k < n ? k + 1 : k, n -= k < n ? k + 1 : k;
+    }
+}
+
+static enum echo_form decide(const struct ranking *r)
+{
+    unsigned qt = r->spec[ECHO_FORM_TEXT] == SPEC_NONE ? 0 : r->q[ECHO_FORM_TEXT];
+    unsigned qj = r->spec[ECHO_FORM_JSON] == SPEC_NONE ? 0 : r->q[ECHO_FORM_JSON];
+    if (qj != qt)
+        return qj > qt ? ECHO_FORM_JSON : ECHO_FORM_TEXT;
+    /* A tie (neither acceptable included): JSON only when a range names it, as before
+     * q-values were read; text is the echo's own form. */
+    return qj && r->spec[ECHO_FORM_JSON] >= SPEC_SUFFIX ? ECHO_FORM_JSON : ECHO_FORM_TEXT;
+}
+
+static void ranking_init(struct ranking *r)
+{
+    r->spec[ECHO_FORM_TEXT] = r->spec[ECHO_FORM_JSON] = SPEC_NONE;
+    r->q[ECHO_FORM_TEXT] = r->q[ECHO_FORM_JSON] = 0;
+}
+
+enum echo_form echo_negotiate(const char *accept, size_t len)
+{
+    struct ranking r;
+    ranking_init(&r);
+    rank_list(&r, accept, len);
+    return decide(&r);
+}
+
 bool echo_wants_json(const struct exchange *ex)
 {
-    char accept[512];
-    if (!message_header_str(&ex->req, "accept", accept, sizeof accept))
+    const struct message *m = &ex->req;
+    const uint8_t *base = message_head_base(m);
+    if (!base)
         return false;
-    for (char *p = accept; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    return strstr(accept, "application/json") || strstr(accept, "+json");
+    /* Several Accept field lines are one list (RFC 9110 5.3): rank them together. */
+    struct ranking r;
+    ranking_init(&r);
+    for (uint32_t i = 0; i < m->head.nheaders; i++) {
+        const struct http_header *h = &m->head.headers[i];
+        if (ci_equal((const char *)base + h->name.off, h->name.len, "accept"))
+            rank_list(&r, (const char *)base + h->value.off, h->value.len);
+    }
+    return decide(&r) == ECHO_FORM_JSON;
 }

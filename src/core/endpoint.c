@@ -193,3 +193,19 @@ no_port:
     *port = default_port;
     return 0;
 }
+
+int hostport_peer(const char *text, char *host, size_t hostlen, uint16_t *port, char *err,
+                  size_t errlen)
+{
+    if (hostport_split(text, host, hostlen, port, 80, err, errlen) != 0)
+        return -1;
+    if (!host[0]) {
+        snprintf(err, errlen, "missing host in '%s'", text);
+        return -1;
+    }
+    if (*port == 0) {
+        snprintf(err, errlen, "port 0 in '%s' (a port to connect to is 1 to 65535)", text);
+        return -1;
+    }
+    return 0;
+}

@@ -1361,8 +1361,10 @@ static int parse_unary(struct parser *p)
             return group_node(p, OP_NOT, &k, 1, at);
         }
         skip_ws(p);
+        /* Named where it opens, as a stray ')' is: the offset says which '(' of several, and
+         * the message names no offset of its own (callers print errpos beside it). */
         if (peek(p) != ')')
-            return fail(p, p->pos, "missing ')' to close the '(' at offset %zu", at);
+            return fail(p, at, "'(' without a matching ')'");
         p->pos++;
         return kid;
     }

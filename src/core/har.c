@@ -535,9 +535,16 @@ static void headers(struct jsonwrite *w, const struct message *m)
     jsonwrite_end(w);
 }
 
+/* True for the answer to an HTTP/0.9 request: no head, a body up to the close. */
+static bool http09_response(const struct message *m)
+{
+    return !(m->flags & MSG_HEAD) && (m->flags & MSG_HTTP09);
+}
+
 static void http_version(struct jsonwrite *w, const struct message *m)
 {
-    if ((m->flags & MSG_HEAD) && m->head.version.len == 0 && (m->head.flags & HEAD_HTTP09))
+    if (((m->flags & MSG_HEAD) && m->head.version.len == 0 && (m->head.flags & HEAD_HTTP09)) ||
+        http09_response(m))
         jsonwrite_cstring(w, "HTTP/0.9");
     else
         span_text(w, m, m->head.version);
@@ -552,11 +559,6 @@ static void header_text(struct jsonwrite *w, const struct message *m, const char
         text(w, v, n);
     else
         jsonwrite_cstring(w, fallback);
-}
-
-static bool has_body(const struct message *m)
-{
-    return (m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL;
 }
 
 /* "text" (and "encoding": "base64" when the bytes are not UTF-8) of a body. */
@@ -587,14 +589,14 @@ static void int_or_unknown(struct jsonwrite *w, bool known, int64_t v)
     jsonwrite_int(w, known ? v : -1);
 }
 
-/* headersSize and bodySize, -1 without a head. */
+/* headersSize and bodySize, -1 without a head (an HTTP/0.9 response has none: 0, its body). */
 static void sizes(struct jsonwrite *w, const struct message *m)
 {
-    bool head = m->flags & MSG_HEAD;
+    bool head = m->flags & MSG_HEAD, http09 = http09_response(m);
     jsonwrite_name(w, "headersSize");
-    int_or_unknown(w, head, m->head.len);
+    int_or_unknown(w, head || http09, head ? m->head.len : 0);
     jsonwrite_name(w, "bodySize");
-    int_or_unknown(w, head, (int64_t)m->body_wire);
+    int_or_unknown(w, head || http09, (int64_t)m->body_wire);
 }
 
 static void url(struct jsonwrite *w, const struct exchange *ex)
@@ -622,7 +624,7 @@ static void request(struct jsonwrite *w, const struct exchange *ex, const struct
     headers(w, m);
     jsonwrite_name(w, "queryString");
     query_string(w, m);
-    if (has_body(m) && (m->body_size > 0 || m->body_wire > 0)) {
+    if (message_has_body(m) && (m->body_size > 0 || m->body_wire > 0)) {
         jsonwrite_name(w, "postData");
         post_data(w, m, cfg);
     }
@@ -638,7 +640,7 @@ static void content(struct jsonwrite *w, const struct message *m, const struct h
     dynbuf_init(&body, cfg->decode_max);
     memset(res, 0, sizeof *res);
     res->status = DECODE_IDENTITY;
-    if (has_body(m))
+    if (message_has_body(m))
         decode_message(m, cfg->limits, cfg->decode_max, &body, res);
     jsonwrite_begin_object(w);
     /* Without a coding the true size is known even when not every byte was kept. */

@@ -344,7 +344,7 @@ static void write_body(struct jsonwrite *w, const struct message *m,
     bool whole = true;
     const uint8_t *p = body.data;
     size_t n = 0;
-    if ((m->flags & MSG_HEAD) && m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL) {
+    if (message_has_body(m)) {
         /* Identity bodies are read in place. */
         p = message_body_view(m, &n, &whole);
         if (!p) {
@@ -451,7 +451,7 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_name(w, "kept_size");
     jsonwrite_int(w, (int64_t)m->raw.len);
     jsonwrite_name(w, "body_framing");
-    if (head)
+    if (head || message_has_body(m)) /* an HTTP/0.9 response's body runs to the close */
         jsonwrite_cstring(w, body_kind_name(m->body_kind));
     else
         jsonwrite_null(w);

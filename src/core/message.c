@@ -83,6 +83,13 @@ char *message_span_str(const struct message *m, struct http_span s, char *buf, s
     return buf;
 }
 
+bool message_has_body(const struct message *m)
+{
+    if (m->flags & MSG_HEAD)
+        return m->body_kind != BODY_NONE && m->body_kind != BODY_TUNNEL;
+    return (m->flags & MSG_HTTP09) && m->body_kind == BODY_CLOSE;
+}
+
 bool message_body(const struct message *m, struct dynbuf *out, const struct http_limits *limits)
 {
     if (m->body_kind == BODY_NONE && !(m->flags & (MSG_HTTP09 | MSG_UNPARSED)))

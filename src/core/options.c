@@ -453,10 +453,8 @@ static int positional(struct options *o, int n, char **args, char *err, size_t e
             snprintf(o->host, sizeof o->host, "%s", host);
         if (o->cmd == CMD_PROXY) {
             uint16_t up;
-            if (hostport_split(args[1], host, sizeof host, &up, 80, why, sizeof why) != 0)
+            if (hostport_peer(args[1], host, sizeof host, &up, why, sizeof why) != 0)
                 return usage(err, errlen, o->cmd, "bad upstream: %s", why);
-            if (!host[0])
-                return usage(err, errlen, o->cmd, "bad upstream '%s': missing host", args[1]);
             o->upstream = args[1];
         }
         return OPTIONS_RUN;
@@ -560,7 +558,7 @@ static int validate_filter(enum command cmd, const char *name, const char *expr,
     size_t pos = 0;
     struct filter *f = filter_compile(expr, why, sizeof why, &pos);
     if (!f)
-        return usage(err, errlen, cmd, "--%s: %s (at offset %zu)", name, why, pos);
+        return usage(err, errlen, cmd, "--%s: at offset %zu: %s", name, pos, why);
     filter_free(f);
     return OPTIONS_RUN;
 }
@@ -579,13 +577,9 @@ static int validate_intercept(struct options *o, char *err, size_t errlen)
         return usage(err, errlen, o->cmd, "--hold-timeout-action: '%s' is not accept or kill",
                      o->hold_action);
     o->hold_kills = o->hold_action && strcmp(o->hold_action, "kill") == 0;
-    if (o->replay_to) {
-        if (hostport_split(o->replay_to, o->replay_host, sizeof o->replay_host, &o->replay_port, 80,
-                           why, sizeof why) != 0)
-            return usage(err, errlen, o->cmd, "--replay-to: %s", why);
-        if (!o->replay_host[0] || !o->replay_port)
-            return usage(err, errlen, o->cmd, "--replay-to '%s': expected HOST:PORT", o->replay_to);
-    }
+    if (o->replay_to && hostport_peer(o->replay_to, o->replay_host, sizeof o->replay_host,
+                                      &o->replay_port, why, sizeof why) != 0)
+        return usage(err, errlen, o->cmd, "--replay-to: %s", why);
     return OPTIONS_RUN;
 }
 

@@ -74,6 +74,9 @@ static void add_outcome(struct dynbuf *out, const struct exchange *ex)
         dynbuf_add_u64(out, r->head.status);
         dynbuf_addc(out, ' ');
         dynbuf_add_u64(out, r->body_size);
+    } else if (message_has_body(r)) { /* HTTP/0.9: no status, a payload all the same */
+        dynbuf_adds(out, " - ");
+        dynbuf_add_u64(out, r->body_size);
     } else {
         dynbuf_adds(out, " - -");
     }
@@ -223,8 +226,7 @@ static void body_note(struct dynbuf *out, const char *side, const struct message
 static void body_section(struct dynbuf *out, const char *side, const struct message *m,
                          const struct textlog_config *cfg)
 {
-    if (!(m->flags & MSG_HEAD) || m->body_kind == BODY_NONE || m->body_kind == BODY_TUNNEL ||
-        (m->body_size == 0 && m->body_wire == 0))
+    if (!message_has_body(m) || (m->body_size == 0 && m->body_wire == 0))
         return;
     struct shown sh;
     body_of(&sh, m, cfg);
@@ -249,6 +251,8 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
     if (m->flags & MSG_HEAD) {
         size_t end = (size_t)m->head_off + m->head.len;
         head_lines(out, prefix, m->raw.data, end < m->raw.len ? end : m->raw.len);
+    } else if (message_has_body(m)) {
+        dynbuf_printf(out, "* %s: HTTP/0.9, no status line and no headers\n", side);
     } else {
         size_t n = m->raw.len < cfg->body_limit ? m->raw.len : cfg->body_limit;
         dynbuf_printf(out, "* %s: not parsed as HTTP; %zu bytes as received:\n", side, m->raw.len);

@@ -580,14 +580,6 @@ static void on_conn(void *data, struct conn *c)
     client_start(data, c);
 }
 
-static void on_refuse(void *data, int err)
-{
-    struct listen *l = data;
-    if (!l->h->interactive) /* else counted; the interface shows the counters */
-        listener_report_refusal(&l->listener, err, l->conns.n, l->h->opt.max_conns,
-                                uv_now(&l->h->loop));
-}
-
 static void stop(struct listen *l)
 {
     if (l->stopping)
@@ -633,10 +625,11 @@ static int open_listener(struct listen *l)
         .port = h->opt.port,
         .max_conns = h->opt.max_conns,
         .refusal = response_refusal,
+        /* Without the interface, refusals are reported on stderr; it shows the counters. */
+        .report = h->interactive ? NULL : stderr,
     };
     l->listener.data = l;
     l->listener.on_conn = on_conn;
-    l->listener.on_refuse = on_refuse;
     if (listener_open(&l->listener, &h->loop, &cfg, &l->conns, h->err, sizeof h->err) != 0)
         return -1;
     char addr[ENDPOINT_STRLEN];

@@ -1,6 +1,7 @@
 /*
- * listener owns a listening socket: name resolution, bind, listen, and the accept loop with
- * its connection cap. It never reads from an accepted connection; it hands each one over.
+ * listener owns a listening socket: name resolution, bind, listen, the accept loop with its
+ * connection cap, and the rate-limited report of what the cap refused. It never reads from an
+ * accepted connection; it hands each one over.
  */
 #include "hspy/listener.h"
 
@@ -67,6 +68,80 @@ static void free_handle(uv_handle_t *h)
     free(h);
 }
 
+/* ---- the report (cfg.report) ---- */
+
+/*
+ * Writes a line for each kind (refusals, accept failures) counted since the lines before, with
+ * the totals so far. Returns whether it wrote anything.
+ */
+static bool report_new(struct listener *l)
+{
+    const struct listener_counters *k = &l->counters;
+    FILE *f = l->cfg.report;
+    uint64_t refused = k->refused - l->refused_reported, failed = k->failed - l->failed_reported;
+    if (refused == 1)
+        fprintf(f, "hspy: refused a connection: ");
+    else if (refused)
+        fprintf(f, "hspy: refused %" PRIu64 " connections: ", refused);
+    if (refused)
+        fprintf(f,
+                "%zu open, the limit (--max-conns) is %" PRIu64 " (%" PRIu64 " refused so far)\n",
+                l->conns->n, l->cfg.max_conns, k->refused);
+    if (failed == 1)
+        fprintf(f, "hspy: accept failed: %s (%" PRIu64 " so far)\n", uv_strerror(l->last_error),
+                k->failed);
+    else if (failed)
+        fprintf(f, "hspy: accept failed %" PRIu64 " times, the last: %s (%" PRIu64 " so far)\n",
+                failed, uv_strerror(l->last_error), k->failed);
+    l->refused_reported = k->refused;
+    l->failed_reported = k->failed;
+    if (refused || failed)
+        fflush(f);
+    return refused || failed;
+}
+
+static void report_interval_end(uv_timer_t *t)
+{
+    struct listener *l = t->data;
+    /* What came during the interval is written now, and starts another; a quiet interval
+     * lets the next refusal be written at once. */
+    if (report_new(l))
+        uv_timer_start(t, report_interval_end, l->cfg.report_ms, 0);
+}
+
+/* A refusal or an accept failure (err) was counted. */
+static void noted(struct listener *l, int err)
+{
+    if (err)
+        l->last_error = err;
+    if (l->on_refuse)
+        l->on_refuse(l->data, err);
+    if (!l->cfg.report || uv_is_active((uv_handle_t *)&l->report_timer))
+        return; /* the interval's end writes it */
+    report_new(l);
+    uv_timer_start(&l->report_timer, report_interval_end, l->cfg.report_ms, 0);
+}
+
+/* What was not written yet, then the session's totals when anything was refused or failed. */
+static void report_end(struct listener *l)
+{
+    const struct listener_counters *k = &l->counters;
+    FILE *f = l->cfg.report;
+    report_new(l);
+    if (!k->refused && !k->failed)
+        return;
+    fprintf(f,
+            "hspy: %" PRIu64 " connection%s refused in all (--max-conns %" PRIu64 "); %" PRIu64
+            " accepted, at most %zu open at once",
+            k->refused, k->refused == 1 ? "" : "s", l->cfg.max_conns, k->accepted, k->peak);
+    if (k->failed)
+        fprintf(f, "; %" PRIu64 " accept failure%s", k->failed, k->failed == 1 ? "" : "s");
+    fputc('\n', f);
+    fflush(f);
+}
+
+/* ---- accepting ---- */
+
 /*
  * The bytes a connection just accepted has sent so far, up to cap, left unread (MSG_PEEK) and
  * not waited for (MSG_DONTWAIT): what a refusal can go by without holding the connection.
@@ -96,8 +171,7 @@ static void refuse(struct listener *l, uv_stream_t *server)
     }
     uv_close((uv_handle_t *)t, free_handle);
     l->counters.refused++;
-    if (l->on_refuse)
-        l->on_refuse(l->data, 0);
+    noted(l, 0);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -105,8 +179,7 @@ static void on_connection(uv_stream_t *server, int status)
     struct listener *l = server->data;
     if (status < 0) {
         l->counters.failed++;
-        if (l->on_refuse)
-            l->on_refuse(l->data, status);
+        noted(l, status);
         return;
     }
     if (l->conns->n >= l->cfg.max_conns) {
@@ -117,8 +190,7 @@ static void on_connection(uv_stream_t *server, int status)
     int r = conn_accept(server, l->conns, &c);
     if (r) {
         l->counters.failed++;
-        if (l->on_refuse)
-            l->on_refuse(l->data, r);
+        noted(l, r);
         return;
     }
     l->counters.accepted++;
@@ -143,8 +215,11 @@ int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_con
     l->cfg = *cfg;
     if (!l->cfg.backlog)
         l->cfg.backlog = LISTENER_BACKLOG_DEFAULT;
+    if (!l->cfg.report_ms)
+        l->cfg.report_ms = LISTENER_REPORT_MS_DEFAULT;
     l->conns = g;
     memset(&l->counters, 0, sizeof l->counters);
+    l->refused_reported = l->failed_reported = 0;
     char where[300], why[200];
     describe(where, sizeof where, cfg->host, cfg->port);
     struct sockaddr_storage ss;
@@ -164,6 +239,8 @@ int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_con
     if (r)
         return give_up(l, loop, err, errlen, where, r);
     conn_endpoint_from(&l->local, (struct sockaddr *)&ss);
+    uv_timer_init(loop, &l->report_timer);
+    l->report_timer.data = l;
     l->open = true;
     return 0;
 }
@@ -174,24 +251,9 @@ void listener_close(struct listener *l)
         return;
     l->open = false;
     uv_close((uv_handle_t *)&l->tcp, NULL);
-}
-
-void listener_report_refusal(struct listener *l, int err, size_t open, uint64_t max_conns,
-                             uint64_t now_ms)
-{
-    if (l->refusals_reported && now_ms - l->refusal_report_ms < 1000)
-        return;
-    l->refusal_report_ms = now_ms;
-    l->refusals_reported++;
-    const struct listener_counters *k = &l->counters;
-    if (err)
-        fprintf(stderr, "hspy: accept failed: %s (%" PRIu64 " so far)\n", uv_strerror(err),
-                k->failed);
-    else
-        fprintf(stderr,
-                "hspy: refused a connection: %zu open, the limit (--max-conns) is %" PRIu64
-                " (%" PRIu64 " refused so far)\n",
-                open, max_conns, k->refused);
+    uv_close((uv_handle_t *)&l->report_timer, NULL);
+    if (l->cfg.report)
+        report_end(l);
 }
 
 bool listener_public(const struct listener *l)

@@ -68,14 +68,6 @@ static void on_conn(void *data, struct conn *c)
     relay_start(data, c);
 }
 
-static void on_refuse(void *data, int err)
-{
-    struct proxy *px = data;
-    if (!px->h->interactive) /* else counted; the interface shows the counters */
-        listener_report_refusal(&px->listener, err, px->clients.n, px->h->opt.max_conns,
-                                uv_now(&px->h->loop));
-}
-
 static bool is_self(const struct proxy *px)
 {
     if (!px->upstream.has_addr)
@@ -106,10 +98,11 @@ static int open_listener(struct proxy *px)
         .port = h->opt.port,
         .max_conns = h->opt.max_conns,
         .refusal = response_refusal,
+        /* Without the interface, refusals are reported on stderr; it shows the counters. */
+        .report = h->interactive ? NULL : stderr,
     };
     px->listener.data = px;
     px->listener.on_conn = on_conn;
-    px->listener.on_refuse = on_refuse;
     raise_fd_limit(px);
     if (listener_open(&px->listener, &h->loop, &cfg, &px->clients, h->err, sizeof h->err) != 0)
         return -1;

@@ -232,8 +232,8 @@ static unsigned target_submit(struct ui *ui, const char *text, void *data)
     struct tamper *t = data;
     char host[256], why[256];
     uint16_t port;
-    if (hostport_split(text, host, sizeof host, &port, 80, why, sizeof why) != 0 || !host[0]) {
-        prompt_error(&ui->prompt, host[0] ? why : "expected HOST:PORT", (size_t)-1);
+    if (hostport_peer(text, host, sizeof host, &port, why, sizeof why) != 0) {
+        prompt_error(&ui->prompt, why, (size_t)-1);
         return UI_REDRAW;
     }
     snprintf(t->target, sizeof t->target, "%s", text);

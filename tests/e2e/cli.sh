@@ -35,16 +35,21 @@ expect 2 "Try 'hspy listen --help'" -- listen --frob 8000
 expect 2 "missing \[HOST:\]PORT" -- listen
 expect 2 "out of range" -- listen 70000
 expect 2 "missing UPSTREAM" -- proxy 8000
+expect 2 "^hspy proxy: bad upstream: port 0 in '127.0.0.1:0' \(a port to connect to is 1 to 65535\)$" -- proxy 20002 127.0.0.1:0
+expect 2 "^Try 'hspy proxy --help'" -- proxy 20002 127.0.0.1:0
+expect 2 "^hspy listen: --replay-to: port 0 in '127.0.0.1:0'" -- listen --replay-to 127.0.0.1:0 20002
 expect 2 "missing FILE" -- read
 expect 2 "not a size" -- lint --body-keep 12Q -
 expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
 # Bad values are usage errors whichever part of hspy judges them: the offset of a bad filter,
 # the hint, exit 2, and nothing served or read.
 cap=$HSPY_SOURCE_DIR/captures/real-keepalive.pcap
-expect 2 "^hspy read: --filter: missing '\)' .* \(at offset 7\)$" -- read --filter '(~m GET' "$cap"
+expect 2 "^hspy read: --filter: at offset 0: '\(' without a matching '\)'$" -- read --filter '(~m GET' "$cap"
+expect 2 "^hspy listen: --intercept: at offset 8: expected a term at the end of the expression$" -- listen --intercept '~m GET &' 0
 expect 2 "^Try 'hspy read --help'" -- read --filter '(~m GET' "$cap"
 expect 2 "^hspy listen: --body: bad escape" -- listen --no-tui --body 'x\q' 0
 expect 2 "^Try 'hspy listen --help'" -- listen --no-tui --body 'x\q' 0
+expect 2 "^hspy listen: --trickle '16': expected BYTES/TIME" -- listen --no-tui --trickle 16 0
 expect 2 "^hspy read: --bpf: filter 'tcp port nope'" -- read --bpf 'tcp port nope' "$cap"
 expect 2 "^Try 'hspy read --help'" -- read --bpf 'tcp port nope' "$cap"
 expect 2 "give --hold-timeout" -- listen --intercept '~m POST' 0

@@ -23,6 +23,12 @@ curl -s -o "$T/b2" -H 'Accept: application/json' -H 'Content-Type: application/j
 check "JSON echo parses the body" test "$(python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); print(d["json"]["n"][2], d["method"], d["args"]["debug"], d["path"])' "$T/b2")" = "3 POST 1 /api/items"
 
+# Content negotiation reads q-values: q=0 refuses JSON, the heavier form wins.
+curl -s -D "$T/hq0" -o /dev/null -H 'Accept: text/html, application/json;q=0' "$URL/q0"
+check "Accept with application/json;q=0: the text echo" grep -qi '^content-type: text/plain' "$T/hq0"
+curl -s -D "$T/hq1" -o /dev/null -H 'Accept: text/plain;q=0.5, application/json;q=0.8' "$URL/q1"
+check "Accept preferring JSON by weight: the JSON echo" grep -qi '^content-type: application/json' "$T/hq1"
+
 # multipart -F with a file: form fields and files in the JSON echo.
 printf 'file \xff\x00 bytes' >"$T/up.bin"
 curl -s -o "$T/b3" -H 'Accept: application/json' -F field=value -F "up=@$T/up.bin" "$URL/form"
@@ -53,7 +59,7 @@ check "HEAD has no body" test "$(cat "$T/b7")" = "200 0"
 
 listen_stop
 check "exit status 0 after SIGTERM" test $? -eq 0
-check "seven exchanges recorded" test "$(pyq "$LISTEN_OUT" 'len(ex)')" = 7
+check "nine exchanges recorded" test "$(pyq "$LISTEN_OUT" 'len(ex)')" = 9
 check "exchanges complete with status 200" test "$(pyq "$LISTEN_OUT" 'sorted(set(e["response"]["status"] for e in ex))')" = "[200]"
 check "request hashes recorded" test "$(pyq "$LISTEN_OUT" '[e["request"]["sha256"] for e in ex if e["request"]["target"]=="/up"][0]')" = "$(sha256sum <"$T/chunky" | cut -d" " -f1)"
 check "response bytes recorded" test "$(pyq "$LISTEN_OUT" '[e["response"]["wire_size"] for e in ex][0]')" = "$(($(wc -c <"$T/h1") + $(wc -c <"$T/b1")))"

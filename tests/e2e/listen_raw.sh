@@ -87,7 +87,36 @@ check "over the cap: 503" grep -q '^refused: HTTP/1.1 503' "$T/cap"
 check "under the cap: served" grep -q '^held: HTTP/1.1 200' "$T/cap"
 check "refusal reported" grep -q 'refused a connection: 3 open, the limit (--max-conns) is 3' "$LISTEN_ERR"
 
+# A storm against the cap: every refusal is counted in the report within its interval (1 s),
+# in a few lines rather than one per connection; the summary at exit has the exact total.
+python3 - "$PORT" >"$T/storm" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+held = []
+for _ in range(3):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /held HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.settimeout(3)
+    s.recv(4096)  # served: the slot is taken
+    held.append(s)
+storm = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+refused = 0
+for s in storm:
+    s.settimeout(3)
+    try:
+        refused += s.recv(4096).startswith(b"HTTP/1.1 503")
+    except OSError:
+        pass
+print(refused)
+PY
+check "storm: all 20 refused" test "$(cat "$T/storm")" = 20
+for _ in $(seq 60); do grep -q '(21 refused so far)' "$LISTEN_ERR" && break; sleep 0.05; done
+check "storm: the report catches up within its interval" grep -q '(21 refused so far)$' "$LISTEN_ERR"
+check "storm: a few lines, not one per refusal" test "$(grep -c 'hspy: refused' "$LISTEN_ERR")" -le 4
+
 listen_stop
+check "summary at exit: the exact count" \
+    grep -q '^hspy: 21 connections refused in all (--max-conns 3); [0-9]* accepted, at most 3 open at once$' "$LISTEN_ERR"
 J=$LISTEN_OUT
 check "bare-lf warning recorded" test "$(pyq "$J" '[w["code"] for e in ex if e["request"]["target"]=="/lf" for w in e["warnings"]]')" = '["bare-lf"]'
 check "garbage exchange rejected" test "$(pyq "$J" '[("rejected" in e["flags"], e["response"]["status"]) for e in ex if e["response"] and e["response"]["status"]==400][0]')" = "(True, 400)"

@@ -81,6 +81,8 @@ $RAW "$PPORT" --send 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chu
 check "broken chunked request: the connection ends" test $? = 0
 check "broken chunked request: 400 with the reason" grep -aq '^400 Bad Request: request body framing broke (chunk-size-invalid) after 8 body bytes' "$T/badreq"
 proxy_stop
+check "the refusals summed up at exit" \
+    grep -q '^hspy: 1 connection refused in all (--max-conns 2); [0-9]* accepted, at most 2 open at once$' "$PROXY_ERR"
 
 J=$PROXY_OUT
 check "broken chunked response recorded with its warning" \
@@ -88,5 +90,10 @@ check "broken chunked response recorded with its warning" \
 check "431 recorded as rejected" test "$(pyq "$J" '[e["flags"] for e in ex if (e["response"] or {}).get("status") == 431][0]')" = '["done", "incomplete", "rejected"]'
 check "408 recorded as a timeout" test "$(pyq "$J" '["timeout" in e["flags"] for e in ex if (e["response"] or {}).get("status") == 408][0]')" = True
 check "CL.TE warning recorded" test "$(pyq "$J" '[w["code"] for e in ex for w in e["warnings"] if w["code"] == "cl-and-te"]')" = '["cl-and-te"]'
+# The HTTP/0.9 answer has no head: its bytes are the response body in the JSON record.
+r09='[e["response"] for e in ex if "http09" in (e["response"] or {}).get("flags", [])][0]'
+check "HTTP/0.9 answer recorded as the body" \
+    test "$(pyq "$J" "json.dumps($r09[\"body\"])")" = "\"GET http://127.0.0.1:$ECHO/hello\\r\\n\""
+check "... framed by the close" test "$(pyq "$J" "$r09[\"body_framing\"]")" = close
 check "bad length recorded with its warning" test "$(pyq "$J" '[e["error"] for e in ex if any(w["code"] == "cl-conflict" for w in e["warnings"])][0]')" = "answered 400: request length cannot be determined"
 finish

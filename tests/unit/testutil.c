@@ -152,6 +152,12 @@ static void tu_side(struct exchange *ex, enum side side, const uint8_t *p, size_
         m->flags |= MSG_TRUNCATED;
     if (n)
         m->flags |= MSG_STARTED;
+    if (facts && facts->http09) {
+        /* The answer to an HTTP/0.9 request has no head: every byte up to the close is body. */
+        m->flags |= MSG_HTTP09;
+        tu_body(m, &(struct framing){.kind = BODY_CLOSE}, hl, n);
+        return;
+    }
     uint32_t off = 0;
     for (;;) {
         struct http_head head;

@@ -24,7 +24,8 @@ const char *tu_path(const char *dir, const char *name);
  * Builds a completed exchange the way the conversation engine would, from the raw bytes of each
  * side (either may be NULL): heads parsed with http_head_parse, bodies framed with framing.h
  * (chunked bodies walked with chunked.h), interim responses recorded, parser warnings attached
- * at their side offsets, flags MSG_STARTED/HEAD/COMPLETE set, and phase times t0 + 1 ms, 2 ms,
+ * at their side offsets, flags MSG_STARTED/HEAD/COMPLETE set (the response to an HTTP/0.9
+ * request is a body to the close, MSG_HTTP09, no head), and phase times t0 + 1 ms, 2 ms,
  * ... (request first/head/last, response first/head/last; t0 = 0 leaves them unset). Bytes past
  * the exchange's cap are counted and flagged truncated. Free with exchange_free.
  */

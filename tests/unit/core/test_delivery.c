@@ -128,9 +128,13 @@ static void test_parse(void **state)
     assert_int_equal(delivery_parse_trickle("16/100ms", &b, &ms), 0);
     assert_int_equal(b, 16);
     assert_int_equal(ms, 100);
-    assert_int_equal(delivery_parse_trickle("1k", &b, &ms), 0);
+    assert_int_equal(delivery_parse_trickle("1k/1s", &b, &ms), 0);
     assert_int_equal(b, 1024);
     assert_int_equal(ms, 1000);
+    /* The documented form is BYTES/TIME: no pace is assumed when TIME is missing. */
+    assert_int_equal(delivery_parse_trickle("16", &b, &ms), -1);
+    assert_int_equal(delivery_parse_trickle("1k", &b, &ms), -1);
+    assert_int_equal(delivery_parse_trickle("16/", &b, &ms), -1);
     assert_int_equal(delivery_parse_trickle("0/1s", &b, &ms), -1);
     assert_int_equal(delivery_parse_trickle("/1s", &b, &ms), -1);
     assert_int_equal(delivery_parse_trickle("5/soon", &b, &ms), -1);

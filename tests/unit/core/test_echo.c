@@ -179,8 +179,11 @@ static void test_wants_json(void **state)
         const char *accept;
         bool json;
     } cases[] = {
-        {"application/json", true},    {"text/html, Application/JSON;q=0.9", true},
-        {"application/ld+json", true}, {"*/*", false},
+        {"application/json", true},
+        {"text/html, Application/JSON;q=0.9", true},
+        {"text/html, application/json;q=0", false},
+        {"application/ld+json", true},
+        {"*/*", false},
         {"text/plain", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -196,12 +199,88 @@ static void test_wants_json(void **state)
     exchange_free(ex);
 }
 
+/* The echo's form for an Accept value, by q-value (RFC 9110 12.4.2, 12.5.1), one case a line. */
+static void test_negotiate(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *accept;
+        enum echo_form form;
+    } cases[] = {
+        {"", ECHO_FORM_TEXT},
+        {"application/json", ECHO_FORM_JSON},
+        {"text/plain", ECHO_FORM_TEXT},
+        {"*/*", ECHO_FORM_TEXT}, /* a tie: text, the echo's own preference */
+        {"application/vnd.api+json", ECHO_FORM_JSON},
+        {"text/html, application/json;q=0.9", ECHO_FORM_JSON}, /* text/html is not text/plain */
+        /* q=0 is "not acceptable": neither form is, and the echo answers text */
+        {"text/html, application/json;q=0", ECHO_FORM_TEXT},
+        {"application/json;q=0", ECHO_FORM_TEXT},
+        {"application/json;Q=0, */*", ECHO_FORM_TEXT},
+        {"application/json ; q=0.000", ECHO_FORM_TEXT},
+        {"application/ld+json;q=0, text/plain;q=0", ECHO_FORM_TEXT},
+        /* the most specific range decides a form's weight */
+        {"application/json;q=0, application/*", ECHO_FORM_TEXT},
+        {"application/*;q=0, application/json", ECHO_FORM_JSON},
+        {"text/*;q=0, */*", ECHO_FORM_JSON},
+        {"application/*", ECHO_FORM_JSON},
+        /* the higher weight wins */
+        {"application/json;q=0.5, text/plain;q=0.8", ECHO_FORM_TEXT},
+        {"text/plain;q=0.1, application/json;q=0.2", ECHO_FORM_JSON},
+        {"application/json;q=0.9, text/*", ECHO_FORM_TEXT},
+        {"application/json, */*;q=0.1", ECHO_FORM_JSON},
+        {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", ECHO_FORM_TEXT},
+        /* ties: JSON when a range names it, text otherwise */
+        {"text/plain, application/json", ECHO_FORM_JSON},
+        {"text/*;q=0.3, application/json;q=0.3", ECHO_FORM_JSON},
+        {"application/*, text/plain", ECHO_FORM_TEXT},
+        /* case, spaces, empty elements, quoted parameters, bad weights */
+        {"APPLICATION/JSON", ECHO_FORM_JSON},
+        {" , ,application/json , ", ECHO_FORM_JSON},
+        {"text/plain;x=\"a,b;q=0\";q=0.2, application/json;q=0.1", ECHO_FORM_TEXT},
+        {"application/json;q=abc", ECHO_FORM_TEXT}, /* a bad weight: the range is ignored */
+        {"application/json;q=1.5", ECHO_FORM_TEXT},
+        {"application/json;q=1.000, text/plain;q=0.999", ECHO_FORM_JSON},
+        {"application/json;q=0.1234", ECHO_FORM_TEXT}, /* at most three decimals */
+        {"json", ECHO_FORM_TEXT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        enum echo_form got = echo_negotiate(cases[i].accept, strlen(cases[i].accept));
+        if (got != cases[i].form)
+            fail_msg("Accept '%s': %s, want %s", cases[i].accept,
+                     got == ECHO_FORM_JSON ? "JSON" : "text",
+                     cases[i].form == ECHO_FORM_JSON ? "JSON" : "text");
+    }
+}
+
+/* Several Accept fields are one list (RFC 9110 5.3). */
+static void test_negotiate_fields(void **state)
+{
+    (void)state;
+    struct exchange *ex = request("GET / HTTP/1.1\\r\\nHost: h\\r\\nAccept: text/html\\r\\n"
+                                  "Accept: application/json\\r\\n\\r\\n",
+                                  1024);
+    assert_true(echo_wants_json(ex));
+    exchange_free(ex);
+    ex = request("GET / HTTP/1.1\\r\\nHost: h\\r\\nAccept: application/json\\r\\n"
+                 "Accept: application/json;q=0\\r\\n\\r\\n",
+                 1024);
+    assert_true(echo_wants_json(ex)); /* equally specific: the higher weight counts */
+    exchange_free(ex);
+    ex = request("GET / HTTP/1.1\\r\\nHost: h\\r\\nAccept: text/html, application/json;q=0\\r\\n"
+                 "\\r\\n",
+                 1024);
+    assert_false(echo_wants_json(ex));
+    exchange_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),     cmocka_unit_test(test_json_body),
         cmocka_unit_test(test_forms),     cmocka_unit_test(test_binary_and_latin1),
         cmocka_unit_test(test_truncated), cmocka_unit_test(test_wants_json),
+        cmocka_unit_test(test_negotiate), cmocka_unit_test(test_negotiate_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

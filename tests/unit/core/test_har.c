@@ -362,6 +362,23 @@ static void test_response_without_request(void **state)
     exchange_free(ex);
 }
 
+/* An HTTP/0.9 response has no head: its bytes are the content, the version says 0.9. */
+static void test_http09_response(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text("GET /old\\r\\n", "hello world", 1);
+    json_t *e = entry_of(ex);
+    check_required(e);
+    assert_int_equal(json_integer_value(at(e, "response.status")), 0);
+    assert_string_equal(sat(e, "response.httpVersion"), "HTTP/0.9");
+    assert_string_equal(sat(e, "response.content.text"), "hello world");
+    assert_int_equal(json_integer_value(at(e, "response.content.size")), 11);
+    assert_int_equal(json_integer_value(at(e, "response.headersSize")), 0);
+    assert_int_equal(json_integer_value(at(e, "response.bodySize")), 11);
+    json_decref(e);
+    exchange_free(ex);
+}
+
 /* A streamed document is the same document har_document builds. */
 static void test_stream_equals_document(void **state)
 {
@@ -545,6 +562,7 @@ static const struct entry_case {
     {"replay", "GET / HTTP/1.1\\r\\n\\r\\n", "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n",
      EX_REPLAY, NULL, false},
     {"unparsed", "\\x16\\x03\\x01\\xff\\xfe\\x00", "\\x15\\x03", 0, NULL, false},
+    {"http09", "GET /old\\r\\n", "<p>\\xff\\x00</p>", 0, NULL, false},
 };
 
 /* Phase times that make HAR's millisecond reals show their digits. */
@@ -713,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_no_response),
         cmocka_unit_test(test_response_without_request),
+        cmocka_unit_test(test_http09_response),
         cmocka_unit_test(test_stream_equals_document),
         cmocka_unit_test(test_set_cookie),
         cmocka_unit_test(test_too_large),

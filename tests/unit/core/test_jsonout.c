@@ -292,6 +292,33 @@ static void test_unparsed_message(void **state)
     exchange_free(ex);
 }
 
+/* An HTTP/0.9 response has no head: its bytes are its body, carried as any body is. */
+static void test_http09_response(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text("GET /old\\r\\n", "hello world", 0);
+    json_t *v = roundtrip(ex);
+    json_t *r = json_object_get(v, "response");
+    assert_true(json_is_null(json_object_get(r, "status")));
+    assert_string_equal(sget(r, "body"), "hello world");
+    assert_string_equal(sget(r, "body_encoding"), "utf-8");
+    assert_false(json_is_true(json_object_get(r, "body_truncated")));
+    assert_int_equal(iget(r, "body_size"), 11);
+    assert_string_equal(sget(r, "body_framing"), "close");
+    assert_true(has_flag(json_object_get(r, "flags"), "http09"));
+    assert_string_equal(sget(r, "raw"), "hello world");
+    json_decref(v);
+    exchange_free(ex);
+    /* Bytes that are not UTF-8 go as base64, as in any body. */
+    ex = tu_exchange_text("GET /img\\r\\n", "\\x89PNG\\xff", 0);
+    v = roundtrip(ex);
+    r = json_object_get(v, "response");
+    assert_string_equal(sget(r, "body"), "iVBOR/8=");
+    assert_string_equal(sget(r, "body_encoding"), "base64");
+    json_decref(v);
+    exchange_free(ex);
+}
+
 static void test_line_too_large(void **state)
 {
     (void)state;
@@ -486,6 +513,8 @@ static const struct record_case {
     {"replay", "GET / HTTP/1.1\\r\\n\\r\\n", "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n",
      EX_REPLAY, NULL, "rule: \xe2\x80\xae webhook", 42, 0},
     {"unparsed", "\\x16\\x03\\x01\\xff\\xfe\\x00", "\\x15\\x03", 0, NULL, NULL, 0, 0},
+    {"http09", "GET /old\\r\\n", "<html>caf\\xc3\\xa9 \\x1b</html>", 0, NULL, NULL, 0, 0},
+    {"http09, cut", "GET /old\\r\\n", "0123456789abcdef", 0, NULL, NULL, 0, 10},
     {"truncated",
      "POST / HTTP/1.1\\r\\nContent-Length: "
      "40\\r\\n\\r\\n0123456789012345678901234567890123456789",
@@ -610,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_header),
         cmocka_unit_test(test_truncated_and_tunnel),
         cmocka_unit_test(test_unparsed_message),
+        cmocka_unit_test(test_http09_response),
         cmocka_unit_test(test_line_too_large),
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_iso8601_clock),

@@ -59,6 +59,9 @@ static const struct line_case LINES[] = {
     {"GET /\\x1b]0;pwn\\x07 HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL,
      "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 GET /\\x1b]0;pwn\\x07 - - - "
      "!invalid-target\n"}, /* no response: no duration */
+    /* HTTP/0.9: no status, but the response's payload is known */
+    {"GET /old\\r\\n", "hello world",
+     "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 GET /old - 11 5.000ms !http09\n"},
 };
 
 static void test_lines(void **state)
@@ -155,6 +158,20 @@ static void test_unparsed_and_truncated(void **state)
     exchange_free(ex);
 }
 
+/* An HTTP/0.9 response is no unparsed message: it has no head, and all of it is body. */
+static void test_http09_response(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text("GET /old\\r\\n", "hello\\nworld", T0);
+    char *got = full_of(ex, 4096);
+    assert_non_null(strstr(got, "> GET /old\xe2\x90\x8d\xe2\x90\x8a\n"
+                                "* response: HTTP/0.9, no status line and no headers\n"
+                                "* response body: 11 bytes\nhello\nworld\n"));
+    assert_null(strstr(got, "not parsed as HTTP"));
+    free(got);
+    exchange_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_fields_never_contain_spaces),
         cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_unparsed_and_truncated),
+        cmocka_unit_test(test_http09_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
  * conn and listener on a real loop over loopback: accept and connect, echo, the connection cap
- * with its refusal (composed from the bytes already sent, left unread), backpressure (full
- * queue, drain), read holds, idle and deadline timeouts, a flushing close that delivers
- * everything, a reset, a refused connect.
+ * with its refusal (composed from the bytes already sent, left unread) and the report of
+ * refusals, backpressure (full queue, drain), read holds, idle and deadline timeouts, a
+ * flushing close that delivers everything, a reset, a refused connect.
  */
 #include "testutil.h"
 
@@ -109,7 +109,7 @@ static void on_connected(void *data, struct conn *c, int status)
     s->connect_status = status;
 }
 
-static void setup(struct ctx *x, uint64_t max_conns)
+static void setup_with(struct ctx *x, const struct listener_config *cfg)
 {
     memset(x, 0, sizeof *x);
     uv_loop_init(&x->loop);
@@ -118,10 +118,15 @@ static void setup(struct ctx *x, uint64_t max_conns)
     x->l.data = x;
     x->l.on_conn = on_conn;
     x->l.on_refuse = on_refuse;
-    struct listener_config cfg = {"127.0.0.1", 0, max_conns, 0, refusal};
     char err[256];
-    assert_int_equal(listener_open(&x->l, &x->loop, &cfg, &x->g, err, sizeof err), 0);
+    assert_int_equal(listener_open(&x->l, &x->loop, cfg, &x->g, err, sizeof err), 0);
     assert_int_not_equal(x->l.local.port, 0);
+}
+
+static void setup(struct ctx *x, uint64_t max_conns)
+{
+    struct listener_config cfg = {"127.0.0.1", 0, max_conns, 0, refusal, NULL, 0};
+    setup_with(x, &cfg);
 }
 
 static void connect_client(struct ctx *x, struct side *s, uint16_t port)
@@ -231,6 +236,82 @@ static void test_cap_sees_what_was_sent(void **state)
     teardown(&x);
 }
 
+static void on_waited(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+}
+
+/* Runs the loop for ms of loop time, whatever else is due. */
+static void run_for(struct ctx *x, uint64_t ms)
+{
+    bool done = false;
+    uv_timer_t t;
+    uv_timer_init(&x->loop, &t);
+    t.data = &done;
+    uv_timer_start(&t, on_waited, ms, 0);
+    while (!done)
+        uv_run(&x->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+}
+
+/* What the report stream holds now. */
+static const char *report_text(FILE *f, char *buf, size_t len)
+{
+    long end = ftell(f);
+    rewind(f);
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fseek(f, end, SEEK_SET);
+    return buf;
+}
+
+/*
+ * The report of refusals: the first of a burst at once, the rest in one line when the interval
+ * ends, nothing while quiet (and the next refusal at once again), the exact totals at close.
+ */
+static void test_cap_report(void **state)
+{
+    (void)state;
+    enum { INTERVAL_MS = 400, BURST = 5 };
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    struct listener_config cfg = {"127.0.0.1", 0, 1, 0, refusal, f, INTERVAL_MS};
+    struct ctx x;
+    setup_with(&x, &cfg);
+    connect_client(&x, &x.cli, x.l.local.port);
+    RUN_UNTIL(&x, x.accepted == 1);
+    struct side extra[BURST + 1];
+    memset(extra, 0, sizeof extra);
+    for (int i = 0; i < BURST; i++)
+        connect_client(&x, &extra[i], x.l.local.port);
+    RUN_UNTIL(&x, x.l.counters.refused == BURST);
+    char buf[1024];
+    static const char first[] =
+        "hspy: refused a connection: 1 open, the limit (--max-conns) is 1 (1 refused so far)\n";
+    assert_string_equal(report_text(f, buf, sizeof buf), first);
+    run_for(&x, INTERVAL_MS + INTERVAL_MS / 2);
+    static const char burst[] =
+        "hspy: refused 4 connections: 1 open, the limit (--max-conns) is 1 (5 refused so far)\n";
+    char want[512];
+    snprintf(want, sizeof want, "%s%s", first, burst);
+    assert_string_equal(report_text(f, buf, sizeof buf), want);
+    run_for(&x, 2 * INTERVAL_MS); /* quiet: nothing more, and the interval is over */
+    assert_string_equal(report_text(f, buf, sizeof buf), want);
+    connect_client(&x, &extra[BURST], x.l.local.port);
+    RUN_UNTIL(&x, x.l.counters.refused == BURST + 1);
+    static const char again[] =
+        "hspy: refused a connection: 1 open, the limit (--max-conns) is 1 (6 refused so far)\n";
+    snprintf(want, sizeof want, "%s%s%s", first, burst, again);
+    assert_string_equal(report_text(f, buf, sizeof buf), want);
+    teardown(&x);
+    static const char summary[] =
+        "hspy: 6 connections refused in all (--max-conns 1); 1 accepted, at most 1 open at once\n";
+    snprintf(want, sizeof want, "%s%s%s%s", first, burst, again, summary);
+    assert_string_equal(report_text(f, buf, sizeof buf), want);
+    fclose(f);
+}
+
 /* A reader that holds: the writer's queue goes over the cap; releasing it drains. */
 static void test_backpressure(void **state)
 {
@@ -338,13 +419,13 @@ static void test_bind_errors(void **state)
     struct ctx x;
     setup(&x, 10);
     struct listener other = {0};
-    struct listener_config cfg = {"127.0.0.1", x.l.local.port, 10, 0, NULL};
+    struct listener_config cfg = {"127.0.0.1", x.l.local.port, 10, 0, NULL, NULL, 0};
     char err[256];
     assert_int_equal(listener_open(&other, &x.loop, &cfg, &x.g, err, sizeof err), -1);
     char want[128];
     snprintf(want, sizeof want, "listen 127.0.0.1:%u: address already in use", x.l.local.port);
     assert_string_equal(err, want);
-    struct listener_config bad = {"no-such-host.invalid", 0, 10, 0, NULL};
+    struct listener_config bad = {"no-such-host.invalid", 0, 10, 0, NULL, NULL, 0};
     assert_int_equal(listener_open(&other, &x.loop, &bad, &x.g, err, sizeof err), -1);
     assert_non_null(strstr(err, "listen no-such-host.invalid:0: cannot resolve host"));
     assert_false(listener_public(&x.l));
@@ -357,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_echo),
         cmocka_unit_test(test_cap),
         cmocka_unit_test(test_cap_sees_what_was_sent),
+        cmocka_unit_test(test_cap_report),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_close_flush),

@@ -348,6 +348,11 @@ static void test_rules_and_duplicate(void **state)
     keys(f, "r");
     HAS("replay to (host:port)");
     HAS("one.test"); /* the request's Host is offered */
+    for (int i = 0; i < 20; i++)
+        ui_key(&f->ui, KEYMAP_BACKSPACE);
+    keys(f, "127.0.0.1:0\n"); /* names no server: refused, the prompt stays */
+    HAS("port 0 in '127.0.0.1:0'");
+    assert_int_equal(f->h.store.live, before + 1);
     ui_key(&f->ui, KEYMAP_ESC);
 }
 
