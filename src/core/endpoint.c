@@ -46,17 +46,26 @@ char *endpoint_format_addr(const struct endpoint *e, char *buf, size_t len)
 
 char *endpoint_format(const struct endpoint *e, char *buf, size_t len)
 {
-    char a[INET6_ADDRSTRLEN];
     if (e->family == 4 && len >= 22) {
         size_t n = ipv4_text(e->addr, buf);
         buf[n++] = ':';
         buf[n + decimal_u64(buf + n, e->port)] = '\0';
-    } else if (e->family == 4)
-        snprintf(buf, len, "%s:%u", endpoint_format_addr(e, a, sizeof a), e->port);
+        return buf;
+    }
+    /* Formatted whole here, then cut to what buf holds (less than ENDPOINT_STRLEN only when a
+     * caller gives less than the contract asks). */
+    char text[ENDPOINT_STRLEN], a[INET6_ADDRSTRLEN];
+    if (e->family == 4)
+        snprintf(text, sizeof text, "%s:%u", endpoint_format_addr(e, a, sizeof a), e->port);
     else if (e->family == 6)
-        snprintf(buf, len, "[%s]:%u", endpoint_format_addr(e, a, sizeof a), e->port);
+        snprintf(text, sizeof text, "[%s]:%u", endpoint_format_addr(e, a, sizeof a), e->port);
     else
-        snprintf(buf, len, "-");
+        snprintf(text, sizeof text, "-");
+    if (len) {
+        size_t n = strnlen(text, len - 1);
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    }
     return buf;
 }
 

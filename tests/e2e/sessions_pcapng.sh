@@ -12,11 +12,12 @@ command -v tshark >/dev/null || skip "tshark is needed"
 # Captures where the packets cannot say everything the capture said:
 #   gen-malformed: the bytes of an unreadable chunk size are not kept, so that request is cut
 #     short and tshark waits for the rest of it
-#   gen-retransmit-differs: a retransmission with other bytes is evidence of the original
-#     packets only
+#   gen-retransmit-differs, gen-retransmit-late: a retransmission with other bytes is evidence
+#     of the original packets only
 #   real-connect: ids follow the file's packets; the tunnel, which ended last, was written last
 declare -A TSHARK_SKIP=([gen-malformed.pcap]=1)
-declare -A HSPY_SKIP=([gen-malformed.pcap]=1 [gen-retransmit-differs.pcap]=1 [real-connect.pcap]=1)
+declare -A HSPY_SKIP=([gen-malformed.pcap]=1 [gen-retransmit-differs.pcap]=1 [gen-retransmit-late.pcap]=1
+    [real-connect.pcap]=1)
 
 n=0
 pairs=()
