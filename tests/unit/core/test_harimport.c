@@ -146,6 +146,12 @@ static const struct rt_case ROUND_TRIPS[] = {
     {"close",
      {"C:GET /c HTTP/1.0\\r\\n\\r\\n", "S:HTTP/1.0 200 OK\\r\\n\\r\\nuntil close", "s"},
      1 << 20},
+    /* A head ended by a CR alone at the start of a line: the byte after it decided, and that
+     * byte is the next message's, not in the entry. */
+    {"bare CR ends heads",
+     {"C:GET /a HTTP/1.1\\r\\nHost: h\\r\\n\\rGET /b HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+      "S:HTTP/1.1 204 No Content\\r\\n\\rHTTP/1.1 204 No Content\\r\\n\\r\\n"},
+     1 << 20},
 };
 
 static void round_trip(struct exchange *ex, const char *name)
