@@ -139,10 +139,16 @@ static const struct curl_case CURL_CASES[] = {
      {"-X", "--data-binary", "'Accept:'"},
      false,
      NULL},
-    /* curl's own headers are suppressed; exact spacing after the colon kept. */
+    /* curl's own headers are suppressed; exact spacing after the colon and at the end of the
+     * line kept (curl sends trailing whitespace that -H holds). */
     {"GET / HTTP/1.0\\r\\nHost: h\\r\\nX-A:1\\r\\nX-B:   two  \\r\\n\\r\\n",
-     {"--http1.0", "-H 'X-A:1'", "-H 'X-B:   two'", "-H 'User-Agent:'", "-H 'Accept:'"},
+     {"--http1.0", "-H 'X-A:1'", "-H 'X-B:   two  '", "-H 'User-Agent:'", "-H 'Accept:'"},
      {"'Host:'"},
+     false,
+     NULL},
+    {"GET / HTTP/1.1\\r\\nHost: h\\r\\nX-Sp: v  \\r\\nX-Tab:\\tv\\t\\r\\nX-In: a b \\t\\r\\n\\r\\n",
+     {"-H 'X-Sp: v  '", "-H $'X-Tab:\\x09v\\x09'", "-H $'X-In: a b \\x09'"},
+     {NULL},
      false,
      NULL},
     /* No Host at all: curl must not add one. Empty values need the ';' form. */
