@@ -313,6 +313,9 @@ static int curl(struct dynbuf *out, const struct exchange *ex, const struct expo
     curl_notes(m, res);
     if (lacks_bytes(m))
         note(res, "the request lacks bytes the capture missed or hspy did not keep");
+    /* A file is a script (written executable); $'...' quoting needs bash. */
+    if (cfg->body_beside)
+        dynbuf_adds(out, "#!/usr/bin/env bash\n");
     dynbuf_printf(out, "# hspy: exchange %" PRIu64 ", request sent again with curl\n", ex->id);
     if (res->note[0])
         comment_lines(out, res->note);

@@ -87,8 +87,11 @@ jq -n --rawfile q "$WORK/ws.req" --rawfile r "$WORK/ws.resp" '{log: {version: "1
 "$HSPY" read --no-tui "$WORK/ws.har" --export curl --id 1 -o "$WORK/ws.sh" 2>"$WORK/err"
 check "trailing whitespace: the command keeps it" grep -qF -- "-H 'X-Sp: v  '" "$WORK/ws.sh"
 check "trailing whitespace: no note (curl sends it as it was)" [ "$(grep -c '^# ' "$WORK/ws.sh")" = 1 ]
+# A command written to a file is a script: executable, with a #! line, run as it is.
+check "a curl command in a file starts with #!" [ "$(head -1 "$WORK/ws.sh")" = '#!/usr/bin/env bash' ]
+check "a curl command in a file is executable" [ -x "$WORK/ws.sh" ]
 sent=$((sent + 1))
-CURL_HOME=$WORK timeout 10 bash "$WORK/ws.sh" || fail "the trailing-whitespace command failed"
+CURL_HOME=$WORK timeout 10 "$WORK/ws.sh" || fail "the trailing-whitespace command failed"
 for _ in $(seq 100); do [ -e "$WORK/rec/$sent.bin" ] && break; sleep 0.05; done
 check "trailing whitespace: curl sends the request byte for byte" cmp "$WORK/ws.req" "$WORK/rec/$sent.bin"
 

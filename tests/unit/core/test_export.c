@@ -209,6 +209,8 @@ static void test_curl(void **state)
         struct export_result res;
         char *cmd = render(ex, EXPORT_CURL, &res, NULL);
         assert_printable(cmd);
+        /* For standard output (to paste): no #! line. */
+        assert_true(strncmp(cmd, "# hspy: exchange ", 17) == 0);
         for (size_t k = 0; k < 6 && c->must[k]; k++)
             if (!strstr(cmd, c->must[k]))
                 fail_msg("case %zu: missing %s in:\n%s", i, c->must[k], cmd);
@@ -242,6 +244,8 @@ static void test_curl_body_beside(void **state)
     dynbuf_addc(&out, 0);
     const char *cmd = (const char *)out.data;
     assert_true(res.body_file);
+    /* A file is a script: it says which shell runs it (bash, for $'...' words). */
+    assert_true(strncmp(cmd, "#!/usr/bin/env bash\n# hspy: exchange ", 36) == 0);
     if (!strstr(cmd, "--data-binary @\"$(dirname -- \"$0\")\"/'it'\\''s.sh.body'"))
         fail_msg("body not named beside the script in:\n%s", cmd);
     assert_null(strstr(cmd, "out dir"));
