@@ -242,6 +242,14 @@ static const struct foreign_case FOREIGN[] = {
     {"{\"request\":{\"method\":\"GET\",\"url\":\"http://c/\",\"headers\":[{\"name\":\"X\","
      "\"value\":\"a\\r\\nEvil: 1\"}]},\"response\":{\"status\":0}}",
      "GET / HTTP/1.1\\r\\nHost: c\\r\\nX: a  Evil: 1\\r\\n\\r\\n", NULL, "replaced by spaces"},
+    /* postData.params (decoded names and values) become an urlencoded form, encoded. */
+    {"{\"request\":{\"method\":\"POST\",\"url\":\"http://f/\",\"headers\":[{\"name\":\"Host\","
+     "\"value\":\"f\"}],\"postData\":{\"mimeType\":\"application/x-www-form-urlencoded\","
+     "\"params\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b c\",\"value\":\"2&3\"},"
+     "{\"name\":\"\u00e9\",\"value\":\"x=y+z\"}]}},\"response\":{\"status\":0}}",
+     "POST / HTTP/1.1\\r\\nHost: f\\r\\nContent-Length: 30\\r\\n\\r\\n"
+     "a=1&b+c=2%263&%C3%A9=x%3Dy%2Bz",
+     NULL, "bytes synthesized"},
     /* 304: no body whatever the content says. */
     {"{\"request\":{\"method\":\"GET\",\"url\":\"http://d/\",\"headers\":[]},\"response\":{"
      "\"status\":304,\"statusText\":\"Not Modified\",\"headers\":[{\"name\":\"Content-Length\","
