@@ -23,7 +23,7 @@
 enum {
     CACHE_FINDINGS_MAX = 16, /* findings kept per report; more are counted in findings_dropped */
     CACHE_DETAIL_MAX = 128,  /* bytes of one finding's detail text, NUL included */
-    CACHE_LABEL_MAX = 24,    /* bytes of the flow-list label, NUL included */
+    CACHE_LABEL_MAX = 48,    /* bytes of the flow-list label, NUL included */
     CACHE_VALUE_MAX = 96,    /* bytes kept of an ETag, Vary or field-list value, NUL included */
     CACHE_DATE_STRLEN = 30,  /* "Sun, 06 Nov 1994 08:49:37 GMT" plus NUL */
 };
@@ -61,6 +61,20 @@ enum cache_source {
     CACHE_SRC_EXPIRES,   /* Expires minus Date */
     CACHE_SRC_HEURISTIC, /* CACHE_HEURISTIC_PERCENT of Date minus Last-Modified */
     CACHE_SRC_INVALID,   /* invalid freshness information, taken as already stale */
+};
+
+/*
+ * What one kind of cache (shared or private) makes of a response it may store, on arrival
+ * (RFC 9111 4.2). Each kind has its own lifetime (s-maxage is for shared caches only), so the two
+ * verdicts can differ: `s-maxage=600, max-age=60` with `Age: 120` is fresh for a CDN and stale
+ * for a browser.
+ */
+enum cache_freshness {
+    CACHE_FRESHNESS_NONE = 0,    /* that cache may not store it (or a 304, or not analysed) */
+    CACHE_FRESHNESS_FRESH,       /* "fresh": younger than its lifetime */
+    CACHE_FRESHNESS_STALE,       /* "stale": had a lifetime, but was older than it on arrival */
+    CACHE_FRESHNESS_REVALIDATE,  /* "revalidate": no-cache, a zero or invalid lifetime, Vary: * */
+    CACHE_FRESHNESS_NO_LIFETIME, /* "no-lifetime": no explicit lifetime, nothing to guess from */
 };
 
 /* Cache-Control directives hspy knows (RFC 9111 section 5.2, RFC 5861, RFC 8246). */
@@ -125,6 +139,8 @@ struct cache_report {
     int64_t lifetime;              /* seconds, as a private cache computes it (s-maxage ignored) */
     int64_t shared_lifetime;       /* seconds, as a shared cache computes it */
     uint8_t source, shared_source; /* enum cache_source of each */
+    uint8_t freshness;             /* enum cache_freshness for a private cache */
+    uint8_t shared_freshness;      /* enum cache_freshness for a shared cache */
     int64_t age;                   /* current age on arrival, seconds (RFC 9111 4.2.3) */
     int64_t age_field;             /* Age value, -1 when absent or invalid */
     int64_t date, expires, last_modified; /* seconds since the epoch, or CACHE_TIME_NONE */
@@ -140,7 +156,8 @@ struct cache_report {
     uint8_t findings_dropped;
     const char *not_modified_why; /* static text explaining not_modified_ok, or NULL */
     struct cache_control req_cc, resp_cc;
-    char label[CACHE_LABEL_MAX]; /* "cacheable 1h", "private 5m", "no-store", ... */
+    char label[CACHE_LABEL_MAX]; /* "cacheable 1h", "private 5m", "cacheable 10m, browser
+                                    stale", "no-store", ... */
     char vary[CACHE_VALUE_MAX];  /* Vary as sent ("" when absent) */
     char etag[CACHE_VALUE_MAX];  /* ETag as sent ("" when absent) */
     struct cache_finding findings[CACHE_FINDINGS_MAX];
@@ -179,6 +196,8 @@ json_t *cache_json(const struct cache_report *r);
 const char *cache_outcome_name(enum cache_outcome o);
 /* Outcome bit for a name, or 0 when unknown. */
 enum cache_outcome cache_outcome_by_name(const char *name, size_t len);
+/* Name of a freshness verdict ("stale"), or NULL for CACHE_FRESHNESS_NONE. */
+const char *cache_freshness_name(enum cache_freshness f);
 /* Name of a lifetime source ("max-age"). */
 const char *cache_source_name(enum cache_source s);
 /* Name of a directive ("s-maxage"). */

@@ -56,9 +56,10 @@ struct export_config {
     size_t decode_max;                /* cap on a decoded body */
     const char *body_path; /* curl: the file named by --data-binary @FILE when the request body
                               cannot stay inline (NULL: "body.bin") */
-    bool body_beside;      /* curl: the command is a file in the directory of body_path: it names
-                              the body by its last component in the directory of the running
-                              script ($0), so it works from any directory ("." when pasted) */
+    bool body_beside;      /* curl: the command is a file in the directory of body_path: it
+                              starts with a #! line for bash and names the body by its last
+                              component in the directory of the running script ($0), so it works
+                              from any directory ("." when pasted) */
 };
 
 struct export_result {

@@ -23,13 +23,22 @@ struct lintreport_config {
 /*
  * Which message of ex is reported: the request (SIDE_CLIENT) or the response (SIDE_SERVER).
  * index is its 1-based position in the input and offset its first byte in the input.
+ * cannot_frame: the engine found the body length unknowable (struct framing's cannot_frame: a
+ * server answers 400 and closes); every byte after the head is then on this message, unread.
  */
 struct lintreport_message {
     const struct exchange *ex;
     enum side side;
     unsigned index;
     uint64_t offset;
+    bool cannot_frame;
 };
+
+/* Bytes of the input after the head of a message that cannot be framed, shown in the text. */
+enum { LINTREPORT_UNFRAMED_SHOWN = 64 };
+
+/* Bytes after the head that no reader can place, when m->cannot_frame; else 0. */
+uint64_t lintreport_unframed(const struct lintreport_message *m);
 
 /* Warnings of the message that lint reports (those that describe the message itself). */
 unsigned lintreport_warnings(const struct lintreport_message *m);

@@ -63,4 +63,11 @@ enum url_path_result url_path_clean(const uint8_t *path, size_t n, struct dynbuf
 /* Appends p percent-encoded for use in a URL path (unreserved characters and '/' kept). */
 void url_encode_path(const uint8_t *p, size_t n, struct dynbuf *out);
 
+/*
+ * Appends p encoded as a name or value of an application/x-www-form-urlencoded body (the
+ * WHATWG URL standard's byte serializer): ASCII letters, digits and "*-._" kept, space as '+',
+ * every other byte as %XX. url_query_each with URL_PLUS semantics gives p back.
+ */
+void url_encode_form(const uint8_t *p, size_t n, struct dynbuf *out);
+
 #endif

@@ -28,6 +28,14 @@ static inline bool utf8_valid(const uint8_t *p, size_t n)
     return utf8_valid_prefix(p, n) == n;
 }
 
+/*
+ * How much of p[0..n) to show under a limit of limit bytes: n when it fits, else limit moved
+ * back (by at most 3 bytes) to the start of the character it would split, so that text cut
+ * there stays text. Bytes that are not UTF-8 may be cut anywhere past those 3. p[limit] must be
+ * readable when n > limit.
+ */
+size_t utf8_cut(const uint8_t *p, size_t n, size_t limit);
+
 /* Encodes cp (a Unicode scalar value) into buf; returns the length (1-4). */
 size_t utf8_encode(uint32_t cp, uint8_t buf[4]);
 

@@ -390,6 +390,12 @@ enum cache_outcome cache_outcome_by_name(const char *name, size_t len)
     return 0;
 }
 
+const char *cache_freshness_name(enum cache_freshness f)
+{
+    static const char *const NAMES[] = {NULL, "fresh", "stale", "revalidate", "no-lifetime"};
+    return (unsigned)f < sizeof NAMES / sizeof NAMES[0] ? NAMES[f] : NULL;
+}
+
 const char *cache_source_name(enum cache_source s)
 {
     static const char *const NAMES[] = {"none",    "s-maxage",  "max-age",
@@ -1327,44 +1333,88 @@ static void check_duplicate_fields(struct ctx *c)
 
 /* ---- label and outcomes ------------------------------------------------------------------ */
 
+/* The freshness verdict of a cache whose lifetime is life from source src (RFC 9111 4.2). */
+static enum cache_freshness freshness(const struct cache_report *r, int64_t life, uint8_t src)
+{
+    bool no_cache = HAS(&r->resp_cc, CC_NO_CACHE) && !r->resp_cc.no_cache_fields;
+    if (no_cache || r->vary_star || src == CACHE_SRC_INVALID ||
+        (src != CACHE_SRC_NONE && life == 0))
+        return CACHE_FRESHNESS_REVALIDATE;
+    if (src == CACHE_SRC_NONE)
+        return CACHE_FRESHNESS_NO_LIFETIME;
+    if (life >= 0 && r->age >= life)
+        return CACHE_FRESHNESS_STALE;
+    return CACHE_FRESHNESS_FRESH;
+}
+
+static uint32_t freshness_outcomes(enum cache_freshness f, uint8_t src)
+{
+    static const uint32_t BITS[] = {
+        [CACHE_FRESHNESS_NONE] = 0,
+        [CACHE_FRESHNESS_FRESH] = CACHE_FRESH,
+        [CACHE_FRESHNESS_STALE] = CACHE_STALE,
+        [CACHE_FRESHNESS_REVALIDATE] = CACHE_REVALIDATE,
+        [CACHE_FRESHNESS_NO_LIFETIME] = CACHE_REVALIDATE,
+    };
+    return BITS[f] |
+           (f != CACHE_FRESHNESS_NONE && src == CACHE_SRC_HEURISTIC ? CACHE_HEURISTIC : 0);
+}
+
+/*
+ * Appends a verdict's words to the label: "revalidate", "no lifetime", "stale", or for a fresh
+ * response kind ("cacheable ", "heuristic " or "") and the lifetime. An unknown lifetime leaves
+ * the kind alone, without its trailing space.
+ */
+static void put_verdict(char *l, size_t len, enum cache_freshness f, int64_t life, uint8_t src,
+                        const char *kind)
+{
+    static const char *const WORDS[] = {
+        [CACHE_FRESHNESS_REVALIDATE] = "revalidate",
+        [CACHE_FRESHNESS_NO_LIFETIME] = "no lifetime",
+        [CACHE_FRESHNESS_STALE] = "stale",
+    };
+    if (f != CACHE_FRESHNESS_FRESH) {
+        put(l, len, WORDS[f]);
+        return;
+    }
+    put(l, len, src == CACHE_SRC_HEURISTIC ? "heuristic " : kind);
+    if (life >= 0) {
+        char d[16];
+        put(l, len, cache_duration_format(life, d, sizeof d));
+    }
+    size_t n = strlen(l);
+    if (n && l[n - 1] == ' ')
+        l[n - 1] = '\0';
+}
+
+/*
+ * The label speaks for a shared cache when one may store the response, else for a private
+ * one; when a browser's verdict differs from the shared cache's (its own lifetime, without
+ * s-maxage), it is added: "cacheable 10m, browser stale".
+ */
 static void label_storable(struct ctx *c)
 {
     struct cache_report *r = c->r;
     bool shared = r->shared_storable;
-    int64_t life = shared ? r->shared_lifetime : r->lifetime;
-    uint8_t src = shared ? r->shared_source : r->source;
+    if (r->shared_storable)
+        r->shared_freshness = (uint8_t)freshness(r, r->shared_lifetime, r->shared_source);
+    if (r->private_storable)
+        r->freshness = (uint8_t)freshness(r, r->lifetime, r->source);
+    r->outcomes |= CACHE_STORABLE | (shared ? CACHE_SHARED : CACHE_PRIVATE);
+    r->outcomes |= freshness_outcomes((enum cache_freshness)r->shared_freshness, r->shared_source);
+    r->outcomes |= freshness_outcomes((enum cache_freshness)r->freshness, r->source);
     char *l = r->label;
     size_t len = sizeof r->label;
-    r->outcomes |= CACHE_STORABLE | (shared ? CACHE_SHARED : CACHE_PRIVATE);
-    if (src == CACHE_SRC_HEURISTIC)
-        r->outcomes |= CACHE_HEURISTIC;
-    if (!shared)
+    if (!shared) {
         put(l, len, "private ");
-    bool no_cache = HAS(&r->resp_cc, CC_NO_CACHE) && !r->resp_cc.no_cache_fields;
-    if (no_cache || r->vary_star || src == CACHE_SRC_INVALID ||
-        (src != CACHE_SRC_NONE && life == 0)) {
-        r->outcomes |= CACHE_REVALIDATE;
-        put(l, len, "revalidate");
-    } else if (src == CACHE_SRC_NONE) {
-        r->outcomes |= CACHE_REVALIDATE;
-        put(l, len, "no lifetime");
-    } else if (life >= 0 && r->age >= life) {
-        r->outcomes |= CACHE_STALE;
-        put(l, len, "stale");
-    } else {
-        r->outcomes |= CACHE_FRESH;
-        if (src == CACHE_SRC_HEURISTIC)
-            put(l, len, "heuristic ");
-        else if (shared)
-            put(l, len, "cacheable ");
-        if (life >= 0) {
-            char d[16];
-            put(l, len, cache_duration_format(life, d, sizeof d));
-        }
-        /* an unknown lifetime leaves "cacheable " or "private ": drop the trailing space */
-        size_t n = strlen(l);
-        if (n && l[n - 1] == ' ')
-            l[n - 1] = '\0';
+        put_verdict(l, len, (enum cache_freshness)r->freshness, r->lifetime, r->source, "");
+        return;
+    }
+    put_verdict(l, len, (enum cache_freshness)r->shared_freshness, r->shared_lifetime,
+                r->shared_source, "cacheable ");
+    if (r->private_storable && r->freshness != r->shared_freshness) {
+        put(l, len, ", browser ");
+        put_verdict(l, len, (enum cache_freshness)r->freshness, r->lifetime, r->source, "fresh ");
     }
 }
 
@@ -1433,6 +1483,7 @@ static void report_reset(struct cache_report *r)
     r->shared_why = r->private_why = r->not_modified_why = NULL;
     r->lifetime = r->shared_lifetime = r->age_field = -1;
     r->source = r->shared_source = CACHE_SRC_NONE;
+    r->freshness = r->shared_freshness = CACHE_FRESHNESS_NONE;
     r->age = 0;
     r->date = r->expires = r->last_modified = r->response_time = CACHE_TIME_NONE;
     r->pragma_no_cache = r->authorization = r->set_cookie = r->vary_star = false;
@@ -1543,7 +1594,8 @@ static void write_time(struct jsonwrite *w, const char *k, int64_t t)
     jsonwrite_cstring(w, cache_date_format(t, buf, sizeof buf));
 }
 
-static void write_storage(struct jsonwrite *w, const char *k, bool storable, const char *why)
+static void write_storage(struct jsonwrite *w, const char *k, bool storable, const char *why,
+                          enum cache_freshness f)
 {
     jsonwrite_name(w, k);
     jsonwrite_begin_object(w);
@@ -1551,6 +1603,11 @@ static void write_storage(struct jsonwrite *w, const char *k, bool storable, con
     jsonwrite_bool(w, storable);
     jsonwrite_name(w, "why");
     jsonwrite_cstring(w, why ? why : "");
+    jsonwrite_name(w, "freshness");
+    if (cache_freshness_name(f))
+        jsonwrite_cstring(w, cache_freshness_name(f));
+    else
+        jsonwrite_null(w);
     jsonwrite_end(w);
 }
 
@@ -1604,8 +1661,10 @@ void cache_write(struct jsonwrite *w, const struct cache_report *r)
     jsonwrite_name(w, "label");
     jsonwrite_cstring(w, r->label);
     write_names(w, "outcomes", r->outcomes, OUTCOME_NAMES, CACHE_OUTCOME_COUNT);
-    write_storage(w, "shared", r->shared_storable, r->shared_why);
-    write_storage(w, "private", r->private_storable, r->private_why);
+    write_storage(w, "shared", r->shared_storable, r->shared_why,
+                  (enum cache_freshness)r->shared_freshness);
+    write_storage(w, "private", r->private_storable, r->private_why,
+                  (enum cache_freshness)r->freshness);
     write_lifetime(w, "lifetime", r->lifetime, "lifetime_source", r->source);
     write_lifetime(w, "shared_lifetime", r->shared_lifetime, "shared_lifetime_source",
                    r->shared_source);

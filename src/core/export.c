@@ -140,14 +140,27 @@ static const char *header_problem(const uint8_t *line, size_t n, const struct ht
     return NULL;
 }
 
+/*
+ * The end of a field line's value with the whitespace after it: the parser's value leaves
+ * trailing SP and HTAB out, but they were sent, and curl sends them when -H holds them.
+ */
+static uint32_t value_end_as_sent(const struct message *m, const struct http_header *h)
+{
+    const uint8_t *base = message_head_base(m);
+    uint32_t end = h->value.off + h->value.len;
+    while (end < m->head.len && (base[end] == ' ' || base[end] == '\t'))
+        end++;
+    return end;
+}
+
 static void curl_headers(struct dynbuf *out, const struct message *m, struct export_result *res)
 {
     const uint8_t *base = message_head_base(m);
     for (uint32_t i = 0; i < m->head.nheaders; i++) {
         const struct http_header *h = &m->head.headers[i];
-        /* The line as sent from the name to the end of the value: colon and spacing kept. */
+        /* The line as sent from the name to the end of the line: colon and spacing kept. */
         const uint8_t *line = base + h->name.off;
-        size_t n = h->value.off + h->value.len - h->name.off;
+        size_t n = value_end_as_sent(m, h) - h->name.off;
         if (h->flags & HDR_NO_COLON) {
             line = base + h->value.off;
             n = h->value.len;
@@ -300,6 +313,9 @@ static int curl(struct dynbuf *out, const struct exchange *ex, const struct expo
     curl_notes(m, res);
     if (lacks_bytes(m))
         note(res, "the request lacks bytes the capture missed or hspy did not keep");
+    /* A file is a script (written executable); $'...' quoting needs bash. */
+    if (cfg->body_beside)
+        dynbuf_adds(out, "#!/usr/bin/env bash\n");
     dynbuf_printf(out, "# hspy: exchange %" PRIu64 ", request sent again with curl\n", ex->id);
     if (res->note[0])
         comment_lines(out, res->note);

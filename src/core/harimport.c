@@ -125,11 +125,33 @@ static bool feed_range(struct conversation *c, enum side s, const struct side_by
 }
 
 /*
+ * A head that ends with a CR alone at the start of a line is complete only once the byte after
+ * that CR is seen and is not a LF (see http.c's parse_fields). When the head is the last thing
+ * a side sent for the exchange, that byte was the first of the next message on the connection,
+ * which the entry does not hold: when the record says the head was complete and the engine still
+ * waits at such a CR, one byte that is not a LF stands in for it. The byte starts a message of
+ * its own (an exchange the replay drops), never this one's.
+ */
+static bool settle_head(struct conversation *c, const struct replay *r, enum side s,
+                        const struct side_bytes *b, bool head)
+{
+    static const uint8_t decider = 'x';
+    if (!head || !b->present || !r->first || (exchange_msg(r->first, s)->flags & MSG_HEAD))
+        return true;
+    if (b->raw.len < 2 || b->raw.data[b->raw.len - 1] != '\r' ||
+        b->raw.data[b->raw.len - 2] != '\n')
+        return true;
+    return feed_all(c, s, &decider, 1, b->t_last);
+}
+
+/*
  * Runs the engine over both sides: the request head, then (for tunnels and interim responses,
  * whose bytes went back and forth) the response up to its split, then the rest of each.
+ * head[s] says whether the record has side s's head complete.
  */
 static struct exchange *replay(const struct conversation_config *cc, struct side_bytes sb[2],
-                               uint64_t req_split, uint64_t resp_split, bool close, bool *complete)
+                               const bool head[2], uint64_t req_split, uint64_t resp_split,
+                               bool close, bool *complete)
 {
     struct replay r = {NULL};
     struct conversation_events ev = {&r, on_replay};
@@ -141,8 +163,10 @@ static struct exchange *replay(const struct conversation_config *cc, struct side
         ok &= feed_range(c, SIDE_SERVER, &sb[SIDE_SERVER], 0, resp_split);
     if (sb[SIDE_CLIENT].present)
         ok &= feed_range(c, SIDE_CLIENT, &sb[SIDE_CLIENT], req_split, UINT64_MAX);
+    ok &= settle_head(c, &r, SIDE_CLIENT, &sb[SIDE_CLIENT], head[SIDE_CLIENT]);
     if (sb[SIDE_SERVER].present)
         ok &= feed_range(c, SIDE_SERVER, &sb[SIDE_SERVER], resp_split, UINT64_MAX);
+    ok &= settle_head(c, &r, SIDE_SERVER, &sb[SIDE_SERVER], head[SIDE_SERVER]);
     if (close) {
         conversation_close(c, SIDE_CLIENT, sb[SIDE_CLIENT].t_last);
         conversation_close(c, SIDE_SERVER, sb[SIDE_SERVER].t_last);
@@ -431,8 +455,11 @@ static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t 
         req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
         resp_split = (uint64_t)jsonget_int(rec[1], "head_offset", 0);
     }
+    bool head[2];
+    for (int s = 0; s < 2; s++)
+        head[s] = (flag_bits(json_object_get(rec[s], "flags"), message_flag_name) & MSG_HEAD) != 0;
     bool fed;
-    struct exchange *ex = replay(&cc, sb, req_split, resp_split, false, &fed);
+    struct exchange *ex = replay(&cc, sb, head, req_split, resp_split, false, &fed);
     bool same = restore_message(ex, SIDE_CLIENT, rec[0], &sb[0]);
     same &= restore_message(ex, SIDE_SERVER, rec[1], &sb[1]);
     if (!same || !fed)

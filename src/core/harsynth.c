@@ -15,6 +15,7 @@
 
 #include "hspy/base64.h"
 #include "hspy/jsonget.h"
+#include "hspy/url.h"
 
 static double jnum(const json_t *o, const char *key, double fallback)
 {
@@ -227,7 +228,8 @@ static bool body_of(const json_t *o, struct dynbuf *body)
     return true;
 }
 
-/* postData.params as an urlencoded form, when there is no text. */
+/* postData.params as an application/x-www-form-urlencoded form, when there is no text: HAR
+ * holds the names and values decoded, so each is encoded again ('b c' = '2&3' is b+c=2%263). */
 static bool params_of(const json_t *post, struct dynbuf *body)
 {
     const json_t *params = json_object_get(post, "params");
@@ -238,9 +240,14 @@ static bool params_of(const json_t *post, struct dynbuf *body)
     const json_t *p;
     json_array_foreach(params, i, p)
     {
-        dynbuf_printf(body, "%s%s=%s", i ? "&" : "",
-                      jsonget_str(p, "name") ? jsonget_str(p, "name") : "",
-                      jsonget_str(p, "value") ? jsonget_str(p, "value") : "");
+        if (i)
+            dynbuf_addc(body, '&');
+        const char *name = jsonget_str(p, "name"), *value = jsonget_str(p, "value");
+        if (name)
+            url_encode_form((const uint8_t *)name, jsonget_strlen(p, "name"), body);
+        dynbuf_addc(body, '=');
+        if (value)
+            url_encode_form((const uint8_t *)value, jsonget_strlen(p, "value"), body);
     }
     return true;
 }

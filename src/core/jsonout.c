@@ -302,25 +302,13 @@ static void write_span(struct jsonwrite *w, const struct message *m, struct http
         jsonwrite_null(w);
 }
 
-/* How much of p[0..n) to show under limit: cut back to a UTF-8 character start so that text
- * stays text. */
-static size_t cut_at_char(const uint8_t *p, size_t n, size_t limit)
-{
-    if (n <= limit)
-        return n;
-    size_t cut = limit;
-    for (int back = 0; back < 3 && cut > 0 && (p[cut] & 0xc0) == 0x80; back++)
-        cut--;
-    return cut;
-}
-
 /* body, body_encoding and body_truncated of p[0..n): at most limit bytes of it shown. */
 static void write_shown_body(struct jsonwrite *w, const uint8_t *p, size_t n, size_t limit,
                              bool whole)
 {
     if (!p)
         p = (const uint8_t *)"";
-    size_t shown = cut_at_char(p, n, limit);
+    size_t shown = utf8_cut(p, n, limit); /* text stays text */
     jsonwrite_name(w, "body");
     bool b64 = jsonout_write_bytes(w, p, shown);
     jsonwrite_name(w, "body_encoding");
@@ -335,7 +323,7 @@ static void write_body(struct jsonwrite *w, const struct message *m,
                        const struct jsonout_config *cfg)
 {
     /* A chunked body is de-framed into a copy, and only as far as it can be shown: one byte
-     * past the limit tells cut_at_char where a character starts and that the body goes on. */
+     * past the limit tells utf8_cut where a character starts and that the body goes on. */
     size_t keep = m->raw.len;
     if (cfg->body_limit < keep)
         keep = cfg->body_limit + 1;

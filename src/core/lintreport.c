@@ -74,6 +74,49 @@ static void decode_facts(const struct message *msg, const struct lintreport_conf
     dynbuf_cleanup(&out);
 }
 
+uint64_t lintreport_unframed(const struct lintreport_message *m)
+{
+    const struct message *msg = msg_of(m);
+    uint64_t head_end = (uint64_t)msg->head_off + msg->head.len;
+    if (!m->cannot_frame || !(msg->flags & MSG_HEAD) || msg->wire_bytes <= head_end)
+        return 0;
+    return msg->wire_bytes - head_end;
+}
+
+/* Why the body length of a message that cannot be framed is unknowable (RFC 9112 6.3). */
+static const char *unframeable_why(const struct message *msg)
+{
+    if (msg->head.field_index[HF_TRANSFER_ENCODING] >= 0)
+        return "Transfer-Encoding does not end in chunked, so the body length cannot be known "
+               "(RFC 9112 6.3)";
+    return "Content-Length is not one valid length (values that disagree, are not a number or "
+           "are too large), so the body length cannot be known (RFC 9112 6.3)";
+}
+
+/* The framing line of a message that cannot be framed, and what follows its head. */
+static void unframeable_text(struct dynbuf *out, const struct lintreport_message *m)
+{
+    const struct message *msg = msg_of(m);
+    dynbuf_printf(out,
+                  "framing: impossible: %s; a server must answer 400 (Bad Request) and close "
+                  "the connection\n",
+                  unframeable_why(msg));
+    uint64_t left = lintreport_unframed(m);
+    if (!left) {
+        dynbuf_adds(out, "after the head: nothing\n");
+        return;
+    }
+    dynbuf_printf(out,
+                  "after the head: %" PRIu64 " byte%s that cannot be framed (a body, further "
+                  "messages, or both: readers that guess a length split them differently): ",
+                  left, left == 1 ? "" : "s");
+    size_t at = (size_t)msg->head_off + msg->head.len;
+    size_t kept = msg->raw.len > at ? msg->raw.len - at : 0;
+    size_t n = kept < LINTREPORT_UNFRAMED_SHOWN ? kept : LINTREPORT_UNFRAMED_SHOWN;
+    termsafe_append(out, msg->raw.data + at, n, TERMSAFE_SYMBOLS);
+    dynbuf_adds(out, left > n ? "…\n" : "\n");
+}
+
 static void framing_text(struct dynbuf *out, const struct message *msg)
 {
     enum body_kind k = (enum body_kind)msg->body_kind;
@@ -99,7 +142,10 @@ void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
         dynbuf_printf(out, "interim response %u before the final one\n", msg->interim[i].status);
     if (msg->flags & MSG_HEAD) {
         head_lines(out, msg);
-        framing_text(out, msg);
+        if (m->cannot_frame)
+            unframeable_text(out, m);
+        else
+            framing_text(out, msg);
     } else if (msg->flags & MSG_HTTP09) {
         dynbuf_adds(out, "no head: HTTP/0.9 style, the bytes until the end are the body\n");
     } else {
@@ -191,8 +237,9 @@ static json_t *body_json(const struct message *msg, const struct lintreport_conf
     return o;
 }
 
-static json_t *framing_json(const struct message *msg)
+static json_t *framing_json(const struct lintreport_message *m)
 {
+    const struct message *msg = msg_of(m);
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string(body_kind_name((enum body_kind)msg->body_kind)));
     json_object_set_new(o, "length",
@@ -202,6 +249,10 @@ static json_t *framing_json(const struct message *msg)
     json_object_set_new(o, "chunks", json_integer(msg->chunks));
     json_object_set_new(o, "trailer", json_boolean(msg->trailer_off != 0));
     json_object_set_new(o, "complete", json_boolean((msg->flags & MSG_COMPLETE) != 0));
+    json_object_set_new(o, "impossible", json_boolean(m->cannot_frame));
+    json_object_set_new(o, "why",
+                        m->cannot_frame ? json_string(unframeable_why(msg)) : json_null());
+    json_object_set_new(o, "unframed", json_integer((json_int_t)lintreport_unframed(m)));
     return o;
 }
 
@@ -226,7 +277,7 @@ json_t *lintreport_json(const struct lintreport_message *m, const struct lintrep
         json_object_set_new(o, "version", span_text(msg, h->version));
         json_object_set_new(o, "headers", jsonout_headers(message_head_base(msg), h));
         json_object_set_new(o, "headers_total", json_integer(h->total_headers));
-        json_object_set_new(o, "framing", framing_json(msg));
+        json_object_set_new(o, "framing", framing_json(m));
     }
     json_t *interim = json_array();
     for (uint8_t i = 0; i < msg->ninterim; i++)

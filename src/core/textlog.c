@@ -14,6 +14,7 @@
 #include "hspy/framing.h"
 #include "hspy/jsonout.h"
 #include "hspy/termsafe.h"
+#include "hspy/utf8.h"
 
 /*
  * A field of the line: rendered safely, with spaces escaped too so that the line splits on
@@ -230,7 +231,8 @@ static void body_section(struct dynbuf *out, const char *side, const struct mess
         return;
     struct shown sh;
     body_of(&sh, m, cfg);
-    size_t showing = sh.bytes.len < cfg->body_limit ? sh.bytes.len : cfg->body_limit;
+    /* Cut where a character starts, as --json does, so that text stays text. */
+    size_t showing = utf8_cut(sh.bytes.data, sh.bytes.len, cfg->body_limit);
     body_note(out, side, m, &sh, showing);
     if (showing) {
         termsafe_append(out, sh.bytes.data, showing, TERMSAFE_NEWLINES | TERMSAFE_TABS);
@@ -254,7 +256,7 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
     } else if (message_has_body(m)) {
         dynbuf_printf(out, "* %s: HTTP/0.9, no status line and no headers\n", side);
     } else {
-        size_t n = m->raw.len < cfg->body_limit ? m->raw.len : cfg->body_limit;
+        size_t n = utf8_cut(m->raw.data, m->raw.len, cfg->body_limit);
         dynbuf_printf(out, "* %s: not parsed as HTTP; %zu bytes as received:\n", side, m->raw.len);
         head_lines(out, prefix, m->raw.data, n);
         if (n < m->raw.len)

@@ -150,6 +150,25 @@ enum url_path_result url_path_clean(const uint8_t *path, size_t n, struct dynbuf
     return rc;
 }
 
+void url_encode_form(const uint8_t *p, size_t n, struct dynbuf *out)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '*' || c == '-' || c == '.' || c == '_';
+        if (keep) {
+            dynbuf_addc(out, c);
+        } else if (c == ' ') {
+            dynbuf_addc(out, '+');
+        } else {
+            dynbuf_addc(out, '%');
+            dynbuf_addc(out, (uint8_t)HEX[c >> 4]);
+            dynbuf_addc(out, (uint8_t)HEX[c & 15]);
+        }
+    }
+}
+
 void url_encode_path(const uint8_t *p, size_t n, struct dynbuf *out)
 {
     static const char HEX[] = "0123456789ABCDEF";

@@ -49,6 +49,16 @@ size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
     return len;
 }
 
+size_t utf8_cut(const uint8_t *p, size_t n, size_t limit)
+{
+    if (n <= limit)
+        return n;
+    size_t cut = limit;
+    for (int back = 0; back < 3 && cut > 0 && (p[cut] & 0xc0) == 0x80; back++)
+        cut--;
+    return cut;
+}
+
 size_t utf8_valid_prefix(const uint8_t *p, size_t n)
 {
     size_t i = 0;

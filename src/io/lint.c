@@ -26,8 +26,10 @@ struct lint {
     enum side side; /* which side the input is */
     unsigned index; /* messages reported */
     unsigned with_warnings;
-    unsigned not_http; /* messages whose start could not be parsed as HTTP */
-    uint64_t offset;   /* input offset of the next message */
+    unsigned not_http;                  /* messages whose start could not be parsed as HTTP */
+    unsigned unframed;                  /* messages whose body length could not be known */
+    uint64_t offset;                    /* input offset of the next message */
+    const struct exchange *unframeable; /* the message whose head event said cannot_frame */
     struct dynbuf out;
     struct lintreport_config cfg;
     bool closed;   /* the reader of stdout went away: nothing more is printed */
@@ -61,12 +63,14 @@ static void report(struct lint *l, struct exchange *ex)
     const struct message *msg = l->side == SIDE_CLIENT ? &ex->req : &ex->resp;
     if (!(msg->flags & MSG_STARTED))
         return;
-    struct lintreport_message m = {ex, l->side, ++l->index, l->offset};
+    bool cannot_frame = ex == l->unframeable && (msg->flags & MSG_HEAD);
+    struct lintreport_message m = {ex, l->side, ++l->index, l->offset, cannot_frame};
     l->offset += msg->wire_bytes;
     if (lintreport_warnings(&m))
         l->with_warnings++;
     if (msg->flags & MSG_UNPARSED)
         l->not_http++;
+    l->unframed += cannot_frame;
     if (l->closed || l->write_err)
         return;
     if (l->h->opt.json) {
@@ -83,13 +87,17 @@ static void report(struct lint *l, struct exchange *ex)
 static int on_event(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
                     enum side side, const uint8_t *p, size_t n)
 {
-    (void)c;
-    (void)side;
     (void)p;
     (void)n;
     struct lint *l = data;
+    /* The framing is the head's until the next head: ask at the head event. A message that
+     * cannot be framed keeps every later byte (the engine reads it as a server would: 400). */
+    if ((ev == CONV_REQ_HEAD || ev == CONV_RESP_HEAD) && side == l->side)
+        l->unframeable = conversation_framing(c, side)->cannot_frame ? ex : NULL;
     if (ev == CONV_END) {
         report(l, ex);
+        if (l->unframeable == ex)
+            l->unframeable = NULL;
         exchange_free(ex);
     }
     return CONV_CONTINUE;
@@ -170,6 +178,8 @@ static int run(struct hspy *h)
     if (!h->opt.json && rc == 0) {
         dynbuf_printf(&l.out, "%u message%s, %u with warnings", l.index, l.index == 1 ? "" : "s",
                       l.with_warnings);
+        if (l.unframed)
+            dynbuf_printf(&l.out, ", %u that cannot be framed", l.unframed);
         if (l.not_http)
             dynbuf_printf(&l.out, ", %u not HTTP", l.not_http);
         dynbuf_addc(&l.out, '\n');

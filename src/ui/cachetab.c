@@ -31,15 +31,30 @@ static void field_bytes(struct doc *d, const char *label, const char *value)
     canvas_line_cleanup(&l);
 }
 
-static void lifetime(struct doc *d, const char *label, int64_t seconds, uint8_t source)
+/* What a fresh, stale, ... verdict means on the lifetime line of the cache it is for. */
+static const char *verdict_words(uint8_t f)
 {
-    char buf[32], line[96];
+    static const char *const WORDS[] = {
+        [CACHE_FRESHNESS_NONE] = "",
+        [CACHE_FRESHNESS_FRESH] = ": fresh on arrival",
+        [CACHE_FRESHNESS_STALE] = ": already stale on arrival",
+        [CACHE_FRESHNESS_REVALIDATE] = ": revalidate before every reuse",
+        [CACHE_FRESHNESS_NO_LIFETIME] = ": caches differ; most treat it as stale",
+    };
+    return f < sizeof WORDS / sizeof WORDS[0] ? WORDS[f] : "";
+}
+
+static void lifetime(struct doc *d, const char *label, int64_t seconds, uint8_t source,
+                     uint8_t verdict)
+{
+    char buf[32], line[160];
     if (source == CACHE_SRC_NONE)
-        snprintf(line, sizeof line, "none (no explicit lifetime, nothing to guess from)");
+        snprintf(line, sizeof line, "none (no explicit lifetime, nothing to guess from)%s",
+                 verdict_words(verdict));
     else
-        snprintf(line, sizeof line, "%s (%s)", cache_duration_format(seconds, buf, sizeof buf),
-                 cache_source_name((enum cache_source)source));
-    field(d, label, STYLE_NORMAL, line);
+        snprintf(line, sizeof line, "%s (%s)%s", cache_duration_format(seconds, buf, sizeof buf),
+                 cache_source_name((enum cache_source)source), verdict_words(verdict));
+    field(d, label, verdict == CACHE_FRESHNESS_STALE ? STYLE_WARN : STYLE_NORMAL, line);
 }
 
 static void verdicts(struct doc *d, const struct cache_report *r)
@@ -49,21 +64,28 @@ static void verdicts(struct doc *d, const struct cache_report *r)
              r->shared_why ? r->shared_why : "");
     field(d, "shared cache (CDN, proxy)", r->shared_storable ? STYLE_STATUS2 : STYLE_STATUS4, line);
     if (r->shared_storable)
-        lifetime(d, "  freshness lifetime", r->shared_lifetime, r->shared_source);
+        lifetime(d, "  freshness lifetime", r->shared_lifetime, r->shared_source,
+                 r->shared_freshness);
     snprintf(line, sizeof line, "%s: %s", r->private_storable ? "may store" : "must not store",
              r->private_why ? r->private_why : "");
     field(d, "private cache (browser)", r->private_storable ? STYLE_STATUS2 : STYLE_STATUS4, line);
     if (r->private_storable)
-        lifetime(d, "  freshness lifetime", r->lifetime, r->source);
+        lifetime(d, "  freshness lifetime", r->lifetime, r->source, r->freshness);
 }
 
 static void ages_and_dates(struct doc *d, const struct cache_report *r)
 {
     char buf[32], line[128];
+    /* One word when every cache that may store it agrees, else who is which. */
+    bool fresh = r->outcomes & CACHE_FRESH, stale = r->outcomes & CACHE_STALE;
+    bool shared_fresh = r->shared_freshness == CACHE_FRESHNESS_FRESH;
     snprintf(line, sizeof line, "%s%s", cache_duration_format(r->age, buf, sizeof buf),
-             r->outcomes & CACHE_FRESH   ? ", fresh"
-             : r->outcomes & CACHE_STALE ? ", already stale"
-                                         : "");
+             fresh && stale
+                 ? (shared_fresh ? ", fresh for a shared cache, already stale for a browser"
+                                 : ", already stale for a shared cache, fresh for a browser")
+             : fresh ? ", fresh"
+             : stale ? ", already stale"
+                     : "");
     field(d, "age on arrival", STYLE_NORMAL, line);
     if (r->age_field >= 0) {
         snprintf(line, sizeof line, "%lld s", (long long)r->age_field);

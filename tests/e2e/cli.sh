@@ -98,6 +98,19 @@ expect 3 "" -- lint "$WORK/typo.txt"
 printf '\033[2J\033[H / HTTP/1.1\r\n\r\n' >"$WORK/nothttp.txt"
 expect 3 "" -- lint "$WORK/nothttp.txt"
 "$HSPY" lint "$WORK/nothttp.txt" | grep -q "^1 message, 0 with warnings, 1 not HTTP$" || fail "lint counts what is not HTTP"
+# A message whose length cannot be known: the report says so and shows the bytes after it.
+printf 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcdGET /next HTTP/1.1\r\nHost: a\r\n\r\n' >"$WORK/unframed.txt"
+expect 3 "" -- lint "$WORK/unframed.txt"
+"$HSPY" lint "$WORK/unframed.txt" >"$WORK/unframed.out"
+grep -q "^framing: impossible: .*a server must answer 400" "$WORK/unframed.out" || fail "lint says the framing is impossible"
+grep -q "^after the head: 35 bytes that cannot be framed .*GET /next" "$WORK/unframed.out" || fail "lint shows the bytes after an unframeable head"
+grep -q "input ended first" "$WORK/unframed.out" && fail "lint blames the end of the input for impossible framing"
+grep -q "^1 message, 1 with warnings, 1 that cannot be framed$" "$WORK/unframed.out" || fail "lint counts messages that cannot be framed"
+"$HSPY" lint --json "$WORK/unframed.txt" | python3 -c '
+import json, sys
+f = json.loads(sys.stdin.readline())["framing"]
+assert f["impossible"] is True and f["unframed"] == 35 and "Content-Length" in f["why"], f
+' || fail "lint --json says the framing is impossible"
 "$HSPY" lint "$WORK/typo.txt" | grep -q "did you mean Content-Length" || fail "lint explains the typo"
 "$HSPY" lint --json "$WORK/typo.txt" | python3 -c '
 import json, sys

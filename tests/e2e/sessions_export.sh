@@ -75,6 +75,26 @@ sent=$((sent + 1))
 for _ in $(seq 100); do [ -e "$WORK/rec/$sent.bin" ] && break; sleep 0.05; done
 check "binary body: curl sends the request byte for byte" cmp "$WORK/want.bin" "$WORK/rec/$sent.bin"
 
+# Trailing whitespace in header values is sent: curl sends what -H holds, to the end.
+printf 'GET /ws HTTP/1.1\r\nHost: ws.example\r\nX-Sp: v  \r\nX-Tab:\tv\t\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n' >"$WORK/ws.req"
+printf 'HTTP/1.1 204 No Content\r\n\r\n' >"$WORK/ws.resp"
+jq -n --rawfile q "$WORK/ws.req" --rawfile r "$WORK/ws.resp" '{log: {version: "1.2", creator: {name: "hspy", version: "t"}, _hspy: {version: 1}, entries: [
+ {startedDateTime: "2024-05-01T10:00:00Z", time: 0, cache: {}, timings: {send: 0, wait: 0, receive: 0},
+  request: {method: "GET", url: "http://ws.example/ws", httpVersion: "HTTP/1.1", headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0},
+  response: {status: 204, statusText: "No Content", httpVersion: "HTTP/1.1", headers: [], cookies: [], content: {size: 0, mimeType: "x-unknown"}, redirectURL: "", headersSize: -1, bodySize: 0},
+  _hspy: {version: 1, id: 1, flags: ["done"], request: {raw: ($q | @base64), kept_size: ($q | length), wire_size: ($q | length), flags: ["started", "head", "complete"]},
+          response: {raw: ($r | @base64), kept_size: ($r | length), wire_size: ($r | length), flags: ["started", "head", "complete"]}}}]}}' >"$WORK/ws.har"
+"$HSPY" read --no-tui "$WORK/ws.har" --export curl --id 1 -o "$WORK/ws.sh" 2>"$WORK/err"
+check "trailing whitespace: the command keeps it" grep -qF -- "-H 'X-Sp: v  '" "$WORK/ws.sh"
+check "trailing whitespace: no note (curl sends it as it was)" [ "$(grep -c '^# ' "$WORK/ws.sh")" = 1 ]
+# A command written to a file is a script: executable, with a #! line, run as it is.
+check "a curl command in a file starts with #!" [ "$(head -1 "$WORK/ws.sh")" = '#!/usr/bin/env bash' ]
+check "a curl command in a file is executable" [ -x "$WORK/ws.sh" ]
+sent=$((sent + 1))
+CURL_HOME=$WORK timeout 10 "$WORK/ws.sh" || fail "the trailing-whitespace command failed"
+for _ in $(seq 100); do [ -e "$WORK/rec/$sent.bin" ] && break; sleep 0.05; done
+check "trailing whitespace: curl sends the request byte for byte" cmp "$WORK/ws.req" "$WORK/rec/$sent.bin"
+
 # ---- nc: malformed requests byte for byte --------------------------------------------------
 recorder eof "$WORK/nc"
 b64() { printf '%b' "$1" | base64 -w0; }

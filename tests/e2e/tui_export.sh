@@ -36,6 +36,7 @@ export_flow() {
 tui_keys k
 check "curl command written" export_flow c "$WORK/one.sh"
 check "curl command is executable" test -x "$WORK/one.sh"
+check "curl command says which shell runs it" [ "$(head -1 "$WORK/one.sh")" = '#!/usr/bin/env bash' ]
 check "curl command names the URL" grep -q "127.0.0.1:$PORT/one?x=1" "$WORK/one.sh"
 check "raw request written" export_flow r "$WORK/one.req"
 check "raw request is the bytes sent" python3 -c '

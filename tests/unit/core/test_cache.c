@@ -91,11 +91,23 @@ static const struct cache_case {
     {"3.5 Authorization with public", GET("Authorization: Basic eDp5\\r\\n"),
      R200(CC("public, max-age=60")), 0, 1, 1, "cacheable 1m", 60, 60, "", "shared"},
     {"3.5 Authorization with s-maxage", GET("Authorization: Basic eDp5\\r\\n"),
-     R200(CC("s-maxage=60")), 0, 1, 1, "cacheable 1m", 0, 60, "", "shared"},
+     R200(CC("s-maxage=60")), 0, 1, 1, "cacheable 1m, browser no lifetime", 0, 60, "",
+     "shared fresh revalidate"},
     {"3.5 Authorization with must-revalidate", GET("Authorization: Basic eDp5\\r\\n"),
      R200(CC("must-revalidate, max-age=60")), 0, 1, 1, "cacheable 1m", 60, 60, "", "shared"},
     {"5.2.2.10 s-maxage overrides max-age for shared caches only", GET(""),
      R200(CC("max-age=60, s-maxage=600")), 0, 1, 1, "cacheable 10m", 60, 600, "", "shared"},
+    {"4.2 each cache judges freshness by its own lifetime: fresh for a CDN, stale for a browser",
+     GET(""), R200(CC("s-maxage=600, max-age=60") "Age: 120\\r\\n"), 0, 1, 1,
+     "cacheable 10m, browser stale", 60, 600, "", "storable shared fresh stale"},
+    {"4.2 stale for a CDN, fresh for a browser", GET(""),
+     R200(CC("s-maxage=60, max-age=600") "Age: 120\\r\\n"), 0, 1, 1, "stale, browser fresh 10m",
+     600, 60, "", "storable shared fresh stale"},
+    {"4.2 both stale: said once", GET(""), R200(CC("s-maxage=60, max-age=90") "Age: 120\\r\\n"), 0,
+     1, 1, "stale", 90, 60, "", "stale"},
+    {"4.2 a browser must revalidate what a CDN may serve", GET(""),
+     R200(CC("s-maxage=600, max-age=0")), 0, 1, 1, "cacheable 10m, browser revalidate", 0, 600, "",
+     "fresh revalidate"},
     {"5.2.2.4 no-cache: stored, revalidated before every reuse", GET(""), R200(CC("no-cache")), 0,
      1, 1, "revalidate", ANY, ANY, "", "storable revalidate"},
     {"5.2.2.1 max-age=0: stale at once", GET(""), R200(CC("max-age=0")), 0, 1, 1, "revalidate", 0,
@@ -547,6 +559,8 @@ static void test_json(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "lifetime")), 3600);
     assert_string_equal(json_string_value(json_object_get(j, "lifetime_source")), "max-age");
     assert_true(json_is_true(json_object_get(json_object_get(j, "shared"), "storable")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "shared"), "freshness")), "fresh");
     assert_string_equal(json_string_value(json_object_get(j, "date")),
                         "Tue, 14 Nov 2023 22:13:20 GMT");
     assert_string_equal(json_string_value(json_object_get(j, "last_modified")), DATE_M10D);
@@ -576,6 +590,36 @@ static void test_json(void **state)
     assert_true(strlen(json_string_value(json_object_get(nm, "why"))) > 10);
     json_decref(j);
     exchange_free(ex);
+}
+
+/* Each kind of cache gets its own verdict, in the report and in the JSON (RFC 9111 4.2). */
+static void test_verdicts_per_cache(void **state)
+{
+    (void)state;
+    struct exchange *ex =
+        tu_exchange_text(GET(""), R200(CC("s-maxage=600, max-age=60") "Age: 120\\r\\n"), 0);
+    struct cache_report r;
+    cache_analyze(ex, &r);
+    assert_int_equal(r.shared_freshness, CACHE_FRESHNESS_FRESH);
+    assert_int_equal(r.freshness, CACHE_FRESHNESS_STALE);
+    json_t *j = cache_json(&r);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "shared"), "freshness")), "fresh");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "private"), "freshness")), "stale");
+    json_decref(j);
+    exchange_free(ex);
+    /* A cache that may not store it has no verdict. */
+    ex = tu_exchange_text(GET(""), R200(CC("private, max-age=60")), 0);
+    cache_analyze(ex, &r);
+    assert_int_equal(r.shared_freshness, CACHE_FRESHNESS_NONE);
+    assert_int_equal(r.freshness, CACHE_FRESHNESS_FRESH);
+    j = cache_json(&r);
+    assert_true(json_is_null(json_object_get(json_object_get(j, "shared"), "freshness")));
+    json_decref(j);
+    exchange_free(ex);
+    assert_string_equal(cache_freshness_name(CACHE_FRESHNESS_NO_LIFETIME), "no-lifetime");
+    assert_null(cache_freshness_name(CACHE_FRESHNESS_NONE));
 }
 
 static void test_warn(void **state)
@@ -636,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_verdicts_per_cache),
         cmocka_unit_test(test_warn),
         cmocka_unit_test(test_findings_cap),
     };

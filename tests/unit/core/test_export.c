@@ -139,10 +139,16 @@ static const struct curl_case CURL_CASES[] = {
      {"-X", "--data-binary", "'Accept:'"},
      false,
      NULL},
-    /* curl's own headers are suppressed; exact spacing after the colon kept. */
+    /* curl's own headers are suppressed; exact spacing after the colon and at the end of the
+     * line kept (curl sends trailing whitespace that -H holds). */
     {"GET / HTTP/1.0\\r\\nHost: h\\r\\nX-A:1\\r\\nX-B:   two  \\r\\n\\r\\n",
-     {"--http1.0", "-H 'X-A:1'", "-H 'X-B:   two'", "-H 'User-Agent:'", "-H 'Accept:'"},
+     {"--http1.0", "-H 'X-A:1'", "-H 'X-B:   two  '", "-H 'User-Agent:'", "-H 'Accept:'"},
      {"'Host:'"},
+     false,
+     NULL},
+    {"GET / HTTP/1.1\\r\\nHost: h\\r\\nX-Sp: v  \\r\\nX-Tab:\\tv\\t\\r\\nX-In: a b \\t\\r\\n\\r\\n",
+     {"-H 'X-Sp: v  '", "-H $'X-Tab:\\x09v\\x09'", "-H $'X-In: a b \\x09'"},
+     {NULL},
      false,
      NULL},
     /* No Host at all: curl must not add one. Empty values need the ';' form. */
@@ -203,6 +209,8 @@ static void test_curl(void **state)
         struct export_result res;
         char *cmd = render(ex, EXPORT_CURL, &res, NULL);
         assert_printable(cmd);
+        /* For standard output (to paste): no #! line. */
+        assert_true(strncmp(cmd, "# hspy: exchange ", 17) == 0);
         for (size_t k = 0; k < 6 && c->must[k]; k++)
             if (!strstr(cmd, c->must[k]))
                 fail_msg("case %zu: missing %s in:\n%s", i, c->must[k], cmd);
@@ -236,6 +244,8 @@ static void test_curl_body_beside(void **state)
     dynbuf_addc(&out, 0);
     const char *cmd = (const char *)out.data;
     assert_true(res.body_file);
+    /* A file is a script: it says which shell runs it (bash, for $'...' words). */
+    assert_true(strncmp(cmd, "#!/usr/bin/env bash\n# hspy: exchange ", 36) == 0);
     if (!strstr(cmd, "--data-binary @\"$(dirname -- \"$0\")\"/'it'\\''s.sh.body'"))
         fail_msg("body not named beside the script in:\n%s", cmd);
     assert_null(strstr(cmd, "out dir"));

@@ -146,6 +146,12 @@ static const struct rt_case ROUND_TRIPS[] = {
     {"close",
      {"C:GET /c HTTP/1.0\\r\\n\\r\\n", "S:HTTP/1.0 200 OK\\r\\n\\r\\nuntil close", "s"},
      1 << 20},
+    /* A head ended by a CR alone at the start of a line: the byte after it decided, and that
+     * byte is the next message's, not in the entry. */
+    {"bare CR ends heads",
+     {"C:GET /a HTTP/1.1\\r\\nHost: h\\r\\n\\rGET /b HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+      "S:HTTP/1.1 204 No Content\\r\\n\\rHTTP/1.1 204 No Content\\r\\n\\r\\n"},
+     1 << 20},
 };
 
 static void round_trip(struct exchange *ex, const char *name)
@@ -236,6 +242,14 @@ static const struct foreign_case FOREIGN[] = {
     {"{\"request\":{\"method\":\"GET\",\"url\":\"http://c/\",\"headers\":[{\"name\":\"X\","
      "\"value\":\"a\\r\\nEvil: 1\"}]},\"response\":{\"status\":0}}",
      "GET / HTTP/1.1\\r\\nHost: c\\r\\nX: a  Evil: 1\\r\\n\\r\\n", NULL, "replaced by spaces"},
+    /* postData.params (decoded names and values) become an urlencoded form, encoded. */
+    {"{\"request\":{\"method\":\"POST\",\"url\":\"http://f/\",\"headers\":[{\"name\":\"Host\","
+     "\"value\":\"f\"}],\"postData\":{\"mimeType\":\"application/x-www-form-urlencoded\","
+     "\"params\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b c\",\"value\":\"2&3\"},"
+     "{\"name\":\"\u00e9\",\"value\":\"x=y+z\"}]}},\"response\":{\"status\":0}}",
+     "POST / HTTP/1.1\\r\\nHost: f\\r\\nContent-Length: 30\\r\\n\\r\\n"
+     "a=1&b+c=2%263&%C3%A9=x%3Dy%2Bz",
+     NULL, "bytes synthesized"},
     /* 304: no body whatever the content says. */
     {"{\"request\":{\"method\":\"GET\",\"url\":\"http://d/\",\"headers\":[]},\"response\":{"
      "\"status\":304,\"statusText\":\"Not Modified\",\"headers\":[{\"name\":\"Content-Length\","

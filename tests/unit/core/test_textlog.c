@@ -172,6 +172,29 @@ static void test_http09_response(void **state)
     exchange_free(ex);
 }
 
+/* --body-limit cuts where a character starts, as --json does: text stays text. */
+static void test_cut_at_character(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text(
+        "GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+        "HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\n\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9", T0);
+    char *got = full_of(ex, 5);
+    if (!strstr(got, "* response body: 6 bytes; first 4 shown\n\xc3\xa9\xc3\xa9\n"
+                     "* 2 more bytes not shown (--body-limit 5)\n"))
+        fail_msg("not cut at a character:\n%s", got);
+    assert_null(strstr(got, "\\xc3"));
+    free(got);
+    exchange_free(ex);
+    /* Bytes that are no HTTP are cut the same way. */
+    ex = tu_exchange_text("\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9", NULL, T0);
+    got = full_of(ex, 3);
+    if (!strstr(got, "> \xc3\xa9\n* 4 more bytes not shown (--body-limit 3)\n"))
+        fail_msg("unparsed bytes not cut at a character:\n%s", got);
+    free(got);
+    exchange_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_unparsed_and_truncated),
         cmocka_unit_test(test_http09_response),
+        cmocka_unit_test(test_cut_at_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,11 +153,46 @@ static void test_encode(void **state)
     dynbuf_cleanup(&out);
 }
 
+/* Form encoding: what url_query_each reads back as the same names and values. */
+static void test_encode_form(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"b c", "b+c"},
+        {"2&3", "2%263"},
+        {"a=b+c;d%", "a%3Db%2Bc%3Bd%25"},
+        {"*-._~/", "*-._%7E%2F"},
+        {"\xc3\xa9\n", "%C3%A9%0A"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dynbuf out;
+        dynbuf_init(&out, 256);
+        url_encode_form((const uint8_t *)cases[i].in, strlen(cases[i].in), &out);
+        assert_string_equal(dynbuf_str(&out), cases[i].want);
+        dynbuf_cleanup(&out);
+    }
+    struct dynbuf form, back;
+    dynbuf_init(&form, 256);
+    dynbuf_init(&back, 256);
+    const char *name = "x y&", *value = "=;+%";
+    url_encode_form((const uint8_t *)name, strlen(name), &form);
+    dynbuf_addc(&form, '=');
+    url_encode_form((const uint8_t *)value, strlen(value), &form);
+    url_query_each(form.data, form.len, collect, &back);
+    assert_string_equal(dynbuf_str(&back), "[x y&==;+%]");
+    dynbuf_cleanup(&form);
+    dynbuf_cleanup(&back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split), cmocka_unit_test(test_decode), cmocka_unit_test(test_query),
-        cmocka_unit_test(test_clean), cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_split),  cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_query),  cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_encode), cmocka_unit_test(test_encode_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,9 +87,45 @@ static void test_report(void **state)
     store_cleanup(&store);
 }
 
+/* A CDN and a browser judge freshness by their own lifetimes: the tab says each verdict. */
+static void test_verdict_per_cache(void **state)
+{
+    (void)state;
+    struct store store;
+    store_init(&store, 100, (size_t)-1);
+    struct synth s;
+    synth_init(&s, &store, 1 << 20);
+    static const char REQ[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+    static const char RESP[] = "HTTP/1.1 200 OK\r\nCache-Control: s-maxage=600, max-age=60\r\n"
+                               "Age: 120\r\nContent-Length: 0\r\n\r\n";
+    synth_exchange(&s, REQ, sizeof REQ - 1, RESP, sizeof RESP - 1, 1000000000, 1000);
+    synth_close(&s);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, store_get(&store, 1), &GLYPHS_UTF8, &limits, 100, true, 0, 0,
+                           false};
+    struct doc d;
+    doc_init(&d);
+    cachetab_build(&d, &c);
+    char *text = doc_text(&d);
+    static const char *const HAS[] = {
+        "as of when the response arrived: cacheable 10m, browser stale",
+        "10m (s-maxage): fresh on arrival",
+        "1m (max-age): already stale on arrival",
+        "fresh for a shared cache, already stale for a browser",
+    };
+    for (size_t i = 0; i < sizeof HAS / sizeof HAS[0]; i++)
+        if (!strstr(text, HAS[i]))
+            fail_msg("the Cache tab lacks '%s':\n%s", HAS[i], text);
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_report)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_report),
+                                       cmocka_unit_test(test_verdict_per_cache)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
