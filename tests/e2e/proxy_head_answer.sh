@@ -5,51 +5,15 @@
 # unfinished after --head-timeout) one never parsed, whose method a whole request line tells;
 # the 503 of --max-conns a connection refused unread, by the request line it had sent when
 # accepted. A request line not yet whole (or none) tells nothing: the answer keeps its body.
+# (The steps are head_answers, in lib/listen.sh.)
 . "$(dirname "$0")/lib/proxy.sh"
 need python3
 proxy_setup
-BIG=$(head -c 2000 /dev/zero | tr '\0' a)
-
-proxy_start --json --head-max 1k --head-timeout 1s "127.0.0.1:$(free_port)"
-for m in GET HEAD; do
-    $RAW "$PPORT" --send "$m /x HTTP/1.1\r\nHost: a\r\n\r\n" >"$T/502.$m"
-    $RAW "$PPORT" --send "$m /x HTTP/1.1\r\nHost: a\r\nX-Big: $BIG\r\n\r\n" >"$T/431.$m"
-done
-# The 408s wait for --head-timeout: side by side.
-EXTRA_PIDS=
-for m in GET HEAD; do
-    $RAW "$PPORT" --send "$m /x HTTP/1.1\r\nHost: a\r\n" >"$T/408.$m" &
-    EXTRA_PIDS="$EXTRA_PIDS $!"
-done
-$RAW "$PPORT" --send 'HEAD /x HT' >"$T/408.part" &
-EXTRA_PIDS="$EXTRA_PIDS $!"
-wait $EXTRA_PIDS
-EXTRA_PIDS=
-proxy_stop
-OUT=$PROXY_OUT
-
-# The cap: one connection held open, then connections over it, made while hspy is stopped so
-# that what they send is there when hspy accepts (and refuses) them.
-proxy_start --max-conns 1 "127.0.0.1:$(free_port)"
-exec 3<>"/dev/tcp/127.0.0.1/$PPORT"
-for m in GET HEAD; do
-    sent_before_accept "$PROXY_PID" "$PPORT" "$T/503.$m" --send "$m /x HTTP/1.1\r\nHost: a\r\n\r\n"
-done
-sent_before_accept "$PROXY_PID" "$PPORT" "$T/503.none"
-exec 3>&-
-proxy_stop
-
-for s in 502 431 408 503; do
-    same_head_no_body $s
-done
-check "HEAD: one response" test "$(grep -ac '^HTTP/1.1' "$T/502.HEAD")" = 1
-check "408 to an unfinished request line: the body is sent" \
-    test "$(body_after_head "$T/408.part")" = "$(answer_length "$T/408.GET")"
-check "503 to a connection that sent nothing yet: the body is sent" \
-    test "$(body_after_head "$T/503.none")" = "$(answer_length "$T/503.GET")"
-# Seven exchanges, none made of hspy's own bytes; each answer complete as framed, without a
-# body for the HEAD requests, and no warning on it but the 502's reason (upstream-error).
-check "the exchanges recorded, HEAD answers without a body, no phantom" \
-    test "$(pyq "$OUT" 'sorted((r, e["response"]["status"], e["response"]["body_size"] == 0, "complete" in e["response"]["flags"], [w["code"] for w in e["warnings"] if w["side"] == "response"]) for e in ex for r in [e["request"]["method"] or e["request"]["raw"].split("\r")[0]])')" = \
+# An upstream nobody listens on.
+ha_start() { proxy_start "$@" "127.0.0.1:$(free_port)" && HA_PORT=$PPORT HA_PID=$PROXY_PID; }
+ha_stop() { proxy_stop; HA_OUT=$PROXY_OUT; }
+# No warning on any answer but the 502's reason (upstream-error).
+head_answers 502 '' \
     '[["GET", 502, false, true, ["upstream-error"]], ["GET /x HTTP/1.1", 408, false, true, []], ["GET /x HTTP/1.1", 431, false, true, []], ["HEAD", 502, true, true, ["upstream-error"]], ["HEAD /x HT", 408, false, true, []], ["HEAD /x HTTP/1.1", 408, true, true, []], ["HEAD /x HTTP/1.1", 431, true, true, []]]'
+check "HEAD: one response" test "$(grep -ac '^HTTP/1.1' "$T/502.HEAD")" = 1
 finish

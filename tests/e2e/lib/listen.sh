@@ -147,6 +147,58 @@ same_head_no_body() {
     check "$1 HEAD: nothing after the head" test "$(body_after_head "$head")" = 0
 }
 
+# head_answers FIRST EXTRA EXPECTED: what listen_head_answer and proxy_head_answer check, for
+# the mode whose ha_start ARGS... (starts hspy with ARGS, sets HA_PORT and HA_PID) and ha_stop
+# (sets HA_OUT to hspy's standard output) the caller defines. FIRST is the status hspy answers
+# to a parsed head: "METHOD /x HTTP/1.1", "Host: a" and the header lines EXTRA (escapes as
+# rawclient.py reads them). Then 431 and 408 to heads never parsed, the 503 of --max-conns, and
+# the exchanges recorded, compared with EXPECTED (a sorted JSON list of [method or start line,
+# status, response body empty, response complete, response warnings]).
+head_answers() {
+    local first=$1 extra=$2 want=$3 m big out
+    local raw="python3 $(dirname "${BASH_SOURCE[0]}")/rawclient.py"
+    big=$(head -c 2000 /dev/zero | tr '\0' a)
+    ha_start --json --head-max 1k --head-timeout 1s
+    for m in GET HEAD; do
+        $raw "$HA_PORT" --send "$m /x HTTP/1.1\r\nHost: a\r\n$extra\r\n" >"$T/$first.$m"
+        $raw "$HA_PORT" --send "$m /x HTTP/1.1\r\nHost: a\r\nX-Big: $big\r\n\r\n" >"$T/431.$m"
+    done
+    # The 408s wait for --head-timeout: side by side.
+    EXTRA_PIDS=
+    for m in GET HEAD; do
+        $raw "$HA_PORT" --send "$m /x HTTP/1.1\r\nHost: a\r\n" >"$T/408.$m" &
+        EXTRA_PIDS="$EXTRA_PIDS $!"
+    done
+    $raw "$HA_PORT" --send 'HEAD /x HT' >"$T/408.part" &
+    EXTRA_PIDS="$EXTRA_PIDS $!"
+    wait $EXTRA_PIDS
+    EXTRA_PIDS=
+    ha_stop
+    out=$HA_OUT
+
+    # The cap: one connection held open, then connections over it, made while hspy is stopped
+    # so that what they send is there when hspy accepts (and refuses) them.
+    ha_start --max-conns 1
+    exec 3<>"/dev/tcp/127.0.0.1/$HA_PORT"
+    for m in GET HEAD; do
+        sent_before_accept "$HA_PID" "$HA_PORT" "$T/503.$m" --send "$m /x HTTP/1.1\r\nHost: a\r\n\r\n"
+    done
+    sent_before_accept "$HA_PID" "$HA_PORT" "$T/503.none"
+    exec 3>&-
+    ha_stop
+
+    for m in "$first" 431 408 503; do
+        same_head_no_body "$m"
+    done
+    check "408 to an unfinished request line: the body is sent" \
+        test "$(body_after_head "$T/408.part")" = "$(answer_length "$T/408.GET")"
+    check "503 to a connection that sent nothing yet: the body is sent" \
+        test "$(body_after_head "$T/503.none")" = "$(answer_length "$T/503.GET")"
+    # Seven exchanges, none made of hspy's own bytes.
+    check "the exchanges recorded, HEAD answers without a body, no phantom" \
+        test "$(pyq "$out" 'sorted((r, e["response"]["status"], e["response"]["body_size"] == 0, "complete" in e["response"]["flags"], [w["code"] for w in e["warnings"] if w["side"] == "response"]) for e in ex for r in [e["request"]["method"] or e["request"]["raw"].split("\r")[0]])')" = "$want"
+}
+
 # jq-free JSON queries over the --json output: pyq FILE EXPR (EXPR sees `ex`, the list of
 # exchange objects, and prints its value).
 pyq() {

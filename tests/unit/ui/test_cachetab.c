@@ -28,27 +28,54 @@ static char *doc_text(struct doc *d)
     return dynbuf_take(&out);
 }
 
+/* A store holding exchange 1 (req and resp), the Cache tab's context on it, and its document. */
+struct tab {
+    struct store store;
+    struct synth s;
+    struct http_limits limits;
+    struct detail_ctx c;
+    struct doc d;
+};
+
+/* Builds the Cache tab of exchange 1 made of req and resp; returns its text (free it). */
+static char *tab_open(struct tab *t, const char *req, const char *resp)
+{
+    store_init(&t->store, 100, (size_t)-1);
+    synth_init(&t->s, &t->store, 1 << 20);
+    synth_exchange(&t->s, req, strlen(req), resp, strlen(resp), 1000000000, 1000);
+    synth_close(&t->s);
+    t->limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
+    t->c = (struct detail_ctx){
+        &t->store, store_get(&t->store, 1), &GLYPHS_UTF8, &t->limits, 100, true, 0, 0, false};
+    doc_init(&t->d);
+    cachetab_build(&t->d, &t->c);
+    return doc_text(&t->d);
+}
+
+static void tab_close(struct tab *t)
+{
+    doc_cleanup(&t->d);
+    synth_cleanup(&t->s);
+    store_cleanup(&t->store);
+}
+
+/* Fails naming the first of has[0..n) that text lacks. */
+static void assert_has(const char *text, const char *const *has, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(text, has[i]))
+            fail_msg("the Cache tab lacks '%s':\n%s", has[i], text);
+}
+
 static void test_report(void **state)
 {
     (void)state;
-    struct store store;
-    store_init(&store, 100, (size_t)-1);
-    struct synth s;
-    synth_init(&s, &store, 1 << 20);
-    static const char REQ[] = "GET /a HTTP/1.1\r\nHost: h\r\nCache-Control: max-age=0\r\n\r\n";
-    static const char RESP[] = "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-                               "Cache-Control: public, max-age=3600, max-agee=5\r\n"
-                               "ETag: \"v1\x1b[2J\"\r\nVary: Accept-Encoding\r\n"
-                               "Content-Length: 0\r\n\r\n";
-    synth_exchange(&s, REQ, sizeof REQ - 1, RESP, sizeof RESP - 1, 1000000000, 1000);
-    synth_close(&s);
-    struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, store_get(&store, 1), &GLYPHS_UTF8, &limits, 100, true, 0, 0,
-                           false};
-    struct doc d;
-    doc_init(&d);
-    cachetab_build(&d, &c);
-    char *text = doc_text(&d);
+    struct tab t;
+    char *text = tab_open(&t, "GET /a HTTP/1.1\r\nHost: h\r\nCache-Control: max-age=0\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                          "Cache-Control: public, max-age=3600, max-agee=5\r\n"
+                          "ETag: \"v1\x1b[2J\"\r\nVary: Accept-Encoding\r\n"
+                          "Content-Length: 0\r\n\r\n");
     static const char *const HAS[] = {
         "Caching (RFC 9111)",
         "shared cache (CDN, proxy)",
@@ -64,62 +91,42 @@ static void test_report(void **state)
         "Findings",
         "cache-directive-typo",
     };
-    for (size_t i = 0; i < sizeof HAS / sizeof HAS[0]; i++)
-        if (!strstr(text, HAS[i]))
-            fail_msg("the Cache tab lacks '%s':\n%s", HAS[i], text);
+    assert_has(text, HAS, sizeof HAS / sizeof HAS[0]);
     assert_null(strchr(text, '\x1b'));
-    assert_true(d.ntargets >= 1); /* the typo is a target */
-    assert_int_equal(d.targets[0].side, SIDE_SERVER);
+    assert_true(t.d.ntargets >= 1); /* the typo is a target */
+    assert_int_equal(t.d.targets[0].side, SIDE_SERVER);
     free(text);
-    doc_cleanup(&d);
+    doc_cleanup(&t.d);
 
     /* No response yet: a notice. */
-    doc_init(&d);
+    doc_init(&t.d);
     static const char ONLY[] = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
-    synth_exchange(&s, ONLY, sizeof ONLY - 1, NULL, 0, 2000000000, 0);
-    c.ex = store_get(&store, 2);
-    cachetab_build(&d, &c);
-    text = doc_text(&d);
+    synth_exchange(&t.s, ONLY, sizeof ONLY - 1, NULL, 0, 2000000000, 0);
+    t.c.ex = store_get(&t.store, 2);
+    cachetab_build(&t.d, &t.c);
+    text = doc_text(&t.d);
     assert_non_null(strstr(text, "no final response head"));
     free(text);
-    doc_cleanup(&d);
-    synth_cleanup(&s);
-    store_cleanup(&store);
+    tab_close(&t);
 }
 
 /* A CDN and a browser judge freshness by their own lifetimes: the tab says each verdict. */
 static void test_verdict_per_cache(void **state)
 {
     (void)state;
-    struct store store;
-    store_init(&store, 100, (size_t)-1);
-    struct synth s;
-    synth_init(&s, &store, 1 << 20);
-    static const char REQ[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
-    static const char RESP[] = "HTTP/1.1 200 OK\r\nCache-Control: s-maxage=600, max-age=60\r\n"
-                               "Age: 120\r\nContent-Length: 0\r\n\r\n";
-    synth_exchange(&s, REQ, sizeof REQ - 1, RESP, sizeof RESP - 1, 1000000000, 1000);
-    synth_close(&s);
-    struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, store_get(&store, 1), &GLYPHS_UTF8, &limits, 100, true, 0, 0,
-                           false};
-    struct doc d;
-    doc_init(&d);
-    cachetab_build(&d, &c);
-    char *text = doc_text(&d);
+    struct tab t;
+    char *text = tab_open(&t, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nCache-Control: s-maxage=600, max-age=60\r\n"
+                          "Age: 120\r\nContent-Length: 0\r\n\r\n");
     static const char *const HAS[] = {
         "as of when the response arrived: cacheable 10m, browser stale",
         "10m (s-maxage): fresh on arrival",
         "1m (max-age): already stale on arrival",
         "fresh for a shared cache, already stale for a browser",
     };
-    for (size_t i = 0; i < sizeof HAS / sizeof HAS[0]; i++)
-        if (!strstr(text, HAS[i]))
-            fail_msg("the Cache tab lacks '%s':\n%s", HAS[i], text);
+    assert_has(text, HAS, sizeof HAS / sizeof HAS[0]);
     free(text);
-    doc_cleanup(&d);
-    synth_cleanup(&s);
-    store_cleanup(&store);
+    tab_close(&t);
 }
 
 int main(void)
