@@ -298,22 +298,22 @@ static void test_live_response_without_status_line(void **state)
     check(s, &LIVE, full);
 }
 
+/* Heads over 64 bytes are too large. */
+static const struct conversation_config SMALL_HEAD = {
+    .limits = {.head_max = 64, .headers_max = 256, .chunk_digits_max = 16, .chunk_ext_max = 4096},
+    .exchange = {65536, 1 << 20},
+    .conn_id = 1};
+
 static void test_head_too_large_warned_once(void **state)
 {
     (void)state;
     /* A head over the limit is one warning (with the limit), not the parser's and the
      * conversation's both. */
-    static const struct conversation_config small = {.limits = {.head_max = 64,
-                                                                .headers_max = 256,
-                                                                .chunk_digits_max = 16,
-                                                                .chunk_ext_max = 4096},
-                                                     .exchange = {65536, 1 << 20},
-                                                     .conn_id = 1};
     const struct step s[] = {
         {C, "GET / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             "aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"},
         {NULL, NULL}};
-    check(s, &small,
+    check(s, &SMALL_HEAD,
           "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] !head-too-large@c0 OPEN\n--\n"
           "#1 - - -> 0 req[none 0/107] resp[none 0/0 i0] incomplete !head-too-large@c0\n");
 }
@@ -324,12 +324,6 @@ static void test_answer_to_unparsed_head_request(void **state)
     /* A request head never parsed (over the limit, or unfinished when the server gave up)
      * whose whole request line says HEAD: the answer has no body, whatever its Content-Length
      * says. A request line not yet whole says nothing: the answer is framed as for GET. */
-    static const struct conversation_config small = {.limits = {.head_max = 64,
-                                                                .headers_max = 256,
-                                                                .chunk_digits_max = 16,
-                                                                .chunk_ext_max = 4096},
-                                                     .exchange = {65536, 1 << 20},
-                                                     .conn_id = 1};
     static const char answer[] = "HTTP/1.1 431 Too Large\r\nContent-Length: 5\r\n"
                                  "Connection: close\r\n\r\n";
     const struct step big[] = {
@@ -337,7 +331,7 @@ static void test_answer_to_unparsed_head_request(void **state)
             "aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"},
         {S, answer},
         {NULL, NULL}};
-    check(big, &small,
+    check(big, &SMALL_HEAD,
           "#1 - - -> 431 req[none 0/107] resp[none 0/64 i0] !head-too-large@c0 OPEN\n--\n"
           "#1 - - -> 431 req[none 0/107] resp[none 0/64 i0] incomplete !head-too-large@c0\n");
     const struct step slow[] = {{C, "HEAD /x HTTP/1.1\r\nHost: h\r\n"}, {S, answer}, {NULL, NULL}};
