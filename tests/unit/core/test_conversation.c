@@ -197,6 +197,19 @@ static void check(const struct step *steps, const struct conversation_config *cf
     dynbuf_cleanup(&whole);
 }
 
+/* As check, for steps after which nothing changes at the close: the table before it and the
+ * table after it are both want. */
+static void check_settled(const struct step *steps, const struct conversation_config *cfg,
+                          const char *want)
+{
+    size_t n = strlen(want);
+    char *full = malloc(2 * n + 4);
+    assert_non_null(full);
+    snprintf(full, 2 * n + 4, "%s--\n%s", want, want);
+    check(steps, cfg, full);
+    free(full);
+}
+
 static const struct conversation_config LIVE = {
     .limits = HTTP_LIMITS_DEFAULT, .exchange = {65536, 1 << 20}, .conn_id = 1};
 static const struct conversation_config CAPTURE = {
@@ -239,10 +252,8 @@ static void test_bare_lf_empty_value(void **state)
                              {S, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
                              {NULL, NULL}};
     const char *want = "#1 GET / -> 200 req[none 0/28] resp[length 2/40 i0] !bare-lf@c14\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &LIVE, full);
-    check(s, &CAPTURE, full);
+    check_settled(s, &LIVE, want);
+    check_settled(s, &CAPTURE, want);
 }
 
 /*
@@ -279,9 +290,7 @@ static void test_capture_garbage_line(void **state)
                              {NULL, NULL}};
     const char *want = "#1 - - -> 0 req[none 0/9] resp[none 0/17 i0] incomplete\n"
                        "#2 GET / -> 204 req[none 0/27] resp[none 0/19 i0] !capture-gap@s0\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &CAPTURE, full);
+    check_settled(s, &CAPTURE, want);
 }
 
 /* Live: a server that does not answer with a status line sends a body until it closes. */
@@ -293,9 +302,7 @@ static void test_live_response_without_status_line(void **state)
                              {ENDS, ""},
                              {NULL, NULL}};
     const char *want = "#1 GET / -> 0 req[none 0/27] resp[close 21/21 i0] !http09@s0\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &LIVE, full);
+    check_settled(s, &LIVE, want);
 }
 
 /* Heads over 64 bytes are too large. */
@@ -404,9 +411,7 @@ static void test_pipelined_head(void **state)
     const char *want = "#1 GET /1 -> 200 req[none 0/28] resp[length 2/40 i0]\n"
                        "#2 HEAD /2 -> 200 req[none 0/29] resp[none 0/40 i0]\n"
                        "#3 GET /3 -> 200 req[none 0/28] resp[chunked 3/60 i0]\n";
-    char full[1024];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &LIVE, full);
+    check_settled(s, &LIVE, want);
 }
 
 static void test_continue_and_early_hints(void **state)
@@ -420,9 +425,7 @@ static void test_continue_and_early_hints(void **state)
             "Content-Length: 0\r\n\r\n"},
         {NULL, NULL}};
     const char *want = "#1 POST /u -> 201 req[length 3/73] resp[none 0/112 i2]\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &LIVE, full);
+    check_settled(s, &LIVE, want);
 }
 
 static void test_connect_tunnel(void **state)
@@ -492,9 +495,7 @@ static void test_early_response_and_close(void **state)
         {ENDS, ""},
         {NULL, NULL}};
     const char *want = "#1 POST /big -> 413 req[length 10/61] resp[none 0/72 i0]\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &LIVE, full);
+    check_settled(s, &LIVE, want);
 }
 
 static void test_eof_mid_body(void **state)
@@ -629,9 +630,7 @@ static void test_capture_gap_in_length_body(void **state)
                              {NULL, NULL}};
     const char *want = "#1 GET / -> 200 req[none 0/27] resp[length 10/49 i0] gap !capture-gap@s41\n"
                        "#2 GET /2 -> 304 req[none 0/28] resp[none 0/29 i0]\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &CAPTURE, full);
+    check_settled(s, &CAPTURE, want);
 }
 
 static void test_capture_gap_in_chunked_resyncs(void **state)
@@ -693,9 +692,7 @@ static void test_capture_skipped_tail(void **state)
         "#1 GET / -> 200 req[none 0/27] resp[length 2/40 i0]\n"
         "#2 GET /2 -> 0 req[none 0/28] resp[none 0/0 i0] incomplete gap !capture-gap@s0\n"
         "#3 - - -> 0 req[none 0/0] resp[none 0/0 i0] incomplete gap !capture-gap@c0\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want, want);
-    check(s, &CAPTURE, full);
+    check_settled(s, &CAPTURE, want);
 }
 
 /*
@@ -726,13 +723,9 @@ static void test_capture_bodiless_stray(void **state)
     const char *want_lost = "#1 GET /a -> 304 req[none 0/28] resp[none 0/48 i0]\n"
                             "#2 - - -> 0 req[none 0/0] resp[none 0/0 i0] incomplete gap norequest "
                             "!capture-gap@s0\n";
-    char full[512];
-    snprintf(full, sizeof full, "%s--\n%s", want_tail, want_tail);
-    check(tail, &CAPTURE, full);
-    snprintf(full, sizeof full, "%s--\n%s", want_before, want_before);
-    check(before, &CAPTURE, full);
-    snprintf(full, sizeof full, "%s--\n%s", want_lost, want_lost);
-    check(lost, &CAPTURE, full);
+    check_settled(tail, &CAPTURE, want_tail);
+    check_settled(before, &CAPTURE, want_before);
+    check_settled(lost, &CAPTURE, want_lost);
 }
 
 static void test_midstream(void **state)
