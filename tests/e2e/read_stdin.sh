@@ -109,4 +109,26 @@ stop_pid "$writer"
 check "a hostile length ends the reading without waiting for the writer" test "$rc" = 0
 check "a hostile length is reported as corruption after the packet before it" \
     grep -q "hspy: warning: stdin: corrupt capture after packet 1 (a record announcing 2147483647 bytes" "$WORK/huge.err"
+
+# Blocks without a packet, past what the pump holds (PUMP_BUFFER_MAX, 33 MiB): each block is of a
+# plausible size, so only the total says the stream is no capture hspy can read on.
+python3 - "$WORK/blocks.pcapng" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28))  # section header
+    f.write(struct.pack("<IIHHII", 1, 20, 1, 0, 65535, 20))                     # interface, Ethernet
+    body = b"\0" * (8 << 20)
+    for _ in range(5):                                                          # 40 MiB, no packet
+        f.write(struct.pack("<II", 0x00000BAD, 12 + len(body)) + body + struct.pack("<I", 12 + len(body)))
+PY
+rm -f "$WORK/fifo"
+mkfifo "$WORK/fifo"
+(cat "$WORK/blocks.pcapng" && exec sleep 30) >"$WORK/fifo" &
+writer=$!
+BG_PIDS+=("$writer")
+rc=0
+timeout 10 "$HSPY" read - --no-tui <"$WORK/fifo" >"$WORK/blocks.out" 2>"$WORK/blocks.err" || rc=$?
+stop_pid "$writer"
+check "blocks without a packet past the buffer end the reading (exit $rc)" test "$rc" = 0
+check "and are reported as corruption" grep -q "MiB of blocks without a packet" "$WORK/blocks.err"
 finish
