@@ -82,6 +82,7 @@ static void track_seq(struct capture_flow *cf, int side, uint32_t seq)
     cf->seq[side] = seq;
 }
 
+#define DIFFERS "a retransmission carried other bytes than the first copy (stream offset %llu)"
 #define LATE_DIFFERS                                                                               \
     "a retransmission of bytes of an exchange that had already ended carried other bytes than "    \
     "the first copy (stream offset %llu)"
@@ -317,9 +318,7 @@ static void flow_differs(void *data, struct flow *f, int dir, uint64_t off, int6
     if (ex) {
         uint64_t pos = exchange_msg(ex, side)->wire_bytes;
         if (back <= pos) {
-            exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, pos - back,
-                          "a retransmission carried other bytes than the first copy (stream "
-                          "offset %llu)",
+            exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, pos - back, DIFFERS,
                           (unsigned long long)off);
             store_touch(c->cfg.store, ex);
             return;
@@ -339,9 +338,7 @@ static void flow_differs(void *data, struct flow *f, int dir, uint64_t off, int6
         /* Still in flight, its message on this side complete and the last one read there. */
         uint64_t pos = exchange_msg(ex, side)->wire_bytes;
         cf->late = false;
-        exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, back <= pos ? pos - back : 0,
-                      "a retransmission carried other bytes than the first copy (stream offset "
-                      "%llu)",
+        exchange_warn(ex, W_RETRANSMIT_DIFFERS, side, back <= pos ? pos - back : 0, DIFFERS,
                       (unsigned long long)off);
     } else {
         give_late(cf, ex);
