@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "hspy/conn.h"
+#include "hspy/upstream.h"
 #include "hspy/side.h"
 
 struct proxy;
@@ -42,5 +43,12 @@ void relay_release(struct relay *r, enum side side, const uint8_t *replacement, 
 /* Closes both connections at once with a reset; the exchange in flight, and one whose response
  * is held, are flagged killed with the warning killed saying which message was not delivered. */
 void relay_kill(struct relay *r);
+/*
+ * The upstream pool's on_stray (data: the proxy; tag: the exchange the connection carried last,
+ * its store id and its connection and place there). The bytes are recorded as a warning on that
+ * exchange when the store still has it, and, without the interface, a line on stderr says so (its
+ * own line was written already).
+ */
+void relay_stray(void *data, const struct upstream_tag *tag, size_t n);
 
 #endif

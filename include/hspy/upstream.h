@@ -38,10 +38,22 @@ struct upstream_target {
     struct sockaddr_storage addr; /* port included */
 };
 
+/* The owner's name for what a connection carried last (upstream_put), handed back with bytes
+ * that come while it is idle; the pool only keeps it. */
+struct upstream_tag {
+    uint64_t id, conn;
+    uint32_t seq;
+};
+
 struct upstream_config {
     size_t idle_max;     /* idle connections kept (0 = never reuse) */
     uint64_t idle_ms;    /* an idle connection is closed after this long (0 = never) */
     uint64_t connect_ms; /* connect timeout, name lookup excluded (0 = none) */
+    /* Bytes came on an idle connection (nobody asked for them): told the tag its last owner
+     * gave upstream_put and how many bytes came in this read, before the pool closes it. May be
+     * NULL. */
+    void (*on_stray)(void *data, const struct upstream_tag *tag, size_t n);
+    void *data;
 };
 
 struct upstream_counters {
@@ -49,6 +61,7 @@ struct upstream_counters {
     uint64_t connect_failed; /* lookups or connects that failed or timed out */
     uint64_t reused;         /* requests served by an idle connection */
     uint64_t idle_closed;    /* idle connections closed (peer, timeout, stray bytes) */
+    uint64_t stray;          /* of those, closed for bytes that came while idle */
     uint64_t evicted;        /* idle connections closed to respect idle_max */
 };
 
@@ -88,9 +101,10 @@ struct upstream {
     struct conn *conn; /* NULL while the name is being looked up */
     struct upstream_events ev;
     struct upstream_target target;
-    struct endpoint peer; /* the address connected to, once known */
-    uint32_t uses;        /* owners served so far (1 for a fresh connection) */
-    bool busy;            /* an owner holds it */
+    struct endpoint peer;    /* the address connected to, once known */
+    uint32_t uses;           /* owners served so far (1 for a fresh connection) */
+    struct upstream_tag tag; /* what the last owner gave upstream_put (for cfg.on_stray) */
+    bool busy;               /* an owner holds it */
     bool connected;
     bool looking_up;
     bool deferring; /* a failure waits on defer to be reported from a later loop turn */
@@ -119,8 +133,9 @@ void upstream_pool_cleanup(struct upstream_pool *p);
 struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_target *t,
                               const struct upstream_events *ev, bool fresh, bool *reused);
 /* The owner is done and the connection may serve another request: kept idle when there is
- * room, else closed. No callback follows. */
-void upstream_put(struct upstream *u);
+ * room, else closed. No callback follows. tag is the owner's name for what the connection last
+ * carried (cfg.on_stray is told it should bytes come while it is idle). */
+void upstream_put(struct upstream *u, const struct upstream_tag *tag);
 /* The owner is done and the connection must not be reused: closed (enum conn_close). No
  * callback follows. */
 void upstream_close(struct upstream *u, int how);

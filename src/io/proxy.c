@@ -158,10 +158,10 @@ static void report(const struct proxy *px)
     fprintf(stderr,
             "hspy: proxy: %" PRIu64 " requests, %" PRIu64 " not forwarded, %" PRIu64
             " tunnels; upstream: %" PRIu64 " connections, %" PRIu64 " reuses, %" PRIu64
-            " failed; answered %" PRIu64 " x 502, %" PRIu64 " timeouts, %" PRIu64
-            " rejected; %" PRIu64 " cut, %" PRIu64 " client aborts\n",
+            " failed, %" PRIu64 " out of step; answered %" PRIu64 " x 502, %" PRIu64
+            " timeouts, %" PRIu64 " rejected; %" PRIu64 " cut, %" PRIu64 " client aborts\n",
             k->requests, k->unforwarded, k->tunnels, u->connects, u->reused, u->connect_failed,
-            k->bad_gateway, k->timeouts, k->rejected, k->cut, k->client_aborts);
+            u->stray, k->bad_gateway, k->timeouts, k->rejected, k->cut, k->client_aborts);
 }
 
 int proxy_open(struct proxy *px, struct hspy *h)
@@ -174,6 +174,8 @@ int proxy_open(struct proxy *px, struct hspy *h)
         .idle_max = (size_t)h->opt.upstream_keepalive,
         .idle_ms = h->opt.upstream_idle_ms,
         .connect_ms = h->opt.connect_timeout_ms,
+        .on_stray = relay_stray,
+        .data = px,
     };
     upstream_pool_init(&px->pool, &h->loop, &ucfg);
     if (setup_upstream(px) != 0 || open_listener(px) != 0)

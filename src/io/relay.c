@@ -124,6 +124,12 @@ struct relay {
     bool no_reuse;               /* an edited message went up: the connection is not reused */
     bool hooked;                 /* a hook holds a message that was not released yet */
     struct exchange *ended_held; /* ended while its response was held: completed later */
+    /* Upstream bytes are being taken (take_upstream): an exchange that ends meanwhile is
+     * completed when they are, so that bytes found past its response are still recorded on
+     * it before any sink sees it. */
+    bool taking;
+    struct exchange *ending;
+    struct upstream_tag last; /* the last exchange completed: the upstream's tag */
 };
 
 static void pump(struct relay *r);
@@ -304,6 +310,7 @@ static void complete(struct relay *r, struct exchange *ex)
         edit_replace(ex, SIDE_SERVER, r->resp_sent_buf.data, r->resp_sent_buf.len, "received",
                      &h->limits, &h->ex_limits);
     }
+    r->last = (struct upstream_tag){.id = ex->id, .conn = ex->conn_id, .seq = ex->conn_seq};
     store_complete(store_of(r), ex);
 }
 
@@ -379,6 +386,12 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
             r->ex = NULL;
         if (ex->flags & EX_HELD) {
             r->ended_held = ex; /* completed once the hold ends (relay_release, cl_close) */
+            return CONV_CONTINUE;
+        }
+        if (r->taking) {
+            if (r->ending)
+                complete(r, r->ending);
+            r->ending = ex;
             return CONV_CONTINUE;
         }
         complete(r, ex);
@@ -832,8 +845,16 @@ static size_t take_unsent(struct relay *r, const uint8_t *p, size_t n)
     return k;
 }
 
-/* Feeds and forwards upstream bytes as far as the response's state allows; returns bytes used. */
-static size_t take_upstream(struct relay *r, const uint8_t *p, size_t n)
+/* What bytes past a response are: a body where none may be (RFC 9112 6.3), or extra bytes. */
+static enum warning_code past_response(const struct exchange *ex)
+{
+    int status = exchange_status(ex);
+    bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304 ||
+                    message_is_head_request(&ex->req);
+    return bodiless ? W_BODY_FORBIDDEN : W_EXTRA_BYTES;
+}
+
+static size_t take_upstream_steps(struct relay *r, const uint8_t *p, size_t n)
 {
     size_t off = 0;
     while (off < n && !r->closed && !r->want_close) {
@@ -862,10 +883,11 @@ static size_t take_upstream(struct relay *r, const uint8_t *p, size_t n)
                 break;
         } else if (r->rs == RS_DONE) {
             /* Bytes past the response: the upstream is out of step; never pass them on. */
-            struct exchange *ex = current(r);
+            struct exchange *ex = current(r) ? current(r) : r->ending;
             if (ex && !r->extra)
-                exchange_warn(ex, W_EXTRA_BYTES, SIDE_SERVER, ex->resp.wire_bytes,
-                              "%zu bytes after the response from the upstream were dropped",
+                exchange_warn(ex, past_response(ex), SIDE_SERVER, ex->resp.wire_bytes,
+                              "%zu bytes after the response from the upstream were dropped "
+                              "and the upstream connection closed",
                               n - off);
             r->extra = true;
             return n;
@@ -874,6 +896,23 @@ static size_t take_upstream(struct relay *r, const uint8_t *p, size_t n)
         }
     }
     return off;
+}
+
+/* Feeds and forwards upstream bytes as far as the response's state allows; returns bytes used.
+ * An exchange that ended on the way is completed before this returns. */
+static size_t take_upstream(struct relay *r, const uint8_t *p, size_t n)
+{
+    bool outer = !r->taking;
+    r->taking = true;
+    size_t k = take_upstream_steps(r, p, n);
+    if (outer) {
+        r->taking = false;
+        struct exchange *ex = r->ending;
+        r->ending = NULL;
+        if (ex)
+            complete(r, ex);
+    }
+    return k;
 }
 
 static void stage_append(struct relay *r, const uint8_t *p, size_t n)
@@ -1260,7 +1299,7 @@ static void step_retire(struct relay *r)
     r->no_reuse = false;
     if (r->up) {
         if (reuse)
-            upstream_put(r->up);
+            upstream_put(r->up, &r->last);
         else
             upstream_close(r->up, CONN_CLOSE_FLUSH);
         r->up = NULL;
@@ -1358,7 +1397,7 @@ static void step_close(struct relay *r)
         drop_upstream(r, r->close_how == CONN_CLOSE_RESET ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
     else if (r->up && r->rs == RS_DONE && r->rq == RQ_SENT && !r->up_eof && !r->extra &&
              !r->broken && !r->no_reuse && conversation_framing(r->conv, SIDE_SERVER)->keep_alive) {
-        upstream_put(r->up);
+        upstream_put(r->up, &r->last);
         r->up = NULL;
     } else {
         drop_upstream(r,
@@ -1683,4 +1722,30 @@ void relay_kill(struct relay *r)
     drop_upstream(r, CONN_CLOSE_RESET);
     cut(r, EX_KILLED, CONN_CLOSE_RESET, why);
     pump(r);
+}
+
+void relay_stray(void *data, const struct upstream_tag *tag, size_t n)
+{
+    struct proxy *px = data;
+    struct exchange *ex = tag->id ? store_get(&px->h->store, tag->id) : NULL;
+    if (ex) {
+        exchange_warn(ex, past_response(ex), SIDE_SERVER, ex->resp.wire_bytes,
+                      "%zu bytes came from the upstream after the response, while its connection "
+                      "was idle; dropped and the upstream connection closed",
+                      n);
+        store_touch(&px->h->store, ex);
+    }
+    if (px->h->interactive)
+        return;
+    /* The exchange's line is out already: the log says it instead. */
+    if (tag->id)
+        fprintf(stderr,
+                "hspy: the upstream sent %zu bytes after the response of #%" PRIu64 ".%" PRIu32
+                " while its connection was idle; dropped, and that connection closed\n",
+                n, tag->conn, tag->seq);
+    else
+        fprintf(stderr,
+                "hspy: an upstream connection sent %zu bytes while idle; dropped, and the "
+                "connection closed\n",
+                n);
 }

@@ -155,7 +155,11 @@ static void on_read(void *data, struct conn *c, const uint8_t *p, size_t n)
             u->ev.on_read(u->ev.data, u, p, n);
         return;
     }
-    close_idle(u); /* bytes nobody asked for: the connection is out of step */
+    /* Bytes nobody asked for: the connection is out of step. */
+    u->pool->counters.stray++;
+    if (u->pool->cfg.on_stray)
+        u->pool->cfg.on_stray(u->pool->cfg.data, &u->tag, n);
+    close_idle(u);
 }
 
 static void on_eof(void *data, struct conn *c)
@@ -335,7 +339,7 @@ void upstream_close(struct upstream *u, int how)
     /* A lookup or a deferred failure frees the upstream when it completes. */
 }
 
-void upstream_put(struct upstream *u)
+void upstream_put(struct upstream *u, const struct upstream_tag *tag)
 {
     struct upstream_pool *p = u->pool;
     if (!u->connected || !u->conn || conn_closing(u->conn) || conn_is_shut(u->conn) ||
@@ -344,6 +348,7 @@ void upstream_put(struct upstream *u)
         return;
     }
     u->busy = false;
+    u->tag = *tag;
     memset(&u->ev, 0, sizeof u->ev);
     conn_unhold(u->conn, ~0u);
     conn_set_deadline(u->conn, 0);

@@ -87,10 +87,21 @@ while got < 1000000:
 s.close()' "$PPORT"
 sleep 0.5
 check "upstream saw the upload aborted" grep -q '^aborted /upload after 100000 body bytes' "$T/rec/events"
+# Bytes past a bodiless response, in the same read: dropped, recorded on that exchange, and the
+# upstream connection is not used again (the next request on the client connection gets a new one).
+curl -s -o /dev/null -o "$T/after" -D "$T/after.head" "$PURL/stray" "$PURL/hello"
+check "bytes past a 204: the next request is answered" test "$(cat "$T/after")" = hello
+check "... on another upstream connection" grep -qi '^X-Req: 1' "$T/after.head"
+# The same bytes a moment later, once the connection is idle: the log says so and the connection
+# is closed (the summary counts it as out of step).
+check "bytes past a 204, later: 204" test "$(code "$PURL/stray-late")" = 204
+for i in $(seq 100); do grep -q 'sent 4 bytes after the response' "$PROXY_ERR" && break; sleep 0.05; done
+check "... the log says so" grep -q "^hspy: the upstream sent 4 bytes after the response of #[0-9]*\.1 while its connection was idle; dropped, and that connection closed$" "$PROXY_ERR"
 # Through all of that, normal service goes on.
 check "still serving" test "$(curl -s "$PURL/hello")" = hello
 proxy_stop
 check "exit status 0 after the faults" test $? = 0
+check "the summary counts the connection out of step" grep -q ' failed, 1 out of step;' "$PROXY_ERR"
 
 J=$PROXY_OUT
 q() { pyq "$J" "[(e[\"response\"] or {}).get(\"status\") for e in ex if e[\"request\"][\"target\"].startswith(\"$1\")][0]"; }
@@ -102,7 +113,19 @@ check "recorded: upstream FIN mid-body" test "$(f /close-mid)" = '["done", "inco
 check "recorded: upstream FIN mid-body, reason" test "$(er /close-mid | grep -c 'closed the connection mid-response after 1000 body bytes')" = 1
 check "recorded: upstream reset mid-body" test "$(er /reset | grep -c 'reset the connection mid-response')" = 1
 check "recorded: early answer" test "$(q /early)" = 413
+check "recorded: bytes past a 204" test "$(pyq "$J" '"; ".join(w["code"] + ": " + w["detail"] for e in ex if e["request"]["target"] == "/stray" for w in e["warnings"])')" = \
+    "body-on-bodiless-response: 5 bytes after the response from the upstream were dropped and the upstream connection closed"
 check "recorded: upload abort" test "$(f /upload)" = '["done", "incomplete", "client-abort"]'
 check "recorded: upload abort, reason" test "$(er /upload | grep -c 'after 100000 of 1000000 request body bytes; the upstream request was aborted')" = 1
 check "recorded: download abort" test "$(pyq "$J" '[("client-abort" in e["flags"], "incomplete" in e["flags"]) for e in ex if e["request"]["target"].startswith("/bytes")][0]')" = "(True, True)"
+
+# With a history (--save), the late bytes are recorded on the exchange they followed.
+proxy_start --save "$T/late.har" "$UP"
+check "late bytes, history kept: 204" test "$(code "$PURL/stray-late")" = 204
+for i in $(seq 100); do grep -q 'sent 4 bytes after the response' "$PROXY_ERR" && break; sleep 0.05; done
+proxy_stop
+check "... recorded on that exchange" test "$(python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["log"]["entries"][0]
+print([w["code"] for w in e["_hspy"]["warnings"]])' "$T/late.har")" = "['body-on-bodiless-response']"
 finish

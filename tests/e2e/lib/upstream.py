@@ -24,6 +24,8 @@ HTTP routes (by path prefix):
   /garbage        bytes that are not HTTP, then a FIN
   /nolength       HTTP/1.1 200 without a length: the body ends at the close
   /odd            an odd but legal response head (case, duplicates, spaces), body "abc"
+  /stray          204 No Content followed, in the same write, by 5 bytes ("stray")
+  /stray-late     204 No Content, then 0.3 s later 4 bytes ("late")
   /continue       sends 100 Continue before reading the body, then answers like /upload
   /early          answers 413 at once without reading the body, then closes
   /drop           closes the connection without answering
@@ -267,6 +269,12 @@ class Handler(socketserver.BaseRequestHandler):
             self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" +
                                  pattern(5000))
             return False
+        elif path.startswith("/stray-late"):
+            self.request.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+            time.sleep(0.3)
+            self.request.sendall(b"late")
+        elif path.startswith("/stray"):
+            self.request.sendall(b"HTTP/1.1 204 No Content\r\n\r\nstray")
         elif path.startswith("/odd"):
             self.request.sendall(b"HTTP/1.1 200 Fine Thanks\r\nx-lower: a\r\nX-Dup: 1\r\n"
                                  b"X-Dup: 2\r\nX-Space:    spaced   \r\nX-Empty:\r\n"
