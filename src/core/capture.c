@@ -272,8 +272,40 @@ static void flow_data(void *data, struct flow *f, int dir, const uint8_t *p, siz
         n -= from;
     }
     size_t done = 0;
+    conversation_boundary(cf->conv, side_of(cf, dir));
     while (done < n)
         done += conversation_feed(cf->conv, side_of(cf, dir), p + done, n - done, ts);
+}
+
+/* Whether ex already says that side's packets were cut by the snap length. */
+static bool has_snaplen_warning(const struct exchange *ex, enum side side)
+{
+    for (uint16_t i = 0; i < ex->nwarnings; i++)
+        if (ex->warnings[i].code == W_SNAPLEN_TRUNCATED && ex->warnings[i].side == side)
+            return true;
+    return false;
+}
+
+/*
+ * The snap length cut a packet of side's current message: said once per side of an exchange,
+ * with the snap length; each gap it made is counted (capture-gap) by the conversation.
+ */
+static void snaplen_cut(struct capture *c, struct capture_flow *cf, enum side side)
+{
+    struct exchange *ex = conversation_current(cf->conv, side);
+    if (ex && !has_snaplen_warning(ex, side)) {
+        uint64_t at = exchange_msg(ex, side)->wire_bytes;
+        if (c->cfg.snaplen)
+            exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, at,
+                          "packets cut at %u bytes (the capture's snap length): the bytes past "
+                          "it are missing",
+                          (unsigned)c->cfg.snaplen);
+        else
+            exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, at,
+                          "packets cut by the capture's snap length: the bytes past it are "
+                          "missing");
+    }
+    conversation_flag(cf->conv, side, EX_TRUNCATED, MSG_SNAPLEN);
 }
 
 static void flow_gap(void *data, struct flow *f, int dir, uint64_t n, bool snaplen, int64_t ts)
@@ -285,13 +317,8 @@ static void flow_gap(void *data, struct flow *f, int dir, uint64_t n, bool snapl
         return;
     }
     enum side side = side_of(cf, dir);
-    if (snaplen) {
-        struct exchange *ex = conversation_current(cf->conv, side);
-        if (ex && !exchange_has_warning(ex, W_SNAPLEN_TRUNCATED))
-            exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, exchange_msg(ex, side)->wire_bytes,
-                          "%llu bytes cut by the snap length", (unsigned long long)n);
-        conversation_flag(cf->conv, side, EX_TRUNCATED, MSG_SNAPLEN);
-    }
+    if (snaplen)
+        snaplen_cut(c, cf, side);
     conversation_gap(cf->conv, side, n, ts);
 }
 
@@ -400,8 +427,10 @@ void capture_cleanup(struct capture *c, int64_t ts)
 static void tcp_segment(struct capture *c, const struct packet *p, int64_t ts)
 {
     c->counters.tcp++;
-    if (p->payload_len < p->payload_wire)
+    if (p->payload_len < p->payload_wire) {
         c->counters.snaplen++;
+        c->counters.snaplen_bytes += p->payload_wire - p->payload_len;
+    }
     flowtable_packet(&c->flows, p, ts);
 }
 
