@@ -203,6 +203,7 @@ void pcapsource_start(struct pcapsource *s, const struct capture_config *cfg,
 {
     struct capture_config c = *cfg;
     c.linktype = s->linktype;
+    c.snaplen = s->live ? 0 : s->snaplen;
     capture_init(&s->cap, &c);
     s->started = true;
     if (load) {
@@ -330,6 +331,20 @@ static int read_error(struct pcapsource *s)
     return 0;
 }
 
+/* At the end: packets cut by the snap length are said once, with how much they lost. */
+static void note_snaplen(struct pcapsource *s)
+{
+    const struct capture_counters *k = &s->cap.counters;
+    if (k->snaplen == 0 || s->snaplen_noted)
+        return;
+    s->snaplen_noted = true;
+    note(s,
+         "%s: %llu packets were cut at %u bytes (the capture's snap length): %llu bytes of TCP "
+         "payload are missing; capture with a larger -s (tcpdump -s 0) to have them",
+         s->name, (unsigned long long)k->snaplen, (unsigned)s->snaplen,
+         (unsigned long long)k->snaplen_bytes);
+}
+
 int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
 {
     if (!s->pcap)
@@ -365,6 +380,8 @@ int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
             break;
     }
     update_load(s);
+    if (!more)
+        note_snaplen(s);
     if (s->skipped_records > 1 && s->nnotes > 0 && !more)
         note(s, "%s: %llu corrupt records skipped in all", s->name,
              (unsigned long long)s->skipped_records);
