@@ -287,24 +287,18 @@ static bool has_snaplen_warning(const struct exchange *ex, enum side side)
 }
 
 /*
- * The snap length cut a packet of side's current message: said once per side of an exchange,
- * with the snap length; each gap it made is counted (capture-gap) by the conversation.
+ * The snap length cut a packet of side's current message: said once per side of an exchange
+ * (the size the packets were cut at is in the reader's note: a file exported from the
+ * exchanges cuts them elsewhere, and the warning must read the same from it); each gap it made
+ * is counted (capture-gap) by the conversation.
  */
-static void snaplen_cut(struct capture *c, struct capture_flow *cf, enum side side)
+static void snaplen_cut(struct capture_flow *cf, enum side side)
 {
     struct exchange *ex = conversation_current(cf->conv, side);
-    if (ex && !has_snaplen_warning(ex, side)) {
-        uint64_t at = exchange_msg(ex, side)->wire_bytes;
-        if (c->cfg.snaplen)
-            exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, at,
-                          "packets cut at %u bytes (the capture's snap length): the bytes past "
-                          "it are missing",
-                          (unsigned)c->cfg.snaplen);
-        else
-            exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, at,
-                          "packets cut by the capture's snap length: the bytes past it are "
-                          "missing");
-    }
+    if (ex && !has_snaplen_warning(ex, side))
+        exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, exchange_msg(ex, side)->wire_bytes,
+                      "packets of this side were cut by the capture's snap length: the bytes "
+                      "past it are missing");
     conversation_flag(cf->conv, side, EX_TRUNCATED, MSG_SNAPLEN);
 }
 
@@ -318,7 +312,7 @@ static void flow_gap(void *data, struct flow *f, int dir, uint64_t n, bool snapl
     }
     enum side side = side_of(cf, dir);
     if (snaplen)
-        snaplen_cut(c, cf, side);
+        snaplen_cut(cf, side);
     conversation_gap(cf->conv, side, n, ts);
 }
 
@@ -424,12 +418,17 @@ void capture_cleanup(struct capture *c, int64_t ts)
     ipfrag_cleanup(&c->frags);
 }
 
-static void tcp_segment(struct capture *c, const struct packet *p, int64_t ts)
+static void tcp_segment(struct capture *c, const struct packet *p, size_t caplen, int64_t ts)
 {
     c->counters.tcp++;
     if (p->payload_len < p->payload_wire) {
-        c->counters.snaplen++;
-        c->counters.snaplen_bytes += p->payload_wire - p->payload_len;
+        struct capture_counters *k = &c->counters;
+        k->snaplen++;
+        k->snaplen_bytes += p->payload_wire - p->payload_len;
+        if (k->snaplen == 1 || caplen < k->snaplen_min)
+            k->snaplen_min = caplen;
+        if (caplen > k->snaplen_max)
+            k->snaplen_max = caplen;
     }
     flowtable_packet(&c->flows, p, ts);
 }
@@ -452,7 +451,7 @@ void capture_packet(struct capture *c, const uint8_t *data, size_t caplen, size_
         r = packet_decode_tcp(&p, dg, dcap, dwire);
     }
     switch (r) {
-    case PACKET_TCP: tcp_segment(c, &p, ts); break;
+    case PACKET_TCP: tcp_segment(c, &p, caplen, ts); break;
     case PACKET_OTHER: c->counters.other++; break;
     default: c->counters.malformed++; break;
     }

@@ -203,7 +203,6 @@ void pcapsource_start(struct pcapsource *s, const struct capture_config *cfg,
 {
     struct capture_config c = *cfg;
     c.linktype = s->linktype;
-    c.snaplen = s->live ? 0 : s->snaplen;
     capture_init(&s->cap, &c);
     s->started = true;
     if (load) {
@@ -331,18 +330,23 @@ static int read_error(struct pcapsource *s)
     return 0;
 }
 
-/* At the end: packets cut by the snap length are said once, with how much they lost. */
+/*
+ * At the end: packets cut by the snap length are said once, with how much they lost, and where
+ * they were cut when that was one size (a snap length; the file header's may say another).
+ */
 static void note_snaplen(struct pcapsource *s)
 {
     const struct capture_counters *k = &s->cap.counters;
     if (k->snaplen == 0 || s->snaplen_noted)
         return;
     s->snaplen_noted = true;
+    char at[64] = "short";
+    if (k->snaplen_min == k->snaplen_max)
+        snprintf(at, sizeof at, "at %llu bytes", (unsigned long long)k->snaplen_min);
     note(s,
-         "%s: %llu packets were cut at %u bytes (the capture's snap length): %llu bytes of TCP "
-         "payload are missing; capture with a larger -s (tcpdump -s 0) to have them",
-         s->name, (unsigned long long)k->snaplen, (unsigned)s->snaplen,
-         (unsigned long long)k->snaplen_bytes);
+         "%s: %llu packets were cut %s (the capture's snap length): %llu bytes of TCP payload "
+         "are missing; capture with a larger -s (tcpdump -s 0) to have them",
+         s->name, (unsigned long long)k->snaplen, at, (unsigned long long)k->snaplen_bytes);
 }
 
 int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
