@@ -35,6 +35,7 @@ mkdir -p "$tmp/www" "$tmp/logs"
 for n in a b c; do printf 'file %s\n' "$n" >"$tmp/www/$n.txt"; done
 python3 -c 'import sys; sys.stdout.write("".join("line %06d of a text that compresses well\n" % i for i in range(4000)))' >"$tmp/www/text.txt"
 python3 -c 'import random,sys; r=random.Random(7); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(1<<20)))' >"$tmp/www/big.bin"
+head -c 300000 "$tmp/www/big.bin" >"$tmp/www/mid.bin"
 cat >"$tmp/nginx.conf" <<EOF
 worker_processes 1;
 error_log $tmp/logs/error.log;
@@ -54,6 +55,9 @@ EOF
 ip netns exec "$ns" nginx -p "$tmp" -c "$tmp/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 ip netns exec "$ns" python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" 8000 >/dev/null 2>&1 &
+pids+=($!)
+# The same with keep-alive (HTTP/1.1): its heads and bodies go out in writes of their own.
+ip netns exec "$ns" python3 -m http.server --protocol HTTP/1.1 --bind 127.0.0.1 --directory "$tmp/www" 8001 >/dev/null 2>&1 &
 pids+=($!)
 
 # A CONNECT proxy (the tunnel's bytes are relayed untouched).
@@ -109,7 +113,7 @@ wait_port() {
     echo "port $1 did not open" >&2
     exit 1
 }
-wait_port 8080; wait_port 8000; wait_port 3128
+wait_port 8080; wait_port 8000; wait_port 8001; wait_port 3128
 
 # capture NAME TOOL-ARGS... -- CLIENT-COMMAND...: runs the capture tool around the client.
 capture() {
@@ -148,6 +152,14 @@ capture real-python.pcapng dumpcap -i lo -f tcp -w "$out/real-python.pcapng" -- 
     curl -s http://127.0.0.1:8000/a.txt http://127.0.0.1:8000/nothing-here
 capture real-snaplen.pcap $(td real-snaplen.pcap -s 320) -- \
     curl -s http://127.0.0.1:8080/text.txt
+# Snap lengths that cut the heads: at 100 bytes only the start lines are captured; at 200,
+# nginx's Content-Length line is (python's is not). Three requests on one connection each.
+capture real-snaplen-100.pcap $(td real-snaplen-100.pcap -s 100) -- \
+    curl -s -o /dev/null -o /dev/null -o /dev/null \
+    http://127.0.0.1:8001/a.txt http://127.0.0.1:8001/mid.bin http://127.0.0.1:8001/b.txt
+capture real-snaplen-200.pcap $(td real-snaplen-200.pcap -s 200) -- \
+    curl -s -o /dev/null -o /dev/null -o /dev/null \
+    http://127.0.0.1:8080/a.txt http://127.0.0.1:8080/text.txt http://127.0.0.1:8080/b.txt
 printf 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /y HTTP/1.1\nHost: x\n\n' >"$tmp/bad.txt"
 capture real-malformed.pcap $(td real-malformed.pcap) -- \
     sh -c "python3 $tmp/raw.py 8080 <$tmp/bad.txt"

@@ -50,13 +50,15 @@ struct capture_config {
 void capture_config_defaults(struct capture_config *cfg);
 
 struct capture_counters {
-    uint64_t packets;     /* frames given */
-    uint64_t tcp;         /* TCP segments (after fragment reassembly) */
-    uint64_t other;       /* frames that were not TCP */
-    uint64_t malformed;   /* frames whose headers did not decode */
-    uint64_t snaplen;     /* TCP segments cut by the snap length */
-    uint64_t connections; /* HTTP connections (one conversation each) */
-    uint64_t ignored;     /* TCP connections not recognised as HTTP */
+    uint64_t packets;                  /* frames given */
+    uint64_t tcp;                      /* TCP segments (after fragment reassembly) */
+    uint64_t other;                    /* frames that were not TCP */
+    uint64_t malformed;                /* frames whose headers did not decode */
+    uint64_t snaplen;                  /* TCP segments cut by the snap length */
+    uint64_t snaplen_bytes;            /* TCP payload bytes those segments lost */
+    uint64_t snaplen_min, snaplen_max; /* the fewest and most frame bytes such a frame kept */
+    uint64_t connections;              /* HTTP connections (one conversation each) */
+    uint64_t ignored;                  /* TCP connections not recognised as HTTP */
 };
 
 struct capture {

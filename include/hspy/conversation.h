@@ -84,6 +84,8 @@ enum {
                                          second parse of that head */
     CONVERSATION_PENDING_MAX = 65536, /* client bytes held while a switch (CONNECT, Upgrade)
                                          is pending */
+    CONVERSATION_LINE_MAX = 8192,     /* capture: bytes at a segment's start examined for a
+                                         request line (see conversation_boundary) */
 };
 
 struct conversation *conversation_new(const struct conversation_config *cfg,
@@ -120,6 +122,14 @@ void conversation_feed_leftover(struct conversation *c, enum side side, const ui
                                 int64_t ts, const char *why);
 /* A capture lost n bytes of side here. */
 void conversation_gap(struct conversation *c, enum side side, uint64_t n, int64_t ts);
+/*
+ * Capture: the next bytes of side begin a TCP segment. After a snap length cut a head (or a
+ * chunked body), the body's length is unknown (BODY_UNKNOWN) and runs until the next message
+ * of the side starts at the start of a segment (or a gap): only there can its start have been
+ * captured. Bytes there that cannot tell yet are held (at most CONVERSATION_LINE_MAX) until
+ * they can, or until the segment ends (the next boundary, gap or close).
+ */
+void conversation_boundary(struct conversation *c, enum side side);
 /* The side closed its direction (FIN, EOF) or the connection was reset (both sides). */
 void conversation_close(struct conversation *c, enum side side, int64_t ts);
 /* Flags the exchange currently receiving bytes on side (e.g. EX_TRUNCATED and MSG_SNAPLEN for

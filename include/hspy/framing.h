@@ -19,9 +19,12 @@ enum body_kind {
     BODY_CHUNKED,  /* chunked transfer coding */
     BODY_CLOSE,    /* until the connection closes (responses) */
     BODY_TUNNEL,   /* the connection became a tunnel: the bytes are not HTTP */
+    BODY_UNKNOWN,  /* a capture lost the head's end (or the chunked framing): the body runs
+                      until the next message starts, its Content-Length is spent or the
+                      connection closes */
 };
 
-/* "none", "length", "chunked", "close", "tunnel". */
+/* "none", "length", "chunked", "close", "tunnel", "unknown". */
 const char *body_kind_name(enum body_kind k);
 
 struct framing {

@@ -31,6 +31,10 @@ enum message_flag {
     MSG_SNAPLEN = 1 << 8,    /* packets of a capture were cut by the snap length */
     MSG_EDITED = 1 << 9,     /* the user changed the bytes before they were sent */
     MSG_HASHED = 1 << 10,    /* the payload's hash is known: see message_sha256 */
+    /* A capture lost the head's end (a snap length cut its packet, or a gap): head holds the
+     * start line and the field lines before the cut, head.len the head bytes captured (the cut
+     * line included); the body (body_kind BODY_UNKNOWN) starts after the bytes missing. */
+    MSG_HEAD_CUT = 1 << 11,
 };
 
 enum { MESSAGE_INTERIM_MAX = 8, MESSAGE_GAPS_MAX = 16 };

@@ -56,6 +56,7 @@ struct pcapsource {
     char notes[PCAPSOURCE_NOTES_MAX][PCAPSOURCE_NOTE_LEN];
     unsigned nnotes;
     uint64_t skipped_records;    /* corrupt records skipped */
+    bool snaplen_noted;          /* the note on packets cut by the snap length was made */
     struct pcapsource_gate gate; /* streams: asked before each packet; ready NULL otherwise */
     uint64_t taken; /* streams: packets libpcap returned (those --bpf dropped included) */
     void *bpf;      /* streams with --bpf: the compiled filter (struct bpf_program), else NULL */

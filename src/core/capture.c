@@ -272,8 +272,34 @@ static void flow_data(void *data, struct flow *f, int dir, const uint8_t *p, siz
         n -= from;
     }
     size_t done = 0;
+    conversation_boundary(cf->conv, side_of(cf, dir));
     while (done < n)
         done += conversation_feed(cf->conv, side_of(cf, dir), p + done, n - done, ts);
+}
+
+/* Whether ex already says that side's packets were cut by the snap length. */
+static bool has_snaplen_warning(const struct exchange *ex, enum side side)
+{
+    for (uint16_t i = 0; i < ex->nwarnings; i++)
+        if (ex->warnings[i].code == W_SNAPLEN_TRUNCATED && ex->warnings[i].side == side)
+            return true;
+    return false;
+}
+
+/*
+ * The snap length cut a packet of side's current message: said once per side of an exchange
+ * (the size the packets were cut at is in the reader's note: a file exported from the
+ * exchanges cuts them elsewhere, and the warning must read the same from it); each gap it made
+ * is counted (capture-gap) by the conversation.
+ */
+static void snaplen_cut(struct capture_flow *cf, enum side side)
+{
+    struct exchange *ex = conversation_current(cf->conv, side);
+    if (ex && !has_snaplen_warning(ex, side))
+        exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, exchange_msg(ex, side)->wire_bytes,
+                      "packets of this side were cut by the capture's snap length: the bytes "
+                      "past it are missing");
+    conversation_flag(cf->conv, side, EX_TRUNCATED, MSG_SNAPLEN);
 }
 
 static void flow_gap(void *data, struct flow *f, int dir, uint64_t n, bool snaplen, int64_t ts)
@@ -285,13 +311,8 @@ static void flow_gap(void *data, struct flow *f, int dir, uint64_t n, bool snapl
         return;
     }
     enum side side = side_of(cf, dir);
-    if (snaplen) {
-        struct exchange *ex = conversation_current(cf->conv, side);
-        if (ex && !exchange_has_warning(ex, W_SNAPLEN_TRUNCATED))
-            exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, exchange_msg(ex, side)->wire_bytes,
-                          "%llu bytes cut by the snap length", (unsigned long long)n);
-        conversation_flag(cf->conv, side, EX_TRUNCATED, MSG_SNAPLEN);
-    }
+    if (snaplen)
+        snaplen_cut(cf, side);
     conversation_gap(cf->conv, side, n, ts);
 }
 
@@ -397,11 +418,18 @@ void capture_cleanup(struct capture *c, int64_t ts)
     ipfrag_cleanup(&c->frags);
 }
 
-static void tcp_segment(struct capture *c, const struct packet *p, int64_t ts)
+static void tcp_segment(struct capture *c, const struct packet *p, size_t caplen, int64_t ts)
 {
     c->counters.tcp++;
-    if (p->payload_len < p->payload_wire)
-        c->counters.snaplen++;
+    if (p->payload_len < p->payload_wire) {
+        struct capture_counters *k = &c->counters;
+        k->snaplen++;
+        k->snaplen_bytes += p->payload_wire - p->payload_len;
+        if (k->snaplen == 1 || caplen < k->snaplen_min)
+            k->snaplen_min = caplen;
+        if (caplen > k->snaplen_max)
+            k->snaplen_max = caplen;
+    }
     flowtable_packet(&c->flows, p, ts);
 }
 
@@ -423,7 +451,7 @@ void capture_packet(struct capture *c, const uint8_t *data, size_t caplen, size_
         r = packet_decode_tcp(&p, dg, dcap, dwire);
     }
     switch (r) {
-    case PACKET_TCP: tcp_segment(c, &p, ts); break;
+    case PACKET_TCP: tcp_segment(c, &p, caplen, ts); break;
     case PACKET_OTHER: c->counters.other++; break;
     default: c->counters.malformed++; break;
     }

@@ -69,6 +69,13 @@ struct half {
     bool orphan_undecided; /* server: too few bytes yet to tell whether an orphan is a response */
     uint32_t orphan_from;  /* server: where in raw the orphan's own bytes start */
     bool mid_line;         /* resync: the bytes before the next input ended inside a line */
+    bool boundary; /* capture, BODY_UNKNOWN: a segment starts here (conversation_boundary, or a
+                      gap); hold gathers its first bytes until they tell whether they begin the
+                      next message */
+    /* BODY_UNKNOWN with a Content-Length read before the cut: the message ends within
+     * [cut_min, cut_max] of its wire bytes (the head's end lies somewhere in the gap); 0 when
+     * no length is known. */
+    uint64_t cut_min, cut_max;
 };
 
 struct conversation {
@@ -723,10 +730,15 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
 
 /* --- bodies --- */
 
+static size_t feed_unknown(struct conversation *c, enum side s, const uint8_t *p, size_t n);
+static size_t feed_chunk(struct conversation *c, enum side s, const uint8_t *p, size_t n);
+
 static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[s];
     struct message *m = exchange_msg(sd->ex, s);
+    if (sd->framing.kind == BODY_UNKNOWN)
+        return feed_unknown(c, s, p, n);
     if (sd->framing.kind == BODY_LENGTH) {
         size_t take = sd->remaining < n ? (size_t)sd->remaining : n;
         append_raw(m, p, take);
@@ -1068,7 +1080,9 @@ static size_t feed_chunk(struct conversation *c, enum side s, const uint8_t *p, 
     while (done < n && !c->paused && !sd->replay.len) {
         const uint8_t *q = p + done;
         size_t left = n - done, k = 0;
-        if (sd->ex)
+        /* A body of unknown length times its bytes itself: this input may begin the next
+         * message instead. */
+        if (sd->ex && !(sd->state == PS_BODY && sd->framing.kind == BODY_UNKNOWN))
             touch_times(sd->ex, s, c->now);
         switch (sd->state) {
         case PS_IDLE:
@@ -1169,7 +1183,8 @@ void conversation_feed_leftover(struct conversation *c, enum side side, const ui
     c->leftover = NULL;
 }
 
-static void add_gap(struct exchange *ex, struct message *m, enum side s, uint64_t n)
+/* Counts n bytes missing at the side's current offset, without a warning. */
+static void count_gap(struct exchange *ex, struct message *m, uint64_t n)
 {
     if (!m->gaps)
         m->gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *m->gaps);
@@ -1178,17 +1193,266 @@ static void add_gap(struct exchange *ex, struct message *m, enum side s, uint64_
     m->gap_bytes += n;
     m->flags |= MSG_GAP;
     ex->flags |= EX_GAP;
-    exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes, "%llu bytes missing", (unsigned long long)n);
     m->wire_bytes += n;
 }
 
-/* A gap inside a body whose length is still known: count it and carry on. */
+static void add_gap(struct exchange *ex, struct message *m, enum side s, uint64_t n)
+{
+    exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes, "%llu bytes missing", (unsigned long long)n);
+    count_gap(ex, m, n);
+}
+
+/*
+ * Capture: whether the bytes held at a segment's start begin side s's next message: 1 yes, 0 no,
+ * -1 cannot tell yet (final: they are all the segment has). A response starts "HTTP/1."; a
+ * request with a method and a target whose line, when captured whole, ends in an HTTP/1.x
+ * version (a body line that merely starts with capitals does not).
+ */
+static int held_start(const struct half *sd, enum side s, bool final)
+{
+    const uint8_t *p = sd->hold.data;
+    size_t n = sd->hold.len;
+    int r = http_looks_like(p, n, s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE);
+    if (r != 1)
+        return r == -1 && !final ? -1 : 0;
+    if (s == SIDE_SERVER)
+        return 1;
+    const uint8_t *lf = memchr(p, '\n', n);
+    if (!lf) /* the line goes on past the bytes captured, or will come */
+        return final || n >= CONVERSATION_LINE_MAX ? 1 : -1;
+    size_t len = (size_t)(lf - p);
+    while (len && (p[len - 1] == '\r' || p[len - 1] == ' '))
+        len--;
+    return len >= 8 && memcmp(p + len - 8, "HTTP/1.", 7) == 0;
+}
+
+/* A BODY_UNKNOWN body ends here (the next message starts, its length is spent, the close). */
+static void end_unknown(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    /* The message's length is its head's plus Content-Length: the body is that long, wherever
+     * in the gap the head ended. */
+    if (sd->cut_max)
+        m->body_wire = m->body_size = m->content_length;
+    sd->cut_min = sd->cut_max = 0;
+    sd->boundary = false;
+    message_done(c, s, true);
+}
+
+/* Body bytes of a BODY_UNKNOWN body; returns those used (fewer once its length is spent). */
+static size_t unknown_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    touch_times(sd->ex, s, c->now);
+    size_t take = n;
+    if (sd->cut_max && sd->cut_max - m->wire_bytes < take)
+        take = (size_t)(sd->cut_max - m->wire_bytes);
+    append_raw(m, p, take);
+    m->body_wire += take;
+    body_payload(c, s, p, take);
+    if (sd->cut_max && m->wire_bytes == sd->cut_max)
+        end_unknown(c, s);
+    return take;
+}
+
+/*
+ * The bytes held at a segment's start are decided: the next message's start (the body ends;
+ * they are read again, at once when now, else through replay) or body.
+ */
+static void take_held(struct conversation *c, enum side s, bool start, bool now)
+{
+    struct half *sd = &c->side[s];
+    struct dynbuf held = sd->hold;
+    dynbuf_init(&sd->hold, CONVERSATION_PENDING_MAX);
+    sd->boundary = false;
+    size_t used = 0;
+    if (start) {
+        end_unknown(c, s);
+        if (s == SIDE_SERVER)
+            sd->resynced = true; /* responses may have been lost in the gaps: re-pair */
+    } else {
+        used = unknown_body(c, s, held.data, held.len);
+    }
+    if (used < held.len && now)
+        feed_chunk(c, s, held.data + used, held.len - used);
+    else if (used < held.len)
+        dynbuf_append(&sd->replay, held.data + used, held.len - used);
+    dynbuf_cleanup(&held);
+}
+
+/* Capture: bytes held at a segment's start are decided with what there is (the segment ended). */
+static void settle_held(struct conversation *c, enum side s)
+{
+    struct half *sd = &c->side[s];
+    if (sd->state == PS_BODY && sd->framing.kind == BODY_UNKNOWN && sd->hold.len)
+        take_held(c, s, held_start(sd, s, true) == 1, true);
+}
+
+/*
+ * Capture, BODY_UNKNOWN: the bytes are body until the next message of the side starts at the
+ * start of a segment (with a Content-Length: not before it can have been spent) or the length
+ * is spent. Returns the bytes used.
+ */
+static size_t feed_unknown(struct conversation *c, enum side s, const uint8_t *p, size_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    if (sd->boundary && m->wire_bytes < sd->cut_min)
+        sd->boundary = false; /* the body cannot have ended yet */
+    if (!sd->boundary)
+        return unknown_body(c, s, p, n);
+    size_t room = CONVERSATION_LINE_MAX - sd->hold.len;
+    size_t take = n < room ? n : room;
+    dynbuf_append(&sd->hold, p, take);
+    int r = held_start(sd, s, false);
+    if (r != -1)
+        take_held(c, s, r == 1, false);
+    return take;
+}
+
+/* The head the cut left, at least a start line, parsed into sd->head; false when none. */
+static bool parse_cut_head(struct conversation *c, struct half *sd, enum side s,
+                           const uint8_t *base, size_t have, struct http_warnings *w)
+{
+    static const char end[] = "\r\n\r\n";
+    size_t start = 0;
+    while (start < have && (base[start] == '\r' || base[start] == '\n'))
+        start++;
+    const uint8_t *lf = memchr(base + start, '\n', have - start);
+    /* Whole lines only: the line the cut went through may have lost part of its value. With
+     * the start line itself cut, the part captured is read as the whole line. */
+    size_t len = have;
+    while (lf && base[len - 1] != '\n')
+        len--;
+    size_t endlen = lf ? 2 : 4;
+    uint8_t *buf = xmalloc(len + endlen + 1);
+    memcpy(buf, base, len);
+    memcpy(buf + len, end, endlen);
+    struct http_limits lim = c->cfg.limits;
+    lim.head_max += (uint32_t)endlen;
+    release_scratch(sd);
+    sd->scratch = xmalloc(c->cfg.limits.headers_max * sizeof *sd->scratch);
+    memset(&sd->head, 0, sizeof sd->head);
+    sd->head.headers = sd->scratch;
+    sd->head.cap = c->cfg.limits.headers_max;
+    w->n = w->dropped = 0;
+    enum http_kind kind = s == SIDE_CLIENT ? HTTP_REQUEST : HTTP_RESPONSE;
+    int rc = http_head_parse(buf, len + endlen, kind, &lim, NULL, &sd->head, lf ? w : NULL);
+    free(buf);
+    if (rc <= 0)
+        return false;
+    if (!lf && kind == HTTP_REQUEST) {
+        /* The version was cut off, not absent: no HTTP/0.9, no version. */
+        sd->head.flags &= (uint16_t)~HEAD_HTTP09;
+        sd->head.version.len = 0;
+        sd->head.major = sd->head.minor = 0;
+    }
+    sd->head.len = (uint32_t)have;
+    sd->head.flags |= HEAD_TRUNCATED;
+    return true;
+}
+
+/*
+ * Capture: a gap of n bytes cut the head in progress on side s. When its start line was
+ * captured (a request line at least to its target), the head is read from it and the field
+ * lines before the cut, and kept with MSG_HEAD_CUT; the bytes after the gap are a body of
+ * unknown length (BODY_UNKNOWN), framed only by a Content-Length read before the cut, by the
+ * next message's start or by the close. Returns false, having changed nothing, when no start
+ * line can be read.
+ */
+static bool cut_head(struct conversation *c, enum side s, uint64_t n)
+{
+    struct half *sd = &c->side[s];
+    struct exchange *ex = sd->ex;
+    struct message *m = exchange_msg(ex, s);
+    if (sd->unreadable || sd->orphan_undecided || (m->flags & MSG_UNPARSED) ||
+        m->raw.len <= m->head_off)
+        return false;
+    const uint8_t *base = m->raw.data + m->head_off;
+    struct http_warnings w = {.n = 0};
+    if (!parse_cut_head(c, sd, s, base, m->raw.len - m->head_off, &w)) {
+        release_scratch(sd);
+        return false;
+    }
+    keep_headers(ex, sd);
+    m->head = sd->head;
+    m->flags |= MSG_HEAD | MSG_HEAD_CUT;
+    release_scratch(sd);
+    forget(&w, W_HOST_MISSING); /* it may have been among the lines lost */
+    attach(ex, s, m->head_off, base, &w);
+    struct inflight *f = find(c, ex);
+    struct framing fr;
+    if (s == SIDE_CLIENT) {
+        framing_request(base, &m->head, &fr, NULL);
+        if (f) {
+            framing_request_facts(base, &m->head, &f->facts);
+            f->has_facts = true;
+        }
+        ex->t[T_REQ_HEAD] = c->now;
+    } else {
+        framing_response(base, &m->head, request_facts(f, ex), &fr, NULL);
+        ex->t[T_RESP_HEAD] = c->now;
+        sd->last_bodiless = fr.kind == BODY_NONE;
+    }
+    /* Only what was read closes the connection: no length read is no sign of a close-delimited
+     * body here. */
+    sd->no_more = !fr.keep_alive && fr.kind != BODY_CLOSE;
+    bool bodiless =
+        s == SIDE_SERVER && (fr.kind == BODY_NONE || fr.interim || fr.kind == BODY_TUNNEL);
+    /* Only a snap length is sure to leave each later segment's start: after a loss the engine
+     * resynchronises as after any gap. */
+    bool snap = (m->flags & MSG_SNAPLEN) != 0;
+    exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes,
+                  "%llu bytes missing: the head was cut after %u bytes (%u field lines read)%s",
+                  (unsigned long long)n, m->head.len, m->head.nheaders,
+                  bodiless || !snap        ? ""
+                  : fr.kind == BODY_LENGTH ? "; the body is framed by its Content-Length"
+                                           : "; the body's length is unknown: it ends where the "
+                                             "next message starts");
+    uint64_t cut_at = m->wire_bytes;
+    count_gap(ex, m, n);
+    m->body_off = m->raw.len; /* what is kept after the gap is body */
+    emit(c, ex, s == SIDE_CLIENT ? CONV_REQ_HEAD : CONV_RESP_HEAD, s, NULL, 0);
+    if (!snap && !bodiless) {
+        m->body_kind = BODY_UNKNOWN;
+        message_done(c, s, false);
+        return true;
+    }
+    if (bodiless) {
+        /* No body, whatever the lost lines said (a HEAD request, 204, 304), or a switch. */
+        m->body_kind = fr.interim ? BODY_NONE : fr.kind;
+        message_done(c, s, true);
+        return true;
+    }
+    sd->framing = fr;
+    sd->framing.kind = BODY_UNKNOWN;
+    m->body_kind = BODY_UNKNOWN;
+    sd->cut_min = sd->cut_max = 0;
+    if (fr.kind == BODY_LENGTH) {
+        /* The head ends somewhere in the gap: at least its empty line's LF is in it. */
+        m->content_length = fr.length;
+        sd->cut_min = cut_at + 1 + fr.length;
+        sd->cut_max = cut_at + n + fr.length;
+    }
+    sd->hashing = sd->hash_deferred = false;
+    sd->state = PS_BODY;
+    sd->boundary = true; /* what follows the gap starts a segment */
+    if (sd->cut_max && m->wire_bytes >= sd->cut_max)
+        end_unknown(c, s);
+    return true;
+}
+
+/* A gap inside a body whose length is still known (or unknown): count it and carry on. */
 static bool gap_in_body(struct conversation *c, enum side s, uint64_t n)
 {
     struct half *sd = &c->side[s];
     struct message *m = exchange_msg(sd->ex, s);
-    bool fits =
-        sd->framing.kind == BODY_CLOSE || (sd->framing.kind == BODY_LENGTH && sd->remaining >= n);
+    bool unknown = sd->framing.kind == BODY_UNKNOWN;
+    bool fits = sd->framing.kind == BODY_CLOSE ||
+                (sd->framing.kind == BODY_LENGTH && sd->remaining >= n) ||
+                (unknown && (!sd->cut_max || sd->cut_max - m->wire_bytes >= n));
     if (!fits)
         return false;
     add_gap(sd->ex, m, s, n);
@@ -1199,8 +1463,62 @@ static bool gap_in_body(struct conversation *c, enum side s, uint64_t n)
         sd->remaining -= n;
         if (sd->remaining == 0)
             message_done(c, s, true);
+    } else if (unknown && sd->cut_max && m->wire_bytes == sd->cut_max) {
+        end_unknown(c, s);
+    } else if (unknown) {
+        sd->boundary = true; /* what follows the gap starts a segment */
     }
     return true;
+}
+
+/* Bytes the body in progress has left when its length is known (else UINT64_MAX). */
+static uint64_t body_left(const struct half *sd, const struct message *m)
+{
+    if (sd->framing.kind == BODY_LENGTH)
+        return sd->remaining;
+    if (sd->framing.kind == BODY_UNKNOWN && sd->cut_max)
+        return sd->cut_max - m->wire_bytes;
+    return UINT64_MAX;
+}
+
+/* A gap longer than what the body had left: it ends the body and swallows what follows. */
+static void gap_past_body(struct conversation *c, enum side s, uint64_t n, uint64_t rest)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    add_gap(sd->ex, m, s, rest);
+    m->body_wire += rest;
+    m->body_size += rest;
+    sd->hashing = false;
+    if (sd->framing.kind == BODY_UNKNOWN)
+        end_unknown(c, s);
+    else
+        message_done(c, s, true);
+    sd->skipped += n - rest;
+    sd->stray = false;
+    sd->state = PS_RESYNC;
+}
+
+/*
+ * Capture: a gap in a chunked body loses the chunk framing; the rest of the body runs as a body
+ * of unknown length (the next message's start, or the close, ends it).
+ */
+static void gap_in_chunked(struct conversation *c, enum side s, uint64_t n)
+{
+    struct half *sd = &c->side[s];
+    struct message *m = exchange_msg(sd->ex, s);
+    stop_chunked(sd);
+    sd->framing.kind = BODY_UNKNOWN;
+    sd->cut_min = sd->cut_max = 0;
+    exchange_warn(sd->ex, W_CAPTURE_GAP, s, m->wire_bytes,
+                  "%llu bytes missing: the chunked framing is lost; the body ends where the "
+                  "next message starts",
+                  (unsigned long long)n);
+    count_gap(sd->ex, m, n);
+    m->body_wire += n;
+    m->body_size += n;
+    sd->hashing = false;
+    sd->boundary = true;
 }
 
 void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t ts)
@@ -1209,35 +1527,35 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
     c->now = ts;
     if (n == 0)
         return;
+    settle_held(c, s);
     switch (sd->state) {
-    case PS_BODY:
+    case PS_BODY: {
         if (gap_in_body(c, s, n))
             return;
+        uint64_t rest = body_left(sd, exchange_msg(sd->ex, s));
+        if (rest < n) {
+            gap_past_body(c, s, n, rest);
+            break;
+        }
+        if (c->cfg.capture && sd->framing.kind == BODY_CHUNKED &&
+            (exchange_msg(sd->ex, s)->flags & MSG_SNAPLEN)) {
+            gap_in_chunked(c, s, n);
+            return;
+        }
         /* framing is lost */
         __attribute__((fallthrough));
+    }
     case PS_HEAD: {
+        if (sd->state == PS_HEAD && c->cfg.capture && cut_head(c, s, n))
+            return;
         struct message *m = exchange_msg(sd->ex, s);
-        if (sd->state == PS_BODY && sd->framing.kind == BODY_LENGTH && sd->remaining < n) {
-            /* The gap ends this body and swallows the start of what follows. */
-            uint64_t rest = sd->remaining;
-            add_gap(sd->ex, m, s, rest);
-            m->body_wire += rest;
-            m->body_size += rest;
-            sd->hashing = false;
-            message_done(c, s, true);
-            n -= rest;
-            sd->skipped += n;
-            sd->stray = false;
-            sd->state = PS_RESYNC;
-        } else {
-            add_gap(sd->ex, m, s, n);
-            if (sd->state == PS_HEAD)
-                release_scratch(sd);
-            /* A capture resynchronises after the gap (message_done sees to it). A live side
-             * stays dead on this exchange, as after any framing it cannot follow: resuming
-             * there would read what comes next as another message of the same exchange. */
-            message_done(c, s, false);
-        }
+        add_gap(sd->ex, m, s, n);
+        if (sd->state == PS_HEAD)
+            release_scratch(sd);
+        /* A capture resynchronises after the gap (message_done sees to it). A live side
+         * stays dead on this exchange, as after any framing it cannot follow: resuming
+         * there would read what comes next as another message of the same exchange. */
+        message_done(c, s, false);
         break;
     }
     case PS_TUNNEL: {
@@ -1268,6 +1586,10 @@ static void close_message(struct conversation *c, enum side s)
     struct message *m = exchange_msg(sd->ex, s);
     if (sd->state == PS_BODY && sd->framing.kind == BODY_CLOSE) {
         message_done(c, s, true);
+        return;
+    }
+    if (sd->state == PS_BODY && sd->framing.kind == BODY_UNKNOWN && m->wire_bytes >= sd->cut_min) {
+        end_unknown(c, s);
         return;
     }
     if (sd->state == PS_HEAD || sd->state == PS_BODY) {
@@ -1365,6 +1687,7 @@ void conversation_close(struct conversation *c, enum side s, int64_t ts)
         }
         return;
     }
+    settle_held(c, s);
     report_skipped_tail(c, s);
     close_message(c, s);
     if (s == SIDE_SERVER)
@@ -1373,6 +1696,14 @@ void conversation_close(struct conversation *c, enum side s, int64_t ts)
         for (size_t i = 0; i < c->nfl; i++)
             if (c->fl[i].ex != c->side[SIDE_CLIENT].ex)
                 c->fl[i].req_done = true;
+}
+
+void conversation_boundary(struct conversation *c, enum side side)
+{
+    struct half *sd = &c->side[side];
+    settle_held(c, side);
+    if (sd->state == PS_BODY && sd->framing.kind == BODY_UNKNOWN)
+        sd->boundary = true;
 }
 
 void conversation_flag(struct conversation *c, enum side side, uint32_t exchange_flags,
@@ -1452,6 +1783,8 @@ void conversation_free(struct conversation *c)
     if (!c)
         return;
     c->tunnel = false;
+    for (int s = 0; s < 2; s++)
+        settle_held(c, (enum side)s);
     for (int s = 0; s < 2; s++) {
         struct half *sd = &c->side[s];
         if (sd->ex && (sd->state == PS_HEAD || sd->state == PS_BODY)) {

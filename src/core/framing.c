@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-static const char *const BODY_KIND_NAMES[] = {"none", "length", "chunked", "close", "tunnel"};
+static const char *const BODY_KIND_NAMES[] = {"none",  "length", "chunked",
+                                              "close", "tunnel", "unknown"};
 
 const char *body_kind_name(enum body_kind k)
 {

@@ -68,6 +68,7 @@ struct side_bytes {
     uint16_t ngaps;
     int64_t t_first, t_last;
     bool present;
+    bool snaplen; /* the gaps were packets a snap length cut (MSG_SNAPLEN) */
 };
 
 struct replay {
@@ -115,6 +116,9 @@ static bool feed_range(struct conversation *c, enum side s, const struct side_by
             ok = feed_all(c, s, b->raw.data + raw + (lo - side), (size_t)(hi - lo), b->t_first);
         side += kept, raw += kept;
         if (i < b->ngaps && side >= from && side < to) {
+            /* As the capture said it: a snap length's gaps frame a cut head's body. */
+            if (b->snaplen)
+                conversation_flag(c, s, EX_TRUNCATED, MSG_SNAPLEN);
             conversation_gap(c, s, b->gaps[i].len, b->t_first);
             side += b->gaps[i].len;
         } else if (i < b->ngaps) {
@@ -213,12 +217,13 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
     }
     sb->t_first = jsonget_int(rec, "first_byte_ns", 0);
     sb->t_last = jsonget_int(rec, "last_byte_ns", 0);
+    sb->snaplen = (flag_bits(json_object_get(rec, "flags"), message_flag_name) & MSG_SNAPLEN) != 0;
     return true;
 }
 
 static enum body_kind body_kind_named(const char *name, enum body_kind fallback)
 {
-    for (int k = BODY_NONE; k <= BODY_TUNNEL; k++)
+    for (int k = BODY_NONE; k <= BODY_UNKNOWN; k++)
         if (name && strcmp(body_kind_name((enum body_kind)k), name) == 0)
             return (enum body_kind)k;
     return fallback;

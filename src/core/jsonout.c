@@ -444,7 +444,11 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     else
         jsonwrite_null(w);
     jsonwrite_name(w, "content_length");
-    jsonwrite_int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
+    /* A head cut short by a capture may still have shown its Content-Length. */
+    size_t cl_len;
+    bool cl = m->body_kind == BODY_LENGTH ||
+              (m->body_kind == BODY_UNKNOWN && message_header(m, "Content-Length", &cl_len));
+    jsonwrite_int_or_null(w, head && cl, (int64_t)m->content_length);
     jsonwrite_name(w, "body_size");
     jsonwrite_int(w, (int64_t)m->body_size);
     jsonwrite_name(w, "body_wire_size");

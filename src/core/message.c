@@ -11,7 +11,7 @@
 
 static const char *const FLAG_NAMES[] = {
     "started",  "head",       "complete", "truncated", "gap",    "http09",
-    "unparsed", "head-limit", "snaplen",  "edited",    "hashed",
+    "unparsed", "head-limit", "snaplen",  "edited",    "hashed", "head-cut",
 };
 
 const char *message_flag_name(uint32_t flag)

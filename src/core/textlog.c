@@ -253,6 +253,10 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
     if (m->flags & MSG_HEAD) {
         size_t end = (size_t)m->head_off + m->head.len;
         head_lines(out, prefix, m->raw.data, end < m->raw.len ? end : m->raw.len);
+        if (m->flags & MSG_HEAD_CUT)
+            dynbuf_printf(
+                out, "* %s: the capture lost the rest of the head after these %" PRIu32 " bytes\n",
+                side, m->head.len);
     } else if (message_has_body(m)) {
         dynbuf_printf(out, "* %s: HTTP/0.9, no status line and no headers\n", side);
     } else {
@@ -264,12 +268,15 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
                           cfg->body_limit);
     }
     body_section(out, side, m, cfg);
-    if (m->wire_bytes > m->raw.len)
+    /* Bytes a capture never had were not dropped by --body-keep: only the rest can have been. */
+    if (m->wire_bytes - m->gap_bytes > m->raw.len)
         dynbuf_printf(out, "* %s: %" PRIu64 " bytes on the wire, %zu kept (--body-keep)\n", side,
                       m->wire_bytes, m->raw.len);
     if (m->gap_bytes)
-        dynbuf_printf(out, "* %s: %" PRIu64 " bytes missing from the capture\n", side,
-                      m->gap_bytes);
+        dynbuf_printf(
+            out, "* %s: %" PRIu64 " bytes on the wire, %" PRIu64 " missing from the capture%s\n",
+            side, m->wire_bytes, m->gap_bytes,
+            m->flags & MSG_SNAPLEN ? " (packets cut by the snap length)" : "");
 }
 
 static void warning_lines(struct dynbuf *out, const struct exchange *ex)

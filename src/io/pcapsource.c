@@ -330,6 +330,25 @@ static int read_error(struct pcapsource *s)
     return 0;
 }
 
+/*
+ * At the end: packets cut by the snap length are said once, with how much they lost, and where
+ * they were cut when that was one size (a snap length; the file header's may say another).
+ */
+static void note_snaplen(struct pcapsource *s)
+{
+    const struct capture_counters *k = &s->cap.counters;
+    if (k->snaplen == 0 || s->snaplen_noted)
+        return;
+    s->snaplen_noted = true;
+    char at[64] = "short";
+    if (k->snaplen_min == k->snaplen_max)
+        snprintf(at, sizeof at, "at %llu bytes", (unsigned long long)k->snaplen_min);
+    note(s,
+         "%s: %llu packets were cut %s (the capture's snap length): %llu bytes of TCP payload "
+         "are missing; capture with a larger -s (tcpdump -s 0) to have them",
+         s->name, (unsigned long long)k->snaplen, at, (unsigned long long)k->snaplen_bytes);
+}
+
 int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
 {
     if (!s->pcap)
@@ -365,6 +384,8 @@ int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)
             break;
     }
     update_load(s);
+    if (!more)
+        note_snaplen(s);
     if (s->skipped_records > 1 && s->nnotes > 0 && !more)
         note(s, "%s: %llu corrupt records skipped in all", s->name,
              (unsigned long long)s->skipped_records);

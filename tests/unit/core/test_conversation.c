@@ -19,6 +19,8 @@
 #define ENDC  "x" /* client closes */
 #define ENDS  "X"
 #define LEFTC "l" /* client bytes left over when the connection closes */
+#define SNAPC "n" /* client bytes cut by a snap length: text is the byte count */
+#define SNAPS "N"
 
 struct step {
     const char *what;
@@ -114,6 +116,13 @@ static void play_cut(const struct step *steps, const struct conversation_config 
     int64_t ts = 1000;
     for (const struct step *s = steps; s->what; s++) {
         ts += 1000;
+        if (s->what[0] == 'n' || s->what[0] == 'N') {
+            /* As capture does: the message is flagged, then the gap. */
+            enum side gs = s->what[0] == 'n' ? SIDE_CLIENT : SIDE_SERVER;
+            conversation_flag(c, gs, EX_TRUNCATED, MSG_SNAPLEN);
+            conversation_gap(c, gs, strtoull(s->bytes, NULL, 10), ts);
+            continue;
+        }
         if (s->what[0] == 'g' || s->what[0] == 'G') {
             conversation_gap(c, s->what[0] == 'g' ? SIDE_CLIENT : SIDE_SERVER,
                              strtoull(s->bytes, NULL, 10), ts);
@@ -125,6 +134,9 @@ static void play_cut(const struct step *steps, const struct conversation_config 
         }
         bool leftover = s->what[0] == 'l';
         enum side side = s->what[0] == 'C' || leftover ? SIDE_CLIENT : SIDE_SERVER;
+        /* A capture's step is one TCP segment, however it is cut into pieces below. */
+        if (cfg->capture && !leftover)
+            conversation_boundary(c, side);
         size_t n;
         uint8_t *b = tu_unescape(s->bytes, &n);
         size_t step = piece ? piece : (n ? n : 1);
@@ -652,6 +664,124 @@ static void test_capture_gap_in_chunked_resyncs(void **state)
 }
 
 /*
+ * Packets cut by a snap length: each step is one segment, cut after its first bytes. The
+ * heads cut short still give method, target and status (the start line and the field lines
+ * before the cut); what follows a cut head is a body of unknown length that ends where the
+ * next message starts at a segment's start (a gap, not the start of a message of its own); a
+ * Content-Length read before the cut frames it.
+ */
+static void test_snaplen_cut_heads(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        struct step steps[12];
+        const char *want;
+    } cases[] = {
+        {"keep-alive, heads cut, bodies in segments of their own",
+         {{C, "GET /a HTTP/1.1\r\nHo"},
+          {SNAPC, "30"},
+          {S, "HTTP/1.1 200 OK\r\nServer: x\r\nConte"},
+          {SNAPS, "40"},
+          {S, "0123456789"},
+          {SNAPS, "1000"},
+          {S, "abcd"},
+          {C, "GET /b HTTP/1.1\r\nHo"},
+          {SNAPC, "30"},
+          {S, "HTTP/1.1 404 Not Found\r\nSe"},
+          {SNAPS, "60"},
+          {NULL, NULL}},
+         "#1 GET /a -> 200 req[unknown 0/49] resp[unknown 1014/1087 i0] gap truncated "
+         "!capture-gap@c19 !capture-gap@s33 !capture-gap@s83\n"
+         "#2 GET /b -> 404 req[unknown 0/49] resp[unknown 0/86 i0] gap truncated "
+         "!capture-gap@c19 !capture-gap@s26 OPEN\n--\n"
+         "#1 GET /a -> 200 req[unknown 0/49] resp[unknown 1014/1087 i0] gap truncated "
+         "!capture-gap@c19 !capture-gap@s33 !capture-gap@s83\n"
+         "#2 GET /b -> 404 req[unknown 0/49] resp[unknown 0/86 i0] incomplete gap truncated "
+         "!capture-gap@c19 !capture-gap@s26\n"},
+        {"Content-Length read before the cut frames the body: the next response follows it",
+         {{C, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"},
+          {S, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nDa"},
+          {SNAPS, "20"},
+          {S, "0123456789HTTP/1.1 204 No Content\r\n\r\n"},
+          {NULL, NULL}},
+         "#1 GET /a -> 200 req[none 0/28] resp[unknown 10/69 i0] gap truncated !capture-gap@s39\n"
+         "#2 GET /b -> 204 req[none 0/28] resp[none 0/27 i0]\n"
+         "--\n"
+         "#1 GET /a -> 200 req[none 0/28] resp[unknown 10/69 i0] gap truncated !capture-gap@s39\n"
+         "#2 GET /b -> 204 req[none 0/28] resp[none 0/27 i0]\n"},
+        {"a bodiless response cut: done at the cut, the next one parsed",
+         {{C, "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"},
+          {S, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nDa"},
+          {SNAPS, "20"},
+          {S, "HTTP/1.1 304 Not Modified\r\n\r\n"},
+          {ENDS, ""},
+          {NULL, NULL}},
+         "#1 HEAD /a -> 200 req[none 0/29] resp[none 0/59 i0] gap truncated !capture-gap@s39\n"
+         "#2 GET /b -> 304 req[none 0/28] resp[none 0/29 i0]\n"
+         "--\n"
+         "#1 HEAD /a -> 200 req[none 0/29] resp[none 0/59 i0] gap truncated !capture-gap@s39\n"
+         "#2 GET /b -> 304 req[none 0/28] resp[none 0/29 i0]\n"},
+        {"a request line cut inside its target; the response ends at the close",
+         {{C, "GET /a/very/long/pa"},
+          {SNAPC, "300"},
+          {S, "HTTP/1.1 200 OK\r\nServer: x\r\n"},
+          {SNAPS, "40"},
+          {S, "body"},
+          {ENDS, ""},
+          {ENDC, ""},
+          {NULL, NULL}},
+         "#1 GET /a/very/long/pa -> 200 req[unknown 0/319] resp[unknown 4/72 i0] gap truncated "
+         "!capture-gap@c19 !capture-gap@s28\n"
+         "--\n"
+         "#1 GET /a/very/long/pa -> 200 req[unknown 0/319] resp[unknown 4/72 i0] gap truncated "
+         "!capture-gap@c19 !capture-gap@s28\n"},
+        {"a body line that looks like a request at a segment's start is body",
+         {{C, "POST /up HTTP/1.1\r\nHost: h\r\nCont"},
+          {SNAPC, "30"},
+          {C, "THE END OF IT\r\n"},
+          {C, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"},
+          {NULL, NULL}},
+         "#1 POST /up -> 0 req[unknown 15/77] resp[none 0/0 i0] gap truncated !capture-gap@c32 "
+         "OPEN\n"
+         "#2 GET /b -> 0 req[none 0/28] resp[none 0/0 i0] OPEN\n"
+         "--\n"
+         "#1 POST /up -> 0 req[unknown 15/77] resp[none 0/0 i0] incomplete gap truncated "
+         "!capture-gap@c32\n"
+         "#2 GET /b -> 0 req[none 0/28] resp[none 0/0 i0] incomplete\n"},
+        {"a chunked body cut by the snap length ends where the next response starts",
+         {{C, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"},
+          {S, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\nab"},
+          {SNAPS, "1000"},
+          {S, "0\r\n\r\n"},
+          {S, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+          {NULL, NULL}},
+         "#1 GET /a -> 200 req[none 0/28] resp[chunked 1007/1059 i0] gap truncated "
+         "!capture-gap@s54\n"
+         "#2 GET /b -> 200 req[none 0/28] resp[length 2/40 i0]\n"
+         "--\n"
+         "#1 GET /a -> 200 req[none 0/28] resp[chunked 1007/1059 i0] gap truncated "
+         "!capture-gap@s54\n"
+         "#2 GET /b -> 200 req[none 0/28] resp[length 2/40 i0]\n"},
+        {"a loss (no snap length) cutting a head: the head is shown, then resynchronisation",
+         {{C, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"},
+          {S, "HTTP/1.1 200 OK\r\nContent-Le"},
+          {GAPS, "100"},
+          {S, "lost body\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+          {NULL, NULL}},
+         "#1 GET /a -> 200 req[none 0/28] resp[unknown 0/127 i0] incomplete gap !capture-gap@s27\n"
+         "#2 GET /b -> 200 req[none 0/28] resp[length 2/40 i0] !capture-gap@s0\n"
+         "--\n"
+         "#1 GET /a -> 200 req[none 0/28] resp[unknown 0/127 i0] incomplete gap !capture-gap@s27\n"
+         "#2 GET /b -> 200 req[none 0/28] resp[length 2/40 i0] !capture-gap@s0\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("%s\n", cases[i].name);
+        check(cases[i].steps, &CAPTURE, cases[i].want);
+    }
+}
+
+/*
  * The same gap on a live connection (only a capture has gaps, but the engine takes them from any
  * source): the response's framing is lost, so the server side stays dead on that exchange, as
  * after any other framing it cannot follow. What follows is kept as bytes of that response and
@@ -936,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_leftover_ends_body_then_partial_head),
         cmocka_unit_test(test_capture_gap_in_length_body),
         cmocka_unit_test(test_capture_gap_in_chunked_resyncs),
+        cmocka_unit_test(test_snaplen_cut_heads),
         cmocka_unit_test(test_live_gap_in_chunked_stays_dead),
         cmocka_unit_test(test_capture_skipped_tail),
         cmocka_unit_test(test_capture_bodiless_stray),

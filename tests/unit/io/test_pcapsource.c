@@ -117,8 +117,14 @@ static char *summarise(const char *path, char *err, size_t errlen)
                   (unsigned long long)c.snaplen, (unsigned long long)c.connections,
                   (unsigned long long)c.ignored, (unsigned long long)fc.gaps,
                   (unsigned long long)fc.gap_bytes, (unsigned long long)fc.differs);
-    for (unsigned i = 0; i < src.nnotes; i++)
-        dynbuf_printf(&sum.out, "note: %s\n", src.notes[i]);
+    /* Notes begin with the path: only its last part is the same in every checkout. */
+    size_t plen = strlen(path);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    for (unsigned i = 0; i < src.nnotes; i++) {
+        const char *n = src.notes[i];
+        bool named = strncmp(n, path, plen) == 0;
+        dynbuf_printf(&sum.out, "note: %s%s\n", named ? base : "", named ? n + plen : n);
+    }
     if (src.error[0])
         dynbuf_printf(&sum.out, "error: %s\n", src.error);
     store_cleanup(&store);
