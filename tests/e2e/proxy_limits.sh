@@ -93,7 +93,7 @@ check "... ended by it, not by a timeout" \
 check "431 recorded as rejected" test "$(pyq "$J" '[e["flags"] for e in ex if (e["response"] or {}).get("status") == 431][0]')" = '["done", "incomplete", "rejected"]'
 check "408 recorded as a timeout" test "$(pyq "$J" '["timeout" in e["flags"] for e in ex if (e["response"] or {}).get("status") == 408][0]')" = True
 check "... of the head (--head-timeout), not the idle one" \
-    test "$(pyq "$J" '[e["error"] for e in ex if (e["response"] or {}).get("status") == 408]')" = '["request head not complete after 1000 ms (--head-timeout)"]'
+    test "$(pyq "$J" '[e["error"] for e in ex if (e["response"] or {}).get("status") == 408]')" = '["answered 408: request head not complete after 1000 ms (--head-timeout)"]'
 check "CL.TE warning recorded" test "$(pyq "$J" '[w["code"] for e in ex for w in e["warnings"] if w["code"] == "cl-and-te"]')" = '["cl-and-te"]'
 # The HTTP/0.9 answer has no head: its bytes are the response body in the JSON record.
 r09='[e["response"] for e in ex if "http09" in (e["response"] or {}).get("flags", [])][0]'
