@@ -1,8 +1,9 @@
 /*
  * listener owns a listening socket: name resolution, bind, listen, the accept loop with its
  * connection cap with the graceful close of what it refused, and the rate-limited report of
- * those refusals. It never reads from an accepted connection (a refused one's bytes are only
- * looked at, then drained unread by its conn's lingering close); it hands each one over.
+ * those refusals. It never reads from an accepted connection; it hands each one over. A
+ * refused one's bytes are only looked at for its answer, then read and dropped, never looked
+ * into, by its conn's lingering close.
  */
 #include "hspy/listener.h"
 
