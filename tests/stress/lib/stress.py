@@ -219,33 +219,47 @@ def codes_by_input(jsonl, index, names):
     return got
 
 
-def sent_inputs(results):
-    """The inputs of `send` result files, in order, and the client port each was sent from. A
-    GET made to fetch a response file (get-NAME) stands for NAME."""
-    names, ports = [], {}
+def sent_index(jsonl, results):
+    """The inputs of `send` result files, in order (a GET made to fetch a response file,
+    get-NAME, stands for NAME), and a function giving an exchange of jsonl the place of its
+    input: its connection is the first one, in accept order after the previous input's, that
+    came from the client port the input was sent from. A connection from elsewhere is skipped,
+    and a port the system hands out again later (it does, within a few hundred connections)
+    cannot match an earlier input."""
+    names, ports = [], []
     for path in results:
         for line in open(path, encoding="utf-8"):
             o = json.loads(line)
-            if "file" not in o:
-                continue
-            name = o["file"][4:] if o["file"].startswith("get-") else o["file"]
-            if o.get("port"):
-                ports[o["port"]] = len(names)
-            names.append(name)
-    return names, ports
+            if "file" in o:
+                names.append(o["file"][4:] if o["file"].startswith("get-") else o["file"])
+                ports.append(o.get("port"))
+    conns = {}
+    for line in open(jsonl, encoding="utf-8"):
+        if line.strip():
+            e = json.loads(line)
+            conns[e["connection"]] = e["client"]["port"]
+    order, place, at = sorted(conns), {}, 0
+    for i, port in enumerate(ports):
+        j = at
+        while j < len(order) and conns[order[j]] != port:
+            j += 1
+        if port is not None and j < len(order):
+            place[order[j]] = i
+            at = j + 1
+    return names, lambda e: place.get(e["connection"])
 
 
 def cmd_expect(args):
     """EXPECTED COLUMN JSONL KEY FILE...: compares a mode's warnings per input with the table.
     KEY says how exchanges are matched to inputs: "sent" (FILE... are `send` results: by the
-    client port each input was sent from, so that no other connection to the server, nor the
-    order of accepts, can shift them), "conn" (by connection number, 1 = first FILE) or "port"
+    client port each input was sent from, see sent_index, so that another connection to the
+    server cannot shift them), "conn" (by connection number, 1 = first FILE) or "port"
     (captures: by client port, 20000 + i). Inputs the table does not list are only counted."""
     table = read_expected(args[0])
     col, jsonl, key, files = args[1], args[2], args[3], args[4:]
     if key == "sent":
-        names, ports = sent_inputs(files)
-        got = codes_by_input(jsonl, lambda e: ports.get(e["client"]["port"]), names)
+        names, index = sent_index(jsonl, files)
+        got = codes_by_input(jsonl, index, names)
     else:
         names = [os.path.basename(f) for f in files]
         got = codes_by_input(jsonl, (lambda e: e["connection"] - 1) if key == "conn" else
