@@ -46,8 +46,11 @@ struct conn_group {
     struct conn *first; /* intrusive list of open (not yet freed) conns */
     size_t n;
     size_t queue_max; /* output queue cap per conn (CONN_QUEUE_MAX_DEFAULT) */
-    uint8_t *rbuf;    /* CONN_READ_SIZE bytes, allocated on first read */
-    bool rbuf_busy;   /* a read callback is using rbuf */
+    /* Bytes a lingering close reads and discards before it gives up and closes (0: no limit
+     * but CONN_LINGER_MS), so a peer that keeps sending cannot make the wait cost more. */
+    uint64_t linger_max;
+    uint8_t *rbuf;  /* CONN_READ_SIZE bytes, allocated on first read */
+    bool rbuf_busy; /* a read callback is using rbuf */
 };
 
 void conn_group_init(struct conn_group *g, uv_loop_t *loop);
@@ -99,6 +102,12 @@ int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out);
 int conn_connect(struct conn_group *g, const struct sockaddr *addr,
                  void (*on_connected)(void *data, struct conn *c, int status), void *data,
                  struct conn **out);
+/*
+ * Copies into buf up to cap bytes the peer has sent that nobody has read yet, leaving them
+ * unread and without waiting for any (a look, for an answer that must not read). Returns how
+ * many (0 when none had come or on error).
+ */
+size_t conn_peek(struct conn *c, uint8_t *buf, size_t cap);
 /* Sets the callbacks and starts reading (once connected, for conn_connect). */
 void conn_start(struct conn *c, const struct conn_events *ev);
 

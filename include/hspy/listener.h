@@ -4,8 +4,13 @@
  * listener_open resolves the host (names through uv_getaddrinfo), binds and listens, reporting
  * failures as "listen HOST:PORT: reason" in the caller's buffer. Each accepted connection is
  * handed to on_conn as a new conn (not reading yet). Past max_conns open connections a new one
- * is accepted, sent the owner's refusal and closed at once; refusals and accept failures are
- * counted and reported through on_refuse, never fatal. With a report stream they are also
+ * is accepted, sent the owner's refusal and closed gracefully: our FIN after the refusal, then
+ * what the client still sends is read and discarded until its FIN, CONN_LINGER_MS or
+ * LISTENER_LINGER_BYTES, so that unread bytes do not turn the close into a reset that can
+ * destroy the refusal before the client read it. At most LISTENER_LINGER_MAX refused
+ * connections linger at once (they are not counted in max_conns); past that a refused one is
+ * closed at once, as a storm deserves. Refusals and accept failures are counted and reported
+ * through on_refuse, never fatal. With a report stream they are also
  * written there: the first at once, the rest of a burst in one line per kind when the report
  * interval ends (so a connection storm writes a line a second, never one per refusal), and a
  * summary at listener_close. Nothing here knows HTTP: the refusal is composed by the owner from
@@ -29,6 +34,8 @@ enum {
     LISTENER_PEEK_MAX = 4096,          /* bytes of a refused connection shown to the refusal */
     LISTENER_REFUSAL_MAX = 2048,       /* the refusal's bytes */
     LISTENER_REPORT_MS_DEFAULT = 1000, /* at most one report line of each kind this often */
+    LISTENER_LINGER_MAX = 16,          /* refused connections closing gracefully at once */
+    LISTENER_LINGER_BYTES = 64 * 1024, /* what a refused one may still send, read and dropped */
 };
 
 struct listener_config {
@@ -52,7 +59,7 @@ struct listener_config {
 
 struct listener_counters {
     uint64_t accepted; /* connections handed to on_conn */
-    uint64_t refused;  /* closed at once because max_conns were open */
+    uint64_t refused;  /* answered and closed because max_conns were open */
     uint64_t failed;   /* accept errors (out of file descriptors and the like) */
     size_t peak;       /* most connections open at once */
 };
@@ -60,6 +67,9 @@ struct listener_counters {
 struct listener {
     uv_tcp_t tcp;
     struct conn_group *conns;
+    /* Refused connections closing gracefully (at most LISTENER_LINGER_MAX); its own group,
+     * so they count neither in conns nor against max_conns. */
+    struct conn_group refusing;
     struct listener_config cfg;
     struct endpoint local; /* the bound address, with the port the system picked */
     struct listener_counters counters;
@@ -83,7 +93,8 @@ struct listener {
 int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_config *cfg,
                   struct conn_group *g, char *err, size_t errlen);
 /*
- * Stops accepting (asynchronous; the loop finishes the close). Open conns are not touched. With
+ * Stops accepting (asynchronous; the loop finishes the close). Open conns are not touched;
+ * refused ones still closing are closed now (the loop frees them). With
  * cfg.report, first writes what was not reported yet and, when any connection was refused or
  * failed, a summary with the final counts.
  */

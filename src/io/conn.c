@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "hspy/dynbuf.h"
 #include "hspy/xmalloc.h"
@@ -50,7 +51,8 @@ struct conn {
     uint64_t deadline;    /* loop time (ms), 0 = none */
     uint64_t timer_due;   /* loop time the timer is armed for, 0 = not armed */
     uint64_t bytes_in, bytes_out;
-    uint64_t dropped; /* queued output discarded because the connection ended first */
+    uint64_t linger_from; /* bytes_in when the linger began */
+    uint64_t dropped;     /* queued output discarded because the connection ended first */
 };
 
 struct wreq {
@@ -214,6 +216,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->last_active = now_ms(c);
         if (c->state == OPEN && c->ev.on_read)
             c->ev.on_read(c->ev.data, c, (const uint8_t *)buf->base, (size_t)nread);
+        else if (c->state == LINGERING && c->g->linger_max &&
+                 c->bytes_in - c->linger_from > c->g->linger_max)
+            close_handles(c, false);
         return;
     }
     if (nread == 0)
@@ -339,6 +344,15 @@ int conn_accept(uv_stream_t *server, struct conn_group *g, struct conn **out)
     c->last_active = now_ms(c);
     *out = c;
     return 0;
+}
+
+size_t conn_peek(struct conn *c, uint8_t *buf, size_t cap)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+        return 0;
+    ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 ? (size_t)n : 0;
 }
 
 void conn_start(struct conn *c, const struct conn_events *ev)
@@ -516,6 +530,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     /* Read until the peer's FIN so unread request bytes do not turn our close into a reset
      * that could destroy the response before the client read it. */
     c->state = LINGERING;
+    c->linger_from = c->bytes_in;
     c->deadline = now_ms(c) + CONN_LINGER_MS;
     c->timer_due = 0;
     uv_timer_stop(&c->timer);

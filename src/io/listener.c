@@ -1,7 +1,9 @@
 /*
  * listener owns a listening socket: name resolution, bind, listen, the accept loop with its
- * connection cap, and the rate-limited report of what the cap refused. It never reads from an
- * accepted connection; it hands each one over.
+ * connection cap with the graceful close of what it refused, and the rate-limited report of
+ * those refusals. It never reads from an accepted connection; it hands each one over. A
+ * refused one's bytes are only looked at for its answer, then read and dropped, never looked
+ * into, by its conn's lingering close.
  */
 #include "hspy/listener.h"
 
@@ -9,11 +11,8 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "hspy/xmalloc.h"
 
 static void describe(char *buf, size_t len, const char *host, uint16_t port)
 {
@@ -61,11 +60,6 @@ static int resolve(uv_loop_t *loop, const char *host, uint16_t port, struct sock
         ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
     uv_freeaddrinfo(req.addrinfo);
     return 0;
-}
-
-static void free_handle(uv_handle_t *h)
-{
-    free(h);
 }
 
 /* ---- the report (cfg.report) ---- */
@@ -142,34 +136,42 @@ static void report_end(struct listener *l)
 
 /* ---- accepting ---- */
 
-/*
- * The bytes a connection just accepted has sent so far, up to cap, left unread (MSG_PEEK) and
- * not waited for (MSG_DONTWAIT): what a refusal can go by without holding the connection.
- */
-static size_t peek(uv_tcp_t *t, uint8_t *buf, size_t cap)
+/* A refused connection is gone; the last one after listener_close takes the group's buffer. */
+static void refused_closed(void *data, struct conn *c, int status)
 {
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)t, &fd) != 0)
-        return 0;
-    ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
-    return n > 0 ? (size_t)n : 0;
+    (void)c;
+    (void)status;
+    struct listener *l = data;
+    if (!l->open && l->refusing.n == 0)
+        conn_group_cleanup(&l->refusing);
 }
 
+/*
+ * Accepts a connection past the cap, sends it the owner's refusal (going by what it had sent,
+ * looked at and not waited for) and closes it: gracefully while fewer than LISTENER_LINGER_MAX
+ * linger (the refusal, our FIN, then its bytes drained; see listener.h), at once past that.
+ */
 static void refuse(struct listener *l, uv_stream_t *server)
 {
-    uv_tcp_t *t = xmalloc(sizeof *t);
-    uv_tcp_init(server->loop, t);
-    if (uv_accept(server, (uv_stream_t *)t) == 0 && l->cfg.refusal) {
-        uint8_t sent[LISTENER_PEEK_MAX];
-        struct dynbuf out;
-        dynbuf_init(&out, LISTENER_REFUSAL_MAX);
-        l->cfg.refusal(&out, sent, peek(t, sent, sizeof sent));
-        uv_buf_t b = uv_buf_init((char *)out.data, (unsigned)out.len);
-        if (out.len)
-            uv_try_write((uv_stream_t *)t, &b, 1);
-        dynbuf_cleanup(&out);
+    struct conn *c;
+    bool linger = l->refusing.n < LISTENER_LINGER_MAX;
+    if (conn_accept(server, &l->refusing, &c) == 0) {
+        struct conn_events ev = {.data = l, .on_close = refused_closed};
+        if (l->cfg.refusal) {
+            uint8_t sent[LISTENER_PEEK_MAX];
+            struct dynbuf out;
+            dynbuf_init(&out, LISTENER_REFUSAL_MAX);
+            l->cfg.refusal(&out, sent, conn_peek(c, sent, sizeof sent));
+            conn_start(c, &ev);
+            conn_write(c, out.data, out.len);
+            dynbuf_cleanup(&out);
+        } else {
+            conn_start(c, &ev);
+        }
+        /* A client that takes nothing must not hold the refusal's flush either. */
+        conn_set_idle(c, CONN_LINGER_MS);
+        conn_close(c, linger ? CONN_CLOSE_FLUSH : CONN_CLOSE_NOW);
     }
-    uv_close((uv_handle_t *)t, free_handle);
     l->counters.refused++;
     noted(l, 0);
 }
@@ -218,6 +220,8 @@ int listener_open(struct listener *l, uv_loop_t *loop, const struct listener_con
     if (!l->cfg.report_ms)
         l->cfg.report_ms = LISTENER_REPORT_MS_DEFAULT;
     l->conns = g;
+    conn_group_init(&l->refusing, loop);
+    l->refusing.linger_max = LISTENER_LINGER_BYTES;
     memset(&l->counters, 0, sizeof l->counters);
     l->refused_reported = l->failed_reported = 0;
     char where[300], why[200];
@@ -252,6 +256,9 @@ void listener_close(struct listener *l)
     l->open = false;
     uv_close((uv_handle_t *)&l->tcp, NULL);
     uv_close((uv_handle_t *)&l->report_timer, NULL);
+    conn_group_close_all(&l->refusing, CONN_CLOSE_NOW);
+    if (l->refusing.n == 0)
+        conn_group_cleanup(&l->refusing);
     if (l->cfg.report)
         report_end(l);
 }

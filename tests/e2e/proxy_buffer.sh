@@ -53,7 +53,7 @@ check "its name has a random part" test "${#name}" = 6
 check "its name is already gone from the folder" test -z "$(ls "$TMPDIR")"
 wait $up
 check "buffered upload arrives whole" test "$(cat "$T/up1")" = "3000000 $SHA length"
-sleep 0.2
+for i in $(seq 200); do [ -z "$(ls -l /proc/"$PROXY_PID"/fd | grep hspy-body)" ] && break; sleep 0.05; done
 check "the file is closed afterwards" test -z "$(ls -l /proc/"$PROXY_PID"/fd | grep hspy-body)"
 # Over --buffer-max.
 head -c 5000000 /dev/zero >"$T/big"

@@ -39,19 +39,21 @@ proxy_start --json --connect-timeout 1s "127.0.0.1:$(cat "$T/stuck.port")"
 start=$(date +%s%N)
 check "connect timeout: 504" test "$(code "$PURL/x")" = 504
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-check "connect timeout: after about a second" test "$elapsed" -ge 900 -a "$elapsed" -lt 5000
+# That it was the connect timeout says the reason below; the clock only says "not before".
+check "connect timeout: not before a second ($elapsed ms)" test "$elapsed" -ge 900
 check "connect timeout: the reason" grep -q 'timed out after 1000 ms (--connect-timeout)' "$T/body"
 proxy_stop
 check "connect timeout: flagged" test "$(pyq "$PROXY_OUT" '"timeout" in ex[0]["flags"]')" = True
 
-proxy_start --json --upstream-timeout 1s "$UP"
+# (3 s: a loaded machine cannot stretch the 300 ms answer past it.)
+proxy_start --json --upstream-timeout 3s "$UP"
 # Slow but in time, then too slow.
 check "slow upstream in time: 200" test "$(code "$PURL/slow?ms=300")" = 200
 start=$(date +%s%N)
-check "silent upstream: 504" test "$(code "$PURL/slow?ms=4000")" = 504
+check "silent upstream: 504" test "$(code "$PURL/slow?ms=10000")" = 504
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-check "silent upstream: 504 after about --upstream-timeout" test "$elapsed" -ge 900 -a "$elapsed" -lt 3000
-check "silent upstream: the reason" grep -q 'upstream sent nothing for 1000 ms' "$T/body"
+check "silent upstream: 504 not before --upstream-timeout ($elapsed ms)" test "$elapsed" -ge 2900
+check "silent upstream: the reason" grep -q 'upstream sent nothing for 3000 ms' "$T/body"
 # Gone before answering, mid-head, with garbage.
 check "upstream closes without answering: 502" test "$(code "$PURL/drop")" = 502
 check "... says so" grep -q 'closed the connection before responding' "$T/body"
@@ -85,7 +87,7 @@ got = 0
 while got < 1000000:
     got += len(s.recv(65536))
 s.close()' "$PPORT"
-sleep 0.5
+for _ in $(seq 200); do grep -q '^aborted /upload' "$T/rec/events" 2>/dev/null && break; sleep 0.05; done
 check "upstream saw the upload aborted" grep -q '^aborted /upload after 100000 body bytes' "$T/rec/events"
 # Bytes past a bodiless response, in the same read: dropped, recorded on that exchange, and the
 # upstream connection is not used again (the next request on the client connection gets a new one).
@@ -107,7 +109,7 @@ J=$PROXY_OUT
 q() { pyq "$J" "[(e[\"response\"] or {}).get(\"status\") for e in ex if e[\"request\"][\"target\"].startswith(\"$1\")][0]"; }
 f() { pyq "$J" "[e[\"flags\"] for e in ex if e[\"request\"][\"target\"].startswith(\"$1\")][0]"; }
 er() { pyq "$J" "[e[\"error\"] for e in ex if e[\"request\"][\"target\"].startswith(\"$1\")][0]"; }
-check "recorded: 504 with timeout flags" test "$(f /slow?ms=4000)" = '["done", "timeout", "upstream-fail"]'
+check "recorded: 504 with timeout flags" test "$(f /slow?ms=10000)" = '["done", "timeout", "upstream-fail"]'
 check "recorded: mid-head close is hspy's 502" test "$(q /close-head)" = 502
 check "recorded: upstream FIN mid-body" test "$(f /close-mid)" = '["done", "incomplete", "upstream-fail"]'
 check "recorded: upstream FIN mid-body, reason" test "$(er /close-mid | grep -c 'closed the connection mid-response after 1000 body bytes')" = 1

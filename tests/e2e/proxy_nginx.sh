@@ -51,7 +51,8 @@ check "directory redirect" same /gz
 : >"$T/nginx/access.log"
 curl -s -o /dev/null -o /dev/null -o /dev/null -I "$PURL/index.html" "$PURL/blob.bin" "$PURL/index.html"
 for i in 1 2 3; do curl -s -o /dev/null "$PURL/index.html"; done
-sleep 0.2
+# (nginx logs a request after answering it: waited for, bounded.)
+for i in $(seq 200); do [ "$(wc -l <"$T/nginx/access.log")" -ge 6 ] && break; sleep 0.05; done
 check "six requests reached nginx" test "$(wc -l <"$T/nginx/access.log")" = 6
 check "over one upstream connection" test "$(cut -d' ' -f1 "$T/nginx/access.log" | sort -u | wc -l)" = 1
 proxy_stop

@@ -88,7 +88,7 @@ if [ "$SANITIZED" = 0 ]; then
         test $((rss_last - rss_first)) -lt 4096
 fi
 hs_stop "$LPID" listen
-stress expect "$EXPECTED" listen "$WORK/listen.out" conn "${REQ[@]}" >"$WORK/expect.listen"
+stress expect "$EXPECTED" listen "$WORK/listen.out" sent "$WORK/send.1" >"$WORK/expect.listen"
 check "listen: warnings as in tests/hostile/EXPECTED ($(lastjson "$WORK/expect.listen" checked) inputs)" \
     expect_ok "$WORK/expect.listen"
 check "listen: JSON lines intact" json_ok "$WORK/listen.out"
@@ -133,7 +133,7 @@ for fmt in json text; do
 done
 sent "${#RESP[@]} GETs, each answered by one hostile raw response"
 back "$(lastjson "$WORK/send.rules-json" back) bytes; statuses $(lastjson "$WORK/send.rules-json" statuses)"
-stress expect "$EXPECTED" listen "$WORK/rules-json.out" conn "${RESP[@]}" >"$WORK/expect.rules"
+stress expect "$EXPECTED" listen "$WORK/rules-json.out" sent "$WORK/send.rules-json" >"$WORK/expect.rules"
 check "listen --rules: response warnings as in tests/hostile/EXPECTED" expect_ok "$WORK/expect.rules"
 check "listen --rules --log full: no terminal control" text_clean "$WORK/rules-text.out" "$WORK/rules-text.err"
 verdict
@@ -178,7 +178,7 @@ if [ "$SANITIZED" = 0 ]; then
         test $((rss_last - rss_first)) -lt 4096
 fi
 hs_stop "$PPID_" proxy
-stress expect "$EXPECTED" proxy "$WORK/proxy.out" conn "${REQ[@]}" "${RESP[@]}" >"$WORK/expect.proxy"
+stress expect "$EXPECTED" proxy "$WORK/proxy.out" sent "$WORK/psend.1" "$WORK/psend.resp" >"$WORK/expect.proxy"
 check "proxy: warnings as in tests/hostile/EXPECTED ($(lastjson "$WORK/expect.proxy" checked) inputs)" \
     expect_ok "$WORK/expect.proxy"
 check "proxy: JSON lines intact" json_ok "$WORK/proxy.out"

@@ -30,7 +30,7 @@ HTTP routes (by path prefix):
   /early          answers 413 at once without reading the body, then closes
   /drop           closes the connection without answering
   /bighead        a response head of 100 KB
-  /badchunk       a chunked response whose second chunk size is not hex, then silence
+  /badchunk       a chunked response whose second chunk size is not hex, then 60 s of silence
 """
 import base64
 import hashlib
@@ -239,7 +239,7 @@ class Handler(socketserver.BaseRequestHandler):
         elif path.startswith("/badchunk"):
             self.request.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                  b"5\r\nhello\r\nzz\r\nmore")
-            time.sleep(3)
+            time.sleep(60)
             return False
         elif path.startswith("/bighead"):
             self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 100000 +

@@ -12,12 +12,37 @@
 #   verdict                ends it with "ok" or the number of failed checks since scene
 #   stress ARGS...         runs lib/stress.py
 #   lastjson FILE KEY      a value of the JSON object on FILE's last line
+#
+# A scenario that fails (exit status other than 0 and 77) prints the last lines of every
+# hspy's standard error it kept in $WORK (sanitizer reports, warnings, refusals: what its own
+# output does not show) and, with STRESS_KEEP set (tests/stress/run sets it), leaves a copy of
+# $WORK there before the cleanup removes it.
 
 STRESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HSPY_SOURCE_DIR=${HSPY_SOURCE_DIR:-$(cd "$STRESS_LIB/../../.." && pwd)}
 # (already sourced when a scenario loaded tests/e2e/lib/tui.sh first)
 declare -F cleanup >/dev/null || . "$HSPY_SOURCE_DIR/tests/e2e/lib/common.sh"
 STRESS_MODE=${STRESS_MODE:-quick}
+
+# The exit trap already set (the end-to-end cleanup, or the terminal's before it) runs after
+# what a failure leaves behind is printed and copied.
+STRESS_PREV_EXIT=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT\$/\1/p")
+stress_exit() {
+    local rc=$? f
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        for f in "$WORK"/*.err; do
+            [ -s "$f" ] || continue
+            echo "--- $(basename "$f"), its last lines:"
+            tail -n 8 "$f" | cut -c1-300
+        done
+        if [ -n "${STRESS_KEEP:-}" ] && cp -a "$WORK" "$STRESS_KEEP" 2>/dev/null; then
+            echo "(the scenario's files are kept in $STRESS_KEEP)"
+        fi
+    fi
+    eval "${STRESS_PREV_EXIT:-cleanup}"
+    exit "$rc"
+}
+trap stress_exit EXIT
 # The interpreter itself, not a version manager's wrapper script (which costs a tenth of a
 # second per start, and the scenarios start it hundreds of times).
 PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}

@@ -5,7 +5,10 @@ Every subcommand prints one JSON object on its last line of standard output (wha
 what came back, what went wrong), so the scenario scripts can report and judge it. Only the
 standard library is used.
 
-    stress.py send PORT FILE...             each file on its own connection; what came back
+    stress.py send PORT FILE...             each file on its own connection (and its client
+                                            port); what came back
+    stress.py expect EXPECTED COLUMN JSONL sent|conn|port FILE...
+                                            a mode's warnings per input against the table
     stress.py pcap OUT FILE...              a capture with one connection per file (read mode)
     stress.py large DIR                     the big hostile inputs (1 MB line, 100,000 fields)
     stress.py garden TROPHIES OUT_DIR       payloads quoted in the HTTP Garden's bug list
@@ -63,9 +66,10 @@ def cmd_send(args):
     for path in args[1:]:
         data = open(path, "rb").read()
         t0 = time.time()
-        back, err = b"", None
+        back, err, local = b"", None, None
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=15)
+            local = s.getsockname()[1]
             try:
                 s.sendall(data)
                 s.shutdown(socket.SHUT_WR)
@@ -79,7 +83,8 @@ def cmd_send(args):
             s.close()
         except OSError as e:
             err = (err + "; " if err else "") + "recv: " + e.__class__.__name__
-        out.append({"file": os.path.basename(path), "sent": len(data), "back": len(back),
+        out.append({"file": os.path.basename(path), "port": local, "sent": len(data),
+                    "back": len(back),
                     "status": status_of(back), "error": err,
                     "seconds": round(time.time() - t0, 3)})
     for o in out:
@@ -200,27 +205,65 @@ def read_expected(path):
     return table
 
 
-def codes_by_input(jsonl, key, names):
-    """Warning codes of a mode's JSON lines, per input file: exchanges are matched to inputs by
-    connection number (1 = first file sent) or, for captures, by client port (20000 + i)."""
+def codes_by_input(jsonl, index, names):
+    """Warning codes of a mode's JSON lines, per input file: index(exchange) is the input's
+    place in names, or None."""
     got = {}
     for line in open(jsonl, encoding="utf-8"):
         if not line.strip():
             continue
         e = json.loads(line)
-        i = e["connection"] - 1 if key == "conn" else e["client"]["port"] - 20000
-        if 0 <= i < len(names):
+        i = index(e)
+        if i is not None and 0 <= i < len(names):
             got.setdefault(names[i], set()).update(w["code"] for w in e["warnings"])
     return got
 
 
+def sent_index(jsonl, results):
+    """The inputs of `send` result files, in order (a GET made to fetch a response file,
+    get-NAME, stands for NAME), and a function giving an exchange of jsonl the place of its
+    input: its connection is the first one, in accept order after the previous input's, that
+    came from the client port the input was sent from. A connection from elsewhere is skipped,
+    and a port the system hands out again later (it does, within a few hundred connections)
+    cannot match an earlier input."""
+    names, ports = [], []
+    for path in results:
+        for line in open(path, encoding="utf-8"):
+            o = json.loads(line)
+            if "file" in o:
+                names.append(o["file"][4:] if o["file"].startswith("get-") else o["file"])
+                ports.append(o.get("port"))
+    conns = {}
+    for line in open(jsonl, encoding="utf-8"):
+        if line.strip():
+            e = json.loads(line)
+            conns[e["connection"]] = e["client"]["port"]
+    order, place, at = sorted(conns), {}, 0
+    for i, port in enumerate(ports):
+        j = at
+        while j < len(order) and conns[order[j]] != port:
+            j += 1
+        if port is not None and j < len(order):
+            place[order[j]] = i
+            at = j + 1
+    return names, lambda e: place.get(e["connection"])
+
+
 def cmd_expect(args):
-    """EXPECTED COLUMN JSONL conn|port FILE...: compares a mode's warnings per input with the
-    table. Inputs the table does not list are only counted."""
+    """EXPECTED COLUMN JSONL KEY FILE...: compares a mode's warnings per input with the table.
+    KEY says how exchanges are matched to inputs: "sent" (FILE... are `send` results: by the
+    client port each input was sent from, see sent_index, so that another connection to the
+    server cannot shift them), "conn" (by connection number, 1 = first FILE) or "port"
+    (captures: by client port, 20000 + i). Inputs the table does not list are only counted."""
     table = read_expected(args[0])
     col, jsonl, key, files = args[1], args[2], args[3], args[4:]
-    names = [os.path.basename(f) for f in files]
-    got = codes_by_input(jsonl, key, names)
+    if key == "sent":
+        names, index = sent_index(jsonl, files)
+        got = codes_by_input(jsonl, index, names)
+    else:
+        names = [os.path.basename(f) for f in files]
+        got = codes_by_input(jsonl, (lambda e: e["connection"] - 1) if key == "conn" else
+                             (lambda e: e["client"]["port"] - 20000), names)
     wrong, checked = {}, 0
     for n in names:
         want = table.get(n, {}).get(col)
