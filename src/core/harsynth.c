@@ -297,8 +297,8 @@ static void multipart_of(const json_t *params, const char *boundary, struct dynb
     dynbuf_printf(body, "--%s--\r\n", boundary);
     if (empty_files) {
         char text[96];
-        snprintf(text, sizeof text,
-                 "%zu file parts written empty (their content is not in the HAR)", empty_files);
+        snprintf(text, sizeof text, "%zu file part%s written empty (the HAR lacks the content)",
+                 empty_files, empty_files == 1 ? "" : "s");
         add_note(note, text);
     }
 }

@@ -279,7 +279,7 @@ static const struct foreign_case FOREIGN[] = {
      "Content-Type: text/plain\\r\\n\\r\\nhi\\r\\n"
      "--B\\r\\nContent-Disposition: form-data; name=\"g\"; filename=\"g.bin\"\\r\\n\\r\\n\\r\\n"
      "--B--\\r\\n",
-     NULL, "1 file parts written empty"},
+     NULL, "1 file part written empty"},
     /* ... the boundary from postData.mimeType when no Content-Type is listed. */
     {"{\"request\":{\"method\":\"POST\",\"url\":\"http://m/\",\"headers\":[],\"postData\":{"
      "\"mimeType\":\"multipart/form-data; boundary=zz\",\"params\":[{\"name\":\"a\",\"value\":"
