@@ -1,8 +1,10 @@
 /*
  * harsource owns reading a HAR file: the file handle, the read buffer, the splitter and the
  * import, batch by batch, with progress and notes. jansson parses each piece the splitter
- * hands out; harimport turns entries into exchanges. It never draws and never prints: errors
- * and notes are kept for the caller.
+ * hands out; harimport turns entries into exchanges. A pipe on stdin is read with read(2),
+ * without blocking once started: its owner polls harsource_fd when a read says to wait. It
+ * never draws, never prints (errors and notes are kept for the caller) and never touches the
+ * loop.
  */
 #include "hspy/harsource.h"
 
