@@ -93,6 +93,13 @@ int harimport_log_member(struct harimport *h, const char *key, const json_t *val
  */
 void harimport_entry(struct harimport *h, const json_t *entry);
 
+/*
+ * The input is quiet (a pipe whose writer pauses): queued exchanges that no later entry could
+ * reorder go to the store now, with the ids and completion order the window gives them anyway,
+ * so that a session arriving slowly is shown as it arrives.
+ */
+void harimport_settle(struct harimport *h);
+
 /* The input ended: every queued exchange goes to the store. */
 void harimport_finish(struct harimport *h);
 

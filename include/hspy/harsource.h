@@ -28,6 +28,10 @@ struct harsource {
     FILE *file;
     const char *name; /* the path, or "stdin" */
     bool seekable;
+    int fd;           /* stdin when it is a pipe or socket (read with read(2)), else -1 */
+    int fd_flags;     /* its flags before harsource_start made it non-blocking */
+    bool nonblocking; /* reads of fd never wait: harsource_read may say HARSOURCE_WAIT */
+    bool peeked;      /* the byte input detection pushed back into stdin was taken */
     struct harsplit split;
     struct harimport imp;
     bool imp_live;
@@ -53,16 +57,28 @@ bool harsource_sniff(const uint8_t *p, size_t n);
 
 /*
  * Opens path ("-" = stdin, whose first byte may have been pushed back) and reads the document up
- * to its first entry, so a file that is no HAR fails here. Returns 0, or -1 with
- * "<name>: <why>" in err.
+ * to its first entry, so a file that is no HAR fails here. This waits for a pipe's writer (each
+ * read returns what has arrived; a piece may not exceed HARSPLIT_PIECE_MAX). Returns 0, or -1
+ * with "<name>: <why>" in err.
  */
 int harsource_open(struct harsource *s, const char *path, char *err, size_t errlen);
 
-/* Starts importing into the store (cfg's pointers must outlive s). load may be NULL. */
+/*
+ * Starts importing into the store (cfg's pointers must outlive s). load may be NULL. A pipe's
+ * descriptor becomes non-blocking (restored by harsource_close) and load->stream is set.
+ */
 void harsource_start(struct harsource *s, const struct harimport_config *cfg,
                      struct hspy_load *load);
 
-/* Imports up to HARSOURCE_BATCH entries. Returns 1 while more may follow, 0 at the end. */
+/* The descriptor to poll for readability after harsource_read said HARSOURCE_WAIT, or -1 when
+ * reads wait themselves (a file). */
+int harsource_fd(const struct harsource *s);
+
+enum { HARSOURCE_WAIT = 2 };
+/*
+ * Imports up to HARSOURCE_BATCH entries. Returns 1 while more may follow, 0 at the end, and
+ * HARSOURCE_WAIT when a pipe has nothing more yet (poll harsource_fd, then call again).
+ */
 int harsource_read(struct harsource *s);
 
 /* Finishes the import (every exchange reaches the store) and closes the file. Idempotent. */

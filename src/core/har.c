@@ -12,17 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "hspy/decode.h"
+#include "hspy/form.h"
 #include "hspy/framing.h"
 #include "hspy/jsonwrite.h"
+#include "hspy/url.h"
 #include "hspy/utf8.h"
 
 /* Cookies listed per message; more are left in the headers only. */
 enum { HAR_COOKIES_MAX = 256 };
 /* Query parameters listed per request; the URL still holds all of them. */
 enum { HAR_QUERY_MAX = 1024 };
+/* Form fields listed in postData.params; its text still holds all of them. */
+enum { HAR_PARAMS_MAX = 1024 };
 
 /* HAR fields are strings: bytes that are not UTF-8 become U+FFFD (the raw bytes are in _hspy). */
 static void text(struct jsonwrite *w, const uint8_t *p, size_t n)
@@ -571,6 +576,107 @@ static void body_text(struct jsonwrite *w, const struct dynbuf *body)
     }
 }
 
+/* ---- postData.params: the fields of a form body ------------------------------------------ */
+
+/* True when a Content-Type value names the media type (parameters after ';' ignored). */
+static bool media_type_is(const uint8_t *v, size_t n, const char *type)
+{
+    size_t tn = strlen(type);
+    if (!v || n < tn || strncasecmp((const char *)v, type, tn) != 0)
+        return false;
+    for (size_t i = tn; i < n && v[i] != ';'; i++)
+        if (v[i] != ' ' && v[i] != '\t')
+            return false;
+    return true;
+}
+
+/* One "name=value" pair of an application/x-www-form-urlencoded body, decoded ('+' is space). */
+static void form_pair(struct jsonwrite *w, const uint8_t *p, size_t n)
+{
+    const uint8_t *eq = memchr(p, '=', n);
+    size_t nn = eq ? (size_t)(eq - p) : n;
+    struct dynbuf name, value;
+    dynbuf_init(&name, nn + 1);
+    dynbuf_init(&value, n - nn + 1);
+    url_decode(p, nn, URL_PLUS, &name);
+    if (eq)
+        url_decode(eq + 1, n - nn - 1, URL_PLUS, &value);
+    name_value(w, name.data, name.len, value.data, value.len);
+    dynbuf_cleanup(&value);
+    dynbuf_cleanup(&name);
+}
+
+/* The pairs of a urlencoded body, split on '&' only (';' is not a form separator). */
+static void urlencoded_params(struct jsonwrite *w, const struct dynbuf *body)
+{
+    const uint8_t *p = body->data, *end = body->data + body->len;
+    size_t listed = 0;
+    while (p && p < end && listed < HAR_PARAMS_MAX) {
+        const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
+        const uint8_t *stop = amp ? amp : end;
+        if (stop > p) {
+            form_pair(w, p, (size_t)(stop - p));
+            listed++;
+        }
+        p = stop + 1;
+    }
+}
+
+struct part_walk {
+    struct jsonwrite *w;
+    size_t listed;
+};
+
+/* A text part has a value; a file part its file name and type (its bytes are in "text"). */
+static int multipart_param(void *data, const struct form_part *part)
+{
+    struct part_walk *pw = data;
+    struct jsonwrite *w = pw->w;
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "name");
+    text_s(w, part->name);
+    if (part->has_filename) {
+        jsonwrite_name(w, "fileName");
+        text_s(w, part->filename);
+        if (part->content_type[0]) {
+            jsonwrite_name(w, "contentType");
+            text_s(w, part->content_type);
+        }
+    } else {
+        jsonwrite_name(w, "value");
+        text(w, part->data, part->len);
+    }
+    jsonwrite_end(w);
+    return ++pw->listed >= HAR_PARAMS_MAX;
+}
+
+/* "params" when the body is a form (urlencoded or multipart/form-data with a boundary). */
+static void form_params(struct jsonwrite *w, const struct message *m, const struct dynbuf *body)
+{
+    size_t n;
+    const uint8_t *ct = message_header(m, "content-type", &n);
+    char boundary[FORM_BOUNDARY_MAX];
+    if (media_type_is(ct, n, "application/x-www-form-urlencoded")) {
+        jsonwrite_name(w, "params");
+        jsonwrite_begin_array(w);
+        urlencoded_params(w, body);
+        jsonwrite_end(w);
+    } else if (media_type_is(ct, n, "multipart/form-data") &&
+               form_boundary(ct, n, boundary, sizeof boundary) == 0) {
+        struct part_walk pw = {w, 0};
+        jsonwrite_name(w, "params");
+        jsonwrite_begin_array(w);
+        if (body->len)
+            form_multipart_each(body->data, body->len, boundary, multipart_param, &pw);
+        jsonwrite_end(w);
+    }
+}
+
+/*
+ * postData: mimeType is the Content-Type as sent, "" when the request had none (HAR requires the
+ * member; browsers write "" too). text is the payload exactly (base64 when not UTF-8); a form
+ * also lists its fields in params.
+ */
 static void post_data(struct jsonwrite *w, const struct message *m, const struct har_config *cfg)
 {
     struct dynbuf body;
@@ -579,6 +685,7 @@ static void post_data(struct jsonwrite *w, const struct message *m, const struct
     jsonwrite_begin_object(w);
     jsonwrite_name(w, "mimeType");
     header_text(w, m, "content-type", "");
+    form_params(w, m, &body);
     body_text(w, &body);
     jsonwrite_end(w);
     dynbuf_cleanup(&body);
@@ -821,7 +928,7 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     jsonwrite_int_or_null(w, head, m->head.len);
     member_int(w, "headers_total", head ? m->head.total_headers : 0);
     jsonwrite_name(w, "body_framing");
-    if (head)
+    if (head || message_has_body(m)) /* an HTTP/0.9 response's body runs to the close */
         jsonwrite_cstring(w, body_kind_name(m->body_kind));
     else
         jsonwrite_null(w);

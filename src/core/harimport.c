@@ -730,6 +730,29 @@ void harimport_entry(struct harimport *h, const json_t *entry)
     heap_push(h, pos);
 }
 
+/*
+ * Moves the window on as far as nothing later in the file could change: a waiting exchange
+ * whose id is the next the store gives (or whose place no later id could take) enters now, and
+ * heads already in the store complete. What enters keeps the id and the order a full window
+ * would have given it: a later entry with a smaller id could not have kept its id either.
+ */
+void harimport_settle(struct harimport *h)
+{
+    const struct store *st = h->cfg.store;
+    while (h->nheap) {
+        const struct harimport_slot *top = heap_at(h, 0);
+        if (top->id ? top->id != store_end_id(st) : top->key >= store_end_id(st))
+            break;
+        add(h, heap_pop(h));
+    }
+    while (h->count) {
+        const struct harimport_slot *head = &h->window[h->head];
+        if (!(head->added || head->late) || (h->nheap && before(heap_at(h, 0), head)))
+            break;
+        release(h);
+    }
+}
+
 void harimport_finish(struct harimport *h)
 {
     while (h->count)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "hspy/base64.h"
+#include "hspy/form.h"
 #include "hspy/jsonget.h"
 #include "hspy/url.h"
 
@@ -159,19 +160,28 @@ static const char *version_of(const char *v, struct dynbuf *note, const char *si
     return "HTTP/1.1";
 }
 
+/* True when the header list has a field of that name (lower case). */
+static bool has_header(const json_t *headers, const char *lower)
+{
+    size_t i;
+    const json_t *h;
+    json_array_foreach(headers, i, h) if (name_is(jsonget_str(h, "name"), lower)) return true;
+    return false;
+}
+
 /*
  * Writes the header fields, adjusting framing to the body: Content-Length set to its size (or
  * added), Transfer-Encoding dropped, Content-Encoding dropped when the body is stored decoded.
- * Pseudo-headers (HTTP/2) are left out; host_first is written first when there is no Host.
+ * Pseudo-headers (HTTP/2) are left out; host_first is written first when there is no Host, and
+ * type_last after the listed fields when there is no Content-Type and there is a body.
  */
 static void synth_headers(struct synth *m, const json_t *headers, bool has_body, uint64_t size,
-                          bool decoded, const char *host_first)
+                          bool decoded, const char *host_first, const char *type_last)
 {
-    bool has_host = false, cl_done = false, cleaned = false;
+    bool cl_done = false, cleaned = false;
     size_t i;
     const json_t *h;
-    json_array_foreach(headers, i, h) has_host |= name_is(jsonget_str(h, "name"), "host");
-    if (!has_host && host_first) {
+    if (!has_header(headers, "host") && host_first) {
         dynbuf_printf(&m->msg->bytes, "Host: %s\r\n", host_first);
         add_note(m->note, "Host added from the URL");
     }
@@ -202,6 +212,12 @@ static void synth_headers(struct synth *m, const json_t *headers, bool has_body,
         cleaned |= put_clean(&m->msg->bytes, value ? value : "", jsonget_strlen(h, "value"));
         dynbuf_adds(&m->msg->bytes, "\r\n");
     }
+    if (has_body && type_last && type_last[0] && !has_header(headers, "content-type")) {
+        dynbuf_adds(&m->msg->bytes, "Content-Type: ");
+        cleaned |= put_clean(&m->msg->bytes, type_last, strlen(type_last));
+        dynbuf_adds(&m->msg->bytes, "\r\n");
+        add_note(m->note, "Content-Type added from postData.mimeType");
+    }
     if (has_body && !cl_done)
         dynbuf_printf(&m->msg->bytes, "Content-Length: %llu\r\n", (unsigned long long)size);
     if (cleaned)
@@ -228,14 +244,84 @@ static bool body_of(const json_t *o, struct dynbuf *body)
     return true;
 }
 
-/* postData.params as an application/x-www-form-urlencoded form, when there is no text: HAR
- * holds the names and values decoded, so each is encoded again ('b c' = '2&3' is b+c=2%263). */
-static bool params_of(const json_t *post, struct dynbuf *body)
+/* A Content-Disposition parameter value in quotes: '"', CR and LF percent-encoded (RFC 7578
+ * section 2 and HTML's form encoding do the same). */
+static void quoted(struct dynbuf *b, const char *s, size_t n)
+{
+    dynbuf_addc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            dynbuf_adds(b, "%22");
+        else if (s[i] == '\r')
+            dynbuf_adds(b, "%0D");
+        else if (s[i] == '\n')
+            dynbuf_adds(b, "%0A");
+        else
+            dynbuf_addc(b, (uint8_t)s[i]);
+    }
+    dynbuf_addc(b, '"');
+}
+
+/*
+ * postData.params as a multipart/form-data body with the boundary of the request's type: one
+ * part per param, fileName and contentType in its headers, value as its content. A file part
+ * without a value is written empty and noted (HAR has no place for its bytes but text).
+ */
+static void multipart_of(const json_t *params, const char *boundary, struct dynbuf *body,
+                         struct dynbuf *note)
+{
+    size_t i, empty_files = 0;
+    const json_t *p;
+    json_array_foreach(params, i, p)
+    {
+        const char *name = jsonget_str(p, "name"), *file = jsonget_str(p, "fileName");
+        const char *type = jsonget_str(p, "contentType"), *value = jsonget_str(p, "value");
+        dynbuf_printf(body, "--%s\r\nContent-Disposition: form-data; name=", boundary);
+        quoted(body, name ? name : "", jsonget_strlen(p, "name"));
+        if (file) {
+            dynbuf_adds(body, "; filename=");
+            quoted(body, file, jsonget_strlen(p, "fileName"));
+            empty_files += !value;
+        }
+        dynbuf_adds(body, "\r\n");
+        if (type && type[0]) {
+            dynbuf_adds(body, "Content-Type: ");
+            put_clean(body, type, jsonget_strlen(p, "contentType"));
+            dynbuf_adds(body, "\r\n");
+        }
+        dynbuf_adds(body, "\r\n");
+        if (value)
+            dynbuf_append(body, value, jsonget_strlen(p, "value"));
+        dynbuf_adds(body, "\r\n");
+    }
+    dynbuf_printf(body, "--%s--\r\n", boundary);
+    if (empty_files) {
+        char text[96];
+        snprintf(text, sizeof text, "%zu file part%s written empty (the HAR lacks the content)",
+                 empty_files, empty_files == 1 ? "" : "s");
+        add_note(note, text);
+    }
+}
+
+/*
+ * postData.params as the body, when there is no text: a multipart/form-data body when the
+ * request's type (type: its Content-Type, else postData.mimeType) is that with a boundary,
+ * otherwise an application/x-www-form-urlencoded form. HAR holds a form's names and values
+ * decoded, so each is encoded again ('b c' = '2&3' is b+c=2%263).
+ */
+static bool params_of(const json_t *post, const char *type, struct dynbuf *body,
+                      struct dynbuf *note)
 {
     const json_t *params = json_object_get(post, "params");
     if (!json_array_size(params))
         return false;
     dynbuf_init(body, HARSYNTH_MESSAGE_MAX);
+    char boundary[FORM_BOUNDARY_MAX];
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0 &&
+        form_boundary((const uint8_t *)type, strlen(type), boundary, sizeof boundary) == 0) {
+        multipart_of(params, boundary, body, note);
+        return true;
+    }
     size_t i;
     const json_t *p;
     json_array_foreach(params, i, p)
@@ -250,6 +336,16 @@ static bool params_of(const json_t *post, struct dynbuf *body)
             url_encode_form((const uint8_t *)value, jsonget_strlen(p, "value"), body);
     }
     return true;
+}
+
+/* The request's Content-Type as listed, else postData.mimeType (NULL when neither). */
+static const char *request_type(const json_t *headers, const char *mime)
+{
+    size_t i;
+    const json_t *h;
+    json_array_foreach(headers, i, h) if (name_is(jsonget_str(h, "name"),
+                                                  "content-type")) return jsonget_str(h, "value");
+    return mime;
 }
 
 static void synth_request(const json_t *req, const struct url *url, struct synth *m)
@@ -274,10 +370,13 @@ static void synth_request(const json_t *req, const struct url *url, struct synth
     if (url->authority)
         snprintf(host, sizeof host, "%.*s", (int)url->authority_len, url->authority);
     const json_t *post = json_object_get(req, "postData");
+    const json_t *headers = json_object_get(req, "headers");
+    const char *mime = jsonget_str(post, "mimeType");
     struct dynbuf body;
-    bool has_body = body_of(post, &body) || params_of(post, &body);
-    synth_headers(m, json_object_get(req, "headers"), has_body, has_body ? body.len : 0, false,
-                  host[0] ? host : NULL);
+    bool has_body =
+        body_of(post, &body) || params_of(post, request_type(headers, mime), &body, m->note);
+    synth_headers(m, headers, has_body, has_body ? body.len : 0, false, host[0] ? host : NULL,
+                  mime);
     if (has_body) {
         dynbuf_append(&m->msg->bytes, body.data, body.len);
         dynbuf_cleanup(&body);
@@ -301,19 +400,19 @@ static void synth_response(const json_t *resp, const char *method, struct synth 
     const json_t *content = json_object_get(resp, "content");
     const json_t *headers = json_object_get(resp, "headers");
     if (bodiless(status, method)) {
-        synth_headers(m, headers, false, 0, false, NULL);
+        synth_headers(m, headers, false, 0, false, NULL, NULL);
         return;
     }
     struct dynbuf body;
     if (body_of(content, &body)) {
-        synth_headers(m, headers, true, body.len, true, NULL);
+        synth_headers(m, headers, true, body.len, true, NULL, NULL);
         dynbuf_append(&m->msg->bytes, body.data, body.len);
         dynbuf_cleanup(&body);
         return;
     }
     int64_t size = jsonget_int(content, "size", 0);
     m->msg->missing = size > 0 ? (uint64_t)size : 0;
-    synth_headers(m, headers, true, m->msg->missing, true, NULL);
+    synth_headers(m, headers, true, m->msg->missing, true, NULL, NULL);
     if (m->msg->missing) {
         char text[96];
         snprintf(text, sizeof text, "the response body is not in the HAR (%lld bytes)",

@@ -1,16 +1,21 @@
 /*
  * harsource owns reading a HAR file: the file handle, the read buffer, the splitter and the
  * import, batch by batch, with progress and notes. jansson parses each piece the splitter
- * hands out; harimport turns entries into exchanges. It never draws and never prints: errors
- * and notes are kept for the caller.
+ * hands out; harimport turns entries into exchanges. A pipe on stdin is read with read(2),
+ * without blocking once started: its owner polls harsource_fd when a read says to wait. It
+ * never draws, never prints (errors and notes are kept for the caller) and never touches the
+ * loop.
  */
 #include "hspy/harsource.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hspy/infile.h"
 #include "hspy/xmalloc.h"
@@ -42,22 +47,68 @@ bool harsource_sniff(const uint8_t *p, size_t n)
     return i == n ? n == 1 && p[0] != '\n' : p[i] == '{' || p[i] == '[';
 }
 
-/* Reads more of the file into the buffer; false at the end or on an error (s->error set). */
-static bool fill(struct harsource *s)
+/* What a fill found: bytes, the end (or an error: s->error), or nothing yet from a pipe. */
+enum fill { FILL_BYTES, FILL_END, FILL_WAIT };
+
+/*
+ * A pipe is read with read(2), which returns what has arrived (fread would wait for a whole
+ * HARSOURCE_READ): blocking while opening, before any screen; non-blocking once started, when
+ * FILL_WAIT hands the wait to the loop. The byte input detection pushed back comes first.
+ */
+static enum fill read_pipe(struct harsource *s)
+{
+    if (!s->peeked) {
+        s->peeked = true;
+        int c = getc(s->file);
+        if (c != EOF) {
+            s->buf[0] = (uint8_t)c;
+            s->len = 1;
+            return FILL_BYTES;
+        }
+    }
+    for (;;) {
+        ssize_t n = read(s->fd, s->buf, HARSOURCE_READ);
+        if (n > 0) {
+            s->len = (size_t)n;
+            return FILL_BYTES;
+        }
+        if (n < 0 && !s->nonblocking && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* Opening waits, even on a descriptor inherited non-blocking. */
+            struct pollfd pfd = {s->fd, POLLIN, 0};
+            poll(&pfd, 1, -1);
+            continue;
+        }
+        if (n < 0 && errno == EINTR && !s->nonblocking)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return FILL_WAIT;
+        if (n < 0)
+            snprintf(s->error, sizeof s->error, "%s: %s", s->name, strerror(errno));
+        return FILL_END;
+    }
+}
+
+/* Reads more of the input into the buffer. */
+static enum fill fill(struct harsource *s)
 {
     if (s->eof)
-        return false;
-    s->len = fread(s->buf, 1, HARSOURCE_READ, s->file);
+        return FILL_END;
     s->pos = 0;
-    if (s->len == 0) {
-        s->eof = true;
-        if (ferror(s->file))
+    s->len = 0;
+    enum fill f;
+    if (s->fd >= 0) {
+        f = read_pipe(s);
+    } else {
+        s->len = fread(s->buf, 1, HARSOURCE_READ, s->file);
+        f = s->len ? FILL_BYTES : FILL_END;
+        if (!s->len && ferror(s->file))
             snprintf(s->error, sizeof s->error, "%s: %s", s->name, strerror(errno));
-        return false;
     }
-    if (s->load)
+    if (f == FILL_END)
+        s->eof = true;
+    if (f == FILL_BYTES && s->load)
         s->load->bytes_read += s->len;
-    return true;
+    return f;
 }
 
 /* Parses a piece's JSON text; NULL with s->error set when it is not valid JSON. */
@@ -76,16 +127,20 @@ static json_t *parse(struct harsource *s, const struct harsplit_piece *p)
     return NULL;
 }
 
-enum step { STEP_MORE, STEP_ENTRY, STEP_END, STEP_FAIL };
+enum step { STEP_WAIT, STEP_ENTRY, STEP_END, STEP_FAIL };
 
 /*
  * Advances to the next entry (returned in *entry, new reference), handling log members on the
- * way. STEP_END at the document's end, STEP_FAIL with s->error set.
+ * way. STEP_END at the document's end, STEP_FAIL with s->error set, STEP_WAIT when a pipe has
+ * nothing more yet.
  */
 static enum step next(struct harsource *s, json_t **entry)
 {
     for (;;) {
-        if (s->pos == s->len && !fill(s)) {
+        enum fill f = s->pos == s->len ? fill(s) : FILL_BYTES;
+        if (f == FILL_WAIT)
+            return STEP_WAIT;
+        if (f == FILL_END) {
             if (s->error[0])
                 return STEP_FAIL;
             if (harsplit_end(&s->split) == HARSPLIT_DONE)
@@ -128,6 +183,11 @@ int harsource_open(struct harsource *s, const char *path, char *err, size_t errl
     s->file = in.file;
     s->name = in.name;
     s->seekable = in.seekable;
+    s->fd = -1;
+    struct stat st;
+    if (s->file == stdin && fstat(STDIN_FILENO, &st) == 0 &&
+        (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        s->fd = STDIN_FILENO;
     s->own_load.file_size = in.size;
     s->buf = xmalloc(HARSOURCE_READ);
     harsplit_init(&s->split, 0);
@@ -160,6 +220,18 @@ void harsource_start(struct harsource *s, const struct harimport_config *cfg,
     s->load->file_size = size;
     s->load->bytes_read = read;
     s->load->active = true;
+    s->load->stream = s->fd >= 0;
+    /* From now on the loop waits for the pipe (harsource_fd), not a read. */
+    if (s->fd >= 0) {
+        s->fd_flags = fcntl(s->fd, F_GETFL);
+        if (s->fd_flags >= 0 && fcntl(s->fd, F_SETFL, s->fd_flags | O_NONBLOCK) == 0)
+            s->nonblocking = true;
+    }
+}
+
+int harsource_fd(const struct harsource *s)
+{
+    return s->nonblocking ? s->fd : -1;
 }
 
 static void import(struct harsource *s, json_t *entry)
@@ -175,17 +247,23 @@ int harsource_read(struct harsource *s)
         import(s, s->pending);
         s->pending = NULL;
     }
-    for (unsigned i = 0; i < HARSOURCE_BATCH && !s->done; i++) {
+    bool wait = false;
+    for (unsigned i = 0; i < HARSOURCE_BATCH && !s->done && !wait; i++) {
         json_t *entry = NULL;
         enum step st = next(s, &entry);
         if (st == STEP_ENTRY)
             import(s, entry);
+        else if (st == STEP_WAIT)
+            wait = true;
         else
             s->done = true;
     }
+    /* The writer pauses: show what no later entry can reorder. */
+    if (wait)
+        harimport_settle(&s->imp);
     if (s->load)
         s->load->bytes_read = s->split.pos;
-    return !s->done;
+    return s->done ? 0 : wait ? HARSOURCE_WAIT : 1;
 }
 
 static void final_notes(struct harsource *s)
@@ -222,6 +300,10 @@ void harsource_close(struct harsource *s)
     if (s->load && s->load->active) {
         s->load->done = true;
         s->load->active = false;
+    }
+    if (s->nonblocking) {
+        fcntl(s->fd, F_SETFL, s->fd_flags);
+        s->nonblocking = false;
     }
     if (s->file && s->file != stdin)
         fclose(s->file);

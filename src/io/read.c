@@ -5,7 +5,8 @@
  * loading. The input is a capture (pcapsource) or a HAR document (harsource), told apart by its
  * first bytes, or a capture arriving through a pipe on stdin, read through a pump (pump.h) that
  * the loop fills whenever the pipe is readable, so that a writer quiet between packets never
- * stops the loop; each kind is a row of INPUTS. It owns the idle and poll handles and the
+ * stops the loop; a HAR document on a pipe is likewise read as the loop finds the pipe readable.
+ * Each kind is a row of INPUTS. It owns the idle and poll handles and the
  * sources; exchanges go to the store, where sinks and the interface find them. It never draws
  * and never formats exchanges.
  */
@@ -51,7 +52,7 @@ struct reader {
     uv_signal_t sigint, sigterm;
     struct pump pump;      /* a capture through a pipe: its bytes and framing */
     uv_poll_t poll;        /* the pipe, while the pump wants input */
-    bool pumped;           /* the poll handle was initialised (closed with the reader) */
+    bool pumped;           /* the poll handle was initialised for a pipe (closed with the reader) */
     unsigned open_handles; /* the reader is freed when the last of its handles has closed */
     bool pipe;             /* input is a pipe or terminal: flush output as exchanges complete */
 };
@@ -228,20 +229,41 @@ static int har_open(struct reader *r, char *err, size_t errlen)
     return 0;
 }
 
+/* A HAR pipe has more: the idle handle reads it. */
+static void on_har_readable(uv_poll_t *poll, int status, int events)
+{
+    struct reader *r = poll->data;
+    (void)status, (void)events; /* an error shows as a failed read */
+    uv_poll_stop(poll);
+    uv_idle_start(&r->idle, on_idle);
+}
+
 static void har_start(struct reader *r)
 {
     struct hspy *h = r->h;
     r->har_cfg = (struct harimport_config){&h->store, &h->limits, &h->ex_limits, &h->next_conn_id};
     harsource_start(&r->har, &r->har_cfg, &h->load);
+    /* A pipe: the loop waits for its writer, so a quiet one never stops the interface. */
+    if (harsource_fd(&r->har) >= 0) {
+        uv_poll_init(&h->loop, &r->poll, harsource_fd(&r->har));
+        r->poll.data = r;
+        r->pumped = true;
+    }
 }
 
 static int har_read(struct reader *r)
 {
-    return harsource_read(&r->har);
+    int rc = harsource_read(&r->har);
+    if (rc != HARSOURCE_WAIT)
+        return rc ? READ_MORE : READ_END;
+    uv_poll_start(&r->poll, UV_READABLE, on_har_readable);
+    return READ_WAIT;
 }
 
 static void har_close(struct reader *r)
 {
+    if (r->pumped)
+        uv_poll_stop(&r->poll);
     harsource_close(&r->har);
 }
 

@@ -4,7 +4,8 @@
 # arrives in two parts with a pause between them (cut inside a record) prints its first
 # exchange during the pause and the rest after; --bpf works on a pipe; Ctrl-C during a quiet
 # pipe ends the reading cleanly; a record announcing 2 GiB is reported as corruption at once,
-# without waiting for the writer to finish and without buffering it.
+# without waiting for the writer to finish and without buffering it. A HAR document on a pipe
+# is shown as it arrives too, and Ctrl-C during a pause ends its reading at once.
 source "$(dirname "$0")/lib/common.sh"
 caps=$HSPY_SOURCE_DIR/captures
 slowpipe=$HSPY_SOURCE_DIR/tests/e2e/lib/slowpipe.py
@@ -131,4 +132,31 @@ timeout 10 "$HSPY" read - --no-tui <"$WORK/fifo" >"$WORK/blocks.out" 2>"$WORK/bl
 stop_pid "$writer"
 check "blocks without a packet past the buffer end the reading (exit $rc)" test "$rc" = 0
 check "and are reported as corruption" grep -q "MiB of blocks without a packet" "$WORK/blocks.err"
+
+# A HAR document on a pipe is read as it arrives: cut after its first entry, that entry is
+# printed while the writer pauses, and the rest once it goes on; Ctrl-C during the pause ends
+# the reading at once with what was read saved.
+"$HSPY" read --no-tui --log none --save "$WORK/s.har" "$caps/real-pipelining.pcap"
+hcut=$(python3 -c 'import sys; s = open(sys.argv[1], "rb").read()
+print(s.index(b",\n{", s.index(b"\"entries\":[")) + 1)' "$WORK/s.har")
+check "HAR in two parts, cut after the first entry" slow_read "$WORK/s.har" "$hcut"
+rm -f "$WORK/go"
+python3 "$slowpipe" "$WORK/s.har" "$hcut" "$WORK/go" |
+    "$HSPY" read - --no-tui --save "$WORK/int.har" >"$WORK/hint.out" 2>"$WORK/hint.err" &
+pid=$!
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/hint.out" ] && break; sleep 0.05; done
+kill -INT "$pid"
+for ((i = 0; i < 100; i++)); do
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+    [ -z "$state" ] || [ "$state" = Z ] && break
+    sleep 0.05
+done
+check "Ctrl-C on a quiet HAR pipe ends the reading at once (${i}/100 waits)" test "$i" -lt 100
+touch "$WORK/go"
+rc=0
+wait "$pid" || rc=$?
+check "Ctrl-C on a quiet HAR pipe: exit status 0" test "$rc" = 0
+check "Ctrl-C on a quiet HAR pipe: the first exchange printed" grep -q "GET /a.txt 200" "$WORK/hint.out"
+check "Ctrl-C on a quiet HAR pipe: the entry read is saved" python3 -c 'import json, sys
+assert len(json.load(open(sys.argv[1]))["log"]["entries"]) == 1' "$WORK/int.har"
 finish

@@ -2,7 +2,8 @@
 # The HAR hspy writes is valid HAR 1.2 by an independent validator: the npm package
 # har-validator (installed once into the build tree; skipped with a message when npm or the
 # registry is not available). Checked: --har of every project capture, --save, HAR written
-# after reading HAR back, and HAR written from a browser-style HAR (synthesized exchanges).
+# after reading HAR back, and HAR written from a browser-style HAR (synthesized exchanges, a
+# multipart upload among them, written back with its postData.params).
 source "$(dirname "$0")/lib/common.sh"
 caps=$HSPY_SOURCE_DIR/captures
 command -v npm >/dev/null && command -v node >/dev/null || skip "npm and node are needed for har-validator"
@@ -33,10 +34,22 @@ cat >"$WORK/browser.har" <<'JSON'
    "headers": [{"name": "Location", "value": "/next"}, {"name": "Set-Cookie", "value": "s=1; Path=/; HttpOnly"}],
    "cookies": [], "content": {"size": 0, "mimeType": "text/html"}, "redirectURL": "/next",
    "headersSize": -1, "bodySize": 0},
-  "cache": {}, "timings": {"blocked": -1, "dns": -1, "connect": -1, "send": 1, "wait": 1, "receive": 1}}]}}
+  "cache": {}, "timings": {"blocked": -1, "dns": -1, "connect": -1, "send": 1, "wait": 1, "receive": 1}},
+ {"startedDateTime": "2024-05-01T12:00:01.000Z", "time": 3,
+  "request": {"method": "POST", "url": "http://example.com/up", "httpVersion": "HTTP/1.1",
+   "headers": [{"name": "Host", "value": "example.com"}],
+   "queryString": [], "cookies": [], "headersSize": -1, "bodySize": -1,
+   "postData": {"mimeType": "multipart/form-data; boundary=xx", "params": [{"name": "a", "value": "1"}, {"name": "f", "fileName": "f.txt", "contentType": "text/plain", "value": "hi"}]}},
+  "response": {"status": 204, "statusText": "No Content", "httpVersion": "HTTP/1.1", "headers": [],
+   "cookies": [], "content": {"size": 0, "mimeType": ""}, "redirectURL": "", "headersSize": -1, "bodySize": 0},
+  "cache": {}, "timings": {"send": 1, "wait": 1, "receive": 1}}]}}
 JSON
 "$HSPY" read --no-tui --log none --har "$WORK/from-browser.har" "$WORK/browser.har" ||
     fail "the browser-style HAR does not read"
 files+=("$WORK/from-browser.har")
+python3 -c 'import json, sys
+post = json.load(open(sys.argv[1]))["log"]["entries"][1]["request"]["postData"]
+assert [p.get("fileName") for p in post["params"]] == [None, "f.txt"], post' "$WORK/from-browser.har" ||
+    fail "the multipart params do not come back as params"
 check "${#files[@]} HAR files valid by har-validator" node "$HSPY_SOURCE_DIR/tests/e2e/lib/harvalidate.js" "$mod" "${files[@]}"
 finish

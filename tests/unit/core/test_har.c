@@ -375,8 +375,102 @@ static void test_http09_response(void **state)
     assert_int_equal(json_integer_value(at(e, "response.content.size")), 11);
     assert_int_equal(json_integer_value(at(e, "response.headersSize")), 0);
     assert_int_equal(json_integer_value(at(e, "response.bodySize")), 11);
+    /* Its body runs to the close: the record says so, as --json does. */
+    assert_string_equal(sat(e, "_hspy.response.body_framing"), "close");
+    assert_string_equal(sat(e, "_hspy.request.body_framing"), "none");
     json_decref(e);
     exchange_free(ex);
+}
+
+/*
+ * postData of bodies with and without a Content-Type: mimeType always (the header as sent, ""
+ * without one), params for forms. Expected params are "name=value" for a field and
+ * "name@fileName:contentType" for a file, joined by '|'; NULL when there is no params member.
+ */
+#define MP         "multipart/form-data; boundary=XyZ"
+#define PART(h, v) "--XyZ\\r\\nContent-Disposition: form-data; " h "\\r\\n\\r\\n" v "\\r\\n"
+static const struct post_case {
+    const char *name;
+    const char *ctype; /* NULL: no Content-Type */
+    const char *body;  /* C-escaped (tu_exchange_text) */
+    const char *params;
+} POSTS[] = {
+    {"no type", NULL, "a=1&b=2", NULL},
+    {"json", "application/json", "{}", NULL},
+    {"urlencoded", "application/x-www-form-urlencoded", "a=1&b+c=2%263&&d&=e;f=g",
+     "a=1|b c=2&3|d=|=e;f=g"},
+    {"urlencoded, charset", "Application/X-WWW-Form-Urlencoded ; charset=UTF-8", "x=%C3%A9",
+     "x=\xc3\xa9"},
+    {"urlencoded, empty", "application/x-www-form-urlencoded", "&", ""},
+    {"not a form type", "application/x-www-form-urlencodedX", "a=1", NULL},
+    {"multipart", MP,
+     PART("name=\"a\"", "1") PART("name=\"f\"; filename=\"f.bin\"\\r\\nContent-Type: "
+                                  "application/octet-stream",
+                                  "\\x00\\xff")
+         PART("name=\"g\"; filename=\"\"", "") "--XyZ--\\r\\n",
+     "a=1|f@f.bin:application/octet-stream|g@:"},
+    {"multipart, cut short", MP, PART("name=\"a\"", "1") "--XyZ\\r\\nContent-Disposition: form-da",
+     "a=1"},
+    {"multipart without boundary", "multipart/form-data", "--XyZ--\\r\\n", NULL},
+    {"multipart, mixed", "multipart/mixed; boundary=XyZ", "--XyZ--\\r\\n", NULL},
+};
+
+/* The params array in the expected notation. */
+static void params_text(json_t *params, char *out, size_t outlen)
+{
+    size_t o = 0, i;
+    json_t *p;
+    out[0] = '\0';
+    json_array_foreach(params, i, p)
+    {
+        json_t *file = json_object_get(p, "fileName");
+        json_t *type = json_object_get(p, "contentType");
+        if (file) {
+            assert_null(json_object_get(p, "value"));
+            o += (size_t)snprintf(out + o, outlen - o, "%s%s@%s:%s", i ? "|" : "", sat(p, "name"),
+                                  json_string_value(file), type ? json_string_value(type) : "");
+        } else {
+            o += (size_t)snprintf(out + o, outlen - o, "%s%s=%s", i ? "|" : "", sat(p, "name"),
+                                  sat(p, "value"));
+        }
+        assert_true(o < outlen);
+    }
+}
+
+static void test_post_data(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof POSTS / sizeof POSTS[0]; i++) {
+        const struct post_case *c = &POSTS[i];
+        char req[2048], got[512];
+        size_t blen;
+        free(tu_unescape(c->body, &blen));
+        snprintf(req, sizeof req,
+                 "POST /p HTTP/1.1\\r\\nHost: h\\r\\n%s%s%sTransfer-Encoding: "
+                 "chunked\\r\\n\\r\\n%zx\\r\\n%s\\r\\n0\\r\\n\\r\\n",
+                 c->ctype ? "Content-Type: " : "", c->ctype ? c->ctype : "",
+                 c->ctype ? "\\r\\n" : "", blen, c->body);
+        struct exchange *ex =
+            tu_exchange_text(req, "HTTP/1.1 204 No Content\\r\\n\\r\\n", 1700000000000000000);
+        json_t *e = entry_of(ex);
+        json_t *post = at(e, "request.postData");
+        assert_string_equal(sat(post, "mimeType"), c->ctype ? c->ctype : "");
+        json_t *params = json_object_get(post, "params");
+        if (!c->params) {
+            if (params)
+                fail_msg("%s: params where none were expected", c->name);
+        } else {
+            if (!json_is_array(params))
+                fail_msg("%s: no params", c->name);
+            params_text(params, got, sizeof got);
+            if (strcmp(got, c->params) != 0)
+                fail_msg("%s: params %s, expected %s", c->name, got, c->params);
+        }
+        /* The payload itself is always there, whole. */
+        assert_true(json_is_string(at(post, "text")));
+        json_decref(e);
+        exchange_free(ex);
+    }
 }
 
 /* A streamed document is the same document har_document builds. */
@@ -563,6 +657,15 @@ static const struct entry_case {
      EX_REPLAY, NULL, false},
     {"unparsed", "\\x16\\x03\\x01\\xff\\xfe\\x00", "\\x15\\x03", 0, NULL, false},
     {"http09", "GET /old\\r\\n", "<p>\\xff\\x00</p>", 0, NULL, false},
+    {"form",
+     "POST /f HTTP/1.1\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n"
+     "Content-Length: 13\\r\\n\\r\\na=1&b+c=%FF&d",
+     "HTTP/1.1 204 No Content\\r\\n\\r\\n", 0, NULL, false},
+    {"multipart upload",
+     "POST /u HTTP/1.1\\r\\nContent-Type: " MP
+     "\\r\\nContent-Length: 150\\r\\n\\r\\n" PART("name=\"a\"", "\\xe9")
+         PART("name=\"f\"; filename=\"x\"\\r\\nContent-Type: a/b", "\\x00") "--XyZ--\\r\\n",
+     "HTTP/1.1 204 No Content\\r\\n\\r\\n", 0, NULL, false},
 };
 
 /* Phase times that make HAR's millisecond reals show their digits. */
@@ -732,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_no_response),
         cmocka_unit_test(test_response_without_request),
         cmocka_unit_test(test_http09_response),
+        cmocka_unit_test(test_post_data),
         cmocka_unit_test(test_stream_equals_document),
         cmocka_unit_test(test_set_cookie),
         cmocka_unit_test(test_too_large),

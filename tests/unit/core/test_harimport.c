@@ -128,6 +128,15 @@ static const struct rt_case ROUND_TRIPS[] = {
      {"C:GET /x HTTP/1.1\\nHost: h\\nX-Fold: a\\n  b\\nContent-Lenght: 3\\n\\n",
       "S:HTTP/1.1 200 OK\\r\\nContent-Length: 1\\r\\nContent-Length: 1\\r\\n\\r\\n!"},
      1 << 20},
+    {"multipart upload, binary file",
+     {"C:POST /up HTTP/1.1\\r\\nHost: h\\r\\nContent-Type: multipart/form-data; boundary=b\\r\\n"
+      "Content-Length: 126\\r\\n\\r\\n--b\\r\\nContent-Disposition: form-data; "
+      "name=\"a\"\\r\\n\\r\\n1"
+      "\\r\\n--b\\r\\nContent-Disposition: form-data; name=\"f\"; "
+      "filename=\"x\"\\r\\n\\r\\n\\xff\\0"
+      "\\r\\n--b--\\r\\n",
+      "S:HTTP/1.1 204 No Content\\r\\n\\r\\n"},
+     1 << 20},
     {"orphan", {"S:HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\n\\r\\n"}, 1 << 20},
     {"gap",
      {"C:GET /g HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
@@ -235,21 +244,50 @@ static const struct foreign_case FOREIGN[] = {
      "\"response\":{\"status\":200,\"statusText\":\"\",\"httpVersion\":\"h2\",\"headers\":[{"
      "\"name\":\"content-encoding\",\"value\":\"br\"},{\"name\":\"transfer-encoding\",\"value\":"
      "\"chunked\"}],\"content\":{\"size\":3,\"text\":\"abc\"}}}",
-     "POST https://b.example/up HTTP/1.1\\r\\nHost: b.example\\r\\ncontent-length: 3\\r\\n\\r\\n"
-     "\\0\\x01\\xff",
+     "POST https://b.example/up HTTP/1.1\\r\\nHost: b.example\\r\\ncontent-length: 3\\r\\n"
+     "Content-Type: x\\r\\n\\r\\n\\0\\x01\\xff",
      "HTTP/1.1 200 \\r\\nContent-Length: 3\\r\\n\\r\\nabc", "Content-Encoding dropped"},
     /* No response; a header value with a line break cannot stay one. */
     {"{\"request\":{\"method\":\"GET\",\"url\":\"http://c/\",\"headers\":[{\"name\":\"X\","
      "\"value\":\"a\\r\\nEvil: 1\"}]},\"response\":{\"status\":0}}",
      "GET / HTTP/1.1\\r\\nHost: c\\r\\nX: a  Evil: 1\\r\\n\\r\\n", NULL, "replaced by spaces"},
-    /* postData.params (decoded names and values) become an urlencoded form, encoded. */
+    /* postData.params (decoded names and values) become an urlencoded form, encoded; the
+     * request, listed without a Content-Type, has postData.mimeType's. */
     {"{\"request\":{\"method\":\"POST\",\"url\":\"http://f/\",\"headers\":[{\"name\":\"Host\","
      "\"value\":\"f\"}],\"postData\":{\"mimeType\":\"application/x-www-form-urlencoded\","
      "\"params\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b c\",\"value\":\"2&3\"},"
      "{\"name\":\"\u00e9\",\"value\":\"x=y+z\"}]}},\"response\":{\"status\":0}}",
-     "POST / HTTP/1.1\\r\\nHost: f\\r\\nContent-Length: 30\\r\\n\\r\\n"
-     "a=1&b+c=2%263&%C3%A9=x%3Dy%2Bz",
-     NULL, "bytes synthesized"},
+     "POST / HTTP/1.1\\r\\nHost: f\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n"
+     "Content-Length: 30\\r\\n\\r\\na=1&b+c=2%263&%C3%A9=x%3Dy%2Bz",
+     NULL, "Content-Type added from postData.mimeType"},
+    /* An empty mimeType (a request sent without a type) adds nothing. */
+    {"{\"request\":{\"method\":\"PUT\",\"url\":\"http://f/\",\"headers\":[],\"postData\":{"
+     "\"mimeType\":\"\",\"text\":\"hi\"}},\"response\":{\"status\":0}}",
+     "PUT / HTTP/1.1\\r\\nHost: f\\r\\nContent-Length: 2\\r\\n\\r\\nhi", NULL, "Host added"},
+    /* multipart/form-data params (the boundary from the listed Content-Type) become parts:
+     * names and file names quoted, a file part without its value empty and noted. */
+    {"{\"request\":{\"method\":\"POST\",\"url\":\"http://m/\",\"headers\":[{\"name\":\"Host\","
+     "\"value\":\"m\"},{\"name\":\"Content-Type\",\"value\":\"multipart/form-data; "
+     "boundary=\\\"B\\\"\"}],\"postData\":{\"mimeType\":\"multipart/form-data\",\"params\":["
+     "{\"name\":\"a\",\"value\":\"1 2\"},{\"name\":\"q\\\"\\r\",\"fileName\":\"f.txt\","
+     "\"contentType\":\"text/plain\",\"value\":\"hi\"},{\"name\":\"g\",\"fileName\":\"g.bin\"}]}},"
+     "\"response\":{\"status\":0}}",
+     "POST / HTTP/1.1\\r\\nHost: m\\r\\nContent-Type: multipart/form-data; boundary=\"B\"\\r\\n"
+     "Content-Length: 233\\r\\n\\r\\n"
+     "--B\\r\\nContent-Disposition: form-data; name=\"a\"\\r\\n\\r\\n1 2\\r\\n"
+     "--B\\r\\nContent-Disposition: form-data; name=\"q%22%0D\"; filename=\"f.txt\"\\r\\n"
+     "Content-Type: text/plain\\r\\n\\r\\nhi\\r\\n"
+     "--B\\r\\nContent-Disposition: form-data; name=\"g\"; filename=\"g.bin\"\\r\\n\\r\\n\\r\\n"
+     "--B--\\r\\n",
+     NULL, "1 file part written empty"},
+    /* ... the boundary from postData.mimeType when no Content-Type is listed. */
+    {"{\"request\":{\"method\":\"POST\",\"url\":\"http://m/\",\"headers\":[],\"postData\":{"
+     "\"mimeType\":\"multipart/form-data; boundary=zz\",\"params\":[{\"name\":\"a\",\"value\":"
+     "\"\"}]}},\"response\":{\"status\":0}}",
+     "POST / HTTP/1.1\\r\\nHost: m\\r\\nContent-Type: multipart/form-data; boundary=zz\\r\\n"
+     "Content-Length: 60\\r\\n\\r\\n"
+     "--zz\\r\\nContent-Disposition: form-data; name=\"a\"\\r\\n\\r\\n\\r\\n--zz--\\r\\n",
+     NULL, "Content-Type added"},
     /* 304: no body whatever the content says. */
     {"{\"request\":{\"method\":\"GET\",\"url\":\"http://d/\",\"headers\":[]},\"response\":{"
      "\"status\":304,\"statusText\":\"Not Modified\",\"headers\":[{\"name\":\"Content-Length\","
@@ -399,6 +437,66 @@ static void test_window_ids_and_order(void **state)
     store_cleanup(&st);
 }
 
+/*
+ * harimport_settle (a quiet pipe) after every entry: what it lets through at once, and that the
+ * store ends up exactly as without it (the same ids, completions in the same order, the same
+ * renumbering). Entries are ids, negative for one still in flight, 0 ending the list.
+ */
+static const struct settle_case {
+    int64_t ids[8];
+    size_t early[8]; /* completions seen after settling each entry */
+} SETTLES[] = {
+    {{1, 2, 3, 0}, {1, 2, 3}},       {{3, 1, 2, -9, 5, 0}, {0, 0, 3, 3, 3}},
+    {{2, 1, 3, 4, 0}, {0, 2, 3, 4}}, {{1, -2, 3, 0}, {1, 1, 2}},
+    {{1, 5, 6, 2, 0}, {1, 1, 1, 1}}, {{1, 4, 2, 3, 0}, {1, 1, 1, 4}},
+    {{1, 2, 1, 0}, {1, 2, 2}}, /* the same id twice: renumbered, as without settling */
+};
+
+/* Imports c's entries (settling after each when settle is set): completions in o. */
+static void settle_run(const struct settle_case *c, bool settle, struct order *o,
+                       uint64_t *renumbered, size_t case_no)
+{
+    struct store st;
+    store_init(&st, 100, (size_t)1 << 30);
+    store_observe(&st, &(struct store_observer){o, NULL, NULL, on_complete, NULL});
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    for (size_t i = 0; c->ids[i]; i++) {
+        int64_t id = c->ids[i];
+        json_t *e = hspy_entry((uint64_t)(id < 0 ? -id : id), id > 0);
+        harimport_entry(h, e);
+        json_decref(e);
+        if (!settle)
+            continue;
+        harimport_settle(h);
+        if (o->n != c->early[i])
+            fail_msg("case %zu: %zu completions after entry %zu, expected %zu", case_no, o->n, i,
+                     c->early[i]);
+    }
+    harimport_finish(h);
+    *renumbered = h->counters.renumbered;
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
+static void test_settle(void **state)
+{
+    (void)state;
+    bool checked_renumbering = false;
+    for (size_t i = 0; i < sizeof SETTLES / sizeof SETTLES[0]; i++) {
+        struct order a = {{0}, 0}, b = {{0}, 0};
+        uint64_t ra, rb;
+        settle_run(&SETTLES[i], true, &a, &ra, i);
+        settle_run(&SETTLES[i], false, &b, &rb, i);
+        assert_int_equal(a.n, b.n);
+        assert_memory_equal(a.ids, b.ids, a.n * sizeof a.ids[0]);
+        assert_int_equal(ra, rb);
+        checked_renumbering |= ra > 0;
+    }
+    assert_true(checked_renumbering);
+}
+
 static void test_window_renumbers(void **state)
 {
     (void)state;
@@ -488,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_foreign_times_and_gap),
         cmocka_unit_test(test_window_ids_and_order),
         cmocka_unit_test(test_window_renumbers),
+        cmocka_unit_test(test_settle),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_log_members),
     };
