@@ -48,6 +48,8 @@ struct ui_progress {
     double rate;          /* bytes per second so far (0: unknown) */
     uint64_t gaps;        /* stretches of bytes missing from a capture */
     bool active;          /* still loading */
+    bool ended;           /* a capture was read to its end (or stopped at an error): no more
+                           * traffic will come */
     bool stream;          /* the input is a stream (a pipe): no size; shown also once it ended */
     uint64_t packets;     /* packets read so far */
 };

@@ -126,6 +126,7 @@ static void sync_progress(struct tui *t)
     p->total = l->file_size;
     p->gaps = l->gaps;
     p->active = l->active && !l->done;
+    p->ended = l->done;
     p->stream = l->stream;
     p->packets = l->packets;
     uint64_t ms = now - t->load_start_ms;

@@ -554,6 +554,16 @@ unsigned ui_mouse(struct ui *ui, enum ui_button button, int x, int y)
 
 /* --- rendering --- */
 
+/* What an empty list says: why nothing shows, and whether more may come. */
+static const char *empty_list_text(const struct ui *ui)
+{
+    if (ui->store->live)
+        return ui->list.filter ? "  no flow matches (f changes the filter)"
+                               : "  no flow is marked (M shows all flows)";
+    const struct ui_progress *pr = ui->cfg.progress;
+    return pr && pr->ended ? "  no flows: the whole input was read" : "  waiting for traffic...";
+}
+
 static void render_status(struct ui *ui, struct canvas_line *out)
 {
     const struct ui_progress *pr = ui->cfg.progress;
@@ -616,10 +626,7 @@ static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
         size_t pos = fl->top + (size_t)i;
         if (pos >= flowlist_count(fl)) {
             if (i == 0)
-                canvas_puts(row, STYLE_DIM,
-                            !ui->store->live ? "  waiting for traffic..."
-                            : fl->filter     ? "  no flow matches (f changes the filter)"
-                                             : "  no flow is marked (M shows all flows)");
+                canvas_puts(row, STYLE_DIM, empty_list_text(ui));
             continue;
         }
         uint64_t id = flowlist_at(fl, pos);

@@ -533,6 +533,24 @@ static void test_clear_in_steps(void **state)
     HAS("waiting for traffic");
 }
 
+/* An empty list says whether more may come: a live session waits for traffic, a capture read to
+ * its end does not (it used to say "waiting for traffic..." for ever). */
+static void test_empty_list_after_the_input(void **state)
+{
+    struct fixture *f = *state;
+    struct ui_progress pr = {.active = true, .done = 10, .total = 100};
+    f->ui.cfg.progress = &pr;
+    keys(f, (int[]){'z', 'y', 0});
+    for (int frames = 0; ui_busy(&f->ui) && frames < 100; frames++)
+        screen(f);
+    HAS("waiting for traffic");
+    pr = (struct ui_progress){.ended = true, .done = 100, .total = 100};
+    screen(f);
+    HAS("no flows: the whole input was read");
+    LACKS("waiting for traffic");
+    f->ui.cfg.progress = NULL;
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -542,6 +560,7 @@ int main(void)
         T(test_list),
         T(test_sort_in_steps),
         T(test_clear_in_steps),
+        T(test_empty_list_after_the_input),
         T(test_detail_tabs),
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
