@@ -35,6 +35,10 @@ void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg)
     canvas_line_init(&ui->scratch, CANVAS_UNLIMITED);
     ui_add_keys(ui, ACTION_BINDINGS, ACTION_NBINDINGS);
     ui->generation = store->generation - 1;
+    /* The list shows what the outputs write; f changes it. (A wrong expression was refused
+     * with the other options; here it would only say so under the list.) */
+    if (cfg->filter && *cfg->filter && ui_set_filter(ui, cfg->filter))
+        ui->message[0] = '\0';
 }
 
 void ui_cleanup(struct ui *ui)
