@@ -50,5 +50,6 @@ check "G reaches the end of the body" tui_wait "marker-at-the-end" 60
 
 tui_keys Q
 check "quits" tui_wait_exit 20
+check "exit status 0" test "${TUI_STATUS:-x}" = 0
 check "terminal restored" tui_restored
 finish
