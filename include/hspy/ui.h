@@ -48,6 +48,8 @@ struct ui_progress {
     double rate;          /* bytes per second so far (0: unknown) */
     uint64_t gaps;        /* stretches of bytes missing from a capture */
     bool active;          /* still loading */
+    bool ended;           /* a capture was read to its end (or stopped at an error): no more
+                           * traffic will come */
     bool stream;          /* the input is a stream (a pipe): no size; shown also once it ended */
     uint64_t packets;     /* packets read so far */
 };
@@ -84,7 +86,8 @@ struct ui_config {
     const struct glyphs *glyphs;        /* GLYPHS_UTF8 or GLYPHS_ASCII */
     const struct ui_progress *progress; /* may be NULL */
     const struct ui_server *server;     /* may be NULL */
-    const char *error; /* the session's error buffer, shown when not empty (may be NULL) */
+    const char *error;  /* the session's error buffer, shown when not empty (may be NULL) */
+    const char *filter; /* --filter: the list's filter from the start (NULL or "": none) */
 };
 
 enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };

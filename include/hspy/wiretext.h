@@ -37,4 +37,11 @@ uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, ui
 void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
                        uint64_t wire);
 
+/* Bytes of a message that crossed the wire (or the capture) but were not kept (the body cap,
+ * the snap length): how many after the kept ones, 0 when every byte was kept. */
+uint64_t wiretext_cut_bytes(const struct message *m);
+
+/* Appends the words that mark those `cut` bytes to out (Raw and Hex say it the same way). */
+void wiretext_cut_line(struct canvas_line *out, const struct glyphs *g, uint64_t cut);
+
 #endif

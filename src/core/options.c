@@ -132,7 +132,7 @@ static const struct option_def OPTIONS[] = {
      "N", "TCP connections tracked at once (default 16384); the least recently active are evicted",
      1, 1u << 24},
     {"filter", 0, OPT_STRING, CMD_VIEWERS, FIELD(filter), "EXPR",
-     "print and write (--har) only the exchanges matching EXPR", 0, 0},
+     "print, write (--har) and list only the exchanges matching EXPR", 0, 0},
     {"preserve-host", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(preserve_host), NULL,
      "forward Host as received (default: rewritten to the host connected to)", 0, 0},
     {"xff", 0, OPT_FLAG, CMD_BIT(CMD_PROXY), FIELD(xff), NULL,

@@ -1,12 +1,14 @@
 /*
  * hexdump owns the Hex tab's document: a heading per direction, then its kept bytes as hex rows
- * in pieces split at the capture gaps, a gap line between pieces, and the mapping from a wire
+ * in pieces split at the capture gaps, a gap line between pieces, a line for the bytes that
+ * crossed the wire after the kept ones (the body cap), and the mapping from a wire
  * offset to a row. Offsets shown are wire offsets, the ones Raw shows and warnings carry. The
  * rows come from the body views' hex mode (one hex renderer in hspy) and the gap arithmetic
  * and words from wiretext; this module never formats bytes itself.
  */
 #include "hspy/hexdump.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,14 +47,36 @@ static size_t locate(const struct doc *d, int side, uint64_t wire)
     return p->line + bodysource_row_of(p->view, wire > p->wire ? wire - p->wire : 0);
 }
 
+/* The side's heading: its kept bytes, and as in Raw what was not kept (past the body cap, or
+ * lost in capture gaps). */
 static void heading(struct doc *d, const struct detail_ctx *c, const struct message *m, int side)
 {
-    char kept[16], gap[16];
-    doc_addf(d, STYLE_BOLD, "[%s %s %s, %s bytes%s%s%s]", side == 0 ? "client" : "server",
-             c->g->arrow, side == 0 ? "server" : "client",
-             flowrow_size(m->raw.len, kept, sizeof kept), m->gap_bytes ? " kept, " : "",
+    char kept[16], gap[16], wire[32];
+    wire[0] = '\0';
+    if (wiretext_cut_bytes(m)) {
+        char n[16];
+        snprintf(wire, sizeof wire, "%s bytes on the wire, ",
+                 flowrow_size(m->wire_bytes, n, sizeof n));
+    }
+    doc_addf(d, STYLE_BOLD, "[%s %s %s, %s%s%s%s%s%s]", side == 0 ? "client" : "server",
+             c->g->arrow, side == 0 ? "server" : "client", wire,
+             flowrow_size(m->raw.len, kept, sizeof kept), wire[0] ? " kept" : " bytes",
+             m->gap_bytes ? (wire[0] ? ", " : " kept, ") : "",
              m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
              m->gap_bytes ? " lost in capture gaps" : "");
+}
+
+/* After the kept bytes, the line that says how many more were not kept. */
+static void add_cut(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    uint64_t cut = wiretext_cut_bytes(m);
+    if (!cut)
+        return;
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    wiretext_cut_line(&l, c->g, cut);
+    doc_add(d, &l);
+    canvas_line_cleanup(&l);
 }
 
 /* Rows of raw[from, to) (which starts at wire offset wire). */
@@ -120,5 +144,6 @@ void hexdump_build(struct doc *d, const struct detail_ctx *c)
             doc_blank(d);
         heading(d, c, m, side);
         build_side(d, c, hd, side);
+        add_cut(d, c, m);
     }
 }

@@ -126,6 +126,7 @@ static void sync_progress(struct tui *t)
     p->total = l->file_size;
     p->gaps = l->gaps;
     p->active = l->active && !l->done;
+    p->ended = l->done;
     p->stream = l->stream;
     p->packets = l->packets;
     uint64_t ms = now - t->load_start_ms;
@@ -240,14 +241,23 @@ static uint64_t frame_wait(const struct tui *t)
 
 static void on_timer(uv_timer_t *timer);
 
-/* Draws when allowed, or arms the timer for when it will be. */
+/*
+ * Draws when allowed, or arms the timer for when it will be. A frame drawn here (from the
+ * prepare hook, right before the loop blocks) that leaves work going on over frames (a search
+ * of a large body, a filter, a sort) arms the timer for the next one: nothing else would wake
+ * the loop while no traffic and no key comes. That happens whenever the frame before took
+ * FRAME_MS or more, as a slow step (a regular expression over 8 MB of body) does.
+ */
 static void frame_soon(struct tui *t)
 {
     uint64_t ms = frame_wait(t);
-    if (ms == 0)
+    if (ms == 0) {
         frame(t);
-    else
-        uv_timer_start(&t->timer, on_timer, ms, 0);
+        if (t->closing || !changed(t))
+            return;
+        ms = frame_wait(t);
+    }
+    uv_timer_start(&t->timer, on_timer, ms ? ms : 1, 0);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -413,6 +423,7 @@ static void start_ui(struct tui *t)
         .progress = &t->progress,
         .server = &t->server, /* the mode may set h->listener after the interface opened */
         .error = h->err,
+        .filter = h->opt.filter,
     };
     ui_init(&t->ui, &h->store, &cfg);
     t->ui.term = (struct ui_term){t, term_suspend, term_resume, term_stop};

@@ -35,6 +35,10 @@ void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg)
     canvas_line_init(&ui->scratch, CANVAS_UNLIMITED);
     ui_add_keys(ui, ACTION_BINDINGS, ACTION_NBINDINGS);
     ui->generation = store->generation - 1;
+    /* The list shows what the outputs write; f changes it. (A wrong expression was refused
+     * with the other options; here it would only say so under the list.) */
+    if (cfg->filter && *cfg->filter && ui_set_filter(ui, cfg->filter))
+        ui->message[0] = '\0';
 }
 
 void ui_cleanup(struct ui *ui)
@@ -554,6 +558,16 @@ unsigned ui_mouse(struct ui *ui, enum ui_button button, int x, int y)
 
 /* --- rendering --- */
 
+/* What an empty list says: why nothing shows, and whether more may come. */
+static const char *empty_list_text(const struct ui *ui)
+{
+    if (ui->store->live)
+        return ui->list.filter ? "  no flow matches (f changes the filter)"
+                               : "  no flow is marked (M shows all flows)";
+    const struct ui_progress *pr = ui->cfg.progress;
+    return pr && pr->ended ? "  no flows: the whole input was read" : "  waiting for traffic...";
+}
+
 static void render_status(struct ui *ui, struct canvas_line *out)
 {
     const struct ui_progress *pr = ui->cfg.progress;
@@ -616,10 +630,7 @@ static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
         size_t pos = fl->top + (size_t)i;
         if (pos >= flowlist_count(fl)) {
             if (i == 0)
-                canvas_puts(row, STYLE_DIM,
-                            !ui->store->live ? "  waiting for traffic..."
-                            : fl->filter     ? "  no flow matches (f changes the filter)"
-                                             : "  no flow is marked (M shows all flows)");
+                canvas_puts(row, STYLE_DIM, empty_list_text(ui));
             continue;
         }
         uint64_t id = flowlist_at(fl, pos);

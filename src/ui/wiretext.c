@@ -86,6 +86,18 @@ void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t
                   (unsigned long long)missing, (unsigned long long)wire);
 }
 
+uint64_t wiretext_cut_bytes(const struct message *m)
+{
+    uint64_t counted = m->wire_bytes - m->gap_bytes;
+    return counted > m->raw.len ? counted - m->raw.len : 0;
+}
+
+void wiretext_cut_line(struct canvas_line *out, const struct glyphs *g, uint64_t cut)
+{
+    canvas_printf(out, STYLE_WARN, "%s %llu more bytes crossed the wire but were not kept",
+                  g->truncated, (unsigned long long)cut);
+}
+
 /* Adds a mark at a raw offset. */
 static void add_mark(struct rawside *r, uint64_t off, uint8_t kind, uint64_t a, uint64_t b)
 {
@@ -179,9 +191,9 @@ static void find_marks(struct rawside *r, const struct message *m, const struct 
         add_wire_mark(r, m->gaps[i].off, MARK_GAP, 0, m->gaps[i].len);
     if (r->nmarks > 1) /* (a side with no mark has no array at all: qsort must not see NULL) */
         qsort(r->marks, r->nmarks, sizeof *r->marks, cmp_marks);
-    uint64_t cut = m->wire_bytes - m->gap_bytes;
-    if (cut > m->raw.len)
-        add_mark(r, m->raw.len, MARK_CUT, 0, cut - m->raw.len);
+    uint64_t cut = wiretext_cut_bytes(m);
+    if (cut)
+        add_mark(r, m->raw.len, MARK_CUT, 0, cut);
 }
 
 /* Byte lines for p[from, to): split after every LF and at WIRETEXT_LINE_MAX bytes. */
@@ -249,10 +261,7 @@ static void render_mark(const struct rawside *r, const struct mark *mk, struct c
                       off);
         break;
     case MARK_GAP: wiretext_gap_line(out, g, mk->b, mk->wire); break;
-    case MARK_CUT:
-        canvas_printf(out, STYLE_WARN, "%s %llu more bytes crossed the wire but were not kept",
-                      g->truncated, (unsigned long long)mk->b);
-        break;
+    case MARK_CUT: wiretext_cut_line(out, g, mk->b); break;
     }
 }
 

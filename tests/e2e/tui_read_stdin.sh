@@ -59,7 +59,8 @@ tui_keys q
 check "q goes back to the list" tui_wait "#▲ time"
 check "still reading the stream" tui_wait "stream 2.7KiB"
 touch "$WORK/go"
-check "the rest arrives: the second flow completes" tui_wait "/nothing-…    404"
+check "the rest arrives: the second flow" tui_wait "/nothing-here"
+check "the second flow completes" tui_wait "404  html"
 check "the end of input is shown" tui_wait "end of input: 3.6KiB, 24 packets"
 check "with every byte of HTTP" tui_wait "   885B   "
 tui_keys q

@@ -401,6 +401,42 @@ static void test_body_regex(void **state)
     store_cleanup(&store);
 }
 
+/* The Hex tab of a message whose body was kept only in part: the heading and a closing line say
+ * how many bytes crossed the wire and how many were not kept, as Raw does (Hex used to show the
+ * kept size alone, as if it were the message's). */
+static void test_hex_cut(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    char resp[300];
+    int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n");
+    memset(resp + n, 'z', 200);
+    store_init(&store, 10, (size_t)-1);
+    synth_init(&s, &store, 64); /* 64 body bytes kept */
+    const char *req = "GET /f HTTP/1.1\r\nHost: h\r\n\r\n";
+    synth_exchange(&s, req, strlen(req), resp, (size_t)n + 200, 1000000000, 1000);
+    synth_close(&s);
+    const struct exchange *ex = store_get(&store, 1);
+    assert_non_null(ex);
+    assert_int_equal(ex->resp.wire_bytes, (uint64_t)n + 200);
+    assert_int_equal(ex->resp.raw.len, (size_t)n + 64);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct doc d;
+    doc_init(&d);
+    hexdump_build(&d, &c);
+    char *text = doc_text(&d);
+    assert_non_null(strstr(text, "[client → server, 28 bytes]\n"));
+    assert_non_null(strstr(text, "[server → client, 240 bytes on the wire, 104 kept]\n"));
+    assert_non_null(
+        strstr(text, "|zzzzzzzz|\n✂ 136 more bytes crossed the wire but were not kept"));
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 /* Hex rows fit narrow terminals: 16, 8 or 4 bytes a row, the ASCII column kept, in a body's hex
  * view and in the Hex tab. */
 static void test_hex_narrow(void **state)
@@ -463,8 +499,8 @@ int main(void)
         cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
         cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
         cmocka_unit_test(test_raw_unmarked),  cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),       cmocka_unit_test(test_body_regex),
-        cmocka_unit_test(test_hex_narrow),
+        cmocka_unit_test(test_hex_gap),       cmocka_unit_test(test_hex_cut),
+        cmocka_unit_test(test_body_regex),    cmocka_unit_test(test_hex_narrow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

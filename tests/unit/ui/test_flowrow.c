@@ -71,6 +71,18 @@ static void test_layout(void **state)
     flowrow_layout(&narrow, 70, 99);
     assert_int_equal(narrow.w[FLOWCOL_CLIENT], 0); /* dropped first */
     assert_int_equal(narrow.w[FLOWCOL_TYPE], 0);
+    /* The target, what a row is mostly read for, keeps room for about 24 characters as long as
+     * other columns can make it (it had 10 to 14 at 80 and 120 columns, beside the client and
+     * time). */
+    static const struct {
+        int width, target_min;
+    } ROOM[] = {{80, 20}, {100, 24}, {120, 32}, {140, 24}, {200, 40}};
+    for (size_t i = 0; i < sizeof ROOM / sizeof ROOM[0]; i++) {
+        struct flowrow_layout l;
+        flowrow_layout(&l, ROOM[i].width, 99999);
+        assert_true(l.w[FLOWCOL_TARGET] >= ROOM[i].target_min);
+        assert_true(l.w[FLOWCOL_TIME] > 0 && l.w[FLOWCOL_HOST] >= 6);
+    }
 }
 
 struct fixture {

@@ -533,6 +533,60 @@ static void test_clear_in_steps(void **state)
     HAS("waiting for traffic");
 }
 
+/* An empty list says whether more may come: a live session waits for traffic, a capture read to
+ * its end does not (it used to say "waiting for traffic..." for ever). */
+static void test_empty_list_after_the_input(void **state)
+{
+    struct fixture *f = *state;
+    struct ui_progress pr = {.active = true, .done = 10, .total = 100};
+    f->ui.cfg.progress = &pr;
+    keys(f, (int[]){'z', 'y', 0});
+    for (int frames = 0; ui_busy(&f->ui) && frames < 100; frames++)
+        screen(f);
+    HAS("waiting for traffic");
+    pr = (struct ui_progress){.ended = true, .done = 100, .total = 100};
+    screen(f);
+    HAS("no flows: the whole input was read");
+    LACKS("waiting for traffic");
+    f->ui.cfg.progress = NULL;
+}
+
+/* --filter: the list starts with the filter the outputs use (it used to show every flow), and f
+ * offers it for editing. An empty one is no filter. */
+static void test_filter_option(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *expr, *shown, *row, *absent;
+    } CASES[] = {
+        {"~c 502", "1 of 3 flows", "two.test", "/first"},
+        {"~d one | ~m POST", "2 of 3 flows", "/first", "evil"},
+        {"", "3 flows", "/first", "of 3 flows"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        ui_cleanup(&f->ui);
+        struct ui_config cfg = {.title = "test",
+                                .limits = &f->limits,
+                                .body_max = 1 << 20,
+                                .glyphs = &GLYPHS_UTF8,
+                                .filter = CASES[i].expr};
+        ui_init(&f->ui, &f->store, &cfg);
+        ui_resize(&f->ui, 30, 120);
+        for (int frames = 0; ui_busy(&f->ui) && frames < 100; frames++)
+            screen(f);
+        HAS(CASES[i].shown);
+        HAS(CASES[i].row);
+        LACKS(CASES[i].absent);
+        if (*CASES[i].expr) {
+            ui_key(&f->ui, 'f');
+            char prompt[64];
+            snprintf(prompt, sizeof prompt, "filter: %s", CASES[i].expr);
+            HAS(prompt);
+            ui_key(&f->ui, KEYMAP_ESC);
+        }
+    }
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -542,6 +596,8 @@ int main(void)
         T(test_list),
         T(test_sort_in_steps),
         T(test_clear_in_steps),
+        T(test_empty_list_after_the_input),
+        T(test_filter_option),
         T(test_detail_tabs),
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
