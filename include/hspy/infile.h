@@ -20,4 +20,13 @@ struct infile {
 /* Opens path; returns 0, or -1 with "path: why" in err (nothing left open). */
 int infile_open(struct infile *f, const char *path, char *err, size_t errlen);
 
+/*
+ * A named input that can be read only once (a FIFO, the /dev/fd/N of `<(tcpdump -w -)`, a
+ * character device other than a terminal) is opened and put on standard input, so that it is
+ * read as "-" is: looked at without losing a byte, and pumped as it arrives. Returns true when
+ * it did; false when path is to be opened as it is (a regular file, a directory, "-", a path
+ * that cannot be opened: the reader says why).
+ */
+bool infile_stream_to_stdin(const char *path);
+
 #endif

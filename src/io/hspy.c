@@ -14,6 +14,7 @@
 #include "hspy/cache.h"
 #include "hspy/exportfile.h"
 #include "hspy/harfile.h"
+#include "hspy/infile.h"
 #include "hspy/pcapngsink.h"
 #include "hspy/sinks.h"
 
@@ -41,6 +42,8 @@ void hspy_configure(struct hspy *h)
     h->limits.chunk_ext_max = (uint32_t)o->chunk_ext_max;
     h->ex_limits.head_max = (uint32_t)o->head_max;
     h->ex_limits.body_keep = o->body_keep;
+    if (o->cmd == CMD_READ && o->file && infile_stream_to_stdin(o->file))
+        h->opt.file = "-";
     h->interactive = o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO);
     /* The input on stdin (a pipe from tcpdump, say): keys come from the controlling terminal,
      * and without one (cron, a service) hspy prints lines. */

@@ -1,12 +1,15 @@
 /*
- * infile opens the inputs of read and lint-like commands. It never reads them: the capture and
- * HAR readers do, from the FILE it hands over.
+ * infile opens the inputs of read and lint-like commands, and puts a named input that can be
+ * read only once on standard input. It never reads them: the capture and HAR readers do, from
+ * the FILE it hands over.
  */
 #include "hspy/infile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int infile_open(struct infile *f, const char *path, char *err, size_t errlen)
 {
@@ -30,4 +33,21 @@ int infile_open(struct infile *f, const char *path, char *err, size_t errlen)
     f->seekable = known && S_ISREG(st.st_mode);
     f->size = f->seekable ? (uint64_t)st.st_size : 0;
     return 0;
+}
+
+bool infile_stream_to_stdin(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
+        !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = !isatty(fd) && (fd == STDIN_FILENO || dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (ok)
+        clearerr(stdin);
+    return ok;
 }
