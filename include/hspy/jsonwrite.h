@@ -90,6 +90,8 @@ void jsonwrite_name(struct jsonwrite *w, const char *name);
 /* A string value (s[0..n) valid UTF-8). */
 void jsonwrite_string(struct jsonwrite *w, const char *s, size_t n);
 void jsonwrite_cstring(struct jsonwrite *w, const char *s);
+/* s as a string value, or null when s is NULL. */
+void jsonwrite_cstring_or_null(struct jsonwrite *w, const char *s);
 /* A string value of s[0..n) with every byte sequence that is not UTF-8 written as U+FFFD
  * (texts hspy composed from traffic, such as warning details). */
 void jsonwrite_lossy(struct jsonwrite *w, const char *s, size_t n);

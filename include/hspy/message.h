@@ -130,6 +130,13 @@ char *message_span_str(const struct message *m, struct http_span s, char *buf, s
  */
 bool message_has_body(const struct message *m);
 
+/* The records' (JSON, HAR) name of m's body framing: body_kind_name's, or NULL when m has
+ * neither a parsed head nor a body. */
+const char *message_framing_name(const struct message *m);
+/* Whether m->content_length is a length m's head declared: the body is framed by it, or a head
+ * cut short by a capture still showed its Content-Length. */
+bool message_declares_length(const struct message *m);
+
 /*
  * The payload as kept: the body bytes in raw with chunked framing removed, appended to out.
  * Returns true when out holds the whole payload (nothing truncated or missing).

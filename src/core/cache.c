@@ -1604,10 +1604,7 @@ static void write_storage(struct jsonwrite *w, const char *k, bool storable, con
     jsonwrite_name(w, "why");
     jsonwrite_cstring(w, why ? why : "");
     jsonwrite_name(w, "freshness");
-    if (cache_freshness_name(f))
-        jsonwrite_cstring(w, cache_freshness_name(f));
-    else
-        jsonwrite_null(w);
+    jsonwrite_cstring_or_null(w, cache_freshness_name(f));
     jsonwrite_end(w);
 }
 

@@ -928,12 +928,9 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     jsonwrite_int_or_null(w, head, m->head.len);
     member_int(w, "headers_total", head ? m->head.total_headers : 0);
     jsonwrite_name(w, "body_framing");
-    if (head || message_has_body(m)) /* an HTTP/0.9 response's body runs to the close */
-        jsonwrite_cstring(w, body_kind_name(m->body_kind));
-    else
-        jsonwrite_null(w);
+    jsonwrite_cstring_or_null(w, message_framing_name(m));
     jsonwrite_name(w, "content_length");
-    jsonwrite_int_or_null(w, head && m->body_kind == BODY_LENGTH, (int64_t)m->content_length);
+    jsonwrite_int_or_null(w, message_declares_length(m), (int64_t)m->content_length);
     member_int(w, "body_offset", (int64_t)m->body_off);
     member_int(w, "body_wire_size", (int64_t)m->body_wire);
     member_int(w, "body_size", (int64_t)m->body_size);

@@ -439,16 +439,9 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_name(w, "kept_size");
     jsonwrite_int(w, (int64_t)m->raw.len);
     jsonwrite_name(w, "body_framing");
-    if (head || message_has_body(m)) /* an HTTP/0.9 response's body runs to the close */
-        jsonwrite_cstring(w, body_kind_name(m->body_kind));
-    else
-        jsonwrite_null(w);
+    jsonwrite_cstring_or_null(w, message_framing_name(m));
     jsonwrite_name(w, "content_length");
-    /* A head cut short by a capture may still have shown its Content-Length. */
-    size_t cl_len;
-    bool cl = m->body_kind == BODY_LENGTH ||
-              (m->body_kind == BODY_UNKNOWN && message_header(m, "Content-Length", &cl_len));
-    jsonwrite_int_or_null(w, head && cl, (int64_t)m->content_length);
+    jsonwrite_int_or_null(w, message_declares_length(m), (int64_t)m->content_length);
     jsonwrite_name(w, "body_size");
     jsonwrite_int(w, (int64_t)m->body_size);
     jsonwrite_name(w, "body_wire_size");

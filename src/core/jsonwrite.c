@@ -741,6 +741,14 @@ void jsonwrite_null(struct jsonwrite *w)
     literal(w, JSON_NULL);
 }
 
+void jsonwrite_cstring_or_null(struct jsonwrite *w, const char *s)
+{
+    if (s)
+        jsonwrite_cstring(w, s);
+    else
+        jsonwrite_null(w);
+}
+
 void jsonwrite_int_or_null(struct jsonwrite *w, bool known, int64_t v)
 {
     if (known)

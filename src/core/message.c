@@ -90,6 +90,23 @@ bool message_has_body(const struct message *m)
     return (m->flags & MSG_HTTP09) && m->body_kind == BODY_CLOSE;
 }
 
+const char *message_framing_name(const struct message *m)
+{
+    /* An HTTP/0.9 response has no head, and its body runs to the close. */
+    if ((m->flags & MSG_HEAD) || message_has_body(m))
+        return body_kind_name(m->body_kind);
+    return NULL;
+}
+
+bool message_declares_length(const struct message *m)
+{
+    if (!(m->flags & MSG_HEAD))
+        return false;
+    size_t n;
+    return m->body_kind == BODY_LENGTH ||
+           (m->body_kind == BODY_UNKNOWN && message_header(m, "Content-Length", &n));
+}
+
 bool message_body(const struct message *m, struct dynbuf *out, const struct http_limits *limits)
 {
     if (m->body_kind == BODY_NONE && !(m->flags & (MSG_HTTP09 | MSG_UNPARSED)))

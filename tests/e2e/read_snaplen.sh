@@ -66,5 +66,33 @@ for r in recs:
     assert "response" in cut, r["warnings"]
 assert recs[1]["response"]["body_size"] == 300000, recs[1]["response"]["body_size"]
 EOF
+
+    # HAR's record of each message says what JSON says of its declared length.
+    "$HSPY" read --no-tui --har "$WORK/har" "$cap" >/dev/null 2>&1
+    check "-s $snap: HAR and JSON agree on the Content-Length a cut head showed" \
+        python3 - "$WORK/json" "$WORK/har" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+entries = json.load(open(sys.argv[2]))["log"]["entries"]
+assert len(entries) == len(recs), (len(entries), len(recs))
+for r, e in zip(recs, entries):
+    for side in ("request", "response"):
+        assert e["_hspy"][side]["content_length"] == r[side]["content_length"], side
+EOF
 done
+
+# The project's nginx capture at 200 bytes: its Content-Length lines were captured before the cut,
+# and both records give them.
+cap=$HSPY_SOURCE_DIR/captures/real-snaplen-200.pcap
+"$HSPY" read --no-tui --json "$cap" >"$WORK/json" 2>/dev/null
+"$HSPY" read --no-tui --har "$WORK/har" "$cap" >/dev/null 2>&1
+check "a Content-Length seen before the cut: in JSON and HAR" \
+    python3 - "$WORK/json" "$WORK/har" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+entries = json.load(open(sys.argv[2]))["log"]["entries"]
+lengths = [r["response"]["content_length"] for r in recs]
+assert 172000 in lengths, lengths
+assert lengths == [e["_hspy"]["response"]["content_length"] for e in entries], lengths
+EOF
 finish
