@@ -130,13 +130,7 @@ check "the 408 says it was the head timeout" \
 # Idle keep-alive connection: closed by hspy after --idle-timeout (the client would give up
 # only after 20 s), not before it; nothing recorded for the idle time.
 listen_start --json --idle-timeout 2s
-start=$(date +%s%N)
-$RAW "$PORT" --send 'GET /idle HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 20 >"$T/idle"
-ended=$?
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-check "idle connection answered" grep -aq '^HTTP/1.1 200' "$T/idle"
-check "idle connection closed by the server (rawclient $ended, 4 = timed out)" test "$ended" = 0
-check "... not before --idle-timeout ($elapsed ms)" test "$elapsed" -ge 1800
+idle_close "$PORT" /idle '^HTTP/1.1 200'
 listen_stop
 check "... and only the request recorded" \
     test "$(pyq "$LISTEN_OUT" '[(e["request"]["target"], e["flags"]) for e in ex]')" = '[["/idle", ["done"]]]'

@@ -106,13 +106,7 @@ check "bad length recorded with its warning" test "$(pyq "$J" '[e["error"] for e
 # Idle keep-alive client connection: closed by hspy after --idle-timeout (the client would give
 # up only after 20 s), not before it, and nothing recorded for the idle time.
 proxy_start --json --idle-timeout 2s "$UP"
-start=$(date +%s%N)
-$RAW "$PPORT" --send 'GET /hello/idle HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 20 >"$T/idle"
-ended=$?
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-check "idle connection answered" grep -aq '^hello' "$T/idle"
-check "idle connection closed by hspy (rawclient $ended, 4 = timed out)" test "$ended" = 0
-check "... not before --idle-timeout ($elapsed ms)" test "$elapsed" -ge 1800
+idle_close "$PPORT" /hello/idle '^hello'
 proxy_stop
 check "... and only the request recorded" \
     test "$(pyq "$PROXY_OUT" '[(e["request"]["target"], e["flags"]) for e in ex]')" = '[["/hello/idle", ["done"]]]'

@@ -39,6 +39,21 @@ check "--bpf on a pipe (packets the filter drops are skipped)" \
 cat "$caps/real-python.pcapng" | "$HSPY" read - --no-tui --bpf 'tcp port 1' >"$WORK/none.out"
 check "--bpf that matches nothing gives nothing" test ! -s "$WORK/none.out"
 
+# A pipe or FIFO named by path (the /dev/fd/N of `<(tcpdump -w -)`, a mkfifo) is read as a pipe on
+# standard input is: nothing lost to looking at its first bytes.
+"$HSPY" read "$caps/real-python.pcapng" --no-tui --json >"$WORK/file.out" 2>/dev/null
+"$HSPY" read <(cat "$caps/real-python.pcapng") --no-tui --json >"$WORK/subst.out" 2>"$WORK/subst.err"
+check "a capture from process substitution" cmp -s "$WORK/subst.out" "$WORK/file.out"
+mkfifo "$WORK/fifo"
+cat "$caps/real-python.pcapng" >"$WORK/fifo" &
+timeout 20 "$HSPY" read "$WORK/fifo" --no-tui --json >"$WORK/fifo.out" 2>"$WORK/fifo.err"
+check "a capture from a named FIFO" cmp -s "$WORK/fifo.out" "$WORK/file.out"
+"$HSPY" read "$caps/real-python.pcapng" --no-tui --har "$WORK/doc.har" >/dev/null 2>&1
+"$HSPY" read "$WORK/doc.har" --no-tui >"$WORK/har.file" 2>/dev/null
+"$HSPY" read <(cat "$WORK/doc.har") --no-tui >"$WORK/har.subst" 2>/dev/null
+check "a HAR document from process substitution" \
+    bash -c "test -s '$WORK/har.file' && cmp -s '$WORK/har.subst' '$WORK/har.file'"
+
 # A cut file through a pipe: the same warning as the file, counting the packets before the cut.
 size=$(stat -c %s "$caps/real-python.pcapng")
 head -c $((size - 700)) "$caps/real-python.pcapng" >"$WORK/cut.pcapng"
@@ -68,26 +83,34 @@ slow_read() {
 check "pcapng in two parts, cut inside a block" slow_read "$caps/real-python.pcapng" 3000
 check "pcap in two parts, cut inside a record" slow_read "$caps/real-keepalive.pcap" 1500
 
+# interrupt_quiet NAME FILE CUT OUT ARGS...: FILE arrives in two parts (slowpipe) into
+# `hspy read - --no-tui ARGS`, whose standard output is OUT; once it printed something, Ctrl-C
+# must end it at once, exit status 0. bash's wait for hspy would also wait for the writer, which
+# waits for the go file: hspy's end is seen in /proc (gone, or a zombie) before the writer is
+# let go.
+interrupt_quiet() {
+    local name=$1 f=$2 cut=$3 out=$4 i state pid rc=0
+    shift 4
+    rm -f "$WORK/go"
+    python3 "$slowpipe" "$f" "$cut" "$WORK/go" |
+        "$HSPY" read - --no-tui "$@" >"$out" 2>"$out.err" &
+    pid=$! # $! of a pipeline: its last command, hspy
+    for ((i = 0; i < 200; i++)); do [ -s "$out" ] && break; sleep 0.05; done
+    kill -INT "$pid"
+    for ((i = 0; i < 100; i++)); do
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+        [ -z "$state" ] || [ "$state" = Z ] && break
+        sleep 0.05
+    done
+    check "Ctrl-C on a quiet $name ends the reading at once (${i}/100 waits)" test "$i" -lt 100
+    touch "$WORK/go"
+    wait "$pid" || rc=$?
+    check "Ctrl-C on a quiet $name: exit status 0" test "$rc" = 0
+    check "Ctrl-C on a quiet $name: the first exchange printed" grep -q "GET /a.txt 200" "$out"
+}
+
 # Ctrl-C while the pipe is quiet: what was read is printed, exit status 0.
-rm -f "$WORK/go"
-python3 "$slowpipe" "$caps/real-python.pcapng" 3000 "$WORK/go" |
-    "$HSPY" read - --no-tui >"$WORK/int.out" 2>"$WORK/int.err" &
-pid=$!
-for ((i = 0; i < 200; i++)); do [ -s "$WORK/int.out" ] && break; sleep 0.05; done
-kill -INT "$pid" # $! of a pipeline: its last command, hspy
-# bash's wait for hspy would also wait for the writer, which waits for the go file: hspy's end
-# is seen in /proc (gone, or a zombie) before the writer is let go.
-for ((i = 0; i < 100; i++)); do
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
-    [ -z "$state" ] || [ "$state" = Z ] && break
-    sleep 0.05
-done
-check "Ctrl-C on a quiet pipe ends the reading at once (${i}/100 waits)" test "$i" -lt 100
-touch "$WORK/go"
-rc=0
-wait "$pid" || rc=$?
-check "Ctrl-C on a quiet pipe: exit status 0" test "$rc" = 0
-check "Ctrl-C on a quiet pipe: the first exchange printed" grep -q "GET /a.txt 200" "$WORK/int.out"
+interrupt_quiet pipe "$caps/real-python.pcapng" 3000 "$WORK/int.out"
 
 # A record announcing 2 GiB, with the writer still there: reported at once, nothing buffered.
 python3 - "$caps/real-keepalive.pcap" "$WORK/huge.pcap" <<'PY'
@@ -140,23 +163,7 @@ check "and are reported as corruption" grep -q "MiB of blocks without a packet" 
 hcut=$(python3 -c 'import sys; s = open(sys.argv[1], "rb").read()
 print(s.index(b",\n{", s.index(b"\"entries\":[")) + 1)' "$WORK/s.har")
 check "HAR in two parts, cut after the first entry" slow_read "$WORK/s.har" "$hcut"
-rm -f "$WORK/go"
-python3 "$slowpipe" "$WORK/s.har" "$hcut" "$WORK/go" |
-    "$HSPY" read - --no-tui --save "$WORK/int.har" >"$WORK/hint.out" 2>"$WORK/hint.err" &
-pid=$!
-for ((i = 0; i < 200; i++)); do [ -s "$WORK/hint.out" ] && break; sleep 0.05; done
-kill -INT "$pid"
-for ((i = 0; i < 100; i++)); do
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
-    [ -z "$state" ] || [ "$state" = Z ] && break
-    sleep 0.05
-done
-check "Ctrl-C on a quiet HAR pipe ends the reading at once (${i}/100 waits)" test "$i" -lt 100
-touch "$WORK/go"
-rc=0
-wait "$pid" || rc=$?
-check "Ctrl-C on a quiet HAR pipe: exit status 0" test "$rc" = 0
-check "Ctrl-C on a quiet HAR pipe: the first exchange printed" grep -q "GET /a.txt 200" "$WORK/hint.out"
+interrupt_quiet "HAR pipe" "$WORK/s.har" "$hcut" "$WORK/hint.out" --save "$WORK/int.har"
 check "Ctrl-C on a quiet HAR pipe: the entry read is saved" python3 -c 'import json, sys
 assert len(json.load(open(sys.argv[1]))["log"]["entries"]) == 1' "$WORK/int.har"
 finish

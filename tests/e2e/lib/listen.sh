@@ -8,6 +8,9 @@
 #                                and none (hspy's own answers to HEAD)
 #   sent_before_accept PID PORT OUT [RAWARGS...]
 #                                rawclient.py to PORT while PID is stopped (reply in OUT)
+#   idle_close PORT TARGET ANSWER
+#                                a keep-alive GET TARGET (reply matching ANSWER), then silence:
+#                                closed by hspy after --idle-timeout 2s, not before it
 #   need CMD...                  skips the test (exit 77) when a command is missing
 #   check NAME CONDITION...      runs the condition; counts and reports a failure
 #   finish                       exits 1 when any check failed
@@ -208,4 +211,17 @@ ex = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 v = eval(sys.argv[2])
 print(v if not isinstance(v, (dict, list)) else json.dumps(v))
 PY
+}
+
+# The client would give up only after 20 s: the close must be hspy's, after its 2 s.
+idle_close() {
+    local port=$1 target=$2 answer=$3 start ended elapsed
+    start=$(date +%s%N)
+    python3 "$(dirname "${BASH_SOURCE[0]}")/rawclient.py" "$port" \
+        --send "GET $target HTTP/1.1\r\nHost: x\r\n\r\n" --timeout 20 >"$T/idle"
+    ended=$?
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    check "idle connection answered" grep -aq "$answer" "$T/idle"
+    check "idle connection closed by hspy (rawclient $ended, 4 = timed out)" test "$ended" = 0
+    check "... not before --idle-timeout ($elapsed ms)" test "$elapsed" -ge 1800
 }

@@ -294,6 +294,17 @@ static const char *line_text(struct doc *d, size_t line)
     return buf;
 }
 
+/* A tab of ex at 100 columns, built into d by build (the caller cleans d up); its text, to free. */
+static char *tab_text(struct doc *d, void (*build)(struct doc *, const struct detail_ctx *),
+                      struct store *store, const struct exchange *ex)
+{
+    static const struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    doc_init(d);
+    build(d, &c);
+    return doc_text(d);
+}
+
 /* The Hex tab after a capture gap: offsets are wire offsets as in Raw and the warnings, a gap
  * line stands where bytes are missing, and a wire offset locates the row holding it. */
 static void test_hex_gap(void **state)
@@ -317,12 +328,8 @@ static void test_hex_gap(void **state)
     assert_non_null(ex);
     assert_int_equal(ex->resp.raw.len, 120);
     assert_int_equal(ex->resp.gap_bytes, 20);
-    struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
     struct doc d;
-    doc_init(&d);
-    hexdump_build(&d, &c);
-    char *text = doc_text(&d);
+    char *text = tab_text(&d, hexdump_build, &store, ex);
     assert_non_null(strstr(text, "00000040  61 61 61 61 61 61"));
     assert_non_null(strstr(text, "|aaaaaa|\n░ capture gap: 20 bytes missing (offset 70)\n"
                                  "0000005a  62 62 62 62 62 62 62 62  62 62"));
@@ -344,8 +351,7 @@ static void test_hex_gap(void **state)
     }
     doc_cleanup(&d);
     /* Raw shows the same offsets: the bytes after the gap start at 90 there too. */
-    doc_init(&d);
-    wiretext_build(&d, &c);
+    free(tab_text(&d, wiretext_build, &store, ex));
     assert_int_equal(strncmp(line_text(&d, d.locate(&d, 1, 95)), "     90 bbbb", 12), 0);
     doc_cleanup(&d);
     synth_cleanup(&s);
@@ -421,12 +427,8 @@ static void test_hex_cut(void **state)
     assert_non_null(ex);
     assert_int_equal(ex->resp.wire_bytes, (uint64_t)n + 200);
     assert_int_equal(ex->resp.raw.len, (size_t)n + 64);
-    struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
     struct doc d;
-    doc_init(&d);
-    hexdump_build(&d, &c);
-    char *text = doc_text(&d);
+    char *text = tab_text(&d, hexdump_build, &store, ex);
     assert_non_null(strstr(text, "[client → server, 28 bytes]\n"));
     assert_non_null(strstr(text, "[server → client, 240 bytes on the wire, 104 kept]\n"));
     assert_non_null(
