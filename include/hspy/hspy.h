@@ -26,11 +26,12 @@ struct tui;
 struct hspy_load {
     uint64_t bytes_read;  /* bytes of the input consumed so far */
     uint64_t file_size;   /* 0 when unknown (stdin, pipes, live capture) */
-    uint64_t packets;     /* frames read */
+    uint64_t packets;     /* frames read (HAR: entries) */
     uint64_t connections; /* HTTP connections found */
     uint64_t evicted;     /* open connections dropped by the connection table cap */
     uint64_t gaps;        /* stretches of TCP bytes missing from the capture */
     bool stream;          /* the input is a stream (a pipe): no size, bytes as they come */
+    bool entries;         /* packets counts a HAR document's entries */
     bool active;          /* a capture is being read */
     bool done;            /* the whole input was read (or reading stopped at an error) */
 };

@@ -33,6 +33,7 @@ struct statusbar {
     uint64_t gaps;            /* capture gaps met so far */
     bool stream;              /* a stream is read (loading: not ended yet): bytes and packets */
     uint64_t packets;         /* stream: packets read */
+    bool entries;             /* packets are a HAR document's entries */
     int filtering;            /* percent of a filter scan done, -1 when none runs */
     const char *sorting;      /* column name of a re-sort in steps, or NULL */
     int sorting_percent;      /* its progress */

@@ -51,7 +51,8 @@ struct ui_progress {
     bool ended;           /* a capture was read to its end (or stopped at an error): no more
                            * traffic will come */
     bool stream;          /* the input is a stream (a pipe): no size; shown also once it ended */
-    uint64_t packets;     /* packets read so far */
+    uint64_t packets;     /* packets read so far (HAR entries when entries) */
+    bool entries;
 };
 
 /* A server's connections (listen, proxy), owned by the terminal layer; NULL elsewhere. */

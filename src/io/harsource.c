@@ -221,6 +221,7 @@ void harsource_start(struct harsource *s, const struct harimport_config *cfg,
     s->load->bytes_read = read;
     s->load->active = true;
     s->load->stream = s->fd >= 0;
+    s->load->entries = true;
     /* From now on the loop waits for the pipe (harsource_fd), not a read. */
     if (s->fd >= 0) {
         s->fd_flags = fcntl(s->fd, F_GETFL);

@@ -74,9 +74,11 @@ static void progress_item(const struct statusbar *s, const struct glyphs *g, str
 static void stream_item(const struct statusbar *s, struct item *it)
 {
     char done[16], packets[32], rate[16];
-    snprintf(it->text, sizeof it->text, "%s %s, %s packet%s",
+    const char *unit = s->entries ? (s->packets == 1 ? "entry" : "entries")
+                                  : (s->packets == 1 ? "packet" : "packets");
+    snprintf(it->text, sizeof it->text, "%s %s, %s %s",
              s->loading ? "stream" : "end of input:", flowrow_bytes(s->done, done, sizeof done),
-             statusbar_count(s->packets, packets, sizeof packets), s->packets == 1 ? "" : "s");
+             statusbar_count(s->packets, packets, sizeof packets), unit);
     if (s->loading && s->rate > 0) {
         size_t o = strlen(it->text);
         snprintf(it->text + o, sizeof it->text - o, "  %s/s",

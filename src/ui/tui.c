@@ -129,6 +129,7 @@ static void sync_progress(struct tui *t)
     p->ended = l->done;
     p->stream = l->stream;
     p->packets = l->packets;
+    p->entries = l->entries;
     uint64_t ms = now - t->load_start_ms;
     p->rate = ms >= 200 ? (double)l->bytes_read * 1000.0 / (double)ms : 0;
     t->drawn_load = l->bytes_read;

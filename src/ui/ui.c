@@ -590,6 +590,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .gaps = pr ? pr->gaps : 0,
         .stream = pr && pr->stream,
         .packets = pr ? pr->packets : 0,
+        .entries = pr && pr->entries,
         .filtering = flowlist_rebuild_percent(&ui->list),
         .sorting = ui->list.sorting ? FLOWROW_COLUMNS[flowlist_sort_col(&ui->list)].name : NULL,
         .sorting_percent = flowlist_sort_percent(&ui->list),

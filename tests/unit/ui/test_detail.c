@@ -177,6 +177,15 @@ static void test_statusbar(void **state)
     canvas_line_reset(&l, 200, 0);
     statusbar_render(&s, &GLYPHS_ASCII, &l);
     assert_non_null(strstr((const char *)l.text.data, "end of input: 2.7KiB, 1,234 packets"));
+    /* A HAR document on a pipe counts its entries. */
+    s.entries = true;
+    for (uint64_t k = 1; k <= 2; k++) {
+        s.packets = k;
+        canvas_line_reset(&l, 200, 0);
+        statusbar_render(&s, &GLYPHS_ASCII, &l);
+        assert_non_null(
+            strstr((const char *)l.text.data, k == 1 ? "2.7KiB, 1 entry" : "2.7KiB, 2 entries"));
+    }
     char buf[32];
     assert_string_equal(statusbar_count(1234567, buf, sizeof buf), "1,234,567");
     assert_string_equal(statusbar_count(12, buf, sizeof buf), "12");
