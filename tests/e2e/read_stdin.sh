@@ -112,6 +112,20 @@ interrupt_quiet() {
 # Ctrl-C while the pipe is quiet: what was read is printed, exit status 0.
 interrupt_quiet pipe "$caps/real-python.pcapng" 3000 "$WORK/int.out"
 
+# held_fifo_read FILE OUT: FILE through a FIFO whose writer stays open 30 s after it, into
+# `hspy read - --no-tui` for at most 10 s; OUT.out and OUT.err get what it printed, rc its status.
+held_fifo_read() {
+    local f=$1 out=$2 writer
+    rm -f "$WORK/held.fifo"
+    mkfifo "$WORK/held.fifo"
+    (cat "$f" && exec sleep 30) >"$WORK/held.fifo" &
+    writer=$!
+    BG_PIDS+=("$writer")
+    rc=0
+    timeout 10 "$HSPY" read - --no-tui <"$WORK/held.fifo" >"$out.out" 2>"$out.err" || rc=$?
+    stop_pid "$writer"
+}
+
 # A record announcing 2 GiB, with the writer still there: reported at once, nothing buffered.
 python3 - "$caps/real-keepalive.pcap" "$WORK/huge.pcap" <<'PY'
 import struct, sys
@@ -123,13 +137,7 @@ b = bytearray(d)
 struct.pack_into("<I", b, at + 8, 0x7FFFFFFF)
 open(sys.argv[2], "wb").write(b)
 PY
-mkfifo "$WORK/fifo"
-(cat "$WORK/huge.pcap" && exec sleep 30) >"$WORK/fifo" &
-writer=$!
-BG_PIDS+=("$writer")
-rc=0
-timeout 10 "$HSPY" read - --no-tui <"$WORK/fifo" >"$WORK/huge.out" 2>"$WORK/huge.err" || rc=$?
-stop_pid "$writer"
+held_fifo_read "$WORK/huge.pcap" "$WORK/huge"
 check "a hostile length ends the reading without waiting for the writer" test "$rc" = 0
 check "a hostile length is reported as corruption after the packet before it" \
     grep -q "hspy: warning: stdin: corrupt capture after packet 1 (a record announcing 2147483647 bytes" "$WORK/huge.err"
@@ -145,14 +153,7 @@ with open(sys.argv[1], "wb") as f:
     for _ in range(5):                                                          # 40 MiB, no packet
         f.write(struct.pack("<II", 0x00000BAD, 12 + len(body)) + body + struct.pack("<I", 12 + len(body)))
 PY
-rm -f "$WORK/fifo"
-mkfifo "$WORK/fifo"
-(cat "$WORK/blocks.pcapng" && exec sleep 30) >"$WORK/fifo" &
-writer=$!
-BG_PIDS+=("$writer")
-rc=0
-timeout 10 "$HSPY" read - --no-tui <"$WORK/fifo" >"$WORK/blocks.out" 2>"$WORK/blocks.err" || rc=$?
-stop_pid "$writer"
+held_fifo_read "$WORK/blocks.pcapng" "$WORK/blocks"
 check "blocks without a packet past the buffer end the reading (exit $rc)" test "$rc" = 0
 check "and are reported as corruption" grep -q "MiB of blocks without a packet" "$WORK/blocks.err"
 
