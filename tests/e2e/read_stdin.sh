@@ -46,6 +46,7 @@ check "--bpf that matches nothing gives nothing" test ! -s "$WORK/none.out"
 check "a capture from process substitution" cmp -s "$WORK/subst.out" "$WORK/file.out"
 mkfifo "$WORK/fifo"
 cat "$caps/real-python.pcapng" >"$WORK/fifo" &
+BG_PIDS+=("$!") # stopped on exit should hspy never open the FIFO
 timeout 20 "$HSPY" read "$WORK/fifo" --no-tui --json >"$WORK/fifo.out" 2>"$WORK/fifo.err"
 check "a capture from a named FIFO" cmp -s "$WORK/fifo.out" "$WORK/file.out"
 "$HSPY" read "$caps/real-python.pcapng" --no-tui --har "$WORK/doc.har" >/dev/null 2>&1
