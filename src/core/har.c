@@ -195,30 +195,6 @@ const char *har_url(struct dynbuf *out, const struct exchange *ex)
     return dynbuf_str(out);
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    return (c | 0x20) - 'a' + 10;
-}
-
-/* Query parameter names and values are shown percent-decoded ('+' is left alone). */
-static void decoded_text(struct jsonwrite *w, const uint8_t *p, size_t n)
-{
-    struct dynbuf b;
-    dynbuf_init(&b, n + 1);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n && is_hex(p[i + 1]) && is_hex(p[i + 2])) {
-            dynbuf_addc(&b, (uint8_t)(hex_value(p[i + 1]) << 4 | hex_value(p[i + 2])));
-            i += 2;
-        } else {
-            dynbuf_addc(&b, p[i]);
-        }
-    }
-    text(w, b.data ? b.data : (const uint8_t *)"", b.len);
-    dynbuf_cleanup(&b);
-}
-
 /* {"name": ..., "value": ...} of two pieces of traffic. */
 static void name_value(struct jsonwrite *w, const uint8_t *name, size_t nn, const uint8_t *value,
                        size_t vn)
@@ -231,19 +207,38 @@ static void name_value(struct jsonwrite *w, const uint8_t *name, size_t nn, cons
     jsonwrite_end(w);
 }
 
-static void query_param(struct jsonwrite *w, const uint8_t *p, const uint8_t *stop)
+/* One "name=value" pair, percent-decoded with flags (URL_PLUS: '+' is a space, as in a form). */
+static void pair(struct jsonwrite *w, const uint8_t *p, size_t n, unsigned flags)
 {
-    const uint8_t *eq = memchr(p, '=', (size_t)(stop - p));
-    const uint8_t *name_end = eq ? eq : stop;
-    jsonwrite_begin_object(w);
-    jsonwrite_name(w, "name");
-    decoded_text(w, p, (size_t)(name_end - p));
-    jsonwrite_name(w, "value");
+    const uint8_t *eq = memchr(p, '=', n);
+    size_t nn = eq ? (size_t)(eq - p) : n;
+    struct dynbuf name, value;
+    dynbuf_init(&name, nn + 1);
+    dynbuf_init(&value, n - nn + 1);
+    url_decode(p, nn, flags, &name);
     if (eq)
-        decoded_text(w, eq + 1, (size_t)(stop - eq - 1));
-    else
-        jsonwrite_string(w, "", 0);
-    jsonwrite_end(w);
+        url_decode(eq + 1, n - nn - 1, flags, &value);
+    name_value(w, name.data ? name.data : (const uint8_t *)"", name.len,
+               value.data ? value.data : (const uint8_t *)"", value.len);
+    dynbuf_cleanup(&value);
+    dynbuf_cleanup(&name);
+}
+
+/* The pairs of p..end, split on '&' only (';' separates nothing in a query or a form), at most
+ * max of them. */
+static void pairs(struct jsonwrite *w, const uint8_t *p, const uint8_t *end, size_t max,
+                  unsigned flags)
+{
+    size_t listed = 0;
+    while (p && p < end && listed < max) {
+        const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
+        const uint8_t *stop = amp ? amp : end;
+        if (stop > p) {
+            pair(w, p, (size_t)(stop - p), flags);
+            listed++;
+        }
+        p = stop + 1;
+    }
 }
 
 static void query_string(struct jsonwrite *w, const struct message *m)
@@ -258,17 +253,8 @@ static void query_string(struct jsonwrite *w, const struct message *m)
     }
     if (q) {
         const uint8_t *end = memchr(q, '#', n - (size_t)(q - t));
-        end = end ? end : t + n;
-        size_t listed = 0;
-        for (const uint8_t *p = q + 1; p < end && listed < HAR_QUERY_MAX;) {
-            const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
-            const uint8_t *stop = amp ? amp : end;
-            if (stop > p) {
-                query_param(w, p, stop);
-                listed++;
-            }
-            p = stop + 1;
-        }
+        /* Query names and values are shown percent-decoded, '+' left alone. */
+        pairs(w, q + 1, end ? end : t + n, HAR_QUERY_MAX, 0);
     }
     jsonwrite_end(w);
 }
@@ -590,38 +576,6 @@ static bool media_type_is(const uint8_t *v, size_t n, const char *type)
     return true;
 }
 
-/* One "name=value" pair of an application/x-www-form-urlencoded body, decoded ('+' is space). */
-static void form_pair(struct jsonwrite *w, const uint8_t *p, size_t n)
-{
-    const uint8_t *eq = memchr(p, '=', n);
-    size_t nn = eq ? (size_t)(eq - p) : n;
-    struct dynbuf name, value;
-    dynbuf_init(&name, nn + 1);
-    dynbuf_init(&value, n - nn + 1);
-    url_decode(p, nn, URL_PLUS, &name);
-    if (eq)
-        url_decode(eq + 1, n - nn - 1, URL_PLUS, &value);
-    name_value(w, name.data, name.len, value.data, value.len);
-    dynbuf_cleanup(&value);
-    dynbuf_cleanup(&name);
-}
-
-/* The pairs of a urlencoded body, split on '&' only (';' is not a form separator). */
-static void urlencoded_params(struct jsonwrite *w, const struct dynbuf *body)
-{
-    const uint8_t *p = body->data, *end = body->data + body->len;
-    size_t listed = 0;
-    while (p && p < end && listed < HAR_PARAMS_MAX) {
-        const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
-        const uint8_t *stop = amp ? amp : end;
-        if (stop > p) {
-            form_pair(w, p, (size_t)(stop - p));
-            listed++;
-        }
-        p = stop + 1;
-    }
-}
-
 struct part_walk {
     struct jsonwrite *w;
     size_t listed;
@@ -659,7 +613,7 @@ static void form_params(struct jsonwrite *w, const struct message *m, const stru
     if (media_type_is(ct, n, "application/x-www-form-urlencoded")) {
         jsonwrite_name(w, "params");
         jsonwrite_begin_array(w);
-        urlencoded_params(w, body);
+        pairs(w, body->data, body->data + body->len, HAR_PARAMS_MAX, URL_PLUS);
         jsonwrite_end(w);
     } else if (media_type_is(ct, n, "multipart/form-data") &&
                form_boundary(ct, n, boundary, sizeof boundary) == 0) {
