@@ -155,6 +155,11 @@ static enum step next(struct harsource *s, json_t **entry)
             snprintf(s->error, sizeof s->error, "%s: %s", s->name, s->split.error);
             return STEP_FAIL;
         }
+        /* A pipe's document ends at its closing brace: a writer that stays after it (a shell
+         * still holding the pipe, `cat x.har; sleep 60`) is not waited for. What follows is
+         * not read; in a file it is, to check that only whitespace follows. */
+        if (ev == HARSPLIT_DONE && s->fd >= 0)
+            return STEP_END;
         if (ev != HARSPLIT_MEMBER && ev != HARSPLIT_ENTRY)
             continue;
         json_t *v = parse(s, piece);

@@ -168,4 +168,12 @@ check "HAR in two parts, cut after the first entry" slow_read "$WORK/s.har" "$hc
 interrupt_quiet "HAR pipe" "$WORK/s.har" "$hcut" "$WORK/hint.out" --save "$WORK/int.har"
 check "Ctrl-C on a quiet HAR pipe: the entry read is saved" python3 -c 'import json, sys
 assert len(json.load(open(sys.argv[1]))["log"]["entries"]) == 1' "$WORK/int.har"
+
+# A HAR document ends at its closing brace: a writer that keeps the pipe open after it is not
+# waited for, and every entry is printed.
+held_fifo_read "$WORK/s.har" "$WORK/held-har"
+check "a HAR pipe held open after the document ends the reading (exit $rc)" test "$rc" = 0
+"$HSPY" read "$WORK/s.har" --no-tui >"$WORK/har-whole.out" 2>/dev/null
+check "and prints every entry, as reading the file does" \
+    bash -c "test -s '$WORK/har-whole.out' && cmp -s '$WORK/held-har.out' '$WORK/har-whole.out'"
 finish
