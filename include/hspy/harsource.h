@@ -56,12 +56,14 @@ struct harsource {
 bool harsource_sniff(const uint8_t *p, size_t n);
 
 /*
- * Opens path ("-" = stdin, whose first byte may have been pushed back) and reads the document up
+ * Opens path ("-" = stdin, whose first byte may have been pushed back; name as for infile_open)
+ * and reads the document up
  * to its first entry, so a file that is no HAR fails here. This waits for a pipe's writer (each
  * read returns what has arrived; a piece may not exceed HARSPLIT_PIECE_MAX). Returns 0, or -1
  * with "<name>: <why>" in err.
  */
-int harsource_open(struct harsource *s, const char *path, char *err, size_t errlen);
+int harsource_open(struct harsource *s, const char *path, const char *name, char *err,
+                   size_t errlen);
 
 /*
  * Starts importing into the store (cfg's pointers must outlive s). load may be NULL. A pipe's

@@ -38,6 +38,10 @@ struct hspy_load {
 
 struct hspy {
     struct options opt;
+    /* What messages and the status bar call the input of read and lint: the path as given,
+     * also when a FIFO or /dev/fd/N was put on stdin (opt.file is then "-"), or "stdin" for
+     * "-". NULL for the other commands. */
+    const char *input_name;
     struct http_limits limits;        /* from the options */
     struct exchange_limits ex_limits; /* from the options */
     struct store store;

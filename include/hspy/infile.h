@@ -12,13 +12,16 @@
 
 struct infile {
     FILE *file;       /* stdin for "-" (never to be closed by the reader) */
-    const char *name; /* "stdin", or the path as given (the caller's string) */
+    const char *name; /* the name given to infile_open, else "stdin" or the path */
     bool seekable;    /* a regular file: its size is known and it can be read again */
     uint64_t size;    /* bytes, when seekable; 0 otherwise */
 };
 
-/* Opens path; returns 0, or -1 with "path: why" in err (nothing left open). */
-int infile_open(struct infile *f, const char *path, char *err, size_t errlen);
+/*
+ * Opens path ("-" = stdin); name is what messages call it (the caller's string, kept), NULL for
+ * "stdin" or the path. Returns 0, or -1 with "name: why" in err (nothing left open).
+ */
+int infile_open(struct infile *f, const char *path, const char *name, char *err, size_t errlen);
 
 /*
  * A named input that can be read only once (a FIFO, the /dev/fd/N of `<(tcpdump -w -)`, a

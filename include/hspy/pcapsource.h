@@ -67,10 +67,12 @@ struct pcapsource {
 };
 
 /*
- * Opens path ("-" = stdin) as a pcap or pcapng file. Returns 0, or -1 with "<name>: <why>" in
- * err ("not a pcap or pcapng capture", "link type X is not supported", system errors).
+ * Opens path ("-" = stdin) as a pcap or pcapng file; name is what messages call it (as for
+ * infile_open; NULL: "stdin" or the path). Returns 0, or -1 with "<name>: <why>" in err ("not a
+ * pcap or pcapng capture", "link type X is not supported", system errors).
  */
-int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen);
+int pcapsource_open_file(struct pcapsource *s, const char *path, const char *name, char *err,
+                         size_t errlen);
 /*
  * Opens a capture arriving through f, a FILE whose reads never wait (a pump's), named name (the
  * caller's string, kept). gate says when the next packet may be read; a BPF filter is then

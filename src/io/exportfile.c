@@ -170,7 +170,7 @@ int exportfile_close(struct exportfile *x)
         else
             snprintf(x->err, sizeof x->err,
                      "--export: no exchange %" PRIu64 " in %s (%" PRIu64 " exchanges)", x->id,
-                     h->opt.file ? h->opt.file : "the session", h->store.counters.added);
+                     h->input_name ? h->input_name : "the session", h->store.counters.added);
         x->rc = ex ? x->rc : -1;
     }
     int rc = x->rc;

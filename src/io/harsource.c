@@ -179,11 +179,12 @@ static enum step next(struct harsource *s, json_t **entry)
     }
 }
 
-int harsource_open(struct harsource *s, const char *path, char *err, size_t errlen)
+int harsource_open(struct harsource *s, const char *path, const char *name, char *err,
+                   size_t errlen)
 {
     memset(s, 0, sizeof *s);
     struct infile in;
-    if (infile_open(&in, path, err, errlen) < 0)
+    if (infile_open(&in, path, name, err, errlen) < 0)
         return -1;
     s->file = in.file;
     s->name = in.name;

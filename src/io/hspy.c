@@ -42,6 +42,7 @@ void hspy_configure(struct hspy *h)
     h->limits.chunk_ext_max = (uint32_t)o->chunk_ext_max;
     h->ex_limits.head_max = (uint32_t)o->head_max;
     h->ex_limits.body_keep = o->body_keep;
+    h->input_name = o->file && strcmp(o->file, "-") == 0 ? "stdin" : o->file;
     if (o->cmd == CMD_READ && o->file && infile_stream_to_stdin(o->file))
         h->opt.file = "-";
     h->interactive = o->cmd != CMD_LINT && !o->no_tui && isatty(STDOUT_FILENO);

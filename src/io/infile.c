@@ -11,20 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int infile_open(struct infile *f, const char *path, char *err, size_t errlen)
+int infile_open(struct infile *f, const char *path, const char *name, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     bool use_stdin = strcmp(path, "-") == 0;
-    f->name = use_stdin ? "stdin" : path;
+    f->name = name ? name : use_stdin ? "stdin" : path;
     f->file = use_stdin ? stdin : fopen(path, "rb");
     if (!f->file) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
         return -1;
     }
     struct stat st;
     bool known = fstat(fileno(f->file), &st) == 0;
     if (known && S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", path);
+        snprintf(err, errlen, "%s: is a directory", f->name);
         if (f->file != stdin)
             fclose(f->file);
         f->file = NULL;

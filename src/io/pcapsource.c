@@ -78,11 +78,12 @@ static int open_offline(struct pcapsource *s, char *err, size_t errlen)
     return 0;
 }
 
-int pcapsource_open_file(struct pcapsource *s, const char *path, char *err, size_t errlen)
+int pcapsource_open_file(struct pcapsource *s, const char *path, const char *name, char *err,
+                         size_t errlen)
 {
     memset(s, 0, sizeof *s);
     struct infile in;
-    if (infile_open(&in, path, err, errlen) < 0)
+    if (infile_open(&in, path, name, err, errlen) < 0)
         return -1;
     s->file = in.file;
     s->name = in.name;

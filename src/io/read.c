@@ -91,7 +91,8 @@ static int apply_bpf(struct reader *r)
 
 static int pcap_open(struct reader *r, char *err, size_t errlen)
 {
-    if (pcapsource_open_file(&r->src, r->h->opt.file, err, errlen) < 0 || apply_bpf(r) < 0)
+    if (pcapsource_open_file(&r->src, r->h->opt.file, r->h->input_name, err, errlen) < 0 ||
+        apply_bpf(r) < 0)
         return -1;
     r->pipe = !r->src.seekable;
     return 0;
@@ -159,11 +160,12 @@ static void on_stream_readable(uv_poll_t *poll, int status, int events)
 static int stream_open(struct reader *r, char *err, size_t errlen)
 {
     struct pump *p = &r->pump;
-    if (pump_open(p, stdin, "stdin", err, errlen) < 0)
+    const char *name = r->h->input_name;
+    if (pump_open(p, stdin, name, err, errlen) < 0)
         return -1;
     const struct pcapsource_gate gate = {stream_ready, p};
-    if (pump_wait_opening(p, "stdin", err, errlen) < 0 ||
-        pcapsource_open_stream(&r->src, pump_file(p), "stdin", &gate, err, errlen) < 0 ||
+    if (pump_wait_opening(p, name, err, errlen) < 0 ||
+        pcapsource_open_stream(&r->src, pump_file(p), name, &gate, err, errlen) < 0 ||
         apply_bpf(r) < 0) {
         pump_close(p);
         return -1;
@@ -220,10 +222,11 @@ static int stream_report(struct reader *r)
 static int har_open(struct reader *r, char *err, size_t errlen)
 {
     if (r->h->opt.bpf) {
-        hspy_usage(r->h, "--bpf filters captures; %s is a HAR file (use --filter)", r->h->opt.file);
+        hspy_usage(r->h, "--bpf filters captures; %s is a HAR file (use --filter)",
+                   r->h->input_name);
         return -1;
     }
-    if (harsource_open(&r->har, r->h->opt.file, err, errlen) < 0)
+    if (harsource_open(&r->har, r->h->opt.file, r->h->input_name, err, errlen) < 0)
         return -1;
     r->pipe = !r->har.seekable;
     return 0;
@@ -280,6 +283,15 @@ static const struct input INPUT_HAR = {har_open, har_start, har_read, har_close,
 static const struct input INPUT_STREAM = {stream_open, stream_start, stream_read, stream_close,
                                           stream_report};
 
+/* An input without a byte (an empty file, a pipe closed at once): nothing to read as either. */
+static int empty_open(struct reader *r, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: empty input: no capture or HAR document in it", r->h->input_name);
+    return -1;
+}
+/* Its open always fails, so nothing else of it is ever called. */
+static const struct input INPUT_EMPTY = {empty_open, NULL, NULL, NULL, NULL};
+
 /* Standard input is a pipe or a socket: bytes that come when the writer sends them. */
 static bool stdin_is_pipe(void)
 {
@@ -303,7 +315,7 @@ static const struct input *input_of(const char *path)
             setvbuf(stdin, NULL, _IONBF, 0);
         int c = getc(stdin);
         if (c == EOF)
-            return &INPUT_PCAP;
+            return ferror(stdin) ? &INPUT_PCAP : &INPUT_EMPTY;
         ungetc(c, stdin);
         head[n++] = (uint8_t)c;
     } else {
@@ -311,7 +323,10 @@ static const struct input *input_of(const char *path)
         if (!f)
             return &INPUT_PCAP; /* the capture reader reports why it cannot be opened */
         n = fread(head, 1, sizeof head, f);
+        bool failed = ferror(f);
         fclose(f);
+        if (n == 0)
+            return failed ? &INPUT_PCAP : &INPUT_EMPTY;
     }
     if (harsource_sniff(head, n))
         return &INPUT_HAR;

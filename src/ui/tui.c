@@ -414,7 +414,7 @@ static void start_loop_hooks(struct tui *t)
 static void start_ui(struct tui *t)
 {
     struct hspy *h = t->h;
-    const char *what = h->opt.file ? h->opt.file : h->opt.address ? h->opt.address : "";
+    const char *what = h->input_name ? h->input_name : h->opt.address ? h->opt.address : "";
     snprintf(t->title, sizeof t->title, "%s %s", command_name(h->opt.cmd), what);
     struct ui_config cfg = {
         .title = h->title[0] ? h->title : t->title,

@@ -13,6 +13,15 @@ rc=0; "$HSPY" read --no-tui "$caps/README.md" >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] || fail "README.md: status $rc"
 grep -qx "hspy: $caps/README.md: not a pcap or pcapng capture" "$tmp/err" || fail "message: $(cat "$tmp/err")"
 
+# An empty input (a file, stdin, a pipe closed at once) says so rather than "not a capture".
+: >"$tmp/empty.pcap"
+rc=0; "$HSPY" read --no-tui "$tmp/empty.pcap" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -qx "hspy: $tmp/empty.pcap: empty input: no capture or HAR document in it" "$tmp/err" ||
+    fail "empty file: $rc $(cat "$tmp/err")"
+rc=0; true | "$HSPY" read --no-tui - 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -qx "hspy: stdin: empty input: no capture or HAR document in it" "$tmp/err" ||
+    fail "empty pipe: $rc $(cat "$tmp/err")"
+
 rc=0; "$HSPY" read --no-tui "$tmp/none.pcap" 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] && grep -q "No such file" "$tmp/err" || fail "missing file: $rc $(cat "$tmp/err")"
 

@@ -49,6 +49,13 @@ cat "$caps/real-python.pcapng" >"$WORK/fifo" &
 BG_PIDS+=("$!") # stopped on exit should hspy never open the FIFO
 timeout 20 "$HSPY" read "$WORK/fifo" --no-tui --json >"$WORK/fifo.out" 2>"$WORK/fifo.err"
 check "a capture from a named FIFO" cmp -s "$WORK/fifo.out" "$WORK/file.out"
+# Messages name the FIFO as given, though it is read from standard input.
+mkfifo "$WORK/junk.fifo"
+printf 'not a capture\n' >"$WORK/junk.fifo" &
+BG_PIDS+=("$!")
+timeout 20 "$HSPY" read "$WORK/junk.fifo" --no-tui >/dev/null 2>"$WORK/junk.err" || true
+check "an error about a FIFO names it" \
+    grep -qx "hspy: $WORK/junk.fifo: not a pcap or pcapng capture" "$WORK/junk.err"
 "$HSPY" read "$caps/real-python.pcapng" --no-tui --har "$WORK/doc.har" >/dev/null 2>&1
 "$HSPY" read "$WORK/doc.har" --no-tui >"$WORK/har.file" 2>/dev/null
 "$HSPY" read <(cat "$WORK/doc.har") --no-tui >"$WORK/har.subst" 2>/dev/null

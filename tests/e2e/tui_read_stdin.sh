@@ -44,7 +44,7 @@ idle_ticks() {
 }
 
 start_piped "$caps/real-python.pcapng" 3000
-tui_wait_up "hspy read -"
+tui_wait_up "hspy read stdin"
 check "the first flow shows while the writer waits" tui_wait "/a.txt"
 check "the status bar says a stream is read, with bytes and packets" tui_wait "stream 2.7KiB, 19 packets"
 check "no percentage for a stream" eval '! tui_screen | grep -q "%"'
@@ -71,7 +71,7 @@ check "terminal restored" tui_restored
 # A classic pcap, cut inside its fourth record.
 tui_restart
 start_piped "$caps/real-keepalive.pcap" 1500
-tui_wait_up "hspy read -"
+tui_wait_up "hspy read stdin"
 check "pcap: the first exchange shows during the pause" tui_wait "/a.txt"
 check "pcap: a stream" tui_wait "stream "
 tui_keys g Enter

@@ -86,7 +86,7 @@ static void on_complete(void *data, struct exchange *ex)
 static char *summarise(const char *path, char *err, size_t errlen)
 {
     struct pcapsource src;
-    if (pcapsource_open_file(&src, path, err, errlen) < 0)
+    if (pcapsource_open_file(&src, path, NULL, err, errlen) < 0)
         return NULL;
     struct store store;
     store_init(&store, 0, (size_t)1 << 30);
