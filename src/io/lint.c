@@ -18,8 +18,11 @@
 #include "hspy/jsonout.h"
 #include "hspy/lintreport.h"
 #include "hspy/mode.h"
+#include "hspy/termsafe.h"
 
 enum { LINT_READ_CHUNK = 64 * 1024 };
+/* Bytes of the input's name shown in a message (escaped; longer names end in an ellipsis). */
+enum { LINT_NAME_SHOWN = 1024 };
 
 struct lint {
     struct hspy *h;
@@ -125,7 +128,7 @@ static int open_input(struct hspy *h, int *fd)
     }
     *fd = open(file, O_RDONLY | O_CLOEXEC);
     if (*fd < 0)
-        return hspy_fail(h, "%s: %s", file, strerror(errno));
+        return hspy_fail(h, "%s: %s", h->input_name, strerror(errno));
     return 0;
 }
 
@@ -138,7 +141,7 @@ static int pump(struct lint *l, int fd, struct conversation **conv)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return hspy_fail(l->h, "%s: %s", l->h->opt.file, strerror(errno));
+            return hspy_fail(l->h, "%s: %s", l->h->input_name, strerror(errno));
         if (n == 0)
             return 0;
         if (!*conv) {
@@ -190,8 +193,12 @@ static int run(struct hspy *h)
         return hspy_fail(h, "stdout: %s", strerror(l.write_err));
     if (rc != 0)
         return 1;
-    if (l.index == 0 && !h->opt.json)
-        fprintf(stderr, "hspy: %s: no HTTP message in the input\n", h->opt.file);
+    if (l.index == 0 && !h->opt.json) {
+        char name[LINT_NAME_SHOWN];
+        const char *in = h->input_name;
+        fprintf(stderr, "hspy: %s: no HTTP message in the input\n",
+                termsafe_str(name, sizeof name, (const uint8_t *)in, strlen(in), 0));
+    }
     /* Bytes that are not HTTP at all are the worst finding a script can meet, warning or not. */
     return l.with_warnings || l.not_http ? 3 : 0;
 }

@@ -41,6 +41,10 @@ expect 2 "^hspy listen: --replay-to: port 0 in '127.0.0.1:0'" -- listen --replay
 expect 2 "missing FILE" -- read
 expect 2 "not a size" -- lint --body-keep 12Q -
 expect 1 "^hspy: $WORK/none: No such file or directory" -- lint "$WORK/none"
+# An empty input: lint says so, naming stdin as such and a file's name escaped.
+: >"$WORK/empty"$'\e'"[2J"
+expect 0 '^hspy: .*/empty\\x1b\[2J: no HTTP message in the input$' -- lint "$WORK/empty"$'\e'"[2J"
+expect 0 "^hspy: stdin: no HTTP message in the input$" -- lint - </dev/null
 # Bad values are usage errors whichever part of hspy judges them: the offset of a bad filter,
 # the hint, exit 2, and nothing served or read.
 cap=$HSPY_SOURCE_DIR/captures/real-keepalive.pcap
