@@ -5,6 +5,7 @@
 #ifndef HSPY_HSPY_H
 #define HSPY_HSPY_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -100,6 +101,15 @@ void hspy_finish(struct hspy *h);
 /* Frees everything; the loop must have stopped. */
 void hspy_cleanup(struct hspy *h);
 /* Records an environment failure ("what: why") for main to print; returns 1. */
+/* The longest message hspy_say prints before escaping (longer ones end in an ellipsis). */
+enum { HSPY_SAY_MAX = 2048 };
+/*
+ * Prints "hspy: " and the formatted message on stderr as one line. The message may quote what
+ * the user, a file or the network gave (a path, a HAR's creator, an interface): every byte a
+ * terminal could obey is shown escaped (termsafe), line breaks included.
+ */
+void hspy_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hspy_vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int hspy_fail(struct hspy *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * Records a usage error found once the mode runs (a bad value that parsing could not judge)

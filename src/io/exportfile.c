@@ -114,16 +114,15 @@ static void run_export(struct exportfile *x, const struct exchange *ex)
         if (x->rc == 0 && res.body_file) {
             x->rc = exportfile_write_body(ex, &cfg, x->err, sizeof x->err);
             if (x->rc == 0)
-                fprintf(stderr, "hspy: the request body is in %s (the command reads it)\n", bpath);
+                hspy_say("the request body is in %s (the command reads it)", bpath);
         }
         /* The notes of a script are in its comments; for bytes they go to stderr. */
         if (x->rc == 0 && res.note[0] && !script)
-            fprintf(stderr, "hspy: note: exchange %" PRIu64 ": %s\n", x->id, res.note);
+            hspy_say("note: exchange %" PRIu64 ": %s", x->id, res.note);
         if (x->rc == 0 && res.partial)
-            fprintf(stderr,
-                    "hspy: warning: exchange %" PRIu64 " lacks bytes (cut by --body-keep or "
-                    "missing from the capture): the %s export lacks them too\n",
-                    x->id, name);
+            hspy_say("warning: exchange %" PRIu64 " lacks bytes (cut by --body-keep or "
+                     "missing from the capture): the %s export lacks them too",
+                     x->id, name);
     }
     dynbuf_cleanup(&out);
     free(bpath);

@@ -283,12 +283,11 @@ int harfile_save(struct hspy *h)
     int rc = harfile_write(h, ids, n, h->opt.save_path, &stats, h->err, sizeof h->err);
     free(ids);
     if (rc == 0 && st->counters.evicted)
-        fprintf(stderr,
-                "hspy: %s: %" PRIu64 " exchanges saved; %" PRIu64 " older ones had been "
-                "evicted (--max-flows, --max-memory)\n",
-                h->opt.save_path, stats.written, st->counters.evicted);
+        hspy_say("%s: %" PRIu64 " exchanges saved; %" PRIu64 " older ones had been "
+                 "evicted (--max-flows, --max-memory)",
+                 h->opt.save_path, stats.written, st->counters.evicted);
     if (rc == 0 && stats.dropped)
-        fprintf(stderr, "hspy: %s: %" PRIu64 " exchanges were too large for an entry\n",
-                h->opt.save_path, stats.dropped);
+        hspy_say("%s: %" PRIu64 " exchanges were too large for an entry", h->opt.save_path,
+                 stats.dropped);
     return rc;
 }

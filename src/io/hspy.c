@@ -17,6 +17,7 @@
 #include "hspy/infile.h"
 #include "hspy/pcapngsink.h"
 #include "hspy/sinks.h"
+#include "hspy/termsafe.h"
 
 int64_t hspy_now(void)
 {
@@ -130,6 +131,24 @@ void hspy_cleanup(struct hspy *h)
         close(h->tty_fd);
     h->tty_fd = -1;
     options_cleanup(&h->opt);
+}
+
+void hspy_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hspy_vsay(fmt, ap);
+    va_end(ap);
+}
+
+void hspy_vsay(const char *fmt, va_list ap)
+{
+    char msg[HSPY_SAY_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* A byte shown escaped takes at most 4 ("\x1b"); a character, at most 9 for its 4. */
+    char safe[4 * HSPY_SAY_MAX];
+    termsafe_str(safe, sizeof safe, (const uint8_t *)msg, strlen(msg), 0);
+    fprintf(stderr, "hspy: %s\n", safe);
 }
 
 int hspy_fail(struct hspy *h, const char *fmt, ...)

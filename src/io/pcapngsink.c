@@ -70,8 +70,8 @@ static void failed(struct pcapngsink *s, int err)
         return;
     s->err = err;
     if (!s->h->interactive)
-        fprintf(stderr, "hspy: %s: write failed: %s; exchanges are lost until it recovers\n",
-                s->path, strerror(err));
+        hspy_say("%s: write failed: %s; exchanges are lost until it recovers", s->path,
+                 strerror(err));
 }
 
 /*
@@ -177,7 +177,7 @@ void pcapngsink_close(struct pcapngsink *s)
         failed(s, errno);
     s->fd = -1;
     if (s->lost)
-        fprintf(stderr, "hspy: %s: %" PRIu64 " exchanges could not be written%s%s\n", s->path,
-                s->lost, s->err ? ": " : "", s->err ? strerror(s->err) : "");
+        hspy_say("%s: %" PRIu64 " exchanges could not be written%s%s", s->path, s->lost,
+                 s->err ? ": " : "", s->err ? strerror(s->err) : "");
     destroy(s);
 }

@@ -118,10 +118,10 @@ static void pcap_close(struct reader *r)
 static int pcap_report(struct reader *r)
 {
     for (unsigned i = 0; i < r->src.nnotes; i++)
-        fprintf(stderr, "hspy: warning: %s\n", r->src.notes[i]);
+        hspy_say("warning: %s", r->src.notes[i]);
     if (!r->src.error[0])
         return 0;
-    fprintf(stderr, "hspy: %s\n", r->src.error);
+    hspy_say("%s", r->src.error);
     return 1;
 }
 
@@ -208,12 +208,10 @@ static int stream_report(struct reader *r)
     pcap_report(r);
     const struct pump *p = &r->pump;
     if (p->error[0])
-        fprintf(stderr,
-                "hspy: warning: stdin: corrupt capture after packet %llu (%s); reading stopped "
-                "there\n",
-                (unsigned long long)r->h->load.packets, p->error);
+        hspy_say("warning: %s: corrupt capture after packet %llu (%s); reading stopped there",
+                 r->h->input_name, (unsigned long long)r->h->load.packets, p->error);
     if (p->err)
-        fprintf(stderr, "hspy: warning: stdin: %s\n", strerror(p->err));
+        hspy_say("warning: %s: %s", r->h->input_name, strerror(p->err));
     return 0;
 }
 
@@ -273,7 +271,7 @@ static void har_close(struct reader *r)
 static int har_report(struct reader *r)
 {
     for (unsigned i = 0; i < r->har.nnotes; i++)
-        fprintf(stderr, "hspy: warning: %s\n", r->har.notes[i]);
+        hspy_say("warning: %s", r->har.notes[i]);
     const char *err = harsource_error(&r->har);
     return err ? hspy_fail(r->h, "%s", err) : 0;
 }

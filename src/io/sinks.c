@@ -149,9 +149,7 @@ static void say(const struct sinks *s, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("hspy: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    hspy_vsay(fmt, ap);
     va_end(ap);
 }
 
@@ -461,14 +459,12 @@ static void report_losses(struct sinks *s)
     const struct health *all[] = {&s->out.health, &s->har.health};
     for (size_t i = 0; i < 2; i++)
         if (all[i]->lost && all[i]->err)
-            fprintf(stderr, "hspy: %s: %" PRIu64 " records could not be written (%s)\n",
-                    all[i]->name, all[i]->lost, strerror(all[i]->err));
+            hspy_say("%s: %" PRIu64 " records could not be written (%s)", all[i]->name,
+                     all[i]->lost, strerror(all[i]->err));
         else if (all[i]->lost)
-            fprintf(stderr, "hspy: %s: %" PRIu64 " records could not be written\n", all[i]->name,
-                    all[i]->lost);
+            hspy_say("%s: %" PRIu64 " records could not be written", all[i]->name, all[i]->lost);
         else if (all[i]->last_err) /* only the document's end or the close failed */
-            fprintf(stderr, "hspy: %s: write failed: %s\n", all[i]->name,
-                    strerror(all[i]->last_err));
+            hspy_say("%s: write failed: %s", all[i]->name, strerror(all[i]->last_err));
     if (s->counters.write_errors)
         s->h->write_failed = true;
 }

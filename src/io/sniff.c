@@ -108,12 +108,11 @@ static int run(struct hspy *h)
     stop(&s);
     hspy_finish(h);
     for (unsigned i = 0; i < s.src.nnotes; i++)
-        fprintf(stderr, "hspy: warning: %s\n", s.src.notes[i]);
+        hspy_say("warning: %s", s.src.notes[i]);
     /* Like tcpdump's closing line: what a live run saw, once the screen is gone. */
-    fprintf(stderr, "hspy: sniff %s: %llu packets, %llu HTTP connections, %llu exchanges\n",
-            s.src.name, (unsigned long long)h->load.packets,
-            (unsigned long long)h->load.connections,
-            (unsigned long long)h->store.counters.completed);
+    hspy_say("sniff %s: %llu packets, %llu HTTP connections, %llu exchanges", s.src.name,
+             (unsigned long long)h->load.packets, (unsigned long long)h->load.connections,
+             (unsigned long long)h->store.counters.completed);
     return 0;
 }
 

@@ -499,7 +499,7 @@ void outbox_free(struct outbox *o)
         o->sync = NULL;
         char msg[OUTBOX_OUTCOME_MAX];
         save_finish(o, msg, sizeof msg);
-        fprintf(stderr, "hspy: %s\n", msg);
+        hspy_say("%s", msg);
     }
     prompt_history_cleanup(&o->paths);
     free(o);

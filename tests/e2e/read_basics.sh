@@ -41,6 +41,11 @@ head -c $((size - 700)) "$caps/gen-loss.pcap" >"$tmp/cut.pcap"
 rc=0; "$HSPY" read --no-tui "$tmp/cut.pcap" >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" = 0 ] || fail "cut file: status $rc"
 grep -q "warning: .*cut short inside a record; the [0-9]* packets before the cut were decoded" "$tmp/err" || fail "cut file: $(cat "$tmp/err")"
+# The warning quotes the file's name, shown escaped like every message that quotes a name.
+cp "$tmp/cut.pcap" "$tmp/cut"$'\e'"[2J.pcap"
+"$HSPY" read --no-tui "$tmp/cut"$'\e'"[2J.pcap" >/dev/null 2>"$tmp/err" || true
+grep -qF 'cut\x1b[2J.pcap: the file is cut short inside a record' "$tmp/err" &&
+    ! grep -q $'\e' "$tmp/err" || fail "escaped name in a warning: $(cat -v "$tmp/err")"
 
 # A pcapng whose second interface has another link type (mergecap of a loopback and an "any"
 # capture): libpcap refuses it there. The packets before are decoded, the message says why the
