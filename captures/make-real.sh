@@ -60,6 +60,26 @@ pids+=($!)
 ip netns exec "$ns" python3 -m http.server --protocol HTTP/1.1 --bind 127.0.0.1 --directory "$tmp/www" 8001 >/dev/null 2>&1 &
 pids+=($!)
 
+# An upload server (HTTP/1.1): answers "Expect: 100-continue" with 100 Continue before it reads
+# the body, then 201 with the number of bytes it received.
+cat >"$tmp/upload.py" <<'EOF'
+import http.server
+class Upload(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        got = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"%d bytes received\n" % len(got)
+        self.send_response(201)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", 8002), Upload).serve_forever()
+EOF
+ip netns exec "$ns" python3 "$tmp/upload.py" &
+pids+=($!)
+
 # A CONNECT proxy (the tunnel's bytes are relayed untouched).
 cat >"$tmp/proxy.py" <<'EOF'
 import socket, threading
@@ -113,7 +133,7 @@ wait_port() {
     echo "port $1 did not open" >&2
     exit 1
 }
-wait_port 8080; wait_port 8000; wait_port 8001; wait_port 3128
+wait_port 8080; wait_port 8000; wait_port 8001; wait_port 8002; wait_port 3128
 
 # capture NAME TOOL-ARGS... -- CLIENT-COMMAND...: runs the capture tool around the client.
 capture() {
@@ -160,6 +180,19 @@ capture real-snaplen-100.pcap $(td real-snaplen-100.pcap -s 100) -- \
 capture real-snaplen-200.pcap $(td real-snaplen-200.pcap -s 200) -- \
     curl -s -o /dev/null -o /dev/null -o /dev/null \
     http://127.0.0.1:8080/a.txt http://127.0.0.1:8080/text.txt http://127.0.0.1:8080/b.txt
+# Three requests pipelined in one write to python's HTTP/1.1 server, cut at 100 bytes: the
+# first request's head is cut, the two after it are wholly in the bytes cut; the responses (heads
+# and bodies in writes of their own) each start a segment.
+printf 'GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1:8001\r\nUser-Agent: pipeline\r\n\r\nGET /b.txt HTTP/1.1\r\nHost: 127.0.0.1:8001\r\nUser-Agent: pipeline\r\n\r\nGET /c.txt HTTP/1.1\r\nHost: 127.0.0.1:8001\r\nConnection: close\r\n\r\n' >"$tmp/pipe3.txt"
+capture real-snaplen-pipelined.pcap $(td real-snaplen-pipelined.pcap -s 100) -- \
+    sh -c "python3 $tmp/raw.py 8001 <$tmp/pipe3.txt"
+# An upload of 20,000 bytes with "Expect: 100-continue", cut at 90 bytes (24 bytes of each TCP
+# payload): the request line is captured whole, the interim 100 Continue without its last byte,
+# the final head after its status line.
+head -c 20000 "$tmp/www/big.bin" >"$tmp/upload.bin"
+capture real-snaplen-continue.pcap $(td real-snaplen-continue.pcap -s 90) -- \
+    curl -s -o /dev/null -H 'Expect: 100-continue' --data-binary @"$tmp/upload.bin" \
+    http://127.0.0.1:8002/upload
 printf 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /y HTTP/1.1\nHost: x\n\n' >"$tmp/bad.txt"
 capture real-malformed.pcap $(td real-malformed.pcap) -- \
     sh -c "python3 $tmp/raw.py 8080 <$tmp/bad.txt"

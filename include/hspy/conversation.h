@@ -79,13 +79,17 @@ struct conversation_config {
 
 /* Named limits of one conversation. */
 enum {
-    CONVERSATION_INFLIGHT_MAX = 256,  /* exchanges in flight (pipelining depth) */
-    CONVERSATION_SMALL_HEADERS = 24,  /* fields parsed without an allocation; more cost a
-                                         second parse of that head */
-    CONVERSATION_PENDING_MAX = 65536, /* client bytes held while a switch (CONNECT, Upgrade)
-                                         is pending */
-    CONVERSATION_LINE_MAX = 8192,     /* capture: bytes at a segment's start examined for a
-                                         request line (see conversation_boundary) */
+    CONVERSATION_INFLIGHT_MAX = 256,   /* exchanges in flight (pipelining depth) */
+    CONVERSATION_SMALL_HEADERS = 24,   /* fields parsed without an allocation; more cost a
+                                          second parse of that head */
+    CONVERSATION_PENDING_MAX = 65536,  /* client bytes held while a switch (CONNECT, Upgrade)
+                                          is pending */
+    CONVERSATION_LINE_MAX = 8192,      /* capture: bytes at a segment's start examined for a
+                                          request line (see conversation_boundary) */
+    CONVERSATION_REQUEST_MIN = 18,     /* capture: the shortest request ("GET / HTTP/1.0" and
+                                          two CRLFs): fewer bytes cut cannot have held one */
+    CONVERSATION_GAP_DETAIL_MAX = 384, /* capture: room for the detail of a message's one
+                                          capture-gap warning, rewritten as its gaps add up */
 };
 
 struct conversation *conversation_new(const struct conversation_config *cfg,
@@ -120,7 +124,14 @@ size_t conversation_feed(struct conversation *c, enum side side, const uint8_t *
  */
 void conversation_feed_leftover(struct conversation *c, enum side side, const uint8_t *p, size_t n,
                                 int64_t ts, const char *why);
-/* A capture lost n bytes of side here. */
+/*
+ * A capture lost n bytes of side here. A message gets one capture-gap warning, at its first gap,
+ * whose detail later gaps of the message rewrite (the bytes missing in all, how many gaps or
+ * packets, the first one's size). A snap length's gap (conversation_flag with MSG_SNAPLEN just
+ * before) on the client side that leaves room for whole requests past the request in progress
+ * may have held pipelined requests: a response that then finds no request waiting is paired with
+ * a request recorded as lost (MSG_LOST, warning snaplen-truncated) instead of none.
+ */
 void conversation_gap(struct conversation *c, enum side side, uint64_t n, int64_t ts);
 /*
  * Capture: the next bytes of side begin a TCP segment. After a snap length cut a head (or a
@@ -133,7 +144,8 @@ void conversation_boundary(struct conversation *c, enum side side);
 /* The side closed its direction (FIN, EOF) or the connection was reset (both sides). */
 void conversation_close(struct conversation *c, enum side side, int64_t ts);
 /* Flags the exchange currently receiving bytes on side (e.g. EX_TRUNCATED and MSG_SNAPLEN for
- * packets a capture cut short). */
+ * packets a capture cut short). MSG_SNAPLEN also says that the side's next conversation_gap is
+ * the snap length's, even when no exchange receives the side's bytes. */
 void conversation_flag(struct conversation *c, enum side side, uint32_t exchange_flags,
                        uint32_t message_flags);
 

@@ -35,6 +35,9 @@ enum message_flag {
      * start line and the field lines before the cut, head.len the head bytes captured (the cut
      * line included); the body (body_kind BODY_UNKNOWN) starts after the bytes missing. */
     MSG_HEAD_CUT = 1 << 11,
+    /* A capture has none of the message: a request pipelined in a packet the snap length cut,
+     * known only from the response that answers it (no byte, no head). */
+    MSG_LOST = 1 << 12,
 };
 
 enum { MESSAGE_INTERIM_MAX = 8, MESSAGE_GAPS_MAX = 16 };
@@ -96,6 +99,12 @@ static inline const uint8_t *message_at(const struct message *m, struct http_spa
 static inline const uint8_t *message_head_base(const struct message *m)
 {
     return (m->flags & MSG_HEAD) ? m->raw.data + m->head_off : NULL;
+}
+
+/* Whether the message has anything to record: a byte seen, or its loss (MSG_LOST). */
+static inline bool message_recorded(const struct message *m)
+{
+    return (m->flags & (MSG_STARTED | MSG_LOST)) || m->wire_bytes != 0;
 }
 
 /* Value of a header by name (case-insensitive), first occurrence; NULL when absent. */

@@ -277,25 +277,18 @@ static void flow_data(void *data, struct flow *f, int dir, const uint8_t *p, siz
         done += conversation_feed(cf->conv, side_of(cf, dir), p + done, n - done, ts);
 }
 
-/* Whether ex already says that side's packets were cut by the snap length. */
-static bool has_snaplen_warning(const struct exchange *ex, enum side side)
-{
-    for (uint16_t i = 0; i < ex->nwarnings; i++)
-        if (ex->warnings[i].code == W_SNAPLEN_TRUNCATED && ex->warnings[i].side == side)
-            return true;
-    return false;
-}
-
 /*
- * The snap length cut a packet of side's current message: said once per side of an exchange
- * (the size the packets were cut at is in the reader's note: a file exported from the
- * exchanges cuts them elsewhere, and the warning must read the same from it); each gap it made
- * is counted (capture-gap) by the conversation.
+ * The snap length cut a packet of side's current message: said once per message, when it is
+ * first flagged MSG_SNAPLEN (the size the packets were cut at is in the reader's note: a file
+ * exported from the exchanges cuts them elsewhere, and the warning must read the same from it);
+ * each gap it made is counted (capture-gap) by the conversation. The flag, not a warning of the
+ * code, decides: the conversation's own snaplen-truncated warnings (a request lost, a doubtful
+ * pairing) say something else.
  */
 static void snaplen_cut(struct capture_flow *cf, enum side side)
 {
     struct exchange *ex = conversation_current(cf->conv, side);
-    if (ex && !has_snaplen_warning(ex, side))
+    if (ex && !(exchange_msg(ex, side)->flags & MSG_SNAPLEN))
         exchange_warn(ex, W_SNAPLEN_TRUNCATED, side, exchange_msg(ex, side)->wire_bytes,
                       "packets of this side were cut by the capture's snap length: the bytes "
                       "past it are missing");

@@ -10,6 +10,8 @@
 #include "hspy/conversation.h"
 
 #include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,17 @@ enum side_state {
     PS_DEAD,        /* live: framing was impossible; bytes are kept on the last exchange */
 };
 
+/*
+ * Capture: the snap length cut, from a client packet, room for whole requests past the request in
+ * progress: requests pipelined there are lost with the bytes, and only the responses to them can
+ * tell they were sent.
+ */
+struct lost {
+    uint32_t after; /* conn_seq of the request the cut packet carried; 0: nothing lost */
+    uint64_t bytes; /* bytes the snap length cut from that packet */
+    int64_t t;      /* when that packet was captured */
+};
+
 /* One exchange in flight and what the conversation knows about it. */
 struct inflight {
     struct exchange *ex;
@@ -35,6 +48,22 @@ struct inflight {
     bool resp_done; /* the server side no longer writes into it */
     bool has_facts; /* the request head was parsed: facts are valid */
     struct framing_request facts;
+    struct lost lost; /* requests that may have been lost after this one's */
+};
+
+/*
+ * The capture-gap warning of a side's message: its first gap makes it, later gaps of the same
+ * message rewrite its detail (one warning per message however many packets a cut body spans).
+ */
+struct gapnote {
+    struct exchange *ex; /* the exchange it was made for, and its conn_seq (pools recycle) */
+    uint32_t seq;
+    char *detail;       /* CONVERSATION_GAP_DETAIL_MAX bytes in ex's arena; NULL when dropped */
+    const char *reason; /* what the first gap did to the message ("" when nothing to say) */
+    uint64_t first;     /* bytes of the first gap */
+    uint64_t total;     /* bytes of every gap */
+    uint32_t count;     /* gaps */
+    bool snap;          /* every one a snap length's */
 };
 
 /* One direction of the connection. */
@@ -76,6 +105,9 @@ struct half {
      * [cut_min, cut_max] of its wire bytes (the head's end lies somewhere in the gap); 0 when
      * no length is known. */
     uint64_t cut_min, cut_max;
+    bool snap_next; /* the next gap is a snap length's (conversation_flag) */
+    bool snap_gap;  /* the gap being handled is a snap length's */
+    struct gapnote gapnote;
 };
 
 struct conversation {
@@ -89,6 +121,9 @@ struct conversation {
     bool paused;          /* an event asked to pause */
     int64_t now;          /* timestamp of the bytes being fed */
     const char *leftover; /* conversation_feed_leftover: why its bytes are not acted on */
+    uint32_t req_seq;     /* conn_seq of the latest request begun */
+    struct lost lost;     /* capture: after the request last paired with a response */
+    int64_t resp_end;     /* when the last response ended */
 };
 
 /* --- events --- */
@@ -117,7 +152,9 @@ static void finish_flags(struct exchange *ex)
         ex->flags |= EX_TRUNCATED;
     if (both & MSG_GAP)
         ex->flags |= EX_GAP;
-    bool req_ok = (ex->req.flags & MSG_COMPLETE) || (ex->flags & EX_NO_REQUEST);
+    /* A request the capture lost is known only from its answer: nothing of it is missing that
+     * could have come. */
+    bool req_ok = (ex->req.flags & (MSG_COMPLETE | MSG_LOST)) || (ex->flags & EX_NO_REQUEST);
     bool resp_ok = (ex->resp.flags & MSG_COMPLETE) != 0;
     if (!req_ok || !resp_ok)
         ex->flags |= EX_INCOMPLETE;
@@ -378,6 +415,7 @@ static void message_done(struct conversation *c, enum side s, bool complete)
         emit(c, ex, CONV_REQ_DONE, s, NULL, 0);
     } else {
         ex->t[T_RESP_LAST] = m->t_last;
+        c->resp_end = m->t_last;
         sd->state = PS_IDLE;
         if (f)
             f->resp_done = true;
@@ -962,6 +1000,7 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
         return i;
     struct exchange *ex = begin(c, true);
     sd->ex = ex;
+    c->req_seq = ex->conn_seq;
     touch_times(ex, SIDE_CLIENT, c->now);
     ex->req.flags |= MSG_STARTED;
     if (sd->skipped) {
@@ -1012,6 +1051,56 @@ static void classify_orphan(struct conversation *c, struct exchange *ex, const u
         c->side[SIDE_SERVER].orphan_undecided = true;
 }
 
+static void settle_held(struct conversation *c, enum side s);
+static void end_unknown(struct conversation *c, enum side s);
+
+/*
+ * Capture: a response finds no request waiting after the snap length cut, from a client packet,
+ * room for whole requests (c->lost): it answers the next request in order, one pipelined in the
+ * bytes cut, which an exchange of its own records as lost (MSG_LOST, snaplen-truncated). The
+ * server read the request that packet carried before it answered a later one, so a body of
+ * unknown length still running on the client side ends here. Returns the exchange's slot.
+ */
+static struct inflight *begin_lost(struct conversation *c)
+{
+    struct half *cl = &c->side[SIDE_CLIENT];
+    if (cl->ex && cl->state == PS_BODY && cl->framing.kind == BODY_UNKNOWN)
+        end_unknown(c, SIDE_CLIENT);
+    struct lost lost = c->lost;
+    struct exchange *ex = begin(c, true);
+    struct inflight *f = find(c, ex);
+    f->req_done = true;
+    f->lost = lost; /* more may have been pipelined after it */
+    ex->req.flags |= MSG_LOST | MSG_SNAPLEN;
+    ex->flags |= EX_TRUNCATED | EX_GAP;
+    ex->t[T_REQ_FIRST] = ex->t[T_REQ_LAST] = lost.t;
+    exchange_warn(ex, W_SNAPLEN_TRUNCATED, SIDE_CLIENT, 0,
+                  "the request is missing: it was pipelined in the %llu bytes the snap length cut "
+                  "from the client's packet of request #%llu.%u; this response, the next in "
+                  "order, answers it",
+                  (unsigned long long)lost.bytes, (unsigned long long)c->cfg.conn_id, lost.after);
+    return f;
+}
+
+/*
+ * Capture: a response paired in order with f's request while requests may have been lost to the
+ * snap length before it (c->lost). A client that sent that request only once the previous
+ * response had ended was waiting for it, not pipelining: what the server answered next is this
+ * request. One that sent it earlier was pipelining, and the response may answer a request lost
+ * in the bytes cut: the exchange says so.
+ */
+static void doubt_pairing(struct conversation *c, struct inflight *f)
+{
+    if (!c->lost.after || f->ex->t[T_REQ_FIRST] >= c->resp_end)
+        return;
+    exchange_warn(f->ex, W_SNAPLEN_TRUNCATED, SIDE_SERVER, 0,
+                  "requests pipelined after request #%llu.%u may have been in the %llu bytes the "
+                  "snap length cut from its packet: this response, paired in order with this "
+                  "request, may answer one of them instead",
+                  (unsigned long long)c->cfg.conn_id, c->lost.after,
+                  (unsigned long long)c->lost.bytes);
+}
+
 static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[SIDE_SERVER];
@@ -1021,9 +1110,15 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
     repair_pairing(c);
     sd->orphan_undecided = false;
     struct inflight *f = next_response_slot(c);
+    if (!f && c->lost.after) {
+        /* The client's bytes held at a segment's start may begin the request answered here. */
+        settle_held(c, SIDE_CLIENT);
+        f = next_response_slot(c);
+    }
     struct exchange *ex;
     if (f) {
         ex = f->ex;
+        doubt_pairing(c, f);
     } else {
         if (!room_for_one(c, SIDE_SERVER))
             return 0;
@@ -1036,9 +1131,10 @@ static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
             sd->state = PS_RESYNC;
             return 0;
         }
-        ex = begin(c, false);
-        f = find(c, ex);
+        f = c->lost.after ? begin_lost(c) : find(c, begin(c, false));
+        ex = f->ex;
     }
+    c->lost = f->lost;
     sd->ex = ex;
     touch_times(ex, SIDE_SERVER, c->now);
     ex->resp.flags |= MSG_STARTED;
@@ -1196,10 +1292,62 @@ static void count_gap(struct exchange *ex, struct message *m, uint64_t n)
     m->wire_bytes += n;
 }
 
-static void add_gap(struct exchange *ex, struct message *m, enum side s, uint64_t n)
+/* Writes the note's detail: one gap as it always read; several with their total and count. */
+static void render_gapnote(const struct gapnote *g)
 {
-    exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes, "%llu bytes missing", (unsigned long long)n);
+    if (!g->detail)
+        return;
+    const char *sep = g->reason[0] ? ": " : "";
+    if (g->count == 1)
+        snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX, "%llu bytes missing%s%s",
+                 (unsigned long long)g->first, sep, g->reason);
+    else
+        snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX,
+                 "%llu bytes missing in %u %s, the first %llu here%s%s",
+                 (unsigned long long)g->total, g->count,
+                 g->snap ? "packets cut by the snap length" : "gaps", (unsigned long long)g->first,
+                 sep, g->reason);
+}
+
+static void note_gap(struct conversation *c, enum side s, uint64_t n, const char *reason, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Counts a gap of n bytes at side s's current offset in its message, with the message's one
+ * capture-gap warning: its first gap makes it at that offset, with reason (printf format: what
+ * the gap did to the message) in its detail; later gaps rewrite the detail in place (the arena
+ * buffer stays the message's while it is in progress) to count them all. A warning the exchange
+ * had no room for (EXCHANGE_WARNINGS_MAX) is dropped once, not per gap.
+ */
+static void note_gap(struct conversation *c, enum side s, uint64_t n, const char *reason, ...)
+{
+    struct half *sd = &c->side[s];
+    struct exchange *ex = sd->ex;
+    struct message *m = exchange_msg(ex, s);
+    struct gapnote *g = &sd->gapnote;
+    if (g->ex != ex || g->seq != ex->conn_seq || g->count == 0) {
+        *g = (struct gapnote){.ex = ex, .seq = ex->conn_seq, .first = n, .snap = true};
+        va_list ap;
+        va_start(ap, reason);
+        g->reason = arena_vprintf(&ex->arena, reason, ap);
+        va_end(ap);
+        uint16_t before = ex->nwarnings;
+        exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes, NULL);
+        if (ex->nwarnings > before) {
+            g->detail = arena_alloc(&ex->arena, CONVERSATION_GAP_DETAIL_MAX);
+            ex->warnings[ex->nwarnings - 1].detail = g->detail;
+        }
+    }
+    g->count++;
+    g->total += n;
+    g->snap = g->snap && sd->snap_gap;
+    render_gapnote(g);
     count_gap(ex, m, n);
+}
+
+static void add_gap(struct conversation *c, enum side s, uint64_t n)
+{
+    note_gap(c, s, n, "%s", "");
 }
 
 /*
@@ -1312,6 +1460,28 @@ static size_t feed_unknown(struct conversation *c, enum side s, const uint8_t *p
     return take;
 }
 
+/*
+ * A request line [start, len) of p that the cut ended inside its version ("POST /up H"): its
+ * length without the version's part, so that the target is read whole; else len.
+ */
+static size_t drop_cut_version(const uint8_t *p, size_t start, size_t len)
+{
+    static const char version[] = "HTTP/1.";
+    const uint8_t *sp = memchr(p + start, ' ', len - start);
+    if (!sp)
+        return len;
+    size_t target = (size_t)(sp - p) + 1; /* the target starts after the method's space */
+    size_t last = len;
+    while (last > target && p[last - 1] != ' ')
+        last--;
+    if (last <= target)
+        return len; /* no space after the target: the cut went through the target */
+    size_t tail = len - last;
+    bool prefix = tail < sizeof version - 1 ? memcmp(p + last, version, tail) == 0
+                                            : memcmp(p + last, version, sizeof version - 1) == 0;
+    return prefix ? last - 1 : len;
+}
+
 /* The head the cut left, at least a start line, parsed into sd->head; false when none. */
 static bool parse_cut_head(struct conversation *c, struct half *sd, enum side s,
                            const uint8_t *base, size_t have, struct http_warnings *w)
@@ -1326,6 +1496,8 @@ static bool parse_cut_head(struct conversation *c, struct half *sd, enum side s,
     size_t len = have;
     while (lf && base[len - 1] != '\n')
         len--;
+    if (!lf && s == SIDE_CLIENT)
+        len = drop_cut_version(base, start, len);
     size_t endlen = lf ? 2 : 4;
     uint8_t *buf = xmalloc(len + endlen + 1);
     memcpy(buf, base, len);
@@ -1355,6 +1527,33 @@ static bool parse_cut_head(struct conversation *c, struct half *sd, enum side s,
 }
 
 /*
+ * Capture: the head the cut left on the server side (parsed into sd->head, base its bytes) is an
+ * interim response's (100 Continue, 103): it is kept as the message's interim, and the final head
+ * is looked for after the gap as after any gap (a snap length leaves it at the next segment's
+ * start). Returns false, having changed nothing, for any other head.
+ */
+static bool cut_interim(struct conversation *c, const uint8_t *base, uint64_t n)
+{
+    struct half *sd = &c->side[SIDE_SERVER];
+    struct exchange *ex = sd->ex;
+    struct framing fr;
+    framing_response(base, &sd->head, request_facts(find(c, ex), ex), &fr, NULL);
+    if (!fr.interim)
+        return false;
+    note_gap(c, SIDE_SERVER, n, "the interim %u response's head was cut after %u bytes",
+             sd->head.status, sd->head.len);
+    record_interim(ex, &sd->head);
+    release_scratch(sd);
+    emit(c, ex, CONV_RESP_INTERIM, SIDE_SERVER, NULL, 0);
+    ex->resp.head_off = (uint32_t)ex->resp.raw.len;
+    sd->ex = NULL; /* the final head pairs with this exchange still: its response is not done */
+    sd->state = PS_RESYNC;
+    sd->mid_line = false;
+    dynbuf_reset(&sd->hold);
+    return true;
+}
+
+/*
  * Capture: a gap of n bytes cut the head in progress on side s. When its start line was
  * captured (a request line at least to its target), the head is read from it and the field
  * lines before the cut, and kept with MSG_HEAD_CUT; the bytes after the gap are a body of
@@ -1376,6 +1575,8 @@ static bool cut_head(struct conversation *c, enum side s, uint64_t n)
         release_scratch(sd);
         return false;
     }
+    if (s == SIDE_SERVER && cut_interim(c, base, n))
+        return true;
     keep_headers(ex, sd);
     m->head = sd->head;
     m->flags |= MSG_HEAD | MSG_HEAD_CUT;
@@ -1404,15 +1605,13 @@ static bool cut_head(struct conversation *c, enum side s, uint64_t n)
     /* Only a snap length is sure to leave each later segment's start: after a loss the engine
      * resynchronises as after any gap. */
     bool snap = (m->flags & MSG_SNAPLEN) != 0;
-    exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes,
-                  "%llu bytes missing: the head was cut after %u bytes (%u field lines read)%s",
-                  (unsigned long long)n, m->head.len, m->head.nheaders,
-                  bodiless || !snap        ? ""
-                  : fr.kind == BODY_LENGTH ? "; the body is framed by its Content-Length"
-                                           : "; the body's length is unknown: it ends where the "
-                                             "next message starts");
     uint64_t cut_at = m->wire_bytes;
-    count_gap(ex, m, n);
+    note_gap(c, s, n, "the head was cut after %u bytes (%u field lines read)%s", m->head.len,
+             m->head.nheaders,
+             bodiless || !snap        ? ""
+             : fr.kind == BODY_LENGTH ? "; the body is framed by its Content-Length"
+                                      : "; the body's length is unknown: it ends where the "
+                                        "next message starts");
     m->body_off = m->raw.len; /* what is kept after the gap is body */
     emit(c, ex, s == SIDE_CLIENT ? CONV_REQ_HEAD : CONV_RESP_HEAD, s, NULL, 0);
     if (!snap && !bodiless) {
@@ -1455,7 +1654,7 @@ static bool gap_in_body(struct conversation *c, enum side s, uint64_t n)
                 (unknown && (!sd->cut_max || sd->cut_max - m->wire_bytes >= n));
     if (!fits)
         return false;
-    add_gap(sd->ex, m, s, n);
+    add_gap(c, s, n);
     m->body_wire += n;
     m->body_size += n;
     sd->hashing = false;
@@ -1486,7 +1685,7 @@ static void gap_past_body(struct conversation *c, enum side s, uint64_t n, uint6
 {
     struct half *sd = &c->side[s];
     struct message *m = exchange_msg(sd->ex, s);
-    add_gap(sd->ex, m, s, rest);
+    add_gap(c, s, rest);
     m->body_wire += rest;
     m->body_size += rest;
     sd->hashing = false;
@@ -1510,24 +1709,58 @@ static void gap_in_chunked(struct conversation *c, enum side s, uint64_t n)
     stop_chunked(sd);
     sd->framing.kind = BODY_UNKNOWN;
     sd->cut_min = sd->cut_max = 0;
-    exchange_warn(sd->ex, W_CAPTURE_GAP, s, m->wire_bytes,
-                  "%llu bytes missing: the chunked framing is lost; the body ends where the "
-                  "next message starts",
-                  (unsigned long long)n);
-    count_gap(sd->ex, m, n);
+    note_gap(c, s, n, "the chunked framing is lost; the body ends where the next message starts");
     m->body_wire += n;
     m->body_size += n;
     sd->hashing = false;
     sd->boundary = true;
 }
 
+/*
+ * Capture: the snap length cut n bytes from a client packet. When they hold room for a whole
+ * request beyond what the message in progress still needs, requests pipelined after it may have
+ * been among them: the latest request begun says so (its response will tell, see begin_lost),
+ * or, when its response has begun, the conversation does at once.
+ */
+static void client_cut(struct conversation *c, uint64_t n)
+{
+    struct half *sd = &c->side[SIDE_CLIENT];
+    uint64_t need = 0;
+    if (sd->state == PS_HEAD)
+        need = 1; /* at least the LF that ends the head */
+    else if (sd->state == PS_BODY && sd->framing.kind == BODY_LENGTH)
+        need = sd->remaining;
+    else if (sd->state == PS_BODY && sd->framing.kind == BODY_CHUNKED)
+        need = 5; /* at least the last chunk, "0" CRLF CRLF */
+    else if (sd->state == PS_BODY && sd->framing.kind == BODY_UNKNOWN &&
+             sd->cut_min > sd->ex->req.wire_bytes)
+        need = sd->cut_min - sd->ex->req.wire_bytes;
+    else if (sd->state != PS_BODY && sd->state != PS_IDLE && sd->state != PS_RESYNC)
+        return; /* a tunnel, a pending switch: no requests follow */
+    if (n < need || n - need < CONVERSATION_REQUEST_MIN || c->req_seq == 0)
+        return;
+    struct lost lost = {c->req_seq, n, c->now};
+    for (size_t i = 0; i < c->nfl; i++) {
+        struct inflight *f = &c->fl[i];
+        if (f->ex->conn_seq == c->req_seq && !(f->ex->resp.flags & MSG_STARTED) && !f->resp_done) {
+            f->lost = lost;
+            return;
+        }
+    }
+    c->lost = lost;
+}
+
 void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t ts)
 {
     struct half *sd = &c->side[s];
     c->now = ts;
+    sd->snap_gap = sd->snap_next;
+    sd->snap_next = false;
     if (n == 0)
         return;
     settle_held(c, s);
+    if (sd->snap_gap && s == SIDE_CLIENT && c->cfg.capture)
+        client_cut(c, n);
     switch (sd->state) {
     case PS_BODY: {
         if (gap_in_body(c, s, n))
@@ -1548,8 +1781,7 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
     case PS_HEAD: {
         if (sd->state == PS_HEAD && c->cfg.capture && cut_head(c, s, n))
             return;
-        struct message *m = exchange_msg(sd->ex, s);
-        add_gap(sd->ex, m, s, n);
+        add_gap(c, s, n);
         if (sd->state == PS_HEAD)
             release_scratch(sd);
         /* A capture resynchronises after the gap (message_done sees to it). A live side
@@ -1559,8 +1791,7 @@ void conversation_gap(struct conversation *c, enum side s, uint64_t n, int64_t t
         break;
     }
     case PS_TUNNEL: {
-        struct message *m = exchange_msg(sd->ex, s);
-        add_gap(sd->ex, m, s, n);
+        add_gap(c, s, n);
         sd->ex->tunnel_bytes[s] += n;
         break;
     }
@@ -1710,6 +1941,8 @@ void conversation_flag(struct conversation *c, enum side side, uint32_t exchange
                        uint32_t message_flags)
 {
     struct exchange *ex = c->side[side].ex;
+    if (message_flags & MSG_SNAPLEN)
+        c->side[side].snap_next = true;
     if (!ex)
         return;
     ex->flags |= exchange_flags;

@@ -863,7 +863,7 @@ static void member_int_or_null(struct jsonwrite *w, const char *name, int64_t v)
 /* Every field of struct message, so HAR import can rebuild it without guessing. */
 static void wire_message(struct jsonwrite *w, const struct message *m)
 {
-    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0) {
+    if (!message_recorded(m)) {
         jsonwrite_null(w);
         return;
     }

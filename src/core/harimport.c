@@ -333,12 +333,16 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     return same;
 }
 
-/* Engine warnings that come from replaying one exchange alone, not from its bytes. */
-static bool replay_artifact(uint16_t code)
+/*
+ * Engine warnings that come from replaying one exchange alone, not from its bytes; lost says the
+ * record's request was lost by the capture (MSG_LOST), which the replay, having no request to
+ * pair the response with, reads as a response without one.
+ */
+static bool replay_artifact(uint16_t code, bool lost)
 {
     return code == W_EOF_MID_MESSAGE || code == W_TUNNEL_EARLY_DATA || code == W_CAPTURE_GAP ||
            code == W_MIDSTREAM || code == W_EXTRA_BYTES || code == W_RETRANSMIT_DIFFERS ||
-           code == W_SNAPLEN_TRUNCATED;
+           code == W_SNAPLEN_TRUNCATED || (lost && code == W_RESPONSE_WITHOUT_REQUEST);
 }
 
 static bool listed(const json_t *list, uint16_t code)
@@ -355,8 +359,10 @@ static bool listed(const json_t *list, uint16_t code)
 }
 
 /* The recorded warnings in their order (the engine's detail text when it found the same one,
- * as that keeps bytes a record had to make lossy), then what only the engine found. */
-static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dropped)
+ * as that keeps bytes a record had to make lossy, unless the replay of one exchange alone cannot
+ * tell what the capture told: a capture-gap's count of all the message's gaps, say), then what
+ * only the engine found. */
+static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dropped, bool lost)
 {
     uint16_t n = ex->nwarnings;
     struct warning engine[EXCHANGE_WARNINGS_MAX];
@@ -379,7 +385,7 @@ static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dr
             continue;
         }
         const char *detail = jsonget_str(v, "detail");
-        for (uint16_t k = 0; k < n; k++)
+        for (uint16_t k = 0; k < n && !(detail && replay_artifact(code, lost)); k++)
             if (engine[k].code == code && engine[k].side == side && engine[k].offset == off)
                 detail = engine[k].detail;
         if (detail)
@@ -390,7 +396,7 @@ static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dr
     /* Only codes the record never mentions: where it does, the engine that saw the bytes as
      * they arrived decided the offsets (a split head can report a bare LF at another line). */
     for (uint16_t k = 0; k < n; k++)
-        if (!replay_artifact(engine[k].code) && !listed(list, engine[k].code)) {
+        if (!replay_artifact(engine[k].code, lost) && !listed(list, engine[k].code)) {
             if (engine[k].detail)
                 exchange_warn(ex, engine[k].code, engine[k].side, engine[k].offset, "%s",
                               engine[k].detail);
@@ -422,7 +428,8 @@ static void restore_exchange(struct exchange *ex, const json_t *hs, bool *done)
     const json_t *tunnel = json_object_get(hs, "tunnel");
     ex->tunnel_bytes[SIDE_CLIENT] = (uint64_t)jsonget_int(tunnel, "client_bytes", 0);
     ex->tunnel_bytes[SIDE_SERVER] = (uint64_t)jsonget_int(tunnel, "server_bytes", 0);
-    restore_warnings(ex, json_object_get(hs, "warnings"), jsonget_int(hs, "warnings_dropped", 0));
+    restore_warnings(ex, json_object_get(hs, "warnings"), jsonget_int(hs, "warnings_dropped", 0),
+                     (ex->req.flags & MSG_LOST) != 0);
     ex->error = arena_str(ex, jsonget_str(hs, "error"));
     ex->note = arena_str(ex, jsonget_str(hs, "note"));
     ex->replay_of = (uint64_t)jsonget_int(hs, "replay_of", 0);

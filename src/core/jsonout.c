@@ -453,7 +453,7 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
 static void write_message(struct jsonwrite *w, const struct message *m, enum side side,
                           const struct jsonout_config *cfg)
 {
-    if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0) {
+    if (!message_recorded(m)) {
         jsonwrite_null(w);
         return;
     }

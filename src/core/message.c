@@ -10,8 +10,8 @@
 #include "hspy/sha256.h"
 
 static const char *const FLAG_NAMES[] = {
-    "started",  "head",       "complete", "truncated", "gap",    "http09",
-    "unparsed", "head-limit", "snaplen",  "edited",    "hashed", "head-cut",
+    "started",    "head",    "complete", "truncated", "gap",      "http09", "unparsed",
+    "head-limit", "snaplen", "edited",   "hashed",    "head-cut", "lost",
 };
 
 const char *message_flag_name(uint32_t flag)

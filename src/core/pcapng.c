@@ -448,21 +448,31 @@ static uint64_t send_range(struct sender *x, enum side s, const struct message *
     return side;
 }
 
+/* The side offset (every byte the side sent) of raw offset off of m: gaps before it count. */
+static uint64_t side_offset(const struct message *m, uint64_t off)
+{
+    uint16_t ngaps = m->gaps ? (m->ngaps < MESSAGE_GAPS_MAX ? m->ngaps : MESSAGE_GAPS_MAX) : 0;
+    for (uint16_t i = 0; i < ngaps && m->gaps[i].off <= off; i++)
+        off += m->gaps[i].len;
+    return off;
+}
+
 /*
- * Where each side's first part ends. A tunnel's or an Expect: 100-continue's bytes went back
- * and forth: the request head, then the interim or switching response, then the rest; reading
- * them in another order would change what the exchange is. Otherwise request, then response.
+ * Where each side's first part ends, in side offsets (a head the snap length cut has its gap
+ * before its body). A tunnel's or an Expect: 100-continue's bytes went back and forth: the
+ * request head, then the interim or switching response, then the rest; reading them in another
+ * order would change what the exchange is. Otherwise request, then response.
  */
 static void split_points(const struct exchange *ex, uint64_t *req, uint64_t *resp)
 {
     *req = UINT64_MAX;
     *resp = 0;
     if (ex->flags & EX_TUNNEL) {
-        *req = ex->req.body_off;
-        *resp = ex->resp.body_off;
+        *req = side_offset(&ex->req, ex->req.body_off);
+        *resp = side_offset(&ex->resp, ex->resp.body_off);
     } else if (ex->resp.ninterim && (ex->req.flags & MSG_HEAD)) {
-        *req = ex->req.body_off;
-        *resp = ex->resp.head_off;
+        *req = side_offset(&ex->req, ex->req.body_off);
+        *resp = side_offset(&ex->resp, ex->resp.head_off);
     }
 }
 

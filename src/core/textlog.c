@@ -114,11 +114,14 @@ static void add_warnings(struct dynbuf *out, const struct exchange *ex)
         dynbuf_printf(out, "%s+%" PRIu32, any ? "," : "", ex->warnings_dropped);
 }
 
+/* The exchange flags but done, then in-flight and request-lost (a capture lost the request:
+ * MSG_LOST), which are no exchange flags. */
 static void add_flags(struct dynbuf *out, const struct exchange *ex)
 {
     uint32_t shown = ex->flags & ~(uint32_t)EX_DONE;
     bool open = !(ex->flags & EX_DONE);
-    if (!shown && !open)
+    bool lost = (ex->req.flags & MSG_LOST) != 0;
+    if (!shown && !open && !lost)
         return;
     dynbuf_adds(out, " +");
     bool any = false;
@@ -132,6 +135,8 @@ static void add_flags(struct dynbuf *out, const struct exchange *ex)
         dynbuf_printf(out, "%s%s", any ? "," : "", exchange_flag_name((uint32_t)1 << bit));
         any = true;
     }
+    if (lost)
+        dynbuf_printf(out, "%srequest-lost", any ? "," : "");
 }
 
 size_t textlog_line(struct dynbuf *out, const struct exchange *ex, struct jsonout_clock *clock)
@@ -169,6 +174,26 @@ static void head_lines(struct dynbuf *out, const char *prefix, const uint8_t *p,
         dynbuf_addc(out, '\n');
         i = end;
     }
+}
+
+/*
+ * The interim heads in front of the final one, each on its own lines (one a capture cut inside
+ * a line is said to be cut); returns where the bytes after them start.
+ */
+static size_t interim_lines(struct dynbuf *out, const char *side, const char *prefix,
+                            const struct message *m)
+{
+    size_t from = 0;
+    for (uint8_t i = 0; m->interim && i < m->ninterim; i++) {
+        size_t end = (size_t)m->interim[i].off + m->interim[i].len;
+        if (end > m->raw.len || end < from)
+            break;
+        head_lines(out, prefix, m->raw.data + from, end - from);
+        if (end > from && m->raw.data[end - 1] != '\n')
+            dynbuf_printf(out, "* %s: the capture lost the rest of this interim head\n", side);
+        from = end;
+    }
+    return from;
 }
 
 /* What the body section shows, and what to say about it. */
@@ -248,11 +273,21 @@ static void body_section(struct dynbuf *out, const char *side, const struct mess
 static void message_section(struct dynbuf *out, const char *side, const char *prefix,
                             const struct message *m, const struct textlog_config *cfg)
 {
+    if (m->flags & MSG_LOST) {
+        dynbuf_printf(out,
+                      "* %s: lost: pipelined in a packet the snap length cut, none of it "
+                      "was captured\n",
+                      side);
+        return;
+    }
     if (!(m->flags & MSG_STARTED) && m->wire_bytes == 0)
         return;
     if (m->flags & MSG_HEAD) {
         size_t end = (size_t)m->head_off + m->head.len;
-        head_lines(out, prefix, m->raw.data, end < m->raw.len ? end : m->raw.len);
+        size_t from = interim_lines(out, side, prefix, m);
+        if (from < end)
+            head_lines(out, prefix, m->raw.data + from,
+                       (end < m->raw.len ? end : m->raw.len) - from);
         if (m->flags & MSG_HEAD_CUT)
             dynbuf_printf(
                 out, "* %s: the capture lost the rest of the head after these %" PRIu32 " bytes\n",
