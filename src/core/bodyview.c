@@ -65,8 +65,8 @@ struct cursor {
 /* A rendered line, before it is cut into rows. */
 struct line {
     struct dynbuf text;
-    struct bodyview_span span[BODYVIEW_SPANS_MAX];
-    uint16_t nspans;
+    struct bodyview_span *span; /* in order, not overlapping (match spans excepted) */
+    uint32_t nspans, spans_cap;
     uint16_t flags; /* enum bodyview_row_flag: CONT, NOTICE */
     uint32_t cols;  /* display columns of text */
 };
@@ -124,11 +124,19 @@ struct bodyview {
     size_t starts_cap;
     /* scratch */
     struct line tmp;
-    struct dynbuf conv;    /* charset conversion */
+    struct dynbuf conv;   /* charset conversion */
+    struct bad_byte *bad; /* and the bytes it could not convert, in order */
+    size_t nbad, badcap;
     struct dynbuf decoded; /* form percent-decoding */
     struct bodyview_stats st;
     const struct bodyview_query *hl;
     char desc[192];
+};
+
+/* A byte the charset does not define: shown as an escape where conv's text reaches at. */
+struct bad_byte {
+    uint32_t at;
+    uint8_t byte;
 };
 
 struct bodyview_query {
@@ -145,6 +153,22 @@ static void line_init(struct line *l)
 {
     memset(l, 0, sizeof *l);
     dynbuf_init(&l->text, LINE_TEXT_MAX);
+}
+
+static void line_cleanup(struct line *l)
+{
+    dynbuf_cleanup(&l->text);
+    free(l->span);
+}
+
+/* Room for one span more. A line's spans are bounded by its text (LINE_TEXT_MAX bytes). */
+static struct bodyview_span *span_slot(struct bodyview_span **span, uint32_t n, uint32_t *cap)
+{
+    if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *span = xrealloc(*span, *cap * sizeof **span);
+    }
+    return &(*span)[n];
 }
 
 static void line_reset(struct line *l)
@@ -289,9 +313,9 @@ static void span_add(struct line *l, size_t off, size_t len, enum bodyview_style
             return;
         }
     }
-    if (l->nspans == BODYVIEW_SPANS_MAX)
-        return; /* styling only: the text itself is complete */
-    l->span[l->nspans++] = (struct bodyview_span){(uint32_t)off, (uint32_t)len, (uint8_t)style};
+    *span_slot(&l->span, l->nspans, &l->spans_cap) =
+        (struct bodyview_span){(uint32_t)off, (uint32_t)len, (uint8_t)style};
+    l->nspans++;
 }
 
 /* Text hspy writes itself (ASCII or known-safe UTF-8). */
@@ -306,16 +330,41 @@ static void put_lit(struct line *l, const char *s, enum bodyview_style style)
     span_add(l, before, l->text.len - before, style);
 }
 
-/* Bytes from the network, through termsafe. */
+/* Spans of put_safe: the text's style up to each escape, the escape style over it. */
+struct safe_spans {
+    struct line *l;
+    enum bodyview_style style;
+    size_t pos; /* text styled so far */
+};
+
+static void safe_mark(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+{
+    (void)kind; /* bodies are rendered without symbols */
+    struct safe_spans *ss = data;
+    span_add(ss->l, ss->pos, off - ss->pos, ss->style);
+    span_add(ss->l, off, len, BODYVIEW_STYLE_ESCAPE);
+    ss->pos = off + len;
+}
+
+/* Bytes from the network, through termsafe; what termsafe escapes is styled as an escape. */
 static void put_safe(struct line *l, const uint8_t *p, size_t n, enum bodyview_style style)
 {
     if (!l)
         return;
     size_t before = l->text.len;
-    termsafe_append(&l->text, p, n, 0);
+    struct safe_spans ss = {l, style, before};
+    termsafe_append_marked(&l->text, p, n, 0, &(struct termsafe_marks){safe_mark, &ss});
     if (l->text.len > before)
         l->cols += text_width(l->text.data + before, l->text.len - before);
-    span_add(l, before, l->text.len - before, style);
+    span_add(l, ss.pos, l->text.len - ss.pos, style);
+}
+
+/* "\xNN" for a byte the body's charset does not define, styled as an escape. */
+static void put_byte_escape(struct line *l, uint8_t c)
+{
+    char esc[8];
+    snprintf(esc, sizeof esc, "\\x%02x", c);
+    put_lit(l, esc, BODYVIEW_STYLE_ESCAPE);
 }
 
 /* windows-1252's 0x80-0x9f (0 = undefined); 0xa0-0xff are U+00A0-U+00FF. */
@@ -325,28 +374,37 @@ static const uint16_t CP1252[32] = {
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
 };
 
-static void cp1252_convert(struct dynbuf *out, const uint8_t *s, size_t n)
+/* Notes that byte c could not be converted; it shows at the current end of v->conv. */
+static void bad_byte(struct bodyview *v, uint8_t c)
+{
+    if (v->nbad == v->badcap) {
+        v->badcap = v->badcap ? v->badcap * 2 : 64;
+        v->bad = xrealloc(v->bad, v->badcap * sizeof *v->bad);
+    }
+    v->bad[v->nbad++] = (struct bad_byte){(uint32_t)v->conv.len, c};
+}
+
+static void cp1252_convert(struct bodyview *v, const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = s[i] < 0x80 ? s[i] : s[i] < 0xa0 ? CP1252[s[i] - 0x80] : s[i];
         if (cp == 0) {
-            char buf[8];
-            snprintf(buf, sizeof buf, "\\x%02x", s[i]);
-            dynbuf_adds(out, buf);
+            bad_byte(v, s[i]);
         } else {
             uint8_t u[4];
-            dynbuf_append(out, u, utf8_encode(cp, u));
+            dynbuf_append(&v->conv, u, utf8_encode(cp, u));
         }
     }
 }
 
 /* Converts s[0..n) from the view's charset to UTF-8 in v->conv; bytes the charset does not
-   define become "\xNN" text. */
+   define are listed in v->bad (put_text shows them as escapes). */
 static void convert(struct bodyview *v, const uint8_t *s, size_t n)
 {
     dynbuf_reset(&v->conv);
+    v->nbad = 0;
     if (v->cp1252) {
-        cp1252_convert(&v->conv, s, n);
+        cp1252_convert(v, s, n);
         return;
     }
     iconv(v->cd, NULL, NULL, NULL, NULL);
@@ -358,12 +416,30 @@ static void convert(struct bodyview *v, const uint8_t *s, size_t n)
         size_t r = iconv(v->cd, &in, &left, &o, &room);
         dynbuf_append(&v->conv, buf, (size_t)(o - buf));
         if (r == (size_t)-1 && errno != E2BIG) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\x%02x", (uint8_t)*in);
-            dynbuf_adds(&v->conv, esc);
+            bad_byte(v, (uint8_t)*in);
             in++;
             left--;
         }
+    }
+}
+
+/* Text without tabs: termsafe'd, a tab expanded to spaces up to the next tab stop. */
+static void put_tabbed(struct line *l, const uint8_t *s, size_t n, enum bodyview_style style)
+{
+    while (n > 0) {
+        const uint8_t *tab = memchr(s, '\t', n);
+        size_t seg = tab ? (size_t)(tab - s) : n;
+        put_safe(l, s, seg, style);
+        if (!tab)
+            break;
+        uint32_t spaces = BODYVIEW_TAB - l->cols % BODYVIEW_TAB;
+        size_t at = l->text.len;
+        for (uint32_t i = 0; i < spaces; i++)
+            dynbuf_addc(&l->text, ' ');
+        l->cols += spaces;
+        span_add(l, at, l->text.len - at, style);
+        s += seg + 1;
+        n -= seg + 1;
     }
 }
 
@@ -373,26 +449,20 @@ static void put_text(struct bodyview *v, struct line *l, const uint8_t *s, size_
 {
     if (!l)
         return;
-    if (!v->utf8) {
-        convert(v, s, n);
-        s = v->conv.data;
-        n = v->conv.len;
+    if (v->utf8) {
+        put_tabbed(l, s, n, style);
+        return;
     }
-    size_t start = l->text.len;
-    while (n > 0) {
-        const uint8_t *tab = memchr(s, '\t', n);
-        size_t seg = tab ? (size_t)(tab - s) : n;
-        put_safe(l, s, seg, BODYVIEW_STYLE_PLAIN);
-        if (!tab)
-            break;
-        uint32_t spaces = BODYVIEW_TAB - l->cols % BODYVIEW_TAB;
-        for (uint32_t i = 0; i < spaces; i++)
-            dynbuf_addc(&l->text, ' ');
-        l->cols += spaces;
-        s += seg + 1;
-        n -= seg + 1;
+    convert(v, s, n);
+    s = v->conv.data ? v->conv.data : (const uint8_t *)"";
+    n = v->conv.len;
+    size_t i = 0;
+    for (size_t b = 0; b < v->nbad; b++) {
+        put_tabbed(l, s + i, v->bad[b].at - i, style);
+        put_byte_escape(l, v->bad[b].byte);
+        i = v->bad[b].at;
     }
-    span_add(l, start, l->text.len - start, style);
+    put_tabbed(l, s + i, n - i, style);
 }
 
 __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, const char *fmt, ...)
@@ -718,8 +788,10 @@ static const char *jafter_string(struct jline *j, size_t span_before)
         jcomma(j);
         return NULL;
     }
-    if (j->out && j->out->nspans > span_before)
-        j->out->span[j->out->nspans - 1].style = BODYVIEW_STYLE_KEY;
+    /* The string's spans (escapes inside it apart) become a member name's. */
+    for (size_t i = span_before; j->out && i < j->out->nspans; i++)
+        if (j->out->span[i].style == BODYVIEW_STYLE_STRING)
+            j->out->span[i].style = BODYVIEW_STYLE_KEY;
     jpunct(j, ":");
     put_lit(j->out, " ", BODYVIEW_STYLE_PLAIN);
     j->i = k + 1;
@@ -1478,10 +1550,11 @@ void bodyview_free(struct bodyview *v)
         return;
     if (v->cd != (iconv_t)-1)
         iconv_close(v->cd);
-    dynbuf_cleanup(&v->tmp.text);
-    dynbuf_cleanup(&v->shown.text);
+    line_cleanup(&v->tmp);
+    line_cleanup(&v->shown);
     free(v->starts);
     dynbuf_cleanup(&v->conv);
+    free(v->bad);
     dynbuf_cleanup(&v->decoded);
     free(v->ck);
     free(v);
@@ -1763,13 +1836,15 @@ static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, siz
     if (b > a)
         dynbuf_append(&r->text, l->text.data + a, b - a);
     r->nspans = 0;
-    for (uint16_t i = 0; i < l->nspans && r->nspans < BODYVIEW_SPANS_MAX; i++) {
+    for (uint32_t i = 0; i < l->nspans; i++) {
         size_t s = l->span[i].off, e = s + l->span[i].len;
         s = s < a ? a : s;
         e = e > b ? b : e;
-        if (s < e)
-            r->span[r->nspans++] = (struct bodyview_span){(uint32_t)(s - a + pad),
-                                                          (uint32_t)(e - s), l->span[i].style};
+        if (s < e) {
+            *span_slot(&r->span, r->nspans, &r->spans_cap) = (struct bodyview_span){
+                (uint32_t)(s - a + pad), (uint32_t)(e - s), l->span[i].style};
+            r->nspans++;
+        }
     }
     r->flags = l->flags;
 }
@@ -1823,6 +1898,7 @@ void bodyview_row_init(struct bodyview_row *r)
 void bodyview_row_cleanup(struct bodyview_row *r)
 {
     dynbuf_cleanup(&r->text);
+    free(r->span);
 }
 
 static bool row_arith(struct bodyview *v, uint64_t n, struct bodyview_row *r)
@@ -2054,11 +2130,12 @@ static void add_matches(struct bodyview *v, struct line *l)
     if (!v->hl || hl_bytes(v) || !l->text.data)
         return;
     size_t from = 0, s, e;
-    while (l->nspans < BODYVIEW_SPANS_MAX &&
-           text_find(v->hl, l->text.data, l->text.len, from, &s, &e)) {
-        if (e > s)
-            l->span[l->nspans++] =
+    while (text_find(v->hl, l->text.data, l->text.len, from, &s, &e)) {
+        if (e > s) {
+            *span_slot(&l->span, l->nspans, &l->spans_cap) =
                 (struct bodyview_span){(uint32_t)s, (uint32_t)(e - s), BODYVIEW_STYLE_MATCH};
+            l->nspans++;
+        }
         from = e > s ? e : s + 1;
     }
 }

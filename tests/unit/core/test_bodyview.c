@@ -48,7 +48,7 @@ static void expect_render(struct bodyview *v, const char *want)
 static int style_at(const struct bodyview_row *r, uint32_t off)
 {
     int style = BODYVIEW_STYLE_PLAIN;
-    for (uint16_t i = 0; i < r->nspans; i++)
+    for (uint32_t i = 0; i < r->nspans; i++)
         if (off >= r->span[i].off && off < r->span[i].off + r->span[i].len)
             style = r->span[i].style;
     return style;
@@ -1093,6 +1093,90 @@ static void test_search_huge(void **state)
     free(b);
 }
 
+/* ---- escapes: what hspy wrote in place of a byte is styled apart from the body's text ----- */
+
+/* Row n's text with every BODYVIEW_STYLE_ESCAPE span in brackets. */
+static char *marked_row(struct bodyview *v, uint64_t n)
+{
+    struct bodyview_row r;
+    bodyview_row_init(&r);
+    assert_true(bodyview_row(v, n, &r));
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    uint32_t pos = 0;
+    for (uint32_t i = 0; i < r.nspans; i++) {
+        if (r.span[i].style != BODYVIEW_STYLE_ESCAPE)
+            continue;
+        assert_true(r.span[i].off >= pos);
+        dynbuf_append(&out, r.text.data + pos, r.span[i].off - pos);
+        dynbuf_addc(&out, '[');
+        dynbuf_append(&out, r.text.data + r.span[i].off, r.span[i].len);
+        dynbuf_addc(&out, ']');
+        pos = r.span[i].off + r.span[i].len;
+    }
+    dynbuf_append(&out, r.text.data ? r.text.data + pos : (const uint8_t *)"", r.text.len - pos);
+    bodyview_row_cleanup(&r);
+    return dynbuf_take(&out);
+}
+
+static void test_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ctype, *body;
+        enum bodyview_mode mode;
+        uint64_t row;
+        const char *want;
+    } CASES[] = {
+        /* ESC is escaped and marked; the four characters \x1b sent as text are not */
+        {"text/plain",
+         "a\x1b"
+         "b\\x1bc",
+         BODYVIEW_AUTO, 0, "a[\\x1b]b\\x1bc"},
+        {"text/plain", "\x01\x02\\r\r", BODYVIEW_TEXT, 0, "[\\x01\\x02]\\r[\\r]"},
+        /* a byte the charset lacks (table and iconv), then a tab expanded after it */
+        {"text/plain; charset=windows-1252", "x\x81y\\x81", BODYVIEW_AUTO, 0, "x[\\x81]y\\x81"},
+        {"text/plain; charset=euc-jp", "a\xff\tb\\xff", BODYVIEW_AUTO, 0, "a[\\xff]   b\\xff"},
+        /* JSON: inside a member name and a string value */
+        {"application/json", "{\"k\x01\":\"v\\u0001\x02\"}", BODYVIEW_JSON, 1,
+         "  \"k[\\x01]\": \"v\\u0001[\\x02]\""},
+        {"application/x-www-form-urlencoded", "a=%1b%5Cx1b", BODYVIEW_AUTO, 0, "a: [\\x1b]\\x1b"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct bodyview *v = sview(CASES[i].ctype, CASES[i].body, CASES[i].mode);
+        char *got = marked_row(v, CASES[i].row);
+        if (strcmp(got, CASES[i].want) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, got, CASES[i].want);
+        free(got);
+        bodyview_free(v);
+    }
+
+    /* A member name with an escape keeps the name's style on both sides of it. */
+    struct bodyview *v = sview("application/json", "{\"k\x01z\":1}", BODYVIEW_JSON);
+    struct bodyview_row r;
+    bodyview_row_init(&r);
+    assert_true(bodyview_row(v, 1, &r));
+    assert_string_equal(dynbuf_str(&r.text), "  \"k\\x01z\": 1");
+    assert_int_equal(style_at(&r, 3), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 4), BODYVIEW_STYLE_ESCAPE);
+    assert_int_equal(style_at(&r, 8), BODYVIEW_STYLE_KEY);
+    bodyview_row_cleanup(&r);
+    bodyview_free(v);
+
+    /* Every escape of a long line is marked, however many (no cap on styling), also after
+       scrolling sideways to the line's far end. */
+    char body[3001];
+    for (int k = 0; k < 1500; k++)
+        memcpy(body + 2 * k, "a\x01", 2);
+    body[3000] = '\0';
+    v = sview("text/plain", body, BODYVIEW_TEXT);
+    layout(v, 20, 7480, false);
+    char *got = marked_row(v, 0);
+    assert_string_equal(got, "a[\\x01]a[\\x01]a[\\x01]a[\\x01]");
+    free(got);
+    bodyview_free(v);
+}
+
 static void test_highlight(void **state)
 {
     (void)state;
@@ -1158,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_search_huge),
         cmocka_unit_test(test_search_one_long_line),
         cmocka_unit_test(test_highlight),
+        cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_render_for_sinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
