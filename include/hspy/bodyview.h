@@ -3,9 +3,9 @@
  *
  * A view is chosen from the Content-Type and the first bytes of the body (bodyview_pick) and
  * can be switched: JSON pretty-printed, form fields, multipart parts (headers and bodies),
- * text (UTF-8, or ISO-8859-1/Windows-1252 and other ASCII-compatible charsets converted to
- * UTF-8) and a hex dump. Every byte that came from the network goes through termsafe, so what
- * a view yields can be drawn as is.
+ * text (UTF-8, or ISO-8859-1/Windows-1252, other ASCII-compatible charsets, UTF-16 and UTF-32
+ * converted to UTF-8) and a hex dump. Every byte that came from the network goes through termsafe,
+ * so what a view yields can be drawn as is.
  *
  * Lines and rows. A view turns the body into lines (a text line, a JSON token line, a form
  * field, a multipart header, a hex row of bytes) and lines into display rows. The caller gives

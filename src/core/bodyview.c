@@ -100,8 +100,11 @@ struct bodyview {
     uint32_t offw;   /* hex offset digits */
     uint64_t origin; /* hex offsets shown: origin + body offset */
     /* text charset */
-    bool utf8;   /* no conversion */
-    bool cp1252; /* windows-1252 by table; otherwise iconv through cd */
+    bool utf8;    /* no conversion */
+    bool cp1252;  /* windows-1252 by table; otherwise iconv through cd */
+    uint8_t unit; /* bytes of a code unit: 2 for UTF-16, 4 for UTF-32, else 1 */
+    bool be;      /* that unit is big-endian */
+    uint8_t bom;  /* bytes of the byte order mark the body starts with (not shown) */
     iconv_t cd;
     char charset[40];
     /* multipart: "\n--boundary" */
@@ -416,9 +419,13 @@ static void convert(struct bodyview *v, const uint8_t *s, size_t n)
         size_t r = iconv(v->cd, &in, &left, &o, &room);
         dynbuf_append(&v->conv, buf, (size_t)(o - buf));
         if (r == (size_t)-1 && errno != E2BIG) {
-            bad_byte(v, (uint8_t)*in);
-            in++;
-            left--;
+            /* A unit it cannot read (a lone surrogate, a cut one) is escaped whole, so that
+               reading goes on at the next unit. */
+            size_t k = v->unit < left ? v->unit : left;
+            for (size_t i = 0; i < k; i++)
+                bad_byte(v, (uint8_t)in[i]);
+            in += k;
+            left -= k;
         }
     }
 }
@@ -481,6 +488,51 @@ __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, con
 
 /* ---- source lines --------------------------------------------------------------------- */
 
+/* The code unit at s is the character c (below 0x80) in the view's wide charset. */
+static bool unit_is(const struct bodyview *v, const uint8_t *s, uint8_t c)
+{
+    size_t u = v->unit, at = v->be ? u - 1 : 0;
+    for (size_t i = 0; i < u; i++)
+        if (s[i] != (i == at ? c : 0))
+            return false;
+    return true;
+}
+
+/* line_bounds for UTF-16 and UTF-32: line ends are whole, aligned units; a cut never splits a
+   unit or a surrogate pair. off is at a unit boundary (counted from the body's start). */
+static void wide_bounds(const struct bodyview *v, size_t off, size_t *cend, size_t *next,
+                        bool *split)
+{
+    size_t u = v->unit, left = v->len - off;
+    size_t lim = left < BODYVIEW_LINE_MAX ? left : BODYVIEW_LINE_MAX;
+    const uint8_t *s = v->body + off;
+    *split = false;
+    for (size_t i = 0; i + u <= lim;) {
+        const uint8_t *lf = memchr(s + i, '\n', lim - i);
+        if (!lf)
+            break;
+        size_t k = (size_t)(lf - s) - (v->be ? u - 1 : 0); /* where its unit would start */
+        if ((size_t)(lf - s) < (v->be ? u - 1 : 0) || k % u || k + u > lim ||
+            !unit_is(v, s + k, '\n')) {
+            i = (size_t)(lf - s) + 1;
+            continue;
+        }
+        *next = off + k + u;
+        *cend = k >= u && unit_is(v, s + k - u, '\r') ? off + k - u : off + k;
+        return;
+    }
+    if (left <= BODYVIEW_LINE_MAX) {
+        *cend = *next = v->len;
+        return;
+    }
+    size_t cut = lim - lim % u;
+    /* A high surrogate keeps its low one: the pair goes to the next line together. */
+    if (u == 2 && cut >= 4 && (s[cut - 2 + (v->be ? 0 : 1)] & 0xfc) == 0xd8)
+        cut -= 2;
+    *cend = *next = off + cut;
+    *split = true;
+}
+
 /*
  * The source line at off: its content is [off, *cend) without the line end (LF or CRLF), the
  * next line starts at *next. A line longer than BODYVIEW_LINE_MAX is cut (*split).
@@ -488,6 +540,10 @@ __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, con
 static void line_bounds(const struct bodyview *v, size_t off, size_t *cend, size_t *next,
                         bool *split)
 {
+    if (v->unit > 1) {
+        wide_bounds(v, off, cend, next, split);
+        return;
+    }
     size_t left = v->len - off;
     size_t lim = left < BODYVIEW_LINE_MAX ? left : BODYVIEW_LINE_MAX;
     const uint8_t *s = v->body + off;
@@ -519,7 +575,8 @@ static bool text_piece(struct bodyview *v, struct pos *p, struct line *out,
     if (out) {
         if (p->flags & PF_SPLIT)
             out->flags |= BODYVIEW_ROW_CONT;
-        put_text(v, out, v->body + p->off, cend - (size_t)p->off, style);
+        size_t from = p->off == 0 && v->bom <= cend ? v->bom : (size_t)p->off;
+        put_text(v, out, v->body + from, cend - from, style);
     }
     p->off = next;
     p->flags = (uint16_t)(split ? p->flags | PF_SPLIT : p->flags & ~PF_SPLIT);
@@ -1388,6 +1445,55 @@ static bool valid_json(const uint8_t *p, size_t n, bool containers_only, uint64_
     return true;
 }
 
+/* A wide charset: the iconv name, its unit and byte order, the byte order mark's length. */
+struct wide {
+    const char *name;
+    uint8_t unit, bom;
+    bool be;
+};
+
+/*
+ * UTF-16 or UTF-32 from the byte order mark the body starts with, which wins over a declared
+ * charset as in browsers (but only for a textual media type: unlabelled or binary data that
+ * happens to start with FF FE stays binary); else from the declared charset ("utf-16" without
+ * a mark is little-endian, as browsers read it; "utf-32" big-endian, Unicode's default). False
+ * when the body is in neither.
+ */
+static bool wide_charset(const uint8_t *body, size_t len, const struct ctype *ct, struct wide *w)
+{
+    const char *cs = ct->charset;
+    bool textual = ct->media[0] && !binary_media(ct->media);
+    static const struct {
+        const char *label, *name;
+        uint8_t unit, bomlen;
+        bool be;
+        const char *bom;
+    } WIDE_CHARSETS[] = {
+        {NULL, "UTF-32LE", 4, 4, false, "\xff\xfe\0\0"},
+        {NULL, "UTF-32BE", 4, 4, true, "\0\0\xfe\xff"},
+        {NULL, "UTF-16LE", 2, 2, false, "\xff\xfe"},
+        {NULL, "UTF-16BE", 2, 2, true, "\xfe\xff"},
+        {"utf-16", "UTF-16LE", 2, 0, false, NULL},
+        {"utf-16le", "UTF-16LE", 2, 0, false, NULL},
+        {"utf-16be", "UTF-16BE", 2, 0, true, NULL},
+        {"utf-32", "UTF-32BE", 4, 0, true, NULL},
+        {"utf-32le", "UTF-32LE", 4, 0, false, NULL},
+        {"utf-32be", "UTF-32BE", 4, 0, true, NULL},
+    };
+    for (size_t i = 0; i < sizeof WIDE_CHARSETS / sizeof WIDE_CHARSETS[0]; i++) {
+        bool hit = WIDE_CHARSETS[i].bom
+                       ? textual && len >= WIDE_CHARSETS[i].bomlen &&
+                             memcmp(body, WIDE_CHARSETS[i].bom, WIDE_CHARSETS[i].bomlen) == 0
+                       : strcasecmp(cs, WIDE_CHARSETS[i].label) == 0;
+        if (hit) {
+            *w = (struct wide){WIDE_CHARSETS[i].name, WIDE_CHARSETS[i].unit,
+                               WIDE_CHARSETS[i].bomlen, WIDE_CHARSETS[i].be};
+            return true;
+        }
+    }
+    return false;
+}
+
 static enum bodyview_mode pick(const uint8_t *body, size_t len, const struct ctype *ct,
                                uint64_t *scanned)
 {
@@ -1396,6 +1502,9 @@ static enum bodyview_mode pick(const uint8_t *body, size_t len, const struct cty
     *scanned += sniff;
     if (len == 0)
         return BODYVIEW_TEXT;
+    struct wide w;
+    if (wide_charset(body, len, ct, &w) && !binary_media(m))
+        return BODYVIEW_TEXT; /* its NUL bytes are not binary data */
     bool binary = looks_binary(body, sniff);
     if (has_prefix(m, "multipart/") && ct->blen > 0) {
         char needle[80];
@@ -1444,12 +1553,26 @@ static bool latin1_label(const char *cs)
     return false;
 }
 
-/* Chooses the text charset: declared, else UTF-8 when the start is valid UTF-8, else
-   windows-1252. Charsets that are not ASCII-compatible (UTF-16 and -32) and unknown ones are
-   shown as UTF-8, with a note. */
+/* Chooses the text charset: UTF-16 or UTF-32 (a byte order mark, or declared), else the
+   declared one, else UTF-8 when the start is valid UTF-8, else windows-1252. Unknown
+   charsets are shown as UTF-8. */
 static void charset_choose(struct bodyview *v)
 {
     const char *cs = v->ct.charset;
+    v->unit = 1;
+    struct wide w;
+    if (wide_charset(v->body, v->len, &v->ct, &w)) {
+        iconv_t cd = iconv_open("UTF-8", w.name);
+        if (cd != (iconv_t)-1) {
+            v->cd = cd;
+            v->utf8 = false;
+            v->unit = w.unit;
+            v->be = w.be;
+            v->bom = w.bom;
+            lower_copy(v->charset, sizeof v->charset, w.name, strlen(w.name));
+            return;
+        }
+    }
     size_t sniff = v->len < BODYVIEW_SNIFF_MAX ? v->len : BODYVIEW_SNIFF_MAX;
     const char *use = "UTF-8";
     if (cs[0] && latin1_label(cs))

@@ -439,7 +439,8 @@ static void test_charsets(void **state)
         {"text/plain; charset=koi8-r", "\xd3\xcf\xcb", "сок", "text, koi8-r"},
         {"text/plain; charset=x-no-such", "plain \xc3\xa9", "plain é",
          "text, utf-8 (declared x-no-such)"},
-        {"text/plain; charset=utf-16", "plain", "plain", "text, utf-8 (declared utf-16)"},
+        /* declared UTF-16 is read as UTF-16, as browsers do, even when it is not */
+        {"text/plain; charset=utf-16", "plain", "汰楡\\x6e", "text, utf-16le (declared utf-16)"},
         {"text/plain", "tab\there", "tab     here", "text, utf-8"},
         {"text/plain", "crlf\r\nnext", "crlf", "text, utf-8"},
         {"text/plain", "lone\rcr", "lone\\rcr", "text, utf-8"},
@@ -1177,6 +1178,84 @@ static void test_escapes(void **state)
     bodyview_free(v);
 }
 
+/* ---- UTF-16 and UTF-32: text converted by code unit, never read as bytes ---------------- */
+
+static void test_wide_charsets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ctype;
+        const char *body;
+        size_t len;
+        const char *want;     /* every row, escapes in [] */
+        const char *describe; /* bodyview_describe */
+    } CASES[] = {
+        /* a byte order mark: the charset and its byte order; the mark itself is not shown */
+        {"text/plain", "\xff\xfeh\0i\0\n\0\x3d\xd8\x00\xde\n\0", 14, "hi\n😀\n", "text, utf-16le"},
+        {"text/csv", "\xfe\xff\0h\0i", 6, "hi\n", "text, utf-16be"},
+        {"text/plain", "\xff\xfe\0\0h\0\0\0\n\0\0\0\x00\xf6\x01\0", 16, "h\n😀\n", "text, utf-32le"},
+        /* declared: utf-16 without a mark is little-endian; CRLF ends a line */
+        {"text/plain; charset=utf-16", "a\0\r\0\n\0b\0", 8, "a\nb\n",
+         "text, utf-16le (declared utf-16)"},
+        {"text/html; charset=UTF-16BE", "\0a\0\r\0\n\0b", 8, "a\nb\n", "text, utf-16be"},
+        {"text/plain; charset=utf-32", "\0\0\0a", 4, "a\n", "text, utf-32be (declared utf-32)"},
+        /* a 0x0a byte inside a character is no line end (U+0A41 is 41 0a) */
+        {"text/plain; charset=utf-16le", "A\x0a\x0a\0z\0", 6, "\xe0\xa9\x81\nz\n",
+         "text, utf-16le"},
+        /* lone surrogates and a cut unit are escapes; reading resumes at the next unit */
+        {"text/plain; charset=utf-16le", "\x00\xd8x\0\x00\xdcy\0z", 9,
+         "[\\x00\\xd8]x[\\x00\\xdc]y[\\x7a]\n", "text, utf-16le"},
+        /* a control character converted is escaped like any other */
+        {"text/plain; charset=utf-16le", "\x1b\0[\0", 4, "[\\x1b][\n", "text, utf-16le"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct bodyview *v = view(CASES[i].ctype, CASES[i].body, CASES[i].len, BODYVIEW_AUTO);
+        assert_int_equal(bodyview_mode(v), BODYVIEW_TEXT);
+        struct dynbuf got;
+        dynbuf_init(&got, 1 << 16);
+        assert_true(bodyview_index(v, 0));
+        for (uint64_t r = 0; r < bodyview_rows(v, NULL); r++) {
+            char *row = marked_row(v, r);
+            dynbuf_adds(&got, row);
+            dynbuf_addc(&got, '\n');
+            free(row);
+        }
+        if (strcmp(dynbuf_str(&got), CASES[i].want) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, dynbuf_str(&got), CASES[i].want);
+        assert_string_equal(bodyview_describe(v), CASES[i].describe);
+        /* Hex stays one switch away, over the bytes as sent. */
+        bodyview_set_mode(v, BODYVIEW_HEX);
+        char *hex = marked_row(v, 0);
+        assert_int_equal(strncmp(hex, "00000000  ", 10), 0);
+        free(hex);
+        dynbuf_cleanup(&got);
+        bodyview_free(v);
+    }
+    assert_int_equal(bodyview_pick((const uint8_t *)"\xff\xfeh\0", 4, "text/plain", 10),
+                     BODYVIEW_TEXT);
+    assert_int_equal(bodyview_pick((const uint8_t *)"\xff\xfeh\0", 4, "image/png", 9),
+                     BODYVIEW_HEX);
+    /* Unlabelled, a mark alone does not make binary data text (FF FE starts many files). */
+    assert_int_equal(bodyview_pick((const uint8_t *)"\xff\xfeh\0", 4, NULL, 0), BODYVIEW_HEX);
+
+    /* A line cut at BODYVIEW_LINE_MAX keeps a surrogate pair whole. */
+    size_t n = 2 + 2 * 8190 + 4 + 2;
+    uint8_t *big = malloc(n);
+    memcpy(big, "\xff\xfe", 2);
+    for (size_t k = 0; k < 8190; k++)
+        memcpy(big + 2 + 2 * k, "a\0", 2);
+    memcpy(big + 2 + 2 * 8190,
+           "\x3d\xd8\x00\xde"
+           "b\0",
+           6);
+    struct bodyview *v = view("text/plain", big, n, BODYVIEW_AUTO);
+    char *row = marked_row(v, 1);
+    assert_string_equal(row, "😀b");
+    free(row);
+    bodyview_free(v);
+    free(big);
+}
+
 static void test_highlight(void **state)
 {
     (void)state;
@@ -1243,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_search_one_long_line),
         cmocka_unit_test(test_highlight),
         cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_wide_charsets),
         cmocka_unit_test(test_render_for_sinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
