@@ -93,6 +93,9 @@ void detail_open(struct detail *dt, uint64_t id)
 {
     if (id != dt->id) {
         reset_positions(dt);
+        /* A view chosen with v was chosen for that flow's body: another flow opens in its own
+           automatic view. */
+        dt->body = BODYVIEW_AUTO;
         unpin(dt);
         struct exchange *ex = id ? store_get(dt->store, id) : NULL;
         if (ex) {
