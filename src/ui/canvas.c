@@ -163,8 +163,10 @@ int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_
     size_t pos = 0;
     for (size_t i = 0; i < nmarks && pos < n; i++) {
         size_t a = marks[i].off, b = a + marks[i].len;
-        if (a < pos || b > n)
+        if (a < pos || a >= n)
             continue;
+        if (b > n)
+            b = n; /* text cut inside the escape: what is left of it still is one */
         cells += canvas_put(l, style, s + pos, a - pos);
         cells += canvas_put(
             l, marks[i].kind == TERMSAFE_MARK_SYMBOL ? STYLE_LINE_END : STYLE_ESCAPE, s + a, b - a);

@@ -181,6 +181,17 @@ static void test_escape_marks(void **state)
             fail_msg("case %zu: got '%s' want '%s'", i, got, CASES[i].want);
         canvas_line_cleanup(&l);
     }
+    /* A cell fitted with an ellipsis: what stays of an escape cut by the fit is still one. */
+    struct canvas_line l;
+    canvas_line_init(&l, 40);
+    static const struct canvas_mark m[] = {{2, 4, TERMSAFE_MARK_ESCAPE}, {6, 4, 0}};
+    canvas_put_fit_marked(&l, STYLE_NORMAL, "ab\\x1b\\x1b", 10, 6, CELLTEXT_LEFT, "…", m, 2);
+    assert_string_equal(line_text(&l), "ab\\x1…");
+    assert_int_equal(canvas_style_at(&l, 1), STYLE_NORMAL);
+    assert_int_equal(canvas_style_at(&l, 2), STYLE_ESCAPE);
+    assert_int_equal(canvas_style_at(&l, 4), STYLE_ESCAPE);
+    assert_int_equal(canvas_style_at(&l, 5), STYLE_DIM); /* the ellipsis */
+    canvas_line_cleanup(&l);
 }
 
 static void test_canvas_rows(void **state)
