@@ -3,9 +3,9 @@
  *
  * A view is chosen from the Content-Type and the first bytes of the body (bodyview_pick) and
  * can be switched: JSON pretty-printed, form fields, multipart parts (headers and bodies),
- * text (UTF-8, or ISO-8859-1/Windows-1252 and other ASCII-compatible charsets converted to
- * UTF-8) and a hex dump. Every byte that came from the network goes through termsafe, so what
- * a view yields can be drawn as is.
+ * text (UTF-8, or ISO-8859-1/Windows-1252, other ASCII-compatible charsets, UTF-16 and UTF-32
+ * converted to UTF-8) and a hex dump. Every byte that came from the network goes through termsafe,
+ * so what a view yields can be drawn as is.
  *
  * Lines and rows. A view turns the body into lines (a text line, a JSON token line, a form
  * field, a multipart header, a hex row of bytes) and lines into display rows. The caller gives
@@ -49,7 +49,6 @@
 #define BODYVIEW_CHECKPOINT_BYTES 4096      /* body bytes between index checkpoints */
 #define BODYVIEW_SNIFF_MAX        4096      /* bytes looked at to choose a view */
 #define BODYVIEW_VALIDATE_MAX     (1 << 20) /* JSON bodies up to this size are validated whole */
-#define BODYVIEW_SPANS_MAX        64        /* styled spans per row; styling past it is dropped */
 #define BODYVIEW_INDENT_MAX       32 /* JSON nesting levels indented; deeper ones show "(N)" */
 #define BODYVIEW_TAB              8
 
@@ -75,6 +74,8 @@ enum bodyview_style {
     BODYVIEW_STYLE_NOTICE,  /* lines hspy adds: invalid JSON from here, missing closing delimiter */
     BODYVIEW_STYLE_LINE_END, /* CR and LF bytes in hex rows, in both columns */
     BODYVIEW_STYLE_MATCH,    /* a search match (bodyview_highlight); drawn over the other styles */
+    BODYVIEW_STYLE_ESCAPE,   /* an escape hspy wrote for a byte or character ("\x1b", "\xff"
+                                for a byte the charset lacks), never text the body holds */
     BODYVIEW_STYLE__COUNT
 };
 
@@ -92,9 +93,9 @@ enum bodyview_row_flag {
 /* One display row, filled by bodyview_row. Spans are in order; BODYVIEW_STYLE_MATCH spans come
    after the others and may overlap them (draw them last). */
 struct bodyview_row {
-    struct dynbuf text; /* terminal-safe UTF-8, no newline, at most width columns */
-    struct bodyview_span span[BODYVIEW_SPANS_MAX];
-    uint16_t nspans;
+    struct dynbuf text;         /* terminal-safe UTF-8, no newline, at most width columns */
+    struct bodyview_span *span; /* nspans of them (grown as needed, freed by _cleanup) */
+    uint32_t nspans, spans_cap;
     uint16_t flags;  /* enum bodyview_row_flag */
     uint64_t line;   /* the line this row shows (part of) */
     uint64_t offset; /* body offset where that line starts */

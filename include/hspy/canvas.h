@@ -18,6 +18,7 @@
 
 #include "hspy/celltext.h"
 #include "hspy/dynbuf.h"
+#include "hspy/termsafe.h"
 
 enum style {
     STYLE_NORMAL = 0,
@@ -54,7 +55,8 @@ enum style {
     STYLE_STRING,   /* string values in structured bodies (JSON) */
     STYLE_NUMBER,   /* numbers in structured bodies */
     STYLE_LITERAL,  /* true, false, null */
-    STYLE_LINE_END, /* CR and LF bytes in hex rows */
+    STYLE_LINE_END, /* CR and LF bytes in hex rows; the symbols ␍ ␊ ␉ termsafe draws for them */
+    STYLE_ESCAPE,   /* an escape termsafe wrote for a byte or character ("\x1b", "\u{202e}") */
     STYLE__COUNT
 };
 
@@ -63,20 +65,33 @@ struct canvas_span {
     uint8_t style;
 };
 
+/*
+ * Where safe text holds what termsafe wrote in place of network bytes: bytes [off, off + len)
+ * of that text, kind an enum termsafe_mark_kind. Drawn in STYLE_ESCAPE (escapes) or
+ * STYLE_LINE_END (symbols) over the text's own style, so that an escape never looks like the
+ * same characters sent literally.
+ */
+struct canvas_mark {
+    uint32_t off, len;
+    uint8_t kind;
+};
+
 struct canvas_line {
     struct dynbuf text;        /* safe UTF-8, exactly what is drawn */
     struct canvas_span *spans; /* later spans win where they overlap */
     uint32_t nspans, spans_cap;
-    uint8_t style;         /* base style of the whole line (the cursor row, the status bar) */
-    int width;             /* cells available */
-    int cells;             /* cells used so far */
-    int skip;              /* cells still to drop from the left (horizontal scroll) */
-    const char *ellipsis;  /* when text is cut at the right edge, end the line with this (safe
-                              text of one cell), or NULL */
-    bool clipped;          /* text was cut at the right edge */
-    size_t fit_off;        /* text length when the line last fitted in width - 1 cells */
-    int fit_cells;         /* cells at fit_off */
-    struct dynbuf scratch; /* termsafe rendering of network bytes */
+    uint8_t style;             /* base style of the whole line (the cursor row, the status bar) */
+    int width;                 /* cells available */
+    int cells;                 /* cells used so far */
+    int skip;                  /* cells still to drop from the left (horizontal scroll) */
+    const char *ellipsis;      /* when text is cut at the right edge, end the line with this (safe
+                                  text of one cell), or NULL */
+    bool clipped;              /* text was cut at the right edge */
+    size_t fit_off;            /* text length when the line last fitted in width - 1 cells */
+    int fit_cells;             /* cells at fit_off */
+    struct dynbuf scratch;     /* termsafe rendering of network bytes */
+    struct canvas_mark *marks; /* and where it holds escapes */
+    uint32_t nmarks, marks_cap;
 };
 
 /* Lines with no width limit (search, tests) use this width. */
@@ -99,7 +114,16 @@ int canvas_put(struct canvas_line *l, uint8_t style, const char *s, size_t n);
 int canvas_puts(struct canvas_line *l, uint8_t style, const char *s);
 int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Appends bytes of unknown origin through termsafe (flags: enum termsafe_flag). */
+/*
+ * canvas_put for safe text with marks (nmarks entries over s[0..n), in order): each mark's
+ * bytes that end up on the line are drawn as an escape or a symbol.
+ */
+int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_t n,
+                      const struct canvas_mark *marks, size_t nmarks);
+/*
+ * Appends bytes of unknown origin through termsafe (flags: enum termsafe_flag); the escapes
+ * and symbols termsafe writes are marked (see struct canvas_mark).
+ */
 int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
                      unsigned flags);
 /*
@@ -108,6 +132,17 @@ int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, siz
  */
 void canvas_put_fit(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
                     enum celltext_align align, const char *ellipsis);
+/* canvas_put_fit for safe text with marks, as canvas_put_marked. */
+void canvas_put_fit_marked(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
+                           enum celltext_align align, const char *ellipsis,
+                           const struct canvas_mark *marks, size_t nmarks);
+/* The termsafe_marks callback that appends to a caller's array: data is a struct
+   canvas_marks_sink; marks past its capacity are dropped (their text stays, unstyled). */
+struct canvas_marks_sink {
+    struct canvas_mark *mark;
+    uint32_t n, cap;
+};
+void canvas_marks_sink_add(void *data, size_t off, size_t len, enum termsafe_mark_kind kind);
 /* Appends `cells` spaces. */
 void canvas_pad(struct canvas_line *l, uint8_t style, int cells);
 /* Adds a style over text bytes [off, off+len) already on the line (clamped to it). */

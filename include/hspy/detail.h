@@ -98,9 +98,9 @@ void detail_init(struct detail *dt, struct store *store, const struct http_limit
 void detail_cleanup(struct detail *dt);
 
 /*
- * Shows exchange id (positions reset when it is another exchange). The exchange is pinned in
- * the store while shown, so the caps never evict it from under the view and its bytes stay
- * where they are once it is complete.
+ * Shows exchange id (positions and the body view reset when it is another exchange). The
+ * exchange is pinned in the store while shown, so the caps never evict it from under the view
+ * and its bytes stay where they are once it is complete.
  */
 void detail_open(struct detail *dt, uint64_t id);
 /* Stops showing an exchange (it is unpinned and may be evicted or deleted again). */

@@ -130,9 +130,13 @@ struct doc_search {
     uint64_t generation; /* the document's when the search started */
     bool indexed;        /* lines counted: pos and left are set */
     size_t pos, left;    /* next line to look at, lines left to look at */
+    /* Set with DOC_FOUND: the search went past the last line to the first (or, backwards, past
+       the first to the last); the line found is the one it started from (no other matches). */
+    bool wrapped, only;
 };
 enum doc_found { DOC_MORE = 0, DOC_FOUND, DOC_MISSING, DOC_CHANGED };
 
+/* from past the last line (SEARCH_NONE) starts at the first line (dir > 0) or the last. */
 void doc_search_start(const struct doc *d, struct doc_search *s, const char *needle, size_t from,
                       int dir);
 /*

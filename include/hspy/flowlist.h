@@ -177,6 +177,10 @@ struct flowlist_search {
     size_t left; /* rows still to examine */
     int dir;     /* 1 forward, -1 backward */
     bool client; /* the needle could match an address: format clients too */
+    size_t from; /* the display position the search started from */
+    /* Set with FLOWLIST_FOUND: the search went past the last row to the first (backwards, the
+       first to the last); the row found is the one it started from (no other flow matches). */
+    bool wrapped, only;
 };
 
 enum flowlist_found { FLOWLIST_MORE = 0, FLOWLIST_FOUND, FLOWLIST_MISSING };

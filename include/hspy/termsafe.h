@@ -48,6 +48,34 @@ size_t termsafe_append(struct dynbuf *out, const uint8_t *p, size_t n, unsigned 
  */
 char *termsafe_str(char *buf, size_t buflen, const uint8_t *p, size_t n, unsigned flags);
 
+/*
+ * Marks: where the rendering holds text termsafe wrote in place of a byte or a character
+ * (an escape such as "\x1b", "\r" or "\u{202e}", or a symbol ␍ ␊ ␉), so that an interface
+ * can draw it apart from the same characters sent literally (a peer that sends the four
+ * characters \x1b is shown exactly like one that sends ESC). Each escape or symbol is reported
+ * once, in order, as bytes [off, off + len) of the output: of out->data for
+ * termsafe_append_marked, of buf for termsafe_str_marked. Only what the output keeps is
+ * reported (nothing past a cut, nothing under the ellipsis). A real line break or tab kept by
+ * TERMSAFE_NEWLINES or TERMSAFE_TABS is not a mark; the LF after a ␊ is not part of it.
+ */
+enum termsafe_mark_kind {
+    TERMSAFE_MARK_ESCAPE = 0, /* "\xNN", "\r", "\n", "\t", "\u{XXXX}" */
+    TERMSAFE_MARK_SYMBOL,     /* ␍ ␊ ␉ (TERMSAFE_SYMBOLS) */
+};
+
+struct termsafe_marks {
+    void (*mark)(void *data, size_t off, size_t len, enum termsafe_mark_kind kind);
+    void *data;
+};
+
+/* termsafe_append, telling marks (may be NULL) of every escape and symbol written. */
+size_t termsafe_append_marked(struct dynbuf *out, const uint8_t *p, size_t n, unsigned flags,
+                              const struct termsafe_marks *marks);
+
+/* termsafe_str, telling marks (may be NULL) of every escape and symbol kept. */
+char *termsafe_str_marked(char *buf, size_t buflen, const uint8_t *p, size_t n, unsigned flags,
+                          const struct termsafe_marks *marks);
+
 /* True when p[0..n) would pass through unchanged (no escaping needed) under these flags. */
 int termsafe_is_clean(const uint8_t *p, size_t n, unsigned flags);
 

@@ -65,8 +65,8 @@ struct cursor {
 /* A rendered line, before it is cut into rows. */
 struct line {
     struct dynbuf text;
-    struct bodyview_span span[BODYVIEW_SPANS_MAX];
-    uint16_t nspans;
+    struct bodyview_span *span; /* in order, not overlapping (match spans excepted) */
+    uint32_t nspans, spans_cap;
     uint16_t flags; /* enum bodyview_row_flag: CONT, NOTICE */
     uint32_t cols;  /* display columns of text */
 };
@@ -100,8 +100,11 @@ struct bodyview {
     uint32_t offw;   /* hex offset digits */
     uint64_t origin; /* hex offsets shown: origin + body offset */
     /* text charset */
-    bool utf8;   /* no conversion */
-    bool cp1252; /* windows-1252 by table; otherwise iconv through cd */
+    bool utf8;    /* no conversion */
+    bool cp1252;  /* windows-1252 by table; otherwise iconv through cd */
+    uint8_t unit; /* bytes of a code unit: 2 for UTF-16, 4 for UTF-32, else 1 */
+    bool be;      /* that unit is big-endian */
+    uint8_t bom;  /* bytes of the byte order mark the body starts with (not shown) */
     iconv_t cd;
     char charset[40];
     /* multipart: "\n--boundary" */
@@ -124,11 +127,19 @@ struct bodyview {
     size_t starts_cap;
     /* scratch */
     struct line tmp;
-    struct dynbuf conv;    /* charset conversion */
+    struct dynbuf conv;   /* charset conversion */
+    struct bad_byte *bad; /* and the bytes it could not convert, in order */
+    size_t nbad, badcap;
     struct dynbuf decoded; /* form percent-decoding */
     struct bodyview_stats st;
     const struct bodyview_query *hl;
     char desc[192];
+};
+
+/* A byte the charset does not define: shown as an escape where conv's text reaches at. */
+struct bad_byte {
+    uint32_t at;
+    uint8_t byte;
 };
 
 struct bodyview_query {
@@ -145,6 +156,22 @@ static void line_init(struct line *l)
 {
     memset(l, 0, sizeof *l);
     dynbuf_init(&l->text, LINE_TEXT_MAX);
+}
+
+static void line_cleanup(struct line *l)
+{
+    dynbuf_cleanup(&l->text);
+    free(l->span);
+}
+
+/* Room for one span more. A line's spans are bounded by its text (LINE_TEXT_MAX bytes). */
+static struct bodyview_span *span_slot(struct bodyview_span **span, uint32_t n, uint32_t *cap)
+{
+    if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *span = xrealloc(*span, *cap * sizeof **span);
+    }
+    return &(*span)[n];
 }
 
 static void line_reset(struct line *l)
@@ -289,9 +316,9 @@ static void span_add(struct line *l, size_t off, size_t len, enum bodyview_style
             return;
         }
     }
-    if (l->nspans == BODYVIEW_SPANS_MAX)
-        return; /* styling only: the text itself is complete */
-    l->span[l->nspans++] = (struct bodyview_span){(uint32_t)off, (uint32_t)len, (uint8_t)style};
+    *span_slot(&l->span, l->nspans, &l->spans_cap) =
+        (struct bodyview_span){(uint32_t)off, (uint32_t)len, (uint8_t)style};
+    l->nspans++;
 }
 
 /* Text hspy writes itself (ASCII or known-safe UTF-8). */
@@ -306,16 +333,41 @@ static void put_lit(struct line *l, const char *s, enum bodyview_style style)
     span_add(l, before, l->text.len - before, style);
 }
 
-/* Bytes from the network, through termsafe. */
+/* Spans of put_safe: the text's style up to each escape, the escape style over it. */
+struct safe_spans {
+    struct line *l;
+    enum bodyview_style style;
+    size_t pos; /* text styled so far */
+};
+
+static void safe_mark(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+{
+    (void)kind; /* bodies are rendered without symbols */
+    struct safe_spans *ss = data;
+    span_add(ss->l, ss->pos, off - ss->pos, ss->style);
+    span_add(ss->l, off, len, BODYVIEW_STYLE_ESCAPE);
+    ss->pos = off + len;
+}
+
+/* Bytes from the network, through termsafe; what termsafe escapes is styled as an escape. */
 static void put_safe(struct line *l, const uint8_t *p, size_t n, enum bodyview_style style)
 {
     if (!l)
         return;
     size_t before = l->text.len;
-    termsafe_append(&l->text, p, n, 0);
+    struct safe_spans ss = {l, style, before};
+    termsafe_append_marked(&l->text, p, n, 0, &(struct termsafe_marks){safe_mark, &ss});
     if (l->text.len > before)
         l->cols += text_width(l->text.data + before, l->text.len - before);
-    span_add(l, before, l->text.len - before, style);
+    span_add(l, ss.pos, l->text.len - ss.pos, style);
+}
+
+/* "\xNN" for a byte the body's charset does not define, styled as an escape. */
+static void put_byte_escape(struct line *l, uint8_t c)
+{
+    char esc[8];
+    snprintf(esc, sizeof esc, "\\x%02x", c);
+    put_lit(l, esc, BODYVIEW_STYLE_ESCAPE);
 }
 
 /* windows-1252's 0x80-0x9f (0 = undefined); 0xa0-0xff are U+00A0-U+00FF. */
@@ -325,28 +377,37 @@ static const uint16_t CP1252[32] = {
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
 };
 
-static void cp1252_convert(struct dynbuf *out, const uint8_t *s, size_t n)
+/* Notes that byte c could not be converted; it shows at the current end of v->conv. */
+static void bad_byte(struct bodyview *v, uint8_t c)
+{
+    if (v->nbad == v->badcap) {
+        v->badcap = v->badcap ? v->badcap * 2 : 64;
+        v->bad = xrealloc(v->bad, v->badcap * sizeof *v->bad);
+    }
+    v->bad[v->nbad++] = (struct bad_byte){(uint32_t)v->conv.len, c};
+}
+
+static void cp1252_convert(struct bodyview *v, const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = s[i] < 0x80 ? s[i] : s[i] < 0xa0 ? CP1252[s[i] - 0x80] : s[i];
         if (cp == 0) {
-            char buf[8];
-            snprintf(buf, sizeof buf, "\\x%02x", s[i]);
-            dynbuf_adds(out, buf);
+            bad_byte(v, s[i]);
         } else {
             uint8_t u[4];
-            dynbuf_append(out, u, utf8_encode(cp, u));
+            dynbuf_append(&v->conv, u, utf8_encode(cp, u));
         }
     }
 }
 
 /* Converts s[0..n) from the view's charset to UTF-8 in v->conv; bytes the charset does not
-   define become "\xNN" text. */
+   define are listed in v->bad (put_text shows them as escapes). */
 static void convert(struct bodyview *v, const uint8_t *s, size_t n)
 {
     dynbuf_reset(&v->conv);
+    v->nbad = 0;
     if (v->cp1252) {
-        cp1252_convert(&v->conv, s, n);
+        cp1252_convert(v, s, n);
         return;
     }
     iconv(v->cd, NULL, NULL, NULL, NULL);
@@ -358,12 +419,34 @@ static void convert(struct bodyview *v, const uint8_t *s, size_t n)
         size_t r = iconv(v->cd, &in, &left, &o, &room);
         dynbuf_append(&v->conv, buf, (size_t)(o - buf));
         if (r == (size_t)-1 && errno != E2BIG) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\x%02x", (uint8_t)*in);
-            dynbuf_adds(&v->conv, esc);
-            in++;
-            left--;
+            /* A unit it cannot read (a lone surrogate, a cut one) is escaped whole, so that
+               reading goes on at the next unit. */
+            size_t k = v->unit < left ? v->unit : left;
+            for (size_t i = 0; i < k; i++)
+                bad_byte(v, (uint8_t)in[i]);
+            in += k;
+            left -= k;
         }
+    }
+}
+
+/* Text without tabs: termsafe'd, a tab expanded to spaces up to the next tab stop. */
+static void put_tabbed(struct line *l, const uint8_t *s, size_t n, enum bodyview_style style)
+{
+    while (n > 0) {
+        const uint8_t *tab = memchr(s, '\t', n);
+        size_t seg = tab ? (size_t)(tab - s) : n;
+        put_safe(l, s, seg, style);
+        if (!tab)
+            break;
+        uint32_t spaces = BODYVIEW_TAB - l->cols % BODYVIEW_TAB;
+        size_t at = l->text.len;
+        for (uint32_t i = 0; i < spaces; i++)
+            dynbuf_addc(&l->text, ' ');
+        l->cols += spaces;
+        span_add(l, at, l->text.len - at, style);
+        s += seg + 1;
+        n -= seg + 1;
     }
 }
 
@@ -373,26 +456,20 @@ static void put_text(struct bodyview *v, struct line *l, const uint8_t *s, size_
 {
     if (!l)
         return;
-    if (!v->utf8) {
-        convert(v, s, n);
-        s = v->conv.data;
-        n = v->conv.len;
+    if (v->utf8) {
+        put_tabbed(l, s, n, style);
+        return;
     }
-    size_t start = l->text.len;
-    while (n > 0) {
-        const uint8_t *tab = memchr(s, '\t', n);
-        size_t seg = tab ? (size_t)(tab - s) : n;
-        put_safe(l, s, seg, BODYVIEW_STYLE_PLAIN);
-        if (!tab)
-            break;
-        uint32_t spaces = BODYVIEW_TAB - l->cols % BODYVIEW_TAB;
-        for (uint32_t i = 0; i < spaces; i++)
-            dynbuf_addc(&l->text, ' ');
-        l->cols += spaces;
-        s += seg + 1;
-        n -= seg + 1;
+    convert(v, s, n);
+    s = v->conv.data ? v->conv.data : (const uint8_t *)"";
+    n = v->conv.len;
+    size_t i = 0;
+    for (size_t b = 0; b < v->nbad; b++) {
+        put_tabbed(l, s + i, v->bad[b].at - i, style);
+        put_byte_escape(l, v->bad[b].byte);
+        i = v->bad[b].at;
     }
-    span_add(l, start, l->text.len - start, style);
+    put_tabbed(l, s + i, n - i, style);
 }
 
 __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, const char *fmt, ...)
@@ -411,6 +488,51 @@ __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, con
 
 /* ---- source lines --------------------------------------------------------------------- */
 
+/* The code unit at s is the character c (below 0x80) in the view's wide charset. */
+static bool unit_is(const struct bodyview *v, const uint8_t *s, uint8_t c)
+{
+    size_t u = v->unit, at = v->be ? u - 1 : 0;
+    for (size_t i = 0; i < u; i++)
+        if (s[i] != (i == at ? c : 0))
+            return false;
+    return true;
+}
+
+/* line_bounds for UTF-16 and UTF-32: line ends are whole, aligned units; a cut never splits a
+   unit or a surrogate pair. off is at a unit boundary (counted from the body's start). */
+static void wide_bounds(const struct bodyview *v, size_t off, size_t *cend, size_t *next,
+                        bool *split)
+{
+    size_t u = v->unit, left = v->len - off;
+    size_t lim = left < BODYVIEW_LINE_MAX ? left : BODYVIEW_LINE_MAX;
+    const uint8_t *s = v->body + off;
+    *split = false;
+    for (size_t i = 0; i + u <= lim;) {
+        const uint8_t *lf = memchr(s + i, '\n', lim - i);
+        if (!lf)
+            break;
+        size_t k = (size_t)(lf - s) - (v->be ? u - 1 : 0); /* where its unit would start */
+        if ((size_t)(lf - s) < (v->be ? u - 1 : 0) || k % u || k + u > lim ||
+            !unit_is(v, s + k, '\n')) {
+            i = (size_t)(lf - s) + 1;
+            continue;
+        }
+        *next = off + k + u;
+        *cend = k >= u && unit_is(v, s + k - u, '\r') ? off + k - u : off + k;
+        return;
+    }
+    if (left <= BODYVIEW_LINE_MAX) {
+        *cend = *next = v->len;
+        return;
+    }
+    size_t cut = lim - lim % u;
+    /* A high surrogate keeps its low one: the pair goes to the next line together. */
+    if (u == 2 && cut >= 4 && (s[cut - 2 + (v->be ? 0 : 1)] & 0xfc) == 0xd8)
+        cut -= 2;
+    *cend = *next = off + cut;
+    *split = true;
+}
+
 /*
  * The source line at off: its content is [off, *cend) without the line end (LF or CRLF), the
  * next line starts at *next. A line longer than BODYVIEW_LINE_MAX is cut (*split).
@@ -418,6 +540,10 @@ __attribute__((format(printf, 2, 3))) static void put_notice(struct line *l, con
 static void line_bounds(const struct bodyview *v, size_t off, size_t *cend, size_t *next,
                         bool *split)
 {
+    if (v->unit > 1) {
+        wide_bounds(v, off, cend, next, split);
+        return;
+    }
     size_t left = v->len - off;
     size_t lim = left < BODYVIEW_LINE_MAX ? left : BODYVIEW_LINE_MAX;
     const uint8_t *s = v->body + off;
@@ -449,7 +575,8 @@ static bool text_piece(struct bodyview *v, struct pos *p, struct line *out,
     if (out) {
         if (p->flags & PF_SPLIT)
             out->flags |= BODYVIEW_ROW_CONT;
-        put_text(v, out, v->body + p->off, cend - (size_t)p->off, style);
+        size_t from = p->off == 0 && v->bom <= cend ? v->bom : (size_t)p->off;
+        put_text(v, out, v->body + from, cend - from, style);
     }
     p->off = next;
     p->flags = (uint16_t)(split ? p->flags | PF_SPLIT : p->flags & ~PF_SPLIT);
@@ -718,8 +845,10 @@ static const char *jafter_string(struct jline *j, size_t span_before)
         jcomma(j);
         return NULL;
     }
-    if (j->out && j->out->nspans > span_before)
-        j->out->span[j->out->nspans - 1].style = BODYVIEW_STYLE_KEY;
+    /* The string's spans (escapes inside it apart) become a member name's. */
+    for (size_t i = span_before; j->out && i < j->out->nspans; i++)
+        if (j->out->span[i].style == BODYVIEW_STYLE_STRING)
+            j->out->span[i].style = BODYVIEW_STYLE_KEY;
     jpunct(j, ":");
     put_lit(j->out, " ", BODYVIEW_STYLE_PLAIN);
     j->i = k + 1;
@@ -1316,6 +1445,55 @@ static bool valid_json(const uint8_t *p, size_t n, bool containers_only, uint64_
     return true;
 }
 
+/* A wide charset: the iconv name, its unit and byte order, the byte order mark's length. */
+struct wide {
+    const char *name;
+    uint8_t unit, bom;
+    bool be;
+};
+
+/*
+ * UTF-16 or UTF-32 from the byte order mark the body starts with, which wins over a declared
+ * charset as in browsers (but only for a textual media type: unlabelled or binary data that
+ * happens to start with FF FE stays binary); else from the declared charset ("utf-16" without
+ * a mark is little-endian, as browsers read it; "utf-32" big-endian, Unicode's default). False
+ * when the body is in neither.
+ */
+static bool wide_charset(const uint8_t *body, size_t len, const struct ctype *ct, struct wide *w)
+{
+    const char *cs = ct->charset;
+    bool textual = ct->media[0] && !binary_media(ct->media);
+    static const struct {
+        const char *label, *name;
+        uint8_t unit, bomlen;
+        bool be;
+        const char *bom;
+    } WIDE_CHARSETS[] = {
+        {NULL, "UTF-32LE", 4, 4, false, "\xff\xfe\0\0"},
+        {NULL, "UTF-32BE", 4, 4, true, "\0\0\xfe\xff"},
+        {NULL, "UTF-16LE", 2, 2, false, "\xff\xfe"},
+        {NULL, "UTF-16BE", 2, 2, true, "\xfe\xff"},
+        {"utf-16", "UTF-16LE", 2, 0, false, NULL},
+        {"utf-16le", "UTF-16LE", 2, 0, false, NULL},
+        {"utf-16be", "UTF-16BE", 2, 0, true, NULL},
+        {"utf-32", "UTF-32BE", 4, 0, true, NULL},
+        {"utf-32le", "UTF-32LE", 4, 0, false, NULL},
+        {"utf-32be", "UTF-32BE", 4, 0, true, NULL},
+    };
+    for (size_t i = 0; i < sizeof WIDE_CHARSETS / sizeof WIDE_CHARSETS[0]; i++) {
+        bool hit = WIDE_CHARSETS[i].bom
+                       ? textual && len >= WIDE_CHARSETS[i].bomlen &&
+                             memcmp(body, WIDE_CHARSETS[i].bom, WIDE_CHARSETS[i].bomlen) == 0
+                       : strcasecmp(cs, WIDE_CHARSETS[i].label) == 0;
+        if (hit) {
+            *w = (struct wide){WIDE_CHARSETS[i].name, WIDE_CHARSETS[i].unit,
+                               WIDE_CHARSETS[i].bomlen, WIDE_CHARSETS[i].be};
+            return true;
+        }
+    }
+    return false;
+}
+
 static enum bodyview_mode pick(const uint8_t *body, size_t len, const struct ctype *ct,
                                uint64_t *scanned)
 {
@@ -1324,6 +1502,9 @@ static enum bodyview_mode pick(const uint8_t *body, size_t len, const struct cty
     *scanned += sniff;
     if (len == 0)
         return BODYVIEW_TEXT;
+    struct wide w;
+    if (wide_charset(body, len, ct, &w) && !binary_media(m))
+        return BODYVIEW_TEXT; /* its NUL bytes are not binary data */
     bool binary = looks_binary(body, sniff);
     if (has_prefix(m, "multipart/") && ct->blen > 0) {
         char needle[80];
@@ -1372,12 +1553,26 @@ static bool latin1_label(const char *cs)
     return false;
 }
 
-/* Chooses the text charset: declared, else UTF-8 when the start is valid UTF-8, else
-   windows-1252. Charsets that are not ASCII-compatible (UTF-16 and -32) and unknown ones are
-   shown as UTF-8, with a note. */
+/* Chooses the text charset: UTF-16 or UTF-32 (a byte order mark, or declared), else the
+   declared one, else UTF-8 when the start is valid UTF-8, else windows-1252. Unknown
+   charsets are shown as UTF-8. */
 static void charset_choose(struct bodyview *v)
 {
     const char *cs = v->ct.charset;
+    v->unit = 1;
+    struct wide w;
+    if (wide_charset(v->body, v->len, &v->ct, &w)) {
+        iconv_t cd = iconv_open("UTF-8", w.name);
+        if (cd != (iconv_t)-1) {
+            v->cd = cd;
+            v->utf8 = false;
+            v->unit = w.unit;
+            v->be = w.be;
+            v->bom = w.bom;
+            lower_copy(v->charset, sizeof v->charset, w.name, strlen(w.name));
+            return;
+        }
+    }
     size_t sniff = v->len < BODYVIEW_SNIFF_MAX ? v->len : BODYVIEW_SNIFF_MAX;
     const char *use = "UTF-8";
     if (cs[0] && latin1_label(cs))
@@ -1478,10 +1673,11 @@ void bodyview_free(struct bodyview *v)
         return;
     if (v->cd != (iconv_t)-1)
         iconv_close(v->cd);
-    dynbuf_cleanup(&v->tmp.text);
-    dynbuf_cleanup(&v->shown.text);
+    line_cleanup(&v->tmp);
+    line_cleanup(&v->shown);
     free(v->starts);
     dynbuf_cleanup(&v->conv);
+    free(v->bad);
     dynbuf_cleanup(&v->decoded);
     free(v->ck);
     free(v);
@@ -1763,13 +1959,15 @@ static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, siz
     if (b > a)
         dynbuf_append(&r->text, l->text.data + a, b - a);
     r->nspans = 0;
-    for (uint16_t i = 0; i < l->nspans && r->nspans < BODYVIEW_SPANS_MAX; i++) {
+    for (uint32_t i = 0; i < l->nspans; i++) {
         size_t s = l->span[i].off, e = s + l->span[i].len;
         s = s < a ? a : s;
         e = e > b ? b : e;
-        if (s < e)
-            r->span[r->nspans++] = (struct bodyview_span){(uint32_t)(s - a + pad),
-                                                          (uint32_t)(e - s), l->span[i].style};
+        if (s < e) {
+            *span_slot(&r->span, r->nspans, &r->spans_cap) = (struct bodyview_span){
+                (uint32_t)(s - a + pad), (uint32_t)(e - s), l->span[i].style};
+            r->nspans++;
+        }
     }
     r->flags = l->flags;
 }
@@ -1823,6 +2021,7 @@ void bodyview_row_init(struct bodyview_row *r)
 void bodyview_row_cleanup(struct bodyview_row *r)
 {
     dynbuf_cleanup(&r->text);
+    free(r->span);
 }
 
 static bool row_arith(struct bodyview *v, uint64_t n, struct bodyview_row *r)
@@ -2054,11 +2253,12 @@ static void add_matches(struct bodyview *v, struct line *l)
     if (!v->hl || hl_bytes(v) || !l->text.data)
         return;
     size_t from = 0, s, e;
-    while (l->nspans < BODYVIEW_SPANS_MAX &&
-           text_find(v->hl, l->text.data, l->text.len, from, &s, &e)) {
-        if (e > s)
-            l->span[l->nspans++] =
+    while (text_find(v->hl, l->text.data, l->text.len, from, &s, &e)) {
+        if (e > s) {
+            *span_slot(&l->span, l->nspans, &l->spans_cap) =
                 (struct bodyview_span){(uint32_t)s, (uint32_t)(e - s), BODYVIEW_STYLE_MATCH};
+            l->nspans++;
+        }
         from = e > s ? e : s + 1;
     }
 }

@@ -9,6 +9,7 @@
  */
 #include "hspy/termsafe.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -17,8 +18,20 @@
 /* dynbuf mode collects escapes here and appends them in blocks (one call per escape is slow). */
 enum { STAGE = 512 };
 
+/* Marks that end where a fixed buffer's ellipsis may still go wait until the end (see
+   hold_or_tell): escapes take at least 2 bytes, so at most 2 end in those 3 bytes. */
+enum { HELD_MAX = 4 };
+
+struct held_mark {
+    size_t off, len;
+    enum termsafe_mark_kind kind;
+};
+
 /* Where rendered text goes: a caller's dynbuf, or a fixed buffer that may cut with "…". */
 struct dest {
+    const struct termsafe_marks *marks; /* may be NULL */
+    struct held_mark held[HELD_MAX];    /* fixed mode: marks not yet known to be kept */
+    size_t nheld;
     struct dynbuf *db; /* dynbuf mode when set */
     uint8_t *buf;      /* fixed mode */
     size_t len, cap;   /* fixed mode: cap excludes the NUL */
@@ -101,12 +114,48 @@ static void put_run(struct dest *d, const uint8_t *s, size_t n)
         d->full = true;
 }
 
+/*
+ * A mark at [off, off + len) of the output, in a unit of output that ends at unit_end. In
+ * fixed mode a unit that ends within the last ELLIPSIS_LEN bytes may yet lie under the
+ * ellipsis: its mark waits for termsafe_str_marked's verdict. Every earlier one is kept (its
+ * unit ends at a boundary at or below where the ellipsis would go).
+ */
+static void hold_or_tell(struct dest *d, size_t off, size_t len, size_t unit_end,
+                         enum termsafe_mark_kind kind)
+{
+    if (!d->db && d->cap >= ELLIPSIS_LEN && unit_end > d->cap - ELLIPSIS_LEN) {
+        assert(d->nheld < HELD_MAX);
+        d->held[d->nheld++] = (struct held_mark){off, len, kind};
+        return;
+    }
+    d->marks->mark(d->marks->data, off, len, kind);
+}
+
+/* put() for an escape or a symbol: told to the marks when it was written. */
+static void put_mark(struct dest *d, const void *s, size_t n, enum termsafe_mark_kind kind)
+{
+    size_t off = d->db ? d->db->len + d->staged : d->len;
+    put(d, s, n);
+    if (d->marks && !d->full)
+        hold_or_tell(d, off, n, off + n, kind);
+}
+
+static void put_escape(struct dest *d, const char *s, size_t n)
+{
+    put_mark(d, s, n, TERMSAFE_MARK_ESCAPE);
+}
+
+static void put_symbol(struct dest *d, const char *s, size_t n)
+{
+    put_mark(d, s, n, TERMSAFE_MARK_SYMBOL);
+}
+
 static const char HEX[] = "0123456789abcdef";
 
 static void put_byte_escape(struct dest *d, uint8_t c)
 {
     char e[4] = {'\\', 'x', HEX[c >> 4], HEX[c & 15]};
-    put(d, e, sizeof e);
+    put_escape(d, e, sizeof e);
 }
 
 /* "\u{200b}": at least four hex digits, lowercase, like the byte escapes. */
@@ -118,7 +167,7 @@ static void put_cp_escape(struct dest *d, uint32_t cp)
     for (int i = digits - 1; i >= 0; i--)
         e[n++] = HEX[(cp >> (4 * i)) & 15];
     e[n++] = '}';
-    put(d, e, n);
+    put_escape(d, e, n);
 }
 
 /* 8 bytes at a time: true when any byte is below 0x20 or at least 0x7f. */
@@ -171,22 +220,36 @@ static size_t render_control(struct dest *d, const uint8_t *p, size_t n, size_t 
     bool sym = flags & TERMSAFE_SYMBOLS;
     switch (p[i]) {
     case '\n':
-        if (flags & TERMSAFE_NEWLINES)
-            put(d, sym ? "\xe2\x90\x8a\n" : "\n", sym ? 4 : 1);
-        else
-            put(d, sym ? "\xe2\x90\x8a" : "\\n", sym ? 3 : 2);
+        if ((flags & TERMSAFE_NEWLINES) && sym) {
+            /* The symbol and its line break are one unit: never one without the other. */
+            size_t off = d->db ? d->db->len + d->staged : d->len;
+            put(d, "\xe2\x90\x8a\n", 4);
+            if (d->marks && !d->full)
+                hold_or_tell(d, off, 3, off + 4, TERMSAFE_MARK_SYMBOL);
+        } else if (flags & TERMSAFE_NEWLINES) {
+            put(d, "\n", 1);
+        } else if (sym) {
+            put_symbol(d, "\xe2\x90\x8a", 3);
+        } else {
+            put_escape(d, "\\n", 2);
+        }
         return 1;
     case '\r':
         /* With real line breaks a CR of a CRLF is noise, unless symbols are asked for. */
         if ((flags & TERMSAFE_NEWLINES) && !sym && i + 1 < n && p[i + 1] == '\n')
             return 1;
-        put(d, sym ? "\xe2\x90\x8d" : "\\r", sym ? 3 : 2);
+        if (sym)
+            put_symbol(d, "\xe2\x90\x8d", 3);
+        else
+            put_escape(d, "\\r", 2);
         return 1;
     case '\t':
         if (flags & TERMSAFE_TABS)
             put(d, "\t", 1);
+        else if (sym)
+            put_symbol(d, "\xe2\x90\x89", 3);
         else
-            put(d, sym ? "\xe2\x90\x89" : "\\t", sym ? 3 : 2);
+            put_escape(d, "\\t", 2);
         return 1;
     default: put_byte_escape(d, p[i]); return 1;
     }
@@ -224,30 +287,46 @@ static void render(struct dest *d, const uint8_t *p, size_t n, unsigned flags)
     }
 }
 
-size_t termsafe_append(struct dynbuf *out, const uint8_t *p, size_t n, unsigned flags)
+size_t termsafe_append_marked(struct dynbuf *out, const uint8_t *p, size_t n, unsigned flags,
+                              const struct termsafe_marks *marks)
 {
     /* Most fields are plain printable ASCII: copied as they are, without staging. */
     if (ascii_run(p, n) == n)
         return dynbuf_append(out, p, n);
-    struct dest d = {.db = out};
+    struct dest d = {.db = out, .marks = marks};
     size_t before = out->len;
     render(&d, p, n, flags);
     unstage(&d);
     return out->len - before;
 }
 
-char *termsafe_str(char *buf, size_t buflen, const uint8_t *p, size_t n, unsigned flags)
+size_t termsafe_append(struct dynbuf *out, const uint8_t *p, size_t n, unsigned flags)
+{
+    return termsafe_append_marked(out, p, n, flags, NULL);
+}
+
+char *termsafe_str_marked(char *buf, size_t buflen, const uint8_t *p, size_t n, unsigned flags,
+                          const struct termsafe_marks *marks)
 {
     if (buflen == 0)
         return buf;
-    struct dest d = {.buf = (uint8_t *)buf, .cap = buflen - 1};
+    struct dest d = {.buf = (uint8_t *)buf, .cap = buflen - 1, .marks = marks};
     render(&d, p, n, flags);
-    if (d.full && d.cap >= ELLIPSIS_LEN) {
+    bool cut = d.full && d.cap >= ELLIPSIS_LEN;
+    if (cut) {
         memcpy(buf + d.mark, ELLIPSIS, ELLIPSIS_LEN);
         d.len = d.mark + ELLIPSIS_LEN;
     }
     buf[d.len] = '\0';
+    /* Held marks end past where the ellipsis starts: kept only when nothing was cut. */
+    for (size_t i = 0; i < d.nheld && !cut; i++)
+        marks->mark(marks->data, d.held[i].off, d.held[i].len, d.held[i].kind);
     return buf;
+}
+
+char *termsafe_str(char *buf, size_t buflen, const uint8_t *p, size_t n, unsigned flags)
+{
+    return termsafe_str_marked(buf, buflen, p, n, flags, NULL);
 }
 
 int termsafe_is_clean(const uint8_t *p, size_t n, unsigned flags)

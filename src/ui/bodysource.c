@@ -36,6 +36,7 @@ static const uint8_t STYLES[BODYVIEW_STYLE__COUNT] = {
     [BODYVIEW_STYLE_LITERAL] = STYLE_LITERAL, [BODYVIEW_STYLE_PUNCT] = STYLE_DIM,
     [BODYVIEW_STYLE_META] = STYLE_BOUNDARY,   [BODYVIEW_STYLE_NOTICE] = STYLE_WARN,
     [BODYVIEW_STYLE_MATCH] = STYLE_MATCH,     [BODYVIEW_STYLE_LINE_END] = STYLE_LINE_END,
+    [BODYVIEW_STYLE_ESCAPE] = STYLE_ESCAPE,
 };
 
 struct bodysource *bodysource_new(const struct bytesource *src, const uint8_t *ctype,
@@ -80,7 +81,7 @@ static void render(void *data, size_t i, struct canvas_line *out)
     const char *text = b->row.text.data ? (const char *)b->row.text.data : "";
     size_t n = b->row.text.len, pos = 0;
     /* Spans are in order and do not overlap (no match spans: searching is the document's). */
-    for (uint16_t k = 0; k < b->row.nspans; k++) {
+    for (uint32_t k = 0; k < b->row.nspans; k++) {
         const struct bodyview_span *sp = &b->row.span[k];
         if (sp->off < pos || sp->off + sp->len > n)
             continue;

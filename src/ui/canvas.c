@@ -29,6 +29,7 @@ void canvas_line_cleanup(struct canvas_line *l)
     dynbuf_cleanup(&l->text);
     dynbuf_cleanup(&l->scratch);
     free(l->spans);
+    free(l->marks);
     memset(l, 0, sizeof *l);
 }
 
@@ -153,6 +154,46 @@ int canvas_put(struct canvas_line *l, uint8_t style, const char *s, size_t n)
     return l->cells - before;
 }
 
+int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_t n,
+                      const struct canvas_mark *marks, size_t nmarks)
+{
+    /* Piece by piece, so that spans stay in order and never overlap (the document stores
+       them so) and the skip and the cut apply to the pieces as to any text. */
+    int cells = 0;
+    size_t pos = 0;
+    for (size_t i = 0; i < nmarks && pos < n; i++) {
+        size_t a = marks[i].off, b = a + marks[i].len;
+        if (a < pos || a >= n)
+            continue;
+        if (b > n)
+            b = n; /* text cut inside the escape: what is left of it still is one */
+        cells += canvas_put(l, style, s + pos, a - pos);
+        cells += canvas_put(
+            l, marks[i].kind == TERMSAFE_MARK_SYMBOL ? STYLE_LINE_END : STYLE_ESCAPE, s + a, b - a);
+        pos = b;
+    }
+    return cells + canvas_put(l, style, s + pos, n - pos);
+}
+
+void canvas_marks_sink_add(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+{
+    struct canvas_marks_sink *k = data;
+    if (k->n < k->cap)
+        k->mark[k->n++] = (struct canvas_mark){(uint32_t)off, (uint32_t)len, (uint8_t)kind};
+}
+
+/* termsafe's marks for canvas_put_bytes, into the line's own array (offsets fit: the scratch
+   buffer holds at most CANVAS_LINE_MAX bytes). */
+static void line_mark(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+{
+    struct canvas_line *l = data;
+    if (l->nmarks == l->marks_cap) {
+        l->marks_cap = l->marks_cap ? l->marks_cap * 2 : 16;
+        l->marks = xrealloc(l->marks, l->marks_cap * sizeof *l->marks);
+    }
+    l->marks[l->nmarks++] = (struct canvas_mark){(uint32_t)off, (uint32_t)len, (uint8_t)kind};
+}
+
 int canvas_puts(struct canvas_line *l, uint8_t style, const char *s)
 {
     return canvas_put(l, style, s, strlen(s));
@@ -185,8 +226,10 @@ int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, siz
             n = need;
     }
     dynbuf_reset(&l->scratch);
-    termsafe_append(&l->scratch, p, n, flags);
-    return canvas_put(l, style, (const char *)l->scratch.data, l->scratch.len);
+    l->nmarks = 0;
+    termsafe_append_marked(&l->scratch, p, n, flags, &(struct termsafe_marks){line_mark, l});
+    return canvas_put_marked(l, style, (const char *)l->scratch.data, l->scratch.len, l->marks,
+                             l->nmarks);
 }
 
 void canvas_pad(struct canvas_line *l, uint8_t style, int cells)
@@ -202,13 +245,20 @@ void canvas_pad(struct canvas_line *l, uint8_t style, int cells)
 void canvas_put_fit(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
                     enum celltext_align align, const char *ellipsis)
 {
+    canvas_put_fit_marked(l, style, s, n, cells, align, ellipsis, NULL, 0);
+}
+
+void canvas_put_fit_marked(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
+                           enum celltext_align align, const char *ellipsis,
+                           const struct canvas_mark *marks, size_t nmarks)
+{
     if (cells <= 0)
         return;
     int w = celltext_width(s, n);
     if (w <= cells) {
         if (align == CELLTEXT_RIGHT)
             canvas_pad(l, style, cells - w);
-        canvas_put(l, style, s, n);
+        canvas_put_marked(l, style, s, n, marks, nmarks);
         if (align == CELLTEXT_LEFT)
             canvas_pad(l, style, cells - w);
         return;
@@ -219,7 +269,7 @@ void canvas_put_fit(struct canvas_line *l, uint8_t style, const char *s, size_t 
         ew = 0, elen = 0;
     int used;
     size_t k = celltext_fit(s, n, cells - ew, &used);
-    canvas_put(l, style, s, k);
+    canvas_put_marked(l, style, s, k, marks, nmarks);
     if (elen)
         canvas_put(l, STYLE_DIM, ellipsis, elen);
     canvas_pad(l, style, cells - used - ew);

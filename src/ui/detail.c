@@ -93,6 +93,9 @@ void detail_open(struct detail *dt, uint64_t id)
 {
     if (id != dt->id) {
         reset_positions(dt);
+        /* A view chosen with v was chosen for that flow's body: another flow opens in its own
+           automatic view. */
+        dt->body = BODYVIEW_AUTO;
         unpin(dt);
         struct exchange *ex = id ? store_get(dt->store, id) : NULL;
         if (ex) {
@@ -304,27 +307,29 @@ void detail_render_title(const struct detail *dt, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, "(gone)");
         return;
     }
-    char buf[FLOWROW_CELL_MAX];
-    uint8_t st = FLOWROW_COLUMNS[FLOWCOL_METHOD].text(ex, dt->g, buf);
-    canvas_puts(out, st, buf);
+    struct flowrow_cell cell = {.nmarks = 0};
+    char *buf = cell.text;
+    uint8_t st = FLOWROW_COLUMNS[FLOWCOL_METHOD].text(ex, dt->g, &cell);
+    canvas_put_marked(out, st, buf, strlen(buf), cell.mark, cell.nmarks);
     canvas_puts(out, STYLE_BOLD, " ");
-    FLOWROW_COLUMNS[FLOWCOL_TARGET].text(ex, dt->g, buf);
+    cell.nmarks = 0;
+    FLOWROW_COLUMNS[FLOWCOL_TARGET].text(ex, dt->g, &cell);
     int room = out->width - out->cells - 40;
-    canvas_put_fit(out, STYLE_BOLD, buf, strlen(buf),
-                   celltext_width(buf, strlen(buf)) < room ? celltext_width(buf, strlen(buf))
-                                                           : (room > 8 ? room : 8),
-                   CELLTEXT_LEFT, dt->g->ellipsis);
+    int w = celltext_width(buf, strlen(buf));
+    canvas_put_fit_marked(out, STYLE_BOLD, buf, strlen(buf), w < room ? w : (room > 8 ? room : 8),
+                          CELLTEXT_LEFT, dt->g->ellipsis, cell.mark, cell.nmarks);
     canvas_printf(out, STYLE_BOLD, "  %s ", dt->g->arrow);
-    st = FLOWROW_COLUMNS[FLOWCOL_STATUS].text(ex, dt->g, buf);
+    cell.nmarks = 0;
+    st = FLOWROW_COLUMNS[FLOWCOL_STATUS].text(ex, dt->g, &cell);
     canvas_puts(out, st, buf);
     if (ex->resp.flags & MSG_HEAD && ex->resp.head.reason.len) {
         canvas_puts(out, st, " ");
         canvas_put_bytes(out, st, message_at(&ex->resp, ex->resp.head.reason),
                          ex->resp.head.reason.len, 0);
     }
-    FLOWROW_COLUMNS[FLOWCOL_DURATION].text(ex, dt->g, buf);
+    FLOWROW_COLUMNS[FLOWCOL_DURATION].text(ex, dt->g, &cell);
     canvas_printf(out, STYLE_NORMAL, "   %s   client ", buf);
-    FLOWROW_COLUMNS[FLOWCOL_CLIENT].text(ex, dt->g, buf);
+    FLOWROW_COLUMNS[FLOWCOL_CLIENT].text(ex, dt->g, &cell);
     canvas_puts(out, STYLE_NORMAL, buf);
     canvas_printf(out, STYLE_DIM, "   conn %llu #%u", (unsigned long long)ex->conn_id,
                   ex->conn_seq);

@@ -294,8 +294,11 @@ enum doc_found doc_search_step(struct doc *d, struct doc_search *s, size_t budge
         size_t lines = doc_lines(d);
         if (!lines || !*s->needle)
             return DOC_MISSING;
-        size_t start = s->from < lines ? s->from : 0;
-        s->pos = s->dir > 0 ? (start + 1) % lines : (start + lines - 1) % lines;
+        if (s->from < lines)
+            s->pos = s->dir > 0 ? (s->from + 1) % lines : (s->from + lines - 1) % lines;
+        else
+            s->pos = s->dir > 0 ? 0 : lines - 1; /* from an edge: no wrapping to get there */
+        s->wrapped = s->from < lines && (s->dir > 0 ? s->pos < s->from : s->pos > s->from);
         s->left = lines;
         s->indexed = true;
     }
@@ -322,10 +325,14 @@ enum doc_found doc_search_step(struct doc *d, struct doc_search *s, size_t budge
         if (hit != NPOS) {
             *at = hit;
             s->left = 0;
+            s->only = hit == s->from;
             return DOC_FOUND;
         }
         s->left -= span;
-        s->pos = s->dir > 0 ? (s->pos + span) % lines : (s->pos + lines - span) % lines;
+        size_t next = s->dir > 0 ? (s->pos + span) % lines : (s->pos + lines - span) % lines;
+        if (s->left > 0 && (s->dir > 0 ? next < s->pos : next > s->pos))
+            s->wrapped = true;
+        s->pos = next;
     }
     return DOC_MISSING;
 }

@@ -852,8 +852,9 @@ void flowlist_search_start(const struct flowlist *fl, struct flowlist_search *s,
                            size_t from, int dir)
 {
     snprintf(s->needle, sizeof s->needle, "%s", needle);
-    s->pos = from < fl->n ? from : 0;
+    s->pos = s->from = from < fl->n ? from : 0;
     s->left = *needle ? fl->n : 0;
+    s->wrapped = s->only = false;
     s->dir = dir > 0 ? 1 : -1;
     s->client = strpbrk(s->needle, "0123456789:") != NULL;
 }
@@ -874,7 +875,10 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
     dynbuf_init(&text, 64 * 1024);
     enum flowlist_found r = FLOWLIST_MORE;
     for (size_t done = 0; s->left && (!budget || done < budget); done++, s->left--) {
-        s->pos = s->dir > 0 ? (s->pos + 1) % n : (s->pos + n - 1) % n;
+        size_t next = s->dir > 0 ? (s->pos + 1) % n : (s->pos + n - 1) % n;
+        if (s->dir > 0 ? next < s->pos : next > s->pos)
+            s->wrapped = true;
+        s->pos = next;
         size_t ahead = s->dir > 0 ? (s->pos + FLOWROW_PREFETCH_AHEAD) % n
                                   : (s->pos + n - FLOWROW_PREFETCH_AHEAD % n) % n;
         size_t far = s->dir > 0 ? (s->pos + FLOWROW_PREFETCH_FAR) % n
@@ -888,6 +892,7 @@ enum flowlist_found flowlist_search_step(const struct flowlist *fl, struct flowl
         if (search_query_find(&q, dynbuf_str(&text), text.len, 0, &ms, &me)) {
             *at = s->pos;
             s->left = 0;
+            s->only = s->pos == s->from;
             r = FLOWLIST_FOUND;
             break;
         }

@@ -38,10 +38,13 @@ static uint8_t status_style(int status)
     return cls >= 1 && cls <= 5 ? BY_CLASS[cls] : STYLE_STATUS5;
 }
 
-/* Copies network bytes into buf through termsafe. */
-static void safe_copy(char *buf, const uint8_t *p, size_t n)
+/* Copies network bytes into the cell through termsafe, marking the escapes it writes. */
+static void safe_copy(struct flowrow_cell *cell, const uint8_t *p, size_t n)
 {
-    termsafe_str(buf, FLOWROW_CELL_MAX, p, n, 0);
+    struct canvas_marks_sink sink = {cell->mark, 0, FLOWROW_MARKS_MAX};
+    termsafe_str_marked(cell->text, FLOWROW_CELL_MAX, p, n, 0,
+                        &(struct termsafe_marks){canvas_marks_sink_add, &sink});
+    cell->nmarks = sink.n;
 }
 
 static int64_t start_time(const struct exchange *ex)
@@ -173,22 +176,27 @@ static char *host_of(const struct exchange *ex, char *buf, size_t len)
 
 /* Column texts. Each writes a NUL-terminated safe string into buf and returns its style. */
 
-static uint8_t text_mark(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_mark(const struct exchange *ex, const struct glyphs *g,
+                         struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)ex, (void)g;
     buf[0] = '\0'; /* drawn by flowrow_format, which knows the marks */
     return STYLE_MARKED;
 }
 
-static uint8_t text_id(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_id(const struct exchange *ex, const struct glyphs *g, struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     snprintf(buf, FLOWROW_CELL_MAX, "%llu", (unsigned long long)ex->id);
     return STYLE_DIM;
 }
 
-static uint8_t text_time(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_time(const struct exchange *ex, const struct glyphs *g,
+                         struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     int64_t t = start_time(ex);
     if (!t) {
@@ -203,20 +211,24 @@ static uint8_t text_time(const struct exchange *ex, const struct glyphs *g, char
     return STYLE_DIM;
 }
 
-static uint8_t text_client(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_client(const struct exchange *ex, const struct glyphs *g,
+                           struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     endpoint_format(&ex->client, buf, FLOWROW_CELL_MAX);
     return STYLE_NORMAL;
 }
 
-static uint8_t text_method(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_method(const struct exchange *ex, const struct glyphs *g,
+                           struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     const struct message *m = &ex->req;
     struct http_span method, target;
     if (message_peek_request_line(m, &method, &target)) { /* a head not parsed: dimmed */
-        safe_copy(buf, m->raw.data + method.off, method.len);
+        safe_copy(cell, m->raw.data + method.off, method.len);
         return STYLE_DIM;
     }
     if (!(m->flags & MSG_HEAD)) {
@@ -227,39 +239,44 @@ static uint8_t text_method(const struct exchange *ex, const struct glyphs *g, ch
         snprintf(buf, FLOWROW_CELL_MAX, "?");
         return STYLE_METHOD_OTHER;
     }
-    safe_copy(buf, message_at(m, m->head.method), m->head.method.len);
+    safe_copy(cell, message_at(m, m->head.method), m->head.method.len);
     return method_style(buf);
 }
 
-static uint8_t text_host(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_host(const struct exchange *ex, const struct glyphs *g,
+                         struct flowrow_cell *cell)
 {
     (void)g;
     char raw[FLOWROW_CELL_MAX];
     host_of(ex, raw, sizeof raw);
-    safe_copy(buf, (const uint8_t *)raw, strlen(raw));
+    safe_copy(cell, (const uint8_t *)raw, strlen(raw));
     return STYLE_NORMAL;
 }
 
-static uint8_t text_target(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_target(const struct exchange *ex, const struct glyphs *g,
+                           struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     const struct message *m = &ex->req;
     struct http_span method, target;
     if (message_peek_request_line(m, &method, &target)) {
-        safe_copy(buf, m->raw.data + target.off, target.len);
+        safe_copy(cell, m->raw.data + target.off, target.len);
         return STYLE_DIM;
     }
     if (!(m->flags & MSG_HEAD)) {
         buf[0] = '\0';
         return STYLE_NORMAL;
     }
-    safe_copy(buf, message_at(m, m->head.target), m->head.target.len);
+    safe_copy(cell, message_at(m, m->head.target), m->head.target.len);
     return STYLE_NORMAL;
 }
 
 /* Markers in order of importance; the first two that apply are shown. */
-static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g,
+                          struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     const struct {
         bool on;
         const char *glyph;
@@ -288,8 +305,10 @@ static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g, cha
     return style;
 }
 
-static uint8_t text_status(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_status(const struct exchange *ex, const struct glyphs *g,
+                           struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     int status = exchange_status(ex);
     /* A kill ends a hold before anything of the response reached the client: whatever status
@@ -321,8 +340,10 @@ static uint8_t text_status(const struct exchange *ex, const struct glyphs *g, ch
     return STYLE_DIM;
 }
 
-static uint8_t text_type(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_type(const struct exchange *ex, const struct glyphs *g,
+                         struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     size_t n;
     const uint8_t *v = field(typed_message(ex), HF_CONTENT_TYPE, &n);
@@ -332,12 +353,14 @@ static uint8_t text_type(const struct exchange *ex, const struct glyphs *g, char
     }
     const uint8_t *name;
     size_t len = short_type(v, n, &name);
-    safe_copy(buf, name, len);
+    safe_copy(cell, name, len);
     return STYLE_NORMAL;
 }
 
-static uint8_t text_size(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_size(const struct exchange *ex, const struct glyphs *g,
+                         struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     if (!(ex->resp.flags & MSG_HEAD)) {
         snprintf(buf, FLOWROW_CELL_MAX, "-");
@@ -347,8 +370,10 @@ static uint8_t text_size(const struct exchange *ex, const struct glyphs *g, char
     return STYLE_NORMAL;
 }
 
-static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g,
+                             struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     if (!(ex->flags & EX_DONE)) {
         snprintf(buf, FLOWROW_CELL_MAX, "...");
@@ -358,14 +383,16 @@ static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g, 
     return STYLE_NORMAL;
 }
 
-static uint8_t text_cache(const struct exchange *ex, const struct glyphs *g, char *buf)
+static uint8_t text_cache(const struct exchange *ex, const struct glyphs *g,
+                          struct flowrow_cell *cell)
 {
+    char *buf = cell->text;
     (void)g;
     if (!ex->cache_done || !ex->cache_label || !ex->cache_label[0]) {
         snprintf(buf, FLOWROW_CELL_MAX, "-");
         return STYLE_DIM;
     }
-    safe_copy(buf, (const uint8_t *)ex->cache_label, strlen(ex->cache_label));
+    safe_copy(cell, (const uint8_t *)ex->cache_label, strlen(ex->cache_label));
     return STYLE_NORMAL;
 }
 
@@ -632,7 +659,8 @@ void flowrow_heading(struct canvas_line *out, const struct flowrow_layout *l, in
 void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
                     const struct exchange *ex, uint64_t id, bool marked, const struct glyphs *g)
 {
-    char buf[FLOWROW_CELL_MAX];
+    struct flowrow_cell cell;
+    char *buf = cell.text;
     bool first = true;
     for (int c = 0; c < FLOWCOL__COUNT; c++) {
         if (!l->w[c])
@@ -641,20 +669,21 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
             canvas_pad(out, STYLE_NORMAL, GAP);
         first = false;
         uint8_t style;
+        cell.nmarks = 0;
         if (c == FLOWCOL_MARK) {
-            snprintf(buf, sizeof buf, "%s", marked ? g->mark : "");
+            snprintf(buf, FLOWROW_CELL_MAX, "%s", marked ? g->mark : "");
             style = STYLE_MARKED;
         } else if (!ex) {
             if (c == FLOWCOL_ID)
-                snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+                snprintf(buf, FLOWROW_CELL_MAX, "%llu", (unsigned long long)id);
             else
-                snprintf(buf, sizeof buf, c == FLOWCOL_METHOD ? "(gone)" : "");
+                snprintf(buf, FLOWROW_CELL_MAX, c == FLOWCOL_METHOD ? "(gone)" : "");
             style = STYLE_DIM;
         } else {
-            style = FLOWROW_COLUMNS[c].text(ex, g, buf);
+            style = FLOWROW_COLUMNS[c].text(ex, g, &cell);
         }
-        canvas_put_fit(out, style, buf, strlen(buf), l->w[c], FLOWROW_COLUMNS[c].align,
-                       g->ellipsis);
+        canvas_put_fit_marked(out, style, buf, strlen(buf), l->w[c], FLOWROW_COLUMNS[c].align,
+                              g->ellipsis, cell.mark, cell.nmarks);
     }
     canvas_pad(out, STYLE_NORMAL, l->width - out->cells);
 }

@@ -61,6 +61,7 @@ static const struct look LOOKS[STYLE__COUNT] = {
     [STYLE_NUMBER]        = {COLOR_CYAN,    -1,         0,                     0},
     [STYLE_LITERAL]       = {COLOR_MAGENTA, -1,         0,                     A_BOLD},
     [STYLE_LINE_END]      = {COLOR_CYAN,    -1,         A_BOLD,                A_BOLD},
+    [STYLE_ESCAPE]        = {COLOR_MAGENTA, -1,         A_REVERSE,             A_UNDERLINE},
 };
 /* clang-format on */
 

@@ -292,6 +292,18 @@ static void progress_done(struct ui *ui, const char *progress)
         ui->message[0] = '\0';
 }
 
+/*
+ * What a found match needs said, as less and vim say it: that it is the only one (n and N
+ * cannot move), or that the search went round the end to get there. what: "line", "flow".
+ */
+static void found_message(struct ui *ui, bool wrapped, bool only, int dir, const char *what)
+{
+    if (only)
+        ui_message(ui, STYLE_MESSAGE, "the only matching %s: %s", what, ui->search);
+    else if (wrapped)
+        ui_message(ui, STYLE_MESSAGE, "search wrapped to the %s", dir > 0 ? "top" : "bottom");
+}
+
 /* Starts a search of the detail view from the cursor (or the top); its first step runs at once.
  */
 static void search_detail(struct ui *ui, const char *text, int dir)
@@ -299,8 +311,8 @@ static void search_detail(struct ui *ui, const char *text, int dir)
     struct detail *dt = &ui->detail;
     detail_sync(dt, ui->cols);
     struct detail_pos *p = detail_pos(dt);
-    size_t lines = detail_lines(dt);
-    size_t from = p->cursor != NPOS ? p->cursor : p->top ? p->top - 1 : lines ? lines - 1 : 0;
+    /* Without a cursor, from the top line on: from the first line is no wrapping. */
+    size_t from = p->cursor != NPOS ? p->cursor : p->top ? p->top - 1 : SEARCH_NONE;
     doc_search_start(&dt->doc, &ui->doc_search, text, from, dir);
 }
 
@@ -317,6 +329,7 @@ static enum doc_found detail_search_step(struct ui *ui)
         detail_show_line(dt, line);
         reveal_match(ui, line);
         progress_done(ui, "searching");
+        found_message(ui, ui->doc_search.wrapped, ui->doc_search.only, ui->doc_search.dir, "line");
         break;
     case DOC_MISSING: ui_message(ui, STYLE_ERROR, "not found: %s", ui->doc_search.needle); break;
     case DOC_CHANGED: ui_message(ui, STYLE_ERROR, "search stopped: the view changed"); break;
@@ -335,6 +348,8 @@ static enum flowlist_found search_step(struct ui *ui)
         ui->searching = false;
         flowlist_goto(&ui->list, at);
         progress_done(ui, "searching");
+        found_message(ui, ui->list_search.wrapped, ui->list_search.only, ui->list_search.dir,
+                      "flow");
         break;
     case FLOWLIST_MISSING:
         ui->searching = false;

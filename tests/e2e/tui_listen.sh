@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The interface in a real terminal (tmux, 120x32) over `hspy listen`: curl requests appear
-# live; the detail view and its tabs; a search that finds text far down a body; a filter
+# live; the detail view and its tabs; a search that finds text far down a body (and says when
+# it is the only match or went round the end); a filter
 # applied and cleared; the help; a resize; no CPU spent while idle; quitting restores the
 # terminal.
 source "$(dirname "$0")/lib/tui.sh"
@@ -44,6 +45,8 @@ tui_keys /
 tui_type "needle"
 tui_keys Enter
 check "search finds text far down the body" tui_wait "needle-at-the-end"
+tui_keys n
+check "n with a single match says so" tui_wait "the only matching line: needle"
 # A /regular expression/ finds and highlights what it matched, not the text typed.
 tui_keys /
 tui_type "/ne+dle-at-the-[a-z]+/"
@@ -92,6 +95,20 @@ check "help screen" tui_wait "generated from the key table"
 check "help lists a key" tui_wait "open the flow in the detail view"
 tui_keys q
 check "help closes" tui_wait "q quit"
+
+# Searching the list: going round the end is said, and so is a flow that is the only match.
+tui_keys G /
+tui_type "GET"
+tui_keys Enter
+check "a search past the last flow says it wrapped" tui_wait "search wrapped to the top"
+tui_keys n
+check "the next match below needs no word" tui_wait_gone "search wrapped" 2
+tui_keys N N
+check "backwards past the first flow says it wrapped" tui_wait "search wrapped to the bottom"
+tui_keys /
+tui_type "second"
+tui_keys Enter n
+check "n on the only matching flow says so" tui_wait "the only matching flow: second"
 
 # Resize: the screen is redrawn at the new size.
 tui_resize 80 24

@@ -48,7 +48,7 @@ static void expect_render(struct bodyview *v, const char *want)
 static int style_at(const struct bodyview_row *r, uint32_t off)
 {
     int style = BODYVIEW_STYLE_PLAIN;
-    for (uint16_t i = 0; i < r->nspans; i++)
+    for (uint32_t i = 0; i < r->nspans; i++)
         if (off >= r->span[i].off && off < r->span[i].off + r->span[i].len)
             style = r->span[i].style;
     return style;
@@ -439,7 +439,8 @@ static void test_charsets(void **state)
         {"text/plain; charset=koi8-r", "\xd3\xcf\xcb", "сок", "text, koi8-r"},
         {"text/plain; charset=x-no-such", "plain \xc3\xa9", "plain é",
          "text, utf-8 (declared x-no-such)"},
-        {"text/plain; charset=utf-16", "plain", "plain", "text, utf-8 (declared utf-16)"},
+        /* declared UTF-16 is read as UTF-16, as browsers do, even when it is not */
+        {"text/plain; charset=utf-16", "plain", "汰楡\\x6e", "text, utf-16le (declared utf-16)"},
         {"text/plain", "tab\there", "tab     here", "text, utf-8"},
         {"text/plain", "crlf\r\nnext", "crlf", "text, utf-8"},
         {"text/plain", "lone\rcr", "lone\\rcr", "text, utf-8"},
@@ -1093,6 +1094,168 @@ static void test_search_huge(void **state)
     free(b);
 }
 
+/* ---- escapes: what hspy wrote in place of a byte is styled apart from the body's text ----- */
+
+/* Row n's text with every BODYVIEW_STYLE_ESCAPE span in brackets. */
+static char *marked_row(struct bodyview *v, uint64_t n)
+{
+    struct bodyview_row r;
+    bodyview_row_init(&r);
+    assert_true(bodyview_row(v, n, &r));
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    uint32_t pos = 0;
+    for (uint32_t i = 0; i < r.nspans; i++) {
+        if (r.span[i].style != BODYVIEW_STYLE_ESCAPE)
+            continue;
+        assert_true(r.span[i].off >= pos);
+        dynbuf_append(&out, r.text.data + pos, r.span[i].off - pos);
+        dynbuf_addc(&out, '[');
+        dynbuf_append(&out, r.text.data + r.span[i].off, r.span[i].len);
+        dynbuf_addc(&out, ']');
+        pos = r.span[i].off + r.span[i].len;
+    }
+    dynbuf_append(&out, r.text.data ? r.text.data + pos : (const uint8_t *)"", r.text.len - pos);
+    bodyview_row_cleanup(&r);
+    return dynbuf_take(&out);
+}
+
+static void test_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ctype, *body;
+        enum bodyview_mode mode;
+        uint64_t row;
+        const char *want;
+    } CASES[] = {
+        /* ESC is escaped and marked; the four characters \x1b sent as text are not */
+        {"text/plain",
+         "a\x1b"
+         "b\\x1bc",
+         BODYVIEW_AUTO, 0, "a[\\x1b]b\\x1bc"},
+        {"text/plain", "\x01\x02\\r\r", BODYVIEW_TEXT, 0, "[\\x01\\x02]\\r[\\r]"},
+        /* a byte the charset lacks (table and iconv), then a tab expanded after it */
+        {"text/plain; charset=windows-1252", "x\x81y\\x81", BODYVIEW_AUTO, 0, "x[\\x81]y\\x81"},
+        {"text/plain; charset=euc-jp", "a\xff\tb\\xff", BODYVIEW_AUTO, 0, "a[\\xff]   b\\xff"},
+        /* JSON: inside a member name and a string value */
+        {"application/json", "{\"k\x01\":\"v\\u0001\x02\"}", BODYVIEW_JSON, 1,
+         "  \"k[\\x01]\": \"v\\u0001[\\x02]\""},
+        {"application/x-www-form-urlencoded", "a=%1b%5Cx1b", BODYVIEW_AUTO, 0, "a: [\\x1b]\\x1b"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct bodyview *v = sview(CASES[i].ctype, CASES[i].body, CASES[i].mode);
+        char *got = marked_row(v, CASES[i].row);
+        if (strcmp(got, CASES[i].want) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, got, CASES[i].want);
+        free(got);
+        bodyview_free(v);
+    }
+
+    /* A member name with an escape keeps the name's style on both sides of it. */
+    struct bodyview *v = sview("application/json", "{\"k\x01z\":1}", BODYVIEW_JSON);
+    struct bodyview_row r;
+    bodyview_row_init(&r);
+    assert_true(bodyview_row(v, 1, &r));
+    assert_string_equal(dynbuf_str(&r.text), "  \"k\\x01z\": 1");
+    assert_int_equal(style_at(&r, 3), BODYVIEW_STYLE_KEY);
+    assert_int_equal(style_at(&r, 4), BODYVIEW_STYLE_ESCAPE);
+    assert_int_equal(style_at(&r, 8), BODYVIEW_STYLE_KEY);
+    bodyview_row_cleanup(&r);
+    bodyview_free(v);
+
+    /* Every escape of a long line is marked, however many (no cap on styling), also after
+       scrolling sideways to the line's far end. */
+    char body[3001];
+    for (int k = 0; k < 1500; k++)
+        memcpy(body + 2 * k, "a\x01", 2);
+    body[3000] = '\0';
+    v = sview("text/plain", body, BODYVIEW_TEXT);
+    layout(v, 20, 7480, false);
+    char *got = marked_row(v, 0);
+    assert_string_equal(got, "a[\\x01]a[\\x01]a[\\x01]a[\\x01]");
+    free(got);
+    bodyview_free(v);
+}
+
+/* ---- UTF-16 and UTF-32: text converted by code unit, never read as bytes ---------------- */
+
+static void test_wide_charsets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ctype;
+        const char *body;
+        size_t len;
+        const char *want;     /* every row, escapes in [] */
+        const char *describe; /* bodyview_describe */
+    } CASES[] = {
+        /* a byte order mark: the charset and its byte order; the mark itself is not shown */
+        {"text/plain", "\xff\xfeh\0i\0\n\0\x3d\xd8\x00\xde\n\0", 14, "hi\n😀\n", "text, utf-16le"},
+        {"text/csv", "\xfe\xff\0h\0i", 6, "hi\n", "text, utf-16be"},
+        {"text/plain", "\xff\xfe\0\0h\0\0\0\n\0\0\0\x00\xf6\x01\0", 16, "h\n😀\n", "text, utf-32le"},
+        /* declared: utf-16 without a mark is little-endian; CRLF ends a line */
+        {"text/plain; charset=utf-16", "a\0\r\0\n\0b\0", 8, "a\nb\n",
+         "text, utf-16le (declared utf-16)"},
+        {"text/html; charset=UTF-16BE", "\0a\0\r\0\n\0b", 8, "a\nb\n", "text, utf-16be"},
+        {"text/plain; charset=utf-32", "\0\0\0a", 4, "a\n", "text, utf-32be (declared utf-32)"},
+        /* a 0x0a byte inside a character is no line end (U+0A41 is 41 0a) */
+        {"text/plain; charset=utf-16le", "A\x0a\x0a\0z\0", 6, "\xe0\xa9\x81\nz\n",
+         "text, utf-16le"},
+        /* lone surrogates and a cut unit are escapes; reading resumes at the next unit */
+        {"text/plain; charset=utf-16le", "\x00\xd8x\0\x00\xdcy\0z", 9,
+         "[\\x00\\xd8]x[\\x00\\xdc]y[\\x7a]\n", "text, utf-16le"},
+        /* a control character converted is escaped like any other */
+        {"text/plain; charset=utf-16le", "\x1b\0[\0", 4, "[\\x1b][\n", "text, utf-16le"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct bodyview *v = view(CASES[i].ctype, CASES[i].body, CASES[i].len, BODYVIEW_AUTO);
+        assert_int_equal(bodyview_mode(v), BODYVIEW_TEXT);
+        struct dynbuf got;
+        dynbuf_init(&got, 1 << 16);
+        assert_true(bodyview_index(v, 0));
+        for (uint64_t r = 0; r < bodyview_rows(v, NULL); r++) {
+            char *row = marked_row(v, r);
+            dynbuf_adds(&got, row);
+            dynbuf_addc(&got, '\n');
+            free(row);
+        }
+        if (strcmp(dynbuf_str(&got), CASES[i].want) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, dynbuf_str(&got), CASES[i].want);
+        assert_string_equal(bodyview_describe(v), CASES[i].describe);
+        /* Hex stays one switch away, over the bytes as sent. */
+        bodyview_set_mode(v, BODYVIEW_HEX);
+        char *hex = marked_row(v, 0);
+        assert_int_equal(strncmp(hex, "00000000  ", 10), 0);
+        free(hex);
+        dynbuf_cleanup(&got);
+        bodyview_free(v);
+    }
+    assert_int_equal(bodyview_pick((const uint8_t *)"\xff\xfeh\0", 4, "text/plain", 10),
+                     BODYVIEW_TEXT);
+    assert_int_equal(bodyview_pick((const uint8_t *)"\xff\xfeh\0", 4, "image/png", 9),
+                     BODYVIEW_HEX);
+    /* Unlabelled, a mark alone does not make binary data text (FF FE starts many files). */
+    assert_int_equal(bodyview_pick((const uint8_t *)"\xff\xfeh\0", 4, NULL, 0), BODYVIEW_HEX);
+
+    /* A line cut at BODYVIEW_LINE_MAX keeps a surrogate pair whole. */
+    size_t n = 2 + 2 * 8190 + 4 + 2;
+    uint8_t *big = malloc(n);
+    memcpy(big, "\xff\xfe", 2);
+    for (size_t k = 0; k < 8190; k++)
+        memcpy(big + 2 + 2 * k, "a\0", 2);
+    memcpy(big + 2 + 2 * 8190,
+           "\x3d\xd8\x00\xde"
+           "b\0",
+           6);
+    struct bodyview *v = view("text/plain", big, n, BODYVIEW_AUTO);
+    char *row = marked_row(v, 1);
+    assert_string_equal(row, "😀b");
+    free(row);
+    bodyview_free(v);
+    free(big);
+}
+
 static void test_highlight(void **state)
 {
     (void)state;
@@ -1158,6 +1321,8 @@ int main(void)
         cmocka_unit_test(test_search_huge),
         cmocka_unit_test(test_search_one_long_line),
         cmocka_unit_test(test_highlight),
+        cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_wide_charsets),
         cmocka_unit_test(test_render_for_sinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

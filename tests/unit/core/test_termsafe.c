@@ -253,6 +253,139 @@ static void test_dynbuf_limit(void **state)
     dynbuf_cleanup(&out);
 }
 
+/* ---- marks: which parts of the output termsafe wrote in place of the input ---------------- */
+
+enum { MARKS_MAX = 4096 };
+
+struct marklist {
+    size_t n;
+    size_t off[MARKS_MAX], len[MARKS_MAX];
+    enum termsafe_mark_kind kind[MARKS_MAX];
+};
+
+static void collect(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+{
+    struct marklist *m = data;
+    assert_true(m->n < MARKS_MAX);
+    m->off[m->n] = off;
+    m->len[m->n] = len;
+    m->kind[m->n++] = kind;
+}
+
+/* The rendering with each escape in [] and each symbol in {} (the test's own notation). */
+static char *render_marked(const uint8_t *p, size_t n, unsigned flags)
+{
+    static struct marklist m;
+    m.n = 0;
+    struct termsafe_marks marks = {collect, &m};
+    struct dynbuf out, shown;
+    dynbuf_init(&out, 1 << 20);
+    dynbuf_init(&shown, 1 << 21);
+    termsafe_append_marked(&out, p, n, flags, &marks);
+    size_t pos = 0;
+    for (size_t i = 0; i < m.n; i++) {
+        assert_true(m.off[i] >= pos && m.off[i] + m.len[i] <= out.len && m.len[i] > 0);
+        dynbuf_append(&shown, out.data + pos, m.off[i] - pos);
+        dynbuf_adds(&shown, m.kind[i] == TERMSAFE_MARK_ESCAPE ? "[" : "{");
+        dynbuf_append(&shown, out.data + m.off[i], m.len[i]);
+        dynbuf_adds(&shown, m.kind[i] == TERMSAFE_MARK_ESCAPE ? "]" : "}");
+        pos = m.off[i] + m.len[i];
+    }
+    dynbuf_append(&shown, out.data ? out.data + pos : (const uint8_t *)"", out.len - pos);
+    dynbuf_cleanup(&out);
+    return dynbuf_take(&shown);
+}
+
+static const struct case_ MARK_CASES[] = {
+    /* What a peer sends as text stays text: only what termsafe wrote is marked. */
+    {"\\\\x1b", 0, "\\x1b"},
+    {"\\x1b", 0, "[\\x1b]"},
+    {"a\\x1b\\\\x1b", 0, "a[\\x1b]\\x1b"},
+    {"\\\\r\\r\\\\u{202e}\\xe2\\x80\\xae", 0, "\\r[\\r]\\u{202e}[\\u{202e}]"},
+    {"\\x1b\\x1b[31m", 0, "[\\x1b][\\x1b][31m"},
+    {"caf\\xc3\\xa9\\xff", 0, "caf\xc3\xa9[\\xff]"},
+    {"caf\\xc3\\xa9", A, "caf[\\xc3][\\xa9]"},
+    {"a\\tb\\nc", 0, "a[\\t]b[\\n]c"},
+    {"a\\tb", T, "a\tb"},
+    {"a\\r\\nb", N, "a\nb"},
+    {"a\\r\\nb\\rc", N, "a\nb[\\r]c"},
+    {"a\\r\\nb\\t", S, "a{\xe2\x90\x8d}{\xe2\x90\x8a}b{\xe2\x90\x89}"},
+    {"a\\r\\nb", N | S, "a{\xe2\x90\x8d}{\xe2\x90\x8a}\nb"},
+    /* the same characters sent as UTF-8 are not marks */
+    {"\\xe2\\x90\\x8d\\xe2\\x90\\x8a", S, "\xe2\x90\x8d\xe2\x90\x8a"},
+    {"plain", 0, "plain"},
+    {"", 0, ""},
+};
+
+static void test_marks_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof MARK_CASES / sizeof MARK_CASES[0]; i++) {
+        size_t n;
+        uint8_t *in = tu_unescape(MARK_CASES[i].in, &n);
+        char *got = render_marked(in, n, MARK_CASES[i].flags);
+        if (strcmp(got, MARK_CASES[i].want) != 0)
+            fail_msg("case %zu (%s, flags %u): got '%s' want '%s'", i, MARK_CASES[i].in,
+                     MARK_CASES[i].flags, got, MARK_CASES[i].want);
+        free(got);
+        free(in);
+    }
+}
+
+/*
+ * Random input: every mark lies in the output, in order, and is an escape (starts with a
+ * backslash) or a symbol; the fixed-buffer variant tells exactly the marks of the same
+ * rendering that its text keeps, none under the ellipsis.
+ */
+static void test_marks_random(void **state)
+{
+    (void)state;
+    static const uint8_t SPICE[] = {0x1b, '\\', 'x',  '1',  'b',  0xc2, 0x9b, 0xe2, 0x80,
+                                    0xae, 0x0d, 0x0a, 0x09, 0xff, 0x90, 0x8a, 0x8d};
+    static struct marklist whole, part;
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    uint8_t in[256];
+    char small[48];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = rng_next(&seed) % sizeof in;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = rng_next(&seed);
+            in[i] = (r & 3) ? SPICE[(r >> 8) % sizeof SPICE] : (uint8_t)(r >> 16);
+        }
+        unsigned flags = ALL_FLAGS[round % (sizeof ALL_FLAGS / sizeof ALL_FLAGS[0])];
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 16);
+        whole.n = part.n = 0;
+        termsafe_append_marked(&out, in, n, flags, &(struct termsafe_marks){collect, &whole});
+        size_t end = 0;
+        for (size_t i = 0; i < whole.n; i++) {
+            const uint8_t *t = out.data + whole.off[i];
+            assert_true(whole.off[i] >= end && whole.off[i] + whole.len[i] <= out.len);
+            end = whole.off[i] + whole.len[i];
+            if (whole.kind[i] == TERMSAFE_MARK_ESCAPE)
+                assert_true(t[0] == '\\' && whole.len[i] >= 2);
+            else
+                assert_true(whole.len[i] == 3 && t[0] == 0xe2 && t[1] == 0x90);
+        }
+        size_t buflen = 1 + rng_next(&seed) % sizeof small;
+        termsafe_str_marked(small, buflen, in, n, flags, &(struct termsafe_marks){collect, &part});
+        size_t sl = strlen(small);
+        bool cut = out.len > sl || (out.len && memcmp(small, out.data, sl) != 0);
+        size_t kept = cut && sl >= 3 ? sl - 3 : sl;
+        size_t want = 0;
+        for (size_t i = 0; i < whole.n; i++) {
+            if (whole.off[i] + whole.len[i] > kept)
+                continue;
+            assert_true(want < part.n);
+            assert_int_equal(part.off[want], whole.off[i]);
+            assert_int_equal(part.len[want], whole.len[i]);
+            want++;
+        }
+        assert_int_equal(part.n, want);
+        dynbuf_cleanup(&out);
+    }
+}
+
 /* Not a benchmark, a guard: clean ASCII must take the fast path (checked by throughput). */
 static void test_clean_ascii_fast(void **state)
 {
@@ -281,6 +414,8 @@ int main(void)
         cmocka_unit_test(test_str_cut),
         cmocka_unit_test(test_dynbuf_limit),
         cmocka_unit_test(test_clean_ascii_fast),
+        cmocka_unit_test(test_marks_table),
+        cmocka_unit_test(test_marks_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

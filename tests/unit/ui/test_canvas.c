@@ -128,6 +128,72 @@ static void test_spans(void **state)
     canvas_line_cleanup(&l);
 }
 
+/* The escapes termsafe writes are styled apart, wherever the line's skip and cut leave them. */
+static void test_escape_marks(void **state)
+{
+    (void)state;
+    static const struct {
+        int width, skip;
+        const char *ellipsis;
+        const char *in;
+        const char *want; /* the line with STYLE_ESCAPE bytes in [], STYLE_LINE_END in {} */
+        unsigned flags;
+    } CASES[] = {
+        {40, 0, NULL,
+         "a\x1b"
+         "b\\x1bc",
+         "a[\\x1b]b\\x1bc", 0},
+        {40, 2, NULL,
+         "\x1b\x1b"
+         "z",
+         "[1b\\x1b]z", 0},                   /* half an escape scrolled off */
+        {6, 0, "…", "ab\x1b\x1b", "ab…", 0}, /* cut, ellipsis not styled */
+        {9, 0, "…", "ab\x1b\x1b", "ab[\\x1b\\x]…", 0},
+        {6, 0, NULL, "ab\x1b\x1b", "ab[\\x1b]", 0},
+        {40, 0, NULL, "x\r\n", "x{␍␊}", TERMSAFE_SYMBOLS},
+        {40, 0, NULL, "\xe2\x90\x8d", "␍", TERMSAFE_SYMBOLS}, /* the character sent as such */
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct canvas_line l;
+        canvas_line_init(&l, CASES[i].width);
+        canvas_line_reset(&l, CASES[i].width, CASES[i].skip);
+        l.ellipsis = CASES[i].ellipsis;
+        canvas_put_bytes(&l, STYLE_HNAME, (const uint8_t *)CASES[i].in, strlen(CASES[i].in),
+                         CASES[i].flags);
+        char got[256];
+        size_t n = 0;
+        uint8_t prev = STYLE_HNAME;
+        for (size_t k = 0; k <= l.text.len; k++) {
+            uint8_t st = k < l.text.len ? canvas_style_at(&l, k) : STYLE_HNAME;
+            if (st != prev && (prev == STYLE_ESCAPE || prev == STYLE_LINE_END))
+                got[n++] = prev == STYLE_ESCAPE ? ']' : '}';
+            if (st != prev && (st == STYLE_ESCAPE || st == STYLE_LINE_END))
+                got[n++] = st == STYLE_ESCAPE ? '[' : '{';
+            if (k < l.text.len)
+                got[n++] = (char)l.text.data[k];
+            prev = st;
+        }
+        got[n] = '\0';
+        /* The cut line's trailing padding is not part of the expectation. */
+        while (n > 0 && got[n - 1] == ' ')
+            got[--n] = '\0';
+        if (strcmp(got, CASES[i].want) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, got, CASES[i].want);
+        canvas_line_cleanup(&l);
+    }
+    /* A cell fitted with an ellipsis: what stays of an escape cut by the fit is still one. */
+    struct canvas_line l;
+    canvas_line_init(&l, 40);
+    static const struct canvas_mark m[] = {{2, 4, TERMSAFE_MARK_ESCAPE}, {6, 4, 0}};
+    canvas_put_fit_marked(&l, STYLE_NORMAL, "ab\\x1b\\x1b", 10, 6, CELLTEXT_LEFT, "…", m, 2);
+    assert_string_equal(line_text(&l), "ab\\x1…");
+    assert_int_equal(canvas_style_at(&l, 1), STYLE_NORMAL);
+    assert_int_equal(canvas_style_at(&l, 2), STYLE_ESCAPE);
+    assert_int_equal(canvas_style_at(&l, 4), STYLE_ESCAPE);
+    assert_int_equal(canvas_style_at(&l, 5), STYLE_DIM); /* the ellipsis */
+    canvas_line_cleanup(&l);
+}
+
 static void test_canvas_rows(void **state)
 {
     (void)state;
@@ -151,9 +217,10 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_clip),  cmocka_unit_test(test_every_width),
-        cmocka_unit_test(test_fit_align), cmocka_unit_test(test_hostile_bytes),
-        cmocka_unit_test(test_spans),     cmocka_unit_test(test_canvas_rows),
+        cmocka_unit_test(test_put_clip),    cmocka_unit_test(test_every_width),
+        cmocka_unit_test(test_fit_align),   cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_spans),       cmocka_unit_test(test_escape_marks),
+        cmocka_unit_test(test_canvas_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/bodyview.h"
 #include "hspy/hexdump.h"
 #include "hspy/msgtext.h"
 #include "hspy/statusbar.h"
@@ -416,6 +417,37 @@ static void test_body_regex(void **state)
     store_cleanup(&store);
 }
 
+/* A body view chosen with v belongs to the flow it was chosen on: it stays while the detail
+ * view shows that flow (tabs, redraws, the same flow opened again) and another flow, or the
+ * same one opened after the view was closed, opens in its automatic view. */
+static void test_body_view_per_flow(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    one_exchange(&store, &s, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", NULL);
+    synth_init(&s, &store, 1 << 20);
+    synth_exchange(&s, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n", 28, NULL, 0, 2000000000, 1000);
+    synth_close(&s);
+    struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail dt;
+    detail_init(&dt, &store, &limits, &GLYPHS_UTF8, 1 << 20);
+    detail_open(&dt, 1);
+    dt.body = BODYVIEW_HEX; /* what v does */
+    detail_set_tab(&dt, 1);
+    detail_open(&dt, 1);
+    assert_int_equal(dt.body, BODYVIEW_HEX);
+    detail_open(&dt, 2); /* J: the next flow */
+    assert_int_equal(dt.body, BODYVIEW_AUTO);
+    dt.body = BODYVIEW_TEXT;
+    detail_close(&dt); /* back to the list, then Enter on the same flow */
+    detail_open(&dt, 2);
+    assert_int_equal(dt.body, BODYVIEW_AUTO);
+    detail_cleanup(&dt);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 /* The Hex tab of a message whose body was kept only in part: the heading and a closing line say
  * how many bytes crossed the wire and how many were not kept, as Raw does (Hex used to show the
  * kept size alone, as if it were the message's). */
@@ -507,11 +539,17 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),       cmocka_unit_test(test_head_line),
-        cmocka_unit_test(test_waterfall_bar), cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),  cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),       cmocka_unit_test(test_hex_cut),
-        cmocka_unit_test(test_body_regex),    cmocka_unit_test(test_hex_narrow),
+        cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),
+        cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_raw_unmarked),
+        cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),
+        cmocka_unit_test(test_hex_cut),
+        cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),
+        cmocka_unit_test(test_body_view_per_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,10 +215,17 @@ static void test_search_delegated(void **state)
         int dir;
         size_t expect;
         int steps_min;
+        bool wrapped, only; /* what the search says it did */
     } STEPS[] = {
-        {"item 77777", 0, 1, 77778, 70},     {"item 5", 100001, 1, 6, 0},
-        {"item 5 (a", 50000, -1, 100001, 0}, {"item 999999", 0, 1, (size_t)-1, 99},
-        {"item 20", 90000, -1, 21, 80},
+        {"item 77777", 0, 1, 77778, 70, false, false},
+        {"item 5", 100001, 1, 6, 0, true, false},
+        {"item 5 (a", 50000, -1, 100001, 0, true, false},
+        {"item 999999", 0, 1, (size_t)-1, 99, false, false},
+        {"item 20", 90000, -1, 21, 80, false, false},
+        {"item 77777", 77778, 1, 77778, 90, true, true}, /* round to itself */
+        {"item 77777", 77778, -1, 77778, 90, true, true},
+        {"item 5", SEARCH_NONE, 1, 6, 0, false, false}, /* from the top edge */
+        {"item 99999", SEARCH_NONE, -1, 100000, 0, false, false},
     };
     for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
         struct doc_search s;
@@ -229,8 +236,12 @@ static void test_search_delegated(void **state)
         while ((r = doc_search_step(&d, &s, 1000, &at)) == DOC_MORE)
             steps++;
         assert_int_equal(r, STEPS[i].expect == (size_t)-1 ? DOC_MISSING : DOC_FOUND);
-        if (r == DOC_FOUND)
+        if (r == DOC_FOUND) {
             assert_int_equal(at, STEPS[i].expect);
+            if (s.wrapped != STEPS[i].wrapped || s.only != STEPS[i].only)
+                fail_msg("%s from %zu: wrapped %d only %d", STEPS[i].needle, STEPS[i].from,
+                         s.wrapped, s.only);
+        }
         if (steps < STEPS[i].steps_min)
             fail_msg("%s: %d steps", STEPS[i].needle, steps);
     }

@@ -595,6 +595,25 @@ static void test_search(void **state)
     while (flowlist_search_step(&f->fl, &s, 4, &at) == FLOWLIST_MORE)
         steps++;
     assert_int_equal(steps, 2); /* 10 rows, 4 a step */
+    /* What the search says it did: went round the end, or found only where it started. */
+    static const struct {
+        const char *needle;
+        size_t from;
+        int dir;
+        size_t at;
+        bool wrapped, only;
+    } SAID[] = {
+        {"a.example", 1, 1, 4, false, false}, {"a.example", 7, 1, 1, true, false},
+        {"a.example", 1, -1, 7, true, false}, {"a.example", 7, -1, 4, false, false},
+        {"item/7", 7, 1, 7, true, true},      {"item/7", 7, -1, 7, true, true},
+    };
+    for (size_t i = 0; i < sizeof SAID / sizeof SAID[0]; i++) {
+        flowlist_search_start(&f->fl, &s, SAID[i].needle, SAID[i].from, SAID[i].dir);
+        assert_int_equal(flowlist_search_step(&f->fl, &s, 0, &at), FLOWLIST_FOUND);
+        assert_int_equal(at, SAID[i].at);
+        if (s.wrapped != SAID[i].wrapped || s.only != SAID[i].only)
+            fail_msg("case %zu: wrapped %d only %d", i, s.wrapped, s.only);
+    }
     destroy(f);
 }
 

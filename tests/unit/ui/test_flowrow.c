@@ -197,6 +197,29 @@ static void test_row_content(void **state)
     canvas_line_cleanup(&l);
 }
 
+/* What termsafe wrote into a cell is drawn as an escape; the text around it keeps its style. */
+static void test_row_escapes(void **state)
+{
+    struct fixture *f = *state;
+    struct flowrow_layout lay;
+    flowrow_layout(&lay, 200, 10);
+    struct canvas_line l;
+    canvas_line_init(&l, 200);
+    flowrow_format(&l, &lay, store_get(&f->store, 3), 3, false, &GLYPHS_UTF8);
+    const char *t = (const char *)l.text.data;
+    const char *host = strstr(t, "evil\\x1b[31m.com");
+    assert_non_null(host);
+    size_t at = (size_t)(host - t);
+    assert_int_equal(canvas_style_at(&l, at + 3), STYLE_NORMAL); /* l */
+    for (size_t k = 4; k < 8; k++)
+        assert_int_equal(canvas_style_at(&l, at + k), STYLE_ESCAPE); /* \x1b */
+    assert_int_equal(canvas_style_at(&l, at + 8), STYLE_NORMAL);     /* [ */
+    const char *bidi = strstr(t, "\\u{202e}");
+    assert_non_null(bidi);
+    assert_int_equal(canvas_style_at(&l, (size_t)(bidi - t)), STYLE_ESCAPE);
+    canvas_line_cleanup(&l);
+}
+
 static void test_compare(void **state)
 {
     struct fixture *f = *state;
@@ -221,11 +244,12 @@ static void test_unanswered_duration(void **state)
     alone->flags |= EX_DONE;
     fast->flags |= EX_DONE;
     fast->t[T_RESP_LAST] = fast->t[T_REQ_FIRST]; /* answered in no measurable time */
-    char buf[FLOWROW_CELL_MAX];
+    static struct flowrow_cell cell;
+    char *buf = cell.text;
     const struct flowrow_column *dur = &FLOWROW_COLUMNS[FLOWCOL_DURATION];
-    dur->text(alone, &GLYPHS_UTF8, buf);
+    dur->text(alone, &GLYPHS_UTF8, &cell);
     assert_string_equal(buf, "-");
-    dur->text(fast, &GLYPHS_UTF8, buf);
+    dur->text(fast, &GLYPHS_UTF8, &cell);
     assert_string_equal(buf, "0.00ms");
     assert_true(flowrow_compare(FLOWCOL_DURATION, alone, fast) < 0);
     assert_true(flowrow_compare(FLOWCOL_DURATION, fast, alone) > 0);
@@ -244,11 +268,12 @@ static void test_killed_response(void **state)
     struct exchange *ok = tu_exchange_text("GET /ok HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
                                            "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
     exchange_fail(killed, EX_KILLED | EX_INTERCEPTED, "killed while the response was held");
-    char buf[FLOWROW_CELL_MAX];
+    static struct flowrow_cell cell;
+    char *buf = cell.text;
     const struct flowrow_column *st = &FLOWROW_COLUMNS[FLOWCOL_STATUS];
-    st->text(killed, &GLYPHS_UTF8, buf);
+    st->text(killed, &GLYPHS_UTF8, &cell);
     assert_string_equal(buf, "kill");
-    st->text(ok, &GLYPHS_UTF8, buf);
+    st->text(ok, &GLYPHS_UTF8, &cell);
     assert_string_equal(buf, "200");
     assert_true(flowrow_compare(FLOWCOL_STATUS, killed, ok) < 0);
     exchange_free(killed);
@@ -266,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
