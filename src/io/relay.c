@@ -1286,7 +1286,20 @@ static void step_retire(struct relay *r)
     if (r->rs != RS_DONE || r->rq == RQ_OVER || r->tunnel)
         return;
     if (!r->req_done) {
-        /* The upstream answered before the request ended: nothing sensible can follow. */
+        /* The upstream answered before the request ended: nothing sensible can follow. The
+         * record says it was this close, not the client, that cut the request short. */
+        struct exchange *ex = current(r);
+        if (ex && !ex->error) {
+            const struct framing *f = conversation_framing(r->conv, SIDE_CLIENT);
+            char of[DECIMAL_U64_MAX + 8] = "";
+            if (f->kind == BODY_LENGTH)
+                snprintf(of, sizeof of, " of %" PRIu64, f->length);
+            exchange_fail(ex, 0,
+                          "the upstream answered before the request was complete (after %" PRIu64
+                          "%s body bytes): hspy closed both connections after the response",
+                          ex->req.body_wire, of);
+            store_touch(store_of(r), ex);
+        }
         drop_upstream(r, CONN_CLOSE_NOW);
         r->rq = RQ_OVER;
         r->want_close = true;

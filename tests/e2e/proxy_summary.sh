@@ -3,8 +3,8 @@
 # timeouts too: a head unfinished after --head-timeout (408), a client stalled mid-upload for
 # --idle-timeout (408), an idle tunnel, next to the upstream's silence (504); a tunnel the
 # upstream resets is cut. Exchanges still in flight when hspy stops say so in their error, as in
-# listen. Outcomes are judged by what was answered and recorded; waits are far longer than the
-# timeouts set.
+# listen, and so does a request an early answer of the upstream cut short. Outcomes are judged
+# by what was answered and recorded; waits are far longer than the timeouts set.
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl
 proxy_setup
@@ -44,14 +44,20 @@ check "an idle tunnel is closed (its bytes went through first)" \
 check "the upstream's silence: 504" test "$(curl -s -o /dev/null -w '%{http_code}' "$PURL/silent")" = 504
 $RAW "$PPORT" --send "CONNECT 127.0.0.1:$RESETTER HTTP/1.1\r\n\r\nping" --timeout 20 >"$T/reset"
 check "a tunnel to the resetting server is opened" grep -aq '^HTTP/1.1 200 Connection established' "$T/reset"
+# An upstream that answers before the body is all there: passed on, then both connections close.
+$RAW "$PPORT" --send 'POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc' --timeout 20 >"$T/early"
+check "an early answer passes: 413" grep -aq '^HTTP/1.1 413' "$T/early"
 proxy_stop
-check "six exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 6
+check "seven exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 7
 check "four of them ended by a timeout" \
     test "$(pyq "$PROXY_OUT" 'sum("timeout" in e["flags"] for e in ex)')" = 4
 check "the tunnel the upstream reset is recorded as its failure" \
     test "$(pyq "$PROXY_OUT" 'ex[5]["error"]')" = "upstream reset the connection; the tunnel was reset"
 check "the summary counts the four timeouts and the cut tunnel" \
-    grep -q '^hspy: proxy: 5 requests, 0 not forwarded, 2 tunnels; .*; answered 0 x 502, 4 timeouts, 0 rejected; 1 cut, 0 client aborts$' "$PROXY_ERR"
+    grep -q '^hspy: proxy: 6 requests, 0 not forwarded, 2 tunnels; .*; answered 0 x 502, 4 timeouts, 0 rejected; 1 cut, 0 client aborts$' "$PROXY_ERR"
+check "the request the early answer cut short says it was hspy's close, not the client" \
+    test "$(pyq "$PROXY_OUT" 'ex[6]["error"]')" = \
+    "the upstream answered before the request was complete (after 3 of 10 body bytes): hspy closed both connections after the response"
 
 # In flight when hspy stops: the exchange says why it is incomplete.
 proxy_start --json "$UP"
