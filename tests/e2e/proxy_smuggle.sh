@@ -95,7 +95,7 @@ check "TE in HTTP/1.0 is answered" grep -q '^conn 2 req 3 POST /b HTTP/1.0$' "$T
 check "... and its upstream connection serves nobody else" \
     test "$(curl -s "$PURL/four")" = "conn 3 req 1 GET /four HTTP/1.1"
 
-proxy_stop
+check "hspy proxy exits with status 0" proxy_stop
 check "seven exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 7
 check "the smuggling request has its cl-and-te warning" \
     test "$(pyq "$PROXY_OUT" '[w["code"] for w in ex[2]["warnings"]]')" = '["cl-and-te"]'

@@ -47,7 +47,7 @@ check "a tunnel to the resetting server is opened" grep -aq '^HTTP/1.1 200 Conne
 # An upstream that answers before the body is all there: passed on, then both connections close.
 $RAW "$PPORT" --send 'POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc' --timeout 20 >"$T/early"
 check "an early answer passes: 413" grep -aq '^HTTP/1.1 413' "$T/early"
-proxy_stop
+check "hspy proxy exits with status 0" proxy_stop
 check "seven exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 7
 check "four of them ended by a timeout" \
     test "$(pyq "$PROXY_OUT" 'sum("timeout" in e["flags"] for e in ex)')" = 4
@@ -65,7 +65,7 @@ $RAW "$PPORT" --send 'GET /silent/stop HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 20
 CLIENT=$!
 for i in $(seq 200); do grep -qs '^GET /silent/stop' "$T"/rec/req.* && break; sleep 0.05; done
 check "the request reached the upstream" grep -qs '^GET /silent/stop' "$T"/rec/req.*
-proxy_stop
+check "hspy proxy exits with status 0" proxy_stop
 wait "$CLIENT"
 check "the exchange in flight is recorded, incomplete" \
     test "$(pyq "$PROXY_OUT" '[(e["request"]["target"], "incomplete" in e["flags"]) for e in ex]')" = '[["/silent/stop", true]]'
