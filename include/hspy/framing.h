@@ -43,7 +43,9 @@ struct framing_request {
     bool head;    /* method HEAD */
     bool connect; /* method CONNECT */
     bool upgrade; /* asked to switch protocols */
-    bool close;   /* asked to close the connection */
+    bool close;   /* the connection ends after its response: Connection: close, HTTP/1.0 without
+                     keep-alive, or a length framing that forbids another message (RFC 9112
+                     6.1, 6.3) */
     bool http09;  /* HTTP/0.9 request: the response has no head */
 };
 

@@ -54,9 +54,11 @@ struct proxy_counters {
                              but never forwarded */
     uint64_t tunnels;     /* CONNECT and Upgrade tunnels opened */
     uint64_t bad_gateway; /* answered 502 */
-    uint64_t timeouts;    /* answered 504 or cut for an upstream timeout */
+    uint64_t timeouts;    /* answered 504 or 408, or cut, because a timeout ran out
+                             (--connect-timeout, --upstream-timeout, --head-timeout,
+                             --idle-timeout mid-request or in a tunnel) */
     uint64_t rejected;    /* answered 4xx/5xx because the request could not be forwarded */
-    uint64_t cut;         /* responses cut because the upstream failed mid-response */
+    uint64_t cut;         /* responses (and tunnels) cut because the upstream failed midway */
     uint64_t client_aborts;
     uint64_t retries;     /* requests resent after a reused connection closed unanswered */
     uint64_t idle_closed; /* client connections closed idle between requests */

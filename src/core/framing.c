@@ -298,6 +298,17 @@ void framing_request_facts(const uint8_t *buf, const struct http_head *req,
     facts->upgrade =
         first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
     facts->close = facts->http09 || !persistent(buf, req);
+    /* A request framed in a way another reader may take differently (Content-Length next to
+     * Transfer-Encoding, Transfer-Encoding in HTTP/1.0) or whose length cannot be known ends
+     * its connection too (RFC 9112 6.1, 6.3): whoever read its body otherwise is out of step
+     * with us after it, so no response to it can leave the connection open for another. Only
+     * a head with a length field pays for the second look. */
+    if (!facts->close &&
+        (req->field_index[HF_TRANSFER_ENCODING] >= 0 || req->field_index[HF_CONTENT_LENGTH] >= 0)) {
+        struct framing f;
+        framing_request(buf, req, &f, NULL);
+        facts->close = !f.keep_alive;
+    }
 }
 
 void framing_response(const uint8_t *buf, const struct http_head *resp,

@@ -621,6 +621,7 @@ static void upstream_ended(struct relay *r, int status)
     case RS_TUNNEL:
         if (status) {
             snprintf(why, sizeof why, "upstream %s; the tunnel was reset", what);
+            r->px->counters.cut++;
             drop_upstream(r, CONN_CLOSE_NOW);
             cut(r, EX_UPSTREAM_FAIL, CONN_CLOSE_RESET, why);
             return;
@@ -1285,7 +1286,20 @@ static void step_retire(struct relay *r)
     if (r->rs != RS_DONE || r->rq == RQ_OVER || r->tunnel)
         return;
     if (!r->req_done) {
-        /* The upstream answered before the request ended: nothing sensible can follow. */
+        /* The upstream answered before the request ended: nothing sensible can follow. The
+         * record says it was this close, not the client, that cut the request short. */
+        struct exchange *ex = current(r);
+        if (ex && !ex->error) {
+            const struct framing *f = conversation_framing(r->conv, SIDE_CLIENT);
+            char of[DECIMAL_U64_MAX + 8] = "";
+            if (f->kind == BODY_LENGTH)
+                snprintf(of, sizeof of, " of %" PRIu64, f->length);
+            exchange_fail(ex, 0,
+                          "the upstream answered before the request was complete (after %" PRIu64
+                          "%s body bytes): hspy closed both connections after the response",
+                          ex->req.body_wire, of);
+            store_touch(store_of(r), ex);
+        }
         drop_upstream(r, CONN_CLOSE_NOW);
         r->rq = RQ_OVER;
         r->want_close = true;
@@ -1561,6 +1575,7 @@ static void cl_timeout(void *data, struct conn *c, enum conn_timeout which)
         if (r->rq == RQ_TUNNEL) {
             snprintf(why, sizeof why, "tunnel idle for %" PRIu64 " ms (--idle-timeout)",
                      o->idle_timeout_ms);
+            r->px->counters.timeouts++;
             cut(r, EX_TIMEOUT, CONN_CLOSE_FLUSH, why);
             pump(r);
             return;
@@ -1571,6 +1586,7 @@ static void cl_timeout(void *data, struct conn *c, enum conn_timeout which)
     struct exchange *ex = current(r);
     if (ex)
         exchange_warn(ex, W_TIMEOUT, SIDE_CLIENT, ex->req.wire_bytes, "%s", why);
+    r->px->counters.timeouts++;
     drop_upstream(r, CONN_CLOSE_RESET);
     if (!r->final_out && r->rs != RS_BODY)
         answer(r, 408, EX_TIMEOUT, why);
@@ -1595,6 +1611,13 @@ static void cl_close(void *data, struct conn *c, int status)
             exchange_fail(ex, EX_CLIENT_ABORT, "client went away: %s", uv_strerror(status));
         r->px->counters.client_aborts++;
     }
+    /* hspy stopping ends what is in flight; the record says so, as in listen. */
+    if (r->px->stopping)
+        for (int i = 0; i < 2; i++) {
+            struct exchange *e = i == 0 ? ex : r->ended_held;
+            if (e && (i == 0 || e != ex) && !(e->flags & EX_DONE) && !e->error)
+                exchange_fail(e, 0, "hspy stopped while this exchange was in flight");
+        }
     const struct proxy_hooks *hk = r->px->hooks;
     struct exchange *held = ex ? ex : r->ended_held;
     /* Whatever ended the connection (the client, an answer of hspy's, a failure), a hold of

@@ -166,6 +166,54 @@ static void test_table(void **state)
     }
 }
 
+/* framing_request_facts: whether the connection ends after the response to a request. A
+ * request whose own framing forbids another message says so too, or a response to it would
+ * leave open a connection whose other end may have read its body differently (smuggling). */
+static const struct {
+    const char *head;
+    int close;
+} FACTS[] = {
+    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0},
+    {"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 1},
+    {"GET / HTTP/1.0\r\n\r\n", 1},
+    {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0},
+    {"GET /\r\n", 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 0},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 0},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n", 1},
+    {"POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0},
+};
+
+static void test_request_facts(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof FACTS / sizeof FACTS[0]; i++) {
+        const uint8_t *buf = (const uint8_t *)FACTS[i].head;
+        struct http_header hd[32];
+        struct http_head h = {.headers = hd, .cap = 32};
+        size_t n = strlen(FACTS[i].head);
+        assert_int_equal(http_head_parse(buf, n, HTTP_REQUEST, NULL, NULL, &h, NULL), (int)n);
+        struct framing_request facts;
+        framing_request_facts(buf, &h, &facts);
+        if (facts.close != FACTS[i].close)
+            fail_msg("case %zu: close=%d", i, facts.close);
+        /* ... and the response to it says the same, however it is framed. */
+        struct http_head rh = {.headers = hd, .cap = 32};
+        static const char RESP[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+        const uint8_t *rb = (const uint8_t *)RESP;
+        assert_int_equal(http_head_parse(rb, sizeof RESP - 1, HTTP_RESPONSE, NULL, NULL, &rh, NULL),
+                         (int)sizeof RESP - 1);
+        struct framing f;
+        framing_response(rb, &rh, &facts, &f, NULL);
+        if (f.keep_alive == FACTS[i].close)
+            fail_msg("case %zu: response keep_alive=%d", i, f.keep_alive);
+    }
+}
+
 static void test_parse_length(void **state)
 {
     (void)state;
@@ -185,6 +233,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_request_facts),
         cmocka_unit_test(test_parse_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

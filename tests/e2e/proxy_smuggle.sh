@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Request smuggling through hspy proxy's upstream pool. hspy frames a request that has both
+# Content-Length and Transfer-Encoding by the chunked coding (RFC 9112 6.3) and forwards it as
+# sent; an upstream that trusts Content-Length instead reads a shorter body and takes the rest
+# of the chunked body for a request of its own. That upstream connection must then never serve
+# another client: its next reader would get the smuggled request's response (and the smuggled
+# request would swallow the start of its own). The upstream here is a raw-socket HTTP/1.1 server
+# that frames by Content-Length first and says in each answer which request it answered.
+. "$(dirname "$0")/lib/proxy.sh"
+need python3 curl
+proxy_setup
+
+cat >"$T/clfirst.py" <<'EOF'
+import socket, sys, threading
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(16)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+
+def serve(c, conn):
+    buf, nreq = b"", 0
+    while True:
+        while b"\r\n\r\n" not in buf:
+            d = c.recv(65536)
+            if not d:
+                return c.close()
+            buf += d
+        end = buf.index(b"\r\n\r\n") + 4
+        head, buf = buf[:end], buf[end:]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(buf) < length:
+            d = c.recv(65536)
+            if not d:
+                return c.close()
+            buf += d
+        buf = buf[length:]
+        nreq += 1
+        line = head.split(b"\r\n")[0].decode("latin-1").lstrip("\r\n")
+        body = ("conn %d req %d %s\n" % (conn, nreq, line)).encode()
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+n = 0
+while True:
+    c, _ = srv.accept()
+    n += 1
+    threading.Thread(target=serve, args=(c, n), daemon=True).start()
+EOF
+bg python3 "$T/clfirst.py" "$T/port"
+for i in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+UP=127.0.0.1:$(cat "$T/port")
+
+proxy_start --json "$UP"
+
+# The pool works: a second client gets the first one's upstream connection.
+check "a plain request" test "$(curl -s "$PURL/one")" = "conn 1 req 1 GET /one HTTP/1.1"
+check "... a second client reuses its upstream connection" \
+    test "$(curl -s "$PURL/two")" = "conn 1 req 2 GET /two HTTP/1.1"
+
+# TE.CL: hspy reads the chunked body whole (one chunk, then the last); the upstream reads 4
+# bytes ("3a\r\n") and then a request "GPOST /poison" whose Content-Length (15) runs past what
+# is left, so it waits for the next bytes on that connection.
+SMUGGLED='GPOST /poison HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\nx=1'
+SIZE=$(printf '%x' "$(printf "$SMUGGLED" | wc -c)")
+$RAW "$PPORT" --timeout 5 \
+    --send "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n$SIZE\r\n$SMUGGLED\r\n0\r\n\r\n" \
+    >"$T/attacker"
+check "the smuggling request is answered (by the upstream, for /a)" \
+    grep -q '^conn 1 req 3 POST /a HTTP/1.1$' "$T/attacker"
+
+# Another client, on a new connection, must get the answer to its own request.
+curl -s "$PURL/victim" >"$T/victim"
+check "the next client gets its own answer, from a new upstream connection" \
+    test "$(cat "$T/victim")" = "conn 2 req 1 GET /victim HTTP/1.1"
+check "... and the pool still serves plain requests" \
+    test "$(curl -s "$PURL/three")" = "conn 2 req 2 GET /three HTTP/1.1"
+
+# The same with Transfer-Encoding in an HTTP/1.0 request that asks to keep the connection (RFC
+# 9112 6.1: the framing is faulty, the connection closes after it). This upstream reads no body
+# at all: the chunk-size line starts its next request, whose Content-Length (40) would swallow
+# the start of whatever comes next on that connection.
+INNER='GET /p2 HTTP/1.1\r\nContent-Length: 40\r\n\r\n'
+SIZE=$(printf '%x' "$(printf "$INNER" | wc -c)")
+$RAW "$PPORT" --timeout 5 \
+    --send "POST /b HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n$SIZE\r\n$INNER\r\n0\r\n\r\n" \
+    >"$T/http10"
+check "TE in HTTP/1.0 is answered" grep -q '^conn 2 req 3 POST /b HTTP/1.0$' "$T/http10"
+check "... and its upstream connection serves nobody else" \
+    test "$(curl -s "$PURL/four")" = "conn 3 req 1 GET /four HTTP/1.1"
+
+check "hspy proxy exits with status 0" proxy_stop
+check "seven exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 7
+check "the smuggling request has its cl-and-te warning" \
+    test "$(pyq "$PROXY_OUT" '[w["code"] for w in ex[2]["warnings"]]')" = '["cl-and-te"]'
+check "the victim's exchange is its own request and answer" \
+    test "$(pyq "$PROXY_OUT" '(ex[3]["request"]["target"], len(ex[3]["warnings"]), ex[3]["response"]["body"].strip())')" = \
+    "('/victim', 0, 'conn 2 req 1 GET /victim HTTP/1.1')"
+check "the summary counts three upstream connections (two of them reused twice)" \
+    grep -q '; upstream: 3 connections, 4 reuses,' "$PROXY_ERR"
+finish
