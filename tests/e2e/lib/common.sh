@@ -1,9 +1,10 @@
 # Shared helpers for the end-to-end scripts (sourced, not a test itself).
 # Provides: $HSPY (the binary), $WORK (a private temporary folder removed on exit), skip,
-# fail, check, free_port, wait_for_port, stop_pid, start_recording_upstream and a cleanup trap
-# that stops every process started with start_bg.
+# fail, check, free_port, wait_for_port, stop_pid, start_recording_upstream, a cleanup trap
+# that stops every process started with start_bg, and the bounded waits of lib/wait.sh.
 
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 : "${HSPY:?HSPY must name the hspy binary}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hspy-e2e.XXXXXX")
 BG_PIDS=()

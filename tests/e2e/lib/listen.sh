@@ -16,9 +16,10 @@
 #   finish                       exits 1 when any check failed
 #
 # hspy's stdout goes to $T/out.N and stderr to $T/err.N (N counts starts); LISTEN_OUT and
-# LISTEN_ERR name the current ones.
+# LISTEN_ERR name the current ones. The bounded waits of lib/wait.sh come with it.
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 FAILS=0
 STARTS=0
