@@ -44,7 +44,7 @@ select_flow() {
     tui_keys g /
     tui_type "$1"
     tui_keys Enter
-    check "the cursor is on the flow $1" wait_until 10 tui_selected "$1"
+    check "the cursor is on the flow $1" wait_until 30 tui_selected "$1"
 }
 
 # --- a held request, a second client served meanwhile, a response crafted in the editor ---

@@ -40,7 +40,7 @@ select_flow() {
     tui_keys g /
     tui_type "$1"
     tui_keys Enter
-    check "the cursor is on the flow $1" wait_until 10 tui_selected "$1"
+    check "the cursor is on the flow $1" wait_until 30 tui_selected "$1"
 }
 
 PORT=$(free_port)
@@ -145,8 +145,8 @@ tui_keys G x
 wait "$CURL5"
 status=$?
 check "curl sees its connection reset (exit 56, got $status)" test "$status" = 56
-check "its row shows kill, not the upstream's 200" wait_until 10 row_has 'hello?doomed' ' kill '
-check "and the warning marker, as a killed request" wait_until 10 row_has 'hello?doomed' '⚠'
+check "its row shows kill, not the upstream's 200" wait_until 30 row_has 'hello?doomed' ' kill '
+check "and the warning marker, as a killed request" wait_until 30 row_has 'hello?doomed' '⚠'
 tui_keys Enter
 check "the detail lists the warning" tui_wait "Warnings(1)"
 tui_keys q

@@ -99,7 +99,7 @@ while unread() != 0 and time.time() < deadline:
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()
 PY
-wait_until 10 grep -qF '"target":"/upload?gone"' "$WORK/proxy.json"
+wait_until 30 grep -qF '"target":"/upload?gone"' "$WORK/proxy.json"
 check "the proxy still serves" test "$(curl -s -m 5 "http://127.0.0.1:$PORT/hello")" = hello
 stop_pid "$PPID_"
 check "both holds timed out on the exchange" \

@@ -17,10 +17,10 @@ for sig in INT TERM; do
     rpid=$!
     EXTRA_PIDS="$cpid $rpid"
     # The signal comes once both have sent and hspy has read what they sent.
-    wait_until 10 test -e "$T/held.$sig" -a -e "$T/ready.$sig"
-    wait_until 10 socket_drained "$PORT" 2
+    wait_until 30 test -e "$T/held.$sig" -a -e "$T/ready.$sig"
+    wait_until 30 socket_drained "$PORT" 2
     kill -$sig "$LISTEN_PID"
-    check "SIG$sig: stopped promptly" wait_until 5 ended "$LISTEN_PID"
+    check "SIG$sig: stopped promptly" wait_until 10 ended "$LISTEN_PID"
     wait "$LISTEN_PID"
     check "SIG$sig: exit 0" test $? -eq 0
     wait $cpid $rpid 2>/dev/null

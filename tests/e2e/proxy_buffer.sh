@@ -13,7 +13,7 @@ UP=127.0.0.1:$UPORT
 head -c 3000000 /dev/urandom >"$T/body"
 SHA=$(sha256sum <"$T/body" | cut -c1-64)
 
-# A slow upload: the head and 1 MB, a pause until the file GO exists (30 s at most), then the
+# A slow upload: the head and 1 MB, a pause until the file GO exists (60 s at most), then the
 # rest. Prints the response's last line.
 slow_upload() {
     python3 - "$1" "$T/body" "$2" <<'PY'
@@ -22,7 +22,7 @@ body = open(sys.argv[2], "rb").read()
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
 s.sendall(body[:1000000])
-deadline = time.time() + 30
+deadline = time.time() + 60
 while not os.path.exists(sys.argv[3]) and time.time() < deadline:
     time.sleep(0.05)
 s.sendall(body[1000000:])
@@ -49,7 +49,7 @@ spilled() {
     done
     [ -n "$spill" ]
 }
-wait_until 10 spilled
+wait_until 30 spilled
 check "spilled to a temporary file" test -n "$spill"
 check "the file is private (0600)" test "$(stat -L -c %a "$spill" 2>/dev/null)" = 600
 name=$(readlink "$spill" | sed 's|.*/hspy-body-\(.*\) (deleted)|\1|')
@@ -72,10 +72,10 @@ B=$PROXY_OUT
 
 # The same slow upload streamed (no buffering), for the timings.
 proxy_start --json "$UP"
-# (The client goes on once hspy has connected to the upstream, or after 10 s.)
+# (The client goes on once hspy has connected to the upstream, or after 30 s.)
 slow_upload "$PPORT" "$T/go2" >"$T/up2" &
 up=$!
-wait_until 10 eval 'ss -Htn state established "( dport = :$UPORT )" | grep -q .'
+wait_until 30 eval 'ss -Htn state established "( dport = :$UPORT )" | grep -q .'
 touch "$T/go2"
 wait $up
 check "streamed upload arrives whole" test "$(cat "$T/up2")" = "3000000 $SHA length"

@@ -20,7 +20,7 @@ mkdir -p "$T/www/gz"
 printf '<h1>hello from nginx</h1>\n' >"$T/www/index.html"
 python3 -c 'import sys; sys.stdout.write("".join("line %d of a compressible text file\n" % i for i in range(20000)))' >"$T/www/gz/text.txt"
 head -c 3000000 /dev/urandom >"$T/www/blob.bin"
-check "nginx reloaded its configuration" wait_until 10 reloaded
+check "nginx reloaded its configuration" wait_until 30 reloaded
 N=http://127.0.0.1:$NPORT
 
 proxy_start --json "127.0.0.1:$NPORT"

@@ -27,7 +27,7 @@ check "upstream connections reused" test "$(pyq "$PROXY_OUT" 'sum("reused connec
 proxy_start --json "$UP"
 curl -s --limit-rate 1M -o "$T/streaming" "$PURL/bytes?n=50000000" &
 BG_PIDS+=("$!")
-wait_until 10 test -s "$T/streaming"
+wait_until 30 test -s "$T/streaming"
 proxy_stop
 check "exit status 0 after SIGTERM mid-transfer" test $? = 0
 check "the exchange in flight is recorded" \

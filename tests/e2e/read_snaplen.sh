@@ -28,9 +28,9 @@ for snap in 100 200; do
     tcpdump_pid=$LAST_PID
     # tcpdump writes the file's header once its capture and filter are in place; it is stopped
     # once it has written the connection's close.
-    wait_until 10 test -s "$cap" || skip "tcpdump cannot capture on lo here"
+    wait_until 30 test -s "$cap" || skip "tcpdump cannot capture on lo here"
     curl -s -o /dev/null -o /dev/null -o /dev/null "$url/a.txt" "$url/mid.bin" "$url/a.txt"
-    wait_until 10 capture_closed "$cap"
+    wait_until 30 capture_closed "$cap"
     stop_pid "$tcpdump_pid"
 
     "$HSPY" read --no-tui "$cap" >"$WORK/log" 2>"$WORK/err"

@@ -22,16 +22,16 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 echo hello >"$tmp/a.txt"
 python3 -m http.server --bind 127.0.0.1 --directory "$tmp" "$port" >/dev/null 2>&1 &
 pids+=($!)
-wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "python's http.server did not start"
+wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "python's http.server did not start"
 
 "$HSPY" sniff --no-tui -i lo "tcp port $port" >"$tmp/out" 2>"$tmp/err" &
 sniffer=$!
 pids+=($sniffer)
 # The traffic starts once the capture is open; SIGINT comes once the three exchanges are printed
 # (the summary line then judges what the capture saw).
-wait_until 10 capturing "$sniffer" || fail "sniff opened no capture: $(cat "$tmp/err")"
+wait_until 30 capturing "$sniffer" || fail "sniff opened no capture: $(cat "$tmp/err")"
 for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$port/a.txt"; done
-wait_until 10 at_least 3 grep -c . "$tmp/out" || true
+wait_until 30 at_least 3 grep -c . "$tmp/out" || true
 kill -INT "$sniffer"
 rc=0
 wait_until 10 ended "$sniffer" || fail "sniff did not stop on SIGINT"

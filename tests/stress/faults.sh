@@ -41,14 +41,14 @@ APID=$HS_PID APORT=$HS_PORT
 for kind in download-fin download-rst; do
     stress abort "$APORT" "$kind" /big.bin >"$WORK/$kind.json"
 done
-wait_until 20 records "$WORK/abort.out" 2 /big.bin
+wait_until 30 records "$WORK/abort.out" 2 /big.bin
 hs_stop "$APID" abort
 hs_start abort-up listen --json 0
 UPID=$HS_PID UPORT=$HS_PORT
 for kind in upload-fin upload-rst; do
     stress abort "$UPORT" "$kind" >"$WORK/$kind.json"
 done
-wait_until 20 records "$WORK/abort-up.out" 2 /up
+wait_until 30 records "$WORK/abort-up.out" 2 /up
 check "alive and serving after the aborts" serving "$UPORT"
 mem "$UPID"
 hs_stop "$UPID" abort-up
@@ -127,7 +127,7 @@ PAPID=$HS_PID PAPORT=$HS_PORT
 for kind in download-fin download-rst upload-fin upload-rst; do
     stress abort "$PAPORT" "$kind" /big.bin >"$WORK/p-$kind.json"
 done
-wait_until 20 records "$WORK/pabort.out" 4 /big.bin /up
+wait_until 30 records "$WORK/pabort.out" 4 /big.bin /up
 check "alive and serving after the aborts" serving "$PAPORT"
 mem "$PAPID"
 hs_stop "$PAPID" pabort

@@ -117,7 +117,7 @@ idle_scene() {
     fds_before=$(fd_count "$T_PID")
     stress idle "$T_PORT" "$IDLE" 2 >"$r"
     # The clients have left: hspy closes its ends as it reads their close.
-    wait_until 20 eval '[ "$(fd_count "$T_PID")" -le $((fds_before + 2)) ]'
+    wait_until 30 eval '[ "$(fd_count "$T_PID")" -le $((fds_before + 2)) ]'
     fds_after=$(fd_count "$T_PID")
     sent "$IDLE connections, no bytes (connected in $(lastjson "$r" connect_seconds) s), held 2 s"
     back "open $(lastjson "$r" open), refused with 503 $(lastjson "$r" refused_503), closed silently $(lastjson "$r" closed_silently), reset $(lastjson "$r" reset), connect errors $(lastjson "$r" connect_error); a request on an idle one: $(lastjson "$r" request_on_idle)"
