@@ -13,8 +13,9 @@
 #   socket_drained PORT N          N or more established TCP connections whose local port is
 #                                  PORT, and none with bytes not read yet (the server has read
 #                                  what its clients sent)
-#   capturing PID                  process PID holds a packet socket (its live capture is open:
-#                                  packets from now on reach it)
+#   capturing PID                  process PID holds a running packet socket (its live capture
+#                                  is open: packets from now on reach it, those that came before
+#                                  its filter is set are filtered as they are read)
 #   capture_closed FILE            the capture FILE (tcpdump -w) holds a FIN from each side of
 #                                  every connection it saw start (a SYN without ACK)
 
@@ -60,8 +61,10 @@ capturing() {
         case $link in socket:*) inodes="$inodes ${link//[^0-9]/}" ;; esac
     done
     [ -n "$inodes" ] || return 1
+    # A socket counts once it is bound to a protocol and running (columns Proto and R): before
+    # that it receives nothing.
     awk -v want="$inodes" 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) s[w[i]] = 1 }
-        NR > 1 && ($NF in s) { found = 1 } END { exit !found }' /proc/net/packet
+        NR > 1 && ($NF in s) && $4 != "0000" && $6 == 1 { found = 1 } END { exit !found }' /proc/net/packet
 }
 
 capture_closed() {
