@@ -53,8 +53,7 @@ start_bg() {
 start_recording_upstream() {
     mkdir -p "$1"
     start_bg python3 "$(dirname "${BASH_SOURCE[0]}")/upstream.py" http "$WORK/uport" "$1"
-    local i
-    for i in $(seq 100); do [ -s "$WORK/uport" ] && break; sleep 0.05; done
+    wait_until 30 test -s "$WORK/uport"
     UPORT=$(cat "$WORK/uport" 2>/dev/null)
     [ -n "$UPORT" ] || skip "the test upstream did not start"
 }
