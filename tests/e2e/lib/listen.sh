@@ -3,6 +3,7 @@
 #   listen_setup                 temp folder $T (removed on exit) and the exit trap
 #   listen_start [ARGS...]       starts `hspy listen ARGS 0`; sets LISTEN_PID, PORT, URL
 #   listen_stop                  SIGTERM and wait (bounded); a non-zero exit status fails
+#   listening ERR PID            hspy's stderr ERR gives its port (LISTENING_PORT), or PID ended
 #   stop_by_term PID WHAT        SIGTERM, bounded wait; a failure (and SIGKILL) if it lingers
 #   same_head_no_body NAME       checks $T/NAME.GET has its body, $T/NAME.HEAD the same head
 #                                and none (hspy's own answers to HEAD)
