@@ -44,12 +44,8 @@ wait_for_port "$port" || skip "nginx did not start: $(cat "$WORK/logs/error.log"
 
 start_bg tcpdump --immediate-mode -U -i lo -w "$WORK/cap.pcap" "tcp port $port"
 tcpdump_pid=$LAST_PID
-for _ in $(seq 1 50); do
-    [ -s "$WORK/cap.pcap" ] && break
-    sleep 0.1
-done
-sleep 0.5
-[ -s "$WORK/cap.pcap" ] || skip "tcpdump cannot capture on lo here"
+# tcpdump writes the file's header once its capture and filter are in place.
+wait_until 30 test -s "$WORK/cap.pcap" || skip "tcpdump cannot capture on lo here"
 
 url=http://127.0.0.1:$port
 get() { curl -s --http1.1 -o /dev/null "$@"; }
@@ -65,7 +61,7 @@ get "$url/private.txt"
 get "$url/nostore.txt"
 get "$url/plain.txt"
 get -X POST -d x "$url/plain.txt"                     # 405 to a POST
-sleep 0.5
+wait_until 30 capture_closed "$WORK/cap.pcap"
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 

@@ -44,7 +44,7 @@ select_flow() {
     tui_keys g /
     tui_type "$1"
     tui_keys Enter
-    sleep 0.2
+    check "the cursor is on the flow $1" wait_until 30 tui_selected "$1"
 }
 
 # --- a held request, a second client served meanwhile, a response crafted in the editor ---

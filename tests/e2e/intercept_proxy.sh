@@ -40,7 +40,7 @@ select_flow() {
     tui_keys g /
     tui_type "$1"
     tui_keys Enter
-    sleep 0.2
+    check "the cursor is on the flow $1" wait_until 30 tui_selected "$1"
 }
 
 PORT=$(free_port)
@@ -83,7 +83,7 @@ check "the received body is kept" tui_wait "- original"
 tui_keys q
 
 # --- send as typed: a stale Content-Length goes upstream as typed ---
-curl -s -m 8 -d 'original' "http://127.0.0.1:$PORT/upload?typed" >/dev/null 2>&1 &
+curl -s -m 60 -d 'original' "http://127.0.0.1:$PORT/upload?typed" >/dev/null 2>&1 &
 CURL2=$!
 BG_PIDS+=("$CURL2")
 check "the second POST is held" tui_wait "held 1"
@@ -93,7 +93,7 @@ check "asked again" tui_wait "send as typed"
 tui_keys t
 check "the engine warns before sending" tui_wait "Content-Length 8; 13 bytes after it"
 tui_keys a
-for _ in $(seq 100); do [ -n "$(rec_with 'upload?typed')" ] && break; sleep 0.05; done
+wait_until 30 eval '[ -n "$(rec_with "upload?typed")" ]'
 rec=$(rec_with 'upload?typed')
 check "the stale Content-Length reached the upstream" \
     sh -c "grep -q 'Content-Length: 8' '$rec' && grep -q 'changed-' '$rec'"
@@ -145,9 +145,8 @@ tui_keys G x
 wait "$CURL5"
 status=$?
 check "curl sees its connection reset (exit 56, got $status)" test "$status" = 56
-sleep 0.2
-check "its row shows kill, not the upstream's 200" row_has 'hello?doomed' ' kill '
-check "and the warning marker, as a killed request" row_has 'hello?doomed' '⚠'
+check "its row shows kill, not the upstream's 200" wait_until 30 row_has 'hello?doomed' ' kill '
+check "and the warning marker, as a killed request" wait_until 30 row_has 'hello?doomed' '⚠'
 tui_keys Enter
 check "the detail lists the warning" tui_wait "Warnings(1)"
 tui_keys q
@@ -160,7 +159,7 @@ select_flow '/hello?replay'
 tui_keys r
 check "the replay is under way" tui_wait "replaying #"
 check "the replay shows as a new flow" tui_wait "↻"
-for _ in $(seq 100); do [ "$(grep -lF 'hello?replay' "$WORK"/rec/req.* | wc -l)" -ge 2 ] && break; sleep 0.05; done
+wait_until 30 eval '[ "$(grep -lF "hello?replay" "$WORK"/rec/req.* | wc -l)" -ge 2 ]'
 check "the upstream received the same request twice" python3 - "$WORK/rec" <<'PY'
 import glob, sys
 got = [open(p, "rb").read() for p in sorted(glob.glob(sys.argv[1] + "/req.*"))]
@@ -171,7 +170,7 @@ select_flow '/hello?replay'
 tui_keys R
 check "R: fix or as typed" tui_wait "send as typed"
 tui_keys f
-for _ in $(seq 100); do [ -n "$(rec_with 'edited-replay')" ] && break; sleep 0.05; done
+wait_until 30 eval '[ -n "$(rec_with "edited-replay")" ]'
 check "the edited replay reached the upstream" test -n "$(rec_with 'edited-replay')"
 
 tui_keys q

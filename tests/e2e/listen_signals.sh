@@ -11,16 +11,16 @@ for sig in INT TERM; do
     printf 'match GET /held\n  delay-head 30s\n' >"$T/rules"
     listen_start --har "$T/out.$sig.har" --rules "$T/rules"
     curl -s -o /dev/null "$URL/one"
-    curl -s -o /dev/null -m 10 "$URL/held" &
+    $RAW "$PORT" --send 'GET /held HTTP/1.1\r\nHost: x\r\n\r\n' --ready "$T/held.$sig" --timeout 10 >/dev/null &
     cpid=$!
     $RAW "$PORT" --send 'GET /partial HTTP/1.1\r\nHo' --ready "$T/ready.$sig" --timeout 10 >/dev/null &
     rpid=$!
     EXTRA_PIDS="$cpid $rpid"
-    for i in $(seq 100); do [ -e "$T/ready.$sig" ] && break; sleep 0.05; done
-    sleep 0.3
+    # The signal comes once both have sent and hspy has read what they sent.
+    wait_until 30 test -e "$T/held.$sig" -a -e "$T/ready.$sig"
+    wait_until 30 socket_drained "$PORT" 2
     kill -$sig "$LISTEN_PID"
-    for i in $(seq 100); do kill -0 "$LISTEN_PID" 2>/dev/null || break; sleep 0.05; done
-    check "SIG$sig: stopped promptly" test ! -d /proc/$LISTEN_PID
+    check "SIG$sig: stopped promptly" wait_until 10 ended "$LISTEN_PID"
     wait "$LISTEN_PID"
     check "SIG$sig: exit 0" test $? -eq 0
     wait $cpid $rpid 2>/dev/null

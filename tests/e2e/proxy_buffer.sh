@@ -13,15 +13,18 @@ UP=127.0.0.1:$UPORT
 head -c 3000000 /dev/urandom >"$T/body"
 SHA=$(sha256sum <"$T/body" | cut -c1-64)
 
-# A slow upload: the head and 1 MB, a pause, then the rest. Prints the response's last line.
+# A slow upload: the head and 1 MB, a pause until the file GO exists (60 s at most), then the
+# rest. Prints the response's last line.
 slow_upload() {
-    python3 - "$1" "$T/body" <<'PY'
-import socket, sys, time
+    python3 - "$1" "$T/body" "$2" <<'PY'
+import os, socket, sys, time
 body = open(sys.argv[2], "rb").read()
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
 s.sendall(body[:1000000])
-time.sleep(2.0)
+deadline = time.time() + 60
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.05)
 s.sendall(body[1000000:])
 out = b""
 while True:
@@ -34,23 +37,25 @@ PY
 }
 
 proxy_start --json --buffer-requests --buffer-memory 64k --buffer-max 4M "$UP"
-slow_upload "$PPORT" >"$T/up1" &
+slow_upload "$PPORT" "$T/go" >"$T/up1" &
 up=$!
-# Mid-upload (the client pauses 2 s after 1 MB): the spilled body is an unlinked private file
-# held open by hspy.
+# Mid-upload (the client pauses after 1 MB until told to go on): the spilled body is an
+# unlinked private file held open by hspy.
 spill=
-for i in $(seq 30); do
+spilled() {
+    local fd
     for fd in /proc/"$PROXY_PID"/fd/*; do
         case "$(readlink "$fd")" in "$TMPDIR"/hspy-body-*" (deleted)") spill=$fd ;; esac
     done
-    [ -n "$spill" ] && break
-    sleep 0.05
-done
+    [ -n "$spill" ]
+}
+wait_until 30 spilled
 check "spilled to a temporary file" test -n "$spill"
 check "the file is private (0600)" test "$(stat -L -c %a "$spill" 2>/dev/null)" = 600
 name=$(readlink "$spill" | sed 's|.*/hspy-body-\(.*\) (deleted)|\1|')
 check "its name has a random part" test "${#name}" = 6
 check "its name is already gone from the folder" test -z "$(ls "$TMPDIR")"
+touch "$T/go"
 wait $up
 check "buffered upload arrives whole" test "$(cat "$T/up1")" = "3000000 $SHA length"
 for i in $(seq 200); do [ -z "$(ls -l /proc/"$PROXY_PID"/fd | grep hspy-body)" ] && break; sleep 0.05; done
@@ -67,7 +72,12 @@ B=$PROXY_OUT
 
 # The same slow upload streamed (no buffering), for the timings.
 proxy_start --json "$UP"
-slow_upload "$PPORT" >"$T/up2"
+# (The client goes on once hspy has connected to the upstream, or after 30 s.)
+slow_upload "$PPORT" "$T/go2" >"$T/up2" &
+up=$!
+wait_until 30 eval 'ss -Htn state established "( dport = :$UPORT )" | grep -q .'
+touch "$T/go2"
+wait $up
 check "streamed upload arrives whole" test "$(cat "$T/up2")" = "3000000 $SHA length"
 proxy_stop
 S=$PROXY_OUT

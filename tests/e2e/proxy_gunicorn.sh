@@ -22,7 +22,9 @@ p1=$(curl -s "$PURL/peer")
 p2=$(curl -s "$PURL/peer")
 check "upstream connection reused" test -n "$p1" -a "$p1" = "$p2"
 # gunicorn closes keep-alive connections idle for 2 s; the next request must still succeed.
-sleep 3
+# (hspy's end of the pooled connection is then half-closed or gone, no longer established.)
+upstream_open() { ss -Htn state established "( dport = :$GPORT )" | grep -q .; }
+check "gunicorn closed the idle upstream connection" wait_until 30 eval '! upstream_open'
 check "after gunicorn closed the idle connection" test "$(curl -s -o /dev/null -w '%{http_code}' "$PURL/json")" = 200
 proxy_stop
 

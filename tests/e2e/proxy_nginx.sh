@@ -8,12 +8,19 @@ need python3 curl nginx
 proxy_setup
 nginx_start
 sed -i 's|access_log .*;|log_format conns "$connection $request"; access_log '"$T"'/nginx/access.log conns;|' "$T/nginx/nginx.conf"
+# On SIGHUP nginx starts workers with the new configuration and ends the old ones.
+old_workers=$(pgrep -P "$NGINX_PID")
+reloaded() {
+    local now
+    now=$(pgrep -P "$NGINX_PID")
+    [ -n "$now" ] && [ -z "$(comm -12 <(sort <<<"$old_workers") <(sort <<<"$now"))" ]
+}
 kill -HUP "$NGINX_PID"
 mkdir -p "$T/www/gz"
 printf '<h1>hello from nginx</h1>\n' >"$T/www/index.html"
 python3 -c 'import sys; sys.stdout.write("".join("line %d of a compressible text file\n" % i for i in range(20000)))' >"$T/www/gz/text.txt"
 head -c 3000000 /dev/urandom >"$T/www/blob.bin"
-sleep 0.3
+check "nginx reloaded its configuration" wait_until 30 reloaded
 N=http://127.0.0.1:$NPORT
 
 proxy_start --json "127.0.0.1:$NPORT"

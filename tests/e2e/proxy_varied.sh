@@ -25,9 +25,9 @@ check "upstream connections reused" test "$(pyq "$PROXY_OUT" 'sum("reused connec
 
 # SIGTERM while a response is streaming: the exchange is recorded, flagged as cut.
 proxy_start --json "$UP"
-curl -s --limit-rate 1M -o /dev/null "$PURL/bytes?n=50000000" &
+curl -s --limit-rate 1M -o "$T/streaming" "$PURL/bytes?n=50000000" &
 BG_PIDS+=("$!")
-sleep 1
+wait_until 30 test -s "$T/streaming"
 proxy_stop
 check "exit status 0 after SIGTERM mid-transfer" test $? = 0
 check "the exchange in flight is recorded" \

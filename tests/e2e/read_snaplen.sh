@@ -32,11 +32,11 @@ for snap in 100 200; do
     cap=$WORK/s$snap.pcap
     start_bg tcpdump --immediate-mode -U -i lo -s "$snap" -w "$cap" "tcp port $port"
     tcpdump_pid=$LAST_PID
-    for _ in $(seq 1 50); do [ -s "$cap" ] && break; sleep 0.1; done
-    sleep 0.5
-    [ -s "$cap" ] || skip "tcpdump cannot capture on lo here"
+    # tcpdump writes the file's header once its capture and filter are in place; it is stopped
+    # once it has written the connection's close.
+    wait_until 30 test -s "$cap" || skip "tcpdump cannot capture on lo here"
     curl -s -o /dev/null -o /dev/null -o /dev/null "$url/a.txt" "$url/mid.bin" "$url/a.txt"
-    sleep 0.5
+    wait_until 30 capture_closed "$cap"
     stop_pid "$tcpdump_pid"
 
     "$HSPY" read --no-tui "$cap" >"$WORK/log" 2>"$WORK/err"

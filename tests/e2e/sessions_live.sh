@@ -42,12 +42,16 @@ if a != b:
 PY
 }
 
+# streamed FILE: the number of entries --har FILE has written so far (one line each).
+streamed() {
+    grep -c '^{"pageref"' "$1"
+}
+
 # stop_session PID: SIGTERM, and a bounded wait for the exit.
 stop_session() {
     local pid=$1
     kill -TERM "$pid"
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    verify "the session ends on SIGTERM" '! kill -0 "$pid" 2>/dev/null'
+    verify "the session ends on SIGTERM" 'wait_until 10 ended "$pid"'
     wait "$pid" 2>/dev/null
 }
 
@@ -56,7 +60,7 @@ mkdir "$WORK/l"
 start_bg "$HSPY" listen 0 --no-tui --log none --har "$WORK/l/live.har" --save "$WORK/l/save.har" \
     --pcapng "$WORK/l/live.pcapng" 2>"$WORK/l/err"
 listener=$LAST_PID
-for _ in $(seq 100); do grep -q "listening on" "$WORK/l/err" && break; sleep 0.05; done
+wait_until 30 grep -q "listening on" "$WORK/l/err"
 lport=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$WORK/l/err" | grep -o '[0-9]*$')
 [ -n "$lport" ] || { fail "hspy listen did not start: $(cat "$WORK/l/err")"; finish; }
 curl -s -o /dev/null "http://127.0.0.1:$lport/a.txt"
@@ -68,7 +72,8 @@ for id in 1 2 3; do
     "$HSPY" read --no-tui "$caps/real-keepalive.pcap" --export raw-request --id "$id" -o "$WORK/l/want$id"
     CURL_HOME=$WORK timeout 10 bash "$WORK/l/cmd$id.sh" || fail "curl command $id failed"
 done
-sleep 0.3
+# Each exchange is streamed to --har as it ends: once the five are there, the session is over.
+wait_until 30 at_least 5 streamed "$WORK/l/live.har"
 stop_session "$listener"
 check "listen: --save holds the 5 exchanges" [ "$(har count "$WORK/l/save.har")" = 5 ]
 check "listen: --save and --har hold the same entries" har same "$WORK/l/live.har" "$WORK/l/save.har"
@@ -96,11 +101,14 @@ wait_for_port "$port" || skip "python's http.server did not start"
 start_bg "$HSPY" sniff --no-tui --log none -i lo --har "$WORK/live.har" --save "$WORK/save.har" \
     --pcapng "$WORK/live.pcapng" "tcp port $port" 2>"$WORK/err"
 sniffer=$LAST_PID
-sleep 1
+# The traffic starts once the session has started (its --har written from the start, which
+# comes after the capture and its filter are in place), and the session ends once the three
+# exchanges are streamed.
+wait_until 30 test -s "$WORK/live.har" || fail "hspy sniff did not start: $(cat "$WORK/err")"
 curl -s -o /dev/null "http://127.0.0.1:$port/a.txt"
 curl -s -o /dev/null "http://127.0.0.1:$port/missing"
 curl -s -o /dev/null --data-binary 'x=1' "http://127.0.0.1:$port/post"
-sleep 1
+wait_until 30 at_least 3 streamed "$WORK/live.har"
 stop_session "$sniffer"
 check "--save written at exit" [ -s "$WORK/save.har" ]
 check "--save holds the 3 exchanges" [ "$(har count "$WORK/save.har")" = 3 ]

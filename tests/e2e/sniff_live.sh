@@ -8,6 +8,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 77
 fi
 command -v curl >/dev/null || { echo "skipped: curl missing"; exit 77; }
+source "$(dirname "$0")/lib/wait.sh"
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -21,18 +22,19 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 echo hello >"$tmp/a.txt"
 python3 -m http.server --bind 127.0.0.1 --directory "$tmp" "$port" >/dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "python's http.server did not start"
 
 "$HSPY" sniff --no-tui -i lo "tcp port $port" >"$tmp/out" 2>"$tmp/err" &
 sniffer=$!
 pids+=($sniffer)
-sleep 1
+# The traffic starts once the capture is open; SIGINT comes once the three exchanges are printed
+# (the summary line then judges what the capture saw).
+wait_until 30 capturing "$sniffer" || fail "sniff opened no capture: $(cat "$tmp/err")"
 for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$port/a.txt"; done
-sleep 1
+wait_until 30 at_least 3 grep -c . "$tmp/out" || true
 kill -INT "$sniffer"
 rc=0
-for _ in $(seq 1 50); do kill -0 "$sniffer" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$sniffer" 2>/dev/null && fail "sniff did not stop on SIGINT"
+wait_until 10 ended "$sniffer" || fail "sniff did not stop on SIGINT"
 wait "$sniffer" || rc=$?
 [ "$rc" = 0 ] || fail "sniff: status $rc: $(cat "$tmp/err")"
 grep -q "hspy: sniff lo: [1-9][0-9]* packets, 3 HTTP connections, 3 exchanges" "$tmp/err" ||

@@ -113,8 +113,7 @@ check "n on the only matching flow says so" tui_wait "the only matching flow: se
 # Resize: the screen is redrawn at the new size.
 tui_resize 80 24
 check "redrawn after a resize" tui_wait "hspy listen"
-sleep 0.3
-check "every line fits 80 columns" tui_lines_fit 80
+check "every line fits 80 columns" wait_until 10 tui_lines_fit 80
 check "rows still listed" tui_wait "/second"
 tui_resize 150 40
 check "redrawn wider" tui_wait "/first?x=1"

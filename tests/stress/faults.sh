@@ -22,6 +22,16 @@ serving() {
     test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$1/still-serving")" = 200
 }
 
+# records FILE N TARGET...: FILE (hspy's --json) holds N or more exchanges for the TARGETs. An
+# abandoned transfer is recorded once hspy sees the client gone: stopping hspy before that
+# would record it as in flight instead.
+records() {
+    local f=$1 n=$2 t pattern=
+    shift 2
+    for t in "$@"; do pattern="$pattern${pattern:+|}\"target\":\"$t\""; done
+    at_least "$n" grep -cE "$pattern" "$f"
+}
+
 # --- clients giving up ----------------------------------------------------------------------
 scene client-abort "clients walking away mid-download and mid-upload (FIN and RST)"
 mkdir -p "$WORK/files"
@@ -31,13 +41,14 @@ APID=$HS_PID APORT=$HS_PORT
 for kind in download-fin download-rst; do
     stress abort "$APORT" "$kind" /big.bin >"$WORK/$kind.json"
 done
+wait_until 30 records "$WORK/abort.out" 2 /big.bin
 hs_stop "$APID" abort
 hs_start abort-up listen --json 0
 UPID=$HS_PID UPORT=$HS_PORT
 for kind in upload-fin upload-rst; do
     stress abort "$UPORT" "$kind" >"$WORK/$kind.json"
 done
-sleep 0.3
+wait_until 30 records "$WORK/abort-up.out" 2 /up
 check "alive and serving after the aborts" serving "$UPORT"
 mem "$UPID"
 hs_stop "$UPID" abort-up
@@ -116,7 +127,7 @@ PAPID=$HS_PID PAPORT=$HS_PORT
 for kind in download-fin download-rst upload-fin upload-rst; do
     stress abort "$PAPORT" "$kind" /big.bin >"$WORK/p-$kind.json"
 done
-sleep 0.3
+wait_until 30 records "$WORK/pabort.out" 4 /big.bin /up
 check "alive and serving after the aborts" serving "$PAPORT"
 mem "$PAPID"
 hs_stop "$PAPID" pabort

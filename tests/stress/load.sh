@@ -39,6 +39,11 @@ wrk_rps() {
 
 best() { printf '%s\n' "$@" | sort -n | tail -1; }
 
+# flooding PORT N: N connections to PORT have bytes sent and not yet taken by hspy.
+flooding() {
+    ss -Htn state established "( dport = :$1 )" | awk -v n="$2" '$2 > 0 { k++ } END { exit !(k >= n) }'
+}
+
 # --- slowloris while wrk measures -----------------------------------------------------------
 scene slowloris "$SLOW slow clients (one head byte every ${SLOW_INTERVAL}s, --head-timeout ${HEAD_TIMEOUT}s) while wrk runs"
 hs_start slow listen --max-conns $((SLOW + 500)) --head-timeout "${HEAD_TIMEOUT}s" 0
@@ -48,12 +53,8 @@ base1=$(wrk_rps "$URL" "$WRK_SECS")
 stress slowloris "$SPORT" "$SLOW" $((WRK_SECS * 3 > HEAD_TIMEOUT ? WRK_SECS * 3 + 4 : HEAD_TIMEOUT + 4)) $SLOW_INTERVAL >"$WORK/slowloris.json" &
 SLPID=$!
 BG_PIDS+=("$SLPID")
-# wait until the slow clients are connected
-for ((i = 0; i < 100; i++)); do
-    [ "$(fd_count "$SPID")" -ge "$SLOW" ] && break
-    sleep 0.1
-done
-sleep 1
+# wrk measures once the slow clients are connected
+wait_until 30 eval '[ "$(fd_count "$SPID")" -ge "$SLOW" ]'
 conns_during=$(fd_count "$SPID")
 load1=$(wrk_rps "$URL" "$WRK_SECS")
 mem "$SPID"
@@ -115,7 +116,8 @@ idle_scene() {
     local fds_before fds_after r=$WORK/idle-$mode.json
     fds_before=$(fd_count "$T_PID")
     stress idle "$T_PORT" "$IDLE" 2 >"$r"
-    sleep 0.5
+    # The clients have left: hspy closes its ends as it reads their close.
+    wait_until 30 eval '[ "$(fd_count "$T_PID")" -le $((fds_before + 2)) ]'
     fds_after=$(fd_count "$T_PID")
     sent "$IDLE connections, no bytes (connected in $(lastjson "$r" connect_seconds) s), held 2 s"
     back "open $(lastjson "$r" open), refused with 503 $(lastjson "$r" refused_503), closed silently $(lastjson "$r" closed_silently), reset $(lastjson "$r" reset), connect errors $(lastjson "$r" connect_error); a request on an idle one: $(lastjson "$r" request_on_idle)"
@@ -153,7 +155,9 @@ pipeline_scene() {
         pids+=($!)
     done
     BG_PIDS+=("${pids[@]}")
-    sleep 1
+    # Another client comes once the four flood (each has bytes hspy has not taken yet); each
+    # floods for FLOOD_SECS from its connect.
+    wait_until "$FLOOD_SECS" flooding "$T_PORT" 4
     during=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$T_PORT/during-flood")
     wait "${pids[@]}"
     sent "$(for k in 1 2 3 4; do lastjson "$WORK/flood-$mode.$k.json" sent_requests; done | paste -sd+ | bc) requests written before hspy stopped taking them (client 1 stalled $(lastjson "$WORK/flood-$mode.1.json" stalled_seconds) s of ${FLOOD_SECS} s)"

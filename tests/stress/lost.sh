@@ -7,16 +7,20 @@
 . "$(dirname "$0")/lib/common.sh"
 CONNS=$(pick 16 64 8)
 RUN=$(pick 2 20 2)
+STREAM_SECS=60
 MIN_DONE=$(pick 300 5000 100)
 
 for sig in TERM INT; do
-    scene "stop-$sig" "$CONNS clients (pipelining up to 4 requests) stopped by SIG$sig after ${RUN}s"
+    scene "stop-$sig" "$CONNS clients (pipelining up to 4 requests) stopped by SIG$sig after ${RUN}s and $MIN_DONE answers"
     hs_start "lost-$sig" listen --json --har "$WORK/lost-$sig.har" 0
     pid=$HS_PID
-    stress stream "$HS_PORT" "$CONNS" 60 "$WORK/completed-$sig" 4 >"$WORK/stream-$sig.json" &
+    stress stream "$HS_PORT" "$CONNS" "$STREAM_SECS" "$WORK/completed-$sig" 4 >"$WORK/stream-$sig.json" &
     cpid=$!
     BG_PIDS+=("$cpid")
+    # The signal comes after the run, and once enough went through however long that takes
+    # here (the clients go on for STREAM_SECS, so they are still sending when it comes).
     sleep "$RUN"
+    wait_until $((STREAM_SECS - RUN - 5)) at_least "$MIN_DONE" grep -c . "$WORK/completed-$sig"
     mem "$pid"
     kill -"$sig" "$pid"
     wait "$cpid"

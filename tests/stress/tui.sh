@@ -45,8 +45,10 @@ check "the interface started" tui_wait "hspy listen"
 stress send "$PORT" "${FIRST[@]}" >"$WORK/send.first"
 stress send "$PORT" "${REST[@]}" >"$WORK/send.rest"
 sent "$(lastjson "$WORK/send.first" sent) + $(lastjson "$WORK/send.rest" sent) bytes in $((${#FIRST[@]} + ${#REST[@]})) connections"
-tui_wait "flows" >/dev/null
-sleep 0.5
+# Every input sent and closed: the screen is captured once hspy has taken them all (flows in
+# the list, no connection open).
+all_taken() { tui_screen | head -1 | grep -q 'conns 0' && ! tui_screen | head -1 | grep -qw '0 flows'; }
+wait_until 30 all_taken
 tui_screen >"$WORK/screens.txt"
 # Open the first flows (the escape-laden ones) and every tab of each.
 tui_keys g
@@ -67,7 +69,8 @@ tui_keys q
 check "quits" tui_wait_exit
 check "exit status 0" test "${TUI_STATUS:-x}" = 0
 check "terminal restored" tui_restored
-sleep 0.2
+# What hspy wrote is all recorded once the pane's own line after it is.
+wait_until 30 grep -q "hspy ended" "$WORK/raw.tty"
 title_after=$(tui_tmux display-message -p -t tui '#{pane_title}')
 raw=$(injected_in_raw)
 back "$(wc -l <"$WORK/screens.txt") screen lines captured over $VISIT flows x 7 tabs; $(echo "$raw" | cut -d' ' -f1) bytes written to the terminal; injected sequences found: $(echo "$raw" | cut -d' ' -f2-)"

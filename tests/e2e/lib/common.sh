@@ -1,9 +1,10 @@
 # Shared helpers for the end-to-end scripts (sourced, not a test itself).
 # Provides: $HSPY (the binary), $WORK (a private temporary folder removed on exit), skip,
-# fail, check, free_port, wait_for_port, stop_pid, start_recording_upstream and a cleanup trap
-# that stops every process started with start_bg.
+# fail, check, free_port, wait_for_port, stop_pid, start_recording_upstream, a cleanup trap
+# that stops every process started with start_bg, and the bounded waits of lib/wait.sh.
 
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 : "${HSPY:?HSPY must name the hspy binary}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hspy-e2e.XXXXXX")
 BG_PIDS=()
@@ -52,8 +53,7 @@ start_bg() {
 start_recording_upstream() {
     mkdir -p "$1"
     start_bg python3 "$(dirname "${BASH_SOURCE[0]}")/upstream.py" http "$WORK/uport" "$1"
-    local i
-    for i in $(seq 100); do [ -s "$WORK/uport" ] && break; sleep 0.05; done
+    wait_until 30 test -s "$WORK/uport"
     UPORT=$(cat "$WORK/uport" 2>/dev/null)
     [ -n "$UPORT" ] || skip "the test upstream did not start"
 }

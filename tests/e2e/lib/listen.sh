@@ -3,6 +3,7 @@
 #   listen_setup                 temp folder $T (removed on exit) and the exit trap
 #   listen_start [ARGS...]       starts `hspy listen ARGS 0`; sets LISTEN_PID, PORT, URL
 #   listen_stop                  SIGTERM and wait (bounded); a non-zero exit status fails
+#   listening ERR PID            hspy's stderr ERR gives its port (LISTENING_PORT), or PID ended
 #   stop_by_term PID WHAT        SIGTERM, bounded wait; a failure (and SIGKILL) if it lingers
 #   same_head_no_body NAME       checks $T/NAME.GET has its body, $T/NAME.HEAD the same head
 #                                and none (hspy's own answers to HEAD)
@@ -16,9 +17,10 @@
 #   finish                       exits 1 when any check failed
 #
 # hspy's stdout goes to $T/out.N and stderr to $T/err.N (N counts starts); LISTEN_OUT and
-# LISTEN_ERR name the current ones.
+# LISTEN_ERR name the current ones. The bounded waits of lib/wait.sh come with it.
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 FAILS=0
 STARTS=0
@@ -53,13 +55,9 @@ listen_start() {
     "$HSPY" listen "$@" 0 >"$LISTEN_OUT" 2>"$LISTEN_ERR" &
     LISTEN_PID=$!
     LISTEN_PIDS+=("$LISTEN_PID")
-    local i
-    for i in $(seq 100); do
-        PORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$LISTEN_ERR" | head -1)
-        [ -n "$PORT" ] && break
-        kill -0 "$LISTEN_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    PORT=
+    wait_until 30 listening "$LISTEN_ERR" "$LISTEN_PID"
+    PORT=$LISTENING_PORT
     if [ -z "${PORT:-}" ]; then
         echo "FAIL: hspy listen $* did not start:"; cat "$LISTEN_ERR"
         exit 1
@@ -67,15 +65,18 @@ listen_start() {
     URL=http://127.0.0.1:$PORT
 }
 
-# stop_by_term PID WHAT: SIGTERM, then up to 5 s for PID to exit; a failure (and SIGKILL) when
+# listening ERR PID: hspy's standard error ERR gives its port (LISTENING_PORT), or hspy (PID)
+# has ended without.
+listening() {
+    LISTENING_PORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | head -1)
+    [ -n "$LISTENING_PORT" ] || ended "$2"
+}
+
+# stop_by_term PID WHAT: SIGTERM, then up to 10 s for PID to exit; a failure (and SIGKILL) when
 # it does not.
 stop_by_term() {
     kill -TERM "$1" 2>/dev/null
-    local i
-    for i in $(seq 100); do
-        kill -0 "$1" 2>/dev/null || return 0
-        sleep 0.05
-    done
+    wait_until 10 ended "$1" && return 0
     echo "FAIL: $2 did not stop on SIGTERM"
     kill -KILL "$1"
     FAILS=$((FAILS + 1))

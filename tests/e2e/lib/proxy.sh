@@ -79,15 +79,8 @@ proxy_start() {
     "$HSPY" proxy "${@:1:$((n - 1))}" 0 "$upstream" >"$PROXY_OUT" 2>"$PROXY_ERR" &
     PROXY_PID=$!
     BG_PIDS+=("$PROXY_PID")
-    local i
-    PPORT=
-    for i in $(seq 100); do
-        [ -f "$PROXY_ERR" ] &&
-            PPORT=$(sed -n 's/^hspy: listening on .*:\([0-9][0-9]*\)$/\1/p' "$PROXY_ERR" | head -1)
-        [ -n "$PPORT" ] && break
-        kill -0 "$PROXY_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    wait_until 30 listening "$PROXY_ERR" "$PROXY_PID"
+    PPORT=$LISTENING_PORT
     if [ -z "$PPORT" ]; then
         echo "FAIL: hspy proxy $* did not start:"
         cat "$PROXY_ERR"
@@ -105,11 +98,7 @@ upstream_start() {
     local mode=$1 dir=${2:-}
     local pf=$T/port.$mode.$RANDOM
     bg python3 "$LIB/upstream.py" "$mode" "$pf" $dir
-    local i
-    for i in $(seq 200); do
-        [ -s "$pf" ] && break
-        sleep 0.05
-    done
+    wait_until 30 test -s "$pf"
     [ -s "$pf" ] || { echo "FAIL: upstream.py $mode did not start"; exit 1; }
     UPORT=$(cat "$pf")
 }

@@ -21,6 +21,8 @@
 #   tui_resize W H                resizes the window (SIGWINCH reaches hspy)
 #   tui_click X Y [wheel-up|wheel-down]   a mouse click (or wheel step) at a cell
 #   tui_column TEXT ROW           the column where TEXT appears on a screen row
+#   tui_selected TEXT             the selected row (the one in reverse video) shows TEXT (with
+#                                 wait_until: the cursor has moved there)
 #   tui_wait_exit [SECONDS]       waits until hspy ended; sets TUI_STATUS
 #   tui_restored                  true when the terminal is as it was before hspy started:
 #                                 same stty settings, normal screen, no mouse reporting,
@@ -161,6 +163,10 @@ tui_click() {
 # tui_column TEXT ROW: the 0-based column where TEXT first appears on screen row ROW.
 tui_column() {
     tui_screen | awk -v t="$1" -v r="$2" 'NR == r + 1 { print index($0, t) - 1; exit }'
+}
+
+tui_selected() {
+    tui_screen_attrs | grep -P '^\e\[([0-9]+;)*7m' | sed 's/\x1b\[[0-9;]*m//g' | grep -qF -- "$1"
 }
 
 tui_resize() {
