@@ -115,8 +115,8 @@ static int open_listener(struct proxy *px)
     }
     snprintf(h->title, sizeof h->title, "proxy %s -> %s", addr, px->upstream_name);
     fprintf(stderr, "hspy: listening on %s\n", addr);
-    fprintf(stderr, "hspy: upstream %s%s\n", px->upstream_name,
-            h->opt.reverse_only ? "" : " (and any host named by absolute-form or CONNECT)");
+    hspy_say("upstream %s%s", px->upstream_name,
+             h->opt.reverse_only ? "" : " (and any host named by absolute-form or CONNECT)");
     if (listener_public(&px->listener))
         fprintf(stderr,
                 "hspy: warning: %s is reachable from the network; anyone who can connect may "
