@@ -232,7 +232,11 @@ static uint8_t text_method(const struct exchange *ex, const struct glyphs *g,
         return STYLE_DIM;
     }
     if (!(m->flags & MSG_HEAD)) {
-        snprintf(buf, FLOWROW_CELL_MAX, (m->flags & MSG_STARTED) ? "..." : "-");
+        /* A request a capture lost whole (MSG_LOST) existed: say so, where "-" is none. */
+        snprintf(buf, FLOWROW_CELL_MAX, "%s",
+                 (m->flags & MSG_LOST)      ? "lost"
+                 : (m->flags & MSG_STARTED) ? "..."
+                                            : "-");
         return STYLE_DIM;
     }
     if (m->flags & MSG_HTTP09 || m->head.method.len == 0) {

@@ -237,6 +237,12 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
     const struct message *m = side == SIDE_CLIENT ? &ex->req : &ex->resp;
     if (side == SIDE_SERVER && ex->error)
         doc_addf(d, STYLE_ERROR, "%s %s", c->g->warn, ex->error);
+    if (m->flags & MSG_LOST) {
+        doc_addf(
+            d, STYLE_DIM,
+            "(the request was lost: the capture cut the packet that carried it; see Warnings)");
+        return;
+    }
     if (!(m->flags & MSG_STARTED)) {
         doc_addf(d, STYLE_DIM,
                  side == SIDE_CLIENT     ? "(no request)"

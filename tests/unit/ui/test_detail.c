@@ -368,6 +368,29 @@ static void test_hex_gap(void **state)
     store_cleanup(&store);
 }
 
+/* The Request tab of a response whose request a capture lost whole says it was lost, not that
+ * there was none. */
+static void test_lost_request_tab(void **state)
+{
+    (void)state;
+    struct store store;
+    store_init(&store, 10, (size_t)-1);
+    struct exchange *ex =
+        tu_exchange_text(NULL, "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    struct doc d;
+    char *text = tab_text(&d, msgtext_build_request, &store, ex);
+    assert_non_null(strstr(text, "(no request)"));
+    free(text);
+    doc_cleanup(&d);
+    ex->req.flags |= MSG_LOST | MSG_SNAPLEN;
+    text = tab_text(&d, msgtext_build_request, &store, ex);
+    assert_non_null(strstr(text, "(the request was lost: the capture cut the packet"));
+    free(text);
+    doc_cleanup(&d);
+    exchange_free(ex);
+    store_cleanup(&store);
+}
+
 /* A search in a detail body: "/re/" is a regular expression (POSIX extended, smart case), in the
  * body's lines and the head's alike; anything else is plain text. */
 static void test_body_regex(void **state)
@@ -539,17 +562,12 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),
-        cmocka_unit_test(test_head_line),
-        cmocka_unit_test(test_waterfall_bar),
-        cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),
-        cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),
-        cmocka_unit_test(test_hex_cut),
-        cmocka_unit_test(test_body_regex),
-        cmocka_unit_test(test_hex_narrow),
-        cmocka_unit_test(test_body_view_per_flow),
+        cmocka_unit_test(test_offsets),          cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),    cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_raw_unmarked),     cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),          cmocka_unit_test(test_hex_cut),
+        cmocka_unit_test(test_lost_request_tab), cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),       cmocka_unit_test(test_body_view_per_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

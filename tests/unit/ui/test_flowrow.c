@@ -280,6 +280,22 @@ static void test_killed_response(void **state)
     exchange_free(ok);
 }
 
+/* A request a capture lost whole shows as lost, not as no request. */
+static void test_lost_request(void **state)
+{
+    (void)state;
+    struct exchange *ex =
+        tu_exchange_text(NULL, "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    static struct flowrow_cell cell;
+    const struct flowrow_column *method = &FLOWROW_COLUMNS[FLOWCOL_METHOD];
+    method->text(ex, &GLYPHS_UTF8, &cell);
+    assert_string_equal(cell.text, "-");
+    ex->req.flags |= MSG_LOST | MSG_SNAPLEN;
+    method->text(ex, &GLYPHS_UTF8, &cell);
+    assert_string_equal(cell.text, "lost");
+    exchange_free(ex);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
@@ -288,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_size_duration),
         cmocka_unit_test(test_unanswered_duration),
         cmocka_unit_test(test_killed_response),
+        cmocka_unit_test(test_lost_request),
         cmocka_unit_test(test_layout),
         cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),
