@@ -55,6 +55,9 @@ void framing_request(const uint8_t *buf, const struct http_head *req, struct fra
 /* Facts about a request for the framing of its response. */
 void framing_request_facts(const uint8_t *buf, const struct http_head *req,
                            struct framing_request *facts);
+/* The same from the framing framing_request gave for this head (no second look at it). */
+void framing_request_facts_from(const uint8_t *buf, const struct http_head *req,
+                                const struct framing *framing, struct framing_request *facts);
 /* Framing of a response head parsed from buf. */
 void framing_response(const uint8_t *buf, const struct http_head *resp,
                       const struct framing_request *req, struct framing *f,

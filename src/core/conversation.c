@@ -511,7 +511,7 @@ static void request_head_done(struct conversation *c, struct http_warnings *w)
     ex->t[T_REQ_HEAD] = c->now;
     attach(ex, SIDE_CLIENT, m->head_off, base, w);
     struct inflight *f = find(c, ex);
-    framing_request_facts(base, &m->head, &f->facts);
+    framing_request_facts_from(base, &m->head, &sd->framing, &f->facts);
     f->has_facts = true;
     sd->no_more = !sd->framing.keep_alive;
     release_scratch(sd);
@@ -1588,7 +1588,7 @@ static bool cut_head(struct conversation *c, enum side s, uint64_t n)
     if (s == SIDE_CLIENT) {
         framing_request(base, &m->head, &fr, NULL);
         if (f) {
-            framing_request_facts(base, &m->head, &f->facts);
+            framing_request_facts_from(base, &m->head, &fr, &f->facts);
             f->has_facts = true;
         }
         ex->t[T_REQ_HEAD] = c->now;

@@ -287,28 +287,29 @@ void framing_request(const uint8_t *buf, const struct http_head *req, struct fra
     }
 }
 
-void framing_request_facts(const uint8_t *buf, const struct http_head *req,
-                           struct framing_request *facts)
+void framing_request_facts_from(const uint8_t *buf, const struct http_head *req,
+                                const struct framing *framing, struct framing_request *facts)
 {
     memset(facts, 0, sizeof *facts);
     facts->present = true;
     facts->http09 = (req->flags & HEAD_HTTP09) != 0;
     facts->head = http_span_eq(buf, req->method, "HEAD");
     facts->connect = http_span_eq(buf, req->method, "CONNECT");
-    facts->upgrade =
-        first_of(req, HF_UPGRADE) && http_head_has_token(buf, req, HF_CONNECTION, "upgrade");
-    facts->close = facts->http09 || !persistent(buf, req);
-    /* A request framed in a way another reader may take differently (Content-Length next to
-     * Transfer-Encoding, Transfer-Encoding in HTTP/1.0) or whose length cannot be known ends
-     * its connection too (RFC 9112 6.1, 6.3): whoever read its body otherwise is out of step
-     * with us after it, so no response to it can leave the connection open for another. Only
-     * a head with a length field pays for the second look. */
-    if (!facts->close &&
-        (req->field_index[HF_TRANSFER_ENCODING] >= 0 || req->field_index[HF_CONTENT_LENGTH] >= 0)) {
-        struct framing f;
-        framing_request(buf, req, &f, NULL);
-        facts->close = !f.keep_alive;
-    }
+    facts->upgrade = framing->upgrade;
+    /* The request's framing says whether its connection persists: not after HTTP/0.9, a close
+     * asked for, or a length framing another reader may take differently (Content-Length next
+     * to Transfer-Encoding, Transfer-Encoding in HTTP/1.0) or that cannot be known (RFC 9112
+     * 6.1, 6.3). Whoever read such a body otherwise is out of step with us after it, so no
+     * response to it may leave the connection open for another request. */
+    facts->close = !framing->keep_alive;
+}
+
+void framing_request_facts(const uint8_t *buf, const struct http_head *req,
+                           struct framing_request *facts)
+{
+    struct framing f;
+    framing_request(buf, req, &f, NULL);
+    framing_request_facts_from(buf, req, &f, facts);
 }
 
 void framing_response(const uint8_t *buf, const struct http_head *resp,
