@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl
 proxy_setup
-mkdir -p "$T/rec"
-upstream_start http "$T/rec"
-UP=127.0.0.1:$UPORT
+recording_upstream
 
 code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl
 proxy_setup
-mkdir -p "$T/rec"
-upstream_start http "$T/rec"
-UP=127.0.0.1:$UPORT
+recording_upstream
 upstream_start echo
 ECHO=$UPORT
 # A TCP server that resets each connection once it has read something.

@@ -6,6 +6,8 @@
 #                                 PURL, PROXY_OUT (stdout), PROXY_ERR (stderr)
 #   proxy_stop                    SIGTERM and wait (bounded); returns hspy's exit status
 #   upstream_start MODE [DIR]     starts lib/upstream.py MODE (http, echo, ws); sets UPORT
+#   recording_upstream            upstream_start http, recording what it gets in $T/rec; sets UP
+#                                 (127.0.0.1:port) as well as UPORT
 #   nginx_start                   a private nginx serving $T/www on a free port; sets NPORT
 #   gunicorn_start APP.py         gunicorn serving APP.py's `app`; sets GPORT
 #   bg CMD...                     runs CMD in the background, stopped on exit; sets BG_PID
@@ -101,6 +103,12 @@ upstream_start() {
     wait_until 30 test -s "$pf"
     [ -s "$pf" ] || { echo "FAIL: upstream.py $mode did not start"; exit 1; }
     UPORT=$(cat "$pf")
+}
+
+recording_upstream() {
+    mkdir -p "$T/rec"
+    upstream_start http "$T/rec"
+    UP=127.0.0.1:$UPORT
 }
 
 nginx_start() {
