@@ -183,6 +183,17 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
+/* Fills in[0..n) with n < cap random bytes, three in four drawn from spice; returns n. */
+static size_t spiced(uint64_t *seed, uint8_t *in, size_t cap, const uint8_t *spice, size_t nspice)
+{
+    size_t n = rng_next(seed) % cap;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rng_next(seed);
+        in[i] = (r & 3) ? spice[(r >> 8) % nspice] : (uint8_t)(r >> 16);
+    }
+    return n;
+}
+
 /* Random strings biased towards the interesting bytes (controls, UTF-8 leads, ESC, C1). */
 static void test_random(void **state)
 {
@@ -194,11 +205,7 @@ static void test_random(void **state)
     uint8_t in[512];
     char small[64];
     for (int round = 0; round < 20000; round++) {
-        size_t n = rng_next(&seed) % sizeof in;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t r = rng_next(&seed);
-            in[i] = (r & 3) ? SPICE[(r >> 8) % sizeof SPICE] : (uint8_t)(r >> 16);
-        }
+        size_t n = spiced(&seed, in, sizeof in, SPICE, sizeof SPICE);
         unsigned flags = ALL_FLAGS[round % (sizeof ALL_FLAGS / sizeof ALL_FLAGS[0])];
         char *got = render(in, n, flags);
         size_t len = strlen(got);
@@ -347,11 +354,7 @@ static void test_marks_random(void **state)
     uint8_t in[256];
     char small[48];
     for (int round = 0; round < 20000; round++) {
-        size_t n = rng_next(&seed) % sizeof in;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t r = rng_next(&seed);
-            in[i] = (r & 3) ? SPICE[(r >> 8) % sizeof SPICE] : (uint8_t)(r >> 16);
-        }
+        size_t n = spiced(&seed, in, sizeof in, SPICE, sizeof SPICE);
         unsigned flags = ALL_FLAGS[round % (sizeof ALL_FLAGS / sizeof ALL_FLAGS[0])];
         struct dynbuf out;
         dynbuf_init(&out, 1 << 16);
