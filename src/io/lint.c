@@ -18,11 +18,8 @@
 #include "hspy/jsonout.h"
 #include "hspy/lintreport.h"
 #include "hspy/mode.h"
-#include "hspy/termsafe.h"
 
 enum { LINT_READ_CHUNK = 64 * 1024 };
-/* Bytes of the input's name shown in a message (escaped; longer names end in an ellipsis). */
-enum { LINT_NAME_SHOWN = 1024 };
 
 struct lint {
     struct hspy *h;
@@ -193,12 +190,8 @@ static int run(struct hspy *h)
         return hspy_fail(h, "stdout: %s", strerror(l.write_err));
     if (rc != 0)
         return 1;
-    if (l.index == 0 && !h->opt.json) {
-        char name[LINT_NAME_SHOWN];
-        const char *in = h->input_name;
-        fprintf(stderr, "hspy: %s: no HTTP message in the input\n",
-                termsafe_str(name, sizeof name, (const uint8_t *)in, strlen(in), 0));
-    }
+    if (l.index == 0 && !h->opt.json)
+        hspy_say("%s: no HTTP message in the input", h->input_name);
     /* Bytes that are not HTTP at all are the worst finding a script can meet, warning or not. */
     return l.with_warnings || l.not_http ? 3 : 0;
 }
