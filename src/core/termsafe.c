@@ -131,23 +131,25 @@ static void hold_or_tell(struct dest *d, size_t off, size_t len, size_t unit_end
     d->marks->mark(d->marks->data, off, len, kind);
 }
 
-/* put() for an escape or a symbol: told to the marks when it was written. */
-static void put_mark(struct dest *d, const void *s, size_t n, enum termsafe_mark_kind kind)
+/* put() for a unit of n bytes whose first marked bytes are an escape or a symbol: told to the
+ * marks when the unit was written whole. */
+static void put_mark(struct dest *d, const void *s, size_t n, size_t marked,
+                     enum termsafe_mark_kind kind)
 {
     size_t off = d->db ? d->db->len + d->staged : d->len;
     put(d, s, n);
     if (d->marks && !d->full)
-        hold_or_tell(d, off, n, off + n, kind);
+        hold_or_tell(d, off, marked, off + n, kind);
 }
 
 static void put_escape(struct dest *d, const char *s, size_t n)
 {
-    put_mark(d, s, n, TERMSAFE_MARK_ESCAPE);
+    put_mark(d, s, n, n, TERMSAFE_MARK_ESCAPE);
 }
 
 static void put_symbol(struct dest *d, const char *s, size_t n)
 {
-    put_mark(d, s, n, TERMSAFE_MARK_SYMBOL);
+    put_mark(d, s, n, n, TERMSAFE_MARK_SYMBOL);
 }
 
 static const char HEX[] = "0123456789abcdef";
@@ -222,10 +224,7 @@ static size_t render_control(struct dest *d, const uint8_t *p, size_t n, size_t 
     case '\n':
         if ((flags & TERMSAFE_NEWLINES) && sym) {
             /* The symbol and its line break are one unit: never one without the other. */
-            size_t off = d->db ? d->db->len + d->staged : d->len;
-            put(d, "\xe2\x90\x8a\n", 4);
-            if (d->marks && !d->full)
-                hold_or_tell(d, off, 3, off + 4, TERMSAFE_MARK_SYMBOL);
+            put_mark(d, "\xe2\x90\x8a\n", 4, 3, TERMSAFE_MARK_SYMBOL);
         } else if (flags & TERMSAFE_NEWLINES) {
             put(d, "\n", 1);
         } else if (sym) {
