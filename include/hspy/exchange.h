@@ -154,6 +154,8 @@ static inline struct message *exchange_msg(struct exchange *ex, enum side s)
 void exchange_warn(struct exchange *ex, enum warning_code code, enum side side, uint64_t offset,
                    const char *detail, ...) __attribute__((format(printf, 5, 6)));
 bool exchange_has_warning(const struct exchange *ex, enum warning_code code);
+/* The first warning on the request side for which warning_risks_desync holds, or NULL. */
+const struct warning *exchange_desync_warning(const struct exchange *ex);
 /* Appends an interim (1xx) response to m, one of ex's messages. Returns false, keeping nothing,
  * when MESSAGE_INTERIM_MAX are kept already. */
 bool exchange_add_interim(struct exchange *ex, struct message *m, struct message_interim in);

@@ -7,6 +7,7 @@
 #ifndef HSPY_WARNING_H
 #define HSPY_WARNING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hspy/side.h"
@@ -126,5 +127,16 @@ const char *warning_name(enum warning_code code);
 const char *warning_explain(enum warning_code code);
 /* Code for a name, or W_NONE. */
 enum warning_code warning_by_name(const char *name);
+/*
+ * True for the codes a request head can carry when another HTTP reader may split its bytes
+ * differently: where a field line or the head ends (bare CR or LF, obs-fold, whitespace before
+ * a colon or after the start line, a line without a colon, odd characters in a name or value,
+ * a NUL, a version that is not HTTP/1.x, fields past the parser's limits, a name one letter
+ * off a known one), or how long the body is (every Content-Length and Transfer-Encoding
+ * code). hspy frames such a request its own lenient way; an upstream that frames it another
+ * way is out of step with hspy after it, so a proxy must not give that connection, or the
+ * client's, to anybody else (request smuggling).
+ */
+bool warning_risks_desync(enum warning_code code);
 
 #endif

@@ -269,6 +269,14 @@ bool exchange_has_warning(const struct exchange *ex, enum warning_code code)
     return false;
 }
 
+const struct warning *exchange_desync_warning(const struct exchange *ex)
+{
+    for (uint16_t i = 0; i < ex->nwarnings; i++)
+        if (ex->warnings[i].side == SIDE_CLIENT && warning_risks_desync(ex->warnings[i].code))
+            return &ex->warnings[i];
+    return NULL;
+}
+
 void exchange_fail(struct exchange *ex, uint32_t flags, const char *fmt, ...)
 {
     va_list ap;

@@ -185,3 +185,35 @@ enum warning_code warning_by_name(const char *name)
             return (enum warning_code)c;
     return W_NONE;
 }
+
+bool warning_risks_desync(enum warning_code code)
+{
+    switch (code) {
+    case W_CL_AND_TE:
+    case W_CL_DUPLICATE:
+    case W_CL_CONFLICT:
+    case W_CL_LIST:
+    case W_CL_INVALID:
+    case W_CL_OVERFLOW:
+    case W_TE_NOT_CHUNKED_LAST:
+    case W_TE_UNKNOWN:
+    case W_TE_CHUNKED_TWICE:
+    case W_TE_HTTP10:
+    case W_TE_OBFUSCATED:
+    case W_BARE_LF:
+    case W_BARE_CR:
+    case W_OBS_FOLD:
+    case W_WS_BEFORE_COLON:
+    case W_WS_AFTER_START_LINE:
+    case W_NO_COLON:
+    case W_EMPTY_NAME:
+    case W_NAME_CHAR:
+    case W_VALUE_CHAR:
+    case W_VERSION_INVALID:
+    case W_NUL_BYTE:
+    case W_NAME_TYPO:
+    case W_HEAD_TOO_LARGE:
+    case W_TOO_MANY_HEADERS: return true;
+    default: return false;
+    }
+}

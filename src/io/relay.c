@@ -110,7 +110,10 @@ struct relay {
     bool own; /* feeding hspy's own response (hooks are not asked) */
     bool cl_eof, cl_eof_done, cl_shut;
     bool up_eof, up_eof_done;
-    bool close_after;   /* close the client once the current response is out */
+    bool close_after; /* close the client once the current response is out */
+    /* The current request carries this warning_risks_desync code (W_NONE: none): its exchange
+     * is the last on both connections. */
+    uint16_t desync;
     bool head_deadline; /* the --head-timeout deadline runs for a head in progress */
     bool want_close, closing, closed;
     uint8_t close_how;
@@ -464,6 +467,11 @@ static void note_upstream(struct relay *r, struct exchange *ex)
     cat(b, &at, sizeof b, " on it)");
     if (r->head_edited)
         cat(b, &at, sizeof b, "; head sent with Host/target/forwarding edits");
+    if (r->desync) {
+        cat(b, &at, sizeof b, "; last exchange on both connections (");
+        cat(b, &at, sizeof b, warning_name(r->desync));
+        cat(b, &at, sizeof b, ": the upstream may frame this request differently)");
+    }
     b[at] = '\0';
     ex->note = arena_memdup(&ex->arena, b, at + 1);
 }
@@ -1164,6 +1172,12 @@ static bool route(struct relay *r, struct exchange *ex)
         answer(r, (uint16_t)status, EX_REJECTED, why);
         return false;
     }
+    /* A request whose head another reader may split or frame otherwise (request smuggling):
+     * whatever the upstream made of its bytes ends with this exchange, on both connections. */
+    const struct warning *risk = exchange_desync_warning(ex);
+    r->desync = risk ? risk->code : W_NONE;
+    if (risk)
+        r->close_after = true;
     r->connect_method = r->route.kind == FORWARD_CONNECT;
     r->http09 = (m->flags & MSG_HTTP09) != 0;
     if (!r->connect_method)

@@ -6,6 +6,10 @@
 # another client: its next reader would get the smuggled request's response (and the smuggled
 # request would swallow the start of its own). The upstream here is a raw-socket HTTP/1.1 server
 # that frames by Content-Length first and says in each answer which request it answered.
+# It honours Transfer-Encoding only as one line spelt exactly "Transfer-Encoding: chunked", as
+# a strict reader would; each head hspy reads more leniently (a doubled, folded or oddly spelt
+# Transfer-Encoding, whitespace before its colon, a bare LF) is framed apart by the two, and
+# must likewise be the last exchange on both connections.
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl
 proxy_setup
@@ -31,11 +35,32 @@ def serve(c, conn):
             buf += d
         end = buf.index(b"\r\n\r\n") + 4
         head, buf = buf[:end], buf[end:]
-        length = 0
+        length, te = None, []
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
+            if name.strip().lower() == b"transfer-encoding":
+                te.append(line)
+        if length is None and te == [b"Transfer-Encoding: chunked"]:
+            while True:
+                while b"\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return c.close()
+                    buf += d
+                size_line, _, buf = buf.partition(b"\r\n")
+                size = int(size_line.split(b";")[0], 16)
+                while len(buf) < size + 2:
+                    d = c.recv(65536)
+                    if not d:
+                        return c.close()
+                    buf += d
+                buf = buf[size + 2:]
+                if size == 0:
+                    break
+            length = 0
+        length = length or 0
         while len(buf) < length:
             d = c.recv(65536)
             if not d:
@@ -95,13 +120,47 @@ check "TE in HTTP/1.0 is answered" grep -q '^conn 2 req 3 POST /b HTTP/1.0$' "$T
 check "... and its upstream connection serves nobody else" \
     test "$(curl -s "$PURL/four")" = "conn 3 req 1 GET /four HTTP/1.1"
 
+# A plain chunked request is framed the same by both: its connection stays in the pool.
+INNER='GET /p3 HTTP/1.1\r\nContent-Length: 40\r\n\r\n'
+SIZE=$(printf '%x' "$(printf "$INNER" | wc -c)")
+CHUNKED="\r\n\r\n$SIZE\r\n$INNER\r\n0\r\n\r\n"
+$RAW "$PPORT" --timeout 5 \
+    --send "POST /plain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked$CHUNKED" >"$T/plain"
+check "a plain chunked request is answered" grep -q '^conn 3 req 2 POST /plain HTTP/1.1$' "$T/plain"
+check "... and its upstream connection is reused" \
+    test "$(curl -s "$PURL/five")" = "conn 3 req 3 GET /five HTTP/1.1"
+
+# Heads the two read differently: the upstream reads no body and takes the chunk for a request
+# whose Content-Length would swallow the next client's. Each must leave no connection behind.
+conn=3
+n=0
+for head in 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked' \
+    'Transfer-Encoding : chunked' \
+    'Transfer-Encoding: Chunked' \
+    'Transfer-Encoding:\r\n chunked' \
+    'X-A: 1\nTransfer-Encoding: chunked'; do
+    n=$((n + 1))
+    $RAW "$PPORT" --timeout 5 --send "POST /v$n HTTP/1.1\r\nHost: x\r\n$head$CHUNKED" >"$T/v$n"
+    check "obscure head $n ($head) is answered" grep -q "POST /v$n HTTP/1.1\$" "$T/v$n"
+    conn=$((conn + 1))
+    check "... and the next client gets a new upstream connection" \
+        test "$(curl -s "$PURL/after$n")" = "conn $conn req 1 GET /after$n HTTP/1.1"
+done
+
 check "hspy proxy exits with status 0" proxy_stop
-check "seven exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 7
+check "nineteen exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 19
+check "the plain chunked request's exchange does not end its connections" \
+    test "$(pyq "$PROXY_OUT" '"last exchange" in ex[7].get("note", "")')" = False
+for i in 1 2 3 4 5; do
+    check "obscure head $i: its note says it ended both connections" \
+        grep -q "last exchange on both connections" \
+        <<<"$(pyq "$PROXY_OUT" "ex[$((7 + 2 * i))].get('note', '')")"
+done
 check "the smuggling request has its cl-and-te warning" \
     test "$(pyq "$PROXY_OUT" '[w["code"] for w in ex[2]["warnings"]]')" = '["cl-and-te"]'
 check "the victim's exchange is its own request and answer" \
     test "$(pyq "$PROXY_OUT" '(ex[3]["request"]["target"], len(ex[3]["warnings"]), ex[3]["response"]["body"].strip())')" = \
     "('/victim', 0, 'conn 2 req 1 GET /victim HTTP/1.1')"
-check "the summary counts three upstream connections (two of them reused twice)" \
-    grep -q '; upstream: 3 connections, 4 reuses,' "$PROXY_ERR"
+check "the summary counts eight upstream connections and eleven reuses" \
+    grep -q '; upstream: 8 connections, 11 reuses,' "$PROXY_ERR"
 finish

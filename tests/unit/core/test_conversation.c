@@ -576,6 +576,62 @@ static void test_smuggling_cl_te(void **state)
 }
 
 /*
+ * Which request heads another reader may split or frame differently (exchange_desync_warning,
+ * the proxy's reason to end both connections after the exchange): the first such warning's
+ * name, or "" for a head every reader frames alike.
+ */
+static void test_desync_risk(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *head;
+        const char *code;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\nHost: h\r\n\r\n", ""},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", ""},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:  gzip , chunked \r\n\r\n", ""},
+        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n", ""},
+        {"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", ""},
+        {"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", ""},
+        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
+         "cl-duplicate"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\n", "cl-list"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n",
+         "te-chunked-twice"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n", "te-obfuscated"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n", "ws-before-colon"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n\r\n", "obs-fold"},
+        {"POST / HTTP/1.1\r\nHost: h\nTransfer-Encoding: chunked\r\n\r\n", "bare-lf"},
+        {"POST / HTTP/1.1\r\n Transfer-Encoding: chunked\r\nHost: h\r\n\r\n",
+         "ws-after-start-line"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n\r\n", "header-name-typo"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nX(y): chunked\r\n\r\n", "invalid-name-char"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encodng: chunked\r\n\r\n", "header-name-typo"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\x0b\r\n\r\n", "invalid-value-char"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct step s[] = {{C, cases[i].head}, {NULL, NULL}};
+        struct recorder r;
+        memset(&r, 0, sizeof r);
+        r.pause_on = -1;
+        struct conversation_events ev = {&r, on_event};
+        struct conversation *c = conversation_new(&LIVE, &ev);
+        size_t n;
+        uint8_t *b = tu_unescape(s[0].bytes, &n);
+        assert_int_equal(conversation_feed(c, SIDE_CLIENT, b, n, 1000), n);
+        free(b);
+        assert_int_equal(r.n, 1);
+        const struct warning *w = exchange_desync_warning(r.ex[0]);
+        const char *got = w ? warning_name((enum warning_code)w->code) : "";
+        if (strcmp(got, cases[i].code) != 0)
+            fail_msg("case %zu (%s): desync warning '%s', want '%s'", i, cases[i].head, got,
+                     cases[i].code);
+        conversation_free(c);
+    }
+}
+
+/*
  * Requests that waited behind a response after which the connection closes are still read:
  * each is an exchange of its own, never answered, saying why; bytes that cannot start a request
  * are kept too.
@@ -1282,6 +1338,7 @@ int main(void)
         cmocka_unit_test(test_http09_and_close_delimited),
         cmocka_unit_test(test_body_on_204),
         cmocka_unit_test(test_smuggling_cl_te),
+        cmocka_unit_test(test_desync_risk),
         cmocka_unit_test(test_leftover_requests_after_close),
         cmocka_unit_test(test_leftover_ends_body_then_partial_head),
         cmocka_unit_test(test_capture_gap_in_length_body),
