@@ -1293,6 +1293,18 @@ static void next_request(struct relay *r)
     dynbuf_reset(&r->resp_sent_buf);
 }
 
+/*
+ * Whether the upstream connection may serve another request once the current response is out:
+ * it did not end or send more than its response, its framing keeps it open, and nothing sent
+ * on it (an edit, a head the upstream may frame otherwise) leaves it out of step with hspy.
+ * Whether the client connection goes on is another matter (close_after, cl_eof).
+ */
+static bool upstream_reusable(const struct relay *r)
+{
+    return r->up && !r->up_eof && !r->extra && !r->broken && !r->no_reuse && r->desync == W_NONE &&
+           conversation_framing(r->conv, SIDE_SERVER)->keep_alive;
+}
+
 /* The response is out: the upstream goes back to the pool or closes; the next request may
  * start unless the connection ends here. */
 static void step_retire(struct relay *r)
@@ -1322,8 +1334,7 @@ static void step_retire(struct relay *r)
     }
     if (r->rq != RQ_SENT)
         return; /* still sending the request (an early answer to a spooled body) */
-    bool reuse = r->up && !r->up_eof && !r->extra && !r->close_after && !r->broken &&
-                 !r->no_reuse && conversation_framing(r->conv, SIDE_SERVER)->keep_alive;
+    bool reuse = upstream_reusable(r);
     r->no_reuse = false;
     if (r->up) {
         if (reuse)
@@ -1423,8 +1434,7 @@ static void step_close(struct relay *r)
         return;
     if (r->rq == RQ_TUNNEL || r->rs == RS_TUNNEL)
         drop_upstream(r, r->close_how == CONN_CLOSE_RESET ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
-    else if (r->up && r->rs == RS_DONE && r->rq == RQ_SENT && !r->up_eof && !r->extra &&
-             !r->broken && !r->no_reuse && conversation_framing(r->conv, SIDE_SERVER)->keep_alive) {
+    else if (r->rs == RS_DONE && r->rq == RQ_SENT && upstream_reusable(r)) {
         upstream_put(r->up, &r->last);
         r->up = NULL;
     } else {

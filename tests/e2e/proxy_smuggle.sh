@@ -15,7 +15,7 @@ need python3 curl
 proxy_setup
 
 cat >"$T/clfirst.py" <<'EOF'
-import socket, sys, threading
+import socket, sys, threading, time
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", 0))
@@ -69,6 +69,8 @@ def serve(c, conn):
         buf = buf[length:]
         nreq += 1
         line = head.split(b"\r\n")[0].decode("latin-1").lstrip("\r\n")
+        if "/slow" in line:
+            time.sleep(0.5)  # the client's FIN reaches hspy before this answer
         body = ("conn %d req %d %s\n" % (conn, nreq, line)).encode()
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
@@ -120,15 +122,22 @@ check "TE in HTTP/1.0 is answered" grep -q '^conn 2 req 3 POST /b HTTP/1.0$' "$T
 check "... and its upstream connection serves nobody else" \
     test "$(curl -s "$PURL/four")" = "conn 3 req 1 GET /four HTTP/1.1"
 
+# A client that half-closes after its request gets its answer, then its connection closes; the
+# upstream connection, which nothing put out of step, goes back to the pool.
+$RAW "$PPORT" --timeout 5 --send "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n" --half-close >"$T/half"
+check "a half-closed client is answered" grep -q '^conn 3 req 2 GET /slow HTTP/1.1$' "$T/half"
+check "... and its upstream connection is reused" \
+    test "$(curl -s "$PURL/after-half")" = "conn 3 req 3 GET /after-half HTTP/1.1"
+
 # A plain chunked request is framed the same by both: its connection stays in the pool.
 INNER='GET /p3 HTTP/1.1\r\nContent-Length: 40\r\n\r\n'
 SIZE=$(printf '%x' "$(printf "$INNER" | wc -c)")
 CHUNKED="\r\n\r\n$SIZE\r\n$INNER\r\n0\r\n\r\n"
 $RAW "$PPORT" --timeout 5 \
     --send "POST /plain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked$CHUNKED" >"$T/plain"
-check "a plain chunked request is answered" grep -q '^conn 3 req 2 POST /plain HTTP/1.1$' "$T/plain"
+check "a plain chunked request is answered" grep -q '^conn 3 req 4 POST /plain HTTP/1.1$' "$T/plain"
 check "... and its upstream connection is reused" \
-    test "$(curl -s "$PURL/five")" = "conn 3 req 3 GET /five HTTP/1.1"
+    test "$(curl -s "$PURL/five")" = "conn 3 req 5 GET /five HTTP/1.1"
 
 # Heads the two read differently: the upstream reads no body and takes the chunk for a request
 # whose Content-Length would swallow the next client's. Each must leave no connection behind.
@@ -148,19 +157,19 @@ for head in 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked' \
 done
 
 check "hspy proxy exits with status 0" proxy_stop
-check "nineteen exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 19
+check "twenty-one exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 21
 check "the plain chunked request's exchange does not end its connections" \
-    test "$(pyq "$PROXY_OUT" '"last exchange" in ex[7].get("note", "")')" = False
+    test "$(pyq "$PROXY_OUT" '"last exchange" in ex[9].get("note", "")')" = False
 for i in 1 2 3 4 5; do
     check "obscure head $i: its note says it ended both connections" \
         grep -q "last exchange on both connections" \
-        <<<"$(pyq "$PROXY_OUT" "ex[$((7 + 2 * i))].get('note', '')")"
+        <<<"$(pyq "$PROXY_OUT" "ex[$((9 + 2 * i))].get('note', '')")"
 done
 check "the smuggling request has its cl-and-te warning" \
     test "$(pyq "$PROXY_OUT" '[w["code"] for w in ex[2]["warnings"]]')" = '["cl-and-te"]'
 check "the victim's exchange is its own request and answer" \
     test "$(pyq "$PROXY_OUT" '(ex[3]["request"]["target"], len(ex[3]["warnings"]), ex[3]["response"]["body"].strip())')" = \
     "('/victim', 0, 'conn 2 req 1 GET /victim HTTP/1.1')"
-check "the summary counts eight upstream connections and eleven reuses" \
-    grep -q '; upstream: 8 connections, 11 reuses,' "$PROXY_ERR"
+check "the summary counts eight upstream connections and thirteen reuses" \
+    grep -q '; upstream: 8 connections, 13 reuses,' "$PROXY_ERR"
 finish
