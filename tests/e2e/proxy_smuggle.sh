@@ -25,14 +25,28 @@ with open(sys.argv[1] + ".tmp", "w") as f:
 import os
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 
+class Closed(Exception):
+    pass
+
+def until(c, buf, enough):
+    """buf with more bytes from c until enough(buf); Closed when c ends first."""
+    while not enough(buf):
+        d = c.recv(65536)
+        if not d:
+            raise Closed()
+        buf += d
+    return buf
+
 def serve(c, conn):
+    try:
+        answer(c, conn)
+    except Closed:
+        c.close()
+
+def answer(c, conn):
     buf, nreq = b"", 0
     while True:
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(65536)
-            if not d:
-                return c.close()
-            buf += d
+        buf = until(c, buf, lambda b: b"\r\n\r\n" in b)
         end = buf.index(b"\r\n\r\n") + 4
         head, buf = buf[:end], buf[end:]
         length, te = None, []
@@ -43,30 +57,14 @@ def serve(c, conn):
             if name.strip().lower() == b"transfer-encoding":
                 te.append(line)
         if length is None and te == [b"Transfer-Encoding: chunked"]:
-            while True:
-                while b"\r\n" not in buf:
-                    d = c.recv(65536)
-                    if not d:
-                        return c.close()
-                    buf += d
+            size = -1
+            while size != 0:
+                buf = until(c, buf, lambda b: b"\r\n" in b)
                 size_line, _, buf = buf.partition(b"\r\n")
                 size = int(size_line.split(b";")[0], 16)
-                while len(buf) < size + 2:
-                    d = c.recv(65536)
-                    if not d:
-                        return c.close()
-                    buf += d
-                buf = buf[size + 2:]
-                if size == 0:
-                    break
-            length = 0
+                buf = until(c, buf, lambda b: len(b) >= size + 2)[size + 2:]
         length = length or 0
-        while len(buf) < length:
-            d = c.recv(65536)
-            if not d:
-                return c.close()
-            buf += d
-        buf = buf[length:]
+        buf = until(c, buf, lambda b: len(b) >= length)[length:]
         nreq += 1
         line = head.split(b"\r\n")[0].decode("latin-1").lstrip("\r\n")
         if "/slow" in line:

@@ -613,21 +613,16 @@ static void test_desync_risk(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct step s[] = {{C, cases[i].head}, {NULL, NULL}};
         struct recorder r;
-        memset(&r, 0, sizeof r);
-        r.pause_on = -1;
-        struct conversation_events ev = {&r, on_event};
-        struct conversation *c = conversation_new(&LIVE, &ev);
-        size_t n;
-        uint8_t *b = tu_unescape(s[0].bytes, &n);
-        assert_int_equal(conversation_feed(c, SIDE_CLIENT, b, n, 1000), n);
-        free(b);
+        struct dynbuf out;
+        play(s, &LIVE, 0, &out, &r);
         assert_int_equal(r.n, 1);
         const struct warning *w = exchange_desync_warning(r.ex[0]);
         const char *got = w ? warning_name((enum warning_code)w->code) : "";
         if (strcmp(got, cases[i].code) != 0)
-            fail_msg("case %zu (%s): desync warning '%s', want '%s'", i, cases[i].head, got,
-                     cases[i].code);
-        conversation_free(c);
+            fail_msg("case %zu (%s): desync warning '%s', want '%s'\n%s", i, cases[i].head, got,
+                     cases[i].code, dynbuf_str(&out));
+        exchange_free(r.ex[0]);
+        dynbuf_cleanup(&out);
     }
 }
 
