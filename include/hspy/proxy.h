@@ -62,6 +62,8 @@ struct proxy_counters {
     uint64_t client_aborts;
     uint64_t retries;     /* requests resent after a reused connection closed unanswered */
     uint64_t idle_closed; /* client connections closed idle between requests */
+    uint64_t ambiguous;   /* requests another reader may frame differently (warning_risks_desync):
+                             both connections ended after them */
 };
 
 struct proxy {

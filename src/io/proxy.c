@@ -159,9 +159,11 @@ static void report(const struct proxy *px)
             "hspy: proxy: %" PRIu64 " requests, %" PRIu64 " not forwarded, %" PRIu64
             " tunnels; upstream: %" PRIu64 " connections, %" PRIu64 " reuses, %" PRIu64
             " failed, %" PRIu64 " out of step; answered %" PRIu64 " x 502, %" PRIu64
-            " timeouts, %" PRIu64 " rejected; %" PRIu64 " cut, %" PRIu64 " client aborts\n",
+            " timeouts, %" PRIu64 " rejected; %" PRIu64 " cut, %" PRIu64 " client aborts; %" PRIu64
+            " ambiguous requests ended their connections\n",
             k->requests, k->unforwarded, k->tunnels, u->connects, u->reused, u->connect_failed,
-            u->stray, k->bad_gateway, k->timeouts, k->rejected, k->cut, k->client_aborts);
+            u->stray, k->bad_gateway, k->timeouts, k->rejected, k->cut, k->client_aborts,
+            k->ambiguous);
 }
 
 int proxy_open(struct proxy *px, struct hspy *h)

@@ -1176,8 +1176,10 @@ static bool route(struct relay *r, struct exchange *ex)
      * whatever the upstream made of its bytes ends with this exchange, on both connections. */
     const struct warning *risk = exchange_desync_warning(ex);
     r->desync = risk ? risk->code : W_NONE;
-    if (risk)
+    if (risk) {
         r->close_after = true;
+        r->px->counters.ambiguous++;
+    }
     r->connect_method = r->route.kind == FORWARD_CONNECT;
     r->http09 = (m->flags & MSG_HTTP09) != 0;
     if (!r->connect_method)

@@ -170,4 +170,6 @@ check "the victim's exchange is its own request and answer" \
     "('/victim', 0, 'conn 2 req 1 GET /victim HTTP/1.1')"
 check "the summary counts eight upstream connections and thirteen reuses" \
     grep -q '; upstream: 8 connections, 13 reuses,' "$PROXY_ERR"
+check "... and seven ambiguous requests that ended their connections" \
+    grep -q '; 7 ambiguous requests ended their connections$' "$PROXY_ERR"
 finish
