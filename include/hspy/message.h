@@ -68,7 +68,9 @@ struct message {
     /* MESSAGE_INTERIM_MAX entries in the exchange's arena, allocated at the first interim
      * response (exchange_add_interim), or NULL */
     struct message_interim *interim;
-    struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */
+    /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap; ngaps of them used, the
+     * first gaps in order (gaps_unlisted counts those after) */
+    struct message_gap *gaps;
     /* MSG_HASHED: the payload's hash, 32 bytes in the exchange's arena; NULL while the payload
      * is whole in raw, which message_sha256 then hashes on demand. Use message_sha256. */
     const uint8_t *sha256;
@@ -76,6 +78,8 @@ struct message {
     uint32_t head_off; /* offset of the final head in raw */
     uint32_t chunks;   /* chunks seen (chunked bodies) */
     uint32_t interim_dropped;
+    /* gaps past MESSAGE_GAPS_MAX: their bytes are in gap_bytes and wire_bytes, not in gaps */
+    uint32_t gaps_unlisted;
     uint16_t ngaps;
     uint8_t ninterim;
     uint8_t body_kind; /* enum body_kind */

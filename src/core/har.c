@@ -896,6 +896,7 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     member_int(w, "interim_dropped", m->interim_dropped);
     jsonwrite_name(w, "gaps");
     gap_list(w, m);
+    member_int(w, "gaps_unlisted", m->gaps_unlisted);
     member_int(w, "gap_bytes", (int64_t)m->gap_bytes);
     jsonwrite_name(w, "sha256");
     jsonout_write_sha256(w, m);

@@ -50,6 +50,12 @@ static uint32_t flag_bits(const json_t *names, const char *(*name_of)(uint32_t))
     return bits;
 }
 
+/* v within [0, max]. */
+static uint64_t clamp(int64_t v, uint64_t max)
+{
+    return v < 0 ? 0 : (uint64_t)v > max ? max : (uint64_t)v;
+}
+
 static void endpoint_of(const json_t *o, struct endpoint *e)
 {
     memset(e, 0, sizeof *e);
@@ -66,6 +72,7 @@ struct side_bytes {
     struct dynbuf raw;
     struct message_gap gaps[MESSAGE_GAPS_MAX];
     uint16_t ngaps;
+    uint32_t unlisted; /* gaps the record lists past MESSAGE_GAPS_MAX, or says it left out */
     int64_t t_first, t_last;
     bool present;
     bool snaplen; /* the gaps were packets a snap length cut (MSG_SNAPLEN) */
@@ -210,11 +217,15 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
     const json_t *g;
     json_array_foreach(json_object_get(rec, "gaps"), i, g)
     {
-        if (sb->ngaps >= MESSAGE_GAPS_MAX)
-            break;
+        if (sb->ngaps >= MESSAGE_GAPS_MAX) {
+            sb->unlisted++;
+            continue;
+        }
         sb->gaps[sb->ngaps++] = (struct message_gap){(uint64_t)jsonget_int(g, "offset", 0),
                                                      (uint64_t)jsonget_int(g, "size", 0)};
     }
+    sb->unlisted +=
+        (uint32_t)clamp(jsonget_int(rec, "gaps_unlisted", 0), UINT32_MAX - sb->unlisted);
     sb->t_first = jsonget_int(rec, "first_byte_ns", 0);
     sb->t_last = jsonget_int(rec, "last_byte_ns", 0);
     sb->snaplen = (flag_bits(json_object_get(rec, "flags"), message_flag_name) & MSG_SNAPLEN) != 0;
@@ -251,11 +262,6 @@ static bool sha256_of(const char *hex, uint8_t out[SHA256_DIGEST_LEN])
     return true;
 }
 
-static uint64_t clamp(int64_t v, uint64_t max)
-{
-    return v < 0 ? 0 : (uint64_t)v > max ? max : (uint64_t)v;
-}
-
 /* Whether the engine's head was read from the very bytes the record holds. */
 static bool head_matches(const struct message *m, const struct dynbuf *raw)
 {
@@ -268,6 +274,7 @@ static bool head_matches(const struct message *m, const struct dynbuf *raw)
 static void restore_gaps(struct exchange *ex, struct message *m, const struct side_bytes *sb)
 {
     m->ngaps = 0;
+    m->gaps_unlisted = sb->unlisted;
     if (!sb->ngaps)
         return;
     if (!m->gaps)
