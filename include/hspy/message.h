@@ -59,7 +59,9 @@ struct message {
     struct http_head head;   /* spans relative to raw.data + head_off; headers in the arena */
     uint64_t wire_bytes;     /* every byte of this side of the exchange, kept or not */
     uint64_t content_length; /* declared length, for BODY_LENGTH */
-    uint64_t body_off;       /* side offset where the body starts (head_off + head.len) */
+    /* offset in raw where the body (or a tunnel's bytes) starts: head_off + head.len, or
+     * where the bytes after a gap that cut the head start (MSG_HEAD_CUT) */
+    uint64_t body_off;
     uint64_t body_wire;      /* body bytes on the wire, framing and trailers included */
     uint64_t body_size;      /* payload bytes after removing the chunked framing */
     uint64_t trailer_off;    /* side offset of the trailer section, 0 when none */

@@ -837,8 +837,9 @@ static void enter_tunnel(struct conversation *c, struct exchange *ex)
     ex->flags |= EX_TUNNEL;
     ex->req.body_kind = BODY_TUNNEL;
     ex->resp.body_kind = BODY_TUNNEL;
-    ex->req.body_off = ex->req.wire_bytes;
-    ex->resp.body_off = ex->resp.wire_bytes;
+    /* In raw, as every body_off: a capture's gap before (a cut head) is no byte of it. */
+    ex->req.body_off = ex->req.raw.len;
+    ex->resp.body_off = ex->resp.raw.len;
     for (int s = 0; s < 2; s++) {
         c->side[s].ex = ex;
         c->side[s].state = PS_TUNNEL;

@@ -135,6 +135,15 @@ static bool feed_range(struct conversation *c, enum side s, const struct side_by
     return ok;
 }
 
+/* The side offset of raw offset off of b: the gaps before it count (a gap that cut a head lies
+ * before its body, a cut interim response's before the final head). */
+static uint64_t side_offset(const struct side_bytes *b, uint64_t off)
+{
+    for (uint16_t i = 0; i < b->ngaps && b->gaps[i].off <= off; i++)
+        off += b->gaps[i].len;
+    return off;
+}
+
 /*
  * A head that ends with a CR alone at the start of a line is complete only once the byte after
  * that CR is seen and is not a LF (see http.c's parse_fields). When the head is the last thing
@@ -466,13 +475,14 @@ static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t 
             cc.exchange.body_keep = sb[s].raw.len;
     uint32_t exflags = flag_bits(json_object_get(hs, "flags"), exchange_flag_name);
     bool interim = json_array_size(json_object_get(rec[1], "interim")) > 0;
+    /* The record's offsets are in raw; the replay feeds side offsets, gaps included. */
     uint64_t req_split = UINT64_MAX, resp_split = 0;
     if (exflags & EX_TUNNEL) {
-        req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
-        resp_split = (uint64_t)jsonget_int(rec[1], "body_offset", 0);
+        req_split = side_offset(&sb[0], clamp(jsonget_int(rec[0], "body_offset", 0), UINT64_MAX));
+        resp_split = side_offset(&sb[1], clamp(jsonget_int(rec[1], "body_offset", 0), UINT64_MAX));
     } else if (interim) {
-        req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
-        resp_split = (uint64_t)jsonget_int(rec[1], "head_offset", 0);
+        req_split = side_offset(&sb[0], clamp(jsonget_int(rec[0], "body_offset", 0), UINT64_MAX));
+        resp_split = side_offset(&sb[1], clamp(jsonget_int(rec[1], "head_offset", 0), UINT64_MAX));
     }
     bool head[2];
     for (int s = 0; s < 2; s++)
