@@ -112,7 +112,17 @@ def upgrade_cut(path):
     w.close()
 
 
-for fn in (continue_gaps, interims_gap, connect_gaps, upgrade_gaps, connect_cut, upgrade_cut):
+def head_unfinished(path):
+    """A capture that ends inside a request head."""
+    w = Writer(path)
+    c = Conn(w, [T0], "10.1.0.1", "10.1.0.2", 40207, 8080)
+    c.handshake()
+    c.send(0, b"GET /never/finished?q=1 HTTP/1.1\r\nHost: example.test\r\nUser-Ag")
+    w.close()
+
+
+for fn in (continue_gaps, interims_gap, connect_gaps, upgrade_gaps, connect_cut, upgrade_cut,
+           head_unfinished):
     fn("%s/%s.pcap" % (sys.argv[2], fn.__name__.replace("_", "-")))
 EOF
 [ -s "$WORK/continue-gaps.pcap" ] || fail "the captures were not written"
@@ -159,7 +169,8 @@ EOF
 }
 
 for cap in "$WORK"/continue-gaps.pcap "$WORK"/interims-gap.pcap "$WORK"/connect-gaps.pcap \
-    "$WORK"/upgrade-gaps.pcap "$WORK"/connect-cut.pcap "$WORK"/upgrade-cut.pcap "$caps"/real-snaplen-continue.pcap "$caps"/real-connect.pcap \
+    "$WORK"/upgrade-gaps.pcap "$WORK"/connect-cut.pcap "$WORK"/upgrade-cut.pcap \
+    "$WORK"/head-unfinished.pcap "$caps"/real-snaplen-continue.pcap "$caps"/real-connect.pcap \
     "$caps"/gen-connect.pcap "$caps"/gen-websocket.pcap; do
     name=$(basename "$cap")
     "$HSPY" read --no-tui --json "$cap" >"$WORK/$name.json" 2>/dev/null
@@ -192,5 +203,15 @@ assert "tunnel" in t["flags"], t["flags"]
 assert {w["side"] for w in t["warnings"] if w["code"] == "capture-gap"} == {"request", "response"}, t["warnings"]
 u = recs("upgrade-gaps")[0]
 assert "tunnel" in u["flags"] and any(w["code"] == "capture-gap" for w in u["warnings"]), u
+EOF
+# A request head the capture ended inside: its URL from the request line as far as it came,
+# in the HAR written from the capture and in the one written from that HAR.
+check "a request head never finished: its method and URL in both HAR files" python3 - \
+    "$WORK/head-unfinished.pcap.a.har" "$WORK/head-unfinished.pcap.b.har" <<'EOF'
+import json, sys
+for path in sys.argv[1:]:
+    r = json.load(open(path))["log"]["entries"][0]["request"]
+    got = (r["method"], r["url"])
+    assert got == ("GET", "http://10.1.0.2:8080/never/finished?q=1"), (path, got)
 EOF
 finish
