@@ -64,7 +64,7 @@ struct message {
     uint64_t body_off;
     uint64_t body_wire;      /* body bytes on the wire, framing and trailers included */
     uint64_t body_size;      /* payload bytes after removing the chunked framing */
-    uint64_t trailer_off;    /* side offset of the trailer section, 0 when none */
+    uint64_t trailer_off;    /* offset in raw of the trailer section, 0 when none */
     uint64_t gap_bytes;      /* total bytes missing */
     int64_t t_first, t_last; /* ns since the epoch of the first and last byte, 0 = none */
     /* MESSAGE_INTERIM_MAX entries in the exchange's arena, allocated at the first interim
