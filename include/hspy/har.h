@@ -72,8 +72,10 @@ int har_stream_entry(struct dynbuf *out, const struct exchange *ex, const struct
 
 /*
  * The absolute URL of ex's request ("http://" + Host + target; the target itself when it is in
- * absolute form; "about:blank" without a request head). Bytes that may not appear in a URI are
- * percent-encoded. Appends to out; returns out's text.
+ * absolute form). A head not parsed (it never finished) gives the URL of its target as far as it
+ * arrived, with the server's address for the host; "about:blank" when no method and target
+ * arrived. Bytes that may not appear in a URI are percent-encoded. Appends to out; returns out's
+ * text.
  */
 const char *har_url(struct dynbuf *out, const struct exchange *ex);
 

@@ -306,6 +306,14 @@ bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *me
                             struct http_span *target, bool *whole);
 
 /*
+ * The form of the request target t[0..n) (RFC 9112 3.2) as an enum http_head_flag bit:
+ * HEAD_ABSOLUTE_FORM ("scheme://..."), HEAD_AUTHORITY_FORM ("host:port"), HEAD_ASTERISK_FORM
+ * ("*"), or 0 (the origin form, or none of them). What the parser sets in a head's flags, and
+ * what a target read by http_peek_request_line is taken for.
+ */
+unsigned http_target_form(const uint8_t *t, size_t n);
+
+/*
  * True when buf (len bytes a client sent, not parsed) begins with a whole request line, its LF
  * included, whose method is HEAD (case-sensitive, as methods are: RFC 9110 9.1). What hspy's
  * answer to a head it did not parse goes by: a line still arriving tells nothing for sure, and

@@ -59,16 +59,20 @@ struct message {
     struct http_head head;   /* spans relative to raw.data + head_off; headers in the arena */
     uint64_t wire_bytes;     /* every byte of this side of the exchange, kept or not */
     uint64_t content_length; /* declared length, for BODY_LENGTH */
-    uint64_t body_off;       /* side offset where the body starts (head_off + head.len) */
+    /* offset in raw where the body (or a tunnel's bytes) starts: head_off + head.len, or
+     * where the bytes after a gap that cut the head start (MSG_HEAD_CUT) */
+    uint64_t body_off;
     uint64_t body_wire;      /* body bytes on the wire, framing and trailers included */
     uint64_t body_size;      /* payload bytes after removing the chunked framing */
-    uint64_t trailer_off;    /* side offset of the trailer section, 0 when none */
+    uint64_t trailer_off;    /* offset in raw of the trailer section, 0 when none */
     uint64_t gap_bytes;      /* total bytes missing */
     int64_t t_first, t_last; /* ns since the epoch of the first and last byte, 0 = none */
     /* MESSAGE_INTERIM_MAX entries in the exchange's arena, allocated at the first interim
      * response (exchange_add_interim), or NULL */
     struct message_interim *interim;
-    struct message_gap *gaps; /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap */
+    /* MESSAGE_GAPS_MAX entries in the arena, allocated at first gap; ngaps of them used, the
+     * first gaps in order (gaps_unlisted counts those after) */
+    struct message_gap *gaps;
     /* MSG_HASHED: the payload's hash, 32 bytes in the exchange's arena; NULL while the payload
      * is whole in raw, which message_sha256 then hashes on demand. Use message_sha256. */
     const uint8_t *sha256;
@@ -76,6 +80,8 @@ struct message {
     uint32_t head_off; /* offset of the final head in raw */
     uint32_t chunks;   /* chunks seen (chunked bodies) */
     uint32_t interim_dropped;
+    /* gaps past MESSAGE_GAPS_MAX: their bytes are in gap_bytes and wire_bytes, not in gaps */
+    uint32_t gaps_unlisted;
     uint16_t ngaps;
     uint8_t ninterim;
     uint8_t body_kind; /* enum body_kind */

@@ -60,10 +60,12 @@ struct gapnote {
     uint32_t seq;
     char *detail;       /* CONVERSATION_GAP_DETAIL_MAX bytes in ex's arena; NULL when dropped */
     const char *reason; /* what the first gap did to the message ("" when nothing to say) */
-    uint64_t first;     /* bytes of the first gap */
-    uint64_t total;     /* bytes of every gap */
-    uint32_t count;     /* gaps */
-    bool snap;          /* every one a snap length's */
+    /* what later gaps did, each "; at offset N: reason", in ex's arena; NULL when none said */
+    const char *later;
+    uint64_t first; /* bytes of the first gap */
+    uint64_t total; /* bytes of every gap */
+    uint32_t count; /* gaps */
+    bool snap;      /* every one a snap length's */
 };
 
 /* One direction of the connection. */
@@ -835,8 +837,9 @@ static void enter_tunnel(struct conversation *c, struct exchange *ex)
     ex->flags |= EX_TUNNEL;
     ex->req.body_kind = BODY_TUNNEL;
     ex->resp.body_kind = BODY_TUNNEL;
-    ex->req.body_off = ex->req.wire_bytes;
-    ex->resp.body_off = ex->resp.wire_bytes;
+    /* In raw, as every body_off: a capture's gap before (a cut head) is no byte of it. */
+    ex->req.body_off = ex->req.raw.len;
+    ex->resp.body_off = ex->resp.raw.len;
     for (int s = 0; s < 2; s++) {
         c->side[s].ex = ex;
         c->side[s].state = PS_TUNNEL;
@@ -1279,34 +1282,46 @@ void conversation_feed_leftover(struct conversation *c, enum side side, const ui
     c->leftover = NULL;
 }
 
-/* Counts n bytes missing at the side's current offset, without a warning. */
+/* Counts n bytes missing at the side's current offset, without a warning: in gap_bytes always,
+ * in the list while it has room (MESSAGE_GAPS_MAX), else in gaps_unlisted. */
 static void count_gap(struct exchange *ex, struct message *m, uint64_t n)
 {
     if (!m->gaps)
         m->gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *m->gaps);
     if (m->ngaps < MESSAGE_GAPS_MAX)
         m->gaps[m->ngaps++] = (struct message_gap){m->wire_bytes, n};
+    else if (m->gaps_unlisted < UINT32_MAX)
+        m->gaps_unlisted++;
     m->gap_bytes += n;
     m->flags |= MSG_GAP;
     ex->flags |= EX_GAP;
     m->wire_bytes += n;
 }
 
-/* Writes the note's detail: one gap as it always read; several with their total and count. */
-static void render_gapnote(const struct gapnote *g)
+/*
+ * Writes the note's detail: one gap as it always read; several with their total and count (and
+ * how many of them the message's list had no room for), then what the first gap did and what
+ * any later one did.
+ */
+static void render_gapnote(const struct gapnote *g, const struct message *m)
 {
     if (!g->detail)
         return;
     const char *sep = g->reason[0] ? ": " : "";
+    const char *later = g->later ? g->later : "";
+    char unlisted[64] = "";
+    if (m->gaps_unlisted)
+        snprintf(unlisted, sizeof unlisted, " (%u not listed: %d at most)", m->gaps_unlisted,
+                 MESSAGE_GAPS_MAX);
     if (g->count == 1)
         snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX, "%llu bytes missing%s%s",
                  (unsigned long long)g->first, sep, g->reason);
     else
         snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX,
-                 "%llu bytes missing in %u %s, the first %llu here%s%s",
+                 "%llu bytes missing in %u %s%s, the first %llu here%s%s%s",
                  (unsigned long long)g->total, g->count,
-                 g->snap ? "packets cut by the snap length" : "gaps", (unsigned long long)g->first,
-                 sep, g->reason);
+                 g->snap ? "packets cut by the snap length" : "gaps", unlisted,
+                 (unsigned long long)g->first, sep, g->reason, later);
 }
 
 static void note_gap(struct conversation *c, enum side s, uint64_t n, const char *reason, ...)
@@ -1316,8 +1331,9 @@ static void note_gap(struct conversation *c, enum side s, uint64_t n, const char
  * Counts a gap of n bytes at side s's current offset in its message, with the message's one
  * capture-gap warning: its first gap makes it at that offset, with reason (printf format: what
  * the gap did to the message) in its detail; later gaps rewrite the detail in place (the arena
- * buffer stays the message's while it is in progress) to count them all. A warning the exchange
- * had no room for (EXCHANGE_WARNINGS_MAX) is dropped once, not per gap.
+ * buffer stays the message's while it is in progress) to count them all, adding what a later gap
+ * did, with its offset, when it says ("the head was cut" after a cut interim response). A
+ * warning the exchange had no room for (EXCHANGE_WARNINGS_MAX) is dropped once, not per gap.
  */
 static void note_gap(struct conversation *c, enum side s, uint64_t n, const char *reason, ...)
 {
@@ -1325,24 +1341,34 @@ static void note_gap(struct conversation *c, enum side s, uint64_t n, const char
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
     struct gapnote *g = &sd->gapnote;
+    char said[CONVERSATION_GAP_DETAIL_MAX];
+    va_list ap;
+    va_start(ap, reason);
+    vsnprintf(said, sizeof said, reason, ap);
+    va_end(ap);
     if (g->ex != ex || g->seq != ex->conn_seq || g->count == 0) {
-        *g = (struct gapnote){.ex = ex, .seq = ex->conn_seq, .first = n, .snap = true};
-        va_list ap;
-        va_start(ap, reason);
-        g->reason = arena_vprintf(&ex->arena, reason, ap);
-        va_end(ap);
+        *g = (struct gapnote){.ex = ex,
+                              .seq = ex->conn_seq,
+                              .reason = arena_strdup(&ex->arena, said),
+                              .first = n,
+                              .snap = true};
         uint16_t before = ex->nwarnings;
         exchange_warn(ex, W_CAPTURE_GAP, s, m->wire_bytes, NULL);
         if (ex->nwarnings > before) {
             g->detail = arena_alloc(&ex->arena, CONVERSATION_GAP_DETAIL_MAX);
             ex->warnings[ex->nwarnings - 1].detail = g->detail;
         }
+    } else if (said[0] && g->detail &&
+               (!g->later || strlen(g->later) < CONVERSATION_GAP_DETAIL_MAX)) {
+        /* Bounded: the detail shows no more than its room, however many heads were cut. */
+        g->later = arena_printf(&ex->arena, "%s; at offset %llu: %s", g->later ? g->later : "",
+                                (unsigned long long)m->wire_bytes, said);
     }
     g->count++;
     g->total += n;
     g->snap = g->snap && sd->snap_gap;
-    render_gapnote(g);
     count_gap(ex, m, n);
+    render_gapnote(g, m);
 }
 
 static void add_gap(struct conversation *c, enum side s, uint64_t n)

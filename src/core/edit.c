@@ -557,6 +557,7 @@ static void move_message(struct exchange *dst, struct exchange *src, enum side s
     d->head.cap = d->head.nheaders;
     d->gaps = NULL;
     d->ngaps = 0;
+    d->gaps_unlisted = 0;
     /* The interim responses live in src's arena too: copied with room for more, as
      * exchange_add_interim leaves them. */
     d->interim = d->ninterim ? arena_memdup(&dst->arena, m->interim,

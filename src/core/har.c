@@ -167,31 +167,62 @@ static void url_host(struct dynbuf *out, const struct exchange *ex)
     }
 }
 
-const char *har_url(struct dynbuf *out, const struct exchange *ex)
+/* A method as a request line may spell it: one or more tchar (RFC 9110 5.6.2). */
+static bool method_token(const uint8_t *p, size_t n)
 {
-    const struct message *m = &ex->req;
-    if (!(m->flags & MSG_HEAD)) {
-        dynbuf_adds(out, "about:blank");
-        return dynbuf_str(out);
-    }
-    const uint8_t *t = message_at(m, m->head.target);
-    size_t n = m->head.target.len;
-    if (m->head.flags & HEAD_ABSOLUTE_FORM) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", p[i]))
+            return false;
+    return n > 0;
+}
+
+/*
+ * The method and target of a request whose head was not parsed (it never finished: a head
+ * timeout, a capture that ends inside it, the head limit), as far as they arrived: true when a
+ * method and at least one byte of target did (spans relative to m->raw.data). Bytes that are no
+ * request line (TLS, garbage) give false.
+ */
+static bool peeked_request(const struct message *m, struct http_span *method,
+                           struct http_span *target)
+{
+    return message_peek_request_line(m, method, target) && target->len > 0 &&
+           method_token(m->raw.data + method->off, method->len);
+}
+
+/* The URL of target t[0..n) of the form http_target_form gives (form). */
+static const char *url_of(struct dynbuf *out, const struct exchange *ex, const uint8_t *t, size_t n,
+                          unsigned form)
+{
+    if (form & HEAD_ABSOLUTE_FORM) {
         url_absolute(out, t, n);
         return dynbuf_str(out);
     }
     dynbuf_adds(out, "http://");
-    if (m->head.flags & HEAD_AUTHORITY_FORM) {
+    if (form & HEAD_AUTHORITY_FORM) {
         url_append(out, t, n, true);
         dynbuf_addc(out, '/');
         return dynbuf_str(out);
     }
     url_host(out, ex);
-    if (m->head.flags & HEAD_ASTERISK_FORM)
+    if (form & HEAD_ASTERISK_FORM)
         t = (const uint8_t *)"/", n = 1;
     else if (n == 0 || t[0] != '/')
         dynbuf_addc(out, '/');
     url_append(out, t, n, false);
+    return dynbuf_str(out);
+}
+
+const char *har_url(struct dynbuf *out, const struct exchange *ex)
+{
+    const struct message *m = &ex->req;
+    if (m->flags & MSG_HEAD)
+        return url_of(out, ex, message_at(m, m->head.target), m->head.target.len, m->head.flags);
+    struct http_span method, target;
+    if (peeked_request(m, &method, &target)) {
+        const uint8_t *t = m->raw.data + target.off;
+        return url_of(out, ex, t, target.len, http_target_form(t, target.len));
+    }
+    dynbuf_adds(out, "about:blank");
     return dynbuf_str(out);
 }
 
@@ -663,7 +694,9 @@ static void sizes(struct jsonwrite *w, const struct message *m)
 static void url(struct jsonwrite *w, const struct exchange *ex)
 {
     struct dynbuf b;
-    dynbuf_init(&b, 3 * (size_t)(ex->req.head.target.len + 1024) + 64);
+    /* A target not parsed is at most the kept bytes. */
+    size_t target = (ex->req.flags & MSG_HEAD) ? ex->req.head.target.len : ex->req.raw.len;
+    dynbuf_init(&b, 3 * (target + 1024) + 64);
     har_url(&b, ex);
     jsonwrite_string(w, dynbuf_str(&b), b.len);
     dynbuf_cleanup(&b);
@@ -674,7 +707,11 @@ static void request(struct jsonwrite *w, const struct exchange *ex, const struct
     const struct message *m = &ex->req;
     jsonwrite_begin_object(w);
     jsonwrite_name(w, "method");
-    span_text(w, m, m->head.method);
+    struct http_span method, target;
+    if (!(m->flags & MSG_HEAD) && peeked_request(m, &method, &target))
+        text(w, m->raw.data + method.off, method.len);
+    else
+        span_text(w, m, m->head.method);
     jsonwrite_name(w, "url");
     url(w, ex);
     jsonwrite_name(w, "httpVersion");
@@ -896,6 +933,7 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     member_int(w, "interim_dropped", m->interim_dropped);
     jsonwrite_name(w, "gaps");
     gap_list(w, m);
+    member_int(w, "gaps_unlisted", m->gaps_unlisted);
     member_int(w, "gap_bytes", (int64_t)m->gap_bytes);
     jsonwrite_name(w, "sha256");
     jsonout_write_sha256(w, m);

@@ -50,6 +50,12 @@ static uint32_t flag_bits(const json_t *names, const char *(*name_of)(uint32_t))
     return bits;
 }
 
+/* v within [0, max]. */
+static uint64_t clamp(int64_t v, uint64_t max)
+{
+    return v < 0 ? 0 : (uint64_t)v > max ? max : (uint64_t)v;
+}
+
 static void endpoint_of(const json_t *o, struct endpoint *e)
 {
     memset(e, 0, sizeof *e);
@@ -66,6 +72,7 @@ struct side_bytes {
     struct dynbuf raw;
     struct message_gap gaps[MESSAGE_GAPS_MAX];
     uint16_t ngaps;
+    uint32_t unlisted; /* gaps the record lists past MESSAGE_GAPS_MAX, or says it left out */
     int64_t t_first, t_last;
     bool present;
     bool snaplen; /* the gaps were packets a snap length cut (MSG_SNAPLEN) */
@@ -126,6 +133,15 @@ static bool feed_range(struct conversation *c, enum side s, const struct side_by
         }
     }
     return ok;
+}
+
+/* The side offset of raw offset off of b: the gaps before it count (a gap that cut a head lies
+ * before its body, a cut interim response's before the final head). */
+static uint64_t side_offset(const struct side_bytes *b, uint64_t off)
+{
+    for (uint16_t i = 0; i < b->ngaps && b->gaps[i].off <= off; i++)
+        off += b->gaps[i].len;
+    return off;
 }
 
 /*
@@ -210,11 +226,15 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
     const json_t *g;
     json_array_foreach(json_object_get(rec, "gaps"), i, g)
     {
-        if (sb->ngaps >= MESSAGE_GAPS_MAX)
-            break;
+        if (sb->ngaps >= MESSAGE_GAPS_MAX) {
+            sb->unlisted++;
+            continue;
+        }
         sb->gaps[sb->ngaps++] = (struct message_gap){(uint64_t)jsonget_int(g, "offset", 0),
                                                      (uint64_t)jsonget_int(g, "size", 0)};
     }
+    sb->unlisted +=
+        (uint32_t)clamp(jsonget_int(rec, "gaps_unlisted", 0), UINT32_MAX - sb->unlisted);
     sb->t_first = jsonget_int(rec, "first_byte_ns", 0);
     sb->t_last = jsonget_int(rec, "last_byte_ns", 0);
     sb->snaplen = (flag_bits(json_object_get(rec, "flags"), message_flag_name) & MSG_SNAPLEN) != 0;
@@ -251,11 +271,6 @@ static bool sha256_of(const char *hex, uint8_t out[SHA256_DIGEST_LEN])
     return true;
 }
 
-static uint64_t clamp(int64_t v, uint64_t max)
-{
-    return v < 0 ? 0 : (uint64_t)v > max ? max : (uint64_t)v;
-}
-
 /* Whether the engine's head was read from the very bytes the record holds. */
 static bool head_matches(const struct message *m, const struct dynbuf *raw)
 {
@@ -268,6 +283,7 @@ static bool head_matches(const struct message *m, const struct dynbuf *raw)
 static void restore_gaps(struct exchange *ex, struct message *m, const struct side_bytes *sb)
 {
     m->ngaps = 0;
+    m->gaps_unlisted = sb->unlisted;
     if (!sb->ngaps)
         return;
     if (!m->gaps)
@@ -459,13 +475,14 @@ static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t 
             cc.exchange.body_keep = sb[s].raw.len;
     uint32_t exflags = flag_bits(json_object_get(hs, "flags"), exchange_flag_name);
     bool interim = json_array_size(json_object_get(rec[1], "interim")) > 0;
+    /* The record's offsets are in raw; the replay feeds side offsets, gaps included. */
     uint64_t req_split = UINT64_MAX, resp_split = 0;
     if (exflags & EX_TUNNEL) {
-        req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
-        resp_split = (uint64_t)jsonget_int(rec[1], "body_offset", 0);
+        req_split = side_offset(&sb[0], clamp(jsonget_int(rec[0], "body_offset", 0), UINT64_MAX));
+        resp_split = side_offset(&sb[1], clamp(jsonget_int(rec[1], "body_offset", 0), UINT64_MAX));
     } else if (interim) {
-        req_split = (uint64_t)jsonget_int(rec[0], "body_offset", 0);
-        resp_split = (uint64_t)jsonget_int(rec[1], "head_offset", 0);
+        req_split = side_offset(&sb[0], clamp(jsonget_int(rec[0], "body_offset", 0), UINT64_MAX));
+        resp_split = side_offset(&sb[1], clamp(jsonget_int(rec[1], "head_offset", 0), UINT64_MAX));
     }
     bool head[2];
     for (int s = 0; s < 2; s++)

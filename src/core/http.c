@@ -538,21 +538,21 @@ static const uint8_t *skip_ws(const uint8_t *p, const uint8_t *end, bool *odd)
     return p;
 }
 
+unsigned http_target_form(const uint8_t *t, size_t n)
+{
+    if (n > 0 && t[0] == '/')
+        return 0; /* origin form, the usual case */
+    if (n == 1 && t[0] == '*')
+        return HEAD_ASTERISK_FORM;
+    const uint8_t *colon = n > 0 ? memchr(t, ':', n) : NULL;
+    if (colon && (size_t)(colon - t) + 3 <= n && colon[1] == '/' && colon[2] == '/')
+        return HEAD_ABSOLUTE_FORM;
+    return colon ? HEAD_AUTHORITY_FORM : 0;
+}
+
 static inline void classify_target(const uint8_t *base, struct http_head *h)
 {
-    const uint8_t *t = base + h->target.off;
-    size_t n = h->target.len;
-    if (n > 0 && t[0] == '/')
-        return; /* origin form, the usual case */
-    if (n == 1 && t[0] == '*')
-        h->flags |= HEAD_ASTERISK_FORM;
-    else if (n > 0 && t[0] != '/') {
-        const uint8_t *colon = memchr(t, ':', n);
-        if (colon && (size_t)(colon - t) + 3 <= n && colon[1] == '/' && colon[2] == '/')
-            h->flags |= HEAD_ABSOLUTE_FORM;
-        else if (colon)
-            h->flags |= HEAD_AUTHORITY_FORM;
-    }
+    h->flags |= (uint16_t)http_target_form(base + h->target.off, h->target.len);
 }
 
 /* Request line in [p, eol) (eol excludes CR LF). */

@@ -891,17 +891,66 @@ static void test_capture_gaps_one_warning(void **state)
     assert_int_equal(count_code(r.ex[0], W_CAPTURE_GAP, &w), 1);
     assert_int_equal(w->offset, 33);
     assert_string_equal(w->detail,
-                        "200100 bytes missing in 201 packets cut by the snap length, the first 100 "
-                        "here: the head was cut after 33 bytes (1 field lines read); the body's "
+                        "200100 bytes missing in 201 packets cut by the snap length (185 not "
+                        "listed: 16 at most), the first 100 here: the head was cut after 33 bytes "
+                        "(1 field lines read); the body's "
                         "length is unknown: it ends where the next message starts");
     assert_int_equal(r.ex[0]->warnings_dropped, 0);
+    /* Every gap's bytes are counted; the list holds the first MESSAGE_GAPS_MAX, the rest are
+     * counted as not listed, and the detail says so. */
     assert_int_equal(r.ex[0]->resp.gap_bytes, 200100);
+    assert_int_equal(r.ex[0]->resp.ngaps, MESSAGE_GAPS_MAX);
+    assert_int_equal(r.ex[0]->resp.gaps_unlisted, 201 - MESSAGE_GAPS_MAX);
+    uint64_t listed = 0;
+    for (uint16_t i = 0; i < r.ex[0]->resp.ngaps; i++)
+        listed += r.ex[0]->resp.gaps[i].len;
+    assert_int_equal(listed + 1000 * (201 - MESSAGE_GAPS_MAX), r.ex[0]->resp.gap_bytes);
     assert_int_equal(count_code(r.ex[1], W_CAPTURE_GAP, &w), 1);
     assert_int_equal(w->offset, 40 + 52);
     assert_string_equal(w->detail, "144 bytes missing in 3 gaps, the first 48 here");
+    assert_int_equal(r.ex[1]->resp.ngaps, 3);
+    assert_int_equal(r.ex[1]->resp.gaps_unlisted, 0);
     assert_true(r.ex[1]->resp.flags & MSG_COMPLETE);
     for (int i = 0; i < r.n; i++)
         exchange_free(r.ex[i]);
+}
+
+/*
+ * The one capture-gap warning of a message whose gaps did different things says each: a cut
+ * 100 Continue (the first gap, at the warning's offset), then the final head cut too (a later
+ * gap, with its own offset).
+ */
+static void test_capture_gaps_later_reason(void **state)
+{
+    (void)state;
+    struct recorder r;
+    memset(&r, 0, sizeof r);
+    r.pause_on = -1;
+    struct conversation_events ev = {&r, on_event};
+    struct conversation *c = conversation_new(&CAPTURE, &ev);
+    int64_t ts = 1000;
+    segment(c, SIDE_CLIENT,
+            "PUT /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n", 0,
+            ts);
+    segment(c, SIDE_SERVER, "HTTP/1.1 100 Continue\r\nX-A: b", 7, ts += 1000);
+    segment(c, SIDE_CLIENT, "abcd", 0, ts += 1000);
+    segment(c, SIDE_SERVER, "HTTP/1.1 201 Created\r\nServer: x\r\nCont", 60, ts += 1000);
+    segment(c, SIDE_SERVER, "done", 0, ts += 1000);
+    conversation_close(c, SIDE_CLIENT, ts);
+    conversation_close(c, SIDE_SERVER, ts);
+    conversation_free(c);
+    assert_int_equal(r.n, 1);
+    const struct warning *w = NULL;
+    assert_int_equal(count_code(r.ex[0], W_CAPTURE_GAP, &w), 1);
+    assert_int_equal(w->offset, 29);
+    assert_string_equal(w->detail,
+                        "67 bytes missing in 2 packets cut by the snap length, the first 7 here: "
+                        "the interim 100 response's head was cut after 29 bytes; at offset 73: "
+                        "the head was cut after 37 bytes (1 field lines read); the body's length "
+                        "is unknown: it ends where the next message starts");
+    assert_int_equal(r.ex[0]->resp.ngaps, 2);
+    assert_int_equal(r.ex[0]->resp.gap_bytes, 67);
+    exchange_free(r.ex[0]);
 }
 
 /*
@@ -1341,6 +1390,7 @@ int main(void)
         cmocka_unit_test(test_snaplen_cut_heads),
         cmocka_unit_test(test_snaplen_lost_requests),
         cmocka_unit_test(test_capture_gaps_one_warning),
+        cmocka_unit_test(test_capture_gaps_later_reason),
         cmocka_unit_test(test_live_gap_in_chunked_stays_dead),
         cmocka_unit_test(test_capture_skipped_tail),
         cmocka_unit_test(test_capture_bodiless_stray),

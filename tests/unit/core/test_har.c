@@ -305,6 +305,22 @@ static const struct url_case URLS[] = {
     {"OPTIONS * HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL, "http://h/"},
     {"GET /x#frag HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL, "http://h/x%23frag"},
     {"GET /\\x1b[2J HTTP/1.1\\r\\nHost: h\\x01\\r\\n\\r\\n", NULL, "http://h%01/%1B%5B2J"},
+    /* A head that never finished (a head timeout, a capture ending in it): its target as far
+     * as it arrived, the server's address for the host; about:blank without a method and a
+     * target, or for bytes that are no request line. */
+    {"GET /half?q=1 HTTP/1.1\\r\\nHost: a.example\\r\\nUser-Ag", "192.0.2.7",
+     "http://192.0.2.7:80/half?q=1"},
+    {"POST /cut-in-targ", "192.0.2.7", "http://192.0.2.7:80/cut-in-targ"},
+    {"\\r\\nGET /after-crlf HTTP/1.1\\r\\n", "192.0.2.7", "http://192.0.2.7:80/after-crlf"},
+    {"GET /a b", "192.0.2.7", "http://192.0.2.7:80/a"},
+    {"GET http://b.example:81/p HT", NULL, "http://b.example:81/p"},
+    {"CONNECT example.com:44", NULL, "http://example.com:44/"},
+    {"OPTIONS * HTTP/1.1\\r\\n", NULL, "http://unknown/"},
+    {"GET /\\x1b[2J", NULL, "http://unknown/%1B%5B2J"},
+    {"GET ", "192.0.2.7", "about:blank"},
+    {"GET", "192.0.2.7", "about:blank"},
+    {"G(T /x HTTP/1.1\\r\\n", "192.0.2.7", "about:blank"},
+    {"\\x16\\x03\\x01 \\x02\\x00", "192.0.2.7", "about:blank"},
 };
 
 static void test_urls(void **state)
@@ -342,6 +358,26 @@ static void test_no_response(void **state)
     json_t *flags = at(e, "_hspy.flags");
     assert_string_equal(json_string_value(json_array_get(flags, 0)), "done");
     assert_string_equal(json_string_value(json_array_get(flags, 1)), "upstream-fail");
+    json_decref(e);
+    exchange_free(ex);
+}
+
+/* A request head that never finished: method and URL as far as they arrived, the sizes unknown;
+ * the record keeps the bytes for the way back. */
+static void test_unfinished_request_head(void **state)
+{
+    (void)state;
+    struct exchange *ex =
+        tu_exchange_text("PUT /up/load?x=1 HTTP/1.1\\r\\nHost: h\\r\\nContent-Le",
+                         "HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    endpoint_set(&ex->server, "192.0.2.7", 8080);
+    assert_false(ex->req.flags & MSG_HEAD);
+    json_t *e = entry_of(ex);
+    check_required(e);
+    assert_string_equal(sat(e, "request.method"), "PUT");
+    assert_string_equal(sat(e, "request.url"), "http://192.0.2.7:8080/up/load?x=1");
+    assert_int_equal(json_integer_value(at(e, "request.headersSize")), -1);
+    assert_int_equal(json_integer_value(at(e, "response.status")), 408);
     json_decref(e);
     exchange_free(ex);
 }
@@ -833,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_raw_bit_exact),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_no_response),
+        cmocka_unit_test(test_unfinished_request_head),
         cmocka_unit_test(test_response_without_request),
         cmocka_unit_test(test_http09_response),
         cmocka_unit_test(test_post_data),

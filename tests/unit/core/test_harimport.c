@@ -146,6 +146,11 @@ static const struct rt_case ROUND_TRIPS[] = {
      {"C:GET /t HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
       "S:HTTP/1.1 200 OK\\r\\nContent-Length: 12\\r\\n\\r\\n0123456789ab"},
      4},
+    {"unfinished request head",
+     {"C:PUT /half?x=1 HTTP/1.1\\r\\nHo",
+      "S:HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n",
+      "c", "s"},
+     1 << 20},
     {"http09", {"C:GET /old\\r\\n", "S:<html>old</html>", "s"}, 1 << 20},
     {"binary",
      {"C:POST /b HTTP/1.1\\r\\nHost: h\\r\\nContent-Length: 4\\r\\n\\r\\n\\xff\\0\\xfe\\x80",
@@ -206,6 +211,37 @@ static void test_round_trips(void **state)
         round_trip(ex, c->name);
         exchange_free(ex);
     }
+}
+
+/*
+ * A message with more gaps than its list holds (MESSAGE_GAPS_MAX): the record lists the first
+ * ones, says how many it left out and counts every gap's bytes; the import keeps all three.
+ */
+static void test_gaps_unlisted(void **state)
+{
+    (void)state;
+    enum { GAPS = MESSAGE_GAPS_MAX + 4 };
+    const char *steps[2 * GAPS + 4];
+    size_t n = 0;
+    steps[n++] = "C:GET /g HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n";
+    steps[n++] = "S:HTTP/1.1 200 OK\\r\\nContent-Length: 90\\r\\n\\r\\n";
+    for (int i = 0; i < GAPS; i++) {
+        steps[n++] = "S:ab";
+        steps[n++] = "SG2";
+    }
+    steps[n++] = "S:0123456789";
+    steps[n] = NULL;
+    struct exchange *ex = engine(steps, 1 << 20, true);
+    assert_int_equal(ex->resp.ngaps, MESSAGE_GAPS_MAX);
+    assert_int_equal(ex->resp.gaps_unlisted, 4);
+    assert_int_equal(ex->resp.gap_bytes, 2 * GAPS);
+    json_t *a = entry_json(ex);
+    const json_t *rec =
+        json_object_get(json_object_get(json_object_get(a, "_hspy"), "response"), "gaps_unlisted");
+    assert_int_equal(json_integer_value(rec), 4);
+    json_decref(a);
+    round_trip(ex, "gaps past the list");
+    exchange_free(ex);
 }
 
 static void test_in_flight(void **state)
@@ -581,6 +617,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_gaps_unlisted),
         cmocka_unit_test(test_in_flight),
         cmocka_unit_test(test_foreign),
         cmocka_unit_test(test_foreign_times_and_gap),
