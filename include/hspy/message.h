@@ -72,10 +72,16 @@ struct message {
     /* MSG_HASHED: the payload's hash, 32 bytes in the exchange's arena; NULL while the payload
      * is whole in raw, which message_sha256 then hashes on demand. Use message_sha256. */
     const uint8_t *sha256;
+    /* The field lines of a chunked body's trailer section as received (the empty line that
+     * ends it left out; at most the head limit's bytes of it), in the exchange's arena; NULL
+     * when the section had none. Kept apart from raw, which may have stopped keeping before the
+     * end of a long body. */
+    const uint8_t *trailer;
     uint32_t flags;    /* enum message_flag */
     uint32_t head_off; /* offset of the final head in raw */
     uint32_t chunks;   /* chunks seen (chunked bodies) */
     uint32_t interim_dropped;
+    uint32_t trailer_len; /* bytes at trailer */
     uint16_t ngaps;
     uint8_t ninterim;
     uint8_t body_kind; /* enum body_kind */

@@ -771,6 +771,19 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
 static size_t feed_unknown(struct conversation *c, enum side s, const uint8_t *p, size_t n);
 static size_t feed_chunk(struct conversation *c, enum side s, const uint8_t *p, size_t n);
 
+/* Keeps the trailer section's field lines (as the decoder kept them, the empty line that ends
+ * the section left out) on the message: raw may have stopped keeping long before. */
+static void keep_trailer(struct exchange *ex, struct message *m, const struct chunked *ck)
+{
+    size_t n = ck->trailer.len;
+    if (!ck->trailer_cut && n && ck->trailer.data[n - 1] == '\n')
+        n -= n >= 2 && ck->trailer.data[n - 2] == '\r' ? 2 : 1;
+    if (n == 0)
+        return;
+    m->trailer = arena_memdup(&ex->arena, ck->trailer.data, n);
+    m->trailer_len = (uint32_t)n;
+}
+
 static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[s];
@@ -802,6 +815,7 @@ static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, s
             body_payload(c, s, p + pay.off, pay.len);
         if (sd->chunked.status == CHUNKED_DONE) {
             m->trailer_off = m->body_off + sd->chunked.trailer_off;
+            keep_trailer(sd->ex, m, &sd->chunked);
             message_done(c, s, true);
         } else if (sd->chunked.status == CHUNKED_ERROR) {
             message_done(c, s, false);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# What the echo and the records of `hspy listen` show of what a client sent, where bytes could
+# go missing: a chunked request's trailer fields (text and JSON echo, body kept or not).
+. "$(dirname "$0")/lib/listen.sh"
+need python3
+listen_setup
+RAW="python3 $(dirname "$0")/lib/rawclient.py"
+
+listen_start --json --body-keep 4
+CHUNKED='POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n'
+TRAILER='0\r\nX-Sum: abc\r\nX-Odd: \x1b[31m\xe9\r\n\r\n'
+$RAW "$PORT" --send "$CHUNKED\r\n5\r\nhello\r\n$TRAILER" >"$T/trailer.text"
+$RAW "$PORT" --send "${CHUNKED}Accept: application/json\r\n\r\n5\r\nhello\r\n$TRAILER" \
+    >"$T/trailer.json"
+listen_stop
+
+# The text echo is chunked: its payload, de-chunked, ends with the body and the trailer fields.
+dechunk() {
+    python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+head, _, rest = data.partition(b"\r\n\r\n")
+out = b""
+while rest:
+    size, _, rest = rest.partition(b"\r\n")
+    n = int(size.split(b";")[0], 16)
+    if n == 0:
+        break
+    out += rest[:n]
+    rest = rest[n + 2:]
+sys.stdout.buffer.write(out)' "$1"
+}
+dechunk "$T/trailer.text" >"$T/trailer.text.body"
+check "text echo: the body, then the trailer fields as sent" \
+    test "$(tail -c 57 "$T/trailer.text.body" | od -An -c | tr -s ' \n' ' ')" = \
+    "$(printf 'hello\r\n-- trailer section --\r\nX-Sum: abc\r\nX-Odd: \033[31m\351\r\n' | od -An -c | tr -s ' \n' ' ')"
+check "JSON echo: the trailer fields as pairs, escaped" \
+    test "$(python3 -c '
+import json, sys
+d = open(sys.argv[1], "rb").read().partition(b"\r\n\r\n")[2]
+print(json.dumps(json.loads(d)["trailers"]))' "$T/trailer.json")" = \
+    '[["X-Sum", "abc"], ["X-Odd", "\u001b[31m\u00e9"]]'
+
+finish
