@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the echo and the records of `hspy listen` show of what a client sent, where bytes could
-# go missing: a chunked request's trailer fields (text and JSON echo, body kept or not).
+# go missing: a chunked request's trailer fields (text and JSON echo, body kept or not); every
+# NUL byte of a head counted on its one warning.
 . "$(dirname "$0")/lib/listen.sh"
 need python3
 listen_setup
@@ -12,7 +13,11 @@ TRAILER='0\r\nX-Sum: abc\r\nX-Odd: \x1b[31m\xe9\r\n\r\n'
 $RAW "$PORT" --send "$CHUNKED\r\n5\r\nhello\r\n$TRAILER" >"$T/trailer.text"
 $RAW "$PORT" --send "${CHUNKED}Accept: application/json\r\n\r\n5\r\nhello\r\n$TRAILER" \
     >"$T/trailer.json"
+$RAW "$PORT" --send 'GET /nul HTTP/1.1\r\nHost: a\r\nX-A: 1\x002\r\nX-B: \x00\x00\r\n\r\n' >/dev/null
 listen_stop
+check "one nul-byte warning, counting the three" \
+    test "$(pyq "$LISTEN_OUT" '[[w["offset"], w["detail"]] for e in ex for w in e["warnings"] if w["code"] == "nul-byte"]')" = \
+    '[[34, "3 NUL bytes: at 34, 43, 44"]]'
 
 # The text echo is chunked: its payload, de-chunked, ends with the body and the trailer fields.
 dechunk() {
