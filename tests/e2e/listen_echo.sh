@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the echo and the records of `hspy listen` show of what a client sent, where bytes could
 # go missing: a chunked request's trailer fields (text and JSON echo, body kept or not); every
-# NUL byte of a head counted on its one warning.
+# NUL byte of a head counted on its one warning; what arrived of the request line of a head
+# answered 408 or 431 (access log line and --json), and no body to HEAD there.
 . "$(dirname "$0")/lib/listen.sh"
 need python3
 listen_setup
@@ -45,5 +46,23 @@ import json, sys
 d = open(sys.argv[1], "rb").read().partition(b"\r\n\r\n")[2]
 print(json.dumps(json.loads(d)["trailers"]))' "$T/trailer.json")" = \
     '[["X-Sum", "abc"], ["X-Odd", "\u001b[31m\u00e9"]]'
+
+# Heads never parsed: over --head-max (431) and unfinished at --head-timeout (408).
+BIG=$(head -c 2000 /dev/zero | tr '\0' a)
+for mode in --json --log=line; do
+    listen_start $mode --head-max 1k --head-timeout 1s
+    $RAW "$PORT" --send "GET /big HTTP/1.1\r\nHost: a\r\nX-Big: $BIG\r\n\r\n" >"$T/431"
+    $RAW "$PORT" --send 'HEAD /slow HTTP/1.1\r\nHost: a\r\n' >"$T/408.HEAD"
+    $RAW "$PORT" --send 'POST /sl' >/dev/null
+    listen_stop
+    cp "$LISTEN_OUT" "$T/unparsed$mode"
+done
+check "431: answered" grep -q '^HTTP/1.1 431 ' "$T/431"
+check "408 to HEAD: no body" test "$(body_after_head "$T/408.HEAD")" = 0
+check "--json: what arrived of the request lines" \
+    test "$(pyq "$T/unparsed--json" '[(e["response"]["status"], e["request"]["method"], e["request"]["request_line_seen"]) for e in ex]')" = \
+    '[[431, null, {"method": "GET", "target": "/big", "whole": true}], [408, null, {"method": "HEAD", "target": "/slow", "whole": true}], [408, null, {"method": "POST", "target": "/sl", "whole": false}]]'
+check "access log: what arrived of the request lines" \
+    test "$(awk '{print $4, $5, $6}' "$T/unparsed--log=line" | tr '\n' ,)" = "GET /big 431,HEAD /slow 408,POST /sl 408,"
 
 finish

@@ -292,6 +292,36 @@ static void test_unparsed_message(void **state)
     exchange_free(ex);
 }
 
+/* request_line_seen: what arrived of the request line of a head never parsed (an exchange
+ * answered 408 or 431), null when the head was parsed or no method and space arrived. */
+static void test_request_line_seen(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *req;
+        const char *seen; /* compact JSON */
+    } cases[] = {
+        {"GET /a HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", "null"},
+        {"HEAD /slow HTTP/1.1\\r\\nHost: h\\r\\n",
+         "{\"method\":\"HEAD\",\"target\":\"/slow\",\"whole\":true}"},
+        {"POST /sl", "{\"method\":\"POST\",\"target\":\"/sl\",\"whole\":false}"},
+        {"\\x16\\x03\\x01\\x02\\x00\\x01", "null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct exchange *ex = tu_exchange_text(cases[i].req, NULL, 0);
+        json_t *v = roundtrip(ex);
+        json_t *r = json_object_get(v, "request");
+        assert_true(json_is_null(json_object_get(r, "method")) == (i > 0));
+        char *got = json_dumps(json_object_get(r, "request_line_seen"),
+                               JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        if (strcmp(got, cases[i].seen) != 0)
+            fail_msg("case %zu: %s, expected %s", i, got, cases[i].seen);
+        free(got);
+        json_decref(v);
+        exchange_free(ex);
+    }
+}
+
 /* An HTTP/0.9 response has no head: its bytes are its body, carried as any body is. */
 static void test_http09_response(void **state)
 {
@@ -639,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_header),
         cmocka_unit_test(test_truncated_and_tunnel),
         cmocka_unit_test(test_unparsed_message),
+        cmocka_unit_test(test_request_line_seen),
         cmocka_unit_test(test_http09_response),
         cmocka_unit_test(test_line_too_large),
         cmocka_unit_test(test_iso8601),

@@ -59,6 +59,11 @@ static const struct line_case LINES[] = {
     {"GET /\\x1b]0;pwn\\x07 HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL,
      "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 GET /\\x1b]0;pwn\\x07 - - - "
      "!invalid-target\n"}, /* no response: no duration */
+    /* a head never parsed (answered 408 or 431): what arrived of the request line */
+    {"HEAD /slow HTTP/1.1\\r\\nHost: h\\r\\n", "HTTP/1.1 408 Request Timeout\\r\\n\\r\\n",
+     "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 HEAD /slow 408 0 5.000ms\n"},
+    {"POST /a\\x1bb", NULL, "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 POST /a\\x1bb - - -\n"},
+    {"POST", NULL, "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 - - - - -\n"},
     /* HTTP/0.9: no status, but the response's payload is known */
     {"GET /old\\r\\n", "hello world",
      "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 GET /old - 11 5.000ms !http09\n"},
