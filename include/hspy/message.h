@@ -128,6 +128,15 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
                                struct http_span *target);
 
 /*
+ * The next field of m's trailer section (m->trailer), from *pos (0 for the first; moved past
+ * the field): name and value spans relative to m->trailer, the value without the whitespace
+ * around it and running over obs-fold lines as the head parser's does, a line without a colon
+ * a nameless value. Returns false after the last field (at once when there is none).
+ */
+bool message_trailer_next(const struct message *m, size_t *pos, struct http_span *name,
+                          struct http_span *value);
+
+/*
  * True when the request m is a HEAD request: by its parsed method, or, when its head was not
  * parsed (over the head limit, unfinished, not HTTP), by a whole request line at the start of
  * the kept bytes (http_request_line_is_head). The one test hspy's own answers and the framing

@@ -124,43 +124,13 @@ static void add_headers(json_t *root, const struct message *m)
                             json_integer(m->head.total_headers - m->head.nheaders));
 }
 
-/* The next field of trailer field lines p[*i..n): name and value spans (relative to p), the
- * value without surrounding whitespace and running over obs-fold lines, as the head parser's;
- * a line without a colon is a nameless value. Returns false at the end. */
-static bool next_trailer_field(const uint8_t *p, size_t n, size_t *i, struct http_span *name,
-                               struct http_span *value)
-{
-    if (*i >= n)
-        return false;
-    size_t start = *i, end = start;
-    /* The line, and the folded lines after it (those starting with a space or a tab). */
-    do {
-        const uint8_t *lf = memchr(p + end, '\n', n - end);
-        end = lf ? (size_t)(lf - p) + 1 : n;
-    } while (end < n && (p[end] == ' ' || p[end] == '\t'));
-    *i = end;
-    size_t stop = end;
-    while (stop > start && (p[stop - 1] == '\n' || p[stop - 1] == '\r' || p[stop - 1] == ' ' ||
-                            p[stop - 1] == '\t'))
-        stop--;
-    const uint8_t *colon = memchr(p + start, ':', stop - start);
-    size_t v = colon ? (size_t)(colon - p) + 1 : start, ne = colon ? (size_t)(colon - p) : start;
-    while (ne > start && (p[ne - 1] == ' ' || p[ne - 1] == '\t'))
-        ne--;
-    while (v < stop && (p[v] == ' ' || p[v] == '\t'))
-        v++;
-    *name = (struct http_span){(uint32_t)start, (uint32_t)(ne - start)};
-    *value = (struct http_span){(uint32_t)v, (uint32_t)(stop - v)};
-    return true;
-}
-
 /* "trailers": the fields of a chunked body's trailer section, pairs in the order sent. */
 static void add_trailers(json_t *root, const struct message *m)
 {
     json_t *arr = json_array();
     struct http_span name, value;
     size_t i = 0;
-    while (m->trailer && next_trailer_field(m->trailer, m->trailer_len, &i, &name, &value)) {
+    while (message_trailer_next(m, &i, &name, &value)) {
         json_t *pair = json_array();
         json_array_append_new(pair, text(m->trailer + name.off, name.len));
         json_array_append_new(pair, text(m->trailer + value.off, value.len));

@@ -450,6 +450,22 @@ static void write_start_line(struct jsonwrite *w, const struct message *m, enum 
     jsonwrite_int(w, m->interim_dropped);
 }
 
+/* A chunked body's trailer fields as [name, value] pairs (kept apart from raw, whole however
+ * long the body). */
+static void write_trailers(struct jsonwrite *w, const struct message *m)
+{
+    jsonwrite_begin_array(w);
+    struct http_span name, value;
+    size_t pos = 0;
+    while (message_trailer_next(m, &pos, &name, &value)) {
+        jsonwrite_begin_array(w);
+        write_text_or_base64(w, m->trailer + name.off, name.len);
+        write_text_or_base64(w, m->trailer + value.off, value.len);
+        jsonwrite_end(w);
+    }
+    jsonwrite_end(w);
+}
+
 /* Sizes and framing of a message (head is whether it has a parsed head). */
 static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
 {
@@ -471,6 +487,8 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_int(w, (int64_t)m->body_wire);
     jsonwrite_name(w, "chunks");
     jsonwrite_int(w, m->chunks);
+    jsonwrite_name(w, "trailers");
+    write_trailers(w, m);
 }
 
 static void write_message(struct jsonwrite *w, const struct message *m, enum side side,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the echo and the records of `hspy listen` show of what a client sent, where bytes could
-# go missing: a chunked request's trailer fields (text and JSON echo, body kept or not); every
-# NUL byte of a head counted on its one warning; what arrived of the request line of a head
-# answered 408 or 431 (access log line and --json), and no body to HEAD there.
+# go missing: a chunked request's trailer fields (text and JSON echo, and the record, body kept
+# or not); every NUL byte of a head counted on its one warning; what arrived of the request
+# line of a head answered 408 or 431 (access log line and --json), and no body to HEAD there.
 . "$(dirname "$0")/lib/listen.sh"
 need python3
 listen_setup
@@ -16,6 +16,9 @@ $RAW "$PORT" --send "${CHUNKED}Accept: application/json\r\n\r\n5\r\nhello\r\n$TR
     >"$T/trailer.json"
 $RAW "$PORT" --send 'GET /nul HTTP/1.1\r\nHost: a\r\nX-A: 1\x002\r\nX-B: \x00\x00\r\n\r\n' >/dev/null
 listen_stop
+check "the record keeps the trailer fields of a body past --body-keep" \
+    test "$(pyq "$LISTEN_OUT" '[e["request"]["trailers"] for e in ex if e["request"]["target"] == "/t"]')" = \
+    '[[["X-Sum", "abc"], ["X-Odd", {"base64": "G1szMW3p"}]], [["X-Sum", "abc"], ["X-Odd", {"base64": "G1szMW3p"}]]]'
 check "one nul-byte warning, counting the three" \
     test "$(pyq "$LISTEN_OUT" '[[w["offset"], w["detail"]] for e in ex for w in e["warnings"] if w["code"] == "nul-byte"]')" = \
     '[[34, "3 NUL bytes: at 34, 43, 44"]]'

@@ -188,6 +188,17 @@ static void test_chunked_and_interim(void **state)
         json_string_value(json_array_get(json_array_get(json_object_get(i0, "headers"), 0), 0)),
         "X-Hint");
     assert_string_equal(sget(v, "request.body"), "ok");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(v, "response"), "trailers")),
+                     0);
+    json_decref(v);
+    /* The trailer fields as the conversation keeps them (test_echo: whatever --body-keep). */
+    static const char trailer[] = "X-Trailer: t\r\nX-Two:  2 \r\n";
+    ex->resp.trailer = arena_memdup(&ex->arena, trailer, sizeof trailer - 1);
+    ex->resp.trailer_len = sizeof trailer - 1;
+    v = roundtrip(ex);
+    char *t = json_dumps(json_object_get(json_object_get(v, "response"), "trailers"), JSON_COMPACT);
+    assert_string_equal(t, "[[\"X-Trailer\",\"t\"],[\"X-Two\",\"2\"]]");
+    free(t);
     json_decref(v);
     exchange_free(ex);
 }
