@@ -317,6 +317,10 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
                           cfg->body_limit);
     }
     body_section(out, side, m, cfg);
+    if (m->trailer) { /* kept apart from raw: shown whole however much of the body was kept */
+        dynbuf_printf(out, "* %s trailer section:\n", side);
+        head_lines(out, prefix, m->trailer, m->trailer_len);
+    }
     /* Bytes a capture never had were not dropped by --body-keep: only the rest can have been. */
     if (m->wire_bytes - m->gap_bytes > m->raw.len)
         dynbuf_printf(out, "* %s: %" PRIu64 " bytes on the wire, %zu kept (--body-keep)\n", side,

@@ -144,6 +144,16 @@ static void test_full_record(void **state)
     for (const unsigned char *p = (const unsigned char *)got; *p; p++)
         assert_true(*p >= 0x20 || *p == '\n' || *p == '\t');
     free(got);
+    /* The trailer fields (kept apart from raw by the conversation), after the body. */
+    static const char trailer[] = "X-Sum: 1\r\nX-Esc: \x1b[2J\r\n";
+    ex->resp.trailer = arena_memdup(&ex->arena, trailer, sizeof trailer - 1);
+    ex->resp.trailer_len = sizeof trailer - 1;
+    got = full_of(ex, 8);
+    if (!strstr(got,
+                "* 4 more bytes not shown (--body-limit 8)\n* response trailer section:\n"
+                "< X-Sum: 1\xe2\x90\x8d\xe2\x90\x8a\n< X-Esc: \\x1b[2J\xe2\x90\x8d\xe2\x90\x8a\n"))
+        fail_msg("no trailer section in:\n%s", got);
+    free(got);
     exchange_free(ex);
 }
 
