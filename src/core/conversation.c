@@ -257,7 +257,8 @@ static void warn_nuls(struct exchange *ex, enum side s, uint64_t base, uint64_t 
                                  (unsigned long long)(base + at[i]));
     if (n > shown)
         snprintf(list + used, sizeof list - used, ", ...");
-    exchange_warn(ex, W_NUL_BYTE, s, off, "%u NUL byte%s: at %s", n, n == 1 ? "" : "s", list);
+    exchange_warn(ex, W_NUL_BYTE, s, off, "%u NUL byte%s: at %s", (unsigned)n, n == 1 ? "" : "s",
+                  list);
 }
 
 /* Attaches the parser's warnings w about buf[0..len) (NULL for a body: no text to quote), whose
