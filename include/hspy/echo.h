@@ -4,10 +4,11 @@
  *
  *   {"method", "target", "path", "args", "http_version", "headers": [[name, value], ...],
  *    "url", "origin", "client", "body" | "body_base64", "body_size", "body_truncated",
- *    "body_sha256", "form", "files", "json"}
+ *    "body_sha256", "form", "files", "json", "trailers": [[name, value], ...]}
  *
  * Header values and text that are not valid UTF-8 are carried as Latin-1 (each byte one code
- * point), so the JSON stays valid and no byte is lost.
+ * point), so the JSON stays valid and no byte is lost. "trailers" holds the fields of a chunked
+ * body's trailer section (message.trailer), empty when there were none.
  */
 #ifndef HSPY_ECHO_H
 #define HSPY_ECHO_H
@@ -24,6 +25,16 @@
  * Returns 0, or -1 when out's maximum was too small (out then holds a cut document).
  */
 int echo_json(const struct exchange *ex, const struct http_limits *limits, struct dynbuf *out);
+
+/* What the text echo puts between the payload and the trailer section it shows after it. */
+#define ECHO_TRAILER_MARK "\r\n-- trailer section --\r\n"
+
+/*
+ * The text echo's account of m's trailer section, appended to out: nothing when m has no
+ * trailer fields, else ECHO_TRAILER_MARK and the field lines as received (their bytes
+ * untouched, as the echoed head's), ending in a line end.
+ */
+void echo_text_trailer(const struct message *m, struct dynbuf *out);
 
 /* The forms the echo answers in. */
 enum echo_form {

@@ -321,6 +321,17 @@ unsigned http_target_form(const uint8_t *t, size_t n);
  */
 bool http_request_line_is_head(const uint8_t *buf, size_t len);
 
+/* How many NUL byte offsets http_nul_count hands back (what a nul-byte warning lists). */
+enum { HTTP_NUL_SHOWN_MAX = 8 };
+
+/*
+ * The NUL bytes of buf[0..len) (a head's bytes, so len is bounded by the head limit): returns
+ * how many there are and puts the offsets of the first HTTP_NUL_SHOWN_MAX of them (fewer when
+ * there are fewer) in at[], in order. One look at each byte, nothing kept per NUL past those
+ * offsets: a head of NUL bytes costs what scanning it costs. Pure.
+ */
+uint32_t http_nul_count(const uint8_t *buf, size_t len, uint32_t at[HTTP_NUL_SHOWN_MAX]);
+
 /* The span of buf equals text exactly. Inline: with a literal, the length test comes first. */
 static inline bool http_span_eq(const uint8_t *buf, struct http_span s, const char *text)
 {

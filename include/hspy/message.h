@@ -40,7 +40,7 @@ enum message_flag {
     MSG_LOST = 1 << 12,
 };
 
-enum { MESSAGE_INTERIM_MAX = 8, MESSAGE_GAPS_MAX = 16 };
+enum { MESSAGE_INTERIM_MAX = 8, MESSAGE_GAPS_MAX = 16, MESSAGE_COUNT_MAX = UINT16_MAX };
 
 /* An interim (1xx) response kept in front of the final head in raw. */
 struct message_interim {
@@ -76,13 +76,21 @@ struct message {
     /* MSG_HASHED: the payload's hash, 32 bytes in the exchange's arena; NULL while the payload
      * is whole in raw, which message_sha256 then hashes on demand. Use message_sha256. */
     const uint8_t *sha256;
-    uint32_t flags;    /* enum message_flag */
-    uint32_t head_off; /* offset of the final head in raw */
-    uint32_t chunks;   /* chunks seen (chunked bodies) */
-    uint32_t interim_dropped;
+    /* The field lines of a chunked body's trailer section as received (the empty line that
+     * ends it left out; at most the head limit's bytes of it), in the exchange's arena; NULL
+     * when the section had none. Kept apart from raw, which may have stopped keeping before the
+     * end of a long body. */
+    const uint8_t *trailer;
+    uint32_t flags;       /* enum message_flag */
+    uint32_t head_off;    /* offset of the final head in raw */
+    uint32_t chunks;      /* chunks seen (chunked bodies) */
+    uint32_t trailer_len; /* bytes at trailer */
+    /* The two counts below stop at UINT16_MAX (MESSAGE_COUNT_MAX): a kept exchange (two
+     * messages) carries no padding with them. */
+    uint16_t interim_dropped; /* interim responses past MESSAGE_INTERIM_MAX, not kept */
     /* gaps past MESSAGE_GAPS_MAX: their bytes are in gap_bytes and wire_bytes, not in gaps */
-    uint32_t gaps_unlisted;
-    uint16_t ngaps;
+    uint16_t gaps_unlisted;
+    uint8_t ngaps;
     uint8_t ninterim;
     uint8_t body_kind; /* enum body_kind */
 };
@@ -126,6 +134,15 @@ char *message_header_str(const struct message *m, const char *name, char *buf, s
  */
 bool message_peek_request_line(const struct message *m, struct http_span *method,
                                struct http_span *target);
+
+/*
+ * The next field of m's trailer section (m->trailer), from *pos (0 for the first; moved past
+ * the field): name and value spans relative to m->trailer, the value without the whitespace
+ * around it and running over obs-fold lines as the head parser's does, a line without a colon
+ * a nameless value. Returns false after the last field (at once when there is none).
+ */
+bool message_trailer_next(const struct message *m, size_t *pos, struct http_span *name,
+                          struct http_span *value);
 
 /*
  * True when the request m is a HEAD request: by its parsed method, or, when its head was not

@@ -240,7 +240,32 @@ static void report_skipped(struct exchange *ex, struct half *sd, enum side s, bo
     sd->stray = false;
 }
 
-static void attach(struct exchange *ex, enum side s, uint64_t base, const uint8_t *buf,
+/* The parser reports a head's first NUL byte: the detail says how many there were in its bytes
+ * buf[0..len) and where the first few are (side offsets, base + offset in buf). */
+static void warn_nuls(struct exchange *ex, enum side s, uint64_t base, uint64_t off,
+                      const uint8_t *buf, size_t len)
+{
+    uint32_t at[HTTP_NUL_SHOWN_MAX];
+    uint32_t n = http_nul_count(buf, len, at);
+    if (n == 0) {
+        exchange_warn(ex, W_NUL_BYTE, s, off, NULL);
+        return;
+    }
+    char list[HTTP_NUL_SHOWN_MAX * 22 + 8];
+    size_t used = 0;
+    uint32_t shown = n < HTTP_NUL_SHOWN_MAX ? n : HTTP_NUL_SHOWN_MAX;
+    for (uint32_t i = 0; i < shown; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%llu", i ? ", " : "",
+                                 (unsigned long long)(base + at[i]));
+    if (n > shown)
+        snprintf(list + used, sizeof list - used, ", ...");
+    exchange_warn(ex, W_NUL_BYTE, s, off, "%u NUL byte%s: at %s", (unsigned)n, n == 1 ? "" : "s",
+                  list);
+}
+
+/* Attaches the parser's warnings w about buf[0..len) (NULL for a body: no text to quote), whose
+ * offsets count from the side offset base. */
+static void attach(struct exchange *ex, enum side s, uint64_t base, const uint8_t *buf, size_t len,
                    const struct http_warnings *w)
 {
     for (uint16_t i = 0; i < w->n; i++) {
@@ -248,7 +273,9 @@ static void attach(struct exchange *ex, enum side s, uint64_t base, const uint8_
         uint64_t off = base + hw->off;
         int alen = (int)(hw->arg.len > 80 ? 80 : hw->arg.len);
         const char *arg = buf ? (const char *)buf + hw->arg.off : "";
-        if (hw->code == W_NAME_TYPO)
+        if (hw->code == W_NUL_BYTE && buf)
+            warn_nuls(ex, s, base, off, buf, len);
+        else if (hw->code == W_NAME_TYPO)
             exchange_warn(ex, W_NAME_TYPO, s, off, "'%.*s': did you mean %s?", alen, arg,
                           http_field_name((enum http_field)hw->field));
         else if (buf && hw->arg.len)
@@ -511,7 +538,7 @@ static void request_head_done(struct conversation *c, struct http_warnings *w)
     if (sd->head.flags & HEAD_HTTP09)
         m->flags |= MSG_HTTP09;
     ex->t[T_REQ_HEAD] = c->now;
-    attach(ex, SIDE_CLIENT, m->head_off, base, w);
+    attach(ex, SIDE_CLIENT, m->head_off, base, sd->head.len, w);
     struct inflight *f = find(c, ex);
     framing_request_facts_from(base, &m->head, &sd->framing, &f->facts);
     f->has_facts = true;
@@ -528,9 +555,12 @@ static void request_head_done(struct conversation *c, struct http_warnings *w)
 static void record_interim(struct exchange *ex, const struct http_head *h)
 {
     struct message *m = &ex->resp;
-    if (!exchange_add_interim(ex, m, (struct message_interim){m->head_off, h->len, h->status}) &&
-        m->interim_dropped++ == 0)
+    if (exchange_add_interim(ex, m, (struct message_interim){m->head_off, h->len, h->status}))
+        return;
+    if (m->interim_dropped == 0)
         exchange_warn(ex, W_TOO_MANY_INTERIM, SIDE_SERVER, m->head_off, NULL);
+    if (m->interim_dropped < MESSAGE_COUNT_MAX)
+        m->interim_dropped++;
 }
 
 /*
@@ -557,7 +587,7 @@ static void response_head_done(struct conversation *c, struct http_warnings *w)
     struct inflight *f = find(c, ex);
     const uint8_t *base = m->raw.data + m->head_off;
     framing_response(base, &sd->head, request_facts(f, ex), &sd->framing, w);
-    attach(ex, SIDE_SERVER, m->head_off, base, w);
+    attach(ex, SIDE_SERVER, m->head_off, base, sd->head.len, w);
     if (sd->framing.interim) {
         record_interim(ex, &sd->head);
         uint32_t next = m->head_off + sd->head.len;
@@ -599,7 +629,7 @@ static void head_failed(struct conversation *c, enum side s, int rc)
     if (rc == HTTP_TOO_LARGE)
         forget(&sd->warn, W_HEAD_TOO_LARGE);
     /* What the parser saw before giving up is still worth showing. */
-    attach(ex, s, m->head_off, m->raw.data + m->head_off, &sd->warn);
+    attach(ex, s, m->head_off, m->raw.data + m->head_off, m->raw.len - m->head_off, &sd->warn);
     if (rc == HTTP_TOO_LARGE) {
         m->flags |= MSG_HEAD_LIMIT;
         exchange_warn(ex, W_HEAD_TOO_LARGE, s, m->head_off, "limit %u bytes",
@@ -773,6 +803,19 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
 static size_t feed_unknown(struct conversation *c, enum side s, const uint8_t *p, size_t n);
 static size_t feed_chunk(struct conversation *c, enum side s, const uint8_t *p, size_t n);
 
+/* Keeps the trailer section's field lines (as the decoder kept them, the empty line that ends
+ * the section left out) on the message: raw may have stopped keeping long before. */
+static void keep_trailer(struct exchange *ex, struct message *m, const struct chunked *ck)
+{
+    size_t n = ck->trailer.len;
+    if (!ck->trailer_cut && n && ck->trailer.data[n - 1] == '\n')
+        n -= n >= 2 && ck->trailer.data[n - 2] == '\r' ? 2 : 1;
+    if (n == 0)
+        return;
+    m->trailer = arena_memdup(&ex->arena, ck->trailer.data, n);
+    m->trailer_len = (uint32_t)n;
+}
+
 static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[s];
@@ -798,12 +841,13 @@ static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, s
         m->body_wire += k;
         m->chunks = sd->chunked.chunks;
         if (w.n || w.dropped)
-            attach(sd->ex, s, m->body_off, NULL, &w);
+            attach(sd->ex, s, m->body_off, NULL, 0, &w);
         (void)body_pos;
         if (pay.len)
             body_payload(c, s, p + pay.off, pay.len);
         if (sd->chunked.status == CHUNKED_DONE) {
             m->trailer_off = m->body_off + sd->chunked.trailer_off;
+            keep_trailer(sd->ex, m, &sd->chunked);
             message_done(c, s, true);
         } else if (sd->chunked.status == CHUNKED_ERROR) {
             message_done(c, s, false);
@@ -1290,7 +1334,7 @@ static void count_gap(struct exchange *ex, struct message *m, uint64_t n)
         m->gaps = arena_alloc(&ex->arena, MESSAGE_GAPS_MAX * sizeof *m->gaps);
     if (m->ngaps < MESSAGE_GAPS_MAX)
         m->gaps[m->ngaps++] = (struct message_gap){m->wire_bytes, n};
-    else if (m->gaps_unlisted < UINT32_MAX)
+    else if (m->gaps_unlisted < MESSAGE_COUNT_MAX)
         m->gaps_unlisted++;
     m->gap_bytes += n;
     m->flags |= MSG_GAP;
@@ -1311,8 +1355,9 @@ static void render_gapnote(const struct gapnote *g, const struct message *m)
     const char *later = g->later ? g->later : "";
     char unlisted[64] = "";
     if (m->gaps_unlisted)
-        snprintf(unlisted, sizeof unlisted, " (%u not listed: %d at most)", m->gaps_unlisted,
-                 MESSAGE_GAPS_MAX);
+        snprintf(unlisted, sizeof unlisted, " (%s%u not listed: %d at most)",
+                 m->gaps_unlisted == MESSAGE_COUNT_MAX ? "at least " : "",
+                 (unsigned)m->gaps_unlisted, MESSAGE_GAPS_MAX);
     if (g->count == 1)
         snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX, "%llu bytes missing%s%s",
                  (unsigned long long)g->first, sep, g->reason);
@@ -1608,7 +1653,7 @@ static bool cut_head(struct conversation *c, enum side s, uint64_t n)
     m->flags |= MSG_HEAD | MSG_HEAD_CUT;
     release_scratch(sd);
     forget(&w, W_HOST_MISSING); /* it may have been among the lines lost */
-    attach(ex, s, m->head_off, base, &w);
+    attach(ex, s, m->head_off, base, m->raw.len - m->head_off, &w);
     struct inflight *f = find(c, ex);
     struct framing fr;
     if (s == SIDE_CLIENT) {

@@ -124,6 +124,31 @@ static void add_headers(json_t *root, const struct message *m)
                             json_integer(m->head.total_headers - m->head.nheaders));
 }
 
+/* "trailers": the fields of a chunked body's trailer section, pairs in the order sent. */
+static void add_trailers(json_t *root, const struct message *m)
+{
+    json_t *arr = json_array();
+    struct http_span name, value;
+    size_t i = 0;
+    while (message_trailer_next(m, &i, &name, &value)) {
+        json_t *pair = json_array();
+        json_array_append_new(pair, text(m->trailer + name.off, name.len));
+        json_array_append_new(pair, text(m->trailer + value.off, value.len));
+        json_array_append_new(arr, pair);
+    }
+    json_object_set_new(root, "trailers", arr);
+}
+
+void echo_text_trailer(const struct message *m, struct dynbuf *out)
+{
+    if (!m->trailer)
+        return;
+    dynbuf_adds(out, ECHO_TRAILER_MARK);
+    dynbuf_append(out, m->trailer, m->trailer_len);
+    if (m->trailer[m->trailer_len - 1] != '\n') /* cut at the head limit */
+        dynbuf_adds(out, "\r\n");
+}
+
 static void add_target(json_t *root, const struct exchange *ex)
 {
     const struct message *m = &ex->req;
@@ -213,8 +238,10 @@ int echo_json(const struct exchange *ex, const struct http_limits *limits, struc
                         json_string(endpoint_format_addr(&ex->client, addr, sizeof addr)));
     json_object_set_new(root, "client",
                         json_string(endpoint_format(&ex->client, addr, sizeof addr)));
-    if (m->flags & MSG_HEAD)
+    if (m->flags & MSG_HEAD) {
         add_body(root, m, limits);
+        add_trailers(root, m);
+    }
     int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(2));
     if (rc == 0)
         rc = dynbuf_addc(out, '\n') == 1 ? 0 : -1;

@@ -564,6 +564,7 @@ static void move_message(struct exchange *dst, struct exchange *src, enum side s
                                             MESSAGE_INTERIM_MAX * sizeof *d->interim)
                              : NULL;
     d->sha256 = m->sha256 ? arena_memdup(&dst->arena, m->sha256, SHA256_DIGEST_LEN) : NULL;
+    d->trailer = m->trailer ? arena_memdup(&dst->arena, m->trailer, m->trailer_len) : NULL;
     d->t_first = t_first;
     d->t_last = t_last;
     d->flags |= MSG_EDITED;

@@ -402,6 +402,7 @@ static void move_message(struct compaction *c, struct message *m, enum side side
         m->interim =
             (struct message_interim *)move(c, m->interim, MESSAGE_INTERIM_MAX * sizeof *m->interim);
     m->sha256 = move(c, m->sha256, SHA256_DIGEST_LEN);
+    m->trailer = move(c, m->trailer, m->trailer_len);
 }
 
 static void move_all(struct compaction *c, struct exchange *ex)

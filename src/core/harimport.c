@@ -283,7 +283,8 @@ static bool head_matches(const struct message *m, const struct dynbuf *raw)
 static void restore_gaps(struct exchange *ex, struct message *m, const struct side_bytes *sb)
 {
     m->ngaps = 0;
-    m->gaps_unlisted = sb->unlisted;
+    m->gaps_unlisted =
+        (uint16_t)(sb->unlisted < MESSAGE_COUNT_MAX ? sb->unlisted : MESSAGE_COUNT_MAX);
     if (!sb->ngaps)
         return;
     if (!m->gaps)
@@ -335,7 +336,7 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     m->body_size = (uint64_t)jsonget_int(rec, "body_size", 0);
     m->chunks = (uint32_t)jsonget_int(rec, "chunks", 0);
     m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->raw.len);
-    m->interim_dropped = (uint32_t)jsonget_int(rec, "interim_dropped", 0);
+    m->interim_dropped = (uint16_t)clamp(jsonget_int(rec, "interim_dropped", 0), MESSAGE_COUNT_MAX);
     restore_interim(ex, m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);
     m->gap_bytes = (uint64_t)jsonget_int(rec, "gap_bytes", 0);

@@ -1466,6 +1466,24 @@ bool http_request_line_is_head(const uint8_t *buf, size_t len)
            http_span_eq(buf, method, "HEAD");
 }
 
+uint32_t http_nul_count(const uint8_t *buf, size_t len, uint32_t at[HTTP_NUL_SHOWN_MAX])
+{
+    uint32_t n = 0;
+    size_t i = 0;
+    /* The first few are found one by one for their offsets; the rest only counted. */
+    while (n < HTTP_NUL_SHOWN_MAX && i < len) {
+        const uint8_t *z = memchr(buf + i, 0, len - i);
+        if (!z)
+            return n;
+        at[n++] = (uint32_t)(z - buf);
+        i = (size_t)(z - buf) + 1;
+    }
+    size_t rest = 0;
+    for (; i < len; i++)
+        rest += buf[i] == 0;
+    return n + (uint32_t)rest;
+}
+
 bool http_span_ieq(const uint8_t *buf, struct http_span s, const char *text)
 {
     size_t n = strlen(text);

@@ -403,6 +403,27 @@ static void write_interim(struct jsonwrite *w, const struct message *m,
     jsonwrite_end(w);
 }
 
+/* A head never parsed (still arriving, over --head-max: answered 408 or 431): what arrived of
+ * its request line, {"method", "target", "whole"}; null otherwise. */
+static void write_seen(struct jsonwrite *w, const struct message *m)
+{
+    struct http_span method, target;
+    bool whole;
+    if ((m->flags & MSG_HEAD) || !m->raw.data ||
+        !http_peek_request_line(m->raw.data, m->raw.len, &method, &target, &whole)) {
+        jsonwrite_null(w);
+        return;
+    }
+    jsonwrite_begin_object(w);
+    jsonwrite_name(w, "method");
+    write_text_or_base64(w, m->raw.data + method.off, method.len);
+    jsonwrite_name(w, "target");
+    write_text_or_base64(w, m->raw.data + target.off, target.len);
+    jsonwrite_name(w, "whole");
+    jsonwrite_bool(w, whole);
+    jsonwrite_end(w);
+}
+
 static void write_start_line(struct jsonwrite *w, const struct message *m, enum side side,
                              const struct jsonout_config *cfg)
 {
@@ -413,6 +434,8 @@ static void write_start_line(struct jsonwrite *w, const struct message *m, enum 
         write_span(w, m, m->head.target);
         jsonwrite_name(w, "version");
         write_span(w, m, m->head.version);
+        jsonwrite_name(w, "request_line_seen");
+        write_seen(w, m);
         return;
     }
     jsonwrite_name(w, "status");
@@ -425,6 +448,22 @@ static void write_start_line(struct jsonwrite *w, const struct message *m, enum 
     write_interim(w, m, cfg);
     jsonwrite_name(w, "interim_dropped");
     jsonwrite_int(w, m->interim_dropped);
+}
+
+/* A chunked body's trailer fields as [name, value] pairs (kept apart from raw, whole however
+ * long the body). */
+static void write_trailers(struct jsonwrite *w, const struct message *m)
+{
+    jsonwrite_begin_array(w);
+    struct http_span name, value;
+    size_t pos = 0;
+    while (message_trailer_next(m, &pos, &name, &value)) {
+        jsonwrite_begin_array(w);
+        write_text_or_base64(w, m->trailer + name.off, name.len);
+        write_text_or_base64(w, m->trailer + value.off, value.len);
+        jsonwrite_end(w);
+    }
+    jsonwrite_end(w);
 }
 
 /* Sizes and framing of a message (head is whether it has a parsed head). */
@@ -448,6 +487,8 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_int(w, (int64_t)m->body_wire);
     jsonwrite_name(w, "chunks");
     jsonwrite_int(w, m->chunks);
+    jsonwrite_name(w, "trailers");
+    write_trailers(w, m);
 }
 
 static void write_message(struct jsonwrite *w, const struct message *m, enum side side,

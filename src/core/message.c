@@ -65,6 +65,35 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
     return http_peek_request_line(m->raw.data, m->raw.len, method, target, &whole);
 }
 
+bool message_trailer_next(const struct message *m, size_t *i, struct http_span *name,
+                          struct http_span *value)
+{
+    const uint8_t *p = m->trailer;
+    size_t n = m->trailer_len;
+    if (!p || *i >= n)
+        return false;
+    size_t start = *i, end = start;
+    /* The line, and the folded lines after it (those starting with a space or a tab). */
+    do {
+        const uint8_t *lf = memchr(p + end, '\n', n - end);
+        end = lf ? (size_t)(lf - p) + 1 : n;
+    } while (end < n && (p[end] == ' ' || p[end] == '\t'));
+    *i = end;
+    size_t stop = end;
+    while (stop > start && (p[stop - 1] == '\n' || p[stop - 1] == '\r' || p[stop - 1] == ' ' ||
+                            p[stop - 1] == '\t'))
+        stop--;
+    const uint8_t *colon = memchr(p + start, ':', stop - start);
+    size_t v = colon ? (size_t)(colon - p) + 1 : start, ne = colon ? (size_t)(colon - p) : start;
+    while (ne > start && (p[ne - 1] == ' ' || p[ne - 1] == '\t'))
+        ne--;
+    while (v < stop && (p[v] == ' ' || p[v] == '\t'))
+        v++;
+    *name = (struct http_span){(uint32_t)start, (uint32_t)(ne - start)};
+    *value = (struct http_span){(uint32_t)v, (uint32_t)(stop - v)};
+    return true;
+}
+
 bool message_is_head_request(const struct message *m)
 {
     if (m->flags & MSG_HEAD)

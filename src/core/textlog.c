@@ -45,6 +45,22 @@ static void span_field(struct dynbuf *out, const struct message *m, struct http_
         dynbuf_addc(out, '-');
 }
 
+/* Fields 4 and 5: method and target as parsed, or, for a head never parsed (still arriving,
+ * over --head-max: an exchange answered 408 or 431), what arrived of its request line. */
+static void request_line_fields(struct dynbuf *out, const struct message *m)
+{
+    struct http_span method, target;
+    if (message_peek_request_line(m, &method, &target)) {
+        field(out, m->raw.data + method.off, method.len);
+        dynbuf_addc(out, ' ');
+        field(out, m->raw.data + target.off, target.len);
+        return;
+    }
+    span_field(out, m, m->head.method);
+    dynbuf_addc(out, ' ');
+    span_field(out, m, m->head.target);
+}
+
 static void add_when_who(struct dynbuf *out, const struct exchange *ex, struct jsonout_clock *clock)
 {
     char buf[ENDPOINT_STRLEN > 40 ? ENDPOINT_STRLEN : 40];
@@ -143,9 +159,7 @@ size_t textlog_line(struct dynbuf *out, const struct exchange *ex, struct jsonou
 {
     size_t before = out->len;
     add_when_who(out, ex, clock);
-    span_field(out, &ex->req, ex->req.head.method);
-    dynbuf_addc(out, ' ');
-    span_field(out, &ex->req, ex->req.head.target);
+    request_line_fields(out, &ex->req);
     add_outcome(out, ex);
     add_warnings(out, ex);
     add_flags(out, ex);
@@ -303,6 +317,10 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
                           cfg->body_limit);
     }
     body_section(out, side, m, cfg);
+    if (m->trailer) { /* kept apart from raw: shown whole however much of the body was kept */
+        dynbuf_printf(out, "* %s trailer section:\n", side);
+        head_lines(out, prefix, m->trailer, m->trailer_len);
+    }
     /* Bytes a capture never had were not dropped by --body-keep: only the rest can have been. */
     if (m->wire_bytes - m->gap_bytes > m->raw.len)
         dynbuf_printf(out, "* %s: %" PRIu64 " bytes on the wire, %zu kept (--body-keep)\n", side,

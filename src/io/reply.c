@@ -444,6 +444,18 @@ static void echo_body(struct reply *r, const uint8_t *p, size_t n)
     }
 }
 
+/* The request's trailer fields, after its payload (only a chunked request has any). */
+static void echo_trailer(struct reply *r, const struct message *req)
+{
+    if (!req->trailer)
+        return;
+    struct dynbuf t;
+    dynbuf_init(&t, (size_t)req->trailer_len + sizeof ECHO_TRAILER_MARK + 2);
+    echo_text_trailer(req, &t);
+    echo_body(r, t.data, t.len);
+    dynbuf_cleanup(&t);
+}
+
 static void echo_done(struct reply *r)
 {
     struct echo *e = (struct echo *)r;
@@ -452,8 +464,10 @@ static void echo_done(struct reply *r)
     if (e->streaming) {
         if (!complete) {
             r->close_after = true; /* the promised framing cannot be kept */
-        } else if (e->chunked && !e->bodyless) {
-            sender_body(r->env.sender, (const uint8_t *)"0\r\n\r\n", 5);
+        } else if (!e->bodyless) {
+            echo_trailer(r, &ex->req);
+            if (e->chunked)
+                sender_body(r->env.sender, (const uint8_t *)"0\r\n\r\n", 5);
         }
         sender_end(r->env.sender);
         return;

@@ -860,6 +860,55 @@ static int count_code(const struct exchange *ex, enum warning_code code, const s
 }
 
 /*
+ * A head with NUL bytes gets one nul-byte warning, at the first, whose detail counts them all
+ * and places the first HTTP_NUL_SHOWN_MAX (side offsets): the same whether the head came whole
+ * or byte by byte, for a request and a response.
+ */
+static void test_nul_bytes_counted(void **state)
+{
+    (void)state;
+    static const char req[] = "GET /a\0b HTTP/1.1\r\nHost: h\r\nX: 1\0\0\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nX: \0\0\0\0\0\0\0\0\0\0\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    for (size_t step = 0; step < 2; step++) {
+        struct recorder r;
+        memset(&r, 0, sizeof r);
+        r.pause_on = -1;
+        struct conversation_events ev = {&r, on_event};
+        struct conversation *c = conversation_new(&LIVE, &ev);
+        const char *msg[2] = {req, resp};
+        size_t len[2] = {sizeof req - 1, sizeof resp - 1};
+        for (int s = 0; s < 2; s++) {
+            size_t piece = step ? 1 : len[s];
+            for (size_t off = 0; off < len[s]; off += piece)
+                conversation_feed(c, s ? SIDE_SERVER : SIDE_CLIENT, (const uint8_t *)msg[s] + off,
+                                  piece, 1);
+        }
+        conversation_close(c, SIDE_CLIENT, 2);
+        conversation_close(c, SIDE_SERVER, 2);
+        conversation_free(c);
+        assert_int_equal(r.n, 1);
+        int seen = 0;
+        for (uint16_t i = 0; i < r.ex[0]->nwarnings; i++) {
+            const struct warning *w = &r.ex[0]->warnings[i];
+            if (w->code != W_NUL_BYTE)
+                continue;
+            seen++;
+            if (w->side == SIDE_CLIENT) {
+                assert_int_equal(w->offset, 6);
+                assert_string_equal(w->detail, "3 NUL bytes: at 6, 32, 33");
+            } else {
+                assert_int_equal(w->offset, 20);
+                assert_string_equal(w->detail,
+                                    "10 NUL bytes: at 20, 21, 22, 23, 24, 25, 26, 27, ...");
+            }
+        }
+        assert_int_equal(seen, 2);
+        exchange_free(r.ex[0]);
+    }
+}
+
+/*
  * A message gets one capture-gap warning however many gaps it has (a long body the snap length
  * cut packet by packet, a body with several losses): at the first gap's offset, its detail
  * counting the bytes missing and the packets (or gaps) in all. The exchange keeps its room for
@@ -1391,6 +1440,7 @@ int main(void)
         cmocka_unit_test(test_snaplen_lost_requests),
         cmocka_unit_test(test_capture_gaps_one_warning),
         cmocka_unit_test(test_capture_gaps_later_reason),
+        cmocka_unit_test(test_nul_bytes_counted),
         cmocka_unit_test(test_live_gap_in_chunked_stays_dead),
         cmocka_unit_test(test_capture_skipped_tail),
         cmocka_unit_test(test_capture_bodiless_stray),

@@ -172,6 +172,64 @@ static void test_truncated(void **state)
     json_decref(j);
 }
 
+/* A chunked request's trailer fields: "trailers" pairs and the text echo's account of them,
+ * whether or not the body was kept whole. */
+static void test_trailers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *req; /* a chunked request; tu_unescape escapes */
+        size_t keep;
+        const char *pairs; /* the "trailers" array, compact */
+        const char *text;  /* echo_text_trailer's bytes after ECHO_TRAILER_MARK, or NULL */
+    } cases[] = {
+        {"0\\r\\n\\r\\n", 1024, "[]", NULL},
+        {"5\\r\\nhello\\r\\n0\\r\\nX-Sum: abc\\r\\n\\r\\n", 1024, "[[\"X-Sum\",\"abc\"]]",
+         "X-Sum: abc\r\n"},
+        /* the body past the kept bytes: the trailer is kept all the same */
+        {"5\\r\\nhello\\r\\n0\\r\\nX-Sum: abc\\r\\n\\r\\n", 2, "[[\"X-Sum\",\"abc\"]]",
+         "X-Sum: abc\r\n"},
+        /* two fields, bare LF, whitespace, a fold, a line without a colon, a control byte and a
+         * byte that is not UTF-8 */
+        {"1\\r\\nx\\r\\n0\\r\\nA :  1 \\r\\nB: 2\\n c\\r\\nnocolon\\r\\nC: \\x01\\xe9\\r\\n\\r\\n",
+         1024, "[[\"A\",\"1\"],[\"B\",\"2\\n c\"],[\"\",\"nocolon\"],[\"C\",\"\\u0001\\u00E9\"]]",
+         "A :  1 \r\nB: 2\n c\r\nnocolon\r\nC: \x01\xe9\r\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[512];
+        snprintf(req, sizeof req,
+                 "POST /t HTTP/1.1\\r\\nHost: h\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n%s",
+                 cases[i].req);
+        struct exchange *ex = request(req, cases[i].keep);
+        assert_non_null(ex);
+        assert_true(ex->req.flags & MSG_COMPLETE);
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 20);
+        struct http_limits lim = HTTP_LIMITS_DEFAULT;
+        assert_int_equal(echo_json(ex, &lim, &out), 0);
+        json_t *j = json_loadb((const char *)out.data, out.len, 0, NULL);
+        assert_non_null(j);
+        char *pairs = json_dumps(json_object_get(j, "trailers"), JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (strcmp(pairs, cases[i].pairs) != 0)
+            fail_msg("case %zu: trailers %s, expected %s", i, pairs, cases[i].pairs);
+        free(pairs);
+        json_decref(j);
+        dynbuf_reset(&out);
+        echo_text_trailer(&ex->req, &out);
+        if (!cases[i].text) {
+            assert_int_equal(out.len, 0);
+        } else {
+            size_t mark = strlen(ECHO_TRAILER_MARK);
+            assert_true(out.len >= mark);
+            assert_memory_equal(out.data, ECHO_TRAILER_MARK, mark);
+            assert_int_equal(out.len - mark, strlen(cases[i].text));
+            assert_memory_equal(out.data + mark, cases[i].text, out.len - mark);
+        }
+        dynbuf_cleanup(&out);
+        exchange_free(ex);
+    }
+}
+
 static void test_wants_json(void **state)
 {
     (void)state;
@@ -281,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_forms),     cmocka_unit_test(test_binary_and_latin1),
         cmocka_unit_test(test_truncated), cmocka_unit_test(test_wants_json),
         cmocka_unit_test(test_negotiate), cmocka_unit_test(test_negotiate_fields),
+        cmocka_unit_test(test_trailers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -705,6 +705,43 @@ static void test_generated_splits(void **state)
 /* http_has_lf_from on every length up to 48, every start and every LF position (or none), the
  * other bytes cycling through every value; each buffer has exactly len bytes (ASan catches an
  * over-read). */
+/* http_nul_count: how many NUL bytes, the offsets of the first HTTP_NUL_SHOWN_MAX. */
+static void test_nul_count(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes; /* tu_unescape escapes */
+        uint32_t count;
+        uint32_t at[HTTP_NUL_SHOWN_MAX];
+    } cases[] = {
+        {"", 0, {0}},
+        {"GET / HTTP/1.1\\r\\n\\r\\n", 0, {0}},
+        {"\\0", 1, {0}},
+        {"ab\\0", 1, {2}},
+        {"a\\0b\\0\\0c", 3, {1, 3, 4}},
+        {"\\0\\0\\0\\0\\0\\0\\0\\0", 8, {0, 1, 2, 3, 4, 5, 6, 7}},
+        {"x\\0\\0\\0\\0\\0\\0\\0\\0\\0y\\0", 10, {1, 2, 3, 4, 5, 6, 7, 8}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n;
+        uint8_t *p = tu_unescape(cases[i].bytes, &n);
+        uint32_t at[HTTP_NUL_SHOWN_MAX] = {0};
+        uint32_t count = http_nul_count(p, n, at);
+        assert_int_equal(count, cases[i].count);
+        for (uint32_t k = 0; k < count && k < HTTP_NUL_SHOWN_MAX; k++)
+            assert_int_equal(at[k], cases[i].at[k]);
+        free(p);
+    }
+    /* A million NUL bytes: all counted, eight placed. */
+    size_t big = 1000000;
+    uint8_t *z = calloc(big, 1);
+    assert_non_null(z);
+    uint32_t at[HTTP_NUL_SHOWN_MAX];
+    assert_int_equal(http_nul_count(z, big, at), big);
+    assert_int_equal(at[HTTP_NUL_SHOWN_MAX - 1], HTTP_NUL_SHOWN_MAX - 1);
+    free(z);
+}
+
 static void test_has_lf_from(void **state)
 {
     (void)state;
@@ -935,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_looks_like_and_resync),
         cmocka_unit_test(test_peek_request_line),
         cmocka_unit_test(test_has_lf_from),
+        cmocka_unit_test(test_nul_count),
         cmocka_unit_test(test_value_scan_every_byte),
         cmocka_unit_test(test_name_scan_every_byte),
         cmocka_unit_test(test_target_scan_every_byte),

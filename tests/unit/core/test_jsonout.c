@@ -188,6 +188,17 @@ static void test_chunked_and_interim(void **state)
         json_string_value(json_array_get(json_array_get(json_object_get(i0, "headers"), 0), 0)),
         "X-Hint");
     assert_string_equal(sget(v, "request.body"), "ok");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(v, "response"), "trailers")),
+                     0);
+    json_decref(v);
+    /* The trailer fields as the conversation keeps them (test_echo: whatever --body-keep). */
+    static const char trailer[] = "X-Trailer: t\r\nX-Two:  2 \r\n";
+    ex->resp.trailer = arena_memdup(&ex->arena, trailer, sizeof trailer - 1);
+    ex->resp.trailer_len = sizeof trailer - 1;
+    v = roundtrip(ex);
+    char *t = json_dumps(json_object_get(json_object_get(v, "response"), "trailers"), JSON_COMPACT);
+    assert_string_equal(t, "[[\"X-Trailer\",\"t\"],[\"X-Two\",\"2\"]]");
+    free(t);
     json_decref(v);
     exchange_free(ex);
 }
@@ -290,6 +301,36 @@ static void test_unparsed_message(void **state)
     assert_int_equal(iget(r, "wire_size"), 6);
     json_decref(v);
     exchange_free(ex);
+}
+
+/* request_line_seen: what arrived of the request line of a head never parsed (an exchange
+ * answered 408 or 431), null when the head was parsed or no method and space arrived. */
+static void test_request_line_seen(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *req;
+        const char *seen; /* compact JSON */
+    } cases[] = {
+        {"GET /a HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", "null"},
+        {"HEAD /slow HTTP/1.1\\r\\nHost: h\\r\\n",
+         "{\"method\":\"HEAD\",\"target\":\"/slow\",\"whole\":true}"},
+        {"POST /sl", "{\"method\":\"POST\",\"target\":\"/sl\",\"whole\":false}"},
+        {"\\x16\\x03\\x01\\x02\\x00\\x01", "null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct exchange *ex = tu_exchange_text(cases[i].req, NULL, 0);
+        json_t *v = roundtrip(ex);
+        json_t *r = json_object_get(v, "request");
+        assert_true(json_is_null(json_object_get(r, "method")) == (i > 0));
+        char *got = json_dumps(json_object_get(r, "request_line_seen"),
+                               JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        if (strcmp(got, cases[i].seen) != 0)
+            fail_msg("case %zu: %s, expected %s", i, got, cases[i].seen);
+        free(got);
+        json_decref(v);
+        exchange_free(ex);
+    }
 }
 
 /* An HTTP/0.9 response has no head: its bytes are its body, carried as any body is. */
@@ -639,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_header),
         cmocka_unit_test(test_truncated_and_tunnel),
         cmocka_unit_test(test_unparsed_message),
+        cmocka_unit_test(test_request_line_seen),
         cmocka_unit_test(test_http09_response),
         cmocka_unit_test(test_line_too_large),
         cmocka_unit_test(test_iso8601),

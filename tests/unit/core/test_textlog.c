@@ -59,6 +59,11 @@ static const struct line_case LINES[] = {
     {"GET /\\x1b]0;pwn\\x07 HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL,
      "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 GET /\\x1b]0;pwn\\x07 - - - "
      "!invalid-target\n"}, /* no response: no duration */
+    /* a head never parsed (answered 408 or 431): what arrived of the request line */
+    {"HEAD /slow HTTP/1.1\\r\\nHost: h\\r\\n", "HTTP/1.1 408 Request Timeout\\r\\n\\r\\n",
+     "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 HEAD /slow 408 0 5.000ms\n"},
+    {"POST /a\\x1bb", NULL, "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 POST /a\\x1bb - - -\n"},
+    {"POST", NULL, "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 - - - - -\n"},
     /* HTTP/0.9: no status, but the response's payload is known */
     {"GET /old\\r\\n", "hello world",
      "2023-11-14T22:13:20.001Z 10.0.0.1:5000 #7.2 GET /old - 11 5.000ms !http09\n"},
@@ -138,6 +143,16 @@ static void test_full_record(void **state)
     assert_true(strlen(got) >= 2 && strcmp(got + strlen(got) - 2, "\n\n") == 0);
     for (const unsigned char *p = (const unsigned char *)got; *p; p++)
         assert_true(*p >= 0x20 || *p == '\n' || *p == '\t');
+    free(got);
+    /* The trailer fields (kept apart from raw by the conversation), after the body. */
+    static const char trailer[] = "X-Sum: 1\r\nX-Esc: \x1b[2J\r\n";
+    ex->resp.trailer = arena_memdup(&ex->arena, trailer, sizeof trailer - 1);
+    ex->resp.trailer_len = sizeof trailer - 1;
+    got = full_of(ex, 8);
+    if (!strstr(got,
+                "* 4 more bytes not shown (--body-limit 8)\n* response trailer section:\n"
+                "< X-Sum: 1\xe2\x90\x8d\xe2\x90\x8a\n< X-Esc: \\x1b[2J\xe2\x90\x8d\xe2\x90\x8a\n"))
+        fail_msg("no trailer section in:\n%s", got);
     free(got);
     exchange_free(ex);
 }
