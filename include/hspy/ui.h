@@ -127,6 +127,7 @@ struct ui {
     struct detail detail;
     struct doc help;
     size_t help_top;
+    size_t help_hit; /* the help line the last search found (SEARCH_NONE: none since it opened) */
     struct keymap_table keys[UI_KEY_TABLES_MAX];
     void *keys_data[UI_KEY_TABLES_MAX]; /* each table's owner state (ui_add_keys_data) */
     size_t nkeys;

@@ -289,6 +289,33 @@ static void test_help(void **state)
     HAS("q quit");
 }
 
+/* Search in the help says what search in the detail view says: that it went round the end,
+ * that the match found is the only one, or that there is none. */
+static void test_help_search(void **state)
+{
+    struct fixture *f = *state;
+    ui_key(&f->ui, '?');
+    /* "Everywhere" heads one section only: n finds it again and says so. */
+    ui_key(&f->ui, '/');
+    screentest_type(&f->ui, "Everywhere\n");
+    HAS("Everywhere");
+    LACKS("only matching");
+    ui_key(&f->ui, 'n');
+    HAS("the only matching line: Everywhere");
+    /* "quit hspy" is on several lines: N from the first goes round to the last. */
+    ui_key(&f->ui, 'g');
+    ui_key(&f->ui, '/');
+    screentest_type(&f->ui, "quit hspy\n");
+    LACKS("search wrapped");
+    ui_key(&f->ui, 'N');
+    HAS("search wrapped to the bottom");
+    ui_key(&f->ui, 'n');
+    HAS("search wrapped to the top");
+    ui_key(&f->ui, '/');
+    screentest_type(&f->ui, "no such key anywhere\n");
+    HAS("not found: no such key anywhere");
+}
+
 static void test_filter_prompt(void **state)
 {
     struct fixture *f = *state;
@@ -602,6 +629,7 @@ int main(void)
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
         T(test_help),
+        T(test_help_search),
         T(test_filter_prompt),
         T(test_split_and_mouse),
         T(test_hostile_everywhere),
