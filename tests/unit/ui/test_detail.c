@@ -440,6 +440,37 @@ static void test_body_regex(void **state)
     store_cleanup(&store);
 }
 
+/* A UTF-8 text body that starts with a byte order mark: the Response tab shows the text without
+ * it and its heading says it is there; Raw and Hex show its bytes as they crossed the wire. */
+static void test_utf8_bom(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /bom HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                     "8\r\n\r\n\xef\xbb\xbfhello");
+    assert_non_null(ex);
+    struct doc d;
+    char *text = tab_text(&d, msgtext_build_response, &store, ex);
+    assert_non_null(strstr(text, "view: text, utf-8 with BOM"));
+    assert_non_null(strstr(text, "\nhello\n"));
+    assert_null(strstr(text, "feff"));
+    free(text);
+    doc_cleanup(&d);
+    text = tab_text(&d, wiretext_build, &store, ex);
+    assert_non_null(strstr(text, "\\u{feff}hello"));
+    free(text);
+    doc_cleanup(&d);
+    text = tab_text(&d, hexdump_build, &store, ex);
+    assert_non_null(strstr(text, "ef bb bf 68"));
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 /* A body view chosen with v belongs to the flow it was chosen on: it stays while the detail
  * view shows that flow (tabs, redraws, the same flow opened again) and another flow, or the
  * same one opened after the view was closed, opens in its automatic view. */
@@ -568,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_hex_gap),          cmocka_unit_test(test_hex_cut),
         cmocka_unit_test(test_lost_request_tab), cmocka_unit_test(test_body_regex),
         cmocka_unit_test(test_hex_narrow),       cmocka_unit_test(test_body_view_per_flow),
+        cmocka_unit_test(test_utf8_bom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
