@@ -37,26 +37,15 @@ enum flowrow_col {
     FLOWCOL__COUNT
 };
 
-/* Text of one cell: safe (termsafe'd where it came from the network), NUL-terminated. */
-enum { FLOWROW_CELL_MAX = 512 };
-/* Escapes a cell can hold: each takes at least 2 bytes. */
-enum { FLOWROW_MARKS_MAX = FLOWROW_CELL_MAX / 2 };
-
-/* A cell's text and where termsafe wrote escapes into it (drawn apart, see canvas_mark). */
-struct flowrow_cell {
-    char text[FLOWROW_CELL_MAX];
-    struct canvas_mark mark[FLOWROW_MARKS_MAX];
-    uint32_t nmarks;
-};
-
 struct flowrow_column {
     const char *title;
     const char *name; /* for the sort prompt and help ("status", "size") */
     int min, ideal;   /* cells */
     int grow;         /* share of spare width (0: fixed) */
     uint8_t align;    /* enum celltext_align */
-    /* Writes the cell's text and marks into cell (nmarks 0 on entry) and returns its style. */
-    uint8_t (*text)(const struct exchange *ex, const struct glyphs *g, struct flowrow_cell *cell);
+    /* Writes the cell's text and marks into cell (empty on entry: the text is written over,
+       network bytes through termsafe) and returns its style. */
+    uint8_t (*text)(const struct exchange *ex, const struct glyphs *g, struct canvas_cell *cell);
     /* Sort key: a number, or the first 8 bytes of the sort string big-endian. */
     uint64_t (*key)(const struct exchange *ex);
     /*

@@ -244,7 +244,7 @@ static void test_unanswered_duration(void **state)
     alone->flags |= EX_DONE;
     fast->flags |= EX_DONE;
     fast->t[T_RESP_LAST] = fast->t[T_REQ_FIRST]; /* answered in no measurable time */
-    static struct flowrow_cell cell;
+    static struct canvas_cell cell;
     char *buf = cell.text;
     const struct flowrow_column *dur = &FLOWROW_COLUMNS[FLOWCOL_DURATION];
     dur->text(alone, &GLYPHS_UTF8, &cell);
@@ -268,7 +268,7 @@ static void test_killed_response(void **state)
     struct exchange *ok = tu_exchange_text("GET /ok HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
                                            "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
     exchange_fail(killed, EX_KILLED | EX_INTERCEPTED, "killed while the response was held");
-    static struct flowrow_cell cell;
+    static struct canvas_cell cell;
     char *buf = cell.text;
     const struct flowrow_column *st = &FLOWROW_COLUMNS[FLOWCOL_STATUS];
     st->text(killed, &GLYPHS_UTF8, &cell);
@@ -286,7 +286,7 @@ static void test_lost_request(void **state)
     (void)state;
     struct exchange *ex =
         tu_exchange_text(NULL, "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
-    static struct flowrow_cell cell;
+    static struct canvas_cell cell;
     const struct flowrow_column *method = &FLOWROW_COLUMNS[FLOWCOL_METHOD];
     method->text(ex, &GLYPHS_UTF8, &cell);
     assert_string_equal(cell.text, "-");
