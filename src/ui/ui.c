@@ -751,6 +751,14 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, g->hline);
 }
 
+/* The question asked, which may name a file the user typed: through termsafe, as a message. */
+static void put_question(const struct ui *ui, struct canvas_line *out)
+{
+    canvas_puts(out, STYLE_PROMPT, " ");
+    canvas_put_bytes(out, STYLE_PROMPT, (const uint8_t *)ui->question, strlen(ui->question), 0);
+    canvas_puts(out, STYLE_PROMPT, " ");
+}
+
 static void render_bottom(struct ui *ui, struct canvas_line *out)
 {
     if (ui->prompting) {
@@ -758,13 +766,13 @@ static void render_bottom(struct ui *ui, struct canvas_line *out)
         return;
     }
     if (ui->confirming) {
-        canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
+        put_question(ui, out);
         canvas_puts(out, STYLE_KEY, "y");
         canvas_puts(out, STYLE_HINT, " yes   any other key: no");
         return;
     }
     if (ui->choosing) {
-        canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
+        put_question(ui, out);
         char name[32];
         for (size_t i = 0; i < ui->nchoices; i++) {
             canvas_puts(out, STYLE_HINT, " ");
