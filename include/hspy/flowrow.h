@@ -53,6 +53,9 @@ struct flowrow_column {
      * hold any byte) into buf and returns its length. NULL when the key is exact.
      */
     size_t (*sortstr)(const struct exchange *ex, char *buf, size_t len);
+    /* For a cell whose text is wider than its column: rewrites it in a shorter form that keeps
+       its meaning (the caller still cuts what does not fit). NULL: the text is only cut. */
+    void (*fit)(struct canvas_cell *cell, int cells, const struct glyphs *g);
 };
 
 extern const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT];
@@ -85,6 +88,15 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
  * costly part, so callers ask for it only when the query could match one.
  */
 void flowrow_text(const struct exchange *ex, bool client, struct dynbuf *out);
+
+/*
+ * The cache label (cache.c's words: "cacheable 10m, browser stale") in at most `cells` cells:
+ * as it is, else with shorter words ("cache 10m, browser stale"), else the first verdict alone
+ * with `ellipsis` standing for the browser's ("cache 10m…"), else with the tiniest words ("10m…",
+ * "~5m" for a heuristic lifetime, "never" for no-store and uncacheable, "304 ok"). When even
+ * that is too wide, it is what is returned, for the caller to cut. Returns buf.
+ */
+char *flowrow_cache_fit(const char *label, int cells, const char *ellipsis, char *buf, size_t len);
 
 /* Orders a and b by column col (ties broken by id, so the order is total). */
 int flowrow_compare(int col, const struct exchange *a, const struct exchange *b);

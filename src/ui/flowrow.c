@@ -398,6 +398,89 @@ static uint8_t text_cache(const struct exchange *ex, const struct glyphs *g,
     return STYLE_NORMAL;
 }
 
+/*
+ * The cache label's words (cache.c writes them) in a shorter and in the tiniest form. A word
+ * ending in a space takes the space with it; the others end where the label or a word does.
+ */
+static const struct {
+    const char *word, *shorter, *tiny;
+} CACHE_WORDS[] = {
+    {"cacheable ", "cache ", ""},
+    {"cacheable", "cache", "cache"},
+    {"heuristic ", "heur ", "~"},
+    {"private ", "priv ", "priv "},
+    {"private", "priv", "priv"},
+    {"revalidate", "reval", "reval"},
+    {"revalidated", "revalidated", "304 ok"},
+    {"no lifetime", "no ttl", "no ttl"},
+    {"bad 304", "bad 304", "bad304"},
+    {"no-store", "no-store", "never"},
+    {"uncacheable", "uncacheable", "never"},
+};
+/* Where the browser's verdict starts when it differs from the shared cache's. */
+static const char CACHE_BROWSER[] = ", browser ";
+
+/* Whether word starts s[0..n) as a whole word. */
+static bool word_at(const char *s, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+    if (k > n || memcmp(s, word, k) != 0)
+        return false;
+    return word[k - 1] == ' ' || k == n || s[k] == ' ' || s[k] == ',';
+}
+
+/* Appends s[0..n) to buf (len bytes, holding *o) with each word in form 1 (shorter) or 2
+   (tiny). */
+static void cache_words(const char *s, size_t n, int form, char *buf, size_t len, size_t *o)
+{
+    for (size_t i = 0; i < n;) {
+        const char *put = NULL;
+        size_t used = 1;
+        for (size_t w = 0;
+             !put && (i == 0 || s[i - 1] == ' ') && w < sizeof CACHE_WORDS / sizeof CACHE_WORDS[0];
+             w++) {
+            if (word_at(s + i, n - i, CACHE_WORDS[w].word)) {
+                put = form == 1 ? CACHE_WORDS[w].shorter : CACHE_WORDS[w].tiny;
+                used = strlen(CACHE_WORDS[w].word);
+            }
+        }
+        *o += (size_t)snprintf(buf + *o, len - *o, "%.*s", put ? (int)strlen(put) : 1,
+                               put ? put : s + i);
+        if (*o >= len)
+            *o = len - 1;
+        i += used;
+    }
+}
+
+char *flowrow_cache_fit(const char *label, int cells, const char *ellipsis, char *buf, size_t len)
+{
+    const char *browser = strstr(label, CACHE_BROWSER);
+    size_t all = strlen(label), first = browser ? (size_t)(browser - label) : all;
+    /* form 0: as it is; 1: shorter words; 2: the first verdict, shorter; 3: it, tiniest */
+    for (int form = 0; form < 4; form++) {
+        size_t o = 0;
+        buf[0] = '\0';
+        if (form == 0)
+            o = (size_t)snprintf(buf, len, "%s", label);
+        else
+            cache_words(label, form == 1 ? all : first, form < 3 ? 1 : 2, buf, len, &o);
+        if (form >= 2 && browser)
+            snprintf(buf + o, len - o, "%s", ellipsis);
+        if (celltext_width(buf, strlen(buf)) <= cells)
+            break;
+    }
+    return buf;
+}
+
+/* The cache cell in its column: the label is hspy's own text, fitted by its words. */
+static void fit_cache(struct canvas_cell *cell, int cells, const struct glyphs *g)
+{
+    char label[CANVAS_CELL_MAX], fitted[CANVAS_CELL_MAX];
+    snprintf(label, sizeof label, "%s", cell->text);
+    canvas_cell_clear(cell);
+    canvas_cell_str(cell, flowrow_cache_fit(label, cells, g->ellipsis, fitted, sizeof fitted));
+}
+
 /* Sort keys and sort strings. */
 
 uint64_t flowrow_prefix_key(const char *s, size_t n)
@@ -555,7 +638,7 @@ const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
     [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
     [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
     [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
-    [FLOWCOL_CACHE]    = {"cache",  "cache",    6, 12, 0, CELLTEXT_LEFT,  text_cache,    key_cache,    str_cache},
+    [FLOWCOL_CACHE]    = {"cache",  "cache",    6, 12, 0, CELLTEXT_LEFT,  text_cache,    key_cache,    str_cache,  fit_cache},
 };
 /* clang-format on */
 
@@ -683,6 +766,8 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
             style = STYLE_DIM;
         } else {
             style = FLOWROW_COLUMNS[c].text(ex, g, &cell);
+            if (FLOWROW_COLUMNS[c].fit && celltext_width(buf, strlen(buf)) > l->w[c])
+                FLOWROW_COLUMNS[c].fit(&cell, l->w[c], g);
         }
         canvas_put_fit_marked(out, style, buf, strlen(buf), l->w[c], FLOWROW_COLUMNS[c].align,
                               g->ellipsis, cell.mark, cell.nmarks);
