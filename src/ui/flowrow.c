@@ -648,10 +648,10 @@ static const struct {
     uint8_t col;
     bool drop; /* drop the column, else shrink it to its minimum */
 } NARROWING[] = {
-    {FLOWCOL_CACHE, true},   {FLOWCOL_CLIENT, true},  {FLOWCOL_TYPE, true},
-    {FLOWCOL_HOST, false},   {FLOWCOL_TARGET, false}, {FLOWCOL_TIME, true},
-    {FLOWCOL_HOST, true},    {FLOWCOL_SIZE, true},    {FLOWCOL_DURATION, true},
-    {FLOWCOL_METHOD, false}, {FLOWCOL_STATUS, false},
+    {FLOWCOL_CACHE, false},   {FLOWCOL_CACHE, true},   {FLOWCOL_CLIENT, true},
+    {FLOWCOL_TYPE, true},     {FLOWCOL_HOST, false},   {FLOWCOL_TARGET, false},
+    {FLOWCOL_TIME, true},     {FLOWCOL_HOST, true},    {FLOWCOL_SIZE, true},
+    {FLOWCOL_DURATION, true}, {FLOWCOL_METHOD, false}, {FLOWCOL_STATUS, false},
 };
 
 static int total_width(const int *w)

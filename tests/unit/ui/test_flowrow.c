@@ -64,6 +64,17 @@ static void test_layout(void **state)
             assert_true(l.w[KEEP[k]] > 0);
         assert_true(l.w[FLOWCOL_ID] >= 6); /* "123456" fits */
     }
+    /* The cache column narrows (its label in shorter words) before it goes. */
+    int narrowed = 0;
+    for (int width = 36; width <= 300; width++) {
+        struct flowrow_layout l;
+        flowrow_layout(&l, width, 99);
+        int w = l.w[FLOWCOL_CACHE];
+        assert_true(w == 0 || w >= FLOWROW_COLUMNS[FLOWCOL_CACHE].min);
+        narrowed += w > 0 && w < FLOWROW_COLUMNS[FLOWCOL_CACHE].ideal;
+    }
+    assert_int_equal(narrowed,
+                     FLOWROW_COLUMNS[FLOWCOL_CACHE].ideal - FLOWROW_COLUMNS[FLOWCOL_CACHE].min);
     struct flowrow_layout wide, narrow;
     flowrow_layout(&wide, 200, 99);
     for (int c = 0; c < FLOWCOL__COUNT; c++)
