@@ -93,8 +93,9 @@ void flowrow_text(const struct exchange *ex, bool client, struct dynbuf *out);
  * The cache label (cache.c's words: "cacheable 10m, browser stale") in at most `cells` cells:
  * as it is, else with shorter words ("cache 10m, browser stale"), else the first verdict alone
  * with `ellipsis` standing for the browser's ("cache 10m…"), else with the tiniest words ("10m…",
- * "~5m" for a heuristic lifetime, "never" for no-store and uncacheable, "304 ok"). When even
- * that is too wide, it is what is returned, for the caller to cut. Returns buf.
+ * "~5m" for a heuristic lifetime, "never" for no-store and uncacheable, "304 ok"), else its
+ * first word and the ellipsis ("priv…"). When even that is too wide, it is what is returned,
+ * for the caller to cut. Returns buf.
  */
 char *flowrow_cache_fit(const char *label, int cells, const char *ellipsis, char *buf, size_t len);
 

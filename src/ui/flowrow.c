@@ -456,17 +456,23 @@ char *flowrow_cache_fit(const char *label, int cells, const char *ellipsis, char
 {
     const char *browser = strstr(label, CACHE_BROWSER);
     size_t all = strlen(label), first = browser ? (size_t)(browser - label) : all;
-    /* form 0: as it is; 1: shorter words; 2: the first verdict, shorter; 3: it, tiniest */
-    for (int form = 0; form < 4; form++) {
+    /* form 0: as it is; 1: shorter words; 2: the first verdict, shorter; 3: it, tiniest; 4: its
+       first word ("priv…") */
+    for (int form = 0; form < 5; form++) {
         size_t o = 0;
         buf[0] = '\0';
         if (form == 0)
             o = (size_t)snprintf(buf, len, "%s", label);
         else
             cache_words(label, form == 1 ? all : first, form < 3 ? 1 : 2, buf, len, &o);
-        if (form >= 2 && browser)
+        bool more = form >= 2 && browser;
+        if (form == 4 && strchr(buf, ' ')) {
+            o = (size_t)(strchr(buf, ' ') - buf);
+            more = true;
+        }
+        if (more)
             snprintf(buf + o, len - o, "%s", ellipsis);
-        if (celltext_width(buf, strlen(buf)) <= cells)
+        if (form == 4 || celltext_width(buf, strlen(buf)) <= cells)
             break;
     }
     return buf;

@@ -351,8 +351,13 @@ static void test_cache_fit(void **state)
         {"no-store", 6, "never"},
         {"uncacheable", 11, "uncacheable"},
         {"uncacheable", 6, "never"},
-        /* too narrow for every form: the tiniest, for the caller to cut */
-        {"private 5m", 4, "priv 5m"},
+        /* the first word alone when the tiniest form is still too wide */
+        {"private 5m", 6, "priv…"},
+        {"private revalidate", 6, "priv…"},
+        {"private heuristic 10m", 9, "priv ~10m"},
+        /* too narrow for every form: the last, for the caller to cut */
+        {"private 5m", 4, "priv…"},
+        {"stale", 3, "stale"},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         char buf[64];
