@@ -351,7 +351,7 @@ static void test_question_escapes(void **state)
     assert_true(bottom_escape_after(f, "x1bb"));
     ui_key(&f->ui, 'n');
     static const struct ui_choice C[] = {{'y', "yes"}};
-    ui_choose(&f->ui, "write to \x07" "bell?", C, 1, no_choice, NULL);
+    ui_choose(&f->ui, "write to \abell?", C, 1, no_choice, NULL);
     HAS("write to \\x07bell?");
     assert_true(bottom_escape_after(f, "write to "));
     ui_key(&f->ui, KEYMAP_ESC);
