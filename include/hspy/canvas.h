@@ -136,13 +136,34 @@ void canvas_put_fit(struct canvas_line *l, uint8_t style, const char *s, size_t 
 void canvas_put_fit_marked(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
                            enum celltext_align align, const char *ellipsis,
                            const struct canvas_mark *marks, size_t nmarks);
-/* The termsafe_marks callback that appends to a caller's array: data is a struct
-   canvas_marks_sink; marks past its capacity are dropped (their text stays, unstyled). */
-struct canvas_marks_sink {
-    struct canvas_mark *mark;
-    uint32_t n, cap;
+
+/*
+ * A cell: a piece of safe text made before it is placed on a line, because its width decides
+ * where or whether it goes (a flow-list cell, a status-bar item). It holds hspy's own text and
+ * bytes of unknown origin (the network, a file name, what the user typed) rendered by termsafe,
+ * with the marks of the escapes termsafe wrote, so that they are drawn apart wherever the cell
+ * lands, as canvas_put_bytes draws them. Text past CANVAS_CELL_MAX - 1 bytes is cut (a cut in
+ * termsafe's part ends in "…").
+ */
+enum { CANVAS_CELL_MAX = 512 };
+/* Escapes a cell can hold: each takes at least 2 bytes. */
+enum { CANVAS_CELL_MARKS = CANVAS_CELL_MAX / 2 };
+struct canvas_cell {
+    char text[CANVAS_CELL_MAX]; /* NUL-terminated */
+    struct canvas_mark mark[CANVAS_CELL_MARKS];
+    uint32_t nmarks;
 };
-void canvas_marks_sink_add(void *data, size_t off, size_t len, enum termsafe_mark_kind kind);
+/* Empties the cell. */
+void canvas_cell_clear(struct canvas_cell *c);
+/* Appends hspy's own text (never bytes of unknown origin: canvas_cell_bytes). */
+void canvas_cell_printf(struct canvas_cell *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends p[0..n) through termsafe (flags: enum termsafe_flag), marking what it wrote. */
+void canvas_cell_bytes(struct canvas_cell *c, const uint8_t *p, size_t n, unsigned flags);
+/* canvas_cell_bytes of a C string. */
+void canvas_cell_str(struct canvas_cell *c, const char *s);
+/* Appends the cell to a line in a style, its escapes marked (canvas_put_marked). */
+int canvas_put_cell(struct canvas_line *l, uint8_t style, const struct canvas_cell *c);
 /* Appends `cells` spaces. */
 void canvas_pad(struct canvas_line *l, uint8_t style, int cells);
 /* Adds a style over text bytes [off, off+len) already on the line (clamped to it). */

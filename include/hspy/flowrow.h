@@ -37,26 +37,15 @@ enum flowrow_col {
     FLOWCOL__COUNT
 };
 
-/* Text of one cell: safe (termsafe'd where it came from the network), NUL-terminated. */
-enum { FLOWROW_CELL_MAX = 512 };
-/* Escapes a cell can hold: each takes at least 2 bytes. */
-enum { FLOWROW_MARKS_MAX = FLOWROW_CELL_MAX / 2 };
-
-/* A cell's text and where termsafe wrote escapes into it (drawn apart, see canvas_mark). */
-struct flowrow_cell {
-    char text[FLOWROW_CELL_MAX];
-    struct canvas_mark mark[FLOWROW_MARKS_MAX];
-    uint32_t nmarks;
-};
-
 struct flowrow_column {
     const char *title;
     const char *name; /* for the sort prompt and help ("status", "size") */
     int min, ideal;   /* cells */
     int grow;         /* share of spare width (0: fixed) */
     uint8_t align;    /* enum celltext_align */
-    /* Writes the cell's text and marks into cell (nmarks 0 on entry) and returns its style. */
-    uint8_t (*text)(const struct exchange *ex, const struct glyphs *g, struct flowrow_cell *cell);
+    /* Writes the cell's text and marks into cell (empty on entry: the text is written over,
+       network bytes through termsafe) and returns its style. */
+    uint8_t (*text)(const struct exchange *ex, const struct glyphs *g, struct canvas_cell *cell);
     /* Sort key: a number, or the first 8 bytes of the sort string big-endian. */
     uint64_t (*key)(const struct exchange *ex);
     /*
@@ -64,6 +53,9 @@ struct flowrow_column {
      * hold any byte) into buf and returns its length. NULL when the key is exact.
      */
     size_t (*sortstr)(const struct exchange *ex, char *buf, size_t len);
+    /* For a cell whose text is wider than its column: rewrites it in a shorter form that keeps
+       its meaning (the caller still cuts what does not fit). NULL: the text is only cut. */
+    void (*fit)(struct canvas_cell *cell, int cells, const struct glyphs *g);
 };
 
 extern const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT];
@@ -96,6 +88,16 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
  * costly part, so callers ask for it only when the query could match one.
  */
 void flowrow_text(const struct exchange *ex, bool client, struct dynbuf *out);
+
+/*
+ * The cache label (cache.c's words: "cacheable 10m, browser stale") in at most `cells` cells:
+ * as it is, else with shorter words ("cache 10m, browser stale"), else the first verdict alone
+ * with `ellipsis` standing for the browser's ("cache 10m…"), else with the tiniest words ("10m…",
+ * "~5m" for a heuristic lifetime, "never" for no-store and uncacheable, "304 ok"), else its
+ * first word and the ellipsis ("priv…"). When even that is too wide, it is what is returned,
+ * for the caller to cut. Returns buf.
+ */
+char *flowrow_cache_fit(const char *label, int cells, const char *ellipsis, char *buf, size_t len);
 
 /* Orders a and b by column col (ties broken by id, so the order is total). */
 int flowrow_compare(int col, const struct exchange *a, const struct exchange *b);

@@ -2,7 +2,9 @@
  * statusbar: the top line. Mode and address (or the file and, while it loads, a progress bar),
  * the counters (flows shown of all, with warnings, held, evicted, bytes), follow on or off,
  * the sort order and the filter. Items are dropped from the right when the line is too narrow;
- * the title and the flow count are kept longest.
+ * the title and the flow count are kept longest. The title (a file name, an address) and the
+ * filters come from outside: they go through termsafe as canvas cells, so that the escapes it
+ * wrote are drawn apart as in the flow list.
  */
 #ifndef HSPY_STATUSBAR_H
 #define HSPY_STATUSBAR_H

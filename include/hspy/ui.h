@@ -127,6 +127,7 @@ struct ui {
     struct detail detail;
     struct doc help;
     size_t help_top;
+    size_t help_hit; /* the help line the last search found (SEARCH_NONE: none since it opened) */
     struct keymap_table keys[UI_KEY_TABLES_MAX];
     void *keys_data[UI_KEY_TABLES_MAX]; /* each table's owner state (ui_add_keys_data) */
     size_t nkeys;
@@ -234,7 +235,9 @@ void ui_message(struct ui *ui, uint8_t style, const char *fmt, ...)
 void ui_prompt(struct ui *ui, const char *label, const char *initial,
                struct prompt_history *history, ui_prompt_change_fn change, ui_prompt_fn submit,
                void *data);
-/* Asks a yes/no question; yes is called on 'y'. */
+/* Asks a yes/no question; yes is called on 'y'. The question (copied, cut at the size of
+   ui->question) may hold bytes from outside, such as a file name: it is drawn through termsafe,
+   as are choose's. */
 void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
                 void *data);
 /*

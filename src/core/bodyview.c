@@ -104,7 +104,7 @@ struct bodyview {
     bool cp1252;  /* windows-1252 by table; otherwise iconv through cd */
     uint8_t unit; /* bytes of a code unit: 2 for UTF-16, 4 for UTF-32, else 1 */
     bool be;      /* that unit is big-endian */
-    uint8_t bom;  /* bytes of the byte order mark the body starts with (not shown) */
+    uint8_t bom;  /* bytes of the byte order mark the body starts with (not shown as text) */
     iconv_t cd;
     char charset[40];
     /* multipart: "\n--boundary" */
@@ -1553,9 +1553,11 @@ static bool latin1_label(const char *cs)
     return false;
 }
 
-/* Chooses the text charset: UTF-16 or UTF-32 (a byte order mark, or declared), else the
-   declared one, else UTF-8 when the start is valid UTF-8, else windows-1252. Unknown
-   charsets are shown as UTF-8. */
+static const uint8_t UTF8_BOM[3] = {0xef, 0xbb, 0xbf};
+
+/* Chooses the text charset: UTF-16 or UTF-32 (a byte order mark, or declared), else UTF-8 after
+   its byte order mark, else the declared one, else UTF-8 when the start is valid UTF-8, else
+   windows-1252. Unknown charsets are shown as UTF-8. */
 static void charset_choose(struct bodyview *v)
 {
     const char *cs = v->ct.charset;
@@ -1572,6 +1574,15 @@ static void charset_choose(struct bodyview *v)
             lower_copy(v->charset, sizeof v->charset, w.name, strlen(w.name));
             return;
         }
+    }
+    /* UTF-8's mark, like the others, wins over a declared charset and is not shown (an
+       unlabelled body that starts with it reads as UTF-8 anyway); a binary type keeps it. */
+    if (v->len >= sizeof UTF8_BOM && memcmp(v->body, UTF8_BOM, sizeof UTF8_BOM) == 0 &&
+        !binary_media(v->ct.media)) {
+        v->utf8 = true;
+        v->bom = sizeof UTF8_BOM;
+        snprintf(v->charset, sizeof v->charset, "utf-8");
+        return;
     }
     size_t sniff = v->len < BODYVIEW_SNIFF_MAX ? v->len : BODYVIEW_SNIFF_MAX;
     const char *use = "UTF-8";
@@ -1750,6 +1761,8 @@ const char *bodyview_describe(struct bodyview *v)
     dynbuf_adds(&d, bodyview_mode_name(v->mode));
     if (v->mode == BODYVIEW_TEXT || v->mode == BODYVIEW_FORM) {
         dynbuf_printf(&d, ", %s", v->charset);
+        if (v->bom && v->mode == BODYVIEW_TEXT)
+            dynbuf_adds(&d, " with BOM"); /* the mark the text view does not show */
         if (v->ct.charset[0] && strcasecmp(v->ct.charset, v->charset) != 0) {
             dynbuf_adds(&d, " (declared ");
             termsafe_append(&d, (const uint8_t *)v->ct.charset, strlen(v->ct.charset),

@@ -93,6 +93,7 @@ static unsigned act_help(struct ui *ui, int arg)
     (void)arg;
     ui->screen = UI_HELP;
     ui->help_top = 0;
+    ui->help_hit = SEARCH_NONE;
     return UI_REDRAW;
 }
 

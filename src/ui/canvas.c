@@ -175,11 +175,51 @@ int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_
     return cells + canvas_put(l, style, s + pos, n - pos);
 }
 
-void canvas_marks_sink_add(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+void canvas_cell_clear(struct canvas_cell *c)
 {
-    struct canvas_marks_sink *k = data;
-    if (k->n < k->cap)
-        k->mark[k->n++] = (struct canvas_mark){(uint32_t)off, (uint32_t)len, (uint8_t)kind};
+    c->text[0] = '\0';
+    c->nmarks = 0;
+}
+
+void canvas_cell_printf(struct canvas_cell *c, const char *fmt, ...)
+{
+    size_t len = strlen(c->text);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->text + len, sizeof c->text - len, fmt, ap);
+    va_end(ap);
+}
+
+/* termsafe's marks for canvas_cell_bytes: offsets from where the rendering started. */
+struct cell_sink {
+    struct canvas_cell *c;
+    size_t base;
+};
+
+static void cell_mark(void *data, size_t off, size_t len, enum termsafe_mark_kind kind)
+{
+    struct cell_sink *k = data;
+    if (k->c->nmarks < CANVAS_CELL_MARKS) /* cannot overflow: an escape takes 2 bytes or more */
+        k->c->mark[k->c->nmarks++] =
+            (struct canvas_mark){(uint32_t)(k->base + off), (uint32_t)len, (uint8_t)kind};
+}
+
+void canvas_cell_bytes(struct canvas_cell *c, const uint8_t *p, size_t n, unsigned flags)
+{
+    size_t len = strlen(c->text);
+    struct cell_sink k = {c, len};
+    termsafe_str_marked(c->text + len, sizeof c->text - len, p, n, flags,
+                        &(struct termsafe_marks){cell_mark, &k});
+}
+
+void canvas_cell_str(struct canvas_cell *c, const char *s)
+{
+    canvas_cell_bytes(c, (const uint8_t *)s, strlen(s), 0);
+}
+
+int canvas_put_cell(struct canvas_line *l, uint8_t style, const struct canvas_cell *c)
+{
+    return canvas_put_marked(l, style, c->text, strlen(c->text), c->mark, c->nmarks);
 }
 
 /* termsafe's marks for canvas_put_bytes, into the line's own array (offsets fit: the scratch

@@ -307,19 +307,20 @@ void detail_render_title(const struct detail *dt, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, "(gone)");
         return;
     }
-    struct flowrow_cell cell = {.nmarks = 0};
+    struct canvas_cell cell;
+    canvas_cell_clear(&cell);
     char *buf = cell.text;
     uint8_t st = FLOWROW_COLUMNS[FLOWCOL_METHOD].text(ex, dt->g, &cell);
-    canvas_put_marked(out, st, buf, strlen(buf), cell.mark, cell.nmarks);
+    canvas_put_cell(out, st, &cell);
     canvas_puts(out, STYLE_BOLD, " ");
-    cell.nmarks = 0;
+    canvas_cell_clear(&cell);
     FLOWROW_COLUMNS[FLOWCOL_TARGET].text(ex, dt->g, &cell);
     int room = out->width - out->cells - 40;
     int w = celltext_width(buf, strlen(buf));
     canvas_put_fit_marked(out, STYLE_BOLD, buf, strlen(buf), w < room ? w : (room > 8 ? room : 8),
                           CELLTEXT_LEFT, dt->g->ellipsis, cell.mark, cell.nmarks);
     canvas_printf(out, STYLE_BOLD, "  %s ", dt->g->arrow);
-    cell.nmarks = 0;
+    canvas_cell_clear(&cell);
     st = FLOWROW_COLUMNS[FLOWCOL_STATUS].text(ex, dt->g, &cell);
     canvas_puts(out, st, buf);
     if (ex->resp.flags & MSG_HEAD && ex->resp.head.reason.len) {

@@ -39,12 +39,10 @@ static uint8_t status_style(int status)
 }
 
 /* Copies network bytes into the cell through termsafe, marking the escapes it writes. */
-static void safe_copy(struct flowrow_cell *cell, const uint8_t *p, size_t n)
+static void safe_copy(struct canvas_cell *cell, const uint8_t *p, size_t n)
 {
-    struct canvas_marks_sink sink = {cell->mark, 0, FLOWROW_MARKS_MAX};
-    termsafe_str_marked(cell->text, FLOWROW_CELL_MAX, p, n, 0,
-                        &(struct termsafe_marks){canvas_marks_sink_add, &sink});
-    cell->nmarks = sink.n;
+    canvas_cell_clear(cell);
+    canvas_cell_bytes(cell, p, n, 0);
 }
 
 static int64_t start_time(const struct exchange *ex)
@@ -177,7 +175,7 @@ static char *host_of(const struct exchange *ex, char *buf, size_t len)
 /* Column texts. Each writes a NUL-terminated safe string into buf and returns its style. */
 
 static uint8_t text_mark(const struct exchange *ex, const struct glyphs *g,
-                         struct flowrow_cell *cell)
+                         struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)ex, (void)g;
@@ -185,43 +183,43 @@ static uint8_t text_mark(const struct exchange *ex, const struct glyphs *g,
     return STYLE_MARKED;
 }
 
-static uint8_t text_id(const struct exchange *ex, const struct glyphs *g, struct flowrow_cell *cell)
+static uint8_t text_id(const struct exchange *ex, const struct glyphs *g, struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
-    snprintf(buf, FLOWROW_CELL_MAX, "%llu", (unsigned long long)ex->id);
+    snprintf(buf, CANVAS_CELL_MAX, "%llu", (unsigned long long)ex->id);
     return STYLE_DIM;
 }
 
 static uint8_t text_time(const struct exchange *ex, const struct glyphs *g,
-                         struct flowrow_cell *cell)
+                         struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
     int64_t t = start_time(ex);
     if (!t) {
-        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        snprintf(buf, CANVAS_CELL_MAX, "-");
         return STYLE_DIM;
     }
     time_t sec = (time_t)(t / 1000000000);
     struct tm tm;
     localtime_r(&sec, &tm);
-    snprintf(buf, FLOWROW_CELL_MAX, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+    snprintf(buf, CANVAS_CELL_MAX, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
              (int)(t / 1000000 % 1000));
     return STYLE_DIM;
 }
 
 static uint8_t text_client(const struct exchange *ex, const struct glyphs *g,
-                           struct flowrow_cell *cell)
+                           struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
-    endpoint_format(&ex->client, buf, FLOWROW_CELL_MAX);
+    endpoint_format(&ex->client, buf, CANVAS_CELL_MAX);
     return STYLE_NORMAL;
 }
 
 static uint8_t text_method(const struct exchange *ex, const struct glyphs *g,
-                           struct flowrow_cell *cell)
+                           struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
@@ -233,14 +231,14 @@ static uint8_t text_method(const struct exchange *ex, const struct glyphs *g,
     }
     if (!(m->flags & MSG_HEAD)) {
         /* A request a capture lost whole (MSG_LOST) existed: say so, where "-" is none. */
-        snprintf(buf, FLOWROW_CELL_MAX, "%s",
+        snprintf(buf, CANVAS_CELL_MAX, "%s",
                  (m->flags & MSG_LOST)      ? "lost"
                  : (m->flags & MSG_STARTED) ? "..."
                                             : "-");
         return STYLE_DIM;
     }
     if (m->flags & MSG_HTTP09 || m->head.method.len == 0) {
-        snprintf(buf, FLOWROW_CELL_MAX, "?");
+        snprintf(buf, CANVAS_CELL_MAX, "?");
         return STYLE_METHOD_OTHER;
     }
     safe_copy(cell, message_at(m, m->head.method), m->head.method.len);
@@ -248,17 +246,17 @@ static uint8_t text_method(const struct exchange *ex, const struct glyphs *g,
 }
 
 static uint8_t text_host(const struct exchange *ex, const struct glyphs *g,
-                         struct flowrow_cell *cell)
+                         struct canvas_cell *cell)
 {
     (void)g;
-    char raw[FLOWROW_CELL_MAX];
+    char raw[CANVAS_CELL_MAX];
     host_of(ex, raw, sizeof raw);
     safe_copy(cell, (const uint8_t *)raw, strlen(raw));
     return STYLE_NORMAL;
 }
 
 static uint8_t text_target(const struct exchange *ex, const struct glyphs *g,
-                           struct flowrow_cell *cell)
+                           struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
@@ -278,7 +276,7 @@ static uint8_t text_target(const struct exchange *ex, const struct glyphs *g,
 
 /* Markers in order of importance; the first two that apply are shown. */
 static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g,
-                          struct flowrow_cell *cell)
+                          struct canvas_cell *cell)
 {
     char *buf = cell->text;
     const struct {
@@ -310,7 +308,7 @@ static uint8_t text_flags(const struct exchange *ex, const struct glyphs *g,
 }
 
 static uint8_t text_status(const struct exchange *ex, const struct glyphs *g,
-                           struct flowrow_cell *cell)
+                           struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
@@ -318,7 +316,7 @@ static uint8_t text_status(const struct exchange *ex, const struct glyphs *g,
     /* A kill ends a hold before anything of the response reached the client: whatever status
      * came from upstream, the client got a reset. */
     if (status && !(ex->flags & EX_KILLED)) {
-        snprintf(buf, FLOWROW_CELL_MAX, "%d", status);
+        snprintf(buf, CANVAS_CELL_MAX, "%d", status);
         return status_style(status);
     }
     static const struct {
@@ -336,23 +334,23 @@ static uint8_t text_status(const struct exchange *ex, const struct glyphs *g,
     };
     for (size_t i = 0; i < sizeof NO_STATUS / sizeof NO_STATUS[0]; i++) {
         if (ex->flags & NO_STATUS[i].flag) {
-            snprintf(buf, FLOWROW_CELL_MAX, "%s", NO_STATUS[i].text);
+            snprintf(buf, CANVAS_CELL_MAX, "%s", NO_STATUS[i].text);
             return NO_STATUS[i].style;
         }
     }
-    snprintf(buf, FLOWROW_CELL_MAX, "...");
+    snprintf(buf, CANVAS_CELL_MAX, "...");
     return STYLE_DIM;
 }
 
 static uint8_t text_type(const struct exchange *ex, const struct glyphs *g,
-                         struct flowrow_cell *cell)
+                         struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
     size_t n;
     const uint8_t *v = field(typed_message(ex), HF_CONTENT_TYPE, &n);
     if (!v) {
-        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        snprintf(buf, CANVAS_CELL_MAX, "-");
         return STYLE_DIM;
     }
     const uint8_t *name;
@@ -362,42 +360,131 @@ static uint8_t text_type(const struct exchange *ex, const struct glyphs *g,
 }
 
 static uint8_t text_size(const struct exchange *ex, const struct glyphs *g,
-                         struct flowrow_cell *cell)
+                         struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
     if (!(ex->resp.flags & MSG_HEAD)) {
-        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        snprintf(buf, CANVAS_CELL_MAX, "-");
         return STYLE_DIM;
     }
-    flowrow_size(ex->resp.body_size, buf, FLOWROW_CELL_MAX);
+    flowrow_size(ex->resp.body_size, buf, CANVAS_CELL_MAX);
     return STYLE_NORMAL;
 }
 
 static uint8_t text_duration(const struct exchange *ex, const struct glyphs *g,
-                             struct flowrow_cell *cell)
+                             struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
     if (!(ex->flags & EX_DONE)) {
-        snprintf(buf, FLOWROW_CELL_MAX, "...");
+        snprintf(buf, CANVAS_CELL_MAX, "...");
         return STYLE_DIM;
     }
-    flowrow_duration(exchange_duration(ex), buf, FLOWROW_CELL_MAX);
+    flowrow_duration(exchange_duration(ex), buf, CANVAS_CELL_MAX);
     return STYLE_NORMAL;
 }
 
 static uint8_t text_cache(const struct exchange *ex, const struct glyphs *g,
-                          struct flowrow_cell *cell)
+                          struct canvas_cell *cell)
 {
     char *buf = cell->text;
     (void)g;
     if (!ex->cache_done || !ex->cache_label || !ex->cache_label[0]) {
-        snprintf(buf, FLOWROW_CELL_MAX, "-");
+        snprintf(buf, CANVAS_CELL_MAX, "-");
         return STYLE_DIM;
     }
     safe_copy(cell, (const uint8_t *)ex->cache_label, strlen(ex->cache_label));
     return STYLE_NORMAL;
+}
+
+/*
+ * The cache label's words (cache.c writes them) in a shorter and in the tiniest form. A word
+ * ending in a space takes the space with it; the others end where the label or a word does.
+ */
+static const struct {
+    const char *word, *shorter, *tiny;
+} CACHE_WORDS[] = {
+    {"cacheable ", "cache ", ""},
+    {"cacheable", "cache", "cache"},
+    {"heuristic ", "heur ", "~"},
+    {"private ", "priv ", "priv "},
+    {"private", "priv", "priv"},
+    {"revalidate", "reval", "reval"},
+    {"revalidated", "revalidated", "304 ok"},
+    {"no lifetime", "no ttl", "no ttl"},
+    {"bad 304", "bad 304", "bad304"},
+    {"no-store", "no-store", "never"},
+    {"uncacheable", "uncacheable", "never"},
+};
+/* Where the browser's verdict starts when it differs from the shared cache's. */
+static const char CACHE_BROWSER[] = ", browser ";
+
+/* Whether word starts s[0..n) as a whole word. */
+static bool word_at(const char *s, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+    if (k > n || memcmp(s, word, k) != 0)
+        return false;
+    return word[k - 1] == ' ' || k == n || s[k] == ' ' || s[k] == ',';
+}
+
+/* Appends s[0..n) to buf (len bytes, holding *o) with each word in form 1 (shorter) or 2
+   (tiny). */
+static void cache_words(const char *s, size_t n, int form, char *buf, size_t len, size_t *o)
+{
+    for (size_t i = 0; i < n;) {
+        const char *put = NULL;
+        size_t used = 1;
+        for (size_t w = 0;
+             !put && (i == 0 || s[i - 1] == ' ') && w < sizeof CACHE_WORDS / sizeof CACHE_WORDS[0];
+             w++) {
+            if (word_at(s + i, n - i, CACHE_WORDS[w].word)) {
+                put = form == 1 ? CACHE_WORDS[w].shorter : CACHE_WORDS[w].tiny;
+                used = strlen(CACHE_WORDS[w].word);
+            }
+        }
+        *o += (size_t)snprintf(buf + *o, len - *o, "%.*s", put ? (int)strlen(put) : 1,
+                               put ? put : s + i);
+        if (*o >= len)
+            *o = len - 1;
+        i += used;
+    }
+}
+
+char *flowrow_cache_fit(const char *label, int cells, const char *ellipsis, char *buf, size_t len)
+{
+    const char *browser = strstr(label, CACHE_BROWSER);
+    size_t all = strlen(label), first = browser ? (size_t)(browser - label) : all;
+    /* form 0: as it is; 1: shorter words; 2: the first verdict, shorter; 3: it, tiniest; 4: its
+       first word ("priv…") */
+    for (int form = 0; form < 5; form++) {
+        size_t o = 0;
+        buf[0] = '\0';
+        if (form == 0)
+            o = (size_t)snprintf(buf, len, "%s", label);
+        else
+            cache_words(label, form == 1 ? all : first, form < 3 ? 1 : 2, buf, len, &o);
+        bool more = form >= 2 && browser;
+        if (form == 4 && strchr(buf, ' ')) {
+            o = (size_t)(strchr(buf, ' ') - buf);
+            more = true;
+        }
+        if (more)
+            snprintf(buf + o, len - o, "%s", ellipsis);
+        if (form == 4 || celltext_width(buf, strlen(buf)) <= cells)
+            break;
+    }
+    return buf;
+}
+
+/* The cache cell in its column: the label is hspy's own text, fitted by its words. */
+static void fit_cache(struct canvas_cell *cell, int cells, const struct glyphs *g)
+{
+    char label[CANVAS_CELL_MAX], fitted[CANVAS_CELL_MAX];
+    snprintf(label, sizeof label, "%s", cell->text);
+    canvas_cell_clear(cell);
+    canvas_cell_str(cell, flowrow_cache_fit(label, cells, g->ellipsis, fitted, sizeof fitted));
 }
 
 /* Sort keys and sort strings. */
@@ -457,7 +544,7 @@ static size_t str_method(const struct exchange *ex, char *buf, size_t len)
 
 static size_t str_host(const struct exchange *ex, char *buf, size_t len)
 {
-    char raw[FLOWROW_CELL_MAX];
+    char raw[CANVAS_CELL_MAX];
     host_of(ex, raw, sizeof raw);
     return fold_copy(buf, len, raw, strlen(raw));
 }
@@ -493,7 +580,7 @@ STRING_KEY(type)
 
 static uint64_t key_host(const struct exchange *ex)
 {
-    char buf[FLOWROW_CELL_MAX];
+    char buf[CANVAS_CELL_MAX];
     return flowrow_prefix_key(buf, str_host(ex, buf, sizeof buf));
 }
 
@@ -557,7 +644,7 @@ const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
     [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
     [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
     [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
-    [FLOWCOL_CACHE]    = {"cache",  "cache",    6, 12, 0, CELLTEXT_LEFT,  text_cache,    key_cache,    str_cache},
+    [FLOWCOL_CACHE]    = {"cache",  "cache",    6, 12, 0, CELLTEXT_LEFT,  text_cache,    key_cache,    str_cache,  fit_cache},
 };
 /* clang-format on */
 
@@ -567,10 +654,10 @@ static const struct {
     uint8_t col;
     bool drop; /* drop the column, else shrink it to its minimum */
 } NARROWING[] = {
-    {FLOWCOL_CACHE, true},   {FLOWCOL_CLIENT, true},  {FLOWCOL_TYPE, true},
-    {FLOWCOL_HOST, false},   {FLOWCOL_TARGET, false}, {FLOWCOL_TIME, true},
-    {FLOWCOL_HOST, true},    {FLOWCOL_SIZE, true},    {FLOWCOL_DURATION, true},
-    {FLOWCOL_METHOD, false}, {FLOWCOL_STATUS, false},
+    {FLOWCOL_CACHE, false},   {FLOWCOL_CACHE, true},   {FLOWCOL_CLIENT, true},
+    {FLOWCOL_TYPE, true},     {FLOWCOL_HOST, false},   {FLOWCOL_TARGET, false},
+    {FLOWCOL_TIME, true},     {FLOWCOL_HOST, true},    {FLOWCOL_SIZE, true},
+    {FLOWCOL_DURATION, true}, {FLOWCOL_METHOD, false}, {FLOWCOL_STATUS, false},
 };
 
 static int total_width(const int *w)
@@ -663,7 +750,7 @@ void flowrow_heading(struct canvas_line *out, const struct flowrow_layout *l, in
 void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
                     const struct exchange *ex, uint64_t id, bool marked, const struct glyphs *g)
 {
-    struct flowrow_cell cell;
+    struct canvas_cell cell;
     char *buf = cell.text;
     bool first = true;
     for (int c = 0; c < FLOWCOL__COUNT; c++) {
@@ -673,18 +760,20 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
             canvas_pad(out, STYLE_NORMAL, GAP);
         first = false;
         uint8_t style;
-        cell.nmarks = 0;
+        canvas_cell_clear(&cell);
         if (c == FLOWCOL_MARK) {
-            snprintf(buf, FLOWROW_CELL_MAX, "%s", marked ? g->mark : "");
+            snprintf(buf, CANVAS_CELL_MAX, "%s", marked ? g->mark : "");
             style = STYLE_MARKED;
         } else if (!ex) {
             if (c == FLOWCOL_ID)
-                snprintf(buf, FLOWROW_CELL_MAX, "%llu", (unsigned long long)id);
+                snprintf(buf, CANVAS_CELL_MAX, "%llu", (unsigned long long)id);
             else
-                snprintf(buf, FLOWROW_CELL_MAX, c == FLOWCOL_METHOD ? "(gone)" : "");
+                snprintf(buf, CANVAS_CELL_MAX, c == FLOWCOL_METHOD ? "(gone)" : "");
             style = STYLE_DIM;
         } else {
             style = FLOWROW_COLUMNS[c].text(ex, g, &cell);
+            if (FLOWROW_COLUMNS[c].fit && celltext_width(buf, strlen(buf)) > l->w[c])
+                FLOWROW_COLUMNS[c].fit(&cell, l->w[c], g);
         }
         canvas_put_fit_marked(out, style, buf, strlen(buf), l->w[c], FLOWROW_COLUMNS[c].align,
                               g->ellipsis, cell.mark, cell.nmarks);
@@ -694,7 +783,7 @@ void flowrow_format(struct canvas_line *out, const struct flowrow_layout *l,
 
 void flowrow_text(const struct exchange *ex, bool client, struct dynbuf *out)
 {
-    char buf[FLOWROW_CELL_MAX];
+    char buf[CANVAS_CELL_MAX];
     const struct message *m = &ex->req;
     if (m->flags & MSG_HEAD) {
         dynbuf_append(out, message_at(m, m->head.method), m->head.method.len);
@@ -727,7 +816,7 @@ int flowrow_compare(int col, const struct exchange *a, const struct exchange *b)
     if (ka != kb)
         return ka < kb ? -1 : 1;
     if (c->sortstr) {
-        char sa[FLOWROW_CELL_MAX], sb[FLOWROW_CELL_MAX];
+        char sa[CANVAS_CELL_MAX], sb[CANVAS_CELL_MAX];
         size_t na = c->sortstr(a, sa, sizeof sa), nb = c->sortstr(b, sb, sizeof sb);
         int r = memcmp(sa, sb, na < nb ? na : nb);
         if (r || na != nb)

@@ -144,8 +144,13 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
                   decoded ? coding_note(res) : "as sent", bodysource_describe(view), c->g->hline,
                   c->g->hline);
     doc_add(d, &l);
-    if (decoded && res->status != DECODE_OK && res->message[0])
-        doc_addf(d, STYLE_WARN, "%s %s", c->g->warn, res->message);
+    if (decoded && res->status != DECODE_OK && res->message[0]) {
+        /* The message may quote the Content-Encoding the peer sent. */
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        canvas_printf(&l, STYLE_WARN, "%s ", c->g->warn);
+        canvas_put_bytes(&l, STYLE_WARN, (const uint8_t *)res->message, strlen(res->message), 0);
+        doc_add(d, &l);
+    }
     canvas_line_cleanup(&l);
 }
 

@@ -9,7 +9,7 @@
 #include "hspy/xmalloc.h"
 
 /* Sort strings are cut here; longer ones compare by this prefix, then by id. */
-enum { SORTSTR_MAX = FLOWROW_CELL_MAX };
+enum { SORTSTR_MAX = CANVAS_CELL_MAX };
 
 void rowsort_init(struct rowsort *r, int col, size_t cap)
 {

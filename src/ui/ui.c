@@ -397,6 +397,34 @@ void ui_detail_edge(struct ui *ui, bool end)
     detail_bottom_step(ui);
 }
 
+/* The help is made from the key tables when first shown or searched after they changed. */
+static void help_build(struct ui *ui)
+{
+    if (!ui->help.lines)
+        keymap_help(ui->keys, ui->nkeys, ui->g, &ui->help);
+}
+
+/*
+ * A search of the help, at once (its lines are few and stored), from the last match shown or
+ * above the top line, saying what a search of the detail view says. The match becomes the top line.
+ */
+static bool search_help(struct ui *ui, const char *text, int dir)
+{
+    /* The last match while it is on screen, as the detail view's cursor. */
+    bool hit = ui->help_hit != SEARCH_NONE && ui->help_hit >= ui->help_top &&
+               ui->help_hit - ui->help_top < (size_t)(ui->text_rows > 0 ? ui->text_rows : 1);
+    size_t from = hit ? ui->help_hit : ui->help_top ? ui->help_top - 1 : SEARCH_NONE;
+    struct doc_search s;
+    size_t line;
+    help_build(ui);
+    doc_search_start(&ui->help, &s, text, from, dir);
+    if (doc_search_step(&ui->help, &s, 0, &line) != DOC_FOUND)
+        return false;
+    ui->help_top = ui->help_hit = line;
+    found_message(ui, s.wrapped, s.only, s.dir, "line");
+    return true;
+}
+
 bool ui_search(struct ui *ui, const char *text, int dir)
 {
     if (text != ui->search)
@@ -414,14 +442,7 @@ bool ui_search(struct ui *ui, const char *text, int dir)
         ui->search_rows = flowlist_count(&ui->list);
         return search_step(ui) == FLOWLIST_FOUND;
     case UI_DETAIL: search_detail(ui, text, dir); return detail_search_step(ui) == DOC_FOUND;
-    case UI_HELP: {
-        size_t line = doc_search(&ui->help, text, ui->help_top, dir);
-        if (line != NPOS) {
-            ui->help_top = line;
-            found = true;
-        }
-        break;
-    }
+    case UI_HELP: found = search_help(ui, text, dir); break;
     }
     if (!found)
         ui_message(ui, STYLE_ERROR, "not found: %s", text);
@@ -684,8 +705,7 @@ static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
 
 static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
 {
-    if (!ui->help.lines)
-        keymap_help(ui->keys, ui->nkeys, ui->g, &ui->help);
+    help_build(ui);
     canvas_puts(canvas_row(c, y0), STYLE_BOLD,
                 " hspy keys (this page is generated from the key table)");
     size_t rows = (size_t)(n - 1);
@@ -731,6 +751,14 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, g->hline);
 }
 
+/* The question asked, which may name a file the user typed: through termsafe, as a message. */
+static void put_question(const struct ui *ui, struct canvas_line *out)
+{
+    canvas_puts(out, STYLE_PROMPT, " ");
+    canvas_put_bytes(out, STYLE_PROMPT, (const uint8_t *)ui->question, strlen(ui->question), 0);
+    canvas_puts(out, STYLE_PROMPT, " ");
+}
+
 static void render_bottom(struct ui *ui, struct canvas_line *out)
 {
     if (ui->prompting) {
@@ -738,13 +766,13 @@ static void render_bottom(struct ui *ui, struct canvas_line *out)
         return;
     }
     if (ui->confirming) {
-        canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
+        put_question(ui, out);
         canvas_puts(out, STYLE_KEY, "y");
         canvas_puts(out, STYLE_HINT, " yes   any other key: no");
         return;
     }
     if (ui->choosing) {
-        canvas_printf(out, STYLE_PROMPT, " %s ", ui->question);
+        put_question(ui, out);
         char name[32];
         for (size_t i = 0; i < ui->nchoices; i++) {
             canvas_puts(out, STYLE_HINT, " ");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The interface draws every escape hspy wrote for a byte (ESC as \x1b) apart from the same
 # characters sent as text (a target holding the four characters \x1b), in the flow list, the
-# Request tab and a body (tmux, 120x30): reversed in colour, underlined under NO_COLOR.
+# Request tab, a body and the status bar (a file name) (tmux, 120x30): reversed in colour,
+# underlined under NO_COLOR.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -54,10 +55,35 @@ run() {
     check "$1: quits" tui_wait_exit
 }
 
+# run_read NAME: the status bar names a capture file whose name holds ESC with the escape
+# marked, and one whose name holds the four characters \x1b as plain text.
+run_read() {
+    local capture=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
+    [ -f "$capture" ] || return 0
+    cp "$capture" "$WORK/esc"$'\e'"[1m.pcap"
+    cp "$capture" "$WORK/lit\\x1b[1m.pcap"
+    tui_restart
+    tui_start 120 30 read "$WORK/esc"$'\e'"[1m.pcap"
+    tui_wait_up "hspy read"
+    check "$1: the file name is in the status bar" tui_wait 'esc\x1b[1m.pcap'
+    check "$1: the escape in the status bar is marked" marked_on 'hspy read'
+    tui_keys Q
+    check "$1: quits" tui_wait_exit
+    tui_restart
+    tui_start 120 30 read "$WORK/lit\\x1b[1m.pcap"
+    tui_wait_up "hspy read"
+    check "$1: the literal file name is in the status bar" tui_wait 'lit\x1b[1m.pcap'
+    check "$1: the literal name is plain text" unmarked_on 'hspy read'
+    tui_keys Q
+    check "$1: quits" tui_wait_exit
+}
+
 ATTR=7
 run colour
+run_read colour
 tui_restart
 ATTR=4
 TUI_ENV=(NO_COLOR=1)
 run "NO_COLOR"
+run_read "NO_COLOR"
 finish

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The interface in a real terminal (tmux, 120x32) over `hspy listen`: curl requests appear
 # live; the detail view and its tabs; a search that finds text far down a body (and says when
-# it is the only match or went round the end); a filter
-# applied and cleared; the help; a resize; no CPU spent while idle; quitting restores the
+# it is the only match or went round the end); a filter applied and cleared; the help and a
+# search in it (saying the same); a resize; no CPU spent while idle; quitting restores the
 # terminal.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
@@ -93,6 +93,15 @@ check "all flows back" tui_wait "/first?x=1"
 tui_keys "?"
 check "help screen" tui_wait "generated from the key table"
 check "help lists a key" tui_wait "open the flow in the detail view"
+# Searching the help says what searching the detail view says.
+tui_keys /
+tui_type "Everywhere"
+tui_keys Enter n
+check "n on the help's only match says so" tui_wait "the only matching line: Everywhere"
+tui_keys g /
+tui_type "quit hspy"
+tui_keys Enter N
+check "N past the help's first line says it wrapped" tui_wait "search wrapped to the bottom"
 tui_keys q
 check "help closes" tui_wait "q quit"
 

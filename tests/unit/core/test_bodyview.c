@@ -1191,9 +1191,19 @@ static void test_wide_charsets(void **state)
         const char *describe; /* bodyview_describe */
     } CASES[] = {
         /* a byte order mark: the charset and its byte order; the mark itself is not shown */
-        {"text/plain", "\xff\xfeh\0i\0\n\0\x3d\xd8\x00\xde\n\0", 14, "hi\n😀\n", "text, utf-16le"},
-        {"text/csv", "\xfe\xff\0h\0i", 6, "hi\n", "text, utf-16be"},
-        {"text/plain", "\xff\xfe\0\0h\0\0\0\n\0\0\0\x00\xf6\x01\0", 16, "h\n😀\n", "text, utf-32le"},
+        {"text/plain", "\xff\xfeh\0i\0\n\0\x3d\xd8\x00\xde\n\0", 14, "hi\n😀\n",
+         "text, utf-16le with BOM"},
+        {"text/csv", "\xfe\xff\0h\0i", 6, "hi\n", "text, utf-16be with BOM"},
+        {"text/plain", "\xff\xfe\0\0h\0\0\0\n\0\0\0\x00\xf6\x01\0", 16, "h\n😀\n",
+         "text, utf-32le with BOM"},
+        /* UTF-8's mark is not shown either, and wins over a declared charset as the others do;
+           U+FEFF further on is no mark and is escaped as the invisible character it is */
+        {"text/plain", "\xef\xbb\xbfhi\nyo", 8, "hi\nyo\n", "text, utf-8 with BOM"},
+        {"text/html; charset=iso-8859-1", "\xef\xbb\xbf\xc3\xa9", 5, "\xc3\xa9\n",
+         "text, utf-8 with BOM (declared iso-8859-1)"},
+        {"text/plain", "a\xef\xbb\xbf", 4, "a[\\u{feff}]\n", "text, utf-8"},
+        /* a mark cut short is none: its bytes are escaped */
+        {"text/plain", "\xef\xbb", 2, "[\\xef\\xbb]\n", "text, utf-8"},
         /* declared: utf-16 without a mark is little-endian; CRLF ends a line */
         {"text/plain; charset=utf-16", "a\0\r\0\n\0b\0", 8, "a\nb\n",
          "text, utf-16le (declared utf-16)"},

@@ -81,6 +81,43 @@ static void test_waterfall_bar(void **state)
     }
 }
 
+/* What termsafe wrote for the bytes of a file name, a filter or an intercept filter in the status
+ * bar is drawn apart, as in the list and the detail view; the same characters typed are text. */
+static void test_statusbar_escapes(void **state)
+{
+    (void)state;
+    struct store_counters c = {0};
+    struct statusbar s = {.title = "read lit\\x01-esc\x01.pcap",
+                          .counters = &c,
+                          .filter = "~u lit\\x02-esc\x02",
+                          .intercept = "~h lit\\x03-esc\x03",
+                          .filtering = -1,
+                          .deleting = -1};
+    /* After each prefix: the four characters as typed (text), or termsafe's escape. */
+    static const struct {
+        const char *prefix;
+        bool escape;
+    } CASES[] = {
+        {"hspy read lit", false},     {"hspy read lit\\x01-esc", true},
+        {"filter: ~u lit", false},    {"filter: ~u lit\\x02-esc", true},
+        {"intercept: ~h lit", false}, {"intercept: ~h lit\\x03-esc", true},
+    };
+    struct canvas_line l;
+    canvas_line_init(&l, 200);
+    statusbar_render(&s, &GLYPHS_UTF8, &l);
+    const char *t = (const char *)l.text.data;
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        const char *p = strstr(t, CASES[i].prefix);
+        if (!p)
+            fail_msg("case %zu: no '%s' in '%s'", i, CASES[i].prefix, t);
+        size_t off = (size_t)(p - t) + strlen(CASES[i].prefix);
+        assert_int_equal(strncmp(t + off, "\\x0", 3), 0);
+        if ((canvas_style_at(&l, off) == STYLE_ESCAPE) != CASES[i].escape)
+            fail_msg("case %zu: '%s' is %s", i, t + off, CASES[i].escape ? "plain" : "marked");
+    }
+    canvas_line_cleanup(&l);
+}
+
 static void test_statusbar(void **state)
 {
     (void)state;
@@ -440,6 +477,75 @@ static void test_body_regex(void **state)
     store_cleanup(&store);
 }
 
+/* A UTF-8 text body that starts with a byte order mark: the Response tab shows the text without
+ * it and its heading says it is there; Raw and Hex show its bytes as they crossed the wire. */
+static void test_utf8_bom(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /bom HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                     "8\r\n\r\n\xef\xbb\xbfhello");
+    assert_non_null(ex);
+    struct doc d;
+    char *text = tab_text(&d, msgtext_build_response, &store, ex);
+    assert_non_null(strstr(text, "view: text, utf-8 with BOM"));
+    assert_non_null(strstr(text, "\nhello\n"));
+    assert_null(strstr(text, "feff"));
+    free(text);
+    doc_cleanup(&d);
+    text = tab_text(&d, wiretext_build, &store, ex);
+    assert_non_null(strstr(text, "\\u{feff}hello"));
+    free(text);
+    doc_cleanup(&d);
+    text = tab_text(&d, hexdump_build, &store, ex);
+    assert_non_null(strstr(text, "ef bb bf 68"));
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
+/* The note under a body's heading names a content coding the response sent: through termsafe,
+ * its escapes marked, never the bytes themselves. */
+static void test_coding_note_escaped(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /z HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Encoding: zz\x1b[2J\r\nContent-Length: "
+                     "2\r\n\r\nhi");
+    assert_non_null(ex);
+    static const struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, false, 0, 1 << 20, false};
+    struct doc d;
+    doc_init(&d);
+    msgtext_build_response(&d, &c);
+    char *text = doc_text(&d);
+    assert_null(strchr(text, 0x1b));
+    const char *note = "unknown content coding \"zz";
+    size_t line = 0;
+    while (line < doc_lines(&d) && !strstr(line_text(&d, line), note))
+        line++;
+    assert_true(line < doc_lines(&d));
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    doc_render(&d, line, &l);
+    const char *t = (const char *)l.text.data;
+    const char *p = strstr(t, note);
+    assert_non_null(p);
+    assert_int_equal(canvas_style_at(&l, (size_t)(p - t) + strlen(note)), STYLE_ESCAPE);
+    canvas_line_cleanup(&l);
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 /* A body view chosen with v belongs to the flow it was chosen on: it stays while the detail
  * view shows that flow (tabs, redraws, the same flow opened again) and another flow, or the
  * same one opened after the view was closed, opens in its automatic view. */
@@ -562,12 +668,21 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),          cmocka_unit_test(test_head_line),
-        cmocka_unit_test(test_waterfall_bar),    cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),     cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),          cmocka_unit_test(test_hex_cut),
-        cmocka_unit_test(test_lost_request_tab), cmocka_unit_test(test_body_regex),
-        cmocka_unit_test(test_hex_narrow),       cmocka_unit_test(test_body_view_per_flow),
+        cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),
+        cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_raw_unmarked),
+        cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),
+        cmocka_unit_test(test_hex_cut),
+        cmocka_unit_test(test_lost_request_tab),
+        cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),
+        cmocka_unit_test(test_body_view_per_flow),
+        cmocka_unit_test(test_utf8_bom),
+        cmocka_unit_test(test_statusbar_escapes),
+        cmocka_unit_test(test_coding_note_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

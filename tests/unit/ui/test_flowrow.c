@@ -64,6 +64,17 @@ static void test_layout(void **state)
             assert_true(l.w[KEEP[k]] > 0);
         assert_true(l.w[FLOWCOL_ID] >= 6); /* "123456" fits */
     }
+    /* The cache column narrows (its label in shorter words) before it goes. */
+    int narrowed = 0;
+    for (int width = 36; width <= 300; width++) {
+        struct flowrow_layout l;
+        flowrow_layout(&l, width, 99);
+        int w = l.w[FLOWCOL_CACHE];
+        assert_true(w == 0 || w >= FLOWROW_COLUMNS[FLOWCOL_CACHE].min);
+        narrowed += w > 0 && w < FLOWROW_COLUMNS[FLOWCOL_CACHE].ideal;
+    }
+    assert_int_equal(narrowed,
+                     FLOWROW_COLUMNS[FLOWCOL_CACHE].ideal - FLOWROW_COLUMNS[FLOWCOL_CACHE].min);
     struct flowrow_layout wide, narrow;
     flowrow_layout(&wide, 200, 99);
     for (int c = 0; c < FLOWCOL__COUNT; c++)
@@ -244,7 +255,7 @@ static void test_unanswered_duration(void **state)
     alone->flags |= EX_DONE;
     fast->flags |= EX_DONE;
     fast->t[T_RESP_LAST] = fast->t[T_REQ_FIRST]; /* answered in no measurable time */
-    static struct flowrow_cell cell;
+    static struct canvas_cell cell;
     char *buf = cell.text;
     const struct flowrow_column *dur = &FLOWROW_COLUMNS[FLOWCOL_DURATION];
     dur->text(alone, &GLYPHS_UTF8, &cell);
@@ -268,7 +279,7 @@ static void test_killed_response(void **state)
     struct exchange *ok = tu_exchange_text("GET /ok HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
                                            "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
     exchange_fail(killed, EX_KILLED | EX_INTERCEPTED, "killed while the response was held");
-    static struct flowrow_cell cell;
+    static struct canvas_cell cell;
     char *buf = cell.text;
     const struct flowrow_column *st = &FLOWROW_COLUMNS[FLOWCOL_STATUS];
     st->text(killed, &GLYPHS_UTF8, &cell);
@@ -286,13 +297,95 @@ static void test_lost_request(void **state)
     (void)state;
     struct exchange *ex =
         tu_exchange_text(NULL, "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
-    static struct flowrow_cell cell;
+    static struct canvas_cell cell;
     const struct flowrow_column *method = &FLOWROW_COLUMNS[FLOWCOL_METHOD];
     method->text(ex, &GLYPHS_UTF8, &cell);
     assert_string_equal(cell.text, "-");
     ex->req.flags |= MSG_LOST | MSG_SNAPLEN;
     method->text(ex, &GLYPHS_UTF8, &cell);
     assert_string_equal(cell.text, "lost");
+    exchange_free(ex);
+}
+
+/* The cache label in fewer cells: shorter words, then the first verdict alone (the browser's
+ * stands as an ellipsis), then tiny words; never a label cut inside a word. */
+static void test_cache_fit(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *label;
+        int cells;
+        const char *want;
+    } CASES[] = {
+        {"cacheable 1h", 12, "cacheable 1h"},
+        {"cacheable 10m", 13, "cacheable 10m"},
+        {"cacheable 10m", 12, "cache 10m"},
+        {"cacheable 10m", 9, "cache 10m"},
+        {"cacheable 10m", 6, "10m"},
+        {"cacheable 1.5d", 4, "1.5d"},
+        {"cacheable", 6, "cache"},
+        {"cacheable 10m, browser stale", 28, "cacheable 10m, browser stale"},
+        {"cacheable 10m, browser stale", 24, "cache 10m, browser stale"},
+        {"cacheable 10m, browser stale", 12, "cache 10m…"},
+        {"cacheable 10m, browser stale", 6, "10m…"},
+        {"cacheable 1h, browser fresh 5m", 12, "cache 1h…"},
+        {"revalidate, browser fresh 1h", 12, "reval…"},
+        {"heuristic 10m", 12, "heur 10m"},
+        {"heuristic 10m", 6, "~10m"},
+        {"heuristic 2h", 12, "heuristic 2h"},
+        {"private 5m", 12, "private 5m"},
+        {"private 5m", 9, "priv 5m"},
+        {"private heuristic 10m", 12, "priv ~10m"},
+        {"private no lifetime", 12, "priv no ttl"},
+        {"private revalidate", 12, "priv reval"},
+        {"private stale", 13, "private stale"},
+        {"private stale", 10, "priv stale"},
+        {"no lifetime", 8, "no ttl"},
+        {"revalidate", 8, "reval"},
+        {"revalidated", 12, "revalidated"},
+        {"revalidated", 6, "304 ok"},
+        {"bad 304", 6, "bad304"},
+        {"304", 3, "304"},
+        {"stale", 5, "stale"},
+        {"no-store", 8, "no-store"},
+        {"no-store", 6, "never"},
+        {"uncacheable", 11, "uncacheable"},
+        {"uncacheable", 6, "never"},
+        /* the first word alone when the tiniest form is still too wide */
+        {"private 5m", 6, "priv…"},
+        {"private revalidate", 6, "priv…"},
+        {"private heuristic 10m", 9, "priv ~10m"},
+        /* too narrow for every form: the last, for the caller to cut */
+        {"private 5m", 4, "priv…"},
+        {"stale", 3, "stale"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char buf[64];
+        flowrow_cache_fit(CASES[i].label, CASES[i].cells, "…", buf, sizeof buf);
+        if (strcmp(buf, CASES[i].want) != 0)
+            fail_msg("case %zu: '%s' in %d cells: got '%s', want '%s'", i, CASES[i].label,
+                     CASES[i].cells, buf, CASES[i].want);
+    }
+}
+
+/* In the list, the cache column (12 cells) shows the label in its fitted form. */
+static void test_cache_column(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text("GET /c HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n",
+                                           "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
+    ex->cache_done = true;
+    ex->cache_label = "cacheable 10m, browser stale";
+    struct flowrow_layout lay;
+    flowrow_layout(&lay, 200, 10);
+    assert_int_equal(lay.w[FLOWCOL_CACHE], 12);
+    struct canvas_line l;
+    canvas_line_init(&l, 200);
+    flowrow_format(&l, &lay, ex, 1, false, &GLYPHS_UTF8);
+    const char *t = (const char *)l.text.data;
+    if (!strstr(t, " cache 10m…  "))
+        fail_msg("row: '%s'", t);
+    canvas_line_cleanup(&l);
     exchange_free(ex);
 }
 
@@ -305,6 +398,8 @@ int main(void)
         cmocka_unit_test(test_unanswered_duration),
         cmocka_unit_test(test_killed_response),
         cmocka_unit_test(test_lost_request),
+        cmocka_unit_test(test_cache_fit),
+        cmocka_unit_test(test_cache_column),
         cmocka_unit_test(test_layout),
         cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),

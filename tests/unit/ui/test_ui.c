@@ -289,6 +289,74 @@ static void test_help(void **state)
     HAS("q quit");
 }
 
+/* Search in the help says what search in the detail view says: that it went round the end,
+ * that the match found is the only one, or that there is none. */
+static void test_help_search(void **state)
+{
+    struct fixture *f = *state;
+    ui_key(&f->ui, '?');
+    /* "Everywhere" heads one section only: n finds it again and says so. */
+    ui_key(&f->ui, '/');
+    screentest_type(&f->ui, "Everywhere\n");
+    HAS("Everywhere");
+    LACKS("only matching");
+    ui_key(&f->ui, 'n');
+    HAS("the only matching line: Everywhere");
+    /* "quit hspy" is on several lines: N from the first goes round to the last. */
+    ui_key(&f->ui, 'g');
+    ui_key(&f->ui, '/');
+    screentest_type(&f->ui, "quit hspy\n");
+    LACKS("search wrapped");
+    ui_key(&f->ui, 'N');
+    HAS("search wrapped to the bottom");
+    ui_key(&f->ui, 'n');
+    HAS("search wrapped to the top");
+    ui_key(&f->ui, '/');
+    screentest_type(&f->ui, "no such key anywhere\n");
+    HAS("not found: no such key anywhere");
+}
+
+static unsigned no_answer(struct ui *ui, void *data)
+{
+    (void)ui, (void)data;
+    return UI_REDRAW;
+}
+
+static unsigned no_choice(struct ui *ui, int key, void *data)
+{
+    (void)ui, (void)key, (void)data;
+    return UI_REDRAW;
+}
+
+/* Whether the bottom line holds text after `prefix`, drawn as an escape termsafe wrote. */
+static bool bottom_escape_after(struct fixture *f, const char *prefix)
+{
+    screen(f);
+    const struct canvas_line *l = &f->canvas.line[f->canvas.rows - 1];
+    const char *t = l->text.data ? (const char *)l->text.data : "";
+    const char *p = strstr(t, prefix);
+    if (!p)
+        fail_msg("no '%s' on the bottom line '%s'", prefix, t);
+    return canvas_style_at(l, (size_t)(p - t) + strlen(prefix)) == STYLE_ESCAPE;
+}
+
+/* A question names a file the user typed or gave: its bytes go through termsafe, and the
+ * escapes are drawn apart as everywhere else (the same characters typed are text). */
+static void test_question_escapes(void **state)
+{
+    struct fixture *f = *state;
+    ui_confirm(&f->ui, "a\\x1bb\x1b[2J exists: replace it?", no_answer, NULL);
+    HAS("a\\x1bb\\x1b[2J exists: replace it?");
+    assert_false(bottom_escape_after(f, " a"));
+    assert_true(bottom_escape_after(f, "x1bb"));
+    ui_key(&f->ui, 'n');
+    static const struct ui_choice C[] = {{'y', "yes"}};
+    ui_choose(&f->ui, "write to \abell?", C, 1, no_choice, NULL);
+    HAS("write to \\x07bell?");
+    assert_true(bottom_escape_after(f, "write to "));
+    ui_key(&f->ui, KEYMAP_ESC);
+}
+
 static void test_filter_prompt(void **state)
 {
     struct fixture *f = *state;
@@ -602,6 +670,8 @@ int main(void)
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
         T(test_help),
+        T(test_help_search),
+        T(test_question_escapes),
         T(test_filter_prompt),
         T(test_split_and_mouse),
         T(test_hostile_everywhere),
