@@ -160,8 +160,11 @@ void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
                   msg->body_wire, msg->body_size);
     if (b.have_decoded && b.res.status == DECODE_OK)
         dynbuf_printf(out, ", %" PRIu64 " decoded", b.decoded);
-    else if (b.have_decoded && b.res.status != DECODE_IDENTITY)
-        dynbuf_printf(out, ", decoding %s: %s", decode_status_label(b.res.status), b.res.message);
+    else if (b.have_decoded && b.res.status != DECODE_IDENTITY) {
+        /* The message may quote the peer's coding name: its bytes go through termsafe. */
+        dynbuf_printf(out, ", decoding %s: ", decode_status_label(b.res.status));
+        termsafe_append(out, (const uint8_t *)b.res.message, strlen(b.res.message), 0);
+    }
     dynbuf_addc(out, '\n');
     unsigned nw = lintreport_warnings(m);
     if (nw == 0) {

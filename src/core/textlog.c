@@ -252,9 +252,13 @@ static void body_note(struct dynbuf *out, const char *side, const struct message
         if (sh->decoded)
             dynbuf_printf(out, ", decoded to %zu bytes%s", sh->bytes.len,
                           sh->res.status == DECODE_LIMIT ? " (--decode-max reached)" : "");
-        else
-            dynbuf_printf(out, ", shown as sent (%s)",
-                          sh->res.message[0] ? sh->res.message : "not decoded");
+        else {
+            /* The message may quote the peer's coding name: its bytes go through termsafe. */
+            const char *why = sh->res.message[0] ? sh->res.message : "not decoded";
+            dynbuf_adds(out, ", shown as sent (");
+            termsafe_append(out, (const uint8_t *)why, strlen(why), 0);
+            dynbuf_addc(out, ')');
+        }
     }
     if (!sh->whole)
         dynbuf_adds(out, "; incomplete");

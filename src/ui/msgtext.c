@@ -90,6 +90,34 @@ static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side, 
     canvas_line_cleanup(&l);
 }
 
+/*
+ * The field lines of a chunked body's trailer section (m->trailer: kept apart from raw, so
+ * there even when raw stopped keeping before the body's end), under a boundary that says they
+ * came after the body.
+ */
+static void add_trailer(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    if (!m->trailer || !m->trailer_len)
+        return;
+    doc_addf(d, STYLE_BOUNDARY, "%s%s trailer section, sent after the body %s%s", c->g->hline,
+             c->g->hline, c->g->hline, c->g->hline);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    const uint8_t *p = m->trailer, *end = m->trailer + m->trailer_len;
+    while (p < end) {
+        const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *eol = lf ? lf : end;
+        size_t n = (size_t)(eol - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        msgtext_head_line(&l, p, n, false);
+        doc_add(d, &l);
+        p = lf ? lf + 1 : end;
+    }
+    canvas_line_cleanup(&l);
+}
+
 /* --- body section --- */
 
 static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
@@ -273,6 +301,7 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
     if (m->head.flags & HEAD_TRUNCATED)
         doc_addf(d, STYLE_WARN, "%s head longer than the limit: later fields not parsed",
                  c->g->truncated);
+    add_trailer(d, c, m);
     add_body(d, c, m);
 }
 

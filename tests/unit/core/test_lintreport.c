@@ -55,6 +55,26 @@ static void test_no_dropped_warnings(void **state)
     exchange_free(ex);
 }
 
+/* A content coding the decoder does not know is quoted in the report, escaped. */
+static void test_unknown_coding_escaped(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text(NULL,
+                                           "HTTP/1.1 200 OK\r\nContent-Encoding: x\x1b[2J\r\n"
+                                           "Content-Length: 2\r\n\r\nhi",
+                                           0);
+    struct lintreport_message m = {ex, SIDE_SERVER, 1, 0, false};
+    struct dynbuf text;
+    dynbuf_init(&text, 1 << 20);
+    lintreport_text(&text, &m, &CFG);
+    const char *got = dynbuf_str(&text);
+    if (!strstr(got, "unknown content coding \"x\\x1b[2J\""))
+        fail_msg("no escaped coding in:\n%s", got);
+    assert_null(strchr(got, 0x1b));
+    dynbuf_cleanup(&text);
+    exchange_free(ex);
+}
+
 /* A request whose length cannot be known: the report says why, what a server does, and what
  * the bytes after the head are, instead of "the input ended first". */
 static void test_cannot_frame(void **state)
@@ -117,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_dropped_warnings),
         cmocka_unit_test(test_no_dropped_warnings),
         cmocka_unit_test(test_cannot_frame),
+        cmocka_unit_test(test_unknown_coding_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

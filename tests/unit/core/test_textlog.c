@@ -157,6 +157,24 @@ static void test_full_record(void **state)
     exchange_free(ex);
 }
 
+/* A content coding the decoder does not know is quoted in the body note: its bytes, which the
+ * peer chose, are escaped there too. */
+static void test_unknown_coding_escaped(void **state)
+{
+    (void)state;
+    struct exchange *ex = tu_exchange_text("GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+                                           "HTTP/1.1 200 OK\\r\\nContent-Encoding: x\\x1b[2J\\r\\n"
+                                           "Content-Length: 2\\r\\n\\r\\nhi",
+                                           T0);
+    char *got = full_of(ex, 64);
+    if (!strstr(got, "shown as sent (unknown content coding \"x\\x1b[2J\")"))
+        fail_msg("no escaped coding in:\n%s", got);
+    for (const unsigned char *p = (const unsigned char *)got; *p; p++)
+        assert_true(*p >= 0x20 || *p == '\n' || *p == '\t');
+    free(got);
+    exchange_free(ex);
+}
+
 static void test_unparsed_and_truncated(void **state)
 {
     (void)state;
@@ -217,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_absent_and_markers),
         cmocka_unit_test(test_fields_never_contain_spaces),
         cmocka_unit_test(test_full_record),
+        cmocka_unit_test(test_unknown_coding_escaped),
         cmocka_unit_test(test_unparsed_and_truncated),
         cmocka_unit_test(test_http09_response),
         cmocka_unit_test(test_cut_at_character),

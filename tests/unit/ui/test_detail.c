@@ -508,6 +508,31 @@ static void test_utf8_bom(void **state)
     store_cleanup(&store);
 }
 
+/* A chunked body's trailer fields are shown under the head, said to come after the body, their
+ * bytes escaped; Raw shows them where they were. */
+static void test_trailer_section(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /t HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                     "5\r\nhello\r\n0\r\nX-Sum: abc\r\nX-Esc: \x1b[2J\r\n\r\n");
+    assert_non_null(ex);
+    struct doc d;
+    char *text = tab_text(&d, msgtext_build_response, &store, ex);
+    const char *section = strstr(text, "trailer section, sent after the body");
+    if (!section || !strstr(section, "\nX-Sum: abc\nX-Esc: \\x1b[2J\n") ||
+        strstr(section, "hello") < section)
+        fail_msg("no trailer section before the body in:\n%s", text);
+    assert_null(strchr(text, 0x1b));
+    free(text);
+    doc_cleanup(&d);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 /* The note under a body's heading names a content coding the response sent: through termsafe,
  * its escapes marked, never the bytes themselves. */
 static void test_coding_note_escaped(void **state)
@@ -668,21 +693,14 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),
-        cmocka_unit_test(test_head_line),
-        cmocka_unit_test(test_waterfall_bar),
-        cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),
-        cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),
-        cmocka_unit_test(test_hex_cut),
-        cmocka_unit_test(test_lost_request_tab),
-        cmocka_unit_test(test_body_regex),
-        cmocka_unit_test(test_hex_narrow),
-        cmocka_unit_test(test_body_view_per_flow),
-        cmocka_unit_test(test_utf8_bom),
-        cmocka_unit_test(test_statusbar_escapes),
-        cmocka_unit_test(test_coding_note_escaped),
+        cmocka_unit_test(test_offsets),           cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),     cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_raw_unmarked),      cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),           cmocka_unit_test(test_hex_cut),
+        cmocka_unit_test(test_lost_request_tab),  cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),        cmocka_unit_test(test_body_view_per_flow),
+        cmocka_unit_test(test_utf8_bom),          cmocka_unit_test(test_trailer_section),
+        cmocka_unit_test(test_statusbar_escapes), cmocka_unit_test(test_coding_note_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
