@@ -908,7 +908,9 @@ static bool json_line(struct bodyview *v, struct pos *p, struct line *out)
     if (p->flags & PF_JSON_TEXT)
         return text_line(v, p, out);
     bool cont = p->flags & PF_JSON_STR;
-    struct jline j = {v, p, out, cont ? (size_t)p->off : skip_ws(v, (size_t)p->off), 0, 0};
+    /* The first line starts past a UTF-8 byte order mark (v->bom, named by the heading). */
+    size_t from = p->off == 0 && v->unit == 1 ? v->bom : (size_t)p->off;
+    struct jline j = {v, p, out, cont ? (size_t)p->off : skip_ws(v, from), 0, 0};
     if (j.i >= v->len) {
         p->off = v->len;
         return false;
@@ -1272,6 +1274,15 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+static const uint8_t UTF8_BOM[3] = {0xef, 0xbb, 0xbf};
+
+/* Bytes of a UTF-8 byte order mark the body starts with: 3 or 0. */
+static size_t utf8_bom_len(const uint8_t *body, size_t len)
+{
+    return len >= sizeof UTF8_BOM && memcmp(body, UTF8_BOM, sizeof UTF8_BOM) == 0 ? sizeof UTF8_BOM
+                                                                                  : 0;
+}
+
 static bool json_media(const char *m)
 {
     return has_suffix(m, "/json") || has_suffix(m, "+json") ||
@@ -1513,10 +1524,12 @@ static enum bodyview_mode pick(const uint8_t *body, size_t len, const struct cty
             return BODYVIEW_MULTIPART;
     }
     bool json = json_media(m);
+    /* A reader may ignore a UTF-8 byte order mark in front of JSON (RFC 8259 8.1). */
+    size_t bom = utf8_bom_len(body, len);
     if (!binary &&
         (json || strcmp(m, "application/x-www-form-urlencoded") == 0 || m[0] == '\0' ||
          strcmp(m, "text/plain") == 0) &&
-        valid_json(body, len, !json, scanned))
+        valid_json(body + bom, len - bom, !json, scanned))
         return BODYVIEW_JSON; /* also "curl -d '{...}'", sent as a form */
     if (!binary && strcmp(m, "application/x-www-form-urlencoded") == 0)
         return BODYVIEW_FORM;
@@ -1553,8 +1566,6 @@ static bool latin1_label(const char *cs)
     return false;
 }
 
-static const uint8_t UTF8_BOM[3] = {0xef, 0xbb, 0xbf};
-
 /* Chooses the text charset: UTF-16 or UTF-32 (a byte order mark, or declared), else UTF-8 after
    its byte order mark, else the declared one, else UTF-8 when the start is valid UTF-8, else
    windows-1252. Unknown charsets are shown as UTF-8. */
@@ -1577,8 +1588,7 @@ static void charset_choose(struct bodyview *v)
     }
     /* UTF-8's mark, like the others, wins over a declared charset and is not shown (an
        unlabelled body that starts with it reads as UTF-8 anyway); a binary type keeps it. */
-    if (v->len >= sizeof UTF8_BOM && memcmp(v->body, UTF8_BOM, sizeof UTF8_BOM) == 0 &&
-        !binary_media(v->ct.media)) {
+    if (utf8_bom_len(v->body, v->len) && !binary_media(v->ct.media)) {
         v->utf8 = true;
         v->bom = sizeof UTF8_BOM;
         snprintf(v->charset, sizeof v->charset, "utf-8");
@@ -1707,7 +1717,7 @@ enum bodyview_mode bodyview_mode(const struct bodyview *v)
 /* Whether a mode is worth offering for this body. */
 static bool mode_applies(const struct bodyview *v, enum bodyview_mode m)
 {
-    size_t i = skip_ws(v, 0);
+    size_t i = skip_ws(v, v->unit == 1 ? v->bom : 0);
     switch (m) {
     case BODYVIEW_TEXT:
     case BODYVIEW_HEX: return true;
@@ -1770,6 +1780,8 @@ const char *bodyview_describe(struct bodyview *v)
             dynbuf_adds(&d, ")");
         }
     }
+    if (v->mode == BODYVIEW_JSON && v->bom && v->unit == 1)
+        dynbuf_adds(&d, ", with BOM"); /* nor does the JSON view */
     if (v->mode == BODYVIEW_MULTIPART) {
         dynbuf_adds(&d, ", boundary ");
         termsafe_append(&d, (const uint8_t *)v->ct.boundary, v->ct.blen, TERMSAFE_ASCII);

@@ -75,6 +75,9 @@ static void test_pick(void **state)
         {NULL, "{\"a\":1}\n[2]\n", 0, BODYVIEW_JSON},
         {"text/plain", "{\"ok\": true}", 0, BODYVIEW_JSON},
         {"text/plain", "42", 0, BODYVIEW_TEXT},
+        /* a UTF-8 byte order mark in front of JSON is ignored, as RFC 8259 lets a reader do */
+        {"application/json", "\xef\xbb\xbf{\"a\": 1}", 0, BODYVIEW_JSON},
+        {NULL, "\xef\xbb\xbf[1]", 0, BODYVIEW_JSON},
         {"text/html", "<html>{}</html>", 0, BODYVIEW_TEXT},
         {"application/x-www-form-urlencoded", "a=1&b=two+words", 0, BODYVIEW_FORM},
         {"application/x-www-form-urlencoded", "{\"sent\": \"by curl -d\"}", 0, BODYVIEW_JSON},
@@ -199,6 +202,12 @@ static void test_json_pretty(void **state)
     bodyview_free(v);
     v = sview("application/x-ndjson", "{\"a\":1}\n{\"b\":[]}\n", BODYVIEW_AUTO);
     expect_render(v, "{\n  \"a\": 1\n}\n{\n  \"b\": []\n}\n");
+    bodyview_free(v);
+    /* A UTF-8 byte order mark in front: not drawn, named by the heading. */
+    v = sview("application/json", "\xef\xbb\xbf{\"a\":[1]}", BODYVIEW_AUTO);
+    assert_int_equal(bodyview_mode(v), BODYVIEW_JSON);
+    expect_render(v, "{\n  \"a\": [\n    1\n  ]\n}\n");
+    assert_string_equal(bodyview_describe(v), "json, with BOM");
     bodyview_free(v);
 }
 
