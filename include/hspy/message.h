@@ -62,9 +62,11 @@ struct message {
     /* offset in raw where the body (or a tunnel's bytes) starts: head_off + head.len, or
      * where the bytes after a gap that cut the head start (MSG_HEAD_CUT) */
     uint64_t body_off;
-    uint64_t body_wire;      /* body bytes on the wire, framing and trailers included */
-    uint64_t body_size;      /* payload bytes after removing the chunked framing */
-    uint64_t trailer_off;    /* offset in raw of the trailer section, 0 when none */
+    uint64_t body_wire; /* body bytes on the wire, framing and trailers included */
+    uint64_t body_size; /* payload bytes after removing the chunked framing */
+    /* offset in raw of the trailer section, 0 when none; past raw.len when raw stopped keeping
+     * before it (the trailer's fields are in trailer then) */
+    uint64_t trailer_off;
     uint64_t gap_bytes;      /* total bytes missing */
     int64_t t_first, t_last; /* ns since the epoch of the first and last byte, 0 = none */
     /* MESSAGE_INTERIM_MAX entries in the exchange's arena, allocated at the first interim

@@ -928,6 +928,11 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     member_int(w, "chunks", m->chunks);
     jsonwrite_name(w, "trailer_offset");
     jsonwrite_int_or_null(w, m->trailer_off != 0, (int64_t)m->trailer_off);
+    jsonwrite_name(w, "trailer");
+    if (m->trailer_len)
+        jsonout_write_base64(w, m->trailer, m->trailer_len);
+    else
+        jsonwrite_null(w);
     jsonwrite_name(w, "interim");
     interim_list(w, m);
     member_int(w, "interim_dropped", m->interim_dropped);

@@ -241,6 +241,22 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
     return true;
 }
 
+/* The trailer section kept apart from raw ("trailer", base64), when the record has one. */
+static void restore_trailer(struct exchange *ex, struct message *m, const json_t *rec)
+{
+    const char *t = jsonget_str(rec, "trailer");
+    size_t n = jsonget_strlen(rec, "trailer");
+    if (!t || n == 0)
+        return;
+    struct dynbuf b;
+    dynbuf_init(&b, n);
+    if (base64_decode(&b, t, n) == 0 && b.len && b.len <= UINT32_MAX) {
+        m->trailer = arena_memdup(&ex->arena, b.data, b.len);
+        m->trailer_len = (uint32_t)b.len;
+    }
+    dynbuf_cleanup(&b);
+}
+
 static enum body_kind body_kind_named(const char *name, enum body_kind fallback)
 {
     for (int k = BODY_NONE; k <= BODY_UNKNOWN; k++)
@@ -335,7 +351,9 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     m->body_wire = (uint64_t)jsonget_int(rec, "body_wire_size", 0);
     m->body_size = (uint64_t)jsonget_int(rec, "body_size", 0);
     m->chunks = (uint32_t)jsonget_int(rec, "chunks", 0);
-    m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->raw.len);
+    /* past raw when raw stopped keeping before the trailer section */
+    m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->wire_bytes);
+    restore_trailer(ex, m, rec);
     m->interim_dropped = (uint16_t)clamp(jsonget_int(rec, "interim_dropped", 0), MESSAGE_COUNT_MAX);
     restore_interim(ex, m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);

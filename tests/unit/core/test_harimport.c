@@ -146,6 +146,12 @@ static const struct rt_case ROUND_TRIPS[] = {
      {"C:GET /t HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
       "S:HTTP/1.1 200 OK\\r\\nContent-Length: 12\\r\\n\\r\\n0123456789ab"},
      4},
+    /* the trailer fields are kept apart from raw, which stopped keeping inside the body */
+    {"trailer past the body kept",
+     {"C:GET /t HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+      "S:HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\nTrailer: X-Sum\\r\\n\\r\\n"
+      "a\\r\\n0123456789\\r\\n0\\r\\nX-Sum: 9\\r\\n\\r\\n"},
+     4},
     {"unfinished request head",
      {"C:PUT /half?x=1 HTTP/1.1\\r\\nHo",
       "S:HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n",
