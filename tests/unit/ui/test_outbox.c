@@ -40,7 +40,7 @@ struct fixture {
     FILE *term;
     struct canvas canvas;
     struct dynbuf screen;
-    char dir[64], path[128];
+    char dir[64], path[512];
 };
 
 static const char *screen(struct fixture *f)
@@ -200,6 +200,22 @@ static void test_export_files(void **state)
     assert_int_equal(n, strlen(RESP));
     assert_memory_equal(raw, RESP, n);
     free(raw);
+
+    /* A name too long for the question keeps its end, and the question stays whole. */
+    char name[260];
+    memset(name, 'n', 200);
+    snprintf(name + 200, sizeof name - 200, "-end.req");
+    keys(f, "ERf");
+    answer_path(f, name);
+    HAS("written to");
+    keys(f, "ERf");
+    answer_path(f, name);
+    const char *q = f->ui.question;
+    if (!strstr(q, "...") || !strstr(q, "n-end.req exists: replace it?") ||
+        strncmp(q, f->dir, strlen(f->dir)) != 0)
+        fail_msg("question: %s", q);
+    keys(f, "n");
+    HAS("cancelled");
 }
 
 static void test_clipboard(void **state)
