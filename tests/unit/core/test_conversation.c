@@ -62,6 +62,16 @@ static int on_event(void *data, struct conversation *c, struct exchange *ex, enu
     return (int)ev == r->pause_on ? CONV_PAUSE : CONV_CONTINUE;
 }
 
+/* A conversation whose events r records from empty, pausing at event pause_on (-1: never). */
+static struct conversation *recorded(struct recorder *r, const struct conversation_config *cfg,
+                                     int pause_on)
+{
+    memset(r, 0, sizeof *r);
+    r->pause_on = pause_on;
+    struct conversation_events ev = {r, on_event}; /* conversation_new copies it */
+    return conversation_new(cfg, &ev);
+}
+
 static void describe(struct recorder *r, struct dynbuf *out)
 {
     for (int i = 0; i < r->n; i++) {
@@ -111,10 +121,7 @@ static void describe(struct recorder *r, struct dynbuf *out)
 static void play_cut(const struct step *steps, const struct conversation_config *cfg, size_t piece,
                      size_t cut, struct dynbuf *out, struct recorder *r)
 {
-    memset(r, 0, sizeof *r);
-    r->pause_on = -1;
-    struct conversation_events ev = {r, on_event};
-    struct conversation *c = conversation_new(cfg, &ev);
+    struct conversation *c = recorded(r, cfg, -1);
     int64_t ts = 1000;
     for (const struct step *s = steps; s->what; s++) {
         ts += 1000;
@@ -478,10 +485,7 @@ static void test_connect_refused_replays_held_bytes(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = -1;
-    struct conversation_events ev = {&r, on_event};
-    struct conversation *c = conversation_new(&LIVE, &ev);
+    struct conversation *c = recorded(&r, &LIVE, -1);
     const char *req =
         "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n";
     assert_int_equal(conversation_feed(c, SIDE_CLIENT, (const uint8_t *)req, strlen(req), 1),
@@ -872,10 +876,7 @@ static void test_nul_bytes_counted(void **state)
                                "Content-Length: 0\r\n\r\n";
     for (size_t step = 0; step < 2; step++) {
         struct recorder r;
-        memset(&r, 0, sizeof r);
-        r.pause_on = -1;
-        struct conversation_events ev = {&r, on_event};
-        struct conversation *c = conversation_new(&LIVE, &ev);
+        struct conversation *c = recorded(&r, &LIVE, -1);
         const char *msg[2] = {req, resp};
         size_t len[2] = {sizeof req - 1, sizeof resp - 1};
         for (int s = 0; s < 2; s++) {
@@ -918,10 +919,7 @@ static void test_capture_gaps_one_warning(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = -1;
-    struct conversation_events ev = {&r, on_event};
-    struct conversation *c = conversation_new(&CAPTURE, &ev);
+    struct conversation *c = recorded(&r, &CAPTURE, -1);
     int64_t ts = 1000;
     segment(c, SIDE_CLIENT, "GET /big HTTP/1.1\r\nHost: h\r\n\r\nGET /two HTTP/1.1\r\n\r\n", 0, ts);
     segment(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nServer: x\r\nConte", 100, ts);
@@ -973,10 +971,7 @@ static void test_capture_gaps_later_reason(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = -1;
-    struct conversation_events ev = {&r, on_event};
-    struct conversation *c = conversation_new(&CAPTURE, &ev);
+    struct conversation *c = recorded(&r, &CAPTURE, -1);
     int64_t ts = 1000;
     segment(c, SIDE_CLIENT,
             "PUT /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n", 0,
@@ -1269,10 +1264,7 @@ static void test_pause_at_request_head(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = CONV_REQ_HEAD;
-    struct conversation_events ev = {&r, on_event};
-    struct conversation *c = conversation_new(&LIVE, &ev);
+    struct conversation *c = recorded(&r, &LIVE, CONV_REQ_HEAD);
     const char *in = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n"
                      "Host: h\r\n\r\n";
     size_t used = conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in, strlen(in), 1);
@@ -1294,10 +1286,7 @@ static void test_leftover_ignores_pauses(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = CONV_REQ_DONE;
-    struct conversation_events ev = {&r, on_event};
-    struct conversation *c = conversation_new(&LIVE, &ev);
+    struct conversation *c = recorded(&r, &LIVE, CONV_REQ_DONE);
     const char *in = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
                      "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n";
     size_t used = conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in, strlen(in), 1);
@@ -1319,10 +1308,7 @@ static void test_inflight_cap_blocks_and_unblocks(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = -1;
-    struct conversation_events ev = {&r, on_event};
-    struct conversation *c = conversation_new(&LIVE, &ev);
+    struct conversation *c = recorded(&r, &LIVE, -1);
     const char *one = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
     size_t n1 = strlen(one);
     struct dynbuf many;
@@ -1346,13 +1332,10 @@ static void test_body_hash(void **state)
 {
     (void)state;
     struct recorder r;
-    memset(&r, 0, sizeof r);
-    r.pause_on = -1;
-    struct conversation_events ev = {&r, on_event};
     struct conversation_config cfg = LIVE;
     cfg.hash_bodies = true;
     cfg.exchange.body_keep = 4; /* only 4 bytes kept, the hash covers all */
-    struct conversation *c = conversation_new(&cfg, &ev);
+    struct conversation *c = recorded(&r, &cfg, -1);
     const char *in = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
     conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in, strlen(in), 1);
@@ -1383,13 +1366,10 @@ static void test_body_hash_deferred(void **state)
     for (size_t keep = 4; keep <= 64; keep += 60) {
         for (size_t piece = 1; piece <= len; piece++) {
             struct recorder r;
-            memset(&r, 0, sizeof r);
-            r.pause_on = -1;
-            struct conversation_events ev = {&r, on_event};
             struct conversation_config cfg = LIVE;
             cfg.hash_bodies = true;
             cfg.exchange.body_keep = keep;
-            struct conversation *c = conversation_new(&cfg, &ev);
+            struct conversation *c = recorded(&r, &cfg, -1);
             for (size_t off = 0; off < len; off += piece)
                 conversation_feed(c, SIDE_CLIENT, (const uint8_t *)in + off,
                                   off + piece < len ? piece : len - off, 1);

@@ -509,7 +509,7 @@ static void test_utf8_bom(void **state)
 }
 
 /* A chunked body's trailer fields are shown under the head, said to come after the body, their
- * bytes escaped; Raw shows them where they were. */
+ * bytes escaped. */
 static void test_trailer_section(void **state)
 {
     (void)state;
