@@ -632,18 +632,18 @@ static uint64_t key_duration(const struct exchange *ex)
 
 /* clang-format off */
 const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
-    [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL},
-    [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL},
-    [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, CELLTEXT_LEFT,  text_time,     key_time,     NULL},
-    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, CELLTEXT_LEFT,  text_client,   key_client,   str_client},
-    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  7, 0, CELLTEXT_LEFT,  text_method,   key_method,   str_method},
-    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, CELLTEXT_LEFT,  text_host,     key_host,     str_host},
-    [FLOWCOL_TARGET]   = {"target", "target",   6, 24, 3, CELLTEXT_LEFT,  text_target,   key_target,   str_target},
-    [FLOWCOL_FLAGS]    = {"",       "flags",    2,  2, 0, CELLTEXT_LEFT,  text_flags,    key_flags,    NULL},
-    [FLOWCOL_STATUS]   = {"st",     "status",   3,  4, 0, CELLTEXT_LEFT,  text_status,   key_status,   NULL},
-    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, CELLTEXT_LEFT,  text_type,     key_type,     str_type},
-    [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, CELLTEXT_RIGHT, text_size,     key_size,     NULL},
-    [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, CELLTEXT_RIGHT, text_duration, key_duration, NULL},
+    [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL,       NULL},
+    [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL,       NULL},
+    [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, CELLTEXT_LEFT,  text_time,     key_time,     NULL,       NULL},
+    [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, CELLTEXT_LEFT,  text_client,   key_client,   str_client, NULL},
+    [FLOWCOL_METHOD]   = {"meth",   "method",   4,  7, 0, CELLTEXT_LEFT,  text_method,   key_method,   str_method, NULL},
+    [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, CELLTEXT_LEFT,  text_host,     key_host,     str_host,   NULL},
+    [FLOWCOL_TARGET]   = {"target", "target",   6, 24, 3, CELLTEXT_LEFT,  text_target,   key_target,   str_target, NULL},
+    [FLOWCOL_FLAGS]    = {"",       "flags",    2,  2, 0, CELLTEXT_LEFT,  text_flags,    key_flags,    NULL,       NULL},
+    [FLOWCOL_STATUS]   = {"st",     "status",   3,  4, 0, CELLTEXT_LEFT,  text_status,   key_status,   NULL,       NULL},
+    [FLOWCOL_TYPE]     = {"type",   "type",     4,  6, 0, CELLTEXT_LEFT,  text_type,     key_type,     str_type,   NULL},
+    [FLOWCOL_SIZE]     = {"size",   "size",     4,  6, 0, CELLTEXT_RIGHT, text_size,     key_size,     NULL,       NULL},
+    [FLOWCOL_DURATION] = {"dur",    "duration", 4,  6, 0, CELLTEXT_RIGHT, text_duration, key_duration, NULL,       NULL},
     [FLOWCOL_CACHE]    = {"cache",  "cache",    6, 12, 0, CELLTEXT_LEFT,  text_cache,    key_cache,    str_cache,  fit_cache},
 };
 /* clang-format on */
