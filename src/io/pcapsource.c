@@ -17,6 +17,9 @@
 #include "hspy/packet.h"
 #include "hspy/xmalloc.h"
 
+/* What libpcap says of a file whose first bytes are no capture format it knows. */
+#define PCAPSOURCE_UNKNOWN_FORMAT "unknown file format"
+
 static pcap_t *P(const struct pcapsource *s)
 {
     return s->pcap;
@@ -59,7 +62,12 @@ static int open_offline(struct pcapsource *s, char *err, size_t errlen)
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     s->pcap = pcap_fopen_offline_with_tstamp_precision(s->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!s->pcap) {
-        snprintf(err, errlen, "%s: not a pcap or pcapng capture", s->name);
+        /* libpcap names a header it recognised but cannot read (cut short, an unknown
+         * version); for anything else it says only that the format is unknown. */
+        if (ebuf[0] && strcmp(ebuf, PCAPSOURCE_UNKNOWN_FORMAT) != 0)
+            snprintf(err, errlen, "%s: damaged or unsupported capture: %s", s->name, ebuf);
+        else
+            snprintf(err, errlen, "%s: not a pcap, pcapng or HAR file", s->name);
         if (s->file != stdin)
             fclose(s->file);
         s->file = NULL;

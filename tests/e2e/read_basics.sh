@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # Not a capture: one line, exit 1, before any screen.
 rc=0; "$HSPY" read --no-tui "$caps/README.md" >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] || fail "README.md: status $rc"
-grep -qx "hspy: $caps/README.md: not a pcap or pcapng capture" "$tmp/err" || fail "message: $(cat "$tmp/err")"
+grep -qx "hspy: $caps/README.md: not a pcap, pcapng or HAR file" "$tmp/err" || fail "message: $(cat "$tmp/err")"
 
 # An empty input (a file, stdin, a pipe closed at once) says so rather than "not a capture".
 : >"$tmp/empty.pcap"

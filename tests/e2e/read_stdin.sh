@@ -55,7 +55,7 @@ printf 'not a capture\n' >"$WORK/junk.fifo" &
 BG_PIDS+=("$!")
 timeout 20 "$HSPY" read "$WORK/junk.fifo" --no-tui >/dev/null 2>"$WORK/junk.err" || true
 check "an error about a FIFO names it" \
-    grep -qx "hspy: $WORK/junk.fifo: not a pcap or pcapng capture" "$WORK/junk.err"
+    grep -qx "hspy: $WORK/junk.fifo: not a pcap, pcapng or HAR file" "$WORK/junk.err"
 "$HSPY" read "$caps/real-python.pcapng" --no-tui --har "$WORK/doc.har" >/dev/null 2>&1
 "$HSPY" read "$WORK/doc.har" --no-tui >"$WORK/har.file" 2>/dev/null
 "$HSPY" read <(cat "$WORK/doc.har") --no-tui >"$WORK/har.subst" 2>/dev/null

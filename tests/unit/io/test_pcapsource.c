@@ -190,15 +190,47 @@ static void test_golden(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Writes len bytes to a new temporary file whose name goes to path (a mkstemp template). */
+static void write_temp(char *path, const void *bytes, size_t len)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+}
+
 static void test_not_a_capture(void **state)
 {
     (void)state;
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/captures/README.md", source_dir());
     assert_null(summarise(path, err, sizeof err));
-    assert_non_null(strstr(err, "not a pcap or pcapng capture"));
+    assert_non_null(strstr(err, ": not a pcap, pcapng or HAR file"));
     assert_null(summarise("/nonexistent/file.pcap", err, sizeof err));
     assert_non_null(strstr(err, "No such file"));
+
+    /* A capture's magic number with a header hspy cannot read: the reason is given. */
+    static const struct {
+        uint8_t bytes[24];
+        size_t len;
+        const char *says;
+    } damaged[] = {
+        {{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0}, 10, "damaged or unsupported capture: truncated"},
+        {{0xd4, 0xc3, 0xb2, 0xa1, 9, 0, 4, 0, [16] = 0xff, 0xff, [20] = 1},
+         24,
+         "damaged or unsupported capture: unsupported pcap savefile version 9.4"},
+    };
+    for (size_t i = 0; i < sizeof damaged / sizeof *damaged; i++) {
+        char tmp[] = "/tmp/hspy-test-damaged-XXXXXX";
+        write_temp(tmp, damaged[i].bytes, damaged[i].len);
+        char *got = summarise(tmp, err, sizeof err);
+        unlink(tmp);
+        assert_null(got);
+        if (!strstr(err, damaged[i].says))
+            fail_msg("row %zu: '%s' lacks '%s'", i, err, damaged[i].says);
+    }
 }
 
 /* Appends a pcapng block: type, body (padded to 32 bits), total length at both ends. */
@@ -254,12 +286,7 @@ static void test_mixed_link_types(void **state)
     interface(&b, 276); /* Linux cooked v2 */
     packet_on(&b, 1);
     char path[] = "/tmp/hspy-test-mixed-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
-    fclose(f);
+    write_temp(path, b.data, b.len);
     dynbuf_cleanup(&b);
     char err[512];
     char *got = summarise(path, err, sizeof err);
