@@ -149,6 +149,12 @@ static void on_stop(void *data, int signum, bool urgent)
     stop(px);
 }
 
+/* The word for n of a thing: one when n is 1, many otherwise. */
+static const char *noun(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 static void report(const struct proxy *px)
 {
     if (px->h->interactive)
@@ -156,14 +162,18 @@ static void report(const struct proxy *px)
     const struct proxy_counters *k = &px->counters;
     const struct upstream_counters *u = &px->pool.counters;
     fprintf(stderr,
-            "hspy: proxy: %" PRIu64 " requests, %" PRIu64 " not forwarded, %" PRIu64
-            " tunnels; upstream: %" PRIu64 " connections, %" PRIu64 " reuses, %" PRIu64
-            " failed, %" PRIu64 " out of step; answered %" PRIu64 " x 502, %" PRIu64
-            " timeouts, %" PRIu64 " rejected; %" PRIu64 " cut, %" PRIu64 " client aborts; %" PRIu64
-            " ambiguous requests ended their connections\n",
-            k->requests, k->unforwarded, k->tunnels, u->connects, u->reused, u->connect_failed,
-            u->stray, k->bad_gateway, k->timeouts, k->rejected, k->cut, k->client_aborts,
-            k->ambiguous);
+            "hspy: proxy: %" PRIu64 " %s, %" PRIu64 " not forwarded, %" PRIu64
+            " %s; upstream: %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " failed, %" PRIu64
+            " out of step; answered %" PRIu64 " x 502, %" PRIu64 " %s, %" PRIu64
+            " rejected; %" PRIu64 " cut, %" PRIu64 " %s; %" PRIu64 " %s\n",
+            k->requests, noun(k->requests, "request", "requests"), k->unforwarded, k->tunnels,
+            noun(k->tunnels, "tunnel", "tunnels"), u->connects,
+            noun(u->connects, "connection", "connections"), u->reused,
+            noun(u->reused, "reuse", "reuses"), u->connect_failed, u->stray, k->bad_gateway,
+            k->timeouts, noun(k->timeouts, "timeout", "timeouts"), k->rejected, k->cut,
+            k->client_aborts, noun(k->client_aborts, "client abort", "client aborts"), k->ambiguous,
+            noun(k->ambiguous, "ambiguous request ended its connections",
+                 "ambiguous requests ended their connections"));
 }
 
 int proxy_open(struct proxy *px, struct hspy *h)

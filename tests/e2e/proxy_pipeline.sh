@@ -36,7 +36,7 @@ check "... with a bytes-after-message warning" \
 check "... every byte sent is on record" \
     test "$(pyq "$PROXY_OUT" 'sum(e["request"]["wire_size"] for e in ex)')" = \
     "$(printf "$PIPE" | wc -c)"
-check "... counted in the summary" grep -q '^hspy: proxy: 1 requests, 3 not forwarded,' "$PROXY_ERR"
+check "... counted in the summary" grep -q '^hspy: proxy: 1 request, 3 not forwarded,' "$PROXY_ERR"
 
 # The line log says it too; bytes that cannot start a request are recorded as well.
 proxy_start "127.0.0.1:$HPORT"
