@@ -72,8 +72,10 @@ int pcapng_header(struct dynbuf *out, const char *application);
  * when the exchange is a tunnel or had interim responses; else the request, then the response).
  * Endpoints the exchange lacks are synthesized: the server as 127.0.0.1 (IPv4) or ::1 at the
  * Host header's port (80 by default), the client as 127.0.0.2 or ::2 at port 49152 + conn_id
- * modulo 16384. Returns 0, or -1 when out could not hold the blocks (out is left as it was;
- * the connection state still advances, so a later exchange shows the loss as missing bytes).
+ * modulo 16384. Returns 0, or -1 when out could not hold the exchange's blocks: out then
+ * keeps only the handshake (or the FINs of a connection its slot replaced) that the connection
+ * needed, which the caller should still write; the connection state still advances, so a later
+ * exchange on it shows the loss as missing bytes.
  */
 int pcapng_exchange(struct pcapng *p, struct dynbuf *out, const struct exchange *ex);
 

@@ -56,6 +56,12 @@ static uint64_t clamp(int64_t v, uint64_t max)
     return v < 0 ? 0 : (uint64_t)v > max ? max : (uint64_t)v;
 }
 
+/* A count of bytes or things (never negative: a negative one reads as 0), dflt when absent. */
+static uint64_t count_of(const json_t *o, const char *key, uint64_t dflt)
+{
+    return clamp(jsonget_int(o, key, dflt > INT64_MAX ? INT64_MAX : (int64_t)dflt), UINT64_MAX);
+}
+
 static void endpoint_of(const json_t *o, struct endpoint *e)
 {
     memset(e, 0, sizeof *e);
@@ -230,8 +236,8 @@ static bool side_record(const json_t *rec, struct side_bytes *sb)
             sb->unlisted++;
             continue;
         }
-        sb->gaps[sb->ngaps++] = (struct message_gap){(uint64_t)jsonget_int(g, "offset", 0),
-                                                     (uint64_t)jsonget_int(g, "size", 0)};
+        sb->gaps[sb->ngaps++] =
+            (struct message_gap){count_of(g, "offset", 0), count_of(g, "size", 0)};
     }
     sb->unlisted +=
         (uint32_t)clamp(jsonget_int(rec, "gaps_unlisted", 0), UINT32_MAX - sb->unlisted);
@@ -343,21 +349,24 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     m->flags = head ? flags : flags & ~(uint32_t)MSG_HEAD;
     if (!head)
         m->head_off = (uint32_t)clamp(jsonget_int(rec, "head_offset", 0), m->raw.len);
-    m->wire_bytes = (uint64_t)jsonget_int(rec, "wire_size", (int64_t)m->raw.len);
+    /* Never less than what was kept (the bytes kept were on the wire). */
+    m->wire_bytes = count_of(rec, "wire_size", m->raw.len);
+    if (m->wire_bytes < m->raw.len)
+        m->wire_bytes = m->raw.len;
     m->body_kind =
         (uint8_t)body_kind_named(jsonget_str(rec, "body_framing"), (enum body_kind)m->body_kind);
-    m->content_length = (uint64_t)jsonget_int(rec, "content_length", (int64_t)m->content_length);
+    m->content_length = count_of(rec, "content_length", m->content_length);
     m->body_off = clamp(jsonget_int(rec, "body_offset", 0), m->raw.len);
-    m->body_wire = (uint64_t)jsonget_int(rec, "body_wire_size", 0);
-    m->body_size = (uint64_t)jsonget_int(rec, "body_size", 0);
-    m->chunks = (uint32_t)jsonget_int(rec, "chunks", 0);
+    m->body_wire = count_of(rec, "body_wire_size", 0);
+    m->body_size = count_of(rec, "body_size", 0);
+    m->chunks = (uint32_t)clamp(jsonget_int(rec, "chunks", 0), UINT32_MAX);
     /* past raw when raw stopped keeping before the trailer section */
     m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->wire_bytes);
     restore_trailer(ex, m, rec);
     m->interim_dropped = (uint16_t)clamp(jsonget_int(rec, "interim_dropped", 0), MESSAGE_COUNT_MAX);
     restore_interim(ex, m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);
-    m->gap_bytes = (uint64_t)jsonget_int(rec, "gap_bytes", 0);
+    m->gap_bytes = count_of(rec, "gap_bytes", 0);
     uint8_t sum[SHA256_DIGEST_LEN];
     if (sha256_of(jsonget_str(rec, "sha256"), sum))
         m->sha256 = arena_memdup(&ex->arena, sum, sizeof sum);
@@ -414,7 +423,7 @@ static void restore_warnings(struct exchange *ex, const json_t *list, int64_t dr
         const char *side_name = jsonget_str(v, "side");
         enum side side =
             side_name && strcmp(side_name, "response") == 0 ? SIDE_SERVER : SIDE_CLIENT;
-        uint64_t off = (uint64_t)jsonget_int(v, "offset", 0);
+        uint64_t off = count_of(v, "offset", 0);
         if (code == W_NONE) {
             ex->warnings_dropped++; /* a code this version does not know */
             continue;
@@ -449,8 +458,8 @@ static const char *arena_str(struct exchange *ex, const char *s)
 /* Everything of the exchange the record holds besides its messages. */
 static void restore_exchange(struct exchange *ex, const json_t *hs, bool *done)
 {
-    ex->conn_id = (uint64_t)jsonget_int(hs, "connection", 0);
-    ex->conn_seq = (uint32_t)jsonget_int(hs, "seq", 0);
+    ex->conn_id = count_of(hs, "connection", 0);
+    ex->conn_seq = (uint32_t)clamp(jsonget_int(hs, "seq", 0), UINT32_MAX);
     endpoint_of(json_object_get(hs, "client"), &ex->client);
     endpoint_of(json_object_get(hs, "server"), &ex->server);
     uint32_t flags = flag_bits(json_object_get(hs, "flags"), exchange_flag_name);
@@ -461,13 +470,13 @@ static void restore_exchange(struct exchange *ex, const json_t *hs, bool *done)
     for (int i = 0; i < T__COUNT; i++)
         ex->t[i] = jsonget_int(times, exchange_time_name((enum exchange_time)i), 0);
     const json_t *tunnel = json_object_get(hs, "tunnel");
-    ex->tunnel_bytes[SIDE_CLIENT] = (uint64_t)jsonget_int(tunnel, "client_bytes", 0);
-    ex->tunnel_bytes[SIDE_SERVER] = (uint64_t)jsonget_int(tunnel, "server_bytes", 0);
+    ex->tunnel_bytes[SIDE_CLIENT] = count_of(tunnel, "client_bytes", 0);
+    ex->tunnel_bytes[SIDE_SERVER] = count_of(tunnel, "server_bytes", 0);
     restore_warnings(ex, json_object_get(hs, "warnings"), jsonget_int(hs, "warnings_dropped", 0),
                      (ex->req.flags & MSG_LOST) != 0);
     ex->error = arena_str(ex, jsonget_str(hs, "error"));
     ex->note = arena_str(ex, jsonget_str(hs, "note"));
-    ex->replay_of = (uint64_t)jsonget_int(hs, "replay_of", 0);
+    ex->replay_of = count_of(hs, "replay_of", 0);
 }
 
 static struct exchange *restore(struct harimport *h, const json_t *hs, uint64_t *id, bool *done)

@@ -357,12 +357,14 @@ static void send_hole(struct sender *x, enum side s, uint64_t n)
 
 /*
  * Bytes counted but not kept (a cap, a snap length): packets cut to their headers, as large as
- * IP allows, so that a reader sees few cuts (a snap length cut each packet once).
+ * IP allows, so that a reader sees few cuts (a snap length cut each packet once). The work is
+ * bounded by the output's room, not by n: once out is full the exchange fails anyway
+ * (pcapng_exchange returns -1), however many bytes a record claims were counted.
  */
 static void send_cut(struct sender *x, enum side s, const struct message *m, uint64_t n,
                      uint64_t off)
 {
-    for (uint64_t i = 0; i < n;) {
+    for (uint64_t i = 0; i < n && x->out->len < x->out->max;) {
         size_t k = n - i < PCAPNG_CUT_MAX ? (size_t)(n - i) : PCAPNG_CUT_MAX;
         packet(x->p, x->out, x->c, s, F_ACK, NULL, 0, k, time_at(x, m, off + i, off + i + k));
         i += k;
@@ -509,10 +511,13 @@ static int64_t first_time(const struct exchange *ex)
 
 int pcapng_exchange(struct pcapng *p, struct dynbuf *out, const struct exchange *ex)
 {
-    size_t before = out->len;
+    size_t start = out->len;
     struct pcapng_conn scratch = {0};
     int64_t t0 = first_time(ex);
     struct pcapng_conn *c = connection(p, out, ex, &scratch, t0);
+    /* What the connection needed (a handshake, FINs of the one it replaced) stays when the
+     * exchange's own packets do not fit; a block cut by the maximum does not. */
+    size_t before = out->len < out->max ? out->len : start;
     struct sender x = {p, out, c, t0 ? t0 : c->last_ts};
     uint64_t req_split, resp_split;
     split_points(ex, &req_split, &resp_split);

@@ -20,6 +20,13 @@
 #include "hspy/pcapng.h"
 #include "hspy/xmalloc.h"
 
+/*
+ * Cut packets (headers only, standing for bytes counted but not kept) one exchange may take:
+ * about 32 GiB of them, 64 MiB of blocks. An exchange that needs more is left out and counted,
+ * so that a record claiming an absurd size cannot make the sink build blocks without end.
+ */
+enum { PCAPNGSINK_CUTS_MAX = 1 << 19 };
+
 struct pcapngsink {
     struct hspy *h;
     int fd;
@@ -29,8 +36,9 @@ struct pcapngsink {
     struct pcapng png;
     struct dynbuf buf;
     struct filter *filter;
-    int err;       /* errno of the failure being reported, 0 when writing works */
-    uint64_t lost; /* exchanges that could not be written */
+    int err;            /* errno of the failure being reported, 0 when writing works */
+    uint64_t lost;      /* exchanges that could not be written */
+    uint64_t too_large; /* exchanges left out: more cut packets than PCAPNGSINK_CUTS_MAX */
     uint64_t written;
 };
 
@@ -82,8 +90,10 @@ static void failed(struct pcapngsink *s, int err)
 static size_t blocks_max(const struct exchange *ex)
 {
     size_t kept = ex->req.raw.len + ex->resp.raw.len;
-    uint64_t wire = ex->req.wire_bytes + ex->resp.wire_bytes;
-    return kept + (kept / PCAPNG_MSS + (size_t)(wire / PCAPNG_CUT_MAX) + 64) * 128;
+    uint64_t cuts = ex->req.wire_bytes / PCAPNG_CUT_MAX + ex->resp.wire_bytes / PCAPNG_CUT_MAX;
+    if (cuts > PCAPNGSINK_CUTS_MAX)
+        cuts = PCAPNGSINK_CUTS_MAX;
+    return kept + (kept / PCAPNG_MSS + (size_t)cuts + 64) * 128;
 }
 
 static void write_exchange(struct pcapngsink *s, const struct exchange *ex)
@@ -92,17 +102,17 @@ static void write_exchange(struct pcapngsink *s, const struct exchange *ex)
         return;
     dynbuf_reset(&s->buf);
     s->buf.max = blocks_max(ex);
-    if (pcapng_exchange(&s->png, &s->buf, ex) != 0) {
-        s->lost++;
-        return;
-    }
-    int err = commit(s);
+    bool fits = pcapng_exchange(&s->png, &s->buf, ex) == 0;
+    if (!fits)
+        s->too_large++;  /* blocks_max leaves room for all but what PCAPNGSINK_CUTS_MAX cuts */
+    int err = commit(s); /* without the exchange, what its connection needed */
     if (err) {
         failed(s, err);
+        s->too_large -= !fits; /* counted once, as lost to the write */
         return;
     }
     s->err = 0;
-    s->written++;
+    s->written += fits;
 }
 
 static void on_complete(void *data, struct exchange *ex)
@@ -176,6 +186,12 @@ void pcapngsink_close(struct pcapngsink *s)
     if (close(s->fd) != 0 && !err)
         failed(s, errno);
     s->fd = -1;
+    if (s->too_large)
+        hspy_say("%s: %" PRIu64 " exchanges left out: each counted more than %d GiB it did not "
+                 "keep, which takes more than the %d cut packets allowed an exchange",
+                 s->path, s->too_large,
+                 (int)(((uint64_t)PCAPNGSINK_CUTS_MAX * PCAPNG_CUT_MAX) >> 30),
+                 PCAPNGSINK_CUTS_MAX);
     if (s->lost)
         hspy_say("%s: %" PRIu64 " exchanges could not be written%s%s", s->path, s->lost,
                  s->err ? ": " : "", s->err ? strerror(s->err) : "");

@@ -110,4 +110,20 @@ verify "--pcapng into a missing folder: status 1" '[ "$rc" = 1 ] && grep -q "x.p
 "$HSPY" read --no-tui --log none --pcapng "$WORK/k.pcapng" "$WORK/k.har"
 tshark -r "$WORK/k.pcapng" -Y http -T fields -e http.request.uri 2>/dev/null | tr ',' '\n' | grep . >"$WORK/k.uris"
 check "HAR -> pcapng -> tshark: the requests" [ "$(tr '\n' ' ' <"$WORK/k.uris")" = "/a.txt /b.txt /c.txt " ]
+# A record claiming 2^62 bytes counted but not kept (and one a negative count) cannot make the
+# export build packets without end: the first is left out and said so, the other written.
+python3 - "$WORK/k.har" "$WORK/huge.har" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+entries = doc["log"]["entries"]
+entries[0]["_hspy"]["response"]["wire_size"] = 1 << 62
+entries[1]["_hspy"]["request"]["wire_size"] = -130
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+rc=0
+timeout 60 "$HSPY" read --no-tui --log none --pcapng "$WORK/huge.pcapng" "$WORK/huge.har" 2>"$WORK/huge.err" || rc=$?
+verify "an absurd size in a HAR: status 0, the exchange left out and said so" \
+    '[ "$rc" = 0 ] && grep -q "huge.pcapng: 1 exchanges left out: each counted more than 31 GiB it did not keep" "$WORK/huge.err"'
+"$HSPY" read --no-tui "$WORK/huge.pcapng" >"$WORK/huge.log"
+verify "... the other two written, on the connection its handshake opened" '[ "$(grep -c -E "(GET /b|HEAD /c).txt" "$WORK/huge.log")" = 2 ] && ! grep -q midstream "$WORK/huge.log"'
 finish

@@ -250,6 +250,54 @@ static void test_gaps_unlisted(void **state)
     exchange_free(ex);
 }
 
+/* Negative counts in a record (hostile or damaged) read as 0, and a wire size below what was
+ * kept as the kept size: as unsigned numbers they were near 2^64, which a pcapng export then
+ * tried to stand for with cut packets without end. */
+static void test_negative_counts(void **state)
+{
+    (void)state;
+    const char *steps[] = {"C:GET /n HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+                           "S:HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok", NULL};
+    struct exchange *ex = engine(steps, 1 << 20, true);
+    json_t *a = entry_json(ex);
+    json_t *hs = json_object_get(a, "_hspy");
+    json_t *req = json_object_get(hs, "request"), *resp = json_object_get(hs, "response");
+    json_object_set_new(req, "wire_size", json_integer(-130));
+    json_object_set_new(resp, "body_size", json_integer(-2));
+    json_object_set_new(resp, "body_wire_size", json_integer(-1));
+    json_object_set_new(resp, "gap_bytes", json_integer(-5));
+    json_t *gap = json_object();
+    json_object_set_new(gap, "offset", json_integer(-1));
+    json_object_set_new(gap, "size", json_integer(-1));
+    json_t *gaps = json_array();
+    json_array_append_new(gaps, gap);
+    json_object_set_new(resp, "gaps", gaps);
+    json_object_set_new(hs, "connection", json_integer(-3));
+    struct store st;
+    store_init(&st, 100, (size_t)1 << 30);
+    uint64_t conn = 0;
+    struct harimport *h = importer(&st, &conn);
+    uint64_t id;
+    bool done;
+    char why[200];
+    struct exchange *back = harimport_build(h, a, &id, &done, why, sizeof why);
+    assert_non_null(back);
+    assert_int_equal(back->req.wire_bytes, back->req.raw.len);
+    assert_int_equal(back->resp.body_size, 0);
+    assert_int_equal(back->resp.body_wire, 0);
+    assert_int_equal(back->resp.gap_bytes, 0);
+    assert_int_equal(back->resp.ngaps, 1);
+    assert_int_equal(back->resp.gaps[0].off, 0);
+    assert_int_equal(back->resp.gaps[0].len, 0);
+    assert_true(back->conn_id < 1000);
+    json_decref(a);
+    exchange_free(back);
+    exchange_free(ex);
+    harimport_cleanup(h);
+    free(h);
+    store_cleanup(&st);
+}
+
 static void test_in_flight(void **state)
 {
     (void)state;
@@ -624,6 +672,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_gaps_unlisted),
+        cmocka_unit_test(test_negative_counts),
         cmocka_unit_test(test_in_flight),
         cmocka_unit_test(test_foreign),
         cmocka_unit_test(test_foreign_times_and_gap),

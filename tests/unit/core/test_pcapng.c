@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hspy/capture.h"
 #include "hspy/pcapng.h"
@@ -315,6 +316,31 @@ static void test_truncated_is_cut(void **state)
     exchange_free(ex);
 }
 
+/* An exchange claiming near 2^63 bytes counted but not kept (a damaged HAR record, say): the
+ * export stops once its output is full and fails, in bounded time (SIGALRM ends a loop that
+ * would try to stand for every byte). */
+static void test_absurd_size_fails_fast(void **state)
+{
+    (void)state;
+    struct exchange *ex = make("GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                               "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\nabc", 9, 4);
+    ex->resp.wire_bytes = (uint64_t)1 << 63;
+    ex->resp.flags |= MSG_TRUNCATED;
+    struct pcapng png;
+    pcapng_init(&png, 0);
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    alarm(20);
+    assert_int_equal(pcapng_exchange(&png, &out, ex), -1);
+    alarm(0);
+    /* Only the new connection's handshake stays: three packets, no payload. */
+    assert_int_equal(walk(out.data, out.len, check_packet, NULL), 3);
+    assert_true(out.len < 512);
+    dynbuf_cleanup(&out);
+    pcapng_cleanup(&png);
+    exchange_free(ex);
+}
+
 static void test_eviction_and_overflow(void **state)
 {
     (void)state;
@@ -350,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_large_body_segments),
         cmocka_unit_test(test_interim_and_synthetic_endpoints),
         cmocka_unit_test(test_truncated_is_cut),
+        cmocka_unit_test(test_absurd_size_fails_fast),
         cmocka_unit_test(test_eviction_and_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
