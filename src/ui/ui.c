@@ -201,7 +201,36 @@ void ui_prompt(struct ui *ui, const char *label, const char *initial,
 void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
                 void *data)
 {
-    snprintf(ui->question, sizeof ui->question, "%s", question);
+    ui_confirm_name(ui, question, "", "", yes, data);
+}
+
+/* Where the first byte at or after i starts a UTF-8 character of s (a cut never splits one). */
+static size_t char_start(const char *s, size_t i)
+{
+    while (s[i] && ((uint8_t)s[i] & 0xc0) == 0x80)
+        i++;
+    return i;
+}
+
+void ui_confirm_name(struct ui *ui, const char *before, const char *name, const char *after,
+                     unsigned (*yes)(struct ui *ui, void *data), void *data)
+{
+    static const char CUT[] = "...";
+    size_t cap = sizeof ui->question, nb = strlen(before), nn = strlen(name), na = strlen(after);
+    assert(nb + na + sizeof CUT + 64 < cap); /* the question's own words are hspy's: short */
+    if (nb + nn + na < cap) {
+        snprintf(ui->question, cap, "%s%s%s", before, name, after);
+        ui->name_len = nn;
+    } else { /* a third of the room before the cut, the rest (the file's name) after it */
+        size_t room = cap - 1 - nb - na - (sizeof CUT - 1), head = room / 3;
+        while (head > 0 && ((uint8_t)name[head] & 0xc0) == 0x80)
+            head--;
+        size_t tail = char_start(name, nn - (room - room / 3));
+        snprintf(ui->question, cap, "%.*s%.*s%s%s%s", (int)nb, before, (int)head, name, CUT,
+                 name + tail, after);
+        ui->name_len = head + (sizeof CUT - 1) + (nn - tail);
+    }
+    ui->name_off = nb;
     ui->confirming = true;
     ui->confirm_yes = yes;
     ui->confirm_data = data;
@@ -212,6 +241,7 @@ void ui_choose(struct ui *ui, const char *question, const struct ui_choice *choi
 {
     assert(n <= UI_CHOICES_MAX);
     snprintf(ui->question, sizeof ui->question, "%s", question);
+    ui->name_off = ui->name_len = 0;
     memcpy(ui->choices, choices, n * sizeof *choices);
     ui->nchoices = n;
     ui->choose = fn;
@@ -751,35 +781,117 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, g->hline);
 }
 
-/* The question asked, which may name a file the user typed: through termsafe, as a message. */
-static void put_question(const struct ui *ui, struct canvas_line *out)
+/* One answer to a question as drawn after it: gap cells (1 at the start of a line), the key
+ * (NULL: none), its label. */
+struct answer {
+    int gap;
+    char key[32];
+    const char *label;
+};
+
+/* SUBJECT_MIN: cells a name keeps on a line shared with the answers; QUESTION_LINES_MAX: a
+ * question and its answers on at most UI_CHOICES_MAX + 2 lines. */
+enum { SUBJECT_MIN = 16, QUESTION_LINES_MAX = UI_CHOICES_MAX + 2 };
+
+static size_t question_answers(const struct ui *ui, struct answer *a)
 {
+    size_t n = 0;
+    if (ui->confirming) {
+        a[n++] = (struct answer){1, "y", "yes"};
+        a[n++] = (struct answer){3, "", "any other key: no"};
+        return n;
+    }
+    for (size_t i = 0; i < ui->nchoices; i++) {
+        a[n] = (struct answer){2, "", ui->choices[i].label};
+        keymap_name(ui->choices[i].key, ui->g, a[n].key, sizeof a[n].key);
+        n++;
+    }
+    a[n++] = (struct answer){3, "Esc", "cancel"};
+    return n;
+}
+
+static int answer_cells(const struct answer *a, int gap)
+{
+    int key = celltext_width(a->key, strlen(a->key));
+    return gap + key + (key ? 1 : 0) + celltext_width(a->label, strlen(a->label));
+}
+
+static void put_answer(struct canvas_line *out, const struct answer *a, int gap)
+{
+    canvas_pad(out, STYLE_HINT, gap);
+    if (a->key[0]) {
+        canvas_puts(out, STYLE_KEY, a->key);
+        canvas_puts(out, STYLE_HINT, " ");
+    }
+    canvas_puts(out, STYLE_HINT, a->label);
+}
+
+/* The question asked, which may name a file the user typed: through termsafe, as a message;
+ * its name, if any, in at most name_cells cells. */
+static void put_question(const struct ui *ui, struct canvas_line *out, int name_cells)
+{
+    const uint8_t *q = (const uint8_t *)ui->question;
+    size_t end = ui->name_off + ui->name_len;
     canvas_puts(out, STYLE_PROMPT, " ");
-    canvas_put_bytes(out, STYLE_PROMPT, (const uint8_t *)ui->question, strlen(ui->question), 0);
-    canvas_puts(out, STYLE_PROMPT, " ");
+    canvas_put_bytes(out, STYLE_PROMPT, q, ui->name_off, 0);
+    canvas_put_bytes_within(out, STYLE_PROMPT, q + ui->name_off, ui->name_len, name_cells,
+                            ui->g->ellipsis);
+    canvas_put_bytes(out, STYLE_PROMPT, q + end, strlen(ui->question) - end, 0);
+}
+
+/*
+ * A question and its answers on the bottom line when they fit there (the name in the question
+ * shortened down to SUBJECT_MIN cells if need be); else the question on a line of its own and
+ * the answers wrapped on the lines under it, the last on the bottom line, over the message line
+ * and, if need be, the view's last rows (never the status bar). On a screen too small even for
+ * that, the first lines give way.
+ */
+static void render_question(struct ui *ui, struct canvas *c)
+{
+    struct answer a[UI_CHOICES_MAX + 2];
+    size_t n = question_answers(ui, a);
+    const uint8_t *q = (const uint8_t *)ui->question;
+    int w = c->cols, answers = 0;
+    int name = canvas_bytes_width(q + ui->name_off, ui->name_len);
+    int words = 1 + canvas_bytes_width(q, strlen(ui->question)) - name;
+    for (size_t i = 0; i < n; i++)
+        answers += answer_cells(&a[i], a[i].gap);
+    int room = w - words - answers;
+    if (room >= name || (room >= SUBJECT_MIN && ui->name_len)) {
+        struct canvas_line *out = canvas_row(c, ui->rows - 1);
+        put_question(ui, out, room);
+        for (size_t i = 0; i < n; i++)
+            put_answer(out, &a[i], a[i].gap);
+        return;
+    }
+    /* Lines of answers: first[k] is the first answer on line k. */
+    size_t first[QUESTION_LINES_MAX], lines = 0;
+    for (size_t i = 0, used = (size_t)w; i < n; i++) {
+        int cells = answer_cells(&a[i], a[i].gap);
+        if ((int)used + cells > w) {
+            first[lines++] = i;
+            cells = answer_cells(&a[i], 1);
+            used = 0;
+        }
+        used += (size_t)cells;
+    }
+    int top = ui->rows - 1 - (int)lines, skip = top < 1 ? 1 - top : 0;
+    if (!skip)
+        put_question(ui, canvas_row(c, top), w - words < SUBJECT_MIN ? SUBJECT_MIN : w - words);
+    for (size_t k = 0; k < lines; k++) {
+        if ((int)k + 1 < skip)
+            continue;
+        struct canvas_line *out = canvas_row(c, top + 1 + (int)k);
+        size_t to = k + 1 < lines ? first[k + 1] : n;
+        for (size_t i = first[k]; i < to; i++)
+            put_answer(out, &a[i], i == first[k] ? 1 : a[i].gap);
+    }
 }
 
 static void render_bottom(struct ui *ui, struct canvas_line *out)
 {
     if (ui->prompting) {
         prompt_render(&ui->prompt, out);
-        return;
-    }
-    if (ui->confirming) {
-        put_question(ui, out);
-        canvas_puts(out, STYLE_KEY, "y");
-        canvas_puts(out, STYLE_HINT, " yes   any other key: no");
-        return;
-    }
-    if (ui->choosing) {
-        put_question(ui, out);
-        char name[32];
-        for (size_t i = 0; i < ui->nchoices; i++) {
-            canvas_puts(out, STYLE_HINT, " ");
-            canvas_puts(out, STYLE_KEY, keymap_name(ui->choices[i].key, ui->g, name, sizeof name));
-            canvas_printf(out, STYLE_HINT, " %s ", ui->choices[i].label);
-        }
-        canvas_puts(out, STYLE_HINT, "  Esc cancel");
         return;
     }
     keymap_hint(ui->keys, ui->nkeys, ui_context(ui), ui->g, out);
@@ -823,5 +935,8 @@ void ui_render(struct ui *ui, struct canvas *c)
     case UI_HELP: render_help(ui, c, y0, body); break;
     }
     render_message(ui, canvas_row(c, ui->rows - 2));
-    render_bottom(ui, canvas_row(c, ui->rows - 1));
+    if (ui->confirming || ui->choosing)
+        render_question(ui, c);
+    else
+        render_bottom(ui, canvas_row(c, ui->rows - 1));
 }

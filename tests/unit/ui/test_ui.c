@@ -357,6 +357,40 @@ static void test_question_escapes(void **state)
     ui_key(&f->ui, KEYMAP_ESC);
 }
 
+/* A question and its answers wider than the screen: every answer stays on screen (wrapped on
+ * the lines above the bottom one, the question above them), down to the narrowest screen with
+ * room for them, and the status bar is never covered. */
+static void test_question_narrow(void **state)
+{
+    struct fixture *f = *state;
+    static const struct ui_choice C[] = {
+        {'c', "curl command"}, {'r', "raw request"}, {'R', "raw response"},
+        {'n', "nc script"},    {'b', "body"},
+    };
+    static const char *const WANT[] = {"export #3 as:",  "c curl command", "r raw request",
+                                       "R raw response", "n nc script",    "b body",
+                                       "Esc cancel"};
+    for (int w = 120; w >= 20; w -= 5) {
+        ui_resize(&f->ui, 24, w);
+        ui_choose(&f->ui, "export #3 as:", C, 5, no_choice, NULL);
+        for (size_t i = 0; i < sizeof WANT / sizeof WANT[0]; i++)
+            if (!strstr(screen(f), WANT[i]))
+                fail_msg("width %d lacks '%s':\n%s", w, WANT[i], screen(f));
+        if (strncmp(screen(f), " hspy", 5) != 0)
+            fail_msg("width %d: the status bar covered:\n%s", w, screen(f));
+        for (int y = 0; y < f->canvas.rows; y++)
+            assert_true(f->canvas.line[y].cells <= w);
+        ui_key(&f->ui, KEYMAP_ESC);
+    }
+    /* A question without a name, too wide for one line with its answers: both stay whole. */
+    ui_resize(&f->ui, 24, 40);
+    ui_confirm(&f->ui, "Delete every completed flow?", no_answer, NULL);
+    HAS(" Delete every completed flow?");
+    HAS(" y yes   any other key: no");
+    ui_key(&f->ui, 'n');
+    ui_resize(&f->ui, 30, 120);
+}
+
 static void test_filter_prompt(void **state)
 {
     struct fixture *f = *state;
@@ -672,6 +706,7 @@ int main(void)
         T(test_help),
         T(test_help_search),
         T(test_question_escapes),
+        T(test_question_narrow),
         T(test_filter_prompt),
         T(test_split_and_mouse),
         T(test_hostile_everywhere),
