@@ -765,10 +765,10 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         }
         return;
     }
-    if (ui->message[0]) {
+    if (ui->message[0]) { /* too wide: its middle gives way, as the end often says why */
         canvas_puts(out, STYLE_NORMAL, " ");
-        canvas_put_bytes(out, ui->message_style, (const uint8_t *)ui->message, strlen(ui->message),
-                         0);
+        canvas_put_bytes_within(out, ui->message_style, (const uint8_t *)ui->message,
+                                strlen(ui->message), out->width - 1, g->ellipsis);
         return;
     }
     if (ui->cfg.error && ui->cfg.error[0]) {

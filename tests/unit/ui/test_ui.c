@@ -391,6 +391,18 @@ static void test_question_narrow(void **state)
     ui_resize(&f->ui, 30, 120);
 }
 
+/* A message wider than the screen loses its middle, not its end, which says what happened to
+ * what (a file's name, the reason). */
+static void test_message_narrow(void **state)
+{
+    struct fixture *f = *state;
+    ui_resize(&f->ui, 24, 60);
+    ui_message(&f->ui, STYLE_ERROR, "export: %s: No such file or directory",
+               "out/a-rather-long-directory-name/of-many-parts/req.http");
+    HAS(" export: out/a-rathe…rts/req.http: No such file or directory");
+    ui_resize(&f->ui, 30, 120);
+}
+
 static void test_filter_prompt(void **state)
 {
     struct fixture *f = *state;
@@ -707,6 +719,7 @@ int main(void)
         T(test_help_search),
         T(test_question_escapes),
         T(test_question_narrow),
+        T(test_message_narrow),
         T(test_filter_prompt),
         T(test_split_and_mouse),
         T(test_hostile_everywhere),
