@@ -54,6 +54,7 @@ enum keymap_context {
 
 enum keymap_flag {
     KEYMAP_BACK = 1 << 0, /* the way back (or out): always shown in the hint line */
+    KEYMAP_KEEP = 1 << 1, /* shown in the hint line at any width, in its place (the help) */
 };
 
 struct ui;
@@ -94,7 +95,8 @@ void keymap_help(const struct keymap_table *tables, size_t ntables, const struct
 
 /*
  * The hint line for context ctx fitted into out's width: "key label" items in table order
- * (keys sharing a label joined by '/'), the KEYMAP_BACK item always last and always kept.
+ * (keys sharing a label joined by '/'), the KEYMAP_BACK item always last and always kept, the
+ * KEYMAP_KEEP items kept in their places while the others give way.
  */
 void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx,
                  const struct glyphs *g, struct canvas_line *out);

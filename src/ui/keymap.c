@@ -152,7 +152,7 @@ enum { HINT_ITEMS_MAX = 32 };
 struct hint_item {
     char keys[48];
     const char *label;
-    bool back;
+    bool back, keep;
 };
 
 static size_t collect_hints(const struct keymap_table *tables, size_t ntables, unsigned ctx,
@@ -171,7 +171,7 @@ static size_t collect_hints(const struct keymap_table *tables, size_t ntables, u
             if (k == n) {
                 if (n == HINT_ITEMS_MAX)
                     continue;
-                items[n] = (struct hint_item){"", b->hint, false};
+                items[n] = (struct hint_item){"", b->hint, false, false};
                 n++;
             }
             struct hint_item *it = &items[k];
@@ -180,6 +180,7 @@ static size_t collect_hints(const struct keymap_table *tables, size_t ntables, u
             strncat(it->keys, keymap_name(b->key, g, name, sizeof name),
                     sizeof it->keys - strlen(it->keys) - 1);
             it->back |= (b->flags & KEYMAP_BACK) != 0;
+            it->keep |= (b->flags & KEYMAP_KEEP) != 0;
         }
     }
     return n;
@@ -211,10 +212,17 @@ void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx
     out->style = STYLE_HINT;
     canvas_puts(out, STYLE_HINT, " ");
     int room = out->width - out->cells - (back ? item_cells(back) : 0);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].keep && &items[i] != back)
+            room -= item_cells(&items[i]);
     for (size_t i = 0; i < n; i++) {
         if (&items[i] == back)
             continue;
         int w = item_cells(&items[i]);
+        if (items[i].keep) {
+            put_item(out, &items[i]);
+            continue;
+        }
         if (w > room)
             continue;
         put_item(out, &items[i]);

@@ -157,7 +157,8 @@ static void test_hint(void **state)
 static const unsigned CONTEXTS[] = {KEYMAP_LIST, KEYMAP_SPLIT, KEYMAP_DETAIL, KEYMAP_HELP,
                                     KEYMAP_DETAIL | KEYMAP_TARGETS};
 
-/* The built-in table: a way back in every context, shown in every hint line at 40 columns. */
+/* The built-in table: a way back in every context, shown in every hint line at 40 columns, and
+ * the help key. */
 static void test_real_table(void **state)
 {
     (void)state;
@@ -174,6 +175,9 @@ static void test_real_table(void **state)
         keymap_hint(&real, 1, CONTEXTS[c], &GLYPHS_UTF8, &l);
         const char *t = (const char *)l.text.data;
         assert_true(strstr(t, "q quit") || strstr(t, "q back"));
+        /* and, but in the help itself, the way to every other key */
+        if (CONTEXTS[c] != KEYMAP_HELP && !strstr(t, "? help"))
+            fail_msg("context %u: '%s'", CONTEXTS[c], t);
         canvas_line_cleanup(&l);
     }
     /* No key is bound twice in one context (the second row could never run). */
