@@ -87,11 +87,12 @@ const char *keymap_name(int key, const struct glyphs *g, char *buf, size_t len);
 const char *keymap_context_name(unsigned ctx);
 
 /*
- * The help screen: one section per context, one line per action (keys with the same action,
- * argument and help text share a line), generated from the tables.
+ * The help screen: one section per context, one entry per action (keys with the same action,
+ * argument and help text share an entry), generated from the tables. Explanations wrap at width
+ * cells (CANVAS_UNLIMITED: never), under themselves.
  */
 void keymap_help(const struct keymap_table *tables, size_t ntables, const struct glyphs *g,
-                 struct doc *out);
+                 int width, struct doc *out);
 
 /*
  * The hint line for context ctx fitted into out's width: "key label" items in table order

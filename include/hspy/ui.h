@@ -133,6 +133,7 @@ struct ui {
     struct detail detail;
     struct doc help;
     size_t help_top;
+    int help_width;  /* the width the help was wrapped at */
     size_t help_hit; /* the help line the last search found (SEARCH_NONE: none since it opened) */
     struct keymap_table keys[UI_KEY_TABLES_MAX];
     void *keys_data[UI_KEY_TABLES_MAX]; /* each table's owner state (ui_add_keys_data) */

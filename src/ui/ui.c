@@ -428,10 +428,20 @@ void ui_detail_edge(struct ui *ui, bool end)
 }
 
 /* The help is made from the key tables when first shown or searched after they changed. */
+/* The help, wrapped at the screen's width: built again when the width changed, its top line
+ * kept near the entry it showed. */
 static void help_build(struct ui *ui)
 {
-    if (!ui->help.lines)
-        keymap_help(ui->keys, ui->nkeys, ui->g, &ui->help);
+    if (ui->help.lines && ui->help_width == ui->cols)
+        return;
+    size_t before = ui->help.lines;
+    doc_reset(&ui->help);
+    keymap_help(ui->keys, ui->nkeys, ui->g, ui->cols, &ui->help);
+    if (before && ui->help_width != ui->cols) {
+        ui->help_top = ui->help_top * ui->help.lines / before;
+        ui->help_hit = SEARCH_NONE;
+    }
+    ui->help_width = ui->cols;
 }
 
 /*
@@ -736,13 +746,15 @@ static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
 static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
 {
     help_build(ui);
-    canvas_puts(canvas_row(c, y0), STYLE_BOLD,
-                " hspy keys (this page is generated from the key table)");
+    struct canvas_line *title = canvas_row(c, y0);
+    title->ellipsis = ui->g->ellipsis;
+    canvas_puts(title, STYLE_BOLD, " hspy keys (this page is generated from the key table)");
     size_t rows = (size_t)(n - 1);
     if (ui->help_top + rows > ui->help.lines)
         ui->help_top = ui->help.lines > rows ? ui->help.lines - rows : 0;
     for (int i = 0; i < n - 1; i++) {
         struct canvas_line *row = canvas_row(c, y0 + 1 + i);
+        row->ellipsis = ui->g->ellipsis; /* a heading wider than a very narrow screen */
         size_t line = ui->help_top + (size_t)i;
         if (line >= ui->help.lines)
             continue;
