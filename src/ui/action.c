@@ -218,7 +218,7 @@ static unsigned clear_yes(struct ui *ui, void *data)
 static unsigned act_clear(struct ui *ui, int arg)
 {
     (void)arg;
-    ui_confirm(ui, "Delete every completed flow?", clear_yes, NULL);
+    ui_confirm(ui, "delete every completed flow?", clear_yes, NULL);
     return UI_REDRAW;
 }
 
