@@ -136,7 +136,9 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
                            statusbar_count(c->evicted, a, sizeof a));
     canvas_cell_printf(&add(items, &n, 5, STYLE_BAR)->cell, "%s",
                        flowrow_bytes(c->bytes, a, sizeof a));
-    if (s->marked)
+    if (s->marked_only)
+        canvas_cell_printf(&add(items, &n, 1, STYLE_BAR_HI)->cell, "marked only");
+    else if (s->marked)
         canvas_cell_printf(&add(items, &n, 4, STYLE_BAR)->cell, "marked %zu", s->marked);
     canvas_cell_printf(&add(items, &n, 3, STYLE_BAR)->cell, "follow %s",
                        s->follow ? g->on : g->off);

@@ -655,6 +655,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .shown = flowlist_count(&ui->list),
         .filtered = ui->list.filter || ui->list.marked_only,
         .marked = ui->list.nmarks,
+        .marked_only = ui->list.marked_only,
         .follow = ui->list.follow,
         .sort = sorted ? FLOWROW_COLUMNS[ui->list.sort_col].name : NULL,
         .descending = ui->list.descending,
