@@ -55,7 +55,9 @@ check "a message too wide keeps its end, the reason" tui_wait "No such file or d
 
 tui_keys Enter
 check "detail view" tui_wait "[Request]"
-check "the body view's note is not shown cut" tui_wait_gone "body:…" 2
+tui_resize 80 20
+check "resized" tui_wait "Diff"
+check "the body view's note is not shown cut at 80 columns" tui_wait_gone "body:…" 2
 
 tui_keys Q
 check "hspy ended" tui_wait_exit
