@@ -765,6 +765,61 @@ static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
     ui->text_rows = n - 1;
 }
 
+/* MESSAGE_LINES_MAX: the most lines a message wraps on, over the view's last rows. */
+enum { MESSAGE_LINES_MAX = 3 };
+
+/* The end of the longest run of words of m[from..n) whose rendering fits in width cells (at
+ * least one word, which the line then cuts). */
+static size_t message_line_end(const char *m, size_t from, size_t n, int width)
+{
+    size_t end = from;
+    for (size_t i = from; i <= n; i++) {
+        if (i < n && m[i] != ' ')
+            continue;
+        if (end > from && canvas_bytes_width((const uint8_t *)m + from, i - from) > width)
+            break;
+        end = i;
+        if (canvas_bytes_width((const uint8_t *)m + from, i - from) > width)
+            break;
+    }
+    return end;
+}
+
+/*
+ * A message wider than the screen wraps at its spaces on up to MESSAGE_LINES_MAX lines, the last
+ * on the message line, the others over the view's last rows; what still does not fit gives way
+ * in the middle of the last line. Its rows are drawn here; returns false when it fits one line.
+ */
+static bool render_long_message(struct ui *ui, struct canvas *c)
+{
+    const char *m = ui->message;
+    size_t n = strlen(m), starts[MESSAGE_LINES_MAX + 1];
+    int width = c->cols - 1,
+        most = ui->rows - 4 < MESSAGE_LINES_MAX ? ui->rows - 4 : MESSAGE_LINES_MAX;
+    if (canvas_bytes_width((const uint8_t *)m, n) <= width || most < 2)
+        return false;
+    size_t lines = 0;
+    for (size_t from = 0; from < n && lines < (size_t)most;) {
+        starts[lines++] = from;
+        from = message_line_end(m, from, n, width);
+        while (from < n && m[from] == ' ')
+            from++;
+    }
+    starts[lines] = n;
+    int top = ui->rows - 1 - (int)lines;
+    for (size_t k = 0; k < lines; k++) {
+        struct canvas_line *out = canvas_row(c, top + (int)k);
+        size_t end = starts[k + 1];
+        while (k + 1 < lines && end > starts[k] && m[end - 1] == ' ')
+            end--;
+        out->ellipsis = ui->g->ellipsis;
+        canvas_puts(out, STYLE_NORMAL, " ");
+        canvas_put_bytes_within(out, ui->message_style, (const uint8_t *)m + starts[k],
+                                end - starts[k], width, ui->g->ellipsis);
+    }
+    return true;
+}
+
 static void render_message(struct ui *ui, struct canvas_line *out)
 {
     const struct glyphs *g = ui->g;
@@ -778,7 +833,7 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         }
         return;
     }
-    if (ui->message[0]) { /* too wide: its middle gives way, as the end often says why */
+    if (ui->message[0]) { /* one too wide for the line: render_long_message */
         canvas_puts(out, STYLE_NORMAL, " ");
         canvas_put_bytes_within(out, ui->message_style, (const uint8_t *)ui->message,
                                 strlen(ui->message), out->width - 1, g->ellipsis);
@@ -947,7 +1002,8 @@ void ui_render(struct ui *ui, struct canvas *c)
     case UI_DETAIL: render_detail(ui, c, y0, body); break;
     case UI_HELP: render_help(ui, c, y0, body); break;
     }
-    render_message(ui, canvas_row(c, ui->rows - 2));
+    if (ui->prompting || !ui->message[0] || !render_long_message(ui, c))
+        render_message(ui, canvas_row(c, ui->rows - 2));
     if (ui->confirming || ui->choosing)
         render_question(ui, c);
     else

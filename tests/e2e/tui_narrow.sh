@@ -3,7 +3,7 @@
 # with a long path: the status bar shortens the path in its middle and keeps the flow count;
 # the hint line keeps `? help`; the help wraps its explanations; the export question's answers
 # all stay on screen; the question about replacing a file with a long name keeps the file's
-# name, the question and its answers; a message too wide keeps its end (the reason); the body
+# name, the question and its answers; a message too wide wraps and keeps its end (the reason); the body
 # view's note after the tabs is not shown cut.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
@@ -51,7 +51,7 @@ check "cancelled" tui_wait "cancelled"
 tui_keys E r f C-u
 tui_type "$WORK/no/such/folder/for/the/request/of/this/export.http"
 tui_keys Enter
-check "a message too wide keeps its end, the reason" tui_wait "No such file or directory"
+check "a message too wide keeps its end, the reason" tui_wait "such file or directory"
 
 tui_keys Enter
 check "detail view" tui_wait "[Request]"

@@ -400,15 +400,23 @@ static void test_question_narrow(void **state)
     ui_resize(&f->ui, 30, 120);
 }
 
-/* A message wider than the screen loses its middle, not its end, which says what happened to
- * what (a file's name, the reason). */
+/* A message wider than the screen wraps over the view's last rows rather than lose its end,
+ * which says what happened (the reason); past three lines, the middle of the last gives way. */
 static void test_message_narrow(void **state)
 {
     struct fixture *f = *state;
     ui_resize(&f->ui, 24, 60);
     ui_message(&f->ui, STYLE_ERROR, "export: %s: No such file or directory",
                "out/a-rather-long-directory-name/of-many-parts/req.http");
-    HAS(" export: out/a-rathe…rts/req.http: No such file or directory");
+    HAS("\n export:\n out/a-rather-long-directory-name/of-many-parts/req.http: No\n"
+        " such file or directory\n");
+    HAS("q quit"); /* the hint line stays */
+    ui_resize(&f->ui, 24, 20);
+    HAS("\n export:\n");
+    HAS("…");
+    HAS("or directory\n"); /* the end of the last line */
+    for (int y = 0; y < f->canvas.rows; y++)
+        assert_true(f->canvas.line[y].cells <= 20);
     ui_resize(&f->ui, 30, 120);
 }
 
