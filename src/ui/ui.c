@@ -787,10 +787,11 @@ static size_t message_line_end(const char *m, size_t from, size_t n, int width)
 
 /*
  * A message wider than the screen wraps at its spaces on up to MESSAGE_LINES_MAX lines, the last
- * on the message line, the others over the view's last rows; what still does not fit gives way
- * in the middle of the last line. Its rows are drawn here; returns false when it fits one line.
+ * on row last (the message line, or the one above a question), the others over the view's last
+ * rows; what still does not fit gives way in the middle of the last line. Its rows are drawn
+ * here; returns false when it fits one line.
  */
-static bool render_long_message(struct ui *ui, struct canvas *c)
+static bool render_long_message(struct ui *ui, struct canvas *c, int last)
 {
     const char *m = ui->message;
     size_t n = strlen(m), starts[MESSAGE_LINES_MAX + 1];
@@ -806,7 +807,9 @@ static bool render_long_message(struct ui *ui, struct canvas *c)
             from++;
     }
     starts[lines] = n;
-    int top = ui->rows - 1 - (int)lines;
+    int top = last + 1 - (int)lines;
+    if (top < 1)
+        return false;
     for (size_t k = 0; k < lines; k++) {
         struct canvas_line *out = canvas_row(c, top + (int)k);
         size_t end = starts[k + 1];
@@ -912,9 +915,9 @@ static void put_question(const struct ui *ui, struct canvas_line *out, int name_
  * shortened down to SUBJECT_MIN cells if need be); else the question on a line of its own and
  * the answers wrapped on the lines under it, the last on the bottom line, over the message line
  * and, if need be, the view's last rows (never the status bar). On a screen too small even for
- * that, the first lines give way.
+ * that, the first lines give way. Returns the first row it took.
  */
-static void render_question(struct ui *ui, struct canvas *c)
+static int render_question(struct ui *ui, struct canvas *c)
 {
     struct answer a[UI_CHOICES_MAX + 2];
     size_t n = question_answers(ui, a);
@@ -930,7 +933,7 @@ static void render_question(struct ui *ui, struct canvas *c)
         put_question(ui, out, room);
         for (size_t i = 0; i < n; i++)
             put_answer(out, &a[i], a[i].gap);
-        return;
+        return ui->rows - 1;
     }
     /* Lines of answers: first[k] is the first answer on line k. */
     size_t first[QUESTION_LINES_MAX], lines = 0;
@@ -954,6 +957,7 @@ static void render_question(struct ui *ui, struct canvas *c)
         for (size_t i = first[k]; i < to; i++)
             put_answer(out, &a[i], i == first[k] ? 1 : a[i].gap);
     }
+    return top < 1 ? 1 : top;
 }
 
 static void render_bottom(struct ui *ui, struct canvas_line *out)
@@ -1002,10 +1006,14 @@ void ui_render(struct ui *ui, struct canvas *c)
     case UI_DETAIL: render_detail(ui, c, y0, body); break;
     case UI_HELP: render_help(ui, c, y0, body); break;
     }
-    if (ui->prompting || !ui->message[0] || !render_long_message(ui, c))
-        render_message(ui, canvas_row(c, ui->rows - 2));
+    /* A question taller than the bottom line puts the message (if any) above itself. */
+    int below = ui->rows - 1;
     if (ui->confirming || ui->choosing)
-        render_question(ui, c);
+        below = render_question(ui, c);
     else
         render_bottom(ui, canvas_row(c, ui->rows - 1));
+    if (below < ui->rows - 1 && !ui->message[0])
+        return;
+    if (ui->prompting || !ui->message[0] || !render_long_message(ui, c, below - 1))
+        render_message(ui, canvas_row(c, below - 1));
 }

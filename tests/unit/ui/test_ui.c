@@ -391,6 +391,12 @@ static void test_question_narrow(void **state)
             assert_true(f->canvas.line[y].cells <= w);
         ui_key(&f->ui, KEYMAP_ESC);
     }
+    /* A message said with the question stays above it. */
+    ui_resize(&f->ui, 24, 60);
+    ui_choose(&f->ui, "export #3 as:", C, 5, no_choice, NULL);
+    ui_message(&f->ui, STYLE_MESSAGE, "said with the question");
+    HAS(" said with the question\n export #3 as:\n");
+    ui_key(&f->ui, KEYMAP_ESC);
     /* A question without a name, too wide for one line with its answers: both stay whole. */
     ui_resize(&f->ui, 24, 40);
     ui_confirm(&f->ui, "delete every completed flow?", no_answer, NULL);
