@@ -334,8 +334,10 @@ int canvas_put_bytes_within(struct canvas_line *l, uint8_t style, const uint8_t 
         first++;
     for (size_t i = first; i < l->nmarks; i++)
         l->marks[i].off -= (uint32_t)tail_start;
-    return put + canvas_put_marked(l, style, s + tail_start, len - tail_start, l->marks + first,
-                                   l->nmarks - first);
+    /* No marks: l->marks may be NULL, where even adding 0 is undefined. */
+    const struct canvas_mark *after = first < l->nmarks ? l->marks + first : NULL;
+    return put +
+           canvas_put_marked(l, style, s + tail_start, len - tail_start, after, l->nmarks - first);
 }
 
 int canvas_bytes_width(const uint8_t *p, size_t n)
