@@ -127,6 +127,16 @@ int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_
 int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
                      unsigned flags);
 /*
+ * canvas_put_bytes in at most `cells` cells: when the rendering is wider, its middle gives way to
+ * `cut` (safe text, drawn dim), a third of the room kept before it and the rest after, since the
+ * end of a name (a file's) or of a message (the reason) says most. Characters and escapes are
+ * never split. Returns the cells added.
+ */
+int canvas_put_bytes_within(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
+                            int cells, const char *cut);
+/* Cells the rendering of p[0..n) through termsafe (no flags) takes. */
+int canvas_bytes_width(const uint8_t *p, size_t n);
+/*
  * Appends safe text fitted to exactly `cells` cells: padded on the side opposite to align, or
  * cut with `ellipsis` (safe text taking one cell, may be NULL) when it is too wide.
  */

@@ -54,6 +54,7 @@ enum keymap_context {
 
 enum keymap_flag {
     KEYMAP_BACK = 1 << 0, /* the way back (or out): always shown in the hint line */
+    KEYMAP_KEEP = 1 << 1, /* shown in the hint line at any width, in its place (the help) */
 };
 
 struct ui;
@@ -86,15 +87,17 @@ const char *keymap_name(int key, const struct glyphs *g, char *buf, size_t len);
 const char *keymap_context_name(unsigned ctx);
 
 /*
- * The help screen: one section per context, one line per action (keys with the same action,
- * argument and help text share a line), generated from the tables.
+ * The help screen: one section per context, one entry per action (keys with the same action,
+ * argument and help text share an entry), generated from the tables. Explanations wrap at width
+ * cells (CANVAS_UNLIMITED: never), under themselves.
  */
 void keymap_help(const struct keymap_table *tables, size_t ntables, const struct glyphs *g,
-                 struct doc *out);
+                 int width, struct doc *out);
 
 /*
  * The hint line for context ctx fitted into out's width: "key label" items in table order
- * (keys sharing a label joined by '/'), the KEYMAP_BACK item always last and always kept.
+ * (keys sharing a label joined by '/'), the KEYMAP_BACK item always last and always kept, the
+ * KEYMAP_KEEP items kept in their places while the others give way.
  */
 void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx,
                  const struct glyphs *g, struct canvas_line *out);

@@ -24,6 +24,7 @@ struct statusbar {
     size_t shown;  /* rows of the flow list */
     bool filtered; /* a filter or the marked-only view is active */
     size_t marked;
+    bool marked_only; /* only the marked flows are shown (M): said as long as the filter is */
     bool follow;
     const char *sort; /* column name, or NULL for the default order */
     bool descending;

@@ -91,7 +91,13 @@ struct ui_config {
     const char *filter; /* --filter: the list's filter from the start (NULL or "": none) */
 };
 
-enum { UI_KEY_TABLES_MAX = 8, UI_MESSAGE_MAX = 512, UI_FILTER_MAX = PROMPT_MAX };
+/* UI_QUESTION_MAX: a question that names what a prompt took (a file) holds it whole. */
+enum {
+    UI_KEY_TABLES_MAX = 8,
+    UI_MESSAGE_MAX = 512,
+    UI_FILTER_MAX = PROMPT_MAX,
+    UI_QUESTION_MAX = PROMPT_MAX + 256
+};
 /* The filter prompt takes the longest expression the filter language accepts. */
 _Static_assert((int)PROMPT_MAX > (int)FILTER_EXPR_MAX - 1, "the prompt holds any filter");
 /* A search takes the prompt's whole text: nothing of it is cut. */
@@ -127,6 +133,7 @@ struct ui {
     struct detail detail;
     struct doc help;
     size_t help_top;
+    int help_width;  /* the width the help was wrapped at */
     size_t help_hit; /* the help line the last search found (SEARCH_NONE: none since it opened) */
     struct keymap_table keys[UI_KEY_TABLES_MAX];
     void *keys_data[UI_KEY_TABLES_MAX]; /* each table's owner state (ui_add_keys_data) */
@@ -140,7 +147,8 @@ struct ui {
     struct prompt_history filter_history, search_history;
     /* yes/no question */
     bool confirming;
-    char question[128];
+    char question[UI_QUESTION_MAX];
+    size_t name_off, name_len; /* the name in question (ui_confirm_name); 0, 0: none */
     unsigned (*confirm_yes)(struct ui *ui, void *data);
     void *confirm_data;
     /* one-key question with several answers */
@@ -235,14 +243,27 @@ void ui_message(struct ui *ui, uint8_t style, const char *fmt, ...)
 void ui_prompt(struct ui *ui, const char *label, const char *initial,
                struct prompt_history *history, ui_prompt_change_fn change, ui_prompt_fn submit,
                void *data);
-/* Asks a yes/no question; yes is called on 'y'. The question (copied, cut at the size of
-   ui->question) may hold bytes from outside, such as a file name: it is drawn through termsafe,
-   as are choose's. */
+/*
+ * Asks a yes/no question; yes is called on 'y'. The question (copied, cut at the size of
+ * ui->question) may hold bytes from outside: it is drawn through termsafe, as are choose's. A
+ * question and its answers too wide for one line take the line above too (the question there,
+ * the answers below, wrapped), and cut at its end only what still does not fit.
+ */
 void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
                 void *data);
 /*
+ * ui_confirm for a question that names something from outside, such as a file: before, name
+ * and after (copied) make the question. On a screen too narrow for it, the name gives way in its
+ * middle to an ellipsis (canvas_put_bytes_within) before anything else is cut, so that the
+ * question and its answers stay readable. A name too long for ui->question is shortened the
+ * same way there.
+ */
+void ui_confirm_name(struct ui *ui, const char *before, const char *name, const char *after,
+                     unsigned (*yes)(struct ui *ui, void *data), void *data);
+/*
  * Asks a question answered by one key among choices (at most UI_CHOICES_MAX, copied; labels
- * must outlive the question); fn gets the key. Any other key (Esc) cancels.
+ * must outlive the question); fn gets the key. Any other key (Esc) cancels. Laid out as
+ * ui_confirm's.
  */
 void ui_choose(struct ui *ui, const char *question, const struct ui_choice *choices, size_t n,
                ui_choose_fn fn, void *data);

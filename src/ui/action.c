@@ -218,7 +218,7 @@ static unsigned clear_yes(struct ui *ui, void *data)
 static unsigned act_clear(struct ui *ui, int arg)
 {
     (void)arg;
-    ui_confirm(ui, "Delete every completed flow?", clear_yes, NULL);
+    ui_confirm(ui, "delete every completed flow?", clear_yes, NULL);
     return UI_REDRAW;
 }
 
@@ -412,7 +412,7 @@ const struct keymap_binding ACTION_BINDINGS[] = {
     {'/',               ANY,   act_search,      0,  "search",  "search the current view", 0},
     {'n',               ANY,   act_search_next, 1,  NULL,      "next match", 0},
     {'N',               ANY,   act_search_next, -1, NULL,      "previous match", 0},
-    {'?',               L|S|D, act_help,        0,  "help",    "all keys (this screen)", 0},
+    {'?',               L|S|D, act_help,        0,  "help",    "all keys (this screen)", KEYMAP_KEEP},
     {KEYMAP_F1,         L|S|D, act_help,        0,  NULL,      "all keys (this screen)", 0},
     {KEYMAP_CTRL('l'),  ANY,   act_repaint,     0,  NULL,      "redraw the screen", 0},
     {KEYMAP_CTRL('z'),  ANY,   act_stop,        0,  NULL,      "suspend hspy (the shell's fg resumes it)", 0},

@@ -272,6 +272,84 @@ int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, siz
                              l->nmarks);
 }
 
+/* Where the kept head of a text cut in its middle ends (*head_end) and its kept tail starts
+ * (*tail_start), for head and tail cells of s[0..n) (total cells wide); marks[0..nmarks) are
+ * units never split. */
+static void middle_cut(const char *s, size_t n, int total, const struct canvas_mark *marks,
+                       size_t nmarks, int head, int tail, size_t *head_end, size_t *tail_start)
+{
+    size_t off = 0, m = 0;
+    int at = 0;
+    bool head_open = true;
+    *head_end = 0;
+    *tail_start = n;
+    while (off < n) {
+        if (total - at <= tail) {
+            *tail_start = off;
+            return;
+        }
+        while (m < nmarks && marks[m].off < off)
+            m++;
+        size_t len;
+        int w;
+        if (m < nmarks && marks[m].off == off) {
+            len = marks[m].len;
+            w = celltext_width(s + off, len);
+        } else {
+            len = celltext_next(s + off, n - off, &w);
+        }
+        if (head_open && at + w <= head)
+            *head_end = off + len;
+        else
+            head_open = false;
+        at += w;
+        off += len;
+    }
+}
+
+int canvas_put_bytes_within(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
+                            int cells, const char *cut)
+{
+    if (l->clipped || cells <= 0)
+        return 0;
+    dynbuf_reset(&l->scratch);
+    l->nmarks = 0;
+    termsafe_append_marked(&l->scratch, p, n, 0, &(struct termsafe_marks){line_mark, l});
+    const char *s = (const char *)l->scratch.data;
+    size_t len = l->scratch.len;
+    int total = celltext_width(s, len);
+    if (total <= cells)
+        return canvas_put_marked(l, style, s, len, l->marks, l->nmarks);
+    size_t cutlen = strlen(cut);
+    int room = cells - celltext_width(cut, cutlen);
+    if (room < 0)
+        room = 0;
+    size_t head_end, tail_start;
+    middle_cut(s, len, total, l->marks, l->nmarks, room / 3, room - room / 3, &head_end,
+               &tail_start);
+    int put = canvas_put_marked(l, style, s, head_end, l->marks, l->nmarks);
+    put += canvas_put(l, STYLE_DIM, cut, cutlen);
+    size_t first = 0;
+    while (first < l->nmarks && l->marks[first].off < tail_start)
+        first++;
+    for (size_t i = first; i < l->nmarks; i++)
+        l->marks[i].off -= (uint32_t)tail_start;
+    /* No marks: l->marks may be NULL, where even adding 0 is undefined. */
+    const struct canvas_mark *after = first < l->nmarks ? l->marks + first : NULL;
+    return put +
+           canvas_put_marked(l, style, s + tail_start, len - tail_start, after, l->nmarks - first);
+}
+
+int canvas_bytes_width(const uint8_t *p, size_t n)
+{
+    struct dynbuf b;
+    dynbuf_init(&b, SCRATCH_MAX);
+    termsafe_append(&b, p, n, 0);
+    int w = celltext_width((const char *)b.data, b.len);
+    dynbuf_cleanup(&b);
+    return w;
+}
+
 void canvas_pad(struct canvas_line *l, uint8_t style, int cells)
 {
     static const char spaces[] = "                                ";

@@ -339,7 +339,7 @@ void detail_render_title(const struct detail *dt, struct canvas_line *out)
 /*
  * The tab bar. On a line too narrow for every tab, tabs are dropped from the left until the
  * current one fits, an ellipsis standing for them, and the line is cut at the right with one:
- * the current tab is always in view.
+ * the current tab is always in view. The body view's note after the tabs shows only whole.
  */
 void detail_render_tabs(struct detail *dt, struct canvas_line *out)
 {
@@ -373,8 +373,12 @@ void detail_render_tabs(struct detail *dt, struct canvas_line *out)
         canvas_puts(out, STYLE_NORMAL, " ");
     }
     dt->tab_x[DETAIL_NTABS] = out->cells;
-    canvas_printf(out, STYLE_DIM, "  body: %s, %s", bodyview_mode_name(dt->body),
-                  dt->as_sent ? "as sent" : "decoded");
+    /* The body view's note, whole or not at all (the body's own line names the view too). */
+    char note[64];
+    int n = snprintf(note, sizeof note, "  body: %s, %s", bodyview_mode_name(dt->body),
+                     dt->as_sent ? "as sent" : "decoded");
+    if (n > 0 && out->cells + celltext_width(note, (size_t)n) <= out->width)
+        canvas_puts(out, STYLE_DIM, note);
 }
 
 void detail_render_text(struct detail *dt, struct canvas *c, int y0, int rows,

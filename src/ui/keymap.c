@@ -95,10 +95,11 @@ static bool shown_before(const struct keymap_table *tables, size_t ntables, size
     return false;
 }
 
-enum { HELP_KEYS = 18 };
+/* HELP_KEYS: cells for the keys of a line; HELP_TEXT_MIN: the narrowest explanation column. */
+enum { HELP_KEYS = 18, HELP_TEXT_MIN = 20 };
 
 static void help_line(const struct keymap_table *tables, size_t ntables, size_t t, size_t i,
-                      unsigned ctx, const struct glyphs *g, struct doc *out)
+                      unsigned ctx, const struct glyphs *g, int width, struct doc *out)
 {
     const struct keymap_binding *b = &tables[t].rows[i];
     char keys[128] = "", name[32];
@@ -113,22 +114,42 @@ static void help_line(const struct keymap_table *tables, size_t ntables, size_t 
                     sizeof keys - strlen(keys) - 1);
         }
     }
+    int kw = celltext_width(keys, strlen(keys));
+    if (kw < HELP_KEYS)
+        kw = HELP_KEYS;
+    /* The explanation wraps under itself; a screen too narrow for HELP_TEXT_MIN cells of it
+     * after the keys gets it on the lines under them. */
+    bool beside = width - (2 + kw + 1) >= HELP_TEXT_MIN;
+    int indent = beside ? 2 + kw + 1 : 4;
+    int room = width - indent < HELP_TEXT_MIN / 3 ? HELP_TEXT_MIN / 3 : width - indent;
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
     canvas_puts(&l, STYLE_NORMAL, "  ");
-    canvas_put_fit(&l, STYLE_KEY, keys, strlen(keys),
-                   celltext_width(keys, strlen(keys)) > HELP_KEYS
-                       ? celltext_width(keys, strlen(keys))
-                       : HELP_KEYS,
-                   CELLTEXT_LEFT, NULL);
-    canvas_puts(&l, STYLE_NORMAL, " ");
-    canvas_puts(&l, STYLE_NORMAL, b->help);
-    doc_add(out, &l);
+    if (beside) {
+        canvas_put_fit(&l, STYLE_KEY, keys, strlen(keys), kw, CELLTEXT_LEFT, NULL);
+        canvas_puts(&l, STYLE_NORMAL, " ");
+    } else {
+        canvas_puts(&l, STYLE_KEY, keys);
+        doc_add(out, &l);
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        canvas_pad(&l, STYLE_NORMAL, indent);
+    }
+    const char *text = b->help;
+    size_t n = strlen(text);
+    while (n) {
+        size_t next, len = celltext_wrap(text, n, room, &next);
+        canvas_put(&l, STYLE_NORMAL, text, len);
+        doc_add(out, &l);
+        text += next;
+        n -= next;
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        canvas_pad(&l, STYLE_NORMAL, indent);
+    }
     canvas_line_cleanup(&l);
 }
 
 void keymap_help(const struct keymap_table *tables, size_t ntables, const struct glyphs *g,
-                 struct doc *out)
+                 int width, struct doc *out)
 {
     static const unsigned SECTIONS[] = {KEYMAP_LIST,    KEYMAP_SPLIT, KEYMAP_DETAIL,
                                         KEYMAP_TARGETS, KEYMAP_HELP,  KEYMAP_ANY};
@@ -141,7 +162,7 @@ void keymap_help(const struct keymap_table *tables, size_t ntables, const struct
             for (size_t i = 0; i < tables[t].n; i++)
                 if (in_section(&tables[t].rows[i], ctx) &&
                     !shown_before(tables, ntables, t, i, ctx))
-                    help_line(tables, ntables, t, i, ctx, g, out);
+                    help_line(tables, ntables, t, i, ctx, g, width, out);
     }
 }
 
@@ -152,7 +173,7 @@ enum { HINT_ITEMS_MAX = 32 };
 struct hint_item {
     char keys[48];
     const char *label;
-    bool back;
+    bool back, keep;
 };
 
 static size_t collect_hints(const struct keymap_table *tables, size_t ntables, unsigned ctx,
@@ -171,7 +192,7 @@ static size_t collect_hints(const struct keymap_table *tables, size_t ntables, u
             if (k == n) {
                 if (n == HINT_ITEMS_MAX)
                     continue;
-                items[n] = (struct hint_item){"", b->hint, false};
+                items[n] = (struct hint_item){"", b->hint, false, false};
                 n++;
             }
             struct hint_item *it = &items[k];
@@ -180,6 +201,7 @@ static size_t collect_hints(const struct keymap_table *tables, size_t ntables, u
             strncat(it->keys, keymap_name(b->key, g, name, sizeof name),
                     sizeof it->keys - strlen(it->keys) - 1);
             it->back |= (b->flags & KEYMAP_BACK) != 0;
+            it->keep |= (b->flags & KEYMAP_KEEP) != 0;
         }
     }
     return n;
@@ -211,10 +233,17 @@ void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx
     out->style = STYLE_HINT;
     canvas_puts(out, STYLE_HINT, " ");
     int room = out->width - out->cells - (back ? item_cells(back) : 0);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].keep && &items[i] != back)
+            room -= item_cells(&items[i]);
     for (size_t i = 0; i < n; i++) {
         if (&items[i] == back)
             continue;
         int w = item_cells(&items[i]);
+        if (items[i].keep) {
+            put_item(out, &items[i]);
+            continue;
+        }
         if (w > room)
             continue;
         put_item(out, &items[i]);

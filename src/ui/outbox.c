@@ -64,28 +64,6 @@ static unsigned overwrite_yes(struct ui *ui, void *data)
     return r;
 }
 
-/*
- * The question about replacing path, in the room the interface has for a question: a path too
- * long for it keeps its start and its end (the file's name) around "...", cut between UTF-8
- * characters, so that the question itself is never lost.
- */
-static void replace_question(char *q, size_t cap, const char *path)
-{
-    static const char ASK[] = " exists: replace it?", CUT[] = "...";
-    size_t room = cap - sizeof ASK, n = strlen(path);
-    if (n <= room) {
-        snprintf(q, cap, "%s%s", path, ASK);
-        return;
-    }
-    size_t head = (room - (sizeof CUT - 1)) / 3, tail = room - (sizeof CUT - 1) - head;
-    while (head > 0 && ((uint8_t)path[head] & 0xc0) == 0x80)
-        head--; /* path[head] starts a character: the head ends before it */
-    const char *end = path + n - tail;
-    while (*end && ((uint8_t)*end & 0xc0) == 0x80)
-        end++;
-    snprintf(q, cap, "%.*s%s%s%s", (int)head, path, CUT, end, ASK);
-}
-
 /* True (and the question asked) when path names a regular file that exists and the user has not
  * yet agreed to replace it; write runs with the path once they do. */
 static bool ask_overwrite(struct outbox *o, const char *path,
@@ -96,9 +74,7 @@ static bool ask_overwrite(struct outbox *o, const char *path,
         return false; /* devices and pipes (/dev/stdout, a FIFO) are written, not replaced */
     snprintf(o->asked, sizeof o->asked, "%s", path);
     o->write = write;
-    char q[sizeof o->ui->question];
-    replace_question(q, sizeof q, path);
-    ui_confirm(o->ui, q, overwrite_yes, o);
+    ui_confirm_name(o->ui, "", path, " exists: replace it?", overwrite_yes, o);
     return true;
 }
 

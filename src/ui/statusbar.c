@@ -136,7 +136,9 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
                            statusbar_count(c->evicted, a, sizeof a));
     canvas_cell_printf(&add(items, &n, 5, STYLE_BAR)->cell, "%s",
                        flowrow_bytes(c->bytes, a, sizeof a));
-    if (s->marked)
+    if (s->marked_only)
+        canvas_cell_printf(&add(items, &n, 1, STYLE_BAR_HI)->cell, "marked only");
+    else if (s->marked)
         canvas_cell_printf(&add(items, &n, 4, STYLE_BAR)->cell, "marked %zu", s->marked);
     canvas_cell_printf(&add(items, &n, 3, STYLE_BAR)->cell, "follow %s",
                        s->follow ? g->on : g->off);
@@ -156,7 +158,18 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     return n;
 }
 
-enum { SEP = 3 };
+enum { SEP = 3, TITLE_MIN = 16 };
+
+/* The title item in `cells` cells (at least TITLE_MIN): "hspy " and the title, its middle cut. */
+static void put_title(const struct statusbar *s, const struct glyphs *g, struct canvas_line *out,
+                      int cells)
+{
+    if (cells < TITLE_MIN)
+        cells = TITLE_MIN;
+    cells -= canvas_puts(out, STYLE_BAR_HI, "hspy ");
+    canvas_put_bytes_within(out, STYLE_BAR_HI, (const uint8_t *)s->title, strlen(s->title), cells,
+                            g->ellipsis);
+}
 
 void statusbar_render(const struct statusbar *s, const struct glyphs *g, struct canvas_line *out)
 {
@@ -181,13 +194,18 @@ void statusbar_render(const struct statusbar *s, const struct glyphs *g, struct 
     out->style = STYLE_BAR;
     out->ellipsis = g->ellipsis;
     canvas_puts(out, STYLE_BAR, " ");
-    bool first = true;
+    /* Still too wide with only the items that stay: the title (a long file name) gives way in
+     * its middle, down to TITLE_MIN cells, so that the flow count stays on screen. */
+    int over = total - out->width;
     for (size_t i = 0; i < n; i++) {
         if (!keep[i])
             continue;
-        if (!first)
+        if (i)
             canvas_pad(out, STYLE_BAR, SEP);
-        first = false;
-        canvas_put_cell(out, items[i].style, &items[i].cell);
+        if (i == 0 && over > 0)
+            put_title(s, g, out,
+                      celltext_width(items[0].cell.text, strlen(items[0].cell.text)) - over);
+        else
+            canvas_put_cell(out, items[i].style, &items[i].cell);
     }
 }

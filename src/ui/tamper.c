@@ -747,9 +747,7 @@ static unsigned act_write_rules(struct ui *ui, int arg)
     }
     const char *file = a->rules_file(a->data);
     if (file) {
-        char q[128];
-        snprintf(q, sizeof q, "write the rules back to %.80s?", file);
-        ui_confirm(ui, q, write_yes, t);
+        ui_confirm_name(ui, "write the rules back to ", file, "?", write_yes, t);
     } else {
         ui_prompt(ui, "write the rules to file", "hspy.rules", NULL, NULL, write_path_submit, t);
     }

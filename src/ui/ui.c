@@ -201,7 +201,36 @@ void ui_prompt(struct ui *ui, const char *label, const char *initial,
 void ui_confirm(struct ui *ui, const char *question, unsigned (*yes)(struct ui *ui, void *data),
                 void *data)
 {
-    snprintf(ui->question, sizeof ui->question, "%s", question);
+    ui_confirm_name(ui, question, "", "", yes, data);
+}
+
+/* Where the first byte at or after i starts a UTF-8 character of s (a cut never splits one). */
+static size_t char_start(const char *s, size_t i)
+{
+    while (s[i] && ((uint8_t)s[i] & 0xc0) == 0x80)
+        i++;
+    return i;
+}
+
+void ui_confirm_name(struct ui *ui, const char *before, const char *name, const char *after,
+                     unsigned (*yes)(struct ui *ui, void *data), void *data)
+{
+    static const char CUT[] = "...";
+    size_t cap = sizeof ui->question, nb = strlen(before), nn = strlen(name), na = strlen(after);
+    assert(nb + na + sizeof CUT + 64 < cap); /* the question's own words are hspy's: short */
+    if (nb + nn + na < cap) {
+        snprintf(ui->question, cap, "%s%s%s", before, name, after);
+        ui->name_len = nn;
+    } else { /* a third of the room before the cut, the rest (the file's name) after it */
+        size_t room = cap - 1 - nb - na - (sizeof CUT - 1), head = room / 3;
+        while (head > 0 && ((uint8_t)name[head] & 0xc0) == 0x80)
+            head--;
+        size_t tail = char_start(name, nn - (room - room / 3));
+        snprintf(ui->question, cap, "%.*s%.*s%s%s%s", (int)nb, before, (int)head, name, CUT,
+                 name + tail, after);
+        ui->name_len = head + (sizeof CUT - 1) + (nn - tail);
+    }
+    ui->name_off = nb;
     ui->confirming = true;
     ui->confirm_yes = yes;
     ui->confirm_data = data;
@@ -212,6 +241,7 @@ void ui_choose(struct ui *ui, const char *question, const struct ui_choice *choi
 {
     assert(n <= UI_CHOICES_MAX);
     snprintf(ui->question, sizeof ui->question, "%s", question);
+    ui->name_off = ui->name_len = 0;
     memcpy(ui->choices, choices, n * sizeof *choices);
     ui->nchoices = n;
     ui->choose = fn;
@@ -398,10 +428,20 @@ void ui_detail_edge(struct ui *ui, bool end)
 }
 
 /* The help is made from the key tables when first shown or searched after they changed. */
+/* The help, wrapped at the screen's width: built again when the width changed, its top line
+ * kept near the entry it showed. */
 static void help_build(struct ui *ui)
 {
-    if (!ui->help.lines)
-        keymap_help(ui->keys, ui->nkeys, ui->g, &ui->help);
+    if (ui->help.lines && ui->help_width == ui->cols)
+        return;
+    size_t before = ui->help.lines;
+    doc_reset(&ui->help);
+    keymap_help(ui->keys, ui->nkeys, ui->g, ui->cols, &ui->help);
+    if (before && ui->help_width != ui->cols) {
+        ui->help_top = ui->help_top * ui->help.lines / before;
+        ui->help_hit = SEARCH_NONE;
+    }
+    ui->help_width = ui->cols;
 }
 
 /*
@@ -615,6 +655,7 @@ static void render_status(struct ui *ui, struct canvas_line *out)
         .shown = flowlist_count(&ui->list),
         .filtered = ui->list.filter || ui->list.marked_only,
         .marked = ui->list.nmarks,
+        .marked_only = ui->list.marked_only,
         .follow = ui->list.follow,
         .sort = sorted ? FLOWROW_COLUMNS[ui->list.sort_col].name : NULL,
         .descending = ui->list.descending,
@@ -706,13 +747,15 @@ static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
 static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
 {
     help_build(ui);
-    canvas_puts(canvas_row(c, y0), STYLE_BOLD,
-                " hspy keys (this page is generated from the key table)");
+    struct canvas_line *title = canvas_row(c, y0);
+    title->ellipsis = ui->g->ellipsis;
+    canvas_puts(title, STYLE_BOLD, " hspy keys (this page is generated from the key table)");
     size_t rows = (size_t)(n - 1);
     if (ui->help_top + rows > ui->help.lines)
         ui->help_top = ui->help.lines > rows ? ui->help.lines - rows : 0;
     for (int i = 0; i < n - 1; i++) {
         struct canvas_line *row = canvas_row(c, y0 + 1 + i);
+        row->ellipsis = ui->g->ellipsis; /* a heading wider than a very narrow screen */
         size_t line = ui->help_top + (size_t)i;
         if (line >= ui->help.lines)
             continue;
@@ -720,6 +763,64 @@ static void render_help(struct ui *ui, struct canvas *c, int y0, int n)
         doc_highlight(row, shown_query(ui));
     }
     ui->text_rows = n - 1;
+}
+
+/* MESSAGE_LINES_MAX: the most lines a message wraps on, over the view's last rows. */
+enum { MESSAGE_LINES_MAX = 3 };
+
+/* The end of the longest run of words of m[from..n) whose rendering fits in width cells (at
+ * least one word, which the line then cuts). */
+static size_t message_line_end(const char *m, size_t from, size_t n, int width)
+{
+    size_t end = from;
+    for (size_t i = from; i <= n; i++) {
+        if (i < n && m[i] != ' ')
+            continue;
+        if (end > from && canvas_bytes_width((const uint8_t *)m + from, i - from) > width)
+            break;
+        end = i;
+        if (canvas_bytes_width((const uint8_t *)m + from, i - from) > width)
+            break;
+    }
+    return end;
+}
+
+/*
+ * A message wider than the screen wraps at its spaces on up to MESSAGE_LINES_MAX lines, the last
+ * on row last (the message line, or the one above a question), the others over the view's last
+ * rows; what still does not fit gives way in the middle of the last line. Its rows are drawn
+ * here; returns false when it fits one line.
+ */
+static bool render_long_message(struct ui *ui, struct canvas *c, int last)
+{
+    const char *m = ui->message;
+    size_t n = strlen(m), starts[MESSAGE_LINES_MAX + 1];
+    int width = c->cols - 1,
+        most = ui->rows - 4 < MESSAGE_LINES_MAX ? ui->rows - 4 : MESSAGE_LINES_MAX;
+    if (canvas_bytes_width((const uint8_t *)m, n) <= width || most < 2)
+        return false;
+    size_t lines = 0;
+    for (size_t from = 0; from < n && lines < (size_t)most;) {
+        starts[lines++] = from;
+        from = message_line_end(m, from, n, width);
+        while (from < n && m[from] == ' ')
+            from++;
+    }
+    starts[lines] = n;
+    int top = last + 1 - (int)lines;
+    if (top < 1)
+        return false;
+    for (size_t k = 0; k < lines; k++) {
+        struct canvas_line *out = canvas_row(c, top + (int)k);
+        size_t end = starts[k + 1];
+        while (k + 1 < lines && end > starts[k] && m[end - 1] == ' ')
+            end--;
+        out->ellipsis = ui->g->ellipsis;
+        canvas_puts(out, STYLE_NORMAL, " ");
+        canvas_put_bytes_within(out, ui->message_style, (const uint8_t *)m + starts[k],
+                                end - starts[k], width, ui->g->ellipsis);
+    }
+    return true;
 }
 
 static void render_message(struct ui *ui, struct canvas_line *out)
@@ -735,10 +836,10 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         }
         return;
     }
-    if (ui->message[0]) {
+    if (ui->message[0]) { /* one too wide for the line: render_long_message */
         canvas_puts(out, STYLE_NORMAL, " ");
-        canvas_put_bytes(out, ui->message_style, (const uint8_t *)ui->message, strlen(ui->message),
-                         0);
+        canvas_put_bytes_within(out, ui->message_style, (const uint8_t *)ui->message,
+                                strlen(ui->message), out->width - 1, g->ellipsis);
         return;
     }
     if (ui->cfg.error && ui->cfg.error[0]) {
@@ -751,35 +852,118 @@ static void render_message(struct ui *ui, struct canvas_line *out)
         canvas_puts(out, STYLE_DIM, g->hline);
 }
 
-/* The question asked, which may name a file the user typed: through termsafe, as a message. */
-static void put_question(const struct ui *ui, struct canvas_line *out)
+/* One answer to a question as drawn after it: gap cells (1 at the start of a line), the key
+ * (NULL: none), its label. */
+struct answer {
+    int gap;
+    char key[32];
+    const char *label;
+};
+
+/* SUBJECT_MIN: cells a name keeps on a line shared with the answers; QUESTION_LINES_MAX: a
+ * question and its answers on at most UI_CHOICES_MAX + 2 lines. */
+enum { SUBJECT_MIN = 16, QUESTION_LINES_MAX = UI_CHOICES_MAX + 2 };
+
+static size_t question_answers(const struct ui *ui, struct answer *a)
 {
+    size_t n = 0;
+    if (ui->confirming) {
+        a[n++] = (struct answer){1, "y", "yes"};
+        a[n++] = (struct answer){3, "", "any other key: no"};
+        return n;
+    }
+    for (size_t i = 0; i < ui->nchoices; i++) {
+        a[n] = (struct answer){2, "", ui->choices[i].label};
+        keymap_name(ui->choices[i].key, ui->g, a[n].key, sizeof a[n].key);
+        n++;
+    }
+    a[n++] = (struct answer){3, "Esc", "cancel"};
+    return n;
+}
+
+static int answer_cells(const struct answer *a, int gap)
+{
+    int key = celltext_width(a->key, strlen(a->key));
+    return gap + key + (key ? 1 : 0) + celltext_width(a->label, strlen(a->label));
+}
+
+static void put_answer(struct canvas_line *out, const struct answer *a, int gap)
+{
+    canvas_pad(out, STYLE_HINT, gap);
+    if (a->key[0]) {
+        canvas_puts(out, STYLE_KEY, a->key);
+        canvas_puts(out, STYLE_HINT, " ");
+    }
+    canvas_puts(out, STYLE_HINT, a->label);
+}
+
+/* The question asked, which may name a file the user typed: through termsafe, as a message;
+ * its name, if any, in at most name_cells cells. */
+static void put_question(const struct ui *ui, struct canvas_line *out, int name_cells)
+{
+    const uint8_t *q = (const uint8_t *)ui->question;
+    size_t end = ui->name_off + ui->name_len;
     canvas_puts(out, STYLE_PROMPT, " ");
-    canvas_put_bytes(out, STYLE_PROMPT, (const uint8_t *)ui->question, strlen(ui->question), 0);
-    canvas_puts(out, STYLE_PROMPT, " ");
+    canvas_put_bytes(out, STYLE_PROMPT, q, ui->name_off, 0);
+    canvas_put_bytes_within(out, STYLE_PROMPT, q + ui->name_off, ui->name_len, name_cells,
+                            ui->g->ellipsis);
+    canvas_put_bytes(out, STYLE_PROMPT, q + end, strlen(ui->question) - end, 0);
+}
+
+/*
+ * A question and its answers on the bottom line when they fit there (the name in the question
+ * shortened down to SUBJECT_MIN cells if need be); else the question on a line of its own and
+ * the answers wrapped on the lines under it, the last on the bottom line, over the message line
+ * and, if need be, the view's last rows (never the status bar). On a screen too small even for
+ * that, the first lines give way. Returns the first row it took.
+ */
+static int render_question(struct ui *ui, struct canvas *c)
+{
+    struct answer a[UI_CHOICES_MAX + 2];
+    size_t n = question_answers(ui, a);
+    const uint8_t *q = (const uint8_t *)ui->question;
+    int w = c->cols, answers = 0;
+    int name = canvas_bytes_width(q + ui->name_off, ui->name_len);
+    int words = 1 + canvas_bytes_width(q, strlen(ui->question)) - name;
+    for (size_t i = 0; i < n; i++)
+        answers += answer_cells(&a[i], a[i].gap);
+    int room = w - words - answers;
+    if (room >= name || (room >= SUBJECT_MIN && ui->name_len)) {
+        struct canvas_line *out = canvas_row(c, ui->rows - 1);
+        put_question(ui, out, room);
+        for (size_t i = 0; i < n; i++)
+            put_answer(out, &a[i], a[i].gap);
+        return ui->rows - 1;
+    }
+    /* Lines of answers: first[k] is the first answer on line k. */
+    size_t first[QUESTION_LINES_MAX], lines = 0;
+    for (size_t i = 0, used = (size_t)w; i < n; i++) {
+        int cells = answer_cells(&a[i], a[i].gap);
+        if ((int)used + cells > w) {
+            first[lines++] = i;
+            cells = answer_cells(&a[i], 1);
+            used = 0;
+        }
+        used += (size_t)cells;
+    }
+    int top = ui->rows - 1 - (int)lines, skip = top < 1 ? 1 - top : 0;
+    if (!skip)
+        put_question(ui, canvas_row(c, top), w - words < SUBJECT_MIN ? SUBJECT_MIN : w - words);
+    for (size_t k = 0; k < lines; k++) {
+        if ((int)k + 1 < skip)
+            continue;
+        struct canvas_line *out = canvas_row(c, top + 1 + (int)k);
+        size_t to = k + 1 < lines ? first[k + 1] : n;
+        for (size_t i = first[k]; i < to; i++)
+            put_answer(out, &a[i], i == first[k] ? 1 : a[i].gap);
+    }
+    return top < 1 ? 1 : top;
 }
 
 static void render_bottom(struct ui *ui, struct canvas_line *out)
 {
     if (ui->prompting) {
         prompt_render(&ui->prompt, out);
-        return;
-    }
-    if (ui->confirming) {
-        put_question(ui, out);
-        canvas_puts(out, STYLE_KEY, "y");
-        canvas_puts(out, STYLE_HINT, " yes   any other key: no");
-        return;
-    }
-    if (ui->choosing) {
-        put_question(ui, out);
-        char name[32];
-        for (size_t i = 0; i < ui->nchoices; i++) {
-            canvas_puts(out, STYLE_HINT, " ");
-            canvas_puts(out, STYLE_KEY, keymap_name(ui->choices[i].key, ui->g, name, sizeof name));
-            canvas_printf(out, STYLE_HINT, " %s ", ui->choices[i].label);
-        }
-        canvas_puts(out, STYLE_HINT, "  Esc cancel");
         return;
     }
     keymap_hint(ui->keys, ui->nkeys, ui_context(ui), ui->g, out);
@@ -822,6 +1006,14 @@ void ui_render(struct ui *ui, struct canvas *c)
     case UI_DETAIL: render_detail(ui, c, y0, body); break;
     case UI_HELP: render_help(ui, c, y0, body); break;
     }
-    render_message(ui, canvas_row(c, ui->rows - 2));
-    render_bottom(ui, canvas_row(c, ui->rows - 1));
+    /* A question taller than the bottom line puts the message (if any) above itself. */
+    int below = ui->rows - 1;
+    if (ui->confirming || ui->choosing)
+        below = render_question(ui, c);
+    else
+        render_bottom(ui, canvas_row(c, ui->rows - 1));
+    if (below < ui->rows - 1 && !ui->message[0])
+        return;
+    if (ui->prompting || !ui->message[0] || !render_long_message(ui, c, below - 1))
+        render_message(ui, canvas_row(c, below - 1));
 }

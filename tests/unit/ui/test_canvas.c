@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hspy/canvas.h"
@@ -194,6 +195,51 @@ static void test_escape_marks(void **state)
     canvas_line_cleanup(&l);
 }
 
+/* Text too wide for its room loses its middle, never a character or an escape, and keeps a
+ * third of the room before the cut; escapes kept on either side stay marked. */
+static void test_put_within(void **state)
+{
+    (void)state;
+    static const struct {
+        int cells;
+        const char *in, *out;
+    } CASES[] = {
+        {20, "short.txt", "short.txt"},
+        {9, "short.txt", "short.txt"},
+        {8, "short.txt", "sh…t.txt"},
+        {13, "/very/long/dir/file.txt", "/ver…file.txt"},
+        {10, "ab\\x1bcdefgh\\x01ij", "ab…\\x01ij"}, /* escapes kept whole */
+        {12, "\\x1b\\x1b\\x1bxyz", "…\\x1bxyz"},
+        {6, "a中文字b", "a…字b"}, /* wide characters kept whole */
+        {1, "abc", "…"},
+        {0, "abc", ""},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char in[64];
+        size_t n = 0;
+        for (const char *c = CASES[i].in; *c; c++) /* "\\x1b" in the table is the byte */
+            if (c[0] == '\\' && c[1] == 'x') {
+                in[n++] = (char)strtol((char[]){c[2], c[3], 0}, NULL, 16);
+                c += 3;
+            } else {
+                in[n++] = *c;
+            }
+        struct canvas_line l;
+        canvas_line_init(&l, 40);
+        int put =
+            canvas_put_bytes_within(&l, STYLE_NORMAL, (const uint8_t *)in, n, CASES[i].cells, "…");
+        if (strcmp(line_text(&l), CASES[i].out) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, line_text(&l), CASES[i].out);
+        assert_true(put <= CASES[i].cells);
+        assert_int_equal(put, l.cells);
+        const char *esc = strstr(line_text(&l), "\\x");
+        if (esc)
+            assert_int_equal(canvas_style_at(&l, (size_t)(esc - line_text(&l))), STYLE_ESCAPE);
+        canvas_line_cleanup(&l);
+    }
+    assert_int_equal(canvas_bytes_width((const uint8_t *)"a\x1b中", 5), 1 + 4 + 2);
+}
+
 static void test_canvas_rows(void **state)
 {
     (void)state;
@@ -220,7 +266,7 @@ int main(void)
         cmocka_unit_test(test_put_clip),    cmocka_unit_test(test_every_width),
         cmocka_unit_test(test_fit_align),   cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_spans),       cmocka_unit_test(test_escape_marks),
-        cmocka_unit_test(test_canvas_rows),
+        cmocka_unit_test(test_canvas_rows), cmocka_unit_test(test_put_within),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,22 @@ static void test_statusbar(void **state)
         if (w < 120)
             assert_null(strstr(t, "sort status"));
     }
+    /* A title too long for the bar (a file read) gives way in its middle, keeping the file's
+     * name: the flow count stays. */
+    struct statusbar r = {.title = "read /a/long/way/down/to/the/folder/of/the/capture.pcap",
+                          .counters = &(struct store_counters){.with_warnings = 2},
+                          .live = 2,
+                          .filtering = -1,
+                          .deleting = -1};
+    for (int w = 30; w < 70; w++) {
+        canvas_line_reset(&l, w, 0);
+        statusbar_render(&r, &GLYPHS_UTF8, &l);
+        t = (const char *)l.text.data;
+        assert_true(l.cells <= w);
+        if (strncmp(t, " hspy read", 10) != 0 || !strstr(t, "…") || !strstr(t, "2 flows") ||
+            (w >= 44 && !strstr(t, "capture.pcap")))
+            fail_msg("width %d: '%s'", w, t);
+    }
     /* Loading: a progress bar. */
     s.loading = true;
     s.done = 57, s.total = 100, s.gaps = 3;

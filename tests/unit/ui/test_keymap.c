@@ -111,7 +111,7 @@ static void test_help_from_table(void **state)
     (void)state;
     struct doc d;
     doc_init(&d);
-    keymap_help(&TABLE, 1, &GLYPHS_ASCII, &d);
+    keymap_help(&TABLE, 1, &GLYPHS_ASCII, CANVAS_UNLIMITED, &d);
     char *text = doc_text(&d);
     /* j and Down share one line (same action, argument and help). */
     assert_non_null(strstr(text, "Flow list\n  j Down"));
@@ -126,7 +126,7 @@ static void test_help_from_table(void **state)
     /* The real table: every row's help text is on the help screen. */
     doc_init(&d);
     struct keymap_table real = {ACTION_BINDINGS, ACTION_NBINDINGS};
-    keymap_help(&real, 1, &GLYPHS_UTF8, &d);
+    keymap_help(&real, 1, &GLYPHS_UTF8, CANVAS_UNLIMITED, &d);
     text = doc_text(&d);
     for (size_t i = 0; i < ACTION_NBINDINGS; i++) {
         assert_non_null(ACTION_BINDINGS[i].help);
@@ -135,6 +135,49 @@ static void test_help_from_table(void **state)
     }
     free(text);
     doc_cleanup(&d);
+}
+
+/* s with every run of spaces and line breaks made one space, in place. */
+static char *squeeze(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++)
+        if ((*p != ' ' && *p != '\n') || (o > s && o[-1] != ' '))
+            *o++ = *p == '\n' ? ' ' : *p;
+    *o = '\0';
+    return s;
+}
+
+/* On a narrow screen the help wraps: no line is wider than the screen (down to the width of
+ * the longest section heading), and every explanation is there whole, read across its lines. */
+static void test_help_wraps(void **state)
+{
+    (void)state;
+    struct keymap_table real = {ACTION_BINDINGS, ACTION_NBINDINGS};
+    for (int w = 44; w <= 104; w += 20) {
+        struct doc d;
+        doc_init(&d);
+        keymap_help(&real, 1, &GLYPHS_UTF8, w, &d);
+        struct canvas_line l;
+        canvas_line_init(&l, CANVAS_UNLIMITED);
+        for (size_t i = 0; i < d.lines; i++) {
+            canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+            doc_render(&d, i, &l);
+            if (l.cells > w)
+                fail_msg("width %d, line %zu: %d cells: %s", w, i, l.cells,
+                         (const char *)l.text.data);
+        }
+        canvas_line_cleanup(&l);
+        char *text = squeeze(doc_text(&d));
+        for (size_t i = 0; i < ACTION_NBINDINGS; i++) {
+            char help[256];
+            snprintf(help, sizeof help, "%s", ACTION_BINDINGS[i].help);
+            if (!strstr(text, squeeze(help)))
+                fail_msg("width %d: help misses '%s'", w, help);
+        }
+        free(text);
+        doc_cleanup(&d);
+    }
 }
 
 static void test_hint(void **state)
@@ -157,7 +200,8 @@ static void test_hint(void **state)
 static const unsigned CONTEXTS[] = {KEYMAP_LIST, KEYMAP_SPLIT, KEYMAP_DETAIL, KEYMAP_HELP,
                                     KEYMAP_DETAIL | KEYMAP_TARGETS};
 
-/* The built-in table: a way back in every context, shown in every hint line at 40 columns. */
+/* The built-in table: a way back in every context, shown in every hint line at 40 columns, and
+ * the help key. */
 static void test_real_table(void **state)
 {
     (void)state;
@@ -174,6 +218,9 @@ static void test_real_table(void **state)
         keymap_hint(&real, 1, CONTEXTS[c], &GLYPHS_UTF8, &l);
         const char *t = (const char *)l.text.data;
         assert_true(strstr(t, "q quit") || strstr(t, "q back"));
+        /* and, but in the help itself, the way to every other key */
+        if (CONTEXTS[c] != KEYMAP_HELP && !strstr(t, "? help"))
+            fail_msg("context %u: '%s'", CONTEXTS[c], t);
         canvas_line_cleanup(&l);
     }
     /* No key is bound twice in one context (the second row could never run). */
@@ -190,7 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup),          cmocka_unit_test(test_names),
         cmocka_unit_test(test_help_from_table), cmocka_unit_test(test_hint),
-        cmocka_unit_test(test_real_table),
+        cmocka_unit_test(test_help_wraps),      cmocka_unit_test(test_real_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
