@@ -427,7 +427,6 @@ void ui_detail_edge(struct ui *ui, bool end)
     detail_bottom_step(ui);
 }
 
-/* The help is made from the key tables when first shown or searched after they changed. */
 /* The help, wrapped at the screen's width: built again when the width changed, its top line
  * kept near the entry it showed. */
 static void help_build(struct ui *ui)
