@@ -87,6 +87,12 @@ const char *keymap_name(int key, const struct glyphs *g, char *buf, size_t len);
 const char *keymap_context_name(unsigned ctx);
 
 /*
+ * One entry of a help screen: keys (or a filter term's syntax) in the key style, then help,
+ * wrapped at width cells under itself (beside the keys when there is room, else under them).
+ */
+void keymap_help_entry(const char *keys, const char *help, int width, struct doc *out);
+
+/*
  * The help screen: one section per context, one entry per action (keys with the same action,
  * argument and help text share an entry), generated from the tables. Explanations wrap at width
  * cells (CANVAS_UNLIMITED: never), under themselves.

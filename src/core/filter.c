@@ -1286,7 +1286,9 @@ static int unknown_term(struct parser *p, size_t at, const char *name, size_t n)
             return fail(p, at, "unknown term ~%.*s (did you mean ~%s %.*s?)", (int)n, name, d->name,
                         (int)(n - k), name + k);
     }
-    return fail(p, at, "unknown term ~%.*s (see the list of terms)", (int)n, name);
+    return fail(p, at,
+                "unknown term ~%.*s (see FILTER EXPRESSIONS in hspy(1), or ? in the interface)",
+                (int)n, name);
 }
 
 static int parse_term(struct parser *p)

@@ -114,6 +114,11 @@ static void help_line(const struct keymap_table *tables, size_t ntables, size_t 
                     sizeof keys - strlen(keys) - 1);
         }
     }
+    keymap_help_entry(keys, b->help, width, out);
+}
+
+void keymap_help_entry(const char *keys, const char *help, int width, struct doc *out)
+{
     int kw = celltext_width(keys, strlen(keys));
     if (kw < HELP_KEYS)
         kw = HELP_KEYS;
@@ -134,7 +139,7 @@ static void help_line(const struct keymap_table *tables, size_t ntables, size_t 
         canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
         canvas_pad(&l, STYLE_NORMAL, indent);
     }
-    const char *text = b->help;
+    const char *text = help;
     size_t n = strlen(text);
     while (n) {
         size_t next, len = celltext_wrap(text, n, room, &next);

@@ -436,6 +436,13 @@ static void help_build(struct ui *ui)
     size_t before = ui->help.lines;
     doc_reset(&ui->help);
     keymap_help(ui->keys, ui->nkeys, ui->g, ui->cols, &ui->help);
+    /* The filter language (f, --filter, --intercept), from the filter's own table. */
+    doc_blank(&ui->help);
+    doc_addf(&ui->help, STYLE_BOLD,
+             "Filter terms (f): combine them with ! & | and ( ); a bare word means ~u");
+    const char *syntax, *help;
+    for (size_t i = 0; filter_term_info(i, &syntax, &help); i++)
+        keymap_help_entry(syntax, help, ui->cols, &ui->help);
     if (before && ui->help_width != ui->cols) {
         ui->help_top = ui->help_top * ui->help.lines / before;
         ui->help_hit = SEARCH_NONE;

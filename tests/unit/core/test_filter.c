@@ -395,7 +395,7 @@ static const struct error_case {
     const char *msg; /* a substring of the message */
 } ERRORS[] = {
     {"~", 0, "must be followed by a term name"},
-    {"~x", 0, "unknown term ~x"},
+    {"~x", 0, "unknown term ~x (see FILTER EXPRESSIONS in hspy(1), or ? in the interface)"},
     {"~m GET ~nope", 7, "unknown term ~nope"},
     {"~c5xx", 0, "did you mean ~c 5xx?"},
     {"~u", 2, "~u needs a regular expression"},

@@ -294,6 +294,16 @@ static void test_help(void **state)
     type(f, "Everywhere");
     ui_key(&f->ui, KEYMAP_ENTER);
     HAS("redraw the screen");
+    /* The filter language is in the help too, from the filter's own table. */
+    ui_key(&f->ui, '/');
+    type(f, "Filter terms");
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("a bare word means ~u");
+    ui_key(&f->ui, '/');
+    type(f, "~dur");
+    ui_key(&f->ui, KEYMAP_ENTER);
+    HAS("~dur");
+    LACKS("not found");
     ui_key(&f->ui, 'q');
     HAS("q quit");
 }
