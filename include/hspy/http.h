@@ -321,6 +321,19 @@ unsigned http_target_form(const uint8_t *t, size_t n);
  */
 bool http_request_line_is_head(const uint8_t *buf, size_t len);
 
+/*
+ * Judges the field lines of a chunked body's trailer section, buf[0..len) (complete lines, the
+ * empty line that ends the section left out), as the head's field lines are judged, and
+ * appends the warnings to w with offsets in buf: a CR not before the LF (bare-cr), a line
+ * starting with whitespace (obs-fold, the first line's too: there is nothing it may continue),
+ * whitespace before a colon, a line without a colon, an empty or invalid name, control bytes in
+ * a value, a NUL byte (nul-byte, once, as in a head: http_nul_count lists them). What a
+ * trailer's fields mean is not judged here (a name near a framing field frames nothing in a
+ * trailer; the trailer's size is the chunked decoder's limit), nor its line ends (bare-lf: the
+ * decoder judges each as it comes). Pure.
+ */
+void http_trailer_check(const uint8_t *buf, size_t len, struct http_warnings *w);
+
 /* How many NUL byte offsets http_nul_count hands back (what a nul-byte warning lists). */
 enum { HTTP_NUL_SHOWN_MAX = 8 };
 

@@ -816,6 +816,26 @@ static void keep_trailer(struct exchange *ex, struct message *m, const struct ch
     m->trailer_len = (uint32_t)n;
 }
 
+/*
+ * Judges the kept trailer section's field lines as a head's are (http_trailer_check), once the
+ * section ended, so that the warnings do not depend on how its bytes were cut: the whole
+ * section, or the lines complete within the head limit when it was longer. Offsets count from
+ * the trailer's side offset, so they point at its bytes in raw when raw kept them.
+ */
+static void check_trailer(struct exchange *ex, enum side s, const struct message *m,
+                          const struct chunked *ck)
+{
+    size_t n = m->trailer_len;
+    if (ck->trailer_cut)
+        while (n && m->trailer[n - 1] != '\n')
+            n--;
+    if (n == 0)
+        return;
+    struct http_warnings w = {.n = 0};
+    http_trailer_check(m->trailer, n, &w);
+    attach(ex, s, m->trailer_off, m->trailer, n, &w);
+}
+
 static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[s];
@@ -848,6 +868,7 @@ static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, s
         if (sd->chunked.status == CHUNKED_DONE) {
             m->trailer_off = m->body_off + sd->chunked.trailer_off;
             keep_trailer(sd->ex, m, &sd->chunked);
+            check_trailer(sd->ex, s, m, &sd->chunked);
             message_done(c, s, true);
         } else if (sd->chunked.status == CHUNKED_ERROR) {
             message_done(c, s, false);

@@ -1466,6 +1466,36 @@ bool http_request_line_is_head(const uint8_t *buf, size_t len)
            http_span_eq(buf, method, "HEAD");
 }
 
+void http_trailer_check(const uint8_t *buf, size_t len, struct http_warnings *w)
+{
+    /* The head's own line parsers, over a head that keeps one field: the last one, which an
+     * obs-fold line continues. Their warnings go to a list of their own first, so that those
+     * about a head alone are left out. */
+    struct http_header last;
+    struct http_head h = {.kind = HTTP_REQUEST, .headers = &last, .cap = 1};
+    struct http_warnings all = {.n = 0};
+    const uint8_t *p = buf, *end = buf + len;
+    while (p < end) {
+        const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *eol = lf ? lf : end;
+        if (eol > p && eol[-1] == '\r')
+            eol--;
+        if (*p == ' ' || *p == '\t') {
+            fold_line(buf, p, eol, &h, &all);
+        } else {
+            h.nheaders = h.total_headers = 0;
+            parse_field_line(buf, p, eol, &h, &all);
+        }
+        p = lf ? lf + 1 : end;
+    }
+    for (uint16_t i = 0; i < all.n; i++)
+        if (all.w[i].code != W_NAME_TYPO && all.w[i].code != W_TOO_MANY_HEADERS)
+            http_warnings_add(w, (enum warning_code)all.w[i].code, all.w[i].off, all.w[i].arg,
+                              all.w[i].field);
+    if (w)
+        w->dropped = (uint16_t)(w->dropped + all.dropped);
+}
+
 uint32_t http_nul_count(const uint8_t *buf, size_t len, uint32_t at[HTTP_NUL_SHOWN_MAX])
 {
     uint32_t n = 0;
