@@ -306,6 +306,17 @@ bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *me
                             struct http_span *target, bool *whole);
 
 /*
+ * The value of a field of a head not parsed (still arriving, over the head limit), read from
+ * buf (len bytes, the head's start) without parsing: the first field line named name (lower
+ * case; the name at the line's start, the colon right after it) among the whole lines (their
+ * LF in buf) after the start line and before an empty line. The value is trimmed of the
+ * whitespace around it; a line an obs-fold line continues gives nothing (its value is not
+ * known whole). Returns false when there is none; else sets *value (relative to buf). Never
+ * reads past buf + len.
+ */
+bool http_peek_field(const uint8_t *buf, size_t len, const char *name, struct http_span *value);
+
+/*
  * The form of the request target t[0..n) (RFC 9112 3.2) as an enum http_head_flag bit:
  * HEAD_ABSOLUTE_FORM ("scheme://..."), HEAD_AUTHORITY_FORM ("host:port"), HEAD_ASTERISK_FORM
  * ("*"), or 0 (the origin form, or none of them). What the parser sets in a head's flags, and

@@ -138,6 +138,14 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
                                struct http_span *target);
 
 /*
+ * The value of field name (lower case) of a request whose head was not parsed, read from the
+ * kept bytes (http_peek_field: a whole line, the first of that name): a pointer into raw (valid
+ * until raw changes) with *len bytes, or NULL when the head was parsed (message_header reads
+ * it then) or no whole line of that name arrived.
+ */
+const uint8_t *message_peek_header(const struct message *m, const char *name, size_t *len);
+
+/*
  * The next field of m's trailer section (m->trailer), from *pos (0 for the first; moved past
  * the field): name and value spans relative to m->trailer, the value without the whitespace
  * around it and running over obs-fold lines as the head parser's does, a line without a colon

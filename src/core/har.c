@@ -149,11 +149,14 @@ static void url_absolute(struct dynbuf *out, const uint8_t *t, size_t n)
     url_append(out, t + scheme + auth, n - scheme - auth, false);
 }
 
-/* Host header, else the server's address, for origin-form targets. */
+/* Host header (a whole Host line of a head that did not finish), else the server's address,
+ * for origin-form targets. */
 static void url_host(struct dynbuf *out, const struct exchange *ex)
 {
     size_t n;
     const uint8_t *host = message_header(&ex->req, "host", &n);
+    if (!host)
+        host = message_peek_header(&ex->req, "host", &n);
     if (host && n) {
         url_append(out, host, n, true);
         return;
@@ -277,11 +280,17 @@ static void query_string(struct jsonwrite *w, const struct message *m)
     jsonwrite_begin_array(w);
     const uint8_t *t = NULL, *q = NULL;
     size_t n = 0;
+    struct http_span method, target;
     if (m->flags & MSG_HEAD) {
         t = message_at(m, m->head.target);
         n = m->head.target.len;
-        q = memchr(t, '?', n);
+    } else if (peeked_request(m, &method, &target)) {
+        /* the target as far as it arrived, as the URL shows it */
+        t = m->raw.data + target.off;
+        n = target.len;
     }
+    if (t)
+        q = memchr(t, '?', n);
     if (q) {
         const uint8_t *end = memchr(q, '#', n - (size_t)(q - t));
         /* Query names and values are shown percent-decoded, '+' left alone. */

@@ -1458,6 +1458,37 @@ bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *me
     return true;
 }
 
+bool http_peek_field(const uint8_t *buf, size_t len, const char *name, struct http_span *value)
+{
+    size_t i = 0, nlen = strlen(name);
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    const uint8_t *lf = memchr(buf + i, '\n', len - i);
+    for (size_t p = lf ? (size_t)(lf - buf) + 1 : len; p < len;) {
+        lf = memchr(buf + p, '\n', len - p);
+        if (!lf)
+            return false;
+        size_t next = (size_t)(lf - buf) + 1, stop = next - 1;
+        if (stop > p && buf[stop - 1] == '\r')
+            stop--;
+        if (stop == p)
+            return false; /* the empty line: the head ends here */
+        if (stop - p > nlen && buf[p + nlen] == ':' && ieq(buf + p, (const uint8_t *)name, nlen)) {
+            if (next < len && (buf[next] == ' ' || buf[next] == '\t'))
+                return false;
+            size_t v = p + nlen + 1;
+            while (v < stop && (buf[v] == ' ' || buf[v] == '\t'))
+                v++;
+            while (stop > v && (buf[stop - 1] == ' ' || buf[stop - 1] == '\t'))
+                stop--;
+            *value = (struct http_span){(uint32_t)v, (uint32_t)(stop - v)};
+            return true;
+        }
+        p = next;
+    }
+    return false;
+}
+
 bool http_request_line_is_head(const uint8_t *buf, size_t len)
 {
     struct http_span method, target;

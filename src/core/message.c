@@ -65,6 +65,16 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
     return http_peek_request_line(m->raw.data, m->raw.len, method, target, &whole);
 }
 
+const uint8_t *message_peek_header(const struct message *m, const char *name, size_t *len)
+{
+    struct http_span v;
+    *len = 0;
+    if (m->flags & MSG_HEAD || !m->raw.data || !http_peek_field(m->raw.data, m->raw.len, name, &v))
+        return NULL;
+    *len = v.len;
+    return m->raw.data + v.off;
+}
+
 bool message_trailer_next(const struct message *m, size_t *i, struct http_span *name,
                           struct http_span *value)
 {
