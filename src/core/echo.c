@@ -182,9 +182,11 @@ static void add_forms(json_t *root, const struct message *m, const struct dynbuf
     const uint8_t *ct = message_header(m, "content-type", &clen);
     char boundary[FORM_BOUNDARY_MAX];
     if (ct && clen >= 33 &&
-        strncasecmp((const char *)ct, "application/x-www-form-urlencoded", 33) == 0)
-        url_query_each(body->data ? body->data : (const uint8_t *)"", body->len, add_pair, f.form);
-    else if (ct && form_boundary(ct, clen, boundary, sizeof boundary) == 0 && body->len)
+        strncasecmp((const char *)ct, "application/x-www-form-urlencoded", 33) == 0) {
+        const uint8_t *p = body->data ? body->data : (const uint8_t *)"";
+        size_t skip = form_urlencoded_skip(p, body->len);
+        url_query_each(p + skip, body->len - skip, add_pair, f.form);
+    } else if (ct && form_boundary(ct, clen, boundary, sizeof boundary) == 0 && body->len)
         form_multipart_each(body->data, body->len, boundary, add_part, &f);
     json_object_set_new(root, "form", f.form);
     json_object_set_new(root, "files", f.files);

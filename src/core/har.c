@@ -653,7 +653,9 @@ static void form_params(struct jsonwrite *w, const struct message *m, const stru
     if (media_type_is(ct, n, "application/x-www-form-urlencoded")) {
         jsonwrite_name(w, "params");
         jsonwrite_begin_array(w);
-        pairs(w, body->data, body->data + body->len, HAR_PARAMS_MAX, URL_PLUS);
+        size_t skip = body->data ? form_urlencoded_skip(body->data, body->len) : 0;
+        pairs(w, body->data ? body->data + skip : NULL, body->data + body->len, HAR_PARAMS_MAX,
+              URL_PLUS);
         jsonwrite_end(w);
     } else if (media_type_is(ct, n, "multipart/form-data") &&
                form_boundary(ct, n, boundary, sizeof boundary) == 0) {

@@ -117,6 +117,15 @@ static void test_forms(void **state)
     assert_string_equal(str(form, "n="), "&");
     assert_string_equal(str(form, "q"), "");
     json_decref(j);
+    /* a UTF-8 byte order mark in front is no part of the first name */
+    j = echo("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: 6\r\n\r\n\xef\xbb\xbf"
+             "a=1",
+             1 << 20);
+    form = json_object_get(j, "form");
+    assert_string_equal(str(form, "a"), "1");
+    assert_int_equal(json_object_size(form), 1);
+    json_decref(j);
     /* multipart in a chunked body, with a binary file part */
     static const char part[] = "--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n"
                                "--B\r\nContent-Disposition: form-data; name=\"up\"; "

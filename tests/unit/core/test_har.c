@@ -448,6 +448,11 @@ static const struct post_case {
     {"urlencoded, charset", "Application/X-WWW-Form-Urlencoded ; charset=UTF-8", "x=%C3%A9",
      "x=\xc3\xa9"},
     {"urlencoded, empty", "application/x-www-form-urlencoded", "&", ""},
+    {"urlencoded after a byte order mark", "application/x-www-form-urlencoded",
+     "\\xef\\xbb\\xbf"
+     "a=1&%EF%BB%BFb=2",
+     "a=1|\xef\xbb\xbf"
+     "b=2"},
     {"not a form type", "application/x-www-form-urlencodedX", "a=1", NULL},
     {"multipart", MP,
      PART("name=\"a\"", "1") PART("name=\"f\"; filename=\"f.bin\"\\r\\nContent-Type: "
