@@ -414,12 +414,28 @@ static void stop_chunked(struct half *sd)
 static void enter_tunnel(struct conversation *c, struct exchange *ex);
 static void release_held(struct conversation *c);
 
+/* Keeps the chunk extensions the decoder kept on the message (message.chunk_ext): raw may
+ * have stopped keeping long before they came. */
+static void keep_chunk_ext(struct exchange *ex, struct message *m, const struct chunked *ck)
+{
+    if (ck->exts.len == 0 && ck->ext_unlisted == 0)
+        return;
+    uint32_t head[2] = {(uint32_t)ck->exts.len, ck->ext_unlisted};
+    uint8_t *p = arena_alloc(&ex->arena, MESSAGE_CHUNK_EXT_HEAD + ck->exts.len);
+    memcpy(p, head, sizeof head);
+    if (ck->exts.len)
+        memcpy(p + MESSAGE_CHUNK_EXT_HEAD, ck->exts.data, ck->exts.len);
+    m->chunk_ext = p;
+}
+
 /* The current message on side s ended; complete says whether framing was satisfied. */
 static void message_done(struct conversation *c, enum side s, bool complete)
 {
     struct half *sd = &c->side[s];
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
+    if (sd->chunked_live)
+        keep_chunk_ext(ex, m, &sd->chunked);
     stop_chunked(sd);
     if (complete)
         m->flags |= MSG_COMPLETE;
