@@ -17,6 +17,22 @@
 #include "hspy/dynbuf.h"
 #include "hspy/http.h"
 
+/*
+ * Chunk extensions kept for display: what followed the size on the first CHUNKED_EXT_KEPT_MAX
+ * size lines that had anything there (the ';' and the extensions, whitespace included, the line
+ * end left out), each cut at CHUNKED_EXT_LINE_MAX bytes; the lines after those are counted.
+ */
+enum { CHUNKED_EXT_KEPT_MAX = 8, CHUNKED_EXT_LINE_MAX = 256 };
+
+/* One size line's extensions as chunked_ext_next hands them out. */
+struct chunked_ext {
+    uint32_t chunk;     /* 1 for the first chunk; the last (empty) chunk's is the chunks + 1 */
+    uint64_t size;      /* the chunk's size (0: the last chunk) */
+    const uint8_t *ext; /* the bytes after the size, inside the kept list */
+    uint32_t len;
+    bool cut; /* the line had more than CHUNKED_EXT_LINE_MAX bytes there: the rest was not kept */
+};
+
 enum chunked_status {
     CHUNKED_MORE = 0,  /* body not finished: feed more */
     CHUNKED_DONE = 1,  /* last chunk and trailer section read */
@@ -39,6 +55,15 @@ struct chunked {
     uint32_t chunks;       /* chunks with data (the last, empty, chunk not counted) */
     uint64_t trailer_off;  /* offset of the trailer section (from body start), once reached */
     struct dynbuf trailer; /* trailer section bytes, up to limits->head_max */
+    /* The chunk extensions kept (CHUNKED_EXT_KEPT_MAX lines, read with chunked_ext_next) and
+     * the lines with extensions past them. */
+    struct dynbuf exts;
+    uint32_t ext_unlisted;
+    uint16_t ext_lines;    /* lines kept in exts */
+    uint16_t ext_line_len; /* bytes of the current line kept */
+    bool ext_open;         /* the current size line has extensions (kept or counted) */
+    bool ext_keep;         /* ... and they go to exts */
+    bool ext_line_cut;     /* ... past CHUNKED_EXT_LINE_MAX */
     const struct http_limits *limits;
 };
 
@@ -62,6 +87,13 @@ enum { CHUNKED_WARNINGS_PER_BYTE = 3 };
  */
 size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_span *payload,
                     struct http_warnings *w);
+
+/*
+ * The next size line's extensions in a list of kept extensions (list[0..n): a decoder's exts,
+ * or a copy of it), from *pos (0 for the first; moved past it). e->ext points into list.
+ * Returns false after the last one. Pure.
+ */
+bool chunked_ext_next(const uint8_t *list, size_t n, size_t *pos, struct chunked_ext *e);
 
 /*
  * Convenience for whole buffers (views, exports): de-chunks body (n bytes, starting at the

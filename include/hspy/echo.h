@@ -4,11 +4,15 @@
  *
  *   {"method", "target", "path", "args", "http_version", "headers": [[name, value], ...],
  *    "url", "origin", "client", "body" | "body_base64", "body_size", "body_truncated",
- *    "body_sha256", "form", "files", "json", "trailers": [[name, value], ...]}
+ *    "body_sha256", "form", "files", "json", "trailers": [[name, value], ...],
+ *    "chunk_extensions": [{"chunk", "size", "extensions", "cut"}, ...],
+ *    "chunk_extensions_unlisted"}
  *
  * Header values and text that are not valid UTF-8 are carried as Latin-1 (each byte one code
  * point), so the JSON stays valid and no byte is lost. "trailers" holds the fields of a chunked
- * body's trailer section (message.trailer), empty when there were none.
+ * body's trailer section (message.trailer), empty when there were none; "chunk_extensions" the
+ * extensions of its first size lines that had any (message.chunk_ext), and
+ * "chunk_extensions_unlisted" how many more had some.
  */
 #ifndef HSPY_ECHO_H
 #define HSPY_ECHO_H
@@ -28,11 +32,19 @@ int echo_json(const struct exchange *ex, const struct http_limits *limits, struc
 
 /* What the text echo puts between the payload and the trailer section it shows after it. */
 #define ECHO_TRAILER_MARK "\r\n-- trailer section --\r\n"
+/* ... and between the payload and the chunk extensions it shows before the trailer section. */
+#define ECHO_CHUNK_EXT_MARK "\r\n-- chunk extensions --\r\n"
+
+/* The most bytes echo_text_trailer appends for m. */
+size_t echo_text_trailer_max(const struct message *m);
 
 /*
- * The text echo's account of m's trailer section, appended to out: nothing when m has no
- * trailer fields, else ECHO_TRAILER_MARK and the field lines as received (their bytes
- * untouched, as the echoed head's), ending in a line end.
+ * The text echo's account of what a chunked body carried besides its payload, appended to out:
+ * nothing when m has no chunk extensions and no trailer fields. Chunk extensions come first,
+ * after ECHO_CHUNK_EXT_MARK, a line each (message_chunk_ext_text: escaped for eyes, as they are
+ * hspy's account of the size lines, not their bytes); then the trailer section, after
+ * ECHO_TRAILER_MARK (without its leading line end when extensions came before), its field lines
+ * as received (their bytes untouched, as the echoed head's); ending in a line end.
  */
 void echo_text_trailer(const struct message *m, struct dynbuf *out);
 

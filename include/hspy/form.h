@@ -1,7 +1,8 @@
 /*
- * form: HTML form bodies. application/x-www-form-urlencoded goes through url_query_each;
- * this module reads multipart/form-data (RFC 7578): the boundary from a Content-Type value and
- * the parts of a body, handed out as slices of the caller's buffer.
+ * form: HTML form bodies. application/x-www-form-urlencoded goes through url_query_each, after
+ * the byte order mark form_urlencoded_skip names; this module reads multipart/form-data (RFC
+ * 7578): the boundary from a Content-Type value and the parts of a body, handed out as slices
+ * of the caller's buffer.
  */
 #ifndef HSPY_FORM_H
 #define HSPY_FORM_H
@@ -21,6 +22,13 @@ struct form_part {
     const uint8_t *data; /* the part's content, a slice of the body */
     size_t len;
 };
+
+/*
+ * The bytes an application/x-www-form-urlencoded body p[0..n) starts with that are no part of
+ * its first field: a UTF-8 byte order mark (3), which an editor or a client's encoder may put in
+ * front, as in front of JSON, and which readers of the form skip; else 0. Pure.
+ */
+size_t form_urlencoded_skip(const uint8_t *p, size_t n);
 
 /*
  * Copies the boundary parameter of a multipart Content-Type value into out (NUL-terminated).

@@ -306,6 +306,17 @@ bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *me
                             struct http_span *target, bool *whole);
 
 /*
+ * The value of a field of a head not parsed (still arriving, over the head limit), read from
+ * buf (len bytes, the head's start) without parsing: the first field line named name (lower
+ * case; the name at the line's start, the colon right after it) among the whole lines (their
+ * LF in buf) after the start line and before an empty line. The value is trimmed of the
+ * whitespace around it; a line an obs-fold line continues gives nothing (its value is not
+ * known whole). Returns false when there is none; else sets *value (relative to buf). Never
+ * reads past buf + len.
+ */
+bool http_peek_field(const uint8_t *buf, size_t len, const char *name, struct http_span *value);
+
+/*
  * The form of the request target t[0..n) (RFC 9112 3.2) as an enum http_head_flag bit:
  * HEAD_ABSOLUTE_FORM ("scheme://..."), HEAD_AUTHORITY_FORM ("host:port"), HEAD_ASTERISK_FORM
  * ("*"), or 0 (the origin form, or none of them). What the parser sets in a head's flags, and
@@ -320,6 +331,19 @@ unsigned http_target_form(const uint8_t *t, size_t n);
  * gives false.
  */
 bool http_request_line_is_head(const uint8_t *buf, size_t len);
+
+/*
+ * Judges the field lines of a chunked body's trailer section, buf[0..len) (complete lines, the
+ * empty line that ends the section left out), as the head's field lines are judged, and
+ * appends the warnings to w with offsets in buf: a CR not before the LF (bare-cr), a line
+ * starting with whitespace (obs-fold, the first line's too: there is nothing it may continue),
+ * whitespace before a colon, a line without a colon, an empty or invalid name, control bytes in
+ * a value, a NUL byte (nul-byte, once, as in a head: http_nul_count lists them). What a
+ * trailer's fields mean is not judged here (a name near a framing field frames nothing in a
+ * trailer; the trailer's size is the chunked decoder's limit), nor its line ends (bare-lf: the
+ * decoder judges each as it comes). Pure.
+ */
+void http_trailer_check(const uint8_t *buf, size_t len, struct http_warnings *w);
 
 /* How many NUL byte offsets http_nul_count hands back (what a nul-byte warning lists). */
 enum { HTTP_NUL_SHOWN_MAX = 8 };

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hspy/chunked.h"
 #include "hspy/dynbuf.h"
 #include "hspy/framing.h"
 #include "hspy/http.h"
@@ -83,6 +84,12 @@ struct message {
      * when the section had none. Kept apart from raw, which may have stopped keeping before the
      * end of a long body. */
     const uint8_t *trailer;
+    /* A chunked body's chunk extensions as the decoder kept them (chunked.h: the first
+     * CHUNKED_EXT_KEPT_MAX size lines with any), in the exchange's arena, kept apart from raw
+     * like the trailer; NULL when no size line had any. MESSAGE_CHUNK_EXT_HEAD bytes (the
+     * list's length, then the lines with extensions not kept, two uint32_t) come before the
+     * list: read it with message_chunk_ext_next and message_chunk_ext_unlisted. */
+    const uint8_t *chunk_ext;
     uint32_t flags;       /* enum message_flag */
     uint32_t head_off;    /* offset of the final head in raw */
     uint32_t chunks;      /* chunks seen (chunked bodies) */
@@ -138,6 +145,14 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
                                struct http_span *target);
 
 /*
+ * The value of field name (lower case) of a request whose head was not parsed, read from the
+ * kept bytes (http_peek_field: a whole line, the first of that name): a pointer into raw (valid
+ * until raw changes) with *len bytes, or NULL when the head was parsed (message_header reads
+ * it then) or no whole line of that name arrived.
+ */
+const uint8_t *message_peek_header(const struct message *m, const char *name, size_t *len);
+
+/*
  * The next field of m's trailer section (m->trailer), from *pos (0 for the first; moved past
  * the field): name and value spans relative to m->trailer, the value without the whitespace
  * around it and running over obs-fold lines as the head parser's does, a line without a colon
@@ -145,6 +160,35 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
  */
 bool message_trailer_next(const struct message *m, size_t *pos, struct http_span *name,
                           struct http_span *value);
+
+enum { MESSAGE_CHUNK_EXT_HEAD = 8 };
+
+/* Bytes of m->chunk_ext, its MESSAGE_CHUNK_EXT_HEAD included; 0 when NULL. */
+size_t message_chunk_ext_size(const struct message *m);
+
+/*
+ * The next size line's chunk extensions kept of m's chunked body, from *pos (0 for the first;
+ * moved past it): chunked_ext_next over m->chunk_ext's list. Returns false after the last one
+ * (at once when there is none).
+ */
+bool message_chunk_ext_next(const struct message *m, size_t *pos, struct chunked_ext *e);
+
+/* How many size lines with extensions came after those kept (0 when none). */
+uint32_t message_chunk_ext_unlisted(const struct message *m);
+
+/* The most bytes message_chunk_ext_text appends for a prefix and a line end of at most 4 bytes
+ * each: every kept byte escaped (4 bytes at most), and the words around. */
+enum { MESSAGE_CHUNK_EXT_TEXT_MAX = CHUNKED_EXT_KEPT_MAX * (4 * CHUNKED_EXT_LINE_MAX + 80) + 80 };
+
+/*
+ * m's chunk extensions as text for eyes, appended to out: one line per size line kept,
+ * "chunk 2 (5 bytes): ;name=value" ("last chunk: ..." for the empty one; " [cut]" after a line
+ * cut at CHUNKED_EXT_LINE_MAX), the bytes through termsafe (a terminal shows them and never
+ * obeys them), then "N more size lines with extensions, not kept" when some were not; each line
+ * after prefix and ended by eol. Nothing when m has none. Returns the lines written.
+ */
+unsigned message_chunk_ext_text(const struct message *m, const char *prefix, const char *eol,
+                                struct dynbuf *out);
 
 /*
  * True when the request m is a HEAD request: by its parsed method, or, when its head was not

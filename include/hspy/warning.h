@@ -128,10 +128,11 @@ const char *warning_explain(enum warning_code code);
 /* Code for a name, or W_NONE. */
 enum warning_code warning_by_name(const char *name);
 /*
- * True for the codes a request head can carry when another HTTP reader may split its bytes
- * differently: where a field line or the head ends (bare CR or LF, obs-fold, whitespace before
- * a colon or after the start line, a line without a colon, odd characters in a name or value,
- * a NUL, a version that is not HTTP/1.x, fields past the parser's limits, a name one letter
+ * True for the codes a request head (or its chunked body's size lines and trailer section,
+ * whose field lines are judged as a head's) can carry when another HTTP reader may split its
+ * bytes differently: where a field line or the head ends (bare CR or LF, obs-fold, whitespace
+ * before a colon or after the start line, a line without a colon, odd characters in a name or
+ * value, a NUL, a version that is not HTTP/1.x, fields past the parser's limits, a name one letter
  * off a known one), or how long the body is (every Content-Length and Transfer-Encoding
  * code). hspy frames such a request its own lenient way; an upstream that frames it another
  * way is out of step with hspy after it, so a proxy must not give that connection, or the

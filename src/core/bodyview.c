@@ -971,7 +971,8 @@ static void form_put(struct bodyview *v, struct line *l, const uint8_t *s, size_
 
 static bool form_line(struct bodyview *v, struct pos *p, struct line *out)
 {
-    size_t i = (size_t)p->off;
+    /* The first field starts past a UTF-8 byte order mark (v->bom, named by the heading). */
+    size_t i = p->off == 0 && v->unit == 1 ? v->bom : (size_t)p->off;
     bool cont = p->flags & PF_SPLIT;
     while (!cont && i < v->len && v->body[i] == '&')
         i++; /* empty fields carry nothing */
@@ -1537,7 +1538,7 @@ static enum bodyview_mode pick(const uint8_t *body, size_t len, const struct cty
         return binary || !valid_utf8(body, sniff) ? BODYVIEW_HEX : BODYVIEW_TEXT;
     if (binary)
         return BODYVIEW_HEX;
-    if (m[0] == '\0' && looks_form(body, len))
+    if (m[0] == '\0' && looks_form(body + bom, len - bom))
         return BODYVIEW_FORM;
     return BODYVIEW_TEXT;
 }
@@ -1771,8 +1772,8 @@ const char *bodyview_describe(struct bodyview *v)
     dynbuf_adds(&d, bodyview_mode_name(v->mode));
     if (v->mode == BODYVIEW_TEXT || v->mode == BODYVIEW_FORM) {
         dynbuf_printf(&d, ", %s", v->charset);
-        if (v->bom && v->mode == BODYVIEW_TEXT)
-            dynbuf_adds(&d, " with BOM"); /* the mark the text view does not show */
+        if (v->bom)
+            dynbuf_adds(&d, " with BOM"); /* the mark the text and form views do not show */
         if (v->ct.charset[0] && strcasecmp(v->ct.charset, v->charset) != 0) {
             dynbuf_adds(&d, " (declared ");
             termsafe_append(&d, (const uint8_t *)v->ct.charset, strlen(v->ct.charset),

@@ -1,11 +1,18 @@
 /*
  * chunked owns the chunked transfer coding state machine (RFC 9112 section 7.1). It reads
  * framing bytes, reports payload as spans of the input, keeps the trailer section (bounded by
- * the head limit) and checks it. It never copies payload.
+ * the head limit) and checks it, and keeps the first chunk extensions (bounded, for display).
+ * It never copies payload.
+ *
+ * The kept extensions are lines "CHUNK SIZE BYTES\n" (decimal chunk number, hexadecimal size),
+ * with a CR before the LF when the line was cut: a size line's bytes after its size hold neither
+ * CR nor LF (a CR ends the line, or the body with CHUNKED_ERROR).
  */
 #include "hspy/chunked.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -25,11 +32,75 @@ void chunked_init(struct chunked *c, const struct http_limits *limits)
     memset(c, 0, sizeof *c);
     c->limits = limits;
     dynbuf_init(&c->trailer, limits->head_max);
+    /* each line: its bytes, the line end (2), the chunk number and the size (at most 10 and 16
+     * digits) and their spaces; and the terminator a formatted write asks room for */
+    dynbuf_init(&c->exts, CHUNKED_EXT_KEPT_MAX * (CHUNKED_EXT_LINE_MAX + 2 + 10 + 16 + 2) + 1);
 }
 
 void chunked_cleanup(struct chunked *c)
 {
     dynbuf_cleanup(&c->trailer);
+    dynbuf_cleanup(&c->exts);
+}
+
+/* A byte of the current size line after its size (neither CR nor LF): kept, or counted. */
+static void ext_byte(struct chunked *c, uint8_t b)
+{
+    if (!c->ext_open) {
+        c->ext_open = true;
+        c->ext_keep = c->ext_lines < CHUNKED_EXT_KEPT_MAX;
+        c->ext_line_len = 0;
+        c->ext_line_cut = false;
+        if (!c->ext_keep) {
+            if (c->ext_unlisted < UINT32_MAX)
+                c->ext_unlisted++;
+            return;
+        }
+        c->ext_lines++;
+        dynbuf_printf(&c->exts, "%" PRIu32 " %" PRIx64 " ", c->chunks + 1, c->size);
+    }
+    if (!c->ext_keep)
+        return;
+    if (c->ext_line_len < CHUNKED_EXT_LINE_MAX) {
+        dynbuf_addc(&c->exts, b);
+        c->ext_line_len++;
+    } else {
+        c->ext_line_cut = true;
+    }
+}
+
+/* The current size line ended (or the body did, in it): its kept extensions end. */
+static void ext_line_end(struct chunked *c)
+{
+    if (c->ext_open && c->ext_keep)
+        dynbuf_adds(&c->exts, c->ext_line_cut ? "\r\n" : "\n");
+    c->ext_open = false;
+}
+
+bool chunked_ext_next(const uint8_t *list, size_t n, size_t *pos, struct chunked_ext *e)
+{
+    size_t i = *pos;
+    if (!list || i >= n)
+        return false;
+    const uint8_t *lf = memchr(list + i, '\n', n - i);
+    size_t end = lf ? (size_t)(lf - list) : n;
+    *pos = lf ? end + 1 : n;
+    uint64_t chunk = 0, size = 0;
+    while (i < end && list[i] >= '0' && list[i] <= '9')
+        chunk = chunk * 10 + (uint64_t)(list[i++] - '0');
+    i += i < end; /* the space */
+    while (i < end && list[i] != ' ') {
+        int h = list[i] <= '9' ? list[i] - '0' : list[i] - 'a' + 10;
+        size = size * 16 + (uint64_t)h;
+        i++;
+    }
+    i += i < end;
+    e->cut = end > i && list[end - 1] == '\r';
+    e->chunk = chunk > UINT32_MAX ? UINT32_MAX : (uint32_t)chunk;
+    e->size = size;
+    e->ext = list + i;
+    e->len = (uint32_t)(end - i - e->cut);
+    return true;
 }
 
 static void warn_at(struct http_warnings *w, enum warning_code code, uint64_t off)
@@ -110,6 +181,7 @@ static void check_trailer_line(struct chunked *c, const uint8_t *p, const uint8_
 
 static void finish(struct chunked *c, enum chunked_status st)
 {
+    ext_line_end(c);
     c->state = ST_END;
     c->status = (uint8_t)st;
 }
@@ -127,6 +199,7 @@ static void next_size_line(struct chunked *c)
 /* The size line ended: start the chunk's data, or the trailer after the last chunk. */
 static void size_line_done(struct chunked *c)
 {
+    ext_line_end(c);
     if (c->size == 0) {
         c->state = ST_TRAILER;
         c->ext_len = 0;
@@ -257,11 +330,17 @@ size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_s
         switch (c->state) {
         case ST_SIZE:
         case ST_SIZE_WS:
-        case ST_EXT:
+        case ST_EXT: {
+            /* after the size: whitespace, ';' and extensions, up to the line end */
+            bool ext =
+                b != '\r' && b != '\n' && (c->state != ST_SIZE || (c->digits > 0 && hexval(b) < 0));
             size_byte(c, b, w);
             if (c->status == CHUNKED_ERROR)
                 return i; /* the offending byte is not part of the body */
+            if (ext)
+                ext_byte(c, b);
             break;
+        }
         case ST_SIZE_LF:
             if (b == '\n') {
                 size_line_done(c);

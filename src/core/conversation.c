@@ -414,12 +414,28 @@ static void stop_chunked(struct half *sd)
 static void enter_tunnel(struct conversation *c, struct exchange *ex);
 static void release_held(struct conversation *c);
 
+/* Keeps the chunk extensions the decoder kept on the message (message.chunk_ext): raw may
+ * have stopped keeping long before they came. */
+static void keep_chunk_ext(struct exchange *ex, struct message *m, const struct chunked *ck)
+{
+    if (ck->exts.len == 0 && ck->ext_unlisted == 0)
+        return;
+    uint32_t head[2] = {(uint32_t)ck->exts.len, ck->ext_unlisted};
+    uint8_t *p = arena_alloc(&ex->arena, MESSAGE_CHUNK_EXT_HEAD + ck->exts.len);
+    memcpy(p, head, sizeof head);
+    if (ck->exts.len)
+        memcpy(p + MESSAGE_CHUNK_EXT_HEAD, ck->exts.data, ck->exts.len);
+    m->chunk_ext = p;
+}
+
 /* The current message on side s ended; complete says whether framing was satisfied. */
 static void message_done(struct conversation *c, enum side s, bool complete)
 {
     struct half *sd = &c->side[s];
     struct exchange *ex = sd->ex;
     struct message *m = exchange_msg(ex, s);
+    if (sd->chunked_live)
+        keep_chunk_ext(ex, m, &sd->chunked);
     stop_chunked(sd);
     if (complete)
         m->flags |= MSG_COMPLETE;
@@ -816,6 +832,26 @@ static void keep_trailer(struct exchange *ex, struct message *m, const struct ch
     m->trailer_len = (uint32_t)n;
 }
 
+/*
+ * Judges the kept trailer section's field lines as a head's are (http_trailer_check), once the
+ * section ended, so that the warnings do not depend on how its bytes were cut: the whole
+ * section, or the lines complete within the head limit when it was longer. Offsets count from
+ * the trailer's side offset, so they point at its bytes in raw when raw kept them.
+ */
+static void check_trailer(struct exchange *ex, enum side s, const struct message *m,
+                          const struct chunked *ck)
+{
+    size_t n = m->trailer_len;
+    if (ck->trailer_cut)
+        while (n && m->trailer[n - 1] != '\n')
+            n--;
+    if (n == 0)
+        return;
+    struct http_warnings w = {.n = 0};
+    http_trailer_check(m->trailer, n, &w);
+    attach(ex, s, m->trailer_off, m->trailer, n, &w);
+}
+
 static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, size_t n)
 {
     struct half *sd = &c->side[s];
@@ -848,6 +884,7 @@ static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, s
         if (sd->chunked.status == CHUNKED_DONE) {
             m->trailer_off = m->body_off + sd->chunked.trailer_off;
             keep_trailer(sd->ex, m, &sd->chunked);
+            check_trailer(sd->ex, s, m, &sd->chunked);
             message_done(c, s, true);
         } else if (sd->chunked.status == CHUNKED_ERROR) {
             message_done(c, s, false);

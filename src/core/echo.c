@@ -139,11 +139,43 @@ static void add_trailers(json_t *root, const struct message *m)
     json_object_set_new(root, "trailers", arr);
 }
 
+/* "chunk_extensions": the kept extensions of the first size lines that had any, with the chunk
+ * each came with; "chunk_extensions_unlisted": how many more lines had some. */
+static void add_chunk_ext(json_t *root, const struct message *m)
+{
+    json_t *arr = json_array();
+    size_t pos = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(m, &pos, &e)) {
+        json_t *o = json_object();
+        json_object_set_new(o, "chunk", json_integer(e.chunk));
+        json_object_set_new(o, "size", json_integer((json_int_t)e.size));
+        json_object_set_new(o, "extensions", text(e.ext, e.len));
+        json_object_set_new(o, "cut", json_boolean(e.cut));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(root, "chunk_extensions", arr);
+    json_object_set_new(root, "chunk_extensions_unlisted",
+                        json_integer(message_chunk_ext_unlisted(m)));
+}
+
+size_t echo_text_trailer_max(const struct message *m)
+{
+    return sizeof ECHO_CHUNK_EXT_MARK + MESSAGE_CHUNK_EXT_TEXT_MAX + sizeof ECHO_TRAILER_MARK +
+           m->trailer_len + 2;
+}
+
 void echo_text_trailer(const struct message *m, struct dynbuf *out)
 {
+    bool ext = m->chunk_ext != NULL;
+    if (ext) {
+        dynbuf_adds(out, ECHO_CHUNK_EXT_MARK);
+        message_chunk_ext_text(m, "", "\r\n", out);
+    }
     if (!m->trailer)
         return;
-    dynbuf_adds(out, ECHO_TRAILER_MARK);
+    /* after the extensions' lines, the mark without the line end it starts with */
+    dynbuf_adds(out, ext ? &ECHO_TRAILER_MARK[2] : ECHO_TRAILER_MARK);
     dynbuf_append(out, m->trailer, m->trailer_len);
     if (m->trailer[m->trailer_len - 1] != '\n') /* cut at the head limit */
         dynbuf_adds(out, "\r\n");
@@ -182,9 +214,11 @@ static void add_forms(json_t *root, const struct message *m, const struct dynbuf
     const uint8_t *ct = message_header(m, "content-type", &clen);
     char boundary[FORM_BOUNDARY_MAX];
     if (ct && clen >= 33 &&
-        strncasecmp((const char *)ct, "application/x-www-form-urlencoded", 33) == 0)
-        url_query_each(body->data ? body->data : (const uint8_t *)"", body->len, add_pair, f.form);
-    else if (ct && form_boundary(ct, clen, boundary, sizeof boundary) == 0 && body->len)
+        strncasecmp((const char *)ct, "application/x-www-form-urlencoded", 33) == 0) {
+        const uint8_t *p = body->data ? body->data : (const uint8_t *)"";
+        size_t skip = form_urlencoded_skip(p, body->len);
+        url_query_each(p + skip, body->len - skip, add_pair, f.form);
+    } else if (ct && form_boundary(ct, clen, boundary, sizeof boundary) == 0 && body->len)
         form_multipart_each(body->data, body->len, boundary, add_part, &f);
     json_object_set_new(root, "form", f.form);
     json_object_set_new(root, "files", f.files);
@@ -241,6 +275,7 @@ int echo_json(const struct exchange *ex, const struct http_limits *limits, struc
     if (m->flags & MSG_HEAD) {
         add_body(root, m, limits);
         add_trailers(root, m);
+        add_chunk_ext(root, m);
     }
     int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(2));
     if (rc == 0)

@@ -565,6 +565,8 @@ static void move_message(struct exchange *dst, struct exchange *src, enum side s
                              : NULL;
     d->sha256 = m->sha256 ? arena_memdup(&dst->arena, m->sha256, SHA256_DIGEST_LEN) : NULL;
     d->trailer = m->trailer ? arena_memdup(&dst->arena, m->trailer, m->trailer_len) : NULL;
+    d->chunk_ext =
+        m->chunk_ext ? arena_memdup(&dst->arena, m->chunk_ext, message_chunk_ext_size(m)) : NULL;
     d->t_first = t_first;
     d->t_last = t_last;
     d->flags |= MSG_EDITED;

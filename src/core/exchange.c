@@ -403,6 +403,7 @@ static void move_message(struct compaction *c, struct message *m, enum side side
             (struct message_interim *)move(c, m->interim, MESSAGE_INTERIM_MAX * sizeof *m->interim);
     m->sha256 = move(c, m->sha256, SHA256_DIGEST_LEN);
     m->trailer = move(c, m->trailer, m->trailer_len);
+    m->chunk_ext = move(c, m->chunk_ext, message_chunk_ext_size(m));
 }
 
 static void move_all(struct compaction *c, struct exchange *ex)

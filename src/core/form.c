@@ -60,6 +60,12 @@ static int param(const uint8_t *v, size_t n, const char *key, char *out, size_t 
     return -1;
 }
 
+size_t form_urlencoded_skip(const uint8_t *p, size_t n)
+{
+    static const uint8_t BOM[3] = {0xef, 0xbb, 0xbf};
+    return n >= sizeof BOM && memcmp(p, BOM, sizeof BOM) == 0 ? sizeof BOM : 0;
+}
+
 int form_boundary(const uint8_t *ctype, size_t n, char *out, size_t outlen)
 {
     if (n < 10 || strncasecmp((const char *)ctype, "multipart/", 10) != 0)

@@ -149,11 +149,14 @@ static void url_absolute(struct dynbuf *out, const uint8_t *t, size_t n)
     url_append(out, t + scheme + auth, n - scheme - auth, false);
 }
 
-/* Host header, else the server's address, for origin-form targets. */
+/* Host header (a whole Host line of a head that did not finish), else the server's address,
+ * for origin-form targets. */
 static void url_host(struct dynbuf *out, const struct exchange *ex)
 {
     size_t n;
     const uint8_t *host = message_header(&ex->req, "host", &n);
+    if (!host)
+        host = message_peek_header(&ex->req, "host", &n);
     if (host && n) {
         url_append(out, host, n, true);
         return;
@@ -277,11 +280,17 @@ static void query_string(struct jsonwrite *w, const struct message *m)
     jsonwrite_begin_array(w);
     const uint8_t *t = NULL, *q = NULL;
     size_t n = 0;
+    struct http_span method, target;
     if (m->flags & MSG_HEAD) {
         t = message_at(m, m->head.target);
         n = m->head.target.len;
-        q = memchr(t, '?', n);
+    } else if (peeked_request(m, &method, &target)) {
+        /* the target as far as it arrived, as the URL shows it */
+        t = m->raw.data + target.off;
+        n = target.len;
     }
+    if (t)
+        q = memchr(t, '?', n);
     if (q) {
         const uint8_t *end = memchr(q, '#', n - (size_t)(q - t));
         /* Query names and values are shown percent-decoded, '+' left alone. */
@@ -644,7 +653,9 @@ static void form_params(struct jsonwrite *w, const struct message *m, const stru
     if (media_type_is(ct, n, "application/x-www-form-urlencoded")) {
         jsonwrite_name(w, "params");
         jsonwrite_begin_array(w);
-        pairs(w, body->data, body->data + body->len, HAR_PARAMS_MAX, URL_PLUS);
+        size_t skip = body->data ? form_urlencoded_skip(body->data, body->len) : 0;
+        pairs(w, body->data ? body->data + skip : NULL, body->data + body->len, HAR_PARAMS_MAX,
+              URL_PLUS);
         jsonwrite_end(w);
     } else if (media_type_is(ct, n, "multipart/form-data") &&
                form_boundary(ct, n, boundary, sizeof boundary) == 0) {

@@ -1458,12 +1458,73 @@ bool http_peek_request_line(const uint8_t *buf, size_t len, struct http_span *me
     return true;
 }
 
+bool http_peek_field(const uint8_t *buf, size_t len, const char *name, struct http_span *value)
+{
+    size_t i = 0, nlen = strlen(name);
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    const uint8_t *lf = memchr(buf + i, '\n', len - i);
+    for (size_t p = lf ? (size_t)(lf - buf) + 1 : len; p < len;) {
+        lf = memchr(buf + p, '\n', len - p);
+        if (!lf)
+            return false;
+        size_t next = (size_t)(lf - buf) + 1, stop = next - 1;
+        if (stop > p && buf[stop - 1] == '\r')
+            stop--;
+        if (stop == p)
+            return false; /* the empty line: the head ends here */
+        if (stop - p > nlen && buf[p + nlen] == ':' && ieq(buf + p, (const uint8_t *)name, nlen)) {
+            if (next < len && (buf[next] == ' ' || buf[next] == '\t'))
+                return false;
+            size_t v = p + nlen + 1;
+            while (v < stop && (buf[v] == ' ' || buf[v] == '\t'))
+                v++;
+            while (stop > v && (buf[stop - 1] == ' ' || buf[stop - 1] == '\t'))
+                stop--;
+            *value = (struct http_span){(uint32_t)v, (uint32_t)(stop - v)};
+            return true;
+        }
+        p = next;
+    }
+    return false;
+}
+
 bool http_request_line_is_head(const uint8_t *buf, size_t len)
 {
     struct http_span method, target;
     bool whole;
     return http_peek_request_line(buf, len, &method, &target, &whole) && whole &&
            http_span_eq(buf, method, "HEAD");
+}
+
+void http_trailer_check(const uint8_t *buf, size_t len, struct http_warnings *w)
+{
+    /* The head's own line parsers, over a head that keeps one field: the last one, which an
+     * obs-fold line continues. Their warnings go to a list of their own first, so that those
+     * about a head alone are left out. */
+    struct http_header last;
+    struct http_head h = {.kind = HTTP_REQUEST, .headers = &last, .cap = 1};
+    struct http_warnings all = {.n = 0};
+    const uint8_t *p = buf, *end = buf + len;
+    while (p < end) {
+        const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *eol = lf ? lf : end;
+        if (eol > p && eol[-1] == '\r')
+            eol--;
+        if (*p == ' ' || *p == '\t') {
+            fold_line(buf, p, eol, &h, &all);
+        } else {
+            h.nheaders = h.total_headers = 0;
+            parse_field_line(buf, p, eol, &h, &all);
+        }
+        p = lf ? lf + 1 : end;
+    }
+    for (uint16_t i = 0; i < all.n; i++)
+        if (all.w[i].code != W_NAME_TYPO && all.w[i].code != W_TOO_MANY_HEADERS)
+            http_warnings_add(w, (enum warning_code)all.w[i].code, all.w[i].off, all.w[i].arg,
+                              all.w[i].field);
+    if (w)
+        w->dropped = (uint16_t)(w->dropped + all.dropped);
 }
 
 uint32_t http_nul_count(const uint8_t *buf, size_t len, uint32_t at[HTTP_NUL_SHOWN_MAX])

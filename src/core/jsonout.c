@@ -466,6 +466,28 @@ static void write_trailers(struct jsonwrite *w, const struct message *m)
     jsonwrite_end(w);
 }
 
+/* A chunked body's kept chunk extensions: {"chunk", "size", "extensions", "cut"} objects (kept
+ * apart from raw, like the trailer). */
+static void write_chunk_ext(struct jsonwrite *w, const struct message *m)
+{
+    jsonwrite_begin_array(w);
+    size_t pos = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(m, &pos, &e)) {
+        jsonwrite_begin_object(w);
+        jsonwrite_name(w, "chunk");
+        jsonwrite_int(w, e.chunk);
+        jsonwrite_name(w, "size");
+        jsonwrite_int(w, (int64_t)e.size);
+        jsonwrite_name(w, "extensions");
+        write_text_or_base64(w, e.ext, e.len);
+        jsonwrite_name(w, "cut");
+        jsonwrite_bool(w, e.cut);
+        jsonwrite_end(w);
+    }
+    jsonwrite_end(w);
+}
+
 /* Sizes and framing of a message (head is whether it has a parsed head). */
 static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
 {
@@ -489,6 +511,10 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_int(w, m->chunks);
     jsonwrite_name(w, "trailers");
     write_trailers(w, m);
+    jsonwrite_name(w, "chunk_extensions");
+    write_chunk_ext(w, m);
+    jsonwrite_name(w, "chunk_extensions_unlisted");
+    jsonwrite_int(w, message_chunk_ext_unlisted(m));
 }
 
 static void write_message(struct jsonwrite *w, const struct message *m, enum side side,

@@ -8,6 +8,7 @@
 
 #include "hspy/chunked.h"
 #include "hspy/sha256.h"
+#include "hspy/termsafe.h"
 
 static const char *const FLAG_NAMES[] = {
     "started",    "head",    "complete", "truncated", "gap",      "http09", "unparsed",
@@ -63,6 +64,68 @@ bool message_peek_request_line(const struct message *m, struct http_span *method
     if (m->flags & MSG_HEAD || !m->raw.data)
         return false;
     return http_peek_request_line(m->raw.data, m->raw.len, method, target, &whole);
+}
+
+const uint8_t *message_peek_header(const struct message *m, const char *name, size_t *len)
+{
+    struct http_span v;
+    *len = 0;
+    if (m->flags & MSG_HEAD || !m->raw.data || !http_peek_field(m->raw.data, m->raw.len, name, &v))
+        return NULL;
+    *len = v.len;
+    return m->raw.data + v.off;
+}
+
+size_t message_chunk_ext_size(const struct message *m)
+{
+    if (!m->chunk_ext)
+        return 0;
+    uint32_t len;
+    memcpy(&len, m->chunk_ext, sizeof len);
+    return MESSAGE_CHUNK_EXT_HEAD + (size_t)len;
+}
+
+bool message_chunk_ext_next(const struct message *m, size_t *pos, struct chunked_ext *e)
+{
+    size_t n = message_chunk_ext_size(m);
+    if (n == 0)
+        return false;
+    return chunked_ext_next(m->chunk_ext + MESSAGE_CHUNK_EXT_HEAD, n - MESSAGE_CHUNK_EXT_HEAD, pos,
+                            e);
+}
+
+uint32_t message_chunk_ext_unlisted(const struct message *m)
+{
+    uint32_t n = 0;
+    if (m->chunk_ext)
+        memcpy(&n, m->chunk_ext + 4, sizeof n);
+    return n;
+}
+
+unsigned message_chunk_ext_text(const struct message *m, const char *prefix, const char *eol,
+                                struct dynbuf *out)
+{
+    unsigned lines = 0;
+    size_t pos = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(m, &pos, &e)) {
+        dynbuf_adds(out, prefix);
+        if (e.size == 0)
+            dynbuf_adds(out, "last chunk: ");
+        else
+            dynbuf_printf(out, "chunk %u (%llu bytes): ", e.chunk, (unsigned long long)e.size);
+        termsafe_append(out, e.ext, e.len, 0);
+        dynbuf_adds(out, e.cut ? " [cut]" : "");
+        dynbuf_adds(out, eol);
+        lines++;
+    }
+    uint32_t more = message_chunk_ext_unlisted(m);
+    if (more) {
+        dynbuf_printf(out, "%s%u more size line%s with extensions, not kept%s", prefix, more,
+                      more == 1 ? "" : "s", eol);
+        lines++;
+    }
+    return lines;
 }
 
 bool message_trailer_next(const struct message *m, size_t *i, struct http_span *name,

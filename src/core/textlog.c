@@ -321,6 +321,10 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
                           cfg->body_limit);
     }
     body_section(out, side, m, cfg);
+    if (m->chunk_ext) { /* kept apart from raw, as the trailer */
+        dynbuf_printf(out, "* %s chunk extensions:\n", side);
+        message_chunk_ext_text(m, prefix, "\n", out);
+    }
     if (m->trailer) { /* kept apart from raw: shown whole however much of the body was kept */
         dynbuf_printf(out, "* %s trailer section:\n", side);
         head_lines(out, prefix, m->trailer, m->trailer_len);

@@ -62,7 +62,8 @@ static const char *const EXPLAIN[W__COUNT] = {
     [W_STATUS_INVALID] = "status code is not three digits",
     [W_REASON_CHAR] = "reason phrase contains control characters",
     [W_START_LINE_WS] = "start line separated by something other than single spaces",
-    [W_NUL_BYTE] = "NUL byte in the head: C-string based readers cut the field there",
+    [W_NUL_BYTE] = "NUL byte in the head or a trailer section: C-string based readers cut the "
+                   "field there",
     [W_NAME_TYPO] = "field name is one or two edits away from a framing field: a strict reader "
                     "ignores it, so the framing it was probably meant to set does not apply",
     [W_HOST_MISSING] = "HTTP/1.1 request without Host: servers must answer 400",

@@ -136,6 +136,7 @@ struct relay {
 };
 
 static void pump(struct relay *r);
+static void note_upstream(struct relay *r, struct exchange *ex);
 
 static struct store *store_of(struct relay *r)
 {
@@ -327,6 +328,27 @@ static void fix_first_byte(struct relay *r, struct exchange *ex)
     r->stage_t0 = 0;
 }
 
+/*
+ * The request ended: a body may have shown what its head did not, that another reader may frame
+ * it otherwise (a trailer section's field lines, a chunk-size line's bare LF). Such a request
+ * is the last exchange on both connections, as one whose head showed it (route), and the note,
+ * written when the upstream connection was ready, says so. A request hspy answered itself
+ * (RQ_OVER) was never forwarded and its connection closes anyway.
+ */
+static void desync_in_body(struct relay *r, struct exchange *ex)
+{
+    if (r->desync != W_NONE || r->rq == RQ_OVER || r->tunnel)
+        return;
+    const struct warning *risk = exchange_desync_warning(ex);
+    if (!risk)
+        return;
+    r->desync = risk->code;
+    r->close_after = true;
+    r->px->counters.ambiguous++;
+    if (r->up && ex->t[T_UP_CONNECTED])
+        note_upstream(r, ex);
+}
+
 static int on_event(void *data, struct conversation *conv, struct exchange *ex, enum conv_event ev,
                     enum side side, const uint8_t *p, size_t n)
 {
@@ -357,6 +379,7 @@ static int on_event(void *data, struct conversation *conv, struct exchange *ex, 
         r->req_done = true;
         r->req_broken = !(ex->req.flags & MSG_COMPLETE);
         r->broken |= r->req_broken;
+        desync_in_body(r, ex);
         store_touch(store, ex);
         return CONV_PAUSE;
     case CONV_RESP_INTERIM:

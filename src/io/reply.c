@@ -444,13 +444,14 @@ static void echo_body(struct reply *r, const uint8_t *p, size_t n)
     }
 }
 
-/* The request's trailer fields, after its payload (only a chunked request has any). */
+/* The request's chunk extensions and trailer fields, after its payload (only a chunked request
+ * has any). */
 static void echo_trailer(struct reply *r, const struct message *req)
 {
-    if (!req->trailer)
+    if (!req->trailer && !req->chunk_ext)
         return;
     struct dynbuf t;
-    dynbuf_init(&t, (size_t)req->trailer_len + sizeof ECHO_TRAILER_MARK + 2);
+    dynbuf_init(&t, echo_text_trailer_max(req));
     echo_text_trailer(req, &t);
     echo_body(r, t.data, t.len);
     dynbuf_cleanup(&t);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the echo and the records of `hspy listen` show of what a client sent, where bytes could
-# go missing: a chunked request's trailer fields (text and JSON echo, and the record, body kept
-# or not); every NUL byte of a head counted on its one warning; what arrived of the request
+# go missing: a chunked request's trailer fields and chunk extensions (text and JSON echo, and
+# the record, body kept or not); every NUL byte of a head counted on its one warning; what arrived of the request
 # line of a head answered 408 or 431 (access log line and --json), and no body to HEAD there.
 . "$(dirname "$0")/lib/listen.sh"
 need python3
@@ -15,6 +15,10 @@ $RAW "$PORT" --send "$CHUNKED\r\n5\r\nhello\r\n$TRAILER" >"$T/trailer.text"
 $RAW "$PORT" --send "${CHUNKED}Accept: application/json\r\n\r\n5\r\nhello\r\n$TRAILER" \
     >"$T/trailer.json"
 $RAW "$PORT" --send 'GET /nul HTTP/1.1\r\nHost: a\r\nX-A: 1\x002\r\nX-B: \x00\x00\r\n\r\n' >/dev/null
+EXT='POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n'
+EXT_BODY='5;sig="\x1b[2J"\r\nhello\r\n0;end\r\nX-Sum: abc\r\n\r\n'
+$RAW "$PORT" --send "$EXT\r\n$EXT_BODY" >"$T/ext.text"
+$RAW "$PORT" --send "${EXT}Accept: application/json\r\n\r\n$EXT_BODY" >"$T/ext.json"
 listen_stop
 check "the record keeps the trailer fields of a body past --body-keep" \
     test "$(pyq "$LISTEN_OUT" '[e["request"]["trailers"] for e in ex if e["request"]["target"] == "/t"]')" = \
@@ -43,6 +47,19 @@ dechunk "$T/trailer.text" >"$T/trailer.text.body"
 check "text echo: the body, then the trailer fields as sent" \
     test "$(tail -c 57 "$T/trailer.text.body" | od -An -c | tr -s ' \n' ' ')" = \
     "$(printf 'hello\r\n-- trailer section --\r\nX-Sum: abc\r\nX-Odd: \033[31m\351\r\n' | od -An -c | tr -s ' \n' ' ')"
+dechunk "$T/ext.text" >"$T/ext.text.body"
+printf 'hello\r\n-- chunk extensions --\r\nchunk 1 (5 bytes): ;sig="\\x1b[2J"\r\nlast chunk: ;end\r\n-- trailer section --\r\nX-Sum: abc\r\n' >"$T/ext.want"
+check "text echo: the body, the chunk extensions (escaped), then the trailer fields" \
+    sh -c 'tail -c "$(wc -c <"$1")" "$2" | cmp -s - "$1"' _ "$T/ext.want" "$T/ext.text.body"
+EXT_JSON='[{"chunk": 1, "size": 5, "extensions": ";sig=\"\u001b[2J\"", "cut": false}, {"chunk": 2, "size": 0, "extensions": ";end", "cut": false}]'
+check "JSON echo: the chunk extensions with their chunks" \
+    test "$(python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().partition(b"\r\n\r\n")[2])
+print(json.dumps(d["chunk_extensions"]), d["chunk_extensions_unlisted"])' "$T/ext.json")" = "$EXT_JSON 0"
+check "the record keeps them, past --body-keep" \
+    test "$(pyq "$LISTEN_OUT" '[e["request"]["chunk_extensions"] for e in ex if e["request"]["target"] == "/x"][0]')" = \
+    "$EXT_JSON"
 check "JSON echo: the trailer fields as pairs, escaped" \
     test "$(python3 -c '
 import json, sys

@@ -62,7 +62,13 @@ def answer(c, conn):
                 buf = until(c, buf, lambda b: b"\r\n" in b)
                 size_line, _, buf = buf.partition(b"\r\n")
                 size = int(size_line.split(b";")[0], 16)
-                buf = until(c, buf, lambda b: len(b) >= size + 2)[size + 2:]
+                if size:
+                    buf = until(c, buf, lambda b: len(b) >= size + 2)[size + 2:]
+            while True:  # the trailer section: lines up to an empty one, each ended by CR LF
+                buf = until(c, buf, lambda b: b"\r\n" in b)
+                line, _, buf = buf.partition(b"\r\n")
+                if not line:
+                    break
         length = length or 0
         buf = until(c, buf, lambda b: len(b) >= length)[length:]
         nreq += 1
@@ -154,8 +160,36 @@ for head in 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked' \
         test "$(curl -s "$PURL/after$n")" = "conn $conn req 1 GET /after$n HTTP/1.1"
 done
 
+# A chunked body's trailer section is framed by its lines as a head is: one every reader frames
+# alike leaves the connections as they were; one whose field lines another reader may split
+# otherwise (whitespace before a colon, a bare LF) ends them, once the request has ended.
+n=0
+for trailer in 'X-Sum: 1' 'X-Sum : 1' 'X-A: 1\nX-B: 2'; do
+    n=$((n + 1))
+    $RAW "$PPORT" --timeout 5 --send "POST /t$n HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n$trailer\r\n\r\n" >"$T/t$n"
+    check "trailer $n ($trailer) is answered" grep -q "POST /t$n HTTP/1.1\$" "$T/t$n"
+done
+check "... a plain trailer leaves its upstream connection in the pool" \
+    grep -q '^conn 8 req 2 POST /t1 HTTP/1.1$' "$T/t1"
+check "... a trailer with whitespace before a colon does not" \
+    grep -q '^conn 8 req 3 POST /t2 HTTP/1.1$' "$T/t2"
+check "... nor one with a bare LF" grep -q '^conn 9 req 1 POST /t3 HTTP/1.1$' "$T/t3"
+check "... and the next client gets a new upstream connection" \
+    test "$(curl -s "$PURL/after-t3")" = "conn 10 req 1 GET /after-t3 HTTP/1.1"
+
 check "hspy proxy exits with status 0" proxy_stop
-check "twenty-one exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 21
+check "twenty-five exchanges recorded" test "$(pyq "$PROXY_OUT" 'len(ex)')" = 25
+check "the plain trailer's exchange does not end its connections" \
+    test "$(pyq "$PROXY_OUT" '"last exchange" in ex[21].get("note", "")')" = False
+check "the trailer with whitespace before a colon: its note says it ended both connections" \
+    grep -q "last exchange on both connections (ws-before-colon" \
+    <<<"$(pyq "$PROXY_OUT" "ex[22].get('note', '')")"
+check "... and its warning points at the trailer's line" \
+    test "$(pyq "$PROXY_OUT" '[(w["code"], w["offset"]) for w in ex[22]["warnings"]]')" = \
+    '[["ws-before-colon", 74]]'
+check "the trailer with a bare LF: its note says it ended both connections" \
+    grep -q "last exchange on both connections (bare-lf" \
+    <<<"$(pyq "$PROXY_OUT" "ex[23].get('note', '')")"
 check "the plain chunked request's exchange does not end its connections" \
     test "$(pyq "$PROXY_OUT" '"last exchange" in ex[9].get("note", "")')" = False
 for i in 1 2 3 4 5; do
@@ -168,8 +202,8 @@ check "the smuggling request has its cl-and-te warning" \
 check "the victim's exchange is its own request and answer" \
     test "$(pyq "$PROXY_OUT" '(ex[3]["request"]["target"], len(ex[3]["warnings"]), ex[3]["response"]["body"].strip())')" = \
     "('/victim', 0, 'conn 2 req 1 GET /victim HTTP/1.1')"
-check "the summary counts eight upstream connections and thirteen reuses" \
-    grep -q '; upstream: 8 connections, 13 reuses,' "$PROXY_ERR"
-check "... and seven ambiguous requests that ended their connections" \
-    grep -q '; 7 ambiguous requests ended their connections$' "$PROXY_ERR"
+check "the summary counts ten upstream connections and fifteen reuses" \
+    grep -q '; upstream: 10 connections, 15 reuses,' "$PROXY_ERR"
+check "... and nine ambiguous requests that ended their connections" \
+    grep -q '; 9 ambiguous requests ended their connections$' "$PROXY_ERR"
 finish

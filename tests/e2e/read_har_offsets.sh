@@ -204,14 +204,15 @@ assert {w["side"] for w in t["warnings"] if w["code"] == "capture-gap"} == {"req
 u = recs("upgrade-gaps")[0]
 assert "tunnel" in u["flags"] and any(w["code"] == "capture-gap" for w in u["warnings"]), u
 EOF
-# A request head the capture ended inside: its URL from the request line as far as it came,
-# in the HAR written from the capture and in the one written from that HAR.
-check "a request head never finished: its method and URL in both HAR files" python3 - \
+# A request head the capture ended inside: its URL from the request line as far as it came and
+# the whole Host line that came, its query's pairs, in the HAR written from the capture and in
+# the one written from that HAR.
+check "a request head never finished: its method, URL and query in both HAR files" python3 - \
     "$WORK/head-unfinished.pcap.a.har" "$WORK/head-unfinished.pcap.b.har" <<'EOF'
 import json, sys
 for path in sys.argv[1:]:
     r = json.load(open(path))["log"]["entries"][0]["request"]
-    got = (r["method"], r["url"])
-    assert got == ("GET", "http://10.1.0.2:8080/never/finished?q=1"), (path, got)
+    got = (r["method"], r["url"], [(q["name"], q["value"]) for q in r["queryString"]])
+    assert got == ("GET", "http://example.test/never/finished?q=1", [("q", "1")]), (path, got)
 EOF
 finish

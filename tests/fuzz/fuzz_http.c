@@ -2,7 +2,9 @@
  * Fuzzes the head parser. The first byte picks requests or responses and a split point; the
  * rest is the input. Invariants: the result never exceeds the input, every span lies inside
  * it, counts respect the capacity, and parsing whole or in two pieces gives the same result.
- * Requests are also read as an unparsed request line (http_peek_request_line).
+ * Requests are also read as an unparsed request line (http_peek_request_line), and every input
+ * as an unparsed head's field (http_peek_field) and a trailer section's field lines
+ * (http_trailer_check).
  */
 #include "fuzzcheck.h"
 #include <stdint.h>
@@ -103,6 +105,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(wa.w[i].code < W__COUNT && wa.w[i].off <= n);
     if (kind == HTTP_REQUEST)
         check_peek(p, n, n ? (size_t)(data[0] >> 1) % (n + 1) : 0);
+    /* A field read from the bytes as from a head not parsed: inside them. */
+    struct http_span host;
+    if (http_peek_field(p, n, "host", &host))
+        check_span(host, n);
+    /* The same bytes as a trailer section's field lines: warnings inside them. */
+    struct http_warnings wt = {.n = 0};
+    http_trailer_check(p, n, &wt);
+    for (uint16_t i = 0; i < wt.n; i++)
+        CHECK(wt.w[i].code < W__COUNT && wt.w[i].off < n && wt.w[i].code != W_NAME_TYPO);
     free(p);
     return 0;
 }

@@ -82,6 +82,8 @@ static void test_pick(void **state)
         {"application/x-www-form-urlencoded", "a=1&b=two+words", 0, BODYVIEW_FORM},
         {"application/x-www-form-urlencoded", "{\"sent\": \"by curl -d\"}", 0, BODYVIEW_JSON},
         {NULL, "user=alice&pass=x%21", 0, BODYVIEW_FORM},
+        /* and in front of a form, which its readers skip as well */
+        {NULL, "\xef\xbb\xbfuser=alice&pass=x%21", 0, BODYVIEW_FORM},
         {NULL, "user=alice and bob", 0, BODYVIEW_TEXT},
         {"multipart/form-data; boundary=XyZ", "--XyZ\r\n\r\nx\r\n--XyZ--\r\n", 0,
          BODYVIEW_MULTIPART},
@@ -343,6 +345,16 @@ static void test_form(void **state)
     /* Control bytes decoded from %XX are still escaped. */
     v = sview("application/x-www-form-urlencoded", "k=%1B%5B2J%00", BODYVIEW_FORM);
     expect_render(v, "k: \\x1b[2J\\x00\n");
+    bodyview_free(v);
+    /* A UTF-8 byte order mark in front: no part of the first name, named by the heading; a
+     * U+FEFF further on is a character of the field, escaped as the invisible one it is. */
+    v = sview("application/x-www-form-urlencoded",
+              "\xef\xbb\xbf"
+              "a=1&%EF%BB%BFb=2",
+              BODYVIEW_AUTO);
+    assert_int_equal(bodyview_mode(v), BODYVIEW_FORM);
+    expect_render(v, "a: 1\n\\u{feff}b: 2\n");
+    assert_string_equal(bodyview_describe(v), "form, utf-8 with BOM");
     bodyview_free(v);
 }
 

@@ -47,7 +47,22 @@ struct result {
     int status;
     size_t used;
     struct http_warnings w;
+    char exts[4096]; /* the kept extensions: "chunk/size/bytes" ('!' after a cut one), '|'
+                        between, "+N" for N unlisted */
 };
+
+static void describe_exts(const struct chunked *c, char *out, size_t outlen)
+{
+    size_t at = 0, pos = 0;
+    struct chunked_ext e;
+    out[0] = '\0';
+    while (chunked_ext_next(c->exts.data, c->exts.len, &pos, &e))
+        at += (size_t)snprintf(out + at, outlen - at, "%s%u/%llx/%.*s%s", at ? "|" : "", e.chunk,
+                               (unsigned long long)e.size, (int)e.len, (const char *)e.ext,
+                               e.cut ? "!" : "");
+    if (c->ext_unlisted)
+        snprintf(out + at, outlen - at, "+%u", c->ext_unlisted);
+}
 
 /* Feeds in pieces given by cuts (ascending, ending at n). */
 static void run(const uint8_t *in, size_t n, const size_t *cuts, size_t ncuts, struct result *r)
@@ -79,7 +94,67 @@ static void run(const uint8_t *in, size_t n, const size_t *cuts, size_t ncuts, s
         from = cuts[i];
     }
     r->status = c.status;
+    describe_exts(&c, r->exts, sizeof r->exts);
     chunked_cleanup(&c);
+}
+
+/*
+ * Chunk extensions kept for display: what followed each size (extensions, whitespace) with the
+ * chunk it came with, the first CHUNKED_EXT_KEPT_MAX lines, each cut at CHUNKED_EXT_LINE_MAX
+ * bytes, the rest counted; the same however the body was cut.
+ */
+static void test_extensions(void **state)
+{
+    (void)state;
+    char many[1024] = "", longline[CHUNKED_EXT_LINE_MAX + 64], want_long[1024];
+    for (int i = 0; i < 11; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "1;n=%d\r\nx\r\n", i);
+    strcat(many, "0\r\n\r\n");
+    memset(longline, 'e', sizeof longline);
+    memcpy(longline, "2;", 2);
+    memcpy(longline + sizeof longline - 12, "\r\nab\r\n0\r\n\r\n", 11);
+    longline[sizeof longline - 1] = '\0';
+    snprintf(want_long, sizeof want_long, "1/2/;%.*s!", CHUNKED_EXT_LINE_MAX - 1, longline + 2);
+    static char want_many[1024];
+    want_many[0] = '\0';
+    for (int i = 0; i < CHUNKED_EXT_KEPT_MAX; i++)
+        snprintf(want_many + strlen(want_many), sizeof want_many - strlen(want_many),
+                 "%s%d/1/;n=%d", i ? "|" : "", i + 1, i);
+    strcat(want_many, "+3");
+    const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"5\r\nhello\r\n0\r\n\r\n", ""},
+        {"5;a=b\r\nhello\r\n3 ; q=\"x y\"\r\nabc\r\n0;end\r\n\r\n",
+         "1/5/;a=b|2/3/ ; q=\"x y\"|3/0/;end"},
+        {"A;\x1b[2J\r\n0123456789\r\n0\r\n\r\n", "1/a/;\x1b[2J"},
+        {"5 \r\nhello\r\n0\r\n\r\n", "1/5/ "},
+        {"5;a\nhello\n0\n\n", "1/5/;a"},
+        /* a line cut short by the end of the body, or by a byte that ends its framing */
+        {"5;a=b", "1/5/;a=b"},
+        {"5;a=b\rx", "1/5/;a=b"},
+        {"5x;a\r\n", ""},
+        {many, want_many},
+        {longline, want_long},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        size_t n;
+        uint8_t *in = tu_unescape(cases[ci].in, &n);
+        size_t all[1] = {n};
+        struct result r;
+        run(in, n, all, 1, &r);
+        if (strcmp(r.exts, cases[ci].want) != 0)
+            fail_msg("case %zu: extensions '%s', want '%s'", ci, r.exts, cases[ci].want);
+        dynbuf_cleanup(&r.payload);
+        for (size_t cut = 1; cut < n; cut++) {
+            size_t two[2] = {cut, n};
+            run(in, n, two, 2, &r);
+            if (strcmp(r.exts, cases[ci].want) != 0)
+                fail_msg("case %zu cut at %zu: extensions '%s'", ci, cut, r.exts);
+            dynbuf_cleanup(&r.payload);
+        }
+        free(in);
+    }
 }
 
 static void test_table(void **state)
@@ -221,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_decode_all),
+        cmocka_unit_test(test_extensions),
         cmocka_unit_test(test_step_never_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -580,6 +580,65 @@ static void test_smuggling_cl_te(void **state)
 }
 
 /*
+ * A chunked body's trailer section is judged as a head's field lines are, once it has ended (so
+ * however its bytes came): the warnings count from the side's first byte, and the NUL bytes'
+ * warning lists where they are, as a head's does. The trailer starts at offset 65 of the
+ * request, after the head (56 bytes), a chunk (6) and the last chunk (3).
+ */
+static void test_trailer_warnings(void **state)
+{
+    (void)state;
+#define TRAILER_REQ                                                                                \
+    "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+#define TRAILER_RESP "HTTP/1.1 204 No Content\r\n\r\n"
+    static const struct {
+        const char *trailer;
+        const char *warnings;
+        const char *nul_detail; /* the nul-byte warning's detail, or NULL */
+    } cases[] = {
+        {"X-Sum: 1\r\n\r\n", "", NULL},
+        {"X-Sum : 1\r\n\r\n", " !ws-before-colon@c70", NULL},
+        {"X-Sum: 1\r\n  more\r\n\r\n", " !obs-fold@c75", NULL},
+        {"  first\r\n\r\n", " !obs-fold@c65", NULL},
+        {"X-Sum: a\\0b\\0\r\nY: \\0\r\n\r\n", " !nul-byte@c73", "3 NUL bytes: at 73, 75, 81"},
+        {"X-Sum: a\rb\r\n\r\n", " !bare-cr@c73", NULL},
+        {"X-Sum: a\x01z\x02\r\n\r\n", " !invalid-value-char@c73 !invalid-value-char@c75", NULL},
+        {"X(y): 1\r\n\r\n", " !invalid-name-char@c66", NULL},
+        {": 1\r\n\r\n", " !empty-header-name@c65", NULL},
+        {"junk\r\n\r\n", " !header-without-colon@c65", NULL},
+        /* the decoder's own findings stay as they were; a name near a framing field is no
+         * warning in a trailer, which frames nothing */
+        {"X-Sum: 1\nContent-Lenght: 2\r\n\r\n", " !bare-lf@c73", NULL},
+        {"Content-Length: 2\r\n\r\n", " !trailer-forbidden@c65", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[256], want[512];
+        snprintf(req, sizeof req, "%s%s", TRAILER_REQ, cases[i].trailer);
+        size_t n;
+        free(tu_unescape(req, &n));
+        snprintf(want, sizeof want, "#1 POST / -> 204 req[chunked 1/%zu] resp[none 0/27 i0]%s\n", n,
+                 cases[i].warnings);
+        const struct step s[] = {{C, req}, {S, TRAILER_RESP}, {NULL, NULL}};
+        check_settled(s, &LIVE, want);
+        struct recorder r;
+        struct dynbuf out;
+        play(s, &LIVE, 0, &out, &r);
+        const char *detail = NULL;
+        for (uint16_t k = 0; k < r.ex[0]->nwarnings; k++)
+            if (r.ex[0]->warnings[k].code == W_NUL_BYTE)
+                detail = r.ex[0]->warnings[k].detail;
+        if (cases[i].nul_detail)
+            assert_string_equal(detail, cases[i].nul_detail);
+        else
+            assert_null(detail);
+        exchange_free(r.ex[0]);
+        dynbuf_cleanup(&out);
+    }
+#undef TRAILER_REQ
+#undef TRAILER_RESP
+}
+
+/*
  * Which request heads another reader may split or frame differently (exchange_desync_warning,
  * the proxy's reason to end both connections after the exchange): the first such warning's
  * name, or "" for a head every reader frames alike.
@@ -613,6 +672,18 @@ static void test_desync_risk(void **state)
         {"POST / HTTP/1.1\r\nHost: h\r\nX(y): chunked\r\n\r\n", "invalid-name-char"},
         {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encodng: chunked\r\n\r\n", "header-name-typo"},
         {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\x0b\r\n\r\n", "invalid-value-char"},
+        /* A trailer section is framed by its lines as a head is. */
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: 1\r\n\r\n", ""},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A : 1\r\n\r\n",
+         "ws-before-colon"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: 1\r\n "
+         "b\r\n\r\n",
+         "obs-fold"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: 1\rX\r\n\r\n",
+         "bare-cr"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: 1\nX-B: "
+         "2\r\n\r\n",
+         "bare-lf"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct step s[] = {{C, cases[i].head}, {NULL, NULL}};
@@ -1411,6 +1482,7 @@ int main(void)
         cmocka_unit_test(test_http09_and_close_delimited),
         cmocka_unit_test(test_body_on_204),
         cmocka_unit_test(test_smuggling_cl_te),
+        cmocka_unit_test(test_trailer_warnings),
         cmocka_unit_test(test_desync_risk),
         cmocka_unit_test(test_leftover_requests_after_close),
         cmocka_unit_test(test_leftover_ends_body_then_partial_head),

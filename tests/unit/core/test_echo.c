@@ -117,6 +117,15 @@ static void test_forms(void **state)
     assert_string_equal(str(form, "n="), "&");
     assert_string_equal(str(form, "q"), "");
     json_decref(j);
+    /* a UTF-8 byte order mark in front is no part of the first name */
+    j = echo("POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: 6\r\n\r\n\xef\xbb\xbf"
+             "a=1",
+             1 << 20);
+    form = json_object_get(j, "form");
+    assert_string_equal(str(form, "a"), "1");
+    assert_int_equal(json_object_size(form), 1);
+    json_decref(j);
     /* multipart in a chunked body, with a binary file part */
     static const char part[] = "--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n"
                                "--B\r\nContent-Disposition: form-data; name=\"up\"; "
@@ -160,6 +169,74 @@ static void test_binary_and_latin1(void **state)
     json_t *h = json_array_get(json_object_get(j, "headers"), 1);
     assert_string_equal(json_string_value(json_array_get(h, 1)), "caf\xc3\xa9");
     json_decref(j);
+}
+
+/*
+ * A chunked request's chunk extensions: "chunk_extensions" with the chunk each came with, and
+ * the text echo's lines for them (escaped), before the trailer section, whatever was kept of
+ * the body; past CHUNKED_EXT_KEPT_MAX lines, a count.
+ */
+static void test_chunk_extensions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body; /* a chunked body; tu_unescape escapes */
+        const char *json; /* "chunk_extensions" and "chunk_extensions_unlisted", compact */
+        const char *text; /* echo_text_trailer's bytes */
+    } cases[] = {
+        {"5\r\nhello\r\n0\r\n\r\n", "[] 0", ""},
+        {"5;a=b\r\nhello\r\n0;end\r\nX-Sum: 1\r\n\r\n",
+         "[{\"chunk\":1,\"size\":5,\"extensions\":\";a=b\",\"cut\":false},"
+         "{\"chunk\":2,\"size\":0,\"extensions\":\";end\",\"cut\":false}] 0",
+         ECHO_CHUNK_EXT_MARK "chunk 1 (5 bytes): ;a=b\r\nlast chunk: ;end\r\n"
+                             "-- trailer section --\r\nX-Sum: 1\r\n"},
+        /* hostile bytes: escaped in the text, carried as Latin-1 in JSON */
+        {"1;x=\x1b[2J\xe9\r\nz\r\n0\r\n\r\n",
+         "[{\"chunk\":1,\"size\":1,\"extensions\":\";x=\\u001B[2J\\u00E9\",\"cut\":false}] 0",
+         ECHO_CHUNK_EXT_MARK "chunk 1 (1 bytes): ;x=\\x1b[2J\\xe9\r\n"},
+        {"1;a\r\nz\r\n1;b\r\nz\r\n1;c\r\nz\r\n1;d\r\nz\r\n1;e\r\nz\r\n1;f\r\nz\r\n"
+         "1;g\r\nz\r\n1;h\r\nz\r\n1;i\r\nz\r\n0;j\r\n\r\n",
+         NULL,
+         ECHO_CHUNK_EXT_MARK "chunk 1 (1 bytes): ;a\r\nchunk 2 (1 bytes): ;b\r\n"
+                             "chunk 3 (1 bytes): ;c\r\nchunk 4 (1 bytes): ;d\r\n"
+                             "chunk 5 (1 bytes): ;e\r\nchunk 6 (1 bytes): ;f\r\n"
+                             "chunk 7 (1 bytes): ;g\r\nchunk 8 (1 bytes): ;h\r\n"
+                             "2 more size lines with extensions, not kept\r\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[1024];
+        snprintf(req, sizeof req,
+                 "POST /t HTTP/1.1\\r\\nHost: h\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n%s",
+                 cases[i].body);
+        struct exchange *ex = request(req, 2); /* the body past the kept bytes */
+        assert_non_null(ex);
+        assert_true(ex->req.flags & MSG_COMPLETE);
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 20);
+        struct http_limits lim = HTTP_LIMITS_DEFAULT;
+        assert_int_equal(echo_json(ex, &lim, &out), 0);
+        json_t *j = json_loadb((const char *)out.data, out.len, 0, NULL);
+        assert_non_null(j);
+        char *arr = json_dumps(json_object_get(j, "chunk_extensions"),
+                               JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+        char got[2048];
+        snprintf(got, sizeof got, "%s %lld", arr,
+                 (long long)json_integer_value(json_object_get(j, "chunk_extensions_unlisted")));
+        free(arr);
+        if (cases[i].json && strcmp(got, cases[i].json) != 0)
+            fail_msg("case %zu: %s, expected %s", i, got, cases[i].json);
+        if (!cases[i].json)
+            assert_int_equal(json_integer_value(json_object_get(j, "chunk_extensions_unlisted")),
+                             2);
+        json_decref(j);
+        dynbuf_reset(&out);
+        echo_text_trailer(&ex->req, &out);
+        assert_true(out.len <= echo_text_trailer_max(&ex->req));
+        if (out.len != strlen(cases[i].text) || memcmp(out.data, cases[i].text, out.len) != 0)
+            fail_msg("case %zu: text '%s'", i, dynbuf_str(&out));
+        dynbuf_cleanup(&out);
+        exchange_free(ex);
+    }
 }
 
 static void test_truncated(void **state)
@@ -335,10 +412,15 @@ static void test_negotiate_fields(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),     cmocka_unit_test(test_json_body),
-        cmocka_unit_test(test_forms),     cmocka_unit_test(test_binary_and_latin1),
-        cmocka_unit_test(test_truncated), cmocka_unit_test(test_wants_json),
-        cmocka_unit_test(test_negotiate), cmocka_unit_test(test_negotiate_fields),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_json_body),
+        cmocka_unit_test(test_chunk_extensions),
+        cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_binary_and_latin1),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_wants_json),
+        cmocka_unit_test(test_negotiate),
+        cmocka_unit_test(test_negotiate_fields),
         cmocka_unit_test(test_trailers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

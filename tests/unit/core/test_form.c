@@ -8,6 +8,34 @@
 #include "hspy/dynbuf.h"
 #include "hspy/form.h"
 
+/* A urlencoded form's first field starts past a UTF-8 byte order mark, and only there. */
+static void test_urlencoded_skip(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        size_t skip;
+    } cases[] = {
+        {"\xef\xbb\xbf"
+         "a=1",
+         3},
+        {"\xef\xbb\xbf", 3},
+        {"\xef\xbb", 0},
+        {"a=\xef\xbb\xbf", 0},
+        {"\xfe\xff"
+         "a",
+         0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = strlen(cases[i].body);
+        uint8_t *exact = malloc(n ? n : 1); /* exact size: a read past it is caught */
+        memcpy(exact, cases[i].body, n);
+        assert_int_equal(form_urlencoded_skip(exact, n), cases[i].skip);
+        free(exact);
+    }
+}
+
 static void test_boundary(void **state)
 {
     (void)state;
@@ -105,9 +133,8 @@ static void test_no_delimiter(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_boundary),
-        cmocka_unit_test(test_parts),
-        cmocka_unit_test(test_cut_everywhere),
+        cmocka_unit_test(test_urlencoded_skip), cmocka_unit_test(test_boundary),
+        cmocka_unit_test(test_parts),           cmocka_unit_test(test_cut_everywhere),
         cmocka_unit_test(test_no_delimiter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -306,10 +306,13 @@ static const struct url_case URLS[] = {
     {"GET /x#frag HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n", NULL, "http://h/x%23frag"},
     {"GET /\\x1b[2J HTTP/1.1\\r\\nHost: h\\x01\\r\\n\\r\\n", NULL, "http://h%01/%1B%5B2J"},
     /* A head that never finished (a head timeout, a capture ending in it): its target as far
-     * as it arrived, the server's address for the host; about:blank without a method and a
-     * target, or for bytes that are no request line. */
+     * as it arrived, the host of a whole Host line, else the server's address; about:blank
+     * without a method and a target, or for bytes that are no request line. */
     {"GET /half?q=1 HTTP/1.1\\r\\nHost: a.example\\r\\nUser-Ag", "192.0.2.7",
-     "http://192.0.2.7:80/half?q=1"},
+     "http://a.example/half?q=1"},
+    {"GET /half?q=1 HTTP/1.1\\r\\nHost: a.exam", "192.0.2.7", "http://192.0.2.7:80/half?q=1"},
+    {"GET /half HTTP/1.1\\r\\nHost: a.example\\r\\n folded\\r\\n", "192.0.2.7",
+     "http://192.0.2.7:80/half"},
     {"POST /cut-in-targ", "192.0.2.7", "http://192.0.2.7:80/cut-in-targ"},
     {"\\r\\nGET /after-crlf HTTP/1.1\\r\\n", "192.0.2.7", "http://192.0.2.7:80/after-crlf"},
     {"GET /a b", "192.0.2.7", "http://192.0.2.7:80/a"},
@@ -362,20 +365,27 @@ static void test_no_response(void **state)
     exchange_free(ex);
 }
 
-/* A request head that never finished: method and URL as far as they arrived, the sizes unknown;
- * the record keeps the bytes for the way back. */
+/* A request head that never finished: method and URL as far as they arrived (the host of its
+ * whole Host line), the query's pairs, the sizes unknown; the record keeps the bytes for the
+ * way back. */
 static void test_unfinished_request_head(void **state)
 {
     (void)state;
     struct exchange *ex =
-        tu_exchange_text("PUT /up/load?x=1 HTTP/1.1\\r\\nHost: h\\r\\nContent-Le",
+        tu_exchange_text("PUT /up/load?x=1&y=%41+b HTTP/1.1\\r\\nHost: h\\r\\nContent-Le",
                          "HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\n\\r\\n", 1);
     endpoint_set(&ex->server, "192.0.2.7", 8080);
     assert_false(ex->req.flags & MSG_HEAD);
     json_t *e = entry_of(ex);
     check_required(e);
     assert_string_equal(sat(e, "request.method"), "PUT");
-    assert_string_equal(sat(e, "request.url"), "http://192.0.2.7:8080/up/load?x=1");
+    assert_string_equal(sat(e, "request.url"), "http://h/up/load?x=1&y=%41+b");
+    json_t *q = at(e, "request.queryString");
+    assert_int_equal(json_array_size(q), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(q, 0), "name")), "x");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(q, 0), "value")), "1");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(q, 1), "name")), "y");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(q, 1), "value")), "A+b");
     assert_int_equal(json_integer_value(at(e, "request.headersSize")), -1);
     assert_int_equal(json_integer_value(at(e, "response.status")), 408);
     json_decref(e);
@@ -438,6 +448,11 @@ static const struct post_case {
     {"urlencoded, charset", "Application/X-WWW-Form-Urlencoded ; charset=UTF-8", "x=%C3%A9",
      "x=\xc3\xa9"},
     {"urlencoded, empty", "application/x-www-form-urlencoded", "&", ""},
+    {"urlencoded after a byte order mark", "application/x-www-form-urlencoded",
+     "\\xef\\xbb\\xbf"
+     "a=1&%EF%BB%BFb=2",
+     "a=1|\xef\xbb\xbf"
+     "b=2"},
     {"not a form type", "application/x-www-form-urlencodedX", "a=1", NULL},
     {"multipart", MP,
      PART("name=\"a\"", "1") PART("name=\"f\"; filename=\"f.bin\"\\r\\nContent-Type: "

@@ -551,6 +551,48 @@ static const struct {
     {"\x16\x03\x01\\0\xa5 \n", "\x16\x03\x01\\0\xa5", "", true, false},
 };
 
+/* A field of a head not parsed, read from the bytes that arrived: only a whole line counts. */
+static const struct {
+    const char *in, *name;
+    const char *value; /* NULL: none */
+} PEEK_FIELDS[] = {
+    {"GET / HTTP/1.1\r\nHost: a.example\r\nUser-Ag", "host", "a.example"},
+    {"GET / HTTP/1.1\r\nhOST:   a.example  \r\n", "host", "a.example"},
+    {"\r\nGET / HTTP/1.1\nX: 1\nHost:b\nAcc", "host", "b"},
+    {"GET / HTTP/1.1\r\nHost: a.exa", "host", NULL},
+    {"GET / HTTP/1.1\r\nHost: a.example\r", "host", NULL},
+    {"GET / HTTP/1.1\r\nHost: a\r\n b\r\n", "host", NULL},
+    {"GET / HTTP/1.1\r\nHost : a\r\n", "host", NULL},
+    {"GET / HTTP/1.1\r\nHostname: a\r\n", "host", NULL},
+    {"GET / HTTP/1.1\r\n\r\nHost: late\r\n", "host", NULL},
+    {"Host: a\r\nHost: b\r\n", "host", "b"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n", "host", "a"},
+    {"GET / HTTP/1.1\r\nHost:\r\n", "host", ""},
+    {"Host: a", "host", NULL},
+    {"", "host", NULL},
+};
+
+static void test_peek_field(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof PEEK_FIELDS / sizeof PEEK_FIELDS[0]; i++) {
+        size_t n;
+        uint8_t *in = tu_unescape(PEEK_FIELDS[i].in, &n);
+        /* an exact-size copy, so that a read past it is caught */
+        uint8_t *exact = malloc(n ? n : 1);
+        memcpy(exact, in, n);
+        struct http_span v;
+        bool got = http_peek_field(exact, n, PEEK_FIELDS[i].name, &v);
+        if (got != (PEEK_FIELDS[i].value != NULL))
+            fail_msg("case %zu (%s): found %d", i, PEEK_FIELDS[i].in, got);
+        if (got && !http_span_eq(exact, v, PEEK_FIELDS[i].value))
+            fail_msg("case %zu (%s): value '%.*s'", i, PEEK_FIELDS[i].in, (int)v.len,
+                     (const char *)exact + v.off);
+        free(exact);
+        free(in);
+    }
+}
+
 static void test_peek_request_line(void **state)
 {
     (void)state;
@@ -971,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_endless_tiny_lines),
         cmocka_unit_test(test_looks_like_and_resync),
         cmocka_unit_test(test_peek_request_line),
+        cmocka_unit_test(test_peek_field),
         cmocka_unit_test(test_has_lf_from),
         cmocka_unit_test(test_nul_count),
         cmocka_unit_test(test_value_scan_every_byte),

@@ -199,6 +199,25 @@ static void test_chunked_and_interim(void **state)
     char *t = json_dumps(json_object_get(json_object_get(v, "response"), "trailers"), JSON_COMPACT);
     assert_string_equal(t, "[[\"X-Trailer\",\"t\"],[\"X-Two\",\"2\"]]");
     free(t);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(v, "response"), "chunk_extensions")), 0);
+    json_decref(v);
+    /* The chunk extensions as the conversation keeps them (message.chunk_ext: the list's length
+     * and the lines not kept, then the list); bytes that are not UTF-8 in base64. */
+    static const char list[] = "2 4 ;ext=1\n3 0 ;\xe9\r\n";
+    uint32_t head[2] = {sizeof list - 1, 5};
+    uint8_t *ce = arena_alloc(&ex->arena, MESSAGE_CHUNK_EXT_HEAD + sizeof list - 1);
+    memcpy(ce, head, sizeof head);
+    memcpy(ce + MESSAGE_CHUNK_EXT_HEAD, list, sizeof list - 1);
+    ex->resp.chunk_ext = ce;
+    v = roundtrip(ex);
+    t = json_dumps(json_object_get(json_object_get(v, "response"), "chunk_extensions"),
+                   JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(t, "[{\"chunk\":2,\"size\":4,\"extensions\":\";ext=1\",\"cut\":false},"
+                           "{\"chunk\":3,\"size\":0,\"extensions\":{\"base64\":\"O+k=\"},"
+                           "\"cut\":true}]");
+    free(t);
+    assert_int_equal(iget(v, "response.chunk_extensions_unlisted"), 5);
     json_decref(v);
     exchange_free(ex);
 }

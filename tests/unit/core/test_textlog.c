@@ -154,6 +154,21 @@ static void test_full_record(void **state)
                 "< X-Sum: 1\xe2\x90\x8d\xe2\x90\x8a\n< X-Esc: \\x1b[2J\xe2\x90\x8d\xe2\x90\x8a\n"))
         fail_msg("no trailer section in:\n%s", got);
     free(got);
+    /* The chunk extensions (kept apart from raw too), between the body and the trailer, their
+     * bytes escaped. */
+    static const char list[] = "1 5 ;a=\x1b[2J\n2 0 ;end\r\n";
+    uint32_t head[2] = {sizeof list - 1, 1};
+    uint8_t *ce = arena_alloc(&ex->arena, MESSAGE_CHUNK_EXT_HEAD + sizeof list - 1);
+    memcpy(ce, head, sizeof head);
+    memcpy(ce + MESSAGE_CHUNK_EXT_HEAD, list, sizeof list - 1);
+    ex->resp.chunk_ext = ce;
+    got = full_of(ex, 8);
+    if (!strstr(got, "* 4 more bytes not shown (--body-limit 8)\n* response chunk extensions:\n"
+                     "< chunk 1 (5 bytes): ;a=\\x1b[2J\n< last chunk: ;end [cut]\n"
+                     "< 1 more size line with extensions, not kept\n"
+                     "* response trailer section:\n"))
+        fail_msg("no chunk extensions in:\n%s", got);
+    free(got);
     exchange_free(ex);
 }
 
