@@ -58,16 +58,17 @@ static void annotate(struct canvas_line *out, const struct exchange *ex, int sid
 }
 
 /*
- * Adds the lines of raw[from, to) split at LF. base_style applies to every line (interim
- * responses are dim); the first line is the start line.
+ * Adds the lines of raw[from, to) split at LF, dim (interim responses) or as field lines. A
+ * head's first line is its start line and its empty line ends it; side >= 0 marks the
+ * warnings at each line's offsets in that side's raw (a trailer, kept apart, has none).
  */
-static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side, const uint8_t *raw,
-                           size_t from, size_t to, bool dim)
+static void add_lines(struct doc *d, const struct detail_ctx *c, int side, const uint8_t *raw,
+                      size_t from, size_t to, bool dim, bool head)
 {
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
     size_t pos = from;
-    bool first = true;
+    bool first = head;
     while (pos < to) {
         const uint8_t *lf = memchr(raw + pos, '\n', to - pos);
         size_t end = lf ? (size_t)(lf - raw) : to;
@@ -75,14 +76,15 @@ static void add_head_lines(struct doc *d, const struct detail_ctx *c, int side, 
         size_t n = end - pos;
         if (n && raw[pos + n - 1] == '\r')
             n--;
-        if (n == 0 && lf && !first) /* the empty line that ends the head */
+        if (head && n == 0 && lf && !first) /* the empty line that ends the head */
             break;
         canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
         if (dim)
             canvas_put_bytes(&l, STYLE_DIM, raw + pos, n, 0);
         else
             msgtext_head_line(&l, raw + pos, n, first);
-        annotate(&l, c->ex, side, pos, next, c->g);
+        if (side >= 0)
+            annotate(&l, c->ex, side, pos, next, c->g);
         doc_add(d, &l);
         first = false;
         pos = next;
@@ -101,21 +103,7 @@ static void add_trailer(struct doc *d, const struct detail_ctx *c, const struct 
         return;
     doc_addf(d, STYLE_BOUNDARY, "%s%s trailer section, sent after the body %s%s", c->g->hline,
              c->g->hline, c->g->hline, c->g->hline);
-    struct canvas_line l;
-    canvas_line_init(&l, CANVAS_UNLIMITED);
-    const uint8_t *p = m->trailer, *end = m->trailer + m->trailer_len;
-    while (p < end) {
-        const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
-        const uint8_t *eol = lf ? lf : end;
-        size_t n = (size_t)(eol - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
-        msgtext_head_line(&l, p, n, false);
-        doc_add(d, &l);
-        p = lf ? lf + 1 : end;
-    }
-    canvas_line_cleanup(&l);
+    add_lines(d, c, -1, m->trailer, 0, m->trailer_len, false, false);
 }
 
 /* --- body section --- */
@@ -285,7 +273,7 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
     }
     for (uint8_t i = 0; i < m->ninterim; i++) {
         const struct message_interim *in = &m->interim[i];
-        add_head_lines(d, c, side, m->raw.data, in->off, (size_t)in->off + in->len, true);
+        add_lines(d, c, side, m->raw.data, in->off, (size_t)in->off + in->len, true, true);
     }
     if (!(m->flags & MSG_HEAD)) {
         if (m->flags & (MSG_UNPARSED | MSG_HTTP09) || (ex->flags & EX_DONE))
@@ -297,7 +285,7 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
     size_t head_end = (size_t)m->head_off + m->head.len;
     if (head_end > m->raw.len)
         head_end = m->raw.len;
-    add_head_lines(d, c, side, m->raw.data, (size_t)m->head_off + m->head.start, head_end, false);
+    add_lines(d, c, side, m->raw.data, (size_t)m->head_off + m->head.start, head_end, false, true);
     if (m->head.flags & HEAD_TRUNCATED)
         doc_addf(d, STYLE_WARN, "%s head longer than the limit: later fields not parsed",
                  c->g->truncated);
