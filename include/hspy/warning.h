@@ -134,9 +134,11 @@ enum warning_code warning_by_name(const char *name);
  * before a colon or after the start line, a line without a colon, odd characters in a name or
  * value, a NUL, a version that is not HTTP/1.x, fields past the parser's limits, a name one letter
  * off a known one), or how long the body is (every Content-Length and Transfer-Encoding
- * code). hspy frames such a request its own lenient way; an upstream that frames it another
- * way is out of step with hspy after it, so a proxy must not give that connection, or the
- * client's, to anybody else (request smuggling).
+ * code, and every chunk size line or chunk end that is not as RFC 9112 writes it: leading
+ * zeros, whitespace or odd bytes after the size, a chunk not ended by CRLF). hspy frames such a
+ * request its own lenient way; an upstream that frames it another way is out of step with hspy
+ * after it, so a proxy must not give that connection, or the client's, to anybody else (request
+ * smuggling).
  */
 bool warning_risks_desync(enum warning_code code);
 

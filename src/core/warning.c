@@ -214,7 +214,13 @@ bool warning_risks_desync(enum warning_code code)
     case W_NUL_BYTE:
     case W_NAME_TYPO:
     case W_HEAD_TOO_LARGE:
-    case W_TOO_MANY_HEADERS: return true;
+    case W_TOO_MANY_HEADERS:
+    case W_CHUNK_SIZE_INVALID:
+    case W_CHUNK_SIZE_OVERFLOW:
+    case W_CHUNK_SIZE_TOO_LONG:
+    case W_CHUNK_MISSING_CRLF:
+    case W_CHUNK_EXT_TOO_LONG:
+    case W_CHUNK_EXT_INVALID: return true;
     default: return false;
     }
 }

@@ -684,6 +684,18 @@ static void test_desync_risk(void **state)
         {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: 1\nX-B: "
          "2\r\n\r\n",
          "bare-lf"},
+        /* So are chunk size lines: readers differ on what they allow there. */
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=1\r\nhello\r\n"
+         "0\r\n\r\n",
+         ""},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n",
+         "chunk-ext-invalid"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "00000000000000005\r\nhello\r\n0\r\n\r\n",
+         "chunk-size-too-long"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n",
+         "chunk-missing-crlf"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct step s[] = {{C, cases[i].head}, {NULL, NULL}};
