@@ -23,6 +23,9 @@
  * end left out), each cut at CHUNKED_EXT_LINE_MAX bytes; the lines after those are counted.
  */
 enum { CHUNKED_EXT_KEPT_MAX = 8, CHUNKED_EXT_LINE_MAX = 256 };
+/* The most bytes a list of kept extensions takes: each line its bytes, the line end (2), the
+ * chunk number and the size (at most 10 and 16 digits) and their spaces. */
+enum { CHUNKED_EXT_LIST_MAX = CHUNKED_EXT_KEPT_MAX * (CHUNKED_EXT_LINE_MAX + 2 + 10 + 16 + 2) };
 
 /* One size line's extensions as chunked_ext_next hands them out. */
 struct chunked_ext {
@@ -94,6 +97,13 @@ size_t chunked_step(struct chunked *c, const uint8_t *p, size_t n, struct http_s
  * Returns false after the last one. Pure.
  */
 bool chunked_ext_next(const uint8_t *list, size_t n, size_t *pos, struct chunked_ext *e);
+
+/*
+ * Appends e to a list of kept extensions, as the decoder keeps one size line's (for lists read
+ * back from a file). Returns false, appending nothing, when e could not have been kept: more
+ * than CHUNKED_EXT_LINE_MAX bytes, a CR or LF in them, or no room left in list.
+ */
+bool chunked_ext_append(struct dynbuf *list, const struct chunked_ext *e);
 
 /*
  * Convenience for whole buffers (views, exports): de-chunks body (n bytes, starting at the

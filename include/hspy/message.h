@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hspy/arena.h"
 #include "hspy/chunked.h"
 #include "hspy/dynbuf.h"
 #include "hspy/framing.h"
@@ -175,6 +176,11 @@ bool message_chunk_ext_next(const struct message *m, size_t *pos, struct chunked
 
 /* How many size lines with extensions came after those kept (0 when none). */
 uint32_t message_chunk_ext_unlisted(const struct message *m);
+
+/* Sets m->chunk_ext, in arena a, to a list of kept extensions (chunked.h: len bytes at list)
+ * and the count of lines past it; leaves it NULL when both are empty. */
+void message_keep_chunk_ext(struct message *m, struct arena *a, const uint8_t *list, size_t len,
+                            uint32_t unlisted);
 
 /* The most bytes message_chunk_ext_text appends for a prefix and a line end of at most 4 bytes
  * each: every kept byte escaped (4 bytes at most), and the words around. */

@@ -32,15 +32,31 @@ void chunked_init(struct chunked *c, const struct http_limits *limits)
     memset(c, 0, sizeof *c);
     c->limits = limits;
     dynbuf_init(&c->trailer, limits->head_max);
-    /* each line: its bytes, the line end (2), the chunk number and the size (at most 10 and 16
-     * digits) and their spaces; and the terminator a formatted write asks room for */
-    dynbuf_init(&c->exts, CHUNKED_EXT_KEPT_MAX * (CHUNKED_EXT_LINE_MAX + 2 + 10 + 16 + 2) + 1);
+    /* and the terminator a formatted write asks room for */
+    dynbuf_init(&c->exts, CHUNKED_EXT_LIST_MAX + 1);
 }
 
 void chunked_cleanup(struct chunked *c)
 {
     dynbuf_cleanup(&c->trailer);
     dynbuf_cleanup(&c->exts);
+}
+
+/* A kept line's start: its chunk number and size (the list's format, see the top). */
+static void ext_line_start(struct dynbuf *list, uint32_t chunk, uint64_t size)
+{
+    dynbuf_printf(list, "%" PRIu32 " %" PRIx64 " ", chunk, size);
+}
+
+bool chunked_ext_append(struct dynbuf *list, const struct chunked_ext *e)
+{
+    if (e->len > CHUNKED_EXT_LINE_MAX || memchr(e->ext, '\r', e->len) ||
+        memchr(e->ext, '\n', e->len) || list->max - list->len < (size_t)e->len + 2 + 10 + 16 + 3)
+        return false;
+    ext_line_start(list, e->chunk, e->size);
+    dynbuf_append(list, e->ext, e->len);
+    dynbuf_adds(list, e->cut ? "\r\n" : "\n");
+    return true;
 }
 
 /* A byte of the current size line after its size (neither CR nor LF): kept, or counted. */
@@ -57,7 +73,7 @@ static void ext_byte(struct chunked *c, uint8_t b)
             return;
         }
         c->ext_lines++;
-        dynbuf_printf(&c->exts, "%" PRIu32 " %" PRIx64 " ", c->chunks + 1, c->size);
+        ext_line_start(&c->exts, c->chunks + 1, c->size);
     }
     if (!c->ext_keep)
         return;

@@ -418,14 +418,7 @@ static void release_held(struct conversation *c);
  * have stopped keeping long before they came. */
 static void keep_chunk_ext(struct exchange *ex, struct message *m, const struct chunked *ck)
 {
-    if (ck->exts.len == 0 && ck->ext_unlisted == 0)
-        return;
-    uint32_t head[2] = {(uint32_t)ck->exts.len, ck->ext_unlisted};
-    uint8_t *p = arena_alloc(&ex->arena, MESSAGE_CHUNK_EXT_HEAD + ck->exts.len);
-    memcpy(p, head, sizeof head);
-    if (ck->exts.len)
-        memcpy(p + MESSAGE_CHUNK_EXT_HEAD, ck->exts.data, ck->exts.len);
-    m->chunk_ext = p;
+    message_keep_chunk_ext(m, &ex->arena, ck->exts.data, ck->exts.len, ck->ext_unlisted);
 }
 
 /* The current message on side s ended; complete says whether framing was satisfied. */

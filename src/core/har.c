@@ -908,6 +908,30 @@ static void member_int_or_null(struct jsonwrite *w, const char *name, int64_t v)
     jsonwrite_int_or_null(w, v != 0, v);
 }
 
+/* The chunk extensions kept apart from raw: {"chunk", "size", "extensions" (base64), "cut"}
+ * objects, null when none were kept. */
+static void chunk_ext_list(struct jsonwrite *w, const struct message *m)
+{
+    if (!m->chunk_ext) {
+        jsonwrite_null(w);
+        return;
+    }
+    jsonwrite_begin_array(w);
+    size_t pos = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(m, &pos, &e)) {
+        jsonwrite_begin_object(w);
+        member_int(w, "chunk", e.chunk);
+        member_int(w, "size", (int64_t)e.size);
+        jsonwrite_name(w, "extensions");
+        jsonout_write_base64(w, e.ext, e.len);
+        jsonwrite_name(w, "cut");
+        jsonwrite_bool(w, e.cut);
+        jsonwrite_end(w);
+    }
+    jsonwrite_end(w);
+}
+
 /* Every field of struct message, so HAR import can rebuild it without guessing. */
 static void wire_message(struct jsonwrite *w, const struct message *m)
 {
@@ -944,6 +968,9 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
         jsonout_write_base64(w, m->trailer, m->trailer_len);
     else
         jsonwrite_null(w);
+    jsonwrite_name(w, "chunk_extensions");
+    chunk_ext_list(w, m);
+    member_int(w, "chunk_extensions_unlisted", message_chunk_ext_unlisted(m));
     jsonwrite_name(w, "interim");
     interim_list(w, m);
     member_int(w, "interim_dropped", m->interim_dropped);

@@ -263,6 +263,44 @@ static void restore_trailer(struct exchange *ex, struct message *m, const json_t
     dynbuf_cleanup(&b);
 }
 
+/*
+ * The chunk extensions kept apart from raw ("chunk_extensions", "chunk_extensions_unlisted"):
+ * entries the decoder could not have kept (past CHUNKED_EXT_KEPT_MAX, longer than a kept line,
+ * a CR or LF in them, not base64) are counted with the unlisted ones.
+ */
+static void restore_chunk_ext(struct exchange *ex, struct message *m, const json_t *rec)
+{
+    const json_t *list = json_object_get(rec, "chunk_extensions");
+    uint64_t unlisted = count_of(rec, "chunk_extensions_unlisted", 0);
+    if (!json_is_array(list) && unlisted == 0)
+        return;
+    struct dynbuf kept, ext;
+    dynbuf_init(&kept, CHUNKED_EXT_LIST_MAX + 1);
+    dynbuf_init(&ext, CHUNKED_EXT_LINE_MAX);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *text = jsonget_str(v, "extensions");
+        size_t n = jsonget_strlen(v, "extensions");
+        dynbuf_reset(&ext);
+        struct chunked_ext e = {
+            .chunk = (uint32_t)clamp(jsonget_int(v, "chunk", 0), UINT32_MAX),
+            .size = count_of(v, "size", 0),
+            .cut = json_is_true(json_object_get(v, "cut")),
+        };
+        bool ok = i < CHUNKED_EXT_KEPT_MAX && text && base64_decode(&ext, text, n) == 0;
+        e.ext = ext.data ? ext.data : (const uint8_t *)"";
+        e.len = (uint32_t)ext.len;
+        if (!ok || !chunked_ext_append(&kept, &e))
+            unlisted++;
+    }
+    message_keep_chunk_ext(m, &ex->arena, kept.data, kept.len,
+                           (uint32_t)(unlisted < UINT32_MAX ? unlisted : UINT32_MAX));
+    dynbuf_cleanup(&ext);
+    dynbuf_cleanup(&kept);
+}
+
 static enum body_kind body_kind_named(const char *name, enum body_kind fallback)
 {
     for (int k = BODY_NONE; k <= BODY_UNKNOWN; k++)
@@ -363,6 +401,7 @@ static bool restore_message(struct exchange *ex, enum side s, const json_t *rec,
     /* past raw when raw stopped keeping before the trailer section */
     m->trailer_off = clamp(jsonget_int(rec, "trailer_offset", 0), m->wire_bytes);
     restore_trailer(ex, m, rec);
+    restore_chunk_ext(ex, m, rec);
     m->interim_dropped = (uint16_t)clamp(jsonget_int(rec, "interim_dropped", 0), MESSAGE_COUNT_MAX);
     restore_interim(ex, m, json_object_get(rec, "interim"));
     restore_gaps(ex, m, sb);

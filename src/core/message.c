@@ -4,6 +4,7 @@
  */
 #include "hspy/message.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "hspy/chunked.h"
@@ -92,6 +93,20 @@ bool message_chunk_ext_next(const struct message *m, size_t *pos, struct chunked
         return false;
     return chunked_ext_next(m->chunk_ext + MESSAGE_CHUNK_EXT_HEAD, n - MESSAGE_CHUNK_EXT_HEAD, pos,
                             e);
+}
+
+void message_keep_chunk_ext(struct message *m, struct arena *a, const uint8_t *list, size_t len,
+                            uint32_t unlisted)
+{
+    if (len == 0 && unlisted == 0)
+        return;
+    assert(len <= UINT32_MAX);
+    uint32_t head[2] = {(uint32_t)len, unlisted};
+    uint8_t *p = arena_alloc(a, MESSAGE_CHUNK_EXT_HEAD + len);
+    memcpy(p, head, sizeof head);
+    if (len)
+        memcpy(p + MESSAGE_CHUNK_EXT_HEAD, list, len);
+    m->chunk_ext = p;
 }
 
 uint32_t message_chunk_ext_unlisted(const struct message *m)

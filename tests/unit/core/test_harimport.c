@@ -137,6 +137,21 @@ static const struct rt_case ROUND_TRIPS[] = {
       "\\r\\n--b--\\r\\n",
       "S:HTTP/1.1 204 No Content\\r\\n\\r\\n"},
      1 << 20},
+    /* more size lines with extensions than are kept, one cut at its length, all past the body
+     * bytes kept: the kept ones, the count of the others and the cut mark come back from the
+     * HAR, not from the raw bytes */
+    {"chunk extensions past the list",
+     {"C:POST /e HTTP/1.1\\r\\nHost: h\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n",
+      "C:2;long=qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+      "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+      "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+      "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+      "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\\r\\nab\\r\\n",
+      "C:1;n=1\\r\\nx\\r\\n1;n=2\\r\\nx\\r\\n1;n=3\\r\\nx\\r\\n1;n=4\\r\\nx\\r\\n1;n="
+      "5\\r\\nx\\r\\n1;n=6\\r\\nx\\r\\n1;n=7\\r\\nx\\r\\n1;n=8\\r\\nx\\r\\n1;n=9\\r\\nx\\r\\n0;"
+      "end\\r\\n\\r\\n",
+      "S:HTTP/1.1 204 No Content\\r\\n\\r\\n"},
+     16},
     {"orphan", {"S:HTTP/1.1 408 Request Timeout\\r\\nContent-Length: 0\\r\\n\\r\\n"}, 1 << 20},
     {"gap",
      {"C:GET /g HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
