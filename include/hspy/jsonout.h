@@ -97,6 +97,10 @@ json_t *jsonout_int_or_null(int64_t v);
  * writers that describe their records as jsonwrite calls. They read their arguments only.
  */
 void jsonout_write_base64(struct jsonwrite *w, const uint8_t *p, size_t n);
+/* A chunked body's kept chunk extensions (kept apart from raw, like the trailer): an array of
+ * {"chunk", "size", "extensions", "cut"} objects, the extensions as text where they are UTF-8
+ * (else base64), or always base64. */
+void jsonout_write_chunk_ext(struct jsonwrite *w, const struct message *m, bool base64);
 /* Returns true when p[0..n) went as base64 (not valid UTF-8). */
 bool jsonout_write_bytes(struct jsonwrite *w, const uint8_t *p, size_t n);
 void jsonout_write_endpoint(struct jsonwrite *w, const struct endpoint *e);

@@ -908,30 +908,6 @@ static void member_int_or_null(struct jsonwrite *w, const char *name, int64_t v)
     jsonwrite_int_or_null(w, v != 0, v);
 }
 
-/* The chunk extensions kept apart from raw: {"chunk", "size", "extensions" (base64), "cut"}
- * objects, null when none were kept. */
-static void chunk_ext_list(struct jsonwrite *w, const struct message *m)
-{
-    if (!m->chunk_ext) {
-        jsonwrite_null(w);
-        return;
-    }
-    jsonwrite_begin_array(w);
-    size_t pos = 0;
-    struct chunked_ext e;
-    while (message_chunk_ext_next(m, &pos, &e)) {
-        jsonwrite_begin_object(w);
-        member_int(w, "chunk", e.chunk);
-        member_int(w, "size", (int64_t)e.size);
-        jsonwrite_name(w, "extensions");
-        jsonout_write_base64(w, e.ext, e.len);
-        jsonwrite_name(w, "cut");
-        jsonwrite_bool(w, e.cut);
-        jsonwrite_end(w);
-    }
-    jsonwrite_end(w);
-}
-
 /* Every field of struct message, so HAR import can rebuild it without guessing. */
 static void wire_message(struct jsonwrite *w, const struct message *m)
 {
@@ -969,7 +945,10 @@ static void wire_message(struct jsonwrite *w, const struct message *m)
     else
         jsonwrite_null(w);
     jsonwrite_name(w, "chunk_extensions");
-    chunk_ext_list(w, m);
+    if (m->chunk_ext)
+        jsonout_write_chunk_ext(w, m, true);
+    else
+        jsonwrite_null(w);
     member_int(w, "chunk_extensions_unlisted", message_chunk_ext_unlisted(m));
     jsonwrite_name(w, "interim");
     interim_list(w, m);

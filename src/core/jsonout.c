@@ -466,9 +466,7 @@ static void write_trailers(struct jsonwrite *w, const struct message *m)
     jsonwrite_end(w);
 }
 
-/* A chunked body's kept chunk extensions: {"chunk", "size", "extensions", "cut"} objects (kept
- * apart from raw, like the trailer). */
-static void write_chunk_ext(struct jsonwrite *w, const struct message *m)
+void jsonout_write_chunk_ext(struct jsonwrite *w, const struct message *m, bool base64)
 {
     jsonwrite_begin_array(w);
     size_t pos = 0;
@@ -480,7 +478,10 @@ static void write_chunk_ext(struct jsonwrite *w, const struct message *m)
         jsonwrite_name(w, "size");
         jsonwrite_int(w, (int64_t)e.size);
         jsonwrite_name(w, "extensions");
-        write_text_or_base64(w, e.ext, e.len);
+        if (base64)
+            jsonout_write_base64(w, e.ext, e.len);
+        else
+            write_text_or_base64(w, e.ext, e.len);
         jsonwrite_name(w, "cut");
         jsonwrite_bool(w, e.cut);
         jsonwrite_end(w);
@@ -512,7 +513,7 @@ static void write_sizes(struct jsonwrite *w, const struct message *m, bool head)
     jsonwrite_name(w, "trailers");
     write_trailers(w, m);
     jsonwrite_name(w, "chunk_extensions");
-    write_chunk_ext(w, m);
+    jsonout_write_chunk_ext(w, m, false);
     jsonwrite_name(w, "chunk_extensions_unlisted");
     jsonwrite_int(w, message_chunk_ext_unlisted(m));
 }

@@ -189,22 +189,44 @@ static const struct rt_case ROUND_TRIPS[] = {
      1 << 20},
 };
 
+/* One entry imported by a fresh importer into a fresh store: the exchange built (asserted
+ * non-NULL), its id and whether the entry said it was done. */
+struct imported {
+    struct store st;
+    uint64_t conn, id;
+    bool done;
+    struct harimport *h;
+    struct exchange *ex;
+};
+
+static void import_one(struct imported *im, const json_t *entry)
+{
+    store_init(&im->st, 100, (size_t)1 << 30);
+    im->conn = 0;
+    im->h = importer(&im->st, &im->conn);
+    char why[200];
+    im->ex = harimport_build(im->h, entry, &im->id, &im->done, why, sizeof why);
+    assert_non_null(im->ex);
+}
+
+static void imported_cleanup(struct imported *im)
+{
+    exchange_free(im->ex);
+    harimport_cleanup(im->h);
+    free(im->h);
+    store_cleanup(&im->st);
+}
+
 static void round_trip(struct exchange *ex, const char *name)
 {
     json_t *a = entry_json(ex);
-    struct store st;
-    store_init(&st, 100, (size_t)1 << 30);
-    uint64_t conn = 0;
-    struct harimport *h = importer(&st, &conn);
-    uint64_t id;
-    bool done;
-    char why[200];
-    struct exchange *back = harimport_build(h, a, &id, &done, why, sizeof why);
-    assert_non_null(back);
-    assert_int_equal(id, 7);
-    assert_int_equal(done, (ex->flags & EX_DONE) != 0);
-    back->id = id;
-    if (done)
+    struct imported im;
+    import_one(&im, a);
+    struct exchange *back = im.ex;
+    assert_int_equal(im.id, 7);
+    assert_int_equal(im.done, (ex->flags & EX_DONE) != 0);
+    back->id = im.id;
+    if (im.done)
         back->flags |= EX_DONE;
     json_t *b = entry_json(back);
     if (!json_equal(a, b)) {
@@ -214,13 +236,10 @@ static void round_trip(struct exchange *ex, const char *name)
     }
     assert_int_equal(back->req.raw.len, ex->req.raw.len);
     assert_int_equal(back->resp.raw.len, ex->resp.raw.len);
-    assert_int_equal(h->counters.differs, 0);
+    assert_int_equal(im.h->counters.differs, 0);
     json_decref(a);
     json_decref(b);
-    exchange_free(back);
-    harimport_cleanup(h);
-    free(h);
-    store_cleanup(&st);
+    imported_cleanup(&im);
 }
 
 static void test_round_trips(void **state)
@@ -288,15 +307,9 @@ static void test_negative_counts(void **state)
     json_array_append_new(gaps, gap);
     json_object_set_new(resp, "gaps", gaps);
     json_object_set_new(hs, "connection", json_integer(-3));
-    struct store st;
-    store_init(&st, 100, (size_t)1 << 30);
-    uint64_t conn = 0;
-    struct harimport *h = importer(&st, &conn);
-    uint64_t id;
-    bool done;
-    char why[200];
-    struct exchange *back = harimport_build(h, a, &id, &done, why, sizeof why);
-    assert_non_null(back);
+    struct imported im;
+    import_one(&im, a);
+    const struct exchange *back = im.ex;
     assert_int_equal(back->req.wire_bytes, back->req.raw.len);
     assert_int_equal(back->resp.body_size, 0);
     assert_int_equal(back->resp.body_wire, 0);
@@ -306,11 +319,8 @@ static void test_negative_counts(void **state)
     assert_int_equal(back->resp.gaps[0].len, 0);
     assert_true(back->conn_id < 1000);
     json_decref(a);
-    exchange_free(back);
     exchange_free(ex);
-    harimport_cleanup(h);
-    free(h);
-    store_cleanup(&st);
+    imported_cleanup(&im);
 }
 
 static void test_in_flight(void **state)
