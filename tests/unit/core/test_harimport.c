@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/base64.h"
 #include "hspy/conversation.h"
 #include "hspy/har.h"
 #include "hspy/harimport.h"
@@ -318,6 +319,52 @@ static void test_negative_counts(void **state)
     assert_int_equal(back->resp.gaps[0].off, 0);
     assert_int_equal(back->resp.gaps[0].len, 0);
     assert_true(back->conn_id < 1000);
+    json_decref(a);
+    exchange_free(ex);
+    imported_cleanup(&im);
+}
+
+/* Chunk extensions a decoder could not have kept (a CR or LF in them, longer than a kept line,
+ * not base64, past the list's length) are counted with the unlisted ones, never kept. */
+static void test_hostile_chunk_ext(void **state)
+{
+    (void)state;
+    const char *steps[] = {"C:GET /n HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n",
+                           "S:HTTP/1.1 204 No Content\\r\\n\\r\\n", NULL};
+    struct exchange *ex = engine(steps, 1 << 20, true);
+    json_t *a = entry_json(ex);
+    json_t *req = json_object_get(json_object_get(a, "_hspy"), "request");
+    char long_ext[CHUNKED_EXT_LINE_MAX + 1];
+    memset(long_ext, 'q', sizeof long_ext);
+    struct dynbuf b64;
+    dynbuf_init(&b64, 4096);
+    base64_encode(&b64, (const uint8_t *)long_ext, sizeof long_ext);
+    const char *texts[] = {"O2E9MQ==" /* ";a=1" */, "O2EKYg==" /* ";a\\nb" */,
+                           "O2ENYg==" /* ";a\\rb" */, "not base64!", dynbuf_str(&b64)};
+    json_t *list = json_array();
+    for (size_t i = 0; i < CHUNKED_EXT_KEPT_MAX + 3; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "chunk", json_integer((json_int_t)i + 1));
+        json_object_set_new(o, "size", json_integer(1));
+        json_object_set_new(o, "extensions", json_string(texts[i < 5 ? i : 0]));
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(req, "chunk_extensions", list);
+    json_object_set_new(req, "chunk_extensions_unlisted", json_integer(2));
+    struct imported im;
+    import_one(&im, a);
+    /* kept: rows 0 and 5..7 (the 8 first rows less the four bad ones); counted: the four bad
+     * ones, the three past the list and the 2 the record counted */
+    size_t pos = 0, kept = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(&im.ex->req, &pos, &e)) {
+        assert_int_equal(e.len, 4);
+        assert_memory_equal(e.ext, ";a=1", 4);
+        kept++;
+    }
+    assert_int_equal(kept, 4);
+    assert_int_equal(message_chunk_ext_unlisted(&im.ex->req), 4 + 3 + 2);
+    dynbuf_cleanup(&b64);
     json_decref(a);
     exchange_free(ex);
     imported_cleanup(&im);
@@ -698,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_gaps_unlisted),
         cmocka_unit_test(test_negative_counts),
+        cmocka_unit_test(test_hostile_chunk_ext),
         cmocka_unit_test(test_in_flight),
         cmocka_unit_test(test_foreign),
         cmocka_unit_test(test_foreign_times_and_gap),
