@@ -17,6 +17,7 @@
 
 #include "hspy/chunked.h"
 #include "hspy/framing.h"
+#include "hspy/plural.h"
 #include "hspy/sha256.h"
 #include "hspy/xmalloc.h"
 
@@ -224,16 +225,18 @@ static void report_skipped(struct exchange *ex, struct half *sd, enum side s, bo
     unsigned long long n = (unsigned long long)sd->skipped;
     if (sd->stray)
         exchange_warn(ex, W_BODY_FORBIDDEN, s, 0,
-                      at_end ? "%llu bytes after a response that cannot have a body, at the end "
+                      at_end ? "%llu %s after a response that cannot have a body, at the end "
                                "of the stream"
-                             : "%llu bytes after a response that cannot have a body, skipped "
+                             : "%llu %s after a response that cannot have a body, skipped "
                                "before this response",
-                      n);
+                      n, plural_bytes(n));
     else if (at_end)
         exchange_warn(ex, W_CAPTURE_GAP, s, 0,
-                      "%llu bytes skipped at the end of the stream: no message start in them", n);
+                      "%llu %s skipped at the end of the stream: no message start in them", n,
+                      plural_bytes(n));
     else
-        exchange_warn(ex, W_CAPTURE_GAP, s, 0, "%llu bytes skipped before this response", n);
+        exchange_warn(ex, W_CAPTURE_GAP, s, 0, "%llu %s skipped before this response", n,
+                      plural_bytes(n));
     if (at_end && !sd->stray)
         ex->flags |= EX_GAP;
     sd->skipped = 0;
@@ -922,8 +925,8 @@ static void enter_tunnel(struct conversation *c, struct exchange *ex)
     struct half *cl = &c->side[SIDE_CLIENT];
     if (cl->hold.len) {
         /* The client did not wait for the switch to be confirmed. */
-        exchange_warn(ex, W_TUNNEL_EARLY_DATA, SIDE_CLIENT, ex->req.wire_bytes, "%zu bytes",
-                      cl->hold.len);
+        exchange_warn(ex, W_TUNNEL_EARLY_DATA, SIDE_CLIENT, ex->req.wire_bytes, "%zu %s",
+                      cl->hold.len, plural_bytes(cl->hold.len));
         struct dynbuf held = cl->hold;
         dynbuf_init(&cl->hold, CONVERSATION_PENDING_MAX);
         feed_tunnel(c, SIDE_CLIENT, held.data, held.len);
@@ -1081,8 +1084,8 @@ static size_t idle_client(struct conversation *c, const uint8_t *p, size_t n)
     touch_times(ex, SIDE_CLIENT, c->now);
     ex->req.flags |= MSG_STARTED;
     if (sd->skipped) {
-        exchange_warn(ex, W_CAPTURE_GAP, SIDE_CLIENT, 0, "%llu bytes skipped before this request",
-                      (unsigned long long)sd->skipped);
+        exchange_warn(ex, W_CAPTURE_GAP, SIDE_CLIENT, 0, "%llu %s skipped before this request",
+                      (unsigned long long)sd->skipped, plural_bytes(sd->skipped));
         sd->skipped = 0;
     }
     if (c->leftover) {
@@ -1152,10 +1155,11 @@ static struct inflight *begin_lost(struct conversation *c)
     ex->flags |= EX_TRUNCATED | EX_GAP;
     ex->t[T_REQ_FIRST] = ex->t[T_REQ_LAST] = lost.t;
     exchange_warn(ex, W_SNAPLEN_TRUNCATED, SIDE_CLIENT, 0,
-                  "the request is missing: it was pipelined in the %llu bytes the snap length cut "
+                  "the request is missing: it was pipelined in the %llu %s the snap length cut "
                   "from the client's packet of request #%llu.%u; this response, the next in "
                   "order, answers it",
-                  (unsigned long long)lost.bytes, (unsigned long long)c->cfg.conn_id, lost.after);
+                  (unsigned long long)lost.bytes, plural_bytes(lost.bytes),
+                  (unsigned long long)c->cfg.conn_id, lost.after);
     return f;
 }
 
@@ -1171,11 +1175,11 @@ static void doubt_pairing(struct conversation *c, struct inflight *f)
     if (!c->lost.after || f->ex->t[T_REQ_FIRST] >= c->resp_end)
         return;
     exchange_warn(f->ex, W_SNAPLEN_TRUNCATED, SIDE_SERVER, 0,
-                  "requests pipelined after request #%llu.%u may have been in the %llu bytes the "
+                  "requests pipelined after request #%llu.%u may have been in the %llu %s the "
                   "snap length cut from its packet: this response, paired in order with this "
                   "request, may answer one of them instead",
                   (unsigned long long)c->cfg.conn_id, c->lost.after,
-                  (unsigned long long)c->lost.bytes);
+                  (unsigned long long)c->lost.bytes, plural_bytes(c->lost.bytes));
 }
 
 static size_t idle_server(struct conversation *c, const uint8_t *p, size_t n)
@@ -1389,12 +1393,12 @@ static void render_gapnote(const struct gapnote *g, const struct message *m)
                  m->gaps_unlisted == MESSAGE_COUNT_MAX ? "at least " : "",
                  (unsigned)m->gaps_unlisted, MESSAGE_GAPS_MAX);
     if (g->count == 1)
-        snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX, "%llu bytes missing%s%s",
-                 (unsigned long long)g->first, sep, g->reason);
+        snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX, "%llu %s missing%s%s",
+                 (unsigned long long)g->first, plural_bytes(g->first), sep, g->reason);
     else
         snprintf(g->detail, CONVERSATION_GAP_DETAIL_MAX,
-                 "%llu bytes missing in %u %s%s, the first %llu here%s%s%s",
-                 (unsigned long long)g->total, g->count,
+                 "%llu %s missing in %u %s%s, the first %llu here%s%s%s",
+                 (unsigned long long)g->total, plural_bytes(g->total), g->count,
                  g->snap ? "packets cut by the snap length" : "gaps", unlisted,
                  (unsigned long long)g->first, sep, g->reason, later);
 }
@@ -1641,8 +1645,8 @@ static bool cut_interim(struct conversation *c, const uint8_t *base, uint64_t n)
     framing_response(base, &sd->head, request_facts(find(c, ex), ex), &fr, NULL);
     if (!fr.interim)
         return false;
-    note_gap(c, SIDE_SERVER, n, "the interim %u response's head was cut after %u bytes",
-             sd->head.status, sd->head.len);
+    note_gap(c, SIDE_SERVER, n, "the interim %u response's head was cut after %u %s",
+             sd->head.status, sd->head.len, plural_bytes(sd->head.len));
     record_interim(ex, &sd->head);
     release_scratch(sd);
     emit(c, ex, CONV_RESP_INTERIM, SIDE_SERVER, NULL, 0);
@@ -1707,8 +1711,9 @@ static bool cut_head(struct conversation *c, enum side s, uint64_t n)
      * resynchronises as after any gap. */
     bool snap = (m->flags & MSG_SNAPLEN) != 0;
     uint64_t cut_at = m->wire_bytes;
-    note_gap(c, s, n, "the head was cut after %u bytes (%u field lines read)%s", m->head.len,
-             m->head.nheaders,
+    note_gap(c, s, n, "the head was cut after %u %s (%u %s read)%s", m->head.len,
+             plural_bytes(m->head.len), m->head.nheaders,
+             plural(m->head.nheaders, "field line", "field lines"),
              bodiless || !snap        ? ""
              : fr.kind == BODY_LENGTH ? "; the body is framed by its Content-Length"
                                       : "; the body's length is unknown: it ends where the "
@@ -2133,7 +2138,8 @@ void conversation_free(struct conversation *c)
         /* Bytes sent after a CONNECT or Upgrade that was never answered: keep them visible. */
         struct exchange *ex = c->fl[c->nfl - 1].ex;
         exchange_warn(ex, W_TUNNEL_EARLY_DATA, SIDE_CLIENT, ex->req.wire_bytes,
-                      "%zu bytes after the request, never answered", cl->hold.len);
+                      "%zu %s after the request, never answered", cl->hold.len,
+                      plural_bytes(cl->hold.len));
         append_raw(&ex->req, cl->hold.data, cl->hold.len);
         dynbuf_reset(&cl->hold);
     }

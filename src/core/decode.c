@@ -25,6 +25,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 struct chain;
@@ -121,8 +122,8 @@ __attribute__((format(printf, 3, 4))) static int fail(struct layer *l, uint64_t 
 static int fail_truncated(struct layer *l, const char *where)
 {
     l->chain->res->truncated = true;
-    return fail(l, l->pos, "stream ends early, inside %s (after %llu bytes)", where,
-                (unsigned long long)l->pos);
+    return fail(l, l->pos, "stream ends early, inside %s (after %llu %s)", where,
+                (unsigned long long)l->pos, plural_bytes(l->pos));
 }
 
 static int hit_limit(struct chain *c, const char *what)
@@ -886,9 +887,8 @@ static void report_trailing(struct chain *c)
     const char *name = c->layer[c->trail_layer].codec->name;
     set_coding(res, name, strlen(name));
     res->error_offset = c->trail_off;
-    snprintf(res->message, sizeof res->message,
-             "%s: %llu bytes after the end of the stream ignored", name,
-             (unsigned long long)res->trailing);
+    snprintf(res->message, sizeof res->message, "%s: %llu %s after the end of the stream ignored",
+             name, (unsigned long long)res->trailing, plural_bytes(res->trailing));
 }
 
 static enum decode_status decode_layers(const struct codec **codecs, int n, const uint8_t *body,

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "hspy/conversation.h"
+#include "hspy/plural.h"
 #include "hspy/response.h"
 #include "hspy/sha256.h"
 #include "hspy/xmalloc.h"
@@ -420,8 +421,8 @@ static void summarize(struct edit_check *c, const struct message *m, size_t n)
     c->body = m->body_wire;
     char more[96] = "";
     if (c->extra)
-        snprintf(more, sizeof more, "; %" PRIu64 " bytes after it are read as another message",
-                 c->extra);
+        snprintf(more, sizeof more, "; %" PRIu64 " %s after it are read as another message",
+                 c->extra, plural_bytes(c->extra));
     if (!(m->flags & MSG_HEAD)) {
         snprintf(c->summary, sizeof c->summary, "no complete head: a peer waits for more");
         return;
@@ -447,13 +448,14 @@ static void summarize(struct edit_check *c, const struct message *m, size_t n)
                      m->content_length, c->extra ? "" : " matches the body");
         break;
     case BODY_CHUNKED:
-        snprintf(c->summary, sizeof c->summary, "chunked, %" PRIu64 " payload bytes%s",
-                 m->body_size, m->flags & MSG_COMPLETE ? "" : ", not finished: a peer waits");
+        snprintf(c->summary, sizeof c->summary, "chunked, %" PRIu64 " payload %s%s", m->body_size,
+                 plural_bytes(m->body_size),
+                 m->flags & MSG_COMPLETE ? "" : ", not finished: a peer waits");
         break;
     case BODY_CLOSE:
         snprintf(c->summary, sizeof c->summary,
-                 "no length: the body (%" PRIu64 " bytes) ends when the connection closes",
-                 m->body_wire);
+                 "no length: the body (%" PRIu64 " %s) ends when the connection closes",
+                 m->body_wire, plural_bytes(m->body_wire));
         break;
     default: snprintf(c->summary, sizeof c->summary, "no body"); break;
     }

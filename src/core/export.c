@@ -16,6 +16,7 @@
 #include "hspy/decode.h"
 #include "hspy/endpoint.h"
 #include "hspy/har.h"
+#include "hspy/plural.h"
 #include "hspy/termsafe.h"
 
 /* Bytes of a request line or header line shown in a note. */
@@ -268,8 +269,10 @@ static void curl_notes(const struct message *m, struct export_result *res)
     if (m->head.flags & HEAD_BARE_LF)
         note(res, "curl ends every line with CRLF");
     if (m->head.total_headers > m->head.nheaders)
-        note(res, "%u header fields past the cap are not in the command",
-             m->head.total_headers - m->head.nheaders);
+        note(res, "%u %s past the cap %s not in the command",
+             m->head.total_headers - m->head.nheaders,
+             plural(m->head.total_headers - m->head.nheaders, "header field", "header fields"),
+             plural(m->head.total_headers - m->head.nheaders, "is", "are"));
 }
 
 static void comment_lines(struct dynbuf *out, const char *text)
@@ -382,10 +385,10 @@ static int nc(struct dynbuf *out, const struct exchange *ex, struct export_resul
         note(res, "the request lacks bytes the capture missed or hspy did not keep: they are not "
                   "sent");
     dynbuf_printf(out,
-                  "#!/bin/sh\n# hspy: exchange %" PRIu64 ", the request's %zu bytes exactly as "
+                  "#!/bin/sh\n# hspy: exchange %" PRIu64 ", the request's %zu %s exactly as "
                   "sent.\n# Usage: sh FILE [HOST [PORT]]  (netcat-openbsd; -N ends the "
                   "request with a FIN)\n",
-                  ex->id, m->raw.len);
+                  ex->id, m->raw.len, plural_bytes(m->raw.len));
     if (res->note[0])
         comment_lines(out, res->note);
     dynbuf_adds(out, "HOST=${1:-");

@@ -10,6 +10,7 @@
 #include "hspy/decode.h"
 #include "hspy/framing.h"
 #include "hspy/jsonout.h"
+#include "hspy/plural.h"
 #include "hspy/termsafe.h"
 
 /* A lone response cannot have a request: that warning says nothing about the message. */
@@ -135,9 +136,9 @@ void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
                      const struct lintreport_config *cfg)
 {
     const struct message *msg = msg_of(m);
-    dynbuf_printf(out, "── message %u: %s, bytes %" PRIu64 "-%" PRIu64 " (%" PRIu64 " bytes)\n",
+    dynbuf_printf(out, "── message %u: %s, bytes %" PRIu64 "-%" PRIu64 " (%" PRIu64 " %s)\n",
                   m->index, m->side == SIDE_CLIENT ? "request" : "response", m->offset,
-                  m->offset + msg->wire_bytes, msg->wire_bytes);
+                  m->offset + msg->wire_bytes, msg->wire_bytes, plural_bytes(msg->wire_bytes));
     for (uint8_t i = 0; i < msg->ninterim; i++)
         dynbuf_printf(out, "interim response %u before the final one\n", msg->interim[i].status);
     if (msg->flags & MSG_HEAD) {
@@ -156,8 +157,9 @@ void lintreport_text(struct dynbuf *out, const struct lintreport_message *m,
     }
     struct body_facts b;
     decode_facts(msg, cfg, &b);
-    dynbuf_printf(out, "body: %" PRIu64 " bytes on the wire, %" PRIu64 " bytes of payload",
-                  msg->body_wire, msg->body_size);
+    dynbuf_printf(out, "body: %" PRIu64 " %s on the wire, %" PRIu64 " %s of payload",
+                  msg->body_wire, plural_bytes(msg->body_wire), msg->body_size,
+                  plural_bytes(msg->body_size));
     if (b.have_decoded && b.res.status == DECODE_OK)
         dynbuf_printf(out, ", %" PRIu64 " decoded", b.decoded);
     else if (b.have_decoded && b.res.status != DECODE_IDENTITY) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hspy/chunked.h"
+#include "hspy/plural.h"
 #include "hspy/sha256.h"
 #include "hspy/termsafe.h"
 
@@ -128,7 +129,8 @@ unsigned message_chunk_ext_text(const struct message *m, const char *prefix, con
         if (e.size == 0)
             dynbuf_adds(out, "last chunk: ");
         else
-            dynbuf_printf(out, "chunk %u (%llu bytes): ", e.chunk, (unsigned long long)e.size);
+            dynbuf_printf(out, "chunk %u (%llu %s): ", e.chunk, (unsigned long long)e.size,
+                          plural_bytes(e.size));
         termsafe_append(out, e.ext, e.len, 0);
         dynbuf_adds(out, e.cut ? " [cut]" : "");
         dynbuf_adds(out, eol);

@@ -13,6 +13,7 @@
 #include "hspy/decode.h"
 #include "hspy/framing.h"
 #include "hspy/jsonout.h"
+#include "hspy/plural.h"
 #include "hspy/termsafe.h"
 #include "hspy/utf8.h"
 
@@ -240,17 +241,17 @@ static void body_of(struct shown *sh, const struct message *m, const struct text
 static void body_note(struct dynbuf *out, const char *side, const struct message *m,
                       const struct shown *sh, size_t showing)
 {
-    dynbuf_printf(out, "* %s body: %" PRIu64 " bytes", side, m->body_size);
+    dynbuf_printf(out, "* %s body: %" PRIu64 " %s", side, m->body_size, plural_bytes(m->body_size));
     if (m->body_kind == BODY_CHUNKED)
         dynbuf_printf(out, " in %" PRIu32 " chunk%s (%" PRIu64 " on the wire)", m->chunks,
-                      m->chunks == 1 ? "" : "s", m->body_wire);
+                      plural(m->chunks, "", "s"), m->body_wire);
     size_t celen;
     const uint8_t *ce = message_header(m, "content-encoding", &celen);
     if (ce) {
         dynbuf_addc(out, ' ');
         termsafe_append(out, ce, celen, 0);
         if (sh->decoded)
-            dynbuf_printf(out, ", decoded to %zu bytes%s", sh->bytes.len,
+            dynbuf_printf(out, ", decoded to %zu %s%s", sh->bytes.len, plural_bytes(sh->bytes.len),
                           sh->res.status == DECODE_LIMIT ? " (--decode-max reached)" : "");
         else {
             /* The message may quote the peer's coding name: its bytes go through termsafe. */
@@ -283,8 +284,8 @@ static void body_section(struct dynbuf *out, const char *side, const struct mess
             dynbuf_addc(out, '\n');
     }
     if (showing < sh.bytes.len)
-        dynbuf_printf(out, "* %zu more bytes not shown (--body-limit %zu)\n",
-                      sh.bytes.len - showing, cfg->body_limit);
+        dynbuf_printf(out, "* %zu more %s not shown (--body-limit %zu)\n", sh.bytes.len - showing,
+                      plural_bytes(sh.bytes.len - showing), cfg->body_limit);
     dynbuf_cleanup(&sh.bytes);
 }
 
@@ -314,11 +315,12 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
         dynbuf_printf(out, "* %s: HTTP/0.9, no status line and no headers\n", side);
     } else {
         size_t n = utf8_cut(m->raw.data, m->raw.len, cfg->body_limit);
-        dynbuf_printf(out, "* %s: not parsed as HTTP; %zu bytes as received:\n", side, m->raw.len);
+        dynbuf_printf(out, "* %s: not parsed as HTTP; %zu %s as received:\n", side, m->raw.len,
+                      plural_bytes(m->raw.len));
         head_lines(out, prefix, m->raw.data, n);
         if (n < m->raw.len)
-            dynbuf_printf(out, "* %zu more bytes not shown (--body-limit %zu)\n", m->raw.len - n,
-                          cfg->body_limit);
+            dynbuf_printf(out, "* %zu more %s not shown (--body-limit %zu)\n", m->raw.len - n,
+                          plural_bytes(m->raw.len - n), cfg->body_limit);
     }
     body_section(out, side, m, cfg);
     if (m->chunk_ext) { /* kept apart from raw, as the trailer */
@@ -331,13 +333,13 @@ static void message_section(struct dynbuf *out, const char *side, const char *pr
     }
     /* Bytes a capture never had were not dropped by --body-keep: only the rest can have been. */
     if (m->wire_bytes - m->gap_bytes > m->raw.len)
-        dynbuf_printf(out, "* %s: %" PRIu64 " bytes on the wire, %zu kept (--body-keep)\n", side,
-                      m->wire_bytes, m->raw.len);
+        dynbuf_printf(out, "* %s: %" PRIu64 " %s on the wire, %zu kept (--body-keep)\n", side,
+                      m->wire_bytes, plural_bytes(m->wire_bytes), m->raw.len);
     if (m->gap_bytes)
-        dynbuf_printf(
-            out, "* %s: %" PRIu64 " bytes on the wire, %" PRIu64 " missing from the capture%s\n",
-            side, m->wire_bytes, m->gap_bytes,
-            m->flags & MSG_SNAPLEN ? " (packets cut by the snap length)" : "");
+        dynbuf_printf(out,
+                      "* %s: %" PRIu64 " %s on the wire, %" PRIu64 " missing from the capture%s\n",
+                      side, m->wire_bytes, plural_bytes(m->wire_bytes), m->gap_bytes,
+                      m->flags & MSG_SNAPLEN ? " (packets cut by the snap length)" : "");
 }
 
 static void warning_lines(struct dynbuf *out, const struct exchange *ex)

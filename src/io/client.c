@@ -21,6 +21,7 @@
 #include "hspy/hspy.h"
 #include "hspy/intercept.h"
 #include "hspy/listen.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 /* Bytes one pump may write before yielding to the loop (fairness between connections). */
@@ -768,8 +769,8 @@ static void on_close(void *data, struct conn *conn, int status)
             uint64_t lost = conn_bytes_dropped(conn);
             if (lost)
                 exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes,
-                              "%s; the last %llu bytes recorded as sent never left hspy",
-                              uv_strerror(status), (unsigned long long)lost);
+                              "%s; the last %llu %s recorded as sent never left hspy",
+                              uv_strerror(status), (unsigned long long)lost, plural_bytes(lost));
             else
                 exchange_warn(ex, W_CLIENT_ABORT, SIDE_CLIENT, ex->req.wire_bytes, "%s",
                               uv_strerror(status));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hspy/cgi.h"
+#include "hspy/plural.h"
 #include "hspy/response.h"
 #include "hspy/xmalloc.h"
 
@@ -125,7 +126,8 @@ static void note_stderr(struct execd *e)
     uint64_t more = e->err_total - e->errbuf.len;
     char extra[64] = "";
     if (more)
-        snprintf(extra, sizeof extra, " (%llu more bytes)", (unsigned long long)more);
+        snprintf(extra, sizeof extra, " (%llu more %s)", (unsigned long long)more,
+                 plural_bytes(more));
     /* Keep what is noted already (the rule that chose this command). */
     ex->note = arena_printf(&ex->arena, "%s%sexec stderr: %s%s", ex->note ? ex->note : "",
                             ex->note ? "; " : "", dynbuf_str(&e->errbuf), extra);

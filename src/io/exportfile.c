@@ -17,6 +17,7 @@
 
 #include "hspy/export.h"
 #include "hspy/hspy.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 struct exportfile {
@@ -168,8 +169,9 @@ int exportfile_close(struct exportfile *x)
             run_export(x, ex);
         else
             snprintf(x->err, sizeof x->err,
-                     "--export: no exchange %" PRIu64 " in %s (%" PRIu64 " exchanges)", x->id,
-                     h->input_name ? h->input_name : "the session", h->store.counters.added);
+                     "--export: no exchange %" PRIu64 " in %s (%" PRIu64 " %s)", x->id,
+                     h->input_name ? h->input_name : "the session", h->store.counters.added,
+                     plural(h->store.counters.added, "exchange", "exchanges"));
         x->rc = ex ? x->rc : -1;
     }
     int rc = x->rc;

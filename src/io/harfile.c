@@ -19,6 +19,7 @@
 #include "hspy/filter.h"
 #include "hspy/har.h"
 #include "hspy/hspy.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 /* Text buffered before a write. */
@@ -283,11 +284,12 @@ int harfile_save(struct hspy *h)
     int rc = harfile_write(h, ids, n, h->opt.save_path, &stats, h->err, sizeof h->err);
     free(ids);
     if (rc == 0 && st->counters.evicted)
-        hspy_say("%s: %" PRIu64 " exchanges saved; %" PRIu64 " older ones had been "
+        hspy_say("%s: %" PRIu64 " %s saved; %" PRIu64 " older %s been "
                  "evicted (--max-flows, --max-memory)",
-                 h->opt.save_path, stats.written, st->counters.evicted);
+                 h->opt.save_path, stats.written, plural(stats.written, "exchange", "exchanges"),
+                 st->counters.evicted, plural(st->counters.evicted, "one had", "ones had"));
     if (rc == 0 && stats.dropped)
-        hspy_say("%s: %" PRIu64 " exchanges were too large for an entry", h->opt.save_path,
-                 stats.dropped);
+        hspy_say("%s: %" PRIu64 " %s too large for an entry", h->opt.save_path, stats.dropped,
+                 plural(stats.dropped, "exchange was", "exchanges were"));
     return rc;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hspy/infile.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 static void note(struct harsource *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -277,16 +278,18 @@ static void final_notes(struct harsource *s)
 {
     const struct harimport_counters *c = &s->imp.counters;
     if (c->skipped)
-        note(s, "%s: %llu entries could not be read (%s)", s->name, (unsigned long long)c->skipped,
-             s->imp.problem);
+        note(s, "%s: %llu %s could not be read (%s)", s->name, (unsigned long long)c->skipped,
+             plural(c->skipped, "entry", "entries"), s->imp.problem);
     if (c->renumbered)
-        note(s, "%s: %llu exchanges could not keep the id they had in the file", s->name,
-             (unsigned long long)c->renumbered);
+        note(s, "%s: %llu %s could not keep the id %s had in the file", s->name,
+             (unsigned long long)c->renumbered, plural(c->renumbered, "exchange", "exchanges"),
+             plural(c->renumbered, "it", "they"));
     if (c->differs)
         note(s,
-             "%s: %llu entries' bytes do not read as their record says (edited?); their raw "
+             "%s: %llu %s bytes do not read as %s record says (edited?); %s raw "
              "bytes are shown as recorded",
-             s->name, (unsigned long long)c->differs);
+             s->name, (unsigned long long)c->differs, plural(c->differs, "entry's", "entries'"),
+             plural(c->differs, "its", "their"), plural(c->differs, "its", "their"));
 }
 
 void harsource_close(struct harsource *s)

@@ -19,6 +19,7 @@
 #include "hspy/edit.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
+#include "hspy/plural.h"
 #include "hspy/response.h"
 #include "hspy/xmalloc.h"
 
@@ -613,8 +614,9 @@ static void raise_fd_limit(const struct listen *l)
     if (have < want)
         fprintf(stderr,
                 "hspy: warning: only %llu file descriptors allowed (ulimit -n): fewer than "
-                "--max-conns %llu connections can be served; more are refused and counted\n",
-                (unsigned long long)have, (unsigned long long)l->h->opt.max_conns);
+                "--max-conns %llu %s can be served; more are refused and counted\n",
+                (unsigned long long)have, (unsigned long long)l->h->opt.max_conns,
+                plural(l->h->opt.max_conns, "connection", "connections"));
 }
 
 static int open_listener(struct listen *l)

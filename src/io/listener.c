@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hspy/plural.h"
+
 static void describe(char *buf, size_t len, const char *host, uint16_t port)
 {
     if (strchr(host, ':'))
@@ -76,7 +78,8 @@ static bool report_new(struct listener *l)
     if (refused == 1)
         fprintf(f, "hspy: refused a connection: ");
     else if (refused)
-        fprintf(f, "hspy: refused %" PRIu64 " connections: ", refused);
+        fprintf(f, "hspy: refused %" PRIu64 " %s: ", refused,
+                plural(refused, "connection", "connections"));
     if (refused)
         fprintf(f,
                 "%zu open, the limit (--max-conns) is %" PRIu64 " (%" PRIu64 " refused so far)\n",
@@ -85,8 +88,8 @@ static bool report_new(struct listener *l)
         fprintf(f, "hspy: accept failed: %s (%" PRIu64 " so far)\n", uv_strerror(l->last_error),
                 k->failed);
     else if (failed)
-        fprintf(f, "hspy: accept failed %" PRIu64 " times, the last: %s (%" PRIu64 " so far)\n",
-                failed, uv_strerror(l->last_error), k->failed);
+        fprintf(f, "hspy: accept failed %" PRIu64 " %s, the last: %s (%" PRIu64 " so far)\n",
+                failed, plural(failed, "time", "times"), uv_strerror(l->last_error), k->failed);
     l->refused_reported = k->refused;
     l->failed_reported = k->failed;
     if (refused || failed)

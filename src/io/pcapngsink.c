@@ -18,6 +18,7 @@
 #include "hspy/filter.h"
 #include "hspy/hspy.h"
 #include "hspy/pcapng.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 /*
@@ -187,13 +188,14 @@ void pcapngsink_close(struct pcapngsink *s)
         failed(s, errno);
     s->fd = -1;
     if (s->too_large)
-        hspy_say("%s: %" PRIu64 " exchanges left out: each counted more than %d GiB it did not "
+        hspy_say("%s: %" PRIu64 " %s left out: each counted more than %d GiB it did not "
                  "keep, which takes more than the %d cut packets allowed an exchange",
-                 s->path, s->too_large,
+                 s->path, s->too_large, plural(s->too_large, "exchange", "exchanges"),
                  (int)(((uint64_t)PCAPNGSINK_CUTS_MAX * PCAPNG_CUT_MAX) >> 30),
                  PCAPNGSINK_CUTS_MAX);
     if (s->lost)
-        hspy_say("%s: %" PRIu64 " exchanges could not be written%s%s", s->path, s->lost,
-                 s->err ? ": " : "", s->err ? strerror(s->err) : "");
+        hspy_say("%s: %" PRIu64 " %s could not be written%s%s", s->path, s->lost,
+                 plural(s->lost, "exchange", "exchanges"), s->err ? ": " : "",
+                 s->err ? strerror(s->err) : "");
     destroy(s);
 }

@@ -15,6 +15,7 @@
 
 #include "hspy/infile.h"
 #include "hspy/packet.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 /* What libpcap says of a file whose first bytes are no capture format it knows. */
@@ -314,17 +315,19 @@ static int read_error(struct pcapsource *s)
         int type = atoi(other + strlen("has a type "));
         snprintf(s->error, sizeof s->error,
                  "%s: its interfaces have different link types (%s, then %s), which libpcap's "
-                 "reader does not support; the %llu packets before were decoded, the rest was "
+                 "reader does not support; the %llu %s before %s decoded, the rest was "
                  "not read: split the file by interface (editcap, or tshark -Y "
                  "frame.interface_id==N) and read each part",
-                 s->name, link_name(s->linktype), link_name(type), (unsigned long long)n);
+                 s->name, link_name(s->linktype), link_name(type), (unsigned long long)n,
+                 plural(n, "packet", "packets"), plural(n, "was", "were"));
         return 0;
     }
     if (strstr(msg, "truncated")) {
         note(s,
-             "%s: the file is cut short inside a record; the %llu packets before the cut "
-             "were decoded",
-             s->name, (unsigned long long)n);
+             "%s: the file is cut short inside a record; the %llu %s before the cut "
+             "%s decoded",
+             s->name, (unsigned long long)n, plural(n, "packet", "packets"),
+             plural(n, "was", "were"));
         return 0;
     }
     if (resync(s)) {
@@ -353,9 +356,11 @@ static void note_snaplen(struct pcapsource *s)
     if (k->snaplen_min == k->snaplen_max)
         snprintf(at, sizeof at, "at %llu bytes", (unsigned long long)k->snaplen_min);
     note(s,
-         "%s: %llu packets were cut %s (the capture's snap length): %llu bytes of TCP payload "
-         "are missing; capture with a larger -s (tcpdump -s 0) to have them",
-         s->name, (unsigned long long)k->snaplen, at, (unsigned long long)k->snaplen_bytes);
+         "%s: %llu %s cut %s (the capture's snap length): %llu %s of TCP payload "
+         "%s missing; capture with a larger -s (tcpdump -s 0) to have them",
+         s->name, (unsigned long long)k->snaplen, plural(k->snaplen, "packet was", "packets were"),
+         at, (unsigned long long)k->snaplen_bytes, plural_bytes(k->snaplen_bytes),
+         plural(k->snaplen_bytes, "is", "are"));
 }
 
 int pcapsource_read(struct pcapsource *s, unsigned max, bool stop_on_complete)

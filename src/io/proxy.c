@@ -17,6 +17,7 @@
 #include "hspy/flusher.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
+#include "hspy/plural.h"
 #include "hspy/relay.h"
 #include "hspy/response.h"
 #include "hspy/sinks.h"
@@ -86,8 +87,8 @@ static void raise_fd_limit(const struct proxy *px)
     if (have < want)
         fprintf(stderr,
                 "hspy: warning: only %" PRIu64 " file descriptors allowed (ulimit -n): fewer "
-                "than --max-conns %" PRIu64 " proxied connections can be served\n",
-                have, o->max_conns);
+                "than --max-conns %" PRIu64 " proxied %s can be served\n",
+                have, o->max_conns, plural(o->max_conns, "connection", "connections"));
 }
 
 static int open_listener(struct proxy *px)
@@ -149,12 +150,6 @@ static void on_stop(void *data, int signum, bool urgent)
     stop(px);
 }
 
-/* The word for n of a thing: one when n is 1, many otherwise. */
-static const char *noun(uint64_t n, const char *one, const char *many)
-{
-    return n == 1 ? one : many;
-}
-
 static void report(const struct proxy *px)
 {
     if (px->h->interactive)
@@ -166,14 +161,15 @@ static void report(const struct proxy *px)
             " %s; upstream: %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " failed, %" PRIu64
             " out of step; answered %" PRIu64 " x 502, %" PRIu64 " %s, %" PRIu64
             " rejected; %" PRIu64 " cut, %" PRIu64 " %s; %" PRIu64 " %s\n",
-            k->requests, noun(k->requests, "request", "requests"), k->unforwarded, k->tunnels,
-            noun(k->tunnels, "tunnel", "tunnels"), u->connects,
-            noun(u->connects, "connection", "connections"), u->reused,
-            noun(u->reused, "reuse", "reuses"), u->connect_failed, u->stray, k->bad_gateway,
-            k->timeouts, noun(k->timeouts, "timeout", "timeouts"), k->rejected, k->cut,
-            k->client_aborts, noun(k->client_aborts, "client abort", "client aborts"), k->ambiguous,
-            noun(k->ambiguous, "ambiguous request ended its connections",
-                 "ambiguous requests ended their connections"));
+            k->requests, plural(k->requests, "request", "requests"), k->unforwarded, k->tunnels,
+            plural(k->tunnels, "tunnel", "tunnels"), u->connects,
+            plural(u->connects, "connection", "connections"), u->reused,
+            plural(u->reused, "reuse", "reuses"), u->connect_failed, u->stray, k->bad_gateway,
+            k->timeouts, plural(k->timeouts, "timeout", "timeouts"), k->rejected, k->cut,
+            k->client_aborts, plural(k->client_aborts, "client abort", "client aborts"),
+            k->ambiguous,
+            plural(k->ambiguous, "ambiguous request ended its connections",
+                   "ambiguous requests ended their connections"));
 }
 
 int proxy_open(struct proxy *px, struct hspy *h)

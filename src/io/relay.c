@@ -27,6 +27,7 @@
 #include "hspy/edit.h"
 #include "hspy/forward.h"
 #include "hspy/hspy.h"
+#include "hspy/plural.h"
 #include "hspy/proxy.h"
 #include "hspy/response.h"
 #include "hspy/spool.h"
@@ -610,8 +611,8 @@ static void upstream_ended(struct relay *r, int status)
             struct dynbuf d;
             dynbuf_init(&d, 512);
             describe_bytes(&d, r->stage.data + r->stage_off, staged);
-            snprintf(why, sizeof why, "upstream %s after %zu bytes of a response head: %s", what,
-                     staged, dynbuf_str(&d));
+            snprintf(why, sizeof why, "upstream %s after %zu %s of a response head: %s", what,
+                     staged, plural_bytes(staged), dynbuf_str(&d));
             dynbuf_cleanup(&d);
         } else if (can_retry(r)) {
             drop_upstream(r, CONN_CLOSE_NOW);
@@ -641,9 +642,9 @@ static void upstream_ended(struct relay *r, int status)
         }
         uint64_t body = ex ? ex->resp.body_wire : 0;
         snprintf(why, sizeof why,
-                 "upstream %s mid-response after %" PRIu64 " body bytes; the "
+                 "upstream %s mid-response after %" PRIu64 " body %s; the "
                  "client connection was %s the same way",
-                 what, body, status ? "reset" : "closed");
+                 what, body, plural_bytes(body), status ? "reset" : "closed");
         r->px->counters.cut++;
         drop_upstream(r, CONN_CLOSE_NOW);
         cut(r, EX_UPSTREAM_FAIL, status ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH, why);
@@ -918,9 +919,9 @@ static size_t take_upstream_steps(struct relay *r, const uint8_t *p, size_t n)
             struct exchange *ex = current(r) ? current(r) : r->ending;
             if (ex && !r->extra)
                 exchange_warn(ex, past_response(ex), SIDE_SERVER, ex->resp.wire_bytes,
-                              "%zu bytes after the response from the upstream were dropped "
+                              "%zu %s after the response from the upstream %s dropped "
                               "and the upstream connection closed",
-                              n - off);
+                              n - off, plural_bytes(n - off), plural(n - off, "was", "were"));
             r->extra = true;
             return n;
         } else {
@@ -1802,9 +1803,9 @@ void relay_stray(void *data, const struct upstream_tag *tag, size_t n)
     struct exchange *ex = tag->id ? store_get(&px->h->store, tag->id) : NULL;
     if (ex) {
         exchange_warn(ex, past_response(ex), SIDE_SERVER, ex->resp.wire_bytes,
-                      "%zu bytes came from the upstream after the response, while its connection "
+                      "%zu %s came from the upstream after the response, while its connection "
                       "was idle; dropped and the upstream connection closed",
-                      n);
+                      n, plural_bytes(n));
         store_touch(&px->h->store, ex);
     }
     if (px->h->interactive)
@@ -1812,12 +1813,12 @@ void relay_stray(void *data, const struct upstream_tag *tag, size_t n)
     /* The exchange's line is out already: the log says it instead. */
     if (tag->id)
         fprintf(stderr,
-                "hspy: the upstream sent %zu bytes after the response of #%" PRIu64 ".%" PRIu32
+                "hspy: the upstream sent %zu %s after the response of #%" PRIu64 ".%" PRIu32
                 " while its connection was idle; dropped, and that connection closed\n",
-                n, tag->conn, tag->seq);
+                n, plural_bytes(n), tag->conn, tag->seq);
     else
         fprintf(stderr,
-                "hspy: an upstream connection sent %zu bytes while idle; dropped, and the "
+                "hspy: an upstream connection sent %zu %s while idle; dropped, and the "
                 "connection closed\n",
-                n);
+                n, plural_bytes(n));
 }

@@ -11,6 +11,7 @@
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/pcapsource.h"
+#include "hspy/plural.h"
 #include "hspy/sinks.h"
 
 enum { SNIFF_BATCH = 1024 };
@@ -110,9 +111,12 @@ static int run(struct hspy *h)
     for (unsigned i = 0; i < s.src.nnotes; i++)
         hspy_say("warning: %s", s.src.notes[i]);
     /* Like tcpdump's closing line: what a live run saw, once the screen is gone. */
-    hspy_say("sniff %s: %llu packets, %llu HTTP connections, %llu exchanges", s.src.name,
-             (unsigned long long)h->load.packets, (unsigned long long)h->load.connections,
-             (unsigned long long)h->store.counters.completed);
+    hspy_say("sniff %s: %llu %s, %llu HTTP %s, %llu %s", s.src.name,
+             (unsigned long long)h->load.packets, plural(h->load.packets, "packet", "packets"),
+             (unsigned long long)h->load.connections,
+             plural(h->load.connections, "connection", "connections"),
+             (unsigned long long)h->store.counters.completed,
+             plural(h->store.counters.completed, "exchange", "exchanges"));
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "hspy/bodyview.h"
+#include "hspy/plural.h"
 #include "hspy/ui.h"
 
 /* --- moving --- */
@@ -152,8 +153,9 @@ static unsigned act_sort(struct ui *ui, int arg)
     }
     flowlist_set_sort(&ui->list, col, desc);
     if (ui->list.sorting)
-        ui_message(ui, STYLE_MESSAGE, "sorting %zu flows by %s, %s...", flowlist_count(&ui->list),
-                   FLOWROW_COLUMNS[col].name, desc ? "descending" : "ascending");
+        ui_message(ui, STYLE_MESSAGE, "sorting %zu %s by %s, %s...", flowlist_count(&ui->list),
+                   plural(flowlist_count(&ui->list), "flow", "flows"), FLOWROW_COLUMNS[col].name,
+                   desc ? "descending" : "ascending");
     else
         ui_message(ui, STYLE_MESSAGE, "sorted by %s, %s", FLOWROW_COLUMNS[col].name,
                    desc ? "descending" : "ascending");
@@ -209,9 +211,10 @@ static unsigned clear_yes(struct ui *ui, void *data)
     size_t n = flowlist_clear(&ui->list);
     ui->clearing = flowlist_clear_percent(&ui->list) >= 0;
     if (ui->clearing)
-        ui_message(ui, STYLE_MESSAGE, "deleting %zu flows...", ui->store->live);
+        ui_message(ui, STYLE_MESSAGE, "deleting %zu %s...", ui->store->live,
+                   plural(ui->store->live, "flow", "flows"));
     else
-        ui_message(ui, STYLE_MESSAGE, "%zu flows deleted", n);
+        ui_message(ui, STYLE_MESSAGE, "%zu %s deleted", n, plural(n, "flow", "flows"));
     return UI_REDRAW;
 }
 

@@ -10,6 +10,7 @@
 
 #include "hspy/diff.h"
 #include "hspy/edit.h"
+#include "hspy/plural.h"
 
 /* Unchanged lines shown around each change. */
 enum { CONTEXT = 3 };
@@ -105,15 +106,16 @@ static void show_diff(struct doc *d, const struct detail_ctx *c, const uint8_t *
     struct diff df;
     diff_compute(&df, a, an, b, bn);
     if (!df.changes) {
-        doc_addf(d, STYLE_DIM, "  (no difference: %s and %s are the same %zu bytes)", la, lb, an);
+        doc_addf(d, STYLE_DIM, "  (no difference: %s and %s are the same %zu %s)", la, lb, an,
+                 plural_bytes(an));
         diff_cleanup(&df);
         return;
     }
     /* Two halves, the margin and the separator; narrower than this stays unified. */
     int cells = (c->width - 5) / 2;
     bool split = c->diff_split && cells >= DIFF_SPLIT_MIN;
-    doc_addf(d, STYLE_STATUS5, "  --- %s (%zu bytes)", la, an);
-    doc_addf(d, STYLE_STATUS2, "  +++ %s (%zu bytes)", lb, bn);
+    doc_addf(d, STYLE_STATUS5, "  --- %s (%zu %s)", la, an, plural_bytes(an));
+    doc_addf(d, STYLE_STATUS2, "  +++ %s (%zu %s)", lb, bn, plural_bytes(bn));
     if (df.approximate)
         doc_addf(d, STYLE_DIM, "  (too many differences for a line-by-line match: shown whole)");
     size_t pos = 0;

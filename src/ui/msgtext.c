@@ -17,6 +17,7 @@
 #include "hspy/bytesource.h"
 #include "hspy/decode.h"
 #include "hspy/flowrow.h"
+#include "hspy/plural.h"
 #include "hspy/side.h"
 #include "hspy/termsafe.h"
 #include "hspy/utf8.h"
@@ -112,8 +113,9 @@ static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const
 {
     uint64_t seen = m->wire_bytes - m->gap_bytes;
     if (m->flags & MSG_TRUNCATED && seen > m->raw.len)
-        doc_addf(d, STYLE_WARN, "%s %llu more bytes were counted on the wire but not kept",
-                 c->g->truncated, (unsigned long long)(seen - m->raw.len));
+        doc_addf(d, STYLE_WARN, "%s %llu more %s counted on the wire but not kept", c->g->truncated,
+                 (unsigned long long)(seen - m->raw.len),
+                 plural(seen - m->raw.len, "byte was", "bytes were"));
 }
 
 static const char *coding_note(const struct decode_result *r)
@@ -135,8 +137,8 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
     char size[16], kept[16];
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
-    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body: %s bytes", c->g->hline, c->g->hline,
-                  flowrow_size(m->body_size, size, sizeof size));
+    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body: %s %s", c->g->hline, c->g->hline,
+                  flowrow_size(m->body_size, size, sizeof size), plural_bytes(m->body_size));
     if (decoded)
         canvas_printf(&l, STYLE_BOUNDARY, " (%s once decoded)",
                       flowrow_size(shown, kept, sizeof kept));
@@ -279,7 +281,8 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
         if (m->flags & (MSG_UNPARSED | MSG_HTTP09) || (ex->flags & EX_DONE))
             add_unparsed(d, c, m);
         else
-            doc_addf(d, STYLE_DIM, "(head not complete: %zu bytes so far)", m->raw.len);
+            doc_addf(d, STYLE_DIM, "(head not complete: %zu %s so far)", m->raw.len,
+                     plural_bytes(m->raw.len));
         return;
     }
     size_t head_end = (size_t)m->head_off + m->head.len;

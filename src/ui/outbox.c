@@ -19,6 +19,7 @@
 #include "hspy/harfile.h"
 #include "hspy/idset.h"
 #include "hspy/hspy.h"
+#include "hspy/plural.h"
 #include "hspy/ui.h"
 #include "hspy/xmalloc.h"
 
@@ -232,9 +233,9 @@ static void export_to_clipboard(struct outbox *o)
         fwrite(seq.data, 1, seq.len, o->term);
         fflush(o->term);
         ui_message(o->ui, STYLE_MESSAGE,
-                   "%s of #%" PRIu64 " (%zu bytes) sent to the clipboard (OSC 52: the terminal "
+                   "%s of #%" PRIu64 " (%zu %s) sent to the clipboard (OSC 52: the terminal "
                    "must allow it)",
-                   export_format_name(o->format), o->id, out.len);
+                   export_format_name(o->format), o->id, out.len, plural_bytes(out.len));
     }
     dynbuf_cleanup(&seq);
     dynbuf_cleanup(&out);
@@ -334,11 +335,12 @@ static int save_finish(struct outbox *o, char *msg, size_t len)
         snprintf(msg, len, "save: %s", err);
     else if (st.missing || st.dropped)
         snprintf(msg, len,
-                 "%" PRIu64 " flows saved to %s (%" PRIu64 " gone from the store, %" PRIu64
+                 "%" PRIu64 " %s saved to %s (%" PRIu64 " gone from the store, %" PRIu64
                  " too large for an entry)",
-                 st.written, path, st.missing, st.dropped);
+                 st.written, plural(st.written, "flow", "flows"), path, st.missing, st.dropped);
     else
-        snprintf(msg, len, "%" PRIu64 " flows saved to %s", st.written, path);
+        snprintf(msg, len, "%" PRIu64 " %s saved to %s", st.written,
+                 plural(st.written, "flow", "flows"), path);
     return rc;
 }
 
@@ -353,11 +355,11 @@ static void save_progress(struct ui *ui, const struct outbox *o)
 {
     size_t total, done = harfile_progress(o->job, &total);
     if (o->sync)
-        ui_message(ui, STYLE_MESSAGE, "saving %zu flows to %s... writing to disk", total,
-                   harfile_path(o->job));
+        ui_message(ui, STYLE_MESSAGE, "saving %zu %s to %s... writing to disk", total,
+                   plural(total, "flow", "flows"), harfile_path(o->job));
     else
-        ui_message(ui, STYLE_MESSAGE, "saving %zu flows to %s... %zu%%", total,
-                   harfile_path(o->job), done * 100 / total);
+        ui_message(ui, STYLE_MESSAGE, "saving %zu %s to %s... %zu%%", total,
+                   plural(total, "flow", "flows"), harfile_path(o->job), done * 100 / total);
 }
 
 /* Starts the fsync of the ended document on a worker thread; false when it cannot be. */

@@ -18,6 +18,7 @@
 #include "hspy/endpoint.h"
 #include "hspy/hspy.h"
 #include "hspy/intercept.h"
+#include "hspy/plural.h"
 #include "hspy/replay.h"
 #include "hspy/rules.h"
 #include "hspy/ui.h"
@@ -340,7 +341,8 @@ static void on_edited(void *data, int status, const uint8_t *text, size_t n, con
         dynbuf_reset(&p->text);
         dynbuf_append(&p->text, text, n);
         char q[96];
-        snprintf(q, sizeof q, "#%llu edited (%zu bytes):", (unsigned long long)p->id, n);
+        snprintf(q, sizeof q, "#%llu edited (%zu %s):", (unsigned long long)p->id, n,
+                 plural_bytes(n));
         ui_choose(ui, q, FIX_CHOICES, 2, fix_choice, t);
         if (p->arriving)
             say(ui, "the body was still arriving when the editor opened: the edit replaces the "
@@ -773,8 +775,8 @@ static unsigned act_default(struct ui *ui, int arg)
     } else {
         a->set_default(a->data, ic->last_crafted.data, ic->last_crafted.len);
         ic->default_crafted = true;
-        say(ui, "default answer: the last crafted response (%zu bytes); T switches back",
-            ic->last_crafted.len);
+        say(ui, "default answer: the last crafted response (%zu %s); T switches back",
+            ic->last_crafted.len, plural_bytes(ic->last_crafted.len));
     }
     return UI_REDRAW;
 }

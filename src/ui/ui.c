@@ -12,6 +12,7 @@
 
 #include "hspy/action.h"
 #include "hspy/filter.h"
+#include "hspy/plural.h"
 #include "hspy/search.h"
 #include "hspy/statusbar.h"
 
@@ -137,7 +138,8 @@ bool ui_update(struct ui *ui)
     ui->generation = ui->store->generation;
     if (ui->clearing && flowlist_clear_percent(&ui->list) < 0) {
         ui->clearing = false;
-        ui_message(ui, STYLE_MESSAGE, "%zu flows deleted", ui->list.cleared);
+        ui_message(ui, STYLE_MESSAGE, "%zu %s deleted", ui->list.cleared,
+                   plural(ui->list.cleared, "flow", "flows"));
     }
     return true;
 }
@@ -274,7 +276,8 @@ bool ui_set_filter(struct ui *ui, const char *expr)
     if (!*expr) {
         flowlist_set_filter(&ui->list, NULL);
         ui->filter[0] = '\0';
-        ui_message(ui, STYLE_MESSAGE, "filter cleared: %zu flows", flowlist_count(&ui->list));
+        ui_message(ui, STYLE_MESSAGE, "filter cleared: %zu %s", flowlist_count(&ui->list),
+                   plural(flowlist_count(&ui->list), "flow", "flows"));
         return true;
     }
     char err[256];
@@ -291,10 +294,12 @@ bool ui_set_filter(struct ui *ui, const char *expr)
     snprintf(ui->filter, sizeof ui->filter, "%s", expr);
     prompt_history_add(&ui->filter_history, expr);
     if (flowlist_busy(&ui->list))
-        ui_message(ui, STYLE_MESSAGE, "filtering %zu flows...", ui->store->live);
+        ui_message(ui, STYLE_MESSAGE, "filtering %zu %s...", ui->store->live,
+                   plural(ui->store->live, "flow", "flows"));
     else
-        ui_message(ui, STYLE_MESSAGE, "filter: %zu of %zu flows match", flowlist_count(&ui->list),
-                   ui->store->live);
+        ui_message(ui, STYLE_MESSAGE, "filter: %zu of %zu %s %s", flowlist_count(&ui->list),
+                   ui->store->live, plural(ui->store->live, "flow", "flows"),
+                   plural(flowlist_count(&ui->list), "matches", "match"));
     return true;
 }
 
@@ -387,7 +392,8 @@ static enum flowlist_found search_step(struct ui *ui)
         break;
     case FLOWLIST_MORE:
         ui->searching = true;
-        ui_message(ui, STYLE_MESSAGE, "searching %zu flows... %d%%", ui->search_rows,
+        ui_message(ui, STYLE_MESSAGE, "searching %zu %s... %d%%", ui->search_rows,
+                   plural(ui->search_rows, "flow", "flows"),
                    ui->search_rows
                        ? (int)((ui->search_rows - ui->list_search.left) * 100 / ui->search_rows)
                        : 0);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "hspy/plural.h"
 #include "hspy/side.h"
 
 enum { INDENT = 6 };
@@ -60,6 +61,7 @@ void warnlist_build(struct doc *d, const struct detail_ctx *c)
     for (uint16_t i = 0; i < ex->nwarnings; i++)
         add_warning(d, c, &ex->warnings[i]);
     if (ex->warnings_dropped)
-        doc_addf(d, STYLE_WARN, "%s %u more warnings were not kept (at most %d per exchange)",
-                 c->g->warn, ex->warnings_dropped, EXCHANGE_WARNINGS_MAX);
+        doc_addf(d, STYLE_WARN, "%s %u more %s not kept (at most %d per exchange)", c->g->warn,
+                 ex->warnings_dropped, plural(ex->warnings_dropped, "warning was", "warnings were"),
+                 EXCHANGE_WARNINGS_MAX);
 }

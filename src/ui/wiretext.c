@@ -12,6 +12,7 @@
 #include "hspy/bytesource.h"
 #include "hspy/chunked.h"
 #include "hspy/flowrow.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 enum mark_kind {
@@ -82,8 +83,8 @@ uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, ui
 void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
                        uint64_t wire)
 {
-    canvas_printf(out, STYLE_WARN, "%s capture gap: %llu bytes missing (offset %llu)", g->gap,
-                  (unsigned long long)missing, (unsigned long long)wire);
+    canvas_printf(out, STYLE_WARN, "%s capture gap: %llu %s missing (offset %llu)", g->gap,
+                  (unsigned long long)missing, plural_bytes(missing), (unsigned long long)wire);
 }
 
 uint64_t wiretext_cut_bytes(const struct message *m)
@@ -94,8 +95,9 @@ uint64_t wiretext_cut_bytes(const struct message *m)
 
 void wiretext_cut_line(struct canvas_line *out, const struct glyphs *g, uint64_t cut)
 {
-    canvas_printf(out, STYLE_WARN, "%s %llu more bytes crossed the wire but were not kept",
-                  g->truncated, (unsigned long long)cut);
+    canvas_printf(out, STYLE_WARN, "%s %llu more %s the wire but %s not kept", g->truncated,
+                  (unsigned long long)cut, plural(cut, "byte crossed", "bytes crossed"),
+                  plural(cut, "was", "were"));
 }
 
 /* Adds a mark at a raw offset. */
@@ -230,25 +232,26 @@ static void render_mark(const struct rawside *r, const struct mark *mk, struct c
     unsigned long long off = (unsigned long long)mk->wire;
     switch ((enum mark_kind)mk->kind) {
     case MARK_INTERIM:
-        canvas_printf(out, STYLE_BOUNDARY, "%s%s interim response %llu, %llu bytes (offset %llu)",
+        canvas_printf(out, STYLE_BOUNDARY, "%s%s interim response %llu, %llu %s (offset %llu)",
                       g->hline, g->hline, (unsigned long long)mk->a, (unsigned long long)mk->b,
-                      off);
+                      plural_bytes(mk->b), off);
         break;
     case MARK_HEAD:
-        canvas_printf(out, STYLE_BOUNDARY, "%s%s %s head, %llu bytes (offset %llu)", g->hline,
-                      g->hline, who, (unsigned long long)mk->b, off);
+        canvas_printf(out, STYLE_BOUNDARY, "%s%s %s head, %llu %s (offset %llu)", g->hline,
+                      g->hline, who, (unsigned long long)mk->b, plural_bytes(mk->b), off);
         break;
     case MARK_BODY:
         canvas_printf(out, STYLE_BOUNDARY, "%s%s end of head; body: %s", g->hline, g->hline,
                       body_kind_name((enum body_kind)mk->a));
         if (mk->a == BODY_LENGTH)
-            canvas_printf(out, STYLE_BOUNDARY, " %llu bytes", (unsigned long long)mk->b);
+            canvas_printf(out, STYLE_BOUNDARY, " %llu %s", (unsigned long long)mk->b,
+                          plural_bytes(mk->b));
         canvas_printf(out, STYLE_BOUNDARY, " (offset %llu)", off);
         break;
     case MARK_CHUNK:
-        canvas_printf(out, STYLE_BOUNDARY, "%s chunk %llu: %s bytes (0x%llx), size line at %llu",
+        canvas_printf(out, STYLE_BOUNDARY, "%s chunk %llu: %s %s (0x%llx), size line at %llu",
                       g->vline, (unsigned long long)mk->a, flowrow_size(mk->b, size, sizeof size),
-                      (unsigned long long)mk->b, off);
+                      plural_bytes(mk->b), (unsigned long long)mk->b, off);
         break;
     case MARK_LAST:
         canvas_printf(out, STYLE_BOUNDARY, "%s last chunk (offset %llu)", g->vline, off);
@@ -330,9 +333,9 @@ static void build_side(struct doc *d, const struct detail_ctx *c, struct rawdoc 
     const struct exchange *ex = c->ex;
     const struct message *m = side == 0 ? &ex->req : &ex->resp;
     char wire[16], kept[16];
-    doc_addf(d, STYLE_BOLD, "[%s %s %s, %s bytes on the wire, %s kept]",
+    doc_addf(d, STYLE_BOLD, "[%s %s %s, %s %s on the wire, %s kept]",
              side == 0 ? "client" : "server", c->g->arrow, side == 0 ? "server" : "client",
-             flowrow_size(m->wire_bytes, wire, sizeof wire),
+             flowrow_size(m->wire_bytes, wire, sizeof wire), plural_bytes(m->wire_bytes),
              flowrow_size(m->raw.len, kept, sizeof kept));
     if (!m->raw.len) {
         doc_addf(d, STYLE_DIM, "%*s(nothing)", GUTTER, "");

@@ -146,7 +146,7 @@ verify "--bpf on a HAR: a usage error" '[ "$rc" = 2 ] && grep -q "use --filter" 
 printf '{"log":{"entries":[7,{"request":{"url":"http://a/x"}}]}}' >"$WORK/skip.har"
 rc=0
 "$HSPY" read --no-tui "$WORK/skip.har" >"$WORK/out" 2>"$WORK/err" || rc=$?
-verify "an unreadable entry is skipped with a warning" '[ "$rc" = 0 ] && grep -q "1 entries could not be read (entry 1: not an object)" "$WORK/err" && grep -q "GET /x" "$WORK/out"'
+verify "an unreadable entry is skipped with a warning" '[ "$rc" = 0 ] && grep -q "1 entry could not be read (entry 1: not an object)" "$WORK/err" && grep -q "GET /x" "$WORK/out"'
 
 # Large files stream: memory does not grow with the number of entries.
 "$HSPY" read --no-tui --log none --har "$WORK/one.har" "$caps/real-keepalive.pcap"

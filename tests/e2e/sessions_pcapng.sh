@@ -123,7 +123,7 @@ PY
 rc=0
 timeout 60 "$HSPY" read --no-tui --log none --pcapng "$WORK/huge.pcapng" "$WORK/huge.har" 2>"$WORK/huge.err" || rc=$?
 verify "an absurd size in a HAR: status 0, the exchange left out and said so" \
-    '[ "$rc" = 0 ] && grep -q "huge.pcapng: 1 exchanges left out: each counted more than 31 GiB it did not keep" "$WORK/huge.err"'
+    '[ "$rc" = 0 ] && grep -q "huge.pcapng: 1 exchange left out: each counted more than 31 GiB it did not keep" "$WORK/huge.err"'
 "$HSPY" read --no-tui "$WORK/huge.pcapng" >"$WORK/huge.log"
 verify "... the other two written, on the connection its handshake opened" '[ "$(grep -c -E "(GET /b|HEAD /c).txt" "$WORK/huge.log")" = 2 ] && ! grep -q midstream "$WORK/huge.log"'
 finish

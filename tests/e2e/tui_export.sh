@@ -84,7 +84,7 @@ check "one marked" tui_wait "marked (1)"
 tui_keys m C-u
 tui_type "$WORK/marked.har"
 tui_keys Enter
-check "marked flow saved" tui_wait "1 flows saved to $WORK/marked.har"
+check "marked flow saved" tui_wait "1 flow saved to $WORK/marked.har"
 check "the HAR holds only the marked flow" test "$(har_urls "$WORK/marked.har")" = "one?x=1"
 
 # The help lists both keys.

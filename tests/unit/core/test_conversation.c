@@ -1023,7 +1023,7 @@ static void test_capture_gaps_one_warning(void **state)
     assert_string_equal(w->detail,
                         "200100 bytes missing in 201 packets cut by the snap length (185 not "
                         "listed: 16 at most), the first 100 here: the head was cut after 33 bytes "
-                        "(1 field lines read); the body's "
+                        "(1 field line read); the body's "
                         "length is unknown: it ends where the next message starts");
     assert_int_equal(r.ex[0]->warnings_dropped, 0);
     /* Every gap's bytes are counted; the list holds the first MESSAGE_GAPS_MAX, the rest are
@@ -1073,7 +1073,7 @@ static void test_capture_gaps_later_reason(void **state)
     assert_string_equal(w->detail,
                         "67 bytes missing in 2 packets cut by the snap length, the first 7 here: "
                         "the interim 100 response's head was cut after 29 bytes; at offset 73: "
-                        "the head was cut after 37 bytes (1 field lines read); the body's length "
+                        "the head was cut after 37 bytes (1 field line read); the body's length "
                         "is unknown: it ends where the next message starts");
     assert_int_equal(r.ex[0]->resp.ngaps, 2);
     assert_int_equal(r.ex[0]->resp.gap_bytes, 67);

@@ -193,14 +193,14 @@ static void test_chunk_extensions(void **state)
         /* hostile bytes: escaped in the text, carried as Latin-1 in JSON */
         {"1;x=\x1b[2J\xe9\r\nz\r\n0\r\n\r\n",
          "[{\"chunk\":1,\"size\":1,\"extensions\":\";x=\\u001B[2J\\u00E9\",\"cut\":false}] 0",
-         ECHO_CHUNK_EXT_MARK "chunk 1 (1 bytes): ;x=\\x1b[2J\\xe9\r\n"},
+         ECHO_CHUNK_EXT_MARK "chunk 1 (1 byte): ;x=\\x1b[2J\\xe9\r\n"},
         {"1;a\r\nz\r\n1;b\r\nz\r\n1;c\r\nz\r\n1;d\r\nz\r\n1;e\r\nz\r\n1;f\r\nz\r\n"
          "1;g\r\nz\r\n1;h\r\nz\r\n1;i\r\nz\r\n0;j\r\n\r\n",
          NULL,
-         ECHO_CHUNK_EXT_MARK "chunk 1 (1 bytes): ;a\r\nchunk 2 (1 bytes): ;b\r\n"
-                             "chunk 3 (1 bytes): ;c\r\nchunk 4 (1 bytes): ;d\r\n"
-                             "chunk 5 (1 bytes): ;e\r\nchunk 6 (1 bytes): ;f\r\n"
-                             "chunk 7 (1 bytes): ;g\r\nchunk 8 (1 bytes): ;h\r\n"
+         ECHO_CHUNK_EXT_MARK "chunk 1 (1 byte): ;a\r\nchunk 2 (1 byte): ;b\r\n"
+                             "chunk 3 (1 byte): ;c\r\nchunk 4 (1 byte): ;d\r\n"
+                             "chunk 5 (1 byte): ;e\r\nchunk 6 (1 byte): ;f\r\n"
+                             "chunk 7 (1 byte): ;g\r\nchunk 8 (1 byte): ;h\r\n"
                              "2 more size lines with extensions, not kept\r\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -118,6 +118,28 @@ static void test_fields_never_contain_spaces(void **state)
     exchange_free(ex);
 }
 
+/* A count of one takes the singular: "1 byte", "1 chunk", never "1 bytes". */
+static void test_counts_of_one(void **state)
+{
+    (void)state;
+    struct exchange *ex =
+        tu_exchange_text("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx",
+                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "2\r\nab\r\n0\r\n\r\n",
+                         T0);
+    char *got = full_of(ex, 1);
+    const char *want[] = {
+        "* request body: 1 byte\n",
+        "* response body: 2 bytes in 1 chunk (",
+        "* 1 more byte not shown (--body-limit 1)\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(got, want[i]))
+            fail_msg("missing:\n%s\nin:\n%s", want[i], got);
+    free(got);
+    exchange_free(ex);
+}
+
 static void test_full_record(void **state)
 {
     (void)state;
@@ -249,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_lines),
         cmocka_unit_test(test_absent_and_markers),
         cmocka_unit_test(test_fields_never_contain_spaces),
+        cmocka_unit_test(test_counts_of_one),
         cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_unknown_coding_escaped),
         cmocka_unit_test(test_unparsed_and_truncated),

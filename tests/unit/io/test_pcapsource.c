@@ -295,7 +295,7 @@ static void test_mixed_link_types(void **state)
     assert_non_null(strstr(got, "packets=1 "));
     assert_non_null(strstr(got, "error: "));
     assert_non_null(strstr(got, "different link types (EN10MB, then LINUX_SLL2)"));
-    assert_non_null(strstr(got, "the 1 packets before were decoded"));
+    assert_non_null(strstr(got, "the 1 packet before was decoded"));
     assert_null(strstr(got, "corrupt"));
     free(got);
 }

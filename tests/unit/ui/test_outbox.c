@@ -269,7 +269,7 @@ static void test_har(void **state)
     keys(f, "m");
     answer_path(f, "marked.har");
     settle(f);
-    HAS("1 flows saved to");
+    HAS("1 flow saved to");
     text = slurp(f->path, &n);
     assert_int_equal(count(text, "\"timings\""), 1);
     assert_non_null(strstr(text, "one.test"));
