@@ -815,30 +815,27 @@ static size_t feed_head(struct conversation *c, enum side s, const uint8_t *p, s
 static size_t feed_unknown(struct conversation *c, enum side s, const uint8_t *p, size_t n);
 static size_t feed_chunk(struct conversation *c, enum side s, const uint8_t *p, size_t n);
 
-/* Keeps the trailer section's field lines (as the decoder kept them, the empty line that ends
- * the section left out) on the message: raw may have stopped keeping long before. */
-static void keep_trailer(struct exchange *ex, struct message *m, const struct chunked *ck)
+/*
+ * Keeps the trailer section the decoder reached on the message (raw may have stopped keeping
+ * long before) and judges its field lines as a head's are (http_trailer_check), so that the
+ * warnings do not depend on how its bytes were cut. ended: the section ended with its empty
+ * line (left out of what is kept); otherwise the stream ended inside it, and what arrived is
+ * kept as it came. Only complete lines are judged: all of them, or those within the head limit
+ * when the section was longer, or those before the end of the stream. Offsets count from the
+ * trailer's side offset, so they point at its bytes in raw when raw kept them.
+ */
+static void take_trailer(struct exchange *ex, enum side s, const struct chunked *ck, bool ended)
 {
+    struct message *m = exchange_msg(ex, s);
+    m->trailer_off = m->body_off + ck->trailer_off;
     size_t n = ck->trailer.len;
-    if (!ck->trailer_cut && n && ck->trailer.data[n - 1] == '\n')
+    if (ended && !ck->trailer_cut && n && ck->trailer.data[n - 1] == '\n')
         n -= n >= 2 && ck->trailer.data[n - 2] == '\r' ? 2 : 1;
     if (n == 0)
         return;
     m->trailer = arena_memdup(&ex->arena, ck->trailer.data, n);
     m->trailer_len = (uint32_t)n;
-}
-
-/*
- * Judges the kept trailer section's field lines as a head's are (http_trailer_check), once the
- * section ended, so that the warnings do not depend on how its bytes were cut: the whole
- * section, or the lines complete within the head limit when it was longer. Offsets count from
- * the trailer's side offset, so they point at its bytes in raw when raw kept them.
- */
-static void check_trailer(struct exchange *ex, enum side s, const struct message *m,
-                          const struct chunked *ck)
-{
-    size_t n = m->trailer_len;
-    if (ck->trailer_cut)
+    if (ck->trailer_cut || !ended)
         while (n && m->trailer[n - 1] != '\n')
             n--;
     if (n == 0)
@@ -878,9 +875,7 @@ static size_t feed_body(struct conversation *c, enum side s, const uint8_t *p, s
         if (pay.len)
             body_payload(c, s, p + pay.off, pay.len);
         if (sd->chunked.status == CHUNKED_DONE) {
-            m->trailer_off = m->body_off + sd->chunked.trailer_off;
-            keep_trailer(sd->ex, m, &sd->chunked);
-            check_trailer(sd->ex, s, m, &sd->chunked);
+            take_trailer(sd->ex, s, &sd->chunked, true);
             message_done(c, s, true);
         } else if (sd->chunked.status == CHUNKED_ERROR) {
             message_done(c, s, false);
@@ -1929,6 +1924,8 @@ static void close_message(struct conversation *c, enum side s)
         end_unknown(c, s);
         return;
     }
+    if (sd->state == PS_BODY && sd->framing.kind == BODY_CHUNKED && sd->chunked.trailer_off)
+        take_trailer(sd->ex, s, &sd->chunked, false);
     if (sd->state == PS_HEAD || sd->state == PS_BODY) {
         exchange_warn(sd->ex, W_EOF_MID_MESSAGE, s, m->wire_bytes, NULL);
         if (sd->state == PS_HEAD) {

@@ -639,6 +639,36 @@ static void test_trailer_warnings(void **state)
 }
 
 /*
+ * A stream that ends inside a trailer section: what arrived of it is kept (the line cut by the
+ * end too), and its complete lines are judged as an ended section's are. The trailer starts at
+ * offset 65, as above: its first line's NUL (at 72) is found; the line the end cut is not judged
+ * (its space before the colon would be, were the line complete).
+ */
+static void test_trailer_cut_by_eof(void **state)
+{
+    (void)state;
+    const struct step s[] = {
+        {C, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+            "X-Sum: \\0\r\nX-Cut : 1"},
+        {ENDC, ""},
+        {NULL, NULL}};
+    check(s, &CAPTURE,
+          "#1 POST / -> 0 req[chunked 1/84] resp[none 0/0 i0] !nul-byte@c72 "
+          "!eof-mid-message@c84 OPEN\n--\n"
+          "#1 POST / -> 0 req[chunked 1/84] resp[none 0/0 i0] incomplete !nul-byte@c72 "
+          "!eof-mid-message@c84\n");
+    struct recorder r;
+    struct dynbuf out;
+    play(s, &CAPTURE, 0, &out, &r);
+    const struct message *m = &r.ex[0]->req;
+    assert_int_equal(m->trailer_off, 65);
+    assert_int_equal(m->trailer_len, 19);
+    assert_memory_equal(m->trailer, "X-Sum: \0\r\nX-Cut : 1", 19);
+    exchange_free(r.ex[0]);
+    dynbuf_cleanup(&out);
+}
+
+/*
  * Which request heads another reader may split or frame differently (exchange_desync_warning,
  * the proxy's reason to end both connections after the exchange): the first such warning's
  * name, or "" for a head every reader frames alike.
@@ -1495,6 +1525,7 @@ int main(void)
         cmocka_unit_test(test_body_on_204),
         cmocka_unit_test(test_smuggling_cl_te),
         cmocka_unit_test(test_trailer_warnings),
+        cmocka_unit_test(test_trailer_cut_by_eof),
         cmocka_unit_test(test_desync_risk),
         cmocka_unit_test(test_leftover_requests_after_close),
         cmocka_unit_test(test_leftover_ends_body_then_partial_head),
