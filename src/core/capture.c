@@ -13,6 +13,7 @@
 
 #include "hspy/conversation.h"
 #include "hspy/packet.h"
+#include "hspy/plural.h"
 #include "hspy/xmalloc.h"
 
 enum flow_state {
@@ -33,11 +34,13 @@ struct capture_flow {
     /* Per side: the exchange (conn_seq) that last received bytes, and the one before it. */
     uint32_t seq[2], prev_seq[2];
     /* A differing retransmission of bytes whose exchange had ended, waiting for the next
-     * exchange to begin on the connection (or for its end: a record of its own). Only the first
-     * is kept; the flow table counts them all. */
+     * exchange to begin on the connection (or for its end: a record of its own). The first is
+     * described and the others while it waits are counted in its detail; the flow table counts
+     * them all. */
     bool late;
-    uint8_t late_side; /* enum side */
-    uint64_t late_off; /* stream offset of the first differing byte */
+    uint8_t late_side;  /* enum side */
+    uint32_t late_more; /* further late differing retransmissions while the first waited */
+    uint64_t late_off;  /* stream offset of the first differing byte */
 };
 
 void capture_config_defaults(struct capture_config *cfg)
@@ -83,18 +86,32 @@ static void track_seq(struct capture_flow *cf, int side, uint32_t seq)
 }
 
 #define DIFFERS "a retransmission carried other bytes than the first copy (stream offset %llu)"
-#define LATE_DIFFERS                                                                               \
-    "a retransmission of bytes of an exchange that had already ended carried other bytes than "    \
-    "the first copy (stream offset %llu)"
+enum { CAPTURE_LATE_DETAIL_MAX = 256 };
+
+/* The waiting late retransmit-differs' detail, the ones after the first counted; clears it. */
+static const char *take_late(struct capture_flow *cf, char *out, size_t len)
+{
+    char more[64] = "";
+    if (cf->late_more)
+        snprintf(more, sizeof more, "; %u more %s so", cf->late_more,
+                 plural(cf->late_more, "retransmission did", "retransmissions did"));
+    snprintf(out, len,
+             "a retransmission of bytes of an exchange that had already ended carried other "
+             "bytes than the first copy (stream offset %llu)%s",
+             (unsigned long long)cf->late_off, more);
+    cf->late = false;
+    cf->late_more = 0;
+    return out;
+}
 
 /* Puts a waiting late retransmit-differs on ex (the next exchange of the connection). */
 static void give_late(struct capture_flow *cf, struct exchange *ex)
 {
     if (!cf->late)
         return;
-    cf->late = false;
-    exchange_warn(ex, W_RETRANSMIT_DIFFERS, (enum side)cf->late_side, 0, LATE_DIFFERS,
-                  (unsigned long long)cf->late_off);
+    char detail[CAPTURE_LATE_DETAIL_MAX];
+    exchange_warn(ex, W_RETRANSMIT_DIFFERS, (enum side)cf->late_side, 0, "%s",
+                  take_late(cf, detail, sizeof detail));
 }
 
 static int on_conv_event(void *data, struct conversation *conv, struct exchange *ex,
@@ -340,8 +357,10 @@ static void flow_differs(void *data, struct flow *f, int dir, uint64_t off, int6
         /* The bytes belong to a message before the current one. */
         holder = ex->conn_seq == holder ? cf->prev_seq[side] : holder;
     }
-    if (cf->late)
+    if (cf->late) {
+        cf->late_more += cf->late_more < UINT32_MAX;
         return;
+    }
     cf->late = true;
     cf->late_side = (uint8_t)side;
     cf->late_off = off;
@@ -381,10 +400,9 @@ static void flow_end(void *data, struct flow *f, enum flow_end why, int64_t ts)
     if (!cf)
         return;
     if (cf->late && cf->conv) {
-        char detail[256];
-        cf->late = false;
-        snprintf(detail, sizeof detail, LATE_DIFFERS, (unsigned long long)cf->late_off);
-        conversation_record(cf->conv, (enum side)cf->late_side, W_RETRANSMIT_DIFFERS, detail);
+        char detail[CAPTURE_LATE_DETAIL_MAX];
+        conversation_record(cf->conv, (enum side)cf->late_side, W_RETRANSMIT_DIFFERS,
+                            take_late(cf, detail, sizeof detail));
     }
     conversation_free(cf->conv);
     free(cf);

@@ -26,14 +26,20 @@ struct rig {
     int64_t ts;
 };
 
+/* One exchange in the log; a retransmit-differs warning's count of later ones in brackets. */
 static void on_complete(void *data, struct exchange *ex)
 {
     struct rig *r = data;
     char m[32], t[64];
-    dynbuf_printf(&r->log, "%s %s %d%s%s%s%s;", exchange_method(ex, m, sizeof m),
+    const char *more = "";
+    for (uint16_t i = 0; i < ex->nwarnings; i++)
+        if (ex->warnings[i].code == W_RETRANSMIT_DIFFERS && strstr(ex->warnings[i].detail, "; "))
+            more = strstr(ex->warnings[i].detail, "; ") + 2;
+    dynbuf_printf(&r->log, "%s %s %d%s%s%s%s%s%s%s;", exchange_method(ex, m, sizeof m),
                   exchange_target(ex, t, sizeof t), exchange_status(ex),
                   exchange_has_warning(ex, W_MIDSTREAM) ? " midstream" : "",
                   exchange_has_warning(ex, W_RETRANSMIT_DIFFERS) ? " differs" : "",
+                  *more ? " [" : "", more, *more ? "]" : "",
                   (ex->flags & EX_TRUNCATED) ? " truncated" : "",
                   ex->client.port == 40000 ? "" : " (client port?)");
 }
@@ -190,6 +196,38 @@ static void test_late_differs(void **state)
     free(log);
 }
 
+/*
+ * Several late differing retransmissions while the first waits for the next exchange: the
+ * first is described, the others counted in its detail, on the next exchange and on the record
+ * at the connection's end alike.
+ */
+static void test_late_differs_counted(void **state)
+{
+    (void)state;
+    static const char OTHER[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\noK";
+    static const char THIRD[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOk";
+    uint32_t q = (uint32_t)strlen(REQ), p = (uint32_t)strlen(RESP);
+    struct rig r;
+    rig_init(&r, 16);
+    seg(&r, 40000, 80, false, 10, S, NULL, 0);
+    seg(&r, 40000, 80, true, 90, S | A, NULL, 0);
+    seg(&r, 40000, 80, false, 11, A, REQ, 0);
+    seg(&r, 40000, 80, true, 91, A, RESP, 0);
+    seg(&r, 40000, 80, true, 91, A, OTHER, 0); /* #1 has ended: waits */
+    seg(&r, 40000, 80, true, 91, A, THIRD, 0); /* counted */
+    seg(&r, 40000, 80, true, 91, A, OTHER, 0); /* counted */
+    seg(&r, 40000, 80, true, 91, A, RESP, 0);  /* the same bytes: nothing */
+    seg(&r, 40000, 80, false, 11 + q, A, REQ, 0);
+    seg(&r, 40000, 80, true, 91 + p, A, RESP, 0);
+    seg(&r, 40000, 80, true, 91 + p, A, OTHER, 0); /* the last exchange has ended */
+    seg(&r, 40000, 80, true, 91 + p, A, THIRD, 0);
+    char *log = rig_finish(&r);
+    assert_string_equal(log, "GET /x 200;GET /x 200 differs [2 more retransmissions did so];"
+                             "  0 differs [1 more retransmission did so];");
+    assert_int_equal(r.cap.flows.counters.differs, 5);
+    free(log);
+}
+
 /* A full table evicts the least recently active connection and counts it. */
 static void test_eviction(void **state)
 {
@@ -212,7 +250,7 @@ int main(void)
         cmocka_unit_test(test_any_port),          cmocka_unit_test(test_midstream_direction),
         cmocka_unit_test(test_lookalike_ignored), cmocka_unit_test(test_preamble),
         cmocka_unit_test(test_snaplen),           cmocka_unit_test(test_eviction),
-        cmocka_unit_test(test_late_differs),
+        cmocka_unit_test(test_late_differs),      cmocka_unit_test(test_late_differs_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
