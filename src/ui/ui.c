@@ -972,7 +972,9 @@ static void render_bottom(struct ui *ui, struct canvas_line *out)
         prompt_render(&ui->prompt, out);
         return;
     }
-    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), ui->g, out);
+    bool detail = ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split);
+    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), detail ? detail_offers(&ui->detail) : 0, ui->g,
+                out);
 }
 
 static void render_too_small(struct ui *ui, struct canvas *c)

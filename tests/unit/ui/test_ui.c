@@ -282,6 +282,44 @@ static void test_warnings_jump(void **state)
     HAS("does nothing here");
 }
 
+/* The hint line names only keys that act on the tab shown: the body view and the decoding
+ * where a body is shown, the jumps where there is a warning or a finding to jump from. */
+static void test_hint_per_tab(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        int flow;       /* j presses from the first flow */
+        int tabs;       /* Tab presses from Request */
+        bool view;      /* "v view" and "d decoded" hinted */
+        bool jump;      /* "⏎ jump" and "x hex" hinted */
+        const char *on; /* the tab shown */
+    } CASES[] = {
+        {0, 0, true, false, "[Request]"}, {0, 1, true, false, "[Response]"},
+        {0, 2, false, false, "[Raw]"},    {0, 3, false, false, "[Hex]"},
+        {0, 4, false, false, "[Timing]"}, {0, 6, false, false, "[Warnings(0)]"},
+        {0, 7, false, false, "[Diff]"},   {1, 6, false, true, "[Warnings("},
+        {1, 0, true, false, "[Request]"},
+    };
+    int tab = 0; /* the detail view stays on its tab from one flow to the next */
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        ui_key(&f->ui, 'g');
+        for (int k = 0; k < CASES[i].flow; k++)
+            ui_key(&f->ui, 'j');
+        ui_key(&f->ui, KEYMAP_ENTER);
+        for (; tab != CASES[i].tabs; tab = (tab + 1) % (int)DETAIL_NTABS)
+            ui_key(&f->ui, KEYMAP_TAB);
+        HAS(CASES[i].on);
+        HAS("q back");
+        static const char *const VIEW[] = {"v view", "d decoded"};
+        static const char *const JUMP[] = {"⏎ jump", "x hex"};
+        for (int k = 0; k < 2; k++) {
+            screentest_check(&f->ui, &f->canvas, &f->screen, VIEW[k], CASES[i].view, __LINE__);
+            screentest_check(&f->ui, &f->canvas, &f->screen, JUMP[k], CASES[i].jump, __LINE__);
+        }
+        ui_key(&f->ui, 'q');
+    }
+}
+
 static void test_help(void **state)
 {
     struct fixture *f = *state;
@@ -753,6 +791,7 @@ int main(void)
         T(test_detail_tabs),
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
+        T(test_hint_per_tab),
         T(test_help),
         T(test_help_search),
         T(test_question_escapes),
