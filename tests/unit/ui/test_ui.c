@@ -320,6 +320,27 @@ static void test_hint_per_tab(void **state)
     }
 }
 
+/* Scrolling sideways (>) moves the bytes of Raw and Hex, not their offset column, as in a hex
+ * viewer; 0 brings the first column back. */
+static void test_offsets_stay(void **state)
+{
+    struct fixture *f = *state;
+    keys(f, (int[]){'g', KEYMAP_ENTER, KEYMAP_TAB, KEYMAP_TAB, 0});
+    HAS("[Raw]");
+    HAS("      0 GET /first HTTP/1.1␍␊");
+    ui_key(&f->ui, '>');          /* 8 cells */
+    HAS("      0 st HTTP/1.1␍␊"); /* "GET /fir" gone, the offset in its place */
+    HAS("     21 e.test␍␊");      /* and "Host: on" on the next line */
+    ui_key(&f->ui, '0');
+    HAS("      0 GET /first HTTP/1.1␍␊");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Hex]");
+    HAS("00000000  47 45 54 20 2f 66");
+    ui_key(&f->ui, '>');
+    HAS("00000000   20 2f 66");    /* "47 45 54" gone, the offset in its place */
+    HAS("00000010   0d 0a 48 6f"); /* every row alike */
+}
+
 static void test_help(void **state)
 {
     struct fixture *f = *state;
@@ -792,6 +813,7 @@ int main(void)
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
         T(test_hint_per_tab),
+        T(test_offsets_stay),
         T(test_help),
         T(test_help_search),
         T(test_question_escapes),
