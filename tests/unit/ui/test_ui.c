@@ -531,6 +531,13 @@ static void test_split_and_mouse(void **state)
     ui_key(&f->ui, 's');
     HAS("[Request]");
     HAS("GET /\\x1b[2J"); /* the detail follows the list's cursor */
+    /* A rule parts the list from the detail, carrying the detail's title. */
+    screen(f);
+    const struct canvas_line *rule = &f->canvas.line[f->ui.tabs_y - 1];
+    const char *t = (const char *)rule->text.data;
+    if (strncmp(t, "─ #3  GET /", strlen("─ #3  GET /")) != 0 || !strstr(t, " #1 ───") ||
+        strcmp(t + rule->text.len - strlen("───"), "───") != 0 || rule->cells != 120)
+        fail_msg("the line above the tabs: '%s'", t);
     ui_key(&f->ui, 'k');
     HAS("POST /typo HTTP/1.1");
     ui_key(&f->ui, KEYMAP_TAB);
