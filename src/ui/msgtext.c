@@ -15,6 +15,7 @@
 #include "hspy/bodysource.h"
 #include "hspy/bodyview.h"
 #include "hspy/bytesource.h"
+#include "hspy/chunked.h"
 #include "hspy/decode.h"
 #include "hspy/flowrow.h"
 #include "hspy/side.h"
@@ -104,6 +105,42 @@ static void add_trailer(struct doc *d, const struct detail_ctx *c, const struct 
     doc_addf(d, STYLE_BOUNDARY, "%s%s trailer section, sent after the body %s%s", c->g->hline,
              c->g->hline, c->g->hline, c->g->hline);
     add_lines(d, c, -1, m->trailer, 0, m->trailer_len, false, false);
+}
+
+/*
+ * The chunk extensions of a chunked body's size lines (m->chunk_ext: kept apart from raw, like
+ * the trailer), one line per size line that had any: its chunk and size, then the bytes after
+ * the size through termsafe, " [cut]" after a line kept only in part; then how many more size
+ * lines had extensions than were kept.
+ */
+static void add_chunk_ext(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    if (!m->chunk_ext)
+        return;
+    doc_addf(d, STYLE_BOUNDARY, "%s%s chunk extensions, sent on the chunk-size lines %s%s",
+             c->g->hline, c->g->hline, c->g->hline, c->g->hline);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    size_t pos = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(m, &pos, &e)) {
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        if (e.size == 0)
+            canvas_puts(&l, STYLE_DIM, "last chunk: ");
+        else
+            canvas_printf(&l, STYLE_DIM, "chunk %u (%llu byte%s): ", e.chunk,
+                          (unsigned long long)e.size, e.size == 1 ? "" : "s");
+        canvas_put_bytes(&l, STYLE_NORMAL, e.ext, e.len, 0);
+        if (e.cut)
+            canvas_printf(&l, STYLE_DIM, " %s cut at %d bytes", c->g->truncated,
+                          CHUNKED_EXT_LINE_MAX);
+        doc_add(d, &l);
+    }
+    canvas_line_cleanup(&l);
+    uint32_t more = message_chunk_ext_unlisted(m);
+    if (more)
+        doc_addf(d, STYLE_WARN, "%s %u more size line%s had extensions, not kept", c->g->truncated,
+                 more, more == 1 ? "" : "s");
 }
 
 /* --- body section --- */
@@ -290,6 +327,7 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
         doc_addf(d, STYLE_WARN, "%s head longer than the limit: later fields not parsed",
                  c->g->truncated);
     add_trailer(d, c, m);
+    add_chunk_ext(d, c, m);
     add_body(d, c, m);
 }
 
