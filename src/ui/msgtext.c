@@ -193,9 +193,19 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
         canvas_puts(&l, STYLE_BOUNDARY, ", coding ");
         canvas_put_bytes(&l, STYLE_BOUNDARY, ce, n, 0);
     }
-    canvas_printf(&l, STYLE_BOUNDARY, " (%s); view: %s %s%s",
-                  decoded ? coding_note(res) : "as sent", bodysource_describe(view), c->g->hline,
-                  c->g->hline);
+    canvas_printf(&l, STYLE_BOUNDARY, " (%s)", decoded ? coding_note(res) : "as sent");
+    /* The view in use ends the line, or, on a screen too narrow for the whole line (where the
+     * screen would cut it off), has a line of its own under it. */
+    const char *described = bodysource_describe(view);
+    int tail_cells = (int)strlen("view:  ") + celltext_width(described, strlen(described)) + 2;
+    if (l.cells + 2 + tail_cells > c->width) {
+        doc_add(d, &l);
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        canvas_printf(&l, STYLE_BOUNDARY, "%s%s ", c->g->hline, c->g->hline);
+    } else {
+        canvas_puts(&l, STYLE_BOUNDARY, "; ");
+    }
+    canvas_printf(&l, STYLE_BOUNDARY, "view: %s %s%s", described, c->g->hline, c->g->hline);
     doc_add(d, &l);
     if (decoded && res->status != DECODE_OK && res->message[0]) {
         /* The message may quote the Content-Encoding the peer sent. */

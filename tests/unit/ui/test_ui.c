@@ -196,6 +196,19 @@ static void test_narrow_tabs(void **state)
         if (strstr(s, "body:…") || (w >= 110 && !strstr(s, "body: auto, decoded")))
             fail_msg("width %d:\n%s", w, s);
     }
+    /* Where the note cannot show, the body's own line still names the view: on a line of its
+     * own when the whole line would not fit. */
+    keys(f, (int[]){'q', 'g', KEYMAP_ENTER, 0});
+    detail_set_tab(&f->ui.detail, 1);
+    static const int WIDTHS[] = {40, 60, 80, 120};
+    for (size_t i = 0; i < sizeof WIDTHS / sizeof WIDTHS[0]; i++) {
+        ui_resize(&f->ui, 12, WIDTHS[i]);
+        HAS("[Response]");
+        HAS("view: text, utf-8 ──");
+        /* At 60 columns and more the body's description is whole on its line too. */
+        if (WIDTHS[i] >= 60)
+            HAS("── body: 4.1k bytes, text/plain, length (as sent)");
+    }
     ui_resize(&f->ui, 30, 120);
 }
 
