@@ -100,6 +100,8 @@ struct bodyview_row {
     uint64_t line;   /* the line this row shows (part of) */
     uint64_t offset; /* body offset where that line starts */
     uint32_t col;    /* the line's display column at the row's left edge */
+    uint32_t fixed;  /* bytes at the start of text that a viewer keeps in place when it scrolls
+                        the row sideways: a hex row's offset and the gap after it (0: none) */
 };
 
 void bodyview_row_init(struct bodyview_row *r);

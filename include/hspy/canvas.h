@@ -115,6 +115,11 @@ int canvas_puts(struct canvas_line *l, uint8_t style, const char *s);
 int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /*
+ * canvas_put for a column that stays in place when the line is scrolled sideways (an offset
+ * column): the line's skip applies only to what comes after it.
+ */
+int canvas_put_fixed(struct canvas_line *l, uint8_t style, const char *s, size_t n);
+/*
  * canvas_put for safe text with marks (nmarks entries over s[0..n), in order): each mark's
  * bytes that end up on the line are drawn as an escape or a symbol.
  */

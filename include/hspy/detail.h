@@ -39,6 +39,7 @@ struct detail_ctx {
 
 enum detail_tab_flag {
     DETAIL_TAB_TARGETS = 1 << 0, /* the cursor moves between targets; Enter jumps to them */
+    DETAIL_TAB_BODY = 1 << 1,    /* shows a body: the body view and the decoding apply */
 };
 
 struct detail_tab {
@@ -113,6 +114,9 @@ void detail_sync(struct detail *dt, int width);
 size_t detail_lines(const struct detail *dt);
 /* Current tab's position. */
 struct detail_pos *detail_pos(struct detail *dt);
+
+/* What the tab shown offers the keys: KEYMAP_IF_* flags (keymap.h), for the hint line. */
+unsigned detail_offers(const struct detail *dt);
 
 /* Scrolls by delta lines (clamped); on a target tab moves the cursor between targets. */
 void detail_move(struct detail *dt, long delta);

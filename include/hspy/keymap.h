@@ -55,7 +55,15 @@ enum keymap_context {
 enum keymap_flag {
     KEYMAP_BACK = 1 << 0, /* the way back (or out): always shown in the hint line */
     KEYMAP_KEEP = 1 << 1, /* shown in the hint line at any width, in its place (the help) */
+    /*
+     * When the hint line names the key: only where the screen offers what the flag names (the
+     * key still acts wherever its contexts say; it would only have nothing to act on).
+     */
+    KEYMAP_IF_TARGETS = 1 << 2, /* lines that lead somewhere: a warning, a cache finding */
+    KEYMAP_IF_BODY = 1 << 3,    /* a tab that shows the messages' bodies (Request, Response) */
 };
+/* Every KEYMAP_IF_* flag: what a screen may offer (keymap_hint's offers). */
+#define KEYMAP_IF_ALL (KEYMAP_IF_TARGETS | KEYMAP_IF_BODY)
 
 struct ui;
 
@@ -103,9 +111,11 @@ void keymap_help(const struct keymap_table *tables, size_t ntables, const struct
 /*
  * The hint line for context ctx fitted into out's width: "key label" items in table order
  * (keys sharing a label joined by '/'), the KEYMAP_BACK item always last and always kept, the
- * KEYMAP_KEEP items kept in their places while the others give way.
+ * KEYMAP_KEEP items kept in their places while the others give way. offers holds the
+ * KEYMAP_IF_* flags of what the screen offers now: a row with a KEYMAP_IF_* flag not among
+ * them is left out, so that the line names only keys that act there.
  */
-void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx,
+void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx, unsigned offers,
                  const struct glyphs *g, struct canvas_line *out);
 
 #endif

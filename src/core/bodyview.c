@@ -69,6 +69,7 @@ struct line {
     uint32_t nspans, spans_cap;
     uint16_t flags; /* enum bodyview_row_flag: CONT, NOTICE */
     uint32_t cols;  /* display columns of text */
+    uint32_t fixed; /* bytes of text that stay in place under a sideways scroll (a hex offset) */
 };
 
 struct bodyview;
@@ -180,6 +181,7 @@ static void line_reset(struct line *l)
     l->nspans = 0;
     l->flags = 0;
     l->cols = 0;
+    l->fixed = 0;
 }
 
 /* ---- display width -------------------------------------------------------------------- */
@@ -619,6 +621,7 @@ static void hex_render(struct bodyview *v, size_t off, size_t count, struct line
     snprintf(buf, sizeof buf, "%0*llx  ", (int)v->offw, (unsigned long long)(v->origin + off));
     put_lit(l, buf, BODYVIEW_STYLE_PLAIN);
     span_add(l, 0, v->offw, BODYVIEW_STYLE_META);
+    l->fixed = (uint32_t)l->text.len;
     bool mark[16] = {false};
     hex_marks(v, off, count, mark);
     for (uint32_t k = 0; k < v->bpr; k++) {
@@ -1996,6 +1999,8 @@ static void row_fill(struct bodyview_row *r, const struct line *l, size_t a, siz
         }
     }
     r->flags = l->flags;
+    /* The offset stays only on a row that starts with it whole. */
+    r->fixed = a == 0 && pad == 0 && l->fixed <= b ? l->fixed : 0;
 }
 
 /* Row k of a rendered line, cut or wrapped to the layout (wrapping: v->starts describe l). */

@@ -72,6 +72,19 @@ const char *bodysource_describe(struct bodysource *b)
     return bodyview_describe(b->view);
 }
 
+/* Puts text[from, to) in style, the part before fixed in place under a sideways scroll. */
+static void put_part(struct canvas_line *out, uint8_t style, const char *text, size_t from,
+                     size_t to, size_t fixed)
+{
+    if (from < fixed) {
+        size_t end = to < fixed ? to : fixed;
+        canvas_put_fixed(out, style, text + from, end - from);
+        from = end;
+    }
+    if (to > from)
+        canvas_put(out, style, text + from, to - from);
+}
+
 static void render(void *data, size_t i, struct canvas_line *out)
 {
     struct bodysource *b = data;
@@ -80,17 +93,19 @@ static void render(void *data, size_t i, struct canvas_line *out)
     /* An empty row may have no buffer at all. */
     const char *text = b->row.text.data ? (const char *)b->row.text.data : "";
     size_t n = b->row.text.len, pos = 0;
+    /* A hex row's offset stays in place while the bytes scroll, as in a hex viewer. */
+    size_t fixed = b->row.fixed <= n ? b->row.fixed : 0;
     /* Spans are in order and do not overlap (no match spans: searching is the document's). */
     for (uint32_t k = 0; k < b->row.nspans; k++) {
         const struct bodyview_span *sp = &b->row.span[k];
         if (sp->off < pos || sp->off + sp->len > n)
             continue;
-        canvas_put(out, STYLE_NORMAL, text + pos, sp->off - pos);
+        put_part(out, STYLE_NORMAL, text, pos, sp->off, fixed);
         uint8_t style = sp->style < BODYVIEW_STYLE__COUNT ? STYLES[sp->style] : STYLE_NORMAL;
-        canvas_put(out, style, text + sp->off, sp->len);
+        put_part(out, style, text, sp->off, sp->off + sp->len, fixed);
         pos = sp->off + sp->len;
     }
-    canvas_put(out, STYLE_NORMAL, text + pos, n - pos);
+    put_part(out, STYLE_NORMAL, text, pos, n, fixed);
 }
 
 static size_t count(void *data, bool *complete)

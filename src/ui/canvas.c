@@ -154,6 +154,15 @@ int canvas_put(struct canvas_line *l, uint8_t style, const char *s, size_t n)
     return l->cells - before;
 }
 
+int canvas_put_fixed(struct canvas_line *l, uint8_t style, const char *s, size_t n)
+{
+    int skip = l->skip;
+    l->skip = 0;
+    int cells = canvas_put(l, style, s, n);
+    l->skip = skip;
+    return cells;
+}
+
 int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_t n,
                       const struct canvas_mark *marks, size_t nmarks)
 {

@@ -14,6 +14,7 @@
 #include "hspy/difftab.h"
 #include "hspy/flowrow.h"
 #include "hspy/hexdump.h"
+#include "hspy/keymap.h"
 #include "hspy/msgtext.h"
 #include "hspy/side.h"
 #include "hspy/termsafe.h"
@@ -23,8 +24,8 @@
 
 /* clang-format off */
 const struct detail_tab DETAIL_TABS[] = {
-    {"Request",  msgtext_build_request,  0,                  NULL},
-    {"Response", msgtext_build_response, 0,                  NULL},
+    {"Request",  msgtext_build_request,  DETAIL_TAB_BODY,    NULL},
+    {"Response", msgtext_build_response, DETAIL_TAB_BODY,    NULL},
     {"Raw",      wiretext_build,         0,                  NULL},
     {"Hex",      hexdump_build,          0,                  NULL},
     {"Timing",   waterfall_build,        0,                  NULL},
@@ -200,6 +201,15 @@ static void ensure_built(struct detail *dt)
 static bool on_targets(const struct detail *dt)
 {
     return (DETAIL_TABS[dt->tab].flags & DETAIL_TAB_TARGETS) && dt->doc.ntargets;
+}
+
+unsigned detail_offers(const struct detail *dt)
+{
+    if (!dt->id || !dt->built)
+        return 0;
+    unsigned flags = DETAIL_TABS[dt->tab].flags;
+    return (on_targets(dt) ? KEYMAP_IF_TARGETS : 0) |
+           ((flags & DETAIL_TAB_BODY) && dt->sig.present ? KEYMAP_IF_BODY : 0);
 }
 
 static void keep_cursor_visible(struct detail *dt)

@@ -487,6 +487,15 @@ static void fit_cache(struct canvas_cell *cell, int cells, const struct glyphs *
     canvas_cell_str(cell, flowrow_cache_fit(label, cells, g->ellipsis, fitted, sizeof fitted));
 }
 
+/* A time in a column too narrow for its milliseconds: to the second ("14:02:11"). */
+static void fit_time(struct canvas_cell *cell, int cells, const struct glyphs *g)
+{
+    (void)g;
+    char *dot = strchr(cell->text, '.');
+    if (dot && cells >= (int)(dot - cell->text))
+        *dot = '\0';
+}
+
 /* Sort keys and sort strings. */
 
 uint64_t flowrow_prefix_key(const char *s, size_t n)
@@ -634,7 +643,7 @@ static uint64_t key_duration(const struct exchange *ex)
 const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
     [FLOWCOL_MARK]     = {"",       "mark",     1,  1, 0, CELLTEXT_LEFT,  text_mark,     key_id,       NULL,       NULL},
     [FLOWCOL_ID]       = {"#",      "number",   3,  3, 0, CELLTEXT_RIGHT, text_id,       key_id,       NULL,       NULL},
-    [FLOWCOL_TIME]     = {"time",   "time",    12, 12, 0, CELLTEXT_LEFT,  text_time,     key_time,     NULL,       NULL},
+    [FLOWCOL_TIME]     = {"time",   "time",     8, 12, 0, CELLTEXT_LEFT,  text_time,     key_time,     NULL,       fit_time},
     [FLOWCOL_CLIENT]   = {"client", "client",   9, 21, 0, CELLTEXT_LEFT,  text_client,   key_client,   str_client, NULL},
     [FLOWCOL_METHOD]   = {"meth",   "method",   4,  7, 0, CELLTEXT_LEFT,  text_method,   key_method,   str_method, NULL},
     [FLOWCOL_HOST]     = {"host",   "host",     6, 18, 1, CELLTEXT_LEFT,  text_host,     key_host,     str_host,   NULL},
@@ -649,15 +658,24 @@ const struct flowrow_column FLOWROW_COLUMNS[FLOWCOL__COUNT] = {
 /* clang-format on */
 
 /* How a row narrows: the least useful columns go first, wide ones shrink before small ones
- * disappear. The #, method, target, flags and status columns are never dropped. */
+ * disappear. A step shrinks a column down to `to` cells (0: drops it), or, with `also`, two
+ * columns at once, each giving cells in proportion to what it has above its floor, so that the
+ * host keeps a useful share beside the target (at 80 columns, 13 or more cells to the target's
+ * 19 or more, where the host used to go down to 6 alone). The #, method, target, flags and
+ * status columns are never dropped. */
+enum { NO_COL = FLOWCOL__COUNT };
 static const struct {
-    uint8_t col;
-    bool drop; /* drop the column, else shrink it to its minimum */
+    uint8_t col, to;
+    uint8_t also, also_to; /* NO_COL: one column */
+    bool whole;            /* straight down to `to` (a time to the second), or not at all */
 } NARROWING[] = {
-    {FLOWCOL_CACHE, false},   {FLOWCOL_CACHE, true},   {FLOWCOL_CLIENT, true},
-    {FLOWCOL_TYPE, true},     {FLOWCOL_HOST, false},   {FLOWCOL_TARGET, false},
-    {FLOWCOL_TIME, true},     {FLOWCOL_HOST, true},    {FLOWCOL_SIZE, true},
-    {FLOWCOL_DURATION, true}, {FLOWCOL_METHOD, false}, {FLOWCOL_STATUS, false},
+    {FLOWCOL_CACHE, 6, NO_COL, 0, false},    {FLOWCOL_CACHE, 0, NO_COL, 0, false},
+    {FLOWCOL_CLIENT, 0, NO_COL, 0, false},   {FLOWCOL_TYPE, 0, NO_COL, 0, false},
+    {FLOWCOL_TIME, 8, NO_COL, 0, true},      {FLOWCOL_HOST, 12, FLOWCOL_TARGET, 18, false},
+    {FLOWCOL_TIME, 0, NO_COL, 0, false},     {FLOWCOL_HOST, 6, FLOWCOL_TARGET, 6, false},
+    {FLOWCOL_HOST, 0, NO_COL, 0, false},     {FLOWCOL_SIZE, 0, NO_COL, 0, false},
+    {FLOWCOL_DURATION, 0, NO_COL, 0, false}, {FLOWCOL_METHOD, 4, NO_COL, 0, false},
+    {FLOWCOL_STATUS, 3, NO_COL, 0, false},
 };
 
 static int total_width(const int *w)
@@ -693,6 +711,24 @@ static void grow(int *w, int spare)
     w[last] += spare - given;
 }
 
+/* Takes up to `over` cells from columns a and b down to their floors, from each in proportion
+ * to what it has above its floor. */
+static void shrink_pair(int *w, int over, int a, int a_to, int b, int b_to)
+{
+    int ca = w[a] > a_to ? w[a] - a_to : 0, cb = w[b] > b_to ? w[b] - b_to : 0;
+    if (over > ca + cb)
+        over = ca + cb;
+    if (!over)
+        return;
+    int ta = over * ca / (ca + cb), tb = over - ta;
+    if (tb > cb) {
+        ta += tb - cb;
+        tb = cb;
+    }
+    w[a] -= ta;
+    w[b] -= tb;
+}
+
 void flowrow_layout(struct flowrow_layout *l, int width, uint64_t max_id)
 {
     memset(l, 0, sizeof *l);
@@ -707,13 +743,17 @@ void flowrow_layout(struct flowrow_layout *l, int width, uint64_t max_id)
     /* Too wide: drop or shrink columns in this order until the row fits. */
     for (size_t i = 0; i < sizeof NARROWING / sizeof NARROWING[0] && total_width(w) > width; i++) {
         int c = NARROWING[i].col;
-        if (NARROWING[i].drop) {
+        if (!NARROWING[i].to) {
             w[c] = 0;
             continue;
         }
         int over = total_width(w) - width;
-        int can = w[c] - FLOWROW_COLUMNS[c].min;
-        w[c] -= over < can ? over : can;
+        if (NARROWING[i].also == NO_COL) {
+            int can = w[c] > NARROWING[i].to ? w[c] - NARROWING[i].to : 0;
+            w[c] -= over < can && !NARROWING[i].whole ? over : can;
+        } else {
+            shrink_pair(w, over, c, NARROWING[i].to, NARROWING[i].also, NARROWING[i].also_to);
+        }
     }
     while (total_width(w) > width && w[FLOWCOL_TARGET] > 1)
         w[FLOWCOL_TARGET]--;

@@ -182,14 +182,14 @@ struct hint_item {
 };
 
 static size_t collect_hints(const struct keymap_table *tables, size_t ntables, unsigned ctx,
-                            const struct glyphs *g, struct hint_item *items)
+                            unsigned offers, const struct glyphs *g, struct hint_item *items)
 {
     size_t n = 0;
     char name[32];
     for (size_t t = 0; t < ntables; t++) {
         for (size_t i = 0; i < tables[t].n; i++) {
             const struct keymap_binding *b = &tables[t].rows[i];
-            if (!b->hint || !(b->contexts & ctx))
+            if (!b->hint || !(b->contexts & ctx) || (b->flags & KEYMAP_IF_ALL & ~offers))
                 continue;
             size_t k = 0;
             while (k < n && strcmp(items[k].label, b->hint) != 0)
@@ -226,11 +226,11 @@ static void put_item(struct canvas_line *out, const struct hint_item *it)
     canvas_puts(out, STYLE_HINT, "  ");
 }
 
-void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx,
+void keymap_hint(const struct keymap_table *tables, size_t ntables, unsigned ctx, unsigned offers,
                  const struct glyphs *g, struct canvas_line *out)
 {
     struct hint_item items[HINT_ITEMS_MAX];
-    size_t n = collect_hints(tables, ntables, ctx, g, items);
+    size_t n = collect_hints(tables, ntables, ctx, offers, g, items);
     const struct hint_item *back = NULL;
     for (size_t i = 0; i < n; i++)
         if (items[i].back && !back)

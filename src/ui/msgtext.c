@@ -15,6 +15,7 @@
 #include "hspy/bodysource.h"
 #include "hspy/bodyview.h"
 #include "hspy/bytesource.h"
+#include "hspy/chunked.h"
 #include "hspy/decode.h"
 #include "hspy/flowrow.h"
 #include "hspy/plural.h"
@@ -107,6 +108,42 @@ static void add_trailer(struct doc *d, const struct detail_ctx *c, const struct 
     add_lines(d, c, -1, m->trailer, 0, m->trailer_len, false, false);
 }
 
+/*
+ * The chunk extensions of a chunked body's size lines (m->chunk_ext: kept apart from raw, like
+ * the trailer), one line per size line that had any: its chunk and size, then the bytes after
+ * the size through termsafe, " [cut]" after a line kept only in part; then how many more size
+ * lines had extensions than were kept.
+ */
+static void add_chunk_ext(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    if (!m->chunk_ext)
+        return;
+    doc_addf(d, STYLE_BOUNDARY, "%s%s chunk extensions, sent on the chunk-size lines %s%s",
+             c->g->hline, c->g->hline, c->g->hline, c->g->hline);
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    size_t pos = 0;
+    struct chunked_ext e;
+    while (message_chunk_ext_next(m, &pos, &e)) {
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        if (e.size == 0)
+            canvas_puts(&l, STYLE_DIM, "last chunk: ");
+        else
+            canvas_printf(&l, STYLE_DIM, "chunk %u (%llu byte%s): ", e.chunk,
+                          (unsigned long long)e.size, e.size == 1 ? "" : "s");
+        canvas_put_bytes(&l, STYLE_NORMAL, e.ext, e.len, 0);
+        if (e.cut)
+            canvas_printf(&l, STYLE_DIM, " %s cut at %d bytes", c->g->truncated,
+                          CHUNKED_EXT_LINE_MAX);
+        doc_add(d, &l);
+    }
+    canvas_line_cleanup(&l);
+    uint32_t more = message_chunk_ext_unlisted(m);
+    if (more)
+        doc_addf(d, STYLE_WARN, "%s %u more size line%s had extensions, not kept", c->g->truncated,
+                 more, more == 1 ? "" : "s");
+}
+
 /* --- body section --- */
 
 static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
@@ -158,9 +195,19 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
         canvas_puts(&l, STYLE_BOUNDARY, ", coding ");
         canvas_put_bytes(&l, STYLE_BOUNDARY, ce, n, 0);
     }
-    canvas_printf(&l, STYLE_BOUNDARY, " (%s); view: %s %s%s",
-                  decoded ? coding_note(res) : "as sent", bodysource_describe(view), c->g->hline,
-                  c->g->hline);
+    canvas_printf(&l, STYLE_BOUNDARY, " (%s)", decoded ? coding_note(res) : "as sent");
+    /* The view in use ends the line, or, on a screen too narrow for the whole line (where the
+     * screen would cut it off), has a line of its own under it. */
+    const char *described = bodysource_describe(view);
+    int tail_cells = (int)strlen("view:  ") + celltext_width(described, strlen(described)) + 2;
+    if (l.cells + 2 + tail_cells > c->width) {
+        doc_add(d, &l);
+        canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+        canvas_printf(&l, STYLE_BOUNDARY, "%s%s ", c->g->hline, c->g->hline);
+    } else {
+        canvas_puts(&l, STYLE_BOUNDARY, "; ");
+    }
+    canvas_printf(&l, STYLE_BOUNDARY, "view: %s %s%s", described, c->g->hline, c->g->hline);
     doc_add(d, &l);
     if (decoded && res->status != DECODE_OK && res->message[0]) {
         /* The message may quote the Content-Encoding the peer sent. */
@@ -293,6 +340,7 @@ static void build(struct doc *d, const struct detail_ctx *c, int side)
         doc_addf(d, STYLE_WARN, "%s head longer than the limit: later fields not parsed",
                  c->g->truncated);
     add_trailer(d, c, m);
+    add_chunk_ext(d, c, m);
     add_body(d, c, m);
 }
 

@@ -732,6 +732,16 @@ static void render_list(struct ui *ui, struct canvas *c, int y0, int n)
     }
 }
 
+/* Fills the rest of a line that has room left with a rule: a space, then the line glyph. */
+static void rule_to_end(struct canvas_line *l, const struct glyphs *g)
+{
+    if (l->clipped || l->cells >= l->width)
+        return;
+    canvas_puts(l, STYLE_DIM, " ");
+    while (!l->clipped && l->cells < l->width)
+        canvas_puts(l, STYLE_DIM, g->hline);
+}
+
 static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
 {
     struct detail *dt = &ui->detail;
@@ -743,15 +753,23 @@ static void render_detail(struct ui *ui, struct canvas *c, int y0, int n)
     ui->tabs_y = y0 + 1;
     ui->text_y0 = y0 + 2;
     ui->text_rows = n - 2;
-    if (!dt->id) {
-        canvas_puts(canvas_row(c, y0), STYLE_DIM, " (no flow selected)");
-        ui->tabs_y = -1;
-        return;
-    }
-    detail_sync(dt, ui->cols);
+    /* Under the list (split layout) the title line is a rule that parts the two. */
+    bool rule = ui->screen == UI_LIST;
     struct canvas_line *title = canvas_row(c, y0);
     title->ellipsis = ui->g->ellipsis;
-    detail_render_title(dt, title);
+    if (rule)
+        canvas_puts(title, STYLE_DIM, ui->g->hline);
+    if (!dt->id) {
+        canvas_puts(title, STYLE_DIM, " (no flow selected)");
+        ui->tabs_y = -1;
+    } else {
+        detail_sync(dt, ui->cols);
+        detail_render_title(dt, title);
+    }
+    if (rule)
+        rule_to_end(title, ui->g);
+    if (!dt->id)
+        return;
     detail_render_tabs(dt, canvas_row(c, y0 + 1));
     detail_render_text(dt, c, y0 + 2, n - 2, shown_query(ui));
 }
@@ -978,7 +996,9 @@ static void render_bottom(struct ui *ui, struct canvas_line *out)
         prompt_render(&ui->prompt, out);
         return;
     }
-    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), ui->g, out);
+    bool detail = ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split);
+    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), detail ? detail_offers(&ui->detail) : 0, ui->g,
+                out);
 }
 
 static void render_too_small(struct ui *ui, struct canvas *c)

@@ -274,15 +274,19 @@ static void render(void *data, size_t i, struct canvas_line *out)
 {
     const struct rawside *r = data;
     const struct rawline *ln = &r->lines[i];
+    /* The offset column stays in place while the bytes scroll sideways. */
+    char gutter[32];
     if (ln->mark >= 0) {
-        canvas_pad(out, STYLE_NORMAL, GUTTER);
+        snprintf(gutter, sizeof gutter, "%*s", GUTTER, "");
+        canvas_put_fixed(out, STYLE_NORMAL, gutter, strlen(gutter));
         render_mark(r, &r->marks[ln->mark], out);
         return;
     }
     size_t len;
     const uint8_t *p = bytesource_get(&r->bytes, &len);
-    canvas_printf(out, STYLE_DIM, "%*llu ", GUTTER - 1,
-                  (unsigned long long)wiretext_wire_offset(r->gaps, r->ngaps, ln->off));
+    snprintf(gutter, sizeof gutter, "%*llu ", GUTTER - 1,
+             (unsigned long long)wiretext_wire_offset(r->gaps, r->ngaps, ln->off));
+    canvas_put_fixed(out, STYLE_DIM, gutter, strlen(gutter));
     if (!p || ln->off + ln->len > len) {
         canvas_puts(out, STYLE_DIM, "(bytes no longer available)");
         return;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the interface sends to different terminals: colours by default, none with NO_COLOR
 # (bold, reverse and underline still mark the same things), plain ASCII symbols in a locale
-# that is not UTF-8 (in the list and in Raw's CR and LF), and a clear refusal on a terminal that cannot place the cursor. Uses `hspy read` on a project capture with warnings.
+# that is not UTF-8 (in the list, the split layout's rule and in Raw's CR and LF), and a clear refusal on a terminal that cannot place the cursor. Uses `hspy read` on a project capture with warnings.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 capture=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
@@ -19,6 +19,11 @@ colours() {
     tui_screen_attrs | grep -oE $'\e\\[[0-9;]*m' | grep -cE '(^|\[|;)(3[0-7]|4[0-7]|38|48)(;|m)'
 }
 
+# screen_has RE: a line of the screen matches the extended regular expression RE.
+screen_has() {
+    tui_screen | grep -qE "$1"
+}
+
 TUI_ENV=()
 run
 check "colours by default" test "$(colours)" -gt 0
@@ -30,6 +35,12 @@ TUI_ENV=(NO_COLOR=1)
 run
 check "no colour with NO_COLOR" test "$(colours)" = 0
 check "attributes still mark things with NO_COLOR" test "$(tui_screen_attrs | grep -c $'\e\\[[0-9;]*m')" -gt 0
+# The split layout parts the list from the detail with a rule that carries the detail's title.
+tui_keys s
+check "split layout: the detail's tabs" tui_wait "[Request]"
+check "split layout: a rule with the title under the list" \
+    wait_until 5 screen_has '^─ #[0-9]+  .* ─+$'
+check "no colour in the split layout with NO_COLOR" test "$(colours)" = 0
 tui_keys q
 tui_wait_exit >/dev/null
 
@@ -47,6 +58,12 @@ run
 check "ASCII markers in the C locale" tui_wait "!  400"
 check "ASCII follow mark" tui_wait "follow *"
 check "no UTF-8 at all in the C locale" test "$(tui_screen | LC_ALL=C grep -c $'[\x80-\xff]')" = 0
+tui_keys s
+check "split layout in the C locale" tui_wait "[Request]"
+check "the split layout's rule in ASCII" \
+    wait_until 5 screen_has '^- #[0-9]+  .* -+$'
+check "no UTF-8 in the split layout in the C locale" test "$(tui_screen | LC_ALL=C grep -c $'[\x80-\xff]')" = 0
+tui_keys s
 # Raw draws CR and LF in ASCII too (the UTF-8 symbols were mojibake there).
 tui_keys g Enter Tab Tab
 check "Raw tab in the C locale" tui_wait "[Raw]"

@@ -509,6 +509,12 @@ static void test_hex_origin(void **state)
     bodyview_row_init(&r);
     assert_true(bodyview_row(v, 0, &r));
     assert_string_equal(dynbuf_str(&r.text), "100000000  47 45 54 20  2f 61 20 48 |GET /a H|");
+    /* The offset and the gap after it are what a viewer keeps in place when it scrolls. */
+    assert_int_equal(r.fixed, 11);
+    /* A text row has no such column. */
+    bodyview_set_mode(v, BODYVIEW_TEXT);
+    assert_true(bodyview_row(v, 0, &r));
+    assert_int_equal(r.fixed, 0);
     bodyview_row_cleanup(&r);
     bodyview_free(v);
 }

@@ -48,6 +48,34 @@ static void test_put_clip(void **state)
     }
 }
 
+/* A fixed column (an offset) stays in place under a sideways scroll: the skip applies to the
+ * text after it, however it is split. */
+static void test_put_fixed(void **state)
+{
+    (void)state;
+    static const struct {
+        int width, skip;
+        const char *fixed, *text1, *text2, *out;
+    } CASES[] = {
+        {20, 0, "  0 ", "GET /x", " HTTP", "  0 GET /x HTTP"},
+        {20, 3, "  0 ", "GET /x", " HTTP", "  0  /x HTTP"},
+        {20, 7, "  0 ", "GET /x", " HTTP", "  0 HTTP"},
+        {20, 99, "  0 ", "GET /x", " HTTP", "  0 "},
+        {6, 2, "  0 ", "GET /x", "", "  0 T "},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct canvas_line l;
+        canvas_line_init(&l, CASES[i].width);
+        canvas_line_reset(&l, CASES[i].width, CASES[i].skip);
+        canvas_put_fixed(&l, STYLE_DIM, CASES[i].fixed, strlen(CASES[i].fixed));
+        canvas_puts(&l, STYLE_NORMAL, CASES[i].text1);
+        canvas_puts(&l, STYLE_NORMAL, CASES[i].text2);
+        if (strcmp(line_text(&l), CASES[i].out) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, line_text(&l), CASES[i].out);
+        canvas_line_cleanup(&l);
+    }
+}
+
 /* Every width from 0 to 40 over mixed text: cells never exceed the width. */
 static void test_every_width(void **state)
 {
@@ -267,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_fit_align),   cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_spans),       cmocka_unit_test(test_escape_marks),
         cmocka_unit_test(test_canvas_rows), cmocka_unit_test(test_put_within),
+        cmocka_unit_test(test_put_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -549,6 +549,62 @@ static void test_trailer_section(void **state)
     store_cleanup(&store);
 }
 
+/* A chunked body's chunk extensions are shown beside its trailer section, one line per size
+ * line that had any, their bytes escaped (an escape drawn apart from text); the size lines past
+ * those kept are counted. */
+static void test_chunk_extensions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *chunks; /* the chunked body, last chunk and trailer included */
+        const char *lines;  /* the section's lines, "" for none */
+    } CASES[] = {
+        {"5\r\nhello\r\n0\r\n\r\n", ""},
+        {"5;a=1\r\nhello\r\n3 ; q=\"x y\"\r\nabc\r\n0;end\r\n\r\n",
+         "chunk 1 (5 bytes): ;a=1\nchunk 2 (3 bytes):  ; q=\"x y\"\nlast chunk: ;end\n"},
+        {"2;e=\x1b[2J\r\nhi\r\n0\r\n\r\n", "chunk 1 (2 bytes): ;e=\\x1b[2J\n"},
+        {"1;a\r\nx\r\n1;b\r\nx\r\n1;c\r\nx\r\n1;d\r\nx\r\n1;e\r\nx\r\n1;f\r\nx\r\n1;g\r\nx\r\n"
+         "1;h\r\nx\r\n1;i\r\nx\r\n0;j\r\n\r\n",
+         "chunk 8 (1 byte): ;h\n✂ 2 more size lines had extensions, not kept\n"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char resp[1024];
+        snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s",
+                 CASES[i].chunks);
+        struct store store;
+        struct synth s;
+        const struct exchange *ex =
+            one_exchange(&store, &s, "GET /c HTTP/1.1\r\nHost: h\r\n\r\n", resp);
+        assert_non_null(ex);
+        struct doc d;
+        char *text = tab_text(&d, msgtext_build_response, &store, ex);
+        const char *section = strstr(text, "chunk extensions, sent on the chunk-size lines");
+        const char *body = strstr(text, "body: ");
+        if (!*CASES[i].lines ? section != NULL
+                             : !section || !strstr(section, CASES[i].lines) || body < section)
+            fail_msg("case %zu: no such section before the body:\n%s\nin:\n%s", i, CASES[i].lines,
+                     text);
+        assert_null(strchr(text, 0x1b));
+        /* The escape is drawn apart from text, as every escape of network bytes is. */
+        const char *esc = strstr(text, "\\x1b");
+        if (esc) {
+            size_t line = 0;
+            while (line < doc_lines(&d) && !strstr(line_text(&d, line), "\\x1b"))
+                line++;
+            struct canvas_line l;
+            canvas_line_init(&l, CANVAS_UNLIMITED);
+            doc_render(&d, line, &l);
+            const char *t = (const char *)l.text.data;
+            assert_int_equal(canvas_style_at(&l, (size_t)(strstr(t, "\\x1b") - t)), STYLE_ESCAPE);
+            canvas_line_cleanup(&l);
+        }
+        free(text);
+        doc_cleanup(&d);
+        synth_cleanup(&s);
+        store_cleanup(&store);
+    }
+}
+
 /* The note under a body's heading names a content coding the response sent: through termsafe,
  * its escapes marked, never the bytes themselves. */
 static void test_coding_note_escaped(void **state)
@@ -709,14 +765,23 @@ int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),           cmocka_unit_test(test_head_line),
-        cmocka_unit_test(test_waterfall_bar),     cmocka_unit_test(test_statusbar),
-        cmocka_unit_test(test_raw_unmarked),      cmocka_unit_test(test_raw_glyphs),
-        cmocka_unit_test(test_hex_gap),           cmocka_unit_test(test_hex_cut),
-        cmocka_unit_test(test_lost_request_tab),  cmocka_unit_test(test_body_regex),
-        cmocka_unit_test(test_hex_narrow),        cmocka_unit_test(test_body_view_per_flow),
-        cmocka_unit_test(test_utf8_bom),          cmocka_unit_test(test_trailer_section),
-        cmocka_unit_test(test_statusbar_escapes), cmocka_unit_test(test_coding_note_escaped),
+        cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_head_line),
+        cmocka_unit_test(test_waterfall_bar),
+        cmocka_unit_test(test_statusbar),
+        cmocka_unit_test(test_raw_unmarked),
+        cmocka_unit_test(test_raw_glyphs),
+        cmocka_unit_test(test_hex_gap),
+        cmocka_unit_test(test_hex_cut),
+        cmocka_unit_test(test_lost_request_tab),
+        cmocka_unit_test(test_body_regex),
+        cmocka_unit_test(test_hex_narrow),
+        cmocka_unit_test(test_body_view_per_flow),
+        cmocka_unit_test(test_utf8_bom),
+        cmocka_unit_test(test_trailer_section),
+        cmocka_unit_test(test_chunk_extensions),
+        cmocka_unit_test(test_statusbar_escapes),
+        cmocka_unit_test(test_coding_note_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

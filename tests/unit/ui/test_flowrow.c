@@ -84,15 +84,19 @@ static void test_layout(void **state)
     assert_int_equal(narrow.w[FLOWCOL_TYPE], 0);
     /* The target, what a row is mostly read for, keeps room for about 24 characters as long as
      * other columns can make it (it had 10 to 14 at 80 and 120 columns, beside the client and
-     * time). */
+     * time); the host keeps a useful share beside it (it had 6 at 80 columns), the time giving
+     * up its milliseconds first. */
     static const struct {
-        int width, target_min;
-    } ROOM[] = {{80, 20}, {100, 24}, {120, 32}, {140, 24}, {200, 40}};
+        int width, target_min, host_min, time;
+    } ROOM[] = {{60, 12, 9, 0},    {80, 19, 13, 8},   {100, 24, 18, 12},
+                {120, 32, 18, 12}, {140, 24, 18, 12}, {200, 40, 18, 12}};
     for (size_t i = 0; i < sizeof ROOM / sizeof ROOM[0]; i++) {
         struct flowrow_layout l;
         flowrow_layout(&l, ROOM[i].width, 99999);
-        assert_true(l.w[FLOWCOL_TARGET] >= ROOM[i].target_min);
-        assert_true(l.w[FLOWCOL_TIME] > 0 && l.w[FLOWCOL_HOST] >= 6);
+        if (l.w[FLOWCOL_TARGET] < ROOM[i].target_min || l.w[FLOWCOL_HOST] < ROOM[i].host_min ||
+            l.w[FLOWCOL_TIME] != ROOM[i].time)
+            fail_msg("width %d: target %d, host %d, time %d", ROOM[i].width, l.w[FLOWCOL_TARGET],
+                     l.w[FLOWCOL_HOST], l.w[FLOWCOL_TIME]);
     }
 }
 
@@ -204,6 +208,37 @@ static void test_row_content(void **state)
             if (!strstr((const char *)l.text.data, CASES[i].has[k]))
                 fail_msg("row %llu lacks '%s': %s", (unsigned long long)CASES[i].id,
                          CASES[i].has[k], (const char *)l.text.data);
+    }
+    canvas_line_cleanup(&l);
+}
+
+/* A row at the common widths: at 80 columns the host is whole beside the target and the time
+ * is to the second; at 60 both give way evenly (the time gone); at 120 everything is whole. */
+static void test_rows_60_80_120(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        int width;
+        const char *has[4], *lacks;
+    } CASES[] = {
+        {120, {"22:13:20.000", " localhost:9000 ", " /api/users?page=2 ", " json "}, NULL},
+        {80, {"22:13:20 ", " localhost:9000 ", " /api/users?page=2 ", " 200 "}, "22:13:20."},
+        {60, {" localhost… ", " /api/users?p… ", " 200 ", "12ms"}, "22:13"},
+    };
+    struct canvas_line l;
+    canvas_line_init(&l, 120);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct flowrow_layout lay;
+        flowrow_layout(&lay, CASES[i].width, store_end_id(&f->store));
+        canvas_line_reset(&l, CASES[i].width, 0);
+        flowrow_format(&l, &lay, store_get(&f->store, 1), 1, false, &GLYPHS_UTF8);
+        const char *t = (const char *)l.text.data;
+        assert_int_equal(l.cells, CASES[i].width);
+        for (int k = 0; k < 4; k++)
+            if (!strstr(t, CASES[i].has[k]))
+                fail_msg("width %d: row lacks '%s': '%s'", CASES[i].width, CASES[i].has[k], t);
+        if (CASES[i].lacks && strstr(t, CASES[i].lacks))
+            fail_msg("width %d: row has '%s': '%s'", CASES[i].width, CASES[i].lacks, t);
     }
     canvas_line_cleanup(&l);
 }
@@ -403,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test_setup_teardown(test_rows_at_every_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_60_80_120, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
     };

@@ -185,14 +185,47 @@ static void test_hint(void **state)
     (void)state;
     struct canvas_line l;
     canvas_line_init(&l, 80);
-    keymap_hint(&TABLE, 1, KEYMAP_LIST, &GLYPHS_ASCII, &l);
+    keymap_hint(&TABLE, 1, KEYMAP_LIST, 0, &GLYPHS_ASCII, &l);
     assert_string_equal((const char *)l.text.data, " j/k move  q quit  ");
     /* Narrow: items are dropped, never the way back. */
     for (int w = 9; w < 80; w++) {
         canvas_line_reset(&l, w, 0);
-        keymap_hint(&TABLE, 1, KEYMAP_DETAIL, &GLYPHS_ASCII, &l);
+        keymap_hint(&TABLE, 1, KEYMAP_DETAIL, 0, &GLYPHS_ASCII, &l);
         assert_non_null(strstr((const char *)l.text.data, "q back"));
         assert_true(l.cells <= w);
+    }
+    canvas_line_cleanup(&l);
+}
+
+/* A row with a KEYMAP_IF_* flag is hinted only where the screen offers that; the key's own
+ * contexts are the same everywhere. */
+static void test_hint_conditions(void **state)
+{
+    (void)state;
+    static const struct keymap_binding ROWS[] = {
+        {'v', KEYMAP_DETAIL, fake_a, 0, "view", "body view", KEYMAP_IF_BODY},
+        {KEYMAP_ENTER, KEYMAP_DETAIL, fake_a, 1, "jump", "go there", KEYMAP_IF_TARGETS},
+        {'s', KEYMAP_DETAIL, fake_a, 2, "split", "split", 0},
+        {'q', KEYMAP_DETAIL, fake_b, 0, "back", "back", KEYMAP_BACK},
+    };
+    static const struct {
+        unsigned offers;
+        const char *hint;
+    } CASES[] = {
+        {0, " s split  q back  "},
+        {KEYMAP_IF_BODY, " v view  s split  q back  "},
+        {KEYMAP_IF_TARGETS, " Enter jump  s split  q back  "},
+        {KEYMAP_IF_ALL, " v view  Enter jump  s split  q back  "},
+    };
+    struct keymap_table t = {ROWS, sizeof ROWS / sizeof ROWS[0]};
+    struct canvas_line l;
+    canvas_line_init(&l, 80);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        canvas_line_reset(&l, 80, 0);
+        keymap_hint(&t, 1, KEYMAP_DETAIL, CASES[i].offers, &GLYPHS_ASCII, &l);
+        assert_string_equal((const char *)l.text.data, CASES[i].hint);
+        /* The key acts whatever the screen offers. */
+        assert_ptr_equal(keymap_lookup(&t, 1, 'v', KEYMAP_DETAIL), &ROWS[0]);
     }
     canvas_line_cleanup(&l);
 }
@@ -215,7 +248,7 @@ static void test_real_table(void **state)
         assert_true(back);
         struct canvas_line l;
         canvas_line_init(&l, 40);
-        keymap_hint(&real, 1, CONTEXTS[c], &GLYPHS_UTF8, &l);
+        keymap_hint(&real, 1, CONTEXTS[c], KEYMAP_IF_ALL, &GLYPHS_UTF8, &l);
         const char *t = (const char *)l.text.data;
         assert_true(strstr(t, "q quit") || strstr(t, "q back"));
         /* and, but in the help itself, the way to every other key */
@@ -238,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_lookup),          cmocka_unit_test(test_names),
         cmocka_unit_test(test_help_from_table), cmocka_unit_test(test_hint),
         cmocka_unit_test(test_help_wraps),      cmocka_unit_test(test_real_table),
+        cmocka_unit_test(test_hint_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

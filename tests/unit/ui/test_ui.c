@@ -196,6 +196,19 @@ static void test_narrow_tabs(void **state)
         if (strstr(s, "body:…") || (w >= 110 && !strstr(s, "body: auto, decoded")))
             fail_msg("width %d:\n%s", w, s);
     }
+    /* Where the note cannot show, the body's own line still names the view: on a line of its
+     * own when the whole line would not fit. */
+    keys(f, (int[]){'q', 'g', KEYMAP_ENTER, 0});
+    detail_set_tab(&f->ui.detail, 1);
+    static const int WIDTHS[] = {40, 60, 80, 120};
+    for (size_t i = 0; i < sizeof WIDTHS / sizeof WIDTHS[0]; i++) {
+        ui_resize(&f->ui, 12, WIDTHS[i]);
+        HAS("[Response]");
+        HAS("view: text, utf-8 ──");
+        /* At 60 columns and more the body's description is whole on its line too. */
+        if (WIDTHS[i] >= 60)
+            HAS("── body: 4.1k bytes, text/plain, length (as sent)");
+    }
     ui_resize(&f->ui, 30, 120);
 }
 
@@ -280,6 +293,65 @@ static void test_warnings_jump(void **state)
     HAS("[Hex]");
     ui_key(&f->ui, KEYMAP_ENTER); /* Enter jumps only from the Warnings tab */
     HAS("does nothing here");
+}
+
+/* The hint line names only keys that act on the tab shown: the body view and the decoding
+ * where a body is shown, the jumps where there is a warning or a finding to jump from. */
+static void test_hint_per_tab(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        int flow;       /* j presses from the first flow */
+        int tabs;       /* Tab presses from Request */
+        bool view;      /* "v view" and "d decoded" hinted */
+        bool jump;      /* "⏎ jump" and "x hex" hinted */
+        const char *on; /* the tab shown */
+    } CASES[] = {
+        {0, 0, true, false, "[Request]"}, {0, 1, true, false, "[Response]"},
+        {0, 2, false, false, "[Raw]"},    {0, 3, false, false, "[Hex]"},
+        {0, 4, false, false, "[Timing]"}, {0, 6, false, false, "[Warnings(0)]"},
+        {0, 7, false, false, "[Diff]"},   {1, 6, false, true, "[Warnings("},
+        {1, 0, true, false, "[Request]"},
+    };
+    int tab = 0; /* the detail view stays on its tab from one flow to the next */
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        ui_key(&f->ui, 'g');
+        for (int k = 0; k < CASES[i].flow; k++)
+            ui_key(&f->ui, 'j');
+        ui_key(&f->ui, KEYMAP_ENTER);
+        for (; tab != CASES[i].tabs; tab = (tab + 1) % (int)DETAIL_NTABS)
+            ui_key(&f->ui, KEYMAP_TAB);
+        HAS(CASES[i].on);
+        HAS("q back");
+        static const char *const VIEW[] = {"v view", "d decoded"};
+        static const char *const JUMP[] = {"⏎ jump", "x hex"};
+        for (int k = 0; k < 2; k++) {
+            screentest_check(&f->ui, &f->canvas, &f->screen, VIEW[k], CASES[i].view, __LINE__);
+            screentest_check(&f->ui, &f->canvas, &f->screen, JUMP[k], CASES[i].jump, __LINE__);
+        }
+        ui_key(&f->ui, 'q');
+    }
+}
+
+/* Scrolling sideways (>) moves the bytes of Raw and Hex, not their offset column, as in a hex
+ * viewer; 0 brings the first column back. */
+static void test_offsets_stay(void **state)
+{
+    struct fixture *f = *state;
+    keys(f, (int[]){'g', KEYMAP_ENTER, KEYMAP_TAB, KEYMAP_TAB, 0});
+    HAS("[Raw]");
+    HAS("      0 GET /first HTTP/1.1␍␊");
+    ui_key(&f->ui, '>');          /* 8 cells */
+    HAS("      0 st HTTP/1.1␍␊"); /* "GET /fir" gone, the offset in its place */
+    HAS("     21 e.test␍␊");      /* and "Host: on" on the next line */
+    ui_key(&f->ui, '0');
+    HAS("      0 GET /first HTTP/1.1␍␊");
+    ui_key(&f->ui, KEYMAP_TAB);
+    HAS("[Hex]");
+    HAS("00000000  47 45 54 20 2f 66");
+    ui_key(&f->ui, '>');
+    HAS("00000000   20 2f 66");    /* "47 45 54" gone, the offset in its place */
+    HAS("00000010   0d 0a 48 6f"); /* every row alike */
 }
 
 static void test_help(void **state)
@@ -472,6 +544,13 @@ static void test_split_and_mouse(void **state)
     ui_key(&f->ui, 's');
     HAS("[Request]");
     HAS("GET /\\x1b[2J"); /* the detail follows the list's cursor */
+    /* A rule parts the list from the detail, carrying the detail's title. */
+    screen(f);
+    const struct canvas_line *rule = &f->canvas.line[f->ui.tabs_y - 1];
+    const char *t = (const char *)rule->text.data;
+    if (strncmp(t, "─ #3  GET /", strlen("─ #3  GET /")) != 0 || !strstr(t, " #1 ───") ||
+        strcmp(t + rule->text.len - strlen("───"), "───") != 0 || rule->cells != 120)
+        fail_msg("the line above the tabs: '%s'", t);
     ui_key(&f->ui, 'k');
     HAS("POST /typo HTTP/1.1");
     ui_key(&f->ui, KEYMAP_TAB);
@@ -753,6 +832,8 @@ int main(void)
         T(test_detail_tabs),
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
+        T(test_hint_per_tab),
+        T(test_offsets_stay),
         T(test_help),
         T(test_help_search),
         T(test_question_escapes),
