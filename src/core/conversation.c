@@ -262,7 +262,7 @@ static void warn_nuls(struct exchange *ex, enum side s, uint64_t base, uint64_t 
                                  (unsigned long long)(base + at[i]));
     if (n > shown)
         snprintf(list + used, sizeof list - used, ", ...");
-    exchange_warn(ex, W_NUL_BYTE, s, off, "%u NUL byte%s: at %s", (unsigned)n, n == 1 ? "" : "s",
+    exchange_warn(ex, W_NUL_BYTE, s, off, "%u NUL byte%s: at %s", (unsigned)n, plural(n, "", "s"),
                   list);
 }
 

@@ -16,6 +16,7 @@
 #include "hspy/base64.h"
 #include "hspy/form.h"
 #include "hspy/jsonget.h"
+#include "hspy/plural.h"
 #include "hspy/url.h"
 
 static double jnum(const json_t *o, const char *key, double fallback)
@@ -298,7 +299,7 @@ static void multipart_of(const json_t *params, const char *boundary, struct dynb
     if (empty_files) {
         char text[96];
         snprintf(text, sizeof text, "%zu file part%s written empty (the HAR lacks the content)",
-                 empty_files, empty_files == 1 ? "" : "s");
+                 empty_files, plural(empty_files, "", "s"));
         add_note(note, text);
     }
 }

@@ -110,7 +110,7 @@ static void unframeable_text(struct dynbuf *out, const struct lintreport_message
     dynbuf_printf(out,
                   "after the head: %" PRIu64 " byte%s that cannot be framed (a body, further "
                   "messages, or both: readers that guess a length split them differently): ",
-                  left, left == 1 ? "" : "s");
+                  left, plural(left, "", "s"));
     size_t at = (size_t)msg->head_off + msg->head.len;
     size_t kept = msg->raw.len > at ? msg->raw.len - at : 0;
     size_t n = kept < LINTREPORT_UNFRAMED_SHOWN ? kept : LINTREPORT_UNFRAMED_SHOWN;
@@ -125,7 +125,7 @@ static void framing_text(struct dynbuf *out, const struct message *msg)
     if (k == BODY_LENGTH)
         dynbuf_printf(out, " %" PRIu64, msg->content_length);
     if (k == BODY_CHUNKED)
-        dynbuf_printf(out, ", %u chunk%s, %s", msg->chunks, msg->chunks == 1 ? "" : "s",
+        dynbuf_printf(out, ", %u chunk%s, %s", msg->chunks, plural(msg->chunks, "", "s"),
                       msg->trailer_off ? "trailer section" : "no trailer");
     if (!(msg->flags & MSG_COMPLETE))
         dynbuf_adds(out, " (incomplete: the input ended first)");

@@ -139,7 +139,7 @@ unsigned message_chunk_ext_text(const struct message *m, const char *prefix, con
     uint32_t more = message_chunk_ext_unlisted(m);
     if (more) {
         dynbuf_printf(out, "%s%u more size line%s with extensions, not kept%s", prefix, more,
-                      more == 1 ? "" : "s", eol);
+                      plural(more, "", "s"), eol);
         lines++;
     }
     return lines;

@@ -18,6 +18,7 @@
 #include "hspy/jsonout.h"
 #include "hspy/lintreport.h"
 #include "hspy/mode.h"
+#include "hspy/plural.h"
 
 enum { LINT_READ_CHUNK = 64 * 1024 };
 
@@ -176,7 +177,7 @@ static int run(struct hspy *h)
     if (fd != STDIN_FILENO)
         close(fd);
     if (!h->opt.json && rc == 0) {
-        dynbuf_printf(&l.out, "%u message%s, %u with warnings", l.index, l.index == 1 ? "" : "s",
+        dynbuf_printf(&l.out, "%u message%s, %u with warnings", l.index, plural(l.index, "", "s"),
                       l.with_warnings);
         if (l.unframed)
             dynbuf_printf(&l.out, ", %u that cannot be framed", l.unframed);

@@ -130,9 +130,9 @@ static void report_end(struct listener *l)
     fprintf(f,
             "hspy: %" PRIu64 " connection%s refused in all (--max-conns %" PRIu64 "); %" PRIu64
             " accepted, at most %zu open at once",
-            k->refused, k->refused == 1 ? "" : "s", l->cfg.max_conns, k->accepted, k->peak);
+            k->refused, plural(k->refused, "", "s"), l->cfg.max_conns, k->accepted, k->peak);
     if (k->failed)
-        fprintf(f, "; %" PRIu64 " accept failure%s", k->failed, k->failed == 1 ? "" : "s");
+        fprintf(f, "; %" PRIu64 " accept failure%s", k->failed, plural(k->failed, "", "s"));
     fputc('\n', f);
     fflush(f);
 }

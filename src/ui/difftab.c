@@ -151,7 +151,7 @@ static void show_check(struct doc *d, const struct detail_ctx *c, enum side side
                                      c->limits, &exl, &chk);
     doc_addf(d, chk.warnings || chk.missing || chk.extra || !chk.parsed ? STYLE_WARN : STYLE_NORMAL,
              "  as a peer reads it: %s; %u warning%s", chk.summary, chk.warnings,
-             chk.warnings == 1 ? "" : "s");
+             plural(chk.warnings, "", "s"));
     for (uint16_t i = 0; ex && i < ex->nwarnings; i++) {
         const struct warning *w = &ex->warnings[i];
         if (w->side != side)

@@ -129,8 +129,8 @@ static void add_chunk_ext(struct doc *d, const struct detail_ctx *c, const struc
         if (e.size == 0)
             canvas_puts(&l, STYLE_DIM, "last chunk: ");
         else
-            canvas_printf(&l, STYLE_DIM, "chunk %u (%llu byte%s): ", e.chunk,
-                          (unsigned long long)e.size, e.size == 1 ? "" : "s");
+            canvas_printf(&l, STYLE_DIM, "chunk %u (%llu %s): ", e.chunk,
+                          (unsigned long long)e.size, plural_bytes(e.size));
         canvas_put_bytes(&l, STYLE_NORMAL, e.ext, e.len, 0);
         if (e.cut)
             canvas_printf(&l, STYLE_DIM, " %s cut at %d bytes", c->g->truncated,
@@ -140,8 +140,8 @@ static void add_chunk_ext(struct doc *d, const struct detail_ctx *c, const struc
     canvas_line_cleanup(&l);
     uint32_t more = message_chunk_ext_unlisted(m);
     if (more)
-        doc_addf(d, STYLE_WARN, "%s %u more size line%s had extensions, not kept", c->g->truncated,
-                 more, more == 1 ? "" : "s");
+        doc_addf(d, STYLE_WARN, "%s %u more %s had extensions, not kept", c->g->truncated, more,
+                 plural(more, "size line", "size lines"));
 }
 
 /* --- body section --- */
@@ -189,7 +189,7 @@ static void body_heading(struct doc *d, const struct detail_ctx *c, const struct
     }
     canvas_printf(&l, STYLE_BOUNDARY, ", %s", body_kind_name((enum body_kind)m->body_kind));
     if (m->body_kind == BODY_CHUNKED)
-        canvas_printf(&l, STYLE_BOUNDARY, " (%u chunk%s)", m->chunks, m->chunks == 1 ? "" : "s");
+        canvas_printf(&l, STYLE_BOUNDARY, " (%u chunk%s)", m->chunks, plural(m->chunks, "", "s"));
     const uint8_t *ce = message_header(m, "content-encoding", &n);
     if (ce) {
         canvas_puts(&l, STYLE_BOUNDARY, ", coding ");

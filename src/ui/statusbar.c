@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hspy/flowrow.h"
+#include "hspy/plural.h"
 
 /* ITEMS_MAX: room for every item collect() can add at once (it adds at most 19). */
 enum { BAR_CELLS = 20, ITEMS_MAX = 24 };
@@ -112,7 +113,7 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
                            statusbar_count(s->live, b, sizeof b));
     else
         canvas_cell_printf(&add(items, &n, 0, STYLE_BAR)->cell, "%s flow%s",
-                           statusbar_count(s->live, a, sizeof a), s->live == 1 ? "" : "s");
+                           statusbar_count(s->live, a, sizeof a), plural(s->live, "", "s"));
     const struct store_counters *c = s->counters;
     if (c->with_warnings)
         canvas_cell_printf(&add(items, &n, 2, STYLE_BAR_HI)->cell, "%s %s", g->warn,

@@ -175,7 +175,7 @@ static void describe(struct tamper *t, const struct exchange *ex, enum side side
                  warning_name(chk->warnings[i].code));
     }
     exchange_free(chk);
-    snprintf(buf, len, "%s; %u warning%s%s", c.summary, c.warnings, c.warnings == 1 ? "" : "s",
+    snprintf(buf, len, "%s; %u warning%s%s", c.summary, c.warnings, plural(c.warnings, "", "s"),
              names);
 }
 
@@ -455,7 +455,7 @@ static unsigned act_accept_all(struct ui *ui, int arg)
         return UI_REDRAW;
     }
     size_t n = intercept_accept_all(holds(t));
-    say(ui, "%zu held flow%s released", n, n == 1 ? "" : "s");
+    say(ui, "%zu held flow%s released", n, plural(n, "", "s"));
     changed(t);
     return UI_REDRAW;
 }
@@ -717,7 +717,7 @@ static void write_rules(struct tamper *t, const char *path)
     if (n < 0)
         oops(t->ui, "rules not written: %s", err);
     else
-        say(t->ui, "%ld rule%s written to %s", n, n == 1 ? "" : "s",
+        say(t->ui, "%ld rule%s written to %s", n, plural(n, "", "s"),
             path ? path : a->rules_file(a->data));
 }
 
