@@ -173,59 +173,45 @@ static void test_snaplen(void **state)
 /*
  * The segment that completed a response comes again with other bytes after its exchange ended
  * (and was handed to the store): the next exchange of the connection carries the warning, or,
- * when none follows, a record of its own at the connection's end.
+ * when none follows, a record of its own at the connection's end. Further late copies that
+ * differ while the first waits are counted in its detail; a copy with the same bytes is nothing.
  */
 static void test_late_differs(void **state)
 {
     (void)state;
     static const char OTHER[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\noK";
-    uint32_t q = (uint32_t)strlen(REQ), p = (uint32_t)strlen(RESP);
-    struct rig r;
-    rig_init(&r, 16);
-    seg(&r, 40000, 80, false, 10, S, NULL, 0);
-    seg(&r, 40000, 80, true, 90, S | A, NULL, 0);
-    seg(&r, 40000, 80, false, 11, A, REQ, 0);
-    seg(&r, 40000, 80, true, 91, A, RESP, 0);
-    seg(&r, 40000, 80, true, 91, A, OTHER, 0); /* #1 has ended */
-    seg(&r, 40000, 80, false, 11 + q, A, REQ, 0);
-    seg(&r, 40000, 80, true, 91 + p, A, RESP, 0);
-    seg(&r, 40000, 80, true, 91 + p, A, OTHER, 0); /* the last exchange has ended */
-    char *log = rig_finish(&r);
-    assert_string_equal(log, "GET /x 200;GET /x 200 differs;  0 differs;");
-    assert_int_equal(r.cap.flows.counters.differs, 2);
-    free(log);
-}
-
-/*
- * Several late differing retransmissions while the first waits for the next exchange: the
- * first is described, the others counted in its detail, on the next exchange and on the record
- * at the connection's end alike.
- */
-static void test_late_differs_counted(void **state)
-{
-    (void)state;
-    static const char OTHER[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\noK";
     static const char THIRD[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOk";
+    static const struct {
+        const char *after_first[4], *after_last[4]; /* copies of each exchange's response */
+        const char *log;
+        uint64_t differs;
+    } cases[] = {
+        {{OTHER}, {OTHER}, "GET /x 200;GET /x 200 differs;  0 differs;", 2},
+        {{OTHER, THIRD, OTHER, RESP},
+         {OTHER, THIRD},
+         "GET /x 200;GET /x 200 differs [2 more retransmissions did so];"
+         "  0 differs [1 more retransmission did so];",
+         5},
+    };
     uint32_t q = (uint32_t)strlen(REQ), p = (uint32_t)strlen(RESP);
-    struct rig r;
-    rig_init(&r, 16);
-    seg(&r, 40000, 80, false, 10, S, NULL, 0);
-    seg(&r, 40000, 80, true, 90, S | A, NULL, 0);
-    seg(&r, 40000, 80, false, 11, A, REQ, 0);
-    seg(&r, 40000, 80, true, 91, A, RESP, 0);
-    seg(&r, 40000, 80, true, 91, A, OTHER, 0); /* #1 has ended: waits */
-    seg(&r, 40000, 80, true, 91, A, THIRD, 0); /* counted */
-    seg(&r, 40000, 80, true, 91, A, OTHER, 0); /* counted */
-    seg(&r, 40000, 80, true, 91, A, RESP, 0);  /* the same bytes: nothing */
-    seg(&r, 40000, 80, false, 11 + q, A, REQ, 0);
-    seg(&r, 40000, 80, true, 91 + p, A, RESP, 0);
-    seg(&r, 40000, 80, true, 91 + p, A, OTHER, 0); /* the last exchange has ended */
-    seg(&r, 40000, 80, true, 91 + p, A, THIRD, 0);
-    char *log = rig_finish(&r);
-    assert_string_equal(log, "GET /x 200;GET /x 200 differs [2 more retransmissions did so];"
-                             "  0 differs [1 more retransmission did so];");
-    assert_int_equal(r.cap.flows.counters.differs, 5);
-    free(log);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rig r;
+        rig_init(&r, 16);
+        seg(&r, 40000, 80, false, 10, S, NULL, 0);
+        seg(&r, 40000, 80, true, 90, S | A, NULL, 0);
+        seg(&r, 40000, 80, false, 11, A, REQ, 0);
+        seg(&r, 40000, 80, true, 91, A, RESP, 0);
+        for (size_t k = 0; k < 4 && cases[i].after_first[k]; k++) /* #1 has ended */
+            seg(&r, 40000, 80, true, 91, A, cases[i].after_first[k], 0);
+        seg(&r, 40000, 80, false, 11 + q, A, REQ, 0);
+        seg(&r, 40000, 80, true, 91 + p, A, RESP, 0);
+        for (size_t k = 0; k < 4 && cases[i].after_last[k]; k++) /* the last has ended */
+            seg(&r, 40000, 80, true, 91 + p, A, cases[i].after_last[k], 0);
+        char *log = rig_finish(&r);
+        assert_string_equal(log, cases[i].log);
+        assert_int_equal(r.cap.flows.counters.differs, cases[i].differs);
+        free(log);
+    }
 }
 
 /* A full table evicts the least recently active connection and counts it. */
@@ -250,7 +236,7 @@ int main(void)
         cmocka_unit_test(test_any_port),          cmocka_unit_test(test_midstream_direction),
         cmocka_unit_test(test_lookalike_ignored), cmocka_unit_test(test_preamble),
         cmocka_unit_test(test_snaplen),           cmocka_unit_test(test_eviction),
-        cmocka_unit_test(test_late_differs),      cmocka_unit_test(test_late_differs_counted),
+        cmocka_unit_test(test_late_differs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
