@@ -997,8 +997,9 @@ static void render_bottom(struct ui *ui, struct canvas_line *out)
         return;
     }
     bool detail = ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split);
-    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), detail ? detail_offers(&ui->detail) : 0, ui->g,
-                out);
+    unsigned offers = (detail ? detail_offers(&ui->detail) : 0) |
+                      (ui->screen != UI_HELP && ui_selected(ui) ? KEYMAP_IF_FLOW : 0);
+    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), offers, ui->g, out);
 }
 
 static void render_too_small(struct ui *ui, struct canvas *c)

@@ -333,6 +333,42 @@ static void test_hint_per_tab(void **state)
     }
 }
 
+/* Keys that act on the selected flow are hinted only while there is one: a filter that matches
+ * nothing leaves the list empty (as does a start with no traffic), and the hint line then names
+ * none of them. */
+static void test_hint_needs_a_flow(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const ON_FLOW[] = {"⏎ open", "m mark"};
+    static const struct {
+        const char *filter; /* typed at the f prompt ("": none) */
+        bool split;         /* s pressed: the detail below the list */
+        bool flow;          /* a flow is selected */
+    } CASES[] = {
+        {"", false, true},
+        {"~d nowhere.test", false, false},
+        {"~d nowhere.test", true, false},
+        {"~c 502", true, true},
+        {"", false, true},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        keys(f, (int[]){'f', KEYMAP_CTRL('u'), 0});
+        type(f, CASES[i].filter);
+        ui_key(&f->ui, KEYMAP_ENTER);
+        if (CASES[i].split)
+            ui_key(&f->ui, 's');
+        HAS("q quit");
+        HAS("f filter");
+        for (size_t k = 0; k < sizeof ON_FLOW / sizeof ON_FLOW[0]; k++)
+            screentest_check(&f->ui, &f->canvas, &f->screen, ON_FLOW[k], CASES[i].flow, __LINE__);
+        if (CASES[i].split) {
+            screentest_check(&f->ui, &f->canvas, &f->screen, "Tab tab", CASES[i].flow, __LINE__);
+            ui_key(&f->ui, 's');
+        }
+        assert_int_equal(flowlist_selected(&f->ui.list) != 0, CASES[i].flow);
+    }
+}
+
 /* Scrolling sideways (>) moves the bytes of Raw and Hex, not their offset column, as in a hex
  * viewer; 0 brings the first column back. */
 static void test_offsets_stay(void **state)
@@ -833,6 +869,7 @@ int main(void)
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
         T(test_hint_per_tab),
+        T(test_hint_needs_a_flow),
         T(test_offsets_stay),
         T(test_help),
         T(test_help_search),
