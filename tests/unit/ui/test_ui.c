@@ -380,6 +380,8 @@ static void test_offsets_stay(void **state)
     ui_key(&f->ui, '>');          /* 8 cells */
     HAS("      0 st HTTP/1.1␍␊"); /* "GET /fir" gone, the offset in its place */
     HAS("     21 e.test␍␊");      /* and "Host: on" on the next line */
+    HAS("[client → server, 39 bytes on the wire, 39 kept]"); /* the headings stay whole */
+    HAS("[server → client, ");
     ui_key(&f->ui, '0');
     HAS("      0 GET /first HTTP/1.1␍␊");
     ui_key(&f->ui, KEYMAP_TAB);
@@ -388,6 +390,8 @@ static void test_offsets_stay(void **state)
     ui_key(&f->ui, '>');
     HAS("00000000   20 2f 66");    /* "47 45 54" gone, the offset in its place */
     HAS("00000010   0d 0a 48 6f"); /* every row alike */
+    HAS("[client → server, 39 bytes]");
+    HAS("[server → client, ");
 }
 
 static void test_help(void **state)
