@@ -205,9 +205,14 @@ static void test_narrow_tabs(void **state)
         ui_resize(&f->ui, 12, WIDTHS[i]);
         HAS("[Response]");
         HAS("view: text, utf-8 ──");
-        /* At 60 columns and more the body's description is whole on its line too. */
-        if (WIDTHS[i] >= 60)
+        /* At 60 columns and more the body's description is whole on its line too; narrower,
+         * it wraps between its items rather than lose its end. */
+        if (WIDTHS[i] >= 60) {
             HAS("── body: 4.1k bytes, text/plain, length (as sent)");
+        } else {
+            HAS("── body: 4.1k bytes, text/plain, length\n   (as sent)\n── view: text, utf-8 ──");
+        }
+        LACKS("length…");
     }
     ui_resize(&f->ui, 30, 120);
 }
