@@ -993,7 +993,7 @@ static int render_question(struct ui *ui, struct canvas *c)
 static void render_bottom(struct ui *ui, struct canvas_line *out)
 {
     if (ui->prompting) {
-        prompt_render(&ui->prompt, out);
+        prompt_render(&ui->prompt, ui->g, out);
         return;
     }
     bool detail = ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split);
