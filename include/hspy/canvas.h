@@ -132,6 +132,12 @@ int canvas_put_marked(struct canvas_line *l, uint8_t style, const char *s, size_
 int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
                      unsigned flags);
 /*
+ * canvas_put for safe text in at most `cells` cells: when it is wider, its middle gives way to
+ * `cut` as in canvas_put_bytes_within. Returns the cells added.
+ */
+int canvas_put_within(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
+                      const char *cut);
+/*
  * canvas_put_bytes in at most `cells` cells: when the rendering is wider, its middle gives way to
  * `cut` (safe text, drawn dim), a third of the room kept before it and the rest after, since the
  * end of a name (a file's) or of a message (the reason) says most. Characters and escapes are

@@ -95,6 +95,11 @@ size_t doc_addf(struct doc *d, uint8_t style, const char *fmt, ...)
 /* Appends an empty line. */
 size_t doc_blank(struct doc *d);
 /*
+ * Keeps a stored line in place when the document is scrolled sideways, as canvas_put_fixed
+ * keeps an offset column: the heading over lines whose columns scroll (Raw, Hex).
+ */
+void doc_fixed(struct doc *d, size_t line);
+/*
  * Appends a lazy source (the document takes ownership of src->data). Returns its first line.
  * Nothing may be added after a growing source.
  */

@@ -61,9 +61,10 @@ enum keymap_flag {
      */
     KEYMAP_IF_TARGETS = 1 << 2, /* lines that lead somewhere: a warning, a cache finding */
     KEYMAP_IF_BODY = 1 << 3,    /* a tab that shows the messages' bodies (Request, Response) */
+    KEYMAP_IF_FLOW = 1 << 4,    /* a flow is selected (the list is not empty): rows acting on it */
 };
 /* Every KEYMAP_IF_* flag: what a screen may offer (keymap_hint's offers). */
-#define KEYMAP_IF_ALL (KEYMAP_IF_TARGETS | KEYMAP_IF_BODY)
+#define KEYMAP_IF_ALL (KEYMAP_IF_TARGETS | KEYMAP_IF_BODY | KEYMAP_IF_FLOW)
 
 struct ui;
 

@@ -13,8 +13,12 @@
 #include "hspy/canvas.h"
 #include "hspy/glyphs.h"
 
-/* PROMPT_MAX - 1 bytes of text: the longest filter expression (FILTER_EXPR_MAX) fits. */
-enum { PROMPT_MAX = 4096, PROMPT_HISTORY = 16 };
+/*
+ * PROMPT_MAX - 1 bytes of text: the longest filter expression (FILTER_EXPR_MAX) fits.
+ * PROMPT_INPUT_MIN: cells the text typed keeps at least (half the line on a narrower one), the
+ * label giving way in its middle where it would take more.
+ */
+enum { PROMPT_MAX = 4096, PROMPT_HISTORY = 16, PROMPT_INPUT_MIN = 20 };
 
 enum prompt_result {
     PROMPT_EDITING = 0, /* nothing to do */
@@ -50,8 +54,11 @@ void prompt_error(struct prompt *p, const char *msg, size_t errpos);
 void prompt_history_add(struct prompt_history *h, const char *text);
 void prompt_history_cleanup(struct prompt_history *h);
 
-/* The prompt line, cursor shown as a highlighted cell. */
-void prompt_render(const struct prompt *p, struct canvas_line *out);
+/*
+ * The prompt line, cursor shown as a highlighted cell. A label that would leave the text less
+ * than PROMPT_INPUT_MIN cells (or half the line) is cut in its middle with g's ellipsis.
+ */
+void prompt_render(const struct prompt *p, const struct glyphs *g, struct canvas_line *out);
 /* The error line ("    ^ message" under the offending character), empty without an error. */
 void prompt_render_error(const struct prompt *p, struct canvas_line *out);
 

@@ -316,6 +316,25 @@ static void middle_cut(const char *s, size_t n, int total, const struct canvas_m
     }
 }
 
+int canvas_put_within(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
+                      const char *cut)
+{
+    if (l->clipped || cells <= 0)
+        return 0;
+    int total = celltext_width(s, n);
+    if (total <= cells)
+        return canvas_put(l, style, s, n);
+    size_t cutlen = strlen(cut);
+    int room = cells - celltext_width(cut, cutlen);
+    if (room < 0)
+        room = 0;
+    size_t head_end, tail_start;
+    middle_cut(s, n, total, NULL, 0, room / 3, room - room / 3, &head_end, &tail_start);
+    int put = canvas_put(l, style, s, head_end);
+    put += canvas_put(l, STYLE_DIM, cut, cutlen);
+    return put + canvas_put(l, style, s + tail_start, n - tail_start);
+}
+
 int canvas_put_bytes_within(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
                             int cells, const char *cut)
 {

@@ -18,6 +18,7 @@ struct doc_stored {
     uint32_t span_first; /* in d->spans */
     uint32_t nspans;
     uint8_t style;
+    bool fixed; /* stays in place under a sideways scroll (doc_fixed) */
 };
 
 /* A run of consecutive stored lines, or one lazy source. */
@@ -95,6 +96,7 @@ size_t doc_add(struct doc *d, const struct canvas_line *l)
     st->len =
         (uint32_t)dynbuf_append(&d->text, l->text.data ? l->text.data : (uint8_t *)"", l->text.len);
     st->style = l->style;
+    st->fixed = false;
     st->span_first = (uint32_t)d->nspans;
     st->nspans = 0;
     for (uint32_t i = 0; i < l->nspans; i++) {
@@ -211,6 +213,9 @@ static void render_stored(const struct doc *d, const struct doc_stored *st, stru
 {
     const char *text = (const char *)d->text.data + st->off;
     size_t pos = 0;
+    int skip = out->skip;
+    if (st->fixed)
+        out->skip = 0;
     out->style = st->style;
     for (uint32_t i = 0; i < st->nspans; i++) {
         const struct canvas_span *sp = &d->spans[st->span_first + i];
@@ -226,6 +231,14 @@ static void render_stored(const struct doc *d, const struct doc_stored *st, stru
     }
     if (pos < st->len)
         canvas_put(out, STYLE_NORMAL, text + pos, st->len - pos);
+    out->skip = skip;
+}
+
+void doc_fixed(struct doc *d, size_t line)
+{
+    const struct doc_seg *seg = seg_of(d, line);
+    assert(seg && !seg->lazy && line - seg->first < seg->count);
+    d->stored[seg->stored_first + (line - seg->first)].fixed = true;
 }
 
 void doc_render(const struct doc *d, size_t i, struct canvas_line *out)

@@ -58,12 +58,13 @@ static void heading(struct doc *d, const struct detail_ctx *c, const struct mess
         snprintf(wire, sizeof wire, "%s bytes on the wire, ",
                  flowrow_size(m->wire_bytes, n, sizeof n));
     }
-    doc_addf(d, STYLE_BOLD, "[%s %s %s, %s%s%s%s%s%s]", side == 0 ? "client" : "server",
-             c->g->arrow, side == 0 ? "server" : "client", wire,
-             flowrow_size(m->raw.len, kept, sizeof kept), wire[0] ? " kept" : " bytes",
-             m->gap_bytes ? (wire[0] ? ", " : " kept, ") : "",
-             m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
-             m->gap_bytes ? " lost in capture gaps" : "");
+    size_t line = doc_addf(
+        d, STYLE_BOLD, "[%s %s %s, %s%s%s%s%s%s]", side == 0 ? "client" : "server", c->g->arrow,
+        side == 0 ? "server" : "client", wire, flowrow_size(m->raw.len, kept, sizeof kept),
+        wire[0] ? " kept" : " bytes", m->gap_bytes ? (wire[0] ? ", " : " kept, ") : "",
+        m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
+        m->gap_bytes ? " lost in capture gaps" : "");
+    doc_fixed(d, line); /* in place while the rows under it scroll sideways */
 }
 
 /* After the kept bytes, the line that says how many more were not kept. */

@@ -9,6 +9,8 @@
  */
 #include "hspy/msgtext.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,40 +169,102 @@ static const char *coding_note(const struct decode_result *r)
     return "";
 }
 
+/*
+ * A piece of the body's description: our text, then bytes from the message (escaped), then its
+ * punctuation ("," before the next item). The description wraps between pieces.
+ */
+struct body_piece {
+    char text[48];
+    const uint8_t *bytes;
+    size_t n;
+    const char *tail;
+};
+
+/* BODY_PIECES_MAX: every piece body_heading makes; BODY_INDENT: cells before a wrapped line. */
+enum { BODY_PIECES_MAX = 8, BODY_INDENT = 3 };
+
+/* Adds a piece of text (a list item: the piece before it ends with ","). Returns it. */
+static struct body_piece *add_piece(struct body_piece *pc, size_t *np, bool item, const char *fmt,
+                                    ...) __attribute__((format(printf, 4, 5)));
+static struct body_piece *add_piece(struct body_piece *pc, size_t *np, bool item, const char *fmt,
+                                    ...)
+{
+    if (item && *np)
+        pc[*np - 1].tail = ",";
+    struct body_piece *p = &pc[(*np)++];
+    *p = (struct body_piece){.tail = ""};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->text, sizeof p->text, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static int piece_cells(const struct body_piece *p)
+{
+    return celltext_width(p->text, strlen(p->text)) + canvas_bytes_width(p->bytes, p->n) +
+           (int)strlen(p->tail);
+}
+
+static void put_piece(struct canvas_line *l, const struct body_piece *p)
+{
+    canvas_puts(l, STYLE_BOUNDARY, p->text);
+    canvas_put_bytes(l, STYLE_BOUNDARY, p->bytes, p->n, 0);
+    canvas_puts(l, STYLE_BOUNDARY, p->tail);
+}
+
 static void body_heading(struct doc *d, const struct detail_ctx *c, const struct message *m,
                          size_t shown, bool decoded, const struct decode_result *res,
                          struct bodysource *view)
 {
     char size[16], kept[16];
-    struct canvas_line l;
-    canvas_line_init(&l, CANVAS_UNLIMITED);
-    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body: %s %s", c->g->hline, c->g->hline,
-                  flowrow_size(m->body_size, size, sizeof size), plural_bytes(m->body_size));
+    struct body_piece pc[BODY_PIECES_MAX];
+    size_t np = 0;
+    add_piece(pc, &np, false, "%s%s body: %s %s", c->g->hline, c->g->hline,
+              flowrow_size(m->body_size, size, sizeof size), plural_bytes(m->body_size));
     if (decoded)
-        canvas_printf(&l, STYLE_BOUNDARY, " (%s once decoded)",
-                      flowrow_size(shown, kept, sizeof kept));
+        add_piece(pc, &np, false, "(%s once decoded)", flowrow_size(shown, kept, sizeof kept));
     else if (shown != m->body_size)
-        canvas_printf(&l, STYLE_BOUNDARY, " (%s kept)", flowrow_size(shown, kept, sizeof kept));
+        add_piece(pc, &np, false, "(%s kept)", flowrow_size(shown, kept, sizeof kept));
     size_t n;
     const uint8_t *ct = message_header(m, "content-type", &n);
     if (ct) {
-        canvas_puts(&l, STYLE_BOUNDARY, ", ");
-        canvas_put_bytes(&l, STYLE_BOUNDARY, ct, n, 0);
+        struct body_piece *p = add_piece(pc, &np, true, "%s", "");
+        p->bytes = ct;
+        p->n = n;
     }
-    canvas_printf(&l, STYLE_BOUNDARY, ", %s", body_kind_name((enum body_kind)m->body_kind));
+    add_piece(pc, &np, true, "%s", body_kind_name((enum body_kind)m->body_kind));
     if (m->body_kind == BODY_CHUNKED)
-        canvas_printf(&l, STYLE_BOUNDARY, " (%u chunk%s)", m->chunks, plural(m->chunks, "", "s"));
+        add_piece(pc, &np, false, "(%u chunk%s)", m->chunks, plural(m->chunks, "", "s"));
     const uint8_t *ce = message_header(m, "content-encoding", &n);
     if (ce) {
-        canvas_puts(&l, STYLE_BOUNDARY, ", coding ");
-        canvas_put_bytes(&l, STYLE_BOUNDARY, ce, n, 0);
+        struct body_piece *p = add_piece(pc, &np, true, "coding ");
+        p->bytes = ce;
+        p->n = n;
     }
-    canvas_printf(&l, STYLE_BOUNDARY, " (%s)", decoded ? coding_note(res) : "as sent");
-    /* The view in use ends the line, or, on a screen too narrow for the whole line (where the
-     * screen would cut it off), has a line of its own under it. */
+    add_piece(pc, &np, false, "(%s)", decoded ? coding_note(res) : "as sent");
+    /* The pieces joined by spaces; one that does not fit the screen's width goes on the next
+     * line (indented), so that a narrow screen cuts none of them off. */
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    bool wrapped = false;
+    for (size_t i = 0; i < np; i++) {
+        int cells = piece_cells(&pc[i]);
+        if (i && l.cells + 1 + cells > c->width && l.cells > BODY_INDENT) {
+            doc_add(d, &l);
+            canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
+            canvas_printf(&l, STYLE_BOUNDARY, "%*s", BODY_INDENT, "");
+            wrapped = true;
+        } else if (i) {
+            canvas_puts(&l, STYLE_BOUNDARY, " ");
+        }
+        put_piece(&l, &pc[i]);
+    }
+    /* The view in use ends the line, or, on a screen too narrow for it there (or where the
+     * description wrapped), has a line of its own under it. */
     const char *described = bodysource_describe(view);
     int tail_cells = (int)strlen("view:  ") + celltext_width(described, strlen(described)) + 2;
-    if (l.cells + 2 + tail_cells > c->width) {
+    if (wrapped || l.cells + 2 + tail_cells > c->width) {
         doc_add(d, &l);
         canvas_line_reset(&l, CANVAS_UNLIMITED, 0);
         canvas_printf(&l, STYLE_BOUNDARY, "%s%s ", c->g->hline, c->g->hline);

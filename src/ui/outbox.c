@@ -466,7 +466,7 @@ static unsigned act_save(struct ui *ui, int arg)
 #define S KEYMAP_SPLIT
 #define D KEYMAP_DETAIL
 static const struct keymap_binding KEYS[] = {
-    {'E', L|S|D, act_export, 0, "export", "export the flow: curl, raw request or response, nc script, body; to a file or the clipboard", 0},
+    {'E', L|S|D, act_export, 0, "export", "export the flow: curl, raw request or response, nc script, body; to a file or the clipboard", KEYMAP_IF_FLOW},
     {'w', L|S,   act_save,   0, NULL,     "save all, the shown or the marked flows to a HAR file", 0},
 };
 #undef L

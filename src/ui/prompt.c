@@ -206,14 +206,24 @@ static size_t shown_from(const struct prompt *p, int label, int width)
     return from;
 }
 
-static int label_cells(const struct prompt *p)
+/* Cells "label: " takes on a line of width cells: the whole label, or less where the text typed
+ * would keep fewer than PROMPT_INPUT_MIN cells or half the line. */
+static int label_cells(const struct prompt *p, int width)
 {
-    return celltext_width(p->label, strlen(p->label)) + 2; /* "label: " */
+    int full = celltext_width(p->label, strlen(p->label)) + 2;
+    int input = width / 2 < PROMPT_INPUT_MIN ? width / 2 : PROMPT_INPUT_MIN;
+    int most = width - input;
+    if (full <= most)
+        return full;
+    return most > 3 ? most : 3; /* ": " after one cell of the label at least */
 }
 
-void prompt_render(const struct prompt *p, struct canvas_line *out)
+void prompt_render(const struct prompt *p, const struct glyphs *g, struct canvas_line *out)
 {
-    canvas_printf(out, STYLE_PROMPT, "%s: ", p->label);
+    int label = label_cells(p, out->width) - 2;
+    int put = canvas_put_within(out, STYLE_PROMPT, p->label, strlen(p->label), label, g->ellipsis);
+    canvas_pad(out, STYLE_PROMPT, label - put); /* where prompt_render_error counts it */
+    canvas_puts(out, STYLE_PROMPT, ": ");
     size_t from = shown_from(p, out->cells, out->width);
     canvas_put_bytes(out, STYLE_NORMAL, (const uint8_t *)p->text + from, p->cursor - from, 0);
     size_t end = next_char(p, p->cursor);
@@ -230,7 +240,7 @@ void prompt_render_error(const struct prompt *p, struct canvas_line *out)
 {
     if (!p->error[0])
         return;
-    int label = label_cells(p);
+    int label = label_cells(p, out->width);
     int msg = celltext_width(p->error, strlen(p->error));
     size_t from = shown_from(p, label, out->width);
     size_t at = p->errpos < p->len ? p->errpos : p->len;

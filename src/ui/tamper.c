@@ -940,10 +940,10 @@ static unsigned act_diff_layout(struct ui *ui, int arg)
 #define D KEYMAP_DETAIL
 /* Every mode: edits for replays, replays, duplicates. */
 static const struct keymap_binding FLOW_KEYS[] = {
-    {'e', L|S|D, act_edit,       0, "edit",      "edit in $EDITOR: the held message (listen: the answer), else the request for a replay", 0},
+    {'e', L|S|D, act_edit,       0, "edit",      "edit in $EDITOR: the held message (listen: the answer), else the request for a replay", KEYMAP_IF_FLOW},
     {'c', L|S|D, act_change,     0, NULL,        "quick edit: status, a header, the body, delivery", 0},
     {'V', L|S|D, act_revert,     0, NULL,        "revert the unsent edit", 0},
-    {'r', L|S|D, act_replay,     0, "replay",    "replay the request (its staged edit if any) as a new flow", 0},
+    {'r', L|S|D, act_replay,     0, "replay",    "replay the request (its staged edit if any) as a new flow", KEYMAP_IF_FLOW},
     {'R', L|S|D, act_edit,       1, NULL,        "edit the request in $EDITOR, then replay it", 0},
     {'D', L|S|D, act_duplicate,  0, NULL,        "duplicate the flow", 0},
     {'u', D,     act_diff_layout, 0, NULL,       "Diff tab: side by side or unified", 0},
@@ -951,7 +951,7 @@ static const struct keymap_binding FLOW_KEYS[] = {
 /* Servers (listen, proxy): holds. */
 static const struct keymap_binding HOLD_KEYS[] = {
     {'i', L|S|D, act_intercept,  0, "intercept", "set the intercept filter: matching messages are held (empty: none)", 0},
-    {'a', L|S|D, act_accept,     0, "accept",    "release the held flow (with its staged edit)", 0},
+    {'a', L|S|D, act_accept,     0, "accept",    "release the held flow (with its staged edit)", KEYMAP_IF_FLOW},
     {'A', L|S|D, act_accept_all, 0, NULL,        "release every held flow", 0},
     {'x', L|S|D, act_kill,       0, NULL,        "kill the held flow: reset its connection", 0},
 };

@@ -993,12 +993,13 @@ static int render_question(struct ui *ui, struct canvas *c)
 static void render_bottom(struct ui *ui, struct canvas_line *out)
 {
     if (ui->prompting) {
-        prompt_render(&ui->prompt, out);
+        prompt_render(&ui->prompt, ui->g, out);
         return;
     }
     bool detail = ui->screen == UI_DETAIL || (ui->screen == UI_LIST && ui->split);
-    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), detail ? detail_offers(&ui->detail) : 0, ui->g,
-                out);
+    unsigned offers = (detail ? detail_offers(&ui->detail) : 0) |
+                      (ui->screen != UI_HELP && ui_selected(ui) ? KEYMAP_IF_FLOW : 0);
+    keymap_hint(ui->keys, ui->nkeys, ui_context(ui), offers, ui->g, out);
 }
 
 static void render_too_small(struct ui *ui, struct canvas *c)

@@ -337,10 +337,12 @@ static void build_side(struct doc *d, const struct detail_ctx *c, struct rawdoc 
     const struct exchange *ex = c->ex;
     const struct message *m = side == 0 ? &ex->req : &ex->resp;
     char wire[16], kept[16];
-    doc_addf(d, STYLE_BOLD, "[%s %s %s, %s %s on the wire, %s kept]",
-             side == 0 ? "client" : "server", c->g->arrow, side == 0 ? "server" : "client",
-             flowrow_size(m->wire_bytes, wire, sizeof wire), plural_bytes(m->wire_bytes),
-             flowrow_size(m->raw.len, kept, sizeof kept));
+    size_t head =
+        doc_addf(d, STYLE_BOLD, "[%s %s %s, %s %s on the wire, %s kept]",
+                 side == 0 ? "client" : "server", c->g->arrow, side == 0 ? "server" : "client",
+                 flowrow_size(m->wire_bytes, wire, sizeof wire), plural_bytes(m->wire_bytes),
+                 flowrow_size(m->raw.len, kept, sizeof kept));
+    doc_fixed(d, head); /* in place while the bytes under it scroll sideways */
     if (!m->raw.len) {
         doc_addf(d, STYLE_DIM, "%*s(nothing)", GUTTER, "");
         return;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The interface in a real terminal (tmux, 120x32) over `hspy listen`: curl requests appear
-# live; the detail view and its tabs; a search that finds text far down a body (and says when
-# it is the only match or went round the end); a filter applied and cleared; the help and a
-# search in it (saying the same); a resize; no CPU spent while idle; quitting restores the
-# terminal.
+# live (the hint names the keys that act on a flow once there is one); the detail view and its
+# tabs; a search that finds text far down a body (and says when it is the only match or went
+# round the end); a filter applied and cleared; the help and a search in it (saying the same); a
+# resize; no CPU spent while idle; quitting restores the terminal.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 
@@ -13,10 +13,16 @@ tui_wait_up "hspy listen 127.0.0.1:$PORT"
 check "status bar names the mode and address" tui_wait "hspy listen 127.0.0.1:$PORT"
 check "an empty list says it waits" tui_wait "waiting for traffic"
 check "the hint line shows how to quit" tui_wait "q quit"
+# With no flow yet, the hint names no key that acts on the selected flow; the first flow
+# brings them.
+for key in "⏎ open" "m mark" "a accept" "e edit" "r replay" "E export"; do
+    check "no '$key' in the hint while the list is empty" tui_wait_gone "$key" 1
+done
 
 # Three requests; they appear while hspy runs.
 curl -s -o /dev/null "http://127.0.0.1:$PORT/first?x=1"
 check "first flow appears live" tui_wait "/first?x=1"
+check "a selected flow brings its keys into the hint" tui_wait "m mark"
 {
     for i in $(seq 1 300); do printf 'body line %03d\n' "$i"; done
     printf 'needle-at-the-end\n'

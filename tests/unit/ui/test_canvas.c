@@ -76,6 +76,37 @@ static void test_put_fixed(void **state)
     }
 }
 
+/* Safe text in at most so many cells: whole when it fits, else its middle gives way to the cut
+ * (a third of the room before it, the rest after); never wider than asked. */
+static void test_put_within_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int cells;
+        const char *out;
+    } CASES[] = {
+        {"filter", 20, "filter"},
+        {"filter", 6, "filter"},
+        {"save all 3 flows to HAR file", 28, "save all 3 flows to HAR file"},
+        {"save all 3 flows to HAR file", 13, "save…HAR file"},
+        {"write the curl command of #12 to file", 18, "write… #12 to file"},
+        {"write the curl command of #12 to file", 1, "…"},
+        {"écrire le fichier", 10, "écr…ichier"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct canvas_line l;
+        canvas_line_init(&l, 80);
+        int put = canvas_put_within(&l, STYLE_PROMPT, CASES[i].text, strlen(CASES[i].text),
+                                    CASES[i].cells, "…");
+        if (strcmp(line_text(&l), CASES[i].out) != 0)
+            fail_msg("case %zu: got '%s' want '%s'", i, line_text(&l), CASES[i].out);
+        assert_int_equal(put, l.cells);
+        assert_true(put <= CASES[i].cells);
+        canvas_line_cleanup(&l);
+    }
+}
+
 /* Every width from 0 to 40 over mixed text: cells never exceed the width. */
 static void test_every_width(void **state)
 {
@@ -295,7 +326,7 @@ int main(void)
         cmocka_unit_test(test_fit_align),   cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_spans),       cmocka_unit_test(test_escape_marks),
         cmocka_unit_test(test_canvas_rows), cmocka_unit_test(test_put_within),
-        cmocka_unit_test(test_put_fixed),
+        cmocka_unit_test(test_put_fixed),   cmocka_unit_test(test_put_within_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -643,6 +643,54 @@ static void test_coding_note_escaped(void **state)
     store_cleanup(&store);
 }
 
+/* The line describing a body wraps between its items on a narrow screen (indented under it)
+ * rather than run past the screen's edge, where its end (the framing, the coding) was cut off;
+ * the view then has a line of its own. */
+static void test_body_line_wraps(void **state)
+{
+    (void)state;
+    struct store store;
+    struct synth s;
+    const struct exchange *ex =
+        one_exchange(&store, &s, "GET /z HTTP/1.1\r\nHost: h\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: br\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    assert_non_null(ex);
+    static const struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    static const struct {
+        int width;
+        const char *lines; /* the description and the view, as shown */
+    } CASES[] = {
+        {120, "── body: 5 bytes, application/json, chunked (1 chunk), coding br (as sent); "
+              "view: text, utf-8 ──\n"},
+        {80, "── body: 5 bytes, application/json, chunked (1 chunk), coding br (as sent)\n"
+             "── view: text, utf-8 ──\n"},
+        {40, "── body: 5 bytes, application/json,\n"
+             "   chunked (1 chunk), coding br\n"
+             "   (as sent)\n"
+             "── view: text, utf-8 ──\n"},
+        {30, "── body: 5 bytes,\n"
+             "   application/json, chunked\n"
+             "   (1 chunk), coding br\n"
+             "   (as sent)\n"
+             "── view: text, utf-8 ──\n"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, CASES[i].width,
+                               true,   0,  1 << 20,      false};
+        struct doc d;
+        doc_init(&d);
+        msgtext_build_response(&d, &c);
+        char *text = doc_text(&d);
+        if (!strstr(text, CASES[i].lines))
+            fail_msg("width %d: no\n%s\nin\n%s", CASES[i].width, CASES[i].lines, text);
+        free(text);
+        doc_cleanup(&d);
+    }
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 /* A body view chosen with v belongs to the flow it was chosen on: it stays while the detail
  * view shows that flow (tabs, redraws, the same flow opened again) and another flow, or the
  * same one opened after the view was closed, opens in its automatic view. */
@@ -782,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_chunk_extensions),
         cmocka_unit_test(test_statusbar_escapes),
         cmocka_unit_test(test_coding_note_escaped),
+        cmocka_unit_test(test_body_line_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

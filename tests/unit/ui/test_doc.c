@@ -132,6 +132,46 @@ struct finder {
     bool resuming;
 };
 
+/* A fixed stored line (a heading) ignores the sideways skip; the others, stored or rendered by a
+ * source, scroll; the skip is the caller's again after the fixed line. */
+static void test_fixed(void **state)
+{
+    (void)state;
+    struct doc d;
+    doc_init(&d);
+    size_t head = doc_addf(&d, STYLE_BOLD, "[client -> server]");
+    doc_fixed(&d, head);
+    doc_addf(&d, STYLE_NORMAL, "plain line");
+    doc_add_source(&d, &(struct doc_source){.lines = 1, .render = numbered, .data = "row"});
+    static const struct {
+        int skip;
+        const char *line[3];
+    } CASES[] = {
+        {0, {"[client -> server]", "plain line", "row 0"}},
+        {3, {"[client -> server]", "in line", " 0"}},
+        {40, {"[client -> server]", "", ""}},
+    };
+    struct canvas_line l;
+    canvas_line_init(&l, 30);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        for (size_t k = 0; k < 3; k++) {
+            canvas_line_reset(&l, 30, CASES[i].skip);
+            doc_render(&d, k, &l);
+            const char *t = l.text.data ? (const char *)l.text.data : "";
+            size_t n = strlen(t);
+            while (n && t[n - 1] == ' ')
+                n--;
+            if (n != strlen(CASES[i].line[k]) || strncmp(t, CASES[i].line[k], n) != 0)
+                fail_msg("skip %d line %zu: got '%s' want '%s'", CASES[i].skip, k, t,
+                         CASES[i].line[k]);
+            if (k == 0) /* the skip is left for what the caller puts after the line */
+                assert_int_equal(l.skip, CASES[i].skip);
+        }
+    }
+    canvas_line_cleanup(&l);
+    doc_cleanup(&d);
+}
+
 static void item_render(void *data, size_t i, struct canvas_line *out)
 {
     (void)data;
@@ -302,6 +342,7 @@ int main(void)
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mixed), cmocka_unit_test(test_search_delegated),
-        cmocka_unit_test(test_search_long_needle), cmocka_unit_test(test_highlight)};
+        cmocka_unit_test(test_search_long_needle), cmocka_unit_test(test_highlight),
+        cmocka_unit_test(test_fixed)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,6 +206,7 @@ static void test_hint_conditions(void **state)
         {'v', KEYMAP_DETAIL, fake_a, 0, "view", "body view", KEYMAP_IF_BODY},
         {KEYMAP_ENTER, KEYMAP_DETAIL, fake_a, 1, "jump", "go there", KEYMAP_IF_TARGETS},
         {'s', KEYMAP_DETAIL, fake_a, 2, "split", "split", 0},
+        {'m', KEYMAP_DETAIL, fake_a, 3, "mark", "mark the flow", KEYMAP_IF_FLOW},
         {'q', KEYMAP_DETAIL, fake_b, 0, "back", "back", KEYMAP_BACK},
     };
     static const struct {
@@ -215,7 +216,9 @@ static void test_hint_conditions(void **state)
         {0, " s split  q back  "},
         {KEYMAP_IF_BODY, " v view  s split  q back  "},
         {KEYMAP_IF_TARGETS, " Enter jump  s split  q back  "},
-        {KEYMAP_IF_ALL, " v view  Enter jump  s split  q back  "},
+        {KEYMAP_IF_FLOW, " s split  m mark  q back  "},
+        {KEYMAP_IF_BODY | KEYMAP_IF_FLOW, " v view  s split  m mark  q back  "},
+        {KEYMAP_IF_ALL, " v view  Enter jump  s split  m mark  q back  "},
     };
     struct keymap_table t = {ROWS, sizeof ROWS / sizeof ROWS[0]};
     struct canvas_line l;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hspy/celltext.h"
 #include "hspy/keymap.h"
 #include "hspy/prompt.h"
 
@@ -90,7 +91,7 @@ static void test_render(void **state)
     prompt_error(&p, "unbalanced parenthesis", 9);
     struct canvas_line l;
     canvas_line_init(&l, 40);
-    prompt_render(&p, &l);
+    prompt_render(&p, &GLYPHS_UTF8, &l);
     assert_string_equal((const char *)l.text.data, "filter: ~c 5xx | ( ");
     canvas_line_reset(&l, 40, 0);
     prompt_render_error(&p, &l);
@@ -100,10 +101,65 @@ static void test_render(void **state)
     struct prompt q;
     prompt_open(&q, "search", "0123456789012345678901234567890123456789XYZ", NULL);
     canvas_line_reset(&l, 20, 0);
-    prompt_render(&q, &l);
+    prompt_render(&q, &GLYPHS_UTF8, &l);
     assert_non_null(strstr((const char *)l.text.data, "XYZ"));
     assert_true(l.cells <= 20);
     canvas_line_cleanup(&l);
+}
+
+/* A long label gives way in its middle (the glyph set's ellipsis) where it would leave the text
+ * typed less than half a narrow line (PROMPT_INPUT_MIN cells on a wide one); a short one, or a
+ * long one on a wide line, shows whole. The error's caret counts the label as shown. */
+static void test_render_long_label(void **state)
+{
+    (void)state;
+    static const char *const EXPORT = "write the curl command of #12 to file";
+    static const char *const DELIVERY =
+        "delivery (delay-head 2s; trickle 16/100ms; split 1,1/50ms; close-after N; reset-after N)";
+    static const struct {
+        const char *label;
+        int width;
+        const char *line; /* the line's start */
+    } CASES[] = {
+        {"filter", 20, "filter: ~x ("},
+        {"filter", 40, "filter: ~x ("},
+        {EXPORT, 80, "write the curl command of #12 to file: ~x ("},
+        {EXPORT, 60, "write the curl command of #12 to file: ~x ("},
+        {EXPORT, 40, "write… #12 to file: ~x ("},
+        {EXPORT, 30, "writ… to file: ~x ("},
+        {EXPORT, 20, "wr… file: ~x ("},
+        {DELIVERY, 120,
+         "delivery (delay-head 2s; trickle 16/100ms; split 1,1/50ms; close-after N; "
+         "reset-after N): ~x ("},
+    };
+    struct canvas_line l, e;
+    canvas_line_init(&l, 120);
+    canvas_line_init(&e, 120);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        int w = CASES[i].width;
+        struct prompt p;
+        prompt_open(&p, CASES[i].label, "~x (", NULL);
+        prompt_error(&p, "bad", 3);
+        canvas_line_reset(&l, w, 0);
+        canvas_line_reset(&e, w, 0);
+        prompt_render(&p, &GLYPHS_UTF8, &l);
+        prompt_render_error(&p, &e);
+        const char *t = (const char *)l.text.data;
+        if (strncmp(t, CASES[i].line, strlen(CASES[i].line)) != 0)
+            fail_msg("width %d: got '%s' want '%s'", w, t, CASES[i].line);
+        /* The text keeps half the line, or PROMPT_INPUT_MIN cells. */
+        const char *typed = strstr(t, ": ~x (") + 2;
+        int input = w - celltext_width(t, (size_t)(typed - t));
+        assert_true(input >= (w / 2 < PROMPT_INPUT_MIN ? w / 2 : PROMPT_INPUT_MIN));
+        /* The caret under the "(" of the text. */
+        const char *caret = strstr((const char *)e.text.data, "^ bad");
+        assert_non_null(caret);
+        assert_int_equal(
+            celltext_width((const char *)e.text.data, (size_t)(caret - (const char *)e.text.data)),
+            celltext_width(t, (size_t)(typed - t)) + 3);
+    }
+    canvas_line_cleanup(&l);
+    canvas_line_cleanup(&e);
 }
 
 /* The error stays on screen wherever its caret falls: after the caret when it fits, before it
@@ -120,7 +176,7 @@ static void test_render_error_edges(void **state)
     struct canvas_line l, e;
     canvas_line_init(&l, 60);
     canvas_line_init(&e, 60);
-    prompt_render(&p, &l);
+    prompt_render(&p, &GLYPHS_UTF8, &l);
     prompt_render_error(&p, &e);
     const char *shown = (const char *)l.text.data, *err = (const char *)e.text.data;
     const char *caret = strstr(err, "~m needs a value ^");
@@ -161,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_results),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_render_long_label),
         cmocka_unit_test(test_render_error_edges),
         cmocka_unit_test(test_full),
     };

@@ -199,6 +199,26 @@ static struct exchange *held_post(struct fixture *f, const char *path)
     return ex;
 }
 
+/* The hint line names the keys that act on the selected flow (edit, replay, accept) only while
+ * one is selected: with a filter that matches nothing it names the intercept filter alone. */
+static void test_hint_needs_a_flow(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const ON_FLOW[] = {"e edit", "r replay", "a accept"};
+    static const struct {
+        const char *filter; /* typed at the f prompt, then Enter */
+        bool flow;
+    } CASES[] = {{"\x15", true}, {"\x15~d nowhere.test", false}, {"\x15", true}};
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        keys(f, "f");
+        keys(f, CASES[i].filter);
+        keys(f, "\n");
+        HAS("i intercept");
+        for (size_t k = 0; k < sizeof ON_FLOW / sizeof ON_FLOW[0]; k++)
+            screentest_check(&f->ui, &f->canvas, &f->screen, ON_FLOW[k], CASES[i].flow, __LINE__);
+    }
+}
+
 static void test_intercept_prompt(void **state)
 {
     struct fixture *f = *state;
@@ -423,8 +443,9 @@ int main(void)
     setenv("TZ", "UTC", 1);
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_intercept_prompt), T(test_accept_kill),         T(test_quick_edit_and_revert),
-        T(test_answers),          T(test_rules_and_duplicate), T(test_editor),
+        T(test_intercept_prompt),  T(test_accept_kill),         T(test_quick_edit_and_revert),
+        T(test_answers),           T(test_rules_and_duplicate), T(test_editor),
+        T(test_hint_needs_a_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

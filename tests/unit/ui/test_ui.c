@@ -205,9 +205,14 @@ static void test_narrow_tabs(void **state)
         ui_resize(&f->ui, 12, WIDTHS[i]);
         HAS("[Response]");
         HAS("view: text, utf-8 ──");
-        /* At 60 columns and more the body's description is whole on its line too. */
-        if (WIDTHS[i] >= 60)
+        /* At 60 columns and more the body's description is whole on its line too; narrower,
+         * it wraps between its items rather than lose its end. */
+        if (WIDTHS[i] >= 60) {
             HAS("── body: 4.1k bytes, text/plain, length (as sent)");
+        } else {
+            HAS("── body: 4.1k bytes, text/plain, length\n   (as sent)\n── view: text, utf-8 ──");
+        }
+        LACKS("length…");
     }
     ui_resize(&f->ui, 30, 120);
 }
@@ -333,6 +338,42 @@ static void test_hint_per_tab(void **state)
     }
 }
 
+/* Keys that act on the selected flow are hinted only while there is one: a filter that matches
+ * nothing leaves the list empty (as does a start with no traffic), and the hint line then names
+ * none of them. */
+static void test_hint_needs_a_flow(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const ON_FLOW[] = {"⏎ open", "m mark"};
+    static const struct {
+        const char *filter; /* typed at the f prompt ("": none) */
+        bool split;         /* s pressed: the detail below the list */
+        bool flow;          /* a flow is selected */
+    } CASES[] = {
+        {"", false, true},
+        {"~d nowhere.test", false, false},
+        {"~d nowhere.test", true, false},
+        {"~c 502", true, true},
+        {"", false, true},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        keys(f, (int[]){'f', KEYMAP_CTRL('u'), 0});
+        type(f, CASES[i].filter);
+        ui_key(&f->ui, KEYMAP_ENTER);
+        if (CASES[i].split)
+            ui_key(&f->ui, 's');
+        HAS("q quit");
+        HAS("f filter");
+        for (size_t k = 0; k < sizeof ON_FLOW / sizeof ON_FLOW[0]; k++)
+            screentest_check(&f->ui, &f->canvas, &f->screen, ON_FLOW[k], CASES[i].flow, __LINE__);
+        if (CASES[i].split) {
+            screentest_check(&f->ui, &f->canvas, &f->screen, "Tab tab", CASES[i].flow, __LINE__);
+            ui_key(&f->ui, 's');
+        }
+        assert_int_equal(flowlist_selected(&f->ui.list) != 0, CASES[i].flow);
+    }
+}
+
 /* Scrolling sideways (>) moves the bytes of Raw and Hex, not their offset column, as in a hex
  * viewer; 0 brings the first column back. */
 static void test_offsets_stay(void **state)
@@ -344,6 +385,8 @@ static void test_offsets_stay(void **state)
     ui_key(&f->ui, '>');          /* 8 cells */
     HAS("      0 st HTTP/1.1␍␊"); /* "GET /fir" gone, the offset in its place */
     HAS("     21 e.test␍␊");      /* and "Host: on" on the next line */
+    HAS("[client → server, 39 bytes on the wire, 39 kept]"); /* the headings stay whole */
+    HAS("[server → client, ");
     ui_key(&f->ui, '0');
     HAS("      0 GET /first HTTP/1.1␍␊");
     ui_key(&f->ui, KEYMAP_TAB);
@@ -352,6 +395,8 @@ static void test_offsets_stay(void **state)
     ui_key(&f->ui, '>');
     HAS("00000000   20 2f 66");    /* "47 45 54" gone, the offset in its place */
     HAS("00000010   0d 0a 48 6f"); /* every row alike */
+    HAS("[client → server, 39 bytes]");
+    HAS("[server → client, ");
 }
 
 static void test_help(void **state)
@@ -833,6 +878,7 @@ int main(void)
         T(test_detail_search_in_steps),
         T(test_warnings_jump),
         T(test_hint_per_tab),
+        T(test_hint_needs_a_flow),
         T(test_offsets_stay),
         T(test_help),
         T(test_help_search),
