@@ -112,6 +112,8 @@ void canvas_line_reset(struct canvas_line *l, int width, int skip);
  */
 int canvas_put(struct canvas_line *l, uint8_t style, const char *s, size_t n);
 int canvas_puts(struct canvas_line *l, uint8_t style, const char *s);
+/* The printf forms cut what they make at CANVAS_PRINTF_MAX - 1 bytes. */
+enum { CANVAS_PRINTF_MAX = 1024 };
 int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /*
@@ -119,6 +121,10 @@ int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
  * column): the line's skip applies only to what comes after it.
  */
 int canvas_put_fixed(struct canvas_line *l, uint8_t style, const char *s, size_t n);
+/* canvas_printf for text that stays in place when the line is scrolled sideways, as
+ * canvas_put_fixed (a note that stands for bytes: a capture gap, bytes not kept). */
+int canvas_printf_fixed(struct canvas_line *l, uint8_t style, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /*
  * canvas_put for safe text with marks (nmarks entries over s[0..n), in order): each mark's
  * bytes that end up on the line are drawn as an escape or a symbol.

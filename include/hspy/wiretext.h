@@ -33,7 +33,8 @@ uint64_t wiretext_raw_offset(const struct message_gap *gaps, uint16_t ngaps, uin
 uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, uint64_t raw);
 
 /* Appends the words that mark a capture gap of `missing` bytes at wire offset `wire` to out (Raw
- * and Hex say it the same way). */
+ * and Hex say it the same way), in place when the line is scrolled sideways (a line stored in
+ * a doc needs doc_fixed for that). */
 void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
                        uint64_t wire);
 
@@ -41,7 +42,8 @@ void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t
  * the snap length): how many after the kept ones, 0 when every byte was kept. */
 uint64_t wiretext_cut_bytes(const struct message *m);
 
-/* Appends the words that mark those `cut` bytes to out (Raw and Hex say it the same way). */
+/* Appends the words that mark those `cut` bytes to out (Raw and Hex say it the same way), in
+ * place when the line is scrolled sideways (a line stored in a doc needs doc_fixed for that). */
 void wiretext_cut_line(struct canvas_line *out, const struct glyphs *g, uint64_t cut);
 
 #endif

@@ -248,18 +248,36 @@ int canvas_puts(struct canvas_line *l, uint8_t style, const char *s)
     return canvas_put(l, style, s, strlen(s));
 }
 
-int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
+/* The text fmt makes, cut at CANVAS_PRINTF_MAX - 1 bytes, put with put. */
+static int put_formatted(struct canvas_line *l, uint8_t style,
+                         int (*put)(struct canvas_line *, uint8_t, const char *, size_t),
+                         const char *fmt, va_list ap)
 {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
+    char buf[CANVAS_PRINTF_MAX];
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     if (n < 0)
         return 0;
     if ((size_t)n >= sizeof buf)
         n = sizeof buf - 1;
-    return canvas_put(l, style, buf, (size_t)n);
+    return put(l, style, buf, (size_t)n);
+}
+
+int canvas_printf(struct canvas_line *l, uint8_t style, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int cells = put_formatted(l, style, canvas_put, fmt, ap);
+    va_end(ap);
+    return cells;
+}
+
+int canvas_printf_fixed(struct canvas_line *l, uint8_t style, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int cells = put_formatted(l, style, canvas_put_fixed, fmt, ap);
+    va_end(ap);
+    return cells;
 }
 
 int canvas_put_bytes(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,

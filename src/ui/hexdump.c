@@ -15,6 +15,7 @@
 #include "hspy/bodysource.h"
 #include "hspy/bodyview.h"
 #include "hspy/flowrow.h"
+#include "hspy/plural.h"
 #include "hspy/wiretext.h"
 #include "hspy/xmalloc.h"
 
@@ -55,13 +56,14 @@ static void heading(struct doc *d, const struct detail_ctx *c, const struct mess
     wire[0] = '\0';
     if (wiretext_cut_bytes(m)) {
         char n[16];
-        snprintf(wire, sizeof wire, "%s bytes on the wire, ",
-                 flowrow_size(m->wire_bytes, n, sizeof n));
+        snprintf(wire, sizeof wire, "%s %s on the wire, ", flowrow_size(m->wire_bytes, n, sizeof n),
+                 plural_bytes(m->wire_bytes));
     }
     size_t line = doc_addf(
         d, STYLE_BOLD, "[%s %s %s, %s%s%s%s%s%s]", side == 0 ? "client" : "server", c->g->arrow,
         side == 0 ? "server" : "client", wire, flowrow_size(m->raw.len, kept, sizeof kept),
-        wire[0] ? " kept" : " bytes", m->gap_bytes ? (wire[0] ? ", " : " kept, ") : "",
+        wire[0] ? " kept" : plural(m->raw.len, " byte", " bytes"),
+        m->gap_bytes ? (wire[0] ? ", " : " kept, ") : "",
         m->gap_bytes ? flowrow_size(m->gap_bytes, gap, sizeof gap) : "",
         m->gap_bytes ? " lost in capture gaps" : "");
     doc_fixed(d, line); /* in place while the rows under it scroll sideways */
@@ -76,7 +78,7 @@ static void add_cut(struct doc *d, const struct detail_ctx *c, const struct mess
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
     wiretext_cut_line(&l, c->g, cut);
-    doc_add(d, &l);
+    doc_fixed(d, doc_add(d, &l)); /* in place while the rows above it scroll sideways */
     canvas_line_cleanup(&l);
 }
 
@@ -104,6 +106,7 @@ static void add_gap(struct doc *d, const struct detail_ctx *c, const struct mess
     canvas_line_init(&l, CANVAS_UNLIMITED);
     wiretext_gap_line(&l, c->g, g->len, g->off);
     p->line = doc_add(d, &l);
+    doc_fixed(d, p->line); /* in place while the rows around it scroll sideways */
     p->view = NULL;
     canvas_line_cleanup(&l);
 }

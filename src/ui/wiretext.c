@@ -83,8 +83,9 @@ uint64_t wiretext_wire_offset(const struct message_gap *gaps, uint16_t ngaps, ui
 void wiretext_gap_line(struct canvas_line *out, const struct glyphs *g, uint64_t missing,
                        uint64_t wire)
 {
-    canvas_printf(out, STYLE_WARN, "%s capture gap: %llu %s missing (offset %llu)", g->gap,
-                  (unsigned long long)missing, plural_bytes(missing), (unsigned long long)wire);
+    canvas_printf_fixed(out, STYLE_WARN, "%s capture gap: %llu %s missing (offset %llu)", g->gap,
+                        (unsigned long long)missing, plural_bytes(missing),
+                        (unsigned long long)wire);
 }
 
 uint64_t wiretext_cut_bytes(const struct message *m)
@@ -95,9 +96,9 @@ uint64_t wiretext_cut_bytes(const struct message *m)
 
 void wiretext_cut_line(struct canvas_line *out, const struct glyphs *g, uint64_t cut)
 {
-    canvas_printf(out, STYLE_WARN, "%s %llu more %s the wire but %s not kept", g->truncated,
-                  (unsigned long long)cut, plural(cut, "byte crossed", "bytes crossed"),
-                  plural(cut, "was", "were"));
+    canvas_printf_fixed(out, STYLE_WARN, "%s %llu more %s the wire but %s not kept", g->truncated,
+                        (unsigned long long)cut, plural(cut, "byte crossed", "bytes crossed"),
+                        plural(cut, "was", "were"));
 }
 
 /* Adds a mark at a raw offset. */
@@ -344,7 +345,7 @@ static void build_side(struct doc *d, const struct detail_ctx *c, struct rawdoc 
                  flowrow_size(m->raw.len, kept, sizeof kept));
     doc_fixed(d, head); /* in place while the bytes under it scroll sideways */
     if (!m->raw.len) {
-        doc_addf(d, STYLE_DIM, "%*s(nothing)", GUTTER, "");
+        doc_fixed(d, doc_addf(d, STYLE_DIM, "%*s(nothing)", GUTTER, ""));
         return;
     }
     struct rawside *r = xcalloc(1, sizeof *r);

@@ -345,16 +345,23 @@ static void test_raw_glyphs(void **state)
     store_cleanup(&store);
 }
 
-/* Line `line` of d as text (a static buffer). */
-static const char *line_text(struct doc *d, size_t line)
+/* Line `line` of d as text (a static buffer), scrolled sideways by skip cells. */
+static const char *line_text_at(struct doc *d, size_t line, int skip)
 {
     static char buf[512];
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
+    canvas_line_reset(&l, CANVAS_UNLIMITED, skip);
     doc_render(d, line, &l);
     snprintf(buf, sizeof buf, "%.*s", (int)l.text.len, l.text.data ? (char *)l.text.data : "");
     canvas_line_cleanup(&l);
     return buf;
+}
+
+/* Line `line` of d as text (a static buffer). */
+static const char *line_text(struct doc *d, size_t line)
+{
+    return line_text_at(d, line, 0);
 }
 
 /* A tab of ex at 100 columns, built into d by build (the caller cleans d up); its text, to free. */
@@ -412,10 +419,20 @@ static void test_hex_gap(void **state)
         if (strncmp(t, CASES[i].starts, strlen(CASES[i].starts)) != 0)
             fail_msg("wire %llu: \"%s\"", (unsigned long long)CASES[i].wire, t);
     }
+    /* The gap line stays whole while the rows scroll sideways, in Hex and in Raw. */
+    const char *scrolled = line_text_at(&d, d.locate(&d, 1, 70), 8);
+    if (strncmp(scrolled, "░ capture gap: 20 bytes missing", 33) != 0)
+        fail_msg("Hex, scrolled by 8: '%s'", scrolled);
     doc_cleanup(&d);
     /* Raw shows the same offsets: the bytes after the gap start at 90 there too. */
     free(tab_text(&d, wiretext_build, &store, ex));
     assert_int_equal(strncmp(line_text(&d, d.locate(&d, 1, 95)), "     90 bbbb", 12), 0);
+    size_t gap = 0;
+    while (gap < doc_lines(&d) && !strstr(line_text(&d, gap), "capture gap"))
+        gap++;
+    scrolled = line_text_at(&d, gap, 8);
+    if (!strstr(scrolled, "░ capture gap: 20 bytes missing (offset 70)"))
+        fail_msg("Raw, scrolled by 8: '%s'", scrolled);
     doc_cleanup(&d);
     synth_cleanup(&s);
     store_cleanup(&store);
@@ -724,7 +741,8 @@ static void test_body_view_per_flow(void **state)
 
 /* The Hex tab of a message whose body was kept only in part: the heading and a closing line say
  * how many bytes crossed the wire and how many were not kept, as Raw does (Hex used to show the
- * kept size alone, as if it were the message's). */
+ * kept size alone, as if it were the message's). In both, that line stays whole when the bytes
+ * are scrolled sideways. */
 static void test_hex_cut(void **state)
 {
     (void)state;
@@ -750,6 +768,19 @@ static void test_hex_cut(void **state)
         strstr(text, "|zzzzzzzz|\n✂ 136 more bytes crossed the wire but were not kept"));
     free(text);
     doc_cleanup(&d);
+    void (*const builds[])(struct doc *, const struct detail_ctx *) = {hexdump_build,
+                                                                       wiretext_build};
+    for (size_t b = 0; b < 2; b++) {
+        free(tab_text(&d, builds[b], &store, ex));
+        size_t line = 0;
+        while (line < doc_lines(&d) && !strstr(line_text(&d, line), "more bytes crossed"))
+            line++;
+        assert_true(line < doc_lines(&d));
+        const char *scrolled = line_text_at(&d, line, 8);
+        if (!strstr(scrolled, "✂ 136 more bytes crossed the wire but were not kept"))
+            fail_msg("tab %zu, scrolled by 8: '%s'", b, scrolled);
+        doc_cleanup(&d);
+    }
     synth_cleanup(&s);
     store_cleanup(&store);
 }
