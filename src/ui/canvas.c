@@ -251,6 +251,9 @@ int canvas_puts(struct canvas_line *l, uint8_t style, const char *s)
 /* The text fmt makes, cut at CANVAS_PRINTF_MAX - 1 bytes, put with put. */
 static int put_formatted(struct canvas_line *l, uint8_t style,
                          int (*put)(struct canvas_line *, uint8_t, const char *, size_t),
+                         const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static int put_formatted(struct canvas_line *l, uint8_t style,
+                         int (*put)(struct canvas_line *, uint8_t, const char *, size_t),
                          const char *fmt, va_list ap)
 {
     char buf[CANVAS_PRINTF_MAX];
