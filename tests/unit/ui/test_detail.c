@@ -364,6 +364,17 @@ static const char *line_text(struct doc *d, size_t line)
     return line_text_at(d, line, 0);
 }
 
+/* The first line of d whose text has needle (the test fails when none has). */
+static size_t find_line(struct doc *d, const char *needle)
+{
+    size_t line = 0;
+    while (line < doc_lines(d) && !strstr(line_text(d, line), needle))
+        line++;
+    if (line == doc_lines(d))
+        fail_msg("no line has '%s'", needle);
+    return line;
+}
+
 /* A tab of ex at 100 columns, built into d by build (the caller cleans d up); its text, to free. */
 static char *tab_text(struct doc *d, void (*build)(struct doc *, const struct detail_ctx *),
                       struct store *store, const struct exchange *ex)
@@ -427,10 +438,7 @@ static void test_hex_gap(void **state)
     /* Raw shows the same offsets: the bytes after the gap start at 90 there too. */
     free(tab_text(&d, wiretext_build, &store, ex));
     assert_int_equal(strncmp(line_text(&d, d.locate(&d, 1, 95)), "     90 bbbb", 12), 0);
-    size_t gap = 0;
-    while (gap < doc_lines(&d) && !strstr(line_text(&d, gap), "capture gap"))
-        gap++;
-    scrolled = line_text_at(&d, gap, 8);
+    scrolled = line_text_at(&d, find_line(&d, "capture gap"), 8);
     if (!strstr(scrolled, "░ capture gap: 20 bytes missing (offset 70)"))
         fail_msg("Raw, scrolled by 8: '%s'", scrolled);
     doc_cleanup(&d);
@@ -605,9 +613,7 @@ static void test_chunk_extensions(void **state)
         /* The escape is drawn apart from text, as every escape of network bytes is. */
         const char *esc = strstr(text, "\\x1b");
         if (esc) {
-            size_t line = 0;
-            while (line < doc_lines(&d) && !strstr(line_text(&d, line), "\\x1b"))
-                line++;
+            size_t line = find_line(&d, "\\x1b");
             struct canvas_line l;
             canvas_line_init(&l, CANVAS_UNLIMITED);
             doc_render(&d, line, &l);
@@ -642,10 +648,7 @@ static void test_coding_note_escaped(void **state)
     char *text = doc_text(&d);
     assert_null(strchr(text, 0x1b));
     const char *note = "unknown content coding \"zz";
-    size_t line = 0;
-    while (line < doc_lines(&d) && !strstr(line_text(&d, line), note))
-        line++;
-    assert_true(line < doc_lines(&d));
+    size_t line = find_line(&d, note);
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
     doc_render(&d, line, &l);
@@ -772,11 +775,7 @@ static void test_hex_cut(void **state)
                                                                        wiretext_build};
     for (size_t b = 0; b < 2; b++) {
         free(tab_text(&d, builds[b], &store, ex));
-        size_t line = 0;
-        while (line < doc_lines(&d) && !strstr(line_text(&d, line), "more bytes crossed"))
-            line++;
-        assert_true(line < doc_lines(&d));
-        const char *scrolled = line_text_at(&d, line, 8);
+        const char *scrolled = line_text_at(&d, find_line(&d, "more bytes crossed"), 8);
         if (!strstr(scrolled, "✂ 136 more bytes crossed the wire but were not kept"))
             fail_msg("tab %zu, scrolled by 8: '%s'", b, scrolled);
         doc_cleanup(&d);
