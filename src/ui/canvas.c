@@ -337,23 +337,41 @@ static void middle_cut(const char *s, size_t n, int total, const struct canvas_m
     }
 }
 
-int canvas_put_within(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
-                      const char *cut)
+/*
+ * Safe text s[0..n) with its marks (adjusted in place: the tail's offsets are made relative to
+ * the tail) put within cells, cut in its middle with cut when wider: a third of the room before
+ * the cut, the rest after it.
+ */
+static int put_marked_within(struct canvas_line *l, uint8_t style, const char *s, size_t n,
+                             struct canvas_mark *marks, size_t nmarks, int cells, const char *cut)
 {
-    if (l->clipped || cells <= 0)
-        return 0;
     int total = celltext_width(s, n);
     if (total <= cells)
-        return canvas_put(l, style, s, n);
+        return canvas_put_marked(l, style, s, n, marks, nmarks);
     size_t cutlen = strlen(cut);
     int room = cells - celltext_width(cut, cutlen);
     if (room < 0)
         room = 0;
     size_t head_end, tail_start;
-    middle_cut(s, n, total, NULL, 0, room / 3, room - room / 3, &head_end, &tail_start);
-    int put = canvas_put(l, style, s, head_end);
+    middle_cut(s, n, total, marks, nmarks, room / 3, room - room / 3, &head_end, &tail_start);
+    int put = canvas_put_marked(l, style, s, head_end, marks, nmarks);
     put += canvas_put(l, STYLE_DIM, cut, cutlen);
-    return put + canvas_put(l, style, s + tail_start, n - tail_start);
+    size_t first = 0;
+    while (first < nmarks && marks[first].off < tail_start)
+        first++;
+    for (size_t i = first; i < nmarks; i++)
+        marks[i].off -= (uint32_t)tail_start;
+    /* No marks: marks may be NULL, where even adding 0 is undefined. */
+    const struct canvas_mark *after = first < nmarks ? marks + first : NULL;
+    return put + canvas_put_marked(l, style, s + tail_start, n - tail_start, after, nmarks - first);
+}
+
+int canvas_put_within(struct canvas_line *l, uint8_t style, const char *s, size_t n, int cells,
+                      const char *cut)
+{
+    if (l->clipped || cells <= 0)
+        return 0;
+    return put_marked_within(l, style, s, n, NULL, 0, cells, cut);
 }
 
 int canvas_put_bytes_within(struct canvas_line *l, uint8_t style, const uint8_t *p, size_t n,
@@ -364,29 +382,8 @@ int canvas_put_bytes_within(struct canvas_line *l, uint8_t style, const uint8_t 
     dynbuf_reset(&l->scratch);
     l->nmarks = 0;
     termsafe_append_marked(&l->scratch, p, n, 0, &(struct termsafe_marks){line_mark, l});
-    const char *s = (const char *)l->scratch.data;
-    size_t len = l->scratch.len;
-    int total = celltext_width(s, len);
-    if (total <= cells)
-        return canvas_put_marked(l, style, s, len, l->marks, l->nmarks);
-    size_t cutlen = strlen(cut);
-    int room = cells - celltext_width(cut, cutlen);
-    if (room < 0)
-        room = 0;
-    size_t head_end, tail_start;
-    middle_cut(s, len, total, l->marks, l->nmarks, room / 3, room - room / 3, &head_end,
-               &tail_start);
-    int put = canvas_put_marked(l, style, s, head_end, l->marks, l->nmarks);
-    put += canvas_put(l, STYLE_DIM, cut, cutlen);
-    size_t first = 0;
-    while (first < l->nmarks && l->marks[first].off < tail_start)
-        first++;
-    for (size_t i = first; i < l->nmarks; i++)
-        l->marks[i].off -= (uint32_t)tail_start;
-    /* No marks: l->marks may be NULL, where even adding 0 is undefined. */
-    const struct canvas_mark *after = first < l->nmarks ? l->marks + first : NULL;
-    return put +
-           canvas_put_marked(l, style, s + tail_start, len - tail_start, after, l->nmarks - first);
+    return put_marked_within(l, style, (const char *)l->scratch.data, l->scratch.len, l->marks,
+                             l->nmarks, cells, cut);
 }
 
 int canvas_bytes_width(const uint8_t *p, size_t n)
