@@ -9,6 +9,7 @@
  */
 #include "hspy/msgtext.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,7 @@ static struct body_piece *add_piece(struct body_piece *pc, size_t *np, bool item
 static struct body_piece *add_piece(struct body_piece *pc, size_t *np, bool item, const char *fmt,
                                     ...)
 {
+    assert(*np < BODY_PIECES_MAX); /* body_heading makes at most 7 */
     if (item && *np)
         pc[*np - 1].tail = ",";
     struct body_piece *p = &pc[(*np)++];
