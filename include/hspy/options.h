@@ -111,6 +111,7 @@ struct options {
     uint64_t connect_timeout_ms;  /* --connect-timeout */
     uint64_t upstream_timeout_ms; /* --upstream-timeout: upstream silent while a response is due */
     uint64_t upstream_keepalive;  /* --upstream-keepalive: idle upstream connections kept */
+    bool upstream_per_client;     /* --upstream-per-client: no upstream connection is shared */
     uint64_t upstream_idle_ms;    /* --upstream-idle: how long an idle one is kept */
     bool hash_bodies;             /* --hash-bodies: SHA-256 of every proxied body */
     /* sessions: files in and out (docs/sessions.md) */

@@ -10,6 +10,11 @@
  * gets no more callbacks. An idle connection that receives bytes, is closed by the peer or sits
  * idle too long is closed by the pool.
  *
+ * A pool is shared (any owner reuses any idle connection to the same host and port) or, with
+ * cfg.per_owner, private: each connection belongs to the owner number that opened it, only that
+ * owner reuses it, the cap on idle connections does not apply, and the owner ends them all with
+ * upstream_pool_forget when it goes.
+ *
  * Nothing here knows HTTP: whether a connection may be reused is the owner's decision.
  */
 #ifndef HSPY_UPSTREAM_H
@@ -49,6 +54,7 @@ struct upstream_config {
     size_t idle_max;     /* idle connections kept (0 = never reuse) */
     uint64_t idle_ms;    /* an idle connection is closed after this long (0 = never) */
     uint64_t connect_ms; /* connect timeout, name lookup excluded (0 = none) */
+    bool per_owner;      /* idle connections are reused only by the owner that opened them */
     /* Bytes came on an idle connection (nobody asked for them): told the tag its last owner
      * gave upstream_put and how many bytes came in this read, before the pool closes it. May be
      * NULL. */
@@ -103,6 +109,7 @@ struct upstream {
     struct upstream_target target;
     struct endpoint peer;    /* the address connected to, once known */
     uint32_t uses;           /* owners served so far (1 for a fresh connection) */
+    uint64_t owner;          /* the owner number it was opened for (cfg.per_owner) */
     struct upstream_tag tag; /* what the last owner gave upstream_put (for cfg.on_stray) */
     bool busy;               /* an owner holds it */
     bool connected;
@@ -121,19 +128,23 @@ void upstream_pool_init(struct upstream_pool *p, uv_loop_t *loop,
 void upstream_pool_close_idle(struct upstream_pool *p);
 /* Frees what is left; every connection must be gone (run the loop after closing them). */
 void upstream_pool_cleanup(struct upstream_pool *p);
+/* cfg.per_owner: closes the idle connections of owner, who will ask for none again. */
+void upstream_pool_forget(struct upstream_pool *p, uint64_t owner);
 
 /*
- * A connection to t for an owner with callbacks ev. The owner sets the connection's idle timeout
- * (conn_set_idle) to what it needs; a reused one still has the pool's until then. Returns an
- * idle connection when one to the
- * same host and port is kept and fresh is false (*reused set; it is connected and nothing more
- * is called until it is used), else a new one whose on_connect or on_close follows. Never
+ * A connection to t for an owner with callbacks ev; owner is the owner's number (nonzero; with
+ * cfg.per_owner it decides which idle connections it may reuse). The owner sets the
+ * connection's idle timeout (conn_set_idle) to what it needs; a reused one still has the pool's
+ * until then. Returns an idle connection when one to the same host and port is kept (the
+ * owner's own with cfg.per_owner) and fresh is false (*reused set; it is connected and nothing
+ * more is called until it is used), else a new one whose on_connect or on_close follows. Never
  * NULL: failures are reported through on_close, from a later loop turn.
  */
 struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_target *t,
-                              const struct upstream_events *ev, bool fresh, bool *reused);
+                              const struct upstream_events *ev, uint64_t owner, bool fresh,
+                              bool *reused);
 /* The owner is done and the connection may serve another request: kept idle when there is
- * room, else closed. No callback follows. tag is the owner's name for what the connection last
+ * room (always with cfg.per_owner), else closed. No callback follows. tag is the owner's name for what the connection last
  * carried (cfg.on_stray is told it should bytes come while it is idle). */
 void upstream_put(struct upstream *u, const struct upstream_tag *tag);
 /* The owner is done and the connection must not be reused: closed (enum conn_close). No

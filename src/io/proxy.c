@@ -182,6 +182,7 @@ int proxy_open(struct proxy *px, struct hspy *h)
         .idle_max = (size_t)h->opt.upstream_keepalive,
         .idle_ms = h->opt.upstream_idle_ms,
         .connect_ms = h->opt.connect_timeout_ms,
+        .per_owner = h->opt.upstream_per_client,
         .on_stray = relay_stray,
         .data = px,
     };

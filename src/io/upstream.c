@@ -278,19 +278,24 @@ static void on_lookup(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     uv_freeaddrinfo(res);
 }
 
-static struct upstream *find_idle(struct upstream_pool *p, const struct upstream_target *t)
+/* The most recently used idle connection to t that owner may reuse. With cfg.per_owner the
+ * list holds at most one connection per client connection and host (at most --max-conns in all),
+ * and the owner number is compared first. */
+static struct upstream *find_idle(struct upstream_pool *p, const struct upstream_target *t,
+                                  uint64_t owner)
 {
     for (struct upstream *u = p->idle_first; u; u = u->next)
-        if (u->target.port == t->port && strcasecmp(u->target.host, t->host) == 0 &&
-            !conn_closing(u->conn))
+        if ((!p->cfg.per_owner || u->owner == owner) && u->target.port == t->port &&
+            strcasecmp(u->target.host, t->host) == 0 && !conn_closing(u->conn))
             return u;
     return NULL;
 }
 
 struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_target *t,
-                              const struct upstream_events *ev, bool fresh, bool *reused)
+                              const struct upstream_events *ev, uint64_t owner, bool fresh,
+                              bool *reused)
 {
-    struct upstream *u = p->nidle && !fresh ? find_idle(p, t) : NULL;
+    struct upstream *u = p->nidle && !fresh ? find_idle(p, t, owner) : NULL;
     if (u) {
         unlink_idle(u);
         u->busy = true;
@@ -309,6 +314,7 @@ struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_tar
     u->ev = *ev;
     u->target = *t;
     u->uses = 1;
+    u->owner = owner;
     p->live++;
     p->counters.connects++;
     struct upstream_target lit = *t;
@@ -354,11 +360,23 @@ void upstream_put(struct upstream *u, const struct upstream_tag *tag)
     conn_set_deadline(u->conn, 0);
     conn_set_idle(u->conn, p->cfg.idle_ms);
     push_idle(u);
-    while (p->nidle > p->cfg.idle_max) {
+    while (!p->cfg.per_owner && p->nidle > p->cfg.idle_max) {
         struct upstream *old = p->idle_last;
         unlink_idle(old);
         p->counters.evicted++;
         conn_close(old->conn, CONN_CLOSE_NOW);
+    }
+}
+
+void upstream_pool_forget(struct upstream_pool *p, uint64_t owner)
+{
+    struct upstream *next;
+    for (struct upstream *u = p->idle_first; u; u = next) {
+        next = u->next;
+        if (u->owner == owner) {
+            unlink_idle(u);
+            conn_close(u->conn, CONN_CLOSE_NOW);
+        }
     }
 }
 

@@ -8,7 +8,7 @@ usage: upstream.py MODE PORTFILE [RECORD_DIR]
   MODE ws     a WebSocket echo server (says "hello from server" first)
 The bound port (picked by the system) is written to PORTFILE. With RECORD_DIR, the http mode
 writes every request exactly as received (head and body) to RECORD_DIR/req.N, and notes about
-aborted uploads to RECORD_DIR/events.
+aborted uploads and ended connections to RECORD_DIR/events.
 
 HTTP routes (by path prefix):
   /hello          200 "hello\\n"; X-Conn (connection number), X-Req (request number on it)
@@ -183,6 +183,7 @@ class Handler(socketserver.BaseRequestHandler):
                 pass
         except (EOFError, ConnectionError, OSError):
             pass
+        self.event("closed connection %d after %d requests" % (self.conn_no, self.nreq))
 
     def serve_one(self, c):
         head = c.read_head()

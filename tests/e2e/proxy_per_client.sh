@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# hspy proxy --upstream-per-client: each client connection gets upstream connections of its own.
+# Requests of one client connection share one upstream connection, two client connections open
+# at the same time never share one, and a client's upstream connection closes with it. Without
+# the option the pool is shared: the same sequence hands the idle connection of one client to
+# the other. The upstream numbers its connections (X-Conn) and records when each ends.
+. "$(dirname "$0")/lib/proxy.sh"
+need python3
+proxy_setup
+recording_upstream
+
+# Two client connections A and B, open together: A, B, A, then A closes; B asks again after
+# that. Prints the upstream connection that answered each request, as "A:1 B:2 A:1 B:2".
+cat >"$T/two.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def ask(s):
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    buf = b""
+    while not (b"\r\n\r\n" in buf and buf.endswith(b"hello\n")):
+        d = s.recv(4096)
+        if not d:
+            raise SystemExit("connection closed early")
+        buf += d
+    for line in buf.split(b"\r\n"):
+        if line.lower().startswith(b"x-conn:"):
+            return line.split(b":")[1].strip().decode()
+    return "?"
+a = socket.create_connection(("127.0.0.1", port), timeout=5)
+b = socket.create_connection(("127.0.0.1", port), timeout=5)
+out = ["A:" + ask(a), "B:" + ask(b), "A:" + ask(a)]
+a.close()
+time.sleep(float(sys.argv[2]))
+out.append("B:" + ask(b))
+print(" ".join(out), flush=True)
+time.sleep(float(sys.argv[2]))
+b.close()
+PY
+
+# upstream connection number $1 has ended (bounded wait).
+closed() {
+    local i
+    for i in $(seq 100); do
+        grep -q "^closed connection $1 after" "$T/rec/events" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+proxy_start --json --upstream-per-client "$UP"
+seq=$(python3 "$T/two.py" "$PPORT" 0.5)
+read -r a1 b1 a2 b2 <<<"$seq"
+check "per client: A's requests share one upstream connection ($seq)" test "${a1#A:}" = "${a2#A:}"
+check "per client: B never gets A's connection" test "${b1#B:}" != "${a1#A:}"
+check "per client: B keeps its own after A has gone" test "${b2#B:}" = "${b1#B:}"
+check "per client: A's upstream connection closed with A, before B's" \
+    test "$(head -1 "$T/rec/events")" = "closed connection ${a1#A:} after 2 requests"
+check "per client: B's upstream connection closes with B" closed "${b1#B:}"
+# Sequential clients never reuse each other's connections either.
+n0=$(grep -c '^closed connection' "$T/rec/events")
+c1=$($RAW "$PPORT" --send 'GET /hello HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 1 | tr -d '\r' | sed -n 's/^X-Conn: //p')
+c2=$($RAW "$PPORT" --send 'GET /hello HTTP/1.1\r\nHost: x\r\n\r\n' --timeout 1 | tr -d '\r' | sed -n 's/^X-Conn: //p')
+check "per client: the next client gets a new connection ($c1, $c2)" test -n "$c1" -a -n "$c2" -a "$c1" != "$c2"
+check "per client: and each closed with its client" closed "$c2"
+proxy_stop
+check "per client: exit status 0" test $? -eq 0
+check "per client: the summary counts 4 connections and 2 reuses" \
+    grep -q '; upstream: 4 connections, 2 reuses,' "$PROXY_ERR"
+check "per client: every exchange recorded, 2 on reused connections" \
+    test "$(pyq "$PROXY_OUT" '(len(ex), sum("reused connection" in (e["note"] or "") for e in ex))')" = "(6, 2)"
+
+# The same sequence with the shared pool (the default): A's idle connection serves B.
+proxy_start --json "$UP"
+seq=$(python3 "$T/two.py" "$PPORT" 0.3)
+read -r a1 b1 a2 b2 <<<"$seq"
+check "shared: B is served by the connection A left idle ($seq)" test "${b1#B:}" = "${a1#A:}"
+proxy_stop
+finish
