@@ -144,8 +144,8 @@ struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_tar
                               const struct upstream_events *ev, uint64_t owner, bool fresh,
                               bool *reused);
 /* The owner is done and the connection may serve another request: kept idle when there is
- * room (always with cfg.per_owner), else closed. No callback follows. tag is the owner's name for what the connection last
- * carried (cfg.on_stray is told it should bytes come while it is idle). */
+ * room (always with cfg.per_owner), else closed. No callback follows. tag is the owner's name for
+ * what the connection last carried (cfg.on_stray is told it should bytes come while it is idle). */
 void upstream_put(struct upstream *u, const struct upstream_tag *tag);
 /* The owner is done and the connection must not be reused: closed (enum conn_close). No
  * callback follows. */
