@@ -108,9 +108,9 @@ static size_t collect(const struct statusbar *s, const struct glyphs *g, struct 
     else if (s->loading)
         progress_item(s, g, add(items, &n, 1, STYLE_PROGRESS));
     if (s->filtered)
-        canvas_cell_printf(&add(items, &n, 0, STYLE_BAR)->cell, "%s of %s flows",
+        canvas_cell_printf(&add(items, &n, 0, STYLE_BAR)->cell, "%s of %s %s",
                            statusbar_count(s->shown, a, sizeof a),
-                           statusbar_count(s->live, b, sizeof b));
+                           statusbar_count(s->live, b, sizeof b), plural(s->live, "flow", "flows"));
     else
         canvas_cell_printf(&add(items, &n, 0, STYLE_BAR)->cell, "%s flow%s",
                            statusbar_count(s->live, a, sizeof a), plural(s->live, "", "s"));

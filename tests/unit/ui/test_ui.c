@@ -861,6 +861,19 @@ static void test_filter_option(void **state)
             ui_key(&f->ui, KEYMAP_ESC);
         }
     }
+    /* One flow left: the total is a count of one too ("1 of 1 flow"). */
+    assert_int_equal(store_remove(&f->store, 1), 0);
+    assert_int_equal(store_remove(&f->store, 3), 0);
+    ui_cleanup(&f->ui);
+    struct ui_config one = {
+        .title = "test", .limits = &f->limits, .body_max = 1 << 20, .glyphs = &GLYPHS_UTF8};
+    one.filter = "~c 502";
+    ui_init(&f->ui, &f->store, &one);
+    ui_resize(&f->ui, 30, 120);
+    for (int frames = 0; ui_busy(&f->ui) && frames < 100; frames++)
+        screen(f);
+    HAS("1 of 1 flow ");
+    LACKS("1 of 1 flows");
 }
 
 int main(void)
