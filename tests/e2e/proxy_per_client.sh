@@ -37,14 +37,9 @@ time.sleep(float(sys.argv[2]))
 b.close()
 PY
 
-# upstream connection number $1 has ended (bounded wait).
+# upstream connection number $1 has ended (waited for up to 5 s).
 closed() {
-    local i
-    for i in $(seq 100); do
-        grep -q "^closed connection $1 after" "$T/rec/events" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
+    wait_until 5 grep -q "^closed connection $1 after" "$T/rec/events"
 }
 
 proxy_start --json --upstream-per-client "$UP"
