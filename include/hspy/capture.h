@@ -43,7 +43,8 @@ struct capture_config {
     bool interactive;           /* touch the store on body bytes too (the UI shows progress) */
     struct flowtable_limits flows;
     struct ipfrag_limits frags;
-    uint32_t sniff_max; /* CAPTURE_SNIFF_DEFAULT */
+    uint32_t sniff_max;        /* CAPTURE_SNIFF_DEFAULT */
+    const struct bodytap *tap; /* every body as it streams (--save-bodies), or NULL */
 };
 
 /* Fills cfg's limits with their defaults (linktype, store and the pointers are left alone). */

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hspy/bodytap.h"
 #include "hspy/endpoint.h"
 #include "hspy/exchange.h"
 #include "hspy/framing.h"
@@ -75,6 +76,7 @@ struct conversation_config {
     bool one_side;    /* only one side's bytes will ever come (lint): an exchange ends with its
                          request instead of waiting for a response */
     struct exchange_pool *pool; /* where new exchanges come from; NULL: allocated afresh */
+    const struct bodytap *tap;  /* every body as it streams (--save-bodies), or NULL */
 };
 
 /* Named limits of one conversation. */

@@ -16,6 +16,9 @@
 #include "hspy/options.h"
 #include "hspy/store.h"
 
+struct bodyfiles;
+struct bodytap;
+struct capture_config;
 struct exportfile;
 struct intercept;
 struct listener;
@@ -76,6 +79,8 @@ struct hspy {
     /* Session files (docs/sessions.md). */
     struct pcapngsink *pcapng; /* --pcapng writer, or NULL */
     struct exportfile *export; /* read --export, or NULL */
+    struct bodyfiles *bodies;  /* --save-bodies writer, or NULL */
+    const struct bodytap *tap; /* its tap for the conversations, or NULL */
     bool started;              /* hspy_start succeeded (--save is written at the end) */
     int64_t started_ns;        /* when it started */
 };
@@ -98,6 +103,8 @@ int hspy_start(struct hspy *h);
  * the export and the --save file. A failure of the last two is left in h->err. Idempotent.
  */
 void hspy_finish(struct hspy *h);
+/* The capture settings of read and sniff, from the session's options (capture.h). */
+void hspy_capture_config(struct hspy *h, struct capture_config *cfg);
 /* Frees everything; the loop must have stopped. */
 void hspy_cleanup(struct hspy *h);
 /* Records an environment failure ("what: why") for main to print; returns 1. */

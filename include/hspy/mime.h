@@ -7,5 +7,9 @@
 
 /* The media type for name's extension; "application/octet-stream" when unknown. Static. */
 const char *mime_type(const char *name);
+/* The usual extension for a media type (a Content-Type value, parameters and case ignored):
+ * the first of the table's with that type ("application/json" -> "json"); NULL when the table
+ * has none (application/octet-stream among them). Static. */
+const char *mime_extension(const char *content_type);
 
 #endif

@@ -175,6 +175,7 @@ static void start_http(struct capture *c, struct flow *f, struct capture_flow *c
     cc.client = f->ep[client];
     cc.server = f->ep[1 - client];
     cc.capture = true;
+    cc.tap = c->cfg.tap;
     cc.midstream = cf->unaligned[0] || cf->unaligned[1] || cf->preamble;
     cf->midstream = !f->dir[client].syn;
     struct conversation_events ev = {cf, on_conv_event};

@@ -131,9 +131,27 @@ struct conversation {
 
 /* --- events --- */
 
+/* Tells the body tap what an event means for a body: a piece (at its payload offset: the
+ * message's body_size counts it already), or the exchange's end, which ends both sides. */
+static void tap_event(const struct bodytap *t, struct exchange *ex, enum conv_event ev,
+                      const uint8_t *p, size_t n)
+{
+    switch (ev) {
+    case CONV_REQ_BODY: t->piece(t->data, ex, SIDE_CLIENT, ex->req.body_size - n, p, n); break;
+    case CONV_RESP_BODY: t->piece(t->data, ex, SIDE_SERVER, ex->resp.body_size - n, p, n); break;
+    case CONV_END:
+        t->end(t->data, ex, SIDE_CLIENT);
+        t->end(t->data, ex, SIDE_SERVER);
+        break;
+    default: break;
+    }
+}
+
 static void emit(struct conversation *c, struct exchange *ex, enum conv_event ev, enum side s,
                  const uint8_t *p, size_t n)
 {
+    if (c->cfg.tap && ex)
+        tap_event(c->cfg.tap, ex, ev, p, n);
     int r = c->ev.on_event ? c->ev.on_event(c->ev.data, c, ex, ev, s, p, n) : CONV_CONTINUE;
     if (r == CONV_PAUSE && (ev == CONV_REQ_HEAD || ev == CONV_RESP_HEAD || ev == CONV_REQ_DONE ||
                             ev == CONV_RESP_DONE))

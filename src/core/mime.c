@@ -3,8 +3,9 @@
  */
 #include "hspy/mime.h"
 
-#include <strings.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 struct mime_row {
     const char *ext;
@@ -70,4 +71,23 @@ const char *mime_type(const char *name)
                 return MIME_TYPES[i].type;
     }
     return "application/octet-stream";
+}
+
+/* type[0..len) and the table's type up to its parameters are the same media type. */
+static bool same_type(const char *type, size_t len, const char *row)
+{
+    size_t rlen = strcspn(row, ";");
+    return len == rlen && strncasecmp(type, row, len) == 0;
+}
+
+const char *mime_extension(const char *content_type)
+{
+    const char *t = content_type + strspn(content_type, " \t");
+    size_t len = strcspn(t, "; \t");
+    if (len == 0 || same_type(t, len, "application/octet-stream"))
+        return NULL;
+    for (size_t i = 0; i < sizeof MIME_TYPES / sizeof MIME_TYPES[0]; i++)
+        if (same_type(t, len, MIME_TYPES[i].type))
+            return MIME_TYPES[i].ext;
+    return NULL;
 }

@@ -165,6 +165,8 @@ static const struct option_def OPTIONS[] = {
      "write the exchanges as pcapng (synthesized TCP packets) to FILE", 0, 0},
     {"save", 0, OPT_STRING, CMD_VIEWERS, FIELD(save_path), "FILE",
      "save the session's exchanges as HAR to FILE on exit", 0, 0},
+    {"save-bodies", 0, OPT_STRING, CMD_VIEWERS, FIELD(bodies_dir), "DIR",
+     "write every body whole to a file of its own in DIR (new or empty)", 0, 0},
     {"export", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(export_format), "FORMAT",
      "export exchange --id as curl, nc, raw-request, raw-response, body, ...", 0, 0},
     {"id", 0, OPT_UINT, CMD_BIT(CMD_READ), FIELD(export_id), "N",
@@ -750,7 +752,7 @@ static const struct {
     const char *const *names;
 } HELP_GROUPS[] = {
     {"Output", (const char *const[]){"no-tui", "log", "json", "har", "body-limit", "filter", "save",
-                                     "pcapng", "hash-bodies", NULL}},
+                                     "pcapng", "save-bodies", "hash-bodies", NULL}},
     {"Intercept and replay",
      (const char *const[]){"intercept", "hold-timeout", "hold-timeout-action", "replay-to", NULL}},
     {"Answers",

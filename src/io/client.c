@@ -491,6 +491,7 @@ static void start_conversation(struct client *c)
         .server = *conn_local(c->conn),
         .hash_bodies = true,
         .pool = &h->pool,
+        .tap = h->tap,
     };
     struct conversation_events cev = {c, on_event};
     c->conv = conversation_new(&cfg, &cev);

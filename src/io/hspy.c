@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hspy/bodyfiles.h"
 #include "hspy/cache.h"
+#include "hspy/capture.h"
 #include "hspy/exportfile.h"
 #include "hspy/harfile.h"
 #include "hspy/infile.h"
@@ -78,6 +80,11 @@ int hspy_start(struct hspy *h)
         return -1;
     if (h->opt.export_format && !(h->export = exportfile_open(h)))
         return -1;
+    if (h->opt.bodies_dir) {
+        if (!(h->bodies = bodyfiles_open(h, h->opt.bodies_dir)))
+            return -1;
+        h->tap = bodyfiles_tap(h->bodies);
+    }
     if (h->interactive) {
         if (!h->tui_open) {
             hspy_fail(h, "terminal interface: not available in this build");
@@ -94,6 +101,21 @@ int hspy_start(struct hspy *h)
     return 0;
 }
 
+void hspy_capture_config(struct hspy *h, struct capture_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    capture_config_defaults(cfg);
+    cfg->store = &h->store;
+    cfg->limits = &h->limits;
+    cfg->ex_limits = &h->ex_limits;
+    cfg->pool = &h->pool;
+    cfg->next_conn_id = &h->next_conn_id;
+    cfg->interactive = h->interactive;
+    cfg->tap = h->tap;
+    if (h->opt.capture_conns)
+        cfg->flows.flows = (uint32_t)h->opt.capture_conns;
+}
+
 void hspy_finish(struct hspy *h)
 {
     if (h->tui && h->tui_close)
@@ -107,6 +129,9 @@ void hspy_finish(struct hspy *h)
     h->pcapng = NULL;
     exportfile_close(h->export);
     h->export = NULL;
+    bodyfiles_close(h->bodies);
+    h->bodies = NULL;
+    h->tap = NULL;
     /* --save once per session, and only when it ran (not after a failed start). */
     if (started && h->opt.save_path)
         harfile_save(h);

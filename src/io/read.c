@@ -57,21 +57,6 @@ struct reader {
     bool pipe;             /* input is a pipe or terminal: flush output as exchanges complete */
 };
 
-/* Capture settings derived from the session's options. */
-static void capture_setup(struct hspy *h, struct capture_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    capture_config_defaults(cfg);
-    cfg->store = &h->store;
-    cfg->limits = &h->limits;
-    cfg->ex_limits = &h->ex_limits;
-    cfg->pool = &h->pool;
-    cfg->next_conn_id = &h->next_conn_id;
-    cfg->interactive = h->interactive;
-    if (h->opt.capture_conns)
-        cfg->flows.flows = (uint32_t)h->opt.capture_conns;
-}
-
 /* ---- captures ---- */
 
 /* Applies --bpf to the open capture; on a bad expression closes it and returns -1. */
@@ -101,7 +86,7 @@ static int pcap_open(struct reader *r, char *err, size_t errlen)
 static void pcap_start(struct reader *r)
 {
     struct capture_config cfg;
-    capture_setup(r->h, &cfg);
+    hspy_capture_config(r->h, &cfg);
     pcapsource_start(&r->src, &cfg, &r->h->load);
 }
 

@@ -1552,6 +1552,7 @@ static void start_conversation(struct relay *r)
         .server = *conn_local(r->cl),
         .hash_bodies = h->opt.hash_bodies,
         .pool = &h->pool,
+        .tap = h->tap,
     };
     struct conversation_events cev = {r, on_event};
     r->conv = conversation_new(&cfg, &cev);

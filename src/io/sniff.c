@@ -82,16 +82,7 @@ static int run(struct hspy *h)
         return 1;
     }
     struct capture_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    capture_config_defaults(&cfg);
-    cfg.store = &h->store;
-    cfg.limits = &h->limits;
-    cfg.ex_limits = &h->ex_limits;
-    cfg.pool = &h->pool;
-    cfg.next_conn_id = &h->next_conn_id;
-    cfg.interactive = h->interactive;
-    if (h->opt.capture_conns)
-        cfg.flows.flows = (uint32_t)h->opt.capture_conns;
+    hspy_capture_config(h, &cfg);
     pcapsource_start(&s.src, &cfg, &h->load);
     uv_poll_init(&h->loop, &s.poll, pcapsource_fd(&s.src));
     s.poll.data = &s;

@@ -1,0 +1,287 @@
+/*
+ * bodyfiles owns the --save-bodies folder: naming a body's file, writing each piece at its
+ * offset through a small set of open files, and the rename that says a body is whole. It knows
+ * nothing of sockets or captures: the conversations hand it the pieces (bodytap.h).
+ */
+#include "hspy/bodyfiles.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hspy/exchange.h"
+#include "hspy/hspy.h"
+#include "hspy/mime.h"
+#include "hspy/plural.h"
+#include "hspy/xmalloc.h"
+
+#define PARTIAL ".partial"
+
+/* One open body file. fd < 0: the slot is free. */
+struct open_body {
+    uint64_t id;
+    enum side side;
+    int fd;
+    uint64_t used; /* bodyfiles.tick at its last write: the smallest is closed first */
+};
+
+struct bodyfiles {
+    struct hspy *h;
+    char *dir;
+    int dirfd;
+    struct bodytap tap;
+    struct open_body open[BODYFILES_OPEN_MAX];
+    uint64_t tick;
+    uint64_t saved;   /* bodies renamed whole */
+    uint64_t partial; /* bodies left ".partial" */
+    uint64_t bytes;   /* bytes written */
+    int err;          /* errno of the failure that stopped the saving, 0 while it works */
+    char failed[BODYFILES_NAME_MAX]; /* the file it failed on */
+};
+
+/* ---- names ---- */
+
+/* The extension for one content coding, or NULL for one that changes nothing. */
+static const char *coding_extension(const char *c, size_t len)
+{
+    static const struct {
+        const char *coding, *ext;
+    } CODINGS[] = {
+        {"gzip", "gz"},  {"x-gzip", "gz"},  {"deflate", "zz"},   {"br", "br"},
+        {"zstd", "zst"}, {"compress", "Z"}, {"x-compress", "Z"},
+    };
+    if (len == 0 || (len == 8 && strncasecmp(c, "identity", 8) == 0))
+        return NULL;
+    for (size_t i = 0; i < sizeof CODINGS / sizeof CODINGS[0]; i++)
+        if (strlen(CODINGS[i].coding) == len && strncasecmp(c, CODINGS[i].coding, len) == 0)
+            return CODINGS[i].ext;
+    return "enc";
+}
+
+char *bodyfiles_name(const struct exchange *ex, enum side s, char *buf, size_t len)
+{
+    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    char value[256];
+    const char *ext = NULL;
+    if (message_header_str(m, "Content-Type", value, sizeof value))
+        ext = mime_extension(value);
+    int n = snprintf(buf, len, "%" PRIu64 "-%s.%s", ex->id,
+                     s == SIDE_CLIENT ? "request" : "response", ext ? ext : "bin");
+    size_t at = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+    if (!message_header_str(m, "Content-Encoding", value, sizeof value))
+        return buf;
+    unsigned named = 0;
+    for (const char *c = value; *c && named < BODYFILES_CODINGS_MAX;) {
+        c += strspn(c, " \t,");
+        size_t clen = strcspn(c, " \t,");
+        const char *cext = coding_extension(c, clen);
+        if (cext && at + 1 + strlen(cext) < len) {
+            at += (size_t)snprintf(buf + at, len - at, ".%s", cext);
+            named++;
+        }
+        c += clen;
+    }
+    return buf;
+}
+
+/* The body's file name, and the name it has until the body is known whole. */
+static void names_of(const struct exchange *ex, enum side s, char name[BODYFILES_NAME_MAX],
+                     char partial[BODYFILES_NAME_MAX])
+{
+    bodyfiles_name(ex, s, name, BODYFILES_NAME_MAX - (sizeof PARTIAL - 1));
+    size_t n = strlen(name);
+    memcpy(partial, name, n);
+    memcpy(partial + n, PARTIAL, sizeof PARTIAL);
+}
+
+/* ---- failures ---- */
+
+/* Stops the saving after a failure on the file name (errno err), and says so once. */
+static void fail(struct bodyfiles *b, const char *name, int err)
+{
+    if (b->err)
+        return;
+    b->err = err;
+    snprintf(b->failed, sizeof b->failed, "%s", name);
+    b->h->write_failed = true;
+    if (!b->h->interactive)
+        hspy_say("--save-bodies: %s/%s: %s; no more bodies are saved", b->dir, name, strerror(err));
+}
+
+/* ---- open files ---- */
+
+static void close_slot(struct open_body *o)
+{
+    close(o->fd);
+    o->fd = -1;
+}
+
+static struct open_body *find(struct bodyfiles *b, uint64_t id, enum side s)
+{
+    for (size_t i = 0; i < BODYFILES_OPEN_MAX; i++)
+        if (b->open[i].fd >= 0 && b->open[i].id == id && b->open[i].side == s)
+            return &b->open[i];
+    return NULL;
+}
+
+/* The body's open file, opened (created the first time) in a free slot or in the least recently
+ * written one's; NULL after a failure. */
+static struct open_body *file_of(struct bodyfiles *b, const struct exchange *ex, enum side s)
+{
+    struct open_body *o = find(b, ex->id, s);
+    if (o)
+        return o;
+    struct open_body *slot = &b->open[0];
+    for (size_t i = 0; i < BODYFILES_OPEN_MAX && slot->fd >= 0; i++)
+        if (b->open[i].fd < 0 || b->open[i].used < slot->used)
+            slot = &b->open[i];
+    if (slot->fd >= 0)
+        close_slot(slot);
+    char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+    names_of(ex, s, name, partial);
+    int fd = openat(b->dirfd, partial, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fail(b, partial, errno);
+        return NULL;
+    }
+    *slot = (struct open_body){.id = ex->id, .side = s, .fd = fd};
+    return slot;
+}
+
+/* ---- the tap ---- */
+
+static void on_piece(void *data, const struct exchange *ex, enum side s, uint64_t off,
+                     const uint8_t *p, size_t n)
+{
+    struct bodyfiles *b = data;
+    if (b->err || ex->id == 0 || n == 0)
+        return;
+    struct open_body *o = file_of(b, ex, s);
+    if (!o)
+        return;
+    o->used = ++b->tick;
+    while (n > 0) {
+        ssize_t k = pwrite(o->fd, p, n, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+            names_of(ex, s, name, partial);
+            fail(b, partial, k < 0 ? errno : ENOSPC);
+            return;
+        }
+        p += k, n -= (size_t)k, off += (uint64_t)k;
+        b->bytes += (uint64_t)k;
+    }
+}
+
+static void on_end(void *data, const struct exchange *ex, enum side s)
+{
+    struct bodyfiles *b = data;
+    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    if (ex->id == 0 || m->body_size == 0 || m->body_kind == BODY_TUNNEL)
+        return;
+    struct open_body *o = find(b, ex->id, s);
+    if (o)
+        close_slot(o);
+    char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+    names_of(ex, s, name, partial);
+    /* No file: no piece of it was written (a body the capture lost whole). */
+    if (faccessat(b->dirfd, partial, F_OK, 0) != 0)
+        return;
+    bool whole = (m->flags & MSG_COMPLETE) && !(m->flags & MSG_GAP) && !b->err;
+    if (whole && renameat(b->dirfd, partial, b->dirfd, name) == 0)
+        b->saved++;
+    else
+        b->partial++;
+}
+
+/* ---- the folder ---- */
+
+/* 0 when dir holds nothing but "." and "..", else an errno (ENOTEMPTY when it holds more). */
+static int check_empty(int dirfd)
+{
+    int fd = dup(dirfd);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return err;
+    }
+    int err = 0;
+    struct dirent *e;
+    while (!err && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            err = ENOTEMPTY;
+    closedir(d);
+    return err;
+}
+
+struct bodyfiles *bodyfiles_open(struct hspy *h, const char *dir)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        hspy_fail(h, "--save-bodies %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        hspy_fail(h, "--save-bodies %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    int err = check_empty(dirfd);
+    if (err == 0 && faccessat(dirfd, ".", W_OK, 0) != 0)
+        err = errno;
+    if (err) {
+        close(dirfd);
+        if (err == ENOTEMPTY)
+            hspy_fail(h,
+                      "--save-bodies %s: the folder is not empty (file names start again at 1 "
+                      "each session: give a new or empty folder)",
+                      dir);
+        else
+            hspy_fail(h, "--save-bodies %s: %s", dir, strerror(err));
+        return NULL;
+    }
+    struct bodyfiles *b = xcalloc(1, sizeof *b);
+    b->h = h;
+    b->dir = xstrdup(dir);
+    b->dirfd = dirfd;
+    for (size_t i = 0; i < BODYFILES_OPEN_MAX; i++)
+        b->open[i].fd = -1;
+    b->tap = (struct bodytap){.data = b, .piece = on_piece, .end = on_end};
+    return b;
+}
+
+const struct bodytap *bodyfiles_tap(const struct bodyfiles *b)
+{
+    return &b->tap;
+}
+
+void bodyfiles_close(struct bodyfiles *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < BODYFILES_OPEN_MAX; i++)
+        if (b->open[i].fd >= 0) {
+            close_slot(&b->open[i]);
+            b->partial++;
+        }
+    hspy_say("--save-bodies: %" PRIu64 " whole %s in %s, %" PRIu64 " partial (%" PRIu64 " %s)",
+             b->saved, plural(b->saved, "body", "bodies"), b->dir, b->partial, b->bytes,
+             plural_bytes(b->bytes));
+    if (b->err && b->h->interactive)
+        hspy_say("--save-bodies: %s/%s: %s; no more bodies were saved after it", b->dir, b->failed,
+                 strerror(b->err));
+    close(b->dirfd);
+    free(b->dir);
+    free(b);
+}
