@@ -30,11 +30,12 @@ struct detail_ctx {
     const struct exchange *ex;
     const struct glyphs *g;
     const struct http_limits *limits;
-    int width;       /* cells of the text area */
-    bool as_sent;    /* bodies as sent (true) or with their content coding undone */
-    uint8_t body;    /* enum detail_body */
-    size_t body_max; /* cap on a decoded body */
-    bool diff_split; /* the Diff tab side by side (else unified) */
+    int width;              /* cells of the text area */
+    bool as_sent;           /* bodies as sent (true) or with their content coding undone */
+    uint8_t body;           /* enum detail_body */
+    size_t body_max;        /* cap on a decoded body */
+    bool diff_split;        /* the Diff tab side by side (else unified) */
+    const char *bodies_dir; /* --save-bodies DIR, or NULL */
 };
 
 enum detail_tab_flag {
@@ -88,6 +89,8 @@ struct detail {
     bool as_sent;
     uint8_t body;
     bool diff_split;                /* the Diff tab side by side (else unified) */
+    const char *bodies_dir;         /* --save-bodies DIR (the Request and Response tabs say
+                                       where a body's file is), or NULL */
     size_t rows;                    /* text rows at the last render (paging) */
     int tab_x[DETAIL_TABS_MAX + 1]; /* cells where each tab label starts at the last render */
 };

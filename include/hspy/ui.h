@@ -87,8 +87,9 @@ struct ui_config {
     const struct glyphs *glyphs;        /* GLYPHS_UTF8 or GLYPHS_ASCII */
     const struct ui_progress *progress; /* may be NULL */
     const struct ui_server *server;     /* may be NULL */
-    const char *error;  /* the session's error buffer, shown when not empty (may be NULL) */
-    const char *filter; /* --filter: the list's filter from the start (NULL or "": none) */
+    const char *error;      /* the session's error buffer, shown when not empty (may be NULL) */
+    const char *filter;     /* --filter: the list's filter from the start (NULL or "": none) */
+    const char *bodies_dir; /* --save-bodies DIR, or NULL */
 };
 
 /* UI_QUESTION_MAX: a question that names what a prompt took (a file) holds it whole. */

@@ -178,8 +178,9 @@ void detail_sync(struct detail *dt, int width)
                  "(exchange #%llu is no longer in the store: deleted or evicted by the caps)",
                  (unsigned long long)dt->id);
     } else {
-        struct detail_ctx ctx = {dt->store,   ex,       dt->g,        dt->limits,    width,
-                                 dt->as_sent, dt->body, dt->body_max, dt->diff_split};
+        struct detail_ctx ctx = {
+            dt->store,   ex,       dt->g,        dt->limits,     width,
+            dt->as_sent, dt->body, dt->body_max, dt->diff_split, dt->bodies_dir};
         DETAIL_TABS[dt->tab].build(&dt->doc, &ctx);
     }
     dt->sig = sig;

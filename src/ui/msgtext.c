@@ -10,11 +10,14 @@
 #include "hspy/msgtext.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hspy/bodyfiles.h"
 #include "hspy/bodysource.h"
 #include "hspy/bodyview.h"
 #include "hspy/bytesource.h"
@@ -156,6 +159,34 @@ static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const
         doc_addf(d, STYLE_WARN, "%s %llu more %s counted on the wire but not kept", c->g->truncated,
                  (unsigned long long)(seen - m->raw.len),
                  plural(seen - m->raw.len, "byte was", "bytes were"));
+}
+
+/*
+ * --save-bodies: where the whole body is, when its file is there: "whole in DIR/NAME", or
+ * "in DIR/NAME.partial" while it is written or when it stayed partial. Looked up when the tab is
+ * built (when the exchange changes), not every frame.
+ */
+static void add_saved_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
+{
+    if (!c->bodies_dir || m->body_size == 0)
+        return;
+    enum side s = m == &c->ex->req ? SIDE_CLIENT : SIDE_SERVER;
+    char name[BODYFILES_NAME_MAX], path[PATH_MAX];
+    bodyfiles_name(c->ex, s, name, sizeof name - (sizeof ".partial" - 1));
+    const char *how = "whole in";
+    snprintf(path, sizeof path, "%s/%s", c->bodies_dir, name);
+    if (access(path, F_OK) != 0) {
+        how = "in";
+        strncat(path, ".partial", sizeof path - strlen(path) - 1);
+        if (access(path, F_OK) != 0)
+            return;
+    }
+    struct canvas_line l;
+    canvas_line_init(&l, CANVAS_UNLIMITED);
+    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body %s ", c->g->hline, c->g->hline, how);
+    canvas_put_bytes(&l, STYLE_BOUNDARY, (const uint8_t *)path, strlen(path), 0);
+    doc_add(d, &l);
+    canvas_line_cleanup(&l);
 }
 
 static const char *coding_note(const struct decode_result *r)
@@ -317,6 +348,7 @@ static bool add_body_in_place(struct doc *d, const struct detail_ctx *c, const s
     struct decode_result none = {0};
     body_heading(d, c, m, (size_t)len, false, &none, view);
     add_truncation_note(d, c, m);
+    add_saved_note(d, c, m);
     bodysource_add(d, view);
     return true;
 }
@@ -354,6 +386,7 @@ static void add_body(struct doc *d, const struct detail_ctx *c, const struct mes
     struct bodysource *view = view_of(c, m, &src);
     body_heading(d, c, m, shown, decoded, &res, view);
     add_truncation_note(d, c, m);
+    add_saved_note(d, c, m);
     bodysource_add(d, view);
 }
 

@@ -425,6 +425,7 @@ static void start_ui(struct tui *t)
         .server = &t->server, /* the mode may set h->listener after the interface opened */
         .error = h->err,
         .filter = h->opt.filter,
+        .bodies_dir = h->opt.bodies_dir,
     };
     ui_init(&t->ui, &h->store, &cfg);
     t->ui.term = (struct ui_term){t, term_suspend, term_resume, term_stop};

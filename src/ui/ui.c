@@ -32,6 +32,7 @@ void ui_init(struct ui *ui, struct store *store, const struct ui_config *cfg)
     flowlist_init(&ui->list, store);
     ui->doc_step_budget = UI_DOC_STEP;
     detail_init(&ui->detail, store, cfg->limits, ui->g, cfg->body_max);
+    ui->detail.bodies_dir = cfg->bodies_dir;
     doc_init(&ui->help);
     canvas_line_init(&ui->scratch, CANVAS_UNLIMITED);
     ui_add_keys(ui, ACTION_BINDINGS, ACTION_NBINDINGS);

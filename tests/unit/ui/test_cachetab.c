@@ -46,7 +46,7 @@ static char *tab_open(struct tab *t, const char *req, const char *resp)
     synth_close(&t->s);
     t->limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
     t->c = (struct detail_ctx){
-        &t->store, store_get(&t->store, 1), &GLYPHS_UTF8, &t->limits, 100, true, 0, 0, false};
+        &t->store, store_get(&t->store, 1), &GLYPHS_UTF8, &t->limits, 100, true, 0, 0, false, NULL};
     doc_init(&t->d);
     cachetab_build(&t->d, &t->c);
     return doc_text(&t->d);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hspy/bodyview.h"
 #include "hspy/hexdump.h"
@@ -270,7 +271,7 @@ static void test_raw_unmarked(void **state)
         const struct exchange *ex = store_get(&store, 1);
         assert_non_null(ex);
         struct http_limits limits = HTTP_LIMITS_DEFAULT;
-        struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+        struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false, NULL};
         struct doc d;
         doc_init(&d);
         wiretext_build(&d, &c);
@@ -325,7 +326,7 @@ static void test_raw_glyphs(void **state)
     struct http_limits limits = HTTP_LIMITS_DEFAULT;
     const struct glyphs *sets[] = {&GLYPHS_UTF8, &GLYPHS_ASCII};
     for (size_t k = 0; k < 2; k++) {
-        struct detail_ctx c = {&store, ex, sets[k], &limits, 100, true, 0, 0, false};
+        struct detail_ctx c = {&store, ex, sets[k], &limits, 100, true, 0, 0, false, NULL};
         struct doc d;
         doc_init(&d);
         wiretext_build(&d, &c);
@@ -380,7 +381,7 @@ static char *tab_text(struct doc *d, void (*build)(struct doc *, const struct de
                       struct store *store, const struct exchange *ex)
 {
     static const struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct detail_ctx c = {store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false, NULL};
     doc_init(d);
     build(d, &c);
     return doc_text(d);
@@ -482,7 +483,7 @@ static void test_body_regex(void **state)
                      "line 001990\nline 002000\nline 003010\n");
     assert_non_null(ex);
     struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false};
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false, NULL};
     struct doc d;
     doc_init(&d);
     msgtext_build_response(&d, &c);
@@ -641,7 +642,7 @@ static void test_coding_note_escaped(void **state)
                      "2\r\n\r\nhi");
     assert_non_null(ex);
     static const struct http_limits limits = HTTP_LIMITS_DEFAULT;
-    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, false, 0, 1 << 20, false};
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, false, 0, 1 << 20, false, NULL};
     struct doc d;
     doc_init(&d);
     msgtext_build_response(&d, &c);
@@ -697,7 +698,7 @@ static void test_body_line_wraps(void **state)
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, CASES[i].width,
-                               true,   0,  1 << 20,      false};
+                               true,   0,  1 << 20,      false,   NULL};
         struct doc d;
         doc_init(&d);
         msgtext_build_response(&d, &c);
@@ -822,7 +823,7 @@ static void test_hex_narrow(void **state)
     };
     for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
         struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, CASES[i].width, true,
-                               0,      0,  false};
+                               0,      0,  false,        NULL};
         struct doc d;
         doc_init(&d);
         if (CASES[i].tab)
@@ -839,10 +840,61 @@ static void test_hex_narrow(void **state)
     store_cleanup(&store);
 }
 
+/* --save-bodies: the Response tab says where the body's file is, whole or partial, and says
+ * nothing when there is no file (nor without the option). */
+static void test_saved_body_note(void **state)
+{
+    (void)state;
+    struct store store;
+    store_init(&store, 10, (size_t)-1);
+    struct synth s;
+    synth_init(&s, &store, 1 << 20);
+    const char *req = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 2\r\n\r\n{}";
+    synth_exchange(&s, req, strlen(req), resp, strlen(resp), 1000000000, 1000);
+    synth_close(&s);
+    const struct exchange *ex = store_get(&store, 1);
+    assert_non_null(ex);
+    char dir[] = "/tmp/hspy-test-saved-XXXXXX", whole[96], partial[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(whole, sizeof whole, "%s/1-response.json", dir);
+    snprintf(partial, sizeof partial, "%s/1-response.json.partial", dir);
+    static const struct http_limits limits = HTTP_LIMITS_DEFAULT;
+    struct detail_ctx c = {&store, ex, &GLYPHS_UTF8, &limits, 100, true, 0, 0, false, dir};
+    char want[128];
+    for (int step = 0; step < 4; step++) {
+        if (step == 1)
+            fclose(fopen(partial, "w"));
+        if (step == 2)
+            assert_int_equal(rename(partial, whole), 0);
+        c.bodies_dir = step == 3 ? NULL : dir;
+        struct doc d;
+        doc_init(&d);
+        msgtext_build_response(&d, &c);
+        char *t = doc_text(&d);
+        if (step == 1)
+            snprintf(want, sizeof want, "── body in %s\n", partial);
+        else if (step == 2)
+            snprintf(want, sizeof want, "── body whole in %s\n", whole);
+        if (step == 1 || step == 2)
+            assert_non_null(strstr(t, want));
+        else
+            assert_null(strstr(t, "── body "));
+        free(t);
+        doc_cleanup(&d);
+    }
+    unlink(whole);
+    rmdir(dir);
+    synth_cleanup(&s);
+    store_cleanup(&store);
+}
+
 int main(void)
 {
     setlocale(LC_CTYPE, "C.UTF-8");
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_saved_body_note),
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_head_line),
         cmocka_unit_test(test_waterfall_bar),
