@@ -189,13 +189,14 @@ static void on_end(void *data, const struct exchange *ex, enum side s)
     const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
     if (ex->id == 0 || m->body_size == 0 || m->body_kind == BODY_TUNNEL)
         return;
+    char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+    names_of(ex, s, name, partial);
+    /* Its file is open (the usual case), or was closed for another, or was never made: no
+     * piece of it came (a body the capture lost whole). */
     struct open_body *o = find(b, ex->id, s);
     if (o)
         close_slot(o);
-    char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
-    names_of(ex, s, name, partial);
-    /* No file: no piece of it was written (a body the capture lost whole). */
-    if (faccessat(b->dirfd, partial, F_OK, 0) != 0)
+    else if (faccessat(b->dirfd, partial, F_OK, 0) != 0)
         return;
     bool whole = (m->flags & MSG_COMPLETE) && !(m->flags & MSG_GAP) && !b->err;
     if (whole && renameat(b->dirfd, partial, b->dirfd, name) == 0)
