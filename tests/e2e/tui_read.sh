@@ -3,7 +3,8 @@
 # capture of malformed requests with their warning markers; the Warnings tab and its jump to
 # the offending bytes in Raw; a capture with lost packets shows the gap (in Raw and in Hex, at
 # the same wire offsets); sorting by a column
-# with keys and with the mouse; clicks on rows and tabs; quitting restores the terminal.
+# with keys and with the mouse; clicks on rows and tabs; quitting restores the terminal; with
+# --save-bodies the Response tab names the body's file.
 source "$(dirname "$0")/lib/tui.sh"
 tui_need
 malformed=$HSPY_SOURCE_DIR/captures/gen-malformed.pcap
@@ -80,4 +81,16 @@ check "Hex rows after the gap count wire offsets (4344), as Raw" tui_wait "00001
 tui_keys Q
 check "Q quits from the detail view" tui_wait_exit
 check "terminal restored after Q" tui_restored
+
+# --save-bodies: the Response tab says where the whole body is.
+gz=$HSPY_SOURCE_DIR/captures/real-chunked-gzip.pcap
+tui_restart
+tui_start 120 30 read --save-bodies "$WORK/bodies" "$gz"
+tui_wait_up "hspy read"
+tui_keys g Enter Tab
+check "Response tab: the body's file" tui_wait "body whole in $WORK/bodies/1-response.txt.gz"
+tui_keys Q
+check "--save-bodies: quit" tui_wait_exit
+check "--save-bodies: the summary after the screen" \
+    grep -q "^hspy: --save-bodies: 1 whole body in $WORK/bodies, 0 partial" "$WORK/hspy.err"
 finish
