@@ -389,6 +389,15 @@ static int run(struct hspy *h)
     struct reader *r = xcalloc(1, sizeof *r);
     r->h = h;
     r->in = input_of(h->opt.file);
+    if (r->in == &INPUT_HAR && h->opt.bodies_dir) {
+        /* Its bodies come whole in its entries, not as bytes passing: nothing would be written. */
+        hspy_fail(h,
+                  "--save-bodies: %s is a HAR file, whose bodies are in its entries already "
+                  "(export one with --export body, or E in the interface)",
+                  h->opt.file);
+        free(r);
+        return 1;
+    }
     int opened = r->in->open(r, h->err, sizeof h->err);
     if (opened < 0 || hspy_start(h) < 0) {
         if (opened == 0)

@@ -3,8 +3,8 @@
 # proxy in front of nginx: a 3 MB download identical to the file served, a gzip'd chunked page
 # saved as sent (".txt.gz", which gunzip turns back into the page), an upload; in listen, an
 # upload and hspy's own answer; from tcpdump-made captures, a chunked gzip'd response and a
-# download with real loss (".partial"). A folder that is not empty is refused before anything
-# runs. The summary line says what was saved.
+# download with real loss (".partial"). A folder that is not empty, and a HAR file as input, are
+# refused before anything runs. The summary line says what was saved.
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl nginx gunzip
 proxy_setup
@@ -52,4 +52,12 @@ rc=0
 check "a folder that is not empty: exit status 1" test "$rc" = 1
 check "... with why" grep -q "^hspy: --save-bodies $T/r2: the folder is not empty" "$T/r3.err"
 check "... and nothing read" test ! -s "$T/r3.out"
+
+# a HAR file: its bodies are in its entries; refused rather than writing nothing
+"$HSPY" read --no-tui --save "$T/s.har" "$caps/real-chunked-gzip.pcap" >/dev/null 2>&1
+rc=0
+"$HSPY" read --no-tui --save-bodies "$T/r4" "$T/s.har" >"$T/r4.out" 2>"$T/r4.err" || rc=$?
+check "a HAR file: exit status 1" test "$rc" = 1
+check "... saying why" grep -q "^hspy: --save-bodies: $T/s.har is a HAR file" "$T/r4.err"
+check "... and no folder made" test ! -e "$T/r4"
 finish
