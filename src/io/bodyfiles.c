@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hspy/exchange.h"
+#include "hspy/filter.h"
 #include "hspy/hspy.h"
 #include "hspy/mime.h"
 #include "hspy/plural.h"
@@ -40,10 +41,15 @@ struct bodyfiles {
     struct bodytap tap;
     struct open_body open[BODYFILES_OPEN_MAX];
     uint64_t tick;
-    uint64_t saved;   /* bodies renamed whole */
-    uint64_t partial; /* bodies left ".partial" */
-    uint64_t bytes;   /* bytes written */
-    int err;          /* errno of the failure that stopped the saving, 0 while it works */
+    struct filter *filter; /* --filter: the bodies of exchanges it does not match are removed */
+    const struct exchange *judged; /* the exchange last judged by the filter (ids differ)... */
+    uint64_t judged_id;            /* ... and its id */
+    bool judged_match;             /* ... and the verdict */
+    uint64_t saved;                /* bodies renamed whole */
+    uint64_t partial;              /* bodies left ".partial" */
+    uint64_t dropped;              /* bodies removed: their exchange did not match --filter */
+    uint64_t bytes;                /* bytes written */
+    int err; /* errno of the failure that stopped the saving, 0 while it works */
     char failed[BODYFILES_NAME_MAX]; /* the file it failed on */
 };
 
@@ -183,6 +189,19 @@ static void on_piece(void *data, const struct exchange *ex, enum side s, uint64_
     }
 }
 
+/* --filter's verdict on ex, judged once for both of its sides. */
+static bool wanted(struct bodyfiles *b, const struct exchange *ex)
+{
+    if (!b->filter)
+        return true;
+    if (b->judged != ex || b->judged_id != ex->id) {
+        b->judged = ex;
+        b->judged_id = ex->id;
+        b->judged_match = filter_match(b->filter, ex);
+    }
+    return b->judged_match;
+}
+
 static void on_end(void *data, const struct exchange *ex, enum side s)
 {
     struct bodyfiles *b = data;
@@ -198,6 +217,11 @@ static void on_end(void *data, const struct exchange *ex, enum side s)
         close_slot(o);
     else if (faccessat(b->dirfd, partial, F_OK, 0) != 0)
         return;
+    if (!wanted(b, ex)) {
+        if (unlinkat(b->dirfd, partial, 0) == 0)
+            b->dropped++;
+        return;
+    }
     bool whole = (m->flags & MSG_COMPLETE) && !(m->flags & MSG_GAP) && !b->err;
     if (whole && renameat(b->dirfd, partial, b->dirfd, name) == 0)
         b->saved++;
@@ -259,6 +283,11 @@ struct bodyfiles *bodyfiles_open(struct hspy *h, const char *dir)
     for (size_t i = 0; i < BODYFILES_OPEN_MAX; i++)
         b->open[i].fd = -1;
     b->tap = (struct bodytap){.data = b, .piece = on_piece, .end = on_end};
+    if (h->opt.filter && *h->opt.filter) {
+        char why[256];
+        b->filter = filter_compile(h->opt.filter, why, sizeof why, NULL); /* checked with the
+                                                                            other options */
+    }
     return b;
 }
 
@@ -276,13 +305,19 @@ void bodyfiles_close(struct bodyfiles *b)
             close_slot(&b->open[i]);
             b->partial++;
         }
-    hspy_say("--save-bodies: %" PRIu64 " whole %s in %s, %" PRIu64 " partial (%" PRIu64 " %s)",
+    char dropped[96] = "";
+    if (b->filter)
+        snprintf(dropped, sizeof dropped, "; %" PRIu64 " removed: not matching --filter",
+                 b->dropped);
+    hspy_say("--save-bodies: %" PRIu64 " whole %s in %s, %" PRIu64 " partial (%" PRIu64
+             " %s written)%s",
              b->saved, plural(b->saved, "body", "bodies"), b->dir, b->partial, b->bytes,
-             plural_bytes(b->bytes));
+             plural_bytes(b->bytes), dropped);
     if (b->err && b->h->interactive)
         hspy_say("--save-bodies: %s/%s: %s; no more bodies were saved after it", b->dir, b->failed,
                  strerror(b->err));
     close(b->dirfd);
+    filter_free(b->filter);
     free(b->dir);
     free(b);
 }

@@ -4,7 +4,8 @@
 # saved as sent (".txt.gz", which gunzip turns back into the page), an upload; in listen, an
 # upload and hspy's own answer; from tcpdump-made captures, a chunked gzip'd response and a
 # download with real loss (".partial"). A folder that is not empty, and a HAR file as input, are
-# refused before anything runs. The summary line says what was saved.
+# refused before anything runs. With --filter only the bodies of matching exchanges stay. The
+# summary line says what was saved.
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl nginx gunzip
 proxy_setup
@@ -28,7 +29,7 @@ check "proxy: the client got the page too" cmp -s "$T/page.got" "$T/www/gz/page.
 check "proxy: the upload is saved" test "$(cat "$T/p/3-request.json")" = '{"n":[1,2,3]}'
 check "proxy: nothing is left partial" test -z "$(find "$T/p" -name '*.partial')"
 check "proxy: the summary counts what was saved" \
-    grep -q "^hspy: --save-bodies: 4 whole bodies in $T/p, 0 partial (" "$PROXY_ERR"
+    grep -q "^hspy: --save-bodies: 4 whole bodies in $T/p, 0 partial ([0-9]* bytes written)$" "$PROXY_ERR"
 
 # listen: the upload and hspy's own answer (the echo of it)
 listen_start --no-tui --save-bodies "$T/l"
@@ -45,6 +46,12 @@ check "read: ... and gunzips whole (172,000 bytes)" test "$(gunzip -c "$T/r1/1-r
 check "read: a download the capture lost segments of stays partial" test -s "$T/r2/1-response.bin.partial"
 check "read: ... and is not called whole" test ! -e "$T/r2/1-response.bin"
 check "read: the summary says so" grep -q "^hspy: --save-bodies: 0 whole bodies in $T/r2, 1 partial" "$T/r2.err"
+
+# --filter: the bodies of the exchanges it leaves out are removed
+"$HSPY" read --no-tui --save-bodies "$T/r5" --filter '~c 404' "$caps/real-python.pcapng" >/dev/null 2>"$T/r5.err"
+check "--filter: the 404 page is kept" test -s "$T/r5/2-response.html"
+check "--filter: the other body is removed" test "$(ls "$T/r5")" = 2-response.html
+check "--filter: the summary counts it" grep -q "; 1 removed: not matching --filter$" "$T/r5.err"
 
 # a folder with files in it is refused before the session starts
 rc=0

@@ -2,7 +2,7 @@
  * bodyfiles: --save-bodies as the modes drive it: real conversations fed HTTP bytes with the
  * writer's tap, then the folder read back. Covers the file names (media type, content codings),
  * bodies whole (renamed) and cut (".partial"), a capture's gap (a hole, ".partial"), more bodies
- * in flight than files open at once, the folder's rules, and a write failure that stops the
+ * in flight than files open at once, --filter, the folder's rules, and a write failure that stops the
  * saving.
  */
 #include "testutil.h"
@@ -221,6 +221,26 @@ static void test_more_bodies_than_open_files(void **state)
     }
 }
 
+/* --filter: both files of an exchange it does not match are removed at the exchange's end. */
+static void test_filter_removes(void **state)
+{
+    struct fixture *f = *state;
+    f->h.opt.filter = "~m POST";
+    f->b = bodyfiles_open(&f->h, f->dir);
+    assert_non_null(f->b);
+    struct conversation *c = conv_new(f, false);
+    feed(c, SIDE_CLIENT, "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab");
+    feed(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\ncd");
+    feed(c, SIDE_CLIENT, "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nef");
+    feed(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\ngh");
+    conversation_free(c);
+    assert_absent(f, "1-request.bin");
+    assert_absent(f, "1-request.bin.partial");
+    assert_absent(f, "1-response.bin");
+    assert_file(f, "2-request.bin", "ef", 2);
+    assert_file(f, "2-response.bin", "gh", 2);
+}
+
 static void test_folder_rules(void **state)
 {
     struct fixture *f = *state;
@@ -275,6 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_names),         T(test_whole_and_partial),
         T(test_gap_is_a_hole), T(test_more_bodies_than_open_files),
+        T(test_filter_removes),
         T(test_folder_rules),  T(test_write_failure_stops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
