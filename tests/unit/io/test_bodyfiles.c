@@ -2,8 +2,8 @@
  * bodyfiles: --save-bodies as the modes drive it: real conversations fed HTTP bytes with the
  * writer's tap, then the folder read back. Covers the file names (media type, content codings),
  * bodies whole (renamed) and cut (".partial"), a capture's gap (a hole, ".partial"), more bodies
- * in flight than files open at once, --filter, the folder's rules, and a write failure that stops the
- * saving.
+ * in flight than files open at once, --filter, the folder's rules, and a write failure that stops
+ * the saving.
  */
 #include "testutil.h"
 
@@ -293,10 +293,13 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_names),         T(test_whole_and_partial),
-        T(test_gap_is_a_hole), T(test_more_bodies_than_open_files),
+        T(test_names),
+        T(test_whole_and_partial),
+        T(test_gap_is_a_hole),
+        T(test_more_bodies_than_open_files),
         T(test_filter_removes),
-        T(test_folder_rules),  T(test_write_failure_stops),
+        T(test_folder_rules),
+        T(test_write_failure_stops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
