@@ -17,6 +17,7 @@
 #ifndef HSPY_BODYFILES_H
 #define HSPY_BODYFILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,5 +49,13 @@ void bodyfiles_close(struct bodyfiles *b);
  * one hspy does not know). Returns buf.
  */
 char *bodyfiles_name(const struct exchange *ex, enum side s, char *buf, size_t len);
+
+/*
+ * Where ex's body on side s is in dir (a --save-bodies folder): "DIR/NAME" when the whole body
+ * is there (*whole set), else "DIR/NAME.partial" when part of it is. Returns false, with path
+ * unchanged, when there is no file (or the path does not fit). Looks at the file system.
+ */
+bool bodyfiles_find(const char *dir, const struct exchange *ex, enum side s, char *path, size_t len,
+                    bool *whole);
 
 #endif

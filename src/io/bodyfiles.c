@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,24 @@ static void names_of(const struct exchange *ex, enum side s, char name[BODYFILES
     size_t n = strlen(name);
     memcpy(partial, name, n);
     memcpy(partial + n, PARTIAL, sizeof PARTIAL);
+}
+
+bool bodyfiles_find(const char *dir, const struct exchange *ex, enum side s, char *path, size_t len,
+                    bool *whole)
+{
+    char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX], try[PATH_MAX];
+    names_of(ex, s, name, partial);
+    for (int i = 0; i < 2; i++) {
+        int n = snprintf(try, sizeof try, "%s/%s", dir, i == 0 ? name : partial);
+        if (n < 0 || (size_t)n >= sizeof try || (size_t)n >= len)
+            return false;
+        if (access(try, F_OK) == 0) {
+            memcpy(path, try, (size_t)n + 1);
+            *whole = i == 0;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- failures ---- */

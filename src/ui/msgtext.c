@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hspy/bodyfiles.h"
 #include "hspy/bodysource.h"
@@ -168,22 +167,16 @@ static void add_truncation_note(struct doc *d, const struct detail_ctx *c, const
  */
 static void add_saved_note(struct doc *d, const struct detail_ctx *c, const struct message *m)
 {
-    if (!c->bodies_dir || m->body_size == 0)
-        return;
     enum side s = m == &c->ex->req ? SIDE_CLIENT : SIDE_SERVER;
-    char name[BODYFILES_NAME_MAX], path[PATH_MAX];
-    bodyfiles_name(c->ex, s, name, sizeof name - (sizeof ".partial" - 1));
-    const char *how = "whole in";
-    snprintf(path, sizeof path, "%s/%s", c->bodies_dir, name);
-    if (access(path, F_OK) != 0) {
-        how = "in";
-        strncat(path, ".partial", sizeof path - strlen(path) - 1);
-        if (access(path, F_OK) != 0)
-            return;
-    }
+    char path[PATH_MAX];
+    bool whole;
+    if (!c->bodies_dir || m->body_size == 0 ||
+        !bodyfiles_find(c->bodies_dir, c->ex, s, path, sizeof path, &whole))
+        return;
     struct canvas_line l;
     canvas_line_init(&l, CANVAS_UNLIMITED);
-    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body %s ", c->g->hline, c->g->hline, how);
+    canvas_printf(&l, STYLE_BOUNDARY, "%s%s body %s ", c->g->hline, c->g->hline,
+                  whole ? "whole in" : "in");
     canvas_put_bytes(&l, STYLE_BOUNDARY, (const uint8_t *)path, strlen(path), 0);
     doc_add(d, &l);
     canvas_line_cleanup(&l);

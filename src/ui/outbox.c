@@ -9,11 +9,13 @@
 #include "hspy/outbox.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hspy/bodyfiles.h"
 #include "hspy/export.h"
 #include "hspy/exportfile.h"
 #include "hspy/harfile.h"
@@ -166,11 +168,30 @@ static const struct exchange *render(struct outbox *o, struct dynbuf *out, const
     return ex;
 }
 
-/* The outcome of an export written to path, its caveats included. */
-static void report_file(struct outbox *o, const char *path, const struct export_result *res,
-                        const char *body_path)
+/* A body export of what --save-bodies has whole: where that file is (into path), else false. */
+static bool saved_whole(const struct outbox *o, const struct exchange *ex, char *path, size_t len)
 {
-    char extra[UI_MESSAGE_MAX / 2] = "";
+    bool whole = false;
+    enum side s = o->format == EXPORT_REQUEST_BODY || o->format == EXPORT_REQUEST_BODY_DECODED
+                      ? SIDE_CLIENT
+                      : SIDE_SERVER;
+    bool body = o->format == EXPORT_BODY || o->format == EXPORT_BODY_DECODED || s == SIDE_CLIENT;
+    return body && o->h->opt.bodies_dir &&
+           bodyfiles_find(o->h->opt.bodies_dir, ex, s, path, len, &whole) && whole;
+}
+
+/* The outcome of an export of ex written to path, its caveats included. */
+static void report_file(struct outbox *o, const struct exchange *ex, const char *path,
+                        const struct export_result *res, const char *body_path)
+{
+    char extra[UI_MESSAGE_MAX / 2] = "", saved[PATH_MAX];
+    if (!res->body_file && res->partial && saved_whole(o, ex, saved, sizeof saved)) {
+        ui_message(o->ui, STYLE_MESSAGE,
+                   "%s of #%" PRIu64 " written to %s; the flow kept part of the body: all of it "
+                   "is in %s",
+                   export_format_name(o->format), o->id, path, saved);
+        return;
+    }
     if (res->body_file)
         snprintf(extra, sizeof extra, "; the request body is in %s", body_path);
     else if (res->partial)
@@ -203,7 +224,7 @@ static unsigned export_to_file(struct ui *ui, const char *text, void *data)
             rc = exportfile_write_body(ex, &cfg, err, sizeof err);
         }
         if (rc == 0)
-            report_file(o, path, &res, body_path);
+            report_file(o, ex, path, &res, body_path);
         else
             ui_message(ui, STYLE_ERROR, "export: %s", err);
         dynbuf_cleanup(&out);

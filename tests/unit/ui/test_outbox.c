@@ -226,6 +226,37 @@ static void test_export_files(void **state)
     HAS("cancelled");
 }
 
+/* --save-bodies: exporting a body the flow kept only part of names the file that has all of
+ * it; without that file the export says it lacks bytes. */
+static void test_export_points_to_saved_body(void **state)
+{
+    struct fixture *f = *state;
+    struct synth cut;
+    synth_init(&cut, &f->h.store, 4); /* keeps 4 body bytes of 10 */
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
+    synth_exchange(&cut, REQ2, strlen(REQ2), resp, strlen(resp), 3000000000, 1000000);
+    synth_close(&cut);
+    char saved[160];
+    snprintf(saved, sizeof saved, "%s/3-response.bin", f->dir);
+    f->h.opt.bodies_dir = f->dir;
+    screen(f);    /* the list takes the new flow */
+    keys(f, "G"); /* the cut flow */
+    keys(f, "Ebf");
+    answer_path(f, "cut.body");
+    HAS("the flow lacks bytes (cut or missing): so does this");
+    FILE *fp = fopen(saved, "w");
+    assert_non_null(fp);
+    fputs("0123456789", fp);
+    fclose(fp);
+    keys(f, "Ebf");
+    answer_path(f, "cut2.body");
+    char want[256];
+    snprintf(want, sizeof want, "the flow kept part of the body: all of it is in %s", saved);
+    HAS(want);
+    f->h.opt.bodies_dir = NULL;
+    synth_cleanup(&cut);
+}
+
 static void test_clipboard(void **state)
 {
     struct fixture *f = *state;
@@ -411,9 +442,11 @@ static void test_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_export_files),     T(test_clipboard),        T(test_har),
-        T(test_har_in_steps),     T(test_quit_during_save), T(test_har_job_eviction),
-        T(test_save_write_error), T(test_failures),
+        T(test_export_files),     T(test_export_points_to_saved_body),
+        T(test_clipboard),        T(test_har),
+        T(test_har_in_steps),     T(test_quit_during_save),
+        T(test_har_job_eviction), T(test_save_write_error),
+        T(test_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
