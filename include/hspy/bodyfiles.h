@@ -11,8 +11,9 @@
  * created when missing and must be empty otherwise (names start again at exchange 1 each
  * session). At most BODYFILES_OPEN_MAX files are open at once; the least recently written one
  * is closed and opened again if more of it comes. A write failure stops the saving for the rest
- * of the session (bodies in progress stay ".partial"); it is reported on stderr (at once without
- * the interface, at close with it) and sets h->write_failed.
+ * of the session (bodies in progress stay ".partial"); it is reported on stderr at once, or,
+ * under the interface, as the session's error (h->err: its screen shows it, stderr gets it at
+ * exit), and sets h->write_failed.
  */
 #ifndef HSPY_BODYFILES_H
 #define HSPY_BODYFILES_H

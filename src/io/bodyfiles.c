@@ -50,7 +50,8 @@ struct bodyfiles {
     uint64_t partial;              /* bodies left ".partial" */
     uint64_t dropped;              /* bodies removed: their exchange did not match --filter */
     uint64_t bytes;                /* bytes written */
-    int err; /* errno of the failure that stopped the saving, 0 while it works */
+    int err;   /* errno of the failure that stopped the saving, 0 while it works */
+    bool told; /* the failure is the session's error (h->err), said at exit */
     char failed[BODYFILES_NAME_MAX]; /* the file it failed on */
 };
 
@@ -129,7 +130,8 @@ bool bodyfiles_find(const char *dir, const struct exchange *ex, enum side s, cha
 
 /* ---- failures ---- */
 
-/* Stops the saving after a failure on the file name (errno err), and says so once. */
+/* Stops the saving after a failure on the file name (errno err), and says so once: on stderr,
+ * or under the interface as the session's error (its screen shows it, stderr gets it at exit). */
 static void fail(struct bodyfiles *b, const char *name, int err)
 {
     if (b->err)
@@ -139,6 +141,10 @@ static void fail(struct bodyfiles *b, const char *name, int err)
     b->h->write_failed = true;
     if (!b->h->interactive)
         hspy_say("--save-bodies: %s/%s: %s; no more bodies are saved", b->dir, name, strerror(err));
+    else if (!b->h->err[0])
+        b->told = snprintf(b->h->err, sizeof b->h->err,
+                           "--save-bodies: %s/%s: %s; no more bodies are saved", b->dir, name,
+                           strerror(err)) > 0;
 }
 
 /* ---- open files ---- */
@@ -332,7 +338,7 @@ void bodyfiles_close(struct bodyfiles *b)
              " %s written)%s",
              b->saved, plural(b->saved, "body", "bodies"), b->dir, b->partial, b->bytes,
              plural_bytes(b->bytes), dropped);
-    if (b->err && b->h->interactive)
+    if (b->err && b->h->interactive && !b->told)
         hspy_say("--save-bodies: %s/%s: %s; no more bodies were saved after it", b->dir, b->failed,
                  strerror(b->err));
     close(b->dirfd);

@@ -265,9 +265,8 @@ static void test_folder_rules(void **state)
 
 /* A write that fails (the file size limit) stops the saving: the body stays ".partial", later
  * bodies get no file, and the session's outputs are marked failed. */
-static void test_write_failure_stops(void **state)
+static void run_failing_writes(struct fixture *f)
 {
-    struct fixture *f = *state;
     f->b = bodyfiles_open(&f->h, f->dir);
     assert_non_null(f->b);
     struct rlimit old;
@@ -289,6 +288,26 @@ static void test_write_failure_stops(void **state)
     assert_absent(f, "2-request.bin");
 }
 
+/* Without the interface the failure goes to stderr at once; the session's error stays empty. */
+static void test_write_failure_stops(void **state)
+{
+    struct fixture *f = *state;
+    run_failing_writes(f);
+    assert_string_equal(f->h.err, "");
+}
+
+/* Under the interface it becomes the session's error, which its screen shows. */
+static void test_write_failure_on_screen(void **state)
+{
+    struct fixture *f = *state;
+    f->h.interactive = true;
+    run_failing_writes(f);
+    char want[256];
+    snprintf(want, sizeof want, "--save-bodies: %s/1-response.bin.partial: %s", f->dir,
+             strerror(EFBIG));
+    assert_non_null(strstr(f->h.err, want));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -300,6 +319,7 @@ int main(void)
         T(test_filter_removes),
         T(test_folder_rules),
         T(test_write_failure_stops),
+        T(test_write_failure_on_screen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
