@@ -2,7 +2,7 @@
 # Load: slow clients (slowloris) while wrk measures the throughput of hspy listen; then, for
 # hspy listen and for hspy proxy (in front of a hspy listen): thousands of idle connections
 # against the --max-conns cap, pipelining storms (clients that read, and clients that never
-# do), and large uploads and downloads with resident memory under the cap documented in
+# do; through the proxy with --upstream-per-client too), and large uploads and downloads with resident memory under the cap documented in
 # docs/stress.md.
 . "$(dirname "$0")/lib/common.sh"
 need() { command -v "$1" >/dev/null || skip "$1 is not installed"; }
@@ -225,9 +225,38 @@ download_scene() {
     verdict
 }
 
+# --- upstream connections per client under pipelining (proxy) --------------------------------
+# With --upstream-per-client every client connection gets exactly one upstream connection, all
+# its pipelined requests ride on it, and it closes when the client leaves: the summary counts
+# one connection per client and every other request as a reuse, and hspy's descriptors come
+# back to what they were before the clients came.
+per_client_scene() {
+    local r=$WORK/per-client.json
+    scene "per-client-proxy" "hspy proxy --upstream-per-client: $PIPE_CONNS connections x $PIPE_REQS pipelined requests"
+    UPSTREAM_ARGS=()
+    target_start proxy per-client --log none --upstream-per-client
+    local fds_before fds_after total=$((PIPE_CONNS * PIPE_REQS))
+    fds_before=$(fd_count "$T_PID")
+    stress pipeline "$T_PORT" "$PIPE_CONNS" "$PIPE_REQS" >"$r"
+    wait_until 30 eval '[ "$(fd_count "$T_PID")" -le "$fds_before" ]'
+    fds_after=$(fd_count "$T_PID")
+    sent "$(lastjson "$r" sent_requests) requests on $PIPE_CONNS connections"
+    back "$(lastjson "$r" answers) answers, out of order $(lastjson "$r" out_of_order), errors $(lastjson "$r" errors)"
+    mem "$T_PID"
+    note "hspy descriptors: $fds_before before, $fds_after after the clients left"
+    check "every pipelined request answered, in order" test "$(lastjson "$r" answers)" = "$total" -a "$(lastjson "$r" out_of_order)" = 0
+    check "the upstream connections closed with their clients ($fds_after descriptors, $fds_before before)" \
+        test "$fds_after" -le "$fds_before"
+    target_stop per-client
+    check "one upstream connection per client, every other request a reuse" \
+        grep -q "; upstream: $PIPE_CONNS connections, $((total - PIPE_CONNS)) reuses, 0 failed," "$WORK/per-client.err"
+    verdict
+}
+
 for mode in listen proxy; do
     idle_scene $mode
     pipeline_scene $mode
+    [ "$mode" = proxy ] && per_client_scene
     upload_scene $mode
     download_scene $mode
 done
