@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `hspy sniff` on the loopback interface while curl fetches from python's http.server: it runs,
-# sees the traffic (the exchange count is checked when the output sinks print), and ends
-# cleanly on SIGINT. Without the capture privilege it fails with a clear message, exit 1.
+# sees the traffic (the exchange count is checked when the output sinks print), writes the
+# response bodies with --save-bodies, and ends cleanly on SIGINT. Without the capture privilege it fails with a clear message, exit 1.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
     echo "skipped: live capture needs root"
@@ -24,7 +24,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$tmp" "$port" >/dev/null 2>
 pids+=($!)
 wait_until 30 curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "python's http.server did not start"
 
-"$HSPY" sniff --no-tui -i lo "tcp port $port" >"$tmp/out" 2>"$tmp/err" &
+"$HSPY" sniff --no-tui --save-bodies "$tmp/bodies" -i lo "tcp port $port" >"$tmp/out" 2>"$tmp/err" &
 sniffer=$!
 pids+=($sniffer)
 # The traffic starts once the capture is open; SIGINT comes once the three exchanges are printed
@@ -39,6 +39,13 @@ wait "$sniffer" || rc=$?
 [ "$rc" = 0 ] || fail "sniff: status $rc: $(cat "$tmp/err")"
 grep -q "hspy: sniff lo: [1-9][0-9]* packets, 3 HTTP connections, 3 exchanges" "$tmp/err" ||
     fail "summary: $(cat "$tmp/err")"
+# --save-bodies: the three responses, whole.
+for f in 1 2 3; do
+    [ "$(cat "$tmp/bodies/$f-response.txt" 2>/dev/null)" = hello ] ||
+        fail "--save-bodies: $f-response.txt: $(ls "$tmp/bodies" 2>&1 | tr '\n' ' ')"
+done
+grep -q "^hspy: --save-bodies: 3 whole bodies in $tmp/bodies, 0 partial" "$tmp/err" ||
+    fail "--save-bodies summary: $(cat "$tmp/err")"
 lines=$(grep -c . "$tmp/out" || true)
 if [ "$lines" -gt 0 ]; then
     [ "$lines" -ge 3 ] || fail "sniff printed $lines exchanges, want 3"
