@@ -66,6 +66,13 @@ static int on_event(void *data, struct conversation *c, struct exchange *ex, enu
     return CONV_CONTINUE;
 }
 
+/* Opens the writer on the fixture's folder (it must succeed). */
+static void open_writer(struct fixture *f)
+{
+    f->b = bodyfiles_open(&f->h, f->dir);
+    assert_non_null(f->b);
+}
+
 static struct conversation *conv_new(struct fixture *f, bool capture)
 {
     struct conversation_config cfg = {.limits = HTTP_LIMITS_DEFAULT,
@@ -151,8 +158,7 @@ static void test_names(void **state)
 static void test_whole_and_partial(void **state)
 {
     struct fixture *f = *state;
-    f->b = bodyfiles_open(&f->h, f->dir);
-    assert_non_null(f->b);
+    open_writer(f);
     struct conversation *c = conv_new(f, false);
     feed(c, SIDE_CLIENT, "POST /a HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n");
     feed(c, SIDE_CLIENT, "Content-Length: 11\r\n\r\n{\"a\":");
@@ -179,8 +185,7 @@ static void test_whole_and_partial(void **state)
 static void test_gap_is_a_hole(void **state)
 {
     struct fixture *f = *state;
-    f->b = bodyfiles_open(&f->h, f->dir);
-    assert_non_null(f->b);
+    open_writer(f);
     struct conversation *c = conv_new(f, true);
     feed(c, SIDE_CLIENT, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     feed(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc");
@@ -196,8 +201,7 @@ static void test_gap_is_a_hole(void **state)
 static void test_more_bodies_than_open_files(void **state)
 {
     struct fixture *f = *state;
-    f->b = bodyfiles_open(&f->h, f->dir);
-    assert_non_null(f->b);
+    open_writer(f);
     enum { N = BODYFILES_OPEN_MAX + 9 };
     struct conversation *c[N];
     for (int i = 0; i < N; i++) {
@@ -226,8 +230,7 @@ static void test_filter_removes(void **state)
 {
     struct fixture *f = *state;
     f->h.opt.filter = "~m POST";
-    f->b = bodyfiles_open(&f->h, f->dir);
-    assert_non_null(f->b);
+    open_writer(f);
     struct conversation *c = conv_new(f, false);
     feed(c, SIDE_CLIENT, "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab");
     feed(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\ncd");
@@ -267,8 +270,7 @@ static void test_folder_rules(void **state)
  * bodies get no file, and the session's outputs are marked failed. */
 static void run_failing_writes(struct fixture *f)
 {
-    f->b = bodyfiles_open(&f->h, f->dir);
-    assert_non_null(f->b);
+    open_writer(f);
     struct rlimit old;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, SIG_IGN);
