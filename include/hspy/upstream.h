@@ -12,7 +12,8 @@
  *
  * A pool is shared (any owner reuses any idle connection to the same host and port) or, with
  * cfg.per_owner, private: each connection belongs to the owner number that opened it, only that
- * owner reuses it, the cap on idle connections does not apply, and the owner ends them all with
+ * owner reuses it, an owner keeps at most one idle (the one it put back last; an older one is
+ * closed), the cap on idle connections does not apply, and the owner ends its idle one with
  * upstream_pool_forget when it goes.
  *
  * Nothing here knows HTTP: whether a connection may be reused is the owner's decision.
@@ -144,8 +145,9 @@ struct upstream *upstream_get(struct upstream_pool *p, const struct upstream_tar
                               const struct upstream_events *ev, uint64_t owner, bool fresh,
                               bool *reused);
 /* The owner is done and the connection may serve another request: kept idle when there is
- * room (always with cfg.per_owner), else closed. No callback follows. tag is the owner's name for
- * what the connection last carried (cfg.on_stray is told it should bytes come while it is idle). */
+ * room (always with cfg.per_owner, closing the owner's other idle one), else closed. No callback
+ * follows. tag is the owner's name for what the connection last carried (cfg.on_stray is told it
+ * should bytes come while it is idle). */
 void upstream_put(struct upstream *u, const struct upstream_tag *tag);
 /* The owner is done and the connection must not be reused: closed (enum conn_close). No
  * callback follows. */

@@ -279,8 +279,8 @@ static void on_lookup(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 }
 
 /* The most recently used idle connection to t that owner may reuse. With cfg.per_owner the
- * list holds at most one connection per client connection and host (at most --max-conns in all),
- * and the owner number is compared first. */
+ * list holds at most one connection per owner (upstream_put keeps it so), and the owner number
+ * is compared first. */
 static struct upstream *find_idle(struct upstream_pool *p, const struct upstream_target *t,
                                   uint64_t owner)
 {
@@ -345,6 +345,22 @@ void upstream_close(struct upstream *u, int how)
     /* A lookup or a deferred failure frees the upstream when it completes. */
 }
 
+/* Closes the idle connections of owner; returns how many. */
+static size_t close_owned(struct upstream_pool *p, uint64_t owner)
+{
+    size_t n = 0;
+    struct upstream *next;
+    for (struct upstream *u = p->idle_first; u; u = next) {
+        next = u->next;
+        if (u->owner == owner) {
+            unlink_idle(u);
+            conn_close(u->conn, CONN_CLOSE_NOW);
+            n++;
+        }
+    }
+    return n;
+}
+
 void upstream_put(struct upstream *u, const struct upstream_tag *tag)
 {
     struct upstream_pool *p = u->pool;
@@ -359,6 +375,10 @@ void upstream_put(struct upstream *u, const struct upstream_tag *tag)
     conn_unhold(u->conn, ~0u);
     conn_set_deadline(u->conn, 0);
     conn_set_idle(u->conn, p->cfg.idle_ms);
+    /* An owner keeps one idle connection, the one it used last: an owner talking to many hosts
+     * (absolute-form requests) cannot pile up idle connections. */
+    if (p->cfg.per_owner)
+        p->counters.evicted += close_owned(p, u->owner);
     push_idle(u);
     while (!p->cfg.per_owner && p->nidle > p->cfg.idle_max) {
         struct upstream *old = p->idle_last;
@@ -370,14 +390,7 @@ void upstream_put(struct upstream *u, const struct upstream_tag *tag)
 
 void upstream_pool_forget(struct upstream_pool *p, uint64_t owner)
 {
-    struct upstream *next;
-    for (struct upstream *u = p->idle_first; u; u = next) {
-        next = u->next;
-        if (u->owner == owner) {
-            unlink_idle(u);
-            conn_close(u->conn, CONN_CLOSE_NOW);
-        }
-    }
+    close_owned(p, owner);
 }
 
 void upstream_pool_close_idle(struct upstream_pool *p)

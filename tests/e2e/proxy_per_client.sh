@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hspy proxy --upstream-per-client: each client connection gets upstream connections of its own.
 # Requests of one client connection share one upstream connection, two client connections open
-# at the same time never share one, and a client's upstream connection closes with it. Without
+# at the same time never share one, a client keeps one idle upstream connection (the one it used
+# last, when it talks to several hosts), and a client's upstream connection closes with it. Without
 # the option the pool is shared: the same sequence hands the idle connection of one client to
 # the other. The upstream numbers its connections (X-Conn) and records when each ends.
 . "$(dirname "$0")/lib/proxy.sh"
@@ -63,6 +64,39 @@ check "per client: the summary counts 4 connections and 2 reuses" \
     grep -q '; upstream: 4 connections, 2 reuses,' "$PROXY_ERR"
 check "per client: every exchange recorded, 2 on reused connections" \
     test "$(pyq "$PROXY_OUT" '(len(ex), sum("reused connection" in (e["note"] or "") for e in ex))')" = "(6, 2)"
+
+# One client connection, forward-proxying to two hosts (the same upstream under two names): it
+# keeps one idle upstream connection, the one it used last; the other closes at once.
+cat >"$T/hosts.py" <<'PY'
+import socket, sys
+port, up = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+out = []
+for host in ("127.0.0.1", "localhost", "127.0.0.1"):
+    s.sendall(b"GET http://%s:%s/hello HTTP/1.1\r\nHost: %s:%s\r\n\r\n" % (host.encode(), up.encode(), host.encode(), up.encode()))
+    buf = b""
+    while not (b"\r\n\r\n" in buf and buf.endswith(b"hello\n")):
+        d = s.recv(4096)
+        if not d:
+            raise SystemExit("connection closed early")
+        buf += d
+    conn = [l.split(b":")[1].strip().decode() for l in buf.split(b"\r\n") if l.lower().startswith(b"x-conn:")]
+    out.append(conn[0] if conn else "?")
+print(" ".join(out), flush=True)
+s.close()
+PY
+proxy_start --json --upstream-per-client "$UP"
+read -r h1 h2 h3 <<<"$(python3 "$T/hosts.py" "$PPORT" "$UPORT")"
+check "per client, two hosts: a connection each ($h1, $h2)" test -n "$h1" -a -n "$h2" -a "$h1" != "$h2"
+check "per client, two hosts: back to the first host, a new connection ($h3)" \
+    test -n "$h3" -a "$h3" != "$h1" -a "$h3" != "$h2"
+closed "$h3"
+order=$(grep -oE "^closed connection ($h1|$h2|$h3) " "$T/rec/events" | awk '{printf "%s ", $3}')
+check "per client, two hosts: each closed when the next went idle, the last with the client ($order)" \
+    test "$order" = "$h1 $h2 $h3 "
+proxy_stop
+check "per client, two hosts: 3 connections, no reuse" \
+    grep -q '; upstream: 3 connections, 0 reuses,' "$PROXY_ERR"
 
 # The same sequence with the shared pool (the default): A's idle connection serves B.
 proxy_start --json "$UP"
