@@ -7,7 +7,8 @@
  *
  * A body is written as DIR/<name>.partial and renamed to DIR/<name> when its exchange ends with
  * that message complete and without gaps: a file without ".partial" holds the whole body. With
- * --filter, the files of an exchange it does not match are removed at its end. DIR is
+ * --filter, the files of an exchange it does not match are removed when the store completes it
+ * (the outputs' verdict: after the cache analysis). DIR is
  * created when missing and must be empty otherwise (names start again at exchange 1 each
  * session). At most BODYFILES_OPEN_MAX files are open at once; the least recently written one
  * is closed and opened again if more of it comes. A write failure stops the saving for the rest

@@ -43,15 +43,12 @@ struct bodyfiles {
     struct open_body open[BODYFILES_OPEN_MAX];
     uint64_t tick;
     struct filter *filter; /* --filter: the bodies of exchanges it does not match are removed */
-    const struct exchange *judged; /* the exchange last judged by the filter (ids differ)... */
-    uint64_t judged_id;            /* ... and its id */
-    bool judged_match;             /* ... and the verdict */
-    uint64_t saved;                /* bodies renamed whole */
-    uint64_t partial;              /* bodies left ".partial" */
-    uint64_t dropped;              /* bodies removed: their exchange did not match --filter */
-    uint64_t bytes;                /* bytes written */
-    int err;   /* errno of the failure that stopped the saving, 0 while it works */
-    bool told; /* the failure is the session's error (h->err), said at exit */
+    uint64_t saved;        /* bodies renamed whole */
+    uint64_t partial;      /* bodies left ".partial" */
+    uint64_t dropped;      /* bodies removed: their exchange did not match --filter */
+    uint64_t bytes;        /* bytes written */
+    int err;               /* errno of the failure that stopped the saving, 0 while it works */
+    bool told;             /* the failure is the session's error (h->err), said at exit */
     char failed[BODYFILES_NAME_MAX]; /* the file it failed on */
 };
 
@@ -214,19 +211,6 @@ static void on_piece(void *data, const struct exchange *ex, enum side s, uint64_
     }
 }
 
-/* --filter's verdict on ex, judged once for both of its sides. */
-static bool wanted(struct bodyfiles *b, const struct exchange *ex)
-{
-    if (!b->filter)
-        return true;
-    if (b->judged != ex || b->judged_id != ex->id) {
-        b->judged = ex;
-        b->judged_id = ex->id;
-        b->judged_match = filter_match(b->filter, ex);
-    }
-    return b->judged_match;
-}
-
 static void on_end(void *data, const struct exchange *ex, enum side s)
 {
     struct bodyfiles *b = data;
@@ -242,16 +226,36 @@ static void on_end(void *data, const struct exchange *ex, enum side s)
         close_slot(o);
     else if (faccessat(b->dirfd, partial, F_OK, 0) != 0)
         return;
-    if (!wanted(b, ex)) {
-        if (unlinkat(b->dirfd, partial, 0) == 0)
-            b->dropped++;
-        return;
-    }
     bool whole = (m->flags & MSG_COMPLETE) && !(m->flags & MSG_GAP) && !b->err;
     if (whole && renameat(b->dirfd, partial, b->dirfd, name) == 0)
         b->saved++;
     else
         b->partial++;
+}
+
+/*
+ * --filter: the exchange is complete (store_complete, after the cache analysis, as the other
+ * outputs judge it); when the filter does not match it, its files go. Its sides ended before
+ * (the tap's end comes with CONV_END, before the source completes the exchange).
+ */
+static void on_complete(void *data, struct exchange *ex)
+{
+    struct bodyfiles *b = data;
+    if (filter_match(b->filter, ex))
+        return;
+    for (int s = SIDE_CLIENT; s <= SIDE_SERVER; s++) {
+        struct open_body *o = find(b, ex->id, (enum side)s);
+        if (o)
+            close_slot(o);
+        char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+        names_of(ex, (enum side)s, name, partial);
+        for (int i = 0; i < 2; i++)
+            if (unlinkat(b->dirfd, i == 0 ? name : partial, 0) == 0) {
+                uint64_t *counted = i == 0 ? &b->saved : &b->partial;
+                *counted -= *counted > 0;
+                b->dropped++;
+            }
+    }
 }
 
 /* ---- the folder ---- */
@@ -312,6 +316,8 @@ struct bodyfiles *bodyfiles_open(struct hspy *h, const char *dir)
         char why[256];
         b->filter = filter_compile(h->opt.filter, why, sizeof why, NULL); /* checked with the
                                                                             other options */
+        if (b->filter)
+            store_observe(&h->store, &(struct store_observer){b, NULL, NULL, on_complete, NULL});
     }
     return b;
 }
@@ -341,6 +347,8 @@ void bodyfiles_close(struct bodyfiles *b)
     if (b->err && b->h->interactive && !b->told)
         hspy_say("--save-bodies: %s/%s: %s; no more bodies were saved after it", b->dir, b->failed,
                  strerror(b->err));
+    if (b->filter)
+        store_unobserve(&b->h->store, b);
     close(b->dirfd);
     filter_free(b->filter);
     free(b->dir);

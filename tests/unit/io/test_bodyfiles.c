@@ -26,6 +26,7 @@ struct fixture {
     char dir[96];
     struct bodyfiles *b;
     uint64_t next_id;
+    bool stored; /* exchanges go to h.store (added, completed) rather than being freed */
 };
 
 static int setup(void **state)
@@ -53,14 +54,19 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Stores nothing: numbers each exchange as the store would, frees it at its end. */
+/* Numbers each exchange as the store would and frees it at its end, or, when the test asks,
+ * stores it (--filter judges exchanges as the store completes them). */
 static int on_event(void *data, struct conversation *c, struct exchange *ex, enum conv_event ev,
                     enum side s, const uint8_t *p, size_t n)
 {
     (void)c, (void)s, (void)p, (void)n;
     struct fixture *f = data;
-    if (ev == CONV_BEGIN)
+    if (ev == CONV_BEGIN && f->stored)
+        store_add(&f->h.store, ex);
+    else if (ev == CONV_BEGIN)
         ex->id = ++f->next_id;
+    else if (ev == CONV_END && f->stored)
+        store_complete(&f->h.store, ex);
     else if (ev == CONV_END)
         exchange_free(ex);
     return CONV_CONTINUE;
@@ -225,10 +231,13 @@ static void test_more_bodies_than_open_files(void **state)
     }
 }
 
-/* --filter: both files of an exchange it does not match are removed at the exchange's end. */
+/* --filter: both files of an exchange it does not match are removed when the store completes
+ * it. */
 static void test_filter_removes(void **state)
 {
     struct fixture *f = *state;
+    store_init(&f->h.store, 100, (size_t)-1);
+    f->stored = true;
     f->h.opt.filter = "~m POST";
     open_writer(f);
     struct conversation *c = conv_new(f, false);
