@@ -117,6 +117,7 @@ struct options {
     /* sessions: files in and out (docs/sessions.md) */
     const char *pcapng_path;   /* --pcapng FILE: the session as synthesized packets */
     const char *bodies_dir;    /* --save-bodies DIR: every body whole, a file each */
+    bool save_decoded;         /* --save-decoded: and a decoded copy of each coded one */
     const char *save_path;     /* --save FILE: the session's exchanges as HAR, at exit */
     const char *export_format; /* read --export FORMAT (enum export_format by name) */
     int export_kind;           /* the format, once validated */

@@ -167,6 +167,8 @@ static const struct option_def OPTIONS[] = {
      "save the session's exchanges as HAR to FILE on exit", 0, 0},
     {"save-bodies", 0, OPT_STRING, CMD_VIEWERS, FIELD(bodies_dir), "DIR",
      "write every body whole to a file of its own in DIR (new or empty)", 0, 0},
+    {"save-decoded", 0, OPT_FLAG, CMD_VIEWERS, FIELD(save_decoded), NULL,
+     "--save-bodies: also write each gzip/br/zstd/deflate body decoded, beside it", 0, 0},
     {"export", 0, OPT_STRING, CMD_BIT(CMD_READ), FIELD(export_format), "FORMAT",
      "export exchange --id as curl, nc, raw-request, raw-response, body, ...", 0, 0},
     {"id", 0, OPT_UINT, CMD_BIT(CMD_READ), FIELD(export_id), "N",
@@ -486,6 +488,14 @@ static int positional(struct options *o, int n, char **args, char *err, size_t e
     }
 }
 
+/* --save-decoded decodes what --save-bodies writes. */
+static int validate_bodies(const struct options *o, char *err, size_t errlen)
+{
+    if (o->save_decoded && !o->bodies_dir)
+        return usage(err, errlen, o->cmd, "--save-decoded needs --save-bodies DIR");
+    return OPTIONS_RUN;
+}
+
 /* --export, --id and --output go together; the export is then the only thing on stdout. */
 static int validate_export(struct options *o, char *err, size_t errlen)
 {
@@ -600,6 +610,8 @@ static int validate(struct options *o, char *err, size_t errlen)
     if (o->lint_request && o->lint_response)
         return usage(err, errlen, o->cmd, "--request and --response exclude each other");
     int rc = validate_intercept(o, err, errlen);
+    if (rc == OPTIONS_RUN)
+        rc = validate_bodies(o, err, errlen);
     if (rc != OPTIONS_RUN)
         return rc;
     if (o->cmd == CMD_LISTEN)
@@ -752,7 +764,7 @@ static const struct {
     const char *const *names;
 } HELP_GROUPS[] = {
     {"Output", (const char *const[]){"no-tui", "log", "json", "har", "body-limit", "filter", "save",
-                                     "pcapng", "save-bodies", "hash-bodies", NULL}},
+                                     "pcapng", "save-bodies", "save-decoded", "hash-bodies", NULL}},
     {"Intercept and replay",
      (const char *const[]){"intercept", "hold-timeout", "hold-timeout-action", "replay-to", NULL}},
     {"Answers",

@@ -15,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hspy/decode.h"
+#include "hspy/dynbuf.h"
 #include "hspy/exchange.h"
 #include "hspy/filter.h"
 #include "hspy/hspy.h"
@@ -42,13 +45,17 @@ struct bodyfiles {
     struct bodytap tap;
     struct open_body open[BODYFILES_OPEN_MAX];
     uint64_t tick;
-    struct filter *filter; /* --filter: the bodies of exchanges it does not match are removed */
-    uint64_t saved;        /* bodies renamed whole */
-    uint64_t partial;      /* bodies left ".partial" */
-    uint64_t dropped;      /* bodies removed: their exchange did not match --filter */
-    uint64_t bytes;        /* bytes written */
-    int err;               /* errno of the failure that stopped the saving, 0 while it works */
-    bool told;             /* the failure is the session's error (h->err), said at exit */
+    struct filter *filter;    /* --filter: the bodies of exchanges it does not match are removed */
+    uint64_t saved;           /* bodies renamed whole */
+    uint64_t partial;         /* bodies left ".partial" */
+    uint64_t dropped;         /* bodies removed: their exchange did not match --filter */
+    bool decode;              /* --save-decoded */
+    size_t decode_max;        /* --decode-max: the most a decoded copy holds */
+    uint64_t decoded;         /* decoded copies written whole */
+    uint64_t decoded_partial; /* ... and cut (the cap, corrupt bytes) */
+    uint64_t bytes;           /* bytes written */
+    int err;                  /* errno of the failure that stopped the saving, 0 while it works */
+    bool told;                /* the failure is the session's error (h->err), said at exit */
     char failed[BODYFILES_NAME_MAX]; /* the file it failed on */
 };
 
@@ -71,7 +78,9 @@ static const char *coding_extension(const char *c, size_t len)
     return "enc";
 }
 
-char *bodyfiles_name(const struct exchange *ex, enum side s, char *buf, size_t len)
+/* "<id>-request.<ext>": the name before the codings' extensions (the decoded copy's name);
+ * returns its length. */
+static size_t base_name(const struct exchange *ex, enum side s, char *buf, size_t len)
 {
     const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
     char value[256];
@@ -80,7 +89,14 @@ char *bodyfiles_name(const struct exchange *ex, enum side s, char *buf, size_t l
         ext = mime_extension(value);
     int n = snprintf(buf, len, "%" PRIu64 "-%s.%s", ex->id,
                      s == SIDE_CLIENT ? "request" : "response", ext ? ext : "bin");
-    size_t at = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+char *bodyfiles_name(const struct exchange *ex, enum side s, char *buf, size_t len)
+{
+    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    char value[256];
+    size_t at = base_name(ex, s, buf, len);
     if (!message_header_str(m, "Content-Encoding", value, sizeof value))
         return buf;
     unsigned named = 0;
@@ -211,6 +227,74 @@ static void on_piece(void *data, const struct exchange *ex, enum side s, uint64_
     }
 }
 
+/* Writes all of p[0..n) to the new file DIR/name; 0, or an errno. */
+static int write_new(struct bodyfiles *b, const char *name, const uint8_t *p, size_t n)
+{
+    int fd = openat(b->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    int err = 0;
+    while (n > 0 && !err) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno != EINTR)
+            err = errno;
+        else if (k > 0)
+            p += k, n -= (size_t)k;
+    }
+    if (close(fd) != 0 && !err)
+        err = errno;
+    return err;
+}
+
+/*
+ * --save-decoded: the whole body just saved as name, its content codings undone (decode.h, up
+ * to --decode-max), written beside it under the name without the codings' extensions; as
+ * NAME.partial when decoding stopped at the cap or at corrupt bytes (what decoded before). A
+ * body without codings, or with one hspy cannot undo, gets no copy. Runs on the loop, once per
+ * body, when its exchange ends.
+ */
+static void decode_copy(struct bodyfiles *b, const struct exchange *ex, enum side s,
+                        const char *name)
+{
+    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    char base[BODYFILES_NAME_MAX];
+    size_t celen, len = base_name(ex, s, base, sizeof base - (sizeof PARTIAL - 1));
+    const uint8_t *ce = message_header(m, "Content-Encoding", &celen);
+    if (!ce || strcmp(base, name) == 0)
+        return; /* nothing to undo */
+    int fd = openat(b->dirfd, name, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    size_t size = (size_t)st.st_size;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        fail(b, name, errno);
+        return;
+    }
+    struct dynbuf out;
+    dynbuf_init(&out, b->decode_max);
+    struct decode_result res;
+    enum decode_status got = decode_body(ce, celen, map, size, b->decode_max, &out, &res);
+    munmap(map, size);
+    if (got == DECODE_OK || got == DECODE_LIMIT || got == DECODE_ERROR) {
+        if (got != DECODE_OK)
+            memcpy(base + len, PARTIAL, sizeof PARTIAL);
+        int err = write_new(b, base, out.data ? out.data : (const uint8_t *)"", out.len);
+        if (err)
+            fail(b, base, err);
+        else if (got == DECODE_OK)
+            b->decoded++;
+        else
+            b->decoded_partial++;
+    }
+    dynbuf_cleanup(&out);
+}
+
 static void on_end(void *data, const struct exchange *ex, enum side s)
 {
     struct bodyfiles *b = data;
@@ -227,10 +311,13 @@ static void on_end(void *data, const struct exchange *ex, enum side s)
     else if (faccessat(b->dirfd, partial, F_OK, 0) != 0)
         return;
     bool whole = (m->flags & MSG_COMPLETE) && !(m->flags & MSG_GAP) && !b->err;
-    if (whole && renameat(b->dirfd, partial, b->dirfd, name) == 0)
+    if (whole && renameat(b->dirfd, partial, b->dirfd, name) == 0) {
         b->saved++;
-    else
+        if (b->decode)
+            decode_copy(b, ex, s, name);
+    } else {
         b->partial++;
+    }
 }
 
 /*
@@ -247,8 +334,17 @@ static void on_complete(void *data, struct exchange *ex)
         struct open_body *o = find(b, ex->id, (enum side)s);
         if (o)
             close_slot(o);
-        char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+        char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX], base[BODYFILES_NAME_MAX];
         names_of(ex, (enum side)s, name, partial);
+        /* --save-decoded's copy, when the body had codings (its name is then shorter). */
+        size_t len = base_name(ex, (enum side)s, base, sizeof base - (sizeof PARTIAL - 1));
+        if (strcmp(base, name) != 0) {
+            if (unlinkat(b->dirfd, base, 0) == 0)
+                b->decoded -= b->decoded > 0;
+            memcpy(base + len, PARTIAL, sizeof PARTIAL);
+            if (unlinkat(b->dirfd, base, 0) == 0)
+                b->decoded_partial -= b->decoded_partial > 0;
+        }
         for (int i = 0; i < 2; i++)
             if (unlinkat(b->dirfd, i == 0 ? name : partial, 0) == 0) {
                 uint64_t *counted = i == 0 ? &b->saved : &b->partial;
@@ -312,6 +408,8 @@ struct bodyfiles *bodyfiles_open(struct hspy *h, const char *dir)
     for (size_t i = 0; i < BODYFILES_OPEN_MAX; i++)
         b->open[i].fd = -1;
     b->tap = (struct bodytap){.data = b, .piece = on_piece, .end = on_end};
+    b->decode = h->opt.save_decoded;
+    b->decode_max = h->opt.decode_max;
     if (h->opt.filter && *h->opt.filter) {
         char why[256];
         b->filter = filter_compile(h->opt.filter, why, sizeof why, NULL); /* checked with the
@@ -336,14 +434,17 @@ void bodyfiles_close(struct bodyfiles *b)
             close_slot(&b->open[i]);
             b->partial++;
         }
-    char dropped[96] = "";
+    char dropped[96] = "", decoded[96] = "";
     if (b->filter)
         snprintf(dropped, sizeof dropped, "; %" PRIu64 " removed: not matching --filter",
                  b->dropped);
+    if (b->decode)
+        snprintf(decoded, sizeof decoded, "; %" PRIu64 " decoded %s, %" PRIu64 " partial",
+                 b->decoded, plural(b->decoded, "copy", "copies"), b->decoded_partial);
     hspy_say("--save-bodies: %" PRIu64 " whole %s in %s, %" PRIu64 " partial (%" PRIu64
-             " %s written)%s",
+             " %s written)%s%s",
              b->saved, plural(b->saved, "body", "bodies"), b->dir, b->partial, b->bytes,
-             plural_bytes(b->bytes), dropped);
+             plural_bytes(b->bytes), dropped, decoded);
     if (b->err && b->h->interactive && !b->told)
         hspy_say("--save-bodies: %s/%s: %s; no more bodies were saved after it", b->dir, b->failed,
                  strerror(b->err));

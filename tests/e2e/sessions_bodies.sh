@@ -4,8 +4,8 @@
 # saved as sent (".txt.gz", which gunzip turns back into the page), an upload; in listen, an
 # upload and hspy's own answer; from tcpdump-made captures, a chunked gzip'd response and a
 # download with real loss (".partial"). A folder that is not empty, and a HAR file as input, are
-# refused before anything runs. With --filter only the bodies of matching exchanges stay. The
-# summary line says what was saved.
+# refused before anything runs. With --filter only the bodies of matching exchanges stay;
+# --save-decoded adds a decoded copy. The summary line says what was saved.
 . "$(dirname "$0")/lib/proxy.sh"
 need python3 curl nginx gunzip
 proxy_setup
@@ -46,6 +46,17 @@ check "read: ... and gunzips whole (172,000 bytes)" test "$(gunzip -c "$T/r1/1-r
 check "read: a download the capture lost segments of stays partial" test -s "$T/r2/1-response.bin.partial"
 check "read: ... and is not called whole" test ! -e "$T/r2/1-response.bin"
 check "read: the summary says so" grep -q "^hspy: --save-bodies: 0 whole bodies in $T/r2, 1 partial" "$T/r2.err"
+
+# --save-decoded: a decoded copy beside the body as sent
+"$HSPY" read --no-tui --save-bodies "$T/r6" --save-decoded "$caps/real-chunked-gzip.pcap" >/dev/null 2>"$T/r6.err"
+check "--save-decoded: the body as sent" test -s "$T/r6/1-response.txt.gz"
+check "--save-decoded: and decoded beside it, as gunzip decodes it" \
+    cmp -s "$T/r6/1-response.txt" <(gunzip -c "$T/r6/1-response.txt.gz")
+check "--save-decoded: the summary counts it" grep -q "; 1 decoded copy, 0 partial$" "$T/r6.err"
+rc=0
+"$HSPY" read --no-tui --save-decoded "$caps/real-chunked-gzip.pcap" >/dev/null 2>"$T/r7.err" || rc=$?
+check "--save-decoded alone: a usage error" test "$rc" = 2
+check "... saying what it needs" grep -q "needs --save-bodies DIR" "$T/r7.err"
 
 # --filter: the bodies of the exchanges it leaves out are removed
 "$HSPY" read --no-tui --save-bodies "$T/r5" --filter '~c 404' "$caps/real-python.pcapng" >/dev/null 2>"$T/r5.err"

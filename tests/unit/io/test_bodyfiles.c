@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "hspy/bodyfiles.h"
 #include "hspy/conversation.h"
@@ -231,26 +232,95 @@ static void test_more_bodies_than_open_files(void **state)
     }
 }
 
-/* --filter: both files of an exchange it does not match are removed when the store completes
- * it. */
+/* text gzip'd into out (at most cap bytes); returns the length. */
+static size_t gzip_of(const char *text, uint8_t *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = z.total_out;
+    deflateEnd(&z);
+    return n;
+}
+
+/* A response head with Content-Length n and the given fields, then n body bytes. */
+static void feed_response(struct conversation *c, const char *fields, const uint8_t *body, size_t n)
+{
+    char head[256];
+    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n%sContent-Length: %zu\r\n\r\n", fields, n);
+    feed(c, SIDE_SERVER, head);
+    assert_int_equal(conversation_feed(c, SIDE_SERVER, body, n, 1), n);
+}
+
+/* --save-decoded: a gzip'd body gets a decoded copy beside it; a corrupt one a partial copy of
+ * what decoded; one without coding, or with a coding hspy cannot undo, none. */
+static void test_decoded_copy(void **state)
+{
+    struct fixture *f = *state;
+    f->h.opt.save_decoded = true;
+    f->h.opt.decode_max = 1 << 20;
+    open_writer(f);
+    static const char TEXT[] = "hello, decoded world; hello, decoded world; hello, decoded world\n";
+    uint8_t gz[256];
+    size_t n = gzip_of(TEXT, gz, sizeof gz);
+    struct conversation *c = conv_new(f, false);
+    static const char GET[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    feed(c, SIDE_CLIENT, GET);
+    feed_response(c, "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n", gz, n);
+    uint8_t bad[256];
+    memcpy(bad, gz, n);
+    bad[n - 6] ^= 0xff; /* the CRC-32 no longer matches */
+    feed(c, SIDE_CLIENT, GET);
+    feed_response(c, "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n", bad, n);
+    feed(c, SIDE_CLIENT, GET);
+    feed_response(c, "Content-Type: text/plain\r\n", (const uint8_t *)"plain", 5);
+    feed(c, SIDE_CLIENT, GET);
+    feed_response(c, "Content-Encoding: x-custom\r\n", gz, n);
+    conversation_free(c);
+    assert_file(f, "1-response.txt.gz", (const char *)gz, n);
+    assert_file(f, "1-response.txt", TEXT, strlen(TEXT));
+    assert_file(f, "2-response.txt.gz", (const char *)bad, n);
+    assert_absent(f, "2-response.txt");
+    size_t got;
+    char *partial = file_text(f, "2-response.txt.partial", &got);
+    assert_non_null(partial); /* what decoded before the check failed */
+    free(partial);
+    assert_file(f, "3-response.txt", "plain", 5);
+    assert_file(f, "4-response.bin.enc", (const char *)gz, n);
+    assert_absent(f, "4-response.bin");
+}
+
+/* --filter: the files of an exchange it does not match (its decoded copy too) are removed when
+ * the store completes it. */
 static void test_filter_removes(void **state)
 {
     struct fixture *f = *state;
     store_init(&f->h.store, 100, (size_t)-1);
     f->stored = true;
     f->h.opt.filter = "~m POST";
+    f->h.opt.save_decoded = true;
+    f->h.opt.decode_max = 1 << 20;
     open_writer(f);
+    uint8_t gz[64];
+    size_t n = gzip_of("cd", gz, sizeof gz);
     struct conversation *c = conv_new(f, false);
     feed(c, SIDE_CLIENT, "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab");
-    feed(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\ncd");
+    feed_response(c, "Content-Encoding: gzip\r\n", gz, n);
     feed(c, SIDE_CLIENT, "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nef");
-    feed(c, SIDE_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\ngh");
+    feed_response(c, "Content-Encoding: gzip\r\n", gz, n);
     conversation_free(c);
     assert_absent(f, "1-request.bin");
     assert_absent(f, "1-request.bin.partial");
+    assert_absent(f, "1-response.bin.gz");
     assert_absent(f, "1-response.bin");
     assert_file(f, "2-request.bin", "ef", 2);
-    assert_file(f, "2-response.bin", "gh", 2);
+    assert_file(f, "2-response.bin.gz", (const char *)gz, n);
+    assert_file(f, "2-response.bin", "cd", 2);
 }
 
 static void test_folder_rules(void **state)
@@ -328,6 +398,7 @@ int main(void)
         T(test_gap_is_a_hole),
         T(test_more_bodies_than_open_files),
         T(test_filter_removes),
+        T(test_decoded_copy),
         T(test_folder_rules),
         T(test_write_failure_stops),
         T(test_write_failure_on_screen),
