@@ -22,6 +22,7 @@
 #include "hspy/decode.h"
 #include "hspy/dynbuf.h"
 #include "hspy/exchange.h"
+#include "hspy/fdio.h"
 #include "hspy/filter.h"
 #include "hspy/hspy.h"
 #include "hspy/mime.h"
@@ -212,19 +213,14 @@ static void on_piece(void *data, const struct exchange *ex, enum side s, uint64_
     if (!o)
         return;
     o->used = ++b->tick;
-    while (n > 0) {
-        ssize_t k = pwrite(o->fd, p, n, (off_t)off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
-            names_of(ex, s, name, partial);
-            fail(b, partial, k < 0 ? errno : ENOSPC);
-            return;
-        }
-        p += k, n -= (size_t)k, off += (uint64_t)k;
-        b->bytes += (uint64_t)k;
+    int err = fdio_write_all(o->fd, p, n, (int64_t)off);
+    if (err) {
+        char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
+        names_of(ex, s, name, partial);
+        fail(b, partial, err);
+        return;
     }
+    b->bytes += n;
 }
 
 /* Writes all of p[0..n) to the new file DIR/name; 0, or an errno. */
@@ -233,14 +229,7 @@ static int write_new(struct bodyfiles *b, const char *name, const uint8_t *p, si
     int fd = openat(b->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno;
-    int err = 0;
-    while (n > 0 && !err) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno != EINTR)
-            err = errno;
-        else if (k > 0)
-            p += k, n -= (size_t)k;
-    }
+    int err = fdio_write_all(fd, p, n, -1);
     if (close(fd) != 0 && !err)
         err = errno;
     return err;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hspy/edit.h"
+#include "hspy/fdio.h"
 #include "hspy/xmalloc.h"
 
 struct editor {
@@ -83,18 +84,12 @@ static int write_temp(struct editor *e, const uint8_t *text, size_t n, char *err
         snprintf(err, errlen, "temporary file in %s: %s", dir, strerror(errno));
         return -1;
     }
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = write(fd, text + off, n - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            snprintf(err, errlen, "%s: %s", e->path, strerror(k < 0 ? errno : EIO));
-            close(fd);
-            unlink(e->path);
-            return -1;
-        }
-        off += (size_t)k;
+    int werr = fdio_write_all(fd, text, n, -1);
+    if (werr) {
+        snprintf(err, errlen, "%s: %s", e->path, strerror(werr));
+        close(fd);
+        unlink(e->path);
+        return -1;
     }
     if (close(fd) != 0) {
         snprintf(err, errlen, "%s: %s", e->path, strerror(errno));

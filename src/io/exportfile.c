@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hspy/export.h"
+#include "hspy/fdio.h"
 #include "hspy/hspy.h"
 #include "hspy/plural.h"
 #include "hspy/xmalloc.h"
@@ -39,16 +40,7 @@ static int write_file(const char *path, const struct dynbuf *b, bool executable,
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    const uint8_t *p = b->data;
-    size_t n = b->len;
-    int e = 0;
-    while (n > 0 && !e) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno != EINTR)
-            e = errno;
-        else if (k > 0)
-            p += k, n -= (size_t)k;
-    }
+    int e = fdio_write_all(fd, b->data, b->len, -1);
     if (path && close(fd) != 0 && !e)
         e = errno;
     /* Standard output's reader went away (| head): it wanted no more, as in every mode. */

@@ -17,6 +17,7 @@
 #include "hspy/client.h"
 #include "hspy/echo.h"
 #include "hspy/edit.h"
+#include "hspy/fdio.h"
 #include "hspy/hspy.h"
 #include "hspy/mode.h"
 #include "hspy/plural.h"
@@ -467,16 +468,7 @@ static int write_atomic(const char *path, const struct dynbuf *text, char *err, 
     }
     struct stat st;
     fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
-    size_t off = 0;
-    while (off < text->len) {
-        ssize_t k = write(fd, text->data + off, text->len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        off += (size_t)k;
-    }
-    int failed = off < text->len || fsync(fd) != 0;
+    int failed = fdio_write_all(fd, text->data, text->len, -1) != 0 || fsync(fd) != 0;
     failed |= close(fd) != 0;
     if (failed || rename(tmp, path) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));

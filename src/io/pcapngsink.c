@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hspy/fdio.h"
 #include "hspy/filter.h"
 #include "hspy/hspy.h"
 #include "hspy/pcapng.h"
@@ -43,25 +44,11 @@ struct pcapngsink {
     uint64_t written;
 };
 
-/* Writes all of buf; returns 0 or errno. */
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return errno;
-        p += k, n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Appends the buffered blocks; a failed write is cut back off (a partial block would end the
  * capture for every reader). */
 static int commit(struct pcapngsink *s)
 {
-    int err = write_all(s->fd, s->buf.data, s->buf.len);
+    int err = fdio_write_all(s->fd, s->buf.data, s->buf.len, -1);
     if (err == 0) {
         s->end += s->buf.len;
     } else if (s->seekable && ftruncate(s->fd, (off_t)s->end) == 0) {

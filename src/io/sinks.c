@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hspy/fdio.h"
 #include "hspy/filter.h"
 #include "hspy/har.h"
 #include "hspy/hspy.h"
@@ -112,35 +112,6 @@ static const struct printer *const LOG_PRINTERS[] = {
 
 /* ---- writing and its failures ------------------------------------------------------------ */
 
-/* Waits until a non-blocking fd can take more (stdout may be shared with a libuv handle). */
-static void wait_writable(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    while (poll(&p, 1, -1) < 0 && errno == EINTR)
-        continue;
-}
-
-/* Writes all of p[0..n) at off (or at the file position when off < 0). Returns 0 or errno. */
-static int write_all(int fd, const uint8_t *p, size_t n, int64_t off)
-{
-    while (n > 0) {
-        ssize_t k = off >= 0 ? pwrite(fd, p, n, (off_t)off) : write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                wait_writable(fd);
-                continue;
-            }
-            return errno;
-        }
-        p += k, n -= (size_t)k;
-        if (off >= 0)
-            off += k;
-    }
-    return 0;
-}
-
 static void say(const struct sinks *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say(const struct sinks *s, const char *fmt, ...)
@@ -184,7 +155,7 @@ static void stream_flush(struct sinks *s)
     struct stream *o = &s->out;
     if (o->buf.len == 0)
         return;
-    int err = o->closed ? EPIPE : write_all(o->fd, o->buf.data, o->buf.len, -1);
+    int err = o->closed ? EPIPE : fdio_write_all(o->fd, o->buf.data, o->buf.len, -1);
     if (err == 0) {
         succeeded(s, &o->health);
     } else if (err == EPIPE) {
@@ -238,9 +209,9 @@ static int har_prefix(struct harfile *f)
 static int har_commit(struct harfile *f)
 {
     if (!f->seekable)
-        return write_all(f->fd, f->buf.data, f->buf.len, -1);
+        return fdio_write_all(f->fd, f->buf.data, f->buf.len, -1);
     uint64_t at = f->begun ? f->end : 0;
-    int err = write_all(f->fd, f->buf.data, f->buf.len, (int64_t)at);
+    int err = fdio_write_all(f->fd, f->buf.data, f->buf.len, (int64_t)at);
     if (err)
         return err;
     f->end = at + f->buf.len - END_LEN;
@@ -260,7 +231,7 @@ static void har_repair(struct harfile *f)
     if (!f->seekable || !f->begun)
         return;
     if (ftruncate(f->fd, (off_t)f->end) == 0 &&
-        write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, (int64_t)f->end) == 0)
+        fdio_write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, (int64_t)f->end) == 0)
         f->dirty_tail = false;
 }
 
@@ -317,7 +288,7 @@ static void har_finish(struct sinks *s)
     if (err)
         failed(s, &f->health, err, 0);
     if (f->begun && !f->seekable) {
-        err = write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, -1);
+        err = fdio_write_all(f->fd, (const uint8_t *)HAR_STREAM_END, END_LEN, -1);
         if (err)
             failed(s, &f->health, err, 0);
     }
