@@ -10,13 +10,17 @@ need python3
 proxy_setup
 recording_upstream
 
-# Two client connections A and B, open together: A, B, A, then A closes; B asks again after
-# that. Prints the upstream connection that answered each request, as "A:1 B:2 A:1 B:2".
-cat >"$T/two.py" <<'PY'
+# The clients, in python: "two PORT PAUSE" opens two client connections A and B together and asks
+# A, B, A, then closes A and asks B again after PAUSE, printing which upstream connection
+# answered each ("A:1 B:2 A:1 B:2"); "hosts PORT UPORT" asks through one client connection
+# for the upstream under two names (absolute-form), 127.0.0.1, localhost, 127.0.0.1 again,
+# printing the upstream connection of each.
+cat >"$T/client.py" <<'PY'
 import socket, sys, time
-port = int(sys.argv[1])
-def ask(s):
-    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+
+def ask(s, target=b"/hello", host=b"x"):
+    """Sends a GET, reads the "hello" answer; returns the upstream's X-Conn."""
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, host))
     buf = b""
     while not (b"\r\n\r\n" in buf and buf.endswith(b"hello\n")):
         d = s.recv(4096)
@@ -27,15 +31,30 @@ def ask(s):
         if line.lower().startswith(b"x-conn:"):
             return line.split(b":")[1].strip().decode()
     return "?"
-a = socket.create_connection(("127.0.0.1", port), timeout=5)
-b = socket.create_connection(("127.0.0.1", port), timeout=5)
-out = ["A:" + ask(a), "B:" + ask(b), "A:" + ask(a)]
-a.close()
-time.sleep(float(sys.argv[2]))
-out.append("B:" + ask(b))
-print(" ".join(out), flush=True)
-time.sleep(float(sys.argv[2]))
-b.close()
+
+def connect(port):
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+mode, port = sys.argv[1], int(sys.argv[2])
+if mode == "two":
+    pause = float(sys.argv[3])
+    a, b = connect(port), connect(port)
+    out = ["A:" + ask(a), "B:" + ask(b), "A:" + ask(a)]
+    a.close()
+    time.sleep(pause)
+    out.append("B:" + ask(b))
+    print(" ".join(out), flush=True)
+    time.sleep(pause)
+    b.close()
+else:
+    up = sys.argv[3].encode()
+    s = connect(port)
+    out = []
+    for host in (b"127.0.0.1", b"localhost", b"127.0.0.1"):
+        authority = host + b":" + up
+        out.append(ask(s, b"http://" + authority + b"/hello", authority))
+    print(" ".join(out), flush=True)
+    s.close()
 PY
 
 # upstream connection number $1 has ended (waited for up to 5 s).
@@ -44,7 +63,7 @@ closed() {
 }
 
 proxy_start --json --upstream-per-client "$UP"
-seq=$(python3 "$T/two.py" "$PPORT" 0.5)
+seq=$(python3 "$T/client.py" two "$PPORT" 0.5)
 read -r a1 b1 a2 b2 <<<"$seq"
 check "per client: A's requests share one upstream connection ($seq)" test "${a1#A:}" = "${a2#A:}"
 check "per client: B never gets A's connection" test "${b1#B:}" != "${a1#A:}"
@@ -67,26 +86,8 @@ check "per client: every exchange recorded, 2 on reused connections" \
 
 # One client connection, forward-proxying to two hosts (the same upstream under two names): it
 # keeps one idle upstream connection, the one it used last; the other closes at once.
-cat >"$T/hosts.py" <<'PY'
-import socket, sys
-port, up = int(sys.argv[1]), sys.argv[2]
-s = socket.create_connection(("127.0.0.1", port), timeout=5)
-out = []
-for host in ("127.0.0.1", "localhost", "127.0.0.1"):
-    s.sendall(b"GET http://%s:%s/hello HTTP/1.1\r\nHost: %s:%s\r\n\r\n" % (host.encode(), up.encode(), host.encode(), up.encode()))
-    buf = b""
-    while not (b"\r\n\r\n" in buf and buf.endswith(b"hello\n")):
-        d = s.recv(4096)
-        if not d:
-            raise SystemExit("connection closed early")
-        buf += d
-    conn = [l.split(b":")[1].strip().decode() for l in buf.split(b"\r\n") if l.lower().startswith(b"x-conn:")]
-    out.append(conn[0] if conn else "?")
-print(" ".join(out), flush=True)
-s.close()
-PY
 proxy_start --json --upstream-per-client "$UP"
-read -r h1 h2 h3 <<<"$(python3 "$T/hosts.py" "$PPORT" "$UPORT")"
+read -r h1 h2 h3 <<<"$(python3 "$T/client.py" hosts "$PPORT" "$UPORT")"
 check "per client, two hosts: a connection each ($h1, $h2)" test -n "$h1" -a -n "$h2" -a "$h1" != "$h2"
 check "per client, two hosts: back to the first host, a new connection ($h3)" \
     test -n "$h3" -a "$h3" != "$h1" -a "$h3" != "$h2"
@@ -100,7 +101,7 @@ check "per client, two hosts: 3 connections, no reuse" \
 
 # The same sequence with the shared pool (the default): A's idle connection serves B.
 proxy_start --json "$UP"
-seq=$(python3 "$T/two.py" "$PPORT" 0.3)
+seq=$(python3 "$T/client.py" two "$PPORT" 0.3)
 read -r a1 b1 a2 b2 <<<"$seq"
 check "shared: B is served by the connection A left idle ($seq)" test "${b1#B:}" = "${a1#A:}"
 proxy_stop

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 uint8_t *tu_read_file(const char *path, size_t *len)
 {
@@ -251,4 +252,19 @@ char *tu_jansson_text(const json_t *v, size_t extra_flags)
             dynbuf_addc(&b, (uint8_t)*p);
     free(t);
     return dynbuf_take(&b);
+}
+
+size_t tu_gzip(const char *text, uint8_t *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = z.total_out;
+    deflateEnd(&z);
+    return n;
 }

@@ -19,6 +19,8 @@ uint8_t *tu_unescape(const char *s, size_t *len);
 const char *tu_corpus(void);
 /* Joins a folder and a name into a static buffer (valid until the next call). */
 const char *tu_path(const char *dir, const char *name);
+/* text gzip'd (zlib, level 9) into out, which must hold it (at most cap bytes); its length. */
+size_t tu_gzip(const char *text, uint8_t *out, size_t cap);
 
 /*
  * Builds a completed exchange the way the conversation engine would, from the raw bytes of each

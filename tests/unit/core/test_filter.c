@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "hspy/exchange.h"
 #include "hspy/filter.h"
@@ -35,24 +34,10 @@ static char *escape(const uint8_t *p, size_t n)
     return s;
 }
 
-static size_t gzip(const char *text, uint8_t *out, size_t cap)
-{
-    z_stream z = {0};
-    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    z.next_in = (Bytef *)text;
-    z.avail_in = (uInt)strlen(text);
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    size_t n = z.total_out;
-    deflateEnd(&z);
-    return n;
-}
-
 static struct exchange *gzip_exchange(void)
 {
     uint8_t gz[256];
-    size_t n = gzip("a needle hidden in gzip", gz, sizeof gz);
+    size_t n = tu_gzip("a needle hidden in gzip", gz, sizeof gz);
     char *body = escape(gz, n);
     char *resp = malloc(strlen(body) + 200);
     sprintf(resp,

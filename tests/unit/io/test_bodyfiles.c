@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "hspy/bodyfiles.h"
 #include "hspy/conversation.h"
@@ -232,22 +231,6 @@ static void test_more_bodies_than_open_files(void **state)
     }
 }
 
-/* text gzip'd into out (at most cap bytes); returns the length. */
-static size_t gzip_of(const char *text, uint8_t *out, size_t cap)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    z.next_in = (Bytef *)text;
-    z.avail_in = (uInt)strlen(text);
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    size_t n = z.total_out;
-    deflateEnd(&z);
-    return n;
-}
-
 /* A response head with Content-Length n and the given fields, then n body bytes. */
 static void feed_response(struct conversation *c, const char *fields, const uint8_t *body, size_t n)
 {
@@ -267,7 +250,7 @@ static void test_decoded_copy(void **state)
     open_writer(f);
     static const char TEXT[] = "hello, decoded world; hello, decoded world; hello, decoded world\n";
     uint8_t gz[256];
-    size_t n = gzip_of(TEXT, gz, sizeof gz);
+    size_t n = tu_gzip(TEXT, gz, sizeof gz);
     struct conversation *c = conv_new(f, false);
     static const char GET[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
     feed(c, SIDE_CLIENT, GET);
@@ -307,7 +290,7 @@ static void test_filter_removes(void **state)
     f->h.opt.decode_max = 1 << 20;
     open_writer(f);
     uint8_t gz[64];
-    size_t n = gzip_of("cd", gz, sizeof gz);
+    size_t n = tu_gzip("cd", gz, sizeof gz);
     struct conversation *c = conv_new(f, false);
     feed(c, SIDE_CLIENT, "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab");
     feed_response(c, "Content-Encoding: gzip\r\n", gz, n);
