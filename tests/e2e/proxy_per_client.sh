@@ -13,8 +13,8 @@ recording_upstream
 # The clients, in python: "two PORT PAUSE" opens two client connections A and B together and asks
 # A, B, A, then closes A and asks B again after PAUSE, printing which upstream connection
 # answered each ("A:1 B:2 A:1 B:2"); "hosts PORT UPORT" asks through one client connection
-# for the upstream under two names (absolute-form), 127.0.0.1, localhost, 127.0.0.1 again,
-# printing the upstream connection of each.
+# for the upstream under two names (absolute-form), 127.0.0.1, localhost, 127.0.0.1 again, 0.3 s
+# apart, printing the upstream connection of each.
 cat >"$T/client.py" <<'PY'
 import socket, sys, time
 
@@ -53,6 +53,7 @@ else:
     for host in (b"127.0.0.1", b"localhost", b"127.0.0.1"):
         authority = host + b":" + up
         out.append(ask(s, b"http://" + authority + b"/hello", authority))
+        time.sleep(0.3)  # the closes this causes come well apart from the next ones
     print(" ".join(out), flush=True)
     s.close()
 PY
