@@ -146,6 +146,12 @@ static inline struct message *exchange_msg(struct exchange *ex, enum side s)
     return s == SIDE_CLIENT ? &ex->req : &ex->resp;
 }
 
+/* exchange_msg for readers. */
+static inline const struct message *exchange_msg_const(const struct exchange *ex, enum side s)
+{
+    return s == SIDE_CLIENT ? &ex->req : &ex->resp;
+}
+
 /*
  * Records a warning. detail (printf format, may be NULL) is copied into the arena. Past
  * EXCHANGE_WARNINGS_MAX warnings are counted in warnings_dropped. Repeating the same code at

@@ -83,7 +83,7 @@ static const char *coding_extension(const char *c, size_t len)
  * returns its length. */
 static size_t base_name(const struct exchange *ex, enum side s, char *buf, size_t len)
 {
-    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *m = exchange_msg_const(ex, s);
     char value[256];
     const char *ext = NULL;
     if (message_header_str(m, "Content-Type", value, sizeof value))
@@ -95,7 +95,7 @@ static size_t base_name(const struct exchange *ex, enum side s, char *buf, size_
 
 char *bodyfiles_name(const struct exchange *ex, enum side s, char *buf, size_t len)
 {
-    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *m = exchange_msg_const(ex, s);
     char value[256];
     size_t at = base_name(ex, s, buf, len);
     if (!message_header_str(m, "Content-Encoding", value, sizeof value))
@@ -245,7 +245,7 @@ static int write_new(struct bodyfiles *b, const char *name, const uint8_t *p, si
 static void decode_copy(struct bodyfiles *b, const struct exchange *ex, enum side s,
                         const char *name)
 {
-    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *m = exchange_msg_const(ex, s);
     char base[BODYFILES_NAME_MAX];
     size_t celen, len = base_name(ex, s, base, sizeof base - (sizeof PARTIAL - 1));
     const uint8_t *ce = message_header(m, "Content-Encoding", &celen);
@@ -287,7 +287,7 @@ static void decode_copy(struct bodyfiles *b, const struct exchange *ex, enum sid
 static void on_end(void *data, const struct exchange *ex, enum side s)
 {
     struct bodyfiles *b = data;
-    const struct message *m = s == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *m = exchange_msg_const(ex, s);
     if (ex->id == 0 || m->body_size == 0 || m->body_kind == BODY_TUNNEL)
         return;
     char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];

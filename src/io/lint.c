@@ -61,7 +61,7 @@ static void flush_out(struct lint *l)
 
 static void report(struct lint *l, struct exchange *ex)
 {
-    const struct message *msg = l->side == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *msg = exchange_msg_const(ex, l->side);
     if (!(msg->flags & MSG_STARTED))
         return;
     bool cannot_frame = ex == l->unframeable && (msg->flags & MSG_HEAD);

@@ -53,7 +53,7 @@ const uint8_t *bytesource_get(const struct bytesource *b, size_t *len)
         *len = 0;
         return NULL;
     }
-    const struct message *m = b->side == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *m = exchange_msg_const(ex, (enum side)b->side);
     if (b->from >= m->raw.len) {
         *len = 0;
         return m->raw.data;

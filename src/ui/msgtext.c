@@ -396,7 +396,7 @@ static void add_unparsed(struct doc *d, const struct detail_ctx *c, const struct
 static void build(struct doc *d, const struct detail_ctx *c, int side)
 {
     const struct exchange *ex = c->ex;
-    const struct message *m = side == SIDE_CLIENT ? &ex->req : &ex->resp;
+    const struct message *m = exchange_msg_const(ex, (enum side)side);
     if (side == SIDE_SERVER && ex->error)
         doc_addf(d, STYLE_ERROR, "%s %s", c->g->warn, ex->error);
     if (m->flags & MSG_LOST) {
