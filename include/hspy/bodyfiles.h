@@ -31,9 +31,10 @@ struct exchange;
 struct bodyfiles;
 
 enum {
-    BODYFILES_OPEN_MAX = 32,  /* body files open at once */
-    BODYFILES_NAME_MAX = 80,  /* room for a file name, ".partial" and its NUL included */
-    BODYFILES_CODINGS_MAX = 4 /* content codings named in a file name; more are left out */
+    BODYFILES_OPEN_MAX = 32,    /* body files open at once */
+    BODYFILES_NAME_MAX = 80,    /* room for a file name, ".partial" and its NUL included */
+    BODYFILES_CODINGS_MAX = 4,  /* content codings named in a file name; more are left out */
+    BODYFILES_FAILED_MAX = 1024 /* room for what is said of a write failure (as h->err) */
 };
 
 /* Creates DIR when missing (it must be empty otherwise). Returns NULL with h->err set. */

@@ -57,7 +57,7 @@ struct bodyfiles {
     uint64_t bytes;           /* bytes written */
     int err;                  /* errno of the failure that stopped the saving, 0 while it works */
     bool told;                /* the failure is the session's error (h->err), said at exit */
-    char failed[BODYFILES_NAME_MAX]; /* the file it failed on */
+    char failed[BODYFILES_FAILED_MAX]; /* what it said of the failure */
 };
 
 /* ---- names ---- */
@@ -151,14 +151,15 @@ static void fail(struct bodyfiles *b, const char *name, int err)
     if (b->err)
         return;
     b->err = err;
-    snprintf(b->failed, sizeof b->failed, "%s", name);
+    snprintf(b->failed, sizeof b->failed, "--save-bodies: %s/%s: %s; no more bodies are saved",
+             b->dir, name, strerror(err));
     b->h->write_failed = true;
-    if (!b->h->interactive)
-        hspy_say("--save-bodies: %s/%s: %s; no more bodies are saved", b->dir, name, strerror(err));
-    else if (!b->h->err[0])
-        b->told = snprintf(b->h->err, sizeof b->h->err,
-                           "--save-bodies: %s/%s: %s; no more bodies are saved", b->dir, name,
-                           strerror(err)) > 0;
+    if (!b->h->interactive) {
+        hspy_say("%s", b->failed);
+    } else if (!b->h->err[0]) {
+        snprintf(b->h->err, sizeof b->h->err, "%s", b->failed);
+        b->told = true;
+    }
 }
 
 /* ---- open files ---- */
@@ -284,11 +285,18 @@ static void decode_copy(struct bodyfiles *b, const struct exchange *ex, enum sid
     dynbuf_cleanup(&out);
 }
 
+/* Whether ex's message on side s may have a file: a stored exchange's HTTP body with bytes. */
+static bool has_file(const struct exchange *ex, enum side s)
+{
+    const struct message *m = exchange_msg_const(ex, s);
+    return ex->id != 0 && m->body_size != 0 && m->body_kind != BODY_TUNNEL;
+}
+
 static void on_end(void *data, const struct exchange *ex, enum side s)
 {
     struct bodyfiles *b = data;
     const struct message *m = exchange_msg_const(ex, s);
-    if (ex->id == 0 || m->body_size == 0 || m->body_kind == BODY_TUNNEL)
+    if (!has_file(ex, s))
         return;
     char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX];
     names_of(ex, s, name, partial);
@@ -320,14 +328,13 @@ static void on_complete(void *data, struct exchange *ex)
     if (filter_match(b->filter, ex))
         return;
     for (int s = SIDE_CLIENT; s <= SIDE_SERVER; s++) {
-        struct open_body *o = find(b, ex->id, (enum side)s);
-        if (o)
-            close_slot(o);
+        if (!has_file(ex, (enum side)s))
+            continue;
         char name[BODYFILES_NAME_MAX], partial[BODYFILES_NAME_MAX], base[BODYFILES_NAME_MAX];
         names_of(ex, (enum side)s, name, partial);
         /* --save-decoded's copy, when the body had codings (its name is then shorter). */
         size_t len = base_name(ex, (enum side)s, base, sizeof base - (sizeof PARTIAL - 1));
-        if (strcmp(base, name) != 0) {
+        if (b->decode && strcmp(base, name) != 0) {
             if (unlinkat(b->dirfd, base, 0) == 0)
                 b->decoded -= b->decoded > 0;
             memcpy(base + len, PARTIAL, sizeof PARTIAL);
@@ -435,8 +442,7 @@ void bodyfiles_close(struct bodyfiles *b)
              b->saved, plural(b->saved, "body", "bodies"), b->dir, b->partial, b->bytes,
              plural_bytes(b->bytes), dropped, decoded);
     if (b->err && b->h->interactive && !b->told)
-        hspy_say("--save-bodies: %s/%s: %s; no more bodies were saved after it", b->dir, b->failed,
-                 strerror(b->err));
+        hspy_say("%s", b->failed);
     if (b->filter)
         store_unobserve(&b->h->store, b);
     close(b->dirfd);
