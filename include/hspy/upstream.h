@@ -129,7 +129,8 @@ void upstream_pool_init(struct upstream_pool *p, uv_loop_t *loop,
 void upstream_pool_close_idle(struct upstream_pool *p);
 /* Frees what is left; every connection must be gone (run the loop after closing them). */
 void upstream_pool_cleanup(struct upstream_pool *p);
-/* cfg.per_owner: closes the idle connections of owner, who will ask for none again. */
+/* owner will ask for no connection again: with cfg.per_owner its idle one is closed; a shared
+ * pool's connections outlive the owner that opened them (nothing is done). */
 void upstream_pool_forget(struct upstream_pool *p, uint64_t owner);
 
 /*

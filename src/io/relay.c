@@ -1461,8 +1461,7 @@ static void step_close(struct relay *r)
         return;
     if (r->rq == RQ_TUNNEL || r->rs == RS_TUNNEL)
         drop_upstream(r, r->close_how == CONN_CLOSE_RESET ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
-    else if (r->rs == RS_DONE && r->rq == RQ_SENT && upstream_reusable(r) &&
-             !r->px->pool.cfg.per_owner) {
+    else if (r->rs == RS_DONE && r->rq == RQ_SENT && upstream_reusable(r)) {
         upstream_put(r->up, &r->last);
         r->up = NULL;
     } else {
@@ -1680,9 +1679,8 @@ static void cl_close(void *data, struct conn *c, int status)
     bool mid_exchange =
         !(r->rs == RS_NONE || r->rs == RS_DONE) || (r->rq != RQ_HEAD && !r->req_done);
     drop_upstream(r, mid_exchange ? CONN_CLOSE_RESET : CONN_CLOSE_FLUSH);
-    /* --upstream-per-client: the connections kept for this client go with it. */
-    if (r->px->pool.cfg.per_owner)
-        upstream_pool_forget(&r->px->pool, r->conn_id);
+    /* --upstream-per-client: the connection kept for this client goes with it. */
+    upstream_pool_forget(&r->px->pool, r->conn_id);
     /* Both directions end here: partial messages are flagged as cut by the end of stream, then
      * everything still in flight ends, so every exchange reaches the store. */
     int64_t ts = hspy_now();

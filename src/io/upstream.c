@@ -390,7 +390,8 @@ void upstream_put(struct upstream *u, const struct upstream_tag *tag)
 
 void upstream_pool_forget(struct upstream_pool *p, uint64_t owner)
 {
-    close_owned(p, owner);
+    if (p->cfg.per_owner)
+        close_owned(p, owner);
 }
 
 void upstream_pool_close_idle(struct upstream_pool *p)
