@@ -171,13 +171,17 @@ static const struct exchange *render(struct outbox *o, struct dynbuf *out, const
 /* A body export of what --save-bodies has whole: where that file is (into path), else false. */
 static bool saved_whole(const struct outbox *o, const struct exchange *ex, char *path, size_t len)
 {
+    enum side s;
+    switch (o->format) {
+    case EXPORT_BODY:
+    case EXPORT_BODY_DECODED: s = SIDE_SERVER; break;
+    case EXPORT_REQUEST_BODY:
+    case EXPORT_REQUEST_BODY_DECODED: s = SIDE_CLIENT; break;
+    default: return false; /* not a body */
+    }
     bool whole = false;
-    enum side s = o->format == EXPORT_REQUEST_BODY || o->format == EXPORT_REQUEST_BODY_DECODED
-                      ? SIDE_CLIENT
-                      : SIDE_SERVER;
-    bool body = o->format == EXPORT_BODY || o->format == EXPORT_BODY_DECODED || s == SIDE_CLIENT;
-    return body && o->h->opt.bodies_dir &&
-           bodyfiles_find(o->h->opt.bodies_dir, ex, s, path, len, &whole) && whole;
+    return o->h->opt.bodies_dir && bodyfiles_find(o->h->opt.bodies_dir, ex, s, path, len, &whole) &&
+           whole;
 }
 
 /* The outcome of an export of ex written to path, its caveats included. */
